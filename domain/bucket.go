@@ -1,0 +1,41 @@
+package domain
+
+import "time"
+
+// Status is the last known reachability of a bucket with its stored credentials.
+type Status string
+
+// Bucket statuses. A bucket is ONLINE right after a successful create, because creating one
+// proves the credentials work.
+const (
+	StatusOnline  Status = "ONLINE"
+	StatusOffline Status = "OFFLINE"
+	StatusUnknown Status = "UNKNOWN"
+)
+
+// Bucket is a registered bucket as everyone but the vault sees it: metadata and sealed
+// credentials, never plaintext.
+type Bucket struct {
+	ID           string
+	OrgID        string
+	WorkspaceID  string
+	Name         string
+	Bucket       string
+	StorageType  StorageType
+	Region       string
+	Endpoint     string
+	KeyHint      string
+	Status       Status
+	LastStatusAt *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	// SealedKey and SealedSecret are vault ciphertexts bound to OrgID, ID and the field name.
+	SealedKey    []byte
+	SealedSecret []byte
+}
+
+// Credentials are the plaintext key and secret a provider needs. Both fields redact themselves.
+type Credentials struct {
+	Key    Secret
+	Secret Secret
+}

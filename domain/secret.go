@@ -1,0 +1,54 @@
+package domain
+
+import (
+	"fmt"
+	"log/slog"
+)
+
+// redacted is what a Secret shows wherever it could leak: fmt verbs, JSON, text marshalling, slog.
+const redacted = "[REDACTED]"
+
+// Secret holds a credential in memory. It refuses to print itself: every formatting verb,
+// JSON and text marshalling and slog render it as [REDACTED], so a secret that ends up in a log
+// line, an error or a response by mistake leaks nothing. Only Reveal hands out the value, and
+// only adapters that must send it to a provider or a cipher call it.
+type Secret struct {
+	value string
+}
+
+// NewSecret wraps a plaintext credential.
+func NewSecret(plaintext string) Secret { return Secret{value: plaintext} }
+
+// Reveal returns the plaintext. Call it only at the edge that needs the real value.
+func (s Secret) Reveal() string { return s.value }
+
+// IsZero reports whether the secret is empty.
+func (s Secret) IsZero() bool { return s.value == "" }
+
+// String implements fmt.Stringer.
+func (Secret) String() string { return redacted }
+
+// GoString implements fmt.GoStringer, so %#v of a struct holding a Secret stays redacted.
+func (Secret) GoString() string { return redacted }
+
+// Format implements fmt.Formatter, covering every verb (%s, %v, %q, %x, %d ...).
+func (Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redacted)) }
+
+// MarshalJSON implements json.Marshaler.
+func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
+
+// MarshalText implements encoding.TextMarshaler.
+func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+
+// LogValue implements slog.LogValuer.
+func (Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// Hint shows enough of a key for a person to recognise it ("AKIA…MPLE") and no more: the first
+// and last four characters, and only when at least half of the key stays hidden.
+func (s Secret) Hint() string {
+	r := []rune(s.value)
+	if len(r) < 16 {
+		return "…"
+	}
+	return string(r[:4]) + "…" + string(r[len(r)-4:])
+}

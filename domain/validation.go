@@ -1,0 +1,49 @@
+package domain
+
+import "time"
+
+// ValidationMode says how far a provider check may go.
+type ValidationMode string
+
+// Validation modes. Read-only checks never change the bucket; readwrite also writes and removes
+// a probe object under a reserved prefix.
+const (
+	ValidateReadOnly  ValidationMode = "read"
+	ValidateReadWrite ValidationMode = "readwrite"
+)
+
+// ValidationTarget is everything a provider needs to prove a set of credentials works.
+type ValidationTarget struct {
+	StorageType StorageType
+	Bucket      string
+	Region      string
+	Endpoint    string
+	Credentials Credentials
+	Mode        ValidationMode
+}
+
+// CheckStatus is the outcome of one validation check.
+type CheckStatus string
+
+// Check outcomes. A check whose precondition failed is skipped, not failed.
+const (
+	CheckPass CheckStatus = "pass"
+	CheckFail CheckStatus = "fail"
+	CheckSkip CheckStatus = "skip"
+)
+
+// Check is one step of a validation, reported to the caller.
+type Check struct {
+	Name         string
+	Status       CheckStatus
+	Message      string
+	ProviderCode string
+}
+
+// ValidationReport is what a provider validation found.
+type ValidationReport struct {
+	Checks []Check
+	// Region is the bucket's region as the provider reported it, when it did.
+	Region  string
+	Latency time.Duration
+}
