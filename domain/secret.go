@@ -12,18 +12,27 @@ const redacted = "[REDACTED]"
 // JSON and text marshalling and slog render it as [REDACTED], so a secret that ends up in a log
 // line, an error or a response by mistake leaks nothing. Only Reveal hands out the value, and
 // only adapters that must send it to a provider or a cipher call it.
+//
+// The plaintext sits behind a pointer because fmt cannot call the methods of a value held in an
+// unexported struct field: printing such a struct with %v would otherwise show the plaintext,
+// while a pointer nested in a struct prints as an address.
 type Secret struct {
-	value string
+	value *string
 }
 
 // NewSecret wraps a plaintext credential.
-func NewSecret(plaintext string) Secret { return Secret{value: plaintext} }
+func NewSecret(plaintext string) Secret { return Secret{value: &plaintext} }
 
 // Reveal returns the plaintext. Call it only at the edge that needs the real value.
-func (s Secret) Reveal() string { return s.value }
+func (s Secret) Reveal() string {
+	if s.value == nil {
+		return ""
+	}
+	return *s.value
+}
 
 // IsZero reports whether the secret is empty.
-func (s Secret) IsZero() bool { return s.value == "" }
+func (s Secret) IsZero() bool { return s.Reveal() == "" }
 
 // String implements fmt.Stringer.
 func (Secret) String() string { return redacted }
@@ -46,7 +55,7 @@ func (Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
 // Hint shows enough of a key for a person to recognise it ("AKIA…MPLE") and no more: the first
 // and last four characters, and only when at least half of the key stays hidden.
 func (s Secret) Hint() string {
-	r := []rune(s.value)
+	r := []rune(s.Reveal())
 	if len(r) < 16 {
 		return "…"
 	}

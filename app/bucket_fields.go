@@ -1,0 +1,129 @@
+package app
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/ports"
+)
+
+// maxRegionLength bounds a region well above any real one (the longest AWS region has 14
+// characters), so a hostile value cannot bloat a row or a log line.
+const maxRegionLength = 64
+
+// providerHint tells a caller what each credential field means at one provider, so a missing
+// field's message says what to put there.
+type providerHint struct {
+	key, secret, region string
+}
+
+var providerHints = map[domain.StorageType]providerHint{
+	domain.StorageS3:    {key: "the access key id", secret: "the secret access key", region: "us-east-1"},
+	domain.StorageGCS:   {key: "the service account's client email", secret: "its private key (PEM) or the whole service-account JSON", region: "us-east1"},
+	domain.StorageAzure: {key: "the storage account name", secret: "the account key", region: "eastus"},
+}
+
+// bucketFields is a create command that passed every field rule.
+type bucketFields struct {
+	name        string
+	bucket      string
+	storageType domain.StorageType
+	region      string
+	endpoint    string
+	credentials domain.Credentials
+	mode        domain.ValidationMode
+	validator   ports.CredentialValidator
+}
+
+// checkFields applies the field rules in the order a person fixes a form, stopping at the first
+// failure with a message that names the field. It needs no I/O.
+func (s *Buckets) checkFields(cmd CreateBucket) (bucketFields, error) {
+	name, err := domain.NormalizeName(cmd.Name)
+	if err != nil {
+		return bucketFields{}, err
+	}
+	storageType, err := domain.ParseStorageType(cmd.StorageType)
+	if err != nil {
+		return bucketFields{}, err
+	}
+	endpoint := strings.TrimSpace(cmd.Endpoint)
+	bucket := strings.TrimSpace(cmd.Bucket)
+	if err := domain.ValidateBucketName(storageType, bucket, endpoint != ""); err != nil {
+		return bucketFields{}, err
+	}
+	hint := providerHints[storageType]
+	if cmd.Key.IsZero() {
+		return bucketFields{}, domain.Errorf(domain.KindInvalidInput, "key must not be empty; for %s it is %s", storageType, hint.key)
+	}
+	if cmd.Secret.IsZero() {
+		return bucketFields{}, domain.Errorf(domain.KindInvalidInput, "secret must not be empty; for %s it is %s", storageType, hint.secret)
+	}
+	region, err := checkRegion(storageType, cmd.Region)
+	if err != nil {
+		return bucketFields{}, err
+	}
+	mode, err := checkMode(cmd.Mode)
+	if err != nil {
+		return bucketFields{}, err
+	}
+	validator, err := s.validatorFor(storageType)
+	if err != nil {
+		return bucketFields{}, err
+	}
+	return bucketFields{
+		name:        name,
+		bucket:      bucket,
+		storageType: storageType,
+		region:      region,
+		endpoint:    endpoint,
+		credentials: domain.Credentials{Key: cmd.Key, Secret: cmd.Secret},
+		mode:        mode,
+		validator:   validator,
+	}, nil
+}
+
+// checkRegion trims the region and checks its shape. S3 regions are lowercase slugs everywhere
+// (AWS and the S3-compatible services alike); other providers spell locations their own way,
+// so for them only printable text is required and the provider check compares the value.
+func checkRegion(t domain.StorageType, region string) (string, error) {
+	region = strings.TrimSpace(region)
+	if region == "" {
+		return "", domain.Errorf(domain.KindInvalidInput,
+			"region must not be empty; give the bucket's region, for example %s", providerHints[t].region)
+	}
+	if n := utf8.RuneCountInString(region); n > maxRegionLength {
+		return "", domain.Errorf(domain.KindInvalidInput, "region is %d characters long; the limit is %d", n, maxRegionLength)
+	}
+	if t == domain.StorageS3 {
+		for _, r := range region {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+				return "", domain.Errorf(domain.KindInvalidInput,
+					"region %q may contain only lowercase letters, digits and '-', for example us-east-1", region)
+			}
+		}
+		return region, nil
+	}
+	if !utf8.ValidString(region) {
+		return "", domain.Errorf(domain.KindInvalidInput, "region is not valid UTF-8")
+	}
+	for _, r := range region {
+		if !unicode.IsPrint(r) {
+			return "", domain.Errorf(domain.KindInvalidInput, "region must contain only printable characters (found %U)", r)
+		}
+	}
+	return region, nil
+}
+
+// checkMode defaults to read-only checks, which never change the caller's bucket.
+func checkMode(m domain.ValidationMode) (domain.ValidationMode, error) {
+	switch m {
+	case "":
+		return domain.ValidateReadOnly, nil
+	case domain.ValidateReadOnly, domain.ValidateReadWrite:
+		return m, nil
+	}
+	return "", domain.Errorf(domain.KindInvalidInput, "validation %q is not one of %s, %s",
+		m, domain.ValidateReadOnly, domain.ValidateReadWrite)
+}

@@ -1,0 +1,122 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/ports"
+)
+
+// BucketsDeps are what the bucket use cases need. Repo, Vault and at least one validator are
+// required; Logger and Now are optional.
+type BucketsDeps struct {
+	Repo  ports.BucketRepository
+	Vault ports.Vault
+	// Validators maps each canonical storage type this server supports to its provider check.
+	// A type without a validator is refused, because its credentials could not be proved.
+	Validators map[domain.StorageType]ports.CredentialValidator
+	// Logger receives one line per use-case outcome; nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock for timestamps and durations; nil means the wall clock in UTC.
+	Now func() time.Time
+}
+
+// Buckets runs the bucket use cases for an authenticated principal.
+type Buckets struct {
+	repo       ports.BucketRepository
+	vault      ports.Vault
+	validators map[domain.StorageType]ports.CredentialValidator
+	// supported lists the configured storage types for error messages, sorted.
+	supported string
+	log       *slog.Logger
+	now       func() time.Time
+}
+
+// NewBuckets checks the dependencies once, at wiring time, so a missing one fails the start-up
+// instead of the first request.
+func NewBuckets(deps BucketsDeps) (*Buckets, error) {
+	if deps.Repo == nil {
+		return nil, errors.New("app.NewBuckets: Repo is nil")
+	}
+	if deps.Vault == nil {
+		return nil, errors.New("app.NewBuckets: Vault is nil")
+	}
+	if len(deps.Validators) == 0 {
+		return nil, errors.New("app.NewBuckets: Validators is empty; configure at least one storage type")
+	}
+	validators := make(map[domain.StorageType]ports.CredentialValidator, len(deps.Validators))
+	types := make([]string, 0, len(deps.Validators))
+	for t, v := range deps.Validators {
+		if parsed, err := domain.ParseStorageType(string(t)); err != nil || parsed != t {
+			return nil, fmt.Errorf("app.NewBuckets: Validators key %q is not a canonical storage type (S3, GCS, AZURE)", t)
+		}
+		if v == nil {
+			return nil, fmt.Errorf("app.NewBuckets: the validator for %s is nil", t)
+		}
+		validators[t] = v
+		types = append(types, string(t))
+	}
+	slices.Sort(types)
+	logger, now := withDefaults(deps.Logger, deps.Now)
+	return &Buckets{
+		repo:       deps.Repo,
+		vault:      deps.Vault,
+		validators: validators,
+		supported:  strings.Join(types, ", "),
+		log:        logger,
+		now:        now,
+	}, nil
+}
+
+// authorizeWorkspace asks the store before the principal: a workspace outside the caller's
+// organization gets the same answer whether it exists elsewhere or not, so ids of other
+// organizations cannot be probed, and only then may a member be told it lacks the workspace.
+func (s *Buckets) authorizeWorkspace(ctx context.Context, p domain.Principal, workspaceID string) error {
+	if workspaceID == "" {
+		return domain.Errorf(domain.KindInvalidInput, "workspaceId must not be empty; give the id of one of your organization's workspaces")
+	}
+	inOrg, err := s.repo.WorkspaceInOrg(ctx, p.OrgID, workspaceID)
+	if err != nil {
+		return fmt.Errorf("look up workspace %q of organization %s: %w", workspaceID, p.OrgID, err)
+	}
+	if !inOrg {
+		return domain.Errorf(domain.KindWorkspaceNotFound,
+			"workspaceId %q is not a workspace of your organization; use the id of one of your organization's workspaces", workspaceID)
+	}
+	if !p.MayUseWorkspace(workspaceID) {
+		return domain.Errorf(domain.KindForbidden,
+			"you are not a member of workspace %q; ask an admin of your organization to add you to it", workspaceID)
+	}
+	return nil
+}
+
+// validatorFor refuses a storage type the server has no validator for, because a bucket whose
+// credentials cannot be proved is never stored.
+func (s *Buckets) validatorFor(t domain.StorageType) (ports.CredentialValidator, error) {
+	v, ok := s.validators[t]
+	if !ok {
+		return nil, domain.Errorf(domain.KindInvalidInput,
+			"storageType %s is not supported by this server yet; use one of %s", t, s.supported)
+	}
+	return v, nil
+}
+
+// logOutcome writes the one line a use case leaves per call. Failures the caller can fix are
+// routine and logged at info; anything unclassified is logged at error with its cause.
+func (s *Buckets) logOutcome(ctx context.Context, op string, err error, attrs ...slog.Attr) {
+	level, outcome := slog.LevelInfo, "ok"
+	if err != nil {
+		outcome = domain.KindOf(err).String()
+		attrs = append(attrs, slog.String("error", err.Error()))
+		if domain.KindOf(err) == domain.KindInternal {
+			level = slog.LevelError
+		}
+	}
+	s.log.LogAttrs(ctx, level, op, append(attrs, slog.String("outcome", outcome))...)
+}

@@ -1,0 +1,139 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/ports"
+)
+
+// CreateBucket is a request to register a bucket, as the caller sent it: fields are trimmed and
+// checked by Create, so adapters pass them through untouched.
+type CreateBucket struct {
+	Name   string
+	Bucket string
+	// StorageType is S3, GCS or AZURE; BLOB is accepted as AZURE.
+	StorageType string
+	Key         domain.Secret
+	Secret      domain.Secret
+	Region      string
+	// Endpoint is a custom provider URL; its safety is the validator's SSRF guard's business.
+	Endpoint    string
+	WorkspaceID string
+	// Mode is how far the provider check may go; empty means read-only.
+	Mode domain.ValidationMode
+}
+
+// CreateResult describes a stored bucket.
+type CreateResult struct {
+	BucketID string
+	Status   domain.Status
+	// Validation is the provider check that proved the credentials, with its latency.
+	Validation domain.ValidationReport
+}
+
+// Create registers a bucket. The checks run from the cheapest to the dearest (workspace access,
+// field rules, quota and name, the provider check), so a refusal costs as little as possible and
+// a full quota never reaches the provider. Only proven credentials are sealed, and the insert
+// re-checks quota and name in its own transaction, because the early check can race.
+func (s *Buckets) Create(ctx context.Context, p domain.Principal, cmd CreateBucket) (CreateResult, error) {
+	start := s.now()
+	res, err := s.create(ctx, p, cmd)
+	s.logOutcome(ctx, "create bucket", err,
+		slog.String("org_id", p.OrgID),
+		slog.String("workspace_id", cmd.WorkspaceID),
+		slog.String("bucket_id", res.BucketID),
+		slog.String("storage_type", cmd.StorageType),
+		slog.Duration("duration", s.now().Sub(start)),
+	)
+	return res, err
+}
+
+func (s *Buckets) create(ctx context.Context, p domain.Principal, cmd CreateBucket) (CreateResult, error) {
+	workspaceID := strings.TrimSpace(cmd.WorkspaceID)
+	if err := s.authorizeWorkspace(ctx, p, workspaceID); err != nil {
+		return CreateResult{}, err
+	}
+	f, err := s.checkFields(cmd)
+	if err != nil {
+		return CreateResult{}, err
+	}
+	if err := s.checkRoom(ctx, p.OrgID, f.name); err != nil {
+		return CreateResult{}, err
+	}
+	report, err := f.validator.Validate(ctx, domain.ValidationTarget{
+		StorageType: f.storageType,
+		Bucket:      f.bucket,
+		Region:      f.region,
+		Endpoint:    f.endpoint,
+		Credentials: f.credentials,
+		Mode:        f.mode,
+	})
+	if err != nil {
+		return CreateResult{}, err // already classified by the validator
+	}
+	id := domain.NewID()
+	sealedKey, err := s.seal(ctx, f.credentials.Key, ports.SecretScope{OrgID: p.OrgID, BucketID: id, Field: ports.FieldKey})
+	if err != nil {
+		return CreateResult{}, err
+	}
+	sealedSecret, err := s.seal(ctx, f.credentials.Secret, ports.SecretScope{OrgID: p.OrgID, BucketID: id, Field: ports.FieldSecret})
+	if err != nil {
+		return CreateResult{}, err
+	}
+	now := s.now()
+	b := domain.Bucket{
+		ID:           id,
+		OrgID:        p.OrgID,
+		WorkspaceID:  workspaceID,
+		Name:         f.name,
+		Bucket:       f.bucket,
+		StorageType:  f.storageType,
+		Region:       f.region,
+		Endpoint:     f.endpoint,
+		KeyHint:      f.credentials.Key.Hint(),
+		Status:       domain.StatusOnline,
+		LastStatusAt: &now,
+		CreatedAt:    now,
+		UpdatedAt:    now,
+		SealedKey:    sealedKey,
+		SealedSecret: sealedSecret,
+	}
+	if err := s.repo.InsertWithinQuota(ctx, b); err != nil {
+		return CreateResult{}, fmt.Errorf("store bucket %s: %w", id, err)
+	}
+	return CreateResult{BucketID: id, Status: b.Status, Validation: report}, nil
+}
+
+// checkRoom is the cheap, early quota and name check: it fails fast without provider traffic.
+// InsertWithinQuota repeats both under a lock, which is what actually guarantees them.
+func (s *Buckets) checkRoom(ctx context.Context, orgID, name string) error {
+	quota, err := s.repo.QuotaUsage(ctx, orgID)
+	if err != nil {
+		return fmt.Errorf("read bucket quota of organization %s: %w", orgID, err)
+	}
+	if err := quota.Err(); err != nil {
+		return err
+	}
+	taken, err := s.repo.NameTaken(ctx, orgID, name)
+	if err != nil {
+		return fmt.Errorf("check bucket name of organization %s: %w", orgID, err)
+	}
+	if taken {
+		return domain.Errorf(domain.KindNameTaken,
+			"name %q is already used by another bucket of this organization; choose another name", name)
+	}
+	return nil
+}
+
+// seal encrypts one credential field bound to where it will be stored.
+func (s *Buckets) seal(ctx context.Context, plaintext domain.Secret, scope ports.SecretScope) ([]byte, error) {
+	sealed, err := s.vault.Seal(ctx, plaintext, scope)
+	if err != nil {
+		return nil, fmt.Errorf("seal %s of bucket %s: %w", scope.Field, scope.BucketID, err)
+	}
+	return sealed, nil
+}
