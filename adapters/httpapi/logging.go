@@ -1,0 +1,133 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"runtime/debug"
+	"time"
+
+	"github.com/bucketd/bucketd/domain"
+	"github.com/labstack/echo/v4"
+)
+
+type requestIDKey struct{}
+
+// assignRequestID gives every request an id: the caller's X-Request-Id when it is short and
+// plain (so a proxy's id carries through), else a fresh random one. The id goes back in the
+// response header and into the request context, where RequestIDHandler adds it to log lines.
+func assignRequestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if !plainID(id) {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		r := c.Request()
+		c.SetRequest(r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+		return next(c)
+	}
+}
+
+func plainID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func requestID(c echo.Context) string {
+	id, _ := c.Request().Context().Value(requestIDKey{}).(string)
+	return id
+}
+
+// RequestIDHandler wraps a slog.Handler so every record logged with a request's context carries
+// that request's id, wherever in the hexagon it is logged.
+func RequestIDHandler(h slog.Handler) slog.Handler { return requestIDHandler{h} }
+
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id, ok := ctx.Value(requestIDKey{}).(string); ok && !hasAttr(r, "request_id") {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+// hasAttr reports whether r already carries key, so a line that names its request id itself,
+// or passes through this handler twice, does not repeat the key: log pipelines such as
+// Elasticsearch reject a JSON document with a duplicate field.
+func hasAttr(r slog.Record, key string) bool {
+	found := false
+	r.Attrs(func(a slog.Attr) bool {
+		found = a.Key == key
+		return !found
+	})
+	return found
+}
+
+func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(name)}
+}
+
+// accessLog writes one line per request: never a body, never a header value, so neither
+// secrets nor tokens can reach the log through it. Errors are rendered here (c.Error) so the
+// line carries the final status.
+func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		r, w := c.Request(), c.Response()
+		level := slog.LevelInfo
+		if w.Status >= 500 {
+			level = slog.LevelError
+		}
+		s.log.LogAttrs(r.Context(), level, "http request",
+			slog.String("method", r.Method),
+			slog.String("route", c.Path()),
+			slog.Int("status", w.Status),
+			slog.Int64("bytes_in", r.ContentLength),
+			slog.Int64("bytes_out", w.Size),
+			slog.Duration("duration", time.Since(start)),
+			slog.String("remote", c.RealIP()),
+		)
+		return nil
+	}
+}
+
+// recoverPanics turns a panic into a 500 INTERNAL answer. It logs the stack and, for runtime
+// errors only, the panic value: any other value could hold request data, secrets included.
+func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			what := fmt.Sprintf("%T", v)
+			if re, ok := v.(runtime.Error); ok {
+				what = re.Error()
+			}
+			s.log.LogAttrs(c.Request().Context(), slog.LevelError, "panic serving request",
+				slog.String("panic", what), slog.String("stack", string(debug.Stack())))
+			err = domain.Errorf(domain.KindInternal, "panic: %s", what)
+		}()
+		return next(c)
+	}
+}

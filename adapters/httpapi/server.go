@@ -1,0 +1,102 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/bucketd/bucketd/app"
+	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/gen/api"
+	"github.com/bucketd/bucketd/ports"
+)
+
+var _ api.StrictServerInterface = (*Server)(nil)
+
+// BucketService is the part of the application the HTTP adapter drives.
+type BucketService interface {
+	Create(ctx context.Context, p domain.Principal, cmd app.CreateBucket) (app.CreateResult, error)
+}
+
+// Pinger reports whether the database answers; /readyz asks it.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// readinessTimeout bounds /readyz so a hung database makes the probe fail rather than hang.
+const readinessTimeout = 2 * time.Second
+
+// Server implements the generated strict server interface on top of the application service.
+type Server struct {
+	buckets BucketService
+	auth    ports.Authenticator
+	db      Pinger
+	log     *slog.Logger
+}
+
+// Config carries the Server's dependencies. Logger defaults to slog.Default().
+type Config struct {
+	Buckets       BucketService
+	Authenticator ports.Authenticator
+	Readiness     Pinger
+	Logger        *slog.Logger
+}
+
+// NewServer checks the dependencies and returns a Server.
+func NewServer(cfg Config) (*Server, error) {
+	switch {
+	case cfg.Buckets == nil:
+		return nil, errors.New("httpapi.NewServer: Buckets is nil")
+	case cfg.Authenticator == nil:
+		return nil, errors.New("httpapi.NewServer: Authenticator is nil")
+	case cfg.Readiness == nil:
+		return nil, errors.New("httpapi.NewServer: Readiness is nil")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Server{buckets: cfg.Buckets, auth: cfg.Authenticator, db: cfg.Readiness, log: log}, nil
+}
+
+// CreateBucket registers a bucket (POST /bucket).
+func (s *Server) CreateBucket(ctx context.Context, req api.CreateBucketRequestObject) (api.CreateBucketResponseObject, error) {
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := req.Body
+	cmd := app.CreateBucket{
+		Name:        b.Name,
+		Bucket:      b.Bucket,
+		StorageType: string(b.StorageType),
+		Key:         domain.NewSecret(b.Key),
+		Secret:      domain.NewSecret(b.Secret),
+		Region:      b.Region,
+		WorkspaceID: b.WorkspaceId,
+	}
+	if b.Endpoint != nil {
+		cmd.Endpoint = *b.Endpoint
+	}
+	res, err := s.buckets.Create(ctx, p, cmd)
+	if err != nil {
+		return nil, err
+	}
+	return api.CreateBucket200JSONResponse{Success: true, BucketId: res.BucketID}, nil
+}
+
+// Healthz answers while the process runs (GET /healthz).
+func (s *Server) Healthz(context.Context, api.HealthzRequestObject) (api.HealthzResponseObject, error) {
+	return api.Healthz200JSONResponse{Success: true, Status: "ok"}, nil
+}
+
+// Readyz answers 200 only when the database answers (GET /readyz).
+func (s *Server) Readyz(ctx context.Context, _ api.ReadyzRequestObject) (api.ReadyzResponseObject, error) {
+	ctx, cancel := context.WithTimeout(ctx, readinessTimeout)
+	defer cancel()
+	if err := s.db.Ping(ctx); err != nil {
+		return nil, domain.Wrap(domain.KindUnavailable, err, "database unavailable; this instance cannot serve requests")
+	}
+	return api.Readyz200JSONResponse{Success: true, Status: "ready"}, nil
+}

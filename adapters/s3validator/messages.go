@@ -1,0 +1,100 @@
+package s3validator
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"syscall"
+
+	"github.com/bucketd/bucketd/domain"
+)
+
+// permissions names the IAM actions each check needs, for access-denied messages.
+var permissions = map[string]string{
+	checkBucket: "s3:ListBucket",
+	checkList:   "s3:ListBucket",
+	checkRegion: "s3:GetBucketLocation",
+	checkWrite:  "s3:PutObject and s3:DeleteObject",
+}
+
+// describe writes the caller-facing message for a failed answer of check. It names the check,
+// the bucket and the key hint, never the key or the secret.
+func (p *probe) describe(check string, a answer) string {
+	bucket := p.target.Bucket
+	switch a.kind {
+	case domain.KindInvalidCredentials:
+		return p.describeCredentials(check, a)
+	case domain.KindAccessDenied:
+		return fmt.Sprintf("%s: access denied for key %s on bucket %s; grant %s", check, p.keyHint, bucket, permissions[check])
+	case domain.KindBucketNotFound:
+		return fmt.Sprintf("%s: bucket %s does not exist at %s; check the bucket name and the endpoint", check, bucket, p.where)
+	case domain.KindRegionMismatch:
+		if a.region == "" {
+			return fmt.Sprintf("region: %s redirected bucket %s away from region %s; set region to the bucket's region",
+				p.where, bucket, p.target.Region)
+		}
+		return fmt.Sprintf("region: bucket %s is in %s, not %s; set region to %s", bucket, a.region, p.target.Region, a.region)
+	case domain.KindEndpointNotAllowed:
+		var de *domain.Error
+		if errors.As(a.err, &de) {
+			return check + ": " + de.Message
+		}
+	case domain.KindEndpointUnreachable:
+		return fmt.Sprintf("%s: cannot reach %s: %s", check, p.where, unreachableReason(a.err))
+	case domain.KindProviderTimeout:
+		if errors.Is(a.err, context.Canceled) {
+			return fmt.Sprintf("%s: the validation was canceled before %s answered", check, p.where)
+		}
+		return fmt.Sprintf("%s: %s did not answer within %s; check the endpoint, or retry later", check, p.where, p.timeout)
+	case domain.KindProviderError:
+		if a.status >= 500 {
+			return fmt.Sprintf("%s: %s failed with %d %s (%s); retry later", check, p.where, a.status, http.StatusText(a.status), a.code)
+		}
+		if a.status != 0 {
+			return fmt.Sprintf("%s: %s refused the request with %d (%s) for key %s on bucket %s; check the bucket, region and endpoint",
+				check, p.where, a.status, a.code, p.keyHint, bucket)
+		}
+	}
+	return check + ": the request could not be sent"
+}
+
+func (p *probe) describeCredentials(check string, a answer) string {
+	switch a.code {
+	case "SignatureDoesNotMatch":
+		return fmt.Sprintf("%s: the secret does not match key %s (SignatureDoesNotMatch); check the secret access key", check, p.keyHint)
+	case "InvalidAccessKeyId":
+		return fmt.Sprintf("%s: key %s is not known at %s (InvalidAccessKeyId); check the access key id and the endpoint",
+			check, p.keyHint, p.where)
+	case "InvalidToken", "ExpiredToken", "TokenRefreshRequired":
+		return fmt.Sprintf("%s: key %s needs a session token (%s); use a long-lived access key", check, p.keyHint, a.code)
+	}
+	return fmt.Sprintf("%s: %s rejected key %s (%s); check the access key id and the secret", check, p.where, p.keyHint, a.code)
+}
+
+// unreachableReason says why no connection came about and what to check.
+func unreachableReason(err error) string {
+	var dnsErr *net.DNSError
+	var recordErr tls.RecordHeaderError
+	var certErr *tls.CertificateVerificationError
+	var hostErr x509.HostnameError
+	var alertErr tls.AlertError
+	switch {
+	case errors.As(err, &dnsErr):
+		return fmt.Sprintf("host %s could not be resolved; check the endpoint's host name", dnsErr.Name)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused; check the endpoint's host and port"
+	case errors.Is(err, http.ErrSchemeMismatch), errors.As(err, &recordErr):
+		return "the server does not speak TLS; is the endpoint plain http?"
+	case errors.As(err, &certErr), errors.As(err, &hostErr):
+		return "its TLS certificate is not valid for the endpoint; use a trusted certificate matching the host name (or is the endpoint plain http?)"
+	case errors.As(err, &alertErr):
+		return fmt.Sprintf("the TLS handshake failed (%v); is the endpoint plain http?", alertErr)
+	case errors.Is(err, syscall.ECONNRESET):
+		return "the connection was reset; check the endpoint's host, port and scheme"
+	}
+	return "the connection failed; check the endpoint's host, port and scheme"
+}

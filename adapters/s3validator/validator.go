@@ -1,0 +1,156 @@
+// Package s3validator proves that S3 credentials work before bucketd stores them: it asks the
+// provider (AWS S3 or any S3-compatible endpoint) the read-only questions a bucket user needs
+// answered (can these keys authenticate, does the bucket exist, may they list it, is it in the
+// stated region) and, on request, writes and removes a probe object. Every failure is
+// classified into a domain error whose message names the check and what to change, and shows
+// the access key only as its hint.
+package s3validator
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/bucketd/bucketd/adapters/netguard"
+	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/ports"
+)
+
+// DefaultTimeout bounds one whole validation when Config.Timeout is zero: long enough for a
+// slow provider across an ocean, short enough for an interactive request.
+const DefaultTimeout = 10 * time.Second
+
+// Config holds what a Validator needs.
+type Config struct {
+	// HTTPClient carries every provider request. Build it on netguard.NewTransport so each
+	// connection passes the SSRF guard; share it, it pools connections. Required.
+	HTTPClient *http.Client
+	// AllowList is BUCKETD_ENDPOINT_ALLOWLIST; it decides which custom endpoints may use plain
+	// http. Give the transport's dialer the same list.
+	AllowList netguard.AllowList
+	// Timeout bounds one whole validation; zero means DefaultTimeout.
+	Timeout time.Duration
+	// Logger receives one line per validation; nil discards them.
+	Logger *slog.Logger
+}
+
+// Validator validates S3 credentials. It is safe for concurrent use.
+type Validator struct {
+	httpClient *http.Client
+	allow      netguard.AllowList
+	timeout    time.Duration
+	log        *slog.Logger
+}
+
+var _ ports.CredentialValidator = (*Validator)(nil)
+
+// New returns a Validator, or an error when the configuration is unusable.
+func New(cfg Config) (*Validator, error) {
+	if cfg.HTTPClient == nil {
+		return nil, errors.New("s3validator: Config.HTTPClient is required (build it on netguard.NewTransport)")
+	}
+	if cfg.Timeout < 0 {
+		return nil, errors.New("s3validator: Config.Timeout must not be negative")
+	}
+	v := &Validator{httpClient: cfg.HTTPClient, allow: cfg.AllowList, timeout: cfg.Timeout, log: cfg.Logger}
+	if v.timeout == 0 {
+		v.timeout = DefaultTimeout
+	}
+	if v.log == nil {
+		v.log = slog.New(slog.DiscardHandler)
+	}
+	return v, nil
+}
+
+// Validate runs every check against the provider within the configured deadline (or ctx's, if
+// sooner) and reports each one. The error is nil only when no check failed; otherwise it is the
+// *domain.Error of the first failed check, in report order.
+func (v *Validator) Validate(ctx context.Context, target domain.ValidationTarget) (domain.ValidationReport, error) {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, v.timeout)
+	defer cancel()
+
+	if target.StorageType != domain.StorageS3 {
+		return domain.ValidationReport{}, domain.Errorf(domain.KindInternal,
+			"s3validator cannot validate %s buckets", target.StorageType)
+	}
+	var r *report
+	p, refusedCheck, err := v.newProbe(target)
+	if err == nil {
+		r = p.run(ctx)
+	} else {
+		r = newReport(target.Mode)
+		r.failWith(refusedCheck, "", err)
+	}
+	out := domain.ValidationReport{Checks: r.finish(), Region: r.region, Latency: time.Since(start)}
+	failure := r.failure()
+	v.logOutcome(ctx, target, out, failure)
+	if failure != nil {
+		return out, failure
+	}
+	return out, nil
+}
+
+// newProbe checks the target and builds the S3 client for it; when the target is refused it
+// names the check the refusal belongs to. The client is cheap: it shares the HTTP client and so
+// the connection pool; only the credentials and endpoint differ.
+func (v *Validator) newProbe(t domain.ValidationTarget) (*probe, string, error) {
+	if err := checkRegionName(t.Region); err != nil {
+		return nil, checkRegion, err
+	}
+	opts := s3.Options{
+		Region:      t.Region,
+		Credentials: credentials.NewStaticCredentialsProvider(t.Credentials.Key.Reveal(), t.Credentials.Secret.Reveal(), ""),
+		HTTPClient:  v.httpClient,
+		// A wrong key must fail fast, and every failure is reported to a person who can retry.
+		Retryer: aws.NopRetryer{},
+		// Many S3-compatible services reject the optional CRC trailers newer SDKs send by default.
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
+	}
+	p := &probe{target: t, keyHint: t.Credentials.Key.Hint(), where: "AWS S3", timeout: v.timeout}
+	if t.Endpoint != "" {
+		u, err := netguard.CheckEndpoint(t.Endpoint, v.allow)
+		if err != nil {
+			return nil, checkConnect, err
+		}
+		opts.BaseEndpoint = aws.String(u.String())
+		opts.UsePathStyle = true // S3-compatible services rarely serve bucket subdomains
+		p.custom, p.where = true, u.String()
+	}
+	p.client = s3.New(opts)
+	return p, "", nil
+}
+
+func (v *Validator) logOutcome(ctx context.Context, t domain.ValidationTarget, r domain.ValidationReport, err *domain.Error) {
+	attrs := []slog.Attr{
+		slog.String("bucket", t.Bucket),
+		slog.String("endpoint", redactedEndpoint(t.Endpoint)),
+		slog.String("region", t.Region),
+		slog.String("key_hint", t.Credentials.Key.Hint()),
+		slog.Duration("latency", r.Latency),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("kind", err.Kind.String()), slog.String("error", err.Error()))
+		v.log.LogAttrs(ctx, slog.LevelInfo, "s3 validation failed", attrs...)
+		return
+	}
+	v.log.LogAttrs(ctx, slog.LevelDebug, "s3 validation passed", attrs...)
+}
+
+// redactedEndpoint is the endpoint as the log may show it: a password in its user info (which
+// CheckEndpoint refuses, but a caller may still send) is masked.
+func redactedEndpoint(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(not a URL)"
+	}
+	return u.Redacted()
+}
