@@ -1,0 +1,26 @@
+package gormstore_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
+	"github.com/bucketd/bucketd/ports/porttest"
+)
+
+// BenchmarkInsertWithinQuota measures one quota-checked insert: the transaction, the
+// organization lock, the count, the name check and the insert. The count grows with b.N, as it
+// would in an organization filling up.
+func BenchmarkInsertWithinQuota(b *testing.B) {
+	storetest.ForEachBackend(b, func(b *testing.B, url string) {
+		store := storetest.Open(b, url)
+		org := storetest.Seed(b, store, porttest.OrgSpec{BucketLimit: intPtr(1 << 30)})
+		i := 0
+		for b.Loop() {
+			if err := store.InsertWithinQuota(b.Context(), newBucket(org, fmt.Sprintf("bucket-%d", i))); err != nil {
+				b.Fatalf("InsertWithinQuota: %v", err)
+			}
+			i++
+		}
+	})
+}

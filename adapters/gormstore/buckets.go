@@ -1,0 +1,131 @@
+package gormstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/bucketd/bucketd/domain"
+)
+
+// WorkspaceInOrg reports whether the workspace exists in the organization. An id that is not a
+// UUID exists nowhere.
+func (s *Store) WorkspaceInOrg(ctx context.Context, orgID, workspaceID string) (bool, error) {
+	if !domain.IsID(orgID) || !domain.IsID(workspaceID) {
+		return false, nil
+	}
+	found, err := exists(s.db.WithContext(ctx),
+		"SELECT 1 FROM workspaces WHERE id = ? AND org_id = ?", canonicalID(workspaceID), canonicalID(orgID))
+	return found, wrap("look up workspace", err)
+}
+
+// QuotaUsage counts the organization's live buckets against its effective limit.
+func (s *Store) QuotaUsage(ctx context.Context, orgID string) (domain.Quota, error) {
+	q, err := quota(s.db.WithContext(ctx), orgID, false)
+	return q, wrap("read bucket quota", err)
+}
+
+// NameTaken reports whether a live bucket of the organization uses the name, ignoring case.
+func (s *Store) NameTaken(ctx context.Context, orgID, name string) (bool, error) {
+	if !domain.IsID(orgID) {
+		return false, nil
+	}
+	taken, err := nameTaken(s.db.WithContext(ctx), canonicalID(orgID), name)
+	return taken, wrap("check bucket name", err)
+}
+
+// InsertWithinQuota stores b if the organization has room and no live bucket of it has the
+// name. The transaction first locks the organization's row (SELECT ... FOR UPDATE on
+// PostgreSQL; on SQLite the immediate transaction already holds the database's write lock), so
+// concurrent inserts of one organization run one after another however many processes make
+// them, and each sees the buckets the previous one committed.
+func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket) error {
+	row := newBucketRow(b, time.Now().UTC())
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		q, err := quota(tx, row.OrgID, true)
+		if err != nil {
+			return err
+		}
+		if err := q.Err(); err != nil {
+			return err
+		}
+		taken, err := nameTaken(tx, row.OrgID, row.Name)
+		if err != nil {
+			return err
+		}
+		if taken {
+			return nameTakenError(row.Name)
+		}
+		return tx.Create(&row).Error
+	})
+	switch {
+	case violatesUnique(err, indexBucketName):
+		// The lock should make this unreachable; the unique index is the last guard.
+		return nameTakenError(row.Name)
+	case violatesForeignKey(err):
+		// The organization was locked above, so the missing parent is the workspace.
+		return domain.Errorf(domain.KindWorkspaceNotFound,
+			"workspace %s does not exist in this organization; use the id of one of its workspaces", row.WorkspaceID)
+	}
+	return wrap("insert bucket", err)
+}
+
+// quota reads the organization's plan and limit and counts its live buckets. With lock set (in
+// a transaction) the first statement locks the organization's row, and the count must be a
+// statement of its own: under READ COMMITTED a statement sees the data as of its start, which
+// is before it waited for the lock, so a count inside the locking statement would miss the
+// bucket the previous lock holder just committed.
+func quota(db *gorm.DB, orgID string, lock bool) (domain.Quota, error) {
+	if !domain.IsID(orgID) {
+		return domain.Quota{}, organizationNotFound(orgID)
+	}
+	orgID = canonicalID(orgID)
+	query := db.Select("plan", "bucket_limit").Where("id = ?", orgID)
+	if lock {
+		query = query.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate})
+	}
+	var org organizationRow
+	if err := query.Take(&org).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return domain.Quota{}, organizationNotFound(orgID)
+		}
+		return domain.Quota{}, fmt.Errorf("read organization: %w", err)
+	}
+	var used int64
+	if err := db.Model(&bucketRow{}).Where("org_id = ? AND deleted_at IS NULL", orgID).Count(&used).Error; err != nil {
+		return domain.Quota{}, fmt.Errorf("count buckets: %w", err)
+	}
+	plan := domain.Plan(org.Plan)
+	return domain.Quota{Plan: plan, Used: int(used), Limit: domain.EffectiveBucketLimit(plan, org.BucketLimit)}, nil
+}
+
+func nameTaken(db *gorm.DB, orgID, name string) (bool, error) {
+	return exists(db, "SELECT 1 FROM buckets WHERE org_id = ? AND lower(name) = lower(?) AND deleted_at IS NULL", orgID, name)
+}
+
+// exists runs SELECT EXISTS (subquery).
+func exists(db *gorm.DB, subquery string, args ...any) (bool, error) {
+	var found bool
+	if err := db.Raw("SELECT EXISTS ("+subquery+")", args...).Row().Scan(&found); err != nil {
+		return false, err
+	}
+	return found, nil
+}
+
+// canonicalID lowercases a UUID. PostgreSQL's uuid type ignores case and SQLite's TEXT does not;
+// ids are minted in lowercase, so lowercasing input makes both databases agree.
+func canonicalID(id string) string { return strings.ToLower(id) }
+
+func nameTakenError(name string) error {
+	return domain.Errorf(domain.KindNameTaken,
+		"name %q is already used by another bucket of this organization; choose another name", name)
+}
+
+func organizationNotFound(orgID string) error {
+	return domain.Errorf(domain.KindNotFound, "organization %s does not exist", orgID)
+}

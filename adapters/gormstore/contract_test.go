@@ -1,0 +1,31 @@
+package gormstore_test
+
+import (
+	"testing"
+
+	"github.com/bucketd/bucketd/adapters/gormstore"
+	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
+	"github.com/bucketd/bucketd/ports"
+	"github.com/bucketd/bucketd/ports/porttest"
+)
+
+func TestBucketRepositoryContract(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, url string) {
+		porttest.RunBucketRepositoryContract(t, func(t *testing.T) porttest.RepositoryFixture {
+			store := storetest.Open(t, url)
+			return porttest.RepositoryFixture{
+				Store: store,
+				OpenAnother: func(t *testing.T) ports.BucketRepository {
+					return storetest.Open(t, url)
+				},
+				StoredSealed: func(t *testing.T, bucketID string) (key, secret []byte) {
+					key, secret, err := gormstore.StoredSealed(t.Context(), store, bucketID)
+					if err != nil {
+						t.Fatalf("read sealed columns: %v", err)
+					}
+					return key, secret
+				},
+			}
+		})
+	})
+}

@@ -1,0 +1,131 @@
+package gormstore
+
+import (
+	"time"
+
+	"github.com/bucketd/bucketd/domain"
+)
+
+// The row types mirror the migrated tables. They exist only inside this package, so the domain
+// never carries GORM tags. Every time is stored in UTC: SQLite compares timestamps as text.
+
+// Table and index names that queries and error mapping refer to.
+const (
+	tableOrganizations    = "organizations"
+	tableWorkspaces       = "workspaces"
+	tableUsers            = "users"
+	tableWorkspaceMembers = "workspace_members"
+	tableAPITokens        = "api_tokens"
+	tableBuckets          = "buckets"
+
+	indexBucketName = "buckets_org_name_live"
+	indexUserEmail  = "users_email_key"
+)
+
+type organizationRow struct {
+	ID          string    `gorm:"column:id;primaryKey"`
+	Name        string    `gorm:"column:name"`
+	Plan        string    `gorm:"column:plan"`
+	BucketLimit *int      `gorm:"column:bucket_limit"`
+	CreatedAt   time.Time `gorm:"column:created_at"`
+}
+
+func (organizationRow) TableName() string { return tableOrganizations }
+
+type workspaceRow struct {
+	ID        string    `gorm:"column:id;primaryKey"`
+	OrgID     string    `gorm:"column:org_id"`
+	Name      string    `gorm:"column:name"`
+	CreatedAt time.Time `gorm:"column:created_at"`
+}
+
+func (workspaceRow) TableName() string { return tableWorkspaces }
+
+type userRow struct {
+	ID        string    `gorm:"column:id;primaryKey"`
+	OrgID     string    `gorm:"column:org_id"`
+	Email     string    `gorm:"column:email"`
+	Role      string    `gorm:"column:role"`
+	CreatedAt time.Time `gorm:"column:created_at"`
+}
+
+func (userRow) TableName() string { return tableUsers }
+
+func (r userRow) toDomain() domain.User {
+	return domain.User{ID: r.ID, OrgID: r.OrgID, Email: r.Email, Role: domain.Role(r.Role)}
+}
+
+type workspaceMemberRow struct {
+	UserID      string `gorm:"column:user_id;primaryKey"`
+	WorkspaceID string `gorm:"column:workspace_id;primaryKey"`
+}
+
+func (workspaceMemberRow) TableName() string { return tableWorkspaceMembers }
+
+type apiTokenRow struct {
+	ID        string     `gorm:"column:id;primaryKey"`
+	UserID    string     `gorm:"column:user_id"`
+	Digest    []byte     `gorm:"column:digest"`
+	CreatedAt time.Time  `gorm:"column:created_at"`
+	ExpiresAt *time.Time `gorm:"column:expires_at"`
+}
+
+func (apiTokenRow) TableName() string { return tableAPITokens }
+
+type bucketRow struct {
+	ID           string     `gorm:"column:id;primaryKey"`
+	OrgID        string     `gorm:"column:org_id"`
+	WorkspaceID  string     `gorm:"column:workspace_id"`
+	Name         string     `gorm:"column:name"`
+	Bucket       string     `gorm:"column:bucket"`
+	StorageType  string     `gorm:"column:storage_type"`
+	Region       string     `gorm:"column:region"`
+	Endpoint     string     `gorm:"column:endpoint"`
+	KeyHint      string     `gorm:"column:key_hint"`
+	SealedKey    []byte     `gorm:"column:sealed_key"`
+	SealedSecret []byte     `gorm:"column:sealed_secret"`
+	Status       string     `gorm:"column:status"`
+	LastStatusAt *time.Time `gorm:"column:last_status_at"`
+	CreatedAt    time.Time  `gorm:"column:created_at"`
+	UpdatedAt    time.Time  `gorm:"column:updated_at"`
+	DeletedAt    *time.Time `gorm:"column:deleted_at"`
+}
+
+func (bucketRow) TableName() string { return tableBuckets }
+
+// newBucketRow maps a bucket to its row. Ids are stored in canonical (lowercase) form; zero
+// creation and update times become now, so a row never carries the year 1.
+func newBucketRow(b domain.Bucket, now time.Time) bucketRow {
+	created, updated := b.CreatedAt, b.UpdatedAt
+	if created.IsZero() {
+		created = now
+	}
+	if updated.IsZero() {
+		updated = created
+	}
+	return bucketRow{
+		ID:           canonicalID(b.ID),
+		OrgID:        canonicalID(b.OrgID),
+		WorkspaceID:  canonicalID(b.WorkspaceID),
+		Name:         b.Name,
+		Bucket:       b.Bucket,
+		StorageType:  string(b.StorageType),
+		Region:       b.Region,
+		Endpoint:     b.Endpoint,
+		KeyHint:      b.KeyHint,
+		SealedKey:    b.SealedKey,
+		SealedSecret: b.SealedSecret,
+		Status:       string(b.Status),
+		LastStatusAt: utcPtr(b.LastStatusAt),
+		CreatedAt:    created.UTC(),
+		UpdatedAt:    updated.UTC(),
+	}
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/bucketd/bucketd/adapters/aesgcm"
+	"github.com/bucketd/bucketd/adapters/gormstore"
+	"github.com/bucketd/bucketd/app"
+)
+
+// Development mode relaxes three things, each announced by a warning in the log.
+const (
+	devKeyFile     = "var/master.key"
+	devKeyID       = "dev-1"
+	devAllowList   = "127.0.0.0/8,::1,localhost"
+	devOrgName     = "dev"
+	devAdminEmail  = "dev@localhost"
+	devBucketLimit = 10
+)
+
+// prepareDev fills in what a local server lacks: a master key file (created once, mode 0600)
+// and an allow-list that lets endpoints reach local emulators over plain http.
+func prepareDev(cfg *serveConfig, log *slog.Logger) error {
+	if cfg.masterKeys == "" && cfg.masterKeyFile == "" {
+		if err := ensureDevKeyFile(devKeyFile); err != nil {
+			return err
+		}
+		cfg.masterKeyFile = devKeyFile
+		log.Warn("DEV MODE: secrets are sealed with a development master key kept next to the database; never use --dev in production",
+			slog.String("file", devKeyFile))
+	}
+	if cfg.allowList == "" {
+		cfg.allowList = devAllowList
+	} else {
+		cfg.allowList += "," + devAllowList
+	}
+	log.Warn("DEV MODE: custom endpoints may reach loopback addresses, over plain http too",
+		slog.String("allowlist", cfg.allowList))
+	return nil
+}
+
+func ensureDevKeyFile(path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("dev master key: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("dev master key: %w", err)
+	}
+	entry, err := aesgcm.GenerateKeyEntry(devKeyID)
+	if err != nil {
+		return fmt.Errorf("dev master key: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("dev master key: %w", err)
+	}
+	if _, err := fmt.Fprintln(f, entry); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("dev master key: %w", err)
+	}
+	return f.Close()
+}
+
+// bootstrapDev creates a dev organization in an empty database and prints its token and
+// workspace id, so the README's curl works right after `make run`.
+func bootstrapDev(ctx context.Context, store *gormstore.Store, stdout io.Writer, log *slog.Logger) error {
+	empty, err := store.IsEmpty(ctx)
+	if err != nil {
+		return err
+	}
+	if !empty {
+		log.Info("DEV MODE: database already has organizations; for a new token run: bucketd admin token create --email " + devAdminEmail)
+		return nil
+	}
+	a, err := app.NewAdmin(app.AdminDeps{Directory: store, Logger: log})
+	if err != nil {
+		return err
+	}
+	limit := devBucketLimit
+	res, err := a.Bootstrap(ctx, app.BootstrapOrg{OrgName: devOrgName, Email: devAdminEmail, BucketLimit: &limit})
+	if err != nil {
+		return fmt.Errorf("dev bootstrap: %w", err)
+	}
+	log.Warn("DEV MODE: bootstrapped a dev organization with an admin token (printed on stdout, once)",
+		slog.String("org_id", res.OrgID), slog.String("workspace_id", res.WorkspaceID))
+	_, err = fmt.Fprintf(stdout, "DEV token:       %s\nDEV workspaceId: %s\n", res.Token.Reveal(), res.WorkspaceID)
+	return err
+}

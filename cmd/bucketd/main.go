@@ -1,0 +1,65 @@
+// Command bucketd is the composition root: it reads configuration, wires every adapter to the
+// application service and runs one of its sub-commands.
+//
+//	bucketd serve [--dev]                         run the HTTP API
+//	bucketd migrate                               apply database migrations and exit
+//	bucketd admin bootstrap --org NAME --email E  create an organization, its admin and a token
+//	bucketd admin token create --email E          issue another token for a user
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: bucketd <command> [flags]
+
+commands:
+  serve                 run the HTTP API (--dev for a local development server)
+  migrate               apply database migrations and exit
+  admin bootstrap       create an organization with a workspace, an admin user and a token
+  admin token create    issue another API token for a user
+
+Run "bucketd <command> -h" for the flags of a command. Every flag also reads an environment
+variable (BUCKETD_*), listed with the flag.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "bucketd:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// run dispatches a command line; it is main without the process exits, so tests can call it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return flag.ErrHelp
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return serve(ctx, rest, stdout, stderr)
+	case "migrate":
+		return migrate(ctx, rest, stderr)
+	case "admin":
+		return admin(ctx, rest, stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/bucketd/bucketd/adapters/httpapi"
+	"github.com/bucketd/bucketd/adapters/netguard"
+)
+
+// HTTP server limits. Validation of a bucket takes up to 10 s at the provider, so writes get
+// well beyond that; headers must arrive quickly, which starves slow-loris clients.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 64 << 10
+)
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg serveConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg.register(fs)
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	shutdownTimeout, err := time.ParseDuration(cfg.shutdownPeriod)
+	if err != nil {
+		return fmt.Errorf("shutdown timeout: %w", err)
+	}
+	log, err := newLogger(cfg.logLevel, stderr)
+	if err != nil {
+		return err
+	}
+	if cfg.dev {
+		if err := prepareDev(&cfg, log); err != nil {
+			return err
+		}
+	}
+	ring, err := loadKeyRing(cfg)
+	if err != nil {
+		return err
+	}
+	allow, err := netguard.ParseAllowList(cfg.allowList)
+	if err != nil {
+		return fmt.Errorf("endpoint allow-list: %w", err)
+	}
+	store, err := openStore(ctx, cfg.storeConfig, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if cfg.dev {
+		if err := bootstrapDev(ctx, store, stdout, log); err != nil {
+			return err
+		}
+	}
+	buckets, err := newBuckets(store, ring, allow, log)
+	if err != nil {
+		return err
+	}
+	api, err := httpapi.NewServer(httpapi.Config{Buckets: buckets, Authenticator: store, Readiness: store, Logger: log})
+	if err != nil {
+		return err
+	}
+	handler, err := api.Handler()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	log.Info("bucketd listening", slog.String("addr", ln.Addr().String()),
+		slog.String("key_id", ring.ActiveID()), slog.Bool("dev", cfg.dev))
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests", slog.Duration("deadline", shutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("bucketd stopped")
+	return nil
+}
+
+func migrate(ctx context.Context, args []string, stderr io.Writer) error {
+	var cfg storeConfig
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	cfg.register(fs)
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	log, err := newLogger(cfg.logLevel, stderr)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	log.Info("database schema is up to date")
+	return store.Close()
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/bucketd/bucketd/adapters/aesgcm"
+	"github.com/bucketd/bucketd/adapters/gormstore"
+	"github.com/bucketd/bucketd/adapters/netguard"
+	"github.com/bucketd/bucketd/adapters/s3validator"
+	"github.com/bucketd/bucketd/app"
+	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/ports"
+)
+
+// openStore connects to the database and brings its schema up to date: every process
+// migrates at start-up, and the migrations serialize themselves.
+func openStore(ctx context.Context, cfg storeConfig, log *slog.Logger) (*gormstore.Store, error) {
+	store, err := gormstore.Open(ctx, cfg.databaseURL, gormstore.WithLogger(log))
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := store.Migrate(ctx); err != nil {
+		_ = store.Close()
+		return nil, fmt.Errorf("migrate database: %w", err)
+	}
+	return store, nil
+}
+
+// loadKeyRing reads the master keys from the environment or a file; never from the database.
+func loadKeyRing(cfg serveConfig) (*aesgcm.KeyRing, error) {
+	switch {
+	case cfg.masterKeys != "" && cfg.masterKeyFile != "":
+		return nil, errors.New("set either BUCKETD_MASTER_KEYS or BUCKETD_MASTER_KEY_FILE, not both")
+	case cfg.masterKeys != "":
+		return aesgcm.ParseKeyRing(cfg.masterKeys)
+	case cfg.masterKeyFile != "":
+		return aesgcm.LoadKeyRingFile(cfg.masterKeyFile)
+	}
+	return nil, errors.New("no master keys: set BUCKETD_MASTER_KEYS (or BUCKETD_MASTER_KEY_FILE), or run with --dev for a local development key")
+}
+
+// newValidators builds the provider checks on one shared HTTP client whose dialer enforces the
+// SSRF guard, so every provider connection, whatever the SDK, goes through it.
+func newValidators(allow netguard.AllowList, log *slog.Logger) (map[domain.StorageType]ports.CredentialValidator, error) {
+	client := netguard.NewClient(netguard.NewTransport(netguard.NewDialer(allow)))
+	s3v, err := s3validator.New(s3validator.Config{HTTPClient: client, AllowList: allow, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("s3 validator: %w", err)
+	}
+	return map[domain.StorageType]ports.CredentialValidator{domain.StorageS3: s3v}, nil
+}
+
+// newBuckets wires the bucket use cases.
+func newBuckets(store *gormstore.Store, ring *aesgcm.KeyRing, allow netguard.AllowList, log *slog.Logger) (*app.Buckets, error) {
+	vault, err := aesgcm.New(ring)
+	if err != nil {
+		return nil, err
+	}
+	validators, err := newValidators(allow, log)
+	if err != nil {
+		return nil, err
+	}
+	return app.NewBuckets(app.BucketsDeps{Repo: store, Vault: vault, Validators: validators, Logger: log})
+}
