@@ -34,6 +34,7 @@ run:
 ## test: every test, with the race detector, against real SQLite, versitygw and (when
 ## BUCKETD_TEST_POSTGRES_DSN is set) PostgreSQL.
 test: test-peers
+	@[ -n "$$BUCKETD_TEST_POSTGRES_DSN" ] || echo "NOTE: PostgreSQL tests NOT run: set BUCKETD_TEST_POSTGRES_DSN=postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 ## test-peers: build the S3 test peer (versitygw) into the cache on first use.

@@ -125,7 +125,7 @@ var bodyTooLargeMessage = fmt.Sprintf("the request body is larger than %d KiB", 
 func transportMessage(he *echo.HTTPError) string {
 	switch he.Code {
 	case http.StatusNotFound:
-		return "no such endpoint; see GET /openapi.yaml for the API"
+		return "no such endpoint; openapi.yaml describes the API"
 	case http.StatusMethodNotAllowed:
 		return "this endpoint does not accept that method"
 	case http.StatusRequestEntityTooLarge:

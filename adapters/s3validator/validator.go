@@ -37,7 +37,8 @@ type Config struct {
 	AllowList netguard.AllowList
 	// Timeout bounds one whole validation; zero means DefaultTimeout.
 	Timeout time.Duration
-	// Logger receives one line per validation; nil discards them.
+	// Logger receives one debug line per validation (the application logs the outcome at info);
+	// nil discards them.
 	Logger *slog.Logger
 }
 
@@ -139,7 +140,7 @@ func (v *Validator) logOutcome(ctx context.Context, t domain.ValidationTarget, r
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("kind", err.Kind.String()), slog.String("error", err.Error()))
-		v.log.LogAttrs(ctx, slog.LevelInfo, "s3 validation failed", attrs...)
+		v.log.LogAttrs(ctx, slog.LevelDebug, "s3 validation failed", attrs...)
 		return
 	}
 	v.log.LogAttrs(ctx, slog.LevelDebug, "s3 validation passed", attrs...)
