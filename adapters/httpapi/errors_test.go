@@ -56,9 +56,9 @@ func TestCreateBucketMapsEveryErrorKind(t *testing.T) {
 			req := createRequest(strings.NewReader(mustJSON(t, validRequest())))
 			res := h.record(req)
 			if undocumentedOnCreate[kind] {
-				h.contract.checkUndocumented(t, req, res)
+				h.contract.CheckUndocumented(t, req, res.status, res.body)
 			} else {
-				h.contract.check(t, req, res)
+				h.contract.Check(t, req, res.status, res.header, res.body)
 			}
 
 			e := wantError(t, res, want.status, want.code)

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/bucketd/bucketd/adapters/httpapi"
+	"github.com/bucketd/bucketd/adapters/httpapi/contracttest"
 	"github.com/bucketd/bucketd/app"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/gen/api"
@@ -130,12 +131,12 @@ type harness struct {
 	buckets  *fakeBuckets
 	pinger   *fakePinger
 	logs     *syncBuffer
-	contract *contract
+	contract *contracttest.Checker
 }
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
-	h := &harness{buckets: &fakeBuckets{}, pinger: &fakePinger{}, logs: &syncBuffer{}, contract: newContract(t)}
+	h := &harness{buckets: &fakeBuckets{}, pinger: &fakePinger{}, logs: &syncBuffer{}, contract: contracttest.New(t)}
 	logger := slog.New(httpapi.RequestIDHandler(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	srv, err := httpapi.NewServer(httpapi.Config{
 		Buckets:       h.buckets,
@@ -170,7 +171,7 @@ func (h *harness) record(req *http.Request) response {
 func (h *harness) serve(t testing.TB, req *http.Request) response {
 	t.Helper()
 	res := h.record(req)
-	h.contract.check(t, req, res)
+	h.contract.Check(t, req, res.status, res.header, res.body)
 	return res
 }
 

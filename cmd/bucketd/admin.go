@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,7 +25,10 @@ func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return adminTokenCreate(ctx, args[2:], stdout, stderr)
 	}
 	fmt.Fprint(stderr, adminUsage)
-	return flag.ErrHelp
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
+		return flag.ErrHelp
+	}
+	return errors.New("unknown admin command")
 }
 
 // withAdmin opens the store, runs fn with the admin use cases, and closes the store.

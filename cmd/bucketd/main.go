@@ -34,10 +34,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "bucketd:", err)
-		}
+	switch {
+	case errors.Is(err, flag.ErrHelp): // -h asked for the usage, which is printed
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "bucketd:", err)
 		os.Exit(2)
 	}
 }
@@ -46,7 +46,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return flag.ErrHelp
+		return errors.New("no command given")
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "serve":

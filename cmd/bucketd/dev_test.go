@@ -1,0 +1,144 @@
+package main_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
+	"github.com/bucketd/bucketd/adapters/httpapi/contracttest"
+	"github.com/bucketd/bucketd/adapters/testpeers/versitygw"
+	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/gen/api"
+)
+
+// TestServeDev runs `bucketd serve --dev` with its defaults in an empty directory, as `make run`
+// does: it must create its master key and database under ./var, print a working token once,
+// accept a local gateway over plain http, and keep the organization across a restart.
+func TestServeDev(t *testing.T) {
+	gw := versitygw.Start(t)
+	gw.CreateBucket(t, "dev-bucket")
+	checker := contracttest.New(t)
+	dir := t.TempDir()
+	request := func(name string) api.CreateBucketRequest {
+		endpoint := gw.Endpoint
+		return api.CreateBucketRequest{Name: name, Bucket: "dev-bucket", StorageType: api.S3, Key: gw.RootKey,
+			Secret: gw.RootSecret, Region: versitygw.Region, Endpoint: &endpoint}
+	}
+
+	first := startServer(t, checker, dir, "--dev", "--addr", "127.0.0.1:0")
+	token, workspaceID := devCredentials(t, first)
+	for _, file := range []string{"var/master.key", "var/bucketd.db"} {
+		info, err := os.Stat(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatalf("dev mode did not create ./%s: %v", file, err)
+		}
+		if file == "var/master.key" && info.Mode().Perm() != 0o600 {
+			t.Errorf("./%s has mode %v, want 0600", file, info.Mode().Perm())
+		}
+	}
+	req := request("Dev bucket")
+	req.WorkspaceId = workspaceID
+	wantCreated(t, create(t, first.Client(t, checker, token), req))
+	if err := first.Stop(); err != nil {
+		t.Fatalf("first dev server: %v\nstderr:\n%s", err, first.Stderr.String())
+	}
+	if n := devWarnings(t, first.Stderr.String()); n < 2 {
+		t.Errorf("%d WARN log lines say what DEV MODE relaxed, want one for the key and one for loopback endpoints at least", n)
+	}
+
+	second := startServer(t, checker, dir, "--dev", "--addr", "127.0.0.1:0")
+	req = request("Dev bucket after restart")
+	req.WorkspaceId = workspaceID
+	wantCreated(t, create(t, second.Client(t, checker, token), req))
+	if err := second.Stop(); err != nil {
+		t.Fatalf("second dev server: %v\nstderr:\n%s", err, second.Stderr.String())
+	}
+	if out := second.Stdout.String(); strings.Contains(out, "DEV token:") {
+		t.Errorf("the restarted dev server printed a new token although the organization exists:\n%s", out)
+	}
+	for i, s := range []*server{first, second} {
+		for label, secret := range map[string]string{"the dev token": token, "the gateway secret": gw.RootSecret} {
+			if strings.Contains(s.Stderr.String(), secret) {
+				t.Errorf("the log of dev server %d holds %s", i+1, label)
+			}
+		}
+	}
+}
+
+// devCredentials waits for the token and workspace id a fresh dev server prints on stdout.
+func devCredentials(t *testing.T, s *server) (token, workspaceID string) {
+	t.Helper()
+	deadline := time.Now().Add(startTimeout)
+	for {
+		for line := range strings.Lines(s.Stdout.String()) {
+			if v, ok := strings.CutPrefix(line, "DEV token:"); ok {
+				token = strings.TrimSpace(v)
+			}
+			if v, ok := strings.CutPrefix(line, "DEV workspaceId:"); ok {
+				workspaceID = strings.TrimSpace(v)
+			}
+		}
+		if token != "" && workspaceID != "" {
+			if !domain.IsID(workspaceID) {
+				t.Fatalf("DEV workspaceId %q is not a UUID", workspaceID)
+			}
+			return token, workspaceID
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the dev server did not print \"DEV token:\" and \"DEV workspaceId:\" within %s; stdout:\n%s",
+				startTimeout, s.Stdout.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// devWarnings counts the WARN log lines that announce a DEV MODE relaxation.
+func devWarnings(t *testing.T, log string) int {
+	t.Helper()
+	n := 0
+	for line := range strings.Lines(log) {
+		var rec struct{ Level, Msg string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line is not JSON: %v: %q", err, line)
+		}
+		if rec.Level == "WARN" && strings.HasPrefix(rec.Msg, "DEV MODE") {
+			n++
+		}
+	}
+	return n
+}
+
+func TestServeRefusesWithoutMasterKeys(t *testing.T) {
+	dir := t.TempDir()
+	res := runBucketd(t, dir, "serve", "--addr", "127.0.0.1:0", "--database-url", storetest.SQLiteURL(t))
+	if res.err == nil {
+		t.Fatal("bucketd serve without master keys and without --dev exited 0, want a refusal")
+	}
+	if !strings.Contains(res.stderr, "BUCKETD_MASTER_KEYS") {
+		t.Errorf("the refusal does not mention BUCKETD_MASTER_KEYS:\n%s", res.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "var")); err == nil {
+		t.Error("the refused server created ./var, as only --dev may")
+	}
+}
+
+func TestMigrate(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, dbURL string) {
+		for run := range 2 {
+			res := mustRunBucketd(t, "", "migrate", "--database-url", dbURL)
+			if !strings.Contains(res.stderr, "database schema is up to date") {
+				t.Errorf("run %d of migrate did not log that the schema is up to date:\n%s", run+1, res.stderr)
+			}
+		}
+		_, rows := allCells(t, dbURL)
+		for _, table := range []string{"organizations", "workspaces", "users", "workspace_members", "api_tokens", "buckets"} {
+			if n, ok := rows[table]; !ok || n != 0 {
+				t.Errorf("after migrate, table %s: present %v with %d rows, want present and empty", table, ok, n)
+			}
+		}
+	})
+}
