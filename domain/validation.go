@@ -40,10 +40,29 @@ type Check struct {
 	ProviderCode string
 }
 
+// Addressing styles of the S3 API: the bucket in the path, or in the host name.
+const (
+	AddressingPath    = "path"
+	AddressingVirtual = "virtual"
+)
+
 // ValidationReport is what a provider validation found.
 type ValidationReport struct {
 	Checks []Check
-	// Region is the bucket's region as the provider reported it, when it did.
-	Region  string
-	Latency time.Duration
+	// Region is the bucket's region (or GCS location) as the provider reported it, when it did.
+	Region string
+	// AddressingStyle is the S3 addressing style that worked (AddressingPath or
+	// AddressingVirtual); empty for other providers or when no request got through.
+	AddressingStyle string
+	Latency         time.Duration
+}
+
+// Passed reports whether every check passed or was skipped on purpose, that is none failed.
+func (r ValidationReport) Passed() bool {
+	for _, c := range r.Checks {
+		if c.Status == CheckFail {
+			return false
+		}
+	}
+	return len(r.Checks) > 0
 }

@@ -1,9 +1,7 @@
 package s3validator
 
 import (
-	"context"
 	"errors"
-	"net"
 	"net/http"
 	"regexp"
 
@@ -11,6 +9,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/domain"
 )
 
@@ -109,18 +108,14 @@ func (a answer) classifyKind() domain.Kind {
 	return domain.KindProviderError
 }
 
-// transportKind classifies a failure that produced no HTTP answer.
+// transportKind classifies a failure that produced no HTTP answer; on top of the shared rules,
+// the SDK's own "request send failed" also means the endpoint could not be reached.
 func transportKind(err error) domain.Kind {
-	var de *domain.Error
-	var ne net.Error
+	if kind, ok := providercheck.TransportKind(err); ok {
+		return kind
+	}
 	var sendErr *smithyhttp.RequestSendError
-	switch {
-	case errors.As(err, &de):
-		return de.Kind // the SSRF guard's refusal
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
-		errors.As(err, &ne) && ne.Timeout():
-		return domain.KindProviderTimeout
-	case errors.As(err, &sendErr):
+	if errors.As(err, &sendErr) {
 		return domain.KindEndpointUnreachable
 	}
 	return domain.KindInternal // the SDK could not even build the request

@@ -2,14 +2,11 @@ package s3validator
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"syscall"
 
+	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/domain"
 )
 
@@ -44,7 +41,7 @@ func (p *probe) describe(check string, a answer) string {
 			return check + ": " + de.Message
 		}
 	case domain.KindEndpointUnreachable:
-		return fmt.Sprintf("%s: cannot reach %s: %s", check, p.where, unreachableReason(a.err))
+		return fmt.Sprintf("%s: cannot reach %s: %s", check, p.where, providercheck.UnreachableReason(a.err))
 	case domain.KindProviderTimeout:
 		if errors.Is(a.err, context.Canceled) {
 			return fmt.Sprintf("%s: the validation was canceled before %s answered", check, p.where)
@@ -73,28 +70,4 @@ func (p *probe) describeCredentials(check string, a answer) string {
 		return fmt.Sprintf("%s: key %s needs a session token (%s); use a long-lived access key", check, p.keyHint, a.code)
 	}
 	return fmt.Sprintf("%s: %s rejected key %s (%s); check the access key id and the secret", check, p.where, p.keyHint, a.code)
-}
-
-// unreachableReason says why no connection came about and what to check.
-func unreachableReason(err error) string {
-	var dnsErr *net.DNSError
-	var recordErr tls.RecordHeaderError
-	var certErr *tls.CertificateVerificationError
-	var hostErr x509.HostnameError
-	var alertErr tls.AlertError
-	switch {
-	case errors.As(err, &dnsErr):
-		return fmt.Sprintf("host %s could not be resolved; check the endpoint's host name", dnsErr.Name)
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused; check the endpoint's host and port"
-	case errors.Is(err, http.ErrSchemeMismatch), errors.As(err, &recordErr):
-		return "the server does not speak TLS; is the endpoint plain http?"
-	case errors.As(err, &certErr), errors.As(err, &hostErr):
-		return "its TLS certificate is not valid for the endpoint; use a trusted certificate matching the host name (or is the endpoint plain http?)"
-	case errors.As(err, &alertErr):
-		return fmt.Sprintf("the TLS handshake failed (%v); is the endpoint plain http?", alertErr)
-	case errors.Is(err, syscall.ECONNRESET):
-		return "the connection was reset; check the endpoint's host, port and scheme"
-	}
-	return "the connection failed; check the endpoint's host, port and scheme"
 }

@@ -39,15 +39,15 @@ func (p *probe) run(ctx context.Context) *report {
 		r.fail(checkConnect, head, p.describe(checkConnect, head))
 		return r
 	}
-	r.pass(checkConnect, "reached "+p.where)
+	r.Pass(checkConnect, "reached "+p.where)
 
 	for _, a := range []answer{head, list} {
 		if !a.ok() && a.kind == domain.KindRegionMismatch {
 			r.region = a.region
 			reason := fmt.Sprintf("skipped: requests signed for region %s were refused", p.target.Region)
-			r.skip(checkAuth, reason)
-			r.skip(checkBucket, reason)
-			r.skip(checkList, reason)
+			r.Skip(checkAuth, reason)
+			r.Skip(checkBucket, reason)
+			r.Skip(checkList, reason)
 			r.fail(checkRegion, a, p.describe(checkRegion, a))
 			return r
 		}
@@ -59,9 +59,9 @@ func (p *probe) run(ctx context.Context) *report {
 		}
 	}
 	if head.authenticated() || list.authenticated() {
-		r.pass(checkAuth, fmt.Sprintf("%s accepted key %s", p.where, p.keyHint))
+		r.Pass(checkAuth, fmt.Sprintf("%s accepted key %s", p.where, p.keyHint))
 	} else {
-		r.skip(checkAuth, fmt.Sprintf("skipped: %s answered no request with a verdict on the key", p.where))
+		r.Skip(checkAuth, fmt.Sprintf("skipped: %s answered no request with a verdict on the key", p.where))
 	}
 	p.decide(r, checkBucket, head, fmt.Sprintf("bucket %s exists", p.target.Bucket))
 	p.decide(r, checkList, list, fmt.Sprintf("key %s may list bucket %s", p.keyHint, p.target.Bucket))
@@ -70,7 +70,7 @@ func (p *probe) run(ctx context.Context) *report {
 		if head.ok() && list.ok() {
 			p.checkWrite(ctx, r)
 		} else {
-			r.skip(checkWrite, "skipped: the bucket could not be read")
+			r.Skip(checkWrite, "skipped: the bucket could not be read")
 		}
 	}
 	return r
@@ -79,7 +79,7 @@ func (p *probe) run(ctx context.Context) *report {
 // decide passes check when a succeeded and fails it with a's classification otherwise.
 func (p *probe) decide(r *report, check string, a answer, passMessage string) {
 	if a.ok() {
-		r.pass(check, passMessage)
+		r.Pass(check, passMessage)
 		return
 	}
 	r.fail(check, a, p.describe(check, a))

@@ -33,20 +33,20 @@ func (p *probe) checkRegion(ctx context.Context, r *report, head, list answer) {
 		var reason string
 		reported, reason = p.bucketLocation(ctx)
 		if reported == "" {
-			r.skip(checkRegion, "skipped: "+reason)
+			r.Skip(checkRegion, "skipped: "+reason)
 			return
 		}
 	}
 	if reported == "" {
-		r.skip(checkRegion, "skipped: the bucket could not be read")
+		r.Skip(checkRegion, "skipped: the bucket could not be read")
 		return
 	}
 	r.region = reported
 	switch {
 	case strings.EqualFold(reported, p.target.Region):
-		r.pass(checkRegion, fmt.Sprintf("bucket %s is in %s", p.target.Bucket, reported))
+		r.Pass(checkRegion, fmt.Sprintf("bucket %s is in %s", p.target.Bucket, reported))
 	case p.custom:
-		r.pass(checkRegion, fmt.Sprintf("%s reports region %s for bucket %s and accepted requests signed for %s",
+		r.Pass(checkRegion, fmt.Sprintf("%s reports region %s for bucket %s and accepted requests signed for %s",
 			p.where, reported, p.target.Bucket, p.target.Region))
 	default:
 		a := answer{kind: domain.KindRegionMismatch, region: reported}

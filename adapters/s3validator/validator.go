@@ -88,10 +88,10 @@ func (v *Validator) Validate(ctx context.Context, target domain.ValidationTarget
 		r = p.run(ctx)
 	} else {
 		r = newReport(target.Mode)
-		r.failWith(refusedCheck, "", err)
+		r.Fail(refusedCheck, "", err)
 	}
-	out := domain.ValidationReport{Checks: r.finish(), Region: r.region, Latency: time.Since(start)}
-	failure := r.failure()
+	out := domain.ValidationReport{Checks: r.Finish(), Region: r.region, Latency: time.Since(start)}
+	failure := r.Failure()
 	v.logOutcome(ctx, target, out, failure)
 	if failure != nil {
 		return out, failure

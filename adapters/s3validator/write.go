@@ -42,7 +42,7 @@ func (p *probe) checkWrite(ctx context.Context, r *report) {
 		r.fail(checkWrite, a, fmt.Sprintf("%s; remove the probe object %s by hand", p.describe(checkWrite, a), key))
 		return
 	}
-	r.pass(checkWrite, fmt.Sprintf("key %s may write to bucket %s (probe object written and removed)", p.keyHint, p.target.Bucket))
+	r.Pass(checkWrite, fmt.Sprintf("key %s may write to bucket %s (probe object written and removed)", p.keyHint, p.target.Bucket))
 }
 
 // removeProbe deletes the probe object under its own deadline, detached from ctx's cancellation.

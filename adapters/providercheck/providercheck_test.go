@@ -1,0 +1,115 @@
+package providercheck_test
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/bucketd/bucketd/adapters/providercheck"
+	"github.com/bucketd/bucketd/domain"
+)
+
+func TestReportKeepsOrderAndFirstFailure(t *testing.T) {
+	r := providercheck.NewReport("connect", "auth", "list", "region")
+	var wg sync.WaitGroup
+	wg.Go(func() { r.Fail("region", "", domain.Errorf(domain.KindRegionMismatch, "region: wrong")) })
+	wg.Go(func() {
+		r.Fail("auth", "SignatureDoesNotMatch", domain.Errorf(domain.KindInvalidCredentials, "auth: bad secret"))
+	})
+	wg.Go(func() { r.Pass("connect", "reached") })
+	wg.Wait()
+	if !r.Decided("auth") || r.Decided("list") {
+		t.Error("Decided must report exactly the decided checks")
+	}
+	checks := r.Finish()
+	want := []struct{ name, status string }{{"connect", "pass"}, {"auth", "fail"}, {"list", "skip"}, {"region", "fail"}}
+	for i, w := range want {
+		if checks[i].Name != w.name || string(checks[i].Status) != w.status {
+			t.Errorf("check %d = %s/%s, want %s/%s", i, checks[i].Name, checks[i].Status, w.name, w.status)
+		}
+	}
+	if checks[1].ProviderCode != "SignatureDoesNotMatch" || checks[2].Message != providercheck.SkippedAfterFailure {
+		t.Errorf("provider code or skip message lost: %+v", checks)
+	}
+	if f := r.Failure(); f == nil || f.Kind != domain.KindInvalidCredentials {
+		t.Errorf("Failure() = %v, want the first failed check in report order (auth)", f)
+	}
+}
+
+func TestReportWithoutFailure(t *testing.T) {
+	r := providercheck.NewReport("a")
+	r.Pass("a", "ok")
+	if r.Failure() != nil {
+		t.Error("a passing report has no failure")
+	}
+}
+
+func TestReportClassifiesUnknownErrorsAsInternal(t *testing.T) {
+	r := providercheck.NewReport("a")
+	r.Fail("a", "", errors.New("sdk exploded"))
+	if f := r.Failure(); f == nil || f.Kind != domain.KindInternal || f.Message != "a: the check could not run" {
+		t.Errorf("Failure() = %#v", f)
+	}
+}
+
+func TestTransportKind(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	for name, tc := range map[string]struct {
+		err    error
+		kind   domain.Kind
+		ok     bool
+		reason string
+	}{
+		"guard":     {fmt.Errorf("dial: %w", domain.Errorf(domain.KindEndpointNotAllowed, "no")), domain.KindEndpointNotAllowed, true, ""},
+		"deadline":  {fmt.Errorf("get: %w", context.DeadlineExceeded), domain.KindProviderTimeout, true, ""},
+		"canceled":  {context.Canceled, domain.KindProviderTimeout, true, ""},
+		"refused":   {refused, domain.KindEndpointUnreachable, true, "connection refused"},
+		"dns":       {&net.DNSError{Name: "nowhere.invalid", Err: "no such host"}, domain.KindEndpointUnreachable, true, "could not be resolved"},
+		"tls":       {tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}, domain.KindEndpointUnreachable, true, "plain http?"},
+		"scheme":    {http.ErrSchemeMismatch, domain.KindEndpointUnreachable, true, "plain http?"},
+		"nil":       {nil, 0, false, ""},
+		"unrelated": {errors.New("bad input"), 0, false, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			kind, ok := providercheck.TransportKind(tc.err)
+			if ok != tc.ok || (ok && kind != tc.kind) {
+				t.Fatalf("TransportKind = %v, %v; want %v, %v", kind, ok, tc.kind, tc.ok)
+			}
+			if tc.reason != "" {
+				if got := providercheck.UnreachableReason(tc.err); !strings.Contains(got, tc.reason) {
+					t.Errorf("UnreachableReason = %q, want it to mention %q", got, tc.reason)
+				}
+			}
+		})
+	}
+}
+
+// TestTransportKindOfRealFailures classifies what net/http really returns, not hand-made errors.
+func TestTransportKindOfRealFailures(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	plain := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer plain.Close()
+	client := &http.Client{Transport: &http.Transport{}}
+	for name, url := range map[string]string{
+		"closed port":         "http://" + closed + "/",
+		"https to plain http": "https://" + plain.Listener.Addr().String() + "/",
+	} {
+		_, err := client.Get(url)
+		if kind, ok := providercheck.TransportKind(err); !ok || kind != domain.KindEndpointUnreachable {
+			t.Errorf("%s: TransportKind(%v) = %v, %v; want endpoint unreachable", name, err, kind, ok)
+		}
+	}
+}
