@@ -106,10 +106,12 @@ func (d *Dialer) resolve(ctx context.Context, network, host string) ([]netip.Add
 	if len(addrs) == 0 {
 		return nil, &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
 	}
+	// A fresh slice: the resolver may hand out its cached answer, which is not ours to change.
+	unmapped := make([]netip.Addr, len(addrs))
 	for i, ip := range addrs {
-		addrs[i] = ip.Unmap()
+		unmapped[i] = ip.Unmap()
 	}
-	return addrs, nil
+	return unmapped, nil
 }
 
 // filter keeps the addresses the guard allows. A host named on the allow list may reach any

@@ -8,8 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bucketd/bucketd/adapters/netguard"
+	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
 	"github.com/bucketd/bucketd/adapters/testpeers/versitygw"
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/ports"
 )
 
 func TestValidateAgainstVersitygw(t *testing.T) {
@@ -257,4 +260,22 @@ func BenchmarkValidate(b *testing.B) {
 			b.Fatalf("Validate: %v", err)
 		}
 	}
+}
+
+func TestTransportContract(t *testing.T) {
+	providerchecktest.RunTransportContract(t, providerchecktest.Harness{
+		New: func(t *testing.T, client *http.Client, allow netguard.AllowList, timeout time.Duration) ports.CredentialValidator {
+			v, err := New(Config{HTTPClient: client, AllowList: allow, Timeout: timeout})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		},
+		Target: func(endpoint string) domain.ValidationTarget {
+			return domain.ValidationTarget{
+				StorageType: domain.StorageS3, Bucket: "contract-bucket", Region: "us-east-1", Endpoint: endpoint,
+				Credentials: domain.Credentials{Key: domain.NewSecret("AKIAIOSFODNN7EXAMPLE"), Secret: domain.NewSecret("contract-secret-value-0123456789")},
+			}
+		},
+	})
 }

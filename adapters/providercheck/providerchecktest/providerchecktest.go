@@ -1,0 +1,236 @@
+// Package providerchecktest is the contract every credential validator must meet about the
+// network, whatever its provider (go-cloud's drivertest style): unreachable endpoints, TLS
+// spoken to plain http, a stalled server, provider 5xx, and the SSRF guard. Each validator's
+// tests call RunTransportContract with a Harness that builds it.
+//
+// The SSRF subtests never connect anywhere: the validator is built on a dialer whose connect
+// function records the attempt instead, with a resolver answering from a table, so not a
+// single packet leaves the machine even if the guard were broken.
+package providerchecktest
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bucketd/bucketd/adapters/netguard"
+	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/ports"
+)
+
+// Harness builds the validator under test.
+type Harness struct {
+	// New returns the validator with its provider traffic on client, custom endpoints checked
+	// against allow, and a whole-validation deadline of timeout.
+	New func(t *testing.T, client *http.Client, allow netguard.AllowList, timeout time.Duration) ports.CredentialValidator
+	// Target returns a well-formed target (bucket, region, credentials) whose custom endpoint
+	// is endpoint.
+	Target func(endpoint string) domain.ValidationTarget
+}
+
+// loopbackAllowed lets the transport subtests reach their own local servers.
+var loopbackAllowed = mustAllow("127.0.0.0/8,::1")
+
+// RunTransportContract runs the network subtests against the validator h builds.
+func RunTransportContract(t *testing.T, h Harness) {
+	t.Run("ConnectionRefused", func(t *testing.T) { testConnectionRefused(t, h) })
+	t.Run("TLSToPlainHTTP", func(t *testing.T) { testTLSToPlainHTTP(t, h) })
+	t.Run("StalledEndpointTimesOut", func(t *testing.T) { testStalled(t, h) })
+	t.Run("ProviderServerError", func(t *testing.T) { testServerError(t, h) })
+	t.Run("SSRFGuard", func(t *testing.T) { testSSRF(t, h) })
+}
+
+func testConnectionRefused(t *testing.T, h Harness) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	err = validate(t, h, loopbackAllowed, 5*time.Second, "http://"+addr)
+	wantKind(t, err, domain.KindEndpointUnreachable, "connection refused")
+}
+
+func testTLSToPlainHTTP(t *testing.T, h Harness) {
+	plain := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(plain.Close)
+	err := validate(t, h, loopbackAllowed, 5*time.Second, "https://"+plain.Listener.Addr().String())
+	wantKind(t, err, domain.KindEndpointUnreachable, "plain http?")
+}
+
+func testStalled(t *testing.T, h Harness) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns sync.WaitGroup
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done); ln.Close(); conns.Wait() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Go(func() { <-done; c.Close() }) // accept, then never answer
+		}
+	}()
+	const deadline = 500 * time.Millisecond
+	start := time.Now()
+	err = validate(t, h, loopbackAllowed, deadline, "http://"+ln.Addr().String())
+	wantKind(t, err, domain.KindProviderTimeout, "")
+	if took := time.Since(start); took > deadline+2*time.Second {
+		t.Errorf("a stalled endpoint took %s to time out, the deadline is %s", took, deadline)
+	}
+}
+
+func testServerError(t *testing.T, h Harness) {
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte(`<?xml version="1.0"?><Error><Code>InternalError</Code><Message>boom</Message></Error>`))
+	}))
+	t.Cleanup(broken.Close)
+	err := validate(t, h, loopbackAllowed, 5*time.Second, broken.URL)
+	wantKind(t, err, domain.KindProviderError, "")
+}
+
+// ssrfTargets are endpoints a caller could use to make the server reach inside its own
+// network. None is allow-listed in testSSRF.
+func ssrfTargets(loopbackPort string) map[string]string {
+	return map[string]string{
+		"cloud metadata":               "https://169.254.169.254",
+		"metadata over http":           "http://169.254.169.254",
+		"loopback v4":                  "https://127.0.0.1:" + loopbackPort,
+		"loopback v6":                  "https://[::1]:" + loopbackPort,
+		"private":                      "https://10.0.0.1",
+		"unspecified":                  "https://0.0.0.0:" + loopbackPort,
+		"name resolving to loopback":   "https://loopback.test:" + loopbackPort,
+		"name resolving to metadata":   "https://metadata.test",
+		"plain http to a public host":  "http://public.test",
+		"user info":                    "https://user:pass@public.test",
+		"name resolving to private v6": "https://private6.test",
+		"ipv4-mapped loopback":         "https://[::ffff:127.0.0.1]:" + loopbackPort,
+	}
+}
+
+func testSSRF(t *testing.T, h Harness) {
+	// A real listener on the loopback target proves no connection reaches it.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+
+	rec := &dialRecorder{}
+	resolver := staticResolver{
+		"loopback.test": {netip.MustParseAddr("127.0.0.1")},
+		"metadata.test": {netip.MustParseAddr("169.254.169.254")},
+		"private6.test": {netip.MustParseAddr("fd00::1")},
+		"public.test":   {netip.MustParseAddr("203.0.113.7")},
+	}
+	var none netguard.AllowList
+	dialer := netguard.NewDialer(none, netguard.WithResolver(resolver), netguard.WithDialFunc(rec.dial))
+	client := netguard.NewClient(netguard.NewTransport(dialer))
+	v := h.New(t, client, none, 5*time.Second)
+	for name, endpoint := range ssrfTargets(port) {
+		t.Run(name, func(t *testing.T) {
+			_, err := v.Validate(context.Background(), h.Target(endpoint))
+			wantKind(t, err, domain.KindEndpointNotAllowed, "")
+		})
+	}
+	if got := rec.attempts(); len(got) != 0 {
+		t.Errorf("the guard let dials through to %v", got)
+	}
+	if n := accepted.Load(); n != 0 {
+		t.Errorf("the loopback listener accepted %d connections", n)
+	}
+}
+
+func validate(t *testing.T, h Harness, allow netguard.AllowList, timeout time.Duration, endpoint string) error {
+	t.Helper()
+	client := netguard.NewClient(netguard.NewTransport(netguard.NewDialer(allow)))
+	v := h.New(t, client, allow, timeout)
+	target := h.Target(endpoint)
+	report, err := v.Validate(context.Background(), target)
+	if err == nil {
+		t.Fatalf("validation against %s passed; report: %+v", endpoint, report.Checks)
+	}
+	if report.Passed() {
+		t.Errorf("the report passes although validation failed: %+v", report.Checks)
+	}
+	if leaked := target.Credentials.Secret.Reveal(); leaked != "" && strings.Contains(err.Error(), leaked) {
+		t.Errorf("the error shows the secret: %v", err)
+	}
+	return err
+}
+
+func wantKind(t *testing.T, err error, kind domain.Kind, mention string) {
+	t.Helper()
+	var de *domain.Error
+	if !errors.As(err, &de) || de.Kind != kind {
+		t.Fatalf("error = %v (kind %v), want kind %v", err, domain.KindOf(err), kind)
+	}
+	if mention != "" && !strings.Contains(de.Message, mention) {
+		t.Errorf("message %q does not mention %q", de.Message, mention)
+	}
+}
+
+// dialRecorder stands in for the network: it records where the guard decided to connect.
+type dialRecorder struct {
+	mu    sync.Mutex
+	addrs []string
+}
+
+var errRecorded = errors.New("dial recorded, not connected")
+
+func (r *dialRecorder) dial(_ context.Context, _, addr string) (net.Conn, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.addrs = append(r.addrs, addr)
+	return nil, errRecorded
+}
+
+func (r *dialRecorder) attempts() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.addrs...)
+}
+
+// staticResolver answers from a table; unknown names do not exist.
+type staticResolver map[string][]netip.Addr
+
+func (r staticResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	if addrs, ok := r[host]; ok {
+		return addrs, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
+
+func mustAllow(spec string) netguard.AllowList {
+	a, err := netguard.ParseAllowList(spec)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}
