@@ -25,7 +25,7 @@ var providerHints = map[domain.StorageType]providerHint{
 	domain.StorageAzure: {key: "the storage account name", secret: "the account key", region: "eastus"},
 }
 
-// bucketFields is a create command that passed every field rule.
+// bucketFields is a bucket input that passed every field rule.
 type bucketFields struct {
 	name        string
 	bucket      string
@@ -37,12 +37,24 @@ type bucketFields struct {
 	validator   ports.CredentialValidator
 }
 
+// nameRule says whether a display name must be given: a create stores one, a dry run may
+// leave it out.
+type nameRule bool
+
+const (
+	nameRequired nameRule = true
+	nameOptional nameRule = false
+)
+
 // checkFields applies the field rules in the order a person fixes a form, stopping at the first
 // failure with a message that names the field. It needs no I/O.
-func (s *Buckets) checkFields(cmd CreateBucket) (bucketFields, error) {
-	name, err := domain.NormalizeName(cmd.Name)
-	if err != nil {
-		return bucketFields{}, err
+func (s *Buckets) checkFields(cmd BucketInput, rule nameRule) (bucketFields, error) {
+	var name string
+	if rule == nameRequired || cmd.Name != "" {
+		var err error
+		if name, err = domain.NormalizeName(cmd.Name); err != nil {
+			return bucketFields{}, err
+		}
 	}
 	storageType, err := domain.ParseStorageType(cmd.StorageType)
 	if err != nil {
@@ -82,6 +94,18 @@ func (s *Buckets) checkFields(cmd CreateBucket) (bucketFields, error) {
 		mode:        mode,
 		validator:   validator,
 	}, nil
+}
+
+// target is what the provider check needs of the fields.
+func (f bucketFields) target() domain.ValidationTarget {
+	return domain.ValidationTarget{
+		StorageType: f.storageType,
+		Bucket:      f.bucket,
+		Region:      f.region,
+		Endpoint:    f.endpoint,
+		Credentials: f.credentials,
+		Mode:        f.mode,
+	}
 }
 
 // checkRegion trims the region and checks its shape. S3 regions are lowercase slugs everywhere

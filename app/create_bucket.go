@@ -10,9 +10,9 @@ import (
 	"github.com/bucketd/bucketd/ports"
 )
 
-// CreateBucket is a request to register a bucket, as the caller sent it: fields are trimmed and
-// checked by Create, so adapters pass them through untouched.
-type CreateBucket struct {
+// BucketInput is a bucket and its credentials as the caller sent them, to create or to validate:
+// fields are trimmed and checked by the use case, so adapters pass them through untouched.
+type BucketInput struct {
 	Name   string
 	Bucket string
 	// StorageType is S3, GCS or AZURE; BLOB is accepted as AZURE.
@@ -39,7 +39,7 @@ type CreateResult struct {
 // field rules, quota and name, the provider check), so a refusal costs as little as possible and
 // a full quota never reaches the provider. Only proven credentials are sealed, and the insert
 // re-checks quota and name in its own transaction, because the early check can race.
-func (s *Buckets) Create(ctx context.Context, p domain.Principal, cmd CreateBucket) (CreateResult, error) {
+func (s *Buckets) Create(ctx context.Context, p domain.Principal, cmd BucketInput) (CreateResult, error) {
 	start := s.now()
 	res, err := s.create(ctx, p, cmd)
 	s.logOutcome(ctx, "create bucket", err,
@@ -52,26 +52,19 @@ func (s *Buckets) Create(ctx context.Context, p domain.Principal, cmd CreateBuck
 	return res, err
 }
 
-func (s *Buckets) create(ctx context.Context, p domain.Principal, cmd CreateBucket) (CreateResult, error) {
+func (s *Buckets) create(ctx context.Context, p domain.Principal, cmd BucketInput) (CreateResult, error) {
 	workspaceID := strings.TrimSpace(cmd.WorkspaceID)
 	if err := s.authorizeWorkspace(ctx, p, workspaceID); err != nil {
 		return CreateResult{}, err
 	}
-	f, err := s.checkFields(cmd)
+	f, err := s.checkFields(cmd, nameRequired)
 	if err != nil {
 		return CreateResult{}, err
 	}
 	if err := s.checkRoom(ctx, p.OrgID, f.name); err != nil {
 		return CreateResult{}, err
 	}
-	report, err := f.validator.Validate(ctx, domain.ValidationTarget{
-		StorageType: f.storageType,
-		Bucket:      f.bucket,
-		Region:      f.region,
-		Endpoint:    f.endpoint,
-		Credentials: f.credentials,
-		Mode:        f.mode,
-	})
+	report, err := f.validator.Validate(ctx, f.target())
 	if err != nil {
 		return CreateResult{}, err // already classified by the validator
 	}

@@ -21,8 +21,8 @@ const (
 	secretKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 )
 
-func validCreate() app.CreateBucket {
-	return app.CreateBucket{
+func validCreate() app.BucketInput {
+	return app.BucketInput{
 		Name:        "  Backups ",
 		Bucket:      "my-backups",
 		StorageType: "S3",
@@ -161,31 +161,31 @@ func TestCreateRequiresWorkspaceID(t *testing.T) {
 func TestCreateFieldRules(t *testing.T) {
 	tests := []struct {
 		name   string
-		change func(*app.CreateBucket)
+		change func(*app.BucketInput)
 		want   string
 	}{
-		{"empty name", func(c *app.CreateBucket) { c.Name = " \t " }, "name must not be empty"},
-		{"control character in name", func(c *app.CreateBucket) { c.Name = "a\x00b" }, "name must not contain control characters"},
-		{"name too long", func(c *app.CreateBucket) { c.Name = strings.Repeat("n", 129) }, "name is 129 characters long"},
-		{"unknown storage type", func(c *app.CreateBucket) { c.StorageType = "DROPBOX" }, `storageType "DROPBOX"`},
-		{"lowercase storage type", func(c *app.CreateBucket) { c.StorageType = "s3" }, `storageType "s3"`},
-		{"storage type without validator", func(c *app.CreateBucket) { c.StorageType, c.Bucket = "GCS", "my-gcs-bucket" },
+		{"empty name", func(c *app.BucketInput) { c.Name = " \t " }, "name must not be empty"},
+		{"control character in name", func(c *app.BucketInput) { c.Name = "a\x00b" }, "name must not contain control characters"},
+		{"name too long", func(c *app.BucketInput) { c.Name = strings.Repeat("n", 129) }, "name is 129 characters long"},
+		{"unknown storage type", func(c *app.BucketInput) { c.StorageType = "DROPBOX" }, `storageType "DROPBOX"`},
+		{"lowercase storage type", func(c *app.BucketInput) { c.StorageType = "s3" }, `storageType "s3"`},
+		{"storage type without validator", func(c *app.BucketInput) { c.StorageType, c.Bucket = "GCS", "my-gcs-bucket" },
 			"storageType GCS is not supported by this server yet; use one of AZURE, S3"},
-		{"uppercase S3 bucket on AWS", func(c *app.CreateBucket) { c.Bucket = "My-Backups" }, `bucket "My-Backups"`},
-		{"S3 bucket too short", func(c *app.CreateBucket) { c.Bucket = "ab" }, `bucket "ab" must be 3 to 63 characters long`},
-		{"S3 bucket as IP address", func(c *app.CreateBucket) { c.Bucket = "192.168.1.1" }, "IP address"},
-		{"Azure container with underscore", func(c *app.CreateBucket) { c.StorageType, c.Bucket, c.Region = "AZURE", "my_container", "eastus" }, `bucket "my_container" may contain only`},
-		{"empty key", func(c *app.CreateBucket) { c.Key = domain.Secret{} }, "key must not be empty; for S3 it is the access key id"},
-		{"empty Azure key", func(c *app.CreateBucket) { c.StorageType, c.Region, c.Key = "AZURE", "eastus", domain.Secret{} }, "key must not be empty; for AZURE it is the storage account name"},
-		{"empty secret", func(c *app.CreateBucket) { c.Secret = domain.NewSecret("") }, "secret must not be empty; for S3 it is the secret access key"},
-		{"empty region", func(c *app.CreateBucket) { c.Region = "" }, "region must not be empty; give the bucket's region, for example us-east-1"},
-		{"blank region", func(c *app.CreateBucket) { c.Region = "   " }, "region must not be empty"},
-		{"region too long", func(c *app.CreateBucket) { c.Region = strings.Repeat("a", 65) }, "region is 65 characters long; the limit is 64"},
-		{"uppercase S3 region", func(c *app.CreateBucket) { c.Region = "US-EAST-1" }, `region "US-EAST-1" may contain only lowercase letters`},
-		{"S3 region with underscore", func(c *app.CreateBucket) { c.Region = "us_east_1" }, `region "us_east_1"`},
-		{"Azure region with control character", func(c *app.CreateBucket) { c.StorageType, c.Bucket, c.Region = "AZURE", "photos", "west\neurope" }, "region must contain only printable characters"},
-		{"Azure region not UTF-8", func(c *app.CreateBucket) { c.StorageType, c.Bucket, c.Region = "AZURE", "photos", "west\xffeurope" }, "region is not valid UTF-8"},
-		{"unknown validation mode", func(c *app.CreateBucket) { c.Mode = "write" }, `validation "write" is not one of read, readwrite`},
+		{"uppercase S3 bucket on AWS", func(c *app.BucketInput) { c.Bucket = "My-Backups" }, `bucket "My-Backups"`},
+		{"S3 bucket too short", func(c *app.BucketInput) { c.Bucket = "ab" }, `bucket "ab" must be 3 to 63 characters long`},
+		{"S3 bucket as IP address", func(c *app.BucketInput) { c.Bucket = "192.168.1.1" }, "IP address"},
+		{"Azure container with underscore", func(c *app.BucketInput) { c.StorageType, c.Bucket, c.Region = "AZURE", "my_container", "eastus" }, `bucket "my_container" may contain only`},
+		{"empty key", func(c *app.BucketInput) { c.Key = domain.Secret{} }, "key must not be empty; for S3 it is the access key id"},
+		{"empty Azure key", func(c *app.BucketInput) { c.StorageType, c.Region, c.Key = "AZURE", "eastus", domain.Secret{} }, "key must not be empty; for AZURE it is the storage account name"},
+		{"empty secret", func(c *app.BucketInput) { c.Secret = domain.NewSecret("") }, "secret must not be empty; for S3 it is the secret access key"},
+		{"empty region", func(c *app.BucketInput) { c.Region = "" }, "region must not be empty; give the bucket's region, for example us-east-1"},
+		{"blank region", func(c *app.BucketInput) { c.Region = "   " }, "region must not be empty"},
+		{"region too long", func(c *app.BucketInput) { c.Region = strings.Repeat("a", 65) }, "region is 65 characters long; the limit is 64"},
+		{"uppercase S3 region", func(c *app.BucketInput) { c.Region = "US-EAST-1" }, `region "US-EAST-1" may contain only lowercase letters`},
+		{"S3 region with underscore", func(c *app.BucketInput) { c.Region = "us_east_1" }, `region "us_east_1"`},
+		{"Azure region with control character", func(c *app.BucketInput) { c.StorageType, c.Bucket, c.Region = "AZURE", "photos", "west\neurope" }, "region must contain only printable characters"},
+		{"Azure region not UTF-8", func(c *app.BucketInput) { c.StorageType, c.Bucket, c.Region = "AZURE", "photos", "west\xffeurope" }, "region is not valid UTF-8"},
+		{"unknown validation mode", func(c *app.BucketInput) { c.Mode = "write" }, `validation "write" is not one of read, readwrite`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

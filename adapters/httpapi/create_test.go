@@ -13,7 +13,7 @@ import (
 )
 
 func TestCreateBucketPassesTheRequestToTheService(t *testing.T) {
-	full := app.CreateBucket{
+	full := app.BucketInput{
 		Name:        "My S3 Bucket",
 		Bucket:      "my-bucket-name",
 		StorageType: "S3",
@@ -22,27 +22,29 @@ func TestCreateBucketPassesTheRequestToTheService(t *testing.T) {
 		Region:      "us-east-1",
 		Endpoint:    "https://minio.example.com",
 		WorkspaceID: workspaceID,
+		// The request validator fills in the spec's default for an absent "validation".
+		Mode: domain.ValidateReadOnly,
 	}
 	tests := []struct {
 		name string
 		edit func(map[string]any)
-		want func(*app.CreateBucket)
+		want func(*app.BucketInput)
 	}{
-		{"every field", func(map[string]any) {}, func(*app.CreateBucket) {}},
+		{"every field", func(map[string]any) {}, func(*app.BucketInput) {}},
 		{
 			"unknown fields of Flashback's client are ignored",
 			func(b map[string]any) { b["walletAddress"] = "0xabc"; b["apiKeyUuid"] = "k-1" },
-			func(*app.CreateBucket) {},
+			func(*app.BucketInput) {},
 		},
 		{
 			"BLOB passes through for the service to alias",
 			func(b map[string]any) { b["storageType"] = "BLOB" },
-			func(c *app.CreateBucket) { c.StorageType = "BLOB" },
+			func(c *app.BucketInput) { c.StorageType = "BLOB" },
 		},
 		{
 			"endpoint is optional",
 			func(b map[string]any) { delete(b, "endpoint") },
-			func(c *app.CreateBucket) { c.Endpoint = "" },
+			func(c *app.BucketInput) { c.Endpoint = "" },
 		},
 	}
 	for _, tc := range tests {
@@ -88,7 +90,7 @@ func TestCreateBucketPassesTheRequestToTheService(t *testing.T) {
 
 // withoutCredentials blanks the secrets, which compare by identity, so the rest of a command can
 // be compared with ==; the credentials are compared through Reveal.
-func withoutCredentials(c app.CreateBucket) app.CreateBucket {
+func withoutCredentials(c app.BucketInput) app.BucketInput {
 	c.Key, c.Secret = domain.Secret{}, domain.Secret{}
 	return c
 }

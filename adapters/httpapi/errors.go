@@ -43,6 +43,15 @@ var kindClasses = map[domain.Kind]errorClass{
 	domain.KindInternal:            {http.StatusInternalServerError, "INTERNAL"},
 }
 
+// classOf looks a kind up in the table; a kind missing from it is a server bug, answered as
+// INTERNAL rather than guessed.
+func classOf(k domain.Kind) errorClass {
+	if class, ok := kindClasses[k]; ok {
+		return class
+	}
+	return kindClasses[domain.KindInternal]
+}
+
 // transportClasses classifies the failures that arise in HTTP plumbing before any domain code
 // runs: routing, body size and content type.
 var transportClasses = map[int]errorClass{
@@ -97,11 +106,7 @@ func (s *Server) writeError(err error, c echo.Context) {
 func classify(err error) problem {
 	var de *domain.Error
 	if errors.As(err, &de) {
-		class, ok := kindClasses[de.Kind]
-		if !ok {
-			class = kindClasses[domain.KindInternal]
-		}
-		return problem{class, de.Message}
+		return problem{classOf(de.Kind), de.Message}
 	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {

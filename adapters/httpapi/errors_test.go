@@ -50,7 +50,7 @@ func TestCreateBucketMapsEveryErrorKind(t *testing.T) {
 		t.Run(kind.String(), func(t *testing.T) {
 			h := newHarness(t)
 			message := fmt.Sprintf("the %v check failed; fix it", kind)
-			h.buckets.respond = func(app.CreateBucket) (app.CreateResult, error) {
+			h.buckets.respond = func(app.BucketInput) (app.CreateResult, error) {
 				return app.CreateResult{}, fmt.Errorf("create: %w", domain.Errorf(kind, "%s", message))
 			}
 			req := createRequest(strings.NewReader(mustJSON(t, validRequest())))
@@ -104,7 +104,7 @@ func wantStatusHeaders(t *testing.T, res response) {
 func TestCreateBucketHidesAnUnclassifiedError(t *testing.T) {
 	h := newHarness(t)
 	const cause = "dial tcp 10.1.2.3:5432: connection refused"
-	h.buckets.respond = func(app.CreateBucket) (app.CreateResult, error) {
+	h.buckets.respond = func(app.BucketInput) (app.CreateResult, error) {
 		return app.CreateResult{}, errors.New(cause)
 	}
 	res := h.serve(t, createRequest(strings.NewReader(mustJSON(t, validRequest()))))
@@ -125,7 +125,7 @@ func TestCreateBucketHidesAnUnclassifiedError(t *testing.T) {
 
 func TestServerRecoversFromAPanicInTheService(t *testing.T) {
 	h := newHarness(t)
-	h.buckets.respond = func(cmd app.CreateBucket) (app.CreateResult, error) {
+	h.buckets.respond = func(cmd app.BucketInput) (app.CreateResult, error) {
 		if cmd.Name == "panic" {
 			panic("boom with " + cmd.Secret.Reveal())
 		}

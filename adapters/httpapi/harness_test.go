@@ -50,19 +50,20 @@ func (fakeAuthenticator) Authenticate(_ context.Context, token domain.Secret) (d
 // createCall is one call the fake bucket service received.
 type createCall struct {
 	principal domain.Principal
-	cmd       app.CreateBucket
+	cmd       app.BucketInput
 }
 
 // fakeBuckets records every command and answers with respond, or with newBucketID when respond
 // is nil. Set respond before serving requests.
 type fakeBuckets struct {
-	respond func(app.CreateBucket) (app.CreateResult, error)
+	respond  func(app.BucketInput) (app.CreateResult, error)
+	validate func(app.BucketInput) (app.ValidationOutcome, error)
 
 	mu    sync.Mutex
 	calls []createCall
 }
 
-func (f *fakeBuckets) Create(_ context.Context, p domain.Principal, cmd app.CreateBucket) (app.CreateResult, error) {
+func (f *fakeBuckets) Create(_ context.Context, p domain.Principal, cmd app.BucketInput) (app.CreateResult, error) {
 	f.mu.Lock()
 	f.calls = append(f.calls, createCall{principal: p, cmd: cmd})
 	f.mu.Unlock()
@@ -70,6 +71,16 @@ func (f *fakeBuckets) Create(_ context.Context, p domain.Principal, cmd app.Crea
 		return f.respond(cmd)
 	}
 	return app.CreateResult{BucketID: newBucketID, Status: domain.StatusOnline}, nil
+}
+
+func (f *fakeBuckets) Validate(_ context.Context, p domain.Principal, cmd app.BucketInput) (app.ValidationOutcome, error) {
+	f.mu.Lock()
+	f.calls = append(f.calls, createCall{principal: p, cmd: cmd})
+	f.mu.Unlock()
+	if f.validate != nil {
+		return f.validate(cmd)
+	}
+	return app.ValidationOutcome{Report: domain.ValidationReport{Checks: []domain.Check{{Name: "connect", Status: domain.CheckPass, Message: "reached"}}}}, nil
 }
 
 func (f *fakeBuckets) received() []createCall {

@@ -72,7 +72,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	const secret = "LEAKCANARY-secret-8d1f0c7b2e9a"
 	const wrongToken = "bkd_tok_LEAKCANARY_wrong_4b7e"
 	h := newHarness(t)
-	h.buckets.respond = func(cmd app.CreateBucket) (app.CreateResult, error) {
+	h.buckets.respond = func(cmd app.BucketInput) (app.CreateResult, error) {
 		switch cmd.Name {
 		case "provider error":
 			return app.CreateResult{}, domain.Wrap(domain.KindProviderError, errors.New("503 from provider"),
@@ -123,7 +123,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 // a JSON line that log pipelines such as Elasticsearch reject.
 func TestLogLinesCarryTheRequestIDOnce(t *testing.T) {
 	h := newHarness(t)
-	h.buckets.respond = func(cmd app.CreateBucket) (app.CreateResult, error) {
+	h.buckets.respond = func(cmd app.BucketInput) (app.CreateResult, error) {
 		if cmd.Name == "panic" {
 			panic("boom")
 		}

@@ -16,7 +16,8 @@ var _ api.StrictServerInterface = (*Server)(nil)
 
 // BucketService is the part of the application the HTTP adapter drives.
 type BucketService interface {
-	Create(ctx context.Context, p domain.Principal, cmd app.CreateBucket) (app.CreateResult, error)
+	Create(ctx context.Context, p domain.Principal, in app.BucketInput) (app.CreateResult, error)
+	Validate(ctx context.Context, p domain.Principal, in app.BucketInput) (app.ValidationOutcome, error)
 }
 
 // Pinger reports whether the database answers; /readyz asks it.
@@ -67,23 +68,45 @@ func (s *Server) CreateBucket(ctx context.Context, req api.CreateBucketRequestOb
 		return nil, err
 	}
 	b := req.Body
-	cmd := app.CreateBucket{
+	res, err := s.buckets.Create(ctx, p, app.BucketInput{
 		Name:        b.Name,
 		Bucket:      b.Bucket,
 		StorageType: string(b.StorageType),
 		Key:         domain.NewSecret(b.Key),
 		Secret:      domain.NewSecret(b.Secret),
 		Region:      b.Region,
+		Endpoint:    deref(b.Endpoint),
 		WorkspaceID: b.WorkspaceId,
-	}
-	if b.Endpoint != nil {
-		cmd.Endpoint = *b.Endpoint
-	}
-	res, err := s.buckets.Create(ctx, p, cmd)
+		Mode:        domain.ValidationMode(deref(b.Validation)),
+	})
 	if err != nil {
 		return nil, err
 	}
 	return api.CreateBucket200JSONResponse{Success: true, BucketId: res.BucketID}, nil
+}
+
+// ValidateBucket runs the provider checks without storing anything (POST /bucket/validate).
+func (s *Server) ValidateBucket(ctx context.Context, req api.ValidateBucketRequestObject) (api.ValidateBucketResponseObject, error) {
+	p, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := req.Body
+	out, err := s.buckets.Validate(ctx, p, app.BucketInput{
+		Name:        deref(b.Name),
+		Bucket:      b.Bucket,
+		StorageType: string(b.StorageType),
+		Key:         domain.NewSecret(b.Key),
+		Secret:      domain.NewSecret(b.Secret),
+		Region:      b.Region,
+		Endpoint:    deref(b.Endpoint),
+		WorkspaceID: deref(b.WorkspaceId),
+		Mode:        domain.ValidationMode(deref(b.Validation)),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return api.ValidateBucket200JSONResponse(validationResult(out)), nil
 }
 
 // Healthz answers while the process runs (GET /healthz).

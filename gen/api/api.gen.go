@@ -44,6 +44,52 @@ func (e StorageType) Valid() bool {
 	}
 }
 
+// Defines values for ValidationCheckStatus.
+const (
+	Fail ValidationCheckStatus = "fail"
+	Pass ValidationCheckStatus = "pass"
+	Skip ValidationCheckStatus = "skip"
+)
+
+// Valid indicates whether the value is a known member of the ValidationCheckStatus enum.
+func (e ValidationCheckStatus) Valid() bool {
+	switch e {
+	case Fail:
+		return true
+	case Pass:
+		return true
+	case Skip:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ValidationMode.
+const (
+	Read      ValidationMode = "read"
+	Readwrite ValidationMode = "readwrite"
+)
+
+// Valid indicates whether the value is a known member of the ValidationMode enum.
+func (e ValidationMode) Valid() bool {
+	switch e {
+	case Read:
+		return true
+	case Readwrite:
+		return true
+	default:
+		return false
+	}
+}
+
+// BucketName A display name, unique within the organization among live buckets (compared
+// case-insensitively). Leading and trailing spaces are trimmed; 1 to 128 characters,
+// no control characters.
+//
+// Example: My S3 Bucket
+type BucketName = string
+
 // CreateBucketRequest A bucket to register with the credentials that reach it. Fields not listed here (such as
 // `walletAddress` or `apiKeyUuid`, sent by Flashback's client) are accepted and ignored.
 type CreateBucketRequest struct {
@@ -52,23 +98,23 @@ type CreateBucketRequest struct {
 	//
 	//
 	// Example: my-bucket-name
-	Bucket string `json:"bucket"`
+	Bucket ProviderBucketName `json:"bucket"`
 
-	// Endpoint The URL of an S3-compatible service (or a non-default GCS or Azure endpoint). Must
-	// be `https`; plain `http` and private or loopback addresses are refused unless the
+	// Endpoint The URL of an S3-compatible service, or a non-default GCS or Azure endpoint. Must be
+	// `https`; plain `http` and private or loopback addresses are refused unless the
 	// server's endpoint allow-list names them. Omit it for AWS S3.
 	//
 	//
 	// Example: https://s3.example.com
-	Endpoint *string `json:"endpoint,omitempty"`
+	Endpoint *Endpoint `json:"endpoint,omitempty"`
 
-	// Key The credential's public part: the access key id (S3), the service account client
-	// email (GCS) or the storage account name (Azure). Stored encrypted; responses show
-	// only a hint such as `AKIA…MPLE`.
+	// Key The credential's public part: the access key id (S3, or a GCS HMAC access id starting
+	// with `GOOG`), the service account client email (GCS) or the storage account name
+	// (Azure). Stored encrypted; responses show only a hint such as `AKIA…MPLE`.
 	//
 	//
 	// Example: AKIAIOSFODNN7EXAMPLE
-	Key string `json:"key"`
+	Key CredentialKey `json:"key"`
 
 	// Name A display name, unique within the organization among live buckets (compared
 	// case-insensitively). Leading and trailing spaces are trimmed; 1 to 128 characters,
@@ -76,21 +122,22 @@ type CreateBucketRequest struct {
 	//
 	//
 	// Example: My S3 Bucket
-	Name string `json:"name"`
+	Name BucketName `json:"name"`
 
 	// Region The bucket's region (for AWS S3 it must match the bucket's real region; a mismatch
-	// is reported with the real region) or location (GCS).
+	// is reported with the real region) or location (GCS, compared with the bucket's).
 	//
 	//
 	// Example: us-east-1
-	Region string `json:"region"`
+	Region Region `json:"region"`
 
-	// Secret The credential's secret part: the secret access key (S3), the PEM private key (GCS)
-	// or the account key (Azure). Stored encrypted and never returned.
+	// Secret The credential's secret part: the secret access key (S3), the PEM private key or the
+	// whole service-account JSON (GCS), or the account key (Azure). Stored encrypted and
+	// never returned.
 	//
 	//
 	// Example: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
-	Secret string `json:"secret"`
+	Secret CredentialSecret `json:"secret"`
 
 	// StorageType The provider family. `BLOB` is accepted as an alias of `AZURE` (Flashback's client sends
 	// it); responses always carry the canonical value.
@@ -98,6 +145,15 @@ type CreateBucketRequest struct {
 	//
 	// Example: S3
 	StorageType StorageType `json:"storageType"`
+
+	// Validation How far the provider check may go. `read` (the default) only reads: authenticate,
+	// bucket exists, list one object (an empty bucket passes), region. `readwrite` also
+	// writes a probe object under `.bucketd-probe/` (only if absent) and deletes it again;
+	// on GCS it asks for the create and delete permissions instead, without writing.
+	//
+	//
+	// Example: read
+	Validation *ValidationMode `json:"validation,omitempty"`
 
 	// WorkspaceId A UUID.
 	//
@@ -118,6 +174,27 @@ type CreateBucketResponse struct {
 	// Example: true
 	Success bool `json:"success"`
 }
+
+// CredentialKey The credential's public part: the access key id (S3, or a GCS HMAC access id starting
+// with `GOOG`), the service account client email (GCS) or the storage account name
+// (Azure). Stored encrypted; responses show only a hint such as `AKIA…MPLE`.
+//
+// Example: AKIAIOSFODNN7EXAMPLE
+type CredentialKey = string
+
+// CredentialSecret The credential's secret part: the secret access key (S3), the PEM private key or the
+// whole service-account JSON (GCS), or the account key (Azure). Stored encrypted and
+// never returned.
+//
+// Example: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+type CredentialSecret = string
+
+// Endpoint The URL of an S3-compatible service, or a non-default GCS or Azure endpoint. Must be
+// `https`; plain `http` and private or loopback addresses are refused unless the
+// server's endpoint allow-list names them. Omit it for AWS S3.
+//
+// Example: https://s3.example.com
+type Endpoint = string
 
 // Error The body of every error answer.
 type Error struct {
@@ -159,11 +236,163 @@ type HealthResponse struct {
 // Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
 type ID = string
 
+// ProviderBucketName The provider's bucket name (the container name for Azure), checked by the provider's
+// naming rules.
+//
+// Example: my-bucket-name
+type ProviderBucketName = string
+
+// Region The bucket's region (for AWS S3 it must match the bucket's real region; a mismatch
+// is reported with the real region) or location (GCS, compared with the bucket's).
+//
+// Example: us-east-1
+type Region = string
+
 // StorageType The provider family. `BLOB` is accepted as an alias of `AZURE` (Flashback's client sends
 // it); responses always carry the canonical value.
 //
 // Example: S3
 type StorageType string
+
+// ValidateBucketRequest The same body as a create, for a dry run: `name` and `workspaceId` may be left out (when
+// `workspaceId` is given, the caller's access to it is checked). Unknown fields are ignored.
+type ValidateBucketRequest struct {
+	// Bucket The provider's bucket name (the container name for Azure), checked by the provider's
+	// naming rules.
+	//
+	//
+	// Example: my-bucket-name
+	Bucket ProviderBucketName `json:"bucket"`
+
+	// Endpoint The URL of an S3-compatible service, or a non-default GCS or Azure endpoint. Must be
+	// `https`; plain `http` and private or loopback addresses are refused unless the
+	// server's endpoint allow-list names them. Omit it for AWS S3.
+	//
+	//
+	// Example: https://s3.example.com
+	Endpoint *Endpoint `json:"endpoint,omitempty"`
+
+	// Key The credential's public part: the access key id (S3, or a GCS HMAC access id starting
+	// with `GOOG`), the service account client email (GCS) or the storage account name
+	// (Azure). Stored encrypted; responses show only a hint such as `AKIA…MPLE`.
+	//
+	//
+	// Example: AKIAIOSFODNN7EXAMPLE
+	Key CredentialKey `json:"key"`
+
+	// Name A display name, unique within the organization among live buckets (compared
+	// case-insensitively). Leading and trailing spaces are trimmed; 1 to 128 characters,
+	// no control characters.
+	//
+	//
+	// Example: My S3 Bucket
+	Name *BucketName `json:"name,omitempty"`
+
+	// Region The bucket's region (for AWS S3 it must match the bucket's real region; a mismatch
+	// is reported with the real region) or location (GCS, compared with the bucket's).
+	//
+	//
+	// Example: us-east-1
+	Region Region `json:"region"`
+
+	// Secret The credential's secret part: the secret access key (S3), the PEM private key or the
+	// whole service-account JSON (GCS), or the account key (Azure). Stored encrypted and
+	// never returned.
+	//
+	//
+	// Example: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+	Secret CredentialSecret `json:"secret"`
+
+	// StorageType The provider family. `BLOB` is accepted as an alias of `AZURE` (Flashback's client sends
+	// it); responses always carry the canonical value.
+	//
+	//
+	// Example: S3
+	StorageType StorageType `json:"storageType"`
+
+	// Validation How far the provider check may go. `read` (the default) only reads: authenticate,
+	// bucket exists, list one object (an empty bucket passes), region. `readwrite` also
+	// writes a probe object under `.bucketd-probe/` (only if absent) and deletes it again;
+	// on GCS it asks for the create and delete permissions instead, without writing.
+	//
+	//
+	// Example: read
+	Validation *ValidationMode `json:"validation,omitempty"`
+
+	// WorkspaceId A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	WorkspaceId          *ID                    `json:"workspaceId,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// ValidationCheck defines model for ValidationCheck.
+type ValidationCheck struct {
+	// Message Example: list: access denied for key AKIA…MPLE on bucket my-bucket-name; grant s3:ListBucket
+	Message string `json:"message"`
+
+	// Name The check: connect, authenticate, bucket, list, region, permissions, write.
+	//
+	// Example: list
+	Name string `json:"name"`
+
+	// ProviderCode The provider's own error code, when it sent one.
+	//
+	// Example: AccessDenied
+	ProviderCode *string `json:"providerCode,omitempty"`
+
+	// Status `skip` means the check could not run because one it depends on failed, or does not apply.
+	//
+	// Example: fail
+	Status ValidationCheckStatus `json:"status"`
+}
+
+// ValidationCheckStatus `skip` means the check could not run because one it depends on failed, or does not apply.
+//
+// Example: fail
+type ValidationCheckStatus string
+
+// ValidationMode How far the provider check may go. `read` (the default) only reads: authenticate,
+// bucket exists, list one object (an empty bucket passes), region. `readwrite` also
+// writes a probe object under `.bucketd-probe/` (only if absent) and deletes it again;
+// on GCS it asks for the create and delete permissions instead, without writing.
+//
+// Example: read
+type ValidationMode string
+
+// ValidationResult What a validation found. `success` is true when no check failed; then `code` is
+// absent. Otherwise `message` and `code` are those of the first failed check, exactly as
+// a create would have answered them.
+type ValidationResult struct {
+	// AddressingStyle The S3 addressing style that worked, `path` or `virtual`.
+	//
+	// Example: path
+	AddressingStyle *string `json:"addressingStyle,omitempty"`
+
+	// Checks Every check, in a fixed order per provider.
+	Checks []ValidationCheck `json:"checks"`
+
+	// Code The error code a create would have answered, when a check failed.
+	//
+	// Example: ACCESS_DENIED
+	Code *string `json:"code,omitempty"`
+
+	// LatencyMs Wall time of the validation in milliseconds.
+	//
+	// Example: 212
+	LatencyMs int `json:"latency_ms"`
+
+	// Message Example: list: access denied for key AKIA…MPLE on bucket my-bucket-name; grant s3:ListBucket
+	Message string `json:"message"`
+
+	// Region The bucket's region or location, as the provider reported it.
+	//
+	// Example: us-east-1
+	Region *string `json:"region,omitempty"`
+
+	// Success Example: false
+	Success bool `json:"success"`
+}
 
 // BadRequest The body of every error answer.
 type BadRequest = Error
@@ -200,6 +429,9 @@ type UnsupportedMediaType = Error
 
 // CreateBucketJSONRequestBody defines body for CreateBucket for application/json ContentType.
 type CreateBucketJSONRequestBody = CreateBucketRequest
+
+// ValidateBucketJSONRequestBody defines body for ValidateBucket for application/json ContentType.
+type ValidateBucketJSONRequestBody = ValidateBucketRequest
 
 // Getter for additional properties for CreateBucketRequest. Returns the specified
 // element and whether it was found
@@ -282,6 +514,14 @@ func (a *CreateBucketRequest) UnmarshalJSON(b []byte) error {
 		delete(object, "storageType")
 	}
 
+	if raw, found := object["validation"]; found {
+		err = json.Unmarshal(raw, &a.Validation)
+		if err != nil {
+			return fmt.Errorf("error reading 'validation': %w", err)
+		}
+		delete(object, "validation")
+	}
+
 	if raw, found := object["workspaceId"]; found {
 		err = json.Unmarshal(raw, &a.WorkspaceId)
 		if err != nil {
@@ -346,9 +586,194 @@ func (a CreateBucketRequest) MarshalJSON() ([]byte, error) {
 		return nil, fmt.Errorf("error marshaling 'storageType': %w", err)
 	}
 
+	if a.Validation != nil {
+		object["validation"], err = json.Marshal(a.Validation)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'validation': %w", err)
+		}
+	}
+
 	object["workspaceId"], err = json.Marshal(a.WorkspaceId)
 	if err != nil {
 		return nil, fmt.Errorf("error marshaling 'workspaceId': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for ValidateBucketRequest. Returns the specified
+// element and whether it was found
+func (a ValidateBucketRequest) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for ValidateBucketRequest
+func (a *ValidateBucketRequest) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for ValidateBucketRequest to handle AdditionalProperties
+func (a *ValidateBucketRequest) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["bucket"]; found {
+		err = json.Unmarshal(raw, &a.Bucket)
+		if err != nil {
+			return fmt.Errorf("error reading 'bucket': %w", err)
+		}
+		delete(object, "bucket")
+	}
+
+	if raw, found := object["endpoint"]; found {
+		err = json.Unmarshal(raw, &a.Endpoint)
+		if err != nil {
+			return fmt.Errorf("error reading 'endpoint': %w", err)
+		}
+		delete(object, "endpoint")
+	}
+
+	if raw, found := object["key"]; found {
+		err = json.Unmarshal(raw, &a.Key)
+		if err != nil {
+			return fmt.Errorf("error reading 'key': %w", err)
+		}
+		delete(object, "key")
+	}
+
+	if raw, found := object["name"]; found {
+		err = json.Unmarshal(raw, &a.Name)
+		if err != nil {
+			return fmt.Errorf("error reading 'name': %w", err)
+		}
+		delete(object, "name")
+	}
+
+	if raw, found := object["region"]; found {
+		err = json.Unmarshal(raw, &a.Region)
+		if err != nil {
+			return fmt.Errorf("error reading 'region': %w", err)
+		}
+		delete(object, "region")
+	}
+
+	if raw, found := object["secret"]; found {
+		err = json.Unmarshal(raw, &a.Secret)
+		if err != nil {
+			return fmt.Errorf("error reading 'secret': %w", err)
+		}
+		delete(object, "secret")
+	}
+
+	if raw, found := object["storageType"]; found {
+		err = json.Unmarshal(raw, &a.StorageType)
+		if err != nil {
+			return fmt.Errorf("error reading 'storageType': %w", err)
+		}
+		delete(object, "storageType")
+	}
+
+	if raw, found := object["validation"]; found {
+		err = json.Unmarshal(raw, &a.Validation)
+		if err != nil {
+			return fmt.Errorf("error reading 'validation': %w", err)
+		}
+		delete(object, "validation")
+	}
+
+	if raw, found := object["workspaceId"]; found {
+		err = json.Unmarshal(raw, &a.WorkspaceId)
+		if err != nil {
+			return fmt.Errorf("error reading 'workspaceId': %w", err)
+		}
+		delete(object, "workspaceId")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for ValidateBucketRequest to handle AdditionalProperties
+func (a ValidateBucketRequest) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["bucket"], err = json.Marshal(a.Bucket)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'bucket': %w", err)
+	}
+
+	if a.Endpoint != nil {
+		object["endpoint"], err = json.Marshal(a.Endpoint)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'endpoint': %w", err)
+		}
+	}
+
+	object["key"], err = json.Marshal(a.Key)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'key': %w", err)
+	}
+
+	if a.Name != nil {
+		object["name"], err = json.Marshal(a.Name)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'name': %w", err)
+		}
+	}
+
+	object["region"], err = json.Marshal(a.Region)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'region': %w", err)
+	}
+
+	object["secret"], err = json.Marshal(a.Secret)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'secret': %w", err)
+	}
+
+	object["storageType"], err = json.Marshal(a.StorageType)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'storageType': %w", err)
+	}
+
+	if a.Validation != nil {
+		object["validation"], err = json.Marshal(a.Validation)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'validation': %w", err)
+		}
+	}
+
+	if a.WorkspaceId != nil {
+		object["workspaceId"], err = json.Marshal(a.WorkspaceId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'workspaceId': %w", err)
+		}
 	}
 
 	for fieldName, field := range a.AdditionalProperties {
@@ -365,6 +790,9 @@ type ServerInterface interface {
 	// CreateBucket Register a bucket
 	// (POST /bucket)
 	CreateBucket(ctx echo.Context) error
+	// ValidateBucket Validate credentials without saving (dry run)
+	// (POST /bucket/validate)
+	ValidateBucket(ctx echo.Context) error
 	// Healthz Liveness probe
 	// (GET /healthz)
 	Healthz(ctx echo.Context) error
@@ -384,6 +812,15 @@ func (w *ServerInterfaceWrapper) CreateBucket(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.CreateBucket(ctx)
+	return err
+}
+
+// ValidateBucket converts echo context to params.
+func (w *ServerInterfaceWrapper) ValidateBucket(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ValidateBucket(ctx)
 	return err
 }
 
@@ -453,6 +890,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	}
 
 	router.POST(options.BaseURL+"/bucket", wrapper.CreateBucket, options.OperationMiddlewares["createBucket"]...)
+	router.POST(options.BaseURL+"/bucket/validate", wrapper.ValidateBucket, options.OperationMiddlewares["validateBucket"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.Healthz, options.OperationMiddlewares["healthz"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.Readyz, options.OperationMiddlewares["readyz"]...)
 
@@ -678,6 +1116,148 @@ func (response CreateBucket504JSONResponse) VisitCreateBucketResponse(w http.Res
 	return err
 }
 
+type ValidateBucketRequestObject struct {
+	Body *ValidateBucketJSONRequestBody
+}
+
+type ValidateBucketResponseObject interface {
+	VisitValidateBucketResponse(w http.ResponseWriter) error
+}
+
+type ValidateBucket200JSONResponse ValidationResult
+
+func (response ValidateBucket200JSONResponse) VisitValidateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ValidateBucket400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ValidateBucket400JSONResponse) VisitValidateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ValidateBucket401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response ValidateBucket401JSONResponse) VisitValidateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ValidateBucket403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ValidateBucket403JSONResponse) VisitValidateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ValidateBucket413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response ValidateBucket413JSONResponse) VisitValidateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ValidateBucket415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ValidateBucket415JSONResponse) VisitValidateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ValidateBucket429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ValidateBucket429JSONResponse) VisitValidateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ValidateBucket500JSONResponse struct{ InternalJSONResponse }
+
+func (response ValidateBucket500JSONResponse) VisitValidateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ValidateBucket503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ValidateBucket503JSONResponse) VisitValidateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type HealthzRequestObject struct {
 }
 
@@ -742,6 +1322,9 @@ type StrictServerInterface interface {
 	// CreateBucket Register a bucket
 	// (POST /bucket)
 	CreateBucket(ctx context.Context, request CreateBucketRequestObject) (CreateBucketResponseObject, error)
+	// ValidateBucket Validate credentials without saving (dry run)
+	// (POST /bucket/validate)
+	ValidateBucket(ctx context.Context, request ValidateBucketRequestObject) (ValidateBucketResponseObject, error)
 	// Healthz Liveness probe
 	// (GET /healthz)
 	Healthz(ctx context.Context, request HealthzRequestObject) (HealthzResponseObject, error)
@@ -808,6 +1391,52 @@ func (sh *strictHandler) CreateBucket(ctx echo.Context) error {
 	return nil
 }
 
+// ValidateBucket operation middleware
+func (sh *strictHandler) ValidateBucket(ctx echo.Context) error {
+	var request ValidateBucketRequestObject
+
+	var body ValidateBucketJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ValidateBucket(ctx.Request().Context(), request.(ValidateBucketRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ValidateBucket")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ValidateBucketResponseObject); ok {
+		return validResponse.VisitValidateBucketResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Healthz operation middleware
 func (sh *strictHandler) Healthz(ctx echo.Context) error {
 	var request HealthzRequestObject
@@ -859,77 +1488,98 @@ func (sh *strictHandler) Readyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"xHrrcuLIkv+rZOh/ItqOEBgbuy/4EwZ1N6dt4wN4Lv+h1yqkBGosqpiqkmmmwxH7NPtg+yQbWSUJCei2",
-	"x2d694vDSHXJTOXll7+qr14kF0spUBjttb56c2QxKvvvAI1at6cGFf2KUUeKLw2Xwmt5Q4ykiDUYCSvG",
-	"DUxwKhWCoilczOqe7+lojgtGUxdc8EW68FoN3zPrJXotjwuDM1Te4+Oj7ynUSyk02l0vWDzAP1LUhn5F",
-	"UhgU9l+2XCY8YiTA0e+apPjq4Re2WCboRsa0cO/6p/Zlr3vXGQTd4HrUa18OPd9boNZsRu9ZauYoDC2E",
-	"LTBzhKWSDzxGBQp/x8hgDPe4hvanXvu///O/rm4uAzgY8plgJlXYlaivpbliJpofnkM0x+jeLqIxUmhI",
-	"6zSKUGuvNWWJxseyGf6hcOq1vP93tLH4kXurjwKlZGaNqqFHc7KqtQdwDQuWTKVaYAxSAYMpxySGiUJ2",
-	"r4GBShOEgzC3wSD4120wHIU+CLbgYmYltVMO/bGgHyup7vWSRUhrC2mACzsoYkmC6pUGqWZM8D+t1eEg",
-	"/Lk/+DS8aXeCu+v+6O59//a6Gx76JIuZ41gUpnSGmTKeYAxTK6pCpmV5dYiYgCn/UhK49NFCfyzCdqcT",
-	"DId33eC6F3RDH8KL286nYFTa3IdwEHzo9a/vrnrDq/ao85EeBdfdm37v2g1sX172f6bpY7F5cXs9CNqd",
-	"j+2LyyA8PLdSZT5CtkLtTOXkd8owEcNqzgy5fDRnYob1sfAefa8jxTTh0cvc9bp9Fdy1LwdBu/vr3e0w",
-	"6FaclUSBsXe1hmETLtLoHs3Yo0/FEoUsXkOqMYbJGpiQZo4KJnYMyCmYOa9+PfJWKTUWY2nxH+CwbUj4",
-	"A1YkwaoblYR3drZqHoQ7tggP62Tg91JNeByjeJGF3/cHF71uN7iuWHYtU2AKrc8zWOBigoqE3QRE4/jd",
-	"yfQNO62dTV5HtTfxW6y9mzaOayfN07PXb96+Y5Mo/kHxnsXHgq2dfJEBGznMlOQ7CAvNMjv1hEElWPLC",
-	"vDkKBtfty4qVeLYiIIl7Dn+k0pTSUQyn0+PoLTbwjL2ZnE4aEeUPBjpdLqUy+cAf4WQCUoFfli5fU5ym",
-	"ymU+p0V4WIdRKaa5hhkKVDw6z9K1ekAFiZzBnGmXvGI0jCcaUkEZzMwrimoUBiYsuicNw19qWYmq9eIw",
-	"SwM3bJ1IFo+kvGRqhi/6CDftXy/77e7dqN+/u2wPPgSVr1EWaSLjNWmV0F4kLRPw+hQ+8YsfXIPyjSXZ",
-	"z+0IB+GO4JlL3mQFwS39IpMM+j/1usHgLhgM+oOKPRKuzVYJZ0KvUGEMZ40mDFE98AjhVrAHxhM2SfDc",
-	"IRRIGKGaH2MpbaQin9sVasXNnMLDOZ+NKbJdRUOqRiUZK1Yc8QXK1Px7dhz1roL+7ei5oCjmsUtCVgmr",
-	"Ahdw3ND/J6bckobQCre1Y1u9fWYcSXnFxDoLXf0iM/7rtj9q3wW/dIKgu1Wss4pHOZIBfokQY4xbcNyg",
-	"unLcyCqidjVbClgmTMD7QRDcjQa99uU5xJigQWBF7VSgGNe4U0FfaUj4gv8ouFkp1gQ2DHCjc6nsznAQ",
-	"Vi0R+hUMNeMPmGnKRDwWdlIBFPMCp9G1EBIWTKzzFKPhIBy0R8HdZe+qN7JL28AJbT9Ssw1JeEhZ19/p",
-	"VmpFu7JP+2z0UamxsSa4FeUAiF/kGLfX7dvRRwKvnfZoyzNI5QkyRYla3qM1KhcPLOGxD/hlyZXD8wof",
-	"5D3+KFSxLcGCa83FzIdU3Au5EvtEgYNwS7EssZdy6kvN9VO7d0n4u2KqmBk2YRoh3U3aei6VSdY/wDzO",
-	"teNXGor9OQEBhSyakwjODrnEm+TCyImqnkmtILXG9b/RPTNAhfEVxpyNbAv9IqMPb29u+oNR0L27Crq9",
-	"9t3o15uq/SkkbYjaOs80/HPYv3bx13Hb1Wj7Fuzs+L8DOyj5h9t7h/bz7NPNemshif0QHYXMoGumSkQD",
-	"i2NOC7LkRsklKsNRey2jUtxtcLJMaCQonHFtsrroUpvCmDIJS7RD7NaHgJs6vKfO26lA0AVjmCOhVp1G",
-	"c2B6LMIV5UXTjmOFWocUhyFb8k+4vk15HPoZCl3D+4TpOaHRVxqihKMwh7abYVGES+OSLvCZkApjlyiX",
-	"JaW+Zv6+y+qMSpX/VZHxXXtmlZPCMC6y5tE29u0/U4WHvmuSXTNqKquMRUY+qDRB7aQpXNNbrGtul1rW",
-	"ji7Yl0sUMzP3WidnZ7634CL/fVywR9ooLmaUh1DES8nFN3S5HVxS8WUChs0auR4znKJZZ8jwwDITQopa",
-	"jFOWJgY+dIaQawX54od1uEq1GYsJQjg3ZqnDcyrf1ArQz9Dae6n4AzNUPiGRcmmbBeY+JWr7eRRObUlM",
-	"RYI66zocGHyli82AJYlc1chDNlTEog59KrvcOKP/PIRhc9uWVrLW0ZFu1rOH9UgutmzaOH27x4z3uN5v",
-	"wY07v9KwTCcJj2DJVIa7mQ14y5fxGA6GzUO/aK/IviyKZCpM5qNjgQvGEzj40Bke5lAgh3j5UOdszqvq",
-	"MDTkwoAiUmtybMq7GVdI5WA1FlIka2AwJ8tlgQRhibwLt61E73r94ft+9/r6TfBLmwZVbXTcODl90vGs",
-	"u+6YrA0x18uEGne2QCqt/I8Uc9S8y4QspJiV+RINB9ZNFcZjETGNNS40Cs0Nf8BkfViHS2QxRRN5nFGM",
-	"J/TDMgLOx4ziiwUZ6pjy0/HJW4jmTLHIoNL+WAhpg1jJpPR820RlvmnLNCdvn7QM5URXgfZgELvmKw1u",
-	"EBxsvJl8e5FqAwtmIpdLS6NZkk05B0bIxQ4aC07vXGncpODS6EMXjVHGX5LjbSub6hoybWrHVU1fP+0C",
-	"Gef7dNy4gaW4yR6UwmcTOzfBVZFK7BsSeiyycMnDxL75VpRY5xD4YDltkyqRV4GN1qt/skT9cmvE++Cq",
-	"d/TpzVU3uP5wNLn5Mpjyzq9ZWHwKfvV8byrVghmv5S2Z1iup4i2XeN18+wxbuTDPocv38MCwNPTR9wrG",
-	"qxc/NbPX9dxxwh8p4Viv9ZuXVZVJ7stlOVzaK75j4bnVPT8X2sjJ7xgZS/lWMIRLSCTcvir7PLFL6Gkn",
-	"pyQrttYQEhYJqXHMRtbLH9QBlUzQiZQJMrFjjHwLfyPaPu0KsmZP/BIMk1Mg31pnDIbrxes7IMOBzt0M",
-	"qY1F1PTaFrOlkjPFFroOn6gNsS90C7YOMXzYc/bgj8WeowMfKucGPmyfGviwdWbgj8W+IwMf9p0X+LDV",
-	"EvlQMLE+lGW7CkYf+93qijsktw875BntsA/N+mNR7bp9KDfKPlSppNLvjBWxouddjDWeo0vr0LEVWrsM",
-	"bGSCivKP/RTbgHU7lWx9KG9P9Bf9xbY3/EwImWtYKZnVtLlcUeGa8i/AjZ+dHS1RaSnqcG1zWoZCtaXS",
-	"KHQrkeBlnXW1dWAGxjYZjL0WZH66Lh6V2uF94j8ZmrbhCSti2Ed/ISJzE/kubvbF5UdkiZl/O99ow0y6",
-	"R8pQ3ofWkAQ0BGrtQ2hPYNxTZRHFdkLx5P0Tpnhp7snE3Kdhr7svYdze9rpV2Z55NrNkxqCiRf7jt0bt",
-	"HatN27X3n7++fayVf57+lZ/HJ4//2GeXYbW+fbutgilb8GRdh/Disn8RWn6t6No0tSos4UxTkg3b//92",
-	"EIRwsNvuOepsLLg5LENi5vwxYkqtM6JNSMEjlsADS9I8dEW6oE8ybHq+96Ez9HzP7uT5HslEX2Zjajto",
-	"S12HfVLFzXpINSwrd5ZfaqcEAb7unte0b3qOe/IJHLECsYUZ+QIsXnABEymNNootXftbfem4Kzc99Kl5",
-	"on6JAH9q5lJlsLoFF47qGqeNRjOyk+y/mDUDtvBaZ7XjNgpSB+WYCC6mcleNXJq87XfHl1Ei07hoZHIg",
-	"z8T+U0+5EhoOMsxrydG9van24YOUswShY5fPHMzPWtOLRE7yZ4dg5AztmW6OgceiwkPIjIVwnWTPWG/M",
-	"Dl/LAwn3AJtRcjXVY4Dsfgc3Y0GKkq+JNTU1Mx/uEZc5yNUbFOoDiqlUUbbPFoFdYcsLvDoWDrCWcvtY",
-	"jAUFEPkPVQqusGyuAvUXQUKduSHQutmlfdNrVUgTitOh/bBjkUUUyRClKgH3wbeMwQ2kwh37x1akwCIg",
-	"h318h4Q0cBElaUyqc72HpqpD4MbN2YNj9fWcLXEswq/jPEFSfXK1A8Z5UaBnY69er489ekoFwj0ajqiQ",
-	"33X63WDsPYbubDOk9zaxZEiLNFsgowa8jLdcuxFme4SgKXWsvl+QHbGk3XIOvaFcJpRYvocgaBZlHZeF",
-	"rD+sIZYWWdwLuYK1/dCe7yU8wqy4uQ7bay9ZNMfaSb3h+V6qkhLRsVqt6sy+rks1O8rm6qPLXie4HgZ2",
-	"zqPvGW4SLEVv+6bn+d4DKu2iulE/dgPlEgVbcq/lNeuNetNVkLlNbkcbymwp9Z6mb1CkhOL8Zqfdp9Cv",
-	"Qy7GlCttHG+my8fNfuUGzlhkXaKRULmx4++Lqk045fcqXumMhKAKbx1E2Ci2GImZPUlgb/wflE9I/FxD",
-	"/MK10b5Fh37ecp9npMyKtnKNgrtBQ/0jaoglanIlTW16eI9rR5+FLt7dD5tjShyAPc0fi131LOeRc49W",
-	"cuBC8xgLcsnee1JMaBaRkXzQlgKJUqUsJ1WcOkVMZE2zO7yzK7gdLUrKmF4psp3Nikdoc0GnZL0lKghL",
-	"XWbYGosahMNm2MqU5XqXO/M36u/lB3wIc37QjXDM5ljA98jNKmN4WLeSfOgMt0XZous2KMPydSXZuNHb",
-	"/IRbNEcqDrs4aHO4vcsepm9L7xK74ZNuWfl3Lwvy2WUKQr7W7anBrnTknkOeqM2FjNfPPylxILpp/6aL",
-	"BVNrh1yGzeJEVpAhKXlQHisz6btEtqVUv8U2Zrlti2jLmbMKJ5WzTH+FsqmwLQ7CVWiU5wFoi/OancKz",
-	"tgxTMsq3fHCvpagEp0vtlcn7IqUvuOByi752lrRvLAysOdoms+GFW47EuOKi13/SjqWF3LOak/HvM9uz",
-	"j772nUU9Vjsnaq62r8ieNBp/7fxvw0TlKpzVGng8rb1hJ5Pa26gZ107xbPq68eb47cm7ZvksL9v/Jfpk",
-	"feq3jqOd93BdpFaMz22GqSBSVAh5rXLEJtUNjO0p9KkzxD6RCoMdlS4U2ynHT0/ZvhBg5zWfnre5qWhn",
-	"vHt6RnF5lCYcP2OL7Wtmdt7Zc1Tac4hMk0+eIeX2zZlH3zt7jumLG4l2wskztKvcF7Ozms/6XMVlBDvn",
-	"9Pk75XeqbNAWyS1HcwWYox6RzTS1zVmD532mKUdzS8r8SRvO9h0GtG2HoOGk0YDVnCeY4ypb2sn7UyG4",
-	"mNm2LAODQtrOCjDRWN8pdR+zHf/dpJDTRY7peVnAb1FS3wj1krYs4Q9Yr1AIXuu3z2XbX2YsFU2bYMnw",
-	"hRly29uG+rmmR1Egb0J69ty1uHLku7N6anwcQC7dBHE9nj6Hs0Zz7O5Orzj1Z1oCAwpGmLCEiQgVYRzb",
-	"Cos4g53TKY8cdLd3frShcfsAzMDp8rd9VGubH/xdd01Evp1ruTFz/WWR/B0fGeSc5RNOUl2iylH99vnx",
-	"czHvW+2ca56ZIOC6xfDUNxgkTwmP/vY6hTPTOqoqtbbIXKpojtooZqRywyouVd6mpNvj58f/CQAA//8=",
+	"7FzvcuK6kn+VLu+tGqgyhITMP/KJEGaGO0nIBXL+7PFsLGwBujESR5LDcKdStU+zD7ZPstWSbGxwJpmc",
+	"k721W/fLqQmWrFar1f3rX7fPNy8Sy5XglGvldb55C0piKs0/R1TLTXemqcS/YqoiyVaaCe51vDGNBI8V",
+	"aAFrwjRM6UxIChKnMD5ver6nogVdEpy6ZJwt06XXafme3qyo1/EY13ROpXd/f+97kqqV4IqaVU9JPKK/",
+	"p1Rp/CsSXFNu/klWq4RFBAU4+LtCKb559CtZrhJqR8b44sHlT93zwdlNb9Q/619OBt3zsed7S6oUmeNz",
+	"kuoF5RpfRDugFxRWUtyxmEqQ9O800jSGW7qB7udB97//878urs77UBuzOSc6lfRMUHUp9AXR0aJ+AtGC",
+	"RrfmJYpGkmrcdRpFVCmvMyOJovdFNfxF0pnX8f7tYKvxA/tUHfSlFE4bZUVPFqhVow9gCpYkmQm5pDEI",
+	"CQRmjCYxTCUltwoIyDShUAszHYz6f7vujyehD5wsGZ8bSc2Uuh9w/GMt5K1akYjiu7nQwLgZFJEkofKV",
+	"AiHnhLN/GK1DLfx5OPo8vur2+jeXw8nNh+H15VlY91EWvaABz1VpFTMjLKExzIyokhIlim+HiHCYsa8F",
+	"gQuHFvoBD7u9Xn88vjnrXw76Z6EP4el173N/Uljch3DU/zgYXt5cDMYX3UnvE/7Uvzy7Gg4u7cDu+fnw",
+	"Z5we8O2D68tRv9v71D0974f1EyOVsxHUFVVWVVZ+uxnCY1gviEaTjxaEz2kz4N697/UEnyUsep65XnYv",
+	"+jfd81G/e/brzfW4f1YyVhQFAu9iA+M2nKbRLdWBh0dFEklJvIFU0RimGyBc6AWVMDVjQMxAL1j59NBa",
+	"hVA0H4svfwGD7ULC7mhJElo2o4LwVs9mm7VwTxdhvYkK/iDklMUx5c/S8Ifh6HRwdta/LGl2I1Igkhqb",
+	"J7CkyymVKOz2QrQO3x/N3pLjxuvpm6jxNn5HG+9nrcPGUfv49Zu3796TaRS/0H1392NJNla+SIO5OUQX",
+	"5KuF+c6cngZcU8lJ8ky/OemPLrvnJS0x90agKO4J/J4KXXBHMRzPDqN3tEVfk7fT42krQv9BQKWrlZA6",
+	"G/gSRsYh5fTryvprvKeptJ7P7iKsN2FSuNNMwZxyKll04ty1vKMSEjGHBVHWecVUE5YoSDl6ML0obVRR",
+	"rmFKolvcYfhLw4WoxiAOnRu4IptEkHgixDmRc/qsQ7jq/no+7J7dTIbDm/Pu6GO/dBpFkaYi3uCuElwL",
+	"pSUc3hzDZ3b6wjEoW1ig/uyKUAv3BHcmeeUCgn31s1QyGv40OOuPbvqj0XBU0kfClN4J4YSrNZU0htet",
+	"NoypvGMRhWtO7ghLyDShJxahQEIQ1byMppQWEm1uX6g10wu8Htb4zJ1C3ZV2iNGoIGNJixO2pCLVf0yP",
+	"k8FFf3g9eSooillsnZDZhNkC43DYUv8UVe5Ig2iFmdixu70qNU6EuCB8466uepYa/3Y9nHRv+r/0+v2z",
+	"nWDtIh76SAL0a0RpTOMOHLYwrhy2XERUNmYLDquEcPgw6vdvJqNB9/wEYppQTYHksVOCJEzRvQj6SkHC",
+	"luyl4GYpWCPY0MC0yqQyK0MtLGsi9EsYas7uqNsp4XHAzaQcKGYBTlGbQghYEr7JXIyCWjjqTvo354OL",
+	"wcS82lyc0OQjDZOQhHX0uv5ettLI05Wq3bvRB4XExqjgmhcvQPwsw7i+7F5PPiF47XUnO5aBW55SItFR",
+	"i1tqlMr4HUlY7AP9umLS4nlJ78QtfSlUsSvBkinF+NyHlN9yseZVokAt3NmYc+wFn/pcdf3UHZwj/i6p",
+	"KiaaTImikO47bbUQUiebF1CPNe34lYJ8fYZAQFISLVAEq4dM4q1zIWhEZcvEVBBT4+afaJ4OUNH4gsaM",
+	"TEwK/Sylj6+vroajSf/s5qJ/NujeTH69Kusfr6S5oibOEwV/HQ8v7f3r2eUauHwH9lb834Ed6PzD3bVD",
+	"czxVezPWmkti+QVz1peY/OyxGl2ImVoliLvJkuLNYL+nNAt6+4nMUvB5Md1RUMMNEknjgEdE0QbjinLF",
+	"NLujyabehHNKYszEMZvUkrAE/zCAXpl8REu2XNL4BA4xzzw8eoe5piSRplL5AecC8NSlSAq/W1eYH3cp",
+	"XcTDJV/PKZ/rhdc5PHrne0vG879zPkZpyfjcpLOSEk3t7AIRQ+KY4aZJciXFikrNqPI6WqZ0PwF0kUIL",
+	"kHTOlHa4wbp+SWP0tCRRNqMxdwyYbsIHRpPYHjFCOxrDgiKqV2m0AKICHq4xbuhuHEuqVIh+KiQr9plu",
+	"rlMWh75D6Rv4kBC1QLT+SkGUMMp13WiXRBFdaRuUgM25kDS22lsVNvXN+YPHDDeDZQWLuvc9yuOVYPzR",
+	"2f1s3L3v3dLNY8N7ud4+0w3O4c6CvzepLBkehnUN35szsqPw0lhO68mCje14nGlxW+aovjd9XBh673sm",
+	"KBL9BDl/ykdeoHe79708Nx7Ej00enHmWePw9xYjndX7zHB0yza5NcQ/2hHKN5Kosr/klv01i+nca6f3b",
+	"ZGlOFK7K3p4mdsHP7rmvZE02CkK8lSFCTDeyWXQP9so6QadCJJTwPWVkS/hb0R7YXcEo9+SZlO77KwWr",
+	"dJqwCFZEusSNmGUM4cpiqI3bvuU1P/bG8Omi28sGYAauidSMzwNu0eDH4fBjWPfzdB4zPRJFIuXa3Xmg",
+	"S8ISqH3sjesZ8swyimwknnrAa91/pJLWm4DWSGOgPJIbdBQY5x03jfBjDYInGyCwYFyD80sQFrjicNcZ",
+	"47PBcPxheHZ5+bb/SxcH7Tjl1tHxU7xy+ZY9rmxrrAVlux8KOq+N206DV/0LWEl2RzQ1TzJGd70QSa7f",
+	"RqY1AwqMXnNInz0yr31InTYZ4PTOsO06lTzzv1uFrf9KEvnLteYf+heDg89vL876lx8PpldfRzPW+9Vp",
+	"8HP/V8/3ZkIuifY63oootRYy3lHsm/a7xzXbL/jrfY1ej84xfSMcxu2Gie2aTbcacebKBW/EdEbSRBvT",
+	"FRKMCiALBk24SBHF0ICHC61XKjzB/I9xMH+GJiBl+hcSEiFWhm0iNtY5dCDpzORUKU/wCM0JWTbhlcrX",
+	"ApIkYt3AELrlspdNGGLexrSh47s/j2Hc3lW9kaxzcKDaTfdjMxLLslKPWsfvqrSYETwVeQdCNzEDPPWN",
+	"Yz1s/t7cC7wWqO7DMqUNCsfHRv6VFHNJlqoJnzF1MQ9UB3YKHz5U1Cv8gFeUG3wo1Rp82K00+LBTZ/AD",
+	"XlVm8KGqxuDDThrlQ87e+lCU7aI/+TQ8K79xjxj3YY9wwxWqELAf8HKm7kMxufahTD8V/nZMihE9y3yM",
+	"8izF2oSe8bIKlmjaWiRUovWao9gFcbuWtnNQXoVF5TnJrjX8jKiRKVhL4YA0OmYtTC2Jad/Vm1ZUKsGb",
+	"cGm8DaJmwrgy9Bu6wVJM9Fw2Xk43iIbAwILA64Cz003+UyGFrhL/0SBtkqSwJIb56Qdic6Yi396bqgj9",
+	"iZJELx5GHkoTnVZIGYrb0CgSsxtOlfIhNFUb+6s0acwutPDE7SOqeC4KcWJW7XBwVuUwrq8HZ2XZnljP",
+	"WRGtqcSX/MdvrcZ70ph1Gx++fHt33yj+efwjfx4e3f+lSi8V+UOlA83Yz1c5B2cLZiadsnbtynnWt5vg",
+	"69uypS0P6tJbAu7KwTJN6F72uNw07CoNh4iLzv/160fj6SjPMipCgXnxKwUWP0NtG4swMhlHsiQ6sqli",
+	"YTRJ3JQTIHjrzKCAM3xmmZFthlkYXbexNHLl64+9sQ9Zgr6dkK1T31VFqhqUKN04LGvhzeOgYlxOgB4+",
+	"U5iRJUs2TQhPz4enoaFb8yRVIe4gCSMK42fY/ffrUT+E2n52a5nUgDNdLyJWYl1NRKTcON6VC84iksAd",
+	"SdLMK/N0ibdt3PZ872Nv7PmeWcnzPZQJL91WJWbQ3nZdLvZHWAND96MJZ8QTQTRLNM38eSw3IFPegRDt",
+	"0iKmsJB+haZeOqWQ0JkGkWqorReUB7w8iClDTnO/3OfgQLEWaIdMZZen3oRry47avgkLw/7FHPyLOSiE",
+	"qR+iDKpC2FagHprdfpQuYKHtVbTlT2e4MeXMtdrsdi8JnoWNsms/gbkk6DvanXOmdM4X7t1u/mBkMrek",
+	"g0GI00j7UCyj+G5V3+BA33lkH3GZgU2CKx/WkmlajtM4ukqKzGP2KlOEnTiJF9ZmGoiMfEBPgDfbEISC",
+	"7yzZNTo8MyqsBDAPgSR1y1YhLCnhtpHFdgpFIk1smVKmHKY0IqmiuCpKENOVqXoJ7tqLTAoZC4eZyWqV",
+	"bJoFr4ypLaa6hCVoTbdsVXbI7sGOzNXcltvHFjh+3xgvck2bzNbreAj7vF3P/UmsYUZkuWxsNYEeeS6a",
+	"FjqGFrG4t9UtlYIPVKdsOAF39kq/MqWVNSCjPysl1AgHulzpTWbYqCSq6pmRuQWNcYVAEiUCbv7AqLKS",
+	"Ypq/yfZ6hE1XAGqYhwch1IxwbAZkqix7zGNXn1V4imROGD8JuOAm38df1K0y18+R3JgKbScVrR4YV5qS",
+	"2JY1MVChbIzPy+HY6TrfSPnY3dOHIjETfESVObTK9InA1l3CTKQ8bkLo4LaJkRii7a3hotTNZ/pnOIR4",
+	"r3BkwK2KmjDUCyrXTFEInX25IG2HmurGQuBNmLlGRKl0qcfOB/qVRDrZGLY/AwCwNvdpQe7otpXCUBoV",
+	"8dfxJYzPx3qTPOAoxm3YjgOFA7fdVXgjwxXRC1tfuGNSpyQpJ2qYJSyq1G+2UeEp+ob7cJs0PVIz9tVU",
+	"WtH+VlTmNwfXYZou1dOjmA0a97k4REpiAn30oKvc+kb4npqd4yQlC9jxnUXapEolCdGUR5ubZYVafiZJ",
+	"Yjs4nE0UrJJxWLIkYYVyar7q0eGR/92uYv+fHDLlDyRBhRTFB9uMVuxJdukN22EsirnJkzLuP0AuWKMu",
+	"HeV+5LCwL5VMb8Zoog4Pm6aDboqJ0rf9Jr7u1cA2JPjOCl1aFjqHDCReMg5TIbTSkqzsnSw/tA0Ndnro",
+	"B9zEeEPLp3ohpCvWduDU9j8EaavVjswk80/qKHtzr4xqzLitWhdar2x5mvGZ2N9GJk1W63RQIBFpnJcb",
+	"svIw4dWtsGLNFdRcJmxI8kq6WfnwUYh5QqFnXu8gsO/Y5tNETLPf6qDFnJpG3yzRDXip+Cpc6dWywwNt",
+	"jM515BYHolO0AU/psnG6pn+mA44bxfDKN3phmkpuKV1lNQi1rQD4QPlMyMits9PVVGqhwthhSgUBt7WC",
+	"AnkX8IDjXUL7YQrWTNKiuvLUPk+VYZUQPRNyuV2lezXolCrFiNvH5mAD7vJqlCFKZQL2wHeUwRBA2F7w",
+	"2Ihk3bz1nr51shjuoySNcetMVfQuNKFvxxnPa+o0C7KiAQ+/Bdl1DLwO2PsLQXYx8bfAazabgYe/oi+3",
+	"P40n3dPz/k1veNYPvPvQNrzm8Tqj0nFnCFx1wIuEuk2LtwFckY2ybe8PM662mq7s6yw9T8Uqoc2Af48i",
+	"xlkIdiwXYexhA7EwMBhTbtiYg0a/wyLq2Eubi3jdFYkWtHHUbHm+l8qkULxYr9dNYh43hZwfuLnq4HzQ",
+	"61+O+2YOxkqmE1q4vd2rged7d1Qqe6tbzUM7UKwoJyvmdbx2s9VsW4pwYZzbwTbbXwlVgbVGuUvIm/r2",
+	"mkjw6jchE8OCIutxiz3IZboi4Fu+ovQZh191q7bXKWu2f6VcawunSjlEh7fYhd8KJ1B5/2tV+V4JtWeI",
+	"vG6wcrKxeIJu0ZCD7jYBMgkaSSC8pRuHHe19t38YH1Ng7EyLd8D3t2ewZkZ/GskRc7OY5iVg8zGMJFyR",
+	"yMZdZRprolRKilcib0WMCLdOyHV0mjfYFQ0N7tpbMDkxK+s1i6jxBb2C9hDghQV2IOwEvAHhuB123GaZ",
+	"2q+H+9vtV5ZvfQgzysiOsMXKgMOD9UqoiXIVsN40knzsjXdF2ampb7lGU1UvyMa02i0f25dmfKVlMC3B",
+	"Wd9dpaIev7PvQmXZx7258G8f5vy39RSYChizH8Rep9R84VmcQ5U+FfHm6e1ztkrSNv9Nl0siNxa5jNt5",
+	"my5HRXqGgUppkQTc59INXfdQT4DzbTvtWxmULCG+jGD7kWp5iVqzRG6J93pahcTgvHYvt6wdxRSU8pAN",
+	"VmoKQ3C6Ul6RBc1dOiJ9sVOStpo0TwwMbFi6zenw1L4OxbhgfDB8VI+FF9nfGlbGP09tT+6HrGrAuy/j",
+	"dMzOd7+bPGq1fqwpdNt0lG3hdaNFD2eNt+Ro2ngXtePGMX09e9N6e/ju6H272ODp1n/Oflwh8qEeZWs9",
+	"TOWulcYnxsOUECmVearomvkwbmBqeu97x1YRVSLlCjsofGVqphw+PmW3S9zMaz8+b/v5mpnx/vEZ+ReF",
+	"OOHwCUvsfntk5r1+ypYqOotx8tETpNz9nOLe914/RfX5Z2pmwtETdlf6iMjMaj/puPIOdTPn+OkrZR/a",
+	"mEubO7cMzeVgDnNEMlfbGoDyvuAUhwsPMhP9DkBMHXNsSl9l9lQVq2DGyC0ZoMCkbZYxWW5ZRIdrAp4l",
+	"YfaTVffUxFDzYwHJGSBjv5TLvqhRcNRqIUwzqWNOaquAI1JD0DMjLOkU2EKXIrBo4VtMj9JZcFfIHnRG",
+	"Mw5tB13+IXMOtqB23GrVfdQuiV1WXztuHdZtj9X2y0e9/4lkqqiZfnDcatdNEZUH3ORfVbigXK58LjL4",
+	"A5H+5WL6k71ydcn2JeLMHiXrOU51Sy11fivUuDxDS9DYNQZsg7orM20LGbbxz7v3i7MzEiWrou9we9vX",
+	"Fb35I++sJANdorN9YaEO+PCrXoqCdDK46lm5WLZb4MrlM8Wjp2zVfLAERWt16+WN0Dt7/pKxz3sEcZEP",
+	"tjzui+um+ro972uVvQLLA0imwGRLwk/2/aV1sHup8P8FDPP/HJL8KLgogYTMr5YBaxaiyR2G4JrrZak/",
+	"CCAWpm3vHyjIvKrZu2uidRarWUIzYsZ2yyt8O2d8bnhdhya4sKiAJsrUv8sx8ZNb8Y96+9wPmF7A52UM",
+	"O02LD9ywwm5Jwu5os1SD8Dq/fSmey7nrY7T134LiczVkujeM/FNVT3lO3UWE20+78w9ZfVtVZCrrPyh8",
+	"X2jxljqB1612YP+PHGumqGGiCODVgSlJCI+oRGRnuHQeO95qNmOR5f6YLSfjuCqkM7J7+dMO1ejmhc91",
+	"X0Vo29kut2puPv+2PmAjo6yr9REjKb+iXOT67QvGPjfvIT7Ysu+EkzndLRE1d/GEBRDl9+TGbLOCktS2",
+	"C0HIaEGVlkQLaYeVTKq4TGFv91/u/ycAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -133,6 +133,32 @@ type ClientInterface interface {
 	// Corresponds with POST /bucket (the `CreateBucket` operationId).
 	CreateBucket(ctx context.Context, body CreateBucketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ValidateBucketWithBody Validate credentials without saving (dry run)
+	//
+	// Runs the same provider checks as a create and reports each of them, without storing
+	// anything and without counting against the quota. The answer is 200 whether the checks
+	// pass or fail: `success` says which, and each check says what it found. Only a malformed
+	// request (400), a bad token (401) or a workspace the caller may not use (400/403) is an
+	// error.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /bucket/validate (the `ValidateBucket` operationId).
+	ValidateBucketWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ValidateBucket Validate credentials without saving (dry run)
+	//
+	// Runs the same provider checks as a create and reports each of them, without storing
+	// anything and without counting against the quota. The answer is 200 whether the checks
+	// pass or fail: `success` says which, and each check says what it found. Only a malformed
+	// request (400), a bad token (401) or a workspace the caller may not use (400/403) is an
+	// error.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /bucket/validate (the `ValidateBucket` operationId).
+	ValidateBucket(ctx context.Context, body ValidateBucketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// Healthz Liveness probe
 	//
 	// Answers 200 while the process is running. It checks nothing else.
@@ -211,6 +237,52 @@ func (c *Client) CreateBucket(ctx context.Context, body CreateBucketJSONRequestB
 	return c.Client.Do(req)
 }
 
+// ValidateBucketWithBody Validate credentials without saving (dry run)
+//
+// Runs the same provider checks as a create and reports each of them, without storing
+// anything and without counting against the quota. The answer is 200 whether the checks
+// pass or fail: `success` says which, and each check says what it found. Only a malformed
+// request (400), a bad token (401) or a workspace the caller may not use (400/403) is an
+// error.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /bucket/validate (the `ValidateBucket` operationId).
+func (c *Client) ValidateBucketWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewValidateBucketRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ValidateBucket Validate credentials without saving (dry run)
+//
+// Runs the same provider checks as a create and reports each of them, without storing
+// anything and without counting against the quota. The answer is 200 whether the checks
+// pass or fail: `success` says which, and each check says what it found. Only a malformed
+// request (400), a bad token (401) or a workspace the caller may not use (400/403) is an
+// error.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /bucket/validate (the `ValidateBucket` operationId).
+func (c *Client) ValidateBucket(ctx context.Context, body ValidateBucketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewValidateBucketRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // Healthz Liveness probe
 //
 // Answers 200 while the process is running. It checks nothing else.
@@ -267,6 +339,46 @@ func NewCreateBucketRequestWithBody(server string, contentType string, body io.R
 	}
 
 	operationPath := fmt.Sprintf("/bucket")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewValidateBucketRequest calls the generic ValidateBucket builder with application/json body
+func NewValidateBucketRequest(server string, body ValidateBucketJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewValidateBucketRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewValidateBucketRequestWithBody constructs an http.Request for the ValidateBucket method, with any body, and a specified content type
+func NewValidateBucketRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/bucket/validate")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -426,6 +538,32 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /bucket (the `CreateBucket` operationId).
 	CreateBucketWithResponse(ctx context.Context, body CreateBucketJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateBucketClientResponse, error)
 
+	// ValidateBucketWithBodyWithResponse Validate credentials without saving (dry run)
+	//
+	// Runs the same provider checks as a create and reports each of them, without storing
+	// anything and without counting against the quota. The answer is 200 whether the checks
+	// pass or fail: `success` says which, and each check says what it found. Only a malformed
+	// request (400), a bad token (401) or a workspace the caller may not use (400/403) is an
+	// error.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /bucket/validate (the `ValidateBucket` operationId).
+	ValidateBucketWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ValidateBucketClientResponse, error)
+
+	// ValidateBucketWithResponse Validate credentials without saving (dry run)
+	//
+	// Runs the same provider checks as a create and reports each of them, without storing
+	// anything and without counting against the quota. The answer is 200 whether the checks
+	// pass or fail: `success` says which, and each check says what it found. Only a malformed
+	// request (400), a bad token (401) or a workspace the caller may not use (400/403) is an
+	// error.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /bucket/validate (the `ValidateBucket` operationId).
+	ValidateBucketWithResponse(ctx context.Context, body ValidateBucketJSONRequestBody, reqEditors ...RequestEditorFn) (*ValidateBucketClientResponse, error)
+
 	// HealthzWithResponse Liveness probe
 	//
 	// Answers 200 while the process is running. It checks nothing else.
@@ -572,6 +710,117 @@ func (r CreateBucketClientResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateBucketClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ValidateBucketClientResponse429Headers the declared response headers of an HTTP 429 response for ValidateBucket
+type ValidateBucketClientResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ValidateBucketClientResponse503Headers the declared response headers of an HTTP 503 response for ValidateBucket
+type ValidateBucketClientResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ValidateBucketClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ValidationResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ValidateBucketClientResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ValidateBucketClientResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ValidateBucketClientResponse) GetJSON200() *ValidationResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ValidateBucketClientResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ValidateBucketClientResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ValidateBucketClientResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ValidateBucketClientResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ValidateBucketClientResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ValidateBucketClientResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ValidateBucketClientResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ValidateBucketClientResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ValidateBucketClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ValidateBucketClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ValidateBucketClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ValidateBucketClientResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -728,6 +977,44 @@ func (c *ClientWithResponses) CreateBucketWithResponse(ctx context.Context, body
 	return ParseCreateBucketClientResponse(rsp)
 }
 
+// ValidateBucketWithBodyWithResponse Validate credentials without saving (dry run)
+//
+// Runs the same provider checks as a create and reports each of them, without storing
+// anything and without counting against the quota. The answer is 200 whether the checks
+// pass or fail: `success` says which, and each check says what it found. Only a malformed
+// request (400), a bad token (401) or a workspace the caller may not use (400/403) is an
+// error.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /bucket/validate (the `ValidateBucket` operationId).
+func (c *ClientWithResponses) ValidateBucketWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ValidateBucketClientResponse, error) {
+	rsp, err := c.ValidateBucketWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseValidateBucketClientResponse(rsp)
+}
+
+// ValidateBucketWithResponse Validate credentials without saving (dry run)
+//
+// Runs the same provider checks as a create and reports each of them, without storing
+// anything and without counting against the quota. The answer is 200 whether the checks
+// pass or fail: `success` says which, and each check says what it found. Only a malformed
+// request (400), a bad token (401) or a workspace the caller may not use (400/403) is an
+// error.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /bucket/validate (the `ValidateBucket` operationId).
+func (c *ClientWithResponses) ValidateBucketWithResponse(ctx context.Context, body ValidateBucketJSONRequestBody, reqEditors ...RequestEditorFn) (*ValidateBucketClientResponse, error) {
+	rsp, err := c.ValidateBucket(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseValidateBucketClientResponse(rsp)
+}
+
 // HealthzWithResponse Liveness probe
 //
 // Answers 200 while the process is running. It checks nothing else.
@@ -872,6 +1159,111 @@ func ParseCreateBucketClientResponse(rsp *http.Response) (*CreateBucketClientRes
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateBucketClientResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseValidateBucketClientResponse parses an HTTP response from a ValidateBucketWithResponse call
+func ParseValidateBucketClientResponse(rsp *http.Response) (*ValidateBucketClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ValidateBucketClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ValidationResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ValidateBucketClientResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ValidateBucketClientResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -1,0 +1,113 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bucketd/bucketd/app"
+	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/gen/api"
+)
+
+// validateRequest is an authenticated POST /bucket/validate with a JSON body.
+func validateRequest(t testing.TB, body map[string]any) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, "/bucket/validate", strings.NewReader(mustJSON(t, body)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	return req
+}
+
+func TestValidateBucketAcceptsADryRunWithoutNameOrWorkspace(t *testing.T) {
+	h := newHarness(t)
+	body := validRequest()
+	delete(body, "name")
+	delete(body, "workspaceId")
+	body["validation"] = "readwrite"
+	res := h.serve(t, validateRequest(t, body))
+	if res.status != http.StatusOK {
+		t.Fatalf("status = %d, want 200 (body %s)", res.status, res.body)
+	}
+	calls := h.buckets.received()
+	if len(calls) != 1 {
+		t.Fatalf("service called %d times, want once", len(calls))
+	}
+	got := calls[0].cmd
+	if got.Name != "" || got.WorkspaceID != "" || got.Mode != domain.ValidateReadWrite || got.Secret.Reveal() != testSecret {
+		t.Errorf("service got %+v", got)
+	}
+}
+
+func TestValidateBucketReportsEveryCheck(t *testing.T) {
+	report := domain.ValidationReport{
+		Checks: []domain.Check{
+			{Name: "connect", Status: domain.CheckPass, Message: "reached"},
+			{Name: "authenticate", Status: domain.CheckPass, Message: "accepted"},
+			{Name: "list", Status: domain.CheckFail, Message: "list: access denied", ProviderCode: "AccessDenied"},
+			{Name: "region", Status: domain.CheckSkip, Message: "skipped"},
+		},
+		Region:          "us-east-1",
+		AddressingStyle: domain.AddressingPath,
+		Latency:         1500 * time.Millisecond,
+	}
+	for name, tc := range map[string]struct {
+		failure     *domain.Error
+		wantSuccess bool
+		wantCode    string
+		wantMessage string
+	}{
+		"failing": {domain.Errorf(domain.KindAccessDenied, "list: access denied"), false, "ACCESS_DENIED", "list: access denied"},
+		"passing": {nil, true, "", "all checks passed"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			h.buckets.validate = func(app.BucketInput) (app.ValidationOutcome, error) {
+				return app.ValidationOutcome{Report: report, Failure: tc.failure}, nil
+			}
+			res := h.serve(t, validateRequest(t, validRequest()))
+			if res.status != http.StatusOK {
+				t.Fatalf("status = %d, want 200 whatever the verdict (body %s)", res.status, res.body)
+			}
+			var got api.ValidationResult
+			if err := json.Unmarshal(res.body, &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Success != tc.wantSuccess || got.Message != tc.wantMessage || got.LatencyMs != 1500 {
+				t.Errorf("result = %+v", got)
+			}
+			if (got.Code == nil) != (tc.wantCode == "") || (got.Code != nil && *got.Code != tc.wantCode) {
+				t.Errorf("code = %v, want %q", got.Code, tc.wantCode)
+			}
+			if len(got.Checks) != 4 || got.Checks[2].Status != api.Fail || *got.Checks[2].ProviderCode != "AccessDenied" ||
+				got.Checks[0].ProviderCode != nil || *got.AddressingStyle != "path" || *got.Region != "us-east-1" {
+				t.Errorf("checks or details lost: %s", res.body)
+			}
+		})
+	}
+}
+
+func TestValidateBucketErrors(t *testing.T) {
+	t.Run("malformed request", func(t *testing.T) {
+		h := newHarness(t)
+		body := validRequest()
+		delete(body, "secret")
+		wantError(t, h.serve(t, validateRequest(t, body)), http.StatusBadRequest, "INVALID_REQUEST")
+		h.wantNoCalls(t)
+	})
+	t.Run("no token", func(t *testing.T) {
+		h := newHarness(t)
+		req := validateRequest(t, validRequest())
+		req.Header.Del("Authorization")
+		wantError(t, h.serve(t, req), http.StatusUnauthorized, "UNAUTHENTICATED")
+	})
+	t.Run("workspace refused", func(t *testing.T) {
+		h := newHarness(t)
+		h.buckets.validate = func(app.BucketInput) (app.ValidationOutcome, error) {
+			return app.ValidationOutcome{}, domain.Errorf(domain.KindForbidden, "you are not a member")
+		}
+		wantError(t, h.serve(t, validateRequest(t, validRequest())), http.StatusForbidden, "FORBIDDEN")
+	})
+}
