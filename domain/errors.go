@@ -29,26 +29,32 @@ const (
 	KindProviderError
 	KindProviderTimeout
 	KindUnavailable
+	// KindIdempotencyInProgress: a request with the same Idempotency-Key is still running.
+	KindIdempotencyInProgress
+	// KindIdempotencyKeyReused: the Idempotency-Key was first used for a different request.
+	KindIdempotencyKeyReused
 )
 
 var kindNames = [...]string{
-	KindInternal:            "internal",
-	KindInvalidInput:        "invalid input",
-	KindWorkspaceNotFound:   "workspace not found",
-	KindUnauthenticated:     "unauthenticated",
-	KindForbidden:           "forbidden",
-	KindNotFound:            "not found",
-	KindNameTaken:           "name taken",
-	KindQuotaExceeded:       "quota exceeded",
-	KindInvalidCredentials:  "invalid credentials",
-	KindAccessDenied:        "access denied",
-	KindBucketNotFound:      "bucket not found",
-	KindRegionMismatch:      "region mismatch",
-	KindEndpointNotAllowed:  "endpoint not allowed",
-	KindEndpointUnreachable: "endpoint unreachable",
-	KindProviderError:       "provider error",
-	KindProviderTimeout:     "provider timeout",
-	KindUnavailable:         "unavailable",
+	KindInternal:              "internal",
+	KindInvalidInput:          "invalid input",
+	KindWorkspaceNotFound:     "workspace not found",
+	KindUnauthenticated:       "unauthenticated",
+	KindForbidden:             "forbidden",
+	KindNotFound:              "not found",
+	KindNameTaken:             "name taken",
+	KindQuotaExceeded:         "quota exceeded",
+	KindInvalidCredentials:    "invalid credentials",
+	KindAccessDenied:          "access denied",
+	KindBucketNotFound:        "bucket not found",
+	KindRegionMismatch:        "region mismatch",
+	KindEndpointNotAllowed:    "endpoint not allowed",
+	KindEndpointUnreachable:   "endpoint unreachable",
+	KindProviderError:         "provider error",
+	KindProviderTimeout:       "provider timeout",
+	KindUnavailable:           "unavailable",
+	KindIdempotencyInProgress: "idempotency in progress",
+	KindIdempotencyKeyReused:  "idempotency key reused",
 }
 
 func (k Kind) String() string {

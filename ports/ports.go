@@ -2,10 +2,11 @@
 // Each is small and shaped by what app uses; adapters implement them and cmd/bucketd wires them.
 package ports
 
-//go:generate go tool mockgen -destination=mocks/mocks.go -package=mocks . BucketRepository,CredentialValidator,Vault,Authenticator,Directory
+//go:generate go tool mockgen -destination=mocks/mocks.go -package=mocks . BucketRepository,BucketReader,BucketWriter,CredentialValidator,Vault,Authenticator,Directory,IdempotencyStore
 
 import (
 	"context"
+	"time"
 
 	"github.com/bucketd/bucketd/domain"
 )
@@ -24,6 +25,29 @@ type BucketRepository interface {
 	// domain error of kind KindQuotaExceeded or KindNameTaken when either check fails, so no
 	// number of concurrent callers on any number of processes can exceed the limit.
 	InsertWithinQuota(ctx context.Context, b domain.Bucket) error
+}
+
+// BucketReader reads an organization's live buckets.
+type BucketReader interface {
+	// Get returns a live bucket of the organization. An unknown id, a deleted bucket and another
+	// organization's bucket are all the same KindNotFound error, so ids cannot be probed.
+	Get(ctx context.Context, orgID, bucketID string) (domain.Bucket, error)
+	// List returns one page of the organization's live buckets, oldest first.
+	List(ctx context.Context, orgID string, q domain.BucketQuery) (domain.BucketPage, error)
+}
+
+// BucketWriter changes stored buckets. Each method changes one live bucket of the
+// organization, or returns KindNotFound.
+type BucketWriter interface {
+	// Update replaces a live bucket's mutable fields (name, bucket, storage type, region,
+	// endpoint, key hint, sealed credentials, status and their times) in one statement. A name
+	// another live bucket of the organization uses is a KindNameTaken error.
+	Update(ctx context.Context, b domain.Bucket) error
+	// Delete soft-deletes a live bucket at the given time, which frees its name and its slot in
+	// the quota at once.
+	Delete(ctx context.Context, orgID, bucketID string, at time.Time) error
+	// RecordStatus stores the outcome of a re-validation.
+	RecordStatus(ctx context.Context, orgID, bucketID string, status domain.Status, at time.Time) error
 }
 
 // CredentialValidator proves credentials work against one provider family.
@@ -69,4 +93,30 @@ type Directory interface {
 	UserByEmail(ctx context.Context, email string) (domain.User, error)
 	// InsertToken stores a token digest for a user.
 	InsertToken(ctx context.Context, token domain.APIToken) error
+}
+
+// StoredResponse is the first answer to a request sent with an Idempotency-Key, kept so a retry
+// gets exactly the same status and body.
+type StoredResponse struct {
+	Status int
+	Body   []byte
+}
+
+// IdempotencyStore remembers, per organization, the answer to each Idempotency-Key for a while,
+// in the database, so retries replay the answer on any server process instead of acting twice.
+type IdempotencyStore interface {
+	// Begin claims key for a request with the given fingerprint (a digest of what the request
+	// does). A completed key with the same fingerprint returns its stored response to replay;
+	// with another fingerprint it is a KindIdempotencyKeyReused error. A key claimed by a
+	// request still running is a KindIdempotencyInProgress error, unless its claim is older
+	// than lease, which means its process died and the claim is taken over. A fresh claim
+	// returns nil and nil.
+	Begin(ctx context.Context, orgID, key string, fingerprint []byte, now time.Time, lease time.Duration) (*StoredResponse, error)
+	// Complete stores the answer of a claimed key until expiresAt.
+	Complete(ctx context.Context, orgID, key string, resp StoredResponse, expiresAt time.Time) error
+	// Abandon drops a claim whose request ended without an answer worth replaying, so that a
+	// retry runs again.
+	Abandon(ctx context.Context, orgID, key string) error
+	// Purge deletes the keys that expired before now and returns how many.
+	Purge(ctx context.Context, now time.Time) (int64, error)
 }
