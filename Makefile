@@ -8,6 +8,9 @@ CACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/bucketd
 VERSITYGW_VERSION := v1.8.0
 VERSITYGW := $(CACHE_DIR)/versitygw-$(VERSITYGW_VERSION)/versitygw
 export BUCKETD_VERSITYGW := $(VERSITYGW)
+# The Azure test peer, Azurite, pinned by its lock file; npm ci reruns only when the lock changes.
+AZURITE_DIR := adapters/testpeers/azurite
+AZURITE_STAMP := $(AZURITE_DIR)/node_modules/.package-lock.json
 
 # Packages the application core may never depend on (DESIGN.md section 1).
 FORBIDDEN_IN_APP := labstack/echo|gorm.io|aws/aws-sdk-go|cloud.google.com|Azure/azure-sdk|bucketd/gen|bucketd/adapters
@@ -37,8 +40,12 @@ test: test-peers
 	@[ -n "$$BUCKETD_TEST_POSTGRES_DSN" ] || echo "NOTE: PostgreSQL tests NOT run: set BUCKETD_TEST_POSTGRES_DSN=postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 	$(GO) test -race -count=1 -timeout 15m ./...
 
-## test-peers: build the S3 test peer (versitygw) into the cache on first use.
-test-peers: $(VERSITYGW)
+## test-peers: build the S3 test peer (versitygw) into the cache and install the Azure one
+## (Azurite, from its lock file) on first use. GCS's fake runs inside the tests.
+test-peers: $(VERSITYGW) $(AZURITE_STAMP)
+
+$(AZURITE_STAMP): $(AZURITE_DIR)/package-lock.json
+	npm ci --prefix $(AZURITE_DIR) --no-audit --no-fund
 
 $(VERSITYGW):
 	@echo "building versitygw $(VERSITYGW_VERSION) into $(dir $@) (once; about 80 s on 2 cores)"

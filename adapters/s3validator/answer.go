@@ -26,6 +26,8 @@ type answer struct {
 	// region is the bucket's region when the provider named it: x-amz-bucket-region, or the
 	// region an AuthorizationHeaderMalformed answer expects.
 	region string
+	// listed is the bucket a successful ListObjectsV2 named in its answer.
+	listed string
 }
 
 func (a answer) ok() bool { return a.err == nil }

@@ -67,16 +67,24 @@ func guardedTransport(t testing.TB, opts ...netguard.Option) *http.Transport {
 	return transport
 }
 
-// newHarness wires a validator as production does, over transport (guardedTransport when nil).
+// newHarness wires a validator as production does, over transport (guardedTransport when nil),
+// with the loopback allow list.
 func newHarness(t testing.TB, timeout time.Duration, transport *http.Transport) harness {
 	t.Helper()
 	if transport == nil {
 		transport = guardedTransport(t)
 	}
+	return newHarnessAllowing(t, timeout, transport, loopbackAllow(t))
+}
+
+// newHarnessAllowing wires a validator over transport whose custom endpoints are checked
+// against allow; give the transport's dialer the same list.
+func newHarnessAllowing(t testing.TB, timeout time.Duration, transport *http.Transport, allow netguard.AllowList) harness {
+	t.Helper()
 	log := &lockedBuffer{}
 	v, err := New(Config{
 		HTTPClient: netguard.NewClient(transport),
-		AllowList:  loopbackAllow(t),
+		AllowList:  allow,
 		Timeout:    timeout,
 		Logger:     slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})

@@ -14,6 +14,11 @@ import (
 
 // probe is one validation in flight.
 type probe struct {
+	// options configure the S3 clients; each addressing style gets its own client over them.
+	options s3.Options
+	// styles are the addressing styles to try, the preferred one first.
+	styles []string
+	// client is the client of the addressing style the read checks settled on.
 	client  *s3.Client
 	target  domain.ValidationTarget
 	keyHint string
@@ -23,23 +28,20 @@ type probe struct {
 	timeout time.Duration
 }
 
-// run asks the provider everything and decides every check. HeadBucket and ListObjectsV2 are
-// independent and run concurrently; the list answer's error body refines the HEAD answer, which
-// has no body and so no precise error code.
+// run asks the provider everything and decides every check. The read requests come first,
+// concurrently; the checks that depend on their verdict (region, and the write probe in
+// readwrite mode) run after it, concurrently with each other. A failed authentication leaves
+// them skipped, not failed.
 func (p *probe) run(ctx context.Context) *report {
 	r := newReport(p.target.Mode)
-	var head, list answer
-	var wg sync.WaitGroup
-	wg.Go(func() { head = p.headBucket(ctx) })
-	wg.Go(func() { list = p.listObjects(ctx) })
-	wg.Wait()
-	head = head.refine(list)
-
-	if !head.answered() && !list.answered() {
+	rd := p.read(ctx)
+	head, list := rd.head, rd.list
+	if !rd.answered() {
 		r.fail(checkConnect, head, p.describe(checkConnect, head))
 		return r
 	}
-	r.Pass(checkConnect, "reached "+p.where)
+	r.style, p.client = rd.style, rd.client
+	r.Pass(checkConnect, fmt.Sprintf("reached %s with %s addressing%s", p.where, styleName(rd.style), rd.note))
 
 	for _, a := range []answer{head, list} {
 		if !a.ok() && a.kind == domain.KindRegionMismatch {
@@ -65,14 +67,17 @@ func (p *probe) run(ctx context.Context) *report {
 	}
 	p.decide(r, checkBucket, head, fmt.Sprintf("bucket %s exists", p.target.Bucket))
 	p.decide(r, checkList, list, fmt.Sprintf("key %s may list bucket %s", p.keyHint, p.target.Bucket))
-	p.checkRegion(ctx, r, head, list)
+
+	var wg sync.WaitGroup
+	wg.Go(func() { p.checkRegion(ctx, r, head, list) })
 	if p.target.Mode == domain.ValidateReadWrite {
 		if head.ok() && list.ok() {
-			p.checkWrite(ctx, r)
+			wg.Go(func() { p.checkWrite(ctx, r) })
 		} else {
 			r.Skip(checkWrite, "skipped: the bucket could not be read")
 		}
 	}
+	wg.Wait()
 	return r
 }
 
@@ -86,8 +91,8 @@ func (p *probe) decide(r *report, check string, a answer, passMessage string) {
 }
 
 // headBucket proves the bucket exists and the key may reach it, and learns its region.
-func (p *probe) headBucket(ctx context.Context) answer {
-	out, err := p.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(p.target.Bucket)})
+func (p *probe) headBucket(ctx context.Context, client *s3.Client) answer {
+	out, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(p.target.Bucket)})
 	a := classify(err)
 	if err == nil {
 		a.region = aws.ToString(out.BucketRegion)
@@ -96,7 +101,11 @@ func (p *probe) headBucket(ctx context.Context) answer {
 }
 
 // listObjects proves the key may list the bucket; one key is enough, and an empty bucket passes.
-func (p *probe) listObjects(ctx context.Context) answer {
-	_, err := p.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(p.target.Bucket), MaxKeys: aws.Int32(1)})
-	return classify(err)
+func (p *probe) listObjects(ctx context.Context, client *s3.Client) answer {
+	out, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(p.target.Bucket), MaxKeys: aws.Int32(1)})
+	a := classify(err)
+	if err == nil {
+		a.listed = aws.ToString(out.Name)
+	}
+	return a
 }

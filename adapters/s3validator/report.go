@@ -20,6 +20,9 @@ type report struct {
 	*providercheck.Report
 	// region is the bucket's region as the provider reported it, when it did.
 	region string
+	// style is the addressing style whose answers the report is built on; empty when no
+	// request got an answer.
+	style string
 }
 
 func newReport(mode domain.ValidationMode) *report {

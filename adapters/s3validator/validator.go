@@ -1,9 +1,11 @@
 // Package s3validator proves that S3 credentials work before bucketd stores them: it asks the
 // provider (AWS S3 or any S3-compatible endpoint) the read-only questions a bucket user needs
 // answered (can these keys authenticate, does the bucket exist, may they list it, is it in the
-// stated region) and, on request, writes and removes a probe object. Every failure is
-// classified into a domain error whose message names the check and what to change, and shows
-// the access key only as its hint.
+// stated region) and, on request, writes and removes a probe object. It finds the addressing
+// style that works (path-style first on a custom endpoint, virtual-hosted first on AWS, the
+// other one when the first is refused) and reports it. Every failure is classified into a
+// domain error whose message names the check and what to change, and shows the access key only
+// as its hint.
 package s3validator
 
 import (
@@ -90,7 +92,7 @@ func (v *Validator) Validate(ctx context.Context, target domain.ValidationTarget
 		r = newReport(target.Mode)
 		r.Fail(refusedCheck, "", err)
 	}
-	out := domain.ValidationReport{Checks: r.Finish(), Region: r.region, Latency: time.Since(start)}
+	out := domain.ValidationReport{Checks: r.Finish(), Region: r.region, AddressingStyle: r.style, Latency: time.Since(start)}
 	failure := r.Failure()
 	v.logOutcome(ctx, target, out, failure)
 	if failure != nil {
@@ -99,9 +101,9 @@ func (v *Validator) Validate(ctx context.Context, target domain.ValidationTarget
 	return out, nil
 }
 
-// newProbe checks the target and builds the S3 client for it; when the target is refused it
-// names the check the refusal belongs to. The client is cheap: it shares the HTTP client and so
-// the connection pool; only the credentials and endpoint differ.
+// newProbe checks the target and prepares the S3 client options for it; when the target is
+// refused it names the check the refusal belongs to. The clients built from them are cheap:
+// they share the HTTP client and so the connection pool; only the credentials and endpoint differ.
 func (v *Validator) newProbe(t domain.ValidationTarget) (*probe, string, error) {
 	if err := checkRegionName(t.Region); err != nil {
 		return nil, checkRegion, err
@@ -117,16 +119,17 @@ func (v *Validator) newProbe(t domain.ValidationTarget) (*probe, string, error) 
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
 	}
 	p := &probe{target: t, keyHint: t.Credentials.Key.Hint(), where: "AWS S3", timeout: v.timeout}
+	var endpoint string
 	if t.Endpoint != "" {
 		u, err := netguard.CheckEndpoint(t.Endpoint, v.allow)
 		if err != nil {
 			return nil, checkConnect, err
 		}
-		opts.BaseEndpoint = aws.String(u.String())
-		opts.UsePathStyle = true // S3-compatible services rarely serve bucket subdomains
-		p.custom, p.where = true, u.String()
+		endpoint = u.String()
+		opts.BaseEndpoint = aws.String(endpoint)
+		p.custom, p.where = true, endpoint
 	}
-	p.client = s3.New(opts)
+	p.options, p.styles = opts, stylesFor(t.Bucket, t.Region, endpoint)
 	return p, "", nil
 }
 

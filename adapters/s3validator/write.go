@@ -20,7 +20,10 @@ const probePrefix = ".bucketd-probe/"
 const cleanupTimeout = 5 * time.Second
 
 // checkWrite writes a fresh probe object (If-None-Match: *, so it can never replace a real
-// object) and removes it again.
+// object) and removes it again. Removal is attempted whenever the object may exist: after a
+// successful write, and when the write's answer was lost. A failed removal fails the write
+// check, whose message names the object to remove by hand: a key that may write but not delete
+// cannot do what bucketd needs, and a leftover object must not go unnoticed.
 func (p *probe) checkWrite(ctx context.Context, r *report) {
 	key := probePrefix + domain.NewID()
 	_, err := p.client.PutObject(ctx, &s3.PutObjectInput{
@@ -31,15 +34,17 @@ func (p *probe) checkWrite(ctx context.Context, r *report) {
 	})
 	if err != nil {
 		a := classify(err)
-		if !a.answered() {
-			_ = p.removeProbe(ctx, key) // the answer was lost, the object may exist all the same
+		message := p.describe(checkWrite, a)
+		if !a.answered() && p.removeProbe(ctx, key) != nil {
+			message += fmt.Sprintf("; the probe object %s may remain, remove it by hand", key)
 		}
-		r.fail(checkWrite, a, p.describe(checkWrite, a))
+		r.fail(checkWrite, a, message)
 		return
 	}
 	if err := p.removeProbe(ctx, key); err != nil {
 		a := classify(err)
-		r.fail(checkWrite, a, fmt.Sprintf("%s; remove the probe object %s by hand", p.describe(checkWrite, a), key))
+		r.fail(checkWrite, a, fmt.Sprintf("%s; the probe object %s was written but not deleted, remove it by hand",
+			p.describe(checkWrite, a), key))
 		return
 	}
 	r.Pass(checkWrite, fmt.Sprintf("key %s may write to bucket %s (probe object written and removed)", p.keyHint, p.target.Bucket))

@@ -1,0 +1,91 @@
+package azurevalidator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/bucketd/bucketd/adapters/providercheck"
+	"github.com/bucketd/bucketd/domain"
+)
+
+// actions says what each check does to the container, for access-denied messages.
+var actions = map[string]string{
+	checkContainer: "read the properties of",
+	checkList:      "list",
+	checkWrite:     "write to and delete from",
+}
+
+// accessFixes says what to change for access-denied codes that have a cause of their own.
+var accessFixes = map[string]string{
+	codeKeyAuthNotPermitted: "the storage account does not allow Shared Key authorization; enable \"Allow storage account key access\" on it",
+	codeSourceIPMismatch:    "the storage account's firewall does not admit bucketd's address; add it to the account's network rules",
+	codeAccountDisabled:     "the storage account is disabled; enable it, or use another account",
+}
+
+// describe writes the caller-facing message for a failed answer of check. It names the check,
+// the account and the container, never the account key.
+func (p *probe) describe(check string, a answer) string {
+	switch a.kind {
+	case domain.KindInvalidCredentials:
+		return p.describeCredentials(check, a)
+	case domain.KindAccessDenied:
+		fix, ok := accessFixes[a.code]
+		if !ok {
+			fix = "grant it a role or access policy that allows this, or use the account key"
+		}
+		return fmt.Sprintf("%s: account %s may not %s container %s (%s); %s",
+			check, p.account, actions[check], p.target.Bucket, codeOrStatus(a), fix)
+	case domain.KindBucketNotFound:
+		return fmt.Sprintf("%s: container %s does not exist in account %s at %s; check the container name (bucket), or create the container",
+			check, p.target.Bucket, p.account, p.where)
+	case domain.KindEndpointNotAllowed:
+		var de *domain.Error
+		if errors.As(a.err, &de) {
+			return check + ": " + de.Message
+		}
+	case domain.KindEndpointUnreachable:
+		return fmt.Sprintf("%s: cannot reach %s: %s", check, p.where, providercheck.UnreachableReason(a.err))
+	case domain.KindProviderTimeout:
+		if errors.Is(a.err, context.Canceled) {
+			return fmt.Sprintf("%s: the validation was canceled before %s answered", check, p.where)
+		}
+		return fmt.Sprintf("%s: %s did not answer within %s; check the endpoint, or retry later", check, p.where, p.timeout)
+	case domain.KindProviderError:
+		if a.status >= http.StatusInternalServerError {
+			return fmt.Sprintf("%s: %s failed with %d %s (%s); retry later", check, p.where, a.status, http.StatusText(a.status), codeOrStatus(a))
+		}
+		if a.status != 0 {
+			return fmt.Sprintf("%s: %s refused the request with %d (%s) for account %s on container %s; check the account, the container and the endpoint",
+				check, p.where, a.status, codeOrStatus(a), p.account, p.target.Bucket)
+		}
+	}
+	return check + ": the request could not be sent"
+}
+
+// describeCredentials explains why the account key, or the account itself, was not accepted.
+func (p *probe) describeCredentials(check string, a answer) string {
+	switch {
+	case a.noAccount && a.status == 0:
+		return fmt.Sprintf("%s: storage account %s was not found: host %s%s does not exist; check the account name in key",
+			check, p.account, p.account, publicSuffix)
+	case a.noAccount:
+		return fmt.Sprintf("%s: storage account %s was not found at %s (%s); check the account name in key and the endpoint",
+			check, p.account, p.where, a.code)
+	case a.code == codeAuthorizationFailure:
+		return fmt.Sprintf("%s: %s rejected the account key for account %s (%s); check the key, and if it is right, "+
+			"whether the account's firewall admits bucketd", check, p.where, p.account, a.code)
+	}
+	return fmt.Sprintf("%s: %s rejected the account key for account %s (%s); check the key (key1 or key2 of the account's Access keys)",
+		check, p.where, p.account, codeOrStatus(a))
+}
+
+// codeOrStatus names what the service answered: its error code, or the HTTP status text when
+// it sent none.
+func codeOrStatus(a answer) string {
+	if a.code != "" {
+		return a.code
+	}
+	return http.StatusText(a.status)
+}

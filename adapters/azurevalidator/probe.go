@@ -1,0 +1,126 @@
+package azurevalidator
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+
+	"github.com/bucketd/bucketd/adapters/providercheck"
+	"github.com/bucketd/bucketd/domain"
+)
+
+// The checks, in the order they are reported. The first failed one decides the error.
+const (
+	checkConnect   = "connect"
+	checkAuth      = "authenticate"
+	checkContainer = "container"
+	checkList      = "list"
+	checkWrite     = "write"
+)
+
+// checkNames are the checks of a validation in mode, in report order.
+func checkNames(mode domain.ValidationMode) []string {
+	names := []string{checkConnect, checkAuth, checkContainer, checkList}
+	if mode == domain.ValidateReadWrite {
+		names = append(names, checkWrite)
+	}
+	return names
+}
+
+// refusedReport reports a target refused before any request: the refused check fails with
+// err, and every other check is skipped.
+func refusedReport(mode domain.ValidationMode, refusedCheck string, err error) *providercheck.Report {
+	r := providercheck.NewReport(checkNames(mode)...)
+	for _, name := range checkNames(mode) {
+		if name != refusedCheck {
+			r.Skip(name, "skipped: no request was sent")
+		}
+	}
+	r.Fail(refusedCheck, "", err)
+	return r
+}
+
+// probe is one validation in flight.
+type probe struct {
+	client  *container.Client
+	target  domain.ValidationTarget
+	account string
+	// where names the service in messages: its blob service URL.
+	where string
+	// public says where is Azure's public endpoint for the account.
+	public  bool
+	timeout time.Duration
+}
+
+// run asks the service everything and decides every check. The container's properties and
+// the first page of its listing are independent and asked concurrently, so a read-only
+// validation costs one round trip.
+func (p *probe) run(ctx context.Context) *providercheck.Report {
+	r := providercheck.NewReport(checkNames(p.target.Mode)...)
+	var props, list answer
+	var wg sync.WaitGroup
+	wg.Go(func() { props = p.containerProperties(ctx) })
+	wg.Go(func() { list = p.listBlobs(ctx) })
+	wg.Wait()
+
+	if !props.answered() && !list.answered() {
+		p.fail(r, checkConnect, props)
+		return r
+	}
+	r.Pass(checkConnect, "reached "+p.where)
+	for _, a := range []answer{props, list} {
+		if !a.ok() && a.kind == domain.KindInvalidCredentials {
+			p.fail(r, checkAuth, a)
+			return r
+		}
+	}
+	if props.authenticated() || list.authenticated() {
+		r.Pass(checkAuth, fmt.Sprintf("%s accepted the account key for account %s", p.where, p.account))
+	} else {
+		r.Skip(checkAuth, fmt.Sprintf("skipped: %s answered no request with a verdict on the key", p.where))
+	}
+	p.decide(r, checkContainer, props, fmt.Sprintf("container %s exists in account %s", p.target.Bucket, p.account))
+	p.decide(r, checkList, list, fmt.Sprintf("account %s may list container %s", p.account, p.target.Bucket))
+	if p.target.Mode == domain.ValidateReadWrite {
+		if props.ok() && list.ok() {
+			p.checkWrite(ctx, r)
+		} else {
+			r.Skip(checkWrite, "skipped: the container could not be read")
+		}
+	}
+	return r
+}
+
+// decide passes check when a succeeded and fails it with a's classification otherwise.
+func (p *probe) decide(r *providercheck.Report, check string, a answer, passMessage string) {
+	if a.ok() {
+		r.Pass(check, passMessage)
+		return
+	}
+	p.fail(r, check, a)
+}
+
+// fail records check as failed with a's kind, the service's code and the message for it.
+func (p *probe) fail(r *providercheck.Report, check string, a answer) {
+	r.Fail(check, a.code, domain.Wrap(a.kind, a.err, p.describe(check, a)))
+}
+
+// classify classifies an SDK error of this probe.
+func (p *probe) classify(err error) answer { return classify(err, p.public) }
+
+// containerProperties proves the container exists and the key may read it.
+func (p *probe) containerProperties(ctx context.Context) answer {
+	_, err := p.client.GetProperties(ctx, nil)
+	return p.classify(err)
+}
+
+// listBlobs proves the key may list the container; one blob is enough, and an empty container
+// passes.
+func (p *probe) listBlobs(ctx context.Context) answer {
+	one := int32(1)
+	_, err := p.client.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{MaxResults: &one}).NextPage(ctx)
+	return p.classify(err)
+}

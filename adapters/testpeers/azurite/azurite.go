@@ -1,0 +1,247 @@
+// Package azurite starts a real Azurite Blob Storage emulator on 127.0.0.1 for tests. It is a
+// test helper: import it only from _test.go files. The emulator is the npm package pinned in
+// this folder's package.json and package-lock.json; `make test-peers` installs it into
+// node_modules here. A missing install fails the test with the command that fixes it, because
+// a skipped provider test proves nothing.
+package azurite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The emulator's built-in storage account, the one every Azurite installation knows. The key is
+// Azurite's published development key, not a secret.
+const (
+	Account = "devstoreaccount1"
+	Key     = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+
+// InstallCommand installs the emulator where Binary looks for it; run it from the repository root.
+const InstallCommand = "npm ci --prefix adapters/testpeers/azurite"
+
+// binaryInModule is where `npm ci` puts the blob service's launcher, relative to the module root.
+const binaryInModule = "adapters/testpeers/azurite/node_modules/.bin/azurite-blob"
+
+// startTimeout bounds how long the emulator may take to answer its first request; Node needs a
+// second or two to load it.
+const startTimeout = 30 * time.Second
+
+// Server is a running emulator holding its data in a temporary folder of its own.
+type Server struct {
+	// URL is the blob service root, http://127.0.0.1:PORT. Accounts live under it path-style.
+	URL string
+	// Account and Key are the credentials of the built-in account (the package constants).
+	Account, Key string
+
+	bin     string
+	dir     string
+	logPath string
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	client  *http.Client
+}
+
+// Start runs an emulator for the duration of t and stops it in t.Cleanup. Tests that share one
+// emulator across a package use Shared instead.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	s, err := Run(Binary(t))
+	if err != nil {
+		t.Fatalf("azurite: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Binary returns the path of the azurite-blob launcher, failing t when it is not installed. It
+// is BUCKETD_AZURITE when set, and otherwise the one npm installed beside this package.
+func Binary(t testing.TB) string {
+	t.Helper()
+	path, err := locate()
+	if err != nil {
+		t.Fatalf("azurite: %v", err)
+	}
+	return path
+}
+
+func locate() (string, error) {
+	path := os.Getenv("BUCKETD_AZURITE")
+	if path == "" {
+		root, err := moduleRoot()
+		if err != nil {
+			return "", fmt.Errorf("%w; set BUCKETD_AZURITE to the azurite-blob launcher", err)
+		}
+		path = filepath.Join(root, filepath.FromSlash(binaryInModule))
+	}
+	if info, err := os.Stat(path); err != nil || info.IsDir() || info.Mode()&0o111 == 0 {
+		return "", fmt.Errorf("no executable azurite-blob at %s (BUCKETD_AZURITE or %s); install it from the repository root with:\n  %s",
+			path, binaryInModule, InstallCommand)
+	}
+	return path, nil
+}
+
+// moduleRoot walks up from the working directory (a test's package folder) to go.mod.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("find the module root: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Run starts an emulator from the launcher at bin. The caller must Close it; Start and Shared
+// do. Another process can take the probed port before the emulator binds it, so Run tries a
+// few ports.
+func Run(bin string) (*Server, error) {
+	dir, err := os.MkdirTemp("", "bucketd-azurite-")
+	if err != nil {
+		return nil, fmt.Errorf("create the data folder: %w", err)
+	}
+	s := &Server{
+		Account: Account,
+		Key:     Key,
+		bin:     bin,
+		dir:     dir,
+		logPath: filepath.Join(dir, "azurite.log"),
+		client:  &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 10 * time.Second},
+	}
+	const attempts = 3
+	for range attempts {
+		if err = s.start(); err == nil {
+			return s, nil
+		}
+	}
+	logText, _ := os.ReadFile(s.logPath)
+	s.Close()
+	return nil, fmt.Errorf("start: %w\n--- emulator output ---\n%s", err, logText)
+}
+
+// Endpoint is the blob service URL of account as Azurite serves it, path-style:
+// http://127.0.0.1:PORT/<account>.
+func (s *Server) Endpoint(account string) string { return s.URL + "/" + account }
+
+// start launches the emulator on a fresh port and waits until it answers HTTP.
+func (s *Server) start() error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	logFile, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("open the emulator log: %w", err)
+	}
+	defer logFile.Close()
+	cmd := exec.Command(s.bin,
+		"--blobHost", "127.0.0.1", "--blobPort", strconv.Itoa(port),
+		"--location", filepath.Join(s.dir, "data"),
+		"--silent",
+		"--disableTelemetry",    // otherwise Azurite reports to a Microsoft host
+		"--skipApiVersionCheck", // azblob speaks a newer API version than Azurite knows
+	)
+	cmd.Env = emulatorEnv()
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = procAttr()
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("run %s: %w", s.bin, err)
+	}
+	exited := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
+	s.cmd, s.exited = cmd, exited
+	s.URL = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	if err := s.waitReady(func() error { return waitErr }); err != nil {
+		s.stop()
+		return err
+	}
+	return nil
+}
+
+// emulatorEnv is the test process's environment without AZURITE_ACCOUNTS, so the emulator
+// always serves exactly the built-in account.
+func emulatorEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AZURITE_ACCOUNTS=") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// waitReady polls the service until it answers any HTTP status, the process exits, or
+// startTimeout passes. waitErr reports the exit status once the process has exited.
+func (s *Server) waitReady(waitErr func() error) error {
+	deadline := time.Now().Add(startTimeout)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.exited:
+			return fmt.Errorf("the emulator exited during start-up (%v)", waitErr())
+		case <-time.After(50 * time.Millisecond):
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Endpoint(s.Account)+"?comp=list", nil)
+		if err != nil {
+			cancel()
+			return fmt.Errorf("build the readiness probe: %w", err)
+		}
+		resp, err := s.client.Do(req)
+		cancel()
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+	}
+	return fmt.Errorf("the emulator did not answer on %s within %s", s.URL, startTimeout)
+}
+
+// stop kills the emulator's whole process group, so nothing it spawned outlives it, and waits
+// for it to exit.
+func (s *Server) stop() {
+	if s.cmd == nil {
+		return
+	}
+	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	<-s.exited
+	s.cmd = nil
+}
+
+// Close stops the emulator and removes its data.
+func (s *Server) Close() {
+	s.stop()
+	s.client.CloseIdleConnections()
+	_ = os.RemoveAll(s.dir)
+}
+
+// freePort asks the kernel for an unused TCP port on 127.0.0.1.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
