@@ -25,6 +25,22 @@ func TestBucketRepositoryContract(t *testing.T) {
 					}
 					return key, secret
 				},
+				AddWorkspace: func(t *testing.T, orgID string) string {
+					return createWorkspace(t, store, orgID, "Second")
+				},
+			}
+		})
+	})
+}
+
+func TestIdempotencyStoreContract(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, url string) {
+		porttest.RunIdempotencyStoreContract(t, func(t *testing.T) porttest.IdempotencyFixture {
+			return porttest.IdempotencyFixture{
+				Store: storetest.Open(t, url),
+				OpenAnother: func(t *testing.T) ports.IdempotencyStore {
+					return storetest.Open(t, url)
+				},
 			}
 		})
 	})

@@ -39,3 +39,6 @@ func QueryInt(ctx context.Context, s *Store, query string, args ...any) (n int64
 	err = s.db.WithContext(ctx).Raw(query, args...).Row().Scan(&n)
 	return n, err
 }
+
+// RunningClaimLifetime is how long a RUNNING Idempotency-Key claim lives before Purge.
+const RunningClaimLifetime = runningClaimLifetime

@@ -17,6 +17,7 @@ const (
 	tableWorkspaceMembers = "workspace_members"
 	tableAPITokens        = "api_tokens"
 	tableBuckets          = "buckets"
+	tableIdempotencyKeys  = "idempotency_keys"
 
 	indexBucketName = "buckets_org_name_live"
 	indexUserEmail  = "users_email_key"
@@ -121,6 +122,42 @@ func newBucketRow(b domain.Bucket, now time.Time) bucketRow {
 		UpdatedAt:    updated.UTC(),
 	}
 }
+
+// toDomain maps a row back to the bucket it stores, every time in UTC.
+func (r bucketRow) toDomain() domain.Bucket {
+	return domain.Bucket{
+		ID:           r.ID,
+		OrgID:        r.OrgID,
+		WorkspaceID:  r.WorkspaceID,
+		Name:         r.Name,
+		Bucket:       r.Bucket,
+		StorageType:  domain.StorageType(r.StorageType),
+		Region:       r.Region,
+		Endpoint:     r.Endpoint,
+		KeyHint:      r.KeyHint,
+		Status:       domain.Status(r.Status),
+		LastStatusAt: utcPtr(r.LastStatusAt),
+		CreatedAt:    r.CreatedAt.UTC(),
+		UpdatedAt:    r.UpdatedAt.UTC(),
+		SealedKey:    r.SealedKey,
+		SealedSecret: r.SealedSecret,
+	}
+}
+
+// idempotencyKeyRow is one Idempotency-Key of an organization: a running claim, or the answer
+// to replay (Status and Body) once the request is done.
+type idempotencyKeyRow struct {
+	OrgID       string    `gorm:"column:org_id;primaryKey"`
+	Key         string    `gorm:"column:key;primaryKey"`
+	Fingerprint []byte    `gorm:"column:fingerprint"`
+	State       string    `gorm:"column:state"`
+	Status      *int      `gorm:"column:status"`
+	Body        []byte    `gorm:"column:body"`
+	ClaimedAt   time.Time `gorm:"column:claimed_at"`
+	ExpiresAt   time.Time `gorm:"column:expires_at"`
+}
+
+func (idempotencyKeyRow) TableName() string { return tableIdempotencyKeys }
 
 func utcPtr(t *time.Time) *time.Time {
 	if t == nil {

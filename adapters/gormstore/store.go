@@ -1,7 +1,8 @@
-// Package gormstore keeps organizations, users, API token digests and buckets in PostgreSQL
-// (production) or pure-Go SQLite (the embedded default) through GORM. One Store implements
-// ports.BucketRepository, ports.Authenticator and ports.Directory on either database; the schema
-// comes from versioned SQL migrations embedded in the binary.
+// Package gormstore keeps organizations, users, API token digests, buckets and the answers to
+// Idempotency-Keys in PostgreSQL (production) or pure-Go SQLite (the embedded default) through
+// GORM. One Store implements ports.BucketRepository, ports.BucketReader, ports.BucketWriter,
+// ports.IdempotencyStore, ports.Authenticator and ports.Directory on either database; the
+// schema comes from versioned SQL migrations embedded in the binary.
 package gormstore
 
 import (
@@ -18,13 +19,17 @@ import (
 
 var (
 	_ ports.BucketRepository = (*Store)(nil)
+	_ ports.BucketReader     = (*Store)(nil)
+	_ ports.BucketWriter     = (*Store)(nil)
+	_ ports.IdempotencyStore = (*Store)(nil)
 	_ ports.Authenticator    = (*Store)(nil)
 	_ ports.Directory        = (*Store)(nil)
 )
 
 // Store is a database connection pool with bucketd's queries. It is safe for concurrent use, and
 // any number of Stores in any number of processes may share one database: every correctness
-// rule (quota, unique names) is enforced by the database, not in memory.
+// rule (quota, unique names, one claim per Idempotency-Key) is enforced by the database, not
+// in memory.
 type Store struct {
 	db      *gorm.DB
 	sqlDB   *sql.DB

@@ -56,7 +56,7 @@ func adminBootstrap(ctx context.Context, args []string, stdout, stderr io.Writer
 		limit  int
 		asJSON bool
 	)
-	fs := flag.NewFlagSet("admin bootstrap", flag.ContinueOnError)
+	fs := newFlagSet("admin bootstrap")
 	cfg.register(fs)
 	fs.StringVar(&req.OrgName, "org", "", "organization name (required)")
 	fs.StringVar(&req.Email, "email", "", "email of the organization's first admin (required)")
@@ -96,7 +96,7 @@ func adminTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writ
 		ttl    time.Duration
 		asJSON bool
 	)
-	fs := flag.NewFlagSet("admin token create", flag.ContinueOnError)
+	fs := newFlagSet("admin token create")
 	cfg.register(fs)
 	fs.StringVar(&email, "email", "", "email of the user the token acts for (required)")
 	fs.DurationVar(&ttl, "ttl", 0, "lifetime of the token, e.g. 720h (0 = no expiry)")

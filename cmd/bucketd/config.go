@@ -1,12 +1,14 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/bucketd/bucketd/adapters/httpapi"
 )
@@ -17,26 +19,39 @@ type storeConfig struct {
 	logLevel    string
 }
 
-func (c *storeConfig) register(fs *flag.FlagSet) {
+func (c *storeConfig) register(fs *flagSet) {
 	fs.StringVar(&c.databaseURL, "database-url", envOr("BUCKETD_DATABASE_URL", "sqlite://./var/bucketd.db"),
 		"database: postgres://user@host:5432/db?sslmode=... or sqlite://PATH (env BUCKETD_DATABASE_URL)")
 	fs.StringVar(&c.logLevel, "log-level", envOr("BUCKETD_LOG_LEVEL", "info"),
 		"debug, info, warn or error (env BUCKETD_LOG_LEVEL)")
 }
 
+// providerConfig tunes how bucketd reaches the storage providers.
+type providerConfig struct {
+	timeout time.Duration
+}
+
+func (c *providerConfig) register(fs *flagSet) {
+	c.timeout = 10 * time.Second
+	fs.duration(&c.timeout, "validation-timeout", "BUCKETD_VALIDATION_TIMEOUT",
+		"deadline of one credential validation at the provider")
+}
+
 // serveConfig adds what the HTTP server needs.
 type serveConfig struct {
 	storeConfig
-	addr           string
-	masterKeys     string
-	masterKeyFile  string
-	allowList      string
-	dev            bool
-	shutdownPeriod string
+	providers       providerConfig
+	addr            string
+	masterKeys      string
+	masterKeyFile   string
+	allowList       string
+	dev             bool
+	shutdownTimeout time.Duration
 }
 
-func (c *serveConfig) register(fs *flag.FlagSet) {
+func (c *serveConfig) register(fs *flagSet) {
 	c.storeConfig.register(fs)
+	c.providers.register(fs)
 	fs.StringVar(&c.addr, "addr", envOr("BUCKETD_ADDR", ":8080"), "listen address (env BUCKETD_ADDR)")
 	fs.StringVar(&c.masterKeys, "master-keys", os.Getenv("BUCKETD_MASTER_KEYS"),
 		"master key ring: comma-separated id:base64(32 bytes) entries, the first is active (env BUCKETD_MASTER_KEYS)")
@@ -46,8 +61,38 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 		"comma-separated IPs, CIDR prefixes or host names that custom endpoints may reach although private or plain http (env BUCKETD_ENDPOINT_ALLOWLIST)")
 	fs.BoolVar(&c.dev, "dev", false,
 		"development mode: create ./var/master.key, allow loopback endpoints, bootstrap a dev organization and print its token")
-	fs.StringVar(&c.shutdownPeriod, "shutdown-timeout", envOr("BUCKETD_SHUTDOWN_TIMEOUT", "15s"),
-		"how long SIGTERM waits for in-flight requests (env BUCKETD_SHUTDOWN_TIMEOUT)")
+	c.shutdownTimeout = 15 * time.Second
+	fs.duration(&c.shutdownTimeout, "shutdown-timeout", "BUCKETD_SHUTDOWN_TIMEOUT",
+		"how long SIGTERM waits for in-flight requests")
+}
+
+// flagSet is a command's flags, with the malformed environment values found while registering
+// them, so a typo in the environment stops the command instead of being ignored.
+type flagSet struct {
+	*flag.FlagSet
+	envErrs []error
+}
+
+func newFlagSet(name string) *flagSet {
+	return &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError)}
+}
+
+// duration registers a duration flag whose default comes from the environment variable env
+// when set. A malformed value fails the parse, whether it came from the flag or from env.
+func (fs *flagSet) duration(d *time.Duration, name, env, usage string) {
+	fs.Func(name, fmt.Sprintf("%s (default %s, env %s)", usage, *d, env), func(v string) error {
+		parsed, err := time.ParseDuration(v)
+		if err != nil || parsed <= 0 {
+			return fmt.Errorf("want a positive duration such as 10s, got %q", v)
+		}
+		*d = parsed
+		return nil
+	})
+	if v, ok := os.LookupEnv(env); ok && v != "" {
+		if err := fs.Set(name, v); err != nil {
+			fs.envErrs = append(fs.envErrs, fmt.Errorf("%s: %w", env, err))
+		}
+	}
 }
 
 func envOr(name, fallback string) string {
@@ -58,8 +103,11 @@ func envOr(name, fallback string) string {
 }
 
 // parseFlags parses args, printing usage to stderr on -h or an error.
-func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+func parseFlags(fs *flagSet, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
+	if err := errors.Join(fs.envErrs...); err != nil {
+		return err
+	}
 	return fs.Parse(args)
 }
 

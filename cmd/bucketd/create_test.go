@@ -31,6 +31,7 @@ var commonScenarios = []scenario{
 	{"free trial quota", testFreeTrialQuota},
 	{"bucket limit override", testBucketLimitOverride},
 	{"50 concurrent creates against a limit of 10", testConcurrentCreates},
+	{"validate without storing", testValidate},
 }
 
 // postgresScenarios need a database that several processes share.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -27,14 +26,10 @@ const (
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg serveConfig
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs := newFlagSet("serve")
 	cfg.register(fs)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
-	}
-	shutdownTimeout, err := time.ParseDuration(cfg.shutdownPeriod)
-	if err != nil {
-		return fmt.Errorf("shutdown timeout: %w", err)
 	}
 	log, err := newLogger(cfg.logLevel, stderr)
 	if err != nil {
@@ -63,7 +58,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	buckets, err := newBuckets(store, ring, allow, log)
+	buckets, err := newBuckets(store, ring, cfg.providers, allow, log)
 	if err != nil {
 		return err
 	}
@@ -99,8 +94,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: finishing in-flight requests", slog.Duration("deadline", shutdownTimeout))
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	log.Info("shutting down: finishing in-flight requests", slog.Duration("deadline", cfg.shutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
@@ -111,7 +106,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 func migrate(ctx context.Context, args []string, stderr io.Writer) error {
 	var cfg storeConfig
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs := newFlagSet("migrate")
 	cfg.register(fs)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err

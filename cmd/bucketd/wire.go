@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/bucketd/bucketd/adapters/aesgcm"
+	"github.com/bucketd/bucketd/adapters/azurevalidator"
 	"github.com/bucketd/bucketd/adapters/gormstore"
 	"github.com/bucketd/bucketd/adapters/netguard"
 	"github.com/bucketd/bucketd/adapters/s3validator"
@@ -44,22 +45,29 @@ func loadKeyRing(cfg serveConfig) (*aesgcm.KeyRing, error) {
 
 // newValidators builds the provider checks on one shared HTTP client whose dialer enforces the
 // SSRF guard, so every provider connection, whatever the SDK, goes through it.
-func newValidators(allow netguard.AllowList, log *slog.Logger) (map[domain.StorageType]ports.CredentialValidator, error) {
+func newValidators(cfg providerConfig, allow netguard.AllowList, log *slog.Logger) (map[domain.StorageType]ports.CredentialValidator, error) {
 	client := netguard.NewClient(netguard.NewTransport(netguard.NewDialer(allow)))
-	s3v, err := s3validator.New(s3validator.Config{HTTPClient: client, AllowList: allow, Logger: log})
+	s3v, err := s3validator.New(s3validator.Config{HTTPClient: client, AllowList: allow, Timeout: cfg.timeout, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("s3 validator: %w", err)
 	}
-	return map[domain.StorageType]ports.CredentialValidator{domain.StorageS3: s3v}, nil
+	azv, err := azurevalidator.New(azurevalidator.Config{HTTPClient: client, AllowList: allow, Timeout: cfg.timeout, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("azure validator: %w", err)
+	}
+	return map[domain.StorageType]ports.CredentialValidator{
+		domain.StorageS3:    s3v,
+		domain.StorageAzure: azv,
+	}, nil
 }
 
 // newBuckets wires the bucket use cases.
-func newBuckets(store *gormstore.Store, ring *aesgcm.KeyRing, allow netguard.AllowList, log *slog.Logger) (*app.Buckets, error) {
+func newBuckets(store *gormstore.Store, ring *aesgcm.KeyRing, providers providerConfig, allow netguard.AllowList, log *slog.Logger) (*app.Buckets, error) {
 	vault, err := aesgcm.New(ring)
 	if err != nil {
 		return nil, err
 	}
-	validators, err := newValidators(allow, log)
+	validators, err := newValidators(providers, allow, log)
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,8 @@ import (
 // one database, as the application wires it.
 type RepositoryStore interface {
 	ports.BucketRepository
+	ports.BucketReader
+	ports.BucketWriter
 	ports.Authenticator
 	ports.Directory
 }
@@ -31,12 +33,16 @@ type RepositoryFixture struct {
 	// StoredSealed reads a bucket's sealed key and secret straight from storage, bypassing the
 	// adapter's mapping, for the proof that the store keeps the vault's bytes unchanged.
 	StoredSealed func(t *testing.T, bucketID string) (key, secret []byte)
+	// AddWorkspace creates another workspace in an existing organization and returns its id,
+	// for the proof that lists filter by workspace. ports.Directory has no such operation.
+	AddWorkspace func(t *testing.T, orgID string) string
 }
 
 // RunBucketRepositoryContract checks that a store enforces quotas and case-insensitive unique
 // names under concurrency, within one instance and across two, keeps organizations apart,
-// stores sealed credentials byte for byte, and authenticates tokens. open returns a ready,
-// migrated store; each subtest calls it once.
+// stores sealed credentials byte for byte, reads, pages, updates and soft-deletes buckets of
+// one organization only, and authenticates tokens. open returns a ready, migrated store; each
+// subtest calls it once.
 func RunBucketRepositoryContract(t *testing.T, open func(t *testing.T) RepositoryFixture) {
 	t.Helper()
 	t.Run("InsertCountsTowardQuota", func(t *testing.T) { testRepoInsertCounts(t, open(t)) })
@@ -55,6 +61,7 @@ func RunBucketRepositoryContract(t *testing.T, open func(t *testing.T) Repositor
 	t.Run("Authenticate", func(t *testing.T) { testRepoAuthenticate(t, open(t)) })
 	t.Run("CreateOrganizationWithTakenEmail", func(t *testing.T) { testRepoTakenEmail(t, open(t)) })
 	t.Run("UserByEmail", func(t *testing.T) { testRepoUserByEmail(t, open(t)) })
+	runBucketLifecycleContract(t, open)
 }
 
 // OrgSpec describes an organization for SeedOrganization. The zero value is a free-trial
