@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bucketd/bucketd/adapters/gcsvalidator"
 	"github.com/bucketd/bucketd/adapters/httpapi"
 )
 
@@ -28,13 +29,19 @@ func (c *storeConfig) register(fs *flagSet) {
 
 // providerConfig tunes how bucketd reaches the storage providers.
 type providerConfig struct {
-	timeout time.Duration
+	timeout     time.Duration
+	gcsTokenURL string
+	gcsEndpoint string
 }
 
 func (c *providerConfig) register(fs *flagSet) {
 	c.timeout = 10 * time.Second
 	fs.duration(&c.timeout, "validation-timeout", "BUCKETD_VALIDATION_TIMEOUT",
 		"deadline of one credential validation at the provider")
+	fs.StringVar(&c.gcsTokenURL, "gcs-token-url", envOr("BUCKETD_GCS_TOKEN_URL", gcsvalidator.DefaultTokenURL),
+		"OAuth token endpoint for GCS service accounts, e.g. a Private Service Connect address (env BUCKETD_GCS_TOKEN_URL)")
+	fs.StringVar(&c.gcsEndpoint, "gcs-endpoint", envOr("BUCKETD_GCS_ENDPOINT", gcsvalidator.DefaultAPIEndpoint),
+		"GCS API endpoint used when a bucket names none (env BUCKETD_GCS_ENDPOINT)")
 }
 
 // serveConfig adds what the HTTP server needs.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bucketd/bucketd/adapters/aesgcm"
 	"github.com/bucketd/bucketd/adapters/azurevalidator"
+	"github.com/bucketd/bucketd/adapters/gcsvalidator"
 	"github.com/bucketd/bucketd/adapters/gormstore"
 	"github.com/bucketd/bucketd/adapters/netguard"
 	"github.com/bucketd/bucketd/adapters/s3validator"
@@ -55,8 +56,14 @@ func newValidators(cfg providerConfig, allow netguard.AllowList, log *slog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("azure validator: %w", err)
 	}
+	gcsv, err := gcsvalidator.New(gcsvalidator.Config{HTTPClient: client, AllowList: allow, Timeout: cfg.timeout,
+		TokenURL: cfg.gcsTokenURL, APIEndpoint: cfg.gcsEndpoint, HMAC: s3v, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("gcs validator: %w", err)
+	}
 	return map[domain.StorageType]ports.CredentialValidator{
 		domain.StorageS3:    s3v,
+		domain.StorageGCS:   gcsv,
 		domain.StorageAzure: azv,
 	}, nil
 }

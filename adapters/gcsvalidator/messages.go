@@ -1,0 +1,89 @@
+package gcsvalidator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/bucketd/bucketd/adapters/providercheck"
+	"github.com/bucketd/bucketd/domain"
+)
+
+// fail records a failed check classified by what the provider answered. The cause is kept for
+// the log with the account's email replaced by its hint: Google's error texts name the caller.
+func (p *probe) fail(r *report, check string, a answer) {
+	cause := hintedError{err: a.err, replace: strings.NewReplacer(
+		p.account.email, p.account.hint, strings.ToLower(p.account.email), p.account.hint)}
+	r.Fail(check, a.code, domain.Wrap(a.kind, cause, p.describe(check, a)))
+}
+
+// describe writes the caller-facing message for a failed answer of check. It names the check,
+// the bucket and the account's hint, never the key or the secret.
+func (p *probe) describe(check string, a answer) string {
+	where := p.where
+	if check == checkAuth {
+		where = p.v.tokenWhere
+	}
+	bucket, who := p.target.Bucket, p.account.hint
+	switch a.kind {
+	case domain.KindInvalidCredentials:
+		if check == checkAuth {
+			return fmt.Sprintf("authenticate: Google rejected service account %s (%s); "+
+				"check that the private key belongs to this client email and that key and account are enabled", who, a.reason())
+		}
+		return fmt.Sprintf("%s: %s did not accept the access token of service account %s (%d %s); check that the account is enabled",
+			check, where, who, a.status, a.code)
+	case domain.KindAccessDenied:
+		if check == checkBucket {
+			return fmt.Sprintf("bucket: access denied for service account %s on bucket %s; "+
+				"grant storage.buckets.get, for example with roles/storage.legacyBucketReader", who, bucket)
+		}
+		return fmt.Sprintf("%s: access denied for service account %s on bucket %s (%s)", check, who, bucket, a.code)
+	case domain.KindBucketNotFound:
+		return fmt.Sprintf("%s: bucket %s does not exist at %s; check the bucket name and the endpoint", check, bucket, where)
+	case domain.KindEndpointNotAllowed:
+		var de *domain.Error
+		if errors.As(a.err, &de) {
+			return check + ": " + de.Message
+		}
+	case domain.KindEndpointUnreachable:
+		return fmt.Sprintf("%s: cannot reach %s: %s", check, where, providercheck.UnreachableReason(a.err))
+	case domain.KindProviderTimeout:
+		if errors.Is(a.err, context.Canceled) {
+			return fmt.Sprintf("%s: the validation was canceled before %s answered", check, where)
+		}
+		return fmt.Sprintf("%s: %s did not answer within %s; check the endpoint, or retry later", check, where, p.v.timeout)
+	case domain.KindProviderError:
+		if a.status >= 500 {
+			return fmt.Sprintf("%s: %s failed with %d %s; retry later", check, where, a.status, http.StatusText(a.status))
+		}
+		if a.status != 0 {
+			return fmt.Sprintf("%s: %s refused the request for service account %s on bucket %s with %d (%s)",
+				check, where, who, bucket, a.status, a.reason())
+		}
+	}
+	return check + ": the request could not be sent"
+}
+
+// reason is the provider's code with its description, for messages.
+func (a answer) reason() string {
+	switch {
+	case a.code == "":
+		return http.StatusText(a.status)
+	case a.detail == "":
+		return a.code
+	}
+	return a.code + ": " + a.detail
+}
+
+// hintedError shows an error's text with the service account's email replaced by its hint and
+// keeps the error itself in the chain for errors.Is and errors.As.
+type hintedError struct {
+	err     error
+	replace *strings.Replacer
+}
+
+func (e hintedError) Error() string { return e.replace.Replace(e.err.Error()) }
+func (e hintedError) Unwrap() error { return e.err }

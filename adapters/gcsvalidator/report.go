@@ -1,0 +1,24 @@
+package gcsvalidator
+
+import "github.com/bucketd/bucketd/adapters/providercheck"
+
+// The checks, in the order they are reported. The first failed one decides the error.
+// connect and authenticate run concurrently; bucket (which decides region) and permissions
+// need both and run concurrently after them.
+const (
+	checkConnect     = "connect"
+	checkAuth        = "authenticate"
+	checkBucket      = "bucket"
+	checkRegion      = "region"
+	checkPermissions = "permissions"
+)
+
+// report is the shared check report plus the bucket's location, once known.
+type report struct {
+	*providercheck.Report
+	region string
+}
+
+func newReport() *report {
+	return &report{Report: providercheck.NewReport(checkConnect, checkAuth, checkBucket, checkRegion, checkPermissions)}
+}

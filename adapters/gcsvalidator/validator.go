@@ -1,0 +1,214 @@
+// Package gcsvalidator proves that Google Cloud Storage credentials work before bucketd stores
+// them. The credentials are a service account's client email (key) and private key (secret),
+// or its whole JSON key file in secret: the validator signs a JWT assertion with the key, trades
+// it for an access token at Google's token endpoint, and asks the JSON API whether the bucket
+// exists, where it is, and which of the permissions a bucket user needs the account holds
+// (testIamPermissions, so even a readwrite validation changes nothing). HMAC access ids
+// (GOOG…) are validated through the S3-interoperable XML API by the S3 validator.
+//
+// Only the given credentials are ever used: never the server's own (application default)
+// credentials. Every request, the token exchange included, goes through the one SSRF-guarded
+// HTTP client, and no request is retried, so a bad key fails fast.
+package gcsvalidator
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/bucketd/bucketd/adapters/netguard"
+	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/ports"
+)
+
+// Defaults for the Config fields left empty. The timeout is long enough for a slow provider
+// across an ocean and short enough for an interactive request.
+const (
+	DefaultTimeout     = 10 * time.Second
+	DefaultTokenURL    = "https://oauth2.googleapis.com/token"
+	DefaultAPIEndpoint = "https://storage.googleapis.com"
+)
+
+// Config holds what a Validator needs.
+type Config struct {
+	// HTTPClient carries every request, the OAuth token exchange included. Build it on
+	// netguard.NewTransport so each connection passes the SSRF guard, and share it: it pools
+	// connections. Required, with a non-nil Transport.
+	HTTPClient *http.Client
+	// AllowList is BUCKETD_ENDPOINT_ALLOWLIST; it decides which custom endpoints may use plain
+	// http. Give the transport's dialer the same list.
+	AllowList netguard.AllowList
+	// Timeout bounds one whole validation; zero means DefaultTimeout.
+	Timeout time.Duration
+	// TokenURL is the OAuth 2.0 token endpoint; empty means DefaultTokenURL. Only tests and
+	// private deployments change it. The token_uri inside a caller's key file is never used:
+	// it would let a caller point bucketd anywhere.
+	TokenURL string
+	// APIEndpoint is the Cloud Storage origin (scheme, host, port) used when a target names
+	// none; empty means DefaultAPIEndpoint. It also serves the XML API that HMAC keys are
+	// validated against.
+	APIEndpoint string
+	// HMAC validates GCS HMAC keys (access ids starting with GOOG) through the S3-interoperable
+	// XML API; it is the S3 validator. Optional: without it such keys are refused with a
+	// message saying what to use instead.
+	HMAC ports.CredentialValidator
+	// Logger receives one debug line per validation (the application logs the outcome at
+	// info); nil discards them.
+	Logger *slog.Logger
+}
+
+// Validator validates GCS credentials. It is safe for concurrent use.
+type Validator struct {
+	httpClient *http.Client
+	allow      netguard.AllowList
+	timeout    time.Duration
+	tokenURL   string
+	// tokenWhere and apiWhere name the default endpoints in messages.
+	tokenWhere  string
+	apiEndpoint string
+	apiWhere    string
+	hmac        ports.CredentialValidator
+	log         *slog.Logger
+}
+
+var _ ports.CredentialValidator = (*Validator)(nil)
+
+// New returns a Validator, or an error when the configuration is unusable.
+func New(cfg Config) (*Validator, error) {
+	if cfg.HTTPClient == nil || cfg.HTTPClient.Transport == nil {
+		return nil, errors.New("gcsvalidator: Config.HTTPClient with a Transport is required (build it on netguard.NewTransport)")
+	}
+	if cfg.Timeout < 0 {
+		return nil, errors.New("gcsvalidator: Config.Timeout must not be negative")
+	}
+	v := &Validator{
+		httpClient:  cfg.HTTPClient,
+		allow:       cfg.AllowList,
+		timeout:     cmp.Or(cfg.Timeout, DefaultTimeout),
+		tokenURL:    cmp.Or(cfg.TokenURL, DefaultTokenURL),
+		tokenWhere:  "Google's token endpoint",
+		apiEndpoint: strings.TrimSuffix(cmp.Or(cfg.APIEndpoint, DefaultAPIEndpoint), "/"),
+		apiWhere:    "Google Cloud Storage",
+		hmac:        cfg.HMAC,
+		log:         cfg.Logger,
+	}
+	if err := checkConfigURL("TokenURL", v.tokenURL, false); err != nil {
+		return nil, err
+	}
+	if err := checkConfigURL("APIEndpoint", v.apiEndpoint, true); err != nil {
+		return nil, err
+	}
+	if v.tokenURL != DefaultTokenURL {
+		v.tokenWhere = "the token endpoint " + v.tokenURL
+	}
+	if v.apiEndpoint != DefaultAPIEndpoint {
+		v.apiWhere = v.apiEndpoint
+	}
+	if v.log == nil {
+		v.log = slog.New(slog.DiscardHandler)
+	}
+	return v, nil
+}
+
+// checkConfigURL refuses an operator-supplied URL that is not absolute http(s), or when origin
+// is set, that has more than scheme, host and port.
+func checkConfigURL(field, raw string, origin bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("gcsvalidator: Config.%s %q must be an absolute http(s) URL", field, raw)
+	}
+	if origin && (u.Path != "" || u.RawQuery != "" || u.User != nil) {
+		return fmt.Errorf("gcsvalidator: Config.%s %q must be scheme, host and port only, e.g. %s", field, raw, DefaultAPIEndpoint)
+	}
+	return nil
+}
+
+// Validate runs every check against the provider within the configured deadline (or ctx's, if
+// sooner) and reports each one. The error is nil only when no check failed; otherwise it is the
+// *domain.Error of the first failed check, in report order.
+func (v *Validator) Validate(ctx context.Context, target domain.ValidationTarget) (domain.ValidationReport, error) {
+	if target.StorageType != domain.StorageGCS {
+		return domain.ValidationReport{}, domain.Errorf(domain.KindInternal,
+			"gcsvalidator cannot validate %s buckets", target.StorageType)
+	}
+	if isHMACAccessID(target.Credentials.Key.Reveal()) && v.hmac != nil {
+		return v.validateHMAC(ctx, target)
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, v.timeout)
+	defer cancel()
+
+	var r *report
+	endpoint := "(refused)"
+	p, refusedCheck, err := v.newProbe(target)
+	if err == nil {
+		r = p.run(ctx)
+		endpoint = p.api
+	} else {
+		r = newReport()
+		r.Fail(refusedCheck, "", err)
+	}
+	out := domain.ValidationReport{Checks: r.Finish(), Region: r.region, Latency: time.Since(start)}
+	failure := r.Failure()
+	v.logOutcome(ctx, target, endpoint, out, failure)
+	if failure != nil {
+		return out, failure
+	}
+	return out, nil
+}
+
+// newProbe checks the target and reads its credentials; when the target is refused it names
+// the check the refusal belongs to.
+func (v *Validator) newProbe(t domain.ValidationTarget) (*probe, string, error) {
+	p := &probe{v: v, target: t, api: v.apiEndpoint, where: v.apiWhere}
+	if t.Endpoint != "" {
+		u, err := netguard.CheckEndpoint(t.Endpoint, v.allow)
+		if err != nil {
+			var de *domain.Error
+			if errors.As(err, &de) {
+				err = domain.Errorf(de.Kind, "%s: %s", checkConnect, de.Message)
+			}
+			return nil, checkConnect, err
+		}
+		p.api, p.where = u.String(), u.String()
+	}
+	sa, err := parseServiceAccount(t.Credentials)
+	if err != nil {
+		return nil, checkAuth, err
+	}
+	p.account = sa
+	return p, "", nil
+}
+
+// validateHMAC validates an HMAC key through the XML API, which speaks S3: the S3 validator
+// does the work against the target's endpoint or Google's.
+func (v *Validator) validateHMAC(ctx context.Context, t domain.ValidationTarget) (domain.ValidationReport, error) {
+	s3Target := t
+	s3Target.StorageType = domain.StorageS3
+	s3Target.Endpoint = cmp.Or(t.Endpoint, v.apiEndpoint)
+	return v.hmac.Validate(ctx, s3Target)
+}
+
+// logOutcome writes the validation's debug line. endpoint is the API endpoint as checked, so a
+// password in a refused endpoint's user info never reaches the log.
+func (v *Validator) logOutcome(ctx context.Context, t domain.ValidationTarget, endpoint string, r domain.ValidationReport, err *domain.Error) {
+	attrs := []slog.Attr{
+		slog.String("bucket", t.Bucket),
+		slog.String("endpoint", endpoint),
+		slog.String("region", t.Region),
+		slog.String("key_hint", t.Credentials.Key.Hint()),
+		slog.Duration("latency", r.Latency),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("kind", err.Kind.String()), slog.String("error", err.Error()))
+		v.log.LogAttrs(ctx, slog.LevelDebug, "gcs validation failed", attrs...)
+		return
+	}
+	v.log.LogAttrs(ctx, slog.LevelDebug, "gcs validation passed", attrs...)
+}
