@@ -13,11 +13,14 @@ import (
 	"github.com/bucketd/bucketd/ports"
 )
 
-// BucketsDeps are what the bucket use cases need. Repo, Vault and at least one validator are
-// required; Logger and Now are optional.
+// BucketsDeps are what the bucket use cases need. Repo, Reader, Writer, Vault and at least one
+// validator are required; Logger and Now are optional.
 type BucketsDeps struct {
-	Repo  ports.BucketRepository
-	Vault ports.Vault
+	Repo ports.BucketRepository
+	// Reader and Writer read and change stored buckets.
+	Reader ports.BucketReader
+	Writer ports.BucketWriter
+	Vault  ports.Vault
 	// Validators maps each canonical storage type this server supports to its provider check.
 	// A type without a validator is refused, because its credentials could not be proved.
 	Validators map[domain.StorageType]ports.CredentialValidator
@@ -30,6 +33,8 @@ type BucketsDeps struct {
 // Buckets runs the bucket use cases for an authenticated principal.
 type Buckets struct {
 	repo       ports.BucketRepository
+	reader     ports.BucketReader
+	writer     ports.BucketWriter
 	vault      ports.Vault
 	validators map[domain.StorageType]ports.CredentialValidator
 	// supported lists the configured storage types for error messages, sorted.
@@ -43,6 +48,12 @@ type Buckets struct {
 func NewBuckets(deps BucketsDeps) (*Buckets, error) {
 	if deps.Repo == nil {
 		return nil, errors.New("app.NewBuckets: Repo is nil")
+	}
+	if deps.Reader == nil {
+		return nil, errors.New("app.NewBuckets: Reader is nil")
+	}
+	if deps.Writer == nil {
+		return nil, errors.New("app.NewBuckets: Writer is nil")
 	}
 	if deps.Vault == nil {
 		return nil, errors.New("app.NewBuckets: Vault is nil")
@@ -66,6 +77,8 @@ func NewBuckets(deps BucketsDeps) (*Buckets, error) {
 	logger, now := withDefaults(deps.Logger, deps.Now)
 	return &Buckets{
 		repo:       deps.Repo,
+		reader:     deps.Reader,
+		writer:     deps.Writer,
 		vault:      deps.Vault,
 		validators: validators,
 		supported:  strings.Join(types, ", "),

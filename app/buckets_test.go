@@ -31,12 +31,14 @@ var (
 // bucketsFixture is a Buckets service over mocks. The controller fails the test on any call
 // that was not expected, which is how the tests prove that a refusal stops the sequence.
 type bucketsFixture struct {
-	repo  *mocks.MockBucketRepository
-	vault *mocks.MockVault
-	s3    *mocks.MockCredentialValidator
-	azure *mocks.MockCredentialValidator
-	logs  *bytes.Buffer
-	svc   *app.Buckets
+	repo   *mocks.MockBucketRepository
+	reader *mocks.MockBucketReader
+	writer *mocks.MockBucketWriter
+	vault  *mocks.MockVault
+	s3     *mocks.MockCredentialValidator
+	azure  *mocks.MockCredentialValidator
+	logs   *bytes.Buffer
+	svc    *app.Buckets
 }
 
 // newBucketsFixture configures S3 and AZURE validators only, so GCS is an unsupported type.
@@ -44,15 +46,19 @@ func newBucketsFixture(t *testing.T) *bucketsFixture {
 	t.Helper()
 	ctrl := gomock.NewController(t)
 	f := &bucketsFixture{
-		repo:  mocks.NewMockBucketRepository(ctrl),
-		vault: mocks.NewMockVault(ctrl),
-		s3:    mocks.NewMockCredentialValidator(ctrl),
-		azure: mocks.NewMockCredentialValidator(ctrl),
-		logs:  &bytes.Buffer{},
+		repo:   mocks.NewMockBucketRepository(ctrl),
+		reader: mocks.NewMockBucketReader(ctrl),
+		writer: mocks.NewMockBucketWriter(ctrl),
+		vault:  mocks.NewMockVault(ctrl),
+		s3:     mocks.NewMockCredentialValidator(ctrl),
+		azure:  mocks.NewMockCredentialValidator(ctrl),
+		logs:   &bytes.Buffer{},
 	}
 	svc, err := app.NewBuckets(app.BucketsDeps{
-		Repo:  f.repo,
-		Vault: f.vault,
+		Repo:   f.repo,
+		Reader: f.reader,
+		Writer: f.writer,
+		Vault:  f.vault,
 		Validators: map[domain.StorageType]ports.CredentialValidator{
 			domain.StorageS3:    f.s3,
 			domain.StorageAzure: f.azure,
@@ -70,8 +76,10 @@ func newBucketsFixture(t *testing.T) *bucketsFixture {
 func TestNewBucketsRejectsMissingDependencies(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	repo, vault, v := mocks.NewMockBucketRepository(ctrl), mocks.NewMockVault(ctrl), mocks.NewMockCredentialValidator(ctrl)
+	reader, writer := mocks.NewMockBucketReader(ctrl), mocks.NewMockBucketWriter(ctrl)
 	valid := func() app.BucketsDeps {
-		return app.BucketsDeps{Repo: repo, Vault: vault, Validators: map[domain.StorageType]ports.CredentialValidator{domain.StorageS3: v}}
+		return app.BucketsDeps{Repo: repo, Reader: reader, Writer: writer, Vault: vault,
+			Validators: map[domain.StorageType]ports.CredentialValidator{domain.StorageS3: v}}
 	}
 	tests := []struct {
 		name   string
@@ -79,6 +87,8 @@ func TestNewBucketsRejectsMissingDependencies(t *testing.T) {
 		want   string
 	}{
 		{"nil repo", func(d *app.BucketsDeps) { d.Repo = nil }, "Repo is nil"},
+		{"nil reader", func(d *app.BucketsDeps) { d.Reader = nil }, "Reader is nil"},
+		{"nil writer", func(d *app.BucketsDeps) { d.Writer = nil }, "Writer is nil"},
 		{"nil vault", func(d *app.BucketsDeps) { d.Vault = nil }, "Vault is nil"},
 		{"no validators", func(d *app.BucketsDeps) { d.Validators = nil }, "Validators is empty"},
 		{"nil validator", func(d *app.BucketsDeps) { d.Validators[domain.StorageAzure] = nil }, "validator for AZURE is nil"},

@@ -111,6 +111,11 @@ func (s *Buckets) checkRoom(ctx context.Context, orgID, name string) error {
 	if err := quota.Err(); err != nil {
 		return err
 	}
+	return s.checkNameFree(ctx, orgID, name)
+}
+
+// checkNameFree fails fast when a live bucket of the organization already uses name.
+func (s *Buckets) checkNameFree(ctx context.Context, orgID, name string) error {
 	taken, err := s.repo.NameTaken(ctx, orgID, name)
 	if err != nil {
 		return fmt.Errorf("check bucket name of organization %s: %w", orgID, err)

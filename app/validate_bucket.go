@@ -50,7 +50,12 @@ func (s *Buckets) validate(ctx context.Context, p domain.Principal, in BucketInp
 	if err != nil {
 		return ValidationOutcome{}, err
 	}
-	report, err := f.validator.Validate(ctx, f.target())
+	return verdict(f.validator.Validate(ctx, f.target()))
+}
+
+// verdict turns a validator's answer into an outcome: a classified provider failure is an
+// answer for the caller, anything unclassified stays an error.
+func verdict(report domain.ValidationReport, err error) (ValidationOutcome, error) {
 	if err == nil {
 		return ValidationOutcome{Report: report}, nil
 	}

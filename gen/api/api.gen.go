@@ -9,35 +9,80 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for BucketStatus.
+const (
+	OFFLINE BucketStatus = "OFFLINE"
+	ONLINE  BucketStatus = "ONLINE"
+	UNKNOWN BucketStatus = "UNKNOWN"
+)
+
+// Valid indicates whether the value is a known member of the BucketStatus enum.
+func (e BucketStatus) Valid() bool {
+	switch e {
+	case OFFLINE:
+		return true
+	case ONLINE:
+		return true
+	case UNKNOWN:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CanonicalStorageType.
+const (
+	CanonicalStorageTypeAZURE CanonicalStorageType = "AZURE"
+	CanonicalStorageTypeGCS   CanonicalStorageType = "GCS"
+	CanonicalStorageTypeS3    CanonicalStorageType = "S3"
+)
+
+// Valid indicates whether the value is a known member of the CanonicalStorageType enum.
+func (e CanonicalStorageType) Valid() bool {
+	switch e {
+	case CanonicalStorageTypeAZURE:
+		return true
+	case CanonicalStorageTypeGCS:
+		return true
+	case CanonicalStorageTypeS3:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for StorageType.
 const (
-	AZURE StorageType = "AZURE"
-	BLOB  StorageType = "BLOB"
-	GCS   StorageType = "GCS"
-	S3    StorageType = "S3"
+	StorageTypeAZURE StorageType = "AZURE"
+	StorageTypeBLOB  StorageType = "BLOB"
+	StorageTypeGCS   StorageType = "GCS"
+	StorageTypeS3    StorageType = "S3"
 )
 
 // Valid indicates whether the value is a known member of the StorageType enum.
 func (e StorageType) Valid() bool {
 	switch e {
-	case AZURE:
+	case StorageTypeAZURE:
 		return true
-	case BLOB:
+	case StorageTypeBLOB:
 		return true
-	case GCS:
+	case StorageTypeGCS:
 		return true
-	case S3:
+	case StorageTypeS3:
 		return true
 	default:
 		return false
@@ -83,12 +128,139 @@ func (e ValidationMode) Valid() bool {
 	}
 }
 
+// AvailableBucket A bucket in Flashback's short list shape.
+type AvailableBucket struct {
+	// Bucket Example: my-bucket-name
+	Bucket string `json:"bucket"`
+
+	// CreatedAt Example: 2026-11-26T22:10:24Z
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Id A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	Id ID `json:"id"`
+
+	// Name Example: My S3 Bucket
+	Name string `json:"name"`
+
+	// Status The last known reachability with the stored credentials: `ONLINE` after a passing
+	// validation, `OFFLINE` after a failing one, `UNKNOWN` before any. Clients must tolerate
+	// new values.
+	//
+	//
+	// Example: ONLINE
+	Status BucketStatus `json:"status"`
+
+	// StorageType The provider family as responses spell it. Clients must tolerate new values.
+	//
+	// Example: S3
+	StorageType CanonicalStorageType `json:"storageType"`
+
+	// WorkspaceId A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	WorkspaceId ID `json:"workspaceId"`
+}
+
+// Bucket A registered bucket. Its credentials are never returned: `keyHint` shows enough of the
+// key to recognise it.
+type Bucket struct {
+	// Bucket Example: my-bucket-name
+	Bucket string `json:"bucket"`
+
+	// CreatedAt Example: 2026-11-26T22:10:24Z
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Endpoint The custom endpoint, when the bucket has one.
+	//
+	// Example: https://s3.example.com
+	Endpoint *string `json:"endpoint,omitempty"`
+
+	// Id A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	Id ID `json:"id"`
+
+	// KeyHint The first and last four characters of the key, or `…` for a short key.
+	//
+	// Example: AKIA…MPLE
+	KeyHint string `json:"keyHint"`
+
+	// LastStatusAt When the status was last established by a validation.
+	//
+	// Example: 2026-11-26T22:10:24Z
+	LastStatusAt *time.Time `json:"lastStatusAt,omitempty"`
+
+	// Name Example: My S3 Bucket
+	Name string `json:"name"`
+
+	// Region Example: us-east-1
+	Region string `json:"region"`
+
+	// Status The last known reachability with the stored credentials: `ONLINE` after a passing
+	// validation, `OFFLINE` after a failing one, `UNKNOWN` before any. Clients must tolerate
+	// new values.
+	//
+	//
+	// Example: ONLINE
+	Status BucketStatus `json:"status"`
+
+	// StorageType The provider family as responses spell it. Clients must tolerate new values.
+	//
+	// Example: S3
+	StorageType CanonicalStorageType `json:"storageType"`
+
+	// UpdatedAt Example: 2026-11-26T22:10:24Z
+	UpdatedAt time.Time `json:"updatedAt"`
+
+	// WorkspaceId A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	WorkspaceId ID `json:"workspaceId"`
+}
+
+// BucketList defines model for BucketList.
+type BucketList struct {
+	Buckets []Bucket `json:"buckets"`
+
+	// NextCursor Present when more buckets follow; pass it as `cursor` for the next page.
+	//
+	// Example: AZKl8dt6cYyEZ2r_fUHXZg
+	NextCursor *string `json:"nextCursor,omitempty"`
+
+	// Success Example: true
+	Success bool `json:"success"`
+}
+
 // BucketName A display name, unique within the organization among live buckets (compared
 // case-insensitively). Leading and trailing spaces are trimmed; 1 to 128 characters,
 // no control characters.
 //
 // Example: My S3 Bucket
 type BucketName = string
+
+// BucketResponse defines model for BucketResponse.
+type BucketResponse struct {
+	// Bucket A registered bucket. Its credentials are never returned: `keyHint` shows enough of the
+	// key to recognise it.
+	Bucket Bucket `json:"bucket"`
+
+	// Success Example: true
+	Success bool `json:"success"`
+}
+
+// BucketStatus The last known reachability with the stored credentials: `ONLINE` after a passing
+// validation, `OFFLINE` after a failing one, `UNKNOWN` before any. Clients must tolerate
+// new values.
+//
+// Example: ONLINE
+type BucketStatus string
+
+// CanonicalStorageType The provider family as responses spell it. Clients must tolerate new values.
+//
+// Example: S3
+type CanonicalStorageType string
 
 // CreateBucketRequest A bucket to register with the credentials that reach it. Fields not listed here (such as
 // `walletAddress` or `apiKeyUuid`, sent by Flashback's client) are accepted and ignored.
@@ -201,7 +373,8 @@ type Error struct {
 	// Code A stable code for programs. Known codes: INVALID_REQUEST, WORKSPACE_NOT_FOUND,
 	// INVALID_CREDENTIALS, ACCESS_DENIED, BUCKET_NOT_FOUND, REGION_MISMATCH,
 	// ENDPOINT_NOT_ALLOWED, ENDPOINT_UNREACHABLE, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND,
-	// METHOD_NOT_ALLOWED, NAME_ALREADY_USED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
+	// METHOD_NOT_ALLOWED, NAME_ALREADY_USED, IDEMPOTENCY_IN_PROGRESS,
+	// IDEMPOTENCY_KEY_REUSED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
 	// QUOTA_EXCEEDED, RATE_LIMITED, PROVIDER_ERROR, PROVIDER_TIMEOUT, UNAVAILABLE,
 	// INTERNAL. Clients must tolerate codes not listed here.
 	//
@@ -242,17 +415,258 @@ type ID = string
 // Example: my-bucket-name
 type ProviderBucketName = string
 
+// QuotaResponse defines model for QuotaResponse.
+type QuotaResponse struct {
+	QuotaUsage   []QuotaUsage `json:"quotaUsage"`
+	Subscription struct {
+		// Description Example: Up to 10 buckets
+		Description string `json:"description"`
+
+		// Id The plan, e.g. FREE_TRIAL, TEAM, ENTERPRISE.
+		//
+		// Example: FREE_TRIAL
+		Id string `json:"id"`
+
+		// Name Example: Free trial
+		Name string `json:"name"`
+	} `json:"subscription"`
+
+	// Success Example: true
+	Success bool `json:"success"`
+}
+
+// QuotaUsage defines model for QuotaUsage.
+type QuotaUsage struct {
+	Capability struct {
+		// Code The capability; bucketd reports `BUCKETS`. Clients must tolerate others.
+		//
+		// Example: BUCKETS
+		Code string `json:"code"`
+
+		// Description Example: Registered buckets
+		Description string `json:"description"`
+
+		// Id Example: BUCKETS
+		Id string `json:"id"`
+
+		// PeriodType Example: NONE
+		PeriodType string `json:"periodType"`
+
+		// Type Example: COUNT
+		Type string `json:"type"`
+	} `json:"capability"`
+	Usage struct {
+		// Current Example: 3
+		Current int `json:"current"`
+
+		// Max Example: 10
+		Max int `json:"max"`
+
+		// Percentage current / max in percent, rounded to two decimals.
+		//
+		// Example: 30
+		Percentage float32 `json:"percentage"`
+	} `json:"usage"`
+}
+
 // Region The bucket's region (for AWS S3 it must match the bucket's real region; a mismatch
 // is reported with the real region) or location (GCS, compared with the bucket's).
 //
 // Example: us-east-1
 type Region = string
 
+// RevalidateBucketRequest Optional values to try instead of the stored ones; none is stored. Unknown fields are
+// ignored.
+type RevalidateBucketRequest struct {
+	// Bucket The provider's bucket name (the container name for Azure), checked by the provider's
+	// naming rules.
+	//
+	//
+	// Example: my-bucket-name
+	Bucket *ProviderBucketName `json:"bucket,omitempty"`
+
+	// Endpoint A new custom endpoint; an empty string removes it (back to the provider's default).
+	//
+	// Example: https://s3.example.com
+	Endpoint *UpdateEndpoint `json:"endpoint,omitempty"`
+
+	// Key The credential's public part: the access key id (S3, or a GCS HMAC access id starting
+	// with `GOOG`), the service account client email (GCS) or the storage account name
+	// (Azure). Stored encrypted; responses show only a hint such as `AKIA…MPLE`.
+	//
+	//
+	// Example: AKIAIOSFODNN7EXAMPLE
+	Key *CredentialKey `json:"key,omitempty"`
+
+	// Secret The credential's secret part: the secret access key (S3), the PEM private key or the
+	// whole service-account JSON (GCS), or the account key (Azure). Stored encrypted and
+	// never returned.
+	//
+	//
+	// Example: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+	Secret *CredentialSecret `json:"secret,omitempty"`
+
+	// Validation How far the provider check may go. `read` (the default) only reads: authenticate,
+	// bucket exists, list one object (an empty bucket passes), region. `readwrite` also
+	// writes a probe object under `.bucketd-probe/` (only if absent) and deletes it again;
+	// on GCS it asks for the create and delete permissions instead, without writing.
+	//
+	//
+	// Example: read
+	Validation           *ValidationMode        `json:"validation,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// RevalidationResult A validation report plus the bucket's status after it.
+type RevalidationResult struct {
+	// AddressingStyle The S3 addressing style that worked, `path` or `virtual`.
+	//
+	// Example: path
+	AddressingStyle *string `json:"addressingStyle,omitempty"`
+
+	// Checks Every check, in a fixed order per provider.
+	Checks []ValidationCheck `json:"checks"`
+
+	// Code The error code a create would have answered, when a check failed.
+	//
+	// Example: ACCESS_DENIED
+	Code *string `json:"code,omitempty"`
+
+	// LatencyMs Wall time of the validation in milliseconds.
+	//
+	// Example: 212
+	LatencyMs int `json:"latency_ms"`
+
+	// Message Example: list: access denied for key AKIA…MPLE on bucket my-bucket-name; grant s3:ListBucket
+	Message string `json:"message"`
+
+	// Region The bucket's region or location, as the provider reported it.
+	//
+	// Example: us-east-1
+	Region *string `json:"region,omitempty"`
+
+	// Status The last known reachability with the stored credentials: `ONLINE` after a passing
+	// validation, `OFFLINE` after a failing one, `UNKNOWN` before any. Clients must tolerate
+	// new values.
+	//
+	//
+	// Example: ONLINE
+	Status BucketStatus `json:"status"`
+
+	// Success Example: false
+	Success bool `json:"success"`
+}
+
 // StorageType The provider family. `BLOB` is accepted as an alias of `AZURE` (Flashback's client sends
 // it); responses always carry the canonical value.
 //
 // Example: S3
 type StorageType string
+
+// SuccessResponse defines model for SuccessResponse.
+type SuccessResponse struct {
+	// Success Example: true
+	Success bool `json:"success"`
+}
+
+// UpdateBucketRequest The fields to change; every field is optional and the others keep their values.
+// `workspaceId`, when given, must be the bucket's own workspace (buckets do not move
+// between workspaces). Unknown fields are ignored.
+type UpdateBucketRequest struct {
+	// Bucket The provider's bucket name (the container name for Azure), checked by the provider's
+	// naming rules.
+	//
+	//
+	// Example: my-bucket-name
+	Bucket *ProviderBucketName `json:"bucket,omitempty"`
+
+	// Endpoint A new custom endpoint; an empty string removes it (back to the provider's default).
+	//
+	// Example: https://s3.example.com
+	Endpoint *UpdateEndpoint `json:"endpoint,omitempty"`
+
+	// Key The credential's public part: the access key id (S3, or a GCS HMAC access id starting
+	// with `GOOG`), the service account client email (GCS) or the storage account name
+	// (Azure). Stored encrypted; responses show only a hint such as `AKIA…MPLE`.
+	//
+	//
+	// Example: AKIAIOSFODNN7EXAMPLE
+	Key *CredentialKey `json:"key,omitempty"`
+
+	// Name A display name, unique within the organization among live buckets (compared
+	// case-insensitively). Leading and trailing spaces are trimmed; 1 to 128 characters,
+	// no control characters.
+	//
+	//
+	// Example: My S3 Bucket
+	Name *BucketName `json:"name,omitempty"`
+
+	// Region The bucket's region (for AWS S3 it must match the bucket's real region; a mismatch
+	// is reported with the real region) or location (GCS, compared with the bucket's).
+	//
+	//
+	// Example: us-east-1
+	Region *Region `json:"region,omitempty"`
+
+	// Secret The credential's secret part: the secret access key (S3), the PEM private key or the
+	// whole service-account JSON (GCS), or the account key (Azure). Stored encrypted and
+	// never returned.
+	//
+	//
+	// Example: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+	Secret *CredentialSecret `json:"secret,omitempty"`
+
+	// StorageType The provider family. `BLOB` is accepted as an alias of `AZURE` (Flashback's client sends
+	// it); responses always carry the canonical value.
+	//
+	//
+	// Example: S3
+	StorageType *StorageType `json:"storageType,omitempty"`
+
+	// Validation How far the provider check may go. `read` (the default) only reads: authenticate,
+	// bucket exists, list one object (an empty bucket passes), region. `readwrite` also
+	// writes a probe object under `.bucketd-probe/` (only if absent) and deletes it again;
+	// on GCS it asks for the create and delete permissions instead, without writing.
+	//
+	//
+	// Example: read
+	Validation *ValidationMode `json:"validation,omitempty"`
+
+	// WorkspaceId A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	WorkspaceId          *ID                    `json:"workspaceId,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// UpdateBucketResponse defines model for UpdateBucketResponse.
+type UpdateBucketResponse struct {
+	// BucketId A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	BucketId ID `json:"bucketId"`
+
+	// LatencyMs Wall time of the provider validation in milliseconds; 0 when none was needed.
+	//
+	// Example: 184
+	LatencyMs int `json:"latency_ms"`
+
+	// Status The last known reachability with the stored credentials: `ONLINE` after a passing
+	// validation, `OFFLINE` after a failing one, `UNKNOWN` before any. Clients must tolerate
+	// new values.
+	//
+	//
+	// Example: ONLINE
+	Status BucketStatus `json:"status"`
+
+	// Success Example: true
+	Success bool `json:"success"`
+}
+
+// UpdateEndpoint A new custom endpoint; an empty string removes it (back to the provider's default).
+//
+// Example: https://s3.example.com
+type UpdateEndpoint = string
 
 // ValidateBucketRequest The same body as a create, for a dry run: `name` and `workspaceId` may be left out (when
 // `workspaceId` is given, the caller's access to it is checked). Unknown fields are ignored.
@@ -394,6 +808,15 @@ type ValidationResult struct {
 	Success bool `json:"success"`
 }
 
+// BucketId defines model for BucketId.
+type BucketId = string
+
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
+
+// WalletAddress defines model for WalletAddress.
+type WalletAddress = string
+
 // BadRequest The body of every error answer.
 type BadRequest = Error
 
@@ -403,8 +826,14 @@ type Conflict = Error
 // Forbidden The body of every error answer.
 type Forbidden = Error
 
+// IdempotencyKeyReused The body of every error answer.
+type IdempotencyKeyReused = Error
+
 // Internal The body of every error answer.
 type Internal = Error
+
+// NotFound The body of every error answer.
+type NotFound = Error
 
 // PayloadTooLarge The body of every error answer.
 type PayloadTooLarge = Error
@@ -427,11 +856,61 @@ type Unavailable = Error
 // UnsupportedMediaType The body of every error answer.
 type UnsupportedMediaType = Error
 
+// ListBucketsParams defines parameters for ListBuckets.
+type ListBucketsParams struct {
+	// WorkspaceId Only buckets of this workspace. Empty or `undefined` means every workspace.
+	WorkspaceId *string `form:"workspaceId,omitempty" json:"workspaceId,omitempty"`
+
+	// WalletAddress Sent by Flashback's client; accepted and ignored.
+	WalletAddress *WalletAddress `form:"walletAddress,omitempty" json:"walletAddress,omitempty"`
+
+	// Limit The most buckets in one page, 1 to 1000 (default 1000).
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateBucketParams defines parameters for CreateBucket.
+type CreateBucketParams struct {
+	// IdempotencyKey A unique key (a UUID is a good choice) that makes a retry safe. The first answer to a
+	// key is kept for 24 hours, per organization: a retry with the same key and the same body
+	// gets that answer again (with `Idempotent-Replayed: true`) without acting twice; the
+	// same key with another body answers 422 `IDEMPOTENCY_KEY_REUSED`; a retry while the
+	// first request still runs answers 409 `IDEMPOTENCY_IN_PROGRESS`.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListAvailableBucketsParams defines parameters for ListAvailableBuckets.
+type ListAvailableBucketsParams struct {
+	// WorkspaceId Only buckets of this workspace. Empty or `undefined` means every workspace.
+	WorkspaceId *string `form:"workspaceId,omitempty" json:"workspaceId,omitempty"`
+
+	// WalletAddress Sent by Flashback's client; accepted and ignored.
+	WalletAddress *WalletAddress `form:"walletAddress,omitempty" json:"walletAddress,omitempty"`
+}
+
+// UpdateBucketParams defines parameters for UpdateBucket.
+type UpdateBucketParams struct {
+	// IdempotencyKey A unique key (a UUID is a good choice) that makes a retry safe. The first answer to a
+	// key is kept for 24 hours, per organization: a retry with the same key and the same body
+	// gets that answer again (with `Idempotent-Replayed: true`) without acting twice; the
+	// same key with another body answers 422 `IDEMPOTENCY_KEY_REUSED`; a retry while the
+	// first request still runs answers 409 `IDEMPOTENCY_IN_PROGRESS`.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // CreateBucketJSONRequestBody defines body for CreateBucket for application/json ContentType.
 type CreateBucketJSONRequestBody = CreateBucketRequest
 
 // ValidateBucketJSONRequestBody defines body for ValidateBucket for application/json ContentType.
 type ValidateBucketJSONRequestBody = ValidateBucketRequest
+
+// UpdateBucketJSONRequestBody defines body for UpdateBucket for application/json ContentType.
+type UpdateBucketJSONRequestBody = UpdateBucketRequest
+
+// RevalidateBucketJSONRequestBody defines body for RevalidateBucket for application/json ContentType.
+type RevalidateBucketJSONRequestBody = RevalidateBucketRequest
 
 // Getter for additional properties for CreateBucketRequest. Returns the specified
 // element and whether it was found
@@ -596,6 +1075,322 @@ func (a CreateBucketRequest) MarshalJSON() ([]byte, error) {
 	object["workspaceId"], err = json.Marshal(a.WorkspaceId)
 	if err != nil {
 		return nil, fmt.Errorf("error marshaling 'workspaceId': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for RevalidateBucketRequest. Returns the specified
+// element and whether it was found
+func (a RevalidateBucketRequest) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for RevalidateBucketRequest
+func (a *RevalidateBucketRequest) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for RevalidateBucketRequest to handle AdditionalProperties
+func (a *RevalidateBucketRequest) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["bucket"]; found {
+		err = json.Unmarshal(raw, &a.Bucket)
+		if err != nil {
+			return fmt.Errorf("error reading 'bucket': %w", err)
+		}
+		delete(object, "bucket")
+	}
+
+	if raw, found := object["endpoint"]; found {
+		err = json.Unmarshal(raw, &a.Endpoint)
+		if err != nil {
+			return fmt.Errorf("error reading 'endpoint': %w", err)
+		}
+		delete(object, "endpoint")
+	}
+
+	if raw, found := object["key"]; found {
+		err = json.Unmarshal(raw, &a.Key)
+		if err != nil {
+			return fmt.Errorf("error reading 'key': %w", err)
+		}
+		delete(object, "key")
+	}
+
+	if raw, found := object["secret"]; found {
+		err = json.Unmarshal(raw, &a.Secret)
+		if err != nil {
+			return fmt.Errorf("error reading 'secret': %w", err)
+		}
+		delete(object, "secret")
+	}
+
+	if raw, found := object["validation"]; found {
+		err = json.Unmarshal(raw, &a.Validation)
+		if err != nil {
+			return fmt.Errorf("error reading 'validation': %w", err)
+		}
+		delete(object, "validation")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for RevalidateBucketRequest to handle AdditionalProperties
+func (a RevalidateBucketRequest) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.Bucket != nil {
+		object["bucket"], err = json.Marshal(a.Bucket)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'bucket': %w", err)
+		}
+	}
+
+	if a.Endpoint != nil {
+		object["endpoint"], err = json.Marshal(a.Endpoint)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'endpoint': %w", err)
+		}
+	}
+
+	if a.Key != nil {
+		object["key"], err = json.Marshal(a.Key)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'key': %w", err)
+		}
+	}
+
+	if a.Secret != nil {
+		object["secret"], err = json.Marshal(a.Secret)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'secret': %w", err)
+		}
+	}
+
+	if a.Validation != nil {
+		object["validation"], err = json.Marshal(a.Validation)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'validation': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for UpdateBucketRequest. Returns the specified
+// element and whether it was found
+func (a UpdateBucketRequest) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for UpdateBucketRequest
+func (a *UpdateBucketRequest) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for UpdateBucketRequest to handle AdditionalProperties
+func (a *UpdateBucketRequest) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["bucket"]; found {
+		err = json.Unmarshal(raw, &a.Bucket)
+		if err != nil {
+			return fmt.Errorf("error reading 'bucket': %w", err)
+		}
+		delete(object, "bucket")
+	}
+
+	if raw, found := object["endpoint"]; found {
+		err = json.Unmarshal(raw, &a.Endpoint)
+		if err != nil {
+			return fmt.Errorf("error reading 'endpoint': %w", err)
+		}
+		delete(object, "endpoint")
+	}
+
+	if raw, found := object["key"]; found {
+		err = json.Unmarshal(raw, &a.Key)
+		if err != nil {
+			return fmt.Errorf("error reading 'key': %w", err)
+		}
+		delete(object, "key")
+	}
+
+	if raw, found := object["name"]; found {
+		err = json.Unmarshal(raw, &a.Name)
+		if err != nil {
+			return fmt.Errorf("error reading 'name': %w", err)
+		}
+		delete(object, "name")
+	}
+
+	if raw, found := object["region"]; found {
+		err = json.Unmarshal(raw, &a.Region)
+		if err != nil {
+			return fmt.Errorf("error reading 'region': %w", err)
+		}
+		delete(object, "region")
+	}
+
+	if raw, found := object["secret"]; found {
+		err = json.Unmarshal(raw, &a.Secret)
+		if err != nil {
+			return fmt.Errorf("error reading 'secret': %w", err)
+		}
+		delete(object, "secret")
+	}
+
+	if raw, found := object["storageType"]; found {
+		err = json.Unmarshal(raw, &a.StorageType)
+		if err != nil {
+			return fmt.Errorf("error reading 'storageType': %w", err)
+		}
+		delete(object, "storageType")
+	}
+
+	if raw, found := object["validation"]; found {
+		err = json.Unmarshal(raw, &a.Validation)
+		if err != nil {
+			return fmt.Errorf("error reading 'validation': %w", err)
+		}
+		delete(object, "validation")
+	}
+
+	if raw, found := object["workspaceId"]; found {
+		err = json.Unmarshal(raw, &a.WorkspaceId)
+		if err != nil {
+			return fmt.Errorf("error reading 'workspaceId': %w", err)
+		}
+		delete(object, "workspaceId")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for UpdateBucketRequest to handle AdditionalProperties
+func (a UpdateBucketRequest) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.Bucket != nil {
+		object["bucket"], err = json.Marshal(a.Bucket)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'bucket': %w", err)
+		}
+	}
+
+	if a.Endpoint != nil {
+		object["endpoint"], err = json.Marshal(a.Endpoint)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'endpoint': %w", err)
+		}
+	}
+
+	if a.Key != nil {
+		object["key"], err = json.Marshal(a.Key)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'key': %w", err)
+		}
+	}
+
+	if a.Name != nil {
+		object["name"], err = json.Marshal(a.Name)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'name': %w", err)
+		}
+	}
+
+	if a.Region != nil {
+		object["region"], err = json.Marshal(a.Region)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'region': %w", err)
+		}
+	}
+
+	if a.Secret != nil {
+		object["secret"], err = json.Marshal(a.Secret)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'secret': %w", err)
+		}
+	}
+
+	if a.StorageType != nil {
+		object["storageType"], err = json.Marshal(a.StorageType)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'storageType': %w", err)
+		}
+	}
+
+	if a.Validation != nil {
+		object["validation"], err = json.Marshal(a.Validation)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'validation': %w", err)
+		}
+	}
+
+	if a.WorkspaceId != nil {
+		object["workspaceId"], err = json.Marshal(a.WorkspaceId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'workspaceId': %w", err)
+		}
 	}
 
 	for fieldName, field := range a.AdditionalProperties {
@@ -787,18 +1582,45 @@ func (a ValidateBucketRequest) MarshalJSON() ([]byte, error) {
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListBuckets List buckets
+	// (GET /bucket)
+	ListBuckets(ctx echo.Context, params ListBucketsParams) error
 	// CreateBucket Register a bucket
 	// (POST /bucket)
-	CreateBucket(ctx echo.Context) error
+	CreateBucket(ctx echo.Context, params CreateBucketParams) error
+	// ListAvailableBuckets List buckets (Flashback's shape)
+	// (GET /bucket/available)
+	ListAvailableBuckets(ctx echo.Context, params ListAvailableBucketsParams) error
 	// ValidateBucket Validate credentials without saving (dry run)
 	// (POST /bucket/validate)
 	ValidateBucket(ctx echo.Context) error
+	// DeleteBucket Delete a bucket
+	// (DELETE /bucket/{bucketId})
+	DeleteBucket(ctx echo.Context, bucketId BucketId) error
+	// GetBucket Get a bucket
+	// (GET /bucket/{bucketId})
+	GetBucket(ctx echo.Context, bucketId BucketId) error
+	// UpdateBucket Update a bucket
+	// (PUT /bucket/{bucketId})
+	UpdateBucket(ctx echo.Context, bucketId BucketId, params UpdateBucketParams) error
+	// RevalidateBucket Re-validate a bucket's credentials
+	// (POST /bucket/{bucketId}/validate)
+	RevalidateBucket(ctx echo.Context, bucketId BucketId) error
+	// GetDocs API reference page
+	// (GET /docs)
+	GetDocs(ctx echo.Context) error
 	// Healthz Liveness probe
 	// (GET /healthz)
 	Healthz(ctx echo.Context) error
+	// GetOpenAPISpec This API's OpenAPI document
+	// (GET /openapi.yaml)
+	GetOpenAPISpec(ctx echo.Context) error
 	// Readyz Readiness probe
 	// (GET /readyz)
 	Readyz(ctx echo.Context) error
+	// GetQuota Quota usage (Flashback's shape)
+	// (GET /user/quota)
+	GetQuota(ctx echo.Context) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -806,12 +1628,96 @@ type ServerInterfaceWrapper struct {
 	Handler ServerInterface
 }
 
+// ListBuckets converts echo context to params.
+func (w *ServerInterfaceWrapper) ListBuckets(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListBucketsParams
+	// ------------- Optional query parameter "workspaceId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "workspaceId", ctx.QueryParams(), &params.WorkspaceId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter workspaceId: %s", err))
+	}
+
+	// ------------- Optional query parameter "walletAddress" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "walletAddress", ctx.QueryParams(), &params.WalletAddress, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter walletAddress: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListBuckets(ctx, params)
+	return err
+}
+
 // CreateBucket converts echo context to params.
 func (w *ServerInterfaceWrapper) CreateBucket(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateBucketParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CreateBucket(ctx)
+	err = w.Handler.CreateBucket(ctx, params)
+	return err
+}
+
+// ListAvailableBuckets converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAvailableBuckets(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAvailableBucketsParams
+	// ------------- Optional query parameter "workspaceId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "workspaceId", ctx.QueryParams(), &params.WorkspaceId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter workspaceId: %s", err))
+	}
+
+	// ------------- Optional query parameter "walletAddress" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "walletAddress", ctx.QueryParams(), &params.WalletAddress, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter walletAddress: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAvailableBuckets(ctx, params)
 	return err
 }
 
@@ -824,6 +1730,99 @@ func (w *ServerInterfaceWrapper) ValidateBucket(ctx echo.Context) error {
 	return err
 }
 
+// DeleteBucket converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteBucket(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "bucketId" -------------
+	var bucketId BucketId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "bucketId", ctx.Param("bucketId"), &bucketId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bucketId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteBucket(ctx, bucketId)
+	return err
+}
+
+// GetBucket converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBucket(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "bucketId" -------------
+	var bucketId BucketId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "bucketId", ctx.Param("bucketId"), &bucketId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bucketId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBucket(ctx, bucketId)
+	return err
+}
+
+// UpdateBucket converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateBucket(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "bucketId" -------------
+	var bucketId BucketId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "bucketId", ctx.Param("bucketId"), &bucketId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bucketId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateBucketParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateBucket(ctx, bucketId, params)
+	return err
+}
+
+// RevalidateBucket converts echo context to params.
+func (w *ServerInterfaceWrapper) RevalidateBucket(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "bucketId" -------------
+	var bucketId BucketId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "bucketId", ctx.Param("bucketId"), &bucketId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bucketId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RevalidateBucket(ctx, bucketId)
+	return err
+}
+
+// GetDocs converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDocs(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDocs(ctx)
+	return err
+}
+
 // Healthz converts echo context to params.
 func (w *ServerInterfaceWrapper) Healthz(ctx echo.Context) error {
 	var err error
@@ -833,12 +1832,30 @@ func (w *ServerInterfaceWrapper) Healthz(ctx echo.Context) error {
 	return err
 }
 
+// GetOpenAPISpec converts echo context to params.
+func (w *ServerInterfaceWrapper) GetOpenAPISpec(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetOpenAPISpec(ctx)
+	return err
+}
+
 // Readyz converts echo context to params.
 func (w *ServerInterfaceWrapper) Readyz(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.Readyz(ctx)
+	return err
+}
+
+// GetQuota converts echo context to params.
+func (w *ServerInterfaceWrapper) GetQuota(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetQuota(ctx)
 	return err
 }
 
@@ -889,8 +1906,17 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 		Handler: si,
 	}
 
+	router.GET(options.BaseURL+"/bucket", wrapper.ListBuckets, options.OperationMiddlewares["listBuckets"]...)
 	router.POST(options.BaseURL+"/bucket", wrapper.CreateBucket, options.OperationMiddlewares["createBucket"]...)
+	router.GET(options.BaseURL+"/bucket/available", wrapper.ListAvailableBuckets, options.OperationMiddlewares["listAvailableBuckets"]...)
+	router.DELETE(options.BaseURL+"/bucket/:bucketId", wrapper.DeleteBucket, options.OperationMiddlewares["deleteBucket"]...)
+	router.GET(options.BaseURL+"/bucket/:bucketId", wrapper.GetBucket, options.OperationMiddlewares["getBucket"]...)
+	router.PUT(options.BaseURL+"/bucket/:bucketId", wrapper.UpdateBucket, options.OperationMiddlewares["updateBucket"]...)
+	router.POST(options.BaseURL+"/bucket/:bucketId/validate", wrapper.RevalidateBucket, options.OperationMiddlewares["revalidateBucket"]...)
+	router.GET(options.BaseURL+"/user/quota", wrapper.GetQuota, options.OperationMiddlewares["getQuota"]...)
 	router.POST(options.BaseURL+"/bucket/validate", wrapper.ValidateBucket, options.OperationMiddlewares["validateBucket"]...)
+	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPISpec, options.OperationMiddlewares["getOpenAPISpec"]...)
+	router.GET(options.BaseURL+"/docs", wrapper.GetDocs, options.OperationMiddlewares["getDocs"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.Healthz, options.OperationMiddlewares["healthz"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.Readyz, options.OperationMiddlewares["readyz"]...)
 
@@ -902,7 +1928,11 @@ type ConflictJSONResponse Error
 
 type ForbiddenJSONResponse Error
 
+type IdempotencyKeyReusedJSONResponse Error
+
 type InternalJSONResponse Error
+
+type NotFoundJSONResponse Error
 
 type PayloadTooLargeJSONResponse Error
 
@@ -932,8 +1962,121 @@ type UnavailableJSONResponse struct {
 
 type UnsupportedMediaTypeJSONResponse Error
 
+type ListBucketsRequestObject struct {
+	Params ListBucketsParams
+}
+
+type ListBucketsResponseObject interface {
+	VisitListBucketsResponse(w http.ResponseWriter) error
+}
+
+type ListBuckets200JSONResponse BucketList
+
+func (response ListBuckets200JSONResponse) VisitListBucketsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBuckets400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListBuckets400JSONResponse) VisitListBucketsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBuckets401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response ListBuckets401JSONResponse) VisitListBucketsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBuckets403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListBuckets403JSONResponse) VisitListBucketsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBuckets429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListBuckets429JSONResponse) VisitListBucketsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBuckets500JSONResponse struct{ InternalJSONResponse }
+
+func (response ListBuckets500JSONResponse) VisitListBucketsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBuckets503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListBuckets503JSONResponse) VisitListBucketsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateBucketRequestObject struct {
-	Body *CreateBucketJSONRequestBody
+	Params CreateBucketParams
+	Body   *CreateBucketJSONRequestBody
 }
 
 type CreateBucketResponseObject interface {
@@ -1040,6 +2183,22 @@ func (response CreateBucket415JSONResponse) VisitCreateBucketResponse(w http.Res
 	return err
 }
 
+type CreateBucket422JSONResponse struct {
+	IdempotencyKeyReusedJSONResponse
+}
+
+func (response CreateBucket422JSONResponse) VisitCreateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateBucket429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response CreateBucket429JSONResponse) VisitCreateBucketResponse(w http.ResponseWriter) error {
@@ -1112,6 +2271,118 @@ func (response CreateBucket504JSONResponse) VisitCreateBucketResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAvailableBucketsRequestObject struct {
+	Params ListAvailableBucketsParams
+}
+
+type ListAvailableBucketsResponseObject interface {
+	VisitListAvailableBucketsResponse(w http.ResponseWriter) error
+}
+
+type ListAvailableBuckets200JSONResponse []AvailableBucket
+
+func (response ListAvailableBuckets200JSONResponse) VisitListAvailableBucketsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAvailableBuckets400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListAvailableBuckets400JSONResponse) VisitListAvailableBucketsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAvailableBuckets401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response ListAvailableBuckets401JSONResponse) VisitListAvailableBucketsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAvailableBuckets403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListAvailableBuckets403JSONResponse) VisitListAvailableBucketsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAvailableBuckets429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListAvailableBuckets429JSONResponse) VisitListAvailableBucketsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAvailableBuckets500JSONResponse struct{ InternalJSONResponse }
+
+func (response ListAvailableBuckets500JSONResponse) VisitListAvailableBucketsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAvailableBuckets503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListAvailableBuckets503JSONResponse) VisitListAvailableBucketsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1258,6 +2529,630 @@ func (response ValidateBucket503JSONResponse) VisitValidateBucketResponse(w http
 	return err
 }
 
+type DeleteBucketRequestObject struct {
+	BucketId BucketId `json:"bucketId"`
+}
+
+type DeleteBucketResponseObject interface {
+	VisitDeleteBucketResponse(w http.ResponseWriter) error
+}
+
+type DeleteBucket200JSONResponse SuccessResponse
+
+func (response DeleteBucket200JSONResponse) VisitDeleteBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBucket401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response DeleteBucket401JSONResponse) VisitDeleteBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBucket403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteBucket403JSONResponse) VisitDeleteBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBucket404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteBucket404JSONResponse) VisitDeleteBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBucket429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteBucket429JSONResponse) VisitDeleteBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBucket500JSONResponse struct{ InternalJSONResponse }
+
+func (response DeleteBucket500JSONResponse) VisitDeleteBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBucket503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response DeleteBucket503JSONResponse) VisitDeleteBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBucketRequestObject struct {
+	BucketId BucketId `json:"bucketId"`
+}
+
+type GetBucketResponseObject interface {
+	VisitGetBucketResponse(w http.ResponseWriter) error
+}
+
+type GetBucket200JSONResponse BucketResponse
+
+func (response GetBucket200JSONResponse) VisitGetBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBucket401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response GetBucket401JSONResponse) VisitGetBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBucket403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetBucket403JSONResponse) VisitGetBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBucket404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetBucket404JSONResponse) VisitGetBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBucket429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetBucket429JSONResponse) VisitGetBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBucket500JSONResponse struct{ InternalJSONResponse }
+
+func (response GetBucket500JSONResponse) VisitGetBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBucket503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetBucket503JSONResponse) VisitGetBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBucketRequestObject struct {
+	BucketId BucketId `json:"bucketId"`
+	Params   UpdateBucketParams
+	Body     *UpdateBucketJSONRequestBody
+}
+
+type UpdateBucketResponseObject interface {
+	VisitUpdateBucketResponse(w http.ResponseWriter) error
+}
+
+type UpdateBucket200JSONResponse UpdateBucketResponse
+
+func (response UpdateBucket200JSONResponse) VisitUpdateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBucket400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateBucket400JSONResponse) VisitUpdateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBucket401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response UpdateBucket401JSONResponse) VisitUpdateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBucket403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateBucket403JSONResponse) VisitUpdateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBucket404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateBucket404JSONResponse) VisitUpdateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBucket409JSONResponse struct{ ConflictJSONResponse }
+
+func (response UpdateBucket409JSONResponse) VisitUpdateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBucket413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateBucket413JSONResponse) VisitUpdateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBucket415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateBucket415JSONResponse) VisitUpdateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBucket422JSONResponse struct {
+	IdempotencyKeyReusedJSONResponse
+}
+
+func (response UpdateBucket422JSONResponse) VisitUpdateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBucket429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateBucket429JSONResponse) VisitUpdateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBucket500JSONResponse struct{ InternalJSONResponse }
+
+func (response UpdateBucket500JSONResponse) VisitUpdateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBucket502JSONResponse struct{ ProviderErrorJSONResponse }
+
+func (response UpdateBucket502JSONResponse) VisitUpdateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBucket503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UpdateBucket503JSONResponse) VisitUpdateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateBucket504JSONResponse struct{ ProviderTimeoutJSONResponse }
+
+func (response UpdateBucket504JSONResponse) VisitUpdateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevalidateBucketRequestObject struct {
+	BucketId BucketId `json:"bucketId"`
+	Body     *RevalidateBucketJSONRequestBody
+}
+
+type RevalidateBucketResponseObject interface {
+	VisitRevalidateBucketResponse(w http.ResponseWriter) error
+}
+
+type RevalidateBucket200JSONResponse RevalidationResult
+
+func (response RevalidateBucket200JSONResponse) VisitRevalidateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevalidateBucket400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RevalidateBucket400JSONResponse) VisitRevalidateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevalidateBucket401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response RevalidateBucket401JSONResponse) VisitRevalidateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevalidateBucket403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RevalidateBucket403JSONResponse) VisitRevalidateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevalidateBucket404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RevalidateBucket404JSONResponse) VisitRevalidateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevalidateBucket413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response RevalidateBucket413JSONResponse) VisitRevalidateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevalidateBucket415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response RevalidateBucket415JSONResponse) VisitRevalidateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevalidateBucket429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RevalidateBucket429JSONResponse) VisitRevalidateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevalidateBucket500JSONResponse struct{ InternalJSONResponse }
+
+func (response RevalidateBucket500JSONResponse) VisitRevalidateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevalidateBucket503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response RevalidateBucket503JSONResponse) VisitRevalidateBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocsRequestObject struct {
+}
+
+type GetDocsResponseObject interface {
+	VisitGetDocsResponse(w http.ResponseWriter) error
+}
+
+type GetDocs200TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetDocs200TexthtmlResponse) VisitGetDocsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type HealthzRequestObject struct {
 }
 
@@ -1276,6 +3171,33 @@ func (response Healthz200JSONResponse) VisitHealthzResponse(w http.ResponseWrite
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOpenAPISpecRequestObject struct {
+}
+
+type GetOpenAPISpecResponseObject interface {
+	VisitGetOpenAPISpecResponse(w http.ResponseWriter) error
+}
+
+type GetOpenAPISpec200ApplicationyamlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetOpenAPISpec200ApplicationyamlResponse) VisitGetOpenAPISpecResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/yaml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
 	return err
 }
 
@@ -1317,20 +3239,130 @@ func (response Readyz503JSONResponse) VisitReadyzResponse(w http.ResponseWriter)
 	return err
 }
 
+type GetQuotaRequestObject struct {
+}
+
+type GetQuotaResponseObject interface {
+	VisitGetQuotaResponse(w http.ResponseWriter) error
+}
+
+type GetQuota200JSONResponse QuotaResponse
+
+func (response GetQuota200JSONResponse) VisitGetQuotaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQuota401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response GetQuota401JSONResponse) VisitGetQuotaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQuota429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetQuota429JSONResponse) VisitGetQuotaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQuota500JSONResponse struct{ InternalJSONResponse }
+
+func (response GetQuota500JSONResponse) VisitGetQuotaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQuota503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetQuota503JSONResponse) VisitGetQuotaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListBuckets List buckets
+	// (GET /bucket)
+	ListBuckets(ctx context.Context, request ListBucketsRequestObject) (ListBucketsResponseObject, error)
 	// CreateBucket Register a bucket
 	// (POST /bucket)
 	CreateBucket(ctx context.Context, request CreateBucketRequestObject) (CreateBucketResponseObject, error)
+	// ListAvailableBuckets List buckets (Flashback's shape)
+	// (GET /bucket/available)
+	ListAvailableBuckets(ctx context.Context, request ListAvailableBucketsRequestObject) (ListAvailableBucketsResponseObject, error)
 	// ValidateBucket Validate credentials without saving (dry run)
 	// (POST /bucket/validate)
 	ValidateBucket(ctx context.Context, request ValidateBucketRequestObject) (ValidateBucketResponseObject, error)
+	// DeleteBucket Delete a bucket
+	// (DELETE /bucket/{bucketId})
+	DeleteBucket(ctx context.Context, request DeleteBucketRequestObject) (DeleteBucketResponseObject, error)
+	// GetBucket Get a bucket
+	// (GET /bucket/{bucketId})
+	GetBucket(ctx context.Context, request GetBucketRequestObject) (GetBucketResponseObject, error)
+	// UpdateBucket Update a bucket
+	// (PUT /bucket/{bucketId})
+	UpdateBucket(ctx context.Context, request UpdateBucketRequestObject) (UpdateBucketResponseObject, error)
+	// RevalidateBucket Re-validate a bucket's credentials
+	// (POST /bucket/{bucketId}/validate)
+	RevalidateBucket(ctx context.Context, request RevalidateBucketRequestObject) (RevalidateBucketResponseObject, error)
+	// GetDocs API reference page
+	// (GET /docs)
+	GetDocs(ctx context.Context, request GetDocsRequestObject) (GetDocsResponseObject, error)
 	// Healthz Liveness probe
 	// (GET /healthz)
 	Healthz(ctx context.Context, request HealthzRequestObject) (HealthzResponseObject, error)
+	// GetOpenAPISpec This API's OpenAPI document
+	// (GET /openapi.yaml)
+	GetOpenAPISpec(ctx context.Context, request GetOpenAPISpecRequestObject) (GetOpenAPISpecResponseObject, error)
 	// Readyz Readiness probe
 	// (GET /readyz)
 	Readyz(ctx context.Context, request ReadyzRequestObject) (ReadyzResponseObject, error)
+	// GetQuota Quota usage (Flashback's shape)
+	// (GET /user/quota)
+	GetQuota(ctx context.Context, request GetQuotaRequestObject) (GetQuotaResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -1345,9 +3377,36 @@ type strictHandler struct {
 	middlewares []StrictMiddlewareFunc
 }
 
+// ListBuckets operation middleware
+func (sh *strictHandler) ListBuckets(ctx echo.Context, params ListBucketsParams) error {
+	var request ListBucketsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListBuckets(ctx.Request().Context(), request.(ListBucketsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListBuckets")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListBucketsResponseObject); ok {
+		return validResponse.VisitListBucketsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // CreateBucket operation middleware
-func (sh *strictHandler) CreateBucket(ctx echo.Context) error {
+func (sh *strictHandler) CreateBucket(ctx echo.Context, params CreateBucketParams) error {
 	var request CreateBucketRequestObject
+
+	request.Params = params
 
 	var body CreateBucketJSONRequestBody
 	var err error
@@ -1385,6 +3444,31 @@ func (sh *strictHandler) CreateBucket(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(CreateBucketResponseObject); ok {
 		return validResponse.VisitCreateBucketResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListAvailableBuckets operation middleware
+func (sh *strictHandler) ListAvailableBuckets(ctx echo.Context, params ListAvailableBucketsParams) error {
+	var request ListAvailableBucketsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAvailableBuckets(ctx.Request().Context(), request.(ListAvailableBucketsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAvailableBuckets")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAvailableBucketsResponseObject); ok {
+		return validResponse.VisitListAvailableBucketsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -1437,6 +3521,179 @@ func (sh *strictHandler) ValidateBucket(ctx echo.Context) error {
 	return nil
 }
 
+// DeleteBucket operation middleware
+func (sh *strictHandler) DeleteBucket(ctx echo.Context, bucketId BucketId) error {
+	var request DeleteBucketRequestObject
+
+	request.BucketId = bucketId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteBucket(ctx.Request().Context(), request.(DeleteBucketRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteBucket")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteBucketResponseObject); ok {
+		return validResponse.VisitDeleteBucketResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetBucket operation middleware
+func (sh *strictHandler) GetBucket(ctx echo.Context, bucketId BucketId) error {
+	var request GetBucketRequestObject
+
+	request.BucketId = bucketId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBucket(ctx.Request().Context(), request.(GetBucketRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBucket")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBucketResponseObject); ok {
+		return validResponse.VisitGetBucketResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateBucket operation middleware
+func (sh *strictHandler) UpdateBucket(ctx echo.Context, bucketId BucketId, params UpdateBucketParams) error {
+	var request UpdateBucketRequestObject
+
+	request.BucketId = bucketId
+	request.Params = params
+
+	var body UpdateBucketJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateBucket(ctx.Request().Context(), request.(UpdateBucketRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateBucket")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateBucketResponseObject); ok {
+		return validResponse.VisitUpdateBucketResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RevalidateBucket operation middleware
+func (sh *strictHandler) RevalidateBucket(ctx echo.Context, bucketId BucketId) error {
+	var request RevalidateBucketRequestObject
+
+	request.BucketId = bucketId
+
+	var body RevalidateBucketJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevalidateBucket(ctx.Request().Context(), request.(RevalidateBucketRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevalidateBucket")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevalidateBucketResponseObject); ok {
+		return validResponse.VisitRevalidateBucketResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetDocs operation middleware
+func (sh *strictHandler) GetDocs(ctx echo.Context) error {
+	var request GetDocsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDocs(ctx.Request().Context(), request.(GetDocsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDocs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDocsResponseObject); ok {
+		return validResponse.VisitGetDocsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Healthz operation middleware
 func (sh *strictHandler) Healthz(ctx echo.Context) error {
 	var request HealthzRequestObject
@@ -1454,6 +3711,29 @@ func (sh *strictHandler) Healthz(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(HealthzResponseObject); ok {
 		return validResponse.VisitHealthzResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetOpenAPISpec operation middleware
+func (sh *strictHandler) GetOpenAPISpec(ctx echo.Context) error {
+	var request GetOpenAPISpecRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOpenAPISpec(ctx.Request().Context(), request.(GetOpenAPISpecRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOpenAPISpec")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOpenAPISpecResponseObject); ok {
+		return validResponse.VisitGetOpenAPISpecResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -1483,103 +3763,183 @@ func (sh *strictHandler) Readyz(ctx echo.Context) error {
 	return nil
 }
 
+// GetQuota operation middleware
+func (sh *strictHandler) GetQuota(ctx echo.Context) error {
+	var request GetQuotaRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetQuota(ctx.Request().Context(), request.(GetQuotaRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetQuota")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetQuotaResponseObject); ok {
+		return validResponse.VisitGetQuotaResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7FzvcuK6kn+VLu+tGqgyhITMP/KJEGaGO0nIBXL+7PFsLGwBujESR5LDcKdStU+zD7ZPstWSbGxwJpmc",
-	"k721W/fLqQmWrFar1f3rX7fPNy8Sy5XglGvldb55C0piKs0/R1TLTXemqcS/YqoiyVaaCe51vDGNBI8V",
-	"aAFrwjRM6UxIChKnMD5ver6nogVdEpy6ZJwt06XXafme3qyo1/EY13ROpXd/f+97kqqV4IqaVU9JPKK/",
-	"p1Rp/CsSXFNu/klWq4RFBAU4+LtCKb559CtZrhJqR8b44sHlT93zwdlNb9Q/619OBt3zsed7S6oUmeNz",
-	"kuoF5RpfRDugFxRWUtyxmEqQ9O800jSGW7qB7udB97//878urs77UBuzOSc6lfRMUHUp9AXR0aJ+AtGC",
-	"RrfmJYpGkmrcdRpFVCmvMyOJovdFNfxF0pnX8f7tYKvxA/tUHfSlFE4bZUVPFqhVow9gCpYkmQm5pDEI",
-	"CQRmjCYxTCUltwoIyDShUAszHYz6f7vujyehD5wsGZ8bSc2Uuh9w/GMt5K1akYjiu7nQwLgZFJEkofKV",
-	"AiHnhLN/GK1DLfx5OPo8vur2+jeXw8nNh+H15VlY91EWvaABz1VpFTMjLKExzIyokhIlim+HiHCYsa8F",
-	"gQuHFvoBD7u9Xn88vjnrXw76Z6EP4el173N/Uljch3DU/zgYXt5cDMYX3UnvE/7Uvzy7Gg4u7cDu+fnw",
-	"Z5we8O2D68tRv9v71D0974f1EyOVsxHUFVVWVVZ+uxnCY1gviEaTjxaEz2kz4N697/UEnyUsep65XnYv",
-	"+jfd81G/e/brzfW4f1YyVhQFAu9iA+M2nKbRLdWBh0dFEklJvIFU0RimGyBc6AWVMDVjQMxAL1j59NBa",
-	"hVA0H4svfwGD7ULC7mhJElo2o4LwVs9mm7VwTxdhvYkK/iDklMUx5c/S8Ifh6HRwdta/LGl2I1Igkhqb",
-	"J7CkyymVKOz2QrQO3x/N3pLjxuvpm6jxNn5HG+9nrcPGUfv49Zu3796TaRS/0H1392NJNla+SIO5OUQX",
-	"5KuF+c6cngZcU8lJ8ky/OemPLrvnJS0x90agKO4J/J4KXXBHMRzPDqN3tEVfk7fT42krQv9BQKWrlZA6",
-	"G/gSRsYh5fTryvprvKeptJ7P7iKsN2FSuNNMwZxyKll04ty1vKMSEjGHBVHWecVUE5YoSDl6ML0obVRR",
-	"rmFKolvcYfhLw4WoxiAOnRu4IptEkHgixDmRc/qsQ7jq/no+7J7dTIbDm/Pu6GO/dBpFkaYi3uCuElwL",
-	"pSUc3hzDZ3b6wjEoW1ig/uyKUAv3BHcmeeUCgn31s1QyGv40OOuPbvqj0XBU0kfClN4J4YSrNZU0htet",
-	"NoypvGMRhWtO7ghLyDShJxahQEIQ1byMppQWEm1uX6g10wu8Htb4zJ1C3ZV2iNGoIGNJixO2pCLVf0yP",
-	"k8FFf3g9eSooillsnZDZhNkC43DYUv8UVe5Ig2iFmdixu70qNU6EuCB8466uepYa/3Y9nHRv+r/0+v2z",
-	"nWDtIh76SAL0a0RpTOMOHLYwrhy2XERUNmYLDquEcPgw6vdvJqNB9/wEYppQTYHksVOCJEzRvQj6SkHC",
-	"luyl4GYpWCPY0MC0yqQyK0MtLGsi9EsYas7uqNsp4XHAzaQcKGYBTlGbQghYEr7JXIyCWjjqTvo354OL",
-	"wcS82lyc0OQjDZOQhHX0uv5ettLI05Wq3bvRB4XExqjgmhcvQPwsw7i+7F5PPiF47XUnO5aBW55SItFR",
-	"i1tqlMr4HUlY7AP9umLS4nlJ78QtfSlUsSvBkinF+NyHlN9yseZVokAt3NmYc+wFn/pcdf3UHZwj/i6p",
-	"KiaaTImikO47bbUQUiebF1CPNe34lYJ8fYZAQFISLVAEq4dM4q1zIWhEZcvEVBBT4+afaJ4OUNH4gsaM",
-	"TEwK/Sylj6+vroajSf/s5qJ/NujeTH69Kusfr6S5oibOEwV/HQ8v7f3r2eUauHwH9lb834Ed6PzD3bVD",
-	"czxVezPWmkti+QVz1peY/OyxGl2ImVoliLvJkuLNYL+nNAt6+4nMUvB5Md1RUMMNEknjgEdE0QbjinLF",
-	"NLujyabehHNKYszEMZvUkrAE/zCAXpl8REu2XNL4BA4xzzw8eoe5piSRplL5AecC8NSlSAq/W1eYH3cp",
-	"XcTDJV/PKZ/rhdc5PHrne0vG879zPkZpyfjcpLOSEk3t7AIRQ+KY4aZJciXFikrNqPI6WqZ0PwF0kUIL",
-	"kHTOlHa4wbp+SWP0tCRRNqMxdwyYbsIHRpPYHjFCOxrDgiKqV2m0AKICHq4xbuhuHEuqVIh+KiQr9plu",
-	"rlMWh75D6Rv4kBC1QLT+SkGUMMp13WiXRBFdaRuUgM25kDS22lsVNvXN+YPHDDeDZQWLuvc9yuOVYPzR",
-	"2f1s3L3v3dLNY8N7ud4+0w3O4c6CvzepLBkehnUN35szsqPw0lhO68mCje14nGlxW+aovjd9XBh673sm",
-	"KBL9BDl/ykdeoHe79708Nx7Ej00enHmWePw9xYjndX7zHB0yza5NcQ/2hHKN5Kosr/klv01i+nca6f3b",
-	"ZGlOFK7K3p4mdsHP7rmvZE02CkK8lSFCTDeyWXQP9so6QadCJJTwPWVkS/hb0R7YXcEo9+SZlO77KwWr",
-	"dJqwCFZEusSNmGUM4cpiqI3bvuU1P/bG8Omi28sGYAauidSMzwNu0eDH4fBjWPfzdB4zPRJFIuXa3Xmg",
-	"S8ISqH3sjesZ8swyimwknnrAa91/pJLWm4DWSGOgPJIbdBQY5x03jfBjDYInGyCwYFyD80sQFrjicNcZ",
-	"47PBcPxheHZ5+bb/SxcH7Tjl1tHxU7xy+ZY9rmxrrAVlux8KOq+N206DV/0LWEl2RzQ1TzJGd70QSa7f",
-	"RqY1AwqMXnNInz0yr31InTYZ4PTOsO06lTzzv1uFrf9KEvnLteYf+heDg89vL876lx8PpldfRzPW+9Vp",
-	"8HP/V8/3ZkIuifY63oootRYy3lHsm/a7xzXbL/jrfY1ej84xfSMcxu2Gie2aTbcacebKBW/EdEbSRBvT",
-	"FRKMCiALBk24SBHF0ICHC61XKjzB/I9xMH+GJiBl+hcSEiFWhm0iNtY5dCDpzORUKU/wCM0JWTbhlcrX",
-	"ApIkYt3AELrlspdNGGLexrSh47s/j2Hc3lW9kaxzcKDaTfdjMxLLslKPWsfvqrSYETwVeQdCNzEDPPWN",
-	"Yz1s/t7cC7wWqO7DMqUNCsfHRv6VFHNJlqoJnzF1MQ9UB3YKHz5U1Cv8gFeUG3wo1Rp82K00+LBTZ/AD",
-	"XlVm8KGqxuDDThrlQ87e+lCU7aI/+TQ8K79xjxj3YY9wwxWqELAf8HKm7kMxufahTD8V/nZMihE9y3yM",
-	"8izF2oSe8bIKlmjaWiRUovWao9gFcbuWtnNQXoVF5TnJrjX8jKiRKVhL4YA0OmYtTC2Jad/Vm1ZUKsGb",
-	"cGm8DaJmwrgy9Bu6wVJM9Fw2Xk43iIbAwILA64Cz003+UyGFrhL/0SBtkqSwJIb56Qdic6Yi396bqgj9",
-	"iZJELx5GHkoTnVZIGYrb0CgSsxtOlfIhNFUb+6s0acwutPDE7SOqeC4KcWJW7XBwVuUwrq8HZ2XZnljP",
-	"WRGtqcSX/MdvrcZ70ph1Gx++fHt33yj+efwjfx4e3f+lSi8V+UOlA83Yz1c5B2cLZiadsnbtynnWt5vg",
-	"69uypS0P6tJbAu7KwTJN6F72uNw07CoNh4iLzv/160fj6SjPMipCgXnxKwUWP0NtG4swMhlHsiQ6sqli",
-	"YTRJ3JQTIHjrzKCAM3xmmZFthlkYXbexNHLl64+9sQ9Zgr6dkK1T31VFqhqUKN04LGvhzeOgYlxOgB4+",
-	"U5iRJUs2TQhPz4enoaFb8yRVIe4gCSMK42fY/ffrUT+E2n52a5nUgDNdLyJWYl1NRKTcON6VC84iksAd",
-	"SdLMK/N0ibdt3PZ872Nv7PmeWcnzPZQJL91WJWbQ3nZdLvZHWAND96MJZ8QTQTRLNM38eSw3IFPegRDt",
-	"0iKmsJB+haZeOqWQ0JkGkWqorReUB7w8iClDTnO/3OfgQLEWaIdMZZen3oRry47avgkLw/7FHPyLOSiE",
-	"qR+iDKpC2FagHprdfpQuYKHtVbTlT2e4MeXMtdrsdi8JnoWNsms/gbkk6DvanXOmdM4X7t1u/mBkMrek",
-	"g0GI00j7UCyj+G5V3+BA33lkH3GZgU2CKx/WkmlajtM4ukqKzGP2KlOEnTiJF9ZmGoiMfEBPgDfbEISC",
-	"7yzZNTo8MyqsBDAPgSR1y1YhLCnhtpHFdgpFIk1smVKmHKY0IqmiuCpKENOVqXoJ7tqLTAoZC4eZyWqV",
-	"bJoFr4ypLaa6hCVoTbdsVXbI7sGOzNXcltvHFjh+3xgvck2bzNbreAj7vF3P/UmsYUZkuWxsNYEeeS6a",
-	"FjqGFrG4t9UtlYIPVKdsOAF39kq/MqWVNSCjPysl1AgHulzpTWbYqCSq6pmRuQWNcYVAEiUCbv7AqLKS",
-	"Ypq/yfZ6hE1XAGqYhwch1IxwbAZkqix7zGNXn1V4imROGD8JuOAm38df1K0y18+R3JgKbScVrR4YV5qS",
-	"2JY1MVChbIzPy+HY6TrfSPnY3dOHIjETfESVObTK9InA1l3CTKQ8bkLo4LaJkRii7a3hotTNZ/pnOIR4",
-	"r3BkwK2KmjDUCyrXTFEInX25IG2HmurGQuBNmLlGRKl0qcfOB/qVRDrZGLY/AwCwNvdpQe7otpXCUBoV",
-	"8dfxJYzPx3qTPOAoxm3YjgOFA7fdVXgjwxXRC1tfuGNSpyQpJ2qYJSyq1G+2UeEp+ob7cJs0PVIz9tVU",
-	"WtH+VlTmNwfXYZou1dOjmA0a97k4REpiAn30oKvc+kb4npqd4yQlC9jxnUXapEolCdGUR5ubZYVafiZJ",
-	"Yjs4nE0UrJJxWLIkYYVyar7q0eGR/92uYv+fHDLlDyRBhRTFB9uMVuxJdukN22EsirnJkzLuP0AuWKMu",
-	"HeV+5LCwL5VMb8Zoog4Pm6aDboqJ0rf9Jr7u1cA2JPjOCl1aFjqHDCReMg5TIbTSkqzsnSw/tA0Ndnro",
-	"B9zEeEPLp3ohpCvWduDU9j8EaavVjswk80/qKHtzr4xqzLitWhdar2x5mvGZ2N9GJk1W63RQIBFpnJcb",
-	"svIw4dWtsGLNFdRcJmxI8kq6WfnwUYh5QqFnXu8gsO/Y5tNETLPf6qDFnJpG3yzRDXip+Cpc6dWywwNt",
-	"jM515BYHolO0AU/psnG6pn+mA44bxfDKN3phmkpuKV1lNQi1rQD4QPlMyMits9PVVGqhwthhSgUBt7WC",
-	"AnkX8IDjXUL7YQrWTNKiuvLUPk+VYZUQPRNyuV2lezXolCrFiNvH5mAD7vJqlCFKZQL2wHeUwRBA2F7w",
-	"2Ihk3bz1nr51shjuoySNcetMVfQuNKFvxxnPa+o0C7KiAQ+/Bdl1DLwO2PsLQXYx8bfAazabgYe/oi+3",
-	"P40n3dPz/k1veNYPvPvQNrzm8Tqj0nFnCFx1wIuEuk2LtwFckY2ybe8PM662mq7s6yw9T8Uqoc2Af48i",
-	"xlkIdiwXYexhA7EwMBhTbtiYg0a/wyLq2Eubi3jdFYkWtHHUbHm+l8qkULxYr9dNYh43hZwfuLnq4HzQ",
-	"61+O+2YOxkqmE1q4vd2rged7d1Qqe6tbzUM7UKwoJyvmdbx2s9VsW4pwYZzbwTbbXwlVgbVGuUvIm/r2",
-	"mkjw6jchE8OCIutxiz3IZboi4Fu+ovQZh191q7bXKWu2f6VcawunSjlEh7fYhd8KJ1B5/2tV+V4JtWeI",
-	"vG6wcrKxeIJu0ZCD7jYBMgkaSSC8pRuHHe19t38YH1Ng7EyLd8D3t2ewZkZ/GskRc7OY5iVg8zGMJFyR",
-	"yMZdZRprolRKilcib0WMCLdOyHV0mjfYFQ0N7tpbMDkxK+s1i6jxBb2C9hDghQV2IOwEvAHhuB123GaZ",
-	"2q+H+9vtV5ZvfQgzysiOsMXKgMOD9UqoiXIVsN40knzsjXdF2ampb7lGU1UvyMa02i0f25dmfKVlMC3B",
-	"Wd9dpaIev7PvQmXZx7258G8f5vy39RSYChizH8Rep9R84VmcQ5U+FfHm6e1ztkrSNv9Nl0siNxa5jNt5",
-	"my5HRXqGgUppkQTc59INXfdQT4DzbTvtWxmULCG+jGD7kWp5iVqzRG6J93pahcTgvHYvt6wdxRSU8pAN",
-	"VmoKQ3C6Ul6RBc1dOiJ9sVOStpo0TwwMbFi6zenw1L4OxbhgfDB8VI+FF9nfGlbGP09tT+6HrGrAuy/j",
-	"dMzOd7+bPGq1fqwpdNt0lG3hdaNFD2eNt+Ro2ngXtePGMX09e9N6e/ju6H272ODp1n/Oflwh8qEeZWs9",
-	"TOWulcYnxsOUECmVearomvkwbmBqeu97x1YRVSLlCjsofGVqphw+PmW3S9zMaz8+b/v5mpnx/vEZ+ReF",
-	"OOHwCUvsfntk5r1+ypYqOotx8tETpNz9nOLe914/RfX5Z2pmwtETdlf6iMjMaj/puPIOdTPn+OkrZR/a",
-	"mEubO7cMzeVgDnNEMlfbGoDyvuAUhwsPMhP9DkBMHXNsSl9l9lQVq2DGyC0ZoMCkbZYxWW5ZRIdrAp4l",
-	"YfaTVffUxFDzYwHJGSBjv5TLvqhRcNRqIUwzqWNOaquAI1JD0DMjLOkU2EKXIrBo4VtMj9JZcFfIHnRG",
-	"Mw5tB13+IXMOtqB23GrVfdQuiV1WXztuHdZtj9X2y0e9/4lkqqiZfnDcatdNEZUH3ORfVbigXK58LjL4",
-	"A5H+5WL6k71ydcn2JeLMHiXrOU51Sy11fivUuDxDS9DYNQZsg7orM20LGbbxz7v3i7MzEiWrou9we9vX",
-	"Fb35I++sJANdorN9YaEO+PCrXoqCdDK46lm5WLZb4MrlM8Wjp2zVfLAERWt16+WN0Dt7/pKxz3sEcZEP",
-	"tjzui+um+ro972uVvQLLA0imwGRLwk/2/aV1sHup8P8FDPP/HJL8KLgogYTMr5YBaxaiyR2G4JrrZak/",
-	"CCAWpm3vHyjIvKrZu2uidRarWUIzYsZ2yyt8O2d8bnhdhya4sKiAJsrUv8sx8ZNb8Y96+9wPmF7A52UM",
-	"O02LD9ywwm5Jwu5os1SD8Dq/fSmey7nrY7T134LiczVkujeM/FNVT3lO3UWE20+78w9ZfVtVZCrrPyh8",
-	"X2jxljqB1612YP+PHGumqGGiCODVgSlJCI+oRGRnuHQeO95qNmOR5f6YLSfjuCqkM7J7+dMO1ejmhc91",
-	"X0Vo29kut2puPv+2PmAjo6yr9REjKb+iXOT67QvGPjfvIT7Ysu+EkzndLRE1d/GEBRDl9+TGbLOCktS2",
-	"C0HIaEGVlkQLaYeVTKq4TGFv91/u/ycAAP//",
+	"7H37UuM4t++rrMrZVQ1VTgiXvsFfaUh3ZzcQJoG5pg9WbCXRhyPlk+Sm801RtZ9mP9h+klNakm3ZcSBA",
+	"9zczZ89/EF8kLS2ty29d/HsjEvOF4JRr1Tj8vTGjJKYS/xxQLZediabS/BdTFUm20EzwxmFjSCPBYwVa",
+	"wC1hGsZ0IiQFaR5hfNpqBA0VzeicmEfnjLN5Om8ctoOGXi5o47DBuKZTKht3d3dBY0EkmVPthn2XRjdU",
+	"9+LVQS9nFMZ49YUCFgdAFIQX/eEl7NifQyBc3VJJY2DazIF+JfNFYgZs777dm7wmL5ttujtpviZ74+ab",
+	"aD9uHtCXk1ft17tv9t7uN4IGM+MsiJ41ggYnc/PkOJtP0JD0nymTNG4capnS0hLJ11PKp3rWOHx1kK9S",
+	"acn4tGHW2IvpfCE05dHyE12urq0DKWf/TCnc0CVsEbi66p0AU0BgKkQM0UywiG6DnhENc3JDzRWkNigy",
+	"oS0wtJkwqbQjgdkZMuLmbUzBDV1omAgJewcwE6lUASyoBCGnhLN/ETOHw/yFt0zPQM8oKDK38yE8Ln4Y",
+	"i3g54lOqlZ2NG49MCeOwhQ+H+Wp1c0AXCVnS+BAMzcJtfL1INZBIMz4FfcsiemReP+L5gPgWwoWeUYkD",
+	"ulEUHOztQdg76Z5d9C+758e/XH/q/nI96F4NuyfhUbGEGUuofaclitk5qjQozZIEZMpV8cb22/Ibe+fX",
+	"F4P+h0F3OAxbI15io5eTdrRP27S5N34dNQ/iN7T5lhzsNl9N2uPdaC/epweTjI3sUSoYyWOBpuGBNfyz",
+	"9/JlYI5M9v9uHTv9RJKE6k4cS6pU3fHkGsZLeJ8QNRuT6OaFgihhlOsjIFFEF5rGuKtsyoWkcSub8z9T",
+	"KpfFlG9Lw6yd8KvVKd6Z06IWgitqTzWJB3YPzH+R4IY5zJ9ksUhYhCy48w9lZv97QW9zZ4y0O/+xc9o7",
+	"uT4edE+655e9zumwETTmVCkyNddJqmeUa/Mieoi8upDiC4upBEn/QSOzXsNYnU+9zv/813+fXZx2YWvI",
+	"ppzoVNITQdW50GdER7PtI4hmNLqxDE8jSbVZeBpFSOkJSRS98ynxH5JOGoeN/7NTCNIde1XtdKUUTsit",
+	"irKMJ5mCOUkmQs5pDEICgQmjSQxjSckNnvM0obAVZjQYdH+46g4vwwA4meMRwrNPk3g7GHHzz62QN2pB",
+	"ImrezYUGxvGmyGynfKFKBx+2wp/6g0/Di85x9/q8f3n9vn91fhJuB2YueIRyUlrCTAhLaIzixJw3ooT/",
+	"dogIhwn76k3Y27QwGPGwc3zcHQ6vT7rnve5JGED47ur4U/fSGzyAcND90OufX5/1hmedy+OP5qfu+clF",
+	"v3dub+ycnvZ/Mo+PeHHh6nzQ7Rx/7Lw77YbbKFTA8YihFVWWVHb+djHmENwaMaYFRDPCp9Qc+bugcSz4",
+	"JGHR09j1vHPWve6cDrqdk1+ujWwqMauZCowaZ0sY7oNVd6MGCvtEUhIvIVU0Nsc3l4B4D4gJ6Bkr757h",
+	"ViEUze/Fk/vtGbYDCftCSzOhZTbyJm/pjMvcCldo4ViLjHh2AsoaJ6wIytCQJhfc3HD81lqBfWTeimpx",
+	"JqROlttuO98LOWZxTPmT9vN9f/Cud3LSPS/t41KkQCTFE0ZgTudjo1Mn3vFzVsdB8+X4VdR8jepi0t5t",
+	"7u0fvHz1+s1bMo7i7yRd3Gmck6WdX6QBzynR3vy2wnxl4XarsWKnDKhhxadJ7FodXaJfZZ9hlKvXUQNu",
+	"ibLnwMqZmE0mVBq15pjmyFwFApzeGsn+nai4yotmXtamuG92FQ71jBRHZq6p5CR5ojK87A7OO6clYjL3",
+	"RqBmPUfwz1RoT8fEcDDZjd7QNn1JXo8Pxu3IKAUCKl0shMzn/T0kB4eU068Lq4SN8E2lVWd2FeG2tV4z",
+	"Qc0UTCmnkkVHTgfLL1RCIqYwI8pqpJhqwhIFKTdqSc9KC1Vo/JDoxqww/Lnp7I5mLw6dMDgX+r1I+dMY",
+	"O9dSJfI7wTjayNEYNfBMTswcrG6uSPXvsA3noiTBncglSLEHzAPPKDiElN9wccsDswkJzexIq3v859QL",
+	"YLHKvYOE3WSa9YIsE0HiSyFOiZzSJ23CReeX037n5Pqy378+7Qw+dEub4TMEeg9MQWLGMrxCOLw6gE/s",
+	"3Xc267KBheFeOyJshSsTdwLhwtlY9tVPIsmg/2PvpDu47g4G/UGJHglTumIV547yy/Y+DKn8wiIKV5x8",
+	"ISwh44QeOU8qIRp9mO9BKaWFNCd+dVLW/8uOPko0Q7vSCo2B582xRMVLNqci1c+j42XvrNu/utzUz4hZ",
+	"bDWt5XizBMZht63+EFJWZmNOOENzrLq8OjJeCnFG+NIJTvUkMv5w1b/sXHd/Pu52T7q1stJoKAL0a0Rp",
+	"TOND2G0b42m37USUU/+CwyIhHN4Put3ry0Gvc3oEVvIAyc1RCZIwRVeM0hcKEjZn38uDK8lJY79rYFpl",
+	"s8KRYSssUyIMSm7JlH2hbqWExyOOD+W+V2bFKWrBNgFzwpeZiFGwFQ46l93r095Z7xJfbeEXRO6aCN2F",
+	"2xbCqOJ6zRzYq1u9u3vHgwCRBFfcPwBP059X552ry4/GHzzuXFY4wyx5TIlE/OqGIlEZ/0ISFgdAvy6Y",
+	"tC6ypF/EDf1epnN1BnOmFOPTINd9NVOBrbCyMCfYPZn6VHL92OmdGpe2RKqYaDImikK6KrSd7/MdyGNZ",
+	"O36hIB+fGTNMUhLNzBQsHbIZF8KFGCYqcyYoCyK3viF7OnOWxmc0ZuQSQaknEX14dXHRH1x2T67Puie9",
+	"zvXlLxdl+psjiUfUwpMK/nPYP7fn79gO1zTDH8LKiP8es8MI/7A6dojbU7c25NZ8JrgRnYytLERRh1k7",
+	"Scd4CWlE9gNjdICakQU1G7yQYkGlZhYNHOdvLKDV+bJpf246CKMCKQaNSFIjdTqVB/fae6+au7vNvVeX",
+	"e3uHu+3DvYNfG0FjIuScaHtSaNNov7p3svghqvdOzH0WEPWH9eGbujcrTXSqHnq7fX5o78WnUJFnnHvf",
+	"o8eEC84ikgy9Z+6CRu7e9zZa250f1/jNEMSttjyZINu0fGXlkfzt+ZyTQ4z/QSNtZrWeiSSdMqXR7rND",
+	"tKCnFUSSxkbTkERZlIV+QTRXp5IbcyG8ocuPjOvQ8NutAspFOp05aMpGPrQASSMx5cY2YNpqwj8rJ1Ie",
+	"LwTjuj7uFaVKizlkNwVwO6PWa3Nn0PjGgtNy1Gum9UId7uyo/Zb7sRWJ+XPOgSN6/SSzAFQMCVHo30qI",
+	"ZkSSSFOpMtTwhi7Rvgn/57/+O3QAihUZN3RZnr8H19dN2oxij06nZkY/ZRSy/IrIDc6LKk3GCVMzh7IC",
+	"GhgoJcvDP2s/Hy8xzEGoaKRGqpqUKN3c/VOJmHQRf3P+/3ZiyxNUvvxy5K2KrVyaZaztH29/qeul2imz",
+	"Ya060YJ/Mk3nG+6TeasbhkhJlshK9Ks+TqUSNZH4C0kR8EJ5MBeS5u7TRCSJuD2CBVEKmMZoeYRvsacO",
+	"MXr6VcOCTCtyo/Prp+RNrF9Fvyy7v+7J68nVx59/ndayYGbKeHxgg+Pu1rEQCSV8ZcOyB4OcTuvpe+6O",
+	"UlVzxEwtErLESEOQBdCd470an5gLPvUxMAVbZheIpPGIR0TRJuOKcsU0+0KT5XYLTimJGZ/a+LckLDH/",
+	"IOdYlaQlm89pfAS7RtXs7r3xpF0w4lyAsTylSLzfqxHlilDw4qq7e28eCARn9Bm4SOs6Htyc877Zdt6z",
+	"m8Ncaq1qEJTP6GSBcylYwrSfk6CFMRQ84+AQwv75ae+8GzongyDHMz4d8UKwBxD2378v3zZxOyo4DSC8",
+	"Ov903v/pPMxyWQhftuAYg+YK5qnSoEVCJdF0xDm9NUojpdl28nRuqGAn0ggabqxG0HCvNfQoNj2/b2VD",
+	"ayVuLalyqGdC5ixBFySPuINa0CQxJk/9CsBbgDf94X4jaHw4HjaCRufXq0G3PGm8ujphlJUZH+YRfhLH",
+	"zEyWJBceQ1pWWuNFoLVmTcFiv30rEOFqZAtc2XtGk9g6OsbXoDHMqKSwpdJoBkSNeFhKXwjR5iAL9oku",
+	"r1IWh4GLFNSlSWzj+a5NlbjXiLzvlGXgpCfTKmbfvc5fdp81wh7U3DndPtGlb448LAeymRXmyH3PDOxd",
+	"RnbYZImNJza09z/OIqkYIsUBf+jBH/M7z4yP/2yD435bw0Uks/SRWtOjTkKWT9P9Ur23ocnuyfTKyUtu",
+	"yVJBiIlZIDi4O0u2wJOk//rVeUxZ7+fkt7xQsEjHCYtgQaQLXxAcBjN5WAxbw32bSQAfjofw8axznN3A",
+	"YmP0S41KwGKiH/r9D+F2kIcUWYSvEynX7swDnROWwNaH4+F2hr9muHp2p9n1Ed/q/CuVdLsFQ6uNKI/k",
+	"0giKI18Ez8QtCG4kM8wY1+DkEoSeV7OSYGau9frD9/2T8/PX3Z87zvXxzYL23sGDdsHKKXuY2JZZPWK7",
+	"Hzyabw33HQUvumewkOyL0SXmSpYqdDsTSU7fZkY1hMaQrjmwnV3C164jp4XEy45/lWC3/0kS+fOV5u+7",
+	"Z72dT6/PTrrnH3bGF18HE3b8i6Pgp+4vvh9i7INbIeMKYV/tv3mYst173fSrwalxcwmH4X4TrUvNxgVF",
+	"HLtywZsxnZA00ci6QgKSIHfvW3Bm1PWYjniIPnx4BIuEMA74b4gKKaO/kJAIscCIN7G6ztmnkk4wspDy",
+	"xGyhzbHEmNoLlY8FxLgJTYTr8iSpeQv6c6aN22Bchc5PQxjuV0m/Fl3wkwPbB2/qqJiFOWvQdxEvDQ3N",
+	"ri9d7M9GsVZxRAvXrjoG6OBTMJdx/gspppLMVQs+oW1pLqhDqGTUBVCTCBeMeE0eWwClJLYAqilsAVQS",
+	"2IIRr8tfC6AueS2ASjAhgDxRJwB/bmfdy4/9k/IbVzKuAliTLmUWV5umEsBKoNrMqQ45Dka8HOEKwA9K",
+	"BVAO23r/uwgkLjaLGCC5bWLIOtsVN69q9lV5s7K1dZZrjuWvAkcEszJvpXDOnxHlWmBaI9OBw6wWVCrB",
+	"W3CO8sl4eoRxhWFrIzjLHrWLYpVheqJhhIbEqHEIjrOX+U9e6OkBz7terWNwISxNA396hDbPSBTYk1an",
+	"0z9SkujZeltFrfH2QnFjYQjjkXOqVAAhJhDaXyW63lVjpCFuvhMI4aZZt8LeSZ2IubrqndSWGDyU7Lcg",
+	"WlNpXvJ/f2s335LmpNN8//n3N3dN/9+Dx/y7u3f3H3V0qfE47nUlX+Sxa5u7iQ6Y5WuXWWq1AarrwGbQ",
+	"WgxVl94y4i4zWaYJXUE8VuD1RyW/B40fUqHJeobDtIKr7GRvhLz9UDxSg76pdOwRrDpciZo+GHq1QFAo",
+	"T2dYj7rXbEhCeAC0NW15eQ8BXHY7Z0ZhXHYHF4PesFvmv+LOzeDo95IihEWSRl2JwTp01Z9t3XH5FofR",
+	"p3jg72jdgD+UNrxiIJCFg5BqrtUaDzZ3NnvqyO2eEdwLIbXKktWH4Tr1hKlwFbHlnqnbl7X8M6iGxe7h",
+	"oI1GWlDJRJw52cUj5/16KEqv3Hncvzq/3IxZkLjl1bnnShOp2890zVamUrogfj6j/eDe4jIULaUHdtsP",
+	"PbGgMqJc1xoGbgqwA3PyFRgHd3MAUqQ8prE58fpWQEwjNidJmQv2i/F4Oh9j0kKZctkS7bxLc1klVPXZ",
+	"gtMzEtYRd5CDOvfU1lm4ArYK0984Asjmc6KjmRd3xLtJ4h45AmJMFrxpxJlypybL6LN5mfnd29Z1iVye",
+	"6YfjYQAZIl88kI2zXdUjfmisUn/3gAYZUIcbPQe37C/sfQ5Hxa2XS2BcaUriLNjp8GrBqToyfh+1xQyI",
+	"JMKVzSeyxTvoso34HwwzXmG467lg49OhwKcDene13F68b0BVmtg9TpL+pHH426bvd0/eBett283jr1Wl",
+	"t87u/LyKkxdrcecKFkmqyofRxbptiINpTEF7bCihBeG70/47rLspIHAFhANJGMFAfogBghC2VrFzm604",
+	"4kxv+3gYsW5JRKRcutxGF+qwJ6gcSVkJRQQNM6dNIhJDa0fc45I810KpE6z24DxDnlxmVXyqqEU7ciiI",
+	"LQhkCkQmdLKSXGttwA2lC/M/k0VcKvTA5tAljEyNsxVYUT6mZdYxksgrDcqCpLFAX3suvtARH1N9S6l3",
+	"n9quE2Pw/4UU+ztk8vyQyQPn5NtEOBKCBVrX8xqc4SeSJDb33WnkXNh54pRxmLMkYS4j9Qja9rigwr4l",
+	"CjjmqJfMuV0HFt9jSz4xP+dbxeDL6S0ekdbLr/XodgdjxpU0tCOjE+h8oZdg5S9IagQF5ptsISJtzKIy",
+	"xOCQ7+3WtwKTf3y+MXfpdzdAXQc2CSgD+2K5BJnyQwiNVLAAfEnAYqXlmEJCJxpEqmHLcFBFCmNxmxXB",
+	"pYIrF2PRwtCNqQxZ+VPK1r+l6p8rEP2oCHTdyS8mdGzYblUYe0B5cV5tTZlj3Jhy5ophq10WBM8wxTLu",
+	"dwRTSYyxuH94ypRenxXJ18KWeEoOIRKc00gH4NemBG7UAIMEgfM4se0JYuqCqwBuJdOVzDdzdy144s7M",
+	"8VrQyJNw5sDawFUkYupML6ZtvslKkm4HaXiCJLw/y7OCoKsbtghhTgm3ToDtaBCJNLG1XzLlMKYRSRUF",
+	"9Dw1xHSBpUSCuzYIGJGMhQuokMUiWfoZQQuC+sTca7jphi3KFri7cD8glGeTO02U8dP9zHiWUxrVReOw",
+	"ISmJG1XJ/VHcwoTIsmq3lDASeSpaNq4QWjg7Uz42Mm8uqMMy44y441f6lSmtLAMh/ewsYSvXee5GQySq",
+	"tjMmcwMic4VAEiVGHP8xWmUhxTh/ky1fDlsOY2zixZ0QtnBybAJkrGwyEo9d0ZvN5JwSxo9GXHAMH2Nu",
+	"543Kkzqt5vIe8rk+AyiCvBGPmRvj07L/5WidL6S87e7qOk1c8rZrYmt+xrWtgm5B6KwX1JFGRWcWWKnr",
+	"CJaEcwjNuTJ3jrglUQv6xhG6ZYpC6PjLKWl7K6ZrzoTKzUCbq+73AgmAfiWRxlS6Ec8MALjF8zQjX2hR",
+	"n4oR8hr968LvjE+HepmsERTDfSjuA2VuLPoymBMZLoie2XS1L0zqlCTlKF7WoGq1LMEso0ZSdNGJdIvE",
+	"sv8J+4rla4b/FlTmJwcbAW0SMqkqjZq4yXp8vZCNcB+ZneAkJQ6oyE4/Cl9fIvAI12C9R1AadW9370Hc",
+	"+Q9VmfIRIK8HwWJDtUrvJAffVtup3V+WUOPAPCPybJn6AQfGmn2pZHo5NCzq7GGs5Oykxnn4fbUvReei",
+	"Z6s8A8eFDnYOs6APieeMw1gIrbQkC3smyxdtlah9PAxGHHU8ZnmleiZk3l3tnS0qHaXt9n6ED+Gf1GWA",
+	"4blC0uB9BVmNX2Rr/hifiNVlFPEpGy5ypkAi0jjPXsugHMLrW/aIW65gyyH9mHNVm72kAvggxDShcIyv",
+	"dyZw4JKX3iVinP22DVpMKTaFyID8ES/l8gqXyWuTjXoamc51DvJvNELRKjyly8zp8rSZHnEE1M36lnqG",
+	"lbo3lC6ylDZVJJQFQPlEyMiNUykVL9WlG92BmWfYUCiVfmbHiI+4OUuGf5iCWyapT648dJFjo7BIiJ4I",
+	"OS9G6Vz0DkuJx8ZuH+LGjrgDUs0colQmYDe8QgxmDAiLE8Y4JSvmrfQMrJA16j5K0tgsnamagtAWdO19",
+	"KHkxYjEjCzri4e+j7DiOGodgzy+MsoNpfhs1Wq3WqGF+NbLc/jS87Lw77V4f90+6o8ZdaHu45Po6y8wy",
+	"KzOGqx5xPz/LusWFAldkqWx7rvXpODY5W9nX2WwvKhYJbY34fflD5ilj7OThmxldZlincblhSV3BYMIi",
+	"6kAq1xavsyDRjDb3Wu1G0Ehl4sEXt7e3LYKXW0JOd9yzaue0d9w9H3bxGaMrmU6od3o7F71G0PhCpbKn",
+	"ut3atTeKBeVkwRqHjf1Wu7Vv80dmKNx2Cm9/WpfhaXSEKuMMfvVLACKJqbGBjCV0iOg+SjRFqXK4cwEH",
+	"Z2WV/pEJvK5XxmAttZ5zFB3TxOyaFi34ydmbIfY4CLFOY0phJpJYjXjq0iXaecLEkVfTZGuZAgiLUijL",
+	"TjTff7TC41KVkxbYqLJS6VTBbawp70znhGkqSQKhMc0njNM4c7C44bdEUwlbhiFHfF3go6jMJHKazs3v",
+	"RSLX9hFUqxJKQRYje0v4jrEukdi92G3puzwZwO+b+lt19/tmRzLBn3WOyxfegm627NWlVvb+SVlOtd0k",
+	"y3V3GzdPrbdEi9XvlLthmgdW7Z65UDqnB+Po0C1Qe+3mjLeVJeWa/8r45G67Xb+ovL+IvxxrGZq3eIbi",
+	"bk3329qplpg8R63pFyZS9Zhivbrp2qOxjvxYclal/+dKK8+9dvtxTRXyQsjfCoRyNQvMq6leV0jK4s07",
+	"+eaFypUi4nLN8LqRHLUqxXmZXV0yfzN4pijqKqGINkjpFcyuG7KEAm52zMzW+LWh61khN8mNZ71xwwmv",
+	"urWm60TfnSDDom6LMdx8YPmj7sU5H+14/WDxkd2HH6k2n8Hn9h9+rmj9aJ7Ye/vwE9X+R3dB4+Umi8q7",
+	"+uED+xstKW8Ogy5MOp8TuXSS3s/7IlNVgL2q8fkuaCyEqtH6g9wPyNsjrZTCGnu/lWe2WSTEull+L71y",
+	"jGLEiyBFSdEHdaZ0YUNnnUBfKFegy6lSDsYxpnuWibNq+dca/Vt1IG8JqstguG0EyJKl1ce0gEAcXmdR",
+	"T0RljcK/oUsHGFkj3/6DjoUXJsdWhSO+ujwEmLKEWNsLm3HFYppnAWGnXkm4IpE1nhSWB7ucr7wZqsIG",
+	"urbmxfbGwjfYETEx2pVIGgWGI2MHbXQAjj3qLaiE0JNE4eGINyEc7oeHbrFMrdZUBcXya0uAAgizOJG9",
+	"wxa8jDisrXmBLVGuJNlu4Uw+HA+rU6nUZRWGFVZmeXNjWlVLkOxLs6wUm6di01i2q6PU1HRV1u1VJwVm",
+	"bWHWX76UEY00H1Ju7LaaTqFaYKd2bIDEqMJG7YfGurYcnZkvdXaeXwa4aug9YA1VWs1b/Y289U7Ey81V",
+	"t82V2bcZM5lc6phdzvuucbOfDYx+pdQPQK6qdwwVritve4y6dcG9xxR+1Sjkp2hbI6D3j3MGrxDGI8q6",
+	"o1BLKeNCpAvV8COwuTtpjEdRCYhbSuIVdNiaNtTnaPjOvs5M44zxXv9BOnovsr817Ry/Hdk2tjfqasnv",
+	"yhihs1++hUHae4Q1+TT7qbaad13TOddKS3n9kI5Q0JXQMCpzmNrVpRv1ReO/gOXV3sDyyruumwd2Nxii",
+	"2kwWn3u5yZJqWsWhfbi3gZ1X1yT732tcbjDLckvZJ5mk5pmDzUfK2q6WTdnMIs0N0lp79i7IAK2dUsPE",
+	"WmirAFYzIYuZ74fr0S6b0zM2VhpWI2OUyngu2HlqZFZklHSQZ1gmeBXzv7x26R5WIqSDjmpBE2PknNNb",
+	"G+RSMwxupYpC+KFbfK4mgNsZi2boRal1eE+lDd/fwM964OeZSMW/E56ot3g2whKeCBQUZN8owFvt/miL",
+	"aXr2UYtslQO+q2rNxiP8ruO6/GECRWkZhQ6ggIH/xhK+B5ZQTtjHWM/2Q/I4szcwM6wedEhdChLmUJbT",
+	"cJSfTokWS1ZKh/E/i2/Oi3QU5yuPeBbNs99ocVfRL8MfPXQAnWP7FYGs37WCvTYm8WIMMs+OUiOO7dCE",
+	"xHSCQy/txMWaWDQLbHDIzM4CBl4YSmf5Kn3b2SP/ck/xNZOtg3Z7O0BtE7vw8NZBe3fb9n4otIle/UqH",
+	"0RDm8Z2D9v42Rgb4iGMgr047lPNeG090857htn0/B21jE7s+9/d7OA0ruT0Nl5xT5CgYDVJ0CMb4No1d",
+	"BZ0Hwdt8RV/cY5qd0XfF01k0PgsNVZJEitf5guyBd9ZmlTjwrPrBuwde9b1yWfKoCqZhlrMuq5mS+fww",
+	"C3GTpWI7cfC51Y2XN2iqrPlzlsa0kmnkJxbZhKDvTpv64/a0XtKr1W31bqlfc0b40aq8tAJ2BV79Kzik",
+	"f4x/+dewGTK5WkYfMhVNvuBXuFxRxIMGxO8Z4HJnTYeE6prMwKGY6GaW5VpA7oeYt8wUWSwokQomUswd",
+	"v0nMY2VaWSA8IhzG1H1MASF4G0/XwAUkgk+xTUvKtVpnPVgsZaX1dP75TMSG05jpEcd+oC3ouC72+Tcp",
+	"8q9KHtSp7BO8yzvRz9FITwOlquWRD+JR7js/rX83XLQB8JB/yOkvdLJOyh8vWRPcq4U9+rz6Bb7aTzYZ",
+	"rixuyz4MWM78K9g0GPEs7zlhN4aDs+9cAIvtsbi/FfvRmlbsI140/K5vxV4+Gx+o/kYHo0iM+jvd4Fum",
+	"Gzwvj2AzifO3mPk2YuYD1Q/JmMeFFfPvchujeJHWiKdjzEXFNNxMPuXZ5rZ+cW09uxFZNpXVSAoM1wYj",
+	"nsVk/agztgkz58L8lYVlRSXWbV5t0xq8WEmh8otP2gYwp3LqtxtxDTtsVmiQ4RVJltE4h6w2ZzWj4HDE",
+	"SVZR4tnNkSOLkcOMT81SOb3NCkkxN1Vpssz6l9f0Lm89NsxcJ179wus/NqYsaVbT5wcJnFzOA6ROJp6z",
+	"6czopixMip690ETTorOp9xq8Uv52c/7GHJl4+/XNT6+/vLp6qQ+G+3Lvh91Fu8/Pkk//6M0+TLrx8bjz",
+	"9s3rVy8PHhO7rOv/8OeIXfqeKhat16iQJ4n12lL+B81Jp5uObD25Z1n4zYDKcc6/QnDzsWrk72jo/85o",
+	"qD00G8dCC9e5DMM/Q3Xfj+CvgPfoSN/z/QWnIiMhY1dVk+pIzClWUZZsgNAKnhC2rOBZl5kXgPt8gu1u",
+	"c8sU3baufOib02ELOqqmd79taKwCZ0ZAnRXhFXKFI+5aN2Bnhkz/YiMI19PLOlCuUGSNwWA7fNkSU3vn",
+	"iGcfB3e3YEGurTDJbJ3860SbRS+QQCPuohd1Wr7a2uwZUYGN9cC6dmp3Tv/9jbp/K9S9iiAbxk2K6B6s",
+	"eLllOP3xs3wKYO7bG29flb6emyQ+I9P4EU7ukyyUmv5v/wtx7kfbJn8D4+v96gFtZtIuV+IvSkl6a1V6",
+	"LCK1NqWpA5LyGLsLSDqhkvKs6o4p6Fz0Avs17Nji36ihGCdyCVtcwPHJOZYrrQBqJ2bIB2Wwpl/1zkzP",
+	"E/SS8pNVzcep+7T/x8uzU1eT5NdgNw5/++xTrXPR85a1sJXdGZXyWWeEmmFP8X+tp5VDL62SZAnNLBf7",
+	"8Q8FMuUcXe1eXtjgvG+giaKrpProRnw2JJ8JLmxU/jShVemovkZgeaslCfvyAP1PXZN123/kPtq7gtPW",
+	"klh2mK77eEh/QbnZ1lhEtsoxy+CnElumjVOWaOTWwNhRU8pd+a0ryhUSxlLc1u3GB6rd24cLGj1uU7J5",
+	"P4KN/dXst9rFihiHXzpnp/eT9tId0BdqhST30Rkr7zdlccrzap2IcEvl/Cvgge0ewlTWZ8j7OLPD+Y/g",
+	"ZXt/xHNzGotPCBgBDmOSEB5RaaxUrJnnsStVmUxYZMt9mG0bY+6rNzpxLd/s8CBtvvP5WSWR4d9slQWZ",
+	"W0/XGWsYZpB92uDhw5gqKncwPnnvUawUX+H38rM6+blDY4sP09sYjvHSg8zZwTwwrOPx3Sn3gX7nMx1i",
+	"MizlxiFC56foOG2zXIvO6PXBHezT/mwm8dv7/1Zt8O5yNYom6PW1caWW6hjlKZ7wu6RXWqPb9ud+h/K8",
+	"J/m+azW+2y53EN9vY/1s9RMC5WnVfCkAJ1Vq6O/sbq9p/5PDMeUPKKzTLxkTFYwDuO7nBWj+IlYeksiu",
+	"94GMSXs6P99VTny598xvnw0XuEfWVWzaphiEmzErnVtaVT9xXZX7Okngdi5/i5316jsujESyncSEjGZU",
+	"aUm0kBbkKakLFxvRhfYTtxy8t3mjeXLt7vPd/wsAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
 	. "github.com/bucketd/bucketd/gen/api"
 	"github.com/oapi-codegen/runtime"
 )
@@ -91,6 +93,18 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// ListBuckets List buckets
+	//
+	// Lists the caller's live buckets, oldest first: an admin sees every workspace of the
+	// organization, a member only the workspaces they belong to. Without `limit` a page holds
+	// up to 1000 buckets; when more follow, `nextCursor` is set and is passed as `cursor` to
+	// get the next page. `workspaceId` empty or the literal `undefined` means no filter (what
+	// Flashback's client sends when the argument is missing); `walletAddress` is accepted and
+	// ignored.
+	//
+	// Corresponds with GET /bucket (the `ListBuckets` operationId).
+	ListBuckets(ctx context.Context, params *ListBucketsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateBucketWithBody Register a bucket
 	//
 	// Registers a bucket the organization owns. bucketd first checks the request, the caller's
@@ -107,10 +121,12 @@ type ClientInterface interface {
 	// - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
 	//   `bucket` the container.
 	//
+	// Send an `Idempotency-Key` to make retries safe: see the parameter.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /bucket (the `CreateBucket` operationId).
-	CreateBucketWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateBucketWithBody(ctx context.Context, params *CreateBucketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateBucket Register a bucket
 	//
@@ -128,10 +144,21 @@ type ClientInterface interface {
 	// - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
 	//   `bucket` the container.
 	//
+	// Send an `Idempotency-Key` to make retries safe: see the parameter.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /bucket (the `CreateBucket` operationId).
-	CreateBucket(ctx context.Context, body CreateBucketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateBucket(ctx context.Context, params *CreateBucketParams, body CreateBucketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListAvailableBuckets List buckets (Flashback's shape)
+	//
+	// Flashback compatibility: the caller's live buckets as a bare JSON array of short
+	// entries, optionally of one workspace (`undefined` or empty means every workspace).
+	// New code should use `GET /bucket`, which pages.
+	//
+	// Corresponds with GET /bucket/available (the `ListAvailableBuckets` operationId).
+	ListAvailableBuckets(ctx context.Context, params *ListAvailableBucketsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ValidateBucketWithBody Validate credentials without saving (dry run)
 	//
@@ -159,12 +186,98 @@ type ClientInterface interface {
 	// Corresponds with POST /bucket/validate (the `ValidateBucket` operationId).
 	ValidateBucket(ctx context.Context, body ValidateBucketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// DeleteBucket Delete a bucket
+	//
+	// Soft-deletes the bucket: it disappears from every read, its name can be used again and
+	// it no longer counts against the quota. The sealed credentials are kept for the audit
+	// trail. A second delete answers 404.
+	//
+	// Corresponds with DELETE /bucket/{bucketId} (the `DeleteBucket` operationId).
+	DeleteBucket(ctx context.Context, bucketId BucketId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBucket Get a bucket
+	//
+	// One bucket of the caller's organization. A bucket of another organization answers 404,
+	// exactly like an unknown id. The credentials are never returned; `keyHint` shows enough
+	// of the key to recognise it.
+	//
+	// Corresponds with GET /bucket/{bucketId} (the `GetBucket` operationId).
+	GetBucket(ctx context.Context, bucketId BucketId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateBucketWithBody Update a bucket
+	//
+	// Changes any of the bucket's fields; every field is optional. A change to `key`,
+	// `secret`, `endpoint`, `region`, `bucket` or `storageType` is first validated against the
+	// provider, merged with the stored values, and replaces them only if every check passes:
+	// a failed validation changes nothing. A new `name` must stay unique in the organization.
+	// Send an `Idempotency-Key` to make retries safe.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /bucket/{bucketId} (the `UpdateBucket` operationId).
+	UpdateBucketWithBody(ctx context.Context, bucketId BucketId, params *UpdateBucketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateBucket Update a bucket
+	//
+	// Changes any of the bucket's fields; every field is optional. A change to `key`,
+	// `secret`, `endpoint`, `region`, `bucket` or `storageType` is first validated against the
+	// provider, merged with the stored values, and replaces them only if every check passes:
+	// a failed validation changes nothing. A new `name` must stay unique in the organization.
+	// Send an `Idempotency-Key` to make retries safe.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /bucket/{bucketId} (the `UpdateBucket` operationId).
+	UpdateBucket(ctx context.Context, bucketId BucketId, params *UpdateBucketParams, body UpdateBucketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevalidateBucketWithBody Re-validate a bucket's credentials
+	//
+	// Runs the provider checks again with the stored credentials and records the outcome as
+	// the bucket's `status` (ONLINE when every check passes, OFFLINE otherwise) and
+	// `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
+	// may be given in the body to try other values merged with the stored ones; those values
+	// are not stored and do not change the status. The answer is 200 whether the checks pass
+	// or fail.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /bucket/{bucketId}/validate (the `RevalidateBucket` operationId).
+	RevalidateBucketWithBody(ctx context.Context, bucketId BucketId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevalidateBucket Re-validate a bucket's credentials
+	//
+	// Runs the provider checks again with the stored credentials and records the outcome as
+	// the bucket's `status` (ONLINE when every check passes, OFFLINE otherwise) and
+	// `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
+	// may be given in the body to try other values merged with the stored ones; those values
+	// are not stored and do not change the status. The answer is 200 whether the checks pass
+	// or fail.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /bucket/{bucketId}/validate (the `RevalidateBucket` operationId).
+	RevalidateBucket(ctx context.Context, bucketId BucketId, body RevalidateBucketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDocs API reference page
+	//
+	// A rendered reference of this API, served from the binary (no CDN).
+	//
+	// Corresponds with GET /docs (the `GetDocs` operationId).
+	GetDocs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// Healthz Liveness probe
 	//
 	// Answers 200 while the process is running. It checks nothing else.
 	//
 	// Corresponds with GET /healthz (the `Healthz` operationId).
 	Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOpenAPISpec This API's OpenAPI document
+	//
+	// The OpenAPI document the server was built from, to generate clients or browse.
+	//
+	// Corresponds with GET /openapi.yaml (the `GetOpenAPISpec` operationId).
+	GetOpenAPISpec(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Readyz Readiness probe
 	//
@@ -173,6 +286,36 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /readyz (the `Readyz` operationId).
 	Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetQuota Quota usage (Flashback's shape)
+	//
+	// The organization's plan and how many of its buckets are used, in the shape of
+	// Flashback's quota endpoint: one entry with capability code `BUCKETS`.
+	//
+	// Corresponds with GET /user/quota (the `GetQuota` operationId).
+	GetQuota(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// ListBuckets List buckets
+//
+// Lists the caller's live buckets, oldest first: an admin sees every workspace of the
+// organization, a member only the workspaces they belong to. Without `limit` a page holds
+// up to 1000 buckets; when more follow, `nextCursor` is set and is passed as `cursor` to
+// get the next page. `workspaceId` empty or the literal `undefined` means no filter (what
+// Flashback's client sends when the argument is missing); `walletAddress` is accepted and
+// ignored.
+//
+// Corresponds with GET /bucket (the `ListBuckets` operationId).
+func (c *Client) ListBuckets(ctx context.Context, params *ListBucketsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListBucketsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // CreateBucketWithBody Register a bucket
@@ -191,11 +334,13 @@ type ClientInterface interface {
 //   - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
 //     `bucket` the container.
 //
+// Send an `Idempotency-Key` to make retries safe: see the parameter.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /bucket (the `CreateBucket` operationId).
-func (c *Client) CreateBucketWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateBucketRequestWithBody(c.Server, contentType, body)
+func (c *Client) CreateBucketWithBody(ctx context.Context, params *CreateBucketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateBucketRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -222,11 +367,32 @@ func (c *Client) CreateBucketWithBody(ctx context.Context, contentType string, b
 //   - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
 //     `bucket` the container.
 //
+// Send an `Idempotency-Key` to make retries safe: see the parameter.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /bucket (the `CreateBucket` operationId).
-func (c *Client) CreateBucket(ctx context.Context, body CreateBucketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateBucketRequest(c.Server, body)
+func (c *Client) CreateBucket(ctx context.Context, params *CreateBucketParams, body CreateBucketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateBucketRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListAvailableBuckets List buckets (Flashback's shape)
+//
+// Flashback compatibility: the caller's live buckets as a bare JSON array of short
+// entries, optionally of one workspace (`undefined` or empty means every workspace).
+// New code should use `GET /bucket`, which pages.
+//
+// Corresponds with GET /bucket/available (the `ListAvailableBuckets` operationId).
+func (c *Client) ListAvailableBuckets(ctx context.Context, params *ListAvailableBucketsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAvailableBucketsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -283,6 +449,155 @@ func (c *Client) ValidateBucket(ctx context.Context, body ValidateBucketJSONRequ
 	return c.Client.Do(req)
 }
 
+// DeleteBucket Delete a bucket
+//
+// Soft-deletes the bucket: it disappears from every read, its name can be used again and
+// it no longer counts against the quota. The sealed credentials are kept for the audit
+// trail. A second delete answers 404.
+//
+// Corresponds with DELETE /bucket/{bucketId} (the `DeleteBucket` operationId).
+func (c *Client) DeleteBucket(ctx context.Context, bucketId BucketId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteBucketRequest(c.Server, bucketId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBucket Get a bucket
+//
+// One bucket of the caller's organization. A bucket of another organization answers 404,
+// exactly like an unknown id. The credentials are never returned; `keyHint` shows enough
+// of the key to recognise it.
+//
+// Corresponds with GET /bucket/{bucketId} (the `GetBucket` operationId).
+func (c *Client) GetBucket(ctx context.Context, bucketId BucketId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBucketRequest(c.Server, bucketId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateBucketWithBody Update a bucket
+//
+// Changes any of the bucket's fields; every field is optional. A change to `key`,
+// `secret`, `endpoint`, `region`, `bucket` or `storageType` is first validated against the
+// provider, merged with the stored values, and replaces them only if every check passes:
+// a failed validation changes nothing. A new `name` must stay unique in the organization.
+// Send an `Idempotency-Key` to make retries safe.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /bucket/{bucketId} (the `UpdateBucket` operationId).
+func (c *Client) UpdateBucketWithBody(ctx context.Context, bucketId BucketId, params *UpdateBucketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateBucketRequestWithBody(c.Server, bucketId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateBucket Update a bucket
+//
+// Changes any of the bucket's fields; every field is optional. A change to `key`,
+// `secret`, `endpoint`, `region`, `bucket` or `storageType` is first validated against the
+// provider, merged with the stored values, and replaces them only if every check passes:
+// a failed validation changes nothing. A new `name` must stay unique in the organization.
+// Send an `Idempotency-Key` to make retries safe.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /bucket/{bucketId} (the `UpdateBucket` operationId).
+func (c *Client) UpdateBucket(ctx context.Context, bucketId BucketId, params *UpdateBucketParams, body UpdateBucketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateBucketRequest(c.Server, bucketId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevalidateBucketWithBody Re-validate a bucket's credentials
+//
+// Runs the provider checks again with the stored credentials and records the outcome as
+// the bucket's `status` (ONLINE when every check passes, OFFLINE otherwise) and
+// `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
+// may be given in the body to try other values merged with the stored ones; those values
+// are not stored and do not change the status. The answer is 200 whether the checks pass
+// or fail.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /bucket/{bucketId}/validate (the `RevalidateBucket` operationId).
+func (c *Client) RevalidateBucketWithBody(ctx context.Context, bucketId BucketId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevalidateBucketRequestWithBody(c.Server, bucketId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevalidateBucket Re-validate a bucket's credentials
+//
+// Runs the provider checks again with the stored credentials and records the outcome as
+// the bucket's `status` (ONLINE when every check passes, OFFLINE otherwise) and
+// `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
+// may be given in the body to try other values merged with the stored ones; those values
+// are not stored and do not change the status. The answer is 200 whether the checks pass
+// or fail.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /bucket/{bucketId}/validate (the `RevalidateBucket` operationId).
+func (c *Client) RevalidateBucket(ctx context.Context, bucketId BucketId, body RevalidateBucketJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevalidateBucketRequest(c.Server, bucketId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDocs API reference page
+//
+// A rendered reference of this API, served from the binary (no CDN).
+//
+// Corresponds with GET /docs (the `GetDocs` operationId).
+func (c *Client) GetDocs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDocsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // Healthz Liveness probe
 //
 // Answers 200 while the process is running. It checks nothing else.
@@ -290,6 +605,23 @@ func (c *Client) ValidateBucket(ctx context.Context, body ValidateBucketJSONRequ
 // Corresponds with GET /healthz (the `Healthz` operationId).
 func (c *Client) Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewHealthzRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOpenAPISpec This API's OpenAPI document
+//
+// The OpenAPI document the server was built from, to generate clients or browse.
+//
+// Corresponds with GET /openapi.yaml (the `GetOpenAPISpec` operationId).
+func (c *Client) GetOpenAPISpec(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOpenAPISpecRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -318,19 +650,127 @@ func (c *Client) Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*ht
 	return c.Client.Do(req)
 }
 
+// GetQuota Quota usage (Flashback's shape)
+//
+// The organization's plan and how many of its buckets are used, in the shape of
+// Flashback's quota endpoint: one entry with capability code `BUCKETS`.
+//
+// Corresponds with GET /user/quota (the `GetQuota` operationId).
+func (c *Client) GetQuota(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetQuotaRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NewListBucketsRequest constructs an http.Request for the ListBuckets method
+func NewListBucketsRequest(server string, params *ListBucketsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/bucket")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.WorkspaceId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "workspaceId", *params.WorkspaceId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.WalletAddress != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "walletAddress", *params.WalletAddress, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewCreateBucketRequest calls the generic CreateBucket builder with application/json body
-func NewCreateBucketRequest(server string, body CreateBucketJSONRequestBody) (*http.Request, error) {
+func NewCreateBucketRequest(server string, params *CreateBucketParams, body CreateBucketJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateBucketRequestWithBody(server, "application/json", bodyReader)
+	return NewCreateBucketRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewCreateBucketRequestWithBody constructs an http.Request for the CreateBucket method, with any body, and a specified content type
-func NewCreateBucketRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateBucketRequestWithBody(server string, params *CreateBucketParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -354,6 +794,87 @@ func NewCreateBucketRequestWithBody(server string, contentType string, body io.R
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListAvailableBucketsRequest constructs an http.Request for the ListAvailableBuckets method
+func NewListAvailableBucketsRequest(server string, params *ListAvailableBucketsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/bucket/available")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.WorkspaceId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "workspaceId", *params.WorkspaceId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.WalletAddress != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "walletAddress", *params.WalletAddress, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -398,6 +919,210 @@ func NewValidateBucketRequestWithBody(server string, contentType string, body io
 	return req, nil
 }
 
+// NewDeleteBucketRequest constructs an http.Request for the DeleteBucket method
+func NewDeleteBucketRequest(server string, bucketId BucketId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bucketId", bucketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/bucket/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetBucketRequest constructs an http.Request for the GetBucket method
+func NewGetBucketRequest(server string, bucketId BucketId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bucketId", bucketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/bucket/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateBucketRequest calls the generic UpdateBucket builder with application/json body
+func NewUpdateBucketRequest(server string, bucketId BucketId, params *UpdateBucketParams, body UpdateBucketJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateBucketRequestWithBody(server, bucketId, params, "application/json", bodyReader)
+}
+
+// NewUpdateBucketRequestWithBody constructs an http.Request for the UpdateBucket method, with any body, and a specified content type
+func NewUpdateBucketRequestWithBody(server string, bucketId BucketId, params *UpdateBucketParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bucketId", bucketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/bucket/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRevalidateBucketRequest calls the generic RevalidateBucket builder with application/json body
+func NewRevalidateBucketRequest(server string, bucketId BucketId, body RevalidateBucketJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRevalidateBucketRequestWithBody(server, bucketId, "application/json", bodyReader)
+}
+
+// NewRevalidateBucketRequestWithBody constructs an http.Request for the RevalidateBucket method, with any body, and a specified content type
+func NewRevalidateBucketRequestWithBody(server string, bucketId BucketId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bucketId", bucketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/bucket/%s/validate", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetDocsRequest constructs an http.Request for the GetDocs method
+func NewGetDocsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/docs")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewHealthzRequest constructs an http.Request for the Healthz method
 func NewHealthzRequest(server string) (*http.Request, error) {
 	var err error
@@ -425,6 +1150,33 @@ func NewHealthzRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewGetOpenAPISpecRequest constructs an http.Request for the GetOpenAPISpec method
+func NewGetOpenAPISpecRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/openapi.yaml")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewReadyzRequest constructs an http.Request for the Readyz method
 func NewReadyzRequest(server string) (*http.Request, error) {
 	var err error
@@ -435,6 +1187,33 @@ func NewReadyzRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/readyz")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetQuotaRequest constructs an http.Request for the GetQuota method
+func NewGetQuotaRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/user/quota")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -496,6 +1275,20 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// ListBucketsWithResponse List buckets
+	//
+	// Lists the caller's live buckets, oldest first: an admin sees every workspace of the
+	// organization, a member only the workspaces they belong to. Without `limit` a page holds
+	// up to 1000 buckets; when more follow, `nextCursor` is set and is passed as `cursor` to
+	// get the next page. `workspaceId` empty or the literal `undefined` means no filter (what
+	// Flashback's client sends when the argument is missing); `walletAddress` is accepted and
+	// ignored.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /bucket (the `ListBuckets` operationId).
+	ListBucketsWithResponse(ctx context.Context, params *ListBucketsParams, reqEditors ...RequestEditorFn) (*ListBucketsClientResponse, error)
+
 	// CreateBucketWithBodyWithResponse Register a bucket
 	//
 	// Registers a bucket the organization owns. bucketd first checks the request, the caller's
@@ -512,10 +1305,12 @@ type ClientWithResponsesInterface interface {
 	// - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
 	//   `bucket` the container.
 	//
+	// Send an `Idempotency-Key` to make retries safe: see the parameter.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /bucket (the `CreateBucket` operationId).
-	CreateBucketWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateBucketClientResponse, error)
+	CreateBucketWithBodyWithResponse(ctx context.Context, params *CreateBucketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateBucketClientResponse, error)
 
 	// CreateBucketWithResponse Register a bucket
 	//
@@ -533,10 +1328,23 @@ type ClientWithResponsesInterface interface {
 	// - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
 	//   `bucket` the container.
 	//
+	// Send an `Idempotency-Key` to make retries safe: see the parameter.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /bucket (the `CreateBucket` operationId).
-	CreateBucketWithResponse(ctx context.Context, body CreateBucketJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateBucketClientResponse, error)
+	CreateBucketWithResponse(ctx context.Context, params *CreateBucketParams, body CreateBucketJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateBucketClientResponse, error)
+
+	// ListAvailableBucketsWithResponse List buckets (Flashback's shape)
+	//
+	// Flashback compatibility: the caller's live buckets as a bare JSON array of short
+	// entries, optionally of one workspace (`undefined` or empty means every workspace).
+	// New code should use `GET /bucket`, which pages.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /bucket/available (the `ListAvailableBuckets` operationId).
+	ListAvailableBucketsWithResponse(ctx context.Context, params *ListAvailableBucketsParams, reqEditors ...RequestEditorFn) (*ListAvailableBucketsClientResponse, error)
 
 	// ValidateBucketWithBodyWithResponse Validate credentials without saving (dry run)
 	//
@@ -564,6 +1372,91 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /bucket/validate (the `ValidateBucket` operationId).
 	ValidateBucketWithResponse(ctx context.Context, body ValidateBucketJSONRequestBody, reqEditors ...RequestEditorFn) (*ValidateBucketClientResponse, error)
 
+	// DeleteBucketWithResponse Delete a bucket
+	//
+	// Soft-deletes the bucket: it disappears from every read, its name can be used again and
+	// it no longer counts against the quota. The sealed credentials are kept for the audit
+	// trail. A second delete answers 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /bucket/{bucketId} (the `DeleteBucket` operationId).
+	DeleteBucketWithResponse(ctx context.Context, bucketId BucketId, reqEditors ...RequestEditorFn) (*DeleteBucketClientResponse, error)
+
+	// GetBucketWithResponse Get a bucket
+	//
+	// One bucket of the caller's organization. A bucket of another organization answers 404,
+	// exactly like an unknown id. The credentials are never returned; `keyHint` shows enough
+	// of the key to recognise it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /bucket/{bucketId} (the `GetBucket` operationId).
+	GetBucketWithResponse(ctx context.Context, bucketId BucketId, reqEditors ...RequestEditorFn) (*GetBucketClientResponse, error)
+
+	// UpdateBucketWithBodyWithResponse Update a bucket
+	//
+	// Changes any of the bucket's fields; every field is optional. A change to `key`,
+	// `secret`, `endpoint`, `region`, `bucket` or `storageType` is first validated against the
+	// provider, merged with the stored values, and replaces them only if every check passes:
+	// a failed validation changes nothing. A new `name` must stay unique in the organization.
+	// Send an `Idempotency-Key` to make retries safe.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /bucket/{bucketId} (the `UpdateBucket` operationId).
+	UpdateBucketWithBodyWithResponse(ctx context.Context, bucketId BucketId, params *UpdateBucketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateBucketClientResponse, error)
+
+	// UpdateBucketWithResponse Update a bucket
+	//
+	// Changes any of the bucket's fields; every field is optional. A change to `key`,
+	// `secret`, `endpoint`, `region`, `bucket` or `storageType` is first validated against the
+	// provider, merged with the stored values, and replaces them only if every check passes:
+	// a failed validation changes nothing. A new `name` must stay unique in the organization.
+	// Send an `Idempotency-Key` to make retries safe.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /bucket/{bucketId} (the `UpdateBucket` operationId).
+	UpdateBucketWithResponse(ctx context.Context, bucketId BucketId, params *UpdateBucketParams, body UpdateBucketJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateBucketClientResponse, error)
+
+	// RevalidateBucketWithBodyWithResponse Re-validate a bucket's credentials
+	//
+	// Runs the provider checks again with the stored credentials and records the outcome as
+	// the bucket's `status` (ONLINE when every check passes, OFFLINE otherwise) and
+	// `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
+	// may be given in the body to try other values merged with the stored ones; those values
+	// are not stored and do not change the status. The answer is 200 whether the checks pass
+	// or fail.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /bucket/{bucketId}/validate (the `RevalidateBucket` operationId).
+	RevalidateBucketWithBodyWithResponse(ctx context.Context, bucketId BucketId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevalidateBucketClientResponse, error)
+
+	// RevalidateBucketWithResponse Re-validate a bucket's credentials
+	//
+	// Runs the provider checks again with the stored credentials and records the outcome as
+	// the bucket's `status` (ONLINE when every check passes, OFFLINE otherwise) and
+	// `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
+	// may be given in the body to try other values merged with the stored ones; those values
+	// are not stored and do not change the status. The answer is 200 whether the checks pass
+	// or fail.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /bucket/{bucketId}/validate (the `RevalidateBucket` operationId).
+	RevalidateBucketWithResponse(ctx context.Context, bucketId BucketId, body RevalidateBucketJSONRequestBody, reqEditors ...RequestEditorFn) (*RevalidateBucketClientResponse, error)
+
+	// GetDocsWithResponse API reference page
+	//
+	// A rendered reference of this API, served from the binary (no CDN).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /docs (the `GetDocs` operationId).
+	GetDocsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetDocsClientResponse, error)
+
 	// HealthzWithResponse Liveness probe
 	//
 	// Answers 200 while the process is running. It checks nothing else.
@@ -572,6 +1465,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /healthz (the `Healthz` operationId).
 	HealthzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HealthzClientResponse, error)
+
+	// GetOpenAPISpecWithResponse This API's OpenAPI document
+	//
+	// The OpenAPI document the server was built from, to generate clients or browse.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /openapi.yaml (the `GetOpenAPISpec` operationId).
+	GetOpenAPISpecWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPISpecClientResponse, error)
 
 	// ReadyzWithResponse Readiness probe
 	//
@@ -582,6 +1484,113 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /readyz (the `Readyz` operationId).
 	ReadyzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReadyzClientResponse, error)
+
+	// GetQuotaWithResponse Quota usage (Flashback's shape)
+	//
+	// The organization's plan and how many of its buckets are used, in the shape of
+	// Flashback's quota endpoint: one entry with capability code `BUCKETS`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /user/quota (the `GetQuota` operationId).
+	GetQuotaWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetQuotaClientResponse, error)
+}
+
+// ListBucketsClientResponse429Headers the declared response headers of an HTTP 429 response for ListBuckets
+type ListBucketsClientResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ListBucketsClientResponse503Headers the declared response headers of an HTTP 503 response for ListBuckets
+type ListBucketsClientResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListBucketsClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BucketList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListBucketsClientResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListBucketsClientResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListBucketsClientResponse) GetJSON200() *BucketList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListBucketsClientResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListBucketsClientResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListBucketsClientResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListBucketsClientResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListBucketsClientResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListBucketsClientResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListBucketsClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListBucketsClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListBucketsClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListBucketsClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 // CreateBucketClientResponse429Headers the declared response headers of an HTTP 429 response for CreateBucket
@@ -611,6 +1620,8 @@ type CreateBucketClientResponse struct {
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *IdempotencyKeyReused
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -662,6 +1673,11 @@ func (r CreateBucketClientResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
 }
 
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateBucketClientResponse) GetJSON422() *IdempotencyKeyReused {
+	return r.JSON422
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
 func (r CreateBucketClientResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
@@ -710,6 +1726,103 @@ func (r CreateBucketClientResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateBucketClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListAvailableBucketsClientResponse429Headers the declared response headers of an HTTP 429 response for ListAvailableBuckets
+type ListAvailableBucketsClientResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ListAvailableBucketsClientResponse503Headers the declared response headers of an HTTP 503 response for ListAvailableBuckets
+type ListAvailableBucketsClientResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListAvailableBucketsClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]AvailableBucket
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListAvailableBucketsClientResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListAvailableBucketsClientResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAvailableBucketsClientResponse) GetJSON200() *[]AvailableBucket {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListAvailableBucketsClientResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListAvailableBucketsClientResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListAvailableBucketsClientResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListAvailableBucketsClientResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListAvailableBucketsClientResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListAvailableBucketsClientResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAvailableBucketsClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAvailableBucketsClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAvailableBucketsClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAvailableBucketsClientResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -827,6 +1940,498 @@ func (r ValidateBucketClientResponse) ContentType() string {
 	return ""
 }
 
+// DeleteBucketClientResponse429Headers the declared response headers of an HTTP 429 response for DeleteBucket
+type DeleteBucketClientResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteBucketClientResponse503Headers the declared response headers of an HTTP 503 response for DeleteBucket
+type DeleteBucketClientResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteBucketClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SuccessResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteBucketClientResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteBucketClientResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteBucketClientResponse) GetJSON200() *SuccessResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteBucketClientResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteBucketClientResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteBucketClientResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteBucketClientResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteBucketClientResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteBucketClientResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteBucketClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteBucketClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteBucketClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteBucketClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetBucketClientResponse429Headers the declared response headers of an HTTP 429 response for GetBucket
+type GetBucketClientResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetBucketClientResponse503Headers the declared response headers of an HTTP 503 response for GetBucket
+type GetBucketClientResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetBucketClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BucketResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetBucketClientResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetBucketClientResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetBucketClientResponse) GetJSON200() *BucketResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetBucketClientResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetBucketClientResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetBucketClientResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetBucketClientResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetBucketClientResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetBucketClientResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBucketClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBucketClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBucketClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBucketClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateBucketClientResponse429Headers the declared response headers of an HTTP 429 response for UpdateBucket
+type UpdateBucketClientResponse429Headers struct {
+	RetryAfter *int
+}
+
+// UpdateBucketClientResponse503Headers the declared response headers of an HTTP 503 response for UpdateBucket
+type UpdateBucketClientResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UpdateBucketClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UpdateBucketResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *IdempotencyKeyReused
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *ProviderError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// JSON504 the response for an HTTP 504 `application/json` response
+	JSON504 *ProviderTimeout
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateBucketClientResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateBucketClientResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateBucketClientResponse) GetJSON200() *UpdateBucketResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateBucketClientResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateBucketClientResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateBucketClientResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateBucketClientResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateBucketClientResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateBucketClientResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UpdateBucketClientResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r UpdateBucketClientResponse) GetJSON422() *IdempotencyKeyReused {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateBucketClientResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpdateBucketClientResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r UpdateBucketClientResponse) GetJSON502() *ProviderError {
+	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateBucketClientResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetJSON504 returns the response for an HTTP 504 `application/json` response
+func (r UpdateBucketClientResponse) GetJSON504() *ProviderTimeout {
+	return r.JSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateBucketClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateBucketClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateBucketClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateBucketClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RevalidateBucketClientResponse429Headers the declared response headers of an HTTP 429 response for RevalidateBucket
+type RevalidateBucketClientResponse429Headers struct {
+	RetryAfter *int
+}
+
+// RevalidateBucketClientResponse503Headers the declared response headers of an HTTP 503 response for RevalidateBucket
+type RevalidateBucketClientResponse503Headers struct {
+	RetryAfter *int
+}
+
+type RevalidateBucketClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RevalidationResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RevalidateBucketClientResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RevalidateBucketClientResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RevalidateBucketClientResponse) GetJSON200() *RevalidationResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RevalidateBucketClientResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RevalidateBucketClientResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RevalidateBucketClientResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RevalidateBucketClientResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RevalidateBucketClientResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RevalidateBucketClientResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RevalidateBucketClientResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RevalidateBucketClientResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RevalidateBucketClientResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RevalidateBucketClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevalidateBucketClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevalidateBucketClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevalidateBucketClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetDocsClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDocsClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDocsClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDocsClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDocsClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type HealthzClientResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -862,6 +2467,47 @@ func (r HealthzClientResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r HealthzClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetOpenAPISpecClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// YAML200 the response for an HTTP 200 `application/yaml` response
+	YAML200 *string
+}
+
+// GetYAML200 returns the response for an HTTP 200 `application/yaml` response
+func (r GetOpenAPISpecClientResponse) GetYAML200() *string {
+	return r.YAML200
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOpenAPISpecClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOpenAPISpecClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOpenAPISpecClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOpenAPISpecClientResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -923,6 +2569,109 @@ func (r ReadyzClientResponse) ContentType() string {
 	return ""
 }
 
+// GetQuotaClientResponse429Headers the declared response headers of an HTTP 429 response for GetQuota
+type GetQuotaClientResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetQuotaClientResponse503Headers the declared response headers of an HTTP 503 response for GetQuota
+type GetQuotaClientResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetQuotaClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *QuotaResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetQuotaClientResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetQuotaClientResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetQuotaClientResponse) GetJSON200() *QuotaResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetQuotaClientResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetQuotaClientResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetQuotaClientResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetQuotaClientResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetQuotaClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetQuotaClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetQuotaClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetQuotaClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListBucketsWithResponse List buckets
+//
+// Lists the caller's live buckets, oldest first: an admin sees every workspace of the
+// organization, a member only the workspaces they belong to. Without `limit` a page holds
+// up to 1000 buckets; when more follow, `nextCursor` is set and is passed as `cursor` to
+// get the next page. `workspaceId` empty or the literal `undefined` means no filter (what
+// Flashback's client sends when the argument is missing); `walletAddress` is accepted and
+// ignored.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /bucket (the `ListBuckets` operationId).
+func (c *ClientWithResponses) ListBucketsWithResponse(ctx context.Context, params *ListBucketsParams, reqEditors ...RequestEditorFn) (*ListBucketsClientResponse, error) {
+	rsp, err := c.ListBuckets(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListBucketsClientResponse(rsp)
+}
+
 // CreateBucketWithBodyWithResponse Register a bucket
 //
 // Registers a bucket the organization owns. bucketd first checks the request, the caller's
@@ -939,11 +2688,13 @@ func (r ReadyzClientResponse) ContentType() string {
 //   - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
 //     `bucket` the container.
 //
+// Send an `Idempotency-Key` to make retries safe: see the parameter.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /bucket (the `CreateBucket` operationId).
-func (c *ClientWithResponses) CreateBucketWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateBucketClientResponse, error) {
-	rsp, err := c.CreateBucketWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateBucketWithBodyWithResponse(ctx context.Context, params *CreateBucketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateBucketClientResponse, error) {
+	rsp, err := c.CreateBucketWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -966,15 +2717,34 @@ func (c *ClientWithResponses) CreateBucketWithBodyWithResponse(ctx context.Conte
 //   - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
 //     `bucket` the container.
 //
+// Send an `Idempotency-Key` to make retries safe: see the parameter.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /bucket (the `CreateBucket` operationId).
-func (c *ClientWithResponses) CreateBucketWithResponse(ctx context.Context, body CreateBucketJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateBucketClientResponse, error) {
-	rsp, err := c.CreateBucket(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreateBucketWithResponse(ctx context.Context, params *CreateBucketParams, body CreateBucketJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateBucketClientResponse, error) {
+	rsp, err := c.CreateBucket(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseCreateBucketClientResponse(rsp)
+}
+
+// ListAvailableBucketsWithResponse List buckets (Flashback's shape)
+//
+// Flashback compatibility: the caller's live buckets as a bare JSON array of short
+// entries, optionally of one workspace (`undefined` or empty means every workspace).
+// New code should use `GET /bucket`, which pages.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /bucket/available (the `ListAvailableBuckets` operationId).
+func (c *ClientWithResponses) ListAvailableBucketsWithResponse(ctx context.Context, params *ListAvailableBucketsParams, reqEditors ...RequestEditorFn) (*ListAvailableBucketsClientResponse, error) {
+	rsp, err := c.ListAvailableBuckets(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAvailableBucketsClientResponse(rsp)
 }
 
 // ValidateBucketWithBodyWithResponse Validate credentials without saving (dry run)
@@ -1015,6 +2785,133 @@ func (c *ClientWithResponses) ValidateBucketWithResponse(ctx context.Context, bo
 	return ParseValidateBucketClientResponse(rsp)
 }
 
+// DeleteBucketWithResponse Delete a bucket
+//
+// Soft-deletes the bucket: it disappears from every read, its name can be used again and
+// it no longer counts against the quota. The sealed credentials are kept for the audit
+// trail. A second delete answers 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /bucket/{bucketId} (the `DeleteBucket` operationId).
+func (c *ClientWithResponses) DeleteBucketWithResponse(ctx context.Context, bucketId BucketId, reqEditors ...RequestEditorFn) (*DeleteBucketClientResponse, error) {
+	rsp, err := c.DeleteBucket(ctx, bucketId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteBucketClientResponse(rsp)
+}
+
+// GetBucketWithResponse Get a bucket
+//
+// One bucket of the caller's organization. A bucket of another organization answers 404,
+// exactly like an unknown id. The credentials are never returned; `keyHint` shows enough
+// of the key to recognise it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /bucket/{bucketId} (the `GetBucket` operationId).
+func (c *ClientWithResponses) GetBucketWithResponse(ctx context.Context, bucketId BucketId, reqEditors ...RequestEditorFn) (*GetBucketClientResponse, error) {
+	rsp, err := c.GetBucket(ctx, bucketId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBucketClientResponse(rsp)
+}
+
+// UpdateBucketWithBodyWithResponse Update a bucket
+//
+// Changes any of the bucket's fields; every field is optional. A change to `key`,
+// `secret`, `endpoint`, `region`, `bucket` or `storageType` is first validated against the
+// provider, merged with the stored values, and replaces them only if every check passes:
+// a failed validation changes nothing. A new `name` must stay unique in the organization.
+// Send an `Idempotency-Key` to make retries safe.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /bucket/{bucketId} (the `UpdateBucket` operationId).
+func (c *ClientWithResponses) UpdateBucketWithBodyWithResponse(ctx context.Context, bucketId BucketId, params *UpdateBucketParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateBucketClientResponse, error) {
+	rsp, err := c.UpdateBucketWithBody(ctx, bucketId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateBucketClientResponse(rsp)
+}
+
+// UpdateBucketWithResponse Update a bucket
+//
+// Changes any of the bucket's fields; every field is optional. A change to `key`,
+// `secret`, `endpoint`, `region`, `bucket` or `storageType` is first validated against the
+// provider, merged with the stored values, and replaces them only if every check passes:
+// a failed validation changes nothing. A new `name` must stay unique in the organization.
+// Send an `Idempotency-Key` to make retries safe.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /bucket/{bucketId} (the `UpdateBucket` operationId).
+func (c *ClientWithResponses) UpdateBucketWithResponse(ctx context.Context, bucketId BucketId, params *UpdateBucketParams, body UpdateBucketJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateBucketClientResponse, error) {
+	rsp, err := c.UpdateBucket(ctx, bucketId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateBucketClientResponse(rsp)
+}
+
+// RevalidateBucketWithBodyWithResponse Re-validate a bucket's credentials
+//
+// Runs the provider checks again with the stored credentials and records the outcome as
+// the bucket's `status` (ONLINE when every check passes, OFFLINE otherwise) and
+// `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
+// may be given in the body to try other values merged with the stored ones; those values
+// are not stored and do not change the status. The answer is 200 whether the checks pass
+// or fail.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /bucket/{bucketId}/validate (the `RevalidateBucket` operationId).
+func (c *ClientWithResponses) RevalidateBucketWithBodyWithResponse(ctx context.Context, bucketId BucketId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevalidateBucketClientResponse, error) {
+	rsp, err := c.RevalidateBucketWithBody(ctx, bucketId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevalidateBucketClientResponse(rsp)
+}
+
+// RevalidateBucketWithResponse Re-validate a bucket's credentials
+//
+// Runs the provider checks again with the stored credentials and records the outcome as
+// the bucket's `status` (ONLINE when every check passes, OFFLINE otherwise) and
+// `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
+// may be given in the body to try other values merged with the stored ones; those values
+// are not stored and do not change the status. The answer is 200 whether the checks pass
+// or fail.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /bucket/{bucketId}/validate (the `RevalidateBucket` operationId).
+func (c *ClientWithResponses) RevalidateBucketWithResponse(ctx context.Context, bucketId BucketId, body RevalidateBucketJSONRequestBody, reqEditors ...RequestEditorFn) (*RevalidateBucketClientResponse, error) {
+	rsp, err := c.RevalidateBucket(ctx, bucketId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevalidateBucketClientResponse(rsp)
+}
+
+// GetDocsWithResponse API reference page
+//
+// A rendered reference of this API, served from the binary (no CDN).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /docs (the `GetDocs` operationId).
+func (c *ClientWithResponses) GetDocsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetDocsClientResponse, error) {
+	rsp, err := c.GetDocs(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDocsClientResponse(rsp)
+}
+
 // HealthzWithResponse Liveness probe
 //
 // Answers 200 while the process is running. It checks nothing else.
@@ -1028,6 +2925,21 @@ func (c *ClientWithResponses) HealthzWithResponse(ctx context.Context, reqEditor
 		return nil, err
 	}
 	return ParseHealthzClientResponse(rsp)
+}
+
+// GetOpenAPISpecWithResponse This API's OpenAPI document
+//
+// The OpenAPI document the server was built from, to generate clients or browse.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /openapi.yaml (the `GetOpenAPISpec` operationId).
+func (c *ClientWithResponses) GetOpenAPISpecWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPISpecClientResponse, error) {
+	rsp, err := c.GetOpenAPISpec(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOpenAPISpecClientResponse(rsp)
 }
 
 // ReadyzWithResponse Readiness probe
@@ -1044,6 +2956,113 @@ func (c *ClientWithResponses) ReadyzWithResponse(ctx context.Context, reqEditors
 		return nil, err
 	}
 	return ParseReadyzClientResponse(rsp)
+}
+
+// GetQuotaWithResponse Quota usage (Flashback's shape)
+//
+// The organization's plan and how many of its buckets are used, in the shape of
+// Flashback's quota endpoint: one entry with capability code `BUCKETS`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /user/quota (the `GetQuota` operationId).
+func (c *ClientWithResponses) GetQuotaWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetQuotaClientResponse, error) {
+	rsp, err := c.GetQuota(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetQuotaClientResponse(rsp)
+}
+
+// ParseListBucketsClientResponse parses an HTTP response from a ListBucketsWithResponse call
+func ParseListBucketsClientResponse(rsp *http.Response) (*ListBucketsClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListBucketsClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BucketList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListBucketsClientResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListBucketsClientResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
 }
 
 // ParseCreateBucketClientResponse parses an HTTP response from a CreateBucketWithResponse call
@@ -1109,6 +3128,13 @@ func ParseCreateBucketClientResponse(rsp *http.Response) (*CreateBucketClientRes
 		}
 		response.JSON415 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -1159,6 +3185,97 @@ func ParseCreateBucketClientResponse(rsp *http.Response) (*CreateBucketClientRes
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateBucketClientResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListAvailableBucketsClientResponse parses an HTTP response from a ListAvailableBucketsWithResponse call
+func ParseListAvailableBucketsClientResponse(rsp *http.Response) (*ListAvailableBucketsClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAvailableBucketsClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []AvailableBucket
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListAvailableBucketsClientResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListAvailableBucketsClientResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -1277,6 +3394,456 @@ func ParseValidateBucketClientResponse(rsp *http.Response) (*ValidateBucketClien
 	return response, nil
 }
 
+// ParseDeleteBucketClientResponse parses an HTTP response from a DeleteBucketWithResponse call
+func ParseDeleteBucketClientResponse(rsp *http.Response) (*DeleteBucketClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteBucketClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SuccessResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeleteBucketClientResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteBucketClientResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetBucketClientResponse parses an HTTP response from a GetBucketWithResponse call
+func ParseGetBucketClientResponse(rsp *http.Response) (*GetBucketClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBucketClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BucketResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetBucketClientResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetBucketClientResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateBucketClientResponse parses an HTTP response from a UpdateBucketWithResponse call
+func ParseUpdateBucketClientResponse(rsp *http.Response) (*UpdateBucketClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateBucketClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UpdateBucketResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest IdempotencyKeyReused
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest ProviderError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest ProviderTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers UpdateBucketClientResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers UpdateBucketClientResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRevalidateBucketClientResponse parses an HTTP response from a RevalidateBucketWithResponse call
+func ParseRevalidateBucketClientResponse(rsp *http.Response) (*RevalidateBucketClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevalidateBucketClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RevalidationResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers RevalidateBucketClientResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers RevalidateBucketClientResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetDocsClientResponse parses an HTTP response from a GetDocsWithResponse call
+func ParseGetDocsClientResponse(rsp *http.Response) (*GetDocsClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDocsClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
 // ParseHealthzClientResponse parses an HTTP response from a HealthzWithResponse call
 func ParseHealthzClientResponse(rsp *http.Response) (*HealthzClientResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -1297,6 +3864,32 @@ func ParseHealthzClientResponse(rsp *http.Response) (*HealthzClientResponse, err
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetOpenAPISpecClientResponse parses an HTTP response from a GetOpenAPISpecWithResponse call
+func ParseGetOpenAPISpecClientResponse(rsp *http.Response) (*GetOpenAPISpecClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOpenAPISpecClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "yaml") && rsp.StatusCode == 200:
+		var dest string
+		if err := yaml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.YAML200 = &dest
 
 	}
 
@@ -1336,6 +3929,83 @@ func ParseReadyzClientResponse(rsp *http.Response) (*ReadyzClientResponse, error
 	switch {
 	case rsp.StatusCode == 503:
 		var headers ReadyzClientResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetQuotaClientResponse parses an HTTP response from a GetQuotaWithResponse call
+func ParseGetQuotaClientResponse(rsp *http.Response) (*GetQuotaClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetQuotaClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest QuotaResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetQuotaClientResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetQuotaClientResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -1,0 +1,72 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+
+	"github.com/bucketd/bucketd/domain"
+)
+
+// noWorkspaceFilter lists the workspaceId values that mean "every workspace": empty, and the
+// literal "undefined" Flashback's TypeScript client sends when the argument is missing.
+var noWorkspaceFilter = map[string]bool{"": true, "undefined": true}
+
+// ListInput selects a page of buckets.
+type ListInput struct {
+	// WorkspaceID restricts the list to one workspace; empty or "undefined" means every
+	// workspace the caller may see.
+	WorkspaceID string
+	// Limit is the page size; 0 means domain.MaxPageSize.
+	Limit int
+	// Cursor is the NextCursor of the previous page.
+	Cursor string
+}
+
+// Get returns one bucket of the caller's organization. Buckets of other organizations do not
+// exist for the caller; a member is refused a bucket of a workspace they do not belong to.
+func (s *Buckets) Get(ctx context.Context, p domain.Principal, bucketID string) (domain.Bucket, error) {
+	b, err := s.reader.Get(ctx, p.OrgID, bucketID)
+	if err != nil {
+		return domain.Bucket{}, err
+	}
+	if !p.MayUseWorkspace(b.WorkspaceID) {
+		return domain.Bucket{}, domain.Errorf(domain.KindForbidden,
+			"bucket %s belongs to workspace %s, which you are not a member of; ask an admin of your organization to add you", b.ID, b.WorkspaceID)
+	}
+	return b, nil
+}
+
+// List returns one page of the buckets the caller may see: every workspace of the organization
+// for an admin, the member's own workspaces for a member.
+func (s *Buckets) List(ctx context.Context, p domain.Principal, in ListInput) (domain.BucketPage, error) {
+	q := domain.BucketQuery{Limit: in.Limit, Cursor: in.Cursor}
+	if q.Limit == 0 {
+		q.Limit = domain.MaxPageSize
+	}
+	switch ws := strings.TrimSpace(in.WorkspaceID); {
+	case !noWorkspaceFilter[ws]:
+		if err := s.authorizeWorkspace(ctx, p, ws); err != nil {
+			return domain.BucketPage{}, err
+		}
+		q.WorkspaceIDs = []string{ws}
+	case p.Role != domain.RoleAdmin:
+		q.WorkspaceIDs = append([]string{}, p.Workspaces...) // non-nil: none when they have none
+	}
+	return s.reader.List(ctx, p.OrgID, q)
+}
+
+// Delete soft-deletes a bucket, which frees its name and its place in the quota at once.
+func (s *Buckets) Delete(ctx context.Context, p domain.Principal, bucketID string) error {
+	b, err := s.Get(ctx, p, bucketID)
+	if err == nil {
+		err = s.writer.Delete(ctx, p.OrgID, b.ID, s.now())
+	}
+	s.logOutcome(ctx, "delete bucket", err, slog.String("org_id", p.OrgID), slog.String("bucket_id", bucketID))
+	return err
+}
+
+// Quota reports the organization's bucket usage against its limit.
+func (s *Buckets) Quota(ctx context.Context, p domain.Principal) (domain.Quota, error) {
+	return s.repo.QuotaUsage(ctx, p.OrgID)
+}

@@ -1,0 +1,77 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/bucketd/bucketd/domain"
+)
+
+// RevalidateInput optionally replaces stored values for one validation; nothing given here is
+// stored. Flashback's client sends key, secret, endpoint and bucket this way.
+type RevalidateInput struct {
+	Key      *domain.Secret
+	Secret   *domain.Secret
+	Endpoint *string
+	Bucket   *string
+	Mode     domain.ValidationMode
+}
+
+func (in RevalidateInput) replacesAnything() bool {
+	return in.Key != nil || in.Secret != nil || in.Endpoint != nil || in.Bucket != nil
+}
+
+// RevalidateResult is a validation of a stored bucket and the bucket's status after it.
+type RevalidateResult struct {
+	ValidationOutcome
+	Status domain.Status
+}
+
+// Revalidate runs the provider checks again. With the stored values alone, the verdict becomes
+// the bucket's status (ONLINE or OFFLINE, with the time); with replacements the validation is a
+// dry run that leaves the status alone, because it proved something about other values.
+func (s *Buckets) Revalidate(ctx context.Context, p domain.Principal, bucketID string, in RevalidateInput) (RevalidateResult, error) {
+	res, err := s.revalidate(ctx, p, bucketID, in)
+	s.logOutcome(ctx, "revalidate bucket", err, slog.String("org_id", p.OrgID), slog.String("bucket_id", bucketID),
+		slog.String("status", string(res.Status)))
+	return res, err
+}
+
+func (s *Buckets) revalidate(ctx context.Context, p domain.Principal, bucketID string, in RevalidateInput) (RevalidateResult, error) {
+	cur, err := s.Get(ctx, p, bucketID)
+	if err != nil {
+		return RevalidateResult{}, err
+	}
+	creds, err := s.credentials(ctx, cur, in.Key, in.Secret)
+	if err != nil {
+		return RevalidateResult{}, err
+	}
+	f, err := s.checkFields(BucketInput{
+		Bucket:      or(in.Bucket, cur.Bucket),
+		StorageType: string(cur.StorageType),
+		Key:         creds.Key,
+		Secret:      creds.Secret,
+		Region:      cur.Region,
+		Endpoint:    or(in.Endpoint, cur.Endpoint),
+		Mode:        in.Mode,
+	}, nameOptional)
+	if err != nil {
+		return RevalidateResult{}, err
+	}
+	out, err := verdict(f.validator.Validate(ctx, f.target()))
+	if err != nil {
+		return RevalidateResult{}, err
+	}
+	if in.replacesAnything() {
+		return RevalidateResult{ValidationOutcome: out, Status: cur.Status}, nil
+	}
+	status := domain.StatusOnline
+	if out.Failure != nil {
+		status = domain.StatusOffline
+	}
+	if err := s.writer.RecordStatus(ctx, p.OrgID, cur.ID, status, s.now()); err != nil {
+		return RevalidateResult{}, fmt.Errorf("record status of bucket %s: %w", cur.ID, err)
+	}
+	return RevalidateResult{ValidationOutcome: out, Status: status}, nil
+}

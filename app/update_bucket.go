@@ -1,0 +1,149 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/ports"
+)
+
+// UpdateInput lists the fields to change; nil leaves a field as it is.
+type UpdateInput struct {
+	Name        *string
+	Bucket      *string
+	StorageType *string
+	Key         *domain.Secret
+	Secret      *domain.Secret
+	Region      *string
+	// Endpoint "" removes a custom endpoint.
+	Endpoint *string
+	// WorkspaceID, when given, must be the bucket's own: buckets do not move.
+	WorkspaceID *string
+	Mode        domain.ValidationMode
+}
+
+// touchesProvider reports whether the change concerns where or how the provider is reached, so
+// that it must be proved before it replaces what works today.
+func (in UpdateInput) touchesProvider() bool {
+	return in.Bucket != nil || in.StorageType != nil || in.Key != nil || in.Secret != nil ||
+		in.Region != nil || in.Endpoint != nil
+}
+
+// UpdateResult describes an updated bucket. Latency is that of the provider validation, zero
+// when the change needed none.
+type UpdateResult struct {
+	BucketID string
+	Status   domain.Status
+	Latency  time.Duration
+}
+
+// Update changes a bucket. A change of credentials or location is merged with the stored values
+// and validated against the provider first; only when every check passes does it replace them,
+// in one write, so a failed validation changes nothing. A rename alone needs no provider.
+func (s *Buckets) Update(ctx context.Context, p domain.Principal, bucketID string, in UpdateInput) (UpdateResult, error) {
+	res, err := s.update(ctx, p, bucketID, in)
+	s.logOutcome(ctx, "update bucket", err, slog.String("org_id", p.OrgID), slog.String("bucket_id", bucketID),
+		slog.Bool("validated", in.touchesProvider()), slog.Duration("latency", res.Latency))
+	return res, err
+}
+
+func (s *Buckets) update(ctx context.Context, p domain.Principal, bucketID string, in UpdateInput) (UpdateResult, error) {
+	cur, err := s.Get(ctx, p, bucketID)
+	if err != nil {
+		return UpdateResult{}, err
+	}
+	if in.WorkspaceID != nil && strings.TrimSpace(*in.WorkspaceID) != cur.WorkspaceID {
+		return UpdateResult{}, domain.Errorf(domain.KindInvalidInput,
+			"workspaceId: bucket %s belongs to workspace %s and cannot move; leave workspaceId out", cur.ID, cur.WorkspaceID)
+	}
+	next := cur
+	next.UpdatedAt = s.now()
+	if !in.touchesProvider() {
+		if in.Name != nil {
+			if next.Name, err = domain.NormalizeName(*in.Name); err != nil {
+				return UpdateResult{}, err
+			}
+		}
+		return UpdateResult{BucketID: cur.ID, Status: cur.Status}, s.writer.Update(ctx, next)
+	}
+
+	creds, err := s.credentials(ctx, cur, in.Key, in.Secret)
+	if err != nil {
+		return UpdateResult{}, err
+	}
+	f, err := s.checkFields(BucketInput{
+		Name:        or(in.Name, cur.Name),
+		Bucket:      or(in.Bucket, cur.Bucket),
+		StorageType: or(in.StorageType, string(cur.StorageType)),
+		Key:         creds.Key,
+		Secret:      creds.Secret,
+		Region:      or(in.Region, cur.Region),
+		Endpoint:    or(in.Endpoint, cur.Endpoint),
+		Mode:        in.Mode,
+	}, nameRequired)
+	if err != nil {
+		return UpdateResult{}, err
+	}
+	if !strings.EqualFold(f.name, cur.Name) {
+		if err := s.checkNameFree(ctx, p.OrgID, f.name); err != nil {
+			return UpdateResult{}, err
+		}
+	}
+	report, err := f.validator.Validate(ctx, f.target())
+	if err != nil {
+		return UpdateResult{}, err // already classified; nothing changed
+	}
+	next.Name, next.Bucket, next.StorageType = f.name, f.bucket, f.storageType
+	next.Region, next.Endpoint, next.KeyHint = f.region, f.endpoint, creds.Key.Hint()
+	if in.Key != nil {
+		if next.SealedKey, err = s.seal(ctx, creds.Key, scopeOf(cur, ports.FieldKey)); err != nil {
+			return UpdateResult{}, err
+		}
+	}
+	if in.Secret != nil {
+		if next.SealedSecret, err = s.seal(ctx, creds.Secret, scopeOf(cur, ports.FieldSecret)); err != nil {
+			return UpdateResult{}, err
+		}
+	}
+	validatedAt := next.UpdatedAt
+	next.Status, next.LastStatusAt = domain.StatusOnline, &validatedAt
+	if err := s.writer.Update(ctx, next); err != nil {
+		return UpdateResult{}, fmt.Errorf("store bucket %s: %w", cur.ID, err)
+	}
+	return UpdateResult{BucketID: cur.ID, Status: next.Status, Latency: report.Latency}, nil
+}
+
+// credentials returns the bucket's credentials with the given replacements; only what is not
+// replaced is opened from the vault.
+func (s *Buckets) credentials(ctx context.Context, b domain.Bucket, key, secret *domain.Secret) (domain.Credentials, error) {
+	var creds domain.Credentials
+	var err error
+	if key != nil {
+		creds.Key = *key
+	} else if creds.Key, err = s.vault.Open(ctx, b.SealedKey, scopeOf(b, ports.FieldKey)); err != nil {
+		return domain.Credentials{}, fmt.Errorf("open key of bucket %s: %w", b.ID, err)
+	}
+	if secret != nil {
+		creds.Secret = *secret
+	} else if creds.Secret, err = s.vault.Open(ctx, b.SealedSecret, scopeOf(b, ports.FieldSecret)); err != nil {
+		return domain.Credentials{}, fmt.Errorf("open secret of bucket %s: %w", b.ID, err)
+	}
+	return creds, nil
+}
+
+// scopeOf is where a sealed field of b is bound to.
+func scopeOf(b domain.Bucket, field string) ports.SecretScope {
+	return ports.SecretScope{OrgID: b.OrgID, BucketID: b.ID, Field: field}
+}
+
+// or returns the replacement when one is given, else the current value.
+func or(replacement *string, current string) string {
+	if replacement != nil {
+		return *replacement
+	}
+	return current
+}
