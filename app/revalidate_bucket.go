@@ -18,19 +18,16 @@ type RevalidateInput struct {
 	Mode     domain.ValidationMode
 }
 
-func (in RevalidateInput) replacesAnything() bool {
-	return in.Key != nil || in.Secret != nil || in.Endpoint != nil || in.Bucket != nil
-}
-
 // RevalidateResult is a validation of a stored bucket and the bucket's status after it.
 type RevalidateResult struct {
 	ValidationOutcome
 	Status domain.Status
 }
 
-// Revalidate runs the provider checks again. With the stored values alone, the verdict becomes
-// the bucket's status (ONLINE or OFFLINE, with the time); with replacements the validation is a
-// dry run that leaves the status alone, because it proved something about other values.
+// Revalidate runs the provider checks again. With the stored values, the verdict becomes the
+// bucket's status (ONLINE or OFFLINE, with the time); with values that differ from the stored
+// ones the validation is a dry run that leaves the status alone, because it proved something
+// about other values. (Flashback's client always sends `bucket`; the stored name is no change.)
 func (s *Buckets) Revalidate(ctx context.Context, p domain.Principal, bucketID string, in RevalidateInput) (RevalidateResult, error) {
 	res, err := s.revalidate(ctx, p, bucketID, in)
 	s.logOutcome(ctx, "revalidate bucket", err, slog.String("org_id", p.OrgID), slog.String("bucket_id", bucketID),
@@ -43,17 +40,21 @@ func (s *Buckets) revalidate(ctx context.Context, p domain.Principal, bucketID s
 	if err != nil {
 		return RevalidateResult{}, err
 	}
-	creds, err := s.credentials(ctx, cur, in.Key, in.Secret)
+	stored, err := s.credentials(ctx, cur, nil, nil)
 	if err != nil {
 		return RevalidateResult{}, err
 	}
+	key, secret := orSecret(in.Key, stored.Key), orSecret(in.Secret, stored.Secret)
+	bucket, endpoint := or(in.Bucket, cur.Bucket), or(in.Endpoint, cur.Endpoint)
+	dryRun := !key.Equal(stored.Key) || !secret.Equal(stored.Secret) ||
+		bucket != cur.Bucket || endpoint != cur.Endpoint
 	f, err := s.checkFields(BucketInput{
-		Bucket:      or(in.Bucket, cur.Bucket),
+		Bucket:      bucket,
 		StorageType: string(cur.StorageType),
-		Key:         creds.Key,
-		Secret:      creds.Secret,
+		Key:         key,
+		Secret:      secret,
 		Region:      cur.Region,
-		Endpoint:    or(in.Endpoint, cur.Endpoint),
+		Endpoint:    endpoint,
 		Mode:        in.Mode,
 	}, nameOptional)
 	if err != nil {
@@ -63,7 +64,7 @@ func (s *Buckets) revalidate(ctx context.Context, p domain.Principal, bucketID s
 	if err != nil {
 		return RevalidateResult{}, err
 	}
-	if in.replacesAnything() {
+	if dryRun {
 		return RevalidateResult{ValidationOutcome: out, Status: cur.Status}, nil
 	}
 	status := domain.StatusOnline
@@ -74,4 +75,12 @@ func (s *Buckets) revalidate(ctx context.Context, p domain.Principal, bucketID s
 		return RevalidateResult{}, fmt.Errorf("record status of bucket %s: %w", cur.ID, err)
 	}
 	return RevalidateResult{ValidationOutcome: out, Status: status}, nil
+}
+
+// orSecret returns the replacement when one is given, else the current value.
+func orSecret(replacement *domain.Secret, current domain.Secret) domain.Secret {
+	if replacement != nil {
+		return *replacement
+	}
+	return current
 }

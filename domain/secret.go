@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"crypto/subtle"
 	"fmt"
 	"log/slog"
 )
@@ -29,6 +30,12 @@ func (s Secret) Reveal() string {
 		return ""
 	}
 	return *s.value
+}
+
+// Equal reports whether two secrets hold the same value, in constant time, so comparing them
+// leaks nothing through timing and needs no Reveal.
+func (s Secret) Equal(other Secret) bool {
+	return subtle.ConstantTimeCompare([]byte(s.Reveal()), []byte(other.Reveal())) == 1
 }
 
 // IsZero reports whether the secret is empty.

@@ -66,6 +66,13 @@ func TestSecretRevealAndZero(t *testing.T) {
 	}
 }
 
+func TestSecretEqual(t *testing.T) {
+	a, b, c := domain.NewSecret("same"), domain.NewSecret("same"), domain.NewSecret("other")
+	if !a.Equal(b) || a.Equal(c) || !(domain.Secret{}).Equal(domain.NewSecret("")) {
+		t.Error("Equal must compare the values, not the holders")
+	}
+}
+
 func TestSecretHint(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"AKIAIOSFODNN7EXAMPLE", "AKIA…MPLE"},

@@ -1,7 +1,11 @@
 package httpapi
 
 import (
+	"fmt"
+	"math"
+
 	"github.com/bucketd/bucketd/app"
+	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/gen/api"
 )
 
@@ -50,4 +54,66 @@ func nonEmpty(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// bucketOf renders a bucket: metadata and the key hint, never a credential.
+func bucketOf(b domain.Bucket) api.Bucket {
+	return api.Bucket{
+		Id:           b.ID,
+		Name:         b.Name,
+		Bucket:       b.Bucket,
+		StorageType:  api.CanonicalStorageType(b.StorageType),
+		Region:       b.Region,
+		Endpoint:     nonEmpty(b.Endpoint),
+		WorkspaceId:  b.WorkspaceID,
+		Status:       api.BucketStatus(b.Status),
+		LastStatusAt: b.LastStatusAt,
+		KeyHint:      b.KeyHint,
+		CreatedAt:    b.CreatedAt,
+		UpdatedAt:    b.UpdatedAt,
+	}
+}
+
+// planNames are the plans as Flashback's quota answer names them for people.
+var planNames = map[domain.Plan]string{
+	domain.PlanFreeTrial:  "Free trial",
+	domain.PlanTeam:       "Team",
+	domain.PlanEnterprise: "Enterprise",
+}
+
+// quotaOf renders the bucket quota in the shape of Flashback's GET /user/quota.
+func quotaOf(q domain.Quota) api.QuotaResponse {
+	var r api.QuotaResponse
+	r.Success = true
+	r.Subscription.Id = string(q.Plan)
+	r.Subscription.Name = planNames[q.Plan]
+	if r.Subscription.Name == "" {
+		r.Subscription.Name = string(q.Plan)
+	}
+	r.Subscription.Description = fmt.Sprintf("Up to %d buckets", q.Limit)
+	var u api.QuotaUsage
+	u.Capability.Id, u.Capability.Code = "BUCKETS", "BUCKETS"
+	u.Capability.Description, u.Capability.Type, u.Capability.PeriodType = "Registered buckets", "COUNT", "NONE"
+	u.Usage.Current, u.Usage.Max = q.Used, q.Limit
+	if q.Limit > 0 {
+		u.Usage.Percentage = float32(math.Round(float64(q.Used)*10000/float64(q.Limit)) / 100)
+	}
+	r.QuotaUsage = []api.QuotaUsage{u}
+	return r
+}
+
+// secretOf wraps an optional credential field the moment it leaves the request.
+func secretOf(v *string) *domain.Secret {
+	if v == nil {
+		return nil
+	}
+	s := domain.NewSecret(*v)
+	return &s
+}
+
+func derefInt(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
 }

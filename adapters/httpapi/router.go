@@ -39,6 +39,7 @@ func (s *Server) Handler() (http.Handler, error) {
 			Options: openapi3filter.Options{AuthenticationFunc: s.authenticate},
 		}),
 		principalToRequest,
+		s.idempotency,
 	)
 	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
 	return e, nil

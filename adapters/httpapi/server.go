@@ -18,6 +18,12 @@ var _ api.StrictServerInterface = (*Server)(nil)
 type BucketService interface {
 	Create(ctx context.Context, p domain.Principal, in app.BucketInput) (app.CreateResult, error)
 	Validate(ctx context.Context, p domain.Principal, in app.BucketInput) (app.ValidationOutcome, error)
+	Get(ctx context.Context, p domain.Principal, bucketID string) (domain.Bucket, error)
+	List(ctx context.Context, p domain.Principal, in app.ListInput) (domain.BucketPage, error)
+	Update(ctx context.Context, p domain.Principal, bucketID string, in app.UpdateInput) (app.UpdateResult, error)
+	Delete(ctx context.Context, p domain.Principal, bucketID string) error
+	Revalidate(ctx context.Context, p domain.Principal, bucketID string, in app.RevalidateInput) (app.RevalidateResult, error)
+	Quota(ctx context.Context, p domain.Principal) (domain.Quota, error)
 }
 
 // Pinger reports whether the database answers; /readyz asks it.
@@ -32,16 +38,22 @@ const readinessTimeout = 2 * time.Second
 type Server struct {
 	buckets BucketService
 	auth    ports.Authenticator
+	idem    ports.IdempotencyStore
 	db      Pinger
 	log     *slog.Logger
+	now     func() time.Time
 }
 
 // Config carries the Server's dependencies. Logger defaults to slog.Default().
 type Config struct {
 	Buckets       BucketService
 	Authenticator ports.Authenticator
-	Readiness     Pinger
-	Logger        *slog.Logger
+	// Idempotency keeps the answers to requests sent with an Idempotency-Key.
+	Idempotency ports.IdempotencyStore
+	Readiness   Pinger
+	Logger      *slog.Logger
+	// Now is the clock for idempotency keys; nil means the wall clock.
+	Now func() time.Time
 }
 
 // NewServer checks the dependencies and returns a Server.
@@ -51,6 +63,8 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, errors.New("httpapi.NewServer: Buckets is nil")
 	case cfg.Authenticator == nil:
 		return nil, errors.New("httpapi.NewServer: Authenticator is nil")
+	case cfg.Idempotency == nil:
+		return nil, errors.New("httpapi.NewServer: Idempotency is nil")
 	case cfg.Readiness == nil:
 		return nil, errors.New("httpapi.NewServer: Readiness is nil")
 	}
@@ -58,7 +72,11 @@ func NewServer(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Server{buckets: cfg.Buckets, auth: cfg.Authenticator, db: cfg.Readiness, log: log}, nil
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Server{buckets: cfg.Buckets, auth: cfg.Authenticator, idem: cfg.Idempotency, db: cfg.Readiness, log: log, now: now}, nil
 }
 
 // CreateBucket registers a bucket (POST /bucket).

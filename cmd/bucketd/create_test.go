@@ -133,7 +133,7 @@ func testMalformedJSON(t *testing.T, b *backend) {
 	o := b.bootstrap(t, -1)
 	ctx, cancel := context.WithTimeout(t.Context(), requestTimeout)
 	defer cancel()
-	res, err := b.client(t, o).CreateBucketWithBodyWithResponse(ctx, "application/json",
+	res, err := b.client(t, o).CreateBucketWithBodyWithResponse(ctx, &api.CreateBucketParams{}, "application/json",
 		strings.NewReader(`{"name": "Malformed", "bucket": `))
 	if err != nil {
 		t.Fatalf("POST /bucket: %v", err)
@@ -160,7 +160,7 @@ func testMissingFields(t *testing.T, b *backend) {
 			}
 			ctx, cancel := context.WithTimeout(t.Context(), requestTimeout)
 			defer cancel()
-			res, err := c.CreateBucketWithBodyWithResponse(ctx, "application/json", bytes.NewReader(raw))
+			res, err := c.CreateBucketWithBodyWithResponse(ctx, &api.CreateBucketParams{}, "application/json", bytes.NewReader(raw))
 			if err != nil {
 				t.Fatalf("POST /bucket: %v", err)
 			}

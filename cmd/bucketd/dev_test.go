@@ -25,7 +25,7 @@ func TestServeDev(t *testing.T) {
 	dir := t.TempDir()
 	request := func(name string) api.CreateBucketRequest {
 		endpoint := gw.Endpoint
-		return api.CreateBucketRequest{Name: name, Bucket: "dev-bucket", StorageType: api.S3, Key: gw.RootKey,
+		return api.CreateBucketRequest{Name: name, Bucket: "dev-bucket", StorageType: api.StorageTypeS3, Key: gw.RootKey,
 			Secret: gw.RootSecret, Region: versitygw.Region, Endpoint: &endpoint}
 	}
 

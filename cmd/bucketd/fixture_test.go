@@ -136,7 +136,7 @@ func (b *backend) request(o org, name string) api.CreateBucketRequest {
 	return api.CreateBucketRequest{
 		Name:        name,
 		Bucket:      providerBucket,
-		StorageType: api.S3,
+		StorageType: api.StorageTypeS3,
 		Key:         b.gw.RootKey,
 		Secret:      b.gw.RootSecret,
 		Region:      versitygw.Region,
@@ -150,7 +150,7 @@ func create(t testing.TB, c *client.ClientWithResponses, req api.CreateBucketReq
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), requestTimeout)
 	defer cancel()
-	res, err := c.CreateBucketWithResponse(ctx, req)
+	res, err := c.CreateBucketWithResponse(ctx, &api.CreateBucketParams{}, req)
 	if err != nil {
 		t.Fatalf("POST /bucket: %v", err)
 	}

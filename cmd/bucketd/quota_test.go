@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"fmt"
+	"github.com/bucketd/bucketd/gen/api"
 	"net/http"
 	"strings"
 	"sync"
@@ -70,7 +71,7 @@ func raceCreates(t *testing.T, b *backend, servers []*server) {
 	for i := range requests {
 		wg.Go(func() {
 			<-start
-			res, err := clients[i%len(clients)].CreateBucketWithResponse(t.Context(), b.request(o, fmt.Sprintf("Race %02d", i)))
+			res, err := clients[i%len(clients)].CreateBucketWithResponse(t.Context(), &api.CreateBucketParams{}, b.request(o, fmt.Sprintf("Race %02d", i)))
 			if err != nil {
 				outcomes[i] = outcome{err: err}
 				return

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bucketd/bucketd/adapters/httpapi"
 	"github.com/bucketd/bucketd/adapters/netguard"
+	"github.com/bucketd/bucketd/ports"
 )
 
 // HTTP server limits. Validation of a bucket takes up to 10 s at the provider, so writes get
@@ -62,7 +63,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	api, err := httpapi.NewServer(httpapi.Config{Buckets: buckets, Authenticator: store, Readiness: store, Logger: log})
+	api, err := httpapi.NewServer(httpapi.Config{Buckets: buckets, Authenticator: store, Idempotency: store, Readiness: store, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -87,6 +88,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log.Info("bucketd listening", slog.String("addr", ln.Addr().String()),
 		slog.String("key_id", ring.ActiveID()), slog.Bool("dev", cfg.dev))
 
+	go purgeIdempotencyKeys(ctx, store, log)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -121,4 +123,28 @@ func migrate(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log.Info("database schema is up to date")
 	return store.Close()
+}
+
+// purgeInterval is how often expired Idempotency-Key answers are deleted. Every process purges;
+// the deletes are idempotent, so several processes doing it is harmless.
+const purgeInterval = time.Hour
+
+// purgeIdempotencyKeys deletes expired idempotency answers until ctx ends.
+func purgeIdempotencyKeys(ctx context.Context, store ports.IdempotencyStore, log *slog.Logger) {
+	tick := time.NewTicker(purgeInterval)
+	defer tick.Stop()
+	for {
+		n, err := store.Purge(ctx, time.Now())
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("purge expired idempotency keys", slog.String("error", err.Error()))
+		case n > 0:
+			log.Info("purged expired idempotency keys", slog.Int64("count", n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }

@@ -19,7 +19,7 @@ func testValidate(t *testing.T, b *backend) {
 	c := b.client(t, o)
 	endpoint := b.gw.Endpoint
 	dryRun := func(key, secret string) api.ValidateBucketRequest {
-		return api.ValidateBucketRequest{Bucket: providerBucket, StorageType: api.S3, Key: key, Secret: secret,
+		return api.ValidateBucketRequest{Bucket: providerBucket, StorageType: api.StorageTypeS3, Key: key, Secret: secret,
 			Region: versitygw.Region, Endpoint: &endpoint}
 	}
 	pass := validate(t, c, dryRun(b.gw.RootKey, b.gw.RootSecret))

@@ -78,5 +78,5 @@ func newBuckets(store *gormstore.Store, ring *aesgcm.KeyRing, providers provider
 	if err != nil {
 		return nil, err
 	}
-	return app.NewBuckets(app.BucketsDeps{Repo: store, Vault: vault, Validators: validators, Logger: log})
+	return app.NewBuckets(app.BucketsDeps{Repo: store, Reader: store, Writer: store, Vault: vault, Validators: validators, Logger: log})
 }

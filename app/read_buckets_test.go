@@ -1,0 +1,259 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"go.uber.org/mock/gomock"
+
+	"github.com/bucketd/bucketd/app"
+	"github.com/bucketd/bucketd/domain"
+)
+
+var errNotFound = domain.Errorf(domain.KindNotFound, "bucket not found; check the bucket id")
+
+func TestGetReturnsBucketTheCallerMayUse(t *testing.T) {
+	elsewhere := storedBucket()
+	elsewhere.WorkspaceID = "ws-the-admin-is-not-in"
+	tests := []struct {
+		name   string
+		p      domain.Principal
+		stored domain.Bucket
+	}{
+		{"member of its workspace", wsMember, storedBucket()},
+		{"admin", admin, storedBucket()},
+		{"admin on any workspace of the organization", admin, elsewhere},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newBucketsFixture(t)
+			f.reader.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(tt.stored, nil)
+
+			got, err := f.svc.Get(t.Context(), tt.p, bucketID)
+
+			if err != nil {
+				t.Fatalf("Get: %v", err)
+			}
+			if !reflect.DeepEqual(got, tt.stored) {
+				t.Errorf("Get = %+v, want the stored bucket %+v", got, tt.stored)
+			}
+		})
+	}
+}
+
+func TestGetPassesNotFoundThrough(t *testing.T) {
+	f := newBucketsFixture(t)
+	f.reader.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(domain.Bucket{}, errNotFound)
+
+	_, err := f.svc.Get(t.Context(), admin, bucketID)
+
+	if !errors.Is(err, errNotFound) {
+		t.Fatalf("error = %v, want the reader's NotFound", err)
+	}
+	wantKind(t, err, domain.KindNotFound, "")
+}
+
+func TestGetForbidsMemberOutsideTheBucketsWorkspace(t *testing.T) {
+	f := newBucketsFixture(t)
+	f.expectGet()
+
+	got, err := f.svc.Get(t.Context(), member, bucketID)
+
+	wantKind(t, err, domain.KindForbidden, "workspace "+wsID)
+	if !reflect.DeepEqual(got, domain.Bucket{}) {
+		t.Errorf("Get returned %+v along with the refusal, want the zero bucket", got)
+	}
+}
+
+// listQuery captures the query the reader receives and answers with page.
+func (f *bucketsFixture) listQuery(page domain.BucketPage) *domain.BucketQuery {
+	var q domain.BucketQuery
+	f.reader.EXPECT().List(gomock.Any(), orgID, gomock.Any()).DoAndReturn(
+		func(_ context.Context, _ string, got domain.BucketQuery) (domain.BucketPage, error) {
+			q = got
+			return page, nil
+		})
+	return &q
+}
+
+func TestListWithoutFilterScopesByRole(t *testing.T) {
+	loner := domain.Principal{UserID: "u-loner", OrgID: orgID, Role: domain.RoleMember}
+	tests := []struct {
+		name string
+		p    domain.Principal
+		in   app.ListInput
+		want domain.BucketQuery
+	}{
+		{"admin sees the whole organization", admin, app.ListInput{},
+			domain.BucketQuery{WorkspaceIDs: nil, Limit: domain.MaxPageSize}},
+		{"admin with the literal undefined", admin, app.ListInput{WorkspaceID: "undefined"},
+			domain.BucketQuery{WorkspaceIDs: nil, Limit: domain.MaxPageSize}},
+		{"admin with a blank filter", admin, app.ListInput{WorkspaceID: "  "},
+			domain.BucketQuery{WorkspaceIDs: nil, Limit: domain.MaxPageSize}},
+		{"member sees their workspaces", wsMember, app.ListInput{},
+			domain.BucketQuery{WorkspaceIDs: []string{"another-ws", wsID}, Limit: domain.MaxPageSize}},
+		{"member with the literal undefined", member, app.ListInput{WorkspaceID: "undefined"},
+			domain.BucketQuery{WorkspaceIDs: []string{"another-ws"}, Limit: domain.MaxPageSize}},
+		{"member without workspaces sees none", loner, app.ListInput{},
+			domain.BucketQuery{WorkspaceIDs: []string{}, Limit: domain.MaxPageSize}},
+		{"limit and cursor pass through", admin, app.ListInput{Limit: 25, Cursor: "opaque-cursor"},
+			domain.BucketQuery{Limit: 25, Cursor: "opaque-cursor"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newBucketsFixture(t) // no WorkspaceInOrg expectation: without a filter it must not be asked
+			page := domain.BucketPage{Buckets: []domain.Bucket{storedBucket()}, NextCursor: "next"}
+			got := f.listQuery(page)
+
+			res, err := f.svc.List(t.Context(), tt.p, tt.in)
+
+			if err != nil {
+				t.Fatalf("List: %v", err)
+			}
+			if (got.WorkspaceIDs == nil) != (tt.want.WorkspaceIDs == nil) || !reflect.DeepEqual(*got, tt.want) {
+				t.Errorf("query = %#v, want %#v (nil means every workspace, empty means none)", *got, tt.want)
+			}
+			if !reflect.DeepEqual(res, page) {
+				t.Errorf("List = %+v, want the reader's page", res)
+			}
+		})
+	}
+}
+
+func TestListWithFilterChecksTheWorkspaceFirst(t *testing.T) {
+	for name, p := range map[string]domain.Principal{"admin": admin, "member of it": wsMember} {
+		t.Run(name, func(t *testing.T) {
+			f := newBucketsFixture(t)
+			gomock.InOrder(
+				f.repo.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(true, nil),
+				f.reader.EXPECT().List(gomock.Any(), orgID, domain.BucketQuery{
+					WorkspaceIDs: []string{wsID}, Limit: domain.MaxPageSize, Cursor: "c1",
+				}).Return(domain.BucketPage{}, nil),
+			)
+
+			if _, err := f.svc.List(t.Context(), p, app.ListInput{WorkspaceID: " " + wsID + " ", Cursor: "c1"}); err != nil {
+				t.Fatalf("List: %v", err)
+			}
+		})
+	}
+}
+
+func TestListRefusesAFilterTheCallerMayNotUse(t *testing.T) {
+	tests := []struct {
+		name  string
+		p     domain.Principal
+		inOrg bool
+		kind  domain.Kind
+		want  string
+	}{
+		{"workspace of another organization", admin, false, domain.KindWorkspaceNotFound, "is not a workspace of your organization"},
+		{"member outside the workspace", member, true, domain.KindForbidden, "not a member of workspace"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newBucketsFixture(t) // no List expectation: a refusal must not read buckets
+			f.repo.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(tt.inOrg, nil)
+
+			_, err := f.svc.List(t.Context(), tt.p, app.ListInput{WorkspaceID: wsID})
+
+			wantKind(t, err, tt.kind, tt.want)
+		})
+	}
+}
+
+func TestListPassesStoreFailuresThrough(t *testing.T) {
+	down := domain.Errorf(domain.KindUnavailable, "database unreachable")
+	t.Run("workspace lookup", func(t *testing.T) {
+		f := newBucketsFixture(t)
+		f.repo.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(false, down)
+
+		_, err := f.svc.List(t.Context(), admin, app.ListInput{WorkspaceID: wsID})
+
+		if !errors.Is(err, down) {
+			t.Fatalf("error = %v, want the store failure", err)
+		}
+		wantKind(t, err, domain.KindUnavailable, "look up workspace")
+	})
+	t.Run("list", func(t *testing.T) {
+		f := newBucketsFixture(t)
+		f.reader.EXPECT().List(gomock.Any(), orgID, gomock.Any()).Return(domain.BucketPage{}, down)
+
+		if _, err := f.svc.List(t.Context(), admin, app.ListInput{}); !errors.Is(err, down) {
+			t.Fatalf("error = %v, want the store failure", err)
+		}
+	})
+}
+
+func TestDeleteSoftDeletesAtTheClocksTime(t *testing.T) {
+	for name, p := range map[string]domain.Principal{"admin": admin, "member of its workspace": wsMember} {
+		t.Run(name, func(t *testing.T) {
+			f := newBucketsFixture(t)
+			gomock.InOrder(
+				f.expectGet(),
+				f.writer.EXPECT().Delete(gomock.Any(), orgID, bucketID, clock).Return(nil),
+			)
+
+			if err := f.svc.Delete(t.Context(), p, bucketID); err != nil {
+				t.Fatalf("Delete: %v", err)
+			}
+			if logs := f.logs.String(); !strings.Contains(logs, `"msg":"delete bucket"`) || !strings.Contains(logs, `"outcome":"ok"`) {
+				t.Errorf("log = %s, want one ok line for the delete", logs)
+			}
+		})
+	}
+}
+
+func TestDeleteStopsBeforeWritingWhenGetRefuses(t *testing.T) {
+	tests := []struct {
+		name   string
+		p      domain.Principal
+		stored domain.Bucket
+		err    error
+		kind   domain.Kind
+	}{
+		{"unknown or already deleted", admin, domain.Bucket{}, errNotFound, domain.KindNotFound},
+		{"member outside the workspace", member, storedBucket(), nil, domain.KindForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newBucketsFixture(t) // no Delete expectation: the writer must not be called
+			f.reader.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(tt.stored, tt.err)
+
+			err := f.svc.Delete(t.Context(), tt.p, bucketID)
+
+			wantKind(t, err, tt.kind, "")
+		})
+	}
+}
+
+func TestDeletePassesWriterFailureThrough(t *testing.T) {
+	f := newBucketsFixture(t)
+	// Another request deleted the bucket between the read and the write.
+	gomock.InOrder(f.expectGet(), f.writer.EXPECT().Delete(gomock.Any(), orgID, bucketID, clock).Return(errNotFound))
+
+	if err := f.svc.Delete(t.Context(), admin, bucketID); !errors.Is(err, errNotFound) {
+		t.Fatalf("error = %v, want the writer's NotFound", err)
+	}
+}
+
+func TestQuotaPassesTheStoresUsageThrough(t *testing.T) {
+	f := newBucketsFixture(t)
+	want := domain.Quota{Plan: domain.PlanTeam, Used: 42, Limit: 100}
+	f.repo.EXPECT().QuotaUsage(gomock.Any(), orgID).Return(want, nil)
+
+	got, err := f.svc.Quota(t.Context(), member)
+
+	if err != nil || got != want {
+		t.Fatalf("Quota = %+v, %v; want %+v", got, err, want)
+	}
+
+	f = newBucketsFixture(t)
+	down := domain.Errorf(domain.KindUnavailable, "database unreachable")
+	f.repo.EXPECT().QuotaUsage(gomock.Any(), orgID).Return(domain.Quota{}, down)
+	if _, err := f.svc.Quota(t.Context(), admin); !errors.Is(err, down) {
+		t.Fatalf("error = %v, want the store failure", err)
+	}
+}

@@ -1,0 +1,183 @@
+package app_test
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+
+	"go.uber.org/mock/gomock"
+
+	"github.com/bucketd/bucketd/app"
+	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/ports"
+)
+
+// failedAuth is a report whose authentication check failed.
+var failedAuth = domain.ValidationReport{Checks: []domain.Check{{Name: "authenticate", Status: domain.CheckFail, ProviderCode: "InvalidAccessKeyId"}}}
+
+func TestRevalidateStoredCredentialsRecordsTheVerdict(t *testing.T) {
+	tests := []struct {
+		name   string
+		report domain.ValidationReport
+		err    *domain.Error
+		status domain.Status
+	}{
+		{"pass", passed, nil, domain.StatusOnline},
+		{"invalid credentials", failedAuth, domain.Errorf(domain.KindInvalidCredentials, "authenticate: the access key id was not accepted"), domain.StatusOffline},
+		{"provider timeout", domain.ValidationReport{}, domain.Errorf(domain.KindProviderTimeout, "the provider did not answer in 10s"), domain.StatusOffline},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newBucketsFixture(t)
+			target := storedTarget()
+			target.Mode = domain.ValidateReadWrite
+			var verr error
+			if tt.err != nil {
+				verr = tt.err
+			}
+			gomock.InOrder(
+				f.expectGet(),
+				f.expectOpen(ports.FieldKey),
+				f.expectOpen(ports.FieldSecret),
+				f.s3.EXPECT().Validate(gomock.Any(), target).Return(tt.report, verr),
+				f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, tt.status, clock).Return(nil),
+			)
+
+			res, err := f.svc.Revalidate(t.Context(), wsMember, bucketID, app.RevalidateInput{Mode: domain.ValidateReadWrite})
+
+			if err != nil {
+				t.Fatalf("Revalidate: a provider verdict must not be an error, got %v", err)
+			}
+			if res.Status != tt.status || res.Failure != tt.err || !reflect.DeepEqual(res.Report, tt.report) {
+				t.Errorf("result = %+v, want status %s, failure %v and the validator's report", res, tt.status, tt.err)
+			}
+		})
+	}
+}
+
+func TestRevalidateRecordsNothingOnAnUnclassifiedError(t *testing.T) {
+	for name, cause := range map[string]error{
+		"unclassified": errors.New("sdk exploded"),
+		"internal":     domain.Errorf(domain.KindInternal, "wiring bug"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newBucketsFixture(t) // no RecordStatus expectation
+			gomock.InOrder(
+				f.expectGet(),
+				f.expectOpen(ports.FieldKey),
+				f.expectOpen(ports.FieldSecret),
+				f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(domain.ValidationReport{}, cause),
+			)
+
+			_, err := f.svc.Revalidate(t.Context(), admin, bucketID, app.RevalidateInput{})
+
+			if !errors.Is(err, cause) {
+				t.Fatalf("error = %v, want %v", err, cause)
+			}
+		})
+	}
+}
+
+func TestRevalidateWithOverridesIsADryRun(t *testing.T) {
+	both := []string{ports.FieldKey, ports.FieldSecret}
+	tests := []struct {
+		name   string
+		in     app.RevalidateInput
+		opens  []string
+		target func(*domain.ValidationTarget)
+	}{
+		{"key", app.RevalidateInput{Key: ptr(domain.NewSecret(newKey))}, []string{ports.FieldSecret},
+			func(tg *domain.ValidationTarget) { tg.Credentials.Key = domain.NewSecret(newKey) }},
+		{"secret", app.RevalidateInput{Secret: ptr(domain.NewSecret(newSecret))}, []string{ports.FieldKey},
+			func(tg *domain.ValidationTarget) { tg.Credentials.Secret = domain.NewSecret(newSecret) }},
+		{"key and secret", app.RevalidateInput{Key: ptr(domain.NewSecret(newKey)), Secret: ptr(domain.NewSecret(newSecret))}, nil,
+			func(tg *domain.ValidationTarget) {
+				tg.Credentials = domain.Credentials{Key: domain.NewSecret(newKey), Secret: domain.NewSecret(newSecret)}
+			}},
+		{"endpoint", app.RevalidateInput{Endpoint: ptr(" https://gateway.other.test ")}, both,
+			func(tg *domain.ValidationTarget) { tg.Endpoint = "https://gateway.other.test" }},
+		{"endpoint removed", app.RevalidateInput{Endpoint: ptr("")}, both,
+			func(tg *domain.ValidationTarget) { tg.Endpoint = "" }},
+		{"bucket", app.RevalidateInput{Bucket: ptr("other-bucket")}, both,
+			func(tg *domain.ValidationTarget) { tg.Bucket = "other-bucket" }},
+	}
+	for _, tt := range tests {
+		for verdict, verr := range map[string]error{"pass": nil, "fail": domain.Errorf(domain.KindAccessDenied, "list: denied")} {
+			t.Run(tt.name+"/"+verdict, func(t *testing.T) {
+				f := newBucketsFixture(t) // no RecordStatus expectation: a dry run stores nothing
+				target := storedTarget()
+				tt.target(&target)
+				calls := []any{f.expectGet()}
+				for _, field := range tt.opens {
+					calls = append(calls, f.expectOpen(field))
+				}
+				calls = append(calls, f.s3.EXPECT().Validate(gomock.Any(), target).Return(passed, verr))
+				gomock.InOrder(calls...)
+
+				res, err := f.svc.Revalidate(t.Context(), admin, bucketID, tt.in)
+
+				if err != nil {
+					t.Fatalf("Revalidate: %v", err)
+				}
+				if res.Status != domain.StatusOffline {
+					t.Errorf("status = %s, want the stored OFFLINE: a dry run proves nothing about the stored values", res.Status)
+				}
+				if (res.Failure != nil) != (verr != nil) {
+					t.Errorf("failure = %v, want %v", res.Failure, verr)
+				}
+			})
+		}
+	}
+}
+
+func TestRevalidateStopsWhenGetRefuses(t *testing.T) {
+	tests := []struct {
+		name   string
+		p      domain.Principal
+		stored domain.Bucket
+		err    error
+		kind   domain.Kind
+	}{
+		{"unknown", admin, domain.Bucket{}, errNotFound, domain.KindNotFound},
+		{"member outside the workspace", member, storedBucket(), nil, domain.KindForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newBucketsFixture(t) // no vault, validator or writer expectation
+			f.reader.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(tt.stored, tt.err)
+
+			_, err := f.svc.Revalidate(t.Context(), tt.p, bucketID, app.RevalidateInput{})
+
+			wantKind(t, err, tt.kind, "")
+		})
+	}
+}
+
+func TestRevalidateStopsWhenTheVaultCannotOpen(t *testing.T) {
+	f := newBucketsFixture(t) // no validator expectation
+	vaultDown := errors.New("vault: key ring unavailable")
+	gomock.InOrder(
+		f.expectGet(),
+		f.vault.EXPECT().Open(gomock.Any(), sealedOld[ports.FieldKey], storedScope(ports.FieldKey)).Return(domain.Secret{}, vaultDown),
+	)
+
+	_, err := f.svc.Revalidate(t.Context(), admin, bucketID, app.RevalidateInput{})
+
+	wantWrapped(t, err, vaultDown, "open key of bucket "+bucketID)
+}
+
+func TestRevalidateWrapsARecordStatusFailure(t *testing.T) {
+	f := newBucketsFixture(t)
+	down := domain.Errorf(domain.KindUnavailable, "database unreachable")
+	gomock.InOrder(
+		f.expectGet(),
+		f.expectOpen(ports.FieldKey),
+		f.expectOpen(ports.FieldSecret),
+		f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil),
+		f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, domain.StatusOnline, clock).Return(down),
+	)
+
+	_, err := f.svc.Revalidate(t.Context(), admin, bucketID, app.RevalidateInput{})
+
+	wantWrapped(t, err, down, "record status of bucket "+bucketID)
+}

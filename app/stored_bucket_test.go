@@ -1,0 +1,95 @@
+package app_test
+
+import (
+	"time"
+
+	"go.uber.org/mock/gomock"
+
+	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/ports"
+)
+
+// A stored bucket and the credentials it was sealed with. The plaintexts differ from the ones
+// create_bucket_test.go uses, so a test can tell stored credentials from new ones.
+const (
+	bucketID       = "0190f5c2-0000-7000-8000-0000000000b1"
+	storedEndpoint = "https://s3.eu.example.test"
+	oldKey         = "AKIAOLDKEYEXAMPLE001"
+	oldSecret      = "old/Secret+Access/Key/EXAMPLE00000000000001"
+	newKey         = "AKIANEWKEYEXAMPLE002"
+	newSecret      = "new/Secret+Access/Key/EXAMPLE00000000000002"
+)
+
+var (
+	created     = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	lastChecked = time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)
+	// wsMember is a member of the stored bucket's workspace (and of another one).
+	wsMember = domain.Principal{UserID: "u-ws-member", OrgID: orgID, Role: domain.RoleMember, Workspaces: []string{"another-ws", wsID}}
+	// sealedOld maps each field to the ciphertext the stored bucket carries for it.
+	sealedOld = map[string][]byte{ports.FieldKey: []byte("sealed-old-key"), ports.FieldSecret: []byte("sealed-old-secret")}
+	// plainOld maps each field to the plaintext the vault opens from sealedOld.
+	plainOld = map[string]string{ports.FieldKey: oldKey, ports.FieldSecret: oldSecret}
+)
+
+// storedBucket is the bucket the reader returns: OFFLINE since its last check, with a custom
+// endpoint, so a test sees every field an update must carry over or replace.
+func storedBucket() domain.Bucket {
+	checked := lastChecked
+	return domain.Bucket{
+		ID:           bucketID,
+		OrgID:        orgID,
+		WorkspaceID:  wsID,
+		Name:         "Backups",
+		Bucket:       "my-backups",
+		StorageType:  domain.StorageS3,
+		Region:       "eu-west-1",
+		Endpoint:     storedEndpoint,
+		KeyHint:      "AKIA…E001",
+		Status:       domain.StatusOffline,
+		LastStatusAt: &checked,
+		CreatedAt:    created,
+		UpdatedAt:    created,
+		SealedKey:    sealedOld[ports.FieldKey],
+		SealedSecret: sealedOld[ports.FieldSecret],
+	}
+}
+
+// storedScope is where the stored bucket's field is sealed: its organization, its id, the field.
+func storedScope(field string) ports.SecretScope {
+	return ports.SecretScope{OrgID: orgID, BucketID: bucketID, Field: field}
+}
+
+// storedTarget is the validation target of the stored bucket with its stored credentials.
+func storedTarget() domain.ValidationTarget {
+	return domain.ValidationTarget{
+		StorageType: domain.StorageS3,
+		Bucket:      "my-backups",
+		Region:      "eu-west-1",
+		Endpoint:    storedEndpoint,
+		Credentials: domain.Credentials{Key: domain.NewSecret(oldKey), Secret: domain.NewSecret(oldSecret)},
+		Mode:        domain.ValidateReadOnly,
+	}
+}
+
+// expectGet expects the reader to return the stored bucket once.
+func (f *bucketsFixture) expectGet() *gomock.Call {
+	return f.reader.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(storedBucket(), nil)
+}
+
+// expectOpen expects the vault to open the stored ciphertext of one field, in its own scope.
+func (f *bucketsFixture) expectOpen(field string) *gomock.Call {
+	return f.vault.EXPECT().Open(gomock.Any(), sealedOld[field], storedScope(field)).Return(domain.NewSecret(plainOld[field]), nil)
+}
+
+// refreshed is the stored bucket as a successful provider-checked update writes it: ONLINE,
+// checked and updated at the clock's time, with change applied.
+func refreshed(change func(*domain.Bucket)) domain.Bucket {
+	b := storedBucket()
+	at := clock
+	b.Status, b.LastStatusAt, b.UpdatedAt = domain.StatusOnline, &at, clock
+	change(&b)
+	return b
+}
+
+// ptr returns a pointer to v, for the optional fields of update and revalidate inputs.
+func ptr[T any](v T) *T { return &v }
