@@ -11,15 +11,27 @@ export BUCKETD_VERSITYGW := $(VERSITYGW)
 # The Azure test peer, Azurite, pinned by its lock file; npm ci reruns only when the lock changes.
 AZURITE_DIR := adapters/testpeers/azurite
 AZURITE_STAMP := $(AZURITE_DIR)/node_modules/.package-lock.json
+# The spec tools (openapi-typescript, @redocly/cli), pinned by gen/ts's lock file, and the Node
+# tests' dependencies, pinned by theirs; each npm ci reruns only when its lock changes.
+GEN_TS_DIR := gen/ts
+GEN_TS_STAMP := $(GEN_TS_DIR)/node_modules/.package-lock.json
+REDOCLY := $(GEN_TS_DIR)/node_modules/.bin/redocly
+OPENAPI_TS := $(GEN_TS_DIR)/node_modules/.bin/openapi-typescript
+NODE_TESTS_DIR := cmd/bucketd/node
+NODE_TESTS_STAMP := $(NODE_TESTS_DIR)/node_modules/.package-lock.json
+# Redocly's CLI checks npm for a newer version of itself on every run; the answer changes nothing.
+export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 
 # Packages the application core may never depend on (DESIGN.md section 1).
 FORBIDDEN_IN_APP := labstack/echo|gorm.io|aws/aws-sdk-go|cloud.google.com|Azure/azure-sdk|bucketd/gen|bucketd/adapters
 
 .PHONY: generate check-generate build run test test-peers lint hexagon fmt
 
-## generate: regenerate gen/ (server, client) and ports/mocks from openapi.yaml and ports/.
-generate:
+## generate: regenerate gen/ (Go server and client, TypeScript SDK, docs page) and ports/mocks
+## from openapi.yaml and ports/.
+generate: $(GEN_TS_STAMP)
 	$(GO) generate ./gen/... ./ports/...
+	$(OPENAPI_TS) openapi.yaml --redocly .redocly.yaml --output $(GEN_TS_DIR)/schema.d.ts
 
 ## check-generate: fail when the committed generated code differs from what generate produces.
 check-generate: generate
@@ -40,21 +52,30 @@ test: test-peers
 	@[ -n "$$BUCKETD_TEST_POSTGRES_DSN" ] || echo "NOTE: PostgreSQL tests NOT run: set BUCKETD_TEST_POSTGRES_DSN=postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 	$(GO) test -race -count=1 -timeout 15m ./...
 
-## test-peers: build the S3 test peer (versitygw) into the cache and install the Azure one
-## (Azurite, from its lock file) on first use. GCS's fake runs inside the tests.
-test-peers: $(VERSITYGW) $(AZURITE_STAMP)
+## test-peers: build the S3 test peer (versitygw) into the cache, install the Azure one
+## (Azurite) and the Node tests' dependencies from their lock files on first use. GCS's fake
+## runs inside the tests.
+test-peers: $(VERSITYGW) $(AZURITE_STAMP) $(NODE_TESTS_STAMP)
 
 $(AZURITE_STAMP): $(AZURITE_DIR)/package-lock.json
 	npm ci --prefix $(AZURITE_DIR) --no-audit --no-fund
+
+$(GEN_TS_STAMP): $(GEN_TS_DIR)/package-lock.json
+	npm ci --prefix $(GEN_TS_DIR) --no-audit --no-fund
+
+$(NODE_TESTS_STAMP): $(NODE_TESTS_DIR)/package-lock.json
+	npm ci --prefix $(NODE_TESTS_DIR) --no-audit --no-fund
 
 $(VERSITYGW):
 	@echo "building versitygw $(VERSITYGW_VERSION) into $(dir $@) (once; about 80 s on 2 cores)"
 	GOBIN=$(dir $@) GOFLAGS=-buildvcs=false $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
 
-## lint: formatting, vet and the dependency rule of the hexagon.
-lint: hexagon
+## lint: formatting, vet, the dependency rule of the hexagon, and openapi.yaml against
+## .redocly.yaml's rules (errors fail, warnings are printed).
+lint: hexagon $(GEN_TS_STAMP)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "run gofmt -w"; exit 1; }
 	$(GO) vet ./...
+	$(REDOCLY) lint --config .redocly.yaml openapi.yaml
 
 ## hexagon: app/ may import only domain/, ports/ and the standard library.
 hexagon:

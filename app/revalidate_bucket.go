@@ -40,26 +40,28 @@ func (s *Buckets) revalidate(ctx context.Context, p domain.Principal, bucketID s
 	if err != nil {
 		return RevalidateResult{}, err
 	}
+	if err := keepCredentialsWhereRegistered(cur, in.Endpoint, nil, in.Key, in.Secret); err != nil {
+		return RevalidateResult{}, err
+	}
 	stored, err := s.credentials(ctx, cur, nil, nil)
 	if err != nil {
 		return RevalidateResult{}, err
 	}
-	key, secret := orSecret(in.Key, stored.Key), orSecret(in.Secret, stored.Secret)
-	bucket, endpoint := or(in.Bucket, cur.Bucket), or(in.Endpoint, cur.Endpoint)
-	dryRun := !key.Equal(stored.Key) || !secret.Equal(stored.Secret) ||
-		bucket != cur.Bucket || endpoint != cur.Endpoint
 	f, err := s.checkFields(BucketInput{
-		Bucket:      bucket,
+		Bucket:      or(in.Bucket, cur.Bucket),
 		StorageType: string(cur.StorageType),
-		Key:         key,
-		Secret:      secret,
+		Key:         orSecret(in.Key, stored.Key),
+		Secret:      orSecret(in.Secret, stored.Secret),
 		Region:      cur.Region,
-		Endpoint:    endpoint,
+		Endpoint:    or(in.Endpoint, cur.Endpoint),
 		Mode:        in.Mode,
 	}, nameOptional)
 	if err != nil {
 		return RevalidateResult{}, err
 	}
+	// Compared after the field rules trimmed them, so " my-bucket " is no change.
+	dryRun := !f.credentials.Key.Equal(stored.Key) || !f.credentials.Secret.Equal(stored.Secret) ||
+		f.bucket != cur.Bucket || f.endpoint != cur.Endpoint
 	out, err := verdict(f.validator.Validate(ctx, f.target()))
 	if err != nil {
 		return RevalidateResult{}, err
@@ -71,7 +73,7 @@ func (s *Buckets) revalidate(ctx context.Context, p domain.Principal, bucketID s
 	if out.Failure != nil {
 		status = domain.StatusOffline
 	}
-	if err := s.writer.RecordStatus(ctx, p.OrgID, cur.ID, status, s.now()); err != nil {
+	if err := s.writer.RecordStatus(ctx, p.OrgID, cur.ID, cur.Version, status, s.now()); err != nil {
 		return RevalidateResult{}, fmt.Errorf("record status of bucket %s: %w", cur.ID, err)
 	}
 	return RevalidateResult{ValidationOutcome: out, Status: status}, nil

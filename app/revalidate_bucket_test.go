@@ -40,7 +40,7 @@ func TestRevalidateStoredCredentialsRecordsTheVerdict(t *testing.T) {
 				f.expectOpen(ports.FieldKey),
 				f.expectOpen(ports.FieldSecret),
 				f.s3.EXPECT().Validate(gomock.Any(), target).Return(tt.report, verr),
-				f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, tt.status, clock).Return(nil),
+				f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, tt.status, clock).Return(nil),
 			)
 
 			res, err := f.svc.Revalidate(t.Context(), wsMember, bucketID, app.RevalidateInput{Mode: domain.ValidateReadWrite})
@@ -78,28 +78,40 @@ func TestRevalidateRecordsNothingOnAnUnclassifiedError(t *testing.T) {
 	}
 }
 
-func TestRevalidateWithOverridesIsADryRun(t *testing.T) {
-	both := []string{ports.FieldKey, ports.FieldSecret}
+// Overrides are compared with the stored values, so both stored credentials are always opened.
+func TestRevalidateWithDifferentValuesIsADryRun(t *testing.T) {
 	tests := []struct {
 		name   string
 		in     app.RevalidateInput
-		opens  []string
 		target func(*domain.ValidationTarget)
 	}{
-		{"key", app.RevalidateInput{Key: ptr(domain.NewSecret(newKey))}, []string{ports.FieldSecret},
+		{"key", app.RevalidateInput{Key: ptr(domain.NewSecret(newKey))},
 			func(tg *domain.ValidationTarget) { tg.Credentials.Key = domain.NewSecret(newKey) }},
-		{"secret", app.RevalidateInput{Secret: ptr(domain.NewSecret(newSecret))}, []string{ports.FieldKey},
+		{"secret", app.RevalidateInput{Secret: ptr(domain.NewSecret(newSecret))},
 			func(tg *domain.ValidationTarget) { tg.Credentials.Secret = domain.NewSecret(newSecret) }},
-		{"key and secret", app.RevalidateInput{Key: ptr(domain.NewSecret(newKey)), Secret: ptr(domain.NewSecret(newSecret))}, nil,
+		{"key and secret", app.RevalidateInput{Key: ptr(domain.NewSecret(newKey)), Secret: ptr(domain.NewSecret(newSecret))},
 			func(tg *domain.ValidationTarget) {
 				tg.Credentials = domain.Credentials{Key: domain.NewSecret(newKey), Secret: domain.NewSecret(newSecret)}
 			}},
-		{"endpoint", app.RevalidateInput{Endpoint: ptr(" https://gateway.other.test ")}, both,
+		// Another endpoint needs both credentials in the request: new ones, or the stored ones
+		// sent again by a caller who knows them.
+		{"endpoint with new credentials", app.RevalidateInput{Endpoint: ptr(" https://gateway.other.test "), Key: newKeyPtr(), Secret: newSecretPtr()},
+			func(tg *domain.ValidationTarget) {
+				tg.Endpoint = "https://gateway.other.test"
+				tg.Credentials = domain.Credentials{Key: domain.NewSecret(newKey), Secret: domain.NewSecret(newSecret)}
+			}},
+		{"endpoint with the stored credentials sent again", app.RevalidateInput{Endpoint: ptr("https://gateway.other.test"),
+			Key: ptr(domain.NewSecret(oldKey)), Secret: ptr(domain.NewSecret(oldSecret)), Bucket: ptr("my-backups")},
 			func(tg *domain.ValidationTarget) { tg.Endpoint = "https://gateway.other.test" }},
-		{"endpoint removed", app.RevalidateInput{Endpoint: ptr("")}, both,
-			func(tg *domain.ValidationTarget) { tg.Endpoint = "" }},
-		{"bucket", app.RevalidateInput{Bucket: ptr("other-bucket")}, both,
+		{"endpoint removed with new credentials", app.RevalidateInput{Endpoint: ptr(""), Key: newKeyPtr(), Secret: newSecretPtr()},
+			func(tg *domain.ValidationTarget) {
+				tg.Endpoint = ""
+				tg.Credentials = domain.Credentials{Key: domain.NewSecret(newKey), Secret: domain.NewSecret(newSecret)}
+			}},
+		{"bucket", app.RevalidateInput{Bucket: ptr("other-bucket")},
 			func(tg *domain.ValidationTarget) { tg.Bucket = "other-bucket" }},
+		{"stored bucket with another secret", app.RevalidateInput{Bucket: ptr("my-backups"), Secret: ptr(domain.NewSecret(newSecret))},
+			func(tg *domain.ValidationTarget) { tg.Credentials.Secret = domain.NewSecret(newSecret) }},
 	}
 	for _, tt := range tests {
 		for verdict, verr := range map[string]error{"pass": nil, "fail": domain.Errorf(domain.KindAccessDenied, "list: denied")} {
@@ -107,12 +119,12 @@ func TestRevalidateWithOverridesIsADryRun(t *testing.T) {
 				f := newBucketsFixture(t) // no RecordStatus expectation: a dry run stores nothing
 				target := storedTarget()
 				tt.target(&target)
-				calls := []any{f.expectGet()}
-				for _, field := range tt.opens {
-					calls = append(calls, f.expectOpen(field))
-				}
-				calls = append(calls, f.s3.EXPECT().Validate(gomock.Any(), target).Return(passed, verr))
-				gomock.InOrder(calls...)
+				gomock.InOrder(
+					f.expectGet(),
+					f.expectOpen(ports.FieldKey),
+					f.expectOpen(ports.FieldSecret),
+					f.s3.EXPECT().Validate(gomock.Any(), target).Return(passed, verr),
+				)
 
 				res, err := f.svc.Revalidate(t.Context(), admin, bucketID, tt.in)
 
@@ -127,6 +139,35 @@ func TestRevalidateWithOverridesIsADryRun(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// Flashback's client always sends the bucket (and may send the stored credentials): values
+// equal to the stored ones prove the stored bucket, so the verdict is recorded.
+func TestRevalidateWithTheStoredValuesRecordsTheVerdict(t *testing.T) {
+	for name, in := range map[string]app.RevalidateInput{
+		"stored bucket": {Bucket: ptr("my-backups")},
+		// The stored endpoint is where the credentials were registered, so it needs none.
+		"stored endpoint in spaces": {Endpoint: ptr(" " + storedEndpoint + "\t"), Bucket: ptr("my-backups")},
+		"every stored value": {Key: ptr(domain.NewSecret(oldKey)), Secret: ptr(domain.NewSecret(oldSecret)),
+			Bucket: ptr("my-backups"), Endpoint: ptr(storedEndpoint)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newBucketsFixture(t)
+			gomock.InOrder(
+				f.expectGet(),
+				f.expectOpen(ports.FieldKey),
+				f.expectOpen(ports.FieldSecret),
+				f.s3.EXPECT().Validate(gomock.Any(), storedTarget()).Return(passed, nil),
+				f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, domain.StatusOnline, clock).Return(nil),
+			)
+
+			res, err := f.svc.Revalidate(t.Context(), admin, bucketID, in)
+
+			if err != nil || res.Status != domain.StatusOnline {
+				t.Fatalf("Revalidate = %+v, %v; want the recorded ONLINE", res, err)
+			}
+		})
 	}
 }
 
@@ -166,18 +207,26 @@ func TestRevalidateStopsWhenTheVaultCannotOpen(t *testing.T) {
 	wantWrapped(t, err, vaultDown, "open key of bucket "+bucketID)
 }
 
+// A failed RecordStatus keeps its kind: a KindConflict (the bucket was written since it was
+// read, so the verdict is about values that are gone) reaches the caller as 409 CONFLICT.
 func TestRevalidateWrapsARecordStatusFailure(t *testing.T) {
-	f := newBucketsFixture(t)
-	down := domain.Errorf(domain.KindUnavailable, "database unreachable")
-	gomock.InOrder(
-		f.expectGet(),
-		f.expectOpen(ports.FieldKey),
-		f.expectOpen(ports.FieldSecret),
-		f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil),
-		f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, domain.StatusOnline, clock).Return(down),
-	)
+	for name, failure := range map[string]error{
+		"unavailable": domain.Errorf(domain.KindUnavailable, "database unreachable"),
+		"conflict":    domain.Errorf(domain.KindConflict, "bucket %s changed since it was read; read it again", bucketID),
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newBucketsFixture(t)
+			gomock.InOrder(
+				f.expectGet(),
+				f.expectOpen(ports.FieldKey),
+				f.expectOpen(ports.FieldSecret),
+				f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil),
+				f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, domain.StatusOnline, clock).Return(failure),
+			)
 
-	_, err := f.svc.Revalidate(t.Context(), admin, bucketID, app.RevalidateInput{})
+			_, err := f.svc.Revalidate(t.Context(), admin, bucketID, app.RevalidateInput{})
 
-	wantWrapped(t, err, down, "record status of bucket "+bucketID)
+			wantWrapped(t, err, failure, "record status of bucket "+bucketID)
+		})
+	}
 }

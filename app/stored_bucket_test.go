@@ -51,6 +51,7 @@ func storedBucket() domain.Bucket {
 		UpdatedAt:    created,
 		SealedKey:    sealedOld[ports.FieldKey],
 		SealedSecret: sealedOld[ports.FieldSecret],
+		Version:      7,
 	}
 }
 
@@ -93,3 +94,7 @@ func refreshed(change func(*domain.Bucket)) domain.Bucket {
 
 // ptr returns a pointer to v, for the optional fields of update and revalidate inputs.
 func ptr[T any](v T) *T { return &v }
+
+// newKeyPtr and newSecretPtr are the new credentials as optional update and revalidate fields.
+func newKeyPtr() *domain.Secret    { return ptr(domain.NewSecret(newKey)) }
+func newSecretPtr() *domain.Secret { return ptr(domain.NewSecret(newSecret)) }

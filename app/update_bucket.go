@@ -56,21 +56,24 @@ func (s *Buckets) update(ctx context.Context, p domain.Principal, bucketID strin
 	if err != nil {
 		return UpdateResult{}, err
 	}
-	if in.WorkspaceID != nil && strings.TrimSpace(*in.WorkspaceID) != cur.WorkspaceID {
+	if ws := strings.TrimSpace(deref(in.WorkspaceID)); !noWorkspaceFilter[ws] && ws != cur.WorkspaceID {
 		return UpdateResult{}, domain.Errorf(domain.KindInvalidInput,
 			"workspaceId: bucket %s belongs to workspace %s and cannot move; leave workspaceId out", cur.ID, cur.WorkspaceID)
 	}
 	next := cur
-	next.UpdatedAt = s.now()
 	if !in.touchesProvider() {
 		if in.Name != nil {
 			if next.Name, err = domain.NormalizeName(*in.Name); err != nil {
 				return UpdateResult{}, err
 			}
 		}
+		next.UpdatedAt = s.now()
 		return UpdateResult{BucketID: cur.ID, Status: cur.Status}, s.writer.Update(ctx, next)
 	}
 
+	if err := keepCredentialsWhereRegistered(cur, in.Endpoint, in.StorageType, in.Key, in.Secret); err != nil {
+		return UpdateResult{}, err
+	}
 	creds, err := s.credentials(ctx, cur, in.Key, in.Secret)
 	if err != nil {
 		return UpdateResult{}, err
@@ -97,6 +100,7 @@ func (s *Buckets) update(ctx context.Context, p domain.Principal, bucketID strin
 	if err != nil {
 		return UpdateResult{}, err // already classified; nothing changed
 	}
+	next.UpdatedAt = s.now()
 	next.Name, next.Bucket, next.StorageType = f.name, f.bucket, f.storageType
 	next.Region, next.Endpoint, next.KeyHint = f.region, f.endpoint, creds.Key.Hint()
 	if in.Key != nil {
@@ -115,6 +119,26 @@ func (s *Buckets) update(ctx context.Context, p domain.Principal, bucketID strin
 		return UpdateResult{}, fmt.Errorf("store bucket %s: %w", cur.ID, err)
 	}
 	return UpdateResult{BucketID: cur.ID, Status: next.Status, Latency: report.Latency}, nil
+}
+
+// keepCredentialsWhereRegistered refuses to send stored credentials anywhere but where they
+// were registered: a new endpoint or storage type needs the key and the secret in the same
+// request. Otherwise whoever may change a bucket could point it at a server of their own and
+// receive a request signed with the stored key, or, for GCS, a working access token.
+func keepCredentialsWhereRegistered(cur domain.Bucket, endpoint, storageType *string, key, secret *domain.Secret) error {
+	moved := endpoint != nil && strings.TrimSpace(*endpoint) != cur.Endpoint
+	if storageType != nil {
+		t, err := domain.ParseStorageType(*storageType)
+		if err != nil {
+			return err
+		}
+		moved = moved || t != cur.StorageType
+	}
+	if moved && (key == nil || secret == nil) {
+		return domain.Errorf(domain.KindInvalidInput,
+			"a new endpoint or storageType needs key and secret in the same request: stored credentials are only ever sent where they were registered")
+	}
+	return nil
 }
 
 // credentials returns the bucket's credentials with the given replacements; only what is not
@@ -146,4 +170,12 @@ func or(replacement *string, current string) string {
 		return *replacement
 	}
 	return current
+}
+
+// deref reads an optional field; absent and empty mean the same.
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }

@@ -211,38 +211,30 @@ func TestUpdateLocationValidatesWithStoredCredentialsAndKeepsThemSealed(t *testi
 	tests := []struct {
 		name   string
 		in     app.UpdateInput
-		azure  bool // the new storage type's validator is the Azure one
 		target func(*domain.ValidationTarget)
 		change func(*domain.Bucket)
 	}{
-		{"region", app.UpdateInput{Region: ptr(" eu-central-1 ")}, false,
+		{"region", app.UpdateInput{Region: ptr(" eu-central-1 ")},
 			func(tg *domain.ValidationTarget) { tg.Region = "eu-central-1" },
 			func(b *domain.Bucket) { b.Region = "eu-central-1" }},
-		{"region with read-write checks", app.UpdateInput{Region: ptr("eu-central-1"), Mode: domain.ValidateReadWrite}, false,
+		{"region with read-write checks", app.UpdateInput{Region: ptr("eu-central-1"), Mode: domain.ValidateReadWrite},
 			func(tg *domain.ValidationTarget) { tg.Region, tg.Mode = "eu-central-1", domain.ValidateReadWrite },
 			func(b *domain.Bucket) { b.Region = "eu-central-1" }},
-		{"endpoint", app.UpdateInput{Endpoint: ptr(" https://gateway.other.test\n")}, false,
-			func(tg *domain.ValidationTarget) { tg.Endpoint = "https://gateway.other.test" },
-			func(b *domain.Bucket) { b.Endpoint = "https://gateway.other.test" }},
-		{"endpoint removed", app.UpdateInput{Endpoint: ptr("")}, false,
-			func(tg *domain.ValidationTarget) { tg.Endpoint = "" },
-			func(b *domain.Bucket) { b.Endpoint = "" }},
-		{"bucket", app.UpdateInput{Bucket: ptr("new-bucket")}, false,
+		{"bucket", app.UpdateInput{Bucket: ptr("new-bucket")},
 			func(tg *domain.ValidationTarget) { tg.Bucket = "new-bucket" },
 			func(b *domain.Bucket) { b.Bucket = "new-bucket" }},
-		{"same storage type", app.UpdateInput{StorageType: ptr("S3")}, false,
+		// Where the credentials were registered is no move, however it is spelled.
+		{"stored endpoint", app.UpdateInput{Endpoint: ptr(storedEndpoint), Region: ptr("eu-central-1")},
+			func(tg *domain.ValidationTarget) { tg.Region = "eu-central-1" },
+			func(b *domain.Bucket) { b.Region = "eu-central-1" }},
+		{"stored endpoint with spaces", app.UpdateInput{Endpoint: ptr(" \t" + storedEndpoint + "\n")},
 			func(*domain.ValidationTarget) {}, func(*domain.Bucket) {}},
-		{"storage type BLOB", app.UpdateInput{StorageType: ptr("BLOB")}, true,
-			func(tg *domain.ValidationTarget) { tg.StorageType = domain.StorageAzure },
-			func(b *domain.Bucket) { b.StorageType = domain.StorageAzure }},
+		{"same storage type", app.UpdateInput{StorageType: ptr("S3")},
+			func(*domain.ValidationTarget) {}, func(*domain.Bucket) {}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newBucketsFixture(t) // no Seal expectation: unchanged credentials are not sealed again
-			validator := f.s3
-			if tt.azure {
-				validator = f.azure
-			}
 			target := storedTarget()
 			tt.target(&target)
 			var written domain.Bucket
@@ -250,7 +242,7 @@ func TestUpdateLocationValidatesWithStoredCredentialsAndKeepsThemSealed(t *testi
 				f.expectGet(),
 				f.expectOpen(ports.FieldKey),
 				f.expectOpen(ports.FieldSecret),
-				validator.EXPECT().Validate(gomock.Any(), target).Return(passed, nil),
+				f.s3.EXPECT().Validate(gomock.Any(), target).Return(passed, nil),
 				f.expectWrite(&written),
 			)
 
@@ -350,11 +342,11 @@ func TestUpdateAppliesFieldRulesToTheMergedBucket(t *testing.T) {
 		{"bad region", app.UpdateInput{Region: ptr("US-EAST-1")}, []string{ports.FieldKey, ports.FieldSecret}, `region "US-EAST-1"`},
 		{"empty key", app.UpdateInput{Key: ptr(domain.NewSecret(""))}, []string{ports.FieldSecret}, "key must not be empty"},
 		{"empty secret", app.UpdateInput{Secret: ptr(domain.Secret{})}, []string{ports.FieldKey}, "secret must not be empty"},
-		{"unknown storage type", app.UpdateInput{StorageType: ptr("FTP")}, []string{ports.FieldKey, ports.FieldSecret}, `storageType "FTP"`},
-		{"storage type without validator", app.UpdateInput{StorageType: ptr("GCS")}, []string{ports.FieldKey, ports.FieldSecret}, "storageType GCS is not supported"},
-		{"bad name with new credentials", app.UpdateInput{Name: ptr("a\x00b"), Secret: ptr(domain.NewSecret(newSecret))}, []string{ports.FieldKey}, "control characters"},
-		{"bucket too short for AWS once the endpoint is removed", app.UpdateInput{Bucket: ptr("ab"), Endpoint: ptr("")},
-			[]string{ports.FieldKey, ports.FieldSecret}, `bucket "ab" must be 3 to 63`},
+		{"unknown storage type", app.UpdateInput{StorageType: ptr("FTP"), Key: newKeyPtr(), Secret: newSecretPtr()}, nil, `storageType "FTP"`},
+		{"storage type without validator", app.UpdateInput{StorageType: ptr("GCS"), Key: newKeyPtr(), Secret: newSecretPtr()}, nil, "storageType GCS is not supported"},
+		{"bad name with new credentials", app.UpdateInput{Name: ptr("a\x00b"), Secret: newSecretPtr()}, []string{ports.FieldKey}, "control characters"},
+		{"bucket too short for AWS once the endpoint is removed", app.UpdateInput{Bucket: ptr("ab"), Endpoint: ptr(""), Key: newKeyPtr(), Secret: newSecretPtr()},
+			nil, `bucket "ab" must be 3 to 63`},
 		{"bad mode", app.UpdateInput{Region: ptr("eu-central-1"), Mode: "write"}, []string{ports.FieldKey, ports.FieldSecret}, `validation "write"`},
 	}
 	for _, tt := range tests {

@@ -29,6 +29,10 @@ type Bucket struct {
 	LastStatusAt *time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// Version counts the writes to the row. An update names the version it read and fails
+	// with KindConflict when another write came first, so concurrent changes never silently
+	// undo each other.
+	Version int64
 	// SealedKey and SealedSecret are vault ciphertexts bound to OrgID, ID and the field name.
 	SealedKey    []byte
 	SealedSecret []byte

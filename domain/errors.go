@@ -33,6 +33,8 @@ const (
 	KindIdempotencyInProgress
 	// KindIdempotencyKeyReused: the Idempotency-Key was first used for a different request.
 	KindIdempotencyKeyReused
+	// KindConflict: the resource changed between reading and writing it; read again and retry.
+	KindConflict
 )
 
 var kindNames = [...]string{
@@ -55,6 +57,7 @@ var kindNames = [...]string{
 	KindUnavailable:           "unavailable",
 	KindIdempotencyInProgress: "idempotency in progress",
 	KindIdempotencyKeyReused:  "idempotency key reused",
+	KindConflict:              "conflict",
 }
 
 func (k Kind) String() string {

@@ -40,14 +40,19 @@ type BucketReader interface {
 // organization, or returns KindNotFound.
 type BucketWriter interface {
 	// Update replaces a live bucket's mutable fields (name, bucket, storage type, region,
-	// endpoint, key hint, sealed credentials, status and their times) in one statement. A name
-	// another live bucket of the organization uses is a KindNameTaken error.
+	// endpoint, key hint, sealed credentials, status and their times) in one statement, if the
+	// row is still at b.Version, and moves it to the next version. A row another write changed
+	// since it was read is a KindConflict error; a name another live bucket of the
+	// organization uses is a KindNameTaken error.
 	Update(ctx context.Context, b domain.Bucket) error
 	// Delete soft-deletes a live bucket at the given time, which frees its name and its slot in
 	// the quota at once.
 	Delete(ctx context.Context, orgID, bucketID string, at time.Time) error
-	// RecordStatus stores the outcome of a re-validation.
-	RecordStatus(ctx context.Context, orgID, bucketID string, status domain.Status, at time.Time) error
+	// RecordStatus stores the outcome of a re-validation of the bucket as it was at version and
+	// moves the row to its next version. If another write came first (new credentials, say),
+	// the outcome is about values that are gone: KindConflict, nothing written. An update that
+	// read the old status conflicts in turn and cannot write it back.
+	RecordStatus(ctx context.Context, orgID, bucketID string, version int64, status domain.Status, at time.Time) error
 }
 
 // CredentialValidator proves credentials work against one provider family.
@@ -106,11 +111,11 @@ type StoredResponse struct {
 // in the database, so retries replay the answer on any server process instead of acting twice.
 type IdempotencyStore interface {
 	// Begin claims key for a request with the given fingerprint (a digest of what the request
-	// does). A completed key with the same fingerprint returns its stored response to replay;
-	// with another fingerprint it is a KindIdempotencyKeyReused error. A key claimed by a
-	// request still running is a KindIdempotencyInProgress error, unless its claim is older
-	// than lease, which means its process died and the claim is taken over. A fresh claim
-	// returns nil and nil.
+	// does). A key first used with another fingerprint is a KindIdempotencyKeyReused error,
+	// whether that request has finished or not. A completed key with the same fingerprint
+	// returns its stored response to replay. A key claimed by a request still running is a
+	// KindIdempotencyInProgress error, unless its claim is older than lease, which means its
+	// process died and the claim is taken over. A fresh claim returns nil and nil.
 	Begin(ctx context.Context, orgID, key string, fingerprint []byte, now time.Time, lease time.Duration) (*StoredResponse, error)
 	// Complete stores the answer of a claimed key until expiresAt.
 	Complete(ctx context.Context, orgID, key string, resp StoredResponse, expiresAt time.Time) error

@@ -15,7 +15,7 @@ func TestBucketRepositoryContract(t *testing.T) {
 			store := storetest.Open(t, url)
 			return porttest.RepositoryFixture{
 				Store: store,
-				OpenAnother: func(t *testing.T) ports.BucketRepository {
+				OpenAnother: func(t *testing.T) porttest.RepositoryStore {
 					return storetest.Open(t, url)
 				},
 				StoredSealed: func(t *testing.T, bucketID string) (key, secret []byte) {

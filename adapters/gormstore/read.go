@@ -11,9 +11,14 @@ import (
 	"github.com/bucketd/bucketd/domain"
 )
 
-// liveBucketOfOrg selects one live bucket of one organization: every read and write of a single
-// bucket goes through it, so none can reach another organization's or a deleted bucket.
-const liveBucketOfOrg = "id = ? AND org_id = ? AND deleted_at IS NULL"
+// liveBucket scopes a statement to one live bucket of the organization: every read and write of
+// a single bucket goes through it, so none can reach another organization's or a deleted
+// bucket. It names the table rather than the row type so that an UPDATE writes exactly the
+// columns given and GORM never adds its own updated_at.
+func (s *Store) liveBucket(ctx context.Context, orgID, bucketID string) *gorm.DB {
+	return s.db.WithContext(ctx).Table(tableBuckets).
+		Where("id = ? AND org_id = ? AND deleted_at IS NULL", canonicalID(bucketID), canonicalID(orgID))
+}
 
 // Get returns a live bucket of the organization. An unknown id, a malformed one, a deleted
 // bucket and another organization's bucket are one and the same KindNotFound error, so a
@@ -23,7 +28,7 @@ func (s *Store) Get(ctx context.Context, orgID, bucketID string) (domain.Bucket,
 		return domain.Bucket{}, bucketNotFound(bucketID)
 	}
 	var row bucketRow
-	err := s.db.WithContext(ctx).Where(liveBucketOfOrg, canonicalID(bucketID), canonicalID(orgID)).Take(&row).Error
+	err := s.liveBucket(ctx, orgID, bucketID).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return domain.Bucket{}, bucketNotFound(bucketID)
 	}

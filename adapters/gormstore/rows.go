@@ -90,12 +90,17 @@ type bucketRow struct {
 	CreatedAt    time.Time  `gorm:"column:created_at"`
 	UpdatedAt    time.Time  `gorm:"column:updated_at"`
 	DeletedAt    *time.Time `gorm:"column:deleted_at"`
+	Version      int64      `gorm:"column:version"`
 }
 
 func (bucketRow) TableName() string { return tableBuckets }
 
+// firstVersion is the version of a newly stored bucket, whatever version the caller named.
+const firstVersion = 1
+
 // newBucketRow maps a bucket to its row. Ids are stored in canonical (lowercase) form; zero
-// creation and update times become now, so a row never carries the year 1.
+// creation and update times become now, so a row never carries the year 1. The row starts at
+// firstVersion: versions count the store's writes, not the caller's.
 func newBucketRow(b domain.Bucket, now time.Time) bucketRow {
 	created, updated := b.CreatedAt, b.UpdatedAt
 	if created.IsZero() {
@@ -120,6 +125,7 @@ func newBucketRow(b domain.Bucket, now time.Time) bucketRow {
 		LastStatusAt: utcPtr(b.LastStatusAt),
 		CreatedAt:    created.UTC(),
 		UpdatedAt:    updated.UTC(),
+		Version:      firstVersion,
 	}
 }
 
@@ -139,6 +145,7 @@ func (r bucketRow) toDomain() domain.Bucket {
 		LastStatusAt: utcPtr(r.LastStatusAt),
 		CreatedAt:    r.CreatedAt.UTC(),
 		UpdatedAt:    r.UpdatedAt.UTC(),
+		Version:      r.Version,
 		SealedKey:    r.SealedKey,
 		SealedSecret: r.SealedSecret,
 	}

@@ -38,6 +38,7 @@ var kindClasses = map[domain.Kind]errorClass{
 	domain.KindNameTaken:             {http.StatusConflict, "NAME_ALREADY_USED"},
 	domain.KindIdempotencyInProgress: {http.StatusConflict, "IDEMPOTENCY_IN_PROGRESS"},
 	domain.KindIdempotencyKeyReused:  {http.StatusUnprocessableEntity, "IDEMPOTENCY_KEY_REUSED"},
+	domain.KindConflict:              {http.StatusConflict, "CONFLICT"},
 	domain.KindQuotaExceeded:         {http.StatusTooManyRequests, "QUOTA_EXCEEDED"},
 	domain.KindProviderError:         {http.StatusBadGateway, "PROVIDER_ERROR"},
 	domain.KindProviderTimeout:       {http.StatusGatewayTimeout, "PROVIDER_TIMEOUT"},

@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bucketd/bucketd/adapters/httpapi"
 	"github.com/bucketd/bucketd/adapters/httpapi/contracttest"
@@ -37,36 +39,80 @@ var testPrincipal = domain.Principal{
 	Workspaces: []string{workspaceID},
 }
 
-// fakeAuthenticator knows exactly one token.
+// otherToken belongs to an admin of another organization, otherPrincipal.
+const otherToken = "bkd_tok_Vn3pK8sLq2Wd6RtY9mXc4JhF"
+
+var otherPrincipal = domain.Principal{
+	UserID: "0192f7a4-0000-7000-8000-000000000003",
+	OrgID:  "0192f7a4-0000-7000-8000-000000000004",
+	Role:   domain.RoleAdmin,
+}
+
+// colleagueToken belongs to colleaguePrincipal, another member of testPrincipal's organization
+// and workspace: same organization, another user.
+const colleagueToken = "bkd_tok_Hc5tW2nRz8Kq4YvM7pLd3XsB"
+
+var colleaguePrincipal = domain.Principal{
+	UserID:     "0192f7a4-0000-7000-8000-000000000005",
+	OrgID:      testPrincipal.OrgID,
+	Role:       domain.RoleMember,
+	Workspaces: []string{workspaceID},
+}
+
+// fakeAuthenticator knows testToken, colleagueToken and otherToken.
 type fakeAuthenticator struct{}
 
 func (fakeAuthenticator) Authenticate(_ context.Context, token domain.Secret) (domain.Principal, error) {
-	if token.Reveal() != testToken {
-		return domain.Principal{}, domain.Errorf(domain.KindUnauthenticated, "the bearer token is invalid, expired or revoked")
+	switch token.Reveal() {
+	case testToken:
+		return testPrincipal, nil
+	case colleagueToken:
+		return colleaguePrincipal, nil
+	case otherToken:
+		return otherPrincipal, nil
 	}
-	return testPrincipal, nil
+	return domain.Principal{}, domain.Errorf(domain.KindUnauthenticated, "the bearer token is invalid, expired or revoked")
 }
 
-// createCall is one call the fake bucket service received.
-type createCall struct {
-	principal domain.Principal
-	cmd       app.BucketInput
+// serviceCall is one call the fake bucket service received: the method, the caller, and the
+// bucket id and input the method takes (the others stay zero).
+type serviceCall struct {
+	method     string
+	principal  domain.Principal
+	bucketID   string
+	cmd        app.BucketInput // Create, Validate
+	list       app.ListInput
+	update     app.UpdateInput
+	revalidate app.RevalidateInput
 }
 
-// fakeBuckets records every command and answers with respond, or with newBucketID when respond
-// is nil. Set respond before serving requests.
+// fakeBuckets records every call and answers it with the function set for its method, or with
+// a fixed success when that function is nil. Set the functions before serving requests.
 type fakeBuckets struct {
-	respond  func(app.BucketInput) (app.CreateResult, error)
-	validate func(app.BucketInput) (app.ValidationOutcome, error)
+	respond    func(app.BucketInput) (app.CreateResult, error)
+	validate   func(app.BucketInput) (app.ValidationOutcome, error)
+	get        func(bucketID string) (domain.Bucket, error)
+	list       func(app.ListInput) (domain.BucketPage, error)
+	update     func(bucketID string, in app.UpdateInput) (app.UpdateResult, error)
+	delete     func(bucketID string) error
+	revalidate func(bucketID string, in app.RevalidateInput) (app.RevalidateResult, error)
+	quota      func() (domain.Quota, error)
 
 	mu    sync.Mutex
-	calls []createCall
+	calls []serviceCall
 }
 
-func (f *fakeBuckets) Create(_ context.Context, p domain.Principal, cmd app.BucketInput) (app.CreateResult, error) {
+func (f *fakeBuckets) record(c serviceCall) {
 	f.mu.Lock()
-	f.calls = append(f.calls, createCall{principal: p, cmd: cmd})
-	f.mu.Unlock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, c)
+}
+
+// passingReport is the default validation: one passing check.
+var passingReport = domain.ValidationReport{Checks: []domain.Check{{Name: "connect", Status: domain.CheckPass, Message: "reached"}}}
+
+func (f *fakeBuckets) Create(_ context.Context, p domain.Principal, cmd app.BucketInput) (app.CreateResult, error) {
+	f.record(serviceCall{method: "Create", principal: p, cmd: cmd})
 	if f.respond != nil {
 		return f.respond(cmd)
 	}
@@ -74,19 +120,86 @@ func (f *fakeBuckets) Create(_ context.Context, p domain.Principal, cmd app.Buck
 }
 
 func (f *fakeBuckets) Validate(_ context.Context, p domain.Principal, cmd app.BucketInput) (app.ValidationOutcome, error) {
-	f.mu.Lock()
-	f.calls = append(f.calls, createCall{principal: p, cmd: cmd})
-	f.mu.Unlock()
+	f.record(serviceCall{method: "Validate", principal: p, cmd: cmd})
 	if f.validate != nil {
 		return f.validate(cmd)
 	}
-	return app.ValidationOutcome{Report: domain.ValidationReport{Checks: []domain.Check{{Name: "connect", Status: domain.CheckPass, Message: "reached"}}}}, nil
+	return app.ValidationOutcome{Report: passingReport}, nil
 }
 
-func (f *fakeBuckets) received() []createCall {
+func (f *fakeBuckets) Get(_ context.Context, p domain.Principal, bucketID string) (domain.Bucket, error) {
+	f.record(serviceCall{method: "Get", principal: p, bucketID: bucketID})
+	if f.get != nil {
+		return f.get(bucketID)
+	}
+	b := storedBucket()
+	b.ID = bucketID
+	return b, nil
+}
+
+func (f *fakeBuckets) List(_ context.Context, p domain.Principal, in app.ListInput) (domain.BucketPage, error) {
+	f.record(serviceCall{method: "List", principal: p, list: in})
+	if f.list != nil {
+		return f.list(in)
+	}
+	return domain.BucketPage{Buckets: []domain.Bucket{storedBucket()}}, nil
+}
+
+func (f *fakeBuckets) Update(_ context.Context, p domain.Principal, bucketID string, in app.UpdateInput) (app.UpdateResult, error) {
+	f.record(serviceCall{method: "Update", principal: p, bucketID: bucketID, update: in})
+	if f.update != nil {
+		return f.update(bucketID, in)
+	}
+	return app.UpdateResult{BucketID: bucketID, Status: domain.StatusOnline}, nil
+}
+
+func (f *fakeBuckets) Delete(_ context.Context, p domain.Principal, bucketID string) error {
+	f.record(serviceCall{method: "Delete", principal: p, bucketID: bucketID})
+	if f.delete != nil {
+		return f.delete(bucketID)
+	}
+	return nil
+}
+
+func (f *fakeBuckets) Revalidate(_ context.Context, p domain.Principal, bucketID string, in app.RevalidateInput) (app.RevalidateResult, error) {
+	f.record(serviceCall{method: "Revalidate", principal: p, bucketID: bucketID, revalidate: in})
+	if f.revalidate != nil {
+		return f.revalidate(bucketID, in)
+	}
+	return app.RevalidateResult{ValidationOutcome: app.ValidationOutcome{Report: passingReport}, Status: domain.StatusOnline}, nil
+}
+
+func (f *fakeBuckets) Quota(_ context.Context, p domain.Principal) (domain.Quota, error) {
+	f.record(serviceCall{method: "Quota", principal: p})
+	if f.quota != nil {
+		return f.quota()
+	}
+	return domain.Quota{Plan: domain.PlanFreeTrial, Used: 3, Limit: 10}, nil
+}
+
+func (f *fakeBuckets) received() []serviceCall {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]createCall(nil), f.calls...)
+	return append([]serviceCall(nil), f.calls...)
+}
+
+// onlyCall returns the one call the service received, failing t unless it was exactly one call
+// of method.
+func (f *fakeBuckets) onlyCall(t testing.TB, method string) serviceCall {
+	t.Helper()
+	calls := f.received()
+	if len(calls) != 1 || calls[0].method != method {
+		t.Fatalf("the service received %v, want exactly one %s", methodsOf(calls), method)
+	}
+	return calls[0]
+}
+
+func methodsOf(calls []serviceCall) []string {
+	out := make([]string, len(calls))
+	for i, c := range calls {
+		out[i] = c.method
+	}
+	return out
 }
 
 // fakePinger answers /readyz with err and remembers whether the probe carried a deadline.
@@ -140,6 +253,8 @@ func (b *syncBuffer) records(t testing.TB) []map[string]any {
 type harness struct {
 	handler  http.Handler
 	buckets  *fakeBuckets
+	idem     *fakeIdempotency
+	clock    *fakeClock
 	pinger   *fakePinger
 	logs     *syncBuffer
 	contract *contracttest.Checker
@@ -147,13 +262,22 @@ type harness struct {
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
-	h := &harness{buckets: &fakeBuckets{}, pinger: &fakePinger{}, logs: &syncBuffer{}, contract: contracttest.New(t)}
+	h := &harness{
+		buckets:  &fakeBuckets{},
+		idem:     newFakeIdempotency(),
+		clock:    &fakeClock{now: time.Date(2026, 11, 26, 22, 10, 24, 0, time.UTC)},
+		pinger:   &fakePinger{},
+		logs:     &syncBuffer{},
+		contract: contracttest.New(t),
+	}
 	logger := slog.New(httpapi.RequestIDHandler(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	srv, err := httpapi.NewServer(httpapi.Config{
 		Buckets:       h.buckets,
 		Authenticator: fakeAuthenticator{},
+		Idempotency:   h.idem,
 		Readiness:     h.pinger,
 		Logger:        logger,
+		Now:           h.clock.Now,
 	})
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
@@ -162,6 +286,24 @@ func newHarness(t testing.TB) *harness {
 		t.Fatalf("Handler: %v", err)
 	}
 	return h
+}
+
+// fakeClock is the server's clock; tests move it forward.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 // response is what the handler answered.
@@ -262,5 +404,72 @@ func (h *harness) wantNoCalls(t testing.TB) {
 	t.Helper()
 	if calls := h.buckets.received(); len(calls) != 0 {
 		t.Errorf("the bucket service was called %d times, want 0", len(calls))
+	}
+}
+
+// storedBucket is a bucket as the service returns it, sealed credentials included, so the
+// tests can show that nothing but metadata and the key hint is rendered.
+func storedBucket() domain.Bucket {
+	created := time.Date(2026, 11, 26, 22, 10, 24, 0, time.UTC)
+	checked := created.Add(5 * time.Minute)
+	return domain.Bucket{
+		ID:           newBucketID,
+		OrgID:        testPrincipal.OrgID,
+		WorkspaceID:  workspaceID,
+		Name:         "My S3 Bucket",
+		Bucket:       "my-bucket-name",
+		StorageType:  domain.StorageS3,
+		Region:       "us-east-1",
+		Endpoint:     "https://minio.example.com",
+		KeyHint:      "AKIA…MPLE",
+		Status:       domain.StatusOnline,
+		LastStatusAt: &checked,
+		CreatedAt:    created,
+		UpdatedAt:    checked,
+		SealedKey:    []byte("sealed " + testKey),
+		SealedSecret: []byte("sealed " + testSecret),
+	}
+}
+
+// apiRequest is a request with testToken and, unless body is empty, a JSON body.
+func apiRequest(method, path, body string) *http.Request {
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, path, r)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	return req
+}
+
+// wantStatus fails t now unless res has status.
+func wantStatus(t testing.TB, res response, status int) {
+	t.Helper()
+	if res.status != status {
+		t.Fatalf("status = %d, want %d (body %s)", res.status, status, res.body)
+	}
+}
+
+// fieldsOf decodes a JSON object body into its members.
+func fieldsOf(t testing.TB, body []byte) map[string]json.RawMessage {
+	t.Helper()
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		t.Fatalf("body is not a JSON object: %v: %s", err, body)
+	}
+	return fields
+}
+
+// wantFields fails unless the JSON object has exactly the members want.
+func wantFields(t testing.TB, what string, fields map[string]json.RawMessage, want ...string) {
+	t.Helper()
+	got := keys(fields)
+	slices.Sort(got)
+	want = slices.Sorted(slices.Values(want))
+	if !slices.Equal(got, want) {
+		t.Errorf("%s has fields %v, want exactly %v", what, got, want)
 	}
 }

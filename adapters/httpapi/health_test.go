@@ -54,13 +54,15 @@ func TestReadyzFailsWhileTheDatabaseDoesNotAnswer(t *testing.T) {
 }
 
 func TestNewServerRefusesMissingDependencies(t *testing.T) {
-	full := httpapi.Config{Buckets: &fakeBuckets{}, Authenticator: fakeAuthenticator{}, Readiness: &fakePinger{}}
+	full := httpapi.Config{Buckets: &fakeBuckets{}, Authenticator: fakeAuthenticator{}, Idempotency: newFakeIdempotency(),
+		Readiness: &fakePinger{}}
 	tests := []struct {
 		name string
 		edit func(*httpapi.Config)
 	}{
 		{"Buckets", func(c *httpapi.Config) { c.Buckets = nil }},
 		{"Authenticator", func(c *httpapi.Config) { c.Authenticator = nil }},
+		{"Idempotency", func(c *httpapi.Config) { c.Idempotency = nil }},
 		{"Readiness", func(c *httpapi.Config) { c.Readiness = nil }},
 	}
 	for _, tc := range tests {

@@ -36,9 +36,9 @@ var idempotentRoutes = map[string]bool{
 // idempotency replays the first answer to a request sent again with the same Idempotency-Key
 // (per organization, for 24 hours, from the database so any server process can replay it). A
 // retry while the first request runs answers 409 IDEMPOTENCY_IN_PROGRESS; the same key with
-// another request answers 422 IDEMPOTENCY_KEY_REUSED. Server failures (5xx) are not kept, so a
-// retry after one runs again. It runs after authentication and request validation: a request
-// refused there has nothing to replay.
+// another request (or from another user) answers 422 IDEMPOTENCY_KEY_REUSED. Answers that say
+// "retry later" are not kept (see replayable), so a retry after one runs again. It runs after
+// authentication and request validation: a request refused there has nothing to replay.
 func (s *Server) idempotency(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -50,7 +50,7 @@ func (s *Server) idempotency(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		fp, err := fingerprint(r)
+		fp, err := fingerprint(r, p.UserID)
 		if err != nil {
 			return err
 		}
@@ -65,29 +65,53 @@ func (s *Server) idempotency(next echo.HandlerFunc) echo.HandlerFunc {
 
 		rec := &recordingWriter{ResponseWriter: c.Response().Writer}
 		c.Response().Writer = rec
+		// The answer is sent; keeping it must not depend on the caller still listening.
+		ctx := context.WithoutCancel(r.Context())
+		answered := false
+		defer func() {
+			// A panic unwinds past here to recoverPanics, which answers 500: drop the claim, or
+			// retries would be refused as in progress until the lease ends.
+			if !answered {
+				s.keepAnswer(ctx, p.OrgID, key, http.StatusInternalServerError, nil)
+			}
+		}()
 		if err := next(c); err != nil {
 			c.Error(err)
 		}
-		// The answer is sent; keeping it must not depend on the caller still listening.
-		ctx := context.WithoutCancel(r.Context())
-		status := c.Response().Status
-		if status >= http.StatusInternalServerError {
-			err = s.idem.Abandon(ctx, p.OrgID, key)
-		} else {
-			err = s.idem.Complete(ctx, p.OrgID, key, ports.StoredResponse{Status: status, Body: rec.body.Bytes()},
-				s.now().Add(idempotencyRetention))
-		}
-		if err != nil {
-			s.log.LogAttrs(ctx, slog.LevelWarn, "keep idempotent answer", slog.Int("status", status), slog.String("error", err.Error()))
-		}
+		answered = true
+		s.keepAnswer(ctx, p.OrgID, key, c.Response().Status, rec.body.Bytes())
 		return nil
 	}
 }
 
-// fingerprint identifies what a request does: method, path and the body as canonical JSON, so
-// a retry that orders its fields differently is still the same request. The body has passed
-// validation, so it is JSON; the validator left it readable.
-func fingerprint(r *http.Request) ([]byte, error) {
+// keepAnswer stores the answer to a claimed key for replays, or drops the claim when the answer
+// says "retry later" (see replayable), so that a retry runs again.
+func (s *Server) keepAnswer(ctx context.Context, orgID, key string, status int, body []byte) {
+	var err error
+	if !replayable(status) {
+		err = s.idem.Abandon(ctx, orgID, key)
+	} else {
+		err = s.idem.Complete(ctx, orgID, key, ports.StoredResponse{Status: status, Body: body}, s.now().Add(idempotencyRetention))
+	}
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "keep idempotent answer", slog.Int("status", status), slog.String("error", err.Error()))
+	}
+}
+
+// replayable says whether an answer is the request's outcome, to be replayed to every retry: a
+// success or a refusal of this very request. Server errors, conflicts (the bucket changed
+// meanwhile) and 429s (quota or rate) say "retry later" and would be wrong to replay, so their
+// claim is dropped and a retry runs again.
+func replayable(status int) bool {
+	return status < http.StatusInternalServerError && status != http.StatusConflict && status != http.StatusTooManyRequests
+}
+
+// fingerprint identifies what a request does and who asks: the user, method, path and the body
+// as canonical JSON, so a retry that orders its fields differently is still the same request,
+// while another user of the organization sending the same key and body is refused rather than
+// handed an answer their own access was never checked for. The body has passed validation, so
+// it is JSON; the validator left it readable.
+func fingerprint(r *http.Request, userID string) ([]byte, error) {
 	raw, err := io.ReadAll(r.Body)
 	if err != nil {
 		return nil, err
@@ -104,7 +128,7 @@ func fingerprint(r *http.Request) ([]byte, error) {
 		return nil, err
 	}
 	h := sha256.New()
-	for _, part := range [][]byte{[]byte(r.Method), []byte(r.URL.Path), canonical} {
+	for _, part := range [][]byte{[]byte(userID), []byte(r.Method), []byte(r.URL.Path), canonical} {
 		h.Write(part)
 		h.Write([]byte{0})
 	}

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 
-	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/gen/api"
+	"github.com/bucketd/bucketd/gen/docs"
 	"github.com/bucketd/bucketd/gen/spec"
 )
 
@@ -14,7 +14,12 @@ func (s *Server) GetOpenAPISpec(context.Context, api.GetOpenAPISpecRequestObject
 	return api.GetOpenAPISpec200ApplicationyamlResponse{Body: bytes.NewReader(spec.YAML), ContentLength: int64(len(spec.YAML))}, nil
 }
 
-// GetDocs is replaced by the embedded reference page once gen/docs exists. TODO(issue4): wire gen/docs.
+// docsPolicy adds to the page's own policy what only a header can carry: no framing.
+var docsPolicy = docs.ContentSecurityPolicy + "; frame-ancestors 'none'"
+
+// GetDocs serves the API reference page built into the binary (GET /docs).
 func (s *Server) GetDocs(context.Context, api.GetDocsRequestObject) (api.GetDocsResponseObject, error) {
-	return nil, domain.Errorf(domain.KindNotFound, "the reference page is not built into this binary")
+	page := docs.HTML()
+	return api.GetDocs200TexthtmlResponse{Body: bytes.NewReader(page), ContentLength: int64(len(page)),
+		Headers: api.GetDocs200ResponseHeaders{ContentSecurityPolicy: &docsPolicy}}, nil
 }

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"sync"
 
 	"github.com/bucketd/bucketd/gen/api"
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/labstack/echo/v4"
 	echomiddleware "github.com/oapi-codegen/echo-middleware"
@@ -19,12 +21,10 @@ const unsupportedMediaMessage = "send the body as JSON with Content-Type: applic
 
 // Handler builds the Echo instance serving the whole API.
 func (s *Server) Handler() (http.Handler, error) {
-	spec, err := api.GetSpec()
+	spec, err := embeddedSpec()
 	if err != nil {
-		return nil, fmt.Errorf("load embedded OpenAPI spec: %w", err)
+		return nil, err
 	}
-	// The validator would otherwise match the Host header against the spec's servers.
-	spec.Servers = nil
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -44,6 +44,17 @@ func (s *Server) Handler() (http.Handler, error) {
 	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
 	return e, nil
 }
+
+// embeddedSpec loads the spec once per process; the validator only reads it.
+var embeddedSpec = sync.OnceValues(func() (*openapi3.T, error) {
+	spec, err := api.GetSpec()
+	if err != nil {
+		return nil, fmt.Errorf("load embedded OpenAPI spec: %w", err)
+	}
+	// The validator would otherwise match the Host header against the spec's servers.
+	spec.Servers = nil
+	return spec, nil
+})
 
 // limitBody answers 413 for a declared oversized body and caps the reader for an undeclared
 // (chunked) one; the cap surfaces as *http.MaxBytesError, which writeError also maps to 413.

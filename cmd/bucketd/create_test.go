@@ -32,6 +32,12 @@ var commonScenarios = []scenario{
 	{"bucket limit override", testBucketLimitOverride},
 	{"50 concurrent creates against a limit of 10", testConcurrentCreates},
 	{"validate without storing", testValidate},
+	{"lifecycle", testLifecycle},
+	{"revalidate", testRevalidateStatus},
+	{"another organization's bucket", testCrossOrganization},
+	{"member outside its workspaces", testMemberWorkspaces},
+	{"idempotent create", testIdempotentCreate},
+	{"idempotent update", testIdempotentUpdate},
 }
 
 // postgresScenarios need a database that several processes share.

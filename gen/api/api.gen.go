@@ -373,7 +373,7 @@ type Error struct {
 	// Code A stable code for programs. Known codes: INVALID_REQUEST, WORKSPACE_NOT_FOUND,
 	// INVALID_CREDENTIALS, ACCESS_DENIED, BUCKET_NOT_FOUND, REGION_MISMATCH,
 	// ENDPOINT_NOT_ALLOWED, ENDPOINT_UNREACHABLE, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND,
-	// METHOD_NOT_ALLOWED, NAME_ALREADY_USED, IDEMPOTENCY_IN_PROGRESS,
+	// METHOD_NOT_ALLOWED, NAME_ALREADY_USED, CONFLICT, IDEMPOTENCY_IN_PROGRESS,
 	// IDEMPOTENCY_KEY_REUSED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
 	// QUOTA_EXCEEDED, RATE_LIMITED, PROVIDER_ERROR, PROVIDER_TIMEOUT, UNAVAILABLE,
 	// INTERNAL. Clients must tolerate codes not listed here.
@@ -485,7 +485,10 @@ type RevalidateBucketRequest struct {
 	// Example: my-bucket-name
 	Bucket *ProviderBucketName `json:"bucket,omitempty"`
 
-	// Endpoint A new custom endpoint; an empty string removes it (back to the provider's default).
+	// Endpoint A new custom endpoint; an empty string removes it (back to the provider's default). A
+	// changed endpoint needs `key` and `secret` in the same request: stored credentials are
+	// only ever sent where they were registered.
+	//
 	//
 	// Example: https://s3.example.com
 	Endpoint *UpdateEndpoint `json:"endpoint,omitempty"`
@@ -580,7 +583,10 @@ type UpdateBucketRequest struct {
 	// Example: my-bucket-name
 	Bucket *ProviderBucketName `json:"bucket,omitempty"`
 
-	// Endpoint A new custom endpoint; an empty string removes it (back to the provider's default).
+	// Endpoint A new custom endpoint; an empty string removes it (back to the provider's default). A
+	// changed endpoint needs `key` and `secret` in the same request: stored credentials are
+	// only ever sent where they were registered.
+	//
 	//
 	// Example: https://s3.example.com
 	Endpoint *UpdateEndpoint `json:"endpoint,omitempty"`
@@ -663,7 +669,9 @@ type UpdateBucketResponse struct {
 	Success bool `json:"success"`
 }
 
-// UpdateEndpoint A new custom endpoint; an empty string removes it (back to the provider's default).
+// UpdateEndpoint A new custom endpoint; an empty string removes it (back to the provider's default). A
+// changed endpoint needs `key` and `secret` in the same request: stored credentials are
+// only ever sent where they were registered.
 //
 // Example: https://s3.example.com
 type UpdateEndpoint = string
@@ -875,9 +883,13 @@ type ListBucketsParams struct {
 type CreateBucketParams struct {
 	// IdempotencyKey A unique key (a UUID is a good choice) that makes a retry safe. The first answer to a
 	// key is kept for 24 hours, per organization: a retry with the same key and the same body
-	// gets that answer again (with `Idempotent-Replayed: true`) without acting twice; the
+	// gets that answer again, marked with the response header `Idempotent-Replayed: true`,
+	// without acting twice; the
 	// same key with another body answers 422 `IDEMPOTENCY_KEY_REUSED`; a retry while the
-	// first request still runs answers 409 `IDEMPOTENCY_IN_PROGRESS`.
+	// first request still runs answers 409 `IDEMPOTENCY_IN_PROGRESS`. A key belongs to the
+	// user who sent it first. Successes and refusals of the request itself are replayed:
+	// after fixing what a refusal named, send the request with a new key. Answers that mean
+	// "retry later" (409, 429 and 5xx) are not kept, so a retry with the same key runs again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -894,9 +906,13 @@ type ListAvailableBucketsParams struct {
 type UpdateBucketParams struct {
 	// IdempotencyKey A unique key (a UUID is a good choice) that makes a retry safe. The first answer to a
 	// key is kept for 24 hours, per organization: a retry with the same key and the same body
-	// gets that answer again (with `Idempotent-Replayed: true`) without acting twice; the
+	// gets that answer again, marked with the response header `Idempotent-Replayed: true`,
+	// without acting twice; the
 	// same key with another body answers 422 `IDEMPOTENCY_KEY_REUSED`; a retry while the
-	// first request still runs answers 409 `IDEMPOTENCY_IN_PROGRESS`.
+	// first request still runs answers 409 `IDEMPOTENCY_IN_PROGRESS`. A key belongs to the
+	// user who sent it first. Successes and refusals of the request itself are replayed:
+	// after fixing what a refusal named, send the request with a new key. Answers that mean
+	// "retry later" (409, 429 and 5xx) are not kept, so a retry with the same key runs again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -3133,8 +3149,13 @@ type GetDocsResponseObject interface {
 	VisitGetDocsResponse(w http.ResponseWriter) error
 }
 
+type GetDocs200ResponseHeaders struct {
+	ContentSecurityPolicy *string
+}
+
 type GetDocs200TexthtmlResponse struct {
 	Body          io.Reader
+	Headers       GetDocs200ResponseHeaders
 	ContentLength int64
 }
 
@@ -3143,6 +3164,9 @@ func (response GetDocs200TexthtmlResponse) VisitGetDocsResponse(w http.ResponseW
 	w.Header().Set("Content-Type", "text/html")
 	if response.ContentLength != 0 {
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentSecurityPolicy != nil {
+		w.Header().Set("Content-Security-Policy", fmt.Sprint(*response.Headers.ContentSecurityPolicy))
 	}
 	w.WriteHeader(200)
 
@@ -3791,155 +3815,162 @@ func (sh *strictHandler) GetQuota(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H37UuM4t++rrMrZVQ1VTgiXvsFfaUh3ZzcQJoG5pg9WbCXRhyPlk+Sm801RtZ9mP9h+klNakm3ZcSBA",
-	"9zczZ89/EF8kLS2ty29d/HsjEvOF4JRr1Tj8vTGjJKYS/xxQLZediabS/BdTFUm20EzwxmFjSCPBYwVa",
-	"wC1hGsZ0IiQFaR5hfNpqBA0VzeicmEfnjLN5Om8ctoOGXi5o47DBuKZTKht3d3dBY0EkmVPthn2XRjdU",
-	"9+LVQS9nFMZ49YUCFgdAFIQX/eEl7NifQyBc3VJJY2DazIF+JfNFYgZs777dm7wmL5ttujtpviZ74+ab",
-	"aD9uHtCXk1ft17tv9t7uN4IGM+MsiJ41ggYnc/PkOJtP0JD0nymTNG4capnS0hLJ11PKp3rWOHx1kK9S",
-	"acn4tGHW2IvpfCE05dHyE12urq0DKWf/TCnc0CVsEbi66p0AU0BgKkQM0UywiG6DnhENc3JDzRWkNigy",
-	"oS0wtJkwqbQjgdkZMuLmbUzBDV1omAgJewcwE6lUASyoBCGnhLN/ETOHw/yFt0zPQM8oKDK38yE8Ln4Y",
-	"i3g54lOqlZ2NG49MCeOwhQ+H+Wp1c0AXCVnS+BAMzcJtfL1INZBIMz4FfcsiemReP+L5gPgWwoWeUYkD",
-	"ulEUHOztQdg76Z5d9C+758e/XH/q/nI96F4NuyfhUbGEGUuofaclitk5qjQozZIEZMpV8cb22/Ibe+fX",
-	"F4P+h0F3OAxbI15io5eTdrRP27S5N34dNQ/iN7T5lhzsNl9N2uPdaC/epweTjI3sUSoYyWOBpuGBNfyz",
-	"9/JlYI5M9v9uHTv9RJKE6k4cS6pU3fHkGsZLeJ8QNRuT6OaFgihhlOsjIFFEF5rGuKtsyoWkcSub8z9T",
-	"KpfFlG9Lw6yd8KvVKd6Z06IWgitqTzWJB3YPzH+R4IY5zJ9ksUhYhCy48w9lZv97QW9zZ4y0O/+xc9o7",
-	"uT4edE+655e9zumwETTmVCkyNddJqmeUa/Mieoi8upDiC4upBEn/QSOzXsNYnU+9zv/813+fXZx2YWvI",
-	"ppzoVNITQdW50GdER7PtI4hmNLqxDE8jSbVZeBpFSOkJSRS98ynxH5JOGoeN/7NTCNIde1XtdKUUTsit",
-	"irKMJ5mCOUkmQs5pDEICgQmjSQxjSckNnvM0obAVZjQYdH+46g4vwwA4meMRwrNPk3g7GHHzz62QN2pB",
-	"ImrezYUGxvGmyGynfKFKBx+2wp/6g0/Di85x9/q8f3n9vn91fhJuB2YueIRyUlrCTAhLaIzixJw3ooT/",
-	"dogIhwn76k3Y27QwGPGwc3zcHQ6vT7rnve5JGED47ur4U/fSGzyAcND90OufX5/1hmedy+OP5qfu+clF",
-	"v3dub+ycnvZ/Mo+PeHHh6nzQ7Rx/7Lw77YbbKFTA8YihFVWWVHb+djHmENwaMaYFRDPCp9Qc+bugcSz4",
-	"JGHR09j1vHPWve6cDrqdk1+ujWwqMauZCowaZ0sY7oNVd6MGCvtEUhIvIVU0Nsc3l4B4D4gJ6Bkr757h",
-	"ViEUze/Fk/vtGbYDCftCSzOhZTbyJm/pjMvcCldo4ViLjHh2AsoaJ6wIytCQJhfc3HD81lqBfWTeimpx",
-	"JqROlttuO98LOWZxTPmT9vN9f/Cud3LSPS/t41KkQCTFE0ZgTudjo1Mn3vFzVsdB8+X4VdR8jepi0t5t",
-	"7u0fvHz1+s1bMo7i7yRd3Gmck6WdX6QBzynR3vy2wnxl4XarsWKnDKhhxadJ7FodXaJfZZ9hlKvXUQNu",
-	"ibLnwMqZmE0mVBq15pjmyFwFApzeGsn+nai4yotmXtamuG92FQ71jBRHZq6p5CR5ojK87A7OO6clYjL3",
-	"RqBmPUfwz1RoT8fEcDDZjd7QNn1JXo8Pxu3IKAUCKl0shMzn/T0kB4eU068Lq4SN8E2lVWd2FeG2tV4z",
-	"Qc0UTCmnkkVHTgfLL1RCIqYwI8pqpJhqwhIFKTdqSc9KC1Vo/JDoxqww/Lnp7I5mLw6dMDgX+r1I+dMY",
-	"O9dSJfI7wTjayNEYNfBMTswcrG6uSPXvsA3noiTBncglSLEHzAPPKDiElN9wccsDswkJzexIq3v859QL",
-	"YLHKvYOE3WSa9YIsE0HiSyFOiZzSJ23CReeX037n5Pqy378+7Qw+dEub4TMEeg9MQWLGMrxCOLw6gE/s",
-	"3Xc267KBheFeOyJshSsTdwLhwtlY9tVPIsmg/2PvpDu47g4G/UGJHglTumIV547yy/Y+DKn8wiIKV5x8",
-	"ISwh44QeOU8qIRp9mO9BKaWFNCd+dVLW/8uOPko0Q7vSCo2B582xRMVLNqci1c+j42XvrNu/utzUz4hZ",
-	"bDWt5XizBMZht63+EFJWZmNOOENzrLq8OjJeCnFG+NIJTvUkMv5w1b/sXHd/Pu52T7q1stJoKAL0a0Rp",
-	"TOND2G0b42m37USUU/+CwyIhHN4Put3ry0Gvc3oEVvIAyc1RCZIwRVeM0hcKEjZn38uDK8lJY79rYFpl",
-	"s8KRYSssUyIMSm7JlH2hbqWExyOOD+W+V2bFKWrBNgFzwpeZiFGwFQ46l93r095Z7xJfbeEXRO6aCN2F",
-	"2xbCqOJ6zRzYq1u9u3vHgwCRBFfcPwBP059X552ry4/GHzzuXFY4wyx5TIlE/OqGIlEZ/0ISFgdAvy6Y",
-	"tC6ypF/EDf1epnN1BnOmFOPTINd9NVOBrbCyMCfYPZn6VHL92OmdGpe2RKqYaDImikK6KrSd7/MdyGNZ",
-	"O36hIB+fGTNMUhLNzBQsHbIZF8KFGCYqcyYoCyK3viF7OnOWxmc0ZuQSQaknEX14dXHRH1x2T67Puie9",
-	"zvXlLxdl+psjiUfUwpMK/nPYP7fn79gO1zTDH8LKiP8es8MI/7A6dojbU7c25NZ8JrgRnYytLERRh1k7",
-	"Scd4CWlE9gNjdICakQU1G7yQYkGlZhYNHOdvLKDV+bJpf246CKMCKQaNSFIjdTqVB/fae6+au7vNvVeX",
-	"e3uHu+3DvYNfG0FjIuScaHtSaNNov7p3svghqvdOzH0WEPWH9eGbujcrTXSqHnq7fX5o78WnUJFnnHvf",
-	"o8eEC84ikgy9Z+6CRu7e9zZa250f1/jNEMSttjyZINu0fGXlkfzt+ZyTQ4z/QSNtZrWeiSSdMqXR7rND",
-	"tKCnFUSSxkbTkERZlIV+QTRXp5IbcyG8ocuPjOvQ8NutAspFOp05aMpGPrQASSMx5cY2YNpqwj8rJ1Ie",
-	"LwTjuj7uFaVKizlkNwVwO6PWa3Nn0PjGgtNy1Gum9UId7uyo/Zb7sRWJ+XPOgSN6/SSzAFQMCVHo30qI",
-	"ZkSSSFOpMtTwhi7Rvgn/57/+O3QAihUZN3RZnr8H19dN2oxij06nZkY/ZRSy/IrIDc6LKk3GCVMzh7IC",
-	"GhgoJcvDP2s/Hy8xzEGoaKRGqpqUKN3c/VOJmHQRf3P+/3ZiyxNUvvxy5K2KrVyaZaztH29/qeul2imz",
-	"Ya060YJ/Mk3nG+6TeasbhkhJlshK9Ks+TqUSNZH4C0kR8EJ5MBeS5u7TRCSJuD2CBVEKmMZoeYRvsacO",
-	"MXr6VcOCTCtyo/Prp+RNrF9Fvyy7v+7J68nVx59/ndayYGbKeHxgg+Pu1rEQCSV8ZcOyB4OcTuvpe+6O",
-	"UlVzxEwtErLESEOQBdCd470an5gLPvUxMAVbZheIpPGIR0TRJuOKcsU0+0KT5XYLTimJGZ/a+LckLDH/",
-	"IOdYlaQlm89pfAS7RtXs7r3xpF0w4lyAsTylSLzfqxHlilDw4qq7e28eCARn9Bm4SOs6Htyc877Zdt6z",
-	"m8Ncaq1qEJTP6GSBcylYwrSfk6CFMRQ84+AQwv75ae+8GzongyDHMz4d8UKwBxD2378v3zZxOyo4DSC8",
-	"Ov903v/pPMxyWQhftuAYg+YK5qnSoEVCJdF0xDm9NUojpdl28nRuqGAn0ggabqxG0HCvNfQoNj2/b2VD",
-	"ayVuLalyqGdC5ixBFySPuINa0CQxJk/9CsBbgDf94X4jaHw4HjaCRufXq0G3PGm8ujphlJUZH+YRfhLH",
-	"zEyWJBceQ1pWWuNFoLVmTcFiv30rEOFqZAtc2XtGk9g6OsbXoDHMqKSwpdJoBkSNeFhKXwjR5iAL9oku",
-	"r1IWh4GLFNSlSWzj+a5NlbjXiLzvlGXgpCfTKmbfvc5fdp81wh7U3DndPtGlb448LAeymRXmyH3PDOxd",
-	"RnbYZImNJza09z/OIqkYIsUBf+jBH/M7z4yP/2yD435bw0Uks/SRWtOjTkKWT9P9Ur23ocnuyfTKyUtu",
-	"yVJBiIlZIDi4O0u2wJOk//rVeUxZ7+fkt7xQsEjHCYtgQaQLXxAcBjN5WAxbw32bSQAfjofw8axznN3A",
-	"YmP0S41KwGKiH/r9D+F2kIcUWYSvEynX7swDnROWwNaH4+F2hr9muHp2p9n1Ed/q/CuVdLsFQ6uNKI/k",
-	"0giKI18Ez8QtCG4kM8wY1+DkEoSeV7OSYGau9frD9/2T8/PX3Z87zvXxzYL23sGDdsHKKXuY2JZZPWK7",
-	"Hzyabw33HQUvumewkOyL0SXmSpYqdDsTSU7fZkY1hMaQrjmwnV3C164jp4XEy45/lWC3/0kS+fOV5u+7",
-	"Z72dT6/PTrrnH3bGF18HE3b8i6Pgp+4vvh9i7INbIeMKYV/tv3mYst173fSrwalxcwmH4X4TrUvNxgVF",
-	"HLtywZsxnZA00ci6QgKSIHfvW3Bm1PWYjniIPnx4BIuEMA74b4gKKaO/kJAIscCIN7G6ztmnkk4wspDy",
-	"xGyhzbHEmNoLlY8FxLgJTYTr8iSpeQv6c6aN22Bchc5PQxjuV0m/Fl3wkwPbB2/qqJiFOWvQdxEvDQ3N",
-	"ri9d7M9GsVZxRAvXrjoG6OBTMJdx/gspppLMVQs+oW1pLqhDqGTUBVCTCBeMeE0eWwClJLYAqilsAVQS",
-	"2IIRr8tfC6AueS2ASjAhgDxRJwB/bmfdy4/9k/IbVzKuAliTLmUWV5umEsBKoNrMqQ45Dka8HOEKwA9K",
-	"BVAO23r/uwgkLjaLGCC5bWLIOtsVN69q9lV5s7K1dZZrjuWvAkcEszJvpXDOnxHlWmBaI9OBw6wWVCrB",
-	"W3CO8sl4eoRxhWFrIzjLHrWLYpVheqJhhIbEqHEIjrOX+U9e6OkBz7terWNwISxNA396hDbPSBTYk1an",
-	"0z9SkujZeltFrfH2QnFjYQjjkXOqVAAhJhDaXyW63lVjpCFuvhMI4aZZt8LeSZ2IubrqndSWGDyU7Lcg",
-	"WlNpXvJ/f2s335LmpNN8//n3N3dN/9+Dx/y7u3f3H3V0qfE47nUlX+Sxa5u7iQ6Y5WuXWWq1AarrwGbQ",
-	"WgxVl94y4i4zWaYJXUE8VuD1RyW/B40fUqHJeobDtIKr7GRvhLz9UDxSg76pdOwRrDpciZo+GHq1QFAo",
-	"T2dYj7rXbEhCeAC0NW15eQ8BXHY7Z0ZhXHYHF4PesFvmv+LOzeDo95IihEWSRl2JwTp01Z9t3XH5FofR",
-	"p3jg72jdgD+UNrxiIJCFg5BqrtUaDzZ3NnvqyO2eEdwLIbXKktWH4Tr1hKlwFbHlnqnbl7X8M6iGxe7h",
-	"oI1GWlDJRJw52cUj5/16KEqv3Hncvzq/3IxZkLjl1bnnShOp2890zVamUrogfj6j/eDe4jIULaUHdtsP",
-	"PbGgMqJc1xoGbgqwA3PyFRgHd3MAUqQ8prE58fpWQEwjNidJmQv2i/F4Oh9j0kKZctkS7bxLc1klVPXZ",
-	"gtMzEtYRd5CDOvfU1lm4ArYK0984Asjmc6KjmRd3xLtJ4h45AmJMFrxpxJlypybL6LN5mfnd29Z1iVye",
-	"6YfjYQAZIl88kI2zXdUjfmisUn/3gAYZUIcbPQe37C/sfQ5Hxa2XS2BcaUriLNjp8GrBqToyfh+1xQyI",
-	"JMKVzSeyxTvoso34HwwzXmG467lg49OhwKcDene13F68b0BVmtg9TpL+pHH426bvd0/eBett283jr1Wl",
-	"t87u/LyKkxdrcecKFkmqyofRxbptiINpTEF7bCihBeG70/47rLspIHAFhANJGMFAfogBghC2VrFzm604",
-	"4kxv+3gYsW5JRKRcutxGF+qwJ6gcSVkJRQQNM6dNIhJDa0fc45I810KpE6z24DxDnlxmVXyqqEU7ciiI",
-	"LQhkCkQmdLKSXGttwA2lC/M/k0VcKvTA5tAljEyNsxVYUT6mZdYxksgrDcqCpLFAX3suvtARH1N9S6l3",
-	"n9quE2Pw/4UU+ztk8vyQyQPn5NtEOBKCBVrX8xqc4SeSJDb33WnkXNh54pRxmLMkYS4j9Qja9rigwr4l",
-	"CjjmqJfMuV0HFt9jSz4xP+dbxeDL6S0ekdbLr/XodgdjxpU0tCOjE+h8oZdg5S9IagQF5ptsISJtzKIy",
-	"xOCQ7+3WtwKTf3y+MXfpdzdAXQc2CSgD+2K5BJnyQwiNVLAAfEnAYqXlmEJCJxpEqmHLcFBFCmNxmxXB",
-	"pYIrF2PRwtCNqQxZ+VPK1r+l6p8rEP2oCHTdyS8mdGzYblUYe0B5cV5tTZlj3Jhy5ophq10WBM8wxTLu",
-	"dwRTSYyxuH94ypRenxXJ18KWeEoOIRKc00gH4NemBG7UAIMEgfM4se0JYuqCqwBuJdOVzDdzdy144s7M",
-	"8VrQyJNw5sDawFUkYupML6ZtvslKkm4HaXiCJLw/y7OCoKsbtghhTgm3ToDtaBCJNLG1XzLlMKYRSRUF",
-	"9Dw1xHSBpUSCuzYIGJGMhQuokMUiWfoZQQuC+sTca7jphi3KFri7cD8glGeTO02U8dP9zHiWUxrVReOw",
-	"ISmJG1XJ/VHcwoTIsmq3lDASeSpaNq4QWjg7Uz42Mm8uqMMy44y441f6lSmtLAMh/ewsYSvXee5GQySq",
-	"tjMmcwMic4VAEiVGHP8xWmUhxTh/ky1fDlsOY2zixZ0QtnBybAJkrGwyEo9d0ZvN5JwSxo9GXHAMH2Nu",
-	"543Kkzqt5vIe8rk+AyiCvBGPmRvj07L/5WidL6S87e7qOk1c8rZrYmt+xrWtgm5B6KwX1JFGRWcWWKnr",
-	"CJaEcwjNuTJ3jrglUQv6xhG6ZYpC6PjLKWl7K6ZrzoTKzUCbq+73AgmAfiWRxlS6Ec8MALjF8zQjX2hR",
-	"n4oR8hr968LvjE+HepmsERTDfSjuA2VuLPoymBMZLoie2XS1L0zqlCTlKF7WoGq1LMEso0ZSdNGJdIvE",
-	"sv8J+4rla4b/FlTmJwcbAW0SMqkqjZq4yXp8vZCNcB+ZneAkJQ6oyE4/Cl9fIvAI12C9R1AadW9370Hc",
-	"+Q9VmfIRIK8HwWJDtUrvJAffVtup3V+WUOPAPCPybJn6AQfGmn2pZHo5NCzq7GGs5Oykxnn4fbUvReei",
-	"Z6s8A8eFDnYOs6APieeMw1gIrbQkC3smyxdtlah9PAxGHHU8ZnmleiZk3l3tnS0qHaXt9n6ED+Gf1GWA",
-	"4blC0uB9BVmNX2Rr/hifiNVlFPEpGy5ypkAi0jjPXsugHMLrW/aIW65gyyH9mHNVm72kAvggxDShcIyv",
-	"dyZw4JKX3iVinP22DVpMKTaFyID8ES/l8gqXyWuTjXoamc51DvJvNELRKjyly8zp8rSZHnEE1M36lnqG",
-	"lbo3lC6ylDZVJJQFQPlEyMiNUykVL9WlG92BmWfYUCiVfmbHiI+4OUuGf5iCWyapT648dJFjo7BIiJ4I",
-	"OS9G6Vz0DkuJx8ZuH+LGjrgDUs0colQmYDe8QgxmDAiLE8Y4JSvmrfQMrJA16j5K0tgsnamagtAWdO19",
-	"KHkxYjEjCzri4e+j7DiOGodgzy+MsoNpfhs1Wq3WqGF+NbLc/jS87Lw77V4f90+6o8ZdaHu45Po6y8wy",
-	"KzOGqx5xPz/LusWFAldkqWx7rvXpODY5W9nX2WwvKhYJbY34fflD5ilj7OThmxldZlincblhSV3BYMIi",
-	"6kAq1xavsyDRjDb3Wu1G0Ehl4sEXt7e3LYKXW0JOd9yzaue0d9w9H3bxGaMrmU6od3o7F71G0PhCpbKn",
-	"ut3atTeKBeVkwRqHjf1Wu7Vv80dmKNx2Cm9/WpfhaXSEKuMMfvVLACKJqbGBjCV0iOg+SjRFqXK4cwEH",
-	"Z2WV/pEJvK5XxmAttZ5zFB3TxOyaFi34ydmbIfY4CLFOY0phJpJYjXjq0iXaecLEkVfTZGuZAgiLUijL",
-	"TjTff7TC41KVkxbYqLJS6VTBbawp70znhGkqSQKhMc0njNM4c7C44bdEUwlbhiFHfF3go6jMJHKazs3v",
-	"RSLX9hFUqxJKQRYje0v4jrEukdi92G3puzwZwO+b+lt19/tmRzLBn3WOyxfegm627NWlVvb+SVlOtd0k",
-	"y3V3GzdPrbdEi9XvlLthmgdW7Z65UDqnB+Po0C1Qe+3mjLeVJeWa/8r45G67Xb+ovL+IvxxrGZq3eIbi",
-	"bk3329qplpg8R63pFyZS9Zhivbrp2qOxjvxYclal/+dKK8+9dvtxTRXyQsjfCoRyNQvMq6leV0jK4s07",
-	"+eaFypUi4nLN8LqRHLUqxXmZXV0yfzN4pijqKqGINkjpFcyuG7KEAm52zMzW+LWh61khN8mNZ71xwwmv",
-	"urWm60TfnSDDom6LMdx8YPmj7sU5H+14/WDxkd2HH6k2n8Hn9h9+rmj9aJ7Ye/vwE9X+R3dB4+Umi8q7",
-	"+uED+xstKW8Ogy5MOp8TuXSS3s/7IlNVgL2q8fkuaCyEqtH6g9wPyNsjrZTCGnu/lWe2WSTEull+L71y",
-	"jGLEiyBFSdEHdaZ0YUNnnUBfKFegy6lSDsYxpnuWibNq+dca/Vt1IG8JqstguG0EyJKl1ce0gEAcXmdR",
-	"T0RljcK/oUsHGFkj3/6DjoUXJsdWhSO+ujwEmLKEWNsLm3HFYppnAWGnXkm4IpE1nhSWB7ucr7wZqsIG",
-	"urbmxfbGwjfYETEx2pVIGgWGI2MHbXQAjj3qLaiE0JNE4eGINyEc7oeHbrFMrdZUBcXya0uAAgizOJG9",
-	"wxa8jDisrXmBLVGuJNlu4Uw+HA+rU6nUZRWGFVZmeXNjWlVLkOxLs6wUm6di01i2q6PU1HRV1u1VJwVm",
-	"bWHWX76UEY00H1Ju7LaaTqFaYKd2bIDEqMJG7YfGurYcnZkvdXaeXwa4aug9YA1VWs1b/Y289U7Ey81V",
-	"t82V2bcZM5lc6phdzvuucbOfDYx+pdQPQK6qdwwVritve4y6dcG9xxR+1Sjkp2hbI6D3j3MGrxDGI8q6",
-	"o1BLKeNCpAvV8COwuTtpjEdRCYhbSuIVdNiaNtTnaPjOvs5M44zxXv9BOnovsr817Ry/Hdk2tjfqasnv",
-	"yhihs1++hUHae4Q1+TT7qbaad13TOddKS3n9kI5Q0JXQMCpzmNrVpRv1ReO/gOXV3sDyyruumwd2Nxii",
-	"2kwWn3u5yZJqWsWhfbi3gZ1X1yT732tcbjDLckvZJ5mk5pmDzUfK2q6WTdnMIs0N0lp79i7IAK2dUsPE",
-	"WmirAFYzIYuZ74fr0S6b0zM2VhpWI2OUyngu2HlqZFZklHSQZ1gmeBXzv7x26R5WIqSDjmpBE2PknNNb",
-	"G+RSMwxupYpC+KFbfK4mgNsZi2boRal1eE+lDd/fwM964OeZSMW/E56ot3g2whKeCBQUZN8owFvt/miL",
-	"aXr2UYtslQO+q2rNxiP8ruO6/GECRWkZhQ6ggIH/xhK+B5ZQTtjHWM/2Q/I4szcwM6wedEhdChLmUJbT",
-	"cJSfTokWS1ZKh/E/i2/Oi3QU5yuPeBbNs99ocVfRL8MfPXQAnWP7FYGs37WCvTYm8WIMMs+OUiOO7dCE",
-	"xHSCQy/txMWaWDQLbHDIzM4CBl4YSmf5Kn3b2SP/ck/xNZOtg3Z7O0BtE7vw8NZBe3fb9n4otIle/UqH",
-	"0RDm8Z2D9v42Rgb4iGMgr047lPNeG090857htn0/B21jE7s+9/d7OA0ruT0Nl5xT5CgYDVJ0CMb4No1d",
-	"BZ0Hwdt8RV/cY5qd0XfF01k0PgsNVZJEitf5guyBd9ZmlTjwrPrBuwde9b1yWfKoCqZhlrMuq5mS+fww",
-	"C3GTpWI7cfC51Y2XN2iqrPlzlsa0kmnkJxbZhKDvTpv64/a0XtKr1W31bqlfc0b40aq8tAJ2BV79Kzik",
-	"f4x/+dewGTK5WkYfMhVNvuBXuFxRxIMGxO8Z4HJnTYeE6prMwKGY6GaW5VpA7oeYt8wUWSwokQomUswd",
-	"v0nMY2VaWSA8IhzG1H1MASF4G0/XwAUkgk+xTUvKtVpnPVgsZaX1dP75TMSG05jpEcd+oC3ouC72+Tcp",
-	"8q9KHtSp7BO8yzvRz9FITwOlquWRD+JR7js/rX83XLQB8JB/yOkvdLJOyh8vWRPcq4U9+rz6Bb7aTzYZ",
-	"rixuyz4MWM78K9g0GPEs7zlhN4aDs+9cAIvtsbi/FfvRmlbsI140/K5vxV4+Gx+o/kYHo0iM+jvd4Fum",
-	"Gzwvj2AzifO3mPk2YuYD1Q/JmMeFFfPvchujeJHWiKdjzEXFNNxMPuXZ5rZ+cW09uxFZNpXVSAoM1wYj",
-	"nsVk/agztgkz58L8lYVlRSXWbV5t0xq8WEmh8otP2gYwp3LqtxtxDTtsVmiQ4RVJltE4h6w2ZzWj4HDE",
-	"SVZR4tnNkSOLkcOMT81SOb3NCkkxN1Vpssz6l9f0Lm89NsxcJ179wus/NqYsaVbT5wcJnFzOA6ROJp6z",
-	"6czopixMip690ETTorOp9xq8Uv52c/7GHJl4+/XNT6+/vLp6qQ+G+3Lvh91Fu8/Pkk//6M0+TLrx8bjz",
-	"9s3rVy8PHhO7rOv/8OeIXfqeKhat16iQJ4n12lL+B81Jp5uObD25Z1n4zYDKcc6/QnDzsWrk72jo/85o",
-	"qD00G8dCC9e5DMM/Q3Xfj+CvgPfoSN/z/QWnIiMhY1dVk+pIzClWUZZsgNAKnhC2rOBZl5kXgPt8gu1u",
-	"c8sU3baufOib02ELOqqmd79taKwCZ0ZAnRXhFXKFI+5aN2Bnhkz/YiMI19PLOlCuUGSNwWA7fNkSU3vn",
-	"iGcfB3e3YEGurTDJbJ3860SbRS+QQCPuohd1Wr7a2uwZUYGN9cC6dmp3Tv/9jbp/K9S9iiAbxk2K6B6s",
-	"eLllOP3xs3wKYO7bG29flb6emyQ+I9P4EU7ukyyUmv5v/wtx7kfbJn8D4+v96gFtZtIuV+IvSkl6a1V6",
-	"LCK1NqWpA5LyGLsLSDqhkvKs6o4p6Fz0Avs17Nji36ihGCdyCVtcwPHJOZYrrQBqJ2bIB2Wwpl/1zkzP",
-	"E/SS8pNVzcep+7T/x8uzU1eT5NdgNw5/++xTrXPR85a1sJXdGZXyWWeEmmFP8X+tp5VDL62SZAnNLBf7",
-	"8Q8FMuUcXe1eXtjgvG+giaKrpProRnw2JJ8JLmxU/jShVemovkZgeaslCfvyAP1PXZN123/kPtq7gtPW",
-	"klh2mK77eEh/QbnZ1lhEtsoxy+CnElumjVOWaOTWwNhRU8pd+a0ryhUSxlLc1u3GB6rd24cLGj1uU7J5",
-	"P4KN/dXst9rFihiHXzpnp/eT9tId0BdqhST30Rkr7zdlccrzap2IcEvl/Cvgge0ewlTWZ8j7OLPD+Y/g",
-	"ZXt/xHNzGotPCBgBDmOSEB5RaaxUrJnnsStVmUxYZMt9mG0bY+6rNzpxLd/s8CBtvvP5WSWR4d9slQWZ",
-	"W0/XGWsYZpB92uDhw5gqKncwPnnvUawUX+H38rM6+blDY4sP09sYjvHSg8zZwTwwrOPx3Sn3gX7nMx1i",
-	"MizlxiFC56foOG2zXIvO6PXBHezT/mwm8dv7/1Zt8O5yNYom6PW1caWW6hjlKZ7wu6RXWqPb9ud+h/K8",
-	"J/m+azW+2y53EN9vY/1s9RMC5WnVfCkAJ1Vq6O/sbq9p/5PDMeUPKKzTLxkTFYwDuO7nBWj+IlYeksiu",
-	"94GMSXs6P99VTny598xvnw0XuEfWVWzaphiEmzErnVtaVT9xXZX7Okngdi5/i5316jsujESyncSEjGZU",
-	"aUm0kBbkKakLFxvRhfYTtxy8t3mjeXLt7vPd/wsAAP//",
+	"7H3rcts4tu6rrNLZVbGrKFm+5Cb/Umwl0Y5tuS17enpaOSZEQhLGFMABwDiaLlftp9kPtp/kFBZAEqQo",
+	"35LMdJ/d/2yRBIGFhXX51oW/tSKxTAWnXKtW77fWgpKYSvzzgmq56s80lea/mKpIslQzwVu91phGgscK",
+	"tIBbwjRM6UxICtI8wvi80wpaKlrQJTGPLhlny2zZ6nWDll6ltNVrMa7pnMrW3d1d0EqJJEuq3WvfZdEN",
+	"1cN4/aWXCwpTvPpCAYsDIArC89H4EnbszyEQrm6ppDEwbeZAv5JlmpgXdnff7s1ek5ftLt2dtV+TvWn7",
+	"TbQftw/oy9mr7uvdN3tv91tBi5n3pEQvWkGLk6V5cprPJ2hJ+o+MSRq3elpmtLJE8vWE8rletHqvDopV",
+	"Ki0Zn7fMGocxXaZCUx6tPtHV+tr6kHH2j4zCDV3BFoGrq+ExMAUE5kLEEC0Ei+g26AXRsCQ31FxBaoMi",
+	"M9oBQ5sZk0o7EpidIRNuRmMKbmiqYSYk7B3AQmRSBZBSCULOCWf/JGYOvWLAW6YXoBcUFFna+RAelz9M",
+	"Rbya8DnVys7GvY/MCeMBLIm8oXE5hqQqFVxRsIwFYUEI3b6gaUJWNO6BIWcYTLh5TGQaSKQZn4O+ZRE9",
+	"NONMeDEZHJpwoRdU4mTcDBQc7O1BODwenJ6PLgdnR79cfxr8cn0xuBoPjsPDcnkLllA7piWY2VWqNCjN",
+	"kgRkxlU5YvdtdcTh2fX5xejDxWA8DjvQxwlNaSL4HM8CjpopKuF2IUBRroFpuy8dGGdRRJUyW8djkHSW",
+	"KZIoEDNHKDsLphVNZkDwNDn6TDgxxxBm7Kshyy2SPR8BDJ/GgXlbXBnJEgo4vTXT7EDfLcryECV8wict",
+	"S5OEaConLdg66L4N4GDvLU7x5dev2zgRLjSyUABK3MMmlnSGDzoTXjl9L2fdaJ92aXtv+jpqH8RvaPst",
+	"Odhtv5p1p7vRXrxPD2b56bOMUp4/7+S0zdHZcOz2Xr4MjKTJ/99tOoU/kyShuh/HkirVJNW4hukK3idE",
+	"LaYkunmhIEoY5foQSBTRVNMYKcPmXEgad/I5/yOjclVO+bbymo0TfrU+xTsjZOyJscKQxBd2O81/keDm",
+	"4Jg/SZomLMKTu/N3ZWb/W0lvc2eMtDv7S/9keHx9dDE4HpxdDvsn41bQWlKlyNxcJ5leUK7NQLSHm5lK",
+	"8YWZgyrp32lk1mt2tv9p2P+f//rv0/OTAWyN2ZwTnUl6LKg6E/qU6GixfQjRgkY3liNoJKk2C7cs3+rN",
+	"SKLonU+J/5B01uq1/s9OqX927FW1M5BSON2wrgGKg6JgSZKZkEsag5BAYMZoEsNUUnKD4jFLKGyFOQ0u",
+	"Bj9dDcaXYWAODEoXFJk0ibeDCTf/3Ap5o1ISUTO24XnG8abIbKd8oSryErbCn0cXn8bn/aPB9dno8vr9",
+	"6OrsONwOzFxQDhSktISZEZbQGKWwOUJECX90iAg359ubsLdpRjaG/aOjwXh8fTw4Gw6OwwDCd1dHnwaX",
+	"3ssDCC8GH4ajs+vT4fi0f3n00fw0ODs+Hw3P7I39k5PRz+bxCS8vXJ1dDPpHH/vvTgbhNspbcDyCwkVZ",
+	"Utn528WYQ4BiSAuIFoTPqTnyd0HrSPBZwqLnsetZ/3Rw3T+5GPSPf7k2YrvCrGYqMGmdrmC8D9ZKmLRQ",
+	"RyaSkngFmaKxOb6FcsB7rIBl1d0z3CqEosW9eHK/P8P2IWFfaGUmtMpG3uQtnXGZW+EaLQxrkQmvSPdC",
+	"/IY1KRkauhQKjRt239qoyA7NqGhKLITUyarg4XzedofjQnUyBVkaE01BEnMQjkZn70+GR5fhoWFsY3xZ",
+	"NTDhVtNpudp2/PFeyCmLY8qfxSDvRxfvhsfHg7MKY6xEVqgpAku6nBrbZuadZ2f9HbRfTl9F7deof2bd",
+	"3fbe/sHLV6/fvCXTKP5B4sod7yVZ2flFGvDgE+3NbyssVhZud1pr9uIFNbz9PBXQaA9V6FfjHZgU+nrS",
+	"glui7MGygitmsxmVRk86Rjw0V0sz4wdRcZ2/zbys/Xbf7Gpc7xmEjsxcU8lJ8kztejm4OOufVIjJ3IhA",
+	"zXoO4R+Z0J7SiuFgthu9oV36kryeHky7kdEyBFSWpkIW8/4RoohDxunX1Gp1I80zafWjXUW4bb2IXPIz",
+	"BXPKqWTRoVPq8guVkIg5LIiyKi6mmrBEQcaNnquYsbE1f40VZVYY/rXtDJn2MA6dMDgT+r3I+PMYu1B7",
+	"FfI7iTV5lMM3aeGZnJk5WGVfUxM/YBvOREUlODFOkGIP2BueldGDjN9wccsDswkJzQ1Tq8z859QLYLEq",
+	"vLSE3eSq+pysEkHiSyFOiJzTZ23Cef+Xk1H/+PpyNLo+6V98GFQ2w2cI9NSYgsS8y/AK4fDqAD6xdz/Y",
+	"TsxfLAz32jfCVrg2cScQzp3RZod+FkkuRn8ZHg8urgcXF6OLCj0SpnTNzC4Ai5fdfRhT+YVFFK44+UJY",
+	"QqYJPQTPQ/tBlFJaSHPi1yflXEh39FGiGdpVVmgsRm+OFSpesiUVmf42Ol4OTwejq8vHOi4xi62mtRxv",
+	"lsA47HbVv4WUtdmYE87Qvqsvr4mMl0KcEr5yglM9i4w/XY0u+9eDvx4NBseDRllpNBQB+jWiNKZxD3a7",
+	"xnja7ToR5dS/4JAmhMP7i8Hg+vJi2D85BCt5gBT2rQRJmKJrVu4LBQlbsh/lElbkpHEIEEbJZ4Vvhq2w",
+	"SokwqPg5c/aFupUSHk84PlQaws6KU9SCngKWhK9yEaNgK7zoXw6uT4anw0scGg9OiAhqGyHUcNtiInV8",
+	"tV0ArE2rd3fveFAskuCK+wfgefrz6qx/dfnROJhH/csaZ6DtT4lEHPGGIlEZ/0ISFgdAv6ZMWp9b0i/i",
+	"hv4o07k+gyVTivF5UOi+hqnAVlhbmBPsnkx9Lrn+0h+eGB+5QqqYaDIlikK2LrSdP/UDyGNZO36hoHi/",
+	"ccq4pCRamClYOuQzLoWLBRIrnAnKgvmd78iezpyl8SmNGblElOtZRB9fnZ+PLi4Hx9eng+Nh//ryl/Mq",
+	"/QvY00LBCv5zPDqz5+/Ivq5tXt+DtTf+a8wOI/zD+rtD3J6mtSG3FjPBjejnbGUxj6bYgZN0jFegS2Q/",
+	"MEYHqAVJqdngVIqUSs0svDgtRiyx2uWqbX9uO0ykhlEGrUhSI3X6tQf3unuv2ru77b1Xl3t7vd1ub+/g",
+	"b62gNRNySbQ9KbRttF/TmCx+iOrDY3OfRVj91/p4UNPIShOdqYdGt8+P7b34FCrynHPve/SIcMFZRJKx",
+	"98xd0Crc++Gj1nbnx5d+NQRxq61OJsg3rVhZ9U3+9nwuyCGmf6eRNrPazESSzpnSaPfZV3RgqBVEksZG",
+	"05BEWZSFfkF4WGeSG3MhvKGrj4zr0PDbrQLKRTZfOKzLRqC0AEkjMefGNmDaasLfKydSHqeCcd0cf4wy",
+	"pcUS8psCuF1Q7mNlxjcWnFajjwutU9Xb2VH7HfdjJxLLbzkHjujNk8wDgTEkRKF/KyFaEEkiTWURcbqh",
+	"K7Rvwv/5r/8OHYBiRcYNXVXn7+H/TZM2b7FHp98wo59zCll+ReQG50WVJtOEqYWDbQENDJSS1dd/034+",
+	"XWKYg1DTSK1MtSlRur37uxIxFoX9vvz//cSWJ6h8+eXIWxdbhTTLWds/3v5SN0u1E2bjZE2iBf9kmi4f",
+	"uU9mVPcaIiVZISvRr/ook0o0ZEScS4qAF8qDpZC0cJ9mIknE7SGkRCmExhWEEY5iTx2C/vSrhpTMa3Kj",
+	"/7dPyZtYv4p+WQ3+tievZ1cf//q3eSML5qaMxwc2ScHdOhUioYSvbVj+YFDQaTN9z9xRqmuOmKk0ISsM",
+	"XQR5IoNzvNcDHkvB5z4GpmDL7AKRNJ7wiCjaZlxRrphmX2iy2u7ACSUx43ObhyAJS8w/yDlWJWnJlksa",
+	"H8KuUTW7e288aRdMOBdgLE8pEu/3eoi6JhS8QO3u3psHIss5fS5c6HYTDz6e877bdt6zm+NCaq1rEJTP",
+	"6GSBcylYwrQf9NfCGAqecdCDcHR2MjwbhM7JIMjxjM8nvBTsAYSj9++rt83cjgpOAwivzj6djX4+C/Oc",
+	"IsJXHTjCKLyCZaY0aJFQSTSdcE5vjdLIaL6dPFsaKtiJtIKWe1craLlhDT3KTS/uW9vQRonbSKoC6pmR",
+	"JUvQBSlC+KBSmiTG5GleAXgL8KY/3m8FrQ9H41bQ6v/t6mJQnTReXZ8wysqcD4uUARLHzEyWJOceQ1pW",
+	"2uBFoLVmTcFyv30rEOFqZAtc2XtGk9g6OsbXoDEsqKSwpbJoAURNeFjJhwjR5iAp+0RXVxmLw8BFCpry",
+	"Lmz+SWPuxb1G5H2nLAcnPZlWM/vudf7y+6wR9qDmLuj2ia58c+RhOZDPrDRH7nvmwt5lZIfNvnj0xMb2",
+	"/qdZJDVDpDzgDz34l+LOU+Pjf7PBcb+t4SKSeT5Ko+nRJCGrp+l+qT58pMnuyfTayUtuyUpBiFlwIDi4",
+	"Oyu2wLOk/+bVeUzZ7OcUt7xQkGbThEWQEunCFwRfg6lBLIat8X5gM3A+HI3h42n/KL+BxcbolxqVgMVE",
+	"P4xGH8LtoAgpsgiHExnX7swDXRKWwNaHo/F2jr/muHp+p9n1Cd/q/zOTdLsDY6uNKI/kygiKQ18EL8Qt",
+	"CG4kMywY1+DkEoSeVxPWzQFzbTgavx8dn529Hvy171wf3yzo7h08aBesnbKHiW2Z1SO2+8Gj+dZ431Hw",
+	"fHAKqWRfjC4xV/Lco9uFSAr6tnOqITSGdC2A7fwSDruJnBYSrzr+dYLd/idJ5F+vNH8/OB3ufHp9ejw4",
+	"+7AzPf96MWNHvzgKfhr84vshxj64FTKuEfbV/puHKTu4102/ujgxbi7hMN5vo3Wp2bSkiGNXLng7pjOS",
+	"JRpZV0hAEhTufQdOjbqe0gkP0YcPDyFNCOOA/4aokHL6CwmJEClGvInVdc4+xUxNGkPGE7OFNp8VY2ov",
+	"VPEuIMZNaCNcV2RdLTswWjKbRWpm9/MYxvt10m9EF/xsw+7BmyYq5mHOBvRdxCtDQ7PrKxf7s1GsdRzR",
+	"wrXrjgE6+BTMZZx/KsVckqXqwCe0Lc0F1YNail4ADZl1wYQ3JMYFUMmKC6CeExdALSMumPCmhLgAmrLh",
+	"AqgFEwIoEnUC8Od2Orj8ODqujriWwhVAnikVwIZkLLPMxoSVANZC1mZ2TRhyMOHVWFcAfngqgGoA1/vf",
+	"xSJx2XnsAAlvU0Q2WbG4jXUDsM6ltU1usmELVH8dQiKY8HkrhXMDjVDXAjMmmQ4cepVSqQTvwBlKKuPz",
+	"EcYVBrCNCK361i6eVQXsiYYJmhSTVg8cj6+Kn7wg1AM+eLOCxzBDWJkG/vQEvZ6TKLBnrkm7f6Qk0YvN",
+	"Vova4PeF4sYCEsY351SpAELMTbS/SnTC62ZJS9z8IDjCTbNphcPjJmFzdTU8biz6eCjtLyVaU2kG+b+/",
+	"dttvSXvWb7///Nubu7b/78FT/t3du/uPJro0+B73OpUviii2TQtFV8zytUtatXoBFXdgk3Mtmqoro0y4",
+	"S3qWWULXsI81oP1JefVB66dMaLKZ4TDB4Co/2Y/C4H4qH2nA4VQ29QhWf12Fmj4sepUiPFQkNmzG3xs2",
+	"JCE8ANqZd7wMiAAuB/1TozouBxfnF8PxoMp/5Z2PA6bfS4pgFklaTdULm3BWf7ZNx+V7HEaf4oG/o00v",
+	"/Kmy4TVTgaQOTGq41mhG2Cza/KlDt3tGcKdCapXnwY/DTeoJk+JqYss907QvG/nnoh4gu4eDHvWmlEom",
+	"4tzdLh85GzWDUnrtzqPR1dnl45gFiVtdnXuuMpGm/cw2bGUmpQvnFzPaD+4t90PRUnlgt/vQEymVEeW6",
+	"0TBwU4AdWJKvwDi4mwOQIuMxjbEq61ZATCO2JEmVC/bL9/FsOcX0hSrl8iXaeVfmsk6o+rMlp+ckbCLu",
+	"RQHv3FPtaIEL2CqdAOMSIJsviY4WXgQS7yaJe+QQiDFZ8KYJZ8qdmmqJXnH3tnViIpdx+uFoHECOzZcP",
+	"5O/ZrusRP0hWq4h8QINcUIcgfQuCOUrtfQ5Rxa2XK2BcaUriPOzpkGvBqTo0HiC1pRKIKcKVzSyydUHo",
+	"vE34vxlwvMLA17fCjs8HBZ8P7d01cns53gVVWWL3OElGs1bv18eO7568Czbbto+PxNaV3ia78/M6Yl6u",
+	"xZ0rSJNMVQ+ji3rbYAfTmIz21KBCB8J3J6N3WNVTguEKCAeSMIIh/RBDBSFsraPoNm9xwpne9pExYt2S",
+	"iEi5clmOLuhhT1A1prIWlAhaZk6PiU24ytd7XJJvtVCaBKs9ON8gTy7zAkFVlrkdOjzE1hoyBSIXOnmR",
+	"tLU24IbS1PzPZBmhCj3YOXSpI3PjbAVWlE9plXWMJPKKhPJwaSzQ116KL3TCp1TfUurdp7abxBj8fyHF",
+	"/gyefHvw5IFz8n1iHQnBUq3rZQPO8DNJEpsF7zRyIew8cco4LFmSMJebeghde1xQYd8SBRyz1Svm3K6D",
+	"je+xJZ+ZqfO9ovHVRBePSJvl12acu4/R41pC2qHRCXSZ6hVY+QuSGkGBmSdbiE3bPgU+xOAw8O0O9Cc8",
+	"L/YscGlDaYVpfhbvDu0ZCfNyJSxAdSharyExwFpRGIFBXC5Pk5Eo7VZwSxEiz32r74hu/+XbbcpLv+0F",
+	"qlywWUk55hhLbHzQg9AIJ0chX85j6eeUQkJnGkSmYcswck0ZYLWd1QSVCjAX9NHCbB9TOcDzuxTxfwr3",
+	"31dk/Ekh8SYBVE7oyLDduk7w8PryvNoiN8e4MeXMVefW+0gInkObVfjxEOaSGJt1v3fClN6cpsk3oqd4",
+	"SnoQCc5ppAPwi2UC99YAYxWBc3yxHw5C+4KrAG4l07VUPHN3I4bjzszRRuzKE7TmwNpIWiRi6ixApq1I",
+	"XMsa7iMNj5GE96ed1oB8dcPSEFu8WF/E9myIRJbYYjSZcZjSiGSKAjrAGmKaYm2T4K7RA4ZIY+HiOiRN",
+	"k5WfopQSVGvmXsNNNyytOgLuwv24VJHe7hRizk/3M+NpQWnUWq1eS1ISt+qS+6O4hRmRVQvDUsJI5Lno",
+	"2PBGaFH1XAfaVAFzQfWqjDPhjl/pV6a0sgyE9LOzhK1C9bobDZGo2s6ZzL0QmSsEkigx4fiP0SqpFNNi",
+	"JFtPHXYc1NnGizshbOHk2AzIVNnsKB67KjxVdF04NMoW49mYbHqjiixTq7m8h3yuz3ESW7xmFJWZG+Pz",
+	"qhvoaF0spLrt7uomTVxx+htCfH4KuC3L7kDojCjUkUZF54Zgpa8K1qhzCM25MndOuCVRB0bGH7tlikLo",
+	"+MspaXsr5o8uhCqsUZs873c7CYB+JZHG3L4Jzw0AuMXztCBfaFkwiyH7Bv3r8gEYn4/1KtkgKMb7UN4H",
+	"ytxYNoowJzJMiV7Y/LkvTOqMJNVgYt65bL1OwiyjQVIM0Jd1i8Q+BDP2FevpDP+lVBYnB1sdPSZyU1ca",
+	"DeGbzTB/KRvhPjI7wUkqHFCTnX5aQHPNwhM8lM2OSeWte7t7D8Lf/1aVKZ+ANXtIMHbaq3WHcihyvc/e",
+	"/XUSDX7UNwTALVM/4EdZsy+TTK/GhkWdPYylpf3MOA+/rTfK6J8Pbdlp4LjQod9hHnsi8ZJxmAqhlZYk",
+	"tWeyetGWrdrHw2DCUcdj2lmmF0IWbffe2SrXSdbt7kf4EP5JXUoaniskDd5XktX4RbYIkfGZWF9GGSaz",
+	"npUzBRKRxUU6XY4oEd7clEjccgVbLuCASWCN6VQqgA9CzBMKRzi8M4EDl031LhHT/Ldt0GJOsUtFHk+Y",
+	"8EpysXCpxTb7aaiR6VxvJP9GIxStwlO6ypwucZzpCUdv1KxvpRdYOnxDaZrn2Kkywy0AymdCRu49tdr1",
+	"SqG80R2YCoddkzLpJ5hM+ISbs2T4hym4ZZL65CoiKAVEC2lC9EzIZfmW/vmwV8mENnb7GDd2wh2ea+YQ",
+	"ZTIBu+E1YjBjQDg3HqdkxbyVnoEVskbdR0kWm6Uz1VCh2oGBvQ8lL/r5C5LSCQ9/m+THcdLqgT2/MMkP",
+	"pvlt0up0OpOW+dXIcvvT+LL/7mRwfTQ6Hkxad6FtKlPo6zxVzKzMGK56wv2EMesWlwpckZWyDcg2ZwXZ",
+	"bHFlh7PpZ1SkCe1M+H1pTOYpY+wUUaQFXeWQq3G5YUVdBWPCIuqwMtf4r5+SaEHbe51uK2hlMvHgi9vb",
+	"2w7Byx0h5zvuWbVzMjwanI0H+IzRlUwn1Du9/fNhK2h9oVLZU93t7NobRUo5SVmr19rvdDv7No1lgcJt",
+	"p/T2500pp0ZHqCrO4JfjBCCSmCrXt7KHQQaUaIpS5eDvEpXO6zz9IxN4bbiMwVpprucoartmghYd+NnZ",
+	"myE2XQixcGROYSGSWE145rI2ukXexqFXZGWLqwIIy9osy0602H+0wuNK2ZUW2MG0VnpVw22sKe9M54Rp",
+	"KkkCoTHNZ4zTOHewuOG3RFMJW4YhJ3xT/KUsFSVyni2xOWiRT7Z9CPUyiUqsx8jeCr5jrEsk9jB2W/qu",
+	"yEnwG+r+Wt/9kdmRXPDnvfGKhXdgkC97fam1vX9WslVjv8xqIeCju+o2W6Ll6neq/T7NA+t2z1IoXdCD",
+	"cXToUtReuwXjbeVZwua/7Sro3O02L6poeOIvx1qGZhTPUNxtaIvcONUKkxfgOf3CRKaeUj3YNF17NDaR",
+	"H2vg6vT/XGtWutftPq3LQ1GZ+WuJUK4no3lF3psqW1n8+BbPReV0raq5WsS86U2OWrVqwdyurpi/OTxT",
+	"VplVUEQbK/UqeDe9soICPu6Yma3xi1U3s0JhkhvP+tEdMLxy24Y2GCN3ggyLui3GqPeB5Y+mgQs+2vE6",
+	"3uIjuw8/Uu+Gg8/tP/xc2YvSPLH39uEn6g2Z7oLWy8csqmgziA/sP2pJRbcadGGy5ZLIlZP0fvoZmasS",
+	"7FWtz3dBKxWqQetfFH5A0a9prTbX2PudIsHOIiHWzfKb+1VjFBNeBikqij5oMqVLGzrvdfpCuYphTpVy",
+	"MI4x3fOEoHXLv9Ho32oCeStQXQ7DbR+6aBTqY1pCIA6vs6gnorJG4a/Hvcw/6Fh40XrsnTjh68tDgCnP",
+	"y8WZA+OKxbRIRsJexJJwRSJrPCmsV3apZ0XHV4Utgm0Rjm3WhSPYN2J+tqvZNAoM34zt09EBOPKol1IJ",
+	"oSeJwt6EtyEc74c9t1im1ou8gnL5jTVJAYR5nMjeYStwJhw2FuHAlqiWtmx3cCYfjsb1qdQKxUrDCkvF",
+	"vLkxreo1UXbQPDnGpsvYbJrt+lsaisxq6/bKpQKztjD/8EAlMRtpPqbc2G0NrUu1wBb+2JGJUYUd/HvG",
+	"urYcnZsvTXaeX5e4bug9YA3VvkFg9Tfy1jsRrx6vum3Kzr5N3MnlUt/sctEIjpv9bGH0K6N+AHJdvWOo",
+	"cFO93VPUrQvuPaUSrUEhP0fbGgG9f1QweI0wHlE2HYVGShkXIktVy4/AFu6kMR5FLSBuKYlX0GFr21Cf",
+	"o+E7O5yZxinjw9GDdPQGsr+17Ry/H9kebW80FbffVTFCZ798D4N0+ARr8nn2U2N58aYueK63l/JyJA5R",
+	"0FXQMCoLmNoVyhv1ReM/gOXVfYTlVfSVNw/sPuIV9e62+NzLxyypoXcd2od7j7Dzmrp2/2uNy0fMstrj",
+	"9lkmqXnm4PFvyvvAVk3Z3CItDNJGe/YuyAGtnUoHx0ZoqwRWcyGLCfi9zWiXzemZGisNy6MxSmU8F2yF",
+	"NTErMko6KBI9E7yKaWhe/3YPKxHSQUeNoIkxcs7orQ1yqQUGtzJFIfwwKL9jFMDtgkUL9KLUJryn1hfw",
+	"T+BnM/DzjUjFvxKeaLZ4HoUlPBMoKMn+qABvvR2lrekZ2kctslUN+K6rNRuP8Nug6+qXEhSlVRQ6gBIG",
+	"/hNL+BFYQrVuAGM92w/J49zewMywZtAhcylImENZTcNRfjql+yaWrejD+J/FN5dlOorzlSc8j+bZr9C4",
+	"q+iX4Y8eOoDOsf2sQd6AW8FeF3OJMQZZZEepCcf+bEJiOkHPSztxsSYWLQIbHDKzs4CBF4bSeb7KyLYa",
+	"Kb5NVH6yZeug290OUNvELjy8ddDd3bbNKEptotc/G2I0hHl856C7v42RAT7hGMhr0g7VvNfWM928b3Db",
+	"fpyD9mgTuzn390c4DWu5PS2XnFPmKBgNUrYsxvg2jV0hnwfB23xFX9xjmp3Rd+XTeTQ+Dw3VkkTK4XxB",
+	"9sCYjVklDjyrfwnxgaF+VC5LEVXBNMxq1mU9U7KYH2YhPmap2N8cfG517ys6RtXW/DlPY1rLNPITi2xC",
+	"0A+nTfNxe15z6/Uiu2a31C99I/xwXV5aAbsGr/4RHNJ/j3/5x7AZcrlaRR9yFU2+4KfGXFHEgwbEbzng",
+	"cmdNh4TqhszAsZjpdp7lWkLuPcxbZoqkKSVSwUyKpeM3iXmsTCsLhEeEw5S6rzsgBG/j6Rq4gETwOXaL",
+	"ybhWm6wHi6Ws9cIuvquK2HAWMz3h2KC0A33XVr/4SEbxSdGDJpV9jHd5J/pbNNLzQKl6leaDeJT78FDn",
+	"Xw0XPQJ4KL4s9Qc6WcfVr6lsCO41wh4jXv/GYOM3pAxXlrflnz6sZv6VbBpMeJ73nLAbw8H5hzeAxfZY",
+	"3N8b/nBDb/gJLzuQN/eGr56ND1R/p4NRJkb9mW7wPdMNvi2P4HES508x833EzAeqH5IxTwsrFh9sN0Zx",
+	"mjWIpyPMRcU03Fw+Fdnmtn5xY1m9EVk2ldVICgzXBhOex2T9qDN2KzPnwvyVh2VFLdZthrZpDV6spFT5",
+	"5Ud7A1hSOfe7nrjCVpsVGuR4RZJnNC4hr81ZzyjoTTjJK0o8uzlyZDFymPG5WSqnt34gfW36tVrckhJN",
+	"xbhBUeTVXJQLG2tyJ7xelJvPzRa5Yt6s0mSVN3tvaPTeeWoIvEn0+7Xp/954t6R5vaEfwHA6owjeOnl9",
+	"xuYLozfzEC6iDkITTcs2sN4weKX65exixAI1efv1zc+vv7y6eqkPxvty76fdtDvip8mnvw8XH2aD+Gja",
+	"f/vm9auXB0+Jqza1yPh9xFV9Lxrr+hvU27NUTmO3gwdNXac3D23JvXeM/H5J1RjsHyHw+lQV92ek9n9n",
+	"pNYemkfHaUu3vhoi+Aaz4v7owlpgAZ38ez5W4dR3JGTsKn4yHYklxQrPin0SWsETwpYVPJuyBgNw35qw",
+	"DYBumaLbTkX7pn7Ygb5q+NCB7f6sAmfiQJOF4xWZhRPu2kpg14hc/2KTCtf2zDp3rohlgzEjOFWw5RzB",
+	"CfdfhXUblVKt9UzI7UNXOuvekn+E3Y2OdcZiws1PuQ1XfAbqcVEZJO6Eu6hMk4VQ7xz3DdGOR+uQTd3q",
+	"7pzu/DOa8L2iCXVk3DB9UkYtYc17r4YJnj7L5wQCfFvl7avKZ4qTxGdkGj/BeX+WddPQXu9/IX7/ZLvm",
+	"T8B/M15wQdu5tCsMgBeV5MON5kAsIrUxVasPkvIYuyZIOqOS8ryakCnonw8D+9nx2OL6qN0YJ3IFW1zA",
+	"0fEZlmGtAYXH5pUPymBNv+qdhV4m6GEVJ6ueZ7R2cPocPl6enhS1Vt7ncvOPzY5dsXn7XCQs2vB1FayO",
+	"QVkmSJz7/3ahhK9gIZR2iIi9wvIuXCieEmY7xdwzcb/svdX79bO/of3zoUfx1BbT5xtYEDTfwwV2k//n",
+	"5m10gLHV3yyhuUFmPwCjQGacI7oxLGpJ8gXTRNH1Xfzo3vjNUZBcpmKL+ufJ01ov/Q2y1FstSdgX2mnd",
+	"R/8T117ftny5j/auxrezIpZT55s+IDNKKTfbGovIFpbmRRPGdiMKphlLNPJXYMzDOeWu4tnVQQsJUylu",
+	"m3bjA9Vu9HFKo6dtSj7vNUYtmjM0kjNfzX6nW66Icfilf3pyP2kvnex4odZIch+dsdnBY1mc8qJAKiLc",
+	"Urn4EnxgG7Ywlbd28j7Q7UIrh/Cyuz/hhZeA9T7ESoIpSQiPqDQWNLYp4LGrDprNWGQrrJjt1GPua7aH",
+	"cS3f7fAgbX7w+VknkeHffJUlmTvPV2cbGOYi/6jFw4cxU1TuYEj43qNYq3dLE8KL1gRLB4AbtijSj6UN",
+	"TAcFgrsgKcXSKd9LtGVeuX/Ww/xjyo2fh75Z2WvcJhaXPfGb42nYof+bmcT/sMOv9db+Lj2mbH/fXI5Y",
+	"aaaPgbXyCb8/fq0pvm187/emL7rR77sm87vdau/4/S6WLNc/HlGdVsM3InBSlU85OJfA+1zDsyNg1U9n",
+	"bNIvOROVjAO47m+Lif1BDFAkkV3vA0mq9nR+rls/1XY/v35GLkDl2JQmXwK/cSmCUKrjM8qK4Fyt9JyH",
+	"lBK9sDU6CdHsC7UtOxWgWLu6OAlsPxN3eGChddrb2UlERBJj7fXedN9087ZvNjKScXd4bR+RHXQ13Uo3",
+	"1fba9imEG1LVevx06p73pn4ImwSYY7hiFEvs9THOjSC1PeeEjBZUaUm0kBZyq2g5F0XTpdIWtxy80by3",
+	"eeL47vPd/wsAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

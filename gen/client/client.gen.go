@@ -209,7 +209,9 @@ type ClientInterface interface {
 	// Changes any of the bucket's fields; every field is optional. A change to `key`,
 	// `secret`, `endpoint`, `region`, `bucket` or `storageType` is first validated against the
 	// provider, merged with the stored values, and replaces them only if every check passes:
-	// a failed validation changes nothing. A new `name` must stay unique in the organization.
+	// a failed validation changes nothing. A new `endpoint` or `storageType` needs `key` and
+	// `secret` in the same request, because stored credentials are only ever sent where they
+	// were registered. A new `name` must stay unique in the organization.
 	// Send an `Idempotency-Key` to make retries safe.
 	//
 	// Takes any type of body and a specified content type.
@@ -222,7 +224,9 @@ type ClientInterface interface {
 	// Changes any of the bucket's fields; every field is optional. A change to `key`,
 	// `secret`, `endpoint`, `region`, `bucket` or `storageType` is first validated against the
 	// provider, merged with the stored values, and replaces them only if every check passes:
-	// a failed validation changes nothing. A new `name` must stay unique in the organization.
+	// a failed validation changes nothing. A new `endpoint` or `storageType` needs `key` and
+	// `secret` in the same request, because stored credentials are only ever sent where they
+	// were registered. A new `name` must stay unique in the organization.
 	// Send an `Idempotency-Key` to make retries safe.
 	//
 	// Takes a body of the `application/json` content type.
@@ -235,8 +239,9 @@ type ClientInterface interface {
 	// Runs the provider checks again with the stored credentials and records the outcome as
 	// the bucket's `status` (ONLINE when every check passes, OFFLINE otherwise) and
 	// `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
-	// may be given in the body to try other values merged with the stored ones; those values
-	// are not stored and do not change the status. The answer is 200 whether the checks pass
+	// may be given in the body to try other values merged with the stored ones (another
+	// `endpoint` only together with `key` and `secret`); those values are not stored and do
+	// not change the status. The answer is 200 whether the checks pass
 	// or fail.
 	//
 	// Takes any type of body and a specified content type.
@@ -249,8 +254,9 @@ type ClientInterface interface {
 	// Runs the provider checks again with the stored credentials and records the outcome as
 	// the bucket's `status` (ONLINE when every check passes, OFFLINE otherwise) and
 	// `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
-	// may be given in the body to try other values merged with the stored ones; those values
-	// are not stored and do not change the status. The answer is 200 whether the checks pass
+	// may be given in the body to try other values merged with the stored ones (another
+	// `endpoint` only together with `key` and `secret`); those values are not stored and do
+	// not change the status. The answer is 200 whether the checks pass
 	// or fail.
 	//
 	// Takes a body of the `application/json` content type.
@@ -492,7 +498,9 @@ func (c *Client) GetBucket(ctx context.Context, bucketId BucketId, reqEditors ..
 // Changes any of the bucket's fields; every field is optional. A change to `key`,
 // `secret`, `endpoint`, `region`, `bucket` or `storageType` is first validated against the
 // provider, merged with the stored values, and replaces them only if every check passes:
-// a failed validation changes nothing. A new `name` must stay unique in the organization.
+// a failed validation changes nothing. A new `endpoint` or `storageType` needs `key` and
+// `secret` in the same request, because stored credentials are only ever sent where they
+// were registered. A new `name` must stay unique in the organization.
 // Send an `Idempotency-Key` to make retries safe.
 //
 // Takes any type of body and a specified content type.
@@ -515,7 +523,9 @@ func (c *Client) UpdateBucketWithBody(ctx context.Context, bucketId BucketId, pa
 // Changes any of the bucket's fields; every field is optional. A change to `key`,
 // `secret`, `endpoint`, `region`, `bucket` or `storageType` is first validated against the
 // provider, merged with the stored values, and replaces them only if every check passes:
-// a failed validation changes nothing. A new `name` must stay unique in the organization.
+// a failed validation changes nothing. A new `endpoint` or `storageType` needs `key` and
+// `secret` in the same request, because stored credentials are only ever sent where they
+// were registered. A new `name` must stay unique in the organization.
 // Send an `Idempotency-Key` to make retries safe.
 //
 // Takes a body of the `application/json` content type.
@@ -538,8 +548,9 @@ func (c *Client) UpdateBucket(ctx context.Context, bucketId BucketId, params *Up
 // Runs the provider checks again with the stored credentials and records the outcome as
 // the bucket's `status` (ONLINE when every check passes, OFFLINE otherwise) and
 // `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
-// may be given in the body to try other values merged with the stored ones; those values
-// are not stored and do not change the status. The answer is 200 whether the checks pass
+// may be given in the body to try other values merged with the stored ones (another
+// `endpoint` only together with `key` and `secret`); those values are not stored and do
+// not change the status. The answer is 200 whether the checks pass
 // or fail.
 //
 // Takes any type of body and a specified content type.
@@ -562,8 +573,9 @@ func (c *Client) RevalidateBucketWithBody(ctx context.Context, bucketId BucketId
 // Runs the provider checks again with the stored credentials and records the outcome as
 // the bucket's `status` (ONLINE when every check passes, OFFLINE otherwise) and
 // `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
-// may be given in the body to try other values merged with the stored ones; those values
-// are not stored and do not change the status. The answer is 200 whether the checks pass
+// may be given in the body to try other values merged with the stored ones (another
+// `endpoint` only together with `key` and `secret`); those values are not stored and do
+// not change the status. The answer is 200 whether the checks pass
 // or fail.
 //
 // Takes a body of the `application/json` content type.
@@ -1399,7 +1411,9 @@ type ClientWithResponsesInterface interface {
 	// Changes any of the bucket's fields; every field is optional. A change to `key`,
 	// `secret`, `endpoint`, `region`, `bucket` or `storageType` is first validated against the
 	// provider, merged with the stored values, and replaces them only if every check passes:
-	// a failed validation changes nothing. A new `name` must stay unique in the organization.
+	// a failed validation changes nothing. A new `endpoint` or `storageType` needs `key` and
+	// `secret` in the same request, because stored credentials are only ever sent where they
+	// were registered. A new `name` must stay unique in the organization.
 	// Send an `Idempotency-Key` to make retries safe.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -1412,7 +1426,9 @@ type ClientWithResponsesInterface interface {
 	// Changes any of the bucket's fields; every field is optional. A change to `key`,
 	// `secret`, `endpoint`, `region`, `bucket` or `storageType` is first validated against the
 	// provider, merged with the stored values, and replaces them only if every check passes:
-	// a failed validation changes nothing. A new `name` must stay unique in the organization.
+	// a failed validation changes nothing. A new `endpoint` or `storageType` needs `key` and
+	// `secret` in the same request, because stored credentials are only ever sent where they
+	// were registered. A new `name` must stay unique in the organization.
 	// Send an `Idempotency-Key` to make retries safe.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -1425,8 +1441,9 @@ type ClientWithResponsesInterface interface {
 	// Runs the provider checks again with the stored credentials and records the outcome as
 	// the bucket's `status` (ONLINE when every check passes, OFFLINE otherwise) and
 	// `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
-	// may be given in the body to try other values merged with the stored ones; those values
-	// are not stored and do not change the status. The answer is 200 whether the checks pass
+	// may be given in the body to try other values merged with the stored ones (another
+	// `endpoint` only together with `key` and `secret`); those values are not stored and do
+	// not change the status. The answer is 200 whether the checks pass
 	// or fail.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -1439,8 +1456,9 @@ type ClientWithResponsesInterface interface {
 	// Runs the provider checks again with the stored credentials and records the outcome as
 	// the bucket's `status` (ONLINE when every check passes, OFFLINE otherwise) and
 	// `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
-	// may be given in the body to try other values merged with the stored ones; those values
-	// are not stored and do not change the status. The answer is 200 whether the checks pass
+	// may be given in the body to try other values merged with the stored ones (another
+	// `endpoint` only together with `key` and `secret`); those values are not stored and do
+	// not change the status. The answer is 200 whether the checks pass
 	// or fail.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -2398,9 +2416,16 @@ func (r RevalidateBucketClientResponse) ContentType() string {
 	return ""
 }
 
+// GetDocsClientResponse200Headers the declared response headers of an HTTP 200 response for GetDocs
+type GetDocsClientResponse200Headers struct {
+	ContentSecurityPolicy *string
+}
+
 type GetDocsClientResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetDocsClientResponse200Headers
 }
 
 // GetBody returns the raw response body bytes
@@ -2477,11 +2502,11 @@ type GetOpenAPISpecClientResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// YAML200 the response for an HTTP 200 `application/yaml` response
-	YAML200 *string
+	YAML200 *map[string]interface{}
 }
 
 // GetYAML200 returns the response for an HTTP 200 `application/yaml` response
-func (r GetOpenAPISpecClientResponse) GetYAML200() *string {
+func (r GetOpenAPISpecClientResponse) GetYAML200() *map[string]interface{} {
 	return r.YAML200
 }
 
@@ -2824,7 +2849,9 @@ func (c *ClientWithResponses) GetBucketWithResponse(ctx context.Context, bucketI
 // Changes any of the bucket's fields; every field is optional. A change to `key`,
 // `secret`, `endpoint`, `region`, `bucket` or `storageType` is first validated against the
 // provider, merged with the stored values, and replaces them only if every check passes:
-// a failed validation changes nothing. A new `name` must stay unique in the organization.
+// a failed validation changes nothing. A new `endpoint` or `storageType` needs `key` and
+// `secret` in the same request, because stored credentials are only ever sent where they
+// were registered. A new `name` must stay unique in the organization.
 // Send an `Idempotency-Key` to make retries safe.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -2843,7 +2870,9 @@ func (c *ClientWithResponses) UpdateBucketWithBodyWithResponse(ctx context.Conte
 // Changes any of the bucket's fields; every field is optional. A change to `key`,
 // `secret`, `endpoint`, `region`, `bucket` or `storageType` is first validated against the
 // provider, merged with the stored values, and replaces them only if every check passes:
-// a failed validation changes nothing. A new `name` must stay unique in the organization.
+// a failed validation changes nothing. A new `endpoint` or `storageType` needs `key` and
+// `secret` in the same request, because stored credentials are only ever sent where they
+// were registered. A new `name` must stay unique in the organization.
 // Send an `Idempotency-Key` to make retries safe.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -2862,8 +2891,9 @@ func (c *ClientWithResponses) UpdateBucketWithResponse(ctx context.Context, buck
 // Runs the provider checks again with the stored credentials and records the outcome as
 // the bucket's `status` (ONLINE when every check passes, OFFLINE otherwise) and
 // `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
-// may be given in the body to try other values merged with the stored ones; those values
-// are not stored and do not change the status. The answer is 200 whether the checks pass
+// may be given in the body to try other values merged with the stored ones (another
+// `endpoint` only together with `key` and `secret`); those values are not stored and do
+// not change the status. The answer is 200 whether the checks pass
 // or fail.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -2882,8 +2912,9 @@ func (c *ClientWithResponses) RevalidateBucketWithBodyWithResponse(ctx context.C
 // Runs the provider checks again with the stored credentials and records the outcome as
 // the bucket's `status` (ONLINE when every check passes, OFFLINE otherwise) and
 // `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
-// may be given in the body to try other values merged with the stored ones; those values
-// are not stored and do not change the status. The answer is 200 whether the checks pass
+// may be given in the body to try other values merged with the stored ones (another
+// `endpoint` only together with `key` and `secret`); those values are not stored and do
+// not change the status. The answer is 200 whether the checks pass
 // or fail.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -3841,6 +3872,19 @@ func ParseGetDocsClientResponse(rsp *http.Response) (*GetDocsClientResponse, err
 		HTTPResponse: rsp,
 	}
 
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetDocsClientResponse200Headers
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = &value
+		}
+		response.Headers200 = &headers
+	}
+
 	return response, nil
 }
 
@@ -3885,7 +3929,7 @@ func ParseGetOpenAPISpecClientResponse(rsp *http.Response) (*GetOpenAPISpecClien
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "yaml") && rsp.StatusCode == 200:
-		var dest string
+		var dest map[string]interface{}
 		if err := yaml.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -94,7 +94,9 @@ export interface paths {
          * @description Changes any of the bucket's fields; every field is optional. A change to `key`,
          *     `secret`, `endpoint`, `region`, `bucket` or `storageType` is first validated against the
          *     provider, merged with the stored values, and replaces them only if every check passes:
-         *     a failed validation changes nothing. A new `name` must stay unique in the organization.
+         *     a failed validation changes nothing. A new `endpoint` or `storageType` needs `key` and
+         *     `secret` in the same request, because stored credentials are only ever sent where they
+         *     were registered. A new `name` must stay unique in the organization.
          *     Send an `Idempotency-Key` to make retries safe.
          */
         put: operations["updateBucket"];
@@ -131,8 +133,9 @@ export interface paths {
          * @description Runs the provider checks again with the stored credentials and records the outcome as
          *     the bucket's `status` (ONLINE when every check passes, OFFLINE otherwise) and
          *     `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
-         *     may be given in the body to try other values merged with the stored ones; those values
-         *     are not stored and do not change the status. The answer is 200 whether the checks pass
+         *     may be given in the body to try other values merged with the stored ones (another
+         *     `endpoint` only together with `key` and `secret`); those values are not stored and do
+         *     not change the status. The answer is 200 whether the checks pass
          *     or fail.
          */
         post: operations["revalidateBucket"];
@@ -460,7 +463,9 @@ export interface components {
             [key: string]: unknown;
         };
         /**
-         * @description A new custom endpoint; an empty string removes it (back to the provider's default).
+         * @description A new custom endpoint; an empty string removes it (back to the provider's default). A
+         *     changed endpoint needs `key` and `secret` in the same request: stored credentials are
+         *     only ever sent where they were registered.
          * @example https://s3.example.com
          */
         UpdateEndpoint: string;
@@ -641,7 +646,7 @@ export interface components {
              * @description A stable code for programs. Known codes: INVALID_REQUEST, WORKSPACE_NOT_FOUND,
              *     INVALID_CREDENTIALS, ACCESS_DENIED, BUCKET_NOT_FOUND, REGION_MISMATCH,
              *     ENDPOINT_NOT_ALLOWED, ENDPOINT_UNREACHABLE, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND,
-             *     METHOD_NOT_ALLOWED, NAME_ALREADY_USED, IDEMPOTENCY_IN_PROGRESS,
+             *     METHOD_NOT_ALLOWED, NAME_ALREADY_USED, CONFLICT, IDEMPOTENCY_IN_PROGRESS,
              *     IDEMPOTENCY_KEY_REUSED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
              *     QUOTA_EXCEEDED, RATE_LIMITED, PROVIDER_ERROR, PROVIDER_TIMEOUT, UNAVAILABLE,
              *     INTERNAL. Clients must tolerate codes not listed here.
@@ -706,9 +711,10 @@ export interface components {
             };
         };
         /**
-         * @description A live bucket of the organization already uses the name (`NAME_ALREADY_USED`), or a
+         * @description A live bucket of the organization already uses the name (`NAME_ALREADY_USED`), a
          *     request with the same `Idempotency-Key` is still running (`IDEMPOTENCY_IN_PROGRESS`;
-         *     retry shortly).
+         *     retry shortly), or the bucket changed while this update ran (`CONFLICT`; read it again
+         *     and retry).
          */
         Conflict: {
             headers: {
@@ -890,9 +896,13 @@ export interface components {
         /**
          * @description A unique key (a UUID is a good choice) that makes a retry safe. The first answer to a
          *     key is kept for 24 hours, per organization: a retry with the same key and the same body
-         *     gets that answer again (with `Idempotent-Replayed: true`) without acting twice; the
+         *     gets that answer again, marked with the response header `Idempotent-Replayed: true`,
+         *     without acting twice; the
          *     same key with another body answers 422 `IDEMPOTENCY_KEY_REUSED`; a retry while the
-         *     first request still runs answers 409 `IDEMPOTENCY_IN_PROGRESS`.
+         *     first request still runs answers 409 `IDEMPOTENCY_IN_PROGRESS`. A key belongs to the
+         *     user who sent it first. Successes and refusals of the request itself are replayed:
+         *     after fixing what a refusal named, send the request with a new key. Answers that mean
+         *     "retry later" (409, 429 and 5xx) are not kept, so a retry with the same key runs again.
          * @example 5f0c3e0e-2b7c-4d8e-9a41-6f0b1c2d3e4f
          */
         IdempotencyKey: string;
@@ -980,9 +990,13 @@ export interface operations {
                 /**
                  * @description A unique key (a UUID is a good choice) that makes a retry safe. The first answer to a
                  *     key is kept for 24 hours, per organization: a retry with the same key and the same body
-                 *     gets that answer again (with `Idempotent-Replayed: true`) without acting twice; the
+                 *     gets that answer again, marked with the response header `Idempotent-Replayed: true`,
+                 *     without acting twice; the
                  *     same key with another body answers 422 `IDEMPOTENCY_KEY_REUSED`; a retry while the
-                 *     first request still runs answers 409 `IDEMPOTENCY_IN_PROGRESS`.
+                 *     first request still runs answers 409 `IDEMPOTENCY_IN_PROGRESS`. A key belongs to the
+                 *     user who sent it first. Successes and refusals of the request itself are replayed:
+                 *     after fixing what a refusal named, send the request with a new key. Answers that mean
+                 *     "retry later" (409, 429 and 5xx) are not kept, so a retry with the same key runs again.
                  * @example 5f0c3e0e-2b7c-4d8e-9a41-6f0b1c2d3e4f
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -1129,9 +1143,13 @@ export interface operations {
                 /**
                  * @description A unique key (a UUID is a good choice) that makes a retry safe. The first answer to a
                  *     key is kept for 24 hours, per organization: a retry with the same key and the same body
-                 *     gets that answer again (with `Idempotent-Replayed: true`) without acting twice; the
+                 *     gets that answer again, marked with the response header `Idempotent-Replayed: true`,
+                 *     without acting twice; the
                  *     same key with another body answers 422 `IDEMPOTENCY_KEY_REUSED`; a retry while the
-                 *     first request still runs answers 409 `IDEMPOTENCY_IN_PROGRESS`.
+                 *     first request still runs answers 409 `IDEMPOTENCY_IN_PROGRESS`. A key belongs to the
+                 *     user who sent it first. Successes and refusals of the request itself are replayed:
+                 *     after fixing what a refusal named, send the request with a new key. Answers that mean
+                 *     "retry later" (409, 429 and 5xx) are not kept, so a retry with the same key runs again.
                  * @example 5f0c3e0e-2b7c-4d8e-9a41-6f0b1c2d3e4f
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -1441,7 +1459,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/yaml": string;
+                    "application/yaml": Record<string, never>;
                 };
             };
         };
@@ -1458,6 +1476,8 @@ export interface operations {
             /** @description An HTML page. */
             200: {
                 headers: {
+                    /** @description The page may load nothing from any host; everything it needs is inline. */
+                    "Content-Security-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -195,17 +195,17 @@ func (mr *MockBucketWriterMockRecorder) Delete(ctx, orgID, bucketID, at any) *go
 }
 
 // RecordStatus mocks base method.
-func (m *MockBucketWriter) RecordStatus(ctx context.Context, orgID, bucketID string, status domain.Status, at time.Time) error {
+func (m *MockBucketWriter) RecordStatus(ctx context.Context, orgID, bucketID string, version int64, status domain.Status, at time.Time) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "RecordStatus", ctx, orgID, bucketID, status, at)
+	ret := m.ctrl.Call(m, "RecordStatus", ctx, orgID, bucketID, version, status, at)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // RecordStatus indicates an expected call of RecordStatus.
-func (mr *MockBucketWriterMockRecorder) RecordStatus(ctx, orgID, bucketID, status, at any) *gomock.Call {
+func (mr *MockBucketWriterMockRecorder) RecordStatus(ctx, orgID, bucketID, version, status, at any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "RecordStatus", reflect.TypeOf((*MockBucketWriter)(nil).RecordStatus), ctx, orgID, bucketID, status, at)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "RecordStatus", reflect.TypeOf((*MockBucketWriter)(nil).RecordStatus), ctx, orgID, bucketID, version, status, at)
 }
 
 // Update mocks base method.

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,9 +15,10 @@ import (
 )
 
 // runBucketLifecycleContract checks ports.BucketReader and ports.BucketWriter: a bucket is
-// read back complete, pages hold exactly the organization's live buckets in id order, and
-// every read and write of another organization's, a deleted or an unknown bucket is the same
-// KindNotFound.
+// read back complete, pages hold exactly the organization's live buckets in id order, every
+// read and write of another organization's, a deleted or an unknown bucket is the same
+// KindNotFound, and an update or a recorded status made from a read that another write has
+// since overtaken is KindConflict and changes nothing.
 func runBucketLifecycleContract(t *testing.T, open func(t *testing.T) RepositoryFixture) {
 	t.Helper()
 	t.Run("GetReturnsEveryField", func(t *testing.T) { testLifeGet(t, open(t)) })
@@ -27,6 +29,10 @@ func runBucketLifecycleContract(t *testing.T, open func(t *testing.T) Repository
 	t.Run("UpdateReplacesMutableFields", func(t *testing.T) { testLifeUpdate(t, open(t)) })
 	t.Run("UpdateKeepsNamesUnique", func(t *testing.T) { testLifeRename(t, open(t)) })
 	t.Run("UpdateOnlyLiveOwnBuckets", func(t *testing.T) { testLifeUpdateNotFound(t, open(t)) })
+	t.Run("UpdateOfStaleVersionConflicts", func(t *testing.T) { testLifeStaleUpdate(t, open(t)) })
+	t.Run("RecordStatusOvertakesUpdate", func(t *testing.T) { testLifeStatusOvertakes(t, open(t)) })
+	t.Run("UpdateOvertakesRecordStatus", func(t *testing.T) { testLifeUpdateOvertakesStatus(t, open(t)) })
+	t.Run("ConcurrentUpdatesOneWins", func(t *testing.T) { testLifeConcurrentUpdates(t, open(t)) })
 	t.Run("DeleteFreesNameAndQuota", func(t *testing.T) { testLifeDelete(t, open(t)) })
 	t.Run("RecordStatus", func(t *testing.T) { testLifeRecordStatus(t, open(t)) })
 }
@@ -37,7 +43,10 @@ func testLifeGet(t *testing.T, f RepositoryFixture) {
 	b.Endpoint = "https://s3.example.test"
 	b.Status = domain.StatusOffline
 	b.CreatedAt = b.CreatedAt.Add(-time.Hour)
-	repoMustInsert(t, f.Store, b)
+	// The store numbers versions itself: a new bucket is at version 1 whatever the caller says.
+	inserted := b
+	inserted.Version = 42
+	repoMustInsert(t, f.Store, inserted)
 	for _, id := range []string{b.ID, strings.ToUpper(b.ID)} {
 		got, err := f.Store.Get(t.Context(), org.OrgID, id)
 		if err != nil {
@@ -198,6 +207,7 @@ func testLifeUpdate(t *testing.T, f RepositoryFixture) {
 	if err := f.Store.Update(t.Context(), changed); err != nil {
 		t.Fatalf("Update: %v", err)
 	}
+	changed.Version = 2
 	lifeWantBucket(t, "Get after Update", lifeGet(t, f.Store, org.OrgID, original.ID), changed)
 	if key, secret := f.StoredSealed(t, original.ID); !slices.Equal(key, changed.SealedKey) || !slices.Equal(secret, changed.SealedSecret) {
 		t.Errorf("stored sealed columns after Update = %x, %x; want %x, %x", key, secret, changed.SealedKey, changed.SealedSecret)
@@ -212,7 +222,7 @@ func testLifeUpdate(t *testing.T, f RepositoryFixture) {
 		t.Fatalf("Update with another workspace and creation time: %v", err)
 	}
 	want := moved
-	want.WorkspaceID, want.CreatedAt = changed.WorkspaceID, changed.CreatedAt
+	want.WorkspaceID, want.CreatedAt, want.Version = changed.WorkspaceID, changed.CreatedAt, 3
 	lifeWantBucket(t, "Get after an Update naming another workspace", lifeGet(t, f.Store, org.OrgID, original.ID), want)
 }
 
@@ -233,16 +243,18 @@ func testLifeRename(t *testing.T, f RepositoryFixture) {
 	}
 	lifeWantBucket(t, "the bucket whose rename failed", lifeGet(t, f.Store, org.OrgID, videos.ID), videos)
 
+	renamed := photos
 	for _, name := range []string{"PHOTOS", "Archive"} {
-		renamed := photos
 		renamed.Name = name
 		if err := f.Store.Update(t.Context(), renamed); err != nil {
 			t.Errorf("rename of %q to %q (free in this organization): %v", photos.Name, name, err)
 		}
+		renamed.Version++
 	}
 	gone := repoBucket(org, "Old")
 	repoMustInsert(t, f.Store, gone)
 	lifeMustDelete(t, f.Store, org.OrgID, gone.ID)
+	// The refused rename left videos at the version it was read at.
 	clash.Name = "old"
 	if err := f.Store.Update(t.Context(), clash); err != nil {
 		t.Errorf("rename to the name of a deleted bucket: %v", err)
@@ -260,16 +272,19 @@ func testLifeUpdateNotFound(t *testing.T, f RepositoryFixture) {
 
 	hijack := mine
 	hijack.OrgID, hijack.Name = b.OrgID, "Hijacked"
+	staleHijack := hijack
+	staleHijack.Version = 7
 	unknown := repoBucket(a, "Unknown")
 	malformed := repoBucket(a, "Malformed")
 	malformed.ID = "not-a-uuid"
 	revived := deleted
 	revived.Name = "Revived"
 	for what, bucket := range map[string]domain.Bucket{
-		"another organization's bucket": hijack,
-		"a deleted bucket":              revived,
-		"an unknown bucket":             unknown,
-		"a malformed id":                malformed,
+		"another organization's bucket":                     hijack,
+		"another organization's bucket, at another version": staleHijack,
+		"a deleted bucket":                                  revived,
+		"an unknown bucket":                                 unknown,
+		"a malformed id":                                    malformed,
 	} {
 		repoWantKind(t, "Update of "+what, f.Store.Update(t.Context(), bucket), domain.KindNotFound)
 	}
@@ -314,19 +329,146 @@ func testLifeRecordStatus(t *testing.T, f RepositoryFixture) {
 	b := repoBucket(org, "Photos")
 	repoMustInsert(t, f.Store, b)
 	at := b.CreatedAt.Add(5 * time.Minute)
-	if err := f.Store.RecordStatus(t.Context(), org.OrgID, b.ID, domain.StatusOffline, at); err != nil {
+	if err := f.Store.RecordStatus(t.Context(), org.OrgID, b.ID, 1, domain.StatusOffline, at); err != nil {
 		t.Fatalf("RecordStatus: %v", err)
 	}
 	want := b
-	want.Status, want.LastStatusAt = domain.StatusOffline, &at
+	want.Status, want.LastStatusAt, want.Version = domain.StatusOffline, &at, 2
 	lifeWantBucket(t, "Get after RecordStatus", lifeGet(t, f.Store, org.OrgID, b.ID), want)
 
-	err := f.Store.RecordStatus(t.Context(), other.OrgID, b.ID, domain.StatusOnline, at)
+	// A validation of version 1 finishing after the bucket moved on describes values that are gone.
+	err := f.Store.RecordStatus(t.Context(), org.OrgID, b.ID, 1, domain.StatusOnline, at.Add(time.Minute))
+	lifeWantConflict(t, "RecordStatus of a stale version", err, b.ID)
+	lifeWantBucket(t, "Get after the stale RecordStatus", lifeGet(t, f.Store, org.OrgID, b.ID), want)
+
+	err = f.Store.RecordStatus(t.Context(), other.OrgID, b.ID, 2, domain.StatusOnline, at)
 	repoWantKind(t, "RecordStatus by another organization", err, domain.KindNotFound)
 	lifeWantBucket(t, "Get after another organization's RecordStatus", lifeGet(t, f.Store, org.OrgID, b.ID), want)
 	lifeMustDelete(t, f.Store, org.OrgID, b.ID)
-	err = f.Store.RecordStatus(t.Context(), org.OrgID, b.ID, domain.StatusOnline, at)
+	err = f.Store.RecordStatus(t.Context(), org.OrgID, b.ID, 3, domain.StatusOnline, at)
 	repoWantKind(t, "RecordStatus of a deleted bucket", err, domain.KindNotFound)
+}
+
+// testLifeStaleUpdate updates a bucket from one read twice: the first update lands and moves
+// the bucket to version 2, the second, still naming version 1, is KindConflict and changes
+// nothing. An update from a fresh read lands again.
+func testLifeStaleUpdate(t *testing.T, f RepositoryFixture) {
+	org := SeedOrganization(t, f.Store, OrgSpec{})
+	repoMustInsert(t, f.Store, repoBucket(org, "Photos"))
+	page, err := f.Store.List(t.Context(), org.OrgID, domain.BucketQuery{})
+	if err != nil || len(page.Buckets) != 1 || page.Buckets[0].Version != 1 {
+		t.Fatalf("List after one insert = %+v, %v; want the bucket at version 1", page, err)
+	}
+	read := page.Buckets[0]
+
+	first := read
+	first.Name, first.Region = "Pictures", "eu-central-1"
+	if err := f.Store.Update(t.Context(), first); err != nil {
+		t.Fatalf("Update at the version read: %v", err)
+	}
+	first.Version = 2
+	lifeWantBucket(t, "Get after the first Update", lifeGet(t, f.Store, org.OrgID, read.ID), first)
+
+	stale := read
+	stale.Name, stale.Status = "Images", domain.StatusOffline
+	err = f.Store.Update(t.Context(), stale)
+	lifeWantConflict(t, "Update naming version 1 after the bucket moved to 2", err, read.ID)
+	lifeWantBucket(t, "Get after the stale Update", lifeGet(t, f.Store, org.OrgID, read.ID), first)
+
+	fresh := lifeGet(t, f.Store, org.OrgID, read.ID)
+	fresh.Name = "Images"
+	if err := f.Store.Update(t.Context(), fresh); err != nil {
+		t.Fatalf("Update after reading again: %v", err)
+	}
+	fresh.Version = 3
+	lifeWantBucket(t, "Get after the Update from a fresh read", lifeGet(t, f.Store, org.OrgID, read.ID), fresh)
+}
+
+// testLifeStatusOvertakes records a re-validation between an update's read and its write: the
+// update must not write the status it read back over the one just recorded.
+func testLifeStatusOvertakes(t *testing.T, f RepositoryFixture) {
+	org := SeedOrganization(t, f.Store, OrgSpec{})
+	read := repoBucket(org, "Photos")
+	repoMustInsert(t, f.Store, read)
+
+	at := read.CreatedAt.Add(time.Minute)
+	if err := f.Store.RecordStatus(t.Context(), org.OrgID, read.ID, read.Version, domain.StatusOffline, at); err != nil {
+		t.Fatalf("RecordStatus: %v", err)
+	}
+	recorded := read
+	recorded.Status, recorded.LastStatusAt, recorded.Version = domain.StatusOffline, &at, 2
+	lifeWantBucket(t, "Get after RecordStatus", lifeGet(t, f.Store, org.OrgID, read.ID), recorded)
+
+	renamed := read
+	renamed.Name = "Pictures"
+	err := f.Store.Update(t.Context(), renamed)
+	lifeWantConflict(t, "Update from a read made before RecordStatus", err, read.ID)
+	lifeWantBucket(t, "Get after the overtaken Update", lifeGet(t, f.Store, org.OrgID, read.ID), recorded)
+}
+
+// testLifeUpdateOvertakesStatus stores new credentials between a re-validation's read and its
+// verdict: the verdict is about the credentials that are gone, so it must not be recorded.
+func testLifeUpdateOvertakesStatus(t *testing.T, f RepositoryFixture) {
+	org := SeedOrganization(t, f.Store, OrgSpec{})
+	read := repoBucket(org, "Photos")
+	repoMustInsert(t, f.Store, read)
+
+	updated := read
+	updated.SealedSecret, updated.Status = repoRandomBytes(64), domain.StatusOnline
+	updated.UpdatedAt = read.UpdatedAt.Add(time.Minute)
+	if err := f.Store.Update(t.Context(), updated); err != nil {
+		t.Fatalf("Update with new credentials: %v", err)
+	}
+	updated.Version = 2
+
+	err := f.Store.RecordStatus(t.Context(), org.OrgID, read.ID, read.Version, domain.StatusOffline, updated.UpdatedAt.Add(time.Second))
+	lifeWantConflict(t, "RecordStatus of the version before the Update", err, read.ID)
+	lifeWantBucket(t, "Get after the overtaken RecordStatus", lifeGet(t, f.Store, org.OrgID, read.ID), updated)
+}
+
+// testLifeConcurrentUpdates starts ten updates from one read at once, spread over two store
+// instances as over two server processes: exactly one lands, the others are KindConflict.
+func testLifeConcurrentUpdates(t *testing.T, f RepositoryFixture) {
+	const attempts = 10
+	org := SeedOrganization(t, f.Store, OrgSpec{})
+	read := repoBucket(org, "Photos")
+	repoMustInsert(t, f.Store, read)
+	writers := []ports.BucketWriter{f.Store, f.OpenAnother(t)}
+
+	var (
+		mu     sync.Mutex
+		kinds  = map[string]int{}
+		winner domain.Bucket
+		wg     sync.WaitGroup
+		start  = make(chan struct{})
+	)
+	for i := range attempts {
+		wg.Go(func() {
+			b := read
+			b.Name = fmt.Sprintf("Photos %d", i)
+			<-start
+			err := writers[i%len(writers)].Update(t.Context(), b)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				kinds["ok"]++
+				winner = b
+			case domain.IsKind(err, domain.KindConflict):
+				kinds[domain.KindConflict.String()]++
+			default:
+				t.Errorf("concurrent update %d: %v (kind %s); want success or %s", i, err, domain.KindOf(err), domain.KindConflict)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if kinds["ok"] != 1 || kinds[domain.KindConflict.String()] != attempts-1 {
+		t.Fatalf("%d concurrent updates from one read: outcomes %v; want 1 ok and %d %s",
+			attempts, kinds, attempts-1, domain.KindConflict)
+	}
+	winner.Version = 2
+	lifeWantBucket(t, "Get after the concurrent updates", lifeGet(t, f.Store, org.OrgID, read.ID), winner)
 }
 
 // lifeInsertMany inserts n buckets into the organization's workspace and returns their ids in
@@ -394,6 +536,16 @@ func lifeMustDelete(t *testing.T, w ports.BucketWriter, orgID, id string) {
 	t.Helper()
 	if err := w.Delete(t.Context(), orgID, id, time.Now()); err != nil {
 		t.Fatalf("Delete(%s): %v", id, err)
+	}
+}
+
+// lifeWantConflict checks that err is the KindConflict of an update of the bucket, and that its
+// message names the bucket and tells the caller to read it again.
+func lifeWantConflict(t *testing.T, what string, err error, bucketID string) {
+	t.Helper()
+	repoWantKind(t, what, err, domain.KindConflict)
+	if err != nil && (!strings.Contains(err.Error(), bucketID) || !strings.Contains(err.Error(), "read it again")) {
+		t.Errorf("%s: message %q does not name bucket %s and say to read it again", what, err, bucketID)
 	}
 }
 

@@ -28,8 +28,9 @@ type RepositoryStore interface {
 type RepositoryFixture struct {
 	Store RepositoryStore
 	// OpenAnother opens an independent instance (its own connection pool) on the same database,
-	// as a second server process would, for the proof that the quota holds across processes.
-	OpenAnother func(t *testing.T) ports.BucketRepository
+	// as a second server process would, for the proofs that the quota and the version check of
+	// updates hold across processes.
+	OpenAnother func(t *testing.T) RepositoryStore
 	// StoredSealed reads a bucket's sealed key and secret straight from storage, bypassing the
 	// adapter's mapping, for the proof that the store keeps the vault's bytes unchanged.
 	StoredSealed func(t *testing.T, bucketID string) (key, secret []byte)
@@ -381,6 +382,9 @@ func repoInsertToken(t *testing.T, dir ports.Directory, userID string, expiry ti
 	return token
 }
 
+// repoBucket returns a new bucket of the organization. Its Version is 1, the version a store
+// gives every bucket it inserts, so the value is also the bucket as a Get after the insert
+// returns it.
 func repoBucket(org SeededOrg, name string) domain.Bucket {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	return domain.Bucket{
@@ -396,6 +400,7 @@ func repoBucket(org SeededOrg, name string) domain.Bucket {
 		LastStatusAt: &now,
 		CreatedAt:    now,
 		UpdatedAt:    now,
+		Version:      1,
 		SealedKey:    repoRandomBytes(48),
 		SealedSecret: repoRandomBytes(64),
 	}

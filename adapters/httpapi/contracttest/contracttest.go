@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -34,17 +35,29 @@ type Checker struct {
 // New loads the embedded spec, failing t when it does not load.
 func New(t testing.TB) *Checker {
 	t.Helper()
+	c, err := sharedChecker()
+	if err != nil {
+		t.Fatalf("contracttest: %v", err)
+	}
+	return c
+}
+
+// sharedChecker loads the spec and builds its router once per test binary: both are read-only
+// afterwards, and loading them for every test would dominate the run time.
+var sharedChecker = sync.OnceValues(func() (*Checker, error) {
+	// kin-openapi decodes JSON and YAML bodies itself; the reference page is checked as text.
+	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.FileBodyDecoder)
 	spec, err := api.GetSpec()
 	if err != nil {
-		t.Fatalf("contracttest: load spec: %v", err)
+		return nil, fmt.Errorf("load spec: %w", err)
 	}
 	spec.Servers = nil // match any host, as the server's validator does
 	router, err := gorillamux.NewRouter(spec)
 	if err != nil {
-		t.Fatalf("contracttest: build spec router: %v", err)
+		return nil, fmt.Errorf("build spec router: %w", err)
 	}
-	return &Checker{spec: spec, router: router}
-}
+	return &Checker{spec: spec, router: router}, nil
+})
 
 // Check validates status, headers and body against the response the spec documents for the
 // request's operation; an undocumented status fails. A request that matches no operation must

@@ -1,0 +1,124 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
+	"github.com/bucketd/bucketd/adapters/testpeers/azurite"
+	"github.com/bucketd/bucketd/adapters/testpeers/versitygw"
+)
+
+// The Node tests live in nodeDir, with their dependencies installed from its lock file.
+const (
+	nodeDir            = "node"
+	nodeInstallCommand = "make test-peers (or: npm ci --prefix cmd/bucketd/node) from the repository root"
+	// nodeTimeout bounds a whole `node` run; each Node test has its own, shorter limit.
+	nodeTimeout     = 5 * time.Minute
+	nodeTestTimeout = 2 * time.Minute
+	// azureContainer is the container of the emulator's built-in account the Node tests register.
+	azureContainer = "node-container"
+)
+
+// TestNodeTypes type-checks the Node tests against the TypeScript SDK's types generated from
+// openapi.yaml (gen/ts/schema.d.ts), so a test that sends or reads a shape the spec does not
+// have fails here, before it runs.
+func TestNodeTypes(t *testing.T) {
+	dir := nodeTestsDir(t)
+	out, err := runNode(t, dir, nil, filepath.Join("node_modules", "typescript", "bin", "tsc"), "--project", ".")
+	if err != nil {
+		t.Fatalf("tsc --project %s: %v\n%s", dir, err, out)
+	}
+}
+
+// TestNode runs `node --test` in cmd/bucketd/node against the real binary on SQLite and on
+// PostgreSQL, with an S3 gateway and an Azure emulator: sdk.test.mjs drives a bucket's life
+// through the generated TypeScript SDK, flashback.test.mjs replays Flashback's client's
+// requests verbatim. Afterwards the server's log must hold none of the credentials.
+func TestNode(t *testing.T) {
+	dir := nodeTestsDir(t)
+	storetest.ForEachBackend(t, func(t *testing.T, dbURL string) {
+		t.Parallel()
+		b := newBackend(t, dbURL, 1)
+		az := azurite.Start(t)
+		az.CreateContainer(t, azureContainer)
+		b.secrets.Add("the Azurite account key", az.Key)
+		o := b.bootstrap(t, -1)
+		env := []string{
+			"BUCKETD_URL=" + b.servers[0].URL,
+			"BUCKETD_TOKEN=" + o.Token,
+			"BUCKETD_WORKSPACE_ID=" + o.WorkspaceID,
+			"BUCKETD_S3_ENDPOINT=" + b.gw.Endpoint,
+			"BUCKETD_S3_REGION=" + versitygw.Region,
+			"BUCKETD_S3_BUCKET=" + providerBucket,
+			"BUCKETD_S3_KEY=" + b.gw.RootKey,
+			"BUCKETD_S3_SECRET=" + b.gw.RootSecret,
+			"BUCKETD_AZURE_ENDPOINT=" + az.Endpoint(az.Account),
+			"BUCKETD_AZURE_ACCOUNT=" + az.Account,
+			"BUCKETD_AZURE_KEY=" + az.Key,
+			"BUCKETD_AZURE_CONTAINER=" + azureContainer,
+		}
+		// One file at a time: both use the same organization, and the quota test counts its
+		// buckets.
+		out, err := runNode(t, dir, env, "--test", "--test-concurrency=1",
+			fmt.Sprintf("--test-timeout=%d", nodeTestTimeout.Milliseconds()), "--test-reporter=spec")
+		if err != nil {
+			t.Fatalf("node --test in %s: %v\n%s", dir, err, out)
+		}
+		t.Logf("node --test:\n%s", out)
+		for _, f := range b.secrets.forms() {
+			if strings.Contains(b.servers[0].Stderr.String(), f.value) {
+				t.Errorf("the server's log holds %s", f.label)
+			}
+		}
+	})
+}
+
+// nodeTestsDir returns the Node tests' folder, failing t with the install command unless their
+// dependencies are installed from the current lock file: a test that cannot run must not pass.
+func nodeTestsDir(t *testing.T) string {
+	t.Helper()
+	lock, err := os.Stat(filepath.Join(nodeDir, "package-lock.json"))
+	if err != nil {
+		t.Fatalf("the Node tests' lock file: %v", err)
+	}
+	installed, err := os.Stat(filepath.Join(nodeDir, "node_modules", ".package-lock.json"))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		t.Fatalf("the Node tests' dependencies are not installed in %s/node_modules: run %s", nodeDir, nodeInstallCommand)
+	case err != nil:
+		t.Fatalf("the Node tests' dependencies: %v", err)
+	case installed.ModTime().Before(lock.ModTime()):
+		t.Fatalf("%s/package-lock.json changed after its dependencies were installed: run %s", nodeDir, nodeInstallCommand)
+	}
+	return nodeDir
+}
+
+// runNode runs node with args in dir, with the test process's environment less any BUCKETD_
+// variable plus env, and returns everything it printed. A missing node fails t.
+func runNode(t *testing.T, dir string, env []string, args ...string) (string, error) {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("node (Node.js 20 or later) is needed to run the Node tests: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), nodeTimeout)
+	defer cancel()
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, node, args...)
+	cmd.Dir, cmd.Env = dir, append(bucketdEnv(), env...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("node %s did not finish within %s\n%s", strings.Join(args, " "), nodeTimeout, out.String())
+	}
+	return out.String(), err
+}
