@@ -79,7 +79,7 @@ func TestValidateTokenEndpointFailures(t *testing.T) {
 		"unreachable": {closedPortURL(t) + "/token", domain.KindEndpointUnreachable,
 			[]string{"authenticate: cannot reach the token endpoint http://127.0.0.1:", "connection refused"}},
 		"failing": {broken + "/token", domain.KindProviderError,
-			[]string{"authenticate: the token endpoint " + broken + "/token failed with 503 Service Unavailable; retry later"}},
+			[]string{"authenticate: the token endpoint " + broken + "/token failed with 503 Service Unavailable (internal_failure); retry later"}},
 		"stalled": {hangingURL(t) + "/token", domain.KindProviderTimeout, []string{"authenticate:", "did not answer within 500ms"}},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
+	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
 )
@@ -170,11 +171,7 @@ func (v *Validator) newProbe(t domain.ValidationTarget) (*probe, string, error) 
 	if t.Endpoint != "" {
 		u, err := netguard.CheckEndpoint(t.Endpoint, v.allow)
 		if err != nil {
-			var de *domain.Error
-			if errors.As(err, &de) {
-				err = domain.Errorf(de.Kind, "%s: %s", checkConnect, de.Message)
-			}
-			return nil, checkConnect, err
+			return nil, checkConnect, providercheck.InCheck(checkConnect, err)
 		}
 		p.api, p.where = u.String(), u.String()
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
+	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
 )
@@ -123,7 +124,7 @@ func (v *Validator) newProbe(t domain.ValidationTarget) (*probe, string, error) 
 	if t.Endpoint != "" {
 		u, err := netguard.CheckEndpoint(t.Endpoint, v.allow)
 		if err != nil {
-			return nil, checkConnect, err
+			return nil, checkConnect, providercheck.InCheck(checkConnect, err)
 		}
 		endpoint = u.String()
 		opts.BaseEndpoint = aws.String(endpoint)

@@ -56,14 +56,14 @@ func testConnectionRefused(t *testing.T, h Harness) {
 	addr := ln.Addr().String()
 	ln.Close()
 	err = validate(t, h, loopbackAllowed, 5*time.Second, "http://"+addr)
-	wantKind(t, err, domain.KindEndpointUnreachable, "connection refused")
+	wantKind(t, err, domain.KindEndpointUnreachable, "connect: cannot reach ", ": connection refused; check the endpoint's host and port")
 }
 
 func testTLSToPlainHTTP(t *testing.T, h Harness) {
 	plain := httptest.NewServer(http.NotFoundHandler())
 	t.Cleanup(plain.Close)
 	err := validate(t, h, loopbackAllowed, 5*time.Second, "https://"+plain.Listener.Addr().String())
-	wantKind(t, err, domain.KindEndpointUnreachable, "plain http?")
+	wantKind(t, err, domain.KindEndpointUnreachable, "connect: cannot reach ", "; is the endpoint plain http?")
 }
 
 func testStalled(t *testing.T, h Harness) {
@@ -86,7 +86,7 @@ func testStalled(t *testing.T, h Harness) {
 	const deadline = 500 * time.Millisecond
 	start := time.Now()
 	err = validate(t, h, loopbackAllowed, deadline, "http://"+ln.Addr().String())
-	wantKind(t, err, domain.KindProviderTimeout, "")
+	wantKind(t, err, domain.KindProviderTimeout, "connect: ", " did not answer within 500ms; check the endpoint, or retry later")
 	if took := time.Since(start); took > deadline+2*time.Second {
 		t.Errorf("a stalled endpoint took %s to time out, the deadline is %s", took, deadline)
 	}
@@ -100,7 +100,7 @@ func testServerError(t *testing.T, h Harness) {
 	}))
 	t.Cleanup(broken.Close)
 	err := validate(t, h, loopbackAllowed, 5*time.Second, broken.URL)
-	wantKind(t, err, domain.KindProviderError, "")
+	wantKind(t, err, domain.KindProviderError, "", " failed with 500 Internal Server Error", "; retry later")
 }
 
 // ssrfTargets are endpoints a caller could use to make the server reach inside its own
@@ -156,7 +156,7 @@ func testSSRF(t *testing.T, h Harness) {
 	for name, endpoint := range ssrfTargets(port) {
 		t.Run(name, func(t *testing.T) {
 			_, err := v.Validate(context.Background(), h.Target(endpoint))
-			wantKind(t, err, domain.KindEndpointNotAllowed, "")
+			wantKind(t, err, domain.KindEndpointNotAllowed, "connect: ")
 		})
 	}
 	if got := rec.attempts(); len(got) != 0 {
@@ -185,14 +185,21 @@ func validate(t *testing.T, h Harness, allow netguard.AllowList, timeout time.Du
 	return err
 }
 
-func wantKind(t *testing.T, err error, kind domain.Kind, mention string) {
+// wantKind checks err's kind and that its message starts with prefix and mentions each of
+// mentions: the wording of these failures is providercheck's, the same for every provider.
+func wantKind(t *testing.T, err error, kind domain.Kind, prefix string, mentions ...string) {
 	t.Helper()
 	var de *domain.Error
 	if !errors.As(err, &de) || de.Kind != kind {
 		t.Fatalf("error = %v (kind %v), want kind %v", err, domain.KindOf(err), kind)
 	}
-	if mention != "" && !strings.Contains(de.Message, mention) {
-		t.Errorf("message %q does not mention %q", de.Message, mention)
+	if !strings.HasPrefix(de.Message, prefix) {
+		t.Errorf("message %q does not start with %q", de.Message, prefix)
+	}
+	for _, m := range mentions {
+		if !strings.Contains(de.Message, m) {
+			t.Errorf("message %q does not mention %q", de.Message, m)
+		}
 	}
 }
 
