@@ -32,6 +32,9 @@ var commonScenarios = []scenario{
 	{"bucket limit override", testBucketLimitOverride},
 	{"50 concurrent creates against a limit of 10", testConcurrentCreates},
 	{"validate without storing", testValidate},
+	{"GCS create", testGCSCreate},
+	{"Azure create", testAzureCreate},
+	{"validate GCS and Azure without storing", testCloudValidate},
 }
 
 // postgresScenarios need a database that several processes share.
