@@ -28,17 +28,13 @@ func BenchmarkValidateWallTime(b *testing.B) {
 			target := azureTarget(proxy.URL, emptyContainer, azurite.Account, azurite.Key)
 			target.Mode = mode
 			ctx := context.Background()
-			requests, connections := proxy.Requests(), proxy.Connections()
+			reportMetrics := proxy.Measure(b, "validation")
 			for b.Loop() {
 				if _, err := h.v.Validate(ctx, target); err != nil {
 					b.Fatalf("Validate: %v", err)
 				}
 			}
-			perValidation := b.Elapsed() / time.Duration(b.N)
-			b.ReportMetric(float64(perValidation)/float64(time.Millisecond), "ms/validation")
-			b.ReportMetric(float64(perValidation)/float64(providerRoundTrip), "round-trips/validation")
-			b.ReportMetric(float64(proxy.Requests()-requests)/float64(b.N), "requests/validation")
-			b.ReportMetric(float64(proxy.Connections()-connections)/float64(b.N), "new-conns/validation")
+			reportMetrics()
 			if blobs := s.Blobs(b, emptyContainer); len(blobs) != 0 {
 				b.Fatalf("container %s holds %v after the validations, want it empty", emptyContainer, blobs)
 			}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
+	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
 	"github.com/bucketd/bucketd/adapters/testpeers/delayproxy"
 	"github.com/bucketd/bucketd/domain"
 )
@@ -34,7 +35,7 @@ func BenchmarkValidateWallTime(b *testing.B) {
 			target := p.target("full-bucket", writerEmail, p.keys[writerEmail])
 			target.Mode = mode
 			ctx := context.Background()
-			requests, connections := proxy.Requests(), proxy.Connections()
+			reportMetrics := proxy.Measure(b, "validation")
 			for b.Loop() {
 				report, err := h.v.Validate(ctx, target)
 				if err != nil {
@@ -44,11 +45,7 @@ func BenchmarkValidateWallTime(b *testing.B) {
 					b.Fatalf("report region %q, want %s", report.Region, bucketLocation)
 				}
 			}
-			perValidation := b.Elapsed() / time.Duration(b.N)
-			b.ReportMetric(float64(perValidation)/float64(time.Millisecond), "ms/validation")
-			b.ReportMetric(float64(perValidation)/float64(providerRoundTrip), "round-trips/validation")
-			b.ReportMetric(float64(proxy.Requests()-requests)/float64(b.N), "requests/validation")
-			b.ReportMetric(float64(proxy.Connections()-connections)/float64(b.N), "new-conns/validation")
+			reportMetrics()
 		})
 	}
 }
@@ -71,7 +68,7 @@ func clientVia(b *testing.B, peerURL string, proxy *delayproxy.Proxy) *http.Clie
 		}
 		return dialer.DialContext(ctx, network, proxy.Addr)
 	}
-	transport := netguard.NewTransport(netguard.NewDialer(loopbackAllow(b), netguard.WithDialFunc(toProxy)))
+	transport := netguard.NewTransport(netguard.NewDialer(providerchecktest.LoopbackAllowList(b), netguard.WithDialFunc(toProxy)))
 	b.Cleanup(transport.CloseIdleConnections)
 	return netguard.NewClient(transport)
 }
