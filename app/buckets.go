@@ -121,15 +121,21 @@ func (s *Buckets) validatorFor(t domain.StorageType) (ports.CredentialValidator,
 }
 
 // logOutcome writes the one line a use case leaves per call. Failures the caller can fix are
-// routine and logged at info; anything unclassified is logged at error with its cause.
+// routine: logged at info with the message the caller got (the provider's raw answer is in the
+// validator's debug log). Anything unclassified is logged at error with its whole cause.
 func (s *Buckets) logOutcome(ctx context.Context, op string, err error, attrs ...slog.Attr) {
 	level, outcome := slog.LevelInfo, "ok"
 	if err != nil {
-		outcome = domain.KindOf(err).String()
-		attrs = append(attrs, slog.String("error", err.Error()))
-		if domain.KindOf(err) == domain.KindInternal {
+		var de *domain.Error
+		kind := domain.KindOf(err)
+		outcome = kind.String()
+		detail := err.Error()
+		if kind == domain.KindInternal {
 			level = slog.LevelError
+		} else if errors.As(err, &de) {
+			detail = de.Message
 		}
+		attrs = append(attrs, slog.String("error", detail))
 	}
 	s.log.LogAttrs(ctx, level, op, append(attrs, slog.String("outcome", outcome))...)
 }

@@ -42,13 +42,16 @@ type CreateResult struct {
 func (s *Buckets) Create(ctx context.Context, p domain.Principal, cmd BucketInput) (CreateResult, error) {
 	start := s.now()
 	res, err := s.create(ctx, p, cmd)
-	s.logOutcome(ctx, "create bucket", err,
+	attrs := []slog.Attr{
 		slog.String("org_id", p.OrgID),
 		slog.String("workspace_id", cmd.WorkspaceID),
-		slog.String("bucket_id", res.BucketID),
 		slog.String("storage_type", cmd.StorageType),
 		slog.Duration("duration", s.now().Sub(start)),
-	)
+	}
+	if res.BucketID != "" {
+		attrs = append(attrs, slog.String("bucket_id", res.BucketID))
+	}
+	s.logOutcome(ctx, "create bucket", err, attrs...)
 	return res, err
 }
 

@@ -1,7 +1,6 @@
 package azurevalidator
 
 import (
-	"errors"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
+	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/domain"
 )
 
@@ -74,7 +74,7 @@ func serviceURL(raw, account string, allow netguard.AllowList) (string, error) {
 	}
 	origin, err := netguard.CheckEndpoint(checked, allow)
 	if err != nil {
-		return "", inCheck(checkConnect, err)
+		return "", providercheck.InCheck(checkConnect, err)
 	}
 	switch {
 	case path == account:
@@ -92,14 +92,4 @@ func serviceURL(raw, account string, allow netguard.AllowList) (string, error) {
 func isIPLiteral(host string) bool {
 	_, err := netip.ParseAddr(host)
 	return err == nil
-}
-
-// inCheck puts the check's name in front of a refusal's message, so it reads like every other
-// failure of the report.
-func inCheck(check string, err error) error {
-	var de *domain.Error
-	if !errors.As(err, &de) {
-		return err
-	}
-	return &domain.Error{Kind: de.Kind, Message: check + ": " + de.Message, Cause: de.Cause}
 }

@@ -1,8 +1,6 @@
 package azurevalidator
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -25,7 +23,8 @@ var accessFixes = map[string]string{
 }
 
 // describe writes the caller-facing message for a failed answer of check. It names the check,
-// the account and the container, never the account key.
+// the account and the container, never the account key; failures that are not the service's
+// verdict are worded by providercheck, as for every provider.
 func (p *probe) describe(check string, a answer) string {
 	switch a.kind {
 	case domain.KindInvalidCredentials:
@@ -40,28 +39,16 @@ func (p *probe) describe(check string, a answer) string {
 	case domain.KindBucketNotFound:
 		return fmt.Sprintf("%s: container %s does not exist in account %s at %s; check the container name (bucket), or create the container",
 			check, p.target.Bucket, p.account, p.where)
-	case domain.KindEndpointNotAllowed:
-		var de *domain.Error
-		if errors.As(a.err, &de) {
-			return check + ": " + de.Message
-		}
-	case domain.KindEndpointUnreachable:
-		return fmt.Sprintf("%s: cannot reach %s: %s", check, p.where, providercheck.UnreachableReason(a.err))
-	case domain.KindProviderTimeout:
-		if errors.Is(a.err, context.Canceled) {
-			return fmt.Sprintf("%s: the validation was canceled before %s answered", check, p.where)
-		}
-		return fmt.Sprintf("%s: %s did not answer within %s; check the endpoint, or retry later", check, p.where, p.timeout)
 	case domain.KindProviderError:
 		if a.status >= http.StatusInternalServerError {
-			return fmt.Sprintf("%s: %s failed with %d %s (%s); retry later", check, p.where, a.status, http.StatusText(a.status), codeOrStatus(a))
+			return providercheck.DescribeServerError(check, p.where, a.status, a.code)
 		}
 		if a.status != 0 {
 			return fmt.Sprintf("%s: %s refused the request with %d (%s) for account %s on container %s; check the account, the container and the endpoint",
 				check, p.where, a.status, codeOrStatus(a), p.account, p.target.Bucket)
 		}
 	}
-	return check + ": the request could not be sent"
+	return providercheck.DescribeTransport(check, p.where, a.kind, a.err, p.timeout)
 }
 
 // describeCredentials explains why the account key, or the account itself, was not accepted.

@@ -10,9 +10,7 @@ package azurevalidator
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"time"
 
@@ -26,24 +24,9 @@ import (
 	"github.com/bucketd/bucketd/ports"
 )
 
-// DefaultTimeout bounds one whole validation when Config.Timeout is zero: long enough for a
-// slow provider across an ocean, short enough for an interactive request.
-const DefaultTimeout = 10 * time.Second
-
-// Config holds what a Validator needs.
-type Config struct {
-	// HTTPClient carries every request to the blob service. Build it on netguard.NewTransport
-	// so each connection passes the SSRF guard; share it, it pools connections. Required.
-	HTTPClient *http.Client
-	// AllowList is BUCKETD_ENDPOINT_ALLOWLIST; it decides which custom endpoints may use plain
-	// http. Give the transport's dialer the same list.
-	AllowList netguard.AllowList
-	// Timeout bounds one whole validation; zero means DefaultTimeout.
-	Timeout time.Duration
-	// Logger receives one debug line per validation (the application logs the outcome at info);
-	// nil discards them.
-	Logger *slog.Logger
-}
+// Config holds what a Validator needs: the settings every validator takes, documented on
+// providercheck.Options; Azure needs nothing of its own.
+type Config providercheck.Options
 
 // Validator validates Azure Blob Storage credentials. It is safe for concurrent use.
 type Validator struct {
@@ -57,29 +40,20 @@ var _ ports.CredentialValidator = (*Validator)(nil)
 
 // New returns a Validator, or an error when the configuration is unusable.
 func New(cfg Config) (*Validator, error) {
-	if cfg.HTTPClient == nil {
-		return nil, errors.New("azurevalidator: Config.HTTPClient is required (build it on netguard.NewTransport)")
+	opts, err := providercheck.Options(cfg).Normalize("azurevalidator")
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Timeout < 0 {
-		return nil, errors.New("azurevalidator: Config.Timeout must not be negative")
-	}
-	v := &Validator{
+	return &Validator{
 		clientOptions: container.ClientOptions{ClientOptions: azcore.ClientOptions{
-			Transport: cfg.HTTPClient,
+			Transport: opts.HTTPClient,
 			// A wrong key must fail fast, and every failure is reported to a person who can retry.
 			Retry: policy.RetryOptions{MaxRetries: -1},
 		}},
-		allow:   cfg.AllowList,
-		timeout: cfg.Timeout,
-		log:     cfg.Logger,
-	}
-	if v.timeout == 0 {
-		v.timeout = DefaultTimeout
-	}
-	if v.log == nil {
-		v.log = slog.New(slog.DiscardHandler)
-	}
-	return v, nil
+		allow:   opts.AllowList,
+		timeout: opts.Timeout,
+		log:     opts.Logger,
+	}, nil
 }
 
 // Validate runs every check against the blob service within the configured deadline (or

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
+	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
 	"github.com/bucketd/bucketd/adapters/testpeers/azurite"
 	"github.com/bucketd/bucketd/domain"
@@ -79,24 +80,9 @@ func TestValidateAgainstAzurite(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			report, err := h.validate(t, c.target)
-			if c.kind == domain.KindInternal {
-				if err != nil {
-					t.Fatalf("Validate error = %v, want success; report %+v", err, report.Checks)
-				}
-			} else {
-				wantKind(t, err, c.kind, c.says...)
-			}
+			providerchecktest.WantOutcome(t, report, err, providerchecktest.Outcome{Kind: c.kind, Says: c.says, Checks: c.checks, Codes: c.code})
 			if len(report.Checks) != 4 {
 				t.Errorf("report has %d checks, want 4: %+v", len(report.Checks), report.Checks)
-			}
-			wantChecks(t, report, c.checks)
-			for name, code := range c.code {
-				if got := check(t, report, name).ProviderCode; got != code {
-					t.Errorf("check %s provider code = %q, want %q", name, got, code)
-				}
-			}
-			if report.Latency <= 0 {
-				t.Errorf("latency = %v, want > 0", report.Latency)
 			}
 		})
 	}
@@ -127,7 +113,7 @@ func TestValidateReadWrite(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Validate error = %v; report %+v", err, report.Checks)
 		}
-		wantChecks(t, report, map[string]domain.CheckStatus{checkWrite: domain.CheckPass})
+		providerchecktest.WantChecks(t, report, map[string]domain.CheckStatus{checkWrite: domain.CheckPass})
 		if blobs := s.Blobs(t, "readwrite-container"); len(blobs) != 0 {
 			t.Errorf("container holds %v after the probe, want it empty", blobs)
 		}
@@ -140,8 +126,8 @@ func TestValidateReadWrite(t *testing.T) {
 	})
 	t.Run("wrong key skips the write", func(t *testing.T) {
 		report, err := h.validate(t, readWrite(s.URL, emptyContainer, wrongKey))
-		wantKind(t, err, domain.KindInvalidCredentials)
-		wantChecks(t, report, map[string]domain.CheckStatus{checkWrite: domain.CheckSkip})
+		providerchecktest.WantKind(t, err, domain.KindInvalidCredentials)
+		providerchecktest.WantChecks(t, report, map[string]domain.CheckStatus{checkWrite: domain.CheckSkip})
 	})
 	t.Run("failed cleanup is reported", func(t *testing.T) {
 		s.CreateContainer(t, "cleanup-container")
@@ -154,8 +140,8 @@ func TestValidateReadWrite(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 		report, err := h.validate(t, readWrite(endpoint, "cleanup-container", azurite.Key))
-		wantKind(t, err, domain.KindProviderError, "write: ", "503", "ServerBusy", "remove the probe blob .bucketd-probe/", "by hand")
-		wantChecks(t, report, map[string]domain.CheckStatus{checkList: domain.CheckPass, checkWrite: domain.CheckFail})
+		providerchecktest.WantKind(t, err, domain.KindProviderError, "write: ", "503", "ServerBusy", "remove the probe blob .bucketd-probe/", "by hand")
+		providerchecktest.WantChecks(t, report, map[string]domain.CheckStatus{checkList: domain.CheckPass, checkWrite: domain.CheckFail})
 		blobs := s.Blobs(t, "cleanup-container")
 		if len(blobs) != 1 || !strings.HasPrefix(blobs[0], probePrefix) || !strings.Contains(err.Error(), blobs[0]) {
 			t.Errorf("container holds %v; want exactly the probe blob the message names", blobs)
@@ -173,11 +159,11 @@ func TestValidateReadWrite(t *testing.T) {
 		})
 		start := time.Now()
 		report, err := newHarness(t, time.Second).validate(t, readWrite(endpoint, "lost-answer-container", azurite.Key))
-		wantKind(t, err, domain.KindProviderTimeout, "write: ", "did not answer within 1s")
+		providerchecktest.WantKind(t, err, domain.KindProviderTimeout, "write: ", "did not answer within 1s")
 		if took := time.Since(start); took > 5*time.Second {
 			t.Errorf("Validate took %s, want about the 1s deadline", took)
 		}
-		wantChecks(t, report, map[string]domain.CheckStatus{checkList: domain.CheckPass, checkWrite: domain.CheckFail})
+		providerchecktest.WantChecks(t, report, map[string]domain.CheckStatus{checkList: domain.CheckPass, checkWrite: domain.CheckFail})
 		if blobs := s.Blobs(t, "lost-answer-container"); len(blobs) != 0 {
 			t.Errorf("container holds %v after the lost probe, want it removed", blobs)
 		}
@@ -192,8 +178,8 @@ func TestValidateServiceFailure(t *testing.T) {
 	}))
 	t.Cleanup(busy.Close)
 	report, err := newHarness(t, 0).validate(t, azureTarget(busy.URL, fullContainer, azurite.Account, azurite.Key))
-	wantKind(t, err, domain.KindProviderError, "container: ", "503 Service Unavailable (ServerBusy); retry later")
-	wantChecks(t, report, map[string]domain.CheckStatus{checkConnect: domain.CheckPass, checkAuth: domain.CheckSkip,
+	providerchecktest.WantKind(t, err, domain.KindProviderError, "container: ", "503 Service Unavailable (ServerBusy); retry later")
+	providerchecktest.WantChecks(t, report, map[string]domain.CheckStatus{checkConnect: domain.CheckPass, checkAuth: domain.CheckSkip,
 		checkContainer: domain.CheckFail, checkList: domain.CheckFail})
 }
 
@@ -201,9 +187,9 @@ func TestValidateServiceFailure(t *testing.T) {
 // means the account does not exist. Nothing here reaches the network: the resolver answers
 // from a table and the dial function only records.
 func TestValidatePublicEndpoint(t *testing.T) {
-	rec := &recordingDial{}
-	resolver := tableResolver{"metadata1.blob.core.windows.net": {netip.MustParseAddr("169.254.169.254")}}
-	h := newHarness(t, 0, netguard.WithResolver(resolver), netguard.WithDialFunc(rec.dial))
+	rec := &providerchecktest.DialRecorder{}
+	resolver := providerchecktest.StaticResolver{"metadata1.blob.core.windows.net": {netip.MustParseAddr("169.254.169.254")}}
+	h := newHarness(t, 0, netguard.WithResolver(resolver), netguard.WithDialFunc(rec.Dial))
 	cases := []struct {
 		name, account string
 		kind          domain.Kind
@@ -217,11 +203,11 @@ func TestValidatePublicEndpoint(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			report, err := h.validate(t, azureTarget("", "container", c.account, azurite.Key))
-			wantKind(t, err, c.kind, c.says...)
-			wantChecks(t, report, map[string]domain.CheckStatus{checkConnect: domain.CheckFail, checkAuth: domain.CheckSkip})
+			providerchecktest.WantKind(t, err, c.kind, c.says...)
+			providerchecktest.WantChecks(t, report, map[string]domain.CheckStatus{checkConnect: domain.CheckFail, checkAuth: domain.CheckSkip})
 		})
 	}
-	if got := rec.attempts(); len(got) != 0 {
+	if got := rec.Attempts(); len(got) != 0 {
 		t.Errorf("dialled %v, want no connection attempt", got)
 	}
 }
@@ -236,18 +222,16 @@ func TestValidateRefusesEndpoint(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			report, err := h.validate(t, azureTarget(c.endpoint, fullContainer, azurite.Account, azurite.Key))
-			wantKind(t, err, domain.KindEndpointNotAllowed, "connect: ", c.says)
-			if strings.Contains(h.log.String()+err.Error(), "hunter2") {
-				t.Errorf("the endpoint's password leaked: %s", h.log.String())
-			}
-			wantChecks(t, report, map[string]domain.CheckStatus{checkConnect: domain.CheckFail, checkAuth: domain.CheckSkip})
+			providerchecktest.WantKind(t, err, domain.KindEndpointNotAllowed, "connect: ", c.says)
+			providerchecktest.WantNoLeak(t, report, err, h.log.String(), "hunter2")
+			providerchecktest.WantChecks(t, report, map[string]domain.CheckStatus{checkConnect: domain.CheckFail, checkAuth: domain.CheckSkip})
 		})
 	}
 	t.Run("other storage type", func(t *testing.T) {
 		target := azureTarget("", fullContainer, azurite.Account, azurite.Key)
 		target.StorageType = domain.StorageS3
 		_, err := h.v.Validate(context.Background(), target)
-		wantKind(t, err, domain.KindInternal)
+		providerchecktest.WantKind(t, err, domain.KindInternal)
 	})
 }
 
@@ -255,28 +239,13 @@ func TestValidateHonoursCancellation(t *testing.T) {
 	h := newHarness(t, time.Minute)
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
-	_, err := h.v.Validate(ctx, azureTarget(hangingEndpoint(t), fullContainer, azurite.Account, azurite.Key))
-	wantKind(t, err, domain.KindProviderTimeout, "connect: the validation was canceled")
-}
-
-func TestNewRejectsBadConfig(t *testing.T) {
-	if _, err := New(Config{}); err == nil {
-		t.Error("New without an HTTP client succeeded")
-	}
-	if _, err := New(Config{HTTPClient: &http.Client{}, Timeout: -time.Second}); err == nil {
-		t.Error("New with a negative timeout succeeded")
-	}
+	_, err := h.v.Validate(ctx, azureTarget(providerchecktest.HangingURL(t), fullContainer, azurite.Account, azurite.Key))
+	providerchecktest.WantKind(t, err, domain.KindProviderTimeout, "connect: the validation was canceled")
 }
 
 func TestTransportContract(t *testing.T) {
 	providerchecktest.RunTransportContract(t, providerchecktest.Harness{
-		New: func(t *testing.T, client *http.Client, allow netguard.AllowList, timeout time.Duration) ports.CredentialValidator {
-			v, err := New(Config{HTTPClient: client, AllowList: allow, Timeout: timeout})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return v
-		},
+		New: func(opts providercheck.Options) (ports.CredentialValidator, error) { return New(Config(opts)) },
 		Target: func(endpoint string) domain.ValidationTarget {
 			return azureTarget(endpoint, "contract-container", "contractaccount", wrongKey)
 		},

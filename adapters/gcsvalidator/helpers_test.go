@@ -1,18 +1,16 @@
 package gcsvalidator
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
+	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
 	"github.com/bucketd/bucketd/adapters/testpeers/fakegcs"
+	"github.com/bucketd/bucketd/adapters/testpeers/logcapture"
 	"github.com/bucketd/bucketd/domain"
 )
 
@@ -75,57 +73,29 @@ func gcsTarget(endpoint, bucket, key, secret string) domain.ValidationTarget {
 	}
 }
 
-// loopbackAllow lets tests reach the peer on 127.0.0.1, as BUCKETD_ENDPOINT_ALLOWLIST would.
-func loopbackAllow(t testing.TB) netguard.AllowList {
-	t.Helper()
-	allow, err := netguard.ParseAllowList("127.0.0.0/8")
-	if err != nil {
-		t.Fatalf("allow list: %v", err)
-	}
-	return allow
-}
-
 // guardedClient is the production client over a dialer with the loopback allow list.
 func guardedClient(t testing.TB) *http.Client {
 	t.Helper()
-	transport := netguard.NewTransport(netguard.NewDialer(loopbackAllow(t)))
+	transport := netguard.NewTransport(netguard.NewDialer(providerchecktest.LoopbackAllowList(t)))
 	t.Cleanup(transport.CloseIdleConnections)
 	return netguard.NewClient(transport)
-}
-
-// syncBuffer collects log output written from several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // harness is a validator wired as production wires it, with its debug log captured.
 type harness struct {
 	v   *Validator
-	log *syncBuffer
+	log *logcapture.Buffer
 }
 
 // newHarness builds a validator whose tokens come from tokenURL; modify adjusts the config.
 func newHarness(t testing.TB, tokenURL string, modify func(*Config)) harness {
 	t.Helper()
-	log := &syncBuffer{}
+	log := &logcapture.Buffer{}
 	cfg := Config{
 		HTTPClient: guardedClient(t),
-		AllowList:  loopbackAllow(t),
+		AllowList:  providerchecktest.LoopbackAllowList(t),
 		TokenURL:   tokenURL,
-		Logger:     slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:     log.Logger(),
 	}
 	if modify != nil {
 		modify(&cfg)
@@ -142,20 +112,7 @@ func newHarness(t testing.TB, tokenURL string, modify func(*Config)) harness {
 func (h harness) validate(t *testing.T, target domain.ValidationTarget) (domain.ValidationReport, error) {
 	t.Helper()
 	report, err := h.v.Validate(context.Background(), target)
-	texts := []string{h.log.String()}
-	if err != nil {
-		texts = append(texts, err.Error())
-	}
-	for _, c := range report.Checks {
-		texts = append(texts, c.Message, c.ProviderCode)
-	}
-	for _, text := range texts {
-		for _, leak := range secretParts(target.Credentials) {
-			if strings.Contains(text, leak) {
-				t.Fatalf("a credential leaked into %q", text)
-			}
-		}
-	}
+	providerchecktest.WantNoLeak(t, report, err, h.log.String(), secretParts(target.Credentials)...)
 	return report, err
 }
 
@@ -171,73 +128,4 @@ func secretParts(c domain.Credentials) []string {
 		}
 	}
 	return slices.DeleteFunc(parts, func(p string) bool { return p == "" })
-}
-
-// wantKind fails t unless err is a *domain.Error of kind whose message contains every fragment.
-func wantKind(t *testing.T, err error, kind domain.Kind, fragments ...string) {
-	t.Helper()
-	if !domain.IsKind(err, kind) {
-		t.Fatalf("error = %v (kind %v), want kind %v", err, domain.KindOf(err), kind)
-	}
-	for _, f := range fragments {
-		if !strings.Contains(err.Error(), f) {
-			t.Errorf("error %q does not contain %q", err, f)
-		}
-	}
-}
-
-// check returns the named check of report, failing t when it is missing.
-func check(t *testing.T, report domain.ValidationReport, name string) domain.Check {
-	t.Helper()
-	for _, c := range report.Checks {
-		if c.Name == name {
-			return c
-		}
-	}
-	t.Fatalf("report has no %q check: %+v", name, report.Checks)
-	return domain.Check{}
-}
-
-// wantChecks fails t unless each named check has the given status and a message.
-func wantChecks(t *testing.T, report domain.ValidationReport, want map[string]domain.CheckStatus) {
-	t.Helper()
-	for name, status := range want {
-		if got := check(t, report, name); got.Status != status || got.Message == "" {
-			t.Errorf("check %s = %+v, want status %s with a message", name, got, status)
-		}
-	}
-}
-
-// closedPortURL returns a URL on 127.0.0.1 where nothing listens.
-func closedPortURL(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr
-}
-
-// hangingURL returns a URL whose server accepts connections and never answers.
-func hangingURL(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	var conns sync.WaitGroup
-	done := make(chan struct{})
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns.Go(func() { <-done; c.Close() })
-		}
-	}()
-	t.Cleanup(func() { close(done); l.Close(); conns.Wait() })
-	return "http://" + l.Addr().String()
 }

@@ -1,8 +1,6 @@
 package gcsvalidator
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -20,7 +18,8 @@ func (p *probe) fail(r *report, check string, a answer) {
 }
 
 // describe writes the caller-facing message for a failed answer of check. It names the check,
-// the bucket and the account's hint, never the key or the secret.
+// the bucket and the account's hint, never the key or the secret; failures that are not
+// Google's verdict are worded by providercheck, as for every provider.
 func (p *probe) describe(check string, a answer) string {
 	where := p.where
 	if check == checkAuth {
@@ -43,28 +42,16 @@ func (p *probe) describe(check string, a answer) string {
 		return fmt.Sprintf("%s: access denied for service account %s on bucket %s (%s)", check, who, bucket, a.code)
 	case domain.KindBucketNotFound:
 		return fmt.Sprintf("%s: bucket %s does not exist at %s; check the bucket name and the endpoint", check, bucket, where)
-	case domain.KindEndpointNotAllowed:
-		var de *domain.Error
-		if errors.As(a.err, &de) {
-			return check + ": " + de.Message
-		}
-	case domain.KindEndpointUnreachable:
-		return fmt.Sprintf("%s: cannot reach %s: %s", check, where, providercheck.UnreachableReason(a.err))
-	case domain.KindProviderTimeout:
-		if errors.Is(a.err, context.Canceled) {
-			return fmt.Sprintf("%s: the validation was canceled before %s answered", check, where)
-		}
-		return fmt.Sprintf("%s: %s did not answer within %s; check the endpoint, or retry later", check, where, p.v.timeout)
 	case domain.KindProviderError:
-		if a.status >= 500 {
-			return fmt.Sprintf("%s: %s failed with %d %s; retry later", check, where, a.status, http.StatusText(a.status))
+		if a.status >= http.StatusInternalServerError {
+			return providercheck.DescribeServerError(check, where, a.status, a.code)
 		}
 		if a.status != 0 {
 			return fmt.Sprintf("%s: %s refused the request for service account %s on bucket %s with %d (%s)",
 				check, where, who, bucket, a.status, a.reason())
 		}
 	}
-	return check + ": the request could not be sent"
+	return providercheck.DescribeTransport(check, where, a.kind, a.err, p.v.timeout)
 }
 
 // reason is the provider's code with its description, for messages.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
+	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
 	"github.com/bucketd/bucketd/adapters/testpeers/fakegcs"
 	"github.com/bucketd/bucketd/domain"
@@ -51,14 +52,14 @@ func TestValidateUnreachable(t *testing.T) {
 		endpoint string
 		says     []string
 	}{
-		"closed port":              {closedPortURL(t), []string{"connect: cannot reach", "connection refused"}},
+		"closed port":              {providerchecktest.ClosedPortURL(t), []string{"connect: cannot reach", "connection refused"}},
 		"https against plain http": {plainAsTLS, []string{"connect: cannot reach " + plainAsTLS, "is the endpoint plain http?"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			report, err := h.validate(t, gcsTarget(c.endpoint, "full-bucket", readerEmail, p.keys[readerEmail]))
-			wantKind(t, err, domain.KindEndpointUnreachable, c.says...)
+			providerchecktest.WantKind(t, err, domain.KindEndpointUnreachable, c.says...)
 			// The token exchange succeeded: the failure is the API endpoint's alone.
-			wantChecks(t, report, map[string]domain.CheckStatus{checkConnect: domain.CheckFail, checkAuth: domain.CheckPass,
+			providerchecktest.WantChecks(t, report, map[string]domain.CheckStatus{checkConnect: domain.CheckFail, checkAuth: domain.CheckPass,
 				checkBucket: domain.CheckSkip, checkPermissions: domain.CheckSkip})
 		})
 	}
@@ -76,21 +77,21 @@ func TestValidateTokenEndpointFailures(t *testing.T) {
 		kind     domain.Kind
 		says     []string
 	}{
-		"unreachable": {closedPortURL(t) + "/token", domain.KindEndpointUnreachable,
+		"unreachable": {providerchecktest.ClosedPortURL(t) + "/token", domain.KindEndpointUnreachable,
 			[]string{"authenticate: cannot reach the token endpoint http://127.0.0.1:", "connection refused"}},
 		"failing": {broken + "/token", domain.KindProviderError,
-			[]string{"authenticate: the token endpoint " + broken + "/token failed with 503 Service Unavailable; retry later"}},
-		"stalled": {hangingURL(t) + "/token", domain.KindProviderTimeout, []string{"authenticate:", "did not answer within 500ms"}},
+			[]string{"authenticate: the token endpoint " + broken + "/token failed with 503 Service Unavailable (internal_failure); retry later"}},
+		"stalled": {providerchecktest.HangingURL(t) + "/token", domain.KindProviderTimeout, []string{"authenticate:", "did not answer within 500ms"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t, c.tokenURL, func(cfg *Config) { cfg.Timeout = 500 * time.Millisecond })
 			start := time.Now()
 			report, err := h.validate(t, p.target("full-bucket", readerEmail, p.keys[readerEmail]))
-			wantKind(t, err, c.kind, c.says...)
+			providerchecktest.WantKind(t, err, c.kind, c.says...)
 			if took := time.Since(start); took > 3*time.Second {
 				t.Errorf("validation took %v with a 500ms deadline", took)
 			}
-			wantChecks(t, report, map[string]domain.CheckStatus{checkConnect: domain.CheckPass, checkAuth: domain.CheckFail,
+			providerchecktest.WantChecks(t, report, map[string]domain.CheckStatus{checkConnect: domain.CheckPass, checkAuth: domain.CheckFail,
 				checkBucket: domain.CheckSkip, checkRegion: domain.CheckSkip, checkPermissions: domain.CheckSkip})
 		})
 	}
@@ -101,8 +102,8 @@ func TestValidateHonoursCancellation(t *testing.T) {
 	h := newHarness(t, p.TokenURL, func(cfg *Config) { cfg.Timeout = time.Minute })
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
-	_, err := h.v.Validate(ctx, gcsTarget(hangingURL(t), "full-bucket", readerEmail, p.keys[readerEmail]))
-	wantKind(t, err, domain.KindProviderTimeout, "connect: the validation was canceled")
+	_, err := h.v.Validate(ctx, gcsTarget(providerchecktest.HangingURL(t), "full-bucket", readerEmail, p.keys[readerEmail]))
+	providerchecktest.WantKind(t, err, domain.KindProviderTimeout, "connect: the validation was canceled")
 }
 
 func TestTransportContract(t *testing.T) {
@@ -112,12 +113,9 @@ func TestTransportContract(t *testing.T) {
 	p := fakegcs.Start(t)
 	key, _ := p.NewServiceAccount(t, readerEmail, readerPermissions...)
 	providerchecktest.RunTransportContract(t, providerchecktest.Harness{
-		New: func(t *testing.T, client *http.Client, allow netguard.AllowList, timeout time.Duration) ports.CredentialValidator {
-			v, err := New(Config{HTTPClient: client, AllowList: allow, Timeout: timeout, TokenURL: p.TokenURL})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return v
+		New: func(opts providercheck.Options) (ports.CredentialValidator, error) {
+			return New(Config{HTTPClient: opts.HTTPClient, AllowList: opts.AllowList, Timeout: opts.Timeout, Logger: opts.Logger,
+				TokenURL: p.TokenURL})
 		},
 		Target: func(endpoint string) domain.ValidationTarget {
 			return gcsTarget(endpoint, "contract-bucket", readerEmail, key)

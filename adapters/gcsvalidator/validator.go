@@ -23,14 +23,13 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
+	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
 )
 
-// Defaults for the Config fields left empty. The timeout is long enough for a slow provider
-// across an ocean and short enough for an interactive request.
+// Defaults for the Config fields left empty.
 const (
-	DefaultTimeout     = 10 * time.Second
 	DefaultTokenURL    = "https://oauth2.googleapis.com/token"
 	DefaultAPIEndpoint = "https://storage.googleapis.com"
 )
@@ -44,7 +43,7 @@ type Config struct {
 	// AllowList is BUCKETD_ENDPOINT_ALLOWLIST; it decides which custom endpoints may use plain
 	// http. Give the transport's dialer the same list.
 	AllowList netguard.AllowList
-	// Timeout bounds one whole validation; zero means DefaultTimeout.
+	// Timeout bounds one whole validation; zero means providercheck.DefaultTimeout.
 	Timeout time.Duration
 	// TokenURL is the OAuth 2.0 token endpoint; empty means DefaultTokenURL. Only tests and
 	// private deployments change it. The token_uri inside a caller's key file is never used:
@@ -84,19 +83,22 @@ func New(cfg Config) (*Validator, error) {
 	if cfg.HTTPClient == nil || cfg.HTTPClient.Transport == nil {
 		return nil, errors.New("gcsvalidator: Config.HTTPClient with a Transport is required (build it on netguard.NewTransport)")
 	}
-	if cfg.Timeout < 0 {
-		return nil, errors.New("gcsvalidator: Config.Timeout must not be negative")
+	opts, err := providercheck.Options{
+		HTTPClient: cfg.HTTPClient, AllowList: cfg.AllowList, Timeout: cfg.Timeout, Logger: cfg.Logger,
+	}.Normalize("gcsvalidator")
+	if err != nil {
+		return nil, err
 	}
 	v := &Validator{
-		httpClient:  cfg.HTTPClient,
-		allow:       cfg.AllowList,
-		timeout:     cmp.Or(cfg.Timeout, DefaultTimeout),
+		httpClient:  opts.HTTPClient,
+		allow:       opts.AllowList,
+		timeout:     opts.Timeout,
 		tokenURL:    cmp.Or(cfg.TokenURL, DefaultTokenURL),
 		tokenWhere:  "Google's token endpoint",
 		apiEndpoint: strings.TrimSuffix(cmp.Or(cfg.APIEndpoint, DefaultAPIEndpoint), "/"),
 		apiWhere:    "Google Cloud Storage",
 		hmac:        cfg.HMAC,
-		log:         cfg.Logger,
+		log:         opts.Logger,
 	}
 	if err := checkConfigURL("TokenURL", v.tokenURL, false); err != nil {
 		return nil, err
@@ -109,9 +111,6 @@ func New(cfg Config) (*Validator, error) {
 	}
 	if v.apiEndpoint != DefaultAPIEndpoint {
 		v.apiWhere = v.apiEndpoint
-	}
-	if v.log == nil {
-		v.log = slog.New(slog.DiscardHandler)
 	}
 	return v, nil
 }
@@ -170,11 +169,7 @@ func (v *Validator) newProbe(t domain.ValidationTarget) (*probe, string, error) 
 	if t.Endpoint != "" {
 		u, err := netguard.CheckEndpoint(t.Endpoint, v.allow)
 		if err != nil {
-			var de *domain.Error
-			if errors.As(err, &de) {
-				err = domain.Errorf(de.Kind, "%s: %s", checkConnect, de.Message)
-			}
-			return nil, checkConnect, err
+			return nil, checkConnect, providercheck.InCheck(checkConnect, err)
 		}
 		p.api, p.where = u.String(), u.String()
 	}

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/bucketd/bucketd/adapters/httpapi"
 	"github.com/bucketd/bucketd/adapters/httpapi/contracttest"
+	"github.com/bucketd/bucketd/adapters/testpeers/logcapture"
 	"github.com/bucketd/bucketd/app"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/gen/api"
@@ -218,22 +218,7 @@ func (f *fakePinger) Ping(ctx context.Context) error {
 }
 
 // syncBuffer is a log sink safe for the concurrent writes of a handler under -race.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer struct{ logcapture.Buffer }
 
 // records decodes the JSON log lines written so far.
 func (b *syncBuffer) records(t testing.TB) []map[string]any {

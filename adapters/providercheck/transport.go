@@ -48,8 +48,8 @@ func isTLSFailure(err error) bool {
 	return errors.As(err, &recordErr) || errors.As(err, &certErr) || errors.As(err, &hostErr) || errors.As(err, &alertErr)
 }
 
-// UnreachableReason says why no connection came about and what to check.
-func UnreachableReason(err error) string {
+// unreachableReason says why no connection came about and what to check.
+func unreachableReason(err error) string {
 	var dnsErr *net.DNSError
 	var recordErr tls.RecordHeaderError
 	var certErr *tls.CertificateVerificationError

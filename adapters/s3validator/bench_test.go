@@ -45,7 +45,7 @@ func BenchmarkValidateWallTime(b *testing.B) {
 			target := s3Target(proxy.URL, "bench-bucket", gw.RootKey, gw.RootSecret)
 			target.Mode = mode
 			ctx := context.Background()
-			requests, connections := proxy.Requests(), proxy.Connections()
+			reportMetrics := proxy.Measure(b, "validation")
 			for b.Loop() {
 				report, err := h.v.Validate(ctx, target)
 				if err != nil {
@@ -55,11 +55,7 @@ func BenchmarkValidateWallTime(b *testing.B) {
 					b.Fatalf("report region %q, style %q; want %s, path", report.Region, report.AddressingStyle, versitygw.Region)
 				}
 			}
-			perValidation := b.Elapsed() / time.Duration(b.N)
-			b.ReportMetric(float64(perValidation)/float64(time.Millisecond), "ms/validation")
-			b.ReportMetric(float64(perValidation)/float64(providerRoundTrip), "round-trips/validation")
-			b.ReportMetric(float64(proxy.Requests()-requests)/float64(b.N), "requests/validation")
-			b.ReportMetric(float64(proxy.Connections()-connections)/float64(b.N), "new-conns/validation")
+			reportMetrics()
 		})
 	}
 }

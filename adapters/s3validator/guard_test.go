@@ -1,13 +1,10 @@
 package s3validator
 
 import (
-	"context"
-	"errors"
-	"net"
-	"sync"
 	"testing"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
+	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
 	"github.com/bucketd/bucketd/adapters/testpeers/versitygw"
 	"github.com/bucketd/bucketd/domain"
 )
@@ -15,15 +12,8 @@ import (
 // The validator must never connect to the metadata service, whatever form the endpoint takes:
 // the endpoint rules or the dialer refuse it before a single connection attempt.
 func TestValidateNeverDialsMetadata(t *testing.T) {
-	var mu sync.Mutex
-	var dialled []string
-	record := func(_ context.Context, _, addr string) (net.Conn, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		dialled = append(dialled, addr)
-		return nil, errors.New("dial recorded, not connected")
-	}
-	h := newHarness(t, 0, guardedTransport(t, netguard.WithDialFunc(record)))
+	rec := &providerchecktest.DialRecorder{}
+	h := newHarness(t, 0, guardedTransport(t, netguard.WithDialFunc(rec.Dial)))
 	for _, endpoint := range []string{
 		"http://169.254.169.254",
 		"https://169.254.169.254",
@@ -33,15 +23,13 @@ func TestValidateNeverDialsMetadata(t *testing.T) {
 	} {
 		t.Run(endpoint, func(t *testing.T) {
 			report, err := h.validate(t, s3Target(endpoint, "latest", versitygw.RootKey, versitygw.RootSecret))
-			wantKind(t, err, domain.KindEndpointNotAllowed, "BUCKETD_ENDPOINT_ALLOWLIST")
-			if got := check(t, report, checkConnect); got.Status != domain.CheckFail {
+			providerchecktest.WantKind(t, err, domain.KindEndpointNotAllowed, "BUCKETD_ENDPOINT_ALLOWLIST")
+			if got := providerchecktest.Check(t, report, checkConnect); got.Status != domain.CheckFail {
 				t.Errorf("connect check = %+v, want fail", got)
 			}
 		})
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(dialled) != 0 {
+	if dialled := rec.Attempts(); len(dialled) != 0 {
 		t.Errorf("dialled %v, want no connection attempt", dialled)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
 	"github.com/bucketd/bucketd/adapters/testpeers/versitygw"
 	"github.com/bucketd/bucketd/domain"
 )
@@ -131,7 +132,7 @@ func TestValidationMatrix(t *testing.T) {
 			says: []string{"connect: reached " + virtualOnlyURL + " with virtual-hosted addressing (path-style requests failed: 400 InvalidRequest)"},
 		},
 		{
-			name: "connection refused", h: h, target: s3Target(closedPortEndpoint(t), "empty-bucket", gw.RootKey, gw.RootSecret),
+			name: "connection refused", h: h, target: s3Target(providerchecktest.ClosedPortURL(t), "empty-bucket", gw.RootKey, gw.RootSecret),
 			check: checkConnect, kind: domain.KindEndpointUnreachable, says: []string{"connection refused"},
 			checks: map[string]domain.CheckStatus{checkAuth: domain.CheckSkip},
 		},
@@ -141,7 +142,7 @@ func TestValidationMatrix(t *testing.T) {
 			checks: map[string]domain.CheckStatus{checkAuth: domain.CheckSkip},
 		},
 		{
-			name: "stalled endpoint", h: stalled, target: s3Target(hangingEndpoint(t), "empty-bucket", gw.RootKey, gw.RootSecret),
+			name: "stalled endpoint", h: stalled, target: s3Target(providerchecktest.HangingURL(t), "empty-bucket", gw.RootKey, gw.RootSecret),
 			check: checkConnect, kind: domain.KindProviderTimeout, says: []string{"did not answer within 500ms"},
 			within: deadline + time.Second,
 		},
@@ -214,7 +215,7 @@ func (row matrixRow) run(t *testing.T) {
 		if !strings.HasPrefix(de.Message, row.check+": ") {
 			t.Errorf("message %q does not name the %s check", de.Message, row.check)
 		}
-		if c := check(t, report, row.check); c.Status != domain.CheckFail || c.Message != de.Message {
+		if c := providerchecktest.Check(t, report, row.check); c.Status != domain.CheckFail || c.Message != de.Message {
 			t.Errorf("check %s = %+v, want it failed with the error's message", row.check, c)
 		}
 	}
@@ -235,12 +236,12 @@ func (row matrixRow) run(t *testing.T) {
 		t.Errorf("report checks %v, want %v", names, wantNames)
 	}
 	for name, status := range row.checks {
-		if c := check(t, report, name); c.Status != status || c.Message == "" {
+		if c := providerchecktest.Check(t, report, name); c.Status != status || c.Message == "" {
 			t.Errorf("check %s = %+v, want status %s with a message", name, c, status)
 		}
 	}
 	for name, code := range row.codes {
-		if got := check(t, report, name).ProviderCode; got != code {
+		if got := providerchecktest.Check(t, report, name).ProviderCode; got != code {
 			t.Errorf("check %s provider code = %q, want %q", name, got, code)
 		}
 	}

@@ -1,8 +1,6 @@
 package s3validator
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -19,7 +17,8 @@ var permissions = map[string]string{
 }
 
 // describe writes the caller-facing message for a failed answer of check. It names the check,
-// the bucket and the key hint, never the key or the secret.
+// the bucket and the key hint, never the key or the secret; failures that are not S3's verdict
+// are worded by providercheck, as for every provider.
 func (p *probe) describe(check string, a answer) string {
 	bucket := p.target.Bucket
 	switch a.kind {
@@ -35,28 +34,16 @@ func (p *probe) describe(check string, a answer) string {
 				p.where, bucket, p.target.Region)
 		}
 		return fmt.Sprintf("region: bucket %s is in %s, not %s; set region to %s", bucket, a.region, p.target.Region, a.region)
-	case domain.KindEndpointNotAllowed:
-		var de *domain.Error
-		if errors.As(a.err, &de) {
-			return check + ": " + de.Message
-		}
-	case domain.KindEndpointUnreachable:
-		return fmt.Sprintf("%s: cannot reach %s: %s", check, p.where, providercheck.UnreachableReason(a.err))
-	case domain.KindProviderTimeout:
-		if errors.Is(a.err, context.Canceled) {
-			return fmt.Sprintf("%s: the validation was canceled before %s answered", check, p.where)
-		}
-		return fmt.Sprintf("%s: %s did not answer within %s; check the endpoint, or retry later", check, p.where, p.timeout)
 	case domain.KindProviderError:
-		if a.status >= 500 {
-			return fmt.Sprintf("%s: %s failed with %d %s (%s); retry later", check, p.where, a.status, http.StatusText(a.status), a.code)
+		if a.status >= http.StatusInternalServerError {
+			return providercheck.DescribeServerError(check, p.where, a.status, a.code)
 		}
 		if a.status != 0 {
 			return fmt.Sprintf("%s: %s refused the request with %d (%s) for key %s on bucket %s; check the bucket, region and endpoint",
 				check, p.where, a.status, a.code, p.keyHint, bucket)
 		}
 	}
-	return check + ": the request could not be sent"
+	return providercheck.DescribeTransport(check, p.where, a.kind, a.err, p.timeout)
 }
 
 func (p *probe) describeCredentials(check string, a answer) string {

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
 	"github.com/bucketd/bucketd/domain"
 )
 
@@ -84,15 +85,15 @@ func TestValidateAWSRegion(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Validate error = %v, want success; checks %+v", err, report.Checks)
 				}
-				if got := check(t, report, checkRegion); got.Status != c.region || got.Message == "" {
+				if got := providerchecktest.Check(t, report, checkRegion); got.Status != c.region || got.Message == "" {
 					t.Errorf("region check = %+v, want %s with a message", got, c.region)
 				}
 				if report.Region != c.wantRegion {
 					t.Errorf("report region = %q, want %q", report.Region, c.wantRegion)
 				}
 			} else {
-				wantKind(t, err, c.kind, c.says)
-				if got := check(t, report, checkRegion); got.Status != domain.CheckFail {
+				providerchecktest.WantKind(t, err, c.kind, c.says)
+				if got := providerchecktest.Check(t, report, checkRegion); got.Status != domain.CheckFail {
 					t.Errorf("region check = %+v, want fail", got)
 				}
 			}
@@ -135,7 +136,7 @@ func TestValidateCustomEndpointRegion(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Validate error = %v, want success; checks %+v", err, report.Checks)
 			}
-			if got := check(t, report, checkRegion); got.Status != c.status || got.Message == "" {
+			if got := providerchecktest.Check(t, report, checkRegion); got.Status != c.status || got.Message == "" {
 				t.Errorf("region check = %+v, want %s with a message", got, c.status)
 			}
 			if report.Region != c.wantRegion {

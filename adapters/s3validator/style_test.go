@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
 	"github.com/bucketd/bucketd/domain"
 )
 
@@ -146,7 +147,7 @@ func TestAddressingStyleFallback(t *testing.T) {
 					t.Fatalf("Validate error = %v, want success; checks %+v", err, report.Checks)
 				}
 			} else {
-				wantKind(t, err, c.kind)
+				providerchecktest.WantKind(t, err, c.kind)
 			}
 			if report.AddressingStyle != c.style {
 				t.Errorf("addressing style = %q, want %q", report.AddressingStyle, c.style)
@@ -161,7 +162,7 @@ func TestAddressingStyleFallback(t *testing.T) {
 			if !slices.Equal(tried, c.tried) {
 				t.Errorf("stub saw read requests in styles %v, want %v", tried, c.tried)
 			}
-			if got := check(t, report, checkConnect); !strings.Contains(got.Message, c.connect) {
+			if got := providerchecktest.Check(t, report, checkConnect); !strings.Contains(got.Message, c.connect) {
 				t.Errorf("connect check message %q does not say %q", got.Message, c.connect)
 			}
 		})

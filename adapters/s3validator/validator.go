@@ -10,7 +10,6 @@ package s3validator
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -21,28 +20,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
+	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
 )
 
-// DefaultTimeout bounds one whole validation when Config.Timeout is zero: long enough for a
-// slow provider across an ocean, short enough for an interactive request.
-const DefaultTimeout = 10 * time.Second
-
-// Config holds what a Validator needs.
-type Config struct {
-	// HTTPClient carries every provider request. Build it on netguard.NewTransport so each
-	// connection passes the SSRF guard; share it, it pools connections. Required.
-	HTTPClient *http.Client
-	// AllowList is BUCKETD_ENDPOINT_ALLOWLIST; it decides which custom endpoints may use plain
-	// http. Give the transport's dialer the same list.
-	AllowList netguard.AllowList
-	// Timeout bounds one whole validation; zero means DefaultTimeout.
-	Timeout time.Duration
-	// Logger receives one debug line per validation (the application logs the outcome at info);
-	// nil discards them.
-	Logger *slog.Logger
-}
+// Config holds what a Validator needs: the settings every validator takes, documented on
+// providercheck.Options; S3 needs nothing of its own.
+type Config providercheck.Options
 
 // Validator validates S3 credentials. It is safe for concurrent use.
 type Validator struct {
@@ -56,20 +41,11 @@ var _ ports.CredentialValidator = (*Validator)(nil)
 
 // New returns a Validator, or an error when the configuration is unusable.
 func New(cfg Config) (*Validator, error) {
-	if cfg.HTTPClient == nil {
-		return nil, errors.New("s3validator: Config.HTTPClient is required (build it on netguard.NewTransport)")
+	opts, err := providercheck.Options(cfg).Normalize("s3validator")
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Timeout < 0 {
-		return nil, errors.New("s3validator: Config.Timeout must not be negative")
-	}
-	v := &Validator{httpClient: cfg.HTTPClient, allow: cfg.AllowList, timeout: cfg.Timeout, log: cfg.Logger}
-	if v.timeout == 0 {
-		v.timeout = DefaultTimeout
-	}
-	if v.log == nil {
-		v.log = slog.New(slog.DiscardHandler)
-	}
-	return v, nil
+	return &Validator{httpClient: opts.HTTPClient, allow: opts.AllowList, timeout: opts.Timeout, log: opts.Logger}, nil
 }
 
 // Validate runs every check against the provider within the configured deadline (or ctx's, if
@@ -123,7 +99,7 @@ func (v *Validator) newProbe(t domain.ValidationTarget) (*probe, string, error) 
 	if t.Endpoint != "" {
 		u, err := netguard.CheckEndpoint(t.Endpoint, v.allow)
 		if err != nil {
-			return nil, checkConnect, err
+			return nil, checkConnect, providercheck.InCheck(checkConnect, err)
 		}
 		endpoint = u.String()
 		opts.BaseEndpoint = aws.String(endpoint)

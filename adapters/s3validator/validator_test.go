@@ -2,12 +2,10 @@ package s3validator
 
 import (
 	"context"
-	"net/http"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/adapters/netguard"
+	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
 	"github.com/bucketd/bucketd/adapters/testpeers/versitygw"
 	"github.com/bucketd/bucketd/domain"
@@ -18,8 +16,8 @@ func TestValidateHonoursCancellation(t *testing.T) {
 	h := newHarness(t, time.Minute, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
-	_, err := h.v.Validate(ctx, s3Target(hangingEndpoint(t), "empty-bucket", versitygw.RootKey, versitygw.RootSecret))
-	wantKind(t, err, domain.KindProviderTimeout, "canceled")
+	_, err := h.v.Validate(ctx, s3Target(providerchecktest.HangingURL(t), "empty-bucket", versitygw.RootKey, versitygw.RootSecret))
+	providerchecktest.WantKind(t, err, domain.KindProviderTimeout, "canceled")
 }
 
 func TestValidateRefusesTarget(t *testing.T) {
@@ -45,11 +43,9 @@ func TestValidateRefusesTarget(t *testing.T) {
 			target := s3Target("https://s3.example.com", "bucket", versitygw.RootKey, versitygw.RootSecret)
 			c.modify(&target)
 			report, err := h.validate(t, target)
-			wantKind(t, err, c.kind, c.says)
-			if strings.Contains(h.log.String()+err.Error(), "hunter2") {
-				t.Errorf("the endpoint's password leaked: %s", h.log.String())
-			}
-			if got := check(t, report, c.check); got.Status != domain.CheckFail {
+			providerchecktest.WantKind(t, err, c.kind, c.says)
+			providerchecktest.WantNoLeak(t, report, err, h.log.String(), "hunter2")
+			if got := providerchecktest.Check(t, report, c.check); got.Status != domain.CheckFail {
 				t.Errorf("check %s = %+v, want fail", c.check, got)
 			}
 		})
@@ -58,28 +54,13 @@ func TestValidateRefusesTarget(t *testing.T) {
 		target := s3Target("", "bucket", versitygw.RootKey, versitygw.RootSecret)
 		target.StorageType = domain.StorageGCS
 		_, err := h.v.Validate(context.Background(), target)
-		wantKind(t, err, domain.KindInternal)
+		providerchecktest.WantKind(t, err, domain.KindInternal)
 	})
-}
-
-func TestNewRejectsBadConfig(t *testing.T) {
-	if _, err := New(Config{}); err == nil {
-		t.Error("New without an HTTP client succeeded")
-	}
-	if _, err := New(Config{HTTPClient: &http.Client{}, Timeout: -time.Second}); err == nil {
-		t.Error("New with a negative timeout succeeded")
-	}
 }
 
 func TestTransportContract(t *testing.T) {
 	providerchecktest.RunTransportContract(t, providerchecktest.Harness{
-		New: func(t *testing.T, client *http.Client, allow netguard.AllowList, timeout time.Duration) ports.CredentialValidator {
-			v, err := New(Config{HTTPClient: client, AllowList: allow, Timeout: timeout})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return v
-		},
+		New: func(opts providercheck.Options) (ports.CredentialValidator, error) { return New(Config(opts)) },
 		Target: func(endpoint string) domain.ValidationTarget {
 			return domain.ValidationTarget{
 				StorageType: domain.StorageS3, Bucket: "contract-bucket", Region: "us-east-1", Endpoint: endpoint,

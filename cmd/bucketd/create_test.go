@@ -38,6 +38,9 @@ var commonScenarios = []scenario{
 	{"member outside its workspaces", testMemberWorkspaces},
 	{"idempotent create", testIdempotentCreate},
 	{"idempotent update", testIdempotentUpdate},
+	{"GCS create", testGCSCreate},
+	{"Azure create", testAzureCreate},
+	{"validate GCS and Azure without storing", testCloudValidate},
 }
 
 // postgresScenarios need a database that several processes share.

@@ -34,10 +34,11 @@ const (
 )
 
 // backend is one database with the bucketd processes serving it, one gateway with a bucket the
-// gateway's root account owns, and every secret the tests handed out.
+// gateway's root account owns, the GCS and Azure peers, and every secret the tests handed out.
 type backend struct {
 	dbURL   string
 	gw      *versitygw.Server
+	cloud   *cloudPeers
 	checker *contracttest.Checker
 	// servers are bucketd processes on dbURL, all with the same master key.
 	servers []*server
@@ -47,7 +48,7 @@ type backend struct {
 	cliLogs lockedBuffer
 }
 
-// newBackend starts a gateway and n bucketd servers on dbURL.
+// newBackend starts a gateway, the GCS and Azure peers and n bucketd servers on dbURL.
 func newBackend(t *testing.T, dbURL string, n int) *backend {
 	t.Helper()
 	b := &backend{dbURL: dbURL, gw: versitygw.Start(t), checker: contracttest.New(t), secrets: &secretSet{}}
@@ -59,12 +60,13 @@ func newBackend(t *testing.T, dbURL string, n int) *backend {
 	b.secrets.Add("the gateway root's secret", b.gw.RootSecret)
 	b.secrets.Add("the non-owner's access key", nonOwnerKey)
 	b.secrets.Add("the non-owner's secret", nonOwnerSecret)
+	b.cloud = startCloudPeers(t, b.secrets)
 	for range n {
-		b.servers = append(b.servers, startServer(t, b.checker, "",
+		b.servers = append(b.servers, startServer(t, b.checker, "", append([]string{
 			"--addr", "127.0.0.1:0",
 			"--database-url", dbURL,
-			"--master-keys", masterKeyID+":"+masterKey,
-			"--endpoint-allowlist", "127.0.0.0/8"))
+			"--master-keys", masterKeyID + ":" + masterKey,
+			"--endpoint-allowlist", "127.0.0.0/8"}, b.cloud.serverArgs()...)...))
 	}
 	return b
 }

@@ -44,7 +44,7 @@ func testNoSecretInLogs(t *testing.T, b *backend) {
 		logs[fmt.Sprintf("server %d", i)] = s.Stderr.String()
 	}
 	forms := b.secrets.forms()
-	outcomes := map[string]int{}
+	outcomes, refusedTypes := map[string]int{}, map[string]int{}
 	for name, log := range logs {
 		for _, f := range forms {
 			if strings.Contains(log, f.value) {
@@ -53,8 +53,9 @@ func testNoSecretInLogs(t *testing.T, b *backend) {
 		}
 		for line := range strings.Lines(log) {
 			var rec struct {
-				Msg     string `json:"msg"`
-				Outcome string `json:"outcome"`
+				Msg         string `json:"msg"`
+				Outcome     string `json:"outcome"`
+				StorageType string `json:"storage_type"`
 			}
 			if err := json.Unmarshal([]byte(line), &rec); err != nil {
 				t.Errorf("the log of %s has a line that is not JSON: %v", name, err)
@@ -62,14 +63,22 @@ func testNoSecretInLogs(t *testing.T, b *backend) {
 			}
 			if rec.Msg == "create bucket" {
 				outcomes[rec.Outcome]++
+				if rec.Outcome != "ok" {
+					refusedTypes[rec.StorageType]++
+				}
 			}
 		}
 	}
-	// The search proves something only if the logs recorded the requests, refusals included,
-	// whose messages name credentials.
+	// The search proves something only if the logs recorded the requests, refusals included
+	// and of every provider, whose messages name credentials.
 	for _, want := range []string{"ok", "invalid credentials", "access denied"} {
 		if outcomes[want] == 0 {
 			t.Errorf("no \"create bucket\" log line with outcome %q (outcomes logged: %v)", want, outcomes)
+		}
+	}
+	for _, want := range []string{"S3", "GCS", "AZURE"} {
+		if refusedTypes[want] == 0 {
+			t.Errorf("no refused \"create bucket\" log line for storage type %s (refusals logged: %v)", want, refusedTypes)
 		}
 	}
 }

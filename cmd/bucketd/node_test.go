@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
-	"github.com/bucketd/bucketd/adapters/testpeers/azurite"
 	"github.com/bucketd/bucketd/adapters/testpeers/versitygw"
 )
 
@@ -24,8 +23,6 @@ const (
 	// nodeTimeout bounds a whole `node` run; each Node test has its own, shorter limit.
 	nodeTimeout     = 5 * time.Minute
 	nodeTestTimeout = 2 * time.Minute
-	// azureContainer is the container of the emulator's built-in account the Node tests register.
-	azureContainer = "node-container"
 )
 
 // TestNodeTypes type-checks the Node tests against the TypeScript SDK's types generated from
@@ -48,9 +45,7 @@ func TestNode(t *testing.T) {
 	storetest.ForEachBackend(t, func(t *testing.T, dbURL string) {
 		t.Parallel()
 		b := newBackend(t, dbURL, 1)
-		az := azurite.Start(t)
-		az.CreateContainer(t, azureContainer)
-		b.secrets.Add("the Azurite account key", az.Key)
+		az := b.cloud.azure
 		o := b.bootstrap(t, -1)
 		env := []string{
 			"BUCKETD_URL=" + b.servers[0].URL,

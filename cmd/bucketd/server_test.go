@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/httpapi/contracttest"
+	"github.com/bucketd/bucketd/adapters/testpeers/logcapture"
 	"github.com/bucketd/bucketd/gen/client"
 )
 
@@ -27,22 +27,7 @@ const (
 )
 
 // lockedBuffer collects a process's output while the process writes it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type lockedBuffer struct{ logcapture.Buffer }
 
 // server is a running `bucketd serve` process.
 type server struct {

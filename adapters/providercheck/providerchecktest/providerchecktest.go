@@ -1,7 +1,9 @@
-// Package providerchecktest is the contract every credential validator must meet about the
-// network, whatever its provider (go-cloud's drivertest style): unreachable endpoints, TLS
-// spoken to plain http, a stalled server, provider 5xx, and the SSRF guard. Each validator's
-// tests call RunTransportContract with a Harness that builds it.
+// Package providerchecktest is what every credential validator's tests share: the contract
+// every validator must meet about its configuration and the network, whatever its provider
+// (go-cloud's drivertest style), and the helpers the validators' own tests assert with. The
+// contract covers unusable options, unreachable endpoints, TLS spoken to plain http, a stalled
+// server, provider 5xx, and the SSRF guard. Each validator's tests call RunTransportContract
+// with a Harness that builds it.
 //
 // The SSRF subtests never connect anywhere: the validator is built on a dialer whose connect
 // function records the attempt instead, with a resolver answering from a table, so not a
@@ -16,31 +18,30 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
+	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
 )
 
 // Harness builds the validator under test.
 type Harness struct {
-	// New returns the validator with its provider traffic on client, custom endpoints checked
-	// against allow, and a whole-validation deadline of timeout.
-	New func(t *testing.T, client *http.Client, allow netguard.AllowList, timeout time.Duration) ports.CredentialValidator
+	// New returns the validator built from opts, with whatever else its provider needs, or
+	// the error its constructor refused opts with.
+	New func(opts providercheck.Options) (ports.CredentialValidator, error)
 	// Target returns a well-formed target (bucket, region, credentials) whose custom endpoint
 	// is endpoint.
 	Target func(endpoint string) domain.ValidationTarget
 }
 
-// loopbackAllowed lets the transport subtests reach their own local servers.
-var loopbackAllowed = mustAllow("127.0.0.0/8,::1")
-
-// RunTransportContract runs the network subtests against the validator h builds.
+// RunTransportContract runs the configuration and network subtests against the validator h
+// builds.
 func RunTransportContract(t *testing.T, h Harness) {
+	t.Run("RefusesUnusableOptions", func(t *testing.T) { testUnusableOptions(t, h) })
 	t.Run("ConnectionRefused", func(t *testing.T) { testConnectionRefused(t, h) })
 	t.Run("TLSToPlainHTTP", func(t *testing.T) { testTLSToPlainHTTP(t, h) })
 	t.Run("StalledEndpointTimesOut", func(t *testing.T) { testStalled(t, h) })
@@ -48,45 +49,38 @@ func RunTransportContract(t *testing.T, h Harness) {
 	t.Run("SSRFGuard", func(t *testing.T) { testSSRF(t, h) })
 }
 
-func testConnectionRefused(t *testing.T, h Harness) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+// testUnusableOptions: without an HTTP client a validator would have no SSRF guard, and a
+// negative timeout would fail every validation, so the constructor refuses both.
+func testUnusableOptions(t *testing.T, h Harness) {
+	client := guardedClient(t, LoopbackAllowList(t))
+	for name, opts := range map[string]providercheck.Options{
+		"no HTTP client":   {Timeout: time.Second},
+		"negative timeout": {HTTPClient: client, Timeout: -time.Second},
+	} {
+		if _, err := h.New(opts); err == nil {
+			t.Errorf("New with %s succeeded", name)
+		}
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	err = validate(t, h, loopbackAllowed, 5*time.Second, "http://"+addr)
-	wantKind(t, err, domain.KindEndpointUnreachable, "connection refused")
+}
+
+func testConnectionRefused(t *testing.T, h Harness) {
+	err := validate(t, h, 5*time.Second, ClosedPortURL(t))
+	wantWording(t, err, domain.KindEndpointUnreachable, "connect: cannot reach ", ": connection refused; check the endpoint's host and port")
 }
 
 func testTLSToPlainHTTP(t *testing.T, h Harness) {
 	plain := httptest.NewServer(http.NotFoundHandler())
 	t.Cleanup(plain.Close)
-	err := validate(t, h, loopbackAllowed, 5*time.Second, "https://"+plain.Listener.Addr().String())
-	wantKind(t, err, domain.KindEndpointUnreachable, "plain http?")
+	err := validate(t, h, 5*time.Second, "https://"+plain.Listener.Addr().String())
+	wantWording(t, err, domain.KindEndpointUnreachable, "connect: cannot reach ", "; is the endpoint plain http?")
 }
 
 func testStalled(t *testing.T, h Harness) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conns sync.WaitGroup
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done); ln.Close(); conns.Wait() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns.Go(func() { <-done; c.Close() }) // accept, then never answer
-		}
-	}()
 	const deadline = 500 * time.Millisecond
+	endpoint := HangingURL(t)
 	start := time.Now()
-	err = validate(t, h, loopbackAllowed, deadline, "http://"+ln.Addr().String())
-	wantKind(t, err, domain.KindProviderTimeout, "")
+	err := validate(t, h, deadline, endpoint)
+	wantWording(t, err, domain.KindProviderTimeout, "connect: ", " did not answer within 500ms; check the endpoint, or retry later")
 	if took := time.Since(start); took > deadline+2*time.Second {
 		t.Errorf("a stalled endpoint took %s to time out, the deadline is %s", took, deadline)
 	}
@@ -99,8 +93,8 @@ func testServerError(t *testing.T, h Harness) {
 		_, _ = w.Write([]byte(`<?xml version="1.0"?><Error><Code>InternalError</Code><Message>boom</Message></Error>`))
 	}))
 	t.Cleanup(broken.Close)
-	err := validate(t, h, loopbackAllowed, 5*time.Second, broken.URL)
-	wantKind(t, err, domain.KindProviderError, "")
+	err := validate(t, h, 5*time.Second, broken.URL)
+	wantWording(t, err, domain.KindProviderError, "", " failed with 500 Internal Server Error", "; retry later")
 }
 
 // ssrfTargets are endpoints a caller could use to make the server reach inside its own
@@ -142,24 +136,24 @@ func testSSRF(t *testing.T, h Harness) {
 	t.Cleanup(func() { ln.Close() })
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 
-	rec := &dialRecorder{}
-	resolver := staticResolver{
+	rec := &DialRecorder{}
+	resolver := StaticResolver{
 		"loopback.test": {netip.MustParseAddr("127.0.0.1")},
 		"metadata.test": {netip.MustParseAddr("169.254.169.254")},
 		"private6.test": {netip.MustParseAddr("fd00::1")},
 		"public.test":   {netip.MustParseAddr("203.0.113.7")},
 	}
 	var none netguard.AllowList
-	dialer := netguard.NewDialer(none, netguard.WithResolver(resolver), netguard.WithDialFunc(rec.dial))
+	dialer := netguard.NewDialer(none, netguard.WithResolver(resolver), netguard.WithDialFunc(rec.Dial))
 	client := netguard.NewClient(netguard.NewTransport(dialer))
-	v := h.New(t, client, none, 5*time.Second)
+	v := build(t, h, providercheck.Options{HTTPClient: client, AllowList: none, Timeout: 5 * time.Second})
 	for name, endpoint := range ssrfTargets(port) {
 		t.Run(name, func(t *testing.T) {
 			_, err := v.Validate(context.Background(), h.Target(endpoint))
-			wantKind(t, err, domain.KindEndpointNotAllowed, "")
+			wantWording(t, err, domain.KindEndpointNotAllowed, "connect: ")
 		})
 	}
-	if got := rec.attempts(); len(got) != 0 {
+	if got := rec.Attempts(); len(got) != 0 {
 		t.Errorf("the guard let dials through to %v", got)
 	}
 	if n := accepted.Load(); n != 0 {
@@ -167,10 +161,22 @@ func testSSRF(t *testing.T, h Harness) {
 	}
 }
 
-func validate(t *testing.T, h Harness, allow netguard.AllowList, timeout time.Duration, endpoint string) error {
+// build returns the validator h builds from opts, failing t when it refuses them.
+func build(t *testing.T, h Harness, opts providercheck.Options) ports.CredentialValidator {
 	t.Helper()
-	client := netguard.NewClient(netguard.NewTransport(netguard.NewDialer(allow)))
-	v := h.New(t, client, allow, timeout)
+	v, err := h.New(opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return v
+}
+
+// validate runs a validation that must fail against endpoint, on the guarded client with
+// loopback allow-listed, and returns its error.
+func validate(t *testing.T, h Harness, timeout time.Duration, endpoint string) error {
+	t.Helper()
+	allow := LoopbackAllowList(t)
+	v := build(t, h, providercheck.Options{HTTPClient: guardedClient(t, allow), AllowList: allow, Timeout: timeout})
 	target := h.Target(endpoint)
 	report, err := v.Validate(context.Background(), target)
 	if err == nil {
@@ -179,58 +185,24 @@ func validate(t *testing.T, h Harness, allow netguard.AllowList, timeout time.Du
 	if report.Passed() {
 		t.Errorf("the report passes although validation failed: %+v", report.Checks)
 	}
-	if leaked := target.Credentials.Secret.Reveal(); leaked != "" && strings.Contains(err.Error(), leaked) {
-		t.Errorf("the error shows the secret: %v", err)
-	}
+	WantNoLeak(t, report, err, "", target.Credentials.Secret.Reveal())
 	return err
 }
 
-func wantKind(t *testing.T, err error, kind domain.Kind, mention string) {
+// wantWording checks err's kind and that its message starts with prefix and mentions each of
+// mentions: the wording of these failures is providercheck's, the same for every provider.
+func wantWording(t *testing.T, err error, kind domain.Kind, prefix string, mentions ...string) {
 	t.Helper()
 	var de *domain.Error
 	if !errors.As(err, &de) || de.Kind != kind {
 		t.Fatalf("error = %v (kind %v), want kind %v", err, domain.KindOf(err), kind)
 	}
-	if mention != "" && !strings.Contains(de.Message, mention) {
-		t.Errorf("message %q does not mention %q", de.Message, mention)
+	if !strings.HasPrefix(de.Message, prefix) {
+		t.Errorf("message %q does not start with %q", de.Message, prefix)
 	}
-}
-
-// dialRecorder stands in for the network: it records where the guard decided to connect.
-type dialRecorder struct {
-	mu    sync.Mutex
-	addrs []string
-}
-
-var errRecorded = errors.New("dial recorded, not connected")
-
-func (r *dialRecorder) dial(_ context.Context, _, addr string) (net.Conn, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.addrs = append(r.addrs, addr)
-	return nil, errRecorded
-}
-
-func (r *dialRecorder) attempts() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.addrs...)
-}
-
-// staticResolver answers from a table; unknown names do not exist.
-type staticResolver map[string][]netip.Addr
-
-func (r staticResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
-	if addrs, ok := r[host]; ok {
-		return addrs, nil
+	for _, m := range mentions {
+		if !strings.Contains(de.Message, m) {
+			t.Errorf("message %q does not mention %q", de.Message, m)
+		}
 	}
-	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
-}
-
-func mustAllow(spec string) netguard.AllowList {
-	a, err := netguard.ParseAllowList(spec)
-	if err != nil {
-		panic(err)
-	}
-	return a
 }

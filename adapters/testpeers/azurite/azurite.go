@@ -6,19 +6,17 @@
 package azurite
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bucketd/bucketd/adapters/testpeers/peerproc"
 )
 
 // The emulator's built-in storage account, the one every Azurite installation knows. The key is
@@ -45,12 +43,9 @@ type Server struct {
 	// Account and Key are the credentials of the built-in account (the package constants).
 	Account, Key string
 
-	bin     string
-	dir     string
-	logPath string
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	client  *http.Client
+	dir    string
+	proc   *peerproc.Process
+	client *http.Client
 }
 
 // Start runs an emulator for the duration of t and stops it in t.Cleanup. Tests that share one
@@ -111,74 +106,46 @@ func moduleRoot() (string, error) {
 }
 
 // Run starts an emulator from the launcher at bin. The caller must Close it; Start and Shared
-// do. Another process can take the probed port before the emulator binds it, so Run tries a
-// few ports.
+// do.
 func Run(bin string) (*Server, error) {
 	dir, err := os.MkdirTemp("", "bucketd-azurite-")
 	if err != nil {
 		return nil, fmt.Errorf("create the data folder: %w", err)
 	}
-	s := &Server{
+	proc, err := peerproc.Start(peerproc.Spec{
+		Name: "the emulator",
+		Command: func(host, port string) *exec.Cmd {
+			cmd := exec.Command(bin,
+				"--blobHost", host, "--blobPort", port,
+				"--location", filepath.Join(dir, "data"),
+				"--silent",
+				"--disableTelemetry",    // otherwise Azurite reports to a Microsoft host
+				"--skipApiVersionCheck", // azblob speaks a newer API version than Azurite knows
+			)
+			cmd.Env = emulatorEnv()
+			return cmd
+		},
+		ReadyPath:    "/" + Account + "?comp=list",
+		StartTimeout: startTimeout,
+		LogPath:      filepath.Join(dir, "azurite.log"),
+	})
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	return &Server{
+		URL:     proc.URL,
 		Account: Account,
 		Key:     Key,
-		bin:     bin,
 		dir:     dir,
-		logPath: filepath.Join(dir, "azurite.log"),
+		proc:    proc,
 		client:  &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 10 * time.Second},
-	}
-	const attempts = 3
-	for range attempts {
-		if err = s.start(); err == nil {
-			return s, nil
-		}
-	}
-	logText, _ := os.ReadFile(s.logPath)
-	s.Close()
-	return nil, fmt.Errorf("start: %w\n--- emulator output ---\n%s", err, logText)
+	}, nil
 }
 
 // Endpoint is the blob service URL of account as Azurite serves it, path-style:
 // http://127.0.0.1:PORT/<account>.
 func (s *Server) Endpoint(account string) string { return s.URL + "/" + account }
-
-// start launches the emulator on a fresh port and waits until it answers HTTP.
-func (s *Server) start() error {
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
-	logFile, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return fmt.Errorf("open the emulator log: %w", err)
-	}
-	defer logFile.Close()
-	cmd := exec.Command(s.bin,
-		"--blobHost", "127.0.0.1", "--blobPort", strconv.Itoa(port),
-		"--location", filepath.Join(s.dir, "data"),
-		"--silent",
-		"--disableTelemetry",    // otherwise Azurite reports to a Microsoft host
-		"--skipApiVersionCheck", // azblob speaks a newer API version than Azurite knows
-	)
-	cmd.Env = emulatorEnv()
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = procAttr()
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("run %s: %w", s.bin, err)
-	}
-	exited := make(chan struct{})
-	var waitErr error
-	go func() {
-		waitErr = cmd.Wait()
-		close(exited)
-	}()
-	s.cmd, s.exited = cmd, exited
-	s.URL = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	if err := s.waitReady(func() error { return waitErr }); err != nil {
-		s.stop()
-		return err
-	}
-	return nil
-}
 
 // emulatorEnv is the test process's environment without AZURITE_ACCOUNTS, so the emulator
 // always serves exactly the built-in account.
@@ -192,56 +159,9 @@ func emulatorEnv() []string {
 	return env
 }
 
-// waitReady polls the service until it answers any HTTP status, the process exits, or
-// startTimeout passes. waitErr reports the exit status once the process has exited.
-func (s *Server) waitReady(waitErr func() error) error {
-	deadline := time.Now().Add(startTimeout)
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.exited:
-			return fmt.Errorf("the emulator exited during start-up (%v)", waitErr())
-		case <-time.After(50 * time.Millisecond):
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Endpoint(s.Account)+"?comp=list", nil)
-		if err != nil {
-			cancel()
-			return fmt.Errorf("build the readiness probe: %w", err)
-		}
-		resp, err := s.client.Do(req)
-		cancel()
-		if err == nil {
-			resp.Body.Close()
-			return nil
-		}
-	}
-	return fmt.Errorf("the emulator did not answer on %s within %s", s.URL, startTimeout)
-}
-
-// stop kills the emulator's whole process group, so nothing it spawned outlives it, and waits
-// for it to exit.
-func (s *Server) stop() {
-	if s.cmd == nil {
-		return
-	}
-	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-	<-s.exited
-	s.cmd = nil
-}
-
-// Close stops the emulator and removes its data.
+// Close stops the emulator, and everything it started, and removes its data.
 func (s *Server) Close() {
-	s.stop()
+	s.proc.Stop()
 	s.client.CloseIdleConnections()
 	_ = os.RemoveAll(s.dir)
-}
-
-// freePort asks the kernel for an unused TCP port on 127.0.0.1.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -2,15 +2,15 @@ package azurite
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/bucketd/bucketd/adapters/testpeers/helpertest"
 )
 
 func TestServerStoresBlobs(t *testing.T) {
@@ -35,7 +35,7 @@ func TestCloseStopsTheEmulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pid, host := s.cmd.Process.Pid, strings.TrimPrefix(s.URL, "http://")
+	pid, host := s.proc.Pid(), strings.TrimPrefix(s.URL, "http://")
 	s.Close()
 	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
 		t.Errorf("signal 0 to the emulator (pid %d) after Close = %v, want ESRCH", pid, err)
@@ -58,29 +58,6 @@ func TestSharedStartsOneEmulator(t *testing.T) {
 	}
 }
 
-// fatalRecorder captures a Fatalf and ends the goroutine as testing.T would.
-type fatalRecorder struct {
-	testing.TB
-	msg string
-}
-
-func (r *fatalRecorder) Fatalf(format string, args ...any) {
-	r.msg = fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
-
-// fatalMessage runs f with a recorder and returns what it failed with.
-func fatalMessage(t *testing.T, f func(testing.TB)) string {
-	rec := &fatalRecorder{TB: t}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f(rec)
-	}()
-	<-done
-	return rec.msg
-}
-
 func TestMissingEmulatorFailsWithInstallCommand(t *testing.T) {
 	t.Setenv("BUCKETD_AZURITE", filepath.Join(t.TempDir(), "absent"))
 	var sh Shared
@@ -90,8 +67,8 @@ func TestMissingEmulatorFailsWithInstallCommand(t *testing.T) {
 		"Shared":        func(tb testing.TB) { sh.Server(tb) },
 		"Shared, again": func(tb testing.TB) { sh.Server(tb) },
 	} {
-		if msg := fatalMessage(t, f); !strings.Contains(msg, InstallCommand) {
-			t.Errorf("%s failed with %q, want the install command", name, msg)
+		if msgs := helpertest.Failures(t, f); len(msgs) != 1 || !strings.Contains(msgs[0], InstallCommand) {
+			t.Errorf("%s failed with %q, want the install command", name, msgs)
 		}
 	}
 }

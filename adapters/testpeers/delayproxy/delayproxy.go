@@ -97,3 +97,21 @@ func (p *Proxy) Requests() int64 { return p.requests.Load() }
 // Connections is the number of client connections accepted so far; it stays flat while the
 // client reuses its pooled connections.
 func (p *Proxy) Connections() int64 { return p.connections.Load() }
+
+// Measure starts measuring a benchmark whose operations go through the proxy, and returns the
+// function that reports the measurement once b's loop is over: per operation (op names one,
+// "validation"), the wall time in milliseconds and in round trips of the proxy's delay, and the
+// requests forwarded and client connections accepted meanwhile, which show whether the client
+// reuses its connections.
+func (p *Proxy) Measure(b *testing.B, op string) (report func()) {
+	requests, connections := p.Requests(), p.Connections()
+	return func() {
+		perOp := b.Elapsed() / time.Duration(b.N)
+		b.ReportMetric(float64(perOp)/float64(time.Millisecond), "ms/"+op)
+		if p.delay > 0 {
+			b.ReportMetric(float64(perOp)/float64(p.delay), "round-trips/"+op)
+		}
+		b.ReportMetric(float64(p.Requests()-requests)/float64(b.N), "requests/"+op)
+		b.ReportMetric(float64(p.Connections()-connections)/float64(b.N), "new-conns/"+op)
+	}
+}

@@ -116,3 +116,45 @@ func TestProxyKeepsSignaturesValid(t *testing.T) {
 		t.Errorf("proxy forwarded %d requests, want 1", p.Requests())
 	}
 }
+
+// Measure reports, per operation, what the proxy saw: one request each, at least one round trip
+// of its delay each, and no new connection, since the client keeps its first one alive.
+func TestMeasureReportsPerOperation(t *testing.T) {
+	peer, _ := echoPeer(t)
+	p := delayproxy.Start(t, peer.URL, delay)
+	client := &http.Client{Transport: &http.Transport{Proxy: nil}}
+	t.Cleanup(client.CloseIdleConnections)
+	warm, err := client.Get(p.URL) // the connection the benchmark reuses, opened before Measure
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, warm.Body)
+	warm.Body.Close()
+	var failure error
+	result := testing.Benchmark(func(b *testing.B) {
+		report := p.Measure(b, "call")
+		for b.Loop() {
+			resp, err := client.Get(p.URL)
+			if err != nil {
+				failure = err
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		report()
+	})
+	if failure != nil {
+		t.Fatalf("request through the proxy: %v", failure)
+	}
+	for unit, want := range map[string][2]float64{
+		"requests/call":    {1, 1},
+		"new-conns/call":   {0, 0},
+		"round-trips/call": {1, 3},
+		"ms/call":          {float64(delay / time.Millisecond), 3 * float64(delay/time.Millisecond)},
+	} {
+		if got, ok := result.Extra[unit]; !ok || got < want[0] || got > want[1] {
+			t.Errorf("%s = %v (reported: %v), want between %v and %v", unit, got, ok, want[0], want[1])
+		}
+	}
+}

@@ -6,16 +6,15 @@
 package versitygw
 
 import (
-	"context"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
+
+	"github.com/bucketd/bucketd/adapters/testpeers/peerproc"
 )
 
 // Credentials of the gateway's root account, which owns every bucket the helpers create. They
@@ -50,25 +49,32 @@ type Server struct {
 func Start(t testing.TB) *Server {
 	t.Helper()
 	bin := Binary(t)
-	dataDir, iamDir, logPath := t.TempDir(), t.TempDir(), filepath.Join(t.TempDir(), "versitygw.log")
+	dataDir, iamDir := t.TempDir(), t.TempDir()
+	proc, err := peerproc.Start(peerproc.Spec{
+		Name: "the gateway",
+		Command: func(host, port string) *exec.Cmd {
+			return exec.Command(bin,
+				"--access", RootKey, "--secret", RootSecret, "--region", Region,
+				"--iam-dir", iamDir, "--port", net.JoinHostPort(host, port), "--quiet",
+				"posix", dataDir)
+		},
+		ReadyPath:    "/",
+		StartTimeout: startTimeout,
+		LogPath:      filepath.Join(t.TempDir(), "versitygw.log"),
+	})
+	if err != nil {
+		t.Fatalf("versitygw: %v", err)
+	}
+	t.Cleanup(proc.Stop)
 	s := &Server{
+		Endpoint:   proc.URL,
 		RootKey:    RootKey,
 		RootSecret: RootSecret,
 		bin:        bin,
 		client:     &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 10 * time.Second},
 	}
 	t.Cleanup(s.client.CloseIdleConnections)
-	// Another process can take the probed port before the gateway binds it; try a few ports.
-	const attempts = 3
-	var err error
-	for range attempts {
-		if err = s.start(t, dataDir, iamDir, logPath); err == nil {
-			return s
-		}
-	}
-	logText, _ := os.ReadFile(logPath)
-	t.Fatalf("versitygw: start: %v\n--- gateway output ---\n%s", err, logText)
-	return nil
+	return s
 }
 
 // Binary returns the path of the versitygw executable, failing t when it is not installed.
@@ -91,81 +97,4 @@ func Binary(t testing.TB) string {
 			path, InstallCommand)
 	}
 	return path
-}
-
-// start launches the gateway on a fresh port and waits until it answers HTTP.
-func (s *Server) start(t testing.TB, dataDir, iamDir, logPath string) error {
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
-	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return fmt.Errorf("open gateway log: %w", err)
-	}
-	defer logFile.Close()
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	cmd := exec.Command(s.bin,
-		"--access", RootKey, "--secret", RootSecret, "--region", Region,
-		"--iam-dir", iamDir, "--port", addr, "--quiet",
-		"posix", dataDir)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("run %s: %w", s.bin, err)
-	}
-	exited := make(chan struct{})
-	var waitErr error
-	go func() {
-		waitErr = cmd.Wait()
-		close(exited)
-	}()
-	stop := func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}
-	s.Endpoint = "http://" + addr
-	if err := s.waitReady(exited, &waitErr); err != nil {
-		stop()
-		return err
-	}
-	t.Cleanup(stop)
-	return nil
-}
-
-// waitReady polls the endpoint until the gateway answers any HTTP status, it exits, or
-// startTimeout passes.
-// waitErr is the process's exit error, valid once exited is closed.
-func (s *Server) waitReady(exited <-chan struct{}, waitErr *error) error {
-	deadline := time.Now().Add(startTimeout)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			return fmt.Errorf("gateway exited during start-up (%v)", *waitErr)
-		case <-time.After(25 * time.Millisecond):
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Endpoint+"/", nil)
-		if err != nil {
-			cancel()
-			return fmt.Errorf("build readiness probe: %w", err)
-		}
-		resp, err := s.client.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			cancel()
-			return nil
-		}
-		cancel()
-	}
-	return fmt.Errorf("gateway did not answer on %s within %s", s.Endpoint, startTimeout)
-}
-
-// freePort asks the kernel for an unused TCP port on 127.0.0.1.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -1,12 +1,12 @@
 package versitygw
 
 import (
-	"fmt"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/bucketd/bucketd/adapters/testpeers/helpertest"
 )
 
 func TestServerStoresObjects(t *testing.T) {
@@ -23,27 +23,10 @@ func TestServerStoresObjects(t *testing.T) {
 	}
 }
 
-// fatalRecorder captures a Fatalf and ends the goroutine as testing.T would.
-type fatalRecorder struct {
-	testing.TB
-	msg string
-}
-
-func (r *fatalRecorder) Fatalf(format string, args ...any) {
-	r.msg = fmt.Sprintf(format, args...)
-	runtime.Goexit()
-}
-
 func TestBinaryMissingFailsWithInstallCommand(t *testing.T) {
 	t.Setenv("BUCKETD_VERSITYGW", filepath.Join(t.TempDir(), "absent"))
-	rec := &fatalRecorder{TB: t}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		Binary(rec)
-	}()
-	<-done
-	if !strings.Contains(rec.msg, "go install github.com/versity/versitygw/cmd/versitygw@v1.8.0") {
-		t.Errorf("failure message %q does not give the install command", rec.msg)
+	msgs := helpertest.Failures(t, func(tb testing.TB) { Binary(tb) })
+	if len(msgs) != 1 || !strings.Contains(msgs[0], "go install github.com/versity/versitygw/cmd/versitygw@v1.8.0") {
+		t.Errorf("failure messages %q do not give the install command", msgs)
 	}
 }

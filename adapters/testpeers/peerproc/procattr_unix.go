@@ -1,10 +1,10 @@
 //go:build unix && !linux
 
-package azurite
+package peerproc
 
 import "syscall"
 
-// procAttr puts the emulator in a process group of its own, so stop can kill everything it
+// procAttr puts the peer in a process group of its own, so Stop can kill everything it
 // started.
 func procAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}

@@ -1,0 +1,74 @@
+package gcsvalidator
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/bucketd/bucketd/adapters/netguard"
+	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
+	"github.com/bucketd/bucketd/adapters/testpeers/delayproxy"
+	"github.com/bucketd/bucketd/domain"
+)
+
+// providerRoundTrip is the delay the proxy adds to every provider request, standing for one
+// round trip to Google across a network.
+const providerRoundTrip = 50 * time.Millisecond
+
+// BenchmarkValidateWallTime measures what a validation costs in provider round trips: every
+// request to the fake GCS, the token exchange included, passes a proxy that holds it back by
+// providerRoundTrip. The token must arrive before the API can be asked anything, so two round
+// trips are the floor: the connect probe runs alongside the token exchange, and the bucket's
+// attributes alongside testIamPermissions. Readwrite mode asks for two more permissions in the
+// same testIamPermissions request and writes nothing, so it costs the same.
+func BenchmarkValidateWallTime(b *testing.B) {
+	p := startPeer(b)
+	proxy := delayproxy.Start(b, p.URL, providerRoundTrip)
+	client := clientVia(b, p.URL, proxy)
+	for _, mode := range []domain.ValidationMode{domain.ValidateReadOnly, domain.ValidateReadWrite} {
+		b.Run(string(mode), func(b *testing.B) {
+			h := newHarness(b, p.TokenURL, func(cfg *Config) { cfg.HTTPClient = client })
+			target := p.target("full-bucket", writerEmail, p.keys[writerEmail])
+			target.Mode = mode
+			ctx := context.Background()
+			reportMetrics := proxy.Measure(b, "validation")
+			for b.Loop() {
+				report, err := h.v.Validate(ctx, target)
+				if err != nil {
+					b.Fatalf("Validate: %v", err)
+				}
+				if report.Region != bucketLocation {
+					b.Fatalf("report region %q, want %s", report.Region, bucketLocation)
+				}
+			}
+			reportMetrics()
+		})
+	}
+}
+
+// clientVia is the production client, guard included, except that each connection to the
+// peer at peerURL is made to the proxy instead. The validator keeps addressing the peer: the
+// fake, like Google, accepts only assertions whose audience is its own token URL, so the token
+// URL cannot name the proxy. The proxy keeps the Host header, so the peer sees every request
+// as sent.
+func clientVia(b *testing.B, peerURL string, proxy *delayproxy.Proxy) *http.Client {
+	b.Helper()
+	u, err := url.Parse(peerURL)
+	if err != nil {
+		b.Fatalf("peer URL %q: %v", peerURL, err)
+	}
+	dialer := &net.Dialer{}
+	toProxy := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if addr != u.Host {
+			return nil, fmt.Errorf("the validator dialled %s, not the peer %s", addr, u.Host)
+		}
+		return dialer.DialContext(ctx, network, proxy.Addr)
+	}
+	transport := netguard.NewTransport(netguard.NewDialer(providerchecktest.LoopbackAllowList(b), netguard.WithDialFunc(toProxy)))
+	b.Cleanup(transport.CloseIdleConnections)
+	return netguard.NewClient(transport)
+}
