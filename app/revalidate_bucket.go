@@ -69,14 +69,27 @@ func (s *Buckets) revalidate(ctx context.Context, p domain.Principal, bucketID s
 	if dryRun {
 		return RevalidateResult{ValidationOutcome: out, Status: cur.Status}, nil
 	}
-	status := domain.StatusOnline
-	if out.Failure != nil {
-		status = domain.StatusOffline
-	}
-	if err := s.writer.RecordStatus(ctx, p.OrgID, cur.ID, cur.Version, status, s.now()); err != nil {
-		return RevalidateResult{}, fmt.Errorf("record status of bucket %s: %w", cur.ID, err)
+	status := statusOf(out)
+	if err := s.recordStatus(ctx, cur, status); err != nil {
+		return RevalidateResult{}, err
 	}
 	return RevalidateResult{ValidationOutcome: out, Status: status}, nil
+}
+
+// statusOf is the status a validation of the stored credentials proves.
+func statusOf(out ValidationOutcome) domain.Status {
+	if out.Failure != nil {
+		return domain.StatusOffline
+	}
+	return domain.StatusOnline
+}
+
+// recordStatus stores the status a validation of b, as it was read, established.
+func (s *Buckets) recordStatus(ctx context.Context, b domain.Bucket, status domain.Status) error {
+	if err := s.writer.RecordStatus(ctx, b.OrgID, b.ID, b.Version, status, s.now()); err != nil {
+		return fmt.Errorf("record status of bucket %s: %w", b.ID, err)
+	}
+	return nil
 }
 
 // orSecret returns the replacement when one is given, else the current value.
