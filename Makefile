@@ -25,7 +25,7 @@ export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 # Packages the application core may never depend on (DESIGN.md section 1).
 FORBIDDEN_IN_APP := labstack/echo|gorm.io|aws/aws-sdk-go|cloud.google.com|Azure/azure-sdk|bucketd/gen|bucketd/adapters
 
-.PHONY: generate check-generate build run test test-peers lint hexagon fmt
+.PHONY: generate check-generate build run test test-peers lint hexagon fmt fuzz
 
 ## generate: regenerate gen/ (Go server and client, TypeScript SDK, docs page) and ports/mocks
 ## from openapi.yaml and ports/.
@@ -51,6 +51,22 @@ run:
 test: test-peers
 	@[ -n "$$BUCKETD_TEST_POSTGRES_DSN" ] || echo "NOTE: PostgreSQL tests NOT run: set BUCKETD_TEST_POSTGRES_DSN=postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 	$(GO) test -race -count=1 -timeout 15m ./...
+
+# FUZZ_TARGETS is every fuzz target as package:Name, found in the test files so that a new
+# target is fuzzed without being listed here.
+FUZZ_TARGETS = $(shell grep -rEo --include='*_test.go' --exclude-dir=node_modules '^func Fuzz[A-Za-z0-9_]+' . \
+	| sed -E 's|^(.*)/[^/]+_test\.go:func |\1:|' | sort)
+FUZZTIME ?= 20s
+
+## fuzz: run every fuzz target for FUZZTIME (default 20s) each, one after another, starting from
+## the seed corpora committed under each package's testdata/fuzz. A failing input is written
+## there too, to be committed with the fix.
+fuzz:
+	@test -n "$(FUZZ_TARGETS)" || { echo "no fuzz targets found"; exit 1; }
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzz: $${t#*:} in $${t%:*} for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) $${t%:*} || exit 1; \
+	done
 
 ## test-peers: build the S3 test peer (versitygw) into the cache, install the Azure one
 ## (Azurite) and the Node tests' dependencies from their lock files on first use. GCS's fake

@@ -24,8 +24,10 @@ type AdminDeps struct {
 	Now func() time.Time
 }
 
-// Admin runs the operator use cases behind the command line: creating organizations and
-// issuing tokens. It trusts its caller, who has shell access to the server.
+// Admin runs the operator use cases behind the command line: organizations and their plans and
+// limits, workspaces, users, memberships and roles, and bearer tokens. It trusts its caller,
+// who has shell access to the server, and checks every input so that a typo is a clear error
+// naming what was typed rather than a changed row.
 type Admin struct {
 	dir ports.Directory
 	log *slog.Logger
@@ -72,7 +74,7 @@ func (a *Admin) Bootstrap(ctx context.Context, req BootstrapOrg) (BootstrapResul
 	if err := a.dir.CreateOrganization(ctx, org, ws, admin); err != nil {
 		return BootstrapResult{}, fmt.Errorf("create organization %q: %w", org.Name, err)
 	}
-	token, err := a.issueToken(ctx, admin.ID, 0)
+	issued, err := a.issueToken(ctx, admin.ID, 0)
 	if err != nil {
 		return BootstrapResult{}, fmt.Errorf("organization %s was created, but its admin has no token yet; create one for %s: %w",
 			org.ID, admin.Email, err)
@@ -80,48 +82,5 @@ func (a *Admin) Bootstrap(ctx context.Context, req BootstrapOrg) (BootstrapResul
 	a.log.LogAttrs(ctx, slog.LevelInfo, "bootstrap organization",
 		slog.String("org_id", org.ID), slog.String("workspace_id", ws.ID), slog.String("user_id", admin.ID),
 		slog.String("plan", string(org.Plan)))
-	return BootstrapResult{OrgID: org.ID, WorkspaceID: ws.ID, UserID: admin.ID, Token: token}, nil
-}
-
-// CreateToken issues a new bearer token for an existing user. A ttl of zero means the token
-// does not expire; it can still be revoked.
-func (a *Admin) CreateToken(ctx context.Context, email string, ttl time.Duration) (domain.Secret, error) {
-	if ttl < 0 {
-		return domain.Secret{}, domain.Errorf(domain.KindInvalidInput, "ttl %s is negative; give a positive duration, or 0 for no expiry", ttl)
-	}
-	email, err := normalizeEmail(email)
-	if err != nil {
-		return domain.Secret{}, err
-	}
-	user, err := a.dir.UserByEmail(ctx, email)
-	if err != nil {
-		return domain.Secret{}, fmt.Errorf("find user %s: %w", email, err)
-	}
-	token, err := a.issueToken(ctx, user.ID, ttl)
-	if err != nil {
-		return domain.Secret{}, err
-	}
-	a.log.LogAttrs(ctx, slog.LevelInfo, "create token",
-		slog.String("org_id", user.OrgID), slog.String("user_id", user.ID), slog.Duration("ttl", ttl))
-	return token, nil
-}
-
-// issueToken stores the digest of a fresh token and hands the token itself back, once.
-func (a *Admin) issueToken(ctx context.Context, userID string, ttl time.Duration) (domain.Secret, error) {
-	token := domain.NewToken()
-	now := a.now()
-	stored := domain.APIToken{
-		ID:        domain.NewID(),
-		UserID:    userID,
-		Digest:    domain.TokenDigest(token),
-		CreatedAt: now,
-	}
-	if ttl > 0 {
-		expires := now.Add(ttl)
-		stored.ExpiresAt = &expires
-	}
-	if err := a.dir.InsertToken(ctx, stored); err != nil {
-		return domain.Secret{}, fmt.Errorf("store token of user %s: %w", userID, err)
-	}
-	return token, nil
+	return BootstrapResult{OrgID: org.ID, WorkspaceID: ws.ID, UserID: admin.ID, Token: issued.Token}, nil
 }

@@ -31,12 +31,8 @@ func newOrganization(req BootstrapOrg) (domain.Organization, domain.Workspace, d
 			return org, ws, admin, err
 		}
 	}
-	if req.BucketLimit != nil {
-		if *req.BucketLimit < 0 {
-			return org, ws, admin, domain.Errorf(domain.KindInvalidInput,
-				"bucket limit %d is negative; give 0 or more, or none to use the plan's limit", *req.BucketLimit)
-		}
-		org.BucketLimit = new(*req.BucketLimit) // a copy, so the caller's variable cannot change the row
+	if org.BucketLimit, err = copyBucketLimit(req.BucketLimit); err != nil {
+		return org, ws, admin, err
 	}
 	wsName := req.WorkspaceName
 	if strings.TrimSpace(wsName) == "" {
@@ -79,4 +75,52 @@ func normalizeEmail(email string) (string, error) {
 		return "", domain.Errorf(domain.KindInvalidInput, "email %q must not contain spaces or control characters", email)
 	}
 	return email, nil
+}
+
+// copyBucketLimit checks a limit override and copies it, so that the caller's variable cannot
+// change the row afterwards. Nil stays nil: the plan's limit applies.
+func copyBucketLimit(limit *int) (*int, error) {
+	if limit == nil {
+		return nil, nil
+	}
+	if *limit < 0 {
+		return nil, domain.Errorf(domain.KindInvalidInput,
+			"bucket limit %d is negative; give 0 or more, or none to use the plan's limit", *limit)
+	}
+	return new(*limit), nil
+}
+
+// parseID checks an id the operator typed, naming what it should identify, and returns it in
+// the lowercase form ids are minted in.
+func parseID(what, id string) (string, error) {
+	id = strings.TrimSpace(id)
+	switch {
+	case id == "":
+		return "", domain.Errorf(domain.KindInvalidInput, "%s id must not be empty", what)
+	case !domain.IsID(id):
+		return "", domain.Errorf(domain.KindInvalidInput,
+			"%s id %q is not a UUID such as 0190f5c2-4d2a-7c3e-8f00-1a2b3c4d5e6f; copy it from the list of %ss", what, id, what)
+	}
+	return strings.ToLower(id), nil
+}
+
+// parseIDs applies parseID to each id.
+func parseIDs(what string, ids []string) ([]string, error) {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		var err error
+		if out[i], err = parseID(what, id); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// parseRole accepts the role names as stored.
+func parseRole(role string) (domain.Role, error) {
+	switch r := domain.Role(role); r {
+	case domain.RoleAdmin, domain.RoleMember:
+		return r, nil
+	}
+	return "", domain.Errorf(domain.KindInvalidInput, "role %q is not one of %s, %s", role, domain.RoleAdmin, domain.RoleMember)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -211,14 +212,18 @@ func TestCreateTokenStoresDigestWithExpiry(t *testing.T) {
 				dir.EXPECT().InsertToken(gomock.Any(), gomock.Any()).Do(func(_ context.Context, tok domain.APIToken) { stored = tok }),
 			)
 
-			token, err := a.CreateToken(t.Context(), " Dev@Acme.EXAMPLE ", tt.ttl)
+			issued, err := a.CreateToken(t.Context(), " Dev@Acme.EXAMPLE ", tt.ttl)
 			if err != nil {
 				t.Fatalf("CreateToken: %v", err)
 			}
 
-			wantStoredToken(t, stored, token, user.ID, tt.expires)
-			if strings.Contains(logs.String(), token.Reveal()) {
-				t.Errorf("log contains the token:\n%s", logs)
+			wantStoredToken(t, stored, issued.Token, user.ID, tt.expires)
+			if issued.ID != stored.ID || !reflect.DeepEqual(issued.ExpiresAt, stored.ExpiresAt) {
+				t.Errorf("issued token = {ID:%s ExpiresAt:%v}, want the stored {ID:%s ExpiresAt:%v}",
+					issued.ID, issued.ExpiresAt, stored.ID, stored.ExpiresAt)
+			}
+			if strings.Contains(logs.String(), issued.Token.Reveal()) || !strings.Contains(logs.String(), issued.ID) {
+				t.Errorf("log contains the token or lacks its id:\n%s", logs)
 			}
 		})
 	}
@@ -245,10 +250,10 @@ func TestCreateTokenRejectsBadRequests(t *testing.T) {
 			a, dir, _ := newAdmin(t)
 			tt.expect(dir)
 
-			token, err := a.CreateToken(t.Context(), tt.email, tt.ttl)
+			issued, err := a.CreateToken(t.Context(), tt.email, tt.ttl)
 
 			wantKind(t, err, tt.kind, tt.want)
-			if !token.IsZero() {
+			if !issued.Token.IsZero() || issued.ID != "" {
 				t.Errorf("a token was returned with the error")
 			}
 		})

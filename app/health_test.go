@@ -109,6 +109,9 @@ func TestHealthRoundSkipsBucketsChangedMeanwhile(t *testing.T) {
 	f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil)
 	f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, "b-changed", b.Version, domain.StatusOnline, clock).
 		Return(domain.Errorf(domain.KindConflict, "changed"))
+	moved := b
+	moved.Endpoint, moved.Version = "https://elsewhere.example.test", b.Version+1
+	f.reader.EXPECT().Get(gomock.Any(), orgID, "b-changed").Return(moved, nil)
 	round, err := f.job.RunOnce(context.Background())
 	if err != nil || round.Online != 0 || round.Checked != 1 {
 		t.Errorf("round = %+v, %v; a conflict records nothing and is no error", round, err)

@@ -84,12 +84,51 @@ func statusOf(out ValidationOutcome) domain.Status {
 	return domain.StatusOnline
 }
 
-// recordStatus stores the status a validation of b, as it was read, established.
+// recordStatus stores the status a validation of b, as it was read, established. When the row
+// changed meanwhile only in how its credentials are sealed (a master-key rotation re-seals
+// every row online), the verdict still holds for the values now stored, so it is recorded on
+// the fresh row; any other change makes the verdict stale and is a KindConflict.
 func (s *Buckets) recordStatus(ctx context.Context, b domain.Bucket, status domain.Status) error {
-	if err := s.writer.RecordStatus(ctx, b.OrgID, b.ID, b.Version, status, s.now()); err != nil {
-		return fmt.Errorf("record status of bucket %s: %w", b.ID, err)
+	const attempts = 3
+	for range attempts {
+		err := s.writer.RecordStatus(ctx, b.OrgID, b.ID, b.Version, status, s.now())
+		if !domain.IsKind(err, domain.KindConflict) {
+			if err != nil {
+				return fmt.Errorf("record status of bucket %s: %w", b.ID, err)
+			}
+			return nil
+		}
+		fresh, ferr := s.reader.Get(ctx, b.OrgID, b.ID)
+		if ferr != nil {
+			return fmt.Errorf("record status of bucket %s: %w", b.ID, ferr)
+		}
+		same, serr := s.sameProviderValues(ctx, b, fresh)
+		if serr != nil {
+			return fmt.Errorf("record status of bucket %s: %w", b.ID, serr)
+		}
+		if !same {
+			return fmt.Errorf("record status of bucket %s: %w", b.ID, err)
+		}
+		b = fresh
 	}
-	return nil
+	return domain.Errorf(domain.KindConflict, "bucket %s kept changing while its status was recorded; retry", b.ID)
+}
+
+// sameProviderValues reports whether two reads of a bucket reach the provider with the same
+// values: location and credentials, compared as plaintext because re-sealing changes the bytes.
+func (s *Buckets) sameProviderValues(ctx context.Context, a, b domain.Bucket) (bool, error) {
+	if a.Bucket != b.Bucket || a.StorageType != b.StorageType || a.Region != b.Region || a.Endpoint != b.Endpoint {
+		return false, nil
+	}
+	ca, err := s.credentials(ctx, a, nil, nil)
+	if err != nil {
+		return false, err
+	}
+	cb, err := s.credentials(ctx, b, nil, nil)
+	if err != nil {
+		return false, err
+	}
+	return ca.Key.Equal(cb.Key) && ca.Secret.Equal(cb.Secret), nil
 }
 
 // orSecret returns the replacement when one is given, else the current value.

@@ -210,23 +210,60 @@ func TestRevalidateStopsWhenTheVaultCannotOpen(t *testing.T) {
 // A failed RecordStatus keeps its kind: a KindConflict (the bucket was written since it was
 // read, so the verdict is about values that are gone) reaches the caller as 409 CONFLICT.
 func TestRevalidateWrapsARecordStatusFailure(t *testing.T) {
-	for name, failure := range map[string]error{
-		"unavailable": domain.Errorf(domain.KindUnavailable, "database unreachable"),
-		"conflict":    domain.Errorf(domain.KindConflict, "bucket %s changed since it was read; read it again", bucketID),
-	} {
-		t.Run(name, func(t *testing.T) {
-			f := newBucketsFixture(t)
-			gomock.InOrder(
-				f.expectGet(),
-				f.expectOpen(ports.FieldKey),
-				f.expectOpen(ports.FieldSecret),
-				f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil),
-				f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, domain.StatusOnline, clock).Return(failure),
-			)
+	f := newBucketsFixture(t)
+	failure := domain.Errorf(domain.KindUnavailable, "database unreachable")
+	gomock.InOrder(
+		f.expectGet(),
+		f.expectOpen(ports.FieldKey),
+		f.expectOpen(ports.FieldSecret),
+		f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil),
+		f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, domain.StatusOnline, clock).Return(failure),
+	)
+	_, err := f.svc.Revalidate(t.Context(), admin, bucketID, app.RevalidateInput{})
+	wantWrapped(t, err, failure, "record status of bucket "+bucketID)
+}
 
-			_, err := f.svc.Revalidate(t.Context(), admin, bucketID, app.RevalidateInput{})
+// TestRevalidateConflictsWithAChangedBucket: a write between the read and the status, which
+// changed what the provider is reached with, makes the verdict stale: 409 CONFLICT.
+func TestRevalidateConflictsWithAChangedBucket(t *testing.T) {
+	f := newBucketsFixture(t)
+	conflict := domain.Errorf(domain.KindConflict, "bucket %s changed since it was read; read it again", bucketID)
+	moved := storedBucket()
+	moved.Region, moved.Version = "eu-central-1", storedBucket().Version+1
+	gomock.InOrder(
+		f.expectGet(),
+		f.expectOpen(ports.FieldKey),
+		f.expectOpen(ports.FieldSecret),
+		f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil),
+		f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, domain.StatusOnline, clock).Return(conflict),
+		f.reader.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(moved, nil),
+	)
+	_, err := f.svc.Revalidate(t.Context(), admin, bucketID, app.RevalidateInput{})
+	wantWrapped(t, err, conflict, "record status of bucket "+bucketID)
+}
 
-			wantWrapped(t, err, failure, "record status of bucket "+bucketID)
-		})
+// TestRevalidateRecordsOnARowOnlyReSealed: a master-key rotation re-seals the row meanwhile;
+// the same plaintext credentials are stored, so the verdict is recorded on the fresh row.
+func TestRevalidateRecordsOnARowOnlyReSealed(t *testing.T) {
+	f := newBucketsFixture(t)
+	conflict := domain.Errorf(domain.KindConflict, "bucket %s changed", bucketID)
+	resealed := storedBucket()
+	resealed.SealedKey, resealed.SealedSecret, resealed.Version = []byte("resealed-key"), []byte("resealed-secret"), storedBucket().Version+1
+	gomock.InOrder(
+		f.expectGet(),
+		f.expectOpen(ports.FieldKey),
+		f.expectOpen(ports.FieldSecret),
+		f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil),
+		f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, domain.StatusOnline, clock).Return(conflict),
+		f.reader.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(resealed, nil),
+		f.expectOpen(ports.FieldKey),
+		f.expectOpen(ports.FieldSecret),
+		f.vault.EXPECT().Open(gomock.Any(), resealed.SealedKey, storedScope(ports.FieldKey)).Return(domain.NewSecret(plainOld[ports.FieldKey]), nil),
+		f.vault.EXPECT().Open(gomock.Any(), resealed.SealedSecret, storedScope(ports.FieldSecret)).Return(domain.NewSecret(plainOld[ports.FieldSecret]), nil),
+		f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, resealed.Version, domain.StatusOnline, clock).Return(nil),
+	)
+	res, err := f.svc.Revalidate(t.Context(), admin, bucketID, app.RevalidateInput{})
+	if err != nil || res.Status != domain.StatusOnline {
+		t.Fatalf("Revalidate = %+v, %v; want ONLINE recorded on the re-sealed row", res, err)
 	}
 }

@@ -35,6 +35,8 @@ const (
 	KindIdempotencyKeyReused
 	// KindConflict: the resource changed between reading and writing it; read again and retry.
 	KindConflict
+	// KindRateLimited: the caller sent more requests than its rate allows; retry after a pause.
+	KindRateLimited
 )
 
 var kindNames = [...]string{
@@ -58,6 +60,7 @@ var kindNames = [...]string{
 	KindIdempotencyInProgress: "idempotency in progress",
 	KindIdempotencyKeyReused:  "idempotency key reused",
 	KindConflict:              "conflict",
+	KindRateLimited:           "rate limited",
 }
 
 func (k Kind) String() string {

@@ -26,6 +26,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
@@ -39,7 +40,10 @@ const (
 	lengthPrefixSize = 4
 )
 
-var _ ports.Vault = (*Vault)(nil)
+var (
+	_ ports.Vault     = (*Vault)(nil)
+	_ ports.VaultKeys = (*Vault)(nil)
+)
 
 // Vault seals secrets under the active key of its ring and opens them under whichever key
 // sealed them. It is safe for concurrent use.
@@ -122,28 +126,53 @@ func (v *Vault) Open(_ context.Context, sealed []byte, scope ports.SecretScope) 
 // Format implements fmt.Formatter for every verb, showing the key ids and nothing else.
 func (v *Vault) Format(f fmt.State, _ rune) { writeDescription(f, "aesgcm.Vault", v.ids) }
 
-// parse checks the header of sealed and returns the key that sealed it with the nonce,
-// ciphertext and tag that follow.
-func (v *Vault) parse(sealed []byte) (*vaultKey, []byte, error) {
+// ActiveKeyID returns the id of the key Seal uses, so that key rotation knows which values
+// are already where they belong.
+func (v *Vault) ActiveKeyID() string { return v.ids[0] }
+
+// KeyIDs returns the id of every key of the ring, the active one first.
+func (v *Vault) KeyIDs() []string { return slices.Clone(v.ids) }
+
+// KeyID returns the id of the key that sealed a value; see KeyIDOf.
+func (v *Vault) KeyID(sealed []byte) (string, error) { return KeyIDOf(sealed) }
+
+// KeyIDOf reads the id of the key that sealed a value from its header, without opening it, so
+// that `bucketd keys status` can count values per key with no key at hand. The id need not be
+// in any ring; a value too short for its header, of another format version or with a
+// malformed key id is an error.
+func KeyIDOf(sealed []byte) (string, error) {
 	if len(sealed) < 2 {
-		return nil, nil, fmt.Errorf("sealed value is truncated: %d bytes cannot hold a header", len(sealed))
+		return "", fmt.Errorf("sealed value is truncated: %d bytes cannot hold a header", len(sealed))
 	}
 	if sealed[0] != formatVersion {
-		return nil, nil, fmt.Errorf("unsupported format version %d; this build reads version %d", sealed[0], formatVersion)
+		return "", fmt.Errorf("unsupported format version %d; this build reads version %d", sealed[0], formatVersion)
 	}
 	if sealed[1] == 0 || sealed[1] > maxKeyIDLen {
-		return nil, nil, fmt.Errorf("malformed header: key id length %d is outside 1 to %d", sealed[1], maxKeyIDLen)
+		return "", fmt.Errorf("malformed header: key id length %d is outside 1 to %d", sealed[1], maxKeyIDLen)
 	}
 	idEnd := 2 + int(sealed[1])
 	if len(sealed) < idEnd {
-		return nil, nil, fmt.Errorf("sealed value is truncated inside its key id (%d of %d header bytes)", len(sealed), idEnd)
+		return "", fmt.Errorf("sealed value is truncated inside its key id (%d of %d header bytes)", len(sealed), idEnd)
 	}
-	id := sealed[2:idEnd]
-	k, ok := v.keys[string(id)]
+	id := string(sealed[2:idEnd])
+	if err := checkKeyID(id); err != nil {
+		return "", fmt.Errorf("malformed header: %w", err)
+	}
+	return id, nil
+}
+
+// parse checks the header of sealed and returns the key that sealed it with the nonce,
+// ciphertext and tag that follow.
+func (v *Vault) parse(sealed []byte) (*vaultKey, []byte, error) {
+	id, err := KeyIDOf(sealed)
+	if err != nil {
+		return nil, nil, err
+	}
+	k, ok := v.keys[id]
 	if !ok {
 		return nil, nil, fmt.Errorf("key id %q is not in the key ring; add that key to the ring, after the active one", id)
 	}
-	body := sealed[idEnd:]
+	body := sealed[2+len(id):]
 	if len(body) < k.aead.Overhead() {
 		return nil, nil, fmt.Errorf("sealed value is truncated: %d bytes after the header, at least %d needed", len(body), k.aead.Overhead())
 	}

@@ -44,24 +44,55 @@ func (s *Store) NameTaken(ctx context.Context, orgID, name string) (bool, error)
 // PostgreSQL; on SQLite the immediate transaction already holds the database's write lock), so
 // concurrent inserts of one organization run one after another however many processes make
 // them, and each sees the buckets the previous one committed.
+//
+// When the connection fails, the transaction runs again on another one (retryConnectionLoss).
+// That keeps the answer exact even when the connection broke during COMMIT, which leaves the
+// client unsure whether the server committed: the next attempt takes the organization's lock,
+// which the broken transaction holds until the server has committed or rolled it back, and
+// then looks for b.ID, so a bucket an earlier attempt stored is reported as stored, and one it
+// did not is inserted now. Only if the database stays out of reach while that is unknown is
+// the answer a KindUnavailable error saying the bucket may have been stored; its name, unique
+// among live buckets, keeps a retry of the request from storing it twice.
 func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket) error {
 	row := newBucketRow(b, time.Now().UTC())
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		q, err := quota(tx, row.OrgID, true)
-		if err != nil {
-			return err
+	maybeStored := false
+	err := s.retryConnectionLoss(ctx, "insert bucket", func() (bool, error) {
+		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			q, err := quota(tx, row.OrgID, true)
+			if err != nil {
+				return err
+			}
+			if maybeStored {
+				stored, err := exists(tx, "SELECT 1 FROM buckets WHERE id = ? AND org_id = ?", row.ID, row.OrgID)
+				if err != nil {
+					return fmt.Errorf("look for the bucket an attempt whose COMMIT broke may have stored: %w", err)
+				}
+				if stored {
+					return errStoredEarlier
+				}
+				maybeStored = false
+			}
+			if err := q.Err(); err != nil {
+				return err
+			}
+			taken, err := nameTaken(tx, row.OrgID, row.Name)
+			if err != nil {
+				return err
+			}
+			if taken {
+				return nameTakenError(row.Name)
+			}
+			if err := tx.Create(&row).Error; err != nil {
+				return err
+			}
+			maybeStored = true // from here on, a failure may come after the server committed
+			return nil
+		})
+		if errors.Is(err, errStoredEarlier) {
+			s.log.WarnContext(ctx, "bucket stored by an earlier attempt; its COMMIT was not acknowledged", "bucket_id", row.ID)
+			return false, nil
 		}
-		if err := q.Err(); err != nil {
-			return err
-		}
-		taken, err := nameTaken(tx, row.OrgID, row.Name)
-		if err != nil {
-			return err
-		}
-		if taken {
-			return nameTakenError(row.Name)
-		}
-		return tx.Create(&row).Error
+		return maybeStored, err
 	})
 	switch {
 	case violatesUnique(err, indexBucketName):
@@ -74,6 +105,9 @@ func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket) error {
 	}
 	return wrap("insert bucket", err)
 }
+
+// errStoredEarlier ends an insert's retry that found its bucket stored by an earlier attempt.
+var errStoredEarlier = errors.New("the bucket was stored by an earlier attempt")
 
 // quota reads the organization's plan and limit and counts its live buckets. With lock set (in
 // a transaction) the first statement locks the organization's row, and the count must be a

@@ -25,9 +25,6 @@ func TestBucketRepositoryContract(t *testing.T) {
 					}
 					return key, secret
 				},
-				AddWorkspace: func(t *testing.T, orgID string) string {
-					return createWorkspace(t, store, orgID, "Second")
-				},
 			}
 		})
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -52,6 +53,10 @@ func (s *Store) CreateOrganization(ctx context.Context, org domain.Organization,
 // CreateWorkspace adds a workspace to an existing organization; a missing organization is a
 // KindNotFound error.
 func (s *Store) CreateWorkspace(ctx context.Context, ws domain.Workspace) error {
+	if !domain.IsID(ws.OrgID) {
+		return organizationNotFound(ws.OrgID)
+	}
+	ws.ID, ws.OrgID = canonicalID(ws.ID), canonicalID(ws.OrgID)
 	err := insertWorkspace(s.db.WithContext(ctx), ws, time.Now().UTC())
 	if violatesForeignKey(err) {
 		return organizationNotFound(ws.OrgID)
@@ -63,9 +68,13 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws domain.Workspace) error 
 // must belong to that organization (KindWorkspaceNotFound otherwise). An email already in use
 // is a KindInvalidInput error; a missing organization is a KindNotFound error.
 func (s *Store) AddUser(ctx context.Context, user domain.User, workspaceIDs []string) error {
-	if user.Role != domain.RoleAdmin && user.Role != domain.RoleMember {
-		return domain.Errorf(domain.KindInvalidInput, "role %q is not one of %s, %s", user.Role, domain.RoleAdmin, domain.RoleMember)
+	if err := checkRole(user.Role); err != nil {
+		return err
 	}
+	if !domain.IsID(user.OrgID) {
+		return organizationNotFound(user.OrgID)
+	}
+	user.ID, user.OrgID = canonicalID(user.ID), canonicalID(user.OrgID)
 	ids := canonicalIDs(workspaceIDs)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := checkWorkspacesInOrg(tx, user.OrgID, ids); err != nil {
@@ -110,7 +119,7 @@ func (s *Store) InsertToken(ctx context.Context, token domain.APIToken) error {
 	}
 	err := s.db.WithContext(ctx).Create(&row).Error
 	if violatesForeignKey(err) {
-		return domain.Errorf(domain.KindNotFound, "user %s does not exist", token.UserID)
+		return userNotFound(token.UserID)
 	}
 	return wrap("insert API token", err)
 }
@@ -142,25 +151,30 @@ func insertUser(tx *gorm.DB, user domain.User, workspaceIDs []string, now time.T
 	return nil
 }
 
-// checkWorkspacesInOrg returns a KindWorkspaceNotFound error unless every id names a workspace
-// of the organization.
+// checkWorkspacesInOrg returns a KindWorkspaceNotFound error naming the ids that are not
+// workspaces of the organization, if any. A malformed id is one of them; it is not sent to the
+// database, whose uuid type would reject it.
 func checkWorkspacesInOrg(tx *gorm.DB, orgID string, ids []string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	notFound := domain.Errorf(domain.KindWorkspaceNotFound,
-		"not every workspace of %v exists in organization %s; use ids of its workspaces", ids, orgID)
-	for _, id := range ids {
-		if !domain.IsID(id) {
-			return notFound
+	valid := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return !domain.IsID(id) })
+	var found []string
+	if len(valid) > 0 {
+		err := tx.Model(&workspaceRow{}).Where("org_id = ? AND id IN ?", orgID, valid).Pluck("id", &found).Error
+		if err != nil {
+			return fmt.Errorf("check workspaces: %w", err)
 		}
 	}
-	var found int64
-	if err := tx.Model(&workspaceRow{}).Where("org_id = ? AND id IN ?", orgID, ids).Count(&found).Error; err != nil {
-		return fmt.Errorf("check workspaces: %w", err)
+	missing := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return slices.Contains(found, id) })
+	if len(missing) == 0 {
+		return nil
 	}
-	if int(found) != len(ids) {
-		return notFound
+	return domain.Errorf(domain.KindWorkspaceNotFound,
+		"workspace %s does not exist in organization %s; use the id of one of its workspaces", strings.Join(missing, ", "), orgID)
+}
+
+// checkRole rejects a role bucketd does not know.
+func checkRole(role domain.Role) error {
+	if role != domain.RoleAdmin && role != domain.RoleMember {
+		return domain.Errorf(domain.KindInvalidInput, "role %q is not one of %s, %s", role, domain.RoleAdmin, domain.RoleMember)
 	}
 	return nil
 }

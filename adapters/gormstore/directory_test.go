@@ -182,3 +182,11 @@ func TestIsEmpty(t *testing.T) {
 		}
 	})
 }
+
+func TestDirectoryContract(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, url string) {
+		porttest.RunDirectoryContract(t, func(t *testing.T) porttest.RepositoryStore {
+			return storetest.Open(t, url)
+		})
+	})
+}

@@ -21,15 +21,22 @@ import (
 // to the log.
 const unavailableMessage = "database unavailable; retry shortly"
 
-// PostgreSQL error codes that mean "the server cannot serve this now" rather than "this
-// statement is wrong". Class 08 (connection exception) is matched by prefix.
-var unavailablePgCodes = map[string]bool{
+// PostgreSQL error codes that end or refuse the session itself, beside class 08 (connection
+// exception), which is matched by prefix: the server is shutting down, crashed, is starting, or
+// has no connection slot left.
+var connectionLostPgCodes = map[string]bool{
 	"57P01": true, // admin_shutdown
 	"57P02": true, // crash_shutdown
 	"57P03": true, // cannot_connect_now
 	"53300": true, // too_many_connections
+}
+
+// PostgreSQL error codes that refuse one transaction for now, which the same transaction may
+// pass on retry.
+var transientPgCodes = map[string]bool{
 	"40001": true, // serialization_failure
 	"40P01": true, // deadlock_detected
+	"57014": true, // query_canceled: statement_timeout, or a cancel request when the caller's deadline passed
 }
 
 // wrap adds the operation to err and classifies it once: a domain error passes through as it
@@ -58,8 +65,8 @@ func unavailable(err error) error {
 // serve the statement right now, so the same request may succeed on retry.
 func isUnavailable(err error) bool {
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		return strings.HasPrefix(pgErr.Code, "08") || unavailablePgCodes[pgErr.Code]
+	if errors.As(err, &pgErr) && transientPgCodes[pgErr.Code] {
+		return true
 	}
 	var liteErr *gosqlite.Error
 	if errors.As(err, &liteErr) {
@@ -67,19 +74,40 @@ func isUnavailable(err error) bool {
 		code := liteErr.Code() & 0xff
 		return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
 	}
+	return isConnectionLost(err) ||
+		// database/sql does not export the error it returns after Close.
+		strings.Contains(err.Error(), "sql: database is closed")
+}
+
+// isConnectionLost reports whether err means the connection to the database failed: it could
+// not be opened, the server ended the session, the network dropped it, or a deadline cut a
+// statement or a COMMIT short (pgx closes the connection then). The statement may or may not
+// have taken effect. A new connection may succeed.
+func isConnectionLost(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return strings.HasPrefix(pgErr.Code, "08") || connectionLostPgCodes[pgErr.Code]
+	}
 	var connectErr *pgconn.ConnectError
-	var netErr net.Error
+	var netErr net.Error // context.DeadlineExceeded is one too
 	return errors.As(err, &connectErr) ||
 		errors.As(err, &netErr) ||
+		// pgx marks these safe to retry, "conn closed" among them. That is no proof the
+		// statement was not sent: pgx v5.10 also answers "conn closed" when the connection
+		// broke while it waited for the answer to a statement without arguments, COMMIT too.
 		pgconn.SafeToRetry(err) ||
+		// pgx's own deadline on a read or write of the connection.
+		pgconn.Timeout(err) ||
+		errors.Is(err, pgconn.ErrConnClosed) ||
 		errors.Is(err, driver.ErrBadConn) ||
 		errors.Is(err, sql.ErrConnDone) ||
+		// The server closed the connection, between messages or in the middle of one.
+		errors.Is(err, io.EOF) ||
 		errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNREFUSED) ||
 		errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.EPIPE) ||
-		// database/sql does not export the error it returns after Close.
-		strings.Contains(err.Error(), "sql: database is closed")
+		errors.Is(err, syscall.ECONNABORTED) ||
+		errors.Is(err, syscall.EPIPE)
 }
 
 // violatesUnique reports whether err is a violation of the named unique index. SQLite names an

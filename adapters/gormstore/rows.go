@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/ports"
 )
 
 // The row types mirror the migrated tables. They exist only inside this package, so the domain
@@ -64,14 +65,28 @@ type workspaceMemberRow struct {
 func (workspaceMemberRow) TableName() string { return tableWorkspaceMembers }
 
 type apiTokenRow struct {
-	ID        string     `gorm:"column:id;primaryKey"`
-	UserID    string     `gorm:"column:user_id"`
-	Digest    []byte     `gorm:"column:digest"`
-	CreatedAt time.Time  `gorm:"column:created_at"`
-	ExpiresAt *time.Time `gorm:"column:expires_at"`
+	ID         string     `gorm:"column:id;primaryKey"`
+	UserID     string     `gorm:"column:user_id"`
+	Digest     []byte     `gorm:"column:digest"`
+	CreatedAt  time.Time  `gorm:"column:created_at"`
+	ExpiresAt  *time.Time `gorm:"column:expires_at"`
+	RevokedAt  *time.Time `gorm:"column:revoked_at"`
+	LastUsedAt *time.Time `gorm:"column:last_used_at"`
 }
 
 func (apiTokenRow) TableName() string { return tableAPITokens }
+
+// toRecord maps a row to what an operator may see of it: everything but the digest.
+func (r apiTokenRow) toRecord() ports.TokenRecord {
+	return ports.TokenRecord{
+		ID:         r.ID,
+		UserID:     r.UserID,
+		CreatedAt:  r.CreatedAt.UTC(),
+		ExpiresAt:  utcPtr(r.ExpiresAt),
+		RevokedAt:  utcPtr(r.RevokedAt),
+		LastUsedAt: utcPtr(r.LastUsedAt),
+	}
+}
 
 type bucketRow struct {
 	ID           string     `gorm:"column:id;primaryKey"`

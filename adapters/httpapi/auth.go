@@ -31,6 +31,9 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 	if err != nil {
 		return err
 	}
+	if err := s.limitRate(c, p, token); err != nil {
+		return err
+	}
 	c.Set(principalContextKey, p)
 	return nil
 }

@@ -40,6 +40,7 @@ var kindClasses = map[domain.Kind]errorClass{
 	domain.KindIdempotencyKeyReused:  {http.StatusUnprocessableEntity, "IDEMPOTENCY_KEY_REUSED"},
 	domain.KindConflict:              {http.StatusConflict, "CONFLICT"},
 	domain.KindQuotaExceeded:         {http.StatusTooManyRequests, "QUOTA_EXCEEDED"},
+	domain.KindRateLimited:           {http.StatusTooManyRequests, "RATE_LIMITED"},
 	domain.KindProviderError:         {http.StatusBadGateway, "PROVIDER_ERROR"},
 	domain.KindProviderTimeout:       {http.StatusGatewayTimeout, "PROVIDER_TIMEOUT"},
 	domain.KindUnavailable:           {http.StatusServiceUnavailable, "UNAVAILABLE"},
@@ -90,6 +91,7 @@ func (s *Server) writeError(err error, c echo.Context) {
 	if p.code == "INTERNAL" {
 		p.message = fmt.Sprintf("internal error; quote request id %s in a support request", rid)
 	}
+	s.metrics.countRefusal(p.code)
 	h := c.Response().Header()
 	switch p.code {
 	case "UNAVAILABLE":

@@ -38,6 +38,7 @@ var contractClasses = map[domain.Kind]struct {
 	domain.KindIdempotencyInProgress: {409, "IDEMPOTENCY_IN_PROGRESS"},
 	domain.KindIdempotencyKeyReused:  {422, "IDEMPOTENCY_KEY_REUSED"},
 	domain.KindConflict:              {409, "CONFLICT"},
+	domain.KindRateLimited:           {429, "RATE_LIMITED"},
 }
 
 // undocumentedOnCreate lists kinds whose status openapi.yaml does not list for POST /bucket,

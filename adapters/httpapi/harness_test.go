@@ -245,7 +245,8 @@ type harness struct {
 	contract *contracttest.Checker
 }
 
-func newHarness(t testing.TB) *harness {
+// newHarness builds the server on fakes; configure, when given, changes its Config first.
+func newHarness(t testing.TB, configure ...func(*httpapi.Config)) *harness {
 	t.Helper()
 	h := &harness{
 		buckets:  &fakeBuckets{},
@@ -256,14 +257,18 @@ func newHarness(t testing.TB) *harness {
 		contract: contracttest.New(t),
 	}
 	logger := slog.New(httpapi.RequestIDHandler(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	srv, err := httpapi.NewServer(httpapi.Config{
+	cfg := httpapi.Config{
 		Buckets:       h.buckets,
 		Authenticator: fakeAuthenticator{},
 		Idempotency:   h.idem,
 		Readiness:     h.pinger,
 		Logger:        logger,
 		Now:           h.clock.Now,
-	})
+	}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	srv, err := httpapi.NewServer(cfg)
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}

@@ -31,6 +31,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	e.HTTPErrorHandler = s.writeError
 	e.Use(
 		assignRequestID,
+		s.observeRequests,
 		s.accessLog,
 		s.recoverPanics,
 		limitBody,

@@ -3,7 +3,9 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/bucketd/bucketd/app"
@@ -42,6 +44,9 @@ type Server struct {
 	db      Pinger
 	log     *slog.Logger
 	now     func() time.Time
+	metrics *Metrics
+	// limiter is nil when rate limiting is off.
+	limiter *rateLimiter
 }
 
 // Config carries the Server's dependencies. Logger defaults to slog.Default().
@@ -52,8 +57,17 @@ type Config struct {
 	Idempotency ports.IdempotencyStore
 	Readiness   Pinger
 	Logger      *slog.Logger
-	// Now is the clock for idempotency keys; nil means the wall clock.
+	// Now is the clock for idempotency keys and rate limits; nil means the wall clock.
 	Now func() time.Time
+	// RateLimit is the steady number of requests per second each API token may send to this
+	// process; 0 turns rate limiting off. RateBurst is how many requests a token may send at
+	// once before the steady rate applies; it must be at least 1 when RateLimit is set.
+	RateLimit float64
+	RateBurst int
+	// Metrics collects what GET /metrics serves. Nil gives the server metrics of its own,
+	// without database pool statistics; the composition root passes the Metrics whose
+	// CountValidations wraps the provider checks.
+	Metrics *Metrics
 }
 
 // NewServer checks the dependencies and returns a Server.
@@ -67,6 +81,10 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, errors.New("httpapi.NewServer: Idempotency is nil")
 	case cfg.Readiness == nil:
 		return nil, errors.New("httpapi.NewServer: Readiness is nil")
+	case cfg.RateLimit < 0 || math.IsNaN(cfg.RateLimit) || math.IsInf(cfg.RateLimit, 0):
+		return nil, fmt.Errorf("httpapi.NewServer: RateLimit %g: want a finite number of requests per second, or 0 for no limit", cfg.RateLimit)
+	case cfg.RateLimit > 0 && cfg.RateBurst < 1:
+		return nil, fmt.Errorf("httpapi.NewServer: RateBurst %d: want at least 1 request when RateLimit is set", cfg.RateBurst)
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -76,7 +94,16 @@ func NewServer(cfg Config) (*Server, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Server{buckets: cfg.Buckets, auth: cfg.Authenticator, idem: cfg.Idempotency, db: cfg.Readiness, log: log, now: now}, nil
+	metrics := cfg.Metrics
+	if metrics == nil {
+		metrics = NewMetrics(nil)
+	}
+	var limiter *rateLimiter
+	if cfg.RateLimit > 0 {
+		limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, metrics.rateLimiters)
+	}
+	return &Server{buckets: cfg.Buckets, auth: cfg.Authenticator, idem: cfg.Idempotency, db: cfg.Readiness, log: log, now: now,
+		metrics: metrics, limiter: limiter}, nil
 }
 
 // CreateBucket registers a bucket (POST /bucket).

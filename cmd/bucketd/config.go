@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,26 +46,39 @@ func (c *providerConfig) register(fs *flagSet) {
 		"GCS API endpoint used when a bucket names none (env BUCKETD_GCS_ENDPOINT)")
 }
 
+// masterKeyConfig names the master key ring, from the environment or a file; serve and the
+// keys commands read it alike, so a rotation runs with exactly the ring the servers use.
+type masterKeyConfig struct {
+	masterKeys    string
+	masterKeyFile string
+}
+
+func (c *masterKeyConfig) register(fs *flagSet) {
+	fs.StringVar(&c.masterKeys, "master-keys", os.Getenv("BUCKETD_MASTER_KEYS"),
+		"master key ring: comma-separated id:base64(32 bytes) entries, the first is active (env BUCKETD_MASTER_KEYS)")
+	fs.StringVar(&c.masterKeyFile, "master-key-file", os.Getenv("BUCKETD_MASTER_KEY_FILE"),
+		"file holding the master key ring in the same format, mode 0600 (env BUCKETD_MASTER_KEY_FILE)")
+}
+
 // serveConfig adds what the HTTP server needs.
 type serveConfig struct {
 	storeConfig
+	masterKeyConfig
 	providers       providerConfig
+	health          healthConfig
 	addr            string
-	masterKeys      string
-	masterKeyFile   string
 	allowList       string
 	dev             bool
 	shutdownTimeout time.Duration
+	limits          serverLimits
 }
 
 func (c *serveConfig) register(fs *flagSet) {
 	c.storeConfig.register(fs)
 	c.providers.register(fs)
+	c.health.register(fs)
 	fs.StringVar(&c.addr, "addr", envOr("BUCKETD_ADDR", ":8080"), "listen address (env BUCKETD_ADDR)")
-	fs.StringVar(&c.masterKeys, "master-keys", os.Getenv("BUCKETD_MASTER_KEYS"),
-		"master key ring: comma-separated id:base64(32 bytes) entries, the first is active (env BUCKETD_MASTER_KEYS)")
-	fs.StringVar(&c.masterKeyFile, "master-key-file", os.Getenv("BUCKETD_MASTER_KEY_FILE"),
-		"file holding the master key ring in the same format, mode 0600 (env BUCKETD_MASTER_KEY_FILE)")
+	c.masterKeyConfig.register(fs)
 	fs.StringVar(&c.allowList, "endpoint-allowlist", os.Getenv("BUCKETD_ENDPOINT_ALLOWLIST"),
 		"comma-separated IPs, CIDR prefixes or host names that custom endpoints may reach although private or plain http (env BUCKETD_ENDPOINT_ALLOWLIST)")
 	fs.BoolVar(&c.dev, "dev", false,
@@ -71,6 +86,44 @@ func (c *serveConfig) register(fs *flagSet) {
 	c.shutdownTimeout = 15 * time.Second
 	fs.duration(&c.shutdownTimeout, "shutdown-timeout", "BUCKETD_SHUTDOWN_TIMEOUT",
 		"how long SIGTERM waits for in-flight requests")
+	c.limits.register(fs)
+}
+
+// serverLimits bound what one client can take from the server: the time to send a request and
+// to be answered, idle keep-alive connections, the header size, and each token's request rate.
+type serverLimits struct {
+	readHeaderTimeout time.Duration
+	readTimeout       time.Duration
+	writeTimeout      time.Duration
+	idleTimeout       time.Duration
+	maxHeaderBytes    int
+	rateLimit         float64
+	rateBurst         int
+}
+
+func (c *serverLimits) register(fs *flagSet) {
+	// Headers must arrive quickly, which cuts slow-loris connections; a bucket validation takes
+	// up to --validation-timeout at the provider, so answers get well beyond that.
+	c.readHeaderTimeout, c.readTimeout = 10*time.Second, 30*time.Second
+	c.writeTimeout, c.idleTimeout = 60*time.Second, 120*time.Second
+	fs.duration(&c.readHeaderTimeout, "read-header-timeout", "BUCKETD_READ_HEADER_TIMEOUT",
+		"how long a client may take to send a request's headers")
+	fs.duration(&c.readTimeout, "read-timeout", "BUCKETD_READ_TIMEOUT",
+		"how long a client may take to send a whole request, body included")
+	fs.duration(&c.writeTimeout, "write-timeout", "BUCKETD_WRITE_TIMEOUT",
+		"how long answering a request may take after its headers arrived; must exceed --validation-timeout")
+	fs.duration(&c.idleTimeout, "idle-timeout", "BUCKETD_IDLE_TIMEOUT",
+		"how long an idle keep-alive connection stays open")
+	c.maxHeaderBytes = 64 << 10
+	fs.integer(&c.maxHeaderBytes, "max-header-bytes", "BUCKETD_MAX_HEADER_BYTES", 1,
+		"largest request header block in bytes; a larger one is answered 431")
+	// A burst absorbs a client that starts many requests at once (a Terraform apply, a script
+	// registering a batch of buckets); the steady rate stops a runaway loop.
+	c.rateLimit, c.rateBurst = 20, 100
+	fs.perSecond(&c.rateLimit, "rate-limit", "BUCKETD_RATE_LIMIT",
+		"steady requests per second each API token may send to this process (each process counts its own); 0 turns the limit off")
+	fs.integer(&c.rateBurst, "rate-burst", "BUCKETD_RATE_BURST", 1,
+		"requests a token may send at once before the steady rate applies")
 }
 
 // flagSet is a command's flags, with the malformed environment values found while registering
@@ -84,10 +137,21 @@ func newFlagSet(name string) *flagSet {
 	return &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError)}
 }
 
-// duration registers a duration flag whose default comes from the environment variable env
-// when set. A malformed value fails the parse, whether it came from the flag or from env.
+// withEnv registers a flag that set parses, taking its value from the environment variable env
+// when that is set, so the command line overrides the environment. A malformed value fails the
+// parse, whether it came from the flag or from env.
+func (fs *flagSet) withEnv(name, env, usage string, set func(string) error) {
+	fs.Func(name, usage, set)
+	if v, ok := os.LookupEnv(env); ok && v != "" {
+		if err := fs.Set(name, v); err != nil {
+			fs.envErrs = append(fs.envErrs, fmt.Errorf("%s: %w", env, err))
+		}
+	}
+}
+
+// duration registers a positive duration flag; *d holds its default.
 func (fs *flagSet) duration(d *time.Duration, name, env, usage string) {
-	fs.Func(name, fmt.Sprintf("%s (default %s, env %s)", usage, *d, env), func(v string) error {
+	fs.withEnv(name, env, fmt.Sprintf("%s (default %s, env %s)", usage, *d, env), func(v string) error {
 		parsed, err := time.ParseDuration(v)
 		if err != nil || parsed <= 0 {
 			return fmt.Errorf("want a positive duration such as 10s, got %q", v)
@@ -95,11 +159,30 @@ func (fs *flagSet) duration(d *time.Duration, name, env, usage string) {
 		*d = parsed
 		return nil
 	})
-	if v, ok := os.LookupEnv(env); ok && v != "" {
-		if err := fs.Set(name, v); err != nil {
-			fs.envErrs = append(fs.envErrs, fmt.Errorf("%s: %w", env, err))
+}
+
+// integer registers a whole-number flag of at least least; *n holds its default.
+func (fs *flagSet) integer(n *int, name, env string, least int, usage string) {
+	fs.withEnv(name, env, fmt.Sprintf("%s (default %d, env %s)", usage, *n, env), func(v string) error {
+		parsed, err := strconv.Atoi(v)
+		if err != nil || parsed < least {
+			return fmt.Errorf("want a whole number of at least %d, got %q", least, v)
 		}
-	}
+		*n = parsed
+		return nil
+	})
+}
+
+// perSecond registers a rate flag: a finite number, 0 or more; *r holds its default.
+func (fs *flagSet) perSecond(r *float64, name, env, usage string) {
+	fs.withEnv(name, env, fmt.Sprintf("%s (default %g, env %s)", usage, *r, env), func(v string) error {
+		parsed, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(parsed >= 0) || math.IsInf(parsed, 1) {
+			return fmt.Errorf("want a number per second, 0 or more, such as 20 or 0.5, got %q", v)
+		}
+		*r = parsed
+		return nil
+	})
 }
 
 func envOr(name, fallback string) string {

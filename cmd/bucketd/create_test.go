@@ -41,6 +41,11 @@ var commonScenarios = []scenario{
 	{"GCS create", testGCSCreate},
 	{"Azure create", testAzureCreate},
 	{"validate GCS and Azure without storing", testCloudValidate},
+	{"admin organization plan and limit", testAdminOrganizations},
+	{"admin workspaces, members and roles", testAdminMembers},
+	{"admin token list, revoke and expiry", testAdminTokens},
+	{"admin refused input", testAdminRejects},
+	{"bad input", testBadInput},
 }
 
 // postgresScenarios need a database that several processes share.

@@ -1,15 +1,12 @@
 package main_test
 
 import (
-	"fmt"
 	"net/http"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/bucketd/bucketd/adapters/gormstore"
-	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/gen/api"
 	"github.com/bucketd/bucketd/gen/client"
@@ -83,9 +80,8 @@ func testCrossOrganization(t *testing.T, b *backend) {
 func testMemberWorkspaces(t *testing.T, b *backend) {
 	o := b.bootstrap(t, -1)
 	admin := b.client(t, o)
-	store := storetest.Open(t, b.dbURL)
-	restricted := addWorkspace(t, store, o.OrgID, "Restricted")
-	member := b.addMember(t, store, o, o.WorkspaceID)
+	restricted := b.addWorkspace(t, o, "Restricted")
+	member := b.addMember(t, o, o.WorkspaceID)
 	mc := b.client(t, member)
 	mine := wantCreated(t, create(t, mc, b.request(o, "The member's")))
 	hidden := b.request(o, "Restricted")
@@ -126,32 +122,4 @@ func testMemberWorkspaces(t *testing.T, b *backend) {
 	if after := mustGetBucket(t, admin, hiddenID); !reflect.DeepEqual(after, before) {
 		t.Errorf("the member changed a bucket it may not reach: %+v, was %+v", after, before)
 	}
-}
-
-// addWorkspace creates another workspace in the organization directly in the store: no
-// command does that yet.
-func addWorkspace(t testing.TB, store *gormstore.Store, orgID, name string) string {
-	t.Helper()
-	ws := domain.Workspace{ID: domain.NewID(), OrgID: orgID, Name: name}
-	if err := store.CreateWorkspace(t.Context(), ws); err != nil {
-		t.Fatalf("create workspace %q: %v", name, err)
-	}
-	return ws.ID
-}
-
-// addMember adds a MEMBER user of o's organization to the given workspaces, with a token,
-// directly in the store: no command adds members yet. The result acts in the first workspace.
-func (b *backend) addMember(t testing.TB, store *gormstore.Store, o org, workspaceIDs ...string) org {
-	t.Helper()
-	user := domain.User{ID: domain.NewID(), OrgID: o.OrgID, Email: fmt.Sprintf("member%d@e2e.test", emailSeq.Add(1)), Role: domain.RoleMember}
-	if err := store.AddUser(t.Context(), user, workspaceIDs); err != nil {
-		t.Fatalf("add member: %v", err)
-	}
-	token := domain.NewToken()
-	err := store.InsertToken(t.Context(), domain.APIToken{ID: domain.NewID(), UserID: user.ID, Digest: domain.TokenDigest(token)})
-	if err != nil {
-		t.Fatalf("insert the member's token: %v", err)
-	}
-	b.secrets.Add("the member token of "+t.Name(), token.Reveal())
-	return org{OrgID: o.OrgID, WorkspaceID: workspaceIDs[0], UserID: user.ID, Token: token.Reveal()}
 }

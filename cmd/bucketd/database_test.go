@@ -78,8 +78,8 @@ func allCells(t testing.TB, databaseURL string) ([]cell, map[string]int) {
 	return cells, rowsPerTable
 }
 
-func queryStrings(ctx context.Context, db *sql.DB, query string) ([]string, error) {
-	rows, err := db.QueryContext(ctx, query)
+func queryStrings(ctx context.Context, db *sql.DB, query string, args ...any) ([]string, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

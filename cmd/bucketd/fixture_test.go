@@ -44,8 +44,11 @@ type backend struct {
 	servers []*server
 	// secrets must never appear in plaintext in the database or a log.
 	secrets *secretSet
-	// cliLogs is the stderr of every one-shot bucketd command run against dbURL.
+	// cliLogs is the stderr of every one-shot bucketd command run against dbURL: its JSON log.
 	cliLogs lockedBuffer
+	// cliMessages is what those commands printed on stderr besides their log, for the operator
+	// to read: errors, usage and warnings.
+	cliMessages lockedBuffer
 }
 
 // newBackend starts a gateway, the GCS and Azure peers and n bucketd servers on dbURL.
@@ -66,17 +69,20 @@ func newBackend(t *testing.T, dbURL string, n int) *backend {
 			"--addr", "127.0.0.1:0",
 			"--database-url", dbURL,
 			"--master-keys", masterKeyID + ":" + masterKey,
-			"--endpoint-allowlist", "127.0.0.0/8"}, b.cloud.serverArgs()...)...))
+			"--endpoint-allowlist", "127.0.0.0/8",
+			// One token sends every scenario's requests; TestRateLimitAndMetrics covers the limit.
+			"--rate-limit", "0"}, b.cloud.serverArgs()...)...))
 	}
 	return b
 }
 
-// org is what `bucketd admin bootstrap --json` printed.
+// org is what `bucketd admin bootstrap --json` printed, and the email of the user it acts as.
 type org struct {
 	OrgID       string `json:"orgId"`
 	WorkspaceID string `json:"workspaceId"`
 	UserID      string `json:"userId"`
 	Token       string `json:"token"`
+	Email       string `json:"-"`
 }
 
 var emailSeq atomic.Int64
@@ -85,14 +91,15 @@ var emailSeq atomic.Int64
 // free trial's limit. It checks the output is exactly the documented JSON object.
 func (b *backend) bootstrap(t testing.TB, limit int) org {
 	t.Helper()
-	args := []string{"admin", "bootstrap", "--json", "--database-url", b.dbURL,
-		"--org", t.Name(), "--email", fmt.Sprintf("admin%d@e2e.test", emailSeq.Add(1))}
+	email := fmt.Sprintf("admin%d@e2e.test", emailSeq.Add(1))
+	args := []string{"admin", "bootstrap", "--json", "--database-url", b.dbURL, "--org", t.Name(), "--email", email}
 	if limit >= 0 {
 		args = append(args, "--bucket-limit", strconv.Itoa(limit))
 	}
 	res := mustRunBucketd(t, "", args...)
 	_, _ = b.cliLogs.Write([]byte(res.stderr))
 	o := parseBootstrap(t, res.stdout)
+	o.Email = email
 	b.secrets.Add("the token of "+t.Name(), o.Token)
 	return o
 }

@@ -37,13 +37,18 @@ func testNoSecretInDatabase(t *testing.T, b *backend) {
 }
 
 // testNoSecretInLogs searches the stderr of every bucketd process of the backend (servers and
-// one-shot commands) for every secret, token and key, and checks that every line is JSON.
+// one-shot commands) for every secret, token and key, and checks that every log line is JSON.
 func testNoSecretInLogs(t *testing.T, b *backend) {
 	logs := map[string]string{"admin commands": b.cliLogs.String()}
 	for i, s := range b.servers {
 		logs[fmt.Sprintf("server %d", i)] = s.Stderr.String()
 	}
 	forms := b.secrets.forms()
+	for _, f := range forms {
+		if strings.Contains(b.cliMessages.String(), f.value) {
+			t.Errorf("the messages of the admin commands hold %s", f.label)
+		}
+	}
 	outcomes, refusedTypes := map[string]int{}, map[string]int{}
 	for name, log := range logs {
 		for _, f := range forms {

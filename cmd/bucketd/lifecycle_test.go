@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
 	"github.com/bucketd/bucketd/adapters/testpeers/delayproxy"
 	"github.com/bucketd/bucketd/gen/api"
 	"github.com/bucketd/bucketd/gen/client"
@@ -37,7 +36,7 @@ type lifecycle struct {
 func testLifecycle(t *testing.T, b *backend) {
 	o := b.bootstrap(t, -1)
 	l := &lifecycle{b: b, o: o, c: b.client(t, o), user: b.newGatewayUser(t, "the lifecycle user"),
-		otherWorkspace: addWorkspace(t, storetest.Open(t, b.dbURL), o.OrgID, "Second")}
+		otherWorkspace: b.addWorkspace(t, o, "Second")}
 	steps := []struct {
 		name string
 		run  func(t *testing.T)

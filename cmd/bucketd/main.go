@@ -4,7 +4,10 @@
 //	bucketd serve [--dev]                         run the HTTP API
 //	bucketd migrate                               apply database migrations and exit
 //	bucketd admin bootstrap --org NAME --email E  create an organization, its admin and a token
-//	bucketd admin token create --email E          issue another token for a user
+//	bucketd admin org|workspace|user|member ...   list and change organizations, workspaces, users
+//	bucketd admin token create|list|revoke ...    issue, list and revoke a user's tokens
+//	bucketd keys status [--json]                  count the stored values under each master key
+//	bucketd keys rotate [--batch N]               re-seal every stored value under the active key
 package main
 
 import (
@@ -24,7 +27,13 @@ commands:
   serve                 run the HTTP API (--dev for a local development server)
   migrate               apply database migrations and exit
   admin bootstrap       create an organization with a workspace, an admin user and a token
-  admin token create    issue another API token for a user
+  admin org             list organizations; set an organization's plan and bucket limit
+  admin workspace       create and list an organization's workspaces
+  admin user            add and list users; change a user's role
+  admin member          add a user to a workspace or remove it
+  admin token           create, list and revoke a user's API tokens
+  keys status           count the stored values sealed under each master key
+  keys rotate           re-seal every stored value under the active master key
 
 Run "bucketd <command> -h" for the flags of a command. Every flag also reads an environment
 variable (BUCKETD_*), listed with the flag.
@@ -55,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return migrate(ctx, rest, stderr)
 	case "admin":
 		return admin(ctx, rest, stdout, stderr)
+	case "keys":
+		return keys(ctx, rest, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -40,21 +40,22 @@ func testBucketLimitOverride(t *testing.T, b *backend) {
 }
 
 func testConcurrentCreates(t *testing.T, b *backend) {
-	raceCreates(t, b, b.servers[:1])
+	raceCreates(t, b, b.servers[:1], 50)
 }
 
 func testConcurrentCreatesTwoServers(t *testing.T, b *backend) {
 	if len(b.servers) < 2 {
 		t.Fatalf("the backend runs %d servers, want 2", len(b.servers))
 	}
-	raceCreates(t, b, b.servers[:2])
+	raceCreates(t, b, b.servers[:2], 50)
 }
 
-// raceCreates sends 50 creates at once for an organization limited to 10 buckets, request i to
-// servers[i % len(servers)], and checks that exactly 10 got in, both by the answers and by the
-// rows in the database.
-func raceCreates(t *testing.T, b *backend, servers []*server) {
-	const requests, limit = 50, 10
+// raceCreates sends the given number of creates at once for an organization limited to 10
+// buckets, request i to servers[i % len(servers)], and checks that exactly 10 got in and every
+// other one was refused with 429 QUOTA_EXCEEDED, both by the answers and by the rows in the
+// database.
+func raceCreates(t *testing.T, b *backend, servers []*server, requests int) {
+	const limit = 10
 	o := b.bootstrap(t, limit)
 	clients := make([]*client.ClientWithResponses, len(servers))
 	for i, s := range servers {

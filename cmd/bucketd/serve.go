@@ -15,22 +15,16 @@ import (
 	"github.com/bucketd/bucketd/ports"
 )
 
-// HTTP server limits. Validation of a bucket takes up to 10 s at the provider, so writes get
-// well beyond that; headers must arrive quickly, which starves slow-loris clients.
-const (
-	readHeaderTimeout = 10 * time.Second
-	readTimeout       = 30 * time.Second
-	writeTimeout      = 60 * time.Second
-	idleTimeout       = 120 * time.Second
-	maxHeaderBytes    = 64 << 10
-)
-
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg serveConfig
 	fs := newFlagSet("serve")
 	cfg.register(fs)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
+	}
+	if cfg.limits.writeTimeout <= cfg.providers.timeout {
+		return fmt.Errorf("--write-timeout %s must exceed --validation-timeout %s, or validations would be cut off unanswered",
+			cfg.limits.writeTimeout, cfg.providers.timeout)
 	}
 	log, err := newLogger(cfg.logLevel, stderr)
 	if err != nil {
@@ -41,7 +35,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	ring, err := loadKeyRing(cfg)
+	ring, err := loadKeyRing(cfg.masterKeyConfig)
 	if err != nil {
 		return err
 	}
@@ -59,11 +53,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	buckets, err := newBuckets(store, ring, cfg.providers, allow, log)
+	metrics := httpapi.NewMetrics(store.PoolStats)
+	buckets, err := newBuckets(store, ring, cfg.providers, allow, metrics, log)
 	if err != nil {
 		return err
 	}
-	api, err := httpapi.NewServer(httpapi.Config{Buckets: buckets, Authenticator: store, Idempotency: store, Readiness: store, Logger: log})
+	api, err := httpapi.NewServer(httpapi.Config{Buckets: buckets, Authenticator: store, Idempotency: store, Readiness: store,
+		Logger: log, Metrics: metrics, RateLimit: cfg.limits.rateLimit, RateBurst: cfg.limits.rateBurst})
 	if err != nil {
 		return err
 	}
@@ -77,11 +73,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	srv := &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
+		ReadHeaderTimeout: cfg.limits.readHeaderTimeout,
+		ReadTimeout:       cfg.limits.readTimeout,
+		WriteTimeout:      cfg.limits.writeTimeout,
+		IdleTimeout:       cfg.limits.idleTimeout,
+		MaxHeaderBytes:    cfg.limits.maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
@@ -89,6 +85,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		slog.String("key_id", ring.ActiveID()), slog.Bool("dev", cfg.dev))
 
 	go purgeIdempotencyKeys(ctx, store, log)
+	if err := startHealthJob(ctx, cfg.health, store, buckets, log); err != nil {
+		return err
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {

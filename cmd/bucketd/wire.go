@@ -10,6 +10,7 @@ import (
 	"github.com/bucketd/bucketd/adapters/azurevalidator"
 	"github.com/bucketd/bucketd/adapters/gcsvalidator"
 	"github.com/bucketd/bucketd/adapters/gormstore"
+	"github.com/bucketd/bucketd/adapters/httpapi"
 	"github.com/bucketd/bucketd/adapters/netguard"
 	"github.com/bucketd/bucketd/adapters/s3validator"
 	"github.com/bucketd/bucketd/app"
@@ -32,7 +33,7 @@ func openStore(ctx context.Context, cfg storeConfig, log *slog.Logger) (*gormsto
 }
 
 // loadKeyRing reads the master keys from the environment or a file; never from the database.
-func loadKeyRing(cfg serveConfig) (*aesgcm.KeyRing, error) {
+func loadKeyRing(cfg masterKeyConfig) (*aesgcm.KeyRing, error) {
 	switch {
 	case cfg.masterKeys != "" && cfg.masterKeyFile != "":
 		return nil, errors.New("set either BUCKETD_MASTER_KEYS or BUCKETD_MASTER_KEY_FILE, not both")
@@ -68,8 +69,8 @@ func newValidators(cfg providerConfig, allow netguard.AllowList, log *slog.Logge
 	}, nil
 }
 
-// newBuckets wires the bucket use cases.
-func newBuckets(store *gormstore.Store, ring *aesgcm.KeyRing, providers providerConfig, allow netguard.AllowList, log *slog.Logger) (*app.Buckets, error) {
+// newBuckets wires the bucket use cases, with every provider validation counted in metrics.
+func newBuckets(store *gormstore.Store, ring *aesgcm.KeyRing, providers providerConfig, allow netguard.AllowList, metrics *httpapi.Metrics, log *slog.Logger) (*app.Buckets, error) {
 	vault, err := aesgcm.New(ring)
 	if err != nil {
 		return nil, err
@@ -78,5 +79,5 @@ func newBuckets(store *gormstore.Store, ring *aesgcm.KeyRing, providers provider
 	if err != nil {
 		return nil, err
 	}
-	return app.NewBuckets(app.BucketsDeps{Repo: store, Reader: store, Writer: store, Vault: vault, Validators: validators, Logger: log})
+	return app.NewBuckets(app.BucketsDeps{Repo: store, Reader: store, Writer: store, Vault: vault, Validators: metrics.CountValidations(validators), Logger: log})
 }

@@ -1628,6 +1628,9 @@ type ServerInterface interface {
 	// Healthz Liveness probe
 	// (GET /healthz)
 	Healthz(ctx echo.Context) error
+	// GetMetrics Prometheus metrics
+	// (GET /metrics)
+	GetMetrics(ctx echo.Context) error
 	// GetOpenAPISpec This API's OpenAPI document
 	// (GET /openapi.yaml)
 	GetOpenAPISpec(ctx echo.Context) error
@@ -1848,6 +1851,15 @@ func (w *ServerInterfaceWrapper) Healthz(ctx echo.Context) error {
 	return err
 }
 
+// GetMetrics converts echo context to params.
+func (w *ServerInterfaceWrapper) GetMetrics(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetMetrics(ctx)
+	return err
+}
+
 // GetOpenAPISpec converts echo context to params.
 func (w *ServerInterfaceWrapper) GetOpenAPISpec(ctx echo.Context) error {
 	var err error
@@ -1935,6 +1947,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/docs", wrapper.GetDocs, options.OperationMiddlewares["getDocs"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.Healthz, options.OperationMiddlewares["healthz"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.Readyz, options.OperationMiddlewares["readyz"]...)
+	router.GET(options.BaseURL+"/metrics", wrapper.GetMetrics, options.OperationMiddlewares["getMetrics"]...)
 
 }
 
@@ -2567,6 +2580,20 @@ func (response DeleteBucket200JSONResponse) VisitDeleteBucketResponse(w http.Res
 	return err
 }
 
+type DeleteBucket400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteBucket400JSONResponse) VisitDeleteBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteBucket401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response DeleteBucket401JSONResponse) VisitDeleteBucketResponse(w http.ResponseWriter) error {
@@ -2675,6 +2702,20 @@ func (response GetBucket200JSONResponse) VisitGetBucketResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBucket400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetBucket400JSONResponse) VisitGetBucketResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3198,6 +3239,47 @@ func (response Healthz200JSONResponse) VisitHealthzResponse(w http.ResponseWrite
 	return err
 }
 
+type GetMetricsRequestObject struct {
+}
+
+type GetMetricsResponseObject interface {
+	VisitGetMetricsResponse(w http.ResponseWriter) error
+}
+
+type GetMetrics200TextplainVersion004CharsetUtf8Response struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetMetrics200TextplainVersion004CharsetUtf8Response) VisitGetMetricsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetMetrics500JSONResponse struct{ InternalJSONResponse }
+
+func (response GetMetrics500JSONResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetOpenAPISpecRequestObject struct {
 }
 
@@ -3378,6 +3460,9 @@ type StrictServerInterface interface {
 	// Healthz Liveness probe
 	// (GET /healthz)
 	Healthz(ctx context.Context, request HealthzRequestObject) (HealthzResponseObject, error)
+	// GetMetrics Prometheus metrics
+	// (GET /metrics)
+	GetMetrics(ctx context.Context, request GetMetricsRequestObject) (GetMetricsResponseObject, error)
 	// GetOpenAPISpec This API's OpenAPI document
 	// (GET /openapi.yaml)
 	GetOpenAPISpec(ctx context.Context, request GetOpenAPISpecRequestObject) (GetOpenAPISpecResponseObject, error)
@@ -3741,6 +3826,29 @@ func (sh *strictHandler) Healthz(ctx echo.Context) error {
 	return nil
 }
 
+// GetMetrics operation middleware
+func (sh *strictHandler) GetMetrics(ctx echo.Context) error {
+	var request GetMetricsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMetrics(ctx.Request().Context(), request.(GetMetricsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMetrics")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetMetricsResponseObject); ok {
+		return validResponse.VisitGetMetricsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetOpenAPISpec operation middleware
 func (sh *strictHandler) GetOpenAPISpec(ctx echo.Context) error {
 	var request GetOpenAPISpecRequestObject
@@ -3815,162 +3923,173 @@ func (sh *strictHandler) GetQuota(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rcts4tu6rrNLZVbGrKFm+5Cb/Umwl0Y5tuS17enpaOSZEQhLGFMABwDiaLlftp9kPtp/kFBZAEqQo",
-	"35LMdJ/d/2yRBIGFhXX51oW/tSKxTAWnXKtW77fWgpKYSvzzgmq56s80lea/mKpIslQzwVu91phGgscK",
-	"tIBbwjRM6UxICtI8wvi80wpaKlrQJTGPLhlny2zZ6nWDll6ltNVrMa7pnMrW3d1d0EqJJEuq3WvfZdEN",
-	"1cN4/aWXCwpTvPpCAYsDIArC89H4EnbszyEQrm6ppDEwbeZAv5JlmpgXdnff7s1ek5ftLt2dtV+TvWn7",
-	"TbQftw/oy9mr7uvdN3tv91tBi5n3pEQvWkGLk6V5cprPJ2hJ+o+MSRq3elpmtLJE8vWE8rletHqvDopV",
-	"Ki0Zn7fMGocxXaZCUx6tPtHV+tr6kHH2j4zCDV3BFoGrq+ExMAUE5kLEEC0Ei+g26AXRsCQ31FxBaoMi",
-	"M9oBQ5sZk0o7EpidIRNuRmMKbmiqYSYk7B3AQmRSBZBSCULOCWf/JGYOvWLAW6YXoBcUFFna+RAelz9M",
-	"Rbya8DnVys7GvY/MCeMBLIm8oXE5hqQqFVxRsIwFYUEI3b6gaUJWNO6BIWcYTLh5TGQaSKQZn4O+ZRE9",
-	"NONMeDEZHJpwoRdU4mTcDBQc7O1BODwenJ6PLgdnR79cfxr8cn0xuBoPjsPDcnkLllA7piWY2VWqNCjN",
-	"kgRkxlU5YvdtdcTh2fX5xejDxWA8DjvQxwlNaSL4HM8CjpopKuF2IUBRroFpuy8dGGdRRJUyW8djkHSW",
-	"KZIoEDNHKDsLphVNZkDwNDn6TDgxxxBm7Kshyy2SPR8BDJ/GgXlbXBnJEgo4vTXT7EDfLcryECV8wict",
-	"S5OEaConLdg66L4N4GDvLU7x5dev2zgRLjSyUABK3MMmlnSGDzoTXjl9L2fdaJ92aXtv+jpqH8RvaPst",
-	"Odhtv5p1p7vRXrxPD2b56bOMUp4/7+S0zdHZcOz2Xr4MjKTJ/99tOoU/kyShuh/HkirVJNW4hukK3idE",
-	"LaYkunmhIEoY5foQSBTRVNMYKcPmXEgad/I5/yOjclVO+bbymo0TfrU+xTsjZOyJscKQxBd2O81/keDm",
-	"4Jg/SZomLMKTu/N3ZWb/W0lvc2eMtDv7S/9keHx9dDE4HpxdDvsn41bQWlKlyNxcJ5leUK7NQLSHm5lK",
-	"8YWZgyrp32lk1mt2tv9p2P+f//rv0/OTAWyN2ZwTnUl6LKg6E/qU6GixfQjRgkY3liNoJKk2C7cs3+rN",
-	"SKLonU+J/5B01uq1/s9OqX927FW1M5BSON2wrgGKg6JgSZKZkEsag5BAYMZoEsNUUnKD4jFLKGyFOQ0u",
-	"Bj9dDcaXYWAODEoXFJk0ibeDCTf/3Ap5o1ISUTO24XnG8abIbKd8oSryErbCn0cXn8bn/aPB9dno8vr9",
-	"6OrsONwOzFxQDhSktISZEZbQGKWwOUJECX90iAg359ubsLdpRjaG/aOjwXh8fTw4Gw6OwwDCd1dHnwaX",
-	"3ssDCC8GH4ajs+vT4fi0f3n00fw0ODs+Hw3P7I39k5PRz+bxCS8vXJ1dDPpHH/vvTgbhNspbcDyCwkVZ",
-	"Utn528WYQ4BiSAuIFoTPqTnyd0HrSPBZwqLnsetZ/3Rw3T+5GPSPf7k2YrvCrGYqMGmdrmC8D9ZKmLRQ",
-	"RyaSkngFmaKxOb6FcsB7rIBl1d0z3CqEosW9eHK/P8P2IWFfaGUmtMpG3uQtnXGZW+EaLQxrkQmvSPdC",
-	"/IY1KRkauhQKjRt239qoyA7NqGhKLITUyarg4XzedofjQnUyBVkaE01BEnMQjkZn70+GR5fhoWFsY3xZ",
-	"NTDhVtNpudp2/PFeyCmLY8qfxSDvRxfvhsfHg7MKY6xEVqgpAku6nBrbZuadZ2f9HbRfTl9F7deof2bd",
-	"3fbe/sHLV6/fvCXTKP5B4sod7yVZ2flFGvDgE+3NbyssVhZud1pr9uIFNbz9PBXQaA9V6FfjHZgU+nrS",
-	"glui7MGygitmsxmVRk86Rjw0V0sz4wdRcZ2/zbys/Xbf7Gpc7xmEjsxcU8lJ8kztejm4OOufVIjJ3IhA",
-	"zXoO4R+Z0J7SiuFgthu9oV36kryeHky7kdEyBFSWpkIW8/4RoohDxunX1Gp1I80zafWjXUW4bb2IXPIz",
-	"BXPKqWTRoVPq8guVkIg5LIiyKi6mmrBEQcaNnquYsbE1f40VZVYY/rXtDJn2MA6dMDgT+r3I+PMYu1B7",
-	"FfI7iTV5lMM3aeGZnJk5WGVfUxM/YBvOREUlODFOkGIP2BueldGDjN9wccsDswkJzQ1Tq8z859QLYLEq",
-	"vLSE3eSq+pysEkHiSyFOiJzTZ23Cef+Xk1H/+PpyNLo+6V98GFQ2w2cI9NSYgsS8y/AK4fDqAD6xdz/Y",
-	"TsxfLAz32jfCVrg2cScQzp3RZod+FkkuRn8ZHg8urgcXF6OLCj0SpnTNzC4Ai5fdfRhT+YVFFK44+UJY",
-	"QqYJPQTPQ/tBlFJaSHPi1yflXEh39FGiGdpVVmgsRm+OFSpesiUVmf42Ol4OTwejq8vHOi4xi62mtRxv",
-	"lsA47HbVv4WUtdmYE87Qvqsvr4mMl0KcEr5yglM9i4w/XY0u+9eDvx4NBseDRllpNBQB+jWiNKZxD3a7",
-	"xnja7ToR5dS/4JAmhMP7i8Hg+vJi2D85BCt5gBT2rQRJmKJrVu4LBQlbsh/lElbkpHEIEEbJZ4Vvhq2w",
-	"SokwqPg5c/aFupUSHk84PlQaws6KU9SCngKWhK9yEaNgK7zoXw6uT4anw0scGg9OiAhqGyHUcNtiInV8",
-	"tV0ArE2rd3fveFAskuCK+wfgefrz6qx/dfnROJhH/csaZ6DtT4lEHPGGIlEZ/0ISFgdAv6ZMWp9b0i/i",
-	"hv4o07k+gyVTivF5UOi+hqnAVlhbmBPsnkx9Lrn+0h+eGB+5QqqYaDIlikK2LrSdP/UDyGNZO36hoHi/",
-	"ccq4pCRamClYOuQzLoWLBRIrnAnKgvmd78iezpyl8SmNGblElOtZRB9fnZ+PLi4Hx9eng+Nh//ryl/Mq",
-	"/QvY00LBCv5zPDqz5+/Ivq5tXt+DtTf+a8wOI/zD+rtD3J6mtSG3FjPBjejnbGUxj6bYgZN0jFegS2Q/",
-	"MEYHqAVJqdngVIqUSs0svDgtRiyx2uWqbX9uO0ykhlEGrUhSI3X6tQf3unuv2ru77b1Xl3t7vd1ub+/g",
-	"b62gNRNySbQ9KbRttF/TmCx+iOrDY3OfRVj91/p4UNPIShOdqYdGt8+P7b34FCrynHPve/SIcMFZRJKx",
-	"98xd0Crc++Gj1nbnx5d+NQRxq61OJsg3rVhZ9U3+9nwuyCGmf6eRNrPazESSzpnSaPfZV3RgqBVEksZG",
-	"05BEWZSFfkF4WGeSG3MhvKGrj4zr0PDbrQLKRTZfOKzLRqC0AEkjMefGNmDaasLfKydSHqeCcd0cf4wy",
-	"pcUS8psCuF1Q7mNlxjcWnFajjwutU9Xb2VH7HfdjJxLLbzkHjujNk8wDgTEkRKF/KyFaEEkiTWURcbqh",
-	"K7Rvwv/5r/8OHYBiRcYNXVXn7+H/TZM2b7FHp98wo59zCll+ReQG50WVJtOEqYWDbQENDJSS1dd/034+",
-	"XWKYg1DTSK1MtSlRur37uxIxFoX9vvz//cSWJ6h8+eXIWxdbhTTLWds/3v5SN0u1E2bjZE2iBf9kmi4f",
-	"uU9mVPcaIiVZISvRr/ook0o0ZEScS4qAF8qDpZC0cJ9mIknE7SGkRCmExhWEEY5iTx2C/vSrhpTMa3Kj",
-	"/7dPyZtYv4p+WQ3+tievZ1cf//q3eSML5qaMxwc2ScHdOhUioYSvbVj+YFDQaTN9z9xRqmuOmKk0ISsM",
-	"XQR5IoNzvNcDHkvB5z4GpmDL7AKRNJ7wiCjaZlxRrphmX2iy2u7ACSUx43ObhyAJS8w/yDlWJWnJlksa",
-	"H8KuUTW7e288aRdMOBdgLE8pEu/3eoi6JhS8QO3u3psHIss5fS5c6HYTDz6e877bdt6zm+NCaq1rEJTP",
-	"6GSBcylYwrQf9NfCGAqecdCDcHR2MjwbhM7JIMjxjM8nvBTsAYSj9++rt83cjgpOAwivzj6djX4+C/Oc",
-	"IsJXHTjCKLyCZaY0aJFQSTSdcE5vjdLIaL6dPFsaKtiJtIKWe1craLlhDT3KTS/uW9vQRonbSKoC6pmR",
-	"JUvQBSlC+KBSmiTG5GleAXgL8KY/3m8FrQ9H41bQ6v/t6mJQnTReXZ8wysqcD4uUARLHzEyWJOceQ1pW",
-	"2uBFoLVmTcFyv30rEOFqZAtc2XtGk9g6OsbXoDEsqKSwpbJoAURNeFjJhwjR5iAp+0RXVxmLw8BFCpry",
-	"Lmz+SWPuxb1G5H2nLAcnPZlWM/vudf7y+6wR9qDmLuj2ia58c+RhOZDPrDRH7nvmwt5lZIfNvnj0xMb2",
-	"/qdZJDVDpDzgDz34l+LOU+Pjf7PBcb+t4SKSeT5Ko+nRJCGrp+l+qT58pMnuyfTayUtuyUpBiFlwIDi4",
-	"Oyu2wLOk/+bVeUzZ7OcUt7xQkGbThEWQEunCFwRfg6lBLIat8X5gM3A+HI3h42n/KL+BxcbolxqVgMVE",
-	"P4xGH8LtoAgpsgiHExnX7swDXRKWwNaHo/F2jr/muHp+p9n1Cd/q/zOTdLsDY6uNKI/kygiKQ18EL8Qt",
-	"CG4kMywY1+DkEoSeVxPWzQFzbTgavx8dn529Hvy171wf3yzo7h08aBesnbKHiW2Z1SO2+8Gj+dZ431Hw",
-	"fHAKqWRfjC4xV/Lco9uFSAr6tnOqITSGdC2A7fwSDruJnBYSrzr+dYLd/idJ5F+vNH8/OB3ufHp9ejw4",
-	"+7AzPf96MWNHvzgKfhr84vshxj64FTKuEfbV/puHKTu4102/ujgxbi7hMN5vo3Wp2bSkiGNXLng7pjOS",
-	"JRpZV0hAEhTufQdOjbqe0gkP0YcPDyFNCOOA/4aokHL6CwmJEClGvInVdc4+xUxNGkPGE7OFNp8VY2ov",
-	"VPEuIMZNaCNcV2RdLTswWjKbRWpm9/MYxvt10m9EF/xsw+7BmyYq5mHOBvRdxCtDQ7PrKxf7s1GsdRzR",
-	"wrXrjgE6+BTMZZx/KsVckqXqwCe0Lc0F1YNail4ADZl1wYQ3JMYFUMmKC6CeExdALSMumPCmhLgAmrLh",
-	"AqgFEwIoEnUC8Od2Orj8ODqujriWwhVAnikVwIZkLLPMxoSVANZC1mZ2TRhyMOHVWFcAfngqgGoA1/vf",
-	"xSJx2XnsAAlvU0Q2WbG4jXUDsM6ltU1usmELVH8dQiKY8HkrhXMDjVDXAjMmmQ4cepVSqQTvwBlKKuPz",
-	"EcYVBrCNCK361i6eVQXsiYYJmhSTVg8cj6+Kn7wg1AM+eLOCxzBDWJkG/vQEvZ6TKLBnrkm7f6Qk0YvN",
-	"Vova4PeF4sYCEsY351SpAELMTbS/SnTC62ZJS9z8IDjCTbNphcPjJmFzdTU8biz6eCjtLyVaU2kG+b+/",
-	"dttvSXvWb7///Nubu7b/78FT/t3du/uPJro0+B73OpUviii2TQtFV8zytUtatXoBFXdgk3Mtmqoro0y4",
-	"S3qWWULXsI81oP1JefVB66dMaLKZ4TDB4Co/2Y/C4H4qH2nA4VQ29QhWf12Fmj4sepUiPFQkNmzG3xs2",
-	"JCE8ANqZd7wMiAAuB/1TozouBxfnF8PxoMp/5Z2PA6bfS4pgFklaTdULm3BWf7ZNx+V7HEaf4oG/o00v",
-	"/Kmy4TVTgaQOTGq41mhG2Cza/KlDt3tGcKdCapXnwY/DTeoJk+JqYss907QvG/nnoh4gu4eDHvWmlEom",
-	"4tzdLh85GzWDUnrtzqPR1dnl45gFiVtdnXuuMpGm/cw2bGUmpQvnFzPaD+4t90PRUnlgt/vQEymVEeW6",
-	"0TBwU4AdWJKvwDi4mwOQIuMxjbEq61ZATCO2JEmVC/bL9/FsOcX0hSrl8iXaeVfmsk6o+rMlp+ckbCLu",
-	"RQHv3FPtaIEL2CqdAOMSIJsviY4WXgQS7yaJe+QQiDFZ8KYJZ8qdmmqJXnH3tnViIpdx+uFoHECOzZcP",
-	"5O/ZrusRP0hWq4h8QINcUIcgfQuCOUrtfQ5Rxa2XK2BcaUriPOzpkGvBqTo0HiC1pRKIKcKVzSyydUHo",
-	"vE34vxlwvMLA17fCjs8HBZ8P7d01cns53gVVWWL3OElGs1bv18eO7568Czbbto+PxNaV3ia78/M6Yl6u",
-	"xZ0rSJNMVQ+ji3rbYAfTmIz21KBCB8J3J6N3WNVTguEKCAeSMIIh/RBDBSFsraPoNm9xwpne9pExYt2S",
-	"iEi5clmOLuhhT1A1prIWlAhaZk6PiU24ytd7XJJvtVCaBKs9ON8gTy7zAkFVlrkdOjzE1hoyBSIXOnmR",
-	"tLU24IbS1PzPZBmhCj3YOXSpI3PjbAVWlE9plXWMJPKKhPJwaSzQ116KL3TCp1TfUurdp7abxBj8fyHF",
-	"/gyefHvw5IFz8n1iHQnBUq3rZQPO8DNJEpsF7zRyIew8cco4LFmSMJebeghde1xQYd8SBRyz1Svm3K6D",
-	"je+xJZ+ZqfO9ovHVRBePSJvl12acu4/R41pC2qHRCXSZ6hVY+QuSGkGBmSdbiE3bPgU+xOAw8O0O9Cc8",
-	"L/YscGlDaYVpfhbvDu0ZCfNyJSxAdSharyExwFpRGIFBXC5Pk5Eo7VZwSxEiz32r74hu/+XbbcpLv+0F",
-	"qlywWUk55hhLbHzQg9AIJ0chX85j6eeUQkJnGkSmYcswck0ZYLWd1QSVCjAX9NHCbB9TOcDzuxTxfwr3",
-	"31dk/Ekh8SYBVE7oyLDduk7w8PryvNoiN8e4MeXMVefW+0gInkObVfjxEOaSGJt1v3fClN6cpsk3oqd4",
-	"SnoQCc5ppAPwi2UC99YAYxWBc3yxHw5C+4KrAG4l07VUPHN3I4bjzszRRuzKE7TmwNpIWiRi6ixApq1I",
-	"XMsa7iMNj5GE96ed1oB8dcPSEFu8WF/E9myIRJbYYjSZcZjSiGSKAjrAGmKaYm2T4K7RA4ZIY+HiOiRN",
-	"k5WfopQSVGvmXsNNNyytOgLuwv24VJHe7hRizk/3M+NpQWnUWq1eS1ISt+qS+6O4hRmRVQvDUsJI5Lno",
-	"2PBGaFH1XAfaVAFzQfWqjDPhjl/pV6a0sgyE9LOzhK1C9bobDZGo2s6ZzL0QmSsEkigx4fiP0SqpFNNi",
-	"JFtPHXYc1NnGizshbOHk2AzIVNnsKB67KjxVdF04NMoW49mYbHqjiixTq7m8h3yuz3ESW7xmFJWZG+Pz",
-	"qhvoaF0spLrt7uomTVxx+htCfH4KuC3L7kDojCjUkUZF54Zgpa8K1qhzCM25MndOuCVRB0bGH7tlikLo",
-	"+MspaXsr5o8uhCqsUZs873c7CYB+JZHG3L4Jzw0AuMXztCBfaFkwiyH7Bv3r8gEYn4/1KtkgKMb7UN4H",
-	"ytxYNoowJzJMiV7Y/LkvTOqMJNVgYt65bL1OwiyjQVIM0Jd1i8Q+BDP2FevpDP+lVBYnB1sdPSZyU1ca",
-	"DeGbzTB/KRvhPjI7wUkqHFCTnX5aQHPNwhM8lM2OSeWte7t7D8Lf/1aVKZ+ANXtIMHbaq3WHcihyvc/e",
-	"/XUSDX7UNwTALVM/4EdZsy+TTK/GhkWdPYylpf3MOA+/rTfK6J8Pbdlp4LjQod9hHnsi8ZJxmAqhlZYk",
-	"tWeyetGWrdrHw2DCUcdj2lmmF0IWbffe2SrXSdbt7kf4EP5JXUoaniskDd5XktX4RbYIkfGZWF9GGSaz",
-	"npUzBRKRxUU6XY4oEd7clEjccgVbLuCASWCN6VQqgA9CzBMKRzi8M4EDl031LhHT/Ldt0GJOsUtFHk+Y",
-	"8EpysXCpxTb7aaiR6VxvJP9GIxStwlO6ypwucZzpCUdv1KxvpRdYOnxDaZrn2Kkywy0AymdCRu49tdr1",
-	"SqG80R2YCoddkzLpJ5hM+ISbs2T4hym4ZZL65CoiKAVEC2lC9EzIZfmW/vmwV8mENnb7GDd2wh2ea+YQ",
-	"ZTIBu+E1YjBjQDg3HqdkxbyVnoEVskbdR0kWm6Uz1VCh2oGBvQ8lL/r5C5LSCQ9/m+THcdLqgT2/MMkP",
-	"pvlt0up0OpOW+dXIcvvT+LL/7mRwfTQ6Hkxad6FtKlPo6zxVzKzMGK56wv2EMesWlwpckZWyDcg2ZwXZ",
-	"bHFlh7PpZ1SkCe1M+H1pTOYpY+wUUaQFXeWQq3G5YUVdBWPCIuqwMtf4r5+SaEHbe51uK2hlMvHgi9vb",
-	"2w7Byx0h5zvuWbVzMjwanI0H+IzRlUwn1Du9/fNhK2h9oVLZU93t7NobRUo5SVmr19rvdDv7No1lgcJt",
-	"p/T2500pp0ZHqCrO4JfjBCCSmCrXt7KHQQaUaIpS5eDvEpXO6zz9IxN4bbiMwVpprucoartmghYd+NnZ",
-	"myE2XQixcGROYSGSWE145rI2ukXexqFXZGWLqwIIy9osy0602H+0wuNK2ZUW2MG0VnpVw22sKe9M54Rp",
-	"KkkCoTHNZ4zTOHewuOG3RFMJW4YhJ3xT/KUsFSVyni2xOWiRT7Z9CPUyiUqsx8jeCr5jrEsk9jB2W/qu",
-	"yEnwG+r+Wt/9kdmRXPDnvfGKhXdgkC97fam1vX9WslVjv8xqIeCju+o2W6Ll6neq/T7NA+t2z1IoXdCD",
-	"cXToUtReuwXjbeVZwua/7Sro3O02L6poeOIvx1qGZhTPUNxtaIvcONUKkxfgOf3CRKaeUj3YNF17NDaR",
-	"H2vg6vT/XGtWutftPq3LQ1GZ+WuJUK4no3lF3psqW1n8+BbPReV0raq5WsS86U2OWrVqwdyurpi/OTxT",
-	"VplVUEQbK/UqeDe9soICPu6Yma3xi1U3s0JhkhvP+tEdMLxy24Y2GCN3ggyLui3GqPeB5Y+mgQs+2vE6",
-	"3uIjuw8/Uu+Gg8/tP/xc2YvSPLH39uEn6g2Z7oLWy8csqmgziA/sP2pJRbcadGGy5ZLIlZP0fvoZmasS",
-	"7FWtz3dBKxWqQetfFH5A0a9prTbX2PudIsHOIiHWzfKb+1VjFBNeBikqij5oMqVLGzrvdfpCuYphTpVy",
-	"MI4x3fOEoHXLv9Ho32oCeStQXQ7DbR+6aBTqY1pCIA6vs6gnorJG4a/Hvcw/6Fh40XrsnTjh68tDgCnP",
-	"y8WZA+OKxbRIRsJexJJwRSJrPCmsV3apZ0XHV4Utgm0Rjm3WhSPYN2J+tqvZNAoM34zt09EBOPKol1IJ",
-	"oSeJwt6EtyEc74c9t1im1ou8gnL5jTVJAYR5nMjeYStwJhw2FuHAlqiWtmx3cCYfjsb1qdQKxUrDCkvF",
-	"vLkxreo1UXbQPDnGpsvYbJrt+lsaisxq6/bKpQKztjD/8EAlMRtpPqbc2G0NrUu1wBb+2JGJUYUd/HvG",
-	"urYcnZsvTXaeX5e4bug9YA3VvkFg9Tfy1jsRrx6vum3Kzr5N3MnlUt/sctEIjpv9bGH0K6N+AHJdvWOo",
-	"cFO93VPUrQvuPaUSrUEhP0fbGgG9f1QweI0wHlE2HYVGShkXIktVy4/AFu6kMR5FLSBuKYlX0GFr21Cf",
-	"o+E7O5yZxinjw9GDdPQGsr+17Ry/H9kebW80FbffVTFCZ798D4N0+ARr8nn2U2N58aYueK63l/JyJA5R",
-	"0FXQMCoLmNoVyhv1ReM/gOXVfYTlVfSVNw/sPuIV9e62+NzLxyypoXcd2od7j7Dzmrp2/2uNy0fMstrj",
-	"9lkmqXnm4PFvyvvAVk3Z3CItDNJGe/YuyAGtnUoHx0ZoqwRWcyGLCfi9zWiXzemZGisNy6MxSmU8F2yF",
-	"NTErMko6KBI9E7yKaWhe/3YPKxHSQUeNoIkxcs7orQ1yqQUGtzJFIfwwKL9jFMDtgkUL9KLUJryn1hfw",
-	"T+BnM/DzjUjFvxKeaLZ4HoUlPBMoKMn+qABvvR2lrekZ2kctslUN+K6rNRuP8Nug6+qXEhSlVRQ6gBIG",
-	"/hNL+BFYQrVuAGM92w/J49zewMywZtAhcylImENZTcNRfjql+yaWrejD+J/FN5dlOorzlSc8j+bZr9C4",
-	"q+iX4Y8eOoDOsf2sQd6AW8FeF3OJMQZZZEepCcf+bEJiOkHPSztxsSYWLQIbHDKzs4CBF4bSeb7KyLYa",
-	"Kb5NVH6yZeug290OUNvELjy8ddDd3bbNKEptotc/G2I0hHl856C7v42RAT7hGMhr0g7VvNfWM928b3Db",
-	"fpyD9mgTuzn390c4DWu5PS2XnFPmKBgNUrYsxvg2jV0hnwfB23xFX9xjmp3Rd+XTeTQ+Dw3VkkTK4XxB",
-	"9sCYjVklDjyrfwnxgaF+VC5LEVXBNMxq1mU9U7KYH2YhPmap2N8cfG517ys6RtXW/DlPY1rLNPITi2xC",
-	"0A+nTfNxe15z6/Uiu2a31C99I/xwXV5aAbsGr/4RHNJ/j3/5x7AZcrlaRR9yFU2+4KfGXFHEgwbEbzng",
-	"cmdNh4TqhszAsZjpdp7lWkLuPcxbZoqkKSVSwUyKpeM3iXmsTCsLhEeEw5S6rzsgBG/j6Rq4gETwOXaL",
-	"ybhWm6wHi6Ws9cIuvquK2HAWMz3h2KC0A33XVr/4SEbxSdGDJpV9jHd5J/pbNNLzQKl6leaDeJT78FDn",
-	"Xw0XPQJ4KL4s9Qc6WcfVr6lsCO41wh4jXv/GYOM3pAxXlrflnz6sZv6VbBpMeJ73nLAbw8H5hzeAxfZY",
-	"3N8b/nBDb/gJLzuQN/eGr56ND1R/p4NRJkb9mW7wPdMNvi2P4HES508x833EzAeqH5IxTwsrFh9sN0Zx",
-	"mjWIpyPMRcU03Fw+Fdnmtn5xY1m9EVk2ldVICgzXBhOex2T9qDN2KzPnwvyVh2VFLdZthrZpDV6spFT5",
-	"5Ud7A1hSOfe7nrjCVpsVGuR4RZJnNC4hr81ZzyjoTTjJK0o8uzlyZDFymPG5WSqnt34gfW36tVrckhJN",
-	"xbhBUeTVXJQLG2tyJ7xelJvPzRa5Yt6s0mSVN3tvaPTeeWoIvEn0+7Xp/954t6R5vaEfwHA6owjeOnl9",
-	"xuYLozfzEC6iDkITTcs2sN4weKX65exixAI1efv1zc+vv7y6eqkPxvty76fdtDvip8mnvw8XH2aD+Gja",
-	"f/vm9auXB0+Jqza1yPh9xFV9Lxrr+hvU27NUTmO3gwdNXac3D23JvXeM/H5J1RjsHyHw+lQV92ek9n9n",
-	"pNYemkfHaUu3vhoi+Aaz4v7owlpgAZ38ez5W4dR3JGTsKn4yHYklxQrPin0SWsETwpYVPJuyBgNw35qw",
-	"DYBumaLbTkX7pn7Ygb5q+NCB7f6sAmfiQJOF4xWZhRPu2kpg14hc/2KTCtf2zDp3rohlgzEjOFWw5RzB",
-	"CfdfhXUblVKt9UzI7UNXOuvekn+E3Y2OdcZiws1PuQ1XfAbqcVEZJO6Eu6hMk4VQ7xz3DdGOR+uQTd3q",
-	"7pzu/DOa8L2iCXVk3DB9UkYtYc17r4YJnj7L5wQCfFvl7avKZ4qTxGdkGj/BeX+WddPQXu9/IX7/ZLvm",
-	"T8B/M15wQdu5tCsMgBeV5MON5kAsIrUxVasPkvIYuyZIOqOS8ryakCnonw8D+9nx2OL6qN0YJ3IFW1zA",
-	"0fEZlmGtAYXH5pUPymBNv+qdhV4m6GEVJ6ueZ7R2cPocPl6enhS1Vt7ncvOPzY5dsXn7XCQs2vB1FayO",
-	"QVkmSJz7/3ahhK9gIZR2iIi9wvIuXCieEmY7xdwzcb/svdX79bO/of3zoUfx1BbT5xtYEDTfwwV2k//n",
-	"5m10gLHV3yyhuUFmPwCjQGacI7oxLGpJ8gXTRNH1Xfzo3vjNUZBcpmKL+ufJ01ov/Q2y1FstSdgX2mnd",
-	"R/8T117ftny5j/auxrezIpZT55s+IDNKKTfbGovIFpbmRRPGdiMKphlLNPJXYMzDOeWu4tnVQQsJUylu",
-	"m3bjA9Vu9HFKo6dtSj7vNUYtmjM0kjNfzX6nW66Icfilf3pyP2kvnex4odZIch+dsdnBY1mc8qJAKiLc",
-	"Urn4EnxgG7Ywlbd28j7Q7UIrh/Cyuz/hhZeA9T7ESoIpSQiPqDQWNLYp4LGrDprNWGQrrJjt1GPua7aH",
-	"cS3f7fAgbX7w+VknkeHffJUlmTvPV2cbGOYi/6jFw4cxU1TuYEj43qNYq3dLE8KL1gRLB4AbtijSj6UN",
-	"TAcFgrsgKcXSKd9LtGVeuX/Ww/xjyo2fh75Z2WvcJhaXPfGb42nYof+bmcT/sMOv9db+Lj2mbH/fXI5Y",
-	"aaaPgbXyCb8/fq0pvm187/emL7rR77sm87vdau/4/S6WLNc/HlGdVsM3InBSlU85OJfA+1zDsyNg1U9n",
-	"bNIvOROVjAO47m+Lif1BDFAkkV3vA0mq9nR+rls/1XY/v35GLkDl2JQmXwK/cSmCUKrjM8qK4Fyt9JyH",
-	"lBK9sDU6CdHsC7UtOxWgWLu6OAlsPxN3eGChddrb2UlERBJj7fXedN9087ZvNjKScXd4bR+RHXQ13Uo3",
-	"1fba9imEG1LVevx06p73pn4ImwSYY7hiFEvs9THOjSC1PeeEjBZUaUm0kBZyq2g5F0XTpdIWtxy80by3",
-	"eeL47vPd/wsAAP//",
+	"7H3pchs5kvCrZHA3wtJGkaIOX1TMD1qiba4lUU1K09PT1Z8KrAJJjIpADYCyzOlQxD7NPtg+yRdIoE4W",
+	"JUq2p6d3+5/EwplI5J2JX1uhWCaCU65Vq/dra0FJRCX+OaZarvozTaX5L6IqlCzRTPBWrzWhoeCRAi3g",
+	"jjANUzoTkoI0XRifd1peS4ULuiSm65JxtkyXrV7Xa+lVQlu9FuOazqls3d/fe62ESLKk2k37Lg1vqR5G",
+	"65NeLShM8esLBSzygCgILkeTK9izPwdAuLqjkkbAtFkD/UKWSWwm7O6/PZi9Ji/bXbo/a78mB9P2m/Aw",
+	"ah/Rl7NX3df7bw7eHra8FjPzJEQvWl6Lk6XpOc3W47Uk/XvKJI1aPS1TWtki+XJG+VwvWr1XR/kulZaM",
+	"z1tmj8OILhOhKQ9Xn+hqfW99SDn7e0rhlq5gh8D19fAUmAICcyEiCBeChXQX9IJoWJJbar4gtEGRGe2A",
+	"gc2MSaUdCMzJEJ+b0ZiCW5pomAkJB0ewEKlUHiRUgpBzwtk/iFlDLx/wjukF6AUFRZZ2PYRHxQ9TEa18",
+	"Pqda2dW4+cicMO7BkshbGhVjSKoSwRUFi1gQ5IDQ7TFNYrKiUQ8MOAPP56abSDWQUDM+B33HQnpsxvF5",
+	"vhgcmnChF1TiYtwKFBwdHEAwPB2cX46uBhcnP918Gvx0Mx5cTwanwXGxvQWLqR3TAsycKlUalGZxDDLl",
+	"qhix+7Y64vDi5nI8+jAeTCZBB/q4oCmNBZ/jXcBRU0Ul3C0EKMo1MG3PpQOTNAypUuboeASSzlJFYgVi",
+	"5gBlV8G0ovEMCN4mBx+fE3MNYca+GLDcIdizEcDgaeSZ2aLKSBZQwOmdWWYH+m5TFoco4T73WxYmMdFU",
+	"+i3YOeq+9eDo4C0u8eWXL7u4EC40opAHSjyAJhZ0Bg86Pq/cvpezbnhIu7R9MH0dto+iN7T9lhztt1/N",
+	"utP98CA6pEez7PZZRCnuX+nmtM3V2XDtDl6+9Aylyf7fb7qFP5I4profRZIq1UTVuIbpCt7HRC2mJLx9",
+	"oSCMGeX6GEgY0kTTCCHD5lxIGnWyNf89pXJVLPmuMs3GBb9aX+K9ITL2xlhiSKKxPU7zXyi4uTjmT5Ik",
+	"MQvx5u79TZnV/1rA27SMEHYXf+6fDU9vTsaD08HF1bB/Nml5rSVViszNd5LqBeXaDER7eJiJFJ+ZuaiS",
+	"/o2GZr/mZPufhv3/+a//Pr88G8DOhM050amkp4KqC6HPiQ4Xu8cQLmh4azGChpJqs3GL8q3ejMSK3pch",
+	"8e+Szlq91r/tFfxnz35VewMpheMN6xwgvygKliSeCbmkEQgJBGaMxhFMJSW3SB7TmMJOkMFgPPjhejC5",
+	"CjxzYZC6IMmkcbTr+dz8cyfkrUpISM3YBucZx0ahOU75QlXoJewEP47GnyaX/ZPBzcXo6ub96PriNNj1",
+	"zFqQDuSgtICZERbTCKmwuUJEifLoEBJu7ndpwaVDM7Qx6J+cDCaTm9PBxXBwGngQvLs++TS4Kk3uQTAe",
+	"fBiOLm7Oh5Pz/tXJR/PT4OL0cjS8sA37Z2ejH013nxcfri/Gg/7Jx/67s0Gwi/QWHI4gcVEWVHb9djPm",
+	"EiAZ0gLCBeFzaq78vdc6EXwWs/B56HrRPx/c9M/Gg/7pTzeGbFeQ1SwF/Nb5CiaHYKUEv4U8MpaURCtI",
+	"FY3M9c2ZA7axBJZVT89gqxCK5m3x5n57hO1DzD7TykpoFY1Ki7dwxm3uBGuwMKhFfF6h7jn5DWpUMjBw",
+	"yRkaN+i+s5GRHZtRUZRYCKnjVY7D2brtCUc562QK0iQimoIk5iKcjC7enw1ProJjg9hG+LJswOeW02m5",
+	"2nX48V7IKYsiyp+FIO9H43fD09PBRQUxViLN2RSBJV1OjWwzK91nJ/0dtV9OX4Xt18h/Zt399sHh0ctX",
+	"r9+8JdMw+k7kyl3vJVnZ9YUa8OITXVrfTpDvLNjttNbkxTE1uP08FtAoD1XgV8Md8HN+7bfgjih7sSzh",
+	"ithsRqXhkw4Rj83XQsz4TlBcx2+zLiu/PbS6GtaXBEIHZq6p5CR+Jne9Gowv+mcVYDI3IlCzn2P4eyp0",
+	"iWlFcDTbD9/QLn1JXk+Ppt3QcBkCKk0SIfN1fw9SxCHl9Etiubqh5qm0/NHuIti1WkRG+ZmCOeVUsvDY",
+	"MXX5mUqIxRwWRFkWF1FNWKwg5YbPVcTYyIq/RooyOwz+0naCTHsYBY4YXAj9XqT8eYids70K+B3F8rdS",
+	"+PwW3smZWYNl9jU28R2O4UJUWIIj4wQh9oi8UZIyepDyWy7uuGcOIaaZYGqZWbmfegEsUrmWFrPbjFVf",
+	"klUsSHQlxBmRc/qsQ7js/3Q26p/eXI1GN2f98YdB5TDKCIGaGlMQm7kMrhAOr47gE3v3neXEbGJhsNfO",
+	"CDvB2sIdQbh0Qpsd+lkgGY/+PDwdjG8G4/FoXIFHzJSuidm5weJl9xAmVH5mIYVrTj4TFpNpTI+hpKF9",
+	"J0gpLaS58euLciqku/pI0QzsKjs0EmNpjRUoXrElFan+OjheDc8Ho+urbRWXiEWW01qMN1tgHPa76jcB",
+	"ZW015oYzlO/q22sC45UQ54SvHOFUzwLjD9ejq/7N4C8ng8HpoJFWGg5FgH4JKY1o1IP9rhGe9ruORDn2",
+	"LzgkMeHwfjwY3FyNh/2zY7CUB0gu30qQhCm6JuW+UBCzJfteKmGFThqFAM0o2apwZtgJqpAIvIqeM2ef",
+	"qdsp4ZHPsVMhCPcvh6DFLeWWqy2tsdMei6VlZkJpRGISx+JOwU4w7l8Nbs6G58OrwWkhY1tLjhkzQANr",
+	"Gy2sgdGZBY/UbgcGJFy4yYzUiHYdAkqjmsBTJ93mmoBCU57t7tkbi3I8TFNpvpKp+EyBac/oatSMbeES",
+	"GSQ1R2GNNXXDbzu3/DYdi2u9V7IR49lc8/LNfB5jv77oX199NJrvSf+qhrKolFAi0cBpIMQUMP6ZxCzy",
+	"gH5JmLTGAEk/i1v6vWT6+gqWTCnG517OlBuWAjtBbWOO45SI/XPB9ef+8Mwo7xVQRUSTKVEU0nVu4hS9",
+	"7wAeh1svFOTzG22RS4N5ZgkWDtmKC6pn70Xjneh8Q/R0cjaNzmnEyBWa354F9Mn15eVofDU4vTkfnA77",
+	"N1c/XVbhn9tjrY1awX9ORhf2fp7Y6dpm+h6szfjPkYcMVwrqcwd4PE17Q2zNV4IH0c/QyhpjmpwajgQz",
+	"XrGpWvpkpCFQC5JQc8CJFAmVmlm75zQfsTAiL1dt+3PbGWtqxlOvFUpqqE6/1vGge/Cqvb/fPnh1dXDQ",
+	"2+/2Do7+2vJaMyGXRNubQtuGLTeNyaLHoD48Ne2s6bc8bdlQ1TSy0kSn6rHRbf+JbYu9UMLIMPehrieE",
+	"C85CEk9Kfe69Vm53GG61t/uy4+tnAxC32+pivOzQ8p1VZyofzy85OMT0bzTUZlWbkUjSOVMaBVI7RQeG",
+	"WkEoaWQ4DYmVNf/Qz2i31qnkRo4JbunqI+M6MPh2p4Bykc4XzghnXWNagKShmHMjtDBtOeG/KiZSHiWC",
+	"cd3sGA1TpcUSskYe3C0oLxvxjNIuOK26RRdaJ6q3t6cOO+7HTiiWX3MPHNCbF5l5KCOIiULFW0K4IJKE",
+	"msrcFXZLVyh4Bf/zX/8dOMuOJRm3dFVdf8kx0bRoM4u9Ov2GFf2YQcjiK5qUcF1UaTKNmVo4ezKggIFU",
+	"sjr9V53n0ymGuQg1jtRKVZsSpdv7/1IkxpqHvy3+fzuyVSJUZfrlwFsnWzk1y1C7fL3LW91M1c6YdeA1",
+	"kRb8k2m63PKczKhuGiIlWSEq0S/6JJVKNIRqXEqKOgvSA1RcMr1uJoyqcgwJUQpt9gqCEEextw69EfSL",
+	"hoTMa3Sj/9dP8ZtIvwp/Wg3+eiBvZtcf//LXeSMKZqJMCQ9s9IRrOhUipoSvHVjW0cvhtBm+F+4q1TlH",
+	"xFQSkxX6VLwswsJZBNY9MUvB52XjnIIdcwpE0sjnIVG0zbiiXDHNPtN4tduBM0oixuc2QEISFpt/EHMs",
+	"S9KSLZc0OoZ9w2r2D96UqJ3ncy7ASJ5SxKXf677zGlEoeZD3D9484vLO4DN2PuVNOLg95n2z43zgNCc5",
+	"1VrnIEifUckCp1KwmOlyNIIWRlAoCQc9CEYXZ8OLQeCUDIIYz/jc5wVh9yAYvX9fbTZzJyo49SC4vvh0",
+	"MfrxIsiCnQhfdeAEwwMULFOlQYuYSqKpzzm9M0wjpdlx8nRpoGAX0vJabq6W13LDGngUh563WzvQRorb",
+	"CKrcBjUjSxajCpLHFoBKaBwbkad5B1DaQGn5k8OW1/pwMml5rf5fr8eD6qLx6/qCkVZmeJjHMpAoYmax",
+	"JL4sIaRFpQ1aBEprVhQszrssBaIdHdECd/ae0Tiyio7RNWgECyop7Kg0XABRPg8qgRoByhwkYZ/o6jpl",
+	"UeA5F0ZTQIgNjGkMCnlQiHzolmVW0xJNq4l9Dyp/WTsrhD3KuXO4faKrsjjyOB3IVlaIIw/1GdtWhnbY",
+	"sJCtFzax7Z8mkdQEkeKCP9bxz3nLc6Pjf7XA8bCs4VylWaBMo+jRRCGrt+lhqj7cUmQv0fTazYvvyEpB",
+	"gOF5IDi4lhVZ4FnUf/PuSkjZrOfkTV4oSNJpzEJIiHR+FYLTYMwSi2BncujZ0KAPJxP4eN4/yRqwyAj9",
+	"UiMTQFoSfBiNPgS7Xu7rZCEOJ1Ku3Z0HuiQshp0PJ5PdzDCcGfyzlubUfb7T/0cq6W4HJpYbUR7KlSEU",
+	"x2USvBB3ILihzLBgXIOjSxCUtJqgLg6Yb8PR5P3o9OLi9eAvfaf6lMWC7sHRo3LB2i17HNgWWUvAdj+U",
+	"YL4zOXQQvBycQyLZZ8NLzJcsKOpuIeIcvu0MamgaQ7jmFvfsEw67CZzWVl9V/OsAu/tPEsu/XGv+fnA+",
+	"3Pv0+vx0cPFhb3r5ZTxjJz85CH4a/FTWQ4x8cCdkVAPsq8M3j0N28KCafj0+M2ou4TA5bKN0qdm0gIhD",
+	"Vy54O6IzksYaUVdIQBDk6n0Hzg27nlKfB6jDB8eQxIRxwH8DZEgZ/IWEWIgEXfHE8jonn2IIKY0g5bE5",
+	"Qhtoi86+Fyqfy3o02miuy8PBlh0YLZkNbzWr+3ECk8M66DdaF8phkN2jN01QzPyvDdZ3Ea0MDM2pr5xT",
+	"0rrX1u2I1ly7rhiggk/BfMb1J1LMJVmqDnxC2dJ8UD2oxQ560BDy5/m8IWLPg0q4ngf1YD0PaqF6ns+b",
+	"IvU8aArT86DmTPAgjyDyoLy288HVx9FpdcS12DIPshAuDzZEiZltNkbSeLDmSzera7Ihez6vOuE8KDvJ",
+	"PKh6lkv/OycpbjvzHSDgbezKJikWj7EuANaxtHbITTJsbtVfNyERjES9k8KpgYaoa4GhnEx7znqVUKkE",
+	"78AFUiqj8xHGFXrWDQmt6tbOn1U12BMNPooUfqsHDsdX+U8lJ9QjOngzg0c3Q1BZBv70BL6egcizd66J",
+	"u3+kJNaLzVKL2qD3BeLWGiSMbs6pUh4EGDRpf5WohNfFkpa4/U7mCLfMph0OT5uIzfX18LQxG+WxeMSE",
+	"aE2lGeT//dxtvyXtWb/9/pdf39y3y/8ePeXf/YP7f2+CS4Pu8aBS+SJ3r9t4VVTFLF67aFrLF5BxezZq",
+	"2FpTdWUUn7tobJnGdM32sWZof1LAv9f6IRWabEY4jHy4zm72Vja4H4ouDXY4lU5LAKtPV4Fm2Sx6naB5",
+	"KI+42Gx/bziQmHAPaGfeKYVmeHA16J8b1nE1GF+Oh5NBFf+KltsZpt9LisYsErea0io22VnLq226Lt/i",
+	"MpYh7pVPtGnCHyoHXhMVSOKMSQ3fGsUIG96b9TrO4yokTYTUKgvQnwSb2BNG69XIluvTdC4b8Wdcd5A9",
+	"gEFbzZRQyUSUqdtFl4tRs1FKr7U8GV1fXG2HLAjc6u5cv8pCms4z3XCUqZTOnZ+v6NB7MA8RSUulw373",
+	"sR4JlSHlulEwcEuAPViSL8A4uMYeSJHyiEaYLnYnIKIhW5K4igWHxXw24GcNctkW7bora1kHVL1vgekZ",
+	"CJuAO87NOw+kYVrDBewUSoBRCRDNl0SHi5IHEluT2HU5BmJEFmzkc6bcranmDuatd60SE7pQ2A8nEw8y",
+	"23zRIZtnt85Hyk6yWqrmIxxkTJ0F6WssmKPEtnMWVTx6uQLGMagrc3s6y7XgVB0bDZDaHA60KcK1jSyy",
+	"CUuovPn8NzY4XqPj62vNjs83Cj7ftHffiO3FeGOq0tiecRyPZq3ez9uO73ree5tl2+09sXWmt0nu/GXd",
+	"Yl7sxd0rSOJUVS+j83pbZwfTGIz2VKdCB4J3Z6N3mG5UGMMVEA4kZgRd+gG6CgLYWbeiY3Cj8jnTu2XL",
+	"GLFqSUikXLmIeOf0sDeo6lNZc0p4LbOmbXwTLiX3AZXkayWUJsJqL85X0JOrLHNRFfl3x84eYpMgmQKR",
+	"EZ0se9tKG3BLaWL+Z7LwUAUls3PgQkfmRtnyLCmf0irqGEpUyl7K3KWRQF17KT5Tn0+pvqO01E7tNpEx",
+	"+F9Bxf5wnny98+SRe/JtfB0xwRyym2WDneFHEsc2PN9x5JzYlcgp47BkccxcbOoxdO11QYZ9RxRwDKOv",
+	"iHP7zmz8gCz5zEidb+WNrwa6lIC0mX5ttnP30XtcC0g7NjyBLhO9Akt/QVJDKDDyZAdt07aAQtnE4Gzg",
+	"ux3o+zzLQs3t0gbSCsP8rL07sHckyPKoMDPWWdF6DYEBVopCDwza5bIwGYnUbgV3FE3kmW71Da3bf/56",
+	"mfKqXI8DWS7YqKTM5hhJrMjQg8AQJwehMp3H7IIphZjONIhUw45B5BozwDRAywkqqWnO6aOFOT6mMgPP",
+	"vySJ/4O4/2t5xp/kEm8iQMWCTgzarfOEkr2+uK82+84hbkQ5c2nD9QIXgmemzar58RjmkhiZ9bB3xpTe",
+	"HKbJN1pP8Zb0IBSc01B7UE6W8dysHvoqPKf4YqEeNO0Lrjy4k0zXQvFM60YbjrszJxttVyVCay6s9aSF",
+	"IqJOAmTaksS1qOE+wvAUQfhw2GnNkK9uWRJg7Rmri9hiEqFIY5slJ1MOUxqSVFFABVhDRBOjI5hTsRUo",
+	"0EUaCefXIUkSr8ohSglBtmbaGmy6ZUlVEXAfHrZL5eHtjiFm+PQwMp7nkEau1eq1JCVRq065P4o7mBFZ",
+	"lTAsJAxFnouOdW8E1qqe8UAbKmA+qF4VcXzu8JV+YUori0AIP7tK2MlZr2togETVboZkbkJErgBIrITP",
+	"8R/DVRIppvlINtE76DhTZxs/7gWwg4tjMyBTZaOjeOTSA1VeDuLYMFv0Z2Ow6a3Ko0wt5yp1KmN9Ziex",
+	"yW2GUZm1MT6vqoEO1vlGqsfuvm7ixBWlv8HFVw4Bt/niHQicEIU80rDoTBCsFHzB5HkOgblXpqXPLYg6",
+	"MDL62B1TFAKHX45J26YYP7oQKpdGbfB8uQyLB/QLCTXG9vk8EwDgDu/TgnymRSYvuuwb+K+LB2B8PtGr",
+	"eAOhmBxC0Q6UaVhUsDA3MkiIXtj4uc9M6pTEVWdiVlJtPU/CbKOBUgxQl3WbxAIJM/YF8+kM/iVU5jcH",
+	"azBt47mpM40G981mM39BG+EhMDvCSSoYUKOd5bCA5pyFJ2gomxWTyqwH+wePmr9/U5Ypn2BrLlmCsQRg",
+	"rWyVsyLXCwA+nCfRoEd9hQPcIvUjepQV+1LJ9GpiUNTJw5ha2k+N8vDregWPPA/Zc1jorN9B5nsi0ZJx",
+	"mAqhlZYksXey+tGmrdrugedz5PEYdpbqhZB5PcB3NsvVT7vdwxA74Z/UhaThvULQYLsCrEYvskmIjM/E",
+	"+jYKN5nVrJwoEIs0ysPpMosS4c3VksQdV7DjHA4YBNYYTqU8+CDEPKZwgsM7Edhz0VTvYjHNftsFLeYU",
+	"y2dk/gSfV4KLhQstttFPQ41I54o2lRsaomgZntJV5HSB40z7HLVRs7+VXmDq8C2lSRZjp4oINw8onwkZ",
+	"unlqSfWVDH7DOzAUDlPNU1kOMPG5z69cHjtTcMckLYMr96DkJlpIYqJnQi6LWfqXw14lEtrI7RM8WJ87",
+	"e65ZQ5jKGOyB14DBjADh1Hhc0rgIcWEuJM1cytBGBPZKMoxn+GqeYhERTfCXKLX5qxhkqDxLD31+ffW+",
+	"/QYbrOdXuBopmLSvydRmozFOs8JxjCsWUWekUB4QDUuhNLw68nlMP9PYUEKalD/AJ/buOD9LoLHNej7q",
+	"dmGt/Fy5+pxMY4pwsOzOchHPMhuzkDBOI4MCTDVk6nZgYNshB0J7x4Ik1OfBr35GlvxWDywdAz8jUOY3",
+	"v9XpdPyW+dXwNPvT5Kr/7mxwczI6Hfit+8BW/cnllixkzoDLCPDa5+XAOWseKAQZRVbKVojbHB1lo+aV",
+	"Hc6G4VGRIEgeCucyvYzQl3vTFnSVmZ5vubiDFXWZnDELqbMZusqM/YSEC9o+6HRbXiuVccmMc3d31yH4",
+	"uSPkfM/1VXtnw5PBxWSAfYzMwHRMS1Ssfzlsea3PVCpL3bqdfdtQJJSThLV6rcNOt3Now3kWSOT3CqvH",
+	"vCn01vBKVbW3lNOSPBBxZK4NSoQ9dLYgZVeUKucGKKzzWb5rmXR4pTppRnCvVD90ELVlTUGLDvzo5O4A",
+	"q2IEmEAzp7AQcaR8nrrolW4ev3JcSjazSWYeBEWOmkUnmp8/aiNRJf1MCywxW0tBq9mvrErjVIiYaSpJ",
+	"DIFRUWaM0yhTNLnBt1hTCTsGIX2+yQ9VpMwSOU+XWL01j6vbPYZ6ukjF52V4UMXOZaRsBPYwckf6Lo/N",
+	"KFc8/rl++iNzIhkDzIoX5hvvwCDb9vpWa2f/rKCzxoKm1YTIrcseN0vkxe73qgVZTYd1+Q+JbAYPxpEp",
+	"JMjF93PE28mipc1/u1Xje7fbvKm8Ik15O1ZCNqOUBOb9hrrVjUutIHnuRKCfmUjVU7Iom5Zrr8Ym8GMu",
+	"YB3+v9SqyR50u0+rdpFnqP5cWGrXg/JKye6bMnxZtH0N7jyDvJbdXU3m3jSTg1YtazLTLypqQGamKrLt",
+	"KtZU6zMuZTJvmrJiDd3umpmjKSftbkaFXDXRMt2+Ekgp7bihHMjI3SCDou6I0ft/ZPGjaeAcj/ZKJYmx",
+	"y/7jXepVgbDf4eP9imKhpsfB28d71Ctm3Xutl9tsKq8DiR0Ot9pSXrUHVbl0uSRy5Sh9OQyPzFVh9Fat",
+	"X+69ViJUA9cf5/pQXlBrLUfZ6D2dPNDQWoSsulmuvlj11fi8cNZUGL3XpFIUukRWjPaFcpnTnCrlzFlG",
+	"hckCo9Y1oEblZ6fJ2F0xWWbmyN1j55VDfkwLU5CzW1rrL1qnDcNf9/+Zf1DBKkUtYHFLn69vD7WOLD4Z",
+	"V56pAFlQForrknBFQis8KdQrXAheqRBXSLirQmKrqeEIdkaMU3e5q4aB4cxY3x4VgJMS9BIqIShRoqDn",
+	"8zYEk8Og5zbL1Hqym1dsvzE3y4Mg85fZFjYTyeewMRkJdkQ1xWe3gyv5cDKpL6WWMFcIVpgyV1ob06qe",
+	"G2YHzYKEbNiQjSrarc/SkGxX23cpbcwzewuylyEqAeoI8wkWVuMNtWW1wDcWsDKV0UsVmdGeka4tRmfi",
+	"S5OcV87PXBf0HpGGao9EWP6NuPVORKvtWbcNXTq0AUwZXeqbU84r9XFzni30Aqa07IhdZ+/oMt2Ud/gU",
+	"duucnE/JyGtgyM/htoZAH57kCF4DTAkom65CI6SMCpEmqlX2ROfqpBEeRS0wwEISv6DC1rYuTwfDd3Y4",
+	"s4xzxoejR+FYGsj+1rZr/HZg21reaEryv6/aSp388i0E0uETpMnnyU+NadabqgG6GmeqFCtyjISuYhWk",
+	"MjfXu4IBhn3R6HcgeXW3kLzywv+mw/4WU9TLD2O/l9tsqaGGH8qHB1vIeU1l1f+5wuUWq6wWIX6WSGr6",
+	"HG0/U1aotyrKZhJpLpA2yrP3XmbQ2qtUsmw0bRUG5ozIYiJCb7O1y8Y2TY2Uhmni6K0zmguWBPPNjgyT",
+	"9vKA1xi/YjheqcB+yVYipDMdNRpNjJBzQe+ss08t0MmXKgrBh0Hx0JQHdwsWLlCLUpvsPbX6iH8YfjYb",
+	"fr7SUvHPNE80Szxb2RKeaSgowL6Vo7teltPmNg1tV2vZqjq+19ma9UeU69Tr6lMWitKqFdqDwgz8hy3h",
+	"e9gSqvkT6OvZfYweZ/IGRsg1Gx1SF4qFsaTVcCRVDit1j5bZzEb0g1r75rIIy3G6ss9zTxg+E+S+ol6G",
+	"P5asA6gc23cnsgrpCg66GFPt3HROOVc+xzp1QmJYRa8UfuN8TSxceNY5ZFZnDQYlN5TO4nZGtuRK/nhU",
+	"8abOzlG3u+sht4mcm3znqLu/a4tyFNxEr7/rYjiE6b531D3cRc8A9zk68pq4QzX+t/VMNe8r1Lbvp6Bt",
+	"LWI3x0B/D6VhLcap5YKUilgNw0GK0s3o56eRS2gsmeBt3GaZ3GO4oeF3Re8sKiFzDdWCZYrhyoTskTEb",
+	"o2uc8az+VOUjQ32vmJ7cq4LhqNXo03rEaL4+jMbcZqtY5x3K2Ormyytn1fb8SxbOtRZxVQ6wsoFR3x02",
+	"zdfteUW+15MNm9XScgog4cfr9NIS2DXz6u9BIf1t9Mvfh8yQ0dWq9SFj0eQzvgXnkkMeFSB+zQwu91Z0",
+	"iKluiJCciJluZ9G+hcm9h/HbTJEkoUQqmEmxdPgmMZ6XaWUN4SHhMKXu+Q00wVt/ugYuIBZ8jlVzUq7V",
+	"JunB2lLWaoLnD9+ibTiNmPY5RhF1oO+eF8hfMcnffD1qYtmn2Kp0o7+GIz3PKFXPVn3UHuVehvo9WJi2",
+	"sFXkr4X9ji7jafWFnA3+wEZLyYjX341sfBfMIHLRLHvOsho0WWC25/MsZDxmtwbpszdLgEX2Jj1cVv94",
+	"Q1l9nxfF25vL6lev0weqv9FdKmKp/ohQ+JYRCl8XerAdkfqDMv1mlOkD1Y+Rpac5L/N3+43onaQNFO0E",
+	"I38x6DkjaXlsv80W3VjEwFA5GzhsiAs6hT2fZ57fsm8ba8OZq2T+ypy/ouZRN0Pb4ImSR6YQLIq3mz1Y",
+	"Ujkv15hxacQ29tTLrCJxFje5hCwTaj1uoedzkuXvlKTz0IHFkG7G52arnN6V3fVry69lPheQaEp99vKU",
+	"uuYUaNiYAe3zegp0tjabUozRuUqTVVZav6GsfuepjvYmblGuBPDbetUlzbI7y24Sx2ZyF7Ej8RdsvjCs",
+	"NnMUo21DaKJpUXS3NAx+qT6gno+Y22befnnz4+vPr65f6qPJoTz4YT/pjvh5/Olvw8WH2SA6mfbfvnn9",
+	"6uXRU7y3TQVJ/jW8t2VdHasoNHDEZ3GpxtoSjwrUjtUe2wIHpWtUrk5V9fT+b2Rxf/iD/2/6g+2l2dob",
+	"XBgPqo6IrxArHvZhrLkv0JTwwNMgjn2HQkYuvyrVoVhSzKetyCeBJTwB7FjCsyk20QP3sodNM7pjiu46",
+	"Fl3WDoIO9FXDsxLu9VDPiTjQJOGUUvoCn7siHlijI+O/WBLEFZmz+qBLldkgzAhOFew43dHn5akwO6SS",
+	"GLceb7l77BKV3SzZW/xudMzqFj43P2UyXP7o1na+HwSuz53vp0lCqNfp+wqfytY8ZFNtwHvHO//wWXwr",
+	"n0Xd/m6QPi58o7Cm8FedEU9f5XPcDWVZ5e2rymvVcVxGZBo9Qd9/lnTTUMzw/6CX4MlyzR9uhc32gjFt",
+	"Z9QuFwBeVEIcN4oDkQjVxoCwPkjKI6xRIemMSsqznEWmoH859Ozr85H1HiB3Y5zIFexwASenF5jstWZb",
+	"PDVTPkqDNf2i9xZ6GaOGld+sejTT2sXpc/h4dX6WZ3SVHifOnvaduNT+9qWIWbjhLRvMwUFaJkiU6f92",
+	"o4SvYCGUdhYR+4VlNc+QPMXM1uV5YOHlIgOt3s+/lA+0fzksQTyxpQuyA8wBmp3hAmv3/2PzMTobs+Xf",
+	"LKaZQGaf21EgU87RujHMM1ayDdNY0fVT/Ohm/GpfS0ZT8UGA59HT2ssFG2hpabckZp9pp/UQ/M/cYwa2",
+	"wM5DsF9SLdkDV+jKXBU3+Qsj5GHzTBi8lGJpiHiqwOA70C+JUMwVspFLoqHb6XaOsrJxRXOfq1CShMoe",
+	"fLy6uizeu5+uQIpUU9B0mcSYzWO6CBfVjPD2+U5WduJmoXVyk/W+0UKTONi1wiQBxzVhwZTGVPL14V3O",
+	"uZlh07A3UWphduPKnxihtKBNJTangFQTk8x+bD0GcxvNFcL5nCbgQTD6FGRJxqUyMFlRnlI5nvLiShNm",
+	"Oz4u5VZJomkbE1DtGzwkrkAMG95I+jcalofILZrRjRngBgegUTEB1oty76773Il+5qQTIWLYCebiRv09",
+	"vvkP0zbLgfogzN3EojLZTxkiY4f/MNO6X0xPzJ25EIYsM6rci0C1Oh0epIrKPMnLwCw/C0yfQmBW6zhy",
+	"4XOMuToGAhFNYrHCFGxbaIhwjSlfWd7QNBZZ0ltCDCJp9CYnUnxZdWBAwkW2CwMH9Bxbw6y2xc4ydOyB",
+	"RXIn4TCuNOEh3eCyOnc3cTvOgg8yHYOrDfAnvGbHWIlCUf2nVM/ab6rldv4NPg7OLmEjDsHJRowmeXJU",
+	"YbqermATWvdg9MnbDqs7Pv83uPrpcvDAuhDCRnXc2ORXN/Gf/FbDa0l+y8uW/Se/NTn0W/dwsN1oo09N",
+	"nfePiho12/F0zDS3x+th8LjCUzEUCvns00WuB2h/iSYvc5TaSP9dJYnOilhJZb7pubZRQrlh65EIU3d3",
+	"bAaT0d2JgmnKYo3yhQdawJxyV1fDVdsQEqZS3DVx4w9Uu9EnCQ2fxpSzda+dRl4KqfE0st0cdrrFjhiH",
+	"n/rnZw+z1isnO75QayB5CM5YWmhbEYfyPA03JNxCOacqnqVaTGWFFFVOljNv/DG87B76PLcSIVkkVhKc",
+	"ktgQIWmuLxYF4pHLQZ3NWGjzeJl6kFiN7V6+mfCEsPnO8tM6iAz+ZrsswNx5vjqzAWHG2RNSjwtjhrHt",
+	"IX9+8CrWsqqTmPC8AM7SOUANWuRJLtKGP3m5B29huJKYVcuVWAki45y2QBLlWroHkIuXPSw5L16gaeZn",
+	"+B7OVyNJ+Rmln+sP6bggzOKxmeak98rTNRiLUfQov0ZTe4LGPjNTfgkmf/vl0D3pst+tvtRy2MXCGPWn",
+	"mqrLaniRCRdVeTjJmYRKjyM9O2ii+lDVJv0iQ6ICcQD33fkqw8rvxACBILL7fSQVwt7OX+rab7W43s+/",
+	"IBYgc2xKxiocf1FBgpCqYx9lSXDGVnpOfkRZFDNBY6LZZ2oLZCtAsnY9PvNs1Sx3ecCoML29vViEJDba",
+	"fu9N9003K7JqPeMpd5fXVqvaQ1Oj2+mmChJWYSLcgKpWUa9Tt7xuqrqziYA5hMtHscBeH+PSEFJb4VXI",
+	"cEGVlkQLaV0uFS6nvELwshpIzr2NpF4atjRtiS7f/3L//wMAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

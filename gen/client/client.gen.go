@@ -278,6 +278,24 @@ type ClientInterface interface {
 	// Corresponds with GET /healthz (the `Healthz` operationId).
 	Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetMetrics Prometheus metrics
+	//
+	// This process's metrics in the Prometheus text exposition format 0.0.4, for a Prometheus
+	// scraper: HTTP requests by route template, method and status
+	// (`bucketd_http_requests_total`) with a latency histogram by route template and method
+	// (`bucketd_http_request_duration_seconds`); credential validations at the providers by
+	// storage type and outcome, `OK` or the error code of the failed check
+	// (`bucketd_validations_total`); quota and rate-limit refusals
+	// (`bucketd_quota_rejections_total`, `bucketd_rate_limited_total`); the database
+	// connection pool (`go_sql_*`); and the Go runtime and the process (`go_*`, `process_*`).
+	//
+	// No series names an organization, user, bucket or credential, so the endpoint needs no
+	// token; a deployment that wants it private blocks the path at its proxy. Each process
+	// counts only its own requests: scrape every instance.
+	//
+	// Corresponds with GET /metrics (the `GetMetrics` operationId).
+	GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetOpenAPISpec This API's OpenAPI document
 	//
 	// The OpenAPI document the server was built from, to generate clients or browse.
@@ -617,6 +635,34 @@ func (c *Client) GetDocs(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 // Corresponds with GET /healthz (the `Healthz` operationId).
 func (c *Client) Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewHealthzRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMetrics Prometheus metrics
+//
+// This process's metrics in the Prometheus text exposition format 0.0.4, for a Prometheus
+// scraper: HTTP requests by route template, method and status
+// (`bucketd_http_requests_total`) with a latency histogram by route template and method
+// (`bucketd_http_request_duration_seconds`); credential validations at the providers by
+// storage type and outcome, `OK` or the error code of the failed check
+// (`bucketd_validations_total`); quota and rate-limit refusals
+// (`bucketd_quota_rejections_total`, `bucketd_rate_limited_total`); the database
+// connection pool (`go_sql_*`); and the Go runtime and the process (`go_*`, `process_*`).
+//
+// No series names an organization, user, bucket or credential, so the endpoint needs no
+// token; a deployment that wants it private blocks the path at its proxy. Each process
+// counts only its own requests: scrape every instance.
+//
+// Corresponds with GET /metrics (the `GetMetrics` operationId).
+func (c *Client) GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMetricsRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -1162,6 +1208,33 @@ func NewHealthzRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewGetMetricsRequest constructs an http.Request for the GetMetrics method
+func NewGetMetricsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/metrics")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetOpenAPISpecRequest constructs an http.Request for the GetOpenAPISpec method
 func NewGetOpenAPISpecRequest(server string) (*http.Request, error) {
 	var err error
@@ -1483,6 +1556,26 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /healthz (the `Healthz` operationId).
 	HealthzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HealthzClientResponse, error)
+
+	// GetMetricsWithResponse Prometheus metrics
+	//
+	// This process's metrics in the Prometheus text exposition format 0.0.4, for a Prometheus
+	// scraper: HTTP requests by route template, method and status
+	// (`bucketd_http_requests_total`) with a latency histogram by route template and method
+	// (`bucketd_http_request_duration_seconds`); credential validations at the providers by
+	// storage type and outcome, `OK` or the error code of the failed check
+	// (`bucketd_validations_total`); quota and rate-limit refusals
+	// (`bucketd_quota_rejections_total`, `bucketd_rate_limited_total`); the database
+	// connection pool (`go_sql_*`); and the Go runtime and the process (`go_*`, `process_*`).
+	//
+	// No series names an organization, user, bucket or credential, so the endpoint needs no
+	// token; a deployment that wants it private blocks the path at its proxy. Each process
+	// counts only its own requests: scrape every instance.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /metrics (the `GetMetrics` operationId).
+	GetMetricsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMetricsClientResponse, error)
 
 	// GetOpenAPISpecWithResponse This API's OpenAPI document
 	//
@@ -1973,6 +2066,8 @@ type DeleteBucketClientResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *SuccessResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -1994,6 +2089,11 @@ type DeleteBucketClientResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r DeleteBucketClientResponse) GetJSON200() *SuccessResponse {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteBucketClientResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -2070,6 +2170,8 @@ type GetBucketClientResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *BucketResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -2091,6 +2193,11 @@ type GetBucketClientResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetBucketClientResponse) GetJSON200() *BucketResponse {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetBucketClientResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -2492,6 +2599,47 @@ func (r HealthzClientResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r HealthzClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetMetricsClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetMetricsClientResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMetricsClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMetricsClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMetricsClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMetricsClientResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2956,6 +3104,32 @@ func (c *ClientWithResponses) HealthzWithResponse(ctx context.Context, reqEditor
 		return nil, err
 	}
 	return ParseHealthzClientResponse(rsp)
+}
+
+// GetMetricsWithResponse Prometheus metrics
+//
+// This process's metrics in the Prometheus text exposition format 0.0.4, for a Prometheus
+// scraper: HTTP requests by route template, method and status
+// (`bucketd_http_requests_total`) with a latency histogram by route template and method
+// (`bucketd_http_request_duration_seconds`); credential validations at the providers by
+// storage type and outcome, `OK` or the error code of the failed check
+// (`bucketd_validations_total`); quota and rate-limit refusals
+// (`bucketd_quota_rejections_total`, `bucketd_rate_limited_total`); the database
+// connection pool (`go_sql_*`); and the Go runtime and the process (`go_*`, `process_*`).
+//
+// No series names an organization, user, bucket or credential, so the endpoint needs no
+// token; a deployment that wants it private blocks the path at its proxy. Each process
+// counts only its own requests: scrape every instance.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /metrics (the `GetMetrics` operationId).
+func (c *ClientWithResponses) GetMetricsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMetricsClientResponse, error) {
+	rsp, err := c.GetMetrics(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMetricsClientResponse(rsp)
 }
 
 // GetOpenAPISpecWithResponse This API's OpenAPI document
@@ -3446,6 +3620,13 @@ func ParseDeleteBucketClientResponse(rsp *http.Response) (*DeleteBucketClientRes
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3536,6 +3717,13 @@ func ParseGetBucketClientResponse(rsp *http.Response) (*GetBucketClientResponse,
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthenticated
@@ -3908,6 +4096,32 @@ func ParseHealthzClientResponse(rsp *http.Response) (*HealthzClientResponse, err
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetMetricsClientResponse parses an HTTP response from a GetMetricsWithResponse call
+func ParseGetMetricsClientResponse(rsp *http.Response) (*GetMetricsClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMetricsClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
 
 	}
 

@@ -271,6 +271,37 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics
+         * @description This process's metrics in the Prometheus text exposition format 0.0.4, for a Prometheus
+         *     scraper: HTTP requests by route template, method and status
+         *     (`bucketd_http_requests_total`) with a latency histogram by route template and method
+         *     (`bucketd_http_request_duration_seconds`); credential validations at the providers by
+         *     storage type and outcome, `OK` or the error code of the failed check
+         *     (`bucketd_validations_total`); quota and rate-limit refusals
+         *     (`bucketd_quota_rejections_total`, `bucketd_rate_limited_total`); the database
+         *     connection pool (`go_sql_*`); and the Go runtime and the process (`go_*`, `process_*`).
+         *
+         *     No series names an organization, user, bucket or credential, so the endpoint needs no
+         *     token; a deployment that wants it private blocks the path at its proxy. Each process
+         *     counts only its own requests: scrape every instance.
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -800,7 +831,9 @@ export interface components {
         };
         /**
          * @description The organization is at its bucket limit (`QUOTA_EXCEEDED`, the message gives used and
-         *     limit), or the caller sends too many requests (`RATE_LIMITED`, with `Retry-After`).
+         *     limit), or the API token sent more requests than its rate allows (`RATE_LIMITED`;
+         *     retry after the `Retry-After` seconds). Each token may send a steady number of
+         *     requests per second, with short bursts above it, to each bucketd process.
          */
         TooManyRequests: {
             headers: {
@@ -1128,6 +1161,7 @@ export interface operations {
                     "application/json": components["schemas"]["BucketResponse"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -1230,6 +1264,7 @@ export interface operations {
                     "application/json": components["schemas"]["SuccessResponse"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -1537,6 +1572,33 @@ export interface operations {
                 };
             };
             503: components["responses"]["Unavailable"];
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics, one sample a line. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example # HELP bucketd_validations_total Credential validations at a storage provider, by storage type and outcome: OK, or the error code of the failed check.
+                     *     # TYPE bucketd_validations_total counter
+                     *     bucketd_validations_total{outcome="INVALID_CREDENTIALS",provider="S3"} 2
+                     *     bucketd_validations_total{outcome="OK",provider="S3"} 14
+                     */
+                    "text/plain; version=0.0.4; charset=utf-8": string;
+                };
+            };
+            500: components["responses"]["Internal"];
         };
     };
 }

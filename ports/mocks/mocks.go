@@ -378,6 +378,35 @@ func (m *MockDirectory) EXPECT() *MockDirectoryMockRecorder {
 	return m.recorder
 }
 
+// AddMembership mocks base method.
+func (m *MockDirectory) AddMembership(ctx context.Context, userID, workspaceID string) (bool, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "AddMembership", ctx, userID, workspaceID)
+	ret0, _ := ret[0].(bool)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// AddMembership indicates an expected call of AddMembership.
+func (mr *MockDirectoryMockRecorder) AddMembership(ctx, userID, workspaceID any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "AddMembership", reflect.TypeOf((*MockDirectory)(nil).AddMembership), ctx, userID, workspaceID)
+}
+
+// AddUser mocks base method.
+func (m *MockDirectory) AddUser(ctx context.Context, user domain.User, workspaceIDs []string) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "AddUser", ctx, user, workspaceIDs)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// AddUser indicates an expected call of AddUser.
+func (mr *MockDirectoryMockRecorder) AddUser(ctx, user, workspaceIDs any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "AddUser", reflect.TypeOf((*MockDirectory)(nil).AddUser), ctx, user, workspaceIDs)
+}
+
 // CreateOrganization mocks base method.
 func (m *MockDirectory) CreateOrganization(ctx context.Context, org domain.Organization, ws domain.Workspace, admin domain.User) error {
 	m.ctrl.T.Helper()
@@ -392,6 +421,20 @@ func (mr *MockDirectoryMockRecorder) CreateOrganization(ctx, org, ws, admin any)
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateOrganization", reflect.TypeOf((*MockDirectory)(nil).CreateOrganization), ctx, org, ws, admin)
 }
 
+// CreateWorkspace mocks base method.
+func (m *MockDirectory) CreateWorkspace(ctx context.Context, ws domain.Workspace) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "CreateWorkspace", ctx, ws)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// CreateWorkspace indicates an expected call of CreateWorkspace.
+func (mr *MockDirectoryMockRecorder) CreateWorkspace(ctx, ws any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateWorkspace", reflect.TypeOf((*MockDirectory)(nil).CreateWorkspace), ctx, ws)
+}
+
 // InsertToken mocks base method.
 func (m *MockDirectory) InsertToken(ctx context.Context, token domain.APIToken) error {
 	m.ctrl.T.Helper()
@@ -404,6 +447,140 @@ func (m *MockDirectory) InsertToken(ctx context.Context, token domain.APIToken) 
 func (mr *MockDirectoryMockRecorder) InsertToken(ctx, token any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "InsertToken", reflect.TypeOf((*MockDirectory)(nil).InsertToken), ctx, token)
+}
+
+// ListOrganizations mocks base method.
+func (m *MockDirectory) ListOrganizations(ctx context.Context) ([]ports.OrganizationRecord, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ListOrganizations", ctx)
+	ret0, _ := ret[0].([]ports.OrganizationRecord)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ListOrganizations indicates an expected call of ListOrganizations.
+func (mr *MockDirectoryMockRecorder) ListOrganizations(ctx any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListOrganizations", reflect.TypeOf((*MockDirectory)(nil).ListOrganizations), ctx)
+}
+
+// ListTokens mocks base method.
+func (m *MockDirectory) ListTokens(ctx context.Context, userID string) ([]ports.TokenRecord, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ListTokens", ctx, userID)
+	ret0, _ := ret[0].([]ports.TokenRecord)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ListTokens indicates an expected call of ListTokens.
+func (mr *MockDirectoryMockRecorder) ListTokens(ctx, userID any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListTokens", reflect.TypeOf((*MockDirectory)(nil).ListTokens), ctx, userID)
+}
+
+// ListUsers mocks base method.
+func (m *MockDirectory) ListUsers(ctx context.Context, orgID string) ([]ports.UserRecord, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ListUsers", ctx, orgID)
+	ret0, _ := ret[0].([]ports.UserRecord)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ListUsers indicates an expected call of ListUsers.
+func (mr *MockDirectoryMockRecorder) ListUsers(ctx, orgID any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListUsers", reflect.TypeOf((*MockDirectory)(nil).ListUsers), ctx, orgID)
+}
+
+// ListWorkspaces mocks base method.
+func (m *MockDirectory) ListWorkspaces(ctx context.Context, orgID string) ([]ports.WorkspaceRecord, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "ListWorkspaces", ctx, orgID)
+	ret0, _ := ret[0].([]ports.WorkspaceRecord)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ListWorkspaces indicates an expected call of ListWorkspaces.
+func (mr *MockDirectoryMockRecorder) ListWorkspaces(ctx, orgID any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListWorkspaces", reflect.TypeOf((*MockDirectory)(nil).ListWorkspaces), ctx, orgID)
+}
+
+// RemoveMembership mocks base method.
+func (m *MockDirectory) RemoveMembership(ctx context.Context, userID, workspaceID string) (bool, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "RemoveMembership", ctx, userID, workspaceID)
+	ret0, _ := ret[0].(bool)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// RemoveMembership indicates an expected call of RemoveMembership.
+func (mr *MockDirectoryMockRecorder) RemoveMembership(ctx, userID, workspaceID any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "RemoveMembership", reflect.TypeOf((*MockDirectory)(nil).RemoveMembership), ctx, userID, workspaceID)
+}
+
+// RevokeToken mocks base method.
+func (m *MockDirectory) RevokeToken(ctx context.Context, tokenID string, at time.Time) (ports.TokenRecord, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "RevokeToken", ctx, tokenID, at)
+	ret0, _ := ret[0].(ports.TokenRecord)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// RevokeToken indicates an expected call of RevokeToken.
+func (mr *MockDirectoryMockRecorder) RevokeToken(ctx, tokenID, at any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "RevokeToken", reflect.TypeOf((*MockDirectory)(nil).RevokeToken), ctx, tokenID, at)
+}
+
+// RevokeUserTokens mocks base method.
+func (m *MockDirectory) RevokeUserTokens(ctx context.Context, userID string, at time.Time) (int, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "RevokeUserTokens", ctx, userID, at)
+	ret0, _ := ret[0].(int)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// RevokeUserTokens indicates an expected call of RevokeUserTokens.
+func (mr *MockDirectoryMockRecorder) RevokeUserTokens(ctx, userID, at any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "RevokeUserTokens", reflect.TypeOf((*MockDirectory)(nil).RevokeUserTokens), ctx, userID, at)
+}
+
+// SetRole mocks base method.
+func (m *MockDirectory) SetRole(ctx context.Context, userID string, role domain.Role) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "SetRole", ctx, userID, role)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// SetRole indicates an expected call of SetRole.
+func (mr *MockDirectoryMockRecorder) SetRole(ctx, userID, role any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetRole", reflect.TypeOf((*MockDirectory)(nil).SetRole), ctx, userID, role)
+}
+
+// UpdateOrganization mocks base method.
+func (m *MockDirectory) UpdateOrganization(ctx context.Context, orgID string, change ports.OrganizationChange) (ports.OrganizationRecord, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "UpdateOrganization", ctx, orgID, change)
+	ret0, _ := ret[0].(ports.OrganizationRecord)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UpdateOrganization indicates an expected call of UpdateOrganization.
+func (mr *MockDirectoryMockRecorder) UpdateOrganization(ctx, orgID, change any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UpdateOrganization", reflect.TypeOf((*MockDirectory)(nil).UpdateOrganization), ctx, orgID, change)
 }
 
 // UserByEmail mocks base method.

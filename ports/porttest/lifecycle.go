@@ -137,7 +137,7 @@ func testLifeListWorkspaces(t *testing.T, f RepositoryFixture) {
 	other := SeedOrganization(t, f.Store, OrgSpec{})
 	repoMustInsert(t, f.Store, repoBucket(other, "Foreign"))
 	second := org
-	second.WorkspaceID = f.AddWorkspace(t, org.OrgID)
+	second.WorkspaceID = dirAddWorkspace(t, f.Store, org.OrgID)
 	inFirst := lifeInsertMany(t, f.Store, org, 4)
 	inSecond := lifeInsertMany(t, f.Store, second, 3)
 	both := slices.Sorted(slices.Values(append(slices.Clone(inFirst), inSecond...)))

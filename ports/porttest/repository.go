@@ -34,9 +34,6 @@ type RepositoryFixture struct {
 	// StoredSealed reads a bucket's sealed key and secret straight from storage, bypassing the
 	// adapter's mapping, for the proof that the store keeps the vault's bytes unchanged.
 	StoredSealed func(t *testing.T, bucketID string) (key, secret []byte)
-	// AddWorkspace creates another workspace in an existing organization and returns its id,
-	// for the proof that lists filter by workspace. ports.Directory has no such operation.
-	AddWorkspace func(t *testing.T, orgID string) string
 }
 
 // RunBucketRepositoryContract checks that a store enforces quotas and case-insensitive unique

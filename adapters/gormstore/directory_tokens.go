@@ -1,0 +1,102 @@
+package gormstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/ports"
+)
+
+// tokenColumns are the columns an operator may see: every one but the digest, which is read
+// nowhere outside Authenticate.
+var tokenColumns = []string{"id", "user_id", "created_at", "expires_at", "revoked_at", "last_used_at"}
+
+// ListTokens returns a user's tokens without their digests, oldest first; an unknown user is a
+// KindNotFound error.
+func (s *Store) ListTokens(ctx context.Context, userID string) ([]ports.TokenRecord, error) {
+	db := s.db.WithContext(ctx)
+	if err := requireUser(db, userID); err != nil {
+		return nil, wrap("list tokens", err)
+	}
+	var rows []apiTokenRow
+	err := db.Select(tokenColumns).Where("user_id = ?", canonicalID(userID)).Order("created_at, id").Find(&rows).Error
+	if err != nil {
+		return nil, wrap("list tokens", err)
+	}
+	out := make([]ports.TokenRecord, len(rows))
+	for i, r := range rows {
+		out[i] = r.toRecord()
+	}
+	return out, nil
+}
+
+// RevokeToken sets a token's revoked_at to at unless it is set already, so the first
+// revocation time stays, and returns the token as stored. Authenticate refuses a token with a
+// revoked_at on its next request. An unknown token is a KindNotFound error.
+func (s *Store) RevokeToken(ctx context.Context, tokenID string, at time.Time) (ports.TokenRecord, error) {
+	if !domain.IsID(tokenID) {
+		return ports.TokenRecord{}, tokenNotFound(tokenID)
+	}
+	tokenID = canonicalID(tokenID)
+	var row apiTokenRow
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err := tx.Table(tableAPITokens).Where("id = ? AND revoked_at IS NULL", tokenID).Update("revoked_at", at.UTC()).Error
+		if err != nil {
+			return err
+		}
+		err = tx.Select(tokenColumns).Where("id = ?", tokenID).Take(&row).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return tokenNotFound(tokenID)
+		}
+		if err != nil {
+			return fmt.Errorf("read token back: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return ports.TokenRecord{}, wrap("revoke token", err)
+	}
+	return row.toRecord(), nil
+}
+
+// RevokeUserTokens sets revoked_at to at on every token of the user that has none and returns
+// how many it revoked; an unknown user is a KindNotFound error.
+func (s *Store) RevokeUserTokens(ctx context.Context, userID string, at time.Time) (int, error) {
+	var revoked int64
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := requireUser(tx, userID); err != nil {
+			return err
+		}
+		res := tx.Table(tableAPITokens).Where("user_id = ? AND revoked_at IS NULL", canonicalID(userID)).Update("revoked_at", at.UTC())
+		revoked = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return 0, wrap("revoke the user's tokens", err)
+	}
+	return int(revoked), nil
+}
+
+// requireUser returns a KindNotFound error unless the user exists.
+func requireUser(db *gorm.DB, userID string) error {
+	if !domain.IsID(userID) {
+		return userNotFound(userID)
+	}
+	found, err := exists(db, "SELECT 1 FROM users WHERE id = ?", canonicalID(userID))
+	if err != nil {
+		return fmt.Errorf("look up user: %w", err)
+	}
+	if !found {
+		return userNotFound(userID)
+	}
+	return nil
+}
+
+func tokenNotFound(tokenID string) error {
+	return domain.Errorf(domain.KindNotFound, "no token has the id %s; list a user's tokens to find theirs", tokenID)
+}

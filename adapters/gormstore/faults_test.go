@@ -1,0 +1,131 @@
+package gormstore_test
+
+import (
+	"fmt"
+	"net/url"
+	"testing"
+
+	"github.com/bucketd/bucketd/adapters/gormstore"
+	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
+	"github.com/bucketd/bucketd/adapters/testpeers/tcpproxy"
+	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/ports/porttest"
+)
+
+// commitMessage is the simple-protocol Query message body pgx sends to commit a transaction.
+var commitMessage = []byte("commit\x00")
+
+// proxiedPostgres opens two migrated stores on one fresh PostgreSQL database: one through a TCP
+// proxy that the test can break, and one direct, to see what was stored.
+func proxiedPostgres(t *testing.T) (proxied, direct *gormstore.Store, proxy *tcpproxy.Proxy) {
+	t.Helper()
+	databaseURL := storetest.PostgresURL(t)
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		t.Fatalf("parse the PostgreSQL URL from %s: %v", storetest.PostgresDSNEnv, err)
+	}
+	direct = storetest.Open(t, databaseURL)
+	proxy = tcpproxy.Start(t, u.Host)
+	u.Host = proxy.Addr
+	return storetest.Open(t, u.String()), direct, proxy
+}
+
+// TestInsertWithinQuotaAfterLostCommit breaks the connection exactly at the insert's COMMIT:
+// once after PostgreSQL received it (it commits, its answer is lost), once before (it never
+// arrives). Either way the client cannot tell from the broken connection, and either way the
+// insert must report success with the bucket stored exactly once, in an organization whose
+// limit of one a blind retry would hit.
+func TestInsertWithinQuotaAfterLostCommit(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		deliver bool
+	}{
+		{"COMMIT reached the server, its answer was lost", true},
+		{"COMMIT was lost on the way", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			proxied, direct, proxy := proxiedPostgres(t)
+			org := storetest.Seed(t, direct, porttest.OrgSpec{BucketLimit: intPtr(1)})
+			b := newBucket(org, "Photos")
+			fired := proxy.CutAt(commitMessage, tc.deliver)
+			if err := proxied.InsertWithinQuota(t.Context(), b); err != nil {
+				t.Fatalf("InsertWithinQuota = %v (kind %s); want success", err, domain.KindOf(err))
+			}
+			select {
+			case <-fired:
+			default:
+				t.Fatal("the proxy never saw the COMMIT: the fault did not happen")
+			}
+			stored, err := gormstore.QueryInt(t.Context(), direct, "SELECT count(*) FROM buckets WHERE id = ?", b.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stored != 1 {
+				t.Errorf("%d rows with the bucket's id, want exactly 1", stored)
+			}
+			quota, err := direct.QuotaUsage(t.Context(), org.OrgID)
+			if err != nil || quota.Used != 1 {
+				t.Errorf("QuotaUsage = %+v, %v; want 1 bucket used", quota, err)
+			}
+		})
+	}
+}
+
+// TestLostConnectionsAreUnavailable cuts every pooled connection, with FIN and with RST, and
+// checks that each read answers as before or with KindUnavailable, never as an internal
+// failure, that at least one read noticed the cut, and that an insert recovers on a new
+// connection.
+func TestLostConnectionsAreUnavailable(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cut  func(*tcpproxy.Proxy) int
+	}{
+		{"FIN", (*tcpproxy.Proxy).CutAll},
+		{"RST", (*tcpproxy.Proxy).ResetAll},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			proxied, direct, proxy := proxiedPostgres(t)
+			org := storetest.Seed(t, direct, porttest.OrgSpec{})
+			reads := []struct {
+				name string
+				run  func() error
+			}{
+				{"QuotaUsage", func() error { _, err := proxied.QuotaUsage(t.Context(), org.OrgID); return err }},
+				{"NameTaken", func() error { _, err := proxied.NameTaken(t.Context(), org.OrgID, "Photos"); return err }},
+				{"WorkspaceInOrg", func() error {
+					_, err := proxied.WorkspaceInOrg(t.Context(), org.OrgID, org.WorkspaceID)
+					return err
+				}},
+			}
+			noticed := 0
+			check := func(when, name string, err error) {
+				switch {
+				case err == nil:
+				case domain.IsKind(err, domain.KindUnavailable):
+					noticed++
+				default:
+					t.Errorf("%s %s = %v (kind %s); want success or kind %s",
+						name, when, err, domain.KindOf(err), domain.KindUnavailable)
+				}
+			}
+			for round := range 3 {
+				for _, read := range reads {
+					check(fmt.Sprintf("before cut %d", round), read.name, read.run())
+				}
+				if n := tc.cut(proxy); n == 0 {
+					t.Fatalf("cut %d found no live connection", round)
+				}
+				for _, read := range reads {
+					check(fmt.Sprintf("after cut %d", round), read.name, read.run())
+				}
+			}
+			if noticed == 0 {
+				t.Error("no read noticed a cut: the test proved nothing")
+			}
+			tc.cut(proxy)
+			if err := proxied.InsertWithinQuota(t.Context(), newBucket(org, "After the cut")); err != nil {
+				t.Errorf("InsertWithinQuota after the cut = %v; want success on a new connection", err)
+			}
+		})
+	}
+}

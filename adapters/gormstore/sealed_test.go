@@ -1,0 +1,19 @@
+package gormstore_test
+
+import (
+	"testing"
+
+	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
+	"github.com/bucketd/bucketd/ports/porttest"
+)
+
+func TestSealedCredentialsContract(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, url string) {
+		porttest.RunSealedCredentialsContract(t, func(t *testing.T) porttest.SealedFixture {
+			return porttest.SealedFixture{
+				Store:       storetest.Open(t, url),
+				OpenAnother: func(t *testing.T) porttest.SealedStore { return storetest.Open(t, url) },
+			}
+		})
+	})
+}

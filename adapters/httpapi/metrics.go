@@ -1,0 +1,170 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/gen/api"
+	"github.com/bucketd/bucketd/ports"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/common/expfmt"
+)
+
+// Metrics holds the series GET /metrics serves, in a registry of its own: the process-wide
+// default registry would let any imported library add series bucketd never chose to export.
+// Labels come from closed sets (route templates, HTTP methods, statuses, storage types, error
+// codes) and never from an organization, user, bucket or credential, so the series are safe to
+// serve without a token and their number stays bounded whatever the callers send.
+type Metrics struct {
+	registry        *prometheus.Registry
+	requests        *prometheus.CounterVec
+	latency         *prometheus.HistogramVec
+	validations     *prometheus.CounterVec
+	quotaRejections prometheus.Counter
+	rateLimited     prometheus.Counter
+	rateLimiters    prometheus.Gauge
+}
+
+// latencyBuckets span a cached read (milliseconds) to a provider validation near its deadline
+// and the server's write timeout (a minute).
+var latencyBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}
+
+// NewMetrics creates the metrics of one server process. dbStats, when not nil, reports the
+// database connection pool (sql.DB.Stats); it is a function rather than the *sql.DB so the HTTP
+// adapter can read the pool's numbers without holding the database.
+func NewMetrics(dbStats func() sql.DBStats) *Metrics {
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bucketd_http_requests_total",
+			Help: "HTTP requests answered, by route template, method and status.",
+		}, []string{"route", "method", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "bucketd_http_request_duration_seconds",
+			Help:    "Time from receiving a request's headers to answering it, by route template and method.",
+			Buckets: latencyBuckets,
+		}, []string{"route", "method"}),
+		validations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bucketd_validations_total",
+			Help: "Credential validations at a storage provider, by storage type and outcome: OK, or the error code of the failed check.",
+		}, []string{"provider", "outcome"}),
+		quotaRejections: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bucketd_quota_rejections_total",
+			Help: "Requests refused because the organization is at its bucket limit (QUOTA_EXCEEDED).",
+		}),
+		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bucketd_rate_limited_total",
+			Help: "Requests refused because their API token exceeded its request rate (RATE_LIMITED).",
+		}),
+		rateLimiters: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "bucketd_rate_limiters",
+			Help: "API tokens whose request rate this process tracks: those that sent a request recently.",
+		}),
+	}
+	m.registry.MustRegister(m.requests, m.latency, m.validations, m.quotaRejections, m.rateLimited, m.rateLimiters,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if dbStats != nil {
+		m.registry.MustRegister(dbStatsCollector{stats: dbStats})
+	}
+	return m
+}
+
+// CountValidations wraps each provider check so every validation it runs, whichever use case
+// asks (create, dry run, update, re-validation or a background job), is counted by storage type
+// and outcome. Counting at the provider port, rather than from the HTTP answers, counts exactly
+// the validations that reached a provider and keeps the application core free of metrics.
+func (m *Metrics) CountValidations(validators map[domain.StorageType]ports.CredentialValidator) map[domain.StorageType]ports.CredentialValidator {
+	counted := make(map[domain.StorageType]ports.CredentialValidator, len(validators))
+	for provider, v := range validators {
+		counted[provider] = countingValidator{next: v, provider: string(provider), outcomes: m.validations}
+	}
+	return counted
+}
+
+type countingValidator struct {
+	next     ports.CredentialValidator
+	provider string
+	outcomes *prometheus.CounterVec
+}
+
+func (v countingValidator) Validate(ctx context.Context, target domain.ValidationTarget) (domain.ValidationReport, error) {
+	report, err := v.next.Validate(ctx, target)
+	outcome := "OK"
+	if err != nil {
+		outcome = classOf(domain.KindOf(err)).code
+	}
+	v.outcomes.WithLabelValues(v.provider, outcome).Inc()
+	return report, err
+}
+
+// observeRequests counts every request and times it. It runs outside the access log, which
+// renders a failure into the response, so it sees the status the caller received.
+func (s *Server) observeRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		route, method := routeLabel(c.Path()), methodLabel(c.Request().Method)
+		s.metrics.requests.WithLabelValues(route, method, strconv.Itoa(c.Response().Status)).Inc()
+		s.metrics.latency.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
+		return err
+	}
+}
+
+// routeLabel is the route template Echo matched (from the routing tree, never from the request
+// path); a request that matched no route shares one label.
+func routeLabel(path string) string {
+	if path == "" {
+		return "unmatched"
+	}
+	return path
+}
+
+// standardMethods are the methods of RFC 9110 and PATCH; any other method a caller invents
+// shares one label, so the number of series stays bounded.
+var standardMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true, http.MethodPatch: true,
+	http.MethodDelete: true, http.MethodConnect: true, http.MethodOptions: true, http.MethodTrace: true,
+}
+
+func methodLabel(method string) string {
+	if standardMethods[method] {
+		return method
+	}
+	return "OTHER"
+}
+
+// countRefusal counts the refusals operators watch for: organizations at their quota, and
+// tokens over their rate.
+func (m *Metrics) countRefusal(code string) {
+	switch code {
+	case classOf(domain.KindQuotaExceeded).code:
+		m.quotaRejections.Inc()
+	case classOf(domain.KindRateLimited).code:
+		m.rateLimited.Inc()
+	}
+}
+
+// GetMetrics serves the metrics in the Prometheus text format (GET /metrics).
+func (s *Server) GetMetrics(context.Context, api.GetMetricsRequestObject) (api.GetMetricsResponseObject, error) {
+	families, err := s.metrics.registry.Gather()
+	if err != nil {
+		// As promhttp does by default: a partial scrape would look like series that vanished.
+		return nil, fmt.Errorf("gather metrics: %w", err)
+	}
+	var body bytes.Buffer
+	enc := expfmt.NewEncoder(&body, expfmt.FmtText)
+	for _, f := range families {
+		if err := enc.Encode(f); err != nil {
+			return nil, fmt.Errorf("encode metric family %s: %w", f.GetName(), err)
+		}
+	}
+	return api.GetMetrics200TextplainVersion004CharsetUtf8Response{Body: &body, ContentLength: int64(body.Len())}, nil
+}

@@ -1,0 +1,199 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/ports"
+)
+
+// CreateWorkspace adds a workspace with the given name to an existing organization.
+func (a *Admin) CreateWorkspace(ctx context.Context, orgID, name string) (domain.Workspace, error) {
+	orgID, err := parseID("organization", orgID)
+	if err != nil {
+		return domain.Workspace{}, err
+	}
+	ws := domain.Workspace{ID: domain.NewID(), OrgID: orgID}
+	if ws.Name, err = normalizeLabel("workspace", name); err != nil {
+		return domain.Workspace{}, err
+	}
+	if err := a.dir.CreateWorkspace(ctx, ws); err != nil {
+		return domain.Workspace{}, fmt.Errorf("create workspace %q in organization %s: %w", ws.Name, orgID, err)
+	}
+	a.log.LogAttrs(ctx, slog.LevelInfo, "create workspace", slog.String("org_id", orgID), slog.String("workspace_id", ws.ID))
+	return ws, nil
+}
+
+// ListWorkspaces returns an organization's workspaces with their member and bucket counts,
+// oldest first.
+func (a *Admin) ListWorkspaces(ctx context.Context, orgID string) ([]ports.WorkspaceRecord, error) {
+	orgID, err := parseID("organization", orgID)
+	if err != nil {
+		return nil, err
+	}
+	workspaces, err := a.dir.ListWorkspaces(ctx, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("list workspaces of organization %s: %w", orgID, err)
+	}
+	return workspaces, nil
+}
+
+// NewUser describes a user to add to an existing organization.
+type NewUser struct {
+	OrgID string
+	Email string
+	// Role is ADMIN (every workspace of the organization) or MEMBER (only WorkspaceIDs).
+	Role string
+	// WorkspaceIDs are the workspaces of the organization the user becomes a member of.
+	WorkspaceIDs []string
+}
+
+// AddedUser is the user AddUser created, with the ids of its workspaces, sorted and without
+// repeats.
+type AddedUser struct {
+	User       domain.User
+	Workspaces []string
+}
+
+// AddUser adds a user to an existing organization, as a member of the given workspaces, all or
+// nothing. The user has no token yet: CreateToken issues one.
+func (a *Admin) AddUser(ctx context.Context, req NewUser) (AddedUser, error) {
+	user, workspaces, err := newUser(req)
+	if err != nil {
+		return AddedUser{}, err
+	}
+	if err := a.dir.AddUser(ctx, user, workspaces); err != nil {
+		return AddedUser{}, fmt.Errorf("add user %s to organization %s: %w", user.Email, user.OrgID, err)
+	}
+	a.log.LogAttrs(ctx, slog.LevelInfo, "add user", slog.String("org_id", user.OrgID), slog.String("user_id", user.ID),
+		slog.String("role", string(user.Role)), slog.Any("workspace_ids", workspaces))
+	return AddedUser{User: user, Workspaces: workspaces}, nil
+}
+
+// newUser checks an AddUser request and builds the user, with a fresh id.
+func newUser(req NewUser) (domain.User, []string, error) {
+	var (
+		user domain.User
+		err  error
+	)
+	if user.OrgID, err = parseID("organization", req.OrgID); err != nil {
+		return user, nil, err
+	}
+	if user.Email, err = normalizeEmail(req.Email); err != nil {
+		return user, nil, err
+	}
+	if user.Role, err = parseRole(req.Role); err != nil {
+		return user, nil, err
+	}
+	workspaces, err := parseIDs("workspace", req.WorkspaceIDs)
+	if err != nil {
+		return user, nil, err
+	}
+	slices.Sort(workspaces)
+	user.ID = domain.NewID()
+	return user, slices.Compact(workspaces), nil
+}
+
+// ListUsers returns an organization's users with their workspaces, oldest first.
+func (a *Admin) ListUsers(ctx context.Context, orgID string) ([]ports.UserRecord, error) {
+	orgID, err := parseID("organization", orgID)
+	if err != nil {
+		return nil, err
+	}
+	users, err := a.dir.ListUsers(ctx, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("list users of organization %s: %w", orgID, err)
+	}
+	return users, nil
+}
+
+// RoleChange is a user after SetRole, and the role it had before.
+type RoleChange struct {
+	User     domain.User
+	Previous domain.Role
+}
+
+// SetRole gives the user with the given email a role. It applies from the user's next request:
+// an ADMIN reaches every workspace of the organization, a MEMBER only its own. Setting the
+// role the user has changes nothing.
+func (a *Admin) SetRole(ctx context.Context, email, role string) (RoleChange, error) {
+	newRole, err := parseRole(role)
+	if err != nil {
+		return RoleChange{}, err
+	}
+	user, err := a.userByEmail(ctx, email)
+	if err != nil {
+		return RoleChange{}, err
+	}
+	change := RoleChange{User: user, Previous: user.Role}
+	if user.Role == newRole {
+		return change, nil
+	}
+	if err := a.dir.SetRole(ctx, user.ID, newRole); err != nil {
+		return RoleChange{}, fmt.Errorf("set the role of %s: %w", user.Email, err)
+	}
+	change.User.Role = newRole
+	a.log.LogAttrs(ctx, slog.LevelInfo, "set role", slog.String("org_id", user.OrgID), slog.String("user_id", user.ID),
+		slog.String("role", string(newRole)), slog.String("previous_role", string(user.Role)))
+	return change, nil
+}
+
+// MembershipChange is the outcome of AddMember or RemoveMember: whether the user is now a
+// member of the workspace, and whether that changed.
+type MembershipChange struct {
+	User        domain.User
+	WorkspaceID string
+	Member      bool
+	Changed     bool
+}
+
+// AddMember makes the user with the given email a member of a workspace of the user's own
+// organization. Adding a member again changes nothing.
+func (a *Admin) AddMember(ctx context.Context, workspaceID, email string) (MembershipChange, error) {
+	return a.changeMembership(ctx, workspaceID, email, true)
+}
+
+// RemoveMember ends the membership of the user with the given email in a workspace of the
+// user's own organization; the user's next request no longer reaches it, unless the user is
+// an ADMIN. Removing a non-member changes nothing.
+func (a *Admin) RemoveMember(ctx context.Context, workspaceID, email string) (MembershipChange, error) {
+	return a.changeMembership(ctx, workspaceID, email, false)
+}
+
+func (a *Admin) changeMembership(ctx context.Context, workspaceID, email string, member bool) (MembershipChange, error) {
+	workspaceID, err := parseID("workspace", workspaceID)
+	if err != nil {
+		return MembershipChange{}, err
+	}
+	user, err := a.userByEmail(ctx, email)
+	if err != nil {
+		return MembershipChange{}, err
+	}
+	change, verb := a.dir.RemoveMembership, "remove"
+	if member {
+		change, verb = a.dir.AddMembership, "add"
+	}
+	changed, err := change(ctx, user.ID, workspaceID)
+	if err != nil {
+		return MembershipChange{}, fmt.Errorf("%s membership of %s in workspace %s: %w", verb, user.Email, workspaceID, err)
+	}
+	a.log.LogAttrs(ctx, slog.LevelInfo, verb+" workspace member", slog.String("org_id", user.OrgID),
+		slog.String("user_id", user.ID), slog.String("workspace_id", workspaceID), slog.Bool("changed", changed))
+	return MembershipChange{User: user, WorkspaceID: workspaceID, Member: member, Changed: changed}, nil
+}
+
+// userByEmail checks an email and finds its user.
+func (a *Admin) userByEmail(ctx context.Context, email string) (domain.User, error) {
+	email, err := normalizeEmail(email)
+	if err != nil {
+		return domain.User{}, err
+	}
+	user, err := a.dir.UserByEmail(ctx, email)
+	if err != nil {
+		return domain.User{}, fmt.Errorf("find user %s: %w", email, err)
+	}
+	return user, nil
+}

@@ -1,0 +1,72 @@
+package main_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
+	"github.com/bucketd/bucketd/adapters/httpapi/contracttest"
+	"github.com/bucketd/bucketd/adapters/testpeers/versitygw"
+	"github.com/bucketd/bucketd/gen/api"
+	"github.com/bucketd/bucketd/gen/client"
+)
+
+// healthInterval is short so the test sees the background job act; a real deployment keeps
+// the default of 6 h.
+const healthInterval = time.Second
+
+// TestHealthJobMarksRevokedCredentialsOffline revokes a key at the S3 peer and waits for the
+// background job, not a request, to turn the bucket OFFLINE; restoring the key brings it back.
+func TestHealthJobMarksRevokedCredentialsOffline(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, dbURL string) {
+		t.Parallel()
+		b := &backend{dbURL: dbURL, gw: versitygw.Start(t), checker: contracttest.New(t), secrets: &secretSet{}}
+		masterKey := randomBase64(32)
+		b.secrets.Add("the master key", masterKey)
+		b.servers = append(b.servers, startServer(t, b.checker, "",
+			"--addr", "127.0.0.1:0", "--database-url", dbURL, "--master-keys", masterKeyID+":"+masterKey,
+			"--endpoint-allowlist", "127.0.0.0/8", "--health-interval", healthInterval.String()))
+		o := b.bootstrap(t, -1)
+		c := b.client(t, o)
+		user := b.newGatewayUser(t, "the health-checked user")
+		req := b.request(o, "Health checked")
+		req.Bucket, req.Key, req.Secret = user.bucket, user.key, user.secret
+		id := wantCreated(t, create(t, c, req))
+
+		user.revoke(t, b.gw)
+		waitForStatus(t, c, id, api.OFFLINE)
+		user.restore(t, b.gw)
+		waitForStatus(t, c, id, api.ONLINE)
+
+		if err := b.servers[0].Stop(); err != nil {
+			t.Errorf("server: %v", err)
+		}
+		log := b.servers[0].Stderr.String()
+		if !strings.Contains(log, `"msg":"health round"`) {
+			t.Error("the server logged no health round")
+		}
+		for _, f := range b.secrets.forms() {
+			if strings.Contains(log, f.value) {
+				t.Errorf("the server's log holds %s", f.label)
+			}
+		}
+	})
+}
+
+// waitForStatus polls the bucket until it has status, for at most one interval, plus the
+// round period and the validation itself.
+func waitForStatus(t *testing.T, c *client.ClientWithResponses, id string, status api.BucketStatus) {
+	t.Helper()
+	deadline := time.Now().Add(healthInterval + healthInterval/6*2 + 3*time.Second)
+	for {
+		got := mustGetBucket(t, c, id)
+		if got.Status == status {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bucket status is still %s, want %s from the health job within one interval", got.Status, status)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/bucketd/bucketd/adapters/aesgcm"
+	"github.com/bucketd/bucketd/app"
+)
+
+const keysUsage = `usage:
+  bucketd keys status [--json]      count the stored values sealed under each master key
+  bucketd keys rotate [--batch N]   re-seal every stored value under the active master key
+
+Both read the master key ring as serve does: --master-keys (BUCKETD_MASTER_KEYS) or
+--master-key-file (BUCKETD_MASTER_KEY_FILE); the first key is the active one. To rotate, restart
+every server with the new key first and the old ones after it, run "bucketd keys rotate" with
+that ring while they serve, check "bucketd keys status", then remove the old keys.
+`
+
+func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	switch {
+	case len(args) >= 1 && args[0] == "status":
+		return keysStatus(ctx, args[1:], stdout, stderr)
+	case len(args) >= 1 && args[0] == "rotate":
+		return keysRotate(ctx, args[1:], stdout, stderr)
+	}
+	fmt.Fprint(stderr, keysUsage)
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
+		return flag.ErrHelp
+	}
+	return errors.New("unknown keys command")
+}
+
+// keysConfig is what the keys commands need: the database and the master key ring.
+type keysConfig struct {
+	storeConfig
+	masterKeyConfig
+}
+
+func (c *keysConfig) register(fs *flagSet) {
+	c.storeConfig.register(fs)
+	c.masterKeyConfig.register(fs)
+}
+
+// withKeys loads the key ring, opens the store, runs fn with the key use cases reading
+// batchSize buckets at a time, and closes the store.
+func withKeys(ctx context.Context, cfg keysConfig, batchSize int, stderr io.Writer, fn func(*app.Keys) error) error {
+	log, err := newLogger(cfg.logLevel, stderr)
+	if err != nil {
+		return err
+	}
+	ring, err := loadKeyRing(cfg.masterKeyConfig)
+	if err != nil {
+		return err
+	}
+	vault, err := aesgcm.New(ring)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg.storeConfig, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	k, err := app.NewKeys(app.KeysDeps{Store: store, Vault: vault, Keys: vault, BatchSize: batchSize, Logger: log})
+	if err != nil {
+		return err
+	}
+	return fn(k)
+}
+
+func keysStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var (
+		cfg    keysConfig
+		asJSON bool
+	)
+	fs := newFlagSet("keys status")
+	cfg.register(fs)
+	fs.BoolVar(&asJSON, "json", false, "print the counts as one JSON object")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	return withKeys(ctx, cfg, 0, stderr, func(k *app.Keys) error {
+		status, err := k.Status(ctx)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return json.NewEncoder(stdout).Encode(statusJSON(status))
+		}
+		return printKeyStatus(stdout, status)
+	})
+}
+
+// keyStatusJSON is the output of `bucketd keys status --json`.
+type keyStatusJSON struct {
+	ActiveKeyID  string         `json:"activeKeyId"`
+	Buckets      int            `json:"buckets"`
+	ValuesToMove int            `json:"valuesToMove"`
+	Keys         []keyUsageJSON `json:"keys"`
+}
+
+type keyUsageJSON struct {
+	KeyID   string `json:"keyId"`
+	Active  bool   `json:"active"`
+	InRing  bool   `json:"inRing"`
+	Buckets int    `json:"buckets"`
+	Values  int    `json:"values"`
+}
+
+func statusJSON(s app.KeyStatus) keyStatusJSON {
+	out := keyStatusJSON{ActiveKeyID: s.ActiveKeyID, Buckets: s.Buckets, ValuesToMove: s.ToMove(), Keys: []keyUsageJSON{}}
+	for _, k := range s.Keys {
+		out.Keys = append(out.Keys, keyUsageJSON(k))
+	}
+	return out
+}
+
+// printKeyStatus prints a table of the keys and what the operator can do next.
+func printKeyStatus(w io.Writer, s app.KeyStatus) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "KEY ID\tSTATE\tBUCKETS\tVALUES\n")
+	var removable, missing []string
+	for _, k := range s.Keys {
+		state := "in ring"
+		switch {
+		case k.Active:
+			state = "active"
+		case !k.InRing:
+			state = "NOT IN RING"
+			missing = append(missing, k.KeyID)
+		case k.Values == 0:
+			removable = append(removable, k.KeyID)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", k.KeyID, state, k.Buckets, k.Values)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%d buckets (deleted ones included), %d values not under the active key %s\n", s.Buckets, s.ToMove(), s.ActiveKeyID)
+	switch {
+	case len(missing) > 0:
+		fmt.Fprintf(w, "values under %s cannot be opened with this ring: add those keys to it, after the active key\n", strings.Join(missing, ", "))
+	case s.ToMove() > 0:
+		fmt.Fprintln(w, `run "bucketd keys rotate" to re-seal them under the active key`)
+	case len(removable) > 0:
+		fmt.Fprintf(w, "no value is sealed under %s: once every server runs with this ring, the key may be removed from it\n", strings.Join(removable, ", "))
+	}
+	return nil
+}
+
+func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var (
+		cfg   keysConfig
+		batch int
+	)
+	fs := newFlagSet("keys rotate")
+	cfg.register(fs)
+	fs.IntVar(&batch, "batch", app.DefaultKeyBatch, fmt.Sprintf("buckets read and re-sealed per batch, 1 to %d", app.MaxKeyBatch))
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	if batch < 1 || batch > app.MaxKeyBatch {
+		return fmt.Errorf("--batch %d is out of range: use 1 to %d", batch, app.MaxKeyBatch)
+	}
+	return withKeys(ctx, cfg, batch, stderr, func(k *app.Keys) error {
+		res, err := k.Rotate(ctx, func(done, total int) {
+			if done == 0 {
+				fmt.Fprintf(stdout, "active key %s: re-sealing %d values sealed under older keys\n", k.ActiveKeyID(), total)
+				return
+			}
+			fmt.Fprintf(stdout, "re-sealed %d of %d values\n", done, total)
+		})
+		if err != nil {
+			if res.Values > 0 {
+				fmt.Fprintf(stdout, "stopped after re-sealing %d values; what is done stays done, run the rotation again to finish\n", res.Values)
+			}
+			return err
+		}
+		if res.Values == 0 {
+			_, err = fmt.Fprintf(stdout, "every value is already sealed under the active key %s; nothing to do\n", res.ActiveKeyID)
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "done: %d values of %d buckets re-sealed under %s (writes retried after a concurrent change: %d)\n"+
+			"check with \"bucketd keys status\"; once no value is under an older key, remove it from the ring of every server\n",
+			res.Values, res.Buckets, res.ActiveKeyID, res.Conflicts)
+		return err
+	})
+}
