@@ -18,6 +18,8 @@ const DefaultWorkspaceName = "default"
 // optional.
 type AdminDeps struct {
 	Directory ports.Directory
+	// Audit is the audit trail AuditTrail reads; nil leaves AuditTrail refusing.
+	Audit ports.AuditLog
 	// Logger receives one line per use-case outcome; nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock for token timestamps; nil means the wall clock in UTC.
@@ -29,9 +31,10 @@ type AdminDeps struct {
 // who has shell access to the server, and checks every input so that a typo is a clear error
 // naming what was typed rather than a changed row.
 type Admin struct {
-	dir ports.Directory
-	log *slog.Logger
-	now func() time.Time
+	dir   ports.Directory
+	audit ports.AuditLog
+	log   *slog.Logger
+	now   func() time.Time
 }
 
 // NewAdmin checks the dependencies once, at wiring time.
@@ -40,7 +43,7 @@ func NewAdmin(deps AdminDeps) (*Admin, error) {
 		return nil, errors.New("app.NewAdmin: Directory is nil")
 	}
 	logger, now := withDefaults(deps.Logger, deps.Now)
-	return &Admin{dir: deps.Directory, log: logger, now: now}, nil
+	return &Admin{dir: deps.Directory, audit: deps.Audit, log: logger, now: now}, nil
 }
 
 // BootstrapOrg describes a new organization and its first admin.

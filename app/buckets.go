@@ -13,17 +13,21 @@ import (
 	"github.com/bucketd/bucketd/ports"
 )
 
-// BucketsDeps are what the bucket use cases need. Repo, Reader, Writer, Vault and at least one
-// validator are required; Logger and Now are optional.
+// BucketsDeps are what the bucket use cases need. Repo, Reader, Writer, Vault, Audit and at
+// least one validator are required; Logger and Now are optional.
 type BucketsDeps struct {
 	Repo ports.BucketRepository
 	// Reader and Writer read and change stored buckets.
 	Reader ports.BucketReader
 	Writer ports.BucketWriter
 	Vault  ports.Vault
+	// Audit records every use case that acts on a bucket or proves credentials.
+	Audit ports.AuditLog
 	// Validators maps each canonical storage type this server supports to its provider check.
 	// A type without a validator is refused, because its credentials could not be proved.
 	Validators map[domain.StorageType]ports.CredentialValidator
+	// Fingerprinter names each stored secret for drift detection; nil stores no fingerprint.
+	Fingerprinter ports.Fingerprinter
 	// Logger receives one line per use-case outcome; nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock for timestamps and durations; nil means the wall clock in UTC.
@@ -36,7 +40,10 @@ type Buckets struct {
 	reader     ports.BucketReader
 	writer     ports.BucketWriter
 	vault      ports.Vault
+	audit      ports.AuditLog
 	validators map[domain.StorageType]ports.CredentialValidator
+	// fingerprinter is nil when the server has no fingerprint key.
+	fingerprinter ports.Fingerprinter
 	// supported lists the configured storage types for error messages, sorted.
 	supported string
 	log       *slog.Logger
@@ -58,6 +65,9 @@ func NewBuckets(deps BucketsDeps) (*Buckets, error) {
 	if deps.Vault == nil {
 		return nil, errors.New("app.NewBuckets: Vault is nil")
 	}
+	if deps.Audit == nil {
+		return nil, errors.New("app.NewBuckets: Audit is nil")
+	}
 	if len(deps.Validators) == 0 {
 		return nil, errors.New("app.NewBuckets: Validators is empty; configure at least one storage type")
 	}
@@ -76,14 +86,16 @@ func NewBuckets(deps BucketsDeps) (*Buckets, error) {
 	slices.Sort(types)
 	logger, now := withDefaults(deps.Logger, deps.Now)
 	return &Buckets{
-		repo:       deps.Repo,
-		reader:     deps.Reader,
-		writer:     deps.Writer,
-		vault:      deps.Vault,
-		validators: validators,
-		supported:  strings.Join(types, ", "),
-		log:        logger,
-		now:        now,
+		repo:          deps.Repo,
+		reader:        deps.Reader,
+		writer:        deps.Writer,
+		vault:         deps.Vault,
+		audit:         deps.Audit,
+		validators:    validators,
+		fingerprinter: deps.Fingerprinter,
+		supported:     strings.Join(types, ", "),
+		log:           logger,
+		now:           now,
 	}, nil
 }
 
@@ -138,4 +150,42 @@ func (s *Buckets) logOutcome(ctx context.Context, op string, err error, attrs ..
 		attrs = append(attrs, slog.String("error", detail))
 	}
 	s.log.LogAttrs(ctx, level, op, append(attrs, slog.String("outcome", outcome))...)
+	if action, ok := auditActions[op]; ok {
+		e := domain.NewAuditEvent(ctx, s.now(), action, attrValue(attrs, "org_id"), attrValue(attrs, "bucket_id"), err)
+		if verdict := attrValue(attrs, "verdict"); verdict != "" && verdict != "pass" {
+			e.Outcome = verdict // a validation that ran but refused the credentials
+		}
+		recordAudit(ctx, s.audit, s.log, e)
+	}
+}
+
+// auditActions maps the use cases logOutcome reports to the actions of the audit trail.
+var auditActions = map[string]domain.AuditAction{
+	"create bucket":     domain.AuditCreate,
+	"validate bucket":   domain.AuditValidate,
+	"update bucket":     domain.AuditUpdate,
+	"delete bucket":     domain.AuditDelete,
+	"revalidate bucket": domain.AuditRevalidate,
+}
+
+// attrValue returns the string value of the attribute named key, or "".
+func attrValue(attrs []slog.Attr, key string) string {
+	for _, a := range attrs {
+		if a.Key == key {
+			return a.Value.String()
+		}
+	}
+	return ""
+}
+
+// recordAudit writes an audit event. A failed write does not fail the action, which has
+// already happened: bucketd favours availability over a complete trail here, and the action's
+// own log line, written before, is the backstop that still tells what happened. The failure is
+// logged at error so that an operator sees the trail has a hole.
+func recordAudit(ctx context.Context, audit ports.AuditLog, log *slog.Logger, e domain.AuditEvent) {
+	if err := audit.Record(ctx, e); err != nil {
+		log.LogAttrs(ctx, slog.LevelError, "audit event lost", slog.String("action", string(e.Action)),
+			slog.String("org_id", e.OrgID), slog.String("bucket_id", e.BucketID), slog.String("outcome", e.Outcome),
+			slog.String("error", err.Error()))
+	}
 }

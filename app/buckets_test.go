@@ -38,6 +38,7 @@ type bucketsFixture struct {
 	s3     *mocks.MockCredentialValidator
 	azure  *mocks.MockCredentialValidator
 	logs   *bytes.Buffer
+	audit  *auditSpy
 	svc    *app.Buckets
 }
 
@@ -53,12 +54,15 @@ func newBucketsFixture(t *testing.T) *bucketsFixture {
 		s3:     mocks.NewMockCredentialValidator(ctrl),
 		azure:  mocks.NewMockCredentialValidator(ctrl),
 		logs:   &bytes.Buffer{},
+		audit:  &auditSpy{},
 	}
 	svc, err := app.NewBuckets(app.BucketsDeps{
-		Repo:   f.repo,
-		Reader: f.reader,
-		Writer: f.writer,
-		Vault:  f.vault,
+		Repo:          f.repo,
+		Reader:        f.reader,
+		Writer:        f.writer,
+		Vault:         f.vault,
+		Audit:         f.audit,
+		Fingerprinter: fingerprinterFunc(fakeFingerprint),
 		Validators: map[domain.StorageType]ports.CredentialValidator{
 			domain.StorageS3:    f.s3,
 			domain.StorageAzure: f.azure,
@@ -78,7 +82,7 @@ func TestNewBucketsRejectsMissingDependencies(t *testing.T) {
 	repo, vault, v := mocks.NewMockBucketRepository(ctrl), mocks.NewMockVault(ctrl), mocks.NewMockCredentialValidator(ctrl)
 	reader, writer := mocks.NewMockBucketReader(ctrl), mocks.NewMockBucketWriter(ctrl)
 	valid := func() app.BucketsDeps {
-		return app.BucketsDeps{Repo: repo, Reader: reader, Writer: writer, Vault: vault,
+		return app.BucketsDeps{Repo: repo, Reader: reader, Writer: writer, Vault: vault, Audit: &auditSpy{},
 			Validators: map[domain.StorageType]ports.CredentialValidator{domain.StorageS3: v}}
 	}
 	tests := []struct {
@@ -90,6 +94,7 @@ func TestNewBucketsRejectsMissingDependencies(t *testing.T) {
 		{"nil reader", func(d *app.BucketsDeps) { d.Reader = nil }, "Reader is nil"},
 		{"nil writer", func(d *app.BucketsDeps) { d.Writer = nil }, "Writer is nil"},
 		{"nil vault", func(d *app.BucketsDeps) { d.Vault = nil }, "Vault is nil"},
+		{"nil audit", func(d *app.BucketsDeps) { d.Audit = nil }, "Audit is nil"},
 		{"no validators", func(d *app.BucketsDeps) { d.Validators = nil }, "Validators is empty"},
 		{"nil validator", func(d *app.BucketsDeps) { d.Validators[domain.StorageAzure] = nil }, "validator for AZURE is nil"},
 		{"alias as key", func(d *app.BucketsDeps) { d.Validators["BLOB"] = v }, `"BLOB" is not a canonical storage type`},

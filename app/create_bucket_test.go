@@ -114,6 +114,10 @@ func TestCreateCallsPortsInOrder(t *testing.T) {
 		UpdatedAt:    clock,
 		SealedKey:    []byte("sealed-key-for-" + id),
 		SealedSecret: []byte("sealed-secret-for-" + id),
+		// A new bucket's secret is at its first version, changed when the bucket was created.
+		SecretFingerprint:    fakeFingerprint(secretKey),
+		SecretVersion:        1,
+		CredentialsUpdatedAt: &clock,
 	}
 	if !reflect.DeepEqual(stored, want) {
 		t.Errorf("inserted bucket\n got %+v\nwant %+v", stored, want)

@@ -98,6 +98,7 @@ func TestUpdateToAnotherPlaceWithBothCredentialsValidatesThere(t *testing.T) {
 			}
 			wantWritten(t, written, refreshed(func(b *domain.Bucket) {
 				b.SealedKey, b.SealedSecret, b.KeyHint = []byte("sealed-new-key"), []byte("sealed-new-secret"), "AKIA…E002"
+				secretReplaced(b)
 				tt.change(b)
 			}))
 		})

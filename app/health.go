@@ -175,6 +175,15 @@ func (j *HealthJob) check(ctx context.Context, b domain.Bucket, provider string)
 		}
 		return ""
 	}
+	// Only a change is audited: a bucket re-checked every few hours would otherwise fill the
+	// trail with the same verdict.
+	if status != b.Status {
+		var failure error
+		if out.Failure != nil {
+			failure = out.Failure
+		}
+		recordAudit(ctx, j.buckets.audit, j.log, domain.NewAuditEvent(ctx, j.now(), domain.AuditHealthCheck, b.OrgID, b.ID, failure))
+	}
 	return status
 }
 

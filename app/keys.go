@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
@@ -25,16 +26,20 @@ const (
 // during a rotation is left for the next run, which the error says.
 const maxResealAttempts = 10
 
-// KeysDeps are what master key reporting and rotation need. Store, Vault and Keys are
-// required; Keys is normally the same vault. Logger is optional.
+// KeysDeps are what master key reporting and rotation need. Store, Vault, Keys and Audit are
+// required; Keys is normally the same vault. Logger and Now are optional.
 type KeysDeps struct {
 	Store ports.SealedCredentials
 	Vault ports.Vault
 	Keys  ports.VaultKeys
+	// Audit records each rotation run, as an event of no organization.
+	Audit ports.AuditLog
 	// BatchSize is how many buckets one read returns, 1 to MaxKeyBatch; 0 means DefaultKeyBatch.
 	BatchSize int
 	// Logger receives a line when a rotation starts and ends; nil means slog.Default().
 	Logger *slog.Logger
+	// Now is the clock of the audit trail; nil means the wall clock in UTC.
+	Now func() time.Time
 }
 
 // Keys reports which master keys seal the stored credentials and re-seals them under the
@@ -46,8 +51,10 @@ type Keys struct {
 	store     ports.SealedCredentials
 	vault     ports.Vault
 	keys      ports.VaultKeys
+	audit     ports.AuditLog
 	batchSize int
 	log       *slog.Logger
+	now       func() time.Time
 }
 
 // NewKeys checks the dependencies once, at wiring time.
@@ -59,13 +66,15 @@ func NewKeys(deps KeysDeps) (*Keys, error) {
 		return nil, errors.New("app.NewKeys: Vault is nil")
 	case deps.Keys == nil:
 		return nil, errors.New("app.NewKeys: Keys is nil")
+	case deps.Audit == nil:
+		return nil, errors.New("app.NewKeys: Audit is nil")
 	}
 	size := cmp.Or(deps.BatchSize, DefaultKeyBatch)
 	if size < 1 || size > MaxKeyBatch {
 		return nil, domain.Errorf(domain.KindInvalidInput, "batch size %d is out of range; use 1 to %d", deps.BatchSize, MaxKeyBatch)
 	}
-	logger, _ := withDefaults(deps.Logger, nil)
-	return &Keys{store: deps.Store, vault: deps.Vault, keys: deps.Keys, batchSize: size, log: logger}, nil
+	logger, now := withDefaults(deps.Logger, deps.Now)
+	return &Keys{store: deps.Store, vault: deps.Vault, keys: deps.Keys, audit: deps.Audit, batchSize: size, log: logger, now: now}, nil
 }
 
 // ActiveKeyID returns the id of the key that seals, which a rotation re-seals under.
@@ -177,7 +186,15 @@ type RotateResult struct {
 // key the ring does not hold, which it could not open. progress, when not nil, is called with
 // the values re-sealed so far and that count: once before the first write (0 of the count),
 // then after each batch that re-sealed any. It is not called when nothing needs moving.
+//
+// Every run, finished or not, leaves one key_rotation event in the audit trail.
 func (k *Keys) Rotate(ctx context.Context, progress func(done, total int)) (RotateResult, error) {
+	res, err := k.rotate(ctx, progress)
+	recordAudit(ctx, k.audit, k.log, domain.NewAuditEvent(ctx, k.now(), domain.AuditKeyRotation, "", "", err))
+	return res, err
+}
+
+func (k *Keys) rotate(ctx context.Context, progress func(done, total int)) (RotateResult, error) {
 	res := RotateResult{ActiveKeyID: k.keys.ActiveKeyID()}
 	before, err := k.Status(ctx)
 	if err != nil {

@@ -31,6 +31,7 @@ type keysFixture struct {
 	store *mocks.MockSealedCredentials
 	vault *mocks.MockVault
 	logs  *bytes.Buffer
+	audit *auditSpy
 	svc   *app.Keys
 }
 
@@ -43,8 +44,9 @@ func newKeysFixture(t *testing.T, batchSize int, olderKeys ...string) *keysFixtu
 	keys.EXPECT().ActiveKeyID().Return(activeKey).AnyTimes()
 	keys.EXPECT().KeyIDs().DoAndReturn(func() []string { return append([]string{activeKey}, olderKeys...) }).AnyTimes()
 	keys.EXPECT().KeyID(gomock.Any()).DoAndReturn(fakeKeyID).AnyTimes()
-	f := &keysFixture{store: mocks.NewMockSealedCredentials(ctrl), vault: mocks.NewMockVault(ctrl), logs: &bytes.Buffer{}}
-	svc, err := app.NewKeys(app.KeysDeps{Store: f.store, Vault: f.vault, Keys: keys, BatchSize: batchSize,
+	f := &keysFixture{store: mocks.NewMockSealedCredentials(ctrl), vault: mocks.NewMockVault(ctrl), logs: &bytes.Buffer{},
+		audit: &auditSpy{}}
+	svc, err := app.NewKeys(app.KeysDeps{Store: f.store, Vault: f.vault, Keys: keys, Audit: f.audit, BatchSize: batchSize,
 		Logger: slog.New(slog.NewJSONHandler(f.logs, nil))})
 	if err != nil {
 		t.Fatalf("NewKeys: %v", err)
@@ -108,12 +110,14 @@ func (f *keysFixture) expectReseal(sealed []byte, bucketID, field string) []byte
 func TestNewKeysRejectsBadDependencies(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	valid := func() app.KeysDeps {
-		return app.KeysDeps{Store: mocks.NewMockSealedCredentials(ctrl), Vault: mocks.NewMockVault(ctrl), Keys: mocks.NewMockVaultKeys(ctrl)}
+		return app.KeysDeps{Store: mocks.NewMockSealedCredentials(ctrl), Vault: mocks.NewMockVault(ctrl), Keys: mocks.NewMockVaultKeys(ctrl),
+			Audit: &auditSpy{}}
 	}
 	cases := map[string]func(*app.KeysDeps){
 		"no store":            func(d *app.KeysDeps) { d.Store = nil },
 		"no vault":            func(d *app.KeysDeps) { d.Vault = nil },
 		"no keys":             func(d *app.KeysDeps) { d.Keys = nil },
+		"no audit":            func(d *app.KeysDeps) { d.Audit = nil },
 		"negative batch size": func(d *app.KeysDeps) { d.BatchSize = -1 },
 		"batch size too big":  func(d *app.KeysDeps) { d.BatchSize = app.MaxKeyBatch + 1 },
 	}

@@ -36,23 +36,38 @@ var (
 func storedBucket() domain.Bucket {
 	checked := lastChecked
 	return domain.Bucket{
-		ID:           bucketID,
-		OrgID:        orgID,
-		WorkspaceID:  wsID,
-		Name:         "Backups",
-		Bucket:       "my-backups",
-		StorageType:  domain.StorageS3,
-		Region:       "eu-west-1",
-		Endpoint:     storedEndpoint,
-		KeyHint:      "AKIA…E001",
-		Status:       domain.StatusOffline,
-		LastStatusAt: &checked,
-		CreatedAt:    created,
-		UpdatedAt:    created,
-		SealedKey:    sealedOld[ports.FieldKey],
-		SealedSecret: sealedOld[ports.FieldSecret],
-		Version:      7,
+		ID:                   bucketID,
+		OrgID:                orgID,
+		WorkspaceID:          wsID,
+		Name:                 "Backups",
+		Bucket:               "my-backups",
+		StorageType:          domain.StorageS3,
+		Region:               "eu-west-1",
+		Endpoint:             storedEndpoint,
+		KeyHint:              "AKIA…E001",
+		Status:               domain.StatusOffline,
+		LastStatusAt:         &checked,
+		CreatedAt:            created,
+		UpdatedAt:            created,
+		SealedKey:            sealedOld[ports.FieldKey],
+		SealedSecret:         sealedOld[ports.FieldSecret],
+		Version:              7,
+		SecretFingerprint:    fakeFingerprint(oldSecret),
+		SecretVersion:        3,
+		CredentialsUpdatedAt: &created,
 	}
+}
+
+// secretReplaced and keyReplaced are what replacing the stored bucket's secret or key at clock
+// changes besides the sealed value.
+func secretReplaced(b *domain.Bucket) {
+	at := clock
+	b.SecretFingerprint, b.SecretVersion, b.CredentialsUpdatedAt = fakeFingerprint(newSecret), 4, &at
+}
+
+func keyReplaced(b *domain.Bucket) {
+	at := clock
+	b.CredentialsUpdatedAt = &at
 }
 
 // storedScope is where the stored bucket's field is sealed: its organization, its id, the field.

@@ -114,6 +114,7 @@ func (s *Buckets) update(ctx context.Context, p domain.Principal, bucketID strin
 		}
 	}
 	validatedAt := next.UpdatedAt
+	s.replaceCredentials(&next, cur, in.Key, in.Secret, validatedAt)
 	next.Status, next.LastStatusAt = domain.StatusOnline, &validatedAt
 	if err := s.writer.Update(ctx, next); err != nil {
 		return UpdateResult{}, fmt.Errorf("store bucket %s: %w", cur.ID, err)

@@ -158,7 +158,7 @@ func TestUpdateSecretValidatesMergedTargetThenSealsOnlyTheSecret(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Update: %v", err)
 	}
-	wantWritten(t, written, refreshed(func(b *domain.Bucket) { b.SealedSecret = []byte("sealed-new-secret") }))
+	wantWritten(t, written, refreshed(func(b *domain.Bucket) { b.SealedSecret = []byte("sealed-new-secret"); secretReplaced(b) }))
 	if res != (app.UpdateResult{BucketID: bucketID, Status: domain.StatusOnline, Latency: passed.Latency}) {
 		t.Errorf("result = %+v, want ONLINE with the validation's latency", res)
 	}
@@ -182,6 +182,7 @@ func TestUpdateKeyOpensOnlyTheSecretAndSealsOnlyTheKey(t *testing.T) {
 	}
 	wantWritten(t, written, refreshed(func(b *domain.Bucket) {
 		b.SealedKey, b.KeyHint = []byte("sealed-new-key"), "AKIA…E002"
+		keyReplaced(b)
 	}))
 }
 
@@ -204,6 +205,7 @@ func TestUpdateBothCredentialsOpensNothing(t *testing.T) {
 	}
 	wantWritten(t, written, refreshed(func(b *domain.Bucket) {
 		b.SealedKey, b.SealedSecret, b.KeyHint = []byte("sealed-new-key"), []byte("sealed-new-secret"), "AKIA…E002"
+		secretReplaced(b)
 	}))
 }
 
@@ -310,7 +312,10 @@ func TestUpdateRenameWithCredentialsToAFreeName(t *testing.T) {
 	if _, err := f.svc.Update(t.Context(), admin, bucketID, app.UpdateInput{Name: ptr("Archive"), Secret: ptr(domain.NewSecret(newSecret))}); err != nil {
 		t.Fatalf("Update: %v", err)
 	}
-	wantWritten(t, written, refreshed(func(b *domain.Bucket) { b.Name, b.SealedSecret = "Archive", []byte("sealed-new-secret") }))
+	wantWritten(t, written, refreshed(func(b *domain.Bucket) {
+		b.Name, b.SealedSecret = "Archive", []byte("sealed-new-secret")
+		secretReplaced(b)
+	}))
 }
 
 func TestUpdateCaseOnlyRenameSkipsTheNameCheck(t *testing.T) {

@@ -33,6 +33,16 @@ type Bucket struct {
 	// with KindConflict when another write came first, so concurrent changes never silently
 	// undo each other.
 	Version int64
+	// SecretFingerprint identifies the secret without revealing it: a keyed hash under a
+	// server-wide key, equal for equal secrets, so drift tools can compare credentials without
+	// reading them. Empty for buckets stored before fingerprints existed, or on a server
+	// without a fingerprint key.
+	SecretFingerprint string
+	// SecretVersion starts at 1 and grows by one each time the secret is replaced by another.
+	SecretVersion int64
+	// CredentialsUpdatedAt is when the key or the secret last changed; nil for buckets stored
+	// before it was recorded.
+	CredentialsUpdatedAt *time.Time
 	// SealedKey and SealedSecret are vault ciphertexts bound to OrgID, ID and the field name.
 	SealedKey    []byte
 	SealedSecret []byte

@@ -106,6 +106,11 @@ type bucketRow struct {
 	UpdatedAt    time.Time  `gorm:"column:updated_at"`
 	DeletedAt    *time.Time `gorm:"column:deleted_at"`
 	Version      int64      `gorm:"column:version"`
+	// SecretFingerprint is NULL for rows stored before fingerprints existed or without a
+	// fingerprint key; CredentialsUpdatedAt is NULL for rows stored before it was recorded.
+	SecretFingerprint    *string    `gorm:"column:secret_fingerprint"`
+	SecretVersion        int64      `gorm:"column:secret_version"`
+	CredentialsUpdatedAt *time.Time `gorm:"column:credentials_updated_at"`
 }
 
 func (bucketRow) TableName() string { return tableBuckets }
@@ -125,44 +130,50 @@ func newBucketRow(b domain.Bucket, now time.Time) bucketRow {
 		updated = created
 	}
 	return bucketRow{
-		ID:           canonicalID(b.ID),
-		OrgID:        canonicalID(b.OrgID),
-		WorkspaceID:  canonicalID(b.WorkspaceID),
-		Name:         b.Name,
-		Bucket:       b.Bucket,
-		StorageType:  string(b.StorageType),
-		Region:       b.Region,
-		Endpoint:     b.Endpoint,
-		KeyHint:      b.KeyHint,
-		SealedKey:    b.SealedKey,
-		SealedSecret: b.SealedSecret,
-		Status:       string(b.Status),
-		LastStatusAt: utcPtr(b.LastStatusAt),
-		CreatedAt:    created.UTC(),
-		UpdatedAt:    updated.UTC(),
-		Version:      firstVersion,
+		ID:                   canonicalID(b.ID),
+		OrgID:                canonicalID(b.OrgID),
+		WorkspaceID:          canonicalID(b.WorkspaceID),
+		Name:                 b.Name,
+		Bucket:               b.Bucket,
+		StorageType:          string(b.StorageType),
+		Region:               b.Region,
+		Endpoint:             b.Endpoint,
+		KeyHint:              b.KeyHint,
+		SealedKey:            b.SealedKey,
+		SealedSecret:         b.SealedSecret,
+		Status:               string(b.Status),
+		LastStatusAt:         utcPtr(b.LastStatusAt),
+		CreatedAt:            created.UTC(),
+		UpdatedAt:            updated.UTC(),
+		Version:              firstVersion,
+		SecretFingerprint:    nullIfEmpty(b.SecretFingerprint),
+		SecretVersion:        b.SecretVersion,
+		CredentialsUpdatedAt: utcPtr(b.CredentialsUpdatedAt),
 	}
 }
 
 // toDomain maps a row back to the bucket it stores, every time in UTC.
 func (r bucketRow) toDomain() domain.Bucket {
 	return domain.Bucket{
-		ID:           r.ID,
-		OrgID:        r.OrgID,
-		WorkspaceID:  r.WorkspaceID,
-		Name:         r.Name,
-		Bucket:       r.Bucket,
-		StorageType:  domain.StorageType(r.StorageType),
-		Region:       r.Region,
-		Endpoint:     r.Endpoint,
-		KeyHint:      r.KeyHint,
-		Status:       domain.Status(r.Status),
-		LastStatusAt: utcPtr(r.LastStatusAt),
-		CreatedAt:    r.CreatedAt.UTC(),
-		UpdatedAt:    r.UpdatedAt.UTC(),
-		Version:      r.Version,
-		SealedKey:    r.SealedKey,
-		SealedSecret: r.SealedSecret,
+		ID:                   r.ID,
+		OrgID:                r.OrgID,
+		WorkspaceID:          r.WorkspaceID,
+		Name:                 r.Name,
+		Bucket:               r.Bucket,
+		StorageType:          domain.StorageType(r.StorageType),
+		Region:               r.Region,
+		Endpoint:             r.Endpoint,
+		KeyHint:              r.KeyHint,
+		Status:               domain.Status(r.Status),
+		LastStatusAt:         utcPtr(r.LastStatusAt),
+		CreatedAt:            r.CreatedAt.UTC(),
+		UpdatedAt:            r.UpdatedAt.UTC(),
+		Version:              r.Version,
+		SecretFingerprint:    derefOrEmpty(r.SecretFingerprint),
+		SecretVersion:        r.SecretVersion,
+		CredentialsUpdatedAt: utcPtr(r.CredentialsUpdatedAt),
+		SealedKey:            r.SealedKey,
+		SealedSecret:         r.SealedSecret,
 	}
 }
 
@@ -187,4 +198,21 @@ func utcPtr(t *time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
+}
+
+// nullIfEmpty stores an absent optional text as NULL rather than "", so "not recorded" stays
+// one value in the database.
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// derefOrEmpty reads an optional text column; NULL becomes "".
+func derefOrEmpty(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

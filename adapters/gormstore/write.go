@@ -10,8 +10,8 @@ import (
 )
 
 // Update replaces the mutable fields of the live bucket b.ID of organization b.OrgID (name,
-// provider bucket, storage type, region, endpoint, key hint, sealed credentials, status and
-// last status time) in one UPDATE, and sets updated_at to b.UpdatedAt, or to now when that is
+// provider bucket, storage type, region, endpoint, key hint, sealed credentials, secret
+// fingerprint and version, credentials time, status and last status time) in one UPDATE, and sets updated_at to b.UpdatedAt, or to now when that is
 // zero. The workspace and the creation time never change.
 //
 // The UPDATE matches only while the row is still at b.Version, and moves it to the next
@@ -31,17 +31,20 @@ func (s *Store) Update(ctx context.Context, b domain.Bucket) error {
 		updated = time.Now()
 	}
 	err := s.updateVersion(ctx, "update bucket", b.OrgID, b.ID, b.Version, map[string]any{
-		"name":           b.Name,
-		"bucket":         b.Bucket,
-		"storage_type":   string(b.StorageType),
-		"region":         b.Region,
-		"endpoint":       b.Endpoint,
-		"key_hint":       b.KeyHint,
-		"sealed_key":     b.SealedKey,
-		"sealed_secret":  b.SealedSecret,
-		"status":         string(b.Status),
-		"last_status_at": utcPtr(b.LastStatusAt),
-		"updated_at":     updated.UTC(),
+		"name":                   b.Name,
+		"bucket":                 b.Bucket,
+		"storage_type":           string(b.StorageType),
+		"region":                 b.Region,
+		"endpoint":               b.Endpoint,
+		"key_hint":               b.KeyHint,
+		"sealed_key":             b.SealedKey,
+		"sealed_secret":          b.SealedSecret,
+		"status":                 string(b.Status),
+		"last_status_at":         utcPtr(b.LastStatusAt),
+		"updated_at":             updated.UTC(),
+		"secret_fingerprint":     nullIfEmpty(b.SecretFingerprint),
+		"secret_version":         b.SecretVersion,
+		"credentials_updated_at": utcPtr(b.CredentialsUpdatedAt),
 	})
 	if violatesUnique(err, indexBucketName) {
 		return nameTakenError(b.Name)

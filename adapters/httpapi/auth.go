@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 
 	"github.com/bucketd/bucketd/domain"
@@ -27,8 +28,14 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 	if err != nil {
 		return err
 	}
-	p, err := s.auth.Authenticate(c.Request().Context(), token)
+	ctx = c.Request().Context()
+	p, err := s.auth.Authenticate(ctx, token)
 	if err != nil {
+		if domain.IsKind(err, domain.KindUnauthenticated) {
+			// The token is unknown, revoked or expired, so nothing of it is recorded: not even
+			// its digest, which would let a reader of the trail test guesses offline.
+			recordTokenRejected(ctx, s, err)
+		}
 		return err
 	}
 	if err := s.limitRate(c, p, token); err != nil {
@@ -58,7 +65,8 @@ func principalToRequest(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if p, ok := c.Get(principalContextKey).(domain.Principal); ok {
 			r := c.Request()
-			c.SetRequest(r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+			ctx := domain.WithActor(context.WithValue(r.Context(), principalKey{}, p), p.UserID)
+			c.SetRequest(r.WithContext(ctx))
 		}
 		return next(c)
 	}
@@ -72,4 +80,14 @@ func principalFrom(ctx context.Context) (domain.Principal, error) {
 		return domain.Principal{}, domain.Errorf(domain.KindInternal, "no authenticated principal on a secured operation")
 	}
 	return p, nil
+}
+
+// recordTokenRejected adds a refused token to the audit trail, with no organization and no
+// actor, since neither is known. Like the use cases, a failed write is logged, not returned:
+// the caller is refused either way, and the access log line is the backstop.
+func recordTokenRejected(ctx context.Context, s *Server, refusal error) {
+	e := domain.NewAuditEvent(ctx, s.now().UTC(), domain.AuditTokenRejected, "", "", refusal)
+	if err := s.audit.Record(ctx, e); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelError, "audit event lost", slog.String("action", string(e.Action)), slog.String("error", err.Error()))
+	}
 }

@@ -69,8 +69,14 @@ func bucketOf(b domain.Bucket) api.Bucket {
 		Status:       api.BucketStatus(b.Status),
 		LastStatusAt: b.LastStatusAt,
 		KeyHint:      b.KeyHint,
-		CreatedAt:    b.CreatedAt,
-		UpdatedAt:    b.UpdatedAt,
+		// Buckets stored before fingerprints existed, or on a server without a fingerprint
+		// key, have none: the field is left out rather than sent empty.
+		SecretFingerprint: nonEmpty(b.SecretFingerprint),
+		// Every bucket has at least its first secret, also one built without a version.
+		SecretVersion:        max(b.SecretVersion, 1),
+		CredentialsUpdatedAt: b.CredentialsUpdatedAt,
+		CreatedAt:            b.CreatedAt,
+		UpdatedAt:            b.UpdatedAt,
 	}
 }
 

@@ -241,6 +241,7 @@ type harness struct {
 	idem     *fakeIdempotency
 	clock    *fakeClock
 	pinger   *fakePinger
+	audit    *fakeAudit
 	logs     *syncBuffer
 	contract *contracttest.Checker
 }
@@ -253,6 +254,7 @@ func newHarness(t testing.TB, configure ...func(*httpapi.Config)) *harness {
 		idem:     newFakeIdempotency(),
 		clock:    &fakeClock{now: time.Date(2026, 11, 26, 22, 10, 24, 0, time.UTC)},
 		pinger:   &fakePinger{},
+		audit:    &fakeAudit{},
 		logs:     &syncBuffer{},
 		contract: contracttest.New(t),
 	}
@@ -262,6 +264,7 @@ func newHarness(t testing.TB, configure ...func(*httpapi.Config)) *harness {
 		Authenticator: fakeAuthenticator{},
 		Idempotency:   h.idem,
 		Readiness:     h.pinger,
+		Audit:         h.audit,
 		Logger:        logger,
 		Now:           h.clock.Now,
 	}
@@ -403,21 +406,24 @@ func storedBucket() domain.Bucket {
 	created := time.Date(2026, 11, 26, 22, 10, 24, 0, time.UTC)
 	checked := created.Add(5 * time.Minute)
 	return domain.Bucket{
-		ID:           newBucketID,
-		OrgID:        testPrincipal.OrgID,
-		WorkspaceID:  workspaceID,
-		Name:         "My S3 Bucket",
-		Bucket:       "my-bucket-name",
-		StorageType:  domain.StorageS3,
-		Region:       "us-east-1",
-		Endpoint:     "https://minio.example.com",
-		KeyHint:      "AKIA…MPLE",
-		Status:       domain.StatusOnline,
-		LastStatusAt: &checked,
-		CreatedAt:    created,
-		UpdatedAt:    checked,
-		SealedKey:    []byte("sealed " + testKey),
-		SealedSecret: []byte("sealed " + testSecret),
+		ID:                   newBucketID,
+		OrgID:                testPrincipal.OrgID,
+		WorkspaceID:          workspaceID,
+		Name:                 "My S3 Bucket",
+		Bucket:               "my-bucket-name",
+		StorageType:          domain.StorageS3,
+		Region:               "us-east-1",
+		Endpoint:             "https://minio.example.com",
+		KeyHint:              "AKIA…MPLE",
+		Status:               domain.StatusOnline,
+		LastStatusAt:         &checked,
+		CreatedAt:            created,
+		UpdatedAt:            checked,
+		SealedKey:            []byte("sealed " + testKey),
+		SealedSecret:         []byte("sealed " + testSecret),
+		SecretFingerprint:    "3q2-7wXyZ0aBcDeFgHiJkL",
+		SecretVersion:        2,
+		CredentialsUpdatedAt: &created,
 	}
 }
 

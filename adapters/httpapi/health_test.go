@@ -55,7 +55,7 @@ func TestReadyzFailsWhileTheDatabaseDoesNotAnswer(t *testing.T) {
 
 func TestNewServerRefusesMissingDependencies(t *testing.T) {
 	full := httpapi.Config{Buckets: &fakeBuckets{}, Authenticator: fakeAuthenticator{}, Idempotency: newFakeIdempotency(),
-		Readiness: &fakePinger{}}
+		Readiness: &fakePinger{}, Audit: &fakeAudit{}}
 	tests := []struct {
 		name string
 		edit func(*httpapi.Config)
@@ -64,6 +64,7 @@ func TestNewServerRefusesMissingDependencies(t *testing.T) {
 		{"Authenticator", func(c *httpapi.Config) { c.Authenticator = nil }},
 		{"Idempotency", func(c *httpapi.Config) { c.Idempotency = nil }},
 		{"Readiness", func(c *httpapi.Config) { c.Readiness = nil }},
+		{"Audit", func(c *httpapi.Config) { c.Audit = nil }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

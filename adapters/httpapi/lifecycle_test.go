@@ -19,7 +19,7 @@ import (
 // bucketFields are the members of a rendered bucket (DESIGN.md section 2), for a bucket with a
 // custom endpoint and a status time.
 var bucketFields = []string{"id", "name", "bucket", "storageType", "region", "endpoint", "workspaceId", "status",
-	"lastStatusAt", "keyHint", "createdAt", "updatedAt"}
+	"lastStatusAt", "keyHint", "secretFingerprint", "secretVersion", "credentialsUpdatedAt", "createdAt", "updatedAt"}
 
 // wantRenderedBucket checks that raw renders storedBucket(): exactly the contract's fields with
 // their values, no credential.
@@ -33,7 +33,8 @@ func wantRenderedBucket(t testing.TB, raw json.RawMessage) {
 	b := storedBucket()
 	want := api.Bucket{Id: b.ID, Name: b.Name, Bucket: b.Bucket, StorageType: api.CanonicalStorageTypeS3, Region: b.Region,
 		Endpoint: &b.Endpoint, WorkspaceId: b.WorkspaceID, Status: api.ONLINE, LastStatusAt: b.LastStatusAt,
-		KeyHint: b.KeyHint, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt}
+		KeyHint: b.KeyHint, SecretFingerprint: &b.SecretFingerprint, SecretVersion: b.SecretVersion,
+		CredentialsUpdatedAt: b.CredentialsUpdatedAt, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("bucket = %+v, want %+v", got, want)
 	}
@@ -116,6 +117,7 @@ func TestListBucketsRendersOptionalFieldsOnlyWhenSet(t *testing.T) {
 	h := newHarness(t)
 	b := storedBucket()
 	b.Endpoint, b.LastStatusAt, b.Status = "", nil, domain.StatusUnknown
+	b.SecretFingerprint, b.CredentialsUpdatedAt = "", nil // a bucket stored before fingerprints
 	b.StorageType = domain.StorageAzure
 	h.buckets.list = func(app.ListInput) (domain.BucketPage, error) {
 		return domain.BucketPage{Buckets: []domain.Bucket{b}}, nil
@@ -127,7 +129,7 @@ func TestListBucketsRendersOptionalFieldsOnlyWhenSet(t *testing.T) {
 		t.Fatalf("body %s: want one bucket (%v)", res.body, err)
 	}
 	fields := fieldsOf(t, page.Buckets[0])
-	optional := []string{"endpoint", "lastStatusAt"}
+	optional := []string{"endpoint", "lastStatusAt", "secretFingerprint", "credentialsUpdatedAt"}
 	wantFields(t, "bucket", fields, slices.DeleteFunc(slices.Clone(bucketFields), func(f string) bool { return slices.Contains(optional, f) })...)
 	if string(fields["status"]) != `"UNKNOWN"` || string(fields["storageType"]) != `"AZURE"` {
 		t.Errorf("status %s, storageType %s; want UNKNOWN, AZURE", fields["status"], fields["storageType"])

@@ -14,11 +14,10 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-type requestIDKey struct{}
-
 // assignRequestID gives every request an id: the caller's X-Request-Id when it is short and
 // plain (so a proxy's id carries through), else a fresh random one. The id goes back in the
-// response header and into the request context, where RequestIDHandler adds it to log lines.
+// response header and into the request context (domain.WithRequestID), where RequestIDHandler
+// adds it to log lines and the use cases to the audit trail.
 func assignRequestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.Request().Header.Get(echo.HeaderXRequestID)
@@ -29,7 +28,7 @@ func assignRequestID(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
 		r := c.Request()
-		c.SetRequest(r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+		c.SetRequest(r.WithContext(domain.WithRequestID(r.Context(), id)))
 		return next(c)
 	}
 }
@@ -46,10 +45,7 @@ func plainID(id string) bool {
 	return true
 }
 
-func requestID(c echo.Context) string {
-	id, _ := c.Request().Context().Value(requestIDKey{}).(string)
-	return id
-}
+func requestID(c echo.Context) string { return domain.RequestID(c.Request().Context()) }
 
 // RequestIDHandler wraps a slog.Handler so every record logged with a request's context carries
 // that request's id, wherever in the hexagon it is logged.
@@ -58,7 +54,7 @@ func RequestIDHandler(h slog.Handler) slog.Handler { return requestIDHandler{h} 
 type requestIDHandler struct{ slog.Handler }
 
 func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
-	if id, ok := ctx.Value(requestIDKey{}).(string); ok && !hasAttr(r, "request_id") {
+	if id := domain.RequestID(ctx); id != "" && !hasAttr(r, "request_id") {
 		r.AddAttrs(slog.String("request_id", id))
 	}
 	return h.Handler.Handle(ctx, r)

@@ -41,6 +41,7 @@ type Server struct {
 	buckets BucketService
 	auth    ports.Authenticator
 	idem    ports.IdempotencyStore
+	audit   ports.AuditLog
 	db      Pinger
 	log     *slog.Logger
 	now     func() time.Time
@@ -56,7 +57,9 @@ type Config struct {
 	// Idempotency keeps the answers to requests sent with an Idempotency-Key.
 	Idempotency ports.IdempotencyStore
 	Readiness   Pinger
-	Logger      *slog.Logger
+	// Audit records the refused bearer tokens.
+	Audit  ports.AuditLog
+	Logger *slog.Logger
 	// Now is the clock for idempotency keys and rate limits; nil means the wall clock.
 	Now func() time.Time
 	// RateLimit is the steady number of requests per second each API token may send to this
@@ -81,6 +84,8 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, errors.New("httpapi.NewServer: Idempotency is nil")
 	case cfg.Readiness == nil:
 		return nil, errors.New("httpapi.NewServer: Readiness is nil")
+	case cfg.Audit == nil:
+		return nil, errors.New("httpapi.NewServer: Audit is nil")
 	case cfg.RateLimit < 0 || math.IsNaN(cfg.RateLimit) || math.IsInf(cfg.RateLimit, 0):
 		return nil, fmt.Errorf("httpapi.NewServer: RateLimit %g: want a finite number of requests per second, or 0 for no limit", cfg.RateLimit)
 	case cfg.RateLimit > 0 && cfg.RateBurst < 1:
@@ -102,7 +107,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.RateLimit > 0 {
 		limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, metrics.rateLimiters)
 	}
-	return &Server{buckets: cfg.Buckets, auth: cfg.Authenticator, idem: cfg.Idempotency, db: cfg.Readiness, log: log, now: now,
+	return &Server{buckets: cfg.Buckets, auth: cfg.Authenticator, idem: cfg.Idempotency, audit: cfg.Audit, db: cfg.Readiness, log: log, now: now,
 		metrics: metrics, limiter: limiter}, nil
 }
 

@@ -39,6 +39,7 @@ var adminCommands = []adminCommand{
 	{"token create", "--email EMAIL [--ttl DURATION]", adminTokenCreate},
 	{"token list", "--email EMAIL", adminTokenList},
 	{"token revoke", "--id TOKEN_ID | --email EMAIL", adminTokenRevoke},
+	{"audit", "--org ID | --system [--since 24h|RFC3339] [--limit N]", adminAudit},
 }
 
 func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -129,7 +130,7 @@ func withAdmin(ctx context.Context, cfg storeConfig, stderr io.Writer, fn func(*
 		return err
 	}
 	defer store.Close()
-	a, err := app.NewAdmin(app.AdminDeps{Directory: store, Logger: log})
+	a, err := app.NewAdmin(app.AdminDeps{Directory: store, Audit: store.Audit(), Logger: log})
 	if err != nil {
 		return err
 	}

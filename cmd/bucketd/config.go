@@ -64,6 +64,7 @@ func (c *masterKeyConfig) register(fs *flagSet) {
 type serveConfig struct {
 	storeConfig
 	masterKeyConfig
+	fingerprint     fingerprintConfig
 	providers       providerConfig
 	health          healthConfig
 	addr            string
@@ -79,6 +80,7 @@ func (c *serveConfig) register(fs *flagSet) {
 	c.health.register(fs)
 	fs.StringVar(&c.addr, "addr", envOr("BUCKETD_ADDR", ":8080"), "listen address (env BUCKETD_ADDR)")
 	c.masterKeyConfig.register(fs)
+	c.fingerprint.register(fs)
 	fs.StringVar(&c.allowList, "endpoint-allowlist", os.Getenv("BUCKETD_ENDPOINT_ALLOWLIST"),
 		"comma-separated IPs, CIDR prefixes or host names that custom endpoints may reach although private or plain http (env BUCKETD_ENDPOINT_ALLOWLIST)")
 	fs.BoolVar(&c.dev, "dev", false,

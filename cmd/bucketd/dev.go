@@ -9,32 +9,47 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/bucketd/bucketd/adapters/aesgcm"
+	"github.com/bucketd/bucketd/adapters/fingerprint"
 	"github.com/bucketd/bucketd/adapters/gormstore"
 	"github.com/bucketd/bucketd/app"
 )
 
 // Development mode relaxes three things, each announced by a warning in the log.
 const (
-	devKeyFile     = "var/master.key"
-	devKeyID       = "dev-1"
-	devAllowList   = "127.0.0.0/8,::1,localhost"
-	devOrgName     = "dev"
-	devAdminEmail  = "dev@localhost"
-	devBucketLimit = 10
+	devKeyFile = "var/master.key"
+	// devFingerprintKeyFile keeps a development server's fingerprints stable across restarts.
+	devFingerprintKeyFile = "var/fingerprint.key"
+	devKeyID              = "dev-1"
+	devAllowList          = "127.0.0.0/8,::1,localhost"
+	devOrgName            = "dev"
+	devAdminEmail         = "dev@localhost"
+	devBucketLimit        = 10
 )
 
-// prepareDev fills in what a local server lacks: a master key file (created once, mode 0600)
-// and an allow-list that lets endpoints reach local emulators over plain http.
+// prepareDev fills in what a local server lacks: a master key file and a fingerprint key file
+// (each created once, mode 0600) and an allow-list that lets endpoints reach local emulators
+// over plain http.
 func prepareDev(cfg *serveConfig, log *slog.Logger) error {
 	if cfg.masterKeys == "" && cfg.masterKeyFile == "" {
-		if err := ensureDevKeyFile(devKeyFile); err != nil {
+		if err := ensureDevFile(devKeyFile, "dev master key", func() (string, error) { return aesgcm.GenerateKeyEntry(devKeyID) }); err != nil {
 			return err
 		}
 		cfg.masterKeyFile = devKeyFile
 		log.Warn("DEV MODE: secrets are sealed with a development master key kept next to the database; never use --dev in production",
 			slog.String("file", devKeyFile))
+	}
+	if cfg.fingerprint.key == "" {
+		if err := ensureDevFile(devFingerprintKeyFile, "dev fingerprint key", fingerprint.GenerateKey); err != nil {
+			return err
+		}
+		key, err := os.ReadFile(devFingerprintKeyFile)
+		if err != nil {
+			return fmt.Errorf("dev fingerprint key: %w", err)
+		}
+		cfg.fingerprint.key = strings.TrimSpace(string(key))
 	}
 	if cfg.allowList == "" {
 		cfg.allowList = devAllowList
@@ -46,26 +61,28 @@ func prepareDev(cfg *serveConfig, log *slog.Logger) error {
 	return nil
 }
 
-func ensureDevKeyFile(path string) error {
+// ensureDevFile creates the key file at path, mode 0600, with what generate returns, unless
+// the file exists already; what names the key in errors.
+func ensureDevFile(path, what string, generate func() (string, error)) error {
 	if _, err := os.Stat(path); err == nil {
 		return nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("dev master key: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("dev master key: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	entry, err := aesgcm.GenerateKeyEntry(devKeyID)
+	entry, err := generate()
 	if err != nil {
-		return fmt.Errorf("dev master key: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return fmt.Errorf("dev master key: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	if _, err := fmt.Fprintln(f, entry); err != nil {
 		_ = f.Close()
-		return fmt.Errorf("dev master key: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return f.Close()
 }

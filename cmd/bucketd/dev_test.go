@@ -31,18 +31,18 @@ func TestServeDev(t *testing.T) {
 
 	first := startServer(t, checker, dir, "--dev", "--addr", "127.0.0.1:0")
 	token, workspaceID := devCredentials(t, first)
-	for _, file := range []string{"var/master.key", "var/bucketd.db"} {
+	for _, file := range []string{"var/master.key", "var/fingerprint.key", "var/bucketd.db"} {
 		info, err := os.Stat(filepath.Join(dir, file))
 		if err != nil {
 			t.Fatalf("dev mode did not create ./%s: %v", file, err)
 		}
-		if file == "var/master.key" && info.Mode().Perm() != 0o600 {
+		if strings.HasSuffix(file, ".key") && info.Mode().Perm() != 0o600 {
 			t.Errorf("./%s has mode %v, want 0600", file, info.Mode().Perm())
 		}
 	}
 	req := request("Dev bucket")
 	req.WorkspaceId = workspaceID
-	wantCreated(t, create(t, first.Client(t, checker, token), req))
+	firstID := wantCreated(t, create(t, first.Client(t, checker, token), req))
 	if err := first.Stop(); err != nil {
 		t.Fatalf("first dev server: %v\nstderr:\n%s", err, first.Stderr.String())
 	}
@@ -53,15 +53,27 @@ func TestServeDev(t *testing.T) {
 	second := startServer(t, checker, dir, "--dev", "--addr", "127.0.0.1:0")
 	req = request("Dev bucket after restart")
 	req.WorkspaceId = workspaceID
-	wantCreated(t, create(t, second.Client(t, checker, token), req))
+	secondClient := second.Client(t, checker, token)
+	secondID := wantCreated(t, create(t, secondClient, req))
+	// The dev fingerprint key is kept like the master key: the same secret, registered before
+	// and after the restart, shows the same fingerprint.
+	before, after := mustGetBucket(t, secondClient, firstID), mustGetBucket(t, secondClient, secondID)
+	if before.SecretFingerprint == nil || after.SecretFingerprint == nil || *before.SecretFingerprint != *after.SecretFingerprint {
+		t.Errorf("secretFingerprint %v before the restart, %v after; want one and the same", before.SecretFingerprint, after.SecretFingerprint)
+	}
 	if err := second.Stop(); err != nil {
 		t.Fatalf("second dev server: %v\nstderr:\n%s", err, second.Stderr.String())
 	}
 	if out := second.Stdout.String(); strings.Contains(out, "DEV token:") {
 		t.Errorf("the restarted dev server printed a new token although the organization exists:\n%s", out)
 	}
+	fingerprintKey, err := os.ReadFile(filepath.Join(dir, "var/fingerprint.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i, s := range []*server{first, second} {
-		for label, secret := range map[string]string{"the dev token": token, "the gateway secret": gw.RootSecret} {
+		for label, secret := range map[string]string{"the dev token": token, "the gateway secret": gw.RootSecret,
+			"the dev fingerprint key": strings.TrimSpace(string(fingerprintKey))} {
 			if strings.Contains(s.Stderr.String(), secret) {
 				t.Errorf("the log of dev server %d holds %s", i+1, label)
 			}

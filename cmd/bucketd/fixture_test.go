@@ -59,6 +59,8 @@ func newBackend(t *testing.T, dbURL string, n int) *backend {
 	b.gw.CreateUser(t, nonOwnerKey, nonOwnerSecret)
 	masterKey := randomBase64(32)
 	b.secrets.Add("the master key", masterKey)
+	fingerprintKey := randomBase64(32)
+	b.secrets.Add("the fingerprint key", fingerprintKey)
 	b.secrets.Add("the gateway root's access key", b.gw.RootKey)
 	b.secrets.Add("the gateway root's secret", b.gw.RootSecret)
 	b.secrets.Add("the non-owner's access key", nonOwnerKey)
@@ -69,6 +71,7 @@ func newBackend(t *testing.T, dbURL string, n int) *backend {
 			"--addr", "127.0.0.1:0",
 			"--database-url", dbURL,
 			"--master-keys", masterKeyID + ":" + masterKey,
+			"--fingerprint-key", fingerprintKey,
 			"--endpoint-allowlist", "127.0.0.0/8",
 			// One token sends every scenario's requests; TestRateLimitAndMetrics covers the limit.
 			"--rate-limit", "0"}, b.cloud.serverArgs()...)...))

@@ -69,7 +69,7 @@ func withKeys(ctx context.Context, cfg keysConfig, batchSize int, stderr io.Writ
 		return err
 	}
 	defer store.Close()
-	k, err := app.NewKeys(app.KeysDeps{Store: store, Vault: vault, Keys: vault, BatchSize: batchSize, Logger: log})
+	k, err := app.NewKeys(app.KeysDeps{Store: store, Vault: vault, Keys: vault, Audit: store.Audit(), BatchSize: batchSize, Logger: log})
 	if err != nil {
 		return err
 	}

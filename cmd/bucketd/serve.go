@@ -54,11 +54,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	metrics := httpapi.NewMetrics(store.PoolStats)
-	buckets, err := newBuckets(store, ring, cfg.providers, allow, metrics, log)
+	fingerprinter, err := cfg.fingerprint.fingerprinter(log)
 	if err != nil {
 		return err
 	}
-	api, err := httpapi.NewServer(httpapi.Config{Buckets: buckets, Authenticator: store, Idempotency: store, Readiness: store,
+	buckets, err := newBuckets(store, ring, fingerprinter, cfg.providers, allow, metrics, log)
+	if err != nil {
+		return err
+	}
+	api, err := httpapi.NewServer(httpapi.Config{Buckets: buckets, Authenticator: store, Idempotency: store, Readiness: store, Audit: store.Audit(),
 		Logger: log, Metrics: metrics, RateLimit: cfg.limits.rateLimit, RateBurst: cfg.limits.rateBurst})
 	if err != nil {
 		return err

@@ -70,7 +70,7 @@ func newValidators(cfg providerConfig, allow netguard.AllowList, log *slog.Logge
 }
 
 // newBuckets wires the bucket use cases, with every provider validation counted in metrics.
-func newBuckets(store *gormstore.Store, ring *aesgcm.KeyRing, providers providerConfig, allow netguard.AllowList, metrics *httpapi.Metrics, log *slog.Logger) (*app.Buckets, error) {
+func newBuckets(store *gormstore.Store, ring *aesgcm.KeyRing, fingerprinter ports.Fingerprinter, providers providerConfig, allow netguard.AllowList, metrics *httpapi.Metrics, log *slog.Logger) (*app.Buckets, error) {
 	vault, err := aesgcm.New(ring)
 	if err != nil {
 		return nil, err
@@ -79,5 +79,5 @@ func newBuckets(store *gormstore.Store, ring *aesgcm.KeyRing, providers provider
 	if err != nil {
 		return nil, err
 	}
-	return app.NewBuckets(app.BucketsDeps{Repo: store, Reader: store, Writer: store, Vault: vault, Validators: metrics.CountValidations(validators), Logger: log})
+	return app.NewBuckets(app.BucketsDeps{Repo: store, Reader: store, Writer: store, Vault: vault, Audit: store.Audit(), Validators: metrics.CountValidations(validators), Fingerprinter: fingerprinter, Logger: log})
 }

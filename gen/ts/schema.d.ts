@@ -420,6 +420,31 @@ export interface components {
              */
             keyHint: string;
             /**
+             * @description Identifies the secret without revealing it, so tools such as Terraform can detect
+             *     drift: HMAC-SHA256 of the secret under this server's fingerprint key, truncated to
+             *     16 bytes and encoded as unpadded base64url (22 characters). Equal secrets have equal
+             *     fingerprints on one server (across its buckets and organizations, and across master
+             *     key rotations); it cannot be reversed, and it differs between servers with different
+             *     fingerprint keys. Absent when the server has no fingerprint key configured, and for
+             *     buckets registered before fingerprints existed until their secret is next replaced.
+             * @example 3q2-7wXyZ0aBcDeFgHiJkL
+             */
+            secretFingerprint?: string;
+            /**
+             * Format: int64
+             * @description Starts at 1 and grows by one each time an update replaces the secret with a different
+             *     one. Sending the stored secret again changes nothing.
+             * @example 1
+             */
+            secretVersion: number;
+            /**
+             * Format: date-time
+             * @description When the key or the secret last changed. Absent for buckets registered before it was
+             *     recorded, until their credentials next change.
+             * @example 2026-11-26T22:10:24Z
+             */
+            credentialsUpdatedAt?: string;
+            /**
              * Format: date-time
              * @example 2026-11-26T22:10:24Z
              */
@@ -998,6 +1023,9 @@ export interface operations {
                      *           "status": "ONLINE",
                      *           "lastStatusAt": "2026-11-26T22:10:24Z",
                      *           "keyHint": "AKIA…MPLE",
+                     *           "secretFingerprint": "3q2-7wXyZ0aBcDeFgHiJkL",
+                     *           "secretVersion": 1,
+                     *           "credentialsUpdatedAt": "2026-11-26T22:10:24Z",
                      *           "createdAt": "2026-11-26T22:10:24Z",
                      *           "updatedAt": "2026-11-26T22:10:24Z"
                      *         }
@@ -1153,6 +1181,9 @@ export interface operations {
                      *         "status": "ONLINE",
                      *         "lastStatusAt": "2026-11-26T22:10:24Z",
                      *         "keyHint": "AKIA…MPLE",
+                     *         "secretFingerprint": "3q2-7wXyZ0aBcDeFgHiJkL",
+                     *         "secretVersion": 1,
+                     *         "credentialsUpdatedAt": "2026-11-26T22:10:24Z",
                      *         "createdAt": "2026-11-26T22:10:24Z",
                      *         "updatedAt": "2026-11-26T22:10:24Z"
                      *       }

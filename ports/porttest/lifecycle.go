@@ -43,6 +43,8 @@ func testLifeGet(t *testing.T, f RepositoryFixture) {
 	b.Endpoint = "https://s3.example.test"
 	b.Status = domain.StatusOffline
 	b.CreatedAt = b.CreatedAt.Add(-time.Hour)
+	credentialsAt := b.CreatedAt.Add(time.Minute)
+	b.SecretFingerprint, b.SecretVersion, b.CredentialsUpdatedAt = "GBDo00G55h6IiV-6CxqivQ", 3, &credentialsAt
 	// The store numbers versions itself: a new bucket is at version 1 whatever the caller says.
 	inserted := b
 	inserted.Version = 42
@@ -56,6 +58,8 @@ func testLifeGet(t *testing.T, f RepositoryFixture) {
 	}
 	noStatus := repoBucket(org, "Never checked")
 	noStatus.LastStatusAt, noStatus.Status = nil, domain.StatusUnknown
+	// A bucket stored before fingerprints: none, and no credentials time.
+	noStatus.SecretFingerprint, noStatus.CredentialsUpdatedAt = "", nil
 	repoMustInsert(t, f.Store, noStatus)
 	got, err := f.Store.Get(t.Context(), org.OrgID, noStatus.ID)
 	if err != nil {
@@ -204,6 +208,7 @@ func testLifeUpdate(t *testing.T, f RepositoryFixture) {
 	changed.Status = domain.StatusOffline
 	changed.LastStatusAt = &checked
 	changed.UpdatedAt = original.UpdatedAt.Add(2 * time.Minute)
+	changed.SecretFingerprint, changed.SecretVersion, changed.CredentialsUpdatedAt = "3q2-7wXyZ0aBcDeFgHiJkL", 2, &changed.UpdatedAt
 	if err := f.Store.Update(t.Context(), changed); err != nil {
 		t.Fatalf("Update: %v", err)
 	}
@@ -565,9 +570,11 @@ func lifeWantBucket(t *testing.T, what string, got, want domain.Bucket) {
 // lifeNormal strips what may differ between equal buckets: time zones and monotonic clocks.
 func lifeNormal(b domain.Bucket) domain.Bucket {
 	b.CreatedAt, b.UpdatedAt = b.CreatedAt.UTC(), b.UpdatedAt.UTC()
-	if b.LastStatusAt != nil {
-		at := b.LastStatusAt.UTC()
-		b.LastStatusAt = &at
+	for _, at := range []**time.Time{&b.LastStatusAt, &b.CredentialsUpdatedAt} {
+		if *at != nil {
+			utc := (*at).UTC()
+			*at = &utc
+		}
 	}
 	return b
 }

@@ -83,8 +83,8 @@ export function assertID(value, what) {
 
 // The fields of a Bucket in answers (openapi.yaml components.schemas.Bucket): never `key`,
 // never `secret`.
-const bucketRequired = ["id", "name", "bucket", "storageType", "region", "workspaceId", "status", "keyHint", "createdAt", "updatedAt"];
-const bucketOptional = ["endpoint", "lastStatusAt"];
+const bucketRequired = ["id", "name", "bucket", "storageType", "region", "workspaceId", "status", "keyHint", "secretVersion", "createdAt", "updatedAt"];
+const bucketOptional = ["endpoint", "lastStatusAt", "secretFingerprint", "credentialsUpdatedAt"];
 
 /**
  * Asserts b has exactly the fields of a Bucket, with a key hint that is not the key, and that
@@ -104,6 +104,7 @@ export function assertBucketShape(b, credentials) {
   const { endpoint, ...rest } = /** @type {Schemas["Bucket"]} */ (b);
   assertID(rest.id, "bucket.id");
   assert.notEqual(rest.keyHint, credentials.key, "keyHint is the whole key");
+  assert.notEqual(rest.secretFingerprint, credentials.secret, "secretFingerprint is the secret");
   // The endpoint is answered as the caller gave it, and an Azure one may name the account,
   // which is the key; the secret must not appear even there.
   assertNoCredential(rest, credentials);

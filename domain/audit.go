@@ -1,0 +1,83 @@
+package domain
+
+import (
+	"context"
+	"time"
+)
+
+// AuditAction names what an audit event records.
+type AuditAction string
+
+// Audit actions: the bucket use cases, the health job's status changes, refused bearer tokens
+// and master key rotations.
+const (
+	AuditCreate        AuditAction = "create"
+	AuditUpdate        AuditAction = "update"
+	AuditDelete        AuditAction = "delete"
+	AuditValidate      AuditAction = "validate"
+	AuditRevalidate    AuditAction = "revalidate"
+	AuditHealthCheck   AuditAction = "health_check"
+	AuditTokenRejected AuditAction = "token_rejected"
+	AuditKeyRotation   AuditAction = "key_rotation"
+)
+
+// AuditOK is the outcome of an action that succeeded; a failed one records its error kind.
+const AuditOK = "ok"
+
+// AuditEvent is one entry of the audit trail: who did what to which bucket of which
+// organization, with what outcome, in which request, when. It holds identifiers and error kinds
+// only, never a secret nor an error message, which could quote one.
+type AuditEvent struct {
+	ID string
+	At time.Time
+	// OrgID is empty for events of no organization: refused tokens and key rotations.
+	OrgID string
+	// UserID is the actor; empty for the system (the health job, the operator's CLI).
+	UserID   string
+	Action   AuditAction
+	BucketID string
+	// Outcome is AuditOK or the error kind, such as INVALID_CREDENTIALS.
+	Outcome string
+	// RequestID is the X-Request-Id of the HTTP request that caused the event, if any.
+	RequestID string
+}
+
+// NewAuditEvent builds the event of an action at a time with a new id, taking the actor and
+// the request id from ctx (see WithActor and WithRequestID). The outcome is AuditOK when err is
+// nil, else err's kind: never its message, which could quote what the caller sent.
+func NewAuditEvent(ctx context.Context, at time.Time, action AuditAction, orgID, bucketID string, err error) AuditEvent {
+	outcome := AuditOK
+	if err != nil {
+		outcome = KindOf(err).String()
+	}
+	return AuditEvent{ID: NewID(), At: at, OrgID: orgID, UserID: Actor(ctx), Action: action, BucketID: bucketID,
+		Outcome: outcome, RequestID: RequestID(ctx)}
+}
+
+type requestIDKey struct{}
+
+type actorKey struct{}
+
+// WithRequestID returns ctx carrying a request's id, so that the use cases can record it in
+// the audit trail without knowing the transport that assigned it.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID returns the id WithRequestID stored in ctx, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// WithActor returns ctx carrying the id of the authenticated user a request acts for, so that
+// the audit trail names the actor wherever the event is recorded.
+func WithActor(ctx context.Context, userID string) context.Context {
+	return context.WithValue(ctx, actorKey{}, userID)
+}
+
+// Actor returns the user id WithActor stored in ctx, or "" for the system.
+func Actor(ctx context.Context) string {
+	id, _ := ctx.Value(actorKey{}).(string)
+	return id
+}
