@@ -43,6 +43,18 @@ func testNoSecretInLogs(t *testing.T, b *backend) {
 	for i, s := range b.servers {
 		logs[fmt.Sprintf("server %d", i)] = s.Stderr.String()
 	}
+	var bodies strings.Builder
+	for _, s := range b.servers {
+		bodies.WriteString(s.Responses.String())
+	}
+	if bodies.Len() == 0 {
+		t.Error("no response body was recorded: the search for secrets in them would pass vacuously")
+	}
+	for _, f := range b.secrets.forms() {
+		if strings.Contains(bodies.String(), f.value) {
+			t.Errorf("a response body holds %s", f.label)
+		}
+	}
 	forms := b.secrets.forms()
 	for _, f := range forms {
 		if strings.Contains(b.cliMessages.String(), f.value) {

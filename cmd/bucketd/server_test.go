@@ -1,10 +1,12 @@
 package main_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os/exec"
 	"strings"
@@ -35,6 +37,9 @@ type server struct {
 	URL string
 	// Stdout and Stderr are everything the process has printed so far; Stderr holds its JSON log.
 	Stdout, Stderr *lockedBuffer
+	// Responses holds the body of every answer a Client of this server received, for the leak
+	// checks.
+	Responses lockedBuffer
 
 	cmd      *exec.Cmd
 	exited   chan struct{}
@@ -169,7 +174,7 @@ func (s *server) Client(t testing.TB, checker *contracttest.Checker, token strin
 	transport := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 64}
 	t.Cleanup(transport.CloseIdleConnections)
 	opts := []client.ClientOption{client.WithHTTPClient(&http.Client{
-		Transport: checker.RoundTripper(t, transport),
+		Transport: checker.RoundTripper(t, recordBodies(transport, &s.Responses)),
 		Timeout:   requestTimeout,
 	})}
 	if token != "" {
@@ -181,6 +186,28 @@ func (s *server) Client(t testing.TB, checker *contracttest.Checker, token strin
 	}
 	return c
 }
+
+// recordBodies copies every response body base carries into w and hands it on unchanged.
+func recordBodies(base http.RoundTripper, w io.Writer) http.RoundTripper {
+	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		res, err := base.RoundTrip(req)
+		if err != nil {
+			return nil, err
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		_, _ = w.Write(append(body, '\n'))
+		res.Body = io.NopCloser(bytes.NewReader(body))
+		return res, nil
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
 
 // bearer sets the Authorization header of every request.
 func bearer(token string) client.RequestEditorFn {
