@@ -62,7 +62,7 @@ func wantOneEvent(t *testing.T, a *auditSpy, want domain.AuditEvent) {
 }
 
 func TestDeleteIsAuditedWithActorAndRequestID(t *testing.T) {
-	ctx := domain.WithActor(domain.WithRequestID(t.Context(), "req-1"), admin.UserID)
+	ctx := domain.WithRequestID(t.Context(), "req-1") // the actor comes from the principal
 	for name, tc := range map[string]struct {
 		deleteErr error
 		outcome   string

@@ -132,10 +132,11 @@ func (s *Buckets) validatorFor(t domain.StorageType) (ports.CredentialValidator,
 	return v, nil
 }
 
-// logOutcome writes the one line a use case leaves per call. Failures the caller can fix are
-// routine: logged at info with the message the caller got (the provider's raw answer is in the
+// logOutcome writes the one line a use case leaves per call, with the caller's organization and
+// the bucket, and records the matching audit event. Failures the caller can fix are routine:
+// logged at info with the message the caller got (the provider's raw answer is in the
 // validator's debug log). Anything unclassified is logged at error with its whole cause.
-func (s *Buckets) logOutcome(ctx context.Context, op string, err error, attrs ...slog.Attr) {
+func (s *Buckets) logOutcome(ctx context.Context, op string, p domain.Principal, bucketID string, err error, attrs ...slog.Attr) {
 	level, outcome := slog.LevelInfo, "ok"
 	if err != nil {
 		var de *domain.Error
@@ -149,13 +150,13 @@ func (s *Buckets) logOutcome(ctx context.Context, op string, err error, attrs ..
 		}
 		attrs = append(attrs, slog.String("error", detail))
 	}
+	attrs = append(attrs, slog.String("org_id", p.OrgID))
+	if bucketID != "" {
+		attrs = append(attrs, slog.String("bucket_id", bucketID))
+	}
 	s.log.LogAttrs(ctx, level, op, append(attrs, slog.String("outcome", outcome))...)
 	if action, ok := auditActions[op]; ok {
-		e := domain.NewAuditEvent(ctx, s.now(), action, attrValue(attrs, "org_id"), attrValue(attrs, "bucket_id"), err)
-		if verdict := attrValue(attrs, "verdict"); verdict != "" && verdict != "pass" {
-			e.Outcome = verdict // a validation that ran but refused the credentials
-		}
-		recordAudit(ctx, s.audit, s.log, e)
+		recordAudit(ctx, s.audit, s.log, domain.NewAuditEvent(ctx, s.now(), action, p.OrgID, p.UserID, bucketID, err))
 	}
 }
 
@@ -166,16 +167,6 @@ var auditActions = map[string]domain.AuditAction{
 	"update bucket":     domain.AuditUpdate,
 	"delete bucket":     domain.AuditDelete,
 	"revalidate bucket": domain.AuditRevalidate,
-}
-
-// attrValue returns the string value of the attribute named key, or "".
-func attrValue(attrs []slog.Attr, key string) string {
-	for _, a := range attrs {
-		if a.Key == key {
-			return a.Value.String()
-		}
-	}
-	return ""
 }
 
 // recordAudit writes an audit event. A failed write does not fail the action, which has

@@ -43,15 +43,11 @@ func (s *Buckets) Create(ctx context.Context, p domain.Principal, cmd BucketInpu
 	start := s.now()
 	res, err := s.create(ctx, p, cmd)
 	attrs := []slog.Attr{
-		slog.String("org_id", p.OrgID),
 		slog.String("workspace_id", cmd.WorkspaceID),
 		slog.String("storage_type", cmd.StorageType),
 		slog.Duration("duration", s.now().Sub(start)),
 	}
-	if res.BucketID != "" {
-		attrs = append(attrs, slog.String("bucket_id", res.BucketID))
-	}
-	s.logOutcome(ctx, "create bucket", err, attrs...)
+	s.logOutcome(ctx, "create bucket", p, res.BucketID, err, attrs...)
 	return res, err
 }
 

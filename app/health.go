@@ -182,7 +182,7 @@ func (j *HealthJob) check(ctx context.Context, b domain.Bucket, provider string)
 		if out.Failure != nil {
 			failure = out.Failure
 		}
-		recordAudit(ctx, j.buckets.audit, j.log, domain.NewAuditEvent(ctx, j.now(), domain.AuditHealthCheck, b.OrgID, b.ID, failure))
+		recordAudit(ctx, j.buckets.audit, j.log, domain.NewAuditEvent(ctx, j.now(), domain.AuditHealthCheck, b.OrgID, "", b.ID, failure))
 	}
 	return status
 }

@@ -190,7 +190,7 @@ type RotateResult struct {
 // Every run, finished or not, leaves one key_rotation event in the audit trail.
 func (k *Keys) Rotate(ctx context.Context, progress func(done, total int)) (RotateResult, error) {
 	res, err := k.rotate(ctx, progress)
-	recordAudit(ctx, k.audit, k.log, domain.NewAuditEvent(ctx, k.now(), domain.AuditKeyRotation, "", "", err))
+	recordAudit(ctx, k.audit, k.log, domain.NewAuditEvent(ctx, k.now(), domain.AuditKeyRotation, "", "", "", err))
 	return res, err
 }
 

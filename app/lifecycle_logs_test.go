@@ -21,7 +21,9 @@ func TestUpdateAndRevalidateNeverLogCredentials(t *testing.T) {
 	tests := []struct {
 		name string
 		msg  string
-		run  func(t *testing.T, f *bucketsFixture) error
+		// run returns the use case's error; its kind, else the verdict kind below, is the outcome.
+		run     func(t *testing.T, f *bucketsFixture) error
+		verdict string
 	}{
 		{"update with a new secret", "update bucket", func(t *testing.T, f *bucketsFixture) error {
 			f.expectGet()
@@ -31,13 +33,13 @@ func TestUpdateAndRevalidateNeverLogCredentials(t *testing.T) {
 			f.writer.EXPECT().Update(gomock.Any(), gomock.Any())
 			_, err := f.svc.Update(t.Context(), admin, bucketID, app.UpdateInput{Secret: newCreds.Secret})
 			return err
-		}},
+		}, ""},
 		{"update with new credentials the provider refuses", "update bucket", func(t *testing.T, f *bucketsFixture) error {
 			f.expectGet()
 			f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(failedAuth, denied)
 			_, err := f.svc.Update(t.Context(), admin, bucketID, newCreds)
 			return err
-		}},
+		}, ""},
 		{"revalidate the stored credentials", "revalidate bucket", func(t *testing.T, f *bucketsFixture) error {
 			f.expectGet()
 			f.expectOpen(ports.FieldKey)
@@ -46,7 +48,7 @@ func TestUpdateAndRevalidateNeverLogCredentials(t *testing.T) {
 			f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, domain.StatusOffline, clock)
 			_, err := f.svc.Revalidate(t.Context(), admin, bucketID, app.RevalidateInput{})
 			return err
-		}},
+		}, "invalid credentials"},
 		{"revalidate with credentials in the body", "revalidate bucket", func(t *testing.T, f *bucketsFixture) error {
 			f.expectGet()
 			f.expectOpen(ports.FieldKey)
@@ -54,7 +56,7 @@ func TestUpdateAndRevalidateNeverLogCredentials(t *testing.T) {
 			f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil)
 			_, err := f.svc.Revalidate(t.Context(), admin, bucketID, app.RevalidateInput{Key: newCreds.Key, Secret: newCreds.Secret})
 			return err
-		}},
+		}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,6 +79,9 @@ func TestUpdateAndRevalidateNeverLogCredentials(t *testing.T) {
 				t.Fatalf("log line is not JSON: %v", err)
 			}
 			wantOutcome := "ok"
+			if tt.verdict != "" {
+				wantOutcome = tt.verdict
+			}
 			if runErr != nil {
 				wantOutcome = domain.KindOf(runErr).String()
 			}

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 
 	"github.com/bucketd/bucketd/domain"
@@ -62,7 +61,7 @@ func (s *Buckets) Delete(ctx context.Context, p domain.Principal, bucketID strin
 	if err == nil {
 		err = s.writer.Delete(ctx, p.OrgID, b.ID, s.now())
 	}
-	s.logOutcome(ctx, "delete bucket", err, slog.String("org_id", p.OrgID), slog.String("bucket_id", bucketID))
+	s.logOutcome(ctx, "delete bucket", p, bucketID, err)
 	return err
 }
 

@@ -30,7 +30,7 @@ type RevalidateResult struct {
 // about other values. (Flashback's client always sends `bucket`; the stored name is no change.)
 func (s *Buckets) Revalidate(ctx context.Context, p domain.Principal, bucketID string, in RevalidateInput) (RevalidateResult, error) {
 	res, err := s.revalidate(ctx, p, bucketID, in)
-	s.logOutcome(ctx, "revalidate bucket", err, slog.String("org_id", p.OrgID), slog.String("bucket_id", bucketID),
+	s.logOutcome(ctx, "revalidate bucket", p, bucketID, outcomeOf(res.ValidationOutcome, err),
 		slog.String("status", string(res.Status)))
 	return res, err
 }

@@ -46,7 +46,7 @@ type UpdateResult struct {
 // in one write, so a failed validation changes nothing. A rename alone needs no provider.
 func (s *Buckets) Update(ctx context.Context, p domain.Principal, bucketID string, in UpdateInput) (UpdateResult, error) {
 	res, err := s.update(ctx, p, bucketID, in)
-	s.logOutcome(ctx, "update bucket", err, slog.String("org_id", p.OrgID), slog.String("bucket_id", bucketID),
+	s.logOutcome(ctx, "update bucket", p, bucketID, err,
 		slog.Bool("validated", in.touchesProvider()), slog.Duration("latency", res.Latency))
 	return res, err
 }

@@ -24,19 +24,8 @@ type ValidationOutcome struct {
 func (s *Buckets) Validate(ctx context.Context, p domain.Principal, in BucketInput) (ValidationOutcome, error) {
 	start := s.now()
 	out, err := s.validate(ctx, p, in)
-	attrs := []slog.Attr{
-		slog.String("org_id", p.OrgID),
-		slog.String("storage_type", in.StorageType),
-		slog.Duration("duration", s.now().Sub(start)),
-	}
-	if err == nil {
-		verdict := "pass"
-		if out.Failure != nil {
-			verdict = out.Failure.Kind.String()
-		}
-		attrs = append(attrs, slog.String("verdict", verdict))
-	}
-	s.logOutcome(ctx, "validate bucket", err, attrs...)
+	s.logOutcome(ctx, "validate bucket", p, "", outcomeOf(out, err),
+		slog.String("storage_type", in.StorageType), slog.Duration("duration", s.now().Sub(start)))
 	return out, err
 }
 
@@ -51,6 +40,15 @@ func (s *Buckets) validate(ctx context.Context, p domain.Principal, in BucketInp
 		return ValidationOutcome{}, err
 	}
 	return verdict(f.validator.Validate(ctx, f.target()))
+}
+
+// outcomeOf is what a validation use case reports in its log line and audit event: its error,
+// or else the provider's verdict, so a dry run that refused the credentials is not logged "ok".
+func outcomeOf(out ValidationOutcome, err error) error {
+	if err == nil && out.Failure != nil {
+		return out.Failure
+	}
+	return err
 }
 
 // verdict turns a validator's answer into an outcome: a classified provider failure is an

@@ -108,7 +108,7 @@ func TestValidateLogsVerdictWithoutCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := f.logs.String()
-	if !strings.Contains(logs, `"verdict":"access denied"`) || strings.Contains(logs, secretKey) || strings.Contains(logs, accessKey) {
-		t.Errorf("log = %s; want the verdict and no credentials", logs)
+	if !strings.Contains(logs, `"outcome":"access denied"`) || strings.Contains(logs, secretKey) || strings.Contains(logs, accessKey) {
+		t.Errorf("log = %s; want the verdict as the outcome and no credentials", logs)
 	}
 }

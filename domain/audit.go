@@ -42,21 +42,19 @@ type AuditEvent struct {
 	RequestID string
 }
 
-// NewAuditEvent builds the event of an action at a time with a new id, taking the actor and
-// the request id from ctx (see WithActor and WithRequestID). The outcome is AuditOK when err is
+// NewAuditEvent builds the event of an action at a time with a new id, taking the request id
+// from ctx (see WithRequestID); userID is the actor, "" for the system. The outcome is AuditOK when err is
 // nil, else err's kind: never its message, which could quote what the caller sent.
-func NewAuditEvent(ctx context.Context, at time.Time, action AuditAction, orgID, bucketID string, err error) AuditEvent {
+func NewAuditEvent(ctx context.Context, at time.Time, action AuditAction, orgID, userID, bucketID string, err error) AuditEvent {
 	outcome := AuditOK
 	if err != nil {
 		outcome = KindOf(err).String()
 	}
-	return AuditEvent{ID: NewID(), At: at, OrgID: orgID, UserID: Actor(ctx), Action: action, BucketID: bucketID,
+	return AuditEvent{ID: NewID(), At: at, OrgID: orgID, UserID: userID, Action: action, BucketID: bucketID,
 		Outcome: outcome, RequestID: RequestID(ctx)}
 }
 
 type requestIDKey struct{}
-
-type actorKey struct{}
 
 // WithRequestID returns ctx carrying a request's id, so that the use cases can record it in
 // the audit trail without knowing the transport that assigned it.
@@ -67,17 +65,5 @@ func WithRequestID(ctx context.Context, id string) context.Context {
 // RequestID returns the id WithRequestID stored in ctx, or "".
 func RequestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
-
-// WithActor returns ctx carrying the id of the authenticated user a request acts for, so that
-// the audit trail names the actor wherever the event is recorded.
-func WithActor(ctx context.Context, userID string) context.Context {
-	return context.WithValue(ctx, actorKey{}, userID)
-}
-
-// Actor returns the user id WithActor stored in ctx, or "" for the system.
-func Actor(ctx context.Context) string {
-	id, _ := ctx.Value(actorKey{}).(string)
 	return id
 }

@@ -65,8 +65,7 @@ func principalToRequest(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if p, ok := c.Get(principalContextKey).(domain.Principal); ok {
 			r := c.Request()
-			ctx := domain.WithActor(context.WithValue(r.Context(), principalKey{}, p), p.UserID)
-			c.SetRequest(r.WithContext(ctx))
+			c.SetRequest(r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 		}
 		return next(c)
 	}
@@ -86,7 +85,7 @@ func principalFrom(ctx context.Context) (domain.Principal, error) {
 // actor, since neither is known. Like the use cases, a failed write is logged, not returned:
 // the caller is refused either way, and the access log line is the backstop.
 func recordTokenRejected(ctx context.Context, s *Server, refusal error) {
-	e := domain.NewAuditEvent(ctx, s.now().UTC(), domain.AuditTokenRejected, "", "", refusal)
+	e := domain.NewAuditEvent(ctx, s.now().UTC(), domain.AuditTokenRejected, "", "", "", refusal)
 	if err := s.audit.Record(ctx, e); err != nil {
 		s.log.LogAttrs(ctx, slog.LevelError, "audit event lost", slog.String("action", string(e.Action)), slog.String("error", err.Error()))
 	}
