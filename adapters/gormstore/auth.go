@@ -2,10 +2,7 @@ package gormstore
 
 import (
 	"context"
-	"errors"
 	"time"
-
-	"gorm.io/gorm"
 
 	"github.com/bucketd/bucketd/domain"
 )
@@ -18,45 +15,52 @@ const unauthenticatedMessage = "the bearer token is invalid, expired or revoked;
 // minute is precise enough for an operator and keeps authentication a read almost always.
 const lastUseResolution = time.Minute
 
-// tokenOwner is a token joined with the user it belongs to.
+// tokenOwner is a token joined with the user it belongs to and one of the user's workspace
+// memberships (WorkspaceID is nil for a user who belongs to no workspace).
 type tokenOwner struct {
-	TokenID    string     `gorm:"column:token_id"`
-	ExpiresAt  *time.Time `gorm:"column:expires_at"`
-	RevokedAt  *time.Time `gorm:"column:revoked_at"`
-	LastUsedAt *time.Time `gorm:"column:last_used_at"`
-	UserID     string     `gorm:"column:user_id"`
-	OrgID      string     `gorm:"column:org_id"`
-	Role       string     `gorm:"column:role"`
+	TokenID     string     `gorm:"column:token_id"`
+	ExpiresAt   *time.Time `gorm:"column:expires_at"`
+	RevokedAt   *time.Time `gorm:"column:revoked_at"`
+	LastUsedAt  *time.Time `gorm:"column:last_used_at"`
+	UserID      string     `gorm:"column:user_id"`
+	OrgID       string     `gorm:"column:org_id"`
+	Role        string     `gorm:"column:role"`
+	WorkspaceID *string    `gorm:"column:workspace_id"`
 }
 
 // Authenticate finds the user behind a bearer token by the token's SHA-256 digest. An unknown,
 // expired or revoked token is a KindUnauthenticated error with one message for all three.
+//
+// Every API request starts here, so it is one round trip: the token, its user and the user's
+// memberships come back as one row per membership.
 func (s *Store) Authenticate(ctx context.Context, token domain.Secret) (domain.Principal, error) {
 	if token.IsZero() {
 		return domain.Principal{}, domain.Errorf(domain.KindUnauthenticated, unauthenticatedMessage)
 	}
-	db := s.db.WithContext(ctx)
-	var owner tokenOwner
-	err := db.Table(tableAPITokens+" AS t").
-		Select("t.id AS token_id, t.expires_at, t.revoked_at, t.last_used_at, u.id AS user_id, u.org_id, u.role").
+	var rows []tokenOwner
+	err := s.db.WithContext(ctx).Table(tableAPITokens+" AS t").
+		Select("t.id AS token_id, t.expires_at, t.revoked_at, t.last_used_at, u.id AS user_id, u.org_id, u.role, m.workspace_id").
 		Joins("JOIN users AS u ON u.id = t.user_id").
+		Joins("LEFT JOIN "+tableWorkspaceMembers+" AS m ON m.user_id = u.id").
 		Where("t.digest = ?", domain.TokenDigest(token)).
-		Take(&owner).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return domain.Principal{}, domain.Errorf(domain.KindUnauthenticated, unauthenticatedMessage)
-	}
+		Order("m.workspace_id").
+		Find(&rows).Error
 	if err != nil {
 		return domain.Principal{}, wrap("authenticate token", err)
 	}
+	if len(rows) == 0 {
+		return domain.Principal{}, domain.Errorf(domain.KindUnauthenticated, unauthenticatedMessage)
+	}
+	owner := rows[0]
 	now := time.Now().UTC()
 	if owner.RevokedAt != nil || (owner.ExpiresAt != nil && !now.Before(*owner.ExpiresAt)) {
 		return domain.Principal{}, domain.Errorf(domain.KindUnauthenticated, unauthenticatedMessage)
 	}
 	var workspaces []string
-	err = db.Model(&workspaceMemberRow{}).Where("user_id = ?", owner.UserID).Order("workspace_id").
-		Pluck("workspace_id", &workspaces).Error
-	if err != nil {
-		return domain.Principal{}, wrap("read workspace memberships", err)
+	for _, r := range rows {
+		if r.WorkspaceID != nil {
+			workspaces = append(workspaces, *r.WorkspaceID)
+		}
 	}
 	s.recordTokenUse(ctx, owner, now)
 	return domain.Principal{UserID: owner.UserID, OrgID: owner.OrgID, Role: domain.Role(owner.Role), Workspaces: workspaces}, nil
