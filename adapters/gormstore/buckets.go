@@ -26,8 +26,8 @@ func (s *Store) WorkspaceInOrg(ctx context.Context, orgID, workspaceID string) (
 
 // QuotaUsage counts the organization's live buckets against its effective limit.
 func (s *Store) QuotaUsage(ctx context.Context, orgID string) (domain.Quota, error) {
-	q, err := quota(s.db.WithContext(ctx), orgID, false)
-	return q, wrap("read bucket quota", err)
+	u, err := readUsage(s.db.WithContext(ctx), orgID, "", false)
+	return u.quota, wrap("read bucket quota", err)
 }
 
 // NameTaken reports whether a live bucket of the organization uses the name, ignoring case.
@@ -58,7 +58,7 @@ func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket) error {
 	maybeStored := false
 	err := s.retryConnectionLoss(ctx, "insert bucket", func() (bool, error) {
 		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			q, err := quota(tx, row.OrgID, true)
+			u, err := readUsage(tx, row.OrgID, row.Name, true)
 			if err != nil {
 				return err
 			}
@@ -72,14 +72,10 @@ func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket) error {
 				}
 				maybeStored = false
 			}
-			if err := q.Err(); err != nil {
+			if err := u.quota.Err(); err != nil {
 				return err
 			}
-			taken, err := nameTaken(tx, row.OrgID, row.Name)
-			if err != nil {
-				return err
-			}
-			if taken {
+			if u.nameTaken {
 				return nameTakenError(row.Name)
 			}
 			if err := tx.Create(&row).Error; err != nil {
@@ -109,14 +105,22 @@ func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket) error {
 // errStoredEarlier ends an insert's retry that found its bucket stored by an earlier attempt.
 var errStoredEarlier = errors.New("the bucket was stored by an earlier attempt")
 
-// quota reads the organization's plan and limit and counts its live buckets. With lock set (in
-// a transaction) the first statement locks the organization's row, and the count must be a
-// statement of its own: under READ COMMITTED a statement sees the data as of its start, which
-// is before it waited for the lock, so a count inside the locking statement would miss the
-// bucket the previous lock holder just committed.
-func quota(db *gorm.DB, orgID string, lock bool) (domain.Quota, error) {
+// usage is an organization's bucket quota and whether one of its live buckets has a given name.
+type usage struct {
+	quota     domain.Quota
+	nameTaken bool
+}
+
+// readUsage reads the organization's plan and limit, counts its live buckets and looks for a
+// live bucket named name (ignoring case; "" matches none). With lock set (in a transaction)
+// the first statement locks the organization's row, and the count must be a statement of its
+// own: under READ COMMITTED a statement sees the data as of its start, which is before it
+// waited for the lock, so a count inside the locking statement would miss the bucket the
+// previous lock holder just committed. The count and the name share that second statement, so
+// an insert holds the lock for two round trips, not three.
+func readUsage(db *gorm.DB, orgID, name string, lock bool) (usage, error) {
 	if !domain.IsID(orgID) {
-		return domain.Quota{}, organizationNotFound(orgID)
+		return usage{}, organizationNotFound(orgID)
 	}
 	orgID = canonicalID(orgID)
 	query := db.Select("plan", "bucket_limit").Where("id = ?", orgID)
@@ -126,20 +130,30 @@ func quota(db *gorm.DB, orgID string, lock bool) (domain.Quota, error) {
 	var org organizationRow
 	if err := query.Take(&org).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return domain.Quota{}, organizationNotFound(orgID)
+			return usage{}, organizationNotFound(orgID)
 		}
-		return domain.Quota{}, fmt.Errorf("read organization: %w", err)
+		return usage{}, fmt.Errorf("read organization: %w", err)
 	}
 	var used int64
-	if err := db.Model(&bucketRow{}).Where("org_id = ? AND deleted_at IS NULL", orgID).Count(&used).Error; err != nil {
-		return domain.Quota{}, fmt.Errorf("count buckets: %w", err)
+	var taken bool
+	err := db.Raw("SELECT count(*), EXISTS ("+nameTakenQuery+") FROM buckets WHERE org_id = ? AND deleted_at IS NULL",
+		orgID, name, orgID).Row().Scan(&used, &taken)
+	if err != nil {
+		return usage{}, fmt.Errorf("count buckets: %w", err)
 	}
 	plan := domain.Plan(org.Plan)
-	return domain.Quota{Plan: plan, Used: int(used), Limit: domain.EffectiveBucketLimit(plan, org.BucketLimit)}, nil
+	return usage{
+		quota:     domain.Quota{Plan: plan, Used: int(used), Limit: domain.EffectiveBucketLimit(plan, org.BucketLimit)},
+		nameTaken: taken,
+	}, nil
 }
 
+// nameTakenQuery finds a live bucket of an organization (first argument) by name (second),
+// ignoring case, through the unique index buckets_org_name_live.
+const nameTakenQuery = "SELECT 1 FROM buckets WHERE org_id = ? AND lower(name) = lower(?) AND deleted_at IS NULL"
+
 func nameTaken(db *gorm.DB, orgID, name string) (bool, error) {
-	return exists(db, "SELECT 1 FROM buckets WHERE org_id = ? AND lower(name) = lower(?) AND deleted_at IS NULL", orgID, name)
+	return exists(db, nameTakenQuery, orgID, name)
 }
 
 // exists runs SELECT EXISTS (subquery).
