@@ -6,5 +6,7 @@
 // request to that token's rate limit. Only then does the generated strict handler decode the
 // body and call Server, which turns the request into an app command and the result into a
 // response object. Every failure, wherever it arises, leaves through writeError as the one
-// error body of the contract.
+// error body of the contract; the one exception is a request net/http cannot parse, which
+// never reaches Echo: the front door (NewFrontDoor) rewrites net/http's own plain-text answer
+// into the same body.
 package httpapi

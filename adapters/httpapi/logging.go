@@ -17,14 +17,20 @@ import (
 // assignRequestID gives every request an id: the caller's X-Request-Id when it is short and
 // plain (so a proxy's id carries through), else a fresh random one. The id goes back in the
 // response header and into the request context (domain.WithRequestID), where RequestIDHandler
+// newRequestID is a fresh random request id, for requests without a usable one and for the
+// front door's answers, which have no request.
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
 // adds it to log lines and the use cases to the audit trail.
 func assignRequestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.Request().Header.Get(echo.HeaderXRequestID)
 		if !plainID(id) {
-			var b [8]byte
-			_, _ = rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
+			id = newRequestID()
 		}
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
 		r := c.Request()

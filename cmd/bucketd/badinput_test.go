@@ -37,10 +37,10 @@ type badRequest struct {
 	raw string
 
 	status int
-	// code is the error code of the JSON body. "" means net/http answers before bucketd's
-	// handler runs; it then writes the plain-text body plainBody (nothing for a 417).
-	code      string
-	plainBody string
+	code   string // the error code of the JSON body
+	// frontDoor marks a request net/http's parser refuses before routing: bucketd's front door
+	// (httpapi.NewFrontDoor) turns net/http's own answer into the JSON error body.
+	frontDoor bool
 }
 
 // Hostile values of the catalogue.
@@ -59,9 +59,9 @@ const (
 var createFields = []string{"name", "bucket", "storageType", "key", "secret", "region", "endpoint", "workspaceId", "validation"}
 
 // testBadInput sends the catalogue of hostile requests to the real server. Every request must be
-// refused with a 4xx and the JSON error body (except where net/http answers before bucketd's
-// handler: those answers are spelled out), none may store a bucket, and afterwards the server
-// must still be healthy and serve a valid request.
+// refused with a 4xx and the JSON error body, including those net/http refuses before any
+// handler runs; none may store a bucket, and afterwards the server must still be healthy and
+// serve a valid request.
 func testBadInput(t *testing.T, b *backend) {
 	o := b.bootstrap(t, -1)
 	b.secrets.Add("the bad-input wrong secret", badInputSecret)
@@ -322,38 +322,39 @@ func badInputCatalogue(t *testing.T, b *backend, o org) []badRequest {
 			status: http.StatusUnauthorized, code: "UNAUTHENTICATED"})
 	}
 
-	// What net/http's request parser refuses itself, writing the answer straight to the
-	// connection before any handler runs (net/http/server.go, conn.serve), so it cannot be
-	// JSON short of replacing net/http's parser or rewriting bytes under it:
+	// What net/http's request parser refuses itself, before any handler runs
+	// (net/http/server.go, conn.serve). net/http writes plain text straight to the connection;
+	// the front door (adapters/httpapi/frontdoor.go) rewrites those answers into the JSON body:
 	// - a request line plus headers over MaxHeaderBytes (64 KiB) and the 4 KiB net/http reads
-	//   beyond it: 431, text/plain "431 Request Header Fields Too Large", then it closes;
+	//   beyond it: 431 HEADERS_TOO_LARGE, then the server closes;
 	// - a malformed request line or header (a NUL in a value, a space in the path, two
-	//   Content-Length values): 400, text/plain "400 Bad Request";
-	// - HTTP/1.1 without Host: 400, text/plain "400 Bad Request: missing required Host header";
-	// - a transfer coding other than chunked: 501, text/plain "Unsupported transfer encoding"
-	//   (RFC 9112, section 6.1), the one 5xx of the catalogue;
-	// - an Expect other than 100-continue: 417 with no body, from the response writer.
+	//   Content-Length values), or HTTP/1.1 without Host: 400 INVALID_REQUEST;
+	// - an HTTP version other than 1.x (net/http: 505) and a transfer coding other than chunked
+	//   (net/http: 501, RFC 9112 section 6.1): 400 INVALID_REQUEST, as the fault is the client's;
+	// - an Expect other than 100-continue: 417 EXPECTATION_FAILED, from the response writer.
 	add(
 		badRequest{name: "header over 64 KiB", method: http.MethodGet, path: "/bucket",
 			header: map[string]string{"X-Pad": strings.Repeat("p", overHeaderLimit)},
-			status: http.StatusRequestHeaderFieldsTooLarge, plainBody: "431 Request Header Fields Too Large"},
+			status: http.StatusRequestHeaderFieldsTooLarge, code: "HEADERS_TOO_LARGE", frontDoor: true},
 		badRequest{name: "token over 64 KiB", method: http.MethodGet, path: "/bucket", anonymous: true,
 			header: map[string]string{"Authorization": "Bearer " + strings.Repeat("t", overHeaderLimit)},
-			status: http.StatusRequestHeaderFieldsTooLarge, plainBody: "431 Request Header Fields Too Large"},
+			status: http.StatusRequestHeaderFieldsTooLarge, code: "HEADERS_TOO_LARGE", frontDoor: true},
 		badRequest{name: "URL over 64 KiB", method: http.MethodGet, path: "/bucket?cursor=" + strings.Repeat("c", overHeaderLimit),
-			status: http.StatusRequestHeaderFieldsTooLarge, plainBody: "431 Request Header Fields Too Large"},
+			status: http.StatusRequestHeaderFieldsTooLarge, code: "HEADERS_TOO_LARGE", frontDoor: true},
 		badRequest{name: "NUL in a header value", raw: badRawRequest("GET", "/bucket", o.Token, "Idempotency-Key: a\x00b\r\n", ""),
-			status: http.StatusBadRequest, plainBody: "400 Bad Request"},
+			status: http.StatusBadRequest, code: "INVALID_REQUEST", frontDoor: true},
 		badRequest{name: "space in the path", raw: "GET /bucket/a b HTTP/1.1\r\nHost: HOST\r\n\r\n",
-			status: http.StatusBadRequest, plainBody: "400 Bad Request"},
+			status: http.StatusBadRequest, code: "INVALID_REQUEST", frontDoor: true},
 		badRequest{name: "no Host header", raw: "GET /bucket HTTP/1.1\r\n\r\n",
-			status: http.StatusBadRequest, plainBody: "400 Bad Request: missing required Host header"},
+			status: http.StatusBadRequest, code: "INVALID_REQUEST", frontDoor: true},
 		badRequest{name: "two Content-Length values", raw: badRawRequest("POST", "/bucket", o.Token, "Content-Length: 3\r\n", "{}"),
-			status: http.StatusBadRequest, plainBody: "400 Bad Request"},
+			status: http.StatusBadRequest, code: "INVALID_REQUEST", frontDoor: true},
+		badRequest{name: "HTTP/2.0 request line", raw: "GET /bucket HTTP/2.0\r\nHost: HOST\r\n\r\n",
+			status: http.StatusBadRequest, code: "INVALID_REQUEST", frontDoor: true},
 		badRequest{name: "unknown transfer coding", raw: badRawRequest("POST", "/bucket", o.Token, "Transfer-Encoding: gzip\r\n", "{}"),
-			status: http.StatusNotImplemented, plainBody: "Unsupported transfer encoding"},
+			status: http.StatusBadRequest, code: "INVALID_REQUEST", frontDoor: true},
 		badRequest{name: "unknown expectation", method: http.MethodPost, path: "/bucket", body: []byte(validJSON),
-			header: map[string]string{"Expect": "200-ok"}, status: http.StatusExpectationFailed},
+			header: map[string]string{"Expect": "200-ok"}, status: http.StatusExpectationFailed, code: "EXPECTATION_FAILED", frontDoor: true},
 	)
 	return cases
 }
@@ -446,17 +447,12 @@ func sendBadRaw(t *testing.T, addr, raw string) badAnswer {
 	return badAnswer{status: res.StatusCode, header: res.Header, body: body}
 }
 
-// wantBadRefused checks the answer to c: its status, and either the JSON error body (checked
-// against the contract when the request was sent through net/http's client) or the exact
-// plain-text answer of net/http.
+// wantBadRefused checks the answer to c: a 4xx, its status, and the JSON error body, checked
+// against the contract when the request was sent through net/http's client.
 func wantBadRefused(t *testing.T, b *backend, c badRequest, req *http.Request, res badAnswer) {
 	t.Helper()
-	if res.status != c.status {
-		t.Fatalf("status = %d, want %d (body %.300s)", res.status, c.status, res.body)
-	}
-	if c.code == "" {
-		wantPlainAnswer(t, c, res)
-		return
+	if res.status != c.status || res.status/100 != 4 {
+		t.Fatalf("status = %d, want %d, a 4xx (body %.300s)", res.status, c.status, res.body)
 	}
 	if ct := res.header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type = %q, want application/json", ct)
@@ -472,24 +468,16 @@ func wantBadRefused(t *testing.T, b *backend, c badRequest, req *http.Request, r
 	if err := json.Unmarshal(res.body, &e); err != nil || e.Success || e.Code != c.code || e.Message == "" {
 		t.Errorf("error body = %s, want success false, code %s and a message", res.body, c.code)
 	}
-	if req == nil {
+	switch {
+	case req == nil:
 		return // sent raw
-	}
-	b.checker.Check(t, req, res.status, res.header, res.body)
-}
-
-// wantPlainAnswer checks an answer net/http wrote itself.
-func wantPlainAnswer(t *testing.T, c badRequest, res badAnswer) {
-	t.Helper()
-	wantType := "text/plain; charset=utf-8"
-	if c.plainBody == "" {
-		wantType = ""
-	}
-	if ct := res.header.Get("Content-Type"); ct != wantType {
-		t.Errorf("Content-Type = %q, want %q", ct, wantType)
-	}
-	if string(res.body) != c.plainBody {
-		t.Errorf("body = %q, want net/http's %q", res.body, c.plainBody)
+	case c.frontDoor:
+		// The front door answers before routing, for whatever operation the request names, so
+		// no operation's responses list its 431 or 417: the body is held to the Error schema,
+		// and the check fails once the spec documents the status for the operation.
+		b.checker.CheckUndocumented(t, req, res.status, res.body)
+	default:
+		b.checker.Check(t, req, res.status, res.header, res.body)
 	}
 }
 
