@@ -2,6 +2,7 @@ package domain
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -141,7 +142,7 @@ func lengthIn(b string, min, max int) error {
 
 func onlyChars(b, allowed string, class func(rune) bool, extra ...rune) error {
 	for _, r := range b {
-		if class(r) || strings.ContainsRune(string(extra), r) {
+		if class(r) || slices.Contains(extra, r) {
 			continue
 		}
 		return Errorf(KindInvalidInput, "bucket %q may contain only %s (found %q)", truncate(b, 80), allowed, r)

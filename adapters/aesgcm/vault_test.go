@@ -222,14 +222,29 @@ func BenchmarkSeal(b *testing.B) {
 	}
 }
 
+// BenchmarkOpen opens under the active key, and under an older key of the ring, as every
+// value sealed before a rotation is until `bucketd keys rotate` has resealed it.
 func BenchmarkOpen(b *testing.B) {
-	v := newVault(b, "k1:"+randomKey(aesgcm.KeySize))
-	sealed := seal(b, v, typicalSecret)
-	b.SetBytes(int64(len(typicalSecret)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := v.Open(b.Context(), sealed, scope); err != nil {
-			b.Fatal(err)
-		}
+	k1, k2 := "k1:"+randomKey(aesgcm.KeySize), "k2:"+randomKey(aesgcm.KeySize)
+	v := newVault(b, k2+","+k1)
+	for _, bc := range []struct {
+		name   string
+		sealed []byte
+	}{
+		{"active key", seal(b, v, typicalSecret)},
+		{"old key", seal(b, newVault(b, k1), typicalSecret)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			if got, err := v.Open(b.Context(), bc.sealed, scope); err != nil || got.Reveal() != typicalSecret {
+				b.Fatalf("Open = (%q, %v), want the plaintext", got.Reveal(), err)
+			}
+			b.SetBytes(int64(len(typicalSecret)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.Open(b.Context(), bc.sealed, scope); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
