@@ -23,11 +23,21 @@ type answer struct {
 	code string
 	// status is the HTTP status, 0 when no HTTP answer arrived.
 	status int
-	// detail is the token endpoint's error_description, cleaned for display.
+	// detail is the token endpoint's error_description or the JSON API's error message,
+	// cleaned for display.
 	detail string
 }
 
 func (a answer) ok() bool { return a.err == nil }
+
+// answered reports whether the provider answered at all: a success or an HTTP error status.
+func (a answer) answered() bool { return a.ok() || a.status != 0 }
+
+// authenticated reports whether the answer is one Google gives only to a caller whose
+// credentials it accepted: it checks them before it looks at permissions or the bucket.
+func (a answer) authenticated() bool {
+	return a.ok() || a.status == http.StatusForbidden || a.status == http.StatusNotFound
+}
 
 // credentialErrors are the OAuth error codes that mean the service account or its key is wrong:
 // Google answers invalid_grant both for a key that does not belong to the email and for an
@@ -70,7 +80,7 @@ func classify(err error) answer {
 	if !errors.As(err, &ge) {
 		return transportAnswer(err)
 	}
-	a := answer{err: err, status: ge.Code}
+	a := answer{err: err, status: ge.Code, detail: printable(ge.Message)}
 	if len(ge.Errors) > 0 {
 		a.code = ge.Errors[0].Reason
 	}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,32 +22,34 @@ const providerRoundTrip = 50 * time.Millisecond
 
 // BenchmarkValidateWallTime measures what a validation costs in provider round trips: every
 // request to the fake GCS, the token exchange included, passes a proxy that holds it back by
-// providerRoundTrip. The token must arrive before the API can be asked anything, so two round
-// trips are the floor: the connect probe runs alongside the token exchange, and the bucket's
-// attributes alongside testIamPermissions. Readwrite mode asks for two more permissions in the
-// same testIamPermissions request and writes nothing, so it costs the same.
+// providerRoundTrip. With a key file the API requests carry a self-signed JWT and go out
+// together at once: one round trip. A bare PEM key names no key id, so its token must be
+// fetched before the API can be asked anything: two. Readwrite mode asks for two more
+// permissions in the same testIamPermissions request and writes nothing, so it costs the same.
 func BenchmarkValidateWallTime(b *testing.B) {
 	p := startPeer(b)
 	proxy := delayproxy.Start(b, p.URL, providerRoundTrip)
 	client := clientVia(b, p.URL, proxy)
-	for _, mode := range []domain.ValidationMode{domain.ValidateReadOnly, domain.ValidateReadWrite} {
-		b.Run(string(mode), func(b *testing.B) {
-			h := newHarness(b, p.TokenURL, func(cfg *Config) { cfg.HTTPClient = client })
-			target := p.target("full-bucket", writerEmail, p.keys[writerEmail])
-			target.Mode = mode
-			ctx := context.Background()
-			reportMetrics := proxy.Measure(b, "validation")
-			for b.Loop() {
-				report, err := h.v.Validate(ctx, target)
-				if err != nil {
-					b.Fatalf("Validate: %v", err)
+	h := newHarness(b, p.TokenURL, func(cfg *Config) { cfg.HTTPClient = client })
+	for _, form := range forms {
+		for _, mode := range []domain.ValidationMode{domain.ValidateReadOnly, domain.ValidateReadWrite} {
+			b.Run(strings.ReplaceAll(form.name, " ", "-")+"/"+string(mode), func(b *testing.B) {
+				target := p.targetAs(form, "full-bucket", writerEmail)
+				target.Mode = mode
+				ctx := context.Background()
+				reportMetrics := proxy.Measure(b, "validation")
+				for b.Loop() {
+					report, err := h.v.Validate(ctx, target)
+					if err != nil {
+						b.Fatalf("Validate: %v", err)
+					}
+					if report.Region != bucketLocation {
+						b.Fatalf("report region %q, want %s", report.Region, bucketLocation)
+					}
 				}
-				if report.Region != bucketLocation {
-					b.Fatalf("report region %q, want %s", report.Region, bucketLocation)
-				}
-			}
-			reportMetrics()
-		})
+				reportMetrics()
+			})
+		}
 	}
 }
 

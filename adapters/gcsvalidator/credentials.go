@@ -10,11 +10,11 @@ import (
 	"github.com/bucketd/bucketd/domain"
 )
 
-// serviceAccount is the identity a validation signs its token request with.
+// serviceAccount is the identity a validation signs its JWT with.
 type serviceAccount struct {
 	email string
-	// keyID is the private_key_id of a JSON key file, sent as the assertion's kid so Google
-	// picks the right public key at once; empty when only the PEM key was given.
+	// keyID is the private_key_id of a JSON key file, sent as the JWT's kid: Google verifies a
+	// self-signed JWT with the public key it names. Empty when only the PEM key was given.
 	keyID string
 	key   *rsa.PrivateKey
 	// hint shows the email as messages may: domain.Secret.Hint of it.

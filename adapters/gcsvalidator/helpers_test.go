@@ -2,6 +2,7 @@ package gcsvalidator
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -21,6 +22,8 @@ const (
 	noListEmail    = "no-list@bucketd-test.iam.gserviceaccount.com"
 	noBucketEmail  = "no-bucket-get@bucketd-test.iam.gserviceaccount.com"
 	strangerEmail  = "stranger@bucketd-test.iam.gserviceaccount.com"
+	disabledEmail  = "disabled-key@bucketd-test.iam.gserviceaccount.com"
+	deletedEmail   = "deleted-key@bucketd-test.iam.gserviceaccount.com"
 	unknownEmail   = "ghost@bucketd-test.iam.gserviceaccount.com"
 	bucketLocation = "US-EAST1"
 )
@@ -46,9 +49,13 @@ func startPeer(t testing.TB) peer {
 		noListEmail:   {"storage.buckets.get", "storage.objects.get"},
 		noBucketEmail: {"storage.objects.list", "storage.objects.get"},
 		strangerEmail: readerPermissions,
+		disabledEmail: readerPermissions,
+		deletedEmail:  readerPermissions,
 	} {
 		p.keys[email], p.keyFiles[email] = p.NewServiceAccount(t, email, perms...)
 	}
+	p.DisableKey(t, disabledEmail)
+	p.DeleteKey(t, deletedEmail)
 	p.CreateBucket(t, "empty-bucket", bucketLocation)
 	p.CreateBucket(t, "full-bucket", bucketLocation)
 	p.PutObject(t, "full-bucket", "reports/2025/q1.csv", []byte("a,b\n1,2\n"))
@@ -60,6 +67,44 @@ func startPeer(t testing.TB) peer {
 // lowercase, as users write it.
 func (p peer) target(bucket, key, secret string) domain.ValidationTarget {
 	return gcsTarget(p.URL, bucket, key, secret)
+}
+
+// credentialForm is one way a caller gives a service account's key, and so one way the
+// validator authenticates: a JSON key file names its key, so the API gets a self-signed JWT; a
+// bare PEM key does not, so it is traded for an access token first.
+type credentialForm struct {
+	name string
+	// selfSigned is set when the validator sends a self-signed JWT, without a token exchange.
+	selfSigned bool
+	// credentials returns the key and secret of the account's key in this form.
+	credentials func(p peer, email string) (key, secret string)
+}
+
+var (
+	keyFileForm = credentialForm{"key file", true, func(p peer, email string) (string, string) { return "", p.keyFiles[email] }}
+	pemForm     = credentialForm{"PEM key", false, func(p peer, email string) (string, string) { return email, p.keys[email] }}
+	forms       = []credentialForm{keyFileForm, pemForm}
+)
+
+// targetAs is a target on the peer with the account's credentials in form.
+func (p peer) targetAs(form credentialForm, bucket, email string) domain.ValidationTarget {
+	key, secret := form.credentials(p, email)
+	return p.target(bucket, key, secret)
+}
+
+// editedKeyFile returns the JSON key file of email with field set to value.
+func (p peer) editedKeyFile(t testing.TB, email, field, value string) string {
+	t.Helper()
+	var file map[string]string
+	if err := json.Unmarshal([]byte(p.keyFiles[email]), &file); err != nil {
+		t.Fatalf("key file of %s: %v", email, err)
+	}
+	file[field] = value
+	edited, err := json.Marshal(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(edited)
 }
 
 func gcsTarget(endpoint, bucket, key, secret string) domain.ValidationTarget {

@@ -9,12 +9,13 @@ import (
 	"github.com/bucketd/bucketd/domain"
 )
 
-// fail records a failed check classified by what the provider answered. The cause is kept for
-// the log with the account's email replaced by its hint: Google's error texts name the caller.
+// fail records a failed check classified by what the provider answered. The message and the
+// cause (kept for the log) show the account's email as its hint: Google's error texts, which
+// messages may quote, name the caller.
 func (p *probe) fail(r *report, check string, a answer) {
-	cause := hintedError{err: a.err, replace: strings.NewReplacer(
-		p.account.email, p.account.hint, strings.ToLower(p.account.email), p.account.hint)}
-	r.Fail(check, a.code, domain.Wrap(a.kind, cause, p.describe(check, a)))
+	hide := strings.NewReplacer(p.account.email, p.account.hint, strings.ToLower(p.account.email), p.account.hint)
+	cause := hintedError{err: a.err, replace: hide}
+	r.Fail(check, a.code, domain.Wrap(a.kind, cause, hide.Replace(p.describe(check, a))))
 }
 
 // describe writes the caller-facing message for a failed answer of check. It names the check,
@@ -28,12 +29,8 @@ func (p *probe) describe(check string, a answer) string {
 	bucket, who := p.target.Bucket, p.account.hint
 	switch a.kind {
 	case domain.KindInvalidCredentials:
-		if check == checkAuth {
-			return fmt.Sprintf("authenticate: Google rejected service account %s (%s); "+
-				"check that the private key belongs to this client email and that key and account are enabled", who, a.reason())
-		}
-		return fmt.Sprintf("%s: %s did not accept the access token of service account %s (%d %s); check that the account is enabled",
-			check, where, who, a.status, a.code)
+		return fmt.Sprintf("%s: Google rejected service account %s (%s); "+
+			"check that the private key belongs to this client email and that key and account are enabled", check, who, a.reason())
 	case domain.KindAccessDenied:
 		if check == checkBucket {
 			return fmt.Sprintf("bucket: access denied for service account %s on bucket %s; "+

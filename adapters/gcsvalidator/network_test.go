@@ -18,18 +18,28 @@ import (
 )
 
 // Every request, the token exchange included, must go through the configured client: it is
-// the one whose dialer enforces the SSRF guard.
+// the one whose dialer enforces the SSRF guard. A key file costs the two API requests alone; a
+// bare PEM key one token request more.
 func TestValidateSendsEverythingThroughTheClient(t *testing.T) {
 	p := startPeer(t)
-	counting := &countingTransport{base: guardedClient(t).Transport}
-	h := newHarness(t, p.TokenURL, func(cfg *Config) { cfg.HTTPClient = netguard.NewClient(counting) })
-	before := len(p.Requests())
-	if _, err := h.validate(t, p.target("full-bucket", readerEmail, p.keys[readerEmail])); err != nil {
-		t.Fatalf("Validate: %v", err)
-	}
-	const tokenRequests = 1
-	if sent, served := counting.n.Load(), int64(len(p.Requests())-before+tokenRequests); sent != served || sent < 4 {
-		t.Errorf("the client carried %d requests, the peer served %d; want all of them (at least 4) through the client", sent, served)
+	for _, form := range forms {
+		t.Run(form.name, func(t *testing.T) {
+			tokenRequests := 1
+			if form.selfSigned {
+				tokenRequests = 0
+			}
+			counting := &countingTransport{base: guardedClient(t).Transport}
+			h := newHarness(t, p.TokenURL, func(cfg *Config) { cfg.HTTPClient = netguard.NewClient(counting) })
+			before := len(p.Requests())
+			if _, err := h.validate(t, p.targetAs(form, "full-bucket", readerEmail)); err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+			const apiRequests = 2 // the bucket's attributes and testIamPermissions
+			if sent, served := counting.n.Load(), len(p.Requests())-before; served != apiRequests || sent != int64(served+tokenRequests) {
+				t.Errorf("the client carried %d requests, the API served %d; want %d API requests and %d token requests, all through the client",
+					sent, served, apiRequests, tokenRequests)
+			}
+		})
 	}
 }
 
@@ -55,16 +65,26 @@ func TestValidateUnreachable(t *testing.T) {
 		"closed port":              {providerchecktest.ClosedPortURL(t), []string{"connect: cannot reach", "connection refused"}},
 		"https against plain http": {plainAsTLS, []string{"connect: cannot reach " + plainAsTLS, "is the endpoint plain http?"}},
 	} {
-		t.Run(name, func(t *testing.T) {
-			report, err := h.validate(t, gcsTarget(c.endpoint, "full-bucket", readerEmail, p.keys[readerEmail]))
-			providerchecktest.WantKind(t, err, domain.KindEndpointUnreachable, c.says...)
-			// The token exchange succeeded: the failure is the API endpoint's alone.
-			providerchecktest.WantChecks(t, report, map[string]domain.CheckStatus{checkConnect: domain.CheckFail, checkAuth: domain.CheckPass,
-				checkBucket: domain.CheckSkip, checkPermissions: domain.CheckSkip})
-		})
+		for _, form := range forms {
+			t.Run(name+"/"+form.name, func(t *testing.T) {
+				key, secret := form.credentials(p, readerEmail)
+				report, err := h.validate(t, gcsTarget(c.endpoint, "full-bucket", key, secret))
+				providerchecktest.WantKind(t, err, domain.KindEndpointUnreachable, c.says...)
+				// A bare PEM key's token exchange succeeds, so only the API endpoint fails; a key
+				// file's authentication needs the API, so it stays undecided.
+				auth := domain.CheckPass
+				if form.selfSigned {
+					auth = domain.CheckSkip
+				}
+				providerchecktest.WantChecks(t, report, map[string]domain.CheckStatus{checkConnect: domain.CheckFail, checkAuth: auth,
+					checkBucket: domain.CheckSkip, checkPermissions: domain.CheckSkip})
+			})
+		}
 	}
 }
 
+// The token endpoint serves bare PEM keys only: its failures fail those, and key files never
+// notice them.
 func TestValidateTokenEndpointFailures(t *testing.T) {
 	p := startPeer(t)
 	brokenServer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -86,39 +106,67 @@ func TestValidateTokenEndpointFailures(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t, c.tokenURL, func(cfg *Config) { cfg.Timeout = 500 * time.Millisecond })
 			start := time.Now()
-			report, err := h.validate(t, p.target("full-bucket", readerEmail, p.keys[readerEmail]))
+			report, err := h.validate(t, p.targetAs(pemForm, "full-bucket", readerEmail))
 			providerchecktest.WantKind(t, err, c.kind, c.says...)
 			if took := time.Since(start); took > 3*time.Second {
 				t.Errorf("validation took %v with a 500ms deadline", took)
 			}
-			providerchecktest.WantChecks(t, report, map[string]domain.CheckStatus{checkConnect: domain.CheckPass, checkAuth: domain.CheckFail,
+			providerchecktest.WantChecks(t, report, map[string]domain.CheckStatus{checkConnect: domain.CheckSkip, checkAuth: domain.CheckFail,
 				checkBucket: domain.CheckSkip, checkRegion: domain.CheckSkip, checkPermissions: domain.CheckSkip})
+
+			report, err = h.validate(t, p.targetAs(keyFileForm, "full-bucket", readerEmail))
+			if err != nil {
+				t.Errorf("a key file failed with the token endpoint %s: %v", name, err)
+			}
+			providerchecktest.WantChecks(t, report, allChecks)
 		})
 	}
+}
+
+// A server error says nothing about a self-signed JWT: authenticate is neither passed nor
+// failed, and the failing API decides the error.
+func TestValidateServerErrorLeavesAuthUndecided(t *testing.T) {
+	p := startPeer(t)
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"error":{"code":503,"message":"Backend Error","errors":[{"reason":"backendError","message":"Backend Error"}]}}`))
+	}))
+	t.Cleanup(failing.Close)
+	h := newHarness(t, p.TokenURL, nil)
+	report, err := h.validate(t, gcsTarget(failing.URL, "full-bucket", "", p.keyFiles[readerEmail]))
+	providerchecktest.WantKind(t, err, domain.KindProviderError, "bucket: "+failing.URL+" failed with 503 Service Unavailable (backendError); retry later")
+	providerchecktest.WantChecks(t, report, map[string]domain.CheckStatus{checkConnect: domain.CheckPass, checkAuth: domain.CheckSkip,
+		checkBucket: domain.CheckFail, checkRegion: domain.CheckSkip, checkPermissions: domain.CheckFail})
 }
 
 func TestValidateHonoursCancellation(t *testing.T) {
 	p := startPeer(t)
 	h := newHarness(t, p.TokenURL, func(cfg *Config) { cfg.Timeout = time.Minute })
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(100*time.Millisecond, cancel)
-	_, err := h.v.Validate(ctx, gcsTarget(providerchecktest.HangingURL(t), "full-bucket", readerEmail, p.keys[readerEmail]))
-	providerchecktest.WantKind(t, err, domain.KindProviderTimeout, "connect: the validation was canceled")
+	for _, form := range forms {
+		t.Run(form.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(100*time.Millisecond, cancel)
+			key, secret := form.credentials(p, readerEmail)
+			_, err := h.v.Validate(ctx, gcsTarget(providerchecktest.HangingURL(t), "full-bucket", key, secret))
+			providerchecktest.WantKind(t, err, domain.KindProviderTimeout, "connect: the validation was canceled")
+		})
+	}
 }
 
 func TestTransportContract(t *testing.T) {
-	// The token endpoint works (when the allow list lets the validator reach it), so every
-	// subtest fails at the API endpoint under test; the SSRF subtests, which allow nothing,
-	// refuse the loopback token endpoint without a dial as well.
+	// A key file signs its own JWT, so the API endpoint under test is the only one asked; the
+	// token endpoint, which a bare PEM key would need first, is one nothing listens on.
 	p := fakegcs.Start(t)
-	key, _ := p.NewServiceAccount(t, readerEmail, readerPermissions...)
+	_, keyFile := p.NewServiceAccount(t, readerEmail, readerPermissions...)
+	tokenURL := providerchecktest.ClosedPortURL(t) + "/token"
 	providerchecktest.RunTransportContract(t, providerchecktest.Harness{
 		New: func(opts providercheck.Options) (ports.CredentialValidator, error) {
 			return New(Config{HTTPClient: opts.HTTPClient, AllowList: opts.AllowList, Timeout: opts.Timeout, Logger: opts.Logger,
-				TokenURL: p.TokenURL})
+				TokenURL: tokenURL})
 		},
 		Target: func(endpoint string) domain.ValidationTarget {
-			return gcsTarget(endpoint, "contract-bucket", readerEmail, key)
+			return gcsTarget(endpoint, "contract-bucket", "", keyFile)
 		},
 	})
 }

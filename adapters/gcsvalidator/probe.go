@@ -3,12 +3,11 @@ package gcsvalidator
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"cloud.google.com/go/storage"
 	"golang.org/x/oauth2"
@@ -16,10 +15,6 @@ import (
 
 	"github.com/bucketd/bucketd/domain"
 )
-
-// maxProbeBody bounds what is read of the connect probe's answer before the connection is
-// handed back to the pool.
-const maxProbeBody = 64 << 10
 
 // The permissions testIamPermissions is asked about: what reading a bucket needs, plus what
 // writing needs in readwrite mode, with a predefined role that grants them all.
@@ -42,75 +37,79 @@ type probe struct {
 	api, where string
 }
 
-// run decides every check. Reaching the API endpoint and getting a token do not depend on each
-// other and run together, so the connection to the API is ready when the token arrives; the
-// bucket's attributes and the permission test then run together too: two round trips in all.
+// run decides every check. The bucket's attributes and the permission test are asked for
+// together, and their answers decide every check, reachability and authentication included:
+// one round trip with a self-signed JWT. Only a bare PEM key, whose key id is unknown, needs
+// an access token from the token endpoint first: two round trips.
 func (p *probe) run(ctx context.Context) *report {
 	r := newReport()
-	var reached bool
-	var token string
-	var wg sync.WaitGroup
-	wg.Go(func() { reached = p.checkConnect(ctx, r) })
-	wg.Go(func() { token = p.authenticate(ctx, r) })
-	wg.Wait()
-	if !reached || token == "" {
-		return r // the checks that need both stay undecided and are reported skipped
+	bearer, ok := p.bearer(ctx, r)
+	if !ok {
+		return r // the checks that need the API stay undecided and are reported skipped
 	}
-	client, err := p.storageClient(ctx, token)
+	client, err := p.storageClient(ctx, bearer)
 	if err != nil {
 		r.Fail(checkBucket, "", domain.Wrap(domain.KindInternal, err, "bucket: the storage client could not be built"))
 		return r
 	}
 	defer client.Close()
 	bucket := client.Bucket(p.target.Bucket)
-	wg.Go(func() { p.checkBucket(ctx, r, bucket) })
-	wg.Go(func() { p.checkPermissions(ctx, r, bucket) })
+	wanted, role := p.neededPermissions()
+	var attrs *storage.BucketAttrs
+	var granted []string
+	var attrsAnswer, permsAnswer answer
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		var err error
+		attrs, err = bucket.Attrs(ctx)
+		attrsAnswer = classify(err)
+	})
+	wg.Go(func() {
+		var err error
+		granted, err = bucket.IAM().TestPermissions(ctx, wanted)
+		permsAnswer = classify(err)
+	})
 	wg.Wait()
+	if !p.checkConnect(r, attrsAnswer, permsAnswer) || !p.checkAuth(r, attrsAnswer, permsAnswer) {
+		return r
+	}
+	p.checkBucket(r, attrs, attrsAnswer)
+	p.checkPermissions(r, wanted, granted, role, permsAnswer)
 	return r
 }
 
-// checkConnect asks the API endpoint about the bucket without credentials. Any HTTP answer
-// (Google's is 401) proves the endpoint is reachable; it also runs the SSRF guard on the
-// endpoint whatever becomes of the token exchange.
-func (p *probe) checkConnect(ctx context.Context, r *report) bool {
-	u := p.api + "/storage/v1/b/" + url.PathEscape(p.target.Bucket) + "?fields=name"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		r.Fail(checkConnect, "", domain.Wrap(domain.KindInternal, err, "connect: the request could not be built"))
-		return false
-	}
-	resp, err := p.v.httpClient.Do(req)
-	if err != nil {
-		p.fail(r, checkConnect, transportAnswer(err))
-		return false
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxProbeBody))
-	resp.Body.Close()
-	r.Pass(checkConnect, "reached "+p.where)
-	return true
-}
-
-// authenticate trades the service account's signed assertion for an access token.
-func (p *probe) authenticate(ctx context.Context, r *report) string {
+// bearer returns what the API requests carry: a self-signed JWT when the key id is known (from
+// a JSON key file), which costs no request; otherwise an access token from the token endpoint,
+// whose grant already proves the key and passes authenticate. Google's libraries fall back the
+// same way for keys without an id. A failure is recorded under authenticate.
+func (p *probe) bearer(ctx context.Context, r *report) (string, bool) {
 	scope := scopeReadOnly
 	if p.target.Mode == domain.ValidateReadWrite {
 		scope = scopeReadWrite
 	}
+	if p.account.keyID != "" {
+		jwt, err := selfSignedJWT(p.account, scope, time.Now())
+		if err != nil {
+			p.fail(r, checkAuth, answer{err: err, kind: domain.KindInternal})
+			return "", false
+		}
+		return jwt, true
+	}
 	token, a := p.v.exchange(ctx, p.account, scope)
 	if !a.ok() {
 		p.fail(r, checkAuth, a)
-		return ""
+		return "", false
 	}
 	r.Pass(checkAuth, fmt.Sprintf("Google issued an access token to service account %s", p.account.hint))
-	return token
+	return token, true
 }
 
-// storageClient builds a Cloud Storage client that sends token on the shared guarded
+// storageClient builds a Cloud Storage client that sends bearer on the shared guarded
 // transport, never retries, and never looks for the server's own credentials.
-func (p *probe) storageClient(ctx context.Context, token string) (*storage.Client, error) {
+func (p *probe) storageClient(ctx context.Context, bearer string) (*storage.Client, error) {
 	authed := &http.Client{
 		Transport: &oauth2.Transport{
-			Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token, TokenType: "Bearer"}),
+			Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: bearer, TokenType: "Bearer"}),
 			Base:   p.v.httpClient.Transport,
 		},
 		CheckRedirect: p.v.httpClient.CheckRedirect,
@@ -128,12 +127,50 @@ func (p *probe) storageClient(ctx context.Context, token string) (*storage.Clien
 	return client, nil
 }
 
+// neededPermissions are the permissions the validation's mode needs and the role granting them.
+func (p *probe) neededPermissions() ([]string, string) {
+	if p.target.Mode == domain.ValidateReadWrite {
+		return readWritePermissions, readWriteRole
+	}
+	return readPermissions, readRole
+}
+
+// checkConnect decides reachability from the API answers: any HTTP answer proves the endpoint
+// reachable (through the SSRF guard, which every request passes); without one, the first
+// request's transport failure is the verdict and nothing else can be decided.
+func (p *probe) checkConnect(r *report, answers ...answer) bool {
+	if slices.ContainsFunc(answers, answer.answered) {
+		r.Pass(checkConnect, "reached "+p.where)
+		return true
+	}
+	p.fail(r, checkConnect, answers[0])
+	return false
+}
+
+// checkAuth decides authenticate from the API answers: 401 means Google did not accept the
+// bearer (for a self-signed JWT: the key is unknown, disabled or deleted, or the account does
+// not exist), and the bucket checks cannot be decided; an answer only an authenticated caller
+// gets proves the credentials. Anything else (a server error, say) leaves it undecided.
+func (p *probe) checkAuth(r *report, answers ...answer) bool {
+	if i := slices.IndexFunc(answers, func(a answer) bool { return a.status == http.StatusUnauthorized }); i >= 0 {
+		p.fail(r, checkAuth, answers[i])
+		return false
+	}
+	switch {
+	case r.Decided(checkAuth): // the token endpoint vouched for the key
+	case slices.ContainsFunc(answers, answer.authenticated):
+		r.Pass(checkAuth, fmt.Sprintf("Google accepted the self-signed JWT of service account %s", p.account.hint))
+	default:
+		r.Skip(checkAuth, "skipped: Google's answers did not show whether it accepts the credentials")
+	}
+	return true
+}
+
 // checkBucket reads the bucket's attributes, which proves it exists and that the account may
 // see it, and compares its location with the stated region.
-func (p *probe) checkBucket(ctx context.Context, r *report, bucket *storage.BucketHandle) {
-	attrs, err := bucket.Attrs(ctx)
-	if err != nil {
-		p.fail(r, checkBucket, classify(err))
+func (p *probe) checkBucket(r *report, attrs *storage.BucketAttrs, a answer) {
+	if !a.ok() {
+		p.fail(r, checkBucket, a)
 		return
 	}
 	r.Pass(checkBucket, fmt.Sprintf("bucket %s exists", p.target.Bucket))
@@ -146,16 +183,12 @@ func (p *probe) checkBucket(ctx context.Context, r *report, bucket *storage.Buck
 		"region: bucket %s is in %s, not %s; set region to %s", p.target.Bucket, attrs.Location, p.target.Region, attrs.Location))
 }
 
-// checkPermissions asks which of the needed permissions the account holds on the bucket.
-// testIamPermissions changes nothing, so even a readwrite validation leaves no trace.
-func (p *probe) checkPermissions(ctx context.Context, r *report, bucket *storage.BucketHandle) {
-	wanted, role := readPermissions, readRole
-	if p.target.Mode == domain.ValidateReadWrite {
-		wanted, role = readWritePermissions, readWriteRole
-	}
-	granted, err := bucket.IAM().TestPermissions(ctx, wanted)
-	if err != nil {
-		p.fail(r, checkPermissions, classify(err))
+// checkPermissions decides from testIamPermissions' answer which of the wanted permissions the
+// account lacks on the bucket. testIamPermissions changes nothing, so even a readwrite
+// validation leaves no trace.
+func (p *probe) checkPermissions(r *report, wanted, granted []string, role string, a answer) {
+	if !a.ok() {
+		p.fail(r, checkPermissions, a)
 		return
 	}
 	missing := slices.DeleteFunc(slices.Clone(wanted), func(perm string) bool { return slices.Contains(granted, perm) })

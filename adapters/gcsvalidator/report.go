@@ -2,9 +2,10 @@ package gcsvalidator
 
 import "github.com/bucketd/bucketd/adapters/providercheck"
 
-// The checks, in the order they are reported. The first failed one decides the error.
-// connect and authenticate run concurrently; bucket (which decides region) and permissions
-// need both and run concurrently after them.
+// The checks, in the order they are reported. The first failed one decides the error. bucket
+// (which decides region) and permissions are asked of the API concurrently, and their answers
+// decide connect and authenticate too (a bare PEM key's authenticate is the token endpoint's,
+// before them).
 const (
 	checkConnect     = "connect"
 	checkAuth        = "authenticate"

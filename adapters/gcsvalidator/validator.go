@@ -1,10 +1,12 @@
 // Package gcsvalidator proves that Google Cloud Storage credentials work before bucketd stores
 // them. The credentials are a service account's client email (key) and private key (secret),
-// or its whole JSON key file in secret: the validator signs a JWT assertion with the key, trades
-// it for an access token at Google's token endpoint, and asks the JSON API whether the bucket
-// exists, where it is, and which of the permissions a bucket user needs the account holds
-// (testIamPermissions, so even a readwrite validation changes nothing). HMAC access ids
-// (GOOG…) are validated through the S3-interoperable XML API by the S3 validator.
+// or its whole JSON key file in secret. The validator asks the JSON API, in two concurrent
+// requests, whether the bucket exists, where it is, and which of the permissions a bucket user
+// needs the account holds (testIamPermissions, so even a readwrite validation changes nothing).
+// With a key file the requests carry a JWT the key signs itself, as Google's own clients do,
+// so a validation costs one round trip; a bare PEM key lacks the key id such a JWT must name,
+// so its signed assertion is first traded for an access token at Google's token endpoint. HMAC
+// access ids (GOOG…) are validated through the S3-interoperable XML API by the S3 validator.
 //
 // Only the given credentials are ever used: never the server's own (application default)
 // credentials. Every request, the token exchange included, goes through the one SSRF-guarded
@@ -45,9 +47,10 @@ type Config struct {
 	AllowList netguard.AllowList
 	// Timeout bounds one whole validation; zero means providercheck.DefaultTimeout.
 	Timeout time.Duration
-	// TokenURL is the OAuth 2.0 token endpoint; empty means DefaultTokenURL. Only tests and
-	// private deployments change it. The token_uri inside a caller's key file is never used:
-	// it would let a caller point bucketd anywhere.
+	// TokenURL is the OAuth 2.0 token endpoint, asked for access tokens for bare PEM keys (key
+	// files need none); empty means DefaultTokenURL. Only tests and private deployments change
+	// it. The token_uri inside a caller's key file is never used: it would let a caller point
+	// bucketd anywhere.
 	TokenURL string
 	// APIEndpoint is the Cloud Storage origin (scheme, host, port) used when a target names
 	// none; empty means DefaultAPIEndpoint. It also serves the XML API that HMAC keys are

@@ -4,13 +4,20 @@ import (
 	"context"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
+	"maps"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/adapters/netguard"
+	"golang.org/x/oauth2/google"
+
 	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
 	"github.com/bucketd/bucketd/domain"
 )
@@ -30,10 +37,18 @@ func TestValidateAgainstFakeGCS(t *testing.T) {
 		return tg
 	}
 	readWrite := func(tg *domain.ValidationTarget) { tg.Mode = domain.ValidateReadWrite }
-	authFailed := map[string]domain.CheckStatus{checkConnect: domain.CheckPass, checkAuth: domain.CheckFail,
-		checkBucket: domain.CheckSkip, checkRegion: domain.CheckSkip, checkPermissions: domain.CheckSkip}
+	// Credentials refused before any API request (unreadable, or a bare PEM key the token
+	// endpoint refuses): connect is undecided too.
 	refused := map[string]domain.CheckStatus{checkConnect: domain.CheckSkip, checkAuth: domain.CheckFail,
 		checkBucket: domain.CheckSkip, checkRegion: domain.CheckSkip, checkPermissions: domain.CheckSkip}
+	// A self-signed JWT the API refuses with 401: the endpoint answered, the credentials failed.
+	jwtRefused := map[string]domain.CheckStatus{checkConnect: domain.CheckPass, checkAuth: domain.CheckFail,
+		checkBucket: domain.CheckSkip, checkRegion: domain.CheckSkip, checkPermissions: domain.CheckSkip}
+	rejectedJWT := func(hint string) []string {
+		return []string{"authenticate: Google rejected service account " + hint + " (authError: Invalid Credentials)",
+			"check that the private key belongs to this client email and that key and account are enabled"}
+	}
+	authError := map[string]string{checkAuth: "authError"}
 
 	cases := []struct {
 		name   string
@@ -56,12 +71,39 @@ func TestValidateAgainstFakeGCS(t *testing.T) {
 			name: "another account's private key", target: p.target("full-bucket", readerEmail, p.keys[strangerEmail]),
 			kind: domain.KindInvalidCredentials, says: []string{"authenticate: Google rejected service account read….com",
 				"invalid_grant: Invalid JWT Signature.", "check that the private key belongs to this client email"},
-			checks: authFailed, code: map[string]string{checkAuth: "invalid_grant"},
+			checks: refused, code: map[string]string{checkAuth: "invalid_grant"},
 		},
 		{
 			name: "unknown client email", target: p.target("full-bucket", unknownEmail, p.keys[readerEmail]),
 			kind: domain.KindInvalidCredentials, says: []string{"authenticate: Google rejected service account ghos….com", "account not found"},
-			checks: authFailed, code: map[string]string{checkAuth: "invalid_grant"},
+			checks: refused, code: map[string]string{checkAuth: "invalid_grant"},
+		},
+		{
+			name: "PEM key that was disabled", target: p.target("full-bucket", disabledEmail, p.keys[disabledEmail]),
+			kind: domain.KindInvalidCredentials, says: []string{"authenticate: Google rejected service account disa….com", "Invalid JWT Signature."},
+			checks: refused, code: map[string]string{checkAuth: "invalid_grant"},
+		},
+		{
+			name: "key file whose key was disabled", target: p.target("full-bucket", "", p.keyFiles[disabledEmail]),
+			kind: domain.KindInvalidCredentials, says: rejectedJWT("disa….com"), checks: jwtRefused, code: authError,
+		},
+		{
+			name: "key file whose key was deleted", target: p.target("full-bucket", "", p.keyFiles[deletedEmail]),
+			kind: domain.KindInvalidCredentials, says: rejectedJWT("dele….com"), checks: jwtRefused, code: authError,
+		},
+		{
+			name:   "key file holding another account's private key",
+			target: p.target("full-bucket", "", p.editedKeyFile(t, readerEmail, "private_key", p.keys[strangerEmail])),
+			kind:   domain.KindInvalidCredentials, says: rejectedJWT("read….com"), checks: jwtRefused, code: authError,
+		},
+		{
+			name:   "key file naming another account's key",
+			target: p.target("full-bucket", "", p.editedKeyFile(t, readerEmail, "private_key_id", keyID(t, p.keyFiles[strangerEmail]))),
+			kind:   domain.KindInvalidCredentials, says: rejectedJWT("read….com"), checks: jwtRefused, code: authError,
+		},
+		{
+			name: "key file of an unknown account", target: p.target("full-bucket", "", p.editedKeyFile(t, readerEmail, "client_email", unknownEmail)),
+			kind: domain.KindInvalidCredentials, says: rejectedJWT("ghos….com"), checks: jwtRefused, code: authError,
 		},
 		{
 			name: "account without storage.objects.list", target: p.target("full-bucket", noListEmail, p.keys[noListEmail]),
@@ -79,11 +121,25 @@ func TestValidateAgainstFakeGCS(t *testing.T) {
 			code: map[string]string{checkBucket: "forbidden"},
 		},
 		{
+			name: "key file of an account without storage.buckets.get", target: p.target("full-bucket", "", p.keyFiles[noBucketEmail]),
+			kind: domain.KindAccessDenied, says: []string{"bucket: access denied for service account no-b….com on bucket full-bucket"},
+			checks: map[string]domain.CheckStatus{checkConnect: domain.CheckPass, checkAuth: domain.CheckPass, checkBucket: domain.CheckFail,
+				checkRegion: domain.CheckSkip, checkPermissions: domain.CheckPass},
+			code: map[string]string{checkBucket: "forbidden"},
+		},
+		{
 			name: "missing bucket", target: reader("no-such-bucket"),
 			kind: domain.KindBucketNotFound, says: []string{"bucket: bucket no-such-bucket does not exist at " + p.URL},
 			checks: map[string]domain.CheckStatus{checkAuth: domain.CheckPass, checkBucket: domain.CheckFail,
 				checkRegion: domain.CheckSkip, checkPermissions: domain.CheckFail},
 			code: map[string]string{checkBucket: "notFound"},
+		},
+		{
+			name: "key file on a missing bucket", target: p.target("no-such-bucket", "", p.keyFiles[readerEmail]),
+			kind: domain.KindBucketNotFound, says: []string{"bucket: bucket no-such-bucket does not exist at " + p.URL},
+			checks: map[string]domain.CheckStatus{checkConnect: domain.CheckPass, checkAuth: domain.CheckPass, checkBucket: domain.CheckFail,
+				checkRegion: domain.CheckSkip, checkPermissions: domain.CheckFail},
+			code: map[string]string{checkBucket: "notFound", checkPermissions: "notFound"},
 		},
 		{
 			name: "bucket in another location", target: with(reader("eu-bucket"), func(tg *domain.ValidationTarget) { tg.Region = "US-EAST1" }),
@@ -97,8 +153,17 @@ func TestValidateAgainstFakeGCS(t *testing.T) {
 			checks: map[string]domain.CheckStatus{checkBucket: domain.CheckPass, checkPermissions: domain.CheckFail},
 		},
 		{
+			name: "readwrite with the key file of an account that may only read", target: with(p.target("empty-bucket", "", p.keyFiles[readerEmail]), readWrite),
+			kind: domain.KindAccessDenied, says: []string{"permissions: service account read….com lacks storage.objects.create, storage.objects.delete"},
+			checks: map[string]domain.CheckStatus{checkAuth: domain.CheckPass, checkBucket: domain.CheckPass, checkPermissions: domain.CheckFail},
+		},
+		{
 			name:   "readwrite for an account that may write",
 			target: with(p.target("empty-bucket", writerEmail, p.keys[writerEmail]), readWrite), checks: allChecks,
+		},
+		{
+			name:   "readwrite with the key file of an account that may write",
+			target: with(p.target("empty-bucket", "", p.keyFiles[writerEmail]), readWrite), checks: allChecks,
 		},
 		{
 			name: "malformed PEM", target: p.target("full-bucket", readerEmail, "-----BEGIN PRIVATE KEY-----\nnot base64 at all\n-----END PRIVATE KEY-----"),
@@ -141,6 +206,16 @@ func TestValidateAgainstFakeGCS(t *testing.T) {
 	}
 }
 
+// keyID is the private_key_id of a JSON key file.
+func keyID(t *testing.T, file string) string {
+	t.Helper()
+	var f keyFile
+	if err := json.Unmarshal([]byte(file), &f); err != nil || f.PrivateKeyID == "" {
+		t.Fatalf("key file without private_key_id: %v", err)
+	}
+	return f.PrivateKeyID
+}
+
 // pkcs1 re-encodes a PKCS#8 PEM RSA key as PKCS#1 ("RSA PRIVATE KEY"), as older tools write it.
 func pkcs1(t *testing.T, pkcs8 string) string {
 	t.Helper()
@@ -162,24 +237,114 @@ func damaged(key string) string {
 func TestValidateReadWriteLeavesNoTrace(t *testing.T) {
 	p := startPeer(t)
 	h := newHarness(t, p.TokenURL, nil)
-	target := p.target("empty-bucket", writerEmail, p.keys[writerEmail])
-	target.Mode = domain.ValidateReadWrite
-	before := len(p.Requests())
-	if _, err := h.validate(t, target); err != nil {
-		t.Fatalf("Validate: %v", err)
+	for _, form := range forms {
+		t.Run(form.name, func(t *testing.T) {
+			target := p.targetAs(form, "empty-bucket", writerEmail)
+			target.Mode = domain.ValidateReadWrite
+			before := len(p.Requests())
+			if _, err := h.validate(t, target); err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+			if objects := p.Objects(t, "empty-bucket"); len(objects) != 0 {
+				t.Errorf("bucket holds %v after a readwrite validation, want nothing", objects)
+			}
+			requests := p.Requests()[before:]
+			if len(requests) == 0 {
+				t.Fatal("the validation sent no API request")
+			}
+			for _, r := range requests {
+				if !strings.HasPrefix(r, http.MethodGet+" ") {
+					t.Errorf("a readwrite validation sent %s; it must only read", r)
+				}
+			}
+		})
 	}
-	if objects := p.Objects(t, "empty-bucket"); len(objects) != 0 {
-		t.Errorf("bucket holds %v after a readwrite validation, want nothing", objects)
+}
+
+// The self-signed JWT must be what Google's own libraries send, or Google may refuse it: the
+// same header and claims as golang.org/x/oauth2/google's JWT access token for the same key file
+// and scope, except that it lives minutes rather than an hour.
+func TestSelfSignedJWTMirrorsGoogle(t *testing.T) {
+	p := startPeer(t)
+	var mu sync.Mutex
+	var bearers []string
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		bearers = append(bearers, r.Header.Get("Authorization"))
+		mu.Unlock()
+		http.Error(w, `{"error":{"code":401,"message":"Invalid Credentials"}}`, http.StatusUnauthorized)
+	}))
+	t.Cleanup(api.Close)
+	h := newHarness(t, providerchecktest.ClosedPortURL(t)+"/token", nil)
+	for mode, scope := range map[domain.ValidationMode]string{domain.ValidateReadOnly: scopeReadOnly, domain.ValidateReadWrite: scopeReadWrite} {
+		t.Run(string(mode), func(t *testing.T) {
+			mu.Lock()
+			bearers = nil
+			mu.Unlock()
+			target := gcsTarget(api.URL, "full-bucket", "", p.keyFiles[readerEmail])
+			target.Mode = mode
+			_, err := h.validate(t, target)
+			providerchecktest.WantKind(t, err, domain.KindInvalidCredentials, "authenticate: ")
+			mu.Lock()
+			sent := slices.Clone(bearers)
+			mu.Unlock()
+			if len(sent) != 2 {
+				t.Fatalf("the API got %d requests, want the bucket's attributes and the permission test", len(bearers))
+			}
+			source, err := google.JWTAccessTokenSourceWithScope([]byte(p.keyFiles[readerEmail]), scope)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reference, err := source.Token()
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantHeader, wantClaims := decodeJWT(t, reference.AccessToken)
+			for _, bearer := range sent {
+				jwt, ok := strings.CutPrefix(bearer, "Bearer ")
+				if !ok {
+					t.Fatalf("Authorization %q is no bearer", bearer)
+				}
+				header, claims := decodeJWT(t, jwt)
+				if !maps.Equal(header, wantHeader) {
+					t.Errorf("JWT header %v, want Google's %v", header, wantHeader)
+				}
+				lifetime := claims["exp"].(float64) - claims["iat"].(float64)
+				issued := time.Unix(int64(claims["iat"].(float64)), 0)
+				if lifetime <= 0 || lifetime > time.Hour.Seconds() || time.Since(issued) > time.Minute || time.Until(issued) > 0 {
+					t.Errorf("JWT issued at %v for %vs; want it issued just now, for at most an hour", issued, lifetime)
+				}
+				for _, c := range []map[string]any{claims, wantClaims} {
+					delete(c, "iat")
+					delete(c, "exp")
+				}
+				if !maps.Equal(claims, wantClaims) || claims["scope"] != scope {
+					t.Errorf("JWT claims %v, want Google's %v with scope %s", claims, wantClaims, scope)
+				}
+			}
+		})
 	}
-	requests := p.Requests()[before:]
-	if len(requests) == 0 {
-		t.Fatal("the validation sent no API request")
+}
+
+// decodeJWT returns a JWT's header and claims, unverified.
+func decodeJWT(t *testing.T, jwt string) (header, claims map[string]any) {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("%d parts in a JWT, want 3", len(parts))
 	}
-	for _, r := range requests {
-		if !strings.HasPrefix(r, http.MethodGet+" ") {
-			t.Errorf("a readwrite validation sent %s; it must only read", r)
+	decode := func(part string) map[string]any {
+		raw, err := base64.RawURLEncoding.DecodeString(part)
+		if err != nil {
+			t.Fatalf("JWT part: %v", err)
 		}
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatalf("JWT part %s: %v", raw, err)
+		}
+		return m
 	}
+	return decode(parts[0]), decode(parts[1])
 }
 
 func TestValidateDefaultEndpoint(t *testing.T) {
@@ -231,44 +396,21 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 }
 
-// BenchmarkValidate measures a passing validation on loopback, and with every provider request
-// delayed by providerDelay, where it reports the wall time in provider round trips: a token
-// exchange must precede the API requests, so two is the floor (connect runs alongside the
-// exchange, the bucket and permission requests alongside each other).
+// BenchmarkValidate measures what a passing validation costs the server on loopback, with each
+// form of credentials; BenchmarkValidateWallTime measures it in provider round trips.
 func BenchmarkValidate(b *testing.B) {
-	const providerDelay = 50 * time.Millisecond
 	p := startPeer(b)
-	target := p.target("full-bucket", readerEmail, p.keys[readerEmail])
-	for name, delay := range map[string]time.Duration{"loopback": 0, "delayed": providerDelay} {
-		b.Run(name, func(b *testing.B) {
-			delayed := &delayTransport{base: guardedClient(b).Transport, delay: delay}
-			h := newHarness(b, p.TokenURL, func(cfg *Config) { cfg.HTTPClient = netguard.NewClient(delayed) })
+	h := newHarness(b, p.TokenURL, nil)
+	for _, form := range forms {
+		b.Run(form.name, func(b *testing.B) {
+			target := p.targetAs(form, "full-bucket", readerEmail)
 			ctx := context.Background()
 			b.ReportAllocs()
-			start := time.Now()
 			for b.Loop() {
 				if _, err := h.v.Validate(ctx, target); err != nil {
 					b.Fatalf("Validate: %v", err)
 				}
 			}
-			if delay > 0 {
-				b.ReportMetric(float64(time.Since(start))/float64(b.N)/float64(delay), "round-trips/op")
-			}
 		})
 	}
-}
-
-// delayTransport holds every request back by delay before sending it, as a distant provider would.
-type delayTransport struct {
-	base  http.RoundTripper
-	delay time.Duration
-}
-
-func (d *delayTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	select {
-	case <-time.After(d.delay):
-	case <-r.Context().Done():
-		return nil, r.Context().Err()
-	}
-	return d.base.RoundTrip(r)
 }

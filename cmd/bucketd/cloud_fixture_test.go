@@ -19,8 +19,10 @@ const (
 	gcsNoListEmail = "e2e-no-list@bucketd-e2e.iam.gserviceaccount.com"
 	// gcsStrangerEmail exists only so its private key is a well-formed wrong key for the reader.
 	gcsStrangerEmail = "e2e-stranger@bucketd-e2e.iam.gserviceaccount.com"
-	gcsUnknownEmail  = "e2e-ghost@bucketd-e2e.iam.gserviceaccount.com"
-	azureContainer   = "e2e-container"
+	// gcsRevokedEmail may read the bucket, but its only key was deleted.
+	gcsRevokedEmail = "e2e-revoked@bucketd-e2e.iam.gserviceaccount.com"
+	gcsUnknownEmail = "e2e-ghost@bucketd-e2e.iam.gserviceaccount.com"
+	azureContainer  = "e2e-container"
 	// azureProbeContainer is written to only by the readwrite dry run, so it can prove the
 	// probe blob is gone afterwards while other scenarios read azureContainer.
 	azureProbeContainer = "e2e-probe-container"
@@ -37,10 +39,10 @@ type gcsAccount struct {
 // cloudPeers are the GCS and Azure stand-ins of one backend: a fake GCS in this process and an
 // Azurite emulator, both on 127.0.0.1, which the servers reach through the allow-list.
 type cloudPeers struct {
-	gcs                      *fakegcs.Server
-	reader, noList, stranger gcsAccount
-	azure                    *azurite.Server
-	azureKey, wrongAzureKey  string
+	gcs                               *fakegcs.Server
+	reader, noList, stranger, revoked gcsAccount
+	azure                             *azurite.Server
+	azureKey, wrongAzureKey           string
 }
 
 // startCloudPeers starts the peers with the buckets, containers and accounts the scenarios
@@ -53,6 +55,8 @@ func startCloudPeers(t *testing.T, secrets *secretSet) *cloudPeers {
 	p.reader = p.newGCSAccount(t, secrets, gcsReaderEmail, gcsReadPermissions...)
 	p.noList = p.newGCSAccount(t, secrets, gcsNoListEmail, "storage.buckets.get", "storage.objects.get")
 	p.stranger = p.newGCSAccount(t, secrets, gcsStrangerEmail, gcsReadPermissions...)
+	p.revoked = p.newGCSAccount(t, secrets, gcsRevokedEmail, gcsReadPermissions...)
+	p.gcs.DeleteKey(t, gcsRevokedEmail)
 	p.azure.CreateContainer(t, azureContainer)
 	p.azure.CreateContainer(t, azureProbeContainer)
 	p.azureKey, p.wrongAzureKey = p.azure.Key, randomBase64(64)
@@ -93,8 +97,9 @@ func addPrivateKey(t *testing.T, secrets *secretSet, label, pemKey string) {
 	}
 }
 
-// serverArgs point a bucketd server's GCS token exchange at the fake, and its default GCS API
-// endpoint too, so a GCS request without an endpoint also stays on 127.0.0.1.
+// serverArgs point a bucketd server's GCS token exchange (which bare PEM keys need) at the
+// fake, and its default GCS API endpoint too, so a GCS request without an endpoint also stays
+// on 127.0.0.1.
 func (p *cloudPeers) serverArgs() []string {
 	return []string{"--gcs-token-url", p.gcs.TokenURL, "--gcs-endpoint", p.gcs.URL}
 }

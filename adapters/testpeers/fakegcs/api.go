@@ -11,18 +11,24 @@ import (
 const bucketsPrefix = "/storage/v1/b/"
 
 // api wraps fake-gcs-server with what Google does and it does not: it records each request,
-// refuses callers without an access token issued here, and answers buckets.get and
-// testIamPermissions from the caller's permissions and each bucket's own location.
+// refuses callers without a valid self-signed JWT or an access token issued here, refuses
+// requests their scopes do not cover, and answers buckets.get and testIamPermissions from the
+// caller's permissions and each bucket's own location.
 func (s *Server) api(gcs http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.requests = append(s.requests, r.Method+" "+r.URL.Path)
 		s.mu.Unlock()
-		acct, ok := s.caller(r)
+		g, ok := s.caller(r)
 		if !ok {
 			return401(w, r)
 			return
 		}
+		if !g.allows(r.Method) {
+			writeAPIError(w, http.StatusForbidden, "forbidden", "Provided scope(s) are not authorized")
+			return
+		}
+		acct := g.acct
 		bucket, rest, isBucket := bucketRoute(r.URL.Path)
 		switch {
 		case isBucket && r.Method == http.MethodGet && rest == "iam/testPermissions":
@@ -45,19 +51,25 @@ func bucketRoute(path string) (bucket, rest string, ok bool) {
 	return bucket, rest, bucket != ""
 }
 
-// caller returns the account behind the request's bearer token.
-func (s *Server) caller(r *http.Request) (*account, bool) {
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+// caller returns what the request's bearer may do: the grant of an access token issued here,
+// or of a valid self-signed JWT, which the API verifies itself as Google's does.
+func (s *Server) caller(r *http.Request) (grant, bool) {
+	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
-		return nil, false
+		return grant{}, false
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	acct, ok := s.tokens[token]
-	return acct, ok
+	g, issued := s.tokens[bearer]
+	s.mu.Unlock()
+	if issued {
+		return g, true
+	}
+	g, code, _ := s.verifyJWT(bearer, jwtUse{audiences: []string{"", storageAudience}, selfSigned: true})
+	return g, code == ""
 }
 
-// return401 answers as Google does a request without a valid access token.
+// return401 answers as Google does a request without valid credentials, whatever is wrong with
+// them: an unknown, disabled or deleted key, a bad signature or claim, an unknown account.
 func return401(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="https://accounts.google.com/"`)
 	if r.Header.Get("Authorization") == "" {

@@ -3,12 +3,14 @@
 //
 // fake-gcs-server (in-process, no listener of its own) serves the JSON API, but it checks no
 // credentials, keeps one location for every bucket and does not implement testIamPermissions.
-// A thin layer in front of it does what Google does there: it issues access tokens only for a
-// JWT assertion signed with the private key of a service account the test registered (the
-// OAuth 2.0 JWT-bearer grant), refuses API requests without such a token, reports each
-// bucket's own location, and answers buckets.get and testIamPermissions from the permissions
-// the test granted the token's service account. So the real client-email-plus-private-key
-// path runs end to end without reaching Google.
+// A thin layer in front of it does what Google does there: the API accepts a self-signed JWT
+// (signed with the key of a service account the test registered, naming that key, and scoped)
+// as the bearer, and the token endpoint issues access tokens for JWT assertions signed with
+// such a key (the OAuth 2.0 JWT-bearer grant); the API refuses any other caller with Google's
+// 401, and any request its scopes do not cover with Google's 403. It reports each bucket's own
+// location, and answers buckets.get and testIamPermissions from the permissions the test
+// granted the caller's service account. So the real client-email-plus-private-key paths run
+// end to end without reaching Google.
 package fakegcs
 
 import (
@@ -31,14 +33,15 @@ type Server struct {
 	// URL is the API endpoint, http://127.0.0.1:PORT: give it as a target's endpoint (the
 	// JSON API lives under /storage/v1/ as at Google).
 	URL string
-	// TokenURL is the OAuth token endpoint that trades signed JWT assertions for access tokens.
+	// TokenURL is the OAuth token endpoint that trades signed JWT assertions for access tokens
+	// (self-signed JWTs need none).
 	TokenURL string
 
 	gcs *fakestorage.Server
 
 	mu        sync.Mutex
 	accounts  map[string]*account // by client email
-	tokens    map[string]*account // by access token
+	tokens    map[string]grant    // by access token
 	locations map[string]string   // bucket name -> location
 	requests  []string
 }
@@ -54,7 +57,7 @@ func Start(t testing.TB) *Server {
 	s := &Server{
 		gcs:       gcs,
 		accounts:  make(map[string]*account),
-		tokens:    make(map[string]*account),
+		tokens:    make(map[string]grant),
 		locations: make(map[string]string),
 	}
 	api := s.api(gcs.HTTPHandler())

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,21 +17,51 @@ import (
 )
 
 const (
-	email = "peer-test@fakegcs.iam.gserviceaccount.com"
-	scope = "https://www.googleapis.com/auth/devstorage.read_only"
+	email     = "peer-test@fakegcs.iam.gserviceaccount.com"
+	readOnly  = "https://www.googleapis.com/auth/devstorage.read_only"
+	readWrite = "https://www.googleapis.com/auth/devstorage.read_write"
 )
 
 // client reaches the test server directly, never through a proxy from the environment.
 var client = &http.Client{Transport: &http.Transport{}}
 
-// assertion signs claims (plus scope, when not empty) with key, as a service account would.
-func assertion(t *testing.T, key *rsa.PrivateKey, claims jwt.Claims, scope string) string {
+// signer is a registered account's key as a test signs with it.
+type signer struct {
+	key *rsa.PrivateKey
+	kid string
+}
+
+// newAccount registers email with permissions and returns its key and key id.
+func newAccount(t *testing.T, s *Server, email string, permissions ...string) signer {
 	t.Helper()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, (&jose.SignerOptions{}).WithType("JWT"))
+	pemKey, keyFile := s.NewServiceAccount(t, email, permissions...)
+	var file struct {
+		PrivateKeyID string `json:"private_key_id"`
+	}
+	if err := json.Unmarshal([]byte(keyFile), &file); err != nil || file.PrivateKeyID == "" {
+		t.Fatalf("key file of %s has no private_key_id: %v", email, err)
+	}
+	block, _ := pem.Decode([]byte(pemKey))
+	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	builder := jwt.Signed(signer).Claims(claims)
+	return signer{key: key.(*rsa.PrivateKey), kid: file.PrivateKeyID}
+}
+
+// sign signs claims (plus scope, when not empty) with the key, naming kid in the header when
+// it is not empty, as a service account would.
+func (k signer) sign(t *testing.T, kid string, claims jwt.Claims, scope string) string {
+	t.Helper()
+	opts := (&jose.SignerOptions{}).WithType("JWT")
+	if kid != "" {
+		opts = opts.WithHeader(jose.HeaderKey("kid"), kid)
+	}
+	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: k.key}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	builder := jwt.Signed(sig).Claims(claims)
 	if scope != "" {
 		builder = builder.Claims(map[string]any{"scope": scope})
 	}
@@ -41,14 +72,12 @@ func assertion(t *testing.T, key *rsa.PrivateKey, claims jwt.Claims, scope strin
 	return raw
 }
 
-func parseKey(t *testing.T, pemKey string) *rsa.PrivateKey {
+// selfSigned is a valid self-signed JWT of the account for scope: what Google's clients send.
+func (k signer) selfSigned(t *testing.T, account, scope string) string {
 	t.Helper()
-	block, _ := pem.Decode([]byte(pemKey))
-	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key.(*rsa.PrivateKey)
+	now := time.Now()
+	return k.sign(t, k.kid, jwt.Claims{Issuer: account, Subject: account,
+		IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(time.Hour))}, scope)
 }
 
 // requestToken posts a token request and returns the status and decoded body.
@@ -66,13 +95,13 @@ func requestToken(t *testing.T, s *Server, grant, assertion string) (int, map[st
 	return resp.StatusCode, body
 }
 
-// tokenFor obtains an access token for a registered account.
-func tokenFor(t *testing.T, s *Server, account, pemKey string) string {
+// tokenFor obtains an access token for scope from the token endpoint.
+func tokenFor(t *testing.T, s *Server, account string, k signer, scope string) string {
 	t.Helper()
 	now := time.Now()
 	claims := jwt.Claims{Issuer: account, Audience: jwt.Audience{s.TokenURL},
 		IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(time.Minute))}
-	status, body := requestToken(t, s, jwtBearerGrant, assertion(t, parseKey(t, pemKey), claims, scope))
+	status, body := requestToken(t, s, jwtBearerGrant, k.sign(t, "", claims, scope))
 	token, ok := body["access_token"].(string)
 	if status != http.StatusOK || !ok {
 		t.Fatalf("token for %s: %d %v", account, status, body)
@@ -80,11 +109,50 @@ func tokenFor(t *testing.T, s *Server, account, pemKey string) string {
 	return token
 }
 
+// call sends method path to the API with bearer (none when empty) and returns the status and
+// decoded body.
+func call(t *testing.T, s *Server, method, path, bearer string, body io.Reader) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// reason is the first error reason of a JSON API error body.
+func reason(body map[string]any) string {
+	apiErr, _ := body["error"].(map[string]any)
+	errs, _ := apiErr["errors"].([]any)
+	if len(errs) == 0 {
+		return ""
+	}
+	r, _ := errs[0].(map[string]any)["reason"].(string)
+	return r
+}
+
+// keyCases are accounts whose key no longer verifies anything, and the change that did it.
+func keyCases(s *Server) map[string]func(*testing.T, string) {
+	return map[string]func(*testing.T, string){
+		"disabled key": func(t *testing.T, email string) { s.DisableKey(t, email) },
+		"deleted key":  func(t *testing.T, email string) { s.DeleteKey(t, email) },
+	}
+}
+
 func TestTokenEndpointVerifiesAssertions(t *testing.T) {
 	s := Start(t)
-	pemKey, _ := s.NewServiceAccount(t, email, "storage.objects.list")
-	otherPEM, _ := s.NewServiceAccount(t, "other@fakegcs.iam.gserviceaccount.com")
-	key, other := parseKey(t, pemKey), parseKey(t, otherPEM)
+	key := newAccount(t, s, email, "storage.objects.list")
+	other := newAccount(t, s, "other@fakegcs.iam.gserviceaccount.com")
 	now := time.Now()
 	valid := jwt.Claims{Issuer: email, Audience: jwt.Audience{s.TokenURL},
 		IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(time.Hour))}
@@ -92,19 +160,26 @@ func TestTokenEndpointVerifiesAssertions(t *testing.T) {
 	cases := []struct {
 		name, grant, assertion, wantError, wantDescription string
 	}{
-		{"valid", jwtBearerGrant, assertion(t, key, valid, scope), "", ""},
-		{"another account's key", jwtBearerGrant, assertion(t, other, valid, scope), "invalid_grant", "Invalid JWT Signature."},
-		{"unknown account", jwtBearerGrant, assertion(t, key, with(func(c *jwt.Claims) { c.Issuer = "ghost@x.iam.gserviceaccount.com" }), scope),
+		{"valid without kid", jwtBearerGrant, key.sign(t, "", valid, readOnly), "", ""},
+		{"valid naming its key", jwtBearerGrant, key.sign(t, key.kid, valid, readOnly), "", ""},
+		{"valid with the account as subject", jwtBearerGrant, key.sign(t, "", with(func(c *jwt.Claims) { c.Subject = email }), readOnly), "", ""},
+		{"another account's key", jwtBearerGrant, other.sign(t, "", valid, readOnly), "invalid_grant", "Invalid JWT Signature."},
+		{"naming another account's key", jwtBearerGrant, key.sign(t, other.kid, valid, readOnly), "invalid_grant", "Invalid JWT Signature."},
+		{"unknown account", jwtBearerGrant, key.sign(t, "", with(func(c *jwt.Claims) { c.Issuer = "ghost@x.iam.gserviceaccount.com" }), readOnly),
 			"invalid_grant", "account not found"},
-		{"other audience", jwtBearerGrant, assertion(t, key, with(func(c *jwt.Claims) { c.Audience = jwt.Audience{"https://example.com/token"} }), scope),
+		{"another subject", jwtBearerGrant, key.sign(t, "", with(func(c *jwt.Claims) { c.Subject = "user@example.com" }), readOnly),
+			"invalid_grant", "sub"},
+		{"other audience", jwtBearerGrant, key.sign(t, "", with(func(c *jwt.Claims) { c.Audience = jwt.Audience{"https://example.com/token"} }), readOnly),
+			"invalid_grant", "audience"},
+		{"no audience", jwtBearerGrant, key.sign(t, "", with(func(c *jwt.Claims) { c.Audience = nil }), readOnly),
+			"invalid_grant", "audience"},
+		{"expired", jwtBearerGrant, key.sign(t, "", with(func(c *jwt.Claims) { c.Expiry = jwt.NewNumericDate(now.Add(-time.Hour)) }), readOnly),
 			"invalid_grant", "short-lived"},
-		{"expired", jwtBearerGrant, assertion(t, key, with(func(c *jwt.Claims) { c.Expiry = jwt.NewNumericDate(now.Add(-time.Hour)) }), scope),
+		{"too long-lived", jwtBearerGrant, key.sign(t, "", with(func(c *jwt.Claims) { c.Expiry = jwt.NewNumericDate(now.Add(2 * time.Hour)) }), readOnly),
 			"invalid_grant", "short-lived"},
-		{"too long-lived", jwtBearerGrant, assertion(t, key, with(func(c *jwt.Claims) { c.Expiry = jwt.NewNumericDate(now.Add(2 * time.Hour)) }), scope),
-			"invalid_grant", "short-lived"},
-		{"no scope", jwtBearerGrant, assertion(t, key, valid, ""), "invalid_scope", "missing scope"},
+		{"no scope", jwtBearerGrant, key.sign(t, "", valid, ""), "invalid_scope", "missing scope"},
 		{"not a JWT", jwtBearerGrant, "not.a.jwt", "invalid_grant", "Invalid JWT"},
-		{"other grant", "client_credentials", assertion(t, key, valid, scope), "unsupported_grant_type", "client_credentials"},
+		{"other grant", "client_credentials", key.sign(t, "", valid, readOnly), "unsupported_grant_type", "client_credentials"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -121,40 +196,131 @@ func TestTokenEndpointVerifiesAssertions(t *testing.T) {
 			}
 		})
 	}
+	for name, revoke := range keyCases(s) {
+		t.Run(name, func(t *testing.T) {
+			account := strings.ReplaceAll(name, " ", "-") + "@fakegcs.iam.gserviceaccount.com"
+			k := newAccount(t, s, account)
+			claims := with(func(c *jwt.Claims) { c.Issuer = account })
+			revoke(t, account)
+			for _, kid := range []string{"", k.kid} {
+				status, body := requestToken(t, s, jwtBearerGrant, k.sign(t, kid, claims, readOnly))
+				if status != http.StatusBadRequest || body["error"] != "invalid_grant" || body["error_description"] != "Invalid JWT Signature." {
+					t.Errorf("token response with kid %q = %d %v, want 400 invalid_grant Invalid JWT Signature.", kid, status, body)
+				}
+			}
+		})
+	}
+}
+
+// The API accepts a self-signed JWT exactly as strictly as the token endpoint an assertion,
+// and refuses every bad one with the 401 Google answers a bad bearer with.
+func TestAPIVerifiesSelfSignedJWTs(t *testing.T) {
+	s := Start(t)
+	s.CreateBucket(t, "a-bucket", "EU")
+	key := newAccount(t, s, email, "storage.buckets.get")
+	other := newAccount(t, s, "other@fakegcs.iam.gserviceaccount.com", "storage.buckets.get")
+	now := time.Now()
+	valid := jwt.Claims{Issuer: email, Subject: email, IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(time.Hour))}
+	with := func(change func(*jwt.Claims)) jwt.Claims { c := valid; change(&c); return c }
+	cases := []struct {
+		name, bearer string
+		accepted     bool
+	}{
+		{"scope and no audience, as Google's clients send", key.sign(t, key.kid, valid, readOnly), true},
+		{"scope and the storage audience", key.sign(t, key.kid, with(func(c *jwt.Claims) { c.Audience = jwt.Audience{storageAudience} }), readOnly), true},
+		{"empty audience", key.sign(t, key.kid, with(func(c *jwt.Claims) { c.Audience = jwt.Audience{""} }), readOnly), true},
+		{"several scopes", key.sign(t, key.kid, valid, "openid "+readOnly), true},
+		{"no kid", key.sign(t, "", valid, readOnly), false},
+		{"unknown kid", key.sign(t, "0123456789abcdef", valid, readOnly), false},
+		{"another account's kid", key.sign(t, other.kid, valid, readOnly), false},
+		{"another account's key under this kid", other.sign(t, key.kid, valid, readOnly), false},
+		{"unknown account", key.sign(t, key.kid, with(func(c *jwt.Claims) {
+			c.Issuer, c.Subject = "ghost@x.iam.gserviceaccount.com", "ghost@x.iam.gserviceaccount.com"
+		}), readOnly), false},
+		{"no subject", key.sign(t, key.kid, with(func(c *jwt.Claims) { c.Subject = "" }), readOnly), false},
+		{"another subject", key.sign(t, key.kid, with(func(c *jwt.Claims) { c.Subject = "user@example.com" }), readOnly), false},
+		{"token endpoint audience", key.sign(t, key.kid, with(func(c *jwt.Claims) { c.Audience = jwt.Audience{s.TokenURL} }), readOnly), false},
+		{"expired", key.sign(t, key.kid, with(func(c *jwt.Claims) {
+			c.IssuedAt, c.Expiry = jwt.NewNumericDate(now.Add(-2*time.Hour)), jwt.NewNumericDate(now.Add(-time.Hour))
+		}), readOnly), false},
+		{"too long-lived", key.sign(t, key.kid, with(func(c *jwt.Claims) { c.Expiry = jwt.NewNumericDate(now.Add(61 * time.Minute)) }), readOnly), false},
+		{"issued in the future", key.sign(t, key.kid, with(func(c *jwt.Claims) {
+			c.IssuedAt, c.Expiry = jwt.NewNumericDate(now.Add(10*time.Minute)), jwt.NewNumericDate(now.Add(20*time.Minute))
+		}), readOnly), false},
+		{"no expiry", key.sign(t, key.kid, with(func(c *jwt.Claims) { c.Expiry = nil }), readOnly), false},
+		{"no scope", key.sign(t, key.kid, valid, ""), false},
+		{"not a JWT", "not.a.jwt", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			status, body := call(t, s, http.MethodGet, "/storage/v1/b/a-bucket", c.bearer, nil)
+			switch {
+			case c.accepted && (status != http.StatusOK || body["name"] != "a-bucket"):
+				t.Errorf("GET bucket = %d %v, want 200 with the bucket", status, body)
+			case !c.accepted && (status != http.StatusUnauthorized || reason(body) != "authError"):
+				t.Errorf("GET bucket = %d %v, want 401 authError", status, body)
+			}
+		})
+	}
+	for name, revoke := range keyCases(s) {
+		t.Run(name, func(t *testing.T) {
+			account := strings.ReplaceAll(name, " ", "-") + "@fakegcs.iam.gserviceaccount.com"
+			k := newAccount(t, s, account, "storage.buckets.get")
+			if status, _ := call(t, s, http.MethodGet, "/storage/v1/b/a-bucket", k.selfSigned(t, account, readOnly), nil); status != http.StatusOK {
+				t.Fatalf("GET bucket before the key was revoked = %d, want 200", status)
+			}
+			revoke(t, account)
+			if status, body := call(t, s, http.MethodGet, "/storage/v1/b/a-bucket", k.selfSigned(t, account, readOnly), nil); status != http.StatusUnauthorized || reason(body) != "authError" {
+				t.Errorf("GET bucket = %d %v, want 401 authError", status, body)
+			}
+		})
+	}
+}
+
+// A read-only scope must not allow a write, whether a self-signed JWT or an access token
+// carries it; a read-write scope allows it.
+func TestScopesLimitWhatTheBearerMayDo(t *testing.T) {
+	s := Start(t)
+	s.CreateBucket(t, "a-bucket", "EU")
+	key := newAccount(t, s, email, "storage.objects.get", "storage.objects.create")
+	upload := func(t *testing.T, bearer string) (int, map[string]any) {
+		t.Helper()
+		return call(t, s, http.MethodPost, "/upload/storage/v1/b/a-bucket/o?uploadType=media&name=probe.txt", bearer, strings.NewReader("probe"))
+	}
+	for name, bearer := range map[string]func(scope string) string{
+		"self-signed JWT": func(scope string) string { return key.selfSigned(t, email, scope) },
+		"access token":    func(scope string) string { return tokenFor(t, s, email, key, scope) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			reader, writer := bearer(readOnly), bearer(readWrite)
+			if status, body := call(t, s, http.MethodGet, "/storage/v1/b/a-bucket/o", reader, nil); status != http.StatusOK {
+				t.Errorf("listing with the read-only scope = %d %v, want 200", status, body)
+			}
+			status, body := upload(t, reader)
+			if status != http.StatusForbidden || reason(body) != "forbidden" || !strings.Contains(body["error"].(map[string]any)["message"].(string), "scope") {
+				t.Errorf("upload with the read-only scope = %d %v, want 403 forbidden naming the scope", status, body)
+			}
+			if objects := s.Objects(t, "a-bucket"); len(objects) != 0 {
+				t.Fatalf("the read-only upload stored %v", objects)
+			}
+			if status, body := upload(t, writer); status != http.StatusOK {
+				t.Errorf("upload with the read-write scope = %d %v, want 200", status, body)
+			}
+			if objects := s.Objects(t, "a-bucket"); len(objects) != 1 {
+				t.Errorf("bucket holds %v after the read-write upload, want probe.txt", objects)
+			}
+			if status, _ := call(t, s, http.MethodDelete, "/storage/v1/b/a-bucket/o/probe.txt", writer, nil); status != http.StatusNoContent && status != http.StatusOK {
+				t.Errorf("delete with the read-write scope = %d, want it to succeed", status)
+			}
+		})
+	}
 }
 
 func TestAPIAnswersLikeGoogle(t *testing.T) {
 	s := Start(t)
 	s.CreateBucket(t, "eu-bucket", "EU")
-	pemKey, _ := s.NewServiceAccount(t, email, "storage.objects.list", "storage.objects.get")
-	token := tokenFor(t, s, email, pemKey)
-
-	get := func(path, bearer string) (int, map[string]any) {
-		t.Helper()
-		req, err := http.NewRequest(http.MethodGet, s.URL+path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if bearer != "" {
-			req.Header.Set("Authorization", "Bearer "+bearer)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&out)
-		return resp.StatusCode, out
-	}
-	reason := func(body map[string]any) string {
-		errs, _ := body["error"].(map[string]any)["errors"].([]any)
-		if len(errs) == 0 {
-			return ""
-		}
-		r, _ := errs[0].(map[string]any)["reason"].(string)
-		return r
-	}
+	key := newAccount(t, s, email, "storage.objects.list", "storage.objects.get")
+	token := tokenFor(t, s, email, key, readOnly)
 	cases := []struct {
 		name, path, bearer string
 		status             int
@@ -175,7 +341,7 @@ func TestAPIAnswersLikeGoogle(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			status, body := get(c.path, c.bearer)
+			status, body := call(t, s, http.MethodGet, c.path, c.bearer, nil)
 			if status != c.status || !c.check(body) {
 				t.Errorf("GET %s = %d %v, want %d", c.path, status, body, c.status)
 			}
@@ -183,8 +349,8 @@ func TestAPIAnswersLikeGoogle(t *testing.T) {
 	}
 	t.Run("buckets.get reports the bucket's own location", func(t *testing.T) {
 		const reader = "reader@fakegcs.iam.gserviceaccount.com"
-		readerKey, _ := s.NewServiceAccount(t, reader, "storage.buckets.get")
-		status, attrs := get("/storage/v1/b/eu-bucket", tokenFor(t, s, reader, readerKey))
+		readerKey := newAccount(t, s, reader, "storage.buckets.get")
+		status, attrs := call(t, s, http.MethodGet, "/storage/v1/b/eu-bucket", tokenFor(t, s, reader, readerKey, readOnly), nil)
 		if status != http.StatusOK || attrs["location"] != "EU" || attrs["name"] != "eu-bucket" {
 			t.Errorf("GET bucket = %d %v, want 200 with location EU", status, attrs)
 		}
