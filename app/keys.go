@@ -27,13 +27,17 @@ const (
 const maxResealAttempts = 10
 
 // KeysDeps are what master key reporting and rotation need. Store, Vault, Keys and Audit are
-// required; Keys is normally the same vault. Logger and Now are optional.
+// required; Keys is normally the same vault. Fingerprinter, Logger and Now are optional.
 type KeysDeps struct {
 	Store ports.SealedCredentials
 	Vault ports.Vault
 	Keys  ports.VaultKeys
 	// Audit records each rotation run, as an event of no organization.
 	Audit ports.AuditLog
+	// Fingerprinter lets a rotation fill in the secret fingerprints that buckets stored before
+	// fingerprints existed lack, since it opens their secrets anyway; nil leaves them missing. It
+	// must hold the servers' fingerprint key: see Rotate.
+	Fingerprinter ports.Fingerprinter
 	// BatchSize is how many buckets one read returns, 1 to MaxKeyBatch; 0 means DefaultKeyBatch.
 	BatchSize int
 	// Logger receives a line when a rotation starts and ends; nil means slog.Default().
@@ -43,18 +47,20 @@ type KeysDeps struct {
 }
 
 // Keys reports which master keys seal the stored credentials and re-seals them under the
-// active key. Both walk every bucket, deleted ones included, in id order and in batches. A
-// rotation runs online: the servers keep opening old and new ciphertexts with the same ring,
-// and every write is checked against the version it was read at. It keeps no state but the
-// ciphertexts themselves, so an interrupted rotation is finished by running it again.
+// active key, filling in missing secret fingerprints on the way. Both walk every bucket, deleted
+// ones included, in id order and in batches. A rotation runs online: the servers keep opening
+// old and new ciphertexts with the same ring, and every write is checked against the version it
+// was read at. It keeps no state but the rows themselves, so an interrupted rotation is
+// finished by running it again.
 type Keys struct {
-	store     ports.SealedCredentials
-	vault     ports.Vault
-	keys      ports.VaultKeys
-	audit     ports.AuditLog
-	batchSize int
-	log       *slog.Logger
-	now       func() time.Time
+	store         ports.SealedCredentials
+	vault         ports.Vault
+	keys          ports.VaultKeys
+	audit         ports.AuditLog
+	fingerprinter ports.Fingerprinter
+	batchSize     int
+	log           *slog.Logger
+	now           func() time.Time
 }
 
 // NewKeys checks the dependencies once, at wiring time.
@@ -74,7 +80,8 @@ func NewKeys(deps KeysDeps) (*Keys, error) {
 		return nil, domain.Errorf(domain.KindInvalidInput, "batch size %d is out of range; use 1 to %d", deps.BatchSize, MaxKeyBatch)
 	}
 	logger, now := withDefaults(deps.Logger, deps.Now)
-	return &Keys{store: deps.Store, vault: deps.Vault, keys: deps.Keys, audit: deps.Audit, batchSize: size, log: logger, now: now}, nil
+	return &Keys{store: deps.Store, vault: deps.Vault, keys: deps.Keys, audit: deps.Audit, fingerprinter: deps.Fingerprinter,
+		batchSize: size, log: logger, now: now}, nil
 }
 
 // ActiveKeyID returns the id of the key that seals, which a rotation re-seals under.
@@ -100,6 +107,9 @@ type KeyStatus struct {
 	// Keys lists the ring's keys in ring order, unused ones included, so that an operator sees
 	// which can be removed, then the keys outside the ring that stored values name, by id.
 	Keys []KeyUsage
+	// WithoutFingerprint counts the buckets, deleted ones included, that have no secret
+	// fingerprint: what a rotation with a fingerprint key fills in.
+	WithoutFingerprint int
 }
 
 // ToMove counts the values not sealed under the active key: what a rotation re-seals.
@@ -118,23 +128,36 @@ func (s KeyStatus) missing() []KeyUsage {
 	return slices.DeleteFunc(slices.Clone(s.Keys), func(k KeyUsage) bool { return k.InRing || k.Values == 0 })
 }
 
-// Status counts the stored values under each key. It reads every bucket's headers and opens
-// nothing.
+// Status counts the stored values under each key and the buckets without a secret
+// fingerprint. It reads every bucket's headers and opens nothing.
 func (k *Keys) Status(ctx context.Context) (KeyStatus, error) {
+	status, _, err := k.survey(ctx)
+	return status, err
+}
+
+// survey is Status, and also returns the id of the first bucket that has a secret fingerprint,
+// "" when none has, against which a rotation checks its fingerprint key.
+func (k *Keys) survey(ctx context.Context) (status KeyStatus, fingerprinted string, err error) {
 	ring := k.keys.KeyIDs()
 	usage := make(map[string]*KeyUsage, len(ring))
 	for i, id := range ring {
 		usage[id] = &KeyUsage{KeyID: id, Active: i == 0, InRing: true}
 	}
-	status := KeyStatus{ActiveKeyID: k.keys.ActiveKeyID()}
-	err := k.walk(ctx, func(batch []ports.SealedRecord) error {
+	status.ActiveKeyID = k.keys.ActiveKeyID()
+	err = k.walk(ctx, func(batch []ports.SealedRecord) error {
 		for _, rec := range batch {
 			status.Buckets++
+			switch {
+			case rec.SecretFingerprint == "":
+				status.WithoutFingerprint++
+			case fingerprinted == "":
+				fingerprinted = rec.BucketID
+			}
 			seen := map[string]bool{}
 			for _, v := range sealedValues(rec) {
-				id, err := k.keys.KeyID(v.sealed)
+				id, err := k.sealedUnder(rec, v)
 				if err != nil {
-					return fmt.Errorf("read the key id of the %s of bucket %s: %w", v.field, rec.BucketID, err)
+					return err
 				}
 				u := usage[id]
 				if u == nil {
@@ -151,7 +174,7 @@ func (k *Keys) Status(ctx context.Context) (KeyStatus, error) {
 		return nil
 	})
 	if err != nil {
-		return KeyStatus{}, err
+		return KeyStatus{}, "", err
 	}
 	for _, id := range ring {
 		status.Keys = append(status.Keys, *usage[id])
@@ -163,7 +186,7 @@ func (k *Keys) Status(ctx context.Context) (KeyStatus, error) {
 	}
 	slices.SortFunc(others, func(a, b KeyUsage) int { return strings.Compare(a.KeyID, b.KeyID) })
 	status.Keys = append(status.Keys, others...)
-	return status, nil
+	return status, fingerprinted, nil
 }
 
 // RotateResult is what a rotation did.
@@ -172,75 +195,123 @@ type RotateResult struct {
 	// Values and Buckets count what was re-sealed; Conflicts the writes that found their bucket
 	// changed by a server since the rotation read it, and so read it again.
 	Values, Buckets, Conflicts int
+	// Fingerprinted counts the buckets whose missing secret fingerprint was filled in.
+	Fingerprinted int
+	// NotFingerprinted counts the buckets left without a secret fingerprint because no
+	// Fingerprinter is configured; with one it is 0.
+	NotFingerprinted int
+}
+
+// RotateProgress is how far a rotation is: the values re-sealed and the fingerprints filled in
+// so far, each next to the count the rotation found to do before it began.
+type RotateProgress struct {
+	Values, ValuesTotal             int
+	Fingerprints, FingerprintsTotal int
 }
 
 // Rotate re-seals every stored value that is not under the active key: it opens the value with
 // whichever ring key sealed it and seals it again under the active key, bound to the same
-// organization, bucket and field, and stores a bucket's two values in one write that lands
-// only if the bucket is still at the version read. A bucket another write moved on is read
-// again and retried; a deleted bucket is re-sealed too; a bucket that no longer exists is
-// skipped. Values already under the active key are left alone, so an interrupted rotation
-// resumes where it stopped when run again.
+// organization, bucket and field. With a Fingerprinter it also fills in the secret fingerprint
+// of every bucket that has none, values under the active key included, from the secret it
+// opens; the secret version and the credentials time stay as they are, since the credentials
+// did not change. A bucket's changes are stored in one write that lands only if the bucket is
+// still at the version read, so a concurrent update is never overwritten and a fingerprint is
+// never that of an older secret. A bucket another write moved on is read again and retried; a
+// deleted bucket is changed too; a bucket that no longer exists is skipped. Buckets with nothing
+// to change are left alone, so an interrupted rotation resumes where it stopped when run again.
 //
-// Before it writes anything it counts the values to move, and refuses when some are under a
-// key the ring does not hold, which it could not open. progress, when not nil, is called with
-// the values re-sealed so far and that count: once before the first write (0 of the count),
-// then after each batch that re-sealed any. It is not called when nothing needs moving.
+// Before it writes anything it counts what there is to do, and refuses when some values are
+// under a key the ring does not hold, which it could not open, or when it has fingerprints to
+// fill and its fingerprint key does not reproduce a stored fingerprint: fingerprints under
+// another key than the servers' would differ from those the servers show for the same secret.
+// progress, when not nil, is called once before the first write (nothing done yet), then after
+// each batch that changed anything. It is not called when there is nothing to do.
 //
 // Every run, finished or not, leaves one key_rotation event in the audit trail.
-func (k *Keys) Rotate(ctx context.Context, progress func(done, total int)) (RotateResult, error) {
+func (k *Keys) Rotate(ctx context.Context, progress func(RotateProgress)) (RotateResult, error) {
 	res, err := k.rotate(ctx, progress)
 	recordAudit(ctx, k.audit, k.log, domain.NewAuditEvent(ctx, k.now(), domain.AuditKeyRotation, "", "", "", err))
 	return res, err
 }
 
-func (k *Keys) rotate(ctx context.Context, progress func(done, total int)) (RotateResult, error) {
+func (k *Keys) rotate(ctx context.Context, progress func(RotateProgress)) (RotateResult, error) {
 	res := RotateResult{ActiveKeyID: k.keys.ActiveKeyID()}
-	before, err := k.Status(ctx)
+	before, fingerprinted, err := k.survey(ctx)
 	if err != nil {
 		return res, err
 	}
 	if missing := before.missing(); len(missing) > 0 {
 		return res, missingKeysError(missing, res.ActiveKeyID)
 	}
-	total := before.ToMove()
-	if total == 0 {
+	todo := RotateProgress{ValuesTotal: before.ToMove()}
+	if k.fingerprinter == nil {
+		res.NotFingerprinted = before.WithoutFingerprint
+	} else {
+		todo.FingerprintsTotal = before.WithoutFingerprint
+	}
+	if todo.ValuesTotal == 0 && todo.FingerprintsTotal == 0 {
 		return res, nil
 	}
+	if todo.FingerprintsTotal > 0 && fingerprinted != "" {
+		if err := k.checkFingerprintKey(ctx, fingerprinted); err != nil {
+			return res, err
+		}
+	}
 	k.log.InfoContext(ctx, "master key rotation started", slog.String("active_key_id", res.ActiveKeyID),
-		slog.Int("values_to_move", total), slog.Int("batch_size", k.batchSize))
+		slog.Int("values_to_move", todo.ValuesTotal), slog.Int("fingerprints_to_fill", todo.FingerprintsTotal),
+		slog.Int("batch_size", k.batchSize))
 	report := func() {
 		if progress != nil {
-			progress(res.Values, total)
+			todo.Values, todo.Fingerprints = res.Values, res.Fingerprinted
+			progress(todo)
 		}
 	}
 	report()
 	err = k.walk(ctx, func(batch []ports.SealedRecord) error {
-		before := res.Values
+		changed := false
 		for _, rec := range batch {
-			moved, conflicts, err := k.resealBucket(ctx, rec)
+			change, conflicts, err := k.resealBucket(ctx, rec)
 			res.Conflicts += conflicts
 			if err != nil {
 				return err
 			}
-			if moved > 0 {
-				res.Values += moved
-				res.Buckets++
-			}
+			res.add(change)
+			changed = changed || change.any()
 		}
-		if res.Values > before {
+		if changed {
 			report()
 		}
 		return nil
 	})
 	attrs := []any{slog.String("active_key_id", res.ActiveKeyID), slog.Int("values", res.Values),
-		slog.Int("buckets", res.Buckets), slog.Int("conflicts", res.Conflicts)}
+		slog.Int("buckets", res.Buckets), slog.Int("fingerprints_filled", res.Fingerprinted), slog.Int("conflicts", res.Conflicts)}
 	if err != nil {
 		k.log.WarnContext(ctx, "master key rotation stopped; run it again to finish", append(attrs, slog.String("error", err.Error()))...)
 		return res, err
 	}
 	k.log.InfoContext(ctx, "master key rotation finished", attrs...)
 	return res, nil
+}
+
+// bucketChange is what a rotation wrote to one bucket.
+type bucketChange struct {
+	// values counts the values re-sealed.
+	values int
+	// fingerprinted is true when the bucket's missing secret fingerprint was filled in.
+	fingerprinted bool
+}
+
+func (c bucketChange) any() bool { return c.values > 0 || c.fingerprinted }
+
+// add counts one bucket's change.
+func (r *RotateResult) add(c bucketChange) {
+	if c.values > 0 {
+		r.Values += c.values
+		r.Buckets++
+	}
+	if c.fingerprinted {
+		r.Fingerprinted++
+	}
 }
 
 func missingKeysError(missing []KeyUsage, active string) error {
@@ -251,6 +322,38 @@ func missingKeysError(missing []KeyUsage, active string) error {
 	return domain.Errorf(domain.KindInvalidInput,
 		"stored values are sealed under keys the configured ring does not hold (%s), so they cannot be re-sealed; "+
 			"add those keys to the ring after the active key %s and run the rotation again", strings.Join(parts, ", "), active)
+}
+
+// checkFingerprintKey reads the bucket again, so that its secret and its fingerprint are of one
+// moment, opens the secret and refuses when the configured fingerprint key does not reproduce
+// the stored fingerprint. A bucket that lost its fingerprint or its row meanwhile proves
+// nothing either way.
+func (k *Keys) checkFingerprintKey(ctx context.Context, bucketID string) error {
+	rec, err := k.store.ReadSealed(ctx, bucketID)
+	switch {
+	case domain.IsKind(err, domain.KindNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("read bucket %s to check the fingerprint key: %w", bucketID, err)
+	case rec.SecretFingerprint == "":
+		return nil
+	}
+	secret := sealedValue{ports.FieldSecret, rec.SealedSecret}
+	keyID, err := k.sealedUnder(rec, secret)
+	if err != nil {
+		return err
+	}
+	plaintext, err := k.open(ctx, rec, secret, keyID)
+	if err != nil {
+		return err
+	}
+	if k.fingerprinter.Fingerprint(plaintext) != rec.SecretFingerprint {
+		return domain.Errorf(domain.KindInvalidInput,
+			"the configured fingerprint key is not the one the stored fingerprints were made with: bucket %s shows another "+
+				"fingerprint of its secret; nothing was changed. Run the rotation with the servers' fingerprint key, or with none "+
+				"to re-seal without filling in fingerprints", bucketID)
+	}
+	return nil
 }
 
 // walk reads every bucket in id order, batchSize at a time, and hands each batch to visit.
@@ -274,72 +377,98 @@ func (k *Keys) walk(ctx context.Context, visit func([]ports.SealedRecord) error)
 	}
 }
 
-// resealBucket re-seals one bucket's values that are not under the active key, reading the
-// bucket again after each conflict, and returns how many values it moved and how many writes
-// conflicted.
-func (k *Keys) resealBucket(ctx context.Context, rec ports.SealedRecord) (moved, conflicts int, err error) {
+// resealBucket re-seals one bucket's values that are not under the active key and fills in its
+// missing fingerprint, reading the bucket again after each conflict, and returns what it
+// changed and how many writes conflicted.
+func (k *Keys) resealBucket(ctx context.Context, rec ports.SealedRecord) (change bucketChange, conflicts int, err error) {
 	id := rec.BucketID
 	for {
-		moved, err = k.resealRecord(ctx, rec)
+		change, err = k.resealRecord(ctx, rec)
 		if !domain.IsKind(err, domain.KindConflict) {
-			return moved, conflicts, err
+			return change, conflicts, err
 		}
 		if conflicts++; conflicts == maxResealAttempts {
-			return 0, conflicts, fmt.Errorf("bucket %s changed %d times while it was being re-sealed; run the rotation again: %w", id, conflicts, err)
+			return bucketChange{}, conflicts, fmt.Errorf("bucket %s changed %d times while it was being re-sealed; run the rotation again: %w", id, conflicts, err)
 		}
 		rec, err = k.store.ReadSealed(ctx, id)
 		switch {
 		case domain.IsKind(err, domain.KindNotFound):
-			return 0, conflicts, nil
+			return bucketChange{}, conflicts, nil
 		case err != nil:
-			return 0, conflicts, fmt.Errorf("read bucket %s again: %w", id, err)
+			return bucketChange{}, conflicts, fmt.Errorf("read bucket %s again: %w", id, err)
 		}
 	}
 }
 
-// resealRecord writes rec's values re-sealed under the active key, if any needs it, and
-// returns how many did. A bucket that no longer exists has nothing left to re-seal.
-func (k *Keys) resealRecord(ctx context.Context, rec ports.SealedRecord) (int, error) {
+// resealRecord writes rec's values that are not under the active key re-sealed, and the
+// fingerprint of its secret when it has none and a Fingerprinter is configured, in one write,
+// and returns what it changed. Each value is opened at most once, and only when it must be. A
+// bucket that no longer exists has nothing left to change.
+func (k *Keys) resealRecord(ctx context.Context, rec ports.SealedRecord) (bucketChange, error) {
 	values := sealedValues(rec)
-	moved := 0
+	var (
+		change bucketChange
+		next   ports.Resealed
+	)
 	for i, v := range values {
-		resealed, err := k.reseal(ctx, rec, v)
+		keyID, err := k.sealedUnder(rec, v)
 		if err != nil {
-			return 0, err
+			return bucketChange{}, err
 		}
-		if resealed != nil {
-			values[i].sealed = resealed
-			moved++
+		move := keyID != k.keys.ActiveKeyID()
+		fill := v.field == ports.FieldSecret && rec.SecretFingerprint == "" && k.fingerprinter != nil
+		if !move && !fill {
+			continue
+		}
+		plaintext, err := k.open(ctx, rec, v, keyID)
+		if err != nil {
+			return bucketChange{}, err
+		}
+		if fill {
+			next.SecretFingerprint, change.fingerprinted = k.fingerprinter.Fingerprint(plaintext), true
+		}
+		if move {
+			if values[i].sealed, err = k.seal(ctx, rec, v, plaintext); err != nil {
+				return bucketChange{}, err
+			}
+			change.values++
 		}
 	}
-	if moved == 0 {
-		return 0, nil
+	if !change.any() {
+		return change, nil
 	}
-	err := k.store.Reseal(ctx, rec, values[0].sealed, values[1].sealed)
+	next.SealedKey, next.SealedSecret = values[0].sealed, values[1].sealed
+	err := k.store.Reseal(ctx, rec, next)
 	if domain.IsKind(err, domain.KindNotFound) {
-		return 0, nil
+		return bucketChange{}, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("store the re-sealed credentials of bucket %s: %w", rec.BucketID, err)
+		return bucketChange{}, fmt.Errorf("store the re-sealed credentials of bucket %s: %w", rec.BucketID, err)
 	}
-	return moved, nil
+	return change, nil
 }
 
-// reseal returns v sealed under the active key, or nil when it already is.
-func (k *Keys) reseal(ctx context.Context, rec ports.SealedRecord, v sealedValue) ([]byte, error) {
+// sealedUnder returns the id of the key that sealed v, without opening it.
+func (k *Keys) sealedUnder(rec ports.SealedRecord, v sealedValue) (string, error) {
 	id, err := k.keys.KeyID(v.sealed)
 	if err != nil {
-		return nil, fmt.Errorf("read the key id of the %s of bucket %s: %w", v.field, rec.BucketID, err)
+		return "", fmt.Errorf("read the key id of the %s of bucket %s: %w", v.field, rec.BucketID, err)
 	}
-	if id == k.keys.ActiveKeyID() {
-		return nil, nil
-	}
-	scope := ports.SecretScope{OrgID: rec.OrgID, BucketID: rec.BucketID, Field: v.field}
-	plaintext, err := k.vault.Open(ctx, v.sealed, scope)
+	return id, nil
+}
+
+// open opens v, which keyID sealed, in its own scope.
+func (k *Keys) open(ctx context.Context, rec ports.SealedRecord, v sealedValue, keyID string) (domain.Secret, error) {
+	plaintext, err := k.vault.Open(ctx, v.sealed, scopeOfValue(rec, v))
 	if err != nil {
-		return nil, fmt.Errorf("open the %s of bucket %s (organization %s), sealed under key %s: %w", v.field, rec.BucketID, rec.OrgID, id, err)
+		return domain.Secret{}, fmt.Errorf("open the %s of bucket %s (organization %s), sealed under key %s: %w", v.field, rec.BucketID, rec.OrgID, keyID, err)
 	}
-	resealed, err := k.vault.Seal(ctx, plaintext, scope)
+	return plaintext, nil
+}
+
+// seal seals v's plaintext again under the active key, in v's own scope.
+func (k *Keys) seal(ctx context.Context, rec ports.SealedRecord, v sealedValue, plaintext domain.Secret) ([]byte, error) {
+	resealed, err := k.vault.Seal(ctx, plaintext, scopeOfValue(rec, v))
 	if err != nil {
 		return nil, fmt.Errorf("seal the %s of bucket %s again: %w", v.field, rec.BucketID, err)
 	}
@@ -355,4 +484,9 @@ type sealedValue struct {
 // sealedValues returns a bucket's key and secret, in that order.
 func sealedValues(rec ports.SealedRecord) []sealedValue {
 	return []sealedValue{{ports.FieldKey, rec.SealedKey}, {ports.FieldSecret, rec.SealedSecret}}
+}
+
+// scopeOfValue is what v's ciphertext is bound to: its organization, bucket and field.
+func scopeOfValue(rec ports.SealedRecord, v sealedValue) ports.SecretScope {
+	return ports.SecretScope{OrgID: rec.OrgID, BucketID: rec.BucketID, Field: v.field}
 }

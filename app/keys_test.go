@@ -26,7 +26,8 @@ const (
 
 // keysFixture is a Keys service over mocks whose vault is k2 first, then the given older keys.
 // Its fake ciphertexts carry the key id, the scope and the plaintext in the clear, so the fake
-// vault refuses to open a value under any scope but its own.
+// vault refuses to open a value under any scope but its own. It has no Fingerprinter unless
+// made by newFingerprintingKeysFixture.
 type keysFixture struct {
 	store *mocks.MockSealedCredentials
 	vault *mocks.MockVault
@@ -39,6 +40,18 @@ const activeKey = "k2"
 
 func newKeysFixture(t *testing.T, batchSize int, olderKeys ...string) *keysFixture {
 	t.Helper()
+	return newKeysFixtureWith(t, nil, batchSize, olderKeys...)
+}
+
+// newFingerprintingKeysFixture is a keysFixture whose rotation fills in missing fingerprints
+// with fakeFingerprint, the fingerprint record gives its buckets.
+func newFingerprintingKeysFixture(t *testing.T, batchSize int, olderKeys ...string) *keysFixture {
+	t.Helper()
+	return newKeysFixtureWith(t, fingerprinterFunc(fakeFingerprint), batchSize, olderKeys...)
+}
+
+func newKeysFixtureWith(t *testing.T, fingerprinter ports.Fingerprinter, batchSize int, olderKeys ...string) *keysFixture {
+	t.Helper()
 	ctrl := gomock.NewController(t)
 	keys := mocks.NewMockVaultKeys(ctrl)
 	keys.EXPECT().ActiveKeyID().Return(activeKey).AnyTimes()
@@ -46,8 +59,8 @@ func newKeysFixture(t *testing.T, batchSize int, olderKeys ...string) *keysFixtu
 	keys.EXPECT().KeyID(gomock.Any()).DoAndReturn(fakeKeyID).AnyTimes()
 	f := &keysFixture{store: mocks.NewMockSealedCredentials(ctrl), vault: mocks.NewMockVault(ctrl), logs: &bytes.Buffer{},
 		audit: &auditSpy{}}
-	svc, err := app.NewKeys(app.KeysDeps{Store: f.store, Vault: f.vault, Keys: keys, Audit: f.audit, BatchSize: batchSize,
-		Logger: slog.New(slog.NewJSONHandler(f.logs, nil))})
+	svc, err := app.NewKeys(app.KeysDeps{Store: f.store, Vault: f.vault, Keys: keys, Audit: f.audit, Fingerprinter: fingerprinter,
+		BatchSize: batchSize, Logger: slog.New(slog.NewJSONHandler(f.logs, nil))})
 	if err != nil {
 		t.Fatalf("NewKeys: %v", err)
 	}
@@ -73,13 +86,28 @@ func scopeFor(bucketID, field string) ports.SecretScope {
 	return ports.SecretScope{OrgID: orgID, BucketID: bucketID, Field: field}
 }
 
-// record is a bucket whose key is sealed under keyKey and whose secret is under secretKey.
+// record is a bucket whose key is sealed under keyKey and whose secret is under secretKey, with
+// the fingerprint of its secret.
 func record(bucketID string, version int64, keyKey, secretKey string) ports.SealedRecord {
 	return ports.SealedRecord{
 		OrgID: orgID, BucketID: bucketID, Version: version,
-		SealedKey:    fakeSealed(keyKey, scopeFor(bucketID, ports.FieldKey), plaintextOf(bucketID, ports.FieldKey)),
-		SealedSecret: fakeSealed(secretKey, scopeFor(bucketID, ports.FieldSecret), plaintextOf(bucketID, ports.FieldSecret)),
+		SealedKey:         fakeSealed(keyKey, scopeFor(bucketID, ports.FieldKey), plaintextOf(bucketID, ports.FieldKey)),
+		SealedSecret:      fakeSealed(secretKey, scopeFor(bucketID, ports.FieldSecret), plaintextOf(bucketID, ports.FieldSecret)),
+		SecretFingerprint: fakeFingerprint(plaintextOf(bucketID, ports.FieldSecret)),
 	}
+}
+
+// unfingerprinted is record without a fingerprint, as a bucket stored before fingerprints
+// existed.
+func unfingerprinted(bucketID string, version int64, keyKey, secretKey string) ports.SealedRecord {
+	rec := record(bucketID, version, keyKey, secretKey)
+	rec.SecretFingerprint = ""
+	return rec
+}
+
+// resealed is what a rotation writes back: the two ciphertexts and a fingerprint, or "".
+func resealed(key, secret []byte, fingerprint string) ports.Resealed {
+	return ports.Resealed{SealedKey: key, SealedSecret: secret, SecretFingerprint: fingerprint}
 }
 
 // expectBatches expects the walk to read these batches, times times over, each after the
@@ -101,10 +129,15 @@ func (f *keysFixture) expectReseal(sealed []byte, bucketID, field string) []byte
 	plaintext := domain.NewSecret(plaintextOf(bucketID, field))
 	resealed := fakeSealed(activeKey, scope, plaintext.Reveal())
 	gomock.InOrder(
-		f.vault.EXPECT().Open(gomock.Any(), sealed, scope).Return(plaintext, nil),
+		f.expectOpen(sealed, bucketID, field),
 		f.vault.EXPECT().Seal(gomock.Any(), plaintext, scope).Return(resealed, nil),
 	)
 	return resealed
+}
+
+// expectOpen expects one value of the bucket to be opened, once, under its own scope.
+func (f *keysFixture) expectOpen(sealed []byte, bucketID, field string) *gomock.Call {
+	return f.vault.EXPECT().Open(gomock.Any(), sealed, scopeFor(bucketID, field)).Return(domain.NewSecret(plaintextOf(bucketID, field)), nil)
 }
 
 func TestNewKeysRejectsBadDependencies(t *testing.T) {
@@ -142,8 +175,8 @@ func TestNewKeysRejectsBadDependencies(t *testing.T) {
 func TestKeyStatusCountsValuesPerKey(t *testing.T) {
 	f := newKeysFixture(t, 2, "k1", "k3")
 	f.expectBatches(2, 1,
-		[]ports.SealedRecord{record(bucketA, 1, "k1", "k1"), record(bucketB, 4, "k2", "k1")},
-		[]ports.SealedRecord{record(bucketC, 2, "k2", "k2"), record(bucketD, 1, "k0", "k0")},
+		[]ports.SealedRecord{unfingerprinted(bucketA, 1, "k1", "k1"), record(bucketB, 4, "k2", "k1")},
+		[]ports.SealedRecord{unfingerprinted(bucketC, 2, "k2", "k2"), record(bucketD, 1, "k0", "k0")},
 		nil)
 
 	got, err := f.svc.Status(t.Context())
@@ -156,7 +189,7 @@ func TestKeyStatusCountsValuesPerKey(t *testing.T) {
 		{KeyID: "k1", InRing: true, Buckets: 2, Values: 3},
 		{KeyID: "k3", InRing: true},
 		{KeyID: "k0", Buckets: 1, Values: 2},
-	}}
+	}, WithoutFingerprint: 2}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Status = %+v;\nwant %+v", got, want)
 	}
@@ -187,14 +220,14 @@ func TestRotateResealsWhatIsNotUnderTheActiveKey(t *testing.T) {
 	a, b, c := record(bucketA, 1, "k1", "k1"), record(bucketB, 3, "k2", "k2"), record(bucketC, 2, "k2", "k1")
 	f.expectBatches(1, 2, []ports.SealedRecord{a}, []ports.SealedRecord{b}, []ports.SealedRecord{c}, nil) // counted, then re-sealed
 	gomock.InOrder(
-		f.store.EXPECT().Reseal(gomock.Any(), a,
+		f.store.EXPECT().Reseal(gomock.Any(), a, resealed(
 			f.expectReseal(a.SealedKey, bucketA, ports.FieldKey),
-			f.expectReseal(a.SealedSecret, bucketA, ports.FieldSecret)).Return(nil),
-		f.store.EXPECT().Reseal(gomock.Any(), c, c.SealedKey, f.expectReseal(c.SealedSecret, bucketC, ports.FieldSecret)).Return(nil),
+			f.expectReseal(a.SealedSecret, bucketA, ports.FieldSecret), "")).Return(nil),
+		f.store.EXPECT().Reseal(gomock.Any(), c, resealed(c.SealedKey, f.expectReseal(c.SealedSecret, bucketC, ports.FieldSecret), "")).Return(nil),
 	)
-	var progress [][2]int
+	var progress []app.RotateProgress
 
-	res, err := f.svc.Rotate(t.Context(), func(done, total int) { progress = append(progress, [2]int{done, total}) })
+	res, err := f.svc.Rotate(t.Context(), func(p app.RotateProgress) { progress = append(progress, p) })
 
 	if err != nil {
 		t.Fatalf("Rotate: %v", err)
@@ -202,7 +235,7 @@ func TestRotateResealsWhatIsNotUnderTheActiveKey(t *testing.T) {
 	if want := (app.RotateResult{ActiveKeyID: "k2", Values: 3, Buckets: 2}); res != want {
 		t.Errorf("Rotate = %+v, want %+v", res, want)
 	}
-	if want := [][2]int{{0, 3}, {2, 3}, {3, 3}}; !reflect.DeepEqual(progress, want) {
+	if want := []app.RotateProgress{{ValuesTotal: 3}, {Values: 2, ValuesTotal: 3}, {Values: 3, ValuesTotal: 3}}; !reflect.DeepEqual(progress, want) {
 		t.Errorf("progress calls = %v, want %v: one before the first write, then one per batch that moved values, values done of the values to move", progress, want)
 	}
 	logs := f.logs.String()
@@ -226,12 +259,12 @@ func TestRotateRetriesAConflictFromAFreshRead(t *testing.T) {
 	fresh.SealedKey = fakeSealed("k2", scopeFor(bucketA, ports.FieldKey), plaintextOf(bucketA, ports.FieldKey))
 	conflict := domain.Errorf(domain.KindConflict, "bucket %s changed", bucketA)
 	gomock.InOrder(
-		f.store.EXPECT().Reseal(gomock.Any(), first,
+		f.store.EXPECT().Reseal(gomock.Any(), first, resealed(
 			f.expectReseal(first.SealedKey, bucketA, ports.FieldKey),
-			f.expectReseal(first.SealedSecret, bucketA, ports.FieldSecret)).Return(conflict),
+			f.expectReseal(first.SealedSecret, bucketA, ports.FieldSecret), "")).Return(conflict),
 		f.store.EXPECT().ReadSealed(gomock.Any(), bucketA).Return(fresh, nil),
-		f.store.EXPECT().Reseal(gomock.Any(), fresh, fresh.SealedKey,
-			f.expectReseal(fresh.SealedSecret, bucketA, ports.FieldSecret)).Return(nil),
+		f.store.EXPECT().Reseal(gomock.Any(), fresh, resealed(fresh.SealedKey,
+			f.expectReseal(fresh.SealedSecret, bucketA, ports.FieldSecret), "")).Return(nil),
 	)
 
 	res, err := f.svc.Rotate(t.Context(), nil)
@@ -263,9 +296,9 @@ func TestRotateSkipsABucketThatIsGone(t *testing.T) {
 			f := newKeysFixture(t, 10, "k1")
 			rec := record(bucketA, 1, "k1", "k1")
 			f.expectBatches(10, 2, []ports.SealedRecord{rec})
-			f.store.EXPECT().Reseal(gomock.Any(), rec,
+			f.store.EXPECT().Reseal(gomock.Any(), rec, resealed(
 				f.expectReseal(rec.SealedKey, bucketA, ports.FieldKey),
-				f.expectReseal(rec.SealedSecret, bucketA, ports.FieldSecret)).Return(c.resealErr)
+				f.expectReseal(rec.SealedSecret, bucketA, ports.FieldSecret), "")).Return(c.resealErr)
 			if c.readAgain {
 				f.store.EXPECT().ReadSealed(gomock.Any(), bucketA).Return(ports.SealedRecord{}, gone)
 			}
@@ -285,7 +318,7 @@ func TestRotateGivesUpOnABucketThatKeepsChanging(t *testing.T) {
 	f.expectBatches(10, 2, []ports.SealedRecord{rec})
 	f.vault.EXPECT().Open(gomock.Any(), gomock.Any(), gomock.Any()).Return(domain.NewSecret("x"), nil).AnyTimes()
 	f.vault.EXPECT().Seal(gomock.Any(), gomock.Any(), gomock.Any()).Return([]byte("k2|resealed"), nil).AnyTimes()
-	f.store.EXPECT().Reseal(gomock.Any(), rec, gomock.Any(), gomock.Any()).
+	f.store.EXPECT().Reseal(gomock.Any(), rec, gomock.Any()).
 		Return(domain.Errorf(domain.KindConflict, "bucket %s changed", bucketA)).Times(10)
 	f.store.EXPECT().ReadSealed(gomock.Any(), bucketA).Return(rec, nil).Times(9)
 
@@ -348,17 +381,173 @@ func TestRotateStopsWhenTheStoreFails(t *testing.T) {
 	}
 }
 
+// TestRotateWithNothingToMove: with every value under the active key, a rotation writes and
+// opens nothing and reports no progress, whether it has a fingerprint key and nothing to fill
+// in, or has none and says how many buckets it leaves without a fingerprint.
 func TestRotateWithNothingToMove(t *testing.T) {
+	cases := []struct {
+		name    string
+		fixture func(*testing.T, int, ...string) *keysFixture
+		batch   []ports.SealedRecord
+		want    app.RotateResult
+	}{
+		{"every fingerprint is there", newFingerprintingKeysFixture, []ports.SealedRecord{record(bucketA, 1, "k2", "k2")},
+			app.RotateResult{ActiveKeyID: "k2"}},
+		{"no fingerprint key", newKeysFixture, []ports.SealedRecord{record(bucketA, 1, "k2", "k2"), unfingerprinted(bucketB, 1, "k2", "k2")},
+			app.RotateResult{ActiveKeyID: "k2", NotFingerprinted: 1}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := c.fixture(t, 10, "k1")
+			f.expectBatches(10, 1, c.batch)
+			called := false
+
+			res, err := f.svc.Rotate(t.Context(), func(app.RotateProgress) { called = true })
+
+			if err != nil || res != c.want {
+				t.Errorf("Rotate = %+v, %v; want %+v, nil", res, err, c.want)
+			}
+			if called {
+				t.Error("Rotate reported progress although it had nothing to do")
+			}
+		})
+	}
+}
+
+// TestRotateFillsInMissingFingerprints walks four buckets in batches of one with a fingerprint
+// key. A under k1 without a fingerprint: both values re-sealed and the fingerprint of its
+// secret filled in, in one write, each value opened once. B under k2 without one: only its
+// secret is opened, and written back as it was with its fingerprint. C under k2 with one: left
+// alone, but first read again to check the fingerprint key against its stored fingerprint. D
+// with its secret under k1 and a fingerprint: re-sealed only.
+func TestRotateFillsInMissingFingerprints(t *testing.T) {
+	f := newFingerprintingKeysFixture(t, 1, "k1")
+	a, b := unfingerprinted(bucketA, 1, "k1", "k1"), unfingerprinted(bucketB, 3, "k2", "k2")
+	c, d := record(bucketC, 2, "k2", "k2"), record(bucketD, 5, "k2", "k1")
+	f.expectBatches(1, 2, []ports.SealedRecord{a}, []ports.SealedRecord{b}, []ports.SealedRecord{c}, []ports.SealedRecord{d}, nil)
+	gomock.InOrder(
+		f.store.EXPECT().ReadSealed(gomock.Any(), bucketC).Return(c, nil),
+		f.expectOpen(c.SealedSecret, bucketC, ports.FieldSecret),
+		f.store.EXPECT().Reseal(gomock.Any(), a, resealed(
+			f.expectReseal(a.SealedKey, bucketA, ports.FieldKey),
+			f.expectReseal(a.SealedSecret, bucketA, ports.FieldSecret),
+			fakeFingerprint(plaintextOf(bucketA, ports.FieldSecret)))).Return(nil),
+		f.expectOpen(b.SealedSecret, bucketB, ports.FieldSecret),
+		f.store.EXPECT().Reseal(gomock.Any(), b, resealed(b.SealedKey, b.SealedSecret, fakeFingerprint(plaintextOf(bucketB, ports.FieldSecret)))).Return(nil),
+		f.store.EXPECT().Reseal(gomock.Any(), d, resealed(d.SealedKey, f.expectReseal(d.SealedSecret, bucketD, ports.FieldSecret), "")).Return(nil),
+	)
+	var progress []app.RotateProgress
+
+	res, err := f.svc.Rotate(t.Context(), func(p app.RotateProgress) { progress = append(progress, p) })
+
+	if err != nil {
+		t.Fatalf("Rotate: %v", err)
+	}
+	if want := (app.RotateResult{ActiveKeyID: "k2", Values: 3, Buckets: 2, Fingerprinted: 2}); res != want {
+		t.Errorf("Rotate = %+v, want %+v", res, want)
+	}
+	want := []app.RotateProgress{
+		{ValuesTotal: 3, FingerprintsTotal: 2},
+		{Values: 2, ValuesTotal: 3, Fingerprints: 1, FingerprintsTotal: 2},
+		{Values: 2, ValuesTotal: 3, Fingerprints: 2, FingerprintsTotal: 2},
+		{Values: 3, ValuesTotal: 3, Fingerprints: 2, FingerprintsTotal: 2},
+	}
+	if !reflect.DeepEqual(progress, want) {
+		t.Errorf("progress calls = %+v,\nwant %+v: one before the first write, then one per batch that changed something", progress, want)
+	}
+	if logs := f.logs.String(); !strings.Contains(logs, `"fingerprints_filled":2`) || strings.Contains(logs, " of "+bucketA) {
+		t.Errorf("the log does not count the fingerprints filled in, or holds a plaintext credential:\n%s", logs)
+	}
+}
+
+// TestRotateWithoutAFingerprintKeyStillReseals: a bucket without a fingerprint is re-sealed, and
+// written back still without one; one under the active key is not even opened. The result says
+// how many buckets were left without a fingerprint.
+func TestRotateWithoutAFingerprintKeyStillReseals(t *testing.T) {
 	f := newKeysFixture(t, 10, "k1")
-	f.expectBatches(10, 1, []ports.SealedRecord{record(bucketA, 1, "k2", "k2")})
-	called := false
+	a, b := unfingerprinted(bucketA, 1, "k1", "k1"), unfingerprinted(bucketB, 1, "k2", "k2")
+	f.expectBatches(10, 2, []ports.SealedRecord{a, b})
+	f.store.EXPECT().Reseal(gomock.Any(), a, resealed(
+		f.expectReseal(a.SealedKey, bucketA, ports.FieldKey),
+		f.expectReseal(a.SealedSecret, bucketA, ports.FieldSecret), "")).Return(nil)
 
-	res, err := f.svc.Rotate(t.Context(), func(int, int) { called = true })
+	res, err := f.svc.Rotate(t.Context(), nil)
 
-	if want := (app.RotateResult{ActiveKeyID: "k2"}); err != nil || res != want {
+	if want := (app.RotateResult{ActiveKeyID: "k2", Values: 2, Buckets: 1, NotFingerprinted: 2}); err != nil || res != want {
 		t.Errorf("Rotate = %+v, %v; want %+v, nil", res, err, want)
 	}
-	if called {
-		t.Error("Rotate reported progress although it had nothing to move")
+}
+
+// TestRotateFillsFromAFreshReadAfterAConflict lets a server replace a bucket's secret between
+// the rotation's read and its fill: the fill conflicts and the bucket is read again. A server
+// with the fingerprint key stored the new secret's fingerprint, so nothing is left to do; one
+// without stored none, so the new secret is opened and its fingerprint filled in.
+func TestRotateFillsFromAFreshReadAfterAConflict(t *testing.T) {
+	const newSecret = "the new secret"
+	cases := []struct {
+		name       string
+		freshPrint string
+		want       app.RotateResult
+	}{
+		{"the update stored a fingerprint", fakeFingerprint(newSecret), app.RotateResult{ActiveKeyID: "k2", Conflicts: 1}},
+		{"the update stored none", "", app.RotateResult{ActiveKeyID: "k2", Conflicts: 1, Fingerprinted: 1}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFingerprintingKeysFixture(t, 10)
+			first := unfingerprinted(bucketA, 1, "k2", "k2")
+			f.expectBatches(10, 2, []ports.SealedRecord{first})
+			fresh := first
+			fresh.Version, fresh.SecretFingerprint = 2, c.freshPrint
+			fresh.SealedSecret = fakeSealed("k2", scopeFor(bucketA, ports.FieldSecret), newSecret)
+			calls := []any{
+				f.expectOpen(first.SealedSecret, bucketA, ports.FieldSecret),
+				f.store.EXPECT().Reseal(gomock.Any(), first, resealed(first.SealedKey, first.SealedSecret,
+					fakeFingerprint(plaintextOf(bucketA, ports.FieldSecret)))).Return(domain.Errorf(domain.KindConflict, "bucket %s changed", bucketA)),
+				f.store.EXPECT().ReadSealed(gomock.Any(), bucketA).Return(fresh, nil),
+			}
+			if c.freshPrint == "" {
+				calls = append(calls,
+					f.vault.EXPECT().Open(gomock.Any(), fresh.SealedSecret, scopeFor(bucketA, ports.FieldSecret)).Return(domain.NewSecret(newSecret), nil),
+					f.store.EXPECT().Reseal(gomock.Any(), fresh, resealed(fresh.SealedKey, fresh.SealedSecret, fakeFingerprint(newSecret))).Return(nil))
+			}
+			gomock.InOrder(calls...)
+
+			res, err := f.svc.Rotate(t.Context(), nil)
+
+			if err != nil || res != c.want {
+				t.Errorf("Rotate = %+v, %v; want %+v, nil", res, err, c.want)
+			}
+		})
+	}
+}
+
+// TestRotateRefusesAnotherFingerprintKey: when the configured key does not reproduce the
+// fingerprint a server stored, the rotation stops before it writes anything (the mocks expect
+// no Reseal), names the bucket it checked and says what to do, and repeats neither the secret
+// nor a fingerprint.
+func TestRotateRefusesAnotherFingerprintKey(t *testing.T) {
+	f := newFingerprintingKeysFixture(t, 10, "k1")
+	stored := record(bucketB, 1, "k2", "k2")
+	stored.SecretFingerprint = "fp-under-another-key"
+	f.expectBatches(10, 1, []ports.SealedRecord{unfingerprinted(bucketA, 1, "k1", "k1"), stored})
+	gomock.InOrder(
+		f.store.EXPECT().ReadSealed(gomock.Any(), bucketB).Return(stored, nil),
+		f.expectOpen(stored.SealedSecret, bucketB, ports.FieldSecret),
+	)
+
+	_, err := f.svc.Rotate(t.Context(), nil)
+
+	if !domain.IsKind(err, domain.KindInvalidInput) || !strings.Contains(err.Error(), bucketB) ||
+		!strings.Contains(err.Error(), "servers' fingerprint key") || !strings.Contains(err.Error(), "nothing was changed") {
+		t.Fatalf("Rotate error = %v; want an invalid-input error naming bucket %s, saying nothing changed and which key to use", err, bucketB)
+	}
+	for _, leak := range []string{plaintextOf(bucketB, ports.FieldSecret), stored.SecretFingerprint, fakeFingerprint(plaintextOf(bucketB, ports.FieldSecret))} {
+		if strings.Contains(err.Error(), leak) {
+			t.Errorf("the error %q repeats a secret or a fingerprint", err)
+		}
+	}
+	if events := f.audit.recorded(); len(events) != 1 || events[0].Outcome != domain.KindInvalidInput.String() {
+		t.Errorf("audit events = %+v, want one key_rotation with outcome %s", events, domain.KindInvalidInput)
 	}
 }

@@ -24,11 +24,24 @@ type SealedRecord struct {
 	Version      int64
 	SealedKey    []byte
 	SealedSecret []byte
+	// SecretFingerprint is the stored fingerprint of the secret, "" when the bucket has none (it
+	// was stored before fingerprints existed, or by a server without a fingerprint key). The
+	// rotation fills in the missing ones, and compares a present one with its own fingerprint
+	// key so that it never fills them under another key than the servers'.
+	SecretFingerprint string
+}
+
+// Resealed is what a rotation writes back to one bucket: both sealed values, each re-sealed or
+// as read, and the fingerprint of the secret when the bucket had none, "" to leave it alone.
+type Resealed struct {
+	SealedKey, SealedSecret []byte
+	SecretFingerprint       string
 }
 
 // SealedCredentials walks and rewrites the sealed credentials of every bucket of every
-// organization, for master key rotation. Deleted buckets are included: their rows keep their
-// ciphertexts, which must not outlive the key that sealed them.
+// organization, for master key rotation, which also fills in the secret fingerprints that
+// buckets stored before fingerprints existed lack. Deleted buckets are included: their rows
+// keep their ciphertexts, which must not outlive the key that sealed them.
 type SealedCredentials interface {
 	// SealedBatch returns up to limit buckets with an id greater than afterID ("" for the first
 	// batch) in id order, so a walk that feeds back the last id of each batch visits every bucket
@@ -37,9 +50,14 @@ type SealedCredentials interface {
 	SealedBatch(ctx context.Context, afterID string, limit int) ([]SealedRecord, error)
 	// ReadSealed returns one bucket's record as it is now, or a KindNotFound error.
 	ReadSealed(ctx context.Context, bucketID string) (SealedRecord, error)
-	// Reseal replaces the bucket's sealed key and secret with key and secret, in one statement,
-	// if the row is still at rec.Version, and moves it to the next version, so that a write
-	// prepared from the old ciphertexts cannot put them back. A row another write changed since
-	// rec was read is a KindConflict error; a bucket that no longer exists is KindNotFound.
-	Reseal(ctx context.Context, rec SealedRecord, key, secret []byte) error
+	// Reseal replaces the bucket's sealed key and secret with next's and, when
+	// next.SecretFingerprint is set, stores it as the fingerprint of the secret, in one
+	// statement, if the row is still at rec.Version, and moves it to the next version, so that a
+	// write prepared from the old ciphertexts cannot put them back, nor a write prepared before
+	// the fingerprint was filled erase it. The secret version, the credentials time and the
+	// update time stay as they are: the credentials did not change. A row another write changed
+	// since rec was read, or that has a fingerprint already while next brings one, is a
+	// KindConflict error, so a fingerprint is only ever filled in, never replaced; a bucket that
+	// no longer exists is KindNotFound.
+	Reseal(ctx context.Context, rec SealedRecord, next Resealed) error
 }

@@ -13,23 +13,27 @@ import (
 var _ ports.SealedCredentials = (*Store)(nil)
 
 // sealedRow is what master key rotation reads of a bucket: where its ciphertexts are bound
-// (organization and bucket id), the ciphertexts, and the version they were read at.
+// (organization and bucket id), the ciphertexts, the fingerprint of the secret (NULL when it
+// has none), and the version they were read at.
 type sealedRow struct {
-	ID           string `gorm:"column:id"`
-	OrgID        string `gorm:"column:org_id"`
-	Version      int64  `gorm:"column:version"`
-	SealedKey    []byte `gorm:"column:sealed_key"`
-	SealedSecret []byte `gorm:"column:sealed_secret"`
+	ID                string  `gorm:"column:id"`
+	OrgID             string  `gorm:"column:org_id"`
+	Version           int64   `gorm:"column:version"`
+	SealedKey         []byte  `gorm:"column:sealed_key"`
+	SealedSecret      []byte  `gorm:"column:sealed_secret"`
+	SecretFingerprint *string `gorm:"column:secret_fingerprint"`
 }
 
 func (r sealedRow) toRecord() ports.SealedRecord {
-	return ports.SealedRecord{OrgID: r.OrgID, BucketID: r.ID, Version: r.Version, SealedKey: r.SealedKey, SealedSecret: r.SealedSecret}
+	return ports.SealedRecord{OrgID: r.OrgID, BucketID: r.ID, Version: r.Version, SealedKey: r.SealedKey, SealedSecret: r.SealedSecret,
+		SecretFingerprint: derefOrEmpty(r.SecretFingerprint)}
 }
 
 // anyBucket selects the sealed columns of buckets of every organization, deleted ones included:
-// rotation must reach every ciphertext the table holds, and nothing else.
+// rotation must reach every ciphertext the table holds, and every missing fingerprint, and
+// nothing else.
 func (s *Store) anyBucket(ctx context.Context) *gorm.DB {
-	return s.db.WithContext(ctx).Table(tableBuckets).Select("id, org_id, version, sealed_key, sealed_secret")
+	return s.db.WithContext(ctx).Table(tableBuckets).Select("id, org_id, version, sealed_key, sealed_secret, secret_fingerprint")
 }
 
 // SealedBatch returns up to limit buckets of any organization, live or deleted, with an id
@@ -74,13 +78,15 @@ func (s *Store) ReadSealed(ctx context.Context, bucketID string) (ports.SealedRe
 	return row.toRecord(), nil
 }
 
-// Reseal stores ciphertexts that the vault re-sealed under another master key, if the bucket
-// is still at rec.Version, and moves it to the next version: a concurrent update that read the
-// old ciphertexts then fails its own version check instead of writing them back. updated_at
-// stays as it is, because the credentials themselves did not change. Empty ciphertexts are
-// refused: they would erase the credentials.
-func (s *Store) Reseal(ctx context.Context, rec ports.SealedRecord, key, secret []byte) error {
-	if len(key) == 0 || len(secret) == 0 {
+// Reseal stores ciphertexts that the vault re-sealed under another master key, and the
+// fingerprint of a secret that had none, if the bucket is still at rec.Version, and moves it to
+// the next version: a concurrent update that read the bucket before then fails its own version
+// check instead of writing back the old ciphertexts or the missing fingerprint. updated_at,
+// secret_version and credentials_updated_at stay as they are, because the credentials
+// themselves did not change. A fingerprint is written only where none is stored, so it is
+// filled in, never replaced. Empty ciphertexts are refused: they would erase the credentials.
+func (s *Store) Reseal(ctx context.Context, rec ports.SealedRecord, next ports.Resealed) error {
+	if len(next.SealedKey) == 0 || len(next.SealedSecret) == 0 {
 		return errors.New("re-seal credentials: refusing to store an empty sealed key or secret")
 	}
 	if !domain.IsID(rec.BucketID) || !domain.IsID(rec.OrgID) {
@@ -91,8 +97,13 @@ func (s *Store) Reseal(ctx context.Context, rec ports.SealedRecord, key, secret 
 		return s.db.WithContext(ctx).Table(tableBuckets).
 			Where("id = ? AND org_id = ?", canonicalID(rec.BucketID), canonicalID(rec.OrgID))
 	}
-	matched, err := updateToNextVersion(bucket().Where("version = ?", rec.Version),
-		map[string]any{"sealed_key": key, "sealed_secret": secret})
+	columns := map[string]any{"sealed_key": next.SealedKey, "sealed_secret": next.SealedSecret}
+	current := bucket().Where("version = ?", rec.Version)
+	if next.SecretFingerprint != "" {
+		columns["secret_fingerprint"] = next.SecretFingerprint
+		current = current.Where("secret_fingerprint IS NULL")
+	}
+	matched, err := updateToNextVersion(current, columns)
 	switch {
 	case err != nil:
 		return wrap("re-seal credentials", err)
@@ -106,8 +117,11 @@ func (s *Store) Reseal(ctx context.Context, rec ports.SealedRecord, key, secret 
 	if exists == 0 {
 		return resealedBucketGone(rec.BucketID)
 	}
-	return domain.Errorf(domain.KindConflict,
-		"bucket %s changed after its credentials were read for re-sealing; read them again and retry", rec.BucketID)
+	changed := "changed after its credentials were read for re-sealing"
+	if next.SecretFingerprint != "" {
+		changed += ", or has a secret fingerprint already"
+	}
+	return domain.Errorf(domain.KindConflict, "bucket %s %s; read them again and retry", rec.BucketID, changed)
 }
 
 func resealedBucketGone(bucketID string) error {

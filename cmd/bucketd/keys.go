@@ -11,17 +11,26 @@ import (
 	"text/tabwriter"
 
 	"github.com/bucketd/bucketd/adapters/aesgcm"
+	"github.com/bucketd/bucketd/adapters/fingerprint"
 	"github.com/bucketd/bucketd/app"
+	"github.com/bucketd/bucketd/ports"
 )
 
 const keysUsage = `usage:
-  bucketd keys status [--json]      count the stored values sealed under each master key
-  bucketd keys rotate [--batch N]   re-seal every stored value under the active master key
+  bucketd keys status [--json]      count the stored values sealed under each master key, and the
+                                    buckets without a secret fingerprint
+  bucketd keys rotate [--batch N]   re-seal every stored value under the active master key, and
+                                    fill in the missing secret fingerprints
 
 Both read the master key ring as serve does: --master-keys (BUCKETD_MASTER_KEYS) or
 --master-key-file (BUCKETD_MASTER_KEY_FILE); the first key is the active one. To rotate, restart
 every server with the new key first and the old ones after it, run "bucketd keys rotate" with
 that ring while they serve, check "bucketd keys status", then remove the old keys.
+
+Buckets stored before secret fingerprints existed have none until their secret is replaced.
+"bucketd keys rotate" fills them in when given the servers' fingerprint key, --fingerprint-key
+(BUCKETD_FINGERPRINT_KEY), even when every value is under the active key already; it refuses a
+key that does not reproduce the fingerprints already stored.
 `
 
 func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -38,10 +47,13 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return errors.New("unknown keys command")
 }
 
-// keysConfig is what the keys commands need: the database and the master key ring.
+// keysConfig is what the keys commands need: the database, the master key ring and, to fill in
+// missing fingerprints, the fingerprint key.
 type keysConfig struct {
 	storeConfig
 	masterKeyConfig
+	// fingerprint is nil for the commands that fill in no fingerprint.
+	fingerprint *fingerprintConfig
 }
 
 func (c *keysConfig) register(fs *flagSet) {
@@ -49,10 +61,14 @@ func (c *keysConfig) register(fs *flagSet) {
 	c.masterKeyConfig.register(fs)
 }
 
-// withKeys loads the key ring, opens the store, runs fn with the key use cases reading
-// batchSize buckets at a time, and closes the store.
+// withKeys loads the key ring and the fingerprint key, opens the store, runs fn with the key use
+// cases reading batchSize buckets at a time, and closes the store.
 func withKeys(ctx context.Context, cfg keysConfig, batchSize int, stderr io.Writer, fn func(*app.Keys) error) error {
 	log, err := newLogger(cfg.logLevel, stderr)
+	if err != nil {
+		return err
+	}
+	fingerprinter, err := cfg.fingerprinter()
 	if err != nil {
 		return err
 	}
@@ -69,11 +85,22 @@ func withKeys(ctx context.Context, cfg keysConfig, batchSize int, stderr io.Writ
 		return err
 	}
 	defer store.Close()
-	k, err := app.NewKeys(app.KeysDeps{Store: store, Vault: vault, Keys: vault, Audit: store.Audit(), BatchSize: batchSize, Logger: log})
+	k, err := app.NewKeys(app.KeysDeps{Store: store, Vault: vault, Keys: vault, Audit: store.Audit(), Fingerprinter: fingerprinter,
+		BatchSize: batchSize, Logger: log})
 	if err != nil {
 		return err
 	}
 	return fn(k)
+}
+
+// fingerprinter returns the configured fingerprinter, or nil when the command fills in no
+// fingerprint or no key is configured: a rotation without one still re-seals, and says what it
+// left. Unlike serve's, it logs no warning, since most rotations have no fingerprint to fill.
+func (c keysConfig) fingerprinter() (ports.Fingerprinter, error) {
+	if c.fingerprint == nil || c.fingerprint.key == "" {
+		return nil, nil
+	}
+	return fingerprint.ParseKey(c.fingerprint.key)
 }
 
 func keysStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -101,10 +128,11 @@ func keysStatus(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 // keyStatusJSON is the output of `bucketd keys status --json`.
 type keyStatusJSON struct {
-	ActiveKeyID  string         `json:"activeKeyId"`
-	Buckets      int            `json:"buckets"`
-	ValuesToMove int            `json:"valuesToMove"`
-	Keys         []keyUsageJSON `json:"keys"`
+	ActiveKeyID               string         `json:"activeKeyId"`
+	Buckets                   int            `json:"buckets"`
+	ValuesToMove              int            `json:"valuesToMove"`
+	BucketsWithoutFingerprint int            `json:"bucketsWithoutFingerprint"`
+	Keys                      []keyUsageJSON `json:"keys"`
 }
 
 type keyUsageJSON struct {
@@ -116,7 +144,8 @@ type keyUsageJSON struct {
 }
 
 func statusJSON(s app.KeyStatus) keyStatusJSON {
-	out := keyStatusJSON{ActiveKeyID: s.ActiveKeyID, Buckets: s.Buckets, ValuesToMove: s.ToMove(), Keys: []keyUsageJSON{}}
+	out := keyStatusJSON{ActiveKeyID: s.ActiveKeyID, Buckets: s.Buckets, ValuesToMove: s.ToMove(),
+		BucketsWithoutFingerprint: s.WithoutFingerprint, Keys: []keyUsageJSON{}}
 	for _, k := range s.Keys {
 		out.Keys = append(out.Keys, keyUsageJSON(k))
 	}
@@ -153,16 +182,24 @@ func printKeyStatus(w io.Writer, s app.KeyStatus) error {
 	case len(removable) > 0:
 		fmt.Fprintf(w, "no value is sealed under %s: once every server runs with this ring, the key may be removed from it\n", strings.Join(removable, ", "))
 	}
+	if s.WithoutFingerprint > 0 {
+		fmt.Fprintf(w, "%d buckets have no secret fingerprint (stored before fingerprints existed, or by a server without a fingerprint key): "+
+			"run \"bucketd keys rotate\" %s to fill them in\n", s.WithoutFingerprint, withFingerprintKey)
+	}
 	return nil
 }
 
+// withFingerprintKey says how to give a rotation the fingerprint key.
+const withFingerprintKey = "with the servers' fingerprint key in --fingerprint-key (BUCKETD_FINGERPRINT_KEY)"
+
 func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var (
-		cfg   keysConfig
+		cfg   = keysConfig{fingerprint: &fingerprintConfig{}}
 		batch int
 	)
 	fs := newFlagSet("keys rotate")
 	cfg.register(fs)
+	cfg.fingerprint.register(fs)
 	fs.IntVar(&batch, "batch", app.DefaultKeyBatch, fmt.Sprintf("buckets read and re-sealed per batch, 1 to %d", app.MaxKeyBatch))
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
@@ -171,26 +208,61 @@ func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("--batch %d is out of range: use 1 to %d", batch, app.MaxKeyBatch)
 	}
 	return withKeys(ctx, cfg, batch, stderr, func(k *app.Keys) error {
-		res, err := k.Rotate(ctx, func(done, total int) {
-			if done == 0 {
-				fmt.Fprintf(stdout, "active key %s: re-sealing %d values sealed under older keys\n", k.ActiveKeyID(), total)
-				return
-			}
-			fmt.Fprintf(stdout, "re-sealed %d of %d values\n", done, total)
-		})
+		res, err := k.Rotate(ctx, func(p app.RotateProgress) { printRotateProgress(stdout, k.ActiveKeyID(), p) })
 		if err != nil {
-			if res.Values > 0 {
-				fmt.Fprintf(stdout, "stopped after re-sealing %d values; what is done stays done, run the rotation again to finish\n", res.Values)
+			if res.Values > 0 || res.Fingerprinted > 0 {
+				fmt.Fprintf(stdout, "stopped after re-sealing %d values and filling in %d secret fingerprints; "+
+					"what is done stays done, run the rotation again to finish\n", res.Values, res.Fingerprinted)
 			}
 			return err
 		}
-		if res.Values == 0 {
-			_, err = fmt.Fprintf(stdout, "every value is already sealed under the active key %s; nothing to do\n", res.ActiveKeyID)
-			return err
-		}
-		_, err = fmt.Fprintf(stdout, "done: %d values of %d buckets re-sealed under %s (writes retried after a concurrent change: %d)\n"+
-			"check with \"bucketd keys status\"; once no value is under an older key, remove it from the ring of every server\n",
-			res.Values, res.Buckets, res.ActiveKeyID, res.Conflicts)
-		return err
+		printRotateResult(stdout, res)
+		return nil
 	})
+}
+
+// printRotateProgress prints what a rotation is about to do, before its first write, then how
+// far it is.
+func printRotateProgress(w io.Writer, active string, p app.RotateProgress) {
+	if p.Values == 0 && p.Fingerprints == 0 {
+		if p.ValuesTotal > 0 {
+			fmt.Fprintf(w, "active key %s: re-sealing %d values sealed under older keys\n", active, p.ValuesTotal)
+		}
+		if p.FingerprintsTotal > 0 {
+			fmt.Fprintf(w, "filling in the secret fingerprint of %d buckets that have none\n", p.FingerprintsTotal)
+		}
+		return
+	}
+	var parts []string
+	if p.ValuesTotal > 0 {
+		parts = append(parts, fmt.Sprintf("re-sealed %d of %d values", p.Values, p.ValuesTotal))
+	}
+	if p.FingerprintsTotal > 0 {
+		parts = append(parts, fmt.Sprintf("filled in %d of %d secret fingerprints", p.Fingerprints, p.FingerprintsTotal))
+	}
+	fmt.Fprintln(w, strings.Join(parts, ", "))
+}
+
+// printRotateResult prints what a finished rotation did, what the operator does next, and the
+// fingerprints it could not fill in for want of the key.
+func printRotateResult(w io.Writer, res app.RotateResult) {
+	var done []string
+	if res.Values > 0 {
+		done = append(done, fmt.Sprintf("%d values of %d buckets re-sealed under %s", res.Values, res.Buckets, res.ActiveKeyID))
+	}
+	if res.Fingerprinted > 0 {
+		done = append(done, fmt.Sprintf("the missing secret fingerprint of %d buckets filled in", res.Fingerprinted))
+	}
+	if len(done) == 0 {
+		fmt.Fprintf(w, "every value is already sealed under the active key %s; nothing to do\n", res.ActiveKeyID)
+	} else {
+		fmt.Fprintf(w, "done: %s (writes retried after a concurrent change: %d)\n", strings.Join(done, "; "), res.Conflicts)
+	}
+	if res.Values > 0 {
+		fmt.Fprintln(w, `check with "bucketd keys status"; once no value is under an older key, remove it from the ring of every server`)
+	}
+	if res.NotFingerprinted > 0 {
+		fmt.Fprintf(w, "%d buckets have no secret fingerprint and were not filled in, as no fingerprint key is configured: "+
+			"run \"bucketd keys rotate\" again %s to fill them in\n", res.NotFingerprinted, withFingerprintKey)
+	}
 }

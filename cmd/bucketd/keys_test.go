@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -86,6 +87,10 @@ func TestKeyRotation(t *testing.T) {
 		if !strings.Contains(rotation.stdout, "active key k2: re-sealing") || !strings.Contains(rotation.stdout, "done:") {
 			t.Errorf("keys rotate printed %q; want the active key, the count to move and a done line", rotation.stdout)
 		}
+		// The servers have no fingerprint key, so no bucket has a fingerprint, and neither has the rotation.
+		if !strings.Contains(rotation.stdout, "have no secret fingerprint and were not filled in, as no fingerprint key is configured") {
+			t.Errorf("keys rotate without a fingerprint key printed %q; want it to say the fingerprints were not filled in", rotation.stdout)
+		}
 
 		rows := countRows(t, dbURL)
 		if want := rotationSeedBuckets + len(created); rows != want {
@@ -130,6 +135,189 @@ func TestKeyRotation(t *testing.T) {
 	})
 }
 
+// TestKeyRotationFillsMissingFingerprints is the fingerprint backfill, end to end on SQLite and
+// PostgreSQL. Buckets are registered by a server with a fingerprint key, with two different
+// secrets, one of them then deleted; their fingerprints and credentials times are set to NULL
+// in the database, as migration 0005 left the buckets stored before it, while one bucket keeps
+// its fingerprint. `keys status` counts the buckets without one and says to run `keys rotate`.
+// Every value is under the active key already, so a rotation has nothing to re-seal; without a
+// fingerprint key it says it filled nothing in, and with another key than the servers' it
+// refuses, both changing nothing. With the servers' key it fills every missing fingerprint in:
+// each bucket then shows the fingerprint a bucket registered afresh with the same secret shows,
+// at the same secret version and credentials time as before, and a second run has nothing to do.
+func TestKeyRotationFillsMissingFingerprints(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, dbURL string) {
+		t.Parallel()
+		b := &backend{dbURL: dbURL, gw: versitygw.Start(t), checker: contracttest.New(t), secrets: &secretSet{}}
+		b.gw.CreateBucket(t, providerBucket)
+		b.secrets.Add("the gateway root's access key", b.gw.RootKey)
+		b.secrets.Add("the gateway root's secret", b.gw.RootSecret)
+		ring, fingerprintKey, otherKey := "k1:"+randomBase64(32), randomBase64(32), randomBase64(32)
+		b.secrets.Add("master key k1", strings.TrimPrefix(ring, "k1:"))
+		b.secrets.Add("the fingerprint key", fingerprintKey)
+		b.secrets.Add("another fingerprint key", otherKey)
+		b.servers = []*server{startServer(t, b.checker, "", "--addr", "127.0.0.1:0", "--database-url", dbURL, "--master-keys", ring,
+			"--fingerprint-key", fingerprintKey, "--endpoint-allowlist", "127.0.0.0/8", "--rate-limit", "0")}
+		o := b.bootstrap(t, 100)
+		c := b.client(t, o)
+		user := b.newGatewayUser(t, "the backfill user")
+		withUserSecret := func(name string) api.CreateBucketRequest {
+			req := b.request(o, name)
+			req.Bucket, req.Key, req.Secret = user.bucket, user.key, user.secret
+			return req
+		}
+
+		// secretOf maps each old bucket to the secret it was registered with.
+		secretOf := map[string]string{}
+		for i, req := range []api.CreateBucketRequest{b.request(o, "Old 1"), b.request(o, "Old 2"), withUserSecret("Old 3"), b.request(o, "Old, deleted")} {
+			id := wantCreated(t, create(t, c, req))
+			secretOf[id] = req.Secret
+			if i == 3 {
+				if res := deleteBucket(t, c, id); res.StatusCode() != http.StatusOK {
+					t.Fatalf("DELETE /bucket/%s answered %d %s", id, res.StatusCode(), res.Body)
+				}
+			}
+		}
+		kept := mustGetBucket(t, c, wantCreated(t, create(t, c, b.request(o, "Keeps its fingerprint"))))
+		for id := range secretOf {
+			forgetFingerprint(t, dbURL, id)
+		}
+		before := map[string]api.Bucket{}
+		for id := range secretOf {
+			if got, ok := getIfLive(t, c, id); ok {
+				if got.SecretFingerprint != nil || got.CredentialsUpdatedAt != nil || got.SecretVersion != 1 {
+					t.Fatalf("bucket %s after the NULLs = %+v; want no fingerprint, no credentials time, secret version 1", id, got)
+				}
+				before[id] = got
+			}
+		}
+		const old = 4
+		wantWithoutFingerprint(t, b, ring, old)
+
+		noKey := mustRunBucketd(t, "", "keys", "rotate", "--database-url", dbURL, "--master-keys", ring)
+		_, _ = b.cliLogs.Write([]byte(noKey.stderr))
+		if !strings.Contains(noKey.stdout, "nothing to do") ||
+			!strings.Contains(noKey.stdout, fmt.Sprintf("%d buckets have no secret fingerprint and were not filled in, as no fingerprint key is configured", old)) {
+			t.Errorf("keys rotate without a fingerprint key printed %q; want nothing to do and the %d fingerprints not filled in", noKey.stdout, old)
+		}
+		wrongKey := runBucketd(t, "", "keys", "rotate", "--database-url", dbURL, "--master-keys", ring, "--fingerprint-key", otherKey)
+		_, _ = b.cliLogs.Write([]byte(wrongKey.stderr))
+		if wrongKey.err == nil || !strings.Contains(wrongKey.stderr, "not the one the stored fingerprints were made with") ||
+			!strings.Contains(wrongKey.stderr, kept.Id) {
+			t.Errorf("keys rotate with another fingerprint key: %v, stderr %q; want a refusal naming bucket %s", wrongKey.err, wrongKey.stderr, kept.Id)
+		}
+		wantWithoutFingerprint(t, b, ring, old)
+
+		fill := mustRunBucketd(t, "", "keys", "rotate", "--database-url", dbURL, "--master-keys", ring, "--fingerprint-key", fingerprintKey)
+		_, _ = b.cliLogs.Write([]byte(fill.stderr))
+		if !strings.Contains(fill.stdout, fmt.Sprintf("filling in the secret fingerprint of %d buckets", old)) ||
+			!strings.Contains(fill.stdout, fmt.Sprintf("done: the missing secret fingerprint of %d buckets filled in", old)) ||
+			strings.Contains(fill.stdout, "re-seal") {
+			t.Errorf("keys rotate with the fingerprint key printed %q; want %d fingerprints filled in and nothing re-sealed", fill.stdout, old)
+		}
+		wantWithoutFingerprint(t, b, ring, 0)
+
+		fresh := map[string]string{
+			b.gw.RootSecret: wantFingerprint(t, "of a fresh bucket with the root's secret", mustGetBucket(t, c, wantCreated(t, create(t, c, b.request(o, "Fresh")))), 1, b.gw.RootSecret),
+			user.secret:     wantFingerprint(t, "of a fresh bucket with the user's secret", mustGetBucket(t, c, wantCreated(t, create(t, c, withUserSecret("Fresh user")))), 1, user.secret),
+		}
+		if fresh[b.gw.RootSecret] != *kept.SecretFingerprint || fresh[b.gw.RootSecret] == fresh[user.secret] {
+			t.Fatalf("fresh fingerprints %v, kept %s: want the root's equal to the kept one and the user's different", fresh, *kept.SecretFingerprint)
+		}
+		for id, secret := range secretOf {
+			got, live := getIfLive(t, c, id)
+			if !live {
+				if stored := storedFingerprint(t, dbURL, id); stored != fresh[secret] {
+					t.Errorf("deleted bucket %s has fingerprint %q in the database, want %s", id, stored, fresh[secret])
+				}
+				continue
+			}
+			if fp := wantFingerprint(t, "after the backfill of "+id, got, 1, secret); fp != fresh[secret] {
+				t.Errorf("bucket %s shows fingerprint %s after the backfill; a fresh bucket with the same secret shows %s", id, fp, fresh[secret])
+			}
+			if got.CredentialsUpdatedAt != nil || !got.UpdatedAt.Equal(before[id].UpdatedAt) {
+				t.Errorf("bucket %s after the backfill: credentialsUpdatedAt %v, updatedAt %v; want them unchanged (nil, %v)",
+					id, got.CredentialsUpdatedAt, got.UpdatedAt, before[id].UpdatedAt)
+			}
+		}
+		if got := mustGetBucket(t, c, kept.Id); got.SecretFingerprint == nil || *got.SecretFingerprint != *kept.SecretFingerprint {
+			t.Errorf("the bucket that kept its fingerprint shows %v after the backfill, want %s", got.SecretFingerprint, *kept.SecretFingerprint)
+		}
+
+		again := mustRunBucketd(t, "", "keys", "rotate", "--database-url", dbURL, "--master-keys", ring, "--fingerprint-key", fingerprintKey)
+		_, _ = b.cliLogs.Write([]byte(again.stderr))
+		if !strings.Contains(again.stdout, "nothing to do") || strings.Contains(again.stdout, "fingerprint") {
+			t.Errorf("a second keys rotate printed %q; want nothing to do", again.stdout)
+		}
+		logs := b.cliLogs.String() + noKey.stdout + wrongKey.stdout + fill.stdout + again.stdout + b.servers[0].Stderr.String()
+		for _, secret := range b.secrets.forms() {
+			if strings.Contains(logs, secret.value) {
+				t.Errorf("%s appears in a log or in the output of keys", secret.label)
+			}
+		}
+	})
+}
+
+// wantWithoutFingerprint checks that `keys status` counts n buckets without a secret
+// fingerprint, in JSON and in its table, which then says to run `keys rotate` with the key.
+func wantWithoutFingerprint(t *testing.T, b *backend, ring string, n int) {
+	t.Helper()
+	if got := b.keyStatus(t, ring); got.BucketsWithoutFingerprint != n {
+		t.Errorf("keys status --json: bucketsWithoutFingerprint = %d, want %d", got.BucketsWithoutFingerprint, n)
+	}
+	table := mustRunBucketd(t, "", "keys", "status", "--database-url", b.dbURL, "--master-keys", ring)
+	_, _ = b.cliLogs.Write([]byte(table.stderr))
+	says := fmt.Sprintf("%d buckets have no secret fingerprint", n)
+	if n > 0 && (!strings.Contains(table.stdout, says) || !strings.Contains(table.stdout, `run "bucketd keys rotate" with the servers' fingerprint key`)) {
+		t.Errorf("keys status printed %q; want %q and to run keys rotate with the fingerprint key", table.stdout, says)
+	}
+	if n == 0 && strings.Contains(table.stdout, "fingerprint") {
+		t.Errorf("keys status printed %q; want no word of fingerprints when none is missing", table.stdout)
+	}
+}
+
+// forgetFingerprint makes a bucket look as migration 0005 left those stored before it: no
+// secret fingerprint and no credentials time. The version stays: this is no write of bucketd.
+func forgetFingerprint(t *testing.T, databaseURL, bucketID string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), dbTimeout)
+	defer cancel()
+	res, err := openDB(t, databaseURL).ExecContext(ctx,
+		"UPDATE buckets SET secret_fingerprint = NULL, credentials_updated_at = NULL WHERE id = $1", bucketID)
+	if err != nil {
+		t.Fatalf("clear the fingerprint of bucket %s: %v", bucketID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		t.Fatalf("clearing the fingerprint of bucket %s changed %d rows (%v), want 1", bucketID, n, err)
+	}
+}
+
+// storedFingerprint reads a bucket's secret fingerprint from the database, "" for NULL: the only
+// way to see a deleted bucket's.
+func storedFingerprint(t *testing.T, databaseURL, bucketID string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), dbTimeout)
+	defer cancel()
+	var fp sql.NullString
+	if err := openDB(t, databaseURL).QueryRowContext(ctx, "SELECT secret_fingerprint FROM buckets WHERE id = $1", bucketID).Scan(&fp); err != nil {
+		t.Fatalf("read the fingerprint of bucket %s: %v", bucketID, err)
+	}
+	return fp.String
+}
+
+// getIfLive reads a bucket through the API: a live one answers 200, a deleted one 404.
+func getIfLive(t *testing.T, c *client.ClientWithResponses, id string) (api.Bucket, bool) {
+	t.Helper()
+	res := getBucket(t, c, id)
+	switch {
+	case res.StatusCode() == http.StatusNotFound:
+		return api.Bucket{}, false
+	case res.StatusCode() != http.StatusOK || res.JSON200 == nil:
+		t.Fatalf("GET /bucket/%s answered %d %s, want 200 or 404", id, res.StatusCode(), res.Body)
+	}
+	return res.JSON200.Bucket, true
+}
+
 // wantRotateRefused runs `bucketd keys rotate` with a ring that lacks a key some values are
 // sealed under: it must fail before changing anything, saying how many values which key holds
 // and what to do, and `keys status` must point at the missing key.
@@ -157,10 +345,11 @@ func (b *backend) startWithRing(t *testing.T, ring string) *server {
 
 // keyStatusOutput is what `bucketd keys status --json` prints.
 type keyStatusOutput struct {
-	ActiveKeyID  string `json:"activeKeyId"`
-	Buckets      int    `json:"buckets"`
-	ValuesToMove int    `json:"valuesToMove"`
-	Keys         []struct {
+	ActiveKeyID               string `json:"activeKeyId"`
+	Buckets                   int    `json:"buckets"`
+	ValuesToMove              int    `json:"valuesToMove"`
+	BucketsWithoutFingerprint int    `json:"bucketsWithoutFingerprint"`
+	Keys                      []struct {
 		KeyID   string `json:"keyId"`
 		Active  bool   `json:"active"`
 		InRing  bool   `json:"inRing"`

@@ -124,17 +124,17 @@ func (mr *MockSealedCredentialsMockRecorder) ReadSealed(ctx, bucketID any) *gomo
 }
 
 // Reseal mocks base method.
-func (m *MockSealedCredentials) Reseal(ctx context.Context, rec ports.SealedRecord, key, secret []byte) error {
+func (m *MockSealedCredentials) Reseal(ctx context.Context, rec ports.SealedRecord, next ports.Resealed) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Reseal", ctx, rec, key, secret)
+	ret := m.ctrl.Call(m, "Reseal", ctx, rec, next)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // Reseal indicates an expected call of Reseal.
-func (mr *MockSealedCredentialsMockRecorder) Reseal(ctx, rec, key, secret any) *gomock.Call {
+func (mr *MockSealedCredentialsMockRecorder) Reseal(ctx, rec, next any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Reseal", reflect.TypeOf((*MockSealedCredentials)(nil).Reseal), ctx, rec, key, secret)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Reseal", reflect.TypeOf((*MockSealedCredentials)(nil).Reseal), ctx, rec, next)
 }
 
 // SealedBatch mocks base method.

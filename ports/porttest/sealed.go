@@ -2,10 +2,12 @@ package porttest
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
@@ -27,11 +29,13 @@ type SealedFixture struct {
 	OpenAnother func(t *testing.T) SealedStore
 }
 
-// RunSealedCredentialsContract checks that a store walks the sealed credentials of every bucket
-// of every organization, deleted ones included, in id order and in batches, and re-seals a
-// bucket only at the version it was read at, moving it to the next version, so that neither a
-// concurrent re-seal nor an update prepared from the old ciphertexts can overwrite the new ones.
-// open returns a ready, migrated store; each subtest calls it once.
+// RunSealedCredentialsContract checks that a store walks the sealed credentials and secret
+// fingerprints of every bucket of every organization, deleted ones included, in id order and in
+// batches, and re-seals a bucket, filling in its missing fingerprint, only at the version it was
+// read at, moving it to the next version, so that neither a concurrent re-seal nor an update
+// prepared from the old ciphertexts can overwrite the new ones, and a fingerprint is neither
+// replaced nor made of an older secret than the stored one. open returns a ready, migrated
+// store; each subtest calls it once.
 func RunSealedCredentialsContract(t *testing.T, open func(t *testing.T) SealedFixture) {
 	t.Helper()
 	t.Run("BatchesWalkEveryBucketInIDOrder", func(t *testing.T) { testSealedWalk(t, open(t)) })
@@ -44,6 +48,9 @@ func RunSealedCredentialsContract(t *testing.T, open func(t *testing.T) SealedFi
 	t.Run("ResealOfUnknownBucket", func(t *testing.T) { testSealedResealUnknown(t, open(t)) })
 	t.Run("ResealRefusesEmptyCiphertexts", func(t *testing.T) { testSealedResealEmpty(t, open(t)) })
 	t.Run("ConcurrentResealsOneWins", func(t *testing.T) { testSealedConcurrentReseals(t, open(t)) })
+	t.Run("ResealFillsAMissingFingerprint", func(t *testing.T) { testSealedFill(t, open(t)) })
+	t.Run("FillNeverReplacesAFingerprint", func(t *testing.T) { testSealedFillKeepsFingerprint(t, open(t)) })
+	t.Run("FillAfterANewSecretConflicts", func(t *testing.T) { testSealedFillAfterNewSecret(t, open(t)) })
 }
 
 // testSealedWalk walks in batches of two over buckets of two organizations, one of them
@@ -56,6 +63,9 @@ func testSealedWalk(t *testing.T, f SealedFixture) {
 	want := map[string]domain.Bucket{}
 	for i, org := range []SeededOrg{a, b, a, b, a} {
 		bucket := repoBucket(org, fmt.Sprintf("Walked %d", i))
+		if i == 1 {
+			bucket = sealedUnfingerprinted(org, "Walked without a fingerprint")
+		}
 		repoMustInsert(t, f.Store, bucket)
 		want[bucket.ID] = bucket
 	}
@@ -127,11 +137,13 @@ func testSealedBatchBadInput(t *testing.T, f SealedFixture) {
 func testSealedRead(t *testing.T, f SealedFixture) {
 	org := SeedOrganization(t, f.Store, OrgSpec{})
 	live, deleted := repoBucket(org, "Live"), repoBucket(org, "Deleted")
-	repoMustInsert(t, f.Store, live)
-	repoMustInsert(t, f.Store, deleted)
+	old := sealedUnfingerprinted(org, "Without a fingerprint")
+	for _, b := range []domain.Bucket{live, deleted, old} {
+		repoMustInsert(t, f.Store, b)
+	}
 	lifeMustDelete(t, f.Store, org.OrgID, deleted.ID)
 	deleted.Version = 2
-	for _, b := range []domain.Bucket{live, deleted} {
+	for _, b := range []domain.Bucket{live, deleted, old} {
 		for _, id := range []string{b.ID, strings.ToUpper(b.ID)} {
 			sealedWantRecord(t, "ReadSealed("+id+")", sealedRead(t, f.Store, id), b)
 		}
@@ -150,7 +162,7 @@ func testSealedReseal(t *testing.T, f SealedFixture) {
 	repoMustInsert(t, f.Store, b)
 	repoMustInsert(t, f.Store, neighbour)
 	key, secret := repoRandomBytes(48), repoRandomBytes(64)
-	if err := f.Store.Reseal(t.Context(), sealedRead(t, f.Store, b.ID), key, secret); err != nil {
+	if err := f.Store.Reseal(t.Context(), sealedRead(t, f.Store, b.ID), ports.Resealed{SealedKey: key, SealedSecret: secret}); err != nil {
 		t.Fatalf("Reseal: %v", err)
 	}
 	want := b
@@ -166,7 +178,7 @@ func testSealedResealDeleted(t *testing.T, f SealedFixture) {
 	repoMustInsert(t, f.Store, b)
 	lifeMustDelete(t, f.Store, org.OrgID, b.ID)
 	key, secret := repoRandomBytes(48), repoRandomBytes(64)
-	if err := f.Store.Reseal(t.Context(), sealedRead(t, f.Store, b.ID), key, secret); err != nil {
+	if err := f.Store.Reseal(t.Context(), sealedRead(t, f.Store, b.ID), ports.Resealed{SealedKey: key, SealedSecret: secret}); err != nil {
 		t.Fatalf("Reseal of a deleted bucket: %v", err)
 	}
 	want := b
@@ -187,40 +199,49 @@ func testSealedResealStale(t *testing.T, f SealedFixture) {
 	if err := f.Store.RecordStatus(t.Context(), org.OrgID, b.ID, b.Version, domain.StatusOffline, b.CreatedAt); err != nil {
 		t.Fatalf("RecordStatus: %v", err)
 	}
-	err := f.Store.Reseal(t.Context(), read, repoRandomBytes(48), repoRandomBytes(64))
+	err := f.Store.Reseal(t.Context(), read, ports.Resealed{SealedKey: repoRandomBytes(48), SealedSecret: repoRandomBytes(64)})
 	sealedWantConflict(t, "Reseal from a read made before RecordStatus", err, b.ID)
 
 	fresh := sealedRead(t, f.Store, b.ID)
 	key, secret := repoRandomBytes(48), repoRandomBytes(64)
-	if err := f.Store.Reseal(t.Context(), fresh, key, secret); err != nil {
+	if err := f.Store.Reseal(t.Context(), fresh, ports.Resealed{SealedKey: key, SealedSecret: secret}); err != nil {
 		t.Fatalf("Reseal from a fresh read: %v", err)
 	}
-	err = f.Store.Reseal(t.Context(), fresh, repoRandomBytes(48), repoRandomBytes(64))
+	err = f.Store.Reseal(t.Context(), fresh, ports.Resealed{SealedKey: repoRandomBytes(48), SealedSecret: repoRandomBytes(64)})
 	sealedWantConflict(t, "a second Reseal from the same read", err, b.ID)
 	want := b
 	want.SealedKey, want.SealedSecret, want.Version = key, secret, 3
 	sealedWantRecord(t, "ReadSealed after the stale Reseals", sealedRead(t, f.Store, b.ID), want)
 }
 
-// testSealedUpdateAfterReseal re-seals between an update's read and its write: the update
-// carries the old ciphertexts, and must not put them back.
+// testSealedUpdateAfterReseal re-seals, or fills in a missing fingerprint, between an update's
+// read and its write: the update carries the old ciphertexts and no fingerprint, and must put
+// back neither.
 func testSealedUpdateAfterReseal(t *testing.T, f SealedFixture) {
 	org := SeedOrganization(t, f.Store, OrgSpec{})
-	b := repoBucket(org, "Photos")
+	b := sealedUnfingerprinted(org, "Photos")
 	repoMustInsert(t, f.Store, b)
-	read := lifeGet(t, f.Store, org.OrgID, b.ID)
-
-	key, secret := repoRandomBytes(48), repoRandomBytes(64)
-	if err := f.Store.Reseal(t.Context(), sealedRead(t, f.Store, b.ID), key, secret); err != nil {
-		t.Fatalf("Reseal: %v", err)
+	cases := []struct {
+		what string
+		next ports.Resealed
+	}{
+		{"Reseal", ports.Resealed{SealedKey: repoRandomBytes(48), SealedSecret: repoRandomBytes(64)}},
+		{"a fill of the fingerprint", ports.Resealed{SealedKey: b.SealedKey, SealedSecret: b.SealedSecret, SecretFingerprint: sealedNewFingerprint()}},
 	}
-	renamed := read
-	renamed.Name = "Pictures"
-	err := f.Store.Update(t.Context(), renamed)
-	lifeWantConflict(t, "Update from a read made before Reseal", err, b.ID)
 	want := b
-	want.SealedKey, want.SealedSecret, want.Version = key, secret, 2
-	lifeWantBucket(t, "Get after the overtaken Update", lifeGet(t, f.Store, org.OrgID, b.ID), want)
+	for _, c := range cases {
+		read := lifeGet(t, f.Store, org.OrgID, b.ID)
+		if err := f.Store.Reseal(t.Context(), sealedRead(t, f.Store, b.ID), c.next); err != nil {
+			t.Fatalf("%s: %v", c.what, err)
+		}
+		renamed := read
+		renamed.Name = "Pictures"
+		err := f.Store.Update(t.Context(), renamed)
+		lifeWantConflict(t, "Update from a read made before "+c.what, err, b.ID)
+		want.SealedKey, want.SealedSecret, want.Version = c.next.SealedKey, c.next.SealedSecret, want.Version+1
+		want.SecretFingerprint = cmp.Or(c.next.SecretFingerprint, want.SecretFingerprint)
+		lifeWantBucket(t, "Get after the Update overtaken by "+c.what, lifeGet(t, f.Store, org.OrgID, b.ID), want)
+	}
 }
 
 func testSealedResealUnknown(t *testing.T, f SealedFixture) {
@@ -238,7 +259,7 @@ func testSealedResealUnknown(t *testing.T, f SealedFixture) {
 		{"the bucket under another organization", ports.SealedRecord{OrgID: other.OrgID, BucketID: b.ID, Version: read.Version}},
 	}
 	for _, c := range cases {
-		err := f.Store.Reseal(t.Context(), c.rec, repoRandomBytes(48), repoRandomBytes(64))
+		err := f.Store.Reseal(t.Context(), c.rec, ports.Resealed{SealedKey: repoRandomBytes(48), SealedSecret: repoRandomBytes(64)})
 		repoWantKind(t, "Reseal of "+c.what, err, domain.KindNotFound)
 	}
 	sealedWantRecord(t, "ReadSealed after the refused Reseals", sealedRead(t, f.Store, b.ID), b)
@@ -253,26 +274,27 @@ func testSealedResealEmpty(t *testing.T, f SealedFixture) {
 		"empty key":    {nil, repoRandomBytes(64)},
 		"empty secret": {repoRandomBytes(48), {}},
 	} {
-		if err := f.Store.Reseal(t.Context(), read, pair[0], pair[1]); err == nil {
+		if err := f.Store.Reseal(t.Context(), read, ports.Resealed{SealedKey: pair[0], SealedSecret: pair[1]}); err == nil {
 			t.Errorf("Reseal with an %s succeeded; want an error", name)
 		}
 	}
 	sealedWantRecord(t, "ReadSealed after the refused Reseals", sealedRead(t, f.Store, b.ID), b)
 }
 
-// testSealedConcurrentReseals re-seals one read ten times at once over two store instances, as
-// two rotations in two processes would: exactly one lands, the others are KindConflict.
+// testSealedConcurrentReseals re-seals one read of a bucket without a fingerprint ten times at
+// once over two store instances, as two rotations in two processes would, half of them filling
+// in a fingerprint: exactly one lands, whole, and the others are KindConflict.
 func testSealedConcurrentReseals(t *testing.T, f SealedFixture) {
 	const attempts = 10
 	org := SeedOrganization(t, f.Store, OrgSpec{})
-	b := repoBucket(org, "Photos")
+	b := sealedUnfingerprinted(org, "Photos")
 	repoMustInsert(t, f.Store, b)
 	read := sealedRead(t, f.Store, b.ID)
 	stores := []ports.SealedCredentials{f.Store, f.OpenAnother(t)}
 
 	var (
 		mu        sync.Mutex
-		won       [][]byte
+		won       []ports.Resealed
 		conflicts int
 		wg        sync.WaitGroup
 		start     = make(chan struct{})
@@ -280,13 +302,17 @@ func testSealedConcurrentReseals(t *testing.T, f SealedFixture) {
 	for i := range attempts {
 		wg.Go(func() {
 			key := repoRandomBytes(48)
+			next := ports.Resealed{SealedKey: key, SealedSecret: key}
+			if i%2 == 0 {
+				next.SecretFingerprint = sealedNewFingerprint()
+			}
 			<-start
-			err := stores[i%len(stores)].Reseal(t.Context(), read, key, key)
+			err := stores[i%len(stores)].Reseal(t.Context(), read, next)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
 			case err == nil:
-				won = append(won, key)
+				won = append(won, next)
 			case domain.IsKind(err, domain.KindConflict):
 				conflicts++
 			default:
@@ -300,8 +326,82 @@ func testSealedConcurrentReseals(t *testing.T, f SealedFixture) {
 		t.Fatalf("%d concurrent Reseals of one read: %d landed and %d conflicted; want 1 and %d", attempts, len(won), conflicts, attempts-1)
 	}
 	want := b
-	want.SealedKey, want.SealedSecret, want.Version = won[0], won[0], 2
-	sealedWantRecord(t, "ReadSealed after the concurrent Reseals", sealedRead(t, f.Store, b.ID), want)
+	want.SealedKey, want.SealedSecret, want.SecretFingerprint, want.Version = won[0].SealedKey, won[0].SealedSecret, won[0].SecretFingerprint, 2
+	lifeWantBucket(t, "Get after the concurrent Reseals", lifeGet(t, f.Store, org.OrgID, b.ID), want)
+}
+
+// testSealedFill fills in the fingerprint of a bucket stored without one, once with the
+// ciphertexts as read and once together with re-sealed ones: each time the fingerprint and the
+// ciphertexts are the new ones and the version the next, and every other field, the secret
+// version, the credentials time and the update time included, is as it was.
+func testSealedFill(t *testing.T, f SealedFixture) {
+	org := SeedOrganization(t, f.Store, OrgSpec{})
+	for _, reseal := range []bool{false, true} {
+		b, neighbour := sealedUnfingerprinted(org, fmt.Sprintf("Filled, re-sealed %t", reseal)), sealedUnfingerprinted(org, fmt.Sprintf("Neighbour %t", reseal))
+		repoMustInsert(t, f.Store, b)
+		repoMustInsert(t, f.Store, neighbour)
+		next := ports.Resealed{SealedKey: b.SealedKey, SealedSecret: b.SealedSecret, SecretFingerprint: sealedNewFingerprint()}
+		if reseal {
+			next.SealedKey, next.SealedSecret = repoRandomBytes(48), repoRandomBytes(64)
+		}
+		if err := f.Store.Reseal(t.Context(), sealedRead(t, f.Store, b.ID), next); err != nil {
+			t.Fatalf("Reseal filling in a fingerprint (re-sealed %t): %v", reseal, err)
+		}
+		want := b
+		want.SealedKey, want.SealedSecret, want.SecretFingerprint, want.Version = next.SealedKey, next.SealedSecret, next.SecretFingerprint, 2
+		lifeWantBucket(t, "Get after the fill", lifeGet(t, f.Store, org.OrgID, b.ID), want)
+		sealedWantRecord(t, "ReadSealed after the fill", sealedRead(t, f.Store, b.ID), want)
+		lifeWantBucket(t, "Get of the bucket next to the filled one", lifeGet(t, f.Store, org.OrgID, neighbour.ID), neighbour)
+	}
+}
+
+// testSealedFillKeepsFingerprint brings a fingerprint for a bucket that has one, at its current
+// version: the store refuses with KindConflict, so that a fingerprint is only ever filled in, and
+// changes nothing. A re-seal without a fingerprint keeps the stored one.
+func testSealedFillKeepsFingerprint(t *testing.T, f SealedFixture) {
+	org := SeedOrganization(t, f.Store, OrgSpec{})
+	b := repoBucket(org, "Photos")
+	repoMustInsert(t, f.Store, b)
+	read := sealedRead(t, f.Store, b.ID)
+	err := f.Store.Reseal(t.Context(), read, ports.Resealed{SealedKey: b.SealedKey, SealedSecret: b.SealedSecret, SecretFingerprint: sealedNewFingerprint()})
+	sealedWantConflict(t, "Reseal bringing a fingerprint for a bucket that has one", err, b.ID)
+	if err != nil && !strings.Contains(err.Error(), "fingerprint") {
+		t.Errorf("the conflict %q does not say the bucket may have a fingerprint already", err)
+	}
+	lifeWantBucket(t, "Get after the refused fill", lifeGet(t, f.Store, org.OrgID, b.ID), b)
+
+	key, secret := repoRandomBytes(48), repoRandomBytes(64)
+	if err := f.Store.Reseal(t.Context(), read, ports.Resealed{SealedKey: key, SealedSecret: secret}); err != nil {
+		t.Fatalf("Reseal without a fingerprint: %v", err)
+	}
+	want := b
+	want.SealedKey, want.SealedSecret, want.Version = key, secret, 2
+	lifeWantBucket(t, "Get after a Reseal of a bucket with a fingerprint", lifeGet(t, f.Store, org.OrgID, b.ID), want)
+}
+
+// testSealedFillAfterNewSecret replaces the secret of a bucket without a fingerprint between a
+// rotation's read and its fill, as a concurrent PUT would, by a server with a fingerprint key
+// and by one without: the fill, whose fingerprint is of the old secret, is KindConflict and
+// leaves the update's secret, fingerprint, secret version and credentials time as they are.
+func testSealedFillAfterNewSecret(t *testing.T, f SealedFixture) {
+	org := SeedOrganization(t, f.Store, OrgSpec{})
+	for _, newFingerprint := range []string{sealedNewFingerprint(), ""} {
+		b := sealedUnfingerprinted(org, fmt.Sprintf("New secret fingerprinted as %q", newFingerprint))
+		repoMustInsert(t, f.Store, b)
+		read := sealedRead(t, f.Store, b.ID)
+
+		updated := lifeGet(t, f.Store, org.OrgID, b.ID)
+		at := time.Now().UTC().Truncate(time.Microsecond)
+		updated.SealedSecret, updated.SecretFingerprint, updated.SecretVersion = repoRandomBytes(64), newFingerprint, 2
+		updated.CredentialsUpdatedAt, updated.UpdatedAt = &at, at
+		if err := f.Store.Update(t.Context(), updated); err != nil {
+			t.Fatalf("Update with a new secret: %v", err)
+		}
+		err := f.Store.Reseal(t.Context(), read, ports.Resealed{SealedKey: read.SealedKey, SealedSecret: read.SealedSecret, SecretFingerprint: sealedNewFingerprint()})
+		sealedWantConflict(t, "a fill from a read made before the secret was replaced", err, b.ID)
+		updated.Version = 2
+		lifeWantBucket(t, "Get after the overtaken fill", lifeGet(t, f.Store, org.OrgID, b.ID), updated)
+	}
 }
 
 func sealedRead(t *testing.T, s ports.SealedCredentials, bucketID string) ports.SealedRecord {
@@ -316,12 +416,25 @@ func sealedRead(t *testing.T, s ports.SealedCredentials, bucketID string) ports.
 // sealedWantRecord compares a record with the bucket it should describe.
 func sealedWantRecord(t *testing.T, what string, got ports.SealedRecord, want domain.Bucket) {
 	t.Helper()
-	if got.OrgID != want.OrgID || got.BucketID != want.ID || got.Version != want.Version ||
+	if got.OrgID != want.OrgID || got.BucketID != want.ID || got.Version != want.Version || got.SecretFingerprint != want.SecretFingerprint ||
 		!bytes.Equal(got.SealedKey, want.SealedKey) || !bytes.Equal(got.SealedSecret, want.SealedSecret) {
-		t.Errorf("%s = {org %s, bucket %s, version %d, %d+%d sealed bytes}; want {org %s, bucket %s, version %d} and the bucket's exact sealed bytes",
-			what, got.OrgID, got.BucketID, got.Version, len(got.SealedKey), len(got.SealedSecret), want.OrgID, want.ID, want.Version)
+		t.Errorf("%s = {org %s, bucket %s, version %d, fingerprint %q, %d+%d sealed bytes}; "+
+			"want {org %s, bucket %s, version %d, fingerprint %q} and the bucket's exact sealed bytes",
+			what, got.OrgID, got.BucketID, got.Version, got.SecretFingerprint, len(got.SealedKey), len(got.SealedSecret),
+			want.OrgID, want.ID, want.Version, want.SecretFingerprint)
 	}
 }
+
+// sealedUnfingerprinted is a bucket as migration 0005 left those stored before it: no secret
+// fingerprint, no credentials time, secret version 1.
+func sealedUnfingerprinted(org SeededOrg, name string) domain.Bucket {
+	b := repoBucket(org, name)
+	b.SecretFingerprint, b.CredentialsUpdatedAt = "", nil
+	return b
+}
+
+// sealedNewFingerprint is a fingerprint no other bucket has.
+func sealedNewFingerprint() string { return "fp-" + domain.NewID()[:19] }
 
 // sealedWantConflict checks the KindConflict of a re-seal: it names the bucket and says to read
 // it again.
