@@ -25,7 +25,7 @@ export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 # Packages the application core may never depend on (DESIGN.md section 1).
 FORBIDDEN_IN_APP := labstack/echo|gorm.io|aws/aws-sdk-go|cloud.google.com|Azure/azure-sdk|bucketd/gen|bucketd/adapters
 
-.PHONY: generate check-generate build run test test-peers lint hexagon fmt fuzz
+.PHONY: generate check-generate build run test test-peers lint hexagon fmt fuzz bench
 
 ## generate: regenerate gen/ (Go server and client, TypeScript SDK, docs page) and ports/mocks
 ## from openapi.yaml and ports/.
@@ -67,6 +67,20 @@ fuzz:
 		echo "fuzz: $${t#*:} in $${t%:*} for $(FUZZTIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) $${t%:*} || exit 1; \
 	done
+
+# BENCH_DATABASE_URL is the PostgreSQL server the benchmark creates its own database on (and drops
+# it afterwards); BENCH_FLAGS adds flags of cmd/bucketd-bench, e.g. --pprof-dir prof.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+BENCH_FLAGS ?=
+
+## bench: the whole server under load against the machine's own baselines (pgbench, a bare Echo
+## handler; cmd/bucketd-bench), then the micro-benchmarks and the validation round trips per
+## provider. About 4 minutes on 2 cores.
+bench: build test-peers
+	$(GO) run ./cmd/bucketd-bench --bucketd bin/bucketd --database-url '$(BENCH_DATABASE_URL)' $(BENCH_FLAGS)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 500ms ./domain/ ./adapters/aesgcm/ ./adapters/httpapi/
+	$(GO) test -run '^$$' -bench BenchmarkValidateWallTime -benchtime 20x \
+		./adapters/s3validator/ ./adapters/gcsvalidator/ ./adapters/azurevalidator/
 
 ## test-peers: build the S3 test peer (versitygw) into the cache, install the Azure one
 ## (Azurite) and the Node tests' dependencies from their lock files on first use. GCS's fake

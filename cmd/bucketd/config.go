@@ -72,6 +72,7 @@ type serveConfig struct {
 	dev             bool
 	shutdownTimeout time.Duration
 	limits          serverLimits
+	pprof           pprofConfig
 }
 
 func (c *serveConfig) register(fs *flagSet) {
@@ -89,6 +90,7 @@ func (c *serveConfig) register(fs *flagSet) {
 	fs.duration(&c.shutdownTimeout, "shutdown-timeout", "BUCKETD_SHUTDOWN_TIMEOUT",
 		"how long SIGTERM waits for in-flight requests")
 	c.limits.register(fs)
+	c.pprof.register(fs)
 }
 
 // serverLimits bound what one client can take from the server: the time to send a request and

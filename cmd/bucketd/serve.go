@@ -35,6 +35,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	stopPprof, err := startPprof(ctx, cfg.pprof, log)
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 	ring, err := loadKeyRing(cfg.masterKeyConfig)
 	if err != nil {
 		return err

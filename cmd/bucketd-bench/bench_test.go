@@ -1,0 +1,244 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
+)
+
+// TestMain lets the test binary play the Echo baseline's child process, as the bench binary does.
+func TestMain(m *testing.M) {
+	if ran, err := runChild(); ran {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "child:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestBenchMeasuresEveryCell runs the whole program with very short cells against PostgreSQL:
+// every endpoint and baseline at each connection count has throughput and no errors, the table
+// shows every row, the stub saw the read-only validation's two requests per create, profiles
+// were saved, and the bench's database is gone afterwards.
+func TestBenchMeasuresEveryCell(t *testing.T) {
+	dsn := postgresDSN(t)
+	jsonPath, pprofDir := filepath.Join(t.TempDir(), "results.json"), t.TempDir()
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), []string{"--database-url", dsn, "--duration", "300ms", "--warmup", "100ms",
+		"--conns", fmt.Sprintf("1,%d", goalConns), "--pprof-dir", pprofDir, "--json", jsonPath}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())
+	}
+	res := readResults(t, jsonPath)
+	table := stdout.String()
+
+	var want []string
+	for _, conns := range []int{1, goalConns} {
+		for _, endpoint := range []string{createEndpoint, readEndpoint, fmt.Sprintf("GET /bucket (%d)", listSize)} {
+			want = append(want, fmt.Sprintf("%s@%d", endpoint, conns))
+		}
+	}
+	var got []string
+	for _, r := range res.Rows {
+		got = append(got, fmt.Sprintf("%s@%d", r.Endpoint, r.Conns))
+		checkCell(t, r.Endpoint, r.Conns, r.Bucketd)
+		checkCell(t, r.Baseline, r.Conns, r.BaselineStats)
+		if line := fmt.Sprintf(namesFormat+" | ", r.Endpoint, fmt.Sprint(r.Conns)); !strings.Contains(table, line) {
+			t.Errorf("the table has no row starting %q:\n%s", line, table)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("rows %v, want %v", got, want)
+	}
+	if want := map[string]float64{opHead: 1, opList: 1}; !maps.Equal(res.Validation, want) {
+		t.Errorf("S3 validation requests per create = %v, want %v", res.Validation, want)
+	}
+	if res.ListPageSize != listSize {
+		t.Errorf("GET /bucket answered %d buckets, want %d", res.ListPageSize, listSize)
+	}
+	if len(res.PeakRSS) != 2 || res.PeakRSS[0].Bytes <= 0 || res.PeakRSS[1].Bytes <= 0 {
+		t.Errorf("peak RSS = %+v, want a positive figure per connection level", res.PeakRSS)
+	}
+	if res.RowBytes.Bucketd <= 0 || res.RowBytes.Pgbench <= 0 {
+		t.Errorf("row sizes = %+v, want rows of bucketd and of pgbench", res.RowBytes)
+	}
+	checkProfiles(t, pprofDir, res.Profiles)
+	if exists := databaseExists(t, dsn, res.Database); !strings.HasPrefix(res.Database, databasePrefix) || exists {
+		t.Errorf("bench database %q exists after the run: %t; want a %s* database, dropped", res.Database, exists, databasePrefix)
+	}
+}
+
+// checkCell wants throughput, no errors and ordered percentiles.
+func checkCell(t *testing.T, name string, conns int, s stats) {
+	t.Helper()
+	if s.Requests == 0 || s.PerSecond <= 0 || s.Errors != 0 {
+		t.Errorf("%s at %d conns: %d requests, %.1f/s, %d errors (%s); want throughput and no errors",
+			name, conns, s.Requests, s.PerSecond, s.Errors, s.ErrorExample)
+	}
+	if !(0 < s.P50Ms && s.P50Ms <= s.P99Ms && s.P99Ms <= s.MaxMs) {
+		t.Errorf("%s at %d conns: p50 %.3f, p99 %.3f, max %.3f ms; want 0 < p50 <= p99 <= max", name, conns, s.P50Ms, s.P99Ms, s.MaxMs)
+	}
+}
+
+// checkProfiles wants a CPU and a heap profile of each endpoint at goalConns, each a gzipped
+// pprof file.
+func checkProfiles(t *testing.T, dir string, saved []string) {
+	t.Helper()
+	var want []string
+	for _, slug := range []string{"post", "get", "list"} {
+		for _, kind := range []string{"cpu", "heap"} {
+			want = append(want, filepath.Join(dir, fmt.Sprintf("%s-%d-%s.pprof", slug, goalConns, kind)))
+		}
+	}
+	if !slices.Equal(saved, want) {
+		t.Errorf("profiles %v, want %v", saved, want)
+	}
+	for _, path := range want {
+		b, err := os.ReadFile(path)
+		if err != nil || !bytes.HasPrefix(b, []byte{0x1f, 0x8b}) {
+			t.Errorf("%s: %v; want a gzipped profile", path, err)
+		}
+	}
+}
+
+func readResults(t *testing.T, path string) results {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read --json output: %v", err)
+	}
+	var res results
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatalf("decode --json output: %v", err)
+	}
+	return res
+}
+
+// postgresDSN is the server the PostgreSQL tests of the repository use. Without it the test is
+// skipped, except on CI, where it fails, as storetest's tests do.
+func postgresDSN(t *testing.T) string {
+	dsn := os.Getenv(storetest.PostgresDSNEnv)
+	if dsn == "" {
+		msg := "PostgreSQL tests NOT run: set " + storetest.PostgresDSNEnv + "=postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg + " (CI must provide PostgreSQL)")
+		}
+		t.Skip(msg)
+	}
+	return dsn
+}
+
+func databaseExists(t *testing.T, dsn, name string) bool {
+	t.Helper()
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatalf("open %s: %v", storetest.PostgresDSNEnv, err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), dbTimeout)
+	defer cancel()
+	var exists bool
+	if err := db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		t.Fatalf("look for database %s: %v", name, err)
+	}
+	return exists
+}
+
+func TestPercentileIsNearestRank(t *testing.T) {
+	hundred := make([]time.Duration, 100)
+	for i := range hundred {
+		hundred[i] = time.Duration(i+1) * time.Millisecond
+	}
+	for _, c := range []struct {
+		name   string
+		sorted []time.Duration
+		p      float64
+		want   time.Duration
+	}{
+		{"none", nil, 50, 0},
+		{"one value", []time.Duration{7}, 99, 7},
+		{"p50 of 1..100", hundred, 50, 50 * time.Millisecond},
+		{"p99 of 1..100", hundred, 99, 99 * time.Millisecond},
+		{"max of 1..100", hundred, 100, 100 * time.Millisecond},
+		{"p99 of 10 values is the largest", hundred[:10], 99, 10 * time.Millisecond},
+		{"p50 of 3 values is the middle one", []time.Duration{1, 2, 3}, 50, 2},
+		{"p0 is the smallest", hundred, 0, time.Millisecond},
+	} {
+		if got := percentile(c.sorted, c.p); got != c.want {
+			t.Errorf("%s: percentile(%v) = %v, want %v", c.name, c.p, got, c.want)
+		}
+	}
+}
+
+func TestSummarizeSortsAndCountsFailures(t *testing.T) {
+	latencies := []time.Duration{4 * time.Millisecond, time.Millisecond, 3 * time.Millisecond, 2 * time.Millisecond}
+	s := summarize(latencies, 2*time.Second, map[string]int{"HTTP 500": 2, "transport error": 1, "failed transactions": 0}, "HTTP 500: boom")
+	want := stats{Requests: 4, Seconds: 2, PerSecond: 2, P50Ms: 2, P99Ms: 4, MaxMs: 4, Errors: 3,
+		Failures: map[string]int{"HTTP 500": 2, "transport error": 1}, ErrorExample: "HTTP 500: boom"}
+	if !reflect.DeepEqual(s, want) {
+		t.Errorf("summarize = %+v, want %+v", s, want)
+	}
+}
+
+func TestParsePgbenchLog(t *testing.T) {
+	log := "0 1 10357 0 1795741514 525259\n" +
+		"1 1 465 0 1795741514 515423\n" +
+		"1 2 failed 0 1795741514 515469\n" +
+		"0 2 27 0 1795741514 527658 12 0\n"
+	latencies, failed, err := parsePgbenchLog(strings.NewReader(log))
+	if err != nil {
+		t.Fatalf("parsePgbenchLog: %v", err)
+	}
+	want := []time.Duration{10357 * time.Microsecond, 465 * time.Microsecond, 27 * time.Microsecond}
+	if !slices.Equal(latencies, want) || failed != 1 {
+		t.Errorf("parsePgbenchLog = %v, %d failed; want %v, 1 failed", latencies, failed, want)
+	}
+	for _, bad := range []string{"0 1 ten 0 1795741514 525259\n", "0 1 -5 0 1795741514 525259\n", "0 1 10357\n"} {
+		if _, _, err := parsePgbenchLog(strings.NewReader(bad)); err == nil {
+			t.Errorf("parsePgbenchLog(%q) succeeded, want an error", bad)
+		}
+	}
+}
+
+func TestParsePgbenchSummary(t *testing.T) {
+	summary := `pgbench (15.20 (Debian 15.20-0+deb12u1))
+transaction type: create.sql
+number of transactions actually processed: 19224
+number of failed transactions: 3 (0.016%)
+latency average = 0.102 ms
+initial connection time = 20.060 ms
+tps = 19538.590851 (without initial connection time)
+`
+	tps, failed, err := parsePgbenchSummary([]byte(summary))
+	if err != nil || tps != 19538.590851 || failed != 3 {
+		t.Errorf("parsePgbenchSummary = %v, %d, %v; want 19538.590851, 3, nil", tps, failed, err)
+	}
+	if _, _, err := parsePgbenchSummary([]byte("pgbench: error: connection failed\n")); err == nil {
+		t.Error("parsePgbenchSummary without a tps line succeeded, want an error")
+	}
+}
+
+func TestParseConns(t *testing.T) {
+	if got, err := parseConns("1, 16,64"); err != nil || !slices.Equal(got, []int{1, 16, 64}) {
+		t.Errorf("parseConns(1, 16,64) = %v, %v; want [1 16 64]", got, err)
+	}
+	for _, bad := range []string{"", "0", "16,1", "4,4", "one"} {
+		if _, err := parseConns(bad); err == nil {
+			t.Errorf("parseConns(%q) succeeded, want an error", bad)
+		}
+	}
+}

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// pgbenchNamePrefix starts the name of every bucket row pgbench inserts, which tells its rows
+// from bucketd's.
+const pgbenchNamePrefix = "pgbench-"
+
+// pgbench runs custom scripts on the bench database: the SQL bucketd sends for a create and for
+// a read, without bucketd.
+type pgbench struct {
+	bin, dbURL, dir string
+}
+
+// createScript is the create's transaction as gormstore's InsertWithinQuota runs it: lock the
+// organization's row, count its live buckets, check the name is free, insert the row, commit.
+// Each client uses the organization of the connection with its number, as the load generator
+// does. The ids are inlined as arrays, so the statements are the store's with no extra lookup.
+func createScript(orgs []org) string {
+	orgIDs, workspaceIDs := make([]string, len(orgs)), make([]string, len(orgs))
+	for i, o := range orgs {
+		orgIDs[i], workspaceIDs[i] = o.OrgID, o.WorkspaceID
+	}
+	orgID, workspaceID := uuidAt(orgIDs, ":n"), uuidAt(workspaceIDs, ":n")
+	name := "'" + pgbenchNamePrefix + "' || :client_id::text || '-' || :r::text"
+	return fmt.Sprintf(`\set n :client_id %% %d + 1
+\set r random(1, 1000000000000000)
+BEGIN;
+SELECT plan, bucket_limit FROM organizations WHERE id = %[2]s LIMIT 1 FOR UPDATE;
+SELECT count(*) FROM buckets WHERE org_id = %[2]s AND deleted_at IS NULL;
+SELECT EXISTS (SELECT 1 FROM buckets WHERE org_id = %[2]s AND lower(name) = lower(%[3]s) AND deleted_at IS NULL);
+INSERT INTO buckets (id, org_id, workspace_id, name, bucket, storage_type, region, endpoint, key_hint,
+    sealed_key, sealed_secret, status, last_status_at, created_at, updated_at, deleted_at, version,
+    secret_fingerprint, secret_version, credentials_updated_at)
+  VALUES (gen_random_uuid(), %[2]s, %[4]s, %[3]s, :bucket, 'S3', :region, :endpoint, :key_hint,
+    :sealed_key, :sealed_secret, 'ONLINE', now(), now(), now(), NULL, 1, :fingerprint, 1, now());
+END;
+`, len(orgs), orgID, name, workspaceID)
+}
+
+// createVars are the values of the template row the create script inserts.
+func createVars(t bucketTemplate) map[string]string {
+	return map[string]string{
+		"bucket": t.bucket, "region": t.region, "endpoint": t.endpoint, "key_hint": t.keyHint,
+		"fingerprint": t.fingerprint,
+		"sealed_key":  `\x` + hex.EncodeToString(t.sealedKey), "sealed_secret": `\x` + hex.EncodeToString(t.sealedSecret),
+	}
+}
+
+// selectScript is GET /bucket/{id}'s read of one live bucket of the organization, of a random
+// one of ids.
+func selectScript(list org, ids []string) string {
+	return fmt.Sprintf(`\set n random(1, %d)
+SELECT * FROM buckets WHERE id = %s AND org_id = %s AND deleted_at IS NULL LIMIT 1;
+`, len(ids), uuidAt(ids, ":n"), sqlString(list.OrgID)+"::uuid")
+}
+
+// uuidAt is the SQL for the uuid at the 1-based index variable of an inlined array.
+func uuidAt(ids []string, index string) string {
+	quoted := make([]string, len(ids))
+	for i, id := range ids {
+		quoted[i] = sqlString(id)
+	}
+	return "(ARRAY[" + strings.Join(quoted, ",") + "]::uuid[])[" + index + "]"
+}
+
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// run runs script with conns clients: a warm-up whose results are dropped, then the measured
+// run, whose per-transaction log gives the latencies. pgbench counts time in whole seconds, so
+// both are rounded up to one.
+func (p pgbench) run(ctx context.Context, name, script string, vars map[string]string, conns int, warmup, d time.Duration) (stats, error) {
+	file := filepath.Join(p.dir, name+".sql")
+	if err := os.WriteFile(file, []byte(script), 0o600); err != nil {
+		return stats{}, err
+	}
+	args := []string{"-n", "-M", "prepared", "-f", file, "-c", strconv.Itoa(conns), "-j", strconv.Itoa(min(conns, 2))}
+	for k, v := range vars {
+		args = append(args, "-D", k+"="+v)
+	}
+	if warmup > 0 {
+		if _, err := p.exec(ctx, append(args, "-T", wholeSeconds(warmup))...); err != nil {
+			return stats{}, err
+		}
+	}
+	prefix := filepath.Join(p.dir, fmt.Sprintf("%s-%d", name, conns))
+	stdout, err := p.exec(ctx, append(args, "-T", wholeSeconds(d), "-l", "--log-prefix", prefix)...)
+	if err != nil {
+		return stats{}, err
+	}
+	return p.collect(stdout, prefix)
+}
+
+// exec runs pgbench with args on the bench database and returns what it printed on stdout.
+func (p pgbench) exec(ctx context.Context, args ...string) ([]byte, error) {
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, p.bin, append(args, p.dbURL)...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("pgbench %s: %w\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.Bytes(), nil
+}
+
+func wholeSeconds(d time.Duration) string { return strconv.Itoa(max(1, int(math.Ceil(d.Seconds())))) }
+
+// collect reads the measured run's summary and every thread's log file, then removes the logs.
+func (p pgbench) collect(stdout []byte, prefix string) (stats, error) {
+	tps, failed, err := parsePgbenchSummary(stdout)
+	if err != nil {
+		return stats{}, err
+	}
+	files, err := filepath.Glob(prefix + ".*")
+	if err != nil || len(files) == 0 {
+		return stats{}, fmt.Errorf("pgbench wrote no log %s.*", prefix)
+	}
+	var latencies []time.Duration
+	logged := 0
+	for _, f := range files {
+		l, n, err := readPgbenchLog(f)
+		if err != nil {
+			return stats{}, err
+		}
+		latencies, logged = append(latencies, l...), logged+n
+		_ = os.Remove(f)
+	}
+	failed = max(failed, logged)
+	// pgbench's own time excludes opening the connections, as the load generator's keep-alive
+	// connections are open before it measures.
+	elapsed := time.Duration(float64(len(latencies)) / tps * float64(time.Second))
+	return summarize(latencies, elapsed, map[string]int{"failed transactions": failed}, ""), nil
+}
+
+var (
+	tpsLine    = regexp.MustCompile(`(?m)^tps = ([0-9.]+)`)
+	failedLine = regexp.MustCompile(`(?m)^number of failed transactions: ([0-9]+)`)
+)
+
+// parsePgbenchSummary reads the tps and the number of failed transactions from pgbench's
+// summary; releases before 15 print no failures line, and count none.
+func parsePgbenchSummary(stdout []byte) (tps float64, failed int, err error) {
+	m := tpsLine.FindSubmatch(stdout)
+	if m == nil {
+		return 0, 0, fmt.Errorf("pgbench printed no tps line:\n%s", stdout)
+	}
+	if tps, err = strconv.ParseFloat(string(m[1]), 64); err != nil || tps <= 0 {
+		return 0, 0, fmt.Errorf("pgbench printed tps %q, want a positive number", m[1])
+	}
+	if m := failedLine.FindSubmatch(stdout); m != nil {
+		failed, _ = strconv.Atoi(string(m[1])) // the pattern admits digits only
+	}
+	return tps, failed, nil
+}
+
+func readPgbenchLog(path string) ([]time.Duration, int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	l, failed, err := parsePgbenchLog(f)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return l, failed, nil
+}
+
+// parsePgbenchLog reads a per-transaction log (pgbench -l): one line per transaction,
+// "client_id transaction_no time script_no time_epoch time_us [schedule_lag] [retries]", where
+// time is the latency in microseconds, or "failed" or "skipped".
+func parsePgbenchLog(r io.Reader) (latencies []time.Duration, failed int, err error) {
+	sc := bufio.NewScanner(r)
+	for line := 1; sc.Scan(); line++ {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 6 {
+			return nil, 0, fmt.Errorf("line %d: %d fields, want at least 6", line, len(fields))
+		}
+		switch fields[2] {
+		case "failed", "skipped":
+			failed++
+			continue
+		}
+		us, err := strconv.ParseInt(fields[2], 10, 64)
+		if err != nil || us < 0 {
+			return nil, 0, fmt.Errorf("line %d: latency %q is not a number of microseconds", line, fields[2])
+		}
+		latencies = append(latencies, time.Duration(us)*time.Microsecond)
+	}
+	return latencies, failed, sc.Err()
+}

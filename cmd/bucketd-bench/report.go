@@ -1,0 +1,257 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"debug/buildinfo"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// machine says where the figures come from.
+type machine struct {
+	CPU        string `json:"cpu"`
+	Cores      int    `json:"cores"`
+	Kernel     string `json:"kernel"`
+	Go         string `json:"go"`
+	PostgreSQL string `json:"postgresql"`
+	Pgbench    string `json:"pgbench"`
+	// LoadAverage is /proc/loadavg when the run started: other work on the machine skews
+	// every figure.
+	LoadAverage string `json:"loadAverage"`
+}
+
+// loadAverage is the first three fields of /proc/loadavg, or "unknown".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if fields := strings.Fields(string(b)); err == nil && len(fields) >= 3 {
+		return strings.Join(fields[:3], " ")
+	}
+	return "unknown"
+}
+
+// describeMachine collects the machine's description; what cannot be read is "unknown".
+func describeMachine(ctx context.Context, db *benchDB, bucketdBin, pgbenchBin, load string) machine {
+	m := machine{CPU: "unknown", Cores: runtime.NumCPU(), Kernel: "unknown", Go: "unknown", PostgreSQL: "unknown",
+		Pgbench: "unknown", LoadAverage: load}
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if name, value, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(name) == "model name" {
+				m.CPU = strings.TrimSpace(value)
+				break
+			}
+		}
+		f.Close()
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = "Linux " + strings.TrimSpace(string(b))
+	}
+	if info, err := buildinfo.ReadFile(bucketdBin); err == nil {
+		m.Go = info.GoVersion
+	}
+	var version string
+	if queryRow(ctx, db.url, "SHOW server_version", nil, &version) == nil {
+		m.PostgreSQL = version
+	}
+	if out, err := exec.CommandContext(ctx, pgbenchBin, "--version").Output(); err == nil {
+		m.Pgbench = strings.TrimSpace(string(out))
+	}
+	return m
+}
+
+const mib = 1 << 20
+
+// Goals of issue 6, at goalConns connections except RSS, which is at rssGoalConns.
+const (
+	goalConns      = 16
+	rssGoalConns   = 64
+	goalRatio      = 0.5
+	goalP99Ms      = 50.0
+	goalRSSMiB     = 80.0
+	createEndpoint = "POST /bucket"
+	createBaseline = "pgbench create"
+	readEndpoint   = "GET /bucket/{id}"
+	readBaseline   = "pgbench select"
+)
+
+// The table's columns: the row's names, then a cell's figures (twice), then the ratio.
+const (
+	namesFormat = "%-18s %6s"
+	cellFormat  = "%8s %8s %8s %8s %6s"
+	rowFormat   = namesFormat + " | " + cellFormat + " | %-14s " + cellFormat + " | %5s\n"
+)
+
+// printTable writes the run's table, then the figures that are not per cell, then the goals.
+func printTable(w io.Writer, cfg config, res results) {
+	m := res.Machine
+	fmt.Fprintf(w, "bucketd-bench: %s per cell after a %s warm-up; bucketd and its baselines on the same machine, one after another\n",
+		cfg.duration, cfg.warmup)
+	fmt.Fprintf(w, "machine: %s, %d cores, %s, load average %s at the start; bucketd built with %s; PostgreSQL %s; %s\n\n",
+		m.CPU, m.Cores, m.Kernel, m.LoadAverage, m.Go, m.PostgreSQL, m.Pgbench)
+	figures := []any{"req/s", "p50 ms", "p99 ms", "max ms", "errors"}
+	header := append(append([]any{"endpoint", "conns"}, figures...), "baseline")
+	fmt.Fprintf(w, rowFormat, append(append(header, figures...), "ratio")...)
+	for _, r := range res.Rows {
+		fields := append([]any{r.Endpoint, strconv.Itoa(r.Conns)}, cell(r.Bucketd)...)
+		fields = append(append(fields, r.Baseline), cell(r.BaselineStats)...)
+		fmt.Fprintf(w, rowFormat, append(fields, fmt.Sprintf("%.2f", r.ratio()))...)
+	}
+	fmt.Fprintln(w)
+	printFacts(w, res)
+	printErrors(w, res)
+	fmt.Fprintln(w)
+	printGoals(w, res)
+	if len(res.Profiles) > 0 {
+		fmt.Fprintf(w, "\nprofiles (go tool pprof -top FILE):\n  %s\n", strings.Join(res.Profiles, "\n  "))
+	}
+}
+
+// cell is a cell's figures as the table's columns show them.
+func cell(s stats) []any {
+	return []any{fmt.Sprintf("%.1f", s.PerSecond), fmt.Sprintf("%.2f", s.P50Ms), fmt.Sprintf("%.2f", s.P99Ms),
+		fmt.Sprintf("%.2f", s.MaxMs), strconv.Itoa(s.Errors)}
+}
+
+// printFacts writes what is measured once per run rather than per cell.
+func printFacts(w io.Writer, res results) {
+	var rss []string
+	for _, l := range res.PeakRSS {
+		rss = append(rss, fmt.Sprintf("%d conns %.1f MiB", l.Conns, float64(l.Bytes)/mib))
+	}
+	note := "peak of each connection level"
+	if !res.PeakRSSPerLevel {
+		note = "peak since start: the kernel refused to reset it between levels"
+	}
+	fmt.Fprintf(w, "bucketd peak RSS (VmHWM, %s): %s; overall %.1f MiB\n", note, strings.Join(rss, ", "), float64(overallRSS(res))/mib)
+
+	var perOp []string
+	total := 0.0
+	for _, op := range slices.Sorted(maps.Keys(res.Validation)) {
+		perOp = append(perOp, fmt.Sprintf("%s %.2f", op, res.Validation[op]))
+		total += res.Validation[op]
+	}
+	fmt.Fprintf(w, "S3 validation requests per create (stub, %d seeding creates): %s; %.2f in all\n",
+		listSize, strings.Join(perOp, ", "), total)
+	fmt.Fprintf(w, "GET /bucket answered %d of the organization's %d buckets in its default page\n", res.ListPageSize, listSize)
+	fmt.Fprintf(w, "bucket row size (avg pg_column_size): bucketd %.0f B, pgbench create %.0f B\n",
+		res.RowBytes.Bucketd, res.RowBytes.Pgbench)
+	fmt.Fprintln(w, "pgbench: -M prepared, -j min(conns,2), whole seconds; its req/s is pgbench's tps without connection time")
+	if len(res.LogProblems) == 0 {
+		fmt.Fprintln(w, "bucketd log: no WARN or ERROR line")
+	} else {
+		var problems []string
+		for _, p := range slices.Sorted(maps.Keys(res.LogProblems)) {
+			problems = append(problems, fmt.Sprintf("%d× %s", res.LogProblems[p], p))
+		}
+		fmt.Fprintf(w, "bucketd log: %s\n", strings.Join(problems, "; "))
+	}
+}
+
+func overallRSS(res results) int64 {
+	var peak int64
+	for _, l := range res.PeakRSS {
+		peak = max(peak, l.Bytes)
+	}
+	return peak
+}
+
+// printErrors lists every cell that had failures, with what they were.
+func printErrors(w io.Writer, res results) {
+	var lines []string
+	for _, r := range res.Rows {
+		for _, c := range []struct {
+			name string
+			s    stats
+		}{{r.Endpoint, r.Bucketd}, {r.Baseline, r.BaselineStats}} {
+			if c.s.Errors == 0 {
+				continue
+			}
+			line := fmt.Sprintf("  %s at %d conns: %d failed (%v)", c.name, r.Conns, c.s.Errors, c.s.Failures)
+			if c.s.ErrorExample != "" {
+				line += "; first: " + truncate(c.s.ErrorExample, 300)
+			}
+			lines = append(lines, line)
+		}
+	}
+	if len(lines) == 0 {
+		fmt.Fprintln(w, "errors: none")
+		return
+	}
+	fmt.Fprintf(w, "ERRORS:\n%s\n", strings.Join(lines, "\n"))
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// printGoals marks each goal of issue 6 met or missed; they are figures, not assertions.
+func printGoals(w io.Writer, res results) {
+	fmt.Fprintln(w, "goals (figures, not assertions):")
+	goal := func(text string, figure float64, unit string, ok, measured bool) {
+		verdict := "n/a: not measured at this connection count"
+		switch {
+		case measured && ok:
+			verdict = fmt.Sprintf("%.2f%s  met", figure, unit)
+		case measured:
+			verdict = fmt.Sprintf("%.2f%s  MISSED", figure, unit)
+		}
+		fmt.Fprintf(w, "  %-60s %s\n", text, verdict)
+	}
+	for _, g := range []struct{ endpoint, baseline string }{{createEndpoint, createBaseline}, {readEndpoint, readBaseline}} {
+		r, found := findRow(res, g.endpoint, goalConns)
+		goal(fmt.Sprintf("%s req/s at %d conns >= %.0f%% of %s", g.endpoint, goalConns, goalRatio*100, g.baseline),
+			r.ratio(), "", r.ratio() >= goalRatio, found)
+	}
+	for _, r := range res.Rows {
+		if r.Conns == goalConns {
+			goal(fmt.Sprintf("%s p99 at %d conns < %.0f ms", r.Endpoint, goalConns, goalP99Ms),
+				r.Bucketd.P99Ms, " ms", r.Bucketd.P99Ms < goalP99Ms, true)
+		}
+	}
+	var rss float64
+	found := false
+	for _, l := range res.PeakRSS {
+		if l.Conns == rssGoalConns {
+			rss, found = float64(l.Bytes)/mib, true
+		}
+	}
+	goal(fmt.Sprintf("bucketd peak RSS at %d conns < %.0f MiB", rssGoalConns, goalRSSMiB), rss, " MiB", rss < goalRSSMiB, found)
+}
+
+func findRow(res results, endpoint string, conns int) (row, bool) {
+	for _, r := range res.Rows {
+		if r.Endpoint == endpoint && r.Conns == conns {
+			return r, true
+		}
+	}
+	return row{}, false
+}
+
+// writeJSON writes the results to path ("-" for w); an empty path writes nothing.
+func writeJSON(path string, w io.Writer, res results) error {
+	if path == "" {
+		return nil
+	}
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	if path == "-" {
+		_, err = w.Write(b)
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
