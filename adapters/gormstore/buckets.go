@@ -2,6 +2,7 @@ package gormstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -111,35 +112,47 @@ type usage struct {
 	nameTaken bool
 }
 
+// Live buckets of an organization: how many, and whether one has a name (ignoring case, through
+// the unique index buckets_org_name_live). Each takes the organization id, nameTakenQuery then
+// the name.
+const (
+	countLiveQuery = "SELECT count(*) FROM buckets WHERE org_id = ? AND deleted_at IS NULL"
+	nameTakenQuery = "SELECT 1 FROM buckets WHERE org_id = ? AND lower(name) = lower(?) AND deleted_at IS NULL"
+)
+
 // readUsage reads the organization's plan and limit, counts its live buckets and looks for a
-// live bucket named name (ignoring case; "" matches none). With lock set (in a transaction)
-// the first statement locks the organization's row, and the count must be a statement of its
-// own: under READ COMMITTED a statement sees the data as of its start, which is before it
-// waited for the lock, so a count inside the locking statement would miss the bucket the
-// previous lock holder just committed. The count and the name share that second statement, so
-// an insert holds the lock for two round trips, not three.
+// live bucket named name ("" matches none), in one statement. With lock set (in a transaction)
+// it takes two: the first locks the organization's row, and the count must be a statement of
+// its own, because under READ COMMITTED a statement sees the data as of its start, which is
+// before it waited for the lock, so a count inside the locking statement would miss the bucket
+// the previous lock holder just committed.
 func readUsage(db *gorm.DB, orgID, name string, lock bool) (usage, error) {
 	if !domain.IsID(orgID) {
 		return usage{}, organizationNotFound(orgID)
 	}
 	orgID = canonicalID(orgID)
-	query := db.Select("plan", "bucket_limit").Where("id = ?", orgID)
+	var (
+		org   organizationRow
+		used  int64
+		taken bool
+		err   error
+	)
 	if lock {
-		query = query.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate})
-	}
-	var org organizationRow
-	if err := query.Take(&org).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return usage{}, organizationNotFound(orgID)
+		err = db.Select("plan", "bucket_limit").Where("id = ?", orgID).
+			Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Take(&org).Error
+		if err == nil {
+			err = db.Raw("SELECT ("+countLiveQuery+"), EXISTS ("+nameTakenQuery+")", orgID, orgID, name).
+				Row().Scan(&used, &taken)
 		}
-		return usage{}, fmt.Errorf("read organization: %w", err)
+	} else {
+		err = db.Raw("SELECT plan, bucket_limit, ("+countLiveQuery+"), EXISTS ("+nameTakenQuery+") FROM organizations WHERE id = ?",
+			orgID, orgID, name, orgID).Row().Scan(&org.Plan, &org.BucketLimit, &used, &taken)
 	}
-	var used int64
-	var taken bool
-	err := db.Raw("SELECT count(*), EXISTS ("+nameTakenQuery+") FROM buckets WHERE org_id = ? AND deleted_at IS NULL",
-		orgID, name, orgID).Row().Scan(&used, &taken)
-	if err != nil {
-		return usage{}, fmt.Errorf("count buckets: %w", err)
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound) || errors.Is(err, sql.ErrNoRows):
+		return usage{}, organizationNotFound(orgID)
+	case err != nil:
+		return usage{}, fmt.Errorf("read the organization's bucket quota: %w", err)
 	}
 	plan := domain.Plan(org.Plan)
 	return usage{
@@ -147,10 +160,6 @@ func readUsage(db *gorm.DB, orgID, name string, lock bool) (usage, error) {
 		nameTaken: taken,
 	}, nil
 }
-
-// nameTakenQuery finds a live bucket of an organization (first argument) by name (second),
-// ignoring case, through the unique index buckets_org_name_live.
-const nameTakenQuery = "SELECT 1 FROM buckets WHERE org_id = ? AND lower(name) = lower(?) AND deleted_at IS NULL"
 
 func nameTaken(db *gorm.DB, orgID, name string) (bool, error) {
 	return exists(db, nameTakenQuery, orgID, name)

@@ -84,8 +84,12 @@ func (t target) configurePool(db *sql.DB, maxOpen int) {
 		db.SetConnMaxLifetime(0)
 		db.SetConnMaxIdleTime(0)
 	case t.dialect == dialectPostgres:
+		// Every open connection may stay idle: a pool that closes connections beyond an idle
+		// limit under load opens them again a moment later, and each opening costs a TCP
+		// handshake, authentication and a new PostgreSQL backend process. The idle time limit
+		// still closes what a burst opened once it is over.
 		db.SetMaxOpenConns(maxOpen)
-		db.SetMaxIdleConns(maxOpen / 2)
+		db.SetMaxIdleConns(maxOpen)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 	}
 }
