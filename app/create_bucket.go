@@ -103,17 +103,21 @@ func (s *Buckets) create(ctx context.Context, p domain.Principal, cmd BucketInpu
 	return CreateResult{BucketID: id, Status: b.Status, Validation: report}, nil
 }
 
-// checkRoom is the cheap, early quota and name check: it fails fast without provider traffic.
-// InsertWithinQuota repeats both under a lock, which is what actually guarantees them.
+// checkRoom is the cheap, early quota and name check, one round trip: it fails fast without
+// provider traffic. InsertWithinQuota repeats both under a lock, which is what actually
+// guarantees them.
 func (s *Buckets) checkRoom(ctx context.Context, orgID, name string) error {
-	quota, err := s.repo.QuotaUsage(ctx, orgID)
+	room, err := s.repo.Room(ctx, orgID, name)
 	if err != nil {
 		return fmt.Errorf("read bucket quota of organization %s: %w", orgID, err)
 	}
-	if err := quota.Err(); err != nil {
+	if err := room.Quota.Err(); err != nil {
 		return err
 	}
-	return s.checkNameFree(ctx, orgID, name)
+	if room.NameTaken {
+		return nameTakenError(name)
+	}
+	return nil
 }
 
 // checkNameFree fails fast when a live bucket of the organization already uses name.
@@ -123,10 +127,14 @@ func (s *Buckets) checkNameFree(ctx context.Context, orgID, name string) error {
 		return fmt.Errorf("check bucket name of organization %s: %w", orgID, err)
 	}
 	if taken {
-		return domain.Errorf(domain.KindNameTaken,
-			"name %q is already used by another bucket of this organization; choose another name", name)
+		return nameTakenError(name)
 	}
 	return nil
+}
+
+func nameTakenError(name string) error {
+	return domain.Errorf(domain.KindNameTaken,
+		"name %q is already used by another bucket of this organization; choose another name", name)
 }
 
 // seal encrypts one credential field bound to where it will be stored.

@@ -55,9 +55,8 @@ func sealed(_ context.Context, _ domain.Secret, s ports.SecretScope) ([]byte, er
 // returns the last call so later expectations can follow it.
 func (f *bucketsFixture) expectChecks(name string) *gomock.Call {
 	ws := f.repo.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(true, nil)
-	quota := f.repo.EXPECT().QuotaUsage(gomock.Any(), orgID).
-		Return(domain.Quota{Plan: domain.PlanFreeTrial, Used: 3, Limit: 10}, nil).After(ws)
-	return f.repo.EXPECT().NameTaken(gomock.Any(), orgID, name).Return(false, nil).After(quota)
+	return f.repo.EXPECT().Room(gomock.Any(), orgID, name).
+		Return(ports.Room{Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 3, Limit: 10}}, nil).After(ws)
 }
 
 // expectSeals expects both fields to be sealed after prev, key first, and returns the last call.
@@ -76,8 +75,7 @@ func TestCreateCallsPortsInOrder(t *testing.T) {
 	}
 	gomock.InOrder(
 		f.repo.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(true, nil),
-		f.repo.EXPECT().QuotaUsage(gomock.Any(), orgID).Return(domain.Quota{Plan: domain.PlanFreeTrial, Used: 9, Limit: 10}, nil),
-		f.repo.EXPECT().NameTaken(gomock.Any(), orgID, "Backups").Return(false, nil),
+		f.repo.EXPECT().Room(gomock.Any(), orgID, "Backups").Return(ports.Room{Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 9, Limit: 10}}, nil),
 		f.s3.EXPECT().Validate(gomock.Any(), domain.ValidationTarget{
 			StorageType: domain.StorageS3,
 			Bucket:      "my-backups",
@@ -243,7 +241,7 @@ func TestCreateStopsAtFullQuota(t *testing.T) {
 	f := newBucketsFixture(t)
 	gomock.InOrder(
 		f.repo.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(true, nil),
-		f.repo.EXPECT().QuotaUsage(gomock.Any(), orgID).Return(domain.Quota{Plan: domain.PlanFreeTrial, Used: 10, Limit: 10}, nil),
+		f.repo.EXPECT().Room(gomock.Any(), orgID, "Backups").Return(ports.Room{Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 10, Limit: 10}}, nil),
 	)
 
 	_, err := f.svc.Create(t.Context(), admin, validCreate())
@@ -255,8 +253,7 @@ func TestCreateStopsAtTakenName(t *testing.T) {
 	f := newBucketsFixture(t)
 	gomock.InOrder(
 		f.repo.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(true, nil),
-		f.repo.EXPECT().QuotaUsage(gomock.Any(), orgID).Return(domain.Quota{Plan: domain.PlanFreeTrial, Used: 1, Limit: 10}, nil),
-		f.repo.EXPECT().NameTaken(gomock.Any(), orgID, "Backups").Return(true, nil),
+		f.repo.EXPECT().Room(gomock.Any(), orgID, "Backups").Return(ports.Room{Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 1, Limit: 10}, NameTaken: true}, nil),
 	)
 
 	_, err := f.svc.Create(t.Context(), admin, validCreate())
@@ -338,16 +335,9 @@ func TestCreateWrapsStoreFailuresOfEarlyChecks(t *testing.T) {
 		{"quota", func(f *bucketsFixture) {
 			gomock.InOrder(
 				f.repo.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(true, nil),
-				f.repo.EXPECT().QuotaUsage(gomock.Any(), orgID).Return(domain.Quota{}, down),
+				f.repo.EXPECT().Room(gomock.Any(), orgID, "Backups").Return(ports.Room{}, down),
 			)
 		}, "read bucket quota"},
-		{"name", func(f *bucketsFixture) {
-			gomock.InOrder(
-				f.repo.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(true, nil),
-				f.repo.EXPECT().QuotaUsage(gomock.Any(), orgID).Return(domain.Quota{Used: 0, Limit: 10}, nil),
-				f.repo.EXPECT().NameTaken(gomock.Any(), orgID, "Backups").Return(false, down),
-			)
-		}, "check bucket name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

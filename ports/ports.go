@@ -11,6 +11,13 @@ import (
 	"github.com/bucketd/bucketd/domain"
 )
 
+// Room is an organization's bucket quota and whether a name is already used by one of its
+// live buckets, as BucketRepository.Room reads them.
+type Room struct {
+	Quota     domain.Quota
+	NameTaken bool
+}
+
 // BucketRepository stores buckets. Every method is scoped by organization in the query itself.
 type BucketRepository interface {
 	// WorkspaceInOrg reports whether the workspace exists in the organization.
@@ -20,6 +27,10 @@ type BucketRepository interface {
 	// NameTaken reports whether a live bucket of the organization already uses the name,
 	// compared case-insensitively.
 	NameTaken(ctx context.Context, orgID, name string) (bool, error)
+	// Room reads the organization's quota and whether a live bucket of it already uses the
+	// name (compared case-insensitively) together, in one round trip: the early check of a
+	// create, which must stay cheap as it runs before any provider traffic.
+	Room(ctx context.Context, orgID, name string) (Room, error)
 	// InsertWithinQuota stores b in one transaction that first serializes against every other
 	// insert of the same organization, then re-checks the quota and the name. It returns a
 	// domain error of kind KindQuotaExceeded or KindNameTaken when either check fails, so no

@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/ports"
 )
 
 // WorkspaceInOrg reports whether the workspace exists in the organization. An id that is not a
@@ -27,8 +28,15 @@ func (s *Store) WorkspaceInOrg(ctx context.Context, orgID, workspaceID string) (
 
 // QuotaUsage counts the organization's live buckets against its effective limit.
 func (s *Store) QuotaUsage(ctx context.Context, orgID string) (domain.Quota, error) {
-	u, err := readUsage(s.db.WithContext(ctx), orgID, "", false)
-	return u.quota, wrap("read bucket quota", err)
+	r, err := readUsage(s.db.WithContext(ctx), orgID, "", false)
+	return r.Quota, wrap("read bucket quota", err)
+}
+
+// Room reads the organization's quota and whether a live bucket of it uses the name, ignoring
+// case, in one statement.
+func (s *Store) Room(ctx context.Context, orgID, name string) (ports.Room, error) {
+	r, err := readUsage(s.db.WithContext(ctx), orgID, name, false)
+	return r, wrap("read bucket quota", err)
 }
 
 // NameTaken reports whether a live bucket of the organization uses the name, ignoring case.
@@ -73,10 +81,10 @@ func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket) error {
 				}
 				maybeStored = false
 			}
-			if err := u.quota.Err(); err != nil {
+			if err := u.Quota.Err(); err != nil {
 				return err
 			}
-			if u.nameTaken {
+			if u.NameTaken {
 				return nameTakenError(row.Name)
 			}
 			if err := tx.Create(&row).Error; err != nil {
@@ -106,12 +114,6 @@ func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket) error {
 // errStoredEarlier ends an insert's retry that found its bucket stored by an earlier attempt.
 var errStoredEarlier = errors.New("the bucket was stored by an earlier attempt")
 
-// usage is an organization's bucket quota and whether one of its live buckets has a given name.
-type usage struct {
-	quota     domain.Quota
-	nameTaken bool
-}
-
 // Live buckets of an organization: how many, and whether one has a name (ignoring case, through
 // the unique index buckets_org_name_live). Each takes the organization id, nameTakenQuery then
 // the name.
@@ -126,9 +128,9 @@ const (
 // its own, because under READ COMMITTED a statement sees the data as of its start, which is
 // before it waited for the lock, so a count inside the locking statement would miss the bucket
 // the previous lock holder just committed.
-func readUsage(db *gorm.DB, orgID, name string, lock bool) (usage, error) {
+func readUsage(db *gorm.DB, orgID, name string, lock bool) (ports.Room, error) {
 	if !domain.IsID(orgID) {
-		return usage{}, organizationNotFound(orgID)
+		return ports.Room{}, organizationNotFound(orgID)
 	}
 	orgID = canonicalID(orgID)
 	var (
@@ -150,14 +152,14 @@ func readUsage(db *gorm.DB, orgID, name string, lock bool) (usage, error) {
 	}
 	switch {
 	case errors.Is(err, gorm.ErrRecordNotFound) || errors.Is(err, sql.ErrNoRows):
-		return usage{}, organizationNotFound(orgID)
+		return ports.Room{}, organizationNotFound(orgID)
 	case err != nil:
-		return usage{}, fmt.Errorf("read the organization's bucket quota: %w", err)
+		return ports.Room{}, fmt.Errorf("read the organization's bucket quota: %w", err)
 	}
 	plan := domain.Plan(org.Plan)
-	return usage{
-		quota:     domain.Quota{Plan: plan, Used: int(used), Limit: domain.EffectiveBucketLimit(plan, org.BucketLimit)},
-		nameTaken: taken,
+	return ports.Room{
+		Quota:     domain.Quota{Plan: plan, Used: int(used), Limit: domain.EffectiveBucketLimit(plan, org.BucketLimit)},
+		NameTaken: taken,
 	}, nil
 }
 

@@ -87,6 +87,21 @@ func (mr *MockBucketRepositoryMockRecorder) QuotaUsage(ctx, orgID any) *gomock.C
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "QuotaUsage", reflect.TypeOf((*MockBucketRepository)(nil).QuotaUsage), ctx, orgID)
 }
 
+// Room mocks base method.
+func (m *MockBucketRepository) Room(ctx context.Context, orgID, name string) (ports.Room, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Room", ctx, orgID, name)
+	ret0, _ := ret[0].(ports.Room)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Room indicates an expected call of Room.
+func (mr *MockBucketRepositoryMockRecorder) Room(ctx, orgID, name any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Room", reflect.TypeOf((*MockBucketRepository)(nil).Room), ctx, orgID, name)
+}
+
 // WorkspaceInOrg mocks base method.
 func (m *MockBucketRepository) WorkspaceInOrg(ctx context.Context, orgID, workspaceID string) (bool, error) {
 	m.ctrl.T.Helper()

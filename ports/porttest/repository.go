@@ -47,6 +47,7 @@ func RunBucketRepositoryContract(t *testing.T, open func(t *testing.T) Repositor
 	t.Run("QuotaLimitFromPlanOrOverride", func(t *testing.T) { testRepoQuotaLimit(t, open(t)) })
 	t.Run("QuotaOfUnknownOrganization", func(t *testing.T) { testRepoQuotaUnknownOrg(t, open(t)) })
 	t.Run("NameTakenIgnoresCase", func(t *testing.T) { testRepoNameTaken(t, open(t)) })
+	t.Run("RoomReadsQuotaAndName", func(t *testing.T) { testRepoRoom(t, open(t)) })
 	t.Run("DuplicateNameRejected", func(t *testing.T) { testRepoDuplicateName(t, open(t)) })
 	t.Run("QuotaExceededAtLimit", func(t *testing.T) { testRepoQuotaExceeded(t, open(t)) })
 	t.Run("ConcurrentInsertsStayWithinLimit", func(t *testing.T) { testRepoConcurrentQuota(t, open(t), false) })
@@ -142,6 +143,25 @@ func testRepoNameTaken(t *testing.T, f RepositoryFixture) {
 			t.Errorf("NameTaken(%q) = %v, %v; want %v, nil", name, got, err, want)
 		}
 	}
+}
+
+func testRepoRoom(t *testing.T, f RepositoryFixture) {
+	org := SeedOrganization(t, f.Store, OrgSpec{Plan: domain.PlanTeam, BucketLimit: repoLimit(5)})
+	repoMustInsert(t, f.Store, repoBucket(org, "Photos"))
+	repoMustInsert(t, f.Store, repoBucket(org, "Videos"))
+	quota := domain.Quota{Plan: domain.PlanTeam, Used: 2, Limit: 5}
+	for name, taken := range map[string]bool{"Photos": true, "pHOTOS": true, "Videos": true, "Photos 2": false, "": false} {
+		got, err := f.Store.Room(t.Context(), org.OrgID, name)
+		if want := (ports.Room{Quota: quota, NameTaken: taken}); err != nil || got != want {
+			t.Errorf("Room(%q) = %+v, %v; want %+v, nil", name, got, err, want)
+		}
+	}
+	other := SeedOrganization(t, f.Store, OrgSpec{})
+	if got, err := f.Store.Room(t.Context(), other.OrgID, "Photos"); err != nil || got.NameTaken || got.Quota.Used != 0 {
+		t.Errorf("Room of another organization = %+v, %v; want no bucket and the name free", got, err)
+	}
+	_, err := f.Store.Room(t.Context(), domain.NewID(), "Photos")
+	repoWantKind(t, "Room of an unknown organization", err, domain.KindNotFound)
 }
 
 func testRepoDuplicateName(t *testing.T, f RepositoryFixture) {
