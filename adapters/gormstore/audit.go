@@ -32,11 +32,12 @@ type auditRow struct {
 
 func (auditRow) TableName() string { return "audit_events" }
 
-// Record stores one audit event.
+// Record stores one audit event, returning once it is committed. Concurrent events share a
+// statement (auditBatcher).
 func (a AuditLog) Record(ctx context.Context, e domain.AuditEvent) error {
 	row := auditRow{ID: e.ID, At: dbTime(e.At), OrgID: e.OrgID, UserID: e.UserID, Action: string(e.Action),
 		BucketID: e.BucketID, Outcome: e.Outcome, RequestID: e.RequestID}
-	if err := a.s.db.WithContext(ctx).Create(&row).Error; err != nil {
+	if err := a.s.audit.record(ctx, row); err != nil {
 		return wrap("record audit event "+string(e.Action), err)
 	}
 	return nil

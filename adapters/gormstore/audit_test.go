@@ -1,6 +1,7 @@
 package gormstore_test
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -66,4 +67,57 @@ func TestAuditLogRefusesADuplicateID(t *testing.T) {
 			t.Fatal("Record of an id already stored succeeded; want an error")
 		}
 	})
+}
+
+// Concurrent events share INSERTs; each Record must still learn its own outcome: every valid
+// event is stored, and an event whose id is taken fails alone without taking its batch along.
+func TestAuditLogConcurrentEventsEachGetTheirOwnOutcome(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, url string) {
+		audit := storetest.Open(t, url).Audit()
+		at := time.Now().UTC()
+		taken := domain.AuditEvent{ID: domain.NewID(), At: at, OrgID: "org-batch", Action: domain.AuditCreate, Outcome: domain.AuditOK}
+		if err := audit.Record(t.Context(), taken); err != nil {
+			t.Fatal(err)
+		}
+		const n = 200
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			e := domain.AuditEvent{ID: domain.NewID(), At: at, OrgID: "org-batch", Action: domain.AuditUpdate, Outcome: domain.AuditOK}
+			if i%50 == 7 {
+				e = taken // a duplicate id now and then
+			}
+			wg.Go(func() { errs[i] = audit.Record(t.Context(), e) })
+		}
+		wg.Wait()
+		failed := 0
+		for i, err := range errs {
+			switch {
+			case i%50 == 7 && err == nil:
+				t.Errorf("event %d reused a stored id and was recorded; want an error", i)
+			case i%50 != 7 && err != nil:
+				t.Errorf("event %d: Record: %v", i, err)
+			case err != nil:
+				failed++
+			}
+		}
+		got, err := audit.List(t.Context(), "org-batch", at, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := 1 + n - failed; len(got) != want {
+			t.Errorf("List has %d events, want %d", len(got), want)
+		}
+	})
+}
+
+func TestAuditLogRecordAfterCloseFails(t *testing.T) {
+	store := storetest.Open(t, storetest.SQLiteURL(t))
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e := domain.AuditEvent{ID: domain.NewID(), At: time.Now().UTC(), Action: domain.AuditCreate, Outcome: domain.AuditOK}
+	if err := store.Audit().Record(t.Context(), e); err == nil {
+		t.Fatal("Record after Close succeeded; want an error")
+	}
 }

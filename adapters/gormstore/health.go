@@ -18,18 +18,10 @@ var (
 // DueForCheck returns up to limit live buckets of every organization whose status was last
 // established before olderThan, or never, the longest unchecked first (buckets_status_due).
 func (s *Store) DueForCheck(ctx context.Context, olderThan time.Time, limit int) ([]domain.Bucket, error) {
-	var rows []bucketRow
-	err := s.db.WithContext(ctx).
+	buckets, err := findBuckets(s.db.WithContext(ctx).Table(tableBuckets).
 		Where("deleted_at IS NULL AND (last_status_at IS NULL OR last_status_at < ?)", dbTime(olderThan)).
-		Order("last_status_at IS NOT NULL, last_status_at, id").Limit(limit).Find(&rows).Error
-	if err != nil {
-		return nil, wrap("find buckets due for a status check", err)
-	}
-	buckets := make([]domain.Bucket, len(rows))
-	for i, row := range rows {
-		buckets[i] = row.toDomain()
-	}
-	return buckets, nil
+		Order("last_status_at IS NOT NULL, last_status_at, id").Limit(limit))
+	return buckets, wrap("find buckets due for a status check", err)
 }
 
 // jobLeaseRow is a lease on a periodic job: the process holding it runs the job.

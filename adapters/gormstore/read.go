@@ -3,7 +3,6 @@ package gormstore
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"slices"
 
 	"gorm.io/gorm"
@@ -27,15 +26,14 @@ func (s *Store) Get(ctx context.Context, orgID, bucketID string) (domain.Bucket,
 	if !domain.IsID(orgID) || !domain.IsID(bucketID) {
 		return domain.Bucket{}, bucketNotFound(bucketID)
 	}
-	var row bucketRow
-	err := s.liveBucket(ctx, orgID, bucketID).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return domain.Bucket{}, bucketNotFound(bucketID)
-	}
+	found, err := findBuckets(s.liveBucket(ctx, orgID, bucketID))
 	if err != nil {
 		return domain.Bucket{}, wrap("read bucket", err)
 	}
-	return row.toDomain(), nil
+	if len(found) == 0 {
+		return domain.Bucket{}, bucketNotFound(bucketID)
+	}
+	return found[0], nil
 }
 
 // List returns one page of the organization's live buckets in id order, which is creation
@@ -57,7 +55,7 @@ func (s *Store) List(ctx context.Context, orgID string, q domain.BucketQuery) (d
 	if !domain.IsID(orgID) {
 		return empty, nil
 	}
-	query := s.db.WithContext(ctx).Where("org_id = ? AND deleted_at IS NULL", canonicalID(orgID))
+	query := s.db.WithContext(ctx).Table(tableBuckets).Where("org_id = ? AND deleted_at IS NULL", canonicalID(orgID))
 	if q.WorkspaceIDs != nil {
 		// A malformed workspace id matches nothing, and PostgreSQL would refuse it as a uuid.
 		workspaces := slices.DeleteFunc(canonicalIDs(q.WorkspaceIDs), func(id string) bool { return !domain.IsID(id) })
@@ -70,18 +68,17 @@ func (s *Store) List(ctx context.Context, orgID string, q domain.BucketQuery) (d
 		query = query.Where("id > ?", after)
 	}
 	// One row beyond the page tells whether another page follows.
-	var rows []bucketRow
-	if err := query.Order("id").Limit(limit + 1).Find(&rows).Error; err != nil {
+	buckets, err := findBuckets(query.Order("id").Limit(limit + 1))
+	if err != nil {
 		return domain.BucketPage{}, wrap("list buckets", err)
 	}
 	page := empty
-	if len(rows) > limit {
-		rows = rows[:limit]
-		page.NextCursor = encodeCursor(rows[limit-1].ID)
+	if len(buckets) > limit {
+		buckets = buckets[:limit]
+		page.NextCursor = encodeCursor(buckets[limit-1].ID)
 	}
-	page.Buckets = make([]domain.Bucket, len(rows))
-	for i, row := range rows {
-		page.Buckets[i] = row.toDomain()
+	if len(buckets) > 0 {
+		page.Buckets = buckets
 	}
 	return page, nil
 }

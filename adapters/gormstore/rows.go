@@ -3,6 +3,8 @@ package gormstore
 import (
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
 )
@@ -215,4 +217,36 @@ func derefOrEmpty(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// bucketColumns are bucketRow's columns, in the order of its scanTargets.
+const bucketColumns = "id, org_id, workspace_id, name, bucket, storage_type, region, endpoint, key_hint, " +
+	"sealed_key, sealed_secret, status, last_status_at, created_at, updated_at, deleted_at, version, " +
+	"secret_fingerprint, secret_version, credentials_updated_at"
+
+// scanTargets are pointers to r's fields, in the order of bucketColumns.
+func (r *bucketRow) scanTargets() []any {
+	return []any{&r.ID, &r.OrgID, &r.WorkspaceID, &r.Name, &r.Bucket, &r.StorageType, &r.Region, &r.Endpoint, &r.KeyHint,
+		&r.SealedKey, &r.SealedSecret, &r.Status, &r.LastStatusAt, &r.CreatedAt, &r.UpdatedAt, &r.DeletedAt, &r.Version,
+		&r.SecretFingerprint, &r.SecretVersion, &r.CredentialsUpdatedAt}
+}
+
+// findBuckets runs query for bucketColumns and returns the buckets it finds. It scans the rows
+// itself rather than through GORM's reflection, which cost a page of 100 buckets about a fifth
+// of its CPU time (make bench's profile of GET /bucket).
+func findBuckets(query *gorm.DB) ([]domain.Bucket, error) {
+	rows, err := query.Select(bucketColumns).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var buckets []domain.Bucket
+	for rows.Next() {
+		var r bucketRow
+		if err := rows.Scan(r.scanTargets()...); err != nil {
+			return nil, err
+		}
+		buckets = append(buckets, r.toDomain())
+	}
+	return buckets, rows.Err()
 }

@@ -35,6 +35,7 @@ type Store struct {
 	sqlDB   *sql.DB
 	dialect dialect
 	log     *slog.Logger
+	audit   *auditBatcher
 }
 
 // Option tunes Open.
@@ -113,11 +114,13 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 		_ = sqlDB.Close()
 		return nil, err
 	}
+	s.audit = newAuditBatcher(s)
 	return s, nil
 }
 
 // Close releases every connection. An in-memory SQLite database is gone afterwards.
 func (s *Store) Close() error {
+	s.audit.close()
 	if err := s.sqlDB.Close(); err != nil {
 		return fmt.Errorf("close %s database: %w", s.dialect, err)
 	}
