@@ -53,21 +53,22 @@ func (d *benchDB) drop() error {
 
 // execSQL runs one statement on a connection of its own.
 func execSQL(ctx context.Context, dbURL, statement string, args ...any) error {
-	db, err := sql.Open("pgx", dbURL)
-	if err != nil {
+	return onOwnConnection(ctx, dbURL, statement, func(ctx context.Context, db *sql.DB) error {
+		_, err := db.ExecContext(ctx, statement, args...)
 		return err
-	}
-	defer db.Close()
-	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
-	defer cancel()
-	if _, err := db.ExecContext(ctx, statement, args...); err != nil {
-		return fmt.Errorf("%s: %w", statement, redactURL(err, dbURL))
-	}
-	return nil
+	})
 }
 
 // queryRow runs one query on a connection of its own and scans its single row into dest.
 func queryRow(ctx context.Context, dbURL, query string, args []any, dest ...any) error {
+	return onOwnConnection(ctx, dbURL, fmt.Sprintf("query %q", query), func(ctx context.Context, db *sql.DB) error {
+		return db.QueryRowContext(ctx, query, args...).Scan(dest...)
+	})
+}
+
+// onOwnConnection runs do on a database handle of its own, within dbTimeout, and names what in
+// an error, with the server's URL redacted.
+func onOwnConnection(ctx context.Context, dbURL, what string, do func(context.Context, *sql.DB) error) error {
 	db, err := sql.Open("pgx", dbURL)
 	if err != nil {
 		return err
@@ -75,8 +76,8 @@ func queryRow(ctx context.Context, dbURL, query string, args []any, dest ...any)
 	defer db.Close()
 	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
 	defer cancel()
-	if err := db.QueryRowContext(ctx, query, args...).Scan(dest...); err != nil {
-		return fmt.Errorf("query %q: %w", query, redactURL(err, dbURL))
+	if err := do(ctx, db); err != nil {
+		return fmt.Errorf("%s: %w", what, redactURL(err, dbURL))
 	}
 	return nil
 }

@@ -32,6 +32,17 @@ const (
 	rotationMaxLoadCreate = 150
 )
 
+// newKeysBackend is a backend with an S3 peer and no server: the key tests start their own, each
+// with the master keys the scenario needs.
+func newKeysBackend(t *testing.T, dbURL string) *backend {
+	t.Helper()
+	b := &backend{dbURL: dbURL, gw: versitygw.Start(t), checker: contracttest.New(t), secrets: &secretSet{}}
+	b.gw.CreateBucket(t, providerBucket)
+	b.secrets.Add("the gateway root's access key", b.gw.RootKey)
+	b.secrets.Add("the gateway root's secret", b.gw.RootSecret)
+	return b
+}
+
 // TestKeyRotation is the master key rotation, end to end on SQLite and PostgreSQL: buckets
 // sealed under k1; a rotation with k2 alone is refused, since it could not open them, and
 // changes nothing; a server restarted with the ring k2,k1 (k2 active) serves a continuous load
@@ -42,10 +53,7 @@ const (
 func TestKeyRotation(t *testing.T) {
 	storetest.ForEachBackend(t, func(t *testing.T, dbURL string) {
 		t.Parallel()
-		b := &backend{dbURL: dbURL, gw: versitygw.Start(t), checker: contracttest.New(t), secrets: &secretSet{}}
-		b.gw.CreateBucket(t, providerBucket)
-		b.secrets.Add("the gateway root's access key", b.gw.RootKey)
-		b.secrets.Add("the gateway root's secret", b.gw.RootSecret)
+		b := newKeysBackend(t, dbURL)
 		k1, k2 := "k1:"+randomBase64(32), "k2:"+randomBase64(32)
 		b.secrets.Add("master key k1", strings.TrimPrefix(k1, "k1:"))
 		b.secrets.Add("master key k2", strings.TrimPrefix(k2, "k2:"))
@@ -148,10 +156,7 @@ func TestKeyRotation(t *testing.T) {
 func TestKeyRotationFillsMissingFingerprints(t *testing.T) {
 	storetest.ForEachBackend(t, func(t *testing.T, dbURL string) {
 		t.Parallel()
-		b := &backend{dbURL: dbURL, gw: versitygw.Start(t), checker: contracttest.New(t), secrets: &secretSet{}}
-		b.gw.CreateBucket(t, providerBucket)
-		b.secrets.Add("the gateway root's access key", b.gw.RootKey)
-		b.secrets.Add("the gateway root's secret", b.gw.RootSecret)
+		b := newKeysBackend(t, dbURL)
 		ring, fingerprintKey, otherKey := "k1:"+randomBase64(32), randomBase64(32), randomBase64(32)
 		b.secrets.Add("master key k1", strings.TrimPrefix(ring, "k1:"))
 		b.secrets.Add("the fingerprint key", fingerprintKey)

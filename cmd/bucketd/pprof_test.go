@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -83,18 +82,7 @@ func TestPprofAddrMustBeHostPort(t *testing.T) {
 }
 
 // pprofAddr finds the addr attribute of the "pprof listening" line in a JSON log, or "".
-func pprofAddr(log string) string {
-	for line := range strings.Lines(log) {
-		var rec struct {
-			Msg  string `json:"msg"`
-			Addr string `json:"addr"`
-		}
-		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "pprof listening" {
-			return rec.Addr
-		}
-	}
-	return ""
-}
+func pprofAddr(log string) string { return loggedAddr(log, "pprof listening") }
 
 // httpGet fetches url with a plain client and returns the status and the body.
 func httpGet(t *testing.T, url string) (int, string) {

@@ -99,13 +99,16 @@ func (s *server) waitListening() (string, error) {
 }
 
 // listeningAddr finds the addr attribute of the "bucketd listening" line in a JSON log.
-func listeningAddr(log string) string {
+func listeningAddr(log string) string { return loggedAddr(log, "bucketd listening") }
+
+// loggedAddr finds the addr attribute of the first line with message msg in a JSON log, or "".
+func loggedAddr(log, msg string) string {
 	for line := range strings.Lines(log) {
 		var rec struct {
 			Msg  string `json:"msg"`
 			Addr string `json:"addr"`
 		}
-		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "bucketd listening" {
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == msg {
 			return rec.Addr
 		}
 	}
