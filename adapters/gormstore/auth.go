@@ -16,35 +16,34 @@ const unauthenticatedMessage = "the bearer token is invalid, expired or revoked;
 const lastUseResolution = time.Minute
 
 // tokenOwner is a token joined with the user it belongs to and one of the user's workspace
-// memberships (WorkspaceID is nil for a user who belongs to no workspace).
+// memberships (WorkspaceID is nil for a user who belongs to no workspace), in the column order
+// of authenticateQuery.
 type tokenOwner struct {
-	TokenID     string     `gorm:"column:token_id"`
-	ExpiresAt   *time.Time `gorm:"column:expires_at"`
-	RevokedAt   *time.Time `gorm:"column:revoked_at"`
-	LastUsedAt  *time.Time `gorm:"column:last_used_at"`
-	UserID      string     `gorm:"column:user_id"`
-	OrgID       string     `gorm:"column:org_id"`
-	Role        string     `gorm:"column:role"`
-	WorkspaceID *string    `gorm:"column:workspace_id"`
+	TokenID     string
+	ExpiresAt   *time.Time
+	RevokedAt   *time.Time
+	LastUsedAt  *time.Time
+	UserID      string
+	OrgID       string
+	Role        string
+	WorkspaceID *string
 }
+
+// authenticateQuery finds a token by its digest with its user and the user's memberships, one
+// row per membership. Every API request starts with it, so it is one fixed statement, and its
+// rows are scanned without GORM's reflection.
+const authenticateQuery = "SELECT t.id, t.expires_at, t.revoked_at, t.last_used_at, u.id, u.org_id, u.role, m.workspace_id " +
+	"FROM " + tableAPITokens + " AS t JOIN users AS u ON u.id = t.user_id " +
+	"LEFT JOIN " + tableWorkspaceMembers + " AS m ON m.user_id = u.id " +
+	"WHERE t.digest = ? ORDER BY m.workspace_id"
 
 // Authenticate finds the user behind a bearer token by the token's SHA-256 digest. An unknown,
 // expired or revoked token is a KindUnauthenticated error with one message for all three.
-//
-// Every API request starts here, so it is one round trip: the token, its user and the user's
-// memberships come back as one row per membership.
 func (s *Store) Authenticate(ctx context.Context, token domain.Secret) (domain.Principal, error) {
 	if token.IsZero() {
 		return domain.Principal{}, domain.Errorf(domain.KindUnauthenticated, unauthenticatedMessage)
 	}
-	var rows []tokenOwner
-	err := s.db.WithContext(ctx).Table(tableAPITokens+" AS t").
-		Select("t.id AS token_id, t.expires_at, t.revoked_at, t.last_used_at, u.id AS user_id, u.org_id, u.role, m.workspace_id").
-		Joins("JOIN users AS u ON u.id = t.user_id").
-		Joins("LEFT JOIN "+tableWorkspaceMembers+" AS m ON m.user_id = u.id").
-		Where("t.digest = ?", domain.TokenDigest(token)).
-		Order("m.workspace_id").
-		Find(&rows).Error
+	rows, err := s.tokenOwners(ctx, domain.TokenDigest(token))
 	if err != nil {
 		return domain.Principal{}, wrap("authenticate token", err)
 	}
@@ -64,6 +63,24 @@ func (s *Store) Authenticate(ctx context.Context, token domain.Secret) (domain.P
 	}
 	s.recordTokenUse(ctx, owner, now)
 	return domain.Principal{UserID: owner.UserID, OrgID: owner.OrgID, Role: domain.Role(owner.Role), Workspaces: workspaces}, nil
+}
+
+// tokenOwners runs authenticateQuery for a token digest.
+func (s *Store) tokenOwners(ctx context.Context, digest []byte) ([]tokenOwner, error) {
+	rows, err := s.db.WithContext(ctx).Raw(authenticateQuery, digest).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var owners []tokenOwner
+	for rows.Next() {
+		var o tokenOwner
+		if err := rows.Scan(&o.TokenID, &o.ExpiresAt, &o.RevokedAt, &o.LastUsedAt, &o.UserID, &o.OrgID, &o.Role, &o.WorkspaceID); err != nil {
+			return nil, err
+		}
+		owners = append(owners, o)
+	}
+	return owners, rows.Err()
 }
 
 // recordTokenUse updates last_used_at when it is older than lastUseResolution. A failure is

@@ -18,7 +18,7 @@ var (
 // DueForCheck returns up to limit live buckets of every organization whose status was last
 // established before olderThan, or never, the longest unchecked first (buckets_status_due).
 func (s *Store) DueForCheck(ctx context.Context, olderThan time.Time, limit int) ([]domain.Bucket, error) {
-	buckets, err := findBuckets(s.db.WithContext(ctx).Table(tableBuckets).
+	buckets, err := findBuckets(s.db.WithContext(ctx).Table(tableBuckets).Select(bucketColumns).
 		Where("deleted_at IS NULL AND (last_status_at IS NULL OR last_status_at < ?)", dbTime(olderThan)).
 		Order("last_status_at IS NOT NULL, last_status_at, id").Limit(limit))
 	return buckets, wrap("find buckets due for a status check", err)

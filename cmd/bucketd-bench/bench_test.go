@@ -56,6 +56,9 @@ func TestBenchMeasuresEveryCell(t *testing.T) {
 	for _, r := range res.Rows {
 		got = append(got, fmt.Sprintf("%s@%d", r.Endpoint, r.Conns))
 		checkCell(t, r.Endpoint, r.Conns, r.Bucketd)
+		if r.Bucketd.CPUPerRequestUs <= 0 {
+			t.Errorf("%s at %d conns: bucketd CPU per request %.1f µs, want a positive figure", r.Endpoint, r.Conns, r.Bucketd.CPUPerRequestUs)
+		}
 		checkCell(t, r.Baseline, r.Conns, r.BaselineStats)
 		if line := fmt.Sprintf(namesFormat+" | ", r.Endpoint, fmt.Sprint(r.Conns)); !strings.Contains(table, line) {
 			t.Errorf("the table has no row starting %q:\n%s", line, table)
@@ -240,5 +243,27 @@ func TestParseConns(t *testing.T) {
 		if _, err := parseConns(bad); err == nil {
 			t.Errorf("parseConns(%q) succeeded, want an error", bad)
 		}
+	}
+}
+
+// cpuTime of this process grows by about the CPU time a busy loop burns.
+func TestCPUTimeCountsThisProcess(t *testing.T) {
+	before, err := cpuTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := 0
+	for start := time.Now(); time.Since(start) < 300*time.Millisecond; {
+		x++
+	}
+	after, err := cpuTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if used := after - before; used < 100*time.Millisecond || used > 10*time.Second {
+		t.Errorf("a 300 ms busy loop (%d turns) used %v of CPU by /proc/self/stat; want about 300 ms", x, used)
+	}
+	if _, err := cpuTime(-1); err == nil {
+		t.Error("cpuTime of no process succeeded; want an error")
 	}
 }

@@ -222,6 +222,37 @@ func peakRSS(pid int) (int64, error) {
 	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
 }
 
+// userHZ is the unit of the CPU times in /proc/PID/stat: the kernel's USER_HZ, 100 on Linux
+// (its ABI fixes it so for every architecture bucketd runs on).
+const userHZ = 100
+
+// cpuTime reads the CPU time the process has used so far, user and system, all threads.
+func cpuTime(pid int) (time.Duration, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name, field 2, is in parentheses and may hold spaces; utime and stime are
+	// fields 14 and 15, so the 12th and 13th after the closing parenthesis.
+	end := strings.LastIndexByte(string(raw), ')')
+	var fields []string
+	if end >= 0 {
+		fields = strings.Fields(string(raw[end+1:]))
+	}
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("unexpected /proc/%d/stat: %q", pid, raw)
+	}
+	var ticks int64
+	for _, f := range fields[11:13] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("parse /proc/%d/stat: %w", pid, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / userHZ, nil
+}
+
 func randomBase64(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+).

@@ -123,6 +123,9 @@ type stats struct {
 	P50Ms     float64 `json:"p50Ms"`
 	P99Ms     float64 `json:"p99Ms"`
 	MaxMs     float64 `json:"maxMs"`
+	// CPUPerRequestUs is the CPU time the server process used per request, in µs, when the
+	// cell measured it (bucketd's cells); a steadier figure than throughput on a shared machine.
+	CPUPerRequestUs float64 `json:"cpuPerRequestUs,omitempty"`
 	// Errors counts failed requests of any kind; Failures breaks them down.
 	Errors       int            `json:"errors"`
 	Failures     map[string]int `json:"failures,omitempty"`

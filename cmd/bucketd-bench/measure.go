@@ -83,7 +83,7 @@ func measure(ctx context.Context, cfg config, bd *bucketd, fx *fixture, echo *ec
 					return bd.startProfile(ctx, cfg, fmt.Sprintf("%s-%d", e.slug, conns), &res.Profiles)
 				}
 			}
-			s, err := loadCell(ctx, cfg, conns, e.next, profile)
+			s, err := loadCell(ctx, cfg, conns, e.next, profile, bd.pid())
 			if err != nil {
 				return results{}, fmt.Errorf("%s at %d connections: %w", e.label, conns, err)
 			}
@@ -140,14 +140,15 @@ func endpoints(cfg config, bd *bucketd, fx *fixture, echo *echoServer, work stri
 		next:     get(bd.url+"/bucket", fx.list.Token),
 		baseline: "bare Echo",
 		runBaseline: func(ctx context.Context, conns int) (stats, error) {
-			return loadCell(ctx, cfg, conns, get(echo.url+"/bucket", fx.list.Token), nil)
+			return loadCell(ctx, cfg, conns, get(echo.url+"/bucket", fx.list.Token), nil, 0)
 		},
 	}}
 }
 
 // loadCell warms up, then measures next with conns connections for the configured duration.
 // profile, if set, starts a profile when the measurement starts and returns the wait for it.
-func loadCell(ctx context.Context, cfg config, conns int, next requestFunc, profile func() (wait func() error)) (stats, error) {
+// serverPID, if not 0, is the process whose CPU time per request the cell reports.
+func loadCell(ctx context.Context, cfg config, conns int, next requestFunc, profile func() (wait func() error), serverPID int) (stats, error) {
 	g := newLoadGen(conns, next)
 	defer g.close()
 	if cfg.warmup > 0 {
@@ -157,11 +158,27 @@ func loadCell(ctx context.Context, cfg config, conns int, next requestFunc, prof
 	if profile != nil {
 		wait = profile()
 	}
+	cpu := func() (time.Duration, error) { return 0, nil }
+	if serverPID != 0 {
+		cpu = func() (time.Duration, error) { return cpuTime(serverPID) }
+	}
+	before, err := cpu()
+	if err != nil {
+		return stats{}, err
+	}
 	o := g.run(ctx, cfg.duration)
+	after, err := cpu()
+	if err != nil {
+		return stats{}, err
+	}
 	if err := ctx.Err(); err != nil {
 		return stats{}, err
 	}
-	return o.stats(), wait()
+	s := o.stats()
+	if s.Requests > 0 {
+		s.CPUPerRequestUs = float64((after - before).Microseconds()) / float64(s.Requests)
+	}
+	return s, wait()
 }
 
 // startProfile starts a CPU profile of bucketd as long as a cell; the returned wait saves it as

@@ -133,6 +133,14 @@ func printFacts(w io.Writer, res results) {
 	}
 	fmt.Fprintf(w, "bucketd peak RSS (VmHWM, %s): %s; overall %.1f MiB\n", note, strings.Join(rss, ", "), float64(overallRSS(res))/mib)
 
+	var cpu []string
+	for _, r := range res.Rows {
+		if r.Bucketd.CPUPerRequestUs > 0 {
+			cpu = append(cpu, fmt.Sprintf("%s at %d %.0f", r.Endpoint, r.Conns, r.Bucketd.CPUPerRequestUs))
+		}
+	}
+	fmt.Fprintf(w, "bucketd CPU per request (µs, user + system, every thread): %s\n", strings.Join(cpu, ", "))
+
 	var perOp []string
 	total := 0.0
 	for _, op := range slices.Sorted(maps.Keys(res.Validation)) {
