@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
@@ -28,14 +27,14 @@ func (s *Store) WorkspaceInOrg(ctx context.Context, orgID, workspaceID string) (
 
 // QuotaUsage counts the organization's live buckets against its effective limit.
 func (s *Store) QuotaUsage(ctx context.Context, orgID string) (domain.Quota, error) {
-	r, err := readUsage(s.db.WithContext(ctx), orgID, "", false)
+	r, err := readUsage(s.db.WithContext(ctx), orgID, "", "")
 	return r.Quota, wrap("read bucket quota", err)
 }
 
 // Room reads the organization's quota and whether a live bucket of it uses the name, ignoring
 // case, in one statement.
 func (s *Store) Room(ctx context.Context, orgID, name string) (ports.Room, error) {
-	r, err := readUsage(s.db.WithContext(ctx), orgID, name, false)
+	r, err := readUsage(s.db.WithContext(ctx), orgID, name, "")
 	return r, wrap("read bucket quota", err)
 }
 
@@ -67,7 +66,7 @@ func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket) error {
 	maybeStored := false
 	err := s.retryConnectionLoss(ctx, "insert bucket", func() (bool, error) {
 		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			u, err := readUsage(tx, row.OrgID, row.Name, true)
+			u, err := readUsage(tx, row.OrgID, row.Name, s.dialect.rowLock())
 			if err != nil {
 				return err
 			}
@@ -123,42 +122,42 @@ const (
 )
 
 // readUsage reads the organization's plan and limit, counts its live buckets and looks for a
-// live bucket named name ("" matches none), in one statement. With lock set (in a transaction)
-// it takes two: the first locks the organization's row, and the count must be a statement of
-// its own, because under READ COMMITTED a statement sees the data as of its start, which is
-// before it waited for the lock, so a count inside the locking statement would miss the bucket
-// the previous lock holder just committed.
-func readUsage(db *gorm.DB, orgID, name string, lock bool) (ports.Room, error) {
+// live bucket named name ("" matches none), in one statement. With a lock (in a transaction;
+// dialect.rowLock) it takes two: the first locks the organization's row, and the count must be
+// a statement of its own, because under READ COMMITTED a statement sees the data as of its
+// start, which is before it waited for the lock, so a count inside the locking statement would
+// miss the bucket the previous lock holder just committed. Both are fixed statements: every
+// create runs them.
+func readUsage(db *gorm.DB, orgID, name, lock string) (ports.Room, error) {
 	if !domain.IsID(orgID) {
 		return ports.Room{}, organizationNotFound(orgID)
 	}
 	orgID = canonicalID(orgID)
 	var (
-		org   organizationRow
+		plan  string
+		limit *int
 		used  int64
 		taken bool
 		err   error
 	)
-	if lock {
-		err = db.Select("plan", "bucket_limit").Where("id = ?", orgID).
-			Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Take(&org).Error
+	if lock != "" {
+		err = db.Raw("SELECT plan, bucket_limit FROM organizations WHERE id = ?"+lock, orgID).Row().Scan(&plan, &limit)
 		if err == nil {
 			err = db.Raw("SELECT ("+countLiveQuery+"), EXISTS ("+nameTakenQuery+")", orgID, orgID, name).
 				Row().Scan(&used, &taken)
 		}
 	} else {
 		err = db.Raw("SELECT plan, bucket_limit, ("+countLiveQuery+"), EXISTS ("+nameTakenQuery+") FROM organizations WHERE id = ?",
-			orgID, orgID, name, orgID).Row().Scan(&org.Plan, &org.BucketLimit, &used, &taken)
+			orgID, orgID, name, orgID).Row().Scan(&plan, &limit, &used, &taken)
 	}
 	switch {
-	case errors.Is(err, gorm.ErrRecordNotFound) || errors.Is(err, sql.ErrNoRows):
+	case errors.Is(err, sql.ErrNoRows):
 		return ports.Room{}, organizationNotFound(orgID)
 	case err != nil:
 		return ports.Room{}, fmt.Errorf("read the organization's bucket quota: %w", err)
 	}
-	plan := domain.Plan(org.Plan)
 	return ports.Room{
-		Quota:     domain.Quota{Plan: plan, Used: int(used), Limit: domain.EffectiveBucketLimit(plan, org.BucketLimit)},
+		Quota:     domain.Quota{Plan: domain.Plan(plan), Used: int(used), Limit: domain.EffectiveBucketLimit(domain.Plan(plan), limit)},
 		NameTaken: taken,
 	}, nil
 }

@@ -24,6 +24,16 @@ const (
 	dialectSQLite   dialect = "sqlite"
 )
 
+// rowLock is the clause that makes a SELECT in a transaction lock the rows it reads until the
+// transaction ends: FOR UPDATE on PostgreSQL; nothing on SQLite, whose transactions are
+// immediate and so hold the database's write lock from their start.
+func (d dialect) rowLock() string {
+	if d == dialectPostgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
 // sqlitePragmas apply to every SQLite connection. WAL lets readers run beside the one writer;
 // the busy timeout makes a writer wait for the lock instead of failing at once; immediate
 // transactions take the write lock at BEGIN, which serializes quota checks the way PostgreSQL's
