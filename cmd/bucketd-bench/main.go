@@ -1,8 +1,8 @@
 // Command bucketd-bench measures the real bucketd binary on PostgreSQL and, in the same run on
 // the same machine, the baselines it is judged against: pgbench running the SQL of a create and
 // of a read, and a bare Echo handler. It prints one table with bucketd's throughput and
-// latencies, the baselines' and the ratios, plus bucketd's peak RSS. The figures are for reading,
-// not assertions: the program fails only when it cannot measure.
+// latencies, the baselines' and the ratios, plus bucketd's peak RSS and CPU time per request. The
+// figures are for reading, not assertions: the program fails only when it cannot measure.
 //
 // S3 validation goes to an in-process stub that answers at once, so a create costs what bucketd
 // itself costs, not an emulator's time. The program creates a database of its own on the server
