@@ -103,13 +103,26 @@ func NewBuckets(deps BucketsDeps) (*Buckets, error) {
 // organization gets the same answer whether it exists elsewhere or not, so ids of other
 // organizations cannot be probed, and only then may a member be told it lacks the workspace.
 func (s *Buckets) authorizeWorkspace(ctx context.Context, p domain.Principal, workspaceID string) error {
-	if workspaceID == "" {
-		return domain.Errorf(domain.KindInvalidInput, "workspaceId must not be empty; give the id of one of your organization's workspaces")
+	if err := requireWorkspaceID(workspaceID); err != nil {
+		return err
 	}
 	inOrg, err := s.repo.WorkspaceInOrg(ctx, p.OrgID, workspaceID)
 	if err != nil {
 		return fmt.Errorf("look up workspace %q of organization %s: %w", workspaceID, p.OrgID, err)
 	}
+	return mayUseWorkspace(p, workspaceID, inOrg)
+}
+
+func requireWorkspaceID(workspaceID string) error {
+	if workspaceID == "" {
+		return domain.Errorf(domain.KindInvalidInput, "workspaceId must not be empty; give the id of one of your organization's workspaces")
+	}
+	return nil
+}
+
+// mayUseWorkspace decides, once the store has said whether the workspace is the organization's
+// (inOrg), whether the principal may act on it.
+func mayUseWorkspace(p domain.Principal, workspaceID string, inOrg bool) error {
 	if !inOrg {
 		return domain.Errorf(domain.KindWorkspaceNotFound,
 			"workspaceId %q is not a workspace of your organization; use the id of one of your organization's workspaces", workspaceID)

@@ -35,10 +35,11 @@ type CreateResult struct {
 	Validation domain.ValidationReport
 }
 
-// Create registers a bucket. The checks run from the cheapest to the dearest (workspace access,
-// field rules, quota and name, the provider check), so a refusal costs as little as possible and
-// a full quota never reaches the provider. Only proven credentials are sealed, and the insert
-// re-checks quota and name in its own transaction, because the early check can race.
+// Create registers a bucket. The checks run from the cheapest to the dearest (field rules; then
+// workspace access, quota and name, read in one round trip; then the provider check), so a
+// refusal costs as little as possible and a full quota never reaches the provider. Only proven
+// credentials are sealed, and the insert re-checks quota and name in its own transaction,
+// because the early check can race.
 func (s *Buckets) Create(ctx context.Context, p domain.Principal, cmd BucketInput) (CreateResult, error) {
 	start := s.now()
 	res, err := s.create(ctx, p, cmd)
@@ -53,14 +54,14 @@ func (s *Buckets) Create(ctx context.Context, p domain.Principal, cmd BucketInpu
 
 func (s *Buckets) create(ctx context.Context, p domain.Principal, cmd BucketInput) (CreateResult, error) {
 	workspaceID := strings.TrimSpace(cmd.WorkspaceID)
-	if err := s.authorizeWorkspace(ctx, p, workspaceID); err != nil {
+	if err := requireWorkspaceID(workspaceID); err != nil {
 		return CreateResult{}, err
 	}
 	f, err := s.checkFields(cmd, nameRequired)
 	if err != nil {
 		return CreateResult{}, err
 	}
-	if err := s.checkRoom(ctx, p.OrgID, f.name); err != nil {
+	if err := s.checkRoom(ctx, p, workspaceID, f.name); err != nil {
 		return CreateResult{}, err
 	}
 	report, err := f.validator.Validate(ctx, f.target())
@@ -103,13 +104,17 @@ func (s *Buckets) create(ctx context.Context, p domain.Principal, cmd BucketInpu
 	return CreateResult{BucketID: id, Status: b.Status, Validation: report}, nil
 }
 
-// checkRoom is the cheap, early quota and name check, one round trip: it fails fast without
-// provider traffic. InsertWithinQuota repeats both under a lock, which is what actually
-// guarantees them.
-func (s *Buckets) checkRoom(ctx context.Context, orgID, name string) error {
-	room, err := s.repo.Room(ctx, orgID, name)
+// checkRoom is the early check of a create, one round trip that fails fast without provider
+// traffic: the workspace (the store asked before the principal, as in authorizeWorkspace), the
+// quota and the name. InsertWithinQuota repeats the last two under a lock, which is what
+// actually guarantees them, and the database holds a bucket's workspace to its organization.
+func (s *Buckets) checkRoom(ctx context.Context, p domain.Principal, workspaceID, name string) error {
+	room, err := s.repo.Room(ctx, p.OrgID, workspaceID, name)
 	if err != nil {
-		return fmt.Errorf("read bucket quota of organization %s: %w", orgID, err)
+		return fmt.Errorf("read workspace %q and bucket quota of organization %s: %w", workspaceID, p.OrgID, err)
+	}
+	if err := mayUseWorkspace(p, workspaceID, room.WorkspaceInOrg); err != nil {
+		return err
 	}
 	if err := room.Quota.Err(); err != nil {
 		return err

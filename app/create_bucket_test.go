@@ -51,12 +51,11 @@ func sealed(_ context.Context, _ domain.Secret, s ports.SecretScope) ([]byte, er
 	return []byte("sealed-" + s.Field + "-for-" + s.BucketID), nil
 }
 
-// expectChecks expects the workspace, quota and name checks to pass, in that order, and
-// returns the last call so later expectations can follow it.
+// expectChecks expects the early checks (workspace, quota and name, one Room read) to pass and
+// returns the call so later expectations can follow it.
 func (f *bucketsFixture) expectChecks(name string) *gomock.Call {
-	ws := f.repo.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(true, nil)
-	return f.repo.EXPECT().Room(gomock.Any(), orgID, name).
-		Return(ports.Room{Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 3, Limit: 10}}, nil).After(ws)
+	return f.repo.EXPECT().Room(gomock.Any(), orgID, wsID, name).
+		Return(ports.Room{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 3, Limit: 10}}, nil)
 }
 
 // expectSeals expects both fields to be sealed after prev, key first, and returns the last call.
@@ -74,8 +73,7 @@ func TestCreateCallsPortsInOrder(t *testing.T) {
 		return sealed(ctx, s, scope)
 	}
 	gomock.InOrder(
-		f.repo.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(true, nil),
-		f.repo.EXPECT().Room(gomock.Any(), orgID, "Backups").Return(ports.Room{Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 9, Limit: 10}}, nil),
+		f.repo.EXPECT().Room(gomock.Any(), orgID, wsID, "Backups").Return(ports.Room{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 9, Limit: 10}}, nil),
 		f.s3.EXPECT().Validate(gomock.Any(), domain.ValidationTarget{
 			StorageType: domain.StorageS3,
 			Bucket:      "my-backups",
@@ -132,7 +130,8 @@ func TestCreateHidesWorkspacesOfOtherOrganizations(t *testing.T) {
 	for name, p := range map[string]domain.Principal{"admin": admin, "member listing it": stale} {
 		t.Run(name, func(t *testing.T) {
 			f := newBucketsFixture(t)
-			f.repo.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(false, nil)
+			f.repo.EXPECT().Room(gomock.Any(), orgID, wsID, "Backups").
+				Return(ports.Room{WorkspaceInOrg: false, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Limit: 10}}, nil)
 
 			_, err := f.svc.Create(t.Context(), p, validCreate())
 
@@ -143,7 +142,8 @@ func TestCreateHidesWorkspacesOfOtherOrganizations(t *testing.T) {
 
 func TestCreateForbidsMemberOutsideWorkspace(t *testing.T) {
 	f := newBucketsFixture(t)
-	f.repo.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(true, nil)
+	f.repo.EXPECT().Room(gomock.Any(), orgID, wsID, "Backups").
+		Return(ports.Room{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Limit: 10}}, nil)
 
 	_, err := f.svc.Create(t.Context(), member, validCreate())
 
@@ -192,8 +192,7 @@ func TestCreateFieldRules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newBucketsFixture(t)
-			f.repo.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(true, nil)
-			cmd := validCreate()
+			cmd := validCreate() // refused by the field rules, before any port is asked
 			tt.change(&cmd)
 
 			_, err := f.svc.Create(t.Context(), admin, cmd)
@@ -240,8 +239,7 @@ func TestCreateRelaxesBucketRulesForCustomEndpoint(t *testing.T) {
 func TestCreateStopsAtFullQuota(t *testing.T) {
 	f := newBucketsFixture(t)
 	gomock.InOrder(
-		f.repo.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(true, nil),
-		f.repo.EXPECT().Room(gomock.Any(), orgID, "Backups").Return(ports.Room{Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 10, Limit: 10}}, nil),
+		f.repo.EXPECT().Room(gomock.Any(), orgID, wsID, "Backups").Return(ports.Room{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 10, Limit: 10}}, nil),
 	)
 
 	_, err := f.svc.Create(t.Context(), admin, validCreate())
@@ -252,8 +250,7 @@ func TestCreateStopsAtFullQuota(t *testing.T) {
 func TestCreateStopsAtTakenName(t *testing.T) {
 	f := newBucketsFixture(t)
 	gomock.InOrder(
-		f.repo.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(true, nil),
-		f.repo.EXPECT().Room(gomock.Any(), orgID, "Backups").Return(ports.Room{Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 1, Limit: 10}, NameTaken: true}, nil),
+		f.repo.EXPECT().Room(gomock.Any(), orgID, wsID, "Backups").Return(ports.Room{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 1, Limit: 10}, NameTaken: true}, nil),
 	)
 
 	_, err := f.svc.Create(t.Context(), admin, validCreate())
@@ -329,15 +326,9 @@ func TestCreateWrapsStoreFailuresOfEarlyChecks(t *testing.T) {
 		expect func(f *bucketsFixture)
 		want   string
 	}{
-		{"workspace", func(f *bucketsFixture) {
-			f.repo.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(false, down)
-		}, "look up workspace"},
-		{"quota", func(f *bucketsFixture) {
-			gomock.InOrder(
-				f.repo.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(true, nil),
-				f.repo.EXPECT().Room(gomock.Any(), orgID, "Backups").Return(ports.Room{}, down),
-			)
-		}, "read bucket quota"},
+		{"room", func(f *bucketsFixture) {
+			f.repo.EXPECT().Room(gomock.Any(), orgID, wsID, "Backups").Return(ports.Room{}, down)
+		}, "read workspace"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -414,9 +405,9 @@ func TestCreateLogsOneLineWithoutCredentials(t *testing.T) {
 func TestCreateHonoursCallerCancellation(t *testing.T) {
 	f := newBucketsFixture(t)
 	ctx, cancel := context.WithCancel(t.Context())
-	f.repo.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).DoAndReturn(func(ctx context.Context, _, _ string) (bool, error) {
+	f.repo.EXPECT().Room(gomock.Any(), orgID, wsID, "Backups").DoAndReturn(func(ctx context.Context, _, _, _ string) (ports.Room, error) {
 		cancel()
-		return false, ctx.Err()
+		return ports.Room{}, ctx.Err()
 	})
 
 	_, err := f.svc.Create(ctx, admin, validCreate())

@@ -11,11 +11,13 @@ import (
 	"github.com/bucketd/bucketd/domain"
 )
 
-// Room is an organization's bucket quota and whether a name is already used by one of its
-// live buckets, as BucketRepository.Room reads them.
+// Room is what a create checks before any provider traffic, as BucketRepository.Room reads it:
+// whether the workspace is the organization's, the organization's bucket quota, and whether a
+// name is already used by one of its live buckets.
 type Room struct {
-	Quota     domain.Quota
-	NameTaken bool
+	WorkspaceInOrg bool
+	Quota          domain.Quota
+	NameTaken      bool
 }
 
 // BucketRepository stores buckets. Every method is scoped by organization in the query itself.
@@ -27,10 +29,11 @@ type BucketRepository interface {
 	// NameTaken reports whether a live bucket of the organization already uses the name,
 	// compared case-insensitively.
 	NameTaken(ctx context.Context, orgID, name string) (bool, error)
-	// Room reads the organization's quota and whether a live bucket of it already uses the
-	// name (compared case-insensitively) together, in one round trip: the early check of a
-	// create, which must stay cheap as it runs before any provider traffic.
-	Room(ctx context.Context, orgID, name string) (Room, error)
+	// Room reads whether the workspace belongs to the organization, the organization's quota
+	// and whether a live bucket of it already uses the name (compared case-insensitively)
+	// together, in one round trip: the early checks of a create, which must stay cheap as they
+	// run before any provider traffic.
+	Room(ctx context.Context, orgID, workspaceID, name string) (Room, error)
 	// InsertWithinQuota stores b in one transaction that first serializes against every other
 	// insert of the same organization, then re-checks the quota and the name. It returns a
 	// domain error of kind KindQuotaExceeded or KindNameTaken when either check fails, so no

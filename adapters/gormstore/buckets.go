@@ -27,14 +27,14 @@ func (s *Store) WorkspaceInOrg(ctx context.Context, orgID, workspaceID string) (
 
 // QuotaUsage counts the organization's live buckets against its effective limit.
 func (s *Store) QuotaUsage(ctx context.Context, orgID string) (domain.Quota, error) {
-	r, err := readUsage(s.db.WithContext(ctx), orgID, "", "")
+	r, err := readUsage(s.db.WithContext(ctx), usageQuery{orgID: orgID})
 	return r.Quota, wrap("read bucket quota", err)
 }
 
-// Room reads the organization's quota and whether a live bucket of it uses the name, ignoring
-// case, in one statement.
-func (s *Store) Room(ctx context.Context, orgID, name string) (ports.Room, error) {
-	r, err := readUsage(s.db.WithContext(ctx), orgID, name, "")
+// Room reads whether the workspace is the organization's, the organization's quota and whether
+// a live bucket of it uses the name, ignoring case, in one statement.
+func (s *Store) Room(ctx context.Context, orgID, workspaceID, name string) (ports.Room, error) {
+	r, err := readUsage(s.db.WithContext(ctx), usageQuery{orgID: orgID, workspaceID: workspaceID, name: name})
 	return r, wrap("read bucket quota", err)
 }
 
@@ -66,7 +66,7 @@ func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket) error {
 	maybeStored := false
 	err := s.retryConnectionLoss(ctx, "insert bucket", func() (bool, error) {
 		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			u, err := readUsage(tx, row.OrgID, row.Name, s.dialect.rowLock())
+			u, err := readUsage(tx, usageQuery{orgID: row.OrgID, name: row.Name, lock: s.dialect.rowLock()})
 			if err != nil {
 				return err
 			}
@@ -121,34 +121,47 @@ const (
 	nameTakenQuery = "SELECT 1 FROM buckets WHERE org_id = ? AND lower(name) = lower(?) AND deleted_at IS NULL"
 )
 
-// readUsage reads the organization's plan and limit, counts its live buckets and looks for a
-// live bucket named name ("" matches none), in one statement. With a lock (in a transaction;
-// dialect.rowLock) it takes two: the first locks the organization's row, and the count must be
-// a statement of its own, because under READ COMMITTED a statement sees the data as of its
-// start, which is before it waited for the lock, so a count inside the locking statement would
-// miss the bucket the previous lock holder just committed. Both are fixed statements: every
-// create runs them.
-func readUsage(db *gorm.DB, orgID, name, lock string) (ports.Room, error) {
-	if !domain.IsID(orgID) {
-		return ports.Room{}, organizationNotFound(orgID)
+// usageQuery is what readUsage reads: the organization's quota, and whether the workspace is
+// the organization's ("" is none) and whether a live bucket has the name ("" matches none).
+// lock, a dialect's rowLock, makes it lock the organization's row in a transaction; the
+// workspace is then not looked at.
+type usageQuery struct {
+	orgID, workspaceID, name, lock string
+}
+
+// readUsage reads q in one statement. With a lock it takes two: the first locks the
+// organization's row, and the count must be a statement of its own, because under READ
+// COMMITTED a statement sees the data as of its start, which is before it waited for the lock,
+// so a count inside the locking statement would miss the bucket the previous lock holder just
+// committed. Both are fixed statements: every create runs them.
+func readUsage(db *gorm.DB, q usageQuery) (ports.Room, error) {
+	if !domain.IsID(q.orgID) {
+		return ports.Room{}, organizationNotFound(q.orgID)
 	}
-	orgID = canonicalID(orgID)
+	orgID := canonicalID(q.orgID)
 	var (
-		plan  string
-		limit *int
-		used  int64
-		taken bool
-		err   error
+		plan         string
+		limit        *int
+		used         int64
+		taken, inOrg bool
+		err          error
 	)
-	if lock != "" {
-		err = db.Raw("SELECT plan, bucket_limit FROM organizations WHERE id = ?"+lock, orgID).Row().Scan(&plan, &limit)
+	if q.lock != "" {
+		err = db.Raw("SELECT plan, bucket_limit FROM organizations WHERE id = ?"+q.lock, orgID).Row().Scan(&plan, &limit)
 		if err == nil {
-			err = db.Raw("SELECT ("+countLiveQuery+"), EXISTS ("+nameTakenQuery+")", orgID, orgID, name).
+			err = db.Raw("SELECT ("+countLiveQuery+"), EXISTS ("+nameTakenQuery+")", orgID, orgID, q.name).
 				Row().Scan(&used, &taken)
 		}
 	} else {
-		err = db.Raw("SELECT plan, bucket_limit, ("+countLiveQuery+"), EXISTS ("+nameTakenQuery+") FROM organizations WHERE id = ?",
-			orgID, orgID, name, orgID).Row().Scan(&plan, &limit, &used, &taken)
+		// A workspace id that is not a UUID is no workspace; NULL matches none, where the text
+		// would be refused by PostgreSQL's uuid type.
+		var workspace any
+		if domain.IsID(q.workspaceID) {
+			workspace = canonicalID(q.workspaceID)
+		}
+		err = db.Raw("SELECT plan, bucket_limit, ("+countLiveQuery+"), EXISTS ("+nameTakenQuery+"), "+
+			"EXISTS (SELECT 1 FROM workspaces WHERE id = ? AND org_id = organizations.id) FROM organizations WHERE id = ?",
+			orgID, orgID, q.name, workspace, orgID).Row().Scan(&plan, &limit, &used, &taken, &inOrg)
 	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -157,8 +170,9 @@ func readUsage(db *gorm.DB, orgID, name, lock string) (ports.Room, error) {
 		return ports.Room{}, fmt.Errorf("read the organization's bucket quota: %w", err)
 	}
 	return ports.Room{
-		Quota:     domain.Quota{Plan: domain.Plan(plan), Used: int(used), Limit: domain.EffectiveBucketLimit(domain.Plan(plan), limit)},
-		NameTaken: taken,
+		WorkspaceInOrg: inOrg,
+		Quota:          domain.Quota{Plan: domain.Plan(plan), Used: int(used), Limit: domain.EffectiveBucketLimit(domain.Plan(plan), limit)},
+		NameTaken:      taken,
 	}, nil
 }
 

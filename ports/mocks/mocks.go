@@ -88,18 +88,18 @@ func (mr *MockBucketRepositoryMockRecorder) QuotaUsage(ctx, orgID any) *gomock.C
 }
 
 // Room mocks base method.
-func (m *MockBucketRepository) Room(ctx context.Context, orgID, name string) (ports.Room, error) {
+func (m *MockBucketRepository) Room(ctx context.Context, orgID, workspaceID, name string) (ports.Room, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Room", ctx, orgID, name)
+	ret := m.ctrl.Call(m, "Room", ctx, orgID, workspaceID, name)
 	ret0, _ := ret[0].(ports.Room)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // Room indicates an expected call of Room.
-func (mr *MockBucketRepositoryMockRecorder) Room(ctx, orgID, name any) *gomock.Call {
+func (mr *MockBucketRepositoryMockRecorder) Room(ctx, orgID, workspaceID, name any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Room", reflect.TypeOf((*MockBucketRepository)(nil).Room), ctx, orgID, name)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Room", reflect.TypeOf((*MockBucketRepository)(nil).Room), ctx, orgID, workspaceID, name)
 }
 
 // WorkspaceInOrg mocks base method.

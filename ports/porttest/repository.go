@@ -151,16 +151,16 @@ func testRepoRoom(t *testing.T, f RepositoryFixture) {
 	repoMustInsert(t, f.Store, repoBucket(org, "Videos"))
 	quota := domain.Quota{Plan: domain.PlanTeam, Used: 2, Limit: 5}
 	for name, taken := range map[string]bool{"Photos": true, "pHOTOS": true, "Videos": true, "Photos 2": false, "": false} {
-		got, err := f.Store.Room(t.Context(), org.OrgID, name)
-		if want := (ports.Room{Quota: quota, NameTaken: taken}); err != nil || got != want {
+		got, err := f.Store.Room(t.Context(), org.OrgID, org.WorkspaceID, name)
+		if want := (ports.Room{WorkspaceInOrg: true, Quota: quota, NameTaken: taken}); err != nil || got != want {
 			t.Errorf("Room(%q) = %+v, %v; want %+v, nil", name, got, err, want)
 		}
 	}
 	other := SeedOrganization(t, f.Store, OrgSpec{})
-	if got, err := f.Store.Room(t.Context(), other.OrgID, "Photos"); err != nil || got.NameTaken || got.Quota.Used != 0 {
+	if got, err := f.Store.Room(t.Context(), other.OrgID, other.WorkspaceID, "Photos"); err != nil || got.NameTaken || got.Quota.Used != 0 {
 		t.Errorf("Room of another organization = %+v, %v; want no bucket and the name free", got, err)
 	}
-	_, err := f.Store.Room(t.Context(), domain.NewID(), "Photos")
+	_, err := f.Store.Room(t.Context(), domain.NewID(), org.WorkspaceID, "Photos")
 	repoWantKind(t, "Room of an unknown organization", err, domain.KindNotFound)
 }
 
@@ -244,6 +244,14 @@ func testRepoWorkspaceInOrg(t *testing.T, f RepositoryFixture) {
 		got, err := f.Store.WorkspaceInOrg(t.Context(), tc.org, tc.ws)
 		if err != nil || got != tc.want {
 			t.Errorf("%s: WorkspaceInOrg = %v, %v; want %v, nil", tc.what, got, err, tc.want)
+		}
+		// Room answers the same question for a create; of an unknown organization it has no
+		// quota to read, and says so.
+		room, err := f.Store.Room(t.Context(), tc.org, tc.ws, "Photos")
+		if tc.org != a.OrgID {
+			repoWantKind(t, tc.what+": Room", err, domain.KindNotFound)
+		} else if err != nil || room.WorkspaceInOrg != tc.want {
+			t.Errorf("%s: Room = %+v, %v; want WorkspaceInOrg %v", tc.what, room, err, tc.want)
 		}
 	}
 }
