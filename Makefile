@@ -61,11 +61,19 @@ FUZZTIME ?= 20s
 ## fuzz: run every fuzz target for FUZZTIME (default 20s) each, one after another, starting from
 ## the seed corpora committed under each package's testdata/fuzz. A failing input is written
 ## there too, to be committed with the fix.
+## Go 1.26's fuzz coordinator can end a run that found nothing with a bare "context deadline
+## exceeded" when FUZZTIME runs out during an execution (golang/go#75804); such a run, with no
+## failing input written and no other failure, counts as passed. Anything else fails.
 fuzz:
 	@test -n "$(FUZZ_TARGETS)" || { echo "no fuzz targets found"; exit 1; }
-	@for t in $(FUZZ_TARGETS); do \
+	@set -o pipefail; log=$$(mktemp); trap 'rm -f "$$log"' EXIT; \
+	for t in $(FUZZ_TARGETS); do \
 		echo "fuzz: $${t#*:} in $${t%:*} for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) $${t%:*} || exit 1; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) $${t%:*} 2>&1 | tee "$$log" && continue; \
+		grep -q 'Failing input written' "$$log" && exit 1; \
+		[ "$$(grep -A1 -- '^--- FAIL: ' "$$log" | tail -n 1)" = "    context deadline exceeded" ] || exit 1; \
+		[ "$$(grep -c -- '^--- FAIL: ' "$$log")" = 1 ] || exit 1; \
+		echo "fuzz: $${t#*:} hit Go 1.26's fuzztime-deadline race (golang/go#75804, fixed in Go 1.27) and found no failing input: counted as passed"; \
 	done
 
 # BENCH_DATABASE_URL is the PostgreSQL server the benchmark creates its own database on (and drops
