@@ -20,8 +20,7 @@ func (s *Store) WorkspaceInOrg(ctx context.Context, orgID, workspaceID string) (
 	if !domain.IsID(orgID) || !domain.IsID(workspaceID) {
 		return false, nil
 	}
-	found, err := exists(s.db.WithContext(ctx),
-		"SELECT 1 FROM workspaces WHERE id = ? AND org_id = ?", canonicalID(workspaceID), canonicalID(orgID))
+	found, err := exists(s.db.WithContext(ctx), workspaceInOrgQuery, canonicalID(workspaceID), canonicalID(orgID))
 	return found, wrap("look up workspace", err)
 }
 
@@ -115,10 +114,11 @@ var errStoredEarlier = errors.New("the bucket was stored by an earlier attempt")
 
 // Live buckets of an organization: how many, and whether one has a name (ignoring case, through
 // the unique index buckets_org_name_live). Each takes the organization id, nameTakenQuery then
-// the name.
+// the name. workspaceInOrgQuery finds a workspace (first argument) of an organization (second).
 const (
-	countLiveQuery = "SELECT count(*) FROM buckets WHERE org_id = ? AND deleted_at IS NULL"
-	nameTakenQuery = "SELECT 1 FROM buckets WHERE org_id = ? AND lower(name) = lower(?) AND deleted_at IS NULL"
+	countLiveQuery      = "SELECT count(*) FROM buckets WHERE org_id = ? AND deleted_at IS NULL"
+	nameTakenQuery      = "SELECT 1 FROM buckets WHERE org_id = ? AND lower(name) = lower(?) AND deleted_at IS NULL"
+	workspaceInOrgQuery = "SELECT 1 FROM workspaces WHERE id = ? AND org_id = ?"
 )
 
 // usageQuery is what readUsage reads: the organization's quota, and whether the workspace is
@@ -159,9 +159,8 @@ func readUsage(db *gorm.DB, q usageQuery) (ports.Room, error) {
 		if domain.IsID(q.workspaceID) {
 			workspace = canonicalID(q.workspaceID)
 		}
-		err = db.Raw("SELECT plan, bucket_limit, ("+countLiveQuery+"), EXISTS ("+nameTakenQuery+"), "+
-			"EXISTS (SELECT 1 FROM workspaces WHERE id = ? AND org_id = organizations.id) FROM organizations WHERE id = ?",
-			orgID, orgID, q.name, workspace, orgID).Row().Scan(&plan, &limit, &used, &taken, &inOrg)
+		err = db.Raw("SELECT plan, bucket_limit, ("+countLiveQuery+"), EXISTS ("+nameTakenQuery+"), EXISTS ("+workspaceInOrgQuery+") "+
+			"FROM organizations WHERE id = ?", orgID, orgID, q.name, workspace, orgID, orgID).Row().Scan(&plan, &limit, &used, &taken, &inOrg)
 	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
