@@ -50,7 +50,9 @@ func (s *Store) NameTaken(ctx context.Context, orgID, name string) (bool, error)
 // name. The transaction first locks the organization's row (SELECT ... FOR UPDATE on
 // PostgreSQL; on SQLite the immediate transaction already holds the database's write lock), so
 // concurrent inserts of one organization run one after another however many processes make
-// them, and each sees the buckets the previous one committed.
+// them, and each sees the buckets the previous one committed. One more statement then inserts
+// the row only if the count of live buckets is under the limit and the name is free; only when
+// it inserts nothing does a third find out which check failed, to say so.
 //
 // When the connection fails, the transaction runs again on another one (retryConnectionLoss).
 // That keeps the answer exact even when the connection broke during COMMIT, which leaves the
@@ -65,7 +67,7 @@ func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket) error {
 	maybeStored := false
 	err := s.retryConnectionLoss(ctx, "insert bucket", func() (bool, error) {
 		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			u, err := readUsage(tx, usageQuery{orgID: row.OrgID, name: row.Name, lock: s.dialect.rowLock()})
+			quota, err := lockOrganization(tx, row.OrgID, s.dialect)
 			if err != nil {
 				return err
 			}
@@ -79,14 +81,12 @@ func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket) error {
 				}
 				maybeStored = false
 			}
-			if err := u.Quota.Err(); err != nil {
+			inserted, err := insertIfRoom(tx, &row, quota.Limit)
+			if err != nil {
 				return err
 			}
-			if u.NameTaken {
-				return nameTakenError(row.Name)
-			}
-			if err := tx.Create(&row).Error; err != nil {
-				return err
+			if !inserted {
+				return whyNoRoom(tx, row, quota)
 			}
 			maybeStored = true // from here on, a failure may come after the server committed
 			return nil
@@ -109,6 +109,60 @@ func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket) error {
 	return wrap("insert bucket", err)
 }
 
+// lockOrganization locks the organization's row for the rest of tx (see dialect.rowLock) and
+// reads its plan and limit; Used is left zero.
+func lockOrganization(tx *gorm.DB, orgID string, d dialect) (domain.Quota, error) {
+	var (
+		plan  string
+		limit *int
+	)
+	err := tx.Raw("SELECT plan, bucket_limit FROM organizations WHERE id = ?"+d.rowLock(), orgID).Row().Scan(&plan, &limit)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return domain.Quota{}, organizationNotFound(orgID)
+	case err != nil:
+		return domain.Quota{}, fmt.Errorf("lock the organization: %w", err)
+	}
+	return domain.Quota{Plan: domain.Plan(plan), Limit: domain.EffectiveBucketLimit(domain.Plan(plan), limit)}, nil
+}
+
+// insertIfRoomQuery inserts a bucket row (bucketColumns, then the organization id, the limit,
+// the organization id and the name) when the organization has fewer live buckets than the
+// limit and none with the name. It must run after lockOrganization, as a statement of its
+// own: under READ COMMITTED a statement sees the data as of its start, so a count inside the
+// locking statement would miss the bucket the previous lock holder just committed.
+var insertIfRoomQuery = "INSERT INTO buckets (" + bucketColumns + ") SELECT " +
+	strings.TrimSuffix(strings.Repeat("?, ", strings.Count(bucketColumns, ",")+1), ", ") +
+	" WHERE (" + countLiveQuery + ") < ? AND NOT EXISTS (" + nameTakenQuery + ")"
+
+// insertIfRoom runs insertIfRoomQuery for row and reports whether it inserted it.
+func insertIfRoom(tx *gorm.DB, row *bucketRow, limit int) (bool, error) {
+	args := append(row.columnValues(), row.OrgID, limit, row.OrgID, row.Name)
+	res := tx.Exec(insertIfRoomQuery, args...)
+	return res.RowsAffected == 1, res.Error
+}
+
+// whyNoRoom is the error for an insertIfRoom that inserted nothing: the full quota or the
+// taken name, read under the same lock.
+func whyNoRoom(tx *gorm.DB, row bucketRow, quota domain.Quota) error {
+	var (
+		used  int64
+		taken bool
+	)
+	err := tx.Raw("SELECT ("+countLiveQuery+"), EXISTS ("+nameTakenQuery+")", row.OrgID, row.OrgID, row.Name).Row().Scan(&used, &taken)
+	if err != nil {
+		return fmt.Errorf("read why the bucket was not inserted: %w", err)
+	}
+	quota.Used = int(used)
+	if err := quota.Err(); err != nil {
+		return err
+	}
+	if taken {
+		return nameTakenError(row.Name)
+	}
+	return fmt.Errorf("the insert found no room for the bucket, but a recount under the same lock finds room (%d of %d) and the name free", used, quota.Limit)
+}
+
 // errStoredEarlier ends an insert's retry that found its bucket stored by an earlier attempt.
 var errStoredEarlier = errors.New("the bucket was stored by an earlier attempt")
 
@@ -123,45 +177,30 @@ const (
 
 // usageQuery is what readUsage reads: the organization's quota, and whether the workspace is
 // the organization's ("" is none) and whether a live bucket has the name ("" matches none).
-// lock, a dialect's rowLock, makes it lock the organization's row in a transaction; the
-// workspace is then not looked at.
 type usageQuery struct {
-	orgID, workspaceID, name, lock string
+	orgID, workspaceID, name string
 }
 
-// readUsage reads q in one statement. With a lock it takes two: the first locks the
-// organization's row, and the count must be a statement of its own, because under READ
-// COMMITTED a statement sees the data as of its start, which is before it waited for the lock,
-// so a count inside the locking statement would miss the bucket the previous lock holder just
-// committed. Both are fixed statements: every create runs them.
+// readUsage reads q in one statement, fixed SQL because every create runs it.
 func readUsage(db *gorm.DB, q usageQuery) (ports.Room, error) {
 	if !domain.IsID(q.orgID) {
 		return ports.Room{}, organizationNotFound(q.orgID)
 	}
 	orgID := canonicalID(q.orgID)
+	// A workspace id that is not a UUID is no workspace; NULL matches none, where the text
+	// would be refused by PostgreSQL's uuid type.
+	var workspace any
+	if domain.IsID(q.workspaceID) {
+		workspace = canonicalID(q.workspaceID)
+	}
 	var (
 		plan         string
 		limit        *int
 		used         int64
 		taken, inOrg bool
-		err          error
 	)
-	if q.lock != "" {
-		err = db.Raw("SELECT plan, bucket_limit FROM organizations WHERE id = ?"+q.lock, orgID).Row().Scan(&plan, &limit)
-		if err == nil {
-			err = db.Raw("SELECT ("+countLiveQuery+"), EXISTS ("+nameTakenQuery+")", orgID, orgID, q.name).
-				Row().Scan(&used, &taken)
-		}
-	} else {
-		// A workspace id that is not a UUID is no workspace; NULL matches none, where the text
-		// would be refused by PostgreSQL's uuid type.
-		var workspace any
-		if domain.IsID(q.workspaceID) {
-			workspace = canonicalID(q.workspaceID)
-		}
-		err = db.Raw("SELECT plan, bucket_limit, ("+countLiveQuery+"), EXISTS ("+nameTakenQuery+"), EXISTS ("+workspaceInOrgQuery+") "+
-			"FROM organizations WHERE id = ?", orgID, orgID, q.name, workspace, orgID, orgID).Row().Scan(&plan, &limit, &used, &taken, &inOrg)
-	}
+	err := db.Raw("SELECT plan, bucket_limit, ("+countLiveQuery+"), EXISTS ("+nameTakenQuery+"), EXISTS ("+workspaceInOrgQuery+") "+
+		"FROM organizations WHERE id = ?", orgID, orgID, q.name, workspace, orgID, orgID).Row().Scan(&plan, &limit, &used, &taken, &inOrg)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return ports.Room{}, organizationNotFound(orgID)

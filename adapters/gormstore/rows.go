@@ -1,6 +1,7 @@
 package gormstore
 
 import (
+	"reflect"
 	"time"
 
 	"gorm.io/gorm"
@@ -229,6 +230,17 @@ func (r *bucketRow) scanTargets() []any {
 	return []any{&r.ID, &r.OrgID, &r.WorkspaceID, &r.Name, &r.Bucket, &r.StorageType, &r.Region, &r.Endpoint, &r.KeyHint,
 		&r.SealedKey, &r.SealedSecret, &r.Status, &r.LastStatusAt, &r.CreatedAt, &r.UpdatedAt, &r.DeletedAt, &r.Version,
 		&r.SecretFingerprint, &r.SecretVersion, &r.CredentialsUpdatedAt}
+}
+
+// columnValues are r's fields, in the order of bucketColumns: scanTargets' pointers,
+// dereferenced, so the two lists cannot drift apart.
+func (r *bucketRow) columnValues() []any {
+	targets := r.scanTargets()
+	values := make([]any, len(targets))
+	for i, target := range targets {
+		values[i] = reflect.ValueOf(target).Elem().Interface()
+	}
+	return values
 }
 
 // findBuckets runs query, which selects bucketColumns, and returns the buckets it finds. It
