@@ -60,12 +60,26 @@ func TestBenchMeasuresEveryCell(t *testing.T) {
 			t.Errorf("%s at %d conns: bucketd CPU per request %.1f µs, want a positive figure", r.Endpoint, r.Conns, r.Bucketd.CPUPerRequestUs)
 		}
 		checkCell(t, r.Baseline, r.Conns, r.BaselineStats)
+		switch {
+		case r.Endpoint == readEndpoint && r.Ceiling == nil:
+			t.Errorf("%s at %d conns: no ceiling measured", r.Endpoint, r.Conns)
+		case r.Endpoint == readEndpoint:
+			checkCell(t, r.Endpoint+"'s ceiling", r.Conns, *r.Ceiling)
+		case r.Ceiling != nil:
+			t.Errorf("%s at %d conns: a ceiling %+v, want none (its baseline is an HTTP server or has no body)", r.Endpoint, r.Conns, *r.Ceiling)
+		}
 		if line := fmt.Sprintf(namesFormat+" | ", r.Endpoint, fmt.Sprint(r.Conns)); !strings.Contains(table, line) {
 			t.Errorf("the table has no row starting %q:\n%s", line, table)
 		}
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("rows %v, want %v", got, want)
+	}
+	for _, text := range []string{"ceiling of " + readEndpoint + ", a bare Echo handler answering its body: 1 conns ",
+		"(a bare Echo handler answering the same body reaches "} {
+		if !strings.Contains(table, text) {
+			t.Errorf("the table does not say %q:\n%s", text, table)
+		}
 	}
 	if want := map[string]float64{opHead: 1, opList: 1}; !maps.Equal(res.Validation, want) {
 		t.Errorf("S3 validation requests per create = %v, want %v", res.Validation, want)

@@ -24,7 +24,14 @@ import (
 const (
 	childRoleEnv = "BUCKETD_BENCH_CHILD"
 	echoRole     = "echo"
-	echoBodyEnv  = "BUCKETD_BENCH_ECHO_BODY"
+	// echoBodiesEnv names the directory holding the bodies the Echo baseline answers.
+	echoBodiesEnv = "BUCKETD_BENCH_ECHO_BODIES"
+)
+
+// The files of the bodies' directory: GET /bucket's answer and GET /bucket/{id}'s.
+const (
+	listBodyFile = "list.json"
+	oneBodyFile  = "one.json"
 )
 
 // runChild plays the child role the environment names, if any, and reports whether it did.
@@ -32,19 +39,24 @@ func runChild() (bool, error) {
 	if os.Getenv(childRoleEnv) != echoRole {
 		return false, nil
 	}
-	return true, serveEcho(os.Getenv(echoBodyEnv), os.Stdout)
+	return true, serveEcho(os.Getenv(echoBodiesEnv), os.Stdout)
 }
 
-// serveEcho serves GET /bucket with a bare Echo handler answering the constant JSON body in
-// bodyPath, on a loopback port it prints on stdout, until SIGTERM.
-func serveEcho(bodyPath string, stdout io.Writer) error {
-	body, err := os.ReadFile(bodyPath)
+// serveEcho serves GET /bucket and GET /bucket/:id with bare Echo handlers answering the
+// constant JSON bodies in dir, on a loopback port it prints on stdout, until SIGTERM.
+func serveEcho(dir string, stdout io.Writer) error {
+	list, err := os.ReadFile(filepath.Join(dir, listBodyFile))
+	if err != nil {
+		return err
+	}
+	one, err := os.ReadFile(filepath.Join(dir, oneBodyFile))
 	if err != nil {
 		return err
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.GET("/bucket", func(c echo.Context) error { return c.JSONBlob(http.StatusOK, body) })
+	e.GET("/bucket", func(c echo.Context) error { return c.JSONBlob(http.StatusOK, list) })
+	e.GET("/bucket/:id", func(c echo.Context) error { return c.JSONBlob(http.StatusOK, one) })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -71,18 +83,24 @@ type echoServer struct {
 	url string
 }
 
-// startEcho starts the Echo baseline answering body and waits for its address.
-func startEcho(work string, body []byte) (*echoServer, error) {
-	bodyPath := filepath.Join(work, "echo-body.json")
-	if err := os.WriteFile(bodyPath, body, 0o600); err != nil {
+// startEcho starts the Echo baseline answering list for GET /bucket and one for GET
+// /bucket/{id}, and waits for its address.
+func startEcho(work string, list, one []byte) (*echoServer, error) {
+	dir := filepath.Join(work, "echo")
+	if err := os.Mkdir(dir, 0o700); err != nil {
 		return nil, err
+	}
+	for name, body := range map[string][]byte{listBodyFile: list, oneBodyFile: one} {
+		if err := os.WriteFile(filepath.Join(dir, name), body, 0o600); err != nil {
+			return nil, err
+		}
 	}
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(self)
-	cmd.Env = childEnv(childRoleEnv+"="+echoRole, echoBodyEnv+"="+bodyPath)
+	cmd.Env = childEnv(childRoleEnv+"="+echoRole, echoBodiesEnv+"="+dir)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

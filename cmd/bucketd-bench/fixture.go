@@ -38,6 +38,8 @@ type fixture struct {
 	// listBody is GET /bucket's answer for list; pageSize is how many buckets it holds.
 	listBody []byte
 	pageSize int
+	// oneBody is GET /bucket/{id}'s answer for the first of ids.
+	oneBody []byte
 	// validation is the S3 stub's requests per create, by operation.
 	validation map[string]float64
 	template   bucketTemplate
@@ -63,6 +65,9 @@ func prepare(ctx context.Context, bd *bucketd, db *benchDB, stub *s3Stub, conns 
 		return nil, err
 	}
 	if fx.listBody, fx.pageSize, err = fx.fetchList(ctx, bd.url); err != nil {
+		return nil, err
+	}
+	if fx.oneBody, err = fx.fetchOne(ctx, bd.url, fx.ids[0]); err != nil {
 		return nil, err
 	}
 	if fx.template, err = readTemplate(ctx, db, fx.ids[0]); err != nil {
@@ -151,6 +156,15 @@ func (fx *fixture) fetchList(ctx context.Context, baseURL string) ([]byte, int, 
 		return nil, 0, fmt.Errorf("GET /bucket: decode answer: %w", err)
 	}
 	return body, len(page.Buckets), nil
+}
+
+// fetchOne returns GET /bucket/{id}'s answer for id.
+func (fx *fixture) fetchOne(ctx context.Context, baseURL, id string) ([]byte, error) {
+	req, err := authorized(ctx, http.MethodGet, baseURL+"/bucket/"+id, fx.list.Token, nil)
+	if err != nil {
+		return nil, err
+	}
+	return doRaw(req)
 }
 
 // do sends a set-up request, wants a 2xx answer and decodes it into v.

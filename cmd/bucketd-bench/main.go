@@ -145,7 +145,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return err
 	}
-	echo, err := startEcho(work, fx.listBody)
+	echo, err := startEcho(work, fx.listBody, fx.oneBody)
 	if err != nil {
 		return err
 	}

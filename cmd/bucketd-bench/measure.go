@@ -39,14 +39,31 @@ type row struct {
 	Bucketd       stats  `json:"bucketd"`
 	Baseline      string `json:"baseline"`
 	BaselineStats stats  `json:"baselineStats"`
+	// Ceiling, where measured, is a bare Echo handler answering the endpoint's own body: as
+	// fast as any Echo server could answer the endpoint on this machine.
+	Ceiling *stats `json:"ceiling,omitempty"`
 }
 
 // ratio is bucketd's throughput as a fraction of the baseline's.
-func (r row) ratio() float64 {
-	if r.BaselineStats.PerSecond == 0 {
+func (r row) ratio() float64 { return ratio(r.Bucketd, r.BaselineStats) }
+
+// ceilingRatio is the ceiling's throughput as a fraction of the baseline's; 0 when unmeasured.
+func (r row) ceilingRatio() float64 { return ratio(r.ceiling(), r.BaselineStats) }
+
+// ceiling is the ceiling's figures, zero when unmeasured.
+func (r row) ceiling() stats {
+	if r.Ceiling == nil {
+		return stats{}
+	}
+	return *r.Ceiling
+}
+
+// ratio is a's throughput as a fraction of b's, 0 when b has none.
+func ratio(a, b stats) float64 {
+	if b.PerSecond == 0 {
 		return 0
 	}
-	return r.Bucketd.PerSecond / r.BaselineStats.PerSecond
+	return a.PerSecond / b.PerSecond
 }
 
 type levelRSS struct {
@@ -54,12 +71,14 @@ type levelRSS struct {
 	Bytes int64 `json:"bytes"`
 }
 
-// endpoint is one bucketd endpoint under load and the baseline it is compared with.
+// endpoint is one bucketd endpoint under load, the baseline it is compared with and, when the
+// baseline is not an HTTP server, the ceiling an HTTP server reaches on it.
 type endpoint struct {
 	label, slug string
 	next        requestFunc
 	baseline    string
 	runBaseline func(ctx context.Context, conns int) (stats, error)
+	runCeiling  func(ctx context.Context, conns int) (stats, error)
 }
 
 // measure runs every cell, connection level by connection level: each endpoint of bucketd, then
@@ -95,6 +114,13 @@ func measure(ctx context.Context, cfg config, bd *bucketd, fx *fixture, echo *ec
 				return results{}, fmt.Errorf("%s at %d connections: %w", e.baseline, conns, err)
 			}
 			r := row{Endpoint: e.label, Conns: conns, Bucketd: s, Baseline: e.baseline, BaselineStats: b}
+			if e.runCeiling != nil {
+				c, err := e.runCeiling(ctx, conns)
+				if err != nil {
+					return results{}, fmt.Errorf("%s's ceiling at %d connections: %w", e.label, conns, err)
+				}
+				r.Ceiling = &c
+			}
 			progress("%-18s %3d conns: %8.1f req/s, p99 %7.2f ms, %d errors | %-14s %8.1f/s | ratio %.2f",
 				r.Endpoint, conns, s.PerSecond, s.P99Ms, s.Errors, r.Baseline, b.PerSecond, r.ratio())
 			res.Rows = append(res.Rows, r)
@@ -123,6 +149,16 @@ func endpoints(cfg config, bd *bucketd, fx *fixture, echo *echoServer, work stri
 			return authorized(ctx, http.MethodGet, url, token, nil)
 		}
 	}
+	bareEcho := func(next requestFunc) func(context.Context, int) (stats, error) {
+		return func(ctx context.Context, conns int) (stats, error) {
+			return loadCell(ctx, cfg, conns, next, nil, 0)
+		}
+	}
+	getOne := func(baseURL string) requestFunc {
+		return func(ctx context.Context, _ int, rng *rand.Rand) (*http.Request, error) {
+			return authorized(ctx, http.MethodGet, baseURL+"/bucket/"+fx.ids[rng.IntN(len(fx.ids))], fx.list.Token, nil)
+		}
+	}
 	return []endpoint{{
 		label: createEndpoint, slug: "post",
 		next: func(ctx context.Context, w int, _ *rand.Rand) (*http.Request, error) {
@@ -131,17 +167,13 @@ func endpoints(cfg config, bd *bucketd, fx *fixture, echo *echoServer, work stri
 		baseline: createBaseline, runBaseline: baseline("create", createScript(fx.orgs), createVars(fx.template)),
 	}, {
 		label: readEndpoint, slug: "get",
-		next: func(ctx context.Context, _ int, rng *rand.Rand) (*http.Request, error) {
-			return authorized(ctx, http.MethodGet, bd.url+"/bucket/"+fx.ids[rng.IntN(len(fx.ids))], fx.list.Token, nil)
-		},
+		next:     getOne(bd.url),
 		baseline: readBaseline, runBaseline: baseline("select", selectScript(fx.list, fx.ids), nil),
+		runCeiling: bareEcho(getOne(echo.url)),
 	}, {
 		label: fmt.Sprintf("GET /bucket (%d)", fx.pageSize), slug: "list",
 		next:     get(bd.url+"/bucket", fx.list.Token),
-		baseline: "bare Echo",
-		runBaseline: func(ctx context.Context, conns int) (stats, error) {
-			return loadCell(ctx, cfg, conns, get(echo.url+"/bucket", fx.list.Token), nil, 0)
-		},
+		baseline: bareEchoBaseline, runBaseline: bareEcho(get(echo.url+"/bucket", fx.list.Token)),
 	}}
 }
 

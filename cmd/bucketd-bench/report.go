@@ -81,6 +81,8 @@ const (
 	createBaseline = "pgbench create"
 	readEndpoint   = "GET /bucket/{id}"
 	readBaseline   = "pgbench select"
+	// bareEchoBaseline answers an endpoint's constant body from a bare Echo handler.
+	bareEchoBaseline = "bare Echo"
 )
 
 // The table's columns: the row's names, then a cell's figures (twice), then the ratio.
@@ -140,6 +142,7 @@ func printFacts(w io.Writer, res results) {
 		}
 	}
 	fmt.Fprintf(w, "bucketd CPU per request (µs, user + system, every thread): %s\n", strings.Join(cpu, ", "))
+	printCeilings(w, res)
 
 	var perOp []string
 	total := 0.0
@@ -164,6 +167,27 @@ func printFacts(w io.Writer, res results) {
 	}
 }
 
+// printCeilings writes, for each endpoint whose baseline is not an HTTP server, how fast a bare
+// Echo handler answers its body: the most any Echo server could reach on this machine, as a
+// fraction of the baseline, and bucketd's throughput as a fraction of it.
+func printCeilings(w io.Writer, res results) {
+	var order []string
+	levels := map[string][]string{}
+	for _, r := range res.Rows {
+		if r.Ceiling == nil {
+			continue
+		}
+		if _, seen := levels[r.Endpoint]; !seen {
+			order = append(order, r.Endpoint)
+		}
+		levels[r.Endpoint] = append(levels[r.Endpoint], fmt.Sprintf("%d conns %.1f req/s = %.2f of %s (bucketd: %.2f of it)",
+			r.Conns, r.Ceiling.PerSecond, r.ceilingRatio(), r.Baseline, ratio(r.Bucketd, *r.Ceiling)))
+	}
+	for _, endpoint := range order {
+		fmt.Fprintf(w, "ceiling of %s, a %s handler answering its body: %s\n", endpoint, bareEchoBaseline, strings.Join(levels[endpoint], "; "))
+	}
+}
+
 func overallRSS(res results) int64 {
 	var peak int64
 	for _, l := range res.PeakRSS {
@@ -179,7 +203,7 @@ func printErrors(w io.Writer, res results) {
 		for _, c := range []struct {
 			name string
 			s    stats
-		}{{r.Endpoint, r.Bucketd}, {r.Baseline, r.BaselineStats}} {
+		}{{r.Endpoint, r.Bucketd}, {r.Baseline, r.BaselineStats}, {bareEchoBaseline + " ceiling", r.ceiling()}} {
 			if c.s.Errors == 0 {
 				continue
 			}
@@ -221,6 +245,9 @@ func printGoals(w io.Writer, res results) {
 		r, found := findRow(res, g.endpoint, goalConns)
 		goal(fmt.Sprintf("%s req/s at %d conns >= %.0f%% of %s", g.endpoint, goalConns, goalRatio*100, g.baseline),
 			r.ratio(), "", r.ratio() >= goalRatio, found)
+		if r.Ceiling != nil {
+			fmt.Fprintf(w, "    (a %s handler answering the same body reaches %.2f of %s)\n", bareEchoBaseline, r.ceilingRatio(), g.baseline)
+		}
 	}
 	for _, r := range res.Rows {
 		if r.Conns == goalConns {
