@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -39,7 +40,7 @@ func TestBenchMeasuresEveryCell(t *testing.T) {
 	jsonPath, pprofDir := filepath.Join(t.TempDir(), "results.json"), t.TempDir()
 	var stdout, stderr bytes.Buffer
 	err := run(t.Context(), []string{"--database-url", dsn, "--duration", "300ms", "--warmup", "100ms",
-		"--conns", fmt.Sprintf("1,%d", goalConns), "--pprof-dir", pprofDir, "--json", jsonPath}, &stdout, &stderr)
+		"--conns", fmt.Sprintf("1,%d", goalConns), "--rounds", "2", "--pprof-dir", pprofDir, "--json", jsonPath}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())
 	}
@@ -60,6 +61,10 @@ func TestBenchMeasuresEveryCell(t *testing.T) {
 			t.Errorf("%s at %d conns: bucketd CPU per request %.1f µs, want a positive figure", r.Endpoint, r.Conns, r.Bucketd.CPUPerRequestUs)
 		}
 		checkCell(t, r.Baseline, r.Conns, r.BaselineStats)
+		// Each pgbench slice runs a whole second, so two rounds measure about two.
+		if strings.HasPrefix(r.Baseline, "pgbench") && r.BaselineStats.Seconds < 1.5 {
+			t.Errorf("%s at %d conns measured %.2f s; want two slices of a second", r.Baseline, r.Conns, r.BaselineStats.Seconds)
+		}
 		switch {
 		case r.Endpoint == readEndpoint && r.Ceiling == nil:
 			t.Errorf("%s at %d conns: no ceiling measured", r.Endpoint, r.Conns)
@@ -83,6 +88,9 @@ func TestBenchMeasuresEveryCell(t *testing.T) {
 	}
 	if want := map[string]float64{opHead: 1, opList: 1}; !maps.Equal(res.Validation, want) {
 		t.Errorf("S3 validation requests per create = %v, want %v", res.Validation, want)
+	}
+	if res.Rounds != 2 {
+		t.Errorf("rounds = %d, want 2", res.Rounds)
 	}
 	if res.ListPageSize != listSize {
 		t.Errorf("GET /bucket answered %d buckets, want %d", res.ListPageSize, listSize)
@@ -246,6 +254,27 @@ tps = 19538.590851 (without initial connection time)
 	}
 	if _, _, err := parsePgbenchSummary([]byte("pgbench: error: connection failed\n")); err == nil {
 		t.Error("parsePgbenchSummary without a tps line succeeded, want an error")
+	}
+}
+
+func TestOutcomeAddKeepsEverySlice(t *testing.T) {
+	o := outcome{failures: map[string]int{"HTTP 500": 1}}
+	o.add(outcome{latencies: []time.Duration{3, 1}, elapsed: time.Second, failures: map[string]int{"HTTP 500": 2}, example: "first"})
+	o.add(outcome{latencies: []time.Duration{2}, elapsed: 2 * time.Second, failures: map[string]int{"transport error": 1}, example: "second"})
+	want := outcome{latencies: []time.Duration{3, 1, 2}, elapsed: 3 * time.Second,
+		failures: map[string]int{"HTTP 500": 3, "transport error": 1}, example: "first"}
+	if !reflect.DeepEqual(o, want) {
+		t.Errorf("added outcome = %+v, want %+v", o, want)
+	}
+}
+
+func TestRoundsMustBePositive(t *testing.T) {
+	if _, err := parseConfig([]string{"--rounds", "0"}, io.Discard); err == nil {
+		t.Error("parseConfig accepted --rounds 0")
+	}
+	cfg, err := parseConfig(nil, io.Discard)
+	if err != nil || cfg.rounds != 3 {
+		t.Errorf("default rounds = %d, %v; want 3", cfg.rounds, err)
 	}
 }
 

@@ -107,6 +107,18 @@ func (g *loadGen) worker(ctx context.Context, w int, deadline time.Time) outcome
 	return out
 }
 
+// add appends other, measured after o, to o.
+func (o *outcome) add(other outcome) {
+	o.latencies = append(o.latencies, other.latencies...)
+	o.elapsed += other.elapsed
+	for kind, n := range other.failures {
+		o.failures[kind] += n
+	}
+	if o.example == "" {
+		o.example = other.example
+	}
+}
+
 func (o *outcome) fail(kind, detail string) {
 	o.failures[kind]++
 	if o.example == "" {

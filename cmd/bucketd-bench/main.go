@@ -50,6 +50,7 @@ type config struct {
 	databaseURL string
 	duration    time.Duration
 	warmup      time.Duration
+	rounds      int
 	conns       []int
 	bucketd     string
 	pgbench     string
@@ -63,9 +64,11 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.databaseURL, "database-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
 		"PostgreSQL server to measure on; its database is only connected to, to create and drop the bench's own")
-	// 18 cells of 7 s and the set-up keep make bench (build included) well under 5 minutes.
+	// 21 cells (9 of bucketd, 9 baselines, 3 ceilings) of 7 s and the set-up keep make bench
+	// (build included) under 5 minutes.
 	fs.DurationVar(&cfg.duration, "duration", 6*time.Second, "measured time of each cell")
 	fs.DurationVar(&cfg.warmup, "warmup", time.Second, "unmeasured load before each cell")
+	fs.IntVar(&cfg.rounds, "rounds", 3, "slices each cell's duration is split into, taking turns with the row's baseline")
 	fs.Func("conns", "comma-separated connection counts (default 1,16,64)", func(v string) error {
 		conns, err := parseConns(v)
 		cfg.conns = conns
@@ -84,6 +87,8 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 		return config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	case cfg.duration <= 0 || cfg.warmup < 0:
 		return config{}, errors.New("--duration must be positive and --warmup not negative")
+	case cfg.rounds < 1:
+		return config{}, errors.New("--rounds must be at least 1")
 	}
 	return cfg, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -17,7 +18,9 @@ type results struct {
 	Database        string  `json:"database"`
 	DurationSeconds float64 `json:"durationSeconds"`
 	WarmupSeconds   float64 `json:"warmupSeconds"`
-	Rows            []row   `json:"rows"`
+	// Rounds is how many slices of DurationSeconds/Rounds each side of a row had, in turns.
+	Rounds int   `json:"rounds"`
+	Rows   []row `json:"rows"`
 	// PeakRSS is bucketd's VmHWM at the end of each connection level; when PeakRSSPerLevel is
 	// false the kernel refused to reset the peak and each figure is the peak since start.
 	PeakRSS         []levelRSS `json:"peakRss"`
@@ -72,20 +75,23 @@ type levelRSS struct {
 }
 
 // endpoint is one bucketd endpoint under load, the baseline it is compared with and, when the
-// baseline is not an HTTP server, the ceiling an HTTP server reaches on it.
+// baseline is not an HTTP server, the ceiling an HTTP server reaches on it. Each start function
+// warms its side up and returns it.
 type endpoint struct {
-	label, slug string
-	next        requestFunc
-	baseline    string
-	runBaseline func(ctx context.Context, conns int) (stats, error)
-	runCeiling  func(ctx context.Context, conns int) (stats, error)
+	label, slug   string
+	next          requestFunc
+	baseline      string
+	startBaseline startFunc
+	startCeiling  startFunc
 }
 
-// measure runs every cell, connection level by connection level: each endpoint of bucketd, then
-// its baseline, so that both see the database at the same size.
+type startFunc func(ctx context.Context, conns int) (side, error)
+
+// measure measures every row, connection level by connection level; within a row the sides
+// take turns (see side), so that they see the machine, and the database at its size, alike.
 func measure(ctx context.Context, cfg config, bd *bucketd, fx *fixture, echo *echoServer, work string,
 	progress func(string, ...any)) (results, error) {
-	res := results{DurationSeconds: cfg.duration.Seconds(), WarmupSeconds: cfg.warmup.Seconds(),
+	res := results{DurationSeconds: cfg.duration.Seconds(), WarmupSeconds: cfg.warmup.Seconds(), Rounds: cfg.rounds,
 		Validation: fx.validation, ListPageSize: fx.pageSize, PeakRSSPerLevel: true}
 	if cfg.pprofDir != "" {
 		if err := os.MkdirAll(cfg.pprofDir, 0o755); err != nil {
@@ -96,33 +102,18 @@ func measure(ctx context.Context, cfg config, bd *bucketd, fx *fixture, echo *ec
 	for _, conns := range cfg.conns {
 		res.PeakRSSPerLevel = resetPeakRSS(bd.pid()) && res.PeakRSSPerLevel
 		for _, e := range eps {
-			var profile func() (wait func() error)
+			var profile func(d time.Duration) (wait func() error)
 			if cfg.pprofDir != "" && conns == goalConns {
-				profile = func() func() error {
-					return bd.startProfile(ctx, cfg, fmt.Sprintf("%s-%d", e.slug, conns), &res.Profiles)
+				profile = func(d time.Duration) func() error {
+					return bd.startProfile(ctx, cfg.pprofDir, fmt.Sprintf("%s-%d", e.slug, conns), d, &res.Profiles)
 				}
 			}
-			s, err := loadCell(ctx, cfg, conns, e.next, profile, bd.pid())
+			r, err := measureRow(ctx, cfg, bd, e, conns, profile)
 			if err != nil {
 				return results{}, fmt.Errorf("%s at %d connections: %w", e.label, conns, err)
 			}
-			if err := bd.running(); err != nil {
-				return results{}, fmt.Errorf("%w\n%s", err, bd.logTail())
-			}
-			b, err := e.runBaseline(ctx, conns)
-			if err != nil {
-				return results{}, fmt.Errorf("%s at %d connections: %w", e.baseline, conns, err)
-			}
-			r := row{Endpoint: e.label, Conns: conns, Bucketd: s, Baseline: e.baseline, BaselineStats: b}
-			if e.runCeiling != nil {
-				c, err := e.runCeiling(ctx, conns)
-				if err != nil {
-					return results{}, fmt.Errorf("%s's ceiling at %d connections: %w", e.label, conns, err)
-				}
-				r.Ceiling = &c
-			}
 			progress("%-18s %3d conns: %8.1f req/s, p99 %7.2f ms, %d errors | %-14s %8.1f/s | ratio %.2f",
-				r.Endpoint, conns, s.PerSecond, s.P99Ms, s.Errors, r.Baseline, b.PerSecond, r.ratio())
+				r.Endpoint, conns, r.Bucketd.PerSecond, r.Bucketd.P99Ms, r.Bucketd.Errors, r.Baseline, r.BaselineStats.PerSecond, r.ratio())
 			res.Rows = append(res.Rows, r)
 		}
 		rss, err := peakRSS(bd.pid())
@@ -134,24 +125,71 @@ func measure(ctx context.Context, cfg config, bd *bucketd, fx *fixture, echo *ec
 	return res, nil
 }
 
+// measureRow warms every side of e's row up, then runs cfg.rounds rounds in which each side in
+// turn is measured for a slice of cfg.duration. profile, if set, profiles bucketd during its
+// first slice.
+func measureRow(ctx context.Context, cfg config, bd *bucketd, e endpoint, conns int,
+	profile func(time.Duration) (wait func() error)) (row, error) {
+	starts := []startFunc{func(ctx context.Context, conns int) (side, error) {
+		return startHTTP(ctx, conns, e.next, cfg.warmup, bd.pid()), nil
+	}, e.startBaseline}
+	if e.startCeiling != nil {
+		starts = append(starts, e.startCeiling)
+	}
+	var sides []side
+	defer func() {
+		for _, s := range sides {
+			s.close()
+		}
+	}()
+	for _, start := range starts {
+		s, err := start(ctx, conns)
+		if err != nil {
+			return row{}, err
+		}
+		sides = append(sides, s)
+	}
+	slice := cfg.duration / time.Duration(cfg.rounds)
+	for round := range cfg.rounds {
+		for i, s := range sides {
+			wait := func() error { return nil }
+			if profile != nil && round == 0 && i == 0 {
+				wait = profile(slice)
+			}
+			if err := errors.Join(s.slice(ctx, slice), wait()); err != nil {
+				return row{}, err
+			}
+		}
+		if err := bd.running(); err != nil {
+			return row{}, fmt.Errorf("%w\n%s", err, bd.logTail())
+		}
+	}
+	r := row{Endpoint: e.label, Conns: conns, Bucketd: sides[0].result(), Baseline: e.baseline, BaselineStats: sides[1].result()}
+	if len(sides) > 2 {
+		c := sides[2].result()
+		r.Ceiling = &c
+	}
+	return r, nil
+}
+
 // endpoints are the measured endpoints: a create with a name unique in the whole run, in the
 // worker's own organization; a read of a random one of the listed buckets; the list of them.
 func endpoints(cfg config, bd *bucketd, fx *fixture, echo *echoServer, work string) []endpoint {
 	pg := pgbench{bin: cfg.pgbench, dbURL: bd.dbURL, dir: work}
 	var seq atomic.Int64
-	baseline := func(name, script string, vars map[string]string) func(context.Context, int) (stats, error) {
-		return func(ctx context.Context, conns int) (stats, error) {
-			return pg.run(ctx, name, script, vars, conns, cfg.warmup, cfg.duration)
+	script := func(name, script string, vars map[string]string) startFunc {
+		return func(ctx context.Context, conns int) (side, error) {
+			return pg.start(ctx, name, script, vars, conns, cfg.warmup)
 		}
 	}
-	get := func(url, token string) requestFunc {
+	bareEcho := func(next requestFunc) startFunc {
+		return func(ctx context.Context, conns int) (side, error) {
+			return startHTTP(ctx, conns, next, cfg.warmup, 0), nil
+		}
+	}
+	list := func(baseURL string) requestFunc {
 		return func(ctx context.Context, _ int, _ *rand.Rand) (*http.Request, error) {
-			return authorized(ctx, http.MethodGet, url, token, nil)
-		}
-	}
-	bareEcho := func(next requestFunc) func(context.Context, int) (stats, error) {
-		return func(ctx context.Context, conns int) (stats, error) {
-			return loadCell(ctx, cfg, conns, next, nil, 0)
+			return authorized(ctx, http.MethodGet, baseURL+"/bucket", fx.list.Token, nil)
 		}
 	}
 	getOne := func(baseURL string) requestFunc {
@@ -164,68 +202,31 @@ func endpoints(cfg config, bd *bucketd, fx *fixture, echo *echoServer, work stri
 		next: func(ctx context.Context, w int, _ *rand.Rand) (*http.Request, error) {
 			return fx.createRequest(ctx, bd.url, fx.orgs[w], fmt.Sprintf("bench-%d", seq.Add(1)))
 		},
-		baseline: createBaseline, runBaseline: baseline("create", createScript(fx.orgs), createVars(fx.template)),
+		baseline: createBaseline, startBaseline: script("create", createScript(fx.orgs), createVars(fx.template)),
 	}, {
-		label: readEndpoint, slug: "get",
-		next:     getOne(bd.url),
-		baseline: readBaseline, runBaseline: baseline("select", selectScript(fx.list, fx.ids), nil),
-		runCeiling: bareEcho(getOne(echo.url)),
+		label: readEndpoint, slug: "get", next: getOne(bd.url),
+		baseline: readBaseline, startBaseline: script("select", selectScript(fx.list, fx.ids), nil),
+		startCeiling: bareEcho(getOne(echo.url)),
 	}, {
-		label: fmt.Sprintf("GET /bucket (%d)", fx.pageSize), slug: "list",
-		next:     get(bd.url+"/bucket", fx.list.Token),
-		baseline: bareEchoBaseline, runBaseline: bareEcho(get(echo.url+"/bucket", fx.list.Token)),
+		label: fmt.Sprintf("GET /bucket (%d)", fx.pageSize), slug: "list", next: list(bd.url),
+		baseline: bareEchoBaseline, startBaseline: bareEcho(list(echo.url)),
 	}}
 }
 
-// loadCell warms up, then measures next with conns connections for the configured duration.
-// profile, if set, starts a profile when the measurement starts and returns the wait for it.
-// serverPID, if not 0, is the process whose CPU time per request the cell reports.
-func loadCell(ctx context.Context, cfg config, conns int, next requestFunc, profile func() (wait func() error), serverPID int) (stats, error) {
-	g := newLoadGen(conns, next)
-	defer g.close()
-	if cfg.warmup > 0 {
-		g.run(ctx, cfg.warmup)
-	}
-	wait := func() error { return nil }
-	if profile != nil {
-		wait = profile()
-	}
-	cpu := func() (time.Duration, error) { return 0, nil }
-	if serverPID != 0 {
-		cpu = func() (time.Duration, error) { return cpuTime(serverPID) }
-	}
-	before, err := cpu()
-	if err != nil {
-		return stats{}, err
-	}
-	o := g.run(ctx, cfg.duration)
-	after, err := cpu()
-	if err != nil {
-		return stats{}, err
-	}
-	if err := ctx.Err(); err != nil {
-		return stats{}, err
-	}
-	s := o.stats()
-	if s.Requests > 0 {
-		s.CPUPerRequestUs = float64((after - before).Microseconds()) / float64(s.Requests)
-	}
-	return s, wait()
-}
-
-// startProfile starts a CPU profile of bucketd as long as a cell; the returned wait saves it as
-// DIR/NAME-cpu.pprof, then saves a heap profile as DIR/NAME-heap.pprof, and lists both in saved.
-func (b *bucketd) startProfile(ctx context.Context, cfg config, name string, saved *[]string) (wait func() error) {
-	cpu := filepath.Join(cfg.pprofDir, name+"-cpu.pprof")
+// startProfile starts a CPU profile of bucketd lasting d (rounded up to whole seconds); the
+// returned wait saves it as DIR/NAME-cpu.pprof, then saves a heap profile as
+// DIR/NAME-heap.pprof, and lists both in saved.
+func (b *bucketd) startProfile(ctx context.Context, dir, name string, d time.Duration, saved *[]string) (wait func() error) {
+	cpu := filepath.Join(dir, name+"-cpu.pprof")
 	done := make(chan error, 1)
 	go func() {
-		done <- download(ctx, b.pprofURL+"/debug/pprof/profile?seconds="+wholeSeconds(cfg.duration), cpu)
+		done <- download(ctx, b.pprofURL+"/debug/pprof/profile?seconds="+wholeSeconds(d), cpu)
 	}()
 	return func() error {
 		if err := <-done; err != nil {
 			return err
 		}
-		heap := filepath.Join(cfg.pprofDir, name+"-heap.pprof")
+		heap := filepath.Join(dir, name+"-heap.pprof")
 		if err := download(ctx, b.pprofURL+"/debug/pprof/heap", heap); err != nil {
 			return err
 		}

@@ -81,31 +81,6 @@ func uuidAt(ids []string, index string) string {
 
 func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// run runs script with conns clients: a warm-up whose results are dropped, then the measured
-// run, whose per-transaction log gives the latencies. pgbench counts time in whole seconds, so
-// both are rounded up to one.
-func (p pgbench) run(ctx context.Context, name, script string, vars map[string]string, conns int, warmup, d time.Duration) (stats, error) {
-	file := filepath.Join(p.dir, name+".sql")
-	if err := os.WriteFile(file, []byte(script), 0o600); err != nil {
-		return stats{}, err
-	}
-	args := []string{"-n", "-M", "prepared", "-f", file, "-c", strconv.Itoa(conns), "-j", strconv.Itoa(min(conns, 2))}
-	for k, v := range vars {
-		args = append(args, "-D", k+"="+v)
-	}
-	if warmup > 0 {
-		if _, err := p.exec(ctx, append(args, "-T", wholeSeconds(warmup))...); err != nil {
-			return stats{}, err
-		}
-	}
-	prefix := filepath.Join(p.dir, fmt.Sprintf("%s-%d", name, conns))
-	stdout, err := p.exec(ctx, append(args, "-T", wholeSeconds(d), "-l", "--log-prefix", prefix)...)
-	if err != nil {
-		return stats{}, err
-	}
-	return p.collect(stdout, prefix)
-}
-
 // exec runs pgbench with args on the bench database and returns what it printed on stdout.
 func (p pgbench) exec(ctx context.Context, args ...string) ([]byte, error) {
 	var stdout, stderr bytes.Buffer
@@ -119,22 +94,22 @@ func (p pgbench) exec(ctx context.Context, args ...string) ([]byte, error) {
 
 func wholeSeconds(d time.Duration) string { return strconv.Itoa(max(1, int(math.Ceil(d.Seconds())))) }
 
-// collect reads the measured run's summary and every thread's log file, then removes the logs.
-func (p pgbench) collect(stdout []byte, prefix string) (stats, error) {
+// collect reads a measured run's summary and every thread's log file, then removes the logs.
+func (p pgbench) collect(stdout []byte, prefix string) (outcome, error) {
 	tps, failed, err := parsePgbenchSummary(stdout)
 	if err != nil {
-		return stats{}, err
+		return outcome{}, err
 	}
 	files, err := filepath.Glob(prefix + ".*")
 	if err != nil || len(files) == 0 {
-		return stats{}, fmt.Errorf("pgbench wrote no log %s.*", prefix)
+		return outcome{}, fmt.Errorf("pgbench wrote no log %s.*", prefix)
 	}
 	var latencies []time.Duration
 	logged := 0
 	for _, f := range files {
 		l, n, err := readPgbenchLog(f)
 		if err != nil {
-			return stats{}, err
+			return outcome{}, err
 		}
 		latencies, logged = append(latencies, l...), logged+n
 		_ = os.Remove(f)
@@ -143,7 +118,7 @@ func (p pgbench) collect(stdout []byte, prefix string) (stats, error) {
 	// pgbench's own time excludes opening the connections, as the load generator's keep-alive
 	// connections are open before it measures.
 	elapsed := time.Duration(float64(len(latencies)) / tps * float64(time.Second))
-	return summarize(latencies, elapsed, map[string]int{"failed transactions": failed}, ""), nil
+	return outcome{latencies: latencies, elapsed: elapsed, failures: map[string]int{"failed transactions": failed}}, nil
 }
 
 var (

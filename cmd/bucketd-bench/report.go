@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // machine says where the figures come from.
@@ -95,8 +96,8 @@ const (
 // printTable writes the run's table, then the figures that are not per cell, then the goals.
 func printTable(w io.Writer, cfg config, res results) {
 	m := res.Machine
-	fmt.Fprintf(w, "bucketd-bench: %s per cell after a %s warm-up; bucketd and its baselines on the same machine, one after another\n",
-		cfg.duration, cfg.warmup)
+	fmt.Fprintf(w, "bucketd-bench: %s per cell after a %s warm-up, in %d slices of %s taking turns with the row's other cells; all on this machine\n",
+		cfg.duration, cfg.warmup, cfg.rounds, cfg.duration/time.Duration(cfg.rounds))
 	fmt.Fprintf(w, "machine: %s, %d cores, %s, load average %s at the start; bucketd built with %s; PostgreSQL %s; %s\n\n",
 		m.CPU, m.Cores, m.Kernel, m.LoadAverage, m.Go, m.PostgreSQL, m.Pgbench)
 	figures := []any{"req/s", "p50 ms", "p99 ms", "max ms", "errors"}
