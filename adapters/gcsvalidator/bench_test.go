@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,24 +20,54 @@ import (
 const providerRoundTrip = 50 * time.Millisecond
 
 // BenchmarkValidateWallTime measures what a validation costs in provider round trips: every
-// request to the fake GCS, the token exchange included, passes a proxy that holds it back by
-// providerRoundTrip. With a key file the API requests carry a self-signed JWT and go out
-// together at once: one round trip. A bare PEM key names no key id, so its token must be
-// fetched before the API can be asked anything: two. Readwrite mode asks for two more
-// permissions in the same testIamPermissions request and writes nothing, so it costs the same.
+// request to the fake GCS, the token exchange and the key list included, passes a proxy that
+// holds it back by providerRoundTrip. With a key file the API requests carry a self-signed JWT
+// and go out together at once: one round trip. A bare PEM key names no key id, so its first
+// validation fetches a token before the API can be asked anything (two round trips), reading
+// the account's key list meanwhile; PEM-key-first measures that, with the cache emptied
+// before each validation (outside the timer). Its repeat validations sign with the key id
+// found there, like a key file: PEM-key-repeat. Readwrite mode asks for two more permissions
+// in the same testIamPermissions request and writes nothing, so it costs the same.
 func BenchmarkValidateWallTime(b *testing.B) {
 	p := startPeer(b)
 	proxy := delayproxy.Start(b, p.URL, providerRoundTrip)
 	client := clientVia(b, p.URL, proxy)
-	h := newHarness(b, p.TokenURL, func(cfg *Config) { cfg.HTTPClient = client })
-	for _, form := range forms {
+	h := p.harness(b, func(cfg *Config) { cfg.HTTPClient = client })
+	cases := []struct {
+		name string
+		form credentialForm
+		// beforeEach runs outside the timer before each validation; beforeAll once before them.
+		beforeEach, beforeAll func(b *testing.B, target domain.ValidationTarget)
+	}{
+		{name: "key-file", form: keyFileForm},
+		{name: "PEM-key-first", form: pemForm, beforeEach: func(*testing.B, domain.ValidationTarget) { h.forgetKeyIDs() }},
+		{name: "PEM-key-repeat", form: pemForm, beforeAll: func(b *testing.B, target domain.ValidationTarget) {
+			h.forgetKeyIDs()
+			if _, err := h.v.Validate(context.Background(), target); err != nil {
+				b.Fatalf("first validation: %v", err)
+			}
+			h.v.lookups.Wait()
+			if _, ok := h.cachedKeyID(b, target); !ok {
+				b.Fatal("the first validation left no key id to repeat with")
+			}
+		}},
+	}
+	for _, c := range cases {
 		for _, mode := range []domain.ValidationMode{domain.ValidateReadOnly, domain.ValidateReadWrite} {
-			b.Run(strings.ReplaceAll(form.name, " ", "-")+"/"+string(mode), func(b *testing.B) {
-				target := p.targetAs(form, "full-bucket", writerEmail)
+			b.Run(c.name+"/"+string(mode), func(b *testing.B) {
+				target := p.targetAs(c.form, "full-bucket", writerEmail)
 				target.Mode = mode
+				if c.beforeAll != nil {
+					c.beforeAll(b, target)
+				}
 				ctx := context.Background()
 				reportMetrics := proxy.Measure(b, "validation")
 				for b.Loop() {
+					if c.beforeEach != nil {
+						b.StopTimer()
+						c.beforeEach(b, target)
+						b.StartTimer()
+					}
 					report, err := h.v.Validate(ctx, target)
 					if err != nil {
 						b.Fatalf("Validate: %v", err)
@@ -48,6 +77,7 @@ func BenchmarkValidateWallTime(b *testing.B) {
 					}
 				}
 				reportMetrics()
+				h.v.lookups.Wait()
 			})
 		}
 	}

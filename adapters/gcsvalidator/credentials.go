@@ -14,11 +14,18 @@ import (
 type serviceAccount struct {
 	email string
 	// keyID is the private_key_id of a JSON key file, sent as the JWT's kid: Google verifies a
-	// self-signed JWT with the public key it names. Empty when only the PEM key was given.
+	// self-signed JWT with the public key it names. Empty when only the PEM key was given
+	// (the validator may then find it in the account's key list).
 	keyID string
 	key   *rsa.PrivateKey
 	// hint shows the email as messages may: domain.Secret.Hint of it.
 	hint string
+}
+
+// withKeyID returns sa naming kid, for a key whose id was found in its account's key list.
+func (sa serviceAccount) withKeyID(kid string) serviceAccount {
+	sa.keyID = kid
+	return sa
 }
 
 // keyFile is the part of a service-account JSON key file the validator reads. Its token_uri is

@@ -63,6 +63,11 @@ func startPeer(t testing.TB) peer {
 	return p
 }
 
+// keyListPath is the path of the key list of email on the peer, as its request log shows it.
+func (p peer) keyListPath(email string) string {
+	return strings.TrimPrefix(p.CertsURL, p.URL) + email
+}
+
 // target is a GCS target on the peer, in the region the peer's buckets report but spelt in
 // lowercase, as users write it.
 func (p peer) target(bucket, key, secret string) domain.ValidationTarget {
@@ -133,6 +138,9 @@ type harness struct {
 }
 
 // newHarness builds a validator whose tokens come from tokenURL; modify adjusts the config.
+// Its key lists are at a closed port, so a bare PEM key's id is never found: every validation
+// of one takes the token exchange, as the tests of that path need. p.harness gives the
+// peer's key lists instead.
 func newHarness(t testing.TB, tokenURL string, modify func(*Config)) harness {
 	t.Helper()
 	log := &logcapture.Buffer{}
@@ -140,6 +148,7 @@ func newHarness(t testing.TB, tokenURL string, modify func(*Config)) harness {
 		HTTPClient: guardedClient(t),
 		AllowList:  providerchecktest.LoopbackAllowList(t),
 		TokenURL:   tokenURL,
+		CertsURL:   providerchecktest.ClosedPortURL(t) + "/jwk/",
 		Logger:     log.Logger(),
 	}
 	if modify != nil {
@@ -152,13 +161,50 @@ func newHarness(t testing.TB, tokenURL string, modify func(*Config)) harness {
 	return harness{v: v, log: log}
 }
 
-// validate runs the validator and proves that neither the secret (whole, or any line of it)
-// nor the full key shows up in the error, the report or the log.
+// harness builds a validator wired to the peer: its token endpoint and its key lists, so a
+// bare PEM key's id is looked up and remembered as in production.
+func (p peer) harness(t testing.TB, modify func(*Config)) harness {
+	t.Helper()
+	return newHarness(t, p.TokenURL, func(cfg *Config) {
+		cfg.CertsURL = p.CertsURL
+		if modify != nil {
+			modify(cfg)
+		}
+	})
+}
+
+// validate runs the validator, waits for the key id lookup it may have started (so what
+// follows sees the cache as the validation left it, and the log complete), and proves that
+// neither the secret (whole, or any line of it) nor the full key shows up in the error, the
+// report or the log.
 func (h harness) validate(t *testing.T, target domain.ValidationTarget) (domain.ValidationReport, error) {
 	t.Helper()
 	report, err := h.v.Validate(context.Background(), target)
+	h.v.lookups.Wait()
 	providerchecktest.WantNoLeak(t, report, err, h.log.String(), secretParts(target.Credentials)...)
 	return report, err
+}
+
+// cachedKeyID returns the key id the validator remembers for the bare PEM key of target.
+func (h harness) cachedKeyID(t testing.TB, target domain.ValidationTarget) (string, bool) {
+	t.Helper()
+	sa, err := parseServiceAccount(target.Credentials)
+	if err != nil {
+		t.Fatalf("credentials of the target: %v", err)
+	}
+	ref, err := refOf(sa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.v.keyIDs.get(ref)
+}
+
+// forgetKeyIDs empties the validator's key id cache.
+func (h harness) forgetKeyIDs() {
+	h.v.lookups.Wait()
+	h.v.keyIDs.mu.Lock()
+	defer h.v.keyIDs.mu.Unlock()
+	clear(h.v.keyIDs.ids)
 }
 
 // secretParts are the texts that must never be shown: the key, the secret, and every line of

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,27 +18,37 @@ import (
 	"github.com/bucketd/bucketd/ports"
 )
 
-// Every request, the token exchange included, must go through the configured client: it is
-// the one whose dialer enforces the SSRF guard. A key file costs the two API requests alone; a
-// bare PEM key one token request more.
+// Every request, the token exchange and the key list included, must go through the
+// configured client: it is the one whose dialer enforces the SSRF guard. A key file costs the
+// two API requests alone; a bare PEM key's first validation costs the token request and the
+// account's key list more, and its repeat validation, its key id now known, what a key file's
+// does.
 func TestValidateSendsEverythingThroughTheClient(t *testing.T) {
 	p := startPeer(t)
-	for _, form := range forms {
-		t.Run(form.name, func(t *testing.T) {
-			tokenRequests := 1
-			if form.selfSigned {
-				tokenRequests = 0
-			}
-			counting := &countingTransport{base: guardedClient(t).Transport}
-			h := newHarness(t, p.TokenURL, func(cfg *Config) { cfg.HTTPClient = netguard.NewClient(counting) })
-			before := len(p.Requests())
-			if _, err := h.validate(t, p.targetAs(form, "full-bucket", readerEmail)); err != nil {
+	api := []string{"GET /storage/v1/b/full-bucket", "GET /storage/v1/b/full-bucket/iam/testPermissions"}
+	firstPEM := append([]string{"POST /token", "GET " + p.keyListPath(readerEmail)}, api...)
+	counting := &countingTransport{base: guardedClient(t).Transport}
+	h := p.harness(t, func(cfg *Config) { cfg.HTTPClient = netguard.NewClient(counting) })
+	for _, c := range []struct {
+		name string
+		form credentialForm
+		want []string
+	}{
+		{"key file", keyFileForm, api},
+		{"PEM key, first validation", pemForm, firstPEM},
+		{"PEM key, repeat validation", pemForm, api},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sentBefore, before := counting.n.Load(), len(p.Requests())
+			if _, err := h.validate(t, p.targetAs(c.form, "full-bucket", readerEmail)); err != nil {
 				t.Fatalf("Validate: %v", err)
 			}
-			const apiRequests = 2 // the bucket's attributes and testIamPermissions
-			if sent, served := counting.n.Load(), len(p.Requests())-before; served != apiRequests || sent != int64(served+tokenRequests) {
-				t.Errorf("the client carried %d requests, the API served %d; want %d API requests and %d token requests, all through the client",
-					sent, served, apiRequests, tokenRequests)
+			served := slices.Sorted(slices.Values(p.Requests()[before:]))
+			if want := slices.Sorted(slices.Values(c.want)); !slices.Equal(served, want) {
+				t.Errorf("the peer served %q, want %q", served, want)
+			}
+			if sent := counting.n.Load() - sentBefore; sent != int64(len(served)) {
+				t.Errorf("the client carried %d requests, the peer served %d; every request must go through the client", sent, len(served))
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package gcsvalidator
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -33,24 +34,58 @@ type probe struct {
 	v       *Validator
 	target  domain.ValidationTarget
 	account serviceAccount
+	// ref names the account's key in the key id cache when the credentials name no key id
+	// (a bare PEM key); nil otherwise.
+	ref *keyRef
 	// api is the JSON API origin, and where names it in messages.
 	api, where string
 }
 
-// run decides every check. The bucket's attributes and the permission test are asked for
-// together, and their answers decide every check, reachability and authentication included:
-// one round trip with a self-signed JWT. Only a bare PEM key, whose key id is unknown, needs
-// an access token from the token endpoint first: two round trips.
+// run decides every check. A key whose id is known, from its key file or the cache, is tried
+// with a self-signed JWT: one round trip. If Google refuses a cached id's JWT as
+// unauthenticated, the id is forgotten and the validation starts over, the token exchange
+// deciding it as if the id had never been cached; its report is the one returned. That second
+// attempt changes no message: Google's 401 to a JWT naming a stale or deleted id says nothing
+// the exchange would not, and a key that really does not work gets the exchange's refusal,
+// word for word what it got before the cache. A cached id's JWT that fails in any other way
+// (unreachable, 403, 404) is reported as a key file's would be.
 func (p *probe) run(ctx context.Context) *report {
-	r := newReport()
-	bearer, ok := p.bearer(ctx, r)
+	if kid := p.cachedKeyID(); kid != "" {
+		r, refused := p.attempt(ctx, p.account.withKeyID(kid))
+		if !refused {
+			return r
+		}
+		p.v.keyIDs.forget(*p.ref, kid)
+		p.v.log.LogAttrs(ctx, slog.LevelDebug, "gcs cached key id refused; forgotten, trading the key for a token instead",
+			slog.String("key_hint", p.account.hint))
+	}
+	r, _ := p.attempt(ctx, p.account)
+	return r
+}
+
+// cachedKeyID is the cached key id of a key that names none, "" when there is none.
+func (p *probe) cachedKeyID() string {
+	if p.ref == nil {
+		return ""
+	}
+	kid, _ := p.v.keyIDs.get(*p.ref)
+	return kid
+}
+
+// attempt asks the API, as sa, for the bucket's attributes and the permission test together,
+// and their answers decide every check, reachability and authentication included: one round
+// trip with a self-signed JWT. A key without an id needs an access token from the token
+// endpoint first: two round trips. refused reports whether the API answered 401.
+func (p *probe) attempt(ctx context.Context, sa serviceAccount) (r *report, refused bool) {
+	r = newReport()
+	bearer, ok := p.bearer(ctx, r, sa)
 	if !ok {
-		return r // the checks that need the API stay undecided and are reported skipped
+		return r, false // the checks that need the API stay undecided and are reported skipped
 	}
 	client, err := p.storageClient(ctx, bearer)
 	if err != nil {
 		r.Fail(checkBucket, "", domain.Wrap(domain.KindInternal, err, "bucket: the storage client could not be built"))
-		return r
+		return r, false
 	}
 	defer client.Close()
 	bucket := client.Bucket(p.target.Bucket)
@@ -70,32 +105,39 @@ func (p *probe) run(ctx context.Context) *report {
 		permsAnswer = classify(err)
 	})
 	wg.Wait()
+	refused = attrsAnswer.status == http.StatusUnauthorized || permsAnswer.status == http.StatusUnauthorized
 	if !p.checkConnect(r, attrsAnswer, permsAnswer) || !p.checkAuth(r, attrsAnswer, permsAnswer) {
-		return r
+		return r, refused
 	}
 	p.checkBucket(r, attrs, attrsAnswer)
 	p.checkPermissions(r, wanted, granted, role, permsAnswer)
-	return r
+	return r, refused
 }
 
-// bearer returns what the API requests carry: a self-signed JWT when the key id is known (from
-// a JSON key file), which costs no request; otherwise an access token from the token endpoint,
-// whose grant already proves the key and passes authenticate. Google's libraries fall back the
-// same way for keys without an id. A failure is recorded under authenticate.
-func (p *probe) bearer(ctx context.Context, r *report) (string, bool) {
+// bearer returns what the API requests carry: a self-signed JWT when sa's key id is known,
+// which costs no request; otherwise an access token from the token endpoint, whose grant
+// already proves the key and passes authenticate. Google's libraries fall back the same way
+// for keys without an id. Meanwhile the key's id is looked up, for the next validation. A
+// failure is recorded under authenticate.
+func (p *probe) bearer(ctx context.Context, r *report, sa serviceAccount) (string, bool) {
 	scope := scopeReadOnly
 	if p.target.Mode == domain.ValidateReadWrite {
 		scope = scopeReadWrite
 	}
-	if p.account.keyID != "" {
-		jwt, err := selfSignedJWT(p.account, scope, time.Now())
+	if sa.keyID != "" {
+		jwt, err := selfSignedJWT(sa, scope, time.Now())
 		if err != nil {
 			p.fail(r, checkAuth, answer{err: err, kind: domain.KindInternal})
 			return "", false
 		}
 		return jwt, true
 	}
-	token, a := p.v.exchange(ctx, p.account, scope)
+	settle := func(bool) {}
+	if p.ref != nil {
+		settle = p.v.lookUpKeyID(ctx, sa, *p.ref)
+	}
+	token, a := p.v.exchange(ctx, sa, scope)
+	settle(a.ok())
 	if !a.ok() {
 		p.fail(r, checkAuth, a)
 		return "", false

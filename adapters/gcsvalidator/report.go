@@ -4,8 +4,8 @@ import "github.com/bucketd/bucketd/adapters/providercheck"
 
 // The checks, in the order they are reported. The first failed one decides the error. bucket
 // (which decides region) and permissions are asked of the API concurrently, and their answers
-// decide connect and authenticate too (a bare PEM key's authenticate is the token endpoint's,
-// before them).
+// decide connect and authenticate too (a bare PEM key whose key id is not yet known has its
+// authenticate decided by the token endpoint, before them).
 const (
 	checkConnect     = "connect"
 	checkAuth        = "authenticate"

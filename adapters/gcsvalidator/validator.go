@@ -3,14 +3,25 @@
 // or its whole JSON key file in secret. The validator asks the JSON API, in two concurrent
 // requests, whether the bucket exists, where it is, and which of the permissions a bucket user
 // needs the account holds (testIamPermissions, so even a readwrite validation changes nothing).
-// With a key file the requests carry a JWT the key signs itself, as Google's own clients do,
-// so a validation costs one round trip; a bare PEM key lacks the key id such a JWT must name,
-// so its signed assertion is first traded for an access token at Google's token endpoint. HMAC
+//
+// The requests carry a JWT the key signs itself, as Google's own clients do, so a validation
+// costs one round trip; but such a JWT must name the key's id. A key file names it
+// (private_key_id). A bare PEM key does not, so the first validation of one trades a signed
+// assertion for an access token at Google's token endpoint and asks the API with that token
+// (two round trips), while it reads, concurrently and at no cost in latency, the account's
+// public key list, which Google publishes for every service account without authentication.
+// When the list names the key and the token endpoint accepted it, the validator remembers the
+// id in a small in-memory cache, keyed by client email and public key digest: every later
+// validation of that key is signed like a key file's, one round trip. Should Google refuse
+// such a JWT (the key was deleted, or the id is stale), the id is forgotten and the same
+// validation starts again with the token exchange, whose verdict it reports, exactly as
+// before the cache. So a cached id never makes a working key fail or a broken one pass, and a
+// key list that is down, slow or garbled only leaves validations at two round trips. HMAC
 // access ids (GOOG…) are validated through the S3-interoperable XML API by the S3 validator.
 //
 // Only the given credentials are ever used: never the server's own (application default)
-// credentials. Every request, the token exchange included, goes through the one SSRF-guarded
-// HTTP client, and no request is retried, so a bad key fails fast.
+// credentials. Every request, the token exchange and the key list included, goes through the
+// one SSRF-guarded HTTP client, and no request is retried, so a bad key fails fast.
 package gcsvalidator
 
 import (
@@ -22,6 +33,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
@@ -34,6 +46,9 @@ import (
 const (
 	DefaultTokenURL    = "https://oauth2.googleapis.com/token"
 	DefaultAPIEndpoint = "https://storage.googleapis.com"
+	// DefaultCertsURL lists a service account's public keys as a JSON Web Key Set when the
+	// client email is appended.
+	DefaultCertsURL = "https://www.googleapis.com/service_accounts/v1/metadata/jwk/"
 )
 
 // Config holds what a Validator needs.
@@ -52,6 +67,12 @@ type Config struct {
 	// it. The token_uri inside a caller's key file is never used: it would let a caller point
 	// bucketd anywhere.
 	TokenURL string
+	// CertsURL is the base URL of the service accounts' public key lists: the client email,
+	// path-escaped, is appended to it, and the answer must be a JSON Web Key Set naming each
+	// key by its key id, as Google's is. A bare PEM key's id is looked up there, so that it
+	// can be validated like a key file. Empty means DefaultCertsURL; a missing final slash is
+	// added. Only tests and private deployments change it.
+	CertsURL string
 	// APIEndpoint is the Cloud Storage origin (scheme, host, port) used when a target names
 	// none; empty means DefaultAPIEndpoint. It also serves the XML API that HMAC keys are
 	// validated against.
@@ -71,12 +92,17 @@ type Validator struct {
 	allow      netguard.AllowList
 	timeout    time.Duration
 	tokenURL   string
+	certsURL   string
 	// tokenWhere and apiWhere name the default endpoints in messages.
 	tokenWhere  string
 	apiEndpoint string
 	apiWhere    string
 	hmac        ports.CredentialValidator
 	log         *slog.Logger
+	// keyIDs remembers the key ids of bare PEM keys; lookups tracks their background lookups,
+	// so tests can wait for them.
+	keyIDs  *keyIDCache
+	lookups sync.WaitGroup
 }
 
 var _ ports.CredentialValidator = (*Validator)(nil)
@@ -97,14 +123,22 @@ func New(cfg Config) (*Validator, error) {
 		allow:       opts.AllowList,
 		timeout:     opts.Timeout,
 		tokenURL:    cmp.Or(cfg.TokenURL, DefaultTokenURL),
+		certsURL:    cmp.Or(cfg.CertsURL, DefaultCertsURL),
 		tokenWhere:  "Google's token endpoint",
 		apiEndpoint: strings.TrimSuffix(cmp.Or(cfg.APIEndpoint, DefaultAPIEndpoint), "/"),
 		apiWhere:    "Google Cloud Storage",
 		hmac:        cfg.HMAC,
 		log:         opts.Logger,
+		keyIDs:      newKeyIDCache(),
 	}
 	if err := checkConfigURL("TokenURL", v.tokenURL, false); err != nil {
 		return nil, err
+	}
+	if err := checkBaseURL("CertsURL", v.certsURL); err != nil {
+		return nil, err
+	}
+	if !strings.HasSuffix(v.certsURL, "/") {
+		v.certsURL += "/"
 	}
 	if err := checkConfigURL("APIEndpoint", v.apiEndpoint, true); err != nil {
 		return nil, err
@@ -127,6 +161,18 @@ func checkConfigURL(field, raw string, origin bool) error {
 	}
 	if origin && (u.Path != "" || u.RawQuery != "" || u.User != nil) {
 		return fmt.Errorf("gcsvalidator: Config.%s %q must be scheme, host and port only, e.g. %s", field, raw, DefaultAPIEndpoint)
+	}
+	return nil
+}
+
+// checkBaseURL refuses an operator-supplied base URL that is not absolute http(s) or that a
+// path segment cannot be appended to: one with a query, a fragment or user info.
+func checkBaseURL(field, raw string) error {
+	if err := checkConfigURL(field, raw, false); err != nil {
+		return err
+	}
+	if u, _ := url.Parse(raw); u.User != nil || strings.ContainsAny(raw, "?#") {
+		return fmt.Errorf("gcsvalidator: Config.%s %q must be a base URL without user info, query or fragment, e.g. %s", field, raw, DefaultCertsURL)
 	}
 	return nil
 }
@@ -181,6 +227,11 @@ func (v *Validator) newProbe(t domain.ValidationTarget) (*probe, string, error) 
 		return nil, checkAuth, err
 	}
 	p.account = sa
+	if sa.keyID == "" {
+		if ref, err := refOf(sa); err == nil {
+			p.ref = &ref
+		}
+	}
 	return p, "", nil
 }
 

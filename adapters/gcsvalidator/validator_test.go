@@ -28,9 +28,12 @@ var allChecks = map[string]domain.CheckStatus{
 	checkRegion: domain.CheckPass, checkPermissions: domain.CheckPass,
 }
 
+// Every case is validated by a validator that never finds a bare PEM key's id, so each such
+// key takes the token exchange, and twice by one that looks the id up: the first validation
+// exchanges and remembers the id of a key Google accepted, the repeat signs with it. All
+// three must come out alike.
 func TestValidateAgainstFakeGCS(t *testing.T) {
 	p := startPeer(t)
-	h := newHarness(t, p.TokenURL, nil)
 	reader := func(bucket string) domain.ValidationTarget { return p.target(bucket, readerEmail, p.keys[readerEmail]) }
 	with := func(tg domain.ValidationTarget, change func(*domain.ValidationTarget)) domain.ValidationTarget {
 		change(&tg)
@@ -192,17 +195,29 @@ func TestValidateAgainstFakeGCS(t *testing.T) {
 			kind: domain.KindInvalidInput, says: []string{"authenticate: key buck…ject is not a service account's client email"}, checks: refused,
 		},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			report, err := h.validate(t, c.target)
-			providerchecktest.WantOutcome(t, report, err, providerchecktest.Outcome{Kind: c.kind, Says: c.says, Checks: c.checks, Codes: c.code})
-			if c.kind == domain.KindInternal && report.Region != bucketLocation {
-				t.Errorf("report region = %q, want %q", report.Region, bucketLocation)
+	validators := []struct {
+		name string
+		h    harness
+		runs []string
+	}{
+		{"token exchange", newHarness(t, p.TokenURL, nil), []string{"only"}},
+		{"key id looked up", p.harness(t, nil), []string{"first", "repeat"}},
+	}
+	for _, validator := range validators {
+		for _, c := range cases {
+			for _, run := range validator.runs {
+				t.Run(validator.name+"/"+c.name+"/"+run, func(t *testing.T) {
+					report, err := validator.h.validate(t, c.target)
+					providerchecktest.WantOutcome(t, report, err, providerchecktest.Outcome{Kind: c.kind, Says: c.says, Checks: c.checks, Codes: c.code})
+					if c.kind == domain.KindInternal && report.Region != bucketLocation {
+						t.Errorf("report region = %q, want %q", report.Region, bucketLocation)
+					}
+					if len(report.Checks) != 5 {
+						t.Errorf("report has %d checks, want 5: %+v", len(report.Checks), report.Checks)
+					}
+				})
 			}
-			if len(report.Checks) != 5 {
-				t.Errorf("report has %d checks, want 5: %+v", len(report.Checks), report.Checks)
-			}
-		})
+		}
 	}
 }
 
@@ -236,7 +251,7 @@ func damaged(key string) string {
 
 func TestValidateReadWriteLeavesNoTrace(t *testing.T) {
 	p := startPeer(t)
-	h := newHarness(t, p.TokenURL, nil)
+	h := p.harness(t, nil)
 	for _, form := range forms {
 		t.Run(form.name, func(t *testing.T) {
 			target := p.targetAs(form, "empty-bucket", writerEmail)
@@ -253,8 +268,8 @@ func TestValidateReadWriteLeavesNoTrace(t *testing.T) {
 				t.Fatal("the validation sent no API request")
 			}
 			for _, r := range requests {
-				if !strings.HasPrefix(r, http.MethodGet+" ") {
-					t.Errorf("a readwrite validation sent %s; it must only read", r)
+				if !strings.HasPrefix(r, http.MethodGet+" ") && r != "POST /token" {
+					t.Errorf("a readwrite validation sent %s; apart from the token exchange it must only read", r)
 				}
 			}
 		})
@@ -387,6 +402,10 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		"HTTP client on the default":  {HTTPClient: &http.Client{}},
 		"negative timeout":            {HTTPClient: guarded, Timeout: -time.Second},
 		"token URL that is no URL":    {HTTPClient: guarded, TokenURL: "oauth2.googleapis.com/token"},
+		"certs URL that is no URL":    {HTTPClient: guarded, CertsURL: "www.googleapis.com/service_accounts/v1/metadata/jwk/"},
+		"certs URL with a query":      {HTTPClient: guarded, CertsURL: "https://www.googleapis.com/jwk/?email="},
+		"certs URL with user info":    {HTTPClient: guarded, CertsURL: "https://me:pw@www.googleapis.com/jwk/"},
+		"certs URL of another scheme": {HTTPClient: guarded, CertsURL: "file:///etc/jwk/"},
 		"API endpoint without scheme": {HTTPClient: guarded, APIEndpoint: "storage.googleapis.com"},
 		"API endpoint with a path":    {HTTPClient: guarded, APIEndpoint: "https://storage.googleapis.com/storage/v1"},
 	} {

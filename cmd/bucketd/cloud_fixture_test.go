@@ -97,11 +97,11 @@ func addPrivateKey(t *testing.T, secrets *secretSet, label, pemKey string) {
 	}
 }
 
-// serverArgs point a bucketd server's GCS token exchange (which bare PEM keys need) at the
-// fake, and its default GCS API endpoint too, so a GCS request without an endpoint also stays
-// on 127.0.0.1.
+// serverArgs point a bucketd server's GCS token exchange (which bare PEM keys need) and its
+// key id lookups (the service accounts' public key lists) at the fake, and its default GCS API
+// endpoint too, so a GCS request without an endpoint also stays on 127.0.0.1.
 func (p *cloudPeers) serverArgs() []string {
-	return []string{"--gcs-token-url", p.gcs.TokenURL, "--gcs-endpoint", p.gcs.URL}
+	return []string{"--gcs-token-url", p.gcs.TokenURL, "--gcs-certs-url", p.gcs.CertsURL, "--gcs-endpoint", p.gcs.URL}
 }
 
 // gcsRequest is a create request that succeeds: the reader's client email and PEM private key

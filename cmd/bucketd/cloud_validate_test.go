@@ -1,9 +1,11 @@
 package main_test
 
 import (
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bucketd/bucketd/gen/api"
 )
@@ -88,6 +90,27 @@ func testCloudValidate(t *testing.T, b *backend) {
 	}
 	if n := countBuckets(t, b.dbURL, o.OrgID); n != 0 {
 		t.Errorf("dry runs stored %d buckets, want 0", n)
+	}
+	wantKeyListLookup(t, p, p.reader.email)
+}
+
+// wantKeyListLookup waits until the server has read the key list of the account with email
+// from the fake (--gcs-certs-url), which it does beside the token exchange of a bare PEM key's
+// first validation, in the background.
+func wantKeyListLookup(t *testing.T, p *cloudPeers, email string) {
+	t.Helper()
+	u, err := url.Parse(p.gcs.CertsURL)
+	if err != nil {
+		t.Fatalf("fake GCS key list URL: %v", err)
+	}
+	want := "GET " + u.Path + email
+	deadline := time.Now().Add(10 * time.Second)
+	for !slices.Contains(p.gcs.Requests(), want) {
+		if time.Now().After(deadline) {
+			t.Errorf("the fake GCS never served %q: the server does not look key ids up where --gcs-certs-url says", want)
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -33,6 +33,7 @@ func (c *storeConfig) register(fs *flagSet) {
 type providerConfig struct {
 	timeout     time.Duration
 	gcsTokenURL string
+	gcsCertsURL string
 	gcsEndpoint string
 }
 
@@ -42,6 +43,9 @@ func (c *providerConfig) register(fs *flagSet) {
 		"deadline of one credential validation at the provider")
 	fs.StringVar(&c.gcsTokenURL, "gcs-token-url", envOr("BUCKETD_GCS_TOKEN_URL", gcsvalidator.DefaultTokenURL),
 		"OAuth token endpoint for GCS service accounts, e.g. a Private Service Connect address (env BUCKETD_GCS_TOKEN_URL)")
+	fs.StringVar(&c.gcsCertsURL, "gcs-certs-url", envOr("BUCKETD_GCS_CERTS_URL", gcsvalidator.DefaultCertsURL),
+		"base URL of the GCS service accounts' public key lists (JSON Web Key Sets), to which the client email is appended; "+
+			"a bare PEM key's id is looked up there so repeat validations need no token exchange (env BUCKETD_GCS_CERTS_URL)")
 	fs.StringVar(&c.gcsEndpoint, "gcs-endpoint", envOr("BUCKETD_GCS_ENDPOINT", gcsvalidator.DefaultAPIEndpoint),
 		"GCS API endpoint used when a bucket names none (env BUCKETD_GCS_ENDPOINT)")
 }

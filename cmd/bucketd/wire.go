@@ -58,7 +58,7 @@ func newValidators(cfg providerConfig, allow netguard.AllowList, log *slog.Logge
 		return nil, fmt.Errorf("azure validator: %w", err)
 	}
 	gcsv, err := gcsvalidator.New(gcsvalidator.Config{HTTPClient: client, AllowList: allow, Timeout: cfg.timeout,
-		TokenURL: cfg.gcsTokenURL, APIEndpoint: cfg.gcsEndpoint, HMAC: s3v, Logger: log})
+		TokenURL: cfg.gcsTokenURL, CertsURL: cfg.gcsCertsURL, APIEndpoint: cfg.gcsEndpoint, HMAC: s3v, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("gcs validator: %w", err)
 	}

@@ -33,6 +33,43 @@ type accountKey struct {
 // private_key_id names the key.
 func (s *Server) NewServiceAccount(t testing.TB, email string, permissions ...string) (privateKeyPEM, serviceAccountJSON string) {
 	t.Helper()
+	key := s.newKey(t, email)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, taken := s.accounts[email]; taken {
+		t.Fatalf("fakegcs: service account %s is already registered", email)
+	}
+	s.accounts[email] = &account{
+		email:       email,
+		keys:        map[string]*accountKey{key.id: {public: key.public}},
+		permissions: permissions,
+	}
+	return key.privatePEM, key.file
+}
+
+// RotateKey gives service account email a fresh key and deletes its old ones, as creating a
+// key and deleting the previous one does at Google: what the old key signs verifies nothing
+// any more, and the public key list names the new key alone. It returns the new key as
+// NewServiceAccount does.
+func (s *Server) RotateKey(t testing.TB, email string) (privateKeyPEM, serviceAccountJSON string) {
+	t.Helper()
+	key := s.newKey(t, email)
+	s.changeKeys(t, email, func(a *account) {
+		clear(a.keys)
+		a.keys[key.id] = &accountKey{public: key.public}
+	})
+	return key.privatePEM, key.file
+}
+
+// issuedKey is a fresh key of a service account: its id, public half, PEM private key and
+// JSON key file.
+type issuedKey struct {
+	id, privatePEM, file string
+	public               *rsa.PublicKey
+}
+
+func (s *Server) newKey(t testing.TB, email string) issuedKey {
+	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatalf("fakegcs: generate key for %s: %v", email, err)
@@ -41,13 +78,14 @@ func (s *Server) NewServiceAccount(t testing.TB, email string, permissions ...st
 	if err != nil {
 		t.Fatalf("fakegcs: marshal key for %s: %v", email, err)
 	}
-	privateKeyPEM = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-	keyID := make([]byte, 20)
-	_, _ = rand.Read(keyID)
+	privateKeyPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	rawID := make([]byte, 20)
+	_, _ = rand.Read(rawID)
+	keyID := hex.EncodeToString(rawID)
 	file, err := json.Marshal(map[string]string{
 		"type":           "service_account",
 		"project_id":     "fakegcs",
-		"private_key_id": hex.EncodeToString(keyID),
+		"private_key_id": keyID,
 		"private_key":    privateKeyPEM,
 		"client_email":   email,
 		"client_id":      "100000000000000000001",
@@ -57,17 +95,7 @@ func (s *Server) NewServiceAccount(t testing.TB, email string, permissions ...st
 	if err != nil {
 		t.Fatalf("fakegcs: marshal key file for %s: %v", email, err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, taken := s.accounts[email]; taken {
-		t.Fatalf("fakegcs: service account %s is already registered", email)
-	}
-	s.accounts[email] = &account{
-		email:       email,
-		keys:        map[string]*accountKey{hex.EncodeToString(keyID): {public: &key.PublicKey}},
-		permissions: permissions,
-	}
-	return privateKeyPEM, string(file)
+	return issuedKey{id: keyID, privatePEM: privateKeyPEM, file: string(file), public: &key.PublicKey}
 }
 
 // DisableKey disables the key of service account email, as `gcloud iam service-accounts keys

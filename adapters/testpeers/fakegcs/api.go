@@ -10,15 +10,12 @@ import (
 // bucketsPrefix starts the JSON API path of a bucket: /storage/v1/b/{bucket}[/...].
 const bucketsPrefix = "/storage/v1/b/"
 
-// api wraps fake-gcs-server with what Google does and it does not: it records each request,
-// refuses callers without a valid self-signed JWT or an access token issued here, refuses
-// requests their scopes do not cover, and answers buckets.get and testIamPermissions from the
-// caller's permissions and each bucket's own location.
+// api wraps fake-gcs-server with what Google does and it does not: it refuses callers without
+// a valid self-signed JWT or an access token issued here, refuses requests their scopes do not
+// cover, and answers buckets.get and testIamPermissions from the caller's permissions and each
+// bucket's own location.
 func (s *Server) api(gcs http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.requests = append(s.requests, r.Method+" "+r.URL.Path)
-		s.mu.Unlock()
 		g, ok := s.caller(r)
 		if !ok {
 			return401(w, r)

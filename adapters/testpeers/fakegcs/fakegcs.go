@@ -9,8 +9,9 @@
 // such a key (the OAuth 2.0 JWT-bearer grant); the API refuses any other caller with Google's
 // 401, and any request its scopes do not cover with Google's 403. It reports each bucket's own
 // location, and answers buckets.get and testIamPermissions from the permissions the test
-// granted the caller's service account. So the real client-email-plus-private-key paths run
-// end to end without reaching Google.
+// granted the caller's service account. Like Google, it lists each account's public keys, by
+// key id, without authentication (CertsURL). So the real client-email-plus-private-key paths
+// run end to end without reaching Google.
 package fakegcs
 
 import (
@@ -36,6 +37,10 @@ type Server struct {
 	// TokenURL is the OAuth token endpoint that trades signed JWT assertions for access tokens
 	// (self-signed JWTs need none).
 	TokenURL string
+	// CertsURL is the base URL of the public key lists: CertsURL + client email answers, as
+	// https://www.googleapis.com/service_accounts/v1/metadata/jwk/ + client email does, with
+	// the account's enabled keys as a JSON Web Key Set.
+	CertsURL string
 
 	gcs *fakestorage.Server
 
@@ -62,15 +67,22 @@ func Start(t testing.TB) *Server {
 	}
 	api := s.api(gcs.HTTPHandler())
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == tokenPath {
+		s.mu.Lock()
+		s.requests = append(s.requests, r.Method+" "+r.URL.Path)
+		s.mu.Unlock()
+		switch {
+		case r.URL.Path == tokenPath:
 			s.issueToken(w, r)
-			return
+		case strings.HasPrefix(r.URL.Path, keyListPath):
+			s.serveKeyList(w, r)
+		default:
+			api.ServeHTTP(w, r)
 		}
-		api.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL
 	s.TokenURL = srv.URL + tokenPath
+	s.CertsURL = srv.URL + keyListPath
 	return s
 }
 
@@ -116,8 +128,10 @@ func (s *Server) Objects(t testing.TB, bucket string) []string {
 	return names
 }
 
-// Requests returns every API request served so far as "METHOD /path", in arrival order (token
-// requests excluded), so tests can prove a check had no side effects.
+// Requests returns every request served so far as "METHOD /path", in arrival order: API
+// requests, token requests ("POST /token") and key list requests ("GET
+// /service_accounts/v1/metadata/jwk/{client_email}"), so tests can prove a check had no side
+// effects and count what it asked.
 func (s *Server) Requests() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -35,11 +36,17 @@ type signer struct {
 func newAccount(t *testing.T, s *Server, email string, permissions ...string) signer {
 	t.Helper()
 	pemKey, keyFile := s.NewServiceAccount(t, email, permissions...)
+	return signerOf(t, pemKey, keyFile)
+}
+
+// signerOf reads a key as NewServiceAccount and RotateKey return it.
+func signerOf(t *testing.T, pemKey, keyFile string) signer {
+	t.Helper()
 	var file struct {
 		PrivateKeyID string `json:"private_key_id"`
 	}
 	if err := json.Unmarshal([]byte(keyFile), &file); err != nil || file.PrivateKeyID == "" {
-		t.Fatalf("key file of %s has no private_key_id: %v", email, err)
+		t.Fatalf("key file has no private_key_id: %v", err)
 	}
 	block, _ := pem.Decode([]byte(pemKey))
 	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
@@ -355,4 +362,131 @@ func TestAPIAnswersLikeGoogle(t *testing.T) {
 			t.Errorf("GET bucket = %d %v, want 200 with location EU", status, attrs)
 		}
 	})
+}
+
+// listKeys fetches the public key list of account, without credentials as anyone may, and
+// returns the status and the list parsed as a JSON Web Key Set by go-jose, an independent
+// parser, so the fake is held to RFC 7517.
+func listKeys(t *testing.T, s *Server, account string) (int, jose.JSONWebKeySet) {
+	t.Helper()
+	resp, err := client.Get(s.CertsURL + url.PathEscape(account))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var set jose.JSONWebKeySet
+	if resp.StatusCode == http.StatusOK {
+		if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+			t.Fatalf("key list of %s is no JSON Web Key Set: %v", account, err)
+		}
+	}
+	return resp.StatusCode, set
+}
+
+// wantListed fails unless the key list of account holds exactly the public halves of keys,
+// each under its key id, as RS256 signing keys.
+func wantListed(t *testing.T, s *Server, account string, keys ...signer) {
+	t.Helper()
+	status, set := listKeys(t, s, account)
+	if status != http.StatusOK || len(set.Keys) != len(keys) {
+		t.Fatalf("key list of %s = %d with %d keys, want 200 with %d", account, status, len(set.Keys), len(keys))
+	}
+	for _, k := range keys {
+		listed := set.Key(k.kid)
+		if len(listed) != 1 {
+			t.Fatalf("key list of %s names key %s %d times, want once", account, k.kid, len(listed))
+		}
+		public, ok := listed[0].Key.(*rsa.PublicKey)
+		if !ok || !public.Equal(&k.key.PublicKey) || listed[0].Algorithm != "RS256" || listed[0].Use != "sig" {
+			t.Errorf("key %s of %s is listed as %+v, want its RSA public key for RS256 signatures", k.kid, account, listed[0])
+		}
+	}
+}
+
+// The key lists name each account's usable keys by id, as Google's do, so a client holding a
+// bare private key can find the id its self-signed JWTs must name.
+func TestKeyListNamesEachAccountsKeys(t *testing.T) {
+	s := Start(t)
+	s.CreateBucket(t, "a-bucket", "EU")
+	key := newAccount(t, s, email, "storage.buckets.get")
+	newAccount(t, s, "other@fakegcs.iam.gserviceaccount.com")
+
+	t.Run("lists the account's key alone, to anyone", func(t *testing.T) {
+		wantListed(t, s, email, key)
+	})
+	t.Run("a listed key verifies what the key signs", func(t *testing.T) {
+		_, set := listKeys(t, s, email)
+		tok, err := jwt.ParseSigned(key.selfSigned(t, email, readOnly), []jose.SignatureAlgorithm{jose.RS256})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var claims jwt.Claims
+		if err := tok.Claims(set.Key(tok.Headers[0].KeyID)[0].Key, &claims); err != nil || claims.Subject != email {
+			t.Errorf("the listed key does not verify the account's JWT: %v", err)
+		}
+	})
+	t.Run("the email may be path-escaped", func(t *testing.T) {
+		resp, err := client.Get(s.CertsURL + strings.ReplaceAll(email, "@", "%40"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("key list with an escaped @ = %d, want 200", resp.StatusCode)
+		}
+	})
+	t.Run("unknown account", func(t *testing.T) {
+		if status, _ := listKeys(t, s, "ghost@fakegcs.iam.gserviceaccount.com"); status != http.StatusNotFound {
+			t.Errorf("key list of an unknown account = %d, want 404", status)
+		}
+	})
+	t.Run("only GET", func(t *testing.T) {
+		resp, err := client.Post(s.CertsURL+email, "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("POST to the key list = %d, want 405", resp.StatusCode)
+		}
+	})
+	t.Run("every request is in the log", func(t *testing.T) {
+		before := len(s.Requests())
+		listKeys(t, s, email)
+		tokenFor(t, s, email, key, readOnly)
+		call(t, s, http.MethodGet, "/storage/v1/b/a-bucket", key.selfSigned(t, email, readOnly), nil)
+		want := []string{"GET " + keyListPath + email, "POST /token", "GET /storage/v1/b/a-bucket"}
+		if got := s.Requests()[before:]; !slices.Equal(got, want) {
+			t.Errorf("Requests() = %q, want %q", got, want)
+		}
+	})
+	for name, revoke := range keyCases(s) {
+		t.Run(name+" is not listed", func(t *testing.T) {
+			account := strings.ReplaceAll(name, " ", "-") + "-listed@fakegcs.iam.gserviceaccount.com"
+			k := newAccount(t, s, account)
+			wantListed(t, s, account, k)
+			revoke(t, account)
+			wantListed(t, s, account)
+		})
+	}
+}
+
+// A rotated key is gone: the list names the new key alone, the API refuses what the old one
+// signs and accepts what the new one signs.
+func TestRotateKeyReplacesTheKey(t *testing.T) {
+	s := Start(t)
+	s.CreateBucket(t, "a-bucket", "EU")
+	old := newAccount(t, s, email, "storage.buckets.get")
+	pemKey, keyFile := s.RotateKey(t, email)
+	rotated := signerOf(t, pemKey, keyFile)
+	if rotated.kid == old.kid || rotated.key.Equal(old.key) {
+		t.Fatal("RotateKey returned the old key")
+	}
+	wantListed(t, s, email, rotated)
+	if status, _ := call(t, s, http.MethodGet, "/storage/v1/b/a-bucket", old.selfSigned(t, email, readOnly), nil); status != http.StatusUnauthorized {
+		t.Errorf("GET bucket with the old key's JWT = %d, want 401", status)
+	}
+	if status, _ := call(t, s, http.MethodGet, "/storage/v1/b/a-bucket", rotated.selfSigned(t, email, readOnly), nil); status != http.StatusOK {
+		t.Errorf("GET bucket with the new key's JWT = %d, want 200", status)
+	}
 }
