@@ -21,3 +21,19 @@ func BenchmarkCreateBucketHandler(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGetBucketHandler measures the adapter's own cost per GET /bucket/{id}: routing,
+// authentication, spec validation and encoding, with a service that answers at once.
+func BenchmarkGetBucketHandler(b *testing.B) {
+	h := newHarness(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, "/bucket/"+storedBucket().ID, nil)
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		h.handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status = %d, want 200 (body %s)", rec.Code, rec.Body)
+		}
+	}
+}
