@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
+	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports/porttest"
 )
 
@@ -21,6 +22,27 @@ func BenchmarkInsertWithinQuota(b *testing.B) {
 				b.Fatalf("InsertWithinQuota: %v", err)
 			}
 			i++
+		}
+	})
+}
+
+// BenchmarkList measures reading one page of 100 buckets, what every GET /bucket of a
+// 100-bucket organization costs the store.
+func BenchmarkList(b *testing.B) {
+	storetest.ForEachBackend(b, func(b *testing.B, url string) {
+		store := storetest.Open(b, url)
+		org := storetest.Seed(b, store, porttest.OrgSpec{BucketLimit: intPtr(100)})
+		for i := range 100 {
+			if err := store.InsertWithinQuota(b.Context(), newBucket(org, fmt.Sprintf("bucket-%d", i))); err != nil {
+				b.Fatalf("InsertWithinQuota: %v", err)
+			}
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			page, err := store.List(b.Context(), org.OrgID, domain.BucketQuery{Limit: 100})
+			if err != nil || len(page.Buckets) != 100 {
+				b.Fatalf("List = %d buckets, %v; want 100", len(page.Buckets), err)
+			}
 		}
 	})
 }

@@ -20,7 +20,7 @@ var (
 func (s *Store) DueForCheck(ctx context.Context, olderThan time.Time, limit int) ([]domain.Bucket, error) {
 	buckets, err := findBuckets(s.db.WithContext(ctx).Table(tableBuckets).Select(bucketColumns).
 		Where("deleted_at IS NULL AND (last_status_at IS NULL OR last_status_at < ?)", dbTime(olderThan)).
-		Order("last_status_at IS NOT NULL, last_status_at, id").Limit(limit))
+		Order("last_status_at IS NOT NULL, last_status_at, id").Limit(limit), limit)
 	return buckets, wrap("find buckets due for a status check", err)
 }
 

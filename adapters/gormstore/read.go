@@ -31,7 +31,7 @@ func (s *Store) Get(ctx context.Context, orgID, bucketID string) (domain.Bucket,
 	if !domain.IsID(orgID) || !domain.IsID(bucketID) {
 		return domain.Bucket{}, bucketNotFound(bucketID)
 	}
-	found, err := findBuckets(s.db.WithContext(ctx).Raw(getBucketQuery, canonicalID(bucketID), canonicalID(orgID)))
+	found, err := findBuckets(s.db.WithContext(ctx).Raw(getBucketQuery, canonicalID(bucketID), canonicalID(orgID)), 1)
 	if err != nil {
 		return domain.Bucket{}, wrap("read bucket", err)
 	}
@@ -73,7 +73,7 @@ func (s *Store) List(ctx context.Context, orgID string, q domain.BucketQuery) (d
 		query = query.Where("id > ?", after)
 	}
 	// One row beyond the page tells whether another page follows.
-	buckets, err := findBuckets(query.Select(bucketColumns).Order("id").Limit(limit + 1))
+	buckets, err := findBuckets(query.Select(bucketColumns).Order("id").Limit(limit+1), limit+1)
 	if err != nil {
 		return domain.BucketPage{}, wrap("list buckets", err)
 	}
