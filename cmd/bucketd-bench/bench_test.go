@@ -95,8 +95,15 @@ func TestBenchMeasuresEveryCell(t *testing.T) {
 	if res.ListPageSize != listSize {
 		t.Errorf("GET /bucket answered %d buckets, want %d", res.ListPageSize, listSize)
 	}
-	if len(res.PeakRSS) != 2 || res.PeakRSS[0].Bytes <= 0 || res.PeakRSS[1].Bytes <= 0 {
-		t.Errorf("peak RSS = %+v, want a positive figure per connection level", res.PeakRSS)
+	if len(res.PeakRSS) != 2 {
+		t.Errorf("peak RSS = %+v, want one per connection level", res.PeakRSS)
+	}
+	for _, l := range res.PeakRSS {
+		// /proc computes VmHWM as at least the resident set it reports beside it.
+		if l.FileBytes <= 0 || l.AnonBytes <= 0 || l.Bytes < l.FileBytes+l.AnonBytes {
+			t.Errorf("RSS at %d conns: peak %d, file %d, anonymous %d bytes; want positive parts, together not above the peak",
+				l.Conns, l.Bytes, l.FileBytes, l.AnonBytes)
+		}
 	}
 	if res.RowBytes.Bucketd <= 0 || res.RowBytes.Pgbench <= 0 {
 		t.Errorf("row sizes = %+v, want rows of bucketd and of pgbench", res.RowBytes)

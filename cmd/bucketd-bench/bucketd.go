@@ -202,24 +202,41 @@ func resetPeakRSS(pid int) bool {
 	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0) == nil
 }
 
-// peakRSS reads VmHWM, the peak resident set, in bytes.
-func peakRSS(pid int) (int64, error) {
+// memory is what /proc/PID/status says of a process's resident set, in bytes: its peak
+// (VmHWM) and, now, the part backed by files (RssFile: above all the binary's own code and
+// data, clean pages the kernel can drop and read again) and the anonymous part (RssAnon: the
+// Go heap, stacks and the runtime's own).
+type memory struct {
+	peak, file, anon int64
+}
+
+func readMemory(pid int) (memory, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, err
+		return memory{}, err
 	}
 	defer f.Close()
+	var m memory
+	fields := map[string]*int64{"VmHWM:": &m.peak, "RssFile:": &m.file, "RssAnon:": &m.anon}
+	found := 0
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kib, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("parse VmHWM %q: %w", v, err)
-			}
-			return kib << 10, nil
+		name, value, _ := strings.Cut(sc.Text(), "\t")
+		target, ok := fields[name]
+		if !ok {
+			continue
 		}
+		kib, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(value), "kB")), 10, 64)
+		if err != nil {
+			return memory{}, fmt.Errorf("parse %s %q: %w", name, value, err)
+		}
+		*target = kib << 10
+		found++
 	}
-	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
+	if found != len(fields) {
+		return memory{}, fmt.Errorf("/proc/%d/status lacks one of VmHWM, RssFile and RssAnon", pid)
+	}
+	return m, sc.Err()
 }
 
 // userHZ is the unit of the CPU times in /proc/PID/stat: the kernel's USER_HZ, 100 on Linux

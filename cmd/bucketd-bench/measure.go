@@ -69,9 +69,13 @@ func ratio(a, b stats) float64 {
 	return a.PerSecond / b.PerSecond
 }
 
+// levelRSS is bucketd's peak resident set at a connection level and, at the level's end, how
+// much of its resident set was backed by files (the binary) and how much was anonymous.
 type levelRSS struct {
-	Conns int   `json:"conns"`
-	Bytes int64 `json:"bytes"`
+	Conns     int   `json:"conns"`
+	Bytes     int64 `json:"bytes"`
+	FileBytes int64 `json:"fileBytes"`
+	AnonBytes int64 `json:"anonBytes"`
 }
 
 // endpoint is one bucketd endpoint under load, the baseline it is compared with and, when the
@@ -116,11 +120,11 @@ func measure(ctx context.Context, cfg config, bd *bucketd, fx *fixture, echo *ec
 				r.Endpoint, conns, r.Bucketd.PerSecond, r.Bucketd.P99Ms, r.Bucketd.Errors, r.Baseline, r.BaselineStats.PerSecond, r.ratio())
 			res.Rows = append(res.Rows, r)
 		}
-		rss, err := peakRSS(bd.pid())
+		m, err := readMemory(bd.pid())
 		if err != nil {
 			return results{}, err
 		}
-		res.PeakRSS = append(res.PeakRSS, levelRSS{Conns: conns, Bytes: rss})
+		res.PeakRSS = append(res.PeakRSS, levelRSS{Conns: conns, Bytes: m.peak, FileBytes: m.file, AnonBytes: m.anon})
 	}
 	return res, nil
 }

@@ -126,15 +126,18 @@ func cell(s stats) []any {
 
 // printFacts writes what is measured once per run rather than per cell.
 func printFacts(w io.Writer, res results) {
-	var rss []string
+	var rss, split []string
 	for _, l := range res.PeakRSS {
 		rss = append(rss, fmt.Sprintf("%d conns %.1f MiB", l.Conns, float64(l.Bytes)/mib))
+		split = append(split, fmt.Sprintf("%d conns %.1f + %.1f MiB", l.Conns, float64(l.FileBytes)/mib, float64(l.AnonBytes)/mib))
 	}
 	note := "peak of each connection level"
 	if !res.PeakRSSPerLevel {
 		note = "peak since start: the kernel refused to reset it between levels"
 	}
 	fmt.Fprintf(w, "bucketd peak RSS (VmHWM, %s): %s; overall %.1f MiB\n", note, strings.Join(rss, ", "), float64(overallRSS(res))/mib)
+	fmt.Fprintf(w, "bucketd RSS at the end of each level, file-backed (the binary's pages) + anonymous (heap, stacks, runtime): %s\n",
+		strings.Join(split, ", "))
 
 	var cpu []string
 	for _, r := range res.Rows {
