@@ -259,11 +259,32 @@ func cpuTime(pid int) (time.Duration, error) {
 	if len(fields) < 13 {
 		return 0, fmt.Errorf("unexpected /proc/%d/stat: %q", pid, raw)
 	}
+	return sumTicks(fields[11:13]...)
+}
+
+// machineBusy reads the CPU time all the machine's cores have spent busy so far, whoever for:
+// user, nice, system, irq and softirq time from the first line of /proc/stat (not idle or
+// iowait, nor steal, the time the hypervisor gave to other machines).
+func machineBusy() (time.Duration, error) {
+	raw, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(raw), "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0, fmt.Errorf("unexpected first line of /proc/stat: %q", line)
+	}
+	return sumTicks(f[1], f[2], f[3], f[6], f[7])
+}
+
+// sumTicks adds CPU times counted in USER_HZ ticks.
+func sumTicks(fields ...string) (time.Duration, error) {
 	var ticks int64
-	for _, f := range fields[11:13] {
+	for _, f := range fields {
 		n, err := strconv.ParseInt(f, 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("parse /proc/%d/stat: %w", pid, err)
+			return 0, fmt.Errorf("parse CPU ticks %q: %w", f, err)
 		}
 		ticks += n
 	}

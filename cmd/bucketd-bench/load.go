@@ -138,6 +138,9 @@ type stats struct {
 	// CPUPerRequestUs is the CPU time the server process used per request, in µs, when the
 	// cell measured it (bucketd's cells); a steadier figure than throughput on a shared machine.
 	CPUPerRequestUs float64 `json:"cpuPerRequestUs,omitempty"`
+	// MachineCPUPerRequestUs is the busy time of all the machine's cores per request, in µs:
+	// what the request cost the load generator, the server and the database together.
+	MachineCPUPerRequestUs float64 `json:"machineCpuPerRequestUs,omitempty"`
 	// Errors counts failed requests of any kind; Failures breaks them down.
 	Errors       int            `json:"errors"`
 	Failures     map[string]int `json:"failures,omitempty"`

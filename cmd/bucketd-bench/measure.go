@@ -154,23 +154,40 @@ func measureRow(ctx context.Context, cfg config, bd *bucketd, e endpoint, conns 
 		sides = append(sides, s)
 	}
 	slice := cfg.duration / time.Duration(cfg.rounds)
+	busy := make([]time.Duration, len(sides))
 	for round := range cfg.rounds {
 		for i, s := range sides {
 			wait := func() error { return nil }
 			if profile != nil && round == 0 && i == 0 {
 				wait = profile(slice)
 			}
+			before, err := machineBusy()
+			if err != nil {
+				return row{}, err
+			}
 			if err := errors.Join(s.slice(ctx, slice), wait()); err != nil {
 				return row{}, err
 			}
+			after, err := machineBusy()
+			if err != nil {
+				return row{}, err
+			}
+			busy[i] += after - before
 		}
 		if err := bd.running(); err != nil {
 			return row{}, fmt.Errorf("%w\n%s", err, bd.logTail())
 		}
 	}
-	r := row{Endpoint: e.label, Conns: conns, Bucketd: sides[0].result(), Baseline: e.baseline, BaselineStats: sides[1].result()}
+	result := func(i int) stats {
+		s := sides[i].result()
+		if s.Requests > 0 {
+			s.MachineCPUPerRequestUs = float64(busy[i].Microseconds()) / float64(s.Requests)
+		}
+		return s
+	}
+	r := row{Endpoint: e.label, Conns: conns, Bucketd: result(0), Baseline: e.baseline, BaselineStats: result(1)}
 	if len(sides) > 2 {
-		c := sides[2].result()
+		c := result(2)
 		r.Ceiling = &c
 	}
 	return r, nil

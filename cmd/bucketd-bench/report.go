@@ -146,6 +146,7 @@ func printFacts(w io.Writer, res results) {
 		}
 	}
 	fmt.Fprintf(w, "bucketd CPU per request (µs, user + system, every thread): %s\n", strings.Join(cpu, ", "))
+	printMachineCPU(w, res)
 	printCeilings(w, res)
 
 	var perOp []string
@@ -169,6 +170,22 @@ func printFacts(w io.Writer, res results) {
 		}
 		fmt.Fprintf(w, "bucketd log: %s\n", strings.Join(problems, "; "))
 	}
+}
+
+// printMachineCPU writes what a request of each cell cost the whole machine: the busy time of
+// every core, whoever for (load generator, server, database), per request. A cell of bucketd can
+// reach a ratio of its baseline only as large as the baseline's cost over its own.
+func printMachineCPU(w io.Writer, res results) {
+	var cells []string
+	for _, r := range res.Rows {
+		cell := fmt.Sprintf("%s at %d %.0f vs %s %.0f", r.Endpoint, r.Conns, r.Bucketd.MachineCPUPerRequestUs,
+			r.Baseline, r.BaselineStats.MachineCPUPerRequestUs)
+		if r.Ceiling != nil {
+			cell += fmt.Sprintf(" (ceiling %.0f)", r.Ceiling.MachineCPUPerRequestUs)
+		}
+		cells = append(cells, cell)
+	}
+	fmt.Fprintf(w, "machine CPU per request (µs, every core's busy time): %s\n", strings.Join(cells, ", "))
 }
 
 // printCeilings writes, for each endpoint whose baseline is not an HTTP server, how fast a bare
