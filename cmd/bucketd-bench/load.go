@@ -141,6 +141,9 @@ type stats struct {
 	// MachineCPUPerRequestUs is the busy time of all the machine's cores per request, in µs:
 	// what the request cost the load generator, the server and the database together.
 	MachineCPUPerRequestUs float64 `json:"machineCpuPerRequestUs,omitempty"`
+	// BenchCPUPerRequestUs is the part of it the bench's own process spent: the HTTP load
+	// generator and, for creates, the S3 stub; pgbench is a process of its own.
+	BenchCPUPerRequestUs float64 `json:"benchCpuPerRequestUs,omitempty"`
 	// Errors counts failed requests of any kind; Failures breaks them down.
 	Errors       int            `json:"errors"`
 	Failures     map[string]int `json:"failures,omitempty"`

@@ -154,25 +154,25 @@ func measureRow(ctx context.Context, cfg config, bd *bucketd, e endpoint, conns 
 		sides = append(sides, s)
 	}
 	slice := cfg.duration / time.Duration(cfg.rounds)
-	busy := make([]time.Duration, len(sides))
+	busy, self := make([]cpuSplit, len(sides)), os.Getpid()
 	for round := range cfg.rounds {
 		for i, s := range sides {
 			wait := func() error { return nil }
 			if profile != nil && round == 0 && i == 0 {
 				wait = profile(slice)
 			}
-			before, err := machineBusy()
+			before, err := readCPUSplit(self)
 			if err != nil {
 				return row{}, err
 			}
 			if err := errors.Join(s.slice(ctx, slice), wait()); err != nil {
 				return row{}, err
 			}
-			after, err := machineBusy()
+			after, err := readCPUSplit(self)
 			if err != nil {
 				return row{}, err
 			}
-			busy[i] += after - before
+			busy[i].add(after, before)
 		}
 		if err := bd.running(); err != nil {
 			return row{}, fmt.Errorf("%w\n%s", err, bd.logTail())
@@ -181,7 +181,8 @@ func measureRow(ctx context.Context, cfg config, bd *bucketd, e endpoint, conns 
 	result := func(i int) stats {
 		s := sides[i].result()
 		if s.Requests > 0 {
-			s.MachineCPUPerRequestUs = float64(busy[i].Microseconds()) / float64(s.Requests)
+			s.MachineCPUPerRequestUs = float64(busy[i].machine.Microseconds()) / float64(s.Requests)
+			s.BenchCPUPerRequestUs = float64(busy[i].bench.Microseconds()) / float64(s.Requests)
 		}
 		return s
 	}
@@ -191,6 +192,25 @@ func measureRow(ctx context.Context, cfg config, bd *bucketd, e endpoint, conns 
 		r.Ceiling = &c
 	}
 	return r, nil
+}
+
+// cpuSplit is CPU time spent by the whole machine and, of it, by the bench's own process: the
+// load generator and the S3 stub.
+type cpuSplit struct{ machine, bench time.Duration }
+
+func readCPUSplit(self int) (cpuSplit, error) {
+	machine, err := machineBusy()
+	if err != nil {
+		return cpuSplit{}, err
+	}
+	bench, err := cpuTime(self)
+	return cpuSplit{machine: machine, bench: bench}, err
+}
+
+// add adds the time spent from before to after.
+func (c *cpuSplit) add(after, before cpuSplit) {
+	c.machine += after.machine - before.machine
+	c.bench += after.bench - before.bench
 }
 
 // endpoints are the measured endpoints: a create with a name unique in the whole run, in the

@@ -172,20 +172,25 @@ func printFacts(w io.Writer, res results) {
 	}
 }
 
-// printMachineCPU writes what a request of each cell cost the whole machine: the busy time of
-// every core, whoever for (load generator, server, database), per request. A cell of bucketd can
-// reach a ratio of its baseline only as large as the baseline's cost over its own.
+// printMachineCPU writes what a request of each cell cost the whole machine (the busy time of
+// every core, whoever for, per request) and how that splits between bucketd, the bench's own
+// process (load generator and S3 stub) and the rest (PostgreSQL, pgbench or the Echo baseline,
+// the kernel). A cell
+// of bucketd can reach a ratio of its baseline only as large as the baseline's cost over its
+// own.
 func printMachineCPU(w io.Writer, res results) {
-	var cells []string
-	for _, r := range res.Rows {
-		cell := fmt.Sprintf("%s at %d %.0f vs %s %.0f", r.Endpoint, r.Conns, r.Bucketd.MachineCPUPerRequestUs,
-			r.Baseline, r.BaselineStats.MachineCPUPerRequestUs)
-		if r.Ceiling != nil {
-			cell += fmt.Sprintf(" (ceiling %.0f)", r.Ceiling.MachineCPUPerRequestUs)
-		}
-		cells = append(cells, cell)
+	fmt.Fprintln(w, "machine CPU per request (µs, every core's busy time) = bucketd + bench process (load generator, S3 stub) + the rest (PostgreSQL, pgbench or the Echo baseline, the kernel):")
+	split := func(s stats) string {
+		rest := s.MachineCPUPerRequestUs - s.CPUPerRequestUs - s.BenchCPUPerRequestUs
+		return fmt.Sprintf("%.0f = %.0f + %.0f + %.0f", s.MachineCPUPerRequestUs, s.CPUPerRequestUs, s.BenchCPUPerRequestUs, rest)
 	}
-	fmt.Fprintf(w, "machine CPU per request (µs, every core's busy time): %s\n", strings.Join(cells, ", "))
+	for _, r := range res.Rows {
+		line := fmt.Sprintf("  %-18s %3d conns: %s | %s %s", r.Endpoint, r.Conns, split(r.Bucketd), r.Baseline, split(r.BaselineStats))
+		if r.Ceiling != nil {
+			line += " | ceiling " + split(*r.Ceiling)
+		}
+		fmt.Fprintln(w, line)
+	}
 }
 
 // printCeilings writes, for each endpoint whose baseline is not an HTTP server, how fast a bare
