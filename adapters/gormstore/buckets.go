@@ -24,7 +24,7 @@ func (s *Store) WorkspaceInOrg(ctx context.Context, orgID, workspaceID string) (
 	return found, wrap("look up workspace", err)
 }
 
-// QuotaUsage counts the organization's live buckets against its effective limit.
+// QuotaUsage reads the organization's live bucket count against its effective limit.
 func (s *Store) QuotaUsage(ctx context.Context, orgID string) (domain.Quota, error) {
 	r, err := readUsage(s.db.WithContext(ctx), usageQuery{orgID: orgID})
 	return r.Quota, wrap("read bucket quota", err)
@@ -50,9 +50,10 @@ func (s *Store) NameTaken(ctx context.Context, orgID, name string) (bool, error)
 // name. The transaction first locks the organization's row (SELECT ... FOR UPDATE on
 // PostgreSQL; on SQLite the immediate transaction already holds the database's write lock), so
 // concurrent inserts of one organization run one after another however many processes make
-// them, and each sees the buckets the previous one committed. One more statement then inserts
-// the row only if the count of live buckets is under the limit and the name is free; only when
-// it inserts nothing does a third find out which check failed, to say so.
+// them, and each sees the buckets the previous one committed. The locking read also reads the
+// organization's live bucket count, which the buckets table's triggers keep in the row
+// (migration 0007), so the quota is checked without counting; one more statement then inserts
+// the row only if the name is free.
 //
 // When the connection fails, the transaction runs again on another one (retryConnectionLoss).
 // That keeps the answer exact even when the connection broke during COMMIT, which leaves the
@@ -81,12 +82,15 @@ func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket) error {
 				}
 				maybeStored = false
 			}
-			inserted, err := insertIfRoom(tx, &row, quota.Limit)
+			if err := quota.Err(); err != nil {
+				return err
+			}
+			inserted, err := insertIfNameFree(tx, &row)
 			if err != nil {
 				return err
 			}
 			if !inserted {
-				return whyNoRoom(tx, row, quota)
+				return nameTakenError(row.Name)
 			}
 			maybeStored = true // from here on, a failure may come after the server committed
 			return nil
@@ -110,67 +114,44 @@ func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket) error {
 }
 
 // lockOrganization locks the organization's row for the rest of tx (see dialect.rowLock) and
-// reads its plan and limit; Used is left zero.
+// reads its quota. Under READ COMMITTED a locking read that waited for the lock returns the row
+// as the previous holder committed it, so the count includes that holder's bucket.
 func lockOrganization(tx *gorm.DB, orgID string, d dialect) (domain.Quota, error) {
 	var (
 		plan  string
 		limit *int
+		used  int
 	)
-	err := tx.Raw("SELECT plan, bucket_limit FROM organizations WHERE id = ?"+d.rowLock(), orgID).Row().Scan(&plan, &limit)
+	err := tx.Raw("SELECT plan, bucket_limit, live_buckets FROM organizations WHERE id = ?"+d.rowLock(), orgID).
+		Row().Scan(&plan, &limit, &used)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return domain.Quota{}, organizationNotFound(orgID)
 	case err != nil:
 		return domain.Quota{}, fmt.Errorf("lock the organization: %w", err)
 	}
-	return domain.Quota{Plan: domain.Plan(plan), Limit: domain.EffectiveBucketLimit(domain.Plan(plan), limit)}, nil
+	return domain.Quota{Plan: domain.Plan(plan), Used: used, Limit: domain.EffectiveBucketLimit(domain.Plan(plan), limit)}, nil
 }
 
-// insertIfRoomQuery inserts a bucket row (bucketColumns, then the organization id, the limit,
-// the organization id and the name) when the organization has fewer live buckets than the
-// limit and none with the name. It must run after lockOrganization, as a statement of its
-// own: under READ COMMITTED a statement sees the data as of its start, so a count inside the
-// locking statement would miss the bucket the previous lock holder just committed.
-var insertIfRoomQuery = "INSERT INTO buckets (" + bucketColumns + ") SELECT " +
+// insertIfNameFreeQuery inserts a bucket row (bucketColumns, then the organization id and the
+// name) unless a live bucket of the organization has the name.
+var insertIfNameFreeQuery = "INSERT INTO buckets (" + bucketColumns + ") SELECT " +
 	strings.TrimSuffix(strings.Repeat("?, ", strings.Count(bucketColumns, ",")+1), ", ") +
-	" WHERE (" + countLiveQuery + ") < ? AND NOT EXISTS (" + nameTakenQuery + ")"
+	" WHERE NOT EXISTS (" + nameTakenQuery + ")"
 
-// insertIfRoom runs insertIfRoomQuery for row and reports whether it inserted it.
-func insertIfRoom(tx *gorm.DB, row *bucketRow, limit int) (bool, error) {
-	args := append(row.columnValues(), row.OrgID, limit, row.OrgID, row.Name)
-	res := tx.Exec(insertIfRoomQuery, args...)
+// insertIfNameFree runs insertIfNameFreeQuery for row and reports whether it inserted it.
+func insertIfNameFree(tx *gorm.DB, row *bucketRow) (bool, error) {
+	res := tx.Exec(insertIfNameFreeQuery, append(row.columnValues(), row.OrgID, row.Name)...)
 	return res.RowsAffected == 1, res.Error
-}
-
-// whyNoRoom is the error for an insertIfRoom that inserted nothing: the full quota or the
-// taken name, read under the same lock.
-func whyNoRoom(tx *gorm.DB, row bucketRow, quota domain.Quota) error {
-	var (
-		used  int64
-		taken bool
-	)
-	err := tx.Raw("SELECT ("+countLiveQuery+"), EXISTS ("+nameTakenQuery+")", row.OrgID, row.OrgID, row.Name).Row().Scan(&used, &taken)
-	if err != nil {
-		return fmt.Errorf("read why the bucket was not inserted: %w", err)
-	}
-	quota.Used = int(used)
-	if err := quota.Err(); err != nil {
-		return err
-	}
-	if taken {
-		return nameTakenError(row.Name)
-	}
-	return fmt.Errorf("the insert found no room for the bucket, but a recount under the same lock finds room (%d of %d) and the name free", used, quota.Limit)
 }
 
 // errStoredEarlier ends an insert's retry that found its bucket stored by an earlier attempt.
 var errStoredEarlier = errors.New("the bucket was stored by an earlier attempt")
 
-// Live buckets of an organization: how many, and whether one has a name (ignoring case, through
-// the unique index buckets_org_name_live). Each takes the organization id, nameTakenQuery then
-// the name. workspaceInOrgQuery finds a workspace (first argument) of an organization (second).
+// nameTakenQuery finds a live bucket of an organization (first argument) with a name (second),
+// ignoring case, through the unique index buckets_org_name_live. workspaceInOrgQuery finds a
+// workspace (first argument) of an organization (second).
 const (
-	countLiveQuery      = "SELECT count(*) FROM buckets WHERE org_id = ? AND deleted_at IS NULL"
 	nameTakenQuery      = "SELECT 1 FROM buckets WHERE org_id = ? AND lower(name) = lower(?) AND deleted_at IS NULL"
 	workspaceInOrgQuery = "SELECT 1 FROM workspaces WHERE id = ? AND org_id = ?"
 )
@@ -196,11 +177,11 @@ func readUsage(db *gorm.DB, q usageQuery) (ports.Room, error) {
 	var (
 		plan         string
 		limit        *int
-		used         int64
+		used         int
 		taken, inOrg bool
 	)
-	err := db.Raw("SELECT plan, bucket_limit, ("+countLiveQuery+"), EXISTS ("+nameTakenQuery+"), EXISTS ("+workspaceInOrgQuery+") "+
-		"FROM organizations WHERE id = ?", orgID, orgID, q.name, workspace, orgID, orgID).Row().Scan(&plan, &limit, &used, &taken, &inOrg)
+	err := db.Raw("SELECT plan, bucket_limit, live_buckets, EXISTS ("+nameTakenQuery+"), EXISTS ("+workspaceInOrgQuery+") "+
+		"FROM organizations WHERE id = ?", orgID, q.name, workspace, orgID, orgID).Row().Scan(&plan, &limit, &used, &taken, &inOrg)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return ports.Room{}, organizationNotFound(orgID)
@@ -209,7 +190,7 @@ func readUsage(db *gorm.DB, q usageQuery) (ports.Room, error) {
 	}
 	return ports.Room{
 		WorkspaceInOrg: inOrg,
-		Quota:          domain.Quota{Plan: domain.Plan(plan), Used: int(used), Limit: domain.EffectiveBucketLimit(domain.Plan(plan), limit)},
+		Quota:          domain.Quota{Plan: domain.Plan(plan), Used: used, Limit: domain.EffectiveBucketLimit(domain.Plan(plan), limit)},
 		NameTaken:      taken,
 	}, nil
 }

@@ -27,8 +27,11 @@ type pgbench struct {
 	bin, dbURL, dir string
 }
 
-// createScript is the create's transaction as gormstore's InsertWithinQuota runs it: lock the
+// createScript is the create's transaction as issue 6 defines the baseline: lock the
 // organization's row, count its live buckets, check the name is free, insert the row, commit.
+// (gormstore's InsertWithinQuota reads the count the buckets table's triggers keep in the
+// locked row instead of counting, and checks the name in its INSERT; the triggers also run for
+// pgbench's inserts.)
 // Each client uses the organization of the connection with its number, as the load generator
 // does. The ids are inlined as arrays, so the statements are the store's with no extra lookup.
 func createScript(orgs []org) string {
