@@ -135,7 +135,7 @@ func measure(ctx context.Context, cfg config, bd *bucketd, fx *fixture, echo *ec
 func measureRow(ctx context.Context, cfg config, bd *bucketd, e endpoint, conns int,
 	profile func(time.Duration) (wait func() error)) (row, error) {
 	starts := []startFunc{func(ctx context.Context, conns int) (side, error) {
-		return startHTTP(ctx, conns, e.next, cfg.warmup, bd.pid()), nil
+		return startHTTP(ctx, conns, e.next, cfg.warmup), nil
 	}, e.startBaseline}
 	if e.startCeiling != nil {
 		starts = append(starts, e.startCeiling)
@@ -154,25 +154,25 @@ func measureRow(ctx context.Context, cfg config, bd *bucketd, e endpoint, conns 
 		sides = append(sides, s)
 	}
 	slice := cfg.duration / time.Duration(cfg.rounds)
-	busy, self := make([]cpuSplit, len(sides)), os.Getpid()
+	spent, pids := make([]cpuSplit, len(sides)), cpuPIDs{bench: os.Getpid(), bucketd: bd.pid()}
 	for round := range cfg.rounds {
 		for i, s := range sides {
 			wait := func() error { return nil }
 			if profile != nil && round == 0 && i == 0 {
 				wait = profile(slice)
 			}
-			before, err := readCPUSplit(self)
+			before, err := readCPUSplit(pids)
 			if err != nil {
 				return row{}, err
 			}
 			if err := errors.Join(s.slice(ctx, slice), wait()); err != nil {
 				return row{}, err
 			}
-			after, err := readCPUSplit(self)
+			after, err := readCPUSplit(pids)
 			if err != nil {
 				return row{}, err
 			}
-			busy[i].add(after, before)
+			spent[i].add(after, before)
 		}
 		if err := bd.running(); err != nil {
 			return row{}, fmt.Errorf("%w\n%s", err, bd.logTail())
@@ -181,8 +181,11 @@ func measureRow(ctx context.Context, cfg config, bd *bucketd, e endpoint, conns 
 	result := func(i int) stats {
 		s := sides[i].result()
 		if s.Requests > 0 {
-			s.MachineCPUPerRequestUs = float64(busy[i].machine.Microseconds()) / float64(s.Requests)
-			s.BenchCPUPerRequestUs = float64(busy[i].bench.Microseconds()) / float64(s.Requests)
+			perRequest := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(s.Requests) }
+			s.MachineCPUPerRequestUs, s.BenchCPUPerRequestUs = perRequest(spent[i].machine), perRequest(spent[i].bench)
+			if i == 0 {
+				s.CPUPerRequestUs = perRequest(spent[i].bucketd)
+			}
 		}
 		return s
 	}
@@ -194,23 +197,31 @@ func measureRow(ctx context.Context, cfg config, bd *bucketd, e endpoint, conns 
 	return r, nil
 }
 
-// cpuSplit is CPU time spent by the whole machine and, of it, by the bench's own process: the
-// load generator and the S3 stub.
-type cpuSplit struct{ machine, bench time.Duration }
+// cpuSplit is CPU time spent by the whole machine and, of it, by the bench's own process (the
+// load generator and the S3 stub) and by bucketd.
+type cpuSplit struct{ machine, bench, bucketd time.Duration }
 
-func readCPUSplit(self int) (cpuSplit, error) {
+// cpuPIDs are the processes a cpuSplit follows.
+type cpuPIDs struct{ bench, bucketd int }
+
+func readCPUSplit(pids cpuPIDs) (cpuSplit, error) {
 	machine, err := machineBusy()
 	if err != nil {
 		return cpuSplit{}, err
 	}
-	bench, err := cpuTime(self)
-	return cpuSplit{machine: machine, bench: bench}, err
+	bench, err := cpuTime(pids.bench)
+	if err != nil {
+		return cpuSplit{}, err
+	}
+	bucketd, err := cpuTime(pids.bucketd)
+	return cpuSplit{machine: machine, bench: bench, bucketd: bucketd}, err
 }
 
 // add adds the time spent from before to after.
 func (c *cpuSplit) add(after, before cpuSplit) {
 	c.machine += after.machine - before.machine
 	c.bench += after.bench - before.bench
+	c.bucketd += after.bucketd - before.bucketd
 }
 
 // endpoints are the measured endpoints: a create with a name unique in the whole run, in the
@@ -225,7 +236,7 @@ func endpoints(cfg config, bd *bucketd, fx *fixture, echo *echoServer, work stri
 	}
 	bareEcho := func(next requestFunc) startFunc {
 		return func(ctx context.Context, conns int) (side, error) {
-			return startHTTP(ctx, conns, next, cfg.warmup, 0), nil
+			return startHTTP(ctx, conns, next, cfg.warmup), nil
 		}
 	}
 	list := func(baseURL string) requestFunc {

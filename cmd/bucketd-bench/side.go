@@ -26,16 +26,13 @@ type side interface {
 // httpSide is a closed-loop load on an HTTP server; its keep-alive connections stay open from
 // slice to slice.
 type httpSide struct {
-	g *loadGen
-	// pid is the server process whose CPU time per request the side reports; 0 for none.
-	pid  int
+	g    *loadGen
 	seen outcome
-	cpu  time.Duration
 }
 
 // startHTTP warms the load up for warmup, unmeasured, and returns the side.
-func startHTTP(ctx context.Context, conns int, next requestFunc, warmup time.Duration, pid int) *httpSide {
-	s := &httpSide{g: newLoadGen(conns, next), pid: pid, seen: outcome{failures: map[string]int{}}}
+func startHTTP(ctx context.Context, conns int, next requestFunc, warmup time.Duration) *httpSide {
+	s := &httpSide{g: newLoadGen(conns, next), seen: outcome{failures: map[string]int{}}}
 	if warmup > 0 {
 		s.g.run(ctx, warmup)
 	}
@@ -43,34 +40,11 @@ func startHTTP(ctx context.Context, conns int, next requestFunc, warmup time.Dur
 }
 
 func (s *httpSide) slice(ctx context.Context, d time.Duration) error {
-	before, err := s.cpuTime()
-	if err != nil {
-		return err
-	}
-	o := s.g.run(ctx, d)
-	after, err := s.cpuTime()
-	if err != nil {
-		return err
-	}
-	s.cpu += after - before
-	s.seen.add(o)
+	s.seen.add(s.g.run(ctx, d))
 	return ctx.Err()
 }
 
-func (s *httpSide) cpuTime() (time.Duration, error) {
-	if s.pid == 0 {
-		return 0, nil
-	}
-	return cpuTime(s.pid)
-}
-
-func (s *httpSide) result() stats {
-	st := s.seen.stats()
-	if s.pid != 0 && st.Requests > 0 {
-		st.CPUPerRequestUs = float64(s.cpu.Microseconds()) / float64(st.Requests)
-	}
-	return st
-}
+func (s *httpSide) result() stats { return s.seen.stats() }
 
 func (s *httpSide) close() { s.g.close() }
 
