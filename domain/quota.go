@@ -1,6 +1,9 @@
 package domain
 
-import "fmt"
+import (
+	"fmt"
+	"maps"
+)
 
 // Plan is an organization's subscription; it sets the default bucket limit.
 type Plan string
@@ -35,6 +38,11 @@ func (p Plan) BucketLimit() int {
 	}
 	return planBucketLimits[PlanFreeTrial]
 }
+
+// PlanBucketLimits returns the bucket limit of every plan bucketd knows, for a store that
+// enforces EffectiveBucketLimit inside its database; an unknown plan's limit is
+// Plan("").BucketLimit().
+func PlanBucketLimits() map[Plan]int { return maps.Clone(planBucketLimits) }
 
 // EffectiveBucketLimit is the override when one is set, else the plan's limit.
 func EffectiveBucketLimit(p Plan, override *int) int {

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,26 +49,114 @@ func (s *Store) NameTaken(ctx context.Context, orgID, name string) (bool, error)
 }
 
 // InsertWithinQuota stores b if the organization has room and no live bucket of it has the
-// name. The transaction first locks the organization's row (SELECT ... FOR UPDATE on
-// PostgreSQL; on SQLite the immediate transaction already holds the database's write lock), so
-// concurrent inserts of one organization run one after another however many processes make
-// them, and each sees the buckets the previous one committed. The locking read also reads the
-// organization's live bucket count, which the buckets table's triggers keep in the row
-// (migration 0007), so the quota is checked without counting; one more statement then inserts
-// the row only if the name is free.
+// name. Concurrent inserts of one organization take its row's lock one after another, however
+// many processes make them, and each sees the buckets the previous one committed; the
+// organization's live bucket count, which the buckets table's triggers keep in that row
+// (migration 0007), is the quota's count.
 //
-// When the connection fails, the transaction runs again on another one (retryConnectionLoss).
-// That keeps the answer exact even when the connection broke during COMMIT, which leaves the
-// client unsure whether the server committed: the next attempt takes the organization's lock,
-// which the broken transaction holds until the server has committed or rolled it back, and
-// then looks for b.ID, so a bucket an earlier attempt stored is reported as stored, and one it
-// did not is inserted now. Only if the database stays out of reach while that is unknown is
-// the answer a KindUnavailable error saying the bucket may have been stored; its name, unique
-// among live buckets, keeps a retry of the request from storing it twice.
+// On PostgreSQL the first attempt is one autocommit statement (insertInOneStatement): one round
+// trip where a transaction takes four. The transaction (insertInTransaction) is the only form
+// on SQLite, and on PostgreSQL it takes over when the statement's connection was lost, when
+// only the lock-then-look-for-the-id it starts with tells whether the statement committed.
 func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket) error {
 	row := newBucketRow(b, time.Now().UTC())
-	maybeStored := false
-	err := s.retryConnectionLoss(ctx, "insert bucket", func() (bool, error) {
+	var err error
+	decided := false
+	if s.dialect == dialectPostgres {
+		decided, err = insertInOneStatement(s.db.WithContext(ctx), &row)
+	}
+	if !decided {
+		err = s.insertInTransaction(ctx, &row, s.dialect == dialectPostgres)
+	}
+	switch {
+	case violatesUnique(err, indexBucketName):
+		// A bucket of the name committed while this insert waited for the organization's lock.
+		return nameTakenError(row.Name)
+	case violatesForeignKey(err):
+		// The organization was locked, so the missing parent is the workspace.
+		return domain.Errorf(domain.KindWorkspaceNotFound,
+			"workspace %s does not exist in this organization; use the id of one of its workspaces", row.WorkspaceID)
+	}
+	return wrap("insert bucket", err)
+}
+
+// insertInOneStatementQuery locks the organization's row (first argument) FOR UPDATE, inserts
+// the bucket row (bucketColumns, then the organization id and the name) if the quota has room
+// and no live bucket of the organization has the name, and returns the organization's plan,
+// limit override and live bucket count as locked, whether it inserted, and whether a live
+// bucket has the name (the organization id and the name again).
+//
+// Under READ COMMITTED a locking read that waited for the lock returns the row as its previous
+// holder committed it, so the count includes that holder's bucket. The name checks see the
+// statement's snapshot, taken before the wait: a bucket of the name committed during the wait
+// is caught by the unique index buckets_org_name_live instead.
+var insertInOneStatementQuery = "WITH org AS (SELECT plan, bucket_limit, live_buckets FROM organizations WHERE id = ? FOR UPDATE), " +
+	"inserted AS (INSERT INTO buckets (" + bucketColumns + ") SELECT " + placeholders(strings.Count(bucketColumns, ",")+1) +
+	" FROM org WHERE org.live_buckets < " + EffectiveLimitSQL("org.") + " AND NOT EXISTS (" + nameTakenQuery + ") RETURNING 1) " +
+	"SELECT plan, bucket_limit, live_buckets, EXISTS (SELECT 1 FROM inserted), EXISTS (" + nameTakenQuery + ") FROM org"
+
+// insertInOneStatement runs insertInOneStatementQuery for row. It reports decided=false, for the
+// transaction to decide, when the connection was lost (the statement may have committed) and
+// in the case that should not happen: nothing inserted although quota and name allowed it.
+func insertInOneStatement(db *gorm.DB, row *bucketRow) (decided bool, err error) {
+	args := append([]any{row.OrgID}, row.columnValues()...)
+	args = append(args, row.OrgID, row.Name, row.OrgID, row.Name)
+	var (
+		plan            string
+		limit           *int
+		used            int
+		inserted, taken bool
+	)
+	err = db.Raw(insertInOneStatementQuery, args...).Row().Scan(&plan, &limit, &used, &inserted, &taken)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return true, organizationNotFound(row.OrgID)
+	case isConnectionLost(err):
+		return false, err
+	case err != nil || inserted:
+		return true, err
+	}
+	quota := domain.Quota{Plan: domain.Plan(plan), Used: used, Limit: domain.EffectiveBucketLimit(domain.Plan(plan), limit)}
+	if err := quota.Err(); err != nil {
+		return true, err
+	}
+	if taken {
+		return true, nameTakenError(row.Name)
+	}
+	return false, nil
+}
+
+// EffectiveLimitSQL is domain.EffectiveBucketLimit in SQL, for the plan and bucket_limit columns
+// qualified by prefix: the override, else the plan's limit, else an unknown plan's. It is
+// exported for cmd/bucketd-bench, whose pgbench baseline sends the insert's own statement.
+func EffectiveLimitSQL(prefix string) string {
+	limits := domain.PlanBucketLimits()
+	var sql strings.Builder
+	fmt.Fprintf(&sql, "coalesce(%sbucket_limit, CASE %splan", prefix, prefix)
+	for _, plan := range slices.Sorted(maps.Keys(limits)) {
+		fmt.Fprintf(&sql, " WHEN '%s' THEN %d", strings.ReplaceAll(string(plan), "'", "''"), limits[plan])
+	}
+	fmt.Fprintf(&sql, " ELSE %d END)", domain.Plan("").BucketLimit())
+	return sql.String()
+}
+
+// insertInTransaction stores row in a transaction: lock the organization's row (SELECT ... FOR
+// UPDATE on PostgreSQL; on SQLite the immediate transaction already holds the database's write
+// lock) reading its quota, then insert the row if the name is free, then commit.
+// afterLostStatement says an earlier attempt's connection broke, so it may have stored the row.
+//
+// When the connection fails, the transaction runs again on another one (retryConnectionLoss).
+// That keeps the answer exact even when the connection broke during COMMIT (or during the one
+// statement), which leaves the client unsure whether the server committed: the next attempt
+// takes the organization's lock, which the broken transaction holds until the server has
+// committed or rolled it back, and then looks for the row's id, so a bucket an earlier attempt
+// stored is reported as stored, and one it did not is inserted now. Only if the database stays
+// out of reach while that is unknown is the answer a KindUnavailable error saying the bucket
+// may have been stored; its name, unique among live buckets, keeps a retry of the request from
+// storing it twice.
+func (s *Store) insertInTransaction(ctx context.Context, row *bucketRow, afterLostStatement bool) error {
+	maybeStored := afterLostStatement
+	return s.retryConnectionLoss(ctx, "insert bucket", func() (bool, error) {
 		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			quota, err := lockOrganization(tx, row.OrgID, s.dialect)
 			if err != nil {
@@ -85,7 +175,7 @@ func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket) error {
 			if err := quota.Err(); err != nil {
 				return err
 			}
-			inserted, err := insertIfNameFree(tx, &row)
+			inserted, err := insertIfNameFree(tx, row)
 			if err != nil {
 				return err
 			}
@@ -101,16 +191,6 @@ func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket) error {
 		}
 		return maybeStored, err
 	})
-	switch {
-	case violatesUnique(err, indexBucketName):
-		// The lock should make this unreachable; the unique index is the last guard.
-		return nameTakenError(row.Name)
-	case violatesForeignKey(err):
-		// The organization was locked above, so the missing parent is the workspace.
-		return domain.Errorf(domain.KindWorkspaceNotFound,
-			"workspace %s does not exist in this organization; use the id of one of its workspaces", row.WorkspaceID)
-	}
-	return wrap("insert bucket", err)
 }
 
 // lockOrganization locks the organization's row for the rest of tx (see dialect.rowLock) and
@@ -136,8 +216,10 @@ func lockOrganization(tx *gorm.DB, orgID string, d dialect) (domain.Quota, error
 // insertIfNameFreeQuery inserts a bucket row (bucketColumns, then the organization id and the
 // name) unless a live bucket of the organization has the name.
 var insertIfNameFreeQuery = "INSERT INTO buckets (" + bucketColumns + ") SELECT " +
-	strings.TrimSuffix(strings.Repeat("?, ", strings.Count(bucketColumns, ",")+1), ", ") +
-	" WHERE NOT EXISTS (" + nameTakenQuery + ")"
+	placeholders(strings.Count(bucketColumns, ",")+1) + " WHERE NOT EXISTS (" + nameTakenQuery + ")"
+
+// placeholders is n comma-separated bind parameters.
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
 // insertIfNameFree runs insertIfNameFreeQuery for row and reports whether it inserted it.
 func insertIfNameFree(tx *gorm.DB, row *bucketRow) (bool, error) {

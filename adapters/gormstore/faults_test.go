@@ -30,31 +30,48 @@ func proxiedPostgres(t *testing.T) (proxied, direct *gormstore.Store, proxy *tcp
 	return storetest.Open(t, u.String()), direct, proxy
 }
 
-// TestInsertWithinQuotaAfterLostCommit breaks the connection exactly at the insert's COMMIT:
-// once after PostgreSQL received it (it commits, its answer is lost), once before (it never
-// arrives). Either way the client cannot tell from the broken connection, and either way the
-// insert must report success with the bucket stored exactly once, in an organization whose
-// limit of one a blind retry would hit.
+// TestInsertWithinQuotaAfterLostCommit breaks the connection exactly where an insert commits:
+// at the one statement of its first attempt, and at the COMMIT of the transaction that takes
+// over when that statement's connection is lost; each once after PostgreSQL received the
+// message (it commits, its answer is lost) and once before (it never arrives). Either way the
+// client cannot tell from the broken connection, and either way the insert must report
+// success with the bucket stored exactly once, in an organization whose limit of one a blind
+// retry would hit.
 func TestInsertWithinQuotaAfterLostCommit(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
+	// The statement's Bind message carries the bucket's name, which no earlier message of the
+	// insert does; the Parse before it carries only the SQL.
+	const name = "lost-commit-photos"
+	type cut struct {
+		marker  []byte
 		deliver bool
+	}
+	statementLost := cut{[]byte(name), false}
+	for _, tc := range []struct {
+		what string
+		cuts []cut
 	}{
-		{"COMMIT reached the server, its answer was lost", true},
-		{"COMMIT was lost on the way", false},
+		{"the statement reached the server, its answer was lost", []cut{{[]byte(name), true}}},
+		{"the statement was lost on the way", []cut{statementLost}},
+		{"then the transaction's COMMIT reached the server, its answer was lost", []cut{statementLost, {commitMessage, true}}},
+		{"then the transaction's COMMIT was lost on the way", []cut{statementLost, {commitMessage, false}}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(tc.what, func(t *testing.T) {
 			proxied, direct, proxy := proxiedPostgres(t)
 			org := storetest.Seed(t, direct, porttest.OrgSpec{BucketLimit: intPtr(1)})
-			b := newBucket(org, "Photos")
-			fired := proxy.CutAt(commitMessage, tc.deliver)
+			b := newBucket(org, name)
+			fired := make([]<-chan struct{}, len(tc.cuts))
+			for i, c := range tc.cuts {
+				fired[i] = proxy.CutAt(c.marker, c.deliver)
+			}
 			if err := proxied.InsertWithinQuota(t.Context(), b); err != nil {
 				t.Fatalf("InsertWithinQuota = %v (kind %s); want success", err, domain.KindOf(err))
 			}
-			select {
-			case <-fired:
-			default:
-				t.Fatal("the proxy never saw the COMMIT: the fault did not happen")
+			for i, f := range fired {
+				select {
+				case <-f:
+				default:
+					t.Fatalf("the proxy never saw %q: fault %d did not happen", tc.cuts[i].marker, i+1)
+				}
 			}
 			stored, err := gormstore.QueryInt(t.Context(), direct, "SELECT count(*) FROM buckets WHERE id = ?", b.ID)
 			if err != nil {

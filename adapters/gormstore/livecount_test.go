@@ -8,6 +8,7 @@ import (
 
 	"github.com/bucketd/bucketd/adapters/gormstore"
 	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
+	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports/porttest"
 )
 
@@ -118,4 +119,30 @@ func wantLiveCounts(t *testing.T, store *gormstore.Store, step string, orgIDs ..
 			t.Errorf("%s: organization %s has live_buckets %d, but %d live buckets", step, orgID, kept, counted)
 		}
 	}
+}
+
+// TestInsertEnforcesEachPlansOwnLimit fills an organization of each plan, without a limit
+// override, up to its plan's limit and wants the insert at the limit refused. On PostgreSQL the first attempt of an insert
+// checks the limit in SQL, which must be domain.EffectiveBucketLimit's to the bucket.
+func TestInsertEnforcesEachPlansOwnLimit(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, url string) {
+		store := storetest.Open(t, url)
+		for plan, limit := range domain.PlanBucketLimits() {
+			org := storetest.Seed(t, store, porttest.OrgSpec{})
+			// Filling the quota one insert at a time would take 1000 for ENTERPRISE; the count is
+			// set directly instead, as the triggers would have kept it.
+			if err := gormstore.Exec(t.Context(), store, "UPDATE organizations SET plan = ?, live_buckets = ? WHERE id = ?",
+				string(plan), limit-1, org.OrgID); err != nil {
+				t.Fatal(err)
+			}
+			if err := store.InsertWithinQuota(t.Context(), newBucket(org, "last")); err != nil {
+				t.Fatalf("plan %s: insert of bucket %d of %d = %v; want success", plan, limit, limit, err)
+			}
+			err := store.InsertWithinQuota(t.Context(), newBucket(org, "one-too-many"))
+			want := fmt.Sprintf("%d of %d buckets used on plan %s", limit, limit, plan)
+			if domain.KindOf(err) != domain.KindQuotaExceeded || !strings.Contains(err.Error(), want) {
+				t.Errorf("plan %s: insert over the limit = %v; want QUOTA_EXCEEDED saying %q", plan, err, want)
+			}
+		}
+	})
 }

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bucketd/bucketd/adapters/gormstore"
 )
 
 // pgbenchNamePrefix starts the name of every bucket row pgbench inserts, which tells its rows
@@ -27,11 +29,12 @@ type pgbench struct {
 	bin, dbURL, dir string
 }
 
-// createScript is the create's transaction as gormstore's InsertWithinQuota runs it: lock the
-// organization's row, reading its live bucket count (which the buckets table's triggers keep,
-// so the quota needs no count), insert the row unless a live bucket has the name, commit. Each
-// client uses the organization of the connection with its number, as the load generator does.
-// The ids are inlined as arrays, so the statements are the store's with no extra lookup.
+// createScript is the create's SQL as gormstore's InsertWithinQuota sends it on its first
+// attempt: one autocommit statement that locks the organization's row, reading its live bucket
+// count (which the buckets table's triggers keep, so the quota needs no count), and inserts the
+// row if the quota has room and no live bucket has the name. Each client uses the organization
+// of the connection with its number, as the load generator does. The ids are inlined as arrays,
+// so the statement is the store's with no extra lookup.
 func createScript(orgs []org) string {
 	orgIDs, workspaceIDs := make([]string, len(orgs)), make([]string, len(orgs))
 	for i, o := range orgs {
@@ -39,18 +42,18 @@ func createScript(orgs []org) string {
 	}
 	orgID, workspaceID := uuidAt(orgIDs, ":n"), uuidAt(workspaceIDs, ":n")
 	name := "'" + pgbenchNamePrefix + "' || :client_id::text || '-' || :r::text"
+	nameTaken := fmt.Sprintf("SELECT 1 FROM buckets WHERE org_id = %s AND lower(name) = lower(%s) AND deleted_at IS NULL", orgID, name)
 	return fmt.Sprintf(`\set n :client_id %% %d + 1
 \set r random(1, 1000000000000000)
-BEGIN;
-SELECT plan, bucket_limit, live_buckets FROM organizations WHERE id = %[2]s FOR UPDATE;
-INSERT INTO buckets (id, org_id, workspace_id, name, bucket, storage_type, region, endpoint, key_hint,
+WITH org AS (SELECT plan, bucket_limit, live_buckets FROM organizations WHERE id = %[2]s FOR UPDATE),
+inserted AS (INSERT INTO buckets (id, org_id, workspace_id, name, bucket, storage_type, region, endpoint, key_hint,
     sealed_key, sealed_secret, status, last_status_at, created_at, updated_at, deleted_at, version,
     secret_fingerprint, secret_version, credentials_updated_at)
   SELECT gen_random_uuid(), %[2]s, %[4]s, %[3]s, :bucket, 'S3', :region, :endpoint, :key_hint,
     :sealed_key, :sealed_secret, 'ONLINE', now(), now(), now(), NULL, 1, :fingerprint, 1, now()
-  WHERE NOT EXISTS (SELECT 1 FROM buckets WHERE org_id = %[2]s AND lower(name) = lower(%[3]s) AND deleted_at IS NULL);
-END;
-`, len(orgs), orgID, name, workspaceID)
+  FROM org WHERE org.live_buckets < %[6]s AND NOT EXISTS (%[5]s) RETURNING 1)
+SELECT plan, bucket_limit, live_buckets, EXISTS (SELECT 1 FROM inserted), EXISTS (%[5]s) FROM org;
+`, len(orgs), orgID, name, workspaceID, nameTaken, gormstore.EffectiveLimitSQL("org."))
 }
 
 // createVars are the values of the template row the create script inserts.

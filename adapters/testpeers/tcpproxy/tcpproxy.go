@@ -13,7 +13,6 @@ package tcpproxy
 
 import (
 	"bytes"
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -35,7 +34,7 @@ type Proxy struct {
 	mu       sync.Mutex
 	links    map[*link]struct{}
 	wg       sync.WaitGroup
-	trap     *trap
+	traps    []*trap // armed, in the order they spring
 	accepted atomic.Int64
 	cut      atomic.Int64
 }
@@ -50,6 +49,9 @@ type trap struct {
 // link is one client connection and the proxy's connection to the target on its behalf.
 type link struct {
 	client, server *net.TCPConn
+	// muted is closed when a delivering trap fires: from then on what the server sends is
+	// dropped, and answered is closed at its first byte.
+	muted, answered chan struct{}
 }
 
 // close closes both halves. With reset set, each is closed with SO_LINGER 0, so its peer gets
@@ -105,7 +107,7 @@ func (p *Proxy) serve(client *net.TCPConn) {
 		_ = client.Close()
 		return
 	}
-	l := &link{client: client, server: s.(*net.TCPConn)}
+	l := &link{client: client, server: s.(*net.TCPConn), muted: make(chan struct{}), answered: make(chan struct{})}
 	if !p.register(l) {
 		l.close(false)
 		return
@@ -117,7 +119,7 @@ func (p *Proxy) serve(client *net.TCPConn) {
 		done <- struct{}{}
 	}()
 	go func() {
-		_, _ = io.Copy(l.client, l.server)
+		p.forwardServer(l)
 		done <- struct{}{}
 	}()
 	<-done
@@ -135,7 +137,7 @@ func (p *Proxy) forwardClient(l *link) {
 		if n > 0 {
 			if t := p.spring(buf[:n]); t != nil {
 				if t.deliver {
-					_, _ = l.server.Write(buf[:n])
+					deliverUnanswered(l, buf[:n])
 				}
 				p.unregister(l)
 				l.close(false)
@@ -153,29 +155,73 @@ func (p *Proxy) forwardClient(l *link) {
 	}
 }
 
-// spring disarms and returns the armed trap if chunk holds its marker.
+// deliverUnanswered sends msg to the server and waits until the server answers, dropping the
+// answer, or until answerTimeout passes. The client must not see its connection end before:
+// a client that does may ask the server (on a new connection) to cancel the statement it sent,
+// and the server would then never have acted on the message.
+func deliverUnanswered(l *link, msg []byte) {
+	close(l.muted)
+	if _, err := l.server.Write(msg); err != nil {
+		return
+	}
+	select {
+	case <-l.answered:
+	case <-time.After(answerTimeout):
+	}
+}
+
+// answerTimeout bounds how long a delivering trap waits for the server's answer.
+const answerTimeout = 5 * time.Second
+
+// forwardServer copies what the server sends to the client until either side fails; once the
+// link is muted it drops it instead, and reports the first byte on l.answered.
+func (p *Proxy) forwardServer(l *link) {
+	buf := make([]byte, 32<<10)
+	var answered sync.Once
+	for {
+		n, err := l.server.Read(buf)
+		if n > 0 {
+			select {
+			case <-l.muted:
+				answered.Do(func() { close(l.answered) })
+			default:
+				if _, werr := l.client.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// spring disarms and returns the first armed trap if chunk holds its marker.
 func (p *Proxy) spring(chunk []byte) *trap {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.trap == nil || !bytes.Contains(chunk, p.trap.marker) {
+	if len(p.traps) == 0 || !bytes.Contains(chunk, p.traps[0].marker) {
 		return nil
 	}
-	t := p.trap
-	p.trap = nil
+	t := p.traps[0]
+	p.traps = p.traps[1:]
 	return t
 }
 
 // CutAt arms a one-shot fault: the first read from any client that contains marker ends that
 // client's connection in both directions (FIN). With deliver set the read is passed to the
-// server first, so the server acts on the message while its answer is lost (a COMMIT that
-// commits, unacknowledged); without, the message is lost on the way. The marker must arrive
+// server first and the connection ends when the server has answered, so the server acts on
+// the message while its answer is lost (a COMMIT that commits, unacknowledged); without, the
+// message is lost on the way. The marker must arrive
 // within one read, as a short message written at once does. The returned channel is closed
-// when the fault fires. Arming again replaces a trap that has not fired.
+// when the fault fires. Traps armed while one is armed wait their turn: only the first armed
+// trap can fire, and the next one is armed once it has, so a test can script a sequence of
+// faults that follow one another faster than it could arm them.
 func (p *Proxy) CutAt(marker []byte, deliver bool) <-chan struct{} {
 	t := &trap{marker: bytes.Clone(marker), deliver: deliver, fired: make(chan struct{})}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.trap = t
+	p.traps = append(p.traps, t)
 	return t.fired
 }
 

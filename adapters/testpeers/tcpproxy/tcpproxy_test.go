@@ -213,3 +213,33 @@ func TestCutAtLosesTheAnswerOrTheMessage(t *testing.T) {
 		})
 	}
 }
+
+// TestCutAtTrapsSpringInTheOrderArmed arms two traps: the second one's marker passes until the
+// first has fired, then cuts.
+func TestCutAtTrapsSpringInTheOrderArmed(t *testing.T) {
+	target, _ := echoServer(t)
+	p := tcpproxy.Start(t, target)
+	first, second := p.CutAt([]byte("FIRST"), false), p.CutAt([]byte("SECOND"), false)
+	roundTrip(t, dial(t, p.Addr), "SECOND") // not armed yet: forwarded
+	for _, step := range []struct {
+		marker string
+		fired  <-chan struct{}
+	}{{"FIRST", first}, {"SECOND", second}} {
+		c := dial(t, p.Addr)
+		_ = c.SetDeadline(time.Now().Add(ioTimeout))
+		if _, err := io.WriteString(c, step.marker+"\n"); err != nil {
+			t.Fatalf("write %s: %v", step.marker, err)
+		}
+		if err := readErr(t, c); !errors.Is(err, io.EOF) {
+			t.Errorf("client read %v after %s, want EOF", err, step.marker)
+		}
+		select {
+		case <-step.fired:
+		case <-time.After(ioTimeout):
+			t.Fatalf("the %s trap did not report firing", step.marker)
+		}
+	}
+	if p.Cut() != 2 {
+		t.Errorf("Cut() = %d, want 2", p.Cut())
+	}
+}
