@@ -65,6 +65,10 @@ func TestBenchMeasuresEveryCell(t *testing.T) {
 			if s.MachineCPUPerRequestUs <= 0 {
 				t.Errorf("%s at %d conns: machine CPU per request %.1f µs, want a positive figure", name, r.Conns, s.MachineCPUPerRequestUs)
 			}
+			// Every request of bucketd and pgbench queries the database, here on this machine.
+			if name != bareEchoBaseline && s.PostgresCPUPerRequestUs <= 0 {
+				t.Errorf("%s at %d conns: PostgreSQL CPU per request %.1f µs, want a positive figure", name, r.Conns, s.PostgresCPUPerRequestUs)
+			}
 		}
 		// Each pgbench slice runs a whole second, so two rounds measure about two.
 		if strings.HasPrefix(r.Baseline, "pgbench") && r.BaselineStats.Seconds < 1.5 {
@@ -93,6 +97,9 @@ func TestBenchMeasuresEveryCell(t *testing.T) {
 	}
 	if want := map[string]float64{opHead: 1, opList: 1}; !maps.Equal(res.Validation, want) {
 		t.Errorf("S3 validation requests per create = %v, want %v", res.Validation, want)
+	}
+	if !res.PostgresMeasured || !strings.Contains(table, "+ PostgreSQL + the rest") {
+		t.Errorf("PostgreSQL's CPU is not split out of the machine's (measured %v):\n%s", res.PostgresMeasured, table)
 	}
 	if res.Rounds != 2 {
 		t.Errorf("rounds = %d, want 2", res.Rounds)

@@ -245,21 +245,8 @@ const userHZ = 100
 
 // cpuTime reads the CPU time the process has used so far, user and system, all threads.
 func cpuTime(pid int) (time.Duration, error) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command name, field 2, is in parentheses and may hold spaces; utime and stime are
-	// fields 14 and 15, so the 12th and 13th after the closing parenthesis.
-	end := strings.LastIndexByte(string(raw), ')')
-	var fields []string
-	if end >= 0 {
-		fields = strings.Fields(string(raw[end+1:]))
-	}
-	if len(fields) < 13 {
-		return 0, fmt.Errorf("unexpected /proc/%d/stat: %q", pid, raw)
-	}
-	return sumTicks(fields[11:13]...)
+	st, err := readProcStat(pid)
+	return st.utime + st.stime, err
 }
 
 // machineBusy reads the CPU time all the machine's cores have spent busy so far, whoever for:

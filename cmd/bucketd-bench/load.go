@@ -144,6 +144,9 @@ type stats struct {
 	// BenchCPUPerRequestUs is the part of it the bench's own process spent: the HTTP load
 	// generator and, for creates, the S3 stub; pgbench is a process of its own.
 	BenchCPUPerRequestUs float64 `json:"benchCpuPerRequestUs,omitempty"`
+	// PostgresCPUPerRequestUs is the part the PostgreSQL server spent, when it runs on this
+	// machine (results.PostgresMeasured).
+	PostgresCPUPerRequestUs float64 `json:"postgresCpuPerRequestUs,omitempty"`
 	// Errors counts failed requests of any kind; Failures breaks them down.
 	Errors       int            `json:"errors"`
 	Failures     map[string]int `json:"failures,omitempty"`

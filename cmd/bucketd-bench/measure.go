@@ -25,6 +25,9 @@ type results struct {
 	// false the kernel refused to reset the peak and each figure is the peak since start.
 	PeakRSS         []levelRSS `json:"peakRss"`
 	PeakRSSPerLevel bool       `json:"peakRssPerLevel"`
+	// PostgresMeasured says the PostgreSQL server runs on this machine, so the CPU time of its
+	// processes is split out of the machine's.
+	PostgresMeasured bool `json:"postgresMeasured"`
 	// Validation is the S3 stub's requests per create, by operation.
 	Validation map[string]float64 `json:"validationRequestsPerCreate"`
 	// ListPageSize is how many buckets GET /bucket's default page held.
@@ -102,6 +105,12 @@ func measure(ctx context.Context, cfg config, bd *bucketd, fx *fixture, echo *ec
 			return results{}, err
 		}
 	}
+	postmaster, err := localPostmaster(ctx, bd.dbURL)
+	if err != nil {
+		return results{}, err
+	}
+	res.PostgresMeasured = postmaster != 0
+	pids := cpuPIDs{bench: os.Getpid(), bucketd: bd.pid(), postmaster: postmaster}
 	eps := endpoints(cfg, bd, fx, echo, work)
 	for _, conns := range cfg.conns {
 		res.PeakRSSPerLevel = resetPeakRSS(bd.pid()) && res.PeakRSSPerLevel
@@ -112,7 +121,7 @@ func measure(ctx context.Context, cfg config, bd *bucketd, fx *fixture, echo *ec
 					return bd.startProfile(ctx, cfg.pprofDir, fmt.Sprintf("%s-%d", e.slug, conns), d, &res.Profiles)
 				}
 			}
-			r, err := measureRow(ctx, cfg, bd, e, conns, profile)
+			r, err := measureRow(ctx, cfg, bd, pids, e, conns, profile)
 			if err != nil {
 				return results{}, fmt.Errorf("%s at %d connections: %w", e.label, conns, err)
 			}
@@ -131,8 +140,8 @@ func measure(ctx context.Context, cfg config, bd *bucketd, fx *fixture, echo *ec
 
 // measureRow warms every side of e's row up, then runs cfg.rounds rounds in which each side in
 // turn is measured for a slice of cfg.duration. profile, if set, profiles bucketd during its
-// first slice.
-func measureRow(ctx context.Context, cfg config, bd *bucketd, e endpoint, conns int,
+// first slice. pids are the processes whose CPU time it accounts.
+func measureRow(ctx context.Context, cfg config, bd *bucketd, pids cpuPIDs, e endpoint, conns int,
 	profile func(time.Duration) (wait func() error)) (row, error) {
 	starts := []startFunc{func(ctx context.Context, conns int) (side, error) {
 		return startHTTP(ctx, conns, e.next, cfg.warmup), nil
@@ -154,7 +163,7 @@ func measureRow(ctx context.Context, cfg config, bd *bucketd, e endpoint, conns 
 		sides = append(sides, s)
 	}
 	slice := cfg.duration / time.Duration(cfg.rounds)
-	spent, pids := make([]cpuSplit, len(sides)), cpuPIDs{bench: os.Getpid(), bucketd: bd.pid()}
+	spent := make([]cpuSplit, len(sides))
 	for round := range cfg.rounds {
 		for i, s := range sides {
 			wait := func() error { return nil }
@@ -183,6 +192,7 @@ func measureRow(ctx context.Context, cfg config, bd *bucketd, e endpoint, conns 
 		if s.Requests > 0 {
 			perRequest := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(s.Requests) }
 			s.MachineCPUPerRequestUs, s.BenchCPUPerRequestUs = perRequest(spent[i].machine), perRequest(spent[i].bench)
+			s.PostgresCPUPerRequestUs = perRequest(spent[i].postgres)
 			if i == 0 {
 				s.CPUPerRequestUs = perRequest(spent[i].bucketd)
 			}
@@ -198,23 +208,26 @@ func measureRow(ctx context.Context, cfg config, bd *bucketd, e endpoint, conns 
 }
 
 // cpuSplit is CPU time spent by the whole machine and, of it, by the bench's own process (the
-// load generator and the S3 stub) and by bucketd.
-type cpuSplit struct{ machine, bench, bucketd time.Duration }
+// load generator and the S3 stub), by bucketd and by the PostgreSQL server.
+type cpuSplit struct{ machine, bench, bucketd, postgres time.Duration }
 
-// cpuPIDs are the processes a cpuSplit follows.
-type cpuPIDs struct{ bench, bucketd int }
+// cpuPIDs are the processes a cpuSplit follows; postmaster is 0 when PostgreSQL runs elsewhere.
+type cpuPIDs struct{ bench, bucketd, postmaster int }
 
-func readCPUSplit(pids cpuPIDs) (cpuSplit, error) {
-	machine, err := machineBusy()
-	if err != nil {
+func readCPUSplit(pids cpuPIDs) (c cpuSplit, err error) {
+	if c.machine, err = machineBusy(); err != nil {
 		return cpuSplit{}, err
 	}
-	bench, err := cpuTime(pids.bench)
-	if err != nil {
+	if c.bench, err = cpuTime(pids.bench); err != nil {
 		return cpuSplit{}, err
 	}
-	bucketd, err := cpuTime(pids.bucketd)
-	return cpuSplit{machine: machine, bench: bench, bucketd: bucketd}, err
+	if c.bucketd, err = cpuTime(pids.bucketd); err != nil {
+		return cpuSplit{}, err
+	}
+	if pids.postmaster != 0 {
+		c.postgres, err = postgresCPU(pids.postmaster)
+	}
+	return c, err
 }
 
 // add adds the time spent from before to after.
@@ -222,6 +235,7 @@ func (c *cpuSplit) add(after, before cpuSplit) {
 	c.machine += after.machine - before.machine
 	c.bench += after.bench - before.bench
 	c.bucketd += after.bucketd - before.bucketd
+	c.postgres += after.postgres - before.postgres
 }
 
 // endpoints are the measured endpoints: a create with a name unique in the whole run, in the

@@ -174,15 +174,23 @@ func printFacts(w io.Writer, res results) {
 
 // printMachineCPU writes what a request of each cell cost the whole machine (the busy time of
 // every core, whoever for, per request) and how that splits between bucketd, the bench's own
-// process (load generator and S3 stub) and the rest (PostgreSQL, pgbench or the Echo baseline,
-// the kernel). A cell
-// of bucketd can reach a ratio of its baseline only as large as the baseline's cost over its
-// own.
+// process (load generator and S3 stub), PostgreSQL when it runs on this machine, and the rest
+// (pgbench or the Echo baseline, the kernel). A cell of bucketd can reach a ratio of its
+// baseline only as large as the baseline's cost over its own.
 func printMachineCPU(w io.Writer, res results) {
-	fmt.Fprintln(w, "machine CPU per request (µs, every core's busy time) = bucketd + bench process (load generator, S3 stub) + the rest (PostgreSQL, pgbench or the Echo baseline, the kernel):")
+	parts, rest := "bucketd + bench process (load generator, S3 stub)", "the rest (PostgreSQL, pgbench or the Echo baseline, the kernel)"
+	if res.PostgresMeasured {
+		parts += " + PostgreSQL"
+		rest = "the rest (pgbench or the Echo baseline, the kernel)"
+	}
+	fmt.Fprintf(w, "machine CPU per request (µs, every core's busy time) = %s + %s:\n", parts, rest)
 	split := func(s stats) string {
-		rest := s.MachineCPUPerRequestUs - s.CPUPerRequestUs - s.BenchCPUPerRequestUs
-		return fmt.Sprintf("%.0f = %.0f + %.0f + %.0f", s.MachineCPUPerRequestUs, s.CPUPerRequestUs, s.BenchCPUPerRequestUs, rest)
+		out := fmt.Sprintf("%.0f = %.0f + %.0f", s.MachineCPUPerRequestUs, s.CPUPerRequestUs, s.BenchCPUPerRequestUs)
+		if res.PostgresMeasured {
+			out += fmt.Sprintf(" + %.0f", s.PostgresCPUPerRequestUs)
+		}
+		rest := s.MachineCPUPerRequestUs - s.CPUPerRequestUs - s.BenchCPUPerRequestUs - s.PostgresCPUPerRequestUs
+		return out + fmt.Sprintf(" + %.0f", rest)
 	}
 	for _, r := range res.Rows {
 		line := fmt.Sprintf("  %-18s %3d conns: %s | %s %s", r.Endpoint, r.Conns, split(r.Bucketd), r.Baseline, split(r.BaselineStats))
