@@ -168,7 +168,8 @@ func (s *Buckets) logOutcome(ctx context.Context, op string, p domain.Principal,
 		attrs = append(attrs, slog.String("bucket_id", bucketID))
 	}
 	s.log.LogAttrs(ctx, level, op, append(attrs, slog.String("outcome", outcome))...)
-	if action, ok := auditActions[op]; ok {
+	// A successful create's event was stored with the bucket (InsertWithinQuota).
+	if action, ok := auditActions[op]; ok && !(action == domain.AuditCreate && err == nil) {
 		recordAudit(ctx, s.audit, s.log, domain.NewAuditEvent(ctx, s.now(), action, p.OrgID, p.UserID, bucketID, err))
 	}
 }

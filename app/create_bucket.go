@@ -39,7 +39,8 @@ type CreateResult struct {
 // workspace access, quota and name, read in one round trip; then the provider check), so a
 // refusal costs as little as possible and a full quota never reaches the provider. Only proven
 // credentials are sealed, and the insert re-checks quota and name in its own transaction,
-// because the early check can race.
+// because the early check can race. A stored bucket's audit event is stored with it; a refused
+// create's is recorded afterwards, as every other use case's.
 func (s *Buckets) Create(ctx context.Context, p domain.Principal, cmd BucketInput) (CreateResult, error) {
 	start := s.now()
 	res, err := s.create(ctx, p, cmd)
@@ -98,7 +99,8 @@ func (s *Buckets) create(ctx context.Context, p domain.Principal, cmd BucketInpu
 		SealedKey:            sealedKey,
 		SealedSecret:         sealedSecret,
 	}
-	if err := s.repo.InsertWithinQuota(ctx, b); err != nil {
+	created := domain.NewAuditEvent(ctx, now, domain.AuditCreate, p.OrgID, p.UserID, id, nil)
+	if err := s.repo.InsertWithinQuota(ctx, b, created); err != nil {
 		return CreateResult{}, fmt.Errorf("store bucket %s: %w", id, err)
 	}
 	return CreateResult{BucketID: id, Status: b.Status, Validation: report}, nil

@@ -67,7 +67,10 @@ func (f *bucketsFixture) expectSeals(prev *gomock.Call) *gomock.Call {
 func TestCreateCallsPortsInOrder(t *testing.T) {
 	f := newBucketsFixture(t)
 	var scopes []ports.SecretScope
-	var stored domain.Bucket
+	var (
+		stored  domain.Bucket
+		created domain.AuditEvent
+	)
 	recordScope := func(ctx context.Context, s domain.Secret, scope ports.SecretScope) ([]byte, error) {
 		scopes = append(scopes, scope)
 		return sealed(ctx, s, scope)
@@ -83,7 +86,9 @@ func TestCreateCallsPortsInOrder(t *testing.T) {
 		}).Return(passed, nil),
 		f.vault.EXPECT().Seal(gomock.Any(), domain.NewSecret(accessKey), scopeOf(ports.FieldKey)).DoAndReturn(recordScope),
 		f.vault.EXPECT().Seal(gomock.Any(), domain.NewSecret(secretKey), scopeOf(ports.FieldSecret)).DoAndReturn(recordScope),
-		f.repo.EXPECT().InsertWithinQuota(gomock.Any(), gomock.Any()).Do(func(_ context.Context, b domain.Bucket) { stored = b }),
+		f.repo.EXPECT().InsertWithinQuota(gomock.Any(), gomock.Any(), gomock.Any()).Do(func(_ context.Context, b domain.Bucket, e domain.AuditEvent) {
+			stored, created = b, e
+		}),
 	)
 
 	res, err := f.svc.Create(t.Context(), admin, validCreate())
@@ -120,6 +125,15 @@ func TestCreateCallsPortsInOrder(t *testing.T) {
 	}
 	if res.BucketID != id || res.Status != domain.StatusOnline || res.Validation.Latency != passed.Latency {
 		t.Errorf("result = %+v, want bucket %s ONLINE with the validation report", res, id)
+	}
+	// The creation is audited with the insert, and not once more afterwards.
+	wantEvent := domain.AuditEvent{ID: created.ID, At: clock, OrgID: orgID, UserID: admin.UserID, Action: domain.AuditCreate,
+		BucketID: id, Outcome: domain.AuditOK}
+	if created != wantEvent || !domain.IsID(created.ID) {
+		t.Errorf("audit event inserted with the bucket = %+v, want %+v with a UUID", created, wantEvent)
+	}
+	if events := f.audit.recorded(); len(events) != 0 {
+		t.Errorf("audit events recorded after the insert = %+v, want none", events)
 	}
 }
 
@@ -212,7 +226,7 @@ func TestCreateAcceptsBlobAsAzure(t *testing.T) {
 	})).Return(passed, nil).After(checked)
 	f.repo.EXPECT().InsertWithinQuota(gomock.Any(), gomock.Cond(func(b domain.Bucket) bool {
 		return b.StorageType == domain.StorageAzure
-	})).After(f.expectSeals(validated))
+	}), gomock.Any()).After(f.expectSeals(validated))
 
 	if _, err := f.svc.Create(t.Context(), admin, cmd); err != nil {
 		t.Fatalf("Create with storageType BLOB: %v", err)
@@ -229,7 +243,7 @@ func TestCreateRelaxesBucketRulesForCustomEndpoint(t *testing.T) {
 	})).Return(passed, nil).After(f.expectChecks("Backups"))
 	f.repo.EXPECT().InsertWithinQuota(gomock.Any(), gomock.Cond(func(b domain.Bucket) bool {
 		return b.Bucket == "My_Bucket" && b.Endpoint == endpoint
-	})).After(f.expectSeals(validated))
+	}), gomock.Any()).After(f.expectSeals(validated))
 
 	if _, err := f.svc.Create(t.Context(), admin, cmd); err != nil {
 		t.Fatalf("Create with custom endpoint: %v", err)
@@ -308,12 +322,16 @@ func TestCreatePassesInsertFailureThrough(t *testing.T) {
 			f := newBucketsFixture(t)
 			lost := domain.Errorf(kind, "lost the race")
 			validated := f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil).After(f.expectChecks("Backups"))
-			f.repo.EXPECT().InsertWithinQuota(gomock.Any(), gomock.Any()).Return(lost).After(f.expectSeals(validated))
+			f.repo.EXPECT().InsertWithinQuota(gomock.Any(), gomock.Any(), gomock.Any()).Return(lost).After(f.expectSeals(validated))
 
 			_, err := f.svc.Create(t.Context(), admin, validCreate())
 
 			if !errors.Is(err, lost) || !domain.IsKind(err, kind) {
 				t.Fatalf("error = %v, want the store's %s error", err, kind)
+			}
+			// A refused insert stored no event; the refusal is recorded afterwards.
+			if events := f.audit.recorded(); len(events) != 1 || events[0].Action != domain.AuditCreate || events[0].Outcome != kind.String() {
+				t.Errorf("audit events = %+v, want one create with outcome %s", events, kind)
 			}
 		})
 	}
@@ -353,7 +371,7 @@ func TestCreateLogsOneLineWithoutCredentials(t *testing.T) {
 	}{
 		{"created", func(f *bucketsFixture) {
 			validated := f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil).After(f.expectChecks("Backups"))
-			f.repo.EXPECT().InsertWithinQuota(gomock.Any(), gomock.Any()).After(f.expectSeals(validated))
+			f.repo.EXPECT().InsertWithinQuota(gomock.Any(), gomock.Any(), gomock.Any()).After(f.expectSeals(validated))
 		}, "ok"},
 		{"rejected by provider", func(f *bucketsFixture) {
 			f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).

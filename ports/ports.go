@@ -37,8 +37,10 @@ type BucketRepository interface {
 	// InsertWithinQuota stores b in one transaction that first serializes against every other
 	// insert of the same organization, then re-checks the quota and the name. It returns a
 	// domain error of kind KindQuotaExceeded or KindNameTaken when either check fails, so no
-	// number of concurrent callers on any number of processes can exceed the limit.
-	InsertWithinQuota(ctx context.Context, b domain.Bucket) error
+	// number of concurrent callers on any number of processes can exceed the limit. created,
+	// the audit event of b's creation, is stored in the same commit as b and only with it, so
+	// every stored bucket has its creation in the audit trail.
+	InsertWithinQuota(ctx context.Context, b domain.Bucket, created domain.AuditEvent) error
 }
 
 // BucketReader reads an organization's live buckets.

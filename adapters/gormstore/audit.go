@@ -32,12 +32,23 @@ type auditRow struct {
 
 func (auditRow) TableName() string { return "audit_events" }
 
+func newAuditRow(e domain.AuditEvent) auditRow {
+	return auditRow{ID: e.ID, At: dbTime(e.At), OrgID: e.OrgID, UserID: e.UserID, Action: string(e.Action),
+		BucketID: e.BucketID, Outcome: e.Outcome, RequestID: e.RequestID}
+}
+
+// auditColumns are auditRow's columns, in the order of its values.
+const auditColumns = "id, at, org_id, user_id, action, bucket_id, outcome, request_id"
+
+// values are r's fields, in the order of auditColumns.
+func (r auditRow) values() []any {
+	return []any{r.ID, r.At, r.OrgID, r.UserID, r.Action, r.BucketID, r.Outcome, r.RequestID}
+}
+
 // Record stores one audit event, returning once it is committed. Concurrent events share a
 // statement (auditBatcher).
 func (a AuditLog) Record(ctx context.Context, e domain.AuditEvent) error {
-	row := auditRow{ID: e.ID, At: dbTime(e.At), OrgID: e.OrgID, UserID: e.UserID, Action: string(e.Action),
-		BucketID: e.BucketID, Outcome: e.Outcome, RequestID: e.RequestID}
-	if err := a.s.audit.record(ctx, row); err != nil {
+	if err := a.s.audit.record(ctx, newAuditRow(e)); err != nil {
 		return wrap("record audit event "+string(e.Action), err)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/ports/porttest"
 )
 
 func TestAuditLogListsAnOrganizationsEventsInTimeOrder(t *testing.T) {
@@ -120,4 +121,33 @@ func TestAuditLogRecordAfterCloseFails(t *testing.T) {
 	if err := store.Audit().Record(t.Context(), e); err == nil {
 		t.Fatal("Record after Close succeeded; want an error")
 	}
+}
+
+// TestInsertStoresItsCreationEventOnlyWithTheBucket inserts a bucket with its creation event,
+// then one the quota refuses with another: the trail holds the first event as given and not
+// the second.
+func TestInsertStoresItsCreationEventOnlyWithTheBucket(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, url string) {
+		store := storetest.Open(t, url)
+		org := storetest.Seed(t, store, porttest.OrgSpec{BucketLimit: intPtr(1)})
+		event := func(b domain.Bucket) domain.AuditEvent {
+			return domain.AuditEvent{ID: domain.NewID(), At: time.Now().UTC().Truncate(time.Microsecond), OrgID: org.OrgID,
+				UserID: org.AdminID, Action: domain.AuditCreate, BucketID: b.ID, Outcome: domain.AuditOK, RequestID: "req-" + b.Name}
+		}
+		stored, refused := newBucket(org, "stored"), newBucket(org, "refused")
+		want := event(stored)
+		if err := store.InsertWithinQuota(t.Context(), stored, want); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.InsertWithinQuota(t.Context(), refused, event(refused)); domain.KindOf(err) != domain.KindQuotaExceeded {
+			t.Fatalf("insert over the limit = %v; want QUOTA_EXCEEDED", err)
+		}
+		got, err := store.Audit().List(t.Context(), org.OrgID, time.Time{}, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0] != want {
+			t.Errorf("audit trail = %+v, want exactly %+v", got, want)
+		}
+	})
 }

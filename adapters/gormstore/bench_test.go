@@ -18,7 +18,7 @@ func BenchmarkInsertWithinQuota(b *testing.B) {
 		org := storetest.Seed(b, store, porttest.OrgSpec{BucketLimit: intPtr(1 << 30)})
 		i := 0
 		for b.Loop() {
-			if err := store.InsertWithinQuota(b.Context(), newBucket(org, fmt.Sprintf("bucket-%d", i))); err != nil {
+			if err := porttest.Insert(b.Context(), store, newBucket(org, fmt.Sprintf("bucket-%d", i))); err != nil {
 				b.Fatalf("InsertWithinQuota: %v", err)
 			}
 			i++
@@ -33,7 +33,7 @@ func BenchmarkList(b *testing.B) {
 		store := storetest.Open(b, url)
 		org := storetest.Seed(b, store, porttest.OrgSpec{BucketLimit: intPtr(100)})
 		for i := range 100 {
-			if err := store.InsertWithinQuota(b.Context(), newBucket(org, fmt.Sprintf("bucket-%d", i))); err != nil {
+			if err := porttest.Insert(b.Context(), store, newBucket(org, fmt.Sprintf("bucket-%d", i))); err != nil {
 				b.Fatalf("InsertWithinQuota: %v", err)
 			}
 		}

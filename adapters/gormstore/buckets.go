@@ -52,21 +52,22 @@ func (s *Store) NameTaken(ctx context.Context, orgID, name string) (bool, error)
 // name. Concurrent inserts of one organization take its row's lock one after another, however
 // many processes make them, and each sees the buckets the previous one committed; the
 // organization's live bucket count, which the buckets table's triggers keep in that row
-// (migration 0007), is the quota's count.
+// (migration 0007), is the quota's count. The audit event created is inserted with the row, in
+// the same statement or transaction, and never without it.
 //
 // On PostgreSQL the first attempt is one autocommit statement (insertInOneStatement): one round
 // trip where a transaction takes four. The transaction (insertInTransaction) is the only form
 // on SQLite, and on PostgreSQL it takes over when the statement's connection was lost, when
 // only the lock-then-look-for-the-id it starts with tells whether the statement committed.
-func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket) error {
-	row := newBucketRow(b, time.Now().UTC())
+func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket, created domain.AuditEvent) error {
+	row, event := newBucketRow(b, time.Now().UTC()), newAuditRow(created)
 	var err error
 	decided := false
 	if s.dialect == dialectPostgres {
-		decided, err = insertInOneStatement(s.db.WithContext(ctx), &row)
+		decided, err = insertInOneStatement(s.db.WithContext(ctx), &row, event)
 	}
 	if !decided {
-		err = s.insertInTransaction(ctx, &row, s.dialect == dialectPostgres)
+		err = s.insertInTransaction(ctx, &row, event, s.dialect == dialectPostgres)
 	}
 	switch {
 	case violatesUnique(err, indexBucketName):
@@ -82,9 +83,10 @@ func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket) error {
 
 // insertInOneStatementQuery locks the organization's row (first argument) FOR UPDATE, inserts
 // the bucket row (bucketColumns, then the organization id and the name) if the quota has room
-// and no live bucket of the organization has the name, and returns the organization's plan,
-// limit override and live bucket count as locked, whether it inserted, and whether a live
-// bucket has the name (the organization id and the name again).
+// and no live bucket of the organization has the name, and the audit event (auditColumns) only
+// if it inserted the bucket; it returns the organization's plan, limit override and live bucket
+// count as locked, whether it inserted, and whether a live bucket has the name (the
+// organization id and the name again).
 //
 // Under READ COMMITTED a locking read that waited for the lock returns the row as its previous
 // holder committed it, so the count includes that holder's bucket. The name checks see the
@@ -92,15 +94,17 @@ func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket) error {
 // is caught by the unique index buckets_org_name_live instead.
 var insertInOneStatementQuery = "WITH org AS (SELECT plan, bucket_limit, live_buckets FROM organizations WHERE id = ? FOR UPDATE), " +
 	"inserted AS (INSERT INTO buckets (" + bucketColumns + ") SELECT " + placeholders(strings.Count(bucketColumns, ",")+1) +
-	" FROM org WHERE org.live_buckets < " + EffectiveLimitSQL("org.") + " AND NOT EXISTS (" + nameTakenQuery + ") RETURNING 1) " +
+	" FROM org WHERE org.live_buckets < " + EffectiveLimitSQL("org.") + " AND NOT EXISTS (" + nameTakenQuery + ") RETURNING 1), " +
+	"audited AS (INSERT INTO audit_events (" + auditColumns + ") SELECT " + placeholders(strings.Count(auditColumns, ",")+1) + " FROM inserted) " +
 	"SELECT plan, bucket_limit, live_buckets, EXISTS (SELECT 1 FROM inserted), EXISTS (" + nameTakenQuery + ") FROM org"
 
-// insertInOneStatement runs insertInOneStatementQuery for row. It reports decided=false, for the
+// insertInOneStatement runs insertInOneStatementQuery for row and its audit event. It reports decided=false, for the
 // transaction to decide, when the connection was lost (the statement may have committed) and
 // in the case that should not happen: nothing inserted although quota and name allowed it.
-func insertInOneStatement(db *gorm.DB, row *bucketRow) (decided bool, err error) {
+func insertInOneStatement(db *gorm.DB, row *bucketRow, event auditRow) (decided bool, err error) {
 	args := append([]any{row.OrgID}, row.columnValues()...)
-	args = append(args, row.OrgID, row.Name, row.OrgID, row.Name)
+	args = append(append(args, row.OrgID, row.Name), event.values()...)
+	args = append(args, row.OrgID, row.Name)
 	var (
 		plan            string
 		limit           *int
@@ -142,7 +146,8 @@ func EffectiveLimitSQL(prefix string) string {
 
 // insertInTransaction stores row in a transaction: lock the organization's row (SELECT ... FOR
 // UPDATE on PostgreSQL; on SQLite the immediate transaction already holds the database's write
-// lock) reading its quota, then insert the row if the name is free, then commit.
+// lock) reading its quota, then insert the row if the name is free, and its audit event, then
+// commit.
 // afterLostStatement says an earlier attempt's connection broke, so it may have stored the row.
 //
 // When the connection fails, the transaction runs again on another one (retryConnectionLoss).
@@ -154,7 +159,7 @@ func EffectiveLimitSQL(prefix string) string {
 // out of reach while that is unknown is the answer a KindUnavailable error saying the bucket
 // may have been stored; its name, unique among live buckets, keeps a retry of the request from
 // storing it twice.
-func (s *Store) insertInTransaction(ctx context.Context, row *bucketRow, afterLostStatement bool) error {
+func (s *Store) insertInTransaction(ctx context.Context, row *bucketRow, event auditRow, afterLostStatement bool) error {
 	maybeStored := afterLostStatement
 	return s.retryConnectionLoss(ctx, "insert bucket", func() (bool, error) {
 		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -181,6 +186,9 @@ func (s *Store) insertInTransaction(ctx context.Context, row *bucketRow, afterLo
 			}
 			if !inserted {
 				return nameTakenError(row.Name)
+			}
+			if err := tx.Create(&event).Error; err != nil {
+				return fmt.Errorf("record the bucket's creation in the audit trail: %w", err)
 			}
 			maybeStored = true // from here on, a failure may come after the server committed
 			return nil

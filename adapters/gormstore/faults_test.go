@@ -63,7 +63,7 @@ func TestInsertWithinQuotaAfterLostCommit(t *testing.T) {
 			for i, c := range tc.cuts {
 				fired[i] = proxy.CutAt(c.marker, c.deliver)
 			}
-			if err := proxied.InsertWithinQuota(t.Context(), b); err != nil {
+			if err := porttest.Insert(t.Context(), proxied, b); err != nil {
 				t.Fatalf("InsertWithinQuota = %v (kind %s); want success", err, domain.KindOf(err))
 			}
 			for i, f := range fired {
@@ -79,6 +79,10 @@ func TestInsertWithinQuotaAfterLostCommit(t *testing.T) {
 			}
 			if stored != 1 {
 				t.Errorf("%d rows with the bucket's id, want exactly 1", stored)
+			}
+			audited, err := gormstore.QueryInt(t.Context(), direct, "SELECT count(*) FROM audit_events WHERE bucket_id = ?", b.ID)
+			if err != nil || audited != 1 {
+				t.Errorf("%d audit events of the bucket (%v), want exactly 1", audited, err)
 			}
 			quota, err := direct.QuotaUsage(t.Context(), org.OrgID)
 			if err != nil || quota.Used != 1 {
@@ -140,7 +144,7 @@ func TestLostConnectionsAreUnavailable(t *testing.T) {
 				t.Error("no read noticed a cut: the test proved nothing")
 			}
 			tc.cut(proxy)
-			if err := proxied.InsertWithinQuota(t.Context(), newBucket(org, "After the cut")); err != nil {
+			if err := porttest.Insert(t.Context(), proxied, newBucket(org, "After the cut")); err != nil {
 				t.Errorf("InsertWithinQuota after the cut = %v; want success on a new connection", err)
 			}
 		})

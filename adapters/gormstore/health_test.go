@@ -21,7 +21,7 @@ func TestDueForCheck(t *testing.T) {
 			bk := domain.Bucket{ID: domain.NewID(), OrgID: org.OrgID, WorkspaceID: org.WorkspaceID, Name: name,
 				Bucket: "due-bucket", StorageType: domain.StorageS3, Region: "us-east-1", Status: domain.StatusOnline,
 				LastStatusAt: checked, CreatedAt: now, UpdatedAt: now, SealedKey: []byte("k"), SealedSecret: []byte("s")}
-			if err := store.InsertWithinQuota(t.Context(), bk); err != nil {
+			if err := porttest.Insert(t.Context(), store, bk); err != nil {
 				t.Fatalf("insert %s: %v", name, err)
 			}
 			return bk

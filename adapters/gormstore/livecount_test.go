@@ -24,7 +24,7 @@ func TestLiveBucketCountFollowsEveryWrite(t *testing.T) {
 		var ids []string
 		for i := range 5 {
 			bucket := newBucket(a, fmt.Sprintf("bucket-%d", i))
-			if err := store.InsertWithinQuota(t.Context(), bucket); err != nil {
+			if err := porttest.Insert(t.Context(), store, bucket); err != nil {
 				t.Fatalf("InsertWithinQuota: %v", err)
 			}
 			ids = append(ids, bucket.ID)
@@ -135,10 +135,10 @@ func TestInsertEnforcesEachPlansOwnLimit(t *testing.T) {
 				string(plan), limit-1, org.OrgID); err != nil {
 				t.Fatal(err)
 			}
-			if err := store.InsertWithinQuota(t.Context(), newBucket(org, "last")); err != nil {
+			if err := porttest.Insert(t.Context(), store, newBucket(org, "last")); err != nil {
 				t.Fatalf("plan %s: insert of bucket %d of %d = %v; want success", plan, limit, limit, err)
 			}
-			err := store.InsertWithinQuota(t.Context(), newBucket(org, "one-too-many"))
+			err := porttest.Insert(t.Context(), store, newBucket(org, "one-too-many"))
 			want := fmt.Sprintf("%d of %d buckets used on plan %s", limit, limit, plan)
 			if domain.KindOf(err) != domain.KindQuotaExceeded || !strings.Contains(err.Error(), want) {
 				t.Errorf("plan %s: insert over the limit = %v; want QUOTA_EXCEEDED saying %q", plan, err, want)

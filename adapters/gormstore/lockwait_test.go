@@ -38,7 +38,7 @@ func TestInsertThatWaitedForTheLockSeesWhatItsHolderCommitted(t *testing.T) {
 			org := storetest.Seed(t, store, porttest.OrgSpec{BucketLimit: intPtr(2)})
 			live, deleted := newBucket(org, "live"), newBucket(org, "deleted")
 			for _, b := range []domain.Bucket{live, deleted} {
-				if err := store.InsertWithinQuota(t.Context(), b); err != nil {
+				if err := porttest.Insert(t.Context(), store, b); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -67,8 +67,8 @@ func TestInsertThatWaitedForTheLockSeesWhatItsHolderCommitted(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			inserted := make(chan error, 1)
-			go func() { inserted <- store.InsertWithinQuota(t.Context(), newBucket(org, "contested")) }()
+			inserted, contested := make(chan error, 1), newBucket(org, "contested")
+			go func() { inserted <- porttest.Insert(t.Context(), store, contested) }()
 			waitForLockWait(t, store)
 			if err := holder.Commit(); err != nil {
 				t.Fatal(err)
@@ -83,6 +83,9 @@ func TestInsertThatWaitedForTheLockSeesWhatItsHolderCommitted(t *testing.T) {
 			}
 			if n, err := gormstore.QueryInt(t.Context(), store, "SELECT live_buckets FROM organizations WHERE id = ?", org.OrgID); err != nil || n > 2 {
 				t.Errorf("live buckets = %d, %v; want at most the limit of 2", n, err)
+			}
+			if n, err := gormstore.QueryInt(t.Context(), store, "SELECT count(*) FROM audit_events WHERE bucket_id = ?", contested.ID); err != nil || n != 0 {
+				t.Errorf("%d audit events of the refused bucket (%v), want none", n, err)
 			}
 		})
 	}

@@ -17,7 +17,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	storetest.ForEachBackend(t, func(t *testing.T, url string) {
 		store := storetest.Open(t, url)
 		org := storetest.Seed(t, store, porttest.OrgSpec{})
-		if err := store.InsertWithinQuota(t.Context(), newBucket(org, "Photos")); err != nil {
+		if err := porttest.Insert(t.Context(), store, newBucket(org, "Photos")); err != nil {
 			t.Fatalf("InsertWithinQuota: %v", err)
 		}
 		for range 2 {

@@ -67,10 +67,10 @@ func TestOpenSQLiteMemory(t *testing.T) {
 		t.Run(url, func(t *testing.T) {
 			store := storetest.Open(t, url)
 			org := storetest.Seed(t, store, porttest.OrgSpec{BucketLimit: intPtr(1)})
-			if err := store.InsertWithinQuota(t.Context(), newBucket(org, "Photos")); err != nil {
+			if err := porttest.Insert(t.Context(), store, newBucket(org, "Photos")); err != nil {
 				t.Fatalf("InsertWithinQuota: %v", err)
 			}
-			err := store.InsertWithinQuota(t.Context(), newBucket(org, "Videos"))
+			err := porttest.Insert(t.Context(), store, newBucket(org, "Videos"))
 			if !domain.IsKind(err, domain.KindQuotaExceeded) {
 				t.Fatalf("second insert at limit 1: %v; want kind %s", err, domain.KindQuotaExceeded)
 			}
@@ -140,7 +140,7 @@ func TestSQLiteLockedIsUnavailable(t *testing.T) {
 	defer func() { _, _ = conn.ExecContext(context.Background(), "ROLLBACK") }()
 
 	start := time.Now()
-	err = store.InsertWithinQuota(t.Context(), newBucket(org, "Photos"))
+	err = porttest.Insert(t.Context(), store, newBucket(org, "Photos"))
 	if !domain.IsKind(err, domain.KindUnavailable) {
 		t.Errorf("InsertWithinQuota while another connection writes = %v; want kind %s", err, domain.KindUnavailable)
 	}
@@ -160,7 +160,7 @@ func TestSlowQueryLogHasNoBindValues(t *testing.T) {
 		t.Fatalf("Authenticate: %v", err)
 	}
 	b := newBucket(org, "Secret Project Name")
-	if err := store.InsertWithinQuota(t.Context(), b); err != nil {
+	if err := porttest.Insert(t.Context(), store, b); err != nil {
 		t.Fatalf("InsertWithinQuota: %v", err)
 	}
 	out := logs.String()

@@ -32,9 +32,10 @@ type pgbench struct {
 // createScript is the create's SQL as gormstore's InsertWithinQuota sends it on its first
 // attempt: one autocommit statement that locks the organization's row, reading its live bucket
 // count (which the buckets table's triggers keep, so the quota needs no count), and inserts the
-// row if the quota has room and no live bucket has the name. Each client uses the organization
-// of the connection with its number, as the load generator does. The ids are inlined as arrays,
-// so the statement is the store's with no extra lookup.
+// row if the quota has room and no live bucket has the name, with the audit event of its
+// creation. Each client uses the organization of the connection with its number, as the load
+// generator does. The ids are inlined as arrays, so the statement is the store's with no extra
+// lookup.
 func createScript(orgs []org) string {
 	orgIDs, workspaceIDs := make([]string, len(orgs)), make([]string, len(orgs))
 	for i, o := range orgs {
@@ -51,7 +52,9 @@ inserted AS (INSERT INTO buckets (id, org_id, workspace_id, name, bucket, storag
     secret_fingerprint, secret_version, credentials_updated_at)
   SELECT gen_random_uuid(), %[2]s, %[4]s, %[3]s, :bucket, 'S3', :region, :endpoint, :key_hint,
     :sealed_key, :sealed_secret, 'ONLINE', now(), now(), now(), NULL, 1, :fingerprint, 1, now()
-  FROM org WHERE org.live_buckets < %[6]s AND NOT EXISTS (%[5]s) RETURNING 1)
+  FROM org WHERE org.live_buckets < %[6]s AND NOT EXISTS (%[5]s) RETURNING id),
+audited AS (INSERT INTO audit_events (id, at, org_id, user_id, action, bucket_id, outcome, request_id)
+  SELECT gen_random_uuid()::text, now(), %[2]s::text, 'pgbench', 'create', id::text, 'ok', 'pgbench' FROM inserted)
 SELECT plan, bucket_limit, live_buckets, EXISTS (SELECT 1 FROM inserted), EXISTS (%[5]s) FROM org;
 `, len(orgs), orgID, name, workspaceID, nameTaken, gormstore.EffectiveLimitSQL("org."))
 }

@@ -44,17 +44,17 @@ func (m *MockBucketRepository) EXPECT() *MockBucketRepositoryMockRecorder {
 }
 
 // InsertWithinQuota mocks base method.
-func (m *MockBucketRepository) InsertWithinQuota(ctx context.Context, b domain.Bucket) error {
+func (m *MockBucketRepository) InsertWithinQuota(ctx context.Context, b domain.Bucket, created domain.AuditEvent) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "InsertWithinQuota", ctx, b)
+	ret := m.ctrl.Call(m, "InsertWithinQuota", ctx, b, created)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // InsertWithinQuota indicates an expected call of InsertWithinQuota.
-func (mr *MockBucketRepositoryMockRecorder) InsertWithinQuota(ctx, b any) *gomock.Call {
+func (mr *MockBucketRepositoryMockRecorder) InsertWithinQuota(ctx, b, created any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "InsertWithinQuota", reflect.TypeOf((*MockBucketRepository)(nil).InsertWithinQuota), ctx, b)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "InsertWithinQuota", reflect.TypeOf((*MockBucketRepository)(nil).InsertWithinQuota), ctx, b, created)
 }
 
 // NameTaken mocks base method.

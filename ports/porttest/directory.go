@@ -101,7 +101,7 @@ func testDirUpdateOrganization(t *testing.T, s RepositoryStore) {
 		}
 	}
 	// Over the limit, the buckets stay and a create is refused.
-	err := s.InsertWithinQuota(t.Context(), repoBucket(org, "Three"))
+	err := Insert(t.Context(), s, repoBucket(org, "Three"))
 	repoWantKind(t, "insert over a lowered limit", err, domain.KindQuotaExceeded)
 	if page, err := s.List(t.Context(), org.OrgID, domain.BucketQuery{}); err != nil || len(page.Buckets) != 2 {
 		t.Errorf("List over the lowered limit = %+v, %v; want both buckets still there", page, err)

@@ -303,7 +303,7 @@ func testLifeDelete(t *testing.T, f RepositoryFixture) {
 	other := SeedOrganization(t, f.Store, OrgSpec{})
 	photos := repoBucket(org, "Photos")
 	repoMustInsert(t, f.Store, photos)
-	repoWantKind(t, "insert at the limit", f.Store.InsertWithinQuota(t.Context(), repoBucket(org, "Videos")), domain.KindQuotaExceeded)
+	repoWantKind(t, "insert at the limit", Insert(t.Context(), f.Store, repoBucket(org, "Videos")), domain.KindQuotaExceeded)
 
 	err := f.Store.Delete(t.Context(), other.OrgID, photos.ID, time.Now())
 	repoWantKind(t, "Delete by another organization", err, domain.KindNotFound)

@@ -2,6 +2,7 @@ package porttest
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"fmt"
 	"strings"
@@ -167,7 +168,7 @@ func testRepoRoom(t *testing.T, f RepositoryFixture) {
 func testRepoDuplicateName(t *testing.T, f RepositoryFixture) {
 	org := SeedOrganization(t, f.Store, OrgSpec{})
 	repoMustInsert(t, f.Store, repoBucket(org, "Photos"))
-	err := f.Store.InsertWithinQuota(t.Context(), repoBucket(org, "photos"))
+	err := Insert(t.Context(), f.Store, repoBucket(org, "photos"))
 	repoWantKind(t, `insert of "photos" beside "Photos"`, err, domain.KindNameTaken)
 	if err != nil && !strings.Contains(err.Error(), `"photos"`) {
 		t.Errorf("NAME_TAKEN message %q does not name the name", err)
@@ -181,7 +182,7 @@ func testRepoQuotaExceeded(t *testing.T, f RepositoryFixture) {
 		for i := range limit {
 			repoMustInsert(t, f.Store, repoBucket(org, fmt.Sprintf("bucket-%d", i)))
 		}
-		err := f.Store.InsertWithinQuota(t.Context(), repoBucket(org, "one-too-many"))
+		err := Insert(t.Context(), f.Store, repoBucket(org, "one-too-many"))
 		repoWantKind(t, fmt.Sprintf("insert beyond a limit of %d", limit), err, domain.KindQuotaExceeded)
 		if want := fmt.Sprintf("%d of %d", limit, limit); err != nil && !strings.Contains(err.Error(), want) {
 			t.Errorf("QUOTA_EXCEEDED message %q does not say %q", err, want)
@@ -261,7 +262,7 @@ func testRepoForeignWorkspace(t *testing.T, f RepositoryFixture) {
 	b := SeedOrganization(t, f.Store, OrgSpec{})
 	bucket := repoBucket(a, "Photos")
 	bucket.WorkspaceID = b.WorkspaceID
-	err := f.Store.InsertWithinQuota(t.Context(), bucket)
+	err := Insert(t.Context(), f.Store, bucket)
 	repoWantKind(t, "insert into another organization's workspace", err, domain.KindWorkspaceNotFound)
 	repoWantQuota(t, f.Store, a.OrgID, domain.Quota{Plan: domain.PlanFreeTrial, Used: 0, Limit: 10})
 	repoWantQuota(t, f.Store, b.OrgID, domain.Quota{Plan: domain.PlanFreeTrial, Used: 0, Limit: 10})
@@ -376,7 +377,7 @@ func repoInsertConcurrently(t *testing.T, repos []ports.BucketRepository, n int,
 		wg.Go(func() {
 			b := bucket(i)
 			<-start
-			err := repos[i%len(repos)].InsertWithinQuota(t.Context(), b)
+			err := Insert(t.Context(), repos[i%len(repos)], b)
 			outcome := "ok"
 			if err != nil {
 				outcome = domain.KindOf(err).String()
@@ -405,6 +406,16 @@ func repoInsertToken(t *testing.T, dir ports.Directory, userID string, expiry ti
 		t.Fatalf("InsertToken: %v", err)
 	}
 	return token
+}
+
+// Insert stores b with the audit event of its creation, as the create use case does.
+func Insert(ctx context.Context, repo ports.BucketRepository, b domain.Bucket) error {
+	return repo.InsertWithinQuota(ctx, b, CreatedEvent(ctx, b))
+}
+
+// CreatedEvent is the audit event of b's creation by no particular user.
+func CreatedEvent(ctx context.Context, b domain.Bucket) domain.AuditEvent {
+	return domain.NewAuditEvent(ctx, time.Now(), domain.AuditCreate, b.OrgID, "", b.ID, nil)
 }
 
 // repoBucket returns a new bucket of the organization. Its Version is 1, the version a store
@@ -436,7 +447,7 @@ func repoBucket(org SeededOrg, name string) domain.Bucket {
 
 func repoMustInsert(t *testing.T, repo ports.BucketRepository, b domain.Bucket) {
 	t.Helper()
-	if err := repo.InsertWithinQuota(t.Context(), b); err != nil {
+	if err := Insert(t.Context(), repo, b); err != nil {
 		t.Fatalf("InsertWithinQuota(%q): %v", b.Name, err)
 	}
 }
