@@ -183,7 +183,7 @@ func printMachineCPU(w io.Writer, res results) {
 		parts += " + PostgreSQL"
 		rest = "the rest (pgbench or the Echo baseline, the kernel)"
 	}
-	fmt.Fprintf(w, "machine CPU per request (µs, every core's busy time) = %s + %s:\n", parts, rest)
+	fmt.Fprintf(w, "machine CPU per request (µs, every core's time not idle) = %s + %s:\n", parts, rest)
 	split := func(s stats) string {
 		out := fmt.Sprintf("%.0f = %.0f + %.0f", s.MachineCPUPerRequestUs, s.CPUPerRequestUs, s.BenchCPUPerRequestUs)
 		if res.PostgresMeasured {
