@@ -57,8 +57,9 @@ func (s *Store) NameTaken(ctx context.Context, orgID, name string) (bool, error)
 //
 // On PostgreSQL the first attempt is one autocommit statement (insertInOneStatement): one round
 // trip where a transaction takes four. The transaction (insertInTransaction) is the only form
-// on SQLite, and on PostgreSQL it takes over when the statement's connection was lost, when
-// only the lock-then-look-for-the-id it starts with tells whether the statement committed.
+// on SQLite, and on PostgreSQL it takes over when the statement could not decide: above all
+// when its connection was lost, when only the lock-then-look-for-the-id the transaction starts
+// with tells whether the statement committed.
 func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket, created domain.AuditEvent) error {
 	row, event := newBucketRow(b, time.Now().UTC()), newAuditRow(created)
 	var err error
@@ -98,9 +99,10 @@ var insertInOneStatementQuery = "WITH org AS (SELECT plan, bucket_limit, live_bu
 	"audited AS (INSERT INTO audit_events (" + auditColumns + ") SELECT " + placeholders(strings.Count(auditColumns, ",")+1) + " FROM inserted) " +
 	"SELECT plan, bucket_limit, live_buckets, EXISTS (SELECT 1 FROM inserted), EXISTS (" + nameTakenQuery + ") FROM org"
 
-// insertInOneStatement runs insertInOneStatementQuery for row and its audit event. It reports decided=false, for the
-// transaction to decide, when the connection was lost (the statement may have committed) and
-// in the case that should not happen: nothing inserted although quota and name allowed it.
+// insertInOneStatement runs insertInOneStatementQuery for row and its audit event. It reports
+// decided=false, for the transaction to decide, when the connection was lost (the statement may
+// have committed) and in the case that should not happen: nothing inserted although quota and
+// name allowed it.
 func insertInOneStatement(db *gorm.DB, row *bucketRow, event auditRow) (decided bool, err error) {
 	args := append([]any{row.OrgID}, row.columnValues()...)
 	args = append(append(args, row.OrgID, row.Name), event.values()...)
