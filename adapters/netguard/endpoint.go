@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/bucketd/bucketd/domain"
 )
@@ -15,6 +16,12 @@ import (
 // host resolves to is judged later, at connect time, by Dialer. The messages never echo the
 // raw URL, which could carry a password in its user info.
 func CheckEndpoint(raw string, allow AllowList) (*url.URL, error) {
+	// url.Parse lets bytes that are not UTF-8 through in a host, where lowercasing it would turn
+	// them into U+FFFD and so return an origin that is not the one given, nor one it accepts.
+	if !utf8.ValidString(raw) {
+		return nil, domain.Errorf(domain.KindInvalidInput,
+			"endpoint is not valid UTF-8 text; write it as https://host or https://host:port")
+	}
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
 		return nil, domain.Errorf(domain.KindInvalidInput,

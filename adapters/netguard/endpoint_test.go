@@ -60,6 +60,7 @@ func TestCheckEndpointRefuses(t *testing.T) {
 		{"port too large", "https://s3.example.com:70000", domain.KindEndpointNotAllowed, "port"},
 		{"bad port", "https://s3.example.com:x", domain.KindInvalidInput, "not a valid URL"},
 		{"control character", "https://s3.example.com/\x7f", domain.KindInvalidInput, "not a valid URL"},
+		{"not UTF-8 in an IPv6 zone", "http://[fd00::%25\x88]", domain.KindInvalidInput, "not valid UTF-8"},
 		{"bad escape with password", "https://u:hunter2@s3.example.com/%zz", domain.KindInvalidInput, "not a valid URL"},
 	}
 	for _, c := range cases {
