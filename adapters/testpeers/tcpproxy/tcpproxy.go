@@ -212,8 +212,8 @@ func (p *Proxy) spring(chunk []byte) *trap {
 // client's connection in both directions (FIN). With deliver set the read is passed to the
 // server first and the connection ends when the server has answered, so the server acts on
 // the message while its answer is lost (a COMMIT that commits, unacknowledged); without, the
-// message is lost on the way. The marker must arrive
-// within one read, as a short message written at once does. The returned channel is closed
+// message is lost on the way. The marker must arrive within one read, as a short message
+// written at once does. The returned channel is closed
 // when the fault fires. Traps armed while one is armed wait their turn: only the first armed
 // trap can fire, and the next one is armed once it has, so a test can script a sequence of
 // faults that follow one another faster than it could arm them.
