@@ -32,10 +32,10 @@ type tokenOwner struct {
 // authenticateQuery finds a token by its digest with its user and the user's memberships, one
 // row per membership. Every API request starts with it, so it is one fixed statement, and its
 // rows are scanned without GORM's reflection.
-const authenticateQuery = "SELECT t.id, t.expires_at, t.revoked_at, t.last_used_at, u.id, u.org_id, u.role, m.workspace_id " +
+var authenticateQuery = fixed("SELECT t.id, t.expires_at, t.revoked_at, t.last_used_at, u.id, u.org_id, u.role, m.workspace_id " +
 	"FROM " + tableAPITokens + " AS t JOIN users AS u ON u.id = t.user_id " +
 	"LEFT JOIN " + tableWorkspaceMembers + " AS m ON m.user_id = u.id " +
-	"WHERE t.digest = ? ORDER BY m.workspace_id"
+	"WHERE t.digest = ? ORDER BY m.workspace_id")
 
 // Authenticate finds the user behind a bearer token by the token's SHA-256 digest. An unknown,
 // expired or revoked token is a KindUnauthenticated error with one message for all three.
@@ -67,7 +67,7 @@ func (s *Store) Authenticate(ctx context.Context, token domain.Secret) (domain.P
 
 // tokenOwners runs authenticateQuery for a token digest.
 func (s *Store) tokenOwners(ctx context.Context, digest []byte) ([]tokenOwner, error) {
-	rows, err := s.db.WithContext(ctx).Raw(authenticateQuery, digest).Rows()
+	rows, err := s.queryFixed(ctx, authenticateQuery, digest)
 	if err != nil {
 		return nil, err
 	}

@@ -28,14 +28,14 @@ func (s *Store) WorkspaceInOrg(ctx context.Context, orgID, workspaceID string) (
 
 // QuotaUsage reads the organization's live bucket count against its effective limit.
 func (s *Store) QuotaUsage(ctx context.Context, orgID string) (domain.Quota, error) {
-	r, err := readUsage(s.db.WithContext(ctx), usageQuery{orgID: orgID})
+	r, err := s.readUsage(ctx, usageQuery{orgID: orgID})
 	return r.Quota, wrap("read bucket quota", err)
 }
 
 // Room reads whether the workspace is the organization's, the organization's quota and whether
 // a live bucket of it uses the name, ignoring case, in one statement.
 func (s *Store) Room(ctx context.Context, orgID, workspaceID, name string) (ports.Room, error) {
-	r, err := readUsage(s.db.WithContext(ctx), usageQuery{orgID: orgID, workspaceID: workspaceID, name: name})
+	r, err := s.readUsage(ctx, usageQuery{orgID: orgID, workspaceID: workspaceID, name: name})
 	return r, wrap("read bucket quota", err)
 }
 
@@ -65,7 +65,7 @@ func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket, created 
 	var err error
 	decided := false
 	if s.dialect == dialectPostgres {
-		decided, err = insertInOneStatement(s.db.WithContext(ctx), &row, event)
+		decided, err = s.insertInOneStatement(ctx, &row, event)
 	}
 	if !decided {
 		err = s.insertInTransaction(ctx, &row, event, s.dialect == dialectPostgres)
@@ -93,17 +93,17 @@ func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket, created 
 // holder committed it, so the count includes that holder's bucket. The name checks see the
 // statement's snapshot, taken before the wait: a bucket of the name committed during the wait
 // is caught by the unique index buckets_org_name_live instead.
-var insertInOneStatementQuery = "WITH org AS (SELECT plan, bucket_limit, live_buckets FROM organizations WHERE id = ? FOR UPDATE), " +
+var insertInOneStatementQuery = fixed("WITH org AS (SELECT plan, bucket_limit, live_buckets FROM organizations WHERE id = ? FOR UPDATE), " +
 	"inserted AS (INSERT INTO buckets (" + bucketColumns + ") SELECT " + placeholders(strings.Count(bucketColumns, ",")+1) +
 	" FROM org WHERE org.live_buckets < " + EffectiveLimitSQL("org.") + " AND NOT EXISTS (" + nameTakenQuery + ") RETURNING 1), " +
 	"audited AS (INSERT INTO audit_events (" + auditColumns + ") SELECT " + placeholders(strings.Count(auditColumns, ",")+1) + " FROM inserted) " +
-	"SELECT plan, bucket_limit, live_buckets, EXISTS (SELECT 1 FROM inserted), EXISTS (" + nameTakenQuery + ") FROM org"
+	"SELECT plan, bucket_limit, live_buckets, EXISTS (SELECT 1 FROM inserted), EXISTS (" + nameTakenQuery + ") FROM org")
 
 // insertInOneStatement runs insertInOneStatementQuery for row and its audit event. It reports
 // decided=false, for the transaction to decide, when the connection was lost (the statement may
 // have committed) and in the case that should not happen: nothing inserted although quota and
 // name allowed it.
-func insertInOneStatement(db *gorm.DB, row *bucketRow, event auditRow) (decided bool, err error) {
+func (s *Store) insertInOneStatement(ctx context.Context, row *bucketRow, event auditRow) (decided bool, err error) {
 	args := append([]any{row.OrgID}, row.columnValues()...)
 	args = append(append(args, row.OrgID, row.Name), event.values()...)
 	args = append(args, row.OrgID, row.Name)
@@ -113,7 +113,7 @@ func insertInOneStatement(db *gorm.DB, row *bucketRow, event auditRow) (decided 
 		used            int
 		inserted, taken bool
 	)
-	err = db.Raw(insertInOneStatementQuery, args...).Row().Scan(&plan, &limit, &used, &inserted, &taken)
+	err = s.queryRowFixed(ctx, insertInOneStatementQuery, args...).Scan(&plan, &limit, &used, &inserted, &taken)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return true, organizationNotFound(row.OrgID)
@@ -254,8 +254,14 @@ type usageQuery struct {
 	orgID, workspaceID, name string
 }
 
+// readUsageQuery reads an organization's quota (its id is the last argument), whether a live
+// bucket of it has a name (organization id, name) and whether a workspace is its (workspace id,
+// organization id).
+var readUsageQuery = fixed("SELECT plan, bucket_limit, live_buckets, EXISTS (" + nameTakenQuery + "), EXISTS (" + workspaceInOrgQuery + ") " +
+	"FROM organizations WHERE id = ?")
+
 // readUsage reads q in one statement, fixed SQL because every create runs it.
-func readUsage(db *gorm.DB, q usageQuery) (ports.Room, error) {
+func (s *Store) readUsage(ctx context.Context, q usageQuery) (ports.Room, error) {
 	if !domain.IsID(q.orgID) {
 		return ports.Room{}, organizationNotFound(q.orgID)
 	}
@@ -272,8 +278,7 @@ func readUsage(db *gorm.DB, q usageQuery) (ports.Room, error) {
 		used         int
 		taken, inOrg bool
 	)
-	err := db.Raw("SELECT plan, bucket_limit, live_buckets, EXISTS ("+nameTakenQuery+"), EXISTS ("+workspaceInOrgQuery+") "+
-		"FROM organizations WHERE id = ?", orgID, q.name, workspace, orgID, orgID).Row().Scan(&plan, &limit, &used, &taken, &inOrg)
+	err := s.queryRowFixed(ctx, readUsageQuery, orgID, q.name, workspace, orgID, orgID).Scan(&plan, &limit, &used, &taken, &inOrg)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return ports.Room{}, organizationNotFound(orgID)

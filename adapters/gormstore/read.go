@@ -22,7 +22,7 @@ func (s *Store) liveBucket(ctx context.Context, orgID, bucketID string) *gorm.DB
 // getBucketQuery reads one live bucket of an organization (bucket id, then organization id), the
 // statement of liveBucket written out: Get serves every GET /bucket/{id}, and a fixed statement
 // spares GORM building it each time.
-const getBucketQuery = "SELECT " + bucketColumns + " FROM buckets WHERE id = ? AND org_id = ? AND deleted_at IS NULL"
+var getBucketQuery = fixed("SELECT " + bucketColumns + " FROM buckets WHERE id = ? AND org_id = ? AND deleted_at IS NULL")
 
 // Get returns a live bucket of the organization. An unknown id, a malformed one, a deleted
 // bucket and another organization's bucket are one and the same KindNotFound error, so a
@@ -31,7 +31,11 @@ func (s *Store) Get(ctx context.Context, orgID, bucketID string) (domain.Bucket,
 	if !domain.IsID(orgID) || !domain.IsID(bucketID) {
 		return domain.Bucket{}, bucketNotFound(bucketID)
 	}
-	found, err := findBuckets(s.db.WithContext(ctx).Raw(getBucketQuery, canonicalID(bucketID), canonicalID(orgID)), 1)
+	rows, err := s.queryFixed(ctx, getBucketQuery, canonicalID(bucketID), canonicalID(orgID))
+	if err != nil {
+		return domain.Bucket{}, wrap("read bucket", err)
+	}
+	found, err := scanBuckets(rows, 1)
 	if err != nil {
 		return domain.Bucket{}, wrap("read bucket", err)
 	}

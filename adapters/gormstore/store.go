@@ -35,6 +35,7 @@ type Store struct {
 	sqlDB   *sql.DB
 	dialect dialect
 	log     *slog.Logger
+	slow    slowQueryLogger
 	audit   *auditBatcher
 }
 
@@ -95,8 +96,9 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 	if err != nil {
 		return nil, err
 	}
+	slow := newSlowQueryLogger(o.logger, o.slowThreshold)
 	db, err := gorm.Open(target.dialector(), &gorm.Config{
-		Logger:                 newSlowQueryLogger(o.logger, o.slowThreshold),
+		Logger:                 slow,
 		SkipDefaultTransaction: true, // every multi-statement write opens its own transaction
 		DisableAutomaticPing:   true, // Open pings below, with the caller's context
 		NowFunc:                func() time.Time { return time.Now().UTC() },
@@ -109,7 +111,7 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 		return nil, fmt.Errorf("open %s database: %w", target.dialect, err)
 	}
 	target.configurePool(sqlDB, o.maxOpenConns)
-	s := &Store{db: db, sqlDB: sqlDB, dialect: target.dialect, log: o.logger}
+	s := &Store{db: db, sqlDB: sqlDB, dialect: target.dialect, log: o.logger, slow: slow}
 	if err := s.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
