@@ -91,7 +91,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	log.Info("bucketd listening", slog.String("addr", ln.Addr().String()),
-		slog.String("key_id", ring.ActiveID()), slog.Bool("dev", cfg.dev))
+		slog.String("key_id", ring.ActiveID()), slog.Bool("dev", cfg.dev), slog.String("gogc", setGCPercent()))
 
 	go purgeIdempotencyKeys(ctx, store, log)
 	if err := startHealthJob(ctx, cfg.health, store, buckets, log); err != nil {
