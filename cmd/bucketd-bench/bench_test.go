@@ -70,8 +70,10 @@ func TestBenchMeasuresEveryCell(t *testing.T) {
 				t.Errorf("%s at %d conns: PostgreSQL CPU per request %.1f µs, want a positive figure", name, r.Conns, s.PostgresCPUPerRequestUs)
 			}
 		}
-		// Each pgbench slice runs a whole second, so two rounds measure about two.
-		if strings.HasPrefix(r.Baseline, "pgbench") && r.BaselineStats.Seconds < 1.5 {
+		// Each pgbench slice runs a whole second, so two rounds measure more than one slice can:
+		// about two, less the time pgbench takes to open its connections, which it leaves out
+		// and which a machine busy with other tests stretches (1.44 s was seen).
+		if strings.HasPrefix(r.Baseline, "pgbench") && r.BaselineStats.Seconds <= 1 {
 			t.Errorf("%s at %d conns measured %.2f s; want two slices of a second", r.Baseline, r.Conns, r.BaselineStats.Seconds)
 		}
 		switch {
