@@ -14,6 +14,7 @@ import (
 	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
 	"github.com/bucketd/bucketd/adapters/testpeers/fakegcs"
+	"github.com/bucketd/bucketd/adapters/testpeers/hostile"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
 )
@@ -179,5 +180,43 @@ func TestTransportContract(t *testing.T) {
 		Target: func(endpoint string) domain.ValidationTarget {
 			return gcsTarget(endpoint, "contract-bucket", "", keyFile)
 		},
+	})
+}
+
+// TestHostileContract meets the validator with a hostile peer wherever it reaches out: as the
+// API, which a key file needs alone; as the token endpoint (and the key lists) that a bare PEM
+// key needs first; and as the key lists alone, which a validation does without.
+func TestHostileContract(t *testing.T) {
+	p := fakegcs.Start(t)
+	pemKey, keyFile := p.NewServiceAccount(t, readerEmail, readerPermissions...)
+	p.CreateBucket(t, "contract-bucket", bucketLocation)
+	peer := hostile.Start(t)
+	validator := func(tokenURL, certsURL string) func(providercheck.Options) (ports.CredentialValidator, error) {
+		return func(opts providercheck.Options) (ports.CredentialValidator, error) {
+			return New(Config{HTTPClient: opts.HTTPClient, AllowList: opts.AllowList, Timeout: opts.Timeout, Logger: opts.Logger,
+				TokenURL: tokenURL, CertsURL: certsURL})
+		}
+	}
+	t.Run("API", func(t *testing.T) {
+		providerchecktest.RunHostileContractWith(t, peer, providerchecktest.Decides, providerchecktest.Harness{
+			New: validator(p.TokenURL, p.CertsURL),
+			Target: func(endpoint string) domain.ValidationTarget {
+				return gcsTarget(endpoint, "contract-bucket", "", keyFile)
+			},
+		})
+	})
+	t.Run("token endpoint", func(t *testing.T) {
+		providerchecktest.RunHostileContractWith(t, peer, providerchecktest.Decides, providerchecktest.Harness{
+			New: validator(peer.URL+"/token", peer.URL+"/jwk/"),
+			Target: func(endpoint string) domain.ValidationTarget {
+				return gcsTarget(endpoint, "contract-bucket", readerEmail, pemKey)
+			},
+		})
+	})
+	t.Run("key list", func(t *testing.T) {
+		providerchecktest.RunHostileContractWith(t, peer, providerchecktest.Aside, providerchecktest.Harness{
+			New:    validator(p.TokenURL, peer.URL+"/jwk/"),
+			Target: func(string) domain.ValidationTarget { return gcsTarget(p.URL, "contract-bucket", readerEmail, pemKey) },
+		})
 	})
 }

@@ -2,6 +2,7 @@ package providerchecktest
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"slices"
 	"strings"
@@ -160,7 +161,8 @@ func testHostileCase(t testing.TB, peer *hostile.Peer, role PeerRole, h Harness,
 	// Whatever the validator still reads in the background (GCS's key list lookups) ends by
 	// its own deadline.
 	if !peer.WaitIdle(timeout + 5*time.Second) {
-		t.Errorf("the peer is still writing %s after the validation: the validator stopped reading without closing the connection", timeout+5*time.Second)
+		t.Errorf("the peer is still writing %s after the validation, so the validator stopped reading without closing the connection: %q",
+			timeout+5*time.Second, peer.Busy())
 	}
 
 	switch role {
@@ -223,18 +225,22 @@ func wantHostileFailure(t testing.TB, report domain.ValidationReport, err error,
 	if report.Passed() {
 		t.Errorf("the report passes although validation failed: %+v", report.Checks)
 	}
-	kind := domain.KindOf(err)
-	if !slices.Contains(want.kinds, kind) {
-		t.Errorf("error kind %v (%.300q), want one of %v", kind, err, want.kinds)
+	var de *domain.Error
+	if !errors.As(err, &de) {
+		t.Fatalf("error %.300q is not classified, want one of %v", err, want.kinds)
 	}
-	msg := err.Error()
+	if !slices.Contains(want.kinds, de.Kind) {
+		t.Errorf("error kind %v (%.300q), want one of %v", de.Kind, de.Message, want.kinds)
+	}
+	// The message is what the caller reads; the cause goes to the log only.
+	msg := de.Message
 	switch {
 	case want.capped && !strings.Contains(msg, capWords):
 		t.Errorf("message %.300q does not name the %s body cap", msg, capWords)
 	case want.deadline && !strings.Contains(msg, timeout.String()):
 		t.Errorf("message %.300q does not name the %s deadline", msg, timeout)
 	}
-	wantBoundedText(t, "the error", msg)
+	wantBoundedText(t, "the message", msg)
 	for _, c := range report.Checks {
 		wantBoundedText(t, "check "+c.Name+"'s message", c.Message)
 		wantBoundedText(t, "check "+c.Name+"'s provider code", c.ProviderCode)

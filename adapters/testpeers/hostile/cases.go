@@ -25,7 +25,8 @@ const (
 	// SlowEndlessBody trickles an endless listing, 16 bytes every 100 ms: no size cap trips,
 	// only a deadline ends it.
 	SlowEndlessBody Case = "slow endless body"
-	// StallAfterHeaders sends 200 and its headers, promising a body, then nothing.
+	// StallAfterHeaders sends 200 and its headers, promising a body, then nothing (an answer
+	// to HEAD, complete without a body, ends there).
 	StallAfterHeaders Case = "stall after headers"
 	// HugeContentLength declares a body of 1 TiB and streams it, for a client that sizes a
 	// buffer by Content-Length.
@@ -110,18 +111,21 @@ var cases = map[Case]func(p *Peer, w http.ResponseWriter, r *http.Request){
 	EndlessBody: func(p *Peer, w http.ResponseWriter, r *http.Request) {
 		f := flavourOf(r)
 		w.Header().Set("Content-Type", f.contentType)
-		p.stream(w, f.head, f.unit, 0)
+		p.stream(w, r, f.head, f.unit, 0)
 	},
 	SlowEndlessBody: func(p *Peer, w http.ResponseWriter, r *http.Request) {
 		f := flavourOf(r)
 		w.Header().Set("Content-Type", f.contentType)
-		p.stream(w, f.head, f.unit, slowPace)
+		p.stream(w, r, f.head, f.unit, slowPace)
 	},
 	StallAfterHeaders: func(p *Peer, w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", flavourOf(r).contentType)
 		w.Header().Set("Content-Length", "4096")
 		w.WriteHeader(http.StatusOK)
 		_ = http.NewResponseController(w).Flush()
+		if r.Method == http.MethodHead {
+			return // the answer is complete: its client may keep the connection for another request
+		}
 		select {
 		case <-r.Context().Done(): // the client closed the connection
 		case <-p.done:
@@ -133,7 +137,7 @@ var cases = map[Case]func(p *Peer, w http.ResponseWriter, r *http.Request){
 		f := flavourOf(r)
 		w.Header().Set("Content-Type", f.contentType)
 		w.Header().Set("Content-Length", strconv.FormatInt(1<<40, 10))
-		p.stream(w, f.head, f.unit, 0)
+		p.stream(w, r, f.head, f.unit, 0)
 	},
 	GzipBomb: func(_ *Peer, w http.ResponseWriter, r *http.Request) {
 		f := flavourOf(r)
@@ -327,9 +331,12 @@ func gzipMember(content []byte) []byte {
 // reading (the write fails), the test ends, or the answer reaches Ceiling, when it cuts the
 // connection, so that a client that read everything sees a body cut short rather than one
 // that ended. A pace other than zero trickles slowChunk bytes per pace, for at most slowLimit.
-func (p *Peer) stream(w http.ResponseWriter, head, unit string, pace time.Duration) {
+func (p *Peer) stream(w http.ResponseWriter, r *http.Request, head, unit string, pace time.Duration) {
 	rc := http.NewResponseController(w)
 	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return // net/http would discard the body, without end
+	}
 	if _, err := w.Write([]byte(head)); err != nil {
 		return
 	}

@@ -17,6 +17,7 @@ package hostile
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -52,8 +53,14 @@ type Peer struct {
 	mu    sync.Mutex
 	conns map[*conn]struct{}
 	stats Stats
-	// inflight counts answers being written.
-	inflight atomic.Int64
+	// busy holds the answers being written, each described by its request and start.
+	busy map[*busyAnswer]struct{}
+}
+
+// busyAnswer is an answer being written.
+type busyAnswer struct {
+	request string
+	start   time.Time
 }
 
 // behaviour is what the peer does with every request: a case's answer, or forwarding.
@@ -80,7 +87,7 @@ type Stats struct {
 // answer. The peer stops in t.Cleanup, cutting every connection.
 func Start(t testing.TB) *Peer {
 	t.Helper()
-	p := &Peer{done: make(chan struct{}), conns: map[*conn]struct{}{}}
+	p := &Peer{done: make(chan struct{}), conns: map[*conn]struct{}{}, busy: map[*busyAnswer]struct{}{}}
 	p.behaviour.Store(&behaviour{name: "unset", serve: func(_ *Peer, w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "hostile: no case set", http.StatusInternalServerError)
 	}})
@@ -156,7 +163,7 @@ func (p *Peer) resetStats() {
 // so a client that stopped reading but kept the connection open leaves the peer busy.
 func (p *Peer) WaitIdle(timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
-	for p.inflight.Load() > 0 {
+	for len(p.Busy()) > 0 {
 		if time.Now().After(deadline) {
 			return false
 		}
@@ -165,13 +172,26 @@ func (p *Peer) WaitIdle(timeout time.Duration) bool {
 	return true
 }
 
+// Busy describes the answers being written, such as "GET /bucket?list-type=2 (endless body)
+// for 6s", for a test to say which one did not end.
+func (p *Peer) Busy() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var busy []string
+	for a := range p.busy {
+		busy = append(busy, fmt.Sprintf("%s for %s", a.request, time.Since(a.start).Round(time.Millisecond)))
+	}
+	return busy
+}
+
 // serveHTTP answers r as the current behaviour says, and counts what that wrote.
 func (p *Peer) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	p.inflight.Add(1)
-	defer p.inflight.Add(-1)
+	b := p.behaviour.Load()
 	c, _ := r.Context().Value(connKey{}).(*conn)
 	before := c.written.Load()
+	answer := &busyAnswer{request: fmt.Sprintf("%s %s (%s)", r.Method, r.URL.RequestURI(), b.name), start: time.Now()}
 	p.mu.Lock()
+	p.busy[answer] = struct{}{}
 	p.stats.Requests++
 	if r.URL.Query().Has(redirectMarker) {
 		p.stats.Followed++
@@ -180,10 +200,11 @@ func (p *Peer) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		wrote := c.written.Load() - before
 		p.mu.Lock()
+		delete(p.busy, answer)
 		p.stats.Largest = max(p.stats.Largest, wrote)
 		p.mu.Unlock()
 	}()
-	p.behaviour.Load().serve(p, w, r)
+	b.serve(p, w, r)
 }
 
 // reachedCeiling records an answer that wrote Ceiling bytes with its client still reading.
