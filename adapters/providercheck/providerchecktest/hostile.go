@@ -36,8 +36,12 @@ const (
 	maxText = 1 << 10
 	maxLog  = 16 << 10
 	// maxAllocated bounds what one validation may allocate: a validator that inflates or
-	// buffers what it should refuse allocates at least hostile.Ceiling.
-	maxAllocated = hostile.Ceiling / 2
+	// buffers what it should refuse allocates several times hostile.Ceiling (S3 without the
+	// cap: 0.5 to 1.3 GiB), one that stops at the cap a few MiB for what it did read.
+	maxAllocated = hostile.Ceiling
+	// reachWithin bounds how long a request the validation starts may take to reach the peer:
+	// GCS's key list lookup runs in the background and may start after the validation ended.
+	reachWithin = 5 * time.Second
 )
 
 // PeerRole says what the hostile peer is to the validator under test.
@@ -160,6 +164,9 @@ func testHostileCase(t testing.TB, peer *hostile.Peer, role PeerRole, h Harness,
 	took := time.Since(start)
 	// Whatever the validator still reads in the background (GCS's key list lookups) ends by
 	// its own deadline.
+	for reached := time.Now().Add(reachWithin); peer.Stats().Requests == 0 && time.Now().Before(reached); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if !peer.WaitIdle(timeout + 5*time.Second) {
 		t.Errorf("the peer is still writing %s after the validation, so the validator stopped reading without closing the connection: %q",
 			timeout+5*time.Second, peer.Busy())
