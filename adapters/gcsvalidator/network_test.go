@@ -183,40 +183,60 @@ func TestTransportContract(t *testing.T) {
 	})
 }
 
-// TestHostileContract meets the validator with a hostile peer wherever it reaches out: as the
-// API, which a key file needs alone; as the token endpoint (and the key lists) that a bare PEM
-// key needs first; and as the key lists alone, which a validation does without.
-func TestHostileContract(t *testing.T) {
-	p := fakegcs.Start(t)
-	pemKey, keyFile := p.NewServiceAccount(t, readerEmail, readerPermissions...)
-	p.CreateBucket(t, "contract-bucket", bucketLocation)
-	peer := hostile.Start(t)
+// hostileRoute is one way the validator reaches a hostile peer, and what the peer is to it.
+type hostileRoute struct {
+	role    providerchecktest.PeerRole
+	harness providerchecktest.Harness
+}
+
+// hostileRoutes are the ways the validator reaches peer: as the API, which a key file needs
+// alone; as the token endpoint (and the key lists) that a bare PEM key needs first; and as the
+// key lists alone, which a validation does without. The rest is a fake GCS where the account
+// may read the bucket.
+func hostileRoutes(tb testing.TB, peer *hostile.Peer) map[string]hostileRoute {
+	p := fakegcs.Start(tb)
+	pemKey, keyFile := p.NewServiceAccount(tb, readerEmail, readerPermissions...)
+	p.CreateBucket(tb, "contract-bucket", bucketLocation)
 	validator := func(tokenURL, certsURL string) func(providercheck.Options) (ports.CredentialValidator, error) {
 		return func(opts providercheck.Options) (ports.CredentialValidator, error) {
 			return New(Config{HTTPClient: opts.HTTPClient, AllowList: opts.AllowList, Timeout: opts.Timeout, Logger: opts.Logger,
 				TokenURL: tokenURL, CertsURL: certsURL})
 		}
 	}
-	t.Run("API", func(t *testing.T) {
-		providerchecktest.RunHostileContractWith(t, peer, providerchecktest.Decides, providerchecktest.Harness{
+	return map[string]hostileRoute{
+		"API": {providerchecktest.Decides, providerchecktest.Harness{
 			New: validator(p.TokenURL, p.CertsURL),
 			Target: func(endpoint string) domain.ValidationTarget {
 				return gcsTarget(endpoint, "contract-bucket", "", keyFile)
 			},
-		})
-	})
-	t.Run("token endpoint", func(t *testing.T) {
-		providerchecktest.RunHostileContractWith(t, peer, providerchecktest.Decides, providerchecktest.Harness{
+		}},
+		"token endpoint": {providerchecktest.Decides, providerchecktest.Harness{
 			New: validator(peer.URL+"/token", peer.URL+"/jwk/"),
 			Target: func(endpoint string) domain.ValidationTarget {
 				return gcsTarget(endpoint, "contract-bucket", readerEmail, pemKey)
 			},
-		})
-	})
-	t.Run("key list", func(t *testing.T) {
-		providerchecktest.RunHostileContractWith(t, peer, providerchecktest.Aside, providerchecktest.Harness{
+		}},
+		"key list": {providerchecktest.Aside, providerchecktest.Harness{
 			New:    validator(p.TokenURL, peer.URL+"/jwk/"),
 			Target: func(string) domain.ValidationTarget { return gcsTarget(p.URL, "contract-bucket", readerEmail, pemKey) },
-		})
-	})
+		}},
+	}
+}
+
+func TestHostileContract(t *testing.T) {
+	peer := hostile.Start(t)
+	for name, route := range hostileRoutes(t, peer) {
+		t.Run(name, func(t *testing.T) { providerchecktest.RunHostileContractWith(t, peer, route.role, route.harness) })
+	}
+}
+
+func FuzzAPIAnswers(f *testing.F)     { fuzzRoute(f, "API") }
+func FuzzTokenAnswers(f *testing.F)   { fuzzRoute(f, "token endpoint") }
+func FuzzKeyListAnswers(f *testing.F) { fuzzRoute(f, "key list") }
+
+// fuzzRoute fuzzes what the peer on the named route answers.
+func fuzzRoute(f *testing.F, name string) {
+	peer := hostile.Start(f)
+	route := hostileRoutes(f, peer)[name]
+	providerchecktest.FuzzAnswersWith(f, peer, route.role, route.harness)
 }
