@@ -29,15 +29,17 @@ const (
 	hostileBodyCap  = 1 << 20
 	hostileCapWords = "1 MiB"
 	// hostileCapSlack is what the socket buffers hold beyond what bucketd read when it closed
-	// a connection.
-	hostileCapSlack = 2 << 20
-	// maxPeakRSS bounds bucketd's resident set while validations stream endless bodies: the
-	// goal is under 120 MiB, the bound leaves room for a loaded machine. The race detector's
-	// shadow memory multiplies it, so a race-enabled binary gets raceRSSFactor times as much.
-	maxPeakRSS    = 200 << 20
-	raceRSSFactor = 4
-	// killRSS is where the watchdog kills bucketd rather than let it take the machine's memory.
-	killRSS = 1 << 30
+	// a connection: loopback receive buffers grow to a few MiB while 48 streams compete for
+	// the CPU (up to 2.6 MiB seen), where a missing cap shows as the peer's 64 MiB ceiling.
+	hostileCapSlack = 8 << 20
+	// maxPeakRSS bounds bucketd's resident set while validations stream endless bodies. It is
+	// a safety bound, not the goal (under 120 MiB for 16 at once): with the 1 MiB cap and GOGC
+	// 200, 16 at once peaked at 171 to 187 MiB and 48 at once at 258 to 345 MiB; without a
+	// cap, 16 at once would buffer 16 times the peer's 64 MiB ceiling. The race detector's
+	// shadow memory multiplies it (16 at once: 309 to 362 MiB; 48: 848 MiB), so a race-enabled
+	// binary gets raceRSSFactor times as much.
+	maxPeakRSS    = 512 << 20
+	raceRSSFactor = 3
 	// concurrentValidations is how many dry runs stream endless bodies at once, per provider.
 	concurrentValidations = 16
 )
@@ -79,9 +81,9 @@ func resetPeak(t *testing.T, pid int) {
 	}
 }
 
-// watchMemory kills s with SIGKILL when its resident set passes killRSS, checking every 20 ms
-// until t ends, so a bucketd without a body cap fails the test rather than exhausting the
-// machine. The returned function reports whether it had to.
+// watchMemory kills s with SIGKILL when its resident set passes twice peakRSSBound, checking
+// every 20 ms until t ends, so a bucketd without a body cap fails the test rather than
+// exhausting the machine. The returned function reports whether it had to.
 func watchMemory(t *testing.T, s *server) (killed func() bool) {
 	t.Helper()
 	var fired atomic.Bool
@@ -96,7 +98,7 @@ func watchMemory(t *testing.T, s *server) (killed func() bool) {
 				return
 			case <-time.After(20 * time.Millisecond):
 			}
-			if m, err := readMemoryOf(s.cmd.Process.Pid); err == nil && m.rss > killRSS {
+			if m, err := readMemoryOf(s.cmd.Process.Pid); err == nil && m.rss > 2*peakRSSBound() {
 				fired.Store(true)
 				_ = s.cmd.Process.Signal(syscall.SIGKILL)
 				return
@@ -133,8 +135,11 @@ func hostileServer(t *testing.T, b *backend, args ...string) (*server, org) {
 // resident set while 16 dry runs at once stream endless bodies from a hostile provider, for
 // S3, GCS and Azure in turn and then all 48 at once. Each dry run must end in a report with
 // PROVIDER_ERROR naming the body cap, and the provider must have got no more than the cap
-// out per answer. The peak is logged (go test -v) and bounded generously: it is a safety
-// property, the goal itself (under 120 MiB) is for the report.
+// out per answer. The peaks are logged (go test -v) and bounded generously, as a safety
+// property (see maxPeakRSS); the goal itself is for the report. The figure wants a binary
+// built without the race detector:
+//
+//	go test -count=1 -v -run TestPeakRSSWhileValidationsStreamEndlessBodies ./cmd/bucketd/
 func TestPeakRSSWhileValidationsStreamEndlessBodies(t *testing.T) {
 	peer := hostile.Start(t)
 	peer.Set(hostile.EndlessBody)
@@ -189,7 +194,7 @@ func TestPeakRSSWhileValidationsStreamEndlessBodies(t *testing.T) {
 		}
 		wg.Wait()
 		if killed() {
-			t.Fatalf("bucketd passed %d MiB of resident memory during %s and was killed", killRSS>>20, phase.name)
+			t.Fatalf("bucketd passed %d MiB of resident memory during %s and was killed", 2*peakRSSBound()>>20, phase.name)
 		}
 		m, err := readMemoryOf(pid)
 		if err != nil {

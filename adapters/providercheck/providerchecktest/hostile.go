@@ -25,7 +25,8 @@ const (
 	bodyCap  = 1 << 20
 	capWords = "1 MiB"
 	// capSlack is what the socket buffers between the peer and the validator hold on top of
-	// what the validator read when it closed the connection: about 200 KiB on loopback.
+	// what the validator read when it closed the connection: about 200 KiB on loopback for one
+	// validation, where a missing cap shows as the peer's 64 MiB ceiling.
 	capSlack = 2 << 20
 	// hostileTimeout is the validation deadline of the cases no limit but the deadline ends;
 	// the others get patientTimeout, which they must not need.
