@@ -149,6 +149,8 @@ func RunHostileContractWith(t *testing.T, peer *hostile.Peer, role PeerRole, h H
 	}
 }
 
+// testHostileCase runs one validation against peer answering as c says, on the production
+// client with loopback allowed, and checks it met want.
 func testHostileCase(t testing.TB, peer *hostile.Peer, role PeerRole, h Harness, c hostile.Case, want hostileOutcome) {
 	timeout := patientTimeout
 	if want.deadline {
@@ -163,8 +165,8 @@ func testHostileCase(t testing.TB, peer *hostile.Peer, role PeerRole, h Harness,
 	start := time.Now()
 	report, err, allocated := validateCounting(t, v, target)
 	took := time.Since(start)
-	// Whatever the validator still reads in the background (GCS's key list lookups) ends by
-	// its own deadline.
+	// A request the validator makes in the background (GCS's key list lookup) may reach the
+	// peer after the validation ended, and must end by its own deadline.
 	for reached := time.Now().Add(reachWithin); peer.Stats().Requests == 0 && time.Now().Before(reached); {
 		time.Sleep(10 * time.Millisecond)
 	}
