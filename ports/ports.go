@@ -163,13 +163,15 @@ type StoredResponse struct {
 // IdempotencyStore remembers, per organization, the answer to each Idempotency-Key for a while,
 // in the database, so retries replay the answer on any server process instead of acting twice.
 type IdempotencyStore interface {
-	// Begin claims key for a request with the given fingerprint (a digest of what the request
-	// does). A key first used with another fingerprint is a KindIdempotencyKeyReused error,
-	// whether that request has finished or not. A completed key with the same fingerprint
-	// returns its stored response to replay. A key claimed by a request still running is a
+	// Begin claims key for a request with the given fingerprint (what the request does, keyed:
+	// see RequestMAC). A key whose stored fingerprint the request does not match is a
+	// KindIdempotencyKeyReused error, whether that request has finished or not; when the
+	// request cannot tell, its error is returned. A completed key the request matches returns
+	// its stored response to replay. A key claimed by a request still running is a
 	// KindIdempotencyInProgress error, unless its claim is older than lease, which means its
-	// process died and the claim is taken over. A fresh claim returns nil and nil.
-	Begin(ctx context.Context, orgID, key string, fingerprint []byte, now time.Time, lease time.Duration) (*StoredResponse, error)
+	// process died and the claim is taken over. A fresh claim keeps fingerprint.Stored() and
+	// returns nil and nil.
+	Begin(ctx context.Context, orgID, key string, fingerprint RequestFingerprint, now time.Time, lease time.Duration) (*StoredResponse, error)
 	// Complete stores the answer of a claimed key until expiresAt.
 	Complete(ctx context.Context, orgID, key string, resp StoredResponse, expiresAt time.Time) error
 	// Abandon drops a claim whose request ended without an answer worth replaying, so that a

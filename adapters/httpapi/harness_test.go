@@ -263,6 +263,7 @@ func newHarness(t testing.TB, configure ...func(*httpapi.Config)) *harness {
 		Buckets:       h.buckets,
 		Authenticator: fakeAuthenticator{},
 		Idempotency:   h.idem,
+		RequestMAC:    newRequestMAC(t, "k1:"+testMasterKey),
 		Readiness:     h.pinger,
 		Audit:         h.audit,
 		Logger:        logger,

@@ -198,7 +198,7 @@ func TestNewServerRejectsBadRateLimits(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := httpapi.NewServer(httpapi.Config{Buckets: &fakeBuckets{}, Authenticator: fakeAuthenticator{},
-				Idempotency: newFakeIdempotency(), Readiness: &fakePinger{}, Audit: &fakeAudit{}, RateLimit: tc.rate, RateBurst: tc.burst})
+				Idempotency: newFakeIdempotency(), RequestMAC: newRequestMAC(t, "k1:"+testMasterKey), Readiness: &fakePinger{}, Audit: &fakeAudit{}, RateLimit: tc.rate, RateBurst: tc.burst})
 			if err == nil {
 				t.Fatalf("NewServer accepted RateLimit %g, RateBurst %d", tc.rate, tc.burst)
 			}

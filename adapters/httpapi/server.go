@@ -41,6 +41,7 @@ type Server struct {
 	buckets BucketService
 	auth    ports.Authenticator
 	idem    ports.IdempotencyStore
+	mac     ports.RequestMAC
 	audit   ports.AuditLog
 	db      Pinger
 	log     *slog.Logger
@@ -54,8 +55,10 @@ type Server struct {
 type Config struct {
 	Buckets       BucketService
 	Authenticator ports.Authenticator
-	// Idempotency keeps the answers to requests sent with an Idempotency-Key.
+	// Idempotency keeps the answers to requests sent with an Idempotency-Key; RequestMAC keys
+	// the fingerprints that tell apart the requests sent with one key.
 	Idempotency ports.IdempotencyStore
+	RequestMAC  ports.RequestMAC
 	Readiness   Pinger
 	// Audit records the refused bearer tokens.
 	Audit  ports.AuditLog
@@ -82,6 +85,8 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, errors.New("httpapi.NewServer: Authenticator is nil")
 	case cfg.Idempotency == nil:
 		return nil, errors.New("httpapi.NewServer: Idempotency is nil")
+	case cfg.RequestMAC == nil:
+		return nil, errors.New("httpapi.NewServer: RequestMAC is nil")
 	case cfg.Readiness == nil:
 		return nil, errors.New("httpapi.NewServer: Readiness is nil")
 	case cfg.Audit == nil:
@@ -107,7 +112,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.RateLimit > 0 {
 		limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, metrics.rateLimiters)
 	}
-	return &Server{buckets: cfg.Buckets, auth: cfg.Authenticator, idem: cfg.Idempotency, audit: cfg.Audit, db: cfg.Readiness, log: log, now: now,
+	return &Server{buckets: cfg.Buckets, auth: cfg.Authenticator, idem: cfg.Idempotency, mac: cfg.RequestMAC, audit: cfg.Audit, db: cfg.Readiness, log: log, now: now,
 		metrics: metrics, limiter: limiter}, nil
 }
 

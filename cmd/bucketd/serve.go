@@ -12,6 +12,7 @@ import (
 
 	"github.com/bucketd/bucketd/adapters/httpapi"
 	"github.com/bucketd/bucketd/adapters/netguard"
+	"github.com/bucketd/bucketd/adapters/requestmac"
 	"github.com/bucketd/bucketd/ports"
 )
 
@@ -67,7 +68,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	api, err := httpapi.NewServer(httpapi.Config{Buckets: buckets, Authenticator: store, Idempotency: store, Readiness: store, Audit: store.Audit(),
+	requestMAC, err := requestmac.New(ring)
+	if err != nil {
+		return err
+	}
+	api, err := httpapi.NewServer(httpapi.Config{Buckets: buckets, Authenticator: store, Idempotency: store, RequestMAC: requestMAC, Readiness: store, Audit: store.Audit(),
 		Logger: log, Metrics: metrics, RateLimit: cfg.limits.rateLimit, RateBurst: cfg.limits.rateBurst})
 	if err != nil {
 		return err
