@@ -255,8 +255,6 @@ func TestTransportContract(t *testing.T) { providerchecktest.RunTransportContrac
 
 func TestHostileContract(t *testing.T) { providerchecktest.RunHostileContract(t, contractHarness) }
 
-func FuzzAnswers(f *testing.F) { providerchecktest.FuzzAnswers(f, contractHarness) }
-
 func BenchmarkValidate(b *testing.B) {
 	s := emulator(b)
 	h := newHarness(b, 0)

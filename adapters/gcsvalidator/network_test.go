@@ -229,14 +229,3 @@ func TestHostileContract(t *testing.T) {
 		t.Run(name, func(t *testing.T) { providerchecktest.RunHostileContractWith(t, peer, route.role, route.harness) })
 	}
 }
-
-func FuzzAPIAnswers(f *testing.F)     { fuzzRoute(f, "API") }
-func FuzzTokenAnswers(f *testing.F)   { fuzzRoute(f, "token endpoint") }
-func FuzzKeyListAnswers(f *testing.F) { fuzzRoute(f, "key list") }
-
-// fuzzRoute fuzzes what the peer on the named route answers.
-func fuzzRoute(f *testing.F, name string) {
-	peer := hostile.Start(f)
-	route := hostileRoutes(f, peer)[name]
-	providerchecktest.FuzzAnswersWith(f, peer, route.role, route.harness)
-}

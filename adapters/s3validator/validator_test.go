@@ -72,5 +72,3 @@ var contractHarness = providerchecktest.Harness{
 func TestTransportContract(t *testing.T) { providerchecktest.RunTransportContract(t, contractHarness) }
 
 func TestHostileContract(t *testing.T) { providerchecktest.RunHostileContract(t, contractHarness) }
-
-func FuzzAnswers(f *testing.F) { providerchecktest.FuzzAnswers(f, contractHarness) }

@@ -20,13 +20,11 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -121,24 +119,6 @@ func (p *Peer) Set(c Case) {
 		panic("hostile: unknown case " + string(c))
 	}
 	p.behaviour.Store(&behaviour{name: string(c), serve: serve})
-	p.resetStats()
-}
-
-// Answer makes the peer answer every request from now on with status (200 to 599), header and
-// body, whatever a fuzz target came up with, and starts its Stats afresh. Content-Length is
-// the body's; header cannot change how the answer is framed.
-func (p *Peer) Answer(status int, header http.Header, body []byte) {
-	if status < 200 || status > 599 {
-		panic(fmt.Sprintf("hostile: status %d is not a final answer's", status))
-	}
-	header = header.Clone()
-	for _, framing := range []string{"Content-Length", "Transfer-Encoding", "Connection", "Trailer"} {
-		header.Del(framing)
-	}
-	p.behaviour.Store(&behaviour{name: "answer " + strconv.Itoa(status), serve: func(_ *Peer, w http.ResponseWriter, _ *http.Request) {
-		maps.Copy(w.Header(), header)
-		answer(w, status, header.Get("Content-Type"), string(body))
-	}})
 	p.resetStats()
 }
 

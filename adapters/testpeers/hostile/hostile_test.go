@@ -475,15 +475,3 @@ func TestCleanupEndsStuckAnswers(t *testing.T) {
 		t.Error("an answer is still being written after the cleanup")
 	}
 }
-
-func TestAnswerSendsWhatItIsGiven(t *testing.T) {
-	p := Start(t)
-	p.Answer(http.StatusTeapot, http.Header{"X-Amz-Bucket-Region": {"eu-west-1"}, "Content-Type": {"text/x-odd"},
-		"Content-Length": {"999999"}, "Transfer-Encoding": {"chunked"}}, []byte("short and stout"))
-	res := mustGet(t, client(t), p)
-	body := readAll(t, res)
-	if res.StatusCode != http.StatusTeapot || res.Header.Get("X-Amz-Bucket-Region") != "eu-west-1" ||
-		res.Header.Get("Content-Type") != "text/x-odd" || body != "short and stout" || res.ContentLength != int64(len(body)) {
-		t.Errorf("answer %d %v %q, want 418 with the header and body given, framed by the body's length", res.StatusCode, res.Header, body)
-	}
-}
