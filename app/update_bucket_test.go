@@ -75,7 +75,7 @@ func TestUpdateRejectsAnInvalidNameWithoutWriting(t *testing.T) {
 	for name, tc := range map[string]struct{ name, want string }{
 		"empty":             {"", "name must not be empty"},
 		"blank":             {" \t ", "name must not be empty"},
-		"control character": {"a\x00b", "control characters"},
+		"control character": {"a\x00b", "a control character"},
 		"too long":          {strings.Repeat("n", 129), "name is 129 characters long"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -349,7 +349,7 @@ func TestUpdateAppliesFieldRulesToTheMergedBucket(t *testing.T) {
 		{"empty secret", app.UpdateInput{Secret: ptr(domain.Secret{})}, []string{ports.FieldKey}, "secret must not be empty"},
 		{"unknown storage type", app.UpdateInput{StorageType: ptr("FTP"), Key: newKeyPtr(), Secret: newSecretPtr()}, nil, `storageType "FTP"`},
 		{"storage type without validator", app.UpdateInput{StorageType: ptr("GCS"), Key: newKeyPtr(), Secret: newSecretPtr()}, nil, "storageType GCS is not supported"},
-		{"bad name with new credentials", app.UpdateInput{Name: ptr("a\x00b"), Secret: newSecretPtr()}, []string{ports.FieldKey}, "control characters"},
+		{"bad name with new credentials", app.UpdateInput{Name: ptr("a\x00b"), Secret: newSecretPtr()}, []string{ports.FieldKey}, "a control character"},
 		{"bucket too short for AWS once the endpoint is removed", app.UpdateInput{Bucket: ptr("ab"), Endpoint: ptr(""), Key: newKeyPtr(), Secret: newSecretPtr()},
 			nil, `bucket "ab" must be 3 to 63`},
 		{"bad mode", app.UpdateInput{Region: ptr("eu-central-1"), Mode: "write"}, []string{ports.FieldKey, ports.FieldSecret}, `validation "write"`},
