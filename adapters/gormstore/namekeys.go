@@ -88,22 +88,25 @@ func (s *Store) fillNameKeyBatch(ctx context.Context) (int, error) {
 		}
 		for _, b := range batch {
 			key, suffix := domain.NameKey(b.Name), ""
+			var holder NamedBucket
 			if b.DeletedAt == nil {
-				holder, taken, err := liveNameKeyHolder(tx, b.OrgID, key)
-				if err != nil {
+				var taken bool
+				if holder, taken, err = liveNameKeyHolder(tx, b.OrgID, key); err != nil {
 					return err
 				}
 				if taken {
 					suffix = b.ID
-					found = append(found, nameCollisionFound{bucket: b, holder: holder})
 				}
 			}
 			// The lock keeps other migrations out; "name_key IS NULL" keeps a rename that a
 			// serving process made since the read, with its own key, from being overwritten.
-			err := tx.Exec("UPDATE buckets SET name_key = ?, name_key_suffix = ? WHERE id = ? AND name_key IS NULL",
-				key, suffix, b.ID).Error
-			if err != nil {
-				return fmt.Errorf("store the name key of bucket %s: %w", b.ID, err)
+			res := tx.Exec("UPDATE buckets SET name_key = ?, name_key_suffix = ? WHERE id = ? AND name_key IS NULL",
+				key, suffix, b.ID)
+			if res.Error != nil {
+				return fmt.Errorf("store the name key of bucket %s: %w", b.ID, res.Error)
+			}
+			if suffix != "" && res.RowsAffected == 1 {
+				found = append(found, nameCollisionFound{bucket: b, holder: holder})
 			}
 		}
 		return nil
