@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -57,10 +56,9 @@ func (s *Store) fillNameKeys(ctx context.Context) error {
 
 // unkeyedBucket is what fillNameKeys reads of a bucket without a name key.
 type unkeyedBucket struct {
-	ID        string     `gorm:"column:id"`
-	OrgID     string     `gorm:"column:org_id"`
-	Name      string     `gorm:"column:name"`
-	DeletedAt *time.Time `gorm:"column:deleted_at"`
+	ID    string `gorm:"column:id"`
+	OrgID string `gorm:"column:org_id"`
+	Name  string `gorm:"column:name"`
 }
 
 // nameCollisionFound is one bucket fillNameKeys keyed apart from the live bucket that has its
@@ -69,6 +67,15 @@ type nameCollisionFound struct {
 	bucket unkeyedBucket
 	holder NamedBucket
 }
+
+// keyBucketQuery stores the name key (first argument, and second) of a bucket (third) that has
+// none, with the bucket's own id as suffix when the bucket is live and a live bucket of its
+// organization has the key already, and returns the suffix it stored. "name_key IS NULL" keeps
+// a rename that a serving process made since the batch was read, with a key of its own, from
+// being overwritten; the migration lock keeps other migrations out.
+const keyBucketQuery = "UPDATE buckets SET name_key = ?, name_key_suffix = CASE WHEN deleted_at IS NULL AND EXISTS (" +
+	"SELECT 1 FROM buckets AS holder WHERE holder.org_id = buckets.org_id AND holder.name_key = ? AND holder.deleted_at IS NULL" +
+	") THEN CAST(id AS text) ELSE '' END WHERE id = ? AND name_key IS NULL RETURNING name_key_suffix"
 
 // fillNameKeyBatch keys up to nameKeyBatchSize buckets that have no name key, and reports how
 // many it read.
@@ -81,33 +88,26 @@ func (s *Store) fillNameKeyBatch(ctx context.Context) (int, error) {
 		if err := s.lockMigrations(tx); err != nil {
 			return err
 		}
-		err := tx.Raw("SELECT id, org_id, name, deleted_at FROM buckets WHERE name_key IS NULL ORDER BY id LIMIT ?",
+		err := tx.Raw("SELECT id, org_id, name FROM buckets WHERE name_key IS NULL ORDER BY id LIMIT ?",
 			nameKeyBatchSize).Scan(&batch).Error
 		if err != nil {
 			return fmt.Errorf("read buckets without a name key: %w", err)
 		}
 		for _, b := range batch {
-			key, suffix := domain.NameKey(b.Name), ""
-			var holder NamedBucket
-			if b.DeletedAt == nil {
-				var taken bool
-				if holder, taken, err = liveNameKeyHolder(tx, b.OrgID, key); err != nil {
-					return err
-				}
-				if taken {
-					suffix = b.ID
-				}
+			key := domain.NameKey(b.Name)
+			var suffix string
+			err := tx.Raw(keyBucketQuery, key, key, b.ID).Row().Scan(&suffix)
+			switch {
+			case errors.Is(err, sql.ErrNoRows) || err == nil && suffix == "":
+				continue
+			case err != nil:
+				return fmt.Errorf("store the name key of bucket %s: %w", b.ID, err)
 			}
-			// The lock keeps other migrations out; "name_key IS NULL" keeps a rename that a
-			// serving process made since the read, with its own key, from being overwritten.
-			res := tx.Exec("UPDATE buckets SET name_key = ?, name_key_suffix = ? WHERE id = ? AND name_key IS NULL",
-				key, suffix, b.ID)
-			if res.Error != nil {
-				return fmt.Errorf("store the name key of bucket %s: %w", b.ID, res.Error)
+			holder, err := nameKeyHolder(tx, b.OrgID, key, b.ID)
+			if err != nil {
+				return err
 			}
-			if suffix != "" && res.RowsAffected == 1 {
-				found = append(found, nameCollisionFound{bucket: b, holder: holder})
-			}
+			found = append(found, nameCollisionFound{bucket: b, holder: holder})
 		}
 		return nil
 	})
@@ -123,19 +123,16 @@ func (s *Store) fillNameKeyBatch(ctx context.Context) (int, error) {
 	return len(batch), nil
 }
 
-// liveNameKeyHolder finds a live bucket of the organization with the name key, the one without
-// a suffix if there is one.
-func liveNameKeyHolder(tx *gorm.DB, orgID, key string) (NamedBucket, bool, error) {
+// nameKeyHolder finds the live bucket of the organization, other than the given one, that has
+// the name key, the one without a suffix if there is one: what a collision is reported with.
+func nameKeyHolder(tx *gorm.DB, orgID, key, otherThanID string) (NamedBucket, error) {
 	var holder NamedBucket
-	err := tx.Raw("SELECT id, name FROM buckets WHERE org_id = ? AND name_key = ? AND deleted_at IS NULL "+
-		"ORDER BY name_key_suffix, id LIMIT 1", orgID, key).Row().Scan(&holder.ID, &holder.Name)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return NamedBucket{}, false, nil
-	case err != nil:
-		return NamedBucket{}, false, fmt.Errorf("look for a live bucket with the name key: %w", err)
+	err := tx.Raw("SELECT id, name FROM buckets WHERE org_id = ? AND name_key = ? AND deleted_at IS NULL AND id <> ? "+
+		"ORDER BY name_key_suffix, id LIMIT 1", orgID, key, otherThanID).Row().Scan(&holder.ID, &holder.Name)
+	if err != nil {
+		return NamedBucket{}, fmt.Errorf("look for the live bucket with the name key of bucket %s: %w", otherThanID, err)
 	}
-	return holder, true, nil
+	return holder, nil
 }
 
 // nameCollisionsQuery reads the live buckets whose name key a live bucket with a suffix shares,
