@@ -25,7 +25,8 @@ const nameKeyBatchSize = 500
 // it by their own id (name_key_suffix). Renaming all but one ends the collision.
 type NameCollision struct {
 	OrgID string
-	// Buckets are the group in the order their keys were computed, which is creation order.
+	// Buckets are the group: the bucket that holds the key first, then the others in id
+	// (creation) order.
 	Buckets []NamedBucket
 }
 
