@@ -181,7 +181,7 @@ func TestCreateFieldRules(t *testing.T) {
 		want   string
 	}{
 		{"empty name", func(c *app.BucketInput) { c.Name = " \t " }, "name must not be empty"},
-		{"control character in name", func(c *app.BucketInput) { c.Name = "a\x00b" }, "name must not contain control characters"},
+		{"control character in name", func(c *app.BucketInput) { c.Name = "a\x00b" }, "name: character 2 is U+0000 NULL, a control character; remove it"},
 		{"name too long", func(c *app.BucketInput) { c.Name = strings.Repeat("n", 129) }, "name is 129 characters long"},
 		{"unknown storage type", func(c *app.BucketInput) { c.StorageType = "DROPBOX" }, `storageType "DROPBOX"`},
 		{"lowercase storage type", func(c *app.BucketInput) { c.StorageType = "s3" }, `storageType "s3"`},

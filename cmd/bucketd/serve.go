@@ -119,7 +119,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func migrate(ctx context.Context, args []string, stderr io.Writer) error {
+// migrate brings the schema up to date, and reports on stdout the buckets whose names now
+// compare equal (reportNameCollisions); nothing when there are none.
+func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg storeConfig
 	fs := newFlagSet("migrate")
 	cfg.register(fs)
@@ -135,7 +137,8 @@ func migrate(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log.Info("database schema is up to date")
-	return store.Close()
+	err = reportNameCollisions(ctx, store, stdout, log)
+	return errors.Join(err, store.Close())
 }
 
 // purgeInterval is how often expired Idempotency-Key answers are deleted. Every process purges;
