@@ -49,6 +49,7 @@ type Server struct {
 	metrics *Metrics
 	// limiter is nil when rate limiting is off.
 	limiter *rateLimiter
+	proxies TrustedProxies
 }
 
 // Config carries the Server's dependencies. Logger defaults to slog.Default().
@@ -74,6 +75,9 @@ type Config struct {
 	// without database pool statistics; the composition root passes the Metrics whose
 	// CountValidations wraps the provider checks.
 	Metrics *Metrics
+	// TrustedProxies are the proxies whose X-Forwarded-For and X-Real-IP headers name the
+	// client; nil trusts none, and the socket peer is the client.
+	TrustedProxies TrustedProxies
 }
 
 // NewServer checks the dependencies and returns a Server.
@@ -113,7 +117,7 @@ func NewServer(cfg Config) (*Server, error) {
 		limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, metrics.rateLimiters)
 	}
 	return &Server{buckets: cfg.Buckets, auth: cfg.Authenticator, idem: cfg.Idempotency, mac: cfg.RequestMAC, audit: cfg.Audit, db: cfg.Readiness, log: log, now: now,
-		metrics: metrics, limiter: limiter}, nil
+		metrics: metrics, limiter: limiter, proxies: cfg.TrustedProxies}, nil
 }
 
 // CreateBucket registers a bucket (POST /bucket).
