@@ -11,6 +11,8 @@ import (
 
 const IndexBucketName, IndexUserEmail = indexBucketName, indexUserEmail
 
+const AuditPurgeBatch = auditPurgeBatch
+
 var (
 	ViolatesUnique = violatesUnique
 	IsUnavailable  = isUnavailable
