@@ -21,6 +21,10 @@ const (
 	AuditKeyRotation   AuditAction = "key_rotation"
 )
 
+// AuditOtherClients stands as the client address of a tally of refused tokens for the addresses
+// beyond the number one process tallies one by one in an interval.
+const AuditOtherClients = "*"
+
 // AuditOK is the outcome of an action that succeeded; a failed one records its error kind.
 const AuditOK = "ok"
 
