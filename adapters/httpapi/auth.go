@@ -19,9 +19,10 @@ type principalKey struct{}
 // lists a security requirement, before the body is validated, so an anonymous caller learns
 // nothing about the body rules.
 //
-// A client address over its budget of refused tokens is refused before its token is looked up,
-// so a flood of bogus tokens costs few database lookups; each refused token spends the budget
-// and is tallied for the audit trail (refusalTally), never written there one by one.
+// A client address over its budget of refused tokens is refused before its token is looked up
+// (admitTokenLookup), so a flood of bogus tokens costs few database lookups; each refused token
+// spends the budget and is tallied for the audit trail (refusalTally), never written there one
+// by one.
 func (s *Server) authenticate(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
 	c := echomiddleware.GetEchoContext(ctx)
 	if c == nil {
@@ -32,19 +33,21 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 		return err
 	}
 	ctx = c.Request().Context()
-	client := failureKey(domain.ClientAddr(ctx))
-	if err := s.limitAuthFailures(c, client); err != nil {
+	release, err := s.admitTokenLookup(c, failureKey(domain.ClientAddr(ctx)))
+	if err != nil {
 		return err
 	}
+	refused := false
+	defer func() { release(refused, s.now()) }() // deferred, so a panic cannot keep the hold
 	p, err := s.auth.Authenticate(ctx, token)
+	refused = domain.IsKind(err, domain.KindUnauthenticated)
+	if refused {
+		// The token is unknown, revoked or expired, so nothing of it is recorded: not even its
+		// digest, which would let a reader of the trail test guesses offline.
+		s.metrics.authFailures.Inc()
+		s.refusals.add(ctx, s.now().UTC(), err)
+	}
 	if err != nil {
-		if domain.IsKind(err, domain.KindUnauthenticated) {
-			// The token is unknown, revoked or expired, so nothing of it is recorded: not even
-			// its digest, which would let a reader of the trail test guesses offline.
-			s.chargeAuthFailure(client)
-			s.metrics.authFailures.Inc()
-			s.refusals.add(ctx, s.now().UTC(), err)
-		}
 		return err
 	}
 	if err := s.limitRate(c, p, token); err != nil {

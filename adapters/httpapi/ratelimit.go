@@ -20,7 +20,7 @@ const limiterSweepInterval = time.Minute
 
 // rateLimiter throttles each key to a steady rate with bursts: a token bucket per key. The
 // server keeps two: one per API token for the requests it sends (limitRate), and one per client
-// address for the bearer tokens it sends that are refused (limitAuthFailures).
+// address for the bearer tokens it sends that are refused (admitTokenLookup).
 //
 // It counts in this process only, so behind a load balancer with N processes a key may send up
 // to N times the rate. That is acceptable because the limit is a throttle against runaway
@@ -29,17 +29,25 @@ const limiterSweepInterval = time.Minute
 // the per-process rate with the number of processes in mind, or turn it off and limit at their
 // proxy.
 //
-// Memory stays bounded by the keys active within a sweep interval: a limiter whose bucket has
-// refilled is dropped, which changes nothing, since a new limiter starts full.
+// Memory stays bounded by the keys active within a sweep interval: a bucket that has refilled,
+// with no request holding part of it, is dropped, which changes nothing, since a new bucket
+// starts full.
 type rateLimiter[K comparable] struct {
 	limit rate.Limit
 	burst int
-	// tracked reports how many limiters are held.
+	// tracked reports how many buckets are kept.
 	tracked prometheus.Gauge
 
 	mu        sync.Mutex
-	limiters  map[K]*rate.Limiter
+	buckets   map[K]*bucket
 	lastSweep time.Time
+}
+
+// bucket is one key's token bucket, and how many requests hold one of its tokens (hold)
+// until they know whether they spend it.
+type bucket struct {
+	*rate.Limiter
+	held int
 }
 
 // limiterKey identifies a token without holding it: its user and the SHA-256 digest the
@@ -50,7 +58,7 @@ type limiterKey struct {
 }
 
 func newRateLimiter[K comparable](perSecond float64, burst int, tracked prometheus.Gauge) *rateLimiter[K] {
-	return &rateLimiter[K]{limit: rate.Limit(perSecond), burst: burst, tracked: tracked, limiters: map[K]*rate.Limiter{}}
+	return &rateLimiter[K]{limit: rate.Limit(perSecond), burst: burst, tracked: tracked, buckets: map[K]*bucket{}}
 }
 
 // allow takes one request from key's bucket at now. When the bucket is empty it takes nothing
@@ -59,48 +67,67 @@ func (l *rateLimiter[K]) allow(key K, now time.Time) (wait time.Duration, ok boo
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sweep(now)
-	lim := l.limiters[key]
-	if lim == nil {
-		lim = rate.NewLimiter(l.limit, l.burst)
-		l.limiters[key] = lim
-		l.tracked.Set(float64(len(l.limiters)))
+	b := l.buckets[key]
+	if b == nil {
+		b = &bucket{Limiter: rate.NewLimiter(l.limit, l.burst)}
+		l.buckets[key] = b
+		l.tracked.Set(float64(len(l.buckets)))
 	}
-	if lim.AllowN(now, 1) {
+	if b.AllowN(now, 1) {
 		return 0, true
 	}
-	return l.waitOf(lim, now), false
+	return l.waitFor(b.TokensAt(now)), false
 }
 
-// check reports, taking nothing, how long until key's bucket allows a request at now: 0 when it
-// allows one already. A key without a limiter has a full bucket.
-func (l *rateLimiter[K]) check(key K, now time.Time) (wait time.Duration) {
+// hold admits a request that spends one of key's tokens only if it fails, such as a token
+// lookup, and returns release, to be called with its outcome and the time then. It admits none
+// while the bucket, less the tokens already held, has less than one token left, and reports
+// how long until it would: so however many such requests arrive at once, no more of them run
+// than their failures could pay for. A key without a bucket has failed too little of late to
+// need one: its requests run unheld, and a failure creates the bucket (allow).
+func (l *rateLimiter[K]) hold(key K, now time.Time) (release func(failed bool, at time.Time), wait time.Duration, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	lim := l.limiters[key]
-	if lim == nil || lim.TokensAt(now) >= 1 {
-		return 0
+	b := l.buckets[key]
+	if b == nil {
+		return func(failed bool, at time.Time) {
+			if failed {
+				l.allow(key, at)
+			}
+		}, 0, true
 	}
-	return l.waitOf(lim, now)
+	if left := b.TokensAt(now) - float64(b.held); left < 1 {
+		return nil, l.waitFor(left), false
+	}
+	b.held++
+	return func(failed bool, at time.Time) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		b.held--
+		if failed {
+			b.AllowN(at, 1)
+		}
+	}, 0, true
 }
 
-// waitOf is how long until lim, whose bucket holds less than one request at now, allows one.
-func (l *rateLimiter[K]) waitOf(lim *rate.Limiter, now time.Time) time.Duration {
-	missing := 1 - lim.TokensAt(now)
-	return time.Duration(missing / float64(l.limit) * float64(time.Second))
+// waitFor is how long until a bucket holding tokens (less than one) has one.
+func (l *rateLimiter[K]) waitFor(tokens float64) time.Duration {
+	return time.Duration((1 - tokens) / float64(l.limit) * float64(time.Second))
 }
 
-// sweep drops, at most once per limiterSweepInterval, the limiters whose bucket is full again.
+// sweep drops, at most once per limiterSweepInterval, the buckets that are full again and that
+// no request holds.
 func (l *rateLimiter[K]) sweep(now time.Time) {
 	if now.Sub(l.lastSweep) < limiterSweepInterval {
 		return
 	}
 	l.lastSweep = now
-	for key, lim := range l.limiters {
-		if lim.TokensAt(now) >= float64(l.burst) {
-			delete(l.limiters, key)
+	for key, b := range l.buckets {
+		if b.held == 0 && b.TokensAt(now) >= float64(l.burst) {
+			delete(l.buckets, key)
 		}
 	}
-	l.tracked.Set(float64(len(l.limiters)))
+	l.tracked.Set(float64(len(l.buckets)))
 }
 
 // limitRate charges one request to the caller's token, answering 429 RATE_LIMITED with
@@ -135,27 +162,22 @@ func failureKey(clientAddr string) netip.Prefix {
 	return p
 }
 
-// limitAuthFailures answers 429 RATE_LIMITED with Retry-After, before any token is looked up,
-// while the client address key has spent its budget of refused tokens; chargeAuthFailure
-// spends it. So a flood of bogus tokens from one address costs a database lookup per budgeted
-// refusal, and then none until the budget refills; a valid token from that address waits too.
-func (s *Server) limitAuthFailures(c echo.Context, key netip.Prefix) error {
+// admitTokenLookup admits the lookup of a bearer token sent from the client address key, or
+// answers 429 RATE_LIMITED with Retry-After while the address's budget of refused tokens is
+// spent: before the token is looked up, so a flood of bogus tokens from one address costs at
+// most a lookup per refusal its budget allows, however many requests it sends at once, and a
+// valid token from that address waits too. The caller calls release with whether the token was
+// refused, which spends the budget, and the time then.
+func (s *Server) admitTokenLookup(c echo.Context, key netip.Prefix) (release func(refused bool, at time.Time), err error) {
 	if s.failures == nil {
-		return nil
+		return func(bool, time.Time) {}, nil
 	}
-	wait := s.failures.check(key, s.now())
-	if wait == 0 {
-		return nil
+	release, wait, ok := s.failures.hold(key, s.now())
+	if !ok {
+		return nil, rateLimited(c, wait, "this client address sent more than %d refused API tokens at once, or more than %g per second",
+			s.failures.burst, float64(s.failures.limit))
 	}
-	return rateLimited(c, wait, "this client address sent more than %d refused API tokens at once, or more than %g per second",
-		s.failures.burst, float64(s.failures.limit))
-}
-
-// chargeAuthFailure spends one refused token of key's budget.
-func (s *Server) chargeAuthFailure(key netip.Prefix) {
-	if s.failures != nil {
-		s.failures.allow(key, s.now())
-	}
+	return release, nil
 }
 
 // rateLimited sets Retry-After to wait in whole seconds, rounded up, and returns the

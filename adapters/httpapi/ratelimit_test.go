@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -353,4 +354,63 @@ func TestAuthFailureLimitOff(t *testing.T) {
 	if n := lookups.calls.Load(); n != 200 {
 		t.Errorf("%d lookups, want 200", n)
 	}
+}
+
+// gatedAuthenticator counts its lookups and holds each until open is closed.
+type gatedAuthenticator struct {
+	countingAuthenticator
+	open chan struct{}
+}
+
+func (a *gatedAuthenticator) Authenticate(ctx context.Context, token domain.Secret) (domain.Principal, error) {
+	a.calls.Add(1)
+	<-a.open
+	return a.fakeAuthenticator.Authenticate(ctx, token)
+}
+
+// TestConcurrentRefusedTokensStayWithinTheBudget sends 50 bogus tokens at once from an address
+// with two refusals left while the lookups are slow: only two are looked up, the others are
+// refused at once, so a flood cannot send more lookups to a slow database than its budget
+// allows.
+func TestConcurrentRefusedTokensStayWithinTheBudget(t *testing.T) {
+	lookups := &gatedAuthenticator{open: make(chan struct{})}
+	h := newHarness(t, func(cfg *httpapi.Config) {
+		cfg.AuthFailureLimit, cfg.AuthFailureBurst, cfg.Authenticator = 0.001, 3, lookups
+	})
+	const attacker = "203.0.113.9:5000"
+	first := make(chan response)
+	go func() { first <- h.record(listFrom(attacker, "bkd_bogus_first")) }()
+	lookups.open <- struct{}{} // let the first lookup through alone
+	if res := <-first; res.status != http.StatusUnauthorized {
+		t.Fatalf("the first bogus token answered %d, want 401", res.status)
+	}
+
+	const flood = 50
+	statuses := make(chan int, flood)
+	for i := range flood {
+		go func() { statuses <- h.record(listFrom(attacker, "bkd_bogus_"+strconv.Itoa(i))).status }()
+	}
+	var openOnce sync.Once
+	openAll := func() { openOnce.Do(func() { close(lookups.open) }) }
+	t.Cleanup(openAll)
+	for range flood - 2 {
+		select {
+		case status := <-statuses:
+			if status != http.StatusTooManyRequests {
+				t.Fatalf("a bogus token beyond the budget answered %d while two lookups were running, want 429", status)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the bogus tokens beyond the budget were not refused within 10 s; %d lookups are running", lookups.calls.Load())
+		}
+	}
+	if n := lookups.calls.Load(); n != 3 {
+		t.Errorf("%d lookups, want 3: the first and the two the budget has left", n)
+	}
+	openAll()
+	for range 2 {
+		if status := <-statuses; status != http.StatusUnauthorized {
+			t.Errorf("a looked-up bogus token answered %d, want 401", status)
+		}
+	}
+	wantRateLimited(t, h.serve(t, listFrom(attacker, "bkd_bogus_after")), "1000")
 }
