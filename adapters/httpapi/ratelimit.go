@@ -88,6 +88,7 @@ func (l *rateLimiter[K]) allow(key K, now time.Time) (wait time.Duration, ok boo
 func (l *rateLimiter[K]) hold(key K, now time.Time) (release func(failed bool, at time.Time), wait time.Duration, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.sweep(now)
 	b := l.buckets[key]
 	if b == nil {
 		return func(failed bool, at time.Time) {

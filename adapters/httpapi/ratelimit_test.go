@@ -304,6 +304,13 @@ func TestAuthFailuresAreLimitedBeforeAnyLookup(t *testing.T) {
 			t.Errorf("%s = %g, want %g", name, got, want)
 		}
 	}
+	// Budgets that refilled are forgotten at the next sweep: a valid token creates none.
+	h.clock.Advance(time.Hour)
+	wantStatus(t, h.serve(t, listFrom(attacker, testToken)), http.StatusOK)
+	scrape = metricstest.Parse(t, h.serve(t, httptest.NewRequest(http.MethodGet, "/metrics", nil)).body)
+	if got := scrape.Value(t, "bucketd_auth_failure_limiters"); got != 0 {
+		t.Errorf("bucketd_auth_failure_limiters = %g an hour later, want 0", got)
+	}
 }
 
 // TestAuthFailureBudgetIsPerClientAddress shows what shares a budget: an IPv6 /64, whose
