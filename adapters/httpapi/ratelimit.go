@@ -81,24 +81,33 @@ func (l *rateLimiter[K]) allow(key K, now time.Time) (wait time.Duration, ok boo
 
 // hold admits a request that spends one of key's tokens only if it fails, such as a token
 // lookup, and returns release, to be called with its outcome and the time then. It admits none
-// while the bucket, less the tokens already held, has less than one token left, and reports
-// how long until it would: so however many such requests arrive at once, no more of them run
-// than their failures could pay for. A key without a bucket has failed too little of late to
-// need one: its requests run unheld, and a failure creates the bucket (allow).
+// while the bucket, less the tokens held, has less than one token left, and reports how long
+// until it would.
+//
+// Once less than half the bucket is left, each request admitted holds a token until it is
+// released, so however many arrive at once, no more of them run than their failures could pay
+// for: a flood gets one request per token refilled, not one per request that arrived while the
+// last one ran. Above half, requests run unheld, so a client that fails now and then keeps its
+// concurrency; a key without a bucket has not failed of late. The cost is one wave, the
+// requests already running when the bucket falls below half.
 func (l *rateLimiter[K]) hold(key K, now time.Time) (release func(failed bool, at time.Time), wait time.Duration, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sweep(now)
 	b := l.buckets[key]
-	if b == nil {
+	left := float64(l.burst)
+	if b != nil {
+		left = b.TokensAt(now) - float64(b.held)
+	}
+	switch {
+	case left < 1:
+		return nil, l.waitFor(left), false
+	case left >= float64(l.burst)/2:
 		return func(failed bool, at time.Time) {
 			if failed {
 				l.allow(key, at)
 			}
 		}, 0, true
-	}
-	if left := b.TokensAt(now) - float64(b.held); left < 1 {
-		return nil, l.waitFor(left), false
 	}
 	b.held++
 	return func(failed bool, at time.Time) {

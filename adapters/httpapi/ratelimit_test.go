@@ -378,44 +378,71 @@ func (a *gatedAuthenticator) Authenticate(ctx context.Context, token domain.Secr
 // TestConcurrentRefusedTokensStayWithinTheBudget sends 50 bogus tokens at once from an address
 // with two refusals left while the lookups are slow: only two are looked up, the others are
 // refused at once, so a flood cannot send more lookups to a slow database than its budget
-// allows.
+// allows. An address with half its budget left or more keeps its concurrency.
 func TestConcurrentRefusedTokensStayWithinTheBudget(t *testing.T) {
+	const burst, flood = 20, 50
 	lookups := &gatedAuthenticator{open: make(chan struct{})}
 	h := newHarness(t, func(cfg *httpapi.Config) {
-		cfg.AuthFailureLimit, cfg.AuthFailureBurst, cfg.Authenticator = 0.001, 3, lookups
+		cfg.AuthFailureLimit, cfg.AuthFailureBurst, cfg.Authenticator = 0.001, burst, lookups
 	})
-	const attacker = "203.0.113.9:5000"
-	first := make(chan response)
-	go func() { first <- h.record(listFrom(attacker, "bkd_bogus_first")) }()
-	lookups.open <- struct{}{} // let the first lookup through alone
-	if res := <-first; res.status != http.StatusUnauthorized {
-		t.Fatalf("the first bogus token answered %d, want 401", res.status)
-	}
-
-	const flood = 50
-	statuses := make(chan int, flood)
-	for i := range flood {
-		go func() { statuses <- h.record(listFrom(attacker, "bkd_bogus_"+strconv.Itoa(i))).status }()
-	}
 	var openOnce sync.Once
 	openAll := func() { openOnce.Do(func() { close(lookups.open) }) }
 	t.Cleanup(openAll)
-	for range flood - 2 {
+	// sendAll sends n bogus tokens at once from peer and returns their statuses as they come.
+	sendAll := func(peer string, n int) <-chan int {
+		statuses := make(chan int, n)
+		for i := range n {
+			go func() { statuses <- h.record(listFrom(peer, "bkd_bogus_"+strconv.Itoa(i))).status }()
+		}
+		return statuses
+	}
+	// next returns the next status, failing t if none comes in time.
+	next := func(statuses <-chan int) int {
 		select {
 		case status := <-statuses:
-			if status != http.StatusTooManyRequests {
-				t.Fatalf("a bogus token beyond the budget answered %d while two lookups were running, want 429", status)
-			}
+			return status
 		case <-time.After(10 * time.Second):
-			t.Fatalf("the bogus tokens beyond the budget were not refused within 10 s; %d lookups are running", lookups.calls.Load())
+			t.Fatalf("no answer within 10 s; %d lookups are running", lookups.calls.Load())
+			return 0
 		}
 	}
-	if n := lookups.calls.Load(); n != 3 {
-		t.Errorf("%d lookups, want 3: the first and the two the budget has left", n)
+
+	// An address that failed once keeps its concurrency: 30 lookups run at once.
+	const neighbour = "203.0.113.10:5000"
+	go func() { lookups.open <- struct{}{} }()
+	wantError(t, h.record(listFrom(neighbour, "bkd_bogus_once")), http.StatusUnauthorized, "UNAUTHENTICATED")
+	before := lookups.calls.Load()
+	concurrent := sendAll(neighbour, 30)
+	for deadline := time.Now().Add(10 * time.Second); lookups.calls.Load()-before < 30; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 30 lookups running at once from an address with 19 refusals left, want all", lookups.calls.Load()-before)
+		}
+	}
+	for range 30 {
+		lookups.open <- struct{}{}
+		if status := next(concurrent); status != http.StatusUnauthorized {
+			t.Fatalf("a bogus token from an address with its budget answered %d, want 401", status)
+		}
+	}
+
+	const attacker = "203.0.113.9:5000"
+	for i := range burst - 2 {
+		go func() { lookups.open <- struct{}{} }()
+		wantError(t, h.record(listFrom(attacker, "bkd_bogus_first_"+strconv.Itoa(i))), http.StatusUnauthorized, "UNAUTHENTICATED")
+	}
+	before = lookups.calls.Load()
+	statuses := sendAll(attacker, flood)
+	for range flood - 2 {
+		if status := next(statuses); status != http.StatusTooManyRequests {
+			t.Fatalf("a bogus token beyond the budget answered %d while two lookups were running, want 429", status)
+		}
+	}
+	if n := lookups.calls.Load() - before; n != 2 {
+		t.Errorf("%d lookups of the 50 sent at once, want the 2 the budget has left", n)
 	}
 	openAll()
 	for range 2 {
-		if status := <-statuses; status != http.StatusUnauthorized {
+		if status := next(statuses); status != http.StatusUnauthorized {
 			t.Errorf("a looked-up bogus token answered %d, want 401", status)
 		}
 	}
