@@ -128,7 +128,7 @@ func TestCreateCallsPortsInOrder(t *testing.T) {
 	}
 	// The creation is audited with the insert, and not once more afterwards.
 	wantEvent := domain.AuditEvent{ID: created.ID, At: clock, OrgID: orgID, UserID: admin.UserID, Action: domain.AuditCreate,
-		BucketID: id, Outcome: domain.AuditOK}
+		BucketID: id, Outcome: domain.AuditOK, Count: 1}
 	if created != wantEvent || !domain.IsID(created.ID) {
 		t.Errorf("audit event inserted with the bucket = %+v, want %+v with a UUID", created, wantEvent)
 	}

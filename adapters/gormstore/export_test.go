@@ -14,6 +14,8 @@ import (
 
 const IndexBucketName, IndexUserEmail = indexBucketName, indexUserEmail
 
+const AuditPurgeBatch = auditPurgeBatch
+
 var (
 	ViolatesUnique = violatesUnique
 	IsUnavailable  = isUnavailable

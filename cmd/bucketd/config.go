@@ -76,6 +76,8 @@ type serveConfig struct {
 	dev             bool
 	shutdownTimeout time.Duration
 	limits          serverLimits
+	clients         clientConfig
+	audit           auditConfig
 	pprof           pprofConfig
 }
 
@@ -94,6 +96,8 @@ func (c *serveConfig) register(fs *flagSet) {
 	fs.duration(&c.shutdownTimeout, "shutdown-timeout", "BUCKETD_SHUTDOWN_TIMEOUT",
 		"how long SIGTERM waits for in-flight requests")
 	c.limits.register(fs)
+	c.clients.register(fs)
+	c.audit.register(fs)
 	c.pprof.register(fs)
 }
 
