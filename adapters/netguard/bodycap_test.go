@@ -20,21 +20,21 @@ import (
 )
 
 // loopbackClient is the production client, allowed to reach this machine's test servers.
-func loopbackClient(t *testing.T, opts ...ClientOption) (*http.Client, *http.Transport) {
+func loopbackClient(t *testing.T, opts ...ClientOption) *http.Client {
 	t.Helper()
 	tr := NewTransport(NewDialer(mustAllowList(t, "127.0.0.0/8")))
 	t.Cleanup(tr.CloseIdleConnections)
-	return NewClient(tr, opts...), tr
+	return NewClient(tr, opts...)
 }
 
 // h2Client is loopbackClient trusting srv's certificate, so it speaks HTTP/2 to srv.
-func h2Client(t *testing.T, srv *httptest.Server, opts ...ClientOption) *http.Client {
+func h2Client(t *testing.T, srv *httptest.Server) *http.Client {
 	t.Helper()
-	client, tr := loopbackClient(t, opts...)
-	roots := x509.NewCertPool()
-	roots.AddCert(srv.Certificate())
-	tr.TLSClientConfig.RootCAs = roots
-	return client
+	tr := NewTransport(NewDialer(mustAllowList(t, "127.0.0.0/8")))
+	t.Cleanup(tr.CloseIdleConnections)
+	tr.TLSClientConfig.RootCAs = x509.NewCertPool()
+	tr.TLSClientConfig.RootCAs.AddCert(srv.Certificate())
+	return NewClient(tr)
 }
 
 // readBody sends a GET through client and reads the whole answer, returning how many body
@@ -89,8 +89,8 @@ func TestClientCapsEndlessBody(t *testing.T) {
 		limit  int64
 		proto  int
 	}{
-		"default cap, HTTP/1.1": {func() *http.Client { c, _ := loopbackClient(t); return c }(), plain.URL, DefaultMaxBody, 1},
-		"100000 bytes, HTTP/1.1": {func() *http.Client { c, _ := loopbackClient(t, WithMaxBody(100000)); return c }(), plain.URL, 100000, 1},
+		"default cap, HTTP/1.1":  {loopbackClient(t), plain.URL, DefaultMaxBody, 1},
+		"100000 bytes, HTTP/1.1": {loopbackClient(t, WithMaxBody(100000)), plain.URL, 100000, 1},
 		"default cap, HTTP/2":    {h2Client(t, h2), h2.URL, DefaultMaxBody, 2},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -119,7 +119,7 @@ func TestClientBodyAtTheCap(t *testing.T) {
 		w.Write(bytes.Repeat([]byte("b"), size-size/2))
 	}))
 	defer srv.Close()
-	client, _ := loopbackClient(t, WithMaxBody(limit))
+	client := loopbackClient(t, WithMaxBody(limit))
 
 	for _, c := range []struct {
 		size     int64
@@ -158,7 +158,7 @@ func TestClientRefusesDeclaredLengthAtOnce(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	client, _ := loopbackClient(t)
+	client := loopbackClient(t)
 
 	start := time.Now()
 	_, _, err := readBody(t, client, srv.URL)
@@ -174,7 +174,7 @@ func TestClientLetsHeadDeclareAnySize(t *testing.T) {
 		w.Header().Set("Content-Length", strconv.Itoa(1<<30))
 	}))
 	defer srv.Close()
-	client, _ := loopbackClient(t)
+	client := loopbackClient(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodHead, srv.URL, nil)
@@ -215,7 +215,7 @@ func TestClientDropsConnectionPastTheCap(t *testing.T) {
 			}
 			srv.Start()
 			defer srv.Close()
-			client, _ := loopbackClient(t, WithMaxBody(64<<10))
+			client := loopbackClient(t, WithMaxBody(64<<10))
 
 			readBody(t, client, srv.URL+c.first)
 			if _, _, err := readBody(t, client, srv.URL+"/small"); err != nil {
@@ -256,7 +256,7 @@ func TestClientCountsCompressedAnswersAsSent(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	client, _ := loopbackClient(t)
+	client := loopbackClient(t)
 
 	n, resp, err := readBody(t, client, srv.URL+"/bomb")
 	if err != nil || n != int64(bomb.Len()) {
@@ -283,7 +283,7 @@ func TestClientCountsCompressedAnswersAsSent(t *testing.T) {
 func TestClientCapHoldsForClientsOnItsTransport(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(endless))
 	defer srv.Close()
-	shared, _ := loopbackClient(t)
+	shared := loopbackClient(t)
 	authed := &http.Client{Transport: &oauth2.Transport{
 		Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t", TokenType: "Bearer"}),
 		Base:   shared.Transport,
@@ -338,7 +338,7 @@ func TestTransportBoundsResponseHeaders(t *testing.T) {
 		w.Header().Set("X-Padding", strings.Repeat("a", size))
 	}))
 	defer srv.Close()
-	client, _ := loopbackClient(t)
+	client := loopbackClient(t)
 
 	if _, _, err := readBody(t, client, srv.URL+"/?size=16384"); err != nil {
 		t.Errorf("16 KiB of headers: %v, want them read", err)
