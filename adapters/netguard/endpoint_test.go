@@ -110,3 +110,26 @@ func TestLiteralEndpointsAreJudgedWhenDialled(t *testing.T) {
 		}
 	}
 }
+
+func TestRedact(t *testing.T) {
+	for raw, want := range map[string]string{
+		"":                       "",
+		"https://s3.example.com": "https://s3.example.com",
+		"https://admin:hunter2@s3.example.com:8443":                                                  "https://s3.example.com:8443",
+		"https://hunter2@s3.example.com/":                                                            "https://s3.example.com",
+		"https://s3.example.com/?X-Amz-Signature=hunter2&token=hunter2":                              "https://s3.example.com",
+		"https://s3.example.com/#hunter2":                                                            "https://s3.example.com",
+		"https://www.googleapis.com/service_accounts/v1/jwk/hunter2@project.iam.gserviceaccount.com": "https://www.googleapis.com",
+		"http://[fd00::1%25eth0]:9000/":                                                              "http://[fd00::1%25eth0]:9000",
+		"  https://s3.example.com  ":                                                                 "https://s3.example.com",
+		"admin:hunter2@s3.example.com":                                                               "(not a URL)", // parses as scheme "admin", opaque "hunter2@..."
+		"s3.example.com/hunter2":                                                                     "(not a URL)",
+		"https://admin:hunter2@s3.example.com/%zz":                                                   "(not a URL)",
+		"https://u:hunter2@s3.example.com/\x7f":                                                      "(not a URL)",
+		"//admin:hunter2@s3.example.com":                                                             "(not a URL)",
+	} {
+		if got := Redact(raw); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}
