@@ -7,6 +7,6 @@
 // checked, so DNS answers that change between check and connect (DNS rebinding) gain nothing.
 // NewClient, the one client all provider traffic shares, also bounds what a provider can make
 // bucketd read: each answer's body is capped (BodyLimitError), and the transport bounds headers
-// and what HTTP/2 may send ahead. Both guards honour an explicit allow list (BUCKETD_ENDPOINT_ALLOWLIST) for local emulators and
-// private deployments.
+// and what HTTP/2 may send ahead. Both guards honour an explicit allow list
+// (BUCKETD_ENDPOINT_ALLOWLIST) for local emulators and private deployments.
 package netguard
