@@ -17,6 +17,6 @@ type providerBody struct {
 func (c *providerBody) register(fs *flagSet) {
 	c.maxBody = netguard.DefaultMaxBody
 	fs.integer(&c.maxBody, "provider-max-body", "BUCKETD_PROVIDER_MAX_BODY", minProviderMaxBody,
-		"most bytes bucketd reads of one answer from a provider, its token endpoint or key lists; "+
+		"most bytes bucketd reads of one answer from a provider, its token endpoint or key lists, at least 65536; "+
 			"a longer answer fails the validation with PROVIDER_ERROR")
 }
