@@ -35,6 +35,7 @@ type providerConfig struct {
 	gcsTokenURL string
 	gcsCertsURL string
 	gcsEndpoint string
+	body        providerBody
 }
 
 func (c *providerConfig) register(fs *flagSet) {
@@ -48,6 +49,7 @@ func (c *providerConfig) register(fs *flagSet) {
 			"a bare PEM key's id is looked up there so repeat validations need no token exchange (env BUCKETD_GCS_CERTS_URL)")
 	fs.StringVar(&c.gcsEndpoint, "gcs-endpoint", envOr("BUCKETD_GCS_ENDPOINT", gcsvalidator.DefaultAPIEndpoint),
 		"GCS API endpoint used when a bucket names none (env BUCKETD_GCS_ENDPOINT)")
+	c.body.register(fs)
 }
 
 // masterKeyConfig names the master key ring, from the environment or a file; serve and the
