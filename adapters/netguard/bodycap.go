@@ -8,9 +8,10 @@ import (
 
 // DefaultMaxBody is how much of one answer's body a NewClient client reads unless WithMaxBody
 // says otherwise. The answers bucketd needs (an S3 listing of one key, a GCS bucket's metadata,
-// a token, a key list) are a few KB; a provider that sends more than a megabyte is not
-// answering the question bucketd asked.
-const DefaultMaxBody = 1 << 20
+// a token, a key list) are a few KB, so 256 KiB leaves a wide margin. It is no larger because
+// the SDKs hold what they read, so the memory that many endless answers at once can take grows
+// with it (docs/security.md has the measurements).
+const DefaultMaxBody = 256 << 10
 
 // BodyLimitError is what reading an answer's body returns once the provider has sent more than
 // Limit bytes, or what the request returns at once when the answer declares a Content-Length

@@ -351,7 +351,7 @@ func TestTransportBoundsResponseHeaders(t *testing.T) {
 
 func TestBodyLimitErrorNamesTheLimit(t *testing.T) {
 	err := error(&BodyLimitError{Limit: DefaultMaxBody})
-	want := "the provider's answer is larger than 1 MiB, the most bucketd reads (--provider-max-body)"
+	want := "the provider's answer is larger than 256 KiB, the most bucketd reads (--provider-max-body)"
 	if err.Error() != want {
 		t.Errorf("Error() = %q\nwant %q", err, want)
 	}
