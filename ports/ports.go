@@ -27,10 +27,10 @@ type BucketRepository interface {
 	// QuotaUsage counts the organization's live buckets against its effective limit.
 	QuotaUsage(ctx context.Context, orgID string) (domain.Quota, error)
 	// NameTaken reports whether a live bucket of the organization already uses the name,
-	// compared case-insensitively.
+	// compared by domain.NameKey.
 	NameTaken(ctx context.Context, orgID, name string) (bool, error)
 	// Room reads whether the workspace belongs to the organization, the organization's quota
-	// and whether a live bucket of it already uses the name (compared case-insensitively)
+	// and whether a live bucket of it already uses the name (compared by domain.NameKey)
 	// together, in one round trip: the early checks of a create, which must stay cheap as they
 	// run before any provider traffic.
 	Room(ctx context.Context, orgID, workspaceID, name string) (Room, error)
@@ -59,7 +59,7 @@ type BucketWriter interface {
 	// endpoint, key hint, sealed credentials, status and their times) in one statement, if the
 	// row is still at b.Version, and moves it to the next version. A row another write changed
 	// since it was read is a KindConflict error; a name another live bucket of the
-	// organization uses is a KindNameTaken error.
+	// organization uses, compared by domain.NameKey, is a KindNameTaken error.
 	Update(ctx context.Context, b domain.Bucket) error
 	// Delete soft-deletes a live bucket at the given time, which frees its name and its slot in
 	// the quota at once.

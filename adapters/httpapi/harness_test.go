@@ -236,6 +236,7 @@ func (b *syncBuffer) records(t testing.TB) []map[string]any {
 
 // harness is a Server on fakes, its handler, and everything it logged.
 type harness struct {
+	server   *httpapi.Server
 	handler  http.Handler
 	buckets  *fakeBuckets
 	idem     *fakeIdempotency
@@ -276,6 +277,7 @@ func newHarness(t testing.TB, configure ...func(*httpapi.Config)) *harness {
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
+	h.server = srv
 	if h.handler, err = srv.Handler(); err != nil {
 		t.Fatalf("Handler: %v", err)
 	}
