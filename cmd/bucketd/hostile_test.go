@@ -16,6 +16,7 @@ import (
 
 	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
 	"github.com/bucketd/bucketd/adapters/httpapi/contracttest"
+	"github.com/bucketd/bucketd/adapters/netguard"
 	"github.com/bucketd/bucketd/adapters/testpeers/fakegcs"
 	"github.com/bucketd/bucketd/adapters/testpeers/hostile"
 	"github.com/bucketd/bucketd/adapters/testpeers/versitygw"
@@ -24,25 +25,25 @@ import (
 
 // Bounds of the end-to-end hostile tests.
 const (
-	// hostileBodyCap is the most of one provider answer bucketd reads by default, and
-	// hostileCapWords how its messages name it.
-	hostileBodyCap  = 1 << 20
-	hostileCapWords = "1 MiB"
 	// hostileCapSlack is what the socket buffers hold beyond what bucketd read when it closed
 	// a connection: loopback receive buffers grow to a few MiB while 48 streams compete for
 	// the CPU (up to 2.6 MiB seen), where a missing cap shows as the peer's 64 MiB ceiling.
 	hostileCapSlack = 8 << 20
 	// maxPeakRSS bounds bucketd's resident set while validations stream endless bodies. It is
-	// a safety bound, not the goal (under 120 MiB for 16 at once): with the 1 MiB cap and GOGC
-	// 200, 16 at once peaked at 171 to 187 MiB and 48 at once at 258 to 345 MiB; without a
-	// cap, 16 at once would buffer 16 times the peer's 64 MiB ceiling. The race detector's
-	// shadow memory multiplies it (16 at once: 309 to 362 MiB; 48: 848 MiB), so a race-enabled
-	// binary gets raceRSSFactor times as much.
+	// a safety bound, not the goal (under 120 MiB for 16 at once): with the 256 KiB cap, 16 at
+	// once peaked at about 80 MiB and 48 at once at 112 MiB (a 1 MiB cap: 171 to 187 and 258
+	// to 345 MiB); with no cap to speak of (--provider-max-body 1 GiB), 16 S3 dry runs peaked
+	// at 930 MiB and 16 GCS ones passed 1 GiB. The race detector's shadow memory multiplies it
+	// (1 MiB cap, 16 at once: 309 to 362 MiB; 48: 848 MiB), so a race-enabled binary gets
+	// raceRSSFactor times as much.
 	maxPeakRSS    = 512 << 20
 	raceRSSFactor = 3
 	// concurrentValidations is how many dry runs stream endless bodies at once, per provider.
 	concurrentValidations = 16
 )
+
+// hostileCapWords is how messages name the body cap bucketd has by default.
+var hostileCapWords = netguard.FormatSize(netguard.DefaultMaxBody)
 
 // memoryOf is what /proc/PID/status says of a process's resident set, in bytes: now (VmRSS)
 // and its peak (VmHWM).
@@ -206,7 +207,7 @@ func TestPeakRSSWhileValidationsStreamEndlessBodies(t *testing.T) {
 		if !peer.WaitIdle(10 * time.Second) {
 			t.Errorf("the peer is still writing after %s: %q", phase.name, peer.Busy())
 		}
-		if st := peer.Stats(); st.Largest > hostileBodyCap+hostileCapSlack || st.AtCeiling > 0 {
+		if st := peer.Stats(); st.Largest > netguard.DefaultMaxBody+hostileCapSlack || st.AtCeiling > 0 {
 			t.Errorf("after %s: one answer got %d bytes out, want at most the %s cap and socket buffers", phase.name, st.Largest, hostileCapWords)
 		}
 	}
@@ -262,7 +263,7 @@ func TestHealthJobSurvivesProvidersTurningHostile(t *testing.T) {
 		if !p.WaitIdle(10 * time.Second) {
 			t.Errorf("the %s peer is still writing: %q", provider, p.Busy())
 		}
-		if st := p.Stats(); st.Largest > hostileBodyCap+hostileCapSlack || st.AtCeiling > 0 {
+		if st := p.Stats(); st.Largest > netguard.DefaultMaxBody+hostileCapSlack || st.AtCeiling > 0 {
 			t.Errorf("the %s peer got %d bytes out in one answer, want at most the %s cap and socket buffers", provider, st.Largest, hostileCapWords)
 		}
 	}

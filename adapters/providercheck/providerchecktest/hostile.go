@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/bucketd/bucketd/adapters/netguard"
 	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/adapters/testpeers/hostile"
 	"github.com/bucketd/bucketd/adapters/testpeers/logcapture"
@@ -20,10 +21,8 @@ import (
 
 // Bounds of the hostile contract.
 const (
-	// bodyCap is the most of one answer's body the production client reads, and capWords how
-	// a message names it.
-	bodyCap  = 1 << 20
-	capWords = "1 MiB"
+	// bodyCap is the most of one answer's body the production client reads.
+	bodyCap = netguard.DefaultMaxBody
 	// capSlack is what the socket buffers between the peer and the validator hold on top of
 	// what the validator read when it closed the connection: about 200 KiB on loopback for one
 	// validation, where a missing cap shows as the peer's 64 MiB ceiling.
@@ -67,6 +66,9 @@ type hostileOutcome struct {
 	// deadline says only the validation's deadline ends the case, so the message must name it.
 	deadline bool
 }
+
+// capWords is how a message names the body cap.
+var capWords = netguard.FormatSize(bodyCap)
 
 // Kinds an odd answer may be classified as.
 var (

@@ -1,6 +1,7 @@
 package providerchecktest
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"maps"
@@ -97,9 +98,9 @@ func TestHostileContractFailsWhenItShould(t *testing.T) {
 			fakeValidator{read: readSome, verdict: func([]byte, error) error { return nil }}, false},
 		"an aside peer failing the validation": {hostile.HTML200, Aside,
 			fakeValidator{read: readSome, verdict: providerSays("the key list is HTML")}, true},
-		"the provider's text quoted whole": {hostile.HugeErrorText, Decides, fakeValidator{read: readSome,
+		"the provider's text quoted whole": {hostile.HTML403, Decides, fakeValidator{read: readSome,
 			verdict: func(body []byte, _ error) error {
-				return domain.Errorf(domain.KindAccessDenied, "list: refused: %s", body)
+				return domain.Errorf(domain.KindAccessDenied, "list: refused: %s", bytes.Repeat(body, 10))
 			}}, true},
 		"a control character quoted": {hostile.HTML200, Decides,
 			fakeValidator{read: readSome, verdict: providerSays("the provider said \x1b[2J")}, true},
