@@ -26,6 +26,9 @@ var accessFixes = map[string]string{
 // the account and the container, never the account key; failures that are not the service's
 // verdict are worded by providercheck, as for every provider.
 func (p *probe) describe(check string, a answer) string {
+	if msg, ok := providercheck.DescribePanic(check, a.err); ok {
+		return msg
+	}
 	switch a.kind {
 	case domain.KindInvalidCredentials:
 		return p.describeCredentials(check, a)

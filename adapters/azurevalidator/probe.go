@@ -3,6 +3,7 @@ package azurevalidator
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -53,6 +54,8 @@ type probe struct {
 	// public says where is Azure's public endpoint for the account.
 	public  bool
 	timeout time.Duration
+	// log receives the panics recovered on the probe's goroutines.
+	log *slog.Logger
 }
 
 // run asks the service everything and decides every check. The container's properties and
@@ -62,8 +65,10 @@ func (p *probe) run(ctx context.Context) *providercheck.Report {
 	r := providercheck.NewReport(checkNames(p.target.Mode)...)
 	var props, list answer
 	var wg sync.WaitGroup
-	wg.Go(func() { props = p.containerProperties(ctx) })
-	wg.Go(func() { list = p.listBlobs(ctx) })
+	providercheck.Go(ctx, &wg, p.log, "GetProperties", func() { props = p.containerProperties(ctx) },
+		func(err error) { props = answer{err: err, kind: domain.KindInternal} })
+	providercheck.Go(ctx, &wg, p.log, "ListBlobs", func() { list = p.listBlobs(ctx) },
+		func(err error) { list = answer{err: err, kind: domain.KindInternal} })
 	wg.Wait()
 
 	if !props.answered() && !list.answered() {

@@ -22,6 +22,9 @@ func (p *probe) fail(r *report, check string, a answer) {
 // the bucket and the account's hint, never the key or the secret; failures that are not
 // Google's verdict are worded by providercheck, as for every provider.
 func (p *probe) describe(check string, a answer) string {
+	if msg, ok := providercheck.DescribePanic(check, a.err); ok {
+		return msg
+	}
 	where := p.where
 	if check == checkAuth {
 		where = p.v.tokenWhere

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 	"google.golang.org/api/option"
 
+	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/domain"
 )
 
@@ -94,16 +95,16 @@ func (p *probe) attempt(ctx context.Context, sa serviceAccount) (r *report, refu
 	var granted []string
 	var attrsAnswer, permsAnswer answer
 	var wg sync.WaitGroup
-	wg.Go(func() {
+	providercheck.Go(ctx, &wg, p.v.log, "buckets.get", func() {
 		var err error
 		attrs, err = bucket.Attrs(ctx)
 		attrsAnswer = classify(err)
-	})
-	wg.Go(func() {
+	}, func(err error) { attrsAnswer = answer{err: err, kind: domain.KindInternal} })
+	providercheck.Go(ctx, &wg, p.v.log, "buckets.testIamPermissions", func() {
 		var err error
 		granted, err = bucket.IAM().TestPermissions(ctx, wanted)
 		permsAnswer = classify(err)
-	})
+	}, func(err error) { permsAnswer = answer{err: err, kind: domain.KindInternal} })
 	wg.Wait()
 	refused = attrsAnswer.status == http.StatusUnauthorized || permsAnswer.status == http.StatusUnauthorized
 	if !p.checkConnect(r, attrsAnswer, permsAnswer) || !p.checkAuth(r, attrsAnswer, permsAnswer) {
@@ -135,6 +136,9 @@ func (p *probe) bearer(ctx context.Context, r *report, sa serviceAccount) (strin
 	settle := func(bool) {}
 	if p.ref != nil {
 		settle = p.v.lookUpKeyID(ctx, sa, *p.ref)
+		// Should the exchange panic, the lookup learns the key was not accepted at once, rather
+		// than waiting out the timeout for a verdict; settling twice keeps the first verdict.
+		defer settle(false)
 	}
 	token, a := p.v.exchange(ctx, sa, scope)
 	settle(a.ok())

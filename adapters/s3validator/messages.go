@@ -20,6 +20,9 @@ var permissions = map[string]string{
 // the bucket and the key hint, never the key or the secret; failures that are not S3's verdict
 // are worded by providercheck, as for every provider.
 func (p *probe) describe(check string, a answer) string {
+	if msg, ok := providercheck.DescribePanic(check, a.err); ok {
+		return msg
+	}
 	bucket := p.target.Bucket
 	switch a.kind {
 	case domain.KindInvalidCredentials:

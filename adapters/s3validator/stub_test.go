@@ -196,6 +196,14 @@ const stubZone = "s3.test"
 // <bucket>.s3.test to 127.0.0.1 through fakeDNS, and its allow list names exactly those hosts.
 func stubHarness(t *testing.T, stub *s3Stub) (harness, string) {
 	t.Helper()
+	transport, allow, endpoint := serveStub(t, stub)
+	return newHarnessAllowing(t, 0, transport, allow), endpoint
+}
+
+// serveStub serves stub as stubHarness does and returns the transport and allow list that
+// reach it, and its endpoint.
+func serveStub(t *testing.T, stub *s3Stub) (*http.Transport, netguard.AllowList, string) {
+	t.Helper()
 	srv := httptest.NewServer(stub)
 	t.Cleanup(srv.Close)
 	_, port, err := net.SplitHostPort(srv.Listener.Addr().String())
@@ -209,7 +217,7 @@ func stubHarness(t *testing.T, stub *s3Stub) (harness, string) {
 	dns := fakeDNS{zone: stubZone, addr: netip.MustParseAddr("127.0.0.1")}
 	transport := netguard.NewTransport(netguard.NewDialer(allow, netguard.WithResolver(dns)))
 	t.Cleanup(transport.CloseIdleConnections)
-	return newHarnessAllowing(t, 0, transport, allow), "http://" + net.JoinHostPort(stubZone, port)
+	return transport, allow, "http://" + net.JoinHostPort(stubZone, port)
 }
 
 // awsDNS resolves every AWS host name to one public documentation address.

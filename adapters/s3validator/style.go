@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/domain"
 )
 
@@ -96,7 +97,8 @@ func (p *probe) readIn(ctx context.Context, style string) readRound {
 		o.UsePathStyle = style == domain.AddressingPath
 	})}
 	var wg sync.WaitGroup
-	wg.Go(func() { rd.head = p.headBucket(ctx, rd.client) })
+	providercheck.Go(ctx, &wg, p.log, "HeadBucket", func() { rd.head = p.headBucket(ctx, rd.client) },
+		func(err error) { rd.head = answer{err: err, kind: domain.KindInternal} })
 	rd.list = p.listObjects(ctx, rd.client)
 	wg.Wait()
 	rd.head = rd.head.refine(rd.list)

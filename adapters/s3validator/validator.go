@@ -50,8 +50,9 @@ func New(cfg Config) (*Validator, error) {
 
 // Validate runs every check against the provider within the configured deadline (or ctx's, if
 // sooner) and reports each one. The error is nil only when no check failed; otherwise it is the
-// *domain.Error of the first failed check, in report order.
-func (v *Validator) Validate(ctx context.Context, target domain.ValidationTarget) (domain.ValidationReport, error) {
+// *domain.Error of the first failed check, in report order. A panic in the SDK is that error too.
+func (v *Validator) Validate(ctx context.Context, target domain.ValidationTarget) (_ domain.ValidationReport, err error) {
+	defer providercheck.RecoverValidation(ctx, v.log, "the S3 validation", &err)
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, v.timeout)
 	defer cancel()
@@ -94,7 +95,7 @@ func (v *Validator) newProbe(t domain.ValidationTarget) (*probe, string, error) 
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
 	}
-	p := &probe{target: t, keyHint: t.Credentials.Key.Hint(), where: "AWS S3", timeout: v.timeout}
+	p := &probe{target: t, keyHint: t.Credentials.Key.Hint(), where: "AWS S3", timeout: v.timeout, log: v.log}
 	var endpoint string
 	if t.Endpoint != "" {
 		u, err := netguard.CheckEndpoint(t.Endpoint, v.allow)
