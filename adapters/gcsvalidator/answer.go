@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
-	"unicode"
 
 	"google.golang.org/api/googleapi"
 
@@ -49,16 +47,13 @@ var credentialErrors = map[string]bool{
 	"access_denied":       true,
 }
 
-// maxDetail bounds the provider text quoted in a message.
-const maxDetail = 200
-
 // tokenAnswer classifies a token endpoint's refusal.
 func tokenAnswer(resp *http.Response, body tokenResponse) answer {
 	a := answer{
 		err:    fmt.Errorf("token endpoint answered %s (%s)", resp.Status, body.Error),
 		status: resp.StatusCode,
 		code:   body.Error,
-		detail: printable(body.ErrorDescription),
+		detail: providercheck.Printable(body.ErrorDescription),
 	}
 	switch {
 	case a.status >= 500:
@@ -80,7 +75,7 @@ func classify(err error) answer {
 	if !errors.As(err, &ge) {
 		return transportAnswer(err)
 	}
-	a := answer{err: err, status: ge.Code, detail: printable(ge.Message)}
+	a := answer{err: err, status: ge.Code, detail: providercheck.Printable(ge.Message)}
 	if len(ge.Errors) > 0 {
 		a.code = ge.Errors[0].Reason
 	}
@@ -106,18 +101,4 @@ func transportAnswer(err error) answer {
 		kind = domain.KindInternal // the request could not even be built
 	}
 	return answer{err: err, kind: kind}
-}
-
-// printable keeps provider text fit for a message: one line, printable, bounded.
-func printable(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsPrint(r) {
-			return r
-		}
-		return ' '
-	}, s)
-	if r := []rune(s); len(r) > maxDetail {
-		s = string(r[:maxDetail]) + "…"
-	}
-	return strings.TrimSpace(s)
 }

@@ -107,17 +107,17 @@ func (p *probe) headBucket(ctx context.Context, client *s3.Client) answer {
 	out, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(p.target.Bucket)})
 	a := classify(err)
 	if err == nil {
-		a.region = aws.ToString(out.BucketRegion)
+		a.region = regionName(aws.ToString(out.BucketRegion))
 	}
 	return a
 }
 
 // listObjects proves the key may list the bucket; one key is enough, and an empty bucket passes.
+// The answer must name the bucket, as every S3 listing does.
 func (p *probe) listObjects(ctx context.Context, client *s3.Client) answer {
 	out, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(p.target.Bucket), MaxKeys: aws.Int32(1)})
-	a := classify(err)
-	if err == nil {
-		a.listed = aws.ToString(out.Name)
+	if err == nil && aws.ToString(out.Name) != p.target.Bucket {
+		return notAListing(p.target.Bucket, out.ResultMetadata)
 	}
-	return a
+	return classify(err)
 }

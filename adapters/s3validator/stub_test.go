@@ -1,6 +1,7 @@
 package s3validator
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"log"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +24,10 @@ type stubAnswer struct {
 	status int
 	region string
 	body   string
+	// contentType replaces application/xml, the content type of a body.
+	contentType string
+	// cut announces more body than there is and closes the connection after it.
+	cut bool
 }
 
 // Stub operations, told apart by method and query.
@@ -109,7 +115,10 @@ func (s *s3Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("x-amz-bucket-region", a.region)
 	}
 	if a.body != "" {
-		w.Header().Set("Content-Type", "application/xml")
+		w.Header().Set("Content-Type", cmp.Or(a.contentType, "application/xml"))
+	}
+	if a.cut {
+		w.Header().Set("Content-Length", strconv.Itoa(len(a.body)+100))
 	}
 	w.WriteHeader(a.status)
 	_, _ = io.WriteString(w, a.body)

@@ -78,7 +78,7 @@ func (p *probe) read(ctx context.Context) readRound {
 		return first
 	}
 	second := p.readIn(ctx, p.styles[1])
-	if second.answered() && !second.refused() && second.listedBucket(p.target.Bucket) &&
+	if second.answered() && !second.refused() && !second.list.notListing &&
 		!(first.missing() && second.missing()) {
 		second.note = fmt.Sprintf(" (%s requests failed: %s)", styleName(first.style), styleFailure(first.list))
 		return second
@@ -126,13 +126,6 @@ func (rd readRound) missing() bool {
 	return rd.head.status == http.StatusNotFound && rd.list.status == http.StatusNotFound
 }
 
-// listedBucket reports whether a successful listing was of bucket: a service that ignores the
-// bucket subdomain answers a virtual-hosted ListObjectsV2 with its list of buckets, which must
-// not pass for a listing of the bucket.
-func (rd readRound) listedBucket(bucket string) bool {
-	return !rd.list.ok() || rd.list.listed == bucket
-}
-
 // styleCodes are the error codes of services refusing the addressing style or the URL shape
 // rather than the credentials or the bucket.
 var styleCodes = map[string]bool{
@@ -176,12 +169,12 @@ func hostNameFailure(err error) bool {
 // styleFailure says briefly what a round's answer was, for the connect check's note.
 func styleFailure(a answer) string {
 	switch {
+	case a.notListing:
+		return "the listing was not of the bucket"
 	case a.code != "":
 		return fmt.Sprintf("%d %s", a.status, a.code)
 	case a.status != 0:
 		return fmt.Sprintf("%d %s", a.status, http.StatusText(a.status))
-	case a.ok():
-		return "the listing was not of the bucket"
 	}
 	var dnsErr *net.DNSError
 	switch {
