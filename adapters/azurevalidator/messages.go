@@ -42,11 +42,16 @@ func (p *probe) describe(check string, a answer) string {
 	case domain.KindBucketNotFound:
 		return fmt.Sprintf("%s: container %s does not exist in account %s at %s; check the container name (bucket), or create the container",
 			check, p.target.Bucket, p.account, p.where)
+	case domain.KindInvalidInput:
+		return fmt.Sprintf("%s: %s refused the container name %q (%s); check bucket against Azure's container naming rules",
+			check, p.where, p.target.Bucket, a.code)
 	case domain.KindProviderError:
-		if a.status >= http.StatusInternalServerError {
+		switch {
+		case a.status >= http.StatusInternalServerError:
 			return providercheck.DescribeServerError(check, p.where, a.status, a.code)
-		}
-		if a.status != 0 {
+		case a.odd != nil:
+			return a.odd.Describe(check, p.where)
+		case a.status != 0:
 			return fmt.Sprintf("%s: %s refused the request with %d (%s) for account %s on container %s; check the account, the container and the endpoint",
 				check, p.where, a.status, codeOrStatus(a), p.account, p.target.Bucket)
 		}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
 	"github.com/bucketd/bucketd/adapters/providercheck"
@@ -113,19 +115,25 @@ func (p *probe) fail(r *providercheck.Report, check string, a answer) {
 	r.Fail(check, a.code, domain.Wrap(a.kind, a.err, p.describe(check, a)))
 }
 
-// classify classifies an SDK error of this probe.
-func (p *probe) classify(err error) answer { return classify(err, p.public) }
+// classify classifies an SDK error of this probe; resp is the response captured, if any.
+func (p *probe) classify(err error, resp *http.Response) answer { return classify(err, p.public, resp) }
 
 // containerProperties proves the container exists and the key may read it.
 func (p *probe) containerProperties(ctx context.Context) answer {
-	_, err := p.client.GetProperties(ctx, nil)
-	return p.classify(err)
+	var resp *http.Response
+	_, err := p.client.GetProperties(policy.WithCaptureResponse(ctx, &resp), nil)
+	return p.classify(err, resp)
 }
 
 // listBlobs proves the key may list the container; one blob is enough, and an empty container
-// passes.
+// passes. The listing must name the container.
 func (p *probe) listBlobs(ctx context.Context) answer {
 	one := int32(1)
-	_, err := p.client.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{MaxResults: &one}).NextPage(ctx)
-	return p.classify(err)
+	var resp *http.Response
+	page, err := p.client.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{MaxResults: &one}).
+		NextPage(policy.WithCaptureResponse(ctx, &resp))
+	if err == nil && (page.ContainerName == nil || *page.ContainerName != p.target.Bucket) {
+		return notAListing(p.target.Bucket, resp)
+	}
+	return p.classify(err, resp)
 }
