@@ -69,8 +69,8 @@ func TestOddAnswers(t *testing.T) {
 	}{
 		{
 			name: "HTML answered to every request", stub: blobStub{props: html, list: html},
-			kind: domain.KindProviderError,
-			says: "list: %s answered 200 with a body that is not a listing of container stub-container (text/html); is the endpoint an Azure Blob service?",
+			kind:   domain.KindProviderError,
+			says:   "list: %s answered 200 with a body that is not a listing of container stub-container (text/html); is the endpoint an Azure Blob service?",
 			checks: map[string]domain.CheckStatus{checkConnect: domain.CheckPass, checkContainer: domain.CheckPass, checkList: domain.CheckFail},
 		},
 		{
