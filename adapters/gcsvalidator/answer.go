@@ -1,9 +1,11 @@
 package gcsvalidator
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"google.golang.org/api/googleapi"
 
@@ -24,6 +26,29 @@ type answer struct {
 	// detail is the token endpoint's error_description or the JSON API's error message,
 	// cleaned for display.
 	detail string
+	// odd is set when the provider answered but its body could not be used: it could not be
+	// read or decoded, or it is not what the API sends (attributes of another bucket, a token
+	// answer without a token).
+	odd *providercheck.OddAnswer
+}
+
+// What the JSON API and the token endpoint send, for the messages about answers whose body is
+// not that.
+const (
+	apiBody   = "the JSON the GCS API sends"
+	apiName   = "a GCS JSON API"
+	tokenBody = "the JSON an OAuth 2.0 token endpoint sends"
+	tokenName = "an OAuth 2.0 token endpoint"
+)
+
+// oddAnswer is the answer whose body, of what resp said, could not be used: err says why, nil
+// when it decoded to something else than want. Its kind is providercheck.AnswerKind's.
+func oddAnswer(status int, contentType, want, api string, err error) answer {
+	if err == nil {
+		err = errors.New("the answer is not " + want)
+	}
+	return answer{err: err, kind: providercheck.AnswerKind(err), status: status,
+		odd: &providercheck.OddAnswer{Status: status, ContentType: contentType, Want: want, API: api, Err: err}}
 }
 
 func (a answer) ok() bool { return a.err == nil }
@@ -52,7 +77,7 @@ func tokenAnswer(resp *http.Response, body tokenResponse) answer {
 	a := answer{
 		err:    fmt.Errorf("token endpoint answered %s (%s)", resp.Status, body.Error),
 		status: resp.StatusCode,
-		code:   body.Error,
+		code:   providercheck.Printable(body.Error),
 		detail: providercheck.Printable(body.ErrorDescription),
 	}
 	switch {
@@ -66,22 +91,29 @@ func tokenAnswer(resp *http.Response, body tokenResponse) answer {
 	return a
 }
 
-// classify turns a JSON API error from the storage client into an answer.
-func classify(err error) answer {
+// classify turns a JSON API error from the storage client into an answer. note is the request's
+// response note: the client reports a body it could not read or decode in a bare error, which
+// only the note tells from a request that got no answer.
+func classify(err error, note *responseNote) answer {
 	if err == nil {
 		return answer{}
 	}
 	var ge *googleapi.Error
 	if !errors.As(err, &ge) {
+		if status, contentType := note.get(); status != 0 {
+			return oddAnswer(status, contentType, apiBody, apiName, err)
+		}
 		return transportAnswer(err)
 	}
 	a := answer{err: err, status: ge.Code, detail: providercheck.Printable(ge.Message)}
 	if len(ge.Errors) > 0 {
-		a.code = ge.Errors[0].Reason
+		a.code = providercheck.Printable(ge.Errors[0].Reason)
 	}
 	switch {
 	case a.status >= 500:
 		a.kind = domain.KindProviderError
+	case a.status == http.StatusBadRequest && a.code == "invalid":
+		a.kind = domain.KindInvalidInput // the bucket name is all the request holds of the caller's
 	case a.status == http.StatusUnauthorized:
 		a.kind = domain.KindInvalidCredentials
 	case a.status == http.StatusForbidden:
@@ -101,4 +133,45 @@ func transportAnswer(err error) answer {
 		kind = domain.KindInternal // the request could not even be built
 	}
 	return answer{err: err, kind: kind}
+}
+
+// responseNote records the status and content type of the response to the request whose
+// context carries it (see withResponseNote and notingTransport).
+type responseNote struct {
+	mu          sync.Mutex
+	status      int
+	contentType string
+}
+
+type responseNoteKey struct{}
+
+// withResponseNote returns ctx carrying a new note for the request made with it.
+func withResponseNote(ctx context.Context) (context.Context, *responseNote) {
+	n := &responseNote{}
+	return context.WithValue(ctx, responseNoteKey{}, n), n
+}
+
+// get returns the noted status, 0 when no response came (or n is nil), and content type.
+func (n *responseNote) get() (int, string) {
+	if n == nil {
+		return 0, ""
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.status, n.contentType
+}
+
+// notingTransport notes each response in its request's response note, if it carries one.
+type notingTransport struct {
+	base http.RoundTripper
+}
+
+func (t notingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if n, ok := req.Context().Value(responseNoteKey{}).(*responseNote); ok && resp != nil {
+		n.mu.Lock()
+		n.status, n.contentType = resp.StatusCode, resp.Header.Get("Content-Type")
+		n.mu.Unlock()
+	}
+	return resp, err
 }

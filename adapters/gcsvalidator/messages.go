@@ -42,11 +42,16 @@ func (p *probe) describe(check string, a answer) string {
 		return fmt.Sprintf("%s: access denied for service account %s on bucket %s (%s)", check, who, bucket, a.code)
 	case domain.KindBucketNotFound:
 		return fmt.Sprintf("%s: bucket %s does not exist at %s; check the bucket name and the endpoint", check, bucket, where)
+	case domain.KindInvalidInput:
+		return fmt.Sprintf("%s: %s refused the bucket name %q (%s); check bucket against Google's bucket naming rules",
+			check, where, bucket, a.reason())
 	case domain.KindProviderError:
-		if a.status >= http.StatusInternalServerError {
+		switch {
+		case a.status >= http.StatusInternalServerError:
 			return providercheck.DescribeServerError(check, where, a.status, a.code)
-		}
-		if a.status != 0 {
+		case a.odd != nil:
+			return a.odd.Describe(check, where)
+		case a.status != 0:
 			return fmt.Sprintf("%s: %s refused the request for service account %s on bucket %s with %d (%s)",
 				check, where, who, bucket, a.status, a.reason())
 		}
