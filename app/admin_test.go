@@ -130,7 +130,7 @@ func TestBootstrapRejectsInvalidInput(t *testing.T) {
 		want   string
 	}{
 		{"empty organization name", func(r *app.BootstrapOrg) { r.OrgName = "  " }, "organization name must not be empty"},
-		{"control character in organization name", func(r *app.BootstrapOrg) { r.OrgName = "Ac\nme" }, "organization name must not contain control characters"},
+		{"control character in organization name", func(r *app.BootstrapOrg) { r.OrgName = "Ac\nme" }, "organization name: character 3 is U+000A LINE FEED, a control character; remove it"},
 		{"empty email", func(r *app.BootstrapOrg) { r.Email = "" }, "email must not be empty"},
 		{"email without @", func(r *app.BootstrapOrg) { r.Email = "ops.acme.example" }, "exactly one @"},
 		{"email with two @", func(r *app.BootstrapOrg) { r.Email = "ops@acme@example" }, "exactly one @"},

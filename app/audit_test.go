@@ -62,7 +62,8 @@ func wantOneEvent(t *testing.T, a *auditSpy, want domain.AuditEvent) {
 }
 
 func TestDeleteIsAuditedWithActorAndRequestID(t *testing.T) {
-	ctx := domain.WithRequestID(t.Context(), "req-1") // the actor comes from the principal
+	// The actor comes from the principal, the request id and the client address from ctx.
+	ctx := domain.WithClientAddr(domain.WithRequestID(t.Context(), "req-1"), "198.51.100.7")
 	for name, tc := range map[string]struct {
 		deleteErr error
 		outcome   string
@@ -77,7 +78,7 @@ func TestDeleteIsAuditedWithActorAndRequestID(t *testing.T) {
 			_ = f.svc.Delete(ctx, admin, bucketID)
 
 			wantOneEvent(t, f.audit, domain.AuditEvent{At: clock, OrgID: orgID, UserID: admin.UserID, Action: domain.AuditDelete,
-				BucketID: bucketID, Outcome: tc.outcome, RequestID: "req-1"})
+				BucketID: bucketID, Outcome: tc.outcome, RequestID: "req-1", ClientAddr: "198.51.100.7", Count: 1})
 		})
 	}
 }
@@ -103,7 +104,7 @@ func TestHealthRoundAuditsOnlyAStatusChange(t *testing.T) {
 	}{
 		"turns OFFLINE": {domain.Errorf(domain.KindInvalidCredentials, "key not known"), domain.StatusOffline,
 			[]domain.AuditEvent{{At: clock, OrgID: orgID, Action: domain.AuditHealthCheck, BucketID: "b-1",
-				Outcome: "invalid credentials"}}},
+				Outcome: "invalid credentials", Count: 1}}},
 		"stays ONLINE": {nil, domain.StatusOnline, nil},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -37,8 +37,8 @@ type bucketFields struct {
 	validator   ports.CredentialValidator
 }
 
-// nameRule says whether a display name must be given: a create stores one, a dry run may
-// leave it out.
+// nameRule says whether a display name must be given: a create stores one, a dry run and an
+// update that keeps the stored name may leave it out.
 type nameRule bool
 
 const (

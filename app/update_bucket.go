@@ -78,8 +78,14 @@ func (s *Buckets) update(ctx context.Context, p domain.Principal, bucketID strin
 	if err != nil {
 		return UpdateResult{}, err
 	}
+	// Only a new name is checked: one stored before the name rules it would break (an invisible
+	// character, say) stays usable until it is replaced.
+	rule := nameOptional
+	if in.Name != nil {
+		rule = nameRequired
+	}
 	f, err := s.checkFields(BucketInput{
-		Name:        or(in.Name, cur.Name),
+		Name:        deref(in.Name),
 		Bucket:      or(in.Bucket, cur.Bucket),
 		StorageType: or(in.StorageType, string(cur.StorageType)),
 		Key:         creds.Key,
@@ -87,11 +93,14 @@ func (s *Buckets) update(ctx context.Context, p domain.Principal, bucketID strin
 		Region:      or(in.Region, cur.Region),
 		Endpoint:    or(in.Endpoint, cur.Endpoint),
 		Mode:        in.Mode,
-	}, nameRequired)
+	}, rule)
 	if err != nil {
 		return UpdateResult{}, err
 	}
-	if !strings.EqualFold(f.name, cur.Name) {
+	if in.Name == nil {
+		f.name = cur.Name
+	}
+	if domain.NameKey(f.name) != domain.NameKey(cur.Name) {
 		if err := s.checkNameFree(ctx, p.OrgID, f.name); err != nil {
 			return UpdateResult{}, err
 		}

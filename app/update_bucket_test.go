@@ -75,7 +75,7 @@ func TestUpdateRejectsAnInvalidNameWithoutWriting(t *testing.T) {
 	for name, tc := range map[string]struct{ name, want string }{
 		"empty":             {"", "name must not be empty"},
 		"blank":             {" \t ", "name must not be empty"},
-		"control character": {"a\x00b", "control characters"},
+		"control character": {"a\x00b", "a control character"},
 		"too long":          {strings.Repeat("n", 129), "name is 129 characters long"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -337,6 +337,55 @@ func TestUpdateCaseOnlyRenameSkipsTheNameCheck(t *testing.T) {
 	}
 }
 
+func TestUpdateLookalikeRenameSkipsTheNameCheck(t *testing.T) {
+	f := newBucketsFixture(t) // no NameTaken expectation: a name with its own name key is its own
+	var written domain.Bucket
+	gomock.InOrder(
+		f.expectGet(),
+		f.expectOpen(ports.FieldKey),
+		f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil),
+		f.vault.EXPECT().Seal(gomock.Any(), gomock.Any(), storedScope(ports.FieldSecret)).Return([]byte("sealed-new-secret"), nil),
+		f.expectWrite(&written),
+	)
+
+	if _, err := f.svc.Update(t.Context(), admin, bucketID, app.UpdateInput{Name: ptr("ＢＡＣＫＵＰＳ"), Secret: newSecretPtr()}); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	if written.Name != "ＢＡＣＫＵＰＳ" {
+		t.Errorf("written name = %q, want ＢＡＣＫＵＰＳ", written.Name)
+	}
+}
+
+// A name stored before the rules refused it (here with a zero-width space) stays usable: new
+// credentials are checked and stored under it, and only a request that names it again is
+// refused.
+func TestUpdateKeepsAStoredNameTheRulesNowRefuse(t *testing.T) {
+	f := newBucketsFixture(t)
+	stored := storedBucket()
+	stored.Name = "Backups\u200b"
+	var written domain.Bucket
+	gomock.InOrder(
+		f.reader.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(stored, nil),
+		f.expectOpen(ports.FieldKey),
+		f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil),
+		f.vault.EXPECT().Seal(gomock.Any(), gomock.Any(), storedScope(ports.FieldSecret)).Return([]byte("sealed-new-secret"), nil),
+		f.expectWrite(&written),
+	)
+	if _, err := f.svc.Update(t.Context(), admin, bucketID, app.UpdateInput{Secret: newSecretPtr()}); err != nil {
+		t.Fatalf("Update of the credentials: %v", err)
+	}
+	if written.Name != stored.Name {
+		t.Errorf("written name = %+q, want the stored %+q", written.Name, stored.Name)
+	}
+
+	gomock.InOrder(
+		f.reader.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(stored, nil),
+		f.expectOpen(ports.FieldKey),
+	)
+	_, err := f.svc.Update(t.Context(), admin, bucketID, app.UpdateInput{Name: ptr(stored.Name), Secret: newSecretPtr()})
+	wantKind(t, err, domain.KindInvalidInput, "name: character 8 is U+200B ZERO WIDTH SPACE")
+}
+
 func TestUpdateAppliesFieldRulesToTheMergedBucket(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -349,7 +398,7 @@ func TestUpdateAppliesFieldRulesToTheMergedBucket(t *testing.T) {
 		{"empty secret", app.UpdateInput{Secret: ptr(domain.Secret{})}, []string{ports.FieldKey}, "secret must not be empty"},
 		{"unknown storage type", app.UpdateInput{StorageType: ptr("FTP"), Key: newKeyPtr(), Secret: newSecretPtr()}, nil, `storageType "FTP"`},
 		{"storage type without validator", app.UpdateInput{StorageType: ptr("GCS"), Key: newKeyPtr(), Secret: newSecretPtr()}, nil, "storageType GCS is not supported"},
-		{"bad name with new credentials", app.UpdateInput{Name: ptr("a\x00b"), Secret: newSecretPtr()}, []string{ports.FieldKey}, "control characters"},
+		{"bad name with new credentials", app.UpdateInput{Name: ptr("a\x00b"), Secret: newSecretPtr()}, []string{ports.FieldKey}, "a control character"},
 		{"bucket too short for AWS once the endpoint is removed", app.UpdateInput{Bucket: ptr("ab"), Endpoint: ptr(""), Key: newKeyPtr(), Secret: newSecretPtr()},
 			nil, `bucket "ab" must be 3 to 63`},
 		{"bad mode", app.UpdateInput{Region: ptr("eu-central-1"), Mode: "write"}, []string{ports.FieldKey, ports.FieldSecret}, `validation "write"`},

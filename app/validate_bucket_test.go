@@ -86,7 +86,7 @@ func TestValidateAppliesFieldRulesBeforeTheProvider(t *testing.T) {
 		change func(*app.BucketInput)
 		want   string
 	}{
-		"bad name when given": {func(in *app.BucketInput) { in.Name = "a\x00b" }, "control characters"},
+		"bad name when given": {func(in *app.BucketInput) { in.Name = "a\x00b" }, "a control character"},
 		"bad bucket":          {func(in *app.BucketInput) { in.Bucket = "ab" }, `bucket "ab"`},
 		"empty secret":        {func(in *app.BucketInput) { in.Secret = domain.Secret{} }, "secret must not be empty"},
 		"bad mode":            {func(in *app.BucketInput) { in.Mode = "write-only" }, "validation"},

@@ -21,6 +21,10 @@ const (
 	AuditKeyRotation   AuditAction = "key_rotation"
 )
 
+// AuditOtherClients stands as the client address of a tally of refused tokens for the addresses
+// beyond the number one process tallies one by one in an interval.
+const AuditOtherClients = "*"
+
 // AuditOK is the outcome of an action that succeeded; a failed one records its error kind.
 const AuditOK = "ok"
 
@@ -38,20 +42,28 @@ type AuditEvent struct {
 	BucketID string
 	// Outcome is AuditOK or the error kind, such as INVALID_CREDENTIALS.
 	Outcome string
-	// RequestID is the X-Request-Id of the HTTP request that caused the event, if any.
+	// RequestID is the X-Request-Id of the HTTP request that caused the event, if any; for a
+	// tally of refused tokens, the first request counted.
 	RequestID string
+	// ClientAddr is the address of the client whose request caused the event (see
+	// WithClientAddr), empty for events of no request.
+	ClientAddr string
+	// Count is how many occurrences the event stands for: 1, except for refused tokens, which
+	// are tallied per client address so that a flood of bogus tokens writes few rows.
+	Count int
 }
 
-// NewAuditEvent builds the event of an action at a time with a new id, taking the request id
-// from ctx (see WithRequestID); userID is the actor, "" for the system. The outcome is AuditOK when err is
-// nil, else err's kind: never its message, which could quote what the caller sent.
+// NewAuditEvent builds one occurrence of an action at a time with a new id, taking the request
+// id and the client address from ctx (see WithRequestID and WithClientAddr); userID is the
+// actor, "" for the system. The outcome is AuditOK when err is nil, else err's kind: never its
+// message, which could quote what the caller sent.
 func NewAuditEvent(ctx context.Context, at time.Time, action AuditAction, orgID, userID, bucketID string, err error) AuditEvent {
 	outcome := AuditOK
 	if err != nil {
 		outcome = KindOf(err).String()
 	}
 	return AuditEvent{ID: NewID(), At: at, OrgID: orgID, UserID: userID, Action: action, BucketID: bucketID,
-		Outcome: outcome, RequestID: RequestID(ctx)}
+		Outcome: outcome, RequestID: RequestID(ctx), ClientAddr: ClientAddr(ctx), Count: 1}
 }
 
 type requestIDKey struct{}
@@ -66,4 +78,18 @@ func WithRequestID(ctx context.Context, id string) context.Context {
 func RequestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey{}).(string)
 	return id
+}
+
+type clientAddrKey struct{}
+
+// WithClientAddr returns ctx carrying the address of the client that sent a request: the
+// socket peer, or the address a trusted proxy forwarded. Audit events built with ctx record it.
+func WithClientAddr(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientAddrKey{}, addr)
+}
+
+// ClientAddr returns the address WithClientAddr stored in ctx, or "".
+func ClientAddr(ctx context.Context) string {
+	addr, _ := ctx.Value(clientAddrKey{}).(string)
+	return addr
 }

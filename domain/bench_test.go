@@ -37,6 +37,23 @@ func BenchmarkNormalizeName(b *testing.B) {
 	}
 }
 
+// BenchmarkNameKey is the comparison form every create and rename computes once.
+func BenchmarkNameKey(b *testing.B) {
+	for _, bc := range []struct{ name, in string }{
+		{"ascii", "My S3 Bucket"},
+		{"unicode 128 characters", longUnicodeName},
+		{"fullwidth", "Ｍｙ　Ｓ３　Ｂｕｃｋｅｔ"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(bc.in)))
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = domain.NameKey(bc.in)
+			}
+		})
+	}
+}
+
 func BenchmarkValidateBucketName(b *testing.B) {
 	for _, bc := range []struct {
 		name   string

@@ -18,3 +18,12 @@ type AuditLog interface {
 	// orgID "" lists the events of no organization: refused tokens and key rotations.
 	List(ctx context.Context, orgID string, since time.Time, limit int) ([]domain.AuditEvent, error)
 }
+
+// AuditPurger enforces the audit trail's retention, apart from AuditLog since only the
+// retention job deletes events.
+type AuditPurger interface {
+	// Purge deletes the events of every organization, and of none, recorded before before, and
+	// returns how many. It deletes in bounded batches, so a large backlog never blocks the
+	// writers of new events for long.
+	Purge(ctx context.Context, before time.Time) (int64, error)
+}

@@ -27,10 +27,10 @@ type BucketRepository interface {
 	// QuotaUsage counts the organization's live buckets against its effective limit.
 	QuotaUsage(ctx context.Context, orgID string) (domain.Quota, error)
 	// NameTaken reports whether a live bucket of the organization already uses the name,
-	// compared case-insensitively.
+	// compared by domain.NameKey.
 	NameTaken(ctx context.Context, orgID, name string) (bool, error)
 	// Room reads whether the workspace belongs to the organization, the organization's quota
-	// and whether a live bucket of it already uses the name (compared case-insensitively)
+	// and whether a live bucket of it already uses the name (compared by domain.NameKey)
 	// together, in one round trip: the early checks of a create, which must stay cheap as they
 	// run before any provider traffic.
 	Room(ctx context.Context, orgID, workspaceID, name string) (Room, error)
@@ -59,7 +59,7 @@ type BucketWriter interface {
 	// endpoint, key hint, sealed credentials, status and their times) in one statement, if the
 	// row is still at b.Version, and moves it to the next version. A row another write changed
 	// since it was read is a KindConflict error; a name another live bucket of the
-	// organization uses is a KindNameTaken error.
+	// organization uses, compared by domain.NameKey, is a KindNameTaken error.
 	Update(ctx context.Context, b domain.Bucket) error
 	// Delete soft-deletes a live bucket at the given time, which frees its name and its slot in
 	// the quota at once.
@@ -163,13 +163,15 @@ type StoredResponse struct {
 // IdempotencyStore remembers, per organization, the answer to each Idempotency-Key for a while,
 // in the database, so retries replay the answer on any server process instead of acting twice.
 type IdempotencyStore interface {
-	// Begin claims key for a request with the given fingerprint (a digest of what the request
-	// does). A key first used with another fingerprint is a KindIdempotencyKeyReused error,
-	// whether that request has finished or not. A completed key with the same fingerprint
-	// returns its stored response to replay. A key claimed by a request still running is a
+	// Begin claims key for a request with the given fingerprint (what the request does, keyed:
+	// see RequestMAC). A key whose stored fingerprint the request does not match is a
+	// KindIdempotencyKeyReused error, whether that request has finished or not; when the
+	// request cannot tell, its error is returned. A completed key the request matches returns
+	// its stored response to replay. A key claimed by a request still running is a
 	// KindIdempotencyInProgress error, unless its claim is older than lease, which means its
-	// process died and the claim is taken over. A fresh claim returns nil and nil.
-	Begin(ctx context.Context, orgID, key string, fingerprint []byte, now time.Time, lease time.Duration) (*StoredResponse, error)
+	// process died and the claim is taken over. A fresh claim keeps fingerprint.Stored() and
+	// returns nil and nil.
+	Begin(ctx context.Context, orgID, key string, fingerprint RequestFingerprint, now time.Time, lease time.Duration) (*StoredResponse, error)
 	// Complete stores the answer of a claimed key until expiresAt.
 	Complete(ctx context.Context, orgID, key string, resp StoredResponse, expiresAt time.Time) error
 	// Abandon drops a claim whose request ended without an answer worth replaying, so that a

@@ -3,12 +3,29 @@ package gcsvalidator
 import (
 	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/json"
 	"encoding/pem"
+	"math/bits"
 	"strings"
 
 	"github.com/bucketd/bucketd/domain"
 )
+
+// The RSA key sizes a validation accepts. Parsing a key and signing with it cost more than the
+// cube of its size: a 16384-bit key costs about a CPU-second per validation, which any caller
+// could repeat at will. Google issues 2048-bit keys (its API still knows 1024-bit ones); Go
+// refuses to sign with fewer than 1024 bits.
+const (
+	minKeyBits = 1024
+	maxKeyBits = 4096
+)
+
+// maxSecretBytes bounds the secret a service account is read from, before any of it is parsed.
+// Google's JSON key files are about 2.4 KB (4 KB with a 4096-bit key); the PEM key alone is
+// less. What parsing costs grows with the size, so no more is parsed than a real key needs.
+const maxSecretBytes = 16 << 10
 
 // serviceAccount is the identity a validation signs its JWT with.
 type serviceAccount struct {
@@ -49,6 +66,11 @@ func isHMACAccessID(key string) bool {
 func parseServiceAccount(c domain.Credentials) (serviceAccount, error) {
 	key := strings.TrimSpace(c.Key.Reveal())
 	secret := strings.TrimSpace(c.Secret.Reveal())
+	if len(secret) > maxSecretBytes {
+		return serviceAccount{}, domain.Errorf(domain.KindInvalidCredentials,
+			"authenticate: secret is %d bytes; a service account's JSON key file or private key is at most %d bytes "+
+				"(Google's are about 2400); paste the key file or its private_key alone", len(secret), maxSecretBytes)
+	}
 	if strings.HasPrefix(secret, "{") {
 		return parseKeyFile(key, secret)
 	}
@@ -100,15 +122,20 @@ func parseKeyFile(key, secret string) (serviceAccount, error) {
 }
 
 // parsePrivateKey reads an RSA private key in PEM, PKCS#8 ("PRIVATE KEY", as Google issues
-// them) or PKCS#1 ("RSA PRIVATE KEY"). Literal \n sequences count as line breaks: that is how
-// the key looks when copied out of a JSON key file. Parser errors are not wrapped, as they may
-// quote the input.
+// them) or PKCS#1 ("RSA PRIVATE KEY"), of minKeyBits to maxKeyBits bits. Literal \n sequences
+// count as line breaks: that is how the key looks when copied out of a JSON key file. Parser
+// errors are not wrapped, as they may quote the input.
 func parsePrivateKey(s string) (*rsa.PrivateKey, error) {
 	block, _ := pem.Decode([]byte(strings.ReplaceAll(s, `\n`, "\n")))
 	if block == nil {
 		return nil, domain.Errorf(domain.KindInvalidCredentials,
 			"authenticate: secret is not a PEM private key; paste the service account's private_key "+
 				"(-----BEGIN PRIVATE KEY----- ...) or the whole JSON key file")
+	}
+	if n, ok := modulusBits(block); ok && (n < minKeyBits || n > maxKeyBits) {
+		return nil, domain.Errorf(domain.KindInvalidCredentials,
+			"authenticate: the private key is %d bits; bucketd accepts RSA keys of %d to %d bits (Google issues 2048-bit keys)",
+			n, minKeyBits, maxKeyBits)
 	}
 	var parsed any
 	var err error
@@ -131,4 +158,52 @@ func parsePrivateKey(s string) (*rsa.PrivateKey, error) {
 			"authenticate: the private key in secret is not an RSA key; Google service-account keys are RSA, paste one of those")
 	}
 	return key, nil
+}
+
+// pkcs8Head and pkcs1Head are the leading fields of a PKCS#8 private key and of a PKCS#1 RSA
+// private key, as crypto/x509 reads them with encoding/asn1; whatever follows is left unread.
+type pkcs8Head struct {
+	Version    int
+	Algo       pkix.AlgorithmIdentifier
+	PrivateKey []byte
+}
+
+type pkcs1Head struct {
+	Version int
+	N       asn1.RawValue
+}
+
+// oidRSA is rsaEncryption, the algorithm of an RSA key in PKCS#8.
+var oidRSA = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
+
+// modulusBits reads the size of an RSA private key's modulus from block without parsing the
+// key: crypto/x509 checks every part of a key and precomputes with it, which for a huge key
+// costs about as much as a signature. ok is false when block does not hold an RSA key in the
+// encoding its type names; the full parser then says what is wrong. It reads the same fields
+// as crypto/x509 does, the same way, so any key that parser accepts has its size read here.
+func modulusBits(block *pem.Block) (n int, ok bool) {
+	der := block.Bytes
+	switch block.Type {
+	case "PRIVATE KEY":
+		var head pkcs8Head
+		if _, err := asn1.Unmarshal(der, &head); err != nil || !head.Algo.Algorithm.Equal(oidRSA) {
+			return 0, false
+		}
+		der = head.PrivateKey
+	case "RSA PRIVATE KEY":
+	default:
+		return 0, false
+	}
+	var head pkcs1Head
+	if _, err := asn1.Unmarshal(der, &head); err != nil || head.N.Class != asn1.ClassUniversal || head.N.Tag != asn1.TagInteger {
+		return 0, false
+	}
+	modulus := head.N.Bytes
+	for len(modulus) > 0 && modulus[0] == 0 {
+		modulus = modulus[1:]
+	}
+	if len(modulus) == 0 {
+		return 0, false
+	}
+	return (len(modulus)-1)*8 + bits.Len8(modulus[0]), true
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // maxAuditBatch bounds the rows of one audit INSERT; PostgreSQL allows 65535 bind parameters
-// per statement and an audit row takes 8.
+// per statement and an audit row takes 10.
 const maxAuditBatch = 256
 
 // auditWriteTimeout bounds one batch's INSERT, which no single request's context may cancel

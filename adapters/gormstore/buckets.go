@@ -33,23 +33,24 @@ func (s *Store) QuotaUsage(ctx context.Context, orgID string) (domain.Quota, err
 }
 
 // Room reads whether the workspace is the organization's, the organization's quota and whether
-// a live bucket of it uses the name, ignoring case, in one statement.
+// a live bucket of it has a name with the name's key (domain.NameKey), in one statement.
 func (s *Store) Room(ctx context.Context, orgID, workspaceID, name string) (ports.Room, error) {
 	r, err := s.readUsage(ctx, usageQuery{orgID: orgID, workspaceID: workspaceID, name: name})
 	return r, wrap("read bucket quota", err)
 }
 
-// NameTaken reports whether a live bucket of the organization uses the name, ignoring case.
+// NameTaken reports whether a live bucket of the organization has a name with the name's key
+// (domain.NameKey).
 func (s *Store) NameTaken(ctx context.Context, orgID, name string) (bool, error) {
 	if !domain.IsID(orgID) {
 		return false, nil
 	}
-	taken, err := nameTaken(s.db.WithContext(ctx), canonicalID(orgID), name)
+	taken, err := exists(s.db.WithContext(ctx), nameTakenQuery, canonicalID(orgID), domain.NameKey(name))
 	return taken, wrap("check bucket name", err)
 }
 
-// InsertWithinQuota stores b if the organization has room and no live bucket of it has the
-// name. Concurrent inserts of one organization take its row's lock one after another, however
+// InsertWithinQuota stores b if the organization has room and no live bucket of it has a name
+// with b's name key (domain.NameKey). Concurrent inserts of one organization take its row's lock one after another, however
 // many processes make them, and each sees the buckets the previous one committed; the
 // organization's live bucket count, which the buckets table's triggers keep in that row
 // (migration 0007), is the quota's count. The audit event created is inserted with the row, in
@@ -83,18 +84,18 @@ func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket, created 
 }
 
 // insertInOneStatementQuery locks the organization's row (first argument) FOR UPDATE, inserts
-// the bucket row (bucketColumns, then the organization id and the name) if the quota has room
-// and no live bucket of the organization has the name, and the audit event (auditColumns) only
-// if it inserted the bucket; it returns the organization's plan, limit override and live bucket
-// count as locked, whether it inserted, and whether a live bucket has the name (the
-// organization id and the name again).
+// the bucket row (insertColumns, then the organization id and the name key) if the quota has
+// room and no live bucket of the organization has the name key, and the audit event
+// (auditColumns) only if it inserted the bucket; it returns the organization's plan, limit
+// override and live bucket count as locked, whether it inserted, and whether a live bucket has
+// the name key (the organization id and the name key again).
 //
 // Under READ COMMITTED a locking read that waited for the lock returns the row as its previous
 // holder committed it, so the count includes that holder's bucket. The name checks see the
 // statement's snapshot, taken before the wait: a bucket of the name committed during the wait
-// is caught by the unique index buckets_org_name_live instead.
+// is caught by the unique index buckets_org_name_key_live instead.
 var insertInOneStatementQuery = fixed("WITH org AS (SELECT plan, bucket_limit, live_buckets FROM organizations WHERE id = ? FOR UPDATE), " +
-	"inserted AS (INSERT INTO buckets (" + bucketColumns + ") SELECT " + placeholders(strings.Count(bucketColumns, ",")+1) +
+	"inserted AS (INSERT INTO buckets (" + insertColumns + ") SELECT " + placeholders(strings.Count(insertColumns, ",")+1) +
 	" FROM org WHERE org.live_buckets < " + EffectiveLimitSQL("org.") + " AND NOT EXISTS (" + nameTakenQuery + ") RETURNING 1), " +
 	"audited AS (INSERT INTO audit_events (" + auditColumns + ") SELECT " + placeholders(strings.Count(auditColumns, ",")+1) + " FROM inserted) " +
 	"SELECT plan, bucket_limit, live_buckets, EXISTS (SELECT 1 FROM inserted), EXISTS (" + nameTakenQuery + ") FROM org")
@@ -104,9 +105,9 @@ var insertInOneStatementQuery = fixed("WITH org AS (SELECT plan, bucket_limit, l
 // have committed) and in the case that should not happen: nothing inserted although quota and
 // name allowed it.
 func (s *Store) insertInOneStatement(ctx context.Context, row *bucketRow, event auditRow) (decided bool, err error) {
-	args := append([]any{row.OrgID}, row.columnValues()...)
-	args = append(append(args, row.OrgID, row.Name), event.values()...)
-	args = append(args, row.OrgID, row.Name)
+	args := append([]any{row.OrgID}, row.insertValues()...)
+	args = append(append(args, row.OrgID, row.NameKey), event.values()...)
+	args = append(args, row.OrgID, row.NameKey)
 	var (
 		plan            string
 		limit           *int
@@ -223,39 +224,42 @@ func lockOrganization(tx *gorm.DB, orgID string, d dialect) (domain.Quota, error
 	return domain.Quota{Plan: domain.Plan(plan), Used: used, Limit: domain.EffectiveBucketLimit(domain.Plan(plan), limit)}, nil
 }
 
-// insertIfNameFreeQuery inserts a bucket row (bucketColumns, then the organization id and the
-// name) unless a live bucket of the organization has the name.
-var insertIfNameFreeQuery = "INSERT INTO buckets (" + bucketColumns + ") SELECT " +
-	placeholders(strings.Count(bucketColumns, ",")+1) + " WHERE NOT EXISTS (" + nameTakenQuery + ")"
+// insertIfNameFreeQuery inserts a bucket row (insertColumns, then the organization id and the
+// name key) unless a live bucket of the organization has the name key.
+var insertIfNameFreeQuery = "INSERT INTO buckets (" + insertColumns + ") SELECT " +
+	placeholders(strings.Count(insertColumns, ",")+1) + " WHERE NOT EXISTS (" + nameTakenQuery + ")"
 
 // placeholders is n comma-separated bind parameters.
 func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
 // insertIfNameFree runs insertIfNameFreeQuery for row and reports whether it inserted it.
 func insertIfNameFree(tx *gorm.DB, row *bucketRow) (bool, error) {
-	res := tx.Exec(insertIfNameFreeQuery, append(row.columnValues(), row.OrgID, row.Name)...)
+	res := tx.Exec(insertIfNameFreeQuery, append(row.insertValues(), row.OrgID, row.NameKey)...)
 	return res.RowsAffected == 1, res.Error
 }
 
 // errStoredEarlier ends an insert's retry that found its bucket stored by an earlier attempt.
 var errStoredEarlier = errors.New("the bucket was stored by an earlier attempt")
 
-// nameTakenQuery finds a live bucket of an organization (first argument) with a name (second),
-// ignoring case, through the unique index buckets_org_name_live. workspaceInOrgQuery finds a
-// workspace (first argument) of an organization (second).
+// nameTakenQuery finds a live bucket of an organization (first argument) with a name key
+// (second) through the unique index buckets_org_name_key_live, whatever its name_key_suffix: a
+// new name must not look like any live bucket's, not even one that shares its key with
+// another since before keys existed. workspaceInOrgQuery finds a workspace (first argument) of
+// an organization (second).
 const (
-	nameTakenQuery      = "SELECT 1 FROM buckets WHERE org_id = ? AND lower(name) = lower(?) AND deleted_at IS NULL"
+	nameTakenQuery      = "SELECT 1 FROM buckets WHERE org_id = ? AND name_key = ? AND deleted_at IS NULL"
 	workspaceInOrgQuery = "SELECT 1 FROM workspaces WHERE id = ? AND org_id = ?"
 )
 
 // usageQuery is what readUsage reads: the organization's quota, and whether the workspace is
-// the organization's ("" is none) and whether a live bucket has the name ("" matches none).
+// the organization's ("" is none) and whether a live bucket has the name's key ("" matches
+// none).
 type usageQuery struct {
 	orgID, workspaceID, name string
 }
 
 // readUsageQuery reads an organization's quota (its id is the last argument), whether a live
-// bucket of it has a name (organization id, name) and whether a workspace is its (workspace id,
+// bucket of it has a name key (organization id, name key) and whether a workspace is its (workspace id,
 // organization id).
 var readUsageQuery = fixed("SELECT plan, bucket_limit, live_buckets, EXISTS (" + nameTakenQuery + "), EXISTS (" + workspaceInOrgQuery + ") " +
 	"FROM organizations WHERE id = ?")
@@ -272,13 +276,19 @@ func (s *Store) readUsage(ctx context.Context, q usageQuery) (ports.Room, error)
 	if domain.IsID(q.workspaceID) {
 		workspace = canonicalID(q.workspaceID)
 	}
+	// NULL matches no name, where the key of "" could be that of a name stored before
+	// invisible characters were refused.
+	var nameKey any
+	if q.name != "" {
+		nameKey = domain.NameKey(q.name)
+	}
 	var (
 		plan         string
 		limit        *int
 		used         int
 		taken, inOrg bool
 	)
-	err := s.queryRowFixed(ctx, readUsageQuery, orgID, q.name, workspace, orgID, orgID).Scan(&plan, &limit, &used, &taken, &inOrg)
+	err := s.queryRowFixed(ctx, readUsageQuery, orgID, nameKey, workspace, orgID, orgID).Scan(&plan, &limit, &used, &taken, &inOrg)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return ports.Room{}, organizationNotFound(orgID)
@@ -290,10 +300,6 @@ func (s *Store) readUsage(ctx context.Context, q usageQuery) (ports.Room, error)
 		Quota:          domain.Quota{Plan: domain.Plan(plan), Used: used, Limit: domain.EffectiveBucketLimit(domain.Plan(plan), limit)},
 		NameTaken:      taken,
 	}, nil
-}
-
-func nameTaken(db *gorm.DB, orgID, name string) (bool, error) {
-	return exists(db, nameTakenQuery, orgID, name)
 }
 
 // exists runs SELECT EXISTS (subquery).

@@ -128,8 +128,8 @@ func TestDirectoryRejects(t *testing.T) {
 }
 
 // TestUniqueIndexViolationIsRecognised reaches the unique name index past the store's own
-// check, as a race the organization lock failed to prevent would, and checks that the
-// violation is recognised as that index's.
+// check, as a race the organization lock failed to prevent would, with names that differ in
+// case and in width, and checks that the violation is recognised as that index's.
 func TestUniqueIndexViolationIsRecognised(t *testing.T) {
 	storetest.ForEachBackend(t, func(t *testing.T, url string) {
 		store := storetest.Open(t, url)
@@ -137,15 +137,17 @@ func TestUniqueIndexViolationIsRecognised(t *testing.T) {
 		if err := porttest.Insert(t.Context(), store, newBucket(org, "Photos")); err != nil {
 			t.Fatalf("InsertWithinQuota: %v", err)
 		}
-		err := gormstore.InsertUnchecked(t.Context(), store, newBucket(org, "PHOTOS"))
-		if err == nil {
-			t.Fatal(`the database accepted "PHOTOS" beside "Photos"`)
-		}
-		if !gormstore.ViolatesUnique(err, gormstore.IndexBucketName) || gormstore.ViolatesUnique(err, gormstore.IndexUserEmail) {
-			t.Errorf("violation %v not attributed to %s alone", err, gormstore.IndexBucketName)
-		}
-		if gormstore.IsUnavailable(err) {
-			t.Errorf("violation %v classified as unavailable", err)
+		for _, name := range []string{"PHOTOS", "Ｐｈｏｔｏｓ"} {
+			err := gormstore.InsertUnchecked(t.Context(), store, newBucket(org, name))
+			if err == nil {
+				t.Fatalf("the database accepted %q beside \"Photos\"", name)
+			}
+			if !gormstore.ViolatesUnique(err, gormstore.IndexBucketName) || gormstore.ViolatesUnique(err, gormstore.IndexUserEmail) {
+				t.Errorf("violation %v not attributed to %s alone", err, gormstore.IndexBucketName)
+			}
+			if gormstore.IsUnavailable(err) {
+				t.Errorf("violation %v classified as unavailable", err)
+			}
 		}
 	})
 }

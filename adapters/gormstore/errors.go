@@ -110,9 +110,9 @@ func isConnectionLost(err error) bool {
 		errors.Is(err, syscall.EPIPE)
 }
 
-// violatesUnique reports whether err is a violation of the named unique index. SQLite names an
-// expression index in its message ("UNIQUE constraint failed: index 'NAME'"); PostgreSQL names
-// it in a field.
+// violatesUnique reports whether err is a violation of the named unique index. PostgreSQL names
+// it in a field; SQLite names an expression index in its message ("UNIQUE constraint failed:
+// index 'NAME'") and an index on plain columns by its columns (sqliteUniqueColumns).
 func violatesUnique(err error, index string) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
@@ -120,7 +120,11 @@ func violatesUnique(err error, index string) bool {
 	}
 	var liteErr *gosqlite.Error
 	if errors.As(err, &liteErr) {
-		return liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE && strings.Contains(liteErr.Error(), "'"+index+"'")
+		named := "'" + index + "'"
+		if columns, ok := sqliteUniqueColumns[index]; ok {
+			named = "failed: " + columns + " "
+		}
+		return liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE && strings.Contains(liteErr.Error()+" ", named)
 	}
 	return false
 }

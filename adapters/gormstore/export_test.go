@@ -2,7 +2,10 @@ package gormstore
 
 import (
 	"context"
+	"strings"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/bucketd/bucketd/domain"
 )
@@ -10,6 +13,8 @@ import (
 // Hooks for the external tests, which need storetest and so cannot live in this package.
 
 const IndexBucketName, IndexUserEmail = indexBucketName, indexUserEmail
+
+const AuditPurgeBatch = auditPurgeBatch
 
 var (
 	ViolatesUnique = violatesUnique
@@ -42,3 +47,27 @@ func QueryInt(ctx context.Context, s *Store, query string, args ...any) (n int64
 
 // RunningClaimLifetime is how long a RUNNING Idempotency-Key claim lives before Purge.
 const RunningClaimLifetime = runningClaimLifetime
+
+// MigrateThrough applies the migrations up to version and nothing after them: a database as an
+// earlier release left it.
+func MigrateThrough(ctx context.Context, s *Store, version int) error {
+	return s.applyMigrations(ctx, version)
+}
+
+// InsertWithoutNameKey inserts buckets, in one transaction, as a release before migration 0009
+// did: every column but the name key's. It works before that migration and after it.
+func InsertWithoutNameKey(ctx context.Context, s *Store, buckets ...domain.Bucket) error {
+	insert := "INSERT INTO buckets (" + bucketColumns + ") VALUES (" + placeholders(strings.Count(bucketColumns, ",")+1) + ")"
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for _, b := range buckets {
+			row := newBucketRow(b, time.Now().UTC())
+			if err := tx.Exec(insert, row.columnValues()...).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// NameKeyBatchSize is how many buckets Migrate keys per transaction.
+const NameKeyBatchSize = nameKeyBatchSize

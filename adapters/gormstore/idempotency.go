@@ -1,7 +1,6 @@
 package gormstore
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -38,11 +37,12 @@ const maxClaimAttempts = 3
 const keyOfOrg = "org_id = ? AND key = ?"
 
 // Begin claims key for a request with the given fingerprint, race-free across processes: it
-// inserts a RUNNING claim unless the organization's key exists (INSERT ... ON CONFLICT DO
-// NOTHING), and otherwise reads the row the key has:
+// inserts a RUNNING claim, keeping fingerprint.Stored(), unless the organization's key exists
+// (INSERT ... ON CONFLICT DO NOTHING), and otherwise reads the row the key has:
 //
 //   - expired (expires_at <= now): as if absent; the row is replaced by a fresh claim;
-//   - another fingerprint: KindIdempotencyKeyReused, whether that request is done or running;
+//   - a fingerprint the request does not match: KindIdempotencyKeyReused, whether that request
+//     is done or running (and the request's own error when it cannot tell);
 //   - DONE: its stored response, to replay;
 //   - RUNNING, claimed less than lease ago: KindIdempotencyInProgress;
 //   - RUNNING, claimed lease or more ago: its process is presumed dead and the claim is taken
@@ -52,7 +52,7 @@ const keyOfOrg = "org_id = ? AND key = ?"
 // of any number of concurrent takers exactly one wins. A fresh claim returns nil, nil. The key
 // must be 1 to maxIdempotencyKeyLength printable ASCII characters (KindInvalidInput); lease
 // must be positive. Times are stored in UTC to the microsecond.
-func (s *Store) Begin(ctx context.Context, orgID, key string, fingerprint []byte, now time.Time, lease time.Duration) (*ports.StoredResponse, error) {
+func (s *Store) Begin(ctx context.Context, orgID, key string, fingerprint ports.RequestFingerprint, now time.Time, lease time.Duration) (*ports.StoredResponse, error) {
 	if err := checkIdempotencyKey(key); err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (s *Store) Begin(ctx context.Context, orgID, key string, fingerprint []byte
 	claim := idempotencyKeyRow{
 		OrgID:       canonicalID(orgID),
 		Key:         key,
-		Fingerprint: fingerprint,
+		Fingerprint: fingerprint.Stored(),
 		State:       keyRunning,
 		ClaimedAt:   now,
 		ExpiresAt:   now.Add(runningClaimLifetime),
@@ -134,11 +134,15 @@ func (s *Store) Purge(ctx context.Context, now time.Time) (int64, error) {
 
 // verdict decides what Begin answers for a key held by row: the response to replay, an error,
 // or reclaimable when the row counts as absent and may be replaced by a fresh claim.
-func (row idempotencyKeyRow) verdict(fingerprint []byte, now time.Time, lease time.Duration) (resp *ports.StoredResponse, reclaimable bool, err error) {
-	switch {
-	case !now.Before(row.ExpiresAt):
+func (row idempotencyKeyRow) verdict(fingerprint ports.RequestFingerprint, now time.Time, lease time.Duration) (resp *ports.StoredResponse, reclaimable bool, err error) {
+	if !now.Before(row.ExpiresAt) {
 		return nil, true, nil
-	case !bytes.Equal(row.Fingerprint, fingerprint):
+	}
+	same, err := fingerprint.Matches(row.Fingerprint)
+	switch {
+	case err != nil:
+		return nil, false, err
+	case !same:
 		return nil, false, domain.Errorf(domain.KindIdempotencyKeyReused,
 			"Idempotency-Key %q was used for a different request; use a new key", row.Key)
 	case row.State == keyDone && row.Status != nil:

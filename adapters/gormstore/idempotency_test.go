@@ -17,7 +17,7 @@ func TestIdempotencyRunningClaimPurged(t *testing.T) {
 		store := storetest.Open(t, url)
 		org := storetest.Seed(t, store, porttest.OrgSpec{})
 		claimed := time.Date(2002, 6, 1, 12, 0, 0, 0, time.UTC)
-		if resp, err := store.Begin(t.Context(), org.OrgID, "orphan", []byte("fp"), claimed, time.Minute); resp != nil || err != nil {
+		if resp, err := store.Begin(t.Context(), org.OrgID, "orphan", porttest.IdemPrint("create A"), claimed, time.Minute); resp != nil || err != nil {
 			t.Fatalf("Begin = %+v, %v; want a fresh claim", resp, err)
 		}
 		for _, tc := range []struct {
@@ -50,7 +50,7 @@ func TestIdempotencyBeginRejects(t *testing.T) {
 			{"a zero lease", org.OrgID, 0, domain.KindInternal},
 			{"a negative lease", org.OrgID, -time.Second, domain.KindInternal},
 		} {
-			resp, err := store.Begin(t.Context(), tc.orgID, "key", []byte("fp"), now, tc.lease)
+			resp, err := store.Begin(t.Context(), tc.orgID, "key", porttest.IdemPrint("create A"), now, tc.lease)
 			if err == nil || resp != nil || domain.KindOf(err) != tc.want {
 				t.Errorf("Begin for %s = %+v, %v (kind %s); want an error of kind %s", tc.what, resp, err, domain.KindOf(err), tc.want)
 			}

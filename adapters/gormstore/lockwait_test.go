@@ -27,7 +27,7 @@ func TestInsertThatWaitedForTheLockSeesWhatItsHolderCommitted(t *testing.T) {
 		want      domain.Kind
 		message   string
 	}{
-		{"the holder renamed a bucket to the name", "UPDATE buckets SET name = 'contested' WHERE id = $1", false,
+		{"the holder renamed a bucket to the name", "UPDATE buckets SET name = 'contested', name_key = 'contested' WHERE id = $1", false,
 			domain.KindNameTaken, `name "contested" is already used`},
 		{"the holder restored a bucket, filling the quota", "UPDATE buckets SET deleted_at = NULL WHERE id = $1", true,
 			domain.KindQuotaExceeded, "2 of 2 buckets used"},

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math"
 	"path"
 	"slices"
 	"strconv"
@@ -38,15 +39,27 @@ type migration struct {
 }
 
 // Migrate applies the embedded migrations the database has not recorded yet, in version order,
-// each in a transaction of its own together with its schema_migrations row. Running it again
+// each in a transaction of its own together with its schema_migrations row, then computes what
+// SQL cannot: the name key of every bucket that has none (fillNameKeys). Running it again
 // changes nothing. Processes migrating one database at the same time take turns: PostgreSQL
 // through an advisory lock held until each transaction ends, SQLite through its write lock.
 func (s *Store) Migrate(ctx context.Context) error {
+	if err := s.applyMigrations(ctx, math.MaxInt); err != nil {
+		return err
+	}
+	return s.fillNameKeys(ctx)
+}
+
+// applyMigrations applies the migrations up to version through that are not recorded yet.
+func (s *Store) applyMigrations(ctx context.Context, through int) error {
 	migrations, err := loadMigrations(migrationFiles, s.dialect)
 	if err != nil {
 		return err
 	}
 	for _, m := range migrations {
+		if m.version > through {
+			break
+		}
 		applied, err := s.apply(ctx, m)
 		if err != nil {
 			return wrap("apply migration "+m.name, err)
@@ -61,10 +74,8 @@ func (s *Store) Migrate(ctx context.Context) error {
 // apply runs one migration unless it is recorded already, and reports whether it ran.
 func (s *Store) apply(ctx context.Context, m migration) (applied bool, err error) {
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if s.dialect == dialectPostgres {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", migrationLockKey).Error; err != nil {
-				return fmt.Errorf("lock migrations: %w", err)
-			}
+		if err := s.lockMigrations(tx); err != nil {
+			return err
 		}
 		if err := tx.Exec(schemaMigrationsDDL[s.dialect]).Error; err != nil {
 			return fmt.Errorf("create schema_migrations: %w", err)
@@ -88,6 +99,19 @@ func (s *Store) apply(ctx context.Context, m migration) (applied bool, err error
 		return nil
 	})
 	return applied, err
+}
+
+// lockMigrations makes the transaction tx wait for, and then hold until it ends, the right to
+// migrate: PostgreSQL's advisory lock; on SQLite every transaction already holds the database's
+// write lock from its start.
+func (s *Store) lockMigrations(tx *gorm.DB) error {
+	if s.dialect != dialectPostgres {
+		return nil
+	}
+	if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", migrationLockKey).Error; err != nil {
+		return fmt.Errorf("lock migrations: %w", err)
+	}
+	return nil
 }
 
 // loadMigrations reads the dialect's migrations sorted by version. File names are

@@ -24,9 +24,15 @@ const (
 	tableBuckets          = "buckets"
 	tableIdempotencyKeys  = "idempotency_keys"
 
-	indexBucketName = "buckets_org_name_live"
+	indexBucketName = "buckets_org_name_key_live"
 	indexUserEmail  = "users_email_key"
 )
+
+// sqliteUniqueColumns are the columns SQLite names, in place of the index, in a violation of a
+// unique index on plain columns (see violatesUnique).
+var sqliteUniqueColumns = map[string]string{
+	indexBucketName: "buckets.org_id, buckets.name_key, buckets.name_key_suffix",
+}
 
 type organizationRow struct {
 	ID          string    `gorm:"column:id;primaryKey"`
@@ -115,6 +121,9 @@ type bucketRow struct {
 	SecretFingerprint    *string    `gorm:"column:secret_fingerprint"`
 	SecretVersion        int64      `gorm:"column:secret_version"`
 	CredentialsUpdatedAt *time.Time `gorm:"column:credentials_updated_at"`
+	// NameKey is domain.NameKey(Name), what the unique index compares. Reads have no use for
+	// it, so it is written (insertColumns) but not in bucketColumns.
+	NameKey string `gorm:"column:name_key"`
 }
 
 func (bucketRow) TableName() string { return tableBuckets }
@@ -153,6 +162,7 @@ func newBucketRow(b domain.Bucket, now time.Time) bucketRow {
 		SecretFingerprint:    nullIfEmpty(b.SecretFingerprint),
 		SecretVersion:        b.SecretVersion,
 		CredentialsUpdatedAt: utcPtr(b.CredentialsUpdatedAt),
+		NameKey:              domain.NameKey(b.Name),
 	}
 }
 
@@ -243,6 +253,13 @@ func (r *bucketRow) columnValues() []any {
 	}
 	return values
 }
+
+// insertColumns are the columns an insert writes: bucketColumns and the name's key, in the
+// order of insertValues. name_key_suffix keeps its default, the empty string.
+const insertColumns = bucketColumns + ", name_key"
+
+// insertValues are r's values for insertColumns.
+func (r *bucketRow) insertValues() []any { return append(r.columnValues(), r.NameKey) }
 
 // findBuckets runs query, which selects bucketColumns, and returns the buckets it finds; room
 // is how many it may find at most.

@@ -19,9 +19,13 @@ import (
 // any number of processes. When nothing matched, a second query tells the two reasons apart: a
 // live bucket of the organization that is at another version is KindConflict; a missing,
 // deleted or foreign bucket is KindNotFound, so a conflict never reveals another organization's
-// bucket. A name another live bucket of the organization uses, in any case, is a KindNameTaken
-// error (the unique index decides, so a concurrent rename cannot slip past); a new case of the
-// bucket's own name is fine.
+// bucket. A name whose key (domain.NameKey) another live bucket of the organization has is a
+// KindNameTaken error (the unique index decides, so a concurrent rename cannot slip past); a
+// name with the key of the bucket's own, such as a new case of it, is fine.
+//
+// An update that keeps the display name exactly keeps the stored key and its suffix too: a
+// bucket whose name already collided with another's when keys were first computed stays usable
+// under its name, and a rename gives it the plain key of the new name.
 func (s *Store) Update(ctx context.Context, b domain.Bucket) error {
 	if !domain.IsID(b.OrgID) || !domain.IsID(b.ID) {
 		return bucketNotFound(b.ID)
@@ -30,8 +34,12 @@ func (s *Store) Update(ctx context.Context, b domain.Bucket) error {
 	if updated.IsZero() {
 		updated = time.Now()
 	}
+	// The CASEs compare with the name the row had: SET expressions read the row as it was before
+	// the UPDATE, in both databases.
 	err := s.updateVersion(ctx, "update bucket", b.OrgID, b.ID, b.Version, map[string]any{
 		"name":                   b.Name,
+		"name_key":               gorm.Expr("CASE WHEN name = ? THEN name_key ELSE ? END", b.Name, domain.NameKey(b.Name)),
+		"name_key_suffix":        gorm.Expr("CASE WHEN name = ? THEN name_key_suffix ELSE '' END", b.Name),
 		"bucket":                 b.Bucket,
 		"storage_type":           string(b.StorageType),
 		"region":                 b.Region,

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 
 	"github.com/bucketd/bucketd/domain"
@@ -19,6 +18,11 @@ type principalKey struct{}
 // authenticate is the validator's AuthenticationFunc. It runs for every operation whose spec
 // lists a security requirement, before the body is validated, so an anonymous caller learns
 // nothing about the body rules.
+//
+// A client address over its budget of refused tokens is refused before its token is looked up
+// (admitTokenLookup), so a flood of bogus tokens costs few database lookups; each refused token
+// spends the budget and is tallied for the audit trail (refusalTally), never written there one
+// by one.
 func (s *Server) authenticate(ctx context.Context, in *openapi3filter.AuthenticationInput) error {
 	c := echomiddleware.GetEchoContext(ctx)
 	if c == nil {
@@ -29,13 +33,21 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 		return err
 	}
 	ctx = c.Request().Context()
-	p, err := s.auth.Authenticate(ctx, token)
+	release, err := s.admitTokenLookup(c, failureKey(domain.ClientAddr(ctx)))
 	if err != nil {
-		if domain.IsKind(err, domain.KindUnauthenticated) {
-			// The token is unknown, revoked or expired, so nothing of it is recorded: not even
-			// its digest, which would let a reader of the trail test guesses offline.
-			recordTokenRejected(ctx, s, err)
-		}
+		return err
+	}
+	refused := false
+	defer func() { release(refused, s.now()) }() // deferred, so a panic cannot keep the hold
+	p, err := s.auth.Authenticate(ctx, token)
+	refused = domain.IsKind(err, domain.KindUnauthenticated)
+	if refused {
+		// The token is unknown, revoked or expired, so nothing of it is recorded: not even its
+		// digest, which would let a reader of the trail test guesses offline.
+		s.metrics.authFailures.Inc()
+		s.refusals.add(ctx, s.now().UTC(), err)
+	}
+	if err != nil {
 		return err
 	}
 	if err := s.limitRate(c, p, token); err != nil {
@@ -79,14 +91,4 @@ func principalFrom(ctx context.Context) (domain.Principal, error) {
 		return domain.Principal{}, domain.Errorf(domain.KindInternal, "no authenticated principal on a secured operation")
 	}
 	return p, nil
-}
-
-// recordTokenRejected adds a refused token to the audit trail, with no organization and no
-// actor, since neither is known. Like the use cases, a failed write is logged, not returned:
-// the caller is refused either way, and the access log line is the backstop.
-func recordTokenRejected(ctx context.Context, s *Server, refusal error) {
-	e := domain.NewAuditEvent(ctx, s.now().UTC(), domain.AuditTokenRejected, "", "", "", refusal)
-	if err := s.audit.Record(ctx, e); err != nil {
-		s.log.LogAttrs(ctx, slog.LevelError, "audit event lost", slog.String("action", string(e.Action)), slog.String("error", err.Error()))
-	}
 }

@@ -236,6 +236,7 @@ func (b *syncBuffer) records(t testing.TB) []map[string]any {
 
 // harness is a Server on fakes, its handler, and everything it logged.
 type harness struct {
+	server   *httpapi.Server
 	handler  http.Handler
 	buckets  *fakeBuckets
 	idem     *fakeIdempotency
@@ -263,6 +264,7 @@ func newHarness(t testing.TB, configure ...func(*httpapi.Config)) *harness {
 		Buckets:       h.buckets,
 		Authenticator: fakeAuthenticator{},
 		Idempotency:   h.idem,
+		RequestMAC:    newRequestMAC(t, "k1:"+testMasterKey),
 		Readiness:     h.pinger,
 		Audit:         h.audit,
 		Logger:        logger,
@@ -275,6 +277,7 @@ func newHarness(t testing.TB, configure ...func(*httpapi.Config)) *harness {
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
+	h.server = srv
 	if h.handler, err = srv.Handler(); err != nil {
 		t.Fatalf("Handler: %v", err)
 	}

@@ -55,7 +55,7 @@ func TestReadyzFailsWhileTheDatabaseDoesNotAnswer(t *testing.T) {
 
 func TestNewServerRefusesMissingDependencies(t *testing.T) {
 	full := httpapi.Config{Buckets: &fakeBuckets{}, Authenticator: fakeAuthenticator{}, Idempotency: newFakeIdempotency(),
-		Readiness: &fakePinger{}, Audit: &fakeAudit{}}
+		RequestMAC: newRequestMAC(t, "k1:"+testMasterKey), Readiness: &fakePinger{}, Audit: &fakeAudit{}}
 	tests := []struct {
 		name string
 		edit func(*httpapi.Config)
@@ -63,6 +63,7 @@ func TestNewServerRefusesMissingDependencies(t *testing.T) {
 		{"Buckets", func(c *httpapi.Config) { c.Buckets = nil }},
 		{"Authenticator", func(c *httpapi.Config) { c.Authenticator = nil }},
 		{"Idempotency", func(c *httpapi.Config) { c.Idempotency = nil }},
+		{"RequestMAC", func(c *httpapi.Config) { c.RequestMAC = nil }},
 		{"Readiness", func(c *httpapi.Config) { c.Readiness = nil }},
 		{"Audit", func(c *httpapi.Config) { c.Audit = nil }},
 	}

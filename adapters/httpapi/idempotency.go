@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
 	"github.com/labstack/echo/v4"
 )
@@ -50,7 +52,7 @@ func (s *Server) idempotency(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		fp, err := fingerprint(r, p.UserID)
+		fp, err := s.fingerprint(r, p.UserID)
 		if err != nil {
 			return err
 		}
@@ -106,33 +108,71 @@ func replayable(status int) bool {
 	return status < http.StatusInternalServerError && status != http.StatusConflict && status != http.StatusTooManyRequests
 }
 
-// fingerprint identifies what a request does and who asks: the user, method, path and the body
-// as canonical JSON, so a retry that orders its fields differently is still the same request,
+// fingerprint is the fingerprint of a request: the MAC of its identity under the server's
+// request MAC (see requestPrint). The identity is the user, method, path and the body as
+// canonical JSON, so a retry that orders its fields differently is still the same request,
 // while another user of the organization sending the same key and body is refused rather than
 // handed an answer their own access was never checked for. The body has passed validation, so
 // it is JSON; the validator left it readable.
-func fingerprint(r *http.Request, userID string) ([]byte, error) {
+func (s *Server) fingerprint(r *http.Request, userID string) (requestPrint, error) {
 	raw, err := io.ReadAll(r.Body)
 	if err != nil {
-		return nil, err
+		return requestPrint{}, err
 	}
 	r.Body = io.NopCloser(bytes.NewReader(raw))
 	var body any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&body); err != nil && err != io.EOF {
-		return nil, err
+		return requestPrint{}, err
 	}
 	canonical, err := json.Marshal(body) // maps marshal with sorted keys
 	if err != nil {
-		return nil, err
+		return requestPrint{}, err
 	}
-	h := sha256.New()
+	var identity []byte
 	for _, part := range [][]byte{[]byte(userID), []byte(r.Method), []byte(r.URL.Path), canonical} {
-		h.Write(part)
-		h.Write([]byte{0})
+		identity = append(identity, part...)
+		identity = append(identity, 0)
 	}
-	return h.Sum(nil), nil
+	return requestPrint{identity: identity, sum: s.mac.Sum(identity), mac: s.mac}, nil
+}
+
+// requestPrint is a request's ports.RequestFingerprint. Its identity holds the body, secret
+// included, so what the store keeps is a MAC under a server key, never the identity nor a plain
+// hash of it, which would let whoever reads the database test guesses of the secret.
+type requestPrint struct {
+	identity []byte
+	sum      []byte
+	mac      ports.RequestMAC
+}
+
+// Stored is the MAC of the identity under the active key.
+func (p requestPrint) Stored() []byte { return p.sum }
+
+// Matches verifies a stored fingerprint under the key that made it, so a key recorded before a
+// master key rotation still replays. A fingerprint the server cannot verify, made under a
+// master key its ring lacks (one retired too early, or not yet known to this process during a
+// rolling restart), answers 503 UNAVAILABLE: retrying later is right, while calling the key
+// reused or running the request again could both be wrong.
+//
+// A fingerprint of sha256.Size bytes is the plain SHA-256 of the identity, which bucketd kept
+// before fingerprints were keyed (a keyed one is longer). It keeps matching, so a retry of such
+// a key replays the answer rather than being refused as reused or run twice; none is written
+// any more, so they are all gone once the last of them expires, 24 hours after the last process
+// that wrote them stopped, and Purge deletes them.
+func (p requestPrint) Matches(stored []byte) (bool, error) {
+	if len(stored) == sha256.Size {
+		plain := sha256.Sum256(p.identity)
+		return subtle.ConstantTimeCompare(stored, plain[:]) == 1, nil
+	}
+	same, err := p.mac.Verify(p.identity, stored)
+	if err != nil {
+		return false, domain.Wrap(domain.KindUnavailable, err,
+			"the first request with this Idempotency-Key was recorded under a server key this server does not hold, "+
+				"so it cannot tell whether this request is the same; retry later")
+	}
+	return same, nil
 }
 
 // recordingWriter keeps a copy of the body it writes, to store it for replays.

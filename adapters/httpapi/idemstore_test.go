@@ -15,7 +15,8 @@ import (
 // so the middleware is tested against them rather than against whatever a mock was told:
 //
 //   - an absent key, an answer past its expiry, or a claim older than the lease: a fresh claim;
-//   - another fingerprint, running or answered: KindIdempotencyKeyReused;
+//   - a fingerprint the request does not match, running or answered: KindIdempotencyKeyReused
+//     (or the request's error when it cannot tell);
 //   - a running claim within the lease: KindIdempotencyInProgress;
 //   - a kept answer with the same fingerprint: that answer;
 //   - Complete needs a running claim; Abandon drops a running claim and leaves answers alone.
@@ -45,7 +46,7 @@ func newFakeIdempotency() *fakeIdempotency {
 	return &fakeIdempotency{keys: map[orgKey]*heldKey{}}
 }
 
-func (s *fakeIdempotency) Begin(_ context.Context, orgID, key string, fingerprint []byte, now time.Time, lease time.Duration) (*ports.StoredResponse, error) {
+func (s *fakeIdempotency) Begin(_ context.Context, orgID, key string, fingerprint ports.RequestFingerprint, now time.Time, lease time.Duration) (*ports.StoredResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ops = append(s.ops, storeOp{"Begin", orgID, key})
@@ -55,9 +56,14 @@ func (s *fakeIdempotency) Begin(_ context.Context, orgID, key string, fingerprin
 	case !ok,
 		held.answer != nil && !now.Before(held.expiresAt),
 		held.answer == nil && now.Sub(held.claimedAt) >= lease:
-		s.keys[k] = &heldKey{fingerprint: bytes.Clone(fingerprint), claimedAt: now}
+		s.keys[k] = &heldKey{fingerprint: bytes.Clone(fingerprint.Stored()), claimedAt: now}
 		return nil, nil
-	case !bytes.Equal(held.fingerprint, fingerprint):
+	}
+	same, err := fingerprint.Matches(held.fingerprint)
+	switch {
+	case err != nil:
+		return nil, err
+	case !same:
 		return nil, domain.Errorf(domain.KindIdempotencyKeyReused,
 			"Idempotency-Key %q was used for a different request; use a new key", key)
 	case held.answer == nil:

@@ -14,9 +14,6 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// assignRequestID gives every request an id: the caller's X-Request-Id when it is short and
-// plain (so a proxy's id carries through), else a fresh random one. The id goes back in the
-// response header and into the request context (domain.WithRequestID), where RequestIDHandler
 // newRequestID is a fresh random request id, for requests without a usable one and for the
 // front door's answers, which have no request.
 func newRequestID() string {
@@ -25,8 +22,16 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// adds it to log lines and the use cases to the audit trail.
-func assignRequestID(next echo.HandlerFunc) echo.HandlerFunc {
+// identifyRequest gives every request an id and a client address, in the request context where
+// log lines and audit events find them.
+//
+// The id is the caller's X-Request-Id when it is short and plain (so a proxy's id carries
+// through), else a fresh random one; it goes back in the response header, and
+// RequestIDHandler adds it to log lines and the use cases to the audit trail
+// (domain.WithRequestID). The client address is the socket peer's, or what a trusted proxy
+// forwarded (TrustedProxies.clientAddr); the access log, the limit on refused tokens and the
+// audit trail all use it (domain.WithClientAddr).
+func (s *Server) identifyRequest(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.Request().Header.Get(echo.HeaderXRequestID)
 		if !plainID(id) {
@@ -34,7 +39,8 @@ func assignRequestID(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
 		r := c.Request()
-		c.SetRequest(r.WithContext(domain.WithRequestID(r.Context(), id)))
+		ctx := domain.WithClientAddr(domain.WithRequestID(r.Context(), id), s.proxies.clientAddr(r))
+		c.SetRequest(r.WithContext(ctx))
 		return next(c)
 	}
 }
@@ -107,7 +113,7 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			slog.Int64("bytes_in", r.ContentLength),
 			slog.Int64("bytes_out", w.Size),
 			slog.Duration("duration", time.Since(start)),
-			slog.String("remote", c.RealIP()),
+			slog.String("remote", domain.ClientAddr(r.Context())),
 		)
 		return nil
 	}

@@ -31,6 +31,10 @@ type Metrics struct {
 	quotaRejections prometheus.Counter
 	rateLimited     prometheus.Counter
 	rateLimiters    prometheus.Gauge
+	// authFailures counts the refused bearer tokens, authFailureLimiters the client addresses
+	// whose refusals are counted against a budget.
+	authFailures        prometheus.Counter
+	authFailureLimiters prometheus.Gauge
 }
 
 // latencyBuckets span a cached read (milliseconds) to a provider validation near its deadline
@@ -62,14 +66,23 @@ func NewMetrics(dbStats func() sql.DBStats) *Metrics {
 		}),
 		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "bucketd_rate_limited_total",
-			Help: "Requests refused because their API token exceeded its request rate (RATE_LIMITED).",
+			Help: "Requests refused with RATE_LIMITED: their API token exceeded its request rate, or their client address its budget of refused tokens.",
 		}),
 		rateLimiters: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "bucketd_rate_limiters",
 			Help: "API tokens whose request rate this process tracks: those that sent a request recently.",
 		}),
+		authFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bucketd_auth_failures_total",
+			Help: "Bearer tokens refused as unknown, revoked or expired; each cost one database lookup. Tokens refused RATE_LIMITED first are not counted.",
+		}),
+		authFailureLimiters: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "bucketd_auth_failure_limiters",
+			Help: "Client addresses (IPv6: /64 prefixes) whose refused tokens this process counts against their budget: those refused recently.",
+		}),
 	}
 	m.registry.MustRegister(m.requests, m.latency, m.validations, m.quotaRejections, m.rateLimited, m.rateLimiters,
+		m.authFailures, m.authFailureLimiters,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if dbStats != nil {
 		m.registry.MustRegister(dbStatsCollector{stats: dbStats})
@@ -142,7 +155,7 @@ func methodLabel(method string) string {
 }
 
 // countRefusal counts the refusals operators watch for: organizations at their quota, and
-// tokens over their rate.
+// tokens or client addresses over their rate.
 func (m *Metrics) countRefusal(code string) {
 	switch code {
 	case classOf(domain.KindQuotaExceeded).code:

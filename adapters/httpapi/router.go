@@ -29,8 +29,10 @@ func (s *Server) Handler() (http.Handler, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.writeError
+	// Echo's default would believe X-Forwarded-For and X-Real-IP from anyone.
+	e.IPExtractor = s.proxies.clientAddr
 	e.Use(
-		assignRequestID,
+		s.identifyRequest,
 		s.observeRequests,
 		s.accessLog,
 		s.recoverPanics,

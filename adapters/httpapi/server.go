@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/netip"
 	"time"
 
 	"github.com/bucketd/bucketd/app"
@@ -41,23 +42,30 @@ type Server struct {
 	buckets BucketService
 	auth    ports.Authenticator
 	idem    ports.IdempotencyStore
+	mac     ports.RequestMAC
 	audit   ports.AuditLog
 	db      Pinger
 	log     *slog.Logger
 	now     func() time.Time
 	metrics *Metrics
 	// limiter is nil when rate limiting is off.
-	limiter *rateLimiter
+	limiter *rateLimiter[limiterKey]
+	// failures limits the refused tokens of each client address; nil when that limit is off.
+	failures *rateLimiter[netip.Prefix]
+	refusals *refusalTally
+	proxies  TrustedProxies
 }
 
 // Config carries the Server's dependencies. Logger defaults to slog.Default().
 type Config struct {
 	Buckets       BucketService
 	Authenticator ports.Authenticator
-	// Idempotency keeps the answers to requests sent with an Idempotency-Key.
+	// Idempotency keeps the answers to requests sent with an Idempotency-Key; RequestMAC keys
+	// the fingerprints that tell apart the requests sent with one key.
 	Idempotency ports.IdempotencyStore
+	RequestMAC  ports.RequestMAC
 	Readiness   Pinger
-	// Audit records the refused bearer tokens.
+	// Audit records the tallies of refused bearer tokens (AuditRefusedTokens).
 	Audit  ports.AuditLog
 	Logger *slog.Logger
 	// Now is the clock for idempotency keys and rate limits; nil means the wall clock.
@@ -67,10 +75,19 @@ type Config struct {
 	// once before the steady rate applies; it must be at least 1 when RateLimit is set.
 	RateLimit float64
 	RateBurst int
+	// AuthFailureLimit is the steady number of refused bearer tokens per second each client
+	// address (IPv6: /64 prefix) may send to this process; 0 turns the limit off.
+	// AuthFailureBurst is how many it may send at once; at least 1 when AuthFailureLimit is
+	// set. Over the limit, every request with a token is refused before the token is looked up.
+	AuthFailureLimit float64
+	AuthFailureBurst int
 	// Metrics collects what GET /metrics serves. Nil gives the server metrics of its own,
 	// without database pool statistics; the composition root passes the Metrics whose
 	// CountValidations wraps the provider checks.
 	Metrics *Metrics
+	// TrustedProxies are the proxies whose X-Forwarded-For and X-Real-IP headers name the
+	// client; nil trusts none, and the socket peer is the client.
+	TrustedProxies TrustedProxies
 }
 
 // NewServer checks the dependencies and returns a Server.
@@ -82,14 +99,18 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, errors.New("httpapi.NewServer: Authenticator is nil")
 	case cfg.Idempotency == nil:
 		return nil, errors.New("httpapi.NewServer: Idempotency is nil")
+	case cfg.RequestMAC == nil:
+		return nil, errors.New("httpapi.NewServer: RequestMAC is nil")
 	case cfg.Readiness == nil:
 		return nil, errors.New("httpapi.NewServer: Readiness is nil")
 	case cfg.Audit == nil:
 		return nil, errors.New("httpapi.NewServer: Audit is nil")
-	case cfg.RateLimit < 0 || math.IsNaN(cfg.RateLimit) || math.IsInf(cfg.RateLimit, 0):
-		return nil, fmt.Errorf("httpapi.NewServer: RateLimit %g: want a finite number of requests per second, or 0 for no limit", cfg.RateLimit)
-	case cfg.RateLimit > 0 && cfg.RateBurst < 1:
-		return nil, fmt.Errorf("httpapi.NewServer: RateBurst %d: want at least 1 request when RateLimit is set", cfg.RateBurst)
+	}
+	if err := checkRate("RateLimit", cfg.RateLimit, "RateBurst", cfg.RateBurst); err != nil {
+		return nil, err
+	}
+	if err := checkRate("AuthFailureLimit", cfg.AuthFailureLimit, "AuthFailureBurst", cfg.AuthFailureBurst); err != nil {
+		return nil, err
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -103,12 +124,27 @@ func NewServer(cfg Config) (*Server, error) {
 	if metrics == nil {
 		metrics = NewMetrics(nil)
 	}
-	var limiter *rateLimiter
+	s := &Server{buckets: cfg.Buckets, auth: cfg.Authenticator, idem: cfg.Idempotency, mac: cfg.RequestMAC, audit: cfg.Audit, db: cfg.Readiness, log: log, now: now,
+		metrics: metrics, refusals: newRefusalTally(maxTalliedAddresses), proxies: cfg.TrustedProxies}
 	if cfg.RateLimit > 0 {
-		limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, metrics.rateLimiters)
+		s.limiter = newRateLimiter[limiterKey](cfg.RateLimit, cfg.RateBurst, metrics.rateLimiters)
 	}
-	return &Server{buckets: cfg.Buckets, auth: cfg.Authenticator, idem: cfg.Idempotency, audit: cfg.Audit, db: cfg.Readiness, log: log, now: now,
-		metrics: metrics, limiter: limiter}, nil
+	if cfg.AuthFailureLimit > 0 {
+		s.failures = newRateLimiter[netip.Prefix](cfg.AuthFailureLimit, cfg.AuthFailureBurst, metrics.authFailureLimiters)
+	}
+	return s, nil
+}
+
+// checkRate checks a rate limit's configuration: a finite rate, 0 for no limit, and a burst of
+// at least 1 when the rate is set.
+func checkRate(rateName string, perSecond float64, burstName string, burst int) error {
+	switch {
+	case perSecond < 0 || math.IsNaN(perSecond) || math.IsInf(perSecond, 0):
+		return fmt.Errorf("httpapi.NewServer: %s %g: want a finite number per second, or 0 for no limit", rateName, perSecond)
+	case perSecond > 0 && burst < 1:
+		return fmt.Errorf("httpapi.NewServer: %s %d: want at least 1 when %s is set", burstName, burst, rateName)
+	}
+	return nil
 }
 
 // CreateBucket registers a bucket (POST /bucket).

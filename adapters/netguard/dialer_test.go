@@ -47,7 +47,22 @@ func TestDialerRefusesNonPublicAddresses(t *testing.T) {
 		{"::", "an unspecified address"},
 		{"255.255.255.255", "the broadcast address"},
 		{"240.0.0.1", "a reserved (RFC 1112) address"},
+		{"::127.0.0.1", "a loopback address (127.0.0.1, carried in an IPv4-compatible address)"},
+		{"::10.0.0.1", "a private (RFC 1918) address (10.0.0.1, carried in an IPv4-compatible address)"},
+		{"::0.0.0.2", `an unspecified ("this network") address (0.0.0.2, carried in an IPv4-compatible address)`},
+		{"2002:7f00:1::", "a loopback address (127.0.0.1, carried in a 6to4 (RFC 3056) address)"},
+		{"2002:a9fe:a9fe::1", "a link-local address (cloud metadata) (169.254.169.254, carried in a 6to4 (RFC 3056) address)"},
+		{"2002:c0a8:101:1::1", "a private (RFC 1918) address (192.168.1.1, carried in a 6to4 (RFC 3056) address)"},
+		{"64:ff9b::127.0.0.1", "a loopback address (127.0.0.1, carried in a NAT64 (RFC 6052) address)"},
+		{"64:ff9b:1::cb00:7107", "a local-use NAT64 (RFC 8215) address"},
+		{"64:ff9b:1:ffff::1", "a local-use NAT64 (RFC 8215) address"},
+		{"::ffff:0:127.0.0.1", "a loopback address (127.0.0.1, carried in an IPv4-translated (RFC 2765) address)"},
+		// Teredo with server 65.54.227.120 and client 127.0.0.1 (0x80fffffe xor 0xffffffff).
+		{"2001:0:4136:e378:8000:63bf:80ff:fffe", "a Teredo tunnel (RFC 4380) address"},
+		// Teredo with public server and client addresses is refused too: it is a tunnel.
+		{"2001:0:cb00:7107::34ff:8ef8", "a Teredo tunnel (RFC 4380) address"},
 		{"rebind.example", "a link-local address (cloud metadata)"},
+		{"sixtofour.example", "a loopback address (127.0.0.1, carried in a 6to4 (RFC 3056) address)"},
 		{"mapped.example", "a loopback address"},
 		{"internal.example", "a private (RFC 1918) address"},
 	}
@@ -88,6 +103,15 @@ func TestDialerDialsCheckedPublicAddress(t *testing.T) {
 		{"100.128.0.1:80", "100.128.0.1:80"}, // just past CGNAT
 		{"172.32.0.1:80", "172.32.0.1:80"},   // just past 172.16.0.0/12
 		{"mixed.example:443", "203.0.113.8:443"},
+		// Forms that carry a public IPv4 address (203.0.113.7) stay allowed.
+		{"[::203.0.113.7]:443", "[::cb00:7107]:443"},
+		{"[2002:cb00:7107::1]:443", "[2002:cb00:7107::1]:443"},
+		{"[64:ff9b::203.0.113.7]:443", "[64:ff9b::cb00:7107]:443"},
+		{"[::ffff:0:203.0.113.7]:443", "[::ffff:0:cb00:7107]:443"},
+		// Just outside the prefixes judged or refused above.
+		{"[2001:1::1]:443", "[2001:1::1]:443"},
+		{"[64:ff9b:2::1]:443", "[64:ff9b:2::1]:443"},
+		{"[2003::7f00:1]:443", "[2003::7f00:1]:443"},
 	}
 	for _, c := range cases {
 		t.Run(c.addr, func(t *testing.T) {

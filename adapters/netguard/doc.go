@@ -5,6 +5,8 @@
 // plain https origins before anything is stored, and Dialer, installed as the DialContext of
 // the one shared transport, resolves every host itself and connects only to the address it
 // checked, so DNS answers that change between check and connect (DNS rebinding) gain nothing.
-// Both honour an explicit allow list (BUCKETD_ENDPOINT_ALLOWLIST) for local emulators and
-// private deployments.
+// NewClient, the one client all provider traffic shares, also bounds what a provider can make
+// bucketd read: each answer's body is capped (BodyLimitError), and the transport bounds headers
+// and what HTTP/2 may send ahead. Both guards honour an explicit allow list
+// (BUCKETD_ENDPOINT_ALLOWLIST) for local emulators and private deployments.
 package netguard

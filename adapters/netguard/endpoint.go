@@ -67,3 +67,20 @@ func checkShape(raw string, u *url.URL) error {
 func refuse(message string) *domain.Error {
 	return domain.Errorf(domain.KindEndpointNotAllowed, "%s", message)
 }
+
+// Redact renders an endpoint or URL for a log line as its scheme, host and port only. User
+// info may hold a password, a query a signature or token, and a path, in the URLs bucketd
+// builds, a client email (the GCS key lists), so all of them go, with the fragment. Text that
+// is not an absolute URL with a host becomes "(not a URL)" rather than risk printing what it
+// holds; "" stays "" (no endpoint given). Endpoints CheckEndpoint accepted, and so every stored
+// one, are bare origins already; this is for a caller's endpoint before or after it was refused.
+func Redact(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "" {
+		return "(not a URL)"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host}).String()
+}

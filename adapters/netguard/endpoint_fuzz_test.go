@@ -2,6 +2,7 @@ package netguard
 
 import (
 	"errors"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -52,6 +53,27 @@ func FuzzCheckEndpoint(f *testing.F) {
 		again, err := CheckEndpoint(u.String(), allow)
 		if err != nil || again.String() != u.String() {
 			t.Fatalf("CheckEndpoint(%q) = %q, which it does not accept unchanged (%v, %v)", raw, u, again, err)
+		}
+	})
+}
+
+// FuzzRedact feeds arbitrary text to Redact. What it renders is "", "(not a URL)" or a URL of
+// a scheme and a host only, so no user info, path, query or fragment reaches a log.
+func FuzzRedact(f *testing.F) {
+	for _, seed := range []string{
+		"https://user:pass@s3.example.com/p?q=1#f", "user:pass@host", "//user:pass@host", "https://h/%zz", "",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		got := Redact(raw)
+		if got == "" || got == "(not a URL)" {
+			return
+		}
+		u, err := url.Parse(got)
+		if err != nil || u.Scheme == "" || u.Host == "" || u.User != nil || u.Opaque != "" ||
+			u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(got, "@?#") {
+			t.Fatalf("Redact(%q) = %q, want a scheme and a host only", raw, got)
 		}
 	})
 }

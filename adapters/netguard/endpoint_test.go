@@ -78,3 +78,58 @@ func TestCheckEndpointRefuses(t *testing.T) {
 		})
 	}
 }
+
+// CheckEndpoint leaves where an https endpoint's host leads to the dialer, literal addresses
+// included, so an IPv6 literal that carries a non-public IPv4 address passes it and is then
+// refused before any dial. Plain http needs the literal itself on the allow list: an allowed
+// 127.0.0.0/8 does not allow the IPv6 forms that carry 127.0.0.1.
+func TestLiteralEndpointsAreJudgedWhenDialled(t *testing.T) {
+	allow := mustAllowList(t, "127.0.0.0/8")
+	for _, host := range []string{
+		"[::127.0.0.1]", "[2002:7f00:1::]", "[2001:0:4136:e378:8000:63bf:80ff:fffe]", "[64:ff9b::a9fe:a9fe]",
+		"[::ffff:169.254.169.254]", "[64:ff9b:1::1]", "169.254.169.254", "[fd00:ec2::254]",
+	} {
+		t.Run(host, func(t *testing.T) {
+			u, err := CheckEndpoint("https://"+host, allow)
+			if err != nil {
+				t.Fatalf("CheckEndpoint(https://%s) error = %v, want it left to the dialer", host, err)
+			}
+			rec := &dialRecorder{}
+			client := NewClient(NewTransport(NewDialer(allow, WithResolver(testResolver()), WithDialFunc(rec.dial))))
+			if _, err := get(t, client, u.String()+"/"); !domain.IsKind(err, domain.KindEndpointNotAllowed) {
+				t.Fatalf("GET %s error = %v, want kind %v", u, err, domain.KindEndpointNotAllowed)
+			}
+			if got := rec.attempts(); len(got) != 0 {
+				t.Errorf("dialled %v, want no attempt", got)
+			}
+		})
+	}
+	for _, raw := range []string{"http://[::127.0.0.1]", "http://[2002:7f00:1::]", "http://[64:ff9b::7f00:1]"} {
+		if _, err := CheckEndpoint(raw, allow); !domain.IsKind(err, domain.KindEndpointNotAllowed) || !strings.Contains(err.Error(), "must use https") {
+			t.Errorf("CheckEndpoint(%s) error = %v, want plain http refused", raw, err)
+		}
+	}
+}
+
+func TestRedact(t *testing.T) {
+	for raw, want := range map[string]string{
+		"":                       "",
+		"https://s3.example.com": "https://s3.example.com",
+		"https://admin:hunter2@s3.example.com:8443":                                                  "https://s3.example.com:8443",
+		"https://hunter2@s3.example.com/":                                                            "https://s3.example.com",
+		"https://s3.example.com/?X-Amz-Signature=hunter2&token=hunter2":                              "https://s3.example.com",
+		"https://s3.example.com/#hunter2":                                                            "https://s3.example.com",
+		"https://www.googleapis.com/service_accounts/v1/jwk/hunter2@project.iam.gserviceaccount.com": "https://www.googleapis.com",
+		"http://[fd00::1%25eth0]:9000/":                                                              "http://[fd00::1%25eth0]:9000",
+		"  https://s3.example.com  ":                                                                 "https://s3.example.com",
+		"admin:hunter2@s3.example.com":                                                               "(not a URL)", // parses as scheme "admin", opaque "hunter2@..."
+		"s3.example.com/hunter2":                                                                     "(not a URL)",
+		"https://admin:hunter2@s3.example.com/%zz":                                                   "(not a URL)",
+		"https://u:hunter2@s3.example.com/\x7f":                                                      "(not a URL)",
+		"//admin:hunter2@s3.example.com":                                                             "(not a URL)",
+	} {
+		if got := Redact(raw); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}

@@ -76,11 +76,12 @@ func mustAddrs(ips ...string) []netip.Addr {
 // testResolver is the DNS every dialer test sees.
 func testResolver() *fakeResolver {
 	return newFakeResolver(map[string][]string{
-		"public.example":   {"203.0.113.7"},
-		"rebind.example":   {"169.254.169.254"},
-		"mapped.example":   {"::ffff:127.0.0.1"},
-		"internal.example": {"192.168.1.10"},
-		"mixed.example":    {"127.0.0.1", "10.0.0.1", "203.0.113.8"},
+		"public.example":    {"203.0.113.7"},
+		"rebind.example":    {"169.254.169.254"},
+		"mapped.example":    {"::ffff:127.0.0.1"},
+		"internal.example":  {"192.168.1.10"},
+		"mixed.example":     {"127.0.0.1", "10.0.0.1", "203.0.113.8"},
+		"sixtofour.example": {"2002:7f00:1::"},
 	})
 }
 

@@ -7,21 +7,28 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/bucketd/bucketd/adapters/netguard"
 	"github.com/bucketd/bucketd/domain"
 )
 
 // DescribeTransport writes the caller-facing message for a failure of check that the provider
-// had no say in: the SSRF guard refused the connection, the endpoint could not be reached, or
-// it did not answer before the validation's deadline (or its caller went away). kind is the
+// had no say in: the SSRF guard refused the connection, the endpoint could not be reached, it
+// did not answer before the validation's deadline (or its caller went away), or its answer was
+// larger than bucketd reads (kind KindProviderError, err a *netguard.BodyLimitError). kind is the
 // validator's classification of err, where names the provider ("AWS S3", an endpoint URL) and
 // timeout is the validation's deadline. Any other kind means the request could not even be
 // sent, whose details belong in the log. Every validator words these failures through here, so
 // "connection refused" or a timeout reads the same for S3, GCS and Azure.
 func DescribeTransport(check, where string, kind domain.Kind, err error, timeout time.Duration) string {
 	var refusal *domain.Error
+	var tooLarge *netguard.BodyLimitError
 	switch {
 	case kind == domain.KindEndpointNotAllowed && errors.As(err, &refusal):
 		return check + ": " + refusal.Message
+	case kind == domain.KindProviderError && errors.As(err, &tooLarge):
+		limit := netguard.FormatSize(tooLarge.Limit)
+		return fmt.Sprintf("%s: %s answered with more than %s; bucketd reads at most %s of a provider's answer (--provider-max-body)",
+			check, where, limit, limit)
 	case kind == domain.KindEndpointUnreachable:
 		return fmt.Sprintf("%s: cannot reach %s: %s", check, where, unreachableReason(err))
 	case kind == domain.KindProviderTimeout && errors.Is(err, context.Canceled):

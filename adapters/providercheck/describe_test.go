@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bucketd/bucketd/adapters/netguard"
 	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/domain"
 )
@@ -51,6 +52,8 @@ func TestDescribeTransport(t *testing.T) {
 			"connect: https://s3.example.com did not answer within 10s; check the endpoint, or retry later"},
 		"canceled": {domain.KindProviderTimeout, fmt.Errorf("get: %w", context.Canceled),
 			"connect: the validation was canceled before https://s3.example.com answered"},
+		"answer over the body cap": {domain.KindProviderError, &url.Error{Op: "Get", URL: where, Err: &netguard.BodyLimitError{Limit: 1 << 20}},
+			"connect: https://s3.example.com answered with more than 1 MiB; bucketd reads at most 1 MiB of a provider's answer (--provider-max-body)"},
 		"request not built": {domain.KindInternal, errors.New("serialize: bad input"),
 			"connect: the request could not be sent"},
 		"refusal without its error": {domain.KindEndpointNotAllowed, errors.New("refused"),

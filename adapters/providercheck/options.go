@@ -17,8 +17,9 @@ const DefaultTimeout = 10 * time.Second
 // Config carries them (S3's and Azure's are nothing else), and its New checks them and fills
 // in their defaults through Normalize, so all three refuse and default them alike.
 type Options struct {
-	// HTTPClient carries every provider request. Build it on netguard.NewTransport so each
-	// connection passes the SSRF guard; share it, it pools connections. Required.
+	// HTTPClient carries every provider request. Build it with
+	// netguard.NewClient(netguard.NewTransport(...)) so each connection passes the SSRF guard
+	// and no answer is read beyond the body cap; share it, it pools connections. Required.
 	HTTPClient *http.Client
 	// AllowList is BUCKETD_ENDPOINT_ALLOWLIST; it decides which custom endpoints may use plain
 	// http. Give the transport's dialer the same list.
@@ -35,7 +36,7 @@ type Options struct {
 // would have no SSRF guard, and a negative timeout would fail every validation at once.
 func (o Options) Normalize(validator string) (Options, error) {
 	if o.HTTPClient == nil {
-		return Options{}, errors.New(validator + ": Config.HTTPClient is required (build it on netguard.NewTransport)")
+		return Options{}, errors.New(validator + ": Config.HTTPClient is required (build it with netguard.NewClient on netguard.NewTransport)")
 	}
 	if o.Timeout < 0 {
 		return Options{}, errors.New(validator + ": Config.Timeout must not be negative")

@@ -5,14 +5,18 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/bucketd/bucketd/adapters/netguard"
 	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/domain"
 )
@@ -74,6 +78,7 @@ func TestTransportKind(t *testing.T) {
 		"dns":       {&net.DNSError{Name: "nowhere.invalid", Err: "no such host"}, domain.KindEndpointUnreachable, true},
 		"tls":       {tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}, domain.KindEndpointUnreachable, true},
 		"scheme":    {http.ErrSchemeMismatch, domain.KindEndpointUnreachable, true},
+		"too large": {&url.Error{Op: "Get", URL: "https://s3.example.com", Err: &netguard.BodyLimitError{Limit: 1 << 20}}, domain.KindProviderError, true},
 		"nil":       {nil, 0, false},
 		"unrelated": {errors.New("bad input"), 0, false},
 	} {
@@ -108,6 +113,46 @@ func TestTransportKindOfRealFailures(t *testing.T) {
 		}
 		if got := providercheck.DescribeTransport("connect", "P", kind, err, time.Second); got != c.says {
 			t.Errorf("%s: DescribeTransport = %q, want %q", name, got, c.says)
+		}
+	}
+}
+
+// TestTransportKindOfAnswersOverTheCap classifies what the shared client really returns for an
+// answer over its body cap: declared too large, the request fails; sent too long, the reading.
+func TestTransportKindOfAnswersOverTheCap(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/declared" {
+			w.Header().Set("Content-Length", strconv.Itoa(1<<30))
+			return
+		}
+		for r.Context().Err() == nil {
+			if _, err := w.Write(make([]byte, 32<<10)); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	allow, err := netguard.ParseAllowList("127.0.0.0/8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	transport := netguard.NewTransport(netguard.NewDialer(allow))
+	defer transport.CloseIdleConnections()
+	client := netguard.NewClient(transport, netguard.WithMaxBody(64<<10))
+	const want = "list: P answered with more than 64 KiB; bucketd reads at most 64 KiB of a provider's answer (--provider-max-body)"
+
+	for _, path := range []string{"/declared", "/endless"} {
+		resp, err := client.Get(srv.URL + path)
+		if err == nil {
+			_, err = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		kind, ok := providercheck.TransportKind(err)
+		if !ok || kind != domain.KindProviderError {
+			t.Errorf("%s: TransportKind(%v) = %v, %v; want provider error", path, err, kind, ok)
+		}
+		if got := providercheck.DescribeTransport("list", "P", kind, err, time.Second); got != want {
+			t.Errorf("%s: DescribeTransport = %q\nwant %q", path, got, want)
 		}
 	}
 }

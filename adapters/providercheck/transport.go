@@ -11,15 +11,18 @@ import (
 	"net/url"
 	"syscall"
 
+	"github.com/bucketd/bucketd/adapters/netguard"
 	"github.com/bucketd/bucketd/domain"
 )
 
-// TransportKind classifies a failure that produced no HTTP answer: the SSRF guard's refusal
-// keeps its own kind, a deadline or cancellation is a provider timeout, and a failed dial,
-// name lookup or TLS handshake means the endpoint is unreachable. ok is false when err is none
-// of these, for example an SDK failing to build its request.
+// TransportKind classifies a failure that produced no HTTP answer, or no whole one: the SSRF
+// guard's refusal keeps its own kind, an answer over the body cap is a provider error, a
+// deadline or cancellation is a provider timeout, and a failed dial, name lookup or TLS
+// handshake means the endpoint is unreachable. ok is false when err is none of these, for
+// example an SDK failing to build its request.
 func TransportKind(err error) (kind domain.Kind, ok bool) {
 	var de *domain.Error
+	var tooLarge *netguard.BodyLimitError
 	var ne net.Error
 	var opErr *net.OpError
 	var dnsErr *net.DNSError
@@ -29,6 +32,8 @@ func TransportKind(err error) (kind domain.Kind, ok bool) {
 		return 0, false
 	case errors.As(err, &de):
 		return de.Kind, true
+	case errors.As(err, &tooLarge):
+		return domain.KindProviderError, true
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
 		errors.As(err, &ne) && ne.Timeout():
 		return domain.KindProviderTimeout, true

@@ -35,7 +35,7 @@ type pgbench struct {
 // row if the quota has room and no live bucket has the name, with the audit event of its
 // creation. Each client uses the organization of the connection with its number, as the load
 // generator does. The ids are inlined as arrays, so the statement is the store's with no extra
-// lookup.
+// lookup. The names are lowercase ASCII, whose name key (domain.NameKey) is the name itself.
 func createScript(orgs []org) string {
 	orgIDs, workspaceIDs := make([]string, len(orgs)), make([]string, len(orgs))
 	for i, o := range orgs {
@@ -43,15 +43,15 @@ func createScript(orgs []org) string {
 	}
 	orgID, workspaceID := uuidAt(orgIDs, ":n"), uuidAt(workspaceIDs, ":n")
 	name := "'" + pgbenchNamePrefix + "' || :client_id::text || '-' || :r::text"
-	nameTaken := fmt.Sprintf("SELECT 1 FROM buckets WHERE org_id = %s AND lower(name) = lower(%s) AND deleted_at IS NULL", orgID, name)
+	nameTaken := fmt.Sprintf("SELECT 1 FROM buckets WHERE org_id = %s AND name_key = %s AND deleted_at IS NULL", orgID, name)
 	return fmt.Sprintf(`\set n :client_id %% %d + 1
 \set r random(1, 1000000000000000)
 WITH org AS (SELECT plan, bucket_limit, live_buckets FROM organizations WHERE id = %[2]s FOR UPDATE),
 inserted AS (INSERT INTO buckets (id, org_id, workspace_id, name, bucket, storage_type, region, endpoint, key_hint,
     sealed_key, sealed_secret, status, last_status_at, created_at, updated_at, deleted_at, version,
-    secret_fingerprint, secret_version, credentials_updated_at)
+    secret_fingerprint, secret_version, credentials_updated_at, name_key)
   SELECT gen_random_uuid(), %[2]s, %[4]s, %[3]s, :bucket, 'S3', :region, :endpoint, :key_hint,
-    :sealed_key, :sealed_secret, 'ONLINE', now(), now(), now(), NULL, 1, :fingerprint, 1, now()
+    :sealed_key, :sealed_secret, 'ONLINE', now(), now(), now(), NULL, 1, :fingerprint, 1, now(), %[3]s
   FROM org WHERE org.live_buckets < %[6]s AND NOT EXISTS (%[5]s) RETURNING id),
 audited AS (INSERT INTO audit_events (id, at, org_id, user_id, action, bucket_id, outcome, request_id)
   SELECT gen_random_uuid()::text, now(), %[2]s::text, 'pgbench', 'create', id::text, 'ok', 'pgbench' FROM inserted)

@@ -11,7 +11,8 @@ import (
 )
 
 // adminAudit prints an organization's audit trail as JSON lines, one event per line, so it can
-// be piped into jq or a log shipper.
+// be piped into jq or a log shipper. Each line has the event's count: 1, except for a tally of
+// refused tokens, which stands for every refusal from its client address over a minute.
 func adminAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var (
 		orgID, since string
@@ -20,7 +21,7 @@ func adminAudit(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	)
 	fs := newAdminFlags("audit")
 	fs.StringVar(&orgID, "org", "", "organization id whose events to list")
-	fs.BoolVar(&system, "system", false, "list the events of no organization: refused tokens and key rotations")
+	fs.BoolVar(&system, "system", false, "list the events of no organization: refused tokens (one event per client address and minute, with a count) and key rotations")
 	fs.StringVar(&since, "since", "24h", "oldest event: an RFC 3339 time or a duration back from now, such as 24h")
 	fs.IntVar(&limit, "limit", 0, "the most events to print (0 = 10000)")
 	if err := fs.parse(args, stderr); err != nil {
@@ -41,15 +42,17 @@ func adminAudit(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		enc := json.NewEncoder(stdout)
 		for _, e := range events {
 			if err := enc.Encode(struct {
-				ID        string    `json:"id"`
-				At        time.Time `json:"at"`
-				OrgID     string    `json:"orgId,omitempty"`
-				UserID    string    `json:"userId,omitempty"`
-				Action    string    `json:"action"`
-				BucketID  string    `json:"bucketId,omitempty"`
-				Outcome   string    `json:"outcome"`
-				RequestID string    `json:"requestId,omitempty"`
-			}{e.ID, e.At, e.OrgID, e.UserID, string(e.Action), e.BucketID, e.Outcome, e.RequestID}); err != nil {
+				ID         string    `json:"id"`
+				At         time.Time `json:"at"`
+				OrgID      string    `json:"orgId,omitempty"`
+				UserID     string    `json:"userId,omitempty"`
+				Action     string    `json:"action"`
+				BucketID   string    `json:"bucketId,omitempty"`
+				Outcome    string    `json:"outcome"`
+				RequestID  string    `json:"requestId,omitempty"`
+				ClientAddr string    `json:"clientAddr,omitempty"`
+				Count      int       `json:"count"`
+			}{e.ID, e.At, e.OrgID, e.UserID, string(e.Action), e.BucketID, e.Outcome, e.RequestID, e.ClientAddr, e.Count}); err != nil {
 				return err
 			}
 		}

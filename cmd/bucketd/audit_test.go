@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -10,11 +9,13 @@ import (
 
 // auditLine is one line of `bucketd admin audit`.
 type auditLine struct {
-	OrgID, UserID, Action, BucketID, Outcome, RequestID string
+	OrgID, UserID, Action, BucketID, Outcome, RequestID, ClientAddr string
+	Count                                                           int
 }
 
 // testAuditTrail acts on the API and reads the trail back with `bucketd admin audit`: every
-// action is there in order, with its actor, outcome and the request id the client saw.
+// action is there in order, with its actor, outcome, the request id the client saw and the
+// client's address. (Refused tokens are tallied per minute: TestRefusedTokenFlood reads them.)
 func testAuditTrail(t *testing.T, b *backend) {
 	o := b.bootstrap(t, -1)
 	c := b.client(t, o)
@@ -26,11 +27,6 @@ func testAuditTrail(t *testing.T, b *backend) {
 	if deleted.StatusCode() != http.StatusOK {
 		t.Fatalf("DELETE = %d", deleted.StatusCode())
 	}
-	bad := b.servers[0].Client(t, b.checker, "bkd_not-a-token-"+randomHex(8))
-	if res, err := bad.GetBucketWithResponse(context.Background(), id); err != nil || res.StatusCode() != http.StatusUnauthorized {
-		t.Fatalf("a bad token got %v, %v; want 401", res, err)
-	}
-
 	var lines []auditLine
 	for line := range strings.Lines(mustAudit(t, b, "--org", o.OrgID)) {
 		var l auditLine
@@ -44,6 +40,9 @@ func testAuditTrail(t *testing.T, b *backend) {
 		{OrgID: o.OrgID, UserID: o.UserID, Action: "create", Outcome: "name taken", RequestID: failed.HTTPResponse.Header.Get("X-Request-Id")},
 		{OrgID: o.OrgID, UserID: o.UserID, Action: "delete", BucketID: id, Outcome: "ok", RequestID: deleted.HTTPResponse.Header.Get("X-Request-Id")},
 	}
+	for i := range want {
+		want[i].ClientAddr, want[i].Count = "127.0.0.1", 1
+	}
 	if len(lines) != len(want) {
 		t.Fatalf("audit trail has %d events, want %d: %+v", len(lines), len(want), lines)
 	}
@@ -51,9 +50,6 @@ func testAuditTrail(t *testing.T, b *backend) {
 		if lines[i] != want[i] {
 			t.Errorf("audit event %d = %+v, want %+v", i, lines[i], want[i])
 		}
-	}
-	if !strings.Contains(mustAudit(t, b, "--system"), `"action":"token_rejected"`) {
-		t.Error("the refused token is not in the system-wide audit trail")
 	}
 }
 

@@ -35,6 +35,7 @@ type providerConfig struct {
 	gcsTokenURL string
 	gcsCertsURL string
 	gcsEndpoint string
+	body        providerBody
 }
 
 func (c *providerConfig) register(fs *flagSet) {
@@ -48,6 +49,7 @@ func (c *providerConfig) register(fs *flagSet) {
 			"a bare PEM key's id is looked up there so repeat validations need no token exchange (env BUCKETD_GCS_CERTS_URL)")
 	fs.StringVar(&c.gcsEndpoint, "gcs-endpoint", envOr("BUCKETD_GCS_ENDPOINT", gcsvalidator.DefaultAPIEndpoint),
 		"GCS API endpoint used when a bucket names none (env BUCKETD_GCS_ENDPOINT)")
+	c.body.register(fs)
 }
 
 // masterKeyConfig names the master key ring, from the environment or a file; serve and the
@@ -76,6 +78,8 @@ type serveConfig struct {
 	dev             bool
 	shutdownTimeout time.Duration
 	limits          serverLimits
+	clients         clientConfig
+	audit           auditConfig
 	pprof           pprofConfig
 }
 
@@ -94,6 +98,8 @@ func (c *serveConfig) register(fs *flagSet) {
 	fs.duration(&c.shutdownTimeout, "shutdown-timeout", "BUCKETD_SHUTDOWN_TIMEOUT",
 		"how long SIGTERM waits for in-flight requests")
 	c.limits.register(fs)
+	c.clients.register(fs)
+	c.audit.register(fs)
 	c.pprof.register(fs)
 }
 

@@ -23,6 +23,7 @@ type scenario struct {
 // commonScenarios run on every backend.
 var commonScenarios = []scenario{
 	{"create then the same name again", testCreateAndDuplicateName},
+	{"names people can tell apart", testNamesPeopleCanTellApart},
 	{"provider refusals", testProviderRefusals},
 	{"unauthenticated", testUnauthenticated},
 	{"malformed JSON", testMalformedJSON},

@@ -25,7 +25,9 @@ const keysUsage = `usage:
 Both read the master key ring as serve does: --master-keys (BUCKETD_MASTER_KEYS) or
 --master-key-file (BUCKETD_MASTER_KEY_FILE); the first key is the active one. To rotate, restart
 every server with the new key first and the old ones after it, run "bucketd keys rotate" with
-that ring while they serve, check "bucketd keys status", then remove the old keys.
+that ring while they serve, check "bucketd keys status", then remove the old keys, but no
+sooner than 24 hours after the restart: Idempotency-Keys recorded under an old key are checked
+with it for 24 hours, and a retry of one answers 503 while its key is missing.
 
 Buckets stored before secret fingerprints existed have none until their secret is replaced.
 "bucketd keys rotate" fills them in when given the servers' fingerprint key, --fingerprint-key

@@ -102,6 +102,11 @@ func TestServeRejectsBadLimits(t *testing.T) {
 		{"write timeout within the validation timeout", []string{"--write-timeout", "5s"}, "", "--validation-timeout"},
 		{"malformed environment rate", nil, "BUCKETD_RATE_LIMIT=lots", "BUCKETD_RATE_LIMIT"},
 		{"malformed environment idle timeout", nil, "BUCKETD_IDLE_TIMEOUT=forever", "BUCKETD_IDLE_TIMEOUT"},
+		{"malformed trusted proxy", []string{"--trusted-proxies", "10.0.0.0/8,10.0.0.0/33"}, "", "10.0.0.0/33"},
+		{"malformed environment trusted proxies", nil, "BUCKETD_TRUSTED_PROXIES=proxy.example.com", "BUCKETD_TRUSTED_PROXIES"},
+		{"negative auth failure rate", []string{"--auth-failure-rate", "-1"}, "", "auth-failure-rate"},
+		{"zero auth failure burst", []string{"--auth-failure-burst", "0"}, "", "auth-failure-burst"},
+		{"zero audit retention", []string{"--audit-retention", "0s"}, "", "audit-retention"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

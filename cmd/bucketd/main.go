@@ -2,7 +2,7 @@
 // application service and runs one of its sub-commands.
 //
 //	bucketd serve [--dev]                         run the HTTP API
-//	bucketd migrate                               apply database migrations and exit
+//	bucketd migrate                               apply database migrations, report colliding names, exit
 //	bucketd admin bootstrap --org NAME --email E  create an organization, its admin and a token
 //	bucketd admin org|workspace|user|member ...   list and change organizations, workspaces, users
 //	bucketd admin token create|list|revoke ...    issue, list and revoke a user's tokens
@@ -25,7 +25,7 @@ const usage = `usage: bucketd <command> [flags]
 
 commands:
   serve                 run the HTTP API (--dev for a local development server)
-  migrate               apply database migrations and exit
+  migrate               apply database migrations and exit; report bucket names that collide
   admin bootstrap       create an organization with a workspace, an admin user and a token
   admin org             list organizations; set an organization's plan and bucket limit
   admin workspace       create and list an organization's workspaces
@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "serve":
 		return serve(ctx, rest, stdout, stderr)
 	case "migrate":
-		return migrate(ctx, rest, stderr)
+		return migrate(ctx, rest, stdout, stderr)
 	case "admin":
 		return admin(ctx, rest, stdout, stderr)
 	case "keys":

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bucketd/bucketd/adapters/httpapi"
 	"github.com/bucketd/bucketd/adapters/netguard"
+	"github.com/bucketd/bucketd/adapters/requestmac"
 	"github.com/bucketd/bucketd/ports"
 )
 
@@ -67,11 +68,28 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	api, err := httpapi.NewServer(httpapi.Config{Buckets: buckets, Authenticator: store, Idempotency: store, Readiness: store, Audit: store.Audit(),
-		Logger: log, Metrics: metrics, RateLimit: cfg.limits.rateLimit, RateBurst: cfg.limits.rateBurst})
+	requestMAC, err := requestmac.New(ring)
 	if err != nil {
 		return err
 	}
+	api, err := httpapi.NewServer(httpapi.Config{Buckets: buckets, Authenticator: store, Idempotency: store, RequestMAC: requestMAC, Readiness: store, Audit: store.Audit(),
+		Logger: log, Metrics: metrics, RateLimit: cfg.limits.rateLimit, RateBurst: cfg.limits.rateBurst,
+		AuthFailureLimit: cfg.clients.authFailureRate, AuthFailureBurst: cfg.clients.authFailureBurst, TrustedProxies: cfg.clients.trustedProxies})
+	if err != nil {
+		return err
+	}
+	// The refused tokens are recorded until the server has shut down, then once more, before
+	// the store closes.
+	refusalsCtx, stopRefusals := context.WithCancel(context.WithoutCancel(ctx))
+	refusalsDone := make(chan struct{})
+	go func() {
+		defer close(refusalsDone)
+		api.AuditRefusedTokens(refusalsCtx, refusalAuditInterval)
+	}()
+	defer func() {
+		stopRefusals()
+		<-refusalsDone
+	}()
 	handler, err := api.Handler()
 	if err != nil {
 		return err
@@ -93,7 +111,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log.Info("bucketd listening", slog.String("addr", ln.Addr().String()),
 		slog.String("key_id", ring.ActiveID()), slog.Bool("dev", cfg.dev), slog.String("gogc", setGCPercent()))
 
-	go purgeIdempotencyKeys(ctx, store, log)
+	go purgeExpired(ctx, store, store.Audit(), cfg.audit.retention, log)
 	if err := startHealthJob(ctx, cfg.health, store, buckets, log); err != nil {
 		return err
 	}
@@ -114,7 +132,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func migrate(ctx context.Context, args []string, stderr io.Writer) error {
+// migrate brings the schema up to date, and reports on stdout the buckets whose names now
+// compare equal (reportNameCollisions); nothing when there are none.
+func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg storeConfig
 	fs := newFlagSet("migrate")
 	cfg.register(fs)
@@ -130,29 +150,43 @@ func migrate(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log.Info("database schema is up to date")
-	return store.Close()
+	err = reportNameCollisions(ctx, store, stdout, log)
+	return errors.Join(err, store.Close())
 }
 
-// purgeInterval is how often expired Idempotency-Key answers are deleted. Every process purges;
-// the deletes are idempotent, so several processes doing it is harmless.
+// purgeInterval is how often expired Idempotency-Key answers and audit events past their
+// retention are deleted. Every process purges; the deletes are idempotent, so several
+// processes doing it is harmless.
 const purgeInterval = time.Hour
 
-// purgeIdempotencyKeys deletes expired idempotency answers until ctx ends.
-func purgeIdempotencyKeys(ctx context.Context, store ports.IdempotencyStore, log *slog.Logger) {
+// refusalAuditInterval is how often the tally of refused tokens is written to the audit trail:
+// one event per client address and minute.
+const refusalAuditInterval = time.Minute
+
+// purgeExpired deletes expired idempotency answers and audit events older than retention, now
+// and then every purgeInterval, until ctx ends.
+func purgeExpired(ctx context.Context, idem ports.IdempotencyStore, audit ports.AuditPurger, retention time.Duration, log *slog.Logger) {
 	tick := time.NewTicker(purgeInterval)
 	defer tick.Stop()
 	for {
-		n, err := store.Purge(ctx, time.Now())
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Warn("purge expired idempotency keys", slog.String("error", err.Error()))
-		case n > 0:
-			log.Info("purged expired idempotency keys", slog.Int64("count", n))
-		}
+		now := time.Now()
+		purged(ctx, log, "expired idempotency keys", func() (int64, error) { return idem.Purge(ctx, now) })
+		purged(ctx, log, "audit events past their retention", func() (int64, error) { return audit.Purge(ctx, now.Add(-retention)) })
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
+	}
+}
+
+// purged runs one purge and logs what it deleted, or why it failed unless ctx ended.
+func purged(ctx context.Context, log *slog.Logger, what string, purge func() (int64, error)) {
+	n, err := purge()
+	switch {
+	case err != nil && ctx.Err() == nil:
+		log.Warn("purge "+what, slog.String("error", err.Error()))
+	case n > 0:
+		log.Info("purged "+what, slog.Int64("count", n))
 	}
 }

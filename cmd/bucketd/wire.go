@@ -46,9 +46,10 @@ func loadKeyRing(cfg masterKeyConfig) (*aesgcm.KeyRing, error) {
 }
 
 // newValidators builds the provider checks on one shared HTTP client whose dialer enforces the
-// SSRF guard, so every provider connection, whatever the SDK, goes through it.
+// SSRF guard and whose transport caps every answer's body, so every provider connection and
+// answer, whatever the SDK, goes through them.
 func newValidators(cfg providerConfig, allow netguard.AllowList, log *slog.Logger) (map[domain.StorageType]ports.CredentialValidator, error) {
-	client := netguard.NewClient(netguard.NewTransport(netguard.NewDialer(allow)))
+	client := netguard.NewClient(netguard.NewTransport(netguard.NewDialer(allow)), netguard.WithMaxBody(int64(cfg.body.maxBody)))
 	s3v, err := s3validator.New(s3validator.Config{HTTPClient: client, AllowList: allow, Timeout: cfg.timeout, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("s3 validator: %w", err)

@@ -348,9 +348,18 @@ export interface components {
             [key: string]: unknown;
         };
         /**
-         * @description A display name, unique within the organization among live buckets (compared
-         *     case-insensitively). Leading and trailing spaces are trimmed; 1 to 128 characters,
-         *     no control characters.
+         * @description A display name, unique within the organization among live buckets. Names are
+         *     compared after Unicode NFKC normalization and case folding, ignoring invisible
+         *     characters and with every run of spaces as one space, so `My bucket`, `MY  BUCKET`
+         *     and the fullwidth `Ｍｙ bucket` are one name, as are `Straße` and `STRASSE`.
+         *     Leading and trailing spaces are trimmed; 1 to 128 characters. Refused with
+         *     INVALID_INPUT naming the character and its position: control characters, format
+         *     characters (zero-width spaces and joiners, bidirectional marks, overrides and
+         *     isolates, the byte order mark, the soft hyphen, tags), line and paragraph
+         *     separators, private-use characters, noncharacters, code points unassigned in
+         *     Unicode 15.0, invisible fillers (Hangul fillers, combining grapheme joiner,
+         *     U+2800 BRAILLE PATTERN BLANK), and a variation selector that follows no letter,
+         *     digit, punctuation mark or symbol.
          * @example My S3 Bucket
          */
         BucketName: string;

@@ -652,7 +652,7 @@ func (mr *MockIdempotencyStoreMockRecorder) Abandon(ctx, orgID, key any) *gomock
 }
 
 // Begin mocks base method.
-func (m *MockIdempotencyStore) Begin(ctx context.Context, orgID, key string, fingerprint []byte, now time.Time, lease time.Duration) (*ports.StoredResponse, error) {
+func (m *MockIdempotencyStore) Begin(ctx context.Context, orgID, key string, fingerprint ports.RequestFingerprint, now time.Time, lease time.Duration) (*ports.StoredResponse, error) {
 	m.ctrl.T.Helper()
 	ret := m.ctrl.Call(m, "Begin", ctx, orgID, key, fingerprint, now, lease)
 	ret0, _ := ret[0].(*ports.StoredResponse)

@@ -240,16 +240,19 @@ func testLifeRename(t *testing.T, f RepositoryFixture) {
 	repoMustInsert(t, f.Store, repoBucket(other, "Archive"))
 
 	clash := videos
-	clash.Name = "PHOTOS"
-	err := f.Store.Update(t.Context(), clash)
-	repoWantKind(t, `rename of "Videos" to "PHOTOS" beside "Photos"`, err, domain.KindNameTaken)
-	if err != nil && !strings.Contains(err.Error(), `"PHOTOS"`) {
-		t.Errorf("NAME_TAKEN message %q does not name the name", err)
+	for _, name := range []string{"PHOTOS", "Ｐｈｏｔｏｓ", "Pho​tos"} {
+		clash.Name = name
+		err := f.Store.Update(t.Context(), clash)
+		repoWantKind(t, fmt.Sprintf("rename of %q to %+q beside %q", videos.Name, name, photos.Name), err, domain.KindNameTaken)
+		if err != nil && !strings.Contains(err.Error(), fmt.Sprintf("%q", name)) {
+			t.Errorf("NAME_TAKEN message %q does not name the name", err)
+		}
 	}
 	lifeWantBucket(t, "the bucket whose rename failed", lifeGet(t, f.Store, org.OrgID, videos.ID), videos)
 
+	// A bucket may take any name with its own name key, and then any free one.
 	renamed := photos
-	for _, name := range []string{"PHOTOS", "Archive"} {
+	for _, name := range []string{"PHOTOS", "Ｐｈｏｔｏｓ", "Archive"} {
 		renamed.Name = name
 		if err := f.Store.Update(t.Context(), renamed); err != nil {
 			t.Errorf("rename of %q to %q (free in this organization): %v", photos.Name, name, err)

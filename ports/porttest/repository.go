@@ -37,8 +37,9 @@ type RepositoryFixture struct {
 	StoredSealed func(t *testing.T, bucketID string) (key, secret []byte)
 }
 
-// RunBucketRepositoryContract checks that a store enforces quotas and case-insensitive unique
-// names under concurrency, within one instance and across two, keeps organizations apart,
+// RunBucketRepositoryContract checks that a store enforces quotas and unique names, compared by
+// domain.NameKey (so case, fullwidth forms and invisible characters make no new name), under
+// concurrency, within one instance and across two, keeps organizations apart,
 // stores sealed credentials byte for byte, reads, pages, updates and soft-deletes buckets of
 // one organization only, and authenticates tokens. open returns a ready, migrated store; each
 // subtest calls it once.
@@ -47,7 +48,7 @@ func RunBucketRepositoryContract(t *testing.T, open func(t *testing.T) Repositor
 	t.Run("InsertCountsTowardQuota", func(t *testing.T) { testRepoInsertCounts(t, open(t)) })
 	t.Run("QuotaLimitFromPlanOrOverride", func(t *testing.T) { testRepoQuotaLimit(t, open(t)) })
 	t.Run("QuotaOfUnknownOrganization", func(t *testing.T) { testRepoQuotaUnknownOrg(t, open(t)) })
-	t.Run("NameTakenIgnoresCase", func(t *testing.T) { testRepoNameTaken(t, open(t)) })
+	t.Run("NameTakenComparesNameKeys", func(t *testing.T) { testRepoNameTaken(t, open(t)) })
 	t.Run("RoomReadsQuotaAndName", func(t *testing.T) { testRepoRoom(t, open(t)) })
 	t.Run("DuplicateNameRejected", func(t *testing.T) { testRepoDuplicateName(t, open(t)) })
 	t.Run("QuotaExceededAtLimit", func(t *testing.T) { testRepoQuotaExceeded(t, open(t)) })
@@ -135,10 +136,18 @@ func testRepoQuotaUnknownOrg(t *testing.T, f RepositoryFixture) {
 	repoWantKind(t, "QuotaUsage of an unknown organization", err, domain.KindNotFound)
 }
 
+// lookalikes are names that differ from a stored one only by case, width, compatibility forms,
+// white space or invisible characters, so they have its name key, and names that do not.
+var lookalikes = map[string]bool{
+	"Photos": true, "photos": true, "PHOTOS": true, "Ｐｈｏｔｏｓ": true, "ｐｈｏｔｏｓ": true, "Pho​tos": true,
+	"Straße": true, "STRASSE": true, "strasse": true, "Photos 2": false, "Videos": false, "Strase": false,
+}
+
 func testRepoNameTaken(t *testing.T, f RepositoryFixture) {
 	org := SeedOrganization(t, f.Store, OrgSpec{})
 	repoMustInsert(t, f.Store, repoBucket(org, "Photos"))
-	for name, want := range map[string]bool{"Photos": true, "photos": true, "PHOTOS": true, "Photos 2": false, "Videos": false} {
+	repoMustInsert(t, f.Store, repoBucket(org, "Straße"))
+	for name, want := range lookalikes {
 		got, err := f.Store.NameTaken(t.Context(), org.OrgID, name)
 		if err != nil || got != want {
 			t.Errorf("NameTaken(%q) = %v, %v; want %v, nil", name, got, err, want)
@@ -151,7 +160,7 @@ func testRepoRoom(t *testing.T, f RepositoryFixture) {
 	repoMustInsert(t, f.Store, repoBucket(org, "Photos"))
 	repoMustInsert(t, f.Store, repoBucket(org, "Videos"))
 	quota := domain.Quota{Plan: domain.PlanTeam, Used: 2, Limit: 5}
-	for name, taken := range map[string]bool{"Photos": true, "pHOTOS": true, "Videos": true, "Photos 2": false, "": false} {
+	for name, taken := range map[string]bool{"Photos": true, "pHOTOS": true, "ＰＨＯＴＯＳ": true, "Videos": true, "Photos 2": false, "": false} {
 		got, err := f.Store.Room(t.Context(), org.OrgID, org.WorkspaceID, name)
 		if want := (ports.Room{WorkspaceInOrg: true, Quota: quota, NameTaken: taken}); err != nil || got != want {
 			t.Errorf("Room(%q) = %+v, %v; want %+v, nil", name, got, err, want)
@@ -168,12 +177,18 @@ func testRepoRoom(t *testing.T, f RepositoryFixture) {
 func testRepoDuplicateName(t *testing.T, f RepositoryFixture) {
 	org := SeedOrganization(t, f.Store, OrgSpec{})
 	repoMustInsert(t, f.Store, repoBucket(org, "Photos"))
-	err := Insert(t.Context(), f.Store, repoBucket(org, "photos"))
-	repoWantKind(t, `insert of "photos" beside "Photos"`, err, domain.KindNameTaken)
-	if err != nil && !strings.Contains(err.Error(), `"photos"`) {
-		t.Errorf("NAME_TAKEN message %q does not name the name", err)
+	repoMustInsert(t, f.Store, repoBucket(org, "Straße"))
+	for name, taken := range lookalikes {
+		if !taken || name == "Photos" || name == "Straße" {
+			continue
+		}
+		err := Insert(t.Context(), f.Store, repoBucket(org, name))
+		repoWantKind(t, fmt.Sprintf("insert of %+q beside Photos and Straße", name), err, domain.KindNameTaken)
+		if err != nil && !strings.Contains(err.Error(), fmt.Sprintf("%q", name)) {
+			t.Errorf("NAME_TAKEN message %q does not name the name", err)
+		}
 	}
-	repoWantQuota(t, f.Store, org.OrgID, domain.Quota{Plan: domain.PlanFreeTrial, Used: 1, Limit: 10})
+	repoWantQuota(t, f.Store, org.OrgID, domain.Quota{Plan: domain.PlanFreeTrial, Used: 2, Limit: 10})
 }
 
 func testRepoQuotaExceeded(t *testing.T, f RepositoryFixture) {
@@ -215,10 +230,7 @@ func testRepoConcurrentSameName(t *testing.T, f RepositoryFixture) {
 	org := SeedOrganization(t, f.Store, OrgSpec{BucketLimit: repoLimit(attempts)})
 	repos := []ports.BucketRepository{f.Store, f.OpenAnother(t)}
 	kinds := repoInsertConcurrently(t, repos, attempts, func(i int) domain.Bucket {
-		if i%2 == 0 {
-			return repoBucket(org, "Shared")
-		}
-		return repoBucket(org, "SHARED")
+		return repoBucket(org, []string{"Shared", "SHARED", "Ｓｈａｒｅｄ"}[i%3])
 	})
 	if kinds["ok"] != 1 || kinds[domain.KindNameTaken.String()] != attempts-1 || len(kinds) != 2 {
 		t.Errorf("%d concurrent inserts of one name: outcomes %v; want 1 ok and %d %s",

@@ -33,7 +33,14 @@ type accountKey struct {
 // private_key_id names the key.
 func (s *Server) NewServiceAccount(t testing.TB, email string, permissions ...string) (privateKeyPEM, serviceAccountJSON string) {
 	t.Helper()
-	key := s.newKey(t, email)
+	return s.NewServiceAccountWithKey(t, email, generateKey(t, email), permissions...)
+}
+
+// NewServiceAccountWithKey is NewServiceAccount with private as the account's key instead of a
+// fresh 2048-bit one, e.g. to measure what a larger key costs.
+func (s *Server) NewServiceAccountWithKey(t testing.TB, email string, private *rsa.PrivateKey, permissions ...string) (privateKeyPEM, serviceAccountJSON string) {
+	t.Helper()
+	key := s.issueKey(t, email, private)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, taken := s.accounts[email]; taken {
@@ -53,7 +60,7 @@ func (s *Server) NewServiceAccount(t testing.TB, email string, permissions ...st
 // NewServiceAccount does.
 func (s *Server) RotateKey(t testing.TB, email string) (privateKeyPEM, serviceAccountJSON string) {
 	t.Helper()
-	key := s.newKey(t, email)
+	key := s.issueKey(t, email, generateKey(t, email))
 	s.changeKeys(t, email, func(a *account) {
 		clear(a.keys)
 		a.keys[key.id] = &accountKey{public: key.public}
@@ -68,12 +75,17 @@ type issuedKey struct {
 	public               *rsa.PublicKey
 }
 
-func (s *Server) newKey(t testing.TB, email string) issuedKey {
+func generateKey(t testing.TB, email string) *rsa.PrivateKey {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatalf("fakegcs: generate key for %s: %v", email, err)
 	}
+	return key
+}
+
+func (s *Server) issueKey(t testing.TB, email string, key *rsa.PrivateKey) issuedKey {
+	t.Helper()
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		t.Fatalf("fakegcs: marshal key for %s: %v", email, err)
