@@ -100,6 +100,19 @@ func TestOddAnswers(t *testing.T) {
 			says: "container: %s answered 403 but its body ends too early",
 		},
 		{
+			name: "a listing over the body cap", stub: blobStub{list: stubAnswer{status: http.StatusOK,
+				body: `<?xml version="1.0"?><EnumerationResults ContainerName="stub-container">` + strings.Repeat(" ", 300<<10)}},
+			kind: domain.KindProviderError,
+			says: "list: %s answered with more than 256 KiB; bucketd reads at most 256 KiB of a provider's answer (--provider-max-body)",
+		},
+		{
+			name: "an error body over the body cap",
+			stub: blobStub{props: stubAnswer{status: http.StatusForbidden, body: strings.Repeat("x", 300<<10)},
+				list: stubAnswer{status: http.StatusForbidden, body: strings.Repeat("x", 300<<10)}},
+			kind: domain.KindProviderError,
+			says: "container: %s answered with more than 256 KiB; bucketd reads at most 256 KiB of a provider's answer (--provider-max-body)",
+		},
+		{
 			name: "the container name refused",
 			stub: blobStub{
 				props: stubAnswer{status: http.StatusBadRequest, code: "InvalidResourceName"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 
@@ -92,17 +93,21 @@ func tokenAnswer(resp *http.Response, body tokenResponse) answer {
 }
 
 // classify turns a JSON API error from the storage client into an answer. note is the request's
-// response note: the client reports a body it could not read or decode in a bare error, which
-// only the note tells from a request that got no answer.
+// response note: the client reports a body it could not decode in a bare error, which only the
+// note tells from a request that got no answer, and it drops the error of an error body it
+// could not read whole (over the body cap, cut short), which only the note keeps.
 func classify(err error, note *responseNote) answer {
 	if err == nil {
 		return answer{}
 	}
+	status, contentType, readErr := note.get()
 	var ge *googleapi.Error
-	if !errors.As(err, &ge) {
-		if status, contentType := note.get(); status != 0 {
-			return oddAnswer(status, contentType, apiBody, apiName, err)
-		}
+	switch {
+	case readErr != nil:
+		return oddAnswer(status, contentType, apiBody, apiName, readErr)
+	case !errors.As(err, &ge) && status != 0:
+		return oddAnswer(status, contentType, apiBody, apiName, err)
+	case ge == nil:
 		return transportAnswer(err)
 	}
 	a := answer{err: err, status: ge.Code, detail: providercheck.Printable(ge.Message)}
@@ -136,11 +141,13 @@ func transportAnswer(err error) answer {
 }
 
 // responseNote records the status and content type of the response to the request whose
-// context carries it (see withResponseNote and notingTransport).
+// context carries it, and the error that reading its body met, if any (see withResponseNote and
+// notingTransport).
 type responseNote struct {
 	mu          sync.Mutex
 	status      int
 	contentType string
+	readErr     error
 }
 
 type responseNoteKey struct{}
@@ -151,14 +158,15 @@ func withResponseNote(ctx context.Context) (context.Context, *responseNote) {
 	return context.WithValue(ctx, responseNoteKey{}, n), n
 }
 
-// get returns the noted status, 0 when no response came (or n is nil), and content type.
-func (n *responseNote) get() (int, string) {
+// get returns the noted status, 0 when no response came (or n is nil), content type and
+// body read error.
+func (n *responseNote) get() (int, string, error) {
 	if n == nil {
-		return 0, ""
+		return 0, "", nil
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.status, n.contentType
+	return n.status, n.contentType, n.readErr
 }
 
 // notingTransport notes each response in its request's response note, if it carries one.
@@ -172,6 +180,25 @@ func (t notingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		n.mu.Lock()
 		n.status, n.contentType = resp.StatusCode, resp.Header.Get("Content-Type")
 		n.mu.Unlock()
+		resp.Body = notedBody{ReadCloser: resp.Body, note: n}
 	}
 	return resp, err
+}
+
+// notedBody notes the first error other than io.EOF that reading a body meets.
+type notedBody struct {
+	io.ReadCloser
+	note *responseNote
+}
+
+func (b notedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.note.mu.Lock()
+		if b.note.readErr == nil {
+			b.note.readErr = err
+		}
+		b.note.mu.Unlock()
+	}
+	return n, err
 }

@@ -127,6 +127,23 @@ func TestOddAnswers(t *testing.T) {
 			kind: domain.KindProviderError,
 			says: "bucket: %s answered 200 but its body ends too early, before the JSON the GCS API sends was complete",
 		},
+		// The storage client reports a body over the shared client's cap (256 KiB by default)
+		// in a 200 as the read error it is, but drops it in an error answer, which the
+		// response note keeps.
+		{
+			name: "an answer over the body cap", stub: gcsStub{attrs: json200(`{"name":"` + strings.Repeat("x", 300<<10))},
+			kind: domain.KindProviderError,
+			says: "bucket: %s answered with more than 256 KiB; bucketd reads at most 256 KiB of a provider's answer (--provider-max-body)",
+		},
+		{
+			name: "an error answer over the body cap",
+			stub: gcsStub{
+				attrs: stubAnswer{status: http.StatusForbidden, body: strings.Repeat("x", 300<<10)},
+				perms: stubAnswer{status: http.StatusForbidden, body: strings.Repeat("x", 300<<10)},
+			},
+			kind: domain.KindProviderError,
+			says: "bucket: %s answered with more than 256 KiB; bucketd reads at most 256 KiB of a provider's answer (--provider-max-body)",
+		},
 		{
 			name: "the bucket name refused",
 			stub: gcsStub{attrs: stubAnswer{status: http.StatusBadRequest,
@@ -146,6 +163,11 @@ func TestOddAnswers(t *testing.T) {
 			name: "a token answer without a token", pem: true, stub: gcsStub{token: json200(`{"token_type":"Bearer"}`)},
 			kind: domain.KindProviderError,
 			says: "authenticate: the token endpoint %s/token answered 200 with a body that is not the JSON an OAuth 2.0 token endpoint sends",
+		},
+		{
+			name: "a token answer over its 64 KiB bound", pem: true, stub: gcsStub{token: json200(`{"access_token":"` + strings.Repeat("x", 100<<10) + `"}`)},
+			kind: domain.KindProviderError,
+			says: "authenticate: the token endpoint %s/token answered 200 with a body that is not a token answer of at most 64 KiB",
 		},
 		{
 			name: "a token answer cut short", pem: true, stub: gcsStub{token: stubAnswer{body: `{"access_tok`, cut: true}},

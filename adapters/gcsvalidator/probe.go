@@ -160,7 +160,7 @@ func (p *probe) attrsAnswer(attrs *storage.BucketAttrs, err error, note *respons
 		return classify(err, note)
 	}
 	if attrs.Name != p.target.Bucket || !plausibleLocation(attrs.Location) {
-		status, contentType := note.get()
+		status, contentType, _ := note.get()
 		return oddAnswer(status, contentType, "the attributes of bucket "+p.target.Bucket, apiName, nil)
 	}
 	return answer{}

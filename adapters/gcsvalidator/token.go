@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bucketd/bucketd/adapters/netguard"
 	"github.com/bucketd/bucketd/domain"
 )
 
@@ -136,7 +137,7 @@ func (v *Validator) exchange(ctx context.Context, sa serviceAccount, scope strin
 	case err != nil:
 		return "", oddAnswer(resp.StatusCode, contentType, tokenBody, tokenName, err)
 	case len(raw) > maxTokenResponse:
-		return "", oddAnswer(resp.StatusCode, contentType, tokenBody, tokenName, errTokenTooLarge)
+		return "", oddAnswer(resp.StatusCode, contentType, "a token answer of at most "+netguard.FormatSize(maxTokenResponse), tokenName, errTokenTooLarge)
 	}
 	var body tokenResponse
 	jsonErr := json.Unmarshal(raw, &body)

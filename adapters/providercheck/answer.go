@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/bucketd/bucketd/adapters/netguard"
 	"github.com/bucketd/bucketd/domain"
 )
 
@@ -58,10 +59,14 @@ type OddAnswer struct {
 	Err error
 }
 
-// Describe writes the caller-facing message for check when where gave the odd answer.
+// Describe writes the caller-facing message for check when where gave the odd answer. A body
+// over the shared client's cap reads as it does when the answer declared its size up front.
 func (o OddAnswer) Describe(check, where string) string {
 	kind, _ := TransportKind(o.Err)
+	var tooLarge *netguard.BodyLimitError
 	switch {
+	case errors.As(o.Err, &tooLarge):
+		return DescribeTransport(check, where, domain.KindProviderError, o.Err, 0)
 	case errors.Is(o.Err, io.EOF):
 		return fmt.Sprintf("%s: %s answered %d with an empty body, not %s; is the endpoint %s?", check, where, o.Status, o.Want, o.API)
 	case errors.Is(o.Err, io.ErrUnexpectedEOF):

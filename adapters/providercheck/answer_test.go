@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/bucketd/bucketd/adapters/netguard"
 	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/domain"
 )
@@ -66,6 +67,8 @@ func TestOddAnswerDescribe(t *testing.T) {
 			"list: https://s3.example.com answered 200 with an empty body, not the XML S3 sends; is the endpoint an S3 API?"},
 		"cut short": {odd("application/xml", fmt.Errorf("read: %w", io.ErrUnexpectedEOF)),
 			"list: https://s3.example.com answered 200 but its body ends too early, before the XML S3 sends was complete; retry later, or check the endpoint"},
+		"over the body cap": {odd("application/xml", fmt.Errorf("decode: %w", &netguard.BodyLimitError{Limit: 256 << 10})),
+			"list: https://s3.example.com answered with more than 256 KiB; bucketd reads at most 256 KiB of a provider's answer (--provider-max-body)"},
 		"connection broken": {odd("application/xml", &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}),
 			"list: https://s3.example.com answered 200 but the connection broke while its body was read; retry later, or check the endpoint"},
 	} {

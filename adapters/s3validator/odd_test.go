@@ -57,6 +57,12 @@ func TestOddAnswers(t *testing.T) {
 			says: "list: %s answered 200 but its body ends too early, before the XML S3 sends was complete; retry later, or check the endpoint",
 		},
 		{
+			name: "a listing over the body cap", stub: &s3Stub{list: stubAnswer{status: http.StatusOK,
+				body: `<?xml version="1.0"?><ListBucketResult><Name>stub-bucket</Name>` + strings.Repeat(" ", 300<<10)}},
+			kind: domain.KindProviderError,
+			says: "list: %s answered with more than 256 KiB; bucketd reads at most 256 KiB of a provider's answer (--provider-max-body)",
+		},
+		{
 			name: "an error body that is not XML", stub: &s3Stub{list: stubAnswer{status: http.StatusForbidden, body: "\x00\x01 not xml"}},
 			kind: domain.KindProviderError,
 			says: "list: %s answered 403 with a body that is not the XML S3 sends (application/xml)",
