@@ -113,6 +113,13 @@ func TestOddAnswers(t *testing.T) {
 			says: "container: %s answered with more than 256 KiB; bucketd reads at most 256 KiB of a provider's answer (--provider-max-body)",
 		},
 		{
+			name: "an error body of 200 KiB",
+			stub: blobStub{props: stubAnswer{status: http.StatusConflict, contentType: "text/html", body: strings.Repeat("x", 200<<10)},
+				list: stubAnswer{status: http.StatusConflict, contentType: "text/html", body: strings.Repeat("x", 200<<10)}},
+			kind: domain.KindProviderError,
+			says: "container: %s refused the request with 409 (Conflict)",
+		},
+		{
 			name: "the container name refused",
 			stub: blobStub{
 				props: stubAnswer{status: http.StatusBadRequest, code: "InvalidResourceName"},
@@ -142,6 +149,7 @@ func TestOddAnswers(t *testing.T) {
 			h := newHarness(t, 0)
 			report, err := h.validate(t, azureTarget(srv.URL, container, azurite.Account, azurite.Key))
 			where := srv.URL + "/" + azurite.Account
+			providerchecktest.WantBoundedText(t, err, h.log.String())
 			providerchecktest.WantOutcome(t, report, err, providerchecktest.Outcome{
 				Kind: c.kind, Says: []string{strings.ReplaceAll(c.says, "%s", where)}, Checks: c.checks})
 		})

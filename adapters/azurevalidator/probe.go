@@ -110,9 +110,10 @@ func (p *probe) decide(r *providercheck.Report, check string, a answer, passMess
 	p.fail(r, check, a)
 }
 
-// fail records check as failed with a's kind, the service's code and the message for it.
+// fail records check as failed with a's kind, the service's code and the message for it; the
+// SDK's error, which quotes the service's answer, is kept as the cause, its text bounded.
 func (p *probe) fail(r *providercheck.Report, check string, a answer) {
-	r.Fail(check, a.code, domain.Wrap(a.kind, a.err, p.describe(check, a)))
+	r.Fail(check, a.code, domain.Wrap(a.kind, providercheck.Bounded(a.err), p.describe(check, a)))
 }
 
 // classify classifies an SDK error of this probe; resp is the response captured, if any.

@@ -46,7 +46,7 @@ func (p *probe) checkWrite(ctx context.Context, r *providercheck.Report) {
 		return
 	}
 	if a := p.removeProbe(ctx, name); !a.ok() {
-		r.Fail(checkWrite, a.code, domain.Wrap(a.kind, a.err, fmt.Sprintf("%s; remove the probe blob %s from container %s by hand",
+		r.Fail(checkWrite, a.code, domain.Wrap(a.kind, providercheck.Bounded(a.err), fmt.Sprintf("%s; remove the probe blob %s from container %s by hand",
 			p.describe(checkWrite, a), name, p.target.Bucket)))
 		return
 	}

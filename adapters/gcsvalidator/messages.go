@@ -10,11 +10,11 @@ import (
 )
 
 // fail records a failed check classified by what the provider answered. The message and the
-// cause (kept for the log) show the account's email as its hint: Google's error texts, which
-// messages may quote, name the caller.
+// cause (kept for the log, its text bounded) show the account's email as its hint: Google's
+// error texts, which messages may quote, name the caller.
 func (p *probe) fail(r *report, check string, a answer) {
 	hide := strings.NewReplacer(p.account.email, p.account.hint, strings.ToLower(p.account.email), p.account.hint)
-	cause := hintedError{err: a.err, replace: hide}
+	cause := providercheck.Bounded(hintedError{err: a.err, replace: hide})
 	r.Fail(check, a.code, domain.Wrap(a.kind, cause, hide.Replace(p.describe(check, a))))
 }
 

@@ -145,6 +145,12 @@ func TestOddAnswers(t *testing.T) {
 			says: "bucket: %s answered with more than 256 KiB; bucketd reads at most 256 KiB of a provider's answer (--provider-max-body)",
 		},
 		{
+			name: "an error body of 200 KiB",
+			stub: gcsStub{attrs: stubAnswer{status: http.StatusConflict, contentType: "text/html", body: strings.Repeat("x", 200<<10)}},
+			kind: domain.KindProviderError,
+			says: "bucket: %s refused the request for service account stub….com on bucket stub-bucket with 409 (Conflict)",
+		},
+		{
 			name: "the bucket name refused",
 			stub: gcsStub{attrs: stubAnswer{status: http.StatusBadRequest,
 				body: `{"error":{"code":400,"message":"Invalid bucket name: 'stub-bucket'","errors":[{"reason":"invalid","message":"Invalid bucket name: 'stub-bucket'"}]}}`}},
@@ -184,6 +190,7 @@ func TestOddAnswers(t *testing.T) {
 				target = gcsTarget(srv.URL, bucket, stubEmail, pemKey)
 			}
 			report, err := h.validate(t, target)
+			providerchecktest.WantBoundedText(t, err, h.log.String())
 			providerchecktest.WantOutcome(t, report, err, providerchecktest.Outcome{
 				Kind: c.kind, Says: []string{strings.ReplaceAll(c.says, "%s", srv.URL)}, Checks: c.checks})
 		})

@@ -30,6 +30,32 @@ func Printable(s string) string {
 	return strings.TrimSpace(s)
 }
 
+// maxCauseText bounds the text of an SDK's error kept as a failed check's cause, which the log
+// shows: SDKs quote the provider's answer in their errors, up to the whole body the shared
+// client read.
+const maxCauseText = 2048
+
+// Bounded returns err with its text cut at maxCauseText bytes, nil when err is nil; errors.Is
+// and errors.As see through it to err.
+func Bounded(err error) error {
+	if err == nil {
+		return nil
+	}
+	return boundedError{err}
+}
+
+type boundedError struct{ err error }
+
+func (e boundedError) Error() string {
+	s := e.err.Error()
+	if len(s) <= maxCauseText {
+		return s
+	}
+	return strings.ToValidUTF8(s[:maxCauseText], "") + "… (cut)"
+}
+
+func (e boundedError) Unwrap() error { return e.err }
+
 // AnswerKind classifies a failure that came after the provider's HTTP answer had arrived, while
 // its body was read or decoded: a deadline or cancellation is a timeout, anything else is the
 // provider's doing (bucketd asked what the API defines, and what came back is not the API's

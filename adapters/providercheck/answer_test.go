@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
 	"github.com/bucketd/bucketd/adapters/providercheck"
@@ -75,5 +76,25 @@ func TestOddAnswerDescribe(t *testing.T) {
 		if got := c.odd.Describe("list", where); got != c.want {
 			t.Errorf("%s: Describe = %q\nwant %q", name, got, c.want)
 		}
+	}
+}
+
+func TestBounded(t *testing.T) {
+	if providercheck.Bounded(nil) != nil {
+		t.Error("Bounded(nil) is not nil")
+	}
+	short := errors.New("api error AccessDenied: Access Denied")
+	if got := providercheck.Bounded(short).Error(); got != short.Error() {
+		t.Errorf("Bounded changed a short error: %q", got)
+	}
+	cause := &netguard.BodyLimitError{Limit: 1}
+	long := fmt.Errorf("RESPONSE 400: %s: %w", strings.Repeat("é", 4000), cause)
+	got := providercheck.Bounded(long)
+	if text := got.Error(); len(text) > 2100 || !utf8.ValidString(text) || !strings.HasSuffix(text, "… (cut)") {
+		t.Errorf("Bounded(long) = %d bytes (valid UTF-8: %v), want at most about 2 KiB, cut on a character", len(text), utf8.ValidString(text))
+	}
+	var tooLarge *netguard.BodyLimitError
+	if !errors.As(got, &tooLarge) || !errors.Is(got, cause) {
+		t.Error("Bounded hides the error it bounds from errors.As and errors.Is")
 	}
 }

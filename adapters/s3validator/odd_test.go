@@ -63,6 +63,12 @@ func TestOddAnswers(t *testing.T) {
 			says: "list: %s answered with more than 256 KiB; bucketd reads at most 256 KiB of a provider's answer (--provider-max-body)",
 		},
 		{
+			name: "an error message of 200 KiB",
+			stub: &s3Stub{list: stubAnswer{status: http.StatusConflict, body: xmlError("Odd", strings.Repeat("x", 200<<10))}},
+			kind: domain.KindProviderError,
+			says: "list: %s refused the request with 409 (Odd: xxx",
+		},
+		{
 			name: "an error body that is not XML", stub: &s3Stub{list: stubAnswer{status: http.StatusForbidden, body: "\x00\x01 not xml"}},
 			kind: domain.KindProviderError,
 			says: "list: %s answered 403 with a body that is not the XML S3 sends (application/xml)",
@@ -103,6 +109,7 @@ func TestOddAnswers(t *testing.T) {
 			h, endpoint := stubHarness(t, c.stub)
 			target := s3Target(endpoint, bucket, awsKey, awsSecret)
 			report, err := h.validate(t, target)
+			providerchecktest.WantBoundedText(t, err, h.log.String())
 			providerchecktest.WantOutcome(t, report, err, providerchecktest.Outcome{
 				Kind: c.kind, Says: []string{strings.ReplaceAll(c.says, "%s", endpoint)}, Checks: c.checks})
 		})

@@ -79,3 +79,22 @@ func WantTidyOutcome(t testing.TB, report domain.ValidationReport, err error) {
 		}
 	}
 }
+
+// MaxErrorText bounds the text of a validation's error, message and cause together, and of any
+// line it logs: the SDKs quote the provider's answer in their errors, up to the whole body the
+// shared client reads, and validators keep only the start of it.
+const MaxErrorText = 8 << 10
+
+// WantBoundedText fails t unless err's text and every line of log are at most MaxErrorText
+// bytes.
+func WantBoundedText(t testing.TB, err error, log string) {
+	t.Helper()
+	if err != nil && len(err.Error()) > MaxErrorText {
+		t.Errorf("the error's text is %d bytes, more than %d: %.200q…", len(err.Error()), MaxErrorText, err.Error())
+	}
+	for line := range strings.Lines(log) {
+		if len(line) > MaxErrorText {
+			t.Errorf("a log line of %d bytes, more than %d: %.200q…", len(line), MaxErrorText, line)
+		}
+	}
+}

@@ -56,3 +56,22 @@ func TestWantTidyOutcomeFailsOnlyWhenItShould(t *testing.T) {
 		}
 	}
 }
+
+func TestWantBoundedTextFailsOnlyWhenItShould(t *testing.T) {
+	long := strings.Repeat("x", MaxErrorText+1)
+	for name, c := range map[string]struct {
+		err   error
+		log   string
+		fails bool
+	}{
+		"bounded":         {errors.New("list: refused"), "level=DEBUG msg=one\nlevel=DEBUG msg=two\n", false},
+		"no error":        {nil, "", false},
+		"a long error":    {errors.New(long), "", true},
+		"a long log line": {nil, "level=DEBUG msg=one\n" + long + "\n", true},
+	} {
+		got := helpertest.Failures(t, func(tb testing.TB) { WantBoundedText(tb, c.err, c.log) })
+		if (len(got) > 0) != c.fails {
+			t.Errorf("%s: failures %q, want failing: %v", name, got, c.fails)
+		}
+	}
+}
