@@ -14,7 +14,8 @@ import (
 
 // FuzzAnswers gives every request of a real validation, through the real SDK, one arbitrary
 // answer (status, headers, body) and requires a tidy outcome: no panic (a recovered one is
-// logged at error level), never an internal error, and messages that are bounded printable text.
+// logged at error level), never an internal error, messages that are bounded printable text,
+// and an error whose whole text is bounded.
 func FuzzAnswers(f *testing.F) {
 	const listing = `<?xml version="1.0" encoding="utf-8"?><EnumerationResults ServiceEndpoint="https://blob.provider.example/" ` +
 		`ContainerName="fuzz-container"><Blobs /></EnumerationResults>`
@@ -53,6 +54,7 @@ func FuzzAnswers(f *testing.F) {
 		}
 		report, err := v.Validate(context.Background(), target)
 		providerchecktest.WantTidyOutcome(t, report, err)
+		providerchecktest.WantBoundedText(t, err, "")
 		if errors.String() != "" {
 			t.Errorf("the validation logged at error level:\n%s", errors.String())
 		}

@@ -13,7 +13,8 @@ import (
 // FuzzAnswers gives every request of a real validation (the token exchange and the key list
 // included, when the key is a bare PEM key), through the real storage client, one arbitrary
 // answer (status, headers, body) and requires a tidy outcome: no panic (a recovered one is
-// logged at error level), never an internal error, and messages that are bounded printable text.
+// logged at error level), never an internal error, messages that are bounded printable text,
+// and an error whose whole text is bounded.
 func FuzzAnswers(f *testing.F) {
 	for _, seed := range []struct {
 		status int
@@ -56,6 +57,7 @@ func FuzzAnswers(f *testing.F) {
 		report, err := v.Validate(context.Background(), target)
 		v.lookups.Wait()
 		providerchecktest.WantTidyOutcome(t, report, err)
+		providerchecktest.WantBoundedText(t, err, "")
 		if errors.String() != "" {
 			t.Errorf("the validation logged at error level:\n%s", errors.String())
 		}
