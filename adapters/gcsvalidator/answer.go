@@ -42,8 +42,9 @@ const (
 	tokenName = "an OAuth 2.0 token endpoint"
 )
 
-// oddAnswer is the answer whose body, of what resp said, could not be used: err says why, nil
-// when it decoded to something else than want. Its kind is providercheck.AnswerKind's.
+// oddAnswer is the answer to a request whose response (status, contentType) came but whose body
+// could not be used: err says why, nil when it decoded to something other than want. Its kind
+// is providercheck.AnswerKind's.
 func oddAnswer(status int, contentType, want, api string, err error) answer {
 	if err == nil {
 		err = errors.New("the answer is not " + want)

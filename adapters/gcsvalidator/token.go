@@ -137,7 +137,8 @@ func (v *Validator) exchange(ctx context.Context, sa serviceAccount, scope strin
 	case err != nil:
 		return "", oddAnswer(resp.StatusCode, contentType, tokenBody, tokenName, err)
 	case len(raw) > maxTokenResponse:
-		return "", oddAnswer(resp.StatusCode, contentType, "a token answer of at most "+netguard.FormatSize(maxTokenResponse), tokenName, errTokenTooLarge)
+		want := "a token answer of at most " + netguard.FormatSize(maxTokenResponse)
+		return "", oddAnswer(resp.StatusCode, contentType, want, tokenName, errTokenTooLarge)
 	}
 	var body tokenResponse
 	jsonErr := json.Unmarshal(raw, &body)
