@@ -3,8 +3,11 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -134,7 +137,7 @@ func (j *HealthJob) RunOnce(ctx context.Context) (HealthRound, error) {
 		slots <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			outcome := j.check(ctx, b, provider)
+			outcome := j.checkSafely(ctx, b, provider)
 			mu.Lock()
 			defer mu.Unlock()
 			round.Checked++
@@ -152,6 +155,28 @@ func (j *HealthJob) RunOnce(ctx context.Context) (HealthRound, error) {
 	j.log.LogAttrs(ctx, slog.LevelInfo, "health round", slog.Int("checked", round.Checked), slog.Int("online", round.Online),
 		slog.Int("offline", round.Offline), slog.Int("transient", round.Transient), slog.Int("backed_off", round.BackedOff))
 	return round, nil
+}
+
+// checkSafely is check on a goroutine of the job's own, where nothing else would stop a panic
+// from ending the process, with no request in sight: a panic (a bug; the validators already
+// turn their SDKs' panics into errors) is logged once with its stack, and its value only when
+// it is a runtime error, since any other value could hold a bucket's credentials. The check
+// counts as transient.
+func (j *HealthJob) checkSafely(ctx context.Context, b domain.Bucket, provider string) (status domain.Status) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		what := fmt.Sprintf("%T", v)
+		if re, ok := v.(runtime.Error); ok {
+			what = re.Error()
+		}
+		j.log.LogAttrs(ctx, slog.LevelError, "panic in health check", slog.String("bucket_id", b.ID),
+			slog.String("panic", what), slog.String("stack", string(debug.Stack())))
+		status = ""
+	}()
+	return j.check(ctx, b, provider)
 }
 
 // check validates one bucket's stored credentials and records the status it proves. A

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"go.uber.org/mock/gomock"
 
+	"github.com/bucketd/bucketd/adapters/testpeers/logcapture"
 	"github.com/bucketd/bucketd/app"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports/mocks"
@@ -86,6 +88,38 @@ func TestHealthRoundBacksOffAFailingProvider(t *testing.T) {
 	round, err = f.job.RunOnce(context.Background())
 	if err != nil || round.BackedOff != 1 || round.Checked != 0 {
 		t.Errorf("second round = %+v, %v; want the failing provider backed off", round, err)
+	}
+}
+
+// A panic in one check, on the job's own goroutine, must not end the process: it is logged once,
+// without its value, and the round goes on. Without the recover this test ends the test binary.
+func TestHealthRoundSurvivesAPanic(t *testing.T) {
+	f := newHealthFixture(t, 1)
+	var log logcapture.Buffer
+	job, err := app.NewHealthJob(app.HealthJobConfig{Buckets: f.svc, Source: f.source, Leases: f.leases,
+		Interval: time.Hour, Concurrency: 1, Holder: "process-1", Logger: log.Logger(), Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, broken := dueBucket("b-ok"), dueBucket("b-broken")
+	broken.Endpoint = "https://broken.example.test"
+	f.expectRound(2, ok, broken)
+	const secret = "panic value holding a secret"
+	f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, tg domain.ValidationTarget) (domain.ValidationReport, error) {
+		if tg.Endpoint == broken.Endpoint {
+			panic(secret)
+		}
+		return passed, nil
+	}).Times(2)
+	f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, "b-ok", ok.Version, domain.StatusOnline, clock).Return(nil)
+	round, err := job.RunOnce(context.Background())
+	if err != nil || round.Checked != 2 || round.Online != 1 || round.Transient != 1 {
+		t.Fatalf("round = %+v, %v; want 2 checked, 1 online, 1 transient", round, err)
+	}
+	logged := log.String()
+	if n := strings.Count(logged, `level=ERROR msg="panic in health check" bucket_id=b-broken panic=string stack=`); n != 1 ||
+		strings.Contains(logged, secret) {
+		t.Errorf("the panic was logged %d times (want once, with its stack, without its value):\n%s", n, logged)
 	}
 }
 

@@ -20,6 +20,9 @@ type answer struct {
 	code string
 	// status is the HTTP status, 0 when no HTTP answer arrived.
 	status int
+	// odd is set when the service answered but its body could not be used: it could not be
+	// read or decoded, or a listing listed no such container.
+	odd *providercheck.OddAnswer
 	// noAccount says the storage account does not exist: the emulator answered
 	// ResourceNotFound, or Azure's DNS has no host for the account.
 	noAccount bool
@@ -69,15 +72,33 @@ var accessCodes = map[string]bool{
 	codeAccountDisabled:                 true,
 }
 
+// inputCodes mean the service refused the container name: it breaks the naming rules
+// (InvalidResourceName), or its length is out of range (OutOfRangeInput).
+var inputCodes = map[string]bool{"InvalidResourceName": true, "OutOfRangeInput": true}
+
+// What the Blob service sends, for the messages about answers whose body is not that.
+const (
+	blobBody = "the XML the Blob service sends"
+	blobAPI  = "an Azure Blob service"
+)
+
 // classify turns an SDK error into an answer. publicEndpoint says the request went to Azure's
-// public endpoint, where a host name that does not exist means the account does not.
-func classify(err error, publicEndpoint bool) answer {
+// public endpoint, where a host name that does not exist means the account does not. resp is the
+// response the SDK received, nil when none came (see policy.WithCaptureResponse): the SDK
+// reports a body it could not read or decode in an error of no type of its own.
+func classify(err error, publicEndpoint bool, resp *http.Response) answer {
 	a := answer{err: err}
 	if err == nil {
 		return a
 	}
 	var re *azcore.ResponseError
-	if !errors.As(err, &re) {
+	if !errors.As(err, &re) && resp != nil {
+		a.status, a.kind = resp.StatusCode, providercheck.AnswerKind(err)
+		a.odd = &providercheck.OddAnswer{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
+			Want: blobBody, API: blobAPI, Err: err}
+		return a
+	}
+	if re == nil {
 		a.kind = transportKind(err)
 		var dnsErr *net.DNSError
 		a.noAccount = publicEndpoint && errors.As(err, &dnsErr) && dnsErr.IsNotFound
@@ -86,11 +107,13 @@ func classify(err error, publicEndpoint bool) answer {
 		}
 		return a
 	}
-	a.status, a.code = re.StatusCode, re.ErrorCode
+	a.status, a.code = re.StatusCode, providercheck.Printable(re.ErrorCode)
 	a.noAccount = a.code == codeResourceNotFound
 	switch {
 	case a.status >= http.StatusInternalServerError:
 		a.kind = domain.KindProviderError
+	case inputCodes[a.code]:
+		a.kind = domain.KindInvalidInput
 	case credentialCodes[a.code] || a.noAccount:
 		a.kind = domain.KindInvalidCredentials
 	case accessCodes[a.code] || a.status == http.StatusForbidden && a.code == "":
@@ -102,6 +125,23 @@ func classify(err error, publicEndpoint bool) answer {
 	}
 	return a
 }
+
+// notAListing is the answer to a listing that succeeded without naming container as its
+// container, as every Blob service listing does: a server that is no Blob service may send
+// anything, and the SDK decodes HTML, or an empty body, as an empty listing. resp is the
+// listing's response.
+func notAListing(container string, resp *http.Response) answer {
+	a := answer{err: errNotAListing, kind: domain.KindProviderError, status: http.StatusOK}
+	odd := providercheck.OddAnswer{Want: "a listing of container " + container, API: blobAPI}
+	if resp != nil {
+		a.status, odd.ContentType = resp.StatusCode, resp.Header.Get("Content-Type")
+	}
+	odd.Status = a.status
+	a.odd = &odd
+	return a
+}
+
+var errNotAListing = errors.New("the listing does not name the container")
 
 // transportKind classifies a failure that produced no HTTP answer; what the shared rules do
 // not know is the SDK failing before it sent anything.

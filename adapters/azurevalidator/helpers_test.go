@@ -48,9 +48,23 @@ type harness struct {
 // any dialer options.
 func newHarness(t testing.TB, timeout time.Duration, opts ...netguard.Option) harness {
 	t.Helper()
-	allow := providerchecktest.LoopbackAllowList(t)
-	transport := netguard.NewTransport(netguard.NewDialer(allow, opts...))
+	return newHarnessVia(t, timeout, guardedTransport(t, opts...))
+}
+
+// guardedTransport is the production transport over a dialer with the loopback allow list and
+// any dialer options.
+func guardedTransport(t testing.TB, opts ...netguard.Option) *http.Transport {
+	t.Helper()
+	transport := netguard.NewTransport(netguard.NewDialer(providerchecktest.LoopbackAllowList(t), opts...))
 	t.Cleanup(transport.CloseIdleConnections)
+	return transport
+}
+
+// newHarnessVia wires a validator whose requests go through transport, with the loopback allow
+// list.
+func newHarnessVia(t testing.TB, timeout time.Duration, transport http.RoundTripper) harness {
+	t.Helper()
+	allow := providerchecktest.LoopbackAllowList(t)
 	log := &logcapture.Buffer{}
 	v, err := New(Config{HTTPClient: netguard.NewClient(transport), AllowList: allow, Timeout: timeout, Logger: log.Logger()})
 	if err != nil {

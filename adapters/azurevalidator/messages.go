@@ -26,6 +26,9 @@ var accessFixes = map[string]string{
 // the account and the container, never the account key; failures that are not the service's
 // verdict are worded by providercheck, as for every provider.
 func (p *probe) describe(check string, a answer) string {
+	if msg, ok := providercheck.DescribePanic(check, a.err); ok {
+		return msg
+	}
 	switch a.kind {
 	case domain.KindInvalidCredentials:
 		return p.describeCredentials(check, a)
@@ -39,11 +42,16 @@ func (p *probe) describe(check string, a answer) string {
 	case domain.KindBucketNotFound:
 		return fmt.Sprintf("%s: container %s does not exist in account %s at %s; check the container name (bucket), or create the container",
 			check, p.target.Bucket, p.account, p.where)
+	case domain.KindInvalidInput:
+		return fmt.Sprintf("%s: %s refused the container name %q (%s); check bucket against Azure's container naming rules",
+			check, p.where, p.target.Bucket, a.code)
 	case domain.KindProviderError:
-		if a.status >= http.StatusInternalServerError {
+		switch {
+		case a.status >= http.StatusInternalServerError:
 			return providercheck.DescribeServerError(check, p.where, a.status, a.code)
-		}
-		if a.status != 0 {
+		case a.odd != nil:
+			return a.odd.Describe(check, p.where)
+		case a.status != 0:
 			return fmt.Sprintf("%s: %s refused the request with %d (%s) for account %s on container %s; check the account, the container and the endpoint",
 				check, p.where, a.status, codeOrStatus(a), p.account, p.target.Bucket)
 		}

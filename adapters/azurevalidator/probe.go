@@ -3,9 +3,12 @@ package azurevalidator
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
 	"github.com/bucketd/bucketd/adapters/providercheck"
@@ -53,6 +56,8 @@ type probe struct {
 	// public says where is Azure's public endpoint for the account.
 	public  bool
 	timeout time.Duration
+	// log receives the panics recovered on the probe's goroutines.
+	log *slog.Logger
 }
 
 // run asks the service everything and decides every check. The container's properties and
@@ -62,8 +67,10 @@ func (p *probe) run(ctx context.Context) *providercheck.Report {
 	r := providercheck.NewReport(checkNames(p.target.Mode)...)
 	var props, list answer
 	var wg sync.WaitGroup
-	wg.Go(func() { props = p.containerProperties(ctx) })
-	wg.Go(func() { list = p.listBlobs(ctx) })
+	providercheck.Go(ctx, &wg, p.log, "GetProperties", func() { props = p.containerProperties(ctx) },
+		func(err error) { props = answer{err: err, kind: domain.KindInternal} })
+	providercheck.Go(ctx, &wg, p.log, "ListBlobs", func() { list = p.listBlobs(ctx) },
+		func(err error) { list = answer{err: err, kind: domain.KindInternal} })
 	wg.Wait()
 
 	if !props.answered() && !list.answered() {
@@ -103,24 +110,31 @@ func (p *probe) decide(r *providercheck.Report, check string, a answer, passMess
 	p.fail(r, check, a)
 }
 
-// fail records check as failed with a's kind, the service's code and the message for it.
+// fail records check as failed with a's kind, the service's code and the message for it; the
+// SDK's error, which quotes the service's answer, is kept as the cause, its text bounded.
 func (p *probe) fail(r *providercheck.Report, check string, a answer) {
-	r.Fail(check, a.code, domain.Wrap(a.kind, a.err, p.describe(check, a)))
+	r.Fail(check, a.code, domain.Wrap(a.kind, providercheck.Bounded(a.err), p.describe(check, a)))
 }
 
-// classify classifies an SDK error of this probe.
-func (p *probe) classify(err error) answer { return classify(err, p.public) }
+// classify classifies an SDK error of this probe; resp is the response captured, if any.
+func (p *probe) classify(err error, resp *http.Response) answer { return classify(err, p.public, resp) }
 
 // containerProperties proves the container exists and the key may read it.
 func (p *probe) containerProperties(ctx context.Context) answer {
-	_, err := p.client.GetProperties(ctx, nil)
-	return p.classify(err)
+	var resp *http.Response
+	_, err := p.client.GetProperties(policy.WithCaptureResponse(ctx, &resp), nil)
+	return p.classify(err, resp)
 }
 
 // listBlobs proves the key may list the container; one blob is enough, and an empty container
-// passes.
+// passes. The listing must name the container.
 func (p *probe) listBlobs(ctx context.Context) answer {
 	one := int32(1)
-	_, err := p.client.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{MaxResults: &one}).NextPage(ctx)
-	return p.classify(err)
+	var resp *http.Response
+	page, err := p.client.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{MaxResults: &one}).
+		NextPage(policy.WithCaptureResponse(ctx, &resp))
+	if err == nil && (page.ContainerName == nil || *page.ContainerName != p.target.Bucket) {
+		return notAListing(p.target.Bucket, resp)
+	}
+	return p.classify(err, resp)
 }

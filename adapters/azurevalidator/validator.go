@@ -58,8 +58,10 @@ func New(cfg Config) (*Validator, error) {
 
 // Validate runs every check against the blob service within the configured deadline (or
 // ctx's, if sooner) and reports each one. The error is nil only when no check failed;
-// otherwise it is the *domain.Error of the first failed check, in report order.
-func (v *Validator) Validate(ctx context.Context, target domain.ValidationTarget) (domain.ValidationReport, error) {
+// otherwise it is the *domain.Error of the first failed check, in report order. A panic in the
+// SDK is that error too.
+func (v *Validator) Validate(ctx context.Context, target domain.ValidationTarget) (_ domain.ValidationReport, err error) {
+	defer providercheck.RecoverValidation(ctx, v.log, "the Azure validation", &err)
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, v.timeout)
 	defer cancel()
@@ -112,6 +114,7 @@ func (v *Validator) newProbe(t domain.ValidationTarget) (*probe, string, error) 
 		where:   service,
 		public:  t.Endpoint == "",
 		timeout: v.timeout,
+		log:     v.log,
 	}, "", nil
 }
 

@@ -214,16 +214,20 @@ func TestValidatePublicEndpoint(t *testing.T) {
 
 func TestValidateRefusesEndpoint(t *testing.T) {
 	h := newHarness(t, 0)
-	for name, c := range map[string]struct{ endpoint, says string }{
-		"plain http to a public host": {"http://blob.example.com", "must use https"},
-		"user info":                   {"https://me:hunter2-password@blob.example.com", "user info"},
+	// hidden must show up nowhere: not in the report, the error or the debug log.
+	for name, c := range map[string]struct{ endpoint, says, hidden string }{
+		"plain http to a public host": {"http://blob.example.com", "must use https", ""},
+		"user info":                   {"https://me:hunter2-password@blob.example.com", "user info", "hunter2"},
+		"a user name":                 {"https://token-as-user-name@blob.example.com", "user info", "token-as-user-name"},
+		"a query":                     {"https://blob.example.com/?sig=query-secret", "query", "query-secret"},
+		"a fragment":                  {"https://blob.example.com#fragment-secret", "fragment", "fragment-secret"},
 		"a path naming something else": {"http://127.0.0.1:10000/otheraccount/container",
-			"the account name as its only path segment (e.g. http://127.0.0.1:10000/devstoreaccount1)"},
+			"the account name as its only path segment (e.g. http://127.0.0.1:10000/devstoreaccount1)", "otheraccount"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			report, err := h.validate(t, azureTarget(c.endpoint, fullContainer, azurite.Account, azurite.Key))
 			providerchecktest.WantKind(t, err, domain.KindEndpointNotAllowed, "connect: ", c.says)
-			providerchecktest.WantNoLeak(t, report, err, h.log.String(), "hunter2")
+			providerchecktest.WantNoLeak(t, report, err, h.log.String(), c.hidden)
 			providerchecktest.WantChecks(t, report, map[string]domain.CheckStatus{checkConnect: domain.CheckFail, checkAuth: domain.CheckSkip})
 		})
 	}

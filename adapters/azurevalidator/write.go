@@ -3,10 +3,12 @@ package azurevalidator
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
@@ -30,21 +32,21 @@ const cleanupTimeout = 5 * time.Second
 func (p *probe) checkWrite(ctx context.Context, r *providercheck.Report) {
 	name := probePrefix + domain.NewID()
 	anyETag := azcore.ETagAny
-	_, err := p.client.NewBlockBlobClient(name).Upload(ctx, streaming.NopCloser(strings.NewReader(probeBody)),
+	var resp *http.Response
+	_, err := p.client.NewBlockBlobClient(name).Upload(policy.WithCaptureResponse(ctx, &resp), streaming.NopCloser(strings.NewReader(probeBody)),
 		&blockblob.UploadOptions{AccessConditions: &blob.AccessConditions{
 			ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfNoneMatch: &anyETag},
 		}})
 	if err != nil {
-		a := p.classify(err)
+		a := p.classify(err, resp)
 		if !a.answered() {
 			_ = p.removeProbe(ctx, name) // the answer was lost, the blob may exist all the same
 		}
 		p.fail(r, checkWrite, a)
 		return
 	}
-	if err := p.removeProbe(ctx, name); err != nil {
-		a := p.classify(err)
-		r.Fail(checkWrite, a.code, domain.Wrap(a.kind, err, fmt.Sprintf("%s; remove the probe blob %s from container %s by hand",
+	if a := p.removeProbe(ctx, name); !a.ok() {
+		r.Fail(checkWrite, a.code, domain.Wrap(a.kind, providercheck.Bounded(a.err), fmt.Sprintf("%s; remove the probe blob %s from container %s by hand",
 			p.describe(checkWrite, a), name, p.target.Bucket)))
 		return
 	}
@@ -52,9 +54,10 @@ func (p *probe) checkWrite(ctx context.Context, r *providercheck.Report) {
 }
 
 // removeProbe deletes the probe blob under its own deadline, detached from ctx's cancellation.
-func (p *probe) removeProbe(ctx context.Context, name string) error {
+func (p *probe) removeProbe(ctx context.Context, name string) answer {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-	_, err := p.client.NewBlobClient(name).Delete(ctx, nil)
-	return err
+	var resp *http.Response
+	_, err := p.client.NewBlobClient(name).Delete(policy.WithCaptureResponse(ctx, &resp), nil)
+	return p.classify(err, resp)
 }

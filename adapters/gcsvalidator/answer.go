@@ -1,11 +1,12 @@
 package gcsvalidator
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
-	"strings"
-	"unicode"
+	"sync"
 
 	"google.golang.org/api/googleapi"
 
@@ -26,6 +27,30 @@ type answer struct {
 	// detail is the token endpoint's error_description or the JSON API's error message,
 	// cleaned for display.
 	detail string
+	// odd is set when the provider answered but its body could not be used: it could not be
+	// read or decoded, or it is not what the API sends (attributes of another bucket, a token
+	// answer without a token).
+	odd *providercheck.OddAnswer
+}
+
+// What the JSON API and the token endpoint send, for the messages about answers whose body is
+// not that.
+const (
+	apiBody   = "the JSON the GCS API sends"
+	apiName   = "a GCS JSON API"
+	tokenBody = "the JSON an OAuth 2.0 token endpoint sends"
+	tokenName = "an OAuth 2.0 token endpoint"
+)
+
+// oddAnswer is the answer to a request whose response (status, contentType) came but whose body
+// could not be used: err says why, nil when it decoded to something other than want. Its kind
+// is providercheck.AnswerKind's.
+func oddAnswer(status int, contentType, want, api string, err error) answer {
+	if err == nil {
+		err = errors.New("the answer is not " + want)
+	}
+	return answer{err: err, kind: providercheck.AnswerKind(err), status: status,
+		odd: &providercheck.OddAnswer{Status: status, ContentType: contentType, Want: want, API: api, Err: err}}
 }
 
 func (a answer) ok() bool { return a.err == nil }
@@ -49,16 +74,13 @@ var credentialErrors = map[string]bool{
 	"access_denied":       true,
 }
 
-// maxDetail bounds the provider text quoted in a message.
-const maxDetail = 200
-
 // tokenAnswer classifies a token endpoint's refusal.
 func tokenAnswer(resp *http.Response, body tokenResponse) answer {
 	a := answer{
 		err:    fmt.Errorf("token endpoint answered %s (%s)", resp.Status, body.Error),
 		status: resp.StatusCode,
-		code:   body.Error,
-		detail: printable(body.ErrorDescription),
+		code:   providercheck.Printable(body.Error),
+		detail: providercheck.Printable(body.ErrorDescription),
 	}
 	switch {
 	case a.status >= 500:
@@ -71,22 +93,33 @@ func tokenAnswer(resp *http.Response, body tokenResponse) answer {
 	return a
 }
 
-// classify turns a JSON API error from the storage client into an answer.
-func classify(err error) answer {
+// classify turns a JSON API error from the storage client into an answer. note is the request's
+// response note: the client reports a body it could not decode in a bare error, which only the
+// note tells from a request that got no answer, and it drops the error of an error body it
+// could not read whole (over the body cap, cut short), which only the note keeps.
+func classify(err error, note *responseNote) answer {
 	if err == nil {
 		return answer{}
 	}
+	status, contentType, readErr := note.get()
 	var ge *googleapi.Error
-	if !errors.As(err, &ge) {
+	switch {
+	case readErr != nil:
+		return oddAnswer(status, contentType, apiBody, apiName, readErr)
+	case !errors.As(err, &ge) && status != 0:
+		return oddAnswer(status, contentType, apiBody, apiName, err)
+	case ge == nil:
 		return transportAnswer(err)
 	}
-	a := answer{err: err, status: ge.Code, detail: printable(ge.Message)}
+	a := answer{err: err, status: ge.Code, detail: providercheck.Printable(ge.Message)}
 	if len(ge.Errors) > 0 {
-		a.code = ge.Errors[0].Reason
+		a.code = providercheck.Printable(ge.Errors[0].Reason)
 	}
 	switch {
 	case a.status >= 500:
 		a.kind = domain.KindProviderError
+	case a.status == http.StatusBadRequest && a.code == "invalid":
+		a.kind = domain.KindInvalidInput // the bucket name is all the request holds of the caller's
 	case a.status == http.StatusUnauthorized:
 		a.kind = domain.KindInvalidCredentials
 	case a.status == http.StatusForbidden:
@@ -108,16 +141,65 @@ func transportAnswer(err error) answer {
 	return answer{err: err, kind: kind}
 }
 
-// printable keeps provider text fit for a message: one line, printable, bounded.
-func printable(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsPrint(r) {
-			return r
-		}
-		return ' '
-	}, s)
-	if r := []rune(s); len(r) > maxDetail {
-		s = string(r[:maxDetail]) + "…"
+// responseNote records the status and content type of the response to the request whose
+// context carries it, and the error that reading its body met, if any (see withResponseNote and
+// notingTransport).
+type responseNote struct {
+	mu          sync.Mutex
+	status      int
+	contentType string
+	readErr     error
+}
+
+type responseNoteKey struct{}
+
+// withResponseNote returns ctx carrying a new note for the request made with it.
+func withResponseNote(ctx context.Context) (context.Context, *responseNote) {
+	n := &responseNote{}
+	return context.WithValue(ctx, responseNoteKey{}, n), n
+}
+
+// get returns the noted status, 0 when no response came (or n is nil), content type and
+// body read error.
+func (n *responseNote) get() (int, string, error) {
+	if n == nil {
+		return 0, "", nil
 	}
-	return strings.TrimSpace(s)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.status, n.contentType, n.readErr
+}
+
+// notingTransport notes each response in its request's response note, if it carries one.
+type notingTransport struct {
+	base http.RoundTripper
+}
+
+func (t notingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if n, ok := req.Context().Value(responseNoteKey{}).(*responseNote); ok && resp != nil {
+		n.mu.Lock()
+		n.status, n.contentType = resp.StatusCode, resp.Header.Get("Content-Type")
+		n.mu.Unlock()
+		resp.Body = notedBody{ReadCloser: resp.Body, note: n}
+	}
+	return resp, err
+}
+
+// notedBody notes the first error other than io.EOF that reading a body meets.
+type notedBody struct {
+	io.ReadCloser
+	note *responseNote
+}
+
+func (b notedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.note.mu.Lock()
+		if b.note.readErr == nil {
+			b.note.readErr = err
+		}
+		b.note.mu.Unlock()
+	}
+	return n, err
 }

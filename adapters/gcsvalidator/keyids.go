@@ -16,6 +16,8 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+
+	"github.com/bucketd/bucketd/adapters/providercheck"
 )
 
 // A self-signed JWT must name its key's id, which a bare PEM key lacks. Google publishes every
@@ -128,7 +130,7 @@ func (v *Validator) lookUpKeyID(ctx context.Context, sa serviceAccount, ref keyR
 		return func(bool) {}
 	}
 	verdict := make(chan bool, 1)
-	v.lookups.Go(func() {
+	providercheck.Go(ctx, &v.lookups, v.log, "the key id lookup", func() {
 		defer v.keyIDs.endLookup(ref)
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), v.timeout)
 		defer cancel()
@@ -139,7 +141,7 @@ func (v *Validator) lookUpKeyID(ctx context.Context, sa serviceAccount, ref keyR
 		case <-ctx.Done(): // the validation never said; remember nothing
 		}
 		v.rememberKeyID(ctx, sa, ref, kid, err, accepted)
-	})
+	}, nil) // a lookup's failure changes no validation
 	var once sync.Once
 	return func(accepted bool) { once.Do(func() { verdict <- accepted }) }
 }

@@ -8,10 +8,9 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
 	"github.com/bucketd/bucketd/domain"
 )
 
@@ -49,24 +48,15 @@ func BenchmarkValidateCPU(b *testing.B) {
 		} {
 			b.Run(fmt.Sprintf("%d-bit/%s", k.bits, form.name), func(b *testing.B) {
 				ctx := context.Background()
-				start := cpuTime(b)
+				start := providerchecktest.CPUTime(b)
 				for b.Loop() {
 					if _, err := h.v.Validate(ctx, form.target); err != nil {
 						b.Fatalf("Validate: %v", err)
 					}
 				}
-				b.ReportMetric(float64(cpuTime(b)-start)/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(float64(providerchecktest.CPUTime(b)-start)/float64(b.N), "cpu-ns/op")
 				h.v.lookups.Wait()
 			})
 		}
 	}
-}
-
-// cpuTime is the user and system time the process has used so far.
-func cpuTime(b *testing.B) time.Duration {
-	var u syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }

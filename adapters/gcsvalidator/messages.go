@@ -10,11 +10,11 @@ import (
 )
 
 // fail records a failed check classified by what the provider answered. The message and the
-// cause (kept for the log) show the account's email as its hint: Google's error texts, which
-// messages may quote, name the caller.
+// cause (kept for the log, its text bounded) show the account's email as its hint: Google's
+// error texts, which messages may quote, name the caller.
 func (p *probe) fail(r *report, check string, a answer) {
 	hide := strings.NewReplacer(p.account.email, p.account.hint, strings.ToLower(p.account.email), p.account.hint)
-	cause := hintedError{err: a.err, replace: hide}
+	cause := providercheck.Bounded(hintedError{err: a.err, replace: hide})
 	r.Fail(check, a.code, domain.Wrap(a.kind, cause, hide.Replace(p.describe(check, a))))
 }
 
@@ -22,6 +22,9 @@ func (p *probe) fail(r *report, check string, a answer) {
 // the bucket and the account's hint, never the key or the secret; failures that are not
 // Google's verdict are worded by providercheck, as for every provider.
 func (p *probe) describe(check string, a answer) string {
+	if msg, ok := providercheck.DescribePanic(check, a.err); ok {
+		return msg
+	}
 	where := p.where
 	if check == checkAuth {
 		where = p.v.tokenWhere
@@ -39,11 +42,16 @@ func (p *probe) describe(check string, a answer) string {
 		return fmt.Sprintf("%s: access denied for service account %s on bucket %s (%s)", check, who, bucket, a.code)
 	case domain.KindBucketNotFound:
 		return fmt.Sprintf("%s: bucket %s does not exist at %s; check the bucket name and the endpoint", check, bucket, where)
+	case domain.KindInvalidInput:
+		return fmt.Sprintf("%s: %s refused the bucket name %q (%s); check bucket against Google's bucket naming rules",
+			check, where, bucket, a.reason())
 	case domain.KindProviderError:
-		if a.status >= http.StatusInternalServerError {
+		switch {
+		case a.status >= http.StatusInternalServerError:
 			return providercheck.DescribeServerError(check, where, a.status, a.code)
-		}
-		if a.status != 0 {
+		case a.odd != nil:
+			return a.odd.Describe(check, where)
+		case a.status != 0:
 			return fmt.Sprintf("%s: %s refused the request for service account %s on bucket %s with %d (%s)",
 				check, where, who, bucket, a.status, a.reason())
 		}

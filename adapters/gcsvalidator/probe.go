@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 	"google.golang.org/api/option"
 
+	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/domain"
 )
 
@@ -94,16 +95,18 @@ func (p *probe) attempt(ctx context.Context, sa serviceAccount) (r *report, refu
 	var granted []string
 	var attrsAnswer, permsAnswer answer
 	var wg sync.WaitGroup
-	wg.Go(func() {
+	providercheck.Go(ctx, &wg, p.v.log, "buckets.get", func() {
+		ctx, note := withResponseNote(ctx)
 		var err error
 		attrs, err = bucket.Attrs(ctx)
-		attrsAnswer = classify(err)
-	})
-	wg.Go(func() {
+		attrsAnswer = p.attrsAnswer(attrs, err, note)
+	}, func(err error) { attrsAnswer = answer{err: err, kind: domain.KindInternal} })
+	providercheck.Go(ctx, &wg, p.v.log, "buckets.testIamPermissions", func() {
+		ctx, note := withResponseNote(ctx)
 		var err error
 		granted, err = bucket.IAM().TestPermissions(ctx, wanted)
-		permsAnswer = classify(err)
-	})
+		permsAnswer = classify(err, note)
+	}, func(err error) { permsAnswer = answer{err: err, kind: domain.KindInternal} })
 	wg.Wait()
 	refused = attrsAnswer.status == http.StatusUnauthorized || permsAnswer.status == http.StatusUnauthorized
 	if !p.checkConnect(r, attrsAnswer, permsAnswer) || !p.checkAuth(r, attrsAnswer, permsAnswer) {
@@ -135,6 +138,9 @@ func (p *probe) bearer(ctx context.Context, r *report, sa serviceAccount) (strin
 	settle := func(bool) {}
 	if p.ref != nil {
 		settle = p.v.lookUpKeyID(ctx, sa, *p.ref)
+		// Should the exchange panic, the lookup learns the key was not accepted at once, rather
+		// than waiting out the timeout for a verdict; settling twice keeps the first verdict.
+		defer settle(false)
 	}
 	token, a := p.v.exchange(ctx, sa, scope)
 	settle(a.ok())
@@ -146,13 +152,34 @@ func (p *probe) bearer(ctx context.Context, r *report, sa serviceAccount) (strin
 	return token, true
 }
 
+// attrsAnswer classifies buckets.get's answer: its error, or attributes that must name the
+// bucket and a location, as Google's always do; a server that is no GCS API may send JSON of
+// any shape, which decodes to attributes naming nothing.
+func (p *probe) attrsAnswer(attrs *storage.BucketAttrs, err error, note *responseNote) answer {
+	if err != nil {
+		return classify(err, note)
+	}
+	if attrs.Name != p.target.Bucket || !plausibleLocation(attrs.Location) {
+		status, contentType, _ := note.get()
+		return oddAnswer(status, contentType, "the attributes of bucket "+p.target.Bucket, apiName, nil)
+	}
+	return answer{}
+}
+
+// plausibleLocation accepts what can be a GCS location: 1 to 64 letters, digits and '-' ("US",
+// "EUROPE-WEST1", "NAM4"), so a message can show it as it is.
+func plausibleLocation(loc string) bool {
+	return loc != "" && len(loc) <= 64 && strings.Trim(loc, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == ""
+}
+
 // storageClient builds a Cloud Storage client that sends bearer on the shared guarded
-// transport, never retries, and never looks for the server's own credentials.
+// transport, never retries, and never looks for the server's own credentials. Its responses
+// are noted for the requests that carry a response note.
 func (p *probe) storageClient(ctx context.Context, bearer string) (*storage.Client, error) {
 	authed := &http.Client{
 		Transport: &oauth2.Transport{
 			Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: bearer, TokenType: "Bearer"}),
-			Base:   p.v.httpClient.Transport,
+			Base:   notingTransport{base: p.v.httpClient.Transport},
 		},
 		CheckRedirect: p.v.httpClient.CheckRedirect,
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bucketd/bucketd/adapters/netguard"
 	"github.com/bucketd/bucketd/domain"
 )
 
@@ -130,14 +131,24 @@ func (v *Validator) exchange(ctx context.Context, sa serviceAccount, scope strin
 		return "", transportAnswer(err)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenResponse))
-	if err != nil {
-		return "", transportAnswer(err)
+	contentType := resp.Header.Get("Content-Type")
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenResponse+1))
+	switch {
+	case err != nil:
+		return "", oddAnswer(resp.StatusCode, contentType, tokenBody, tokenName, err)
+	case len(raw) > maxTokenResponse:
+		want := "a token answer of at most " + netguard.FormatSize(maxTokenResponse)
+		return "", oddAnswer(resp.StatusCode, contentType, want, tokenName, errTokenTooLarge)
 	}
 	var body tokenResponse
-	_ = json.Unmarshal(raw, &body) // a body that is not JSON leaves body empty, classified below
-	if resp.StatusCode == http.StatusOK && body.AccessToken != "" {
+	jsonErr := json.Unmarshal(raw, &body)
+	switch {
+	case resp.StatusCode == http.StatusOK && body.AccessToken != "":
 		return body.AccessToken, answer{}
+	case resp.StatusCode == http.StatusOK:
+		return "", oddAnswer(resp.StatusCode, contentType, tokenBody, tokenName, jsonErr)
 	}
-	return "", tokenAnswer(resp, body)
+	return "", tokenAnswer(resp, body) // a refusal that is not JSON is classified by its status alone
 }
+
+var errTokenTooLarge = fmt.Errorf("the token endpoint's answer is larger than %d bytes", maxTokenResponse)

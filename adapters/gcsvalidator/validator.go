@@ -179,8 +179,9 @@ func checkBaseURL(field, raw string) error {
 
 // Validate runs every check against the provider within the configured deadline (or ctx's, if
 // sooner) and reports each one. The error is nil only when no check failed; otherwise it is the
-// *domain.Error of the first failed check, in report order.
-func (v *Validator) Validate(ctx context.Context, target domain.ValidationTarget) (domain.ValidationReport, error) {
+// *domain.Error of the first failed check, in report order. A panic in the SDK is that error too.
+func (v *Validator) Validate(ctx context.Context, target domain.ValidationTarget) (_ domain.ValidationReport, err error) {
+	defer providercheck.RecoverValidation(ctx, v.log, "the GCS validation", &err)
 	if target.StorageType != domain.StorageGCS {
 		return domain.ValidationReport{}, domain.Errorf(domain.KindInternal,
 			"gcsvalidator cannot validate %s buckets", target.StorageType)

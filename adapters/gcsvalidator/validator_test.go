@@ -374,16 +374,20 @@ func TestValidateDefaultEndpoint(t *testing.T) {
 
 func TestValidateRefusesTarget(t *testing.T) {
 	h := newHarness(t, "", nil)
-	cases := []struct{ name, endpoint, says string }{
-		{"plain http to a public host", "http://storage.example.com", "must use https"},
-		{"user info in the endpoint", "https://me:hunter2-password@storage.example.com", "user info"},
-		{"a path in the endpoint", "https://storage.example.com/storage/v1", "must not contain a path"},
+	// hidden must show up nowhere: not in the report, the error or the debug log.
+	cases := []struct{ name, endpoint, says, hidden string }{
+		{"plain http to a public host", "http://storage.example.com", "must use https", ""},
+		{"user info in the endpoint", "https://me:hunter2-password@storage.example.com", "user info", "hunter2"},
+		{"a user name in the endpoint", "https://token-as-user-name@storage.example.com", "user info", "token-as-user-name"},
+		{"a query in the endpoint", "https://storage.example.com/?key=query-secret", "query", "query-secret"},
+		{"a fragment in the endpoint", "https://storage.example.com#fragment-secret", "fragment", "fragment-secret"},
+		{"a path in the endpoint", "https://storage.example.com/storage/v1", "must not contain a path", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			report, err := h.validate(t, gcsTarget(c.endpoint, "bucket", readerEmail, "not even a key"))
 			providerchecktest.WantKind(t, err, domain.KindEndpointNotAllowed, "connect: ", c.says)
-			providerchecktest.WantNoLeak(t, report, err, h.log.String(), "hunter2")
+			providerchecktest.WantNoLeak(t, report, err, h.log.String(), c.hidden)
 			providerchecktest.WantChecks(t, report, map[string]domain.CheckStatus{checkConnect: domain.CheckFail, checkAuth: domain.CheckSkip})
 		})
 	}

@@ -45,7 +45,7 @@ func newHarness(t testing.TB, timeout time.Duration, transport *http.Transport) 
 
 // newHarnessAllowing wires a validator over transport whose custom endpoints are checked
 // against allow; give the transport's dialer the same list.
-func newHarnessAllowing(t testing.TB, timeout time.Duration, transport *http.Transport, allow netguard.AllowList) harness {
+func newHarnessAllowing(t testing.TB, timeout time.Duration, transport http.RoundTripper, allow netguard.AllowList) harness {
 	t.Helper()
 	log := &logcapture.Buffer{}
 	v, err := New(Config{HTTPClient: netguard.NewClient(transport), AllowList: allow, Timeout: timeout, Logger: log.Logger()})

@@ -20,6 +20,9 @@ var permissions = map[string]string{
 // the bucket and the key hint, never the key or the secret; failures that are not S3's verdict
 // are worded by providercheck, as for every provider.
 func (p *probe) describe(check string, a answer) string {
+	if msg, ok := providercheck.DescribePanic(check, a.err); ok {
+		return msg
+	}
 	bucket := p.target.Bucket
 	switch a.kind {
 	case domain.KindInvalidCredentials:
@@ -29,18 +32,29 @@ func (p *probe) describe(check string, a answer) string {
 	case domain.KindBucketNotFound:
 		return fmt.Sprintf("%s: bucket %s does not exist at %s; check the bucket name and the endpoint", check, bucket, p.where)
 	case domain.KindRegionMismatch:
-		if a.region == "" {
-			return fmt.Sprintf("region: %s redirected bucket %s away from region %s; set region to the bucket's region",
-				p.where, bucket, p.target.Region)
+		switch {
+		case a.region != "":
+			return fmt.Sprintf("region: bucket %s is in %s, not %s; set region to %s", bucket, a.region, p.target.Region, a.region)
+		case regionCodes[a.code]:
+			return fmt.Sprintf("region: %s refused region %q (%s); set region to the bucket's region", p.where, p.target.Region, a.reason())
 		}
-		return fmt.Sprintf("region: bucket %s is in %s, not %s; set region to %s", bucket, a.region, p.target.Region, a.region)
+		return fmt.Sprintf("region: %s redirected bucket %s away from region %s; set region to the bucket's region",
+			p.where, bucket, p.target.Region)
+	case domain.KindInvalidInput:
+		if a.code == "InvalidBucketName" {
+			return fmt.Sprintf("%s: %s refused the bucket name %q (%s); check bucket against the provider's naming rules",
+				check, p.where, bucket, a.reason())
+		}
+		return fmt.Sprintf("%s: %s refused an argument of the request (%s); check bucket, region and endpoint", check, p.where, a.reason())
 	case domain.KindProviderError:
-		if a.status >= http.StatusInternalServerError {
+		switch {
+		case a.status >= http.StatusInternalServerError:
 			return providercheck.DescribeServerError(check, p.where, a.status, a.code)
-		}
-		if a.status != 0 {
+		case a.odd != nil:
+			return a.odd.Describe(check, p.where)
+		case a.status != 0:
 			return fmt.Sprintf("%s: %s refused the request with %d (%s) for key %s on bucket %s; check the bucket, region and endpoint",
-				check, p.where, a.status, a.code, p.keyHint, bucket)
+				check, p.where, a.status, a.reason(), p.keyHint, bucket)
 		}
 	}
 	return providercheck.DescribeTransport(check, p.where, a.kind, a.err, p.timeout)
@@ -57,4 +71,15 @@ func (p *probe) describeCredentials(check string, a answer) string {
 		return fmt.Sprintf("%s: key %s needs a session token (%s); use a long-lived access key", check, p.keyHint, a.code)
 	}
 	return fmt.Sprintf("%s: %s rejected key %s (%s); check the access key id and the secret", check, p.where, p.keyHint, a.code)
+}
+
+// reason is the provider's code with its message, when that says more, for messages.
+func (a answer) reason() string {
+	switch {
+	case a.code == "":
+		return http.StatusText(a.status)
+	case a.detail == "" || a.detail == a.code || a.detail == http.StatusText(a.status):
+		return a.code
+	}
+	return a.code + ": " + a.detail
 }

@@ -3,12 +3,14 @@ package s3validator
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/domain"
 )
 
@@ -26,6 +28,8 @@ type probe struct {
 	where   string
 	custom  bool
 	timeout time.Duration
+	// log receives the panics recovered on the probe's goroutines.
+	log *slog.Logger
 }
 
 // run asks the provider everything and decides every check. The read requests come first,
@@ -69,16 +73,24 @@ func (p *probe) run(ctx context.Context) *report {
 	p.decide(r, checkList, list, fmt.Sprintf("key %s may list bucket %s", p.keyHint, p.target.Bucket))
 
 	var wg sync.WaitGroup
-	wg.Go(func() { p.checkRegion(ctx, r, head, list) })
+	p.goCheck(ctx, &wg, r, checkRegion, func() { p.checkRegion(ctx, r, head, list) })
 	if p.target.Mode == domain.ValidateReadWrite {
 		if head.ok() && list.ok() {
-			wg.Go(func() { p.checkWrite(ctx, r) })
+			p.goCheck(ctx, &wg, r, checkWrite, func() { p.checkWrite(ctx, r) })
 		} else {
 			r.Skip(checkWrite, "skipped: the bucket could not be read")
 		}
 	}
 	wg.Wait()
 	return r
+}
+
+// goCheck decides check by running fn on a new goroutine of wg; a panic in fn fails the check.
+func (p *probe) goCheck(ctx context.Context, wg *sync.WaitGroup, r *report, check string, fn func()) {
+	providercheck.Go(ctx, wg, p.log, "the "+check+" check", fn, func(err error) {
+		a := answer{err: err, kind: domain.KindInternal}
+		r.fail(check, a, p.describe(check, a))
+	})
 }
 
 // decide passes check when a succeeded and fails it with a's classification otherwise.
@@ -95,17 +107,17 @@ func (p *probe) headBucket(ctx context.Context, client *s3.Client) answer {
 	out, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(p.target.Bucket)})
 	a := classify(err)
 	if err == nil {
-		a.region = aws.ToString(out.BucketRegion)
+		a.region = regionName(aws.ToString(out.BucketRegion))
 	}
 	return a
 }
 
 // listObjects proves the key may list the bucket; one key is enough, and an empty bucket passes.
+// The answer must name the bucket, as every S3 listing does.
 func (p *probe) listObjects(ctx context.Context, client *s3.Client) answer {
 	out, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(p.target.Bucket), MaxKeys: aws.Int32(1)})
-	a := classify(err)
-	if err == nil {
-		a.listed = aws.ToString(out.Name)
+	if err == nil && aws.ToString(out.Name) != p.target.Bucket {
+		return notAListing(p.target.Bucket, out.ResultMetadata)
 	}
-	return a
+	return classify(err)
 }

@@ -71,6 +71,8 @@ func (p *probe) bucketLocation(ctx context.Context) (string, string) {
 	}
 	loc := string(out.LocationConstraint)
 	switch {
+	case loc != "" && regionName(loc) == "":
+		return "", p.where + " reported a region that is not a region name"
 	case p.custom && loc == "":
 		return "", p.where + " does not report a region"
 	case loc == "":

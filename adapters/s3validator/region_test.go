@@ -125,6 +125,10 @@ func TestValidateCustomEndpointRegion(t *testing.T) {
 		{"different region reported", &s3Stub{head: stubAnswer{region: "garage"}}, domain.CheckPass, "garage"},
 		{"EU is not special", &s3Stub{location: stubAnswer{status: http.StatusOK, body: xmlLocation("EU")}},
 			domain.CheckPass, "EU"},
+		// What cannot be a region name is never reported, nor shown in a message.
+		{"a region header that is no region name", &s3Stub{head: stubAnswer{region: "eu west 1"}}, domain.CheckSkip, ""},
+		{"a location that is no region name", &s3Stub{location: stubAnswer{status: http.StatusOK, body: xmlLocation("eu‮west-1")}},
+			domain.CheckSkip, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

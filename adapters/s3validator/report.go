@@ -33,7 +33,8 @@ func newReport(mode domain.ValidationMode) *report {
 	return &report{Report: providercheck.NewReport(names...)}
 }
 
-// fail records a failed check classified by what the provider answered.
+// fail records a failed check classified by what the provider answered; the SDK's error is
+// kept as the cause, its text bounded for the log.
 func (r *report) fail(name string, a answer, message string) {
-	r.Fail(name, a.code, domain.Wrap(a.kind, a.err, message))
+	r.Fail(name, a.code, domain.Wrap(a.kind, providercheck.Bounded(a.err), message))
 }

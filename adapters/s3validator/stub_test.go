@@ -1,6 +1,7 @@
 package s3validator
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"log"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +24,10 @@ type stubAnswer struct {
 	status int
 	region string
 	body   string
+	// contentType replaces application/xml, the content type of a body.
+	contentType string
+	// cut announces more body than there is and closes the connection after it.
+	cut bool
 }
 
 // Stub operations, told apart by method and query.
@@ -109,7 +115,10 @@ func (s *s3Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("x-amz-bucket-region", a.region)
 	}
 	if a.body != "" {
-		w.Header().Set("Content-Type", "application/xml")
+		w.Header().Set("Content-Type", cmp.Or(a.contentType, "application/xml"))
+	}
+	if a.cut {
+		w.Header().Set("Content-Length", strconv.Itoa(len(a.body)+100))
 	}
 	w.WriteHeader(a.status)
 	_, _ = io.WriteString(w, a.body)
@@ -196,6 +205,14 @@ const stubZone = "s3.test"
 // <bucket>.s3.test to 127.0.0.1 through fakeDNS, and its allow list names exactly those hosts.
 func stubHarness(t *testing.T, stub *s3Stub) (harness, string) {
 	t.Helper()
+	transport, allow, endpoint := serveStub(t, stub)
+	return newHarnessAllowing(t, 0, transport, allow), endpoint
+}
+
+// serveStub serves stub as stubHarness does and returns the transport and allow list that
+// reach it, and its endpoint.
+func serveStub(t *testing.T, stub *s3Stub) (*http.Transport, netguard.AllowList, string) {
+	t.Helper()
 	srv := httptest.NewServer(stub)
 	t.Cleanup(srv.Close)
 	_, port, err := net.SplitHostPort(srv.Listener.Addr().String())
@@ -209,7 +226,7 @@ func stubHarness(t *testing.T, stub *s3Stub) (harness, string) {
 	dns := fakeDNS{zone: stubZone, addr: netip.MustParseAddr("127.0.0.1")}
 	transport := netguard.NewTransport(netguard.NewDialer(allow, netguard.WithResolver(dns)))
 	t.Cleanup(transport.CloseIdleConnections)
-	return newHarnessAllowing(t, 0, transport, allow), "http://" + net.JoinHostPort(stubZone, port)
+	return transport, allow, "http://" + net.JoinHostPort(stubZone, port)
 }
 
 // awsDNS resolves every AWS host name to one public documentation address.

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/domain"
 )
 
@@ -77,7 +78,7 @@ func (p *probe) read(ctx context.Context) readRound {
 		return first
 	}
 	second := p.readIn(ctx, p.styles[1])
-	if second.answered() && !second.refused() && second.listedBucket(p.target.Bucket) &&
+	if second.answered() && !second.refused() && !second.list.notListing &&
 		!(first.missing() && second.missing()) {
 		second.note = fmt.Sprintf(" (%s requests failed: %s)", styleName(first.style), styleFailure(first.list))
 		return second
@@ -96,7 +97,8 @@ func (p *probe) readIn(ctx context.Context, style string) readRound {
 		o.UsePathStyle = style == domain.AddressingPath
 	})}
 	var wg sync.WaitGroup
-	wg.Go(func() { rd.head = p.headBucket(ctx, rd.client) })
+	providercheck.Go(ctx, &wg, p.log, "HeadBucket", func() { rd.head = p.headBucket(ctx, rd.client) },
+		func(err error) { rd.head = answer{err: err, kind: domain.KindInternal} })
 	rd.list = p.listObjects(ctx, rd.client)
 	wg.Wait()
 	rd.head = rd.head.refine(rd.list)
@@ -122,13 +124,6 @@ func (rd readRound) blamesStyle() bool {
 // missing reports whether both requests were answered "not found".
 func (rd readRound) missing() bool {
 	return rd.head.status == http.StatusNotFound && rd.list.status == http.StatusNotFound
-}
-
-// listedBucket reports whether a successful listing was of bucket: a service that ignores the
-// bucket subdomain answers a virtual-hosted ListObjectsV2 with its list of buckets, which must
-// not pass for a listing of the bucket.
-func (rd readRound) listedBucket(bucket string) bool {
-	return !rd.list.ok() || rd.list.listed == bucket
 }
 
 // styleCodes are the error codes of services refusing the addressing style or the URL shape
@@ -174,12 +169,12 @@ func hostNameFailure(err error) bool {
 // styleFailure says briefly what a round's answer was, for the connect check's note.
 func styleFailure(a answer) string {
 	switch {
+	case a.notListing:
+		return "the listing was not of the bucket"
 	case a.code != "":
 		return fmt.Sprintf("%d %s", a.status, a.code)
 	case a.status != 0:
 		return fmt.Sprintf("%d %s", a.status, http.StatusText(a.status))
-	case a.ok():
-		return "the listing was not of the bucket"
 	}
 	var dnsErr *net.DNSError
 	switch {

@@ -12,7 +12,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -50,8 +49,9 @@ func New(cfg Config) (*Validator, error) {
 
 // Validate runs every check against the provider within the configured deadline (or ctx's, if
 // sooner) and reports each one. The error is nil only when no check failed; otherwise it is the
-// *domain.Error of the first failed check, in report order.
-func (v *Validator) Validate(ctx context.Context, target domain.ValidationTarget) (domain.ValidationReport, error) {
+// *domain.Error of the first failed check, in report order. A panic in the SDK is that error too.
+func (v *Validator) Validate(ctx context.Context, target domain.ValidationTarget) (_ domain.ValidationReport, err error) {
+	defer providercheck.RecoverValidation(ctx, v.log, "the S3 validation", &err)
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, v.timeout)
 	defer cancel()
@@ -61,16 +61,17 @@ func (v *Validator) Validate(ctx context.Context, target domain.ValidationTarget
 			"s3validator cannot validate %s buckets", target.StorageType)
 	}
 	var r *report
+	endpoint := "(refused)"
 	p, refusedCheck, err := v.newProbe(target)
 	if err == nil {
-		r = p.run(ctx)
+		r, endpoint = p.run(ctx), aws.ToString(p.options.BaseEndpoint)
 	} else {
 		r = newReport(target.Mode)
 		r.Fail(refusedCheck, "", err)
 	}
 	out := domain.ValidationReport{Checks: r.Finish(), Region: r.region, AddressingStyle: r.style, Latency: time.Since(start)}
 	failure := r.Failure()
-	v.logOutcome(ctx, target, out, failure)
+	v.logOutcome(ctx, target, endpoint, out, failure)
 	if failure != nil {
 		return out, failure
 	}
@@ -94,7 +95,7 @@ func (v *Validator) newProbe(t domain.ValidationTarget) (*probe, string, error) 
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
 	}
-	p := &probe{target: t, keyHint: t.Credentials.Key.Hint(), where: "AWS S3", timeout: v.timeout}
+	p := &probe{target: t, keyHint: t.Credentials.Key.Hint(), where: "AWS S3", timeout: v.timeout, log: v.log}
 	var endpoint string
 	if t.Endpoint != "" {
 		u, err := netguard.CheckEndpoint(t.Endpoint, v.allow)
@@ -109,10 +110,13 @@ func (v *Validator) newProbe(t domain.ValidationTarget) (*probe, string, error) 
 	return p, "", nil
 }
 
-func (v *Validator) logOutcome(ctx context.Context, t domain.ValidationTarget, r domain.ValidationReport, err *domain.Error) {
+// logOutcome writes the validation's debug line. endpoint is the custom endpoint as checked
+// (scheme, host and port), "" for AWS, so nothing a refused endpoint carried (user info, a
+// query, a fragment) reaches the log.
+func (v *Validator) logOutcome(ctx context.Context, t domain.ValidationTarget, endpoint string, r domain.ValidationReport, err *domain.Error) {
 	attrs := []slog.Attr{
 		slog.String("bucket", t.Bucket),
-		slog.String("endpoint", redactedEndpoint(t.Endpoint)),
+		slog.String("endpoint", endpoint),
 		slog.String("region", t.Region),
 		slog.String("key_hint", t.Credentials.Key.Hint()),
 		slog.Duration("latency", r.Latency),
@@ -123,14 +127,4 @@ func (v *Validator) logOutcome(ctx context.Context, t domain.ValidationTarget, r
 		return
 	}
 	v.log.LogAttrs(ctx, slog.LevelDebug, "s3 validation passed", attrs...)
-}
-
-// redactedEndpoint is the endpoint as the log may show it: a password in its user info (which
-// CheckEndpoint refuses, but a caller may still send) is masked.
-func redactedEndpoint(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(not a URL)"
-	}
-	return u.Redacted()
 }

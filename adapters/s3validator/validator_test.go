@@ -22,21 +22,32 @@ func TestValidateHonoursCancellation(t *testing.T) {
 
 func TestValidateRefusesTarget(t *testing.T) {
 	h := newHarness(t, 0, nil)
+	endpoint := func(raw string) func(*domain.ValidationTarget) {
+		return func(tg *domain.ValidationTarget) { tg.Endpoint = raw }
+	}
 	cases := []struct {
 		name   string
 		modify func(*domain.ValidationTarget)
 		kind   domain.Kind
 		check  string
 		says   string
+		// hidden must show up nowhere: not in the report, the error or the debug log.
+		hidden string
 	}{
-		{"plain http to a public host", func(tg *domain.ValidationTarget) { tg.Endpoint = "http://s3.example.com" },
-			domain.KindEndpointNotAllowed, checkConnect, "must use https"},
-		{"user info in the endpoint", func(tg *domain.ValidationTarget) { tg.Endpoint = "https://me:hunter2-password@s3.example.com" },
-			domain.KindEndpointNotAllowed, checkConnect, "user info"},
+		{"plain http to a public host", endpoint("http://s3.example.com"),
+			domain.KindEndpointNotAllowed, checkConnect, "must use https", ""},
+		{"user info in the endpoint", endpoint("https://me:hunter2-password@s3.example.com"),
+			domain.KindEndpointNotAllowed, checkConnect, "user info", "hunter2"},
+		{"a user name in the endpoint", endpoint("https://token-as-user-name@s3.example.com"),
+			domain.KindEndpointNotAllowed, checkConnect, "user info", "token-as-user-name"},
+		{"a query in the endpoint", endpoint("https://s3.example.com/?X-Amz-Credential=query-secret"),
+			domain.KindEndpointNotAllowed, checkConnect, "query", "query-secret"},
+		{"a fragment in the endpoint", endpoint("https://s3.example.com#fragment-secret"),
+			domain.KindEndpointNotAllowed, checkConnect, "fragment", "fragment-secret"},
 		{"empty region", func(tg *domain.ValidationTarget) { tg.Region = "" },
-			domain.KindInvalidInput, checkRegion, "region"},
+			domain.KindInvalidInput, checkRegion, "region", ""},
 		{"region with a slash", func(tg *domain.ValidationTarget) { tg.Region = "us/east" },
-			domain.KindInvalidInput, checkRegion, "not a region name"},
+			domain.KindInvalidInput, checkRegion, "not a region name", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -44,7 +55,7 @@ func TestValidateRefusesTarget(t *testing.T) {
 			c.modify(&target)
 			report, err := h.validate(t, target)
 			providerchecktest.WantKind(t, err, c.kind, c.says)
-			providerchecktest.WantNoLeak(t, report, err, h.log.String(), "hunter2")
+			providerchecktest.WantNoLeak(t, report, err, h.log.String(), c.hidden)
 			if got := providerchecktest.Check(t, report, c.check); got.Status != domain.CheckFail {
 				t.Errorf("check %s = %+v, want fail", c.check, got)
 			}
