@@ -100,7 +100,7 @@ func TestHostileContractFailsWhenItShould(t *testing.T) {
 			fakeValidator{read: readSome, verdict: providerSays("the key list is HTML")}, true},
 		"the provider's text quoted whole": {hostile.HTML403, Decides, fakeValidator{read: readSome,
 			verdict: func(body []byte, _ error) error {
-				return domain.Errorf(domain.KindAccessDenied, "list: refused: %s", bytes.Repeat(body, 10))
+				return domain.Errorf(domain.KindAccessDenied, "list: refused: %s", bytes.Repeat(body, 20))
 			}}, true},
 		"a control character quoted": {hostile.HTML200, Decides,
 			fakeValidator{read: readSome, verdict: providerSays("the provider said \x1b[2J")}, true},
