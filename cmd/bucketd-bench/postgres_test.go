@@ -32,18 +32,22 @@ func TestPostgresCPUCountsExitedBackends(t *testing.T) {
 	if err := db.QueryRowContext(t.Context(), "SELECT pg_backend_pid()").Scan(&backend); err != nil {
 		t.Fatal(err)
 	}
-	for start := time.Now(); time.Since(start) < 300*time.Millisecond; {
+	// The queries run until the backend has burnt 300 ms of CPU by its own account, not for
+	// 300 ms of wall time, so a machine busy with other work slows the test without failing it.
+	const burn = 300 * time.Millisecond
+	var burnt time.Duration
+	for giveUp := time.Now().Add(time.Minute); burnt < burn; {
 		if _, err := db.ExecContext(t.Context(), "SELECT count(*) FROM generate_series(1, 200000)"); err != nil {
 			t.Fatal(err)
 		}
-	}
-	st, err := readProcStat(backend)
-	if err != nil {
-		t.Fatal(err)
-	}
-	burnt := st.utime + st.stime
-	if burnt < 100*time.Millisecond {
-		t.Fatalf("the backend used %v of CPU in 300 ms of queries; want about 300 ms", burnt)
+		st, err := readProcStat(backend)
+		if err != nil {
+			t.Fatal(err)
+		}
+		burnt = st.utime + st.stime
+		if time.Now().After(giveUp) {
+			t.Fatalf("the backend used %v of CPU in a minute of queries; want %v", burnt, burn)
+		}
 	}
 	_ = db.Close()
 	// The postmaster waits for an exited child soon after it exits, not at once.
