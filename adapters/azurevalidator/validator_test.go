@@ -247,14 +247,17 @@ func TestValidateHonoursCancellation(t *testing.T) {
 	providerchecktest.WantKind(t, err, domain.KindProviderTimeout, "connect: the validation was canceled")
 }
 
-func TestTransportContract(t *testing.T) {
-	providerchecktest.RunTransportContract(t, providerchecktest.Harness{
-		New: func(opts providercheck.Options) (ports.CredentialValidator, error) { return New(Config(opts)) },
-		Target: func(endpoint string) domain.ValidationTarget {
-			return azureTarget(endpoint, "contract-container", "contractaccount", wrongKey)
-		},
-	})
+// contractHarness builds the validator for the shared contracts.
+var contractHarness = providerchecktest.Harness{
+	New: func(opts providercheck.Options) (ports.CredentialValidator, error) { return New(Config(opts)) },
+	Target: func(endpoint string) domain.ValidationTarget {
+		return azureTarget(endpoint, "contract-container", "contractaccount", wrongKey)
+	},
 }
+
+func TestTransportContract(t *testing.T) { providerchecktest.RunTransportContract(t, contractHarness) }
+
+func TestHostileContract(t *testing.T) { providerchecktest.RunHostileContract(t, contractHarness) }
 
 func BenchmarkValidate(b *testing.B) {
 	s := emulator(b)

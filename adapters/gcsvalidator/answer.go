@@ -53,6 +53,18 @@ func oddAnswer(status int, contentType, want, api string, err error) answer {
 		odd: &providercheck.OddAnswer{Status: status, ContentType: contentType, Want: want, API: api, Err: err}}
 }
 
+// panicAnswer is the answer of a request whose SDK call panicked (err is the recovered panic,
+// logged with its stack already). When the API had answered with a success, the SDK choked on
+// what it sent (the storage client dereferences the nil a body of JSON null decodes to): the
+// provider's odd answer, worded with want, what the body should have been. Otherwise the panic
+// is bucketd's own, an internal error.
+func panicAnswer(err error, note *responseNote, want string) answer {
+	if status, contentType, _ := note.get(); status >= 200 && status < 300 {
+		return oddAnswer(status, contentType, want, apiName, nil)
+	}
+	return answer{err: err, kind: domain.KindInternal}
+}
+
 func (a answer) ok() bool { return a.err == nil }
 
 // answered reports whether the provider answered at all: a success or an HTTP error status.

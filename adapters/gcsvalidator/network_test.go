@@ -14,6 +14,7 @@ import (
 	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
 	"github.com/bucketd/bucketd/adapters/testpeers/fakegcs"
+	"github.com/bucketd/bucketd/adapters/testpeers/hostile"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
 )
@@ -180,4 +181,51 @@ func TestTransportContract(t *testing.T) {
 			return gcsTarget(endpoint, "contract-bucket", "", keyFile)
 		},
 	})
+}
+
+// hostileRoute is one way the validator reaches a hostile peer, and what the peer is to it.
+type hostileRoute struct {
+	role    providerchecktest.PeerRole
+	harness providerchecktest.Harness
+}
+
+// hostileRoutes are the ways the validator reaches peer: as the API, which a key file needs
+// alone; as the token endpoint (and the key lists) that a bare PEM key needs first; and as the
+// key lists alone, which a validation does without. The rest is a fake GCS where the account
+// may read the bucket.
+func hostileRoutes(tb testing.TB, peer *hostile.Peer) map[string]hostileRoute {
+	p := fakegcs.Start(tb)
+	pemKey, keyFile := p.NewServiceAccount(tb, readerEmail, readerPermissions...)
+	p.CreateBucket(tb, "contract-bucket", bucketLocation)
+	validator := func(tokenURL, certsURL string) func(providercheck.Options) (ports.CredentialValidator, error) {
+		return func(opts providercheck.Options) (ports.CredentialValidator, error) {
+			return New(Config{HTTPClient: opts.HTTPClient, AllowList: opts.AllowList, Timeout: opts.Timeout, Logger: opts.Logger,
+				TokenURL: tokenURL, CertsURL: certsURL})
+		}
+	}
+	return map[string]hostileRoute{
+		"API": {providerchecktest.Decides, providerchecktest.Harness{
+			New: validator(p.TokenURL, p.CertsURL),
+			Target: func(endpoint string) domain.ValidationTarget {
+				return gcsTarget(endpoint, "contract-bucket", "", keyFile)
+			},
+		}},
+		"token endpoint": {providerchecktest.Decides, providerchecktest.Harness{
+			New: validator(peer.URL+"/token", peer.URL+"/jwk/"),
+			Target: func(endpoint string) domain.ValidationTarget {
+				return gcsTarget(endpoint, "contract-bucket", readerEmail, pemKey)
+			},
+		}},
+		"key list": {providerchecktest.Aside, providerchecktest.Harness{
+			New:    validator(p.TokenURL, peer.URL+"/jwk/"),
+			Target: func(string) domain.ValidationTarget { return gcsTarget(p.URL, "contract-bucket", readerEmail, pemKey) },
+		}},
+	}
+}
+
+func TestHostileContract(t *testing.T) {
+	peer := hostile.Start(t)
+	for name, route := range hostileRoutes(t, peer) {
+		t.Run(name, func(t *testing.T) { providerchecktest.RunHostileContractWith(t, peer, route.role, route.harness) })
+	}
 }

@@ -95,18 +95,20 @@ func (p *probe) attempt(ctx context.Context, sa serviceAccount) (r *report, refu
 	var granted []string
 	var attrsAnswer, permsAnswer answer
 	var wg sync.WaitGroup
+	attrsCtx, attrsNote := withResponseNote(ctx)
 	providercheck.Go(ctx, &wg, p.v.log, "buckets.get", func() {
-		ctx, note := withResponseNote(ctx)
 		var err error
-		attrs, err = bucket.Attrs(ctx)
-		attrsAnswer = p.attrsAnswer(attrs, err, note)
-	}, func(err error) { attrsAnswer = answer{err: err, kind: domain.KindInternal} })
+		attrs, err = bucket.Attrs(attrsCtx)
+		attrsAnswer = p.attrsAnswer(attrs, err, attrsNote)
+	}, func(err error) {
+		attrsAnswer = panicAnswer(err, attrsNote, "the attributes of bucket "+p.target.Bucket)
+	})
+	permsCtx, permsNote := withResponseNote(ctx)
 	providercheck.Go(ctx, &wg, p.v.log, "buckets.testIamPermissions", func() {
-		ctx, note := withResponseNote(ctx)
 		var err error
-		granted, err = bucket.IAM().TestPermissions(ctx, wanted)
-		permsAnswer = classify(err, note)
-	}, func(err error) { permsAnswer = answer{err: err, kind: domain.KindInternal} })
+		granted, err = bucket.IAM().TestPermissions(permsCtx, wanted)
+		permsAnswer = classify(err, permsNote)
+	}, func(err error) { permsAnswer = panicAnswer(err, permsNote, apiBody) })
 	wg.Wait()
 	refused = attrsAnswer.status == http.StatusUnauthorized || permsAnswer.status == http.StatusUnauthorized
 	if !p.checkConnect(r, attrsAnswer, permsAnswer) || !p.checkAuth(r, attrsAnswer, permsAnswer) {

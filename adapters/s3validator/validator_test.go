@@ -69,14 +69,17 @@ func TestValidateRefusesTarget(t *testing.T) {
 	})
 }
 
-func TestTransportContract(t *testing.T) {
-	providerchecktest.RunTransportContract(t, providerchecktest.Harness{
-		New: func(opts providercheck.Options) (ports.CredentialValidator, error) { return New(Config(opts)) },
-		Target: func(endpoint string) domain.ValidationTarget {
-			return domain.ValidationTarget{
-				StorageType: domain.StorageS3, Bucket: "contract-bucket", Region: "us-east-1", Endpoint: endpoint,
-				Credentials: domain.Credentials{Key: domain.NewSecret("AKIAIOSFODNN7EXAMPLE"), Secret: domain.NewSecret("contract-secret-value-0123456789")},
-			}
-		},
-	})
+// contractHarness builds the validator for the shared contracts.
+var contractHarness = providerchecktest.Harness{
+	New: func(opts providercheck.Options) (ports.CredentialValidator, error) { return New(Config(opts)) },
+	Target: func(endpoint string) domain.ValidationTarget {
+		return domain.ValidationTarget{
+			StorageType: domain.StorageS3, Bucket: "contract-bucket", Region: "us-east-1", Endpoint: endpoint,
+			Credentials: domain.Credentials{Key: domain.NewSecret("AKIAIOSFODNN7EXAMPLE"), Secret: domain.NewSecret("contract-secret-value-0123456789")},
+		}
+	},
 }
+
+func TestTransportContract(t *testing.T) { providerchecktest.RunTransportContract(t, contractHarness) }
+
+func TestHostileContract(t *testing.T) { providerchecktest.RunHostileContract(t, contractHarness) }

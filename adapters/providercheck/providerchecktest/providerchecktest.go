@@ -3,7 +3,8 @@
 // (go-cloud's drivertest style), and the helpers the validators' own tests assert with. The
 // contract covers unusable options, unreachable endpoints, TLS spoken to plain http, a stalled
 // server, provider 5xx, and the SSRF guard. Each validator's tests call RunTransportContract
-// with a Harness that builds it.
+// with a Harness that builds it. The hostile contract (RunHostileContract) meets the validator
+// with a provider under an attacker's control, every misbehaviour of package hostile in turn.
 //
 // The SSRF subtests never connect anywhere: the validator is built on a dialer whose connect
 // function records the attempt instead, with a resolver answering from a table, so not a
@@ -162,7 +163,7 @@ func testSSRF(t *testing.T, h Harness) {
 }
 
 // build returns the validator h builds from opts, failing t when it refuses them.
-func build(t *testing.T, h Harness, opts providercheck.Options) ports.CredentialValidator {
+func build(t testing.TB, h Harness, opts providercheck.Options) ports.CredentialValidator {
 	t.Helper()
 	v, err := h.New(opts)
 	if err != nil {
