@@ -3,10 +3,8 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -168,12 +166,8 @@ func (j *HealthJob) checkSafely(ctx context.Context, b domain.Bucket, provider s
 		if v == nil {
 			return
 		}
-		what := fmt.Sprintf("%T", v)
-		if re, ok := v.(runtime.Error); ok {
-			what = re.Error()
-		}
 		j.log.LogAttrs(ctx, slog.LevelError, "panic in health check", slog.String("bucket_id", b.ID),
-			slog.String("panic", what), slog.String("stack", string(debug.Stack())))
+			slog.String("panic", domain.PanicSummary(v)), slog.String("stack", string(debug.Stack())))
 		status = ""
 	}()
 	return j.check(ctx, b, provider)

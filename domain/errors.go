@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"runtime"
 )
 
 // Kind classifies a failure by what the caller can do about it. The HTTP adapter maps each
@@ -110,4 +111,14 @@ func KindOf(err error) Kind {
 func IsKind(err error, kind Kind) bool {
 	var de *Error
 	return errors.As(err, &de) && de.Kind == kind
+}
+
+// PanicSummary says what a recovered panic was, fit for a log line: a runtime error's own text
+// (a nil dereference, an index out of range), else only the value's type. Any other value was
+// chosen by whatever panicked and could hold request data, credentials included.
+func PanicSummary(v any) string {
+	if re, ok := v.(runtime.Error); ok {
+		return re.Error()
+	}
+	return fmt.Sprintf("%T", v)
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"log/slog"
-	"runtime"
 	"runtime/debug"
 	"time"
 
@@ -128,10 +126,7 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 			if v == nil {
 				return
 			}
-			what := fmt.Sprintf("%T", v)
-			if re, ok := v.(runtime.Error); ok {
-				what = re.Error()
-			}
+			what := domain.PanicSummary(v)
 			s.log.LogAttrs(c.Request().Context(), slog.LevelError, "panic serving request",
 				slog.String("panic", what), slog.String("stack", string(debug.Stack())))
 			err = domain.Errorf(domain.KindInternal, "panic: %s", what)

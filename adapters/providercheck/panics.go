@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"runtime/debug"
 	"sync"
 
@@ -79,11 +78,7 @@ func recoverAs(ctx context.Context, log *slog.Logger, op string, err *error) {
 // logPanic logs a recovered panic once, with the stack and, for runtime errors only, the value,
 // as the HTTP adapter logs the panics of request handlers.
 func logPanic(ctx context.Context, log *slog.Logger, op string, v any) *PanicError {
-	what := fmt.Sprintf("%T", v)
-	if re, ok := v.(runtime.Error); ok {
-		what = re.Error()
-	}
 	log.LogAttrs(ctx, slog.LevelError, "panic in provider check", slog.String("op", op),
-		slog.String("panic", what), slog.String("stack", string(debug.Stack())))
+		slog.String("panic", domain.PanicSummary(v)), slog.String("stack", string(debug.Stack())))
 	return &PanicError{Op: op}
 }
