@@ -15,10 +15,10 @@ const (
 	idleConnTimeout       = 90 * time.Second
 	maxIdleConns          = 256
 	maxIdleConnsPerHost   = 16
-	// maxResponseHeaderSize bounds an answer's status line and header block, 1xx answers
+	// MaxResponseHeaderBytes bounds an answer's status line and header block, 1xx answers
 	// included: S3, GCS and Azure send 1 to 3 KB. It bounds the header count too, as every
 	// header costs bytes (HTTP/2 charges each one 32 bytes on top of its name and value).
-	maxResponseHeaderSize = 64 << 10
+	MaxResponseHeaderBytes = 64 << 10
 	// maxStreamReceiveBuffer bounds what an HTTP/2 provider may send on one request before
 	// bucketd reads it; net/http would allow 4 MiB, all of it buffered beyond the body cap
 	// when the reader stops at the cap. 256 KiB still moves a 1 MiB answer in a few round trips.
@@ -45,7 +45,7 @@ func NewTransport(d *Dialer) *http.Transport {
 		IdleConnTimeout:        idleConnTimeout,
 		MaxIdleConns:           maxIdleConns,
 		MaxIdleConnsPerHost:    maxIdleConnsPerHost,
-		MaxResponseHeaderBytes: maxResponseHeaderSize,
+		MaxResponseHeaderBytes: MaxResponseHeaderBytes,
 		DisableCompression:     true,
 		HTTP2:                  &http.HTTP2Config{MaxReceiveBufferPerStream: maxStreamReceiveBuffer},
 	}

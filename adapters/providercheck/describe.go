@@ -14,7 +14,7 @@ import (
 // DescribeTransport writes the caller-facing message for a failure of check that the provider
 // had no say in: the SSRF guard refused the connection, the endpoint could not be reached, it
 // did not answer before the validation's deadline (or its caller went away), or its answer was
-// larger than bucketd reads (kind KindProviderError, err a *netguard.BodyLimitError). kind is the
+// larger than bucketd reads or not HTTP at all (kind KindProviderError). kind is the
 // validator's classification of err, where names the provider ("AWS S3", an endpoint URL) and
 // timeout is the validation's deadline. Any other kind means the request could not even be
 // sent, whose details belong in the log. Every validator words these failures through here, so
@@ -29,6 +29,10 @@ func DescribeTransport(check, where string, kind domain.Kind, err error, timeout
 		limit := netguard.FormatSize(tooLarge.Limit)
 		return fmt.Sprintf("%s: %s answered with more than %s; bucketd reads at most %s of a provider's answer (--provider-max-body)",
 			check, where, limit, limit)
+	case kind == domain.KindProviderError && isBrokenHTTP(err):
+		return fmt.Sprintf("%s: %s answered with something bucketd does not read as HTTP: no HTTP at all, "+
+			"endless informational (1xx) answers, or headers over %s, the most bucketd reads of them",
+			check, where, netguard.FormatSize(netguard.MaxResponseHeaderBytes))
 	case kind == domain.KindEndpointUnreachable:
 		return fmt.Sprintf("%s: cannot reach %s: %s", check, where, unreachableReason(err))
 	case kind == domain.KindProviderTimeout && errors.Is(err, context.Canceled):

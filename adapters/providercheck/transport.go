@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
@@ -16,7 +18,8 @@ import (
 )
 
 // TransportKind classifies a failure that produced no HTTP answer, or no whole one: the SSRF
-// guard's refusal keeps its own kind, an answer over the body cap is a provider error, a
+// guard's refusal keeps its own kind, an answer over the body cap or one that is not HTTP
+// bucketd reads (isBrokenHTTP) is a provider error, a
 // deadline or cancellation is a provider timeout, and a failed dial, name lookup or TLS
 // handshake means the endpoint is unreachable. ok is false when err is none of these, for
 // example an SDK failing to build its request.
@@ -32,7 +35,7 @@ func TransportKind(err error) (kind domain.Kind, ok bool) {
 		return 0, false
 	case errors.As(err, &de):
 		return de.Kind, true
-	case errors.As(err, &tooLarge):
+	case errors.As(err, &tooLarge), isBrokenHTTP(err):
 		return domain.KindProviderError, true
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
 		errors.As(err, &ne) && ne.Timeout():
@@ -43,6 +46,28 @@ func TransportKind(err error) (kind domain.Kind, ok bool) {
 		return domain.KindEndpointUnreachable, true
 	}
 	return 0, false
+}
+
+// brokenHTTP is what net/http's client says of an answer it will not read as HTTP: a status
+// line and header block over netguard.MaxResponseHeaderBytes, endless informational (1xx)
+// answers, or bytes that are not HTTP at all. The endpoint was reached and answered, so this is
+// the provider's fault, not a connection failure. net/http returns these as untyped errors, so
+// their text is all there is to match; TestTransportKindOfBrokenHTTP provokes each one from a
+// real server, so a Go release that rewords one fails it.
+var brokenHTTP = []string{
+	"server response headers exceeded",
+	"too many 1xx informational responses",
+	"malformed HTTP response",
+	"malformed HTTP status code",
+	"malformed MIME header",
+}
+
+func isBrokenHTTP(err error) bool {
+	if err == nil {
+		return false
+	}
+	text := err.Error()
+	return slices.ContainsFunc(brokenHTTP, func(s string) bool { return strings.Contains(text, s) })
 }
 
 func isTLSFailure(err error) bool {
