@@ -29,7 +29,7 @@ export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 # tests and the bench build, through GOFLAGS.
 export GOFLAGS := $(strip $(GOFLAGS) -tags=disable_grpc_modules)
 
-# Packages the application core may never depend on (DESIGN.md section 1).
+# Packages the application core may never depend on (docs/architecture.md, the dependency rule).
 FORBIDDEN_IN_APP := labstack/echo|gorm.io|aws/aws-sdk-go|cloud.google.com|Azure/azure-sdk|bucketd/gen|bucketd/adapters
 
 .PHONY: generate check-generate build run test test-peers lint hexagon fmt fuzz bench

@@ -22,7 +22,7 @@ type errorClass struct {
 	code   string
 }
 
-// kindClasses is the one table from domain error kind to status and code (DESIGN.md section 2).
+// kindClasses is the one table from domain error kind to status and code (docs/api.md, errors).
 var kindClasses = map[domain.Kind]errorClass{
 	domain.KindInvalidInput:          {http.StatusBadRequest, "INVALID_REQUEST"},
 	domain.KindWorkspaceNotFound:     {http.StatusBadRequest, "WORKSPACE_NOT_FOUND"},

@@ -13,7 +13,7 @@ import (
 	"github.com/bucketd/bucketd/domain"
 )
 
-// contractClasses is DESIGN.md section 2, written out independently of the adapter's table.
+// contractClasses is the error table of docs/api.md, written out independently of the adapter's table.
 var contractClasses = map[domain.Kind]struct {
 	status int
 	code   string

@@ -16,7 +16,7 @@ import (
 	"github.com/bucketd/bucketd/gen/api"
 )
 
-// bucketFields are the members of a rendered bucket (DESIGN.md section 2), for a bucket with a
+// bucketFields are the members of a rendered bucket (docs/api.md, the bucket lifecycle), for a bucket with a
 // custom endpoint and a status time.
 var bucketFields = []string{"id", "name", "bucket", "storageType", "region", "endpoint", "workspaceId", "status",
 	"lastStatusAt", "keyHint", "secretFingerprint", "secretVersion", "credentialsUpdatedAt", "createdAt", "updatedAt"}

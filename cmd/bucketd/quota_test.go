@@ -11,7 +11,7 @@ import (
 	"github.com/bucketd/bucketd/gen/client"
 )
 
-// freeTrialLimit is the bucket limit of the FREE_TRIAL plan (DESIGN.md section 3).
+// freeTrialLimit is the bucket limit of the FREE_TRIAL plan (docs/operations.md, administration).
 const freeTrialLimit = 10
 
 func testFreeTrialQuota(t *testing.T, b *backend) {

@@ -1,6 +1,6 @@
 // Flashback's TypeScript client (@flashbacktech/flashbackclient, ApiClient in
 // src/api/client.ts) pointed at bucketd: every call below is made exactly as that client makes
-// it, quirks included (see /work/shared/FLASHBACK.md), and every answer must be one the client
+// it, quirks included, and every answer must be one the client
 // can read.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
