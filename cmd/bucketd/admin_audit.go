@@ -24,7 +24,7 @@ func adminAudit(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.BoolVar(&system, "system", false, "list the events of no organization: refused tokens (one event per client address and minute, with a count) and key rotations")
 	fs.StringVar(&since, "since", "24h", "oldest event: an RFC 3339 time or a duration back from now, such as 24h")
 	fs.IntVar(&limit, "limit", 0, "the most events to print (0 = 10000)")
-	if err := fs.parse(args, stderr); err != nil {
+	if err := fs.parse(args, stdout, stderr); err != nil {
 		return err
 	}
 	if (orgID == "") == !system {

@@ -22,7 +22,7 @@ func adminBootstrap(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.StringVar(&req.Plan, "plan", "FREE_TRIAL", "plan: FREE_TRIAL (10 buckets), TEAM (100) or ENTERPRISE (1000)")
 	fs.IntVar(&limit, "bucket-limit", -1, "override the plan's bucket limit (-1 keeps the plan's)")
 	fs.StringVar(&req.WorkspaceName, "workspace", app.DefaultWorkspaceName, "name of the first workspace")
-	if err := fs.parse(args, stderr); err != nil {
+	if err := fs.parse(args, stdout, stderr); err != nil {
 		return err
 	}
 	if limit >= 0 {
@@ -83,7 +83,7 @@ func printOrgs(w io.Writer, asJSON bool, orgs []ports.OrganizationRecord) error 
 
 func adminOrgList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newAdminFlags("org list")
-	if err := fs.parse(args, stderr); err != nil {
+	if err := fs.parse(args, stdout, stderr); err != nil {
 		return err
 	}
 	return withAdmin(ctx, fs.store, stderr, func(a *app.Admin) error {
@@ -109,7 +109,7 @@ func adminOrgSet(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return nil
 	})
 	fs.BoolVar(&req.ClearBucketLimit, "clear-bucket-limit", false, "remove the override, so that the plan's limit applies")
-	if err := fs.parse(args, stderr); err != nil {
+	if err := fs.parse(args, stdout, stderr); err != nil {
 		return err
 	}
 	return withAdmin(ctx, fs.store, stderr, func(a *app.Admin) error {

@@ -433,7 +433,7 @@ func testAdminRejects(t *testing.T, b *backend) {
 		{"token revoke of an id and an email", []string{"token", "revoke", "--id", unknown, "--email", o.Email}, []string{"exactly one of --id"}},
 		{"token revoke of an unknown email", []string{"token", "revoke", "--email", nobody}, []string{nobody}},
 		{"a value without its flag", []string{"user", "list", "--org", o.OrgID, "everyone"}, []string{`unexpected argument "everyone"`}},
-		{"an unknown command", []string{"org", "delete", "--org", o.OrgID}, []string{`unknown admin command "org delete"`, "usage:"}},
+		{"an unknown command", []string{"org", "delete", "--org", o.OrgID}, []string{`unknown command "admin org delete"`, "usage:"}},
 		{"an unknown flag", []string{"org", "list", "--all"}, []string{"flag provided but not defined: -all"}},
 	}
 	t.Run("refused", func(t *testing.T) {

@@ -36,7 +36,7 @@ func adminTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs := newAdminFlags("token create")
 	fs.StringVar(&email, "email", "", "email of the user the token acts for (required)")
 	fs.DurationVar(&ttl, "ttl", 0, "lifetime of the token, e.g. 720h (0 = no expiry)")
-	if err := fs.parse(args, stderr); err != nil {
+	if err := fs.parse(args, stdout, stderr); err != nil {
 		return err
 	}
 	return withAdmin(ctx, fs.store, stderr, func(a *app.Admin) error {
@@ -58,7 +58,7 @@ func adminTokenList(ctx context.Context, args []string, stdout, stderr io.Writer
 	var email string
 	fs := newAdminFlags("token list")
 	fs.StringVar(&email, "email", "", "email of the user whose tokens to list (required)")
-	if err := fs.parse(args, stderr); err != nil {
+	if err := fs.parse(args, stdout, stderr); err != nil {
 		return err
 	}
 	return withAdmin(ctx, fs.store, stderr, func(a *app.Admin) error {
@@ -88,7 +88,7 @@ func adminTokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs := newAdminFlags("token revoke")
 	fs.StringVar(&tokenID, "id", "", "id of the token to revoke, from `bucketd admin token list`")
 	fs.StringVar(&email, "email", "", "revoke every token of the user with this email instead")
-	if err := fs.parse(args, stderr); err != nil {
+	if err := fs.parse(args, stdout, stderr); err != nil {
 		return err
 	}
 	if (tokenID == "") == (email == "") {

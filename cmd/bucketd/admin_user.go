@@ -46,7 +46,7 @@ func adminUserAdd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.StringVar(&req.Email, "email", "", "email of the new user (required)")
 	fs.StringVar(&req.Role, "role", "", "ADMIN (every workspace of the organization) or MEMBER (only its own) (required)")
 	fs.Var(&workspaces, "workspace", "id of a workspace the user becomes a member of; repeat for several")
-	if err := fs.parse(args, stderr); err != nil {
+	if err := fs.parse(args, stdout, stderr); err != nil {
 		return err
 	}
 	req.WorkspaceIDs = workspaces
@@ -58,8 +58,8 @@ func adminUserAdd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		u := added.User
 		return printResult(stdout, fs.asJSON, newUserJSON(u, added.Workspaces, nil),
 			fmt.Sprintf("user %s (%s, %s) added to organization %s; workspaces: %s\n"+
-				"(the user has no token yet: bucketd admin token create --email %s)\n",
-				u.ID, u.Email, u.Role, u.OrgID, workspacesText(added.Workspaces), u.Email))
+				"(the user has no token yet: %s admin token create --email %s)\n",
+				u.ID, u.Email, u.Role, u.OrgID, workspacesText(added.Workspaces), self(), u.Email))
 	})
 }
 
@@ -67,7 +67,7 @@ func adminUserList(ctx context.Context, args []string, stdout, stderr io.Writer)
 	var orgID string
 	fs := newAdminFlags("user list")
 	fs.StringVar(&orgID, "org", "", "id of the organization (required)")
-	if err := fs.parse(args, stderr); err != nil {
+	if err := fs.parse(args, stdout, stderr); err != nil {
 		return err
 	}
 	return withAdmin(ctx, fs.store, stderr, func(a *app.Admin) error {
@@ -95,7 +95,7 @@ func adminUserRole(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs := newAdminFlags("user role")
 	fs.StringVar(&email, "email", "", "email of the user (required)")
 	fs.StringVar(&role, "role", "", "ADMIN (every workspace of the organization) or MEMBER (only its own) (required)")
-	if err := fs.parse(args, stderr); err != nil {
+	if err := fs.parse(args, stdout, stderr); err != nil {
 		return err
 	}
 	return withAdmin(ctx, fs.store, stderr, func(a *app.Admin) error {
@@ -136,7 +136,7 @@ func adminMember(ctx context.Context, path string,
 	fs := newAdminFlags(path)
 	fs.StringVar(&workspaceID, "workspace", "", "id of the workspace (required)")
 	fs.StringVar(&email, "email", "", "email of the user (required)")
-	if err := fs.parse(args, stderr); err != nil {
+	if err := fs.parse(args, stdout, stderr); err != nil {
 		return err
 	}
 	return withAdmin(ctx, fs.store, stderr, func(a *app.Admin) error {

@@ -26,7 +26,7 @@ func adminWorkspaceCreate(ctx context.Context, args []string, stdout, stderr io.
 	fs := newAdminFlags("workspace create")
 	fs.StringVar(&orgID, "org", "", "id of the organization (required)")
 	fs.StringVar(&name, "name", "", "name of the new workspace (required)")
-	if err := fs.parse(args, stderr); err != nil {
+	if err := fs.parse(args, stdout, stderr); err != nil {
 		return err
 	}
 	return withAdmin(ctx, fs.store, stderr, func(a *app.Admin) error {
@@ -43,7 +43,7 @@ func adminWorkspaceList(ctx context.Context, args []string, stdout, stderr io.Wr
 	var orgID string
 	fs := newAdminFlags("workspace list")
 	fs.StringVar(&orgID, "org", "", "id of the organization (required)")
-	if err := fs.parse(args, stderr); err != nil {
+	if err := fs.parse(args, stdout, stderr); err != nil {
 		return err
 	}
 	return withAdmin(ctx, fs.store, stderr, func(a *app.Admin) error {

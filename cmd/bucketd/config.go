@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,10 +23,17 @@ type storeConfig struct {
 	logLevel    string
 }
 
-func (c *storeConfig) register(fs *flagSet) {
-	fs.StringVar(&c.databaseURL, "database-url", envOr("BUCKETD_DATABASE_URL", "sqlite://./var/bucketd.db"),
+// defaultDatabaseURL is where `make run` keeps its data, so every command run from the
+// repository root reaches the development server's database without a flag.
+const defaultDatabaseURL = "sqlite://./var/bucketd.db"
+
+// register adds the database and log level flags. logLevel is the command's default: serve logs
+// what it does at info; a one-shot command's output is its answer on stdout, so its log on
+// stderr says only what went wrong (warn) unless --log-level asks for more.
+func (c *storeConfig) register(fs *flagSet, logLevel string) {
+	fs.StringVar(&c.databaseURL, "database-url", envOr("BUCKETD_DATABASE_URL", defaultDatabaseURL),
 		"database: postgres://user@host:5432/db?sslmode=... or sqlite://PATH (env BUCKETD_DATABASE_URL)")
-	fs.StringVar(&c.logLevel, "log-level", envOr("BUCKETD_LOG_LEVEL", "info"),
+	fs.StringVar(&c.logLevel, "log-level", envOr("BUCKETD_LOG_LEVEL", logLevel),
 		"debug, info, warn or error (env BUCKETD_LOG_LEVEL)")
 }
 
@@ -84,7 +92,7 @@ type serveConfig struct {
 }
 
 func (c *serveConfig) register(fs *flagSet) {
-	c.storeConfig.register(fs)
+	c.storeConfig.register(fs, "info")
 	c.providers.register(fs)
 	c.health.register(fs)
 	fs.StringVar(&c.addr, "addr", envOr("BUCKETD_ADDR", ":8080"), "listen address (env BUCKETD_ADDR)")
@@ -147,8 +155,15 @@ type flagSet struct {
 	envErrs []error
 }
 
+// newFlagSet makes the flag set of the command whose words are name; its usage names the
+// command as typed, with its synopsis and summary from the command tree.
 func newFlagSet(name string) *flagSet {
-	return &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError)}
+	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError)}
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), leafUsage(name))
+		fs.PrintDefaults()
+	}
+	return fs
 }
 
 // withEnv registers a flag that set parses, taking its value from the environment variable env
@@ -206,13 +221,23 @@ func envOr(name, fallback string) string {
 	return fallback
 }
 
-// parseFlags parses args, printing usage to stderr on -h or an error.
-func parseFlags(fs *flagSet, args []string, stderr io.Writer) error {
-	fs.SetOutput(stderr)
-	if err := errors.Join(fs.envErrs...); err != nil {
+// parseFlags parses args. Asked for with -h, the usage is the command's output and goes to
+// stdout; beside a malformed flag it explains an error and goes to stderr.
+func parseFlags(fs *flagSet, args []string, stdout, stderr io.Writer) error {
+	var usage bytes.Buffer
+	fs.SetOutput(&usage)
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		_, werr := usage.WriteTo(stdout)
+		return errors.Join(err, werr)
+	}
+	if _, werr := usage.WriteTo(stderr); werr != nil {
+		return werr
+	}
+	if err != nil {
 		return err
 	}
-	return fs.Parse(args)
+	return errors.Join(fs.envErrs...)
 }
 
 // newLogger writes JSON lines to w, each carrying the request id when logged with a request's

@@ -88,15 +88,15 @@ func ensureDevFile(path, what string, generate func() (string, error)) error {
 }
 
 // bootstrapDev creates a dev organization in an empty database and prints its token and
-// workspace id, so the README's curl works right after `make run`.
-func bootstrapDev(ctx context.Context, store *gormstore.Store, stdout io.Writer, log *slog.Logger) error {
+// workspace id, so the README's curl works right after `make run`. On a restart it prints the
+// workspace id again and the command that issues a new token, since the first one is shown once.
+func bootstrapDev(ctx context.Context, store *gormstore.Store, databaseURL string, stdout io.Writer, log *slog.Logger) error {
 	empty, err := store.IsEmpty(ctx)
 	if err != nil {
 		return err
 	}
 	if !empty {
-		log.Info("DEV MODE: database already has organizations; for a new token run: bucketd admin token create --email " + devAdminEmail)
-		return nil
+		return remindDev(ctx, store, databaseURL, stdout)
 	}
 	a, err := app.NewAdmin(app.AdminDeps{Directory: store, Logger: log})
 	if err != nil {
@@ -110,5 +110,34 @@ func bootstrapDev(ctx context.Context, store *gormstore.Store, stdout io.Writer,
 	log.Warn("DEV MODE: bootstrapped a dev organization with an admin token (printed on stdout, once)",
 		slog.String("org_id", res.OrgID), slog.String("workspace_id", res.WorkspaceID))
 	_, err = fmt.Fprintf(stdout, "DEV token:       %s\nDEV workspaceId: %s\n", res.Token.Reveal(), res.WorkspaceID)
+	return err
+}
+
+// remindDev prints, on a restart, the dev workspace's id and the admin command that issues a new
+// token for the dev admin, written so that it works as typed from where the server was started.
+func remindDev(ctx context.Context, store *gormstore.Store, databaseURL string, stdout io.Writer) error {
+	var database string
+	if databaseURL != defaultDatabaseURL && os.Getenv("BUCKETD_DATABASE_URL") != databaseURL {
+		// A sqlite URL is a path; any other may carry a password, which is not printed.
+		database = " --database-url '" + databaseURL + "'"
+		if !strings.HasPrefix(databaseURL, "sqlite://") {
+			database = " --database-url URL"
+		}
+	}
+	admin, err := store.UserByEmail(ctx, devAdminEmail)
+	if err != nil {
+		_, err = fmt.Fprintf(stdout, "DEV: this database has organizations but no %s; list them with: %s admin org list%s\n",
+			devAdminEmail, self(), database)
+		return err
+	}
+	workspaces, err := store.ListWorkspaces(ctx, admin.OrgID)
+	if err != nil {
+		return err
+	}
+	if len(workspaces) > 0 {
+		fmt.Fprintf(stdout, "DEV workspaceId: %s\n", workspaces[0].ID)
+	}
+	_, err = fmt.Fprintf(stdout, "DEV: the token is shown on the first start only; for a new one run: %s admin token create --email %s%s\n",
+		self(), devAdminEmail, database)
 	return err
 }

@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,6 +52,13 @@ func TestServeDev(t *testing.T) {
 	}
 
 	second := startServer(t, checker, dir, "--dev", "--addr", "127.0.0.1:0")
+	// The restart repeats the workspace id and gives a command for a new token; the command
+	// must work as printed, from the directory the server runs in.
+	if !strings.Contains(second.Stdout.String(), "DEV workspaceId: "+workspaceID+"\n") {
+		t.Errorf("the restarted dev server does not repeat the workspace id %s:\n%s", workspaceID, second.Stdout.String())
+	}
+	newToken := runTokenHint(t, dir, second.Stdout.String())
+	wantStatus(t, "the token from the restart's hint", second.Client(t, checker, newToken), http.StatusOK)
 	req = request("Dev bucket after restart")
 	req.WorkspaceId = workspaceID
 	secondClient := second.Client(t, checker, token)
@@ -79,6 +87,26 @@ func TestServeDev(t *testing.T) {
 			}
 		}
 	}
+}
+
+// runTokenHint runs, in dir, the command the restarted dev server printed for a new token, and
+// returns the token it issued.
+func runTokenHint(t *testing.T, dir, stdout string) string {
+	t.Helper()
+	_, hint, ok := strings.Cut(stdout, "for a new one run: ")
+	hint, _, _ = strings.Cut(hint, "\n")
+	words := strings.Fields(hint)
+	if !ok || len(words) < 2 || words[0] != bucketdBin {
+		t.Fatalf("the restarted dev server printed no command for a new token starting with the binary %s:\n%s", bucketdBin, stdout)
+	}
+	res := mustRunBucketd(t, dir, words[1:]...)
+	for line := range strings.Lines(res.stdout) {
+		if v, ok := strings.CutPrefix(line, "token"); ok && strings.HasPrefix(strings.TrimSpace(v), "bkd_") {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatalf("%q printed no token:\n%s", hint, res.stdout)
+	return ""
 }
 
 // devCredentials waits for the token and workspace id a fresh dev server prints on stdout.
@@ -142,8 +170,11 @@ func TestMigrate(t *testing.T) {
 	storetest.ForEachBackend(t, func(t *testing.T, dbURL string) {
 		for run := range 2 {
 			res := mustRunBucketd(t, "", "migrate", "--database-url", dbURL)
-			if !strings.Contains(res.stderr, "database schema is up to date") {
-				t.Errorf("run %d of migrate did not log that the schema is up to date:\n%s", run+1, res.stderr)
+			if res.stdout != "database schema is up to date\n" {
+				t.Errorf("run %d of migrate printed %q, want that the schema is up to date", run+1, res.stdout)
+			}
+			if res.stderr != "" {
+				t.Errorf("run %d of migrate logged below warn by default:\n%s", run+1, res.stderr)
 			}
 		}
 		_, rows := allCells(t, dbURL)

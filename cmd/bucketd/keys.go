@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -15,39 +15,6 @@ import (
 	"github.com/bucketd/bucketd/app"
 	"github.com/bucketd/bucketd/ports"
 )
-
-const keysUsage = `usage:
-  bucketd keys status [--json]      count the stored values sealed under each master key, and the
-                                    buckets without a secret fingerprint
-  bucketd keys rotate [--batch N]   re-seal every stored value under the active master key, and
-                                    fill in the missing secret fingerprints
-
-Both read the master key ring as serve does: --master-keys (BUCKETD_MASTER_KEYS) or
---master-key-file (BUCKETD_MASTER_KEY_FILE); the first key is the active one. To rotate, restart
-every server with the new key first and the old ones after it, run "bucketd keys rotate" with
-that ring while they serve, check "bucketd keys status", then remove the old keys, but no
-sooner than 24 hours after the restart: Idempotency-Keys recorded under an old key are checked
-with it for 24 hours, and a retry of one answers 503 while its key is missing.
-
-Buckets stored before secret fingerprints existed have none until their secret is replaced.
-"bucketd keys rotate" fills them in when given the servers' fingerprint key, --fingerprint-key
-(BUCKETD_FINGERPRINT_KEY), even when every value is under the active key already; it refuses a
-key that does not reproduce the fingerprints already stored.
-`
-
-func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	switch {
-	case len(args) >= 1 && args[0] == "status":
-		return keysStatus(ctx, args[1:], stdout, stderr)
-	case len(args) >= 1 && args[0] == "rotate":
-		return keysRotate(ctx, args[1:], stdout, stderr)
-	}
-	fmt.Fprint(stderr, keysUsage)
-	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
-		return flag.ErrHelp
-	}
-	return errors.New("unknown keys command")
-}
 
 // keysConfig is what the keys commands need: the database, the master key ring and, to fill in
 // missing fingerprints, the fingerprint key.
@@ -59,7 +26,7 @@ type keysConfig struct {
 }
 
 func (c *keysConfig) register(fs *flagSet) {
-	c.storeConfig.register(fs)
+	c.storeConfig.register(fs, "warn")
 	c.masterKeyConfig.register(fs)
 }
 
@@ -75,6 +42,11 @@ func withKeys(ctx context.Context, cfg keysConfig, batchSize int, stderr io.Writ
 		return err
 	}
 	ring, err := loadKeyRing(cfg.masterKeyConfig)
+	if errors.Is(err, errNoMasterKeys) && cfg.databaseURL == defaultDatabaseURL {
+		if _, statErr := os.Stat(devKeyFile); statErr == nil {
+			return fmt.Errorf("%w; the development server's key is --master-key-file %s", err, devKeyFile)
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -113,7 +85,7 @@ func keysStatus(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlagSet("keys status")
 	cfg.register(fs)
 	fs.BoolVar(&asJSON, "json", false, "print the counts as one JSON object")
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	return withKeys(ctx, cfg, 0, stderr, func(k *app.Keys) error {
@@ -180,19 +152,19 @@ func printKeyStatus(w io.Writer, s app.KeyStatus) error {
 	case len(missing) > 0:
 		fmt.Fprintf(w, "values under %s cannot be opened with this ring: add those keys to it, after the active key\n", strings.Join(missing, ", "))
 	case s.ToMove() > 0:
-		fmt.Fprintln(w, `run "bucketd keys rotate" to re-seal them under the active key`)
+		fmt.Fprintf(w, "run %q with the same key ring to re-seal them under the active key\n", self()+" keys rotate")
 	case len(removable) > 0:
 		fmt.Fprintf(w, "no value is sealed under %s: once every server runs with this ring, the key may be removed from it\n", strings.Join(removable, ", "))
 	}
 	if s.WithoutFingerprint > 0 {
 		fmt.Fprintf(w, "%d buckets have no secret fingerprint (stored before fingerprints existed, or by a server without a fingerprint key): "+
-			"run \"bucketd keys rotate\" %s to fill them in\n", s.WithoutFingerprint, withFingerprintKey)
+			"run %q with the same key ring %s to fill them in\n", s.WithoutFingerprint, self()+" keys rotate", withFingerprintKey)
 	}
 	return nil
 }
 
 // withFingerprintKey says how to give a rotation the fingerprint key.
-const withFingerprintKey = "with the servers' fingerprint key in --fingerprint-key (BUCKETD_FINGERPRINT_KEY)"
+const withFingerprintKey = "and the servers' fingerprint key in --fingerprint-key (BUCKETD_FINGERPRINT_KEY)"
 
 func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var (
@@ -203,7 +175,7 @@ func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cfg.register(fs)
 	cfg.fingerprint.register(fs)
 	fs.IntVar(&batch, "batch", app.DefaultKeyBatch, fmt.Sprintf("buckets read and re-sealed per batch, 1 to %d", app.MaxKeyBatch))
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	if batch < 1 || batch > app.MaxKeyBatch {
@@ -261,10 +233,10 @@ func printRotateResult(w io.Writer, res app.RotateResult) {
 		fmt.Fprintf(w, "done: %s (writes retried after a concurrent change: %d)\n", strings.Join(done, "; "), res.Conflicts)
 	}
 	if res.Values > 0 {
-		fmt.Fprintln(w, `check with "bucketd keys status"; once no value is under an older key, remove it from the ring of every server`)
+		fmt.Fprintf(w, "check with %q and the same key ring; once no value is under an older key, remove it from the ring of every server\n", self()+" keys status")
 	}
 	if res.NotFingerprinted > 0 {
 		fmt.Fprintf(w, "%d buckets have no secret fingerprint and were not filled in, as no fingerprint key is configured: "+
-			"run \"bucketd keys rotate\" again %s to fill them in\n", res.NotFingerprinted, withFingerprintKey)
+			"run %q again with the same key ring %s to fill them in\n", res.NotFingerprinted, self()+" keys rotate", withFingerprintKey)
 	}
 }

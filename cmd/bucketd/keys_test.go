@@ -273,7 +273,7 @@ func wantWithoutFingerprint(t *testing.T, b *backend, ring string, n int) {
 	table := mustRunBucketd(t, "", "keys", "status", "--database-url", b.dbURL, "--master-keys", ring)
 	_, _ = b.cliLogs.Write([]byte(table.stderr))
 	says := fmt.Sprintf("%d buckets have no secret fingerprint", n)
-	if n > 0 && (!strings.Contains(table.stdout, says) || !strings.Contains(table.stdout, `run "bucketd keys rotate" with the servers' fingerprint key`)) {
+	if n > 0 && (!strings.Contains(table.stdout, says) || !strings.Contains(table.stdout, "keys rotate\" with the same key ring and the servers' fingerprint key")) {
 		t.Errorf("keys status printed %q; want %q and to run keys rotate with the fingerprint key", table.stdout, says)
 	}
 	if n == 0 && strings.Contains(table.stdout, "fingerprint") {

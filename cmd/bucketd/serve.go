@@ -20,7 +20,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg serveConfig
 	fs := newFlagSet("serve")
 	cfg.register(fs)
-	if err := parseFlags(fs, args, stderr); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	if cfg.limits.writeTimeout <= cfg.providers.timeout {
@@ -42,6 +42,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer stopPprof()
 	ring, err := loadKeyRing(cfg.masterKeyConfig)
+	if errors.Is(err, errNoMasterKeys) {
+		return fmt.Errorf("%w, or run with --dev for a local development key", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -55,7 +58,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer store.Close()
 	if cfg.dev {
-		if err := bootstrapDev(ctx, store, stdout, log); err != nil {
+		if err := bootstrapDev(ctx, store, cfg.databaseURL, stdout, log); err != nil {
 			return err
 		}
 	}
@@ -137,8 +140,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg storeConfig
 	fs := newFlagSet("migrate")
-	cfg.register(fs)
-	if err := parseFlags(fs, args, stderr); err != nil {
+	cfg.register(fs, "warn")
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	log, err := newLogger(cfg.logLevel, stderr)
@@ -149,8 +152,8 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	log.Info("database schema is up to date")
-	err = reportNameCollisions(ctx, store, stdout, log)
+	_, err = fmt.Fprintln(stdout, "database schema is up to date")
+	err = errors.Join(err, reportNameCollisions(ctx, store, stdout, log))
 	return errors.Join(err, store.Close())
 }
 

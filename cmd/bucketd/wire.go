@@ -42,8 +42,12 @@ func loadKeyRing(cfg masterKeyConfig) (*aesgcm.KeyRing, error) {
 	case cfg.masterKeyFile != "":
 		return aesgcm.LoadKeyRingFile(cfg.masterKeyFile)
 	}
-	return nil, errors.New("no master keys: set BUCKETD_MASTER_KEYS (or BUCKETD_MASTER_KEY_FILE), or run with --dev for a local development key")
+	return nil, errNoMasterKeys
 }
+
+// errNoMasterKeys is loadKeyRing's answer when no key ring is configured; each command adds
+// the way out that works for it.
+var errNoMasterKeys = errors.New("no master keys: set BUCKETD_MASTER_KEYS or BUCKETD_MASTER_KEY_FILE (--master-keys, --master-key-file)")
 
 // newValidators builds the provider checks on one shared HTTP client whose dialer enforces the
 // SSRF guard and whose transport caps every answer's body, so every provider connection and
