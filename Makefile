@@ -9,7 +9,7 @@ VERSITYGW_VERSION := v1.8.0
 VERSITYGW := $(CACHE_DIR)/versitygw-$(VERSITYGW_VERSION)/versitygw
 export BUCKETD_VERSITYGW := $(VERSITYGW)
 # The Azure test peer, Azurite, pinned by its lock file; npm ci reruns only when the lock changes.
-AZURITE_DIR := adapters/testpeers/azurite
+AZURITE_DIR := testsupport/azurite
 AZURITE_STAMP := $(AZURITE_DIR)/node_modules/.package-lock.json
 # The spec tools (openapi-typescript, @redocly/cli), pinned by gen/ts's lock file, and the Node
 # tests' dependencies, pinned by theirs; each npm ci reruns only when its lock changes.
@@ -34,7 +34,7 @@ FORBIDDEN_IN_APP := labstack/echo|gorm.io|aws/aws-sdk-go|cloud.google.com|Azure/
 
 .PHONY: generate check-generate build run test test-peers lint hexagon fmt fuzz bench
 
-## generate: regenerate gen/ (Go server and client, TypeScript SDK, docs page) and ports/mocks
+## generate: regenerate gen/ (Go server and client, TypeScript SDK, docs page) and testsupport/mocks
 ## from openapi.yaml and ports/.
 generate: $(GEN_TS_STAMP)
 	$(GO) generate ./gen/... ./ports/...
@@ -42,8 +42,8 @@ generate: $(GEN_TS_STAMP)
 
 ## check-generate: fail when the committed generated code differs from what generate produces.
 check-generate: generate
-	@git diff --exit-code -- gen ports/mocks || { echo "generated code is stale: run make generate and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- gen ports/mocks)" || { git status --short -- gen ports/mocks; echo "untracked generated files: commit them"; exit 1; }
+	@git diff --exit-code -- gen testsupport/mocks || { echo "generated code is stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- gen testsupport/mocks)" || { git status --short -- gen testsupport/mocks; echo "untracked generated files: commit them"; exit 1; }
 
 # What `bin/bucketd --version` prints; without git (a source archive) the binary says unknown.
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/bucketd/bucketd/app"
 	"github.com/bucketd/bucketd/domain"
-	"github.com/bucketd/bucketd/ports/mocks"
+	"github.com/bucketd/bucketd/testsupport/mocks"
 )
 
 func TestAuditTrail(t *testing.T) {

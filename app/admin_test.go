@@ -14,7 +14,7 @@ import (
 
 	"github.com/bucketd/bucketd/app"
 	"github.com/bucketd/bucketd/domain"
-	"github.com/bucketd/bucketd/ports/mocks"
+	"github.com/bucketd/bucketd/testsupport/mocks"
 )
 
 func newAdmin(t *testing.T) (*app.Admin, *mocks.MockDirectory, *bytes.Buffer) {

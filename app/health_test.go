@@ -12,10 +12,10 @@ import (
 
 	"go.uber.org/mock/gomock"
 
-	"github.com/bucketd/bucketd/adapters/testpeers/logcapture"
+	"github.com/bucketd/bucketd/testsupport/logcapture"
 	"github.com/bucketd/bucketd/app"
 	"github.com/bucketd/bucketd/domain"
-	"github.com/bucketd/bucketd/ports/mocks"
+	"github.com/bucketd/bucketd/testsupport/mocks"
 )
 
 // healthFixture is a health job over the bucket fixture's mocks, with its own source and leases.

@@ -13,7 +13,7 @@ import (
 	"github.com/bucketd/bucketd/app"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
-	"github.com/bucketd/bucketd/ports/mocks"
+	"github.com/bucketd/bucketd/testsupport/mocks"
 )
 
 // Bucket ids of the key tests, in id order.

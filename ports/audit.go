@@ -1,6 +1,6 @@
 package ports
 
-//go:generate go tool mockgen -destination=mocks/audit.go -package=mocks . AuditLog
+//go:generate go tool mockgen -destination=../testsupport/mocks/audit.go -package=mocks . AuditLog
 
 import (
 	"context"

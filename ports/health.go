@@ -1,6 +1,6 @@
 package ports
 
-//go:generate go tool mockgen -destination=mocks/health.go -package=mocks . StatusSource,Leases
+//go:generate go tool mockgen -destination=../testsupport/mocks/health.go -package=mocks . StatusSource,Leases
 
 import (
 	"context"

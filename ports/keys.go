@@ -1,6 +1,6 @@
 package ports
 
-//go:generate go tool mockgen -destination=mocks/keys.go -package=mocks . VaultKeys,SealedCredentials
+//go:generate go tool mockgen -destination=../testsupport/mocks/keys.go -package=mocks . VaultKeys,SealedCredentials
 
 import "context"
 

@@ -2,7 +2,7 @@
 // Each is small and shaped by what app uses; adapters implement them and cmd/bucketd wires them.
 package ports
 
-//go:generate go tool mockgen -destination=mocks/mocks.go -package=mocks . BucketRepository,BucketReader,BucketWriter,CredentialValidator,Vault,Authenticator,Directory,IdempotencyStore
+//go:generate go tool mockgen -destination=../testsupport/mocks/mocks.go -package=mocks . BucketRepository,BucketReader,BucketWriter,CredentialValidator,Vault,Authenticator,Directory,IdempotencyStore
 
 import (
 	"context"

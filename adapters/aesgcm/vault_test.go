@@ -12,7 +12,7 @@ import (
 	"github.com/bucketd/bucketd/adapters/aesgcm"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
-	"github.com/bucketd/bucketd/ports/porttest"
+	"github.com/bucketd/bucketd/testsupport/porttest"
 )
 
 var scope = ports.SecretScope{OrgID: "org-1", BucketID: "bucket-1", Field: ports.FieldSecret}

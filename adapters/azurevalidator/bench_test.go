@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/adapters/testpeers/azurite"
-	"github.com/bucketd/bucketd/adapters/testpeers/delayproxy"
+	"github.com/bucketd/bucketd/testsupport/azurite"
+	"github.com/bucketd/bucketd/testsupport/delayproxy"
 	"github.com/bucketd/bucketd/domain"
 )
 

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
-	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
-	"github.com/bucketd/bucketd/adapters/testpeers/azurite"
-	"github.com/bucketd/bucketd/adapters/testpeers/logcapture"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
+	"github.com/bucketd/bucketd/testsupport/azurite"
+	"github.com/bucketd/bucketd/testsupport/logcapture"
 	"github.com/bucketd/bucketd/domain"
 )
 

@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/bucketd/bucketd/adapters/testpeers/azurite"
+	"github.com/bucketd/bucketd/testsupport/azurite"
 )
 
 // peer is the package's one Azurite, started by the first test that needs it.

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
-	"github.com/bucketd/bucketd/adapters/testpeers/azurite"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
+	"github.com/bucketd/bucketd/testsupport/azurite"
 	"github.com/bucketd/bucketd/domain"
 )
 

@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
-	"github.com/bucketd/bucketd/adapters/testpeers/azurite"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
+	"github.com/bucketd/bucketd/testsupport/azurite"
 	"github.com/bucketd/bucketd/domain"
 )
 

@@ -13,8 +13,8 @@ import (
 
 	"github.com/bucketd/bucketd/adapters/netguard"
 	"github.com/bucketd/bucketd/adapters/providercheck"
-	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
-	"github.com/bucketd/bucketd/adapters/testpeers/azurite"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
+	"github.com/bucketd/bucketd/testsupport/azurite"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
 )

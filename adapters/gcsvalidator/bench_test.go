@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
-	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
-	"github.com/bucketd/bucketd/adapters/testpeers/delayproxy"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
+	"github.com/bucketd/bucketd/testsupport/delayproxy"
 	"github.com/bucketd/bucketd/domain"
 )
 

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 	"github.com/bucketd/bucketd/domain"
 )
 

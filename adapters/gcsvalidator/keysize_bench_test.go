@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 	"github.com/bucketd/bucketd/domain"
 )
 

@@ -12,9 +12,9 @@ import (
 
 	"github.com/bucketd/bucketd/adapters/netguard"
 	"github.com/bucketd/bucketd/adapters/providercheck"
-	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
-	"github.com/bucketd/bucketd/adapters/testpeers/fakegcs"
-	"github.com/bucketd/bucketd/adapters/testpeers/hostile"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
+	"github.com/bucketd/bucketd/testsupport/fakegcs"
+	"github.com/bucketd/bucketd/testsupport/hostile"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
 )

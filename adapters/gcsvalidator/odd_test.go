@@ -15,7 +15,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 	"github.com/bucketd/bucketd/domain"
 )
 

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
-	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 )
 
 // A panic in the SDK, on whichever goroutine the request runs, becomes the validation's error

@@ -18,7 +18,7 @@ import (
 
 	"golang.org/x/oauth2/google"
 
-	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 	"github.com/bucketd/bucketd/domain"
 )
 

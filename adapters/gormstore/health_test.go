@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
+	"github.com/bucketd/bucketd/testsupport/storetest"
 	"github.com/bucketd/bucketd/domain"
-	"github.com/bucketd/bucketd/ports/porttest"
+	"github.com/bucketd/bucketd/testsupport/porttest"
 )
 
 func TestDueForCheck(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/domain"
-	"github.com/bucketd/bucketd/ports/porttest"
+	"github.com/bucketd/bucketd/testsupport/porttest"
 )
 
 func newBucket(org porttest.SeededOrg, name string) domain.Bucket {

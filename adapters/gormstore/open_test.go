@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/gormstore"
-	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
+	"github.com/bucketd/bucketd/testsupport/storetest"
 	"github.com/bucketd/bucketd/domain"
-	"github.com/bucketd/bucketd/ports/porttest"
+	"github.com/bucketd/bucketd/testsupport/porttest"
 )
 
 func TestOpenRejectsUnsupportedURLs(t *testing.T) {

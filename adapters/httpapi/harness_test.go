@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/httpapi"
-	"github.com/bucketd/bucketd/adapters/httpapi/contracttest"
-	"github.com/bucketd/bucketd/adapters/testpeers/logcapture"
+	"github.com/bucketd/bucketd/testsupport/contracttest"
+	"github.com/bucketd/bucketd/testsupport/logcapture"
 	"github.com/bucketd/bucketd/app"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/gen/api"

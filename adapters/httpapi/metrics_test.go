@@ -12,7 +12,7 @@ import (
 	_ "github.com/glebarez/go-sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/bucketd/bucketd/adapters/httpapi"
-	"github.com/bucketd/bucketd/adapters/httpapi/metricstest"
+	"github.com/bucketd/bucketd/testsupport/metricstest"
 	"github.com/bucketd/bucketd/app"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"

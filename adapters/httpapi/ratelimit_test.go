@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/httpapi"
-	"github.com/bucketd/bucketd/adapters/httpapi/metricstest"
+	"github.com/bucketd/bucketd/testsupport/metricstest"
 	"github.com/bucketd/bucketd/domain"
 )
 

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/bucketd/bucketd/adapters/providercheck"
-	"github.com/bucketd/bucketd/adapters/testpeers/logcapture"
+	"github.com/bucketd/bucketd/testsupport/logcapture"
 	"github.com/bucketd/bucketd/domain"
 )
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
-	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 )
 
 // BenchmarkValidateCostlyAnswers measures the CPU one validation costs when every answer is as

@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
-	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
-	"github.com/bucketd/bucketd/adapters/testpeers/versitygw"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
+	"github.com/bucketd/bucketd/testsupport/versitygw"
 	"github.com/bucketd/bucketd/domain"
 )
 

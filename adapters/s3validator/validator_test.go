@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/providercheck"
-	"github.com/bucketd/bucketd/adapters/providercheck/providerchecktest"
-	"github.com/bucketd/bucketd/adapters/testpeers/versitygw"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
+	"github.com/bucketd/bucketd/testsupport/versitygw"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
 )

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
+	"github.com/bucketd/bucketd/testsupport/storetest"
 )
 
 // TestMain lets the test binary play the Echo baseline's child process, as the bench binary does.

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bucketd/bucketd/adapters/testpeers/azurite"
-	"github.com/bucketd/bucketd/adapters/testpeers/fakegcs"
+	"github.com/bucketd/bucketd/testsupport/azurite"
+	"github.com/bucketd/bucketd/testsupport/fakegcs"
 	"github.com/bucketd/bucketd/gen/api"
 )
 

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
+	"github.com/bucketd/bucketd/testsupport/storetest"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/gen/api"
 )

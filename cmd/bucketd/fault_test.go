@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
-	"github.com/bucketd/bucketd/adapters/testpeers/tcpproxy"
+	"github.com/bucketd/bucketd/testsupport/storetest"
+	"github.com/bucketd/bucketd/testsupport/tcpproxy"
 	"github.com/bucketd/bucketd/gen/api"
 	"github.com/bucketd/bucketd/gen/client"
 )

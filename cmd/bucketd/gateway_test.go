@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bucketd/bucketd/adapters/testpeers/versitygw"
+	"github.com/bucketd/bucketd/testsupport/versitygw"
 )
 
 // gatewayUser is an IAM user of the backend's gateway with a bucket of its own: credentials a

@@ -14,12 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
-	"github.com/bucketd/bucketd/adapters/httpapi/contracttest"
+	"github.com/bucketd/bucketd/testsupport/storetest"
+	"github.com/bucketd/bucketd/testsupport/contracttest"
 	"github.com/bucketd/bucketd/adapters/netguard"
-	"github.com/bucketd/bucketd/adapters/testpeers/fakegcs"
-	"github.com/bucketd/bucketd/adapters/testpeers/hostile"
-	"github.com/bucketd/bucketd/adapters/testpeers/versitygw"
+	"github.com/bucketd/bucketd/testsupport/fakegcs"
+	"github.com/bucketd/bucketd/testsupport/hostile"
+	"github.com/bucketd/bucketd/testsupport/versitygw"
 	"github.com/bucketd/bucketd/gen/api"
 	"github.com/bucketd/bucketd/gen/client"
 )

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
-	"github.com/bucketd/bucketd/adapters/httpapi/contracttest"
-	"github.com/bucketd/bucketd/adapters/testpeers/versitygw"
+	"github.com/bucketd/bucketd/testsupport/storetest"
+	"github.com/bucketd/bucketd/testsupport/contracttest"
+	"github.com/bucketd/bucketd/testsupport/versitygw"
 	"github.com/bucketd/bucketd/gen/api"
 	"github.com/bucketd/bucketd/gen/client"
 )

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/adapters/testpeers/delayproxy"
+	"github.com/bucketd/bucketd/testsupport/delayproxy"
 	"github.com/bucketd/bucketd/gen/api"
 	"github.com/bucketd/bucketd/gen/client"
 )

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bucketd/bucketd/adapters/httpapi/contracttest"
-	"github.com/bucketd/bucketd/adapters/httpapi/metricstest"
-	"github.com/bucketd/bucketd/adapters/testpeers/versitygw"
+	"github.com/bucketd/bucketd/testsupport/contracttest"
+	"github.com/bucketd/bucketd/testsupport/metricstest"
+	"github.com/bucketd/bucketd/testsupport/versitygw"
 	"github.com/bucketd/bucketd/gen/api"
 	"github.com/bucketd/bucketd/gen/client"
 )

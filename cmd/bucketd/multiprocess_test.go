@@ -3,7 +3,7 @@ package main_test
 import (
 	"testing"
 
-	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
+	"github.com/bucketd/bucketd/testsupport/storetest"
 )
 
 // TestMultiProcessQuota runs three bucketd processes on one PostgreSQL database and sends 300

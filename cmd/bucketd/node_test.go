@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
-	"github.com/bucketd/bucketd/adapters/testpeers/versitygw"
+	"github.com/bucketd/bucketd/testsupport/storetest"
+	"github.com/bucketd/bucketd/testsupport/versitygw"
 )
 
 // The Node tests live in nodeDir, with their dependencies installed from its lock file.

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bucketd/bucketd/adapters/httpapi/contracttest"
+	"github.com/bucketd/bucketd/testsupport/contracttest"
 )
 
 // TestPprofServesTheProfilerOnItsOwnLoopbackListener starts the binary with --pprof-addr :0 and

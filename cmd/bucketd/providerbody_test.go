@@ -14,8 +14,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bucketd/bucketd/adapters/gormstore/storetest"
-	"github.com/bucketd/bucketd/adapters/httpapi/contracttest"
+	"github.com/bucketd/bucketd/testsupport/storetest"
+	"github.com/bucketd/bucketd/testsupport/contracttest"
 	"github.com/bucketd/bucketd/gen/api"
 )
 

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/adapters/httpapi/contracttest"
-	"github.com/bucketd/bucketd/adapters/testpeers/delayproxy"
-	"github.com/bucketd/bucketd/adapters/testpeers/versitygw"
+	"github.com/bucketd/bucketd/testsupport/contracttest"
+	"github.com/bucketd/bucketd/testsupport/delayproxy"
+	"github.com/bucketd/bucketd/testsupport/versitygw"
 	"github.com/bucketd/bucketd/gen/api"
 	"github.com/bucketd/bucketd/gen/client"
 )

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bucketd/bucketd/adapters/testpeers/versitygw"
+	"github.com/bucketd/bucketd/testsupport/versitygw"
 	"github.com/bucketd/bucketd/gen/api"
 	"github.com/bucketd/bucketd/gen/client"
 )

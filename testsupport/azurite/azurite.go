@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/adapters/testpeers/peerproc"
+	"github.com/bucketd/bucketd/testsupport/peerproc"
 )
 
 // The emulator's built-in storage account, the one every Azurite installation knows. The key is
@@ -27,10 +27,10 @@ const (
 )
 
 // InstallCommand installs the emulator where Binary looks for it; run it from the repository root.
-const InstallCommand = "npm ci --prefix adapters/testpeers/azurite"
+const InstallCommand = "npm ci --prefix testsupport/azurite"
 
 // binaryInModule is where `npm ci` puts the blob service's launcher, relative to the module root.
-const binaryInModule = "adapters/testpeers/azurite/node_modules/.bin/azurite-blob"
+const binaryInModule = "testsupport/azurite/node_modules/.bin/azurite-blob"
 
 // startTimeout bounds how long the emulator may take to answer its first request; Node needs a
 // second or two to load it.

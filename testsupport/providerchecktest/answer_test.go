@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bucketd/bucketd/adapters/testpeers/helpertest"
+	"github.com/bucketd/bucketd/testsupport/helpertest"
 	"github.com/bucketd/bucketd/domain"
 )
 

@@ -3,7 +3,7 @@ package metricstest_test
 import (
 	"testing"
 
-	"github.com/bucketd/bucketd/adapters/httpapi/metricstest"
+	"github.com/bucketd/bucketd/testsupport/metricstest"
 )
 
 const exposition = `# HELP requests_total Requests.

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/bucketd/bucketd/adapters/httpapi/contracttest"
+	"github.com/bucketd/bucketd/testsupport/contracttest"
 )
 
 const bucketID = "0192f7a5-0e1f-7a2b-8c3d-4e5f60718293"

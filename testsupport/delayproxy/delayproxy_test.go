@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/bucketd/bucketd/adapters/testpeers/delayproxy"
-	"github.com/bucketd/bucketd/adapters/testpeers/versitygw"
+	"github.com/bucketd/bucketd/testsupport/delayproxy"
+	"github.com/bucketd/bucketd/testsupport/versitygw"
 )
 
 const delay = 40 * time.Millisecond

@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/bucketd/bucketd/adapters/testpeers/helpertest"
+	"github.com/bucketd/bucketd/testsupport/helpertest"
 )
 
 func TestServerStoresBlobs(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/adapters/testpeers/tcpproxy"
+	"github.com/bucketd/bucketd/testsupport/tcpproxy"
 )
 
 // ioTimeout bounds every read and write of these tests, so a proxy that swallows data fails

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/adapters/testpeers/helpertest"
+	"github.com/bucketd/bucketd/testsupport/helpertest"
 	"github.com/bucketd/bucketd/domain"
 )
 

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/adapters/testpeers/peerproc"
+	"github.com/bucketd/bucketd/testsupport/peerproc"
 )
 
 // Credentials of the gateway's root account, which owns every bucket the helpers create. They

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bucketd/bucketd/adapters/testpeers/helpertest"
+	"github.com/bucketd/bucketd/testsupport/helpertest"
 )
 
 func TestServerStoresObjects(t *testing.T) {

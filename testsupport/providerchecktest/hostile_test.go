@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/providercheck"
-	"github.com/bucketd/bucketd/adapters/testpeers/helpertest"
-	"github.com/bucketd/bucketd/adapters/testpeers/hostile"
+	"github.com/bucketd/bucketd/testsupport/helpertest"
+	"github.com/bucketd/bucketd/testsupport/hostile"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
 )

@@ -25,7 +25,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 
 	"github.com/bucketd/bucketd/adapters/gormstore"
-	"github.com/bucketd/bucketd/ports/porttest"
+	"github.com/bucketd/bucketd/testsupport/porttest"
 )
 
 // PostgresDSNEnv names the environment variable with the PostgreSQL server tests may use. The
