@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bucketd/bucketd/adapters/aesgcm"
+	"github.com/bucketd/bucketd/ports"
 )
 
 // Known answer: HKDF-SHA-256 of a 32-byte zero key, no salt, info "purpose", 32 bytes:
@@ -43,7 +44,7 @@ func TestDeriveGivesOneIndependentKeyPerMasterKeyAndPurpose(t *testing.T) {
 		if !one[i].Key.Equal(again[i].Key) {
 			t.Errorf("deriving from %s twice gave two keys", one[i].ID)
 		}
-		for what, k := range map[string]aesgcm.DerivedKey{"one": one[i], "other": other[i]} {
+		for what, k := range map[string]ports.DerivedKey{"one": one[i], "other": other[i]} {
 			raw := k.Key.Reveal()
 			if len(raw) != aesgcm.KeySize {
 				t.Errorf("key derived from %s for %s has %d bytes, want %d", k.ID, what, len(raw), aesgcm.KeySize)

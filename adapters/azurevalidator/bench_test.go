@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/testsupport/azurite"
 	"github.com/bucketd/bucketd/testsupport/delayproxy"
-	"github.com/bucketd/bucketd/domain"
 )
 
 // providerRoundTrip is the delay the proxy adds to every provider request, standing for one

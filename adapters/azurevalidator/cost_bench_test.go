@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
-	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 	"github.com/bucketd/bucketd/testsupport/azurite"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 )
 
 // BenchmarkValidateCostlyAnswers measures the CPU one validation costs when every answer is as

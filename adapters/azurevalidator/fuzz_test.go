@@ -6,10 +6,10 @@ import (
 	"testing"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
-	"github.com/bucketd/bucketd/testsupport/providerchecktest"
+	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/testsupport/azurite"
 	"github.com/bucketd/bucketd/testsupport/logcapture"
-	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 )
 
 // FuzzAnswers gives every request of a real validation, through the real SDK, one arbitrary

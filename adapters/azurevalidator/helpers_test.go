@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
-	"github.com/bucketd/bucketd/testsupport/providerchecktest"
+	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/testsupport/azurite"
 	"github.com/bucketd/bucketd/testsupport/logcapture"
-	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 )
 
 // Containers of the shared emulator, created once by emulator.

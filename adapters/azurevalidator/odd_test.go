@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bucketd/bucketd/testsupport/providerchecktest"
-	"github.com/bucketd/bucketd/testsupport/azurite"
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/testsupport/azurite"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 )
 
 // stubAnswer is how a stub Blob service answers one request.

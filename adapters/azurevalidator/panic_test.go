@@ -4,9 +4,9 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/bucketd/bucketd/testsupport/providerchecktest"
-	"github.com/bucketd/bucketd/testsupport/azurite"
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/testsupport/azurite"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 )
 
 // A panic in the SDK, on whichever goroutine the request runs, becomes the validation's error

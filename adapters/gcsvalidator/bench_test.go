@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
-	"github.com/bucketd/bucketd/testsupport/providerchecktest"
-	"github.com/bucketd/bucketd/testsupport/delayproxy"
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/testsupport/delayproxy"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 )
 
 // providerRoundTrip is the delay the proxy adds to every provider request, standing for one

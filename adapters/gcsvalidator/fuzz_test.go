@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
-	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 	"github.com/bucketd/bucketd/testsupport/logcapture"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 )
 
 // FuzzAnswers gives every request of a real validation (the token exchange and the key list

@@ -9,10 +9,10 @@ import (
 	"testing"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
-	"github.com/bucketd/bucketd/testsupport/providerchecktest"
+	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/testsupport/fakegcs"
 	"github.com/bucketd/bucketd/testsupport/logcapture"
-	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 )
 
 // Service accounts of the test peer and what each may do on every bucket.

@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 )
 
 // refusedChecks is the report of a bare PEM key the token endpoint refuses: nothing but

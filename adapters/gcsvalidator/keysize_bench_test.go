@@ -10,8 +10,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 )
 
 // BenchmarkValidateCPU measures the CPU one validation costs with a 2048-bit key, as Google

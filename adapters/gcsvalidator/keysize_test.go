@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 )
 
 // testKey reads testdata/keys/rsaBITS.pem, a PKCS#8 key made with

@@ -12,11 +12,11 @@ import (
 
 	"github.com/bucketd/bucketd/adapters/netguard"
 	"github.com/bucketd/bucketd/adapters/providercheck"
-	"github.com/bucketd/bucketd/testsupport/providerchecktest"
-	"github.com/bucketd/bucketd/testsupport/fakegcs"
-	"github.com/bucketd/bucketd/testsupport/hostile"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
+	"github.com/bucketd/bucketd/testsupport/fakegcs"
+	"github.com/bucketd/bucketd/testsupport/hostile"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 )
 
 // Every request, the token exchange and the key list included, must go through the

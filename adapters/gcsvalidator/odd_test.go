@@ -15,8 +15,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 )
 
 // stubEmail is the service account of the stub tests, whose key no fake GCS knows.

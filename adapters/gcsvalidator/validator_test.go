@@ -18,8 +18,8 @@ import (
 
 	"golang.org/x/oauth2/google"
 
-	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 )
 
 // allChecks is the status of every check of a passing validation.

@@ -5,9 +5,9 @@ import (
 	"testing"
 
 	"github.com/bucketd/bucketd/adapters/gormstore"
-	"github.com/bucketd/bucketd/testsupport/storetest"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/testsupport/porttest"
+	"github.com/bucketd/bucketd/testsupport/storetest"
 )
 
 // BenchmarkInsertWithinQuota measures one quota-checked insert: the transaction, the

@@ -4,9 +4,9 @@ import (
 	"testing"
 
 	"github.com/bucketd/bucketd/adapters/gormstore"
-	"github.com/bucketd/bucketd/testsupport/storetest"
 	"github.com/bucketd/bucketd/ports"
 	"github.com/bucketd/bucketd/testsupport/porttest"
+	"github.com/bucketd/bucketd/testsupport/storetest"
 )
 
 func TestBucketRepositoryContract(t *testing.T) {

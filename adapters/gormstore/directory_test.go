@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/gormstore"
-	"github.com/bucketd/bucketd/testsupport/storetest"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/testsupport/porttest"
+	"github.com/bucketd/bucketd/testsupport/storetest"
 )
 
 // TestMemberPrincipal checks that a member's principal lists exactly the member's workspaces.

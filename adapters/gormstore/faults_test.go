@@ -6,10 +6,10 @@ import (
 	"testing"
 
 	"github.com/bucketd/bucketd/adapters/gormstore"
-	"github.com/bucketd/bucketd/testsupport/storetest"
-	"github.com/bucketd/bucketd/testsupport/tcpproxy"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/testsupport/porttest"
+	"github.com/bucketd/bucketd/testsupport/storetest"
+	"github.com/bucketd/bucketd/testsupport/tcpproxy"
 )
 
 // commitMessage is the simple-protocol Query message body pgx sends to commit a transaction.

@@ -5,9 +5,9 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/gormstore"
-	"github.com/bucketd/bucketd/testsupport/storetest"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/testsupport/porttest"
+	"github.com/bucketd/bucketd/testsupport/storetest"
 )
 
 // TestIdempotencyRunningClaimPurged checks the bound on a claim whose process died: Purge

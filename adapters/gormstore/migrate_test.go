@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/bucketd/bucketd/adapters/gormstore"
-	"github.com/bucketd/bucketd/testsupport/storetest"
 	"github.com/bucketd/bucketd/testsupport/porttest"
+	"github.com/bucketd/bucketd/testsupport/storetest"
 )
 
 func TestMigrateIsIdempotent(t *testing.T) {

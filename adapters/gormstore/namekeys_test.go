@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/gormstore"
-	"github.com/bucketd/bucketd/testsupport/storetest"
-	"github.com/bucketd/bucketd/testsupport/logcapture"
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/testsupport/logcapture"
 	"github.com/bucketd/bucketd/testsupport/porttest"
+	"github.com/bucketd/bucketd/testsupport/storetest"
 )
 
 // beforeNameKeys is the last schema version without name keys (migration 0009 adds them).

@@ -3,8 +3,8 @@ package gormstore_test
 import (
 	"testing"
 
-	"github.com/bucketd/bucketd/testsupport/storetest"
 	"github.com/bucketd/bucketd/testsupport/porttest"
+	"github.com/bucketd/bucketd/testsupport/storetest"
 )
 
 func TestSealedCredentialsContract(t *testing.T) {

@@ -14,11 +14,11 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/httpapi"
-	"github.com/bucketd/bucketd/testsupport/contracttest"
-	"github.com/bucketd/bucketd/testsupport/logcapture"
 	"github.com/bucketd/bucketd/app"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/gen/api"
+	"github.com/bucketd/bucketd/testsupport/contracttest"
+	"github.com/bucketd/bucketd/testsupport/logcapture"
 )
 
 // Fixed values of the fixtures. The token and the credentials are distinctive so the leak test

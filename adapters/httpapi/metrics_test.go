@@ -12,10 +12,10 @@ import (
 	_ "github.com/glebarez/go-sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/bucketd/bucketd/adapters/httpapi"
-	"github.com/bucketd/bucketd/testsupport/metricstest"
 	"github.com/bucketd/bucketd/app"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
+	"github.com/bucketd/bucketd/testsupport/metricstest"
 )
 
 // scrape serves GET /metrics without a token, checks the answer against the contract and the

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/httpapi"
-	"github.com/bucketd/bucketd/testsupport/metricstest"
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/testsupport/metricstest"
 )
 
 // rateLimited configures a harness to allow each token perSecond requests with bursts of burst.

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/bucketd/bucketd/adapters/providercheck"
-	"github.com/bucketd/bucketd/testsupport/logcapture"
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/testsupport/logcapture"
 )
 
 // secretPanic is a panic value carrying what a request could: it must reach neither the error

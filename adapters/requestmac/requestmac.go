@@ -13,7 +13,7 @@
 // other made.
 //
 // Each master key gives its own MAC key by HKDF under the purpose "bucketd idempotency
-// fingerprint v1" (aesgcm.KeyRing.Derive): the MAC never uses a sealing key itself, and any
+// fingerprint v1" (ports.KeyDeriver, which the vault's key ring implements): the MAC never uses a sealing key itself, and any
 // other use of the ring, under another purpose, gets independent keys.
 //
 // A master key must stay in the ring for 24 hours after it stopped being active: until then
@@ -36,7 +36,6 @@ import (
 	"fmt"
 	"hash"
 
-	"github.com/bucketd/bucketd/adapters/aesgcm"
 	"github.com/bucketd/bucketd/ports"
 )
 
@@ -59,13 +58,13 @@ type MAC struct {
 }
 
 // New derives the MAC keys of every master key of ring.
-func New(ring *aesgcm.KeyRing) (*MAC, error) {
+func New(ring ports.KeyDeriver) (*MAC, error) {
 	if ring == nil {
 		return nil, errors.New("new request MAC: key ring is nil")
 	}
 	keys := ring.Derive(purpose)
 	if len(keys) == 0 {
-		return nil, errors.New("new request MAC: key ring has no keys; build it with aesgcm.ParseKeyRing or LoadKeyRingFile")
+		return nil, errors.New("new request MAC: key ring has no keys")
 	}
 	m := &MAC{active: keys[0].ID, newMAC: make(map[string]func() hash.Hash, len(keys))}
 	for _, k := range keys {

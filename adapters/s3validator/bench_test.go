@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/testsupport/delayproxy"
 	"github.com/bucketd/bucketd/testsupport/versitygw"
-	"github.com/bucketd/bucketd/domain"
 )
 
 // BenchmarkValidate measures the validator's own cost against a local gateway.

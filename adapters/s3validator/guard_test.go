@@ -4,9 +4,9 @@ import (
 	"testing"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
+	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 	"github.com/bucketd/bucketd/testsupport/versitygw"
-	"github.com/bucketd/bucketd/domain"
 )
 
 // The validator must never connect to the metadata service, whatever form the endpoint takes:

@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
-	"github.com/bucketd/bucketd/testsupport/providerchecktest"
-	"github.com/bucketd/bucketd/testsupport/logcapture"
-	"github.com/bucketd/bucketd/testsupport/versitygw"
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/testsupport/logcapture"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
+	"github.com/bucketd/bucketd/testsupport/versitygw"
 )
 
 // Credentials of the gateway's non-owner user: valid, but granted nothing on the root's buckets.

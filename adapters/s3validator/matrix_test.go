@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 	"github.com/bucketd/bucketd/testsupport/versitygw"
-	"github.com/bucketd/bucketd/domain"
 )
 
 // matrixRow is one line of issue 3's validation matrix.

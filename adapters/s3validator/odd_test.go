@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 )
 
 // A provider that answers, but not as S3 does, is a PROVIDER_ERROR saying what was odd, never an

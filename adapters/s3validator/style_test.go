@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 )
 
 func TestStylesFor(t *testing.T) {

@@ -6,10 +6,10 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/providercheck"
-	"github.com/bucketd/bucketd/testsupport/providerchecktest"
-	"github.com/bucketd/bucketd/testsupport/versitygw"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
+	"github.com/bucketd/bucketd/testsupport/providerchecktest"
+	"github.com/bucketd/bucketd/testsupport/versitygw"
 )
 
 func TestValidateHonoursCancellation(t *testing.T) {

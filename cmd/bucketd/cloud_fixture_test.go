@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bucketd/bucketd/gen/api"
 	"github.com/bucketd/bucketd/testsupport/azurite"
 	"github.com/bucketd/bucketd/testsupport/fakegcs"
-	"github.com/bucketd/bucketd/gen/api"
 )
 
 // Provider-side names of the GCS and Azure scenarios.

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bucketd/bucketd/testsupport/storetest"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/gen/api"
+	"github.com/bucketd/bucketd/testsupport/storetest"
 )
 
 // scenario is one end-to-end case; each bootstraps organizations of its own, so scenarios share

@@ -5,11 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/testsupport/storetest"
-	"github.com/bucketd/bucketd/testsupport/contracttest"
-	"github.com/bucketd/bucketd/testsupport/versitygw"
 	"github.com/bucketd/bucketd/gen/api"
 	"github.com/bucketd/bucketd/gen/client"
+	"github.com/bucketd/bucketd/testsupport/contracttest"
+	"github.com/bucketd/bucketd/testsupport/storetest"
+	"github.com/bucketd/bucketd/testsupport/versitygw"
 )
 
 // healthInterval is short so the test sees the background job act; a real deployment keeps

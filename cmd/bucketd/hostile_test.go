@@ -14,14 +14,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/testsupport/storetest"
-	"github.com/bucketd/bucketd/testsupport/contracttest"
 	"github.com/bucketd/bucketd/adapters/netguard"
-	"github.com/bucketd/bucketd/testsupport/fakegcs"
-	"github.com/bucketd/bucketd/testsupport/hostile"
-	"github.com/bucketd/bucketd/testsupport/versitygw"
 	"github.com/bucketd/bucketd/gen/api"
 	"github.com/bucketd/bucketd/gen/client"
+	"github.com/bucketd/bucketd/testsupport/contracttest"
+	"github.com/bucketd/bucketd/testsupport/fakegcs"
+	"github.com/bucketd/bucketd/testsupport/hostile"
+	"github.com/bucketd/bucketd/testsupport/storetest"
+	"github.com/bucketd/bucketd/testsupport/versitygw"
 )
 
 // Bounds of the end-to-end hostile tests.

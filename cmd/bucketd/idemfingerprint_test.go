@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bucketd/bucketd/testsupport/storetest"
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/testsupport/storetest"
 )
 
 // TestIdempotencyFingerprintAcrossMasterKeyRotation drives the binary on SQLite and PostgreSQL

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/testsupport/delayproxy"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/gen/api"
 	"github.com/bucketd/bucketd/gen/client"
+	"github.com/bucketd/bucketd/testsupport/delayproxy"
 )
 
 // providerDelay holds every provider request of the idempotency scenarios back, so the first

@@ -14,11 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/testsupport/storetest"
-	"github.com/bucketd/bucketd/testsupport/contracttest"
-	"github.com/bucketd/bucketd/testsupport/versitygw"
 	"github.com/bucketd/bucketd/gen/api"
 	"github.com/bucketd/bucketd/gen/client"
+	"github.com/bucketd/bucketd/testsupport/contracttest"
+	"github.com/bucketd/bucketd/testsupport/storetest"
+	"github.com/bucketd/bucketd/testsupport/versitygw"
 )
 
 // Shape of the rotation test: buckets stored under the old key, how many load workers keep

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/testsupport/delayproxy"
 	"github.com/bucketd/bucketd/gen/api"
 	"github.com/bucketd/bucketd/gen/client"
+	"github.com/bucketd/bucketd/testsupport/delayproxy"
 )
 
 // lifecycle is the state a walk through every bucket operation carries from step to step.

@@ -7,11 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bucketd/bucketd/gen/api"
+	"github.com/bucketd/bucketd/gen/client"
 	"github.com/bucketd/bucketd/testsupport/contracttest"
 	"github.com/bucketd/bucketd/testsupport/metricstest"
 	"github.com/bucketd/bucketd/testsupport/versitygw"
-	"github.com/bucketd/bucketd/gen/api"
-	"github.com/bucketd/bucketd/gen/client"
 )
 
 // TestRateLimitAndMetrics runs the real binary with a tight rate limit against versitygw: a

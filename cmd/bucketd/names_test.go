@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/testsupport/storetest"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/gen/api"
+	"github.com/bucketd/bucketd/testsupport/storetest"
 )
 
 // testNamesPeopleCanTellApart sends names that look like a stored one, and names with invisible

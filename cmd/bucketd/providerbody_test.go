@@ -14,9 +14,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bucketd/bucketd/testsupport/storetest"
-	"github.com/bucketd/bucketd/testsupport/contracttest"
 	"github.com/bucketd/bucketd/gen/api"
+	"github.com/bucketd/bucketd/testsupport/contracttest"
+	"github.com/bucketd/bucketd/testsupport/storetest"
 )
 
 // TestProviderMaxBody runs bucketd with --provider-max-body 65536 against S3, GCS and Azure

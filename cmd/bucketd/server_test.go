@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bucketd/bucketd/gen/client"
 	"github.com/bucketd/bucketd/testsupport/contracttest"
 	"github.com/bucketd/bucketd/testsupport/logcapture"
-	"github.com/bucketd/bucketd/gen/client"
 )
 
 // Bounds of a server's life: start-up includes migrating the database; shutdown waits for

@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bucketd/bucketd/gen/api"
+	"github.com/bucketd/bucketd/gen/client"
 	"github.com/bucketd/bucketd/testsupport/contracttest"
 	"github.com/bucketd/bucketd/testsupport/delayproxy"
 	"github.com/bucketd/bucketd/testsupport/versitygw"
-	"github.com/bucketd/bucketd/gen/api"
-	"github.com/bucketd/bucketd/gen/client"
 )
 
 // slowProviderDelay holds back every request to the provider, so a validation is still running

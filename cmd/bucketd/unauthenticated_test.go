@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/testsupport/storetest"
 	"github.com/bucketd/bucketd/testsupport/contracttest"
+	"github.com/bucketd/bucketd/testsupport/storetest"
 )
 
 // The defaults of --auth-failure-rate and --auth-failure-burst.

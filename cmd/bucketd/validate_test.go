@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bucketd/bucketd/testsupport/versitygw"
 	"github.com/bucketd/bucketd/gen/api"
 	"github.com/bucketd/bucketd/gen/client"
+	"github.com/bucketd/bucketd/testsupport/versitygw"
 )
 
 // testValidate runs POST /bucket/validate for a passing and a failing dry run: both answer 200

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bucketd/bucketd/testsupport/helpertest"
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/testsupport/helpertest"
 )
 
 func TestAnswerOf(t *testing.T) {

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bucketd/bucketd/testsupport/helpertest"
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/testsupport/helpertest"
 )
 
 // The helpers must fail exactly when what they check is wrong: a helper that never fails would

@@ -12,10 +12,10 @@ import (
 
 	"github.com/bucketd/bucketd/adapters/netguard"
 	"github.com/bucketd/bucketd/adapters/providercheck"
-	"github.com/bucketd/bucketd/testsupport/hostile"
-	"github.com/bucketd/bucketd/testsupport/logcapture"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
+	"github.com/bucketd/bucketd/testsupport/hostile"
+	"github.com/bucketd/bucketd/testsupport/logcapture"
 )
 
 // Bounds of the hostile contract.

@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/providercheck"
-	"github.com/bucketd/bucketd/testsupport/helpertest"
-	"github.com/bucketd/bucketd/testsupport/hostile"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
+	"github.com/bucketd/bucketd/testsupport/helpertest"
+	"github.com/bucketd/bucketd/testsupport/hostile"
 )
 
 func TestEveryHostileCaseHasAnOutcome(t *testing.T) {

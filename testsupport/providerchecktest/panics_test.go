@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/bucketd/bucketd/testsupport/helpertest"
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/testsupport/helpertest"
 )
 
 func TestWantRecoveredPanicFailsOnlyWhenItShould(t *testing.T) {
