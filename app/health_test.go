@@ -12,9 +12,9 @@ import (
 
 	"go.uber.org/mock/gomock"
 
-	"github.com/bucketd/bucketd/testsupport/logcapture"
 	"github.com/bucketd/bucketd/app"
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/testsupport/logcapture"
 	"github.com/bucketd/bucketd/testsupport/mocks"
 )
 
