@@ -96,7 +96,7 @@ func NewHealthJob(cfg HealthJobConfig) (*HealthJob, error) {
 func (j *HealthJob) Run(ctx context.Context) {
 	for {
 		period := j.interval / 6
-		period += time.Duration((rand.Float64()*0.4 - 0.2) * float64(period))
+		period += time.Duration((rand.Float64()*0.4 - 0.2) * float64(period)) //nolint:gosec // G404: jitter, not a secret
 		select {
 		case <-ctx.Done():
 			return

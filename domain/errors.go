@@ -40,7 +40,7 @@ const (
 	KindRateLimited
 )
 
-var kindNames = [...]string{
+var kindNames = [...]string{ //nolint:gosec // G101: the names of error kinds, not credentials
 	KindInternal:              "internal",
 	KindInvalidInput:          "invalid input",
 	KindWorkspaceNotFound:     "workspace not found",

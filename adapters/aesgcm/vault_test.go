@@ -168,8 +168,8 @@ func TestFormattingHidesKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	forbidden := []string{encoded, encoded[:8], hex.EncodeToString(rawKey[:4]), fmt.Sprint(rawKey[:4]), string(rawKey[:4])}
-	forbidden = append(forbidden, strings.Trim(fmt.Sprint(rawKey[:4]), "[]"), fmt.Sprintf("%#v", rawKey[:4])[len("[]byte{"):])
+	forbidden := []string{encoded, encoded[:8], hex.EncodeToString(rawKey[:4]), fmt.Sprintf("%d", rawKey[:4]), string(rawKey[:4])}
+	forbidden = append(forbidden, strings.Trim(fmt.Sprintf("%d", rawKey[:4]), "[]"), fmt.Sprintf("%#v", rawKey[:4])[len("[]byte{"):])
 
 	var logged bytes.Buffer
 	loggers := []*slog.Logger{slog.New(slog.NewTextHandler(&logged, nil)), slog.New(slog.NewJSONHandler(&logged, nil))}

@@ -34,7 +34,10 @@ type answer struct {
 }
 
 // What the JSON API and the token endpoint send, for the messages about answers whose body is
-// not that.
+// not that. They name kinds of answer, not credentials, whatever gosec's G101 guesses from
+// "token".
+//
+//nolint:gosec // G101: see above
 const (
 	apiBody   = "the JSON the GCS API sends"
 	apiName   = "a GCS JSON API"

@@ -88,7 +88,7 @@ func (p *probe) attempt(ctx context.Context, sa serviceAccount) (r *report, refu
 		r.Fail(checkBucket, "", domain.Wrap(domain.KindInternal, err, "bucket: the storage client could not be built"))
 		return r, false
 	}
-	defer client.Close()
+	defer func() { _ = client.Close() }() // it only releases the client's idle connections
 	bucket := client.Bucket(p.target.Bucket)
 	wanted, role := p.neededPermissions()
 	var attrs *storage.BucketAttrs

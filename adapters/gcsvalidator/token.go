@@ -20,7 +20,7 @@ import (
 )
 
 // jwtBearerGrant is the OAuth 2.0 grant of RFC 7523 that service accounts use.
-const jwtBearerGrant = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+const jwtBearerGrant = "urn:ietf:params:oauth:grant-type:jwt-bearer" //nolint:gosec // G101: an OAuth grant type name, not a credential
 
 // The scopes a validation asks for: read-only unless the caller asked for a readwrite
 // validation.

@@ -44,7 +44,7 @@ import (
 
 // Defaults for the Config fields left empty.
 const (
-	DefaultTokenURL    = "https://oauth2.googleapis.com/token"
+	DefaultTokenURL    = "https://oauth2.googleapis.com/token" //nolint:gosec // G101: Google's public token endpoint, not a credential
 	DefaultAPIEndpoint = "https://storage.googleapis.com"
 	// DefaultCertsURL lists a service account's public keys as a JSON Web Key Set when the
 	// client email is appended.
@@ -118,7 +118,7 @@ func New(cfg Config) (*Validator, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Validator{
+	v := &Validator{ //nolint:gosec // G101: tokenURL and tokenWhere name an endpoint, they hold no credential
 		httpClient:  opts.HTTPClient,
 		allow:       opts.AllowList,
 		timeout:     opts.Timeout,

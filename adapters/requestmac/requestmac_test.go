@@ -140,7 +140,7 @@ func TestMACPrintsNoKey(t *testing.T) {
 	macKey := []byte(ring.Derive("bucketd idempotency fingerprint v1")[0].Key.Reveal())
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x"} {
 		printed := fmt.Sprintf(verb, m) + fmt.Sprintf(verb, *m)
-		for _, leak := range []string{master[:8], string(macKey[:4]), hex.EncodeToString(macKey[:4]), fmt.Sprint(macKey[:4])} {
+		for _, leak := range []string{master[:8], string(macKey[:4]), hex.EncodeToString(macKey[:4]), fmt.Sprintf("%d", macKey[:4])} {
 			if strings.Contains(printed, leak) {
 				t.Errorf("%s of a MAC prints key material: %q", verb, printed)
 			}

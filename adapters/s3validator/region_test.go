@@ -127,7 +127,7 @@ func TestValidateCustomEndpointRegion(t *testing.T) {
 			domain.CheckPass, "EU"},
 		// What cannot be a region name is never reported, nor shown in a message.
 		{"a region header that is no region name", &s3Stub{head: stubAnswer{region: "eu west 1"}}, domain.CheckSkip, ""},
-		{"a location that is no region name", &s3Stub{location: stubAnswer{status: http.StatusOK, body: xmlLocation("eu‮west-1")}},
+		{"a location that is no region name", &s3Stub{location: stubAnswer{status: http.StatusOK, body: xmlLocation("eu\u202ewest-1")}},
 			domain.CheckSkip, ""},
 	}
 	for _, c := range cases {

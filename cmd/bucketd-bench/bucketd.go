@@ -58,7 +58,7 @@ func startBucketd(ctx context.Context, bin, dbURL, work string, withPprof bool) 
 	if err != nil {
 		return nil, err
 	}
-	defer logFile.Close() // the child holds its own descriptor
+	defer func() { _ = logFile.Close() }() // the child holds its own descriptor and writes through it
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--database-url", dbURL,
 		"--master-keys", "bench:" + randomBase64(32), "--fingerprint-key", randomBase64(32),
 		"--endpoint-allowlist", "127.0.0.0/8", "--rate-limit", "0"}
@@ -153,7 +153,7 @@ func (b *bucketd) logProblems() (map[string]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	problems := map[string]int{}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
@@ -215,7 +215,7 @@ func readMemory(pid int) (memory, error) {
 	if err != nil {
 		return memory{}, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	var m memory
 	fields := map[string]*int64{"VmHWM:": &m.peak, "RssFile:": &m.file, "RssAnon:": &m.anon}
 	found := 0

@@ -73,7 +73,7 @@ func onOwnConnection(ctx context.Context, dbURL, what string, do func(context.Co
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }() // an administrative connection; its work is committed or reported above
 	ctx, cancel := context.WithTimeout(ctx, dbTimeout)
 	defer cancel()
 	if err := do(ctx, db); err != nil {

@@ -120,7 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
+	defer func() { _ = os.RemoveAll(work) }() // a temporary directory
 	if cfg.bucketd == "" {
 		progress("building bucketd")
 		if cfg.bucketd, err = buildBucketd(ctx, work, stderr); err != nil {

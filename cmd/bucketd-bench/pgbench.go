@@ -153,7 +153,7 @@ func readPgbenchLog(path string) ([]time.Duration, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	l, failed, err := parsePgbenchLog(f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: %w", path, err)

@@ -51,7 +51,7 @@ func describeMachine(ctx context.Context, db *benchDB, bucketdBin, pgbenchBin, l
 				break
 			}
 		}
-		f.Close()
+		_ = f.Close() // read only
 	}
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.Kernel = "Linux " + strings.TrimSpace(string(b))

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -50,7 +51,7 @@ func (r *repeated) Set(v string) error {
 }
 
 // withAdmin opens the store, runs fn with the admin use cases, and closes the store.
-func withAdmin(ctx context.Context, cfg storeConfig, stderr io.Writer, fn func(*app.Admin) error) error {
+func withAdmin(ctx context.Context, cfg storeConfig, stderr io.Writer, fn func(*app.Admin) error) (err error) {
 	log, err := newLogger(cfg.logLevel, stderr)
 	if err != nil {
 		return err
@@ -59,7 +60,8 @@ func withAdmin(ctx context.Context, cfg storeConfig, stderr io.Writer, fn func(*
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	// A failed close (a connection lost, a WAL not checkpointed) is the command's failure too.
+	defer func() { err = errors.Join(err, store.Close()) }()
 	a, err := app.NewAdmin(app.AdminDeps{Directory: store, Audit: store.Audit(), Logger: log})
 	if err != nil {
 		return err

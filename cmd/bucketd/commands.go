@@ -158,7 +158,7 @@ func groupUsage(c command, path []string) string {
 		}
 	}
 	walk(c, nil)
-	tw.Flush()
+	_ = tw.Flush() // into a strings.Builder, which cannot fail
 	fmt.Fprintf(&b, "\nRun \"%s <command> -h\" for the flags of a command. Every flag also reads an environment\nvariable (BUCKETD_*), listed with the flag.\n", commandLine(path))
 	return b.String()
 }

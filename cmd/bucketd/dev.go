@@ -76,7 +76,7 @@ func ensureDevFile(path, what string, generate func() (string, error)) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) //nolint:gosec // G304: one of the dev key files, constants
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}

@@ -32,7 +32,7 @@ func (c *keysConfig) register(fs *flagSet) {
 
 // withKeys loads the key ring and the fingerprint key, opens the store, runs fn with the key use
 // cases reading batchSize buckets at a time, and closes the store.
-func withKeys(ctx context.Context, cfg keysConfig, batchSize int, stderr io.Writer, fn func(*app.Keys) error) error {
+func withKeys(ctx context.Context, cfg keysConfig, batchSize int, stderr io.Writer, fn func(*app.Keys) error) (err error) {
 	log, err := newLogger(cfg.logLevel, stderr)
 	if err != nil {
 		return err
@@ -58,7 +58,8 @@ func withKeys(ctx context.Context, cfg keysConfig, batchSize int, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	// A failed close (a connection lost, a WAL not checkpointed) is the command's failure too.
+	defer func() { err = errors.Join(err, store.Close()) }()
 	k, err := app.NewKeys(app.KeysDeps{Store: store, Vault: vault, Keys: vault, Audit: store.Audit(), Fingerprinter: fingerprinter,
 		BatchSize: batchSize, Logger: log})
 	if err != nil {

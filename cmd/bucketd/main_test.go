@@ -32,7 +32,7 @@ func buildAndRun(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "create directory for the bucketd binary:", err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }() // a temporary directory; the OS cleans up what is left
 	bucketdBin = filepath.Join(dir, "bucketd")
 	args := []string{"build", "-o", bucketdBin}
 	if raceEnabled {

@@ -28,7 +28,7 @@ func TestProviderMaxBody(t *testing.T) {
 	provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", strconv.Itoa(size))
 		if r.Method != http.MethodHead {
-			w.Write([]byte(strings.Repeat("x", size)))
+			_, _ = w.Write([]byte(strings.Repeat("x", size)))
 		}
 	}))
 	defer provider.Close()

@@ -16,7 +16,7 @@ import (
 	"github.com/bucketd/bucketd/ports"
 )
 
-func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	var cfg serveConfig
 	fs := newFlagSet("serve")
 	cfg.register(fs)
@@ -56,7 +56,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	// A failed close (a connection lost, a WAL not checkpointed) is the command's failure too.
+	defer func() { err = errors.Join(err, store.Close()) }()
 	if cfg.dev {
 		if err := bootstrapDev(ctx, store, cfg.databaseURL, stdout, log); err != nil {
 			return err

@@ -240,7 +240,7 @@ func testLifeRename(t *testing.T, f RepositoryFixture) {
 	repoMustInsert(t, f.Store, repoBucket(other, "Archive"))
 
 	clash := videos
-	for _, name := range []string{"PHOTOS", "Ｐｈｏｔｏｓ", "Pho​tos"} {
+	for _, name := range []string{"PHOTOS", "Ｐｈｏｔｏｓ", "Pho\u200btos"} {
 		clash.Name = name
 		err := f.Store.Update(t.Context(), clash)
 		repoWantKind(t, fmt.Sprintf("rename of %q to %+q beside %q", videos.Name, name, photos.Name), err, domain.KindNameTaken)

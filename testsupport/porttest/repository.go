@@ -139,7 +139,7 @@ func testRepoQuotaUnknownOrg(t *testing.T, f RepositoryFixture) {
 // lookalikes are names that differ from a stored one only by case, width, compatibility forms,
 // white space or invisible characters, so they have its name key, and names that do not.
 var lookalikes = map[string]bool{
-	"Photos": true, "photos": true, "PHOTOS": true, "Ｐｈｏｔｏｓ": true, "ｐｈｏｔｏｓ": true, "Pho​tos": true,
+	"Photos": true, "photos": true, "PHOTOS": true, "Ｐｈｏｔｏｓ": true, "ｐｈｏｔｏｓ": true, "Pho\u200btos": true,
 	"Straße": true, "STRASSE": true, "strasse": true, "Photos 2": false, "Videos": false, "Strase": false,
 }
 

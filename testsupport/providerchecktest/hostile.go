@@ -166,7 +166,7 @@ func testHostileCase(t testing.TB, peer *hostile.Peer, role PeerRole, h Harness,
 	peer.Set(c)
 
 	start := time.Now()
-	report, err, allocated := validateCounting(t, v, target)
+	report, allocated, err := validateCounting(t, v, target)
 	took := time.Since(start)
 	// A request the validator makes in the background (GCS's key list lookup) may reach the
 	// peer after the validation ended, and must end by its own deadline.
@@ -215,7 +215,7 @@ func testHostileCase(t testing.TB, peer *hostile.Peer, role PeerRole, h Harness,
 // validateCounting runs one validation, turning a panic on the caller's goroutine into a test
 // failure, and returns what it allocated too. A panic on a goroutine of the validator's own
 // takes the test binary down, which fails the test as surely.
-func validateCounting(t testing.TB, v ports.CredentialValidator, target domain.ValidationTarget) (report domain.ValidationReport, err error, allocated uint64) {
+func validateCounting(t testing.TB, v ports.CredentialValidator, target domain.ValidationTarget) (report domain.ValidationReport, allocated uint64, err error) {
 	t.Helper()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -228,7 +228,7 @@ func validateCounting(t testing.TB, v ports.CredentialValidator, target domain.V
 		report, err = v.Validate(context.Background(), target)
 	}()
 	runtime.ReadMemStats(&after)
-	return report, err, after.TotalAlloc - before.TotalAlloc
+	return report, after.TotalAlloc - before.TotalAlloc, err
 }
 
 // wantHostileFailure checks a validation the peer decided failed as want says; WantTidyOutcome
