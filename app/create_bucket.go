@@ -62,7 +62,7 @@ func (s *Buckets) create(ctx context.Context, p domain.Principal, cmd BucketInpu
 	if err != nil {
 		return CreateResult{}, err
 	}
-	if err := s.checkRoom(ctx, p, workspaceID, f.name); err != nil {
+	if err := s.precheckCreate(ctx, p, workspaceID, f.name); err != nil {
 		return CreateResult{}, err
 	}
 	report, err := f.validator.Validate(ctx, f.target())
@@ -106,22 +106,22 @@ func (s *Buckets) create(ctx context.Context, p domain.Principal, cmd BucketInpu
 	return CreateResult{BucketID: id, Status: b.Status, Validation: report}, nil
 }
 
-// checkRoom is the early check of a create, one round trip that fails fast without provider
-// traffic: the workspace (the store asked before the principal, as in authorizeWorkspace), the
-// quota and the name. InsertWithinQuota repeats the last two under a lock, which is what
+// precheckCreate is the check of a create before any provider traffic, one round trip that
+// fails fast: the workspace (the store asked before the principal, as in authorizeWorkspace),
+// the quota and the name. InsertWithinQuota repeats the last two under a lock, which is what
 // actually guarantees them, and the database holds a bucket's workspace to its organization.
-func (s *Buckets) checkRoom(ctx context.Context, p domain.Principal, workspaceID, name string) error {
-	room, err := s.repo.Room(ctx, p.OrgID, workspaceID, name)
+func (s *Buckets) precheckCreate(ctx context.Context, p domain.Principal, workspaceID, name string) error {
+	pre, err := s.repo.PrecheckCreate(ctx, p.OrgID, workspaceID, name)
 	if err != nil {
 		return fmt.Errorf("read workspace %q and bucket quota of organization %s: %w", workspaceID, p.OrgID, err)
 	}
-	if err := mayUseWorkspace(p, workspaceID, room.WorkspaceInOrg); err != nil {
+	if err := mayUseWorkspace(p, workspaceID, pre.WorkspaceInOrg); err != nil {
 		return err
 	}
-	if err := room.Quota.Err(); err != nil {
+	if err := pre.Quota.Err(); err != nil {
 		return err
 	}
-	if room.NameTaken {
+	if pre.NameTaken {
 		return nameTakenError(name)
 	}
 	return nil

@@ -51,11 +51,11 @@ func sealed(_ context.Context, _ domain.Secret, s ports.SecretScope) ([]byte, er
 	return []byte("sealed-" + s.Field + "-for-" + s.BucketID), nil
 }
 
-// expectChecks expects the early checks (workspace, quota and name, one Room read) to pass and
+// expectChecks expects the early checks (workspace, quota and name, one PrecheckCreate read) to pass and
 // returns the call so later expectations can follow it.
 func (f *bucketsFixture) expectChecks(name string) *gomock.Call {
-	return f.repo.EXPECT().Room(gomock.Any(), orgID, wsID, name).
-		Return(ports.Room{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 3, Limit: 10}}, nil)
+	return f.repo.EXPECT().PrecheckCreate(gomock.Any(), orgID, wsID, name).
+		Return(ports.CreatePrecheck{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 3, Limit: 10}}, nil)
 }
 
 // expectSeals expects both fields to be sealed after prev, key first, and returns the last call.
@@ -76,7 +76,7 @@ func TestCreateCallsPortsInOrder(t *testing.T) {
 		return sealed(ctx, s, scope)
 	}
 	gomock.InOrder(
-		f.repo.EXPECT().Room(gomock.Any(), orgID, wsID, "Backups").Return(ports.Room{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 9, Limit: 10}}, nil),
+		f.repo.EXPECT().PrecheckCreate(gomock.Any(), orgID, wsID, "Backups").Return(ports.CreatePrecheck{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 9, Limit: 10}}, nil),
 		f.s3.EXPECT().Validate(gomock.Any(), domain.ValidationTarget{
 			StorageType: domain.StorageS3,
 			Bucket:      "my-backups",
@@ -144,8 +144,8 @@ func TestCreateHidesWorkspacesOfOtherOrganizations(t *testing.T) {
 	for name, p := range map[string]domain.Principal{"admin": admin, "member listing it": stale} {
 		t.Run(name, func(t *testing.T) {
 			f := newBucketsFixture(t)
-			f.repo.EXPECT().Room(gomock.Any(), orgID, wsID, "Backups").
-				Return(ports.Room{WorkspaceInOrg: false, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Limit: 10}}, nil)
+			f.repo.EXPECT().PrecheckCreate(gomock.Any(), orgID, wsID, "Backups").
+				Return(ports.CreatePrecheck{WorkspaceInOrg: false, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Limit: 10}}, nil)
 
 			_, err := f.svc.Create(t.Context(), p, validCreate())
 
@@ -156,8 +156,8 @@ func TestCreateHidesWorkspacesOfOtherOrganizations(t *testing.T) {
 
 func TestCreateForbidsMemberOutsideWorkspace(t *testing.T) {
 	f := newBucketsFixture(t)
-	f.repo.EXPECT().Room(gomock.Any(), orgID, wsID, "Backups").
-		Return(ports.Room{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Limit: 10}}, nil)
+	f.repo.EXPECT().PrecheckCreate(gomock.Any(), orgID, wsID, "Backups").
+		Return(ports.CreatePrecheck{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Limit: 10}}, nil)
 
 	_, err := f.svc.Create(t.Context(), member, validCreate())
 
@@ -253,7 +253,7 @@ func TestCreateRelaxesBucketRulesForCustomEndpoint(t *testing.T) {
 func TestCreateStopsAtFullQuota(t *testing.T) {
 	f := newBucketsFixture(t)
 	gomock.InOrder(
-		f.repo.EXPECT().Room(gomock.Any(), orgID, wsID, "Backups").Return(ports.Room{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 10, Limit: 10}}, nil),
+		f.repo.EXPECT().PrecheckCreate(gomock.Any(), orgID, wsID, "Backups").Return(ports.CreatePrecheck{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 10, Limit: 10}}, nil),
 	)
 
 	_, err := f.svc.Create(t.Context(), admin, validCreate())
@@ -264,7 +264,7 @@ func TestCreateStopsAtFullQuota(t *testing.T) {
 func TestCreateStopsAtTakenName(t *testing.T) {
 	f := newBucketsFixture(t)
 	gomock.InOrder(
-		f.repo.EXPECT().Room(gomock.Any(), orgID, wsID, "Backups").Return(ports.Room{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 1, Limit: 10}, NameTaken: true}, nil),
+		f.repo.EXPECT().PrecheckCreate(gomock.Any(), orgID, wsID, "Backups").Return(ports.CreatePrecheck{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 1, Limit: 10}, NameTaken: true}, nil),
 	)
 
 	_, err := f.svc.Create(t.Context(), admin, validCreate())
@@ -344,8 +344,8 @@ func TestCreateWrapsStoreFailuresOfEarlyChecks(t *testing.T) {
 		expect func(f *bucketsFixture)
 		want   string
 	}{
-		{"room", func(f *bucketsFixture) {
-			f.repo.EXPECT().Room(gomock.Any(), orgID, wsID, "Backups").Return(ports.Room{}, down)
+		{"precheck", func(f *bucketsFixture) {
+			f.repo.EXPECT().PrecheckCreate(gomock.Any(), orgID, wsID, "Backups").Return(ports.CreatePrecheck{}, down)
 		}, "read workspace"},
 	}
 	for _, tt := range tests {
@@ -423,9 +423,9 @@ func TestCreateLogsOneLineWithoutCredentials(t *testing.T) {
 func TestCreateHonoursCallerCancellation(t *testing.T) {
 	f := newBucketsFixture(t)
 	ctx, cancel := context.WithCancel(t.Context())
-	f.repo.EXPECT().Room(gomock.Any(), orgID, wsID, "Backups").DoAndReturn(func(ctx context.Context, _, _, _ string) (ports.Room, error) {
+	f.repo.EXPECT().PrecheckCreate(gomock.Any(), orgID, wsID, "Backups").DoAndReturn(func(ctx context.Context, _, _, _ string) (ports.CreatePrecheck, error) {
 		cancel()
-		return ports.Room{}, ctx.Err()
+		return ports.CreatePrecheck{}, ctx.Err()
 	})
 
 	_, err := f.svc.Create(ctx, admin, validCreate())

@@ -11,10 +11,10 @@ import (
 	"github.com/bucketd/bucketd/domain"
 )
 
-// Room is what a create checks before any provider traffic, as BucketRepository.Room reads it:
-// whether the workspace is the organization's, the organization's bucket quota, and whether a
-// name is already used by one of its live buckets.
-type Room struct {
+// CreatePrecheck is what a create checks before any provider traffic, as
+// BucketRepository.PrecheckCreate reads it: whether the workspace is the organization's, the
+// organization's bucket quota, and whether a name is already used by one of its live buckets.
+type CreatePrecheck struct {
 	WorkspaceInOrg bool
 	Quota          domain.Quota
 	NameTaken      bool
@@ -29,11 +29,11 @@ type BucketRepository interface {
 	// NameTaken reports whether a live bucket of the organization already uses the name,
 	// compared by domain.NameKey.
 	NameTaken(ctx context.Context, orgID, name string) (bool, error)
-	// Room reads whether the workspace belongs to the organization, the organization's quota
-	// and whether a live bucket of it already uses the name (compared by domain.NameKey)
-	// together, in one round trip: the early checks of a create, which must stay cheap as they
-	// run before any provider traffic.
-	Room(ctx context.Context, orgID, workspaceID, name string) (Room, error)
+	// PrecheckCreate reads whether the workspace belongs to the organization, the
+	// organization's quota and whether a live bucket of it already uses the name (compared by
+	// domain.NameKey) together, in one round trip: the checks of a create before any provider
+	// traffic, which must stay cheap.
+	PrecheckCreate(ctx context.Context, orgID, workspaceID, name string) (CreatePrecheck, error)
 	// InsertWithinQuota stores b in one transaction that first serializes against every other
 	// insert of the same organization, then re-checks the quota and the name. It returns a
 	// domain error of kind KindQuotaExceeded or KindNameTaken when either check fails, so no

@@ -72,6 +72,21 @@ func (mr *MockBucketRepositoryMockRecorder) NameTaken(ctx, orgID, name any) *gom
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "NameTaken", reflect.TypeOf((*MockBucketRepository)(nil).NameTaken), ctx, orgID, name)
 }
 
+// PrecheckCreate mocks base method.
+func (m *MockBucketRepository) PrecheckCreate(ctx context.Context, orgID, workspaceID, name string) (ports.CreatePrecheck, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "PrecheckCreate", ctx, orgID, workspaceID, name)
+	ret0, _ := ret[0].(ports.CreatePrecheck)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// PrecheckCreate indicates an expected call of PrecheckCreate.
+func (mr *MockBucketRepositoryMockRecorder) PrecheckCreate(ctx, orgID, workspaceID, name any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "PrecheckCreate", reflect.TypeOf((*MockBucketRepository)(nil).PrecheckCreate), ctx, orgID, workspaceID, name)
+}
+
 // QuotaUsage mocks base method.
 func (m *MockBucketRepository) QuotaUsage(ctx context.Context, orgID string) (domain.Quota, error) {
 	m.ctrl.T.Helper()
@@ -85,21 +100,6 @@ func (m *MockBucketRepository) QuotaUsage(ctx context.Context, orgID string) (do
 func (mr *MockBucketRepositoryMockRecorder) QuotaUsage(ctx, orgID any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "QuotaUsage", reflect.TypeOf((*MockBucketRepository)(nil).QuotaUsage), ctx, orgID)
-}
-
-// Room mocks base method.
-func (m *MockBucketRepository) Room(ctx context.Context, orgID, workspaceID, name string) (ports.Room, error) {
-	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "Room", ctx, orgID, workspaceID, name)
-	ret0, _ := ret[0].(ports.Room)
-	ret1, _ := ret[1].(error)
-	return ret0, ret1
-}
-
-// Room indicates an expected call of Room.
-func (mr *MockBucketRepositoryMockRecorder) Room(ctx, orgID, workspaceID, name any) *gomock.Call {
-	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Room", reflect.TypeOf((*MockBucketRepository)(nil).Room), ctx, orgID, workspaceID, name)
 }
 
 // WorkspaceInOrg mocks base method.

@@ -49,7 +49,7 @@ func RunBucketRepositoryContract(t *testing.T, open func(t *testing.T) Repositor
 	t.Run("QuotaLimitFromPlanOrOverride", func(t *testing.T) { testRepoQuotaLimit(t, open(t)) })
 	t.Run("QuotaOfUnknownOrganization", func(t *testing.T) { testRepoQuotaUnknownOrg(t, open(t)) })
 	t.Run("NameTakenComparesNameKeys", func(t *testing.T) { testRepoNameTaken(t, open(t)) })
-	t.Run("RoomReadsQuotaAndName", func(t *testing.T) { testRepoRoom(t, open(t)) })
+	t.Run("PrecheckCreateReadsWorkspaceQuotaAndName", func(t *testing.T) { testRepoPrecheckCreate(t, open(t)) })
 	t.Run("DuplicateNameRejected", func(t *testing.T) { testRepoDuplicateName(t, open(t)) })
 	t.Run("QuotaExceededAtLimit", func(t *testing.T) { testRepoQuotaExceeded(t, open(t)) })
 	t.Run("ConcurrentInsertsStayWithinLimit", func(t *testing.T) { testRepoConcurrentQuota(t, open(t), false) })
@@ -155,23 +155,23 @@ func testRepoNameTaken(t *testing.T, f RepositoryFixture) {
 	}
 }
 
-func testRepoRoom(t *testing.T, f RepositoryFixture) {
+func testRepoPrecheckCreate(t *testing.T, f RepositoryFixture) {
 	org := SeedOrganization(t, f.Store, OrgSpec{Plan: domain.PlanTeam, BucketLimit: repoLimit(5)})
 	repoMustInsert(t, f.Store, repoBucket(org, "Photos"))
 	repoMustInsert(t, f.Store, repoBucket(org, "Videos"))
 	quota := domain.Quota{Plan: domain.PlanTeam, Used: 2, Limit: 5}
 	for name, taken := range map[string]bool{"Photos": true, "pHOTOS": true, "ＰＨＯＴＯＳ": true, "Videos": true, "Photos 2": false, "": false} {
-		got, err := f.Store.Room(t.Context(), org.OrgID, org.WorkspaceID, name)
-		if want := (ports.Room{WorkspaceInOrg: true, Quota: quota, NameTaken: taken}); err != nil || got != want {
-			t.Errorf("Room(%q) = %+v, %v; want %+v, nil", name, got, err, want)
+		got, err := f.Store.PrecheckCreate(t.Context(), org.OrgID, org.WorkspaceID, name)
+		if want := (ports.CreatePrecheck{WorkspaceInOrg: true, Quota: quota, NameTaken: taken}); err != nil || got != want {
+			t.Errorf("PrecheckCreate(%q) = %+v, %v; want %+v, nil", name, got, err, want)
 		}
 	}
 	other := SeedOrganization(t, f.Store, OrgSpec{})
-	if got, err := f.Store.Room(t.Context(), other.OrgID, other.WorkspaceID, "Photos"); err != nil || got.NameTaken || got.Quota.Used != 0 {
-		t.Errorf("Room of another organization = %+v, %v; want no bucket and the name free", got, err)
+	if got, err := f.Store.PrecheckCreate(t.Context(), other.OrgID, other.WorkspaceID, "Photos"); err != nil || got.NameTaken || got.Quota.Used != 0 {
+		t.Errorf("PrecheckCreate of another organization = %+v, %v; want no bucket and the name free", got, err)
 	}
-	_, err := f.Store.Room(t.Context(), domain.NewID(), org.WorkspaceID, "Photos")
-	repoWantKind(t, "Room of an unknown organization", err, domain.KindNotFound)
+	_, err := f.Store.PrecheckCreate(t.Context(), domain.NewID(), org.WorkspaceID, "Photos")
+	repoWantKind(t, "PrecheckCreate of an unknown organization", err, domain.KindNotFound)
 }
 
 func testRepoDuplicateName(t *testing.T, f RepositoryFixture) {
@@ -258,13 +258,13 @@ func testRepoWorkspaceInOrg(t *testing.T, f RepositoryFixture) {
 		if err != nil || got != tc.want {
 			t.Errorf("%s: WorkspaceInOrg = %v, %v; want %v, nil", tc.what, got, err, tc.want)
 		}
-		// Room answers the same question for a create; of an unknown organization it has no
+		// PrecheckCreate answers the same question for a create; of an unknown organization it has no
 		// quota to read, and says so.
-		room, err := f.Store.Room(t.Context(), tc.org, tc.ws, "Photos")
+		pre, err := f.Store.PrecheckCreate(t.Context(), tc.org, tc.ws, "Photos")
 		if tc.org != a.OrgID {
-			repoWantKind(t, tc.what+": Room", err, domain.KindNotFound)
-		} else if err != nil || room.WorkspaceInOrg != tc.want {
-			t.Errorf("%s: Room = %+v, %v; want WorkspaceInOrg %v", tc.what, room, err, tc.want)
+			repoWantKind(t, tc.what+": PrecheckCreate", err, domain.KindNotFound)
+		} else if err != nil || pre.WorkspaceInOrg != tc.want {
+			t.Errorf("%s: PrecheckCreate = %+v, %v; want WorkspaceInOrg %v", tc.what, pre, err, tc.want)
 		}
 	}
 }
