@@ -55,16 +55,6 @@ func (s *Buckets) List(ctx context.Context, p domain.Principal, in ListInput) (d
 	return s.reader.List(ctx, p.OrgID, q)
 }
 
-// Delete soft-deletes a bucket, which frees its name and its place in the quota at once.
-func (s *Buckets) Delete(ctx context.Context, p domain.Principal, bucketID string) error {
-	b, err := s.Get(ctx, p, bucketID)
-	if err == nil {
-		err = s.writer.Delete(ctx, p.OrgID, b.ID, s.now())
-	}
-	s.logOutcome(ctx, "delete bucket", p, bucketID, err)
-	return err
-}
-
 // Quota reports the organization's bucket usage against its limit.
 func (s *Buckets) Quota(ctx context.Context, p domain.Principal) (domain.Quota, error) {
 	return s.repo.QuotaUsage(ctx, p.OrgID)
