@@ -23,73 +23,18 @@ const (
 // dev is the user the email use cases find.
 var dev = domain.User{ID: devID, OrgID: orgID, Email: "dev@acme.example", Role: domain.RoleMember}
 
-func TestCreateWorkspaceStoresNormalizedName(t *testing.T) {
+func TestListUsersOfOrganization(t *testing.T) {
 	a, dir, _ := newAdmin(t)
-	var stored domain.Workspace
-	dir.EXPECT().CreateWorkspace(gomock.Any(), gomock.Any()).Do(func(_ context.Context, ws domain.Workspace) { stored = ws })
-
-	ws, err := a.CreateWorkspace(t.Context(), strings.ToUpper(orgID), "  Production ")
-
-	if err != nil {
-		t.Fatalf("CreateWorkspace: %v", err)
-	}
-	if ws != stored || ws.Name != "Production" || ws.OrgID != orgID || !domain.IsID(ws.ID) {
-		t.Errorf("workspace = %+v (stored %+v), want Production in %s with a fresh id", ws, stored, orgID)
-	}
-}
-
-func TestCreateWorkspaceRejects(t *testing.T) {
-	unknown := domain.Errorf(domain.KindNotFound, "organization %s does not exist", orgID)
-	tests := []struct {
-		name   string
-		org    string
-		wsName string
-		expect func(*mocks.MockDirectory)
-		kind   domain.Kind
-		want   string
-	}{
-		{"malformed organization id", "acme", "W", func(*mocks.MockDirectory) {}, domain.KindInvalidInput, `organization id "acme" is not a UUID`},
-		{"empty name", orgID, " ", func(*mocks.MockDirectory) {}, domain.KindInvalidInput, "workspace name must not be empty"},
-		{"unknown organization", orgID, "W", func(d *mocks.MockDirectory) {
-			d.EXPECT().CreateWorkspace(gomock.Any(), gomock.Any()).Return(unknown)
-		}, domain.KindNotFound, "organization " + orgID + " does not exist"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			a, dir, _ := newAdmin(t)
-			tt.expect(dir)
-
-			_, err := a.CreateWorkspace(t.Context(), tt.org, tt.wsName)
-
-			wantKind(t, err, tt.kind, tt.want)
-		})
-	}
-}
-
-func TestListWorkspacesAndUsersOfOrganization(t *testing.T) {
-	a, dir, _ := newAdmin(t)
-	workspaces := []ports.WorkspaceRecord{{Workspace: domain.Workspace{ID: wsID, OrgID: orgID, Name: "Default"}, Members: 1}}
 	users := []ports.UserRecord{{User: dev, Workspaces: []string{wsID}}}
-	dir.EXPECT().ListWorkspaces(gomock.Any(), orgID).Return(workspaces, nil)
 	dir.EXPECT().ListUsers(gomock.Any(), orgID).Return(users, nil)
 
-	gotWS, errWS := a.ListWorkspaces(t.Context(), strings.ToUpper(orgID))
-	gotUsers, errUsers := a.ListUsers(t.Context(), orgID)
+	got, err := a.ListUsers(t.Context(), strings.ToUpper(orgID))
 
-	if errWS != nil || !reflect.DeepEqual(gotWS, workspaces) {
-		t.Errorf("ListWorkspaces = %+v, %v; want %+v", gotWS, errWS, workspaces)
+	if err != nil || !reflect.DeepEqual(got, users) {
+		t.Errorf("ListUsers = %+v, %v; want %+v", got, err, users)
 	}
-	if errUsers != nil || !reflect.DeepEqual(gotUsers, users) {
-		t.Errorf("ListUsers = %+v, %v; want %+v", gotUsers, errUsers, users)
-	}
-	for name, list := range map[string]func(context.Context, string) error{
-		"ListWorkspaces": func(ctx context.Context, id string) error { _, err := a.ListWorkspaces(ctx, id); return err },
-		"ListUsers":      func(ctx context.Context, id string) error { _, err := a.ListUsers(ctx, id); return err },
-	} {
-		t.Run(name+" of a malformed id", func(t *testing.T) {
-			wantKind(t, list(t.Context(), "nope"), domain.KindInvalidInput, `organization id "nope" is not a UUID`)
-		})
-	}
+	_, err = a.ListUsers(t.Context(), "nope")
+	wantKind(t, err, domain.KindInvalidInput, `organization id "nope" is not a UUID`)
 }
 
 func TestAddUserStoresNormalizedUser(t *testing.T) {
