@@ -19,7 +19,7 @@ func (a *Admin) CreateWorkspace(ctx context.Context, orgID, name string) (domain
 	if ws.Name, err = normalizeLabel("workspace", name); err != nil {
 		return domain.Workspace{}, err
 	}
-	if err := a.dir.CreateWorkspace(ctx, ws); err != nil {
+	if err := a.workspaces.CreateWorkspace(ctx, ws); err != nil {
 		return domain.Workspace{}, fmt.Errorf("create workspace %q in organization %s: %w", ws.Name, orgID, err)
 	}
 	a.log.LogAttrs(ctx, slog.LevelInfo, "create workspace", slog.String("org_id", orgID), slog.String("workspace_id", ws.ID))
@@ -33,7 +33,7 @@ func (a *Admin) ListWorkspaces(ctx context.Context, orgID string) ([]ports.Works
 	if err != nil {
 		return nil, err
 	}
-	workspaces, err := a.dir.ListWorkspaces(ctx, orgID)
+	workspaces, err := a.workspaces.ListWorkspaces(ctx, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("list workspaces of organization %s: %w", orgID, err)
 	}

@@ -10,13 +10,12 @@ import (
 
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
-	"github.com/bucketd/bucketd/ports/mocks"
 )
 
 func TestCreateWorkspaceStoresNormalizedName(t *testing.T) {
-	a, dir, _ := newAdmin(t)
+	a, store, _ := newAdmin(t)
 	var stored domain.Workspace
-	dir.EXPECT().CreateWorkspace(gomock.Any(), gomock.Any()).Do(func(_ context.Context, ws domain.Workspace) { stored = ws })
+	store.workspaces.EXPECT().CreateWorkspace(gomock.Any(), gomock.Any()).Do(func(_ context.Context, ws domain.Workspace) { stored = ws })
 
 	ws, err := a.CreateWorkspace(t.Context(), strings.ToUpper(orgID), "  Production ")
 
@@ -34,20 +33,20 @@ func TestCreateWorkspaceRejects(t *testing.T) {
 		name   string
 		org    string
 		wsName string
-		expect func(*mocks.MockDirectory)
+		expect func(*adminStore)
 		kind   domain.Kind
 		want   string
 	}{
-		{"malformed organization id", "acme", "W", func(*mocks.MockDirectory) {}, domain.KindInvalidInput, `organization id "acme" is not a UUID`},
-		{"empty name", orgID, " ", func(*mocks.MockDirectory) {}, domain.KindInvalidInput, "workspace name must not be empty"},
-		{"unknown organization", orgID, "W", func(d *mocks.MockDirectory) {
-			d.EXPECT().CreateWorkspace(gomock.Any(), gomock.Any()).Return(unknown)
+		{"malformed organization id", "acme", "W", func(*adminStore) {}, domain.KindInvalidInput, `organization id "acme" is not a UUID`},
+		{"empty name", orgID, " ", func(*adminStore) {}, domain.KindInvalidInput, "workspace name must not be empty"},
+		{"unknown organization", orgID, "W", func(store *adminStore) {
+			store.workspaces.EXPECT().CreateWorkspace(gomock.Any(), gomock.Any()).Return(unknown)
 		}, domain.KindNotFound, "organization " + orgID + " does not exist"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, dir, _ := newAdmin(t)
-			tt.expect(dir)
+			a, store, _ := newAdmin(t)
+			tt.expect(store)
 
 			_, err := a.CreateWorkspace(t.Context(), tt.org, tt.wsName)
 
@@ -57,9 +56,9 @@ func TestCreateWorkspaceRejects(t *testing.T) {
 }
 
 func TestListWorkspacesOfOrganization(t *testing.T) {
-	a, dir, _ := newAdmin(t)
+	a, store, _ := newAdmin(t)
 	workspaces := []ports.WorkspaceRecord{{Workspace: domain.Workspace{ID: wsID, OrgID: orgID, Name: "Default"}, Members: 1}}
-	dir.EXPECT().ListWorkspaces(gomock.Any(), orgID).Return(workspaces, nil)
+	store.workspaces.EXPECT().ListWorkspaces(gomock.Any(), orgID).Return(workspaces, nil)
 
 	got, err := a.ListWorkspaces(t.Context(), strings.ToUpper(orgID))
 

@@ -117,12 +117,6 @@ func TestNewBucketsRejectsMissingDependencies(t *testing.T) {
 	}
 }
 
-func TestNewAdminRejectsNilDirectory(t *testing.T) {
-	if _, err := app.NewAdmin(app.AdminDeps{}); err == nil || !strings.Contains(err.Error(), "Directory is nil") {
-		t.Fatalf("NewAdmin error = %v, want Directory is nil", err)
-	}
-}
-
 // wantKind fails the test unless err carries kind and, when given, a message containing want.
 func wantKind(t *testing.T, err error, kind domain.Kind, want string) {
 	t.Helper()

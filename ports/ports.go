@@ -2,7 +2,7 @@
 // Each is small and shaped by what app uses; adapters implement them and cmd/bucketd wires them.
 package ports
 
-//go:generate go tool mockgen -destination=mocks/mocks.go -package=mocks . BucketRepository,BucketReader,BucketWriter,CredentialValidator,Vault,Authenticator,Directory,IdempotencyStore
+//go:generate go tool mockgen -destination=mocks/mocks.go -package=mocks . BucketRepository,BucketReader,BucketWriter,CredentialValidator,Vault,Authenticator,IdempotencyStore
 
 import (
 	"context"
@@ -103,54 +103,6 @@ type Vault interface {
 // error for a token that is unknown, expired or revoked.
 type Authenticator interface {
 	Authenticate(ctx context.Context, token domain.Secret) (domain.Principal, error)
-}
-
-// Directory administers organizations, workspaces, users and tokens. An id or email that names
-// nothing is a KindNotFound error naming it (KindWorkspaceNotFound for a workspace), a
-// malformed id included.
-type Directory interface {
-	// CreateOrganization stores an organization with its first workspace and its admin,
-	// who becomes a member of the workspace, all or nothing.
-	CreateOrganization(ctx context.Context, org domain.Organization, ws domain.Workspace, admin domain.User) error
-	// ListOrganizations returns every organization, oldest first.
-	ListOrganizations(ctx context.Context) ([]OrganizationRecord, error)
-	// UpdateOrganization applies change to an organization and returns the organization as it
-	// then is. It serializes with bucket inserts, so the quota check of every later insert
-	// sees the new limit.
-	UpdateOrganization(ctx context.Context, orgID string, change OrganizationChange) (OrganizationRecord, error)
-
-	// CreateWorkspace adds a workspace to an existing organization.
-	CreateWorkspace(ctx context.Context, ws domain.Workspace) error
-	// ListWorkspaces returns an organization's workspaces, oldest first.
-	ListWorkspaces(ctx context.Context, orgID string) ([]WorkspaceRecord, error)
-
-	// AddUser adds a user to an existing organization as a member of the given workspaces of
-	// that organization, all or nothing. An email in use, in any case, is KindInvalidInput.
-	AddUser(ctx context.Context, user domain.User, workspaceIDs []string) error
-	// UserByEmail finds a user by email, or returns a KindNotFound error.
-	UserByEmail(ctx context.Context, email string) (domain.User, error)
-	// ListUsers returns an organization's users with their workspaces, oldest first.
-	ListUsers(ctx context.Context, orgID string) ([]UserRecord, error)
-	// SetRole changes a user's role; the next request with any of the user's tokens acts
-	// with it.
-	SetRole(ctx context.Context, userID string, role domain.Role) error
-	// AddMembership makes a user a member of a workspace of the user's own organization and
-	// reports whether it was not one already.
-	AddMembership(ctx context.Context, userID, workspaceID string) (bool, error)
-	// RemoveMembership ends a user's membership of a workspace of the user's own organization
-	// and reports whether there was one.
-	RemoveMembership(ctx context.Context, userID, workspaceID string) (bool, error)
-
-	// InsertToken stores a token digest for a user.
-	InsertToken(ctx context.Context, token domain.APIToken) error
-	// ListTokens returns a user's tokens, oldest first.
-	ListTokens(ctx context.Context, userID string) ([]TokenRecord, error)
-	// RevokeToken marks a token revoked at the given time, unless it already is, and returns
-	// it as stored. The next request with it is refused.
-	RevokeToken(ctx context.Context, tokenID string, at time.Time) (TokenRecord, error)
-	// RevokeUserTokens revokes every token of a user that is not revoked yet and returns how
-	// many it revoked.
-	RevokeUserTokens(ctx context.Context, userID string, at time.Time) (int, error)
 }
 
 // StoredResponse is the first answer to a request sent with an Idempotency-Key, kept so a retry

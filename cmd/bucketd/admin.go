@@ -130,7 +130,7 @@ func withAdmin(ctx context.Context, cfg storeConfig, stderr io.Writer, fn func(*
 		return err
 	}
 	defer store.Close()
-	a, err := app.NewAdmin(app.AdminDeps{Directory: store, Audit: store.Audit(), Logger: log})
+	a, err := app.NewAdmin(app.AdminDeps{Organizations: store, Workspaces: store, Users: store, Tokens: store, Audit: store.Audit(), Logger: log})
 	if err != nil {
 		return err
 	}

@@ -98,7 +98,7 @@ func bootstrapDev(ctx context.Context, store *gormstore.Store, stdout io.Writer,
 		log.Info("DEV MODE: database already has organizations; for a new token run: bucketd admin token create --email " + devAdminEmail)
 		return nil
 	}
-	a, err := app.NewAdmin(app.AdminDeps{Directory: store, Logger: log})
+	a, err := app.NewAdmin(app.AdminDeps{Organizations: store, Workspaces: store, Users: store, Tokens: store, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,10 @@ type RepositoryStore interface {
 	ports.BucketReader
 	ports.BucketWriter
 	ports.Authenticator
-	ports.Directory
+	ports.Organizations
+	ports.Workspaces
+	ports.Users
+	ports.Tokens
 }
 
 // RepositoryFixture is a store under test. Subtests share its database and keep apart by
@@ -84,8 +87,11 @@ type SeededOrg struct {
 }
 
 // SeedOrganization creates an organization with one workspace, an admin and an admin token
-// through any ports.Directory, failing the test on error.
-func SeedOrganization(t testing.TB, dir ports.Directory, spec OrgSpec) SeededOrg {
+// through any store of organizations and tokens, failing the test on error.
+func SeedOrganization(t testing.TB, dir interface {
+	ports.Organizations
+	ports.Tokens
+}, spec OrgSpec) SeededOrg {
 	t.Helper()
 	org := domain.Organization{ID: domain.NewID(), Plan: spec.Plan, BucketLimit: spec.BucketLimit}
 	org.Name = "Organization " + org.ID[:8]
@@ -408,7 +414,7 @@ func repoInsertConcurrently(t *testing.T, repos []ports.BucketRepository, n int,
 }
 
 // repoInsertToken stores a new token of the user that expires at expiry.
-func repoInsertToken(t *testing.T, dir ports.Directory, userID string, expiry time.Time) domain.Secret {
+func repoInsertToken(t *testing.T, dir ports.Tokens, userID string, expiry time.Time) domain.Secret {
 	t.Helper()
 	token := domain.NewToken()
 	err := dir.InsertToken(t.Context(), domain.APIToken{
