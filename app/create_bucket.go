@@ -100,7 +100,7 @@ func (s *Buckets) create(ctx context.Context, p domain.Principal, cmd BucketInpu
 		SealedSecret:         sealedSecret,
 	}
 	created := domain.NewAuditEvent(ctx, now, domain.AuditCreate, p.OrgID, p.UserID, id, nil)
-	if err := s.repo.InsertWithinQuota(ctx, b, created); err != nil {
+	if err := s.store.InsertWithinQuota(ctx, b, created); err != nil {
 		return CreateResult{}, fmt.Errorf("store bucket %s: %w", id, err)
 	}
 	return CreateResult{BucketID: id, Status: b.Status, Validation: report}, nil
@@ -111,7 +111,7 @@ func (s *Buckets) create(ctx context.Context, p domain.Principal, cmd BucketInpu
 // the quota and the name. InsertWithinQuota repeats the last two under a lock, which is what
 // actually guarantees them, and the database holds a bucket's workspace to its organization.
 func (s *Buckets) precheckCreate(ctx context.Context, p domain.Principal, workspaceID, name string) error {
-	pre, err := s.repo.PrecheckCreate(ctx, p.OrgID, workspaceID, name)
+	pre, err := s.store.PrecheckCreate(ctx, p.OrgID, workspaceID, name)
 	if err != nil {
 		return fmt.Errorf("read workspace %q and bucket quota of organization %s: %w", workspaceID, p.OrgID, err)
 	}
@@ -129,7 +129,7 @@ func (s *Buckets) precheckCreate(ctx context.Context, p domain.Principal, worksp
 
 // checkNameFree fails fast when a live bucket of the organization already uses name.
 func (s *Buckets) checkNameFree(ctx context.Context, orgID, name string) error {
-	taken, err := s.repo.NameTaken(ctx, orgID, name)
+	taken, err := s.store.NameTaken(ctx, orgID, name)
 	if err != nil {
 		return fmt.Errorf("check bucket name of organization %s: %w", orgID, err)
 	}

@@ -10,7 +10,7 @@ import (
 func (s *Buckets) Delete(ctx context.Context, p domain.Principal, bucketID string) error {
 	b, err := s.Get(ctx, p, bucketID)
 	if err == nil {
-		err = s.writer.Delete(ctx, p.OrgID, b.ID, s.now())
+		err = s.store.Delete(ctx, p.OrgID, b.ID, s.now())
 	}
 	s.logOutcome(ctx, "delete bucket", p, bucketID, err)
 	return err

@@ -16,7 +16,7 @@ func TestDeleteSoftDeletesAtTheClocksTime(t *testing.T) {
 			f := newBucketsFixture(t)
 			gomock.InOrder(
 				f.expectGet(),
-				f.writer.EXPECT().Delete(gomock.Any(), orgID, bucketID, clock).Return(nil),
+				f.store.EXPECT().Delete(gomock.Any(), orgID, bucketID, clock).Return(nil),
 			)
 
 			if err := f.svc.Delete(t.Context(), p, bucketID); err != nil {
@@ -42,8 +42,8 @@ func TestDeleteStopsBeforeWritingWhenGetRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newBucketsFixture(t) // no Delete expectation: the writer must not be called
-			f.reader.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(tt.stored, tt.err)
+			f := newBucketsFixture(t) // no Delete expectation: the store must not be asked to delete
+			f.store.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(tt.stored, tt.err)
 
 			err := f.svc.Delete(t.Context(), tt.p, bucketID)
 
@@ -52,12 +52,12 @@ func TestDeleteStopsBeforeWritingWhenGetRefuses(t *testing.T) {
 	}
 }
 
-func TestDeletePassesWriterFailureThrough(t *testing.T) {
+func TestDeletePassesTheStoresFailureThrough(t *testing.T) {
 	f := newBucketsFixture(t)
 	// Another request deleted the bucket between the read and the write.
-	gomock.InOrder(f.expectGet(), f.writer.EXPECT().Delete(gomock.Any(), orgID, bucketID, clock).Return(errNotFound))
+	gomock.InOrder(f.expectGet(), f.store.EXPECT().Delete(gomock.Any(), orgID, bucketID, clock).Return(errNotFound))
 
 	if err := f.svc.Delete(t.Context(), admin, bucketID); !errors.Is(err, errNotFound) {
-		t.Fatalf("error = %v, want the writer's NotFound", err)
+		t.Fatalf("error = %v, want the store's NotFound", err)
 	}
 }

@@ -1,8 +1,12 @@
-// Package ports declares the interfaces the application service needs from the outside world.
-// Each is small and shaped by what app uses; adapters implement them and cmd/bucketd wires them.
+// Package ports declares the interfaces between bucketd's parts: those the application service
+// needs from the outside world (stores, the vault, the provider checks, authentication), and
+// the few one adapter needs of another (RequestMAC, KeyDeriver), so that no adapter imports
+// another. Each is small and shaped by what its user calls; adapters implement them and
+// cmd/bucketd wires them. Where one user needs several of one store, an interface embedding
+// them names that whole (BucketStore), and narrower users take only the part they use.
 package ports
 
-//go:generate go tool mockgen -destination=mocks/mocks.go -package=mocks . BucketRepository,BucketReader,BucketWriter,CredentialValidator,Vault,Authenticator,IdempotencyStore
+//go:generate go tool mockgen -destination=mocks/mocks.go -package=mocks . BucketStore,CredentialValidator,Vault,Authenticator,IdempotencyStore
 
 import (
 	"context"
@@ -12,7 +16,7 @@ import (
 )
 
 // CreatePrecheck is what a create checks before any provider traffic, as
-// BucketRepository.PrecheckCreate reads it: whether the workspace is the organization's, the
+// BucketCreator.PrecheckCreate reads it: whether the workspace is the organization's, the
 // organization's bucket quota, and whether a name is already used by one of its live buckets.
 type CreatePrecheck struct {
 	WorkspaceInOrg bool
@@ -20,8 +24,18 @@ type CreatePrecheck struct {
 	NameTaken      bool
 }
 
-// BucketRepository stores buckets. Every method is scoped by organization in the query itself.
-type BucketRepository interface {
+// BucketStore is the store of an organization's buckets, as the bucket use cases use it: one
+// store that creates, reads and changes them.
+type BucketStore interface {
+	BucketCreator
+	BucketReader
+	BucketWriter
+}
+
+// BucketCreator is what creating a bucket needs of the store: whether the workspace is the
+// organization's, the quota, whether a name is taken, and the insert that re-checks quota and
+// name atomically. Every method is scoped by organization in the query itself.
+type BucketCreator interface {
 	// WorkspaceInOrg reports whether the workspace exists in the organization.
 	WorkspaceInOrg(ctx context.Context, orgID, workspaceID string) (bool, error)
 	// QuotaUsage counts the organization's live buckets against its effective limit.

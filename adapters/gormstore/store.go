@@ -1,6 +1,6 @@
 // Package gormstore keeps organizations, users, API token digests, buckets and the answers to
 // Idempotency-Keys in PostgreSQL (production) or pure-Go SQLite (the embedded default) through
-// GORM. One Store implements ports.BucketRepository, ports.BucketReader, ports.BucketWriter,
+// GORM. One Store implements ports.BucketCreator, ports.BucketReader, ports.BucketWriter,
 // ports.IdempotencyStore, ports.Authenticator and the administration ports (ports.Organizations,
 // ports.Workspaces, ports.Users, ports.Tokens) on either database; the schema comes from
 // versioned SQL migrations embedded in the binary.
@@ -19,9 +19,7 @@ import (
 )
 
 var (
-	_ ports.BucketRepository = (*Store)(nil)
-	_ ports.BucketReader     = (*Store)(nil)
-	_ ports.BucketWriter     = (*Store)(nil)
+	_ ports.BucketStore      = (*Store)(nil)
 	_ ports.IdempotencyStore = (*Store)(nil)
 	_ ports.Authenticator    = (*Store)(nil)
 	_ ports.Organizations    = (*Store)(nil)

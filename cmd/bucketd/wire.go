@@ -105,5 +105,5 @@ func newBuckets(store *gormstore.Store, ring *aesgcm.KeyRing, fingerprinter port
 	for storageType, v := range validators {
 		validators[storageType] = validations.Wrap(storageType, v)
 	}
-	return app.NewBuckets(app.BucketsDeps{Repo: store, Reader: store, Writer: store, Vault: vault, Audit: store.Audit(), Validators: validators, Fingerprinter: fingerprinter, Logger: log})
+	return app.NewBuckets(app.BucketsDeps{Store: store, Vault: vault, Audit: store.Audit(), Validators: validators, Fingerprinter: fingerprinter, Logger: log})
 }

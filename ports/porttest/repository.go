@@ -17,7 +17,7 @@ import (
 // RepositoryStore is one adapter serving the bucket, authentication and directory ports from
 // one database, as the application wires it.
 type RepositoryStore interface {
-	ports.BucketRepository
+	ports.BucketCreator
 	ports.BucketReader
 	ports.BucketWriter
 	ports.Authenticator
@@ -217,7 +217,7 @@ func testRepoQuotaExceeded(t *testing.T, f RepositoryFixture) {
 func testRepoConcurrentQuota(t *testing.T, f RepositoryFixture, twoInstances bool) {
 	const limit, attempts = 10, 50
 	org := SeedOrganization(t, f.Store, OrgSpec{BucketLimit: repoLimit(limit)})
-	repos := []ports.BucketRepository{f.Store}
+	repos := []ports.BucketCreator{f.Store}
 	if twoInstances {
 		repos = append(repos, f.OpenAnother(t))
 	}
@@ -234,7 +234,7 @@ func testRepoConcurrentQuota(t *testing.T, f RepositoryFixture, twoInstances boo
 func testRepoConcurrentSameName(t *testing.T, f RepositoryFixture) {
 	const attempts = 20
 	org := SeedOrganization(t, f.Store, OrgSpec{BucketLimit: repoLimit(attempts)})
-	repos := []ports.BucketRepository{f.Store, f.OpenAnother(t)}
+	repos := []ports.BucketCreator{f.Store, f.OpenAnother(t)}
 	kinds := repoInsertConcurrently(t, repos, attempts, func(i int) domain.Bucket {
 		return repoBucket(org, []string{"Shared", "SHARED", "Ｓｈａｒｅｄ"}[i%3])
 	})
@@ -383,7 +383,7 @@ func testRepoUserByEmail(t *testing.T, f RepositoryFixture) {
 
 // repoInsertConcurrently starts n inserts at once, spread round-robin over repos, and counts
 // the outcomes by error kind ("ok" for success).
-func repoInsertConcurrently(t *testing.T, repos []ports.BucketRepository, n int, bucket func(i int) domain.Bucket) map[string]int {
+func repoInsertConcurrently(t *testing.T, repos []ports.BucketCreator, n int, bucket func(i int) domain.Bucket) map[string]int {
 	t.Helper()
 	var (
 		mu    sync.Mutex
@@ -427,7 +427,7 @@ func repoInsertToken(t *testing.T, dir ports.Tokens, userID string, expiry time.
 }
 
 // Insert stores b with the audit event of its creation, as the create use case does.
-func Insert(ctx context.Context, repo ports.BucketRepository, b domain.Bucket) error {
+func Insert(ctx context.Context, repo ports.BucketCreator, b domain.Bucket) error {
 	return repo.InsertWithinQuota(ctx, b, CreatedEvent(ctx, b))
 }
 
@@ -463,14 +463,14 @@ func repoBucket(org SeededOrg, name string) domain.Bucket {
 	}
 }
 
-func repoMustInsert(t *testing.T, repo ports.BucketRepository, b domain.Bucket) {
+func repoMustInsert(t *testing.T, repo ports.BucketCreator, b domain.Bucket) {
 	t.Helper()
 	if err := Insert(t.Context(), repo, b); err != nil {
 		t.Fatalf("InsertWithinQuota(%q): %v", b.Name, err)
 	}
 }
 
-func repoWantQuota(t *testing.T, repo ports.BucketRepository, orgID string, want domain.Quota) {
+func repoWantQuota(t *testing.T, repo ports.BucketCreator, orgID string, want domain.Quota) {
 	t.Helper()
 	got, err := repo.QuotaUsage(t.Context(), orgID)
 	if err != nil || got != want {
