@@ -41,24 +41,24 @@ type CreateResult struct {
 // credentials are sealed, and the insert re-checks quota and name in its own transaction,
 // because the early check can race. A stored bucket's audit event is stored with it; a refused
 // create's is recorded afterwards, as every other use case's.
-func (s *Buckets) Create(ctx context.Context, p domain.Principal, cmd BucketInput) (CreateResult, error) {
+func (s *Buckets) Create(ctx context.Context, p domain.Principal, in BucketInput) (CreateResult, error) {
 	start := s.now()
-	res, err := s.create(ctx, p, cmd)
+	res, err := s.create(ctx, p, in)
 	attrs := []slog.Attr{
-		slog.String("workspace_id", cmd.WorkspaceID),
-		slog.String("storage_type", cmd.StorageType),
+		slog.String("workspace_id", in.WorkspaceID),
+		slog.String("storage_type", in.StorageType),
 		slog.Duration("duration", s.now().Sub(start)),
 	}
 	s.logOutcome(ctx, "create bucket", p, res.BucketID, err, attrs...)
 	return res, err
 }
 
-func (s *Buckets) create(ctx context.Context, p domain.Principal, cmd BucketInput) (CreateResult, error) {
-	workspaceID := strings.TrimSpace(cmd.WorkspaceID)
+func (s *Buckets) create(ctx context.Context, p domain.Principal, in BucketInput) (CreateResult, error) {
+	workspaceID := strings.TrimSpace(in.WorkspaceID)
 	if err := requireWorkspaceID(workspaceID); err != nil {
 		return CreateResult{}, err
 	}
-	f, err := s.checkFields(cmd, nameRequired)
+	f, err := s.checkFields(in, nameRequired)
 	if err != nil {
 		return CreateResult{}, err
 	}
