@@ -1,9 +1,10 @@
-// Package ports declares the interfaces between bucketd's parts: those the application service
-// needs from the outside world (stores, the vault, the provider checks, authentication), and
-// the few one adapter needs of another (RequestMAC, KeyDeriver), so that no adapter imports
-// another. Each is small and shaped by what its user calls; adapters implement them and
-// cmd/bucketd wires them. Where one user needs several of one store, an interface embedding
-// them names that whole (BucketStore), and narrower users take only the part they use.
+// Package ports declares the interfaces between bucketd's parts: what the application service
+// needs from the outside world (stores, the vault, the provider checks), and what an adapter
+// needs of a part another adapter implements (the HTTP adapter's authentication, idempotency
+// store and request MAC; the request MAC's key derivation), so that no adapter imports another.
+// Each is small and shaped by what its user calls; adapters implement them and cmd/bucketd wires
+// them. Where one user needs several of one store, an interface embedding them names that whole
+// (BucketStore), and narrower users take only the part they use.
 package ports
 
 //go:generate go tool mockgen -destination=mocks/mocks.go -package=mocks . BucketStore,CredentialValidator,Vault,Authenticator,IdempotencyStore

@@ -1,9 +1,8 @@
 // Package gormstore keeps organizations, users, API token digests, buckets and the answers to
 // Idempotency-Keys in PostgreSQL (production) or pure-Go SQLite (the embedded default) through
-// GORM. One Store implements ports.BucketCreator, ports.BucketReader, ports.BucketWriter,
-// ports.IdempotencyStore, ports.Authenticator and the administration ports (ports.Organizations,
-// ports.Workspaces, ports.Users, ports.Tokens) on either database; the schema comes from
-// versioned SQL migrations embedded in the binary.
+// GORM. One Store implements ports.BucketStore, ports.IdempotencyStore, ports.Authenticator and
+// the administration ports (ports.Organizations, ports.Workspaces, ports.Users, ports.Tokens) on
+// either database; the schema comes from versioned SQL migrations embedded in the binary.
 package gormstore
 
 import (
