@@ -24,8 +24,8 @@ export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 
 # cloud.google.com/go/storage links gRPC's DirectPath modules (xDS, RLS and what they import,
 # about 150 packages) unless it is built with its disable_grpc_modules tag. bucketd reaches GCS
-# over the JSON API only, so every build here leaves them out: a binary 20 MB smaller and a
-# resident set 12 MB smaller. The tag reaches every go command make runs, and the binaries the
+# over the JSON API only, so every build here leaves them out, for a smaller binary and resident
+# set (see docs/performance.md). The tag reaches every go command make runs, and the binaries the
 # tests and the bench build, through GOFLAGS.
 export GOFLAGS := $(strip $(GOFLAGS) -tags=disable_grpc_modules)
 

@@ -14,10 +14,13 @@ import (
 // DefaultWorkspaceName names an organization's first workspace when the operator gives none.
 const DefaultWorkspaceName = "default"
 
-// AdminDeps are what the operator use cases need. Directory is required; Logger and Now are
-// optional.
+// AdminDeps are what the operator use cases need. Organizations, Workspaces, Users and Tokens
+// are required; Audit, Logger and Now are optional.
 type AdminDeps struct {
-	Directory ports.Directory
+	Organizations ports.Organizations
+	Workspaces    ports.Workspaces
+	Users         ports.Users
+	Tokens        ports.Tokens
 	// Audit is the audit trail AuditTrail reads; nil leaves AuditTrail refusing.
 	Audit ports.AuditLog
 	// Logger receives one line per use-case outcome; nil means slog.Default().
@@ -31,19 +34,30 @@ type AdminDeps struct {
 // who has shell access to the server, and checks every input so that a typo is a clear error
 // naming what was typed rather than a changed row.
 type Admin struct {
-	dir   ports.Directory
-	audit ports.AuditLog
-	log   *slog.Logger
-	now   func() time.Time
+	orgs       ports.Organizations
+	workspaces ports.Workspaces
+	users      ports.Users
+	tokens     ports.Tokens
+	audit      ports.AuditLog
+	log        *slog.Logger
+	now        func() time.Time
 }
 
 // NewAdmin checks the dependencies once, at wiring time.
 func NewAdmin(deps AdminDeps) (*Admin, error) {
-	if deps.Directory == nil {
-		return nil, errors.New("app.NewAdmin: Directory is nil")
+	switch {
+	case deps.Organizations == nil:
+		return nil, errors.New("app.NewAdmin: Organizations is nil")
+	case deps.Workspaces == nil:
+		return nil, errors.New("app.NewAdmin: Workspaces is nil")
+	case deps.Users == nil:
+		return nil, errors.New("app.NewAdmin: Users is nil")
+	case deps.Tokens == nil:
+		return nil, errors.New("app.NewAdmin: Tokens is nil")
 	}
 	logger, now := withDefaults(deps.Logger, deps.Now)
-	return &Admin{dir: deps.Directory, audit: deps.Audit, log: logger, now: now}, nil
+	return &Admin{orgs: deps.Organizations, workspaces: deps.Workspaces, users: deps.Users, tokens: deps.Tokens,
+		audit: deps.Audit, log: logger, now: now}, nil
 }
 
 // BootstrapOrg describes a new organization and its first admin.
@@ -74,7 +88,7 @@ func (a *Admin) Bootstrap(ctx context.Context, req BootstrapOrg) (BootstrapResul
 	if err != nil {
 		return BootstrapResult{}, err
 	}
-	if err := a.dir.CreateOrganization(ctx, org, ws, admin); err != nil {
+	if err := a.orgs.CreateOrganization(ctx, org, ws, admin); err != nil {
 		return BootstrapResult{}, fmt.Errorf("create organization %q: %w", org.Name, err)
 	}
 	issued, err := a.issueToken(ctx, admin.ID, 0)

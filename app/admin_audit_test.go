@@ -15,7 +15,9 @@ import (
 func TestAuditTrail(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	audit := mocks.NewMockAuditLog(ctrl)
-	a, err := app.NewAdmin(app.AdminDeps{Directory: mocks.NewMockDirectory(ctrl), Audit: audit})
+	deps := newAdminStore(ctrl).deps()
+	deps.Audit = audit
+	a, err := app.NewAdmin(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +40,7 @@ func TestAuditTrail(t *testing.T) {
 			t.Errorf("AuditTrail(%q, %d) = %v, want invalid input", bad.org, bad.limit, err)
 		}
 	}
-	plain, _ := app.NewAdmin(app.AdminDeps{Directory: mocks.NewMockDirectory(ctrl)})
+	plain, _ := app.NewAdmin(newAdminStore(ctrl).deps())
 	if _, err := plain.AuditTrail(context.Background(), orgID, since, 0); err == nil {
 		t.Error("AuditTrail without an audit log must refuse")
 	}

@@ -12,7 +12,7 @@ import (
 // ListOrganizations returns every organization with its plan, limit and live bucket count,
 // oldest first.
 func (a *Admin) ListOrganizations(ctx context.Context) ([]ports.OrganizationRecord, error) {
-	orgs, err := a.dir.ListOrganizations(ctx)
+	orgs, err := a.orgs.ListOrganizations(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list organizations: %w", err)
 	}
@@ -41,7 +41,7 @@ func (a *Admin) UpdateOrganization(ctx context.Context, req OrganizationUpdate) 
 	if err != nil {
 		return ports.OrganizationRecord{}, err
 	}
-	org, err := a.dir.UpdateOrganization(ctx, orgID, change)
+	org, err := a.orgs.UpdateOrganization(ctx, orgID, change)
 	if err != nil {
 		return ports.OrganizationRecord{}, fmt.Errorf("update organization %s: %w", orgID, err)
 	}

@@ -13,12 +13,12 @@ import (
 	"github.com/bucketd/bucketd/ports"
 )
 
-func TestListOrganizationsReturnsTheDirectorysRecords(t *testing.T) {
-	a, dir, _ := newAdmin(t)
+func TestListOrganizationsReturnsTheStoredRecords(t *testing.T) {
+	a, store, _ := newAdmin(t)
 	want := []ports.OrganizationRecord{
 		{Organization: domain.Organization{ID: orgID, Name: "Acme", Plan: domain.PlanTeam}, CreatedAt: clock, Buckets: 3},
 	}
-	dir.EXPECT().ListOrganizations(gomock.Any()).Return(want, nil)
+	store.orgs.EXPECT().ListOrganizations(gomock.Any()).Return(want, nil)
 
 	got, err := a.ListOrganizations(t.Context())
 
@@ -28,9 +28,9 @@ func TestListOrganizationsReturnsTheDirectorysRecords(t *testing.T) {
 }
 
 func TestListOrganizationsWrapsFailure(t *testing.T) {
-	a, dir, _ := newAdmin(t)
+	a, store, _ := newAdmin(t)
 	down := domain.Errorf(domain.KindUnavailable, "database unavailable; retry shortly")
-	dir.EXPECT().ListOrganizations(gomock.Any()).Return(nil, down)
+	store.orgs.EXPECT().ListOrganizations(gomock.Any()).Return(nil, down)
 
 	_, err := a.ListOrganizations(t.Context())
 
@@ -57,10 +57,10 @@ func TestUpdateOrganizationSendsOnlyTheChange(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, dir, _ := newAdmin(t)
+			a, store, _ := newAdmin(t)
 			stored := ports.OrganizationRecord{Organization: domain.Organization{ID: orgID, Plan: domain.PlanTeam}, Buckets: 1}
 			var sent ports.OrganizationChange
-			dir.EXPECT().UpdateOrganization(gomock.Any(), orgID, gomock.Any()).
+			store.orgs.EXPECT().UpdateOrganization(gomock.Any(), orgID, gomock.Any()).
 				DoAndReturn(func(_ any, _ string, c ports.OrganizationChange) (ports.OrganizationRecord, error) {
 					sent = c
 					return stored, nil
@@ -86,9 +86,9 @@ func TestUpdateOrganizationBelowUsageWarns(t *testing.T) {
 		buckets, limit int
 		warn           bool
 	}{{5, 3, true}, {3, 3, false}, {2, 3, false}} {
-		a, dir, logs := newAdmin(t)
+		a, store, logs := newAdmin(t)
 		limit := tc.limit
-		dir.EXPECT().UpdateOrganization(gomock.Any(), orgID, gomock.Any()).Return(ports.OrganizationRecord{
+		store.orgs.EXPECT().UpdateOrganization(gomock.Any(), orgID, gomock.Any()).Return(ports.OrganizationRecord{
 			Organization: domain.Organization{ID: orgID, Plan: domain.PlanFreeTrial, BucketLimit: &limit}, Buckets: tc.buckets}, nil)
 
 		org, err := a.UpdateOrganization(t.Context(), app.OrganizationUpdate{OrgID: orgID, BucketLimit: &limit})
@@ -131,8 +131,8 @@ func TestUpdateOrganizationRejectsInvalidInput(t *testing.T) {
 }
 
 func TestUpdateOrganizationOfUnknownOrganization(t *testing.T) {
-	a, dir, _ := newAdmin(t)
-	dir.EXPECT().UpdateOrganization(gomock.Any(), orgID, gomock.Any()).
+	a, store, _ := newAdmin(t)
+	store.orgs.EXPECT().UpdateOrganization(gomock.Any(), orgID, gomock.Any()).
 		Return(ports.OrganizationRecord{}, domain.Errorf(domain.KindNotFound, "organization %s does not exist", orgID))
 
 	_, err := a.UpdateOrganization(t.Context(), app.OrganizationUpdate{OrgID: orgID, Plan: "TEAM"})

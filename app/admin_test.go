@@ -17,19 +17,63 @@ import (
 	"github.com/bucketd/bucketd/testsupport/mocks"
 )
 
-func newAdmin(t *testing.T) (*app.Admin, *mocks.MockDirectory, *bytes.Buffer) {
+// adminStore is the four administration ports as mocks. Their controller fails the test on
+// any call it did not expect, which is how the tests prove that a refusal stops the sequence.
+type adminStore struct {
+	orgs       *mocks.MockOrganizations
+	workspaces *mocks.MockWorkspaces
+	users      *mocks.MockUsers
+	tokens     *mocks.MockTokens
+}
+
+func newAdminStore(ctrl *gomock.Controller) *adminStore {
+	return &adminStore{
+		orgs:       mocks.NewMockOrganizations(ctrl),
+		workspaces: mocks.NewMockWorkspaces(ctrl),
+		users:      mocks.NewMockUsers(ctrl),
+		tokens:     mocks.NewMockTokens(ctrl),
+	}
+}
+
+// deps are the AdminDeps with the four ports and nothing else.
+func (s *adminStore) deps() app.AdminDeps {
+	return app.AdminDeps{Organizations: s.orgs, Workspaces: s.workspaces, Users: s.users, Tokens: s.tokens}
+}
+
+func newAdmin(t *testing.T) (*app.Admin, *adminStore, *bytes.Buffer) {
 	t.Helper()
-	dir := mocks.NewMockDirectory(gomock.NewController(t))
+	store := newAdminStore(gomock.NewController(t))
 	logs := &bytes.Buffer{}
-	a, err := app.NewAdmin(app.AdminDeps{
-		Directory: dir,
-		Logger:    slog.New(slog.NewJSONHandler(logs, nil)),
-		Now:       func() time.Time { return clock },
-	})
+	deps := store.deps()
+	deps.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+	deps.Now = func() time.Time { return clock }
+	a, err := app.NewAdmin(deps)
 	if err != nil {
 		t.Fatalf("NewAdmin: %v", err)
 	}
-	return a, dir, logs
+	return a, store, logs
+}
+
+func TestNewAdminRejectsMissingPorts(t *testing.T) {
+	store := newAdminStore(gomock.NewController(t))
+	for _, tt := range []struct {
+		change func(*app.AdminDeps)
+		want   string
+	}{
+		{func(d *app.AdminDeps) { d.Organizations = nil }, "Organizations is nil"},
+		{func(d *app.AdminDeps) { d.Workspaces = nil }, "Workspaces is nil"},
+		{func(d *app.AdminDeps) { d.Users = nil }, "Users is nil"},
+		{func(d *app.AdminDeps) { d.Tokens = nil }, "Tokens is nil"},
+	} {
+		deps := store.deps()
+		tt.change(&deps)
+		if a, err := app.NewAdmin(deps); err == nil || a != nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("NewAdmin = %v, %v; want an error containing %q", a, err, tt.want)
+		}
+	}
+	if _, err := app.NewAdmin(store.deps()); err != nil {
+		t.Fatalf("NewAdmin with every port: %v", err)
+	}
 }
 
 // wantStoredToken checks the stored row holds the digest of the token handed back, and not
@@ -72,7 +116,7 @@ func TestBootstrapCreatesOrganizationAndStoresOnlyTokenDigest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, dir, logs := newAdmin(t)
+			a, store, logs := newAdmin(t)
 			var (
 				org    domain.Organization
 				ws     domain.Workspace
@@ -80,11 +124,11 @@ func TestBootstrapCreatesOrganizationAndStoresOnlyTokenDigest(t *testing.T) {
 				stored domain.APIToken
 			)
 			gomock.InOrder(
-				dir.EXPECT().CreateOrganization(gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any()).
+				store.orgs.EXPECT().CreateOrganization(gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any()).
 					Do(func(_ context.Context, o domain.Organization, w domain.Workspace, u domain.User) {
 						org, ws, user = o, w, u
 					}),
-				dir.EXPECT().InsertToken(gomock.Any(), gomock.Any()).
+				store.tokens.EXPECT().InsertToken(gomock.Any(), gomock.Any()).
 					Do(func(_ context.Context, tok domain.APIToken) { stored = tok }),
 			)
 
@@ -157,9 +201,9 @@ func TestBootstrapRejectsInvalidInput(t *testing.T) {
 }
 
 func TestBootstrapStopsWhenOrganizationIsNotCreated(t *testing.T) {
-	a, dir, _ := newAdmin(t)
+	a, store, _ := newAdmin(t)
 	conflict := domain.Errorf(domain.KindNameTaken, "an organization named Acme already exists")
-	dir.EXPECT().CreateOrganization(gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any()).Return(conflict)
+	store.orgs.EXPECT().CreateOrganization(gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any()).Return(conflict)
 
 	_, err := a.Bootstrap(t.Context(), app.BootstrapOrg{OrgName: "Acme", Email: "ops@acme.example"})
 
@@ -169,13 +213,13 @@ func TestBootstrapStopsWhenOrganizationIsNotCreated(t *testing.T) {
 }
 
 func TestBootstrapSaysHowToRecoverWhenTokenIsNotStored(t *testing.T) {
-	a, dir, _ := newAdmin(t)
+	a, store, _ := newAdmin(t)
 	down := errors.New("connection reset")
 	var org domain.Organization
 	gomock.InOrder(
-		dir.EXPECT().CreateOrganization(gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any()).
+		store.orgs.EXPECT().CreateOrganization(gomock.Any(), gomock.Any(), gomock.Any(), gomock.Any()).
 			Do(func(_ context.Context, o domain.Organization, _ domain.Workspace, _ domain.User) { org = o }),
-		dir.EXPECT().InsertToken(gomock.Any(), gomock.Any()).Return(down),
+		store.tokens.EXPECT().InsertToken(gomock.Any(), gomock.Any()).Return(down),
 	)
 
 	res, err := a.Bootstrap(t.Context(), app.BootstrapOrg{OrgName: "Acme", Email: "ops@acme.example"})
@@ -204,12 +248,12 @@ func TestCreateTokenStoresDigestWithExpiry(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, dir, logs := newAdmin(t)
+			a, store, logs := newAdmin(t)
 			user := domain.User{ID: "u-1", OrgID: orgID, Email: "dev@acme.example", Role: domain.RoleMember}
 			var stored domain.APIToken
 			gomock.InOrder(
-				dir.EXPECT().UserByEmail(gomock.Any(), "dev@acme.example").Return(user, nil),
-				dir.EXPECT().InsertToken(gomock.Any(), gomock.Any()).Do(func(_ context.Context, tok domain.APIToken) { stored = tok }),
+				store.users.EXPECT().UserByEmail(gomock.Any(), "dev@acme.example").Return(user, nil),
+				store.tokens.EXPECT().InsertToken(gomock.Any(), gomock.Any()).Do(func(_ context.Context, tok domain.APIToken) { stored = tok }),
 			)
 
 			issued, err := a.CreateToken(t.Context(), " Dev@Acme.EXAMPLE ", tt.ttl)
@@ -235,20 +279,20 @@ func TestCreateTokenRejectsBadRequests(t *testing.T) {
 		name   string
 		email  string
 		ttl    time.Duration
-		expect func(*mocks.MockDirectory)
+		expect func(*adminStore)
 		kind   domain.Kind
 		want   string
 	}{
-		{"negative ttl", "dev@acme.example", -time.Hour, func(*mocks.MockDirectory) {}, domain.KindInvalidInput, "ttl -1h0m0s is negative"},
-		{"invalid email", "dev", time.Hour, func(*mocks.MockDirectory) {}, domain.KindInvalidInput, "exactly one @"},
-		{"unknown user", "nobody@acme.example", time.Hour, func(d *mocks.MockDirectory) {
-			d.EXPECT().UserByEmail(gomock.Any(), "nobody@acme.example").Return(domain.User{}, unknown)
+		{"negative ttl", "dev@acme.example", -time.Hour, func(*adminStore) {}, domain.KindInvalidInput, "ttl -1h0m0s is negative"},
+		{"invalid email", "dev", time.Hour, func(*adminStore) {}, domain.KindInvalidInput, "exactly one @"},
+		{"unknown user", "nobody@acme.example", time.Hour, func(store *adminStore) {
+			store.users.EXPECT().UserByEmail(gomock.Any(), "nobody@acme.example").Return(domain.User{}, unknown)
 		}, domain.KindNotFound, "no user with email nobody@acme.example"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, dir, _ := newAdmin(t)
-			tt.expect(dir)
+			a, store, _ := newAdmin(t)
+			tt.expect(store)
 
 			issued, err := a.CreateToken(t.Context(), tt.email, tt.ttl)
 

@@ -50,7 +50,7 @@ func (a *Admin) issueToken(ctx context.Context, userID string, ttl time.Duration
 	if ttl > 0 {
 		stored.ExpiresAt = new(now.Add(ttl))
 	}
-	if err := a.dir.InsertToken(ctx, stored); err != nil {
+	if err := a.tokens.InsertToken(ctx, stored); err != nil {
 		return IssuedToken{}, fmt.Errorf("store token of user %s: %w", userID, err)
 	}
 	return IssuedToken{ID: stored.ID, Token: token, ExpiresAt: stored.ExpiresAt}, nil
@@ -63,7 +63,7 @@ func (a *Admin) ListTokens(ctx context.Context, email string) ([]ports.TokenReco
 	if err != nil {
 		return nil, err
 	}
-	tokens, err := a.dir.ListTokens(ctx, user.ID)
+	tokens, err := a.tokens.ListTokens(ctx, user.ID)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens of %s: %w", user.Email, err)
 	}
@@ -77,7 +77,7 @@ func (a *Admin) RevokeToken(ctx context.Context, tokenID string) (ports.TokenRec
 	if err != nil {
 		return ports.TokenRecord{}, err
 	}
-	token, err := a.dir.RevokeToken(ctx, tokenID, a.now())
+	token, err := a.tokens.RevokeToken(ctx, tokenID, a.now())
 	if err != nil {
 		return ports.TokenRecord{}, fmt.Errorf("revoke token %s: %w", tokenID, err)
 	}
@@ -92,7 +92,7 @@ func (a *Admin) RevokeUserTokens(ctx context.Context, email string) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	n, err := a.dir.RevokeUserTokens(ctx, user.ID, a.now())
+	n, err := a.tokens.RevokeUserTokens(ctx, user.ID, a.now())
 	if err != nil {
 		return 0, fmt.Errorf("revoke the tokens of %s: %w", user.Email, err)
 	}

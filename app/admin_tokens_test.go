@@ -15,12 +15,12 @@ import (
 const tokenID = "0190f5c2-0000-7000-8000-0000000000e1"
 
 func TestListTokensOfUser(t *testing.T) {
-	a, dir, _ := newAdmin(t)
+	a, store, _ := newAdmin(t)
 	used := clock.Add(-time.Minute)
 	want := []ports.TokenRecord{{ID: tokenID, UserID: devID, CreatedAt: clock.Add(-time.Hour), LastUsedAt: &used}}
 	gomock.InOrder(
-		dir.EXPECT().UserByEmail(gomock.Any(), dev.Email).Return(dev, nil),
-		dir.EXPECT().ListTokens(gomock.Any(), devID).Return(want, nil),
+		store.users.EXPECT().UserByEmail(gomock.Any(), dev.Email).Return(dev, nil),
+		store.tokens.EXPECT().ListTokens(gomock.Any(), devID).Return(want, nil),
 	)
 
 	got, err := a.ListTokens(t.Context(), " DEV@acme.example ")
@@ -31,9 +31,9 @@ func TestListTokensOfUser(t *testing.T) {
 }
 
 func TestRevokeTokenAtNow(t *testing.T) {
-	a, dir, logs := newAdmin(t)
+	a, store, logs := newAdmin(t)
 	revoked := ports.TokenRecord{ID: tokenID, UserID: devID, CreatedAt: clock.Add(-time.Hour), RevokedAt: new(clock)}
-	dir.EXPECT().RevokeToken(gomock.Any(), tokenID, clock).Return(revoked, nil)
+	store.tokens.EXPECT().RevokeToken(gomock.Any(), tokenID, clock).Return(revoked, nil)
 
 	got, err := a.RevokeToken(t.Context(), strings.ToUpper(tokenID))
 
@@ -52,8 +52,8 @@ func TestRevokeTokenRejects(t *testing.T) {
 		wantKind(t, err, domain.KindInvalidInput, `token id "bkd_not-an-id" is not a UUID`)
 	})
 	t.Run("unknown id", func(t *testing.T) {
-		a, dir, _ := newAdmin(t)
-		dir.EXPECT().RevokeToken(gomock.Any(), tokenID, clock).
+		a, store, _ := newAdmin(t)
+		store.tokens.EXPECT().RevokeToken(gomock.Any(), tokenID, clock).
 			Return(ports.TokenRecord{}, domain.Errorf(domain.KindNotFound, "no token has the id %s", tokenID))
 		_, err := a.RevokeToken(t.Context(), tokenID)
 		wantKind(t, err, domain.KindNotFound, "no token has the id "+tokenID)
@@ -61,10 +61,10 @@ func TestRevokeTokenRejects(t *testing.T) {
 }
 
 func TestRevokeUserTokens(t *testing.T) {
-	a, dir, logs := newAdmin(t)
+	a, store, logs := newAdmin(t)
 	gomock.InOrder(
-		dir.EXPECT().UserByEmail(gomock.Any(), dev.Email).Return(dev, nil),
-		dir.EXPECT().RevokeUserTokens(gomock.Any(), devID, clock).Return(2, nil),
+		store.users.EXPECT().UserByEmail(gomock.Any(), dev.Email).Return(dev, nil),
+		store.tokens.EXPECT().RevokeUserTokens(gomock.Any(), devID, clock).Return(2, nil),
 	)
 
 	n, err := a.RevokeUserTokens(t.Context(), dev.Email)
@@ -78,9 +78,9 @@ func TestRevokeUserTokens(t *testing.T) {
 }
 
 func TestTokenUseCasesRejectBadEmail(t *testing.T) {
-	a, dir, _ := newAdmin(t)
+	a, store, _ := newAdmin(t)
 	unknown := domain.Errorf(domain.KindNotFound, `no user has the email "nobody@acme.example"; check the address`)
-	dir.EXPECT().UserByEmail(gomock.Any(), "nobody@acme.example").Return(domain.User{}, unknown).Times(2)
+	store.users.EXPECT().UserByEmail(gomock.Any(), "nobody@acme.example").Return(domain.User{}, unknown).Times(2)
 
 	_, errList := a.ListTokens(t.Context(), "nobody@acme.example")
 	_, errRevoke := a.RevokeUserTokens(t.Context(), "nobody@acme.example")

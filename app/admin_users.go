@@ -10,37 +10,6 @@ import (
 	"github.com/bucketd/bucketd/ports"
 )
 
-// CreateWorkspace adds a workspace with the given name to an existing organization.
-func (a *Admin) CreateWorkspace(ctx context.Context, orgID, name string) (domain.Workspace, error) {
-	orgID, err := parseID("organization", orgID)
-	if err != nil {
-		return domain.Workspace{}, err
-	}
-	ws := domain.Workspace{ID: domain.NewID(), OrgID: orgID}
-	if ws.Name, err = normalizeLabel("workspace", name); err != nil {
-		return domain.Workspace{}, err
-	}
-	if err := a.dir.CreateWorkspace(ctx, ws); err != nil {
-		return domain.Workspace{}, fmt.Errorf("create workspace %q in organization %s: %w", ws.Name, orgID, err)
-	}
-	a.log.LogAttrs(ctx, slog.LevelInfo, "create workspace", slog.String("org_id", orgID), slog.String("workspace_id", ws.ID))
-	return ws, nil
-}
-
-// ListWorkspaces returns an organization's workspaces with their member and bucket counts,
-// oldest first.
-func (a *Admin) ListWorkspaces(ctx context.Context, orgID string) ([]ports.WorkspaceRecord, error) {
-	orgID, err := parseID("organization", orgID)
-	if err != nil {
-		return nil, err
-	}
-	workspaces, err := a.dir.ListWorkspaces(ctx, orgID)
-	if err != nil {
-		return nil, fmt.Errorf("list workspaces of organization %s: %w", orgID, err)
-	}
-	return workspaces, nil
-}
-
 // NewUser describes a user to add to an existing organization.
 type NewUser struct {
 	OrgID string
@@ -65,7 +34,7 @@ func (a *Admin) AddUser(ctx context.Context, req NewUser) (AddedUser, error) {
 	if err != nil {
 		return AddedUser{}, err
 	}
-	if err := a.dir.AddUser(ctx, user, workspaces); err != nil {
+	if err := a.users.AddUser(ctx, user, workspaces); err != nil {
 		return AddedUser{}, fmt.Errorf("add user %s to organization %s: %w", user.Email, user.OrgID, err)
 	}
 	a.log.LogAttrs(ctx, slog.LevelInfo, "add user", slog.String("org_id", user.OrgID), slog.String("user_id", user.ID),
@@ -103,7 +72,7 @@ func (a *Admin) ListUsers(ctx context.Context, orgID string) ([]ports.UserRecord
 	if err != nil {
 		return nil, err
 	}
-	users, err := a.dir.ListUsers(ctx, orgID)
+	users, err := a.users.ListUsers(ctx, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("list users of organization %s: %w", orgID, err)
 	}
@@ -132,7 +101,7 @@ func (a *Admin) SetRole(ctx context.Context, email, role string) (RoleChange, er
 	if user.Role == newRole {
 		return change, nil
 	}
-	if err := a.dir.SetRole(ctx, user.ID, newRole); err != nil {
+	if err := a.users.SetRole(ctx, user.ID, newRole); err != nil {
 		return RoleChange{}, fmt.Errorf("set the role of %s: %w", user.Email, err)
 	}
 	change.User.Role = newRole
@@ -172,9 +141,9 @@ func (a *Admin) changeMembership(ctx context.Context, workspaceID, email string,
 	if err != nil {
 		return MembershipChange{}, err
 	}
-	change, verb := a.dir.RemoveMembership, "remove"
+	change, verb := a.users.RemoveMembership, "remove"
 	if member {
-		change, verb = a.dir.AddMembership, "add"
+		change, verb = a.users.AddMembership, "add"
 	}
 	changed, err := change(ctx, user.ID, workspaceID)
 	if err != nil {
@@ -191,7 +160,7 @@ func (a *Admin) userByEmail(ctx context.Context, email string) (domain.User, err
 	if err != nil {
 		return domain.User{}, err
 	}
-	user, err := a.dir.UserByEmail(ctx, email)
+	user, err := a.users.UserByEmail(ctx, email)
 	if err != nil {
 		return domain.User{}, fmt.Errorf("find user %s: %w", email, err)
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/bucketd/bucketd/app"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
-	"github.com/bucketd/bucketd/testsupport/mocks"
 )
 
 const (
@@ -23,82 +22,27 @@ const (
 // dev is the user the email use cases find.
 var dev = domain.User{ID: devID, OrgID: orgID, Email: "dev@acme.example", Role: domain.RoleMember}
 
-func TestCreateWorkspaceStoresNormalizedName(t *testing.T) {
-	a, dir, _ := newAdmin(t)
-	var stored domain.Workspace
-	dir.EXPECT().CreateWorkspace(gomock.Any(), gomock.Any()).Do(func(_ context.Context, ws domain.Workspace) { stored = ws })
-
-	ws, err := a.CreateWorkspace(t.Context(), strings.ToUpper(orgID), "  Production ")
-
-	if err != nil {
-		t.Fatalf("CreateWorkspace: %v", err)
-	}
-	if ws != stored || ws.Name != "Production" || ws.OrgID != orgID || !domain.IsID(ws.ID) {
-		t.Errorf("workspace = %+v (stored %+v), want Production in %s with a fresh id", ws, stored, orgID)
-	}
-}
-
-func TestCreateWorkspaceRejects(t *testing.T) {
-	unknown := domain.Errorf(domain.KindNotFound, "organization %s does not exist", orgID)
-	tests := []struct {
-		name   string
-		org    string
-		wsName string
-		expect func(*mocks.MockDirectory)
-		kind   domain.Kind
-		want   string
-	}{
-		{"malformed organization id", "acme", "W", func(*mocks.MockDirectory) {}, domain.KindInvalidInput, `organization id "acme" is not a UUID`},
-		{"empty name", orgID, " ", func(*mocks.MockDirectory) {}, domain.KindInvalidInput, "workspace name must not be empty"},
-		{"unknown organization", orgID, "W", func(d *mocks.MockDirectory) {
-			d.EXPECT().CreateWorkspace(gomock.Any(), gomock.Any()).Return(unknown)
-		}, domain.KindNotFound, "organization " + orgID + " does not exist"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			a, dir, _ := newAdmin(t)
-			tt.expect(dir)
-
-			_, err := a.CreateWorkspace(t.Context(), tt.org, tt.wsName)
-
-			wantKind(t, err, tt.kind, tt.want)
-		})
-	}
-}
-
-func TestListWorkspacesAndUsersOfOrganization(t *testing.T) {
-	a, dir, _ := newAdmin(t)
-	workspaces := []ports.WorkspaceRecord{{Workspace: domain.Workspace{ID: wsID, OrgID: orgID, Name: "Default"}, Members: 1}}
+func TestListUsersOfOrganization(t *testing.T) {
+	a, store, _ := newAdmin(t)
 	users := []ports.UserRecord{{User: dev, Workspaces: []string{wsID}}}
-	dir.EXPECT().ListWorkspaces(gomock.Any(), orgID).Return(workspaces, nil)
-	dir.EXPECT().ListUsers(gomock.Any(), orgID).Return(users, nil)
+	store.users.EXPECT().ListUsers(gomock.Any(), orgID).Return(users, nil)
 
-	gotWS, errWS := a.ListWorkspaces(t.Context(), strings.ToUpper(orgID))
-	gotUsers, errUsers := a.ListUsers(t.Context(), orgID)
+	got, err := a.ListUsers(t.Context(), strings.ToUpper(orgID))
 
-	if errWS != nil || !reflect.DeepEqual(gotWS, workspaces) {
-		t.Errorf("ListWorkspaces = %+v, %v; want %+v", gotWS, errWS, workspaces)
+	if err != nil || !reflect.DeepEqual(got, users) {
+		t.Errorf("ListUsers = %+v, %v; want %+v", got, err, users)
 	}
-	if errUsers != nil || !reflect.DeepEqual(gotUsers, users) {
-		t.Errorf("ListUsers = %+v, %v; want %+v", gotUsers, errUsers, users)
-	}
-	for name, list := range map[string]func(context.Context, string) error{
-		"ListWorkspaces": func(ctx context.Context, id string) error { _, err := a.ListWorkspaces(ctx, id); return err },
-		"ListUsers":      func(ctx context.Context, id string) error { _, err := a.ListUsers(ctx, id); return err },
-	} {
-		t.Run(name+" of a malformed id", func(t *testing.T) {
-			wantKind(t, list(t.Context(), "nope"), domain.KindInvalidInput, `organization id "nope" is not a UUID`)
-		})
-	}
+	_, err = a.ListUsers(t.Context(), "nope")
+	wantKind(t, err, domain.KindInvalidInput, `organization id "nope" is not a UUID`)
 }
 
 func TestAddUserStoresNormalizedUser(t *testing.T) {
-	a, dir, logs := newAdmin(t)
+	a, store, logs := newAdmin(t)
 	var (
 		stored     domain.User
 		workspaces []string
 	)
-	dir.EXPECT().AddUser(gomock.Any(), gomock.Any(), gomock.Any()).Do(func(_ context.Context, u domain.User, ws []string) {
+	store.users.EXPECT().AddUser(gomock.Any(), gomock.Any(), gomock.Any()).Do(func(_ context.Context, u domain.User, ws []string) {
 		stored, workspaces = u, ws
 	})
 
@@ -150,14 +94,14 @@ func TestAddUserRejectsInvalidInput(t *testing.T) {
 	}
 }
 
-func TestAddUserPassesDirectoryRefusals(t *testing.T) {
+func TestAddUserPassesTheStoresRefusals(t *testing.T) {
 	for _, refusal := range []*domain.Error{
 		domain.Errorf(domain.KindNotFound, "organization %s does not exist", orgID),
 		domain.Errorf(domain.KindWorkspaceNotFound, "workspace %s does not exist in organization %s", ws2ID, orgID),
 		domain.Errorf(domain.KindInvalidInput, `a user with the email "dev@acme.example" already exists`),
 	} {
-		a, dir, _ := newAdmin(t)
-		dir.EXPECT().AddUser(gomock.Any(), gomock.Any(), gomock.Any()).Return(refusal)
+		a, store, _ := newAdmin(t)
+		store.users.EXPECT().AddUser(gomock.Any(), gomock.Any(), gomock.Any()).Return(refusal)
 
 		_, err := a.AddUser(t.Context(), app.NewUser{OrgID: orgID, Email: "dev@acme.example", Role: "MEMBER", WorkspaceIDs: []string{ws2ID}})
 
@@ -167,10 +111,10 @@ func TestAddUserPassesDirectoryRefusals(t *testing.T) {
 
 func TestSetRole(t *testing.T) {
 	t.Run("changes the role", func(t *testing.T) {
-		a, dir, _ := newAdmin(t)
+		a, store, _ := newAdmin(t)
 		gomock.InOrder(
-			dir.EXPECT().UserByEmail(gomock.Any(), dev.Email).Return(dev, nil),
-			dir.EXPECT().SetRole(gomock.Any(), devID, domain.RoleAdmin),
+			store.users.EXPECT().UserByEmail(gomock.Any(), dev.Email).Return(dev, nil),
+			store.users.EXPECT().SetRole(gomock.Any(), devID, domain.RoleAdmin),
 		)
 
 		change, err := a.SetRole(t.Context(), "DEV@acme.example", "ADMIN")
@@ -180,8 +124,8 @@ func TestSetRole(t *testing.T) {
 		}
 	})
 	t.Run("the same role changes nothing", func(t *testing.T) {
-		a, dir, _ := newAdmin(t)
-		dir.EXPECT().UserByEmail(gomock.Any(), dev.Email).Return(dev, nil) // and no SetRole
+		a, store, _ := newAdmin(t)
+		store.users.EXPECT().UserByEmail(gomock.Any(), dev.Email).Return(dev, nil) // and no SetRole
 
 		change, err := a.SetRole(t.Context(), dev.Email, "MEMBER")
 
@@ -195,8 +139,8 @@ func TestSetRole(t *testing.T) {
 		wantKind(t, err, domain.KindInvalidInput, `role "admin" is not one of ADMIN, MEMBER`)
 	})
 	t.Run("unknown email", func(t *testing.T) {
-		a, dir, _ := newAdmin(t)
-		dir.EXPECT().UserByEmail(gomock.Any(), "nobody@acme.example").
+		a, store, _ := newAdmin(t)
+		store.users.EXPECT().UserByEmail(gomock.Any(), "nobody@acme.example").
 			Return(domain.User{}, domain.Errorf(domain.KindNotFound, `no user has the email "nobody@acme.example"`))
 		_, err := a.SetRole(t.Context(), "nobody@acme.example", "ADMIN")
 		wantKind(t, err, domain.KindNotFound, "nobody@acme.example")
@@ -216,14 +160,14 @@ func TestMembershipChanges(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, dir, _ := newAdmin(t)
-			dir.EXPECT().UserByEmail(gomock.Any(), dev.Email).Return(dev, nil)
+			a, store, _ := newAdmin(t)
+			store.users.EXPECT().UserByEmail(gomock.Any(), dev.Email).Return(dev, nil)
 			change := a.RemoveMember
 			if tt.add {
 				change = a.AddMember
-				dir.EXPECT().AddMembership(gomock.Any(), devID, ws2ID).Return(tt.changed, nil)
+				store.users.EXPECT().AddMembership(gomock.Any(), devID, ws2ID).Return(tt.changed, nil)
 			} else {
-				dir.EXPECT().RemoveMembership(gomock.Any(), devID, ws2ID).Return(tt.changed, nil)
+				store.users.EXPECT().RemoveMembership(gomock.Any(), devID, ws2ID).Return(tt.changed, nil)
 			}
 
 			got, err := change(t.Context(), strings.ToUpper(ws2ID), dev.Email)
@@ -242,25 +186,25 @@ func TestMembershipRejects(t *testing.T) {
 		name   string
 		ws     string
 		email  string
-		expect func(*mocks.MockDirectory)
+		expect func(*adminStore)
 		kind   domain.Kind
 		want   string
 	}{
-		{"malformed workspace id", "ws-1", dev.Email, func(*mocks.MockDirectory) {}, domain.KindInvalidInput, `workspace id "ws-1" is not a UUID`},
-		{"invalid email", ws2ID, "dev@", func(*mocks.MockDirectory) {}, domain.KindInvalidInput, "exactly one @"},
-		{"unknown email", ws2ID, "nobody@acme.example", func(d *mocks.MockDirectory) {
-			d.EXPECT().UserByEmail(gomock.Any(), "nobody@acme.example").
+		{"malformed workspace id", "ws-1", dev.Email, func(*adminStore) {}, domain.KindInvalidInput, `workspace id "ws-1" is not a UUID`},
+		{"invalid email", ws2ID, "dev@", func(*adminStore) {}, domain.KindInvalidInput, "exactly one @"},
+		{"unknown email", ws2ID, "nobody@acme.example", func(store *adminStore) {
+			store.users.EXPECT().UserByEmail(gomock.Any(), "nobody@acme.example").
 				Return(domain.User{}, domain.Errorf(domain.KindNotFound, `no user has the email "nobody@acme.example"`))
 		}, domain.KindNotFound, "nobody@acme.example"},
-		{"workspace of another organization", ws2ID, dev.Email, func(d *mocks.MockDirectory) {
-			d.EXPECT().UserByEmail(gomock.Any(), dev.Email).Return(dev, nil)
-			d.EXPECT().AddMembership(gomock.Any(), devID, ws2ID).Return(false, foreign)
+		{"workspace of another organization", ws2ID, dev.Email, func(store *adminStore) {
+			store.users.EXPECT().UserByEmail(gomock.Any(), dev.Email).Return(dev, nil)
+			store.users.EXPECT().AddMembership(gomock.Any(), devID, ws2ID).Return(false, foreign)
 		}, domain.KindWorkspaceNotFound, "workspace " + ws2ID + " does not exist"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, dir, _ := newAdmin(t)
-			tt.expect(dir)
+			a, store, _ := newAdmin(t)
+			tt.expect(store)
 
 			_, err := a.AddMember(t.Context(), tt.ws, tt.email)
 

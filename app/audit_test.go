@@ -73,7 +73,7 @@ func TestDeleteIsAuditedWithActorAndRequestID(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newBucketsFixture(t)
-			gomock.InOrder(f.expectGet(), f.writer.EXPECT().Delete(gomock.Any(), orgID, bucketID, clock).Return(tc.deleteErr))
+			gomock.InOrder(f.expectGet(), f.store.EXPECT().Delete(gomock.Any(), orgID, bucketID, clock).Return(tc.deleteErr))
 
 			_ = f.svc.Delete(ctx, admin, bucketID)
 
@@ -86,7 +86,7 @@ func TestDeleteIsAuditedWithActorAndRequestID(t *testing.T) {
 func TestALostAuditEventDoesNotFailTheRequest(t *testing.T) {
 	f := newBucketsFixture(t)
 	f.audit.err = errors.New("audit table unreachable")
-	gomock.InOrder(f.expectGet(), f.writer.EXPECT().Delete(gomock.Any(), orgID, bucketID, clock).Return(nil))
+	gomock.InOrder(f.expectGet(), f.store.EXPECT().Delete(gomock.Any(), orgID, bucketID, clock).Return(nil))
 
 	if err := f.svc.Delete(t.Context(), admin, bucketID); err != nil {
 		t.Fatalf("Delete = %v; want success although the audit write failed", err)
@@ -113,7 +113,7 @@ func TestHealthRoundAuditsOnlyAStatusChange(t *testing.T) {
 			b.Status = domain.StatusOnline
 			f.expectRound(1, b)
 			f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(domain.ValidationReport{}, tc.verdict)
-			f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, "b-1", b.Version, tc.status, clock).Return(nil)
+			f.store.EXPECT().RecordStatus(gomock.Any(), orgID, "b-1", b.Version, tc.status, clock).Return(nil)
 
 			if _, err := f.job.RunOnce(t.Context()); err != nil {
 				t.Fatal(err)

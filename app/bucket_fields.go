@@ -48,35 +48,35 @@ const (
 
 // checkFields applies the field rules in the order a person fixes a form, stopping at the first
 // failure with a message that names the field. It needs no I/O.
-func (s *Buckets) checkFields(cmd BucketInput, rule nameRule) (bucketFields, error) {
+func (s *Buckets) checkFields(in BucketInput, rule nameRule) (bucketFields, error) {
 	var name string
-	if rule == nameRequired || cmd.Name != "" {
+	if rule == nameRequired || in.Name != "" {
 		var err error
-		if name, err = domain.NormalizeName(cmd.Name); err != nil {
+		if name, err = domain.NormalizeName(in.Name); err != nil {
 			return bucketFields{}, err
 		}
 	}
-	storageType, err := domain.ParseStorageType(cmd.StorageType)
+	storageType, err := domain.ParseStorageType(in.StorageType)
 	if err != nil {
 		return bucketFields{}, err
 	}
-	endpoint := strings.TrimSpace(cmd.Endpoint)
-	bucket := strings.TrimSpace(cmd.Bucket)
+	endpoint := strings.TrimSpace(in.Endpoint)
+	bucket := strings.TrimSpace(in.Bucket)
 	if err := domain.ValidateBucketName(storageType, bucket, endpoint != ""); err != nil {
 		return bucketFields{}, err
 	}
 	hint := providerHints[storageType]
-	if cmd.Key.IsZero() {
+	if in.Key.IsZero() {
 		return bucketFields{}, domain.Errorf(domain.KindInvalidInput, "key must not be empty; for %s it is %s", storageType, hint.key)
 	}
-	if cmd.Secret.IsZero() {
+	if in.Secret.IsZero() {
 		return bucketFields{}, domain.Errorf(domain.KindInvalidInput, "secret must not be empty; for %s it is %s", storageType, hint.secret)
 	}
-	region, err := checkRegion(storageType, cmd.Region)
+	region, err := checkRegion(storageType, in.Region)
 	if err != nil {
 		return bucketFields{}, err
 	}
-	mode, err := checkMode(cmd.Mode)
+	mode, err := checkMode(in.Mode)
 	if err != nil {
 		return bucketFields{}, err
 	}
@@ -90,7 +90,7 @@ func (s *Buckets) checkFields(cmd BucketInput, rule nameRule) (bucketFields, err
 		storageType: storageType,
 		region:      region,
 		endpoint:    endpoint,
-		credentials: domain.Credentials{Key: cmd.Key, Secret: cmd.Secret},
+		credentials: domain.Credentials{Key: in.Key, Secret: in.Secret},
 		mode:        mode,
 		validator:   validator,
 	}, nil

@@ -13,14 +13,12 @@ import (
 	"github.com/bucketd/bucketd/ports"
 )
 
-// BucketsDeps are what the bucket use cases need. Repo, Reader, Writer, Vault, Audit and at
-// least one validator are required; Logger and Now are optional.
+// BucketsDeps are what the bucket use cases need. Store, Vault, Audit and at least one
+// validator are required; Fingerprinter, Logger and Now are optional.
 type BucketsDeps struct {
-	Repo ports.BucketRepository
-	// Reader and Writer read and change stored buckets.
-	Reader ports.BucketReader
-	Writer ports.BucketWriter
-	Vault  ports.Vault
+	// Store creates, reads and changes the organizations' buckets.
+	Store ports.BucketStore
+	Vault ports.Vault
 	// Audit records every use case that acts on a bucket or proves credentials.
 	Audit ports.AuditLog
 	// Validators maps each canonical storage type this server supports to its provider check.
@@ -36,9 +34,7 @@ type BucketsDeps struct {
 
 // Buckets runs the bucket use cases for an authenticated principal.
 type Buckets struct {
-	repo       ports.BucketRepository
-	reader     ports.BucketReader
-	writer     ports.BucketWriter
+	store      ports.BucketStore
 	vault      ports.Vault
 	audit      ports.AuditLog
 	validators map[domain.StorageType]ports.CredentialValidator
@@ -53,14 +49,8 @@ type Buckets struct {
 // NewBuckets checks the dependencies once, at wiring time, so a missing one fails the start-up
 // instead of the first request.
 func NewBuckets(deps BucketsDeps) (*Buckets, error) {
-	if deps.Repo == nil {
-		return nil, errors.New("app.NewBuckets: Repo is nil")
-	}
-	if deps.Reader == nil {
-		return nil, errors.New("app.NewBuckets: Reader is nil")
-	}
-	if deps.Writer == nil {
-		return nil, errors.New("app.NewBuckets: Writer is nil")
+	if deps.Store == nil {
+		return nil, errors.New("app.NewBuckets: Store is nil")
 	}
 	if deps.Vault == nil {
 		return nil, errors.New("app.NewBuckets: Vault is nil")
@@ -86,9 +76,7 @@ func NewBuckets(deps BucketsDeps) (*Buckets, error) {
 	slices.Sort(types)
 	logger, now := withDefaults(deps.Logger, deps.Now)
 	return &Buckets{
-		repo:          deps.Repo,
-		reader:        deps.Reader,
-		writer:        deps.Writer,
+		store:         deps.Store,
 		vault:         deps.Vault,
 		audit:         deps.Audit,
 		validators:    validators,
@@ -106,7 +94,7 @@ func (s *Buckets) authorizeWorkspace(ctx context.Context, p domain.Principal, wo
 	if err := requireWorkspaceID(workspaceID); err != nil {
 		return err
 	}
-	inOrg, err := s.repo.WorkspaceInOrg(ctx, p.OrgID, workspaceID)
+	inOrg, err := s.store.WorkspaceInOrg(ctx, p.OrgID, workspaceID)
 	if err != nil {
 		return fmt.Errorf("look up workspace %q of organization %s: %w", workspaceID, p.OrgID, err)
 	}

@@ -31,15 +31,13 @@ var (
 // bucketsFixture is a Buckets service over mocks. The controller fails the test on any call
 // that was not expected, which is how the tests prove that a refusal stops the sequence.
 type bucketsFixture struct {
-	repo   *mocks.MockBucketRepository
-	reader *mocks.MockBucketReader
-	writer *mocks.MockBucketWriter
-	vault  *mocks.MockVault
-	s3     *mocks.MockCredentialValidator
-	azure  *mocks.MockCredentialValidator
-	logs   *bytes.Buffer
-	audit  *auditSpy
-	svc    *app.Buckets
+	store *mocks.MockBucketStore
+	vault *mocks.MockVault
+	s3    *mocks.MockCredentialValidator
+	azure *mocks.MockCredentialValidator
+	logs  *bytes.Buffer
+	audit *auditSpy
+	svc   *app.Buckets
 }
 
 // newBucketsFixture configures S3 and AZURE validators only, so GCS is an unsupported type.
@@ -47,19 +45,15 @@ func newBucketsFixture(t *testing.T) *bucketsFixture {
 	t.Helper()
 	ctrl := gomock.NewController(t)
 	f := &bucketsFixture{
-		repo:   mocks.NewMockBucketRepository(ctrl),
-		reader: mocks.NewMockBucketReader(ctrl),
-		writer: mocks.NewMockBucketWriter(ctrl),
-		vault:  mocks.NewMockVault(ctrl),
-		s3:     mocks.NewMockCredentialValidator(ctrl),
-		azure:  mocks.NewMockCredentialValidator(ctrl),
-		logs:   &bytes.Buffer{},
-		audit:  &auditSpy{},
+		store: mocks.NewMockBucketStore(ctrl),
+		vault: mocks.NewMockVault(ctrl),
+		s3:    mocks.NewMockCredentialValidator(ctrl),
+		azure: mocks.NewMockCredentialValidator(ctrl),
+		logs:  &bytes.Buffer{},
+		audit: &auditSpy{},
 	}
 	svc, err := app.NewBuckets(app.BucketsDeps{
-		Repo:          f.repo,
-		Reader:        f.reader,
-		Writer:        f.writer,
+		Store:         f.store,
 		Vault:         f.vault,
 		Audit:         f.audit,
 		Fingerprinter: fingerprinterFunc(fakeFingerprint),
@@ -79,10 +73,9 @@ func newBucketsFixture(t *testing.T) *bucketsFixture {
 
 func TestNewBucketsRejectsMissingDependencies(t *testing.T) {
 	ctrl := gomock.NewController(t)
-	repo, vault, v := mocks.NewMockBucketRepository(ctrl), mocks.NewMockVault(ctrl), mocks.NewMockCredentialValidator(ctrl)
-	reader, writer := mocks.NewMockBucketReader(ctrl), mocks.NewMockBucketWriter(ctrl)
+	store, vault, v := mocks.NewMockBucketStore(ctrl), mocks.NewMockVault(ctrl), mocks.NewMockCredentialValidator(ctrl)
 	valid := func() app.BucketsDeps {
-		return app.BucketsDeps{Repo: repo, Reader: reader, Writer: writer, Vault: vault, Audit: &auditSpy{},
+		return app.BucketsDeps{Store: store, Vault: vault, Audit: &auditSpy{},
 			Validators: map[domain.StorageType]ports.CredentialValidator{domain.StorageS3: v}}
 	}
 	tests := []struct {
@@ -90,9 +83,7 @@ func TestNewBucketsRejectsMissingDependencies(t *testing.T) {
 		change func(*app.BucketsDeps)
 		want   string
 	}{
-		{"nil repo", func(d *app.BucketsDeps) { d.Repo = nil }, "Repo is nil"},
-		{"nil reader", func(d *app.BucketsDeps) { d.Reader = nil }, "Reader is nil"},
-		{"nil writer", func(d *app.BucketsDeps) { d.Writer = nil }, "Writer is nil"},
+		{"nil store", func(d *app.BucketsDeps) { d.Store = nil }, "Store is nil"},
 		{"nil vault", func(d *app.BucketsDeps) { d.Vault = nil }, "Vault is nil"},
 		{"nil audit", func(d *app.BucketsDeps) { d.Audit = nil }, "Audit is nil"},
 		{"no validators", func(d *app.BucketsDeps) { d.Validators = nil }, "Validators is empty"},
@@ -114,12 +105,6 @@ func TestNewBucketsRejectsMissingDependencies(t *testing.T) {
 	}
 	if _, err := app.NewBuckets(valid()); err != nil {
 		t.Fatalf("NewBuckets with every dependency: %v", err)
-	}
-}
-
-func TestNewAdminRejectsNilDirectory(t *testing.T) {
-	if _, err := app.NewAdmin(app.AdminDeps{}); err == nil || !strings.Contains(err.Error(), "Directory is nil") {
-		t.Fatalf("NewAdmin error = %v, want Directory is nil", err)
 	}
 }
 

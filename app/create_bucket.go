@@ -41,28 +41,28 @@ type CreateResult struct {
 // credentials are sealed, and the insert re-checks quota and name in its own transaction,
 // because the early check can race. A stored bucket's audit event is stored with it; a refused
 // create's is recorded afterwards, as every other use case's.
-func (s *Buckets) Create(ctx context.Context, p domain.Principal, cmd BucketInput) (CreateResult, error) {
+func (s *Buckets) Create(ctx context.Context, p domain.Principal, in BucketInput) (CreateResult, error) {
 	start := s.now()
-	res, err := s.create(ctx, p, cmd)
+	res, err := s.create(ctx, p, in)
 	attrs := []slog.Attr{
-		slog.String("workspace_id", cmd.WorkspaceID),
-		slog.String("storage_type", cmd.StorageType),
+		slog.String("workspace_id", in.WorkspaceID),
+		slog.String("storage_type", in.StorageType),
 		slog.Duration("duration", s.now().Sub(start)),
 	}
 	s.logOutcome(ctx, "create bucket", p, res.BucketID, err, attrs...)
 	return res, err
 }
 
-func (s *Buckets) create(ctx context.Context, p domain.Principal, cmd BucketInput) (CreateResult, error) {
-	workspaceID := strings.TrimSpace(cmd.WorkspaceID)
+func (s *Buckets) create(ctx context.Context, p domain.Principal, in BucketInput) (CreateResult, error) {
+	workspaceID := strings.TrimSpace(in.WorkspaceID)
 	if err := requireWorkspaceID(workspaceID); err != nil {
 		return CreateResult{}, err
 	}
-	f, err := s.checkFields(cmd, nameRequired)
+	f, err := s.checkFields(in, nameRequired)
 	if err != nil {
 		return CreateResult{}, err
 	}
-	if err := s.checkRoom(ctx, p, workspaceID, f.name); err != nil {
+	if err := s.precheckCreate(ctx, p, workspaceID, f.name); err != nil {
 		return CreateResult{}, err
 	}
 	report, err := f.validator.Validate(ctx, f.target())
@@ -100,28 +100,28 @@ func (s *Buckets) create(ctx context.Context, p domain.Principal, cmd BucketInpu
 		SealedSecret:         sealedSecret,
 	}
 	created := domain.NewAuditEvent(ctx, now, domain.AuditCreate, p.OrgID, p.UserID, id, nil)
-	if err := s.repo.InsertWithinQuota(ctx, b, created); err != nil {
+	if err := s.store.InsertWithinQuota(ctx, b, created); err != nil {
 		return CreateResult{}, fmt.Errorf("store bucket %s: %w", id, err)
 	}
 	return CreateResult{BucketID: id, Status: b.Status, Validation: report}, nil
 }
 
-// checkRoom is the early check of a create, one round trip that fails fast without provider
-// traffic: the workspace (the store asked before the principal, as in authorizeWorkspace), the
-// quota and the name. InsertWithinQuota repeats the last two under a lock, which is what
+// precheckCreate is the check of a create before any provider traffic, one round trip that
+// fails fast: the workspace (the store asked before the principal, as in authorizeWorkspace),
+// the quota and the name. InsertWithinQuota repeats the last two under a lock, which is what
 // actually guarantees them, and the database holds a bucket's workspace to its organization.
-func (s *Buckets) checkRoom(ctx context.Context, p domain.Principal, workspaceID, name string) error {
-	room, err := s.repo.Room(ctx, p.OrgID, workspaceID, name)
+func (s *Buckets) precheckCreate(ctx context.Context, p domain.Principal, workspaceID, name string) error {
+	pre, err := s.store.PrecheckCreate(ctx, p.OrgID, workspaceID, name)
 	if err != nil {
 		return fmt.Errorf("read workspace %q and bucket quota of organization %s: %w", workspaceID, p.OrgID, err)
 	}
-	if err := mayUseWorkspace(p, workspaceID, room.WorkspaceInOrg); err != nil {
+	if err := mayUseWorkspace(p, workspaceID, pre.WorkspaceInOrg); err != nil {
 		return err
 	}
-	if err := room.Quota.Err(); err != nil {
+	if err := pre.Quota.Err(); err != nil {
 		return err
 	}
-	if room.NameTaken {
+	if pre.NameTaken {
 		return nameTakenError(name)
 	}
 	return nil
@@ -129,7 +129,7 @@ func (s *Buckets) checkRoom(ctx context.Context, p domain.Principal, workspaceID
 
 // checkNameFree fails fast when a live bucket of the organization already uses name.
 func (s *Buckets) checkNameFree(ctx context.Context, orgID, name string) error {
-	taken, err := s.repo.NameTaken(ctx, orgID, name)
+	taken, err := s.store.NameTaken(ctx, orgID, name)
 	if err != nil {
 		return fmt.Errorf("check bucket name of organization %s: %w", orgID, err)
 	}

@@ -51,11 +51,11 @@ func sealed(_ context.Context, _ domain.Secret, s ports.SecretScope) ([]byte, er
 	return []byte("sealed-" + s.Field + "-for-" + s.BucketID), nil
 }
 
-// expectChecks expects the early checks (workspace, quota and name, one Room read) to pass and
+// expectChecks expects the early checks (workspace, quota and name, one PrecheckCreate read) to pass and
 // returns the call so later expectations can follow it.
 func (f *bucketsFixture) expectChecks(name string) *gomock.Call {
-	return f.repo.EXPECT().Room(gomock.Any(), orgID, wsID, name).
-		Return(ports.Room{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 3, Limit: 10}}, nil)
+	return f.store.EXPECT().PrecheckCreate(gomock.Any(), orgID, wsID, name).
+		Return(ports.CreatePrecheck{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 3, Limit: 10}}, nil)
 }
 
 // expectSeals expects both fields to be sealed after prev, key first, and returns the last call.
@@ -76,7 +76,7 @@ func TestCreateCallsPortsInOrder(t *testing.T) {
 		return sealed(ctx, s, scope)
 	}
 	gomock.InOrder(
-		f.repo.EXPECT().Room(gomock.Any(), orgID, wsID, "Backups").Return(ports.Room{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 9, Limit: 10}}, nil),
+		f.store.EXPECT().PrecheckCreate(gomock.Any(), orgID, wsID, "Backups").Return(ports.CreatePrecheck{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 9, Limit: 10}}, nil),
 		f.s3.EXPECT().Validate(gomock.Any(), domain.ValidationTarget{
 			StorageType: domain.StorageS3,
 			Bucket:      "my-backups",
@@ -86,7 +86,7 @@ func TestCreateCallsPortsInOrder(t *testing.T) {
 		}).Return(passed, nil),
 		f.vault.EXPECT().Seal(gomock.Any(), domain.NewSecret(accessKey), scopeOf(ports.FieldKey)).DoAndReturn(recordScope),
 		f.vault.EXPECT().Seal(gomock.Any(), domain.NewSecret(secretKey), scopeOf(ports.FieldSecret)).DoAndReturn(recordScope),
-		f.repo.EXPECT().InsertWithinQuota(gomock.Any(), gomock.Any(), gomock.Any()).Do(func(_ context.Context, b domain.Bucket, e domain.AuditEvent) {
+		f.store.EXPECT().InsertWithinQuota(gomock.Any(), gomock.Any(), gomock.Any()).Do(func(_ context.Context, b domain.Bucket, e domain.AuditEvent) {
 			stored, created = b, e
 		}),
 	)
@@ -144,8 +144,8 @@ func TestCreateHidesWorkspacesOfOtherOrganizations(t *testing.T) {
 	for name, p := range map[string]domain.Principal{"admin": admin, "member listing it": stale} {
 		t.Run(name, func(t *testing.T) {
 			f := newBucketsFixture(t)
-			f.repo.EXPECT().Room(gomock.Any(), orgID, wsID, "Backups").
-				Return(ports.Room{WorkspaceInOrg: false, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Limit: 10}}, nil)
+			f.store.EXPECT().PrecheckCreate(gomock.Any(), orgID, wsID, "Backups").
+				Return(ports.CreatePrecheck{WorkspaceInOrg: false, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Limit: 10}}, nil)
 
 			_, err := f.svc.Create(t.Context(), p, validCreate())
 
@@ -156,8 +156,8 @@ func TestCreateHidesWorkspacesOfOtherOrganizations(t *testing.T) {
 
 func TestCreateForbidsMemberOutsideWorkspace(t *testing.T) {
 	f := newBucketsFixture(t)
-	f.repo.EXPECT().Room(gomock.Any(), orgID, wsID, "Backups").
-		Return(ports.Room{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Limit: 10}}, nil)
+	f.store.EXPECT().PrecheckCreate(gomock.Any(), orgID, wsID, "Backups").
+		Return(ports.CreatePrecheck{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Limit: 10}}, nil)
 
 	_, err := f.svc.Create(t.Context(), member, validCreate())
 
@@ -224,7 +224,7 @@ func TestCreateAcceptsBlobAsAzure(t *testing.T) {
 	validated := f.azure.EXPECT().Validate(gomock.Any(), gomock.Cond(func(v domain.ValidationTarget) bool {
 		return v.StorageType == domain.StorageAzure && v.Bucket == "photos" && v.Region == "West Europe" && v.Mode == domain.ValidateReadWrite
 	})).Return(passed, nil).After(checked)
-	f.repo.EXPECT().InsertWithinQuota(gomock.Any(), gomock.Cond(func(b domain.Bucket) bool {
+	f.store.EXPECT().InsertWithinQuota(gomock.Any(), gomock.Cond(func(b domain.Bucket) bool {
 		return b.StorageType == domain.StorageAzure
 	}), gomock.Any()).After(f.expectSeals(validated))
 
@@ -241,7 +241,7 @@ func TestCreateRelaxesBucketRulesForCustomEndpoint(t *testing.T) {
 	validated := f.s3.EXPECT().Validate(gomock.Any(), gomock.Cond(func(v domain.ValidationTarget) bool {
 		return v.Bucket == "My_Bucket" && v.Endpoint == endpoint
 	})).Return(passed, nil).After(f.expectChecks("Backups"))
-	f.repo.EXPECT().InsertWithinQuota(gomock.Any(), gomock.Cond(func(b domain.Bucket) bool {
+	f.store.EXPECT().InsertWithinQuota(gomock.Any(), gomock.Cond(func(b domain.Bucket) bool {
 		return b.Bucket == "My_Bucket" && b.Endpoint == endpoint
 	}), gomock.Any()).After(f.expectSeals(validated))
 
@@ -253,7 +253,7 @@ func TestCreateRelaxesBucketRulesForCustomEndpoint(t *testing.T) {
 func TestCreateStopsAtFullQuota(t *testing.T) {
 	f := newBucketsFixture(t)
 	gomock.InOrder(
-		f.repo.EXPECT().Room(gomock.Any(), orgID, wsID, "Backups").Return(ports.Room{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 10, Limit: 10}}, nil),
+		f.store.EXPECT().PrecheckCreate(gomock.Any(), orgID, wsID, "Backups").Return(ports.CreatePrecheck{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 10, Limit: 10}}, nil),
 	)
 
 	_, err := f.svc.Create(t.Context(), admin, validCreate())
@@ -264,7 +264,7 @@ func TestCreateStopsAtFullQuota(t *testing.T) {
 func TestCreateStopsAtTakenName(t *testing.T) {
 	f := newBucketsFixture(t)
 	gomock.InOrder(
-		f.repo.EXPECT().Room(gomock.Any(), orgID, wsID, "Backups").Return(ports.Room{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 1, Limit: 10}, NameTaken: true}, nil),
+		f.store.EXPECT().PrecheckCreate(gomock.Any(), orgID, wsID, "Backups").Return(ports.CreatePrecheck{WorkspaceInOrg: true, Quota: domain.Quota{Plan: domain.PlanFreeTrial, Used: 1, Limit: 10}, NameTaken: true}, nil),
 	)
 
 	_, err := f.svc.Create(t.Context(), admin, validCreate())
@@ -322,7 +322,7 @@ func TestCreatePassesInsertFailureThrough(t *testing.T) {
 			f := newBucketsFixture(t)
 			lost := domain.Errorf(kind, "lost the race")
 			validated := f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil).After(f.expectChecks("Backups"))
-			f.repo.EXPECT().InsertWithinQuota(gomock.Any(), gomock.Any(), gomock.Any()).Return(lost).After(f.expectSeals(validated))
+			f.store.EXPECT().InsertWithinQuota(gomock.Any(), gomock.Any(), gomock.Any()).Return(lost).After(f.expectSeals(validated))
 
 			_, err := f.svc.Create(t.Context(), admin, validCreate())
 
@@ -344,8 +344,8 @@ func TestCreateWrapsStoreFailuresOfEarlyChecks(t *testing.T) {
 		expect func(f *bucketsFixture)
 		want   string
 	}{
-		{"room", func(f *bucketsFixture) {
-			f.repo.EXPECT().Room(gomock.Any(), orgID, wsID, "Backups").Return(ports.Room{}, down)
+		{"precheck", func(f *bucketsFixture) {
+			f.store.EXPECT().PrecheckCreate(gomock.Any(), orgID, wsID, "Backups").Return(ports.CreatePrecheck{}, down)
 		}, "read workspace"},
 	}
 	for _, tt := range tests {
@@ -371,7 +371,7 @@ func TestCreateLogsOneLineWithoutCredentials(t *testing.T) {
 	}{
 		{"created", func(f *bucketsFixture) {
 			validated := f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil).After(f.expectChecks("Backups"))
-			f.repo.EXPECT().InsertWithinQuota(gomock.Any(), gomock.Any(), gomock.Any()).After(f.expectSeals(validated))
+			f.store.EXPECT().InsertWithinQuota(gomock.Any(), gomock.Any(), gomock.Any()).After(f.expectSeals(validated))
 		}, "ok"},
 		{"rejected by provider", func(f *bucketsFixture) {
 			f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).
@@ -423,9 +423,9 @@ func TestCreateLogsOneLineWithoutCredentials(t *testing.T) {
 func TestCreateHonoursCallerCancellation(t *testing.T) {
 	f := newBucketsFixture(t)
 	ctx, cancel := context.WithCancel(t.Context())
-	f.repo.EXPECT().Room(gomock.Any(), orgID, wsID, "Backups").DoAndReturn(func(ctx context.Context, _, _, _ string) (ports.Room, error) {
+	f.store.EXPECT().PrecheckCreate(gomock.Any(), orgID, wsID, "Backups").DoAndReturn(func(ctx context.Context, _, _, _ string) (ports.CreatePrecheck, error) {
 		cancel()
-		return ports.Room{}, ctx.Err()
+		return ports.CreatePrecheck{}, ctx.Err()
 	})
 
 	_, err := f.svc.Create(ctx, admin, validCreate())

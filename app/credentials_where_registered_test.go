@@ -117,7 +117,7 @@ func TestUpdateAzureBucketSpelledBLOBNeedsNoCredentials(t *testing.T) {
 			target.StorageType = domain.StorageAzure
 			var written domain.Bucket
 			gomock.InOrder(
-				f.reader.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(stored, nil),
+				f.store.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(stored, nil),
 				f.expectOpen(ports.FieldKey),
 				f.expectOpen(ports.FieldSecret),
 				f.azure.EXPECT().Validate(gomock.Any(), target).Return(passed, nil),

@@ -77,7 +77,7 @@ func TestHealthRoundBacksOffAFailingProvider(t *testing.T) {
 		return passed, nil
 	}).Times(2)
 	// Only the passing bucket is recorded: a provider's 503 says nothing about the credentials.
-	f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, "b-ok", ok.Version, domain.StatusOnline, clock).Return(nil)
+	f.store.EXPECT().RecordStatus(gomock.Any(), orgID, "b-ok", ok.Version, domain.StatusOnline, clock).Return(nil)
 	round, err := f.job.RunOnce(context.Background())
 	if err != nil || round.Checked != 2 || round.Online != 1 || round.Transient != 1 {
 		t.Fatalf("round = %+v, %v; want 2 checked, 1 online, 1 transient", round, err)
@@ -111,7 +111,7 @@ func TestHealthRoundSurvivesAPanic(t *testing.T) {
 		}
 		return passed, nil
 	}).Times(2)
-	f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, "b-ok", ok.Version, domain.StatusOnline, clock).Return(nil)
+	f.store.EXPECT().RecordStatus(gomock.Any(), orgID, "b-ok", ok.Version, domain.StatusOnline, clock).Return(nil)
 	round, err := job.RunOnce(context.Background())
 	if err != nil || round.Checked != 2 || round.Online != 1 || round.Transient != 1 {
 		t.Fatalf("round = %+v, %v; want 2 checked, 1 online, 1 transient", round, err)
@@ -129,7 +129,7 @@ func TestHealthRoundMarksRevokedCredentialsOffline(t *testing.T) {
 	f.expectRound(1, b)
 	f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(domain.ValidationReport{},
 		domain.Errorf(domain.KindInvalidCredentials, "authenticate: key not known"))
-	f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, "b-revoked", b.Version, domain.StatusOffline, clock).Return(nil)
+	f.store.EXPECT().RecordStatus(gomock.Any(), orgID, "b-revoked", b.Version, domain.StatusOffline, clock).Return(nil)
 	round, err := f.job.RunOnce(context.Background())
 	if err != nil || round.Offline != 1 {
 		t.Errorf("round = %+v, %v; want one bucket OFFLINE", round, err)
@@ -141,11 +141,11 @@ func TestHealthRoundSkipsBucketsChangedMeanwhile(t *testing.T) {
 	b := dueBucket("b-changed")
 	f.expectRound(1, b)
 	f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil)
-	f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, "b-changed", b.Version, domain.StatusOnline, clock).
+	f.store.EXPECT().RecordStatus(gomock.Any(), orgID, "b-changed", b.Version, domain.StatusOnline, clock).
 		Return(domain.Errorf(domain.KindConflict, "changed"))
 	moved := b
 	moved.Endpoint, moved.Version = "https://elsewhere.example.test", b.Version+1
-	f.reader.EXPECT().Get(gomock.Any(), orgID, "b-changed").Return(moved, nil)
+	f.store.EXPECT().Get(gomock.Any(), orgID, "b-changed").Return(moved, nil)
 	round, err := f.job.RunOnce(context.Background())
 	if err != nil || round.Online != 0 || round.Checked != 1 {
 		t.Errorf("round = %+v, %v; a conflict records nothing and is no error", round, err)
@@ -173,7 +173,7 @@ func TestHealthRoundBoundsConcurrency(t *testing.T) {
 		inFlight.Add(-1)
 		return passed, nil
 	}).Times(len(due))
-	f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, gomock.Any(), gomock.Any(), domain.StatusOnline, clock).Return(nil).Times(len(due))
+	f.store.EXPECT().RecordStatus(gomock.Any(), orgID, gomock.Any(), gomock.Any(), domain.StatusOnline, clock).Return(nil).Times(len(due))
 	if _, err := f.job.RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}

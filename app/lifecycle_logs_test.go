@@ -30,7 +30,7 @@ func TestUpdateAndRevalidateNeverLogCredentials(t *testing.T) {
 			f.expectOpen(ports.FieldKey)
 			f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil)
 			f.vault.EXPECT().Seal(gomock.Any(), gomock.Any(), gomock.Any()).Return([]byte("sealed-new-secret"), nil)
-			f.writer.EXPECT().Update(gomock.Any(), gomock.Any())
+			f.store.EXPECT().Update(gomock.Any(), gomock.Any())
 			_, err := f.svc.Update(t.Context(), admin, bucketID, app.UpdateInput{Secret: newCreds.Secret})
 			return err
 		}, ""},
@@ -45,7 +45,7 @@ func TestUpdateAndRevalidateNeverLogCredentials(t *testing.T) {
 			f.expectOpen(ports.FieldKey)
 			f.expectOpen(ports.FieldSecret)
 			f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(failedAuth, denied)
-			f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, domain.StatusOffline, clock)
+			f.store.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, domain.StatusOffline, clock)
 			_, err := f.svc.Revalidate(t.Context(), admin, bucketID, app.RevalidateInput{})
 			return err
 		}, "invalid credentials"},

@@ -25,7 +25,7 @@ type ListInput struct {
 // Get returns one bucket of the caller's organization. Buckets of other organizations do not
 // exist for the caller; a member is refused a bucket of a workspace they do not belong to.
 func (s *Buckets) Get(ctx context.Context, p domain.Principal, bucketID string) (domain.Bucket, error) {
-	b, err := s.reader.Get(ctx, p.OrgID, bucketID)
+	b, err := s.store.Get(ctx, p.OrgID, bucketID)
 	if err != nil {
 		return domain.Bucket{}, err
 	}
@@ -52,20 +52,10 @@ func (s *Buckets) List(ctx context.Context, p domain.Principal, in ListInput) (d
 	case p.Role != domain.RoleAdmin:
 		q.WorkspaceIDs = append([]string{}, p.Workspaces...) // non-nil: none when they have none
 	}
-	return s.reader.List(ctx, p.OrgID, q)
-}
-
-// Delete soft-deletes a bucket, which frees its name and its place in the quota at once.
-func (s *Buckets) Delete(ctx context.Context, p domain.Principal, bucketID string) error {
-	b, err := s.Get(ctx, p, bucketID)
-	if err == nil {
-		err = s.writer.Delete(ctx, p.OrgID, b.ID, s.now())
-	}
-	s.logOutcome(ctx, "delete bucket", p, bucketID, err)
-	return err
+	return s.store.List(ctx, p.OrgID, q)
 }
 
 // Quota reports the organization's bucket usage against its limit.
 func (s *Buckets) Quota(ctx context.Context, p domain.Principal) (domain.Quota, error) {
-	return s.repo.QuotaUsage(ctx, p.OrgID)
+	return s.store.QuotaUsage(ctx, p.OrgID)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"reflect"
-	"strings"
 	"testing"
 
 	"go.uber.org/mock/gomock"
@@ -30,7 +29,7 @@ func TestGetReturnsBucketTheCallerMayUse(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newBucketsFixture(t)
-			f.reader.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(tt.stored, nil)
+			f.store.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(tt.stored, nil)
 
 			got, err := f.svc.Get(t.Context(), tt.p, bucketID)
 
@@ -46,12 +45,12 @@ func TestGetReturnsBucketTheCallerMayUse(t *testing.T) {
 
 func TestGetPassesNotFoundThrough(t *testing.T) {
 	f := newBucketsFixture(t)
-	f.reader.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(domain.Bucket{}, errNotFound)
+	f.store.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(domain.Bucket{}, errNotFound)
 
 	_, err := f.svc.Get(t.Context(), admin, bucketID)
 
 	if !errors.Is(err, errNotFound) {
-		t.Fatalf("error = %v, want the reader's NotFound", err)
+		t.Fatalf("error = %v, want the store's NotFound", err)
 	}
 	wantKind(t, err, domain.KindNotFound, "")
 }
@@ -68,10 +67,10 @@ func TestGetForbidsMemberOutsideTheBucketsWorkspace(t *testing.T) {
 	}
 }
 
-// listQuery captures the query the reader receives and answers with page.
+// listQuery captures the query the store receives and answers with page.
 func (f *bucketsFixture) listQuery(page domain.BucketPage) *domain.BucketQuery {
 	var q domain.BucketQuery
-	f.reader.EXPECT().List(gomock.Any(), orgID, gomock.Any()).DoAndReturn(
+	f.store.EXPECT().List(gomock.Any(), orgID, gomock.Any()).DoAndReturn(
 		func(_ context.Context, _ string, got domain.BucketQuery) (domain.BucketPage, error) {
 			q = got
 			return page, nil
@@ -117,7 +116,7 @@ func TestListWithoutFilterScopesByRole(t *testing.T) {
 				t.Errorf("query = %#v, want %#v (nil means every workspace, empty means none)", *got, tt.want)
 			}
 			if !reflect.DeepEqual(res, page) {
-				t.Errorf("List = %+v, want the reader's page", res)
+				t.Errorf("List = %+v, want the store's page", res)
 			}
 		})
 	}
@@ -128,8 +127,8 @@ func TestListWithFilterChecksTheWorkspaceFirst(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newBucketsFixture(t)
 			gomock.InOrder(
-				f.repo.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(true, nil),
-				f.reader.EXPECT().List(gomock.Any(), orgID, domain.BucketQuery{
+				f.store.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(true, nil),
+				f.store.EXPECT().List(gomock.Any(), orgID, domain.BucketQuery{
 					WorkspaceIDs: []string{wsID}, Limit: domain.MaxPageSize, Cursor: "c1",
 				}).Return(domain.BucketPage{}, nil),
 			)
@@ -155,7 +154,7 @@ func TestListRefusesAFilterTheCallerMayNotUse(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newBucketsFixture(t) // no List expectation: a refusal must not read buckets
-			f.repo.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(tt.inOrg, nil)
+			f.store.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(tt.inOrg, nil)
 
 			_, err := f.svc.List(t.Context(), tt.p, app.ListInput{WorkspaceID: wsID})
 
@@ -168,7 +167,7 @@ func TestListPassesStoreFailuresThrough(t *testing.T) {
 	down := domain.Errorf(domain.KindUnavailable, "database unreachable")
 	t.Run("workspace lookup", func(t *testing.T) {
 		f := newBucketsFixture(t)
-		f.repo.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(false, down)
+		f.store.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(false, down)
 
 		_, err := f.svc.List(t.Context(), admin, app.ListInput{WorkspaceID: wsID})
 
@@ -179,7 +178,7 @@ func TestListPassesStoreFailuresThrough(t *testing.T) {
 	})
 	t.Run("list", func(t *testing.T) {
 		f := newBucketsFixture(t)
-		f.reader.EXPECT().List(gomock.Any(), orgID, gomock.Any()).Return(domain.BucketPage{}, down)
+		f.store.EXPECT().List(gomock.Any(), orgID, gomock.Any()).Return(domain.BucketPage{}, down)
 
 		if _, err := f.svc.List(t.Context(), admin, app.ListInput{}); !errors.Is(err, down) {
 			t.Fatalf("error = %v, want the store failure", err)
@@ -187,62 +186,10 @@ func TestListPassesStoreFailuresThrough(t *testing.T) {
 	})
 }
 
-func TestDeleteSoftDeletesAtTheClocksTime(t *testing.T) {
-	for name, p := range map[string]domain.Principal{"admin": admin, "member of its workspace": wsMember} {
-		t.Run(name, func(t *testing.T) {
-			f := newBucketsFixture(t)
-			gomock.InOrder(
-				f.expectGet(),
-				f.writer.EXPECT().Delete(gomock.Any(), orgID, bucketID, clock).Return(nil),
-			)
-
-			if err := f.svc.Delete(t.Context(), p, bucketID); err != nil {
-				t.Fatalf("Delete: %v", err)
-			}
-			if logs := f.logs.String(); !strings.Contains(logs, `"msg":"delete bucket"`) || !strings.Contains(logs, `"outcome":"ok"`) {
-				t.Errorf("log = %s, want one ok line for the delete", logs)
-			}
-		})
-	}
-}
-
-func TestDeleteStopsBeforeWritingWhenGetRefuses(t *testing.T) {
-	tests := []struct {
-		name   string
-		p      domain.Principal
-		stored domain.Bucket
-		err    error
-		kind   domain.Kind
-	}{
-		{"unknown or already deleted", admin, domain.Bucket{}, errNotFound, domain.KindNotFound},
-		{"member outside the workspace", member, storedBucket(), nil, domain.KindForbidden},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := newBucketsFixture(t) // no Delete expectation: the writer must not be called
-			f.reader.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(tt.stored, tt.err)
-
-			err := f.svc.Delete(t.Context(), tt.p, bucketID)
-
-			wantKind(t, err, tt.kind, "")
-		})
-	}
-}
-
-func TestDeletePassesWriterFailureThrough(t *testing.T) {
-	f := newBucketsFixture(t)
-	// Another request deleted the bucket between the read and the write.
-	gomock.InOrder(f.expectGet(), f.writer.EXPECT().Delete(gomock.Any(), orgID, bucketID, clock).Return(errNotFound))
-
-	if err := f.svc.Delete(t.Context(), admin, bucketID); !errors.Is(err, errNotFound) {
-		t.Fatalf("error = %v, want the writer's NotFound", err)
-	}
-}
-
 func TestQuotaPassesTheStoresUsageThrough(t *testing.T) {
 	f := newBucketsFixture(t)
 	want := domain.Quota{Plan: domain.PlanTeam, Used: 42, Limit: 100}
-	f.repo.EXPECT().QuotaUsage(gomock.Any(), orgID).Return(want, nil)
+	f.store.EXPECT().QuotaUsage(gomock.Any(), orgID).Return(want, nil)
 
 	got, err := f.svc.Quota(t.Context(), member)
 
@@ -252,7 +199,7 @@ func TestQuotaPassesTheStoresUsageThrough(t *testing.T) {
 
 	f = newBucketsFixture(t)
 	down := domain.Errorf(domain.KindUnavailable, "database unreachable")
-	f.repo.EXPECT().QuotaUsage(gomock.Any(), orgID).Return(domain.Quota{}, down)
+	f.store.EXPECT().QuotaUsage(gomock.Any(), orgID).Return(domain.Quota{}, down)
 	if _, err := f.svc.Quota(t.Context(), admin); !errors.Is(err, down) {
 		t.Fatalf("error = %v, want the store failure", err)
 	}

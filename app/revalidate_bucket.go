@@ -91,14 +91,14 @@ func statusOf(out ValidationOutcome) domain.Status {
 func (s *Buckets) recordStatus(ctx context.Context, b domain.Bucket, status domain.Status) error {
 	const attempts = 3
 	for range attempts {
-		err := s.writer.RecordStatus(ctx, b.OrgID, b.ID, b.Version, status, s.now())
+		err := s.store.RecordStatus(ctx, b.OrgID, b.ID, b.Version, status, s.now())
 		if !domain.IsKind(err, domain.KindConflict) {
 			if err != nil {
 				return fmt.Errorf("record status of bucket %s: %w", b.ID, err)
 			}
 			return nil
 		}
-		fresh, ferr := s.reader.Get(ctx, b.OrgID, b.ID)
+		fresh, ferr := s.store.Get(ctx, b.OrgID, b.ID)
 		if ferr != nil {
 			return fmt.Errorf("record status of bucket %s: %w", b.ID, ferr)
 		}

@@ -40,7 +40,7 @@ func TestRevalidateStoredCredentialsRecordsTheVerdict(t *testing.T) {
 				f.expectOpen(ports.FieldKey),
 				f.expectOpen(ports.FieldSecret),
 				f.s3.EXPECT().Validate(gomock.Any(), target).Return(tt.report, verr),
-				f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, tt.status, clock).Return(nil),
+				f.store.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, tt.status, clock).Return(nil),
 			)
 
 			res, err := f.svc.Revalidate(t.Context(), wsMember, bucketID, app.RevalidateInput{Mode: domain.ValidateReadWrite})
@@ -159,7 +159,7 @@ func TestRevalidateWithTheStoredValuesRecordsTheVerdict(t *testing.T) {
 				f.expectOpen(ports.FieldKey),
 				f.expectOpen(ports.FieldSecret),
 				f.s3.EXPECT().Validate(gomock.Any(), storedTarget()).Return(passed, nil),
-				f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, domain.StatusOnline, clock).Return(nil),
+				f.store.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, domain.StatusOnline, clock).Return(nil),
 			)
 
 			res, err := f.svc.Revalidate(t.Context(), admin, bucketID, in)
@@ -185,7 +185,7 @@ func TestRevalidateStopsWhenGetRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newBucketsFixture(t) // no vault, validator or writer expectation
-			f.reader.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(tt.stored, tt.err)
+			f.store.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(tt.stored, tt.err)
 
 			_, err := f.svc.Revalidate(t.Context(), tt.p, bucketID, app.RevalidateInput{})
 
@@ -217,7 +217,7 @@ func TestRevalidateWrapsARecordStatusFailure(t *testing.T) {
 		f.expectOpen(ports.FieldKey),
 		f.expectOpen(ports.FieldSecret),
 		f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil),
-		f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, domain.StatusOnline, clock).Return(failure),
+		f.store.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, domain.StatusOnline, clock).Return(failure),
 	)
 	_, err := f.svc.Revalidate(t.Context(), admin, bucketID, app.RevalidateInput{})
 	wantWrapped(t, err, failure, "record status of bucket "+bucketID)
@@ -235,8 +235,8 @@ func TestRevalidateConflictsWithAChangedBucket(t *testing.T) {
 		f.expectOpen(ports.FieldKey),
 		f.expectOpen(ports.FieldSecret),
 		f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil),
-		f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, domain.StatusOnline, clock).Return(conflict),
-		f.reader.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(moved, nil),
+		f.store.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, domain.StatusOnline, clock).Return(conflict),
+		f.store.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(moved, nil),
 	)
 	_, err := f.svc.Revalidate(t.Context(), admin, bucketID, app.RevalidateInput{})
 	wantWrapped(t, err, conflict, "record status of bucket "+bucketID)
@@ -254,13 +254,13 @@ func TestRevalidateRecordsOnARowOnlyReSealed(t *testing.T) {
 		f.expectOpen(ports.FieldKey),
 		f.expectOpen(ports.FieldSecret),
 		f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil),
-		f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, domain.StatusOnline, clock).Return(conflict),
-		f.reader.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(resealed, nil),
+		f.store.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, domain.StatusOnline, clock).Return(conflict),
+		f.store.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(resealed, nil),
 		f.expectOpen(ports.FieldKey),
 		f.expectOpen(ports.FieldSecret),
 		f.vault.EXPECT().Open(gomock.Any(), resealed.SealedKey, storedScope(ports.FieldKey)).Return(domain.NewSecret(plainOld[ports.FieldKey]), nil),
 		f.vault.EXPECT().Open(gomock.Any(), resealed.SealedSecret, storedScope(ports.FieldSecret)).Return(domain.NewSecret(plainOld[ports.FieldSecret]), nil),
-		f.writer.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, resealed.Version, domain.StatusOnline, clock).Return(nil),
+		f.store.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, resealed.Version, domain.StatusOnline, clock).Return(nil),
 	)
 	res, err := f.svc.Revalidate(t.Context(), admin, bucketID, app.RevalidateInput{})
 	if err != nil || res.Status != domain.StatusOnline {

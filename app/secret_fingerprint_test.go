@@ -48,7 +48,7 @@ func TestUpdateOfABucketWithoutFingerprintCountsTheSecretAsNew(t *testing.T) {
 	old.SecretFingerprint, old.SecretVersion, old.CredentialsUpdatedAt = "", 1, nil // stored before fingerprints
 	var written domain.Bucket
 	gomock.InOrder(
-		f.reader.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(old, nil),
+		f.store.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(old, nil),
 		f.vault.EXPECT().Open(gomock.Any(), sealedOld[ports.FieldKey], storedScope(ports.FieldKey)).Return(domain.NewSecret(oldKey), nil),
 		f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil),
 		f.vault.EXPECT().Seal(gomock.Any(), domain.NewSecret(oldSecret), storedScope(ports.FieldSecret)).Return([]byte("sealed-again"), nil),

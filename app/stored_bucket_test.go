@@ -31,7 +31,7 @@ var (
 	plainOld = map[string]string{ports.FieldKey: oldKey, ports.FieldSecret: oldSecret}
 )
 
-// storedBucket is the bucket the reader returns: OFFLINE since its last check, with a custom
+// storedBucket is the bucket the store returns: OFFLINE since its last check, with a custom
 // endpoint, so a test sees every field an update must carry over or replace.
 func storedBucket() domain.Bucket {
 	checked := lastChecked
@@ -87,9 +87,9 @@ func storedTarget() domain.ValidationTarget {
 	}
 }
 
-// expectGet expects the reader to return the stored bucket once.
+// expectGet expects the store to return the stored bucket once.
 func (f *bucketsFixture) expectGet() *gomock.Call {
-	return f.reader.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(storedBucket(), nil)
+	return f.store.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(storedBucket(), nil)
 }
 
 // expectOpen expects the vault to open the stored ciphertext of one field, in its own scope.

@@ -68,7 +68,7 @@ func (s *Buckets) update(ctx context.Context, p domain.Principal, bucketID strin
 			}
 		}
 		next.UpdatedAt = s.now()
-		return UpdateResult{BucketID: cur.ID, Status: cur.Status}, s.writer.Update(ctx, next)
+		return UpdateResult{BucketID: cur.ID, Status: cur.Status}, s.store.Update(ctx, next)
 	}
 
 	if err := keepCredentialsWhereRegistered(cur, in.Endpoint, in.StorageType, in.Key, in.Secret); err != nil {
@@ -125,7 +125,7 @@ func (s *Buckets) update(ctx context.Context, p domain.Principal, bucketID strin
 	validatedAt := next.UpdatedAt
 	s.replaceCredentials(&next, cur, in.Key, in.Secret, validatedAt)
 	next.Status, next.LastStatusAt = domain.StatusOnline, &validatedAt
-	if err := s.writer.Update(ctx, next); err != nil {
+	if err := s.store.Update(ctx, next); err != nil {
 		return UpdateResult{}, fmt.Errorf("store bucket %s: %w", cur.ID, err)
 	}
 	return UpdateResult{BucketID: cur.ID, Status: next.Status, Latency: report.Latency}, nil

@@ -16,7 +16,7 @@ import (
 
 // expectWrite expects one writer.Update and returns where the written bucket will be.
 func (f *bucketsFixture) expectWrite(written *domain.Bucket) *gomock.Call {
-	return f.writer.EXPECT().Update(gomock.Any(), gomock.Any()).Do(func(_ context.Context, b domain.Bucket) { *written = b })
+	return f.store.EXPECT().Update(gomock.Any(), gomock.Any()).Do(func(_ context.Context, b domain.Bucket) { *written = b })
 }
 
 // wantWritten compares the written bucket with want field by field, via DeepEqual.
@@ -89,15 +89,15 @@ func TestUpdateRejectsAnInvalidNameWithoutWriting(t *testing.T) {
 	}
 }
 
-func TestUpdatePassesTheWritersRefusalOfARenameThrough(t *testing.T) {
+func TestUpdatePassesTheStoresRefusalOfARenameThrough(t *testing.T) {
 	f := newBucketsFixture(t)
 	taken := domain.Errorf(domain.KindNameTaken, "name taken")
-	gomock.InOrder(f.expectGet(), f.writer.EXPECT().Update(gomock.Any(), gomock.Any()).Return(taken))
+	gomock.InOrder(f.expectGet(), f.store.EXPECT().Update(gomock.Any(), gomock.Any()).Return(taken))
 
 	_, err := f.svc.Update(t.Context(), admin, bucketID, app.UpdateInput{Name: ptr("Archive")})
 
 	if !errors.Is(err, taken) {
-		t.Fatalf("error = %v, want the writer's NameTaken", err)
+		t.Fatalf("error = %v, want the store's NameTaken", err)
 	}
 }
 
@@ -131,7 +131,7 @@ func TestUpdateStopsWhenGetRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newBucketsFixture(t)
-			f.reader.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(tt.stored, tt.err)
+			f.store.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(tt.stored, tt.err)
 
 			_, err := f.svc.Update(t.Context(), tt.p, bucketID, app.UpdateInput{Secret: ptr(domain.NewSecret(newSecret))})
 
@@ -289,7 +289,7 @@ func TestUpdateRenameWithCredentialsChecksTheNameBeforeTheProvider(t *testing.T)
 	gomock.InOrder(
 		f.expectGet(),
 		f.expectOpen(ports.FieldKey),
-		f.repo.EXPECT().NameTaken(gomock.Any(), orgID, "Archive").Return(true, nil),
+		f.store.EXPECT().NameTaken(gomock.Any(), orgID, "Archive").Return(true, nil),
 	)
 
 	_, err := f.svc.Update(t.Context(), admin, bucketID, app.UpdateInput{Name: ptr(" Archive "), Secret: ptr(domain.NewSecret(newSecret))})
@@ -303,7 +303,7 @@ func TestUpdateRenameWithCredentialsToAFreeName(t *testing.T) {
 	gomock.InOrder(
 		f.expectGet(),
 		f.expectOpen(ports.FieldKey),
-		f.repo.EXPECT().NameTaken(gomock.Any(), orgID, "Archive").Return(false, nil),
+		f.store.EXPECT().NameTaken(gomock.Any(), orgID, "Archive").Return(false, nil),
 		f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil),
 		f.vault.EXPECT().Seal(gomock.Any(), domain.NewSecret(newSecret), storedScope(ports.FieldSecret)).Return([]byte("sealed-new-secret"), nil),
 		f.expectWrite(&written),
@@ -365,7 +365,7 @@ func TestUpdateKeepsAStoredNameTheRulesNowRefuse(t *testing.T) {
 	stored.Name = "Backups\u200b"
 	var written domain.Bucket
 	gomock.InOrder(
-		f.reader.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(stored, nil),
+		f.store.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(stored, nil),
 		f.expectOpen(ports.FieldKey),
 		f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil),
 		f.vault.EXPECT().Seal(gomock.Any(), gomock.Any(), storedScope(ports.FieldSecret)).Return([]byte("sealed-new-secret"), nil),
@@ -379,7 +379,7 @@ func TestUpdateKeepsAStoredNameTheRulesNowRefuse(t *testing.T) {
 	}
 
 	gomock.InOrder(
-		f.reader.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(stored, nil),
+		f.store.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(stored, nil),
 		f.expectOpen(ports.FieldKey),
 	)
 	_, err := f.svc.Update(t.Context(), admin, bucketID, app.UpdateInput{Name: ptr(stored.Name), Secret: newSecretPtr()})
@@ -457,7 +457,7 @@ func TestUpdateStopsWhenTheVaultFails(t *testing.T) {
 	})
 }
 
-func TestUpdatePassesTheWritersFailureAfterValidationThrough(t *testing.T) {
+func TestUpdatePassesTheStoresFailureAfterValidationThrough(t *testing.T) {
 	f := newBucketsFixture(t)
 	lost := domain.Errorf(domain.KindNameTaken, "another bucket took the name meanwhile")
 	gomock.InOrder(
@@ -465,7 +465,7 @@ func TestUpdatePassesTheWritersFailureAfterValidationThrough(t *testing.T) {
 		f.expectOpen(ports.FieldKey),
 		f.expectOpen(ports.FieldSecret),
 		f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil),
-		f.writer.EXPECT().Update(gomock.Any(), gomock.Any()).Return(lost),
+		f.store.EXPECT().Update(gomock.Any(), gomock.Any()).Return(lost),
 	)
 
 	_, err := f.svc.Update(t.Context(), admin, bucketID, app.UpdateInput{Region: ptr("eu-central-1")})

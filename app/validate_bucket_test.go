@@ -69,14 +69,14 @@ func TestValidateReturnsInternalFailuresAsErrors(t *testing.T) {
 
 func TestValidateChecksAGivenWorkspace(t *testing.T) {
 	f := newBucketsFixture(t)
-	f.repo.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(false, nil)
+	f.store.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(false, nil)
 	in := dryRun()
 	in.WorkspaceID = wsID
 	_, err := f.svc.Validate(context.Background(), admin, in)
 	wantKind(t, err, domain.KindWorkspaceNotFound, wsID)
 
 	f = newBucketsFixture(t)
-	f.repo.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(true, nil)
+	f.store.EXPECT().WorkspaceInOrg(gomock.Any(), orgID, wsID).Return(true, nil)
 	_, err = f.svc.Validate(context.Background(), member, in)
 	wantKind(t, err, domain.KindForbidden, wsID)
 }

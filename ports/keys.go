@@ -2,7 +2,11 @@ package ports
 
 //go:generate go tool mockgen -destination=../testsupport/mocks/keys.go -package=mocks . VaultKeys,SealedCredentials
 
-import "context"
+import (
+	"context"
+
+	"github.com/bucketd/bucketd/domain"
+)
 
 // VaultKeys tells master key rotation which key sealed a value, without opening it, and which
 // keys the vault holds, so that only the values not yet under the active key are re-sealed and
@@ -15,6 +19,26 @@ type VaultKeys interface {
 	ActiveKeyID() string
 	// KeyIDs returns the id of every key the vault can open with, the active one first.
 	KeyIDs() []string
+}
+
+// KeyDeriver gives a use of the master keys other than sealing (the request MAC) keys of its
+// own, one derived from each master key, so that it shares the master keys' distribution and
+// rotation without ever using a sealing key itself. The vault's key ring implements it; the
+// user depends on this port rather than on the vault adapter.
+type KeyDeriver interface {
+	// Derive returns one key per master key for purpose, the active master key's first. Keys
+	// derived for different purposes are independent of each other and of the master keys, none
+	// reveals its master key, and the same master keys and purpose give the same keys on every
+	// process.
+	Derive(purpose string) []DerivedKey
+}
+
+// DerivedKey is a key derived from one master key for a use other than sealing.
+type DerivedKey struct {
+	// MasterKeyID is the id of the master key it was derived from, which a value made under the
+	// key records so that the key can be derived again once another master key is active.
+	MasterKeyID string
+	Key         domain.Secret
 }
 
 // SealedRecord is the sealed credentials of one bucket, live or deleted, as they were at Version.

@@ -1,8 +1,13 @@
-// Package ports declares the interfaces the application service needs from the outside world.
-// Each is small and shaped by what app uses; adapters implement them and cmd/bucketd wires them.
+// Package ports declares the interfaces between bucketd's parts: what the application service
+// needs from the outside world (stores, the vault, the provider checks), and what an adapter
+// needs of a part another adapter implements (the HTTP adapter's authentication, idempotency
+// store and request MAC; the request MAC's key derivation), so that no adapter imports another.
+// Each is small and shaped by what its user calls; adapters implement them and cmd/bucketd wires
+// them. Where one user needs several of one store, an interface embedding them names that whole
+// (BucketStore), and narrower users take only the part they use.
 package ports
 
-//go:generate go tool mockgen -destination=../testsupport/mocks/mocks.go -package=mocks . BucketRepository,BucketReader,BucketWriter,CredentialValidator,Vault,Authenticator,Directory,IdempotencyStore
+//go:generate go tool mockgen -destination=../testsupport/mocks/mocks.go -package=mocks . BucketStore,CredentialValidator,Vault,Authenticator,IdempotencyStore
 
 import (
 	"context"
@@ -11,17 +16,27 @@ import (
 	"github.com/bucketd/bucketd/domain"
 )
 
-// Room is what a create checks before any provider traffic, as BucketRepository.Room reads it:
-// whether the workspace is the organization's, the organization's bucket quota, and whether a
-// name is already used by one of its live buckets.
-type Room struct {
+// CreatePrecheck is what a create checks before any provider traffic, as
+// BucketCreator.PrecheckCreate reads it: whether the workspace is the organization's, the
+// organization's bucket quota, and whether a name is already used by one of its live buckets.
+type CreatePrecheck struct {
 	WorkspaceInOrg bool
 	Quota          domain.Quota
 	NameTaken      bool
 }
 
-// BucketRepository stores buckets. Every method is scoped by organization in the query itself.
-type BucketRepository interface {
+// BucketStore is the store of an organization's buckets, as the bucket use cases use it: one
+// store that creates, reads and changes them.
+type BucketStore interface {
+	BucketCreator
+	BucketReader
+	BucketWriter
+}
+
+// BucketCreator is what creating a bucket needs of the store: whether the workspace is the
+// organization's, the quota, whether a name is taken, and the insert that re-checks quota and
+// name atomically. Every method is scoped by organization in the query itself.
+type BucketCreator interface {
 	// WorkspaceInOrg reports whether the workspace exists in the organization.
 	WorkspaceInOrg(ctx context.Context, orgID, workspaceID string) (bool, error)
 	// QuotaUsage counts the organization's live buckets against its effective limit.
@@ -29,11 +44,11 @@ type BucketRepository interface {
 	// NameTaken reports whether a live bucket of the organization already uses the name,
 	// compared by domain.NameKey.
 	NameTaken(ctx context.Context, orgID, name string) (bool, error)
-	// Room reads whether the workspace belongs to the organization, the organization's quota
-	// and whether a live bucket of it already uses the name (compared by domain.NameKey)
-	// together, in one round trip: the early checks of a create, which must stay cheap as they
-	// run before any provider traffic.
-	Room(ctx context.Context, orgID, workspaceID, name string) (Room, error)
+	// PrecheckCreate reads whether the workspace belongs to the organization, the
+	// organization's quota and whether a live bucket of it already uses the name (compared by
+	// domain.NameKey) together, in one round trip: the checks of a create before any provider
+	// traffic, which must stay cheap.
+	PrecheckCreate(ctx context.Context, orgID, workspaceID, name string) (CreatePrecheck, error)
 	// InsertWithinQuota stores b in one transaction that first serializes against every other
 	// insert of the same organization, then re-checks the quota and the name. It returns a
 	// domain error of kind KindQuotaExceeded or KindNameTaken when either check fails, so no
@@ -103,54 +118,6 @@ type Vault interface {
 // error for a token that is unknown, expired or revoked.
 type Authenticator interface {
 	Authenticate(ctx context.Context, token domain.Secret) (domain.Principal, error)
-}
-
-// Directory administers organizations, workspaces, users and tokens. An id or email that names
-// nothing is a KindNotFound error naming it (KindWorkspaceNotFound for a workspace), a
-// malformed id included.
-type Directory interface {
-	// CreateOrganization stores an organization with its first workspace and its admin,
-	// who becomes a member of the workspace, all or nothing.
-	CreateOrganization(ctx context.Context, org domain.Organization, ws domain.Workspace, admin domain.User) error
-	// ListOrganizations returns every organization, oldest first.
-	ListOrganizations(ctx context.Context) ([]OrganizationRecord, error)
-	// UpdateOrganization applies change to an organization and returns the organization as it
-	// then is. It serializes with bucket inserts, so the quota check of every later insert
-	// sees the new limit.
-	UpdateOrganization(ctx context.Context, orgID string, change OrganizationChange) (OrganizationRecord, error)
-
-	// CreateWorkspace adds a workspace to an existing organization.
-	CreateWorkspace(ctx context.Context, ws domain.Workspace) error
-	// ListWorkspaces returns an organization's workspaces, oldest first.
-	ListWorkspaces(ctx context.Context, orgID string) ([]WorkspaceRecord, error)
-
-	// AddUser adds a user to an existing organization as a member of the given workspaces of
-	// that organization, all or nothing. An email in use, in any case, is KindInvalidInput.
-	AddUser(ctx context.Context, user domain.User, workspaceIDs []string) error
-	// UserByEmail finds a user by email, or returns a KindNotFound error.
-	UserByEmail(ctx context.Context, email string) (domain.User, error)
-	// ListUsers returns an organization's users with their workspaces, oldest first.
-	ListUsers(ctx context.Context, orgID string) ([]UserRecord, error)
-	// SetRole changes a user's role; the next request with any of the user's tokens acts
-	// with it.
-	SetRole(ctx context.Context, userID string, role domain.Role) error
-	// AddMembership makes a user a member of a workspace of the user's own organization and
-	// reports whether it was not one already.
-	AddMembership(ctx context.Context, userID, workspaceID string) (bool, error)
-	// RemoveMembership ends a user's membership of a workspace of the user's own organization
-	// and reports whether there was one.
-	RemoveMembership(ctx context.Context, userID, workspaceID string) (bool, error)
-
-	// InsertToken stores a token digest for a user.
-	InsertToken(ctx context.Context, token domain.APIToken) error
-	// ListTokens returns a user's tokens, oldest first.
-	ListTokens(ctx context.Context, userID string) ([]TokenRecord, error)
-	// RevokeToken marks a token revoked at the given time, unless it already is, and returns
-	// it as stored. The next request with it is refused.
-	RevokeToken(ctx context.Context, tokenID string, at time.Time) (TokenRecord, error)
-	// RevokeUserTokens revokes every token of a user that is not revoked yet and returns how
-	// many it revoked.
-	RevokeUserTokens(ctx context.Context, userID string, at time.Time) (int, error)
 }
 
 // StoredResponse is the first answer to a request sent with an Idempotency-Key, kept so a retry

@@ -1,24 +1,5 @@
 package ports
 
-import "github.com/bucketd/bucketd/domain"
-
-// KeyDeriver gives keys for uses other than sealing, one per master key, so such a use (the
-// request MAC) shares the master keys' distribution and rotation without holding a sealing key
-// or depending on the vault's implementation.
-type KeyDeriver interface {
-	// Derive returns one key per master key, the active key's first. Keys derived for different
-	// purposes are independent of each other and of the sealing keys.
-	Derive(purpose string) []DerivedKey
-}
-
-// DerivedKey is a key derived from one master key for a use other than sealing.
-type DerivedKey struct {
-	// ID is the id of the master key it was derived from.
-	ID string
-	// Key is 32 bytes.
-	Key domain.Secret
-}
-
 // RequestMAC keys the fingerprints that tell apart the requests sent with one Idempotency-Key.
 // Such a request can carry a secret, and a plain hash of it kept in the database would let
 // whoever reads the database confirm a guess of the secret offline; a MAC under a key the

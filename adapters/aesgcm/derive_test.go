@@ -21,7 +21,7 @@ func TestDeriveMatchesAKnownAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := ring.Derive("purpose")
-	if len(keys) != 1 || keys[0].ID != "zero" {
+	if len(keys) != 1 || keys[0].MasterKeyID != "zero" {
 		t.Fatalf("Derive = %v, want one key derived from key zero", keys)
 	}
 	if got := hex.EncodeToString([]byte(keys[0].Key.Reveal())); got != derivedFromZeroKey {
@@ -36,20 +36,20 @@ func TestDeriveGivesOneIndependentKeyPerMasterKeyAndPurpose(t *testing.T) {
 		t.Fatal(err)
 	}
 	one, again, other := ring.Derive("one"), ring.Derive("one"), ring.Derive("other")
-	if len(one) != 2 || one[0].ID != "k2" || one[1].ID != "k1" {
+	if len(one) != 2 || one[0].MasterKeyID != "k2" || one[1].MasterKeyID != "k1" {
 		t.Fatalf("Derive = %v, want keys of k2 then k1, in ring order", one)
 	}
 	seen := map[string]string{}
 	for i := range one {
 		if !one[i].Key.Equal(again[i].Key) {
-			t.Errorf("deriving from %s twice gave two keys", one[i].ID)
+			t.Errorf("deriving from %s twice gave two keys", one[i].MasterKeyID)
 		}
 		for what, k := range map[string]ports.DerivedKey{"one": one[i], "other": other[i]} {
 			raw := k.Key.Reveal()
 			if len(raw) != aesgcm.KeySize {
-				t.Errorf("key derived from %s for %s has %d bytes, want %d", k.ID, what, len(raw), aesgcm.KeySize)
+				t.Errorf("key derived from %s for %s has %d bytes, want %d", k.MasterKeyID, what, len(raw), aesgcm.KeySize)
 			}
-			label := fmt.Sprintf("%s for %s", k.ID, what)
+			label := fmt.Sprintf("%s for %s", k.MasterKeyID, what)
 			if prev, dup := seen[raw]; dup {
 				t.Errorf("the key derived from %s equals the one from %s", label, prev)
 			}

@@ -14,9 +14,9 @@ import (
 )
 
 // The RSA key sizes a validation accepts. Parsing a key and signing with it cost more than the
-// cube of its size: a 16384-bit key costs about a CPU-second per validation, which any caller
-// could repeat at will. Google issues 2048-bit keys (its API still knows 1024-bit ones); Go
-// refuses to sign with fewer than 1024 bits.
+// cube of its size, so an oversized key makes one validation cost many times a real key's CPU
+// (see docs/performance.md), which any caller could repeat at will. Google issues 2048-bit keys
+// (its API still knows 1024-bit ones); Go refuses to sign with fewer than 1024 bits.
 const (
 	minKeyBits = 1024
 	maxKeyBits = 4096

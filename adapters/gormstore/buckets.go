@@ -32,9 +32,10 @@ func (s *Store) QuotaUsage(ctx context.Context, orgID string) (domain.Quota, err
 	return r.Quota, wrap("read bucket quota", err)
 }
 
-// Room reads whether the workspace is the organization's, the organization's quota and whether
-// a live bucket of it has a name with the name's key (domain.NameKey), in one statement.
-func (s *Store) Room(ctx context.Context, orgID, workspaceID, name string) (ports.Room, error) {
+// PrecheckCreate reads whether the workspace is the organization's, the organization's quota
+// and whether a live bucket of it has a name with the name's key (domain.NameKey), in one
+// statement.
+func (s *Store) PrecheckCreate(ctx context.Context, orgID, workspaceID, name string) (ports.CreatePrecheck, error) {
 	r, err := s.readUsage(ctx, usageQuery{orgID: orgID, workspaceID: workspaceID, name: name})
 	return r, wrap("read bucket quota", err)
 }
@@ -265,9 +266,9 @@ var readUsageQuery = fixed("SELECT plan, bucket_limit, live_buckets, EXISTS (" +
 	"FROM organizations WHERE id = ?")
 
 // readUsage reads q in one statement, fixed SQL because every create runs it.
-func (s *Store) readUsage(ctx context.Context, q usageQuery) (ports.Room, error) {
+func (s *Store) readUsage(ctx context.Context, q usageQuery) (ports.CreatePrecheck, error) {
 	if !domain.IsID(q.orgID) {
-		return ports.Room{}, organizationNotFound(q.orgID)
+		return ports.CreatePrecheck{}, organizationNotFound(q.orgID)
 	}
 	orgID := canonicalID(q.orgID)
 	// A workspace id that is not a UUID is no workspace; NULL matches none, where the text
@@ -291,11 +292,11 @@ func (s *Store) readUsage(ctx context.Context, q usageQuery) (ports.Room, error)
 	err := s.queryRowFixed(ctx, readUsageQuery, orgID, nameKey, workspace, orgID, orgID).Scan(&plan, &limit, &used, &taken, &inOrg)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return ports.Room{}, organizationNotFound(orgID)
+		return ports.CreatePrecheck{}, organizationNotFound(orgID)
 	case err != nil:
-		return ports.Room{}, fmt.Errorf("read the organization's bucket quota: %w", err)
+		return ports.CreatePrecheck{}, fmt.Errorf("read the organization's bucket quota: %w", err)
 	}
-	return ports.Room{
+	return ports.CreatePrecheck{
 		WorkspaceInOrg: inOrg,
 		Quota:          domain.Quota{Plan: domain.Plan(plan), Used: used, Limit: domain.EffectiveBucketLimit(domain.Plan(plan), limit)},
 		NameTaken:      taken,

@@ -12,9 +12,9 @@ import (
 // statements every API request runs (authentication, the read of one bucket, a create's checks
 // and its insert) go to the connection pool as fixed statements rather than through GORM, which
 // on every call clones its statement state, runs its callback chain and rewrites the
-// placeholders byte by byte: about a quarter of the garbage of a GET /bucket/{id} and a
-// twentieth of its CPU time in make bench's profiles. pgx's statement cache prepares them once
-// per connection either way, and slow ones are logged as GORM's are.
+// placeholders byte by byte, a share of the garbage and the CPU time of every GET /bucket/{id}
+// that make bench's profiles showed (see docs/performance.md). pgx's statement cache prepares
+// them once per connection either way, and slow ones are logged as GORM's are.
 type fixedStatement struct {
 	postgres, sqlite string
 }

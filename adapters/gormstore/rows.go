@@ -272,15 +272,15 @@ func findBuckets(query *gorm.DB, room int) ([]domain.Bucket, error) {
 }
 
 // scanRoomUpFront is how many buckets scanBuckets makes room for before it has read any: a
-// default page may hold 1000 buckets (domain.MaxPageSize), and room for all of them, about
-// 300 KB, cost an organization of 100 buckets ten times what its page needs; a bigger result
-// grows the slice as it comes.
+// default page may hold 1000 buckets (domain.MaxPageSize), and room for all of them cost an
+// organization of a hundred buckets many times what its page needs (see docs/performance.md);
+// a bigger result grows the slice as it comes.
 const scanRoomUpFront = 128
 
 // scanBuckets reads rows, which select bucketColumns, and closes them; room is how many
 // buckets they hold at most. It scans the rows itself rather than through GORM's reflection,
-// which cost a page of 100 buckets about a fifth of its CPU time (make bench's profile of GET
-// /bucket), into one row whose scan targets serve every row.
+// which took a large share of a page's CPU time in make bench's profile of GET /bucket (see
+// docs/performance.md), into one row whose scan targets serve every row.
 func scanBuckets(rows *sql.Rows, room int) ([]domain.Bucket, error) {
 	defer rows.Close()
 	buckets := make([]domain.Bucket, 0, min(room, scanRoomUpFront))

@@ -1,8 +1,8 @@
 // Package gormstore keeps organizations, users, API token digests, buckets and the answers to
 // Idempotency-Keys in PostgreSQL (production) or pure-Go SQLite (the embedded default) through
-// GORM. One Store implements ports.BucketRepository, ports.BucketReader, ports.BucketWriter,
-// ports.IdempotencyStore, ports.Authenticator and ports.Directory on either database; the
-// schema comes from versioned SQL migrations embedded in the binary.
+// GORM. One Store implements ports.BucketStore, ports.IdempotencyStore, ports.Authenticator and
+// the administration ports (ports.Organizations, ports.Workspaces, ports.Users, ports.Tokens) on
+// either database; the schema comes from versioned SQL migrations embedded in the binary.
 package gormstore
 
 import (
@@ -18,12 +18,13 @@ import (
 )
 
 var (
-	_ ports.BucketRepository = (*Store)(nil)
-	_ ports.BucketReader     = (*Store)(nil)
-	_ ports.BucketWriter     = (*Store)(nil)
+	_ ports.BucketStore      = (*Store)(nil)
 	_ ports.IdempotencyStore = (*Store)(nil)
 	_ ports.Authenticator    = (*Store)(nil)
-	_ ports.Directory        = (*Store)(nil)
+	_ ports.Organizations    = (*Store)(nil)
+	_ ports.Workspaces       = (*Store)(nil)
+	_ ports.Users            = (*Store)(nil)
+	_ ports.Tokens           = (*Store)(nil)
 )
 
 // Store is a database connection pool with bucketd's queries. It is safe for concurrent use, and

@@ -47,6 +47,10 @@ var kindClasses = map[domain.Kind]errorClass{
 	domain.KindInternal:              {http.StatusInternalServerError, "INTERNAL"},
 }
 
+// ErrorCode is the stable code the API answers a failure of kind k with, for the other series
+// that name failures the way callers see them (cmd/bucketd passes it to validationmetrics).
+func ErrorCode(k domain.Kind) string { return classOf(k).code }
+
 // classOf looks a kind up in the table; a kind missing from it is a server bug, answered as
 // INTERNAL rather than guessed.
 func classOf(k domain.Kind) errorClass {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bucketd/bucketd/adapters/httpapi"
 	"github.com/bucketd/bucketd/app"
 	"github.com/bucketd/bucketd/domain"
 )
@@ -87,6 +88,16 @@ func TestCreateBucketMapsEveryErrorKind(t *testing.T) {
 			}
 			wantStatusHeaders(t, res)
 		})
+	}
+}
+
+// TestErrorCodeIsTheAnswersCode shows the code other series name a failure by is the code the
+// API answers it with.
+func TestErrorCodeIsTheAnswersCode(t *testing.T) {
+	for kind := domain.KindInternal; kind <= lastKind(t); kind++ {
+		if got, want := httpapi.ErrorCode(kind), contractClasses[kind].code; got != want {
+			t.Errorf("ErrorCode(%v) = %q, want %q", kind, got, want)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -11,23 +12,22 @@ import (
 
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/gen/api"
-	"github.com/bucketd/bucketd/ports"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/common/expfmt"
 )
 
-// Metrics holds the series GET /metrics serves, in a registry of its own: the process-wide
-// default registry would let any imported library add series bucketd never chose to export.
-// Labels come from closed sets (route templates, HTTP methods, statuses, storage types, error
-// codes) and never from an organization, user, bucket or credential, so the series are safe to
-// serve without a token and their number stays bounded whatever the callers send.
+// Metrics holds the series of the HTTP adapter and serves, on GET /metrics, every series of
+// the registry it is given: cmd/bucketd gives the same registry to the other adapters that
+// export series (validationmetrics). Labels come from closed sets (route templates, HTTP
+// methods, statuses) and never from an organization, user, bucket or credential, so the
+// series are safe to serve without a token and their number stays bounded whatever the
+// callers send.
 type Metrics struct {
 	registry        *prometheus.Registry
 	requests        *prometheus.CounterVec
 	latency         *prometheus.HistogramVec
-	validations     *prometheus.CounterVec
 	quotaRejections prometheus.Counter
 	rateLimited     prometheus.Counter
 	rateLimiters    prometheus.Gauge
@@ -41,12 +41,16 @@ type Metrics struct {
 // and the server's write timeout (a minute).
 var latencyBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}
 
-// NewMetrics creates the metrics of one server process. dbStats, when not nil, reports the
-// database connection pool (sql.DB.Stats); it is a function rather than the *sql.DB so the HTTP
-// adapter can read the pool's numbers without holding the database.
-func NewMetrics(dbStats func() sql.DBStats) *Metrics {
+// NewMetrics registers the HTTP adapter's series, the Go runtime's and the process's on
+// registry, and serves registry on GET /metrics. dbStats, when not nil, reports the database
+// connection pool (sql.DB.Stats); it is a function rather than the *sql.DB so the HTTP adapter
+// can read the pool's numbers without holding the database.
+func NewMetrics(registry *prometheus.Registry, dbStats func() sql.DBStats) (*Metrics, error) {
+	if registry == nil {
+		return nil, errors.New("httpapi.NewMetrics: the registry is nil")
+	}
 	m := &Metrics{
-		registry: prometheus.NewRegistry(),
+		registry: registry,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bucketd_http_requests_total",
 			Help: "HTTP requests answered, by route template, method and status.",
@@ -56,10 +60,6 @@ func NewMetrics(dbStats func() sql.DBStats) *Metrics {
 			Help:    "Time from receiving a request's headers to answering it, by route template and method.",
 			Buckets: latencyBuckets,
 		}, []string{"route", "method"}),
-		validations: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "bucketd_validations_total",
-			Help: "Credential validations at a storage provider, by storage type and outcome: OK, or the error code of the failed check.",
-		}, []string{"provider", "outcome"}),
 		quotaRejections: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "bucketd_quota_rejections_total",
 			Help: "Requests refused because the organization is at its bucket limit (QUOTA_EXCEEDED).",
@@ -81,41 +81,18 @@ func NewMetrics(dbStats func() sql.DBStats) *Metrics {
 			Help: "Client addresses (IPv6: /64 prefixes) whose refused tokens this process counts against their budget: those refused recently.",
 		}),
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.validations, m.quotaRejections, m.rateLimited, m.rateLimiters,
+	series := []prometheus.Collector{m.requests, m.latency, m.quotaRejections, m.rateLimited, m.rateLimiters,
 		m.authFailures, m.authFailureLimiters,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})}
 	if dbStats != nil {
-		m.registry.MustRegister(dbStatsCollector{stats: dbStats})
+		series = append(series, dbStatsCollector{stats: dbStats})
 	}
-	return m
-}
-
-// CountValidations wraps each provider check so every validation it runs, whichever use case
-// asks (create, dry run, update, re-validation or a background job), is counted by storage type
-// and outcome. Counting at the provider port, rather than from the HTTP answers, counts exactly
-// the validations that reached a provider and keeps the application core free of metrics.
-func (m *Metrics) CountValidations(validators map[domain.StorageType]ports.CredentialValidator) map[domain.StorageType]ports.CredentialValidator {
-	counted := make(map[domain.StorageType]ports.CredentialValidator, len(validators))
-	for provider, v := range validators {
-		counted[provider] = countingValidator{next: v, provider: string(provider), outcomes: m.validations}
+	for _, c := range series {
+		if err := registry.Register(c); err != nil {
+			return nil, fmt.Errorf("httpapi.NewMetrics: %w", err)
+		}
 	}
-	return counted
-}
-
-type countingValidator struct {
-	next     ports.CredentialValidator
-	provider string
-	outcomes *prometheus.CounterVec
-}
-
-func (v countingValidator) Validate(ctx context.Context, target domain.ValidationTarget) (domain.ValidationReport, error) {
-	report, err := v.next.Validate(ctx, target)
-	outcome := "OK"
-	if err != nil {
-		outcome = classOf(domain.KindOf(err)).code
-	}
-	v.outcomes.WithLabelValues(v.provider, outcome).Inc()
-	return report, err
+	return m, nil
 }
 
 // observeRequests counts every request and times it. It runs outside the access log, which

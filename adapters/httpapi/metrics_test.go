@@ -1,9 +1,7 @@
 package httpapi_test
 
 import (
-	"context"
 	"database/sql"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,10 +10,10 @@ import (
 	_ "github.com/glebarez/go-sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/bucketd/bucketd/adapters/httpapi"
+	"github.com/bucketd/bucketd/testsupport/metricstest"
 	"github.com/bucketd/bucketd/app"
 	"github.com/bucketd/bucketd/domain"
-	"github.com/bucketd/bucketd/ports"
-	"github.com/bucketd/bucketd/testsupport/metricstest"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // scrape serves GET /metrics without a token, checks the answer against the contract and the
@@ -90,55 +88,32 @@ func TestMetricsCountRefusals(t *testing.T) {
 	}
 }
 
-// stubValidator answers every validation with its report and err.
-type stubValidator struct {
-	report domain.ValidationReport
-	err    error
+// newMetrics is the Metrics of a server on a registry of its own, failing t on error.
+func newMetrics(t *testing.T, registry *prometheus.Registry, dbStats func() sql.DBStats) *httpapi.Metrics {
+	t.Helper()
+	m, err := httpapi.NewMetrics(registry, dbStats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
-func (v stubValidator) Validate(context.Context, domain.ValidationTarget) (domain.ValidationReport, error) {
-	return v.report, v.err
-}
-
-func TestMetricsCountValidationsByProviderAndOutcome(t *testing.T) {
-	metrics := httpapi.NewMetrics(nil)
-	refused := domain.Errorf(domain.KindInvalidCredentials, "the provider rejected the key")
-	broken := errors.New("a validator bug")
-	counted := metrics.CountValidations(map[domain.StorageType]ports.CredentialValidator{
-		domain.StorageS3:    stubValidator{report: passingReport},
-		domain.StorageGCS:   stubValidator{err: refused},
-		domain.StorageAzure: stubValidator{err: broken},
-	})
-	calls := []struct {
-		provider domain.StorageType
-		times    int
-		wantErr  error
-	}{
-		{domain.StorageS3, 3, nil},
-		{domain.StorageGCS, 2, refused},
-		{domain.StorageAzure, 1, broken},
+// TestMetricsServeEverySeriesOfTheRegistry shows GET /metrics serves what other adapters
+// registered on the registry the server was given, next to its own series.
+func TestMetricsServeEverySeriesOfTheRegistry(t *testing.T) {
+	registry := prometheus.NewRegistry()
+	metrics := newMetrics(t, registry, nil)
+	other := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bucketd_other_adapter_total", Help: "Registered elsewhere."},
+		[]string{"outcome"})
+	registry.MustRegister(other)
+	other.WithLabelValues("OK").Add(3)
+	scrape := newHarness(t, func(cfg *httpapi.Config) { cfg.Metrics = metrics }).scrape(t)
+	if got := scrape.Value(t, "bucketd_other_adapter_total", "outcome", "OK"); got != 3 {
+		t.Errorf("bucketd_other_adapter_total{outcome=OK} = %g, want 3", got)
 	}
-	for _, c := range calls {
-		for range c.times {
-			report, err := counted[c.provider].Validate(t.Context(), domain.ValidationTarget{StorageType: c.provider})
-			if !errors.Is(err, c.wantErr) || (c.wantErr == nil && !report.Passed()) {
-				t.Fatalf("the counted %s validator answered %+v, %v; want the wrapped validator's answer", c.provider, report, err)
-			}
-		}
-	}
-	h := newHarness(t, func(cfg *httpapi.Config) { cfg.Metrics = metrics })
-	scrape := h.scrape(t)
-	for _, want := range []struct {
-		provider, outcome string
-		count             float64
-	}{
-		{"S3", "OK", 3},
-		{"GCS", "INVALID_CREDENTIALS", 2},
-		{"AZURE", "INTERNAL", 1},
-	} {
-		if got := scrape.Value(t, "bucketd_validations_total", "provider", want.provider, "outcome", want.outcome); got != want.count {
-			t.Errorf("bucketd_validations_total{provider=%s, outcome=%s} = %g, want %g", want.provider, want.outcome, got, want.count)
-		}
+	scrape.Value(t, "bucketd_rate_limiters")
+	if _, err := httpapi.NewMetrics(registry, nil); err == nil {
+		t.Error("NewMetrics registered the HTTP series twice on one registry")
 	}
 }
 
@@ -155,7 +130,7 @@ func TestMetricsReportTheDatabasePool(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = conn.Close() })
 
-	h := newHarness(t, func(cfg *httpapi.Config) { cfg.Metrics = httpapi.NewMetrics(db.Stats) })
+	h := newHarness(t, func(cfg *httpapi.Config) { cfg.Metrics = newMetrics(t, prometheus.NewRegistry(), db.Stats) })
 	scrape := h.scrape(t)
 	for name, want := range map[string]float64{
 		"go_sql_max_open_connections": 7,

@@ -17,6 +17,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // createBody is the body of a typical POST /bucket: every documented member, once.
@@ -115,7 +116,11 @@ func validatorError(b *testing.B, body string) error {
 // JSON error body, for the three ways a request typically fails: a domain error wrapped by the
 // use case, a body the request validator refuses, and a route Echo does not have.
 func BenchmarkWriteError(b *testing.B) {
-	s := &Server{log: slog.New(slog.DiscardHandler), metrics: NewMetrics(nil)}
+	metrics, err := NewMetrics(prometheus.NewRegistry(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &Server{log: slog.New(slog.DiscardHandler), metrics: metrics}
 	e := echo.New()
 	for _, bc := range []struct {
 		name string

@@ -13,6 +13,7 @@ import (
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/gen/api"
 	"github.com/bucketd/bucketd/ports"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -81,9 +82,9 @@ type Config struct {
 	// set. Over the limit, every request with a token is refused before the token is looked up.
 	AuthFailureLimit float64
 	AuthFailureBurst int
-	// Metrics collects what GET /metrics serves. Nil gives the server metrics of its own,
-	// without database pool statistics; the composition root passes the Metrics whose
-	// CountValidations wraps the provider checks.
+	// Metrics collects the HTTP series and serves its registry on GET /metrics. Nil gives the
+	// server a registry of its own, without database pool statistics nor any other adapter's
+	// series; the composition root passes the Metrics on the registry every adapter shares.
 	Metrics *Metrics
 	// TrustedProxies are the proxies whose X-Forwarded-For and X-Real-IP headers name the
 	// client; nil trusts none, and the socket peer is the client.
@@ -122,7 +123,10 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	metrics := cfg.Metrics
 	if metrics == nil {
-		metrics = NewMetrics(nil)
+		var err error
+		if metrics, err = NewMetrics(prometheus.NewRegistry(), nil); err != nil {
+			return nil, err
+		}
 	}
 	s := &Server{buckets: cfg.Buckets, auth: cfg.Authenticator, idem: cfg.Idempotency, mac: cfg.RequestMAC, audit: cfg.Audit, db: cfg.Readiness, log: log, now: now,
 		metrics: metrics, refusals: newRefusalTally(maxTalliedAddresses), proxies: cfg.TrustedProxies}

@@ -12,9 +12,16 @@
 // holds its key. Every process of a deployment has the same ring, so each one verifies what any
 // other made.
 //
-// Each master key gives its own MAC key by HKDF under the purpose "bucketd idempotency
-// fingerprint v1" (ports.KeyDeriver, which the vault's key ring implements): the MAC never uses a sealing key itself, and any
-// other use of the ring, under another purpose, gets independent keys.
+// Each master key gives its own MAC key, derived under the purpose "bucketd idempotency
+// fingerprint v1" (ports.KeyDeriver, which the vault's key ring implements by HKDF): the MAC
+// never uses a sealing key itself, and any other use of the ring, under another purpose, gets
+// independent keys.
+//
+// Why a port and not a part of the vault adapter: the MAC shares only the master keys with the
+// vault, not what the vault does with them (AES-GCM sealing bound to where a value is stored),
+// so all it asks of the ring is a key derived for its purpose, and nothing of the ring's
+// format, parsing or sealing. Asking through ports.KeyDeriver keeps the two adapters apart, as
+// every adapter is, and lets this one be tested with keys of its own.
 //
 // A master key must stay in the ring for 24 hours after it stopped being active: until then
 // Verify may meet fingerprints made under it, and without the key it can only say it cannot
@@ -57,19 +64,19 @@ type MAC struct {
 	newMAC map[string]func() hash.Hash
 }
 
-// New derives the MAC keys of every master key of ring.
-func New(ring ports.KeyDeriver) (*MAC, error) {
-	if ring == nil {
-		return nil, errors.New("new request MAC: key ring is nil")
+// New derives the MAC keys of every master key from keys.
+func New(keys ports.KeyDeriver) (*MAC, error) {
+	if keys == nil {
+		return nil, errors.New("new request MAC: no master keys to derive from")
 	}
-	keys := ring.Derive(purpose)
-	if len(keys) == 0 {
-		return nil, errors.New("new request MAC: key ring has no keys")
+	derived := keys.Derive(purpose)
+	if len(derived) == 0 {
+		return nil, errors.New("new request MAC: there are no master keys to derive from")
 	}
-	m := &MAC{active: keys[0].ID, newMAC: make(map[string]func() hash.Hash, len(keys))}
-	for _, k := range keys {
+	m := &MAC{active: derived[0].MasterKeyID, newMAC: make(map[string]func() hash.Hash, len(derived))}
+	for _, k := range derived {
 		raw := []byte(k.Key.Reveal())
-		m.newMAC[k.ID] = func() hash.Hash { return hmac.New(sha256.New, raw) }
+		m.newMAC[k.MasterKeyID] = func() hash.Hash { return hmac.New(sha256.New, raw) }
 	}
 	return m, nil
 }
@@ -77,7 +84,7 @@ func New(ring ports.KeyDeriver) (*MAC, error) {
 // Sum returns the fingerprint of msg under the active master key's MAC key.
 func (m *MAC) Sum(msg []byte) []byte {
 	out := make([]byte, 0, 2+len(m.active)+sha256.Size)
-	out = append(out, formatVersion, byte(len(m.active))) //nolint:gosec // G115: key ids are at most 32 bytes (aesgcm.ParseKeyRing)
+	out = append(out, formatVersion, byte(len(m.active)))
 	out = append(out, m.active...)
 	mac := m.newMAC[m.active]()
 	mac.Write(msg)

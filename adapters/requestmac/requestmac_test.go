@@ -4,48 +4,73 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
-	"github.com/bucketd/bucketd/adapters/aesgcm"
 	"github.com/bucketd/bucketd/adapters/requestmac"
+	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/ports"
 )
 
-// entry returns a key ring entry for id with 32 fresh random bytes, and the key in base64.
-func entry(t *testing.T, id string) (spec, key string) {
-	t.Helper()
-	raw := make([]byte, aesgcm.KeySize)
-	_, _ = rand.Read(raw)
-	key = base64.StdEncoding.EncodeToString(raw)
-	return id + ":" + key, key
+// purpose is what the MAC keys are derived for. Changing it changes every MAC key, so that
+// fingerprints stored before the change no longer match their retries.
+const purpose = "bucketd idempotency fingerprint v1"
+
+// masterKey is one master key of a ring, by id, with the key it gives the MAC.
+type masterKey struct {
+	id     string
+	macKey []byte
 }
 
-func newMAC(t *testing.T, spec string) *requestmac.MAC {
-	t.Helper()
-	ring, err := aesgcm.ParseKeyRing(spec)
-	if err != nil {
-		t.Fatal(err)
+// newMasterKey returns a master key whose MAC key is 32 fresh random bytes.
+func newMasterKey(id string) masterKey {
+	k := masterKey{id: id, macKey: make([]byte, 32)}
+	_, _ = rand.Read(k.macKey)
+	return k
+}
+
+// ring stands for the master key ring, the active key first. It gives each master key's MAC
+// key for any purpose and records the purposes it was asked for.
+type ring struct {
+	keys  []masterKey
+	asked []string
+}
+
+func (r *ring) Derive(purpose string) []ports.DerivedKey {
+	r.asked = append(r.asked, purpose)
+	out := make([]ports.DerivedKey, len(r.keys))
+	for i, k := range r.keys {
+		out[i] = ports.DerivedKey{MasterKeyID: k.id, Key: domain.NewSecret(string(k.macKey))}
 	}
-	m, err := requestmac.New(ring)
+	return out
+}
+
+func newMAC(t *testing.T, keys ...masterKey) *requestmac.MAC {
+	t.Helper()
+	m, err := requestmac.New(&ring{keys: keys})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m
 }
 
-// The MAC of "request" under the key HKDF-SHA-256 derives from a 32-byte zero master key with
-// the info "bucketd idempotency fingerprint v1":
+// The HMAC-SHA-256 of "request" under a 32-byte zero key:
 //
-//	python3 -c "import hmac,hashlib;prk=hmac.new(bytes(32),bytes(32),hashlib.sha256).digest();
-//	k=hmac.new(prk,b'bucketd idempotency fingerprint v1\x01',hashlib.sha256).digest();
-//	print(hmac.new(k,b'request',hashlib.sha256).hexdigest())"
-const knownMAC = "7d27f2600a6414135268ec1e4993f6aefc9e821ea696919e42d5fdac64b033c5"
+//	python3 -c "import hmac,hashlib;print(hmac.new(bytes(32),b'request',hashlib.sha256).hexdigest())"
+const knownMAC = "4291cfc334aa15bc57dc633eff080082f22d21ccdc54e54de86bc2ee561dbac8"
 
 func TestSumMatchesAKnownAnswer(t *testing.T) {
-	m := newMAC(t, "zero:"+base64.StdEncoding.EncodeToString(make([]byte, aesgcm.KeySize)))
+	r := &ring{keys: []masterKey{{id: "zero", macKey: make([]byte, 32)}}}
+	m, err := requestmac.New(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r.asked, []string{purpose}) {
+		t.Errorf("New derived keys for %q, want them for %q only", r.asked, purpose)
+	}
 	got := m.Sum([]byte("request"))
 	want := append([]byte{1, 4}, "zero"...)
 	want = append(want, mustHex(t, knownMAC)...)
@@ -59,8 +84,7 @@ func TestSumMatchesAKnownAnswer(t *testing.T) {
 }
 
 func TestVerify(t *testing.T) {
-	k1, _ := entry(t, "k1")
-	m := newMAC(t, k1)
+	m := newMAC(t, newMasterKey("k1"))
 	sum := m.Sum([]byte("create A"))
 	if ok, err := m.Verify([]byte("create A"), sum); !ok || err != nil {
 		t.Errorf("Verify of the same request = %v, %v; want true", ok, err)
@@ -71,17 +95,15 @@ func TestVerify(t *testing.T) {
 		}
 	}
 	// Another ring with a key of the same id is another key: the MAC does not verify.
-	other, _ := entry(t, "k1")
-	if ok, err := newMAC(t, other).Verify([]byte("create A"), sum); ok || err != nil {
+	if ok, err := newMAC(t, newMasterKey("k1")).Verify([]byte("create A"), sum); ok || err != nil {
 		t.Errorf("Verify under another k1 = %v, %v; want false, nil", ok, err)
 	}
 }
 
 func TestVerifyAfterRotation(t *testing.T) {
-	k1, _ := entry(t, "k1")
-	k2, _ := entry(t, "k2")
+	k1, k2 := newMasterKey("k1"), newMasterKey("k2")
 	old := newMAC(t, k1).Sum([]byte("create A"))
-	rotated := newMAC(t, k2+","+k1)
+	rotated := newMAC(t, k2, k1)
 	if ok, err := rotated.Verify([]byte("create A"), old); !ok || err != nil {
 		t.Errorf("Verify, with k2 active, of a fingerprint made under k1 = %v, %v; want true", ok, err)
 	}
@@ -99,8 +121,7 @@ func TestVerifyAfterRotation(t *testing.T) {
 }
 
 func TestVerifyRefusesOtherLayouts(t *testing.T) {
-	k1, _ := entry(t, "k1")
-	m := newMAC(t, k1)
+	m := newMAC(t, newMasterKey("k1"))
 	sum := m.Sum([]byte("create A"))
 	plain := sha256.Sum256([]byte("create A"))
 	for what, s := range map[string][]byte{
@@ -118,29 +139,21 @@ func TestVerifyRefusesOtherLayouts(t *testing.T) {
 	}
 }
 
-func TestNewRefusesNoRing(t *testing.T) {
+func TestNewRefusesNoKeys(t *testing.T) {
 	if _, err := requestmac.New(nil); err == nil {
 		t.Error("New(nil) succeeded")
 	}
-	if _, err := requestmac.New(&aesgcm.KeyRing{}); err == nil {
-		t.Error("New of an empty ring succeeded")
+	if _, err := requestmac.New(&ring{}); err == nil {
+		t.Error("New of a ring without keys succeeded")
 	}
 }
 
 func TestMACPrintsNoKey(t *testing.T) {
-	k1, master := entry(t, "k1")
-	ring, err := aesgcm.ParseKeyRing(k1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := requestmac.New(ring)
-	if err != nil {
-		t.Fatal(err)
-	}
-	macKey := []byte(ring.Derive("bucketd idempotency fingerprint v1")[0].Key.Reveal())
+	k1 := newMasterKey("k1")
+	m := newMAC(t, k1)
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x"} {
 		printed := fmt.Sprintf(verb, m) + fmt.Sprintf(verb, *m)
-		for _, leak := range []string{master[:8], string(macKey[:4]), hex.EncodeToString(macKey[:4]), fmt.Sprintf("%d", macKey[:4])} {
+		for _, leak := range []string{string(k1.macKey[:4]), hex.EncodeToString(k1.macKey[:4]), fmt.Sprint(k1.macKey[:4])} {
 			if strings.Contains(printed, leak) {
 				t.Errorf("%s of a MAC prints key material: %q", verb, printed)
 			}

@@ -62,7 +62,7 @@ func withAdmin(ctx context.Context, cfg storeConfig, stderr io.Writer, fn func(*
 	}
 	// A failed close (a connection lost, a WAL not checkpointed) is the command's failure too.
 	defer func() { err = errors.Join(err, store.Close()) }()
-	a, err := app.NewAdmin(app.AdminDeps{Directory: store, Audit: store.Audit(), Logger: log})
+	a, err := app.NewAdmin(app.AdminDeps{Organizations: store, Workspaces: store, Users: store, Tokens: store, Audit: store.Audit(), Logger: log})
 	if err != nil {
 		return err
 	}

@@ -98,7 +98,7 @@ func bootstrapDev(ctx context.Context, store *gormstore.Store, databaseURL strin
 	if !empty {
 		return remindDev(ctx, store, databaseURL, stdout)
 	}
-	a, err := app.NewAdmin(app.AdminDeps{Directory: store, Logger: log})
+	a, err := app.NewAdmin(app.AdminDeps{Organizations: store, Workspaces: store, Users: store, Tokens: store, Logger: log})
 	if err != nil {
 		return err
 	}

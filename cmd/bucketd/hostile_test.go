@@ -28,15 +28,14 @@ import (
 const (
 	// hostileCapSlack is what the socket buffers hold beyond what bucketd read when it closed
 	// a connection: loopback receive buffers grow to a few MiB while 48 streams compete for
-	// the CPU (up to 2.6 MiB seen), where a missing cap shows as the peer's 64 MiB ceiling.
+	// the CPU (see docs/performance.md), where a missing cap shows as the peer's 64 MiB ceiling.
 	hostileCapSlack = 8 << 20
 	// maxPeakRSS bounds bucketd's resident set while validations stream endless bodies. It is
-	// a safety bound, not the goal (under 120 MiB for 16 at once): with the 256 KiB cap, 16 at
-	// once peaked at 57 to 82 MiB and 48 at once at about 105 MiB (a 1 MiB cap: 171 to 187 and
-	// 258 to 345 MiB); with no cap to speak of (--provider-max-body 1 GiB), 16 S3 dry runs
-	// peaked at 930 MiB and 16 GCS ones passed 1 GiB. The race detector's shadow memory
-	// multiplies it (a 1 MiB cap, 16 at once: 309 to 362 MiB; 48: 848 MiB), so a race-enabled
-	// binary gets raceRSSFactor times as much.
+	// a safety bound, not the goal: well above the peaks with the default 256 KiB cap, even with
+	// 48 validations at once, and far below those with no cap to speak of (--provider-max-body
+	// 1 GiB), which it would catch (the peaks: see docs/performance.md). The race detector's
+	// shadow memory multiplies the resident set, so a race-enabled binary gets raceRSSFactor
+	// times as much.
 	maxPeakRSS    = 512 << 20
 	raceRSSFactor = 3
 	// concurrentValidations is how many dry runs stream endless bodies at once, per provider.

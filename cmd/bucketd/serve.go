@@ -63,12 +63,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 			return err
 		}
 	}
-	metrics := httpapi.NewMetrics(store.PoolStats)
+	metrics, validations, err := newMetrics(store.PoolStats)
+	if err != nil {
+		return err
+	}
 	fingerprinter, err := cfg.fingerprint.fingerprinter(log)
 	if err != nil {
 		return err
 	}
-	buckets, err := newBuckets(store, ring, fingerprinter, cfg.providers, allow, metrics, log)
+	buckets, err := newBuckets(store, ring, fingerprinter, cfg.providers, allow, validations, log)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,9 +14,11 @@ import (
 	"github.com/bucketd/bucketd/adapters/httpapi"
 	"github.com/bucketd/bucketd/adapters/netguard"
 	"github.com/bucketd/bucketd/adapters/s3validator"
+	"github.com/bucketd/bucketd/adapters/validationmetrics"
 	"github.com/bucketd/bucketd/app"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // openStore connects to the database and brings its schema up to date: every process
@@ -74,8 +77,27 @@ func newValidators(cfg providerConfig, allow netguard.AllowList, log *slog.Logge
 	}, nil
 }
 
-// newBuckets wires the bucket use cases, with every provider validation counted in metrics.
-func newBuckets(store *gormstore.Store, ring *aesgcm.KeyRing, fingerprinter ports.Fingerprinter, providers providerConfig, allow netguard.AllowList, metrics *httpapi.Metrics, log *slog.Logger) (*app.Buckets, error) {
+// newMetrics builds the series GET /metrics serves, on one registry of bucketd's own: the
+// process-wide default registry would let any imported library add series bucketd never chose
+// to export. The HTTP adapter serves the registry and counts the requests; validationmetrics
+// counts the provider validations on it, named by the HTTP adapter's error codes so that an
+// outcome is the code callers saw.
+func newMetrics(dbStats func() sql.DBStats) (*httpapi.Metrics, *validationmetrics.Counter, error) {
+	registry := prometheus.NewRegistry()
+	metrics, err := httpapi.NewMetrics(registry, dbStats)
+	if err != nil {
+		return nil, nil, err
+	}
+	validations, err := validationmetrics.New(registry, httpapi.ErrorCode)
+	if err != nil {
+		return nil, nil, err
+	}
+	return metrics, validations, nil
+}
+
+// newBuckets wires the bucket use cases, with every provider validation counted: each
+// validator is wrapped by validations before app sees it.
+func newBuckets(store *gormstore.Store, ring *aesgcm.KeyRing, fingerprinter ports.Fingerprinter, providers providerConfig, allow netguard.AllowList, validations *validationmetrics.Counter, log *slog.Logger) (*app.Buckets, error) {
 	vault, err := aesgcm.New(ring)
 	if err != nil {
 		return nil, err
@@ -84,5 +106,8 @@ func newBuckets(store *gormstore.Store, ring *aesgcm.KeyRing, fingerprinter port
 	if err != nil {
 		return nil, err
 	}
-	return app.NewBuckets(app.BucketsDeps{Repo: store, Reader: store, Writer: store, Vault: vault, Audit: store.Audit(), Validators: metrics.CountValidations(validators), Fingerprinter: fingerprinter, Logger: log})
+	for storageType, v := range validators {
+		validators[storageType] = validations.Wrap(storageType, v)
+	}
+	return app.NewBuckets(app.BucketsDeps{Store: store, Vault: vault, Audit: store.Audit(), Validators: validators, Fingerprinter: fingerprinter, Logger: log})
 }

@@ -12,12 +12,13 @@ import (
 	"github.com/bucketd/bucketd/ports"
 )
 
-// RunDirectoryContract checks the operator's side of ports.Directory: organizations are listed
-// with their live bucket counts and take a new plan or limit at once, even a limit below their
-// usage; workspaces, users and memberships stay inside one organization; a new role or
-// membership and a revoked token take effect on the next Authenticate; and every unknown or
-// malformed id or email is an error of the documented kind that names it. open returns a
-// ready, migrated store on a database other subtests may share; each subtest calls it once.
+// RunDirectoryContract checks the administration ports (ports.Organizations, ports.Workspaces,
+// ports.Users, ports.Tokens): organizations are listed with their live bucket counts and take a
+// new plan or limit at once, even a limit below their usage; workspaces, users and memberships
+// stay inside one organization; a new role or membership and a revoked token take effect on the
+// next Authenticate; and every unknown or malformed id or email is an error of the documented
+// kind that names it. open returns a ready, migrated store on a database other subtests may
+// share; each subtest calls it once.
 func RunDirectoryContract(t *testing.T, open func(t *testing.T) RepositoryStore) {
 	t.Helper()
 	t.Run("ListOrganizationsCountsLiveBuckets", func(t *testing.T) { testDirListOrganizations(t, open(t)) })

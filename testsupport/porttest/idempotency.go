@@ -18,7 +18,8 @@ import (
 // keys belong to.
 type IdempotencyBackend interface {
 	ports.IdempotencyStore
-	ports.Directory
+	ports.Organizations
+	ports.Tokens
 }
 
 // IdempotencyFixture is an idempotency store under test. Subtests share its database and keep

@@ -481,7 +481,7 @@ func testLifeConcurrentUpdates(t *testing.T, f RepositoryFixture) {
 
 // lifeInsertMany inserts n buckets into the organization's workspace and returns their ids in
 // id order, the order List pages them in.
-func lifeInsertMany(t *testing.T, repo ports.BucketRepository, org SeededOrg, n int) []string {
+func lifeInsertMany(t *testing.T, repo ports.BucketCreator, org SeededOrg, n int) []string {
 	t.Helper()
 	ids := make([]string, n)
 	for i := range ids {

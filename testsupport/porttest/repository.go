@@ -17,11 +17,14 @@ import (
 // RepositoryStore is one adapter serving the bucket, authentication and directory ports from
 // one database, as the application wires it.
 type RepositoryStore interface {
-	ports.BucketRepository
+	ports.BucketCreator
 	ports.BucketReader
 	ports.BucketWriter
 	ports.Authenticator
-	ports.Directory
+	ports.Organizations
+	ports.Workspaces
+	ports.Users
+	ports.Tokens
 }
 
 // RepositoryFixture is a store under test. Subtests share its database and keep apart by
@@ -49,7 +52,7 @@ func RunBucketRepositoryContract(t *testing.T, open func(t *testing.T) Repositor
 	t.Run("QuotaLimitFromPlanOrOverride", func(t *testing.T) { testRepoQuotaLimit(t, open(t)) })
 	t.Run("QuotaOfUnknownOrganization", func(t *testing.T) { testRepoQuotaUnknownOrg(t, open(t)) })
 	t.Run("NameTakenComparesNameKeys", func(t *testing.T) { testRepoNameTaken(t, open(t)) })
-	t.Run("RoomReadsQuotaAndName", func(t *testing.T) { testRepoRoom(t, open(t)) })
+	t.Run("PrecheckCreateReadsWorkspaceQuotaAndName", func(t *testing.T) { testRepoPrecheckCreate(t, open(t)) })
 	t.Run("DuplicateNameRejected", func(t *testing.T) { testRepoDuplicateName(t, open(t)) })
 	t.Run("QuotaExceededAtLimit", func(t *testing.T) { testRepoQuotaExceeded(t, open(t)) })
 	t.Run("ConcurrentInsertsStayWithinLimit", func(t *testing.T) { testRepoConcurrentQuota(t, open(t), false) })
@@ -84,8 +87,11 @@ type SeededOrg struct {
 }
 
 // SeedOrganization creates an organization with one workspace, an admin and an admin token
-// through any ports.Directory, failing the test on error.
-func SeedOrganization(t testing.TB, dir ports.Directory, spec OrgSpec) SeededOrg {
+// through any store of organizations and tokens, failing the test on error.
+func SeedOrganization(t testing.TB, dir interface {
+	ports.Organizations
+	ports.Tokens
+}, spec OrgSpec) SeededOrg {
 	t.Helper()
 	org := domain.Organization{ID: domain.NewID(), Plan: spec.Plan, BucketLimit: spec.BucketLimit}
 	org.Name = "Organization " + org.ID[:8]
@@ -155,23 +161,23 @@ func testRepoNameTaken(t *testing.T, f RepositoryFixture) {
 	}
 }
 
-func testRepoRoom(t *testing.T, f RepositoryFixture) {
+func testRepoPrecheckCreate(t *testing.T, f RepositoryFixture) {
 	org := SeedOrganization(t, f.Store, OrgSpec{Plan: domain.PlanTeam, BucketLimit: repoLimit(5)})
 	repoMustInsert(t, f.Store, repoBucket(org, "Photos"))
 	repoMustInsert(t, f.Store, repoBucket(org, "Videos"))
 	quota := domain.Quota{Plan: domain.PlanTeam, Used: 2, Limit: 5}
 	for name, taken := range map[string]bool{"Photos": true, "pHOTOS": true, "ＰＨＯＴＯＳ": true, "Videos": true, "Photos 2": false, "": false} {
-		got, err := f.Store.Room(t.Context(), org.OrgID, org.WorkspaceID, name)
-		if want := (ports.Room{WorkspaceInOrg: true, Quota: quota, NameTaken: taken}); err != nil || got != want {
-			t.Errorf("Room(%q) = %+v, %v; want %+v, nil", name, got, err, want)
+		got, err := f.Store.PrecheckCreate(t.Context(), org.OrgID, org.WorkspaceID, name)
+		if want := (ports.CreatePrecheck{WorkspaceInOrg: true, Quota: quota, NameTaken: taken}); err != nil || got != want {
+			t.Errorf("PrecheckCreate(%q) = %+v, %v; want %+v, nil", name, got, err, want)
 		}
 	}
 	other := SeedOrganization(t, f.Store, OrgSpec{})
-	if got, err := f.Store.Room(t.Context(), other.OrgID, other.WorkspaceID, "Photos"); err != nil || got.NameTaken || got.Quota.Used != 0 {
-		t.Errorf("Room of another organization = %+v, %v; want no bucket and the name free", got, err)
+	if got, err := f.Store.PrecheckCreate(t.Context(), other.OrgID, other.WorkspaceID, "Photos"); err != nil || got.NameTaken || got.Quota.Used != 0 {
+		t.Errorf("PrecheckCreate of another organization = %+v, %v; want no bucket and the name free", got, err)
 	}
-	_, err := f.Store.Room(t.Context(), domain.NewID(), org.WorkspaceID, "Photos")
-	repoWantKind(t, "Room of an unknown organization", err, domain.KindNotFound)
+	_, err := f.Store.PrecheckCreate(t.Context(), domain.NewID(), org.WorkspaceID, "Photos")
+	repoWantKind(t, "PrecheckCreate of an unknown organization", err, domain.KindNotFound)
 }
 
 func testRepoDuplicateName(t *testing.T, f RepositoryFixture) {
@@ -211,7 +217,7 @@ func testRepoQuotaExceeded(t *testing.T, f RepositoryFixture) {
 func testRepoConcurrentQuota(t *testing.T, f RepositoryFixture, twoInstances bool) {
 	const limit, attempts = 10, 50
 	org := SeedOrganization(t, f.Store, OrgSpec{BucketLimit: repoLimit(limit)})
-	repos := []ports.BucketRepository{f.Store}
+	repos := []ports.BucketCreator{f.Store}
 	if twoInstances {
 		repos = append(repos, f.OpenAnother(t))
 	}
@@ -228,7 +234,7 @@ func testRepoConcurrentQuota(t *testing.T, f RepositoryFixture, twoInstances boo
 func testRepoConcurrentSameName(t *testing.T, f RepositoryFixture) {
 	const attempts = 20
 	org := SeedOrganization(t, f.Store, OrgSpec{BucketLimit: repoLimit(attempts)})
-	repos := []ports.BucketRepository{f.Store, f.OpenAnother(t)}
+	repos := []ports.BucketCreator{f.Store, f.OpenAnother(t)}
 	kinds := repoInsertConcurrently(t, repos, attempts, func(i int) domain.Bucket {
 		return repoBucket(org, []string{"Shared", "SHARED", "Ｓｈａｒｅｄ"}[i%3])
 	})
@@ -258,13 +264,13 @@ func testRepoWorkspaceInOrg(t *testing.T, f RepositoryFixture) {
 		if err != nil || got != tc.want {
 			t.Errorf("%s: WorkspaceInOrg = %v, %v; want %v, nil", tc.what, got, err, tc.want)
 		}
-		// Room answers the same question for a create; of an unknown organization it has no
+		// PrecheckCreate answers the same question for a create; of an unknown organization it has no
 		// quota to read, and says so.
-		room, err := f.Store.Room(t.Context(), tc.org, tc.ws, "Photos")
+		pre, err := f.Store.PrecheckCreate(t.Context(), tc.org, tc.ws, "Photos")
 		if tc.org != a.OrgID {
-			repoWantKind(t, tc.what+": Room", err, domain.KindNotFound)
-		} else if err != nil || room.WorkspaceInOrg != tc.want {
-			t.Errorf("%s: Room = %+v, %v; want WorkspaceInOrg %v", tc.what, room, err, tc.want)
+			repoWantKind(t, tc.what+": PrecheckCreate", err, domain.KindNotFound)
+		} else if err != nil || pre.WorkspaceInOrg != tc.want {
+			t.Errorf("%s: PrecheckCreate = %+v, %v; want WorkspaceInOrg %v", tc.what, pre, err, tc.want)
 		}
 	}
 }
@@ -377,7 +383,7 @@ func testRepoUserByEmail(t *testing.T, f RepositoryFixture) {
 
 // repoInsertConcurrently starts n inserts at once, spread round-robin over repos, and counts
 // the outcomes by error kind ("ok" for success).
-func repoInsertConcurrently(t *testing.T, repos []ports.BucketRepository, n int, bucket func(i int) domain.Bucket) map[string]int {
+func repoInsertConcurrently(t *testing.T, repos []ports.BucketCreator, n int, bucket func(i int) domain.Bucket) map[string]int {
 	t.Helper()
 	var (
 		mu    sync.Mutex
@@ -408,7 +414,7 @@ func repoInsertConcurrently(t *testing.T, repos []ports.BucketRepository, n int,
 }
 
 // repoInsertToken stores a new token of the user that expires at expiry.
-func repoInsertToken(t *testing.T, dir ports.Directory, userID string, expiry time.Time) domain.Secret {
+func repoInsertToken(t *testing.T, dir ports.Tokens, userID string, expiry time.Time) domain.Secret {
 	t.Helper()
 	token := domain.NewToken()
 	err := dir.InsertToken(t.Context(), domain.APIToken{
@@ -421,7 +427,7 @@ func repoInsertToken(t *testing.T, dir ports.Directory, userID string, expiry ti
 }
 
 // Insert stores b with the audit event of its creation, as the create use case does.
-func Insert(ctx context.Context, repo ports.BucketRepository, b domain.Bucket) error {
+func Insert(ctx context.Context, repo ports.BucketCreator, b domain.Bucket) error {
 	return repo.InsertWithinQuota(ctx, b, CreatedEvent(ctx, b))
 }
 
@@ -457,14 +463,14 @@ func repoBucket(org SeededOrg, name string) domain.Bucket {
 	}
 }
 
-func repoMustInsert(t *testing.T, repo ports.BucketRepository, b domain.Bucket) {
+func repoMustInsert(t *testing.T, repo ports.BucketCreator, b domain.Bucket) {
 	t.Helper()
 	if err := Insert(t.Context(), repo, b); err != nil {
 		t.Fatalf("InsertWithinQuota(%q): %v", b.Name, err)
 	}
 }
 
-func repoWantQuota(t *testing.T, repo ports.BucketRepository, orgID string, want domain.Quota) {
+func repoWantQuota(t *testing.T, repo ports.BucketCreator, orgID string, want domain.Quota) {
 	t.Helper()
 	got, err := repo.QuotaUsage(t.Context(), orgID)
 	if err != nil || got != want {
