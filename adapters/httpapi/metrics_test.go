@@ -10,9 +10,9 @@ import (
 	_ "github.com/glebarez/go-sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/bucketd/bucketd/adapters/httpapi"
-	"github.com/bucketd/bucketd/testsupport/metricstest"
 	"github.com/bucketd/bucketd/app"
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/testsupport/metricstest"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
