@@ -84,7 +84,7 @@ func New(keys ports.KeyDeriver) (*MAC, error) {
 // Sum returns the fingerprint of msg under the active master key's MAC key.
 func (m *MAC) Sum(msg []byte) []byte {
 	out := make([]byte, 0, 2+len(m.active)+sha256.Size)
-	out = append(out, formatVersion, byte(len(m.active)))
+	out = append(out, formatVersion, byte(len(m.active))) //nolint:gosec // G115: key ids are at most 32 bytes (aesgcm.ParseKeyRing)
 	out = append(out, m.active...)
 	mac := m.newMAC[m.active]()
 	mac.Write(msg)

@@ -153,7 +153,7 @@ func TestMACPrintsNoKey(t *testing.T) {
 	m := newMAC(t, k1)
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x"} {
 		printed := fmt.Sprintf(verb, m) + fmt.Sprintf(verb, *m)
-		for _, leak := range []string{string(k1.macKey[:4]), hex.EncodeToString(k1.macKey[:4]), fmt.Sprint(k1.macKey[:4])} {
+		for _, leak := range []string{string(k1.macKey[:4]), hex.EncodeToString(k1.macKey[:4]), fmt.Sprintf("%d", k1.macKey[:4])} {
 			if strings.Contains(printed, leak) {
 				t.Errorf("%s of a MAC prints key material: %q", verb, printed)
 			}
