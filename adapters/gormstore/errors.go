@@ -70,13 +70,22 @@ func isUnavailable(err error) bool {
 	}
 	var liteErr *gosqlite.Error
 	if errors.As(err, &liteErr) {
-		// The busy timeout ran out while another connection held the write lock.
-		code := liteErr.Code() & 0xff
-		return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
+		return isSQLiteBusy(err)
 	}
 	return isConnectionLost(err) ||
 		// database/sql does not export the error it returns after Close.
 		strings.Contains(err.Error(), "sql: database is closed")
+}
+
+// isSQLiteBusy reports whether err is SQLite's busy timeout running out while another connection
+// held the write lock.
+func isSQLiteBusy(err error) bool {
+	var liteErr *gosqlite.Error
+	if !errors.As(err, &liteErr) {
+		return false
+	}
+	code := liteErr.Code() & 0xff
+	return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
 }
 
 // isConnectionLost reports whether err means the connection to the database failed: it could

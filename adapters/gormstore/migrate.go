@@ -60,7 +60,7 @@ func (s *Store) applyMigrations(ctx context.Context, through int) error {
 		if m.version > through {
 			break
 		}
-		applied, err := s.apply(ctx, m)
+		applied, err := s.applyPatiently(ctx, m)
 		if err != nil {
 			return wrap("apply migration "+m.name, err)
 		}
@@ -69,6 +69,29 @@ func (s *Store) applyMigrations(ctx context.Context, through int) error {
 		}
 	}
 	return nil
+}
+
+// migrationBusyPatience is how long a migration keeps trying while SQLite reports the database
+// busy. Several processes started on one SQLite file migrate at once, and SQLite's busy handler
+// is not fair: on a loaded machine one of them can wait out the busy timeout while the others
+// take turns. PostgreSQL queues on its advisory lock instead and never answers busy.
+const migrationBusyPatience = time.Minute
+
+// applyPatiently is apply, tried again while SQLite answers busy, for up to
+// migrationBusyPatience.
+func (s *Store) applyPatiently(ctx context.Context, m migration) (bool, error) {
+	deadline := time.Now().Add(migrationBusyPatience)
+	for {
+		applied, err := s.apply(ctx, m)
+		if err == nil || !isSQLiteBusy(err) || time.Now().After(deadline) {
+			return applied, err
+		}
+		select {
+		case <-ctx.Done():
+			return false, err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // apply runs one migration unless it is recorded already, and reports whether it ran.
