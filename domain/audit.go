@@ -40,7 +40,7 @@ type AuditEvent struct {
 	UserID   string
 	Action   AuditAction
 	BucketID string
-	// Outcome is AuditOK or the error kind, such as INVALID_CREDENTIALS.
+	// Outcome is AuditOK or the name of the error kind, such as "invalid credentials".
 	Outcome string
 	// RequestID is the X-Request-Id of the HTTP request that caused the event, if any; for a
 	// tally of refused tokens, the first request counted.
