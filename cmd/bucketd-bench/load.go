@@ -48,6 +48,8 @@ type outcome struct {
 	failures  map[string]int
 	// example is the first failure in full, to show what went wrong.
 	example string
+	// slices counts the measured slices added together.
+	slices int
 }
 
 // run sends requests for d; a request started before d ended is waited for and counted.
@@ -108,7 +110,9 @@ func (g *loadGen) worker(ctx context.Context, w int, deadline time.Time) outcome
 }
 
 // add appends other, measured after o, to o.
+// add merges the outcome of one more measured slice.
 func (o *outcome) add(other outcome) {
+	o.slices++
 	o.latencies = append(o.latencies, other.latencies...)
 	o.elapsed += other.elapsed
 	for kind, n := range other.failures {
@@ -129,8 +133,10 @@ func (o *outcome) fail(kind, detail string) {
 // stats summarizes one cell of the table.
 type stats struct {
 	// Requests is the number of successful requests (or pgbench transactions).
-	Requests  int     `json:"requests"`
-	Seconds   float64 `json:"seconds"`
+	Requests int     `json:"requests"`
+	Seconds  float64 `json:"seconds"`
+	// Slices is how many measured slices the figures add up.
+	Slices    int     `json:"slices"`
 	PerSecond float64 `json:"perSecond"`
 	P50Ms     float64 `json:"p50Ms"`
 	P99Ms     float64 `json:"p99Ms"`
@@ -175,7 +181,11 @@ func summarize(latencies []time.Duration, elapsed time.Duration, failures map[st
 	return s
 }
 
-func (o outcome) stats() stats { return summarize(o.latencies, o.elapsed, o.failures, o.example) }
+func (o outcome) stats() stats {
+	s := summarize(o.latencies, o.elapsed, o.failures, o.example)
+	s.Slices = o.slices
+	return s
+}
 
 // percentile is the nearest-rank p-th percentile of sorted: the smallest value that at least p
 // percent of the values are less than or equal to. It is 0 for no values.
