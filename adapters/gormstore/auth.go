@@ -9,7 +9,7 @@ import (
 
 // unauthenticatedMessage is the one answer for every unusable token, so a caller cannot tell an
 // unknown token from an expired or revoked one.
-const unauthenticatedMessage = "the bearer token is invalid, expired or revoked; create a new one with `bucketd admin token create`"
+const unauthenticatedMessage = "the bearer token is invalid, expired or revoked; an administrator issues a new one with `bucketd admin token create --email EMAIL`"
 
 // lastUseResolution bounds how often a token's last_used_at is written: once per token per
 // minute is precise enough for an operator and keeps authentication a read almost always.

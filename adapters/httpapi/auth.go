@@ -65,7 +65,7 @@ func bearerToken(header string) (domain.Secret, error) {
 	token = strings.TrimSpace(token)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return domain.Secret{}, domain.Errorf(domain.KindUnauthenticated,
-			"send an API token as \"Authorization: Bearer <token>\"; create one with `bucketd admin token create`")
+			"send an API token as \"Authorization: Bearer <token>\"; an administrator issues one with `bucketd admin token create --email EMAIL`")
 	}
 	return domain.NewSecret(token), nil
 }

@@ -70,7 +70,8 @@ type (
 // leak checks: the JSON log lines with the other commands' logs, the rest as messages.
 func (b *backend) admin(t testing.TB, args ...string) runResult {
 	t.Helper()
-	res := runBucketd(t, "", append(append([]string{"admin"}, args...), "--database-url", b.dbURL)...)
+	// At debug, so the leak checks read everything the command logs, not only its warnings.
+	res := runBucketd(t, "", append(append([]string{"admin"}, args...), "--database-url", b.dbURL, "--log-level", "debug")...)
 	for line := range strings.Lines(res.stderr) {
 		if json.Valid([]byte(line)) {
 			_, _ = b.cliLogs.Write([]byte(line))

@@ -95,7 +95,7 @@ var emailSeq atomic.Int64
 func (b *backend) bootstrap(t testing.TB, limit int) org {
 	t.Helper()
 	email := fmt.Sprintf("admin%d@e2e.test", emailSeq.Add(1))
-	args := []string{"admin", "bootstrap", "--json", "--database-url", b.dbURL, "--org", t.Name(), "--email", email}
+	args := []string{"admin", "bootstrap", "--json", "--database-url", b.dbURL, "--log-level", "debug", "--org", t.Name(), "--email", email}
 	if limit >= 0 {
 		args = append(args, "--bucket-limit", strconv.Itoa(limit))
 	}
