@@ -8,8 +8,8 @@ import (
 // AuditAction names what an audit event records.
 type AuditAction string
 
-// Audit actions: the bucket use cases, the health job's status changes, refused bearer tokens
-// and master key rotations.
+// Audit actions: the bucket use cases, the health job's status changes, refused bearer tokens,
+// master key rotations, and people signing in and out.
 const (
 	AuditCreate        AuditAction = "create"
 	AuditUpdate        AuditAction = "update"
@@ -19,6 +19,20 @@ const (
 	AuditHealthCheck   AuditAction = "health_check"
 	AuditTokenRejected AuditAction = "token_rejected"
 	AuditKeyRotation   AuditAction = "key_rotation"
+	// AuditSignIn is a sign-in with a password, granted (outcome ok) or refused (unauthenticated).
+	// A refused one of an email that names no user has neither organization nor user: no part
+	// of what was typed is kept, since people type passwords into the email field.
+	AuditSignIn AuditAction = "sign_in"
+	// AuditRefresh is a refresh token rotated for new tokens.
+	AuditRefresh AuditAction = "refresh"
+	// AuditSignOut is a session ended by its user.
+	AuditSignOut AuditAction = "sign_out"
+	// AuditRefreshReused is a refresh token used a second time: its whole session is revoked.
+	AuditRefreshReused AuditAction = "refresh_token_reused"
+	// AuditPasswordSet is an operator setting a user's password, which ends the user's sessions.
+	AuditPasswordSet AuditAction = "password_set"
+	// AuditTokenRevoked is a user revoking one of their own API tokens.
+	AuditTokenRevoked AuditAction = "token_revoked"
 )
 
 // AuditOtherClients stands as the client address of a tally of refused tokens for the addresses
