@@ -75,8 +75,15 @@ type SignInFailures interface {
 	RecordFailure(ctx context.Context, keys []string, at, forgetBefore time.Time) error
 	// ClearFailures forgets the failures of a key, after a sign-in under it succeeded.
 	ClearFailures(ctx context.Context, key string) error
-	// PurgeFailures deletes the counts whose last failure came before before, and returns how
-	// many.
+}
+
+// SignInPurger deletes, hourly, what sign-ins leave behind once it can no longer matter.
+type SignInPurger interface {
+	// PurgeSessions deletes the refresh and access tokens that expired before now, then the
+	// sessions left without any refresh token, and returns how many rows it deleted.
+	PurgeSessions(ctx context.Context, now time.Time) (int64, error)
+	// PurgeFailures deletes the failure counts whose last failure came before before, and
+	// returns how many.
 	PurgeFailures(ctx context.Context, before time.Time) (int64, error)
 }
 
