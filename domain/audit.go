@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"net/netip"
 	"time"
 )
 
@@ -100,6 +101,23 @@ type clientAddrKey struct{}
 // socket peer, or the address a trusted proxy forwarded. Audit events built with ctx record it.
 func WithClientAddr(ctx context.Context, addr string) context.Context {
 	return context.WithValue(ctx, clientAddrKey{}, addr)
+}
+
+// ClientPrefix is what limits per client address count under: the address, or for IPv6 its /64
+// prefix, since one host commonly holds a whole /64 and could otherwise multiply its budget by
+// the addresses it picks. An address that does not parse (a request not from a TCP
+// connection) is the zero prefix.
+func ClientPrefix(clientAddr string) netip.Prefix {
+	addr, err := netip.ParseAddr(clientAddr)
+	if err != nil {
+		return netip.Prefix{}
+	}
+	bits := addr.BitLen()
+	if addr.Is6() {
+		bits = 64
+	}
+	p, _ := addr.Prefix(bits)
+	return p
 }
 
 // ClientAddr returns the address WithClientAddr stored in ctx, or "".
