@@ -109,9 +109,9 @@ func TestLoginRefusalsAreAlike(t *testing.T) {
 		lookup  error
 		hash    string
 	}{
-		"unknown email":    {lookup: domain.Errorf(domain.KindNotFound, "no user"), hash: ""},
-		"no password":      {account: ports.Account{User: signInUser}, hash: ""},
-		"wrong password":   {account: ports.Account{User: signInUser, PasswordHash: "$hash"}, hash: "$hash"},
+		"unknown email":  {lookup: domain.Errorf(domain.KindNotFound, "no user"), hash: ""},
+		"no password":    {account: ports.Account{User: signInUser}, hash: ""},
+		"wrong password": {account: ports.Account{User: signInUser, PasswordHash: "$hash"}, hash: "$hash"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s, p, logs := newSignIn(t)

@@ -65,6 +65,24 @@ func (e CanonicalStorageType) Valid() bool {
 	}
 }
 
+// Defines values for SignedInUserOrgRole.
+const (
+	N0   SignedInUserOrgRole = 0
+	N254 SignedInUserOrgRole = 254
+)
+
+// Valid indicates whether the value is a known member of the SignedInUserOrgRole enum.
+func (e SignedInUserOrgRole) Valid() bool {
+	switch e {
+	case N0:
+		return true
+	case N254:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for StorageType.
 const (
 	StorageTypeAZURE StorageType = "AZURE"
@@ -83,6 +101,27 @@ func (e StorageType) Valid() bool {
 	case StorageTypeGCS:
 		return true
 	case StorageTypeS3:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TokenInfoState.
+const (
+	ACTIVE  TokenInfoState = "ACTIVE"
+	EXPIRED TokenInfoState = "EXPIRED"
+	REVOKED TokenInfoState = "REVOKED"
+)
+
+// Valid indicates whether the value is a known member of the TokenInfoState enum.
+func (e TokenInfoState) Valid() bool {
+	switch e {
+	case ACTIVE:
+		return true
+	case EXPIRED:
+		return true
+	case REVOKED:
 		return true
 	default:
 		return false
@@ -437,6 +476,11 @@ type Error struct {
 	Success bool `json:"success"`
 }
 
+// ExpiresAt When the access token expires, in milliseconds since the Unix epoch (JavaScript's `Date.now()` scale).
+//
+// Example: 1796659200000
+type ExpiresAt = int64
+
 // HealthResponse defines model for HealthResponse.
 type HealthResponse struct {
 	// Status `ok` for liveness, `ready` for readiness.
@@ -452,6 +496,36 @@ type HealthResponse struct {
 //
 // Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
 type ID = string
+
+// LoginBody Flashback's `LoginBody`.
+type LoginBody struct {
+	// DeviceInfo Flashback's device description; accepted and ignored.
+	DeviceInfo *map[string]interface{} `json:"deviceInfo,omitempty"`
+	Email      string                  `json:"email"`
+	Password   string                  `json:"password"`
+}
+
+// LoginResponse Flashback's `LoginResponse`, with every field a password sign-in answers.
+type LoginResponse struct {
+	// AccessToken Sent as `Authorization: Bearer`; starts with `bka_`.
+	//
+	// Example: bka_Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5
+	AccessToken string `json:"accessToken"`
+
+	// ExpiresAt When the access token expires, in milliseconds since the Unix epoch (JavaScript's `Date.now()` scale).
+	//
+	// Example: 1796659200000
+	ExpiresAt ExpiresAt `json:"expiresAt"`
+
+	// RefreshToken Good for one `POST /user/refresh`; starts with `bkr_`.
+	//
+	// Example: bkr_cXV1eGNvcmdlZ3JhdWx0Z2FycGx5Zm9vYmFyYmF6
+	RefreshToken string `json:"refreshToken"`
+
+	// Success Example: true
+	Success bool         `json:"success"`
+	User    SignedInUser `json:"user"`
+}
 
 // ProviderBucketName The provider's bucket name (the container name for Azure), checked by the provider's
 // naming rules.
@@ -511,6 +585,26 @@ type QuotaUsage struct {
 		// Example: 30
 		Percentage float32 `json:"percentage"`
 	} `json:"usage"`
+}
+
+// RefreshTokenBody What Flashback's `userRefresh` and `userLogout` send.
+type RefreshTokenBody struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+// RefreshTokenResponse Flashback's `RefreshTokenResponse`; `token` repeats `accessToken`.
+type RefreshTokenResponse struct {
+	AccessToken string `json:"accessToken"`
+
+	// ExpiresAt When the access token expires, in milliseconds since the Unix epoch (JavaScript's `Date.now()` scale).
+	//
+	// Example: 1796659200000
+	ExpiresAt    ExpiresAt `json:"expiresAt"`
+	RefreshToken string    `json:"refreshToken"`
+
+	// Success Example: true
+	Success bool   `json:"success"`
+	Token   string `json:"token"`
 }
 
 // Region The bucket's region (for AWS S3 it must match the bucket's real region; a mismatch
@@ -604,6 +698,37 @@ type RevalidationResult struct {
 	Success bool `json:"success"`
 }
 
+// SignedInUser defines model for SignedInUser.
+type SignedInUser struct {
+	// Email Example: ada@example.com
+	Email string `json:"email"`
+
+	// Id A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	Id ID `json:"id"`
+
+	// Name bucketd keeps no names; the email stands in for one.
+	//
+	// Example: ada@example.com
+	Name string `json:"name"`
+
+	// OrgId A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	OrgId ID `json:"orgId"`
+
+	// OrgRole Flashback's `OrgRoles`: 254 (`ADMINISTRATORS`) for an ADMIN, 0 (`USER`) for a MEMBER.
+	//
+	// Example: 254
+	OrgRole SignedInUserOrgRole `json:"orgRole"`
+}
+
+// SignedInUserOrgRole Flashback's `OrgRoles`: 254 (`ADMINISTRATORS`) for an ADMIN, 0 (`USER`) for a MEMBER.
+//
+// Example: 254
+type SignedInUserOrgRole int
+
 // StorageType The provider family. `BLOB` is accepted as an alias of `AZURE` (Flashback's client sends
 // it); responses always carry the canonical value.
 //
@@ -614,6 +739,30 @@ type StorageType string
 type SuccessResponse struct {
 	// Success Example: true
 	Success bool `json:"success"`
+}
+
+// TokenInfo An API token's id and history; never the token or its digest.
+type TokenInfo struct {
+	CreatedAt time.Time  `json:"createdAt"`
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+
+	// Id A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	Id         ID             `json:"id"`
+	LastUsedAt *time.Time     `json:"lastUsedAt,omitempty"`
+	RevokedAt  *time.Time     `json:"revokedAt,omitempty"`
+	State      TokenInfoState `json:"state"`
+}
+
+// TokenInfoState defines model for TokenInfo.State.
+type TokenInfoState string
+
+// TokenList defines model for TokenList.
+type TokenList struct {
+	// Success Example: true
+	Success bool        `json:"success"`
+	Tokens  []TokenInfo `json:"tokens"`
 }
 
 // UpdateBucketRequest The fields to change; every field is optional and the others keep their values.
@@ -914,6 +1063,9 @@ type ProviderError = Error
 // ProviderTimeout The body of every error answer.
 type ProviderTimeout = Error
 
+// TokenNotFound The body of every error answer.
+type TokenNotFound = Error
+
 // TooManyRequests The body of every error answer.
 type TooManyRequests = Error
 
@@ -989,6 +1141,15 @@ type UpdateBucketJSONRequestBody = UpdateBucketRequest
 
 // RevalidateBucketJSONRequestBody defines body for RevalidateBucket for application/json ContentType.
 type RevalidateBucketJSONRequestBody = RevalidateBucketRequest
+
+// UserLoginJSONRequestBody defines body for UserLogin for application/json ContentType.
+type UserLoginJSONRequestBody = LoginBody
+
+// UserLogoutJSONRequestBody defines body for UserLogout for application/json ContentType.
+type UserLogoutJSONRequestBody = RefreshTokenBody
+
+// UserRefreshJSONRequestBody defines body for UserRefresh for application/json ContentType.
+type UserRefreshJSONRequestBody = RefreshTokenBody
 
 // Getter for additional properties for CreateBucketRequest. Returns the specified
 // element and whether it was found
@@ -1699,9 +1860,24 @@ type ServerInterface interface {
 	// Readyz Readiness probe
 	// (GET /readyz)
 	Readyz(ctx echo.Context) error
+	// GetTokens The caller's API tokens (Flashback's shape)
+	// (GET /token)
+	GetTokens(ctx echo.Context) error
+	// RevokeToken Revoke one of the caller's API tokens (Flashback's shape)
+	// (DELETE /token/{tokenId})
+	RevokeToken(ctx echo.Context, tokenId string) error
+	// UserLogin Sign in with email and password (Flashback's shape)
+	// (POST /user/login)
+	UserLogin(ctx echo.Context) error
+	// UserLogout End the session of a refresh token (Flashback's shape)
+	// (POST /user/logout)
+	UserLogout(ctx echo.Context) error
 	// GetQuota Quota usage (Flashback's shape)
 	// (GET /user/quota)
 	GetQuota(ctx echo.Context) error
+	// UserRefresh Exchange a refresh token for new tokens (Flashback's shape)
+	// (POST /user/refresh)
+	UserRefresh(ctx echo.Context) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -1940,12 +2116,64 @@ func (w *ServerInterfaceWrapper) Readyz(ctx echo.Context) error {
 	return err
 }
 
+// GetTokens converts echo context to params.
+func (w *ServerInterfaceWrapper) GetTokens(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetTokens(ctx)
+	return err
+}
+
+// RevokeToken converts echo context to params.
+func (w *ServerInterfaceWrapper) RevokeToken(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "tokenId" -------------
+	var tokenId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tokenId", ctx.Param("tokenId"), &tokenId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tokenId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RevokeToken(ctx, tokenId)
+	return err
+}
+
+// UserLogin converts echo context to params.
+func (w *ServerInterfaceWrapper) UserLogin(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UserLogin(ctx)
+	return err
+}
+
+// UserLogout converts echo context to params.
+func (w *ServerInterfaceWrapper) UserLogout(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UserLogout(ctx)
+	return err
+}
+
 // GetQuota converts echo context to params.
 func (w *ServerInterfaceWrapper) GetQuota(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetQuota(ctx)
+	return err
+}
+
+// UserRefresh converts echo context to params.
+func (w *ServerInterfaceWrapper) UserRefresh(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UserRefresh(ctx)
 	return err
 }
 
@@ -2004,6 +2232,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/bucket/:bucketId", wrapper.UpdateBucket, options.OperationMiddlewares["updateBucket"]...)
 	router.POST(options.BaseURL+"/bucket/:bucketId/validate", wrapper.RevalidateBucket, options.OperationMiddlewares["revalidateBucket"]...)
 	router.GET(options.BaseURL+"/user/quota", wrapper.GetQuota, options.OperationMiddlewares["getQuota"]...)
+	router.POST(options.BaseURL+"/user/login", wrapper.UserLogin, options.OperationMiddlewares["userLogin"]...)
+	router.POST(options.BaseURL+"/user/refresh", wrapper.UserRefresh, options.OperationMiddlewares["userRefresh"]...)
+	router.POST(options.BaseURL+"/user/logout", wrapper.UserLogout, options.OperationMiddlewares["userLogout"]...)
+	router.GET(options.BaseURL+"/token", wrapper.GetTokens, options.OperationMiddlewares["getTokens"]...)
+	router.DELETE(options.BaseURL+"/token/:tokenId", wrapper.RevokeToken, options.OperationMiddlewares["revokeToken"]...)
 	router.POST(options.BaseURL+"/bucket/validate", wrapper.ValidateBucket, options.OperationMiddlewares["validateBucket"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPISpec, options.OperationMiddlewares["getOpenAPISpec"]...)
 	router.GET(options.BaseURL+"/docs", wrapper.GetDocs, options.OperationMiddlewares["getDocs"]...)
@@ -2030,6 +2263,8 @@ type PayloadTooLargeJSONResponse Error
 type ProviderErrorJSONResponse Error
 
 type ProviderTimeoutJSONResponse Error
+
+type TokenNotFoundJSONResponse Error
 
 type TooManyRequestsResponseHeaders struct {
 	RetryAfter *int
@@ -3407,6 +3642,426 @@ func (response Readyz503JSONResponse) VisitReadyzResponse(w http.ResponseWriter)
 	return err
 }
 
+type GetTokensRequestObject struct {
+}
+
+type GetTokensResponseObject interface {
+	VisitGetTokensResponse(w http.ResponseWriter) error
+}
+
+type GetTokens200JSONResponse TokenList
+
+func (response GetTokens200JSONResponse) VisitGetTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTokens401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response GetTokens401JSONResponse) VisitGetTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTokens429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetTokens429JSONResponse) VisitGetTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTokens500JSONResponse struct{ InternalJSONResponse }
+
+func (response GetTokens500JSONResponse) VisitGetTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTokens503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetTokens503JSONResponse) VisitGetTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeTokenRequestObject struct {
+	TokenId string `json:"tokenId"`
+}
+
+type RevokeTokenResponseObject interface {
+	VisitRevokeTokenResponse(w http.ResponseWriter) error
+}
+
+type RevokeToken200JSONResponse SuccessResponse
+
+func (response RevokeToken200JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeToken401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response RevokeToken401JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeToken404JSONResponse struct{ TokenNotFoundJSONResponse }
+
+func (response RevokeToken404JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeToken429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RevokeToken429JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeToken500JSONResponse struct{ InternalJSONResponse }
+
+func (response RevokeToken500JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeToken503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response RevokeToken503JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLoginRequestObject struct {
+	Body *UserLoginJSONRequestBody
+}
+
+type UserLoginResponseObject interface {
+	VisitUserLoginResponse(w http.ResponseWriter) error
+}
+
+type UserLogin200JSONResponse LoginResponse
+
+func (response UserLogin200JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogin400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UserLogin400JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogin401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response UserLogin401JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogin413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UserLogin413JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogin415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UserLogin415JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogin429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UserLogin429JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogin500JSONResponse struct{ InternalJSONResponse }
+
+func (response UserLogin500JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogin503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UserLogin503JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogoutRequestObject struct {
+	Body *UserLogoutJSONRequestBody
+}
+
+type UserLogoutResponseObject interface {
+	VisitUserLogoutResponse(w http.ResponseWriter) error
+}
+
+type UserLogout200JSONResponse SuccessResponse
+
+func (response UserLogout200JSONResponse) VisitUserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogout400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UserLogout400JSONResponse) VisitUserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogout401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response UserLogout401JSONResponse) VisitUserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogout413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UserLogout413JSONResponse) VisitUserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogout415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UserLogout415JSONResponse) VisitUserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogout500JSONResponse struct{ InternalJSONResponse }
+
+func (response UserLogout500JSONResponse) VisitUserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogout503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UserLogout503JSONResponse) VisitUserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetQuotaRequestObject struct {
 }
 
@@ -3490,6 +4145,117 @@ func (response GetQuota503JSONResponse) VisitGetQuotaResponse(w http.ResponseWri
 	return err
 }
 
+type UserRefreshRequestObject struct {
+	Body *UserRefreshJSONRequestBody
+}
+
+type UserRefreshResponseObject interface {
+	VisitUserRefreshResponse(w http.ResponseWriter) error
+}
+
+type UserRefresh200JSONResponse RefreshTokenResponse
+
+func (response UserRefresh200JSONResponse) VisitUserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserRefresh400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UserRefresh400JSONResponse) VisitUserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserRefresh401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response UserRefresh401JSONResponse) VisitUserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserRefresh413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UserRefresh413JSONResponse) VisitUserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserRefresh415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UserRefresh415JSONResponse) VisitUserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserRefresh500JSONResponse struct{ InternalJSONResponse }
+
+func (response UserRefresh500JSONResponse) VisitUserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserRefresh503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UserRefresh503JSONResponse) VisitUserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// ListBuckets List buckets
@@ -3531,9 +4297,24 @@ type StrictServerInterface interface {
 	// Readyz Readiness probe
 	// (GET /readyz)
 	Readyz(ctx context.Context, request ReadyzRequestObject) (ReadyzResponseObject, error)
+	// GetTokens The caller's API tokens (Flashback's shape)
+	// (GET /token)
+	GetTokens(ctx context.Context, request GetTokensRequestObject) (GetTokensResponseObject, error)
+	// RevokeToken Revoke one of the caller's API tokens (Flashback's shape)
+	// (DELETE /token/{tokenId})
+	RevokeToken(ctx context.Context, request RevokeTokenRequestObject) (RevokeTokenResponseObject, error)
+	// UserLogin Sign in with email and password (Flashback's shape)
+	// (POST /user/login)
+	UserLogin(ctx context.Context, request UserLoginRequestObject) (UserLoginResponseObject, error)
+	// UserLogout End the session of a refresh token (Flashback's shape)
+	// (POST /user/logout)
+	UserLogout(ctx context.Context, request UserLogoutRequestObject) (UserLogoutResponseObject, error)
 	// GetQuota Quota usage (Flashback's shape)
 	// (GET /user/quota)
 	GetQuota(ctx context.Context, request GetQuotaRequestObject) (GetQuotaResponseObject, error)
+	// UserRefresh Exchange a refresh token for new tokens (Flashback's shape)
+	// (POST /user/refresh)
+	UserRefresh(ctx context.Context, request UserRefreshRequestObject) (UserRefreshResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -3957,6 +4738,146 @@ func (sh *strictHandler) Readyz(ctx echo.Context) error {
 	return nil
 }
 
+// GetTokens operation middleware
+func (sh *strictHandler) GetTokens(ctx echo.Context) error {
+	var request GetTokensRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTokens(ctx.Request().Context(), request.(GetTokensRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTokens")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetTokensResponseObject); ok {
+		return validResponse.VisitGetTokensResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RevokeToken operation middleware
+func (sh *strictHandler) RevokeToken(ctx echo.Context, tokenId string) error {
+	var request RevokeTokenRequestObject
+
+	request.TokenId = tokenId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeToken(ctx.Request().Context(), request.(RevokeTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevokeTokenResponseObject); ok {
+		return validResponse.VisitRevokeTokenResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UserLogin operation middleware
+func (sh *strictHandler) UserLogin(ctx echo.Context) error {
+	var request UserLoginRequestObject
+
+	var body UserLoginJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UserLogin(ctx.Request().Context(), request.(UserLoginRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UserLogin")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UserLoginResponseObject); ok {
+		return validResponse.VisitUserLoginResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UserLogout operation middleware
+func (sh *strictHandler) UserLogout(ctx echo.Context) error {
+	var request UserLogoutRequestObject
+
+	var body UserLogoutJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UserLogout(ctx.Request().Context(), request.(UserLogoutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UserLogout")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UserLogoutResponseObject); ok {
+		return validResponse.VisitUserLogoutResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetQuota operation middleware
 func (sh *strictHandler) GetQuota(ctx echo.Context) error {
 	var request GetQuotaRequestObject
@@ -3980,193 +4901,267 @@ func (sh *strictHandler) GetQuota(ctx echo.Context) error {
 	return nil
 }
 
+// UserRefresh operation middleware
+func (sh *strictHandler) UserRefresh(ctx echo.Context) error {
+	var request UserRefreshRequestObject
+
+	var body UserRefreshJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UserRefresh(ctx.Request().Context(), request.(UserRefreshRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UserRefresh")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UserRefreshResponseObject); ok {
+		return validResponse.VisitUserRefreshResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3Zchu5luCvnODtCEs9SYpavFFxH2iJtnktiSqSqjVrlGAmSKKUBFgAUjRvhSP6N+Zp3vpt/mDmaf6k",
-	"f6B/oQMHyJVJbba7bnXXm8TMxHJw9g2/NUKxWApOuVaNzm+NOSURlfjnkGq57k41lea/iKpQsqVmgjc6",
-	"jRENBY8UaAErwjRM6FRICtJ8wvis1fAaKpzTBTGfLhhni2TR6LS9hl4vaaPTYFzTGZWNT58+eY0lkWRB",
-	"tZv2TRLeUN2PNicdzylM8OkzBSzygCgILgejMezZnwMgXK2opBEwbdZAP5LFMjYTtvdfH0xfkufNNt2f",
-	"Nl+Sg0nzVXgYNY/o8+mL9sv9VwevDxteg5l5lkTPG16Dk4X5cpKux2tI+mvCJI0aHS0TWtoi+XhG+UzP",
-	"G50XR9kulZaMzxpmj/2ILpZCUx6uP9D15t66kHD2a0Lhhq5hh8DVVf8UmAICMyEiCOeChXQX9JxoWJAb",
-	"ap4gtEGRKW2Bgc2USaUdCMzJEJ+b0ZiCG7rUMBUSDo5gLhKpPFhSCULOCGd/J2YNnWzAFdNz0HMKiizs",
-	"egiP8h8mIlr7fEa1sqtx85EZYdyDBZE3NMrHkFQtBVcULGJBkAFCN4d0GZM1jTpgwBl4PjefiUQDCTXj",
-	"M9ArFtJjM47Ps8Xg0IQLPacSF+NWoODo4ACC/mnv/HIw7l2c/HD9offD9bB3NeqdBsf59uYspnZMCzBz",
-	"qlRpUJrFMciEq3zE9uvyiP2L68vh4N2wNxoFLejigiY0FnyGtICjJopKWM0FKMo1MG3PpQWjJAypUubo",
-	"eASSThNFYgVi6gBlV8G0ovEUCFKTg4/PiSFDmLKPBiwrBHs6Ahg8jTwzW1QayQIKOF2ZZbag6zZlcYgS",
-	"7nO/YWESE02l34Cdo/ZrD44OXuMSn3/8uIsL4UIjCnmgxB1oYkFn8KDl8xL1PZ+2w0Paps2DycuweRS9",
-	"os3X5Gi/+WLanuyHB9EhPZqm1GcRJae/AuU0DelsIbuD5889w2nS//frqPA7EsdUd6NIUqXquBrXMFnD",
-	"25io+YSEN88UhDGjXB8DCUO61DRCyLAZF5JGrXTNvyZUrvMlr0rTbF3wi80lfjJMxlKMZYYkGtrjNP+F",
-	"ghvCMX+S5TJmIVLu3i/KrP63HN7mzQhhd/Ft96x/en0y7J32Lsb97tmo4TUWVCkyM89JoueUazMQ7eBh",
-	"LqW4ZYZQJf2Fhma/5mS7H/rdf/uXfz2/POvBzojNONGJpKeCqguhz4kO57vHEM5peGMxgoaSarNxi/KN",
-	"zpTEin4qQuKfJJ02Oo2/7OXyZ88+VXs9KYWTDZsSICMUBQsST4Vc0AiEBAJTRuMIJpKSG2SPSUxhJ0hh",
-	"MOx9c9UbjQPPEAxyF2SZNI52PZ+bf1ZC3qglCakZ2+A84/hSaI5TPlMlfgk7wXeD4YfRZfekd30xGF+/",
-	"HVxdnAa7nlkL8oEMlBYwU8JiGiEXNiRElCiODiHhhr4LCy4cmuGNQffkpDcaXZ/2Lvq908CD4M3VyYfe",
-	"uDC5B8Gw964/uLg+74/Ou+OT9+an3sXp5aB/YV/snp0NvjOf+zx/cHUx7HVP3nffnPWCXeS34HAEmYuy",
-	"oLLrt5sxRIBsSAsI54TPqCH5T17jRPBpzMKnoetF97x33T0b9rqnP1wbtl1CVrMU8BvnaxgdgtUS/AbK",
-	"yFhSEq0hUTQy5JsJB3zHMlhWPj2DrUIomr2LlPvlEbYLMbulpZXQMhoVFm/hjNvcCTZgYVCL+LzE3TP2",
-	"G1S4ZGDgkgk0btB9Z6sgOzajoioxF1LH6wyH03XbE44y0ckUJMuIaAqSGEI4GVy8PeufjINjg9hG+bJi",
-	"wOdW0mm53nX48VbICYsiyp+EIG8Hwzf909PeRQkx1iLJxBSBBV1MjG4zLdCz0/6Oms8nL8LmS5Q/0/Z+",
-	"8+Dw6PmLl69ek0kYfSV25ch7QdZ2faEGJHyiC+vbCbKdBbutxoa+OKQGt58mAmr1oRL8KrgDfiav/Qas",
-	"iLKEZRlXxKZTKo2cdIh4bJ7masZXguImfpt1Wf3trtVVsL6gEDowc00lJ/ETpeu4N7zonpWAydyIQM1+",
-	"juHXROiC0IrgaLofvqJt+py8nBxN2qGRMgRUslwKma37a7AiDgmnH5dWqhtunkgrH+0ugl1rRaScnymY",
-	"UU4lC4+dUJe3VEIsZjAnyoq4iGrCYgUJN3KupMZGVv01WpTZYfB90ykyzX4UOGZwIfRbkfCnIXYm9krg",
-	"dxzLf5DB5zeQJqdmDVbYV8TEVziGC1ESCY6NE4TYPfpGQcvoQMJvuFhxzxxCTFPF1Aqz4nfqGbBIZVZa",
-	"zG5SUX1J1rEg0ViIMyJn9EmHcNn94WzQPb0eDwbXZ93hu17pMIoIgZYaUxCbuQyuEA4vjuADe/OV9cR0",
-	"YmGw184IO8HGwh1DuHRKmx36SSAZDr7tn/aG173hcDAswSNmSlfU7Mxh8bx9CCMqb1lI4YqTW8JiMonp",
-	"MRQstK8EKaWFNBS/uShnQjrSR45mYFfaodEYC2ssQXHMFlQk+vPgOO6f9wZX44caLhGLrKS1GG+2wDjs",
-	"t9XvAsrKagyFM9TvqturA+NYiHPC145xqieB8Zurwbh73fv+pNc77dXySiOhCNCPIaURjTqw3zbK037b",
-	"sSgn/gWHZUw4vB32etfjYb97dgyW8wDJ9FsJkjBFN7TcZwpitmBfyyQs8UljEKAbJV0Vzgw7QRkSgVey",
-	"c2bslrqdEh75HD/KFeHuZR+0uKHcSrWFdXbaY7G8zEwojUpM4lisFOwEw+64d33WP++Pe6e5jm09OWbM",
-	"AB2sTfSwBsZmFjxSuy3okXDuJjNaI/p1CCiNZgJPnHabWQIKXXn2c89SLOrxMEmkeUom4pYC056x1agZ",
-	"28IlMkhqjsI6a6qO32bm+a07Fvf2XsFHjGdzxYuU+TTBfnXRvRq/N5bvSXdcQVk0SiiR6OA0EGIKGL8l",
-	"MYs8oB+XTFpngKS34oZ+LZ2+uoIFU4rxmZcJ5ZqlwE5Q2ZiTOAVm/1RwfdvtnxnjvQSqiGgyIYpCsilN",
-	"nKH3FcDjcOuZgmx+Yy1yaTDPLMHCIV1xzvUsXdTSROsLoqfTs2l0TiNGxuh+exLQR1eXl4PhuHd6fd47",
-	"7Xevxz9cluGf+WOtj1rB30aDC0ufJ3a6ppm+Axsz/ufoQ0YqBdW5Azyeur0htmYrwYPopmhlnTF1QQ3H",
-	"ghkv+VQtfzLaEKg5WVJzwEspllRqZv2ek2zE3Im8WDftz03nrKk4T71GKKnhOt3KhwftgxfN/f3mwYvx",
-	"wUFnv905OPqx4TWmQi6ItpRCm0Ys143Jovug3j8171nXb3HaoqOqbmSliU7UfaPb70f2XfwKNYwUc+/6",
-	"9IRwwVlI4lHhm09eI/M79B+0t0/FwNdPBiBut+XFeOmhZTsrz1Q8np8zcIjJLzTUZlXbkUjSGVMaFVI7",
-	"RQv6WkEoaWQkDYmVdf/QW/Rb60Ryo8cEN3T9nnEdGHxbKaBcJLO5c8LZ0JgWIGkoZtwoLUxbSfiPiomF",
-	"/V6h980NXwbXd3NqrUizP6e9WH88xERlvrwWdCeoykyFzBS9IqBtQJdpWBFldI1QyIhGRsRpFptRmSyd",
-	"AKcfdcEV7H2pXVMeLQXjuj4cHCZKiwWkL3mwSrfvOM+cKBCcloPBc62XqrO3pw5b7sdWKBafQ/0O1eoX",
-	"mcZlI3sCU5FIAylJQk1lFgC8oWtUN4N/+5d/DZw/yzLKG7our78QjqlbtJnFMow7EcRSKTrScF1UaTKJ",
-	"mZo7LzqgWoWyofXlzvPxfNJgZUUONxLVpETp5n4tY0V0f8v4jMqlrD2WPuLtlDmfuyOQNPws6S0lMeMz",
-	"VJuVAC1ErEAl4dwI8jGVkpjdYtAmopqG2ueRZFPdgffn3ZPm6H334PmL9GTd6KmTjClnUD9TMM0XaRFA",
-	"y4Sj6gxa+Hz/BUzW2kWMKTfKR2RWkPAliczfRsF6cZTIGHYODgpIZcyIXxMSu7kVzMktBWp+8nlhUkMc",
-	"hj5SE3+HhFIoVTCf7Nwlj5KHP7k3F8RwDMtOpdD2jd1jwzlCwo2SMaEIUKkM+8DoqXaOWgUTqlcUrSoz",
-	"vbLqUebFLS3VwEdlbCujc7dwQ+dcVOEJoeBTNktkOvVUSJ9vZ3clyNCP5mlU4njuKJnjdxihD2lU5XiH",
-	"vx40X66+X//YJm/CU/p29p797ebMyBaiNZUGA//nT93mj6T593bz9XXz598ODj7903Zc/pZK5WigErHW",
-	"RGo0ePdxfzNpJN1kjWeKxh66GwjPAjZ2xRtoX3Se+9xwTBhRHqVxUiPoaZR+gMEdx+xRkZwzPqvAYL/A",
-	"EBjXL44aXp4ItL+ZCPQ76kNJUZp+ITb35XSsglZVVLYcV6zqWJnqlUqkKgoVdZPi1rerZGfMZh/U6UX4",
-	"J9N08cBzM6O6aYiUZI0SgX7UJ4lUoibP7FLSnNzR65IS71TEsVgdw5Igu8JcsBBHscITQ6mGRpdkVhH/",
-	"3R8/xK8i/SL8Yd378UBeT6/ef//jrJb6UjusgBc29cu9OhEipoRvHGD6oZfBaTt8L5xErKq9EVPLmKwx",
-	"IOyl6WHOnbkZRl4IPitGFlQLLjB2TyT1uTkQYijYmtlXnBlZAhdvP5wANwgdZwPxCEJjtk9FHKFTA5Nd",
-	"UBjyW6bYJDbj5eoLpgIYDmJ4PCYBGbmHGKnAal/2P5SkwfnaLTDwIDj/AcBmMQQ2VoyJBkkcr1ik5xD8",
-	"+//9P//+//4XZNl9kuJwFiLEqv3BSEvy//83DXAlwWg87I5GvaDl8zNKkIHhwJIwlOjpwiQFLdliQaNj",
-	"2DeGwP7Bq4IAbcGQTtEdaPbm8zQpo39xeTUuZpBknzjRpmApFLMZdaHgWoq4MKwHln2UILjzdypF0245",
-	"XR6P4BfBOH4yYRGTNDRjkhgz7JSH4QzJIvuuz5kSMdFUWa+mURrAKOwSX7c/KjHVMF8v55R7oMlM7XoQ",
-	"M05xsiWRZCbJcu5zRc0/WmCWoGS3hs0lipZ2wQUv/ovIhBq40U2IUmzGaQSM+zxFtf3nrbaXoxBMWRzj",
-	"5t8TPkvi9H8z1mLCMGMB10MX1EHC8/nV/zh41W7Dm2G3f3bWg8vueNwbXsCbs+7Fh12nlsAtkczisqIx",
-	"DTUyA6Idx0A1IaZGDHs+j9jMqHjLhIc6sR8ZgBk9XK0XExFXJXtFWS3kc+0fvLonAS0l+KHL8NrGVB/O",
-	"Sr8Yf7qDPY0ysbxp2aDdgC5PcA4+FjNdzA20ekPBUOxAMLg461/0AseLCLJwxmc+zw0OD4LB27fl16aO",
-	"ggWnHgRXFx8uBt9dBKnqRvi6BSeYrKdgkSgNWsRUEk19zunKGDMJdb5uyo0S8lPDLqThNdxcDa/hhjXw",
-	"yA89e2/jQGtVilpQZRGhKVmwGB2CWaYfqCWNY2B6yw6gsIHC8keHDa/x7mTU8BrdH6+GvfKi8enmglH4",
-	"p3iYZRaSKGKWv1wWENKi0hafHvpOrAKdn3fRI4BEh2iBO3vLaBxZt2NsFes5lRR2nFXl86CUNhmgLUyW",
-	"7ANdXyUsCjyXUFCXnmnTVGtTNO906dxFZWkMsyCkK+6IO12x6XvWOXCvaprB7QNdF83k+/lAurLcTL7r",
-	"m6F9K7MsHr6wkX3/cSp3RdPOCfy+D7/N3jwX0RfwWt6tTLvEpTRttVa3ruOQZWq6m6v3H+hKKvD0CuXF",
-	"K7JWEGCyvLHb3Zsl5fZJ3H/77gpIWe9/y155pmCZTGIWGlXCZTkQnAYNcRbBzujQs4m6705G6CdJX2AR",
-	"KGPIohBAXhK8GwzeBbteZuKzEIcTCdeO5oEuCIth593JaDdzdLrwe/qmOXWf73T/nki624KRlUaUh3Jt",
-	"GMVxkQXPxQoEN5wZ5ozrzNsTFLxtQVUdMM/6g9HbwenFxcve913nkiuqBe2Do3v1gg0qux/YzhTPgZ3a",
-	"5jnMd0aHDoKXvfNUlSv4hX2+mos4g28zhRoGqhCuWfw7fYTDbgOn1UTLbvgqwFZ/I7H8/krzt73z/t6H",
-	"l+envYt3e5PLj8MpO/nBQfBD74eioW30g5WQUQWwLw5f3Q/Z3p3u46vhmTFWCIfRYRNtJI3KqYOIQ1cu",
-	"eDOiU5LEGlFXSEAQZG7nFpwbcT2hPg/QtxwcwzImjAP+ay2TFP5CQizEEhPjiJV1zh6RzuJIeGyO0Ja9",
-	"pJ7CdC6bX9DE4FmWnL1owWDBbLGJWd13IxgdVkG/1etdLEpoH72qg2KaDVUTCxfR2sDQWn82Rcgmu2xG",
-	"9WzwdNPSRccztVaEWf9SipkkC9WCD6hbmgeqA5VMfg9qEvC93FQr5M97UEqe96CaOu9BJXHe83ld3rwH",
-	"dUnzHlRC+x5k+bweFNd23hu/H5yWR9zI9PYgTaj2YEvOttlmbV6rBxuZbWZ1dRFdz+fve93T3nBUfLf3",
-	"/WXvZNwdG2C87fbPzJDlzBkPipktHpTTwQr/u8wmhE4a8MfzsQmn25RdPO2qnlhF5gou1Km6WSh+MwJC",
-	"0IW7ksJ5Bwzv1wLrL4w5aIMvSyqV4C24QIZmbHnCuMJ0OMNpyz4ll4RSjrITDT5qHn6jA44U1tlPhcyR",
-	"e3xP9XoA5gYEpWXgT48Q/ymIPEuadUrAe0piPd+u3Kgt5mEgbqwjLma3lFOlPAiw0sH+KtE3U9VeGuLm",
-	"K7nh3DLrdtg/reNJV1f909oS0vuKCIou/nbzNWlOu823P//26lOz+O/RY/7d3xIcqDFR7rQ9n2U5cbbI",
-	"BC02i9euBMaKD5Tvni31scFAXRrF584BJpM4s6m3R8cfVaXnNb5JhCbbEQ7TFa9Syn6Q7/mb/JMa/7NK",
-	"JgWAVacrQbMYHrhaotcwS5PcHj6uOZCYcA9oa9Yq5FN6MO51z42EGfeGl8P+qFfGv/zNh8VV30qKPk4S",
-	"N+pqIbfFG4qrrSOXL0GMRYh7xROtm/Cb0oFXNAqydD6nmme12oatyUm/Os6SISVdCqlVWlU3CraJJ0yx",
-	"r7At903duWzFn2E1q+UODHrQTEsqmYhSqzz/5GJQ77vSG2+eDK4uxg9DFgRueXfuu9JC6s4z2XKUiZQu",
-	"By9b0aF3Z/MAZC2lD/bb932xpDKkXNcqBm4JsAcL8hEYB/eyB1IkPMKgPOiVgIiGbEHiMhYc5vPZLN0N",
-	"yKVbtOsurWUTUNVvc0xPQVgH3GHmBbqjd4L1b8BObisYywHRfEF0OC8k0ODbJHafHAMxKgu+5HOmHNWU",
-	"C/6zt3etrRO6+pV3JyP07ttAVPZBOs9uVY4Uczwq/RXukSBD6hxNn+PoHCxdwMU6XvHo5RoYx0zsLLfD",
-	"2sCCU3VsDEVqCy/R9QhXNh3YVhm7SNzv7Je0mWOf6518uu/w6R7AT7XYno83pCqJ7RnH8WDa6Pz00PHd",
-	"l5+87brtwzMSqkJvm97586ZjPd+LoytYxokqE6NL2rIxEaYxg/yxsYcWBG/OBm+wRjj3mSsgHEjMCGak",
-	"BRhRCGBn09mOFQnK50zvFh1oxJolIZFy7crYXGzEUlA59LIRu/AaZk0PCWG4Php3mCSfq6HUMVZLOJ/B",
-	"T8ZpuwGVF80fO7eJ7VzAFIiU6aTBcKttwA2lS5eClAWygoJ3OnCZjzNjbHmWlU9oGXUMJyqUHKeJFJFA",
-	"W3shbqnP03ys7D21W8fG4L8EF/szxvL5MZZ76OTLhERigoXf14saP8N3JI5tkpuTyBmzK7BTxmHB4pi5",
-	"gpJjaFtyQYG9Igo41r6V1Ll9512+Q5d8YsbalwralxO+CkDazr+2u8O7GGSu5FMfG5lAF0u9Bst/QVLD",
-	"KDDjagdd2LbrUdHF4Fzluy3oYpoLto7I3NcG0gpz813CjqWRIC1+xnYWzovWqckfsFoUBmrQL5emh0nk",
-	"dmtYUfSkp7bVF3SCf/v5OuW42EQLRS7YbLzU5xjZDKoOBIY5OQgV+TyWBE4oxHSqQSQadgwiV4QB1u5b",
-	"SVCqJ3exIS3M8TGVOnj+IVn8n8z9HyuA/qjIeR0Dyhd0YtBuUyYU/PU5vdqSeYe4EeXM9fqodqUSPHVt",
-	"lt2PxzCTxOish50zpvT2KgO+1XuKVILJfJyG2oNihavnZvUwVuE5wxe766FrH7PlV5LpSgqqebvWh+No",
-	"5mSr76rAaA3B2oBbKCLqNECmLUvcKHrpIgxPEYR3l6NVHPnqhi0DbBinXMYjDW8gFElsS9tlwmFCQ5Io",
-	"m53JNER0aWwEcyq2bRRGUiPh4jpkuYzXxUymJUGxZt412HTDlmVDwD242y+V1aQ5gZji093IeJ5BGqVW",
-	"o9OQlESNKud+L1YwJbKsYVhIGI48Ey0b3gisVz2VgTajwDxQnTLipGUItsxAWQRC+NlVwk4met2LBkhU",
-	"7aZI5iZE5AqAxEr4HP8xUmUpxSQbyRaeBC3n6mziw70AdnBxbAoEayp2UdrYmn6V9XA6NsIWw96YZH2j",
-	"suxqK7kKHxWxPvWTeFlRjVlbXibgDt7BOttI+djd022SuGT014T4ihVMtslLCwKnRKGMNCI6VQRLXdqw",
-	"4w2HwNCVedPnFkQtGBh7bMUUhcDhlxPS9lVMK54LlWmjtvar2DvNA/qRhBpTAH2eKgCwQnrCMp2s/QZG",
-	"9mvkr0sbYHw20ut4C6MYHUL+HijzYt52ylBksCR6btPsbpnUCYnLwcS0D+pmIaLZRg2n6KEt6zaJXY2m",
-	"7CMWwRv8W1KZUQ42TnxI5KYqNGrCN9vd/DlvhLvA7BgnKWFAhXcWswfqS+4eYaFsN0xKsx7sH9zr/v5d",
-	"RaZ8hK+54AnGzP1Kr0nnRa527b27zK/GjvqMALhF6nvsKKv2JZLp9cigqNOHsR9ENzHGw2+bbbey5iGe",
-	"w0Ln/Q7S2BOJFozDRAittCRLS5Plh7bXhP088HyOMh6z0xI9FzJr4vvGtqbwk3b7MMSP8E/qMteQrhA0",
-	"+F4OVmMX2c4BjE/F5jbyMJm1rJwqEIskyrLu8oLB+haHYsUV7LiAA+aK1WZdKQ/eCTGLKZzg8E4F9lzS",
-	"1ZtYTNLfdkGLGcWeV2k8weelHGThMpBtklRfI9K58rfii4YpWoGndBk5s0pon6M1ava3xoo3D91yKqux",
-	"zBLhPKB8KmRaZlfphFNqu2NkB2bMYX+YRBYTTHzu87FrPsMUrJikRXBlEZTMRQvLmOipkIt8lu5lv1NK",
-	"mDZ6+wgP1ufOn4slP4mMwR54BRjMKBBp1bhZ0jBPcWEuc80QZWgTBzsFHcYzcjWrvImIJvhLlNimE5iL",
-	"qDzLD31+NX7bfIUvbNbNuMZm2GlHk4ktpmacpt1eGVcsos5JoTwgGhZCaXhx5POY3tLYcEK6LD6AD+zN",
-	"cXaWQGPbquSo3YaNnrHFgh+ZxBThYMWdlSKeFTZmIWGcYKE8UzXtNVrQs++hBEJ/x5wsqc+D3/yULfmN",
-	"Dlg+Bn7KoMxvfqPVavkN86uRafan0bj75qx3fTI47fmNT4Ft1ZfpLWlmnQGXUeC1z4v5ddY9kCsyiqyV",
-	"beu6PTvKJtcrO5zN1qNiiSC5K53LFjAniyyaNqfr1PV8w8UK1tS1X4hZSJ3P0LVT7i5JOKfNg1a74TUS",
-	"GRfcOKvVqkXwcUvI2Z77Vu2d9U96F6MefmN0BqZjWuBi3ct+w2vcplW1jXZr374olpSTJWt0GoetduvQ",
-	"pvPMkcnv5V6PWV2GrpGVquxvKZbjeSDiyJANaoQdDLYgZ1eUKhcGyL3zaZOKIuvwCs1NjeJealnsIGp7",
-	"kYMWLfjO6d0BtrIKsM5mRmEu4kj5PHHZK+0sf+W4UGRpS6U8CPLaTItONDt/tEaiUtmlFtgXvlJ6WfFf",
-	"WZPGmRAx01SSGAJjokwZp1FqaGItd6yphB2DkD7fFofKK8GJnCULbLme5dXtHkO1qqQU88LKuaKfy2jZ",
-	"COx+5I70TZabUbym4Kfq6Q/MiaQCMO04nG28Bb1025tbrZz9k5LOaruQlwuDH3xXQb1Gnu9+r9xF3Xyw",
-	"qf8hk03hwWyPgSVK8f0M8XbSpGrz327Z+d5u128qayNX3I4rKm+323fXmNcvtYTkWRCB3jKRqMdUD9ct",
-	"15LGNvBjyWAV/j9XWsAftNuPa1GVVWb/lHtqN5PyCh1qtlW61zec2fY2ix5+zUbWLqXSyqTcuWTbTA62",
-	"lVLM1BopGQ01rUC2N2eo9FrYz31ieQVgyXVrA9TJ/bApuV4fRtMGD4qV8dvxLrODtEwe3iusUNtf0zBs",
-	"4MjV0ENaT27k45FFxrqBM6TdK1xagJ/s3/9JtW8gfnd4/3d5O3HzxcHr+7+o9tT85DWeP2RTWado/ODw",
-	"QVvK+vqh3ZgsFkSunVgp5vyRmco97Krx8yevsRSqRsUYZsZX1nJzoxGAMbJaWVajdT9Z27bYn7kcGPJ5",
-	"HhkqaRVenf2SGy5pu/pnyrUn4FQp5zsz9lKahbVpbtVaWjt1nvWSfzT1fe4euxAgCn+a+52ck9S6mtEV",
-	"brSLzWCj+QetuUKKBLa/9vnm9tDESZOhbe8TZ2+kGWBoG0jCFQmtpqbQiHH5foVWnSHhrk+Z7beKI9gZ",
-	"MSne1dOmTQ7sDThobZwUoLekEoICJwo6Pm9CMDoMOm6zTG0W4Hn59mvrxTwI0uCcfcNWR/kcthZIwY4o",
-	"lx3ttnAl705G1aVUivhyLQ7L+AprY1pV69XsoGlGks1RsilMu9VZagoAK/sulLJ5Zm9B2l2ilA2PMB9h",
-	"61Ve031eC7yFCXtXGiNYkSntGFXeYnSqK9UplcWa0U2t8h7Vq3KNlFUWELfeiGj9cD3B5kkd2myplC91",
-	"zSlnvXy5Oc8GhhwTWoz6buoSGJ/dVgv5aGn9uCrBGoH8FGlrGPThSYbgFcAUgLKNFGohZeyVZKkaxbB3",
-	"ZrsaTVVUshAsJPEJWodNG191MHxjhzPLOGe8P7gXjoWB7G9Nu8YvB7YH6xt1jQc+lR2zTn/5Etpv/xHK",
-	"6NP0p9rS7239gl0X1GLLsWNkdCUXJJVZbMA1MTDii0Z/AM2r/QDNK7sayHyw/4ApqhcU4HfPH7Klmi6/",
-	"qB8ePEDPq7t45T9XuXzAKsvXFDxJJTXfHD18prSVf1mVTTXSTCGt1Wc/ean3bK/U67rWj5Z7s1Mmi1UP",
-	"ne2uNZtINTFaGpauY2gQm1DNhdS+2ZER0l6WXRvjU8z9K1zBU3DMCOn8VLUeGqPkXNCVjSyqOUYUE0Uh",
-	"eNfLr6L0YDVn4RytKLXNuVTpoPynl2m7l+kz3SKf6wt5jHejXuN5kC/hiY6CHOwPiqpXG3fbQqq+/dS6",
-	"0cpR9k2xZoMfxZtsdPmyK0Vp2eXtQe5z/tOX8DV8CeViDQws7d7Hj1N9A9Px6p0Oicv7wsTVcu6TKuaw",
-	"umtNbRklBl2tM3WR5wA5W9nnWdgt7R5onqJdhj8WvANoHNubqdI7VBQctDGB28UEnXGufI7NIIXEHI5O",
-	"IdfHBbZYOLdN4nB11mFQiHnpNEloYNvAZNdL5rfu7Ry127seSpvIxeR3jtr7u7ZRSC5N9ObNb0ZCmM/3",
-	"jtqHuxiG4D7HqGGddCgnGzeeaOZ9htn29Qy0B6vY9QnXX8No2EioariMqDwxxEiQ/HIHTCqgkaueLPj7",
-	"bZJokd1jbqORd/nXaQpEGoeqZObkwxUZ2T1j1qbyOOdZ9TLre4b6WglEWQgHc1/Lqa7V9NRsfZj6+ZCt",
-	"4k0wUMRWN1/Wzauy55/T3LGN9K5iNpfNwvrqsKknt6ddA7JZ2VhvlhbrDQk/3uSXlsFuuFf/CAbp72Nf",
-	"/jF0hpSvlr0PqYgmt3hbrKtEuVeB+C11uHyyqkNMdU065khMdTNNLc5d7h3bC16R5ZISqWAqxSLtI4zJ",
-	"w0wr6wgPCYcJdRd0oQveBu81tnMVfIYtehKu1TbtwfpSNm4Nya7GR99wEjHtc0xZakHXXUCU3XOW3Qp/",
-	"VCeyT/GtAkV/jkR6mlOqWhp7rz/K3R35R/AwPcBXkd0n+gcixtPyHXpb4oG1npIBr94sXXtzqEHk/LX0",
-	"wutyhmaO2Z7P0/z0mN3YqwNccRiLLCXdffHO8ZaLd3yeX3RSf/FOmZzeUf2FaClP3PozHeIPmw7xeXkO",
-	"D+OIf7LB340NvqP6Ph74uEjpmzQOZPT8ZVLDPk/c/SWEr1P+mVUt2DrYre0ZDEu1KdGGk2EE2vN5GmYu",
-	"BtKx652hRPNXGmkWlfC9GdpmahTCP7kW4/PUVvJgQeWs2D3HFUjbrFovdcFkV7wsIK3x2kyS6PicpJVJ",
-	"BVOgeq0L2MrwQm7AxvIrNd05JOqKur2sWLC+uBu21nb7vFrcna7NFktj3rHSZJ1ellFzUUbrsVH9OtFU",
-	"7HHw+4bwJU3rVosxGSfTsni0kxAXbDY3cj2NSqMjRWiiad51uDAMPimkihRHzBxBrz+++u7l7Yur5/po",
-	"dCgPvtlftgf8PP7wS3/+btqLTibd169evnh+9JhQcV2rlX+MUHHRMYD9IWok4pOkVG3XjHu1dydqj23r",
-	"hgIZFftulcPK/xVF3J/B5/+ewWdLNA8OPeeeinLU4zPUirsDJhuxEvRb3HE3ihPfoZCRqxxLdCgWFCuF",
-	"S/pJYBlPADuW8WxLhPTAXW1iC6hWTNFdJ6KLxkXQgq6quVfDXWbuORUH6jScQrFi4HPXngS7j6TyF5ud",
-	"uPZ51vh0RUBblBnBqYIdZ6j6vDgV1r2USv42kzt3j10JtpsFTVSh09GxXl34eDVhqsNlt2E+LNCEwPW5",
-	"CzTVaQjVDoSfEcB5sAzZ1vXwk5OdfwZIvlSApOrsN0gf54FY2PAulCMfj1/lU2IbRV3l9YtiDIPEcRGR",
-	"abTVXfCFtJuaNo3/DUMSj9Zr/oxhbPcXDGkz5XaZAvCslE+5VR2IRKi2Zp91QVIeYfcNSfE61LQakyno",
-	"XvY9e+FsZEMVKN0YJ3INO1zAyekFlrFtODJPzZT38mBNP+q9uV7EaGFllFVNndognC6H9+Pzs6xWbU5J",
-	"hOrMb40TO3pz5JoWNC9FzMItl/lgwQ/yMkGi1P63GyV8DXOhtPOI2Ccs7eaG7ClmtuPQHQsvtk9odH76",
-	"uXig3ct+AeJL25QhPcAMoOkZzvFWgr9vP0bn0Lbym8U0VcjsfUMKZMI5ejf6WXlMumEaK7p5iu/djJ8d",
-	"2El5Kl518DR+WrmTYQsvLeyWxOyWthp3wf/MXdNgWwfdBfsF1ZLdQUJjQypu8mdGycPXU2XwUoqFYeKJ",
-	"AoPvQD+m92W6qzGh3Wq3jtKGePnrPlehJEsqO/B+PL6ErKZmsgYpEk1B08UyxtIh84lwKdQIb5/vpA01",
-	"rudaL6/Tr6+10CQOdtNLkJ3UhDlTGovkN4d31fRmhm3DXkeJhdm1a+xilNKcNxXEHN7dXDQWzH5spwlD",
-	"jYaE7AXc1hLwIBh8CNLy6UKDm7TdUKHRUHFxhQnTHR8XCrkk0bSJpbX2EiISlyCGL15L+ou9hDQdIvNo",
-	"RtdmgGscgEb5BNgJi2gyIQrvoEXVz5z0UogYdoKZuFa/xtf/bN5NC67eCUOb7tbqqES2+ME/m2ndL+ZL",
-	"LNS5EIYtM6rclUiVDiQeJIrKrKLMwCw7C3u/+5xWO1Ry4XNM8DoGAhFdxmKNxeW2hRLhGuvL0iKlSSzS",
-	"CrslMYik7VWwUnxct6BHwnm6CwOHxF68Hq/xJXt7pkXHDlgkdxoO40oTHtIt8bFzR4kPkyx4I9UxuK4H",
-	"f0UyO8YeG4rqvyZ62nxVbiT0F3jfO7uErTgEJ1sxmmSVWLnrerKGbWjdgcEH72FY3fL5X2D8w2XvjnUh",
-	"hGl203vNK7+5if/qN2qui/IbXrrsv/qN0aHf+AQHDxtt8KHu4/2jvPvOw2Q61tDb4/XsFcp4KoZDoZx9",
-	"vMp1B+8v8ORFhlJb+b/rkdFaE6upzLbdVzdYUm7EeiTCxNFOdl//iiiYJCzWqF94oAXMKHcdQ1wfESFh",
-	"IsWqThq/o9qNPlrS8HFCOV33xmlkTZ5qTyPdzWGrne+Icfihe352t2gdO93xmdoAyV1wxqZJD1VxKM9q",
-	"fkPCLZQzruJZrsVU2iJSZWw5Df0fw/P2oc8zLxGyRWI1wQmJDROShnyx3RGPXMHrdMpCWzTM1J3Mamj3",
-	"8sWUJ4TNV9afNkFk8DfdZQ7m1tPNmS0IM0wvx7pfGTOCbQ/l852kWCnhXsaEZ619Fi4AatAiq6iRNtfK",
-	"yyJ4cyOVxLTciMVqEKnktK2fKNfS3QCd31li2Xl+t069PMObfj4bSYoXRP1UvSLIZXzm1+jUV9iXLuXB",
-	"VI78i+I9O5XLdewFOsU7brJbbQ7dZTX77fIdNIdtbPlRvYSqvKyau6ZwUaUroZxLqHDt05OTJspXcG2z",
-	"L1IkyhEHcN+tz3Ks/EEcEAgiu9976i4sdf5ctX7LbQN/+hmxAIVjXeVXHviLchaEXB2/UZYFp2Kl4/RH",
-	"1EWx7DQmmt1S2/pbAbK1q+GZZ/uBOeIBY8J09vZiEZLYWPudV+1X7bR9rI2MJ9wRr+3DtYeuRrfTbe0q",
-	"rMFEuAFVpVdgq+p53dZPaBsDcwiXjWKBvTnGpWGktnetkOGcKi2JFtKGXEpSTnm54mUtkEx6G029MGxh",
-	"2gJf/vTzp/8IAAD//w==",
+	"7L3bcuM4lij6KwjNRKQ9h5LlS97k6IijtJWZ6rQttyRXVVaxjgmRkIQ2BagA0E51RUbMb5yn/TZv+w/2",
+	"ftp/Mj8wv7ADCwAJUpQtOzO7uqarXiotkrgsLKz75ddGzBdLzghTstH5tTEnOCEC/jkkSqy6U0WE/ish",
+	"MhZ0qShnjU5jRGLOEokUR3eYKjQhUy4IEvoTymatRtCQ8ZwssP50QRldZItGpx001GpJGp0GZYrMiGh8",
+	"/vw5aCyxwAui7LRvsviGqH6yPul4TtAEnj6TiCYBwhJFl4PRGO2ZnyOEmbwjgiSIKr0G8gkvlqmesL3/",
+	"+mD6Ej9vtsn+tPkSH0yar+LDpHlEnk9ftF/uvzp4fdgIGlTPs8Rq3ggaDC/0lxO3nqAhyC8ZFSRpdJTI",
+	"SGmL+NMZYTM1b3ReHOW7lEpQNmvoPfYTslhyRVi8+kBW63vroozRXzKCbsgK7WB0ddU/RVQijGacJyie",
+	"cxqTXaTmWKEFviH6CUAbSTwlLaRhM6VCKgsCfTI4ZHo0KtENWSo05QIdHKE5z4QM0JIIxMUMM/o3rNfQ",
+	"yQe8o2qO1JwgiRdmPZglxQ8TnqxCNiNKmtXY+fAMUxagBRY3JCnGEEQuOZMEGcRCUQ4I1RySZYpXJOkg",
+	"Dc4oCJn+jGcK4VhRNkPqjsbkWI8TsnwxMDRmXM2JgMXYFUh0dHCAov5p7/xyMO5dnHy8/tD7eD3sXY16",
+	"p9Fxsb05TYkZ0wBMnyqRCklF0xSJjMlixPbr8oj9i+vL4eDdsDcaRS3UhQVNSMrZDO4CjJpJItDdnCNJ",
+	"mEJUmXNpoVEWx0RKfXQsQYJMM4lTifjUAsqsgipJ0inCcJssfEKG9TVEU/pJg+UOwO5GQBpPk0DPlpRG",
+	"MoBCjNzpZbZQ127K4BDBLGRhw8AkxYqIsIF2jtqvA3R08BqW+PzTp11YCOMKUChAkt+DJgZ0Gg9aISvd",
+	"vufTdnxI2qR5MHkZN4+SV6T5Gh/tN19M25P9+CA5JEdTd/sMohT3z7s5TX11Nly7g+fPA01p3N/7dbfw",
+	"e5ymRHWTRBAp66gaU2iyQm9TLOcTHN88kyhOKWHqGOE4JktFEoAMnTEuSNJya/4lI2JVLPmuNM3GBb9Y",
+	"X+JnTWTMjTHEECdDc5z6r5gzfXH0P/FymdIYbu7eX6Ve/a8FvPWbCcDu4rvuWf/0+mTYO+1djPvds1Ej",
+	"aCyIlHimn+NMzQlTeiDSgcNcCn5L9UUV5K8k1vvVJ9v90O/+57//x/nlWQ/tjOiMYZUJcsqJvODqHKt4",
+	"vnuM4jmJbwxGkFgQpTduUL7RmeJUks8+JP5VkGmj0/iXvYL/7Jmncq8nBLe8YZ0D5BdFogVOp1wsSIK4",
+	"QBhNKUkTNBEE3wB5zFKCdiIHg2HvL1e90TgK9IUB6gIkk6TJbhAy/ccdFzdyiWOix9Y4Txm8FOvjFM9k",
+	"iV6inej7wfDD6LJ70ru+GIyv3w6uLk6j3UCvBehADkoDmCmmKUmACusrhCX3R0cxZvp+ewv2Dk3Txqh7",
+	"ctIbja5Pexf93mkUoOjN1cmH3tibPEDRsPeuP7i4Pu+Pzrvjk/f6p97F6eWgf2Fe7J6dDb7Xn4eseHB1",
+	"Mex1T95335z1ol2gt8jiCBAXaUBl1m82oy8BkCHFUTzHbEb0lf8cNE44m6Y0fhq6XnTPe9fds2Gve/rx",
+	"WpPtErLqpaCwcb5Co0NkpISwATwyFQQnK5RJkujrmzMHeMcQWFo+PY2tnEuSvws39+sjbBel9JaUVkLK",
+	"aOQt3sAZtrkTrcFCoxYOWYm65+Q3qlDJSMMlZ2hMo/vORkZ2rEcFUWLOhUpXOQ67dZsTTnLWSSXKlglW",
+	"BAmsL8LJ4OLtWf9kHB1rxNbCl2EDITOcTonVrsWPt1xMaJIQ9iQEeTsYvumfnvYuSoix4lnOpjBakMVE",
+	"yzZT7z5b6e+o+XzyIm6+BP4zbe83Dw6Pnr94+eo1nsTJNyJX9nov8MqsL1YILj5W3vp2onxn0W6rsSYv",
+	"DonG7aexgFp5qAS/Cu6gMOfXYQPdYWkuliFcCZ1OidB80iLisX5aiBnfCIrr+K3XZeS3+1ZXwXpPILRg",
+	"ZooIhtMnctdxb3jRPSsBk9oREdH7OUa/ZFx5TCtBR9P9+BVpk+f45eRo0o41l8FIZsslF/m6vwUpYihj",
+	"5NPScHVNzTNh+KPZRbRrtAhH+alEM8KIoPGxZerilgiU8hmaY2lYXEIUpqlEGdN8riTGJkb81VKU3mH0",
+	"Q9MKMs1+EllicMHVW56xpyF2zvZK4LcUK9xK4QsbcCeneg2G2VfYxDc4hgteYgmWjGOA2APyhidldFDG",
+	"bhi/Y4E+hJQ4wdQwM/87+QzRROZaWkpvHKu+xKuU42TM+RkWM/KkQ7jsfjwbdE+vx4PB9Vl3+K5XOgwf",
+	"IUBToxKlei6NK5ihF0foA33zjeVENzHX2GtmRDvR2sItQbi0QpsZ+kkgGQ6+65/2hte94XAwLMEjpVJV",
+	"xOzcYPG8fYhGRNzSmKArhm8xTfEkJcfI09C+EaSk4kLf+PVFWRXSXn2gaBp2pR1qidFbYwmKY7ogPFNf",
+	"Bsdx/7w3uBpvq7gkNDGc1mC83gJlaL8tfxNQVlajbzgF+a66vTowjvkNYd+ASGqBaY5vtcSEupd9pPQ8",
+	"hURJk60EpmP0rjdGe+ZjjdoSrXgm5LcVpDTvqVu2oaAlInmcS/eZBHpKk9yyYwihATI/x2xluZN8Epj/",
+	"cjUYd697P5z0eqe9WoakxQCMyKeYkIQkHbTf1hLqftvyAStjcYaWKWbo7bDXux4P+92zY2TIO8K5EiGQ",
+	"wFSSNVXimUQpXdBvpXeXmJHWusBW5VYFM6OdqAyJKCgpkzN6S+xOMUtCBh8V2kZxpiA6LIxF2RyLYRh6",
+	"QqH1Dpym/E7Cl5LOWJMyCSIgSCVkgWmqH00FX8DI2JhinA6rOEd8qohmqsPuuHd91j/vj8FKaK6gMbfB",
+	"YBGYwZtgB4+QNHbv3Rbq4XhuV6tle7C+YSQVKHMsszpIrq9JMLiazwODs6BtoUkm9FM84bcEURVojZro",
+	"sQ1gE01K9Fkak1rVPN/M7fN152rf3vMs+XC4V8ynn0+jLFcX3avx+97FuH/SHVdwHlRHggWYoTWEqESU",
+	"3eKUJgEin5ZUGJONILf8hnwrzau6ggWVkrJZkItONUs5RlwEgFJaZabM4K9DKGMmWmIp77hI9Jh3grPZ",
+	"sUNgQaaCyHkxZXWmAMmlRm0O+ilmiLCEJCGTREoj41XAGjm92RMJnnpc33X7Z903Z2URLcEKT7AkKFuX",
+	"Oaw54Bscj8XtZxLl8wO0hMZ8vQQDCbfigjeai1l7J1tf8XpYbYwk5ySheAxG2icBfXR1eTkYjnun1+e9",
+	"0373evzxsgz/3GpvPBkS/Xk0uDD04cRM19TTd9DajH8fqVnLLlF17giOp25vIEXnK4GD6Dq0Mia7OteX",
+	"5SGUlSzvhj5qwQLJOV4SfcBLwZdEKGqs45N8xMLVsFg1zc9Na9KrmNiDRiyIpnrdyocH7YMXzf395sGL",
+	"8cFBZ7/dOTj6sRE0plwssDI3hTS18FY3Jk0egnr/VL9nHAT+tL45s25kqbDK5EOjm+9H5l34CuRQh7n3",
+	"fXqCGWc0xunI++Zz0MitU/2t9vbZd4/+pAFid1teTOAOLd9ZeSb/eH7OwcEnfyWx0qvajESCzKhUoLaY",
+	"KVqorySKBUk0p8OpNEZCcgveDZUJpgWx6Ias3lOmIo1vdxIRxrPZ3JpqjQNVcSRIzGdMS11UGU78j4qJ",
+	"3n6vwEZrhy+D6/s5MbYGvT/LvYzXBqVY5hbfFupOQBbTspWTVH1AG7c/VegOSy3rxFwkms1lTNFUj0pF",
+	"6QQY+aQ8h0HwtXZNWLLklKn6oIE4k4ovkHspQHdu+5byaKWCM1IOGZgrtZSdvT152LI/tmK++JLbb1Gt",
+	"fpHOe5+YE5jyTGhICRwrrbBY38ENWYHUG/3nv/9HZK2ehlDekFV5/Z7Trm7RehZDMO5FEHNLwdwK6yJS",
+	"4UlK5dz6WhCIdcAbWl/vPB9PJzVWVvhwI5NNgqVq7tcSVkD3t5TNiFiK2mPpA95OqfXM2AvighQEuSU4",
+	"BTnReMYV56lEMovnmpGPiRBY7xZcewlRJFYhSwSdqg56f949aY7edw+ev3Ana0d3plQqrdnlmUTTYpEG",
+	"AZTIGIjuSPGQ7b9Ak5WycQWEaeEj0SvI2BIn+t9awHpxlIkU7RwceEil1ZhfMpzauaUxChD9U8i8SfXl",
+	"0PfDGYJ2cCy4lJ7+Z+Yu2R0D+Mm+ucCaYhhyKrgyb+wea8oRY6aFjAkBgAqpyQf42JU150s0IeqOgFqo",
+	"p5dGPMpt/aWlavjInGzl99wu3BoPKu+jmLMpnWXCTT3Vov5mcleCDPmknyYlimePklp6B3EcMUmqFO/w",
+	"l4Pmy7sfVj+28Zv4lLydvad/vjnTvAUrRYTGwP/vp27zR9z8W7v5+rr5868HB5//dTMuf0eEtHegEteg",
+	"sFCgse/D/mZCc7rJCs4UlE0wSmGWu/XMitfQ3nexhExTTDQiLHHedM3oSeI+ABegJfYgSM4pm1VgsO8R",
+	"BMrUi6NGUISL7a+Hi/2G8lDmc9OvROa+nozlSVW+sGWpYlXGykUvx5GqKOTLJv7WN4tkZ9TEqNTJRfBP",
+	"qshiy3PTo9ppsBB4BRyBfFInmZC8JhrxUpDiuoPZyF3eKU9TfncMOju4pSWKYhglcvYic0eXeFZh/90f",
+	"P6SvEvUi/rjq/XggrqdX73/4cVZ7+5we5uGFCRC0r044TwlmawfoPgxyOG2G74XliFWxN6FymeIVhA0E",
+	"LojQGr3Xgw0WnM18/5NsoQuI8MCChEwfCNY32KjZV4xqXoIu3n44QUwjdJoPxBIUa7V9ytMEjCoQEmWM",
+	"JrdU0kmqxyvEFwgY0RRE03gIFdN8DzBSIiN9mb+Ak0bnK7vAKEDR+UeETKxLZCIKIBwlS9M7mqg5iv7r",
+	"f/3P//rf/z/KY0AFgeEMRLAR+6OREvj//A8SwUqi0XjYHY16UStkZwQDAYOBBabA0d3CBEFK0MWCJMdo",
+	"XysC+wevPAbaQkMyBXum3lvIXOhO/+LyauzHGeWfWNYm0ZJLauIuY86U4Kk3bIAM+ShBcOdvRPCm2bJb",
+	"HkvQXzll8MmEJlSQWI+JU4jDlAE4vQRNzLsho5KnWBFpzFpaaEBaYBfwuvlR8qlC89VyTliAFJ7J3QCl",
+	"lBGYbIkFngm8nIdMEv2H4hBLKuitJnOZJKVdMM78PwGZQALXsgmWks4YSRBlIXOotv+81Q4KFEJTmqaw",
+	"+feYzbLU/a3HWkwoGOlgPWRBLCSCkF39Pwev2m30Ztjtn5310GV3PO4NL9Cbs+7Fh10rlqBbLKjBZUlS",
+	"EisgBlhZigFiQko0Gw5CltCZFvGWGYtVZj7SAAPr82ox4WmVs1eEVS/qb//g1QNhiu7CD20c4Caiuj0p",
+	"/Wr06R7yNMrZ8rpmA3oDGEKRNfDRlCo/gtTIDZ6i2EHR4OKsf9GLLC3CQMIpm4WsUDgCFA3evi2/NrU3",
+	"mDMSoOjq4sPF4PuLyIlumK1a6ARCOiVaZFIhxVMisCIhY+ROKzMZsbZ2wrQQ8lPDLKQRNOxcjaBhh9Xw",
+	"KA49f2/tQGtFilpQ5X7DKV7QFAyCeTwokkuSpoiqDTtA3ga85Y8OG0Hj3cmoETS6P14Ne+VFw9P1BQPz",
+	"d3iYx5/iJKGGvlx6CGlQaYNND2wnRoAuztu3CMClA7SAnb2lJE2M2TE1gvWcCIJ2rFYVsqgUXBuBLoyX",
+	"9ANZXWU0iQIbdlIXxGuCmWsDee816dx3y5yn22PSFXPEvaZY954xDjwomuZw+0BWvpr8MB1wKyvU5Pu+",
+	"GZq3cs1i+4WNzPuPE7krknZxwR/68Lv8zXOefAWr5f3CtA1vc8HNtbJ1HYUs36b7qXp/S1OSR9MrNy+9",
+	"wyuJIkip0Hq7fbMk3D6J+m/enYeU9fa3/JVnEi2zSUpjLUrYWBgM04AiThO0MzoMTDj3u5MR2EncCzRB",
+	"UiuywASAlkTvBoN30W6Qq/g0huF4xpS989Z3t/PuZLSbGzptkIZ7U596yHa6f8sE2W2hkeFGhMVipQnF",
+	"sU+C5/wOcaYpM5pTpnJrT+RZ26KqOKCf9Qejt4PTi4uXvR+61iTniwXtg6MH5YK1W/YwsK0qXgDb6eYF",
+	"zHdGhxaCl71zJ8p5duGQ3c15msO36aAGjiqAa+7Ad49g2E3gNJJo2QxfBdjdn3EqfrhS7G3vvL/34eX5",
+	"ae/i3d7k8tNwSk8+Wgh+6H30FW3nlq0A9sXhq4ch27vXfHw1PLPu2tFhE3QkBcKphYhFV8ZZMyFTnKUK",
+	"UJcLBCDIzc4tdK7Z9YSELALbcnSMlimmDMGfRjNx8OcCpZwvIXzSRi9YfURYjSNjqT5CkxzlLIVuLhMg",
+	"0QTnWR7Cv2ihwYKalCS9uu9HaHRYBf1Gq7efutI+elUHRRczV+OL58lKw9BofyaQzITirHv1jPN0XdMF",
+	"wzMxWoRe/1LwmcAL2UIfQLbUD2QHVfI9AlSTphEUqpqXZRGgUopFgKoJFgGqpFcEIavLrghQXWpFgCrO",
+	"/QDlUd8B8td23hu/H5yWR1zLBwiQC7sP0IbIfr3N2ujnAK3FP+rV1Xl0g5C973VPe8OR/27vh8veybg7",
+	"1sB42+2f6SHLoT8B8iNrAlQOGvT+tvFvAB3n8IfzMWHJm4RdOO2qnFhF5gou1Im6uSt+3QOCVR7iAXdT",
+	"037FIUtHq4PG+bIkQnLWQhdA0LQujymTEDSpKW3ZpmSDYMpedqxQCJJH2OggexVW+U9e5MoDtqd6OQBi",
+	"A6LSMuCnR7B/B6LAXM06IaAH8S33e5IszzHBMSYgRmpdHy1omlIbxYEkZbGJbbti9BMiSx7P0c6f8S0e",
+	"waDPJIpOsSItxu92diMkY5yS3dL+9l++fvHi+euDtv6vxsC8blR+T3Cq5ptlM7lBu434jbEjpvSWMCJl",
+	"gCJI5zG/CjAtVYWvBr/5RlZEu8y6A+qf1pHUq6v+aW2e9EOZMr6Hot18jZvTbvPtz7+++tz0/zx6zJ/7",
+	"G3wbZ3xG2Rue1MiWvooX5e9F6ywlIZpR99mUP06N9ScwYyDvhc1JoWvgBym0kgB6eNB+UDDJhZryp1uI",
+	"ixUkMQvwBqxDEgChfwseArd7Nwp8467Jw8RFoJwN0XTBt+vnY0gDhDtvyMoFETtTcy7yfPU3EN8XHRut",
+	"wHoFo8kNvi6Tu4b+6cfF69uPi7erj4u3L+IfvjuKf/hun7y7uI0XSfrj4Z/nyfef2j8evF3F7z49rw0w",
+	"8AncvSp9/iKcAAQEbtjYO85N4hJnxBUyyCQRe/az9a2J9a2J6/u24m/7y4hO0NBLe1CTB5Nun11JCKbb",
+	"RKj8865AyQe1nbMOVWvsLvca1J7lkcomvxLMUIZZ2+xPIxOD0hKYLFcT4aBKo4TMWvVFluaGws0hP49K",
+	"UA8af8m4wpvZEASRXzlxZSuH2l+KT2qcajKbeAD7dY1qlh4W27xagiskD17fHBNTcyApZgEirVnLi3IP",
+	"0LjXPddi87g3vBz2R70ymhdvbhcs8lYQcNzgtPEQYfSdqP5q65Dua7BoH+KBf6J1E/6ldOAVNQkvrSG9",
+	"5lmtCmWyKNxXx3mEuSBLrqmMTSgfRZtkbkimqAgz9pu6c9mIP8NqqN49GLTVTEsiKE+cqbH45GJQb5BX",
+	"a2+eDK4uxtshCwC3vDv7XWkhdeeZbTjKTAgbWJyv6DC4t24OkJbSB/vth75YEhETpmq1HbsEtIcW+JMW",
+	"yu3LARI8YwlEGiF1x1FCYrrAaRkLDov5TOrDGuTcFs26S2tZB1T12wLTHQjrgDv02Ei9vAgqXUmK0fzF",
+	"fmc9w/qXMz7jmYogqWNdWLHs6lo5rl4t6vEYuaw82EPb2lI2q/skOkYRTBLp+06wvu8eG44eFMq+kUj0",
+	"RSKJ2jDKRvKrrIyxpQBSfx6z2iCrUnUq4xtAO4WdDVFlqOkCq3juBZ/C2zi1nxwjrNV9eClkVFriXC6p",
+	"lL+9a+yEsc0QfncyAs+4CeLIP3Dz7FbFFT8+slLB6gFBZUisk+ZLnISDpQ1WME5LoDBihSiDLKo8LtLY",
+	"jzkj8hgxLSpDaQtQtdCVSbAxKoeNYvmNfXom6vpLPXtP97s93Xv2uRbbi/GGRGapOeM0HUwbnZ+2Hd9+",
+	"+TnYbFjZPpqverk3GT1+XndKF3ux9wot00yWL6MNeDbxBFRBjmhJrVlj37lyX9wsnOD/9ysFjbNa3cbJ",
+	"bjeELCFYBaz8x166mlSYJVKzcqtiluW2LVbIxWxbdyQXsyFPH+JLA/OWjDro4PkR2om6p+f9i/5oPOyO",
+	"B8NRtGtsqgzB7wFqo53oatQbugfovHf+pjf0ohvawcHzIz+g4eD5UU2RwRopzhlErOhv9lpspI7yPzZ6",
+	"o4WiN2eDN1CLp7AUSb1BnFIMMf0RxGREaGc9XAHEDxkyqnZ9FyQ2ht0YC7Gy5SJsdImho+XglbXoj6Ch",
+	"17RNEIitV3ePVfRL1aE6IAMTdpa6tQomeYqwy+ZO0JxqZrA6tpk9GiLGxMwFBNoldEakqnEz+ck3W2aZ",
+	"+BLP100MS7FUV/Jxy7E5q4/5RBM3o/lY/OiejPvfaazo/XDZH0Ie77D33eBD79Q7nXu1IS9O2Iy+8VTr",
+	"Q4QfLe9tH01c4NKa7eN+CbEeNQ1n/wKBZ+wqzsmibtpxyWhKJeJOKnKRrkbrBkpv8wvyKLXICz2JbFrT",
+	"jN4SFhhZc0LKvE2LSl7VKRclnXBwpC34LQmZS7bI35O7dXIW+m8hZv0RQPXlAVQP3JOvE++UYqj9db2o",
+	"8cJ9j9PUZLBYlSHnw568V/EzHqO2uS6gUdxhiRhU5ig7Em3oyD02lSemo3ytiNxyNocHpM30a3OsSxci",
+	"SCvJksdQpmCxVCtk2AASRBMKSKfYgfgUU/jWN7XbOJjdFupCDDtUD8xjUzSkJSTeWpuLuSORq38FFQ2t",
+	"i7xTExxs1DyIwgKW73I/BFC7FbojECbjbIxfMcLluy9Xesd+HWWQBpFhoS6gIDHpER0UaeJkIeTTeag3",
+	"MiEoJVOFeKbQjkbkCjOA8m2GE5RKiuVOeH18VDpHxz8kif+DuP9jRcc+Kiy2jgAVCzrRaLfOE7xgnOK+",
+	"mqppFnETwqgt91gtTMyZc/GV3XDHaCawVqcOO1oC3ZxCzDZ6EeGWQKYOI7EKkF8+J7CzBhCIFFjLHBRY",
+	"h7gdSIW9E1RVFHD9dq0vw96Zk40+HI/Q6gtroulinhArAVJlSOKazt8FGJ4CCO+vNVEJc5E3dBlBzXBp",
+	"05lIfINinqWmupnIGJqQGGfSpF5RhRKy1OqrPhVTdQnCJBNug7bwcpmu/DSFJQa2NjVauZ6wrKPaB/dr",
+	"JHnBCcsQHT7dj4znOaSBazU6DUFw0qhS7vf8Dk2xKEsYBhKaIs94ywT/RMa77HigCRfWD2SnjDgux9jk",
+	"EEuDQAA/s0q0k7Ne+6IGEpG7DsnshIBcEcKp5CGDPzRXWQo+yUcyWeVRy5qNmvBwL0I7sDg6RRgSpneB",
+	"25iKYzIv43usmS3EtEIG5U1eastyLu8jH+udITfIM+b12oocYHvwFtb5RsrHbp9u4sQlq2SNs8cvT2Dq",
+	"fLZQZIUo4JGaRTtBsFSoG0xpDEX6Xuk3Q2ZA1EIDrY/dUUlQZPHLMmnzKuQMzrnMpVFT2MEvnx0g8gnH",
+	"CvJ7QuYEAHQH9wly8PMKjBC2W8N/bUwwZbORWqUbCMXoEBXvIalfLCoP6xsZLbGamxyaWypUhtNKfIlt",
+	"hbFeZURvo4ZS9ECXtZuEwrZT+gkqbGn8WxKR3xyonb+NEl9lGjVhDJvd3QVtRPeB2RJOXMKACu30Q4Pr",
+	"62k8QkPZrJiUZj3YP3jQDfybskzxCGeY56qCtNxKuwHr5qo2brm/hkeNHvUF0a0GqR/Qo4zYlwmqViON",
+	"olYehmC0bqaVh/vsloHFwsTFdFk7Pk4WlKEJ50oqgZfmTpYfGqum+TwK8nJ0pbBaPkU4D7fb8WPKUj6j",
+	"LNq1+XEbw+lQmLXbhzGMBv8kNpsFriNAFN4rTkOrU6aaGK212hZRJkYhsxJEyrMkz8QpiojUF8fnd0yi",
+	"HetIhfyR2kwMGaB3nM9Sgk5geCs5BzYR403KJ+63XaT4jEBxUOcnDVkpL5HbrESTONFXgKu2JIb/oqal",
+	"hk9KVcbpvDpSyECJ1ftbQRWMwPptXN2VPDkmQIRNuXClNyrlPUu1RDXLAZM3VO/PhB90HrKQjW1FTSrR",
+	"HRXEB1fuGc6dDmiZYjXlYlHM0r3sd0rBElrcNzHYIbMeCigDkIkUmQOvAINqucNVktJLGhZh79Rms+i7",
+	"HJtkoo4n+gSaHefZ+AlWGH5JMlOIDvKTZGDIaMiuxm+br+CF9Vx6WxIbyocqPDEFligjrk8IZZImxNo2",
+	"ZICwQgsuFXpxFLKU3JJUE1Cy9B+gD/TNcX6WiKSmfOFRu43Wuo34RQBElhKAg+GShvkEhkfphcRpBsWz",
+	"qKwpuddCPfMeMC4wk8zxkoQs+jV01CxsdJAhfyh0dE3/FjZarVbY0L9qVmh+Go27b8561yeD017Y+BwZ",
+	"12Eu7rhsGw0uLferkPk5N8aqUMg/Eq+kaQiyOWPCBElLM5zJ4CF8CSC5L8XDFDXKFnmUwJysnMX6hvE7",
+	"tCK2JFtKY2JNjbYRT3eJ4zlpHrTajaCRidSz/tzd3bUwPG5xMduz38q9s/5J72LUg2+0qEFVSjwq1r3s",
+	"N4LGrau002i39s2LfEkYXtJGp3HYarcOTYz8HHjDXmEsmdVl7Z1RU+DWM9P4JToCxNNEXxsQJDvgPgSG",
+	"IAmR1ntQGPVd4TqfdAReWwwt75ea3ViImi5WSPEW+t6K6xHU540gkntG0JyniQxZZoM/23n457FXeMWU",
+	"TwhQVNRrMehE8vMHJSYplWJRHDqKVcqxVMxeRhOymkdKFRE4RZHWbKaUkcTpp1DfKVVEoB2NkCHb5Fkt",
+	"qkNhMcsW0Kwrz7XZPUbVTPOSFxeqafjmMS2cA7D7iT3SN3loo9/g7qfq6Q/0iTgG6HrV5BtvoZ7b9vpW",
+	"K2f/pEyO2v5V5WJBW3e5qxfki93vlftv6Q/WxUYgsg4e1NQdWwIX388Rb8clWuq/Ksk/7Xb9pvLa2P52",
+	"bKEpyBO6r+5U/VJLSJ77Hsgt5Zl8TEWhuuWaq7EJ/FBGpAr/nyvNww7a7ceVrc2rNf1UGHjXY9o9x/mm",
+	"6lf1RSg3vU2T7Rs05iUUK+UNy9UMN81kYVspz+KUmJKuUVMecHPBtkr9tf3ClFZUBSlZfE3IRfYwbEoW",
+	"2+3utMYDv1rWZrzL1Sclsu3rB3v1vmqKCA/sddX3wdWY0vzxyCBj3cA50u557e7gk/2HP6nWMofvDh/+",
+	"rmhEpb84eP3wF9VGAZ+DxvNtNpX3GIIPDrfaUl7rG9TNbLHAYmXZih8yj2eyMMzLxs+fg8aSyxoRY5gr",
+	"X3kfgbXiYFrJauVJAcZqZVRiv7NP2Z8UssKhVJIqgjr9pVBcXKOzZ9KWLGNESmty0/qSiy5dV7dqNa2d",
+	"OoN8yazqTKa7x9ZzCMyfFOYqa1s1FmqwoGvpYt1Hqf8Abc6LrIDGSSFb3x6oOC6XyNRDtPqGi2wF3UBg",
+	"JnFsJDUJSowNl/faB8SY2Qgn00QCRjAzQqaprbHjCp+Z3qmgbZx40FsSgSKPEkWdkDVRNDqMOnazVK4X",
+	"5QiK7dfWkAhQ5Hx65g1TMSFkaGPRBLTDy6UIdluwkncno+pSKoU9CikOQvi8tVElqzUszKAuxs5E3Zmg",
+	"vN3qLDVFQSr79spbBHpvkas4V0omA5iPoB0Eq+lbpjj074V69loJlnhKOlqUNxjtZKU6odKvI7MuVT4g",
+	"elUaEBthAXDL5UpsJyeYmK1DE7nl6FJXn3LeoITp82yApzIjvrN4XZYAt+6m+iiP5taPqxxSw5Cfwm01",
+	"gT48yRG8AhgPKJuuQi2ktL6SLWXD95bnuquWVHkleMFAEp6Adtg0blkLwzdmOL2Mc8r6gwfh6A1kfmua",
+	"NX49sG0tb9QVI/tctuda+eVrSL/9RwijT5OfastBbephYjsj+GWIj4HQlUyQROQuBZuMrtkXSX4Hkld7",
+	"C8krbyqrP9jfYopqazv47vk2W6rp/AHy4cEWcl5dy86/r3C5xSrLDe6eJJLqb462n8k1gSuLsk4izQXS",
+	"Wnn2c+CsZ3ul/je1drTCmu2ILCQNdjab1kz81URLaVDOCjyKUJh2zoUK9Y40kw7yoNwUnkLIoNe81TPM",
+	"cGHtVLUWGi3kXJA745CUc3BEZpKgCDqp5RVv7+Y0noMWJTcZlypdVf6wMm22Mn2hWeRLbSGPsW7USzxb",
+	"2RKeaCgowL6VM77azMfkIffNp8aMVomzX2Nrxvnh90BV5TbJkpCyyTtAhc35D1vCt7AllNOPwLG0+xA9",
+	"dvIGRPHVGx0yGy4G8a7lkCnph74i0ybcVCEAp6sxpi6K0CGrK4csd7u5iuL6Kehl8KNnHQDl2PQ0dt03",
+	"JTpoQ9y39Qla5VyGDArEcwGhHx0vRMg6tmg8N4WjYXXGYOD5vJSLLRqY0pALnE65WJCk6Ne+c9Ru7wbA",
+	"bRLrrN85au/vmuKBBTdR6z3DNYfQn+8dtQ93wQ3BQgZewzruUI5RbjxRzfsCte3bKWhbi9j1cdrfQmlY",
+	"i8Nq2ECqIp5Ec5Ci4RsEFZDEZoV79n4TW+qTewiJ1Pyu+NqFQDg/VCWgpxjOJ2QPjFkbAWSNZ8WAkzVu",
+	"VDPUt4o7yl04EDJbjpCtRrXm64OI0W22Ct0pkY+tdr68wm9lzz+7kLO1qDA/CMwEb31z2NRft6e1BlzP",
+	"2K5XS/08asyO1+mlIbBr5tXfg0L62+iXvw+ZwdHVsvXBsWh8q1nwjk1geVCA+NUZXD4b0SElqiaKc8Sn",
+	"qukikguTe8f0h5J4uSRYSNPq1/YWgZhjqqQxhMeYoQmxXYfBBG+c9wpaPHA2g7KdGVNyk/RgbClrnQRv",
+	"yFLlkdA4S6gKGYQstVDXNiXNmzfbrtNH7aM6ln0Kb3k3+ks40tOMUtVk7wftUWZnvwsL0xa2irzJ+u/o",
+	"Mp6WG4Nv8AfWWkoGLD9KG7aQm0d8l51G5OI110y9HKFZYHYQMhfWntIb007M5pTRxNyk+5txHm9oxhmy",
+	"ovlhfTPO8nV6R9RXuktF4NYf4RC/23CIL4tz2I4i/kEGfzMy+I6oh2jg4zylb5wfSMv5y6yGfJ7YnoaY",
+	"rRz9zJMdTPrsxqoOmqSakGhNycADHYTMuZl9RzqUktY3Uf/LeZp5xX2vhzaRGp77p5BiQuZ0pQAtiJj5",
+	"VcFsXrWJqg2cCSZv+7hALjVsPUiiEzLsEpo8VaDa6hGZhHIvNmBt+ZVU8AISdbngQZ5jWJ8TjjamhIes",
+	"mhPu1mZyrCHuWCq8cg30aprntR7r1a9jTX5phN/WhS+IS3f1fTKWp+X+aMshLuhsrvm680qDIYUrrEjR",
+	"icQbBp54oSL+iLkh6PWnV9+/vH1x9VwdjQ7FwV/2l+0BO08//LU/fzftJSeT7utXL188P3qMq7iuQss/",
+	"hqvYNwxAWYkajvgkLlVbbONB6d2y2mNT8cG7Rn49wbJb+b8ji/vD+fzP6Xw2l2Zr13NhqSh7Pb5ArLjf",
+	"YbLmKwG7xT39Ei37jrlIbOZYpmK+IJBgXJJPIkN4IrRjCM+mQMgA2XaHJoHqjkqya1m0r1xELdSVNb32",
+	"TAMiGVgRB9VJOF6OYxQyW9UEipY4/gs1UmxZUKN82iSgDcIMZ0SiHauohsyfCvJeSil/68Gdu8c2c9vO",
+	"AioqV250SHPnIbQrdzJc3iF/O0cTADdk1tFUJyFUK6t+gQNnax6yqZrrZ8s7/3CQfC0HSdXYr5E+LRyx",
+	"aM26UPZ8PH6VT/Ft+LLK6xe+DwOnqY/IJNloLvhK0k1N+dl/QpfEo+WaP3wYm+0FQ9J01C4XAJ6V4ik3",
+	"igMJj+XG6LMuEoQlULRDkCkRhLlsTCpR97IfQLwvSYyrArgbZVis0A7j6OT0AtLY1gyZp3rKB2mwIp/U",
+	"3lwtoApxcbOqoVNrF6fL0Pvx+VmeqzYnOAFx5tfGiRm9ObK1DpqXPKXxhgafkPADtIzjxOn/ZqOYrdCc",
+	"S2UtIuYJdUXggDyl1BQqumfhftWFRuenn/0D7V72PYgvTS0Hd4A5QN0ZzqHV1982H6M1aBv+TVPiBDLT",
+	"g1QikTEG1o1+nh7jNkxSSdZP8b2d8YsdO46mQv+wp9HTSqOzDbTU2y1O6S1pNe6D/5ntfWYqDt0H+wVR",
+	"gt5zhcb6qtjJn2khD153wuCl4AtNxDOJNL4j8sn10Lft8lG71W4duTp6xeshk7HASyI66P14fInynJrJ",
+	"CgmeKYIUWSxTSB3Sn3AbQg3wDtmOq8NxPVdqee2+vlZc4TTaNcIkRpZrmnrEM4EX68PbbHo9w6Zhr5PM",
+	"wOza1oPRQmlBmzw2JxEuZ0Hp/ZhKE/o26isE81lNIEDR4EPk0qe9ujiuSpFXn8hfnDeh2/Gxl8glsCJN",
+	"SK01jUlxWoIYvHgtyF9J7A+RWzSTaz3ANQxAkmICKKCFFZ5gSUJmRT990kvOU7QTzfi1/CW9/jf9rku4",
+	"esf13YQqO+4nh8jwwb/pae0v+ktI1LngmixTIm2b1EoFkgBlkog8o0zDLD8LyNUCYJYLWzIeMgjwOkYY",
+	"JWSZ8hUkl5vKS5gpyC9zSUqTlLsMuyXWiKTAdb0U/NOqhXo4nrtdaDiAm9oYZpWp/ubQsYMMklsJhzKp",
+	"MIvJBv/Yub2J23EW6FJ7jGzVgz/BNTuGGhuSqD9latp8Va4/9C/ofe/sEm3EIXSyEaNxnolVmK4nK7QJ",
+	"rTto8CHYDqtbIfsXNP542btnXQBhrTpufOVXO/GfwkZNC9mwEbhl/ylsjA7Dxmd0sN1ogw91H+8fFdV3",
+	"tuPpkENvjjeASHUJp6IpFPDZx4tc99B+jyYvcpTaSP9tjYzWChtJZbaph/VgSZhm6wmPM3t3TLqU1t2x",
+	"RJOMpgrkiwApjmaE2Yohto4IF2gi+F0dN35HlB19tCTx45iyW/faaeS1oWpPw+3msNUudkQZ+tg9P7uf",
+	"tY6t7PhMroHkPjhD0aRtRRzC8pzfGDMD5ZyqBIZqUekqS8qcLDvX/zF63j4MWW4lArKIjSQ4wakmQkJf",
+	"Xyh3xBKb8Dqd0tgkDVN5L7Eamr18NeEJYPON5ad1EGn8dbsswNx6ujqzAWGGruPsw8JY3jtp4y0sYkLu",
+	"vApma/VoaCL9RgyBjerApTYMIbN9GIyZzKtZBukormSZJLZ2pDO9mebOx1DaCh4hU7qFqnnIKvXNeKai",
+	"DfxubKr6PwmLtsOMosPBBqTIoVlAsvVFdoTfib69Ye8PpBxYhPBxde9X+N8D8YJDaIohTS2xamxTCY87",
+	"JkZQqxIuSL+IZtpvoa4zI2v8euYq7EHXkSLmCW0KeeKMtBAsBvISkG3WYUYJGZAfLS2CaX+DIZjfENeT",
+	"7N7krrHreQJdUaC4oskosw3fUigwZSorQiaWLetpTYEWrI2qm/QRSVk/f8ObtWVooj0e6SD9ZZdrG5Mb",
+	"nM3vMWTGoFbtFXniBS1KTG5OBzqxvixk75NpU6U5R94o2qrdQsmC4Hf0P+dcqGZKb0lS4h1ByO4vZxnl",
+	"99KrwKln0RcSmv5ZvFFQKqyuCTMin1xgy5QLcJhzRqSmD/llt5UozNbygOiiA3bIzJymMl6+XVfyDIJc",
+	"jtr7paAXrci2UBfakFk1BitFFktTJxOmdOM6n5vxtQDznJM0gXiNwBko7jC1SmjCs0lKpE2rwyjGyw46",
+	"Onjt2OqQKLFqwtRRC0VF9/S1ImjonhpoV6aTJmVfkoNke6vVtCsrWqM3Yi4EiRWacyEJmkBveq0y4qXx",
+	"GG9HZ4pG818tZOQRE99H3kz7OUTZ391X8YcjYVvJW58Rck76GtL2FGrKTfDhppJORtAxqrGRjU2dJp+u",
+	"mbKOmlwaccdSTxMu4L1om6qADc/3UZTEI86gqLexMDml0VqnWuiMz2Za1tGkD8LFtahOEk2izeoelnmu",
+	"8ua7j6YZ2/oTKz2C/85XfUtZxkGMSsRvifinuPa/7fXtWYuxgzwU0i5fpUffYDB+36thV+qjLVPM8rq5",
+	"CxtdrG9tXq5CmESmIJcU9DKg1Ja/OGOed2ZpU1eZMCVWhjoV/bSNrbTo+16vPEMX+i+2wHit7rUGU25f",
+	"b9Mpixbv9eXrSg3jIU+i+MLvAV9p/G6au/v91/OO64e2kfp+u9wf/bANSk2pXf/aEV7ZsgTVRb0d9nrX",
+	"42G/e1YoWW8FIUgJanD3adYnOIgHnXcOiQrEQbDvfwprA4DI7PeBC2tup3dd7W3fzHFHpqPNOpMFIdwa",
+	"BTBoCKWi/HlFQMNLvS9bIQMPT3k4KtGM8wRxFpMOyqB5h77C2GUVgo9LWP6vj/luztOcdoVsx3DoTbwe",
+	"6W0Bb3Z8HitngdstbeaovW/MuXnFd4iUh5Y/dsSiWGFqyYteqttdLYe3TPi/KYuv7ddfc1cvyF3ZDPgH",
+	"e/+G7N3q8GtM3an0j7V5lOcq9//46WdgHeCu2mSuc9Jz7hQwl1B/I41TxDl6OlbeBu8wmLdSrOgtMT38",
+	"JAJHw9XwLDAV+i3HRXOllp29vZTHOJ1zqTqv2q/arg+UyVXJmOX4pjL+HgT/2b1uKiBrQhgw0/S10r2j",
+	"VY2F3FThe5PUY7lUPoqh0OtjXELbAKBYucZV2FqObZPcsrHXG9adYs3Agk+smYeLeE6kElhxYUhoyaEl",
+	"g8LHash77qjT83rDehN7LpjPP3/+vwEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
