@@ -420,7 +420,7 @@ type Error struct {
 	// METHOD_NOT_ALLOWED, NAME_ALREADY_USED, CONFLICT, IDEMPOTENCY_IN_PROGRESS,
 	// IDEMPOTENCY_KEY_REUSED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
 	// HEADERS_TOO_LARGE, EXPECTATION_FAILED, QUOTA_EXCEEDED, RATE_LIMITED, PROVIDER_ERROR, PROVIDER_TIMEOUT, UNAVAILABLE,
-	// INTERNAL. Clients must tolerate codes not listed here.
+	// NOT_IMPLEMENTED, INTERNAL. Clients must tolerate codes not listed here.
 	//
 	//
 	// Example: INVALID_REQUEST
@@ -905,6 +905,9 @@ type Internal = Error
 // NotFound The body of every error answer.
 type NotFound = Error
 
+// NotImplemented The body of every error answer.
+type NotImplemented = Error
+
 // PayloadTooLarge The body of every error answer.
 type PayloadTooLarge = Error
 
@@ -962,6 +965,12 @@ type ListAvailableBucketsParams struct {
 
 	// WalletAddress Sent by Flashback's client; accepted and ignored.
 	WalletAddress *WalletAddress `form:"walletAddress,omitempty" json:"walletAddress,omitempty"`
+}
+
+// GetBucketStatsParams defines parameters for GetBucketStats.
+type GetBucketStatsParams struct {
+	// BucketId Flashback's comma-separated bucket ids; ignored.
+	BucketId *string `form:"bucketId,omitempty" json:"bucketId,omitempty"`
 }
 
 // UpdateBucketParams defines parameters for UpdateBucket.
@@ -1669,6 +1678,9 @@ type ServerInterface interface {
 	// ListAvailableBuckets List buckets (Flashback's shape)
 	// (GET /bucket/available)
 	ListAvailableBuckets(ctx echo.Context, params ListAvailableBucketsParams) error
+	// GetBucketStats Flashback's bucket traffic statistics (not served)
+	// (GET /bucket/stats)
+	GetBucketStats(ctx echo.Context, params GetBucketStatsParams) error
 	// ValidateBucket Validate credentials without saving (dry run)
 	// (POST /bucket/validate)
 	ValidateBucket(ctx echo.Context) error
@@ -1799,6 +1811,24 @@ func (w *ServerInterfaceWrapper) ListAvailableBuckets(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListAvailableBuckets(ctx, params)
+	return err
+}
+
+// GetBucketStats converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBucketStats(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBucketStatsParams
+	// ------------- Optional query parameter "bucketId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "bucketId", ctx.QueryParams(), &params.BucketId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bucketId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBucketStats(ctx, params)
 	return err
 }
 
@@ -2003,6 +2033,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/bucket/:bucketId", wrapper.GetBucket, options.OperationMiddlewares["getBucket"]...)
 	router.PUT(options.BaseURL+"/bucket/:bucketId", wrapper.UpdateBucket, options.OperationMiddlewares["updateBucket"]...)
 	router.POST(options.BaseURL+"/bucket/:bucketId/validate", wrapper.RevalidateBucket, options.OperationMiddlewares["revalidateBucket"]...)
+	router.GET(options.BaseURL+"/bucket/stats", wrapper.GetBucketStats, options.OperationMiddlewares["getBucketStats"]...)
 	router.GET(options.BaseURL+"/user/quota", wrapper.GetQuota, options.OperationMiddlewares["getQuota"]...)
 	router.POST(options.BaseURL+"/bucket/validate", wrapper.ValidateBucket, options.OperationMiddlewares["validateBucket"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPISpec, options.OperationMiddlewares["getOpenAPISpec"]...)
@@ -2024,6 +2055,8 @@ type IdempotencyKeyReusedJSONResponse Error
 type InternalJSONResponse Error
 
 type NotFoundJSONResponse Error
+
+type NotImplementedJSONResponse Error
 
 type PayloadTooLargeJSONResponse Error
 
@@ -2474,6 +2507,28 @@ func (response ListAvailableBuckets503JSONResponse) VisitListAvailableBucketsRes
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBucketStatsRequestObject struct {
+	Params GetBucketStatsParams
+}
+
+type GetBucketStatsResponseObject interface {
+	VisitGetBucketStatsResponse(w http.ResponseWriter) error
+}
+
+type GetBucketStats501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response GetBucketStats501JSONResponse) VisitGetBucketStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3501,6 +3556,9 @@ type StrictServerInterface interface {
 	// ListAvailableBuckets List buckets (Flashback's shape)
 	// (GET /bucket/available)
 	ListAvailableBuckets(ctx context.Context, request ListAvailableBucketsRequestObject) (ListAvailableBucketsResponseObject, error)
+	// GetBucketStats Flashback's bucket traffic statistics (not served)
+	// (GET /bucket/stats)
+	GetBucketStats(ctx context.Context, request GetBucketStatsRequestObject) (GetBucketStatsResponseObject, error)
 	// ValidateBucket Validate credentials without saving (dry run)
 	// (POST /bucket/validate)
 	ValidateBucket(ctx context.Context, request ValidateBucketRequestObject) (ValidateBucketResponseObject, error)
@@ -3640,6 +3698,31 @@ func (sh *strictHandler) ListAvailableBuckets(ctx echo.Context, params ListAvail
 		return err
 	} else if validResponse, ok := response.(ListAvailableBucketsResponseObject); ok {
 		return validResponse.VisitListAvailableBucketsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetBucketStats operation middleware
+func (sh *strictHandler) GetBucketStats(ctx echo.Context, params GetBucketStatsParams) error {
+	var request GetBucketStatsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBucketStats(ctx.Request().Context(), request.(GetBucketStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBucketStats")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBucketStatsResponseObject); ok {
+		return validResponse.VisitGetBucketStatsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -3985,188 +4068,194 @@ func (sh *strictHandler) GetQuota(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3Zchu5luCvnODtCEs9SYpavFFxH2iJtnktiSqSqjVrlGAmSKKUBFgAUjRvhSP6N+Zp3vpt/mDmaf6k",
-	"f6B/oQMHyJVJbba7bnXXm8TMxHJw9g2/NUKxWApOuVaNzm+NOSURlfjnkGq57k41lea/iKpQsqVmgjc6",
-	"jRENBY8UaAErwjRM6FRICtJ8wvis1fAaKpzTBTGfLhhni2TR6LS9hl4vaaPTYFzTGZWNT58+eY0lkWRB",
-	"tZv2TRLeUN2PNicdzylM8OkzBSzygCgILgejMezZnwMgXK2opBEwbdZAP5LFMjYTtvdfH0xfkufNNt2f",
-	"Nl+Sg0nzVXgYNY/o8+mL9sv9VwevDxteg5l5lkTPG16Dk4X5cpKux2tI+mvCJI0aHS0TWtoi+XhG+UzP",
-	"G50XR9kulZaMzxpmj/2ILpZCUx6uP9D15t66kHD2a0Lhhq5hh8DVVf8UmAICMyEiCOeChXQX9JxoWJAb",
-	"ap4gtEGRKW2Bgc2USaUdCMzJEJ+b0ZiCG7rUMBUSDo5gLhKpPFhSCULOCGd/J2YNnWzAFdNz0HMKiizs",
-	"egiP8h8mIlr7fEa1sqtx85EZYdyDBZE3NMrHkFQtBVcULGJBkAFCN4d0GZM1jTpgwBl4PjefiUQDCTXj",
-	"M9ArFtJjM47Ps8Xg0IQLPacSF+NWoODo4ACC/mnv/HIw7l2c/HD9offD9bB3NeqdBsf59uYspnZMCzBz",
-	"qlRpUJrFMciEq3zE9uvyiP2L68vh4N2wNxoFLejigiY0FnyGtICjJopKWM0FKMo1MG3PpQWjJAypUubo",
-	"eASSThNFYgVi6gBlV8G0ovEUCFKTg4/PiSFDmLKPBiwrBHs6Ahg8jTwzW1QayQIKOF2ZZbag6zZlcYgS",
-	"7nO/YWESE02l34Cdo/ZrD44OXuMSn3/8uIsL4UIjCnmgxB1oYkFn8KDl8xL1PZ+2w0Paps2DycuweRS9",
-	"os3X5Gi/+WLanuyHB9EhPZqm1GcRJae/AuU0DelsIbuD5889w2nS//frqPA7EsdUd6NIUqXquBrXMFnD",
-	"25io+YSEN88UhDGjXB8DCUO61DRCyLAZF5JGrXTNvyZUrvMlr0rTbF3wi80lfjJMxlKMZYYkGtrjNP+F",
-	"ghvCMX+S5TJmIVLu3i/KrP63HN7mzQhhd/Ft96x/en0y7J32Lsb97tmo4TUWVCkyM89JoueUazMQ7eBh",
-	"LqW4ZYZQJf2Fhma/5mS7H/rdf/uXfz2/POvBzojNONGJpKeCqguhz4kO57vHEM5peGMxgoaSarNxi/KN",
-	"zpTEin4qQuKfJJ02Oo2/7OXyZ88+VXs9KYWTDZsSICMUBQsST4Vc0AiEBAJTRuMIJpKSG2SPSUxhJ0hh",
-	"MOx9c9UbjQPPEAxyF2SZNI52PZ+bf1ZC3qglCakZ2+A84/hSaI5TPlMlfgk7wXeD4YfRZfekd30xGF+/",
-	"HVxdnAa7nlkL8oEMlBYwU8JiGiEXNiRElCiODiHhhr4LCy4cmuGNQffkpDcaXZ/2Lvq908CD4M3VyYfe",
-	"uDC5B8Gw964/uLg+74/Ou+OT9+an3sXp5aB/YV/snp0NvjOf+zx/cHUx7HVP3nffnPWCXeS34HAEmYuy",
-	"oLLrt5sxRIBsSAsI54TPqCH5T17jRPBpzMKnoetF97x33T0b9rqnP1wbtl1CVrMU8BvnaxgdgtUS/AbK",
-	"yFhSEq0hUTQy5JsJB3zHMlhWPj2DrUIomr2LlPvlEbYLMbulpZXQMhoVFm/hjNvcCTZgYVCL+LzE3TP2",
-	"G1S4ZGDgkgk0btB9Z6sgOzajoioxF1LH6wyH03XbE44y0ckUJMuIaAqSGEI4GVy8PeufjINjg9hG+bJi",
-	"wOdW0mm53nX48VbICYsiyp+EIG8Hwzf909PeRQkx1iLJxBSBBV1MjG4zLdCz0/6Oms8nL8LmS5Q/0/Z+",
-	"8+Dw6PmLl69ek0kYfSV25ch7QdZ2faEGJHyiC+vbCbKdBbutxoa+OKQGt58mAmr1oRL8KrgDfiav/Qas",
-	"iLKEZRlXxKZTKo2cdIh4bJ7masZXguImfpt1Wf3trtVVsL6gEDowc00lJ/ETpeu4N7zonpWAydyIQM1+",
-	"juHXROiC0IrgaLofvqJt+py8nBxN2qGRMgRUslwKma37a7AiDgmnH5dWqhtunkgrH+0ugl1rRaScnymY",
-	"UU4lC4+dUJe3VEIsZjAnyoq4iGrCYgUJN3KupMZGVv01WpTZYfB90ykyzX4UOGZwIfRbkfCnIXYm9krg",
-	"dxzLf5DB5zeQJqdmDVbYV8TEVziGC1ESCY6NE4TYPfpGQcvoQMJvuFhxzxxCTFPF1Aqz4nfqGbBIZVZa",
-	"zG5SUX1J1rEg0ViIMyJn9EmHcNn94WzQPb0eDwbXZ93hu17pMIoIgZYaUxCbuQyuEA4vjuADe/OV9cR0",
-	"YmGw184IO8HGwh1DuHRKmx36SSAZDr7tn/aG173hcDAswSNmSlfU7Mxh8bx9CCMqb1lI4YqTW8JiMonp",
-	"MRQstK8EKaWFNBS/uShnQjrSR45mYFfaodEYC2ssQXHMFlQk+vPgOO6f9wZX44caLhGLrKS1GG+2wDjs",
-	"t9XvAsrKagyFM9TvqturA+NYiHPC145xqieB8Zurwbh73fv+pNc77dXySiOhCNCPIaURjTqw3zbK037b",
-	"sSgn/gWHZUw4vB32etfjYb97dgyW8wDJ9FsJkjBFN7TcZwpitmBfyyQs8UljEKAbJV0Vzgw7QRkSgVey",
-	"c2bslrqdEh75HD/KFeHuZR+0uKHcSrWFdXbaY7G8zEwojUpM4lisFOwEw+64d33WP++Pe6e5jm09OWbM",
-	"AB2sTfSwBsZmFjxSuy3okXDuJjNaI/p1CCiNZgJPnHabWQIKXXn2c89SLOrxMEmkeUom4pYC056x1agZ",
-	"28IlMkhqjsI6a6qO32bm+a07Fvf2XsFHjGdzxYuU+TTBfnXRvRq/N5bvSXdcQVk0SiiR6OA0EGIKGL8l",
-	"MYs8oB+XTFpngKS34oZ+LZ2+uoIFU4rxmZcJ5ZqlwE5Q2ZiTOAVm/1RwfdvtnxnjvQSqiGgyIYpCsilN",
-	"nKH3FcDjcOuZgmx+Yy1yaTDPLMHCIV1xzvUsXdTSROsLoqfTs2l0TiNGxuh+exLQR1eXl4PhuHd6fd47",
-	"7Xevxz9cluGf+WOtj1rB30aDC0ufJ3a6ppm+Axsz/ufoQ0YqBdW5Azyeur0htmYrwYPopmhlnTF1QQ3H",
-	"ghkv+VQtfzLaEKg5WVJzwEspllRqZv2ek2zE3Im8WDftz03nrKk4T71GKKnhOt3KhwftgxfN/f3mwYvx",
-	"wUFnv905OPqx4TWmQi6ItpRCm0Ys143Jovug3j8171nXb3HaoqOqbmSliU7UfaPb70f2XfwKNYwUc+/6",
-	"9IRwwVlI4lHhm09eI/M79B+0t0/FwNdPBiBut+XFeOmhZTsrz1Q8np8zcIjJLzTUZlXbkUjSGVMaFVI7",
-	"RQv6WkEoaWQkDYmVdf/QW/Rb60Ryo8cEN3T9nnEdGHxbKaBcJLO5c8LZ0JgWIGkoZtwoLUxbSfiPiomF",
-	"/V6h980NXwbXd3NqrUizP6e9WH88xERlvrwWdCeoykyFzBS9IqBtQJdpWBFldI1QyIhGRsRpFptRmSyd",
-	"AKcfdcEV7H2pXVMeLQXjuj4cHCZKiwWkL3mwSrfvOM+cKBCcloPBc62XqrO3pw5b7sdWKBafQ/0O1eoX",
-	"mcZlI3sCU5FIAylJQk1lFgC8oWtUN4N/+5d/DZw/yzLKG7our78QjqlbtJnFMow7EcRSKTrScF1UaTKJ",
-	"mZo7LzqgWoWyofXlzvPxfNJgZUUONxLVpETp5n4tY0V0f8v4jMqlrD2WPuLtlDmfuyOQNPws6S0lMeMz",
-	"VJuVAC1ErEAl4dwI8jGVkpjdYtAmopqG2ueRZFPdgffn3ZPm6H334PmL9GTd6KmTjClnUD9TMM0XaRFA",
-	"y4Sj6gxa+Hz/BUzW2kWMKTfKR2RWkPAliczfRsF6cZTIGHYODgpIZcyIXxMSu7kVzMktBWp+8nlhUkMc",
-	"hj5SE3+HhFIoVTCf7Nwlj5KHP7k3F8RwDMtOpdD2jd1jwzlCwo2SMaEIUKkM+8DoqXaOWgUTqlcUrSoz",
-	"vbLqUebFLS3VwEdlbCujc7dwQ+dcVOEJoeBTNktkOvVUSJ9vZ3clyNCP5mlU4njuKJnjdxihD2lU5XiH",
-	"vx40X66+X//YJm/CU/p29p797ebMyBaiNZUGA//nT93mj6T593bz9XXz598ODj7903Zc/pZK5WigErHW",
-	"RGo0ePdxfzNpJN1kjWeKxh66GwjPAjZ2xRtoX3Se+9xwTBhRHqVxUiPoaZR+gMEdx+xRkZwzPqvAYL/A",
-	"EBjXL44aXp4ItL+ZCPQ76kNJUZp+ITb35XSsglZVVLYcV6zqWJnqlUqkKgoVdZPi1rerZGfMZh/U6UX4",
-	"J9N08cBzM6O6aYiUZI0SgX7UJ4lUoibP7FLSnNzR65IS71TEsVgdw5Igu8JcsBBHscITQ6mGRpdkVhH/",
-	"3R8/xK8i/SL8Yd378UBeT6/ef//jrJb6UjusgBc29cu9OhEipoRvHGD6oZfBaTt8L5xErKq9EVPLmKwx",
-	"IOyl6WHOnbkZRl4IPitGFlQLLjB2TyT1uTkQYijYmtlXnBlZAhdvP5wANwgdZwPxCEJjtk9FHKFTA5Nd",
-	"UBjyW6bYJDbj5eoLpgIYDmJ4PCYBGbmHGKnAal/2P5SkwfnaLTDwIDj/AcBmMQQ2VoyJBkkcr1ik5xD8",
-	"+//9P//+//4XZNl9kuJwFiLEqv3BSEvy//83DXAlwWg87I5GvaDl8zNKkIHhwJIwlOjpwiQFLdliQaNj",
-	"2DeGwP7Bq4IAbcGQTtEdaPbm8zQpo39xeTUuZpBknzjRpmApFLMZdaHgWoq4MKwHln2UILjzdypF0245",
-	"XR6P4BfBOH4yYRGTNDRjkhgz7JSH4QzJIvuuz5kSMdFUWa+mURrAKOwSX7c/KjHVMF8v55R7oMlM7XoQ",
-	"M05xsiWRZCbJcu5zRc0/WmCWoGS3hs0lipZ2wQUv/ovIhBq40U2IUmzGaQSM+zxFtf3nrbaXoxBMWRzj",
-	"5t8TPkvi9H8z1mLCMGMB10MX1EHC8/nV/zh41W7Dm2G3f3bWg8vueNwbXsCbs+7Fh12nlsAtkczisqIx",
-	"DTUyA6Idx0A1IaZGDHs+j9jMqHjLhIc6sR8ZgBk9XK0XExFXJXtFWS3kc+0fvLonAS0l+KHL8NrGVB/O",
-	"Sr8Yf7qDPY0ysbxp2aDdgC5PcA4+FjNdzA20ekPBUOxAMLg461/0AseLCLJwxmc+zw0OD4LB27fl16aO",
-	"ggWnHgRXFx8uBt9dBKnqRvi6BSeYrKdgkSgNWsRUEk19zunKGDMJdb5uyo0S8lPDLqThNdxcDa/hhjXw",
-	"yA89e2/jQGtVilpQZRGhKVmwGB2CWaYfqCWNY2B6yw6gsIHC8keHDa/x7mTU8BrdH6+GvfKi8enmglH4",
-	"p3iYZRaSKGKWv1wWENKi0hafHvpOrAKdn3fRI4BEh2iBO3vLaBxZt2NsFes5lRR2nFXl86CUNhmgLUyW",
-	"7ANdXyUsCjyXUFCXnmnTVGtTNO906dxFZWkMsyCkK+6IO12x6XvWOXCvaprB7QNdF83k+/lAurLcTL7r",
-	"m6F9K7MsHr6wkX3/cSp3RdPOCfy+D7/N3jwX0RfwWt6tTLvEpTRttVa3ruOQZWq6m6v3H+hKKvD0CuXF",
-	"K7JWEGCyvLHb3Zsl5fZJ3H/77gpIWe9/y155pmCZTGIWGlXCZTkQnAYNcRbBzujQs4m6705G6CdJX2AR",
-	"KGPIohBAXhK8GwzeBbteZuKzEIcTCdeO5oEuCIth593JaDdzdLrwe/qmOXWf73T/nki624KRlUaUh3Jt",
-	"GMVxkQXPxQoEN5wZ5ozrzNsTFLxtQVUdMM/6g9HbwenFxcve913nkiuqBe2Do3v1gg0qux/YzhTPgZ3a",
-	"5jnMd0aHDoKXvfNUlSv4hX2+mos4g28zhRoGqhCuWfw7fYTDbgOn1UTLbvgqwFZ/I7H8/krzt73z/t6H",
-	"l+envYt3e5PLj8MpO/nBQfBD74eioW30g5WQUQWwLw5f3Q/Z3p3u46vhmTFWCIfRYRNtJI3KqYOIQ1cu",
-	"eDOiU5LEGlFXSEAQZG7nFpwbcT2hPg/QtxwcwzImjAP+ay2TFP5CQizEEhPjiJV1zh6RzuJIeGyO0Ja9",
-	"pJ7CdC6bX9DE4FmWnL1owWDBbLGJWd13IxgdVkG/1etdLEpoH72qg2KaDVUTCxfR2sDQWn82Rcgmu2xG",
-	"9WzwdNPSRccztVaEWf9SipkkC9WCD6hbmgeqA5VMfg9qEvC93FQr5M97UEqe96CaOu9BJXHe83ld3rwH",
-	"dUnzHlRC+x5k+bweFNd23hu/H5yWR9zI9PYgTaj2YEvOttlmbV6rBxuZbWZ1dRFdz+fve93T3nBUfLf3",
-	"/WXvZNwdG2C87fbPzJDlzBkPipktHpTTwQr/u8wmhE4a8MfzsQmn25RdPO2qnlhF5gou1Km6WSh+MwJC",
-	"0IW7ksJ5Bwzv1wLrL4w5aIMvSyqV4C24QIZmbHnCuMJ0OMNpyz4ll4RSjrITDT5qHn6jA44U1tlPhcyR",
-	"e3xP9XoA5gYEpWXgT48Q/ymIPEuadUrAe0piPd+u3Kgt5mEgbqwjLma3lFOlPAiw0sH+KtE3U9VeGuLm",
-	"K7nh3DLrdtg/reNJV1f909oS0vuKCIou/nbzNWlOu823P//26lOz+O/RY/7d3xIcqDFR7rQ9n2U5cbbI",
-	"BC02i9euBMaKD5Tvni31scFAXRrF584BJpM4s6m3R8cfVaXnNb5JhCbbEQ7TFa9Syn6Q7/mb/JMa/7NK",
-	"JgWAVacrQbMYHrhaotcwS5PcHj6uOZCYcA9oa9Yq5FN6MO51z42EGfeGl8P+qFfGv/zNh8VV30qKPk4S",
-	"N+pqIbfFG4qrrSOXL0GMRYh7xROtm/Cb0oFXNAqydD6nmme12oatyUm/Os6SISVdCqlVWlU3CraJJ0yx",
-	"r7At903duWzFn2E1q+UODHrQTEsqmYhSqzz/5GJQ77vSG2+eDK4uxg9DFgRueXfuu9JC6s4z2XKUiZQu",
-	"By9b0aF3Z/MAZC2lD/bb932xpDKkXNcqBm4JsAcL8hEYB/eyB1IkPMKgPOiVgIiGbEHiMhYc5vPZLN0N",
-	"yKVbtOsurWUTUNVvc0xPQVgH3GHmBbqjd4L1b8BObisYywHRfEF0OC8k0ODbJHafHAMxKgu+5HOmHNWU",
-	"C/6zt3etrRO6+pV3JyP07ttAVPZBOs9uVY4Uczwq/RXukSBD6hxNn+PoHCxdwMU6XvHo5RoYx0zsLLfD",
-	"2sCCU3VsDEVqCy/R9QhXNh3YVhm7SNzv7Je0mWOf6518uu/w6R7AT7XYno83pCqJ7RnH8WDa6Pz00PHd",
-	"l5+87brtwzMSqkJvm97586ZjPd+LoytYxokqE6NL2rIxEaYxg/yxsYcWBG/OBm+wRjj3mSsgHEjMCGak",
-	"BRhRCGBn09mOFQnK50zvFh1oxJolIZFy7crYXGzEUlA59LIRu/AaZk0PCWG4Php3mCSfq6HUMVZLOJ/B",
-	"T8ZpuwGVF80fO7eJ7VzAFIiU6aTBcKttwA2lS5eClAWygoJ3OnCZjzNjbHmWlU9oGXUMJyqUHKeJFJFA",
-	"W3shbqnP03ys7D21W8fG4L8EF/szxvL5MZZ76OTLhERigoXf14saP8N3JI5tkpuTyBmzK7BTxmHB4pi5",
-	"gpJjaFtyQYG9Igo41r6V1Ll9512+Q5d8YsbalwralxO+CkDazr+2u8O7GGSu5FMfG5lAF0u9Bst/QVLD",
-	"KDDjagdd2LbrUdHF4Fzluy3oYpoLto7I3NcG0gpz813CjqWRIC1+xnYWzovWqckfsFoUBmrQL5emh0nk",
-	"dmtYUfSkp7bVF3SCf/v5OuW42EQLRS7YbLzU5xjZDKoOBIY5OQgV+TyWBE4oxHSqQSQadgwiV4QB1u5b",
-	"SVCqJ3exIS3M8TGVOnj+IVn8n8z9HyuA/qjIeR0Dyhd0YtBuUyYU/PU5vdqSeYe4EeXM9fqodqUSPHVt",
-	"lt2PxzCTxOish50zpvT2KgO+1XuKVILJfJyG2oNihavnZvUwVuE5wxe766FrH7PlV5LpSgqqebvWh+No",
-	"5mSr76rAaA3B2oBbKCLqNECmLUvcKHrpIgxPEYR3l6NVHPnqhi0DbBinXMYjDW8gFElsS9tlwmFCQ5Io",
-	"m53JNER0aWwEcyq2bRRGUiPh4jpkuYzXxUymJUGxZt412HTDlmVDwD242y+V1aQ5gZji093IeJ5BGqVW",
-	"o9OQlESNKud+L1YwJbKsYVhIGI48Ey0b3gisVz2VgTajwDxQnTLipGUItsxAWQRC+NlVwk4met2LBkhU",
-	"7aZI5iZE5AqAxEr4HP8xUmUpxSQbyRaeBC3n6mziw70AdnBxbAoEayp2UdrYmn6V9XA6NsIWw96YZH2j",
-	"suxqK7kKHxWxPvWTeFlRjVlbXibgDt7BOttI+djd022SuGT014T4ihVMtslLCwKnRKGMNCI6VQRLXdqw",
-	"4w2HwNCVedPnFkQtGBh7bMUUhcDhlxPS9lVMK54LlWmjtvar2DvNA/qRhBpTAH2eKgCwQnrCMp2s/QZG",
-	"9mvkr0sbYHw20ut4C6MYHUL+HijzYt52ylBksCR6btPsbpnUCYnLwcS0D+pmIaLZRg2n6KEt6zaJXY2m",
-	"7CMWwRv8W1KZUQ42TnxI5KYqNGrCN9vd/DlvhLvA7BgnKWFAhXcWswfqS+4eYaFsN0xKsx7sH9zr/v5d",
-	"RaZ8hK+54AnGzP1Kr0nnRa527b27zK/GjvqMALhF6nvsKKv2JZLp9cigqNOHsR9ENzHGw2+bbbey5iGe",
-	"w0Ln/Q7S2BOJFozDRAittCRLS5Plh7bXhP088HyOMh6z0xI9FzJr4vvGtqbwk3b7MMSP8E/qMteQrhA0",
-	"+F4OVmMX2c4BjE/F5jbyMJm1rJwqEIskyrLu8oLB+haHYsUV7LiAA+aK1WZdKQ/eCTGLKZzg8E4F9lzS",
-	"1ZtYTNLfdkGLGcWeV2k8weelHGThMpBtklRfI9K58rfii4YpWoGndBk5s0pon6M1ava3xoo3D91yKqux",
-	"zBLhPKB8KmRaZlfphFNqu2NkB2bMYX+YRBYTTHzu87FrPsMUrJikRXBlEZTMRQvLmOipkIt8lu5lv1NK",
-	"mDZ6+wgP1ufOn4slP4mMwR54BRjMKBBp1bhZ0jBPcWEuc80QZWgTBzsFHcYzcjWrvImIJvhLlNimE5iL",
-	"qDzLD31+NX7bfIUvbNbNuMZm2GlHk4ktpmacpt1eGVcsos5JoTwgGhZCaXhx5POY3tLYcEK6LD6AD+zN",
-	"cXaWQGPbquSo3YaNnrHFgh+ZxBThYMWdlSKeFTZmIWGcYKE8UzXtNVrQs++hBEJ/x5wsqc+D3/yULfmN",
-	"Dlg+Bn7KoMxvfqPVavkN86uRafan0bj75qx3fTI47fmNT4Ft1ZfpLWlmnQGXUeC1z4v5ddY9kCsyiqyV",
-	"beu6PTvKJtcrO5zN1qNiiSC5K53LFjAniyyaNqfr1PV8w8UK1tS1X4hZSJ3P0LVT7i5JOKfNg1a74TUS",
-	"GRfcOKvVqkXwcUvI2Z77Vu2d9U96F6MefmN0BqZjWuBi3ct+w2vcplW1jXZr374olpSTJWt0GoetduvQ",
-	"pvPMkcnv5V6PWV2GrpGVquxvKZbjeSDiyJANaoQdDLYgZ1eUKhcGyL3zaZOKIuvwCs1NjeJealnsIGp7",
-	"kYMWLfjO6d0BtrIKsM5mRmEu4kj5PHHZK+0sf+W4UGRpS6U8CPLaTItONDt/tEaiUtmlFtgXvlJ6WfFf",
-	"WZPGmRAx01SSGAJjokwZp1FqaGItd6yphB2DkD7fFofKK8GJnCULbLme5dXtHkO1qqQU88LKuaKfy2jZ",
-	"COx+5I70TZabUbym4Kfq6Q/MiaQCMO04nG28Bb1025tbrZz9k5LOaruQlwuDH3xXQb1Gnu9+r9xF3Xyw",
-	"qf8hk03hwWyPgSVK8f0M8XbSpGrz327Z+d5u128qayNX3I4rKm+323fXmNcvtYTkWRCB3jKRqMdUD9ct",
-	"15LGNvBjyWAV/j9XWsAftNuPa1GVVWb/lHtqN5PyCh1qtlW61zec2fY2ix5+zUbWLqXSyqTcuWTbTA62",
-	"lVLM1BopGQ01rUC2N2eo9FrYz31ieQVgyXVrA9TJ/bApuV4fRtMGD4qV8dvxLrODtEwe3iusUNtf0zBs",
-	"4MjV0ENaT27k45FFxrqBM6TdK1xagJ/s3/9JtW8gfnd4/3d5O3HzxcHr+7+o9tT85DWeP2RTWado/ODw",
-	"QVvK+vqh3ZgsFkSunVgp5vyRmco97Krx8yevsRSqRsUYZsZX1nJzoxGAMbJaWVajdT9Z27bYn7kcGPJ5",
-	"HhkqaRVenf2SGy5pu/pnyrUn4FQp5zsz9lKahbVpbtVaWjt1nvWSfzT1fe4euxAgCn+a+52ck9S6mtEV",
-	"brSLzWCj+QetuUKKBLa/9vnm9tDESZOhbe8TZ2+kGWBoG0jCFQmtpqbQiHH5foVWnSHhrk+Z7beKI9gZ",
-	"MSne1dOmTQ7sDThobZwUoLekEoICJwo6Pm9CMDoMOm6zTG0W4Hn59mvrxTwI0uCcfcNWR/kcthZIwY4o",
-	"lx3ttnAl705G1aVUivhyLQ7L+AprY1pV69XsoGlGks1RsilMu9VZagoAK/sulLJ5Zm9B2l2ilA2PMB9h",
-	"61Ve031eC7yFCXtXGiNYkSntGFXeYnSqK9UplcWa0U2t8h7Vq3KNlFUWELfeiGj9cD3B5kkd2myplC91",
-	"zSlnvXy5Oc8GhhwTWoz6buoSGJ/dVgv5aGn9uCrBGoH8FGlrGPThSYbgFcAUgLKNFGohZeyVZKkaxbB3",
-	"ZrsaTVVUshAsJPEJWodNG191MHxjhzPLOGe8P7gXjoWB7G9Nu8YvB7YH6xt1jQc+lR2zTn/5Etpv/xHK",
-	"6NP0p9rS7239gl0X1GLLsWNkdCUXJJVZbMA1MTDii0Z/AM2r/QDNK7sayHyw/4ApqhcU4HfPH7Klmi6/",
-	"qB8ePEDPq7t45T9XuXzAKsvXFDxJJTXfHD18prSVf1mVTTXSTCGt1Wc/ean3bK/U67rWj5Z7s1Mmi1UP",
-	"ne2uNZtINTFaGpauY2gQm1DNhdS+2ZER0l6WXRvjU8z9K1zBU3DMCOn8VLUeGqPkXNCVjSyqOUYUE0Uh",
-	"eNfLr6L0YDVn4RytKLXNuVTpoPynl2m7l+kz3SKf6wt5jHejXuN5kC/hiY6CHOwPiqpXG3fbQqq+/dS6",
-	"0cpR9k2xZoMfxZtsdPmyK0Vp2eXtQe5z/tOX8DV8CeViDQws7d7Hj1N9A9Px6p0Oicv7wsTVcu6TKuaw",
-	"umtNbRklBl2tM3WR5wA5W9nnWdgt7R5onqJdhj8WvANoHNubqdI7VBQctDGB28UEnXGufI7NIIXEHI5O",
-	"IdfHBbZYOLdN4nB11mFQiHnpNEloYNvAZNdL5rfu7Ry127seSpvIxeR3jtr7u7ZRSC5N9ObNb0ZCmM/3",
-	"jtqHuxiG4D7HqGGddCgnGzeeaOZ9htn29Qy0B6vY9QnXX8No2EioariMqDwxxEiQ/HIHTCqgkaueLPj7",
-	"bZJokd1jbqORd/nXaQpEGoeqZObkwxUZ2T1j1qbyOOdZ9TLre4b6WglEWQgHc1/Lqa7V9NRsfZj6+ZCt",
-	"4k0wUMRWN1/Wzauy55/T3LGN9K5iNpfNwvrqsKknt6ddA7JZ2VhvlhbrDQk/3uSXlsFuuFf/CAbp72Nf",
-	"/jF0hpSvlr0PqYgmt3hbrKtEuVeB+C11uHyyqkNMdU065khMdTNNLc5d7h3bC16R5ZISqWAqxSLtI4zJ",
-	"w0wr6wgPCYcJdRd0oQveBu81tnMVfIYtehKu1TbtwfpSNm4Nya7GR99wEjHtc0xZakHXXUCU3XOW3Qp/",
-	"VCeyT/GtAkV/jkR6mlOqWhp7rz/K3R35R/AwPcBXkd0n+gcixtPyHXpb4oG1npIBr94sXXtzqEHk/LX0",
-	"wutyhmaO2Z7P0/z0mN3YqwNccRiLLCXdffHO8ZaLd3yeX3RSf/FOmZzeUf2FaClP3PozHeIPmw7xeXkO",
-	"D+OIf7LB340NvqP6Ph74uEjpmzQOZPT8ZVLDPk/c/SWEr1P+mVUt2DrYre0ZDEu1KdGGk2EE2vN5GmYu",
-	"BtKx652hRPNXGmkWlfC9GdpmahTCP7kW4/PUVvJgQeWs2D3HFUjbrFovdcFkV7wsIK3x2kyS6PicpJVJ",
-	"BVOgeq0L2MrwQm7AxvIrNd05JOqKur2sWLC+uBu21nb7vFrcna7NFktj3rHSZJ1ellFzUUbrsVH9OtFU",
-	"7HHw+4bwJU3rVosxGSfTsni0kxAXbDY3cj2NSqMjRWiiad51uDAMPimkihRHzBxBrz+++u7l7Yur5/po",
-	"dCgPvtlftgf8PP7wS3/+btqLTibd169evnh+9JhQcV2rlX+MUHHRMYD9IWok4pOkVG3XjHu1dydqj23r",
-	"hgIZFftulcPK/xVF3J/B5/+ewWdLNA8OPeeeinLU4zPUirsDJhuxEvRb3HE3ihPfoZCRqxxLdCgWFCuF",
-	"S/pJYBlPADuW8WxLhPTAXW1iC6hWTNFdJ6KLxkXQgq6quVfDXWbuORUH6jScQrFi4HPXngS7j6TyF5ud",
-	"uPZ51vh0RUBblBnBqYIdZ6j6vDgV1r2USv42kzt3j10JtpsFTVSh09GxXl34eDVhqsNlt2E+LNCEwPW5",
-	"CzTVaQjVDoSfEcB5sAzZ1vXwk5OdfwZIvlSApOrsN0gf54FY2PAulCMfj1/lU2IbRV3l9YtiDIPEcRGR",
-	"abTVXfCFtJuaNo3/DUMSj9Zr/oxhbPcXDGkz5XaZAvCslE+5VR2IRKi2Zp91QVIeYfcNSfE61LQakyno",
-	"XvY9e+FsZEMVKN0YJ3INO1zAyekFlrFtODJPzZT38mBNP+q9uV7EaGFllFVNndognC6H9+Pzs6xWbU5J",
-	"hOrMb40TO3pz5JoWNC9FzMItl/lgwQ/yMkGi1P63GyV8DXOhtPOI2Ccs7eaG7ClmtuPQHQsvtk9odH76",
-	"uXig3ct+AeJL25QhPcAMoOkZzvFWgr9vP0bn0Lbym8U0VcjsfUMKZMI5ejf6WXlMumEaK7p5iu/djJ8d",
-	"2El5Kl518DR+WrmTYQsvLeyWxOyWthp3wf/MXdNgWwfdBfsF1ZLdQUJjQypu8mdGycPXU2XwUoqFYeKJ",
-	"AoPvQD+m92W6qzGh3Wq3jtKGePnrPlehJEsqO/B+PL6ErKZmsgYpEk1B08UyxtIh84lwKdQIb5/vpA01",
-	"rudaL6/Tr6+10CQOdtNLkJ3UhDlTGovkN4d31fRmhm3DXkeJhdm1a+xilNKcNxXEHN7dXDQWzH5spwlD",
-	"jYaE7AXc1hLwIBh8CNLy6UKDm7TdUKHRUHFxhQnTHR8XCrkk0bSJpbX2EiISlyCGL15L+ou9hDQdIvNo",
-	"RtdmgGscgEb5BNgJi2gyIQrvoEXVz5z0UogYdoKZuFa/xtf/bN5NC67eCUOb7tbqqES2+ME/m2ndL+ZL",
-	"LNS5EIYtM6rclUiVDiQeJIrKrKLMwCw7C3u/+5xWO1Ry4XNM8DoGAhFdxmKNxeW2hRLhGuvL0iKlSSzS",
-	"CrslMYik7VWwUnxct6BHwnm6CwOHxF68Hq/xJXt7pkXHDlgkdxoO40oTHtIt8bFzR4kPkyx4I9UxuK4H",
-	"f0UyO8YeG4rqvyZ62nxVbiT0F3jfO7uErTgEJ1sxmmSVWLnrerKGbWjdgcEH72FY3fL5X2D8w2XvjnUh",
-	"hGl203vNK7+5if/qN2qui/IbXrrsv/qN0aHf+AQHDxtt8KHu4/2jvPvOw2Q61tDb4/XsFcp4KoZDoZx9",
-	"vMp1B+8v8ORFhlJb+b/rkdFaE6upzLbdVzdYUm7EeiTCxNFOdl//iiiYJCzWqF94oAXMKHcdQ1wfESFh",
-	"IsWqThq/o9qNPlrS8HFCOV33xmlkTZ5qTyPdzWGrne+Icfihe352t2gdO93xmdoAyV1wxqZJD1VxKM9q",
-	"fkPCLZQzruJZrsVU2iJSZWw5Df0fw/P2oc8zLxGyRWI1wQmJDROShnyx3RGPXMHrdMpCWzTM1J3Mamj3",
-	"8sWUJ4TNV9afNkFk8DfdZQ7m1tPNmS0IM0wvx7pfGTOCbQ/l852kWCnhXsaEZ619Fi4AatAiq6iRNtfK",
-	"yyJ4cyOVxLTciMVqEKnktK2fKNfS3QCd31li2Xl+t069PMObfj4bSYoXRP1UvSLIZXzm1+jUV9iXLuXB",
-	"VI78i+I9O5XLdewFOsU7brJbbQ7dZTX77fIdNIdtbPlRvYSqvKyau6ZwUaUroZxLqHDt05OTJspXcG2z",
-	"L1IkyhEHcN+tz3Ks/EEcEAgiu9976i4sdf5ctX7LbQN/+hmxAIVjXeVXHviLchaEXB2/UZYFp2Kl4/RH",
-	"1EWx7DQmmt1S2/pbAbK1q+GZZ/uBOeIBY8J09vZiEZLYWPudV+1X7bR9rI2MJ9wRr+3DtYeuRrfTbe0q",
-	"rMFEuAFVpVdgq+p53dZPaBsDcwiXjWKBvTnGpWGktnetkOGcKi2JFtKGXEpSTnm54mUtkEx6G029MGxh",
-	"2gJf/vTzp/8IAAD//w==",
+	"7H3ddtu4luarYOn0WrF7KFn+yZ+8zoViK4lObMslyfXLGhMiIQllClABoB2dWlmrX2Ou5q7v5g1mruZN",
+	"+gX6FXphAyBBirJlJ+k61V13iUWCwMbG/v32xm+NmC+WnBGmZKPzW2NOcEIE/HNIlFh1p4oI/b+EyFjQ",
+	"paKcNTqNEYk5SyRSHN1hqtCETLkgSOhXKJu1GkFDxnOywPrVBWV0kS0anXbQUKslaXQalCkyI6Lx6dOn",
+	"oLHEAi+Isp99k8U3RPWT9Y+O5wRN4NdnEtEkQFii6HIwGqM98+cIYSbviCAJokrPgXzEi2WqP9jef30w",
+	"fYmfN9tkf9p8iQ8mzVfxYdI8Is+nL9ov918dvD5sBA2qv7PEat4IGgwv9JsTN5+gIcivGRUkaXSUyEhp",
+	"ifjjGWEzNW90Xhzlq5RKUDZr6DX2E7JYckVYvPpAVutr66KM0V8zgm7ICu1gdHXVP0VUIoxmnCconnMa",
+	"k12k5lihBb4h+hegNpJ4SlpI02ZKhVSWBHpncMj0aFSiG7JUaMoFOjhCc54JGaAlEYiLGWb071jPoZMP",
+	"eEfVHKk5QRIvzHwwS4o/THiyCtmMKGlmY7+HZ5iyAC2wuCFJMYYgcsmZJMgwFopyQqjmkCxTvCJJB2ly",
+	"RkHI9Gs8UwjHirIZUnc0Jsd6nJDlk4GhMeNqTgRMxs5AoqODAxT1T3vnl4Nx7+Lkh+sPvR+uh72rUe80",
+	"Oi6WN6cpMWMaguldJVIhqWiaIpExWYzYfl0esX9xfTkcvBv2RqOohbowoQlJOZvBWYBRM0kEuptzJAlT",
+	"iCqzLy00yuKYSKm3jiVIkGkmcSoRn1pCmVlQJUk6RRhOk6VPyLA+hmhKP2qy3AHZ3QhI82kS6K8lpZEM",
+	"oRAjd3qaLdS1izI8RDALWdgwNEmxIiJsoJ2j9usAHR28hik+//hxFybCuAIWCpDk97CJIZ3mg1bISqfv",
+	"+bQdH5I2aR5MXsbNo+QVab7GR/vNF9P2ZD8+SA7J0dSdPsMoxfnzTk5TH50Nx+7g+fNASxr3//26U/gd",
+	"TlOiukkiiJR1Uo0pNFmhtymW8wmOb55JFKeUMHWMcByTpSIJUIbOGBckabk5/5oRsSqmfFf6zMYJv1if",
+	"4ictZMyJMcIQJ0Oznfp/MWf64Oh/4uUypTGc3L1fpJ79bwW99ZMJ0O7i2+5Z//T6ZNg77V2M+92zUSNo",
+	"LIiUeKZ/x5maE6b0QKQDm7kU/JbqgyrILyTW69U72/3Q7/7bv/zr+eVZD+2M6IxhlQlyyom84Oocq3i+",
+	"e4ziOYlvDEeQWBClF25YvtGZ4lSSTz4l/kmQaaPT+MteoX/2zK9yrycEt7phXQPkB0WiBU6nXCxIgrhA",
+	"GE0pSRM0EQTfgHjMUoJ2IkeDYe+bq95oHAX6wIB0AZFJ0mQ3CJn+zx0XN3KJY6LH1jxPGTwU6+0Uz2RJ",
+	"XqKd6LvB8MPosnvSu74YjK/fDq4uTqPdQM8F5EBOSkOYKaYpSUAK6yOEJfdHRzFm+nx7E/Y2TcvGqHty",
+	"0huNrk97F/3eaRSg6M3VyYfe2Pt4gKJh711/cHF93h+dd8cn7/Wfehenl4P+hXmwe3Y2+E6/HrLih6uL",
+	"Ya978r775qwX7YK8RZZHQLhIQyozf7MYfQhADCmO4jlmM6KP/KegccLZNKXx09j1onveu+6eDXvd0x+u",
+	"tdguMaueCgob5ys0OkTGSggboCNTQXCyQpkkiT6+uXKAZ4yApeXd09zKuST5s3ByvzzDdlFKb0lpJqTM",
+	"Rt7kDZ1hmTvRGi00a+GQlaR7Ln6jipSMNF1yhcY0u+9sVGTHelQwJeZcqHSV87Cbt9nhJFedVKJsmWBF",
+	"kMD6IJwMLt6e9U/G0bFmbG18GTUQMqPplFjtWv54y8WEJglhT2KQt4Phm/7pae+ixBgrnuVqCqMFWUy0",
+	"bTP1zrO1/o6azycv4uZL0D/T9n7z4PDo+YuXr17jSZx8JXFlj/cCr8z8YoXg4GPlzW8nylcW7bYaa/bi",
+	"kGjefpoKqLWHSvSr8A4Kc30dNtAdluZgGcGV0OmUCK0nLSMe618LM+MrUXGdv/W8jP123+wqXO8ZhJbM",
+	"TBHBcPpE7TruDS+6ZyViUjsiIno9x+jXjCtPaSXoaLofvyJt8hy/nBxN2rHWMhjJbLnkIp/31xBFDGWM",
+	"fFwara6leSaMfjSriHaNF+EkP5VoRhgRND62Sl3cEoFSPkNzLI2KS4jCNJUoY1rPlczYxJi/2orSK4y+",
+	"b1pDptlPIisMLrh6yzP2NMbO1V6J/FZihVs5fGEDzuRUz8Eo+4qa+ArbcMFLKsGKcQwUe8De8KyMDsrY",
+	"DeN3LNCbkBJnmBpl5r8nnyGayNxLS+kNKajf1zRdEKbI0/egr63C897FuCJV3vXGKGxYz3xPKqykVdeF",
+	"fY0EzxRBPFOSJo4myTOJfuGTjvsvEmRGpdKui/mLcaC0eWVUJhUoFiTRhixO5bFWPzeELLUNp30oLqni",
+	"ghIZIMYTIkG5CTyd0hjpaVGpaCy/ivLfaqF2Zz06bjbCYBi7f5d4lXKcjDk/w2JGnrSBl90fzgbd0+vx",
+	"YHB91h2+65W20D/Q4GlTiVL9LX3WMUMvjtAH+uYr2/nuw1xLH/NFtBOtTdwK9EtrdJuhn0SS4eDb/mlv",
+	"eN0bDgfDEj1SKlXFTcoDTs/bh2hExC2NCbpi+BbTFE9Scow8D/srUUoqLjSbrE/KhgCs6AaNpGlXWqFm",
+	"Nm+OJSqO6YLwTH0eHcf9897garyt45nQxFhKRmLpJVCG9tvydyFlZTZaQlOwz6vLqyPjmPNzzFZW8ckn",
+	"kfGbq8G4e937/qTXO+3V6jptYWBEPsaEJCTpoP22Nn7327m0BAOJM7RMMUNvh73e9XjY754dI6M5EM79",
+	"E4EEppKseSnPJErpgn4tl76k57SGgDCYmxV8Ge1EZUpEQUlEzqhWBrBSzJKQwUuFI9O97CPFbwgzVsnC",
+	"BKvNthhZpj8otEuD05TfSbQTDbvj3vVZ/7yvJXLuI5lInB4zggB5EyLkEZImIr7bQj0cz+3HtNUPcTmM",
+	"pAI3j2XWO8k9OQmhWPN6YE4s+GFokgn9K57wW4KoCrSvTfTYTi8uBddbYYJt1cB9M4/c122LfXrPi/HD",
+	"3lwx/2Q+zSi4uuhejd/3Lsb9k27VKACnkmABAWpNISoRZbc4pUmAyMclFSaYI8gtvyFfyyerzmBBpaRs",
+	"FuRGVc1U0E5UWZjVOJ6wfyq5vu32z7pvzsrKN8EKT7AkKFvXJtZR/wrkKSyT/Pva22dCc56egqGDm3Eh",
+	"9cy5qD0TrS/IntZPIsk5SSgeQ/j0SUQfXV1eDobj3un1ee+0370e/3BZpn8eTzc5Bon+NhpcmPN5Yj7X",
+	"1J/voLUv/ufYQ1orRdVvR7A9dWsDbs1nAhvRdWxlgml1SSkrgikrxcSNfNLWEJJzvCR6g5eCL4lQ1MSt",
+	"J/mIRRJgsWqaPzdtsK0S/A4asSBa6nQrLx60D1409/ebBy/GBwed/Xbn4OjHRtCYcrHAypwU0tRquW5M",
+	"mjxE9f6pfs6E7v3P+oHGupG175DJh0Y374/Ms/AWWBiOc+979QQzzmiM05H3zqegkceN+lut7ZOfuPxJ",
+	"E8SutjyZwG1avrLyl/zt+TknB5/8QmKlZ7WZiZz/RhLLTy3UV9L32Uz4jtxC3kFlgmk7Jrohq/eUqUjz",
+	"251EhPFsNrdBVJPaVNrBi/mMaaOFKqMJ/1E50VvvFURP7fBlcn03JyYKoNdnrReTT0EplnkstoW6EzBl",
+	"plzkhp5PaJOQpwrdYaltjZiLhCRaxSmarnvNiJGPygvlB19q1YQlS06Zqk/nx5lUfIHcQwG6c8u3kmeO",
+	"JeKMlJP5c6WWsrO3Jw9b9o+tmC8+5/RbVqufpMurJ2YHpjwTmlICxxCUsFH9G7ICczP6t3/518jGI42g",
+	"vCGr8vy9dFrdpPVXjMC4l0HMKYVAKMyLSIUnKZVzmwVBYFaBbmh9uf18vJzUXFnRw41MNgmWqrlfK1iB",
+	"3d9SNiNiKWq3pQ98O6U2LGIPiIMPCHJLcErZDMxmyZHiPJVIZvFcK/IxEQLr1ULSLSGKxCpkiaBT1UHv",
+	"z7snzdH77sHzF25n7eguyEmldaifSTQtJmkYQImMgemMFA/Z/gs0WSmb8SdMGx+JnkHGljjR/9YG1ouj",
+	"TKRo5+DAYyrtRvya4dR+W6I5viWI6D+FzPuoPhz6fDgXfwfHgkvpuU/m26WIYAB/sk8usJYYRpwKrswT",
+	"uxBEizHTRsaEAEGF1OIDst/KBtolmhB1R8Cr0p+XxjzKo/ClqWr6yFxs5efcTlyfc8ar9EQxZ1M6y4T7",
+	"9JSLkG0WdyXKkI/616Qk8exWUivvAGERk6Qq8Q5/PWi+vPt+9WMbv4lPydvZe/q3mzOtW7BSRGgO/J8/",
+	"dZs/4ubf283X182ffzs4+PRPm3n5WyKkPQMVxIHCQoHDuw/rmwmt6SYr2FNw9iDcgFmecDMzXmN7P/kR",
+	"Mi0x0YiwxOW5taIniXsBknNW2IMhOadsVqHBvicQKFMvjhpBAeTaXwdy/Y72UOZr0y8k5r6cjeVZVb6x",
+	"ZaVi1cbKTS+nkaos5Nsm/tI3m2Rn1KBH6uwi+CdVZLHlvulR7WewEHgFGoF8VCeZkLwGJ3gpSHHcIeri",
+	"Du+Upym/O0ZLDOIKsHwxjGKUJ6TC9Rld4llF/Xd//JC+StSL+IdV78cDcT29ev/9j7Pa0+f8MI8vDHTP",
+	"PjrhPCWYrW2gezHI6bSZvhdWI1bN3oTKZYpXEL0PHLzPhjPXYQALzmZ+Zki20AWE/bEgIdMbgvUJNm72",
+	"FaNal6CLtx9OENMMneYDsQTF2m2f8jSBoAaAlUAZslsq6STV4xXmC0A5tATRMh5AXFrvAUdKZKwv8z/Q",
+	"pNH5yk4wClB0/gNCBoUSmVw/AEWyNL2jiZqj6N//7//59//3v1COzhQEhjMUwcbsj0ZK4P//v0kEM4lG",
+	"42F3NOpFrZCdEQwCDAYWmIJGdxMTBClBFwuSHKN97QjsH7zyFGgLDckUwoF6bSFzoJr+xeXV2EcA5a9Y",
+	"1SYRJIwAERlzpgRPvWEDZMRHiYI7fyeCN82S3fRYgn7hlMErE5pQQWI9Jk4BISkDSGcImphnQ0YlT7Ei",
+	"0kQ1tdGAtMEu4HHzR8mnCs1XyzlhAVJ4JncDlFJGTDYMCzwTeDkPmST6P4oDylPQWy3mMklKq2Cc+f8F",
+	"ZgILXNsmWEo6YyRBlIXMsdr+81Y7KFgITWmawuLfYzbLUvd/PdZiQgFxAvMhC2IpEYTs6n8cvGq30Zth",
+	"t3921kOX3fG4N7xAb866Fx92rVmCbrGghpclSUmsQBhgZSUGmAkp0Wo4CFlCZ9rEW2YsVpl5SRNM2+Fy",
+	"tZjwtKrZK8aqh8fbP3j1AIDQHfihRehtEqrbi9IvJp/uEU+jXC2vezbgN0DIE9kAH02p8rGdxm7wHMUO",
+	"igYXZ/2LXmRlEQYRTtksZIXDEaBo8PZt+bGpPcGckQBFVxcfLgbfXUTOdMNs1UInALaUaJFJhRRPicCK",
+	"hIyRO+3MZMTGugnTRshPDTORRtCw32oEDTuspkex6flzaxtaa1LUkirPCE3xgqYQEMyRmkguSZoiqjas",
+	"AHkL8KY/OmwEjXcno0bQ6P54NeyVJw2/rk8YlL/jwxwZipOEGvly6TGkYaUNMT2InRgDuthvPyIAhw7Y",
+	"Alb2lpI0MWHH1BjWcyII2rFeVciiEuw1Al8YL+kHsrrKaBIFFhBSB681MONaiO29IZ37TpnLYXpKuhKO",
+	"uDcU654zwYEHTdOcbh/IyneTH5YDbmaFm3zfO0PzVO5ZbD+xkXn+cSZ3xdIuDvhDL36bP3nOky8Qtbzf",
+	"mLbAMwc7rrWt6yRk+TTdL9X7W4aSPJleOXnpHV5JFEGxg/bb7ZMl4/ZJ0n/z6jymrI+/5Y88k2iZTVIa",
+	"a1PCohwwfAYccZqgndFhYIDW705GECdxD9AESe3IghIAWRK9GwzeRbtB7uLTGIbjGVP2zCOywDRFO+9O",
+	"Rrt5oNOm392TetdDttP9eybIbguNjDYiLBYrLSiOfRE853eIMy2Z0ZwylUd7Ii/aFlXNAf1bfzB6Ozi9",
+	"uHjZ+75rQ3K+WdA+OHrQLlg7ZQ8T27riBbGdb17QfGd0aCl42Tt3ppwXFw7Z3ZynOX2bjmqQqAK65vlv",
+	"9xMMu4mcxhIth+GrBLv7G07F91eKve2d9/c+vDw/7V2825tcfhxO6ckPloIfej/4jra2D+64SCqEfXH4",
+	"6mHK9u4NH18Nz7SzghkaHTbBR1JgnFqKWHZlnDUTMsVZqoB1uUBAgjzs3ELnWl1PSMgiiC1Hx2iZYsoQ",
+	"/DeyeDNDfy5QyvkSUF3Y6DrrjwjrcWQs1VtoypZcpNB9y+ALmpA8y3FdixYaLKgpFtKz+26ERodV0m+M",
+	"evtFJe2jV3VUdGiomlw4T1aahsb7MxAhA3ZZz+qZ5Om6pwuBZ2K8CD3/peAzgReyhT6Abal/kB1UqcQI",
+	"UE0BRVC4al79Q4BKxQ8BqpY+BKhS+BCErK7uIUB1RQ8BqqT2A5TjsQPkz+28N34/OC2PuIbUD5ADxAdo",
+	"A+ZeL7MWlxygNWSbnl1dRjcI2fte97Q3HPnP9r6/7J2Mu2NNjLfd/pkesoycCZCPbAlQGQ7m/d8im4A6",
+	"LuEfhKwCVgyQQxBvsn5h+6uGY5W7K8xRZ/vmufn1lAiGmO6d4DZcoJWB4lBQo/1Dk41ZEiE5a6ELkHDa",
+	"uceUScDHadFbDjJZVEo57Y4VCsEUCRsdZM/GKv+TByV5IBhVbxgAWCAqTQP+9Ah7wJEoMGe1zip4T3Cq",
+	"5putHbnBX4z4jYnMpfSWMCJlgCIoXTF/FRCsqZozDX7zleJydpp1K+yf1gmpq6v+aW1N8ENVIX7Mv918",
+	"jZvTbvPtz7+9+tT0/3v0mP/ub8gW1Pgs9zqjz3KQnKkaAhfO8LWtaTL6BBR+YGq3THZQlUYJmY2IiSzN",
+	"nezN6fJHlV0GjW8yrvBmhgP84pU72VsFo78pXqkJSMts4hGs+rkSNf18wdUSwog5bnJzPrlmQ1LMAkRa",
+	"s5YHsAzQuNc91ypn3BteDvujXpn/iie3S7S+FQSCnjht1BW3bkpA+LOtOy5f4jD6FA/8Ha374DelDa+Y",
+	"GHhpg1A1v9WaH6bIyr117FUNLLlQ0pVJjqJN6glqJipiy75Tty8b+WdYhbncw0FbfWlJBOWJc9OLVy4G",
+	"9cEstfbkyeDqYrwdswBxy6uz75UmUref2YatzISwoLx8RofBvd0gQLSUXthvP/TGkoiYMFVrGNgpoD20",
+	"wB8RZcg+HCDBM5ZAlh6pO44SEtMFTstccFh8z8B21yjnlmjmXZrLOqGq7xac7khYR9xhHha6pxmGCXig",
+	"ncJ50K4EsPkCq3juIWrgaZzaV44R1iYLPBQyKu2pKXdwyJ/eNc5PbAuS3p2MINxvMlP5C+47u1U94oM+",
+	"Kg0zHtAgQ2IjT58T+RwsbQbGRGJh68UKUQbQ7BzsYZxizog81p4jMZW0EItEVwYfbMrGbWrudw5UGijZ",
+	"54Yrnx5MfHpI8FMttxfjDYnMUrPHaTqYNjo/bTu+ffNTsNm23R6iUFV6m+zOn9cj7cVa7LlCyzST5cNo",
+	"UVwmSUIVQMofm4xooejN2eANFH0XQXSJMEM4pRggahGkGCK0sx59hxIFGTKqdv2IGjZuSYyFWNm6RJss",
+	"MSeonItZS2YEDT2nbXIatjHKPS7J51oodYLVHJzPkCdj1z9CFl0Qjm0cxbSioBJxJ3RcdtxYG1CgaDFJ",
+	"eWYr8sLVkYVCzrSzFRhRPiFl1tGSyKshd8iKhIOvveC3JGQOoJU/J3frxBj6LyHF/ky6fH7S5YFz8mVy",
+	"JCmGSv7rRU2c4Tucpgb1ZjVyLuw8cUoZWtA0pbbC5Bi1zXEBhX2HJWJQDFcy5/ZtuPkeW/KJELYvlcUv",
+	"I8A8Im2WX5vj413IOlcA1sdaJ5DFUq2Qkb9IkAXUUVOFdiCmbdpY+SEGGzvfbaEu4F6gF0gez9aUlgDW",
+	"twgec0YiV80O/UlsFK1TAygwVhRkbiAu5/BiAqTdCt0RCK073+oLRsW//Xybcux3RQOViww8z8UcEwOp",
+	"6qBICydLIV/OQ43ghKCUTBXimUI7mpErygCaMRhNUGoQYJNFiuvto9IFeP4hRfyfwv0fK6P+qFR6nQAq",
+	"JnSi2W5dJ3jx+uK8mhp6y7gJYdQ2b6m2GePMhTbL4cdjNBNY26yHnTMq1eayA7YxegqnBNB9jMQqQH7J",
+	"a2C/GkCuIrCOL7RLhNA+wOfvBFUVTKp+ujaGY8/MycbYlSdo9YE1GbiYJ8RagFQZkbhWBdMFGp4CCe+v",
+	"T6sE8uUNXUbQAVBaCCSJb1DMs9TUuouMoQmJcSYNXJMqlJCl9hH0rpg+YJBaTbjN6+DlMl350KYlBrWm",
+	"n9XcdEOXZUfA/nB/XCovUrMK0fHT/cx4nlMatFaj0xAEJ42q5H7P79AUi7KFYSihJfKMt0x6IzJRdacD",
+	"DcRA/yA7ZcZxdQmm7kAaBgL6mVminVz12gc1kYjcdUxmPwjMFSGcSh4y+I/WKkvBJ/lIphIlatlQZxN+",
+	"3IvQDkyOThGGIotd0DamyF/mTbmOtbKFPDigrm9kDrc2mst7yed6FycJ8iobPbeibsBuvKV1vpDytttf",
+	"N2niktNfk+LzS5pM154WiqwRBTpSq2hnCJba7kE/FYYifa70kyEzJGqhgfbH7qgkKLL8ZZW0eRRwxnMu",
+	"c2vUFIP5zfACRD7iWAEmMGTOAEB3cJ6gbifvxwGp/hr9a3EElM1GapVuEBSjQ1Q8h6R+sOgjpk9ktMRq",
+	"bnB3t1SoDKflZKJrbLtemaiXUSMpeuDL2kVCm6op/QhV8Zr/lkTkJwc6YW6TuakqjZr0zeYwfyEb0X1k",
+	"toITlzigIjt9OEF9Dd4jPJTNjknpqwf7Bw+Gv39XlSkeEWv2IsEA5a80D7VR5Gob5vvr/mr8qM9IgBum",
+	"fsCPMmZfJqhajTSLWnsYGkR0M+08/LbeRy3vJhJYLrTR78jlnnCyoAxNOFdSCbw0Z7L8o2k+YV6PgpCB",
+	"jge4WqbmXORdmd+YXhVh1m4fxvAS/JNYKBucKyANPFeQVftFppUAZVO+voz15lqgAlKeJTkMr6ggrO9Z",
+	"ye+YRDs24QDgsVoYlgzQO85nKUEnMLw1gQOLwnqT8on72y5SfEagiZnLJ4SsBErmFpJsUFN95fUBK3mV",
+	"WigahSdVmTnz0uiQgTeq17eCErjA9g1zRZc5Mi5AhE25cHV3ldY4pT48WncAhA4axmTCB5iELGRj242G",
+	"SnRHBfHJlWdQirZhyxSrKReL4ivdy36nhKDWdvsINjZkNp4LNUCZSJHZ8AoxqDYgXBm5ntKwgLhQC2XT",
+	"hzI2SMKOZ8MEWq/mpTgJVhj+kmSmCwWAE2Vg5GHIrsZvm6/ggfVCGtupDlrvKDwx1dWUEde+lzJolGaE",
+	"gwwQVmjBpUIvjkKWkluSaklIlv4P6AN9c5zvJSKp6V1y1G6jtSbAfgWQyFICdDDqzmiRwCgbPZE4zaBy",
+	"nsqafhst1DPPgQaCeMccL0nIot9CJ5bCRgcZOYZCJ6D038JGq9UKG/qvWqeZP43G3TdnveuTwWkvbHyK",
+	"TCO43G5xUDtNLm3Aq5D5gDsTHigMGYlX0vTp3YyOMmh7aYYz8D3Cl0CS++BcpqI5W+TZtDlZudDzDeN3",
+	"aGUZvtIDT25qglfTqS+o6dOHinqDd72887/pLxgFqPTH31xY7dOecSL0A/6FAdUnJPRFNv/ca7VaUZDH",
+	"7YU+IXxaOnrudO669mDP2/torZmfx2shAxpAKyfMVpyRY6ifUdDWgnHv5Lsyk7wT/RHyGkAa4Z/SmNho",
+	"rO083l3ieE6aB612I2hkIvUCZHd3dy0MP7e4mO3Zd+XeWf+kdzHqwTvaGqMqJZ5+6F72G0Hj1hUwN9qt",
+	"ffMgXxKGl7TRaRy22q1DA5Sag/rcK+JJszowtLZCZDmS5Vc+BoiniSY32NodSGOBzpSESJtgKfIerh+I",
+	"L5QDrw+wdolK3b0tr5q2/UjxFvrOejQRdA2LYEtmBM15msiQZRYX1M6RQcdePaupSgtQVJTBmoNK8pMF",
+	"fl5SqnBVHK5QqFS5ViKDxlm0zllKFRE4RZF2/qaUkcS58FA2nyoi0I4+6t6Jq2T4iqJ7LGbZAm4nyBGL",
+	"u8eoWsBTyiZCkaIfQdT+CxC7n9gtfZOjXvwbPX6q7v5A74gzLVxz7nzhLdRzy15famXvnwTnq23YX67B",
+	"3vpaj3pfp1j9XvnCAf3CumUN6svRg5p2Dkuwj/Zzxttx+HX9v91yWqPdrl9U3rHPX46t32+32/eX89dP",
+	"tcTkeXqG3FKeyccUatdN1xyNTeSH6swq/X+u3JZw0G4/rhtYXgT/UxEDX4c7es2ANjUVqO/ts+lpmmx/",
+	"I03emabSNabcJGbTlyxtK1Wvzs8ruWM1XVc298GotLXYL6KNRbFlKShuUv/Zw7QpBbW3O9OaD/wmBJv5",
+	"Lvcwlci2b8vmtVGo6c02sMdVnwdXuq/145FhxrqBc6bd8+73gFf2H36l2qIR3jt8+L2i875+4+D1w29U",
+	"25d+ChrPt1lU3lQdXjjcakl5C0XwyLPFAouVVSs+mhLPZJG7kI2fPwWNJZc1JsYwd2vz7qZrPRe0+9rK",
+	"8aImsGeiBn4r83LKLWRFzq1kVQR1nmHhErqbHZ5J2wmCESltVFJ7og7ftu7I1vqwO3U5i1Lk2UWVd49t",
+	"chWUPykiejb8bIL4kGTQ1sV6Glf/B/xkD3wCneJDtr48cB4dzNy0mbGenMPWgSUsMJM4NpaaBPfQIim9",
+	"rqgxZrYlnGltCyOYL0K5gS1ddv0kzGVR4HGceNRbEoEiTxJFnZA1UTQ6jDp2sVSu1zoGxfJrS/MCFLm0",
+	"p3nCFKKFDG2sRUM7vFzhtduCmbw7GVWnUqmXLKw4qJj05kaVrJYGmkEd1sugvww4bLf6lZpay8q6varB",
+	"QK8tco08SnUGQPMRdLllNRc1KA4XlkGbUEok3FfW0aa84WhnK9UZlX557rpV+YDpVblxzRgLwFtveLLa",
+	"3k4wCLRDg0Nzcqmrdzlvm8z0fjYgmZsRP5++bktA5ntT2emjtfXjCjJrFPJTtK0W0IcnOYNXCOMRZdNR",
+	"qKWU9leypWz4gILcd9WWKq/gOwwl4RfwDpsmc21p+MYMp6dxTll/8CAdvYHM35pmjl+ObFvbG3U9Hj6V",
+	"Q97WfvkS1m//Ecbo0+yn2ir7Ta2ZbcNZv7vbMQi6UnCXiDzrYvtFaPVFkj+A5dXewvLKb9HSL+xv8Ynq",
+	"XRDw3vNtllTTUBnsw4Mt7Ly6O4r+c43LLWZZvhHiSSapfudo+y+5WxPKpqyzSHODtNae/RTkV6aU2orX",
+	"xtGKaKETslBP0tkcWjMQtYm20qBLACRdod/XnAsV6hWZ+KvDLafwK6AqvduqvMAMFzZOVRuh0UbOBbkz",
+	"OVs5h1xtJkkpTAtQZxrPwYuSm4JLlWbVf0aZNkeZPjMs8rmxkMdEN+otnq1iCU8MFBRk3wqvUO2RbkrU",
+	"+uZVE0Yr4xfW1ZpJK/mXPqnyvXCSkHLIO0BFzPnPWMLXiCWUy2AgZbf7kDyGrNDDsrhw1wBcBUBmr0n3",
+	"s5qclhOALhThcHUhuyFk2UKnJE6hxk5yg/iJTLLKXQMAly5iL9RBwWZyFTwuh/S8vR+ytfSUl4wKUEpv",
+	"iJV/JkFbvcGqOkXTv7dOaL8jqgDKPyiuS+TjiwVu2jaGeTUtook8fujmXR9HXydfj9qvXzwcR36+zdmp",
+	"XJ/mI0kanZ9+9jnPX5wTAeuJzZ2cnMmDvOhsXwDd1gfAMovuBHh6GeEofaS6vY3aFEsDtMIE9hcF0s/G",
+	"bUKWJ9dd01D9K8QI4I9epAoCNeZCQXd1kkQHbSjTsJl/GyiSIYMesFwAUqvjIfps+prGc5OHhdmZ4JWX",
+	"2VYOCjgw3Z/yW4GLy1J3jtrt3QAsn8Qib3aO2vu7pj9QYdmo9Qs7tbWiX987ah/uQkqMhQywAXVMXy4p",
+	"aDwx5PAZIYSvFyzY2t2rL6v4Gg7sGmyyYXGPBfxLS5riTheADpHE1kh7uScDBfdND0Awa9ureNsBnVxO",
+	"tIK/K4bzleoDY9YC9mwgtyrWHhjqa8EE83QiINzLgPYqCD2fHwC8t1kqXACFfG6138ub+FXW/LNDiK6B",
+	"OH3MpsFafnXa1B+3p93+s16/XB8i8auKMTtel5dGwK6F+v8IwZHfJ9bxx7BfnVwtR8Kcisa3cMm3rTd7",
+	"0IAogE/GdEiJqgFdj/hUNV0BQZH+6ZgrICReLgkWEk0FX7j24VAiQJU0SZkYMzQh9l4+SAcZIImCLs6c",
+	"zaARV8aU3GQ9mLje2mVBN2Sp8sIFnCVUhQyAiS3UtfeO5dcbFhCqOpV9Ck95J/pzNNLTAqTVAvgHY6P2",
+	"yt8/QrTzaCtL2lwD/Qc6jKflqzM35KZrPcUBy7fSQmhqL3zWjFw8htn61c4+Zwchc1Uo4MNh5i4zRDQx",
+	"J+n++7aON9y3FbLifqP6+7Y2uH2NL5OeuN8W/hOa8w8Ozfk8zM12EvFPMfi7icF3RD0kAx+XtX/jAjja",
+	"zl9mNeLzxF5bhNnKyc+8NslUu29swqJFqil80JIM0BBByBzkwQd1QG9LfRL1vxzqgVegJHpogxryUpGF",
+	"FRMy5ysFaEHEzO+RZdsgGOx84EIw+c1OC+QqOdcBO52QYVd/6LkC1duckOn/4OFU1qZf6dxQUKKudUOQ",
+	"lwTXt3BAGzs4hKzawsHNzbREgOoCqfDK3ZFTcz9O67EIkzrV5Hcy+X3hJIK46nQ/P2h1Wo6NsBrigs7m",
+	"Wq87hAQEUrjCihTNxr1h4BcPtuSPmAeCXn989d3L2xdXz9XR6FAcfLO/bA/Yefrhl/783bSXnEy6r1+9",
+	"fPH86DGwhbqGSv8YsAU/MABdYGo04pO0VG1vnAetd6tqj02DFu8Y+d31yhCH/4oq7k8gxH9PIIQ5NFvD",
+	"ILwSrVLW4zPMivsTJmu5Eohb3HMlklXfMReJrQ/NVMwXBKrUSvZJZMvQ0I4RPJtAuQGyNxqZLNwdlWTX",
+	"qmjfuYhaqCtRXeYRbsoKrImD6iwcryQ5CpltQgQ9hpz+hZZGtkmmcT5tqd8GY4YzItGOdVRD5n8KarBK",
+	"hb3rQOPdY9towX4FXFSu3OjQlYKHcCOps+HyS3C3SzQBcUNmE011FkK1z+hnJHC21iGbept+srrzzwTJ",
+	"l0qQVIP9munTAhSA1qIL5czH42f5lNyGb6u8fuHnMHCa+oxMko3hgi9k3dQ0Y/1vmJJ4tF3zZw5jc7xg",
+	"SJpO2uUGwLMStnejOZDweDP6posEYQn02BEEbkF2lcFUou5lP7DACpOqAO1GGRYrtMM4Ojm9gJLKtUDm",
+	"qf7kgzJYkY9qb64WKXhY+cmqgkzWDk6Xoffj87O8bnJOcALmzG+NEzN6c2QBJc1LntJ4wx1eUHwGsozj",
+	"xPn/ZqGYrdCcS2UjIuYX6no2gnhKqekrds/E74O2dC/7HsWXpvWK28CcoG4P53D3yN83b6MNaBv9TVPi",
+	"DDJzzZhEImMMohv9vFTLLZikkqzv4nv7xc9O7DiZCheaPE2eVm5e2SBLvdXilN6S1r3QojN7GYtpEHYf",
+	"7RdECXrPERrro2I//kwbefC4MwYvBV9oIZ5JpPkdkY/umlx7Iy5qt9qtI9f2sng8ZDIWeElEB70fjy9R",
+	"Xt81WVlImSKLZQplbPoVbuH8QO+Q7bi2OddzpZbX7u1rxRVOo11397nVmmhOpYJWGOvD254Z+gubhr1O",
+	"MkOza9u+SRulhWzy1Bxc2e47C3o9pp+MPo36CJl7940nEKBo8CFypfxeGyvXVMxrJ+ZPzvugW/GxV1Qo",
+	"sCJNKPM2d4/htEQxePBakF/M3cNuiDyimVzrAa5hAJIUH4B+d1jhCZZw9TSYfnqnl5ynaCea8Wv5a3r9",
+	"z/pZV/z3juuzaS+rT0rHFl74Z/1Z+xf9JhSNXXAtlimR9ia0Sp+hAGWSiLy6UdMs34vAYCFJtQ8t4yED",
+	"gNcxwighy5SvoNGBaZSGmYJaR1cwN0m5q/aEJhwAJ4NT8HHVQj0cz90qNB0gTW0Cs8o0a3Ts2EGGya2F",
+	"Q5lUmMWbYJHn9iRup1ngIrpjZDtw/BWO2TF00pFE/TVT0+arcruwv6D3vbNLtJGH0MlGjsZ5VWARup6s",
+	"0Ca27qDBh2A7rm6F7C9o/MNl7555AYW167jxkd/sh/8aNmpuiQsbgZv2X8PG6DBsfEIH2402+FD38v5R",
+	"0WNrO50O/RzM9gbm5nTYFS2hQM8+3uS6R/Z7MnmRs9RG+W/7tbRW2Fgqs03XVA6WhGm1nvA4s2fHlO5p",
+	"3x1LNMloqsC+AOjwjDDbF8h2C+ICTQS/q9PG74iyo4+WJH6cUnbzXtuNvJVb7W641Ry22sWKKEM/dM/P",
+	"7letY2s7PpNrJLmPztAabVsTh7AcUR1jZqicS5XASC0qXSNYmYtll/o/Rs/bhyHLo0QgFrGxBCc41UJI",
+	"6OMLTc1YYouvAXkMBexU3iushmYtX8x4Atp8ZftpnUSaf90qCzK3nu7ObGCYobsC72FjTCu2PdDP9x7F",
+	"SjuBZYpZ3sBrYROgmi3y6i5hsFZBnsGba63Ep+WmQMaCcJrTNHgjTAl78XtxM5ER58UNWvX6DO7z+mwm",
+	"8a+B+6l6EZhFfBaXZdV3eyhdvQVQjuIN/zatyhVa5pos/yar/O6qQ3sl1X67fNPUYRvKBqpXzZWnVXOj",
+	"HEyqdPGbDQl5l7s9GTRRvmhvk3/hmKhgHATrbn1WYOUPEoAAEpn1PlADZE7nz1Xvt9wc9KefgQtAOdaV",
+	"tRSJv6QQQSDV4R1pRLBTKx1rP4ItCiXQKVb0lpgG/xKBWLsangWm6589PEi7MJ29vZTHONXefudV+1Xb",
+	"NYk2mfGM2cNresLtQajRrnRT6xTjMGGmSVXpCNqqRl439bbaJMAsw+WjGGKvj3GpBanpUM1FPCdSCay4",
+	"MCmXkpaTQWF4GQ8k197aUveG9T7ryeVPP3/6jwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

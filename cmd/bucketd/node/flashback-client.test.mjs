@@ -65,3 +65,25 @@ test("Flashback's client without a valid token is refused with 401", async () =>
   assertRefused(await refusal(anonymous, 401, "getStorageBuckets"), "UNAUTHENTICATED");
   assertRefused(await refusal(client("bkd_not_a_token"), 401, "createStorageBucket", s3Request("unused")), "UNAUTHENTICATED");
 });
+
+test("Flashback's routes outside bucketd's job answer 501 NOT_IMPLEMENTED naming the route", async (t) => {
+  const api = client();
+  const bucketId = "0192f7a5-0e1f-7a2b-8c3d-4e5f60718293";
+  /** @type {[string, string, ...unknown[]][]} */
+  const calls = [
+    ["GET /bucket/stats", "getBucketStats"],
+    ["GET /bucket/stats", "getBucketStats", { bucketId: [bucketId] }],
+    [`GET /bucket/${bucketId}/status`, "getStorageBucketStatus", bucketId],
+    [`POST /bucket/${bucketId}/stats`, "getBucketNodeStats", bucketId, { startDate: "2026-01-01", endDate: "2026-01-02" }],
+    ["GET /repo", "getStorageRepos"],
+    ["GET /stats/daily", "getDailyStats", { startDate: new Date(Date.now() - 86400000), endDate: new Date() }],
+  ];
+  for (const [route, method, ...args] of calls) {
+    await t.test(`${method}: ${route}`, async () => {
+      const body = await refusal(api, 501, method, ...args);
+      assertRefused(body, "NOT_IMPLEMENTED");
+      const [verb, path] = route.split(" ");
+      assert.ok(body.message.startsWith(`${verb} "${path}" is a Flashback route outside bucketd's job`), body.message);
+    });
+  }
+});
