@@ -3,7 +3,7 @@
 // method declares (flashbacktypes.mjs reads it with the TypeScript compiler API).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { assertIsA, call, flashback, refusal } from "./flashbacktypes.mjs";
+import { assertIsA, call, flashback, refusal, sourceDeclarationDrift } from "./flashbacktypes.mjs";
 import { assertNoCredential, s3, s3Request, server, uniqueName } from "./bucketd.mjs";
 
 /**
@@ -86,4 +86,8 @@ test("Flashback's routes outside bucketd's job answer 501 NOT_IMPLEMENTED naming
       assert.ok(body.message.startsWith(`${verb} "${path}" is a Flashback route outside bucketd's job`), body.message);
     });
   }
+});
+
+test("the client's built declarations, which the answers are checked against, say what its source types say", () => {
+  assert.deepEqual(sourceDeclarationDrift(), []);
 });

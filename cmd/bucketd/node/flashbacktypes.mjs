@@ -11,10 +11,13 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import ts from "typescript";
 
-const clientDir = process.env.BUCKETD_FLASHBACK_CLIENT;
-if (!clientDir) {
-  throw new Error("BUCKETD_FLASHBACK_CLIENT is not set: run the Node tests through go test ./cmd/bucketd (see docs/testing.md)");
-}
+const clientDir = (() => {
+  const dir = process.env.BUCKETD_FLASHBACK_CLIENT;
+  if (!dir) {
+    throw new Error("BUCKETD_FLASHBACK_CLIENT is not set: run the Node tests through go test ./cmd/bucketd (see docs/testing.md)");
+  }
+  return dir;
+})();
 const distDir = path.join(clientDir, "dist", "api");
 
 /** The built client: ApiClient, HttpError and the enums its types use. */
@@ -225,4 +228,47 @@ export async function refusal(client, status, method, ...args) {
     assert.equal(httpError.status, status, `${method} answered ${httpError.status} ${JSON.stringify(httpError.data)}, want ${status}`);
     return httpError.data;
   }
+}
+
+/**
+ * How the client's source (src/api/types) and its built declarations (dist/api/types) differ in
+ * the interfaces the source declares: for each, its properties and whether each is optional.
+ * The tests check answers against the built declarations; an empty answer here shows they say
+ * what the source says.
+ * @returns {string[]}
+ */
+export function sourceDeclarationDrift() {
+  const srcDir = path.join(clientDir, "src", "api", "types");
+  const srcFiles = ts.sys.readDirectory(srcDir, [".ts"]);
+  assert.ok(srcFiles.length > 0, `no TypeScript files under ${srcDir}`);
+  const srcProgram = ts.createProgram(srcFiles, { noEmit: true, types: [], noResolve: false });
+  const srcChecker = srcProgram.getTypeChecker();
+  const drift = [];
+  for (const file of srcFiles) {
+    const relative = path.relative(srcDir, file).replace(/\.ts$/, "");
+    const source = srcProgram.getSourceFile(file);
+    const built = program.getSourceFile(path.join(distDir, "types", `${relative}.d.ts`));
+    if (!source || !built) {
+      drift.push(`${relative}: ${source ? "not built" : "not read"}`);
+      continue;
+    }
+    const builtExports = new Map(checker.getExportsOfModule(/** @type {ts.Symbol} */ (checker.getSymbolAtLocation(built))).map((s) => [s.name, s]));
+    for (const symbol of srcChecker.getExportsOfModule(/** @type {ts.Symbol} */ (srcChecker.getSymbolAtLocation(source)))) {
+      if (!(symbol.flags & ts.SymbolFlags.Interface)) {
+        continue;
+      }
+      const twin = builtExports.get(symbol.name);
+      if (!twin) {
+        drift.push(`${relative}: ${symbol.name} is not in the built declarations`);
+        continue;
+      }
+      const shape = (/** @type {ts.TypeChecker} */ c, /** @type {ts.Symbol} */ s) =>
+        c.getPropertiesOfType(c.getDeclaredTypeOfSymbol(s)).map((p) => `${p.name}${p.flags & ts.SymbolFlags.Optional ? "?" : ""}`).sort().join(", ");
+      const [want, got] = [shape(srcChecker, symbol), shape(checker, twin)];
+      if (want !== got) {
+        drift.push(`${relative}: ${symbol.name} is {${want}} in the source, {${got}} built`);
+      }
+    }
+  }
+  return drift;
 }
