@@ -459,7 +459,7 @@ type Error struct {
 	// METHOD_NOT_ALLOWED, NAME_ALREADY_USED, CONFLICT, IDEMPOTENCY_IN_PROGRESS,
 	// IDEMPOTENCY_KEY_REUSED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
 	// HEADERS_TOO_LARGE, EXPECTATION_FAILED, QUOTA_EXCEEDED, RATE_LIMITED, PROVIDER_ERROR, PROVIDER_TIMEOUT, UNAVAILABLE,
-	// INTERNAL. Clients must tolerate codes not listed here.
+	// NOT_IMPLEMENTED, INTERNAL. Clients must tolerate codes not listed here.
 	//
 	//
 	// Example: INVALID_REQUEST
@@ -1054,6 +1054,9 @@ type Internal = Error
 // NotFound The body of every error answer.
 type NotFound = Error
 
+// NotImplemented The body of every error answer.
+type NotImplemented = Error
+
 // PayloadTooLarge The body of every error answer.
 type PayloadTooLarge = Error
 
@@ -1114,6 +1117,12 @@ type ListAvailableBucketsParams struct {
 
 	// WalletAddress Sent by Flashback's client; accepted and ignored.
 	WalletAddress *WalletAddress `form:"walletAddress,omitempty" json:"walletAddress,omitempty"`
+}
+
+// GetBucketStatsParams defines parameters for GetBucketStats.
+type GetBucketStatsParams struct {
+	// BucketId Flashback's comma-separated bucket ids; ignored.
+	BucketId *string `form:"bucketId,omitempty" json:"bucketId,omitempty"`
 }
 
 // UpdateBucketParams defines parameters for UpdateBucket.
@@ -1830,6 +1839,9 @@ type ServerInterface interface {
 	// ListAvailableBuckets List buckets (Flashback's shape)
 	// (GET /bucket/available)
 	ListAvailableBuckets(ctx echo.Context, params ListAvailableBucketsParams) error
+	// GetBucketStats Flashback's bucket traffic statistics (not served)
+	// (GET /bucket/stats)
+	GetBucketStats(ctx echo.Context, params GetBucketStatsParams) error
 	// ValidateBucket Validate credentials without saving (dry run)
 	// (POST /bucket/validate)
 	ValidateBucket(ctx echo.Context) error
@@ -1975,6 +1987,24 @@ func (w *ServerInterfaceWrapper) ListAvailableBuckets(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListAvailableBuckets(ctx, params)
+	return err
+}
+
+// GetBucketStats converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBucketStats(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBucketStatsParams
+	// ------------- Optional query parameter "bucketId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "bucketId", ctx.QueryParams(), &params.BucketId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bucketId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBucketStats(ctx, params)
 	return err
 }
 
@@ -2231,6 +2261,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/bucket/:bucketId", wrapper.GetBucket, options.OperationMiddlewares["getBucket"]...)
 	router.PUT(options.BaseURL+"/bucket/:bucketId", wrapper.UpdateBucket, options.OperationMiddlewares["updateBucket"]...)
 	router.POST(options.BaseURL+"/bucket/:bucketId/validate", wrapper.RevalidateBucket, options.OperationMiddlewares["revalidateBucket"]...)
+	router.GET(options.BaseURL+"/bucket/stats", wrapper.GetBucketStats, options.OperationMiddlewares["getBucketStats"]...)
 	router.GET(options.BaseURL+"/user/quota", wrapper.GetQuota, options.OperationMiddlewares["getQuota"]...)
 	router.POST(options.BaseURL+"/user/login", wrapper.UserLogin, options.OperationMiddlewares["userLogin"]...)
 	router.POST(options.BaseURL+"/user/refresh", wrapper.UserRefresh, options.OperationMiddlewares["userRefresh"]...)
@@ -2257,6 +2288,8 @@ type IdempotencyKeyReusedJSONResponse Error
 type InternalJSONResponse Error
 
 type NotFoundJSONResponse Error
+
+type NotImplementedJSONResponse Error
 
 type PayloadTooLargeJSONResponse Error
 
@@ -2709,6 +2742,28 @@ func (response ListAvailableBuckets503JSONResponse) VisitListAvailableBucketsRes
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBucketStatsRequestObject struct {
+	Params GetBucketStatsParams
+}
+
+type GetBucketStatsResponseObject interface {
+	VisitGetBucketStatsResponse(w http.ResponseWriter) error
+}
+
+type GetBucketStats501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response GetBucketStats501JSONResponse) VisitGetBucketStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4267,6 +4322,9 @@ type StrictServerInterface interface {
 	// ListAvailableBuckets List buckets (Flashback's shape)
 	// (GET /bucket/available)
 	ListAvailableBuckets(ctx context.Context, request ListAvailableBucketsRequestObject) (ListAvailableBucketsResponseObject, error)
+	// GetBucketStats Flashback's bucket traffic statistics (not served)
+	// (GET /bucket/stats)
+	GetBucketStats(ctx context.Context, request GetBucketStatsRequestObject) (GetBucketStatsResponseObject, error)
 	// ValidateBucket Validate credentials without saving (dry run)
 	// (POST /bucket/validate)
 	ValidateBucket(ctx context.Context, request ValidateBucketRequestObject) (ValidateBucketResponseObject, error)
@@ -4421,6 +4479,31 @@ func (sh *strictHandler) ListAvailableBuckets(ctx echo.Context, params ListAvail
 		return err
 	} else if validResponse, ok := response.(ListAvailableBucketsResponseObject); ok {
 		return validResponse.VisitListAvailableBucketsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetBucketStats operation middleware
+func (sh *strictHandler) GetBucketStats(ctx echo.Context, params GetBucketStatsParams) error {
+	var request GetBucketStatsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBucketStats(ctx.Request().Context(), request.(GetBucketStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBucketStats")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBucketStatsResponseObject); ok {
+		return validResponse.VisitGetBucketStatsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -4952,216 +5035,223 @@ func (sh *strictHandler) UserRefresh(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3bcuM4lij6KwjNRKQ9h5LlS97k6IijtJWZ6rQttyRXVVaxjgmRkIQ2BagA0E51RUbMb5yn/TZv+w/2",
-	"ftp/Mj8wv7ADCwAJUpQtOzO7uqarXiotkrgsLKz75ddGzBdLzghTstH5tTEnOCEC/jkkSqy6U0WE/ish",
-	"MhZ0qShnjU5jRGLOEokUR3eYKjQhUy4IEvoTymatRtCQ8ZwssP50QRldZItGpx001GpJGp0GZYrMiGh8",
-	"/vw5aCyxwAui7LRvsviGqH6yPul4TtAEnj6TiCYBwhJFl4PRGO2ZnyOEmbwjgiSIKr0G8gkvlqmesL3/",
-	"+mD6Ej9vtsn+tPkSH0yar+LDpHlEnk9ftF/uvzp4fdgIGlTPs8Rq3ggaDC/0lxO3nqAhyC8ZFSRpdJTI",
-	"SGmL+NMZYTM1b3ReHOW7lEpQNmvoPfYTslhyRVi8+kBW63vroozRXzKCbsgK7WB0ddU/RVQijGacJyie",
-	"cxqTXaTmWKEFviH6CUAbSTwlLaRhM6VCKgsCfTI4ZHo0KtENWSo05QIdHKE5z4QM0JIIxMUMM/o3rNfQ",
-	"yQe8o2qO1JwgiRdmPZglxQ8TnqxCNiNKmtXY+fAMUxagBRY3JCnGEEQuOZMEGcRCUQ4I1RySZYpXJOkg",
-	"Dc4oCJn+jGcK4VhRNkPqjsbkWI8TsnwxMDRmXM2JgMXYFUh0dHCAov5p7/xyMO5dnHy8/tD7eD3sXY16",
-	"p9Fxsb05TYkZ0wBMnyqRCklF0xSJjMlixPbr8oj9i+vL4eDdsDcaRS3UhQVNSMrZDO4CjJpJItDdnCNJ",
-	"mEJUmXNpoVEWx0RKfXQsQYJMM4lTifjUAsqsgipJ0inCcJssfEKG9TVEU/pJg+UOwO5GQBpPk0DPlpRG",
-	"MoBCjNzpZbZQ127K4BDBLGRhw8AkxYqIsIF2jtqvA3R08BqW+PzTp11YCOMKUChAkt+DJgZ0Gg9aISvd",
-	"vufTdnxI2qR5MHkZN4+SV6T5Gh/tN19M25P9+CA5JEdTd/sMohT3z7s5TX11Nly7g+fPA01p3N/7dbfw",
-	"e5ymRHWTRBAp66gaU2iyQm9TLOcTHN88kyhOKWHqGOE4JktFEoAMnTEuSNJya/4lI2JVLPmuNM3GBb9Y",
-	"X+JnTWTMjTHEECdDc5z6r5gzfXH0P/FymdIYbu7eX6Ve/a8FvPWbCcDu4rvuWf/0+mTYO+1djPvds1Ej",
-	"aCyIlHimn+NMzQlTeiDSgcNcCn5L9UUV5K8k1vvVJ9v90O/+57//x/nlWQ/tjOiMYZUJcsqJvODqHKt4",
-	"vnuM4jmJbwxGkFgQpTduUL7RmeJUks8+JP5VkGmj0/iXvYL/7Jmncq8nBLe8YZ0D5BdFogVOp1wsSIK4",
-	"QBhNKUkTNBEE3wB5zFKCdiIHg2HvL1e90TgK9IUB6gIkk6TJbhAy/ccdFzdyiWOix9Y4Txm8FOvjFM9k",
-	"iV6inej7wfDD6LJ70ru+GIyv3w6uLk6j3UCvBehADkoDmCmmKUmACusrhCX3R0cxZvp+ewv2Dk3Txqh7",
-	"ctIbja5Pexf93mkUoOjN1cmH3tibPEDRsPeuP7i4Pu+Pzrvjk/f6p97F6eWgf2Fe7J6dDb7Xn4eseHB1",
-	"Mex1T95335z1ol2gt8jiCBAXaUBl1m82oy8BkCHFUTzHbEb0lf8cNE44m6Y0fhq6XnTPe9fds2Gve/rx",
-	"WpPtErLqpaCwcb5Co0NkpISwATwyFQQnK5RJkujrmzMHeMcQWFo+PY2tnEuSvws39+sjbBel9JaUVkLK",
-	"aOQt3sAZtrkTrcFCoxYOWYm65+Q3qlDJSMMlZ2hMo/vORkZ2rEcFUWLOhUpXOQ67dZsTTnLWSSXKlglW",
-	"BAmsL8LJ4OLtWf9kHB1rxNbCl2EDITOcTonVrsWPt1xMaJIQ9iQEeTsYvumfnvYuSoix4lnOpjBakMVE",
-	"yzZT7z5b6e+o+XzyIm6+BP4zbe83Dw6Pnr94+eo1nsTJNyJX9nov8MqsL1YILj5W3vp2onxn0W6rsSYv",
-	"DonG7aexgFp5qAS/Cu6gMOfXYQPdYWkuliFcCZ1OidB80iLisX5aiBnfCIrr+K3XZeS3+1ZXwXpPILRg",
-	"ZooIhtMnctdxb3jRPSsBk9oREdH7OUa/ZFx5TCtBR9P9+BVpk+f45eRo0o41l8FIZsslF/m6vwUpYihj",
-	"5NPScHVNzTNh+KPZRbRrtAhH+alEM8KIoPGxZerilgiU8hmaY2lYXEIUpqlEGdN8riTGJkb81VKU3mH0",
-	"Q9MKMs1+EllicMHVW56xpyF2zvZK4LcUK9xK4QsbcCeneg2G2VfYxDc4hgteYgmWjGOA2APyhidldFDG",
-	"bhi/Y4E+hJQ4wdQwM/87+QzRROZaWkpvHKu+xKuU42TM+RkWM/KkQ7jsfjwbdE+vx4PB9Vl3+K5XOgwf",
-	"IUBToxKlei6NK5ihF0foA33zjeVENzHX2GtmRDvR2sItQbi0QpsZ+kkgGQ6+65/2hte94XAwLMEjpVJV",
-	"xOzcYPG8fYhGRNzSmKArhm8xTfEkJcfI09C+EaSk4kLf+PVFWRXSXn2gaBp2pR1qidFbYwmKY7ogPFNf",
-	"Bsdx/7w3uBpvq7gkNDGc1mC83gJlaL8tfxNQVlajbzgF+a66vTowjvkNYd+ASGqBaY5vtcSEupd9pPQ8",
-	"hURJk60EpmP0rjdGe+ZjjdoSrXgm5LcVpDTvqVu2oaAlInmcS/eZBHpKk9yyYwihATI/x2xluZN8Epj/",
-	"cjUYd697P5z0eqe9WoakxQCMyKeYkIQkHbTf1hLqftvyAStjcYaWKWbo7bDXux4P+92zY2TIO8K5EiGQ",
-	"wFSSNVXimUQpXdBvpXeXmJHWusBW5VYFM6OdqAyJKCgpkzN6S+xOMUtCBh8V2kZxpiA6LIxF2RyLYRh6",
-	"QqH1Dpym/E7Cl5LOWJMyCSIgSCVkgWmqH00FX8DI2JhinA6rOEd8qohmqsPuuHd91j/vj8FKaK6gMbfB",
-	"YBGYwZtgB4+QNHbv3Rbq4XhuV6tle7C+YSQVKHMsszpIrq9JMLiazwODs6BtoUkm9FM84bcEURVojZro",
-	"sQ1gE01K9Fkak1rVPN/M7fN152rf3vMs+XC4V8ynn0+jLFcX3avx+97FuH/SHVdwHlRHggWYoTWEqESU",
-	"3eKUJgEin5ZUGJONILf8hnwrzau6ggWVkrJZkItONUs5RlwEgFJaZabM4K9DKGMmWmIp77hI9Jh3grPZ",
-	"sUNgQaaCyHkxZXWmAMmlRm0O+ilmiLCEJCGTREoj41XAGjm92RMJnnpc33X7Z903Z2URLcEKT7AkKFuX",
-	"Oaw54Bscj8XtZxLl8wO0hMZ8vQQDCbfigjeai1l7J1tf8XpYbYwk5ySheAxG2icBfXR1eTkYjnun1+e9",
-	"0373evzxsgz/3GpvPBkS/Xk0uDD04cRM19TTd9DajH8fqVnLLlF17giOp25vIEXnK4GD6Dq0Mia7OteX",
-	"5SGUlSzvhj5qwQLJOV4SfcBLwZdEKGqs45N8xMLVsFg1zc9Na9KrmNiDRiyIpnrdyocH7YMXzf395sGL",
-	"8cFBZ7/dOTj6sRE0plwssDI3hTS18FY3Jk0egnr/VL9nHAT+tL45s25kqbDK5EOjm+9H5l34CuRQh7n3",
-	"fXqCGWc0xunI++Zz0MitU/2t9vbZd4/+pAFid1teTOAOLd9ZeSb/eH7OwcEnfyWx0qvajESCzKhUoLaY",
-	"KVqorySKBUk0p8OpNEZCcgveDZUJpgWx6Ias3lOmIo1vdxIRxrPZ3JpqjQNVcSRIzGdMS11UGU78j4qJ",
-	"3n6vwEZrhy+D6/s5MbYGvT/LvYzXBqVY5hbfFupOQBbTspWTVH1AG7c/VegOSy3rxFwkms1lTNFUj0pF",
-	"6QQY+aQ8h0HwtXZNWLLklKn6oIE4k4ovkHspQHdu+5byaKWCM1IOGZgrtZSdvT152LI/tmK++JLbb1Gt",
-	"fpHOe5+YE5jyTGhICRwrrbBY38ENWYHUG/3nv/9HZK2ehlDekFV5/Z7Trm7RehZDMO5FEHNLwdwK6yJS",
-	"4UlK5dz6WhCIdcAbWl/vPB9PJzVWVvhwI5NNgqVq7tcSVkD3t5TNiFiK2mPpA95OqfXM2AvighQEuSU4",
-	"BTnReMYV56lEMovnmpGPiRBY7xZcewlRJFYhSwSdqg56f949aY7edw+ev3Ana0d3plQqrdnlmUTTYpEG",
-	"AZTIGIjuSPGQ7b9Ak5WycQWEaeEj0SvI2BIn+t9awHpxlIkU7RwceEil1ZhfMpzauaUxChD9U8i8SfXl",
-	"0PfDGYJ2cCy4lJ7+Z+Yu2R0D+Mm+ucCaYhhyKrgyb+wea8oRY6aFjAkBgAqpyQf42JU150s0IeqOgFqo",
-	"p5dGPMpt/aWlavjInGzl99wu3BoPKu+jmLMpnWXCTT3Vov5mcleCDPmknyYlimePklp6B3EcMUmqFO/w",
-	"l4Pmy7sfVj+28Zv4lLydvad/vjnTvAUrRYTGwP/vp27zR9z8W7v5+rr5868HB5//dTMuf0eEtHegEteg",
-	"sFCgse/D/mZCc7rJCs4UlE0wSmGWu/XMitfQ3nexhExTTDQiLHHedM3oSeI+ABegJfYgSM4pm1VgsO8R",
-	"BMrUi6NGUISL7a+Hi/2G8lDmc9OvROa+nozlSVW+sGWpYlXGykUvx5GqKOTLJv7WN4tkZ9TEqNTJRfBP",
-	"qshiy3PTo9ppsBB4BRyBfFInmZC8JhrxUpDiuoPZyF3eKU9TfncMOju4pSWKYhglcvYic0eXeFZh/90f",
-	"P6SvEvUi/rjq/XggrqdX73/4cVZ7+5we5uGFCRC0r044TwlmawfoPgxyOG2G74XliFWxN6FymeIVhA0E",
-	"LojQGr3Xgw0WnM18/5NsoQuI8MCChEwfCNY32KjZV4xqXoIu3n44QUwjdJoPxBIUa7V9ytMEjCoQEmWM",
-	"JrdU0kmqxyvEFwgY0RRE03gIFdN8DzBSIiN9mb+Ak0bnK7vAKEDR+UeETKxLZCIKIBwlS9M7mqg5iv7r",
-	"f/3P//rf/z/KY0AFgeEMRLAR+6OREvj//A8SwUqi0XjYHY16UStkZwQDAYOBBabA0d3CBEFK0MWCJMdo",
-	"XysC+wevPAbaQkMyBXum3lvIXOhO/+LyauzHGeWfWNYm0ZJLauIuY86U4Kk3bIAM+ShBcOdvRPCm2bJb",
-	"HkvQXzll8MmEJlSQWI+JU4jDlAE4vQRNzLsho5KnWBFpzFpaaEBaYBfwuvlR8qlC89VyTliAFJ7J3QCl",
-	"lBGYbIkFngm8nIdMEv2H4hBLKuitJnOZJKVdMM78PwGZQALXsgmWks4YSRBlIXOotv+81Q4KFEJTmqaw",
-	"+feYzbLU/a3HWkwoGOlgPWRBLCSCkF39Pwev2m30Ztjtn5310GV3PO4NL9Cbs+7Fh10rlqBbLKjBZUlS",
-	"EisgBlhZigFiQko0Gw5CltCZFvGWGYtVZj7SAAPr82ox4WmVs1eEVS/qb//g1QNhiu7CD20c4Caiuj0p",
-	"/Wr06R7yNMrZ8rpmA3oDGEKRNfDRlCo/gtTIDZ6i2EHR4OKsf9GLLC3CQMIpm4WsUDgCFA3evi2/NrU3",
-	"mDMSoOjq4sPF4PuLyIlumK1a6ARCOiVaZFIhxVMisCIhY+ROKzMZsbZ2wrQQ8lPDLKQRNOxcjaBhh9Xw",
-	"KA49f2/tQGtFilpQ5X7DKV7QFAyCeTwokkuSpoiqDTtA3ga85Y8OG0Hj3cmoETS6P14Ne+VFw9P1BQPz",
-	"d3iYx5/iJKGGvlx6CGlQaYNND2wnRoAuztu3CMClA7SAnb2lJE2M2TE1gvWcCIJ2rFYVsqgUXBuBLoyX",
-	"9ANZXWU0iQIbdlIXxGuCmWsDee816dx3y5yn22PSFXPEvaZY954xDjwomuZw+0BWvpr8MB1wKyvU5Pu+",
-	"GZq3cs1i+4WNzPuPE7krknZxwR/68Lv8zXOefAWr5f3CtA1vc8HNtbJ1HYUs36b7qXp/S1OSR9MrNy+9",
-	"wyuJIkip0Hq7fbMk3D6J+m/enYeU9fa3/JVnEi2zSUpjLUrYWBgM04AiThO0MzoMTDj3u5MR2EncCzRB",
-	"UiuywASAlkTvBoN30W6Qq/g0huF4xpS989Z3t/PuZLSbGzptkIZ7U596yHa6f8sE2W2hkeFGhMVipQnF",
-	"sU+C5/wOcaYpM5pTpnJrT+RZ26KqOKCf9Qejt4PTi4uXvR+61iTniwXtg6MH5YK1W/YwsK0qXgDb6eYF",
-	"zHdGhxaCl71zJ8p5duGQ3c15msO36aAGjiqAa+7Ad49g2E3gNJJo2QxfBdjdn3EqfrhS7G3vvL/34eX5",
-	"ae/i3d7k8tNwSk8+Wgh+6H30FW3nlq0A9sXhq4ch27vXfHw1PLPu2tFhE3QkBcKphYhFV8ZZMyFTnKUK",
-	"UJcLBCDIzc4tdK7Z9YSELALbcnSMlimmDMGfRjNx8OcCpZwvIXzSRi9YfURYjSNjqT5CkxzlLIVuLhMg",
-	"0QTnWR7Cv2ihwYKalCS9uu9HaHRYBf1Gq7efutI+elUHRRczV+OL58lKw9BofyaQzITirHv1jPN0XdMF",
-	"wzMxWoRe/1LwmcAL2UIfQLbUD2QHVfI9AlSTphEUqpqXZRGgUopFgKoJFgGqpFcEIavLrghQXWpFgCrO",
-	"/QDlUd8B8td23hu/H5yWR1zLBwiQC7sP0IbIfr3N2ujnAK3FP+rV1Xl0g5C973VPe8OR/27vh8veybg7",
-	"1sB42+2f6SHLoT8B8iNrAlQOGvT+tvFvAB3n8IfzMWHJm4RdOO2qnFhF5gou1Im6uSt+3QOCVR7iAXdT",
-	"037FIUtHq4PG+bIkQnLWQhdA0LQujymTEDSpKW3ZpmSDYMpedqxQCJJH2OggexVW+U9e5MoDtqd6OQBi",
-	"A6LSMuCnR7B/B6LAXM06IaAH8S33e5IszzHBMSYgRmpdHy1omlIbxYEkZbGJbbti9BMiSx7P0c6f8S0e",
-	"waDPJIpOsSItxu92diMkY5yS3dL+9l++fvHi+euDtv6vxsC8blR+T3Cq5ptlM7lBu434jbEjpvSWMCJl",
-	"gCJI5zG/CjAtVYWvBr/5RlZEu8y6A+qf1pHUq6v+aW2e9EOZMr6Hot18jZvTbvPtz7+++tz0/zx6zJ/7",
-	"G3wbZ3xG2Rue1MiWvooX5e9F6ywlIZpR99mUP06N9ScwYyDvhc1JoWvgBym0kgB6eNB+UDDJhZryp1uI",
-	"ixUkMQvwBqxDEgChfwseArd7Nwp8467Jw8RFoJwN0XTBt+vnY0gDhDtvyMoFETtTcy7yfPU3EN8XHRut",
-	"wHoFo8kNvi6Tu4b+6cfF69uPi7erj4u3L+IfvjuKf/hun7y7uI0XSfrj4Z/nyfef2j8evF3F7z49rw0w",
-	"8AncvSp9/iKcAAQEbtjYO85N4hJnxBUyyCQRe/az9a2J9a2J6/u24m/7y4hO0NBLe1CTB5Nun11JCKbb",
-	"RKj8865AyQe1nbMOVWvsLvca1J7lkcomvxLMUIZZ2+xPIxOD0hKYLFcT4aBKo4TMWvVFluaGws0hP49K",
-	"UA8af8m4wpvZEASRXzlxZSuH2l+KT2qcajKbeAD7dY1qlh4W27xagiskD17fHBNTcyApZgEirVnLi3IP",
-	"0LjXPddi87g3vBz2R70ymhdvbhcs8lYQcNzgtPEQYfSdqP5q65Dua7BoH+KBf6J1E/6ldOAVNQkvrSG9",
-	"5lmtCmWyKNxXx3mEuSBLrqmMTSgfRZtkbkimqAgz9pu6c9mIP8NqqN49GLTVTEsiKE+cqbH45GJQb5BX",
-	"a2+eDK4uxtshCwC3vDv7XWkhdeeZbTjKTAgbWJyv6DC4t24OkJbSB/vth75YEhETpmq1HbsEtIcW+JMW",
-	"yu3LARI8YwlEGiF1x1FCYrrAaRkLDov5TOrDGuTcFs26S2tZB1T12wLTHQjrgDv02Ei9vAgqXUmK0fzF",
-	"fmc9w/qXMz7jmYogqWNdWLHs6lo5rl4t6vEYuaw82EPb2lI2q/skOkYRTBLp+06wvu8eG44eFMq+kUj0",
-	"RSKJ2jDKRvKrrIyxpQBSfx6z2iCrUnUq4xtAO4WdDVFlqOkCq3juBZ/C2zi1nxwjrNV9eClkVFriXC6p",
-	"lL+9a+yEsc0QfncyAs+4CeLIP3Dz7FbFFT8+slLB6gFBZUisk+ZLnISDpQ1WME5LoDBihSiDLKo8LtLY",
-	"jzkj8hgxLSpDaQtQtdCVSbAxKoeNYvmNfXom6vpLPXtP97s93Xv2uRbbi/GGRGapOeM0HUwbnZ+2Hd9+",
-	"+TnYbFjZPpqverk3GT1+XndKF3ux9wot00yWL6MNeDbxBFRBjmhJrVlj37lyX9wsnOD/9ysFjbNa3cbJ",
-	"bjeELCFYBaz8x166mlSYJVKzcqtiluW2LVbIxWxbdyQXsyFPH+JLA/OWjDro4PkR2om6p+f9i/5oPOyO",
-	"B8NRtGtsqgzB7wFqo53oatQbugfovHf+pjf0ohvawcHzIz+g4eD5UU2RwRopzhlErOhv9lpspI7yPzZ6",
-	"o4WiN2eDN1CLp7AUSb1BnFIMMf0RxGREaGc9XAHEDxkyqnZ9FyQ2ht0YC7Gy5SJsdImho+XglbXoj6Ch",
-	"17RNEIitV3ePVfRL1aE6IAMTdpa6tQomeYqwy+ZO0JxqZrA6tpk9GiLGxMwFBNoldEakqnEz+ck3W2aZ",
-	"+BLP100MS7FUV/Jxy7E5q4/5RBM3o/lY/OiejPvfaazo/XDZH0Ie77D33eBD79Q7nXu1IS9O2Iy+8VTr",
-	"Q4QfLe9tH01c4NKa7eN+CbEeNQ1n/wKBZ+wqzsmibtpxyWhKJeJOKnKRrkbrBkpv8wvyKLXICz2JbFrT",
-	"jN4SFhhZc0LKvE2LSl7VKRclnXBwpC34LQmZS7bI35O7dXIW+m8hZv0RQPXlAVQP3JOvE++UYqj9db2o",
-	"8cJ9j9PUZLBYlSHnw568V/EzHqO2uS6gUdxhiRhU5ig7Em3oyD02lSemo3ytiNxyNocHpM30a3OsSxci",
-	"SCvJksdQpmCxVCtk2AASRBMKSKfYgfgUU/jWN7XbOJjdFupCDDtUD8xjUzSkJSTeWpuLuSORq38FFQ2t",
-	"i7xTExxs1DyIwgKW73I/BFC7FbojECbjbIxfMcLluy9Xesd+HWWQBpFhoS6gIDHpER0UaeJkIeTTeag3",
-	"MiEoJVOFeKbQjkbkCjOA8m2GE5RKiuVOeH18VDpHxz8kif+DuP9jRcc+Kiy2jgAVCzrRaLfOE7xgnOK+",
-	"mqppFnETwqgt91gtTMyZc/GV3XDHaCawVqcOO1oC3ZxCzDZ6EeGWQKYOI7EKkF8+J7CzBhCIFFjLHBRY",
-	"h7gdSIW9E1RVFHD9dq0vw96Zk40+HI/Q6gtroulinhArAVJlSOKazt8FGJ4CCO+vNVEJc5E3dBlBzXBp",
-	"05lIfINinqWmupnIGJqQGGfSpF5RhRKy1OqrPhVTdQnCJBNug7bwcpmu/DSFJQa2NjVauZ6wrKPaB/dr",
-	"JHnBCcsQHT7dj4znOaSBazU6DUFw0qhS7vf8Dk2xKEsYBhKaIs94ywT/RMa77HigCRfWD2SnjDgux9jk",
-	"EEuDQAA/s0q0k7Ne+6IGEpG7DsnshIBcEcKp5CGDPzRXWQo+yUcyWeVRy5qNmvBwL0I7sDg6RRgSpneB",
-	"25iKYzIv43usmS3EtEIG5U1eastyLu8jH+udITfIM+b12oocYHvwFtb5RsrHbp9u4sQlq2SNs8cvT2Dq",
-	"fLZQZIUo4JGaRTtBsFSoG0xpDEX6Xuk3Q2ZA1EIDrY/dUUlQZPHLMmnzKuQMzrnMpVFT2MEvnx0g8gnH",
-	"CvJ7QuYEAHQH9wly8PMKjBC2W8N/bUwwZbORWqUbCMXoEBXvIalfLCoP6xsZLbGamxyaWypUhtNKfIlt",
-	"hbFeZURvo4ZS9ECXtZuEwrZT+gkqbGn8WxKR3xyonb+NEl9lGjVhDJvd3QVtRPeB2RJOXMKACu30Q4Pr",
-	"62k8QkPZrJiUZj3YP3jQDfybskzxCGeY56qCtNxKuwHr5qo2brm/hkeNHvUF0a0GqR/Qo4zYlwmqViON",
-	"olYehmC0bqaVh/vsloHFwsTFdFk7Pk4WlKEJ50oqgZfmTpYfGqum+TwK8nJ0pbBaPkU4D7fb8WPKUj6j",
-	"LNq1+XEbw+lQmLXbhzGMBv8kNpsFriNAFN4rTkOrU6aaGK212hZRJkYhsxJEyrMkz8QpiojUF8fnd0yi",
-	"HetIhfyR2kwMGaB3nM9Sgk5geCs5BzYR403KJ+63XaT4jEBxUOcnDVkpL5HbrESTONFXgKu2JIb/oqal",
-	"hk9KVcbpvDpSyECJ1ftbQRWMwPptXN2VPDkmQIRNuXClNyrlPUu1RDXLAZM3VO/PhB90HrKQjW1FTSrR",
-	"HRXEB1fuGc6dDmiZYjXlYlHM0r3sd0rBElrcNzHYIbMeCigDkIkUmQOvAINqucNVktJLGhZh79Rms+i7",
-	"HJtkoo4n+gSaHefZ+AlWGH5JMlOIDvKTZGDIaMiuxm+br+CF9Vx6WxIbyocqPDEFligjrk8IZZImxNo2",
-	"ZICwQgsuFXpxFLKU3JJUE1Cy9B+gD/TNcX6WiKSmfOFRu43Wuo34RQBElhKAg+GShvkEhkfphcRpBsWz",
-	"qKwpuddCPfMeMC4wk8zxkoQs+jV01CxsdJAhfyh0dE3/FjZarVbY0L9qVmh+Go27b8561yeD017Y+BwZ",
-	"12Eu7rhsGw0uLferkPk5N8aqUMg/Eq+kaQiyOWPCBElLM5zJ4CF8CSC5L8XDFDXKFnmUwJysnMX6hvE7",
-	"tCK2JFtKY2JNjbYRT3eJ4zlpHrTajaCRidSz/tzd3bUwPG5xMduz38q9s/5J72LUg2+0qEFVSjwq1r3s",
-	"N4LGrau002i39s2LfEkYXtJGp3HYarcOTYz8HHjDXmEsmdVl7Z1RU+DWM9P4JToCxNNEXxsQJDvgPgSG",
-	"IAmR1ntQGPVd4TqfdAReWwwt75ea3ViImi5WSPEW+t6K6xHU540gkntG0JyniQxZZoM/23n457FXeMWU",
-	"TwhQVNRrMehE8vMHJSYplWJRHDqKVcqxVMxeRhOymkdKFRE4RZHWbKaUkcTpp1DfKVVEoB2NkCHb5Fkt",
-	"qkNhMcsW0Kwrz7XZPUbVTPOSFxeqafjmMS2cA7D7iT3SN3loo9/g7qfq6Q/0iTgG6HrV5BtvoZ7b9vpW",
-	"K2f/pEyO2v5V5WJBW3e5qxfki93vlftv6Q/WxUYgsg4e1NQdWwIX388Rb8clWuq/Ksk/7Xb9pvLa2P52",
-	"bKEpyBO6r+5U/VJLSJ77Hsgt5Zl8TEWhuuWaq7EJ/FBGpAr/nyvNww7a7ceVrc2rNf1UGHjXY9o9x/mm",
-	"6lf1RSg3vU2T7Rs05iUUK+UNy9UMN81kYVspz+KUmJKuUVMecHPBtkr9tf3ClFZUBSlZfE3IRfYwbEoW",
-	"2+3utMYDv1rWZrzL1Sclsu3rB3v1vmqKCA/sddX3wdWY0vzxyCBj3cA50u557e7gk/2HP6nWMofvDh/+",
-	"rmhEpb84eP3wF9VGAZ+DxvNtNpX3GIIPDrfaUl7rG9TNbLHAYmXZih8yj2eyMMzLxs+fg8aSyxoRY5gr",
-	"X3kfgbXiYFrJauVJAcZqZVRiv7NP2Z8UssKhVJIqgjr9pVBcXKOzZ9KWLGNESmty0/qSiy5dV7dqNa2d",
-	"OoN8yazqTKa7x9ZzCMyfFOYqa1s1FmqwoGvpYt1Hqf8Abc6LrIDGSSFb3x6oOC6XyNRDtPqGi2wF3UBg",
-	"JnFsJDUJSowNl/faB8SY2Qgn00QCRjAzQqaprbHjCp+Z3qmgbZx40FsSgSKPEkWdkDVRNDqMOnazVK4X",
-	"5QiK7dfWkAhQ5Hx65g1TMSFkaGPRBLTDy6UIdluwkncno+pSKoU9CikOQvi8tVElqzUszKAuxs5E3Zmg",
-	"vN3qLDVFQSr79spbBHpvkas4V0omA5iPoB0Eq+lbpjj074V69loJlnhKOlqUNxjtZKU6odKvI7MuVT4g",
-	"elUaEBthAXDL5UpsJyeYmK1DE7nl6FJXn3LeoITp82yApzIjvrN4XZYAt+6m+iiP5taPqxxSw5Cfwm01",
-	"gT48yRG8AhgPKJuuQi2ktL6SLWXD95bnuquWVHkleMFAEp6Adtg0blkLwzdmOL2Mc8r6gwfh6A1kfmua",
-	"NX49sG0tb9QVI/tctuda+eVrSL/9RwijT5OfastBbephYjsj+GWIj4HQlUyQROQuBZuMrtkXSX4Hkld7",
-	"C8krbyqrP9jfYopqazv47vk2W6rp/AHy4cEWcl5dy86/r3C5xSrLDe6eJJLqb462n8k1gSuLsk4izQXS",
-	"Wnn2c+CsZ3ul/je1drTCmu2ILCQNdjab1kz81URLaVDOCjyKUJh2zoUK9Y40kw7yoNwUnkLIoNe81TPM",
-	"cGHtVLUWGi3kXJA745CUc3BEZpKgCDqp5RVv7+Y0noMWJTcZlypdVf6wMm22Mn2hWeRLbSGPsW7USzxb",
-	"2RKeaCgowL6VM77azMfkIffNp8aMVomzX2Nrxvnh90BV5TbJkpCyyTtAhc35D1vCt7AllNOPwLG0+xA9",
-	"dvIGRPHVGx0yGy4G8a7lkCnph74i0ybcVCEAp6sxpi6K0CGrK4csd7u5iuL6Kehl8KNnHQDl2PQ0dt03",
-	"JTpoQ9y39Qla5VyGDArEcwGhHx0vRMg6tmg8N4WjYXXGYOD5vJSLLRqY0pALnE65WJCk6Ne+c9Ru7wbA",
-	"bRLrrN85au/vmuKBBTdR6z3DNYfQn+8dtQ93wQ3BQgZewzruUI5RbjxRzfsCte3bKWhbi9j1cdrfQmlY",
-	"i8Nq2ECqIp5Ec5Ci4RsEFZDEZoV79n4TW+qTewiJ1Pyu+NqFQDg/VCWgpxjOJ2QPjFkbAWSNZ8WAkzVu",
-	"VDPUt4o7yl04EDJbjpCtRrXm64OI0W22Ct0pkY+tdr68wm9lzz+7kLO1qDA/CMwEb31z2NRft6e1BlzP",
-	"2K5XS/08asyO1+mlIbBr5tXfg0L62+iXvw+ZwdHVsvXBsWh8q1nwjk1geVCA+NUZXD4b0SElqiaKc8Sn",
-	"qukikguTe8f0h5J4uSRYSNPq1/YWgZhjqqQxhMeYoQmxXYfBBG+c9wpaPHA2g7KdGVNyk/RgbClrnQRv",
-	"yFLlkdA4S6gKGYQstVDXNiXNmzfbrtNH7aM6ln0Kb3k3+ks40tOMUtVk7wftUWZnvwsL0xa2irzJ+u/o",
-	"Mp6WG4Nv8AfWWkoGLD9KG7aQm0d8l51G5OI110y9HKFZYHYQMhfWntIb007M5pTRxNyk+5txHm9oxhmy",
-	"ovlhfTPO8nV6R9RXuktF4NYf4RC/23CIL4tz2I4i/kEGfzMy+I6oh2jg4zylb5wfSMv5y6yGfJ7YnoaY",
-	"rRz9zJMdTPrsxqoOmqSakGhNycADHYTMuZl9RzqUktY3Uf/LeZp5xX2vhzaRGp77p5BiQuZ0pQAtiJj5",
-	"VcFsXrWJqg2cCSZv+7hALjVsPUiiEzLsEpo8VaDa6hGZhHIvNmBt+ZVU8AISdbngQZ5jWJ8TjjamhIes",
-	"mhPu1mZyrCHuWCq8cg30aprntR7r1a9jTX5phN/WhS+IS3f1fTKWp+X+aMshLuhsrvm680qDIYUrrEjR",
-	"icQbBp54oSL+iLkh6PWnV9+/vH1x9VwdjQ7FwV/2l+0BO08//LU/fzftJSeT7utXL188P3qMq7iuQss/",
-	"hqvYNwxAWYkajvgkLlVbbONB6d2y2mNT8cG7Rn49wbJb+b8ji/vD+fzP6Xw2l2Zr13NhqSh7Pb5ArLjf",
-	"YbLmKwG7xT39Ei37jrlIbOZYpmK+IJBgXJJPIkN4IrRjCM+mQMgA2XaHJoHqjkqya1m0r1xELdSVNb32",
-	"TAMiGVgRB9VJOF6OYxQyW9UEipY4/gs1UmxZUKN82iSgDcIMZ0SiHauohsyfCvJeSil/68Gdu8c2c9vO",
-	"AioqV250SHPnIbQrdzJc3iF/O0cTADdk1tFUJyFUK6t+gQNnax6yqZrrZ8s7/3CQfC0HSdXYr5E+LRyx",
-	"aM26UPZ8PH6VT/Ft+LLK6xe+DwOnqY/IJNloLvhK0k1N+dl/QpfEo+WaP3wYm+0FQ9J01C4XAJ6V4ik3",
-	"igMJj+XG6LMuEoQlULRDkCkRhLlsTCpR97IfQLwvSYyrArgbZVis0A7j6OT0AtLY1gyZp3rKB2mwIp/U",
-	"3lwtoApxcbOqoVNrF6fL0Pvx+VmeqzYnOAFx5tfGiRm9ObK1DpqXPKXxhgafkPADtIzjxOn/ZqOYrdCc",
-	"S2UtIuYJdUXggDyl1BQqumfhftWFRuenn/0D7V72PYgvTS0Hd4A5QN0ZzqHV1982H6M1aBv+TVPiBDLT",
-	"g1QikTEG1o1+nh7jNkxSSdZP8b2d8YsdO46mQv+wp9HTSqOzDbTU2y1O6S1pNe6D/5ntfWYqDt0H+wVR",
-	"gt5zhcb6qtjJn2khD153wuCl4AtNxDOJNL4j8sn10Lft8lG71W4duTp6xeshk7HASyI66P14fInynJrJ",
-	"CgmeKYIUWSxTSB3Sn3AbQg3wDtmOq8NxPVdqee2+vlZc4TTaNcIkRpZrmnrEM4EX68PbbHo9w6Zhr5PM",
-	"wOza1oPRQmlBmzw2JxEuZ0Hp/ZhKE/o26isE81lNIEDR4EPk0qe9ujiuSpFXn8hfnDeh2/Gxl8glsCJN",
-	"SK01jUlxWoIYvHgtyF9J7A+RWzSTaz3ANQxAkmICKKCFFZ5gSUJmRT990kvOU7QTzfi1/CW9/jf9rku4",
-	"esf13YQqO+4nh8jwwb/pae0v+ktI1LngmixTIm2b1EoFkgBlkog8o0zDLD8LyNUCYJYLWzIeMgjwOkYY",
-	"JWSZ8hUkl5vKS5gpyC9zSUqTlLsMuyXWiKTAdb0U/NOqhXo4nrtdaDiAm9oYZpWp/ubQsYMMklsJhzKp",
-	"MIvJBv/Yub2J23EW6FJ7jGzVgz/BNTuGGhuSqD9latp8Va4/9C/ofe/sEm3EIXSyEaNxnolVmK4nK7QJ",
-	"rTto8CHYDqtbIfsXNP542btnXQBhrTpufOVXO/GfwkZNC9mwEbhl/ylsjA7Dxmd0sN1ogw91H+8fFdV3",
-	"tuPpkENvjjeASHUJp6IpFPDZx4tc99B+jyYvcpTaSP9tjYzWChtJZbaph/VgSZhm6wmPM3t3TLqU1t2x",
-	"RJOMpgrkiwApjmaE2Yohto4IF2gi+F0dN35HlB19tCTx45iyW/faaeS1oWpPw+3msNUudkQZ+tg9P7uf",
-	"tY6t7PhMroHkPjhD0aRtRRzC8pzfGDMD5ZyqBIZqUekqS8qcLDvX/zF63j4MWW4lArKIjSQ4wakmQkJf",
-	"Xyh3xBKb8Dqd0tgkDVN5L7Eamr18NeEJYPON5ad1EGn8dbsswNx6ujqzAWGGruPsw8JY3jtp4y0sYkLu",
-	"vApma/VoaCL9RgyBjerApTYMIbN9GIyZzKtZBukormSZJLZ2pDO9mebOx1DaCh4hU7qFqnnIKvXNeKai",
-	"DfxubKr6PwmLtsOMosPBBqTIoVlAsvVFdoTfib69Ye8PpBxYhPBxde9X+N8D8YJDaIohTS2xamxTCY87",
-	"JkZQqxIuSL+IZtpvoa4zI2v8euYq7EHXkSLmCW0KeeKMtBAsBvISkG3WYUYJGZAfLS2CaX+DIZjfENeT",
-	"7N7krrHreQJdUaC4oskosw3fUigwZSorQiaWLetpTYEWrI2qm/QRSVk/f8ObtWVooj0e6SD9ZZdrG5Mb",
-	"nM3vMWTGoFbtFXniBS1KTG5OBzqxvixk75NpU6U5R94o2qrdQsmC4Hf0P+dcqGZKb0lS4h1ByO4vZxnl",
-	"99KrwKln0RcSmv5ZvFFQKqyuCTMin1xgy5QLcJhzRqSmD/llt5UozNbygOiiA3bIzJymMl6+XVfyDIJc",
-	"jtr7paAXrci2UBfakFk1BitFFktTJxOmdOM6n5vxtQDznJM0gXiNwBko7jC1SmjCs0lKpE2rwyjGyw46",
-	"Onjt2OqQKLFqwtRRC0VF9/S1ImjonhpoV6aTJmVfkoNke6vVtCsrWqM3Yi4EiRWacyEJmkBveq0y4qXx",
-	"GG9HZ4pG818tZOQRE99H3kz7OUTZ391X8YcjYVvJW58Rck76GtL2FGrKTfDhppJORtAxqrGRjU2dJp+u",
-	"mbKOmlwaccdSTxMu4L1om6qADc/3UZTEI86gqLexMDml0VqnWuiMz2Za1tGkD8LFtahOEk2izeoelnmu",
-	"8ua7j6YZ2/oTKz2C/85XfUtZxkGMSsRvifinuPa/7fXtWYuxgzwU0i5fpUffYDB+36thV+qjLVPM8rq5",
-	"CxtdrG9tXq5CmESmIJcU9DKg1Ja/OGOed2ZpU1eZMCVWhjoV/bSNrbTo+16vPEMX+i+2wHit7rUGU25f",
-	"b9Mpixbv9eXrSg3jIU+i+MLvAV9p/G6au/v91/OO64e2kfp+u9wf/bANSk2pXf/aEV7ZsgTVRb0d9nrX",
-	"42G/e1YoWW8FIUgJanD3adYnOIgHnXcOiQrEQbDvfwprA4DI7PeBC2tup3dd7W3fzHFHpqPNOpMFIdwa",
-	"BTBoCKWi/HlFQMNLvS9bIQMPT3k4KtGM8wRxFpMOyqB5h77C2GUVgo9LWP6vj/luztOcdoVsx3DoTbwe",
-	"6W0Bb3Z8HitngdstbeaovW/MuXnFd4iUh5Y/dsSiWGFqyYteqttdLYe3TPi/KYuv7ddfc1cvyF3ZDPgH",
-	"e/+G7N3q8GtM3an0j7V5lOcq9//46WdgHeCu2mSuc9Jz7hQwl1B/I41TxDl6OlbeBu8wmLdSrOgtMT38",
-	"JAJHw9XwLDAV+i3HRXOllp29vZTHOJ1zqTqv2q/arg+UyVXJmOX4pjL+HgT/2b1uKiBrQhgw0/S10r2j",
-	"VY2F3FThe5PUY7lUPoqh0OtjXELbAKBYucZV2FqObZPcsrHXG9adYs3Agk+smYeLeE6kElhxYUhoyaEl",
-	"g8LHash77qjT83rDehN7LpjPP3/+vwEAAP//",
+	"7L3bchu3ti78KiiuVWVp/U2KOtixqZpVPy3RNqd1CkklcdL51WA3SCJqAgyAlsyZctV6jf9q3627/QZ7",
+	"X+03WS+wXmEXBoBudLNJUbI9M7NmchOL3Y3DADCO3xj4rRHz+YIzwpRsdH5rzAhOiIB/DogSy+5EEaH/",
+	"SoiMBV0oylmj0xiSmLNEIsXRPaYKjcmEC4KE/oSyaasRNGQ8I3OsP51TRufZvNFpBw21XJBGp0GZIlMi",
+	"Gp8+fQoaCyzwnCjb7essviWqn6x2OpoRNIanzySiSYCwRNHV5XCE9szPEcJM3hNBEkSVHgP5iOeLVHfY",
+	"3n91MPkGP2+2yf6k+Q0+GDdfxodJ84g8n7xof7P/8uDVYSNoUN3PAqtZI2gwPNdfjt14goYgv2ZUkKTR",
+	"USIjpSnij2eETdWs0XlxlM9SKkHZtKHn2E/IfMEVYfHyPVmuzq2LMkZ/zQi6JUu0g9H1df8UUYkwmnKe",
+	"oHjGaUx2kZphheb4lugnQG0k8YS0kKbNhAqpLAn0yuCQ6daoRLdkodCEC3RwhGY8EzJACyIQF1PM6N+w",
+	"HkMnb/CeqhlSM4IknpvxYJYUP4x5sgzZlChpRmP7w1NMWYDmWNySpGhDELngTBJkNhaKckKo5oAsUrwk",
+	"SQdpckZByPRnPFMIx4qyKVL3NCbHup2Q5YOBpjHjakYEDMaOQKKjgwMU9U9751eXo97FyYeb970PN4Pe",
+	"9bB3Gh0X05vRlJg2DcH0qhKpkFQ0TZHImCxabL8qt9i/uLkaXL4d9IbDqIW6MKAxSTmbwlmAVjNJBLqf",
+	"cSQJU4gqsy4tNMzimEipl44lSJBJJnEqEZ9YQplRUCVJOkEYTpOlT8iwPoZoQj9qstwD2V0LSO/TJNC9",
+	"JaWWDKEQI/d6mC3UtZMye4hgFrKwYWiSYkVE2EA7R+1XATo6eAVDfP7x4y4MhHEFWyhAkm/YJoZ0eh+0",
+	"QlY6fc8n7fiQtEnzYPxN3DxKXpLmK3y033wxaY/344PkkBxN3OkzG6U4f97Jaeqjs+bYHTx/HmhO4/7e",
+	"rzuF3+M0JaqbJIJIWcfVmELjJXqTYjkb4/j2mURxSglTxwjHMVkokgBl6JRxQZKWG/OvGRHLYsj3pW7W",
+	"DvjF6hA/aSZjToxhhjgZmOXUf8Wc6YOj/4kXi5TGcHL3fpF69L8V9NZvJkC7i++6Z/3Tm5NB77R3Mep3",
+	"z4aNoDEnUuKpfo4zNSNM6YZIBxZzIfgd1QdVkF9IrOerV7b7vt/9z3//j/Orsx7aGdIpwyoT5JQTecHV",
+	"OVbxbPcYxTMS35odQWJBlJ642fKNzgSnknzyKfGvgkwanca/7BXyZ888lXs9IbiVDasSID8oEs1xOuFi",
+	"ThLEBcJoQkmaoLEg+BbYY5YStBM5Ggx63173hqMo0AcGuAuwTJImu0HI9B/3XNzKBY6JblvvecrgpVgv",
+	"p3gmS/wS7UTfXw7eD6+6J72bi8vRzZvL64vTaDfQYwE+kJPSEGaCaUoS4ML6CGHJ/dZRjJk+396AvUXT",
+	"vDHqnpz0hsOb095Fv3caBSh6fX3yvjfyOg9QNOi97V9e3Jz3h+fd0ck7/VPv4vTqsn9hXuyenV1+rz8P",
+	"WfHg+mLQ6568674+60W7wG+R3SPAXKQhlRm/mYw+BMCGFEfxDLMp0Uf+U9A44WyS0vhp2/Wie9676Z4N",
+	"et3TDzeabZc2qx4KChvnSzQ8REZLCBsgI1NBcLJEmSSJPr65cIB3DIOl5dXTu5VzSfJ34eR++Q3bRSm9",
+	"I6WRkPI28gZv6AzT3IlWaKG3Fg5Zibvn7DeqcMlI0yUXaExv9521guxYtwqqxIwLlS7zPezGbVY4yUUn",
+	"lShbJFgRJLA+CCeXF2/O+iej6FhvbK18GTEQMiPplFju2v3xhosxTRLCnrRB3lwOXvdPT3sXpY2x5Fku",
+	"pjCak/lY6zYT7zxb7e+o+Xz8Im5+A/Jn0t5vHhwePX/xzctXeBwnX4ld2eM9x0szvlghOPhYeePbifKZ",
+	"Rbutxoq+OCB6bz9NBNTqQyX6VfYOCnN5HTbQPZbmYBnGldDJhAgtJ+1GPNZPCzXjK1FxdX/rcRn9bdPo",
+	"KrveUwgtmZkiguH0idJ11BtcdM9KxKS2RUT0fI7RrxlXntBK0NFkP35J2uQ5/mZ8NG7HWspgJLPFgot8",
+	"3F+DFTGUMfJxYaS65uaZMPLRzCLaNVaE4/xUoilhRND42Ap1cUcESvkUzbA0Ii4hCtNUooxpOVdSYxOj",
+	"/motSs8w+qFpFZlmP4ksM7jg6g3P2NM2di72SuS3HCvcyuALG3AmJ3oMRthXxMRXWIYLXhIJlo1joNgD",
+	"+oanZXRQxm4Zv2eBXoSUOMXUCDP/O/kM0UTmVlpKb0lB/b6m6ZwwRZ6+Bn2tFZ73LkYVrvK2N0Jhw1rm",
+	"e1JhJa24LvRrJHimCOKZkjRxNEmeSfQLH3fcn0iQKZVKmy7mF2NAafXKiEwqUCxIohVZnMpjLX5uCVlo",
+	"HU7bUFxSxQUlMkCMJ0SCcBN4MqEx0sOiUtFYfhXhv9VE7cp6dFyvhEEzdv2u8DLlOBlxfobFlDxpAa+6",
+	"H84uu6c3o8vLm7Pu4G2vtIT+gQZLm0qU6r70WccMvThC7+nrr6znu4655j6mR7QTrQzcMvQrq3Sbpp9E",
+	"ksHld/3T3uCmNxhcDkr0SKlUFTMpdzg9bx+iIRF3NCbomuE7TFM8Tskx8izsr0QpqbjQ22R1UNYFYFk3",
+	"SCRNu9IM9Wbzxlii4ojOCc/U59Fx1D/vXV6PtjU8E5oYTclwLD0FytB+W/4upKyMRnNoCvp5dXp1ZBzx",
+	"W8K+gpDTCu8M32mNF3Wv+kjpfgqLgCZbKbzHSLPoPfOx3toSLXkm5NdVhLXuUDdsIwFLQu44t84yCfKQ",
+	"JrlnzggyQ2R+jtnSahfySWT+9vpy1L3p/XDS6532ahUKrcZhRD7GhCQk6aD9trYw9tu5SAItlDO0SDFD",
+	"bwa93s1o0O+eHSMjnhHOjUCBBKaSrJiCzyRK6Zx+Lb9JSZnQYhh8jW5U0DPaicqUiIKSHJpSLXFhppgl",
+	"IYOPCmuxWFNQ/eYmImCWxQgM3aHQdiNOU34v4UtJp6xJmQQVHrRKMsc01Y8mgs+hZWxcac4HoThHfKKI",
+	"VooG3VHv5qx/3h+Bl9ccQeMuhcYiCGM0IY4RIWniFrst1MPxzI5W22bgPcVIKjDGWWZtyNzeluAwN58H",
+	"Zs+CtYzGmdBP8ZjfEURVgBRHRLfttJeF4HotjUu0Gl5p5vGVunW1b+95kRhY3Gvm88+ncZbri+716F3v",
+	"YtQ/6VZVNzD9CRYQRtAUohJRdodTmgSIfFxQYVxugtzxW/K1LOfqCOZUSsqmQa761gzlGHERwJaibIoo",
+	"M/vXbSjj5ltgKe+5SHSb94Kz6bHbwIJMBJGzostqTwGSC721OfgXMEOEJSQJmSRSGh29QtbI+T08leCp",
+	"y/Vdt3/WfX1WVtESrPAYS4KyVZ3DunO+wvIU+mveP1BL6J2vh2Ao4UZcyEZzMGvPZOsLHg9rTZPknCQU",
+	"j8DJ/iSiD6+vri4Ho97pzXnvtN+9GX24KtM/j7qYSJREfx1eXhj+cGK6a+ruO2ilx7+P1qx1l6jadwTL",
+	"Uzc30KLzkcBCdN22Mi7XutCllSGUlSInhj9qxQLJGV4QvcALwRdEKGqiG+O8xSJUNF82zc9N65KthEiC",
+	"RiyI5nrdyocH7YMXzf395sGL0cFBZ7/dOTj6sRE0JlzMsTInhTS18lbXJk0eonr/VL9nAjx+t747uq5l",
+	"bWFm8qHWzfdD8y58BXqo27mbPj3BjDMa43ToffMpaOTexf5Wc/vkh7d/0gSxsy0PJnCLls+s3JO/PD/n",
+	"5ODjX0is9KjWbyJn5ZPE7qcW6ivpW/bGyUvuIDqlMsG0IhbdkuU7ylSk99u9RITxbDqzrnYTAFccCRLz",
+	"KdNaF1VGEv+j7kRvvtfgY7fNl8n1/YwYX5Gen5VeJuqGUixzj30Ldcegi2ndymmqPqENbIMqdI+l1nVi",
+	"LhIt5jKmaLrqW0GMfFRewCf4UrMmLFlwylQ96CPOpOJz5F4K0L2bvuU82qjgjJQhHzOlFrKztycPW/bH",
+	"Vsznn3P67VarH6RDXyRmBSY8E5pSAsfgurKxn1uyBK03+s9//4/Ieq0No7wly/L4vaBr3aB1L4ZhbNwg",
+	"5pSCuxzGRaTC45TKmY2VIVDrQDa0vtx6Pp5P6l1ZkcONTDYJlqq5X8tYYbu/oWxKxELULksf9u2EWueZ",
+	"PSAOZCLIHcEp6IkG2aA4TyWSWTzTgnxEhMB6thCaTYgisQpZIuhEddC78+5Jc/iue/D8hVtZ27pzhVNp",
+	"3S7PJJoUgzQbQImMgeqOFA/Z/gs0XiqLCyFMKx+JHkHGFjjR/9YK1oujTKRo5+DA21TajPk1w6ntWxqn",
+	"ANE/hczrVB8OfT6cI2gHx4JL6dl/pu+S3ziAn+ybc6w5hmGngivzxi64WmPMtJIxJkBQITX7AIyEsuEY",
+	"icZE3RMwC3X30qhHeaymNFRNH5mzrfyc24Fb50HlfRRzNqHTTLiuJ1rVX8/uSpQhH/XTpMTx7FJSy+8A",
+	"hxOTpMrxDn89aH5z/8PyxzZ+HZ+SN9N39K+3Z1q2YKWI0Dvw//up2/wRN//Wbr66af7828HBp39dv5e/",
+	"I0LaM1DBpSgsFFjs+zC/qdCSbryENQVjE5xSmOVhWTPilW3vh8hCpjkmGhKWODSEFvQkcR9ACNcye1Ak",
+	"Z5RNKzTY9xgCZerFUSMo4H77q3C/31Efynxp+oXY3JfTsTytyle2LFes6li56uUkUnUL+bqJP/X1KtkZ",
+	"NRijOr0I/kkVmW+5brpV2w0WAi9BIpCP6iQTktegSa8EKY47uI3c4Z3wNOX3x2CzA6xAoiiGViLnLzJn",
+	"dIGnFfHf/fF9+jJRL+IPy96PB+Jmcv3uhx+ntafP2WHevjAAT/vqmPOUYLaygO7DIKfTevpeWIlYVXsT",
+	"KhcpXkKMJ3AgUOv0XgWLzDmb+vFD2UIXEBzCgoRMLwjWJ9iY2deMalmCLt68P0FMb+g0b4glKNZm+4Sn",
+	"CThVANJmnCZ3VNJxqtsr1BcA/GgOonk8QP203IMdKZHRvsxfIEmj86UdYBSg6PwDQgarFBlECMCJsjS9",
+	"p4maoei//tf//K///f+jHMMrCDRnKIKN2h8NlcD/53+QCEYSDUeD7nDYi1ohOyMYGBg0LDAFie4GJghS",
+	"gs7nJDlG+9oQ2D946QnQFhqQCfgz9dxC5qBX/Yur65GPE8s/saJNIggrAm425kwJnnrNBsiwjxIFd/5G",
+	"BG+aKbvhsQT9wimDT8Y0oYLEuk2cAo5WBhD0EjQx74aMSp5iRaRxa2mlAWmFXcDr5kfJJwrNlosZYQFS",
+	"eCp3A5RSRkzMFAs8FXgxC5kk+g/FAQss6J1mc5kkpVkwzvw/YTOBBq51EywlnTKSIMpC5rba/vNWOyi2",
+	"EJrQNIXJv8NsmqXub93WfEzBSQfjIXNiKRGE7Pr/OXjZbqPXg27/7KyHrrqjUW9wgV6fdS/e71q1BN1h",
+	"Qc1eliQlsQJmgJXlGKAmpESL4SBkCZ1qFW+RsVhl5iNNMPA+L+djnlYle0VZ9VCb+wcvH4CZugM/sDjO",
+	"dUx1e1b6xfjTBvY0zMXyqmUDdgM4QpF18NGUKh8BbPQGz1DsoOjy4qx/0YssL8LAwimbhqwwOAIUXb55",
+	"U35tYk8wZyRA0fXF+4vL7y8ip7phtmyhE4DkSjTPpEKKp0RgRULGyL02ZjJife2EaSXkp4YZSCNo2L4a",
+	"QcM2q+lRLHr+3sqC1qoUtaTK44YTPKcpOARzPC+SC5KmiKo1M0DeBLzhDw8bQePtybARNLo/Xg965UHD",
+	"09UBg/B3+zDHD+MkoYa/XHkb0mylNT498J0YBbpYb98jAIcOtgXM7A0laWLcjqlRrGdEELRjraqQRSVw",
+	"dAS2MF7Q92R5ndEkCixsqA6EbcDotUDsjS6dTafMRbo9IV1xR2x0xbr3jHPgQdU0p9t7svTN5If5gBtZ",
+	"YSZv+mZg3soti+0HNjTvP07lrmjaxQF/6MPv8jfPefIFvJablWkLT3Tg9Frduo5Dlk/TZq7e39KV5PH0",
+	"yslL7/FSoghSYrTdbt8sKbdP4v7rZ+dtynr/W/7KM4kW2TilsVYlLBYGQzdgiNME7QwPAwPHf3syBD+J",
+	"e4EmSGpDFoQA8JLo7eXl22g3yE18GkNzPGPKnnkbu9t5ezLczR2dFqTh3tSrHrKd7t8yQXZbaGikEWGx",
+	"WGpGceyz4Bm/R5xpzoxmlKnc2xN53raoqg7oZ/3L4ZvL04uLb3o/dK1LzlcL2gdHD+oFK6fsYWJbU7wg",
+	"trPNC5rvDA8tBa96506V8/zCIbuf8TSnb9NRDQJVQNc8gO8eQbPryGk00bIbvkqw+7/iVPxwrdib3nl/",
+	"7/0356e9i7d746uPgwk9+WAp+L73wTe0XVi2QtgXhy8fpmxvo/v4enBmw7XDwybYSAqUU0sRu10ZZ82E",
+	"THCWKti6XCAgQe52bqFzLa7HJGQR+JajY7RIMWUI/owsKtHQnwuUcr4A7J9FL1h7RFiLI2OpXkKT3OY8",
+	"ha4vA5BoQvAsR//NW+hyTk1KmR7d90M0PKySfq3X2089ah+9rKOiw8zVxOJ5stQ0NNafAZIZKM5qVM8E",
+	"T1ctXXA8E2NF6PEvBJ8KPJct9B50S/1AdlAlXydANWk2QWGqeVkyASqlyASomiAToEp6TBCyuuyYANWl",
+	"xgSoEtwPUI7aD5A/tvPe6N3labnFlXyOALm0iQCtyczQ06xFrwdoBf+oR1cX0Q1C9q7XPe0Nhv67vR+u",
+	"eiej7kgT4023f6abLEN/AuQjawJUBg16f1v8G1DHBfyDkFUgrQFyOPN12i8sf1VxrO7uyuao033z2Pxq",
+	"SASrHPMBh1ULA8Uh7UrbhyYasyBCctZCF8DhtHGPKZOAotSst+xksqiYctgdKxSCKhI2OsiejWX+kwdl",
+	"ecAZVa8YAFggKg0DfnqEPuBIFJizWqcV9ADwsjm0ZIWQQcsYhIzUxj+a0zSlFtaBJGWxAbtdM/oRkQWP",
+	"Z2jnr/gOD6HRZxJFp1iRFuP3O7sRkjFOyW5pfvvfvHrx4vmrg7b+r8bjvOplfkdwqmbrlTW5xtyN+K1x",
+	"LKb0jjAiZYAiyM8yvwrwNVW1sQa//UpuRTvMugXqn9bx2Ovr/mlt4vtDqU9+yKLdfIWbk27zzc+/vfzU",
+	"9P88esyf+2uCHWd8StlrntQom77NF+XvRasyJiFacvfZhD/OrvU7MG0g74X1Wb4r5Ae1tJLRe3jQflBT",
+	"ybWc8qdb6I+VTWIG4DVYt0mAhP4peIjc7t0o8L29JrEWF8g5i9l0aNzV9TGsAfDPa9KsQefO1IyLvADB",
+	"awD8RcfGTLBhwmh8i2/K7K6hf/px/uruw/zN8sP8zYv4h++O4h++2ydvL+7ieZL+ePjXWfL9x/aPB2+W",
+	"8duPz2sRBz6D22jj5y/CCgBCcM3E3nJuMtE4I64yRSaJ2LOfrU5NrE5N3Gyaij/tz2M6QUMP7UHTHny8",
+	"fXYtAV23jlH5612hkk9q22fdVq1xxGz0sD3LocsmYRb8UkZY23ReoySDFROYtGUDeVClVkJm3fwiS3PP",
+	"4XoM0KMqDgSNbzOu8HoxBKjya6eubBVh+7b4pCbKJrOxR7DfVrhm6WExzesFxEZyNPt6kEzNgqSYBYi0",
+	"pi0P9h6gUa97rvXoUW9wNegPe+VtXry5HXrkjSAQycFp4yHG6EdV/dHWbbovIaJ9igf+itZ1+G1pwSt2",
+	"E15Yz3rNs1qbyqRVuK+OvYS5BddcxlYIGEbrdG7IrqgoM/abunVZu38GVezehh20VU8LIihPnO+x+OTi",
+	"st5Dr1bePLm8vhhtt1mAuOXZ2e9KA6lbz2zNUmZCWKRxPqLDYGMhJGAtpQ/22w99sSAiJkzVWjt2CGgP",
+	"zfFHrZTblwMkeMYSgB4hdc9RQmI6x2l5FxwW/ZlciBXKuSmacZfGskqo6rfFTnckrCPuwBMj9foimHQl",
+	"LUbLF/udDRXrX874lGcqgiyPVWXFiqsb5aR6tUrLY/SycmMPTWtL3azuk+gYRdBJpM87wfq8e2I4elAp",
+	"+0oq0WepJGpNK2vZr7I6xpYKSP16TGtRV6VyYyZYgHYKxxuiynDTOVbxzEOjwts4tZ8cI6zNfXgpZFRa",
+	"5lyukZW/vWsch7FN+X57MoRQuUF15B+4fnar6ooPmKyUJHtAURkQG7X5nKjh5cKiF0wUEziMWCLKIK0q",
+	"B0oahzJnRB4jplVlqFUCpha6Nhk3xuSwsJbfOchnYNifG+p7eiDu6eG0T7W7vWhvQGSWmjVO08tJo/PT",
+	"tu3bLz8F6x0r28P7qod7ndPj59UodTEXe67QIs1k+TBaBLQBGFAFSaMls2ZFfOfGfXGycIL/3y+EIme1",
+	"to3T3fLKBeD2P/by16TCLJFalFsTs6y3bTFCLqbbxie5mA54+pBcujRvyaiDDp4foZ2oe3rev+gPR4Pu",
+	"6HIwjHaNT5Uh+D1AbbQTXQ97A/cAnffOX/cGHtyhHRw8P/IRDgfPj2qqRtZocc4hYlV/M9diInWc/7Fw",
+	"jhaKXp9dvobiSoWnSOoJ4pRiAPlHANKI0M4qfgHUDxkyqnb9mCQ2jt0YC7G09T8s3MTw0TKaZQUOEjT0",
+	"mLZBhdgChBu8op9rDtURGYSw89StlKTJc4ZdeneCZlQLg+WxTfXRFDEuZi4AeZfQKZGqJu7kZ+NsmXbi",
+	"azxfNlMsxVJdy8cNxyaxPuYTzdyM5WP3R/dk1P9O74reD1f9AST2DnrfXb7vnXqrs9Ea8oDDpvW1q1qP",
+	"GX60vrc9vLjYSyu+j80aYv3WNJL9MxSekSshKItCeMclpymViDutyEFfjdUNnN4mHOSwtcjDokQ2z2lK",
+	"7wgLjK45JmXZplUlr4yYg00nHAJpc35HQuayL/L35G6dnoX+W6hZfyKqPh9R9cA5+TIAqBRDMbebeU0U",
+	"7nucpialxZoMuRz29L1KnPEYtc1xAYviHkvEoFRHOZBosSQbfCpPzE/5UhDdcnqHR6T1/Gs9+KULkNJK",
+	"9uQx1C2YL9QSGTGABJlDKS2q0A4AVkwlY9/VboExuy3UBVA7lIPMwSqa0hIyca3PxZyRyBU0gxKVNkTe",
+	"qUELGzMPYFkg8l0yiABut0T3BHAzzsf4BSEv332+0TvyC2ODNoiMCHWAgsTkS3RQpJmTpZDP56EAyZig",
+	"lEwU4plCO3ojV4QB1OMzkqBUIy4Pwuvlo9IFOv4hWfyfzP0fCy77KJxsHQMqBnSit92qTPDAOMV5NWXU",
+	"7MZNCKO2fme10jRnLsRXDsMdo6nA2pw67GgNdH1OMVsbRYRTAqk7jMQqQH49ncD2GgAQKbCeOaiYD7gd",
+	"yI29F1RVDHD9dm0sw56Zk7UxHI/R6gNr4HUxT4jVAKkyLHHF5u8CDU+BhJuLT1RgLvKWLiIoAi9tfhOJ",
+	"b1HMs9SUOxMZQ2MS40yaXCyqUEIW2nzVq2LKMAFuMuEWtIUXi3Tp5y0sMIi1ibHKdYdlG9U+2GyR5BUo",
+	"rEB0+2nzZjzPKQ1Sq9FpCIKTRpVzv+P3aIJFWcMwlNAcecpbBvwTmeiyk4EGP6wfyE5547ikY5NULM0G",
+	"AvqZUaKdXPTaFzWRiNx1m8x2CJsrQjiVPGTwh5YqC8HHeUsmzTxqWbdREx7uRWgHBkcnCEMG9S5IG1OC",
+	"TOZ1mY+1sAWQK6RU3ua1t6zk8j7yd71z5AZ5Cr0eW5EUbBfe0jqfSHnZ7dN1krjklawJ9vj1Ckzh1haK",
+	"rBIFMlKLaKcIliqvgyuNoUifK/1myAyJWuhS22P3VBIU2f1lhbR5FZIIZ1zm2qip9ODXQw8Q+YhjBQk/",
+	"IXMKALqH8wRJ+XlJRsDx1shfCxKmbDpUy3QNoxgeouI9JPWLRSlpfSKjBVYzk1RzR4XKcFrBl9i7TVbL",
+	"juhp1HCKHtiydpJQqXhCP0LJLb3/FkTkJwcuQ9jGiK8KjRoYw/pwd8Eb0SYyW8aJSzugwjt9rHB9gY1H",
+	"WCjrDZNSrwf7Bw+GgX9XkSkeEQzzQlWQp1u5P8KGuao38Wwu6lFjR30GutVs6gfsKKP2ZYKq5VBvUasP",
+	"Axitm2njYZPfMrC7MHGYLuvHx8mcMjTmXEkl8MKcyfJD49U0n0dBXp+uBKvlE4RzuN2OjylL+ZSyaNcm",
+	"zK2F06Ewa7cPY2gN/klsegscR6AovFeshjanTHkxWuu1XS3LDJIj5VmSp+YUVUXqbzvg90yiHRtIhYSS",
+	"2tQMGaC3nE9Tgk6geas5BzYz43XKx+63XaT4lEC1UBcnDVkpUZHbNEWTSdFXXgXpkjGqeamRk1KV93Re",
+	"LilkYMTq+S2hLEZg4zauEEueLRMgwiZcuFoclXqfpeKiWuSAyxuuY8iEDzoPWchGtsQmleieCuKTK48M",
+	"FwWnFylWEy7mRS/dq36nBJbQ6r7BYIfMRiigLkAmUmQWvEIMqvUOV1pKD2lQwN6pTW/RZzk22UUdT/UJ",
+	"tDjO0/MTrDD8kmSmMh0kLMnAsNGQXY/eNF/CC6vJ9bbGOdQTVXhsKi5RRtzFL5RBiW3DU2SAsEJzLhV6",
+	"cRSylNyRVDNQsvAfoPf09XG+loikpp7hUbuNVq6P8asCiCwlQAcjJY3wCYyM0gOJ0wyqaVFZU4OvhXrm",
+	"PRBc4CaZ4QUJWfRb6LhZ2Oggw/5Q6Pia/i1stFqtsKF/1aLQ/DQcdV+f9W5OLk97YeNTZEKHubrj0m80",
+	"ubTer0LmJ+EYr0Kh/0i8lOaGl/UZEwYkLU1zJqWH8AWQZFOKh6lylM1zlMCMLJ3H+pbxe7S0G75SPV2u",
+	"K59eU+M9qKnwjoocZCh87FemjwJU+vE35437tGdsD/2Cf9Vc9Q0JN+qYf+61Wq0oyN39Qp8QPikdPXc6",
+	"d11h6eftfbRSBt7bayEDGkB5WcyWnJFjAGQrKHXHuHfyXep5fofZEfKqKhvmn9KYWCeuvbOqu8DxjDQP",
+	"Wu1G0MhE6vnV7u/vWxget7iY7tlv5d5Z/6R3MezBN1qJoyolnnzoXvUbQePOFTVqtFv75kW+IAwvaKPT",
+	"OGy1W4cm+2AGUnevcENN6xIkz6ipJew5wPxqKAHiaaLJDSp6BwKzIGolIdLGZYpwiasR6DPlwLtBRltS",
+	"pXuh7F41F74hxVvoe2sIRVAKOYIlmRI042kiQ5ZZWG07B9YeezVuTKWKAEVFaRxzUEl+ssA8TEpVbxSH",
+	"y/cqlW8qDkVjY1qbLqWKCJyiSNuME8pI4ix/KKWVKiLQjj7q3omrxKyLQlxYTLM53GuXZzHtHqNqUn8p",
+	"Pg6FS3zHozZ7gNj9xC7p6xw06t8F+VN19S/1ijjVwl3rlE+8hXpu2qtTraz9k3Jkaq96K9dl2vpCyHoT",
+	"qZj9XvmqOv3BqkIO4svRg5oSbwvQj/bzjbfjclr1X5W0qna7flJ5GXJ/OramF2RgbSrxVT/U0ibPozrk",
+	"jvJMPqZ4U91wzdFYR36o2FKl/8+Ve/YO2u3HVQjOC2P9VLjOV7MFPEjCukJj9fU+171Nk+3vMs2rVVYq",
+	"SZYLR67rydK2UgnHmYclK66mEuP62niVUnf7hZOyKMBS8qUbMEv2MG1KvvDtzrTeB35hsvX7LjdMlci2",
+	"L9XslVarqdd8aY+rPg+unJeWj0dmM9Y1nG/aPe9mSPhk/+FPqmXj4bvDh78r7mzTXxy8eviL6p0Mn4LG",
+	"820mlV/HBR8cbjWlvKw6GPLZfI7F0ooVPxkBT2UR8pCNnz8FjQWXNSrGIDdr8ysbVuqwafO1ladbGH+g",
+	"cTb4l2CVI3UhK0J1Ja0iqLMMC5PQ3Qn4TNrqcIxIaZ2Z2hJ1uN1VQ7bWht2pC3WUHNbOGb17bGOyIPxJ",
+	"4Qi0Xmvj+4fYhNYuVqO/+g+wkz3MCtwxFrLV6YHx6LK0TOlJa8k5zDBowgIziWOjqUkwD20igndTQ4yZ",
+	"xY6Z+zqgBdMj5PDackauxpy5ZhgsjhOPegsiUORxoqgTsiaKhodRx06WytX6J0Ex/dpyHQGKXLTUvGGK",
+	"U4QMra1PgXZ4uerDbgtG8vZkWB1KpYZKocUBONIbG1WyWi7ENOrQiwbPaOCOu9VeauqvVObtVRIJ9Nwi",
+	"V9yvlKYHNB/CzRus5oo/xeGqa7g6gBIJN113tCpvdrTTleqUSr9kz6pW+YDqVbmr2ygLsLdcFsp2eoJB",
+	"wx0aTJzjS129yvldMEyvZwNiwBnxw/CrugQEzNeVonm0tH5ckZYagfwUaasZ9OFJvsErhPGIsu4o1FJK",
+	"2yvZQjZ8HEJuu2pNlVdgIYaS8ASsw6YJeFsavjbN6WGcU9a/fJCOXkPmt6YZ45cj29b6Rl3dt09lT7nV",
+	"X76E9tt/hDL6NP2ptvLWuuti7CUUfsXnY2B0JecuEXmwxqb5a/FFkj+A5tXeQvPK71/WH+xv0UX1FkH4",
+	"7vk2U6q5ZAX0w4Mt9Ly6223/vsrlFqMs3yX4JJVUf3O0fU/uvr2yKus00lwhrdVnPwX5ZZulq4Zq/WiF",
+	"t9AxWUjH7Kx3rRlk21hraVA5DGK1UAN4xoUK9YyM/9XBnVN4CmBM755jzzHDhfVT1XpotJJzQe5NqFfO",
+	"IMSbSVJy0wJCmsYzsKLkOudS5QKbP71M671Mn+kW+VxfyGO8G/Uaz1a+hCc6CgqybwVzqN6bZDK8++ZT",
+	"40arZDCsiDUTVvKvC1blG8UlIWWXd4AKn/OfvoSv4UsoJ3ZByG73IX4MUaGHeXFhrgEmC/DP3sU9z2pi",
+	"Wo4BOleEg+OF7JaQRQudkjiF3GHJDVAoMsEqdzUYXNePPVcHBZ3J5aS5GNLz9n7IVsJTXjAqQCm9JZb/",
+	"mQBt9e7j6hDNnR51TPstUQW+/kF2XSIfn89x05Y2z4tRIJrIY7+aUx2L9eH3dfz1qP3qxcN+5OfbnJ3K",
+	"xds+AKXR+elnf+f5k3MsYDWwuZOTM3lwLzrdF7C69Q6wzIJCAdVeBkZKH+AO2rOrNQLQCuPYnxcAQeu3",
+	"CVkeXHcXCein4COAHz1PFThqzFX07tJdiQ7akN1hI//WUSRDBvdCcAEAr44HBLThaxrPTBwWRmecV15k",
+	"WzkE4aWpCDvH6YSLOUlyZxLaOWq3dwPQfBILydk5au/vmpqhhWZTYcx6QbS2oj/fO2of7kJIjIUMsAF1",
+	"m76cidB4osvhM1wIX89ZsLW5V5+N8TUM2BW0ZcPCJQvUmOY0xT2PAB0iia394MWeDILcVz0A+Kx1r+Jr",
+	"B3RyMdEKbK9ozheqD7RZi/OzjtwqW3ugqa+FLszDiQCML+Pgq9j1fHyAC99mqnApLfJ3q+0vL+xdmfPP",
+	"Dli6gv30oZ4GovnVaVN/3J52I+hqXYZ6F4lfLQGz41V+aRjsiqv/j+Ac+X18HX8M/dXx1bInzIlofKdF",
+	"8I5NU3tQgSiAT0Z1SImqwWoP+UQ1Xd5BEf7pmGvhJF4sCBbS3PBtrxSCzAKqpAnKxJihMbGXjUM4yABJ",
+	"FNzswtkUivNmTMl12oPx661cIHpLFirPd8BZQlXIAJjYQl17F3F+Z3sBoaoT2afwlneiP0ciPc1BWi3p",
+	"8KBv1MzsD+HtPNpKk36jNbg/0mE8tXtrky8vqLcUL1m+lBZCk7vq/PCx3sjFa5gZe6yMwy52dhAyl7wC",
+	"Nhxm7tpzRBNzkjbfwXu85g7ekBV3ntbfwbvG7Gt8mfDEZl34T2jOPzg05/MwN9txxD/Z4O/GBt8S9RAP",
+	"fFzU/rVz4Gg9f5HVsM8Te5UpZkvHP/OUJpMkv7Z2i2apJvFBczJAQwQhc5AHH9QBBeP1SdT/cqgHXoGS",
+	"6KYNasgLRRZaTMicrRSgORFTv/afrZ5gsPOBc8Hkt73OkUsAXQXsdEKGXdqiZwpUb3hFpmyEh1NZGX6l",
+	"4ENBibqKD0GeSVxf+QGtLfwQsmrlBzc2U0kBsgukwkt3b2bNnZmtxyJM6kSTXwDl94WTCOKS2v34oJVp",
+	"OTbCSogLOp1pue4QEuBI4QorUlxA5DUDTzzYkt9i7gh69fHl99/cvbh+ro6Gh+Lg2/1F+5Kdp+9/6c/e",
+	"TnrJybj76uU3L54fPQa2UFeH6R8DtuA7BqB4TI1EfJKUqi2p86D2bkXtsanr4h0jv2poGeLw31HE/QmE",
+	"+OcEQphDszUMwkvRKkU9PkOt2BwwWYmVgN9iwzWpVnzHXCQ2PzRTMZ8TyFIr6SeRTUNDO4bxrAPlBsje",
+	"cmqicPdUkl0ron3jImqhrkR1kUe4PTewKg6q03C8TOYoZLZ2EZQmcvIXKiHZ4r/G+LSpfmuUGc6IRDvW",
+	"UA2Z3xXkYJUSe1eBxrvHtj6D7QVMVK5c61DMgodM/+R0OOhbk2K7QBMQN2Q20FSnIVTrJ39GAGdrGbKu",
+	"ZvMnKzv/DJB8qQBJ1dmvN31agALQinehHPl4/CifEtvwdZVXL/wYBk5TfyOTZK274AtpNzVFpv8JQxKP",
+	"1mv+jGGs9xcMSNNxu1wBeFbC9q5VBxIer0ffdJEgLIHSPIJMiCDMZQZTibpX/cACK0yoAqQbZVgs0Q7j",
+	"6OT0AlIqVxyZp7rLB3mwIh/V3kzNodZ4cbKqIJOVg9Nl6N3o/CzPm5wRnIA681vjxLTeHFpASfOKpzRe",
+	"c68vJJ8BL+M4cfa/mShmSzTjUlmPiHlCXalHYE8pNeXINgx8E7Sle9X3KL4wFVvcAuYEdWs4gwv9/rZ+",
+	"Ga1D28hvmhKnkJmrhyUSGWPg3ejnqVpuwiSVZHUV39kePzuw43gq3BL4NH5auc5wDS/1ZotTekdaG6FF",
+	"Z/aGQ1NXbBPt50QJuuEIjfRRsZ0/00oevO6UwSvB55qJZxLp/Y7IR6jWYOp3iTlWqN1qt45ctczi9ZDJ",
+	"WOAFER30bjS6Qnl+13hpIWWKzBcppLHpT7iF8wO9Q7bjqu3czJRa3LivbxRXOI12jTKJkZWapur4VOD5",
+	"avO2ZobuYV2zN0lmaHZjqz5ppbTgTZ6YkwiXM/L0fEw9GX0a9RGC/qwlEKDo8n3kUvm96leuFplXhcwf",
+	"nNehm/Gxl1QosCJNSPM29xHjtEQxePFGkF9I7DeRezSTG93ADTRAkqIDKJOHFR5jSUJmVT+90gvOU7QT",
+	"TfmN/DW9+Tf9rkv+e8v12YRaWu4nt5Hhg3/T3dpf9JeQNHbBNVumRNrbkSt1hgKUSSLy7EZNs3wtAoOF",
+	"JNXytYyHDABexwijhCxSvoRCB6a+GmYKch1dwtw45S7bE4pwAJwMTsHHZQv1cDxzs9B0gDC1ccwqU+PR",
+	"bccOMpvcajiUSYVZvA4WeW5P4naSBS6nPka2Asdf4JgdQyUdSdRfMjVpvixXGfsX9K53doXW7iF0snZH",
+	"4zwrsHBdj5do3bbuoMv3wXa7uhWyf0GjD1e9DeMCCmvTce0rv9mO/xI2am6ODhuBG/ZfwsbwMGx8Qgfb",
+	"tXb5vu7j/aOixtZ2Mh3qOZjlDSBrQsKqaA4FcvbxKtcG3u/x5Hm+pdbyf1uvpbXERlOZrru6/nJBmBbr",
+	"CY8ze3ZM6p623bFE44ymCvQLgA5PCbN1gWy1IC7QWPD7Omn8lijb+nBB4scJZTfuldXIK8DVroabzWGr",
+	"XcyIMvShe362WbSOrO74TK6QZBOdoTTatioOYTmiOsbMUDnnKoHhWlS6+rEyZ8su9H+MnrcPQ5Z7iYAt",
+	"YqMJjnGqmZDQxxeKmrHEJl8D8hgS2KncyKwGZi5fTHkC2nxl/WmVRHr/ulkWZG493ZxZs2EG7l7ph5Wx",
+	"/Ia0taewwITce3UKV2oj0UT6160EFtWBS5ethMzetmLcZF5lQkiNcoUJJbEVYp3rzVzhfgwF7OARMmWE",
+	"qJqFrFLFkGcqWiPvRubujiftou12RnGPyZpNkVOzoGTrs/wIfxB7e83cH0h/sRvC36t7v8H/HsALDuDq",
+	"G2kqBlaxTaV93DEYQW1KOJB+gWbab6GucyPr/fXM1dGEu4UKzBNaB3nijLQQDAbyEpC9kse0EjJgP1pb",
+	"BNf+GkcwvyXu5sGNmSsjd7MR3H0EJVRNdqO91jGFYmemfiqkrNjivdYVaMnaqIZJH5Eg+PNXPFlbQhPt",
+	"8khH6c87XNu43GBt/oiQGbO1ao/IEw9oUUh2fTrQiY1lIXuezGV0WnLk18Fbs1soWTD8jv7njAvVTOkd",
+	"SUqyIwjZ5qK1UX4uvTq7uhd9IOFqT7tvFJStq7tqHZGPDtgy4QIC5pwRqflDfthtVRQztRwQXdxzHzLT",
+	"p6l/mU/Xld8DkMtRe78EetGGbAt14bJBa8Zgpch8YarhQpeuXRdzM7EWEJ4zkiaA1wicg+IeU2uEJjwb",
+	"p0TaFE+MYrzooKODV06sDogSyyZ0HbVQlJA7GpM+m/CVgnxoQz2+a3NfLmWfk4Nkb1CsuZTQURFCQ0KQ",
+	"WKEZF5KgsSaT0CYjXpiI8XZ8BsYKI/xikJFHdLyJvZlLJhFlf/dYxZ+BhG01b71GyAXpa1jbU7gpN+DD",
+	"deXFjKJjTGOjG5uaYT5fMyVGNbs06o7lngYu4L1or04CH54foyipR5xB6X7jYXJGo/VOtdAZn061rqNZ",
+	"H8DFtapOEs2izege1nmu8yu2H80zto0nVm4C/zsf9S11GUcxKhG/I+Kf4tj/vse3Zz3GjvJQLr98lB59",
+	"gsH5vdHCrtTqW6SY5dWx5xZdrE9tXjpFmESmINcU9DCg7Js/OOOed25pUz2dMCWWhjsVt+YbX2n0+vrk",
+	"fW80XGc8fwvz+FwPDAzq2gAJfvrNv7ofmoF0SjuQlQt2Bjlw16vECHkSxRcLIihPbD7BxSWADqyZcnJ5",
+	"fTHSWyZzF2LYWn+NziEU02h09tvQQkyYglcO22DUyGzsjaO6hNe2REZ1UG8Gvd7NaNDvnhVG1htBCFKC",
+	"mr37NO8TLMSDwTu3iYqNg2De/xTeBiCRme8DB9acTu+42tO+XuIOzb1Vq0IWlHDrFMBgIZSu3sirUxpZ",
+	"6n3ZChlEeMrNUYmmnCeIs5h0UAZX9OgjjF1WIcS4hJX/epnvZzzNeVfIdoyEXifrkZ4WyGYn57FyHrjd",
+	"0mSO2vvGnZvf6wBIeVPww7RYFM5MLXvRQ3Wzq5XwVgj/NxXxfv+bzuoFuS+7Af8U719RvFsbfkWoO5P+",
+	"sT6Pcl/lW35++hlEB4Sr1rnrnPacBwXMIdTfSBMUcYGejtW3IToM7q0UK3pHzE2dEkGg4XpwFph7OKzE",
+	"RTOlFp29vZTHOJ1xqTov2y/b7rY3k6uSMSvxzS0NewD+s3NdV8zYQBgw0/y1ckdPq4qFXFdtfp3WY6VU",
+	"3orh0KttXMHlIMCxcour8LUc26uwy85er1m3ijUNCz62bh4u4hmRSmDFhWGhpYCWDIoYq2HveaBO9+s1",
+	"63XshWA+/fzp/wYAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
