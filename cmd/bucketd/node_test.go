@@ -47,11 +47,19 @@ func TestNode(t *testing.T) {
 		b := newBackend(t, dbURL, 1)
 		az := b.cloud.azure
 		o := b.bootstrap(t, -1)
+		member := b.addMember(t, o, o.WorkspaceID)
+		password := "node " + randomHex(16)
+		b.secrets.Add("the admin's password", password)
+		setPassword(t, dbURL, o.Email, password+"\n")
 		env := []string{
 			flashbackClientEnv(t),
 			"BUCKETD_URL=" + b.servers[0].URL,
 			"BUCKETD_TOKEN=" + o.Token,
 			"BUCKETD_WORKSPACE_ID=" + o.WorkspaceID,
+			"BUCKETD_EMAIL=" + o.Email,
+			"BUCKETD_PASSWORD=" + password,
+			"BUCKETD_MEMBER_ID=" + member.UserID,
+			"BUCKETD_MEMBER_TOKEN=" + member.Token,
 			"BUCKETD_S3_ENDPOINT=" + b.gw.Endpoint,
 			"BUCKETD_S3_REGION=" + versitygw.Region,
 			"BUCKETD_S3_BUCKET=" + providerBucket,

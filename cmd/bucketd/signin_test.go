@@ -46,13 +46,21 @@ func startSignInServer(t *testing.T, extra ...string) *signInServer {
 // setPassword runs `admin user password --email ada@e2e.test` with stdin as its input.
 func (s *signInServer) setPassword(t *testing.T, stdin string) (stdout, stderr string) {
 	t.Helper()
+	stdout, stderr = setPassword(t, s.dbURL, "ada@e2e.test", stdin)
+	s.cliErr += stderr
+	return stdout, stderr
+}
+
+// setPassword runs `admin user password --email email` on the database at dbURL with stdin as
+// its input, failing t when the command fails for any reason but a password too short.
+func setPassword(t *testing.T, dbURL, email, stdin string) (stdout, stderr string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), commandTimeout)
 	defer cancel()
 	var out, errOut bytes.Buffer
-	cmd := exec.CommandContext(ctx, bucketdBin, "admin", "user", "password", "--email", "ada@e2e.test", "--database-url", s.dbURL, "--log-level", "debug")
+	cmd := exec.CommandContext(ctx, bucketdBin, "admin", "user", "password", "--email", email, "--database-url", dbURL, "--log-level", "debug")
 	cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = bucketdEnv(), strings.NewReader(stdin), &out, &errOut
 	err := cmd.Run()
-	s.cliErr += errOut.String()
 	if err != nil && !strings.Contains(errOut.String(), "needs at least") {
 		t.Fatalf("admin user password: %v\n%s", err, errOut.String())
 	}

@@ -28,6 +28,18 @@ export const server = {
   workspaceId: required("BUCKETD_WORKSPACE_ID"),
 };
 
+/** The admin as a person who signs in with a password. */
+export const person = {
+  email: required("BUCKETD_EMAIL"),
+  password: required("BUCKETD_PASSWORD"),
+};
+
+/** A MEMBER of the same organization and workspace, with an API token. */
+export const member = {
+  id: required("BUCKETD_MEMBER_ID"),
+  token: required("BUCKETD_MEMBER_TOKEN"),
+};
+
 /** An S3 gateway (versitygw) with a bucket its root account owns. */
 export const s3 = {
   endpoint: required("BUCKETD_S3_ENDPOINT"),
