@@ -195,6 +195,10 @@ func TestUnknownRoutesAnswerWithTheErrorBody(t *testing.T) {
 		{http.MethodGet, "/nope", http.StatusNotFound, "NOT_FOUND"},
 		{http.MethodPost, "/nope/extra/segments", http.StatusNotFound, "NOT_FOUND"},
 		{http.MethodGet, "/buckets", http.StatusNotFound, "NOT_FOUND"},
+		{http.MethodPatch, "/bucket/" + newBucketID + "/", http.StatusNotFound, "NOT_FOUND"},
+		{http.MethodGet, "/bucket/" + newBucketID + "/other", http.StatusNotFound, "NOT_FOUND"},
+		{http.MethodGet, "/user/quota/", http.StatusNotFound, "NOT_FOUND"},
+		{http.MethodGet, "/user/a/b/c", http.StatusNotFound, "NOT_FOUND"},
 		{http.MethodPatch, "/bucket", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"},
 		{http.MethodPost, "/bucket/available", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"},
 		{http.MethodDelete, "/healthz", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"},
@@ -226,6 +230,9 @@ func TestFlashbackRoutesOutsideTheJobAreNotImplemented(t *testing.T) {
 		{http.MethodGet, "/unit/stats"},
 		{http.MethodGet, "/apikeys?workspaceId=" + workspaceID},
 		{http.MethodPost, "/user/register"},
+		{http.MethodGet, "/user/profile"},
+		{http.MethodPut, "/user/" + newBucketID + "/role"},
+		{http.MethodPost, "/user/resend-verification/abc"},
 		{http.MethodGet, "/api/agentengine/plans"},
 	}
 	for _, token := range []string{testToken, ""} {
