@@ -16,23 +16,24 @@ const unauthenticatedMessage = "the bearer token is invalid, expired or revoked;
 const lastUseResolution = time.Minute
 
 // tokenOwner is a token joined with the user it belongs to and one of the user's workspace
-// memberships (WorkspaceID is nil for a user who belongs to no workspace), in the column order
-// of authenticateQuery.
+// memberships with its role (WorkspaceID and WorkspaceRole are nil for a user who belongs to
+// no workspace), in the column order of authenticateQuery.
 type tokenOwner struct {
-	TokenID     string
-	ExpiresAt   *time.Time
-	RevokedAt   *time.Time
-	LastUsedAt  *time.Time
-	UserID      string
-	OrgID       string
-	Role        string
-	WorkspaceID *string
+	TokenID       string
+	ExpiresAt     *time.Time
+	RevokedAt     *time.Time
+	LastUsedAt    *time.Time
+	UserID        string
+	OrgID         string
+	Role          string
+	WorkspaceID   *string
+	WorkspaceRole *string
 }
 
-// authenticateQuery finds a token by its digest with its user and the user's memberships, one
-// row per membership. Every API request starts with it, so it is one fixed statement, and its
+// authenticateQuery finds a token by its digest with its user and the user's memberships and
+// their roles, one row per membership (a deleted workspace has none). Every API request starts with it, so it is one fixed statement, and its
 // rows are scanned without GORM's reflection.
-var authenticateQuery = fixed("SELECT t.id, t.expires_at, t.revoked_at, t.last_used_at, u.id, u.org_id, u.role, m.workspace_id " +
+var authenticateQuery = fixed("SELECT t.id, t.expires_at, t.revoked_at, t.last_used_at, u.id, u.org_id, u.role, m.workspace_id, m.role " +
 	"FROM " + tableAPITokens + " AS t JOIN users AS u ON u.id = t.user_id " +
 	"LEFT JOIN " + tableWorkspaceMembers + " AS m ON m.user_id = u.id " +
 	"WHERE t.digest = ? ORDER BY m.workspace_id")
@@ -55,10 +56,10 @@ func (s *Store) Authenticate(ctx context.Context, token domain.Secret) (domain.P
 	if owner.RevokedAt != nil || (owner.ExpiresAt != nil && !now.Before(*owner.ExpiresAt)) {
 		return domain.Principal{}, domain.Errorf(domain.KindUnauthenticated, unauthenticatedMessage)
 	}
-	var workspaces []string
+	workspaces := make(map[string]domain.WorkspaceRole, len(rows))
 	for _, r := range rows {
-		if r.WorkspaceID != nil {
-			workspaces = append(workspaces, *r.WorkspaceID)
+		if r.WorkspaceID != nil && r.WorkspaceRole != nil {
+			workspaces[*r.WorkspaceID] = domain.WorkspaceRole(*r.WorkspaceRole)
 		}
 	}
 	s.recordTokenUse(ctx, owner, now)
@@ -75,7 +76,7 @@ func (s *Store) tokenOwners(ctx context.Context, digest []byte) ([]tokenOwner, e
 	var owners []tokenOwner
 	for rows.Next() {
 		var o tokenOwner
-		if err := rows.Scan(&o.TokenID, &o.ExpiresAt, &o.RevokedAt, &o.LastUsedAt, &o.UserID, &o.OrgID, &o.Role, &o.WorkspaceID); err != nil {
+		if err := rows.Scan(&o.TokenID, &o.ExpiresAt, &o.RevokedAt, &o.LastUsedAt, &o.UserID, &o.OrgID, &o.Role, &o.WorkspaceID, &o.WorkspaceRole); err != nil {
 			return nil, err
 		}
 		owners = append(owners, o)

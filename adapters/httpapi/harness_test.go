@@ -36,7 +36,7 @@ var testPrincipal = domain.Principal{
 	UserID:     "0192f7a4-0000-7000-8000-000000000001",
 	OrgID:      "0192f7a4-0000-7000-8000-000000000002",
 	Role:       domain.RoleMember,
-	Workspaces: []string{workspaceID},
+	Workspaces: map[string]domain.WorkspaceRole{workspaceID: domain.WorkspaceWrite},
 }
 
 // otherToken belongs to an admin of another organization, otherPrincipal.
@@ -56,7 +56,7 @@ var colleaguePrincipal = domain.Principal{
 	UserID:     "0192f7a4-0000-7000-8000-000000000005",
 	OrgID:      testPrincipal.OrgID,
 	Role:       domain.RoleMember,
-	Workspaces: []string{workspaceID},
+	Workspaces: map[string]domain.WorkspaceRole{workspaceID: domain.WorkspaceWrite},
 }
 
 // fakeAuthenticator knows testToken, colleagueToken and otherToken.
