@@ -79,13 +79,19 @@ func (w *Workspaces) Create(ctx context.Context, p domain.Principal, name string
 	return w.admin.createWorkspace(ctx, p.UserID, p.OrgID, name)
 }
 
-// Rename gives a workspace of the caller's organization a new name; organization ADMINs only.
-func (w *Workspaces) Rename(ctx context.Context, p domain.Principal, workspaceID, name string) (ports.WorkspaceRecord, error) {
+// Update renames a workspace of the caller's organization; organization ADMINs only. A nil name
+// changes nothing and answers the workspace as it is.
+func (w *Workspaces) Update(ctx context.Context, p domain.Principal, workspaceID string, name *string) (domain.Workspace, error) {
 	id, err := w.authorize(ctx, p, workspaceID, "renaming a workspace", false)
 	if err != nil {
-		return ports.WorkspaceRecord{}, err
+		return domain.Workspace{}, err
 	}
-	return w.admin.renameWorkspace(ctx, p.UserID, p.OrgID, id, name)
+	if name == nil {
+		v, err := w.Get(ctx, p, id)
+		return v.Workspace, err
+	}
+	record, err := w.admin.renameWorkspace(ctx, p.UserID, p.OrgID, id, *name)
+	return record.Workspace, err
 }
 
 // Delete deletes an empty workspace of the caller's organization; organization ADMINs only.

@@ -236,32 +236,36 @@ func (b *syncBuffer) records(t testing.TB) []map[string]any {
 
 // harness is a Server on fakes, its handler, and everything it logged.
 type harness struct {
-	server   *httpapi.Server
-	handler  http.Handler
-	buckets  *fakeBuckets
-	idem     *fakeIdempotency
-	clock    *fakeClock
-	pinger   *fakePinger
-	audit    *fakeAudit
-	logs     *syncBuffer
-	contract *contracttest.Checker
+	server  *httpapi.Server
+	handler http.Handler
+	buckets *fakeBuckets
+	// workspaces answers the workspace routes.
+	workspaces *fakeWorkspaces
+	idem       *fakeIdempotency
+	clock      *fakeClock
+	pinger     *fakePinger
+	audit      *fakeAudit
+	logs       *syncBuffer
+	contract   *contracttest.Checker
 }
 
 // newHarness builds the server on fakes; configure, when given, changes its Config first.
 func newHarness(t testing.TB, configure ...func(*httpapi.Config)) *harness {
 	t.Helper()
 	h := &harness{
-		buckets:  &fakeBuckets{},
-		idem:     newFakeIdempotency(),
-		clock:    &fakeClock{now: time.Date(2026, 11, 26, 22, 10, 24, 0, time.UTC)},
-		pinger:   &fakePinger{},
-		audit:    &fakeAudit{},
-		logs:     &syncBuffer{},
-		contract: contracttest.New(t),
+		buckets:    &fakeBuckets{},
+		workspaces: &fakeWorkspaces{},
+		idem:       newFakeIdempotency(),
+		clock:      &fakeClock{now: time.Date(2026, 11, 26, 22, 10, 24, 0, time.UTC)},
+		pinger:     &fakePinger{},
+		audit:      &fakeAudit{},
+		logs:       &syncBuffer{},
+		contract:   contracttest.New(t),
 	}
 	logger := slog.New(httpapi.RequestIDHandler(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	cfg := httpapi.Config{
 		Buckets:       h.buckets,
+		Workspaces:    h.workspaces,
 		Authenticator: fakeAuthenticator{},
 		Idempotency:   h.idem,
 		RequestMAC:    newRequestMAC(t, "k1:"+testMasterKey),

@@ -128,6 +128,42 @@ func (e ValidationMode) Valid() bool {
 	}
 }
 
+// Defines values for WorkspaceRole.
+const (
+	ADMIN WorkspaceRole = "ADMIN"
+	READ  WorkspaceRole = "READ"
+	WRITE WorkspaceRole = "WRITE"
+)
+
+// Valid indicates whether the value is a known member of the WorkspaceRole enum.
+func (e WorkspaceRole) Valid() bool {
+	switch e {
+	case ADMIN:
+		return true
+	case READ:
+		return true
+	case WRITE:
+		return true
+	default:
+		return false
+	}
+}
+
+// AddUserToWorkspaceRequest Unknown fields are ignored.
+type AddUserToWorkspaceRequest struct {
+	// Role A member's role in a workspace (Flashback's `AccessType`). READ lists and reads the
+	// workspace's buckets and may dry-run a read-only validation; WRITE also creates, changes,
+	// re-validates and deletes them; ADMIN also manages the workspace's members.
+	//
+	//
+	// Example: WRITE
+	Role WorkspaceRole `json:"role"`
+
+	// UserId Example: 0192f7a4-0000-7000-8000-000000000005
+	UserId               string                 `json:"userId"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
 // AvailableBucket A bucket in Flashback's short list shape.
 type AvailableBucket struct {
 	// Bucket Example: my-bucket-name
@@ -391,6 +427,22 @@ type CreateBucketResponse struct {
 	Success bool `json:"success"`
 }
 
+// CreateWorkspaceRequest Unknown fields are ignored.
+type CreateWorkspaceRequest struct {
+	// Name The bucket display-name rules apply; unique among the organization's live workspaces.
+	//
+	// Example: Marketing
+	Name                 WorkspaceName          `json:"name"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// CreateWorkspaceResponse defines model for CreateWorkspaceResponse.
+type CreateWorkspaceResponse struct {
+	// Success Example: true
+	Success   bool      `json:"success"`
+	Workspace Workspace `json:"workspace"`
+}
+
 // CredentialKey The credential's public part: the access key id (S3, or a GCS HMAC access id starting
 // with `GOOG`), the service account client email (GCS) or the storage account name
 // (Azure). Stored encrypted; responses show only a hint such as `AKIA…MPLE`.
@@ -435,6 +487,20 @@ type Error struct {
 	//
 	// Example: false
 	Success bool `json:"success"`
+}
+
+// GetWorkspaceResponse defines model for GetWorkspaceResponse.
+type GetWorkspaceResponse struct {
+	// Success Example: true
+	Success   bool               `json:"success"`
+	Workspace WorkspaceWithUsers `json:"workspace"`
+}
+
+// GetWorkspacesResponse defines model for GetWorkspacesResponse.
+type GetWorkspacesResponse struct {
+	// Success Example: true
+	Success    bool                 `json:"success"`
+	Workspaces []WorkspaceWithUsers `json:"workspaces"`
 }
 
 // HealthResponse defines model for HealthResponse.
@@ -729,6 +795,30 @@ type UpdateBucketResponse struct {
 // Example: https://s3.example.com
 type UpdateEndpoint = string
 
+// UpdateUserRoleRequest Unknown fields are ignored.
+type UpdateUserRoleRequest struct {
+	// Role A member's role in a workspace (Flashback's `AccessType`). READ lists and reads the
+	// workspace's buckets and may dry-run a read-only validation; WRITE also creates, changes,
+	// re-validates and deletes them; ADMIN also manages the workspace's members.
+	//
+	//
+	// Example: WRITE
+	Role                 WorkspaceRole          `json:"role"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// UpdateWorkspaceRequest Unknown fields are ignored.
+type UpdateWorkspaceRequest struct {
+	// Name The bucket display-name rules apply; unique among the organization's live workspaces.
+	//
+	// Example: Marketing
+	Name                 *WorkspaceName         `json:"name,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// UpdateWorkspaceResponse defines model for UpdateWorkspaceResponse.
+type UpdateWorkspaceResponse = CreateWorkspaceResponse
+
 // ValidateBucketRequest The same body as a create, for a dry run: `name` and `workspaceId` may be left out (when
 // `workspaceId` is given, the caller's access to it is checked). Unknown fields are ignored.
 type ValidateBucketRequest struct {
@@ -878,6 +968,91 @@ type ValidationResult struct {
 	Success bool `json:"success"`
 }
 
+// Workspace defines model for Workspace.
+type Workspace struct {
+	// Id A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	Id ID `json:"id"`
+
+	// Name Example: Marketing
+	Name string `json:"name"`
+
+	// OrgId A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	OrgId ID `json:"orgId"`
+}
+
+// WorkspaceName The bucket display-name rules apply; unique among the organization's live workspaces.
+//
+// Example: Marketing
+type WorkspaceName = string
+
+// WorkspaceRole A member's role in a workspace (Flashback's `AccessType`). READ lists and reads the
+// workspace's buckets and may dry-run a read-only validation; WRITE also creates, changes,
+// re-validates and deletes them; ADMIN also manages the workspace's members.
+//
+// Example: WRITE
+type WorkspaceRole string
+
+// WorkspaceUser defines model for WorkspaceUser.
+type WorkspaceUser struct {
+	// Role A member's role in a workspace (Flashback's `AccessType`). READ lists and reads the
+	// workspace's buckets and may dry-run a read-only validation; WRITE also creates, changes,
+	// re-validates and deletes them; ADMIN also manages the workspace's members.
+	//
+	//
+	// Example: WRITE
+	Role WorkspaceRole `json:"role"`
+	User struct {
+		// Email Example: jane@example.com
+		Email string `json:"email"`
+
+		// Id A UUID.
+		//
+		// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+		Id ID `json:"id"`
+
+		// LastName Always empty; bucketd keeps no names.
+		//
+		// Example:
+		LastName string `json:"lastName"`
+
+		// Name bucketd keeps no names; this is the local part of the email, so a UI has something to show.
+		//
+		// Example: jane
+		Name string `json:"name"`
+
+		// OrgRole Flashback's `OrgRoles`, 254 (ADMINISTRATORS) for an organization ADMIN, 0 (USER) for a MEMBER.
+		//
+		// Example: 0
+		OrgRole *int `json:"orgRole"`
+	} `json:"user"`
+
+	// UserId A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	UserId ID `json:"userId"`
+}
+
+// WorkspaceWithUsers defines model for WorkspaceWithUsers.
+type WorkspaceWithUsers struct {
+	// Id A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	Id ID `json:"id"`
+
+	// Name Example: Marketing
+	Name string `json:"name"`
+
+	// OrgId A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	OrgId ID              `json:"orgId"`
+	Users []WorkspaceUser `json:"users"`
+}
+
 // BucketId defines model for BucketId.
 type BucketId = string
 
@@ -989,6 +1164,97 @@ type UpdateBucketJSONRequestBody = UpdateBucketRequest
 
 // RevalidateBucketJSONRequestBody defines body for RevalidateBucket for application/json ContentType.
 type RevalidateBucketJSONRequestBody = RevalidateBucketRequest
+
+// CreateWorkspaceJSONRequestBody defines body for CreateWorkspace for application/json ContentType.
+type CreateWorkspaceJSONRequestBody = CreateWorkspaceRequest
+
+// UpdateWorkspaceJSONRequestBody defines body for UpdateWorkspace for application/json ContentType.
+type UpdateWorkspaceJSONRequestBody = UpdateWorkspaceRequest
+
+// AddWorkspaceUserJSONRequestBody defines body for AddWorkspaceUser for application/json ContentType.
+type AddWorkspaceUserJSONRequestBody = AddUserToWorkspaceRequest
+
+// UpdateWorkspaceUserRoleJSONRequestBody defines body for UpdateWorkspaceUserRole for application/json ContentType.
+type UpdateWorkspaceUserRoleJSONRequestBody = UpdateUserRoleRequest
+
+// Getter for additional properties for AddUserToWorkspaceRequest. Returns the specified
+// element and whether it was found
+func (a AddUserToWorkspaceRequest) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for AddUserToWorkspaceRequest
+func (a *AddUserToWorkspaceRequest) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for AddUserToWorkspaceRequest to handle AdditionalProperties
+func (a *AddUserToWorkspaceRequest) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["role"]; found {
+		err = json.Unmarshal(raw, &a.Role)
+		if err != nil {
+			return fmt.Errorf("error reading 'role': %w", err)
+		}
+		delete(object, "role")
+	}
+
+	if raw, found := object["userId"]; found {
+		err = json.Unmarshal(raw, &a.UserId)
+		if err != nil {
+			return fmt.Errorf("error reading 'userId': %w", err)
+		}
+		delete(object, "userId")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for AddUserToWorkspaceRequest to handle AdditionalProperties
+func (a AddUserToWorkspaceRequest) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["role"], err = json.Marshal(a.Role)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'role': %w", err)
+	}
+
+	object["userId"], err = json.Marshal(a.UserId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'userId': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
 
 // Getter for additional properties for CreateBucketRequest. Returns the specified
 // element and whether it was found
@@ -1153,6 +1419,72 @@ func (a CreateBucketRequest) MarshalJSON() ([]byte, error) {
 	object["workspaceId"], err = json.Marshal(a.WorkspaceId)
 	if err != nil {
 		return nil, fmt.Errorf("error marshaling 'workspaceId': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for CreateWorkspaceRequest. Returns the specified
+// element and whether it was found
+func (a CreateWorkspaceRequest) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for CreateWorkspaceRequest
+func (a *CreateWorkspaceRequest) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for CreateWorkspaceRequest to handle AdditionalProperties
+func (a *CreateWorkspaceRequest) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["name"]; found {
+		err = json.Unmarshal(raw, &a.Name)
+		if err != nil {
+			return fmt.Errorf("error reading 'name': %w", err)
+		}
+		delete(object, "name")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for CreateWorkspaceRequest to handle AdditionalProperties
+func (a CreateWorkspaceRequest) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["name"], err = json.Marshal(a.Name)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'name': %w", err)
 	}
 
 	for fieldName, field := range a.AdditionalProperties {
@@ -1480,6 +1812,140 @@ func (a UpdateBucketRequest) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
+// Getter for additional properties for UpdateUserRoleRequest. Returns the specified
+// element and whether it was found
+func (a UpdateUserRoleRequest) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for UpdateUserRoleRequest
+func (a *UpdateUserRoleRequest) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for UpdateUserRoleRequest to handle AdditionalProperties
+func (a *UpdateUserRoleRequest) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["role"]; found {
+		err = json.Unmarshal(raw, &a.Role)
+		if err != nil {
+			return fmt.Errorf("error reading 'role': %w", err)
+		}
+		delete(object, "role")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for UpdateUserRoleRequest to handle AdditionalProperties
+func (a UpdateUserRoleRequest) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["role"], err = json.Marshal(a.Role)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'role': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for UpdateWorkspaceRequest. Returns the specified
+// element and whether it was found
+func (a UpdateWorkspaceRequest) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for UpdateWorkspaceRequest
+func (a *UpdateWorkspaceRequest) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for UpdateWorkspaceRequest to handle AdditionalProperties
+func (a *UpdateWorkspaceRequest) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["name"]; found {
+		err = json.Unmarshal(raw, &a.Name)
+		if err != nil {
+			return fmt.Errorf("error reading 'name': %w", err)
+		}
+		delete(object, "name")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for UpdateWorkspaceRequest to handle AdditionalProperties
+func (a UpdateWorkspaceRequest) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.Name != nil {
+		object["name"], err = json.Marshal(a.Name)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'name': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
 // Getter for additional properties for ValidateBucketRequest. Returns the specified
 // element and whether it was found
 func (a ValidateBucketRequest) Get(fieldName string) (value interface{}, found bool) {
@@ -1702,6 +2168,30 @@ type ServerInterface interface {
 	// GetQuota Quota usage (Flashback's shape)
 	// (GET /user/quota)
 	GetQuota(ctx echo.Context) error
+	// ListWorkspaces List workspaces
+	// (GET /workspace)
+	ListWorkspaces(ctx echo.Context) error
+	// CreateWorkspace Create a workspace
+	// (POST /workspace)
+	CreateWorkspace(ctx echo.Context) error
+	// DeleteWorkspace Delete a workspace
+	// (DELETE /workspace/{workspaceId})
+	DeleteWorkspace(ctx echo.Context, workspaceId string) error
+	// GetWorkspace Get a workspace
+	// (GET /workspace/{workspaceId})
+	GetWorkspace(ctx echo.Context, workspaceId string) error
+	// UpdateWorkspace Rename a workspace
+	// (PUT /workspace/{workspaceId})
+	UpdateWorkspace(ctx echo.Context, workspaceId string) error
+	// AddWorkspaceUser Add a member to a workspace
+	// (POST /workspace/{workspaceId}/users)
+	AddWorkspaceUser(ctx echo.Context, workspaceId string) error
+	// RemoveWorkspaceUser Remove a member from a workspace
+	// (DELETE /workspace/{workspaceId}/users/{userId})
+	RemoveWorkspaceUser(ctx echo.Context, workspaceId string, userId string) error
+	// UpdateWorkspaceUserRole Change a member's role
+	// (PUT /workspace/{workspaceId}/users/{userId})
+	UpdateWorkspaceUserRole(ctx echo.Context, workspaceId string, userId string) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -1949,6 +2439,136 @@ func (w *ServerInterfaceWrapper) GetQuota(ctx echo.Context) error {
 	return err
 }
 
+// ListWorkspaces converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWorkspaces(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWorkspaces(ctx)
+	return err
+}
+
+// CreateWorkspace converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateWorkspace(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateWorkspace(ctx)
+	return err
+}
+
+// DeleteWorkspace converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteWorkspace(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "workspaceId" -------------
+	var workspaceId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workspaceId", ctx.Param("workspaceId"), &workspaceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter workspaceId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteWorkspace(ctx, workspaceId)
+	return err
+}
+
+// GetWorkspace converts echo context to params.
+func (w *ServerInterfaceWrapper) GetWorkspace(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "workspaceId" -------------
+	var workspaceId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workspaceId", ctx.Param("workspaceId"), &workspaceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter workspaceId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetWorkspace(ctx, workspaceId)
+	return err
+}
+
+// UpdateWorkspace converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateWorkspace(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "workspaceId" -------------
+	var workspaceId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workspaceId", ctx.Param("workspaceId"), &workspaceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter workspaceId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateWorkspace(ctx, workspaceId)
+	return err
+}
+
+// AddWorkspaceUser converts echo context to params.
+func (w *ServerInterfaceWrapper) AddWorkspaceUser(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "workspaceId" -------------
+	var workspaceId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workspaceId", ctx.Param("workspaceId"), &workspaceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter workspaceId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AddWorkspaceUser(ctx, workspaceId)
+	return err
+}
+
+// RemoveWorkspaceUser converts echo context to params.
+func (w *ServerInterfaceWrapper) RemoveWorkspaceUser(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "workspaceId" -------------
+	var workspaceId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workspaceId", ctx.Param("workspaceId"), &workspaceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter workspaceId: %s", err))
+	}
+
+	// ------------- Path parameter "userId" -------------
+	var userId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", ctx.Param("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter userId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RemoveWorkspaceUser(ctx, workspaceId, userId)
+	return err
+}
+
+// UpdateWorkspaceUserRole converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateWorkspaceUserRole(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "workspaceId" -------------
+	var workspaceId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workspaceId", ctx.Param("workspaceId"), &workspaceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter workspaceId: %s", err))
+	}
+
+	// ------------- Path parameter "userId" -------------
+	var userId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", ctx.Param("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter userId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateWorkspaceUserRole(ctx, workspaceId, userId)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -2005,6 +2625,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/bucket/:bucketId/validate", wrapper.RevalidateBucket, options.OperationMiddlewares["revalidateBucket"]...)
 	router.GET(options.BaseURL+"/user/quota", wrapper.GetQuota, options.OperationMiddlewares["getQuota"]...)
 	router.POST(options.BaseURL+"/bucket/validate", wrapper.ValidateBucket, options.OperationMiddlewares["validateBucket"]...)
+	router.GET(options.BaseURL+"/workspace", wrapper.ListWorkspaces, options.OperationMiddlewares["listWorkspaces"]...)
+	router.POST(options.BaseURL+"/workspace", wrapper.CreateWorkspace, options.OperationMiddlewares["createWorkspace"]...)
+	router.DELETE(options.BaseURL+"/workspace/:workspaceId", wrapper.DeleteWorkspace, options.OperationMiddlewares["deleteWorkspace"]...)
+	router.GET(options.BaseURL+"/workspace/:workspaceId", wrapper.GetWorkspace, options.OperationMiddlewares["getWorkspace"]...)
+	router.PUT(options.BaseURL+"/workspace/:workspaceId", wrapper.UpdateWorkspace, options.OperationMiddlewares["updateWorkspace"]...)
+	router.POST(options.BaseURL+"/workspace/:workspaceId/users", wrapper.AddWorkspaceUser, options.OperationMiddlewares["addWorkspaceUser"]...)
+	router.DELETE(options.BaseURL+"/workspace/:workspaceId/users/:userId", wrapper.RemoveWorkspaceUser, options.OperationMiddlewares["removeWorkspaceUser"]...)
+	router.PUT(options.BaseURL+"/workspace/:workspaceId/users/:userId", wrapper.UpdateWorkspaceUserRole, options.OperationMiddlewares["updateWorkspaceUserRole"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPISpec, options.OperationMiddlewares["getOpenAPISpec"]...)
 	router.GET(options.BaseURL+"/docs", wrapper.GetDocs, options.OperationMiddlewares["getDocs"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.Healthz, options.OperationMiddlewares["healthz"]...)
@@ -3490,6 +4118,1096 @@ func (response GetQuota503JSONResponse) VisitGetQuotaResponse(w http.ResponseWri
 	return err
 }
 
+type ListWorkspacesRequestObject struct {
+}
+
+type ListWorkspacesResponseObject interface {
+	VisitListWorkspacesResponse(w http.ResponseWriter) error
+}
+
+type ListWorkspaces200JSONResponse GetWorkspacesResponse
+
+func (response ListWorkspaces200JSONResponse) VisitListWorkspacesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkspaces401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response ListWorkspaces401JSONResponse) VisitListWorkspacesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkspaces429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListWorkspaces429JSONResponse) VisitListWorkspacesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkspaces500JSONResponse struct{ InternalJSONResponse }
+
+func (response ListWorkspaces500JSONResponse) VisitListWorkspacesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkspaces503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListWorkspaces503JSONResponse) VisitListWorkspacesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkspaceRequestObject struct {
+	Body *CreateWorkspaceJSONRequestBody
+}
+
+type CreateWorkspaceResponseObject interface {
+	VisitCreateWorkspaceResponse(w http.ResponseWriter) error
+}
+
+type CreateWorkspace200JSONResponse CreateWorkspaceResponse
+
+func (response CreateWorkspace200JSONResponse) VisitCreateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkspace400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateWorkspace400JSONResponse) VisitCreateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkspace401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response CreateWorkspace401JSONResponse) VisitCreateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkspace403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateWorkspace403JSONResponse) VisitCreateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkspace409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateWorkspace409JSONResponse) VisitCreateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkspace413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateWorkspace413JSONResponse) VisitCreateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkspace415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateWorkspace415JSONResponse) VisitCreateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkspace429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateWorkspace429JSONResponse) VisitCreateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkspace500JSONResponse struct{ InternalJSONResponse }
+
+func (response CreateWorkspace500JSONResponse) VisitCreateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkspace503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateWorkspace503JSONResponse) VisitCreateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkspaceRequestObject struct {
+	WorkspaceId string `json:"workspaceId"`
+}
+
+type DeleteWorkspaceResponseObject interface {
+	VisitDeleteWorkspaceResponse(w http.ResponseWriter) error
+}
+
+type DeleteWorkspace200JSONResponse SuccessResponse
+
+func (response DeleteWorkspace200JSONResponse) VisitDeleteWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkspace401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response DeleteWorkspace401JSONResponse) VisitDeleteWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkspace403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteWorkspace403JSONResponse) VisitDeleteWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkspace404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteWorkspace404JSONResponse) VisitDeleteWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkspace409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeleteWorkspace409JSONResponse) VisitDeleteWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkspace429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteWorkspace429JSONResponse) VisitDeleteWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkspace500JSONResponse struct{ InternalJSONResponse }
+
+func (response DeleteWorkspace500JSONResponse) VisitDeleteWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkspace503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response DeleteWorkspace503JSONResponse) VisitDeleteWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkspaceRequestObject struct {
+	WorkspaceId string `json:"workspaceId"`
+}
+
+type GetWorkspaceResponseObject interface {
+	VisitGetWorkspaceResponse(w http.ResponseWriter) error
+}
+
+type GetWorkspace200JSONResponse GetWorkspaceResponse
+
+func (response GetWorkspace200JSONResponse) VisitGetWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkspace401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response GetWorkspace401JSONResponse) VisitGetWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkspace403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetWorkspace403JSONResponse) VisitGetWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkspace404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetWorkspace404JSONResponse) VisitGetWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkspace429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetWorkspace429JSONResponse) VisitGetWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkspace500JSONResponse struct{ InternalJSONResponse }
+
+func (response GetWorkspace500JSONResponse) VisitGetWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkspace503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetWorkspace503JSONResponse) VisitGetWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspaceRequestObject struct {
+	WorkspaceId string `json:"workspaceId"`
+	Body        *UpdateWorkspaceJSONRequestBody
+}
+
+type UpdateWorkspaceResponseObject interface {
+	VisitUpdateWorkspaceResponse(w http.ResponseWriter) error
+}
+
+type UpdateWorkspace200JSONResponse UpdateWorkspaceResponse
+
+func (response UpdateWorkspace200JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateWorkspace400JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response UpdateWorkspace401JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateWorkspace403JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateWorkspace404JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace409JSONResponse struct{ ConflictJSONResponse }
+
+func (response UpdateWorkspace409JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateWorkspace413JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateWorkspace415JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateWorkspace429JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace500JSONResponse struct{ InternalJSONResponse }
+
+func (response UpdateWorkspace500JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UpdateWorkspace503JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddWorkspaceUserRequestObject struct {
+	WorkspaceId string `json:"workspaceId"`
+	Body        *AddWorkspaceUserJSONRequestBody
+}
+
+type AddWorkspaceUserResponseObject interface {
+	VisitAddWorkspaceUserResponse(w http.ResponseWriter) error
+}
+
+type AddWorkspaceUser200JSONResponse SuccessResponse
+
+func (response AddWorkspaceUser200JSONResponse) VisitAddWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddWorkspaceUser400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AddWorkspaceUser400JSONResponse) VisitAddWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddWorkspaceUser401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response AddWorkspaceUser401JSONResponse) VisitAddWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddWorkspaceUser403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AddWorkspaceUser403JSONResponse) VisitAddWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddWorkspaceUser404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AddWorkspaceUser404JSONResponse) VisitAddWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddWorkspaceUser409JSONResponse struct{ ConflictJSONResponse }
+
+func (response AddWorkspaceUser409JSONResponse) VisitAddWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddWorkspaceUser413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response AddWorkspaceUser413JSONResponse) VisitAddWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddWorkspaceUser415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response AddWorkspaceUser415JSONResponse) VisitAddWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddWorkspaceUser429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AddWorkspaceUser429JSONResponse) VisitAddWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddWorkspaceUser500JSONResponse struct{ InternalJSONResponse }
+
+func (response AddWorkspaceUser500JSONResponse) VisitAddWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddWorkspaceUser503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response AddWorkspaceUser503JSONResponse) VisitAddWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveWorkspaceUserRequestObject struct {
+	WorkspaceId string `json:"workspaceId"`
+	UserId      string `json:"userId"`
+}
+
+type RemoveWorkspaceUserResponseObject interface {
+	VisitRemoveWorkspaceUserResponse(w http.ResponseWriter) error
+}
+
+type RemoveWorkspaceUser200JSONResponse SuccessResponse
+
+func (response RemoveWorkspaceUser200JSONResponse) VisitRemoveWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveWorkspaceUser401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response RemoveWorkspaceUser401JSONResponse) VisitRemoveWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveWorkspaceUser403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RemoveWorkspaceUser403JSONResponse) VisitRemoveWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveWorkspaceUser404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RemoveWorkspaceUser404JSONResponse) VisitRemoveWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveWorkspaceUser429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RemoveWorkspaceUser429JSONResponse) VisitRemoveWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveWorkspaceUser500JSONResponse struct{ InternalJSONResponse }
+
+func (response RemoveWorkspaceUser500JSONResponse) VisitRemoveWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveWorkspaceUser503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response RemoveWorkspaceUser503JSONResponse) VisitRemoveWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspaceUserRoleRequestObject struct {
+	WorkspaceId string `json:"workspaceId"`
+	UserId      string `json:"userId"`
+	Body        *UpdateWorkspaceUserRoleJSONRequestBody
+}
+
+type UpdateWorkspaceUserRoleResponseObject interface {
+	VisitUpdateWorkspaceUserRoleResponse(w http.ResponseWriter) error
+}
+
+type UpdateWorkspaceUserRole200JSONResponse SuccessResponse
+
+func (response UpdateWorkspaceUserRole200JSONResponse) VisitUpdateWorkspaceUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspaceUserRole400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateWorkspaceUserRole400JSONResponse) VisitUpdateWorkspaceUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspaceUserRole401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response UpdateWorkspaceUserRole401JSONResponse) VisitUpdateWorkspaceUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspaceUserRole403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateWorkspaceUserRole403JSONResponse) VisitUpdateWorkspaceUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspaceUserRole404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateWorkspaceUserRole404JSONResponse) VisitUpdateWorkspaceUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspaceUserRole413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateWorkspaceUserRole413JSONResponse) VisitUpdateWorkspaceUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspaceUserRole415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateWorkspaceUserRole415JSONResponse) VisitUpdateWorkspaceUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspaceUserRole429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateWorkspaceUserRole429JSONResponse) VisitUpdateWorkspaceUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspaceUserRole500JSONResponse struct{ InternalJSONResponse }
+
+func (response UpdateWorkspaceUserRole500JSONResponse) VisitUpdateWorkspaceUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspaceUserRole503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UpdateWorkspaceUserRole503JSONResponse) VisitUpdateWorkspaceUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// ListBuckets List buckets
@@ -3534,6 +5252,30 @@ type StrictServerInterface interface {
 	// GetQuota Quota usage (Flashback's shape)
 	// (GET /user/quota)
 	GetQuota(ctx context.Context, request GetQuotaRequestObject) (GetQuotaResponseObject, error)
+	// ListWorkspaces List workspaces
+	// (GET /workspace)
+	ListWorkspaces(ctx context.Context, request ListWorkspacesRequestObject) (ListWorkspacesResponseObject, error)
+	// CreateWorkspace Create a workspace
+	// (POST /workspace)
+	CreateWorkspace(ctx context.Context, request CreateWorkspaceRequestObject) (CreateWorkspaceResponseObject, error)
+	// DeleteWorkspace Delete a workspace
+	// (DELETE /workspace/{workspaceId})
+	DeleteWorkspace(ctx context.Context, request DeleteWorkspaceRequestObject) (DeleteWorkspaceResponseObject, error)
+	// GetWorkspace Get a workspace
+	// (GET /workspace/{workspaceId})
+	GetWorkspace(ctx context.Context, request GetWorkspaceRequestObject) (GetWorkspaceResponseObject, error)
+	// UpdateWorkspace Rename a workspace
+	// (PUT /workspace/{workspaceId})
+	UpdateWorkspace(ctx context.Context, request UpdateWorkspaceRequestObject) (UpdateWorkspaceResponseObject, error)
+	// AddWorkspaceUser Add a member to a workspace
+	// (POST /workspace/{workspaceId}/users)
+	AddWorkspaceUser(ctx context.Context, request AddWorkspaceUserRequestObject) (AddWorkspaceUserResponseObject, error)
+	// RemoveWorkspaceUser Remove a member from a workspace
+	// (DELETE /workspace/{workspaceId}/users/{userId})
+	RemoveWorkspaceUser(ctx context.Context, request RemoveWorkspaceUserRequestObject) (RemoveWorkspaceUserResponseObject, error)
+	// UpdateWorkspaceUserRole Change a member's role
+	// (PUT /workspace/{workspaceId}/users/{userId})
+	UpdateWorkspaceUserRole(ctx context.Context, request UpdateWorkspaceUserRoleRequestObject) (UpdateWorkspaceUserRoleResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -3980,193 +5722,510 @@ func (sh *strictHandler) GetQuota(ctx echo.Context) error {
 	return nil
 }
 
+// ListWorkspaces operation middleware
+func (sh *strictHandler) ListWorkspaces(ctx echo.Context) error {
+	var request ListWorkspacesRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWorkspaces(ctx.Request().Context(), request.(ListWorkspacesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWorkspaces")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWorkspacesResponseObject); ok {
+		return validResponse.VisitListWorkspacesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateWorkspace operation middleware
+func (sh *strictHandler) CreateWorkspace(ctx echo.Context) error {
+	var request CreateWorkspaceRequestObject
+
+	var body CreateWorkspaceJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWorkspace(ctx.Request().Context(), request.(CreateWorkspaceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWorkspace")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateWorkspaceResponseObject); ok {
+		return validResponse.VisitCreateWorkspaceResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteWorkspace operation middleware
+func (sh *strictHandler) DeleteWorkspace(ctx echo.Context, workspaceId string) error {
+	var request DeleteWorkspaceRequestObject
+
+	request.WorkspaceId = workspaceId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteWorkspace(ctx.Request().Context(), request.(DeleteWorkspaceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteWorkspace")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteWorkspaceResponseObject); ok {
+		return validResponse.VisitDeleteWorkspaceResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetWorkspace operation middleware
+func (sh *strictHandler) GetWorkspace(ctx echo.Context, workspaceId string) error {
+	var request GetWorkspaceRequestObject
+
+	request.WorkspaceId = workspaceId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWorkspace(ctx.Request().Context(), request.(GetWorkspaceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWorkspace")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetWorkspaceResponseObject); ok {
+		return validResponse.VisitGetWorkspaceResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateWorkspace operation middleware
+func (sh *strictHandler) UpdateWorkspace(ctx echo.Context, workspaceId string) error {
+	var request UpdateWorkspaceRequestObject
+
+	request.WorkspaceId = workspaceId
+
+	var body UpdateWorkspaceJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateWorkspace(ctx.Request().Context(), request.(UpdateWorkspaceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateWorkspace")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateWorkspaceResponseObject); ok {
+		return validResponse.VisitUpdateWorkspaceResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AddWorkspaceUser operation middleware
+func (sh *strictHandler) AddWorkspaceUser(ctx echo.Context, workspaceId string) error {
+	var request AddWorkspaceUserRequestObject
+
+	request.WorkspaceId = workspaceId
+
+	var body AddWorkspaceUserJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AddWorkspaceUser(ctx.Request().Context(), request.(AddWorkspaceUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AddWorkspaceUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AddWorkspaceUserResponseObject); ok {
+		return validResponse.VisitAddWorkspaceUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RemoveWorkspaceUser operation middleware
+func (sh *strictHandler) RemoveWorkspaceUser(ctx echo.Context, workspaceId string, userId string) error {
+	var request RemoveWorkspaceUserRequestObject
+
+	request.WorkspaceId = workspaceId
+	request.UserId = userId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RemoveWorkspaceUser(ctx.Request().Context(), request.(RemoveWorkspaceUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RemoveWorkspaceUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RemoveWorkspaceUserResponseObject); ok {
+		return validResponse.VisitRemoveWorkspaceUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateWorkspaceUserRole operation middleware
+func (sh *strictHandler) UpdateWorkspaceUserRole(ctx echo.Context, workspaceId string, userId string) error {
+	var request UpdateWorkspaceUserRoleRequestObject
+
+	request.WorkspaceId = workspaceId
+	request.UserId = userId
+
+	var body UpdateWorkspaceUserRoleJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateWorkspaceUserRole(ctx.Request().Context(), request.(UpdateWorkspaceUserRoleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateWorkspaceUserRole")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateWorkspaceUserRoleResponseObject); ok {
+		return validResponse.VisitUpdateWorkspaceUserRoleResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3Zchu5luCvnODtCEs9SYpavFFxH2iJtnktiSqSqjVrlGAmSKKUBFgAUjRvhSP6N+Zp3vpt/mDmaf6k",
-	"f6B/oQMHyJVJbba7bnXXm8TMxHJw9g2/NUKxWApOuVaNzm+NOSURlfjnkGq57k41lea/iKpQsqVmgjc6",
-	"jRENBY8UaAErwjRM6FRICtJ8wvis1fAaKpzTBTGfLhhni2TR6LS9hl4vaaPTYFzTGZWNT58+eY0lkWRB",
-	"tZv2TRLeUN2PNicdzylM8OkzBSzygCgILgejMezZnwMgXK2opBEwbdZAP5LFMjYTtvdfH0xfkufNNt2f",
-	"Nl+Sg0nzVXgYNY/o8+mL9sv9VwevDxteg5l5lkTPG16Dk4X5cpKux2tI+mvCJI0aHS0TWtoi+XhG+UzP",
-	"G50XR9kulZaMzxpmj/2ILpZCUx6uP9D15t66kHD2a0Lhhq5hh8DVVf8UmAICMyEiCOeChXQX9JxoWJAb",
-	"ap4gtEGRKW2Bgc2USaUdCMzJEJ+b0ZiCG7rUMBUSDo5gLhKpPFhSCULOCGd/J2YNnWzAFdNz0HMKiizs",
-	"egiP8h8mIlr7fEa1sqtx85EZYdyDBZE3NMrHkFQtBVcULGJBkAFCN4d0GZM1jTpgwBl4PjefiUQDCTXj",
-	"M9ArFtJjM47Ps8Xg0IQLPacSF+NWoODo4ACC/mnv/HIw7l2c/HD9offD9bB3NeqdBsf59uYspnZMCzBz",
-	"qlRpUJrFMciEq3zE9uvyiP2L68vh4N2wNxoFLejigiY0FnyGtICjJopKWM0FKMo1MG3PpQWjJAypUubo",
-	"eASSThNFYgVi6gBlV8G0ovEUCFKTg4/PiSFDmLKPBiwrBHs6Ahg8jTwzW1QayQIKOF2ZZbag6zZlcYgS",
-	"7nO/YWESE02l34Cdo/ZrD44OXuMSn3/8uIsL4UIjCnmgxB1oYkFn8KDl8xL1PZ+2w0Paps2DycuweRS9",
-	"os3X5Gi/+WLanuyHB9EhPZqm1GcRJae/AuU0DelsIbuD5889w2nS//frqPA7EsdUd6NIUqXquBrXMFnD",
-	"25io+YSEN88UhDGjXB8DCUO61DRCyLAZF5JGrXTNvyZUrvMlr0rTbF3wi80lfjJMxlKMZYYkGtrjNP+F",
-	"ghvCMX+S5TJmIVLu3i/KrP63HN7mzQhhd/Ft96x/en0y7J32Lsb97tmo4TUWVCkyM89JoueUazMQ7eBh",
-	"LqW4ZYZQJf2Fhma/5mS7H/rdf/uXfz2/POvBzojNONGJpKeCqguhz4kO57vHEM5peGMxgoaSarNxi/KN",
-	"zpTEin4qQuKfJJ02Oo2/7OXyZ88+VXs9KYWTDZsSICMUBQsST4Vc0AiEBAJTRuMIJpKSG2SPSUxhJ0hh",
-	"MOx9c9UbjQPPEAxyF2SZNI52PZ+bf1ZC3qglCakZ2+A84/hSaI5TPlMlfgk7wXeD4YfRZfekd30xGF+/",
-	"HVxdnAa7nlkL8oEMlBYwU8JiGiEXNiRElCiODiHhhr4LCy4cmuGNQffkpDcaXZ/2Lvq908CD4M3VyYfe",
-	"uDC5B8Gw964/uLg+74/Ou+OT9+an3sXp5aB/YV/snp0NvjOf+zx/cHUx7HVP3nffnPWCXeS34HAEmYuy",
-	"oLLrt5sxRIBsSAsI54TPqCH5T17jRPBpzMKnoetF97x33T0b9rqnP1wbtl1CVrMU8BvnaxgdgtUS/AbK",
-	"yFhSEq0hUTQy5JsJB3zHMlhWPj2DrUIomr2LlPvlEbYLMbulpZXQMhoVFm/hjNvcCTZgYVCL+LzE3TP2",
-	"G1S4ZGDgkgk0btB9Z6sgOzajoioxF1LH6wyH03XbE44y0ckUJMuIaAqSGEI4GVy8PeufjINjg9hG+bJi",
-	"wOdW0mm53nX48VbICYsiyp+EIG8Hwzf909PeRQkx1iLJxBSBBV1MjG4zLdCz0/6Oms8nL8LmS5Q/0/Z+",
-	"8+Dw6PmLl69ek0kYfSV25ch7QdZ2faEGJHyiC+vbCbKdBbutxoa+OKQGt58mAmr1oRL8KrgDfiav/Qas",
-	"iLKEZRlXxKZTKo2cdIh4bJ7masZXguImfpt1Wf3trtVVsL6gEDowc00lJ/ETpeu4N7zonpWAydyIQM1+",
-	"juHXROiC0IrgaLofvqJt+py8nBxN2qGRMgRUslwKma37a7AiDgmnH5dWqhtunkgrH+0ugl1rRaScnymY",
-	"UU4lC4+dUJe3VEIsZjAnyoq4iGrCYgUJN3KupMZGVv01WpTZYfB90ykyzX4UOGZwIfRbkfCnIXYm9krg",
-	"dxzLf5DB5zeQJqdmDVbYV8TEVziGC1ESCY6NE4TYPfpGQcvoQMJvuFhxzxxCTFPF1Aqz4nfqGbBIZVZa",
-	"zG5SUX1J1rEg0ViIMyJn9EmHcNn94WzQPb0eDwbXZ93hu17pMIoIgZYaUxCbuQyuEA4vjuADe/OV9cR0",
-	"YmGw184IO8HGwh1DuHRKmx36SSAZDr7tn/aG173hcDAswSNmSlfU7Mxh8bx9CCMqb1lI4YqTW8JiMonp",
-	"MRQstK8EKaWFNBS/uShnQjrSR45mYFfaodEYC2ssQXHMFlQk+vPgOO6f9wZX44caLhGLrKS1GG+2wDjs",
-	"t9XvAsrKagyFM9TvqturA+NYiHPC145xqieB8Zurwbh73fv+pNc77dXySiOhCNCPIaURjTqw3zbK037b",
-	"sSgn/gWHZUw4vB32etfjYb97dgyW8wDJ9FsJkjBFN7TcZwpitmBfyyQs8UljEKAbJV0Vzgw7QRkSgVey",
-	"c2bslrqdEh75HD/KFeHuZR+0uKHcSrWFdXbaY7G8zEwojUpM4lisFOwEw+64d33WP++Pe6e5jm09OWbM",
-	"AB2sTfSwBsZmFjxSuy3okXDuJjNaI/p1CCiNZgJPnHabWQIKXXn2c89SLOrxMEmkeUom4pYC056x1agZ",
-	"28IlMkhqjsI6a6qO32bm+a07Fvf2XsFHjGdzxYuU+TTBfnXRvRq/N5bvSXdcQVk0SiiR6OA0EGIKGL8l",
-	"MYs8oB+XTFpngKS34oZ+LZ2+uoIFU4rxmZcJ5ZqlwE5Q2ZiTOAVm/1RwfdvtnxnjvQSqiGgyIYpCsilN",
-	"nKH3FcDjcOuZgmx+Yy1yaTDPLMHCIV1xzvUsXdTSROsLoqfTs2l0TiNGxuh+exLQR1eXl4PhuHd6fd47",
-	"7Xevxz9cluGf+WOtj1rB30aDC0ufJ3a6ppm+Axsz/ufoQ0YqBdW5Azyeur0htmYrwYPopmhlnTF1QQ3H",
-	"ghkv+VQtfzLaEKg5WVJzwEspllRqZv2ek2zE3Im8WDftz03nrKk4T71GKKnhOt3KhwftgxfN/f3mwYvx",
-	"wUFnv905OPqx4TWmQi6ItpRCm0Ys143Jovug3j8171nXb3HaoqOqbmSliU7UfaPb70f2XfwKNYwUc+/6",
-	"9IRwwVlI4lHhm09eI/M79B+0t0/FwNdPBiBut+XFeOmhZTsrz1Q8np8zcIjJLzTUZlXbkUjSGVMaFVI7",
-	"RQv6WkEoaWQkDYmVdf/QW/Rb60Ryo8cEN3T9nnEdGHxbKaBcJLO5c8LZ0JgWIGkoZtwoLUxbSfiPiomF",
-	"/V6h980NXwbXd3NqrUizP6e9WH88xERlvrwWdCeoykyFzBS9IqBtQJdpWBFldI1QyIhGRsRpFptRmSyd",
-	"AKcfdcEV7H2pXVMeLQXjuj4cHCZKiwWkL3mwSrfvOM+cKBCcloPBc62XqrO3pw5b7sdWKBafQ/0O1eoX",
-	"mcZlI3sCU5FIAylJQk1lFgC8oWtUN4N/+5d/DZw/yzLKG7our78QjqlbtJnFMow7EcRSKTrScF1UaTKJ",
-	"mZo7LzqgWoWyofXlzvPxfNJgZUUONxLVpETp5n4tY0V0f8v4jMqlrD2WPuLtlDmfuyOQNPws6S0lMeMz",
-	"VJuVAC1ErEAl4dwI8jGVkpjdYtAmopqG2ueRZFPdgffn3ZPm6H334PmL9GTd6KmTjClnUD9TMM0XaRFA",
-	"y4Sj6gxa+Hz/BUzW2kWMKTfKR2RWkPAliczfRsF6cZTIGHYODgpIZcyIXxMSu7kVzMktBWp+8nlhUkMc",
-	"hj5SE3+HhFIoVTCf7Nwlj5KHP7k3F8RwDMtOpdD2jd1jwzlCwo2SMaEIUKkM+8DoqXaOWgUTqlcUrSoz",
-	"vbLqUebFLS3VwEdlbCujc7dwQ+dcVOEJoeBTNktkOvVUSJ9vZ3clyNCP5mlU4njuKJnjdxihD2lU5XiH",
-	"vx40X66+X//YJm/CU/p29p797ebMyBaiNZUGA//nT93mj6T593bz9XXz598ODj7903Zc/pZK5WigErHW",
-	"RGo0ePdxfzNpJN1kjWeKxh66GwjPAjZ2xRtoX3Se+9xwTBhRHqVxUiPoaZR+gMEdx+xRkZwzPqvAYL/A",
-	"EBjXL44aXp4ItL+ZCPQ76kNJUZp+ITb35XSsglZVVLYcV6zqWJnqlUqkKgoVdZPi1rerZGfMZh/U6UX4",
-	"J9N08cBzM6O6aYiUZI0SgX7UJ4lUoibP7FLSnNzR65IS71TEsVgdw5Igu8JcsBBHscITQ6mGRpdkVhH/",
-	"3R8/xK8i/SL8Yd378UBeT6/ef//jrJb6UjusgBc29cu9OhEipoRvHGD6oZfBaTt8L5xErKq9EVPLmKwx",
-	"IOyl6WHOnbkZRl4IPitGFlQLLjB2TyT1uTkQYijYmtlXnBlZAhdvP5wANwgdZwPxCEJjtk9FHKFTA5Nd",
-	"UBjyW6bYJDbj5eoLpgIYDmJ4PCYBGbmHGKnAal/2P5SkwfnaLTDwIDj/AcBmMQQ2VoyJBkkcr1ik5xD8",
-	"+//9P//+//4XZNl9kuJwFiLEqv3BSEvy//83DXAlwWg87I5GvaDl8zNKkIHhwJIwlOjpwiQFLdliQaNj",
-	"2DeGwP7Bq4IAbcGQTtEdaPbm8zQpo39xeTUuZpBknzjRpmApFLMZdaHgWoq4MKwHln2UILjzdypF0245",
-	"XR6P4BfBOH4yYRGTNDRjkhgz7JSH4QzJIvuuz5kSMdFUWa+mURrAKOwSX7c/KjHVMF8v55R7oMlM7XoQ",
-	"M05xsiWRZCbJcu5zRc0/WmCWoGS3hs0lipZ2wQUv/ovIhBq40U2IUmzGaQSM+zxFtf3nrbaXoxBMWRzj",
-	"5t8TPkvi9H8z1mLCMGMB10MX1EHC8/nV/zh41W7Dm2G3f3bWg8vueNwbXsCbs+7Fh12nlsAtkczisqIx",
-	"DTUyA6Idx0A1IaZGDHs+j9jMqHjLhIc6sR8ZgBk9XK0XExFXJXtFWS3kc+0fvLonAS0l+KHL8NrGVB/O",
-	"Sr8Yf7qDPY0ysbxp2aDdgC5PcA4+FjNdzA20ekPBUOxAMLg461/0AseLCLJwxmc+zw0OD4LB27fl16aO",
-	"ggWnHgRXFx8uBt9dBKnqRvi6BSeYrKdgkSgNWsRUEk19zunKGDMJdb5uyo0S8lPDLqThNdxcDa/hhjXw",
-	"yA89e2/jQGtVilpQZRGhKVmwGB2CWaYfqCWNY2B6yw6gsIHC8keHDa/x7mTU8BrdH6+GvfKi8enmglH4",
-	"p3iYZRaSKGKWv1wWENKi0hafHvpOrAKdn3fRI4BEh2iBO3vLaBxZt2NsFes5lRR2nFXl86CUNhmgLUyW",
-	"7ANdXyUsCjyXUFCXnmnTVGtTNO906dxFZWkMsyCkK+6IO12x6XvWOXCvaprB7QNdF83k+/lAurLcTL7r",
-	"m6F9K7MsHr6wkX3/cSp3RdPOCfy+D7/N3jwX0RfwWt6tTLvEpTRttVa3ruOQZWq6m6v3H+hKKvD0CuXF",
-	"K7JWEGCyvLHb3Zsl5fZJ3H/77gpIWe9/y155pmCZTGIWGlXCZTkQnAYNcRbBzujQs4m6705G6CdJX2AR",
-	"KGPIohBAXhK8GwzeBbteZuKzEIcTCdeO5oEuCIth593JaDdzdLrwe/qmOXWf73T/nki624KRlUaUh3Jt",
-	"GMVxkQXPxQoEN5wZ5ozrzNsTFLxtQVUdMM/6g9HbwenFxcve913nkiuqBe2Do3v1gg0qux/YzhTPgZ3a",
-	"5jnMd0aHDoKXvfNUlSv4hX2+mos4g28zhRoGqhCuWfw7fYTDbgOn1UTLbvgqwFZ/I7H8/krzt73z/t6H",
-	"l+envYt3e5PLj8MpO/nBQfBD74eioW30g5WQUQWwLw5f3Q/Z3p3u46vhmTFWCIfRYRNtJI3KqYOIQ1cu",
-	"eDOiU5LEGlFXSEAQZG7nFpwbcT2hPg/QtxwcwzImjAP+ay2TFP5CQizEEhPjiJV1zh6RzuJIeGyO0Ja9",
-	"pJ7CdC6bX9DE4FmWnL1owWDBbLGJWd13IxgdVkG/1etdLEpoH72qg2KaDVUTCxfR2sDQWn82Rcgmu2xG",
-	"9WzwdNPSRccztVaEWf9SipkkC9WCD6hbmgeqA5VMfg9qEvC93FQr5M97UEqe96CaOu9BJXHe83ld3rwH",
-	"dUnzHlRC+x5k+bweFNd23hu/H5yWR9zI9PYgTaj2YEvOttlmbV6rBxuZbWZ1dRFdz+fve93T3nBUfLf3",
-	"/WXvZNwdG2C87fbPzJDlzBkPipktHpTTwQr/u8wmhE4a8MfzsQmn25RdPO2qnlhF5gou1Km6WSh+MwJC",
-	"0IW7ksJ5Bwzv1wLrL4w5aIMvSyqV4C24QIZmbHnCuMJ0OMNpyz4ll4RSjrITDT5qHn6jA44U1tlPhcyR",
-	"e3xP9XoA5gYEpWXgT48Q/ymIPEuadUrAe0piPd+u3Kgt5mEgbqwjLma3lFOlPAiw0sH+KtE3U9VeGuLm",
-	"K7nh3DLrdtg/reNJV1f909oS0vuKCIou/nbzNWlOu823P//26lOz+O/RY/7d3xIcqDFR7rQ9n2U5cbbI",
-	"BC02i9euBMaKD5Tvni31scFAXRrF584BJpM4s6m3R8cfVaXnNb5JhCbbEQ7TFa9Syn6Q7/mb/JMa/7NK",
-	"JgWAVacrQbMYHrhaotcwS5PcHj6uOZCYcA9oa9Yq5FN6MO51z42EGfeGl8P+qFfGv/zNh8VV30qKPk4S",
-	"N+pqIbfFG4qrrSOXL0GMRYh7xROtm/Cb0oFXNAqydD6nmme12oatyUm/Os6SISVdCqlVWlU3CraJJ0yx",
-	"r7At903duWzFn2E1q+UODHrQTEsqmYhSqzz/5GJQ77vSG2+eDK4uxg9DFgRueXfuu9JC6s4z2XKUiZQu",
-	"By9b0aF3Z/MAZC2lD/bb932xpDKkXNcqBm4JsAcL8hEYB/eyB1IkPMKgPOiVgIiGbEHiMhYc5vPZLN0N",
-	"yKVbtOsurWUTUNVvc0xPQVgH3GHmBbqjd4L1b8BObisYywHRfEF0OC8k0ODbJHafHAMxKgu+5HOmHNWU",
-	"C/6zt3etrRO6+pV3JyP07ttAVPZBOs9uVY4Uczwq/RXukSBD6hxNn+PoHCxdwMU6XvHo5RoYx0zsLLfD",
-	"2sCCU3VsDEVqCy/R9QhXNh3YVhm7SNzv7Je0mWOf6518uu/w6R7AT7XYno83pCqJ7RnH8WDa6Pz00PHd",
-	"l5+87brtwzMSqkJvm97586ZjPd+LoytYxokqE6NL2rIxEaYxg/yxsYcWBG/OBm+wRjj3mSsgHEjMCGak",
-	"BRhRCGBn09mOFQnK50zvFh1oxJolIZFy7crYXGzEUlA59LIRu/AaZk0PCWG4Php3mCSfq6HUMVZLOJ/B",
-	"T8ZpuwGVF80fO7eJ7VzAFIiU6aTBcKttwA2lS5eClAWygoJ3OnCZjzNjbHmWlU9oGXUMJyqUHKeJFJFA",
-	"W3shbqnP03ys7D21W8fG4L8EF/szxvL5MZZ76OTLhERigoXf14saP8N3JI5tkpuTyBmzK7BTxmHB4pi5",
-	"gpJjaFtyQYG9Igo41r6V1Ll9512+Q5d8YsbalwralxO+CkDazr+2u8O7GGSu5FMfG5lAF0u9Bst/QVLD",
-	"KDDjagdd2LbrUdHF4Fzluy3oYpoLto7I3NcG0gpz813CjqWRIC1+xnYWzovWqckfsFoUBmrQL5emh0nk",
-	"dmtYUfSkp7bVF3SCf/v5OuW42EQLRS7YbLzU5xjZDKoOBIY5OQgV+TyWBE4oxHSqQSQadgwiV4QB1u5b",
-	"SVCqJ3exIS3M8TGVOnj+IVn8n8z9HyuA/qjIeR0Dyhd0YtBuUyYU/PU5vdqSeYe4EeXM9fqodqUSPHVt",
-	"lt2PxzCTxOish50zpvT2KgO+1XuKVILJfJyG2oNihavnZvUwVuE5wxe766FrH7PlV5LpSgqqebvWh+No",
-	"5mSr76rAaA3B2oBbKCLqNECmLUvcKHrpIgxPEYR3l6NVHPnqhi0DbBinXMYjDW8gFElsS9tlwmFCQ5Io",
-	"m53JNER0aWwEcyq2bRRGUiPh4jpkuYzXxUymJUGxZt412HTDlmVDwD242y+V1aQ5gZji093IeJ5BGqVW",
-	"o9OQlESNKud+L1YwJbKsYVhIGI48Ey0b3gisVz2VgTajwDxQnTLipGUItsxAWQRC+NlVwk4met2LBkhU",
-	"7aZI5iZE5AqAxEr4HP8xUmUpxSQbyRaeBC3n6mziw70AdnBxbAoEayp2UdrYmn6V9XA6NsIWw96YZH2j",
-	"suxqK7kKHxWxPvWTeFlRjVlbXibgDt7BOttI+djd022SuGT014T4ihVMtslLCwKnRKGMNCI6VQRLXdqw",
-	"4w2HwNCVedPnFkQtGBh7bMUUhcDhlxPS9lVMK54LlWmjtvar2DvNA/qRhBpTAH2eKgCwQnrCMp2s/QZG",
-	"9mvkr0sbYHw20ut4C6MYHUL+HijzYt52ylBksCR6btPsbpnUCYnLwcS0D+pmIaLZRg2n6KEt6zaJXY2m",
-	"7CMWwRv8W1KZUQ42TnxI5KYqNGrCN9vd/DlvhLvA7BgnKWFAhXcWswfqS+4eYaFsN0xKsx7sH9zr/v5d",
-	"RaZ8hK+54AnGzP1Kr0nnRa527b27zK/GjvqMALhF6nvsKKv2JZLp9cigqNOHsR9ENzHGw2+bbbey5iGe",
-	"w0Ln/Q7S2BOJFozDRAittCRLS5Plh7bXhP088HyOMh6z0xI9FzJr4vvGtqbwk3b7MMSP8E/qMteQrhA0",
-	"+F4OVmMX2c4BjE/F5jbyMJm1rJwqEIskyrLu8oLB+haHYsUV7LiAA+aK1WZdKQ/eCTGLKZzg8E4F9lzS",
-	"1ZtYTNLfdkGLGcWeV2k8weelHGThMpBtklRfI9K58rfii4YpWoGndBk5s0pon6M1ava3xoo3D91yKqux",
-	"zBLhPKB8KmRaZlfphFNqu2NkB2bMYX+YRBYTTHzu87FrPsMUrJikRXBlEZTMRQvLmOipkIt8lu5lv1NK",
-	"mDZ6+wgP1ufOn4slP4mMwR54BRjMKBBp1bhZ0jBPcWEuc80QZWgTBzsFHcYzcjWrvImIJvhLlNimE5iL",
-	"qDzLD31+NX7bfIUvbNbNuMZm2GlHk4ktpmacpt1eGVcsos5JoTwgGhZCaXhx5POY3tLYcEK6LD6AD+zN",
-	"cXaWQGPbquSo3YaNnrHFgh+ZxBThYMWdlSKeFTZmIWGcYKE8UzXtNVrQs++hBEJ/x5wsqc+D3/yULfmN",
-	"Dlg+Bn7KoMxvfqPVavkN86uRafan0bj75qx3fTI47fmNT4Ft1ZfpLWlmnQGXUeC1z4v5ddY9kCsyiqyV",
-	"beu6PTvKJtcrO5zN1qNiiSC5K53LFjAniyyaNqfr1PV8w8UK1tS1X4hZSJ3P0LVT7i5JOKfNg1a74TUS",
-	"GRfcOKvVqkXwcUvI2Z77Vu2d9U96F6MefmN0BqZjWuBi3ct+w2vcplW1jXZr374olpSTJWt0GoetduvQ",
-	"pvPMkcnv5V6PWV2GrpGVquxvKZbjeSDiyJANaoQdDLYgZ1eUKhcGyL3zaZOKIuvwCs1NjeJealnsIGp7",
-	"kYMWLfjO6d0BtrIKsM5mRmEu4kj5PHHZK+0sf+W4UGRpS6U8CPLaTItONDt/tEaiUtmlFtgXvlJ6WfFf",
-	"WZPGmRAx01SSGAJjokwZp1FqaGItd6yphB2DkD7fFofKK8GJnCULbLme5dXtHkO1qqQU88LKuaKfy2jZ",
-	"COx+5I70TZabUbym4Kfq6Q/MiaQCMO04nG28Bb1025tbrZz9k5LOaruQlwuDH3xXQb1Gnu9+r9xF3Xyw",
-	"qf8hk03hwWyPgSVK8f0M8XbSpGrz327Z+d5u128qayNX3I4rKm+323fXmNcvtYTkWRCB3jKRqMdUD9ct",
-	"15LGNvBjyWAV/j9XWsAftNuPa1GVVWb/lHtqN5PyCh1qtlW61zec2fY2ix5+zUbWLqXSyqTcuWTbTA62",
-	"lVLM1BopGQ01rUC2N2eo9FrYz31ieQVgyXVrA9TJ/bApuV4fRtMGD4qV8dvxLrODtEwe3iusUNtf0zBs",
-	"4MjV0ENaT27k45FFxrqBM6TdK1xagJ/s3/9JtW8gfnd4/3d5O3HzxcHr+7+o9tT85DWeP2RTWado/ODw",
-	"QVvK+vqh3ZgsFkSunVgp5vyRmco97Krx8yevsRSqRsUYZsZX1nJzoxGAMbJaWVajdT9Z27bYn7kcGPJ5",
-	"HhkqaRVenf2SGy5pu/pnyrUn4FQp5zsz9lKahbVpbtVaWjt1nvWSfzT1fe4euxAgCn+a+52ck9S6mtEV",
-	"brSLzWCj+QetuUKKBLa/9vnm9tDESZOhbe8TZ2+kGWBoG0jCFQmtpqbQiHH5foVWnSHhrk+Z7beKI9gZ",
-	"MSne1dOmTQ7sDThobZwUoLekEoICJwo6Pm9CMDoMOm6zTG0W4Hn59mvrxTwI0uCcfcNWR/kcthZIwY4o",
-	"lx3ttnAl705G1aVUivhyLQ7L+AprY1pV69XsoGlGks1RsilMu9VZagoAK/sulLJ5Zm9B2l2ilA2PMB9h",
-	"61Ve031eC7yFCXtXGiNYkSntGFXeYnSqK9UplcWa0U2t8h7Vq3KNlFUWELfeiGj9cD3B5kkd2myplC91",
-	"zSlnvXy5Oc8GhhwTWoz6buoSGJ/dVgv5aGn9uCrBGoH8FGlrGPThSYbgFcAUgLKNFGohZeyVZKkaxbB3",
-	"ZrsaTVVUshAsJPEJWodNG191MHxjhzPLOGe8P7gXjoWB7G9Nu8YvB7YH6xt1jQc+lR2zTn/5Etpv/xHK",
-	"6NP0p9rS7239gl0X1GLLsWNkdCUXJJVZbMA1MTDii0Z/AM2r/QDNK7sayHyw/4ApqhcU4HfPH7Klmi6/",
-	"qB8ePEDPq7t45T9XuXzAKsvXFDxJJTXfHD18prSVf1mVTTXSTCGt1Wc/ean3bK/U67rWj5Z7s1Mmi1UP",
-	"ne2uNZtINTFaGpauY2gQm1DNhdS+2ZER0l6WXRvjU8z9K1zBU3DMCOn8VLUeGqPkXNCVjSyqOUYUE0Uh",
-	"eNfLr6L0YDVn4RytKLXNuVTpoPynl2m7l+kz3SKf6wt5jHejXuN5kC/hiY6CHOwPiqpXG3fbQqq+/dS6",
-	"0cpR9k2xZoMfxZtsdPmyK0Vp2eXtQe5z/tOX8DV8CeViDQws7d7Hj1N9A9Px6p0Oicv7wsTVcu6TKuaw",
-	"umtNbRklBl2tM3WR5wA5W9nnWdgt7R5onqJdhj8WvANoHNubqdI7VBQctDGB28UEnXGufI7NIIXEHI5O",
-	"IdfHBbZYOLdN4nB11mFQiHnpNEloYNvAZNdL5rfu7Ry127seSpvIxeR3jtr7u7ZRSC5N9ObNb0ZCmM/3",
-	"jtqHuxiG4D7HqGGddCgnGzeeaOZ9htn29Qy0B6vY9QnXX8No2EioariMqDwxxEiQ/HIHTCqgkaueLPj7",
-	"bZJokd1jbqORd/nXaQpEGoeqZObkwxUZ2T1j1qbyOOdZ9TLre4b6WglEWQgHc1/Lqa7V9NRsfZj6+ZCt",
-	"4k0wUMRWN1/Wzauy55/T3LGN9K5iNpfNwvrqsKknt6ddA7JZ2VhvlhbrDQk/3uSXlsFuuFf/CAbp72Nf",
-	"/jF0hpSvlr0PqYgmt3hbrKtEuVeB+C11uHyyqkNMdU065khMdTNNLc5d7h3bC16R5ZISqWAqxSLtI4zJ",
-	"w0wr6wgPCYcJdRd0oQveBu81tnMVfIYtehKu1TbtwfpSNm4Nya7GR99wEjHtc0xZakHXXUCU3XOW3Qp/",
-	"VCeyT/GtAkV/jkR6mlOqWhp7rz/K3R35R/AwPcBXkd0n+gcixtPyHXpb4oG1npIBr94sXXtzqEHk/LX0",
-	"wutyhmaO2Z7P0/z0mN3YqwNccRiLLCXdffHO8ZaLd3yeX3RSf/FOmZzeUf2FaClP3PozHeIPmw7xeXkO",
-	"D+OIf7LB340NvqP6Ph74uEjpmzQOZPT8ZVLDPk/c/SWEr1P+mVUt2DrYre0ZDEu1KdGGk2EE2vN5GmYu",
-	"BtKx652hRPNXGmkWlfC9GdpmahTCP7kW4/PUVvJgQeWs2D3HFUjbrFovdcFkV7wsIK3x2kyS6PicpJVJ",
-	"BVOgeq0L2MrwQm7AxvIrNd05JOqKur2sWLC+uBu21nb7vFrcna7NFktj3rHSZJ1ellFzUUbrsVH9OtFU",
-	"7HHw+4bwJU3rVosxGSfTsni0kxAXbDY3cj2NSqMjRWiiad51uDAMPimkihRHzBxBrz+++u7l7Yur5/po",
-	"dCgPvtlftgf8PP7wS3/+btqLTibd169evnh+9JhQcV2rlX+MUHHRMYD9IWok4pOkVG3XjHu1dydqj23r",
-	"hgIZFftulcPK/xVF3J/B5/+ewWdLNA8OPeeeinLU4zPUirsDJhuxEvRb3HE3ihPfoZCRqxxLdCgWFCuF",
-	"S/pJYBlPADuW8WxLhPTAXW1iC6hWTNFdJ6KLxkXQgq6quVfDXWbuORUH6jScQrFi4HPXngS7j6TyF5ud",
-	"uPZ51vh0RUBblBnBqYIdZ6j6vDgV1r2USv42kzt3j10JtpsFTVSh09GxXl34eDVhqsNlt2E+LNCEwPW5",
-	"CzTVaQjVDoSfEcB5sAzZ1vXwk5OdfwZIvlSApOrsN0gf54FY2PAulCMfj1/lU2IbRV3l9YtiDIPEcRGR",
-	"abTVXfCFtJuaNo3/DUMSj9Zr/oxhbPcXDGkz5XaZAvCslE+5VR2IRKi2Zp91QVIeYfcNSfE61LQakyno",
-	"XvY9e+FsZEMVKN0YJ3INO1zAyekFlrFtODJPzZT38mBNP+q9uV7EaGFllFVNndognC6H9+Pzs6xWbU5J",
-	"hOrMb40TO3pz5JoWNC9FzMItl/lgwQ/yMkGi1P63GyV8DXOhtPOI2Ccs7eaG7ClmtuPQHQsvtk9odH76",
-	"uXig3ct+AeJL25QhPcAMoOkZzvFWgr9vP0bn0Lbym8U0VcjsfUMKZMI5ejf6WXlMumEaK7p5iu/djJ8d",
-	"2El5Kl518DR+WrmTYQsvLeyWxOyWthp3wf/MXdNgWwfdBfsF1ZLdQUJjQypu8mdGycPXU2XwUoqFYeKJ",
-	"AoPvQD+m92W6qzGh3Wq3jtKGePnrPlehJEsqO/B+PL6ErKZmsgYpEk1B08UyxtIh84lwKdQIb5/vpA01",
-	"rudaL6/Tr6+10CQOdtNLkJ3UhDlTGovkN4d31fRmhm3DXkeJhdm1a+xilNKcNxXEHN7dXDQWzH5spwlD",
-	"jYaE7AXc1hLwIBh8CNLy6UKDm7TdUKHRUHFxhQnTHR8XCrkk0bSJpbX2EiISlyCGL15L+ou9hDQdIvNo",
-	"RtdmgGscgEb5BNgJi2gyIQrvoEXVz5z0UogYdoKZuFa/xtf/bN5NC67eCUOb7tbqqES2+ME/m2ndL+ZL",
-	"LNS5EIYtM6rclUiVDiQeJIrKrKLMwCw7C3u/+5xWO1Ry4XNM8DoGAhFdxmKNxeW2hRLhGuvL0iKlSSzS",
-	"CrslMYik7VWwUnxct6BHwnm6CwOHxF68Hq/xJXt7pkXHDlgkdxoO40oTHtIt8bFzR4kPkyx4I9UxuK4H",
-	"f0UyO8YeG4rqvyZ62nxVbiT0F3jfO7uErTgEJ1sxmmSVWLnrerKGbWjdgcEH72FY3fL5X2D8w2XvjnUh",
-	"hGl203vNK7+5if/qN2qui/IbXrrsv/qN0aHf+AQHDxtt8KHu4/2jvPvOw2Q61tDb4/XsFcp4KoZDoZx9",
-	"vMp1B+8v8ORFhlJb+b/rkdFaE6upzLbdVzdYUm7EeiTCxNFOdl//iiiYJCzWqF94oAXMKHcdQ1wfESFh",
-	"IsWqThq/o9qNPlrS8HFCOV33xmlkTZ5qTyPdzWGrne+Icfihe352t2gdO93xmdoAyV1wxqZJD1VxKM9q",
-	"fkPCLZQzruJZrsVU2iJSZWw5Df0fw/P2oc8zLxGyRWI1wQmJDROShnyx3RGPXMHrdMpCWzTM1J3Mamj3",
-	"8sWUJ4TNV9afNkFk8DfdZQ7m1tPNmS0IM0wvx7pfGTOCbQ/l852kWCnhXsaEZ619Fi4AatAiq6iRNtfK",
-	"yyJ4cyOVxLTciMVqEKnktK2fKNfS3QCd31li2Xl+t069PMObfj4bSYoXRP1UvSLIZXzm1+jUV9iXLuXB",
-	"VI78i+I9O5XLdewFOsU7brJbbQ7dZTX77fIdNIdtbPlRvYSqvKyau6ZwUaUroZxLqHDt05OTJspXcG2z",
-	"L1IkyhEHcN+tz3Ks/EEcEAgiu9976i4sdf5ctX7LbQN/+hmxAIVjXeVXHviLchaEXB2/UZYFp2Kl4/RH",
-	"1EWx7DQmmt1S2/pbAbK1q+GZZ/uBOeIBY8J09vZiEZLYWPudV+1X7bR9rI2MJ9wRr+3DtYeuRrfTbe0q",
-	"rMFEuAFVpVdgq+p53dZPaBsDcwiXjWKBvTnGpWGktnetkOGcKi2JFtKGXEpSTnm54mUtkEx6G029MGxh",
-	"2gJf/vTzp/8IAAD//w==",
+	"7L3bcuM4miD8KgjNRKQ9PyXLhzzZ0RGjtJWZmvSpJbmrq4r1m5AISShTgAoA7VRXOGJeY6/2bu72DXav",
+	"9k3mBeYVNvABIEGKlGWns6tqOuuiIi2SOHz48J0PvzbGfL7gjDAlG4e/NmYEx0TAP/tEiWVnoojQf8VE",
+	"jgVdKMpZ47AxIGPOYokUR3eYKjQiEy4IEvoTyqatRtCQ4xmZY/3pnDI6T+eNw3bQUMsFaRw2KFNkSkTj",
+	"/v4+aCywwHOi7LTv0vENUb14ddLhjKARPH0hEY0DhCWKLi8GQ7Rjfo4QZvKOCBIjqvQayGc8XyR6wvbu",
+	"273Ja/yy2Sa7k+ZrvDdqvhnvx80D8nLyqv16983e2/1G0KB6ngVWs0bQYHiuvxy59QQNQX5JqSBx41CJ",
+	"lBS2iD+fEjZVs8bhq4Nsl1IJyqYNvcdeTOYLrggbLz+R5ereOihl9JeUoBuyRFsYXV31ThCVCKMp5zEa",
+	"zzgdk22kZlihOb4h+glAG0k8IS2kYTOhQioLAn0yOGR6NCrRDVkoNOEC7R2gGU+FDNCCCMTFFDP6N6zX",
+	"cJgNeEfVDKkZQRLPzXowi/MfRjxehmxKlDSrsfPhKaYsQHMsbkicjyGIXHAmCTKIhaIMEKrZJ4sEL0l8",
+	"iDQ4oyBk+jOeKoTHirIpUnd0TI70OCHLFgNDY8bVjAhYjF2BRAd7eyjqnXTPLi+G3fPj768/db+/7nev",
+	"Bt2T6Cjf3owmxIxpAKZPlUiFpKJJgkTKZD5i+21xxN759WX/4kO/OxhELdSBBY1IwtkU7gKMmkoi0N2M",
+	"I0mYQlSZc2mhQToeEyn10bEYCTJJJU4k4hMLKLMKqiRJJgjDbbLwCRnW1xBN6GcNljsAuxsBaTyNAz1b",
+	"XBjJAAoxcqeX2UIduymDQwSzkIUNA5MEKyLCBto6aL8N0MHeW1jiy8+ft2EhjCtAoQBJvgZNDOg0HrRC",
+	"Vrh9Lyft8T5pk+be6PW4eRC/Ic23+GC3+WrSHu2O9+J9cjBxt88gSn7/vJvT1Fen5trtvXwZaErj/t6t",
+	"uoXf4SQhqhPHgkhZRdWYQqMlep9gORvh8c0LicYJJUwdITwek4UiMUCGThkXJG65Nf+SErHMl3xXmKZ2",
+	"wa9Wl3iviYy5MYYY4rhvjlP/NeZMXxz9T7xYJHQMN3fnZ6lX/2sOb/1mDLA7/0vntHdyfdzvnnTPh73O",
+	"6aARNOZESjzVz3GqZoQpPRA5hMNcCH5L9UUV5Gcy1vvVJ9v51Ov857//x9nlaRdtDeiUYZUKcsKJPOfq",
+	"DKvxbPsIjWdkfGMwgowFUXrjBuUbhxOcSHLvQ+KfBZk0Dhv/tJPznx3zVO50heCWN6xygOyiSDTHyYSL",
+	"OYkRFwijCSVJjEaC4Bsgj2lC0FbkYNDv/vmqOxhGgb4wQF2AZJIk3g5Cpv+44+JGLvCY6LE1zlMGL431",
+	"cYoXskAv0Vb03UX/0+Cyc9y9Pr8YXr+/uDo/ibYDvRagAxkoDWAmmCYkBiqsrxCW3B8djTHT99tbsHdo",
+	"mjZGnePj7mBwfdI973VPogBF766OP3WH3uQBivrdD72L8+uz3uCsMzz+qH/qnp9cXvTOzYud09OL7/Tn",
+	"IcsfXJ33u53jj513p91oG+gtsjgCxEUaUJn1m83oSwBkSHE0nmE2JfrK3weNY84mCR0/DV3PO2fd685p",
+	"v9s5+f5ak+0CsuqloLBxtkSDfWSkhLABPDIRBMdLlEoS6+ubMQd4xxBYWjw9ja2cS5K9Czf3+RG2gxJ6",
+	"SworIUU08hZv4Azb3IpWYKFRC4esQN0z8huVqGSk4ZIxNKbRfauWkR3pUUGUmHGhkmWGw27d5oTjjHVS",
+	"idJFjBVBAuuLcHxx/v60dzyMjjRia+HLsIGQGU6nxHLb4sd7LkY0jgl7EoK8v+i/652cdM8LiLHkacam",
+	"MJqT+UjLNhPvPlvp76D5cvRq3HwN/GfS3m3u7R+8fPX6zVs8GsdfiVzZ6z3HS7O+sUJw8bHy1rcVZTuL",
+	"tluNFXmxTzRuP40FVMpDBfiVcAeFGb8OG+gOS3OxDOGK6WRChOaTFhGP9NNczPhKUFzFb70uI7+tW10J",
+	"6z2B0IKZKSIYTp7IXYfd/nnntABMakdERO/nCP2ScuUxrRgdTHbHb0ibvMSvRwej9lhzGYxkulhwka37",
+	"a5AihlJGPi8MV9fUPBWGP5pdRNtGi3CUn0o0JYwIOj6yTF3cEoESPkUzLA2Li4nCNJEoZZrPFcTY2Ii/",
+	"WorSO4z+2rSCTLMXR5YYnHP1nqfsaYidsb0C+C3FCjdS+MIG3MmJXoNh9iU28RWO4ZwXWIIl4xgg9oC8",
+	"4UkZhyhlN4zfsUAfQkKcYGqYmf+dfIFoLDMtLaE3jlVf4mXCcTzk/BSLKXnSIVx2vj+96JxcDy8urk87",
+	"/Q/dwmH4CAGaGpUo0XNpXMEMvTpAn+i7rywnuom5xl4zI9qKVhZuCcKlFdrM0E8CSf/iL72Tbv+62+9f",
+	"9AvwSKhUJTE7M1i8bO+jARG3dEzQFcO3mCZ4lJAj5GloXwlSUnGhb/zqoqwKaa8+UDQNu8IOtcTorbEA",
+	"xSGdE56qL4PjsHfWvbgabqq4xDQ2nNZgvN4CZWi3LX8TUJZWo284BfmuvL0qMA45P8NsaQmnfBIY/3x1",
+	"Mexcd/963O2edCtppeZQGJHPY0JiEh+i3bYWnnbblkRZ9s8ZWiSYoff9bvd62O91To+QoTwIZ/KtQAJT",
+	"SVak3BcSJXROv5ZKWKCTWiEAM4pbFcyMtqIiJKKgoOdM6S2xO8UsDhl8lAvCncseUvyGMMPV5sbYaY7F",
+	"0DI9odAiMU4SfifRVtTvDLvXp72z3rB7ksvYxpKjx4zAwNoEC2ukdWbOYrndQl08ntnJtNQIdh2MpAI1",
+	"gaVWus00AQmmPPN5YG4syPFolAr9FI/4LUFUBVpXI3psA5dYI6k+CmOsKRt+m5nlt+pY7Ns7no0YzuaK",
+	"+TfzaYz96rxzNfyoNd/jzrCEsqCUECzAwKkhRCWi7BYnNA4Q+bygwhgDBLnlN+RryfTlFcyplJRNg4wp",
+	"VywFbUWljVmO4xH7p4LrL53eqVbeC6CKscIjLAlKV7mJVfS+Angsbr2QKJtfa4tMaMzTSzBwcCvOqZ65",
+	"F5V3ovWM6GnlbBKfkZjiIZjfngT0wdXl5UV/2D25Puue9DrXw+8vi/DP7LHGRi3Rvw0uzs39PDbTNfX0",
+	"h2hlxr+PPKS5UlSeO4LjqdobYGu2EjiIThxfSSKG/DunyHq2ShzHVA+Lk0vBF0QoSqTzmxQXd2UujbHF",
+	"SdDkPfvqwvv614bg5hjWQSFfjX75PmikkgjjT1rxBx002+12u/la/++N/l87/++lPs6H/Dq5S+hHN09g",
+	"VvlT9jof/UzGSq+k4y6iMV9VuYEs06KsYIU2FF3Lj0jO8IKsQmaUjZhvcr5smp+b1rxVWn/QGAui6XSn",
+	"9OFee+9Vc3e3ufdquLd3uNs+3Dv4oRE0JlzMsTK0hTS1IFM1Jo0fOqHeiX7PGMv9aX3TXtXIUmGVyodG",
+	"N98PzLvwFchk7q6v+/QYM87oGCcD75v7oJFZanob7a2EFzR2roHiYgJ3aNnOijP5x1OFTfVIJMiUSgUi",
+	"vJmihXpKorEgsebNODHXjJFbsPSrVDAt+UU3ZPmRMhVpfLuTiDCeTmfWbGmciYojQcZ8yrSYR5WRHX6v",
+	"mOjt9wrslXb4Iri+mxGjd+v9WXnPeDBQgmVm/WyhzgiEvwkXmWjsA9q4wKlCd1hq6WzMRUxiLRQomuhR",
+	"qSicACOflWc8D55r14TFC06Zqnagj1Op+By5lwJ057ZvKc8MS8QZKbrPZ0ot5OHOjtxv2R9bYz7/kttv",
+	"Ua16kc6THZsTmPBUaEgJPFZEZC7TG7IEAT36z3//j8haAA2hvCHL4vo9B1bVovUshmCsRRBzS8H0COsi",
+	"UuFRQuXM+h0QCKLATVvPd56Pp5MaK0uSSyOVTYKlau5WElZA9/eUTYlYiMpj6QHeTqj1UtgL4hz2gtwS",
+	"nFA2BUVDcqQ4TySS6XimRZ8hEQLr3YKbKyaKjFXIYkEn6hB9POscNwcfO3svX7mTtaM7syKV1gTxQqJJ",
+	"vkiDAEqkDJQNpHjIdl+h0VJZHzthWlyL9QpStsCx/rcWSV8dpCJBW3t7HlJpxeuXFCd2bolm+JYgon8K",
+	"mTepvhz6fjijyBYeCy6lp3CauQs2uAB+sm/OsaYYhpwKrswb20eacowx02LZiABAhdTkA/zNypq2JRoR",
+	"dUdAD9XTSyNQZnbvwlI1fGRGtrJ7bheu7znjZXiiMWcTOk2Fm3rCRcjqyV0BMuSzfhoXKJ49SmrpHcQ0",
+	"jElcpnj7v+w1X9/9dflDG78bn5D304/0325ONW/BShGhMfD//7HT/AE3/9Zuvr1u/vTr3t79P9fj8l+I",
+	"kPYOlHz8CgsFJoJd2N9UaE43WsKZgnoMBhrMMheXWfEK2vvuhpBpiokGhMXOs6wZPYndB+AOs8QeRO8Z",
+	"ZdMSDHY9gkCZenXQCPLQqd3V0KnfUB5KfW76TGTu+WQsT6ryhS1LFcsyViZ6OY5URiFfNvG3Xi+SnVKj",
+	"A1XJRfBPqsh8w3PTo9ppsBB4CRyBfFbHqZC8IjLvUpD8uoOdyl3eCU8SfneEFhjIFUTPjWEUwzzB+azv",
+	"6AJPS+y/88On5E2sXo2/X3Z/2BPXk6uPf/1hWnn7nObq4YVR+uyrI84TgtnKAboPgwxO9fA9txyxLPbG",
+	"VC4SvAQXeuAC6qwBeNXxPuds6vtiZAudQ7QDFiRk+kCwvsHGMHHFqOYl6Pz9p2PENEIn2UAsRmMsiQZw",
+	"DGYgUF+BGbJbKuko0ePl4gsET2gKomk8hE1pvgcYKZGRvsxfwEmjs6VdYBSg6Ox7hEzcR2S86xCakSbJ",
+	"HY3VDEX/9b//13/9n/+BsnhIQWA4AxFsxP5ooAT+v/+TRLCSaDDsdwaDbtQK2SnBQMBgYIEpcHS3MEGQ",
+	"EnQ+J/ER2tWKwO7eG4+BtlCfTMCAqvcWMhfG0ju/vBr6MTfZJ5a1SbTgkpoYxDFnSvDEGzZAhnwUILj1",
+	"NyJ402zZLY/F6GdOGXwyojEVZGzsDxCTKANwAAkam3dDRiVPsCLS2IG10IC0wC7gdfOj5BOFZsvFjLAA",
+	"KTyV2wFKKCMw2QILPBV4MQuZJPoPxSGuUtBbTeZSSQq7YJz5fwIygQSuZRMsJZ0yEiPKQuZQbfdlqx3k",
+	"KIQmNElg8x8xm6aJ+1uPNR9RiPGA9ZA5sZAIQnb1/+29abfRu36nd3raRZed4bDbP0fvTjvnn7atWIJu",
+	"saAGlyVJyFgBMcDKUgwQExKi2XAQsphOtYi3SNlYpeYjDTAth8vlfMSTMmcvCaueRWV3780DIXvuwvdt",
+	"TFwdUd2clD4bfVpDngYZW17VbEBvMPYuaxKlCVV+NKWRGzxF8RBFF+envfNuZGkRBhJO2TRkucIRoOji",
+	"/fviaxN7gzkjAYquzj+dX3x3HjnRDbNlCx1DeKNE81QqpHhCBFYkZIzcaWUmJdY7QJgWQn5smIU0goad",
+	"qxE07LAaHvmhZ++tHGilSFEJqsyHNsFzmoAJNYuNRHJBkgRRVbMD5G3AW/5gvxE0PhwPGkGj88NVv1tc",
+	"NDxdXTAwf4eHT7BvZjY9sJ0YATo/b98iAJcO0AJ29t4YRLVGkBjBekYEQVtWqwpZVAg0jUAXxgv6iSyv",
+	"UhpHgQ3BqApoNYG9lUGta006626Z8/p6TLpkjlhrvHbvGePAg6JpBrdPZOmryQ/TAbeyXE1e903fvJVp",
+	"FpsvbGDef5zIXZK08wv+0Id/yd484/EzWC3XC9M21MsF+lbK1lUUsnib1lP13oamJI+ml25ecoeXEkWQ",
+	"XqD1dvtmQbh9EvVfu7u/nztkE5zPVmPQvuqUN9pK3VltzlE97Nh40WtOIh+sZv0efag2hWavvJBokY4S",
+	"OtZSnQ3RwTAP2ERojLYG+4GJMv9wPACTlXuBxkgqLBTwYyDr0YeLiw/RdpBZW+gYhuMpU5b8IjLHNEFb",
+	"H44H25nN2caOuDf10YRsq/O3VJDtFhoYwYCwsVhqmn3kc8MZv0OcaSaJZpSpzPAWeYbPqCyZ6We9i8H7",
+	"i5Pz89fdv3asddSX0Np7Bw+KaCsE72FgW6tIDmxnJslhvjXYtxC87J45qdoz0YfsbsaTDL5NBzXwsgJc",
+	"s+AN9wiGrQOnUQqKHpEywO7+DSfir1eKve+e9XY+vT476Z5/2Bldfu5P6PH3FoKfut/7Ng8tqt1xEZcA",
+	"+2r/zcOQ7a615F/1T7XeiBka7DdBXVWgJ1iIWHRlnDVjMsFpogB1uUAAgswD0EJnWnIakZBFYOaPjtAi",
+	"wZQh+NMoiQ7+XKCE8wVEdWIjdljVUFjlL2WJPkKTs+WMtm4uExzTBD9mllkwb6GLOTWZUnp13w3QYL8M",
+	"+loHhJ9R0z54UwVFF8pXEcjB46WGoVHETXybidRapbXG879qdAAfADEKnV7/QvCpwHPZQp+AjusH8hCV",
+	"0lACVJE9EuRas5f8EaBC5keAynkfASplfQQhq0r6CFBVxkeASnEpAcqC0QPkr+2sO/x4cVIccSVNIUAu",
+	"GyBANQkHepuVQdkBWgnL1KurCkcIQvax2znp9gf+u92/XnaPh52hBsb7Tu9UD1kM+wqQH5YVoGIso/e3",
+	"DcsD6LhoFTgfEy1dp3fAaZdF9jIyl3ChSuvI4khWnVEYrOl3gltDjab9ikPykNbMjR9sQYTkrIXOgaCN",
+	"OVOYMgmxnJrSFs17NoKqGCKCFQpBPAgbh8hehWX2kxf29IAZsFokg8CWqLAM+OkRkpgDUWCuZpUQ8IGo",
+	"31yC+Y6q2ZUkQj5ZlPF3IZ95G5ubo6s2VDZNP7zBarPuR4ITNVuztRqLSsRvjO06obeEESkDFEE6lflV",
+	"gDmzLPA3+M1XslzbZVbtsHdSxTuurnonlXnqD2Uq+V6xdvMtbk46zfc//frmvun/efCYP3dr/GkVWv1a",
+	"c82LLPDWZLKBkcPQH5tnZ9g8yGGBySc0/nNVGCVk1mYs0iQzQ9UHlDwqFTho/DnlCtcjHMREXzkKvNH9",
+	"+HP+SYXLRqYjD2Dl6QrQ9D1qVwswtGex2PURFxUHkmAWINKatryg7QANu50zLQkMu/3Lfm/QLeJf/uZm",
+	"oQjvBQG3AE4aD4XH+S46f7VV1+U5LqMP8cA/0aoJ/1w48JLkhxfWTFvxrFIqNIl/7qujLOJakAUXSrrU",
+	"3UFUJ0ZAHk+JbNlvqs6lFn/65UCwNRi00UwLIiiPnSEr/+T8otrcq1bePL64Oh9uhiwA3OLu7HeFhVSd",
+	"Z1pzlKkQNtA3W9F+sLZCCZCWwge77Ye+WBAxJkxVCnB2CWgHzfFnRBmyLwdI8JTFEMeC1B1HMRnTOU6K",
+	"WLCfz2dSAVYg57Zo1l1Yyyqgyt/mmO5AWAXcfmY4XVOgxZgE0Vau02kND9B8jtV45sWcwds4sZ8cIaxF",
+	"S3gpZFTaW1OsKpK9vW100rFNkvtwPACHmPHdZh+4ebbLfMQPiyoF+z7AQfrE2ma/xDdwsbA+SuOrgKMX",
+	"S0QZpHtk4VDGVsEZkUdaoScmuxtsgmjVXhiy39iUb4Itv9Sg/3Rz+9ON5veV2J6P1ycyTcwZJ8nFpHH4",
+	"46bj2y/vg3rZdvMgnjLTq5M7f1r1ReV7sfcKLZJUFi+jjXM0bkSqIE3lse66ForenV68g0IEuZtJIswQ",
+	"TiiGIM4InHAR2lr1T0HakwwZVdu+oRMb9XGMhVjaXFnrTjQ3qOitXHH3BQ29pk28frZYz3NoWzUSShVh",
+	"NRfnC+jJ0NU0kXlljiNr3jLlUahE3BEdFz9ipA10Q8jCRu1lvt/Ic+hENlh4qpWtwJDyESmijqZEXl0D",
+	"F3sUc7CJzPktCZkLYcyVwu0qMob+W1Cxb27JL3dLPnBPnseLmGCoLnE9r7AzfIeTxMSFWo6cETuPnFKG",
+	"5jRJqM1aO0Jtc12AYd9hiRgk2BbEuV3rBVgjSz4xyPO54lyKMZIekOrpV73bogNxGaUUhCPNE8h8oZbI",
+	"0F8kiCYUEKS4Ba4GU1rNNzFYl8Z2C3UgMgzq02RuBg1pCeksNsbN3JHIVViAmjnW2nlYEXJjpChwqIH9",
+	"1EVUCqB2S3RHwOPhdKtndFYYCF5JIvo8+V3m05XwpTbXzezk9+4Lf3jZfzC/91++XCkZ+qUeQWZDJgLa",
+	"ORdiE7V6iCINdHvFfEEBEtdHBCVkohBPFdrSlLAkTUCFGSNKFKqeWCew4vr+U+kshL9LGeGbdPD7Clp6",
+	"VLTSmutDOTvWaLd67T3HXE7wTWEXi7gxYdRWpCrXTuTM2caL9usjNBVYKz37h6dUqvrMLlZrfodbAgHU",
+	"jIxVgPw6DIGdNQCnZGAtJ1ADFnx4kKF0J6gqhf3rtyuNgPbOHNcaPz1OrS+s8ayPeUysCkGV4akriYYd",
+	"gOEJgHB9CnDJEyRv6CKCsqbSRpmT8Q0a8zQxBVhEytCIjHEqTUQ8VSgmC61k6lMxxQ0hZCLm1oGLF4tk",
+	"6UePLjDQX/2uxqYbuihqkvbBesNmlgdsJSqHT+uR8SyDNIg9jcOGIDhulCn3R36HJlgURVQDCU2Rp7xl",
+	"/GORccs4IcqEDukH8rCIOC71y6R2SYNAAD+zSrSVyW72RQ0kIrcdktkJAbkihBPJQwZ/aK6yEHyUjWSS",
+	"/aKWtZU34eFOhLZgcXSCMOSxbQO3MZVnZFZp8EhLaxDfAoktNzLLaDGcy/vIx3pnaAuyREa9tjw1yx68",
+	"hXW2keKx26crqPqXCqtRhS/fzxo1pchaKLLcHnikZtFOkyjUEoW6bAxF+l7pN0NmQNRCF1qhv6OSoMji",
+	"l2XS5lVI5ZhxmakzJt/Wr/AZIPIZjxWEXYfMCQDoDu4TpEZmRaIghKeC/9r4IMqmA7VMagjFYB/l7yGp",
+	"X8yLI+obGS2wmpnQ5lsqVIqTYtSAq9a9mvytt1FBKbpgDLGbhNp7E/oZSrVo/FsQkd0cKO+7ieuvzDQq",
+	"/H/1fqKcNqJ1YLaEExcwoEQ7/TCh6jTnR6i49ZptYda93b0H/Se/KcsUj3BWeK4EyJYqVUS2bohybfn1",
+	"qdUVasIXRLoYpH5QEf/OVziK1/ILynNgcUNUTcQPF9MvTtw0Y6zdT338gcUSmwMIOGJCBwwjP3L5gCbv",
+	"r7JC2a1XA7rkfPX37mnxLzX2r8CiqDFXWEFMjVqNdzwhhgh5RlPfGh4ZgUjLsdF2C/W7nRPgwa6IPI5t",
+	"rGX2/YtiHrrm+7FYNrX8A3Wn4yYw1Px6H6Hv+r1hF5izJUAycLnKQcgEaTpPlywwX034j1Dn5Kx3bj6e",
+	"Y4anNlPaX4/ZbimVSG+lETRg7kbQgGGKjNU9qofvlTQ1oJ6pSNDqUBCmXbwFP2NG/vWZimAkWNYlsxpH",
+	"B4hWefzADSELSMeD4Nkihm6uLlSPdmQKLVBzfJoMJhCg7fgBgMJ2ALjqQfkAyecEMtm1si5n/K64Ig2p",
+	"GlJRfTEKiH9h3pJRgPZeHqAtQJDeYNjvDC/6g21jimDFnF54J0BttHU16PbtO+ise/au2y+srR00WJrY",
+	"omsFq03emaSeTmXHFlgEyfdUHYvg6k89kjYWC0pZHF1LHvPYvI1dlJ7JacU3mbqhHhchCNfyoeBAM3aF",
+	"z/LeWC1SQdVyoIe25hwoutdJNdn9dbW2cVahMbA0zHr/I4ftOJ5ThkacK6kEXhiRsvjQFPQzn0dByEBF",
+	"hSyKVM24yDqlvDP1/8K03d4fw0fwT2IzLAAewNnhvfwKzJRamPJslE14/cV0lmWrySY8jbPskJy2V9eR",
+	"53dMoi0bcAE5DZXZATJAHzifJgQdw/DWghPY5IB3CR+537aR4lMChYVdPEXICmmL3CYtmmD+ngKZyfIB",
+	"/0XNE4y+JlVRtsqKJ4UMrPF6f0sgLYElU64sS5awESDCJly4yhwlZl6obaqZFmR2QBHOVPiB0CEL2dBW",
+	"+KQS3VFBfHBlESQZbUKLBKsJF/N8ls5l77CQY6nZ9QAONmTWnw1VAlKRIHPgJWBQrf+6QlN6Sf08FJva",
+	"DAtNQMcmweXQU8EDTcGzZP0YKwy/xKmp7Ac5MzIw/D5kV8P3zTfwwmqqva0eDeVMFR6Z+kuUEddSgzJJ",
+	"Y2KdNDJAWKE5lwq9OghZQm5JogV5svAfoE/03VF2logkph7kQbuNVhpz+DUCtOAGcDDamlGCAqMr6YWM",
+	"kxRqa1FZUcOwhbrmPVCgwN8zwwsSsujX0EnVYeMQGTEchU6+1r+FjVarFTb0r1olMz8Nhp13p93r44uT",
+	"bti4j0w99EztdhkgIG0RDEV4vDwQY93O9XCp+frd+ih+k48rzXAmq4TwBYBkXdqBqXmUzrNoohlZOtf7",
+	"DeN3aElsxbaEjon1atieNZ0FHs9Ic6/V1oxGJJ4b6+7uroXhcYuL6Y79Vu6c9o6754MufKOpPVUJ8ahY",
+	"57LXCBq3rhBPo93aNS/yBWF4QRuHjf1Wu7VvwplnQOR3cqP9tCqT7JSagrueu8Cv4BEgnsT62oBB4xCC",
+	"TYCyS0KkDYPIBW1X184nHYHXQUKLyQVR1kLUNHxCirfQd9ZsFEG94AhS86cEzXgSy5ClNnq3ncXvHnl1",
+	"WUx1hQBFeTkXg04kO38wpsWFSi2KQ/OtUrWWkvvFWOSsBSyhigicoChlMZlQRmJnJ4XyT4kiAm1phAxZ",
+	"XRxOXjwKi2k6h75WWf7H9hEqJ6IXYn6g2IbvptESBgBbC0WNXHuXjWIvuB/Lp3+hT8QxQNfWJdt4C3Xd",
+	"tle3Wjr7JwXdV7Z6KtYS2rghXLUkle9+p9iqSn+wqvICkXXwoKYs2QK4+G6GeFsu+U//tV0MPmi3qzeV",
+	"1er2t2PrULXb7fVlqaqXWkDyLIiC3FKeyscUHKparrkadeCHKiNl+P9U6rO1124/rg5wVszpx9zRuJqU",
+	"4BW1rCuOVV2jsu5trVhu2sswq7BYqn5YLHZYN5OFbal6izOmFWxeFdUD6+u5lcqz7eYunbxoSMHzaAL0",
+	"0odhU/AcbnanNR74xbTq8S4z42llceOCzF45sIqqzBf2uur74EpQaf54YJCxauAMaXe8znDwye7Dn5SL",
+	"s8N3+w9/l/ds0l/svX34i3Ljgvug8XKTTWXteOCD/Y22lBVPB70xnc+xWFq24uc84KnMHcSy8dN90Fhw",
+	"WSFi9DPlK+trsFI7TCtZrcwqY7wnxjTrN8EpxjWELA9sKEgVQZX+kisurifYC2ktmIxIaV0/Wl/KbXNl",
+	"datS09qqcgwX3HvOdbd9ZEOggPmT3G1ifXzGUwqeXC1drAZb6T9Am/NCRKHHUMhWtwcqjksGM+USrb7h",
+	"IuBBNxCYSTw2kpoEJcbmO3j9EMaY2dLGpqkFjGBmhKRAW4LH1UUzbUZB2zj2oLcgAkUeJYoOQ9ZE0WA/",
+	"OrSbtaayQqGIIN9+ZV2DAEUutsS8YbL4Q4ZqE/nRFi+mx2+3YCUfjgflpZSKTeRSnDXe5XFwSpbrKphB",
+	"XUS2idE2Idzb5VkqClWU9u2VXAj03iJXkK6QDQgwH0B/C1bR4ktxaHULDQK0EizxhBxqUd5gtJOVqoRK",
+	"v8zMqlT5gOhV6tVrhAXArXc8Xm4uJ5gwsX0TLOboUkefctYwhenzbEDETEr8oKVVWQLCi+pqdjyaWz+u",
+	"mkUFQ34Kt9UEev84Q/ASYDyg1F2FSkhpfSVdyIYftZXprlpS5aUoTANJeALaYdOEB1kYvjPD6WWcUda7",
+	"eBCO3kDmt6ZZ4/OBbWN5o6pW2X3R8Grll+eQfnuPEEafJj9VVouqa8piGyf4VYqPgNAVTJBEZK5tW/dM",
+	"sy8S/wEkr/YGklfWf1V/sLvBFOUucPDdy022VNFKBeTDvQ3kvKruln9f4XKDVRZ7wT1JJNXfHGw+k+uX",
+	"VhRlnUSaCaSV8ux94KxnO4WGQpV2tNya7YgsZH0e1pvWTBzwSEtpUGIJnDpQt3bGhQr1jjSTDrLsogSe",
+	"Qu6D1+fUM8xwYe1UlRYaLeSckzsTGCNnEBCTSoKiD92833+A7mZ0PAMtStYZl0pNV75ZmeqtTF9oFvlS",
+	"W8hjrBvVEs9GtoQnGgpysG/kDS33+jGJ5D3zqTGjlfyjK2zNOD/8dqGq2FFYElI0eQcotzl/syV8DVtC",
+	"MTwHHEvbD9FjJ29AfEm10SG1YcuQd1EM3ZV+CoYN+zFlJMDpaoyp8zyE1erKIcvcbq7guH4Kehn86FkH",
+	"QDk27X9do0qJ9tqQwGZ9glY5lyGD+vFcQAjioReqah1bdDwzdaVhdcZg4Pm8lItxvTDlCrMe/nlr862D",
+	"dns7AG4TW5/81kF7d9sUtMu5iVptr605hP5856C9vw1uCBYy8BpWcYdirkzjiWreF6htX09B21jErs4X",
+	"+hpKw0o8cMMG9OZxjZqD5B30IKiAxLZ6hGfvNzkOPrmH0HzN7/KvXQiE80OVAkvz4XxC9sCYlZGo1niW",
+	"Dzha4UYVQ32t+NfMhQOpG8VMjXJ2RbY+yFzYZKvQbhP52GrnywoAl/b8kwt9XolO9oORTRDxV4dN9XV7",
+	"Wq/F1coO1WqpX28Bs6NVemkI7Ip59Y+gkP42+uUfQ2ZwdLVofXAsGt9qFrxlEykfFCB+dQaXeyM6JERV",
+	"hE8O+EQ1veBcezkOTfsoiRcLgoVEE8HnrvUI5L5QJY0hfIwZGhHbBRlM8MZ5r6ADBGdTKCWZMiXrpAdj",
+	"S1lpNHhDFirLyMFpTFXIIGSphTq2y2vWTBrkD4kO2gdVLPsE3vJu9JdwpKcZpcqlQR60R9kG/X8EC9MG",
+	"topzrt5rCe6PdBlPio3Ka/yBlZaSC5YdpQ1byMwjvstOI3L+GmYmlK4YoZljdhAyl16V0BvTbczmNtPY",
+	"3KT1vTqPanp1hizvjVjdq7N4nT4Q9Ux3KQ/c+hYO8YcNh/iyOIfNKOI3MvibkcEPRD1EAx/nKX3n/EBa",
+	"zl+kFeTz2LY8xGzp6GeWdGfKONSWp9Ik1YREa0oGHuggZM7N7DvSoeqvvon6X87TzEvuez20idTw3D+5",
+	"FBMypysFaE7E1K8eaAvEmKjawJlgsq6Qc+RSlFeDJA5Dhl1iracKlDtBIlMZx4sNWFl+qaZNDomqojZB",
+	"luteXdwG1da2CVm5uI1bm6n1AXHHUuGly6er6K3XeqxXv4o1+TWeflsXviAuj8r3yVielvmjLYc4p9OZ",
+	"5uvOKw2GFK6wInl3DG8YeOKFivgjZoagt5/ffPf69tXVS3Uw2Bd7f95dtC/YWfLp597sw6QbH486b9+8",
+	"fvXy4DGu4qpSc78PV7FvGID6WBUc8UlcqrJq2IPSu2W1R6Z0lXeN/LqjRbfyf0cW9835/I/pfDaXZmPX",
+	"c26pKHo9vkCsWO8wWfGVgN1iTTtFy77HXMQ2cyxVYz4nUOiiIJ9EhvBEaMsQnrpAyADZbogmgeqOSrJt",
+	"WbSvXEQt1JEVrfhMUxwZWBEHVUk4XrJiFDJbXQuKZzn+C7W6bPlgo3zaJKAaYYYzItGWVVRD5k8FeS+F",
+	"lL/V4M7tI1tBxM4CKipXbnRIE+chdDN3MlzWQH8zRxMAN2TW0VQlIZQrMH+BA2djHlJX9fne8s5vDpLn",
+	"cpCUjf0a6ZPcEYtWrAtFz8fjV/kU34Yvq7x95fswcJL4iEziWnPBM0k3FWWq/wFdEo+Wa775MOrtBf28",
+	"8kcmALwoxFPWigMxH8va6LMOEoTFUDxKkAkRhLlsTCpR57IXQLwviY2rArgbZVgs0Rbj6PjkHNLYVgyZ",
+	"J3rKB2mwIp/VzkzNoapHfrPKoVMrF6fD0Mfh2WmWqzYjOLbFEY7N6M2BLVrQvOQJHdc0nYSEH6BlHMdO",
+	"/zcbxWyJZlwqaxExT6irZgvkKaGmYN6ahfvlExqHP/7kH2jnsudBfGFqCrkDzADqznAGXZn+Vn+M1qBt",
+	"+DdNiBPITF9MiUTKGFg3ell6jNswSSRZPcWPdsYvduw4mgqtnp5GT0s9qWpoqbdbnNBb0mqsg/+pbVNl",
+	"Kt+tg/2cKEHXXKGhvip2cqiwA687YfBSQGUWkkqk8R2Rz67Fvu2mj9qtduvA1XPNXw+ZHAu8IOIQfRwO",
+	"L1GWUzNaIsFTRZAi80UCqUP6E25DqAHeIdtyBTWuZ0otrt3X14ornETbRpjEyHJNNKNSQZL86vA2m17P",
+	"UDfsdZwamF3bumRaKM1pk8fmJMLFLCi9H1NpQt9GfYVgPqsJBCi6+BS59GmvPpurlufVyfMX503odnzk",
+	"JXIJrEgTUmtNs0ycFCAGL14L8jMZ+0NkFs34Wg9wDQOQOJ8ACjlihUdYkpBZ0U+f9ILzBG1FU34tf0mu",
+	"/0W/6xKuPnB9N6Ham/vJITJ88C96WvuL/hISdc65JsuUSNu6s1SBJECpJCLLKNMwy84CcrUAmMUK3YyH",
+	"DAK8jhBGMVkkfAnJ5aYCIGYK8stcktIo4S7DboE1IilwXS8E/7xsoS4ez9wuNBzATW0Ms8pUIXXoeIgM",
+	"klsJhzKpMBuTGv/Ymb2Jm3EW6Jx6hGzVgz/BNTuCGhuSqD+latJ8Uywn9U/oY/f0EtXiEDquxWicZWLl",
+	"puvREtWh9SG6+BRshtWtkP0TGn5/2V2zLoCwVh1rX/nVTvynsFHR1jRsBG7Zfwobg/2wcY/2Nhvt4lPV",
+	"x7sHefWdzXg65NCb4w0gUl3CqWgKBXz28SLXGtrv0eR5hlK19N/WyGgtsZFUpnV9lS8WhGm2HvNxau+O",
+	"SZfSujuWaJTSRIF8ESDF0ZQwWzHE1hHhAo0Ev6vixh+IsqMPFmT8OKbs1r1yGlnnqcrTcLvZb7XzHVGG",
+	"vu+cna5nrUMrO76QKyBZB2comrSpiENYlvM7xsxAOaMqgaFaVLoKxzIjy871f4RetvdDllmJbDU1kARH",
+	"ONFESOjrC+WOWGwTXicTOjZJw1SuJVZ9s5dnE54ANl9ZfloFkcZft8sczK2nqzM1CNN3zUEfFsY0Y9sB",
+	"/rz2KpZSuBcJZllpn7l1gGq0yDJqhIm1CjIP3kxzJT4pFmIxEoTjnKb0E2FKLI04lfdsM+Q87y1Yzc+g",
+	"0+EXI4nfIPPHcotEG/GZtxGszrAvNCWEUI78C7/PYKm5oGkg6Pf4y7r67dtmfbvtYg++/TaU/Cg34Sw1",
+	"m1jttQmLKrTEtCYhr+3lk4Mmii1I6/QLh0Q54iDYd+uLDCt/EAMEgMjs94G8C3M7zXUtdNuova3Fqk4P",
+	"ZNVALgNcN30Otp7pYTnfK4u+KsR9rSlUWVVdSlOFvAbVxHweMlvEsuA/iKZ+Z+it7Qha6eDFAil8A7UZ",
+	"ZKkwFNgZ8pbkq8ly+XDPG11ZbDn946+F0K2HUuLspXPF77Niw/n37Xa73Xyt//dG/6+d/7dn62aaWU1p",
+	"WFtsNi/6asu8NmJy+69Q+XTGwYhMN5xk1y8KCqVYsyXfesVBD/deHnj1QDcb+f6n+582pinVrcJraEsW",
+	"yOgXPf4HoCqQznXnI7qjIn6b8toCMZ04lsU8JF4fF3pUce+tWrp10N73PIYtU4fSNsgGl6AXLlVZ19oU",
+	"iXugrnXISoWtvf6oEHzqdeuWelFvUXTeOeted0773c7J99dXg+5JtF1fZSMvIPsFCVQuvjIrs/3IGgEr",
+	"faa+RixLHUVzZdU3oWeep8qvKf4oinb/dOCspwg5TlPpyuh+K4zwj+X0ObZ5pjky1BHIgqy186snaKxN",
+	"UzmxGSpZ55hyRc5qSroifs3oQh4Vq3f69LWFOoVcUaxMWc5SVYMsKP8tio4vzt+f9o6HUchcuAS1GS8m",
+	"6lNyU/SqqnsA9pmKntymffjioZcCkAn1zvc80SoFRK/U570USe3vNvWlQEaK2S//jQLc/mi5Lw/e5zUZ",
+	"ME+8osU7mCfGlG6tfy3q82KOslL+6G7GNWpBly5PVaIKauPqgfZrrB9f6QY9URh4TuXmp/snaQkb3+XW",
+	"tySMZ0zC2OAyri1SMyy1WKExNCwy1XGyB5HtFVPuWPSYUjS2v1ZlJZqifP2IyjR16SImrL6oXq2jOPXq",
+	"VVabO2Q2c8GFHoyzlJS4aIAx9SJsVzMsTfvR+tSEr6L3oO5V45EB7X9o1Ufv96tpP3W9fB8UW8zhM36n",
+	"EeBbMP83hWl9lJypX/tFCtNO1mrnkWT/d0jYK61mZ2CRxhAksl6I9CW6In224UOCJ6RG8Vuh6S9kWSd0",
+	"C6jK0S5qaGURlDNy5HagJVDXckezDbdmX5/cspHvOGTQ5w2Wf3k1rLSldeK42D/pC5iKtXLbDmuPMTe/",
+	"3Jz5dOJYr3PI//7857n1VThR7xS/kfxvJH8tye/EcX7lFX8W2r/zq7moa21nXRY7IvrCN4St0Mpqwbie",
+	"PJpS7yYzx44O3WVcTba8AIxJOik1ecwIa4VmXiCq1XErc35LVqnf755e5EApUY5vSvIXy1QaJfI7ZuLj",
+	"v4LW/DsTn6rb/LhusQbv6ta8jqtXrjlvL/ncanxW9WG10+2zUKl6YvNQ/aiSSqhpTd801/xSact0q32k",
+	"burm/8OKThbqM9ssW8PiW5bYP5jD0Go5xbteKwcVQzKLfV1//AnC9CB6uY5+uwjcLEYUXHvwjTQxsi7u",
+	"18VnQbIA9AVIsKK3ELAB4XRYQv+VwDRstFcGzZRaHO7sZHFAh2/ab9ooZTERKDKlS1JmoytNo8QdyAW1",
+	"263rJ2S7cTM8JeVmrq1yamxdw7e6CFMbEZiNYqLhVse4FHxEJISUcaGlOCWw4sKQ3EIYsgzyyHhDj7Pw",
+	"aq0Ke8N603qBs/c/3f+/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
