@@ -122,11 +122,14 @@ func (s *Store) WorkspaceMembers(ctx context.Context, orgID string) ([]ports.Wor
 	}
 	var rows []struct {
 		WorkspaceID string `gorm:"column:workspace_id"`
-		Role        string `gorm:"column:member_role"`
-		userRow
+		MemberRole  string `gorm:"column:member_role"`
+		UserID      string `gorm:"column:user_id"`
+		OrgID       string `gorm:"column:org_id"`
+		Email       string `gorm:"column:email"`
+		UserRole    string `gorm:"column:user_role"`
 	}
 	err := s.db.WithContext(ctx).Table(tableWorkspaceMembers+" AS m").
-		Select("m.workspace_id, m.role AS member_role, u.id, u.org_id, u.email, u.role, u.created_at").
+		Select("m.workspace_id, m.role AS member_role, u.id AS user_id, u.org_id, u.email, u.role AS user_role").
 		Joins("JOIN "+tableWorkspaces+" AS w ON w.id = m.workspace_id").
 		Joins("JOIN "+tableUsers+" AS u ON u.id = m.user_id").
 		Where("w.org_id = ? AND w."+liveWorkspace, canonicalID(orgID)).
@@ -137,7 +140,8 @@ func (s *Store) WorkspaceMembers(ctx context.Context, orgID string) ([]ports.Wor
 	}
 	out := make([]ports.WorkspaceMember, len(rows))
 	for i, r := range rows {
-		out[i] = ports.WorkspaceMember{WorkspaceID: r.WorkspaceID, User: r.userRow.toDomain(), Role: domain.WorkspaceRole(r.Role)}
+		out[i] = ports.WorkspaceMember{WorkspaceID: r.WorkspaceID, Role: domain.WorkspaceRole(r.MemberRole),
+			User: domain.User{ID: r.UserID, OrgID: r.OrgID, Email: r.Email, Role: domain.Role(r.UserRole)}}
 	}
 	return out, nil
 }
