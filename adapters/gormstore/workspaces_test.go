@@ -207,24 +207,11 @@ func TestMigrationGivesExistingMembershipsWrite(t *testing.T) {
 		if err := gormstore.MigrateThrough(t.Context(), store, 10); err != nil {
 			t.Fatal(err)
 		}
-		orgID, wsID, userID := domain.NewID(), domain.NewID(), domain.NewID()
-		for _, stmt := range []struct {
-			sql  string
-			args []any
-		}{
-			{"INSERT INTO organizations (id, name) VALUES (?, 'Old')", []any{orgID}},
-			{"INSERT INTO workspaces (id, org_id, name) VALUES (?, ?, 'default')", []any{wsID, orgID}},
-			{"INSERT INTO users (id, org_id, email, role) VALUES (?, ?, ?, 'MEMBER')", []any{userID, orgID, "old-" + userID + "@example.test"}},
-			{"INSERT INTO workspace_members (user_id, workspace_id) VALUES (?, ?)", []any{userID, wsID}},
-		} {
-			if err := gormstore.Exec(t.Context(), store, stmt.sql, stmt.args...); err != nil {
-				t.Fatalf("%s: %v", stmt.sql, err)
-			}
-		}
+		org := seedLegacyOrg(t, store)
 		if err := store.Migrate(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		members, err := store.WorkspaceMembers(t.Context(), orgID)
+		members, err := store.WorkspaceMembers(t.Context(), org.OrgID)
 		if err != nil || len(members) != 1 || members[0].Role != domain.WorkspaceWrite {
 			t.Errorf("after migration 0011 the membership is %+v, %v; want WRITE", members, err)
 		}
