@@ -65,10 +65,12 @@ func (a *Admin) createWorkspace(ctx context.Context, actorID, orgID, name string
 			err = fmt.Errorf("create workspace %q in organization %s: %w", ws.Name, orgID, err)
 		}
 	}
-	a.workspaceOutcome(ctx, "create workspace", domain.AuditWorkspaceCreate, actorID, orgID, ws.ID, err)
 	if err != nil {
+		// A workspace that was not created has no id to record.
+		a.workspaceOutcome(ctx, "create workspace", domain.AuditWorkspaceCreate, actorID, orgID, "", err)
 		return domain.Workspace{}, err
 	}
+	a.workspaceOutcome(ctx, "create workspace", domain.AuditWorkspaceCreate, actorID, orgID, ws.ID, nil)
 	return ws, nil
 }
 

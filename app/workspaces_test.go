@@ -199,6 +199,8 @@ func TestAdminManagesWorkspaces(t *testing.T) {
 		f := newWorkspacesFixture(t)
 		_, err := f.svc.Create(t.Context(), orgAdmin, "bad\u200bname")
 		wantKind(t, err, domain.KindInvalidInput, "workspace name")
+		// The refusal is audited without a workspace id: none was created.
+		f.wantEvent(t, domain.AuditEvent{Action: domain.AuditWorkspaceCreate, UserID: orgAdmin.UserID, Outcome: domain.KindInvalidInput.String()})
 	})
 }
 
