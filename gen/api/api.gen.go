@@ -472,7 +472,7 @@ type Error struct {
 	// METHOD_NOT_ALLOWED, NAME_ALREADY_USED, CONFLICT, IDEMPOTENCY_IN_PROGRESS,
 	// IDEMPOTENCY_KEY_REUSED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
 	// HEADERS_TOO_LARGE, EXPECTATION_FAILED, QUOTA_EXCEEDED, RATE_LIMITED, PROVIDER_ERROR, PROVIDER_TIMEOUT, UNAVAILABLE,
-	// INTERNAL. Clients must tolerate codes not listed here.
+	// NOT_IMPLEMENTED, INTERNAL. Clients must tolerate codes not listed here.
 	//
 	//
 	// Example: INVALID_REQUEST
@@ -1080,6 +1080,9 @@ type Internal = Error
 // NotFound The body of every error answer.
 type NotFound = Error
 
+// NotImplemented The body of every error answer.
+type NotImplemented = Error
+
 // PayloadTooLarge The body of every error answer.
 type PayloadTooLarge = Error
 
@@ -1137,6 +1140,12 @@ type ListAvailableBucketsParams struct {
 
 	// WalletAddress Sent by Flashback's client; accepted and ignored.
 	WalletAddress *WalletAddress `form:"walletAddress,omitempty" json:"walletAddress,omitempty"`
+}
+
+// GetBucketStatsParams defines parameters for GetBucketStats.
+type GetBucketStatsParams struct {
+	// BucketId Flashback's comma-separated bucket ids; ignored.
+	BucketId *string `form:"bucketId,omitempty" json:"bucketId,omitempty"`
 }
 
 // UpdateBucketParams defines parameters for UpdateBucket.
@@ -2135,6 +2144,9 @@ type ServerInterface interface {
 	// ListAvailableBuckets List buckets (Flashback's shape)
 	// (GET /bucket/available)
 	ListAvailableBuckets(ctx echo.Context, params ListAvailableBucketsParams) error
+	// GetBucketStats Flashback's bucket traffic statistics (not served)
+	// (GET /bucket/stats)
+	GetBucketStats(ctx echo.Context, params GetBucketStatsParams) error
 	// ValidateBucket Validate credentials without saving (dry run)
 	// (POST /bucket/validate)
 	ValidateBucket(ctx echo.Context) error
@@ -2289,6 +2301,24 @@ func (w *ServerInterfaceWrapper) ListAvailableBuckets(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListAvailableBuckets(ctx, params)
+	return err
+}
+
+// GetBucketStats converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBucketStats(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBucketStatsParams
+	// ------------- Optional query parameter "bucketId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "bucketId", ctx.QueryParams(), &params.BucketId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bucketId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBucketStats(ctx, params)
 	return err
 }
 
@@ -2623,6 +2653,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/bucket/:bucketId", wrapper.GetBucket, options.OperationMiddlewares["getBucket"]...)
 	router.PUT(options.BaseURL+"/bucket/:bucketId", wrapper.UpdateBucket, options.OperationMiddlewares["updateBucket"]...)
 	router.POST(options.BaseURL+"/bucket/:bucketId/validate", wrapper.RevalidateBucket, options.OperationMiddlewares["revalidateBucket"]...)
+	router.GET(options.BaseURL+"/bucket/stats", wrapper.GetBucketStats, options.OperationMiddlewares["getBucketStats"]...)
 	router.GET(options.BaseURL+"/user/quota", wrapper.GetQuota, options.OperationMiddlewares["getQuota"]...)
 	router.POST(options.BaseURL+"/bucket/validate", wrapper.ValidateBucket, options.OperationMiddlewares["validateBucket"]...)
 	router.GET(options.BaseURL+"/workspace", wrapper.ListWorkspaces, options.OperationMiddlewares["listWorkspaces"]...)
@@ -2652,6 +2683,8 @@ type IdempotencyKeyReusedJSONResponse Error
 type InternalJSONResponse Error
 
 type NotFoundJSONResponse Error
+
+type NotImplementedJSONResponse Error
 
 type PayloadTooLargeJSONResponse Error
 
@@ -3102,6 +3135,28 @@ func (response ListAvailableBuckets503JSONResponse) VisitListAvailableBucketsRes
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBucketStatsRequestObject struct {
+	Params GetBucketStatsParams
+}
+
+type GetBucketStatsResponseObject interface {
+	VisitGetBucketStatsResponse(w http.ResponseWriter) error
+}
+
+type GetBucketStats501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response GetBucketStats501JSONResponse) VisitGetBucketStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5219,6 +5274,9 @@ type StrictServerInterface interface {
 	// ListAvailableBuckets List buckets (Flashback's shape)
 	// (GET /bucket/available)
 	ListAvailableBuckets(ctx context.Context, request ListAvailableBucketsRequestObject) (ListAvailableBucketsResponseObject, error)
+	// GetBucketStats Flashback's bucket traffic statistics (not served)
+	// (GET /bucket/stats)
+	GetBucketStats(ctx context.Context, request GetBucketStatsRequestObject) (GetBucketStatsResponseObject, error)
 	// ValidateBucket Validate credentials without saving (dry run)
 	// (POST /bucket/validate)
 	ValidateBucket(ctx context.Context, request ValidateBucketRequestObject) (ValidateBucketResponseObject, error)
@@ -5382,6 +5440,31 @@ func (sh *strictHandler) ListAvailableBuckets(ctx echo.Context, params ListAvail
 		return err
 	} else if validResponse, ok := response.(ListAvailableBucketsResponseObject); ok {
 		return validResponse.VisitListAvailableBucketsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetBucketStats operation middleware
+func (sh *strictHandler) GetBucketStats(ctx echo.Context, params GetBucketStatsParams) error {
+	var request GetBucketStatsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBucketStats(ctx.Request().Context(), request.(GetBucketStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBucketStats")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBucketStatsResponseObject); ok {
+		return validResponse.VisitGetBucketStatsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -6017,215 +6100,221 @@ func (sh *strictHandler) UpdateWorkspaceUserRole(ctx echo.Context, workspaceId s
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3bcuM4miD8KgjNRKQ9PyXLhzzZ0RGjtJWZmvSpJbmrq4r1m5AISShTgAoA7VRXOGJeY6/2bu72DXav",
-	"9k3mBeYVNvABIEGKlGWns6tqOuuiIi2SOHz48J0PvzbGfL7gjDAlG4e/NmYEx0TAP/tEiWVnoojQf8VE",
-	"jgVdKMpZ47AxIGPOYokUR3eYKjQiEy4IEvoTyqatRtCQ4xmZY/3pnDI6T+eNw3bQUMsFaRw2KFNkSkTj",
-	"/v4+aCywwHOi7LTv0vENUb14ddLhjKARPH0hEY0DhCWKLi8GQ7Rjfo4QZvKOCBIjqvQayGc8XyR6wvbu",
-	"273Ja/yy2Sa7k+ZrvDdqvhnvx80D8nLyqv16983e2/1G0KB6ngVWs0bQYHiuvxy59QQNQX5JqSBx41CJ",
-	"lBS2iD+fEjZVs8bhq4Nsl1IJyqYNvcdeTOYLrggbLz+R5ereOihl9JeUoBuyRFsYXV31ThCVCKMp5zEa",
-	"zzgdk22kZlihOb4h+glAG0k8IS2kYTOhQioLAn0yOGR6NCrRDVkoNOEC7R2gGU+FDNCCCMTFFDP6N6zX",
-	"cJgNeEfVDKkZQRLPzXowi/MfRjxehmxKlDSrsfPhKaYsQHMsbkicjyGIXHAmCTKIhaIMEKrZJ4sEL0l8",
-	"iDQ4oyBk+jOeKoTHirIpUnd0TI70OCHLFgNDY8bVjAhYjF2BRAd7eyjqnXTPLi+G3fPj768/db+/7nev",
-	"Bt2T6Cjf3owmxIxpAKZPlUiFpKJJgkTKZD5i+21xxN759WX/4kO/OxhELdSBBY1IwtkU7gKMmkoi0N2M",
-	"I0mYQlSZc2mhQToeEyn10bEYCTJJJU4k4hMLKLMKqiRJJgjDbbLwCRnW1xBN6GcNljsAuxsBaTyNAz1b",
-	"XBjJAAoxcqeX2UIduymDQwSzkIUNA5MEKyLCBto6aL8N0MHeW1jiy8+ft2EhjCtAoQBJvgZNDOg0HrRC",
-	"Vrh9Lyft8T5pk+be6PW4eRC/Ic23+GC3+WrSHu2O9+J9cjBxt88gSn7/vJvT1Fen5trtvXwZaErj/t6t",
-	"uoXf4SQhqhPHgkhZRdWYQqMlep9gORvh8c0LicYJJUwdITwek4UiMUCGThkXJG65Nf+SErHMl3xXmKZ2",
-	"wa9Wl3iviYy5MYYY4rhvjlP/NeZMXxz9T7xYJHQMN3fnZ6lX/2sOb/1mDLA7/0vntHdyfdzvnnTPh73O",
-	"6aARNOZESjzVz3GqZoQpPRA5hMNcCH5L9UUV5Gcy1vvVJ9v51Ov857//x9nlaRdtDeiUYZUKcsKJPOfq",
-	"DKvxbPsIjWdkfGMwgowFUXrjBuUbhxOcSHLvQ+KfBZk0Dhv/tJPznx3zVO50heCWN6xygOyiSDTHyYSL",
-	"OYkRFwijCSVJjEaC4Bsgj2lC0FbkYNDv/vmqOxhGgb4wQF2AZJIk3g5Cpv+44+JGLvCY6LE1zlMGL431",
-	"cYoXskAv0Vb03UX/0+Cyc9y9Pr8YXr+/uDo/ibYDvRagAxkoDWAmmCYkBiqsrxCW3B8djTHT99tbsHdo",
-	"mjZGnePj7mBwfdI973VPogBF766OP3WH3uQBivrdD72L8+uz3uCsMzz+qH/qnp9cXvTOzYud09OL7/Tn",
-	"IcsfXJ33u53jj513p91oG+gtsjgCxEUaUJn1m83oSwBkSHE0nmE2JfrK3weNY84mCR0/DV3PO2fd685p",
-	"v9s5+f5ak+0CsuqloLBxtkSDfWSkhLABPDIRBMdLlEoS6+ubMQd4xxBYWjw9ja2cS5K9Czf3+RG2gxJ6",
-	"SworIUU08hZv4Azb3IpWYKFRC4esQN0z8huVqGSk4ZIxNKbRfauWkR3pUUGUmHGhkmWGw27d5oTjjHVS",
-	"idJFjBVBAuuLcHxx/v60dzyMjjRia+HLsIGQGU6nxHLb4sd7LkY0jgl7EoK8v+i/652cdM8LiLHkacam",
-	"MJqT+UjLNhPvPlvp76D5cvRq3HwN/GfS3m3u7R+8fPX6zVs8GsdfiVzZ6z3HS7O+sUJw8bHy1rcVZTuL",
-	"tluNFXmxTzRuP40FVMpDBfiVcAeFGb8OG+gOS3OxDOGK6WRChOaTFhGP9NNczPhKUFzFb70uI7+tW10J",
-	"6z2B0IKZKSIYTp7IXYfd/nnntABMakdERO/nCP2ScuUxrRgdTHbHb0ibvMSvRwej9lhzGYxkulhwka37",
-	"a5AihlJGPi8MV9fUPBWGP5pdRNtGi3CUn0o0JYwIOj6yTF3cEoESPkUzLA2Li4nCNJEoZZrPFcTY2Ii/",
-	"WorSO4z+2rSCTLMXR5YYnHP1nqfsaYidsb0C+C3FCjdS+MIG3MmJXoNh9iU28RWO4ZwXWIIl4xgg9oC8",
-	"4UkZhyhlN4zfsUAfQkKcYGqYmf+dfIFoLDMtLaE3jlVf4mXCcTzk/BSLKXnSIVx2vj+96JxcDy8urk87",
-	"/Q/dwmH4CAGaGpUo0XNpXMEMvTpAn+i7rywnuom5xl4zI9qKVhZuCcKlFdrM0E8CSf/iL72Tbv+62+9f",
-	"9AvwSKhUJTE7M1i8bO+jARG3dEzQFcO3mCZ4lJAj5GloXwlSUnGhb/zqoqwKaa8+UDQNu8IOtcTorbEA",
-	"xSGdE56qL4PjsHfWvbgabqq4xDQ2nNZgvN4CZWi3LX8TUJZWo284BfmuvL0qMA45P8NsaQmnfBIY/3x1",
-	"Mexcd/963O2edCtppeZQGJHPY0JiEh+i3bYWnnbblkRZ9s8ZWiSYoff9bvd62O91To+QoTwIZ/KtQAJT",
-	"SVak3BcSJXROv5ZKWKCTWiEAM4pbFcyMtqIiJKKgoOdM6S2xO8UsDhl8lAvCncseUvyGMMPV5sbYaY7F",
-	"0DI9odAiMU4SfifRVtTvDLvXp72z3rB7ksvYxpKjx4zAwNoEC2ukdWbOYrndQl08ntnJtNQIdh2MpAI1",
-	"gaVWus00AQmmPPN5YG4syPFolAr9FI/4LUFUBVpXI3psA5dYI6k+CmOsKRt+m5nlt+pY7Ns7no0YzuaK",
-	"+TfzaYz96rxzNfyoNd/jzrCEsqCUECzAwKkhRCWi7BYnNA4Q+bygwhgDBLnlN+RryfTlFcyplJRNg4wp",
-	"VywFbUWljVmO4xH7p4LrL53eqVbeC6CKscIjLAlKV7mJVfS+Angsbr2QKJtfa4tMaMzTSzBwcCvOqZ65",
-	"F5V3ovWM6GnlbBKfkZjiIZjfngT0wdXl5UV/2D25Puue9DrXw+8vi/DP7LHGRi3Rvw0uzs39PDbTNfX0",
-	"h2hlxr+PPKS5UlSeO4LjqdobYGu2EjiIThxfSSKG/DunyHq2ShzHVA+Lk0vBF0QoSqTzmxQXd2UujbHF",
-	"SdDkPfvqwvv614bg5hjWQSFfjX75PmikkgjjT1rxBx002+12u/la/++N/l87/++lPs6H/Dq5S+hHN09g",
-	"VvlT9jof/UzGSq+k4y6iMV9VuYEs06KsYIU2FF3Lj0jO8IKsQmaUjZhvcr5smp+b1rxVWn/QGAui6XSn",
-	"9OFee+9Vc3e3ufdquLd3uNs+3Dv4oRE0JlzMsTK0hTS1IFM1Jo0fOqHeiX7PGMv9aX3TXtXIUmGVyodG",
-	"N98PzLvwFchk7q6v+/QYM87oGCcD75v7oJFZanob7a2EFzR2roHiYgJ3aNnOijP5x1OFTfVIJMiUSgUi",
-	"vJmihXpKorEgsebNODHXjJFbsPSrVDAt+UU3ZPmRMhVpfLuTiDCeTmfWbGmciYojQcZ8yrSYR5WRHX6v",
-	"mOjt9wrslXb4Iri+mxGjd+v9WXnPeDBQgmVm/WyhzgiEvwkXmWjsA9q4wKlCd1hq6WzMRUxiLRQomuhR",
-	"qSicACOflWc8D55r14TFC06Zqnagj1Op+By5lwJ057ZvKc8MS8QZKbrPZ0ot5OHOjtxv2R9bYz7/kttv",
-	"Ua16kc6THZsTmPBUaEgJPFZEZC7TG7IEAT36z3//j8haAA2hvCHL4vo9B1bVovUshmCsRRBzS8H0COsi",
-	"UuFRQuXM+h0QCKLATVvPd56Pp5MaK0uSSyOVTYKlau5WElZA9/eUTYlYiMpj6QHeTqj1UtgL4hz2gtwS",
-	"nFA2BUVDcqQ4TySS6XimRZ8hEQLr3YKbKyaKjFXIYkEn6hB9POscNwcfO3svX7mTtaM7syKV1gTxQqJJ",
-	"vkiDAEqkDJQNpHjIdl+h0VJZHzthWlyL9QpStsCx/rcWSV8dpCJBW3t7HlJpxeuXFCd2bolm+JYgon8K",
-	"mTepvhz6fjijyBYeCy6lp3CauQs2uAB+sm/OsaYYhpwKrswb20eacowx02LZiABAhdTkA/zNypq2JRoR",
-	"dUdAD9XTSyNQZnbvwlI1fGRGtrJ7bheu7znjZXiiMWcTOk2Fm3rCRcjqyV0BMuSzfhoXKJ49SmrpHcQ0",
-	"jElcpnj7v+w1X9/9dflDG78bn5D304/0325ONW/BShGhMfD//7HT/AE3/9Zuvr1u/vTr3t79P9fj8l+I",
-	"kPYOlHz8CgsFJoJd2N9UaE43WsKZgnoMBhrMMheXWfEK2vvuhpBpiokGhMXOs6wZPYndB+AOs8QeRO8Z",
-	"ZdMSDHY9gkCZenXQCPLQqd3V0KnfUB5KfW76TGTu+WQsT6ryhS1LFcsyViZ6OY5URiFfNvG3Xi+SnVKj",
-	"A1XJRfBPqsh8w3PTo9ppsBB4CRyBfFbHqZC8IjLvUpD8uoOdyl3eCU8SfneEFhjIFUTPjWEUwzzB+azv",
-	"6AJPS+y/88On5E2sXo2/X3Z/2BPXk6uPf/1hWnn7nObq4YVR+uyrI84TgtnKAboPgwxO9fA9txyxLPbG",
-	"VC4SvAQXeuAC6qwBeNXxPuds6vtiZAudQ7QDFiRk+kCwvsHGMHHFqOYl6Pz9p2PENEIn2UAsRmMsiQZw",
-	"DGYgUF+BGbJbKuko0ePl4gsET2gKomk8hE1pvgcYKZGRvsxfwEmjs6VdYBSg6Ox7hEzcR2S86xCakSbJ",
-	"HY3VDEX/9b//13/9n/+BsnhIQWA4AxFsxP5ooAT+v/+TRLCSaDDsdwaDbtQK2SnBQMBgYIEpcHS3MEGQ",
-	"EnQ+J/ER2tWKwO7eG4+BtlCfTMCAqvcWMhfG0ju/vBr6MTfZJ5a1SbTgkpoYxDFnSvDEGzZAhnwUILj1",
-	"NyJ402zZLY/F6GdOGXwyojEVZGzsDxCTKANwAAkam3dDRiVPsCLS2IG10IC0wC7gdfOj5BOFZsvFjLAA",
-	"KTyV2wFKKCMw2QILPBV4MQuZJPoPxSGuUtBbTeZSSQq7YJz5fwIygQSuZRMsJZ0yEiPKQuZQbfdlqx3k",
-	"KIQmNElg8x8xm6aJ+1uPNR9RiPGA9ZA5sZAIQnb1/+29abfRu36nd3raRZed4bDbP0fvTjvnn7atWIJu",
-	"saAGlyVJyFgBMcDKUgwQExKi2XAQsphOtYi3SNlYpeYjDTAth8vlfMSTMmcvCaueRWV3780DIXvuwvdt",
-	"TFwdUd2clD4bfVpDngYZW17VbEBvMPYuaxKlCVV+NKWRGzxF8RBFF+envfNuZGkRBhJO2TRkucIRoOji",
-	"/fviaxN7gzkjAYquzj+dX3x3HjnRDbNlCx1DeKNE81QqpHhCBFYkZIzcaWUmJdY7QJgWQn5smIU0goad",
-	"qxE07LAaHvmhZ++tHGilSFEJqsyHNsFzmoAJNYuNRHJBkgRRVbMD5G3AW/5gvxE0PhwPGkGj88NVv1tc",
-	"NDxdXTAwf4eHT7BvZjY9sJ0YATo/b98iAJcO0AJ29t4YRLVGkBjBekYEQVtWqwpZVAg0jUAXxgv6iSyv",
-	"UhpHgQ3BqApoNYG9lUGta006626Z8/p6TLpkjlhrvHbvGePAg6JpBrdPZOmryQ/TAbeyXE1e903fvJVp",
-	"FpsvbGDef5zIXZK08wv+0Id/yd484/EzWC3XC9M21MsF+lbK1lUUsnib1lP13oamJI+ml25ecoeXEkWQ",
-	"XqD1dvtmQbh9EvVfu7u/nztkE5zPVmPQvuqUN9pK3VltzlE97Nh40WtOIh+sZv0efag2hWavvJBokY4S",
-	"OtZSnQ3RwTAP2ERojLYG+4GJMv9wPACTlXuBxkgqLBTwYyDr0YeLiw/RdpBZW+gYhuMpU5b8IjLHNEFb",
-	"H44H25nN2caOuDf10YRsq/O3VJDtFhoYwYCwsVhqmn3kc8MZv0OcaSaJZpSpzPAWeYbPqCyZ6We9i8H7",
-	"i5Pz89fdv3asddSX0Np7Bw+KaCsE72FgW6tIDmxnJslhvjXYtxC87J45qdoz0YfsbsaTDL5NBzXwsgJc",
-	"s+AN9wiGrQOnUQqKHpEywO7+DSfir1eKve+e9XY+vT476Z5/2Bldfu5P6PH3FoKfut/7Ng8tqt1xEZcA",
-	"+2r/zcOQ7a615F/1T7XeiBka7DdBXVWgJ1iIWHRlnDVjMsFpogB1uUAAgswD0EJnWnIakZBFYOaPjtAi",
-	"wZQh+NMoiQ7+XKCE8wVEdWIjdljVUFjlL2WJPkKTs+WMtm4uExzTBD9mllkwb6GLOTWZUnp13w3QYL8M",
-	"+loHhJ9R0z54UwVFF8pXEcjB46WGoVHETXybidRapbXG879qdAAfADEKnV7/QvCpwHPZQp+AjusH8hCV",
-	"0lACVJE9EuRas5f8EaBC5keAynkfASplfQQhq0r6CFBVxkeASnEpAcqC0QPkr+2sO/x4cVIccSVNIUAu",
-	"GyBANQkHepuVQdkBWgnL1KurCkcIQvax2znp9gf+u92/XnaPh52hBsb7Tu9UD1kM+wqQH5YVoGIso/e3",
-	"DcsD6LhoFTgfEy1dp3fAaZdF9jIyl3ChSuvI4khWnVEYrOl3gltDjab9ikPykNbMjR9sQYTkrIXOgaCN",
-	"OVOYMgmxnJrSFs17NoKqGCKCFQpBPAgbh8hehWX2kxf29IAZsFokg8CWqLAM+OkRkpgDUWCuZpUQ8IGo",
-	"31yC+Y6q2ZUkQj5ZlPF3IZ95G5ubo6s2VDZNP7zBarPuR4ITNVuztRqLSsRvjO06obeEESkDFEE6lflV",
-	"gDmzLPA3+M1XslzbZVbtsHdSxTuurnonlXnqD2Uq+V6xdvMtbk46zfc//frmvun/efCYP3dr/GkVWv1a",
-	"c82LLPDWZLKBkcPQH5tnZ9g8yGGBySc0/nNVGCVk1mYs0iQzQ9UHlDwqFTho/DnlCtcjHMREXzkKvNH9",
-	"+HP+SYXLRqYjD2Dl6QrQ9D1qVwswtGex2PURFxUHkmAWINKatryg7QANu50zLQkMu/3Lfm/QLeJf/uZm",
-	"oQjvBQG3AE4aD4XH+S46f7VV1+U5LqMP8cA/0aoJ/1w48JLkhxfWTFvxrFIqNIl/7qujLOJakAUXSrrU",
-	"3UFUJ0ZAHk+JbNlvqs6lFn/65UCwNRi00UwLIiiPnSEr/+T8otrcq1bePL64Oh9uhiwA3OLu7HeFhVSd",
-	"Z1pzlKkQNtA3W9F+sLZCCZCWwge77Ye+WBAxJkxVCnB2CWgHzfFnRBmyLwdI8JTFEMeC1B1HMRnTOU6K",
-	"WLCfz2dSAVYg57Zo1l1Yyyqgyt/mmO5AWAXcfmY4XVOgxZgE0Vau02kND9B8jtV45sWcwds4sZ8cIaxF",
-	"S3gpZFTaW1OsKpK9vW100rFNkvtwPACHmPHdZh+4ebbLfMQPiyoF+z7AQfrE2ma/xDdwsbA+SuOrgKMX",
-	"S0QZpHtk4VDGVsEZkUdaoScmuxtsgmjVXhiy39iUb4Itv9Sg/3Rz+9ON5veV2J6P1ycyTcwZJ8nFpHH4",
-	"46bj2y/vg3rZdvMgnjLTq5M7f1r1ReV7sfcKLZJUFi+jjXM0bkSqIE3lse66ForenV68g0IEuZtJIswQ",
-	"TiiGIM4InHAR2lr1T0HakwwZVdu+oRMb9XGMhVjaXFnrTjQ3qOitXHH3BQ29pk28frZYz3NoWzUSShVh",
-	"NRfnC+jJ0NU0kXlljiNr3jLlUahE3BEdFz9ipA10Q8jCRu1lvt/Ic+hENlh4qpWtwJDyESmijqZEXl0D",
-	"F3sUc7CJzPktCZkLYcyVwu0qMob+W1Cxb27JL3dLPnBPnseLmGCoLnE9r7AzfIeTxMSFWo6cETuPnFKG",
-	"5jRJqM1aO0Jtc12AYd9hiRgk2BbEuV3rBVgjSz4xyPO54lyKMZIekOrpV73bogNxGaUUhCPNE8h8oZbI",
-	"0F8kiCYUEKS4Ba4GU1rNNzFYl8Z2C3UgMgzq02RuBg1pCeksNsbN3JHIVViAmjnW2nlYEXJjpChwqIH9",
-	"1EVUCqB2S3RHwOPhdKtndFYYCF5JIvo8+V3m05XwpTbXzezk9+4Lf3jZfzC/91++XCkZ+qUeQWZDJgLa",
-	"ORdiE7V6iCINdHvFfEEBEtdHBCVkohBPFdrSlLAkTUCFGSNKFKqeWCew4vr+U+kshL9LGeGbdPD7Clp6",
-	"VLTSmutDOTvWaLd67T3HXE7wTWEXi7gxYdRWpCrXTuTM2caL9usjNBVYKz37h6dUqvrMLlZrfodbAgHU",
-	"jIxVgPw6DIGdNQCnZGAtJ1ADFnx4kKF0J6gqhf3rtyuNgPbOHNcaPz1OrS+s8ayPeUysCkGV4akriYYd",
-	"gOEJgHB9CnDJEyRv6CKCsqbSRpmT8Q0a8zQxBVhEytCIjHEqTUQ8VSgmC61k6lMxxQ0hZCLm1oGLF4tk",
-	"6UePLjDQX/2uxqYbuihqkvbBesNmlgdsJSqHT+uR8SyDNIg9jcOGIDhulCn3R36HJlgURVQDCU2Rp7xl",
-	"/GORccs4IcqEDukH8rCIOC71y6R2SYNAAD+zSrSVyW72RQ0kIrcdktkJAbkihBPJQwZ/aK6yEHyUjWSS",
-	"/aKWtZU34eFOhLZgcXSCMOSxbQO3MZVnZFZp8EhLaxDfAoktNzLLaDGcy/vIx3pnaAuyREa9tjw1yx68",
-	"hXW2keKx26crqPqXCqtRhS/fzxo1pchaKLLcHnikZtFOkyjUEoW6bAxF+l7pN0NmQNRCF1qhv6OSoMji",
-	"l2XS5lVI5ZhxmakzJt/Wr/AZIPIZjxWEXYfMCQDoDu4TpEZmRaIghKeC/9r4IMqmA7VMagjFYB/l7yGp",
-	"X8yLI+obGS2wmpnQ5lsqVIqTYtSAq9a9mvytt1FBKbpgDLGbhNp7E/oZSrVo/FsQkd0cKO+7ieuvzDQq",
-	"/H/1fqKcNqJ1YLaEExcwoEQ7/TCh6jTnR6i49ZptYda93b0H/Se/KcsUj3BWeK4EyJYqVUS2bohybfn1",
-	"qdUVasIXRLoYpH5QEf/OVziK1/ILynNgcUNUTcQPF9MvTtw0Y6zdT338gcUSmwMIOGJCBwwjP3L5gCbv",
-	"r7JC2a1XA7rkfPX37mnxLzX2r8CiqDFXWEFMjVqNdzwhhgh5RlPfGh4ZgUjLsdF2C/W7nRPgwa6IPI5t",
-	"rGX2/YtiHrrm+7FYNrX8A3Wn4yYw1Px6H6Hv+r1hF5izJUAycLnKQcgEaTpPlywwX034j1Dn5Kx3bj6e",
-	"Y4anNlPaX4/ZbimVSG+lETRg7kbQgGGKjNU9qofvlTQ1oJ6pSNDqUBCmXbwFP2NG/vWZimAkWNYlsxpH",
-	"B4hWefzADSELSMeD4Nkihm6uLlSPdmQKLVBzfJoMJhCg7fgBgMJ2ALjqQfkAyecEMtm1si5n/K64Ig2p",
-	"GlJRfTEKiH9h3pJRgPZeHqAtQJDeYNjvDC/6g21jimDFnF54J0BttHU16PbtO+ise/au2y+srR00WJrY",
-	"omsFq03emaSeTmXHFlgEyfdUHYvg6k89kjYWC0pZHF1LHvPYvI1dlJ7JacU3mbqhHhchCNfyoeBAM3aF",
-	"z/LeWC1SQdVyoIe25hwoutdJNdn9dbW2cVahMbA0zHr/I4ftOJ5ThkacK6kEXhiRsvjQFPQzn0dByEBF",
-	"hSyKVM24yDqlvDP1/8K03d4fw0fwT2IzLAAewNnhvfwKzJRamPJslE14/cV0lmWrySY8jbPskJy2V9eR",
-	"53dMoi0bcAE5DZXZATJAHzifJgQdw/DWghPY5IB3CR+537aR4lMChYVdPEXICmmL3CYtmmD+ngKZyfIB",
-	"/0XNE4y+JlVRtsqKJ4UMrPF6f0sgLYElU64sS5awESDCJly4yhwlZl6obaqZFmR2QBHOVPiB0CEL2dBW",
-	"+KQS3VFBfHBlESQZbUKLBKsJF/N8ls5l77CQY6nZ9QAONmTWnw1VAlKRIHPgJWBQrf+6QlN6Sf08FJva",
-	"DAtNQMcmweXQU8EDTcGzZP0YKwy/xKmp7Ac5MzIw/D5kV8P3zTfwwmqqva0eDeVMFR6Z+kuUEddSgzJJ",
-	"Y2KdNDJAWKE5lwq9OghZQm5JogV5svAfoE/03VF2logkph7kQbuNVhpz+DUCtOAGcDDamlGCAqMr6YWM",
-	"kxRqa1FZUcOwhbrmPVCgwN8zwwsSsujX0EnVYeMQGTEchU6+1r+FjVarFTb0r1olMz8Nhp13p93r44uT",
-	"bti4j0w99EztdhkgIG0RDEV4vDwQY93O9XCp+frd+ih+k48rzXAmq4TwBYBkXdqBqXmUzrNoohlZOtf7",
-	"DeN3aElsxbaEjon1atieNZ0FHs9Ic6/V1oxGJJ4b6+7uroXhcYuL6Y79Vu6c9o6754MufKOpPVUJ8ahY",
-	"57LXCBq3rhBPo93aNS/yBWF4QRuHjf1Wu7VvwplnQOR3cqP9tCqT7JSagrueu8Cv4BEgnsT62oBB4xCC",
-	"TYCyS0KkDYPIBW1X184nHYHXQUKLyQVR1kLUNHxCirfQd9ZsFEG94AhS86cEzXgSy5ClNnq3ncXvHnl1",
-	"WUx1hQBFeTkXg04kO38wpsWFSi2KQ/OtUrWWkvvFWOSsBSyhigicoChlMZlQRmJnJ4XyT4kiAm1phAxZ",
-	"XRxOXjwKi2k6h75WWf7H9hEqJ6IXYn6g2IbvptESBgBbC0WNXHuXjWIvuB/Lp3+hT8QxQNfWJdt4C3Xd",
-	"tle3Wjr7JwXdV7Z6KtYS2rghXLUkle9+p9iqSn+wqvICkXXwoKYs2QK4+G6GeFsu+U//tV0MPmi3qzeV",
-	"1er2t2PrULXb7fVlqaqXWkDyLIiC3FKeyscUHKparrkadeCHKiNl+P9U6rO1124/rg5wVszpx9zRuJqU",
-	"4BW1rCuOVV2jsu5trVhu2sswq7BYqn5YLHZYN5OFbal6izOmFWxeFdUD6+u5lcqz7eYunbxoSMHzaAL0",
-	"0odhU/AcbnanNR74xbTq8S4z42llceOCzF45sIqqzBf2uur74EpQaf54YJCxauAMaXe8znDwye7Dn5SL",
-	"s8N3+w9/l/ds0l/svX34i3Ljgvug8XKTTWXteOCD/Y22lBVPB70xnc+xWFq24uc84KnMHcSy8dN90Fhw",
-	"WSFi9DPlK+trsFI7TCtZrcwqY7wnxjTrN8EpxjWELA9sKEgVQZX+kisurifYC2ktmIxIaV0/Wl/KbXNl",
-	"datS09qqcgwX3HvOdbd9ZEOggPmT3G1ifXzGUwqeXC1drAZb6T9Am/NCRKHHUMhWtwcqjksGM+USrb7h",
-	"IuBBNxCYSTw2kpoEJcbmO3j9EMaY2dLGpqkFjGBmhKRAW4LH1UUzbUZB2zj2oLcgAkUeJYoOQ9ZE0WA/",
-	"OrSbtaayQqGIIN9+ZV2DAEUutsS8YbL4Q4ZqE/nRFi+mx2+3YCUfjgflpZSKTeRSnDXe5XFwSpbrKphB",
-	"XUS2idE2Idzb5VkqClWU9u2VXAj03iJXkK6QDQgwH0B/C1bR4ktxaHULDQK0EizxhBxqUd5gtJOVqoRK",
-	"v8zMqlT5gOhV6tVrhAXArXc8Xm4uJ5gwsX0TLOboUkefctYwhenzbEDETEr8oKVVWQLCi+pqdjyaWz+u",
-	"mkUFQ34Kt9UEev84Q/ASYDyg1F2FSkhpfSVdyIYftZXprlpS5aUoTANJeALaYdOEB1kYvjPD6WWcUda7",
-	"eBCO3kDmt6ZZ4/OBbWN5o6pW2X3R8Grll+eQfnuPEEafJj9VVouqa8piGyf4VYqPgNAVTJBEZK5tW/dM",
-	"sy8S/wEkr/YGklfWf1V/sLvBFOUucPDdy022VNFKBeTDvQ3kvKruln9f4XKDVRZ7wT1JJNXfHGw+k+uX",
-	"VhRlnUSaCaSV8ux94KxnO4WGQpV2tNya7YgsZH0e1pvWTBzwSEtpUGIJnDpQt3bGhQr1jjSTDrLsogSe",
-	"Qu6D1+fUM8xwYe1UlRYaLeSckzsTGCNnEBCTSoKiD92833+A7mZ0PAMtStYZl0pNV75ZmeqtTF9oFvlS",
-	"W8hjrBvVEs9GtoQnGgpysG/kDS33+jGJ5D3zqTGjlfyjK2zNOD/8dqGq2FFYElI0eQcotzl/syV8DVtC",
-	"MTwHHEvbD9FjJ29AfEm10SG1YcuQd1EM3ZV+CoYN+zFlJMDpaoyp8zyE1erKIcvcbq7guH4Kehn86FkH",
-	"QDk27X9do0qJ9tqQwGZ9glY5lyGD+vFcQAjioReqah1bdDwzdaVhdcZg4Pm8lItxvTDlCrMe/nlr862D",
-	"dns7AG4TW5/81kF7d9sUtMu5iVptr605hP5856C9vw1uCBYy8BpWcYdirkzjiWreF6htX09B21jErs4X",
-	"+hpKw0o8cMMG9OZxjZqD5B30IKiAxLZ6hGfvNzkOPrmH0HzN7/KvXQiE80OVAkvz4XxC9sCYlZGo1niW",
-	"Dzha4UYVQ32t+NfMhQOpG8VMjXJ2RbY+yFzYZKvQbhP52GrnywoAl/b8kwt9XolO9oORTRDxV4dN9XV7",
-	"Wq/F1coO1WqpX28Bs6NVemkI7Ip59Y+gkP42+uUfQ2ZwdLVofXAsGt9qFrxlEykfFCB+dQaXeyM6JERV",
-	"hE8O+EQ1veBcezkOTfsoiRcLgoVEE8HnrvUI5L5QJY0hfIwZGhHbBRlM8MZ5r6ADBGdTKCWZMiXrpAdj",
-	"S1lpNHhDFirLyMFpTFXIIGSphTq2y2vWTBrkD4kO2gdVLPsE3vJu9JdwpKcZpcqlQR60R9kG/X8EC9MG",
-	"topzrt5rCe6PdBlPio3Ka/yBlZaSC5YdpQ1byMwjvstOI3L+GmYmlK4YoZljdhAyl16V0BvTbczmNtPY",
-	"3KT1vTqPanp1hizvjVjdq7N4nT4Q9Ux3KQ/c+hYO8YcNh/iyOIfNKOI3MvibkcEPRD1EAx/nKX3n/EBa",
-	"zl+kFeTz2LY8xGzp6GeWdGfKONSWp9Ik1YREa0oGHuggZM7N7DvSoeqvvon6X87TzEvuez20idTw3D+5",
-	"FBMypysFaE7E1K8eaAvEmKjawJlgsq6Qc+RSlFeDJA5Dhl1iracKlDtBIlMZx4sNWFl+qaZNDomqojZB",
-	"luteXdwG1da2CVm5uI1bm6n1AXHHUuGly6er6K3XeqxXv4o1+TWeflsXviAuj8r3yVielvmjLYc4p9OZ",
-	"5uvOKw2GFK6wInl3DG8YeOKFivgjZoagt5/ffPf69tXVS3Uw2Bd7f95dtC/YWfLp597sw6QbH486b9+8",
-	"fvXy4DGu4qpSc78PV7FvGID6WBUc8UlcqrJq2IPSu2W1R6Z0lXeN/LqjRbfyf0cW9835/I/pfDaXZmPX",
-	"c26pKHo9vkCsWO8wWfGVgN1iTTtFy77HXMQ2cyxVYz4nUOiiIJ9EhvBEaMsQnrpAyADZbogmgeqOSrJt",
-	"WbSvXEQt1JEVrfhMUxwZWBEHVUk4XrJiFDJbXQuKZzn+C7W6bPlgo3zaJKAaYYYzItGWVVRD5k8FeS+F",
-	"lL/V4M7tI1tBxM4CKipXbnRIE+chdDN3MlzWQH8zRxMAN2TW0VQlIZQrMH+BA2djHlJX9fne8s5vDpLn",
-	"cpCUjf0a6ZPcEYtWrAtFz8fjV/kU34Yvq7x95fswcJL4iEziWnPBM0k3FWWq/wFdEo+Wa775MOrtBf28",
-	"8kcmALwoxFPWigMxH8va6LMOEoTFUDxKkAkRhLlsTCpR57IXQLwviY2rArgbZVgs0Rbj6PjkHNLYVgyZ",
-	"J3rKB2mwIp/VzkzNoapHfrPKoVMrF6fD0Mfh2WmWqzYjOLbFEY7N6M2BLVrQvOQJHdc0nYSEH6BlHMdO",
-	"/zcbxWyJZlwqaxExT6irZgvkKaGmYN6ahfvlExqHP/7kH2jnsudBfGFqCrkDzADqznAGXZn+Vn+M1qBt",
-	"+DdNiBPITF9MiUTKGFg3ell6jNswSSRZPcWPdsYvduw4mgqtnp5GT0s9qWpoqbdbnNBb0mqsg/+pbVNl",
-	"Kt+tg/2cKEHXXKGhvip2cqiwA687YfBSQGUWkkqk8R2Rz67Fvu2mj9qtduvA1XPNXw+ZHAu8IOIQfRwO",
-	"L1GWUzNaIsFTRZAi80UCqUP6E25DqAHeIdtyBTWuZ0otrt3X14ornETbRpjEyHJNNKNSQZL86vA2m17P",
-	"UDfsdZwamF3bumRaKM1pk8fmJMLFLCi9H1NpQt9GfYVgPqsJBCi6+BS59GmvPpurlufVyfMX503odnzk",
-	"JXIJrEgTUmtNs0ycFCAGL14L8jMZ+0NkFs34Wg9wDQOQOJ8ACjlihUdYkpBZ0U+f9ILzBG1FU34tf0mu",
-	"/0W/6xKuPnB9N6Ham/vJITJ88C96WvuL/hISdc65JsuUSNu6s1SBJECpJCLLKNMwy84CcrUAmMUK3YyH",
-	"DAK8jhBGMVkkfAnJ5aYCIGYK8stcktIo4S7DboE1IilwXS8E/7xsoS4ez9wuNBzATW0Ms8pUIXXoeIgM",
-	"klsJhzKpMBuTGv/Ymb2Jm3EW6Jx6hGzVgz/BNTuCGhuSqD+latJ8Uywn9U/oY/f0EtXiEDquxWicZWLl",
-	"puvREtWh9SG6+BRshtWtkP0TGn5/2V2zLoCwVh1rX/nVTvynsFHR1jRsBG7Zfwobg/2wcY/2Nhvt4lPV",
-	"x7sHefWdzXg65NCb4w0gUl3CqWgKBXz28SLXGtrv0eR5hlK19N/WyGgtsZFUpnV9lS8WhGm2HvNxau+O",
-	"SZfSujuWaJTSRIF8ESDF0ZQwWzHE1hHhAo0Ev6vixh+IsqMPFmT8OKbs1r1yGlnnqcrTcLvZb7XzHVGG",
-	"vu+cna5nrUMrO76QKyBZB2comrSpiENYlvM7xsxAOaMqgaFaVLoKxzIjy871f4RetvdDllmJbDU1kARH",
-	"ONFESOjrC+WOWGwTXicTOjZJw1SuJVZ9s5dnE54ANl9ZfloFkcZft8sczK2nqzM1CNN3zUEfFsY0Y9sB",
-	"/rz2KpZSuBcJZllpn7l1gGq0yDJqhIm1CjIP3kxzJT4pFmIxEoTjnKb0E2FKLI04lfdsM+Q87y1Yzc+g",
-	"0+EXI4nfIPPHcotEG/GZtxGszrAvNCWEUI78C7/PYKm5oGkg6Pf4y7r67dtmfbvtYg++/TaU/Cg34Sw1",
-	"m1jttQmLKrTEtCYhr+3lk4Mmii1I6/QLh0Q54iDYd+uLDCt/EAMEgMjs94G8C3M7zXUtdNuova3Fqk4P",
-	"ZNVALgNcN30Otp7pYTnfK4u+KsR9rSlUWVVdSlOFvAbVxHweMlvEsuA/iKZ+Z+it7Qha6eDFAil8A7UZ",
-	"ZKkwFNgZ8pbkq8ly+XDPG11ZbDn946+F0K2HUuLspXPF77Niw/n37Xa73Xyt//dG/6+d/7dn62aaWU1p",
-	"WFtsNi/6asu8NmJy+69Q+XTGwYhMN5xk1y8KCqVYsyXfesVBD/deHnj1QDcb+f6n+582pinVrcJraEsW",
-	"yOgXPf4HoCqQznXnI7qjIn6b8toCMZ04lsU8JF4fF3pUce+tWrp10N73PIYtU4fSNsgGl6AXLlVZ19oU",
-	"iXugrnXISoWtvf6oEHzqdeuWelFvUXTeOeted0773c7J99dXg+5JtF1fZSMvIPsFCVQuvjIrs/3IGgEr",
-	"faa+RixLHUVzZdU3oWeep8qvKf4oinb/dOCspwg5TlPpyuh+K4zwj+X0ObZ5pjky1BHIgqy186snaKxN",
-	"UzmxGSpZ55hyRc5qSroifs3oQh4Vq3f69LWFOoVcUaxMWc5SVYMsKP8tio4vzt+f9o6HUchcuAS1GS8m",
-	"6lNyU/SqqnsA9pmKntymffjioZcCkAn1zvc80SoFRK/U570USe3vNvWlQEaK2S//jQLc/mi5Lw/e5zUZ",
-	"ME+8osU7mCfGlG6tfy3q82KOslL+6G7GNWpBly5PVaIKauPqgfZrrB9f6QY9URh4TuXmp/snaQkb3+XW",
-	"tySMZ0zC2OAyri1SMyy1WKExNCwy1XGyB5HtFVPuWPSYUjS2v1ZlJZqifP2IyjR16SImrL6oXq2jOPXq",
-	"VVabO2Q2c8GFHoyzlJS4aIAx9SJsVzMsTfvR+tSEr6L3oO5V45EB7X9o1Ufv96tpP3W9fB8UW8zhM36n",
-	"EeBbMP83hWl9lJypX/tFCtNO1mrnkWT/d0jYK61mZ2CRxhAksl6I9CW6In224UOCJ6RG8Vuh6S9kWSd0",
-	"C6jK0S5qaGURlDNy5HagJVDXckezDbdmX5/cspHvOGTQ5w2Wf3k1rLSldeK42D/pC5iKtXLbDmuPMTe/",
-	"3Jz5dOJYr3PI//7857n1VThR7xS/kfxvJH8tye/EcX7lFX8W2r/zq7moa21nXRY7IvrCN4St0Mpqwbie",
-	"PJpS7yYzx44O3WVcTba8AIxJOik1ecwIa4VmXiCq1XErc35LVqnf755e5EApUY5vSvIXy1QaJfI7ZuLj",
-	"v4LW/DsTn6rb/LhusQbv6ta8jqtXrjlvL/ncanxW9WG10+2zUKl6YvNQ/aiSSqhpTd801/xSact0q32k",
-	"burm/8OKThbqM9ssW8PiW5bYP5jD0Go5xbteKwcVQzKLfV1//AnC9CB6uY5+uwjcLEYUXHvwjTQxsi7u",
-	"18VnQbIA9AVIsKK3ELAB4XRYQv+VwDRstFcGzZRaHO7sZHFAh2/ab9ooZTERKDKlS1JmoytNo8QdyAW1",
-	"263rJ2S7cTM8JeVmrq1yamxdw7e6CFMbEZiNYqLhVse4FHxEJISUcaGlOCWw4sKQ3EIYsgzyyHhDj7Pw",
-	"aq0Ke8N603qBs/c/3f+/AAAA//8=",
+	"7L3dcuM4lif+KgjNRKQ9f0qWP/LLjo4Ypa3M1KS/WpK7uqpYfxMSIQllClABoJ3qCkfMa+zV3s3dvsHu",
+	"1b7JvMC8wgYOABKkSFl2OruqprMuKtI2CQIHwPk+v/NrY8znC84IU7Jx+GtjRnBMBPyzT5RYdiaKCP1T",
+	"TORY0IWinDUOGwMy5iyWSHF0h6lCIzLhgiChX6Fs2moEDTmekTnWr84po/N03jhsBw21XJDGYYMyRaZE",
+	"NO7v74PGAgs8J8p+9l06viGqF69+dDgjaAR/fSERjQOEJYouLwZDtGN+HSHM5B0RJEZU6TmQz3i+SPQH",
+	"27tv9yav8ctmm+xOmq/x3qj5ZrwfNw/Iy8mr9uvdN3tv9xtBg+rvLLCaNYIGw3P95sjNJ2gI8ktKBYkb",
+	"h0qkpLBE/PmUsKmaNQ5fHWSrlEpQNm3oNfZiMl9wRdh4+YksV9fWQSmjv6QE3ZAl2sLo6qp3gqhEGE05",
+	"j9F4xumYbCM1wwrN8Q3RfwFqI4knpIU0bSZUSGVJoHcGh0yPRiW6IQuFJlygvQM046mQAVoQgbiYYkb/",
+	"hvUcDrMB76iaITUjSOK5mQ9mcf6LEY+XIZsSJc1s7PfwFFMWoDkWNyTOxxBELjiTBJmDhaKMEKrZJ4sE",
+	"L0l8iDQ5oyBk+jWeKoTHirIpUnd0TI70OCHLJgNDY8bVjAiYjJ2BRAd7eyjqnXTPLi+G3fPj768/db+/",
+	"7nevBt2T6Chf3owmxIxpCKZ3lUiFpKJJgkTKZD5i+21xxN759WX/4kO/OxhELdSBCY1IwtkU7gKMmkoi",
+	"0N2MI0mYQlSZfWmhQToeEyn11rEYCTJJJU4k4hNLKDMLqiRJJgjDbbL0CRnW1xBN6GdNljsguxsB6XMa",
+	"B/prcWEkQyjEyJ2eZgt17KLMGSKYhSxsGJokWBERNtDWQfttgA723sIUX37+vA0TYVzBEQqQ5GuOiSGd",
+	"PgetkBVu38tJe7xP2qS5N3o9bh7Eb0jzLT7Ybb6atEe74714nxxM3O0zByW/f97NaeqrU3Pt9l6+DDSn",
+	"cT/vVt3C73CSENWJY0GkrOJqTKHREr1PsJyN8PjmhUTjhBKmjhAej8lCkRgoQ6eMCxK33Jx/SYlY5lO+",
+	"K3ymdsKvVqd4r5mMuTGGGeK4b7ZT/zTmTF8c/U+8WCR0DDd352epZ/9rTm/9ZAy0O/9L57R3cn3c7550",
+	"z4e9zumgETTmREo81X/HqZoRpvRA5BA2cyH4LdUXVZCfyVivV+9s51Ov85///h9nl6ddtDWgU4ZVKsgJ",
+	"J/KcqzOsxrPtIzSekfGNORFkLIjSCzdHvnE4wYkk9z4l/lmQSeOw8U87ufzZMX+VO10huJUNqxIguygS",
+	"zXEy4WJOYsQFwmhCSRKjkSD4BthjmhC0FTka9Lt/vuoOhlGgLwxwF2CZJIm3g5DpH+64uJELPCZ6bH3m",
+	"KYOHxno7xQtZ4JdoK/ruov9pcNk57l6fXwyv319cnZ9E24GeC/CBjJSGMBNMExIDF9ZXCEvuj47GmOn7",
+	"7U3Y2zTNG6PO8XF3MLg+6Z73uidRgKJ3V8efukPv4wGK+t0PvYvz67Pe4KwzPP6of9U9P7m86J2bBzun",
+	"pxff6ddDlv/h6rzf7Rx/7Lw77UbbwG+RPSPAXKQhlZm/WYy+BMCGFEfjGWZToq/8fdA45myS0PHTjut5",
+	"56x73Tntdzsn319rtl04rHoqKGycLdFgHxktIWyAjEwEwfESpZLE+vpmwgGeMQyWFndPn1bOJcmehZv7",
+	"/Ae2gxJ6SwozIcVj5E3e0BmWuRWt0EIfLRyyAnfP2G9U4pKRpksm0Jg+7lu1guxIjwqqxIwLlSyzM+zm",
+	"bXY4zkQnlShdxFgRJLC+CMcX5+9Pe8fD6EgfbK18GTEQMiPplFhu2/PxnosRjWPCnnRA3l/03/VOTrrn",
+	"hYOx5GkmpjCak/lI6zYT7z5b7e+g+XL0atx8DfJn0t5t7u0fvHz1+s1bPBrHX4ld2es9x0szv7FCcPGx",
+	"8ua3FWUri7ZbjRV9sU/02X6aCKjUhwr0K50dFGbyOmygOyzNxTKMK6aTCRFaTtqDeKT/mqsZX4mKq+db",
+	"z8vob+tmVzr1nkJoycwUEQwnT5Suw27/vHNaICa1IyKi13OEfkm58oRWjA4mu+M3pE1e4tejg1F7rKUM",
+	"RjJdLLjI5v01WBFDKSOfF0aqa26eCiMfzSqibWNFOM5PJZoSRgQdH1mhLm6JQAmfohmWRsTFRGGaSJQy",
+	"LecKamxs1F+tRekVRn9tWkWm2YsjywzOuXrPU/a0g52JvQL5LccKNzL4wgbcyYmegxH2JTHxFbbhnBdE",
+	"gmXjGCj2gL7haRmHKGU3jN+xQG9CQpxiaoSZ/558gWgsMystoTckp35P03ROmCJP34Oe1grPuufDElf5",
+	"0B2isGEt8x2psJJWXOf6NRI8VQTxVEkaO5rELyT6mY8O3Y9IkCmVSpsu5jfGgNLqlRGZVKCxILFWZHEi",
+	"j7T4uSFkoXU4bUNxSRUXlMgAMR4TCcJN4MmEjpGeFpWKjuVXEf4bLdTurEfHeiUMhrH7d4mXCcfxkPNT",
+	"LKbkSRt42fn+9KJzcj28uLg+7fQ/dAtb6F9osLSpRIn+lr7rmKFXB+gTffeV9Xz3Ya65j/ki2opWJm4Z",
+	"+qVVus3QTyJJ/+IvvZNu/7rb71/0C/RIqFQlMylzOL1s76MBEbd0TNAVw7eYJniUkCPkWdhfiVJScaGP",
+	"yeqkrAvAsm6QSJp2hRXqw+bNsUDFIZ0Tnqovo+Owd9a9uBpuanjGNDaakuFYegmUod22/E1IWZqN5tAU",
+	"9PPy8qrIOOT8DLOlFXzySWT889XFsHPd/etxt3vSrZR1WsPAiHweExKT+BDttrXyu9vOuCUoSJyhRYIZ",
+	"et/vdq+H/V7n9AgZyYFwZp8IJDCVZMVKeSFRQuf0a5n0BTmnJQS4wdys4MtoKypSIgoKLHJKtTCAlWIW",
+	"hwxeyg2ZzmUPKX5DmNFK5sZZbbbF8DL9QaFNGpwk/E6irajfGXavT3tnPc2RMxvJeOL0mBE4yJvgIY+Q",
+	"NB7x7Rbq4vHMfkxr/eCXw0gqMPNYaq2TzJKT4Io1rwfmxoIdhkap0H/FI35LEFWBtrWJHtvJxYXgeiuM",
+	"s63suG9mnvuqbbFP73g+ftibK+bfzKcpBVfnnavhx+75sHfcKSsFYFQSLMBBrSlEJaLsFic0DhD5vKDC",
+	"OHMEueU35GvZZOUZzKmUlE2DTKmqmAraikoLsxLHY/ZPJddfOr3TzrvTovCNscIjLAlKV6WJNdS/Anly",
+	"zST7vrb2mdAnT0/B0MHNOOd65l5U3onWMx5PayeR+IzEFA/Bffokog+uLi8v+sPuyfVZ96TXuR5+f1mk",
+	"f+ZPNzEGif5tcHFu7uex+VxTf/4QrXzx76MPaakUlb8dwfZUrQ1OazYT2IhOHF9JIob8O+eI8HzNOI6p",
+	"HhYnl4IviFCUSBf3Kk7uylwa40uV4Inx/OML7+1fG4KbbVhHhXw2+uH7oJFKIkw8cCWed9Bst9vt5mv9",
+	"vzf6f+38v5d6Ox+Ky+UhvR/ddwIzy5+yx/noZzJWeiYddxGN+7EqjGeFFmWFKILh6Fp/RHKGF2SVMqNs",
+	"xHyR82XT/Lpp3ZOl+QeNsSCaT3dKL+619141d3ebe6+Ge3uHu+3DvYMfGkFjwsUcK8NbSFMrMlVj0vih",
+	"Heqd6OdMsMP/rO+arRpZW1upfGh08/7APAtvgU7m7vq6V48x44yOcTLw3rkPGpmnrbfR2krngsYutFOc",
+	"TOA2LVtZ8Uv+9lSdpvpD5CxeEtvz1EI9JX0r1zg8yS1EalQqmNb8ohuy/EiZivR5u5OIMJ5OZ9btbILB",
+	"SpvEYz5lWs2jyugOv9eT6K33CvzNdvgiub6bEeM30euz+p6JQKEEy8x73UKdESh/Ey4y1dgntElhoArd",
+	"Yam1szEXMYm1UqBosupnQIx8Vl7wI3iuVRMWLzhlqjoBYpxKxefIPRSgO7d8y3lmWCLOSDH9YabUQh7u",
+	"7Mj9lv1la8znX3L77VGrnqTLRIjNDkx4KjSlBB6DG8fGQW7IEhT06D///T8i68E1jPKGLIvz9wKQVZPW",
+	"XzEMY+0BMbcUXMcwLyIVHiVUzmzcCIEiCtK09Xz7+Xg+qU9lSXNppLJJsFTN3UrGCsf9PWVTIhaiclt6",
+	"cG4n1DqS7AVxCReC3BKcUDYFQ0NypDhPJJLpeKZVnyERAuvVQpgyJoqMVchiQSfqEH086xw3Bx87ey9f",
+	"uZ21ozu3MJXWBfFCokk+SXMAlEgZGBtI8ZDtvkKjpbI5EoRpdS3WM0jZAsf631olfXWQigRt7e15h0ob",
+	"Xr+kOLHflmiGbwki+lch8z6qL4e+H84psoXHgkvpGZzm2wUfagC/sk/OseYYhp0KrswT2+B2HGOm1bIR",
+	"AYIKqdkH5AsoG5qQaETUHQE7VH9eGoUyi1sUpqrpIzO2ld1zO3F9zxkv0xONOZvQaSrcpydchKye3RUo",
+	"Qz7rv8YFjme3klp+BzkpYxKXOd7+L3vN13d/Xf7Qxu/GJ+T99CP9t5tTLVuwUkToE/j//9hp/oCbf2s3",
+	"3143f/p1b+/+n+vP8l+IkPYOlHI0FBYKXAS7sL6p0JJutIQ9BfMYHDSYZSFKM+OVY++Hi0KmOSYaEBa7",
+	"zAAt6EnsXoBwpmX2oHrPKJuWaLDrMQTK1KuDRpCnvu2upr79hvpQ6kvTZ2Jzz6djeVqVr2xZrljWsTLV",
+	"y0mk8hHydRN/6fUq2Sk1NlCVXgT/pIrMN9w3Par9DBYCL0EikM/qOBWSV2RWXgqSX3fwU7nLO+FJwu+O",
+	"0AIDu4LsxzGMYoQnJA/oO7rA05L47/zwKXkTq1fj75fdH/bE9eTq419/mFbePme5eufCGH320RHnCcFs",
+	"ZQPdi0FGp3r6nluJWFZ7YyoXCV5CvCNwCZHWAbyaODHnbOrH0mQLnUOgBAsSMr0hWN9g45i4YlTLEnT+",
+	"/tMxYvpAJ9lALEZjLIkmcAxuIDBfQRiyWyrpKNHj5eoLJL9oDqJ5PKS9abkHJ1Iio32Zn0CSRmdLO8Eo",
+	"QNHZ9wiZvJ3IZEdAak2aJHc0VjMU/df//l//9X/+B8ryWQWB4QxFsFH7o4ES+P/+TxLBTKLBsN8ZDLpR",
+	"K2SnBAMDg4EFpiDR3cQEQUrQ+ZzER2hXGwK7e288AdpCfTIBB6peW8hcGlLv/PJq6OdMZa9Y0SYRhNgg",
+	"h3TMmRI88YYNkGEfBQpu/Y0I3jRLdtNjMfqZUwavjGhMBRkb/wPklMoAAkCCxubZkFHJE6yINH5grTQg",
+	"rbALeNz8UvKJQrPlYkZYgBSeyu0AJZQREz/EAk8FXsxCJon+QXHIixX0VrO5VJLCKhhn/o9wmEAD17oJ",
+	"lpJOGYkRZSFzR233Zasd5EcITWiSwOI/YjZNE/ezHms+opCjA/Mhc2IpEYTs6v/be9Nuo3f9Tu/0tIsu",
+	"O8Nht3+O3p12zj9tW7UE3WJBzVmWJCFjBcwAK8sxQE1IiBbDQchiOtUq3iJlY5WalzTBtB4ul/MRT8qS",
+	"vaSseh6V3b03D6RcugvftzmNdUx1c1b6bPxpDXsaZGJ51bIBu8H4u6xLlCZU+dmwRm/wDMVDFF2cn/bO",
+	"u5HlRRhYOGXTkOUGR4Cii/fvi49N7A3mjAQoujr/dH7x3XnkVDfMli10DOmpEs1TqZDiCRFYkZAxcqeN",
+	"mZTY6ABhWgn5sWEm0gga9luNoGGH1fTINz17bmVDK1WKSlJlMbQJntMEXKhZbiuSC5IkiKqaFSBvAd70",
+	"B/uNoPHheNAIGp0frvrd4qThr6sTBuHvzuET/JuZTw98J0aBzvfb9wjApYNjASt7bxyi2iJIjGI9I4Kg",
+	"LWtVhSwqJApHYAvjBf1EllcpjaPAptBUJSSbxOzKpOS1Lp11t8xFfT0hXXJHrHVeu+eMc+BB1TSj2yey",
+	"9M3kh/mAm1luJq97p2+eyiyLzSc2MM8/TuUuadr5BX/oxb9kT57x+Bm8luuVaZuq5xK1K3XrKg5ZvE3r",
+	"uXpvQ1eSx9NLNy+5w0uJIigP0Xa7fbKg3D6J+69d3d8vHLLJmc9mY4591S5vtJS6vdpconqnY+NJr9mJ",
+	"fLCa+Xv8odoVmj3yQqJFOkroWGt1NkUHw3fAJ0JjtDXYD0yVwIfjAbis3AM0RlJhoUAeA1uPPlxcfIi2",
+	"g8zbQscwHE+ZsuwXkTmmCdr6cDzYznzONnfEPam3JmRbnb+lgmy30MAoBoSNxVLz7CNfGs74HeJMC0k0",
+	"o0xljrfIc3xGZc1M/613MXh/cXJ+/rr71471jvoaWnvv4EEVbYXhPUxs6xXJie3cJDnNtwb7loKX3TOn",
+	"VXsu+pDdzXiS0bfpqAZRVqBrlrzh/gTD1pHTGAXFiEiZYHf/hhPx1yvF3nfPejufXp+ddM8/7IwuP/cn",
+	"9Ph7S8FP3e99n4dW1e64iEuEfbX/5mHKdtd68q/6p9puxAwN9ptgriqwEyxF7HFlnDVjMsFpouDocoGA",
+	"BFkEoIXOtOY0IiGLwM0fHaFFgilD8GNkkyUN/blACecLSEnERu2wpqGwxl/KEr2FpubOOW3dt0xyTBPi",
+	"mFlS4ryFLubUVLrp2X03QIP9MulrAxB+RVT74E0VFV0qX0UiB4+XmobGEDf5bSZTa5XXmsj/qtMBYgDE",
+	"GHR6/gvBpwLPZQt9Aj6u/yAPUamMKEAV1T9BbjV7xTsBKlTuBKhctxOgUtVOELKqop0AVVXsBKiUlxKg",
+	"rJggQP7czrrDjxcnxRFXykwC5Ko5AlRTMKKXWZlUH6CVtEw9u6p0hCBkH7udk25/4D/b/etl93jYGWpi",
+	"vO/0TvWQxbSvAPlpWQEq5jJ6P9u0PKCOy1YJQlbKtA2QS3+vM0Rg+8s6fPl0lw5HlRmSJZasRqcwuNfv",
+	"BLeeGy0MFIdqMG2qm8DYggjJWQudA4cbc6YwZRKSOzXrLfr7bEpVMWcEKxSCvhA2DpG9G8vsV14e1AN+",
+	"wWodDTJdosI04FePUM0ciQJzV6u0gg9E/eYqzXdUza4kEfLJuo2/CvnMy9jcP121oLKv+uEFVvt5PxKc",
+	"qNmapdW4WCJ+Y5zZCb0ljEgZoAjq48xvBfg3yxZAg998JVe2nWbVCnsnVcLk6qp3Ugk88FDpmR8mazff",
+	"4uak03z/069v7pv+jweP+XG3JsBWYeav9d+8yDJxTWkieD0M/7GFk0bug2IWmAJRE1BXhVFCZp3IIk0y",
+	"v1R9hsmjaruDxp9TrnD9gYMk6SvHgTe6H3/OX6mI4ch05BGs/LkCNf0Q29UCPO9ZcnZ9CkbFhiSYBYi0",
+	"pi0viztAw27nTKsGw27/st8bdIvnL39ys9yE94JAnAAnjYfy5fyYnT/bquvyHJfRp3jg72jVB/9c2PCS",
+	"KogX1m9b8bdKNdFUcrq3jrzSpAUXSrpa7EFUp0ZAYVaJbdl3qval9vz0y5lha07QRl9aEEF57Dxb+Svn",
+	"F9X+X7Xy5PHF1flws8MCxC2uzr5XmEjVfqY1W5kKYTN/sxntB2shZ4C1FF7YbT/0xoKIMWGqUoGzU0A7",
+	"aI4/I8qQfThAgqcshsQWpO44ismYznFSPAX7+fdMbcAK5dwSzbwLc1klVPnd/KQ7ElYRt595Utcg7hgf",
+	"IdrKjTxt8sExn2M1nnlJaPA0TuwrRwhr1RIeChmV9tYUYWKyp7eNkTq2VY8fjgcQITPB3OwF953tshzx",
+	"86RK2b8PSJA+sc7aLwkWXCxs0NIEL2DrxRJRBvUfWX6UcV5wRuSRtvCJKdcHJyFadSCG7Df27Zvsyy/1",
+	"8D/d//50L/p95WnPx+sTmSZmj5PkYtI4/HHT8e2b90G9brt5Vk9Z6NXpnT+tBqfytdh7hRZJKouX0SY+",
+	"mrgiVVC38tj4XQtF704v3gGyRB53kggzhBOKIaszgqhchLZWA1ZQByVDRtW27/nExnwcYyGWtvjZxhfN",
+	"DSqGL1fif0FDz2mTMKBFX3oOa6tGQ6lirObifAE/GTqQGplDrRxZf5fBu6ESccd0XEKJ0TagCtqm8WXB",
+	"4MiL8EQ2e3iqja3AsPIRKR4dzYk8oAqXjBRz8InM+S0JmctpzI3C7So2hv5bcLFvccovj1M+cE+eJ6yY",
+	"YIALuZ5X+Bm+w0liEkWtRM6YncdOKUNzmiTUlrEdoba5LiCw77BEDCpuC+rcrg0LrNEln5j1+VyJL8Wk",
+	"SY9I9fyrPo7RgUSNUk3CkZYJZL5QS2T4LxJkDmANVKEtiD0YrDzfxWBjHNst1IFUMQAcyuIOmtIS6lts",
+	"0pu5I5GDzAAQJOvtPKzIwTFaFETYwH/qUiwFcLsluiMQAnG21TNGLwwFryQRfZ78LgvsSueltvjNrOT3",
+	"Hhx/eNp/sED4X77cKBn62J2gsyGTEu2CC7FJYz1EkSa6vWK+ogCV7COCEjJRiKcKbWlOWNImADLIqBIF",
+	"GBsbFVZc338qnYfwd6kjfNMOfl9ZTI9KX1pzfShnx/rYrV57LzCXM3yD9GIPbkwYtRBjZTBMzpxvvOi/",
+	"PkJTgbXRs394SqWqL/Vite53uCWQUc3IWAXIB2YI7FcDCEoG1nMCoL4Qw4OSpTtBVakOQD9d6QS0d+a4",
+	"1vnpSWp9YU2ofcxjYk0IqoxMXak87AANT4CE62uCS5EgeUMXEeDUSpt2TsY3aMzTxCCyiJShERnjVJoU",
+	"eapQTBbayNS7YtAqIYci5jaAixeLZOmnky4w8F/9rD5NN3RRtCTtH9Y7NrPCYKtRufO0/jCeZZQGtadx",
+	"2BAEx40y5/7I79AEi6KKaiihOfKUt0x8LDJhGadEmVwi/Qd5WDw4rhbM1HpJc4CAfmaWaCvT3eyDmkhE",
+	"brtDZj8IhytCOJE8ZPCDlioLwUfZSKb6L2pZX3kT/rgToS2YHJ0gDIVt2yBtDBSNzKAjj7S2BgkvUOly",
+	"I7MSFyO5vJf8U+8cbUFW2ajnltdq2Y23tM4WUtx2+9eVo/qXCq9RRSzfLyM12HItFFlpDzJSi2hnSRTA",
+	"YQH1i6FI3yv9ZMgMiVroQhv0d1QSFNnzZYW0eRRqO2ZcZuaMKcD1IVsDRD7jsYI87JA5BQDdwX2CWskM",
+	"NQpyeirkr00Yomw6UMukhlEM9lH+HJL6wRztUt/IaIHVzOQ631KhUpwUswYc/PpqNbheRgWn6IIzxC4S",
+	"wBQn9DNgt+jztyAiuzmA17xJ6K8sNCrif/Vxopw3onVktowTF05AiXf6eUPVdc+PMHHrLdvCV/d29x6M",
+	"n/ymIlM8IljhhRKgfKoEcW3DEOVmAetrrSvMhC/IdDGH+kFD/Dvf4Cheyy/A68DihqiajB8upl9cyWnG",
+	"WLue+vwDe0psUSCcEZM6YAT5kSsQNIWAlZBltx6odyn46q/ds+Jf6tO/QouixVzhBTGgw/rc8YQYJuQ5",
+	"TX1veGQUIq3HRtst1O92TkAGu64AOLbJl9n7L4qF6Vrux2LZ1PoPAInHTRCo+fU+Qt/1e8MuCGfLgGTg",
+	"ipeDkAnSdJEuWRC+mvEfoc7JWe/cvDzHDE9t6bQ/H7PcUm2RXkojaMC3G0EDhikKVvenevpeSQMK9Uyo",
+	"QatDQd528Rb8jBn512dCxUiwrKtuNYEOUK3y/IEMpxSyaYsndHNzoXq0I4O8QM32aTaYQMa2kwdACtvS",
+	"4aoHeAKSzwmUtmtjXc74XXFGmlI1rKL6YhQO/oV5SkYB2nt5gLbggPQGw35neNEfbBtXBCsW+cIzAWqj",
+	"ratBt2+fQWfds3fdfmFu7aDB0sSisBW8NnmrmXo+lW1bYA9IvqbqXAQHSPVI3lhEmLJndC17zHPzNg5R",
+	"ei6nldhk6oZ6XIYgXMuHkgPN2BUxy3vjtUgFVcuBHtq6cwCFr5NqtvvrKlh1BtkYWB5mo/+RO+04nlOG",
+	"RpwrqQReGJWy+EeD8Gdej4KQgYkKZRWpmnGRtb55ZwABw7Td3h/DS/BPYksugB4g2eG5/ArMlFoYvDbK",
+	"Jrz+YuYIxmDBJDyNs3KRnLdXNwbgd0yiLZtwAUUOleUCMkAfOJ8mBB3D8NaDE9hqgXcJH7nfbSPFpwSQ",
+	"ol0+RcgKdYzcVjGa7P6e8sCWC151LROMvSZVUbfK0JRCBt54vb4lsJbAsimH05JVcASIsAkXDqqjJMwL",
+	"YKdaaEGpB6BypsJPhA5ZyIYW8pNKdEcF8cmVZZDk2MyLBKsJF/P8K53L3mGh6FKL6wFsbMhsPBtgA1KR",
+	"ILPhJWJQbf865Ck9pX6eik1tyYVmoGNT8XLomeCB5uBZ9X6MFYbfxKmB+oMiGhkYeR+yq+H75ht4YLX2",
+	"3sKBA76pwiMDyEQZcT1SKAM0asPIZYCwQnMuFXp1ELKE3JJEK/Jk4f8BfaLvjrK9RCQxAJEH7TZa6bTi",
+	"gwZoxQ3oYKw1YwQFxlbSExknKYBtUVkBathCXfMcGFAQ75nhBQlZ9GvotOqwcYiMGo5Cp1/r34WNVqsV",
+	"NvRvtUlmfjUYdt6ddq+PL066YeM+MmjbmdntSkJA2yIYUHm8whDj3c7tcKnl+t36LH5ToCvNcKbMhPAF",
+	"kGRd2YEBQUrnWTbRjCxd6P2G8Tu0tAe+BDQu65DGK+DQgwowdJSXKH/oZu3VDIh7FKDCL391YcX7HeMD",
+	"0w/4XdnKT0hoPmP+udNqtaIgy1sQ+obwSeHqudu57TCYX7Z30QpiunfWQgY0ALxczJackSMouVeAhMe4",
+	"d/NdZXrW7usAeSj7hvkndExsvMi2d+os8HhGmnutthbhIvEChHd3dy0Mf25xMd2x78qd095x93zQhXe0",
+	"HKUqIZ586Fz2GkHj1mEeNdqtXfMgXxCGF7Rx2NhvtVv7JlF8BuJzJw+HTKuK9k6pwTb2AjE+WEqAeBJr",
+	"coOr6BDSeEBmSkKkTTDJTRgHIegz5cBrtqINkIKRYM+q6Y2GFG+h76xDLgJo5gi2ZErQjCexDFlq86Lb",
+	"WWb0kQeBY4AsAhTlyDnmopLsZoGbMi6A4igOfepKwDilwJbxdVrfYkIVEThBUcpiMqGMxM4DDUhbiSIC",
+	"bemr7t24UoZTjtOFxTSdQwu4rLJm+wiVa/4L2VSAa+IHwLTuBsTW6mYj94vIRrFt4o/l3b/QO+JUC9cB",
+	"KVt4C3XdsleXWtr7J5UzVHZFK8I2bdw7sVpHzVe/U+zqpl9YdSaA+HL0oAYBbgH60W528LZcnaX+abuY",
+	"1tFuVy8qg0X3l2Mhv9rt9noEsOqpFg55lp5CbilP5WOwnaqma65GHfkB0KVM/59KLen22u3HQS5nuFk/",
+	"5iHc1XIPDz+0DoesGg607mltsm/a9jMDsywBTRZxJeu+ZGlbAspxbsqCN7ECqLEeOq+EhLebB8tyfJZC",
+	"TNekPqYP06YQk93sTutz4OOW1Z+7zEGqzfCNsa895LUKAOwLe131fXBoX1o+HpjDWDVwdmh3vCaK8Mru",
+	"w6+UcfDhvf2H38vbm+k39t4+/Ea5R8R90Hi5yaKyzlXwwv5GS8pw6sEiT+dzLJZWrPjVJHgq89C7bPx0",
+	"HzQWXFaoGP3MrM1aSKzAtGnztZX5u0xcyji9/X5RxYyRkOUpIwWtIqiyDHOT0LXPeyGtb5gRKW1QTVui",
+	"udezbMhW2rBbVSH3QuDUBUW3j2xyGQh/kgekbPTUxKAhRq61i9U0Nv0D2Mle8i204wrZ6vLAeHRldgaZ",
+	"0lpyrrYANGGBmcRjo6lJMA9tJYnXemKMmUWRNv1DYATzRSi3tGhHDoLOdOQFi+PYo96CCBR5nCg6DFkT",
+	"RYP96NAu1johC5gcQb78SgiJAEUua8c8YQATQoZqMRPQFi8iEWy3YCYfjgflqZRwPXItzrpF8wxDJcsQ",
+	"FmZQl+tust9Ncvx2+SsVmCCldXvoFoFeW+Sw/wp1lkDzAbQSYRXd8BSHrtDQi4ESCU2hD7Uqb06005Wq",
+	"lEof0WdVq3xA9Sq1tTbKApytdzxebq4nmAS8fZOG5/hSR+9y1puG6f1sQC5SSvx0sFVdAhK36uBRHi2t",
+	"HwccUiGQnyJtNYPeP84OeIkwHlHqrkIlpbS9ki5kw8+Hy2xXranyUn6roST8BazDpkm8sjR8Z4bT0zij",
+	"rHfxIB29gczvmmaOz0e2jfWNKli4+6JL2+ovz6H99h6hjD5Nf6oE5qrrf2N7VPiA0EfA6ArOXSKypAEL",
+	"MafFF4n/AJpXewPNK2tVrF/Y3eAT5YZ78N7LTZZU0bUG9MO9DfS8qkawf1/lcoNZFtvuPUkl1e8cbP4l",
+	"15quqMo6jTRTSCv12fsg60tZ6N1U6UfLvYWOyUI97WG9a81kWI+0lgZoVhAuA4jgGRcq1Csy/ldXt5XA",
+	"X6GqxGsJ7DlmuLB+qkoPjVZyzsmdSTmSM0g1SiUpuGmh1IuOZ2BFyTrnUqm/zTcvU72X6QvdIl/qC3mM",
+	"d6Na49nIl/BER0FO9o3izOW2SqZEv2deNW60UuR5RayZsJLfWVcVm29LQoou7wDlPudvvoSv4UsoJj5B",
+	"yG77IX4MUaGHeXFurkFuMBRyeX19XlTEtBwDdK4IlxYeshtCFi10QsYJYAxIbhJWIxOscr3WoLM99lwd",
+	"FHQmV8HsYkgv27shWwlPecGoACX0hlj+ZwK05TbB5Smalh9VTPsDUXmh4IPsukA+Pp/jpkU+z9BEEI3l",
+	"kV+SVcVi/TrCKv560H776mE/8stN7k6pR7WfSdI4/PEn/+T5i3MsYDWwuZWRM37wLDrdF7LIqh1gqS1O",
+	"gOqqYoK+9AutbHKfAYuB1Arj2J/nierWbxOyLLju+gzov4KPAH7pearAUWO6trv+tBLttaFM1Ub+raNI",
+	"hgzaRnABicaHXkK6DV/T8czEYWF2xnnlRbaVy2S/MCilc5xMuJiTOHMmoa2Ddns7AM0ntpk3Wwft3W2D",
+	"Y5lrNiXGrDdEayv69Z2D9v42hMRYyCA3oOrQFyviGk90OXyBC+HrOQs2NveqqwK/hgG7kvXfsGn7efay",
+	"5jR540xIHSKxxYjxYk+mkslXPaAAR+te+dsu0cnFREvp4/lwvlB9YMzKfHPryC2ztQeG+lpZ7lk4EQq0",
+	"ivVY5RqqbH5Qn7TJUqHLLvJPq/1ehvtdWvNPrsBhpQbBLzkwpQJfnTbV1+1pLVZX8VuqXSQ+qgpmR6v8",
+	"0jDYFVf/H8E58tv4Ov4Y+qvjq0VPmBPR+FaL4C1bLv2gApEnPhnVISGqIkl6wCeq6aXg28txaLrGSbxY",
+	"ECwkmgg+dx2HoMKNKmmCMmPM0IjY5ucQDjKJJAoav3A2BcDYlClZpz0Yv95Kf9EbslBZ3R1OY6pCBomJ",
+	"LdSxzZ2zHvJ5ClWVyD6Bp7wb/SUS6WkO0jIA0IO+UbOyP4S382AjTfq91uD+SJfxxJ6tdb68oNpSvGDZ",
+	"VtoUmsxV54eP9UHOH8PM2GPFPOz8ZAchc0WUYMNh5jrGIxqbm7S+Re9RTYvekOUtUatb9NaYfY3nCU+s",
+	"14W/peb8zlNzviznZjOO+I0N/mZs8ANRD/HAx0Xt3zkHjtbzF2kF+zy2nU4xWzr+mZXWGrCWWhA6zVJN",
+	"4YPmZJANEYTMpTz4SR2A7a1vov6Xy3rgpVQSPbTJGvJCkbkWEzJnKwVoTsTUxwi1MFAmdz5wLpisGewc",
+	"OSCC1YSdw5BhVz7vmQLlBrDI4F95eSor0y8hV+WUqIKuCjJEi2oIK1SLYBWyMoSVm5tB9IHqAqnw0lXN",
+	"VrTUbD02w6RKNPlIbr9tOokgrlrSjw9amZblRlgJcU6nMy3XXYYEOFK4workTXG8YeAvXtqSP2LmCHr7",
+	"+c13r29fXb1UB4N9sffn3UX7gp0ln37uzT5MuvHxqPP2zetXLw8ek7ZQBSj5+0hb8B0DgIJXIRGfJKUq",
+	"sQEf1N6tqD0yAHXeNfLRhYspDv8dRdy3RIh/zEQIc2k2ToPwSrQKUY8vUCvWB0xWYiXgt1jTRdWK7zEX",
+	"sa0PTdWYzwlUqRX0k8iWoaEtw3jqknIDZJugmijcHZVk24po37iIWqgjUVXkEZrrBlbFQVUajleSHIXM",
+	"YugBRJ6Tv4DIZ0HCjfFpS/1qlBnOiERb1lANmf8pqMEqFPauJhpvH1mcIPsVMFG5cqMDGAQPmf6V0+Hg",
+	"25oUmwWagLghs4GmKg2hjLP+BQGcjWVIHbb7vZWd3wIkzxUgKTv79aFP8qQAtOJdKEY+Hj/Lp8Q2fF3l",
+	"7Ss/hoGTxD/IJK51FzyTdlMBRv8PGJJ4tF7zLYZR7y/o5/g+mQLwopDbW6sOxHxcn33TQYKwGCDiBJkQ",
+	"QZirDKYSdS57gU2sMKEKkG6UYbFEW4yj45NzKKlccWSe6E8+yIMV+ax2ZmoO2D35zSonmaxcnA5DH4dn",
+	"p1nd5Izg2EKgHJvRmwObUNK85Akd1/SaheIz4GUcx87+NwvFbIlmXCrrETF/oQ6zGthTQg0s5pqJr0tt",
+	"6Vz2PIovDHKY28CMoG4PZ9B77W/122gd2kZ+04Q4hcy0w5VIpIyBd6OXlWq5BZNEktVd/Gi/+MWBHcdT",
+	"oaHb0/hpqfNcDS/1VosTektaa1OLTm0zOoNvuY72c6IEXXOFhvqq2I8DjhY87pTBSwH4SySVSJ93RD4D",
+	"WoPBkRRzrFC71W4dONTm/PGQybHACyIO0cfh8BJl9V2jpU0pU2S+SKCMTb/CbTo/0DtkWw4253qm1OLa",
+	"vX2tuMJJtG2USYys1EQzKhVAYawObzEz9Bfqhr2OU0Oza4s+qJXSnDd5Yk4iXKzI0+sxeDL6NuorBN+z",
+	"lkCAootPkSvl91AYHSamh4bpT877oFvxkVdUKLAiTSjzNj1ycVKgGDx4LcjPZOwPkXk042s9wDUMQOL8",
+	"AwDXihUeYUlCZlU/vdMLzhO0FU35tfwluf4X/awr/vvA9d0ETEf3K3eQ4YV/0Z+1v9FvQtHYOddsmRJp",
+	"O/aWcIYClEoisupGTbNsLwKTC0nKOPyMhwwSvI4QRjFZJHwJQAcG5xMzBbWOrmBulHBX7QkgHJBOBrfg",
+	"87KFung8c6vQdIAwtXHMKoM17I7jITKH3Go4lEmF2bguLfLM3sTNJAs0TD5CFoHjT3DNjgBJRxL1p1RN",
+	"mm+KoHH/hD52Ty9R7RlCx7UnGmdVgbnrerREdcf6EF18CjY71a2Q/RMafn/ZXTMvoLA2HWsf+dV++E9h",
+	"o6KbcdgI3LT/FDYG+2HjHu1tNtrFp6qXdw9yjK3NZDrgOZjtDaBqQsKuaA4FcvbxKtca3u/x5Hl2pGr5",
+	"v8VraS2x0VSmde3ULxaEabEe83Fq744p3dO2O5ZolNJEgX4BqcNTwiwukEUL4gKNBL+rksYfiLKjDxZk",
+	"/Dih7Oa9shtZf7nK3XCr2W+18xVRhr7vnJ2uF61Dqzu+kCskWUdngEbbVMUhLMuoHmNmqJxxlcBwLSod",
+	"jrnM2LIL/R+hl+39kGVeIouZCJrgCCeaCQl9fQHUjMW2+Boyj6GAncq1zKpv1vJsyhPQ5ivrT6sk0ufX",
+	"rTInc+vp5kzNgem7FsAPK2NasO2AfF57FUtwAosEswzAa24DoPpYZNVdwuRaBVkEb6alEp8UQYGMBuEk",
+	"pwF4I0yJpVGn8s6Mhp3nHUSr5Rn0M/3iQ+K3wf2x3AjVZnzmzUKr0R4KrUchlSN/w+8mWmohatqE+p08",
+	"s96d+7Yl52672Glzvw1lA+VWu6WWMqsddWFShca31iXkNbd9ctJEsdFwnX3hDlF+cBCsu/VFjpU/iAMC",
+	"SGTW+0ANkLmd5roWeurU3tYiwtgDFV5QywDXTe+DRS0+LNceZtlXhbyvNXC0VUhnmivkeGgT83rILFRt",
+	"IX4QTf3+71vbETTMwosFUvgGcEJkCaQM/AwzIkhd4WY+3PNmVxYby//4ayF166HyTHvpXIuLDFI8f7/d",
+	"brebr/X/3uj/tfP/9iw6rvmqAYC2kNI5tLMFc27E5PZfAd94xsGJTDf8yK4P/QuAy9mUbz0I4MO9lwce",
+	"6u9mI9//dP/Txjzlg38gHuItWSKjD23+D8BVoLTwzj/ojot4v6wHK+rEsSzWIfH6vNCjintvzdKtg/a+",
+	"FzFsGbRZ2wYfQoJeulQler0BLHwAvT5kJfh6rwsyJJ96PfmlntRbFJ13zrrXndN+t3Py/fXVoHsSbdcj",
+	"vuQw0V9QQOXyKzMw/UfiVax0k/sauSx1HM01T9iEn3mRKr9zwKM42v3TibOeI+RnmkoHlv0NpOMfK+hz",
+	"bOtM88NQxyALutbOr56isbZM5cRWqGT9ocrosNWcdEX9mtGFPCoiyfr8tYU6hVpRrAxEbAlhI0vKf4ui",
+	"44vz96e942EUMpcuQW3Fi8n6lNyUUlf1CMG+UNEft2Ufvnro4wM7pd7FnifapIDslfq6lyKr/d2WvhTY",
+	"SLH65b9Rgtsfrfblwfu8pgLmiVe0eAfzwpjSrfWvRX1dzFHWsAPdzbhDU/BNJaoAp1kPtF/j/fhKN+iJ",
+	"ysBzGjc/3T/JStj4Lre+FWE8YxHGBpdxLQLHsNRIicbQlswgNWV/iGxHqHJfssfAItkuepWoSEX9+hEo",
+	"SXXlIiatvmhereM49eZVhhMfMlu54FIPxllJSlx0wBi8CNu7EEvTZLi+NOGr2D2oe9V4ZEL7H9r00ev9",
+	"atZPXcfuB9UWs/mM3+kD8C2Z/5vBtD5LzmApf5HBtJM11Hok2/8dMvZKr9kZeKQxJImsVyJ9ja7In236",
+	"kOAJqTH8Vnj6C1m2Cd0Eqmq0ixZaWQW1DWBgAK2BusZaWmy4Ofv25JbNfMchg26OMP3Lq2GlL60Tx8Uu",
+	"aV8gVKyX2/ZRfIy7+eXmwqcTx3qeQ/73lz/Pba/Cjnq7+I3lf2P5a1l+J47zK6/4s/D+nV/NRV3rO+uy",
+	"2DHRF74jbIVXVivG9ezRtB0wlTl2dOh05DDZcgAYU3RSauWaMdYKy7zAVKvzVub8lqxyv989v8iJUuIc",
+	"34zkL9ap9JHI75jJj/8KVvPvTH2qbjnlekKbc1c353VSvXLOeRPZ5zbjM9SH1X7Wz8Kl6pnNQ/hRJZNQ",
+	"85q+aaH7pdqW6Un9SNvUff8PqzpZqs9sS3xNi29VYv9gAUNr5RTveq0eVEzJLHZv/vEnSNOD7OU6/u0y",
+	"cLMcUQjtwTvS5Mi6vF+XnwXFAtCjIsGK3kLCBqTTYQm9gALTltVeGTRTanG4s5PlAR2+ab9po5TFRKDI",
+	"QJekzGZXmqadO1ALapdb19vK9txneErKLZtb5dLYuuaDdRmmNiMwG8Vkw62OcSn4iEhIKeNCa3FKYMWF",
+	"YbmFNGQZ5Jnxhh9n6dXaFPaG9T7rJc7e/3T//wIAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
