@@ -3,31 +3,8 @@
 // method declares (flashbacktypes.mjs reads it with the TypeScript compiler API).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { assertIsA, call, flashback, refusal, sourceDeclarationDrift } from "./flashbacktypes.mjs";
-import { assertNoCredential, s3, s3Request, server, uniqueName } from "./bucketd.mjs";
-
-/**
- * An ApiClient for bucketd, signed in with token when one is given.
- * @param {string} [token]
- */
-function client(token = server.token) {
-  const c = new flashback.ApiClient(server.url);
-  c.setAuthToken(token);
-  return c;
-}
-
-/**
- * Asserts a refusal's body is what Flashback's client reads from a failed action, plus the
- * code bucketd adds.
- * @param {any} body the HttpError's data
- * @param {string} code
- */
-function assertRefused(body, code) {
-  assertIsA("storage/storage", "ActionResponse", body);
-  assert.equal(body.success, false);
-  assert.ok(body.message, "a refusal without a message");
-  assert.equal(body.code, code, `refused with ${JSON.stringify(body)}, want code ${code}`);
-}
+import { call, flashback, refusal, sourceDeclarationDrift } from "./flashbacktypes.mjs";
+import { assertNoCredential, assertRefused, client, s3, s3Request, server, uniqueName } from "./bucketd.mjs";
 
 test("a bucket's life through Flashback's client", async (t) => {
   const api = client();
