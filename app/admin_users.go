@@ -110,29 +110,46 @@ func (a *Admin) SetRole(ctx context.Context, email, role string) (RoleChange, er
 	return change, nil
 }
 
-// MembershipChange is the outcome of AddMember or RemoveMember: whether the user is now a
-// member of the workspace, and whether that changed.
+// MembershipChange is the outcome of AddMember, SetMemberRole or RemoveMember: whether the user
+// is now a member of the workspace and with which role, and whether that changed.
 type MembershipChange struct {
 	User        domain.User
 	WorkspaceID string
 	Member      bool
-	Changed     bool
+	// Role is the member's role after the change; Previous the role before a role change.
+	Role, Previous domain.WorkspaceRole
+	Changed        bool
 }
 
 // AddMember makes the user with the given email a member of a workspace of the user's own
-// organization. Adding a member again changes nothing.
-func (a *Admin) AddMember(ctx context.Context, workspaceID, email string) (MembershipChange, error) {
-	return a.changeMembership(ctx, workspaceID, email, true)
+// organization with a role (READ, WRITE or ADMIN; empty means domain.DefaultWorkspaceRole).
+// Adding a member again changes nothing, not even the role.
+func (a *Admin) AddMember(ctx context.Context, workspaceID, email, role string) (MembershipChange, error) {
+	return a.memberByEmail(ctx, workspaceID, email, func(user domain.User, workspaceID string) (MembershipChange, error) {
+		return a.addMember(ctx, "", user, workspaceID, role)
+	})
+}
+
+// SetMemberRole changes the role of a member of a workspace of the user's own organization.
+func (a *Admin) SetMemberRole(ctx context.Context, workspaceID, email, role string) (MembershipChange, error) {
+	return a.memberByEmail(ctx, workspaceID, email, func(user domain.User, workspaceID string) (MembershipChange, error) {
+		return a.setMemberRole(ctx, "", user, workspaceID, role)
+	})
 }
 
 // RemoveMember ends the membership of the user with the given email in a workspace of the
 // user's own organization; the user's next request no longer reaches it, unless the user is
 // an ADMIN. Removing a non-member changes nothing.
 func (a *Admin) RemoveMember(ctx context.Context, workspaceID, email string) (MembershipChange, error) {
-	return a.changeMembership(ctx, workspaceID, email, false)
+	return a.memberByEmail(ctx, workspaceID, email, func(user domain.User, workspaceID string) (MembershipChange, error) {
+		return a.removeMember(ctx, "", user, workspaceID)
+	})
 }
 
-func (a *Admin) changeMembership(ctx context.Context, workspaceID, email string, member bool) (MembershipChange, error) {
+// memberByEmail checks the operator's workspace id and email and runs change on them.
+func (a *Admin) memberByEmail(ctx context.Context, workspaceID, email string,
+	change func(user domain.User, workspaceID string) (MembershipChange, error),
+) (MembershipChange, error) {
 	workspaceID, err := parseID("workspace", workspaceID)
 	if err != nil {
 		return MembershipChange{}, err
@@ -141,17 +158,61 @@ func (a *Admin) changeMembership(ctx context.Context, workspaceID, email string,
 	if err != nil {
 		return MembershipChange{}, err
 	}
-	change, verb := a.users.RemoveMembership, "remove"
-	if member {
-		change, verb = a.users.AddMembership, "add"
+	return change(user, workspaceID)
+}
+
+// addMember, setMemberRole and removeMember are the membership use cases the command line and
+// the API share, once the workspace id is checked and the user found; actorID is the user who
+// asked, "" for the operator. Each leaves a log line and an audit event.
+func (a *Admin) addMember(ctx context.Context, actorID string, user domain.User, workspaceID, role string) (MembershipChange, error) {
+	change := MembershipChange{User: user, WorkspaceID: workspaceID, Member: true}
+	var err error
+	if change.Role, err = parseWorkspaceRole(role); err == nil {
+		change.Changed, err = a.users.AddMembership(ctx, user.ID, workspaceID, change.Role)
 	}
-	changed, err := change(ctx, user.ID, workspaceID)
+	return change, a.membershipOutcome(ctx, "add workspace member", domain.AuditMemberAdd, actorID, change, err)
+}
+
+func (a *Admin) setMemberRole(ctx context.Context, actorID string, user domain.User, workspaceID, role string) (MembershipChange, error) {
+	change := MembershipChange{User: user, WorkspaceID: workspaceID, Member: true}
+	var err error
+	if change.Role, err = domain.ParseWorkspaceRole(role); err == nil {
+		change.Previous, err = a.users.SetMembershipRole(ctx, user.ID, workspaceID, change.Role)
+		change.Changed = change.Previous != change.Role
+	}
+	return change, a.membershipOutcome(ctx, "set workspace role", domain.AuditMemberRole, actorID, change, err)
+}
+
+func (a *Admin) removeMember(ctx context.Context, actorID string, user domain.User, workspaceID string) (MembershipChange, error) {
+	change := MembershipChange{User: user, WorkspaceID: workspaceID}
+	changed, err := a.users.RemoveMembership(ctx, user.ID, workspaceID)
+	change.Changed = changed
+	return change, a.membershipOutcome(ctx, "remove workspace member", domain.AuditMemberRemove, actorID, change, err)
+}
+
+// membershipOutcome logs a membership use case and records its audit event, naming the
+// workspace, the member and the role given, and returns err with what was attempted.
+func (a *Admin) membershipOutcome(ctx context.Context, op string, action domain.AuditAction, actorID string, m MembershipChange, err error) error {
 	if err != nil {
-		return MembershipChange{}, fmt.Errorf("%s membership of %s in workspace %s: %w", verb, user.Email, workspaceID, err)
+		err = fmt.Errorf("%s %s in workspace %s: %w", op, m.User.Email, m.WorkspaceID, err)
 	}
-	a.log.LogAttrs(ctx, slog.LevelInfo, verb+" workspace member", slog.String("org_id", user.OrgID),
-		slog.String("user_id", user.ID), slog.String("workspace_id", workspaceID), slog.Bool("changed", changed))
-	return MembershipChange{User: user, WorkspaceID: workspaceID, Member: member, Changed: changed}, nil
+	a.logWorkspaceOutcome(ctx, op, m.User.OrgID, m.WorkspaceID, err, slog.String("user_id", m.User.ID),
+		slog.String("role", string(m.Role)), slog.Bool("changed", m.Changed))
+	// A membership that did not change is no event; a refusal is, so the trail shows attempts.
+	if err != nil || m.Changed {
+		e := domain.NewAuditEvent(ctx, a.now(), action, m.User.OrgID, actorID, "", err)
+		e.WorkspaceID, e.SubjectUserID, e.Detail = m.WorkspaceID, m.User.ID, string(m.Role)
+		a.recordAudit(ctx, e)
+	}
+	return err
+}
+
+// parseWorkspaceRole reads a membership's role; empty means domain.DefaultWorkspaceRole.
+func parseWorkspaceRole(role string) (domain.WorkspaceRole, error) {
+	if role == "" {
+		return domain.DefaultWorkspaceRole, nil
+	}
+	return domain.ParseWorkspaceRole(role)
 }
 
 // userByEmail checks an email and finds its user.

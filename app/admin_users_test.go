@@ -164,8 +164,10 @@ func TestMembershipChanges(t *testing.T) {
 			store.users.EXPECT().UserByEmail(gomock.Any(), dev.Email).Return(dev, nil)
 			change := a.RemoveMember
 			if tt.add {
-				change = a.AddMember
-				store.users.EXPECT().AddMembership(gomock.Any(), devID, ws2ID).Return(tt.changed, nil)
+				change = func(ctx context.Context, ws, email string) (app.MembershipChange, error) {
+					return a.AddMember(ctx, ws, email, "")
+				}
+				store.users.EXPECT().AddMembership(gomock.Any(), devID, ws2ID, domain.WorkspaceWrite).Return(tt.changed, nil)
 			} else {
 				store.users.EXPECT().RemoveMembership(gomock.Any(), devID, ws2ID).Return(tt.changed, nil)
 			}
@@ -173,6 +175,9 @@ func TestMembershipChanges(t *testing.T) {
 			got, err := change(t.Context(), strings.ToUpper(ws2ID), dev.Email)
 
 			want := app.MembershipChange{User: dev, WorkspaceID: ws2ID, Member: tt.add, Changed: tt.changed}
+			if tt.add {
+				want.Role = domain.WorkspaceWrite // the default role
+			}
 			if err != nil || got != want {
 				t.Errorf("= %+v, %v; want %+v", got, err, want)
 			}
@@ -198,15 +203,22 @@ func TestMembershipRejects(t *testing.T) {
 		}, domain.KindNotFound, "nobody@acme.example"},
 		{"workspace of another organization", ws2ID, dev.Email, func(store *adminStore) {
 			store.users.EXPECT().UserByEmail(gomock.Any(), dev.Email).Return(dev, nil)
-			store.users.EXPECT().AddMembership(gomock.Any(), devID, ws2ID).Return(false, foreign)
+			store.users.EXPECT().AddMembership(gomock.Any(), devID, ws2ID, domain.WorkspaceWrite).Return(false, foreign)
 		}, domain.KindWorkspaceNotFound, "workspace " + ws2ID + " does not exist"},
+		{"unknown role", ws2ID, dev.Email, func(store *adminStore) {
+			store.users.EXPECT().UserByEmail(gomock.Any(), dev.Email).Return(dev, nil)
+		}, domain.KindInvalidInput, `role "OWNER" is not one of READ, WRITE, ADMIN`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a, store, _ := newAdmin(t)
 			tt.expect(store)
 
-			_, err := a.AddMember(t.Context(), tt.ws, tt.email)
+			role := ""
+			if tt.name == "unknown role" {
+				role = "OWNER"
+			}
+			_, err := a.AddMember(t.Context(), tt.ws, tt.email, role)
 
 			wantKind(t, err, tt.kind, tt.want)
 		})

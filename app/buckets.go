@@ -90,7 +90,8 @@ func NewBuckets(deps BucketsDeps) (*Buckets, error) {
 // authorizeWorkspace asks the store before the principal: a workspace outside the caller's
 // organization gets the same answer whether it exists elsewhere or not, so ids of other
 // organizations cannot be probed, and only then may a member be told it lacks the workspace.
-func (s *Buckets) authorizeWorkspace(ctx context.Context, p domain.Principal, workspaceID string) error {
+// need is the workspace role the action needs (see domain.WorkspaceRole).
+func (s *Buckets) authorizeWorkspace(ctx context.Context, p domain.Principal, workspaceID string, need domain.WorkspaceRole) error {
 	if err := requireWorkspaceID(workspaceID); err != nil {
 		return err
 	}
@@ -98,7 +99,7 @@ func (s *Buckets) authorizeWorkspace(ctx context.Context, p domain.Principal, wo
 	if err != nil {
 		return fmt.Errorf("look up workspace %q of organization %s: %w", workspaceID, p.OrgID, err)
 	}
-	return mayUseWorkspace(p, workspaceID, inOrg)
+	return mayUseWorkspace(p, workspaceID, inOrg, need)
 }
 
 func requireWorkspaceID(workspaceID string) error {
@@ -109,8 +110,8 @@ func requireWorkspaceID(workspaceID string) error {
 }
 
 // mayUseWorkspace decides, once the store has said whether the workspace is the organization's
-// (inOrg), whether the principal may act on it.
-func mayUseWorkspace(p domain.Principal, workspaceID string, inOrg bool) error {
+// (inOrg), whether the principal has the role need in it.
+func mayUseWorkspace(p domain.Principal, workspaceID string, inOrg bool, need domain.WorkspaceRole) error {
 	if !inOrg {
 		return domain.Errorf(domain.KindWorkspaceNotFound,
 			"workspaceId %q is not a workspace of your organization; use the id of one of your organization's workspaces", workspaceID)
@@ -119,7 +120,18 @@ func mayUseWorkspace(p domain.Principal, workspaceID string, inOrg bool) error {
 		return domain.Errorf(domain.KindForbidden,
 			"you are not a member of workspace %q; ask an admin of your organization to add you to it", workspaceID)
 	}
-	return nil
+	return mayWriteBuckets(p, workspaceID, need)
+}
+
+// mayWriteBuckets refuses a member whose role in the workspace is below need, naming the role
+// it has and the one it lacks.
+func mayWriteBuckets(p domain.Principal, workspaceID string, need domain.WorkspaceRole) error {
+	if p.MayInWorkspace(workspaceID, need) {
+		return nil
+	}
+	return domain.Errorf(domain.KindForbidden,
+		"your role in workspace %s is %s, which only reads its buckets; creating, changing, re-validating and deleting them, "+
+			"and a readwrite validation, need %s; ask an admin of the workspace", workspaceID, p.Workspaces[workspaceID], need)
 }
 
 // validatorFor refuses a storage type the server has no validator for, because a bucket whose

@@ -25,7 +25,7 @@ var clock = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 var (
 	admin  = domain.Principal{UserID: "u-admin", OrgID: orgID, Role: domain.RoleAdmin}
-	member = domain.Principal{UserID: "u-member", OrgID: orgID, Role: domain.RoleMember, Workspaces: []string{"another-ws"}}
+	member = domain.Principal{UserID: "u-member", OrgID: orgID, Role: domain.RoleMember, Workspaces: map[string]domain.WorkspaceRole{"another-ws": domain.WorkspaceWrite}}
 )
 
 // bucketsFixture is a Buckets service over mocks. The controller fails the test on any call

@@ -115,7 +115,7 @@ func (s *Buckets) precheckCreate(ctx context.Context, p domain.Principal, worksp
 	if err != nil {
 		return fmt.Errorf("read workspace %q and bucket quota of organization %s: %w", workspaceID, p.OrgID, err)
 	}
-	if err := mayUseWorkspace(p, workspaceID, pre.WorkspaceInOrg); err != nil {
+	if err := mayUseWorkspace(p, workspaceID, pre.WorkspaceInOrg, domain.WorkspaceWrite); err != nil {
 		return err
 	}
 	if err := pre.Quota.Err(); err != nil {

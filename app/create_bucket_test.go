@@ -140,7 +140,7 @@ func TestCreateCallsPortsInOrder(t *testing.T) {
 func TestCreateHidesWorkspacesOfOtherOrganizations(t *testing.T) {
 	// Even a principal that lists the workspace gets WORKSPACE_NOT_FOUND when the store says it
 	// is not in the principal's organization: the store is asked first.
-	stale := domain.Principal{UserID: "u", OrgID: orgID, Role: domain.RoleMember, Workspaces: []string{wsID}}
+	stale := domain.Principal{UserID: "u", OrgID: orgID, Role: domain.RoleMember, Workspaces: map[string]domain.WorkspaceRole{wsID: domain.WorkspaceWrite}}
 	for name, p := range map[string]domain.Principal{"admin": admin, "member listing it": stale} {
 		t.Run(name, func(t *testing.T) {
 			f := newBucketsFixture(t)

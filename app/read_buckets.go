@@ -22,7 +22,7 @@ type ListInput struct {
 	Cursor string
 }
 
-// Get returns one bucket of the caller's organization. Buckets of other organizations do not
+// Get returns one bucket of the caller's organization, to read. Buckets of other organizations do not
 // exist for the caller; a member is refused a bucket of a workspace they do not belong to.
 func (s *Buckets) Get(ctx context.Context, p domain.Principal, bucketID string) (domain.Bucket, error) {
 	b, err := s.store.Get(ctx, p.OrgID, bucketID)
@@ -36,6 +36,16 @@ func (s *Buckets) Get(ctx context.Context, p domain.Principal, bucketID string) 
 	return b, nil
 }
 
+// getToWrite is Get for the use cases that change a bucket or record its status: they need the
+// WRITE role in the bucket's workspace.
+func (s *Buckets) getToWrite(ctx context.Context, p domain.Principal, bucketID string) (domain.Bucket, error) {
+	b, err := s.Get(ctx, p, bucketID)
+	if err != nil {
+		return domain.Bucket{}, err
+	}
+	return b, mayWriteBuckets(p, b.WorkspaceID, domain.WorkspaceWrite)
+}
+
 // List returns one page of the buckets the caller may see: every workspace of the organization
 // for an admin, the member's own workspaces for a member.
 func (s *Buckets) List(ctx context.Context, p domain.Principal, in ListInput) (domain.BucketPage, error) {
@@ -45,12 +55,12 @@ func (s *Buckets) List(ctx context.Context, p domain.Principal, in ListInput) (d
 	}
 	switch ws := strings.TrimSpace(in.WorkspaceID); {
 	case !noWorkspaceFilter[ws]:
-		if err := s.authorizeWorkspace(ctx, p, ws); err != nil {
+		if err := s.authorizeWorkspace(ctx, p, ws, domain.WorkspaceRead); err != nil {
 			return domain.BucketPage{}, err
 		}
 		q.WorkspaceIDs = []string{ws}
 	case p.Role != domain.RoleAdmin:
-		q.WorkspaceIDs = append([]string{}, p.Workspaces...) // non-nil: none when they have none
+		q.WorkspaceIDs = append([]string{}, p.WorkspaceIDs()...) // non-nil: none when they have none
 	}
 	return s.store.List(ctx, p.OrgID, q)
 }

@@ -36,7 +36,7 @@ func (s *Buckets) Revalidate(ctx context.Context, p domain.Principal, bucketID s
 }
 
 func (s *Buckets) revalidate(ctx context.Context, p domain.Principal, bucketID string, in RevalidateInput) (RevalidateResult, error) {
-	cur, err := s.Get(ctx, p, bucketID)
+	cur, err := s.getToWrite(ctx, p, bucketID)
 	if err != nil {
 		return RevalidateResult{}, err
 	}

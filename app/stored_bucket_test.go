@@ -24,7 +24,7 @@ var (
 	created     = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	lastChecked = time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)
 	// wsMember is a member of the stored bucket's workspace (and of another one).
-	wsMember = domain.Principal{UserID: "u-ws-member", OrgID: orgID, Role: domain.RoleMember, Workspaces: []string{"another-ws", wsID}}
+	wsMember = domain.Principal{UserID: "u-ws-member", OrgID: orgID, Role: domain.RoleMember, Workspaces: map[string]domain.WorkspaceRole{"another-ws": domain.WorkspaceWrite, wsID: domain.WorkspaceWrite}}
 	// sealedOld maps each field to the ciphertext the stored bucket carries for it.
 	sealedOld = map[string][]byte{ports.FieldKey: []byte("sealed-old-key"), ports.FieldSecret: []byte("sealed-old-secret")}
 	// plainOld maps each field to the plaintext the vault opens from sealedOld.

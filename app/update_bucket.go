@@ -52,7 +52,7 @@ func (s *Buckets) Update(ctx context.Context, p domain.Principal, bucketID strin
 }
 
 func (s *Buckets) update(ctx context.Context, p domain.Principal, bucketID string, in UpdateInput) (UpdateResult, error) {
-	cur, err := s.Get(ctx, p, bucketID)
+	cur, err := s.getToWrite(ctx, p, bucketID)
 	if err != nil {
 		return UpdateResult{}, err
 	}

@@ -31,7 +31,13 @@ func (s *Buckets) Validate(ctx context.Context, p domain.Principal, in BucketInp
 
 func (s *Buckets) validate(ctx context.Context, p domain.Principal, in BucketInput) (ValidationOutcome, error) {
 	if workspaceID := strings.TrimSpace(in.WorkspaceID); workspaceID != "" {
-		if err := s.authorizeWorkspace(ctx, p, workspaceID); err != nil {
+		// A readwrite dry run writes a probe object: a READ member may not ask for one in the
+		// name of the workspace.
+		need := domain.WorkspaceRead
+		if in.Mode == domain.ValidateReadWrite {
+			need = domain.WorkspaceWrite
+		}
+		if err := s.authorizeWorkspace(ctx, p, workspaceID, need); err != nil {
 			return ValidationOutcome{}, err
 		}
 	}

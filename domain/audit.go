@@ -10,7 +10,8 @@ import (
 type AuditAction string
 
 // Audit actions: the bucket use cases, the health job's status changes, refused bearer tokens,
-// master key rotations, and people signing in and out.
+// master key rotations, people signing in and out, and the changes to workspaces and their
+// memberships.
 const (
 	AuditCreate        AuditAction = "create"
 	AuditUpdate        AuditAction = "update"
@@ -34,6 +35,13 @@ const (
 	AuditPasswordSet AuditAction = "password_set"
 	// AuditTokenRevoked is a user revoking one of their own API tokens.
 	AuditTokenRevoked AuditAction = "token_revoked"
+
+	AuditWorkspaceCreate AuditAction = "workspace_create"
+	AuditWorkspaceRename AuditAction = "workspace_rename"
+	AuditWorkspaceDelete AuditAction = "workspace_delete"
+	AuditMemberAdd       AuditAction = "member_add"
+	AuditMemberRole      AuditAction = "member_role"
+	AuditMemberRemove    AuditAction = "member_remove"
 )
 
 // AuditOtherClients stands as the client address of a tally of refused tokens for the addresses
@@ -55,6 +63,13 @@ type AuditEvent struct {
 	UserID   string
 	Action   AuditAction
 	BucketID string
+	// WorkspaceID is the workspace a workspace or membership event changed.
+	WorkspaceID string
+	// SubjectUserID is the user whose membership a membership event changed.
+	SubjectUserID string
+	// Detail is a value bucketd chose, never one a caller typed: the role a membership event
+	// gave.
+	Detail string
 	// Outcome is AuditOK or the name of the error kind, such as "invalid credentials".
 	Outcome string
 	// RequestID is the X-Request-Id of the HTTP request that caused the event, if any; for a

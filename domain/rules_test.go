@@ -148,9 +148,38 @@ func TestNewID(t *testing.T) {
 
 func TestPrincipalMayUseWorkspace(t *testing.T) {
 	admin := domain.Principal{Role: domain.RoleAdmin}
-	member := domain.Principal{Role: domain.RoleMember, Workspaces: []string{"w1"}}
+	member := domain.Principal{Role: domain.RoleMember, Workspaces: map[string]domain.WorkspaceRole{"w1": domain.WorkspaceRead}}
 	if !admin.MayUseWorkspace("any") || !member.MayUseWorkspace("w1") || member.MayUseWorkspace("w2") {
 		t.Error("admins reach every workspace, members only their own")
+	}
+}
+
+// TestWorkspaceRoles checks that each role grants what the roles below it grant and no more,
+// that organization admins have every role everywhere, and that an unknown role grants nothing.
+func TestWorkspaceRoles(t *testing.T) {
+	roles := []domain.WorkspaceRole{domain.WorkspaceRead, domain.WorkspaceWrite, domain.WorkspaceAdmin}
+	for i, have := range roles {
+		member := domain.Principal{Role: domain.RoleMember, Workspaces: map[string]domain.WorkspaceRole{"w": have}}
+		for j, need := range roles {
+			if got := member.MayInWorkspace("w", need); got != (i >= j) {
+				t.Errorf("a %s member may act as %s: %v; want %v", have, need, got, i >= j)
+			}
+			if member.MayInWorkspace("other", need) {
+				t.Errorf("a %s member of w may act as %s in another workspace", have, need)
+			}
+			if !(domain.Principal{Role: domain.RoleAdmin}).MayInWorkspace("any", need) {
+				t.Errorf("an organization admin may not act as %s", need)
+			}
+		}
+		if parsed, err := domain.ParseWorkspaceRole(string(have)); err != nil || parsed != have {
+			t.Errorf("ParseWorkspaceRole(%s) = %q, %v", have, parsed, err)
+		}
+	}
+	if domain.WorkspaceRole("OWNER").Grants(domain.WorkspaceRead) {
+		t.Error("an unknown role grants READ")
+	}
+	if _, err := domain.ParseWorkspaceRole("read"); !domain.IsKind(err, domain.KindInvalidInput) || !strings.Contains(err.Error(), "READ, WRITE, ADMIN") {
+		t.Errorf("ParseWorkspaceRole(read) = %v; want an invalid input naming the roles", err)
 	}
 }
 

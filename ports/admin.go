@@ -27,12 +27,25 @@ type Organizations interface {
 	UpdateOrganization(ctx context.Context, orgID string, change OrganizationChange) (OrganizationRecord, error)
 }
 
-// Workspaces administers the workspaces of organizations.
+// Workspaces administers the workspaces of organizations. Workspace names are unique among an
+// organization's live workspaces under domain.NameKey: a name taken is KindNameTaken. A deleted
+// workspace is gone for every method: KindNotFound, and its name is free.
 type Workspaces interface {
 	// CreateWorkspace adds a workspace to an existing organization.
 	CreateWorkspace(ctx context.Context, ws domain.Workspace) error
-	// ListWorkspaces returns an organization's workspaces, oldest first.
+	// ListWorkspaces returns an organization's live workspaces, oldest first.
 	ListWorkspaces(ctx context.Context, orgID string) ([]WorkspaceRecord, error)
+	// WorkspaceMembers returns the memberships of an organization's live workspaces, ordered by
+	// workspace id, then the member's email.
+	WorkspaceMembers(ctx context.Context, orgID string) ([]WorkspaceMember, error)
+	// RenameWorkspace renames a live workspace of the organization and returns it as it then
+	// is.
+	RenameWorkspace(ctx context.Context, orgID, workspaceID, name string) (WorkspaceRecord, error)
+	// DeleteWorkspace soft-deletes a live workspace of the organization and ends its
+	// memberships. It serializes with bucket inserts, so that no live bucket is ever in a
+	// deleted workspace. A workspace holding live buckets is KindConflict naming their count,
+	// and so is the organization's last live workspace.
+	DeleteWorkspace(ctx context.Context, orgID, workspaceID string, at time.Time) error
 }
 
 // Users administers users, their roles and their memberships of workspaces.
@@ -47,9 +60,16 @@ type Users interface {
 	// SetRole changes a user's role; the next request with any of the user's tokens acts
 	// with it.
 	SetRole(ctx context.Context, userID string, role domain.Role) error
-	// AddMembership makes a user a member of a workspace of the user's own organization and
-	// reports whether it was not one already.
-	AddMembership(ctx context.Context, userID, workspaceID string) (bool, error)
+	// UserInOrg finds a user of the organization by id; a user of another organization is
+	// KindNotFound like an unknown one.
+	UserInOrg(ctx context.Context, orgID, userID string) (domain.User, error)
+	// AddMembership makes a user a member of a live workspace of the user's own organization
+	// with a role and reports whether it was not one already; an existing membership keeps its
+	// role.
+	AddMembership(ctx context.Context, userID, workspaceID string, role domain.WorkspaceRole) (bool, error)
+	// SetMembershipRole changes the role of a member of a workspace of the user's own
+	// organization and returns the role it had; a user who is not a member is KindNotFound.
+	SetMembershipRole(ctx context.Context, userID, workspaceID string, role domain.WorkspaceRole) (domain.WorkspaceRole, error)
 	// RemoveMembership ends a user's membership of a workspace of the user's own organization
 	// and reports whether there was one.
 	RemoveMembership(ctx context.Context, userID, workspaceID string) (bool, error)
@@ -107,6 +127,13 @@ type WorkspaceRecord struct {
 	CreatedAt time.Time
 	Members   int
 	Buckets   int
+}
+
+// WorkspaceMember is a user's membership of a workspace, with the user's role in it.
+type WorkspaceMember struct {
+	WorkspaceID string
+	User        domain.User
+	Role        domain.WorkspaceRole
 }
 
 // UserRecord is a user with when it was created and the ids of the workspaces it is a member

@@ -33,16 +33,23 @@ type auditRow struct {
 	RequestID  string    `gorm:"column:request_id"`
 	ClientAddr string    `gorm:"column:client_addr"`
 	Count      int       `gorm:"column:count"`
+	// The workspace, member and role of workspace and membership events (migration 0011).
+	WorkspaceID   string `gorm:"column:workspace_id"`
+	SubjectUserID string `gorm:"column:subject_user_id"`
+	Detail        string `gorm:"column:detail"`
 }
 
 func (auditRow) TableName() string { return "audit_events" }
 
 func newAuditRow(e domain.AuditEvent) auditRow {
 	return auditRow{ID: e.ID, At: dbTime(e.At), OrgID: e.OrgID, UserID: e.UserID, Action: string(e.Action),
-		BucketID: e.BucketID, Outcome: e.Outcome, RequestID: e.RequestID, ClientAddr: e.ClientAddr, Count: e.Count}
+		BucketID: e.BucketID, Outcome: e.Outcome, RequestID: e.RequestID, ClientAddr: e.ClientAddr, Count: e.Count,
+		WorkspaceID: e.WorkspaceID, SubjectUserID: e.SubjectUserID, Detail: e.Detail}
 }
 
-// auditColumns are auditRow's columns, in the order of its values.
+// auditColumns are the columns of auditRow a bucket's creation event fills, in the order of its
+// values; the bucket insert's one statement writes only these, and the others keep their ”
+// default.
 const auditColumns = "id, at, org_id, user_id, action, bucket_id, outcome, request_id, client_addr, count"
 
 // values are r's fields, in the order of auditColumns.
@@ -72,7 +79,8 @@ func (a AuditLog) List(ctx context.Context, orgID string, since time.Time, limit
 	events := make([]domain.AuditEvent, len(rows))
 	for i, r := range rows {
 		events[i] = domain.AuditEvent{ID: r.ID, At: r.At.UTC(), OrgID: r.OrgID, UserID: r.UserID, Action: domain.AuditAction(r.Action),
-			BucketID: r.BucketID, Outcome: r.Outcome, RequestID: r.RequestID, ClientAddr: r.ClientAddr, Count: r.Count}
+			BucketID: r.BucketID, Outcome: r.Outcome, RequestID: r.RequestID, ClientAddr: r.ClientAddr, Count: r.Count,
+			WorkspaceID: r.WorkspaceID, SubjectUserID: r.SubjectUserID, Detail: r.Detail}
 	}
 	return events, nil
 }

@@ -16,9 +16,9 @@ const unauthenticatedMessage = "the bearer token is invalid, expired or revoked;
 const lastUseResolution = time.Minute
 
 // tokenOwner is a token joined with the user it belongs to and one of the user's workspace
-// memberships (WorkspaceID is nil for a user who belongs to no workspace), in the column order
-// of authenticateQuery. SessionRevokedAt is the revocation of an access token's session; nil
-// for an API token, and for a live session.
+// memberships with its role (WorkspaceID and WorkspaceRole are nil for a user who belongs to
+// no workspace), in the column order of authenticateQuery. SessionRevokedAt is the revocation
+// of an access token's session; nil for an API token, and for a live session.
 type tokenOwner struct {
 	TokenID          string
 	ExpiresAt        *time.Time
@@ -29,14 +29,16 @@ type tokenOwner struct {
 	OrgID            string
 	Role             string
 	WorkspaceID      *string
+	WorkspaceRole    *string
 }
 
 // authenticateQuery finds a token by its digest with its user, its session if it is an access
-// token, and the user's memberships, one row per membership. Every API request starts with it,
-// so it is one fixed statement, and its rows are scanned without GORM's reflection. Reading the
-// session here is what makes revoking one strict: its access tokens are refused from the very
-// next request, in every process, at no extra round trip.
-var authenticateQuery = fixed("SELECT t.id, t.expires_at, t.revoked_at, s.revoked_at, t.last_used_at, u.id, u.org_id, u.role, m.workspace_id " +
+// token, and the user's memberships with their roles, one row per membership (a deleted
+// workspace has none). Every API request starts with it, so it is one fixed statement, and its
+// rows are scanned without GORM's reflection. Reading the session here is what makes revoking
+// one strict: its access tokens are refused from the very next request, in every process, at no
+// extra round trip.
+var authenticateQuery = fixed("SELECT t.id, t.expires_at, t.revoked_at, s.revoked_at, t.last_used_at, u.id, u.org_id, u.role, m.workspace_id, m.role " +
 	"FROM " + tableAPITokens + " AS t JOIN users AS u ON u.id = t.user_id " +
 	"LEFT JOIN " + tableSessions + " AS s ON s.id = t.session_id " +
 	"LEFT JOIN " + tableWorkspaceMembers + " AS m ON m.user_id = u.id " +
@@ -61,10 +63,10 @@ func (s *Store) Authenticate(ctx context.Context, token domain.Secret) (domain.P
 	if owner.RevokedAt != nil || owner.SessionRevokedAt != nil || (owner.ExpiresAt != nil && !now.Before(*owner.ExpiresAt)) {
 		return domain.Principal{}, domain.Errorf(domain.KindUnauthenticated, unauthenticatedMessage)
 	}
-	var workspaces []string
+	workspaces := make(map[string]domain.WorkspaceRole, len(rows))
 	for _, r := range rows {
-		if r.WorkspaceID != nil {
-			workspaces = append(workspaces, *r.WorkspaceID)
+		if r.WorkspaceID != nil && r.WorkspaceRole != nil {
+			workspaces[*r.WorkspaceID] = domain.WorkspaceRole(*r.WorkspaceRole)
 		}
 	}
 	s.recordTokenUse(ctx, owner, now)
@@ -81,7 +83,7 @@ func (s *Store) tokenOwners(ctx context.Context, digest []byte) ([]tokenOwner, e
 	var owners []tokenOwner
 	for rows.Next() {
 		var o tokenOwner
-		if err := rows.Scan(&o.TokenID, &o.ExpiresAt, &o.RevokedAt, &o.SessionRevokedAt, &o.LastUsedAt, &o.UserID, &o.OrgID, &o.Role, &o.WorkspaceID); err != nil {
+		if err := rows.Scan(&o.TokenID, &o.ExpiresAt, &o.RevokedAt, &o.SessionRevokedAt, &o.LastUsedAt, &o.UserID, &o.OrgID, &o.Role, &o.WorkspaceID, &o.WorkspaceRole); err != nil {
 			return nil, err
 		}
 		owners = append(owners, o)

@@ -76,8 +76,9 @@ func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket, created 
 	case violatesUnique(err, indexBucketName):
 		// A bucket of the name committed while this insert waited for the organization's lock.
 		return nameTakenError(row.Name)
-	case violatesForeignKey(err):
-		// The organization was locked, so the missing parent is the workspace.
+	case violatesForeignKey(err) || violatesLiveWorkspace(err):
+		// The organization was locked, so the missing parent is the workspace: unknown, or
+		// deleted (migration 0011's trigger).
 		return domain.Errorf(domain.KindWorkspaceNotFound,
 			"workspace %s does not exist in this organization; use the id of one of its workspaces", row.WorkspaceID)
 	}
@@ -245,11 +246,11 @@ var errStoredEarlier = errors.New("the bucket was stored by an earlier attempt")
 // nameTakenQuery finds a live bucket of an organization (first argument) with a name key
 // (second) through the unique index buckets_org_name_key_live, whatever its name_key_suffix: a
 // new name must not look like any live bucket's, not even one that shares its key with
-// another since before keys existed. workspaceInOrgQuery finds a workspace (first argument) of
-// an organization (second).
+// another since before keys existed. workspaceInOrgQuery finds a live workspace (first argument)
+// of an organization (second).
 const (
 	nameTakenQuery      = "SELECT 1 FROM buckets WHERE org_id = ? AND name_key = ? AND deleted_at IS NULL"
-	workspaceInOrgQuery = "SELECT 1 FROM workspaces WHERE id = ? AND org_id = ?"
+	workspaceInOrgQuery = "SELECT 1 FROM workspaces WHERE id = ? AND org_id = ? AND deleted_at IS NULL"
 )
 
 // usageQuery is what readUsage reads: the organization's quota, and whether the workspace is

@@ -42,26 +42,12 @@ func (s *Store) CreateOrganization(ctx context.Context, org domain.Organization,
 		if err := insertWorkspace(tx, ws, now); err != nil {
 			return err
 		}
-		return insertUser(tx, admin, []string{ws.ID}, now)
+		return insertUser(tx, admin, []string{ws.ID}, domain.WorkspaceAdmin, now)
 	})
 	if violatesUnique(err, indexUserEmail) {
 		return emailTaken(admin.Email)
 	}
 	return wrap("create organization", err)
-}
-
-// CreateWorkspace adds a workspace to an existing organization; a missing organization is a
-// KindNotFound error.
-func (s *Store) CreateWorkspace(ctx context.Context, ws domain.Workspace) error {
-	if !domain.IsID(ws.OrgID) {
-		return organizationNotFound(ws.OrgID)
-	}
-	ws.ID, ws.OrgID = canonicalID(ws.ID), canonicalID(ws.OrgID)
-	err := insertWorkspace(s.db.WithContext(ctx), ws, time.Now().UTC())
-	if violatesForeignKey(err) {
-		return organizationNotFound(ws.OrgID)
-	}
-	return wrap("create workspace", err)
 }
 
 // AddUser adds a user to an existing organization as a member of the given workspaces, which
@@ -80,7 +66,7 @@ func (s *Store) AddUser(ctx context.Context, user domain.User, workspaceIDs []st
 		if err := checkWorkspacesInOrg(tx, user.OrgID, ids); err != nil {
 			return err
 		}
-		return insertUser(tx, user, ids, time.Now().UTC())
+		return insertUser(tx, user, ids, domain.DefaultWorkspaceRole, time.Now().UTC())
 	})
 	switch {
 	case violatesUnique(err, indexUserEmail):
@@ -134,8 +120,8 @@ func insertWorkspace(tx *gorm.DB, ws domain.Workspace, now time.Time) error {
 	return nil
 }
 
-// insertUser stores a user and the user's workspace memberships.
-func insertUser(tx *gorm.DB, user domain.User, workspaceIDs []string, now time.Time) error {
+// insertUser stores a user and the user's workspace memberships, each with role.
+func insertUser(tx *gorm.DB, user domain.User, workspaceIDs []string, role domain.WorkspaceRole, now time.Time) error {
 	row := userRow{ID: user.ID, OrgID: user.OrgID, Email: user.Email, Role: string(user.Role), CreatedAt: now}
 	if err := tx.Create(&row).Error; err != nil {
 		return fmt.Errorf("insert user: %w", err)
@@ -145,7 +131,7 @@ func insertUser(tx *gorm.DB, user domain.User, workspaceIDs []string, now time.T
 	}
 	members := make([]workspaceMemberRow, len(workspaceIDs))
 	for i, ws := range workspaceIDs {
-		members[i] = workspaceMemberRow{UserID: user.ID, WorkspaceID: ws}
+		members[i] = workspaceMemberRow{UserID: user.ID, WorkspaceID: ws, Role: string(role)}
 	}
 	if err := tx.Create(&members).Error; err != nil {
 		return fmt.Errorf("insert workspace memberships: %w", err)
@@ -153,14 +139,14 @@ func insertUser(tx *gorm.DB, user domain.User, workspaceIDs []string, now time.T
 	return nil
 }
 
-// checkWorkspacesInOrg returns a KindWorkspaceNotFound error naming the ids that are not
+// checkWorkspacesInOrg returns a KindWorkspaceNotFound error naming the ids that are not live
 // workspaces of the organization, if any. A malformed id is one of them; it is not sent to the
 // database, whose uuid type would reject it.
 func checkWorkspacesInOrg(tx *gorm.DB, orgID string, ids []string) error {
 	valid := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return !domain.IsID(id) })
 	var found []string
 	if len(valid) > 0 {
-		err := tx.Model(&workspaceRow{}).Where("org_id = ? AND id IN ?", orgID, valid).Pluck("id", &found).Error
+		err := tx.Model(&workspaceRow{}).Where("org_id = ? AND id IN ? AND "+liveWorkspace, orgID, valid).Pluck("id", &found).Error
 		if err != nil {
 			return fmt.Errorf("check workspaces: %w", err)
 		}

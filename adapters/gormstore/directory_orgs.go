@@ -134,23 +134,30 @@ type workspaceRecordRow struct {
 	Buckets   int       `gorm:"column:buckets"`
 }
 
-// ListWorkspaces returns an organization's workspaces with their member and live bucket
+// ListWorkspaces returns an organization's live workspaces with their member and live bucket
 // counts, oldest first; an unknown organization is a KindNotFound error.
 func (s *Store) ListWorkspaces(ctx context.Context, orgID string) ([]ports.WorkspaceRecord, error) {
 	db := s.db.WithContext(ctx)
 	if err := requireOrganization(db, orgID); err != nil {
 		return nil, wrap("list workspaces", err)
 	}
+	out, err := workspaceRecords(db, canonicalID(orgID))
+	return out, wrap("list workspaces", err)
+}
+
+// workspaceRecords reads the live workspaces of an organization that db selects, with their
+// counts, oldest first.
+func workspaceRecords(db *gorm.DB, orgID string) ([]ports.WorkspaceRecord, error) {
 	var rows []workspaceRecordRow
 	err := db.Table(tableWorkspaces+" AS w").
 		Select("w.id, w.org_id, w.name, w.created_at, "+
 			"(SELECT count(*) FROM workspace_members AS m WHERE m.workspace_id = w.id) AS members, "+
 			"(SELECT count(*) FROM buckets AS b WHERE b.org_id = w.org_id AND b.workspace_id = w.id AND b.deleted_at IS NULL) AS buckets").
-		Where("w.org_id = ?", canonicalID(orgID)).
+		Where("w.org_id = ? AND w."+liveWorkspace, orgID).
 		Order("w.created_at, w.id").
 		Scan(&rows).Error
 	if err != nil {
-		return nil, wrap("list workspaces", err)
+		return nil, err
 	}
 	out := make([]ports.WorkspaceRecord, len(rows))
 	for i, r := range rows {

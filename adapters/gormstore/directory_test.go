@@ -30,7 +30,7 @@ func TestMemberPrincipal(t *testing.T) {
 		p, err := store.Authenticate(t.Context(), token)
 		want := []string{granted, org.WorkspaceID}
 		slices.Sort(want)
-		if err != nil || p.Role != domain.RoleMember || p.UserID != member.ID || p.OrgID != org.OrgID || !slices.Equal(p.Workspaces, want) {
+		if err != nil || p.Role != domain.RoleMember || p.UserID != member.ID || p.OrgID != org.OrgID || !slices.Equal(p.WorkspaceIDs(), want) {
 			t.Errorf("Authenticate(member) = %+v, %v; want role %s in workspaces %v", p, err, domain.RoleMember, want)
 		}
 	})

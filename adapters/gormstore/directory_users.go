@@ -62,16 +62,21 @@ func (s *Store) SetRole(ctx context.Context, userID string, role domain.Role) er
 	return nil
 }
 
-// AddMembership makes a user a member of a workspace of the user's own organization and
-// reports whether it was not one already. A workspace of another organization is a
-// KindWorkspaceNotFound error, an unknown user a KindNotFound error.
-func (s *Store) AddMembership(ctx context.Context, userID, workspaceID string) (bool, error) {
+// AddMembership makes a user a member of a live workspace of the user's own organization with
+// a role and reports whether it was not one already; an existing membership keeps its role. A
+// workspace of another organization is a KindWorkspaceNotFound error, an unknown user a
+// KindNotFound error.
+func (s *Store) AddMembership(ctx context.Context, userID, workspaceID string, role domain.WorkspaceRole) (bool, error) {
+	if _, err := domain.ParseWorkspaceRole(string(role)); err != nil {
+		return false, err
+	}
 	var added bool
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		member, err := membership(tx, userID, workspaceID)
 		if err != nil {
 			return err
 		}
+		member.Role = string(role)
 		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&member)
 		added = res.RowsAffected == 1
 		return res.Error

@@ -140,6 +140,14 @@ func violatesUnique(err error, index string) bool {
 
 // violatesForeignKey reports whether err is a foreign key violation. SQLite does not say which
 // key, so callers use it only where one key can fail.
+// violatesLiveWorkspace reports whether err is SQLite's migration 0011 trigger refusing a live
+// bucket in a deleted workspace; PostgreSQL's trigger answers a foreign key violation instead.
+func violatesLiveWorkspace(err error) bool {
+	var liteErr *gosqlite.Error
+	return errors.As(err, &liteErr) && liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_TRIGGER &&
+		strings.Contains(liteErr.Error(), "workspace is deleted")
+}
+
 func violatesForeignKey(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {

@@ -1,7 +1,6 @@
 package gormstore_test
 
 import (
-	"database/sql"
 	"strings"
 	"testing"
 	"time"
@@ -46,19 +45,7 @@ func TestInsertThatWaitedForTheLockSeesWhatItsHolderCommitted(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			db, err := sql.Open("pgx", url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = db.Close() })
-			holder, err := db.BeginTx(t.Context(), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() { _ = holder.Rollback() }()
-			if _, err := holder.Exec("SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE", org.OrgID); err != nil {
-				t.Fatal(err)
-			}
+			holder := lockOrganization(t, url, org.OrgID)
 			target := live.ID
 			if tc.onDeleted {
 				target = deleted.ID

@@ -44,7 +44,7 @@ func newLegacyDatabase(t *testing.T, url string) legacyDatabase {
 	if err := gormstore.MigrateThrough(t.Context(), store, beforeNameKeys); err != nil {
 		t.Fatalf("migrate through version %d: %v", beforeNameKeys, err)
 	}
-	db := legacyDatabase{url: url, org: storetest.Seed(t, store, porttest.OrgSpec{}), other: storetest.Seed(t, store, porttest.OrgSpec{})}
+	db := legacyDatabase{url: url, org: seedLegacyOrg(t, store), other: seedLegacyOrg(t, store)}
 	// Ids are time-ordered to the millisecond; the pauses put each step's ids after the last's.
 	insert := func(buckets ...domain.Bucket) {
 		t.Helper()

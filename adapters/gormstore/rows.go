@@ -49,6 +49,8 @@ type workspaceRow struct {
 	OrgID     string    `gorm:"column:org_id"`
 	Name      string    `gorm:"column:name"`
 	CreatedAt time.Time `gorm:"column:created_at"`
+	// DeletedAt is set when the workspace is deleted (migration 0011).
+	DeletedAt *time.Time `gorm:"column:deleted_at"`
 }
 
 func (workspaceRow) TableName() string { return tableWorkspaces }
@@ -70,6 +72,7 @@ func (r userRow) toDomain() domain.User {
 type workspaceMemberRow struct {
 	UserID      string `gorm:"column:user_id;primaryKey"`
 	WorkspaceID string `gorm:"column:workspace_id;primaryKey"`
+	Role        string `gorm:"column:role"`
 }
 
 func (workspaceMemberRow) TableName() string { return tableWorkspaceMembers }

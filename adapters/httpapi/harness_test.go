@@ -36,7 +36,7 @@ var testPrincipal = domain.Principal{
 	UserID:     "0192f7a4-0000-7000-8000-000000000001",
 	OrgID:      "0192f7a4-0000-7000-8000-000000000002",
 	Role:       domain.RoleMember,
-	Workspaces: []string{workspaceID},
+	Workspaces: map[string]domain.WorkspaceRole{workspaceID: domain.WorkspaceWrite},
 }
 
 // otherToken belongs to an admin of another organization, otherPrincipal.
@@ -56,7 +56,7 @@ var colleaguePrincipal = domain.Principal{
 	UserID:     "0192f7a4-0000-7000-8000-000000000005",
 	OrgID:      testPrincipal.OrgID,
 	Role:       domain.RoleMember,
-	Workspaces: []string{workspaceID},
+	Workspaces: map[string]domain.WorkspaceRole{workspaceID: domain.WorkspaceWrite},
 }
 
 // fakeAuthenticator knows testToken, colleagueToken and otherToken.
@@ -246,25 +246,29 @@ type harness struct {
 	audit    *fakeAudit
 	logs     *syncBuffer
 	contract *contracttest.Checker
+	// workspaces answers the workspace routes.
+	workspaces *fakeWorkspaces
 }
 
 // newHarness builds the server on fakes; configure, when given, changes its Config first.
 func newHarness(t testing.TB, configure ...func(*httpapi.Config)) *harness {
 	t.Helper()
 	h := &harness{
-		buckets:  &fakeBuckets{},
-		signIn:   &fakeSignIn{},
-		idem:     newFakeIdempotency(),
-		clock:    &fakeClock{now: time.Date(2026, 11, 26, 22, 10, 24, 0, time.UTC)},
-		pinger:   &fakePinger{},
-		audit:    &fakeAudit{},
-		logs:     &syncBuffer{},
-		contract: contracttest.New(t),
+		buckets:    &fakeBuckets{},
+		signIn:     &fakeSignIn{},
+		idem:       newFakeIdempotency(),
+		clock:      &fakeClock{now: time.Date(2026, 11, 26, 22, 10, 24, 0, time.UTC)},
+		pinger:     &fakePinger{},
+		audit:      &fakeAudit{},
+		logs:       &syncBuffer{},
+		contract:   contracttest.New(t),
+		workspaces: &fakeWorkspaces{},
 	}
 	logger := slog.New(httpapi.RequestIDHandler(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	cfg := httpapi.Config{
 		Buckets:       h.buckets,
 		SignIn:        h.signIn,
+		Workspaces:    h.workspaces,
 		Authenticator: fakeAuthenticator{},
 		Idempotency:   h.idem,
 		RequestMAC:    newRequestMAC(t, "k1:"+testMasterKey),

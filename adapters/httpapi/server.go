@@ -40,16 +40,17 @@ const readinessTimeout = 2 * time.Second
 
 // Server implements the generated strict server interface on top of the application service.
 type Server struct {
-	buckets BucketService
-	signIn  SignInService
-	auth    ports.Authenticator
-	idem    ports.IdempotencyStore
-	mac     ports.RequestMAC
-	audit   ports.AuditLog
-	db      Pinger
-	log     *slog.Logger
-	now     func() time.Time
-	metrics *Metrics
+	buckets    BucketService
+	signIn     SignInService
+	auth       ports.Authenticator
+	idem       ports.IdempotencyStore
+	mac        ports.RequestMAC
+	audit      ports.AuditLog
+	db         Pinger
+	log        *slog.Logger
+	now        func() time.Time
+	metrics    *Metrics
+	workspaces WorkspaceService
 	// limiter is nil when rate limiting is off.
 	limiter *rateLimiter[limiterKey]
 	// failures limits the refused tokens of each client address; nil when that limit is off.
@@ -64,6 +65,7 @@ type Server struct {
 type Config struct {
 	Buckets       BucketService
 	SignIn        SignInService
+	Workspaces    WorkspaceService
 	Authenticator ports.Authenticator
 	// Idempotency keeps the answers to requests sent with an Idempotency-Key; RequestMAC keys
 	// the fingerprints that tell apart the requests sent with one key.
@@ -104,6 +106,8 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, errors.New("httpapi.NewServer: Buckets is nil")
 	case cfg.SignIn == nil:
 		return nil, errors.New("httpapi.NewServer: SignIn is nil")
+	case cfg.Workspaces == nil:
+		return nil, errors.New("httpapi.NewServer: Workspaces is nil")
 	case cfg.Authenticator == nil:
 		return nil, errors.New("httpapi.NewServer: Authenticator is nil")
 	case cfg.Idempotency == nil:
@@ -136,7 +140,7 @@ func NewServer(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	s := &Server{buckets: cfg.Buckets, signIn: cfg.SignIn, auth: cfg.Authenticator, idem: cfg.Idempotency, mac: cfg.RequestMAC, audit: cfg.Audit, db: cfg.Readiness, log: log, now: now,
+	s := &Server{buckets: cfg.Buckets, signIn: cfg.SignIn, workspaces: cfg.Workspaces, auth: cfg.Authenticator, idem: cfg.Idempotency, mac: cfg.RequestMAC, audit: cfg.Audit, db: cfg.Readiness, log: log, now: now,
 		metrics: metrics, refusals: newRefusalTally(maxTalliedAddresses), proxies: cfg.TrustedProxies, corsOrigins: cfg.CORSOrigins}
 	if cfg.RateLimit > 0 {
 		s.limiter = newRateLimiter[limiterKey](cfg.RateLimit, cfg.RateBurst, metrics.rateLimiters)

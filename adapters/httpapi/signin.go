@@ -19,12 +19,6 @@ type SignInService interface {
 	RevokeOwnToken(ctx context.Context, p domain.Principal, tokenID string) error
 }
 
-// flashbackRoles are Flashback's OrgRoles numbers for bucketd's roles: ADMINISTRATORS and USER.
-var flashbackRoles = map[domain.Role]api.SignedInUserOrgRole{
-	domain.RoleAdmin:  api.N254,
-	domain.RoleMember: api.N0,
-}
-
 // UserLogin signs a user in with email and password (POST /user/login).
 func (s *Server) UserLogin(ctx context.Context, req api.UserLoginRequestObject) (api.UserLoginResponseObject, error) {
 	in, err := s.signIn.Login(ctx, req.Body.Email, domain.NewSecret(req.Body.Password))
@@ -34,7 +28,8 @@ func (s *Server) UserLogin(ctx context.Context, req api.UserLoginRequestObject) 
 	u := in.User
 	return api.UserLogin200JSONResponse{Success: true, AccessToken: in.Tokens.Access.Reveal(),
 		RefreshToken: in.Tokens.Refresh.Reveal(), ExpiresAt: in.Tokens.AccessExpiresAt.UnixMilli(),
-		User: api.SignedInUser{Id: u.ID, Email: u.Email, Name: u.Email, OrgId: u.OrgID, OrgRole: flashbackRoles[u.Role]}}, nil
+		User: api.SignedInUser{Id: u.ID, Email: u.Email, Name: displayName(u.Email), OrgId: u.OrgID,
+		OrgRole: api.SignedInUserOrgRole(flashbackOrgRole(u.Role))}}, nil
 }
 
 // UserRefresh exchanges a refresh token for new tokens (POST /user/refresh).

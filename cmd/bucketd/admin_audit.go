@@ -52,7 +52,12 @@ func adminAudit(ctx context.Context, args []string, stdout, stderr io.Writer) er
 				RequestID  string    `json:"requestId,omitempty"`
 				ClientAddr string    `json:"clientAddr,omitempty"`
 				Count      int       `json:"count"`
-			}{e.ID, e.At, e.OrgID, e.UserID, string(e.Action), e.BucketID, e.Outcome, e.RequestID, e.ClientAddr, e.Count}); err != nil {
+				// The workspace, member and role of workspace and membership events.
+				WorkspaceID   string `json:"workspaceId,omitempty"`
+				SubjectUserID string `json:"subjectUserId,omitempty"`
+				Detail        string `json:"detail,omitempty"`
+			}{e.ID, e.At, e.OrgID, e.UserID, string(e.Action), e.BucketID, e.Outcome, e.RequestID, e.ClientAddr, e.Count,
+				e.WorkspaceID, e.SubjectUserID, e.Detail}); err != nil {
 				return err
 			}
 		}

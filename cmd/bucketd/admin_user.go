@@ -119,38 +119,52 @@ func adminUserRole(ctx context.Context, args []string, stdout, stderr io.Writer)
 }
 
 func adminMemberAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return adminMember(ctx, "member add", (*app.Admin).AddMember, args, stdout, stderr)
+	return adminMember(ctx, "member add", "role in the workspace: READ, WRITE or ADMIN (default WRITE)",
+		(*app.Admin).AddMember, args, stdout, stderr)
+}
+
+func adminMemberRole(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return adminMember(ctx, "member role", "the new role in the workspace: READ, WRITE or ADMIN (required)",
+		(*app.Admin).SetMemberRole, args, stdout, stderr)
 }
 
 func adminMemberRemove(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return adminMember(ctx, "member remove", (*app.Admin).RemoveMember, args, stdout, stderr)
+	remove := func(a *app.Admin, ctx context.Context, workspaceID, email, _ string) (app.MembershipChange, error) {
+		return a.RemoveMember(ctx, workspaceID, email)
+	}
+	return adminMember(ctx, "member remove", "", remove, args, stdout, stderr)
 }
 
-// adminMember runs `member add` or `member remove` with the use case that changes the
-// membership.
-func adminMember(ctx context.Context, path string,
-	change func(a *app.Admin, ctx context.Context, workspaceID, email string) (app.MembershipChange, error),
+// adminMember runs `member add`, `member role` or `member remove` with the use case that
+// changes the membership; roleUsage describes --role, "" for a command without it.
+func adminMember(ctx context.Context, path, roleUsage string,
+	change func(a *app.Admin, ctx context.Context, workspaceID, email, role string) (app.MembershipChange, error),
 	args []string, stdout, stderr io.Writer,
 ) error {
-	var workspaceID, email string
+	var workspaceID, email, role string
 	fs := newAdminFlags(path)
 	fs.StringVar(&workspaceID, "workspace", "", "id of the workspace (required)")
 	fs.StringVar(&email, "email", "", "email of the user (required)")
+	if roleUsage != "" {
+		fs.StringVar(&role, "role", "", roleUsage)
+	}
 	if err := fs.parse(args, stdout, stderr); err != nil {
 		return err
 	}
 	return withAdmin(ctx, fs.store, stderr, func(a *app.Admin) error {
-		m, err := change(a, ctx, workspaceID, email)
+		m, err := change(a, ctx, workspaceID, email, role)
 		if err != nil {
 			return err
 		}
 		return printResult(stdout, fs.asJSON, struct {
-			WorkspaceID string `json:"workspaceId"`
-			UserID      string `json:"userId"`
-			Email       string `json:"email"`
-			Member      bool   `json:"member"`
-			Changed     bool   `json:"changed"`
-		}{m.WorkspaceID, m.User.ID, m.User.Email, m.Member, m.Changed}, membershipText(m))
+			WorkspaceID  string `json:"workspaceId"`
+			UserID       string `json:"userId"`
+			Email        string `json:"email"`
+			Member       bool   `json:"member"`
+			Role         string `json:"role,omitempty"`
+			PreviousRole string `json:"previousRole,omitempty"`
+			Changed      bool   `json:"changed"`
+		}{m.WorkspaceID, m.User.ID, m.User.Email, m.Member, string(m.Role), string(m.Previous), m.Changed}, membershipText(m))
 	})
 }
 
@@ -159,10 +173,14 @@ func adminMember(ctx context.Context, path string,
 func membershipText(m app.MembershipChange) string {
 	var text string
 	switch {
+	case m.Previous != "" && m.Changed:
+		text = fmt.Sprintf("%s is now %s in workspace %s (was %s)", m.User.Email, m.Role, m.WorkspaceID, m.Previous)
+	case m.Previous != "":
+		text = fmt.Sprintf("%s already is %s in workspace %s; nothing changed", m.User.Email, m.Role, m.WorkspaceID)
 	case m.Member && m.Changed:
-		text = fmt.Sprintf("%s is now a member of workspace %s", m.User.Email, m.WorkspaceID)
+		text = fmt.Sprintf("%s is now a member of workspace %s as %s", m.User.Email, m.WorkspaceID, m.Role)
 	case m.Member:
-		text = fmt.Sprintf("%s already is a member of workspace %s; nothing changed", m.User.Email, m.WorkspaceID)
+		text = fmt.Sprintf("%s already is a member of workspace %s; nothing changed (change a role with `bucketd admin member role`)", m.User.Email, m.WorkspaceID)
 	case m.Changed:
 		text = fmt.Sprintf("%s is no longer a member of workspace %s", m.User.Email, m.WorkspaceID)
 	default:

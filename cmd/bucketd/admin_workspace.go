@@ -65,3 +65,41 @@ func adminWorkspaceList(ctx context.Context, args []string, stdout, stderr io.Wr
 		return printTable(stdout, []string{"ID", "NAME", "MEMBERS", "BUCKETS", "CREATED"}, rows)
 	})
 }
+
+func adminWorkspaceRename(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var orgID, workspaceID, name string
+	fs := newAdminFlags("workspace rename")
+	fs.StringVar(&orgID, "org", "", "id of the organization (required)")
+	fs.StringVar(&workspaceID, "workspace", "", "id of the workspace (required)")
+	fs.StringVar(&name, "name", "", "the workspace's new name (required)")
+	if err := fs.parse(args, stdout, stderr); err != nil {
+		return err
+	}
+	return withAdmin(ctx, fs.store, stderr, func(a *app.Admin) error {
+		w, err := a.RenameWorkspace(ctx, orgID, workspaceID, name)
+		if err != nil {
+			return err
+		}
+		return printResult(stdout, fs.asJSON, workspaceJSON{ID: w.ID, OrgID: w.OrgID, Name: w.Name, Members: &w.Members, Buckets: &w.Buckets, CreatedAt: &w.CreatedAt},
+			fmt.Sprintf("workspace %s is now named %s\n", w.ID, w.Name))
+	})
+}
+
+func adminWorkspaceDelete(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var orgID, workspaceID string
+	fs := newAdminFlags("workspace delete")
+	fs.StringVar(&orgID, "org", "", "id of the organization (required)")
+	fs.StringVar(&workspaceID, "workspace", "", "id of the workspace (required)")
+	if err := fs.parse(args, stdout, stderr); err != nil {
+		return err
+	}
+	return withAdmin(ctx, fs.store, stderr, func(a *app.Admin) error {
+		if err := a.DeleteWorkspace(ctx, orgID, workspaceID); err != nil {
+			return err
+		}
+		return printResult(stdout, fs.asJSON, struct {
+			ID      string `json:"id"`
+			Deleted bool   `json:"deleted"`
+		}{workspaceID, true}, fmt.Sprintf("workspace %s deleted, with its memberships\n", workspaceID))
+	})
+}

@@ -40,9 +40,12 @@ func commands() command {
 				{name: "set", synopsis: "--org ID [--plan PLAN] [--bucket-limit N | --clear-bucket-limit]",
 					summary: "change an organization's plan or bucket limit", run: adminOrgSet},
 			}},
-			{name: "workspace", summary: "create and list an organization's workspaces", sub: []command{
+			{name: "workspace", summary: "create, list, rename and delete an organization's workspaces", sub: []command{
 				{name: "create", synopsis: "--org ID --name NAME", summary: "add a workspace to an organization", run: adminWorkspaceCreate},
 				{name: "list", synopsis: "--org ID", summary: "list an organization's workspaces", run: adminWorkspaceList},
+				{name: "rename", synopsis: "--org ID --workspace ID --name NAME", summary: "give a workspace a new name", run: adminWorkspaceRename},
+				{name: "delete", synopsis: "--org ID --workspace ID",
+					summary: "delete a workspace without live buckets, and its memberships", run: adminWorkspaceDelete},
 			}},
 			{name: "user", summary: "add and list users; change a user's role; set a user's password", sub: []command{
 				{name: "add", synopsis: "--org ID --email EMAIL --role ADMIN|MEMBER [--workspace ID]...",
@@ -52,8 +55,9 @@ func commands() command {
 				{name: "password", synopsis: "--email EMAIL", run: adminUserPassword,
 					summary: "set a user's password (asked for, or stdin's first line) and end the user's sessions"},
 			}},
-			{name: "member", summary: "add a user to a workspace or remove it", sub: []command{
-				{name: "add", synopsis: "--workspace ID --email EMAIL", summary: "make a user a member of a workspace", run: adminMemberAdd},
+			{name: "member", summary: "add a user to a workspace, change the user's role in it, or remove it", sub: []command{
+				{name: "add", synopsis: "--workspace ID --email EMAIL [--role READ|WRITE|ADMIN]", summary: "make a user a member of a workspace", run: adminMemberAdd},
+				{name: "role", synopsis: "--workspace ID --email EMAIL --role READ|WRITE|ADMIN", summary: "change a member's role in a workspace", run: adminMemberRole},
 				{name: "remove", synopsis: "--workspace ID --email EMAIL", summary: "end a user's membership of a workspace", run: adminMemberRemove},
 			}},
 			{name: "token", summary: "create, list and revoke a user's API tokens", sub: []command{

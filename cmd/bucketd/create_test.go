@@ -39,6 +39,7 @@ var commonScenarios = []scenario{
 	{"revalidate", testRevalidateStatus},
 	{"another organization's bucket", testCrossOrganization},
 	{"member outside its workspaces", testMemberWorkspaces},
+	{"workspaces through the API", testWorkspacesAPI},
 	{"idempotent create", testIdempotentCreate},
 	{"idempotent update", testIdempotentUpdate},
 	{"GCS create", testGCSCreate},

@@ -111,3 +111,13 @@ func newBuckets(store *gormstore.Store, ring *aesgcm.KeyRing, fingerprinter port
 	}
 	return app.NewBuckets(app.BucketsDeps{Store: store, Vault: vault, Audit: store.Audit(), Validators: validators, Fingerprinter: fingerprinter, Logger: log})
 }
+
+// newWorkspaces wires the API's workspace use cases on the operator's, which they share with
+// `bucketd admin workspace` and `bucketd admin member`.
+func newWorkspaces(store *gormstore.Store, log *slog.Logger) (*app.Workspaces, error) {
+	admin, err := app.NewAdmin(app.AdminDeps{Organizations: store, Workspaces: store, Users: store, Tokens: store, Audit: store.Audit(), Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	return app.NewWorkspaces(admin)
+}

@@ -167,6 +167,42 @@ func (e ValidationMode) Valid() bool {
 	}
 }
 
+// Defines values for WorkspaceRole.
+const (
+	ADMIN WorkspaceRole = "ADMIN"
+	READ  WorkspaceRole = "READ"
+	WRITE WorkspaceRole = "WRITE"
+)
+
+// Valid indicates whether the value is a known member of the WorkspaceRole enum.
+func (e WorkspaceRole) Valid() bool {
+	switch e {
+	case ADMIN:
+		return true
+	case READ:
+		return true
+	case WRITE:
+		return true
+	default:
+		return false
+	}
+}
+
+// AddUserToWorkspaceRequest Unknown fields are ignored.
+type AddUserToWorkspaceRequest struct {
+	// Role A member's role in a workspace (Flashback's `AccessType`). READ lists and reads the
+	// workspace's buckets and may dry-run a read-only validation; WRITE also creates, changes,
+	// re-validates and deletes them; ADMIN also manages the workspace's members.
+	//
+	//
+	// Example: WRITE
+	Role WorkspaceRole `json:"role"`
+
+	// UserId Example: 0192f7a4-0000-7000-8000-000000000005
+	UserId               string                 `json:"userId"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
 // AvailableBucket A bucket in Flashback's short list shape.
 type AvailableBucket struct {
 	// Bucket Example: my-bucket-name
@@ -430,6 +466,22 @@ type CreateBucketResponse struct {
 	Success bool `json:"success"`
 }
 
+// CreateWorkspaceRequest Unknown fields are ignored.
+type CreateWorkspaceRequest struct {
+	// Name The bucket display-name rules apply; unique among the organization's live workspaces.
+	//
+	// Example: Marketing
+	Name                 WorkspaceName          `json:"name"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// CreateWorkspaceResponse defines model for CreateWorkspaceResponse.
+type CreateWorkspaceResponse struct {
+	// Success Example: true
+	Success   bool      `json:"success"`
+	Workspace Workspace `json:"workspace"`
+}
+
 // CredentialKey The credential's public part: the access key id (S3, or a GCS HMAC access id starting
 // with `GOOG`), the service account client email (GCS) or the storage account name
 // (Azure). Stored encrypted; responses show only a hint such as `AKIA…MPLE`.
@@ -480,6 +532,20 @@ type Error struct {
 //
 // Example: 1796659200000
 type ExpiresAt = int64
+
+// GetWorkspaceResponse defines model for GetWorkspaceResponse.
+type GetWorkspaceResponse struct {
+	// Success Example: true
+	Success   bool               `json:"success"`
+	Workspace WorkspaceWithUsers `json:"workspace"`
+}
+
+// GetWorkspacesResponse defines model for GetWorkspacesResponse.
+type GetWorkspacesResponse struct {
+	// Success Example: true
+	Success    bool                 `json:"success"`
+	Workspaces []WorkspaceWithUsers `json:"workspaces"`
+}
 
 // HealthResponse defines model for HealthResponse.
 type HealthResponse struct {
@@ -708,7 +774,7 @@ type SignedInUser struct {
 	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
 	Id ID `json:"id"`
 
-	// Name bucketd keeps no names; the email stands in for one.
+	// Name bucketd keeps no names; this is the local part of the email, so a UI has something to show.
 	//
 	// Example: ada@example.com
 	Name string `json:"name"`
@@ -878,6 +944,30 @@ type UpdateBucketResponse struct {
 // Example: https://s3.example.com
 type UpdateEndpoint = string
 
+// UpdateUserRoleRequest Unknown fields are ignored.
+type UpdateUserRoleRequest struct {
+	// Role A member's role in a workspace (Flashback's `AccessType`). READ lists and reads the
+	// workspace's buckets and may dry-run a read-only validation; WRITE also creates, changes,
+	// re-validates and deletes them; ADMIN also manages the workspace's members.
+	//
+	//
+	// Example: WRITE
+	Role                 WorkspaceRole          `json:"role"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// UpdateWorkspaceRequest Unknown fields are ignored.
+type UpdateWorkspaceRequest struct {
+	// Name The bucket display-name rules apply; unique among the organization's live workspaces.
+	//
+	// Example: Marketing
+	Name                 *WorkspaceName         `json:"name,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// UpdateWorkspaceResponse defines model for UpdateWorkspaceResponse.
+type UpdateWorkspaceResponse = CreateWorkspaceResponse
+
 // ValidateBucketRequest The same body as a create, for a dry run: `name` and `workspaceId` may be left out (when
 // `workspaceId` is given, the caller's access to it is checked). Unknown fields are ignored.
 type ValidateBucketRequest struct {
@@ -1027,6 +1117,91 @@ type ValidationResult struct {
 	Success bool `json:"success"`
 }
 
+// Workspace defines model for Workspace.
+type Workspace struct {
+	// Id A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	Id ID `json:"id"`
+
+	// Name Example: Marketing
+	Name string `json:"name"`
+
+	// OrgId A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	OrgId ID `json:"orgId"`
+}
+
+// WorkspaceName The bucket display-name rules apply; unique among the organization's live workspaces.
+//
+// Example: Marketing
+type WorkspaceName = string
+
+// WorkspaceRole A member's role in a workspace (Flashback's `AccessType`). READ lists and reads the
+// workspace's buckets and may dry-run a read-only validation; WRITE also creates, changes,
+// re-validates and deletes them; ADMIN also manages the workspace's members.
+//
+// Example: WRITE
+type WorkspaceRole string
+
+// WorkspaceUser defines model for WorkspaceUser.
+type WorkspaceUser struct {
+	// Role A member's role in a workspace (Flashback's `AccessType`). READ lists and reads the
+	// workspace's buckets and may dry-run a read-only validation; WRITE also creates, changes,
+	// re-validates and deletes them; ADMIN also manages the workspace's members.
+	//
+	//
+	// Example: WRITE
+	Role WorkspaceRole `json:"role"`
+	User struct {
+		// Email Example: jane@example.com
+		Email string `json:"email"`
+
+		// Id A UUID.
+		//
+		// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+		Id ID `json:"id"`
+
+		// LastName Always empty; bucketd keeps no names.
+		//
+		// Example:
+		LastName string `json:"lastName"`
+
+		// Name bucketd keeps no names; this is the local part of the email, so a UI has something to show.
+		//
+		// Example: jane
+		Name string `json:"name"`
+
+		// OrgRole Flashback's `OrgRoles`, 254 (ADMINISTRATORS) for an organization ADMIN, 0 (USER) for a MEMBER.
+		//
+		// Example: 0
+		OrgRole *int `json:"orgRole"`
+	} `json:"user"`
+
+	// UserId A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	UserId ID `json:"userId"`
+}
+
+// WorkspaceWithUsers defines model for WorkspaceWithUsers.
+type WorkspaceWithUsers struct {
+	// Id A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	Id ID `json:"id"`
+
+	// Name Example: Marketing
+	Name string `json:"name"`
+
+	// OrgId A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	OrgId ID              `json:"orgId"`
+	Users []WorkspaceUser `json:"users"`
+}
+
 // BucketId defines model for BucketId.
 type BucketId = string
 
@@ -1159,6 +1334,97 @@ type UserLogoutJSONRequestBody = RefreshTokenBody
 
 // UserRefreshJSONRequestBody defines body for UserRefresh for application/json ContentType.
 type UserRefreshJSONRequestBody = RefreshTokenBody
+
+// CreateWorkspaceJSONRequestBody defines body for CreateWorkspace for application/json ContentType.
+type CreateWorkspaceJSONRequestBody = CreateWorkspaceRequest
+
+// UpdateWorkspaceJSONRequestBody defines body for UpdateWorkspace for application/json ContentType.
+type UpdateWorkspaceJSONRequestBody = UpdateWorkspaceRequest
+
+// AddWorkspaceUserJSONRequestBody defines body for AddWorkspaceUser for application/json ContentType.
+type AddWorkspaceUserJSONRequestBody = AddUserToWorkspaceRequest
+
+// UpdateWorkspaceUserRoleJSONRequestBody defines body for UpdateWorkspaceUserRole for application/json ContentType.
+type UpdateWorkspaceUserRoleJSONRequestBody = UpdateUserRoleRequest
+
+// Getter for additional properties for AddUserToWorkspaceRequest. Returns the specified
+// element and whether it was found
+func (a AddUserToWorkspaceRequest) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for AddUserToWorkspaceRequest
+func (a *AddUserToWorkspaceRequest) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for AddUserToWorkspaceRequest to handle AdditionalProperties
+func (a *AddUserToWorkspaceRequest) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["role"]; found {
+		err = json.Unmarshal(raw, &a.Role)
+		if err != nil {
+			return fmt.Errorf("error reading 'role': %w", err)
+		}
+		delete(object, "role")
+	}
+
+	if raw, found := object["userId"]; found {
+		err = json.Unmarshal(raw, &a.UserId)
+		if err != nil {
+			return fmt.Errorf("error reading 'userId': %w", err)
+		}
+		delete(object, "userId")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for AddUserToWorkspaceRequest to handle AdditionalProperties
+func (a AddUserToWorkspaceRequest) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["role"], err = json.Marshal(a.Role)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'role': %w", err)
+	}
+
+	object["userId"], err = json.Marshal(a.UserId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'userId': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
 
 // Getter for additional properties for CreateBucketRequest. Returns the specified
 // element and whether it was found
@@ -1323,6 +1589,72 @@ func (a CreateBucketRequest) MarshalJSON() ([]byte, error) {
 	object["workspaceId"], err = json.Marshal(a.WorkspaceId)
 	if err != nil {
 		return nil, fmt.Errorf("error marshaling 'workspaceId': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for CreateWorkspaceRequest. Returns the specified
+// element and whether it was found
+func (a CreateWorkspaceRequest) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for CreateWorkspaceRequest
+func (a *CreateWorkspaceRequest) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for CreateWorkspaceRequest to handle AdditionalProperties
+func (a *CreateWorkspaceRequest) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["name"]; found {
+		err = json.Unmarshal(raw, &a.Name)
+		if err != nil {
+			return fmt.Errorf("error reading 'name': %w", err)
+		}
+		delete(object, "name")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for CreateWorkspaceRequest to handle AdditionalProperties
+func (a CreateWorkspaceRequest) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["name"], err = json.Marshal(a.Name)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'name': %w", err)
 	}
 
 	for fieldName, field := range a.AdditionalProperties {
@@ -1650,6 +1982,140 @@ func (a UpdateBucketRequest) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
+// Getter for additional properties for UpdateUserRoleRequest. Returns the specified
+// element and whether it was found
+func (a UpdateUserRoleRequest) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for UpdateUserRoleRequest
+func (a *UpdateUserRoleRequest) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for UpdateUserRoleRequest to handle AdditionalProperties
+func (a *UpdateUserRoleRequest) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["role"]; found {
+		err = json.Unmarshal(raw, &a.Role)
+		if err != nil {
+			return fmt.Errorf("error reading 'role': %w", err)
+		}
+		delete(object, "role")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for UpdateUserRoleRequest to handle AdditionalProperties
+func (a UpdateUserRoleRequest) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["role"], err = json.Marshal(a.Role)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'role': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for UpdateWorkspaceRequest. Returns the specified
+// element and whether it was found
+func (a UpdateWorkspaceRequest) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for UpdateWorkspaceRequest
+func (a *UpdateWorkspaceRequest) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for UpdateWorkspaceRequest to handle AdditionalProperties
+func (a *UpdateWorkspaceRequest) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["name"]; found {
+		err = json.Unmarshal(raw, &a.Name)
+		if err != nil {
+			return fmt.Errorf("error reading 'name': %w", err)
+		}
+		delete(object, "name")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for UpdateWorkspaceRequest to handle AdditionalProperties
+func (a UpdateWorkspaceRequest) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.Name != nil {
+		object["name"], err = json.Marshal(a.Name)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'name': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
 // Getter for additional properties for ValidateBucketRequest. Returns the specified
 // element and whether it was found
 func (a ValidateBucketRequest) Get(fieldName string) (value interface{}, found bool) {
@@ -1890,6 +2356,30 @@ type ServerInterface interface {
 	// UserRefresh Exchange a refresh token for new tokens (Flashback's shape)
 	// (POST /user/refresh)
 	UserRefresh(ctx echo.Context) error
+	// ListWorkspaces List workspaces
+	// (GET /workspace)
+	ListWorkspaces(ctx echo.Context) error
+	// CreateWorkspace Create a workspace
+	// (POST /workspace)
+	CreateWorkspace(ctx echo.Context) error
+	// DeleteWorkspace Delete a workspace
+	// (DELETE /workspace/{workspaceId})
+	DeleteWorkspace(ctx echo.Context, workspaceId string) error
+	// GetWorkspace Get a workspace
+	// (GET /workspace/{workspaceId})
+	GetWorkspace(ctx echo.Context, workspaceId string) error
+	// UpdateWorkspace Rename a workspace
+	// (PUT /workspace/{workspaceId})
+	UpdateWorkspace(ctx echo.Context, workspaceId string) error
+	// AddWorkspaceUser Add a member to a workspace
+	// (POST /workspace/{workspaceId}/users)
+	AddWorkspaceUser(ctx echo.Context, workspaceId string) error
+	// RemoveWorkspaceUser Remove a member from a workspace
+	// (DELETE /workspace/{workspaceId}/users/{userId})
+	RemoveWorkspaceUser(ctx echo.Context, workspaceId string, userId string) error
+	// UpdateWorkspaceUserRole Change a member's role
+	// (PUT /workspace/{workspaceId}/users/{userId})
+	UpdateWorkspaceUserRole(ctx echo.Context, workspaceId string, userId string) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -2207,6 +2697,136 @@ func (w *ServerInterfaceWrapper) UserRefresh(ctx echo.Context) error {
 	return err
 }
 
+// ListWorkspaces converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWorkspaces(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWorkspaces(ctx)
+	return err
+}
+
+// CreateWorkspace converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateWorkspace(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateWorkspace(ctx)
+	return err
+}
+
+// DeleteWorkspace converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteWorkspace(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "workspaceId" -------------
+	var workspaceId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workspaceId", ctx.Param("workspaceId"), &workspaceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter workspaceId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteWorkspace(ctx, workspaceId)
+	return err
+}
+
+// GetWorkspace converts echo context to params.
+func (w *ServerInterfaceWrapper) GetWorkspace(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "workspaceId" -------------
+	var workspaceId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workspaceId", ctx.Param("workspaceId"), &workspaceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter workspaceId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetWorkspace(ctx, workspaceId)
+	return err
+}
+
+// UpdateWorkspace converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateWorkspace(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "workspaceId" -------------
+	var workspaceId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workspaceId", ctx.Param("workspaceId"), &workspaceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter workspaceId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateWorkspace(ctx, workspaceId)
+	return err
+}
+
+// AddWorkspaceUser converts echo context to params.
+func (w *ServerInterfaceWrapper) AddWorkspaceUser(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "workspaceId" -------------
+	var workspaceId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workspaceId", ctx.Param("workspaceId"), &workspaceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter workspaceId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AddWorkspaceUser(ctx, workspaceId)
+	return err
+}
+
+// RemoveWorkspaceUser converts echo context to params.
+func (w *ServerInterfaceWrapper) RemoveWorkspaceUser(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "workspaceId" -------------
+	var workspaceId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workspaceId", ctx.Param("workspaceId"), &workspaceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter workspaceId: %s", err))
+	}
+
+	// ------------- Path parameter "userId" -------------
+	var userId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", ctx.Param("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter userId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RemoveWorkspaceUser(ctx, workspaceId, userId)
+	return err
+}
+
+// UpdateWorkspaceUserRole converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateWorkspaceUserRole(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "workspaceId" -------------
+	var workspaceId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workspaceId", ctx.Param("workspaceId"), &workspaceId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter workspaceId: %s", err))
+	}
+
+	// ------------- Path parameter "userId" -------------
+	var userId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", ctx.Param("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter userId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateWorkspaceUserRole(ctx, workspaceId, userId)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -2269,6 +2889,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/token", wrapper.GetTokens, options.OperationMiddlewares["getTokens"]...)
 	router.DELETE(options.BaseURL+"/token/:tokenId", wrapper.RevokeToken, options.OperationMiddlewares["revokeToken"]...)
 	router.POST(options.BaseURL+"/bucket/validate", wrapper.ValidateBucket, options.OperationMiddlewares["validateBucket"]...)
+	router.GET(options.BaseURL+"/workspace", wrapper.ListWorkspaces, options.OperationMiddlewares["listWorkspaces"]...)
+	router.POST(options.BaseURL+"/workspace", wrapper.CreateWorkspace, options.OperationMiddlewares["createWorkspace"]...)
+	router.DELETE(options.BaseURL+"/workspace/:workspaceId", wrapper.DeleteWorkspace, options.OperationMiddlewares["deleteWorkspace"]...)
+	router.GET(options.BaseURL+"/workspace/:workspaceId", wrapper.GetWorkspace, options.OperationMiddlewares["getWorkspace"]...)
+	router.PUT(options.BaseURL+"/workspace/:workspaceId", wrapper.UpdateWorkspace, options.OperationMiddlewares["updateWorkspace"]...)
+	router.POST(options.BaseURL+"/workspace/:workspaceId/users", wrapper.AddWorkspaceUser, options.OperationMiddlewares["addWorkspaceUser"]...)
+	router.DELETE(options.BaseURL+"/workspace/:workspaceId/users/:userId", wrapper.RemoveWorkspaceUser, options.OperationMiddlewares["removeWorkspaceUser"]...)
+	router.PUT(options.BaseURL+"/workspace/:workspaceId/users/:userId", wrapper.UpdateWorkspaceUserRole, options.OperationMiddlewares["updateWorkspaceUserRole"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPISpec, options.OperationMiddlewares["getOpenAPISpec"]...)
 	router.GET(options.BaseURL+"/docs", wrapper.GetDocs, options.OperationMiddlewares["getDocs"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.Healthz, options.OperationMiddlewares["healthz"]...)
@@ -4311,6 +4939,1096 @@ func (response UserRefresh503JSONResponse) VisitUserRefreshResponse(w http.Respo
 	return err
 }
 
+type ListWorkspacesRequestObject struct {
+}
+
+type ListWorkspacesResponseObject interface {
+	VisitListWorkspacesResponse(w http.ResponseWriter) error
+}
+
+type ListWorkspaces200JSONResponse GetWorkspacesResponse
+
+func (response ListWorkspaces200JSONResponse) VisitListWorkspacesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkspaces401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response ListWorkspaces401JSONResponse) VisitListWorkspacesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkspaces429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListWorkspaces429JSONResponse) VisitListWorkspacesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkspaces500JSONResponse struct{ InternalJSONResponse }
+
+func (response ListWorkspaces500JSONResponse) VisitListWorkspacesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkspaces503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListWorkspaces503JSONResponse) VisitListWorkspacesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkspaceRequestObject struct {
+	Body *CreateWorkspaceJSONRequestBody
+}
+
+type CreateWorkspaceResponseObject interface {
+	VisitCreateWorkspaceResponse(w http.ResponseWriter) error
+}
+
+type CreateWorkspace200JSONResponse CreateWorkspaceResponse
+
+func (response CreateWorkspace200JSONResponse) VisitCreateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkspace400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateWorkspace400JSONResponse) VisitCreateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkspace401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response CreateWorkspace401JSONResponse) VisitCreateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkspace403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateWorkspace403JSONResponse) VisitCreateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkspace409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateWorkspace409JSONResponse) VisitCreateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkspace413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateWorkspace413JSONResponse) VisitCreateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkspace415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateWorkspace415JSONResponse) VisitCreateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkspace429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateWorkspace429JSONResponse) VisitCreateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkspace500JSONResponse struct{ InternalJSONResponse }
+
+func (response CreateWorkspace500JSONResponse) VisitCreateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWorkspace503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateWorkspace503JSONResponse) VisitCreateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkspaceRequestObject struct {
+	WorkspaceId string `json:"workspaceId"`
+}
+
+type DeleteWorkspaceResponseObject interface {
+	VisitDeleteWorkspaceResponse(w http.ResponseWriter) error
+}
+
+type DeleteWorkspace200JSONResponse SuccessResponse
+
+func (response DeleteWorkspace200JSONResponse) VisitDeleteWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkspace401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response DeleteWorkspace401JSONResponse) VisitDeleteWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkspace403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteWorkspace403JSONResponse) VisitDeleteWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkspace404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteWorkspace404JSONResponse) VisitDeleteWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkspace409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeleteWorkspace409JSONResponse) VisitDeleteWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkspace429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteWorkspace429JSONResponse) VisitDeleteWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkspace500JSONResponse struct{ InternalJSONResponse }
+
+func (response DeleteWorkspace500JSONResponse) VisitDeleteWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWorkspace503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response DeleteWorkspace503JSONResponse) VisitDeleteWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkspaceRequestObject struct {
+	WorkspaceId string `json:"workspaceId"`
+}
+
+type GetWorkspaceResponseObject interface {
+	VisitGetWorkspaceResponse(w http.ResponseWriter) error
+}
+
+type GetWorkspace200JSONResponse GetWorkspaceResponse
+
+func (response GetWorkspace200JSONResponse) VisitGetWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkspace401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response GetWorkspace401JSONResponse) VisitGetWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkspace403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetWorkspace403JSONResponse) VisitGetWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkspace404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetWorkspace404JSONResponse) VisitGetWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkspace429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetWorkspace429JSONResponse) VisitGetWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkspace500JSONResponse struct{ InternalJSONResponse }
+
+func (response GetWorkspace500JSONResponse) VisitGetWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkspace503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetWorkspace503JSONResponse) VisitGetWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspaceRequestObject struct {
+	WorkspaceId string `json:"workspaceId"`
+	Body        *UpdateWorkspaceJSONRequestBody
+}
+
+type UpdateWorkspaceResponseObject interface {
+	VisitUpdateWorkspaceResponse(w http.ResponseWriter) error
+}
+
+type UpdateWorkspace200JSONResponse UpdateWorkspaceResponse
+
+func (response UpdateWorkspace200JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateWorkspace400JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response UpdateWorkspace401JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateWorkspace403JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateWorkspace404JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace409JSONResponse struct{ ConflictJSONResponse }
+
+func (response UpdateWorkspace409JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateWorkspace413JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateWorkspace415JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateWorkspace429JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace500JSONResponse struct{ InternalJSONResponse }
+
+func (response UpdateWorkspace500JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspace503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UpdateWorkspace503JSONResponse) VisitUpdateWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddWorkspaceUserRequestObject struct {
+	WorkspaceId string `json:"workspaceId"`
+	Body        *AddWorkspaceUserJSONRequestBody
+}
+
+type AddWorkspaceUserResponseObject interface {
+	VisitAddWorkspaceUserResponse(w http.ResponseWriter) error
+}
+
+type AddWorkspaceUser200JSONResponse SuccessResponse
+
+func (response AddWorkspaceUser200JSONResponse) VisitAddWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddWorkspaceUser400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AddWorkspaceUser400JSONResponse) VisitAddWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddWorkspaceUser401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response AddWorkspaceUser401JSONResponse) VisitAddWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddWorkspaceUser403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AddWorkspaceUser403JSONResponse) VisitAddWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddWorkspaceUser404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AddWorkspaceUser404JSONResponse) VisitAddWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddWorkspaceUser409JSONResponse struct{ ConflictJSONResponse }
+
+func (response AddWorkspaceUser409JSONResponse) VisitAddWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddWorkspaceUser413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response AddWorkspaceUser413JSONResponse) VisitAddWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddWorkspaceUser415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response AddWorkspaceUser415JSONResponse) VisitAddWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddWorkspaceUser429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AddWorkspaceUser429JSONResponse) VisitAddWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddWorkspaceUser500JSONResponse struct{ InternalJSONResponse }
+
+func (response AddWorkspaceUser500JSONResponse) VisitAddWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddWorkspaceUser503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response AddWorkspaceUser503JSONResponse) VisitAddWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveWorkspaceUserRequestObject struct {
+	WorkspaceId string `json:"workspaceId"`
+	UserId      string `json:"userId"`
+}
+
+type RemoveWorkspaceUserResponseObject interface {
+	VisitRemoveWorkspaceUserResponse(w http.ResponseWriter) error
+}
+
+type RemoveWorkspaceUser200JSONResponse SuccessResponse
+
+func (response RemoveWorkspaceUser200JSONResponse) VisitRemoveWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveWorkspaceUser401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response RemoveWorkspaceUser401JSONResponse) VisitRemoveWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveWorkspaceUser403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RemoveWorkspaceUser403JSONResponse) VisitRemoveWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveWorkspaceUser404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RemoveWorkspaceUser404JSONResponse) VisitRemoveWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveWorkspaceUser429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RemoveWorkspaceUser429JSONResponse) VisitRemoveWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveWorkspaceUser500JSONResponse struct{ InternalJSONResponse }
+
+func (response RemoveWorkspaceUser500JSONResponse) VisitRemoveWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveWorkspaceUser503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response RemoveWorkspaceUser503JSONResponse) VisitRemoveWorkspaceUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspaceUserRoleRequestObject struct {
+	WorkspaceId string `json:"workspaceId"`
+	UserId      string `json:"userId"`
+	Body        *UpdateWorkspaceUserRoleJSONRequestBody
+}
+
+type UpdateWorkspaceUserRoleResponseObject interface {
+	VisitUpdateWorkspaceUserRoleResponse(w http.ResponseWriter) error
+}
+
+type UpdateWorkspaceUserRole200JSONResponse SuccessResponse
+
+func (response UpdateWorkspaceUserRole200JSONResponse) VisitUpdateWorkspaceUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspaceUserRole400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateWorkspaceUserRole400JSONResponse) VisitUpdateWorkspaceUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspaceUserRole401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response UpdateWorkspaceUserRole401JSONResponse) VisitUpdateWorkspaceUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspaceUserRole403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateWorkspaceUserRole403JSONResponse) VisitUpdateWorkspaceUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspaceUserRole404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateWorkspaceUserRole404JSONResponse) VisitUpdateWorkspaceUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspaceUserRole413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateWorkspaceUserRole413JSONResponse) VisitUpdateWorkspaceUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspaceUserRole415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateWorkspaceUserRole415JSONResponse) VisitUpdateWorkspaceUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspaceUserRole429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateWorkspaceUserRole429JSONResponse) VisitUpdateWorkspaceUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspaceUserRole500JSONResponse struct{ InternalJSONResponse }
+
+func (response UpdateWorkspaceUserRole500JSONResponse) VisitUpdateWorkspaceUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkspaceUserRole503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UpdateWorkspaceUserRole503JSONResponse) VisitUpdateWorkspaceUserRoleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// ListBuckets List buckets
@@ -4373,6 +6091,30 @@ type StrictServerInterface interface {
 	// UserRefresh Exchange a refresh token for new tokens (Flashback's shape)
 	// (POST /user/refresh)
 	UserRefresh(ctx context.Context, request UserRefreshRequestObject) (UserRefreshResponseObject, error)
+	// ListWorkspaces List workspaces
+	// (GET /workspace)
+	ListWorkspaces(ctx context.Context, request ListWorkspacesRequestObject) (ListWorkspacesResponseObject, error)
+	// CreateWorkspace Create a workspace
+	// (POST /workspace)
+	CreateWorkspace(ctx context.Context, request CreateWorkspaceRequestObject) (CreateWorkspaceResponseObject, error)
+	// DeleteWorkspace Delete a workspace
+	// (DELETE /workspace/{workspaceId})
+	DeleteWorkspace(ctx context.Context, request DeleteWorkspaceRequestObject) (DeleteWorkspaceResponseObject, error)
+	// GetWorkspace Get a workspace
+	// (GET /workspace/{workspaceId})
+	GetWorkspace(ctx context.Context, request GetWorkspaceRequestObject) (GetWorkspaceResponseObject, error)
+	// UpdateWorkspace Rename a workspace
+	// (PUT /workspace/{workspaceId})
+	UpdateWorkspace(ctx context.Context, request UpdateWorkspaceRequestObject) (UpdateWorkspaceResponseObject, error)
+	// AddWorkspaceUser Add a member to a workspace
+	// (POST /workspace/{workspaceId}/users)
+	AddWorkspaceUser(ctx context.Context, request AddWorkspaceUserRequestObject) (AddWorkspaceUserResponseObject, error)
+	// RemoveWorkspaceUser Remove a member from a workspace
+	// (DELETE /workspace/{workspaceId}/users/{userId})
+	RemoveWorkspaceUser(ctx context.Context, request RemoveWorkspaceUserRequestObject) (RemoveWorkspaceUserResponseObject, error)
+	// UpdateWorkspaceUserRole Change a member's role
+	// (PUT /workspace/{workspaceId}/users/{userId})
+	UpdateWorkspaceUserRole(ctx context.Context, request UpdateWorkspaceUserRoleRequestObject) (UpdateWorkspaceUserRoleResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -5030,228 +6772,545 @@ func (sh *strictHandler) UserRefresh(ctx echo.Context) error {
 	return nil
 }
 
+// ListWorkspaces operation middleware
+func (sh *strictHandler) ListWorkspaces(ctx echo.Context) error {
+	var request ListWorkspacesRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWorkspaces(ctx.Request().Context(), request.(ListWorkspacesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWorkspaces")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWorkspacesResponseObject); ok {
+		return validResponse.VisitListWorkspacesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateWorkspace operation middleware
+func (sh *strictHandler) CreateWorkspace(ctx echo.Context) error {
+	var request CreateWorkspaceRequestObject
+
+	var body CreateWorkspaceJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWorkspace(ctx.Request().Context(), request.(CreateWorkspaceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWorkspace")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateWorkspaceResponseObject); ok {
+		return validResponse.VisitCreateWorkspaceResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteWorkspace operation middleware
+func (sh *strictHandler) DeleteWorkspace(ctx echo.Context, workspaceId string) error {
+	var request DeleteWorkspaceRequestObject
+
+	request.WorkspaceId = workspaceId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteWorkspace(ctx.Request().Context(), request.(DeleteWorkspaceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteWorkspace")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteWorkspaceResponseObject); ok {
+		return validResponse.VisitDeleteWorkspaceResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetWorkspace operation middleware
+func (sh *strictHandler) GetWorkspace(ctx echo.Context, workspaceId string) error {
+	var request GetWorkspaceRequestObject
+
+	request.WorkspaceId = workspaceId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWorkspace(ctx.Request().Context(), request.(GetWorkspaceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWorkspace")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetWorkspaceResponseObject); ok {
+		return validResponse.VisitGetWorkspaceResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateWorkspace operation middleware
+func (sh *strictHandler) UpdateWorkspace(ctx echo.Context, workspaceId string) error {
+	var request UpdateWorkspaceRequestObject
+
+	request.WorkspaceId = workspaceId
+
+	var body UpdateWorkspaceJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateWorkspace(ctx.Request().Context(), request.(UpdateWorkspaceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateWorkspace")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateWorkspaceResponseObject); ok {
+		return validResponse.VisitUpdateWorkspaceResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AddWorkspaceUser operation middleware
+func (sh *strictHandler) AddWorkspaceUser(ctx echo.Context, workspaceId string) error {
+	var request AddWorkspaceUserRequestObject
+
+	request.WorkspaceId = workspaceId
+
+	var body AddWorkspaceUserJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AddWorkspaceUser(ctx.Request().Context(), request.(AddWorkspaceUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AddWorkspaceUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AddWorkspaceUserResponseObject); ok {
+		return validResponse.VisitAddWorkspaceUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RemoveWorkspaceUser operation middleware
+func (sh *strictHandler) RemoveWorkspaceUser(ctx echo.Context, workspaceId string, userId string) error {
+	var request RemoveWorkspaceUserRequestObject
+
+	request.WorkspaceId = workspaceId
+	request.UserId = userId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RemoveWorkspaceUser(ctx.Request().Context(), request.(RemoveWorkspaceUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RemoveWorkspaceUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RemoveWorkspaceUserResponseObject); ok {
+		return validResponse.VisitRemoveWorkspaceUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateWorkspaceUserRole operation middleware
+func (sh *strictHandler) UpdateWorkspaceUserRole(ctx echo.Context, workspaceId string, userId string) error {
+	var request UpdateWorkspaceUserRoleRequestObject
+
+	request.WorkspaceId = workspaceId
+	request.UserId = userId
+
+	var body UpdateWorkspaceUserRoleJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateWorkspaceUserRole(ctx.Request().Context(), request.(UpdateWorkspaceUserRoleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateWorkspaceUserRole")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateWorkspaceUserRoleResponseObject); ok {
+		return validResponse.VisitUpdateWorkspaceUserRoleResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3bchu3ti78KiiuVWVp/U2KOtixqZpVPy3RNqd1CkklcdL51WA3SCJqAgyAlsyZctV6jf9q3627/QZ7",
-	"X+03WS+wXmEXBoBudLNJUbI9M7NmchOL3Y3DADCO3xj4rRHz+YIzwpRsdH5rzAhOiIB/DogSy+5EEaH/",
-	"SoiMBV0oylmj0xiSmLNEIsXRPaYKjcmEC4KE/oSyaasRNGQ8I3OsP51TRufZvNFpBw21XJBGp0GZIlMi",
-	"Gp8+fQoaCyzwnCjb7essviWqn6x2OpoRNIanzySiSYCwRNHV5XCE9szPEcJM3hNBEkSVHgP5iOeLVHfY",
-	"3n91MPkGP2+2yf6k+Q0+GDdfxodJ84g8n7xof7P/8uDVYSNoUN3PAqtZI2gwPNdfjt14goYgv2ZUkKTR",
-	"USIjpSnij2eETdWs0XlxlM9SKkHZtKHn2E/IfMEVYfHyPVmuzq2LMkZ/zQi6JUu0g9H1df8UUYkwmnKe",
-	"oHjGaUx2kZphheb4lugnQG0k8YS0kKbNhAqpLAn0yuCQ6daoRLdkodCEC3RwhGY8EzJACyIQF1PM6N+w",
-	"HkMnb/CeqhlSM4IknpvxYJYUP4x5sgzZlChpRmP7w1NMWYDmWNySpGhDELngTBJkNhaKckKo5oAsUrwk",
-	"SQdpckZByPRnPFMIx4qyKVL3NCbHup2Q5YOBpjHjakYEDMaOQKKjgwMU9U9751eXo97FyYeb970PN4Pe",
-	"9bB3Gh0X05vRlJg2DcH0qhKpkFQ0TZHImCxabL8qt9i/uLkaXL4d9IbDqIW6MKAxSTmbwlmAVjNJBLqf",
-	"cSQJU4gqsy4tNMzimEipl44lSJBJJnEqEZ9YQplRUCVJOkEYTpOlT8iwPoZoQj9qstwD2V0LSO/TJNC9",
-	"JaWWDKEQI/d6mC3UtZMye4hgFrKwYWiSYkVE2EA7R+1XATo6eAVDfP7x4y4MhHEFWyhAkm/YJoZ0eh+0",
-	"QlY6fc8n7fiQtEnzYPxN3DxKXpLmK3y033wxaY/344PkkBxN3OkzG6U4f97Jaeqjs+bYHTx/HmhO4/7e",
-	"rzuF3+M0JaqbJIJIWcfVmELjJXqTYjkb4/j2mURxSglTxwjHMVkokgBl6JRxQZKWG/OvGRHLYsj3pW7W",
-	"DvjF6hA/aSZjToxhhjgZmOXUf8Wc6YOj/4kXi5TGcHL3fpF69L8V9NZvJkC7i++6Z/3Tm5NB77R3Mep3",
-	"z4aNoDEnUuKpfo4zNSNM6YZIBxZzIfgd1QdVkF9IrOerV7b7vt/9z3//j/Orsx7aGdIpwyoT5JQTecHV",
-	"OVbxbPcYxTMS35odQWJBlJ642fKNzgSnknzyKfGvgkwanca/7BXyZ888lXs9IbiVDasSID8oEs1xOuFi",
-	"ThLEBcJoQkmaoLEg+BbYY5YStBM5Ggx63173hqMo0AcGuAuwTJImu0HI9B/3XNzKBY6JblvvecrgpVgv",
-	"p3gmS/wS7UTfXw7eD6+6J72bi8vRzZvL64vTaDfQYwE+kJPSEGaCaUoS4ML6CGHJ/dZRjJk+396AvUXT",
-	"vDHqnpz0hsOb095Fv3caBSh6fX3yvjfyOg9QNOi97V9e3Jz3h+fd0ck7/VPv4vTqsn9hXuyenV1+rz8P",
-	"WfHg+mLQ6568674+60W7wG+R3SPAXKQhlRm/mYw+BMCGFEfxDLMp0Uf+U9A44WyS0vhp2/Wie9676Z4N",
-	"et3TDzeabZc2qx4KChvnSzQ8REZLCBsgI1NBcLJEmSSJPr65cIB3DIOl5dXTu5VzSfJ34eR++Q3bRSm9",
-	"I6WRkPI28gZv6AzT3IlWaKG3Fg5Zibvn7DeqcMlI0yUXaExv9521guxYtwqqxIwLlS7zPezGbVY4yUUn",
-	"lShbJFgRJLA+CCeXF2/O+iej6FhvbK18GTEQMiPplFju2v3xhosxTRLCnrRB3lwOXvdPT3sXpY2x5Fku",
-	"pjCak/lY6zYT7zxb7e+o+Xz8Im5+A/Jn0t5vHhwePX/xzctXeBwnX4ld2eM9x0szvlghOPhYeePbifKZ",
-	"Rbutxoq+OCB6bz9NBNTqQyX6VfYOCnN5HTbQPZbmYBnGldDJhAgtJ+1GPNZPCzXjK1FxdX/rcRn9bdPo",
-	"KrveUwgtmZkiguH0idJ11BtcdM9KxKS2RUT0fI7RrxlXntBK0NFkP35J2uQ5/mZ8NG7HWspgJLPFgot8",
-	"3F+DFTGUMfJxYaS65uaZMPLRzCLaNVaE4/xUoilhRND42Ap1cUcESvkUzbA0Ii4hCtNUooxpOVdSYxOj",
-	"/motSs8w+qFpFZlmP4ksM7jg6g3P2NM2di72SuS3HCvcyuALG3AmJ3oMRthXxMRXWIYLXhIJlo1joNgD",
-	"+oanZXRQxm4Zv2eBXoSUOMXUCDP/O/kM0UTmVlpKb0lB/b6m6ZwwRZ6+Bn2tFZ73LkYVrvK2N0Jhw1rm",
-	"e1JhJa24LvRrJHimCOKZkjRxNEmeSfQLH3fcn0iQKZVKmy7mF2NAafXKiEwqUCxIohVZnMpjLX5uCVlo",
-	"HU7bUFxSxQUlMkCMJ0SCcBN4MqEx0sOiUtFYfhXhv9VE7cp6dFyvhEEzdv2u8DLlOBlxfobFlDxpAa+6",
-	"H84uu6c3o8vLm7Pu4G2vtIT+gQZLm0qU6r70WccMvThC7+nrr6znu4655j6mR7QTrQzcMvQrq3Sbpp9E",
-	"ksHld/3T3uCmNxhcDkr0SKlUFTMpdzg9bx+iIRF3NCbomuE7TFM8Tskx8izsr0QpqbjQ22R1UNYFYFk3",
-	"SCRNu9IM9Wbzxlii4ojOCc/U59Fx1D/vXV6PtjU8E5oYTclwLD0FytB+W/4upKyMRnNoCvp5dXp1ZBzx",
-	"W8K+gpDTCu8M32mNF3Wv+kjpfgqLgCZbKbzHSLPoPfOx3toSLXkm5NdVhLXuUDdsIwFLQu44t84yCfKQ",
-	"JrlnzggyQ2R+jtnSahfySWT+9vpy1L3p/XDS6532ahUKrcZhRD7GhCQk6aD9trYw9tu5SAItlDO0SDFD",
-	"bwa93s1o0O+eHSMjnhHOjUCBBKaSrJiCzyRK6Zx+Lb9JSZnQYhh8jW5U0DPaicqUiIKSHJpSLXFhppgl",
-	"IYOPCmuxWFNQ/eYmImCWxQgM3aHQdiNOU34v4UtJp6xJmQQVHrRKMsc01Y8mgs+hZWxcac4HoThHfKKI",
-	"VooG3VHv5qx/3h+Bl9ccQeMuhcYiCGM0IY4RIWniFrst1MPxzI5W22bgPcVIKjDGWWZtyNzeluAwN58H",
-	"Zs+CtYzGmdBP8ZjfEURVgBRHRLfttJeF4HotjUu0Gl5p5vGVunW1b+95kRhY3Gvm88+ncZbri+716F3v",
-	"YtQ/6VZVNzD9CRYQRtAUohJRdodTmgSIfFxQYVxugtzxW/K1LOfqCOZUSsqmQa761gzlGHERwJaibIoo",
-	"M/vXbSjj5ltgKe+5SHSb94Kz6bHbwIJMBJGzostqTwGSC721OfgXMEOEJSQJmSRSGh29QtbI+T08leCp",
-	"y/Vdt3/WfX1WVtESrPAYS4KyVZ3DunO+wvIU+mveP1BL6J2vh2Ao4UZcyEZzMGvPZOsLHg9rTZPknCQU",
-	"j8DJ/iSiD6+vri4Ho97pzXnvtN+9GX24KtM/j7qYSJREfx1eXhj+cGK6a+ruO2ilx7+P1qx1l6jadwTL",
-	"Uzc30KLzkcBCdN22Mi7XutCllSGUlSInhj9qxQLJGV4QvcALwRdEKGqiG+O8xSJUNF82zc9N65KthEiC",
-	"RiyI5nrdyocH7YMXzf395sGL0cFBZ7/dOTj6sRE0JlzMsTInhTS18lbXJk0eonr/VL9nAjx+t747uq5l",
-	"bWFm8qHWzfdD8y58BXqo27mbPj3BjDMa43ToffMpaOTexf5Wc/vkh7d/0gSxsy0PJnCLls+s3JO/PD/n",
-	"5ODjX0is9KjWbyJn5ZPE7qcW6ivpW/bGyUvuIDqlMsG0IhbdkuU7ylSk99u9RITxbDqzrnYTAFccCRLz",
-	"KdNaF1VGEv+j7kRvvtfgY7fNl8n1/YwYX5Gen5VeJuqGUixzj30Ldcegi2ndymmqPqENbIMqdI+l1nVi",
-	"LhIt5jKmaLrqW0GMfFRewCf4UrMmLFlwylQ96CPOpOJz5F4K0L2bvuU82qjgjJQhHzOlFrKztycPW/bH",
-	"Vsznn3P67VarH6RDXyRmBSY8E5pSAsfgurKxn1uyBK03+s9//4/Ieq0No7wly/L4vaBr3aB1L4ZhbNwg",
-	"5pSCuxzGRaTC45TKmY2VIVDrQDa0vtx6Pp5P6l1ZkcONTDYJlqq5X8tYYbu/oWxKxELULksf9u2EWueZ",
-	"PSAOZCLIHcEp6IkG2aA4TyWSWTzTgnxEhMB6thCaTYgisQpZIuhEddC78+5Jc/iue/D8hVtZ27pzhVNp",
-	"3S7PJJoUgzQbQImMgeqOFA/Z/gs0XiqLCyFMKx+JHkHGFjjR/9YK1oujTKRo5+DA21TajPk1w6ntWxqn",
-	"ANE/hczrVB8OfT6cI2gHx4JL6dl/pu+S3ziAn+ybc6w5hmGngivzxi64WmPMtJIxJkBQITX7AIyEsuEY",
-	"icZE3RMwC3X30qhHeaymNFRNH5mzrfyc24Fb50HlfRRzNqHTTLiuJ1rVX8/uSpQhH/XTpMTx7FJSy+8A",
-	"hxOTpMrxDn89aH5z/8PyxzZ+HZ+SN9N39K+3Z1q2YKWI0Dvw//up2/wRN//Wbr66af7828HBp39dv5e/",
-	"I0LaM1DBpSgsFFjs+zC/qdCSbryENQVjE5xSmOVhWTPilW3vh8hCpjkmGhKWODSEFvQkcR9ACNcye1Ak",
-	"Z5RNKzTY9xgCZerFUSMo4H77q3C/31Efynxp+oXY3JfTsTytyle2LFes6li56uUkUnUL+bqJP/X1KtkZ",
-	"NRijOr0I/kkVmW+5brpV2w0WAi9BIpCP6iQTktegSa8EKY47uI3c4Z3wNOX3x2CzA6xAoiiGViLnLzJn",
-	"dIGnFfHf/fF9+jJRL+IPy96PB+Jmcv3uhx+ntafP2WHevjAAT/vqmPOUYLaygO7DIKfTevpeWIlYVXsT",
-	"KhcpXkKMJ3AgUOv0XgWLzDmb+vFD2UIXEBzCgoRMLwjWJ9iY2deMalmCLt68P0FMb+g0b4glKNZm+4Sn",
-	"CThVANJmnCZ3VNJxqtsr1BcA/GgOonk8QP203IMdKZHRvsxfIEmj86UdYBSg6PwDQgarFBlECMCJsjS9",
-	"p4maoei//tf//K///f+jHMMrCDRnKIKN2h8NlcD/53+QCEYSDUeD7nDYi1ohOyMYGBg0LDAFie4GJghS",
-	"gs7nJDlG+9oQ2D946QnQFhqQCfgz9dxC5qBX/Yur65GPE8s/saJNIggrAm425kwJnnrNBsiwjxIFd/5G",
-	"BG+aKbvhsQT9wimDT8Y0oYLEuk2cAo5WBhD0EjQx74aMSp5iRaRxa2mlAWmFXcDr5kfJJwrNlosZYQFS",
-	"eCp3A5RSRkzMFAs8FXgxC5kk+g/FAQss6J1mc5kkpVkwzvw/YTOBBq51EywlnTKSIMpC5rba/vNWOyi2",
-	"EJrQNIXJv8NsmqXub93WfEzBSQfjIXNiKRGE7Pr/OXjZbqPXg27/7KyHrrqjUW9wgV6fdS/e71q1BN1h",
-	"Qc1eliQlsQJmgJXlGKAmpESL4SBkCZ1qFW+RsVhl5iNNMPA+L+djnlYle0VZ9VCb+wcvH4CZugM/sDjO",
-	"dUx1e1b6xfjTBvY0zMXyqmUDdgM4QpF18NGUKh8BbPQGz1DsoOjy4qx/0YssL8LAwimbhqwwOAIUXb55",
-	"U35tYk8wZyRA0fXF+4vL7y8ip7phtmyhE4DkSjTPpEKKp0RgRULGyL02ZjJife2EaSXkp4YZSCNo2L4a",
-	"QcM2q+lRLHr+3sqC1qoUtaTK44YTPKcpOARzPC+SC5KmiKo1M0DeBLzhDw8bQePtybARNLo/Xg965UHD",
-	"09UBg/B3+zDHD+MkoYa/XHkb0mylNT498J0YBbpYb98jAIcOtgXM7A0laWLcjqlRrGdEELRjraqQRSVw",
-	"dAS2MF7Q92R5ndEkCixsqA6EbcDotUDsjS6dTafMRbo9IV1xR2x0xbr3jHPgQdU0p9t7svTN5If5gBtZ",
-	"YSZv+mZg3soti+0HNjTvP07lrmjaxQF/6MPv8jfPefIFvJablWkLT3Tg9Frduo5Dlk/TZq7e39KV5PH0",
-	"yslL7/FSoghSYrTdbt8sKbdP4v7rZ+dtynr/W/7KM4kW2TilsVYlLBYGQzdgiNME7QwPAwPHf3syBD+J",
-	"e4EmSGpDFoQA8JLo7eXl22g3yE18GkNzPGPKnnkbu9t5ezLczR2dFqTh3tSrHrKd7t8yQXZbaGikEWGx",
-	"WGpGceyz4Bm/R5xpzoxmlKnc2xN53raoqg7oZ/3L4ZvL04uLb3o/dK1LzlcL2gdHD+oFK6fsYWJbU7wg",
-	"trPNC5rvDA8tBa96506V8/zCIbuf8TSnb9NRDQJVQNc8gO8eQbPryGk00bIbvkqw+7/iVPxwrdib3nl/",
-	"7/0356e9i7d746uPgwk9+WAp+L73wTe0XVi2QtgXhy8fpmxvo/v4enBmw7XDwybYSAqUU0sRu10ZZ82E",
-	"THCWKti6XCAgQe52bqFzLa7HJGQR+JajY7RIMWUI/owsKtHQnwuUcr4A7J9FL1h7RFiLI2OpXkKT3OY8",
-	"ha4vA5BoQvAsR//NW+hyTk1KmR7d90M0PKySfq3X2089ah+9rKOiw8zVxOJ5stQ0NNafAZIZKM5qVM8E",
-	"T1ctXXA8E2NF6PEvBJ8KPJct9B50S/1AdlAlXydANWk2QWGqeVkyASqlyASomiAToEp6TBCyuuyYANWl",
-	"xgSoEtwPUI7aD5A/tvPe6N3labnFlXyOALm0iQCtyczQ06xFrwdoBf+oR1cX0Q1C9q7XPe0Nhv67vR+u",
-	"eiej7kgT4023f6abLEN/AuQjawJUBg16f1v8G1DHBfyDkFUgrQFyOPN12i8sf1VxrO7uyuao033z2Pxq",
-	"SASrHPMBh1ULA8Uh7UrbhyYasyBCctZCF8DhtHGPKZOAotSst+xksqiYctgdKxSCKhI2OsiejWX+kwdl",
-	"ecAZVa8YAFggKg0DfnqEPuBIFJizWqcV9ADwsjm0ZIWQQcsYhIzUxj+a0zSlFtaBJGWxAbtdM/oRkQWP",
-	"Z2jnr/gOD6HRZxJFp1iRFuP3O7sRkjFOyW5pfvvfvHrx4vmrg7b+r8bjvOplfkdwqmbrlTW5xtyN+K1x",
-	"LKb0jjAiZYAiyM8yvwrwNVW1sQa//UpuRTvMugXqn9bx2Ovr/mlt4vtDqU9+yKLdfIWbk27zzc+/vfzU",
-	"9P88esyf+2uCHWd8StlrntQom77NF+XvRasyJiFacvfZhD/OrvU7MG0g74X1Wb4r5Ae1tJLRe3jQflBT",
-	"ybWc8qdb6I+VTWIG4DVYt0mAhP4peIjc7t0o8L29JrEWF8g5i9l0aNzV9TGsAfDPa9KsQefO1IyLvADB",
-	"awD8RcfGTLBhwmh8i2/K7K6hf/px/uruw/zN8sP8zYv4h++O4h++2ydvL+7ieZL+ePjXWfL9x/aPB2+W",
-	"8duPz2sRBz6D22jj5y/CCgBCcM3E3nJuMtE4I64yRSaJ2LOfrU5NrE5N3Gyaij/tz2M6QUMP7UHTHny8",
-	"fXYtAV23jlH5612hkk9q22fdVq1xxGz0sD3LocsmYRb8UkZY23ReoySDFROYtGUDeVClVkJm3fwiS3PP",
-	"4XoM0KMqDgSNbzOu8HoxBKjya6eubBVh+7b4pCbKJrOxR7DfVrhm6WExzesFxEZyNPt6kEzNgqSYBYi0",
-	"pi0P9h6gUa97rvXoUW9wNegPe+VtXry5HXrkjSAQycFp4yHG6EdV/dHWbbovIaJ9igf+itZ1+G1pwSt2",
-	"E15Yz3rNs1qbyqRVuK+OvYS5BddcxlYIGEbrdG7IrqgoM/abunVZu38GVezehh20VU8LIihPnO+x+OTi",
-	"st5Dr1bePLm8vhhtt1mAuOXZ2e9KA6lbz2zNUmZCWKRxPqLDYGMhJGAtpQ/22w99sSAiJkzVWjt2CGgP",
-	"zfFHrZTblwMkeMYSgB4hdc9RQmI6x2l5FxwW/ZlciBXKuSmacZfGskqo6rfFTnckrCPuwBMj9foimHQl",
-	"LUbLF/udDRXrX874lGcqgiyPVWXFiqsb5aR6tUrLY/SycmMPTWtL3azuk+gYRdBJpM87wfq8e2I4elAp",
-	"+0oq0WepJGpNK2vZr7I6xpYKSP16TGtRV6VyYyZYgHYKxxuiynDTOVbxzEOjwts4tZ8cI6zNfXgpZFRa",
-	"5lyukZW/vWsch7FN+X57MoRQuUF15B+4fnar6ooPmKyUJHtAURkQG7X5nKjh5cKiF0wUEziMWCLKIK0q",
-	"B0oahzJnRB4jplVlqFUCpha6Nhk3xuSwsJbfOchnYNifG+p7eiDu6eG0T7W7vWhvQGSWmjVO08tJo/PT",
-	"tu3bLz8F6x0r28P7qod7ndPj59UodTEXe67QIs1k+TBaBLQBGFAFSaMls2ZFfOfGfXGycIL/3y+EIme1",
-	"to3T3fLKBeD2P/by16TCLJFalFsTs6y3bTFCLqbbxie5mA54+pBcujRvyaiDDp4foZ2oe3rev+gPR4Pu",
-	"6HIwjHaNT5Uh+D1AbbQTXQ97A/cAnffOX/cGHtyhHRw8P/IRDgfPj2qqRtZocc4hYlV/M9diInWc/7Fw",
-	"jhaKXp9dvobiSoWnSOoJ4pRiAPlHANKI0M4qfgHUDxkyqnb9mCQ2jt0YC7G09T8s3MTw0TKaZQUOEjT0",
-	"mLZBhdgChBu8op9rDtURGYSw89StlKTJc4ZdeneCZlQLg+WxTfXRFDEuZi4AeZfQKZGqJu7kZ+NsmXbi",
-	"azxfNlMsxVJdy8cNxyaxPuYTzdyM5WP3R/dk1P9O74reD1f9AST2DnrfXb7vnXqrs9Ea8oDDpvW1q1qP",
-	"GX60vrc9vLjYSyu+j80aYv3WNJL9MxSekSshKItCeMclpymViDutyEFfjdUNnN4mHOSwtcjDokQ2z2lK",
-	"7wgLjK45JmXZplUlr4yYg00nHAJpc35HQuayL/L35G6dnoX+W6hZfyKqPh9R9cA5+TIAqBRDMbebeU0U",
-	"7nucpialxZoMuRz29L1KnPEYtc1xAYviHkvEoFRHOZBosSQbfCpPzE/5UhDdcnqHR6T1/Gs9+KULkNJK",
-	"9uQx1C2YL9QSGTGABJlDKS2q0A4AVkwlY9/VboExuy3UBVA7lIPMwSqa0hIyca3PxZyRyBU0gxKVNkTe",
-	"qUELGzMPYFkg8l0yiABut0T3BHAzzsf4BSEv332+0TvyC2ODNoiMCHWAgsTkS3RQpJmTpZDP56EAyZig",
-	"lEwU4plCO3ojV4QB1OMzkqBUIy4Pwuvlo9IFOv4hWfyfzP0fCy77KJxsHQMqBnSit92qTPDAOMV5NWXU",
-	"7MZNCKO2fme10jRnLsRXDsMdo6nA2pw67GgNdH1OMVsbRYRTAqk7jMQqQH49ncD2GgAQKbCeOaiYD7gd",
-	"yI29F1RVDHD9dm0sw56Zk7UxHI/R6gNr4HUxT4jVAKkyLHHF5u8CDU+BhJuLT1RgLvKWLiIoAi9tfhOJ",
-	"b1HMs9SUOxMZQ2MS40yaXCyqUEIW2nzVq2LKMAFuMuEWtIUXi3Tp5y0sMIi1ibHKdYdlG9U+2GyR5BUo",
-	"rEB0+2nzZjzPKQ1Sq9FpCIKTRpVzv+P3aIJFWcMwlNAcecpbBvwTmeiyk4EGP6wfyE5547ikY5NULM0G",
-	"AvqZUaKdXPTaFzWRiNx1m8x2CJsrQjiVPGTwh5YqC8HHeUsmzTxqWbdREx7uRWgHBkcnCEMG9S5IG1OC",
-	"TOZ1mY+1sAWQK6RU3ua1t6zk8j7yd71z5AZ5Cr0eW5EUbBfe0jqfSHnZ7dN1krjklawJ9vj1Ckzh1haK",
-	"rBIFMlKLaKcIliqvgyuNoUifK/1myAyJWuhS22P3VBIU2f1lhbR5FZIIZ1zm2qip9ODXQw8Q+YhjBQk/",
-	"IXMKALqH8wRJ+XlJRsDx1shfCxKmbDpUy3QNoxgeouI9JPWLRSlpfSKjBVYzk1RzR4XKcFrBl9i7TVbL",
-	"juhp1HCKHtiydpJQqXhCP0LJLb3/FkTkJwcuQ9jGiK8KjRoYw/pwd8Eb0SYyW8aJSzugwjt9rHB9gY1H",
-	"WCjrDZNSrwf7Bw+GgX9XkSkeEQzzQlWQp1u5P8KGuao38Wwu6lFjR30GutVs6gfsKKP2ZYKq5VBvUasP",
-	"Axitm2njYZPfMrC7MHGYLuvHx8mcMjTmXEkl8MKcyfJD49U0n0dBXp+uBKvlE4RzuN2OjylL+ZSyaNcm",
-	"zK2F06Ewa7cPY2gN/klsegscR6AovFeshjanTHkxWuu1XS3LDJIj5VmSp+YUVUXqbzvg90yiHRtIhYSS",
-	"2tQMGaC3nE9Tgk6geas5BzYz43XKx+63XaT4lEC1UBcnDVkpUZHbNEWTSdFXXgXpkjGqeamRk1KV93Re",
-	"LilkYMTq+S2hLEZg4zauEEueLRMgwiZcuFoclXqfpeKiWuSAyxuuY8iEDzoPWchGtsQmleieCuKTK48M",
-	"FwWnFylWEy7mRS/dq36nBJbQ6r7BYIfMRiigLkAmUmQWvEIMqvUOV1pKD2lQwN6pTW/RZzk22UUdT/UJ",
-	"tDjO0/MTrDD8kmSmMh0kLMnAsNGQXY/eNF/CC6vJ9bbGOdQTVXhsKi5RRtzFL5RBiW3DU2SAsEJzLhV6",
-	"cRSylNyRVDNQsvAfoPf09XG+loikpp7hUbuNVq6P8asCiCwlQAcjJY3wCYyM0gOJ0wyqaVFZU4OvhXrm",
-	"PRBc4CaZ4QUJWfRb6LhZ2Oggw/5Q6Pia/i1stFqtsKF/1aLQ/DQcdV+f9W5OLk97YeNTZEKHubrj0m80",
-	"ubTer0LmJ+EYr0Kh/0i8lOaGl/UZEwYkLU1zJqWH8AWQZFOKh6lylM1zlMCMLJ3H+pbxe7S0G75SPV2u",
-	"K59eU+M9qKnwjoocZCh87FemjwJU+vE35437tGdsD/2Cf9Vc9Q0JN+qYf+61Wq0oyN39Qp8QPikdPXc6",
-	"d11h6eftfbRSBt7bayEDGkB5WcyWnJFjAGQrKHXHuHfyXep5fofZEfKqKhvmn9KYWCeuvbOqu8DxjDQP",
-	"Wu1G0MhE6vnV7u/vWxget7iY7tlv5d5Z/6R3MezBN1qJoyolnnzoXvUbQePOFTVqtFv75kW+IAwvaKPT",
-	"OGy1W4cm+2AGUnevcENN6xIkz6ipJew5wPxqKAHiaaLJDSp6BwKzIGolIdLGZYpwiasR6DPlwLtBRltS",
-	"pXuh7F41F74hxVvoe2sIRVAKOYIlmRI042kiQ5ZZWG07B9YeezVuTKWKAEVFaRxzUEl+ssA8TEpVbxSH",
-	"y/cqlW8qDkVjY1qbLqWKCJyiSNuME8pI4ix/KKWVKiLQjj7q3omrxKyLQlxYTLM53GuXZzHtHqNqUn8p",
-	"Pg6FS3zHozZ7gNj9xC7p6xw06t8F+VN19S/1ijjVwl3rlE+8hXpu2qtTraz9k3Jkaq96K9dl2vpCyHoT",
-	"qZj9XvmqOv3BqkIO4svRg5oSbwvQj/bzjbfjclr1X5W0qna7flJ5GXJ/OramF2RgbSrxVT/U0ibPozrk",
-	"jvJMPqZ4U91wzdFYR36o2FKl/8+Ve/YO2u3HVQjOC2P9VLjOV7MFPEjCukJj9fU+171Nk+3vMs2rVVYq",
-	"SZYLR67rydK2UgnHmYclK66mEuP62niVUnf7hZOyKMBS8qUbMEv2MG1KvvDtzrTeB35hsvX7LjdMlci2",
-	"L9XslVarqdd8aY+rPg+unJeWj0dmM9Y1nG/aPe9mSPhk/+FPqmXj4bvDh78r7mzTXxy8eviL6p0Mn4LG",
-	"820mlV/HBR8cbjWlvKw6GPLZfI7F0ooVPxkBT2UR8pCNnz8FjQWXNSrGIDdr8ysbVuqwafO1ladbGH+g",
-	"cTb4l2CVI3UhK0J1Ja0iqLMMC5PQ3Qn4TNrqcIxIaZ2Z2hJ1uN1VQ7bWht2pC3WUHNbOGb17bGOyIPxJ",
-	"4Qi0Xmvj+4fYhNYuVqO/+g+wkz3MCtwxFrLV6YHx6LK0TOlJa8k5zDBowgIziWOjqUkwD20igndTQ4yZ",
-	"xY6Z+zqgBdMj5PDackauxpy5ZhgsjhOPegsiUORxoqgTsiaKhodRx06WytX6J0Ex/dpyHQGKXLTUvGGK",
-	"U4QMra1PgXZ4uerDbgtG8vZkWB1KpYZKocUBONIbG1WyWi7ENOrQiwbPaOCOu9VeauqvVObtVRIJ9Nwi",
-	"V9yvlKYHNB/CzRus5oo/xeGqa7g6gBIJN113tCpvdrTTleqUSr9kz6pW+YDqVbmr2ygLsLdcFsp2eoJB",
-	"wx0aTJzjS129yvldMEyvZwNiwBnxw/CrugQEzNeVonm0tH5ckZYagfwUaasZ9OFJvsErhPGIsu4o1FJK",
-	"2yvZQjZ8HEJuu2pNlVdgIYaS8ASsw6YJeFsavjbN6WGcU9a/fJCOXkPmt6YZ45cj29b6Rl3dt09lT7nV",
-	"X76E9tt/hDL6NP2ptvLWuuti7CUUfsXnY2B0JecuEXmwxqb5a/FFkj+A5tXeQvPK71/WH+xv0UX1FkH4",
-	"7vk2U6q5ZAX0w4Mt9Ly6223/vsrlFqMs3yX4JJVUf3O0fU/uvr2yKus00lwhrdVnPwX5ZZulq4Zq/WiF",
-	"t9AxWUjH7Kx3rRlk21hraVA5DGK1UAN4xoUK9YyM/9XBnVN4CmBM755jzzHDhfVT1XpotJJzQe5NqFfO",
-	"IMSbSVJy0wJCmsYzsKLkOudS5QKbP71M671Mn+kW+VxfyGO8G/Uaz1a+hCc6CgqybwVzqN6bZDK8++ZT",
-	"40arZDCsiDUTVvKvC1blG8UlIWWXd4AKn/OfvoSv4UsoJ3ZByG73IX4MUaGHeXFhrgEmC/DP3sU9z2pi",
-	"Wo4BOleEg+OF7JaQRQudkjiF3GHJDVAoMsEqdzUYXNePPVcHBZ3J5aS5GNLz9n7IVsJTXjAqQCm9JZb/",
-	"mQBt9e7j6hDNnR51TPstUQW+/kF2XSIfn89x05Y2z4tRIJrIY7+aUx2L9eH3dfz1qP3qxcN+5OfbnJ3K",
-	"xds+AKXR+elnf+f5k3MsYDWwuZOTM3lwLzrdF7C69Q6wzIJCAdVeBkZKH+AO2rOrNQLQCuPYnxcAQeu3",
-	"CVkeXHcXCein4COAHz1PFThqzFX07tJdiQ7akN1hI//WUSRDBvdCcAEAr44HBLThaxrPTBwWRmecV15k",
-	"WzkE4aWpCDvH6YSLOUlyZxLaOWq3dwPQfBILydk5au/vmpqhhWZTYcx6QbS2oj/fO2of7kJIjIUMsAF1",
-	"m76cidB4osvhM1wIX89ZsLW5V5+N8TUM2BW0ZcPCJQvUmOY0xT2PAB0iia394MWeDILcVz0A+Kx1r+Jr",
-	"B3RyMdEKbK9ozheqD7RZi/OzjtwqW3ugqa+FLszDiQCML+Pgq9j1fHyAC99mqnApLfJ3q+0vL+xdmfPP",
-	"Dli6gv30oZ4GovnVaVN/3J52I+hqXYZ6F4lfLQGz41V+aRjsiqv/j+Ac+X18HX8M/dXx1bInzIlofKdF",
-	"8I5NU3tQgSiAT0Z1SImqwWoP+UQ1Xd5BEf7pmGvhJF4sCBbS3PBtrxSCzAKqpAnKxJihMbGXjUM4yABJ",
-	"FNzswtkUivNmTMl12oPx661cIHpLFirPd8BZQlXIAJjYQl17F3F+Z3sBoaoT2afwlneiP0ciPc1BWi3p",
-	"8KBv1MzsD+HtPNpKk36jNbg/0mE8tXtrky8vqLcUL1m+lBZCk7vq/PCx3sjFa5gZe6yMwy52dhAyl7wC",
-	"Nhxm7tpzRBNzkjbfwXu85g7ekBV3ntbfwbvG7Gt8mfDEZl34T2jOPzg05/MwN9txxD/Z4O/GBt8S9RAP",
-	"fFzU/rVz4Gg9f5HVsM8Te5UpZkvHP/OUJpMkv7Z2i2apJvFBczJAQwQhc5AHH9QBBeP1SdT/cqgHXoGS",
-	"6KYNasgLRRZaTMicrRSgORFTv/afrZ5gsPOBc8Hkt73OkUsAXQXsdEKGXdqiZwpUb3hFpmyEh1NZGX6l",
-	"4ENBibqKD0GeSVxf+QGtLfwQsmrlBzc2U0kBsgukwkt3b2bNnZmtxyJM6kSTXwDl94WTCOKS2v34oJVp",
-	"OTbCSogLOp1pue4QEuBI4QorUlxA5DUDTzzYkt9i7gh69fHl99/cvbh+ro6Gh+Lg2/1F+5Kdp+9/6c/e",
-	"TnrJybj76uU3L54fPQa2UFeH6R8DtuA7BqB4TI1EfJKUqi2p86D2bkXtsanr4h0jv2poGeLw31HE/QmE",
-	"+OcEQphDszUMwkvRKkU9PkOt2BwwWYmVgN9iwzWpVnzHXCQ2PzRTMZ8TyFIr6SeRTUNDO4bxrAPlBsje",
-	"cmqicPdUkl0ron3jImqhrkR1kUe4PTewKg6q03C8TOYoZLZ2EZQmcvIXKiHZ4r/G+LSpfmuUGc6IRDvW",
-	"UA2Z3xXkYJUSe1eBxrvHtj6D7QVMVK5c61DMgodM/+R0OOhbk2K7QBMQN2Q20FSnIVTrJ39GAGdrGbKu",
-	"ZvMnKzv/DJB8qQBJ1dmvN31agALQinehHPl4/CifEtvwdZVXL/wYBk5TfyOTZK274AtpNzVFpv8JQxKP",
-	"1mv+jGGs9xcMSNNxu1wBeFbC9q5VBxIer0ffdJEgLIHSPIJMiCDMZQZTibpX/cACK0yoAqQbZVgs0Q7j",
-	"6OT0AlIqVxyZp7rLB3mwIh/V3kzNodZ4cbKqIJOVg9Nl6N3o/CzPm5wRnIA681vjxLTeHFpASfOKpzRe",
-	"c68vJJ8BL+M4cfa/mShmSzTjUlmPiHlCXalHYE8pNeXINgx8E7Sle9X3KL4wFVvcAuYEdWs4gwv9/rZ+",
-	"Ga1D28hvmhKnkJmrhyUSGWPg3ejnqVpuwiSVZHUV39kePzuw43gq3BL4NH5auc5wDS/1ZotTekdaG6FF",
-	"Z/aGQ1NXbBPt50QJuuEIjfRRsZ0/00oevO6UwSvB55qJZxLp/Y7IR6jWYOp3iTlWqN1qt45ctczi9ZDJ",
-	"WOAFER30bjS6Qnl+13hpIWWKzBcppLHpT7iF8wO9Q7bjqu3czJRa3LivbxRXOI12jTKJkZWapur4VOD5",
-	"avO2ZobuYV2zN0lmaHZjqz5ppbTgTZ6YkwiXM/L0fEw9GX0a9RGC/qwlEKDo8n3kUvm96leuFplXhcwf",
-	"nNehm/Gxl1QosCJNSPM29xHjtEQxePFGkF9I7DeRezSTG93ADTRAkqIDKJOHFR5jSUJmVT+90gvOU7QT",
-	"TfmN/DW9+Tf9rkv+e8v12YRaWu4nt5Hhg3/T3dpf9JeQNHbBNVumRNrbkSt1hgKUSSLy7EZNs3wtAoOF",
-	"JNXytYyHDABexwijhCxSvoRCB6a+GmYKch1dwtw45S7bE4pwAJwMTsHHZQv1cDxzs9B0gDC1ccwqU+PR",
-	"bccOMpvcajiUSYVZvA4WeW5P4naSBS6nPka2Asdf4JgdQyUdSdRfMjVpvixXGfsX9K53doXW7iF0snZH",
-	"4zwrsHBdj5do3bbuoMv3wXa7uhWyf0GjD1e9DeMCCmvTce0rv9mO/xI2am6ODhuBG/ZfwsbwMGx8Qgfb",
-	"tXb5vu7j/aOixtZ2Mh3qOZjlDSBrQsKqaA4FcvbxKtcG3u/x5Hm+pdbyf1uvpbXERlOZrru6/nJBmBbr",
-	"CY8ze3ZM6p623bFE44ymCvQLgA5PCbN1gWy1IC7QWPD7Omn8lijb+nBB4scJZTfuldXIK8DVroabzWGr",
-	"XcyIMvShe362WbSOrO74TK6QZBOdoTTatioOYTmiOsbMUDnnKoHhWlS6+rEyZ8su9H+MnrcPQ5Z7iYAt",
-	"YqMJjnGqmZDQxxeKmrHEJl8D8hgS2KncyKwGZi5fTHkC2nxl/WmVRHr/ulkWZG493ZxZs2EG7l7ph5Wx",
-	"/Ia0taewwITce3UKV2oj0UT6160EFtWBS5ethMzetmLcZF5lQkiNcoUJJbEVYp3rzVzhfgwF7OARMmWE",
-	"qJqFrFLFkGcqWiPvRubujiftou12RnGPyZpNkVOzoGTrs/wIfxB7e83cH0h/sRvC36t7v8H/HsALDuDq",
-	"G2kqBlaxTaV93DEYQW1KOJB+gWbab6GucyPr/fXM1dGEu4UKzBNaB3nijLQQDAbyEpC9kse0EjJgP1pb",
-	"BNf+GkcwvyXu5sGNmSsjd7MR3H0EJVRNdqO91jGFYmemfiqkrNjivdYVaMnaqIZJH5Eg+PNXPFlbQhPt",
-	"8khH6c87XNu43GBt/oiQGbO1ao/IEw9oUUh2fTrQiY1lIXuezGV0WnLk18Fbs1soWTD8jv7njAvVTOkd",
-	"SUqyIwjZ5qK1UX4uvTq7uhd9IOFqT7tvFJStq7tqHZGPDtgy4QIC5pwRqflDfthtVRQztRwQXdxzHzLT",
-	"p6l/mU/Xld8DkMtRe78EetGGbAt14bJBa8Zgpch8YarhQpeuXRdzM7EWEJ4zkiaA1wicg+IeU2uEJjwb",
-	"p0TaFE+MYrzooKODV06sDogSyyZ0HbVQlJA7GpM+m/CVgnxoQz2+a3NfLmWfk4Nkb1CsuZTQURFCQ0KQ",
-	"WKEZF5KgsSaT0CYjXpiI8XZ8BsYKI/xikJFHdLyJvZlLJhFlf/dYxZ+BhG01b71GyAXpa1jbU7gpN+DD",
-	"deXFjKJjTGOjG5uaYT5fMyVGNbs06o7lngYu4L1or04CH54foyipR5xB6X7jYXJGo/VOtdAZn061rqNZ",
-	"H8DFtapOEs2izege1nmu8yu2H80zto0nVm4C/zsf9S11GUcxKhG/I+Kf4tj/vse3Zz3GjvJQLr98lB59",
-	"gsH5vdHCrtTqW6SY5dWx5xZdrE9tXjpFmESmINcU9DCg7Js/OOOed25pUz2dMCWWhjsVt+YbX2n0+vrk",
-	"fW80XGc8fwvz+FwPDAzq2gAJfvrNv7ofmoF0SjuQlQt2Bjlw16vECHkSxRcLIihPbD7BxSWADqyZcnJ5",
-	"fTHSWyZzF2LYWn+NziEU02h09tvQQkyYglcO22DUyGzsjaO6hNe2REZ1UG8Gvd7NaNDvnhVG1htBCFKC",
-	"mr37NO8TLMSDwTu3iYqNg2De/xTeBiCRme8DB9acTu+42tO+XuIOzb1Vq0IWlHDrFMBgIZSu3sirUxpZ",
-	"6n3ZChlEeMrNUYmmnCeIs5h0UAZX9OgjjF1WIcS4hJX/epnvZzzNeVfIdoyEXifrkZ4WyGYn57FyHrjd",
-	"0mSO2vvGnZvf6wBIeVPww7RYFM5MLXvRQ3Wzq5XwVgj/NxXxfv+bzuoFuS+7Af8U719RvFsbfkWoO5P+",
-	"sT6Pcl/lW35++hlEB4Sr1rnrnPacBwXMIdTfSBMUcYGejtW3IToM7q0UK3pHzE2dEkGg4XpwFph7OKzE",
-	"RTOlFp29vZTHOJ1xqTov2y/b7rY3k6uSMSvxzS0NewD+s3NdV8zYQBgw0/y1ckdPq4qFXFdtfp3WY6VU",
-	"3orh0KttXMHlIMCxcour8LUc26uwy85er1m3ijUNCz62bh4u4hmRSmDFhWGhpYCWDIoYq2HveaBO9+s1",
-	"63XshWA+/fzp/wYAAP//",
+	"7L3dchs5lif+KgjORFiaf5KiPuyypeiIoSXaZltfTVLl+mD9lWAmSKKUBNgAUjLb4Yh5jb3au7nbN9i9",
+	"2jeZF5hX2MABkIlMZlKUZHdVdXsuespiJhI4AM73+Z1PjYjPF5wRpmTj8FNjRnBMBPxnnyix7EwUEfpf",
+	"MZGRoAtFOWscNgYk4iyWSHF0h6lCYzLhgiChX6Fs2moEDRnNyBzrV+eU0Xk6bxy2g4ZaLkjjsEGZIlMi",
+	"Gp8/fw4aCyzwnCj72ddpdENUL1796HBG0Bh+fSYRjQOEJQovLwZDtGP+HCLM5B0RJEZU6TmQj3i+SPQH",
+	"27uv9ibf4efNNtmdNL/De+Pmy2g/bh6Q55MX7e92X+692m8EDaq/s8Bq1ggaDM/1m2M3n6AhyF9TKkjc",
+	"OFQiJYUl4o+nhE3VrHH44iBbpVSCsmlDr7EXk/mCK8Ki5XuyXF1bB6WM/jUl6IYs0RZGV1e9E0QlwmjK",
+	"eYyiGacR2UZqhhWa4xuifwFqI4knpIU0bSZUSGVJoHcGj5gejUp0QxYKTbhAewdoxlMhA7QgAnExxYz+",
+	"Des5HGYD3lE1Q2pGkMRzMx/M4vwPYx4vR2xKlDSzsd/DU0xZgOZY3JA4H0MQueBMEmQOFgozQqhmnywS",
+	"vCTxIdLkDIMR06/xVCEcKcqmSN3RiBzpcUYsmwwMjRlXMyJgMnYGEh3s7aGwd9I9u7wYds+Pf7x+3/3x",
+	"ut+9GnRPwqN8eTOaEDOmIZjeVSIVkoomCRIpk/mI7VfFEXvn15f9i7f97mAQtlAHJjQmCWdTuAswaiqJ",
+	"QHczjiRhClFl9qWFBmkUESn11rEYCTJJJU4k4hNLKDMLqiRJJgjDbbL0GTGsryGa0I+aLHdAdjcC0uc0",
+	"DvTX4sJIhlCIkTs9zRbq2EWZM0QwG7FRw9AkwYqIUQNtHbRfBehg7xVM8fnHj9swEcYVHKEASb7mmBjS",
+	"6XPQGrHC7Xs+aUf7pE2ae+PvouZB/JI0X+GD3eaLSXu8G+3F++Rg4m6fOSj5/fNuTlNfnZprt/f8eaA5",
+	"jfv3btUt/ICThKhOHAsiZRVXYwqNl+hNguVsjKObZxJFCSVMHSEcRWShSAyUoVPGBYlbbs5/TYlY5lO+",
+	"K3ymdsIvVqf4WTMZc2MMM8Rx32yn/lfEmb44+j/xYpHQCG7uzq9Sz/5TTm/9ZAy0O/++c9o7uT7ud0+6",
+	"58Ne53TQCBpzIiWe6t9xqmaEKT0QOYTNXAh+S/VFFeRXEun16p3tvO91/us//vPs8rSLtgZ0yrBKBTnh",
+	"RJ5zdYZVNNs+QtGMRDfmRJBIEKUXbo5843CCE0k++5T4V0EmjcPGv+zk8mfH/Cp3ukJwKxtWJUB2USSa",
+	"42TCxZzEiAuE0YSSJEZjQfANsMc0IWgrdDTod/9y1R0Mw0BfGOAuwDJJEm8HI6b/ccfFjVzgiOix9Zmn",
+	"DB6K9HaKZ7LAL9FW+OGi/35w2TnuXp9fDK/fXFydn4TbgZ4L8IGMlIYwE0wTEgMX1lcIS+6PjiLM9P32",
+	"JuxtmuaNYef4uDsYXJ90z3vdkzBA4eur4/fdoffxAIX97tvexfn1WW9w1hkev9N/6p6fXF70zs2DndPT",
+	"iw/69RHLf7g673c7x+86r0+74TbwW2TPCDAXaUhl5m8Woy8BsCHFUTTDbEr0lf8cNI45myQ0etxxPe+c",
+	"da87p/1u5+THa822C4dVTwWNGmdLNNhHRksYNUBGJoLgeIlSSWJ9fTPhAM8YBkuLu6dPK+eSZM/Czf3y",
+	"B7aDEnpLCjMhxWPkTd7QGZa5Fa7QQh8tPGIF7p6x37DEJUNNl0ygMX3ct2oF2ZEeFVSJGRcqWWZn2M3b",
+	"7HCciU4qUbqIsSJIYH0Rji/O35z2jofhkT7YWvkyYmDEjKRTYrltz8cbLsY0jgl71AF5c9F/3Ts56Z4X",
+	"DsaSp5mYwmhO5mOt20y8+2y1v4Pm8/GLqPkdyJ9Je7e5t3/w/MV3L1/hcRR/JXZlr/ccL838IoXg4mPl",
+	"zW8rzFYWbrcaK/pin+iz/TgRUKkPFehXOjtolMnrUQPdYWkulmFcMZ1MiNBy0h7EI/1rrmZ8JSqunm89",
+	"L6O/rZtd6dR7CqElM1NEMJw8UroOu/3zzmmBmNSOiIhezxH6a8qVJ7RidDDZjV6SNnmOvxsfjNuRljIY",
+	"yXSx4CKb99dgRQyljHxcGKmuuXkqjHw0qwi3jRXhOD+VaEoYETQ6skJd3BKBEj5FMyyNiIuJwjSRKGVa",
+	"zhXU2Niov1qL0isMf2haRabZi0PLDM65esNT9riDnYm9AvktxxptZPCNGnAnJ3oORtiXxMRX2IZzXhAJ",
+	"lo1joNg9+oanZRyilN0wfscCvQkJcYqpEWb+e/IZorHMrLSE3pCc+j1N0zlhijx+D3paKzzrng9LXOVt",
+	"d4hGDWuZ70iFlbTiOtevkeCpIoinStLY0SR+JtGvfHzo/okEmVKptOli/mIMKK1eGZFJBYoEibUiixN5",
+	"pMXPDSELrcNpG4pLqrigRAaI8ZhIEG4CTyY0QnpaVCoaya8i/DdaqN1Zj471ShgMY/fvEi8TjuMh56dY",
+	"TMmjNvCy8+PpRefkenhxcX3a6b/tFrbQv9BgaVOJEv0tfdcxQy8O0Hv6+ivr+e7DXHMf80W0Fa5M3DL0",
+	"S6t0m6EfRZL+xfe9k27/utvvX/QL9EioVCUzKXM4PW/vowERtzQi6IrhW0wTPE7IEfIs7K9EKam40Mdk",
+	"dVLWBWBZN0gkTbvCCvVh8+ZYoOKQzglP1dPoOOyddS+uhpsanjGNjaZkOJZeAmVoty1/E1KWZqM5NAX9",
+	"vLy8KjIO+Q1hX0HIaYV3hm+1xos6lz2k9Hdyi4DGGym8R0iz6B3zsj7aEi15KuTXVYS17lA1bSMBC0Lu",
+	"KLPOUgnykMaZZ84IMkNkfobZ0moX8lFk/svVxbBz3f3huNs96VYqFFqNw4h8jAiJSXyIdtvawthtZyIJ",
+	"tFDO0CLBDL3pd7vXw36vc3qEjHhGODMCBRKYSrJiCj6TKKFz+rX8JgVlQoth8DW6WcGX0VZYpEQYFOTQ",
+	"lGqJCyvFLB4xeCm3FvM9BdVvbiICZluMwNAfFNpuxEnC7yS8KemUNSmToMKDVknmmCb6p4ngcxgZG1ea",
+	"80EozhGfKKKVon5n2L0+7Z31huDlNVfQuEthsBDCGE2IY4RImrjFdgt1cTSzs9W2GXhPMZIKjHGWWhsy",
+	"s7clOMzN64E5s2Ato3Eq9K94zG8JoipAiiOix3bay0JwvZfGJVoOrzSz+ErVvtqnd7xIDGzuFfP55+M4",
+	"y9V552r4rns+7B13yqobmP4ECwgjaApRiSi7xQmNA0Q+LqgwLjdBbvkN+VqWc3kGcyolZdMgU30rpnKE",
+	"uAjgSFE2RZSZ8+sOlHHzLbCUd1zEesw7wdn0yB1gQSaCyFn+yfKXAiQX+mhz8C9ghgiLSTxikkhpdPQS",
+	"WUPn9/BUgsdu1/ed3mnn9WlRRYuxwmMsCUpXdQ7rzvkK25Prr9n3gVpCn3w9BUMJN+NcNpqLWXknW1/w",
+	"elhrmsRnJKZ4CE72RxF9cHV5edEfdk+uz7onvc718MfLIv2zqIuJREn058HFueEPx+ZzTf35Q7Tyxb+P",
+	"1qx1l7D87RC2p2ptoEVnM4GN6MTxlSRiyD84d5UXkcBxTPWwOLkUfEGEokS66GhxclfmKhmPuwR/nRdF",
+	"WXhvf2oIbrZhHRXy2eiHPwcNrSOYqPFK1Peg2W63283v9P+81P/Tzv/vud7O+6K3eeD3Z/edwMzyl+xx",
+	"Pv6VRErPpOMuonFSVwV7rdSlrBBrMhJFq2JIzvCCrFJmnI2YL3K+bJo/N60TuzT/oBEJouVEp/TiXnvv",
+	"RXN3t7n3Yri3d7jbPtw7+KkRNCZczLEyvIU0tbpbNSaN79uh3ol+zoTE/M/6DvyqkbVNnsr7RjfvD8yz",
+	"8BZo7u6ur3v1GDPOaISTgffO56CR+WN7G62tdC5o7AKAxckEbtOylRW/5G9P1WmqP0TOL0Jie55aqKek",
+	"7wsxbnFyC/E8lQqmVdfwhizfUaZCfd7uJCKMp9OZDU6YlAHFkSARnzKtp1JldJff60n01nsFUQk7fJFc",
+	"H2bEeNf0+qy8N3FKlGCZxThaqDMG7VVro0639wltEl2oQndYau0w4iLWikHKFE1WvVGIkY/KC5EFX2rV",
+	"hMULTpmqTpOJUqn4HLmHAnTnlm85jzbDOCPFJJmZUgt5uLMj91v2j62Iz59y++1Rq56ky1eJzQ5MeCo0",
+	"pQSOwNlno2U3ZAl2Qvhf//GfofXzG0Z5Q5bF+Xth6qpJ668YhrH2gJhbCgEGmBeRCo8TKmc2uohAEQZp",
+	"2vpy+/lwPqlPZUlzaaSySbBUzd1KxgrH/Q1lUyIWonJbenBuJ9S6G+0FcWk5gtwSnIBmbXJBFOeJRDKN",
+	"Zlr1GRIhsF4tBLNjokikRiwWdKIO0buzznFz8K6z9/yF21k7ugseUGkdVc8kmuSTNAdAiZSBsYMUH7Hd",
+	"F2i8VDaThjCtrsV6Bilb4Fj/t1ZJXxykIkFbe3veodKG319TnNhvS+NGIfpPI+Z9VF8OfT+c62wLR4JL",
+	"6VnM5tsFT3sAf7JPzrHmGIadCq7ME9vgnI4w02rZmABBhdTsA7JKlA1gSTQm6o6AIa0/L41CmUW3ClPV",
+	"9JEZ28ruuZ24dbeUnkcRZxM6TYX79EQbR/XsrkAZ8lH/Ghc4nt1KavkdZC5FJC5zvP2/7jW/u/th+VMb",
+	"v45OyJvpO/rnm1MtW7BSROgT+P//3Gn+hJt/azdfXTd/+bS39/lf68/y90RIewdKmTwKCwU+jl1Y31Ro",
+	"STdewp6CeQ5uPMyyQLaZ8cqx94OKI6Y5JhoQFrv8ES3oSexegKC3Zfages8om5ZosOsxBMrUi4NGkCdI",
+	"7q4mSP6G+lDqS9MvxOa+nI7laVW+smW5YlnHylQvJ5HKR8jXTfyl16tkp9TYQFV6EfwnVWS+4b7pUe1n",
+	"sBB4CRKBfFTHqZC8Iv/2UpD8uoOjzV3eCU8SfncEXg5IxJAojGCU0HnYzB1d4GlJ/Hd+ep+8jNWL6Mdl",
+	"96c9cT25evfDT9PK2+csV+9cGKPPPjrmPCGYrWygezHI6FRP33MrEctqb0zlIsFLiIoFLm3WhglW02vm",
+	"nE39iKtsoXMIp2FBRkxvCNY32DgmrhjVsgSdv3l/jJg+0Ek2EItRhCXRBI7BDQXmq3Ez3VJJx4keL1df",
+	"IEVKcxDN4yE5Uss9OJESGe3L/AskaXi2tBMMAxSe/YiQye4KTQ4NJGClSXJHYzVD4X//7//13//nf6As",
+	"61kQGM5QBBu1Pxwogf/v/yQhzCQcDPudwaAbtkbslGBgYDCwwBQkupuYIEgJOp+T+AjtakNgd++lJ0Bb",
+	"qE8m4AHWaxsxl6zWO7+8GvqZddkrVrRJBIFYyDSOOFOCJ96wATLso0DBrb8RwZtmyW56LEa/csrglTGN",
+	"qSCR8T9A5rEMIEwoaGyeHTEqeYIVkcYRqJUGpBV2AY+bP0o+UWi2XMwIC5DCU7kdoIQyYqLMWOCpwIvZ",
+	"iEmi/6E4ZE8LeqvZXCpJYRWMM/+fcJhAA9e6CZaSThmJEWUj5o7a7vNWO8iPEJrQJIHFv8Nsmibu33qs",
+	"+ZiCWxPmQ+bEUiIYsav/b+9lu41e9zu909MuuuwMh93+OXp92jl/v23VEnSLBTVnWZKERAqYAVaWY4Ca",
+	"kBAthoMRi+lUq3iLlEUqNS9pgoG/fjkf86Qs2UvKqudR2d17eU9irrvwfZv5WsdUN2elX4w/rWFPg0ws",
+	"r1o2YDcYf5d1idKEKj9n2ugNnqF4iMKL89PeeTe0vAgDC6dsOmK5wRGg8OLNm+JjE3uDOSMBCq/O359f",
+	"fDgPneqG2bKFjiGJWaJ5KhVSPCECKzJijNxpYyYlNjpBmFZCfm6YiTSChv1WI2jYYTU98k3PnlvZ0EqV",
+	"opJUWaR1guc0ARdqlgGN5IIkCaKqZgXIW4A3/cF+I2i8PR40gkbnp6t+tzhp+HV1wiD83Tl8hH8z8+mB",
+	"78Qo0Pl++x4BuHRwLGBlb4xDVFsEiVGsZ0QQtGWtqhELC+nkIdjCeEHfk+VVSuMwsIlWVWnrJn2/MnV9",
+	"rUtn3S1zuQGekC65I9Y6r91zxjlwr2qa0e09Wfpm8v18wM0sN5PXvdM3T2WWxeYTG5jnH6ZylzTt/ILf",
+	"9+L32ZNnPP4CXsv1yrRN6HTp/JW6dRWHLN6m9Vy9t6EryePppZuX3OGlRCEUEWm73T5ZUG4fxf3Xru7v",
+	"Fw7Z5MxnszHHvmqXN1pK3V5tLlG907HxpNfsRD5Yzfw9/lDtCs0eeSbRIh0nNNJanU3kwvAd8InQGG0N",
+	"9gNTS/L2eAAuK/cAjZFUWCiQx8DWw7cXF2/D7SDzttAIhuMpU5b92sDz1tvjwXbmc7YZRu5JvTUjttX5",
+	"WyrIdgsNjGJAWCSWmmcf+dJwxu8QZ1pIohllKnO8hZ7jMyxrZvq33sXgzcXJ+fl33R861jvqa2jtvYN7",
+	"VbQVhnc/sa1XJCe2c5PkNN8a7FsKXnbPnFbtuehH7G7Gk4y+TUc1iLICXbPsE/cTDFtHTmMUFCMiZYLd",
+	"/Rkn4ocrxd50z3o77787O+mev90ZX37sT+jxj5aC77s/+j4Pl1NQIuyL/Zf3U7a71pN/1T+1uQaD/SaY",
+	"qwrsBEsRe1wZZ82YTHCaKDi6XCAgQRYBaKEzrTmNyYiF4OYPj9AiwZQh+GdoU2oN/blACecLSFy1qTfW",
+	"NBTW+EtZorfQVGY6p637lsnuaUIcM0tdnbfQxZyaekg9uw8DNNgvk742AOHXzbUPXlZR0SV8ViSS8Hip",
+	"aWgMcZMFafLIVnmtifyvOh0gBkCMQafnvxB8KvBcttB74OP6B3mISsVmAaqoEQtyq9kr8QpQob4rQOXq",
+	"rgCVaruCEasq7QpQVV1XgEqZKQHKSk4C5M/trDt8d3FSHHGlGClAruYnQDVlRXqZlaUXAVpJ3tWzq0pH",
+	"CEbsXbdz0u0P/Ge7P1x2j4edoSbGm07vVA9ZzFsLkJ8WFqBixqv3b5u8CdRx2SrBiJXysQPkiiTqDBHY",
+	"/rIOXz7dpcNRZYZkiSWr0SmssoQluKxaGCgONYPaVDeBsQURkrMWOgcOF3GmMGUSUoA16y36+2xKVzFn",
+	"BCs0An1h1DhE9m4ssz95eVj3+AWrdTTIdAkL04A/PUA1cyQKzF2t0gq6kK21PspnhZBJ9TLpXTJAlKE5",
+	"TRJqc5KQpCwymZpXjH5EZMGjGdr6M77FAxj0mUThCVakxfjd1naIZIQTsl1Y3+53r168eP5qD7JNKpz/",
+	"qw7/t0T95hrZB6pmV5II+WjVzF+F/MLL2Ny9XrWgsqv9/gVWu6nfEZyo2Zql1XiIQn5jfPEJvSWMSBmg",
+	"EIpAzV8FuGfLBkyD33wlT7ydZtUKeydVsvDqqndSia5xX32lH+VrN1/h5qTTfPPLp5efm/4/Dx7yz92a",
+	"+OApn1L2mscVRoHvJgmz58JVXSAmWsPqsQl/mG3nf8CMgbwH6qEEVsgP5kMJNmB/r32vRplpo8VXN9Dz",
+	"S4fETMAbsOqQAAn9W3Afud2zYeAHSEz1Ps7Tc21iuEv5X90fw8KhyKIGywFso1TNuMhQTl5DVnF4ZMw5",
+	"G1kPxzf4uiiWGvpPP81f3f44f7P8cf7mRfTD9wfRD9/vkrfnt9E8Tn7a//Ms/vCx/dPem2X09uPzyiQd",
+	"XxCtdYtlD8IOQBpyzcLecm7KXTkjDv4mlUTs2NdWlyZWlyau1y3FX/bTmI5Jy7zXGwZhkR7T/HkNo/L3",
+	"u0Qln9T2m1VHtcJ3udYp/SyrjzBV+eDKNUqVxQwwxgxYm4HBRjBZQqowyojZyJhIk8zZXp829yBYk6Dx",
+	"l5QrXC+GoHTlyqmVG0nNv+SvVASmZTr2CPZphWsWfsyXebWAcGJWMlOfV1axIQlmASKtacurrQnQsNs5",
+	"0/bOsNu/7PcG3eIxz5/cLOHqjSAQ/MRJ4z7G6Cci+LOtOnRfQkT7FA/8Ha364F8KG16yb/HCBqMqfqu0",
+	"fU3tlnvryKvKXXDNZSwMySCss42ghKukzNh3qval9vz0y+mua07QRl9aEEF57Nz1+SvnF9VBLbXy5PHF",
+	"1flws8MCxC2uzr5XmEjVfqY1W5kKYcsZshntB2vR1oC1FF7Ybd/3xoKIiDBVaZXaKaAdNMcftfFkHw6Q",
+	"4CmLIVsPqTuOYhLROU6Kp2A//54puFqhnFuimXdhLquEKr+bn3RHwiri9j0xUq0vguld0GK0fLHv2ewK",
+	"/ZdTPuWpCqGUrKKmwTx/rZxUL0NBPUQvKw5237I21M2qXgmPUAgfCfV9J1jfd08Mh/cqZV9JJXqSSqJq",
+	"Rqllv8rqGBsqINX7Ma1MVCxgGpr4GtrKHaSIKsNN51hFMy+BG57GiX3lCGE0pxIeGjEqLXMuAvFlT28b",
+	"B29kcSXeHg8gu8QkQmUvuO9sl9UVP8e4VDlzj6LSJzbQ+ZRA+8XCJvyYwD9wGLFElEHtZpZbbBz/nBF5",
+	"hJhWlQEQCUwttBp8G7HfOC5uKheeGh1/fOz68RHoz5WnPR+vT2SamD1OkotJ4/DnTce3b34O6h0rm2fE",
+	"li93ndPjl9XEjnwt9l6hRZLK4mW0RQMmJ4cqqEwvmDUr4jsz7vObhWP871+o8IJV2jZOd8vgUSA8c2SS",
+	"76lZkmYMCQTt3F2CmVrsx6sepJRLPieQ3ayvn5zxu6J6t8FCuJhuGvnnYtq3FYFrxNeFeUqGh2jv+QHa",
+	"CjsnZ73z3mDY7wwv+oNw27jIGYK/B6iNtsKrQbfvfkBn3bPX3b6XSNQO9p4f+LlDe88PKhBsK5Q95zex",
+	"FoJZa76QKgHx0ESpFgpfn168BqC33KEk9QJxQjGUz4SQ/hSirdXMINBS5IhRte2HmLHx00dYiKXFIrKJ",
+	"XIbdFvPEVhKtgoae0yb5VhYM9Uv4hWvEdhWRQVY7h94KPFaGX+CgJmI0o1pmLI9sEZ2miIkYcAE5rTGd",
+	"Eqkqwoh+nduGBV2+YvRlazATLNWVfNh0bEH9Q17RPNAYSPZ8dI6Hve/1qej+cNnrA8hAv/v9xfvuibc7",
+	"a40mLyXfjF67q9XZ+A9WCzePLORnafOAgv1E1SKMAvAEvWjo4ExlDsp5VPCtUom4U55cUrkxzkEg2FKe",
+	"LCE09LK8QltBOKW3hAVGJR2TogjUGpUHaegKEmIOcdE5vyUj5uqa8sjKdpU6hv4htLFvuYpPz1W85558",
+	"mdTCBAOw5PW8Ilj3ASeJKRaz2lAmhz21sBQ2PkJtc13A8LjDEjGADSrGhW1q0BrXyyMrv75U8nuxcMoj",
+	"Uj3/qs9l6kCydqku+QgwVOYLtURGDCBB5gDrRxXagvwjg6rue+RtntN2C3WgXASgabPcI01pCTXu1jVj",
+	"7kjowBUBLtdmPBxW5OEbaxCy7EDkuzIrAdxuie4IpEE5V+QXzGAyFNTGglYSf48gG2UvVJ0ua1bye0+Q",
+	"vX/af7Bk2O+f7lwZ+l0ewJxARgdzCUaxKWU7RKEmur1ivqIAaFpjghIyUYinCm1pTljSJgBc1qgSBcDT",
+	"LClH338qXUDtd6kjfNMOfl+VDA8qYVhzfShnx/rYrV57LzkvZ/gGE9Qe3JgwasGoy20TOHOh5GK49whN",
+	"Bdb2+P6hNmHq4R5YbbQabglUVTISqQD54HCB/WoAiYmB9QBD+xfI4wPYgjtBVakWWD9dGTOzd+a4Nlbo",
+	"SWp9YU26bcRjYk0IqoxMXUEf6QANT4CE63GBSulU8oYuQuhoIm3pKYluUMTTxGB3ipShMYlwKk2ZLFUo",
+	"JgvCYkB5MJiCkEcdc5vEiReLZOmXlC0w8N+JcevoDxadHPaH9SZtBg5kNSp3ntYfxrOM0qD2NA4bguC4",
+	"Uebc7/gdmmBRVFENJTRHnvKWSTILTRaDU6JMPYH+QR4WD47DgzB4D9IcIKCfmSXaynQ3+6AmEpHb7pDZ",
+	"D8LhChFOJB8x+IeWKgvBx9lIBgEkbFn3ZBN+3AnRFkyOThAGcIttkDYGT1NmTQaOtLYGSe9Q7X6TAUla",
+	"yeW95J96FzAIMnQTPbccr8FuvKV1tpDitttfV47q9xXe74qgog8lY1DIWyi00h5kpBbRzpIotBEBfGiG",
+	"Qn2v9JMjZkjUQhfaoL+jkqDQni8rpM2jUN894zIzZwwIj9/cI0DkI44U1GKOmFMA0B3cJ8BLyfCFIa+/",
+	"Qv7aogHKpgO1TGoYxWAf5c8hqR/M+yLoGxkusJqZesdbKlSKk1Iek23UtYoIpZdRwSm64AyxiwTY/Qn9",
+	"CPiR+vwtiMhuDnT22cQLVBYaFeky9WkVOW9E68hsGScunIAS7/RrB6qxjx5g4tZbtoWv7u3u3Ztu8JuK",
+	"TPGAoKsXEgUIhVIzJBtOLbeVW4+3VGEmPCHb3Rzqew3xD77BUbyWT8Dsw+KGqJqs/41DOWuSqMwYa9dT",
+	"n65nT4kFBoEzYjLtjCA/ciAhBgykEnf51mv/VMpV8tfuWfHP9elfoUXRYq7wgpj2NPrc8YQYJuQ5TQsR",
+	"LaMQaT023G6hfrdzYmG6TVcdHNsCrOz9Z0VwKi33Y7Fsav0HWk7FTRCo+fU+Qh/6vWEXhLNlQDJwAEbB",
+	"iAnSdBF7WRC+mvEfmUiaeXmOGZ5a+CR/Pma5JXwBvZRG0IBvN4IGDFMUrO6nevpWB1UfjRy6UXz2V8zI",
+	"lwrQJljWIdyYGByoVnm6XTFkWzyhm5sLf68AsKZUDat4SCg3MKHcYiQ3C+QWgH7yqO7VoNuviOm6ubWD",
+	"BksTi8Rc8NqsDelaPpVtWx7kXRfVzUFpH8gbiyiza1KaKwpcNk618FxOKzkWqRvqYWU2JoX7noCYGbsi",
+	"9+Kz8VqkgqrlQA9t3TmQs99JNdtdF7cNLA+LXeq7Pe04nlOGxpwrqQReGJWy+KOJ6prXwyDDCi9UifEJ",
+	"wllVwpafep/wKWXhtoXiqK06QKO03d6PYDT4T2KrtYGMoBDAc/nNmSm1MFDPtDJqvdoiBwyfhKdxVmme",
+	"i4TqznP8jkm0ZfPNoD66stJYBugt59OEoGMY3jp+Alto/DrhY/e3baT4lEDnBpdONmIFCBRuAVBMYXBP",
+	"ed18Cs54LUqMmSdVUSXLgFhHDJz4en1L4EiB5W4O4jEr/g4QYRMuHMpfSQcoNHrQsg5C/tAaLxV+DeWI",
+	"jdjQtjugEt1RQXxyZQl0efOfRYLVhIt5/pXOZe+wkFOqpbwpKRwxm6EBiGOpSJDZ8BIxqDabHWitnlI/",
+	"r+Kktlpb893IFMsfepZ7oBl/BvwVY4XhL3FqUMKh/l4GRk0Ysavhm+ZLeGAVtsv2m4LeDgqPDZYrZcQ1",
+	"4aQM2h0Z/i8DhBWac6nQi4MRS8gtSbT+Txb+D+g9fX2U7SUiicGWP2i30UorTx9vTOt7QAdj5BnbKTAm",
+	"lp5IlKSA00tlBR56C3XNc2B3QZhohhdkxMJPI6eMjxqHyGjvaOTUcv23UaPVao0a+q/akjN/Ggw7r0+7",
+	"18cXJ91R43No2jll1rqrJgcljWAA9PRqyo1TPDffpVYH7tYXAJtaMmmGMxXqhC+AJOsqlg1+ajrPkiln",
+	"ZOki9jeM36GlPfClTlayrpVVRb+toKLbFsrRjaAJjd8lLAxQ4Y+fXDTy845xnekH/Lbf5SckdDc1/7nT",
+	"arXCIEt3EPqG8Enh6rnbue2a/Dxv76KVllzeWRsxoAG0+sBsyRk5gro1BSDajHs334FaZf2kD5DX4cYw",
+	"/4RGxIaZbP/gzgJHM9Lca7W15BeJF1e8u7trYfi5xcV0x74rd057x93zQRfe0eKXqoR48qFz2WsEjVsH",
+	"l9pot3bNg3xBGF7QxmFjv9Vu7ZsizRlI3Z08ijKtwvs4paavixe/8XEWA8STWJMbPEyHkJgGolYSIm1e",
+	"Sm75OPRxnykHXjdPbbcUbAt7Vk3zbaR4C32wfrwQ2tKEsCVTgmY8ieWIpbb6qJ3VHx156JkGAy9AYQ66",
+	"aS4qyW4WeDfjAp6m4tAIvYSpWYqHGRepdUkmVBGBExSmLCYTykjsHNcA0psoItCWvurejSvl7OUQv1hM",
+	"0zn0GM+K8rePUBkurJAfCJCIftxMq3xAbK2lNnJ3imwU+/L/XN79C70jTrVwLXazhbdQ1y17damlvX9U",
+	"KXFl2+0i4uvGzfmrVdt89TvFtuH6hVUfBIgvRw9qwKMXoB/tZgdvy0G06H+VUALa7epFZS2h/OVYtGAA",
+	"FFgHHlw91cIhz7JayC3lqXwILGzVdM3VqCM/YEGW6f9Lqef5Xrv9sG4tGeTuz3nkd7Wo0kvJrIMwru4k",
+	"UPe0tvQ3ajPqoQ6XMeqLkPR1X7K0LWFsOu9mwQlZgfFej7pdAtHezWNsObRjIRRsknnT+2lTCOVudqf1",
+	"OfAhj+vPXeZX1db7xm1zPNDmit45F/a66vvggIK1fDwwh7Fq4OzQ7nhd+uGV3ftfKbfwgvf2738v75+t",
+	"39h7df8b5f54n4PG800WlbVGhhf2N1pS1uIKDPl0PsdiacWKX7OJpzKP2MvGL5+DxoLLChWjn5m1Wfu8",
+	"FYRnbb62MjeZCWcZX7nfkLiYaDJieaZJQasIqizD3CR0/dmfSetSZkRKG4vTlmjuLC0bspU27FZVpL4Q",
+	"b3Wx1O0jm5MGwp/kcSwbdDWhawita+1iNftN/wPsZC9nF/o9j9jq8sB4dMXsBtTeWnKutAo0YYGZxJHR",
+	"1CSYh7Ze0+uaF2Fmc+dN70QYwXwRoE4sUKpDr0bqjkbGjjv2qLcgAoUeJwoPR6yJwsF+eGgXa32XBTi/",
+	"IF9+JfpcgEKX7GOeMFhrI4Zq4dbQFi+CmG23YCZvjwflqZQgAXMtznpT88REJcvod2ZQV71h6jlMucd2",
+	"+SsVcIKldXvAeIFeW+hgwwtoBkDzAXRBZBXt1hVHc3xDoI0bJRJJPCGHWpU3J9rpSlVKpQ8GuqpV3qN6",
+	"FfvgN4yyAGfLFetupieYvL19k73n+FJH73LWl5Pp/WxAClNK/CyyVV0C8r3qkBUfLK0fhjlYIZAfI201",
+	"g94/zg54iTAeUequQiWltL2SLmTDT6PLbFetqfJSWqyhJPwC1mHT5GtZGr42w+lpnFHWu7iXjt5A5m9N",
+	"M8cvR7aN9Y0qROnPRU+41V++hPbbe4Ay+jj9qRLTt651p21v5/eSOQJGV3DuEpHlGlg0JC2+SPwH0Lza",
+	"G2hex5xNEmrCNAe7G3yi3NEd3nu+yZIqGl6Cfri3gZ5X4LB9kkpLlL+fcrnBLIt93R+lkup3Djb/kut9",
+	"XlRlnUaaKaSV+uznwHnPdgptXyv9aLm30DFZQK04rHetmcTssdbSAAgXomzQXWTGhRrpFRn/qyv3SuBX",
+	"KEbJcw18xwwX1k9V6aHRSs45uTOZSnIGGUqpJAU3LVSI0WgGVpSscy6VWmN+8zLVe5me6BZ5qi/kId6N",
+	"ao1nI1/CIx0FOdk3Ck+XO7IaIJyeedW40UoB6xWxZsJK3i30rqftIE6KLu8A5T7nb76Er+FLKOZLQchu",
+	"+z5+DFGh+3lxbq5BSjHUf3ktQZ9VxLQcA3SuCJdNPmI3hCxa6IRECUCsSG7yXEMTrHJtmgXBseXsVn0C",
+	"ncnV5LsY0vP27oithKe8YFSAEnpDLP8zAdpS9G5liqZbYBXTfktUXl94L7sukI/P57hpmyZlmF2IxvLI",
+	"r+SqYrF++WEVfz1ov3pxvx/5+SZ355yrnmaYc8Lg6ngJKI3Dn3/xT56/OMcCVgObWxk543vPotN9Ifms",
+	"2gGW2poGKMoq5vVLvz7L5gQaSDZIrTCO/Xme3279NiOWBdddizL9K/gI4I+epwocNeAmcrFRKtFeG6pb",
+	"beTfOorkiEHHOS4gP/nQy2O34WsazUwcFmZnnFdeZFu5BPgL0+BgjpMJF3MSZ84ktHXQbm8HoPnENiVn",
+	"66C9u20g8HPNpsSY9YZobUW/vnPQ3t+GkBgbMcgNqDr0xUK6xiNdDk9wIXw9Z8HG5l51MeHXMGBXigUa",
+	"Nts/T3rWnCbvuQ+pQyS2EFle7MkUQPmqB9TtaN0rf9slOrmYaCnrPB/OF6r3jFmZpm4duWW2ds9QXys5",
+	"PgsnQl1XsYyrXHqVzQ/KmjZZKoWYp39a7feylkGlNf/i6iJWShf8SgVTYfDVaVN93ZyXBJJ+HnpvPPiq",
+	"aheJDyqF2dEqvzQMdsXV/0dwjvw2vo4/hv7q+GrRE+ZENL7VInjLVlnfq0DkiU9GdUiIqsitHvCJanqZ",
+	"+/ZyHJqG0xIvFgQLiSaCz12zUiiMo0qaoEyEGRoTBJ1fTDjIJJIo6BnJ2RR6TaRMyTrtwfj1yjgL6IYs",
+	"VFauh9OYqhGDxMQW6iBTcuRK97wUqiqRfQJPeTf6KRLpcQ7SMqTVvb5Rs7I/hLfzYCNN+o3W4P5Il/HE",
+	"nq11vryg2lK8YNlW2hSazFXnh4/1Qc4fw8zYY8U87PxkByPmai/BhsMMpRb4gMbmJpWvULGX1RFEB99B",
+	"RFPO+J1EhPF0OhsxO0ktKiH7OuJTRiVBVK01+xpfJjyxXhf+lprzO0/NeVrOzWYc8Rsb/M3Y4Fui7uOB",
+	"D4vav3YOHK3nL9IK9nlsagwRZkvHP7OKXIPxUotdp1mqKXzQnAyyIYIRcykPflIH9NXRN1H/l8t64KVU",
+	"Ej20yRryQpG5FjNizlYK0JyIqQ+RbNGjTO584FwwictOniOHX7CasHM4YthV3XumgC29RFpOUDbVS2Xk",
+	"zs9TWZl+CfAqp0QV4lWQAWFUI1+hWuCrESsjX7m5GSAgqC6QCi9dsW1FN/7WQzNMqkSTDwD326aTCOKK",
+	"LP34oJVpWW6ElRDndDrTct1lSIAjhSusSN5P0xsGfvHSlvwRM0fQq48vP3x3++LquToY7Iu9v+wu2hfs",
+	"LHn/a2/2dtKNj8edVy+/e/H84CFpC1U4lL+PtAXfMQDgeRUS8VFSqhJS8F7t3YraI4Nr510jH1y9mOLw",
+	"jyjiviVC/HMmQphLs3EahFeiVYh6PEGtWB8wWYmVgN+iLLoL4g/Ed8RFbOtDUxXxOYEqtYJ+EtoyNLRl",
+	"GE9dUm6ALt68gQe4A+XZtiLaNy7CFupIVBV5TBJ+JwOr4qAqDcerZA5HzELvAbKek78A5Gd7JBjj05b6",
+	"1SgznBGJtqyhOmL+p6AGq1DYu5povH1k4YXsV8BE5cqNDhgSfMT0n5wOB9/WpNgs0ATEHTEbaKrSEMpt",
+	"Jp4QwNlYhtS1tvhsZee3AMmXCpCUnf360Cd5UgBa8S4UIx8Pn+VjYhu+rvLqhR/DwEniH2QS17oLvpB2",
+	"U9GL458wJPFgveZbDKPeX9DPYYEyBeBZIbe3Vh2IeVSffdNBgrAYkOUEmRBBmKsMphJ1LnuBTawwoQqQ",
+	"bpRhsURbjKPjk3MoqVxxZJ7oT97LgxX5qHZmag6QP/nNKieZrFycDkPvhmenWd3kjODYIqccm9GbA5tQ",
+	"0rzkCY2WNbCZeEoML+M4dva/WShmSzTjUlmPiPmFOqhrYE8JNWiaaya+LrWlc9nzKL4wgGNuAzOCuj2c",
+	"Qd/jv9Vvo3VoG/lNE+IUMojbUolEyhh4N3pZqZZbMEkkWd3Fd/aLTw7sOJ4KzZQfx09LXZ9reKm3WpzQ",
+	"W9Jam1p0ahtBG1jMdbSfEyXomis01FfFfhzgt+BxpwxeCoBtIqlE+rwj8hHQGgz8pJhjhdqtduvAgT3n",
+	"j4+YjAReEHGI3g2Hlyir7xovbUqZIvNFAmVs+hVu0/mB3iO25dB2rmdKLa7d29eKK5yE20aZxMhKTdN1",
+	"ZSrwfHV4i5mhv1A37HWcGppdW9BCrZTmvMkTcxLhYkWeXo/Bk9G3UV8h+J61BAIUXrwPXSm/B97ooDQ9",
+	"EE1/ct4H3YqPvKJCgRVpQpm3voOpxEmBYvDgtSC/ksgfIvNoxtd6gGsYgMT5BwDlFSs8xpKMmFX99E4v",
+	"OE/QVjjl1/KvyfW/6Wdd8d9bru8mQEG6P7mDDC/8m/6s/Yt+E4rGzrlmy5SYYPEKzlCAUklEVt2oaZbt",
+	"RWByIUkZvp/xEYMEryOEUUwWCV8C0IGBB8VMQa2jK5gbJ9xVewIIB6STwS34uGyhLo5mbhWaDhCmNo5Z",
+	"ZSCK3XE8ROaQWw2HMqkwi+rSIs/sTdxMsiwSTNkRsggcf4JrdgRIOpKoP6Vq0nxZxJr7F/Sue3qJas8Q",
+	"Oq490TirCsxd1+MlqjvWh+jifbDZqW6N2L+g4Y+X3TXzAgpr07H2kU/2w38aNRyiz3G/e9I9H/Y6p4NR",
+	"I3DT/tOoMdgfNT6jvc1Gu3hf9fLuQY6xtZlMBzwHs70BVE1I2BXNoUDOPlzlWsP7PZ48z45ULf+3eC2t",
+	"JTaaSo0QIOhiQZgW6zGPUnt3TOmett2xROOUJgr0C0gdnhJmcYEsWhAXaCz4XZU0fkuUHX2wINHDhLKb",
+	"98puZF1cK3fDrWa/1c5XRBn6sXN2ul60Dq3u+EyukGQdnQEabVMVh7AsozrCzFA54yqB4VpUOvhzmbFl",
+	"F/o/Qs/b+yOWeYks1CJogmOcaCYk9PUFUDMW2+JryDyGAnYq1zKrvlnLF1OegDZfWX9aJZE+v26VOZlb",
+	"jzdnag6MphbdTBnLGsnW3sI8J+TOwylcwUaisfTbzQU2qwMXms2NmO02Z9xkHjIhlEY5YEJJLMC5c70l",
+	"VEKcArufkIERomo2YiUUQ56qsEbeDU3vskedos1ORt7HreZQZNTMKdl6kh/hD2Jv16z9nvIXeyD8s7rz",
+	"Cf7fPfmCfWj9Jw1iYDm3qXCOD02OoDYlXJJ+ns2020Id50bW5+uZw9GE3op5zhOqS3nijLQQTAbqEpBt",
+	"SWhGGTFgP1pbBNd+jSOY3xDXoHlt5crQdXaE3o+AAG6qG233awO8bOC/oWTFYs9bV6Ala6McJn1AgeAv",
+	"X/FmbZiaaLdHOko/7XJt4nKDvfkjpsyYo1V5RR55QXMg2fpyoGMby0L2PgGUCEiOBZbyjovM7BZK5gz/",
+	"UP/njAvVTOgtiQuyIxix9aC1YXYvPZxd/RV9IaEDuj03CmDrfIEiXI988tEltky4gIA5Z0Rq/pBddouK",
+	"YpaWJUTjbGEjZr5p8C+z5Tr4PUhyOWjvFpJetCHbQh3oyWzNGKwUmS8MGi580o3rYm4m1gLCc0aSGPI1",
+	"AueguMPUGqExT8cJkbbEE6MILw7Rwd4rJ1b7RIllEz4dtlAYk1sakR6b8BVAPrQGj+9KEnEKR+IJNUgW",
+	"yLyiKbOjIoSGhCCRQjMuJEFjTSahTUa8MBHjzfgMzBVm+MVSRh7w4XXszfTiRpT93WMV3wIJm2reeo+Q",
+	"C9JXsLbHcFNukg/r4MWMomNMY6MbG8wwn68ZiFHNLo26Y7mnSRfwHrStI8GH58coCuoRZ9B5xniYnNFo",
+	"vVMtdMqnU63raNYH6eJaVSexZtFmdvfrPJZl6HU/lGdsGk+ENYPk/i2u+oa6jKMYlYjfEvFPce1/2+vb",
+	"tR5jR3mAyy9epQffYHB+r7WwS1h9iwSzDB17brOL9a3NoFOEKWQKMk1BTwNg3/zJGfe8c0sb9HTClFga",
+	"7hThBTYwLcZXGr6+On7fHQ7qjOe/wDqe6oGBSV2ZRIKfPzXySZhhoJzSTmSlP1w/S9z1kBihTiJ/Y0EE",
+	"5bGtJzi/OPc6sBxfXJ0PTUcL28/JYv01DvcBTKNxuNuGESLCFDyy3wajRqZjbx7lLbyyEBnlSb3pd7vX",
+	"w36vc5obWW8EIUgJas7u47xPsBH3Bu/cIcoPDoJ1/1N4G4BEZr33XFhzO73ram97vcQdmLaLq0IWlHDr",
+	"FMBgIRRab2TolEaWem+2RgwiPMXhqERTzmPEWUQOUQod5vQVxq6qEGJcwsp/vc13M55kvGvEtoyErpP1",
+	"SC8LZLOT81g5D9x2YTEH7V3jzs36OkCmvAH8MCPmwJmJZS96qm51lRLeCuF/UBHvf3/dXT0nd0U34Dfx",
+	"/hXFu7XhV4S6M+kf4fMoNMeuFfFFzP97MJcAXQQukb7Vtv3YYRkNLKuHLFRirukrVdV7QKsSeYeCiXl9",
+	"xGzPqUJGbzglKuuRJLe2Q+h8jxcLpLDjQMW2AcBWZkSQOii1fLgvW+/sVQgaRymNNwdMs5La9arNegPm",
+	"77fb7XbzO/0/L/X/tPP/27NtrsxXTSc32xsu79HmnBkxuf13aFQ245DWSTf8yK7fwws6p2VTvvV6eR3u",
+	"PT/w2ndtNvLnXz7/srEi8tY/EPcpJJlv0e9R+E+gigDY151/0B0f8f5YDx/eibWl7CMD8fpK7aOKe28T",
+	"RbYO2vteDn/L9H+C5GDTOMSHVahsQ2laiNzThnLESn0oA4MIqXV28MHaD5g0m62D9isUnnfOuted0363",
+	"c/Lj9dWgewJJOTUYzHm/tye4E13Fc9YV84EIsnn7xa9YXVbH0VwX1E34mZc77rcAfRBH+/x44qznCPmZ",
+	"ptJ1vfsGm/vPlYZ9bJHf8sNQxyALutbOJ0/RWBsIPrGYMVmj93K/pmpOuqJ+zehCHhV7O/n8tYU6BfQ2",
+	"rEzTphLmbWZQvULh8cX5m9Pe8TAcMVfARC0GjQlOSW7ADaua/WJfqOiPWyAWXz30O3Y5T4CrBpkIQuod",
+	"sIZoRVb7uwWjKbCRIh7NP1DJ6R8Njebe+7wGk+aRV7R4B3OomtKt9a9FPVLNUdZ5F93NuMM39U0lqqBz",
+	"mh5ov8Zl+pVu0COVgS9p3Pzy+VFWwsZ3ufUNFuULwqJscBnvzSzyO6IXsouyH4oZRo8DKi+mJBVxyp+S",
+	"llQJ4GKALorm1TqOU29eZZ0bR8xiibhioCgDiYmLDhiD4KpZkenISBWish4s5KvYPah71XggxMQf2vTR",
+	"6/1q1s8KfTZVW8zmM36nD8A3eI1vBtP6pD3T3exJBtNO1hn/gWz/d8jYK71mZ+CRtol4a5VIX6Mr8meb",
+	"Lyd4QmoMvxWe/kyWbUI3gSrUxKKFVpE5fJSlEs541upeiw03Z9+e3HKhjRHTUzbTv7waVvrSOnGcMaor",
+	"Cd36Hy1UrJe73+2cNB7mbn6+ufDpxLGe55D//eXPl7ZXYUe9XfzG8r+x/LUsvxPH+ZWHTN2n8/6dT+ai",
+	"rvWddVnsJWrnjrAVXlmtGNezR9MI1BQB2dELGYY5JLOBgZHFcTLGWmGZF5hqdUHFnN+SVe73u+cXOVFK",
+	"nOObkfxknUofifyOGcSKr2A1/87Up+om8ECDZ9Keu7o5r5PqlXO2isFXMOMzHNZ87qAB2eTIJ3OpemZz",
+	"H6J7ySSErCetLT1d2/rQ7w27D7Xd3ff/sKqTpfoM2/Q7npBvuE3/ZAFDl8BVuOu1elAxGexTYwz1YJ1U",
+	"85iff4HcXsATqOPfrrwhq9o2WZL6HWmq1l0lvsvPAvgOqD9MsKK3kLABObhYQnfuYMQmXCB7ZdBMqcXh",
+	"zk6WB3T4sv2yjVIWE4FCAyacMpuSnYqkcdjYAXQ2u9y6bvMGYwYzPM37a9soZKsMVmcg5DZPS7dpxNko",
+	"JoV2dYxLwvUKpV8SkxfDHdmAZ7Ea1xvWpdlVDCz42NbhcaHVQyWw4sLw8gLigAxyEAzD6DMkBf1db1jv",
+	"w16N/OdfPv+/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -326,6 +326,141 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/workspace": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List workspaces
+         * @description The workspaces the caller may see, oldest first, each with its members: every workspace
+         *     of the organization for an organization ADMIN, the workspaces they are a member of for a
+         *     MEMBER. Flashback's `getWorkspaces()`; an app takes its `workspaceId` from here.
+         */
+        get: operations["listWorkspaces"];
+        put?: never;
+        /**
+         * Create a workspace
+         * @description Adds a workspace to the caller's organization; organization ADMINs only (403 otherwise).
+         *     The name follows the bucket display-name rules and is unique among the organization's
+         *     live workspaces, compared like bucket names (409 `NAME_ALREADY_USED`).
+         */
+        post: operations["createWorkspace"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/workspace/{workspaceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The workspace's id, as `GET /workspace` lists it.
+                 * @example 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+                 */
+                workspaceId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a workspace
+         * @description One workspace of the caller's organization with its members. A workspace of another
+         *     organization answers 404 exactly like an unknown id; a MEMBER who is not a member of it
+         *     gets 403.
+         */
+        get: operations["getWorkspace"];
+        /**
+         * Rename a workspace
+         * @description Renames a workspace of the caller's organization; organization ADMINs only. Without
+         *     `name` nothing changes and the workspace is answered as it is.
+         */
+        put: operations["updateWorkspace"];
+        post?: never;
+        /**
+         * Delete a workspace
+         * @description Deletes an empty workspace of the caller's organization with its memberships;
+         *     organization ADMINs only. A workspace that holds live buckets answers 409 `CONFLICT`
+         *     with their count, and so does the organization's last workspace. A deleted workspace
+         *     answers 404 and its name is free again.
+         */
+        delete: operations["deleteWorkspace"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/workspace/{workspaceId}/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The workspace's id.
+                 * @example 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+                 */
+                workspaceId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a member to a workspace
+         * @description Makes a user of the caller's organization a member of the workspace with a role;
+         *     organization ADMINs and the workspace's ADMINs only. A user of another organization
+         *     answers 404 like an unknown one; a user who already is a member answers 409 (change a
+         *     role with PUT).
+         */
+        post: operations["addWorkspaceUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/workspace/{workspaceId}/users/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The workspace's id.
+                 * @example 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+                 */
+                workspaceId: string;
+                /**
+                 * @description The member's user id.
+                 * @example 0192f7a4-0000-7000-8000-000000000005
+                 */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change a member's role
+         * @description Changes a member's role in the workspace; organization ADMINs and the workspace's ADMINs
+         *     only. A user who is not a member answers 404.
+         */
+        put: operations["updateWorkspaceUserRole"];
+        post?: never;
+        /**
+         * Remove a member from a workspace
+         * @description Ends a user's membership of the workspace; organization ADMINs and the workspace's ADMINs
+         *     only. The user's next request no longer reaches the workspace. A user who is not a member
+         *     answers 404.
+         */
+        delete: operations["removeWorkspaceUser"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.yaml": {
         parameters: {
             query?: never;
@@ -848,7 +983,7 @@ export interface components {
             /** @example ada@example.com */
             email: string;
             /**
-             * @description bucketd keeps no names; the email stands in for one.
+             * @description bucketd keeps no names; this is the local part of the email, so a UI has something to show.
              * @example ada@example.com
              */
             name: string;
@@ -911,6 +1046,94 @@ export interface components {
              * @example ok
              */
             status: string;
+        };
+        /**
+         * @description A member's role in a workspace (Flashback's `AccessType`). READ lists and reads the
+         *     workspace's buckets and may dry-run a read-only validation; WRITE also creates, changes,
+         *     re-validates and deletes them; ADMIN also manages the workspace's members.
+         * @example WRITE
+         * @enum {string}
+         */
+        WorkspaceRole: "READ" | "WRITE" | "ADMIN";
+        /**
+         * @description The bucket display-name rules apply; unique among the organization's live workspaces.
+         * @example Marketing
+         */
+        WorkspaceName: string;
+        Workspace: {
+            id: components["schemas"]["ID"];
+            /** @example Marketing */
+            name: string;
+            orgId: components["schemas"]["ID"];
+        };
+        WorkspaceUser: {
+            userId: components["schemas"]["ID"];
+            role: components["schemas"]["WorkspaceRole"];
+            user: {
+                id: components["schemas"]["ID"];
+                /**
+                 * @description bucketd keeps no names; this is the local part of the email, so a UI has something to show.
+                 * @example jane
+                 */
+                name: string;
+                /**
+                 * @description Always empty; bucketd keeps no names.
+                 * @example
+                 */
+                lastName: string;
+                /** @example jane@example.com */
+                email: string;
+                /**
+                 * @description Flashback's `OrgRoles`, 254 (ADMINISTRATORS) for an organization ADMIN, 0 (USER) for a MEMBER.
+                 * @example 0
+                 */
+                orgRole: number | null;
+            };
+        };
+        WorkspaceWithUsers: components["schemas"]["Workspace"] & {
+            users: components["schemas"]["WorkspaceUser"][];
+        };
+        GetWorkspacesResponse: {
+            /** @example true */
+            success: boolean;
+            workspaces: components["schemas"]["WorkspaceWithUsers"][];
+        };
+        GetWorkspaceResponse: {
+            /** @example true */
+            success: boolean;
+            workspace: components["schemas"]["WorkspaceWithUsers"];
+        };
+        /** @description Unknown fields are ignored. */
+        CreateWorkspaceRequest: {
+            name: components["schemas"]["WorkspaceName"];
+        } & {
+            [key: string]: unknown;
+        };
+        CreateWorkspaceResponse: {
+            /** @example true */
+            success: boolean;
+            workspace: components["schemas"]["Workspace"];
+        };
+        /** @description Unknown fields are ignored. */
+        UpdateWorkspaceRequest: {
+            name?: components["schemas"]["WorkspaceName"];
+        } & {
+            [key: string]: unknown;
+        };
+        UpdateWorkspaceResponse: components["schemas"]["CreateWorkspaceResponse"];
+        /** @description Unknown fields are ignored. */
+        AddUserToWorkspaceRequest: {
+            /** @example 0192f7a4-0000-7000-8000-000000000005 */
+            userId: string;
+            role: components["schemas"]["WorkspaceRole"];
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description Unknown fields are ignored. */
+        UpdateUserRoleRequest: {
+            role: components["schemas"]["WorkspaceRole"];
+        } & {
+            [key: string]: unknown;
         };
         /** @description The body of every error answer. */
         Error: {
@@ -1932,6 +2155,386 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listWorkspaces: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's workspaces. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "workspaces": [
+                     *         {
+                     *           "id": "0192f7a4-5b6c-7d8e-9f01-23456789abcd",
+                     *           "name": "default",
+                     *           "orgId": "0192f7a4-0000-7000-8000-000000000002",
+                     *           "users": [
+                     *             {
+                     *               "userId": "0192f7a4-0000-7000-8000-000000000001",
+                     *               "role": "ADMIN",
+                     *               "user": {
+                     *                 "id": "0192f7a4-0000-7000-8000-000000000001",
+                     *                 "name": "dev",
+                     *                 "lastName": "",
+                     *                 "email": "dev@localhost",
+                     *                 "orgRole": 254
+                     *               }
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GetWorkspacesResponse"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createWorkspace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Marketing"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateWorkspaceRequest"];
+            };
+        };
+        responses: {
+            /** @description The workspace is created. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "workspace": {
+                     *         "id": "0192f7a4-5b6c-7d8e-9f01-23456789abce",
+                     *         "name": "Marketing",
+                     *         "orgId": "0192f7a4-0000-7000-8000-000000000002"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreateWorkspaceResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getWorkspace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The workspace's id, as `GET /workspace` lists it.
+                 * @example 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+                 */
+                workspaceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workspace. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "workspace": {
+                     *         "id": "0192f7a4-5b6c-7d8e-9f01-23456789abcd",
+                     *         "name": "default",
+                     *         "orgId": "0192f7a4-0000-7000-8000-000000000002",
+                     *         "users": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GetWorkspaceResponse"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateWorkspace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The workspace's id, as `GET /workspace` lists it.
+                 * @example 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+                 */
+                workspaceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Marketing EU"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateWorkspaceRequest"];
+            };
+        };
+        responses: {
+            /** @description The workspace as it now is. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "workspace": {
+                     *         "id": "0192f7a4-5b6c-7d8e-9f01-23456789abce",
+                     *         "name": "Marketing EU",
+                     *         "orgId": "0192f7a4-0000-7000-8000-000000000002"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UpdateWorkspaceResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteWorkspace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The workspace's id, as `GET /workspace` lists it.
+                 * @example 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+                 */
+                workspaceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workspace is deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SuccessResponse"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    addWorkspaceUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The workspace's id.
+                 * @example 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+                 */
+                workspaceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "userId": "0192f7a4-0000-7000-8000-000000000005",
+                 *       "role": "READ"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AddUserToWorkspaceRequest"];
+            };
+        };
+        responses: {
+            /** @description The user is a member. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SuccessResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateWorkspaceUserRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The workspace's id.
+                 * @example 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+                 */
+                workspaceId: string;
+                /**
+                 * @description The member's user id.
+                 * @example 0192f7a4-0000-7000-8000-000000000005
+                 */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "role": "WRITE"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateUserRoleRequest"];
+            };
+        };
+        responses: {
+            /** @description The member has the role. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SuccessResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    removeWorkspaceUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The workspace's id.
+                 * @example 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+                 */
+                workspaceId: string;
+                /**
+                 * @description The member's user id.
+                 * @example 0192f7a4-0000-7000-8000-000000000005
+                 */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user is no longer a member. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SuccessResponse"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];

@@ -125,6 +125,20 @@ func (mr *MockWorkspacesMockRecorder) CreateWorkspace(ctx, ws any) *gomock.Call 
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "CreateWorkspace", reflect.TypeOf((*MockWorkspaces)(nil).CreateWorkspace), ctx, ws)
 }
 
+// DeleteWorkspace mocks base method.
+func (m *MockWorkspaces) DeleteWorkspace(ctx context.Context, orgID, workspaceID string, at time.Time) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "DeleteWorkspace", ctx, orgID, workspaceID, at)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// DeleteWorkspace indicates an expected call of DeleteWorkspace.
+func (mr *MockWorkspacesMockRecorder) DeleteWorkspace(ctx, orgID, workspaceID, at any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "DeleteWorkspace", reflect.TypeOf((*MockWorkspaces)(nil).DeleteWorkspace), ctx, orgID, workspaceID, at)
+}
+
 // ListWorkspaces mocks base method.
 func (m *MockWorkspaces) ListWorkspaces(ctx context.Context, orgID string) ([]ports.WorkspaceRecord, error) {
 	m.ctrl.T.Helper()
@@ -138,6 +152,36 @@ func (m *MockWorkspaces) ListWorkspaces(ctx context.Context, orgID string) ([]po
 func (mr *MockWorkspacesMockRecorder) ListWorkspaces(ctx, orgID any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ListWorkspaces", reflect.TypeOf((*MockWorkspaces)(nil).ListWorkspaces), ctx, orgID)
+}
+
+// RenameWorkspace mocks base method.
+func (m *MockWorkspaces) RenameWorkspace(ctx context.Context, orgID, workspaceID, name string) (ports.WorkspaceRecord, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "RenameWorkspace", ctx, orgID, workspaceID, name)
+	ret0, _ := ret[0].(ports.WorkspaceRecord)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// RenameWorkspace indicates an expected call of RenameWorkspace.
+func (mr *MockWorkspacesMockRecorder) RenameWorkspace(ctx, orgID, workspaceID, name any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "RenameWorkspace", reflect.TypeOf((*MockWorkspaces)(nil).RenameWorkspace), ctx, orgID, workspaceID, name)
+}
+
+// WorkspaceMembers mocks base method.
+func (m *MockWorkspaces) WorkspaceMembers(ctx context.Context, orgID string) ([]ports.WorkspaceMember, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "WorkspaceMembers", ctx, orgID)
+	ret0, _ := ret[0].([]ports.WorkspaceMember)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// WorkspaceMembers indicates an expected call of WorkspaceMembers.
+func (mr *MockWorkspacesMockRecorder) WorkspaceMembers(ctx, orgID any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "WorkspaceMembers", reflect.TypeOf((*MockWorkspaces)(nil).WorkspaceMembers), ctx, orgID)
 }
 
 // MockUsers is a mock of Users interface.
@@ -165,18 +209,18 @@ func (m *MockUsers) EXPECT() *MockUsersMockRecorder {
 }
 
 // AddMembership mocks base method.
-func (m *MockUsers) AddMembership(ctx context.Context, userID, workspaceID string) (bool, error) {
+func (m *MockUsers) AddMembership(ctx context.Context, userID, workspaceID string, role domain.WorkspaceRole) (bool, error) {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "AddMembership", ctx, userID, workspaceID)
+	ret := m.ctrl.Call(m, "AddMembership", ctx, userID, workspaceID, role)
 	ret0, _ := ret[0].(bool)
 	ret1, _ := ret[1].(error)
 	return ret0, ret1
 }
 
 // AddMembership indicates an expected call of AddMembership.
-func (mr *MockUsersMockRecorder) AddMembership(ctx, userID, workspaceID any) *gomock.Call {
+func (mr *MockUsersMockRecorder) AddMembership(ctx, userID, workspaceID, role any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "AddMembership", reflect.TypeOf((*MockUsers)(nil).AddMembership), ctx, userID, workspaceID)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "AddMembership", reflect.TypeOf((*MockUsers)(nil).AddMembership), ctx, userID, workspaceID, role)
 }
 
 // AddUser mocks base method.
@@ -223,6 +267,21 @@ func (mr *MockUsersMockRecorder) RemoveMembership(ctx, userID, workspaceID any) 
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "RemoveMembership", reflect.TypeOf((*MockUsers)(nil).RemoveMembership), ctx, userID, workspaceID)
 }
 
+// SetMembershipRole mocks base method.
+func (m *MockUsers) SetMembershipRole(ctx context.Context, userID, workspaceID string, role domain.WorkspaceRole) (domain.WorkspaceRole, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "SetMembershipRole", ctx, userID, workspaceID, role)
+	ret0, _ := ret[0].(domain.WorkspaceRole)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// SetMembershipRole indicates an expected call of SetMembershipRole.
+func (mr *MockUsersMockRecorder) SetMembershipRole(ctx, userID, workspaceID, role any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "SetMembershipRole", reflect.TypeOf((*MockUsers)(nil).SetMembershipRole), ctx, userID, workspaceID, role)
+}
+
 // SetRole mocks base method.
 func (m *MockUsers) SetRole(ctx context.Context, userID string, role domain.Role) error {
 	m.ctrl.T.Helper()
@@ -250,6 +309,21 @@ func (m *MockUsers) UserByEmail(ctx context.Context, email string) (domain.User,
 func (mr *MockUsersMockRecorder) UserByEmail(ctx, email any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UserByEmail", reflect.TypeOf((*MockUsers)(nil).UserByEmail), ctx, email)
+}
+
+// UserInOrg mocks base method.
+func (m *MockUsers) UserInOrg(ctx context.Context, orgID, userID string) (domain.User, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "UserInOrg", ctx, orgID, userID)
+	ret0, _ := ret[0].(domain.User)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// UserInOrg indicates an expected call of UserInOrg.
+func (mr *MockUsersMockRecorder) UserInOrg(ctx, orgID, userID any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "UserInOrg", reflect.TypeOf((*MockUsers)(nil).UserInOrg), ctx, orgID, userID)
 }
 
 // MockTokens is a mock of Tokens interface.

@@ -228,8 +228,8 @@ func testDirMemberships(t *testing.T, s RepositoryStore) {
 		changed bool
 		want    []string
 	}{
-		{"AddMembership", s.AddMembership, true, []string{org.WorkspaceID, second}},
-		{"AddMembership again", s.AddMembership, false, []string{org.WorkspaceID, second}},
+		{"AddMembership", addAsWriter(s), true, []string{org.WorkspaceID, second}},
+		{"AddMembership again", addAsWriter(s), false, []string{org.WorkspaceID, second}},
 		{"RemoveMembership", s.RemoveMembership, true, []string{second}},
 		{"RemoveMembership again", s.RemoveMembership, false, []string{second}},
 	} {
@@ -242,7 +242,7 @@ func testDirMemberships(t *testing.T, s RepositoryStore) {
 			t.Errorf("%s = %v, %v; want %v, nil", step.what, changed, err, step.changed)
 		}
 		slices.Sort(step.want)
-		if p := dirAuthenticate(t, s, org.AdminToken); !slices.Equal(p.Workspaces, step.want) {
+		if p := dirAuthenticate(t, s, org.AdminToken); !slices.Equal(p.WorkspaceIDs(), step.want) {
 			t.Errorf("workspaces after %s = %v; want %v", step.what, p.Workspaces, step.want)
 		}
 	}
@@ -257,7 +257,7 @@ func testDirMemberships(t *testing.T, s RepositoryStore) {
 		{"a malformed user id", "admin", second, domain.KindNotFound},
 	} {
 		for name, change := range map[string]func(context.Context, string, string) (bool, error){
-			"AddMembership": s.AddMembership, "RemoveMembership": s.RemoveMembership,
+			"AddMembership": addAsWriter(s), "RemoveMembership": s.RemoveMembership,
 		} {
 			changed, err := change(t.Context(), tc.user, tc.workspace)
 			repoWantKind(t, name+" with "+tc.what, err, tc.kind)
@@ -273,8 +273,15 @@ func testDirMemberships(t *testing.T, s RepositoryStore) {
 			}
 		}
 	}
-	if p := dirAuthenticate(t, s, other.AdminToken); !slices.Equal(p.Workspaces, []string{other.WorkspaceID}) {
+	if p := dirAuthenticate(t, s, other.AdminToken); !slices.Equal(p.WorkspaceIDs(), []string{other.WorkspaceID}) {
 		t.Errorf("the other organization's admin is in workspaces %v; want only its own", p.Workspaces)
+	}
+}
+
+// addAsWriter is the store's AddMembership with the default role.
+func addAsWriter(s RepositoryStore) func(ctx context.Context, userID, workspaceID string) (bool, error) {
+	return func(ctx context.Context, userID, workspaceID string) (bool, error) {
+		return s.AddMembership(ctx, userID, workspaceID, domain.DefaultWorkspaceRole)
 	}
 }
 

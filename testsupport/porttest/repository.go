@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -323,9 +324,10 @@ func testRepoSealedBytes(t *testing.T, f RepositoryFixture) {
 func testRepoAuthenticate(t *testing.T, f RepositoryFixture) {
 	org := SeedOrganization(t, f.Store, OrgSpec{})
 	p, err := f.Store.Authenticate(t.Context(), org.AdminToken)
-	want := domain.Principal{UserID: org.AdminID, OrgID: org.OrgID, Role: domain.RoleAdmin, Workspaces: []string{org.WorkspaceID}}
-	if err != nil || p.UserID != want.UserID || p.OrgID != want.OrgID || p.Role != want.Role ||
-		len(p.Workspaces) != 1 || p.Workspaces[0] != org.WorkspaceID {
+	// The organization's first admin is an ADMIN of its first workspace.
+	want := domain.Principal{UserID: org.AdminID, OrgID: org.OrgID, Role: domain.RoleAdmin,
+		Workspaces: map[string]domain.WorkspaceRole{org.WorkspaceID: domain.WorkspaceAdmin}}
+	if err != nil || p.UserID != want.UserID || p.OrgID != want.OrgID || p.Role != want.Role || !maps.Equal(p.Workspaces, want.Workspaces) {
 		t.Fatalf("Authenticate(valid token) = %+v, %v; want %+v, nil", p, err, want)
 	}
 
