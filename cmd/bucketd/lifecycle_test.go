@@ -76,7 +76,7 @@ func (l *lifecycle) createThenGet(t *testing.T) {
 	got := read.Bucket
 	want := api.Bucket{
 		Id: id, Name: "Lifecycle 1", Bucket: l.user.bucket, StorageType: api.CanonicalStorageTypeS3,
-		Region: req.Region, Endpoint: req.Endpoint, WorkspaceId: l.o.WorkspaceID, Status: api.ONLINE,
+		Region: string(*req.Region), Endpoint: req.Endpoint, WorkspaceId: l.o.WorkspaceID, Status: api.ONLINE,
 		KeyHint: hintOf(req.Key), LastStatusAt: got.LastStatusAt, CreatedAt: got.CreatedAt, UpdatedAt: got.UpdatedAt,
 	}
 	if diff := bucketDiff(got, want); diff != "" {

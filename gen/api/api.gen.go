@@ -47,6 +47,7 @@ func (e BucketStatus) Valid() bool {
 // Defines values for CanonicalStorageType.
 const (
 	CanonicalStorageTypeAZURE CanonicalStorageType = "AZURE"
+	CanonicalStorageTypeBLOB  CanonicalStorageType = "BLOB"
 	CanonicalStorageTypeGCS   CanonicalStorageType = "GCS"
 	CanonicalStorageTypeS3    CanonicalStorageType = "S3"
 )
@@ -56,9 +57,38 @@ func (e CanonicalStorageType) Valid() bool {
 	switch e {
 	case CanonicalStorageTypeAZURE:
 		return true
+	case CanonicalStorageTypeBLOB:
+		return true
 	case CanonicalStorageTypeGCS:
 		return true
 	case CanonicalStorageTypeS3:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QuotaUsageCapabilityPeriodType.
+const (
+	ALLTIME QuotaUsageCapabilityPeriodType = "ALL_TIME"
+	DAILY   QuotaUsageCapabilityPeriodType = "DAILY"
+	MONTHLY QuotaUsageCapabilityPeriodType = "MONTHLY"
+	WEEKLY  QuotaUsageCapabilityPeriodType = "WEEKLY"
+	YEARLY  QuotaUsageCapabilityPeriodType = "YEARLY"
+)
+
+// Valid indicates whether the value is a known member of the QuotaUsageCapabilityPeriodType enum.
+func (e QuotaUsageCapabilityPeriodType) Valid() bool {
+	switch e {
+	case ALLTIME:
+		return true
+	case DAILY:
+		return true
+	case MONTHLY:
+		return true
+	case WEEKLY:
+		return true
+	case YEARLY:
 		return true
 	default:
 		return false
@@ -128,6 +158,24 @@ func (e ValidationMode) Valid() bool {
 	}
 }
 
+// Defines values for ValidationResultRegionDetection.
+const (
+	Detected   ValidationResultRegionDetection = "detected"
+	Undetected ValidationResultRegionDetection = "undetected"
+)
+
+// Valid indicates whether the value is a known member of the ValidationResultRegionDetection enum.
+func (e ValidationResultRegionDetection) Valid() bool {
+	switch e {
+	case Detected:
+		return true
+	case Undetected:
+		return true
+	default:
+		return false
+	}
+}
+
 // AvailableBucket A bucket in Flashback's short list shape.
 type AvailableBucket struct {
 	// Bucket Example: my-bucket-name
@@ -135,6 +183,11 @@ type AvailableBucket struct {
 
 	// CreatedAt Example: 2026-11-26T22:10:24Z
 	CreatedAt time.Time `json:"createdAt"`
+
+	// Endpoint The custom endpoint; absent when the bucket has none.
+	//
+	// Example: https://s3.example.com
+	Endpoint *string `json:"endpoint,omitempty"`
 
 	// Id A UUID.
 	//
@@ -144,6 +197,11 @@ type AvailableBucket struct {
 	// Name Example: My S3 Bucket
 	Name string `json:"name"`
 
+	// Region The bucket's region; absent when it has none.
+	//
+	// Example: us-east-1
+	Region *string `json:"region,omitempty"`
+
 	// Status The last known reachability with the stored credentials: `ONLINE` after a passing
 	// validation, `OFFLINE` after a failing one, `UNKNOWN` before any. Clients must tolerate
 	// new values.
@@ -152,7 +210,10 @@ type AvailableBucket struct {
 	// Example: ONLINE
 	Status BucketStatus `json:"status"`
 
-	// StorageType The provider family as responses spell it. Clients must tolerate new values.
+	// StorageType The provider family as a bucket answers it: in the spelling the bucket was registered
+	// or last updated with, so `BLOB` and `AZURE` both mean Azure Blob Storage. Clients must
+	// tolerate new values.
+	//
 	//
 	// Example: S3
 	StorageType CanonicalStorageType `json:"storageType"`
@@ -202,7 +263,11 @@ type Bucket struct {
 	// Name Example: My S3 Bucket
 	Name string `json:"name"`
 
-	// Region Example: us-east-1
+	// Region The region given, or the one the provider reported when none was given; empty when
+	// neither said (always for Azure registered without one).
+	//
+	//
+	// Example: us-east-1
 	Region string `json:"region"`
 
 	// SecretFingerprint Identifies the secret without revealing it, so tools such as Terraform can detect
@@ -232,7 +297,10 @@ type Bucket struct {
 	// Example: ONLINE
 	Status BucketStatus `json:"status"`
 
-	// StorageType The provider family as responses spell it. Clients must tolerate new values.
+	// StorageType The provider family as a bucket answers it: in the spelling the bucket was registered
+	// or last updated with, so `BLOB` and `AZURE` both mean Azure Blob Storage. Clients must
+	// tolerate new values.
+	//
 	//
 	// Example: S3
 	StorageType CanonicalStorageType `json:"storageType"`
@@ -292,7 +360,9 @@ type BucketResponse struct {
 // Example: ONLINE
 type BucketStatus string
 
-// CanonicalStorageType The provider family as responses spell it. Clients must tolerate new values.
+// CanonicalStorageType The provider family as a bucket answers it: in the spelling the bucket was registered
+// or last updated with, so `BLOB` and `AZURE` both mean Azure Blob Storage. Clients must
+// tolerate new values.
 //
 // Example: S3
 type CanonicalStorageType string
@@ -341,11 +411,14 @@ type CreateBucketRequest struct {
 	Name BucketName `json:"name"`
 
 	// Region The bucket's region (for AWS S3 it must match the bucket's real region; a mismatch
-	// is reported with the real region) or location (GCS, compared with the bucket's).
+	// is reported with the real region) or location (GCS, compared with the bucket's). Absent
+	// or empty: the validation asks the provider (S3: the region it reports for the bucket;
+	// GCS: the bucket's location; Azure: none) and the bucket keeps what it reports, or no
+	// region when it reports none.
 	//
 	//
 	// Example: us-east-1
-	Region Region `json:"region"`
+	Region *Region `json:"region,omitempty"`
 
 	// Secret The credential's secret part: the secret access key (S3), the PEM private key or the
 	// whole service-account JSON (GCS), or the account key (Azure). Stored encrypted and
@@ -355,8 +428,9 @@ type CreateBucketRequest struct {
 	// Example: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
 	Secret CredentialSecret `json:"secret"`
 
-	// StorageType The provider family. `BLOB` is accepted as an alias of `AZURE` (Flashback's client sends
-	// it); responses always carry the canonical value.
+	// StorageType The provider family. `BLOB` and `AZURE` both mean Azure Blob Storage (`BLOB` is what
+	// Flashback's client sends); a bucket answers its storage type in the spelling it was
+	// registered or last updated with.
 	//
 	//
 	// Example: S3
@@ -493,8 +567,12 @@ type QuotaUsage struct {
 		// Id Example: BUCKETS
 		Id string `json:"id"`
 
-		// PeriodType Example: NONE
-		PeriodType string `json:"periodType"`
+		// PeriodType The period the usage counts over. The bucket count is no rate: `ALL_TIME`.
+		// Clients must tolerate new values.
+		//
+		//
+		// Example: ALL_TIME
+		PeriodType QuotaUsageCapabilityPeriodType `json:"periodType"`
 
 		// Type Example: COUNT
 		Type string `json:"type"`
@@ -513,8 +591,17 @@ type QuotaUsage struct {
 	} `json:"usage"`
 }
 
+// QuotaUsageCapabilityPeriodType The period the usage counts over. The bucket count is no rate: `ALL_TIME`.
+// Clients must tolerate new values.
+//
+// Example: ALL_TIME
+type QuotaUsageCapabilityPeriodType string
+
 // Region The bucket's region (for AWS S3 it must match the bucket's real region; a mismatch
-// is reported with the real region) or location (GCS, compared with the bucket's).
+// is reported with the real region) or location (GCS, compared with the bucket's). Absent
+// or empty: the validation asks the provider (S3: the region it reports for the bucket;
+// GCS: the bucket's location; Azure: none) and the bucket keeps what it reports, or no
+// region when it reports none.
 //
 // Example: us-east-1
 type Region = string
@@ -564,48 +651,14 @@ type RevalidateBucketRequest struct {
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
-// RevalidationResult A validation report plus the bucket's status after it.
-type RevalidationResult struct {
-	// AddressingStyle The S3 addressing style that worked, `path` or `virtual`.
-	//
-	// Example: path
-	AddressingStyle *string `json:"addressingStyle,omitempty"`
+// RevalidationResult A validation report whose `status` is also the bucket's status after it, when the
+// stored values were validated; for values tried instead of the stored ones it is only
+// the verdict, and the bucket's stored status is unchanged.
+type RevalidationResult = ValidationResult
 
-	// Checks Every check, in a fixed order per provider.
-	Checks []ValidationCheck `json:"checks"`
-
-	// Code The error code a create would have answered, when a check failed.
-	//
-	// Example: ACCESS_DENIED
-	Code *string `json:"code,omitempty"`
-
-	// LatencyMs Wall time of the validation in milliseconds.
-	//
-	// Example: 212
-	LatencyMs int `json:"latency_ms"`
-
-	// Message Example: list: access denied for key AKIA…MPLE on bucket my-bucket-name; grant s3:ListBucket
-	Message string `json:"message"`
-
-	// Region The bucket's region or location, as the provider reported it.
-	//
-	// Example: us-east-1
-	Region *string `json:"region,omitempty"`
-
-	// Status The last known reachability with the stored credentials: `ONLINE` after a passing
-	// validation, `OFFLINE` after a failing one, `UNKNOWN` before any. Clients must tolerate
-	// new values.
-	//
-	//
-	// Example: ONLINE
-	Status BucketStatus `json:"status"`
-
-	// Success Example: false
-	Success bool `json:"success"`
-}
-
-// StorageType The provider family. `BLOB` is accepted as an alias of `AZURE` (Flashback's client sends
-// it); responses always carry the canonical value.
+// StorageType The provider family. `BLOB` and `AZURE` both mean Azure Blob Storage (`BLOB` is what
+// Flashback's client sends); a bucket answers its storage type in the spelling it was
+// registered or last updated with.
 //
 // Example: S3
 type StorageType string
@@ -661,7 +714,10 @@ type UpdateBucketRequest struct {
 	Name *BucketName `json:"name,omitempty"`
 
 	// Region The bucket's region (for AWS S3 it must match the bucket's real region; a mismatch
-	// is reported with the real region) or location (GCS, compared with the bucket's).
+	// is reported with the real region) or location (GCS, compared with the bucket's). Absent
+	// or empty: the validation asks the provider (S3: the region it reports for the bucket;
+	// GCS: the bucket's location; Azure: none) and the bucket keeps what it reports, or no
+	// region when it reports none.
 	//
 	//
 	// Example: us-east-1
@@ -675,8 +731,9 @@ type UpdateBucketRequest struct {
 	// Example: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
 	Secret *CredentialSecret `json:"secret,omitempty"`
 
-	// StorageType The provider family. `BLOB` is accepted as an alias of `AZURE` (Flashback's client sends
-	// it); responses always carry the canonical value.
+	// StorageType The provider family. `BLOB` and `AZURE` both mean Azure Blob Storage (`BLOB` is what
+	// Flashback's client sends); a bucket answers its storage type in the spelling it was
+	// registered or last updated with.
 	//
 	//
 	// Example: S3
@@ -773,11 +830,14 @@ type ValidateBucketRequest struct {
 	Name *BucketName `json:"name,omitempty"`
 
 	// Region The bucket's region (for AWS S3 it must match the bucket's real region; a mismatch
-	// is reported with the real region) or location (GCS, compared with the bucket's).
+	// is reported with the real region) or location (GCS, compared with the bucket's). Absent
+	// or empty: the validation asks the provider (S3: the region it reports for the bucket;
+	// GCS: the bucket's location; Azure: none) and the bucket keeps what it reports, or no
+	// region when it reports none.
 	//
 	//
 	// Example: us-east-1
-	Region Region `json:"region"`
+	Region *Region `json:"region,omitempty"`
 
 	// Secret The credential's secret part: the secret access key (S3), the PEM private key or the
 	// whole service-account JSON (GCS), or the account key (Azure). Stored encrypted and
@@ -787,8 +847,9 @@ type ValidateBucketRequest struct {
 	// Example: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
 	Secret CredentialSecret `json:"secret"`
 
-	// StorageType The provider family. `BLOB` is accepted as an alias of `AZURE` (Flashback's client sends
-	// it); responses always carry the canonical value.
+	// StorageType The provider family. `BLOB` and `AZURE` both mean Azure Blob Storage (`BLOB` is what
+	// Flashback's client sends); a bucket answers its storage type in the spelling it was
+	// registered or last updated with.
 	//
 	//
 	// Example: S3
@@ -874,9 +935,35 @@ type ValidationResult struct {
 	// Example: us-east-1
 	Region *string `json:"region,omitempty"`
 
+	// RegionDetection Present when no region was given. `detected`: the provider reported the bucket's
+	// region, `region` holds it and a create or update stores it. `undetected`: the
+	// provider reports none (Azure never does, some S3-compatible services do not), and
+	// the bucket's region stays empty; nothing is guessed. The `region` check (S3, GCS)
+	// says the same in words.
+	//
+	//
+	// Example: detected
+	RegionDetection *ValidationResultRegionDetection `json:"regionDetection,omitempty"`
+
+	// Status The validation's own verdict on the values it checked: `ONLINE` when no check
+	// failed, `OFFLINE` otherwise (never `UNKNOWN`).
+	//
+	//
+	// Example: OFFLINE
+	Status BucketStatus `json:"status"`
+
 	// Success Example: false
 	Success bool `json:"success"`
 }
+
+// ValidationResultRegionDetection Present when no region was given. `detected`: the provider reported the bucket's
+// region, `region` holds it and a create or update stores it. `undetected`: the
+// provider reports none (Azure never does, some S3-compatible services do not), and
+// the bucket's region stays empty; nothing is guessed. The `region` check (S3, GCS)
+// says the same in words.
+//
+// Example: detected
+type ValidationResultRegionDetection string
 
 // BucketId defines model for BucketId.
 type BucketId = string
@@ -1128,9 +1215,11 @@ func (a CreateBucketRequest) MarshalJSON() ([]byte, error) {
 		return nil, fmt.Errorf("error marshaling 'name': %w", err)
 	}
 
-	object["region"], err = json.Marshal(a.Region)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'region': %w", err)
+	if a.Region != nil {
+		object["region"], err = json.Marshal(a.Region)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'region': %w", err)
+		}
 	}
 
 	object["secret"], err = json.Marshal(a.Secret)
@@ -1620,9 +1709,11 @@ func (a ValidateBucketRequest) MarshalJSON() ([]byte, error) {
 		}
 	}
 
-	object["region"], err = json.Marshal(a.Region)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'region': %w", err)
+	if a.Region != nil {
+		object["region"], err = json.Marshal(a.Region)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'region': %w", err)
+		}
 	}
 
 	object["secret"], err = json.Marshal(a.Secret)
@@ -3985,188 +4076,196 @@ func (sh *strictHandler) GetQuota(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3Zchu5luCvnODtCEs9SYpavFFxH2iJtnktiSqSqjVrlGAmSKKUBFgAUjRvhSP6N+Zp3vpt/mDmaf6k",
-	"f6B/oQMHyJVJbba7bnXXm8TMxHJw9g2/NUKxWApOuVaNzm+NOSURlfjnkGq57k41lea/iKpQsqVmgjc6",
-	"jRENBY8UaAErwjRM6FRICtJ8wvis1fAaKpzTBTGfLhhni2TR6LS9hl4vaaPTYFzTGZWNT58+eY0lkWRB",
-	"tZv2TRLeUN2PNicdzylM8OkzBSzygCgILgejMezZnwMgXK2opBEwbdZAP5LFMjYTtvdfH0xfkufNNt2f",
-	"Nl+Sg0nzVXgYNY/o8+mL9sv9VwevDxteg5l5lkTPG16Dk4X5cpKux2tI+mvCJI0aHS0TWtoi+XhG+UzP",
-	"G50XR9kulZaMzxpmj/2ILpZCUx6uP9D15t66kHD2a0Lhhq5hh8DVVf8UmAICMyEiCOeChXQX9JxoWJAb",
-	"ap4gtEGRKW2Bgc2USaUdCMzJEJ+b0ZiCG7rUMBUSDo5gLhKpPFhSCULOCGd/J2YNnWzAFdNz0HMKiizs",
-	"egiP8h8mIlr7fEa1sqtx85EZYdyDBZE3NMrHkFQtBVcULGJBkAFCN4d0GZM1jTpgwBl4PjefiUQDCTXj",
-	"M9ArFtJjM47Ps8Xg0IQLPacSF+NWoODo4ACC/mnv/HIw7l2c/HD9offD9bB3NeqdBsf59uYspnZMCzBz",
-	"qlRpUJrFMciEq3zE9uvyiP2L68vh4N2wNxoFLejigiY0FnyGtICjJopKWM0FKMo1MG3PpQWjJAypUubo",
-	"eASSThNFYgVi6gBlV8G0ovEUCFKTg4/PiSFDmLKPBiwrBHs6Ahg8jTwzW1QayQIKOF2ZZbag6zZlcYgS",
-	"7nO/YWESE02l34Cdo/ZrD44OXuMSn3/8uIsL4UIjCnmgxB1oYkFn8KDl8xL1PZ+2w0Paps2DycuweRS9",
-	"os3X5Gi/+WLanuyHB9EhPZqm1GcRJae/AuU0DelsIbuD5889w2nS//frqPA7EsdUd6NIUqXquBrXMFnD",
-	"25io+YSEN88UhDGjXB8DCUO61DRCyLAZF5JGrXTNvyZUrvMlr0rTbF3wi80lfjJMxlKMZYYkGtrjNP+F",
-	"ghvCMX+S5TJmIVLu3i/KrP63HN7mzQhhd/Ft96x/en0y7J32Lsb97tmo4TUWVCkyM89JoueUazMQ7eBh",
-	"LqW4ZYZQJf2Fhma/5mS7H/rdf/uXfz2/POvBzojNONGJpKeCqguhz4kO57vHEM5peGMxgoaSarNxi/KN",
-	"zpTEin4qQuKfJJ02Oo2/7OXyZ88+VXs9KYWTDZsSICMUBQsST4Vc0AiEBAJTRuMIJpKSG2SPSUxhJ0hh",
-	"MOx9c9UbjQPPEAxyF2SZNI52PZ+bf1ZC3qglCakZ2+A84/hSaI5TPlMlfgk7wXeD4YfRZfekd30xGF+/",
-	"HVxdnAa7nlkL8oEMlBYwU8JiGiEXNiRElCiODiHhhr4LCy4cmuGNQffkpDcaXZ/2Lvq908CD4M3VyYfe",
-	"uDC5B8Gw964/uLg+74/Ou+OT9+an3sXp5aB/YV/snp0NvjOf+zx/cHUx7HVP3nffnPWCXeS34HAEmYuy",
-	"oLLrt5sxRIBsSAsI54TPqCH5T17jRPBpzMKnoetF97x33T0b9rqnP1wbtl1CVrMU8BvnaxgdgtUS/AbK",
-	"yFhSEq0hUTQy5JsJB3zHMlhWPj2DrUIomr2LlPvlEbYLMbulpZXQMhoVFm/hjNvcCTZgYVCL+LzE3TP2",
-	"G1S4ZGDgkgk0btB9Z6sgOzajoioxF1LH6wyH03XbE44y0ckUJMuIaAqSGEI4GVy8PeufjINjg9hG+bJi",
-	"wOdW0mm53nX48VbICYsiyp+EIG8Hwzf909PeRQkx1iLJxBSBBV1MjG4zLdCz0/6Oms8nL8LmS5Q/0/Z+",
-	"8+Dw6PmLl69ek0kYfSV25ch7QdZ2faEGJHyiC+vbCbKdBbutxoa+OKQGt58mAmr1oRL8KrgDfiav/Qas",
-	"iLKEZRlXxKZTKo2cdIh4bJ7masZXguImfpt1Wf3trtVVsL6gEDowc00lJ/ETpeu4N7zonpWAydyIQM1+",
-	"juHXROiC0IrgaLofvqJt+py8nBxN2qGRMgRUslwKma37a7AiDgmnH5dWqhtunkgrH+0ugl1rRaScnymY",
-	"UU4lC4+dUJe3VEIsZjAnyoq4iGrCYgUJN3KupMZGVv01WpTZYfB90ykyzX4UOGZwIfRbkfCnIXYm9krg",
-	"dxzLf5DB5zeQJqdmDVbYV8TEVziGC1ESCY6NE4TYPfpGQcvoQMJvuFhxzxxCTFPF1Aqz4nfqGbBIZVZa",
-	"zG5SUX1J1rEg0ViIMyJn9EmHcNn94WzQPb0eDwbXZ93hu17pMIoIgZYaUxCbuQyuEA4vjuADe/OV9cR0",
-	"YmGw184IO8HGwh1DuHRKmx36SSAZDr7tn/aG173hcDAswSNmSlfU7Mxh8bx9CCMqb1lI4YqTW8JiMonp",
-	"MRQstK8EKaWFNBS/uShnQjrSR45mYFfaodEYC2ssQXHMFlQk+vPgOO6f9wZX44caLhGLrKS1GG+2wDjs",
-	"t9XvAsrKagyFM9TvqturA+NYiHPC145xqieB8Zurwbh73fv+pNc77dXySiOhCNCPIaURjTqw3zbK037b",
-	"sSgn/gWHZUw4vB32etfjYb97dgyW8wDJ9FsJkjBFN7TcZwpitmBfyyQs8UljEKAbJV0Vzgw7QRkSgVey",
-	"c2bslrqdEh75HD/KFeHuZR+0uKHcSrWFdXbaY7G8zEwojUpM4lisFOwEw+64d33WP++Pe6e5jm09OWbM",
-	"AB2sTfSwBsZmFjxSuy3okXDuJjNaI/p1CCiNZgJPnHabWQIKXXn2c89SLOrxMEmkeUom4pYC056x1agZ",
-	"28IlMkhqjsI6a6qO32bm+a07Fvf2XsFHjGdzxYuU+TTBfnXRvRq/N5bvSXdcQVk0SiiR6OA0EGIKGL8l",
-	"MYs8oB+XTFpngKS34oZ+LZ2+uoIFU4rxmZcJ5ZqlwE5Q2ZiTOAVm/1RwfdvtnxnjvQSqiGgyIYpCsilN",
-	"nKH3FcDjcOuZgmx+Yy1yaTDPLMHCIV1xzvUsXdTSROsLoqfTs2l0TiNGxuh+exLQR1eXl4PhuHd6fd47",
-	"7Xevxz9cluGf+WOtj1rB30aDC0ufJ3a6ppm+Axsz/ufoQ0YqBdW5Azyeur0htmYrwYPopmhlnTF1QQ3H",
-	"ghkv+VQtfzLaEKg5WVJzwEspllRqZv2ek2zE3Im8WDftz03nrKk4T71GKKnhOt3KhwftgxfN/f3mwYvx",
-	"wUFnv905OPqx4TWmQi6ItpRCm0Ys143Jovug3j8171nXb3HaoqOqbmSliU7UfaPb70f2XfwKNYwUc+/6",
-	"9IRwwVlI4lHhm09eI/M79B+0t0/FwNdPBiBut+XFeOmhZTsrz1Q8np8zcIjJLzTUZlXbkUjSGVMaFVI7",
-	"RQv6WkEoaWQkDYmVdf/QW/Rb60Ryo8cEN3T9nnEdGHxbKaBcJLO5c8LZ0JgWIGkoZtwoLUxbSfiPiomF",
-	"/V6h980NXwbXd3NqrUizP6e9WH88xERlvrwWdCeoykyFzBS9IqBtQJdpWBFldI1QyIhGRsRpFptRmSyd",
-	"AKcfdcEV7H2pXVMeLQXjuj4cHCZKiwWkL3mwSrfvOM+cKBCcloPBc62XqrO3pw5b7sdWKBafQ/0O1eoX",
-	"mcZlI3sCU5FIAylJQk1lFgC8oWtUN4N/+5d/DZw/yzLKG7our78QjqlbtJnFMow7EcRSKTrScF1UaTKJ",
-	"mZo7LzqgWoWyofXlzvPxfNJgZUUONxLVpETp5n4tY0V0f8v4jMqlrD2WPuLtlDmfuyOQNPws6S0lMeMz",
-	"VJuVAC1ErEAl4dwI8jGVkpjdYtAmopqG2ueRZFPdgffn3ZPm6H334PmL9GTd6KmTjClnUD9TMM0XaRFA",
-	"y4Sj6gxa+Hz/BUzW2kWMKTfKR2RWkPAliczfRsF6cZTIGHYODgpIZcyIXxMSu7kVzMktBWp+8nlhUkMc",
-	"hj5SE3+HhFIoVTCf7Nwlj5KHP7k3F8RwDMtOpdD2jd1jwzlCwo2SMaEIUKkM+8DoqXaOWgUTqlcUrSoz",
-	"vbLqUebFLS3VwEdlbCujc7dwQ+dcVOEJoeBTNktkOvVUSJ9vZ3clyNCP5mlU4njuKJnjdxihD2lU5XiH",
-	"vx40X66+X//YJm/CU/p29p797ebMyBaiNZUGA//nT93mj6T593bz9XXz598ODj7903Zc/pZK5WigErHW",
-	"RGo0ePdxfzNpJN1kjWeKxh66GwjPAjZ2xRtoX3Se+9xwTBhRHqVxUiPoaZR+gMEdx+xRkZwzPqvAYL/A",
-	"EBjXL44aXp4ItL+ZCPQ76kNJUZp+ITb35XSsglZVVLYcV6zqWJnqlUqkKgoVdZPi1rerZGfMZh/U6UX4",
-	"J9N08cBzM6O6aYiUZI0SgX7UJ4lUoibP7FLSnNzR65IS71TEsVgdw5Igu8JcsBBHscITQ6mGRpdkVhH/",
-	"3R8/xK8i/SL8Yd378UBeT6/ef//jrJb6UjusgBc29cu9OhEipoRvHGD6oZfBaTt8L5xErKq9EVPLmKwx",
-	"IOyl6WHOnbkZRl4IPitGFlQLLjB2TyT1uTkQYijYmtlXnBlZAhdvP5wANwgdZwPxCEJjtk9FHKFTA5Nd",
-	"UBjyW6bYJDbj5eoLpgIYDmJ4PCYBGbmHGKnAal/2P5SkwfnaLTDwIDj/AcBmMQQ2VoyJBkkcr1ik5xD8",
-	"+//9P//+//4XZNl9kuJwFiLEqv3BSEvy//83DXAlwWg87I5GvaDl8zNKkIHhwJIwlOjpwiQFLdliQaNj",
-	"2DeGwP7Bq4IAbcGQTtEdaPbm8zQpo39xeTUuZpBknzjRpmApFLMZdaHgWoq4MKwHln2UILjzdypF0245",
-	"XR6P4BfBOH4yYRGTNDRjkhgz7JSH4QzJIvuuz5kSMdFUWa+mURrAKOwSX7c/KjHVMF8v55R7oMlM7XoQ",
-	"M05xsiWRZCbJcu5zRc0/WmCWoGS3hs0lipZ2wQUv/ovIhBq40U2IUmzGaQSM+zxFtf3nrbaXoxBMWRzj",
-	"5t8TPkvi9H8z1mLCMGMB10MX1EHC8/nV/zh41W7Dm2G3f3bWg8vueNwbXsCbs+7Fh12nlsAtkczisqIx",
-	"DTUyA6Idx0A1IaZGDHs+j9jMqHjLhIc6sR8ZgBk9XK0XExFXJXtFWS3kc+0fvLonAS0l+KHL8NrGVB/O",
-	"Sr8Yf7qDPY0ysbxp2aDdgC5PcA4+FjNdzA20ekPBUOxAMLg461/0AseLCLJwxmc+zw0OD4LB27fl16aO",
-	"ggWnHgRXFx8uBt9dBKnqRvi6BSeYrKdgkSgNWsRUEk19zunKGDMJdb5uyo0S8lPDLqThNdxcDa/hhjXw",
-	"yA89e2/jQGtVilpQZRGhKVmwGB2CWaYfqCWNY2B6yw6gsIHC8keHDa/x7mTU8BrdH6+GvfKi8enmglH4",
-	"p3iYZRaSKGKWv1wWENKi0hafHvpOrAKdn3fRI4BEh2iBO3vLaBxZt2NsFes5lRR2nFXl86CUNhmgLUyW",
-	"7ANdXyUsCjyXUFCXnmnTVGtTNO906dxFZWkMsyCkK+6IO12x6XvWOXCvaprB7QNdF83k+/lAurLcTL7r",
-	"m6F9K7MsHr6wkX3/cSp3RdPOCfy+D7/N3jwX0RfwWt6tTLvEpTRttVa3ruOQZWq6m6v3H+hKKvD0CuXF",
-	"K7JWEGCyvLHb3Zsl5fZJ3H/77gpIWe9/y155pmCZTGIWGlXCZTkQnAYNcRbBzujQs4m6705G6CdJX2AR",
-	"KGPIohBAXhK8GwzeBbteZuKzEIcTCdeO5oEuCIth593JaDdzdLrwe/qmOXWf73T/nki624KRlUaUh3Jt",
-	"GMVxkQXPxQoEN5wZ5ozrzNsTFLxtQVUdMM/6g9HbwenFxcve913nkiuqBe2Do3v1gg0qux/YzhTPgZ3a",
-	"5jnMd0aHDoKXvfNUlSv4hX2+mos4g28zhRoGqhCuWfw7fYTDbgOn1UTLbvgqwFZ/I7H8/krzt73z/t6H",
-	"l+envYt3e5PLj8MpO/nBQfBD74eioW30g5WQUQWwLw5f3Q/Z3p3u46vhmTFWCIfRYRNtJI3KqYOIQ1cu",
-	"eDOiU5LEGlFXSEAQZG7nFpwbcT2hPg/QtxwcwzImjAP+ay2TFP5CQizEEhPjiJV1zh6RzuJIeGyO0Ja9",
-	"pJ7CdC6bX9DE4FmWnL1owWDBbLGJWd13IxgdVkG/1etdLEpoH72qg2KaDVUTCxfR2sDQWn82Rcgmu2xG",
-	"9WzwdNPSRccztVaEWf9SipkkC9WCD6hbmgeqA5VMfg9qEvC93FQr5M97UEqe96CaOu9BJXHe83ld3rwH",
-	"dUnzHlRC+x5k+bweFNd23hu/H5yWR9zI9PYgTaj2YEvOttlmbV6rBxuZbWZ1dRFdz+fve93T3nBUfLf3",
-	"/WXvZNwdG2C87fbPzJDlzBkPipktHpTTwQr/u8wmhE4a8MfzsQmn25RdPO2qnlhF5gou1Km6WSh+MwJC",
-	"0IW7ksJ5Bwzv1wLrL4w5aIMvSyqV4C24QIZmbHnCuMJ0OMNpyz4ll4RSjrITDT5qHn6jA44U1tlPhcyR",
-	"e3xP9XoA5gYEpWXgT48Q/ymIPEuadUrAe0piPd+u3Kgt5mEgbqwjLma3lFOlPAiw0sH+KtE3U9VeGuLm",
-	"K7nh3DLrdtg/reNJV1f909oS0vuKCIou/nbzNWlOu823P//26lOz+O/RY/7d3xIcqDFR7rQ9n2U5cbbI",
-	"BC02i9euBMaKD5Tvni31scFAXRrF584BJpM4s6m3R8cfVaXnNb5JhCbbEQ7TFa9Syn6Q7/mb/JMa/7NK",
-	"JgWAVacrQbMYHrhaotcwS5PcHj6uOZCYcA9oa9Yq5FN6MO51z42EGfeGl8P+qFfGv/zNh8VV30qKPk4S",
-	"N+pqIbfFG4qrrSOXL0GMRYh7xROtm/Cb0oFXNAqydD6nmme12oatyUm/Os6SISVdCqlVWlU3CraJJ0yx",
-	"r7At903duWzFn2E1q+UODHrQTEsqmYhSqzz/5GJQ77vSG2+eDK4uxg9DFgRueXfuu9JC6s4z2XKUiZQu",
-	"By9b0aF3Z/MAZC2lD/bb932xpDKkXNcqBm4JsAcL8hEYB/eyB1IkPMKgPOiVgIiGbEHiMhYc5vPZLN0N",
-	"yKVbtOsurWUTUNVvc0xPQVgH3GHmBbqjd4L1b8BObisYywHRfEF0OC8k0ODbJHafHAMxKgu+5HOmHNWU",
-	"C/6zt3etrRO6+pV3JyP07ttAVPZBOs9uVY4Uczwq/RXukSBD6hxNn+PoHCxdwMU6XvHo5RoYx0zsLLfD",
-	"2sCCU3VsDEVqCy/R9QhXNh3YVhm7SNzv7Je0mWOf6518uu/w6R7AT7XYno83pCqJ7RnH8WDa6Pz00PHd",
-	"l5+87brtwzMSqkJvm97586ZjPd+LoytYxokqE6NL2rIxEaYxg/yxsYcWBG/OBm+wRjj3mSsgHEjMCGak",
-	"BRhRCGBn09mOFQnK50zvFh1oxJolIZFy7crYXGzEUlA59LIRu/AaZk0PCWG4Php3mCSfq6HUMVZLOJ/B",
-	"T8ZpuwGVF80fO7eJ7VzAFIiU6aTBcKttwA2lS5eClAWygoJ3OnCZjzNjbHmWlU9oGXUMJyqUHKeJFJFA",
-	"W3shbqnP03ys7D21W8fG4L8EF/szxvL5MZZ76OTLhERigoXf14saP8N3JI5tkpuTyBmzK7BTxmHB4pi5",
-	"gpJjaFtyQYG9Igo41r6V1Ll9512+Q5d8YsbalwralxO+CkDazr+2u8O7GGSu5FMfG5lAF0u9Bst/QVLD",
-	"KDDjagdd2LbrUdHF4Fzluy3oYpoLto7I3NcG0gpz813CjqWRIC1+xnYWzovWqckfsFoUBmrQL5emh0nk",
-	"dmtYUfSkp7bVF3SCf/v5OuW42EQLRS7YbLzU5xjZDKoOBIY5OQgV+TyWBE4oxHSqQSQadgwiV4QB1u5b",
-	"SVCqJ3exIS3M8TGVOnj+IVn8n8z9HyuA/qjIeR0Dyhd0YtBuUyYU/PU5vdqSeYe4EeXM9fqodqUSPHVt",
-	"lt2PxzCTxOish50zpvT2KgO+1XuKVILJfJyG2oNihavnZvUwVuE5wxe766FrH7PlV5LpSgqqebvWh+No",
-	"5mSr76rAaA3B2oBbKCLqNECmLUvcKHrpIgxPEYR3l6NVHPnqhi0DbBinXMYjDW8gFElsS9tlwmFCQ5Io",
-	"m53JNER0aWwEcyq2bRRGUiPh4jpkuYzXxUymJUGxZt412HTDlmVDwD242y+V1aQ5gZji093IeJ5BGqVW",
-	"o9OQlESNKud+L1YwJbKsYVhIGI48Ey0b3gisVz2VgTajwDxQnTLipGUItsxAWQRC+NlVwk4met2LBkhU",
-	"7aZI5iZE5AqAxEr4HP8xUmUpxSQbyRaeBC3n6mziw70AdnBxbAoEayp2UdrYmn6V9XA6NsIWw96YZH2j",
-	"suxqK7kKHxWxPvWTeFlRjVlbXibgDt7BOttI+djd022SuGT014T4ihVMtslLCwKnRKGMNCI6VQRLXdqw",
-	"4w2HwNCVedPnFkQtGBh7bMUUhcDhlxPS9lVMK54LlWmjtvar2DvNA/qRhBpTAH2eKgCwQnrCMp2s/QZG",
-	"9mvkr0sbYHw20ut4C6MYHUL+HijzYt52ylBksCR6btPsbpnUCYnLwcS0D+pmIaLZRg2n6KEt6zaJXY2m",
-	"7CMWwRv8W1KZUQ42TnxI5KYqNGrCN9vd/DlvhLvA7BgnKWFAhXcWswfqS+4eYaFsN0xKsx7sH9zr/v5d",
-	"RaZ8hK+54AnGzP1Kr0nnRa527b27zK/GjvqMALhF6nvsKKv2JZLp9cigqNOHsR9ENzHGw2+bbbey5iGe",
-	"w0Ln/Q7S2BOJFozDRAittCRLS5Plh7bXhP088HyOMh6z0xI9FzJr4vvGtqbwk3b7MMSP8E/qMteQrhA0",
-	"+F4OVmMX2c4BjE/F5jbyMJm1rJwqEIskyrLu8oLB+haHYsUV7LiAA+aK1WZdKQ/eCTGLKZzg8E4F9lzS",
-	"1ZtYTNLfdkGLGcWeV2k8weelHGThMpBtklRfI9K58rfii4YpWoGndBk5s0pon6M1ava3xoo3D91yKqux",
-	"zBLhPKB8KmRaZlfphFNqu2NkB2bMYX+YRBYTTHzu87FrPsMUrJikRXBlEZTMRQvLmOipkIt8lu5lv1NK",
-	"mDZ6+wgP1ufOn4slP4mMwR54BRjMKBBp1bhZ0jBPcWEuc80QZWgTBzsFHcYzcjWrvImIJvhLlNimE5iL",
-	"qDzLD31+NX7bfIUvbNbNuMZm2GlHk4ktpmacpt1eGVcsos5JoTwgGhZCaXhx5POY3tLYcEK6LD6AD+zN",
-	"cXaWQGPbquSo3YaNnrHFgh+ZxBThYMWdlSKeFTZmIWGcYKE8UzXtNVrQs++hBEJ/x5wsqc+D3/yULfmN",
-	"Dlg+Bn7KoMxvfqPVavkN86uRafan0bj75qx3fTI47fmNT4Ft1ZfpLWlmnQGXUeC1z4v5ddY9kCsyiqyV",
-	"beu6PTvKJtcrO5zN1qNiiSC5K53LFjAniyyaNqfr1PV8w8UK1tS1X4hZSJ3P0LVT7i5JOKfNg1a74TUS",
-	"GRfcOKvVqkXwcUvI2Z77Vu2d9U96F6MefmN0BqZjWuBi3ct+w2vcplW1jXZr374olpSTJWt0GoetduvQ",
-	"pvPMkcnv5V6PWV2GrpGVquxvKZbjeSDiyJANaoQdDLYgZ1eUKhcGyL3zaZOKIuvwCs1NjeJealnsIGp7",
-	"kYMWLfjO6d0BtrIKsM5mRmEu4kj5PHHZK+0sf+W4UGRpS6U8CPLaTItONDt/tEaiUtmlFtgXvlJ6WfFf",
-	"WZPGmRAx01SSGAJjokwZp1FqaGItd6yphB2DkD7fFofKK8GJnCULbLme5dXtHkO1qqQU88LKuaKfy2jZ",
-	"COx+5I70TZabUbym4Kfq6Q/MiaQCMO04nG28Bb1025tbrZz9k5LOaruQlwuDH3xXQb1Gnu9+r9xF3Xyw",
-	"qf8hk03hwWyPgSVK8f0M8XbSpGrz327Z+d5u128qayNX3I4rKm+323fXmNcvtYTkWRCB3jKRqMdUD9ct",
-	"15LGNvBjyWAV/j9XWsAftNuPa1GVVWb/lHtqN5PyCh1qtlW61zec2fY2ix5+zUbWLqXSyqTcuWTbTA62",
-	"lVLM1BopGQ01rUC2N2eo9FrYz31ieQVgyXVrA9TJ/bApuV4fRtMGD4qV8dvxLrODtEwe3iusUNtf0zBs",
-	"4MjV0ENaT27k45FFxrqBM6TdK1xagJ/s3/9JtW8gfnd4/3d5O3HzxcHr+7+o9tT85DWeP2RTWado/ODw",
-	"QVvK+vqh3ZgsFkSunVgp5vyRmco97Krx8yevsRSqRsUYZsZX1nJzoxGAMbJaWVajdT9Z27bYn7kcGPJ5",
-	"HhkqaRVenf2SGy5pu/pnyrUn4FQp5zsz9lKahbVpbtVaWjt1nvWSfzT1fe4euxAgCn+a+52ck9S6mtEV",
-	"brSLzWCj+QetuUKKBLa/9vnm9tDESZOhbe8TZ2+kGWBoG0jCFQmtpqbQiHH5foVWnSHhrk+Z7beKI9gZ",
-	"MSne1dOmTQ7sDThobZwUoLekEoICJwo6Pm9CMDoMOm6zTG0W4Hn59mvrxTwI0uCcfcNWR/kcthZIwY4o",
-	"lx3ttnAl705G1aVUivhyLQ7L+AprY1pV69XsoGlGks1RsilMu9VZagoAK/sulLJ5Zm9B2l2ilA2PMB9h",
-	"61Ve031eC7yFCXtXGiNYkSntGFXeYnSqK9UplcWa0U2t8h7Vq3KNlFUWELfeiGj9cD3B5kkd2myplC91",
-	"zSlnvXy5Oc8GhhwTWoz6buoSGJ/dVgv5aGn9uCrBGoH8FGlrGPThSYbgFcAUgLKNFGohZeyVZKkaxbB3",
-	"ZrsaTVVUshAsJPEJWodNG191MHxjhzPLOGe8P7gXjoWB7G9Nu8YvB7YH6xt1jQc+lR2zTn/5Etpv/xHK",
-	"6NP0p9rS7239gl0X1GLLsWNkdCUXJJVZbMA1MTDii0Z/AM2r/QDNK7sayHyw/4ApqhcU4HfPH7Klmi6/",
-	"qB8ePEDPq7t45T9XuXzAKsvXFDxJJTXfHD18prSVf1mVTTXSTCGt1Wc/ean3bK/U67rWj5Z7s1Mmi1UP",
-	"ne2uNZtINTFaGpauY2gQm1DNhdS+2ZER0l6WXRvjU8z9K1zBU3DMCOn8VLUeGqPkXNCVjSyqOUYUE0Uh",
-	"eNfLr6L0YDVn4RytKLXNuVTpoPynl2m7l+kz3SKf6wt5jHejXuN5kC/hiY6CHOwPiqpXG3fbQqq+/dS6",
-	"0cpR9k2xZoMfxZtsdPmyK0Vp2eXtQe5z/tOX8DV8CeViDQws7d7Hj1N9A9Px6p0Oicv7wsTVcu6TKuaw",
-	"umtNbRklBl2tM3WR5wA5W9nnWdgt7R5onqJdhj8WvANoHNubqdI7VBQctDGB28UEnXGufI7NIIXEHI5O",
-	"IdfHBbZYOLdN4nB11mFQiHnpNEloYNvAZNdL5rfu7Ry127seSpvIxeR3jtr7u7ZRSC5N9ObNb0ZCmM/3",
-	"jtqHuxiG4D7HqGGddCgnGzeeaOZ9htn29Qy0B6vY9QnXX8No2EioariMqDwxxEiQ/HIHTCqgkaueLPj7",
-	"bZJokd1jbqORd/nXaQpEGoeqZObkwxUZ2T1j1qbyOOdZ9TLre4b6WglEWQgHc1/Lqa7V9NRsfZj6+ZCt",
-	"4k0wUMRWN1/Wzauy55/T3LGN9K5iNpfNwvrqsKknt6ddA7JZ2VhvlhbrDQk/3uSXlsFuuFf/CAbp72Nf",
-	"/jF0hpSvlr0PqYgmt3hbrKtEuVeB+C11uHyyqkNMdU065khMdTNNLc5d7h3bC16R5ZISqWAqxSLtI4zJ",
-	"w0wr6wgPCYcJdRd0oQveBu81tnMVfIYtehKu1TbtwfpSNm4Nya7GR99wEjHtc0xZakHXXUCU3XOW3Qp/",
-	"VCeyT/GtAkV/jkR6mlOqWhp7rz/K3R35R/AwPcBXkd0n+gcixtPyHXpb4oG1npIBr94sXXtzqEHk/LX0",
-	"wutyhmaO2Z7P0/z0mN3YqwNccRiLLCXdffHO8ZaLd3yeX3RSf/FOmZzeUf2FaClP3PozHeIPmw7xeXkO",
-	"D+OIf7LB340NvqP6Ph74uEjpmzQOZPT8ZVLDPk/c/SWEr1P+mVUt2DrYre0ZDEu1KdGGk2EE2vN5GmYu",
-	"BtKx652hRPNXGmkWlfC9GdpmahTCP7kW4/PUVvJgQeWs2D3HFUjbrFovdcFkV7wsIK3x2kyS6PicpJVJ",
-	"BVOgeq0L2MrwQm7AxvIrNd05JOqKur2sWLC+uBu21nb7vFrcna7NFktj3rHSZJ1ellFzUUbrsVH9OtFU",
-	"7HHw+4bwJU3rVosxGSfTsni0kxAXbDY3cj2NSqMjRWiiad51uDAMPimkihRHzBxBrz+++u7l7Yur5/po",
-	"dCgPvtlftgf8PP7wS3/+btqLTibd169evnh+9JhQcV2rlX+MUHHRMYD9IWok4pOkVG3XjHu1dydqj23r",
-	"hgIZFftulcPK/xVF3J/B5/+ewWdLNA8OPeeeinLU4zPUirsDJhuxEvRb3HE3ihPfoZCRqxxLdCgWFCuF",
-	"S/pJYBlPADuW8WxLhPTAXW1iC6hWTNFdJ6KLxkXQgq6quVfDXWbuORUH6jScQrFi4HPXngS7j6TyF5ud",
-	"uPZ51vh0RUBblBnBqYIdZ6j6vDgV1r2USv42kzt3j10JtpsFTVSh09GxXl34eDVhqsNlt2E+LNCEwPW5",
-	"CzTVaQjVDoSfEcB5sAzZ1vXwk5OdfwZIvlSApOrsN0gf54FY2PAulCMfj1/lU2IbRV3l9YtiDIPEcRGR",
-	"abTVXfCFtJuaNo3/DUMSj9Zr/oxhbPcXDGkz5XaZAvCslE+5VR2IRKi2Zp91QVIeYfcNSfE61LQakyno",
-	"XvY9e+FsZEMVKN0YJ3INO1zAyekFlrFtODJPzZT38mBNP+q9uV7EaGFllFVNndognC6H9+Pzs6xWbU5J",
-	"hOrMb40TO3pz5JoWNC9FzMItl/lgwQ/yMkGi1P63GyV8DXOhtPOI2Ccs7eaG7ClmtuPQHQsvtk9odH76",
-	"uXig3ct+AeJL25QhPcAMoOkZzvFWgr9vP0bn0Lbym8U0VcjsfUMKZMI5ejf6WXlMumEaK7p5iu/djJ8d",
-	"2El5Kl518DR+WrmTYQsvLeyWxOyWthp3wf/MXdNgWwfdBfsF1ZLdQUJjQypu8mdGycPXU2XwUoqFYeKJ",
-	"AoPvQD+m92W6qzGh3Wq3jtKGePnrPlehJEsqO/B+PL6ErKZmsgYpEk1B08UyxtIh84lwKdQIb5/vpA01",
-	"rudaL6/Tr6+10CQOdtNLkJ3UhDlTGovkN4d31fRmhm3DXkeJhdm1a+xilNKcNxXEHN7dXDQWzH5spwlD",
-	"jYaE7AXc1hLwIBh8CNLy6UKDm7TdUKHRUHFxhQnTHR8XCrkk0bSJpbX2EiISlyCGL15L+ou9hDQdIvNo",
-	"RtdmgGscgEb5BNgJi2gyIQrvoEXVz5z0UogYdoKZuFa/xtf/bN5NC67eCUOb7tbqqES2+ME/m2ndL+ZL",
-	"LNS5EIYtM6rclUiVDiQeJIrKrKLMwCw7C3u/+5xWO1Ry4XNM8DoGAhFdxmKNxeW2hRLhGuvL0iKlSSzS",
-	"CrslMYik7VWwUnxct6BHwnm6CwOHxF68Hq/xJXt7pkXHDlgkdxoO40oTHtIt8bFzR4kPkyx4I9UxuK4H",
-	"f0UyO8YeG4rqvyZ62nxVbiT0F3jfO7uErTgEJ1sxmmSVWLnrerKGbWjdgcEH72FY3fL5X2D8w2XvjnUh",
-	"hGl203vNK7+5if/qN2qui/IbXrrsv/qN0aHf+AQHDxtt8KHu4/2jvPvOw2Q61tDb4/XsFcp4KoZDoZx9",
-	"vMp1B+8v8ORFhlJb+b/rkdFaE6upzLbdVzdYUm7EeiTCxNFOdl//iiiYJCzWqF94oAXMKHcdQ1wfESFh",
-	"IsWqThq/o9qNPlrS8HFCOV33xmlkTZ5qTyPdzWGrne+Icfihe352t2gdO93xmdoAyV1wxqZJD1VxKM9q",
-	"fkPCLZQzruJZrsVU2iJSZWw5Df0fw/P2oc8zLxGyRWI1wQmJDROShnyx3RGPXMHrdMpCWzTM1J3Mamj3",
-	"8sWUJ4TNV9afNkFk8DfdZQ7m1tPNmS0IM0wvx7pfGTOCbQ/l852kWCnhXsaEZ619Fi4AatAiq6iRNtfK",
-	"yyJ4cyOVxLTciMVqEKnktK2fKNfS3QCd31li2Xl+t069PMObfj4bSYoXRP1UvSLIZXzm1+jUV9iXLuXB",
-	"VI78i+I9O5XLdewFOsU7brJbbQ7dZTX77fIdNIdtbPlRvYSqvKyau6ZwUaUroZxLqHDt05OTJspXcG2z",
-	"L1IkyhEHcN+tz3Ks/EEcEAgiu9976i4sdf5ctX7LbQN/+hmxAIVjXeVXHviLchaEXB2/UZYFp2Kl4/RH",
-	"1EWx7DQmmt1S2/pbAbK1q+GZZ/uBOeIBY8J09vZiEZLYWPudV+1X7bR9rI2MJ9wRr+3DtYeuRrfTbe0q",
-	"rMFEuAFVpVdgq+p53dZPaBsDcwiXjWKBvTnGpWGktnetkOGcKi2JFtKGXEpSTnm54mUtkEx6G029MGxh",
-	"2gJf/vTzp/8IAAD//w==",
+	"7L3bctu4mij8KijNVMWen5LlQ05yrQvFVhJNbMtLkld3upnfhEhIwjIFqAHQjlZXquY19tW+m7v9Bntf",
+	"7TeZF5hX2IUPAAlSlHxIsnr1TN/ZIonDh+98wq+NmC+WnBGmZKPza2NOcEIE/DkkSqy6U0WE/i8hMhZ0",
+	"qShnjU5jRGLOEokUR3eYKjQhUy4IEvoTymatRtCQ8ZwssP50QRldZItGpx001GpJGp0GZYrMiGh8+fIl",
+	"aCyxwAui7LRvsviGqH6yPul4TtAEnj6TiCYBwhJFl4PRGO2ZnyOEmbwjgiSIKr0G8hkvlqmesL3/+mD6",
+	"Ej9vtsn+tPkSH0yar+LDpHlEnk9ftF/uvzp4fdgIGlTPs8Rq3ggaDC/0lxO3nqAhyC8ZFSRpdJTISGmL",
+	"+PMZYTM1b3ReHOW7lEpQNmvoPfYTslhyRVi8+kBW63vroozRXzKCbsgK7WB0ddU/RVQijGacJyiecxqT",
+	"XaTmWKEFviH6CUAbSTwlLaRhM6VCKgsCfTI4ZHo0KtENWSo05QIdHKE5z4QM0JIIxMUMM/o3rNfQyQe8",
+	"o2qO1JwgiRdmPZglxQ8TnqxCNiNKmtXY+fAMUxagBRY3JCnGEEQuOZMEGcRCUQ4I1RySZYpXJOkgDc4o",
+	"CJn+jGcK4VhRNkPqjsbkWI8TsnwxMDRmXM2JgMXYFUh0dHCAov5p7/xyMO5dnHy8/tD7eD3sXY16p9Fx",
+	"sb05TYkZ0wBMnyqRCklF0xSJjMlixPbr8oj9i+vL4eDdsDcaRS3UhQVNSMrZDGgBRs0kEehuzpEkTCGq",
+	"zLm00CiLYyKlPjqWIEGmmcSpRHxqAWVWQZUk6RRhoCYLn5BhTYZoSj9rsNwB2N0ISONpEujZktJIBlCI",
+	"kTu9zBbq2k0ZHCKYhSxsGJikWBERNtDOUft1gI4OXsMSn3/+vAsLYVwBCgVI8i1oYkCn8aAVshL1PZ+2",
+	"40PSJs2Dycu4eZS8Is3X+Gi/+WLanuzHB8khOZo66jOIUtCfRzlNTTobyO7g+fNAcxr3/34dFf6A05So",
+	"bpIIImUdV2MKTVbobYrlfILjm2cSxSklTB0jHMdkqUgCkKEzxgVJWm7Nv2RErIol35Wm2bjgF+tL/KKZ",
+	"jKEYwwxxMjTHqf+LOdOEo//Ey2VKY6Dcvb9KvfpfC3jrNxOA3cVfumf90+uTYe+0dzHud89GjaCxIFLi",
+	"mX6OMzUnTOmBSAcOcyn4LdWEKshfSaz3q0+2+6Hf/Y9/+/fzy7Me2hnRGcMqE+SUE3nB1TlW8Xz3GMVz",
+	"Et8YjCCxIEpv3KB8ozPFqSRffEj8syDTRqfxT3uF/NkzT+VeTwhuZcO6BMgJRaIFTqdcLEiCuEAYTSlJ",
+	"EzQRBN8Ae8xSgnYiB4Nh789XvdE4CjTBAHcBlknSZDcImf7njosbucQx0WNrnKcMXor1cYpnssQv0U70",
+	"w2D4YXTZPeldXwzG128HVxen0W6g1wJ8IAelAcwU05QkwIU1CWHJ/dFRjJmmb2/B3qFp3hh1T056o9H1",
+	"ae+i3zuNAhS9uTr50Bt7kwcoGvbe9QcX1+f90Xl3fPJe/9S7OL0c9C/Mi92zs8EP+vOQFQ+uLoa97sn7",
+	"7puzXrQL/BZZHAHmIg2ozPrNZjQRABtSHMVzzGZEk/yXoHHC2TSl8dPQ9aJ73rvung173dOP15ptl5BV",
+	"LwWFjfMVGh0ioyWEDZCRqSA4WaFMkkSTby4c4B3DYGn59DS2ci5J/i5Q7rdH2C5K6S0prYSU0chbvIEz",
+	"bHMnWoOFRi0cshJ3z9lvVOGSkYZLLtCYRvedjYLsWI8KqsScC5Wuchx26zYnnOSik0qULROsCBJYE8LJ",
+	"4OLtWf9kHB1rxNbKlxEDITOSTonVrsWPt1xMaJIQ9iQEeTsYvumfnvYuSoix4lkupjBakMVE6zZTj56t",
+	"9nfUfD55ETdfgvyZtvebB4dHz1+8fPUaT+LkO7ErS94LvDLrixUCwsfKW99OlO8s2m011vTFIdG4/TQR",
+	"UKsPleBXwR0U5vI6bKA7LA1hGcaV0OmUCC0nLSIe66eFmvGdoLiO33pdRn/btroK1nsKoQUzU0QwnD5R",
+	"uo57w4vuWQmY1I6IiN7PMfol48oTWgk6mu7Hr0ibPMcvJ0eTdqylDEYyWy65yNf9PVgRQxkjn5dGqmtu",
+	"ngkjH80uol1jRTjOTyWaEUYEjY+tUBe3RKCUz9AcSyPiEqIwTSXKmJZzJTU2Meqv1qL0DqMfm1aRafaT",
+	"yDKDC67e8ow9DbFzsVcCv+VY4YMMvrABNDnVazDCviImvsMxXPCSSLBsHAPE7tE3PC2jgzJ2w/gdC/Qh",
+	"pMQppkaY+d/JZ4gmMrfSUnrjRPUlXqUcJ2POz7CYkScdwmX349mge3o9Hgyuz7rDd73SYfgIAZYalSjV",
+	"c2lcwQy9OEIf6JvvrCe6ibnGXjMj2onWFm4ZwqVV2szQTwLJcPCX/mlveN0bDgfDEjxSKlVFzc4dFs/b",
+	"h2hExC2NCbpi+BbTFE9Scow8C+07QUoqLjTFry/KmpCW9IGjadiVdqg1Rm+NJSiO6YLwTH0dHMf9897g",
+	"avxQwyWhiZG0BuP1FihD+235m4CyshpN4RT0u+r26sA45vwcs5VlnPJJYPzz1WDcve79eNLrnfZqeaWW",
+	"UBiRzzEhCUk6aL+tlaf9tmVRVvxzhpYpZujtsNe7Hg/73bNjZDgPwrl+K5DAVJI1LfeZRCld0O9lEpb4",
+	"pDYIwI3iVgUzo52oDIkoKNk5M3pL7E4xS0IGHxWKcPeyjxS/IcxItYVxdppjMbxMTyi0SozTlN9JtBMN",
+	"u+Pe9Vn/vD/unRY6tvHk6DEjcLA2wcMaaZuZs0TutlAPx3M7mdYawa+DkVRgJrDMare5JSDBlWc+DwzF",
+	"gh6PJpnQT/GE3xJEVaBtNaLHNnBJNJLqozDOmqrjt5l7fuuOxb695/mI4WyumE+ZTxPsVxfdq/F7bfme",
+	"dMcVlAWjhGABDk4NISoRZbc4pUmAyOclFcYZIMgtvyHfS6evrmBBpaRsFuRCuWYpaCeqbMxKHI/ZPxVc",
+	"f+n2z7TxXgJVghWeYElQti5NrKH3HcBjceuZRPn82lpkQmOeXoKBg1txwfUMXdTSROsboqfVs0lyThKK",
+	"x+B+exLQR1eXl4PhuHd6fd477Xevxx8vy/DP/bHGRy3Rv44GF4Y+T8x0TT19B63N+PfRh7RUiqpzR3A8",
+	"dXsDbM1XAgfRdWhlnDF1QQ3Lgikr+VQNf9LaEJJzvCT6gJeCL4lQ1Pg9J/mIhRN5sWqan5vWWVNxngaN",
+	"WBDNdbqVDw/aBy+a+/vNgxfjg4POfrtzcPRTI2hMuVhgZSiFNLVYrhuTsGTJKVP14ag4k4ovkHvpGOEJ",
+	"CIi7OWG+B0VbTIwzUg5KzZVays7enjxs2R9bMV/UrYIm9519/1S/ZxzQ/uZ9d1ndyILMqMHyLcE281J5",
+	"d3TTrjLZJFiq5n7ddFJhlcn7NmOWOzLvwlegVjly3fbpCWac0RinI++bL0Ejd7b0HwTKL36072cNfwvc",
+	"8mICh6n5zsoz+Tj5KQcHn/yVxEqvajPlaJBLBVq4maKF+kqiWJBEi1ecSuPzIrfgrFeZYFp5i27I6j1l",
+	"KtJEdicRYTybza3n0cQDFUeCxHzGtKZGlRH//6jk5+33ClyOdvgyuH5w5Kb3Z1U2E4RAKZa5A7OFugaB",
+	"p1zk2q0PaBPFpgrdYakVrJiLhCRariua6lGpKJ0AI5+V5/8OfhOmE9Rym78Ds7GoVr9IF4xOzAlMeSY0",
+	"pASOFRF51POGrEDHjv7j3/49sk48Ix1uyKq8fi8GVbdoPYthGFsRxFApeA9hXUQqPEmpnNvQAQJdEgRi",
+	"69ud57dly+YZmCwst1A4I9UAnlF0DHZoNg27hq+OEVks1QoehYwRCm4jiWmCdnB6h1cSzqL7t0wQn0Bc",
+	"fJ4zsltF+O1sH4jxLWUzIpaiFmn6QFVTasMglnzdjILcEpxSNgNLRnKkOE8lklk817rVmAiB9VlAHC0h",
+	"isQqZImgU9VB78+7J83R++7B8xcO7+zozm9JpfVxPJNoWizSoKcSGQNrBikesv0XaLJSNohPmNYHE72C",
+	"jC1xov/WOu+Lo0ykaOfgwEN5bdn9kuHUzi3RHN8SRPRPIfMm1aQLp2m9Ljs4FlxKz6I1c5ecfAH8ZN9c",
+	"YH1chtkLrswbu8ear8WYab1vQgCgQmrmBgFtZX3nEk2IuiNg6OrppdFYc8d6aakaPjJnqjkXsgs32kEV",
+	"nijmbEpnmXBTT7kI2WZmXIIM+ayfJiV+bI+SWm4MSRMxSaroefjLQfPl3Y+rn9r4TXxK3s7e03+9OdOS",
+	"DytFhMbA///nbvMn3Pxbu/n6uvnp14ODL/+8GZf/QoSspdCRwkKBD2If9jcTWg5PVnCmYH+DBwizPIZm",
+	"VryG9n48IwQ1C40IS1zoWqshJHEfQLzNiiLQ7eeUzSow2PfYFWXqxVEjKHKz9tdzs35DbS3zZf03YsLf",
+	"TgP0dD5fFbQ8u6oB5oqhk5dVFPI1J3/rmxXGM2oSQuq0NviTKrJ44LnpUe00WAi8AnlFPquTTEhek/p3",
+	"KUhB7uAIc8Q75WnK747REgO7gvS8GEYxoh2i25pGl3hWUU66P31IXyXqRfxx1fvpQFxPr97/+NOslvqc",
+	"aezhhcnGs69OOE8JZmsH6D4Mcjhthu+FlddVpTyhcpniFcToA5exZz3M65H9BWczP9gjW+gC0imwICHT",
+	"B4I1BRvPxxWjWpagi7cfThDTCJ3mA7EExVgSDeAE/EyQfwTCkN1SSSepHq9QriA7Q3MQzeMhL0vLPcBI",
+	"iYxuaP4DSRqdr+wCowBF5x8RMoklkQnfQ+5HlqZ3NFFzFP3n//5f//l//gfKEy6FUT0MRLAxSqKREvj/",
+	"/k8SwUqi0XjYHY16UStkZwQDA4OBBaYg0d3CBEFK0MWCJMdoX5sp+wevPAHaQkMyBQ+t3lvIXJ5M/+Ly",
+	"auwn9eSfWNEm0ZJLapIcY86U4Kk3bIAM+yhBcOdvRPCm2bJbHkvQXzll8MmEJlSQWI+JU0h6lAFEmARN",
+	"zLsho5KnWBFpHM1aaUDanBDwuvlR8qlC89VyrhU5hWdyN0ApZQQmW2KBZwIv5yGTRP+jOCRuCnqr2Vwm",
+	"SWkXjDP/X0AmsA+0boKlpDNGEkRZyByq7T9vtYMChdCUpils/j1msyx1/+uxFhMKSSSwHrIgFhJByK7+",
+	"v4NX7TZ6M+z2z8566LI7HveGF+jNWffiw65VS9AtFtTgsiQpiRUwA6wsxwA1ISVaDAchS+hMq3jLjMUq",
+	"Mx9pgGk9V64WE55WJXtFlfZS7PYPXt2TE+gIfmiT7jYx1Yez0m/Gn7awp1EulteNA7BqwAuNrM+VplT5",
+	"6ZpGb/DM2A6KBhdn/YteZHkRBhZO2SxkhTkUoGjw9m35tamlYM5IgKKriw8Xgx8uIqe6YbZqoRPIn5Ro",
+	"kUmFFE+JwIpom+NOm1oZseEHwrQS8nPDLKQRNOxcjaBhh9XwKA49f2/tQGtVilpQ5abSFC9oCj7aPJTl",
+	"MoCp6riwvFySNHU8xoXvsa+zhowLcwBWiAPUDZN9czZ4Y/lh96erYS9CE67mkIdr7aw3KZ8gu+gy3ELm",
+	"AIc2wW102Aga705GjaABwzeChp6xDDR4aR1goHw4OsiTTXGSUMPfLj2CMKi8wc0LniUDjALffH8JED2g",
+	"JaKqhd5SkibGE50axX5OBEE71qoLWVTKpI3AU4CX9ANZXWU0iQKbY1KXsWsyl2uzdrc6vLZRuQtre0pC",
+	"xVmz1Tvv3jOuk3tV4xxuH8jKdyLcz4fcygonwrZvhuat3LJ5+MJG5v3HqfwVTb9gMPd9+Jf8zXOefAOf",
+	"7nZl3uayuUxmf6o6xlwmou3CpP9A/5onSioEZ1w0EZRNIC1VzZslnfpJQmfz7jxcrHdK5q88k2iZTVIa",
+	"aw3G5rtgmAbsf5qgndFhYFK2352MwD3jXqAJktp+BtkDLCR6Nxi8i3aD3LNAYxiOZ0xZUkdkgWmKdt6d",
+	"jHZz769NxHBv6sMO2Q5w2t0WsFkC/hux0vzhOC9UgejUHeJMCwQ0p0zlTqbIc0FGVS1EP+sPRm8HpxcX",
+	"L3s/dq2f0tdG2gdH96oja8R1P7CtB6AAtnMJFDDfGR1aCF72zp0G6TnLQ3Y352kO36aDGoQsAa65n9E9",
+	"gmE3gdMowOXYRBVgd/+KU/HjlWJve+f9vQ8vz097F+/2Jpefh1N68tFC8EPvo2/fa7XkjoukAtgXh6/u",
+	"h2xvq0/9animbSTM0OiwCaaZAp3YQsSiK+OsmZApzlIFqJv7SJ0MaKFzredMSMgicLhHx2iZYsoQ/GsU",
+	"AAd/rSxwvoQUSWxEnDWDhDV0MpbqIzQFUM5B6eYymSZNCKPmafqLFhosqCk70qv7YYRGh1XQbwwF+OUp",
+	"7aNXdVB0eXE10UKerDQMjdFpksWMGrUe3zVh9HUDG7zxxBgvev1LwWcCL2QLfQCVVj+QHVSp6QhQTSlG",
+	"UFiIXiVFgEplFAGqFlEEqFJCEYSsroIiQHXlEwGqJHkEKM/sDpC/tvPe+P3gtDziWs5/gFxqfYA2ZO/r",
+	"bdZmOAdoLcdRr64uth+E7H2ve9objvx3ez9e9k7G3bEGxttu/0wPWc6hCpCf4xSgcmKg97/NcQPouNQP",
+	"OB+TerzBSjCnXVUPq8hcwYU6DTdPylgPC2HwHN8Jbp0SmvcrDpU42go1EaklEZKzFroAhhZzpjBlEhIj",
+	"Nactu7JsOlI53wIrFILCETY6yJLCKv/JyyG6x+VVrwdAlkhUWgb89Ajx70AUGNKsUwLeE5yq+WblRm6w",
+	"SiN+Y/x/Kb0ljEgZoAhqXsyvAlxCVe2lwW++k/fPLrNuh/3TOp50ddU/rS0mvq+cxI8stJuvcXPabb79",
+	"9OurL03/36PH/Lu/ISZRY5lsNXmf5dmRptwIDDWD17YYqggA7gam6MtESFVplJBZv5vI0twk3Zwy8Kh6",
+	"zaDx54wrvBnhIHH1ylH2g1zefy4+qXF7y2ziAaw6XQmaflTiagnOyjxhdnNMveZAUswCRFqzlpdZG6Bx",
+	"r3uuJcy4N7wc9ke9Mv4Vbz4s2PxWEHCt4rRRVxW7Kczhr7aOXL4FMfoQD/wTrZvwz6UDr2gUeGldXTXP",
+	"arUNU53lvjrO02JN4Fy6+spRtEk8QbFFhW3Zb+rOZSP+DKupPlsw6EEzLYmgPNni+ILnQMoZZD+DSm9K",
+	"JEwRkCv8A1UfkgUhubmDou7ZGYhzbQDVg2WTi8p92Qgap93+mVbsf+j1PsAf54OL8Xv462OvOzz7WPZb",
+	"eV+u7VXZXRZvnwyuLsYPQ3RAjPLJ2O9KQKzDxWwDGmZC2EzSfEWHwdYWGMAWSx/st+/7YklETJiqVWrs",
+	"EtAeWuDPiDJkXw6Q4BlLII8BqTuOEhLTBU7LGHxYzGdyzdcg57Zo1l1ayzqgqt8WVOpAWAfc4cOTEtFO",
+	"YedoqwdwcYFVPPf8tPA2Tos8Rq1uwUsho9JLlSnaVuRv7xo7LbZVWO9ORhAQMbG7/AM3z65LhwBfMGTZ",
+	"GKO88HMhLG9kOVdnZ3TYsfPCnqjKudC0VIp7HLJ3J6NOeWtuccdGXncg2Wc379phafmGkKU0RdvF8GDX",
+	"Mh4yO7HL7HSzQ9rBlkSf7X1P9EHafX+Nf3mwtHE2w1UAfcUKUQY1EXlKj/FBcEbksUl3ghJo8PiiK5OY",
+	"b+r9bQD2N3YHm3TGr3UKP91l+3TH65daii3GGxKZpeaM03QwbXR+fuj49ssvn9ZDDB79GOREd3MuCYqM",
+	"Ph+ZRgCSl0nDpvuZeBX1UiVDZvHF4tQdETmNkuQYyM6hm6AQON2EbZpeqASPoekjcUtEQmMVVCjwmcxz",
+	"dsyqoDDCpaaamszHxqxajw0soR37ATW8IGTroRMoOZK7x3XRMJl7VjUKrIXGitTZXKWpC4l9s9iV7amz",
+	"xSj9Wh21TjwZ0v0KjjZ2rUdk0UDj2DrOTBcTjVCO7Tk0MvomMHKb+5arWZEXn4gsltv80IVxSJYRUfNC",
+	"r/2Ay+BJOHhbFvyWhMwlAubvaeG2zkjRfwk++kdw7euDa/fQybcJiqUYmkBcL2o8TT/gNDXZlZZL59zS",
+	"kx6UoQVNU2qLy45Ru5IhzaAOtqQU79v4whaN/Impkt8qW6ScaegBaTP/2hwQ6YINt17bxGzauOG/SBDN",
+	"KED+7UAQw3RA851MNliiteLQiboigKEhLaFkxQowQyNRLlbwIq9b69Qkrhg9DkJ14Jl1eYkCuN3KCPVC",
+	"FH3DMMhfvl6rHfsN9UzuiUkDdV7nxKTudVCkmZOFkM/noTx4QlBKpgrxTKEdk89ffolKJwlKvSVsdFBx",
+	"q75YF98/JIv/g7n/Y2VOPCRloo7vFOs40di2Lgq8QE1BpqZrhsXXhDBq2/1UG9Nx5tTVst/5GM0E1lrt",
+	"YeeMSrW55oZtdJsDcUDyKCOg2HtF7oGdNYAgVWBNeGiwCTEdqM64E1RVUp7127XOO0sqJxudlh5/1XRq",
+	"Iq0xT0iQ2+/ACddKwLoAw1MA4fbizEoER97QZQQmhbQZtiS+QTHPUtPdQmQMTUiMM2mygalCCVlqK0Kf",
+	"iukcB66GhNuAHl4uU1PgZY2AJQZppt/VSHRDl2X93z7Y7tTLKzStHHT4tB0Zz3NIg7BqdBqC4KRRZdjv",
+	"+R2aYlFWLAwkNCOe8ZaJa0UmnOJEn0kl0Q9kp4w4ruzFlLVIg0AAP7NKtJNLXPuiBhKRuw7J7ISAXBFY",
+	"vyGDf7QwWQo+yUcyhU5Ry/q4m/BwL0I7sDg6tZW9xmlk2nrIvI3bsZaxkO8ASf03hVPKCCzvIx/rnckc",
+	"5EVcem1FWYo9eAvrfCPlY7dPNwngkrehJrbr1/OZPk8tFFndCUSjlsxO/ys1aoSmVwxFmq70myEzIGqh",
+	"gTbD7qgkKLL4ZWWzeRXS2ME1YZVQUwnpt08MEPmMYwUppyFzch/dAT1BWVjegQdSOmrErs0XoWw2Uqt0",
+	"A6MYHaLiPST1i0XnOU2R0RKruUmrvKVCZTgtR5FdK+T1sly9jRpO0QMT1m4SGptN6WdwAmj8WxKRUw70",
+	"Tn1IyK4qNGridpvjOwVvRNvAbBknLmFAhXf6aSP1BaiPMEw22yOlWQ/2D+6NHfymIvMR3QN8NzpUitRX",
+	"q1Ybd28tKzUjn0K5Z+06SsVKjLul5IWwLRSZYlGSRJ0NK/IdJ85RDikM+o8IzbnWkqmypQ4Wybhw5X1g",
+	"tkjId440G/Zn85rE+h53m1hni/u1zAyQ5AtSn5vm3Dam2sK4IKuwlwqvpJElx646ECyDjEhJEhP0y7dk",
+	"qACyNN+djHZDJvXXuUVGwSeUVMJ7bmeNoFFss8zMvVe26B4PcxqXLelPddZVQWRWU7KOWWQ771r/LlXO",
+	"+PEKIUoiIWROhSlKIHguBXbMMeXlD2uV0a6UYYO9/9hUnTXtJmfH9xj+xk7JBFWrkYaiNeCgmVE309bu",
+	"r+s9I/POV4FFbRv0ily4HCcLytCEcyWVwEsjTcoPTaMk83kUhAxIEhJqMzXnIu9A/8b0VQqzdvswho/g",
+	"T2KTbeHoAUbwXoFF2pA3bW8om/L1bRSRfeMKsEpsyrMkd2cXpdX1/Xn5HZNox8YZgc7qiTFA7zifpQSd",
+	"wPDWZgtqXPG7SPEZgcp7F0YMWalagttaCZPX2VfAnGyhsP+iFudGVZOqzMTyjhY23qH3twLqD2xA0FWj",
+	"57m7ASJsyoUrSK60cSv1jNMcD5Afmptlws+JC1nIxrZzGpXojgrigysPnObhB7RMsZpysShm6V72O6XS",
+	"Dm1ojuBgQ2ZjFVAcmYkUmQOvAIOqUoglZMMiK4/aZFvNg2KT69zxtO9Ak39eo5hgheGXJDMdkyB9WgaG",
+	"yYTsavy2+QpeWK8wtF05oU2cwhPTFIMy4lqVUyZpQqxXTQYIK7TgUqEXRyFLyS1JtQwnS/8B+kDfHOdn",
+	"iUhq+mwdtdtoreG5XxopspQAHIyiZvSfwKhJeiFxmkHDEyprekO1UM+8B7oTiIM5XpKQRb+Gjj+FjQ4y",
+	"DA2FjkHp38JGq9UKG/pXrY2Zn0bj7puz3vXJ4LQXNr5Eps9srnG7ZGANLm16qpD5KcHGn1Wo4CCj7rYn",
+	"dJoyIGmGMwnGhC8BJNsyUE2rh2yRRwTnZOViJTeM36EVsW10UhoT6+S2dwF0lziek+ZBq60Fo0g9v+Pd",
+	"3V0Lw+MWF7M9+63cO+uf9C5GPfhGa7tUpcTjYt3LfiNo3Lr+A412a9+8yJeE4SVtdBqHrXbr0GQgzoHJ",
+	"7xVuulldUYHW8mTZQegXLgeIp4kmG7BlOppJGs4uCZE2blWEk1yzIZ91BF5nbm1ylvrtW4iaizSQ4i30",
+	"g7UYI+jDGEFF4owYXStkmU24a+cpd8deObopKg1QVFSxG3Qi+fmDHZ2UCtQVh0tNKkXqFYerMcat8ZtS",
+	"RQROjVY3pYwkzkUCXS9SRQTa2R5jLXpmYDHLFsQkW9lU4N1jVK1/o7JU0VbJYdD2IQC7n9gjfZOnk/l3",
+	"7PxcPf2BPhEnAF27/HzjLdRz217fauXsn5QnW3uFRrmFwoMv2qlXGovd75WvANEfrCuOwGQdPKjpxrIE",
+	"Kb6fI96OqwPR/+2Wo0Xtdv2m8h6o/nZs+412u729G0f9UktInke9yC3lmXxMn4W65RrS2AR+KK6uwv9T",
+	"5f6Sg3b7cf0V8x4WPxehhfU8Yq/T2KaeIPWNwza9TZOH3xGVt72qtKQqd6DaNJOFbaVo3dnRJXO3pmnS",
+	"5jY2la40+4VFVdRKl2INJqMiux82pVjBw2ha44HfQ2Qz3uUGkRLZwxtdel1QarpdDiy5anpwnTe0fDwy",
+	"yFg3cI60e96NO/DJ/v2fVJvewneH939X3IWhvzh4ff8X1YbQX4LG84dsKr/mAD44fNCW8qa0YDdmiwUW",
+	"KytW/DRlPJNFSEg2Pn0JGksua1SMYW585WlFay1TtJHVyhOxjePU2Lb+5QLlSGbIilBmSasI6uyXwnBx",
+	"d608k7aRCyNSWq+vtpdcMti6uVVrae3UxYRKnn3ntd89tjFrEP6k8Jha974JkkAQR2sX69Fx/Q9Yc55r",
+	"Cjw4IVvfHpg4rn7DdImy9oZLYwPbQGAmcWw0NQlGjE3z9fpMx5hZl5RpFg4jmBmhjsdW/rt2MOb6NrA2",
+	"TjzoLYlAkceJok7ImigaHUYdu1kq12uGg2L7tSWuAYpcNNm8YQo6Q4Y21nSiHV6ulNxtwUrenYyqS6nU",
+	"HRdaHFQee2ujSlZLbM2gNjVvB6dUa52Qg7dbnaWmZrmyb6/6NtB7i1wfnlIBD8A89+ZVsgT85GGD7cYR",
+	"4KUf1/hBJdqRRJt6JuYNTq6QjaA3Oau5nkVxuKYQmjtrQ1viKeloc8EM7vSxOsXVL6Vf11zvUe8q9ywa",
+	"hQTw9w1PVg/XRUzy4KFJIXS8r6sxKW92zzTONCAOnxE/FWJdX4GkhU0l4o/WCB5XPF0j9J8i0bUQODzJ",
+	"iagCGA8om8itFlLaJsqWsuHnguT2sdaGeSU1x0ASnoAF2jRJBxaGb8xwehnnlPUH98LRG8j81jRr/HZg",
+	"e7BOU9eG5UvZC2x1pG+hYfcfofA+TUer7YixqaG+bRPuN9M5BmZacnOWcrSNGCQYInX/8Npd+wHaXX53",
+	"nv5g/wFTVG/wge+eP2RLNW3wQQc9eIAuWXcz2d9XgX3AKsv3+DxJ7dXfHD18JnfXTVlddlpvrvTW6sxf",
+	"Aueh2ytdBlHrqys85o7JQkFVZ7P7zna20pogdPSAwDm0BJxzoUK9Iy2kgzzlPIWnkBDr3VHnOX9cbVO9",
+	"F0grBxfkzsTd5Rzi7ZkkKHrXK+5qDtDdnMZzsNTkJgdW5YqBPzxZmz1ZX+l6+Vp/y2M8KI/ReB7ixHii",
+	"h6I4iwclolSvuzCFm33zqfHflRNT1mWdibr497+p8hWRkpCyrz1AhbP7DyfG93BioJ3y1SR4SXbvY9JO",
+	"CYEM1npvR8a8jIlyuqD0s73tZeDGxoJor/HiLoq0OWukhyyP97kGr/opGITwo+eWAKvcZHW4m8ckOmhD",
+	"qYMNRlqvgAwZ9OvlAtKeOl56nI2o0XhuStlgdcZT4QXblMurG5iWWfmlzMVdtTtH7fZuACIosckAO0ft",
+	"/V3TVKkQMWr9vlQtNvTne0ftw12If7CQQbiyTmSU0/IbT7T9vsKW+35W24P17vrShO9hSazlIDZsEmGR",
+	"kaLFSnElEmQzkMRWa3uBBpNX7bN7SAfWQrD42uVeuABYJZmtGM5nZPeMWZv9Zr12xYDVO15qh/peOXd5",
+	"7AjSxcvZ4dWM7nx9kC39kK3C/WnIx1Y7X97MvLLnTy7dci0j0k+ANImL3x0296gMeQvZJ96ntV6YXG++",
+	"+rXJmB2vs1DDc9dcvb8Hw/W3sUN/H2qEY7VlL4WT2vgWrl23ZVz36hS/OsfMF6NNpETVJDWP+FQ1XYJ+",
+	"4cjtmBs8JF4uCRYSTQVfuO7vkIJPlTRO+RgzNCH2pksIB5hEAgVNuDmbQYczaAezQaEwPpe1m6huyFLl",
+	"hQE4S6gKGaRPtVDX3uSXXxhqy8mP2kd1UvwU3vKI/GuE1NOcV9W68nv9VvYS5t+DJ+oBPo38Yu7fETGe",
+	"li+j3RCbrPWoDFh+lDaFovYKbo3IxWuYrV+27WN2EDJX5ZHSG3Phi62spDbhevtlbscbLnMLWXF5Vv1l",
+	"bmVyekfUN6KlIonsj9SM321qxtflXDyMI/7BBn8zNviOqPt44OMiqm9cvEir/sushn2e2FunMFs5/pnX",
+	"n5gi8o29TTRLNenZmpNBNDwImQt5+0H9ouImKKLevJJKoIc2WSNemKjQYopymwAtiJj5DbxK7YAC55XJ",
+	"L+ZaIFcpuZ6w0QkZdvV9nilQvYwLmbYKXp7C2vIrDREKSNR1RAjyktv6zghoY2OEkFU7I7i1mU4DkAMt",
+	"FV65K45qrjdqPTb6Xyea/AYhv22oXxBX/e3HbqxMy+PWVkJc0Nlcy3UXvQbfCldYkaJpuzcMPPHSVvwR",
+	"c9/Q68+vfnh5++LquToaHYqDP+8v2wN2nn74a3/+btpLTibd169evnh+9JiQcl2fon+MkLLvK4DmKjUS",
+	"8UlSqrblzL3auxW1x6bviUdGfuu/cvj5v6KI+yNI/d8zSG2I5sEh6sJTUQ6EfIVasT2GshY+Ab/Flhut",
+	"rPiOuUhsFVumYr4gUG9f0k/y9oE7hvFsSsoMkPUmFoWfu1ZE+8ZF1EJdWXMbkbmrQQZWxUF1Go5XOBmF",
+	"zGbtQZWyk7/QKch2vzTGpy1I2qDMQHfCHWuohsyfCmpwSuWH64mmu8e2kYGdBUxUrtzo0PWBh3ChrNPh",
+	"vHtJASJFD0RjGfsQt1mP5aLcBcKp6Tn6kNgV8kNXdQpGtf/oV4SEHiyCNvU8/WJF7x8hl28VcqmGDzTN",
+	"pEVoF605J8qxlMev8inREl/Vef3Cj4rgNPXxmCSPSIJ4knJU06T1v2FE49Fq0R8hkM3uhiFpOm6X6w/P",
+	"SmmbG7WJhMdyY5JbFwnCEmiBIwjcge0KS6lE3ct+YG4ZT0ykA4QjZVis0A7j6OT0Airy1vygp3rKe3mw",
+	"Ip/V3lwtUjDQcsqqZmitEU6Xoffj87O87G5OcALa0K+NEzN6c2T7LzQveUrjDVepQe0S8DKOk7xbB2wU",
+	"sxWac6msQ8X28XCdFIE9pdS0/dqycL8TRKPz8yf/QLuXfQ/iS9Nfwh1gDlB3hnO4E+Zvm4/R+sON+KYp",
+	"cfqcue1NIpExBs6Rfl7p4zZMUknWT/G9nfGr40KOp8JFM0/jp5UbcTbwUm+3OKW3pNXYBv8ze0mO6d+1",
+	"DfYLogTdQkJjTSp28mdaR4TXnS55KfhCM/FMIo3viHx2lyTb+5BRu9VuHblmlMXrIZOxwEsiOuj9eHyJ",
+	"8vKgyQoJnimCFFksU6iC0p9wm6kN8A7ZjusNcj1Xanntvr5WXOE02nU331upieZUKqj3Xx/eNgbQM2wa",
+	"9jrJDMyubXclrdMWvMkTc3Bhv29r6P2Yphl5s2s9nzUkAhQNPkSuEtzrMuV6fnndvvzFeRO6HR97NWkC",
+	"K9KEKmFzBRxOSxCDF68F+atpd+SGyB2iybUe4BoGIEkxAbSjwwpPsISLx0H10ye95DxFO9GMX8tf0ut/",
+	"0e86ff0d17QJPavcTw6R4YN/0dPaX/SXUA90wTVbpkTaC+kqzVQClEki8uI4DbP8LKDsDIBZ7g7LeMgg",
+	"ZewYYZSQZcpXUCdv+phhpqBUztVbTVLuigWXWCOSMvd/C/551UI9HM/dLjQczKUn4NdVpkOQQ8cOMkhu",
+	"NRzKpMIsJhvCa+eWEh8mWeA+wGNkGzj8CcjsGNqFSKL+lKlp81W5m9c/ofe9s0u0EYfQyUaMxnlRWeH5",
+	"nqzQJrTuoMGH4GFY3QrZP6Hxx8velnUBhLXlufGVX+3EfwobNZf1hY3ALftPYWN0GDa+oIOHjTb4UPfx",
+	"/lHRSOhhMh3aAZjjDcy9+XAqmkOBnH28yrWF93s8eZGj1Eb+b9t9tFbYaCqzTbeFDpaEabGe8DiztGOq",
+	"srTpjyWaZDRVoF8ESHE0I8w2P7EtUbhAE8Hv6qTxO6Ls6KMliR8nlN26104j71dVexpuN4etdrEjytDH",
+	"7vnZdtE6trrjM7kGkm1whv5PD1VxCMvLl2PMDJRzrhIYrkWl69Mqc7bsMgeO0fP2YchyJxOwRWw0wQlO",
+	"NRMSmnyhcxNLbO3udEpjU/9M5VZmNTR7+WbKE8DmO+tP6yDS+Ot2WYC59XRzZgPCDN3VhPcrY1qw7YF8",
+	"3kqKlWr0ZYpZ3qVoYeOnGi3ywh1hUrWCPAA411KJT8s9ZYwG4SSn6WJFmBL22v/i1iXDzoubzerlGdyz",
+	"9tVI4l/P93P1gjabQ1pcYlbfLKB0JRpkghRf+Lec1VwRZq4B82/qyu/mOrRXbu23yzdpHbahg0n1GsDy",
+	"0mpu+4OFlS7ls24h7+K9J+ddlC9B3GRjOEQqkMdc7db6KufK78QJASCyV9ltr+YwFPqpagGXuyD+/Amw",
+	"AARkXZFZETtMCjYEnB2+kYYNO9HSsTok6KNQ4ZpiRW+Jab0vEbC2q+FZYNqbWQJC2ozp7O2lPMaptvg7",
+	"r9qv2q6PswmuZ8wSsGkrtgfuRrvTTd03jNGEmQZVpfVhq+p93dQeaRMTswiXj2KAvT7GpWampok0F/Gc",
+	"SCWw4sJEbUqSTgaF8mWskFyCa23dG9ab1uPNXz59+X8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

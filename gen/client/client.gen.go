@@ -121,6 +121,9 @@ type ClientInterface interface {
 	// - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
 	//   `bucket` the container.
 	//
+	// `region` may be left out: the bucket then keeps the region the provider reports (see
+	// `Region`).
+	//
 	// Send an `Idempotency-Key` to make retries safe: see the parameter.
 	//
 	// Takes any type of body and a specified content type.
@@ -143,6 +146,9 @@ type ClientInterface interface {
 	// - `GCS`: `key` is the service account's client email, `secret` its PEM private key.
 	// - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
 	//   `bucket` the container.
+	//
+	// `region` may be left out: the bucket then keeps the region the provider reports (see
+	// `Region`).
 	//
 	// Send an `Idempotency-Key` to make retries safe: see the parameter.
 	//
@@ -241,8 +247,8 @@ type ClientInterface interface {
 	// `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
 	// may be given in the body to try other values merged with the stored ones (another
 	// `endpoint` only together with `key` and `secret`); those values are not stored and do
-	// not change the status. The answer is 200 whether the checks pass
-	// or fail.
+	// not change the stored status, and the answer's `status` is the verdict on them alone.
+	// The answer is 200 whether the checks pass or fail.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -256,8 +262,8 @@ type ClientInterface interface {
 	// `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
 	// may be given in the body to try other values merged with the stored ones (another
 	// `endpoint` only together with `key` and `secret`); those values are not stored and do
-	// not change the status. The answer is 200 whether the checks pass
-	// or fail.
+	// not change the stored status, and the answer's `status` is the verdict on them alone.
+	// The answer is 200 whether the checks pass or fail.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -358,6 +364,9 @@ func (c *Client) ListBuckets(ctx context.Context, params *ListBucketsParams, req
 //   - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
 //     `bucket` the container.
 //
+// `region` may be left out: the bucket then keeps the region the provider reports (see
+// `Region`).
+//
 // Send an `Idempotency-Key` to make retries safe: see the parameter.
 //
 // Takes any type of body and a specified content type.
@@ -390,6 +399,9 @@ func (c *Client) CreateBucketWithBody(ctx context.Context, params *CreateBucketP
 //   - `GCS`: `key` is the service account's client email, `secret` its PEM private key.
 //   - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
 //     `bucket` the container.
+//
+// `region` may be left out: the bucket then keeps the region the provider reports (see
+// `Region`).
 //
 // Send an `Idempotency-Key` to make retries safe: see the parameter.
 //
@@ -568,8 +580,8 @@ func (c *Client) UpdateBucket(ctx context.Context, bucketId BucketId, params *Up
 // `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
 // may be given in the body to try other values merged with the stored ones (another
 // `endpoint` only together with `key` and `secret`); those values are not stored and do
-// not change the status. The answer is 200 whether the checks pass
-// or fail.
+// not change the stored status, and the answer's `status` is the verdict on them alone.
+// The answer is 200 whether the checks pass or fail.
 //
 // Takes any type of body and a specified content type.
 //
@@ -593,8 +605,8 @@ func (c *Client) RevalidateBucketWithBody(ctx context.Context, bucketId BucketId
 // `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
 // may be given in the body to try other values merged with the stored ones (another
 // `endpoint` only together with `key` and `secret`); those values are not stored and do
-// not change the status. The answer is 200 whether the checks pass
-// or fail.
+// not change the stored status, and the answer's `status` is the verdict on them alone.
+// The answer is 200 whether the checks pass or fail.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1390,6 +1402,9 @@ type ClientWithResponsesInterface interface {
 	// - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
 	//   `bucket` the container.
 	//
+	// `region` may be left out: the bucket then keeps the region the provider reports (see
+	// `Region`).
+	//
 	// Send an `Idempotency-Key` to make retries safe: see the parameter.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -1412,6 +1427,9 @@ type ClientWithResponsesInterface interface {
 	// - `GCS`: `key` is the service account's client email, `secret` its PEM private key.
 	// - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
 	//   `bucket` the container.
+	//
+	// `region` may be left out: the bucket then keeps the region the provider reports (see
+	// `Region`).
 	//
 	// Send an `Idempotency-Key` to make retries safe: see the parameter.
 	//
@@ -1516,8 +1534,8 @@ type ClientWithResponsesInterface interface {
 	// `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
 	// may be given in the body to try other values merged with the stored ones (another
 	// `endpoint` only together with `key` and `secret`); those values are not stored and do
-	// not change the status. The answer is 200 whether the checks pass
-	// or fail.
+	// not change the stored status, and the answer's `status` is the verdict on them alone.
+	// The answer is 200 whether the checks pass or fail.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1531,8 +1549,8 @@ type ClientWithResponsesInterface interface {
 	// `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
 	// may be given in the body to try other values merged with the stored ones (another
 	// `endpoint` only together with `key` and `secret`); those values are not stored and do
-	// not change the status. The answer is 200 whether the checks pass
-	// or fail.
+	// not change the stored status, and the answer's `status` is the verdict on them alone.
+	// The answer is 200 whether the checks pass or fail.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2861,6 +2879,9 @@ func (c *ClientWithResponses) ListBucketsWithResponse(ctx context.Context, param
 //   - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
 //     `bucket` the container.
 //
+// `region` may be left out: the bucket then keeps the region the provider reports (see
+// `Region`).
+//
 // Send an `Idempotency-Key` to make retries safe: see the parameter.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -2889,6 +2910,9 @@ func (c *ClientWithResponses) CreateBucketWithBodyWithResponse(ctx context.Conte
 //   - `GCS`: `key` is the service account's client email, `secret` its PEM private key.
 //   - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
 //     `bucket` the container.
+//
+// `region` may be left out: the bucket then keeps the region the provider reports (see
+// `Region`).
 //
 // Send an `Idempotency-Key` to make retries safe: see the parameter.
 //
@@ -3041,8 +3065,8 @@ func (c *ClientWithResponses) UpdateBucketWithResponse(ctx context.Context, buck
 // `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
 // may be given in the body to try other values merged with the stored ones (another
 // `endpoint` only together with `key` and `secret`); those values are not stored and do
-// not change the status. The answer is 200 whether the checks pass
-// or fail.
+// not change the stored status, and the answer's `status` is the verdict on them alone.
+// The answer is 200 whether the checks pass or fail.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3062,8 +3086,8 @@ func (c *ClientWithResponses) RevalidateBucketWithBodyWithResponse(ctx context.C
 // `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
 // may be given in the body to try other values merged with the stored ones (another
 // `endpoint` only together with `key` and `secret`); those values are not stored and do
-// not change the status. The answer is 200 whether the checks pass
-// or fail.
+// not change the stored status, and the answer's `status` is the verdict on them alone.
+// The answer is 200 whether the checks pass or fail.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
