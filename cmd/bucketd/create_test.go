@@ -44,6 +44,8 @@ var commonScenarios = []scenario{
 	{"GCS create", testGCSCreate},
 	{"Azure create", testAzureCreate},
 	{"validate GCS and Azure without storing", testCloudValidate},
+	{"region detected when none is given", testRegionDetection},
+	{"storage type answered as registered", testStorageTypeSpelling},
 	{"admin organization plan and limit", testAdminOrganizations},
 	{"admin workspaces, members and roles", testAdminMembers},
 	{"admin token list, revoke and expiry", testAdminTokens},
