@@ -38,6 +38,8 @@ const (
 	KindConflict
 	// KindRateLimited: the caller sent more requests than its rate allows; retry after a pause.
 	KindRateLimited
+	// KindNotImplemented: the route is one of Flashback's that lies outside bucketd's job.
+	KindNotImplemented
 )
 
 var kindNames = [...]string{ //nolint:gosec // G101: the names of error kinds, not credentials
@@ -62,6 +64,7 @@ var kindNames = [...]string{ //nolint:gosec // G101: the names of error kinds, n
 	KindIdempotencyKeyReused:  "idempotency key reused",
 	KindConflict:              "conflict",
 	KindRateLimited:           "rate limited",
+	KindNotImplemented:        "not implemented",
 }
 
 func (k Kind) String() string {

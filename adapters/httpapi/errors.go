@@ -44,6 +44,7 @@ var kindClasses = map[domain.Kind]errorClass{
 	domain.KindProviderError:         {http.StatusBadGateway, "PROVIDER_ERROR"},
 	domain.KindProviderTimeout:       {http.StatusGatewayTimeout, "PROVIDER_TIMEOUT"},
 	domain.KindUnavailable:           {http.StatusServiceUnavailable, "UNAVAILABLE"},
+	domain.KindNotImplemented:        {http.StatusNotImplemented, "NOT_IMPLEMENTED"},
 	domain.KindInternal:              {http.StatusInternalServerError, "INTERNAL"},
 }
 
@@ -88,7 +89,7 @@ func (s *Server) writeError(err error, c echo.Context) {
 	}
 	p := classify(err)
 	rid := requestID(c)
-	if p.status >= http.StatusInternalServerError {
+	if p.status >= http.StatusInternalServerError && p.status != http.StatusNotImplemented {
 		s.log.LogAttrs(c.Request().Context(), slog.LevelError, "request failed",
 			slog.String("request_id", rid), slog.String("code", p.code), slog.String("error", err.Error()))
 	}

@@ -40,11 +40,12 @@ var contractClasses = map[domain.Kind]struct {
 	domain.KindIdempotencyKeyReused:  {422, "IDEMPOTENCY_KEY_REUSED"},
 	domain.KindConflict:              {409, "CONFLICT"},
 	domain.KindRateLimited:           {429, "RATE_LIMITED"},
+	domain.KindNotImplemented:        {501, "NOT_IMPLEMENTED"},
 }
 
 // undocumentedOnCreate lists kinds whose status openapi.yaml does not list for POST /bucket,
 // because the create flow never produces them; their answers are held to the Error schema.
-var undocumentedOnCreate = map[domain.Kind]bool{domain.KindNotFound: true}
+var undocumentedOnCreate = map[domain.Kind]bool{domain.KindNotFound: true, domain.KindNotImplemented: true}
 
 // lastKind is the highest error kind the domain names; a kind added without a row in
 // contractClasses fails the test below.
@@ -192,7 +193,8 @@ func TestUnknownRoutesAnswerWithTheErrorBody(t *testing.T) {
 		code         string
 	}{
 		{http.MethodGet, "/nope", http.StatusNotFound, "NOT_FOUND"},
-		{http.MethodPost, "/bucket/extra/segments", http.StatusNotFound, "NOT_FOUND"},
+		{http.MethodPost, "/nope/extra/segments", http.StatusNotFound, "NOT_FOUND"},
+		{http.MethodGet, "/buckets", http.StatusNotFound, "NOT_FOUND"},
 		{http.MethodPatch, "/bucket", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"},
 		{http.MethodPost, "/bucket/available", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"},
 		{http.MethodDelete, "/healthz", http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"},
@@ -205,6 +207,52 @@ func TestUnknownRoutesAnswerWithTheErrorBody(t *testing.T) {
 			res := h.serve(t, req)
 			wantError(t, res, tc.status, tc.code)
 		})
+	}
+}
+
+// TestFlashbackRoutesOutsideTheJobAreNotImplemented: a Flashback app calling a route bucketd
+// does not serve learns that, by name, whoever it is; it is never told that a bucket is missing.
+func TestFlashbackRoutesOutsideTheJobAreNotImplemented(t *testing.T) {
+	routes := []struct{ method, path string }{
+		{http.MethodGet, "/bucket/stats"},
+		{http.MethodGet, "/bucket/stats?bucketId=a,b"},
+		{http.MethodGet, "/bucket/" + newBucketID + "/status"},
+		{http.MethodPost, "/bucket/" + newBucketID + "/stats"},
+		{http.MethodGet, "/repo"},
+		{http.MethodPost, "/repo"},
+		{http.MethodDelete, "/repo/" + newBucketID + "/apikey/k"},
+		{http.MethodGet, "/stats/daily?repoId=x"},
+		{http.MethodGet, "/v2/stats/storage"},
+		{http.MethodGet, "/unit/stats"},
+		{http.MethodGet, "/apikeys?workspaceId=" + workspaceID},
+		{http.MethodPost, "/user/register"},
+		{http.MethodGet, "/api/agentengine/plans"},
+	}
+	for _, token := range []string{testToken, ""} {
+		for _, r := range routes {
+			t.Run(fmt.Sprintf("%s %s token=%t", r.method, r.path, token != ""), func(t *testing.T) {
+				h := newHarness(t)
+				req := httptest.NewRequest(r.method, r.path, nil)
+				if token != "" {
+					req.Header.Set("Authorization", "Bearer "+token)
+				}
+				e := wantError(t, h.serve(t, req), http.StatusNotImplemented, "NOT_IMPLEMENTED")
+				path, _, _ := strings.Cut(r.path, "?")
+				if want := fmt.Sprintf("%s %q is a Flashback route outside bucketd's job", r.method, path); !strings.HasPrefix(e.Message, want) {
+					t.Errorf("message %q, want it to start with %q", e.Message, want)
+				}
+				h.wantNoCalls(t)
+			})
+		}
+	}
+}
+
+func TestNotImplementedQuotesAndClipsTheCallersPath(t *testing.T) {
+	h := newHarness(t)
+	req := httptest.NewRequest(http.MethodGet, "/repo/"+strings.Repeat("x", 5000)+"%0Aforged", nil)
+	e := wantError(t, h.serve(t, req), http.StatusNotImplemented, "NOT_IMPLEMENTED")
+	if strings.ContainsAny(e.Message, "\n\r") || len(e.Message) > 500 || strings.Contains(e.Message, "forged") {
+		t.Errorf("message %q: want the path quoted and clipped", e.Message)
 	}
 }
 

@@ -36,8 +36,10 @@ func (s *Server) Handler() (http.Handler, error) {
 		s.observeRequests,
 		s.accessLog,
 		s.recoverPanics,
+		s.allowOrigins,
 		limitBody,
 		requireJSON,
+		refuseForeignRoutes,
 		echomiddleware.OapiRequestValidatorWithOptions(spec, &echomiddleware.Options{
 			Options: openapi3filter.Options{AuthenticationFunc: s.authenticate},
 		}),

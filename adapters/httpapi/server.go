@@ -55,6 +55,8 @@ type Server struct {
 	failures *rateLimiter[netip.Prefix]
 	refusals *refusalTally
 	proxies  TrustedProxies
+	// corsOrigins are the web origins whose pages may read answers; empty means none.
+	corsOrigins CORSOrigins
 }
 
 // Config carries the Server's dependencies. Logger defaults to slog.Default().
@@ -89,6 +91,8 @@ type Config struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For and X-Real-IP headers name the
 	// client; nil trusts none, and the socket peer is the client.
 	TrustedProxies TrustedProxies
+	// CORSOrigins are the web origins whose pages may call the API from a browser.
+	CORSOrigins CORSOrigins
 }
 
 // NewServer checks the dependencies and returns a Server.
@@ -129,7 +133,7 @@ func NewServer(cfg Config) (*Server, error) {
 		}
 	}
 	s := &Server{buckets: cfg.Buckets, auth: cfg.Authenticator, idem: cfg.Idempotency, mac: cfg.RequestMAC, audit: cfg.Audit, db: cfg.Readiness, log: log, now: now,
-		metrics: metrics, refusals: newRefusalTally(maxTalliedAddresses), proxies: cfg.TrustedProxies}
+		metrics: metrics, refusals: newRefusalTally(maxTalliedAddresses), proxies: cfg.TrustedProxies, corsOrigins: cfg.CORSOrigins}
 	if cfg.RateLimit > 0 {
 		s.limiter = newRateLimiter[limiterKey](cfg.RateLimit, cfg.RateBurst, metrics.rateLimiters)
 	}

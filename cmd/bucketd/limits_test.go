@@ -104,6 +104,8 @@ func TestServeRejectsBadLimits(t *testing.T) {
 		{"malformed environment idle timeout", nil, "BUCKETD_IDLE_TIMEOUT=forever", "BUCKETD_IDLE_TIMEOUT"},
 		{"malformed trusted proxy", []string{"--trusted-proxies", "10.0.0.0/8,10.0.0.0/33"}, "", "10.0.0.0/33"},
 		{"malformed environment trusted proxies", nil, "BUCKETD_TRUSTED_PROXIES=proxy.example.com", "BUCKETD_TRUSTED_PROXIES"},
+		{"CORS origin with a path", []string{"--cors-origins", "https://app.example.com/console"}, "", "https://app.example.com/console"},
+		{"wildcard CORS origin", nil, "BUCKETD_CORS_ORIGINS=*", "BUCKETD_CORS_ORIGINS"},
 		{"negative auth failure rate", []string{"--auth-failure-rate", "-1"}, "", "auth-failure-rate"},
 		{"zero auth failure burst", []string{"--auth-failure-burst", "0"}, "", "auth-failure-burst"},
 		{"zero audit retention", []string{"--audit-retention", "0s"}, "", "audit-retention"},

@@ -30,7 +30,7 @@ const (
 // have fails here, before it runs.
 func TestNodeTypes(t *testing.T) {
 	dir := nodeTestsDir(t)
-	out, err := runNode(t, dir, nil, filepath.Join("node_modules", "typescript", "bin", "tsc"), "--project", ".")
+	out, err := runNode(t, dir, []string{flashbackClientEnv(t)}, filepath.Join("node_modules", "typescript", "bin", "tsc"), "--project", ".")
 	if err != nil {
 		t.Fatalf("tsc --project %s: %v\n%s", dir, err, out)
 	}
@@ -48,6 +48,7 @@ func TestNode(t *testing.T) {
 		az := b.cloud.azure
 		o := b.bootstrap(t, -1)
 		env := []string{
+			flashbackClientEnv(t),
 			"BUCKETD_URL=" + b.servers[0].URL,
 			"BUCKETD_TOKEN=" + o.Token,
 			"BUCKETD_WORKSPACE_ID=" + o.WorkspaceID,
@@ -75,6 +76,51 @@ func TestNode(t *testing.T) {
 			}
 		}
 	})
+}
+
+// flashbackClientVariable names the folder of Flashback's TypeScript client (the one that
+// holds dist/api), which the Node tests import and read the types of. Unset, the client is
+// looked for beside the repository, as ../shared/flashback-client, and beside the repository
+// this one was cloned from, so that a clean clone of a checkout finds it too.
+const flashbackClientVariable = "BUCKETD_FLASHBACK_CLIENT"
+
+// flashbackClientEnv returns flashbackClientVariable=<folder> for the Node tests, failing t
+// with where it looked when the client is nowhere: a test that cannot run must not pass.
+func flashbackClientEnv(t *testing.T) string {
+	t.Helper()
+	candidates := []string{os.Getenv(flashbackClientVariable)}
+	if candidates[0] == "" {
+		candidates = candidates[:0]
+		for _, repo := range []string{"../..", cloneOrigin(t)} {
+			if repo != "" {
+				candidates = append(candidates, filepath.Join(repo, "..", "shared", "flashback-client"))
+			}
+		}
+	}
+	for _, dir := range candidates {
+		if _, err := os.Stat(filepath.Join(dir, "dist", "api", "index.js")); err == nil {
+			abs, err := filepath.Abs(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return flashbackClientVariable + "=" + abs
+		}
+	}
+	t.Fatalf("Flashback's TypeScript client (a folder holding dist/api/index.js) is not in %q: set %s to its folder",
+		candidates, flashbackClientVariable)
+	return ""
+}
+
+// cloneOrigin returns the folder of the repository this checkout was cloned from, when that is
+// a local path, or "".
+func cloneOrigin(t *testing.T) string {
+	t.Helper()
+	out, err := exec.CommandContext(t.Context(), "git", "config", "--get", "remote.origin.url").Output()
+	origin := strings.TrimPrefix(strings.TrimSpace(string(out)), "file://")
+	if err != nil || !filepath.IsAbs(origin) {
+		return ""
+	}
+	return origin
 }
 
 // nodeTestsDir returns the Node tests' folder, failing t with the install command unless their

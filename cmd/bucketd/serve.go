@@ -81,7 +81,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	}
 	api, err := httpapi.NewServer(httpapi.Config{Buckets: buckets, Authenticator: store, Idempotency: store, RequestMAC: requestMAC, Readiness: store, Audit: store.Audit(),
 		Logger: log, Metrics: metrics, RateLimit: cfg.limits.rateLimit, RateBurst: cfg.limits.rateBurst,
-		AuthFailureLimit: cfg.clients.authFailureRate, AuthFailureBurst: cfg.clients.authFailureBurst, TrustedProxies: cfg.clients.trustedProxies})
+		AuthFailureLimit: cfg.clients.authFailureRate, AuthFailureBurst: cfg.clients.authFailureBurst, TrustedProxies: cfg.clients.trustedProxies,
+		CORSOrigins: cfg.clients.corsOrigins})
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ type clientConfig struct {
 	trustedProxies   httpapi.TrustedProxies
 	authFailureRate  float64
 	authFailureBurst int
+	corsOrigins      httpapi.CORSOrigins
 }
 
 func (c *clientConfig) register(fs *flagSet) {
@@ -21,6 +22,14 @@ func (c *clientConfig) register(fs *flagSet) {
 			"(default none, env BUCKETD_TRUSTED_PROXIES)",
 		func(v string) (err error) {
 			c.trustedProxies, err = httpapi.ParseTrustedProxies(v)
+			return err
+		})
+	fs.withEnv("cors-origins", "BUCKETD_CORS_ORIGINS",
+		"comma-separated web origins (such as https://app.example.com) whose pages may call the API from a browser; "+
+			"preflights from them are answered and their answers carry Access-Control-Allow-Origin "+
+			"(default none, env BUCKETD_CORS_ORIGINS)",
+		func(v string) (err error) {
+			c.corsOrigins, err = httpapi.ParseCORSOrigins(v)
 			return err
 		})
 	// A person mistyping a token, or a script with a revoked one, stays well within a burst of

@@ -255,3 +255,53 @@ func TestAuditRetentionPurgesOldEvents(t *testing.T) {
 		t.Errorf("audit events after the purge: %v, want only the one younger than the retention", ids)
 	}
 }
+
+// TestBrowsersOfConfiguredOriginsMayCall runs the binary with --cors-origins: a page of a
+// configured origin gets its preflight answered and may read answers, errors included; a page of
+// any other origin gets no Access-Control-* header, so its browser keeps the answer from it.
+func TestBrowsersOfConfiguredOriginsMayCall(t *testing.T) {
+	const app, other = "http://localhost:5173", "https://elsewhere.example"
+	s := startServer(t, contracttest.New(t), "", "--addr", "127.0.0.1:0", "--database-url", storetest.SQLiteURL(t),
+		"--master-keys", masterKeyID+":"+randomBase64(32), "--fingerprint-key", randomBase64(32),
+		"--cors-origins", "https://app.example.com,"+app)
+	httpClient := &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: requestTimeout}
+	send := func(method, origin string, header ...string) *http.Response {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), method, s.URL+"/bucket", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Origin", origin)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		res, err := httpClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = res.Body.Close()
+		return res
+	}
+	pre := send(http.MethodOptions, app, "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "authorization,content-type")
+	if pre.StatusCode != http.StatusNoContent || pre.Header.Get("Access-Control-Allow-Origin") != app ||
+		!strings.Contains(pre.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
+		t.Errorf("preflight from %s: %d %v, want 204 allowing it", app, pre.StatusCode, pre.Header)
+	}
+	refused := send(http.MethodGet, app, "Authorization", "Bearer bkd_not_a_token")
+	if refused.StatusCode != http.StatusUnauthorized || refused.Header.Get("Access-Control-Allow-Origin") != app {
+		t.Errorf("GET from %s with a wrong token: %d %v, want 401 the page can read", app, refused.StatusCode, refused.Header)
+	}
+	for _, res := range []*http.Response{
+		send(http.MethodOptions, other, "Access-Control-Request-Method", "POST"),
+		send(http.MethodGet, other, "Authorization", "Bearer bkd_not_a_token"),
+	} {
+		for k := range res.Header {
+			if strings.HasPrefix(k, "Access-Control-") {
+				t.Errorf("%s from %s answered %d with %s", res.Request.Method, other, res.StatusCode, k)
+			}
+		}
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatalf("%v\nstderr:\n%s", err, s.Stderr.String())
+	}
+}

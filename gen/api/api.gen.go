@@ -494,7 +494,7 @@ type Error struct {
 	// METHOD_NOT_ALLOWED, NAME_ALREADY_USED, CONFLICT, IDEMPOTENCY_IN_PROGRESS,
 	// IDEMPOTENCY_KEY_REUSED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
 	// HEADERS_TOO_LARGE, EXPECTATION_FAILED, QUOTA_EXCEEDED, RATE_LIMITED, PROVIDER_ERROR, PROVIDER_TIMEOUT, UNAVAILABLE,
-	// INTERNAL. Clients must tolerate codes not listed here.
+	// NOT_IMPLEMENTED, INTERNAL. Clients must tolerate codes not listed here.
 	//
 	//
 	// Example: INVALID_REQUEST
@@ -992,6 +992,9 @@ type Internal = Error
 // NotFound The body of every error answer.
 type NotFound = Error
 
+// NotImplemented The body of every error answer.
+type NotImplemented = Error
+
 // PayloadTooLarge The body of every error answer.
 type PayloadTooLarge = Error
 
@@ -1049,6 +1052,12 @@ type ListAvailableBucketsParams struct {
 
 	// WalletAddress Sent by Flashback's client; accepted and ignored.
 	WalletAddress *WalletAddress `form:"walletAddress,omitempty" json:"walletAddress,omitempty"`
+}
+
+// GetBucketStatsParams defines parameters for GetBucketStats.
+type GetBucketStatsParams struct {
+	// BucketId Flashback's comma-separated bucket ids; ignored.
+	BucketId *string `form:"bucketId,omitempty" json:"bucketId,omitempty"`
 }
 
 // UpdateBucketParams defines parameters for UpdateBucket.
@@ -1760,6 +1769,9 @@ type ServerInterface interface {
 	// ListAvailableBuckets List buckets (Flashback's shape)
 	// (GET /bucket/available)
 	ListAvailableBuckets(ctx echo.Context, params ListAvailableBucketsParams) error
+	// GetBucketStats Flashback's bucket traffic statistics (not served)
+	// (GET /bucket/stats)
+	GetBucketStats(ctx echo.Context, params GetBucketStatsParams) error
 	// ValidateBucket Validate credentials without saving (dry run)
 	// (POST /bucket/validate)
 	ValidateBucket(ctx echo.Context) error
@@ -1890,6 +1902,24 @@ func (w *ServerInterfaceWrapper) ListAvailableBuckets(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListAvailableBuckets(ctx, params)
+	return err
+}
+
+// GetBucketStats converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBucketStats(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBucketStatsParams
+	// ------------- Optional query parameter "bucketId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "bucketId", ctx.QueryParams(), &params.BucketId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bucketId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBucketStats(ctx, params)
 	return err
 }
 
@@ -2094,6 +2124,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/bucket/:bucketId", wrapper.GetBucket, options.OperationMiddlewares["getBucket"]...)
 	router.PUT(options.BaseURL+"/bucket/:bucketId", wrapper.UpdateBucket, options.OperationMiddlewares["updateBucket"]...)
 	router.POST(options.BaseURL+"/bucket/:bucketId/validate", wrapper.RevalidateBucket, options.OperationMiddlewares["revalidateBucket"]...)
+	router.GET(options.BaseURL+"/bucket/stats", wrapper.GetBucketStats, options.OperationMiddlewares["getBucketStats"]...)
 	router.GET(options.BaseURL+"/user/quota", wrapper.GetQuota, options.OperationMiddlewares["getQuota"]...)
 	router.POST(options.BaseURL+"/bucket/validate", wrapper.ValidateBucket, options.OperationMiddlewares["validateBucket"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPISpec, options.OperationMiddlewares["getOpenAPISpec"]...)
@@ -2115,6 +2146,8 @@ type IdempotencyKeyReusedJSONResponse Error
 type InternalJSONResponse Error
 
 type NotFoundJSONResponse Error
+
+type NotImplementedJSONResponse Error
 
 type PayloadTooLargeJSONResponse Error
 
@@ -2565,6 +2598,28 @@ func (response ListAvailableBuckets503JSONResponse) VisitListAvailableBucketsRes
 		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
 	}
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBucketStatsRequestObject struct {
+	Params GetBucketStatsParams
+}
+
+type GetBucketStatsResponseObject interface {
+	VisitGetBucketStatsResponse(w http.ResponseWriter) error
+}
+
+type GetBucketStats501JSONResponse struct{ NotImplementedJSONResponse }
+
+func (response GetBucketStats501JSONResponse) VisitGetBucketStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3592,6 +3647,9 @@ type StrictServerInterface interface {
 	// ListAvailableBuckets List buckets (Flashback's shape)
 	// (GET /bucket/available)
 	ListAvailableBuckets(ctx context.Context, request ListAvailableBucketsRequestObject) (ListAvailableBucketsResponseObject, error)
+	// GetBucketStats Flashback's bucket traffic statistics (not served)
+	// (GET /bucket/stats)
+	GetBucketStats(ctx context.Context, request GetBucketStatsRequestObject) (GetBucketStatsResponseObject, error)
 	// ValidateBucket Validate credentials without saving (dry run)
 	// (POST /bucket/validate)
 	ValidateBucket(ctx context.Context, request ValidateBucketRequestObject) (ValidateBucketResponseObject, error)
@@ -3731,6 +3789,31 @@ func (sh *strictHandler) ListAvailableBuckets(ctx echo.Context, params ListAvail
 		return err
 	} else if validResponse, ok := response.(ListAvailableBucketsResponseObject); ok {
 		return validResponse.VisitListAvailableBucketsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetBucketStats operation middleware
+func (sh *strictHandler) GetBucketStats(ctx echo.Context, params GetBucketStatsParams) error {
+	var request GetBucketStatsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBucketStats(ctx.Request().Context(), request.(GetBucketStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBucketStats")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBucketStatsResponseObject); ok {
+		return validResponse.VisitGetBucketStatsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -4076,196 +4159,202 @@ func (sh *strictHandler) GetQuota(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3bctu4mij8KijNVMWen5LlQ05yrQvFVhJNbMtLkld3upnfhEhIwjIFqAHQjlZXquY19tW+m7v9Bntf",
-	"7TeZF5hX2IUPAAlSlHxIsnr1TN/ZIonDh+98wq+NmC+WnBGmZKPza2NOcEIE/DkkSqy6U0WE/i8hMhZ0",
-	"qShnjU5jRGLOEokUR3eYKjQhUy4IEvoTymatRtCQ8ZwssP50QRldZItGpx001GpJGp0GZYrMiGh8+fIl",
-	"aCyxwAui7LRvsviGqH6yPul4TtAEnj6TiCYBwhJFl4PRGO2ZnyOEmbwjgiSIKr0G8hkvlqmesL3/+mD6",
-	"Ej9vtsn+tPkSH0yar+LDpHlEnk9ftF/uvzp4fdgIGlTPs8Rq3ggaDC/0lxO3nqAhyC8ZFSRpdJTISGmL",
-	"+PMZYTM1b3ReHOW7lEpQNmvoPfYTslhyRVi8+kBW63vroozRXzKCbsgK7WB0ddU/RVQijGacJyiecxqT",
-	"XaTmWKEFviH6CUAbSTwlLaRhM6VCKgsCfTI4ZHo0KtENWSo05QIdHKE5z4QM0JIIxMUMM/o3rNfQyQe8",
-	"o2qO1JwgiRdmPZglxQ8TnqxCNiNKmtXY+fAMUxagBRY3JCnGEEQuOZMEGcRCUQ4I1RySZYpXJOkgDc4o",
-	"CJn+jGcK4VhRNkPqjsbkWI8TsnwxMDRmXM2JgMXYFUh0dHCAov5p7/xyMO5dnHy8/tD7eD3sXY16p9Fx",
-	"sb05TYkZ0wBMnyqRCklF0xSJjMlixPbr8oj9i+vL4eDdsDcaRS3UhQVNSMrZDGgBRs0kEehuzpEkTCGq",
-	"zLm00CiLYyKlPjqWIEGmmcSpRHxqAWVWQZUk6RRhoCYLn5BhTYZoSj9rsNwB2N0ISONpEujZktJIBlCI",
-	"kTu9zBbq2k0ZHCKYhSxsGJikWBERNtDOUft1gI4OXsMSn3/+vAsLYVwBCgVI8i1oYkCn8aAVshL1PZ+2",
-	"40PSJs2Dycu4eZS8Is3X+Gi/+WLanuzHB8khOZo66jOIUtCfRzlNTTobyO7g+fNAcxr3/34dFf6A05So",
-	"bpIIImUdV2MKTVbobYrlfILjm2cSxSklTB0jHMdkqUgCkKEzxgVJWm7Nv2RErIol35Wm2bjgF+tL/KKZ",
-	"jKEYwwxxMjTHqf+LOdOEo//Ey2VKY6Dcvb9KvfpfC3jrNxOA3cVfumf90+uTYe+0dzHud89GjaCxIFLi",
-	"mX6OMzUnTOmBSAcOcyn4LdWEKshfSaz3q0+2+6Hf/Y9/+/fzy7Me2hnRGcMqE+SUE3nB1TlW8Xz3GMVz",
-	"Et8YjCCxIEpv3KB8ozPFqSRffEj8syDTRqfxT3uF/NkzT+VeTwhuZcO6BMgJRaIFTqdcLEiCuEAYTSlJ",
-	"EzQRBN8Ae8xSgnYiB4Nh789XvdE4CjTBAHcBlknSZDcImf7njosbucQx0WNrnKcMXor1cYpnssQv0U70",
-	"w2D4YXTZPeldXwzG128HVxen0W6g1wJ8IAelAcwU05QkwIU1CWHJ/dFRjJmmb2/B3qFp3hh1T056o9H1",
-	"ae+i3zuNAhS9uTr50Bt7kwcoGvbe9QcX1+f90Xl3fPJe/9S7OL0c9C/Mi92zs8EP+vOQFQ+uLoa97sn7",
-	"7puzXrQL/BZZHAHmIg2ozPrNZjQRABtSHMVzzGZEk/yXoHHC2TSl8dPQ9aJ73rvung173dOP15ptl5BV",
-	"LwWFjfMVGh0ioyWEDZCRqSA4WaFMkkSTby4c4B3DYGn59DS2ci5J/i5Q7rdH2C5K6S0prYSU0chbvIEz",
-	"bHMnWoOFRi0cshJ3z9lvVOGSkYZLLtCYRvedjYLsWI8KqsScC5Wuchx26zYnnOSik0qULROsCBJYE8LJ",
-	"4OLtWf9kHB1rxNbKlxEDITOSTonVrsWPt1xMaJIQ9iQEeTsYvumfnvYuSoix4lkupjBakMVE6zZTj56t",
-	"9nfUfD55ETdfgvyZtvebB4dHz1+8fPUaT+LkO7ErS94LvDLrixUCwsfKW99OlO8s2m011vTFIdG4/TQR",
-	"UKsPleBXwR0U5vI6bKA7LA1hGcaV0OmUCC0nLSIe66eFmvGdoLiO33pdRn/btroK1nsKoQUzU0QwnD5R",
-	"uo57w4vuWQmY1I6IiN7PMfol48oTWgk6mu7Hr0ibPMcvJ0eTdqylDEYyWy65yNf9PVgRQxkjn5dGqmtu",
-	"ngkjH80uol1jRTjOTyWaEUYEjY+tUBe3RKCUz9AcSyPiEqIwTSXKmJZzJTU2Meqv1qL0DqMfm1aRafaT",
-	"yDKDC67e8ow9DbFzsVcCv+VY4YMMvrABNDnVazDCviImvsMxXPCSSLBsHAPE7tE3PC2jgzJ2w/gdC/Qh",
-	"pMQppkaY+d/JZ4gmMrfSUnrjRPUlXqUcJ2POz7CYkScdwmX349mge3o9Hgyuz7rDd73SYfgIAZYalSjV",
-	"c2lcwQy9OEIf6JvvrCe6ibnGXjMj2onWFm4ZwqVV2szQTwLJcPCX/mlveN0bDgfDEjxSKlVFzc4dFs/b",
-	"h2hExC2NCbpi+BbTFE9Scow8C+07QUoqLjTFry/KmpCW9IGjadiVdqg1Rm+NJSiO6YLwTH0dHMf9897g",
-	"avxQwyWhiZG0BuP1FihD+235m4CyshpN4RT0u+r26sA45vwcs5VlnPJJYPzz1WDcve79eNLrnfZqeaWW",
-	"UBiRzzEhCUk6aL+tlaf9tmVRVvxzhpYpZujtsNe7Hg/73bNjZDgPwrl+K5DAVJI1LfeZRCld0O9lEpb4",
-	"pDYIwI3iVgUzo52oDIkoKNk5M3pL7E4xS0IGHxWKcPeyjxS/IcxItYVxdppjMbxMTyi0SozTlN9JtBMN",
-	"u+Pe9Vn/vD/unRY6tvHk6DEjcLA2wcMaaZuZs0TutlAPx3M7mdYawa+DkVRgJrDMare5JSDBlWc+DwzF",
-	"gh6PJpnQT/GE3xJEVaBtNaLHNnBJNJLqozDOmqrjt5l7fuuOxb695/mI4WyumE+ZTxPsVxfdq/F7bfme",
-	"dMcVlAWjhGABDk4NISoRZbc4pUmAyOclFcYZIMgtvyHfS6evrmBBpaRsFuRCuWYpaCeqbMxKHI/ZPxVc",
-	"f+n2z7TxXgJVghWeYElQti5NrKH3HcBjceuZRPn82lpkQmOeXoKBg1txwfUMXdTSROsboqfVs0lyThKK",
-	"x+B+exLQR1eXl4PhuHd6fd477Xevxx8vy/DP/bHGRy3Rv44GF4Y+T8x0TT19B63N+PfRh7RUiqpzR3A8",
-	"dXsDbM1XAgfRdWhlnDF1QQ3Lgikr+VQNf9LaEJJzvCT6gJeCL4lQ1Pg9J/mIhRN5sWqan5vWWVNxngaN",
-	"WBDNdbqVDw/aBy+a+/vNgxfjg4POfrtzcPRTI2hMuVhgZSiFNLVYrhuTsGTJKVP14ag4k4ovkHvpGOEJ",
-	"CIi7OWG+B0VbTIwzUg5KzZVays7enjxs2R9bMV/UrYIm9519/1S/ZxzQ/uZ9d1ndyILMqMHyLcE281J5",
-	"d3TTrjLZJFiq5n7ddFJhlcn7NmOWOzLvwlegVjly3fbpCWac0RinI++bL0Ejd7b0HwTKL36072cNfwvc",
-	"8mICh6n5zsoz+Tj5KQcHn/yVxEqvajPlaJBLBVq4maKF+kqiWJBEi1ecSuPzIrfgrFeZYFp5i27I6j1l",
-	"KtJEdicRYTybza3n0cQDFUeCxHzGtKZGlRH//6jk5+33ClyOdvgyuH5w5Kb3Z1U2E4RAKZa5A7OFugaB",
-	"p1zk2q0PaBPFpgrdYakVrJiLhCRariua6lGpKJ0AI5+V5/8OfhOmE9Rym78Ds7GoVr9IF4xOzAlMeSY0",
-	"pASOFRF51POGrEDHjv7j3/49sk48Ix1uyKq8fi8GVbdoPYthGFsRxFApeA9hXUQqPEmpnNvQAQJdEgRi",
-	"69ud57dly+YZmCwst1A4I9UAnlF0DHZoNg27hq+OEVks1QoehYwRCm4jiWmCdnB6h1cSzqL7t0wQn0Bc",
-	"fJ4zsltF+O1sH4jxLWUzIpaiFmn6QFVTasMglnzdjILcEpxSNgNLRnKkOE8lklk817rVmAiB9VlAHC0h",
-	"isQqZImgU9VB78+7J83R++7B8xcO7+zozm9JpfVxPJNoWizSoKcSGQNrBikesv0XaLJSNohPmNYHE72C",
-	"jC1xov/WOu+Lo0ykaOfgwEN5bdn9kuHUzi3RHN8SRPRPIfMm1aQLp2m9Ljs4FlxKz6I1c5ecfAH8ZN9c",
-	"YH1chtkLrswbu8ear8WYab1vQgCgQmrmBgFtZX3nEk2IuiNg6OrppdFYc8d6aakaPjJnqjkXsgs32kEV",
-	"nijmbEpnmXBTT7kI2WZmXIIM+ayfJiV+bI+SWm4MSRMxSaroefjLQfPl3Y+rn9r4TXxK3s7e03+9OdOS",
-	"DytFhMbA///nbvMn3Pxbu/n6uvnp14ODL/+8GZf/QoSspdCRwkKBD2If9jcTWg5PVnCmYH+DBwizPIZm",
-	"VryG9n48IwQ1C40IS1zoWqshJHEfQLzNiiLQ7eeUzSow2PfYFWXqxVEjKHKz9tdzs35DbS3zZf03YsLf",
-	"TgP0dD5fFbQ8u6oB5oqhk5dVFPI1J3/rmxXGM2oSQuq0NviTKrJ44LnpUe00WAi8AnlFPquTTEhek/p3",
-	"KUhB7uAIc8Q75WnK747REgO7gvS8GEYxoh2i25pGl3hWUU66P31IXyXqRfxx1fvpQFxPr97/+NOslvqc",
-	"aezhhcnGs69OOE8JZmsH6D4Mcjhthu+FlddVpTyhcpniFcToA5exZz3M65H9BWczP9gjW+gC0imwICHT",
-	"B4I1BRvPxxWjWpagi7cfThDTCJ3mA7EExVgSDeAE/EyQfwTCkN1SSSepHq9QriA7Q3MQzeMhL0vLPcBI",
-	"iYxuaP4DSRqdr+wCowBF5x8RMoklkQnfQ+5HlqZ3NFFzFP3n//5f//l//gfKEy6FUT0MRLAxSqKREvj/",
-	"/k8SwUqi0XjYHY16UStkZwQDA4OBBaYg0d3CBEFK0MWCJMdoX5sp+wevPAHaQkMyBQ+t3lvIXJ5M/+Ly",
-	"auwn9eSfWNEm0ZJLapIcY86U4Kk3bIAM+yhBcOdvRPCm2bJbHkvQXzll8MmEJlSQWI+JU0h6lAFEmARN",
-	"zLsho5KnWBFpHM1aaUDanBDwuvlR8qlC89VyrhU5hWdyN0ApZQQmW2KBZwIv5yGTRP+jOCRuCnqr2Vwm",
-	"SWkXjDP/X0AmsA+0boKlpDNGEkRZyByq7T9vtYMChdCUpils/j1msyx1/+uxFhMKSSSwHrIgFhJByK7+",
-	"v4NX7TZ6M+z2z8566LI7HveGF+jNWffiw65VS9AtFtTgsiQpiRUwA6wsxwA1ISVaDAchS+hMq3jLjMUq",
-	"Mx9pgGk9V64WE55WJXtFlfZS7PYPXt2TE+gIfmiT7jYx1Yez0m/Gn7awp1EulteNA7BqwAuNrM+VplT5",
-	"6ZpGb/DM2A6KBhdn/YteZHkRBhZO2SxkhTkUoGjw9m35tamlYM5IgKKriw8Xgx8uIqe6YbZqoRPIn5Ro",
-	"kUmFFE+JwIpom+NOm1oZseEHwrQS8nPDLKQRNOxcjaBhh9XwKA49f2/tQGtVilpQ5abSFC9oCj7aPJTl",
-	"MoCp6riwvFySNHU8xoXvsa+zhowLcwBWiAPUDZN9czZ4Y/lh96erYS9CE67mkIdr7aw3KZ8gu+gy3ELm",
-	"AIc2wW102Aga705GjaABwzeChp6xDDR4aR1goHw4OsiTTXGSUMPfLj2CMKi8wc0LniUDjALffH8JED2g",
-	"JaKqhd5SkibGE50axX5OBEE71qoLWVTKpI3AU4CX9ANZXWU0iQKbY1KXsWsyl2uzdrc6vLZRuQtre0pC",
-	"xVmz1Tvv3jOuk3tV4xxuH8jKdyLcz4fcygonwrZvhuat3LJ5+MJG5v3HqfwVTb9gMPd9+Jf8zXOefAOf",
-	"7nZl3uayuUxmf6o6xlwmou3CpP9A/5onSioEZ1w0EZRNIC1VzZslnfpJQmfz7jxcrHdK5q88k2iZTVIa",
-	"aw3G5rtgmAbsf5qgndFhYFK2352MwD3jXqAJktp+BtkDLCR6Nxi8i3aD3LNAYxiOZ0xZUkdkgWmKdt6d",
-	"jHZz769NxHBv6sMO2Q5w2t0WsFkC/hux0vzhOC9UgejUHeJMCwQ0p0zlTqbIc0FGVS1EP+sPRm8HpxcX",
-	"L3s/dq2f0tdG2gdH96oja8R1P7CtB6AAtnMJFDDfGR1aCF72zp0G6TnLQ3Y352kO36aDGoQsAa65n9E9",
-	"gmE3gdMowOXYRBVgd/+KU/HjlWJve+f9vQ8vz097F+/2Jpefh1N68tFC8EPvo2/fa7XkjoukAtgXh6/u",
-	"h2xvq0/9animbSTM0OiwCaaZAp3YQsSiK+OsmZApzlIFqJv7SJ0MaKFzredMSMgicLhHx2iZYsoQ/GsU",
-	"AAd/rSxwvoQUSWxEnDWDhDV0MpbqIzQFUM5B6eYymSZNCKPmafqLFhosqCk70qv7YYRGh1XQbwwF+OUp",
-	"7aNXdVB0eXE10UKerDQMjdFpksWMGrUe3zVh9HUDG7zxxBgvev1LwWcCL2QLfQCVVj+QHVSp6QhQTSlG",
-	"UFiIXiVFgEplFAGqFlEEqFJCEYSsroIiQHXlEwGqJHkEKM/sDpC/tvPe+P3gtDziWs5/gFxqfYA2ZO/r",
-	"bdZmOAdoLcdRr64uth+E7H2ve9objvx3ez9e9k7G3bEGxttu/0wPWc6hCpCf4xSgcmKg97/NcQPouNQP",
-	"OB+TerzBSjCnXVUPq8hcwYU6DTdPylgPC2HwHN8Jbp0SmvcrDpU42go1EaklEZKzFroAhhZzpjBlEhIj",
-	"Nactu7JsOlI53wIrFILCETY6yJLCKv/JyyG6x+VVrwdAlkhUWgb89Ajx70AUGNKsUwLeE5yq+WblRm6w",
-	"SiN+Y/x/Kb0ljEgZoAhqXsyvAlxCVe2lwW++k/fPLrNuh/3TOp50ddU/rS0mvq+cxI8stJuvcXPabb79",
-	"9OurL03/36PH/Lu/ISZRY5lsNXmf5dmRptwIDDWD17YYqggA7gam6MtESFVplJBZv5vI0twk3Zwy8Kh6",
-	"zaDx54wrvBnhIHH1ylH2g1zefy4+qXF7y2ziAaw6XQmaflTiagnOyjxhdnNMveZAUswCRFqzlpdZG6Bx",
-	"r3uuJcy4N7wc9ke9Mv4Vbz4s2PxWEHCt4rRRVxW7Kczhr7aOXL4FMfoQD/wTrZvwz6UDr2gUeGldXTXP",
-	"arUNU53lvjrO02JN4Fy6+spRtEk8QbFFhW3Zb+rOZSP+DKupPlsw6EEzLYmgPNni+ILnQMoZZD+DSm9K",
-	"JEwRkCv8A1UfkgUhubmDou7ZGYhzbQDVg2WTi8p92Qgap93+mVbsf+j1PsAf54OL8Xv462OvOzz7WPZb",
-	"eV+u7VXZXRZvnwyuLsYPQ3RAjPLJ2O9KQKzDxWwDGmZC2EzSfEWHwdYWGMAWSx/st+/7YklETJiqVWrs",
-	"EtAeWuDPiDJkXw6Q4BlLII8BqTuOEhLTBU7LGHxYzGdyzdcg57Zo1l1ayzqgqt8WVOpAWAfc4cOTEtFO",
-	"YedoqwdwcYFVPPf8tPA2Tos8Rq1uwUsho9JLlSnaVuRv7xo7LbZVWO9ORhAQMbG7/AM3z65LhwBfMGTZ",
-	"GKO88HMhLG9kOVdnZ3TYsfPCnqjKudC0VIp7HLJ3J6NOeWtuccdGXncg2Wc379phafmGkKU0RdvF8GDX",
-	"Mh4yO7HL7HSzQ9rBlkSf7X1P9EHafX+Nf3mwtHE2w1UAfcUKUQY1EXlKj/FBcEbksUl3ghJo8PiiK5OY",
-	"b+r9bQD2N3YHm3TGr3UKP91l+3TH65daii3GGxKZpeaM03QwbXR+fuj49ssvn9ZDDB79GOREd3MuCYqM",
-	"Ph+ZRgCSl0nDpvuZeBX1UiVDZvHF4tQdETmNkuQYyM6hm6AQON2EbZpeqASPoekjcUtEQmMVVCjwmcxz",
-	"dsyqoDDCpaaamszHxqxajw0soR37ATW8IGTroRMoOZK7x3XRMJl7VjUKrIXGitTZXKWpC4l9s9iV7amz",
-	"xSj9Wh21TjwZ0v0KjjZ2rUdk0UDj2DrOTBcTjVCO7Tk0MvomMHKb+5arWZEXn4gsltv80IVxSJYRUfNC",
-	"r/2Ay+BJOHhbFvyWhMwlAubvaeG2zkjRfwk++kdw7euDa/fQybcJiqUYmkBcL2o8TT/gNDXZlZZL59zS",
-	"kx6UoQVNU2qLy45Ru5IhzaAOtqQU79v4whaN/Impkt8qW6ScaegBaTP/2hwQ6YINt17bxGzauOG/SBDN",
-	"KED+7UAQw3RA851MNliiteLQiboigKEhLaFkxQowQyNRLlbwIq9b69Qkrhg9DkJ14Jl1eYkCuN3KCPVC",
-	"FH3DMMhfvl6rHfsN9UzuiUkDdV7nxKTudVCkmZOFkM/noTx4QlBKpgrxTKEdk89ffolKJwlKvSVsdFBx",
-	"q75YF98/JIv/g7n/Y2VOPCRloo7vFOs40di2Lgq8QE1BpqZrhsXXhDBq2/1UG9Nx5tTVst/5GM0E1lrt",
-	"YeeMSrW55oZtdJsDcUDyKCOg2HtF7oGdNYAgVWBNeGiwCTEdqM64E1RVUp7127XOO0sqJxudlh5/1XRq",
-	"Iq0xT0iQ2+/ACddKwLoAw1MA4fbizEoER97QZQQmhbQZtiS+QTHPUtPdQmQMTUiMM2mygalCCVlqK0Kf",
-	"iukcB66GhNuAHl4uU1PgZY2AJQZppt/VSHRDl2X93z7Y7tTLKzStHHT4tB0Zz3NIg7BqdBqC4KRRZdjv",
-	"+R2aYlFWLAwkNCOe8ZaJa0UmnOJEn0kl0Q9kp4w4ruzFlLVIg0AAP7NKtJNLXPuiBhKRuw7J7ISAXBFY",
-	"vyGDf7QwWQo+yUcyhU5Ry/q4m/BwL0I7sDg6tZW9xmlk2nrIvI3bsZaxkO8ASf03hVPKCCzvIx/rnckc",
-	"5EVcem1FWYo9eAvrfCPlY7dPNwngkrehJrbr1/OZPk8tFFndCUSjlsxO/ys1aoSmVwxFmq70myEzIGqh",
-	"gTbD7qgkKLL4ZWWzeRXS2ME1YZVQUwnpt08MEPmMYwUppyFzch/dAT1BWVjegQdSOmrErs0XoWw2Uqt0",
-	"A6MYHaLiPST1i0XnOU2R0RKruUmrvKVCZTgtR5FdK+T1sly9jRpO0QMT1m4SGptN6WdwAmj8WxKRUw70",
-	"Tn1IyK4qNGridpvjOwVvRNvAbBknLmFAhXf6aSP1BaiPMEw22yOlWQ/2D+6NHfymIvMR3QN8NzpUitRX",
-	"q1Ybd28tKzUjn0K5Z+06SsVKjLul5IWwLRSZYlGSRJ0NK/IdJ85RDikM+o8IzbnWkqmypQ4Wybhw5X1g",
-	"tkjId440G/Zn85rE+h53m1hni/u1zAyQ5AtSn5vm3Dam2sK4IKuwlwqvpJElx646ECyDjEhJEhP0y7dk",
-	"qACyNN+djHZDJvXXuUVGwSeUVMJ7bmeNoFFss8zMvVe26B4PcxqXLelPddZVQWRWU7KOWWQ771r/LlXO",
-	"+PEKIUoiIWROhSlKIHguBXbMMeXlD2uV0a6UYYO9/9hUnTXtJmfH9xj+xk7JBFWrkYaiNeCgmVE309bu",
-	"r+s9I/POV4FFbRv0ily4HCcLytCEcyWVwEsjTcoPTaMk83kUhAxIEhJqMzXnIu9A/8b0VQqzdvswho/g",
-	"T2KTbeHoAUbwXoFF2pA3bW8om/L1bRSRfeMKsEpsyrMkd2cXpdX1/Xn5HZNox8YZgc7qiTFA7zifpQSd",
-	"wPDWZgtqXPG7SPEZgcp7F0YMWalagttaCZPX2VfAnGyhsP+iFudGVZOqzMTyjhY23qH3twLqD2xA0FWj",
-	"57m7ASJsyoUrSK60cSv1jNMcD5Afmptlws+JC1nIxrZzGpXojgrigysPnObhB7RMsZpysShm6V72O6XS",
-	"Dm1ojuBgQ2ZjFVAcmYkUmQOvAIOqUoglZMMiK4/aZFvNg2KT69zxtO9Ak39eo5hgheGXJDMdkyB9WgaG",
-	"yYTsavy2+QpeWK8wtF05oU2cwhPTFIMy4lqVUyZpQqxXTQYIK7TgUqEXRyFLyS1JtQwnS/8B+kDfHOdn",
-	"iUhq+mwdtdtoreG5XxopspQAHIyiZvSfwKhJeiFxmkHDEyprekO1UM+8B7oTiIM5XpKQRb+Gjj+FjQ4y",
-	"DA2FjkHp38JGq9UKG/pXrY2Zn0bj7puz3vXJ4LQXNr5Eps9srnG7ZGANLm16qpD5KcHGn1Wo4CCj7rYn",
-	"dJoyIGmGMwnGhC8BJNsyUE2rh2yRRwTnZOViJTeM36EVsW10UhoT6+S2dwF0lziek+ZBq60Fo0g9v+Pd",
-	"3V0Lw+MWF7M9+63cO+uf9C5GPfhGa7tUpcTjYt3LfiNo3Lr+A412a9+8yJeE4SVtdBqHrXbr0GQgzoHJ",
-	"7xVuulldUYHW8mTZQegXLgeIp4kmG7BlOppJGs4uCZE2blWEk1yzIZ91BF5nbm1ylvrtW4iaizSQ4i30",
-	"g7UYI+jDGEFF4owYXStkmU24a+cpd8deObopKg1QVFSxG3Qi+fmDHZ2UCtQVh0tNKkXqFYerMcat8ZtS",
-	"RQROjVY3pYwkzkUCXS9SRQTa2R5jLXpmYDHLFsQkW9lU4N1jVK1/o7JU0VbJYdD2IQC7n9gjfZOnk/l3",
-	"7PxcPf2BPhEnAF27/HzjLdRz217fauXsn5QnW3uFRrmFwoMv2qlXGovd75WvANEfrCuOwGQdPKjpxrIE",
-	"Kb6fI96OqwPR/+2Wo0Xtdv2m8h6o/nZs+412u729G0f9UktInke9yC3lmXxMn4W65RrS2AR+KK6uwv9T",
-	"5f6Sg3b7cf0V8x4WPxehhfU8Yq/T2KaeIPWNwza9TZOH3xGVt72qtKQqd6DaNJOFbaVo3dnRJXO3pmnS",
-	"5jY2la40+4VFVdRKl2INJqMiux82pVjBw2ha44HfQ2Qz3uUGkRLZwxtdel1QarpdDiy5anpwnTe0fDwy",
-	"yFg3cI60e96NO/DJ/v2fVJvewneH939X3IWhvzh4ff8X1YbQX4LG84dsKr/mAD44fNCW8qa0YDdmiwUW",
-	"KytW/DRlPJNFSEg2Pn0JGksua1SMYW585WlFay1TtJHVyhOxjePU2Lb+5QLlSGbIilBmSasI6uyXwnBx",
-	"d608k7aRCyNSWq+vtpdcMti6uVVrae3UxYRKnn3ntd89tjFrEP6k8Jha974JkkAQR2sX69Fx/Q9Yc55r",
-	"Cjw4IVvfHpg4rn7DdImy9oZLYwPbQGAmcWw0NQlGjE3z9fpMx5hZl5RpFg4jmBmhjsdW/rt2MOb6NrA2",
-	"TjzoLYlAkceJok7ImigaHUYdu1kq12uGg2L7tSWuAYpcNNm8YQo6Q4Y21nSiHV6ulNxtwUrenYyqS6nU",
-	"HRdaHFQee2ujSlZLbM2gNjVvB6dUa52Qg7dbnaWmZrmyb6/6NtB7i1wfnlIBD8A89+ZVsgT85GGD7cYR",
-	"4KUf1/hBJdqRRJt6JuYNTq6QjaA3Oau5nkVxuKYQmjtrQ1viKeloc8EM7vSxOsXVL6Vf11zvUe8q9ywa",
-	"hQTw9w1PVg/XRUzy4KFJIXS8r6sxKW92zzTONCAOnxE/FWJdX4GkhU0l4o/WCB5XPF0j9J8i0bUQODzJ",
-	"iagCGA8om8itFlLaJsqWsuHnguT2sdaGeSU1x0ASnoAF2jRJBxaGb8xwehnnlPUH98LRG8j81jRr/HZg",
-	"e7BOU9eG5UvZC2x1pG+hYfcfofA+TUer7YixqaG+bRPuN9M5BmZacnOWcrSNGCQYInX/8Npd+wHaXX53",
-	"nv5g/wFTVG/wge+eP2RLNW3wQQc9eIAuWXcz2d9XgX3AKsv3+DxJ7dXfHD18JnfXTVlddlpvrvTW6sxf",
-	"Aueh2ytdBlHrqys85o7JQkFVZ7P7zna20pogdPSAwDm0BJxzoUK9Iy2kgzzlPIWnkBDr3VHnOX9cbVO9",
-	"F0grBxfkzsTd5Rzi7ZkkKHrXK+5qDtDdnMZzsNTkJgdW5YqBPzxZmz1ZX+l6+Vp/y2M8KI/ReB7ixHii",
-	"h6I4iwclolSvuzCFm33zqfHflRNT1mWdibr497+p8hWRkpCyrz1AhbP7DyfG93BioJ3y1SR4SXbvY9JO",
-	"CYEM1npvR8a8jIlyuqD0s73tZeDGxoJor/HiLoq0OWukhyyP97kGr/opGITwo+eWAKvcZHW4m8ckOmhD",
-	"qYMNRlqvgAwZ9OvlAtKeOl56nI2o0XhuStlgdcZT4QXblMurG5iWWfmlzMVdtTtH7fZuACIosckAO0ft",
-	"/V3TVKkQMWr9vlQtNvTne0ftw12If7CQQbiyTmSU0/IbT7T9vsKW+35W24P17vrShO9hSazlIDZsEmGR",
-	"kaLFSnElEmQzkMRWa3uBBpNX7bN7SAfWQrD42uVeuABYJZmtGM5nZPeMWZv9Zr12xYDVO15qh/peOXd5",
-	"7AjSxcvZ4dWM7nx9kC39kK3C/WnIx1Y7X97MvLLnTy7dci0j0k+ANImL3x0296gMeQvZJ96ntV6YXG++",
-	"+rXJmB2vs1DDc9dcvb8Hw/W3sUN/H2qEY7VlL4WT2vgWrl23ZVz36hS/OsfMF6NNpETVJDWP+FQ1XYJ+",
-	"4cjtmBs8JF4uCRYSTQVfuO7vkIJPlTRO+RgzNCH2pksIB5hEAgVNuDmbQYczaAezQaEwPpe1m6huyFLl",
-	"hQE4S6gKGaRPtVDX3uSXXxhqy8mP2kd1UvwU3vKI/GuE1NOcV9W68nv9VvYS5t+DJ+oBPo38Yu7fETGe",
-	"li+j3RCbrPWoDFh+lDaFovYKbo3IxWuYrV+27WN2EDJX5ZHSG3Phi62spDbhevtlbscbLnMLWXF5Vv1l",
-	"bmVyekfUN6KlIonsj9SM321qxtflXDyMI/7BBn8zNviOqPt44OMiqm9cvEir/sushn2e2FunMFs5/pnX",
-	"n5gi8o29TTRLNenZmpNBNDwImQt5+0H9ouImKKLevJJKoIc2WSNemKjQYopymwAtiJj5DbxK7YAC55XJ",
-	"L+ZaIFcpuZ6w0QkZdvV9nilQvYwLmbYKXp7C2vIrDREKSNR1RAjyktv6zghoY2OEkFU7I7i1mU4DkAMt",
-	"FV65K45qrjdqPTb6Xyea/AYhv22oXxBX/e3HbqxMy+PWVkJc0Nlcy3UXvQbfCldYkaJpuzcMPPHSVvwR",
-	"c9/Q68+vfnh5++LquToaHYqDP+8v2wN2nn74a3/+btpLTibd169evnh+9JiQcl2fon+MkLLvK4DmKjUS",
-	"8UlSqrblzL3auxW1x6bviUdGfuu/cvj5v6KI+yNI/d8zSG2I5sEh6sJTUQ6EfIVasT2GshY+Ab/Flhut",
-	"rPiOuUhsFVumYr4gUG9f0k/y9oE7hvFsSsoMkPUmFoWfu1ZE+8ZF1EJdWXMbkbmrQQZWxUF1Go5XOBmF",
-	"zGbtQZWyk7/QKch2vzTGpy1I2qDMQHfCHWuohsyfCmpwSuWH64mmu8e2kYGdBUxUrtzo0PWBh3ChrNPh",
-	"vHtJASJFD0RjGfsQt1mP5aLcBcKp6Tn6kNgV8kNXdQpGtf/oV4SEHiyCNvU8/WJF7x8hl28VcqmGDzTN",
-	"pEVoF605J8qxlMev8inREl/Vef3Cj4rgNPXxmCSPSIJ4knJU06T1v2FE49Fq0R8hkM3uhiFpOm6X6w/P",
-	"SmmbG7WJhMdyY5JbFwnCEmiBIwjcge0KS6lE3ct+YG4ZT0ykA4QjZVis0A7j6OT0Airy1vygp3rKe3mw",
-	"Ip/V3lwtUjDQcsqqZmitEU6Xoffj87O87G5OcALa0K+NEzN6c2T7LzQveUrjDVepQe0S8DKOk7xbB2wU",
-	"sxWac6msQ8X28XCdFIE9pdS0/dqycL8TRKPz8yf/QLuXfQ/iS9Nfwh1gDlB3hnO4E+Zvm4/R+sON+KYp",
-	"cfqcue1NIpExBs6Rfl7p4zZMUknWT/G9nfGr40KOp8JFM0/jp5UbcTbwUm+3OKW3pNXYBv8ze0mO6d+1",
-	"DfYLogTdQkJjTSp28mdaR4TXnS55KfhCM/FMIo3viHx2lyTb+5BRu9VuHblmlMXrIZOxwEsiOuj9eHyJ",
-	"8vKgyQoJnimCFFksU6iC0p9wm6kN8A7ZjusNcj1Xanntvr5WXOE02nU331upieZUKqj3Xx/eNgbQM2wa",
-	"9jrJDMyubXclrdMWvMkTc3Bhv29r6P2Yphl5s2s9nzUkAhQNPkSuEtzrMuV6fnndvvzFeRO6HR97NWkC",
-	"K9KEKmFzBRxOSxCDF68F+atpd+SGyB2iybUe4BoGIEkxAbSjwwpPsISLx0H10ye95DxFO9GMX8tf0ut/",
-	"0e86ff0d17QJPavcTw6R4YN/0dPaX/SXUA90wTVbpkTaC+kqzVQClEki8uI4DbP8LKDsDIBZ7g7LeMgg",
-	"ZewYYZSQZcpXUCdv+phhpqBUztVbTVLuigWXWCOSMvd/C/551UI9HM/dLjQczKUn4NdVpkOQQ8cOMkhu",
-	"NRzKpMIsJhvCa+eWEh8mWeA+wGNkGzj8CcjsGNqFSKL+lKlp81W5m9c/ofe9s0u0EYfQyUaMxnlRWeH5",
-	"nqzQJrTuoMGH4GFY3QrZP6Hxx8velnUBhLXlufGVX+3EfwobNZf1hY3ALftPYWN0GDa+oIOHjTb4UPfx",
-	"/lHRSOhhMh3aAZjjDcy9+XAqmkOBnH28yrWF93s8eZGj1Eb+b9t9tFbYaCqzTbeFDpaEabGe8DiztGOq",
-	"srTpjyWaZDRVoF8ESHE0I8w2P7EtUbhAE8Hv6qTxO6Ls6KMliR8nlN26104j71dVexpuN4etdrEjytDH",
-	"7vnZdtE6trrjM7kGkm1whv5PD1VxCMvLl2PMDJRzrhIYrkWl69Mqc7bsMgeO0fP2YchyJxOwRWw0wQlO",
-	"NRMSmnyhcxNLbO3udEpjU/9M5VZmNTR7+WbKE8DmO+tP6yDS+Ot2WYC59XRzZgPCDN3VhPcrY1qw7YF8",
-	"3kqKlWr0ZYpZ3qVoYeOnGi3ywh1hUrWCPAA411KJT8s9ZYwG4SSn6WJFmBL22v/i1iXDzoubzerlGdyz",
-	"9tVI4l/P93P1gjabQ1pcYlbfLKB0JRpkghRf+Lec1VwRZq4B82/qyu/mOrRXbu23yzdpHbahg0n1GsDy",
-	"0mpu+4OFlS7ls24h7+K9J+ddlC9B3GRjOEQqkMdc7db6KufK78QJASCyV9ltr+YwFPqpagGXuyD+/Amw",
-	"AARkXZFZETtMCjYEnB2+kYYNO9HSsTok6KNQ4ZpiRW+Jab0vEbC2q+FZYNqbWQJC2ozp7O2lPMaptvg7",
-	"r9qv2q6PswmuZ8wSsGkrtgfuRrvTTd03jNGEmQZVpfVhq+p93dQeaRMTswiXj2KAvT7GpWampok0F/Gc",
-	"SCWw4sJEbUqSTgaF8mWskFyCa23dG9ab1uPNXz59+X8BAAD//w==",
+	"7L3bchu5lib8Kgh2R1jqP0lRB5+o2Be0RNts67RJale5Kv0rwUyQRCkJsACkZO4KR/RrzNXc9d28wczV",
+	"vEm/QL/CBBaATGQySVGyvWvv7rqTmCdgYWEdv7XwWyPm8wVnhCnZ6PzWmBGcEAF/DogSy+5EEaH/S4iM",
+	"BV0oylmj0xiSmLNEIsXRPaYKjcmEC4KEfoSyaasRNGQ8I3OsH51TRufZvNFpBw21XJBGp0GZIlMiGl++",
+	"fAkaCyzwnCj72TdZfEtUP1n96GhG0BiuPpOIJgHCEkVXl8MR2jM/RwgzeU8ESRBVegzkM54vUv3B9v7r",
+	"g8lL/LzZJvuT5kt8MG6+ig+T5hF5PnnRfrn/6uD1YSNoUP2dBVazRtBgeK6fHLvxBA1Bfs2oIEmjo0RG",
+	"SlPEn88Im6pZo/PiKJ+lVIKyaUPPsZ+Q+YIrwuLlB7JcnVsXZYz+mhF0S5ZoB6Pr6/4pohJhNOU8QfGM",
+	"05jsIjXDCs3xLdFXgNpI4glpIU2bCRVSWRLolcEh02+jEt2ShUITLtDBEZrxTMgALYhAXEwxo3/Fegyd",
+	"/IX3VM2QmhEk8dyMB7Ok+GHMk2XIpkRJMxr7PTzFlAVojsUtSYp3CCIXnEmCDGOhKCeEag7IIsVLknSQ",
+	"JmcUhEw/xjOFcKwomyJ1T2NyrN8Tsnww8GrMuJoRAYOxI5Do6OAARf3T3vnV5ah3cfLx5kPv482gdz3s",
+	"nUbHxfRmNCXmnYZgelWJVEgqmqZIZEwWb2y/Lr+xf3FzNbh8N+gNh1ELdWFAY5JyNoW9AG/NJBHofsaR",
+	"JEwhqsy6tNAwi2MipV46liBBJpnEqUR8YgllRkGVJOkEYdhNlj4hw3obogn9rMlyD2R3b0CaT5NAfy0p",
+	"vckQCjFyr4fZQl07KcNDBLOQhQ1DkxQrIsIG2jlqvw7Q0cFrGOLzz593YSCMK2ChAEm+gU0M6TQftEJW",
+	"2n3PJ+34kLRJ82D8Mm4eJa9I8zU+2m++mLTH+/FBckiOJm73GUYp9p+3c5p666zZdgfPnwda0rj/9+t2",
+	"4Q84TYnqJokgUtZJNabQeInepljOxji+fSZRnFLC1DHCcUwWiiRAGTplXJCk5cb8a0bEshjyfekzawf8",
+	"YnWIX7SQMTvGCEOcDMxy6v9izvTG0X/ixSKlMezcvV+kHv1vBb31nQnQ7uIv3bP+6c3JoHfauxj1u2fD",
+	"RtCYEynxVF/HmZoRpvSLSAcWcyH4HdUbVZBfSKznq1e2+6Hf/Y9/+/fzq7Me2hnSKcMqE+SUE3nB1TlW",
+	"8Wz3GMUzEt8ajiCxIEpP3LB8ozPBqSRffEr8syCTRqfxT3uF/tkzV+VeTwhudcOqBsg3ikRznE64mJME",
+	"cYEwmlCSJmgsCL4F8ZilBO1EjgaD3p+ve8NRFOgNA9IFRCZJk90gZPqfey5u5QLHRL9b8zxlcFOsl1M8",
+	"kyV5iXaiHy4HH4ZX3ZPezcXl6Obt5fXFabQb6LGAHMhJaQgzwTQlCUhhvYWw5P7bUYyZ3t/egL1F07Ix",
+	"6p6c9IbDm9PeRb93GgUoenN98qE38j4eoGjQe9e/vLg57w/Pu6OT9/qn3sXp1WX/wtzYPTu7/EE/HrLi",
+	"wvXFoNc9ed99c9aLdkHeIssjIFykIZUZv5mM3gQghhRH8QyzKdFb/kvQOOFsktL4aex60T3v3XTPBr3u",
+	"6ccbLbZLzKqHgsLG+RIND5GxEsIG6MhUEJwsUSZJordvrhzgHiNgaXn1NLdyLkl+L+zcb8+wXZTSO1Ia",
+	"CSmzkTd4Q2eY5k60QgvNWjhkJemei9+oIiUjTZdcoTHN7jtrFdmxfiuYEjMuVLrMediN26xwkqtOKlG2",
+	"SLAiSGC9EU4uL96e9U9G0bFmbG18GTUQMqPplFjuWv54y8WYJglhT2KQt5eDN/3T095FiTGWPMvVFEZz",
+	"Mh9r22bi7Wdr/R01n49fxM2XoH8m7f3mweHR8xcvX73G4zj5TuLKbu85XprxxQrBxsfKG99OlM8s2m01",
+	"VuzFAdG8/TQVUGsPlehX4R0U5vo6bKB7LM3GMoIroZMJEVpPWkY81lcLM+M7UXGVv/W4jP22aXQVrvcM",
+	"QktmpohgOH2idh31BhfdsxIxqX0jIno+x+jXjCtPaSXoaLIfvyJt8hy/HB+N27HWMhjJbLHgIh/39xBF",
+	"DGWMfF4Yra6leSaMfjSziHaNF+EkP5VoShgRND62Sl3cEYFSPkUzLI2KS4jCNJUoY1rPlczYxJi/2orS",
+	"M4x+bFpDptlPIisMLrh6yzP2NMbO1V6J/FZihVs5fGED9uREj8Eo+4qa+A7LcMFLKsGKcQwUe8De8KyM",
+	"DsrYLeP3LNCLkBJnmBpl5j8nnyGayNxLS+ktKajf1zSdE6bI09egr63C897FqCJV3vVGKGxYz3xPKqyk",
+	"VdeFfY0EzxRBPFOSJo4myTOJfuHjjvsXCTKlUmnXxfxiHChtXhmVSQWKBUm0IYtTeazVzy0hC23DaR+K",
+	"S6q4oEQGiPGESFBuAk8mNEZ6WFQqGsvvovy3mqhdWY+O640weI1dvyu8TDlORpyfYTElT1rAq+7Hs8vu",
+	"6c3o8vLmrDt41ystob+hwdOmEqX6W3qvY4ZeHKEP9M13tvPdh7mWPuaLaCdaGbgV6FfW6DavfhJJBpd/",
+	"6Z/2Bje9weByUKJHSqWquEl5wOl5+xANibijMUHXDN9hmuJxSo6R52F/J0pJxYVmk9VB2RCAFd2gkTTt",
+	"SjPUzOaNsUTFEZ0Tnqmvo+Oof967vB5t63gmNDGWkpFYegqUof22/F1IWRmNltAU7PPq9OrIOOL8HLOl",
+	"VXzySWT88/XlqHvT+/Gk1zvt1eo6bWFgRD7HhCQk6aD9tjZ+99u5tAQDiTO0SDFDbwe93s1o0O+eHSOj",
+	"ORDO/ROBBKaSrHgpzyRK6Zx+L5e+pOe0hoAwmBsVfBntRGVKREFJRE6pVgYwU8ySkMFDhSPTveojxW8J",
+	"M1bJ3ASrzbIYWaY/KLRLg9OU30u0Ew26o97NWf+8ryVy7iOZSJx+ZwQB8iZEyCMkTUR8t4V6OJ7Zj2mr",
+	"H+JyGEkFbh7LrHeSe3ISQrHm8cDsWPDD0DgT+ioe8zuCqAq0r030u51eXAiul8IE26qB+2Yeua9bFnv3",
+	"nhfjh7W5Zv7OfJpRcH3RvR69712M+ifdqlEATiXBAgLUmkJUIsrucEqTAJHPCypMMEeQO35LvpdPVh3B",
+	"nEpJ2TTIjaqaoaCdqDIxq3E8Yf9Ucv2l2z/rvjkrK98EKzzGkqBsVZtYR/07kKewTPLva2+fCc15egiG",
+	"Dm7EhdQz+6J2T7S+IXtaP4kk5ySheATh0ycRfXh9dXU5GPVOb857p/3uzejjVZn+eTzd5Bgk+tfh5YXZ",
+	"nyfmc039+Q5a+eLfxh7SWimqfjuC5ambG3BrPhJYiK5jKxNMq0tKWRFMWSkmbuSTtoaQnOEF0Qu8EHxB",
+	"hKImbj3O31gkAebLpvm5aYNtleB30IgF0VKnW3nwoH3worm/3zx4MTo46Oy3OwdHPzWCxoSLOVZmp5Cm",
+	"Vst17yQsWXDKVH06Mc6k4nPkbjpGeAwK4n5GmB8B0x4v44yUk4ozpRays7cnD1v2x1bM53WjoMlDa98/",
+	"1feZBII/eT/cWfdm7RwZLt+QLDU3lWdH180qk02CpWru131OO0yZfGgyZrhDcy88BWaV266bHj3BjDMa",
+	"43ToPfMlaOTBsv5WpPziZ2t/1vS3xC0PJnCcms+s/CWfJz/l5ODjX0is9KjW7xzntJLELkML9ZX0HVUT",
+	"syR3kGxRmWDaeItuyfI9ZSrSm+xeIsJ4Np3ZyLHJ5yrt1cZ8yrSlRpVR/3+v28+b7zWEjO3ry+T6wW03",
+	"PT9rspkkEkqxzAPQLdQ1DDzhIrdufUIbFAJV6B5LbWDFXCQk0Xpd0XQ1VIAY+ay8/EXwuwidoFba/A2E",
+	"jWW1+kE6MEFiVmDCM6EpJXAMkRibyrglS7Cxo//4t3+PbBDWaIdbsiyP38sh1g1af8UIjI0MYnYpRH9h",
+	"XEQqPE6pnNnUDwJbEhRi69ut57cVy+YauCws91A4I9UErDF0DHdoMQ2zhqeOEZkv1BIuhYwRCmE/iWmC",
+	"dnB6j5cS1qL710wQf4M4fAVnZLfK8JvFPmzGt5RNiViIWqbpw66aUBupstvXfVGQO4JTyqbgyUiOFOep",
+	"RDKLZ9q2GhEhsF4LyIMmRJFYhSwRdKI66P1596Q5fN89eP7C8Z19u4s7U2ljHM8kmhSDNOypRMbAm0GK",
+	"h2z/BRovlQVhEKbtwUSPIGMLnOi/tc374igTKdo5OPBYXnt2v2Y4td+WaIbvCCL6p5B5H9VbF1bTRl12",
+	"cCy4lJ5Ha75dCtIG8JO9c471chlhL7gyd+xCXDPGTNt9YwIEFVILNwAkKJv7kGhM1D0BR1d/XhqLNU+M",
+	"lIaq6SNzoZpLITtwYx1U6YliziZ0mgn36QkXIVsvjEuUIZ/11aQkj+1SUiuNAfQSk6TKnoe/HjRf3v+4",
+	"/KmN38Sn5O30Pf3X2zOt+bBSRGgO/P9/7jZ/ws2/tpuvb5qffjs4+PLP63n5L0TI2h06VFgoiEHsw/ym",
+	"Quvh8RLWFPxviABhludAzYhX2N7PR4VgZqEhYYmDHmgzhCTuAciXWlUEtv2MsmmFBvueuKJMvThqBAW2",
+	"bn8VW/c7WmuZr+u/kRD+dhagZ/P5pqCV2VULMDcMnb6sspBvOflTX28wnlED6Kmz2uBPqsh8y3XTb7Wf",
+	"wULgJegr8lmdZELyGujmlSDFdodAmNu8E56m/P4YLTCIK4BXxvAWo9oBnaD36AJPK8ZJ96cP6atEvYg/",
+	"Lns/HYibyfX7H3+a1u4+5xp7fGHQlPbWMecpwWxlAd2DQU6n9fS9sPq6apQnVC5SvISESuAQlzbCvIrM",
+	"mHM29ZN1soUuIBODBQmZXhCsd7CJfFwzqnUJunj74QQxzdBp/iKWoBhLogmcQJwJ8GOgDNkdlXSc6vcV",
+	"xhWga7QE0TIecHVa7wFHSmRsQ/MfaNLofGkHGAUoOv+IkAEGRQZ+AdidLE3vaaJmKPrP//2//vP//A+U",
+	"A2aFMT0MRbBxSqKhEvj//k8SwUii4WjQHQ57UStkZwSDAIMXC0xBo7uBCYKUoPM5SY7RvnZT9g9eeQq0",
+	"hQZkAhFaPbeQOZxT/+LqeuSDsvJHrGqTCHJ4AFKNOVOCp95rA2TER4mCO38lgjfNlN3wWIJ+4ZTBI2Oa",
+	"UEFi/U6cAmhVBpBhEjQx94aMSp5iRaQJNGujAWl3QsDt5kfJJwrNlouZNuQUnsrdAKWUEZOgxAJPBV7M",
+	"QiaJ/kdxAN4KeqfFXCZJaRaMM/9fYCbwD7RtgqWkU0YSRFnIHKvtP2+1g4KF0ISmKUz+PWbTLHX/63fN",
+	"xxRAQDAeMieWEkHIrv+/g1ftNnoz6PbPznroqjsa9QYX6M1Z9+LDrjVL0B0W1PCyJCmJFQgDrKzEADMh",
+	"JVoNByFL6FSbeIuMxSozD2mCaTtXLudjnlY1e8WU9iCS+wevHsB0ug0/sKDJdUJ1e1H6zeTTBvE0zNXy",
+	"qnMAXg1EoZGNudKUKh9ua+wGz43toOjy4qx/0YusLMIgwimbhqxwhwIUXb59W75tYncwZyRA0fXFh4vL",
+	"Hy4iZ7phtmyhE8C/SjTPpEKKp0RgRbTPca9drYzY9ANh2gj5uWEG0gga9luNoGFfq+lRLHp+38qC1poU",
+	"taTKXaUJntMUYrR5KsshuKnqOFiFXJA0dTLGwS+wb7OGjAuzAFaJA9WNkH1zdvnGysPuT9eDXoTGXM0A",
+	"R239rDcpHyM76DLdQuYIh9bRbXjYCBrvToaNoAGvbwQN/cUy0eCmVYKB8eH2QQ4WxklCjXy78jaEYeU1",
+	"YV6ILBliFPzmx0tg0wNbIqpa6C0laWIi0akx7GdEELRjvbqQRSUkdASRArygH8jyOqNJFFiMUB3i2iDP",
+	"a1HXGwNem3a5S2t7RkIlWLMxOu/uM6GTB03jnG4fyNIPIjwsh9zIiiDCpmcG5q7cs9l+YENz/+NM/oql",
+	"XwiYhx78S37nOU++QUx3szFvsYgOie5/qk4wlzfRZmXS3zK+5qmSyoYzIZoIyl6Q1qrmzpJN/SSls352",
+	"Hi/WByXzW55JtMjGKY21BWPxLhg+A/4/TdDO8DAwkPt3J0MIz7gbaIKk9p9B94AIid5dXr6LdoM8skBj",
+	"eB3PmLJbHZE5pinaeXcy3M2jvxaI4e7Uix2yHZC0uy0QswTiN2Kp5cNxXmgE2al7xJlWCGhGmcqDTJEX",
+	"goyqVoi+1r8cvr08vbh42fuxa+OUvjXSPjh60BxZ2VwPE9tGAApiu5BAQfOd4aGl4FXv3FmQXrA8ZPcz",
+	"nub0bTqqQcoS6JrHGd0leO06choDuJybqBLs/l9xKn68Vuxt77y/9+Hl+Wnv4t3e+OrzYEJPPloKfuh9",
+	"9P17bZbcc5FUCPvi8NXDlO1tjKlfD860j4QZGh42wTVTYBNbilh2ZZw1EzLBWaqAdfMYqdMBLXSu7Zwx",
+	"CVkEAffoGC1STBmCfyOLPDT018YC5wvA92Gj4qwbJKyjk7FUL6EpYHMBSvctgzRpQho1R/jNW+hyTk3Z",
+	"mB7dD0M0PKySfm0qwC8vah+9qqOiw8XVZAt5stQ0NE6nAYsZM2o1v2vS6KsONkTjiXFe9PgXgk8FnssW",
+	"+gAmrb4gO6hSkxOgmlKaoPAQvUqYAJXKYAJULYIJUKUEJghZXQVMgOrKXwJUAXkEKEfmB8gf23lv9P7y",
+	"tPzGlZqNALnSiACtqb7Q06xFqAdoBeOoR1eX2w9C9r7XPe0Nhv69vR+veiej7kgT4223f6ZfWcZQBcjH",
+	"OAWoDAz0/rcYN6COg34EIavAVgPksORr3Aaz/FV7scrdFeaoM3lzlMZqnghDKPlecBul0MpAcSit0m6p",
+	"SVEtiJCctdAFSLiYM4Upk4CU1KK3HNuy+KQyAAMrFIIFEjY6yO6NZf6TByp6IAZWbxgAbCQqDQN+eoQ9",
+	"4EgUmL1aZxW8JzhVs/XWjlzjpkb81gQEU3pHGJEyQBEUMZlfBcSIquZMg99+p3CgHWbdDPundULq+rp/",
+	"Wlsd/lB9kJ9qaDdf4+ak23z76bdXX5r+v0eP+Xd/TZKixlXZ6AM/y+GSpn4MPDfD17a6rcgI7gamis+k",
+	"TFXpLSGzgTiRpbmPuh5D8KgC3KDx54wrvJ7hAMl67Xb2VjHwPxeP1MTBZTb2CFb9XImafpriegHRyxxB",
+	"uz7JXrMgKWYBIq1py4PaBmjU655rlTPqDa4G/WGvzH/Fndtln98KArFWnDbqypzX5T380dZtl2+xGX2K",
+	"B/6K1n3wz6UFr5gYeGFjXzXXas0PU27nnjr26kcWXCjpCmaH0Tr1BNUzFbFln6lbl7X8M6hifzZw0FZf",
+	"WhBBebIhEgbXYStnAIcGG9/UTJiqLlfJCbY/NaUxgL2PumdnoN+1R1RPlnUxK/dkI2icdvtn2tL/odf7",
+	"AH+cX16M3sNfH3vdwdnHciDLe3JlrsrOsrj75PL6YrQdowNjlFfGPlciYh0vZmvYMBPCQkvzER0GG3ua",
+	"gFgsPbDffuiJBRExYarWqLFDQHtojj8jypC9OUCCZywBYANS9xwlJKZznJY5+LD4ngGfr1DOTdGMuzSW",
+	"VUJVny12qSNhHXEH26MU0U7h+Gg3CHhxjlU88wK3cDdOC2CjNrfgppBR6WFnij4k+d27xnGLbVndu5Mh",
+	"ZEhMMi9/wH1n1+EjIDgMsBvjpReBL4TlrSyDd3aGhx37XZgTVbkUmpRqq49D9u5k2ClPzQ3u2OjrDqB/",
+	"dvM2LHYvmxo3qMIvXg+OLuMhsx92UE/3dcAhbED+bG5koxfSzvtrAs6XC5t4M1IF2FcsEWVQJJFjfExQ",
+	"gjMijw3+CWraIQSMrg1S3zRwsBnZ3zk+bPCNXxslfnoM9+mR2C+1O7Z434DILDVrnKaXk0bn523fb5/8",
+	"8mk15+DtH8Oc6H7GJUGRsecj09lB8vLWsPg/k8CiHnYyZJZfLE/dE5HvUZIcw7Zz7CYoZFLXcZveL1RC",
+	"CNE0BrkjIqGxCio78JnMQTxmVFAp4bCqpkjzsUms1mMzTWjHPkCNLAjZai4FapDk7nFdekzmoVbNAiu5",
+	"sgJLm5s0dTmyb5bMsk2SNjilX2uj1qkns3W/QqKNXC8ZWXREObaRNNOWRjOUE3uOjYy9CYLcguFyMyvy",
+	"EhaR5XILGJ2bCGWZEbUs9PpJOEhPwiHaMud3JGQOGZjfp5XbqiBF/yXk6B/Ztq/Ptj2wT75NlizF0NXj",
+	"Zl4TafoBp6mBW1opnUtLT3tQhuY0TamtNjtG7QpkmkFhbMko3rcJhw0W+ROxk98KPlKGHnpEWi+/1mdI",
+	"uuDDrRY7MYsjN/IXCTKHngpUoR3IapiWdn6QyWZPtFUcOlVXZDQ0pSXUsFgFZvZIlKsVPM8L2To1SBZj",
+	"x0HuDiKzDqgoQNotjVIvVNE3zIv85eut2pHfIdGAUQwu1EWdE4Pl66BICydLIV/OQ73wmKCUTBTimUI7",
+	"BuBfvolKpwlKzUJsulBxa77YEN/fpYj/Q7j/fUEptsFQ1MmdYhwnmttWVYGXqCm2qWmjYfk1IYza/k3V",
+	"ToOcOXO1HHc+RlOBtVV72DmjUq0vwmFrw+awOQBNyggY9l7Ve2C/GkCSKrAuPHRMhZwOlGvcC6oqGGh9",
+	"d23wzm6Vk7VBS0++6n1qUq8xT0iQ++8gCVdqwrpAw1Mg4eZqzUoGR97SRQQuhbSQWxLfophnqWl3ITKG",
+	"xiTGmTTwYKpQQhbai9CrYloBQqgh4TahhxeL1FR8WSdggUGb6Xs1E93SRdn+txc2B/Xykk2rBx0/bWbG",
+	"85zSoKwanYYgOGlUBfZ7fo8mWJQNC0MJLYinvGXyWpFJpzjVZ7Al+oLslBnH1cGYOhdpGAjoZ0aJdnKN",
+	"a2/URCJy1zGZ/SAwVwTeb8jgH61MFoKP8zeZyqeoZWPcTbi4F6EdGByd2FJfEzQyfT5k3pfvWOtYAEAA",
+	"yv+2CEoZheU95HO9c5mDvKpLj62oU7ELb2mdT6S87PbqOgVcijbU5Hb9Aj/TuKuFIms7gWrUmtnZf6XO",
+	"m9BSiaFI7yt9Z8gMiVroUrth91QSFFn+srrZ3Aq4dghNWCPUlEb6/TADRD7jWAEGNWRO76N72E9QJ5a3",
+	"5AGMR43atQASyqZDtUzXCIrhISruQ1LfWLQS1DsyWmA1MzjLOypUhtNyFtn1tl6t09XTqJEUPXBh7SSh",
+	"U92EfoYggOa/BRH5zoFmuNuk7KpKoyZvtz6/U8hGtInMVnDiEgdUZKePI6mvSH2EY7LeHyl99WD/4MHc",
+	"we+qMh/RTsAPo0PpSH35arUT+8Y6U/PmU6j/rB1HqXqJcTeUvDK2hSJTPUqSqLNmRH7gxAXKAcKg/4jQ",
+	"jGsrmSpb+2CZjAtX7wduiwQAdKTFsP81r+uvH3G3SDtb7a91ZoAkn5N6sJoL25jyCxOCrNJeKryURpcc",
+	"u3JB8AwyIiVJTNIvn5LZBQDbfHcy3A2Z1E/nHhmFmFBSSe+5mTWCRjHNsjD3btlge2wXNC570p/qvKti",
+	"k1lLyQZmkW2lbOO7VDnnx6uMKKmEkDkTpqiJ4LkW2DHLlNdDrJRKu9qGNf7+Y6E6K9ZNLo4fcPyNn5IJ",
+	"qpZDTUXrwEF3o26mvd3fVpuA5q2wAsvaNukVuXQ5TuaUoTHnSiqBF0ablC+azknm8SgIGWxJQNhmasZF",
+	"fqTAG9NoKcza7cMYHoI/iUXfwtIDjeC+gou0I2/64FA24avTWO0MCcZLyrMkD2cXtdb1DZf5PZNox+YZ",
+	"YZ/Vb8YAveN8mhJ0Aq+3PltQE4rfRYpPCZTiuzRiyErlE9wWTxigZ195TSxLYRCtzo2pJlVZiOUtLmy+",
+	"Q89vCbs/sAlBV56eg3kDRNiEC1ehXOnrVmoipyUeMD90O8uEj4kLWchGtpUaleieCuKTK0+cFj0vFylW",
+	"Ey7mxVe6V/1OqdZDO5pDWNiQ2VwFVEtmIkVmwSvEoKqUYgnZoEDlUYu+1TIoNuDnjmd9B3r750WLCVYY",
+	"fkky00IJ8NQyMEImZNejt81XcMNqyaFtswp94xQemy4ZlBHXe54y6PJpZKEMEFZozqVCL45ClpI7kmod",
+	"Thb+BfSBvjnO1xKR1DTeOmq30UoHe79WUmQpAToYQ83YP4Exk/RA4jSDDihU1jSLaqGeuQ9sJ1AHM7wg",
+	"IYt+C518ChsdZAQaCp2A0r+FjVarFTb0r9oaMz8NR903Z72bk8vTXtj4EpkuprnF7dDBmlza9VQh8zHC",
+	"Jp5VmOCgo+43AzpNXZA0rzOIY8IXQJJNCFTT+yGb5xnBGVm6XMkt4/doaRm+0sBVruvgWtNmNqhpMouK",
+	"yqh3vfzYGtMcNwpQ6cffXBz4y57NiAbl026qd0ho6m/+3Gu1WlGRrxR6h/BJaeu53bnrels+b++jlU60",
+	"Hq+FDGgAfQgxW3JGjqHSUEF7Isa9ne8K8vJjVI6Q173YCP+UxsSmD+yxGd0FjmekedBqa5NDpF5E9/7+",
+	"voXhcouL6Z59Vu6d9U96F8MePKP9CKpS4umH7lW/ETTuXKuHRru1b27kC8LwgjY6jcNWu3VosJ0zUJ97",
+	"RQB0Wle/oe1nWQ69+jXiAeJposkNXmJHqx+jMyUh0mYEi0Sd6+vkC+XAa2KvnfnS0RSWV82ZM0jxFvrB",
+	"+uIRtLyMYEmmxFixIcsslLGdgxmPvcp/U78boKhoGGA2Ksl3FkQoklIvAMXh/J9KP4BKKNuEOWxYIaWK",
+	"CJwae3lCGUlc8AkajKSKCLSzOXtdtCfBYprNiYGxWZD17jGqlhpSWSoerKBDtOcNxO4ndknf5EA9/ziq",
+	"n6urf6lXxJkW7mSJfOIt1HPTXp1qZe2fhECuPW2m3K1i6zOp6s3xYvZ75dNy9AOrJjmoL0cPahrfLMA+",
+	"2s8Zb8eV3Oj/dst5uHa7flJ5u1l/OrbTSbvd3tz4pH6oJSbP84nkjvJMPqalRd1wzdZYR36oY6/S/1Pl",
+	"qJ+DdvtxrSzzdiE/F0mbVYS219RtXfuV+h5t6+6myfbHqeUdxirdv8rNvtZ9ydK20h/ARShKgYSa/lTr",
+	"OwZVGgDtF75qUZZeyuIYrEr2MG1KWZjt9rTmA79dy3q+y11NJbLte4p6DWdqGote2u2q94NrcqL145Fh",
+	"xroX50y75x1OBY/sP/xItb8wPHf48HPFsTH6iYPXDz9R7b39JWg832ZS+Ykg8MDhVlPK+/+CR57N51gs",
+	"rVrxAeB4Kotkm2x8+hI0FlzWmBiD3K3NAVsr3Wm0+9rKIe4mJG2iBv45HOUccciKJHHJqgjqPMPCJXTH",
+	"Ej2TtmcOI1LaeLr2RB3MbtWRrfVhd+qybaWcicuH7B5bNAAof1LEom3ixKSfID2mrYtV3IH+B/xkL+gH",
+	"sbGQrU4PnEdXGWMacllPzgEEwRIWmEkcG0tNgntoAdReS+8YMxvsM33Z4Q3mi1AhZZssuM475qRD8DhO",
+	"POotiECRJ4miTsiaKBoeRh07WSpXy7ODYvq11cQBilye3txhamdDhtaWz6IdXi5K3W3BSN6dDKtDqZR4",
+	"F1YcFHl7Y6NKVquZzUst6HEHp1RbnYBu3K1+paY8vDJvr9A50HOLXMujUmkU0DyPk1bwFz4s23C7CbF4",
+	"wO6aCLNEO5JoJ9qgCSB8GLIhtIFnNScZKQ4nekIfbUokHOjZ0e6Cebmzx+oMV79rwarl+oB5VzmS1Bgk",
+	"wL9veLLc3hYxsMxDA850sq+rOSk/V4BpnmkAwiEjPshk1V4BOMi6avxHWwSPq1OvUfpP0ehaCRye5Juo",
+	"QhiPKOu2Wy2ltE+ULWTDR9nk/rG2hnkF9GQoCVfAA20aOIel4RvzOj2Mc8r6lw/S0XuR+a1pxvjtyLa1",
+	"TVPX8eZLOb5ubaRvYWH3H2HwPs1Gq20+su7sAtuR3e9bdAzCtBRALqHfjRokGHKgf/fWXXsL6y4/ZlI/",
+	"sL/FJ6qHJcFzz7eZUs2JA2CDHmxhS9Yd4ve3NWC3GGX5yKQnmb36maPtv+SOFSqby87qzY3eWpv5S5Cf",
+	"KVY6d6M2VldEJJ2QhVK1zvrwnW0ipi1BaJ4CkATovjjjQoV6RibG68D8KVwFqLF3nKMX/HFVY/VRIG0c",
+	"XJB7g2iQM0AyZJKUQsGA/6fxDDw1uS6AVTnN4Y9I1vpI1leGXr423vKYCMpjLJ5tghhPjFAUa7EVxKd6",
+	"sogpie2bR038rgz5WdV1Jp/lH5WoyqepSkLKsfYAFcHuP4IY3yOIgXbKp8DgBdl9SEhDOuphAV34iYBH",
+	"BMi/d8rDs5pkmpOKLgbioKgh015aC52SOIWaXqghxMpUFprUAGBcCU5KPSMpGFLINtB3yavn7f2QreTF",
+	"vCxYgFJ6S6xQNJnh6rmP1SGaFut1kvwdUQUQ5kEZXiIfn89x03aazTsPIJrI44fOq/crTuqE7lH79YuH",
+	"A9jPt9k7lUNHfQhLo/PzJ5/z/Mk5EbCaUd3JyZk8yIvOIAacen3kLWMeLqoMCpZ+TQcyJ1sbfx8wHSaj",
+	"MC/AsTZgFLI8q+/6OuurEJyAH70QGUSIDHbLHTgo0UEbCpos5MBGqGTIoE03FwBu7HggWJs3p/HMJIBh",
+	"dCZq5qXUlUPPXppOeflZ+sUR4ztH7fZuAOZQYiE/O0ft/V3TS60wd9TqMdfahNGP7x21D3chF8dCBqCE",
+	"OqYvF980nhiH+Iq4wveLIGztA9YXIH0Pr3YFadywUOECd6YlTXESGmCWSGJ7MnhJL1M94ZseAPrXBlnx",
+	"tENYuWRsBbJavM5Xqg+8sxbjaiPIVbH2wKu+F7I2z2NCUUi5BqRat5GPD2oitpkqHJuIfG6138vPMKjM",
+	"+ZMDVa/gnn2Ys4Enf3faPGC+5p2jn3iM3mr7gfpQit+BALPjVRFqZO5K2uEfIYjy+8RE/jFMWidqyxEz",
+	"p7XxndbKO7ZY80GbogBhGWsiJaqmdGHIJ6rpynCKpELHHNwj8WJBsJBoIvjcHfoAhTZUSZMgijFDY2IP",
+	"uIXUlAG1KOi9z9kU+hhC06c1BoWJ/60cQHdLFiov/8FZQlXIACTZQl17gGd+TnAB56rT4qdwl7fJv0ZJ",
+	"PS2QWu0e8WAM1Z6d/48QFT3ayrh+q426f6TNeFo+g3pNnrzWebxk+VJaOE8e0vNT2ZqRi9swMy5aGRNe",
+	"cHYQMlfLBW4dZu5UYERtWcXmMxyP15zhGLLizLz6MxzXeIKNb5PG2Gwe/wET+juHCX0d/mc7ifiHGPzd",
+	"xOA7oh6SgY/L7r9xMR1t+i+yGvF5Yg+bw2zp5GdeZWZaRaztYKRFqinC0JIMkBlByBz8wgeYFHV1QYHA",
+	"4BVYi361QTB5KcvCiimK6gI0J2Lqt+krNf0KXFQmP49vjlw99Cp4qBMy7Kp4PVegegYfMs1TPMzMyvAr",
+	"bU8KStT1PQnywvr6/idobfuTkFX7n7ixmX4iUOkgFV66k81qTjVrPRaJUqea/DZAvy/sRBDX48HPI1qd",
+	"lmMorIa4oNOZ1usOSQGxFa6wIsVZDd5r4IoHofLfmMeGXn9+9cPLuxfXz9XR8FAc/Hl/0b5k5+mHX/qz",
+	"d5NecjLuvn718sXzo8fAG+q6kf19wBv8WAG0UKrRiE/SUrWNpR603q2qPTbdjbxt5Df4LEMh/iuquD8A",
+	"E/89ARNm02wNl/DKxUqJkK8wKzbnUFbSJxC32HCQnVXfMReJrVXNVMznBCrmSvZJ3iR0xwiedQDhANlo",
+	"YlHevWtVtO9cRC3UlaguGQnnGwbWxEF1Fo5XHh2FzCJIoReB07/QD8z2uDXOpy07XGPMQA/SHeuohsz/",
+	"FNSDlYqMV0HPu8e2XYn9CrioXLm3Q28XHsI50s6G844jBooUlYPGM/YpbhG45dL7OcKp6Sy8Te4K+amr",
+	"OgOj2mX4K1JCW6ugdZ2Nv1jV+0fK5VulXKrpA71n0gJmgFaCE+VcyuNH+ZRsiW/qvH7hZ0Vwmvp8TJJH",
+	"AHKeZBzVtGL+b5jReLRZ9EcKZH24YUCaTtrl9sOzEoR4rTWR8Hg9nqeLBGEJNLoSBI6+d0XOVKLuVT+w",
+	"UA2T6QDlSBkWS7TDODo5vYDq0JU46Kn+5IMyWJHPam+m5ik4aPnOqsJWVjZOl6H3o/OzvAR0RnAC1tBv",
+	"jRPz9ubQQlSaVzyl8ZoTFKGODmQZx0nekwcmitkSzbhUNqBiu/W4fqkgnlJqmvttGPgmsEz3qu9RfGG6",
+	"yLgFzAnq1nAGJz/9df0y2ni4Ud80Jc6eM4c8SiQyxiA40s+rztyESSrJ6iq+t1/86ryQk6lwnNTT5Gnl",
+	"3Ks1stSbLU7pHWltBCud2aOwTJe+TbSfEyXohi000lvFfvyZthHhdmdLXgk+10I8k0jzOyKf3dno9hh0",
+	"1G61W0eu5Wxxe8hkLPCCiA56PxpdobxUbby0IDVF5osUKvL0I9xWDQC9Q7bjOgDdzJRa3LinbxRXOI12",
+	"jS2KkdWaaEalgq4eq6+37T/0F9a99ibJDM1ubA81bdMWsslTcxLhcnGhno9pjZO3tNffs45EgKLLD5Hr",
+	"SuD1knOd/byefv7gvA+6GR979ZECK9KEinVz8iNOSxSDG28E+cU0NXOvyAOiyY1+wQ28gCTFB6DpJFZ4",
+	"jCUJmTX99EovOE/RTjTlN/LX9OZf9L3OXn/H9d6EznTuJ8fI8MC/6M/aX/STUJt2wbVYpkTacygrLZMC",
+	"lEki8kJNTbN8LQJkT2io9IBmPGQAGTtGGCVkkfIl9Gww3QoxU1C26Wr/xil3havQTwQAarALPi9bqIfj",
+	"mZuFpoM52gjiusr0AXPs2EGGya2FQ5lUmMXrgJbndidup1ngGNBjZJuJ/Am22TE0BZJE/SlTk+arcs++",
+	"f0Lve2dXaC0PoZO1HI3zAsci8j1eonVs3UGXH4LtuLoVsn9Co49XvQ3jAgprz3PtLb/ZD/8pbNSc0Rk2",
+	"AjfsP4WN4WHY+IIOtnvb5Ye6h/ePinZh2+l0aE1hljeA4gwJq6IlFOjZx5tcG2S/J5PnOUutlf+29Uxr",
+	"iY2lMl13SPDlgjCt1hMeZ3bvmApB7fpjicYZTRXYFwBGnhJmWxzZxkdcoLHg93Xa+B1R9u3DBYkfp5Td",
+	"uFdWI+9KV7sabjaHrXYxI8rQx+752WbVOrK24zO5QpJNdIYub9uaOITlGO0YM0PlXKoERmpR6boxy1ws",
+	"O+TAMXrePgxZHmQCsYiNJTjGqRZCQm9f6M/GEltHDlhmqMWncqOwGpi5fDPjCWjzne2nVRJp/nWzLMjc",
+	"ero7s4ZhBu4A0oeNMa3Y9kA/b9yKlc4IixSzvBfZ3OZPNVvkRWTCQLWCPAE401qJT8r9jYwF4TSn6VVH",
+	"mBJLY04VZ6sZcV6cX1ivz+A0xa9mEv8Qzp+rxzBaDGlxVGF944rSwYeABCme8M8yrDkI0Bz255/Hl5/A",
+	"d2gP1ttvl8/LO2xDMUL1sM/y0GrO9ISBlY7etGEh73jNJ+MuykedrvMxHCMVzGMOcGx9VXDlHyQIASSy",
+	"B1ZuriwyO/RT1QMu9zr9+RNwASjIumKZIneYFGIIJDs8I40YdqqlY21IsEeh2jrFit4Rc8CGRCDargdn",
+	"gWliaDcQ0m5MZ28v5TFOtcffedV+1Xbd2k1yPWN2A5sWd3sQbrQzXdcJxjhNmGlSVRqctqrR13WtutYJ",
+	"Mctw+VsMsVffcaWFqWkVz0U8I1IJrLgwWZuSppNBYXwZLyTX4Npa917rfdaTzV8+ffl/AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

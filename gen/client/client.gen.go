@@ -166,6 +166,15 @@ type ClientInterface interface {
 	// Corresponds with GET /bucket/available (the `ListAvailableBuckets` operationId).
 	ListAvailableBuckets(ctx context.Context, params *ListAvailableBucketsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetBucketStats Flashback's bucket traffic statistics (not served)
+	//
+	// Flashback's client asks here for buckets' traffic statistics, which bucketd does not
+	// keep. Declared so that `stats` is not read as a bucket id; it always answers 501
+	// `NOT_IMPLEMENTED`, to anyone, like every other Flashback route bucketd does not serve.
+	//
+	// Corresponds with GET /bucket/stats (the `GetBucketStats` operationId).
+	GetBucketStats(ctx context.Context, params *GetBucketStatsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ValidateBucketWithBody Validate credentials without saving (dry run)
 	//
 	// Runs the same provider checks as a create and reports each of them, without storing
@@ -429,6 +438,25 @@ func (c *Client) CreateBucket(ctx context.Context, params *CreateBucketParams, b
 // Corresponds with GET /bucket/available (the `ListAvailableBuckets` operationId).
 func (c *Client) ListAvailableBuckets(ctx context.Context, params *ListAvailableBucketsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListAvailableBucketsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBucketStats Flashback's bucket traffic statistics (not served)
+//
+// Flashback's client asks here for buckets' traffic statistics, which bucketd does not
+// keep. Declared so that `stats` is not read as a bucket id; it always answers 501
+// `NOT_IMPLEMENTED`, to anyone, like every other Flashback route bucketd does not serve.
+//
+// Corresponds with GET /bucket/stats (the `GetBucketStats` operationId).
+func (c *Client) GetBucketStats(ctx context.Context, params *GetBucketStatsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBucketStatsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -926,6 +954,60 @@ func NewListAvailableBucketsRequest(server string, params *ListAvailableBucketsP
 		if params.WalletAddress != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "walletAddress", *params.WalletAddress, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetBucketStatsRequest constructs an http.Request for the GetBucketStats method
+func NewGetBucketStatsRequest(server string, params *GetBucketStatsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/bucket/stats")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.BucketId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "bucketId", *params.BucketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -1449,6 +1531,17 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /bucket/available (the `ListAvailableBuckets` operationId).
 	ListAvailableBucketsWithResponse(ctx context.Context, params *ListAvailableBucketsParams, reqEditors ...RequestEditorFn) (*ListAvailableBucketsClientResponse, error)
 
+	// GetBucketStatsWithResponse Flashback's bucket traffic statistics (not served)
+	//
+	// Flashback's client asks here for buckets' traffic statistics, which bucketd does not
+	// keep. Declared so that `stats` is not read as a bucket id; it always answers 501
+	// `NOT_IMPLEMENTED`, to anyone, like every other Flashback route bucketd does not serve.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /bucket/stats (the `GetBucketStats` operationId).
+	GetBucketStatsWithResponse(ctx context.Context, params *GetBucketStatsParams, reqEditors ...RequestEditorFn) (*GetBucketStatsClientResponse, error)
+
 	// ValidateBucketWithBodyWithResponse Validate credentials without saving (dry run)
 	//
 	// Runs the same provider checks as a create and reports each of them, without storing
@@ -1952,6 +2045,47 @@ func (r ListAvailableBucketsClientResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListAvailableBucketsClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetBucketStatsClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *NotImplemented
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r GetBucketStatsClientResponse) GetJSON501() *NotImplemented {
+	return r.JSON501
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBucketStatsClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBucketStatsClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBucketStatsClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBucketStatsClientResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2944,6 +3078,23 @@ func (c *ClientWithResponses) ListAvailableBucketsWithResponse(ctx context.Conte
 	return ParseListAvailableBucketsClientResponse(rsp)
 }
 
+// GetBucketStatsWithResponse Flashback's bucket traffic statistics (not served)
+//
+// Flashback's client asks here for buckets' traffic statistics, which bucketd does not
+// keep. Declared so that `stats` is not read as a bucket id; it always answers 501
+// `NOT_IMPLEMENTED`, to anyone, like every other Flashback route bucketd does not serve.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /bucket/stats (the `GetBucketStats` operationId).
+func (c *ClientWithResponses) GetBucketStatsWithResponse(ctx context.Context, params *GetBucketStatsParams, reqEditors ...RequestEditorFn) (*GetBucketStatsClientResponse, error) {
+	rsp, err := c.GetBucketStats(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBucketStatsClientResponse(rsp)
+}
+
 // ValidateBucketWithBodyWithResponse Validate credentials without saving (dry run)
 //
 // Runs the same provider checks as a create and reports each of them, without storing
@@ -3513,6 +3664,32 @@ func ParseListAvailableBucketsClientResponse(rsp *http.Response) (*ListAvailable
 			headers.RetryAfter = &value
 		}
 		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetBucketStatsClientResponse parses an HTTP response from a GetBucketStatsWithResponse call
+func ParseGetBucketStatsClientResponse(rsp *http.Response) (*GetBucketStatsClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBucketStatsClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
 	}
 
 	return response, nil

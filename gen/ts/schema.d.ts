@@ -148,6 +148,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/bucket/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Flashback's bucket traffic statistics (not served)
+         * @description Flashback's client asks here for buckets' traffic statistics, which bucketd does not
+         *     keep. Declared so that `stats` is not read as a bucket id; it always answers 501
+         *     `NOT_IMPLEMENTED`, to anyone, like every other Flashback route bucketd does not serve.
+         */
+        get: operations["getBucketStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/user/quota": {
         parameters: {
             query?: never;
@@ -760,7 +782,7 @@ export interface components {
              *     METHOD_NOT_ALLOWED, NAME_ALREADY_USED, CONFLICT, IDEMPOTENCY_IN_PROGRESS,
              *     IDEMPOTENCY_KEY_REUSED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
              *     HEADERS_TOO_LARGE, EXPECTATION_FAILED, QUOTA_EXCEEDED, RATE_LIMITED, PROVIDER_ERROR, PROVIDER_TIMEOUT, UNAVAILABLE,
-             *     INTERNAL. Clients must tolerate codes not listed here.
+             *     NOT_IMPLEMENTED, INTERNAL. Clients must tolerate codes not listed here.
              * @example INVALID_REQUEST
              */
             code: string;
@@ -926,6 +948,22 @@ export interface components {
                  *       "success": false,
                  *       "message": "bucket quota exceeded: 10 of 10 buckets used on plan FREE_TRIAL; delete a bucket or raise the organization's limit",
                  *       "code": "QUOTA_EXCEEDED"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description A Flashback route outside bucketd's job (`NOT_IMPLEMENTED`); the message names the route. */
+        NotImplemented: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "success": false,
+                 *       "message": "GET \"/bucket/stats\" is a Flashback route outside bucketd's job: bucketd registers buckets and proves their credentials; it keeps no repositories, nodes or traffic statistics",
+                 *       "code": "NOT_IMPLEMENTED"
                  *     }
                  */
                 "application/json": components["schemas"]["Error"];
@@ -1435,6 +1473,21 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
+        };
+    };
+    getBucketStats: {
+        parameters: {
+            query?: {
+                /** @description Flashback's comma-separated bucket ids; ignored. */
+                bucketId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            501: components["responses"]["NotImplemented"];
         };
     };
     getQuota: {

@@ -3,6 +3,7 @@
 // answer must have.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { assertIsA, flashback } from "./flashbacktypes.mjs";
 
 /** @typedef {import("../../../gen/ts/schema.js").components["schemas"]} Schemas */
 
@@ -139,4 +140,28 @@ export function assertErrorAnswer(response, body, status, code) {
   assert.equal(e.success, false, `${where}: success must be false`);
   assert.ok(typeof e.message === "string" && e.message.length > 0, `${where}: no message`);
   assert.equal(e.code, code, `${where}, want code ${code}`);
+}
+
+/**
+ * Flashback's ApiClient pointed at bucketd, sending token when one is given.
+ * @param {string} [token]
+ * @returns {any}
+ */
+export function client(token = server.token) {
+  const c = new flashback.ApiClient(server.url);
+  c.setAuthToken(token);
+  return c;
+}
+
+/**
+ * Asserts a refusal's body, as Flashback's client hands it over in HttpError.data, is what the
+ * client reads from a failed action, plus the code bucketd adds.
+ * @param {any} body
+ * @param {string} code
+ */
+export function assertRefused(body, code) {
+  assertIsA("storage/storage", "ActionResponse", body);
+  assert.equal(body.success, false);
+  assert.ok(body.message, "a refusal without a message");
+  assert.equal(body.code, code, `refused with ${JSON.stringify(body)}, want code ${code}`);
 }

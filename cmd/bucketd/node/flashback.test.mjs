@@ -255,7 +255,7 @@ test("every error the client can meet is JSON {success: false, message, code}", 
     { call: "updateStorageBucket of an unknown id", path: `bucket/${unknown}`, method: "PUT", data: { name: "x" }, status: 404, code: "NOT_FOUND" },
     { call: "deleteStorageBucket of an unknown id", path: `bucket/${unknown}`, method: "DELETE", status: 404, code: "NOT_FOUND" },
     { call: "validateStorageBucket of an unknown id", path: `bucket/${unknown}/validate`, method: "POST", data: { bucket: s3.bucket }, status: 404, code: "NOT_FOUND" },
-    { call: "getBucketNodeStats, a Flashback relay route bucketd does not have", path: `bucket/${unknown}/stats`, method: "POST", data: {}, status: 404, code: "NOT_FOUND" },
+    { call: "getBucketNodeStats, a Flashback relay route bucketd does not have", path: `bucket/${unknown}/stats`, method: "POST", data: {}, status: 501, code: "NOT_IMPLEMENTED" },
   ];
   for (const c of cases) {
     await t.test(`${c.call}: ${c.status} ${c.code}`, async () => {
