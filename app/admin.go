@@ -23,6 +23,9 @@ type AdminDeps struct {
 	Tokens        ports.Tokens
 	// Audit is the audit trail AuditTrail reads; nil leaves AuditTrail refusing.
 	Audit ports.AuditLog
+	// Accounts and Hasher set passwords; nil leaves SetPassword refusing.
+	Accounts ports.Accounts
+	Hasher   ports.PasswordHasher
 	// Logger receives one line per use-case outcome; nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock for token timestamps; nil means the wall clock in UTC.
@@ -39,6 +42,8 @@ type Admin struct {
 	users      ports.Users
 	tokens     ports.Tokens
 	audit      ports.AuditLog
+	accounts   ports.Accounts
+	hasher     ports.PasswordHasher
 	log        *slog.Logger
 	now        func() time.Time
 }
@@ -57,7 +62,7 @@ func NewAdmin(deps AdminDeps) (*Admin, error) {
 	}
 	logger, now := withDefaults(deps.Logger, deps.Now)
 	return &Admin{orgs: deps.Organizations, workspaces: deps.Workspaces, users: deps.Users, tokens: deps.Tokens,
-		audit: deps.Audit, log: logger, now: now}, nil
+		audit: deps.Audit, accounts: deps.Accounts, hasher: deps.Hasher, log: logger, now: now}, nil
 }
 
 // BootstrapOrg describes a new organization and its first admin.

@@ -2,14 +2,15 @@ package domain
 
 import (
 	"context"
+	"net/netip"
 	"time"
 )
 
 // AuditAction names what an audit event records.
 type AuditAction string
 
-// Audit actions: the bucket use cases, the health job's status changes, refused bearer tokens
-// and master key rotations.
+// Audit actions: the bucket use cases, the health job's status changes, refused bearer tokens,
+// master key rotations, and people signing in and out.
 const (
 	AuditCreate        AuditAction = "create"
 	AuditUpdate        AuditAction = "update"
@@ -19,6 +20,20 @@ const (
 	AuditHealthCheck   AuditAction = "health_check"
 	AuditTokenRejected AuditAction = "token_rejected"
 	AuditKeyRotation   AuditAction = "key_rotation"
+	// AuditSignIn is a sign-in with a password, granted (outcome ok) or refused (unauthenticated).
+	// A refused one of an email that names no user has neither organization nor user: no part
+	// of what was typed is kept, since people type passwords into the email field.
+	AuditSignIn AuditAction = "sign_in"
+	// AuditRefresh is a refresh token rotated for new tokens.
+	AuditRefresh AuditAction = "refresh"
+	// AuditSignOut is a session ended by its user.
+	AuditSignOut AuditAction = "sign_out"
+	// AuditRefreshReused is a refresh token used a second time: its whole session is revoked.
+	AuditRefreshReused AuditAction = "refresh_token_reused"
+	// AuditPasswordSet is an operator setting a user's password, which ends the user's sessions.
+	AuditPasswordSet AuditAction = "password_set"
+	// AuditTokenRevoked is a user revoking one of their own API tokens.
+	AuditTokenRevoked AuditAction = "token_revoked"
 )
 
 // AuditOtherClients stands as the client address of a tally of refused tokens for the addresses
@@ -86,6 +101,23 @@ type clientAddrKey struct{}
 // socket peer, or the address a trusted proxy forwarded. Audit events built with ctx record it.
 func WithClientAddr(ctx context.Context, addr string) context.Context {
 	return context.WithValue(ctx, clientAddrKey{}, addr)
+}
+
+// ClientPrefix is what limits per client address count under: the address, or for IPv6 its /64
+// prefix, since one host commonly holds a whole /64 and could otherwise multiply its budget by
+// the addresses it picks. An address that does not parse (a request not from a TCP
+// connection) is the zero prefix.
+func ClientPrefix(clientAddr string) netip.Prefix {
+	addr, err := netip.ParseAddr(clientAddr)
+	if err != nil {
+		return netip.Prefix{}
+	}
+	bits := addr.BitLen()
+	if addr.Is6() {
+		bits = 64
+	}
+	p, _ := addr.Prefix(bits)
+	return p
 }
 
 // ClientAddr returns the address WithClientAddr stored in ctx, or "".

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"time"
 )
 
 // Kind classifies a failure by what the caller can do about it. The HTTP adapter maps each
@@ -80,6 +81,9 @@ type Error struct {
 	Kind    Kind
 	Message string
 	Cause   error
+	// RetryAfter, when positive, is how long the caller should wait before trying again; the
+	// HTTP adapter sends it as Retry-After.
+	RetryAfter time.Duration
 }
 
 // Errorf builds a classified error with a caller-facing message.

@@ -1,9 +1,7 @@
 package domain
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"time"
 )
 
@@ -38,17 +36,16 @@ type APIToken struct {
 	Digest    []byte
 	CreatedAt time.Time
 	ExpiresAt *time.Time
+	// SessionID is the session an access token belongs to; "" for an API token, which belongs
+	// to no session and lives until it expires or is revoked.
+	SessionID string
 }
 
 // tokenPrefix lets secret scanners and people recognise a bucketd token at a glance.
 const tokenPrefix = "bkd_"
 
 // NewToken returns a fresh bearer token with 256 random bits.
-func NewToken() Secret {
-	var b [32]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+).
-	return NewSecret(tokenPrefix + base64.RawURLEncoding.EncodeToString(b[:]))
-}
+func NewToken() Secret { return newPrefixedToken(tokenPrefix) }
 
 // TokenDigest is what the store keeps and looks tokens up by. A fast hash is right here: the
 // token carries 256 random bits, so there is nothing for a slow hash to protect.

@@ -9,7 +9,7 @@ import (
 
 // unauthenticatedMessage is the one answer for every unusable token, so a caller cannot tell an
 // unknown token from an expired or revoked one.
-const unauthenticatedMessage = "the bearer token is invalid, expired or revoked; an administrator issues a new one with `bucketd admin token create --email EMAIL`"
+const unauthenticatedMessage = "the bearer token is invalid, expired or revoked; an access token is renewed with POST /user/refresh, an API token is issued by an administrator with `bucketd admin token create --email EMAIL`"
 
 // lastUseResolution bounds how often a token's last_used_at is written: once per token per
 // minute is precise enough for an operator and keeps authentication a read almost always.
@@ -17,28 +17,34 @@ const lastUseResolution = time.Minute
 
 // tokenOwner is a token joined with the user it belongs to and one of the user's workspace
 // memberships (WorkspaceID is nil for a user who belongs to no workspace), in the column order
-// of authenticateQuery.
+// of authenticateQuery. SessionRevokedAt is the revocation of an access token's session; nil
+// for an API token, and for a live session.
 type tokenOwner struct {
-	TokenID     string
-	ExpiresAt   *time.Time
-	RevokedAt   *time.Time
-	LastUsedAt  *time.Time
-	UserID      string
-	OrgID       string
-	Role        string
-	WorkspaceID *string
+	TokenID          string
+	ExpiresAt        *time.Time
+	RevokedAt        *time.Time
+	SessionRevokedAt *time.Time
+	LastUsedAt       *time.Time
+	UserID           string
+	OrgID            string
+	Role             string
+	WorkspaceID      *string
 }
 
-// authenticateQuery finds a token by its digest with its user and the user's memberships, one
-// row per membership. Every API request starts with it, so it is one fixed statement, and its
-// rows are scanned without GORM's reflection.
-var authenticateQuery = fixed("SELECT t.id, t.expires_at, t.revoked_at, t.last_used_at, u.id, u.org_id, u.role, m.workspace_id " +
+// authenticateQuery finds a token by its digest with its user, its session if it is an access
+// token, and the user's memberships, one row per membership. Every API request starts with it,
+// so it is one fixed statement, and its rows are scanned without GORM's reflection. Reading the
+// session here is what makes revoking one strict: its access tokens are refused from the very
+// next request, in every process, at no extra round trip.
+var authenticateQuery = fixed("SELECT t.id, t.expires_at, t.revoked_at, s.revoked_at, t.last_used_at, u.id, u.org_id, u.role, m.workspace_id " +
 	"FROM " + tableAPITokens + " AS t JOIN users AS u ON u.id = t.user_id " +
+	"LEFT JOIN " + tableSessions + " AS s ON s.id = t.session_id " +
 	"LEFT JOIN " + tableWorkspaceMembers + " AS m ON m.user_id = u.id " +
 	"WHERE t.digest = ? ORDER BY m.workspace_id")
 
-// Authenticate finds the user behind a bearer token by the token's SHA-256 digest. An unknown,
-// expired or revoked token is a KindUnauthenticated error with one message for all three.
+// Authenticate finds the user behind a bearer token (an API token, or a session's access
+// token) by the token's SHA-256 digest. An unknown, expired or revoked token, or an access
+// token of a revoked session, is a KindUnauthenticated error with one message for all.
 func (s *Store) Authenticate(ctx context.Context, token domain.Secret) (domain.Principal, error) {
 	if token.IsZero() {
 		return domain.Principal{}, domain.Errorf(domain.KindUnauthenticated, unauthenticatedMessage)
@@ -52,7 +58,7 @@ func (s *Store) Authenticate(ctx context.Context, token domain.Secret) (domain.P
 	}
 	owner := rows[0]
 	now := time.Now().UTC()
-	if owner.RevokedAt != nil || (owner.ExpiresAt != nil && !now.Before(*owner.ExpiresAt)) {
+	if owner.RevokedAt != nil || owner.SessionRevokedAt != nil || (owner.ExpiresAt != nil && !now.Before(*owner.ExpiresAt)) {
 		return domain.Principal{}, domain.Errorf(domain.KindUnauthenticated, unauthenticatedMessage)
 	}
 	var workspaces []string
@@ -75,7 +81,7 @@ func (s *Store) tokenOwners(ctx context.Context, digest []byte) ([]tokenOwner, e
 	var owners []tokenOwner
 	for rows.Next() {
 		var o tokenOwner
-		if err := rows.Scan(&o.TokenID, &o.ExpiresAt, &o.RevokedAt, &o.LastUsedAt, &o.UserID, &o.OrgID, &o.Role, &o.WorkspaceID); err != nil {
+		if err := rows.Scan(&o.TokenID, &o.ExpiresAt, &o.RevokedAt, &o.SessionRevokedAt, &o.LastUsedAt, &o.UserID, &o.OrgID, &o.Role, &o.WorkspaceID); err != nil {
 			return nil, err
 		}
 		owners = append(owners, o)

@@ -16,15 +16,16 @@ import (
 // nowhere outside Authenticate.
 var tokenColumns = []string{"id", "user_id", "created_at", "expires_at", "revoked_at", "last_used_at"}
 
-// ListTokens returns a user's tokens without their digests, oldest first; an unknown user is a
-// KindNotFound error.
+// ListTokens returns a user's API tokens without their digests, oldest first; an unknown user
+// is a KindNotFound error. The access tokens of sessions are not listed: they live for minutes,
+// and a session ends as a whole (logout, a new password, RevokeUserTokens).
 func (s *Store) ListTokens(ctx context.Context, userID string) ([]ports.TokenRecord, error) {
 	db := s.db.WithContext(ctx)
 	if err := requireUser(db, userID); err != nil {
 		return nil, wrap("list tokens", err)
 	}
 	var rows []apiTokenRow
-	err := db.Select(tokenColumns).Where("user_id = ?", canonicalID(userID)).Order("created_at, id").Find(&rows).Error
+	err := db.Select(tokenColumns).Where("user_id = ? AND session_id IS NULL", canonicalID(userID)).Order("created_at, id").Find(&rows).Error
 	if err != nil {
 		return nil, wrap("list tokens", err)
 	}
@@ -43,15 +44,32 @@ func (s *Store) RevokeToken(ctx context.Context, tokenID string, at time.Time) (
 		return ports.TokenRecord{}, tokenNotFound(tokenID)
 	}
 	tokenID = canonicalID(tokenID)
+	return s.revokeTokenWhere(ctx, at, tokenNotFound(tokenID), "id = ?", tokenID)
+}
+
+// RevokeOwnToken revokes one API token of a user as RevokeToken does. Another user's token, or
+// an access token of a session, is a KindNotFound error exactly like an unknown id, so that a
+// caller learns nothing of tokens not theirs.
+func (s *Store) RevokeOwnToken(ctx context.Context, userID, tokenID string, at time.Time) (ports.TokenRecord, error) {
+	notFound := domain.Errorf(domain.KindNotFound, "you have no API token with the id %s; GET /token lists yours", tokenID)
+	if !domain.IsID(tokenID) || !domain.IsID(userID) {
+		return ports.TokenRecord{}, notFound
+	}
+	return s.revokeTokenWhere(ctx, at, notFound, "id = ? AND user_id = ? AND session_id IS NULL", canonicalID(tokenID), canonicalID(userID))
+}
+
+// revokeTokenWhere revokes the one token the condition selects, unless it is revoked already,
+// and reads it back; notFound is the answer when the condition selects none.
+func (s *Store) revokeTokenWhere(ctx context.Context, at time.Time, notFound error, where string, args ...any) (ports.TokenRecord, error) {
 	var row apiTokenRow
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		err := tx.Table(tableAPITokens).Where("id = ? AND revoked_at IS NULL", tokenID).Update("revoked_at", at.UTC()).Error
+		err := tx.Table(tableAPITokens).Where(where, args...).Where("revoked_at IS NULL").Update("revoked_at", at.UTC()).Error
 		if err != nil {
 			return err
 		}
-		err = tx.Select(tokenColumns).Where("id = ?", tokenID).Take(&row).Error
+		err = tx.Select(tokenColumns).Where(where, args...).Take(&row).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return tokenNotFound(tokenID)
+			return notFound
 		}
 		if err != nil {
 			return fmt.Errorf("read token back: %w", err)
@@ -64,17 +82,22 @@ func (s *Store) RevokeToken(ctx context.Context, tokenID string, at time.Time) (
 	return row.toRecord(), nil
 }
 
-// RevokeUserTokens sets revoked_at to at on every token of the user that has none and returns
-// how many it revoked; an unknown user is a KindNotFound error.
+// RevokeUserTokens sets revoked_at to at on every API token of the user that has none, and
+// ends every session of the user, and returns how many API tokens it revoked; an unknown user
+// is a KindNotFound error.
 func (s *Store) RevokeUserTokens(ctx context.Context, userID string, at time.Time) (int, error) {
 	var revoked int64
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := requireUser(tx, userID); err != nil {
 			return err
 		}
-		res := tx.Table(tableAPITokens).Where("user_id = ? AND revoked_at IS NULL", canonicalID(userID)).Update("revoked_at", at.UTC())
+		res := tx.Table(tableAPITokens).Where("user_id = ? AND session_id IS NULL AND revoked_at IS NULL", canonicalID(userID)).
+			Update("revoked_at", at.UTC())
+		if res.Error != nil {
+			return res.Error
+		}
 		revoked = res.RowsAffected
-		return res.Error
+		return tx.Table(tableSessions).Where("user_id = ? AND revoked_at IS NULL", canonicalID(userID)).Update("revoked_at", dbTime(at)).Error
 	})
 	if err != nil {
 		return 0, wrap("revoke the user's tokens", err)

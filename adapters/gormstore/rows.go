@@ -82,6 +82,8 @@ type apiTokenRow struct {
 	ExpiresAt  *time.Time `gorm:"column:expires_at"`
 	RevokedAt  *time.Time `gorm:"column:revoked_at"`
 	LastUsedAt *time.Time `gorm:"column:last_used_at"`
+	// SessionID is set for a session's access token, NULL for an API token.
+	SessionID *string `gorm:"column:session_id"`
 }
 
 func (apiTokenRow) TableName() string { return tableAPITokens }

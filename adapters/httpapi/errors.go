@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/bucketd/bucketd/domain"
@@ -98,6 +100,10 @@ func (s *Server) writeError(err error, c echo.Context) {
 	}
 	s.metrics.countRefusal(p.code)
 	h := c.Response().Header()
+	var de *domain.Error
+	if errors.As(err, &de) && de.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(int(math.Ceil(de.RetryAfter.Seconds()))))
+	}
 	switch p.code {
 	case "UNAVAILABLE":
 		h.Set("Retry-After", retryAfterSeconds)

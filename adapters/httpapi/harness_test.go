@@ -239,6 +239,7 @@ type harness struct {
 	server   *httpapi.Server
 	handler  http.Handler
 	buckets  *fakeBuckets
+	signIn   *fakeSignIn
 	idem     *fakeIdempotency
 	clock    *fakeClock
 	pinger   *fakePinger
@@ -252,6 +253,7 @@ func newHarness(t testing.TB, configure ...func(*httpapi.Config)) *harness {
 	t.Helper()
 	h := &harness{
 		buckets:  &fakeBuckets{},
+		signIn:   &fakeSignIn{},
 		idem:     newFakeIdempotency(),
 		clock:    &fakeClock{now: time.Date(2026, 11, 26, 22, 10, 24, 0, time.UTC)},
 		pinger:   &fakePinger{},
@@ -262,6 +264,7 @@ func newHarness(t testing.TB, configure ...func(*httpapi.Config)) *harness {
 	logger := slog.New(httpapi.RequestIDHandler(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	cfg := httpapi.Config{
 		Buckets:       h.buckets,
+		SignIn:        h.signIn,
 		Authenticator: fakeAuthenticator{},
 		Idempotency:   h.idem,
 		RequestMAC:    newRequestMAC(t, "k1:"+testMasterKey),

@@ -54,13 +54,14 @@ func TestReadyzFailsWhileTheDatabaseDoesNotAnswer(t *testing.T) {
 }
 
 func TestNewServerRefusesMissingDependencies(t *testing.T) {
-	full := httpapi.Config{Buckets: &fakeBuckets{}, Authenticator: fakeAuthenticator{}, Idempotency: newFakeIdempotency(),
+	full := httpapi.Config{Buckets: &fakeBuckets{}, SignIn: &fakeSignIn{}, Authenticator: fakeAuthenticator{}, Idempotency: newFakeIdempotency(),
 		RequestMAC: newRequestMAC(t, "k1:"+testMasterKey), Readiness: &fakePinger{}, Audit: &fakeAudit{}}
 	tests := []struct {
 		name string
 		edit func(*httpapi.Config)
 	}{
 		{"Buckets", func(c *httpapi.Config) { c.Buckets = nil }},
+		{"SignIn", func(c *httpapi.Config) { c.SignIn = nil }},
 		{"Authenticator", func(c *httpapi.Config) { c.Authenticator = nil }},
 		{"Idempotency", func(c *httpapi.Config) { c.Idempotency = nil }},
 		{"RequestMAC", func(c *httpapi.Config) { c.RequestMAC = nil }},

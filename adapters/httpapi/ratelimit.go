@@ -155,22 +155,9 @@ func (s *Server) limitRate(c echo.Context, p domain.Principal, token domain.Secr
 		float64(s.limiter.limit), s.limiter.burst)
 }
 
-// failureKey is the key under which a client address's refused tokens are counted: the address,
-// or for IPv6 its /64 prefix, since one host commonly holds a whole /64 and could otherwise
-// multiply its budget by the addresses it picks. An address that does not parse (a request not
-// from a TCP connection) counts under the zero prefix.
-func failureKey(clientAddr string) netip.Prefix {
-	addr, err := netip.ParseAddr(clientAddr)
-	if err != nil {
-		return netip.Prefix{}
-	}
-	bits := addr.BitLen()
-	if addr.Is6() {
-		bits = 64
-	}
-	p, _ := addr.Prefix(bits)
-	return p
-}
+// failureKey is the key under which a client address's refused tokens are counted
+// (domain.ClientPrefix).
+func failureKey(clientAddr string) netip.Prefix { return domain.ClientPrefix(clientAddr) }
 
 // admitTokenLookup admits the lookup of a bearer token sent from the client address key, or
 // answers 429 RATE_LIMITED with Retry-After while the address's budget of refused tokens is

@@ -208,7 +208,7 @@ func TestNewServerRejectsBadRateLimits(t *testing.T) {
 				{"RateLimit", func(cfg *httpapi.Config) { cfg.RateLimit, cfg.RateBurst = tc.rate, tc.burst }},
 				{"AuthFailureLimit", func(cfg *httpapi.Config) { cfg.AuthFailureLimit, cfg.AuthFailureBurst = tc.rate, tc.burst }},
 			} {
-				cfg := httpapi.Config{Buckets: &fakeBuckets{}, Authenticator: fakeAuthenticator{},
+				cfg := httpapi.Config{Buckets: &fakeBuckets{}, SignIn: &fakeSignIn{}, Authenticator: fakeAuthenticator{},
 					Idempotency: newFakeIdempotency(), RequestMAC: newRequestMAC(t, "k1:"+testMasterKey), Readiness: &fakePinger{}, Audit: &fakeAudit{}}
 				limit.set(&cfg)
 				if _, err := httpapi.NewServer(cfg); err == nil {

@@ -41,6 +41,7 @@ const readinessTimeout = 2 * time.Second
 // Server implements the generated strict server interface on top of the application service.
 type Server struct {
 	buckets BucketService
+	signIn  SignInService
 	auth    ports.Authenticator
 	idem    ports.IdempotencyStore
 	mac     ports.RequestMAC
@@ -62,6 +63,7 @@ type Server struct {
 // Config carries the Server's dependencies. Logger defaults to slog.Default().
 type Config struct {
 	Buckets       BucketService
+	SignIn        SignInService
 	Authenticator ports.Authenticator
 	// Idempotency keeps the answers to requests sent with an Idempotency-Key; RequestMAC keys
 	// the fingerprints that tell apart the requests sent with one key.
@@ -100,6 +102,8 @@ func NewServer(cfg Config) (*Server, error) {
 	switch {
 	case cfg.Buckets == nil:
 		return nil, errors.New("httpapi.NewServer: Buckets is nil")
+	case cfg.SignIn == nil:
+		return nil, errors.New("httpapi.NewServer: SignIn is nil")
 	case cfg.Authenticator == nil:
 		return nil, errors.New("httpapi.NewServer: Authenticator is nil")
 	case cfg.Idempotency == nil:
@@ -132,7 +136,7 @@ func NewServer(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	s := &Server{buckets: cfg.Buckets, auth: cfg.Authenticator, idem: cfg.Idempotency, mac: cfg.RequestMAC, audit: cfg.Audit, db: cfg.Readiness, log: log, now: now,
+	s := &Server{buckets: cfg.Buckets, signIn: cfg.SignIn, auth: cfg.Authenticator, idem: cfg.Idempotency, mac: cfg.RequestMAC, audit: cfg.Audit, db: cfg.Readiness, log: log, now: now,
 		metrics: metrics, refusals: newRefusalTally(maxTalliedAddresses), proxies: cfg.TrustedProxies, corsOrigins: cfg.CORSOrigins}
 	if cfg.RateLimit > 0 {
 		s.limiter = newRateLimiter[limiterKey](cfg.RateLimit, cfg.RateBurst, metrics.rateLimiters)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/app"
+	"github.com/bucketd/bucketd/ports"
 )
 
 // adminFlags are a command's flags with the ones every admin command shares: the database,
@@ -51,7 +52,7 @@ func (r *repeated) Set(v string) error {
 }
 
 // withAdmin opens the store, runs fn with the admin use cases, and closes the store.
-func withAdmin(ctx context.Context, cfg storeConfig, stderr io.Writer, fn func(*app.Admin) error) (err error) {
+func withAdmin(ctx context.Context, cfg storeConfig, stderr io.Writer, fn func(*app.Admin) error, options ...func(*app.AdminDeps)) (err error) {
 	log, err := newLogger(cfg.logLevel, stderr)
 	if err != nil {
 		return err
@@ -62,11 +63,21 @@ func withAdmin(ctx context.Context, cfg storeConfig, stderr io.Writer, fn func(*
 	}
 	// A failed close (a connection lost, a WAL not checkpointed) is the command's failure too.
 	defer func() { err = errors.Join(err, store.Close()) }()
-	a, err := app.NewAdmin(app.AdminDeps{Organizations: store, Workspaces: store, Users: store, Tokens: store, Audit: store.Audit(), Logger: log})
+	deps := app.AdminDeps{Organizations: store, Workspaces: store, Users: store, Tokens: store, Audit: store.Audit(), Accounts: store, Logger: log}
+	for _, option := range options {
+		option(&deps)
+	}
+	a, err := app.NewAdmin(deps)
 	if err != nil {
 		return err
 	}
 	return fn(a)
+}
+
+// withPasswords gives withAdmin's Admin the password hasher, which only the commands that set
+// passwords need: building one hashes once.
+func withPasswords(hasher ports.PasswordHasher) func(*app.AdminDeps) {
+	return func(d *app.AdminDeps) { d.Hasher = hasher }
 }
 
 // printJSON writes v as one line of JSON.

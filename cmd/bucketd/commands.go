@@ -44,11 +44,13 @@ func commands() command {
 				{name: "create", synopsis: "--org ID --name NAME", summary: "add a workspace to an organization", run: adminWorkspaceCreate},
 				{name: "list", synopsis: "--org ID", summary: "list an organization's workspaces", run: adminWorkspaceList},
 			}},
-			{name: "user", summary: "add and list users; change a user's role", sub: []command{
+			{name: "user", summary: "add and list users; change a user's role; set a user's password", sub: []command{
 				{name: "add", synopsis: "--org ID --email EMAIL --role ADMIN|MEMBER [--workspace ID]...",
 					summary: "add a user to an organization", run: adminUserAdd},
 				{name: "list", synopsis: "--org ID", summary: "list an organization's users", run: adminUserList},
 				{name: "role", synopsis: "--email EMAIL --role ADMIN|MEMBER", summary: "change a user's role", run: adminUserRole},
+				{name: "password", synopsis: "--email EMAIL", run: adminUserPassword,
+					summary: "set a user's password (asked for, or stdin's first line) and end the user's sessions"},
 			}},
 			{name: "member", summary: "add a user to a workspace or remove it", sub: []command{
 				{name: "add", synopsis: "--workspace ID --email EMAIL", summary: "make a user a member of a workspace", run: adminMemberAdd},

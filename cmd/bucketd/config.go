@@ -88,6 +88,7 @@ type serveConfig struct {
 	limits          serverLimits
 	clients         clientConfig
 	audit           auditConfig
+	signIn          signInConfig
 	pprof           pprofConfig
 }
 
@@ -108,6 +109,7 @@ func (c *serveConfig) register(fs *flagSet) {
 	c.limits.register(fs)
 	c.clients.register(fs)
 	c.audit.register(fs)
+	c.signIn.register(fs)
 	c.pprof.register(fs)
 }
 

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +17,8 @@ import (
 	"github.com/bucketd/bucketd/adapters/fingerprint"
 	"github.com/bucketd/bucketd/adapters/gormstore"
 	"github.com/bucketd/bucketd/app"
+	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/ports"
 )
 
 // Development mode relaxes three things, each announced by a warning in the log.
@@ -87,10 +91,11 @@ func ensureDevFile(path, what string, generate func() (string, error)) error {
 	return f.Close()
 }
 
-// bootstrapDev creates a dev organization in an empty database and prints its token and
-// workspace id, so the README's curl works right after `make run`. On a restart it prints the
-// workspace id again and the command that issues a new token, since the first one is shown once.
-func bootstrapDev(ctx context.Context, store *gormstore.Store, databaseURL string, stdout io.Writer, log *slog.Logger) error {
+// bootstrapDev creates a dev organization in an empty database and prints its token, workspace
+// id, and the dev admin's email and a generated password, so the README's curl and a sign-in
+// work right after `make run`. On a restart it prints the workspace id and email again and the
+// commands that issue a new token and set a new password, since the first ones are shown once.
+func bootstrapDev(ctx context.Context, store *gormstore.Store, hasher ports.PasswordHasher, databaseURL string, stdout io.Writer, log *slog.Logger) error {
 	empty, err := store.IsEmpty(ctx)
 	if err != nil {
 		return err
@@ -98,7 +103,8 @@ func bootstrapDev(ctx context.Context, store *gormstore.Store, databaseURL strin
 	if !empty {
 		return remindDev(ctx, store, databaseURL, stdout)
 	}
-	a, err := app.NewAdmin(app.AdminDeps{Organizations: store, Workspaces: store, Users: store, Tokens: store, Logger: log})
+	a, err := app.NewAdmin(app.AdminDeps{Organizations: store, Workspaces: store, Users: store, Tokens: store,
+		Accounts: store, Hasher: hasher, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -107,14 +113,20 @@ func bootstrapDev(ctx context.Context, store *gormstore.Store, databaseURL strin
 	if err != nil {
 		return fmt.Errorf("dev bootstrap: %w", err)
 	}
-	log.Warn("DEV MODE: bootstrapped a dev organization with an admin token (printed on stdout, once)",
+	password := newDevPassword()
+	if _, err := a.SetPassword(ctx, devAdminEmail, password); err != nil {
+		return fmt.Errorf("dev bootstrap: %w", err)
+	}
+	log.Warn("DEV MODE: bootstrapped a dev organization with an admin token and password (printed on stdout, once)",
 		slog.String("org_id", res.OrgID), slog.String("workspace_id", res.WorkspaceID))
-	_, err = fmt.Fprintf(stdout, "DEV token:       %s\nDEV workspaceId: %s\n", res.Token.Reveal(), res.WorkspaceID)
+	_, err = fmt.Fprintf(stdout, "DEV token:       %s\nDEV workspaceId: %s\nDEV email:       %s\nDEV password:    %s\n",
+		res.Token.Reveal(), res.WorkspaceID, devAdminEmail, password.Reveal())
 	return err
 }
 
-// remindDev prints, on a restart, the dev workspace's id and the admin command that issues a new
-// token for the dev admin, written so that it works as typed from where the server was started.
+// remindDev prints, on a restart, the dev workspace's id, the dev admin's email, and the admin
+// commands that issue a new token and set a new password for the dev admin, written so that
+// they work as typed from where the server was started.
 func remindDev(ctx context.Context, store *gormstore.Store, databaseURL string, stdout io.Writer) error {
 	var database string
 	if databaseURL != defaultDatabaseURL && os.Getenv("BUCKETD_DATABASE_URL") != databaseURL {
@@ -137,7 +149,16 @@ func remindDev(ctx context.Context, store *gormstore.Store, databaseURL string, 
 	if len(workspaces) > 0 {
 		fmt.Fprintf(stdout, "DEV workspaceId: %s\n", workspaces[0].ID)
 	}
-	_, err = fmt.Fprintf(stdout, "DEV: the token is shown on the first start only; for a new one run: %s admin token create --email %s%s\n",
-		self(), devAdminEmail, database)
+	_, err = fmt.Fprintf(stdout, "DEV email:       %s\n"+
+		"DEV: the token is shown on the first start only; for a new one run: %s admin token create --email %s%s\n"+
+		"DEV: the password is shown on the first start only; to set a new one run: %s admin user password --email %s%s\n",
+		devAdminEmail, self(), devAdminEmail, database, self(), devAdminEmail, database)
 	return err
+}
+
+// newDevPassword is a random password for the dev admin: 144 bits, 24 characters.
+func newDevPassword() domain.Secret {
+	var b [18]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+).
+	return domain.NewSecret(base64.RawURLEncoding.EncodeToString(b[:]))
 }

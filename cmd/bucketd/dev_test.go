@@ -32,6 +32,7 @@ func TestServeDev(t *testing.T) {
 
 	first := startServer(t, checker, dir, "--dev", "--addr", "127.0.0.1:0")
 	token, workspaceID := devCredentials(t, first)
+	devPassword := devSignIn(t, first, checker)
 	for _, file := range []string{"var/master.key", "var/fingerprint.key", "var/bucketd.db"} {
 		info, err := os.Stat(filepath.Join(dir, file))
 		if err != nil {
@@ -72,7 +73,11 @@ func TestServeDev(t *testing.T) {
 	if err := second.Stop(); err != nil {
 		t.Fatalf("second dev server: %v\nstderr:\n%s", err, second.Stderr.String())
 	}
-	if out := second.Stdout.String(); strings.Contains(out, "DEV token:") {
+	if out := second.Stdout.String(); !strings.Contains(out, "DEV email:       dev@localhost\n") ||
+		!strings.Contains(out, "to set a new one run: "+bucketdBin+" admin user password --email dev@localhost") {
+		t.Errorf("the restarted dev server does not repeat the email and the command that sets a new password:\n%s", out)
+	}
+	if out := second.Stdout.String(); strings.Contains(out, "DEV token:") || strings.Contains(out, "DEV password:") {
 		t.Errorf("the restarted dev server printed a new token although the organization exists:\n%s", out)
 	}
 	fingerprintKey, err := os.ReadFile(filepath.Join(dir, "var/fingerprint.key"))
@@ -80,13 +85,37 @@ func TestServeDev(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, s := range []*server{first, second} {
-		for label, secret := range map[string]string{"the dev token": token, "the gateway secret": gw.RootSecret,
+		for label, secret := range map[string]string{"the dev token": token, "the dev password": devPassword, "the gateway secret": gw.RootSecret,
 			"the dev fingerprint key": strings.TrimSpace(string(fingerprintKey))} {
 			if strings.Contains(s.Stderr.String(), secret) {
 				t.Errorf("the log of dev server %d holds %s", i+1, label)
 			}
 		}
 	}
+}
+
+// devSignIn signs in with the email and password a fresh dev server printed, and returns the
+// password.
+func devSignIn(t *testing.T, s *server, checker *contracttest.Checker) string {
+	t.Helper()
+	var email, password string
+	for line := range strings.Lines(s.Stdout.String()) {
+		if v, ok := strings.CutPrefix(line, "DEV email:"); ok {
+			email = strings.TrimSpace(v)
+		}
+		if v, ok := strings.CutPrefix(line, "DEV password:"); ok {
+			password = strings.TrimSpace(v)
+		}
+	}
+	if email != "dev@localhost" || len(password) < 15 {
+		t.Fatalf("the dev server printed DEV email %q and a password of %d characters; want dev@localhost and one of 15 or more:\n%s",
+			email, len(password), s.Stdout.String())
+	}
+	res, err := s.Client(t, checker, "").UserLoginWithResponse(t.Context(), api.UserLoginJSONRequestBody{Email: email, Password: password})
+	if err != nil || res.JSON200 == nil {
+		t.Fatalf("signing in with the dev password: %v %s", err, res.Body)
+	}
+	return password
 }
 
 // runTokenHint runs, in dir, the command the restarted dev server printed for a new token, and

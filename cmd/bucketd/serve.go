@@ -58,8 +58,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	}
 	// A failed close (a connection lost, a WAL not checkpointed) is the command's failure too.
 	defer func() { err = errors.Join(err, store.Close()) }()
+	hasher, err := newPasswordHasher()
+	if err != nil {
+		return err
+	}
 	if cfg.dev {
-		if err := bootstrapDev(ctx, store, cfg.databaseURL, stdout, log); err != nil {
+		if err := bootstrapDev(ctx, store, hasher, cfg.databaseURL, stdout, log); err != nil {
 			return err
 		}
 	}
@@ -79,7 +83,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	if err != nil {
 		return err
 	}
-	api, err := httpapi.NewServer(httpapi.Config{Buckets: buckets, Authenticator: store, Idempotency: store, RequestMAC: requestMAC, Readiness: store, Audit: store.Audit(),
+	signIn, err := newSignIn(store, ring, hasher, cfg.signIn, log)
+	if err != nil {
+		return err
+	}
+	api, err := httpapi.NewServer(httpapi.Config{Buckets: buckets, SignIn: signIn, Authenticator: store, Idempotency: store, RequestMAC: requestMAC, Readiness: store, Audit: store.Audit(),
 		Logger: log, Metrics: metrics, RateLimit: cfg.limits.rateLimit, RateBurst: cfg.limits.rateBurst,
 		AuthFailureLimit: cfg.clients.authFailureRate, AuthFailureBurst: cfg.clients.authFailureBurst, TrustedProxies: cfg.clients.trustedProxies,
 		CORSOrigins: cfg.clients.corsOrigins})
@@ -119,7 +127,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	log.Info("bucketd listening", slog.String("addr", ln.Addr().String()),
 		slog.String("key_id", ring.ActiveID()), slog.Bool("dev", cfg.dev), slog.String("gogc", setGCPercent()))
 
-	go purgeExpired(ctx, store, store.Audit(), cfg.audit.retention, log)
+	go purgeExpired(ctx, store, store.Audit(), store, cfg.audit.retention, log)
 	if err := startHealthJob(ctx, cfg.health, store, buckets, log); err != nil {
 		return err
 	}
@@ -171,15 +179,18 @@ const purgeInterval = time.Hour
 // one event per client address and minute.
 const refusalAuditInterval = time.Minute
 
-// purgeExpired deletes expired idempotency answers and audit events older than retention, now
-// and then every purgeInterval, until ctx ends.
-func purgeExpired(ctx context.Context, idem ports.IdempotencyStore, audit ports.AuditPurger, retention time.Duration, log *slog.Logger) {
+// purgeExpired deletes expired idempotency answers, audit events older than retention, expired
+// session tokens and forgotten sign-in failures, now and then every purgeInterval, until ctx
+// ends.
+func purgeExpired(ctx context.Context, idem ports.IdempotencyStore, audit ports.AuditPurger, signIn ports.SignInPurger, retention time.Duration, log *slog.Logger) {
 	tick := time.NewTicker(purgeInterval)
 	defer tick.Stop()
 	for {
 		now := time.Now()
 		purged(ctx, log, "expired idempotency keys", func() (int64, error) { return idem.Purge(ctx, now) })
 		purged(ctx, log, "audit events past their retention", func() (int64, error) { return audit.Purge(ctx, now.Add(-retention)) })
+		purged(ctx, log, "expired session tokens", func() (int64, error) { return signIn.PurgeSessions(ctx, now) })
+		purged(ctx, log, "forgotten sign-in failures", func() (int64, error) { return signIn.PurgeFailures(ctx, now.Add(-signInForget)) })
 		select {
 		case <-ctx.Done():
 			return

@@ -95,6 +95,24 @@ func (e QuotaUsageCapabilityPeriodType) Valid() bool {
 	}
 }
 
+// Defines values for SignedInUserOrgRole.
+const (
+	N0   SignedInUserOrgRole = 0
+	N254 SignedInUserOrgRole = 254
+)
+
+// Valid indicates whether the value is a known member of the SignedInUserOrgRole enum.
+func (e SignedInUserOrgRole) Valid() bool {
+	switch e {
+	case N0:
+		return true
+	case N254:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for StorageType.
 const (
 	StorageTypeAZURE StorageType = "AZURE"
@@ -113,6 +131,27 @@ func (e StorageType) Valid() bool {
 	case StorageTypeGCS:
 		return true
 	case StorageTypeS3:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TokenInfoState.
+const (
+	ACTIVE  TokenInfoState = "ACTIVE"
+	EXPIRED TokenInfoState = "EXPIRED"
+	REVOKED TokenInfoState = "REVOKED"
+)
+
+// Valid indicates whether the value is a known member of the TokenInfoState enum.
+func (e TokenInfoState) Valid() bool {
+	switch e {
+	case ACTIVE:
+		return true
+	case EXPIRED:
+		return true
+	case REVOKED:
 		return true
 	default:
 		return false
@@ -511,6 +550,11 @@ type Error struct {
 	Success bool `json:"success"`
 }
 
+// ExpiresAt When the access token expires, in milliseconds since the Unix epoch (JavaScript's `Date.now()` scale).
+//
+// Example: 1796659200000
+type ExpiresAt = int64
+
 // HealthResponse defines model for HealthResponse.
 type HealthResponse struct {
 	// Status `ok` for liveness, `ready` for readiness.
@@ -526,6 +570,36 @@ type HealthResponse struct {
 //
 // Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
 type ID = string
+
+// LoginBody Flashback's `LoginBody`.
+type LoginBody struct {
+	// DeviceInfo Flashback's device description; accepted and ignored.
+	DeviceInfo *map[string]interface{} `json:"deviceInfo,omitempty"`
+	Email      string                  `json:"email"`
+	Password   string                  `json:"password"`
+}
+
+// LoginResponse Flashback's `LoginResponse`, with every field a password sign-in answers.
+type LoginResponse struct {
+	// AccessToken Sent as `Authorization: Bearer`; starts with `bka_`.
+	//
+	// Example: bka_Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5
+	AccessToken string `json:"accessToken"`
+
+	// ExpiresAt When the access token expires, in milliseconds since the Unix epoch (JavaScript's `Date.now()` scale).
+	//
+	// Example: 1796659200000
+	ExpiresAt ExpiresAt `json:"expiresAt"`
+
+	// RefreshToken Good for one `POST /user/refresh`; starts with `bkr_`.
+	//
+	// Example: bkr_cXV1eGNvcmdlZ3JhdWx0Z2FycGx5Zm9vYmFyYmF6
+	RefreshToken string `json:"refreshToken"`
+
+	// Success Example: true
+	Success bool         `json:"success"`
+	User    SignedInUser `json:"user"`
+}
 
 // ProviderBucketName The provider's bucket name (the container name for Azure), checked by the provider's
 // naming rules.
@@ -597,6 +671,26 @@ type QuotaUsage struct {
 // Example: ALL_TIME
 type QuotaUsageCapabilityPeriodType string
 
+// RefreshTokenBody What Flashback's `userRefresh` and `userLogout` send.
+type RefreshTokenBody struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+// RefreshTokenResponse Flashback's `RefreshTokenResponse`; `token` repeats `accessToken`.
+type RefreshTokenResponse struct {
+	AccessToken string `json:"accessToken"`
+
+	// ExpiresAt When the access token expires, in milliseconds since the Unix epoch (JavaScript's `Date.now()` scale).
+	//
+	// Example: 1796659200000
+	ExpiresAt    ExpiresAt `json:"expiresAt"`
+	RefreshToken string    `json:"refreshToken"`
+
+	// Success Example: true
+	Success bool   `json:"success"`
+	Token   string `json:"token"`
+}
+
 // Region The bucket's region (for AWS S3 it must match the bucket's real region; a mismatch
 // is reported with the real region) or location (GCS, compared with the bucket's). Absent
 // or empty: the validation asks the provider (S3: the region it reports for the bucket;
@@ -656,6 +750,37 @@ type RevalidateBucketRequest struct {
 // the verdict, and the bucket's stored status is unchanged.
 type RevalidationResult = ValidationResult
 
+// SignedInUser defines model for SignedInUser.
+type SignedInUser struct {
+	// Email Example: ada@example.com
+	Email string `json:"email"`
+
+	// Id A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	Id ID `json:"id"`
+
+	// Name bucketd keeps no names; the email stands in for one.
+	//
+	// Example: ada@example.com
+	Name string `json:"name"`
+
+	// OrgId A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	OrgId ID `json:"orgId"`
+
+	// OrgRole Flashback's `OrgRoles`: 254 (`ADMINISTRATORS`) for an ADMIN, 0 (`USER`) for a MEMBER.
+	//
+	// Example: 254
+	OrgRole SignedInUserOrgRole `json:"orgRole"`
+}
+
+// SignedInUserOrgRole Flashback's `OrgRoles`: 254 (`ADMINISTRATORS`) for an ADMIN, 0 (`USER`) for a MEMBER.
+//
+// Example: 254
+type SignedInUserOrgRole int
+
 // StorageType The provider family. `BLOB` and `AZURE` both mean Azure Blob Storage (`BLOB` is what
 // Flashback's client sends); a bucket answers its storage type in the spelling it was
 // registered or last updated with.
@@ -667,6 +792,30 @@ type StorageType string
 type SuccessResponse struct {
 	// Success Example: true
 	Success bool `json:"success"`
+}
+
+// TokenInfo An API token's id and history; never the token or its digest.
+type TokenInfo struct {
+	CreatedAt time.Time  `json:"createdAt"`
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+
+	// Id A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	Id         ID             `json:"id"`
+	LastUsedAt *time.Time     `json:"lastUsedAt,omitempty"`
+	RevokedAt  *time.Time     `json:"revokedAt,omitempty"`
+	State      TokenInfoState `json:"state"`
+}
+
+// TokenInfoState defines model for TokenInfo.State.
+type TokenInfoState string
+
+// TokenList defines model for TokenList.
+type TokenList struct {
+	// Success Example: true
+	Success bool        `json:"success"`
+	Tokens  []TokenInfo `json:"tokens"`
 }
 
 // UpdateBucketRequest The fields to change; every field is optional and the others keep their values.
@@ -1004,6 +1153,9 @@ type ProviderError = Error
 // ProviderTimeout The body of every error answer.
 type ProviderTimeout = Error
 
+// TokenNotFound The body of every error answer.
+type TokenNotFound = Error
+
 // TooManyRequests The body of every error answer.
 type TooManyRequests = Error
 
@@ -1085,6 +1237,15 @@ type UpdateBucketJSONRequestBody = UpdateBucketRequest
 
 // RevalidateBucketJSONRequestBody defines body for RevalidateBucket for application/json ContentType.
 type RevalidateBucketJSONRequestBody = RevalidateBucketRequest
+
+// UserLoginJSONRequestBody defines body for UserLogin for application/json ContentType.
+type UserLoginJSONRequestBody = LoginBody
+
+// UserLogoutJSONRequestBody defines body for UserLogout for application/json ContentType.
+type UserLogoutJSONRequestBody = RefreshTokenBody
+
+// UserRefreshJSONRequestBody defines body for UserRefresh for application/json ContentType.
+type UserRefreshJSONRequestBody = RefreshTokenBody
 
 // Getter for additional properties for CreateBucketRequest. Returns the specified
 // element and whether it was found
@@ -1802,9 +1963,24 @@ type ServerInterface interface {
 	// Readyz Readiness probe
 	// (GET /readyz)
 	Readyz(ctx echo.Context) error
+	// GetTokens The caller's API tokens (Flashback's shape)
+	// (GET /token)
+	GetTokens(ctx echo.Context) error
+	// RevokeToken Revoke one of the caller's API tokens (Flashback's shape)
+	// (DELETE /token/{tokenId})
+	RevokeToken(ctx echo.Context, tokenId string) error
+	// UserLogin Sign in with email and password (Flashback's shape)
+	// (POST /user/login)
+	UserLogin(ctx echo.Context) error
+	// UserLogout End the session of a refresh token (Flashback's shape)
+	// (POST /user/logout)
+	UserLogout(ctx echo.Context) error
 	// GetQuota Quota usage (Flashback's shape)
 	// (GET /user/quota)
 	GetQuota(ctx echo.Context) error
+	// UserRefresh Exchange a refresh token for new tokens (Flashback's shape)
+	// (POST /user/refresh)
+	UserRefresh(ctx echo.Context) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -2061,12 +2237,64 @@ func (w *ServerInterfaceWrapper) Readyz(ctx echo.Context) error {
 	return err
 }
 
+// GetTokens converts echo context to params.
+func (w *ServerInterfaceWrapper) GetTokens(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetTokens(ctx)
+	return err
+}
+
+// RevokeToken converts echo context to params.
+func (w *ServerInterfaceWrapper) RevokeToken(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "tokenId" -------------
+	var tokenId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tokenId", ctx.Param("tokenId"), &tokenId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter tokenId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RevokeToken(ctx, tokenId)
+	return err
+}
+
+// UserLogin converts echo context to params.
+func (w *ServerInterfaceWrapper) UserLogin(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UserLogin(ctx)
+	return err
+}
+
+// UserLogout converts echo context to params.
+func (w *ServerInterfaceWrapper) UserLogout(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UserLogout(ctx)
+	return err
+}
+
 // GetQuota converts echo context to params.
 func (w *ServerInterfaceWrapper) GetQuota(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetQuota(ctx)
+	return err
+}
+
+// UserRefresh converts echo context to params.
+func (w *ServerInterfaceWrapper) UserRefresh(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UserRefresh(ctx)
 	return err
 }
 
@@ -2126,6 +2354,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/bucket/:bucketId/validate", wrapper.RevalidateBucket, options.OperationMiddlewares["revalidateBucket"]...)
 	router.GET(options.BaseURL+"/bucket/stats", wrapper.GetBucketStats, options.OperationMiddlewares["getBucketStats"]...)
 	router.GET(options.BaseURL+"/user/quota", wrapper.GetQuota, options.OperationMiddlewares["getQuota"]...)
+	router.POST(options.BaseURL+"/user/login", wrapper.UserLogin, options.OperationMiddlewares["userLogin"]...)
+	router.POST(options.BaseURL+"/user/refresh", wrapper.UserRefresh, options.OperationMiddlewares["userRefresh"]...)
+	router.POST(options.BaseURL+"/user/logout", wrapper.UserLogout, options.OperationMiddlewares["userLogout"]...)
+	router.GET(options.BaseURL+"/token", wrapper.GetTokens, options.OperationMiddlewares["getTokens"]...)
+	router.DELETE(options.BaseURL+"/token/:tokenId", wrapper.RevokeToken, options.OperationMiddlewares["revokeToken"]...)
 	router.POST(options.BaseURL+"/bucket/validate", wrapper.ValidateBucket, options.OperationMiddlewares["validateBucket"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPISpec, options.OperationMiddlewares["getOpenAPISpec"]...)
 	router.GET(options.BaseURL+"/docs", wrapper.GetDocs, options.OperationMiddlewares["getDocs"]...)
@@ -2154,6 +2387,8 @@ type PayloadTooLargeJSONResponse Error
 type ProviderErrorJSONResponse Error
 
 type ProviderTimeoutJSONResponse Error
+
+type TokenNotFoundJSONResponse Error
 
 type TooManyRequestsResponseHeaders struct {
 	RetryAfter *int
@@ -3553,6 +3788,426 @@ func (response Readyz503JSONResponse) VisitReadyzResponse(w http.ResponseWriter)
 	return err
 }
 
+type GetTokensRequestObject struct {
+}
+
+type GetTokensResponseObject interface {
+	VisitGetTokensResponse(w http.ResponseWriter) error
+}
+
+type GetTokens200JSONResponse TokenList
+
+func (response GetTokens200JSONResponse) VisitGetTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTokens401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response GetTokens401JSONResponse) VisitGetTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTokens429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetTokens429JSONResponse) VisitGetTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTokens500JSONResponse struct{ InternalJSONResponse }
+
+func (response GetTokens500JSONResponse) VisitGetTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTokens503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetTokens503JSONResponse) VisitGetTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeTokenRequestObject struct {
+	TokenId string `json:"tokenId"`
+}
+
+type RevokeTokenResponseObject interface {
+	VisitRevokeTokenResponse(w http.ResponseWriter) error
+}
+
+type RevokeToken200JSONResponse SuccessResponse
+
+func (response RevokeToken200JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeToken401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response RevokeToken401JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeToken404JSONResponse struct{ TokenNotFoundJSONResponse }
+
+func (response RevokeToken404JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeToken429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RevokeToken429JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeToken500JSONResponse struct{ InternalJSONResponse }
+
+func (response RevokeToken500JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeToken503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response RevokeToken503JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLoginRequestObject struct {
+	Body *UserLoginJSONRequestBody
+}
+
+type UserLoginResponseObject interface {
+	VisitUserLoginResponse(w http.ResponseWriter) error
+}
+
+type UserLogin200JSONResponse LoginResponse
+
+func (response UserLogin200JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogin400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UserLogin400JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogin401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response UserLogin401JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogin413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UserLogin413JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogin415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UserLogin415JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogin429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UserLogin429JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogin500JSONResponse struct{ InternalJSONResponse }
+
+func (response UserLogin500JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogin503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UserLogin503JSONResponse) VisitUserLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogoutRequestObject struct {
+	Body *UserLogoutJSONRequestBody
+}
+
+type UserLogoutResponseObject interface {
+	VisitUserLogoutResponse(w http.ResponseWriter) error
+}
+
+type UserLogout200JSONResponse SuccessResponse
+
+func (response UserLogout200JSONResponse) VisitUserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogout400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UserLogout400JSONResponse) VisitUserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogout401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response UserLogout401JSONResponse) VisitUserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogout413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UserLogout413JSONResponse) VisitUserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogout415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UserLogout415JSONResponse) VisitUserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogout500JSONResponse struct{ InternalJSONResponse }
+
+func (response UserLogout500JSONResponse) VisitUserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserLogout503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UserLogout503JSONResponse) VisitUserLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetQuotaRequestObject struct {
 }
 
@@ -3636,6 +4291,117 @@ func (response GetQuota503JSONResponse) VisitGetQuotaResponse(w http.ResponseWri
 	return err
 }
 
+type UserRefreshRequestObject struct {
+	Body *UserRefreshJSONRequestBody
+}
+
+type UserRefreshResponseObject interface {
+	VisitUserRefreshResponse(w http.ResponseWriter) error
+}
+
+type UserRefresh200JSONResponse RefreshTokenResponse
+
+func (response UserRefresh200JSONResponse) VisitUserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserRefresh400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UserRefresh400JSONResponse) VisitUserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserRefresh401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response UserRefresh401JSONResponse) VisitUserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserRefresh413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UserRefresh413JSONResponse) VisitUserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserRefresh415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UserRefresh415JSONResponse) VisitUserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserRefresh500JSONResponse struct{ InternalJSONResponse }
+
+func (response UserRefresh500JSONResponse) VisitUserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UserRefresh503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UserRefresh503JSONResponse) VisitUserRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// ListBuckets List buckets
@@ -3680,9 +4446,24 @@ type StrictServerInterface interface {
 	// Readyz Readiness probe
 	// (GET /readyz)
 	Readyz(ctx context.Context, request ReadyzRequestObject) (ReadyzResponseObject, error)
+	// GetTokens The caller's API tokens (Flashback's shape)
+	// (GET /token)
+	GetTokens(ctx context.Context, request GetTokensRequestObject) (GetTokensResponseObject, error)
+	// RevokeToken Revoke one of the caller's API tokens (Flashback's shape)
+	// (DELETE /token/{tokenId})
+	RevokeToken(ctx context.Context, request RevokeTokenRequestObject) (RevokeTokenResponseObject, error)
+	// UserLogin Sign in with email and password (Flashback's shape)
+	// (POST /user/login)
+	UserLogin(ctx context.Context, request UserLoginRequestObject) (UserLoginResponseObject, error)
+	// UserLogout End the session of a refresh token (Flashback's shape)
+	// (POST /user/logout)
+	UserLogout(ctx context.Context, request UserLogoutRequestObject) (UserLogoutResponseObject, error)
 	// GetQuota Quota usage (Flashback's shape)
 	// (GET /user/quota)
 	GetQuota(ctx context.Context, request GetQuotaRequestObject) (GetQuotaResponseObject, error)
+	// UserRefresh Exchange a refresh token for new tokens (Flashback's shape)
+	// (POST /user/refresh)
+	UserRefresh(ctx context.Context, request UserRefreshRequestObject) (UserRefreshResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -4131,6 +4912,146 @@ func (sh *strictHandler) Readyz(ctx echo.Context) error {
 	return nil
 }
 
+// GetTokens operation middleware
+func (sh *strictHandler) GetTokens(ctx echo.Context) error {
+	var request GetTokensRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTokens(ctx.Request().Context(), request.(GetTokensRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTokens")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetTokensResponseObject); ok {
+		return validResponse.VisitGetTokensResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RevokeToken operation middleware
+func (sh *strictHandler) RevokeToken(ctx echo.Context, tokenId string) error {
+	var request RevokeTokenRequestObject
+
+	request.TokenId = tokenId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeToken(ctx.Request().Context(), request.(RevokeTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevokeTokenResponseObject); ok {
+		return validResponse.VisitRevokeTokenResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UserLogin operation middleware
+func (sh *strictHandler) UserLogin(ctx echo.Context) error {
+	var request UserLoginRequestObject
+
+	var body UserLoginJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UserLogin(ctx.Request().Context(), request.(UserLoginRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UserLogin")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UserLoginResponseObject); ok {
+		return validResponse.VisitUserLoginResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UserLogout operation middleware
+func (sh *strictHandler) UserLogout(ctx echo.Context) error {
+	var request UserLogoutRequestObject
+
+	var body UserLogoutJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UserLogout(ctx.Request().Context(), request.(UserLogoutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UserLogout")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UserLogoutResponseObject); ok {
+		return validResponse.VisitUserLogoutResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetQuota operation middleware
 func (sh *strictHandler) GetQuota(ctx echo.Context) error {
 	var request GetQuotaRequestObject
@@ -4154,207 +5075,282 @@ func (sh *strictHandler) GetQuota(ctx echo.Context) error {
 	return nil
 }
 
+// UserRefresh operation middleware
+func (sh *strictHandler) UserRefresh(ctx echo.Context) error {
+	var request UserRefreshRequestObject
+
+	var body UserRefreshJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UserRefresh(ctx.Request().Context(), request.(UserRefreshRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UserRefresh")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UserRefreshResponseObject); ok {
+		return validResponse.VisitUserRefreshResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3bchu5lib8Kgh2R1jqP0lRB5+o2Be0RNts67RJale5Kv0rwUyQRCkJsACkZO4KR/RrzNXc9d28wczV",
-	"vEm/QL/CBBaATGQySVGyvWvv7rqTmCdgYWEdv7XwWyPm8wVnhCnZ6PzWmBGcEAF/DogSy+5EEaH/S4iM",
-	"BV0oylmj0xiSmLNEIsXRPaYKjcmEC4KEfoSyaasRNGQ8I3OsH51TRufZvNFpBw21XJBGp0GZIlMiGl++",
-	"fAkaCyzwnCj72TdZfEtUP1n96GhG0BiuPpOIJgHCEkVXl8MR2jM/RwgzeU8ESRBVegzkM54vUv3B9v7r",
-	"g8lL/LzZJvuT5kt8MG6+ig+T5hF5PnnRfrn/6uD1YSNoUP2dBVazRtBgeK6fHLvxBA1Bfs2oIEmjo0RG",
-	"SlPEn88Im6pZo/PiKJ+lVIKyaUPPsZ+Q+YIrwuLlB7JcnVsXZYz+mhF0S5ZoB6Pr6/4pohJhNOU8QfGM",
-	"05jsIjXDCs3xLdFXgNpI4glpIU2bCRVSWRLolcEh02+jEt2ShUITLtDBEZrxTMgALYhAXEwxo3/Fegyd",
-	"/IX3VM2QmhEk8dyMB7Ok+GHMk2XIpkRJMxr7PTzFlAVojsUtSYp3CCIXnEmCDGOhKCeEag7IIsVLknSQ",
-	"JmcUhEw/xjOFcKwomyJ1T2NyrN8Tsnww8GrMuJoRAYOxI5Do6OAARf3T3vnV5ah3cfLx5kPv482gdz3s",
-	"nUbHxfRmNCXmnYZgelWJVEgqmqZIZEwWb2y/Lr+xf3FzNbh8N+gNh1ELdWFAY5JyNoW9AG/NJBHofsaR",
-	"JEwhqsy6tNAwi2MipV46liBBJpnEqUR8YgllRkGVJOkEYdhNlj4hw3obogn9rMlyD2R3b0CaT5NAfy0p",
-	"vckQCjFyr4fZQl07KcNDBLOQhQ1DkxQrIsIG2jlqvw7Q0cFrGOLzz593YSCMK2ChAEm+gU0M6TQftEJW",
-	"2n3PJ+34kLRJ82D8Mm4eJa9I8zU+2m++mLTH+/FBckiOJm73GUYp9p+3c5p666zZdgfPnwda0rj/9+t2",
-	"4Q84TYnqJokgUtZJNabQeInepljOxji+fSZRnFLC1DHCcUwWiiRAGTplXJCk5cb8a0bEshjyfekzawf8",
-	"YnWIX7SQMTvGCEOcDMxy6v9izvTG0X/ixSKlMezcvV+kHv1vBb31nQnQ7uIv3bP+6c3JoHfauxj1u2fD",
-	"RtCYEynxVF/HmZoRpvSLSAcWcyH4HdUbVZBfSKznq1e2+6Hf/Y9/+/fzq7Me2hnSKcMqE+SUE3nB1TlW",
-	"8Wz3GMUzEt8ajiCxIEpP3LB8ozPBqSRffEr8syCTRqfxT3uF/tkzV+VeTwhudcOqBsg3ikRznE64mJME",
-	"cYEwmlCSJmgsCL4F8ZilBO1EjgaD3p+ve8NRFOgNA9IFRCZJk90gZPqfey5u5QLHRL9b8zxlcFOsl1M8",
-	"kyV5iXaiHy4HH4ZX3ZPezcXl6Obt5fXFabQb6LGAHMhJaQgzwTQlCUhhvYWw5P7bUYyZ3t/egL1F07Ix",
-	"6p6c9IbDm9PeRb93GgUoenN98qE38j4eoGjQe9e/vLg57w/Pu6OT9/qn3sXp1WX/wtzYPTu7/EE/HrLi",
-	"wvXFoNc9ed99c9aLdkHeIssjIFykIZUZv5mM3gQghhRH8QyzKdFb/kvQOOFsktL4aex60T3v3XTPBr3u",
-	"6ccbLbZLzKqHgsLG+RIND5GxEsIG6MhUEJwsUSZJordvrhzgHiNgaXn1NLdyLkl+L+zcb8+wXZTSO1Ia",
-	"CSmzkTd4Q2eY5k60QgvNWjhkJemei9+oIiUjTZdcoTHN7jtrFdmxfiuYEjMuVLrMediN26xwkqtOKlG2",
-	"SLAiSGC9EU4uL96e9U9G0bFmbG18GTUQMqPplFjuWv54y8WYJglhT2KQt5eDN/3T095FiTGWPMvVFEZz",
-	"Mh9r22bi7Wdr/R01n49fxM2XoH8m7f3mweHR8xcvX73G4zj5TuLKbu85XprxxQrBxsfKG99OlM8s2m01",
-	"VuzFAdG8/TQVUGsPlehX4R0U5vo6bKB7LM3GMoIroZMJEVpPWkY81lcLM+M7UXGVv/W4jP22aXQVrvcM",
-	"QktmpohgOH2idh31BhfdsxIxqX0jIno+x+jXjCtPaSXoaLIfvyJt8hy/HB+N27HWMhjJbLHgIh/39xBF",
-	"DGWMfF4Yra6leSaMfjSziHaNF+EkP5VoShgRND62Sl3cEYFSPkUzLI2KS4jCNJUoY1rPlczYxJi/2orS",
-	"M4x+bFpDptlPIisMLrh6yzP2NMbO1V6J/FZihVs5fGED9uREj8Eo+4qa+A7LcMFLKsGKcQwUe8De8KyM",
-	"DsrYLeP3LNCLkBJnmBpl5j8nnyGayNxLS+ktKajf1zSdE6bI09egr63C897FqCJV3vVGKGxYz3xPKqyk",
-	"VdeFfY0EzxRBPFOSJo4myTOJfuHjjvsXCTKlUmnXxfxiHChtXhmVSQWKBUm0IYtTeazVzy0hC23DaR+K",
-	"S6q4oEQGiPGESFBuAk8mNEZ6WFQqGsvvovy3mqhdWY+O640weI1dvyu8TDlORpyfYTElT1rAq+7Hs8vu",
-	"6c3o8vLmrDt41ystob+hwdOmEqX6W3qvY4ZeHKEP9M13tvPdh7mWPuaLaCdaGbgV6FfW6DavfhJJBpd/",
-	"6Z/2Bje9weByUKJHSqWquEl5wOl5+xANibijMUHXDN9hmuJxSo6R52F/J0pJxYVmk9VB2RCAFd2gkTTt",
-	"SjPUzOaNsUTFEZ0Tnqmvo+Oof967vB5t63gmNDGWkpFYegqUof22/F1IWRmNltAU7PPq9OrIOOL8HLOl",
-	"VXzySWT88/XlqHvT+/Gk1zvt1eo6bWFgRD7HhCQk6aD9tjZ+99u5tAQDiTO0SDFDbwe93s1o0O+eHSOj",
-	"ORDO/ROBBKaSrHgpzyRK6Zx+L5e+pOe0hoAwmBsVfBntRGVKREFJRE6pVgYwU8ySkMFDhSPTveojxW8J",
-	"M1bJ3ASrzbIYWaY/KLRLg9OU30u0Ew26o97NWf+8ryVy7iOZSJx+ZwQB8iZEyCMkTUR8t4V6OJ7Zj2mr",
-	"H+JyGEkFbh7LrHeSe3ISQrHm8cDsWPDD0DgT+ioe8zuCqAq0r030u51eXAiul8IE26qB+2Yeua9bFnv3",
-	"nhfjh7W5Zv7OfJpRcH3RvR69712M+ifdqlEATiXBAgLUmkJUIsrucEqTAJHPCypMMEeQO35LvpdPVh3B",
-	"nEpJ2TTIjaqaoaCdqDIxq3E8Yf9Ucv2l2z/rvjkrK98EKzzGkqBsVZtYR/07kKewTPLva2+fCc15egiG",
-	"Dm7EhdQz+6J2T7S+IXtaP4kk5ySheATh0ycRfXh9dXU5GPVOb857p/3uzejjVZn+eTzd5Bgk+tfh5YXZ",
-	"nyfmc039+Q5a+eLfxh7SWimqfjuC5ambG3BrPhJYiK5jKxNMq0tKWRFMWSkmbuSTtoaQnOEF0Qu8EHxB",
-	"hKImbj3O31gkAebLpvm5aYNtleB30IgF0VKnW3nwoH3worm/3zx4MTo46Oy3OwdHPzWCxoSLOVZmp5Cm",
-	"Vst17yQsWXDKVH06Mc6k4nPkbjpGeAwK4n5GmB8B0x4v44yUk4ozpRays7cnD1v2x1bM53WjoMlDa98/",
-	"1feZBII/eT/cWfdm7RwZLt+QLDU3lWdH180qk02CpWru131OO0yZfGgyZrhDcy88BWaV266bHj3BjDMa",
-	"43ToPfMlaOTBsv5WpPziZ2t/1vS3xC0PJnCcms+s/CWfJz/l5ODjX0is9KjW7xzntJLELkML9ZX0HVUT",
-	"syR3kGxRmWDaeItuyfI9ZSrSm+xeIsJ4Np3ZyLHJ5yrt1cZ8yrSlRpVR/3+v28+b7zWEjO3ry+T6wW03",
-	"PT9rspkkEkqxzAPQLdQ1DDzhIrdufUIbFAJV6B5LbWDFXCQk0Xpd0XQ1VIAY+ay8/EXwuwidoFba/A2E",
-	"jWW1+kE6MEFiVmDCM6EpJXAMkRibyrglS7Cxo//4t3+PbBDWaIdbsiyP38sh1g1af8UIjI0MYnYpRH9h",
-	"XEQqPE6pnNnUDwJbEhRi69ut57cVy+YauCws91A4I9UErDF0DHdoMQ2zhqeOEZkv1BIuhYwRCmE/iWmC",
-	"dnB6j5cS1qL710wQf4M4fAVnZLfK8JvFPmzGt5RNiViIWqbpw66aUBupstvXfVGQO4JTyqbgyUiOFOep",
-	"RDKLZ9q2GhEhsF4LyIMmRJFYhSwRdKI66P1596Q5fN89eP7C8Z19u4s7U2ljHM8kmhSDNOypRMbAm0GK",
-	"h2z/BRovlQVhEKbtwUSPIGMLnOi/tc374igTKdo5OPBYXnt2v2Y4td+WaIbvCCL6p5B5H9VbF1bTRl12",
-	"cCy4lJ5Ha75dCtIG8JO9c471chlhL7gyd+xCXDPGTNt9YwIEFVILNwAkKJv7kGhM1D0BR1d/XhqLNU+M",
-	"lIaq6SNzoZpLITtwYx1U6YliziZ0mgn36QkXIVsvjEuUIZ/11aQkj+1SUiuNAfQSk6TKnoe/HjRf3v+4",
-	"/KmN38Sn5O30Pf3X2zOt+bBSRGgO/P9/7jZ/ws2/tpuvb5qffjs4+PLP63n5L0TI2h06VFgoiEHsw/ym",
-	"Quvh8RLWFPxviABhludAzYhX2N7PR4VgZqEhYYmDHmgzhCTuAciXWlUEtv2MsmmFBvueuKJMvThqBAW2",
-	"bn8VW/c7WmuZr+u/kRD+dhagZ/P5pqCV2VULMDcMnb6sspBvOflTX28wnlED6Kmz2uBPqsh8y3XTb7Wf",
-	"wULgJegr8lmdZELyGujmlSDFdodAmNu8E56m/P4YLTCIK4BXxvAWo9oBnaD36AJPK8ZJ96cP6atEvYg/",
-	"Lns/HYibyfX7H3+a1u4+5xp7fGHQlPbWMecpwWxlAd2DQU6n9fS9sPq6apQnVC5SvISESuAQlzbCvIrM",
-	"mHM29ZN1soUuIBODBQmZXhCsd7CJfFwzqnUJunj74QQxzdBp/iKWoBhLogmcQJwJ8GOgDNkdlXSc6vcV",
-	"xhWga7QE0TIecHVa7wFHSmRsQ/MfaNLofGkHGAUoOv+IkAEGRQZ+AdidLE3vaaJmKPrP//2//vP//A+U",
-	"A2aFMT0MRbBxSqKhEvj//k8SwUii4WjQHQ57UStkZwSDAIMXC0xBo7uBCYKUoPM5SY7RvnZT9g9eeQq0",
-	"hQZkAhFaPbeQOZxT/+LqeuSDsvJHrGqTCHJ4AFKNOVOCp95rA2TER4mCO38lgjfNlN3wWIJ+4ZTBI2Oa",
-	"UEFi/U6cAmhVBpBhEjQx94aMSp5iRaQJNGujAWl3QsDt5kfJJwrNlouZNuQUnsrdAKWUEZOgxAJPBV7M",
-	"QiaJ/kdxAN4KeqfFXCZJaRaMM/9fYCbwD7RtgqWkU0YSRFnIHKvtP2+1g4KF0ISmKUz+PWbTLHX/63fN",
-	"xxRAQDAeMieWEkHIrv+/g1ftNnoz6PbPznroqjsa9QYX6M1Z9+LDrjVL0B0W1PCyJCmJFQgDrKzEADMh",
-	"JVoNByFL6FSbeIuMxSozD2mCaTtXLudjnlY1e8WU9iCS+wevHsB0ug0/sKDJdUJ1e1H6zeTTBvE0zNXy",
-	"qnMAXg1EoZGNudKUKh9ua+wGz43toOjy4qx/0YusLMIgwimbhqxwhwIUXb59W75tYncwZyRA0fXFh4vL",
-	"Hy4iZ7phtmyhE8C/SjTPpEKKp0RgRbTPca9drYzY9ANh2gj5uWEG0gga9luNoGFfq+lRLHp+38qC1poU",
-	"taTKXaUJntMUYrR5KsshuKnqOFiFXJA0dTLGwS+wb7OGjAuzAFaJA9WNkH1zdvnGysPuT9eDXoTGXM0A",
-	"R239rDcpHyM76DLdQuYIh9bRbXjYCBrvToaNoAGvbwQN/cUy0eCmVYKB8eH2QQ4WxklCjXy78jaEYeU1",
-	"YV6ILBliFPzmx0tg0wNbIqpa6C0laWIi0akx7GdEELRjvbqQRSUkdASRArygH8jyOqNJFFiMUB3i2iDP",
-	"a1HXGwNem3a5S2t7RkIlWLMxOu/uM6GTB03jnG4fyNIPIjwsh9zIiiDCpmcG5q7cs9l+YENz/+NM/oql",
-	"XwiYhx78S37nOU++QUx3szFvsYgOie5/qk4wlzfRZmXS3zK+5qmSyoYzIZoIyl6Q1qrmzpJN/SSls352",
-	"Hi/WByXzW55JtMjGKY21BWPxLhg+A/4/TdDO8DAwkPt3J0MIz7gbaIKk9p9B94AIid5dXr6LdoM8skBj",
-	"eB3PmLJbHZE5pinaeXcy3M2jvxaI4e7Uix2yHZC0uy0QswTiN2Kp5cNxXmgE2al7xJlWCGhGmcqDTJEX",
-	"goyqVoi+1r8cvr08vbh42fuxa+OUvjXSPjh60BxZ2VwPE9tGAApiu5BAQfOd4aGl4FXv3FmQXrA8ZPcz",
-	"nub0bTqqQcoS6JrHGd0leO06choDuJybqBLs/l9xKn68Vuxt77y/9+Hl+Wnv4t3e+OrzYEJPPloKfuh9",
-	"9P17bZbcc5FUCPvi8NXDlO1tjKlfD860j4QZGh42wTVTYBNbilh2ZZw1EzLBWaqAdfMYqdMBLXSu7Zwx",
-	"CVkEAffoGC1STBmCfyOLPDT018YC5wvA92Gj4qwbJKyjk7FUL6EpYHMBSvctgzRpQho1R/jNW+hyTk3Z",
-	"mB7dD0M0PKySfm0qwC8vah+9qqOiw8XVZAt5stQ0NE6nAYsZM2o1v2vS6KsONkTjiXFe9PgXgk8FnssW",
-	"+gAmrb4gO6hSkxOgmlKaoPAQvUqYAJXKYAJULYIJUKUEJghZXQVMgOrKXwJUAXkEKEfmB8gf23lv9P7y",
-	"tPzGlZqNALnSiACtqb7Q06xFqAdoBeOoR1eX2w9C9r7XPe0Nhv69vR+veiej7kgT4223f6ZfWcZQBcjH",
-	"OAWoDAz0/rcYN6COg34EIavAVgPksORr3Aaz/FV7scrdFeaoM3lzlMZqnghDKPlecBul0MpAcSit0m6p",
-	"SVEtiJCctdAFSLiYM4Upk4CU1KK3HNuy+KQyAAMrFIIFEjY6yO6NZf6TByp6IAZWbxgAbCQqDQN+eoQ9",
-	"4EgUmL1aZxW8JzhVs/XWjlzjpkb81gQEU3pHGJEyQBEUMZlfBcSIquZMg99+p3CgHWbdDPundULq+rp/",
-	"Wlsd/lB9kJ9qaDdf4+ak23z76bdXX5r+v0eP+Xd/TZKixlXZ6AM/y+GSpn4MPDfD17a6rcgI7gamis+k",
-	"TFXpLSGzgTiRpbmPuh5D8KgC3KDx54wrvJ7hAMl67Xb2VjHwPxeP1MTBZTb2CFb9XImafpriegHRyxxB",
-	"uz7JXrMgKWYBIq1py4PaBmjU655rlTPqDa4G/WGvzH/Fndtln98KArFWnDbqypzX5T380dZtl2+xGX2K",
-	"B/6K1n3wz6UFr5gYeGFjXzXXas0PU27nnjr26kcWXCjpCmaH0Tr1BNUzFbFln6lbl7X8M6hifzZw0FZf",
-	"WhBBebIhEgbXYStnAIcGG9/UTJiqLlfJCbY/NaUxgL2PumdnoN+1R1RPlnUxK/dkI2icdvtn2tL/odf7",
-	"AH+cX16M3sNfH3vdwdnHciDLe3JlrsrOsrj75PL6YrQdowNjlFfGPlciYh0vZmvYMBPCQkvzER0GG3ua",
-	"gFgsPbDffuiJBRExYarWqLFDQHtojj8jypC9OUCCZywBYANS9xwlJKZznJY5+LD4ngGfr1DOTdGMuzSW",
-	"VUJVny12qSNhHXEH26MU0U7h+Gg3CHhxjlU88wK3cDdOC2CjNrfgppBR6WFnij4k+d27xnGLbVndu5Mh",
-	"ZEhMMi9/wH1n1+EjIDgMsBvjpReBL4TlrSyDd3aGhx37XZgTVbkUmpRqq49D9u5k2ClPzQ3u2OjrDqB/",
-	"dvM2LHYvmxo3qMIvXg+OLuMhsx92UE/3dcAhbED+bG5koxfSzvtrAs6XC5t4M1IF2FcsEWVQJJFjfExQ",
-	"gjMijw3+CWraIQSMrg1S3zRwsBnZ3zk+bPCNXxslfnoM9+mR2C+1O7Z434DILDVrnKaXk0bn523fb5/8",
-	"8mk15+DtH8Oc6H7GJUGRsecj09lB8vLWsPg/k8CiHnYyZJZfLE/dE5HvUZIcw7Zz7CYoZFLXcZveL1RC",
-	"CNE0BrkjIqGxCio78JnMQTxmVFAp4bCqpkjzsUms1mMzTWjHPkCNLAjZai4FapDk7nFdekzmoVbNAiu5",
-	"sgJLm5s0dTmyb5bMsk2SNjilX2uj1qkns3W/QqKNXC8ZWXREObaRNNOWRjOUE3uOjYy9CYLcguFyMyvy",
-	"EhaR5XILGJ2bCGWZEbUs9PpJOEhPwiHaMud3JGQOGZjfp5XbqiBF/yXk6B/Ztq/Ptj2wT75NlizF0NXj",
-	"Zl4TafoBp6mBW1opnUtLT3tQhuY0TamtNjtG7QpkmkFhbMko3rcJhw0W+ROxk98KPlKGHnpEWi+/1mdI",
-	"uuDDrRY7MYsjN/IXCTKHngpUoR3IapiWdn6QyWZPtFUcOlVXZDQ0pSXUsFgFZvZIlKsVPM8L2To1SBZj",
-	"x0HuDiKzDqgoQNotjVIvVNE3zIv85eut2pHfIdGAUQwu1EWdE4Pl66BICydLIV/OQ73wmKCUTBTimUI7",
-	"BuBfvolKpwlKzUJsulBxa77YEN/fpYj/Q7j/fUEptsFQ1MmdYhwnmttWVYGXqCm2qWmjYfk1IYza/k3V",
-	"ToOcOXO1HHc+RlOBtVV72DmjUq0vwmFrw+awOQBNyggY9l7Ve2C/GkCSKrAuPHRMhZwOlGvcC6oqGGh9",
-	"d23wzm6Vk7VBS0++6n1qUq8xT0iQ++8gCVdqwrpAw1Mg4eZqzUoGR97SRQQuhbSQWxLfophnqWl3ITKG",
-	"xiTGmTTwYKpQQhbai9CrYloBQqgh4TahhxeL1FR8WSdggUGb6Xs1E93SRdn+txc2B/Xykk2rBx0/bWbG",
-	"85zSoKwanYYgOGlUBfZ7fo8mWJQNC0MJLYinvGXyWpFJpzjVZ7Al+oLslBnH1cGYOhdpGAjoZ0aJdnKN",
-	"a2/URCJy1zGZ/SAwVwTeb8jgH61MFoKP8zeZyqeoZWPcTbi4F6EdGByd2FJfEzQyfT5k3pfvWOtYAEAA",
-	"yv+2CEoZheU95HO9c5mDvKpLj62oU7ELb2mdT6S87PbqOgVcijbU5Hb9Aj/TuKuFIms7gWrUmtnZf6XO",
-	"m9BSiaFI7yt9Z8gMiVroUrth91QSFFn+srrZ3Aq4dghNWCPUlEb6/TADRD7jWAEGNWRO76N72E9QJ5a3",
-	"5AGMR43atQASyqZDtUzXCIrhISruQ1LfWLQS1DsyWmA1MzjLOypUhtNyFtn1tl6t09XTqJEUPXBh7SSh",
-	"U92EfoYggOa/BRH5zoFmuNuk7KpKoyZvtz6/U8hGtInMVnDiEgdUZKePI6mvSH2EY7LeHyl99WD/4MHc",
-	"we+qMh/RTsAPo0PpSH35arUT+8Y6U/PmU6j/rB1HqXqJcTeUvDK2hSJTPUqSqLNmRH7gxAXKAcKg/4jQ",
-	"jGsrmSpb+2CZjAtX7wduiwQAdKTFsP81r+uvH3G3SDtb7a91ZoAkn5N6sJoL25jyCxOCrNJeKryURpcc",
-	"u3JB8AwyIiVJTNIvn5LZBQDbfHcy3A2Z1E/nHhmFmFBSSe+5mTWCRjHNsjD3btlge2wXNC570p/qvKti",
-	"k1lLyQZmkW2lbOO7VDnnx6uMKKmEkDkTpqiJ4LkW2DHLlNdDrJRKu9qGNf7+Y6E6K9ZNLo4fcPyNn5IJ",
-	"qpZDTUXrwEF3o26mvd3fVpuA5q2wAsvaNukVuXQ5TuaUoTHnSiqBF0ablC+azknm8SgIGWxJQNhmasZF",
-	"fqTAG9NoKcza7cMYHoI/iUXfwtIDjeC+gou0I2/64FA24avTWO0MCcZLyrMkD2cXtdb1DZf5PZNox+YZ",
-	"YZ/Vb8YAveN8mhJ0Aq+3PltQE4rfRYpPCZTiuzRiyErlE9wWTxigZ195TSxLYRCtzo2pJlVZiOUtLmy+",
-	"Q89vCbs/sAlBV56eg3kDRNiEC1ehXOnrVmoipyUeMD90O8uEj4kLWchGtpUaleieCuKTK0+cFj0vFylW",
-	"Ey7mxVe6V/1OqdZDO5pDWNiQ2VwFVEtmIkVmwSvEoKqUYgnZoEDlUYu+1TIoNuDnjmd9B3r750WLCVYY",
-	"fkky00IJ8NQyMEImZNejt81XcMNqyaFtswp94xQemy4ZlBHXe54y6PJpZKEMEFZozqVCL45ClpI7kmod",
-	"Thb+BfSBvjnO1xKR1DTeOmq30UoHe79WUmQpAToYQ83YP4Exk/RA4jSDDihU1jSLaqGeuQ9sJ1AHM7wg",
-	"IYt+C518ChsdZAQaCp2A0r+FjVarFTb0r9oaMz8NR903Z72bk8vTXtj4EpkuprnF7dDBmlza9VQh8zHC",
-	"Jp5VmOCgo+43AzpNXZA0rzOIY8IXQJJNCFTT+yGb5xnBGVm6XMkt4/doaRm+0sBVruvgWtNmNqhpMouK",
-	"yqh3vfzYGtMcNwpQ6cffXBz4y57NiAbl026qd0ho6m/+3Gu1WlGRrxR6h/BJaeu53bnrels+b++jlU60",
-	"Hq+FDGgAfQgxW3JGjqHSUEF7Isa9ne8K8vJjVI6Q173YCP+UxsSmD+yxGd0FjmekedBqa5NDpF5E9/7+",
-	"voXhcouL6Z59Vu6d9U96F8MePKP9CKpS4umH7lW/ETTuXKuHRru1b27kC8LwgjY6jcNWu3VosJ0zUJ97",
-	"RQB0Wle/oe1nWQ69+jXiAeJposkNXmJHqx+jMyUh0mYEi0Sd6+vkC+XAa2KvnfnS0RSWV82ZM0jxFvrB",
-	"+uIRtLyMYEmmxFixIcsslLGdgxmPvcp/U78boKhoGGA2Ksl3FkQoklIvAMXh/J9KP4BKKNuEOWxYIaWK",
-	"CJwae3lCGUlc8AkajKSKCLSzOXtdtCfBYprNiYGxWZD17jGqlhpSWSoerKBDtOcNxO4ndknf5EA9/ziq",
-	"n6urf6lXxJkW7mSJfOIt1HPTXp1qZe2fhECuPW2m3K1i6zOp6s3xYvZ75dNy9AOrJjmoL0cPahrfLMA+",
-	"2s8Zb8eV3Oj/dst5uHa7flJ5u1l/OrbTSbvd3tz4pH6oJSbP84nkjvJMPqalRd1wzdZYR36oY6/S/1Pl",
-	"qJ+DdvtxrSzzdiE/F0mbVYS219RtXfuV+h5t6+6myfbHqeUdxirdv8rNvtZ9ydK20h/ARShKgYSa/lTr",
-	"OwZVGgDtF75qUZZeyuIYrEr2MG1KWZjt9rTmA79dy3q+y11NJbLte4p6DWdqGote2u2q94NrcqL145Fh",
-	"xroX50y75x1OBY/sP/xItb8wPHf48HPFsTH6iYPXDz9R7b39JWg832ZS+Ykg8MDhVlPK+/+CR57N51gs",
-	"rVrxAeB4Kotkm2x8+hI0FlzWmBiD3K3NAVsr3Wm0+9rKIe4mJG2iBv45HOUccciKJHHJqgjqPMPCJXTH",
-	"Ej2TtmcOI1LaeLr2RB3MbtWRrfVhd+qybaWcicuH7B5bNAAof1LEom3ixKSfID2mrYtV3IH+B/xkL+gH",
-	"sbGQrU4PnEdXGWMacllPzgEEwRIWmEkcG0tNgntoAdReS+8YMxvsM33Z4Q3mi1AhZZssuM475qRD8DhO",
-	"POotiECRJ4miTsiaKBoeRh07WSpXy7ODYvq11cQBilye3txhamdDhtaWz6IdXi5K3W3BSN6dDKtDqZR4",
-	"F1YcFHl7Y6NKVquZzUst6HEHp1RbnYBu3K1+paY8vDJvr9A50HOLXMujUmkU0DyPk1bwFz4s23C7CbF4",
-	"wO6aCLNEO5JoJ9qgCSB8GLIhtIFnNScZKQ4nekIfbUokHOjZ0e6Cebmzx+oMV79rwarl+oB5VzmS1Bgk",
-	"wL9veLLc3hYxsMxDA850sq+rOSk/V4BpnmkAwiEjPshk1V4BOMi6avxHWwSPq1OvUfpP0ehaCRye5Juo",
-	"QhiPKOu2Wy2ltE+ULWTDR9nk/rG2hnkF9GQoCVfAA20aOIel4RvzOj2Mc8r6lw/S0XuR+a1pxvjtyLa1",
-	"TVPX8eZLOb5ubaRvYWH3H2HwPs1Gq20+su7sAtuR3e9bdAzCtBRALqHfjRokGHKgf/fWXXsL6y4/ZlI/",
-	"sL/FJ6qHJcFzz7eZUs2JA2CDHmxhS9Yd4ve3NWC3GGX5yKQnmb36maPtv+SOFSqby87qzY3eWpv5S5Cf",
-	"KVY6d6M2VldEJJ2QhVK1zvrwnW0ipi1BaJ4CkATovjjjQoV6RibG68D8KVwFqLF3nKMX/HFVY/VRIG0c",
-	"XJB7g2iQM0AyZJKUQsGA/6fxDDw1uS6AVTnN4Y9I1vpI1leGXr423vKYCMpjLJ5tghhPjFAUa7EVxKd6",
-	"sogpie2bR038rgz5WdV1Jp/lH5WoyqepSkLKsfYAFcHuP4IY3yOIgXbKp8DgBdl9SEhDOuphAV34iYBH",
-	"BMi/d8rDs5pkmpOKLgbioKgh015aC52SOIWaXqghxMpUFprUAGBcCU5KPSMpGFLINtB3yavn7f2QreTF",
-	"vCxYgFJ6S6xQNJnh6rmP1SGaFut1kvwdUQUQ5kEZXiIfn89x03aazTsPIJrI44fOq/crTuqE7lH79YuH",
-	"A9jPt9k7lUNHfQhLo/PzJ5/z/Mk5EbCaUd3JyZk8yIvOIAacen3kLWMeLqoMCpZ+TQcyJ1sbfx8wHSaj",
-	"MC/AsTZgFLI8q+/6OuurEJyAH70QGUSIDHbLHTgo0UEbCpos5MBGqGTIoE03FwBu7HggWJs3p/HMJIBh",
-	"dCZq5qXUlUPPXppOeflZ+sUR4ztH7fZuAOZQYiE/O0ft/V3TS60wd9TqMdfahNGP7x21D3chF8dCBqCE",
-	"OqYvF980nhiH+Iq4wveLIGztA9YXIH0Pr3YFadywUOECd6YlTXESGmCWSGJ7MnhJL1M94ZseAPrXBlnx",
-	"tENYuWRsBbJavM5Xqg+8sxbjaiPIVbH2wKu+F7I2z2NCUUi5BqRat5GPD2oitpkqHJuIfG6138vPMKjM",
-	"+ZMDVa/gnn2Ys4Enf3faPGC+5p2jn3iM3mr7gfpQit+BALPjVRFqZO5K2uEfIYjy+8RE/jFMWidqyxEz",
-	"p7XxndbKO7ZY80GbogBhGWsiJaqmdGHIJ6rpynCKpELHHNwj8WJBsJBoIvjcHfoAhTZUSZMgijFDY2IP",
-	"uIXUlAG1KOi9z9kU+hhC06c1BoWJ/60cQHdLFiov/8FZQlXIACTZQl17gGd+TnAB56rT4qdwl7fJv0ZJ",
-	"PS2QWu0e8WAM1Z6d/48QFT3ayrh+q426f6TNeFo+g3pNnrzWebxk+VJaOE8e0vNT2ZqRi9swMy5aGRNe",
-	"cHYQMlfLBW4dZu5UYERtWcXmMxyP15zhGLLizLz6MxzXeIKNb5PG2Gwe/wET+juHCX0d/mc7ifiHGPzd",
-	"xOA7oh6SgY/L7r9xMR1t+i+yGvF5Yg+bw2zp5GdeZWZaRaztYKRFqinC0JIMkBlByBz8wgeYFHV1QYHA",
-	"4BVYi361QTB5KcvCiimK6gI0J2Lqt+krNf0KXFQmP49vjlw99Cp4qBMy7Kp4PVegegYfMs1TPMzMyvAr",
-	"bU8KStT1PQnywvr6/idobfuTkFX7n7ixmX4iUOkgFV66k81qTjVrPRaJUqea/DZAvy/sRBDX48HPI1qd",
-	"lmMorIa4oNOZ1usOSQGxFa6wIsVZDd5r4IoHofLfmMeGXn9+9cPLuxfXz9XR8FAc/Hl/0b5k5+mHX/qz",
-	"d5NecjLuvn718sXzo8fAG+q6kf19wBv8WAG0UKrRiE/SUrWNpR603q2qPTbdjbxt5Df4LEMh/iuquD8A",
-	"E/89ARNm02wNl/DKxUqJkK8wKzbnUFbSJxC32HCQnVXfMReJrVXNVMznBCrmSvZJ3iR0xwiedQDhANlo",
-	"YlHevWtVtO9cRC3UlaguGQnnGwbWxEF1Fo5XHh2FzCJIoReB07/QD8z2uDXOpy07XGPMQA/SHeuohsz/",
-	"FNSDlYqMV0HPu8e2XYn9CrioXLm3Q28XHsI50s6G844jBooUlYPGM/YpbhG45dL7OcKp6Sy8Te4K+amr",
-	"OgOj2mX4K1JCW6ugdZ2Nv1jV+0fK5VulXKrpA71n0gJmgFaCE+VcyuNH+ZRsiW/qvH7hZ0Vwmvp8TJJH",
-	"AHKeZBzVtGL+b5jReLRZ9EcKZH24YUCaTtrl9sOzEoR4rTWR8Hg9nqeLBGEJNLoSBI6+d0XOVKLuVT+w",
-	"UA2T6QDlSBkWS7TDODo5vYDq0JU46Kn+5IMyWJHPam+m5ik4aPnOqsJWVjZOl6H3o/OzvAR0RnAC1tBv",
-	"jRPz9ubQQlSaVzyl8ZoTFKGODmQZx0nekwcmitkSzbhUNqBiu/W4fqkgnlJqmvttGPgmsEz3qu9RfGG6",
-	"yLgFzAnq1nAGJz/9df0y2ni4Ud80Jc6eM4c8SiQyxiA40s+rztyESSrJ6iq+t1/86ryQk6lwnNTT5Gnl",
-	"3Ks1stSbLU7pHWltBCud2aOwTJe+TbSfEyXohi000lvFfvyZthHhdmdLXgk+10I8k0jzOyKf3dno9hh0",
-	"1G61W0eu5Wxxe8hkLPCCiA56PxpdobxUbby0IDVF5osUKvL0I9xWDQC9Q7bjOgDdzJRa3LinbxRXOI12",
-	"jS2KkdWaaEalgq4eq6+37T/0F9a99ibJDM1ubA81bdMWsslTcxLhcnGhno9pjZO3tNffs45EgKLLD5Hr",
-	"SuD1knOd/byefv7gvA+6GR979ZECK9KEinVz8iNOSxSDG28E+cU0NXOvyAOiyY1+wQ28gCTFB6DpJFZ4",
-	"jCUJmTX99EovOE/RTjTlN/LX9OZf9L3OXn/H9d6EznTuJ8fI8MC/6M/aX/STUJt2wbVYpkTacygrLZMC",
-	"lEki8kJNTbN8LQJkT2io9IBmPGQAGTtGGCVkkfIl9Gww3QoxU1C26Wr/xil3havQTwQAarALPi9bqIfj",
-	"mZuFpoM52gjiusr0AXPs2EGGya2FQ5lUmMXrgJbndidup1ngGNBjZJuJ/Am22TE0BZJE/SlTk+arcs++",
-	"f0Lve2dXaC0PoZO1HI3zAsci8j1eonVs3UGXH4LtuLoVsn9Co49XvQ3jAgprz3PtLb/ZD/8pbNSc0Rk2",
-	"AjfsP4WN4WHY+IIOtnvb5Ye6h/ePinZh2+l0aE1hljeA4gwJq6IlFOjZx5tcG2S/J5PnOUutlf+29Uxr",
-	"iY2lMl13SPDlgjCt1hMeZ3bvmApB7fpjicYZTRXYFwBGnhJmWxzZxkdcoLHg93Xa+B1R9u3DBYkfp5Td",
-	"uFdWI+9KV7sabjaHrXYxI8rQx+752WbVOrK24zO5QpJNdIYub9uaOITlGO0YM0PlXKoERmpR6boxy1ws",
-	"O+TAMXrePgxZHmQCsYiNJTjGqRZCQm9f6M/GEltHDlhmqMWncqOwGpi5fDPjCWjzne2nVRJp/nWzLMjc",
-	"ero7s4ZhBu4A0oeNMa3Y9kA/b9yKlc4IixSzvBfZ3OZPNVvkRWTCQLWCPAE401qJT8r9jYwF4TSn6VVH",
-	"mBJLY04VZ6sZcV6cX1ivz+A0xa9mEv8Qzp+rxzBaDGlxVGF944rSwYeABCme8M8yrDkI0Bz255/Hl5/A",
-	"d2gP1ttvl8/LO2xDMUL1sM/y0GrO9ISBlY7etGEh73jNJ+MuykedrvMxHCMVzGMOcGx9VXDlHyQIASSy",
-	"B1ZuriwyO/RT1QMu9zr9+RNwASjIumKZIneYFGIIJDs8I40YdqqlY21IsEeh2jrFit4Rc8CGRCDargdn",
-	"gWliaDcQ0m5MZ28v5TFOtcffedV+1Xbd2k1yPWN2A5sWd3sQbrQzXdcJxjhNmGlSVRqctqrR13WtutYJ",
-	"Mctw+VsMsVffcaWFqWkVz0U8I1IJrLgwWZuSppNBYXwZLyTX4Npa917rfdaTzV8+ffl/AQAA//8=",
+	"7H3bchu3tuCvoHhOlaUzTYq62LGp2lVDS7TNbd1CUkmcdEYNdoMkoibAAGjJ3ClXnd+Yp3k7b/MHM0/z",
+	"J+cHzi9MYQHoRjebFCXbO/uSvMRid+OysLDul98aMZ8vOCNMyUbnt8aM4IQI+OeAKLHsThQR+q+EyFjQ",
+	"haKcNTqNIYk5SyRSHN1jqtCYTLggSOhPKJu2GkFDxjMyx/rTOWV0ns0bnXbQUMsFaXQalCkyJaLx6dOn",
+	"oLHAAs+JstO+zuJbovrJ6qSjGUFjePpMIpoECEsUXV0OR2jP/BwhzOQ9ESRBVOk1kI94vkj1hO39VweT",
+	"b/DzZpvsT5rf4INx82V8mDSPyPPJi/Y3+y8PXh02ggbV8yywmjWCBsNz/eXYrSdoCPJrRgVJGh0lMlLa",
+	"Iv54RthUzRqdF0f5LqUSlE0beo/9hMwXXBEWL9+T5ereuihj9NeMoFuyRDsYXV/3TxGVCKMp5wmKZ5zG",
+	"ZBepGVZojm+JfgLQRhJPSAtp2EyokMqCQJ8MDpkejUp0SxYKTbhAB0doxjMhA7QgAnExxYz+Bes1dPIB",
+	"76maITUjSOK5WQ9mSfHDmCfLkE2JkmY1dj48xZQFaI7FLUmKMQSRC84kQQaxUJQDQjUHZJHiJUk6SIMz",
+	"CkKmP+OZQjhWlE2RuqcxOdbjhCxfDAyNGVczImAxdgUSHR0coKh/2ju/uhz1Lk4+3LzvfbgZ9K6HvdPo",
+	"uNjejKbEjGkApk+VSIWkommKRMZkMWL7VXnE/sXN1eDy7aA3HEYt1IUFjUnK2RTuAoyaSSLQ/YwjSZhC",
+	"VJlzaaFhFsdESn10LEGCTDKJU4n4xALKrIIqSdIJwnCbLHxChvU1RBP6UYPlHsDuRkAaT5NAz5aURjKA",
+	"Qozc62W2UNduyuAQwSxkYcPAJMWKiLCBdo7arwJ0dPAKlvj848ddWAjjClAoQJJvQBMDOo0HrZCVbt/z",
+	"STs+JG3SPBh/EzePkpek+Qof7TdfTNrj/fggOSRHE3f7DKIU98+7OU19ddZcu4PnzwNNadzf+3W38Huc",
+	"pkR1k0QQKeuoGlNovERvUixnYxzfPpMoTilh6hjhOCYLRRKADJ0yLkjScmv+NSNiWSz5vjTN2gW/WF3i",
+	"J01kzI0xxBAnA3Oc+q+YM31x9D/xYpHSGG7u3i9Sr/63At76zQRgd/Fd96x/enMy6J32Lkb97tmwETTm",
+	"REo81c9xpmaEKT0Q6cBhLgS/o/qiCvILifV+9cl23/e7//nv/3F+ddZDO0M6ZVhlgpxyIi+4Oscqnu0e",
+	"o3hG4luDESQWROmNG5RvdCY4leSTD4l/FWTS6DT+Za/gP3vmqdzrCcEtb1jlAPlFkWiO0wkXc5IgLhBG",
+	"E0rSBI0FwbdAHrOUoJ3IwWDQ+/a6NxxFgb4wQF2AZJI02Q1Cpv+45+JWLnBM9Nga5ymDl2J9nOKZLNFL",
+	"tBN9fzl4P7zqnvRuLi5HN28ury9Oo91ArwXoQA5KA5gJpilJgArrK4Ql90dHMWb6fnsL9g5N08aoe3LS",
+	"Gw5vTnsX/d5pFKDo9fXJ+97ImzxA0aD3tn95cXPeH553Ryfv9E+9i9Ory/6FebF7dnb5vf48ZMWD64tB",
+	"r3vyrvv6rBftAr1FFkeAuEgDKrN+sxl9CYAMKY7iGWZToq/8p6BxwtkkpfHT0PWie9676Z4Net3TDzea",
+	"bJeQVS8FhY3zJRoeIiMlhA3gkakgOFmiTJJEX9+cOcA7hsDS8ulpbOVckvxduLlfHmG7KKV3pLQSUkYj",
+	"b/EGzrDNnWgFFhq1cMhK1D0nv1GFSkYaLjlDYxrdd9YysmM9KogSMy5Uusxx2K3bnHCSs04qUbZIsCJI",
+	"YH0RTi4v3pz1T0bRsUZsLXwZNhAyw+mUWO5a/HjDxZgmCWFPQpA3l4PX/dPT3kUJMZY8y9kURnMyH2vZ",
+	"ZuLdZyv9HTWfj1/EzW+A/0za+82Dw6PnL755+QqP4+QrkSt7ved4adYXKwQXHytvfTtRvrNot9VYkRcH",
+	"ROP201hArTxUgl8Fd1CY8+uwge6xNBfLEK6ETiZEaD5pEfFYPy3EjK8ExVX81usy8tum1VWw3hMILZiZ",
+	"IoLh9IncddQbXHTPSsCkdkRE9H6O0a8ZVx7TStDRZD9+SdrkOf5mfDRux5rLYCSzxYKLfN1fgxQxlDHy",
+	"cWG4uqbmmTD80ewi2jVahKP8VKIpYUTQ+NgydXFHBEr5FM2wNCwuIQrTVKKMaT5XEmMTI/5qKUrvMPqh",
+	"aQWZZj+JLDG44OoNz9jTEDtneyXwW4oVbqXwhQ24kxO9BsPsK2ziKxzDBS+xBEvGMUDsAXnDkzI6KGO3",
+	"jN+zQB9CSpxgapiZ/518hmgicy0tpbekgH5fw3ROmCJPP4O+lgrPexejClV52xuhsGE18z2psJKWXRfy",
+	"NRI8UwTxTEmaOJgkzyT6hY877k8kyJRKpVUX84tRoLR4ZVgmFSgWJNGCLE7lsWY/t4QstAyndSguqeKC",
+	"EhkgxhMigbkJPJnQGOllUaloLL8K899qo/ZkPTiuF8JgGHt+V3iZcpyMOD/DYkqedIBX3Q9nl93Tm9Hl",
+	"5c1Zd/C2VzpC/0KDpk0lSvVc+q5jhl4coff09VeW893EXFMfMyPaiVYWbgn6lRW6zdBPAsng8rv+aW9w",
+	"0xsMLgcleKRUqoqalBucnrcP0ZCIOxoTdM3wHaYpHqfkGHka9leClFRcaDRZXZQ1AVjSDRxJw660Q41s",
+	"3hpLUBzROeGZ+jw4jvrnvcvr0baKZ0ITIykZiqW3QBnab8vfBZSV1WgKTUE+r26vDowjfkvYV2ByWuCd",
+	"4Tst8aLuVR8pPU+hEdBkK4H3GGkSvWc+1qgt0ZJnQn5dQVjLDnXLNhywxOSOc+0sk8APaZJb5gwjM0Dm",
+	"55gtrXQhnwTmb68vR92b3g8nvd5pr1ag0GIcRuRjTEhCkg7ab2sNY7+dsySQQjlDixQz9GbQ692MBv3u",
+	"2TEy7BnhXAkUSGAqyYoq+EyilM7p17KblIQJzYbB1uhWBTOjnagMiSgo8aEp1RwXdopZEjL4qNAWizMF",
+	"0W9uPALmWAzD0BMKrTfiNOX3Er6UdMqalEkQ4UGqJHNMU/1oIvgcRsbGlOZsEIpzxCeKaKFo0B31bs76",
+	"5/0RWHnNFTTmUhgsAjdGE/wYEZLGb7HbQj0cz+xqtW4G1lOMpAJlnGVWh8z1bQkGc/N5YHAWtGU0zoR+",
+	"isf8jiCqAqQ4InpsJ70sBNdnaUyiVfdKM/ev1J2rfXvP88TA4V4zn34+jbJcX3SvR+96F6P+SbcquoHq",
+	"T7AAN4KGEJWIsjuc0iRA5OOCCmNyE+SO35KvpTlXVzCnUlI2DXLRt2Ypx4iLAFCKsimizOCvQyhj5ltg",
+	"Ke+5SPSY94Kz6bFDYEEmgshZMWV1pgDJhUZtDvYFzBBhCUlCJomURkavgDVydg9PJHjqcX3X7Z91X5+V",
+	"RbQEKzzGkqBsVeaw5pyvcDyF/JrPD9ASGvP1Egwk3IoL3mguZu2dbH3B62G1aZKck4TiERjZnwT04fXV",
+	"1eVg1Du9Oe+d9rs3ow9XZfjnXhfjiZLoz8PLC0MfTsx0TT19B63M+NeRmrXsElXnjuB46vYGUnS+EjiI",
+	"rkMrY3Ktc11aHkJZyXNi6KMWLJCc4QXRB7wQfEGEosa7Mc5HLFxF82XT/Ny0JtmKiyRoxIJoqtetfHjQ",
+	"PnjR3N9vHrwYHRx09tudg6MfG0FjwsUcK3NTSFMLb3VjEpYsOGWq3ukcZ1LxOXIvHSM8Bg53PyPMt5Ma",
+	"2YaRsut5ptRCdvb25GHL/tiK+bxuFTR56Oz7p/o942byN+8bxetG1iq0wfINLnXzUnl3dN2uMtkkWKrm",
+	"ft10Wq3O5EObMcsdmnfhKxC+3XXd9OkJZpzRGKdD75tPQSM3qfa3AuUn36f/k4a/BW55MYHD1Hxn5Zl8",
+	"nPw5Bwcf/0JipVe1/uY40wZJ7DG0UF9J35xhLNvkDlxyKhNMS5/RLVm+o0xF+pLdS0QYz6Yz618wXn/F",
+	"kSAxnzItalJlxI+/1evn7fcaHAt2+DK4vnfXTe/PsmzjakQplrmbooW6BoG1QOnEcx/QJlaFKnSPpRbw",
+	"Yi4Szdszpmi6alBCjHxUnpcr+F2ITlBLbf4KxMaiWv0iXchJYk5gwjOhISVwDPY66/C6JUsQ9aP//Pf/",
+	"iKyp3nCHW7Isr9/zNNctWs9iCMZGBDG3FHwEsC4iFR6nVM6sgxCBLAsMsfXlzvPLkmXzDHQulqtYnJGq",
+	"m94IOgY7NJmGXcNXx4jMF2oJj0LGCAVdWmKtZ+P0Hi+NztX9SyaIf0FcFA5nZLeK8JvJPlzGN5RNiViI",
+	"WqTpw62aUGvPtNfXzSjIHcEpiO4m2ERxnkoks3imZasREQLrswBveUIUiVXIEkEnqoPenXdPmsN33YPn",
+	"Lxze2dGdd4JKawl7JtGkWKRBTyUyBtoUUjxk+y/QeKlsqA5hWh5M9AoytsCJ/reWeV8cZSJFOwcHHspr",
+	"zfLXDKd2bmnsNET/FDJvUn114TStbW4Hx4JL6ankZu6SKT+An+ybc6yPyxB7wZV5Yxes3zFmWu4bEwCo",
+	"kJq4QdiKsh4yicZE3RPQ1PX00kisufustFQNH5kT1ZwK2YVbe07lfRRzNqHTTLipJ1r7Wk+MS5AhH/XT",
+	"pESP7VFSS40hNComSRU9D389aH5z/8PyxzZ+HZ+SN9N39M+3Z5rzYaWI0Bj4P37qNn/Ezb+0m69umj//",
+	"dnDw6V/X4/J3RMjaGzpUWCgwouzD/qZC8+HxEs4U9H+wE2KWe8rNilfQ3vdahiBmoSFhiQtQ0WIISdwH",
+	"4FW3rAhk+xll0woM9j1yRZl6cdQIigjM/dUIzN9RWst8Xv+FiPCXkwA9mc8XBS3NrkqAuWDo+GUVhXzJ",
+	"yd/6eoHxjJqwrzqpDf5JFZlveW56VDsNFgIvgV+Rj+okE5LXBPheCVJcd7Dkucs74WnK74/BjAKRHhJF",
+	"MYwSOROeuaMLPK0IJ90f36cvE/Ui/rDs/XggbibX7374cVp7+5xq7OGFibm1r445TwlmKwfoPgxyOK2H",
+	"74Xl11WhPKFykeIluN0CF5dr/RCr8Ttzzqa+S1e20AX467AgIdMHgvUNNpaPa0Y1L0EXb96fIKYROs0H",
+	"YgmKsSQawAnYuSDK0Nix7qik41SPVwhXEIOlKYim8RB9qfkeYKRERjY0fwEnjc6XdoFRgKLzDwiZ8LHI",
+	"BOlAhFeWpvc0UTMU/df/+d//9X//J8rDqoURPQxEsFFKoqES+P/9LxLBSqLhaNAdDntRK2RnBAMBg4EF",
+	"psDR3cIEQUrQ+Zwkx2hfqyn7By89BtpCAzIBE7PeW8hcNFz/4up65Ifu5Z9Y1iYReHohlDnmTAmeesMG",
+	"yJCPEgR3/kIEb5otu+WxBP3CKYNPxjShgsR6TJxCaLMMwA8paGLeDRmVPMWKSGNp1EID0uqEgNfNj5JP",
+	"FJotFzMtyCk8lbsBSikjxo2NBZ4KvJiFTBL9h+IQni3onSZzmSSlXTDO/D8BmUA/0LIJlpJOGUkQZSFz",
+	"qLb/vNUOChRCE5qmsPl3mE2z1P2tx5qPKdhNYT1kTiwkgpBd/7eDl+02ej3o9s/OeuiqOxr1Bhfo9Vn3",
+	"4v2uFUvQHRbU4LIkKYkVEAOsLMUAMSElmg0HIUvoVIt4i4zFKjMfaYCBQ2A5H/O0ytkrorQXSLt/8PKB",
+	"yF934Qc2tHYdUd2elH4x+rSBPA1ztryqHIBWA7ZpZG2uNKXKD8o2coOnxnZQdHlx1r/oRZYWYSDhlE1D",
+	"VqhDAYou37wpvzaxN5gzEqDo+uL9xeX3F5ET3TBbttAJRElLNM+kQoqnRGBFtM5xr1WtjFj3B2FaCPmp",
+	"YRbSCBp2rkbQsMNqeBSHnr+3cqC1IkUtqHJVaYLnNAUbbe6Lc95Eqjou+EYuSJo6GuOCdLAvs4aMC3MA",
+	"lokD1A2RfX12+drSw+6P14NehMZczSDa3upZr1M+RnbRZbiFzAEOrYPb8LARNN6eDBtBA4ZvBA09Yxlo",
+	"8NIqwED4cPcgDynHSUINfbvyLoRB5TVmXrAsGWAU+ObbS+DSA1oiqlroDSVpYizRqRHsZ0QQtGO1upBF",
+	"pXj5CCwFeEHfk+V1RpMosJFkdXH5Jj+hNjZ/o8Fr0y13wQ+ekFAx1my0zrv3jOnkQdE4h9t7svSNCA/T",
+	"Ibeywoiw6ZuBeSvXbLZf2NC8/ziRvyLpFwTmoQ+/y98858kXsOluFuZtxKrLV/CnqiPM5Uu0mZn0t7Sv",
+	"eaykcuGMiSaC5Cikuap5syRTP4nprN+dh4v1Rsn8lWcSLbJxSmMtwdioKAzTgP5PE7QzPAxMYsbbkyGY",
+	"Z9wLNEFS68/Ae4CERG8vL99Gu0FuWaAxDMczpuxVt17cnbcnw93c+mvDddyb+rBDtgOUdrcFZJaA/UYs",
+	"NX04ztPRwDt1jzjTDAHNKFO5kSnyTJBRVQrRz/qXwzeXpxcX3/R+6Fo7pS+NtA+OHhRHVi7Xw8C2FoAC",
+	"2M4kUMB8Z3hoIXjVO3cSpGcsD9n9jKc5fJsOauCyBLjmdkb3CIZdB04jAJd9E1WA3f8Zp+KHa8Xe9M77",
+	"e++/OT/tXbzdG199HEzoyQcLwfe9D75+7xz0FcC+OHz5MGR7G23q14Mz67gfHjZBNVMgE1uIWHRlnDUT",
+	"MsFZqgB1cxup4wEtdK7lnDEJWQQG9+gYLVJMGYI/IxufauCvhQXOFxAFauNYrBokrKKTsVQfoUlzdAZK",
+	"N5cJlWmCGzWPA5230OWcmuRCvbrvh2h4WAX9WleAn4TWPnpZB0UXPVnjLeTJUsPQKJ0mpNCIUav+XeNG",
+	"X1WwwRpPjPKi178QfCrwXLbQexBp9QPZQZXMrQDVJFwFhYbo5UsFqJQsFaBqqlSAKolSQcjq8qQCVJck",
+	"FaBKmEeA8vyNAPlrO++N3l2elkdcyewJkEugCdCaHB29zdo8hgCtRMLq1dX59oOQvet1T3uDof9u74er",
+	"3smoO9LAeNPtn+khy0FgAfJjrAJUDh/1/raRkAAdF/oRhKwS3Bwgl3GwRm0wx1+VF6vYXUGOOpE3j9JY",
+	"9RNhlUf/wGXVzEBxSMDTaqlxUS2IkJy10AVQuJgzhSmTEE+rSW/ZtmXjo8oBGFihECSQsNFB9m4s85+8",
+	"oKYHbGD1ggGEjUSlZcBPj5AHHIgCc1frpIIehD5t9rdZJmTipkyslAy0RjWnaUptgA+SlMXGfXXN6EdE",
+	"FjyeoZ0/4zs8hEGfSRSdYkVajN/v7EZIxjglu6X97X/z6sWL568O2vq/GkP3qnH7HcGpmq0X1uQaLTvi",
+	"t8aemdI7woiUAYogU8/8KsDEVZXGGvz2K1kz7TLrDqh/Wkdjr6/7p7UlEB5KgvM9Je3mK9ycdJtvfv7t",
+	"5aem/+fRY/7cX+NjOeNTyl7zpEbY9FW9KH8vWuUxCdGcu88m/HHqrD+BGQN5L6zP914BP4illdzuw4P2",
+	"g5JKLuWUP91CfqwgiVmAN2AdkgAI/VvwELjdu1HgG5lNijUuYiht9K6zpKyejyENEAm/JuEeZO5MzbjI",
+	"S1G8htDP6NioCdY7GY1v8U2Z3DX0Tz/OX919mL9Zfpi/eRH/8N1R/MN3++TtxV08T9IfD/88S77/2P7x",
+	"4M0yfvvxeW0Yhk/gNqr2+YtwAhArumZjbzk3OYmcEVejJJNE7NnPVrcmVrcmbjZtxd/25xGdoKGX9qBG",
+	"D6blPruWEGe5jlD5512Bkg9qO2cdqtbYXzYa9p7lQewmdRrMUYZZ28TuIsxhNzAJ7CYORJVGCZn1Logs",
+	"zQ1v6wOjHlV7Imh8m3GF17MhyC+4duLKVo69b4tPapx7Mht7APtthWqWHhbbvF6ASybPa1gfOVRzIClm",
+	"ASKtactLgAjQqNc913L0qDe4GvSHvTKaF29uF1LzRhBwIOG08RBh9J25/mrrkO5LsGgf4oF/onUTfls6",
+	"8IrehBfWoF/zrFanMgk27qtjL3VywTWVsbUihtE6mRvybCrCjP2m7lzW4s+gGtC4AYO2mmlBBOXJBvM+",
+	"PIernEGSChguTLqgSWh2RQzAoEFNViiknUXdszNQWqJWyOrBss4Q775sBI3Tbv/sQyNofN/rvYd/nF9e",
+	"jN7Bvz70uoOzD2XrvPflyl6V3WXx9snl9cVoO0QHxCifjP2uBMQ6XMzWoGEmhI2Xz1d0GGws5wVksfTB",
+	"fvuhLxZExISpWk3NLgHtoTn+qBUK+3KABM9YAtFaSN1zlJCYznFaxuDDYj6T0bMCObdFs+7SWlYBVf22",
+	"uKUOhHXAHXgssF7WBXW0JIFp3mi/s94k/csZn/JMRZCrtCpoWVZ7o5xEUq019BiZsjzYQ9vaUq6s+yQ6",
+	"RhFMEmlaRbCmVZ4IET0oUH4lce6zxCm1ZpS1rENZ+WhL4an+PLaO8Ec7hdEQUWVI3hyreOY5PeFtnBZJ",
+	"AWhOJbwUMiq9uNOi0lv+9q4xesa2cMHbkyFEF5hAmPwDN8+uiy0ExyqErBoLd+E0QljeynLg687wsGPn",
+	"hT1RlTO7Sal6zXHI3p4MO+WtucUdG7GwA5Gzu3mhO8syTBUBqHNUDA9GYsZDZid2aRJudojh2xA1u7lU",
+	"oD5Iu+/PcdZeLmzQimFeQCXFElEGCY55fKwx6HNG5LGJHYaqQaDqomuT+2ZUPhvN9Dv7Vk1uwOd6WJ/u",
+	"/3y6F/NT7Y0txhsQmaXmjNP0ctLo/LTt+PbLTz+v+uu9+2OQE93PuCQoMsakyNTOkrx8NWzsvAn+oF7e",
+	"Qcgsvlicuiciv6MkOYZr59BNUIhCWodt+r5QCe43k5N5R0RCYxVUbuAzmQfAmlVBlqHL8zCZlSW9dEWG",
+	"ya0zxWXECf7vXzgRqzY7sihCAn6bYy8VVSrMEqnlGWsjKAveW6yQi+m2DmYupgOePsScL81bMuqgg+dH",
+	"aCfqnp73L/rD0aA7uhwMo11jFGcIfg9QG+1E18PewD1A573z171BqxCS28HB8yNf9j14flRTALZGlHUW",
+	"Lau7mb0WG6ljf48NA2o9NlYH7dgPqOEIIVuNRgHJTO4e1wUYydxZrde+Em1UZCPl+lNdlNEXCweyxUg3",
+	"2MU/VyGuOyUQZZytdqU8VV4/wJV6SNCMaqgtj20GnAaZcTJwATBN6JRIVeN59JPUtszG8uXG7T7Zlkzo",
+	"Y7yWj1uOTWh/zCeaRhr90WmpJ6P+dxorej9c9QeQ5D/ofXf5vnfqnc5GndKLWDejrz3V+mD1R0vN28e1",
+	"F7i0Yv3aLGfXo6aRLT5D5Bq5cqKyKIp5XDKba47n5DLH54zdBViFzXTJzQ2RF40UWTZss8HmJvygzCm1",
+	"sOaVFHTx+gkHV+qc35GQubSf/D0tfa9KeugfQtD7I5Tu80PpHrgnXyYELsVQ2PFmXuOH/R6nqcmlsmJk",
+	"zsg98bbiaT5G7Uo+JIOyPWVXso0m2mCZemJi1JeKDS/nFXlAWk+/1oc/dcGWuVrJgNkkUcMGkCBzKKtH",
+	"FdqBkCVT1dx3ttjQKK22h04WL8KVNKQlJKhb2crckSiXePA8r1LRqQlTN4omBOYBy3dZSAKo3dJoHYWU",
+	"9AWDnr77fLV75BfJN5HmhoW6kJLEJOp0UKSJk4WQT+ehGNGYoJRMFOKZQjsme7f8EpWOE5TqReZhGFa/",
+	"sq6uv0kS/wdx/9uKk94mQLqO7hTrONHYtsoKvCis4pqaSooWXxPCqC3hWy02z5nTpMr+12M0FVgrXIcd",
+	"LXiuz7Bna93HcDkgVYwRsDx4JbUCO2sAEWiBtTFC0wwI2IJc7HtBVUVx12/XOrHsVTlZ67zz6Ku+pyau",
+	"MuYJCXIDI1DCFVtBF2B4CiDcXIqlEt8kb+kiAm1X2nw6Et+imGepqXgoMobGJMaZNLl/VKGELLSCq0/F",
+	"VGIDW2jCbbQeXizSpWcAgIiURtCYGG1eT1hWTe2DzYpIXo/F8kGHT5uR8TyHNDCrRqchCE4aVYL9jt+j",
+	"CRZlwcJAQhPiKW+ZqK/IhBU41mcCx/UD2SkjjktyN0ns0iAQwM+sEu3kHNe+qIFE5K5DMjshIFcE5rmQ",
+	"wR+amSwEH+cjmbIGUcuam5rwcC9CO7A4OrF1fIxV21QhlHlp9mPNYyG6GVJ4bwuruWFY3kc+1jubXpCX",
+	"bNBrK5LQ7cFbWOcbKR+7fbqOAZfMoTWeMr96h6nd3EKRlZ2ANWrO7OS/UvMFMMExFOl7pd8MmQFRC11q",
+	"NeyeSoIii1+WN5tXIWkVbKdWCDV1T/yWCAEiH3GsIMEsZI7vo3u4T1AEIq/KCgHcNWzXRodTNh2qZbqG",
+	"UAwPUfEekvrFopq8vpHRAquZSaK6o0JlOK0EFtn2RqtFePQ2aihFD1RYu0koVj6hH8E+pfFvQUR+c6Af",
+	"yja6e5Vp1MSvrI9zKGgj2gRmSzhxCQMqtNMPEq8vN/MIxWS9PlKa9WD/4EEf+u/KMh9RK8z380FeeH1t",
+	"mmozro1FZMzIp1DcpXYdpdIEjLul5GVvWigypWFIEnXWrMg3nDhPHgT46n9EaMa1lEyVTWy2SMaFK+YB",
+	"aouE7MZIk2F/Nq/xi+8StGk01pCpeWaAJJ+T+kwUZ7YxudXGR1KFvVR4KQ0vOXa1QEAzyIiUJDHBL/mW",
+	"zC2AnKy3J8PdkEn9da6RUbAJJZUwF7ezRtAotlkm5t4rG2SP7bxaZU365zrtqrhkVlKyniNku+lYBxRV",
+	"Tvnx0p5LLCFkToQpEp55zgV2zDHlyc4rdZBc4vIaff+xcfgr0k1Ojh9Q/I2ekgmqlkMNRavAQfxsN9Pa",
+	"7iZDe2BRO3FhqNZzhZM5ZWjMuZJK4IXhJuWHxgxvPo+CvLhqKROATxDOI4R3/DDYlE8pi3Ztau/aCGAU",
+	"Zu32YQyjwT+JzcgDjAHQwnsF8mn939TGpLVuhtWeAiDzpDxLcgdNUX+pvlUPv2cS7dj4Cbie9Xc4QG85",
+	"n6YEncDwVtULapxLu0jxKYHyXC48ImSllGpuE6pN8ldfee0PStYTLQUYCU+qMu3Ly95ZP67e3xKIRmA9",
+	"la5kVZ7gFyDCJly4qkWVYtWlytiaUMKdgV5CmfDzZEIWspGtD00luqeC+ODKA0KKbgmLFKsJF/Nilu5V",
+	"v1OKkdL6qUkbCZn1vkEFlUykyBx4BRhUlVzHIRsUmTrUZuRp0hWbhMiOJ7QHmmrkhUwSrDD8kmSmrCrk",
+	"WMrA0KaQXY/eNF/CC6tlSGyDDiiGrfDYVM6jjLiuZZRBfwhDQmWAsEJzLhV6cRSylNyRVLN+svAfoPf0",
+	"9XF+loikphjvUbuNVnqf+fVTRJYSgIOR74zYFBjpSi8kTjOoikhlTQHZFuqZ90DkAi4ywwsSsui30JG1",
+	"sNFBhg6i0NE1/VvYaLVaYUP/qoU489Nw1H191rs5uTzthY1PkXGW54K6yxjU4NIaqwqZnzdozGCF5A6s",
+	"7X5zkpfJ65BmOJOFSPgCQLIpK83Ug8vmeaTDjCydi+WW8Xu0tAhfaf0h1/X+qGlQEtS0J0FFtQSo2u+3",
+	"VYkCVPrxN2c+/rRnIz2Ccp/U6hsS2sGZf+61Wq2oiMMQ+obwSenqudu567oiPG/vo5UeJh6uhQxgALXR",
+	"MVtyRo4hh0RByVLGvZvvinTkDTiPkNcSwBD/lMbEeh1sw8XuAscz0jxotbWkIlLPEHx/f9/C8LjFxXTP",
+	"fiv3zvonvYthD77R6gdVKfH4Q/eq3wgad678W6Pd2jcv8gVheEEbncZhq906NAlTM+C6e4XddFqX031G",
+	"TSF8z2Lr140KEE8TDW5QLjua/RhWKwmR1pFY+PdcrVefKAde+zOWmvyGwtNncNV0K0WKt9D3VoWPoI5/",
+	"BEcyJUb4DVlmMwHaeS7AsVcNzNT0CVBUFBEzF5XkNwsMG0mpPpji0Dm2UiOsYgE31hFrjUipIgKnRsye",
+	"UEYSZ7OCooOpIgLtbI7HKEoWYjHN5sREgdvEy91jVC0/QmUp+asS9aYVdgB2P7FH+jqPc/cbGf9UPf1L",
+	"fSJOtHA9CfONt1DPbXt1q5Wzf1JaX22f0nIFu627GddL8cXu98p9VvUHq5I8sC8HD2qKYS5APtrPEW/H",
+	"peHrvyqZoO12/abyHhr+dmz1Q0ga3VQMsX6pJSTP3ZDkjvJMPqbMXd1yzdVYB36obVWF/8+VJrEH7fbj",
+	"ytvnJQR/Knw9qwlOXgzNupKM9XWb171Nk+0bcedVhysVgcsFgNfNZGFbqRnmDBsl+0NNzdr1VUQrRUH3",
+	"CxW3KFVVcv6Y6KvsYdiUnDfb3WmNB34Jx/V4l2uoSmTb9xnwilDWNBu4tNdV3wdX+FDzxyODjHUD50i7",
+	"57U1hk/2H/6k2vMEvjt8+Lui4aj+4uDVw19UGwp9ChrPt9lU3ksSPjjcakt5TxBQ5LP5HIulZSt+/hSe",
+	"ysJHJxs/fwoaCy5rRIxBrtbmIYgrFSu1+trKM8SMJdsYG/wOjmXXcsgK33JJqgjqNMNCJXQNbZ9JW0eT",
+	"ESmtGV5roi58eFWRrdVhd+qcdCVXi3Oj7B7bIAJg/qQwYVt/i/FagVdNSxer4Qr6D9CTPVshmNRCtro9",
+	"UB5dYqkp0ms1ORf4DJKwwEzi2EhqEtRDm3/ktRmKMbM2QtNsCkYwM0LZAVt4zVXjND3yQeM48aC3IAJF",
+	"HiWKOiFromh4GHXsZqlcLdkUFNuvrTAUoMi5980bpp5OyNDakjpoh5cL1ey2YCVvT4bVpVTKPhVSHIQD",
+	"e2ujSlYrHJlBbRjvDk6pljohXne3OktNyajKvr3iR4HeW+TKoJYyiwHmuXm1Erbhp5sYbDcmFi9hpcYw",
+	"LdGOJKZnFYy6C3MMoTUVq+mBqzia41sCvXUokUjiCelodcEM7uSxOsHVr2S2Krk+IN6VmxM3jEAC+OsS",
+	"3LaTRUyI6KEJFHW0r6sxKW+WxjTONCAwIiN+bMqqvAJRJOsqdD1aInhc7aoapv8Ujq6ZwOFJfokqgPGA",
+	"su661UJK60TZQjb84JxcP9bSMK/EShlIwhPQQJsmCsTC8LUZTi/jnLL+5YNw9AYyvzXNGr8c2LaWaeqq",
+	"YH4qm+WtjPQlJOz+IwTep8lotQUJ1/VTs12a/Fqmx0BMSwbkUlaPYYMEg+v0b166a28h3Z1wNkmpCRc5",
+	"2t9iimqbXfju+TZbqulCBjLowRayZF3797+uALvFKsvNdp8k9upvjrafyTWkLYvLTurNhd5amflTkHej",
+	"LvXiq7XVFRZJR2Qh07uz3nxnCwtrSRAKKkIkA1Rkn3GhQr0jY+N1OQApPIUI5SJq3zf+uGzYeiuQFg4u",
+	"yL0JhJAzCIDIJCmZgiFtgMYz0NTkOgNWpcPbH5as9ZaszzS9fK695TEWlMdIPNsYMZ5ooSjOYqvIoGq3",
+	"QVNRom8+Nfa7Sq7PCq8z/iy/yX5xZ22vV1K2tQeoMHb/YcT4GkYMtFPuDIkXZPchIg3uqIcJdKEnQhgj",
+	"ZAp4nd+e1TjTHFV0NhAXwRoyraW10CmJU6hVALnRWJmMaeMagNBYgpNSHXkKghSyTbWc8+p5ez9kK34x",
+	"zwsWoJTeEksUjWe44jZcWaJpu1RHyd8SVcTPPEjDS+Dj8zlu2u4TeeEeRBN57Fe+q6O7fqJKHdE9ar96",
+	"8bAB+/k2d+eCq76monPC4Op4kS+Nzk8/+5jnb86RgFWP6k4OzuRBXHQCMYS311veMuaFU5VjiaWfCgIi",
+	"tdP3IabDeBTmRUytNRiFLPfqu14v+ikYJ+BHz0QGFiIT8uVa1Ut00IY8KBtyYC1UMmTQuocLiInseLGz",
+	"1m9O45lxAMPqjNXMc6krF3R7aapnz3E64WJOktyKhXaO2u3dAMShxMYC7Ry193dNfeVC3KkQZn0gWoTR",
+	"n+8dtQ93wRfHQgZBCXVIX87ZaTzRDvEZdoWvZ0HYWgesz1v6GlrtSoByw0YYF+FqmtIU3ZEhZokkttaM",
+	"5/QySRe+6AG5AlogK752EVbOGVuJdC2G85nqA2PWhsZaC3KVrD0w1NcKyM39mJBLUk4dqaZ75OuDVIpt",
+	"tgqt3JGPrXa+vK9ZZc8/u1jslXBpPzraRDV/ddg8IL7m3WSe2Fp7taxKvSnFr6yC2fEqCTU0d8Xt8Pdg",
+	"RPl9bCJ/HyKtI7Vli5nj2vhOc+Udm+P5oExRBGEZaSIlqibjYcgnqumydwqnQsc085R4sSBYSDQRfO4a",
+	"wUF+DlXSOIhizNCYIOg0YFxTJqhFQT8uzqZQ2xxqJq4RKIz9b6Up9S1ZqDxrCGcJVSGDIMkW6tqm/i6D",
+	"yAvnquPip/CWd8k/h0k9zZBarYfyoA3V7Ozvwip6tJVw/UYLdX9Pl/HU4tYmm19QrzxesvwobThPbtLz",
+	"XdkakYvXMDMqWjkmvMDsIGQuBQzUOsxQZtOuqc3G2NzX/XhNX/eQFX206/u6r9EEG1/GjbFZPP4jTOhv",
+	"PEzo8+J/tqOIf5DB340MviXqIRr4OO/+a2fT0aL/Iqshnye2ATVmS0c/8+Q0U2FibeEjTVJNEoamZBCZ",
+	"EYTMhV/4ASZFOl5QRGDwSliLHtpEMHkuy0KKKXLxAjQnYuqXHy0VMwycVSbv0T1HLo16NXioEzLskn89",
+	"VaDalxuZmitezMzK8ivVUgpI1JVLCfJ8/PqyKWht1ZSQVcumuLWZMiSQ6SAVXrpuxzWdjluPjUSpY01+",
+	"9aDfN+xEEFcawvcjWp6Wx1BYDnFBpzPN110kBdhWuMKKFP3bvGHgiRdC5Y+Y24ZefXz5/Td3L66fq6Ph",
+	"oTj4dn/RvmTn6ftf+rO3k15yMu6+evnNi+dHjwlvqCti9rcR3uDbCqDyUg1HfBKXqq1H9aD0blntsSmK",
+	"5F0jv3BxORTiH5HF/REw8c8ZMGEuzdbhEl66WMkR8hlixWYfyor7BOwWG5pbW/Ydc5HYXNVMxXxOIGOu",
+	"JJ/kxY93DOFZFyAcIGtNLLLCdy2L9pWLqIW6EtU5I6HneWBFHFQn4XhZ1VHIbAQplDBw/BfKiNna3Ub5",
+	"tGmHa4QZqK28YxXVkPlTQT5YKcl4Neh599hWObGzgIrKlRsdSsLwkOmfnAxXzG3gWmQOGs3Yh7iNwC1n",
+	"7M8RTk3F9G18V8h3XdUJGNXq6Z/hEtqaBa2r2P7Jst4/XC5fyuVSdR/oO5MWYQZoxThR9qU8fpVP8Zb4",
+	"os6rF75XBKepj8ckeURAzpOEo5oS8/+EHo1Hi0V/uEDWmxsGpOmoXS4/PCuFEK+VJhIer4/n6SJBWAL1",
+	"sQSZEEGYS3KmEnWv+oEN1TCeDmCOlGGxRDuMo5PTC8gOXbGDnuopH6TBinxUezM1h0YBxc2qhq2sXJwu",
+	"Q+9G52d5CuiM4ASkod8aJ2b05tCGqDSveErjNV3VIY8OaBnHSV7KBzaK2RLNuFTWoGKL/Lgyq0CeUmpq",
+	"Am5Y+KZgme5V34P4whSfcQeYA9Sd4Qzaqf5l/TFae7hh3zQlTp4zjd8lEhljYBzp51lnbsMklWT1FN/Z",
+	"GT/bL+RoKvRofRo9rTSTXUNLvd3ilN6R1sZgpTPbX9YU99sE+zlRgm64QiN9Vezkz7SMCK87WfJK8Lkm",
+	"4plEGt8R+QiFJ0wRPTHHCrVb7daRq1RbvB4yGQu8IKKD3o1GVyhPVRsvbZCaIvNFChl5+hNuswYA3iHb",
+	"cYWDbmZKLW7c1zeKK5xGu0YWxchyTVPxfyrwfHV4W/5Dz7Bu2JskMzC7saXXtExb0CaPzUmEy8mFej+m",
+	"NE7epEHPZxWJAEWX7yNXlcArQecKAnqlAP3FeRO6HR97+ZECK9KEjHXTDR6nJYjBizeC/GJqobkhcoNo",
+	"cqMHuIEBSFJMALUqscJjLEnIrOinT3rBeYp2oim/kb+mN/+m33Xy+luu7yYUtHM/OUSGD/5NT2t/0V9C",
+	"btoF12SZEml701dKJgUok0TkiZoaZvlZBMh2nqmUjmY8ZBAydowwSsgi5Uuo2WCKHGKmIG3T5f6NU+4S",
+	"V6GeCASowS34uGyhHo5nbhcaDqYzINh1lSkf5tCxgwySWwmHMqkwi9cFWp7bm7gdZ1mkmLJjZIuJ/Amu",
+	"2TEUBZJE/SlTk+bLcqm/f0HvemdXaC0OoZO1GI3zBMfC8j1eonVo3UGX74PtsLoVsn9Bow9XvQ3rAghr",
+	"zXPtK7/Zif8UNmr69oeNwC37T2FjeBg2PqGD7Ua7fF/38f5RUS5sO54OpSnM8QaQnCHhVDSFAj77eJFr",
+	"A+33aPI8R6m19N+WnmktsZFU1jABgi4XhGm2nvA4s3fHZAhq1R9LNM5oqkC+gGDkKWG2xJEtfMQFGgt+",
+	"X8eN3xJlRx8uSPw4puzWvXIaeTG72tNwuzlstYsdUYY+dM/PNrPWkZUdn8kVkGyCM1R521bEISyP0Y4x",
+	"M1DOqUpgqBaVroizzMmyixw4Rs/bhyHLjUxAFrGRBMc41URI6OsL9dlYYvPIIZYZcvGp3EisBmYvX0x4",
+	"Ath8ZflpFUQaf90uCzC3nq7OrEGYgevq/7Awlvd4XHsLi5CSe6/k4kqZJ5pIv9VRYINCcKnRUchspyMT",
+	"4e0VWYQMLFdjURJbptlZ7lIqwc2B3SNkKiJRNQtZpSAjz1S0ht+NTN+cJ2HRdphR9BBagxQ5NAtItj7L",
+	"jvB3om+v2fsDCTUWIXxc3fsN/vdAuOEA2k5JU/ywGhpVwuOOCTHUqoQL+y+CofZbqOus0Bq/nrmSoNDX",
+	"qwiZQusipjgjLQSLgUwHZNthmVFCBuRHS4vgGVhjCOa3xPVO3ZgLM3JdxaDvGNQxNkmUtjFtCnXbTBFj",
+	"SIKxFbStKdCCtVH1sj4iD/Hnr3iztoxstMcjHaQ/73JtY3KDs/l7jLgxqFV7RZ54QYuauOsTjE6sKwzZ",
+	"+2Q6SWrOscBS3nORq91CyYLgd/Q/Z1yoZkrvSFLiHUHINtffjfJ76ZUMNjWxbXNiizcKKvD5DEW49tXk",
+	"o4uLmXAB/nbOiNT0Ib/stsCL2VoeT43zjYXMzGlKeebbdZUEIUbmqL1fipnRimwLdaGLqVVjsFJkvjCF",
+	"fWFKN65z2RlfCzDPGUkTCPcInIHiHlOrhCY8G6dE2qRRjGK86KCjg1eOrQ6IEssmTB1BMfI7GpM+m/CV",
+	"2oJoQ2nBa9Pxm7LPyWqy7U9rOoo6KIJrSAgSKzTjQhI01mASWmXEC+Nw3o7OwFphhV8s4uQRE28ib6ZD",
+	"LKLsr+6r+MORsK3krc8IOR9/DWl7CjXlJnZxXaU0I+gY1djIxqY6k0/XTLVUTS6NuGOpp4k28F60bcvA",
+	"huf7KEriEWfQP8NYmJzSaK1TLXTGp1Mt62jSB9HmWlQniSbRZnUPyzyWZOh9P5ZmbOtPLDrS/x5XfUtZ",
+	"xkGMSsTviPinuPa/7/XtWYuxgzxU/i9fpUffYDB+b9SwK2UHFylmeaHvuQ1O1rc2r9AiTB5UkEsKehlQ",
+	"wc5fnDHPO7O0KQRPmBJLQ51ivMCmGoyxlUavr0/e90bDdcrzt7CPz7XAwKKuTSDBT781ikWYYSBB0y5k",
+	"pcvVoGgqXRSVhDSL4osFEZQnNh2he3Z2M+qf94q+CieX1xcjjTaZ60xjSxc2OodQoqPR2W/DKDFhCl45",
+	"bINiI7Oxt5bqMV7bwhvVhb0Z9Ho3o0G/e1YoWm8EIUgJavD3aRYoOIwHHXgOkQrkQbDvfwqLA4DI7PeB",
+	"S2tuqHdl7Y1fz3WHpoHcKqMFQdwaBjBoCaVOInmxTcNPvS9bIQMvT3k4KtGU8wRxFpMOyqBXlr7G2CUm",
+	"gp9LWBlAH/P9jKc5/QrZjuHS6/g90tsC/ux4PVbOCrdb2sxRe9+YdPM2FRBsb8qImBGLOqCpJTF6qW53",
+	"tVzeMuJ/UDbvz7/prl6Q+7Ip8A8W/xVZvNXjVxi7U+sfa/coz1VuWvTTz8A6wGW1zmTnJOjcMWAuof5G",
+	"GseIc/Z0rMwNHmIwcaVY0TtiOuVKBM6G68FZYNqKWK6LZkotOnt7KY9xOuNSdV62X7Zd20WT7pIxy/VN",
+	"04k9CAC0e11Xm9mEMWCm6Wul5VCrGg+5rnj+OsnHcql8FEOhV8e4gl4nQLFyrauwtxzbVvRlg683rDvF",
+	"moEFH1tTDxfxjEglsOLCkNCSU0sGhZ/VkPfcWafn9Yb1JvbcMJ9+/vT/AwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -326,6 +326,74 @@ type ClientInterface interface {
 	// Corresponds with GET /readyz (the `Readyz` operationId).
 	Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetTokens The caller's API tokens (Flashback's shape)
+	//
+	// The caller's own API tokens, oldest first: ids and history, never a token or its
+	// digest. The access tokens of sign-in sessions are not listed; a session ends with
+	// `POST /user/logout`.
+	//
+	// Corresponds with GET /token (the `GetTokens` operationId).
+	GetTokens(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokeToken Revoke one of the caller's API tokens (Flashback's shape)
+	//
+	// Revokes one of the caller's own API tokens: its next request answers 401. Another
+	// user's token id answers 404, exactly like an unknown one. Revoking a revoked token
+	// succeeds again.
+	//
+	// Corresponds with DELETE /token/{tokenId} (the `RevokeToken` operationId).
+	RevokeToken(ctx context.Context, tokenId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UserLoginWithBody Sign in with email and password (Flashback's shape)
+	//
+	// Checks a user's email and password and starts a session: a short-lived access token,
+	// sent as `Authorization: Bearer` like an API token, and a refresh token that
+	// `POST /user/refresh` exchanges for new ones. An unknown email, a user without a password
+	// and a wrong password get the same 401 in the same time. After failed attempts an email
+	// and a client address are held back, with a wait that doubles up to a cap: 429 with
+	// `Retry-After`. `deviceInfo` is accepted and ignored.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /user/login (the `UserLogin` operationId).
+	UserLoginWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UserLogin Sign in with email and password (Flashback's shape)
+	//
+	// Checks a user's email and password and starts a session: a short-lived access token,
+	// sent as `Authorization: Bearer` like an API token, and a refresh token that
+	// `POST /user/refresh` exchanges for new ones. An unknown email, a user without a password
+	// and a wrong password get the same 401 in the same time. After failed attempts an email
+	// and a client address are held back, with a wait that doubles up to a cap: 429 with
+	// `Retry-After`. `deviceInfo` is accepted and ignored.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /user/login (the `UserLogin` operationId).
+	UserLogin(ctx context.Context, body UserLoginJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UserLogoutWithBody End the session of a refresh token (Flashback's shape)
+	//
+	// Revokes the session the refresh token belongs to: its access and refresh tokens are
+	// refused from the next request on, in every bucketd process. Logging out of an ended
+	// session succeeds again.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /user/logout (the `UserLogout` operationId).
+	UserLogoutWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UserLogout End the session of a refresh token (Flashback's shape)
+	//
+	// Revokes the session the refresh token belongs to: its access and refresh tokens are
+	// refused from the next request on, in every bucketd process. Logging out of an ended
+	// session succeeds again.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /user/logout (the `UserLogout` operationId).
+	UserLogout(ctx context.Context, body UserLogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetQuota Quota usage (Flashback's shape)
 	//
 	// The organization's plan and how many of its buckets are used, in the shape of
@@ -333,6 +401,30 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /user/quota (the `GetQuota` operationId).
 	GetQuota(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UserRefreshWithBody Exchange a refresh token for new tokens (Flashback's shape)
+	//
+	// Spends the refresh token and answers a new access token and the next refresh token.
+	// Each refresh token is good once: using one a second time revokes its whole session
+	// (every access and refresh token descended from that sign-in) and answers 401, so a
+	// client must not refresh concurrently with one token.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /user/refresh (the `UserRefresh` operationId).
+	UserRefreshWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UserRefresh Exchange a refresh token for new tokens (Flashback's shape)
+	//
+	// Spends the refresh token and answers a new access token and the next refresh token.
+	// Each refresh token is good once: using one a second time revokes its whole session
+	// (every access and refresh token descended from that sign-in) and answers 401, so a
+	// client must not refresh concurrently with one token.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /user/refresh (the `UserRefresh` operationId).
+	UserRefresh(ctx context.Context, body UserRefreshJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // ListBuckets List buckets
@@ -748,6 +840,134 @@ func (c *Client) Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*ht
 	return c.Client.Do(req)
 }
 
+// GetTokens The caller's API tokens (Flashback's shape)
+//
+// The caller's own API tokens, oldest first: ids and history, never a token or its
+// digest. The access tokens of sign-in sessions are not listed; a session ends with
+// `POST /user/logout`.
+//
+// Corresponds with GET /token (the `GetTokens` operationId).
+func (c *Client) GetTokens(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTokensRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokeToken Revoke one of the caller's API tokens (Flashback's shape)
+//
+// Revokes one of the caller's own API tokens: its next request answers 401. Another
+// user's token id answers 404, exactly like an unknown one. Revoking a revoked token
+// succeeds again.
+//
+// Corresponds with DELETE /token/{tokenId} (the `RevokeToken` operationId).
+func (c *Client) RevokeToken(ctx context.Context, tokenId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeTokenRequest(c.Server, tokenId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UserLoginWithBody Sign in with email and password (Flashback's shape)
+//
+// Checks a user's email and password and starts a session: a short-lived access token,
+// sent as `Authorization: Bearer` like an API token, and a refresh token that
+// `POST /user/refresh` exchanges for new ones. An unknown email, a user without a password
+// and a wrong password get the same 401 in the same time. After failed attempts an email
+// and a client address are held back, with a wait that doubles up to a cap: 429 with
+// `Retry-After`. `deviceInfo` is accepted and ignored.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /user/login (the `UserLogin` operationId).
+func (c *Client) UserLoginWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUserLoginRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UserLogin Sign in with email and password (Flashback's shape)
+//
+// Checks a user's email and password and starts a session: a short-lived access token,
+// sent as `Authorization: Bearer` like an API token, and a refresh token that
+// `POST /user/refresh` exchanges for new ones. An unknown email, a user without a password
+// and a wrong password get the same 401 in the same time. After failed attempts an email
+// and a client address are held back, with a wait that doubles up to a cap: 429 with
+// `Retry-After`. `deviceInfo` is accepted and ignored.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /user/login (the `UserLogin` operationId).
+func (c *Client) UserLogin(ctx context.Context, body UserLoginJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUserLoginRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UserLogoutWithBody End the session of a refresh token (Flashback's shape)
+//
+// Revokes the session the refresh token belongs to: its access and refresh tokens are
+// refused from the next request on, in every bucketd process. Logging out of an ended
+// session succeeds again.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /user/logout (the `UserLogout` operationId).
+func (c *Client) UserLogoutWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUserLogoutRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UserLogout End the session of a refresh token (Flashback's shape)
+//
+// Revokes the session the refresh token belongs to: its access and refresh tokens are
+// refused from the next request on, in every bucketd process. Logging out of an ended
+// session succeeds again.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /user/logout (the `UserLogout` operationId).
+func (c *Client) UserLogout(ctx context.Context, body UserLogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUserLogoutRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetQuota Quota usage (Flashback's shape)
 //
 // The organization's plan and how many of its buckets are used, in the shape of
@@ -756,6 +976,50 @@ func (c *Client) Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*ht
 // Corresponds with GET /user/quota (the `GetQuota` operationId).
 func (c *Client) GetQuota(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetQuotaRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UserRefreshWithBody Exchange a refresh token for new tokens (Flashback's shape)
+//
+// Spends the refresh token and answers a new access token and the next refresh token.
+// Each refresh token is good once: using one a second time revokes its whole session
+// (every access and refresh token descended from that sign-in) and answers 401, so a
+// client must not refresh concurrently with one token.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /user/refresh (the `UserRefresh` operationId).
+func (c *Client) UserRefreshWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUserRefreshRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UserRefresh Exchange a refresh token for new tokens (Flashback's shape)
+//
+// Spends the refresh token and answers a new access token and the next refresh token.
+// Each refresh token is good once: using one a second time revokes its whole session
+// (every access and refresh token descended from that sign-in) and answers 401, so a
+// client must not refresh concurrently with one token.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /user/refresh (the `UserRefresh` operationId).
+func (c *Client) UserRefresh(ctx context.Context, body UserRefreshJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUserRefreshRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1383,6 +1647,147 @@ func NewReadyzRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewGetTokensRequest constructs an http.Request for the GetTokens method
+func NewGetTokensRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/token")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRevokeTokenRequest constructs an http.Request for the RevokeToken method
+func NewRevokeTokenRequest(server string, tokenId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tokenId", tokenId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/token/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUserLoginRequest calls the generic UserLogin builder with application/json body
+func NewUserLoginRequest(server string, body UserLoginJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUserLoginRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUserLoginRequestWithBody constructs an http.Request for the UserLogin method, with any body, and a specified content type
+func NewUserLoginRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/user/login")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUserLogoutRequest calls the generic UserLogout builder with application/json body
+func NewUserLogoutRequest(server string, body UserLogoutJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUserLogoutRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUserLogoutRequestWithBody constructs an http.Request for the UserLogout method, with any body, and a specified content type
+func NewUserLogoutRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/user/logout")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetQuotaRequest constructs an http.Request for the GetQuota method
 func NewGetQuotaRequest(server string) (*http.Request, error) {
 	var err error
@@ -1406,6 +1811,46 @@ func NewGetQuotaRequest(server string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewUserRefreshRequest calls the generic UserRefresh builder with application/json body
+func NewUserRefreshRequest(server string, body UserRefreshJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUserRefreshRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUserRefreshRequestWithBody constructs an http.Request for the UserRefresh method, with any body, and a specified content type
+func NewUserRefreshRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/user/refresh")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -1707,6 +2152,78 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /readyz (the `Readyz` operationId).
 	ReadyzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReadyzClientResponse, error)
 
+	// GetTokensWithResponse The caller's API tokens (Flashback's shape)
+	//
+	// The caller's own API tokens, oldest first: ids and history, never a token or its
+	// digest. The access tokens of sign-in sessions are not listed; a session ends with
+	// `POST /user/logout`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /token (the `GetTokens` operationId).
+	GetTokensWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetTokensClientResponse, error)
+
+	// RevokeTokenWithResponse Revoke one of the caller's API tokens (Flashback's shape)
+	//
+	// Revokes one of the caller's own API tokens: its next request answers 401. Another
+	// user's token id answers 404, exactly like an unknown one. Revoking a revoked token
+	// succeeds again.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /token/{tokenId} (the `RevokeToken` operationId).
+	RevokeTokenWithResponse(ctx context.Context, tokenId string, reqEditors ...RequestEditorFn) (*RevokeTokenClientResponse, error)
+
+	// UserLoginWithBodyWithResponse Sign in with email and password (Flashback's shape)
+	//
+	// Checks a user's email and password and starts a session: a short-lived access token,
+	// sent as `Authorization: Bearer` like an API token, and a refresh token that
+	// `POST /user/refresh` exchanges for new ones. An unknown email, a user without a password
+	// and a wrong password get the same 401 in the same time. After failed attempts an email
+	// and a client address are held back, with a wait that doubles up to a cap: 429 with
+	// `Retry-After`. `deviceInfo` is accepted and ignored.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /user/login (the `UserLogin` operationId).
+	UserLoginWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UserLoginClientResponse, error)
+
+	// UserLoginWithResponse Sign in with email and password (Flashback's shape)
+	//
+	// Checks a user's email and password and starts a session: a short-lived access token,
+	// sent as `Authorization: Bearer` like an API token, and a refresh token that
+	// `POST /user/refresh` exchanges for new ones. An unknown email, a user without a password
+	// and a wrong password get the same 401 in the same time. After failed attempts an email
+	// and a client address are held back, with a wait that doubles up to a cap: 429 with
+	// `Retry-After`. `deviceInfo` is accepted and ignored.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /user/login (the `UserLogin` operationId).
+	UserLoginWithResponse(ctx context.Context, body UserLoginJSONRequestBody, reqEditors ...RequestEditorFn) (*UserLoginClientResponse, error)
+
+	// UserLogoutWithBodyWithResponse End the session of a refresh token (Flashback's shape)
+	//
+	// Revokes the session the refresh token belongs to: its access and refresh tokens are
+	// refused from the next request on, in every bucketd process. Logging out of an ended
+	// session succeeds again.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /user/logout (the `UserLogout` operationId).
+	UserLogoutWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UserLogoutClientResponse, error)
+
+	// UserLogoutWithResponse End the session of a refresh token (Flashback's shape)
+	//
+	// Revokes the session the refresh token belongs to: its access and refresh tokens are
+	// refused from the next request on, in every bucketd process. Logging out of an ended
+	// session succeeds again.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /user/logout (the `UserLogout` operationId).
+	UserLogoutWithResponse(ctx context.Context, body UserLogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*UserLogoutClientResponse, error)
+
 	// GetQuotaWithResponse Quota usage (Flashback's shape)
 	//
 	// The organization's plan and how many of its buckets are used, in the shape of
@@ -1716,6 +2233,30 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /user/quota (the `GetQuota` operationId).
 	GetQuotaWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetQuotaClientResponse, error)
+
+	// UserRefreshWithBodyWithResponse Exchange a refresh token for new tokens (Flashback's shape)
+	//
+	// Spends the refresh token and answers a new access token and the next refresh token.
+	// Each refresh token is good once: using one a second time revokes its whole session
+	// (every access and refresh token descended from that sign-in) and answers 401, so a
+	// client must not refresh concurrently with one token.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /user/refresh (the `UserRefresh` operationId).
+	UserRefreshWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UserRefreshClientResponse, error)
+
+	// UserRefreshWithResponse Exchange a refresh token for new tokens (Flashback's shape)
+	//
+	// Spends the refresh token and answers a new access token and the next refresh token.
+	// Each refresh token is good once: using one a second time revokes its whole session
+	// (every access and refresh token descended from that sign-in) and answers 401, so a
+	// client must not refresh concurrently with one token.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /user/refresh (the `UserRefresh` operationId).
+	UserRefreshWithResponse(ctx context.Context, body UserRefreshJSONRequestBody, reqEditors ...RequestEditorFn) (*UserRefreshClientResponse, error)
 }
 
 // ListBucketsClientResponse429Headers the declared response headers of an HTTP 429 response for ListBuckets
@@ -2894,6 +3435,373 @@ func (r ReadyzClientResponse) ContentType() string {
 	return ""
 }
 
+// GetTokensClientResponse429Headers the declared response headers of an HTTP 429 response for GetTokens
+type GetTokensClientResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetTokensClientResponse503Headers the declared response headers of an HTTP 503 response for GetTokens
+type GetTokensClientResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetTokensClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TokenList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetTokensClientResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetTokensClientResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTokensClientResponse) GetJSON200() *TokenList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTokensClientResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetTokensClientResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetTokensClientResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetTokensClientResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTokensClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTokensClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTokensClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTokensClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RevokeTokenClientResponse429Headers the declared response headers of an HTTP 429 response for RevokeToken
+type RevokeTokenClientResponse429Headers struct {
+	RetryAfter *int
+}
+
+// RevokeTokenClientResponse503Headers the declared response headers of an HTTP 503 response for RevokeToken
+type RevokeTokenClientResponse503Headers struct {
+	RetryAfter *int
+}
+
+type RevokeTokenClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SuccessResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *TokenNotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RevokeTokenClientResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RevokeTokenClientResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RevokeTokenClientResponse) GetJSON200() *SuccessResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RevokeTokenClientResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RevokeTokenClientResponse) GetJSON404() *TokenNotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RevokeTokenClientResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RevokeTokenClientResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RevokeTokenClientResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokeTokenClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokeTokenClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokeTokenClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokeTokenClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UserLoginClientResponse429Headers the declared response headers of an HTTP 429 response for UserLogin
+type UserLoginClientResponse429Headers struct {
+	RetryAfter *int
+}
+
+// UserLoginClientResponse503Headers the declared response headers of an HTTP 503 response for UserLogin
+type UserLoginClientResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UserLoginClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LoginResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UserLoginClientResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UserLoginClientResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UserLoginClientResponse) GetJSON200() *LoginResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UserLoginClientResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UserLoginClientResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UserLoginClientResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UserLoginClientResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UserLoginClientResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UserLoginClientResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UserLoginClientResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UserLoginClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UserLoginClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UserLoginClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UserLoginClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UserLogoutClientResponse503Headers the declared response headers of an HTTP 503 response for UserLogout
+type UserLogoutClientResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UserLogoutClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SuccessResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UserLogoutClientResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UserLogoutClientResponse) GetJSON200() *SuccessResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UserLogoutClientResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UserLogoutClientResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UserLogoutClientResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UserLogoutClientResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UserLogoutClientResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UserLogoutClientResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UserLogoutClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UserLogoutClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UserLogoutClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UserLogoutClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetQuotaClientResponse429Headers the declared response headers of an HTTP 429 response for GetQuota
 type GetQuotaClientResponse429Headers struct {
 	RetryAfter *int
@@ -2971,6 +3879,96 @@ func (r GetQuotaClientResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetQuotaClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UserRefreshClientResponse503Headers the declared response headers of an HTTP 503 response for UserRefresh
+type UserRefreshClientResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UserRefreshClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RefreshTokenResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UserRefreshClientResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UserRefreshClientResponse) GetJSON200() *RefreshTokenResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UserRefreshClientResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UserRefreshClientResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UserRefreshClientResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UserRefreshClientResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UserRefreshClientResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UserRefreshClientResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UserRefreshClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UserRefreshClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UserRefreshClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UserRefreshClientResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -3338,6 +4336,114 @@ func (c *ClientWithResponses) ReadyzWithResponse(ctx context.Context, reqEditors
 	return ParseReadyzClientResponse(rsp)
 }
 
+// GetTokensWithResponse The caller's API tokens (Flashback's shape)
+//
+// The caller's own API tokens, oldest first: ids and history, never a token or its
+// digest. The access tokens of sign-in sessions are not listed; a session ends with
+// `POST /user/logout`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /token (the `GetTokens` operationId).
+func (c *ClientWithResponses) GetTokensWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetTokensClientResponse, error) {
+	rsp, err := c.GetTokens(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTokensClientResponse(rsp)
+}
+
+// RevokeTokenWithResponse Revoke one of the caller's API tokens (Flashback's shape)
+//
+// Revokes one of the caller's own API tokens: its next request answers 401. Another
+// user's token id answers 404, exactly like an unknown one. Revoking a revoked token
+// succeeds again.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /token/{tokenId} (the `RevokeToken` operationId).
+func (c *ClientWithResponses) RevokeTokenWithResponse(ctx context.Context, tokenId string, reqEditors ...RequestEditorFn) (*RevokeTokenClientResponse, error) {
+	rsp, err := c.RevokeToken(ctx, tokenId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeTokenClientResponse(rsp)
+}
+
+// UserLoginWithBodyWithResponse Sign in with email and password (Flashback's shape)
+//
+// Checks a user's email and password and starts a session: a short-lived access token,
+// sent as `Authorization: Bearer` like an API token, and a refresh token that
+// `POST /user/refresh` exchanges for new ones. An unknown email, a user without a password
+// and a wrong password get the same 401 in the same time. After failed attempts an email
+// and a client address are held back, with a wait that doubles up to a cap: 429 with
+// `Retry-After`. `deviceInfo` is accepted and ignored.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /user/login (the `UserLogin` operationId).
+func (c *ClientWithResponses) UserLoginWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UserLoginClientResponse, error) {
+	rsp, err := c.UserLoginWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUserLoginClientResponse(rsp)
+}
+
+// UserLoginWithResponse Sign in with email and password (Flashback's shape)
+//
+// Checks a user's email and password and starts a session: a short-lived access token,
+// sent as `Authorization: Bearer` like an API token, and a refresh token that
+// `POST /user/refresh` exchanges for new ones. An unknown email, a user without a password
+// and a wrong password get the same 401 in the same time. After failed attempts an email
+// and a client address are held back, with a wait that doubles up to a cap: 429 with
+// `Retry-After`. `deviceInfo` is accepted and ignored.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /user/login (the `UserLogin` operationId).
+func (c *ClientWithResponses) UserLoginWithResponse(ctx context.Context, body UserLoginJSONRequestBody, reqEditors ...RequestEditorFn) (*UserLoginClientResponse, error) {
+	rsp, err := c.UserLogin(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUserLoginClientResponse(rsp)
+}
+
+// UserLogoutWithBodyWithResponse End the session of a refresh token (Flashback's shape)
+//
+// Revokes the session the refresh token belongs to: its access and refresh tokens are
+// refused from the next request on, in every bucketd process. Logging out of an ended
+// session succeeds again.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /user/logout (the `UserLogout` operationId).
+func (c *ClientWithResponses) UserLogoutWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UserLogoutClientResponse, error) {
+	rsp, err := c.UserLogoutWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUserLogoutClientResponse(rsp)
+}
+
+// UserLogoutWithResponse End the session of a refresh token (Flashback's shape)
+//
+// Revokes the session the refresh token belongs to: its access and refresh tokens are
+// refused from the next request on, in every bucketd process. Logging out of an ended
+// session succeeds again.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /user/logout (the `UserLogout` operationId).
+func (c *ClientWithResponses) UserLogoutWithResponse(ctx context.Context, body UserLogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*UserLogoutClientResponse, error) {
+	rsp, err := c.UserLogout(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUserLogoutClientResponse(rsp)
+}
+
 // GetQuotaWithResponse Quota usage (Flashback's shape)
 //
 // The organization's plan and how many of its buckets are used, in the shape of
@@ -3352,6 +4458,42 @@ func (c *ClientWithResponses) GetQuotaWithResponse(ctx context.Context, reqEdito
 		return nil, err
 	}
 	return ParseGetQuotaClientResponse(rsp)
+}
+
+// UserRefreshWithBodyWithResponse Exchange a refresh token for new tokens (Flashback's shape)
+//
+// Spends the refresh token and answers a new access token and the next refresh token.
+// Each refresh token is good once: using one a second time revokes its whole session
+// (every access and refresh token descended from that sign-in) and answers 401, so a
+// client must not refresh concurrently with one token.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /user/refresh (the `UserRefresh` operationId).
+func (c *ClientWithResponses) UserRefreshWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UserRefreshClientResponse, error) {
+	rsp, err := c.UserRefreshWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUserRefreshClientResponse(rsp)
+}
+
+// UserRefreshWithResponse Exchange a refresh token for new tokens (Flashback's shape)
+//
+// Spends the refresh token and answers a new access token and the next refresh token.
+// Each refresh token is good once: using one a second time revokes its whole session
+// (every access and refresh token descended from that sign-in) and answers 401, so a
+// client must not refresh concurrently with one token.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /user/refresh (the `UserRefresh` operationId).
+func (c *ClientWithResponses) UserRefreshWithResponse(ctx context.Context, body UserRefreshJSONRequestBody, reqEditors ...RequestEditorFn) (*UserRefreshClientResponse, error) {
+	rsp, err := c.UserRefresh(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUserRefreshClientResponse(rsp)
 }
 
 // ParseListBucketsClientResponse parses an HTTP response from a ListBucketsWithResponse call
@@ -4401,6 +5543,346 @@ func ParseReadyzClientResponse(rsp *http.Response) (*ReadyzClientResponse, error
 	return response, nil
 }
 
+// ParseGetTokensClientResponse parses an HTTP response from a GetTokensWithResponse call
+func ParseGetTokensClientResponse(rsp *http.Response) (*GetTokensClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTokensClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TokenList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetTokensClientResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetTokensClientResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRevokeTokenClientResponse parses an HTTP response from a RevokeTokenWithResponse call
+func ParseRevokeTokenClientResponse(rsp *http.Response) (*RevokeTokenClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokeTokenClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SuccessResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest TokenNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers RevokeTokenClientResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers RevokeTokenClientResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUserLoginClientResponse parses an HTTP response from a UserLoginWithResponse call
+func ParseUserLoginClientResponse(rsp *http.Response) (*UserLoginClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UserLoginClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LoginResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers UserLoginClientResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers UserLoginClientResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUserLogoutClientResponse parses an HTTP response from a UserLogoutWithResponse call
+func ParseUserLogoutClientResponse(rsp *http.Response) (*UserLogoutClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UserLogoutClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SuccessResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UserLogoutClientResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetQuotaClientResponse parses an HTTP response from a GetQuotaWithResponse call
 func ParseGetQuotaClientResponse(rsp *http.Response) (*GetQuotaClientResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -4465,6 +5947,87 @@ func ParseGetQuotaClientResponse(rsp *http.Response) (*GetQuotaClientResponse, e
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetQuotaClientResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUserRefreshClientResponse parses an HTTP response from a UserRefreshWithResponse call
+func ParseUserRefreshClientResponse(rsp *http.Response) (*UserRefreshClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UserRefreshClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RefreshTokenResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UserRefreshClientResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -191,6 +191,120 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/user/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in with email and password (Flashback's shape)
+         * @description Checks a user's email and password and starts a session: a short-lived access token,
+         *     sent as `Authorization: Bearer` like an API token, and a refresh token that
+         *     `POST /user/refresh` exchanges for new ones. An unknown email, a user without a password
+         *     and a wrong password get the same 401 in the same time. After failed attempts an email
+         *     and a client address are held back, with a wait that doubles up to a cap: 429 with
+         *     `Retry-After`. `deviceInfo` is accepted and ignored.
+         */
+        post: operations["userLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/user/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange a refresh token for new tokens (Flashback's shape)
+         * @description Spends the refresh token and answers a new access token and the next refresh token.
+         *     Each refresh token is good once: using one a second time revokes its whole session
+         *     (every access and refresh token descended from that sign-in) and answers 401, so a
+         *     client must not refresh concurrently with one token.
+         */
+        post: operations["userRefresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/user/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End the session of a refresh token (Flashback's shape)
+         * @description Revokes the session the refresh token belongs to: its access and refresh tokens are
+         *     refused from the next request on, in every bucketd process. Logging out of an ended
+         *     session succeeds again.
+         */
+        post: operations["userLogout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's API tokens (Flashback's shape)
+         * @description The caller's own API tokens, oldest first: ids and history, never a token or its
+         *     digest. The access tokens of sign-in sessions are not listed; a session ends with
+         *     `POST /user/logout`.
+         */
+        get: operations["getTokens"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/token/{tokenId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke one of the caller's API tokens (Flashback's shape)
+         * @description Revokes one of the caller's own API tokens: its next request answers 401. Another
+         *     user's token id answers 404, exactly like an unknown one. Revoking a revoked token
+         *     succeeds again.
+         */
+        delete: operations["revokeToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/bucket/validate": {
         parameters: {
             query?: never;
@@ -749,6 +863,87 @@ export interface components {
             success: boolean;
             bucketId: components["schemas"]["ID"];
         };
+        /** @description Flashback's `LoginBody`. */
+        LoginBody: {
+            email: string;
+            password: string;
+            /** @description Flashback's device description; accepted and ignored. */
+            deviceInfo?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description Flashback's `LoginResponse`, with every field a password sign-in answers. */
+        LoginResponse: {
+            /** @example true */
+            success: boolean;
+            /**
+             * @description Sent as `Authorization: Bearer`; starts with `bka_`.
+             * @example bka_Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5
+             */
+            accessToken: string;
+            /**
+             * @description Good for one `POST /user/refresh`; starts with `bkr_`.
+             * @example bkr_cXV1eGNvcmdlZ3JhdWx0Z2FycGx5Zm9vYmFyYmF6
+             */
+            refreshToken: string;
+            expiresAt: components["schemas"]["ExpiresAt"];
+            user: components["schemas"]["SignedInUser"];
+        };
+        SignedInUser: {
+            id: components["schemas"]["ID"];
+            /** @example ada@example.com */
+            email: string;
+            /**
+             * @description bucketd keeps no names; the email stands in for one.
+             * @example ada@example.com
+             */
+            name: string;
+            orgId: components["schemas"]["ID"];
+            /**
+             * @description Flashback's `OrgRoles`: 254 (`ADMINISTRATORS`) for an ADMIN, 0 (`USER`) for a MEMBER.
+             * @example 254
+             * @enum {integer}
+             */
+            orgRole: 0 | 254;
+        };
+        /**
+         * Format: int64
+         * @description When the access token expires, in milliseconds since the Unix epoch (JavaScript's `Date.now()` scale).
+         * @example 1796659200000
+         */
+        ExpiresAt: number;
+        /** @description What Flashback's `userRefresh` and `userLogout` send. */
+        RefreshTokenBody: {
+            refresh_token: string;
+        };
+        /** @description Flashback's `RefreshTokenResponse`; `token` repeats `accessToken`. */
+        RefreshTokenResponse: {
+            /** @example true */
+            success: boolean;
+            token: string;
+            accessToken: string;
+            refreshToken: string;
+            expiresAt: components["schemas"]["ExpiresAt"];
+        };
+        TokenList: {
+            /** @example true */
+            success: boolean;
+            tokens: components["schemas"]["TokenInfo"][];
+        };
+        /** @description An API token's id and history; never the token or its digest. */
+        TokenInfo: {
+            id: components["schemas"]["ID"];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt?: string;
+            /** Format: date-time */
+            lastUsedAt?: string;
+            /** Format: date-time */
+            revokedAt?: string;
+            /** @enum {string} */
+            state: "ACTIVE" | "EXPIRED" | "REVOKED";
+        };
         /**
          * @description A UUID.
          * @example 0192f7a4-5b6c-7d8e-9f01-23456789abcd
@@ -811,7 +1006,27 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The bearer token is missing, unknown, expired or revoked (`UNAUTHENTICATED`). */
+        /** @description The caller has no API token with that id (`NOT_FOUND`); another user's id answers alike. */
+        TokenNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "success": false,
+                 *       "message": "you have no API token with the id 0192f7a4-5b6c-7d8e-9f01-23456789abcd; GET /token lists yours",
+                 *       "code": "NOT_FOUND"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description The bearer token is missing, unknown, expired or revoked; or, signing in, the email or
+         *     the password is wrong; or the refresh token is unknown, expired, spent or of an ended
+         *     session (`UNAUTHENTICATED`).
+         */
         Unauthenticated: {
             headers: {
                 [name: string]: unknown;
@@ -933,8 +1148,9 @@ export interface components {
         };
         /**
          * @description The organization is at its bucket limit (`QUOTA_EXCEEDED`, the message gives used and
-         *     limit), or the API token sent more requests than its rate allows (`RATE_LIMITED`;
-         *     retry after the `Retry-After` seconds). Each token may send a steady number of
+         *     limit), or the API token sent more requests than its rate allows, or sign-ins for the
+         *     email or from the address failed too often (`RATE_LIMITED`; retry after the
+         *     `Retry-After` seconds). Each token may send a steady number of
          *     requests per second, with short bursts above it, to each bucketd process.
          */
         TooManyRequests: {
@@ -1535,6 +1751,155 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthenticated"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    userLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com",
+                 *       "password": "correct horse battery staple"
+                 *     }
+                 */
+                "application/json": components["schemas"]["LoginBody"];
+            };
+        };
+        responses: {
+            /** @description Signed in. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    userRefresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshTokenBody"];
+            };
+        };
+        responses: {
+            /** @description New tokens. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefreshTokenResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    userLogout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshTokenBody"];
+            };
+        };
+        responses: {
+            /** @description The session is over. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's API tokens. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenList"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    revokeToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token's id, as `GET /token` lists it. */
+                tokenId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The token is revoked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessResponse"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["TokenNotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
