@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -16,13 +17,13 @@ const maxRegionLength = 64
 // providerHint tells a caller what each credential field means at one provider, so a missing
 // field's message says what to put there.
 type providerHint struct {
-	key, secret, region string
+	key, secret string
 }
 
 var providerHints = map[domain.StorageType]providerHint{
-	domain.StorageS3:    {key: "the access key id", secret: "the secret access key", region: "us-east-1"},
-	domain.StorageGCS:   {key: "the service account's client email", secret: "its private key (PEM) or the whole service-account JSON", region: "us-east1"},
-	domain.StorageAzure: {key: "the storage account name", secret: "the account key", region: "eastus"},
+	domain.StorageS3:    {key: "the access key id", secret: "the secret access key"},
+	domain.StorageGCS:   {key: "the service account's client email", secret: "its private key (PEM) or the whole service-account JSON"},
+	domain.StorageAzure: {key: "the storage account name", secret: "the account key"},
 }
 
 // bucketFields is a bucket input that passed every field rule.
@@ -30,6 +31,9 @@ type bucketFields struct {
 	name        string
 	bucket      string
 	storageType domain.StorageType
+	// storageTypeSpelling is storageType as the caller named it (BLOB or AZURE, say).
+	storageTypeSpelling string
+	// region is empty when the caller gave none: the validation then learns it.
 	region      string
 	endpoint    string
 	credentials domain.Credentials
@@ -85,14 +89,15 @@ func (s *Buckets) checkFields(in BucketInput, rule nameRule) (bucketFields, erro
 		return bucketFields{}, err
 	}
 	return bucketFields{
-		name:        name,
-		bucket:      bucket,
-		storageType: storageType,
-		region:      region,
-		endpoint:    endpoint,
-		credentials: domain.Credentials{Key: in.Key, Secret: in.Secret},
-		mode:        mode,
-		validator:   validator,
+		name:                name,
+		bucket:              bucket,
+		storageType:         storageType,
+		storageTypeSpelling: in.StorageType,
+		region:              region,
+		endpoint:            endpoint,
+		credentials:         domain.Credentials{Key: in.Key, Secret: in.Secret},
+		mode:                mode,
+		validator:           validator,
 	}, nil
 }
 
@@ -108,14 +113,36 @@ func (f bucketFields) target() domain.ValidationTarget {
 	}
 }
 
-// checkRegion trims the region and checks its shape. S3 regions are lowercase slugs everywhere
+// validate runs the provider checks on the fields. When no region was given, the report says
+// whether the provider reported one that can be the bucket's (checkRegion's rules).
+func (f bucketFields) validate(ctx context.Context) (domain.ValidationReport, error) {
+	report, err := f.validator.Validate(ctx, f.target())
+	if f.region == "" {
+		report.RegionDetection = domain.RegionUndetected
+		if region, rerr := checkRegion(f.storageType, report.Region); rerr == nil && region != "" {
+			report.Region, report.RegionDetection = region, domain.RegionDetected
+		}
+	}
+	return report, err
+}
+
+// regionAfter is the bucket's region after a passing validation: the one given, or else the
+// one the validation detected (empty when it detected none).
+func (f bucketFields) regionAfter(r domain.ValidationReport) string {
+	if f.region == "" && r.RegionDetection == domain.RegionDetected {
+		return r.Region
+	}
+	return f.region
+}
+
+// checkRegion trims the region and checks its shape. It may be empty: the validation then asks
+// the provider for it (targetRegion). S3 regions are lowercase slugs everywhere
 // (AWS and the S3-compatible services alike); other providers spell locations their own way,
 // so for them only printable text is required and the provider check compares the value.
 func checkRegion(t domain.StorageType, region string) (string, error) {
 	region = strings.TrimSpace(region)
 	if region == "" {
-		return "", domain.Errorf(domain.KindInvalidInput,
-			"region must not be empty; give the bucket's region, for example %s", providerHints[t].region)
+		return "", nil
 	}
 	if n := utf8.RuneCountInString(region); n > maxRegionLength {
 		return "", domain.Errorf(domain.KindInvalidInput, "region is %d characters long; the limit is %d", n, maxRegionLength)

@@ -15,11 +15,13 @@ import (
 type BucketInput struct {
 	Name   string
 	Bucket string
-	// StorageType is S3, GCS or AZURE; BLOB is accepted as AZURE.
+	// StorageType is S3, GCS or AZURE; BLOB is accepted as AZURE, and answers spell the
+	// bucket's storage type as it was given here.
 	StorageType string
 	Key         domain.Secret
 	Secret      domain.Secret
-	Region      string
+	// Region may be empty: the validation then learns it from the provider, where it can.
+	Region string
 	// Endpoint is a custom provider URL; its safety is the validator's SSRF guard's business.
 	Endpoint    string
 	WorkspaceID string
@@ -65,7 +67,7 @@ func (s *Buckets) create(ctx context.Context, p domain.Principal, in BucketInput
 	if err := s.precheckCreate(ctx, p, workspaceID, f.name); err != nil {
 		return CreateResult{}, err
 	}
-	report, err := f.validator.Validate(ctx, f.target())
+	report, err := f.validate(ctx)
 	if err != nil {
 		return CreateResult{}, err // already classified by the validator
 	}
@@ -86,7 +88,8 @@ func (s *Buckets) create(ctx context.Context, p domain.Principal, in BucketInput
 		Name:                 f.name,
 		Bucket:               f.bucket,
 		StorageType:          f.storageType,
-		Region:               f.region,
+		StorageTypeSpelling:  f.storageTypeSpelling,
+		Region:               f.regionAfter(report),
 		Endpoint:             f.endpoint,
 		KeyHint:              f.credentials.Key.Hint(),
 		SecretFingerprint:    s.fingerprint(f.credentials.Secret),

@@ -70,7 +70,9 @@ func TestUpdateToAnotherPlaceWithBothCredentialsValidatesThere(t *testing.T) {
 			func(b *domain.Bucket) { b.Endpoint = "" }},
 		{"storage type BLOB", app.UpdateInput{StorageType: ptr("BLOB")}, true,
 			func(tg *domain.ValidationTarget) { tg.StorageType = domain.StorageAzure },
-			func(b *domain.Bucket) { b.StorageType = domain.StorageAzure }},
+			func(b *domain.Bucket) {
+				b.StorageType, b.StorageTypeSpelling = domain.StorageAzure, domain.BlobSpelling
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,8 +107,8 @@ func TestUpdateToAnotherPlaceWithBothCredentialsValidatesThere(t *testing.T) {
 	}
 }
 
-// BLOB is another name of AZURE: on an Azure bucket it changes nothing, so the stored
-// credentials go where they were registered.
+// BLOB is another name of AZURE: on an Azure bucket it changes nothing but the spelling the
+// bucket answers, so the stored credentials go where they were registered.
 func TestUpdateAzureBucketSpelledBLOBNeedsNoCredentials(t *testing.T) {
 	for _, spelling := range []string{"BLOB", "AZURE"} {
 		t.Run(spelling, func(t *testing.T) {
@@ -127,7 +129,9 @@ func TestUpdateAzureBucketSpelledBLOBNeedsNoCredentials(t *testing.T) {
 			if _, err := f.svc.Update(t.Context(), admin, bucketID, app.UpdateInput{StorageType: ptr(spelling)}); err != nil {
 				t.Fatalf("Update: %v", err)
 			}
-			wantWritten(t, written, refreshed(func(b *domain.Bucket) { b.StorageType = domain.StorageAzure }))
+			wantWritten(t, written, refreshed(func(b *domain.Bucket) {
+				b.StorageType, b.StorageTypeSpelling = domain.StorageAzure, spelling
+			}))
 		})
 	}
 }

@@ -186,7 +186,7 @@ func (j *HealthJob) check(ctx context.Context, b domain.Bucket, provider string)
 		return ""
 	}
 	j.recovered(provider)
-	status := statusOf(out)
+	status := out.Status()
 	if err := j.buckets.recordStatus(ctx, b, status); err != nil {
 		// A conflict means the bucket changed since it was read: its new values are checked later.
 		if !domain.IsKind(err, domain.KindConflict) {
@@ -244,5 +244,5 @@ func (s *Buckets) validateStored(ctx context.Context, b domain.Bucket) (Validati
 	if err != nil {
 		return ValidationOutcome{}, err
 	}
-	return verdict(f.validator.Validate(ctx, f.target()))
+	return verdict(f.validate(ctx))
 }

@@ -18,7 +18,8 @@ type RevalidateInput struct {
 	Mode     domain.ValidationMode
 }
 
-// RevalidateResult is a validation of a stored bucket and the bucket's status after it.
+// RevalidateResult is a validation of a stored bucket and the status it proves: the bucket's
+// status after it, or for a dry run the verdict on the values tried, which is not stored.
 type RevalidateResult struct {
 	ValidationOutcome
 	Status domain.Status
@@ -26,8 +27,8 @@ type RevalidateResult struct {
 
 // Revalidate runs the provider checks again. With the stored values, the verdict becomes the
 // bucket's status (ONLINE or OFFLINE, with the time); with values that differ from the stored
-// ones the validation is a dry run that leaves the status alone, because it proved something
-// about other values. (Flashback's client always sends `bucket`; the stored name is no change.)
+// ones the validation is a dry run that leaves the stored status alone, because it proved
+// something about other values, and answers its own verdict. (Flashback's client always sends `bucket`; the stored name is no change.)
 func (s *Buckets) Revalidate(ctx context.Context, p domain.Principal, bucketID string, in RevalidateInput) (RevalidateResult, error) {
 	res, err := s.revalidate(ctx, p, bucketID, in)
 	s.logOutcome(ctx, "revalidate bucket", p, bucketID, outcomeOf(res.ValidationOutcome, err),
@@ -62,26 +63,18 @@ func (s *Buckets) revalidate(ctx context.Context, p domain.Principal, bucketID s
 	// Compared after the field rules trimmed them, so " my-bucket " is no change.
 	dryRun := !f.credentials.Key.Equal(stored.Key) || !f.credentials.Secret.Equal(stored.Secret) ||
 		f.bucket != cur.Bucket || f.endpoint != cur.Endpoint
-	out, err := verdict(f.validator.Validate(ctx, f.target()))
+	out, err := verdict(f.validate(ctx))
 	if err != nil {
 		return RevalidateResult{}, err
 	}
+	status := out.Status()
 	if dryRun {
-		return RevalidateResult{ValidationOutcome: out, Status: cur.Status}, nil
+		return RevalidateResult{ValidationOutcome: out, Status: status}, nil
 	}
-	status := statusOf(out)
 	if err := s.recordStatus(ctx, cur, status); err != nil {
 		return RevalidateResult{}, err
 	}
 	return RevalidateResult{ValidationOutcome: out, Status: status}, nil
-}
-
-// statusOf is the status a validation of the stored credentials proves.
-func statusOf(out ValidationOutcome) domain.Status {
-	if out.Failure != nil {
-		return domain.StatusOffline
-	}
-	return domain.StatusOnline
 }
 
 // recordStatus stores the status a validation of b, as it was read, established. When the row

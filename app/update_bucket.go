@@ -18,7 +18,9 @@ type UpdateInput struct {
 	StorageType *string
 	Key         *domain.Secret
 	Secret      *domain.Secret
-	Region      *string
+	// Region "" asks the validation to learn the region from the provider, as a stored empty
+	// region does.
+	Region *string
 	// Endpoint "" removes a custom endpoint.
 	Endpoint *string
 	// WorkspaceID, when given, must be the bucket's own: buckets do not move.
@@ -105,13 +107,16 @@ func (s *Buckets) update(ctx context.Context, p domain.Principal, bucketID strin
 			return UpdateResult{}, err
 		}
 	}
-	report, err := f.validator.Validate(ctx, f.target())
+	report, err := f.validate(ctx)
 	if err != nil {
 		return UpdateResult{}, err // already classified; nothing changed
 	}
 	next.UpdatedAt = s.now()
 	next.Name, next.Bucket, next.StorageType = f.name, f.bucket, f.storageType
-	next.Region, next.Endpoint, next.KeyHint = f.region, f.endpoint, creds.Key.Hint()
+	if in.StorageType != nil {
+		next.StorageTypeSpelling = f.storageTypeSpelling
+	}
+	next.Region, next.Endpoint, next.KeyHint = f.regionAfter(report), f.endpoint, creds.Key.Hint()
 	if in.Key != nil {
 		if next.SealedKey, err = s.seal(ctx, creds.Key, scopeOf(cur, ports.FieldKey)); err != nil {
 			return UpdateResult{}, err

@@ -232,7 +232,7 @@ func TestUpdateLocationValidatesWithStoredCredentialsAndKeepsThemSealed(t *testi
 		{"stored endpoint with spaces", app.UpdateInput{Endpoint: ptr(" \t" + storedEndpoint + "\n")},
 			func(*domain.ValidationTarget) {}, func(*domain.Bucket) {}},
 		{"same storage type", app.UpdateInput{StorageType: ptr("S3")},
-			func(*domain.ValidationTarget) {}, func(*domain.Bucket) {}},
+			func(*domain.ValidationTarget) {}, func(b *domain.Bucket) { b.StorageTypeSpelling = "S3" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,6 +16,14 @@ type ValidationOutcome struct {
 	Failure *domain.Error
 }
 
+// Status is the status a validation proves of the values it checked.
+func (out ValidationOutcome) Status() domain.Status {
+	if out.Failure != nil {
+		return domain.StatusOffline
+	}
+	return domain.StatusOnline
+}
+
 // Validate runs the provider checks on a bucket's credentials without storing anything (a dry
 // run of Create). The workspace is checked only when given; quota and name uniqueness are not
 // checked, because nothing is created. The error is reserved for requests that cannot be
@@ -45,7 +53,7 @@ func (s *Buckets) validate(ctx context.Context, p domain.Principal, in BucketInp
 	if err != nil {
 		return ValidationOutcome{}, err
 	}
-	return verdict(f.validator.Validate(ctx, f.target()))
+	return verdict(f.validate(ctx))
 }
 
 // outcomeOf is what a validation use case reports in its log line and audit event: its error,

@@ -16,12 +16,19 @@ const (
 // Bucket is a registered bucket as everyone but the vault sees it: metadata and sealed
 // credentials, never plaintext.
 type Bucket struct {
-	ID           string
-	OrgID        string
-	WorkspaceID  string
-	Name         string
-	Bucket       string
-	StorageType  StorageType
+	ID          string
+	OrgID       string
+	WorkspaceID string
+	Name        string
+	Bucket      string
+	StorageType StorageType
+	// StorageTypeSpelling is how the caller named the storage type when registering the bucket
+	// or last changing it: the canonical name or an alias ParseStorageType accepts (BLOB for
+	// AZURE). Only answers use it, so a client sees the name its own types know; empty for
+	// buckets stored before it was recorded.
+	StorageTypeSpelling string
+	// Region is the bucket's region as given, or as the provider reported it when none was
+	// given; empty when neither said.
 	Region       string
 	Endpoint     string
 	KeyHint      string
@@ -46,6 +53,15 @@ type Bucket struct {
 	// SealedKey and SealedSecret are vault ciphertexts bound to OrgID, ID and the field name.
 	SealedKey    []byte
 	SealedSecret []byte
+}
+
+// StorageTypeAnswer is the storage type as answers spell it: as the bucket was registered or
+// last changed, or the canonical name when that was not recorded.
+func (b Bucket) StorageTypeAnswer() string {
+	if b.StorageTypeSpelling != "" {
+		return b.StorageTypeSpelling
+	}
+	return string(b.StorageType)
 }
 
 // Credentials are the plaintext key and secret a provider needs. Both fields redact themselves.

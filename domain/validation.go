@@ -51,11 +51,24 @@ type ValidationReport struct {
 	Checks []Check
 	// Region is the bucket's region (or GCS location) as the provider reported it, when it did.
 	Region string
+	// RegionDetection says, when the target named no region, whether the provider reported
+	// one; empty when a region was given.
+	RegionDetection RegionDetection
 	// AddressingStyle is the S3 addressing style that worked (AddressingPath or
 	// AddressingVirtual); empty for other providers or when no request got through.
 	AddressingStyle string
 	Latency         time.Duration
 }
+
+// RegionDetection is what a validation without a given region learned of the bucket's region.
+type RegionDetection string
+
+// Region detections. A detected region is the report's Region and becomes the bucket's; an
+// undetected one leaves the bucket's region empty, because nothing is guessed.
+const (
+	RegionDetected   RegionDetection = "detected"
+	RegionUndetected RegionDetection = "undetected"
+)
 
 // Passed reports whether every check passed or was skipped on purpose, that is none failed.
 func (r ValidationReport) Passed() bool {

@@ -41,6 +41,7 @@ func TestValidateAgainstAzurite(t *testing.T) {
 		{name: "right credentials on a container with blobs", target: good(s.URL, fullContainer), checks: allPass},
 		{name: "right credentials on an empty container", target: good(s.URL, emptyContainer), checks: allPass},
 		{name: "endpoint naming the account, as connection strings do", target: good(s.Endpoint(azurite.Account), fullContainer), checks: allPass},
+		{name: "no region: Azure needs none and reports none", target: unplaced(good(s.URL, fullContainer)), checks: allPass},
 		{
 			name: "wrong key", target: azureTarget(s.URL, fullContainer, azurite.Account, wrongKey),
 			kind: domain.KindInvalidCredentials,
@@ -84,8 +85,17 @@ func TestValidateAgainstAzurite(t *testing.T) {
 			if len(report.Checks) != 4 {
 				t.Errorf("report has %d checks, want 4: %+v", len(report.Checks), report.Checks)
 			}
+			if report.Region != "" {
+				t.Errorf("report region = %q; the blob service reports none", report.Region)
+			}
 		})
 	}
+}
+
+// unplaced is target without a region.
+func unplaced(target domain.ValidationTarget) domain.ValidationTarget {
+	target.Region = ""
+	return target
 }
 
 func TestValidateReadWrite(t *testing.T) {

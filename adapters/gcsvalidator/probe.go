@@ -238,7 +238,8 @@ func (p *probe) checkAuth(r *report, answers ...answer) bool {
 }
 
 // checkBucket reads the bucket's attributes, which proves it exists and that the account may
-// see it, and compares its location with the stated region.
+// see it, and compares its location with the stated region; without one, the location is the
+// detected region (a GCS bucket always has one).
 func (p *probe) checkBucket(r *report, attrs *storage.BucketAttrs, a answer) {
 	if !a.ok() {
 		p.fail(r, checkBucket, a)
@@ -246,6 +247,10 @@ func (p *probe) checkBucket(r *report, attrs *storage.BucketAttrs, a answer) {
 	}
 	r.Pass(checkBucket, fmt.Sprintf("bucket %s exists", p.target.Bucket))
 	r.region = attrs.Location
+	if p.target.Region == "" {
+		r.Pass(checkRegion, providercheck.RegionDetected(p.target.Bucket, attrs.Location))
+		return
+	}
 	if strings.EqualFold(attrs.Location, p.target.Region) {
 		r.Pass(checkRegion, fmt.Sprintf("bucket %s is in %s", p.target.Bucket, attrs.Location))
 		return

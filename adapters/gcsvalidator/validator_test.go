@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/oauth2/google"
 
+	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 )
@@ -433,6 +434,27 @@ func BenchmarkValidate(b *testing.B) {
 				if _, err := h.v.Validate(ctx, target); err != nil {
 					b.Fatalf("Validate: %v", err)
 				}
+			}
+		})
+	}
+}
+
+// Without a given region, the bucket's location is the detected region, and the region check
+// says so; no request is added for it.
+func TestValidateDetectsLocation(t *testing.T) {
+	p := startPeer(t)
+	h := p.harness(t, nil)
+	for bucket, location := range map[string]string{"full-bucket": bucketLocation, "eu-bucket": "EU"} {
+		t.Run(bucket, func(t *testing.T) {
+			target := p.target(bucket, "", p.keyFiles[readerEmail])
+			target.Region = ""
+			report, err := h.validate(t, target)
+			providerchecktest.WantOutcome(t, report, err, providerchecktest.Outcome{Checks: allChecks})
+			if report.Region != location {
+				t.Errorf("report region = %q, want %q", report.Region, location)
+			}
+			if got := providerchecktest.Check(t, report, checkRegion); got.Message != providercheck.RegionDetected(bucket, location) {
+				t.Errorf("region check = %+v, want it to say %s was detected", got, location)
 			}
 		})
 	}

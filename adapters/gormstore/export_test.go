@@ -54,14 +54,20 @@ func MigrateThrough(ctx context.Context, s *Store, version int) error {
 	return s.applyMigrations(ctx, version)
 }
 
+// legacyColumns are the bucket columns a release before migration 0009 wrote: bucketColumns
+// without the storage type's spelling (migration 0010), which comes last.
+var legacyColumns = strings.TrimSuffix(bucketColumns, ", storage_type_spelling")
+
 // InsertWithoutNameKey inserts buckets, in one transaction, as a release before migration 0009
-// did: every column but the name key's. It works before that migration and after it.
+// did: every column but the name key's and the storage type's spelling. It works before those
+// migrations and after them.
 func InsertWithoutNameKey(ctx context.Context, s *Store, buckets ...domain.Bucket) error {
-	insert := "INSERT INTO buckets (" + bucketColumns + ") VALUES (" + placeholders(strings.Count(bucketColumns, ",")+1) + ")"
+	n := strings.Count(legacyColumns, ",") + 1
+	insert := "INSERT INTO buckets (" + legacyColumns + ") VALUES (" + placeholders(n) + ")"
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, b := range buckets {
 			row := newBucketRow(b, time.Now().UTC())
-			if err := tx.Exec(insert, row.columnValues()...).Error; err != nil {
+			if err := tx.Exec(insert, row.columnValues()[:n]...).Error; err != nil {
 				return err
 			}
 		}

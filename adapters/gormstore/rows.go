@@ -104,23 +104,25 @@ func (r apiTokenRow) toRecord() ports.TokenRecord {
 }
 
 type bucketRow struct {
-	ID           string     `gorm:"column:id;primaryKey"`
-	OrgID        string     `gorm:"column:org_id"`
-	WorkspaceID  string     `gorm:"column:workspace_id"`
-	Name         string     `gorm:"column:name"`
-	Bucket       string     `gorm:"column:bucket"`
-	StorageType  string     `gorm:"column:storage_type"`
-	Region       string     `gorm:"column:region"`
-	Endpoint     string     `gorm:"column:endpoint"`
-	KeyHint      string     `gorm:"column:key_hint"`
-	SealedKey    []byte     `gorm:"column:sealed_key"`
-	SealedSecret []byte     `gorm:"column:sealed_secret"`
-	Status       string     `gorm:"column:status"`
-	LastStatusAt *time.Time `gorm:"column:last_status_at"`
-	CreatedAt    time.Time  `gorm:"column:created_at"`
-	UpdatedAt    time.Time  `gorm:"column:updated_at"`
-	DeletedAt    *time.Time `gorm:"column:deleted_at"`
-	Version      int64      `gorm:"column:version"`
+	ID          string `gorm:"column:id;primaryKey"`
+	OrgID       string `gorm:"column:org_id"`
+	WorkspaceID string `gorm:"column:workspace_id"`
+	Name        string `gorm:"column:name"`
+	Bucket      string `gorm:"column:bucket"`
+	StorageType string `gorm:"column:storage_type"`
+	// StorageTypeSpelling is '' for rows stored before it was recorded.
+	StorageTypeSpelling string     `gorm:"column:storage_type_spelling"`
+	Region              string     `gorm:"column:region"`
+	Endpoint            string     `gorm:"column:endpoint"`
+	KeyHint             string     `gorm:"column:key_hint"`
+	SealedKey           []byte     `gorm:"column:sealed_key"`
+	SealedSecret        []byte     `gorm:"column:sealed_secret"`
+	Status              string     `gorm:"column:status"`
+	LastStatusAt        *time.Time `gorm:"column:last_status_at"`
+	CreatedAt           time.Time  `gorm:"column:created_at"`
+	UpdatedAt           time.Time  `gorm:"column:updated_at"`
+	DeletedAt           *time.Time `gorm:"column:deleted_at"`
+	Version             int64      `gorm:"column:version"`
 	// SecretFingerprint is NULL for rows stored before fingerprints existed or without a
 	// fingerprint key; CredentialsUpdatedAt is NULL for rows stored before it was recorded.
 	SecretFingerprint    *string    `gorm:"column:secret_fingerprint"`
@@ -154,6 +156,7 @@ func newBucketRow(b domain.Bucket, now time.Time) bucketRow {
 		Name:                 b.Name,
 		Bucket:               b.Bucket,
 		StorageType:          string(b.StorageType),
+		StorageTypeSpelling:  b.StorageTypeSpelling,
 		Region:               b.Region,
 		Endpoint:             b.Endpoint,
 		KeyHint:              b.KeyHint,
@@ -180,6 +183,7 @@ func (r bucketRow) toDomain() domain.Bucket {
 		Name:                 r.Name,
 		Bucket:               r.Bucket,
 		StorageType:          domain.StorageType(r.StorageType),
+		StorageTypeSpelling:  r.StorageTypeSpelling,
 		Region:               r.Region,
 		Endpoint:             r.Endpoint,
 		KeyHint:              r.KeyHint,
@@ -239,13 +243,13 @@ func derefOrEmpty(s *string) string {
 // bucketColumns are bucketRow's columns, in the order of its scanTargets.
 const bucketColumns = "id, org_id, workspace_id, name, bucket, storage_type, region, endpoint, key_hint, " +
 	"sealed_key, sealed_secret, status, last_status_at, created_at, updated_at, deleted_at, version, " +
-	"secret_fingerprint, secret_version, credentials_updated_at"
+	"secret_fingerprint, secret_version, credentials_updated_at, storage_type_spelling"
 
 // scanTargets are pointers to r's fields, in the order of bucketColumns.
 func (r *bucketRow) scanTargets() []any {
 	return []any{&r.ID, &r.OrgID, &r.WorkspaceID, &r.Name, &r.Bucket, &r.StorageType, &r.Region, &r.Endpoint, &r.KeyHint,
 		&r.SealedKey, &r.SealedSecret, &r.Status, &r.LastStatusAt, &r.CreatedAt, &r.UpdatedAt, &r.DeletedAt, &r.Version,
-		&r.SecretFingerprint, &r.SecretVersion, &r.CredentialsUpdatedAt}
+		&r.SecretFingerprint, &r.SecretVersion, &r.CredentialsUpdatedAt, &r.StorageTypeSpelling}
 }
 
 // columnValues are r's fields, in the order of bucketColumns: scanTargets' pointers,

@@ -42,6 +42,7 @@ func (s *Store) Update(ctx context.Context, b domain.Bucket) error {
 		"name_key_suffix":        gorm.Expr("CASE WHEN name = ? THEN name_key_suffix ELSE '' END", b.Name),
 		"bucket":                 b.Bucket,
 		"storage_type":           string(b.StorageType),
+		"storage_type_spelling":  b.StorageTypeSpelling,
 		"region":                 b.Region,
 		"endpoint":               b.Endpoint,
 		"key_hint":               b.KeyHint,

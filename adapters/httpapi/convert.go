@@ -12,11 +12,12 @@ import (
 // allChecksPassed is the message of a validation in which no check failed.
 const allChecksPassed = "all checks passed"
 
-// validationResult renders a validation outcome. A failed check carries the code a create
-// would have answered, from the same table as every error.
+// validationResult renders a validation outcome with its own verdict as status. A failed check
+// carries the code a create would have answered, from the same table as every error.
 func validationResult(out app.ValidationOutcome) api.ValidationResult {
 	r := api.ValidationResult{
 		Success:   out.Failure == nil,
+		Status:    api.BucketStatus(out.Status()),
 		Message:   allChecksPassed,
 		Checks:    make([]api.ValidationCheck, len(out.Report.Checks)),
 		LatencyMs: int(out.Report.Latency.Milliseconds()),
@@ -34,6 +35,9 @@ func validationResult(out app.ValidationOutcome) api.ValidationResult {
 		}
 	}
 	r.Region = nonEmpty(out.Report.Region)
+	if d := out.Report.RegionDetection; d != "" {
+		r.RegionDetection = ptr(api.ValidationResultRegionDetection(d))
+	}
 	r.AddressingStyle = nonEmpty(out.Report.AddressingStyle)
 	return r
 }
@@ -56,13 +60,29 @@ func nonEmpty(s string) *string {
 	return &s
 }
 
+// availableBucketOf renders a bucket as an entry of Flashback's short list: its region and
+// endpoint only when it has them, as Flashback's optional fields.
+func availableBucketOf(b domain.Bucket) api.AvailableBucket {
+	return api.AvailableBucket{
+		Id:          b.ID,
+		Name:        b.Name,
+		StorageType: api.CanonicalStorageType(b.StorageTypeAnswer()),
+		Bucket:      b.Bucket,
+		Region:      nonEmpty(b.Region),
+		Endpoint:    nonEmpty(b.Endpoint),
+		Status:      api.BucketStatus(b.Status),
+		WorkspaceId: b.WorkspaceID,
+		CreatedAt:   b.CreatedAt,
+	}
+}
+
 // bucketOf renders a bucket: metadata and the key hint, never a credential.
 func bucketOf(b domain.Bucket) api.Bucket {
 	return api.Bucket{
 		Id:           b.ID,
 		Name:         b.Name,
 		Bucket:       b.Bucket,
-		StorageType:  api.CanonicalStorageType(b.StorageType),
+		StorageType:  api.CanonicalStorageType(b.StorageTypeAnswer()),
 		Region:       b.Region,
 		Endpoint:     nonEmpty(b.Endpoint),
 		WorkspaceId:  b.WorkspaceID,
@@ -99,7 +119,7 @@ func quotaOf(q domain.Quota) api.QuotaResponse {
 	r.Subscription.Description = fmt.Sprintf("Up to %d buckets", q.Limit)
 	var u api.QuotaUsage
 	u.Capability.Id, u.Capability.Code = "BUCKETS", "BUCKETS"
-	u.Capability.Description, u.Capability.Type, u.Capability.PeriodType = "Registered buckets", "COUNT", "NONE"
+	u.Capability.Description, u.Capability.Type, u.Capability.PeriodType = "Registered buckets", "COUNT", api.ALLTIME
 	u.Usage.Current, u.Usage.Max = q.Used, q.Limit
 	if q.Limit > 0 {
 		u.Usage.Percentage = float32(math.Round(float64(q.Used)*10000/float64(q.Limit)) / 100)

@@ -102,7 +102,8 @@ func TestCreateBucketRejectsInvalidFields(t *testing.T) {
 		field string // the field the message must name
 	}
 	var tests []test
-	for _, field := range []string{"name", "bucket", "storageType", "key", "secret", "region", "workspaceId"} {
+	// region may be left out: the validation learns it (app).
+	for _, field := range []string{"name", "bucket", "storageType", "key", "secret", "workspaceId"} {
 		tests = append(tests, test{"missing " + field, func(b map[string]any) { delete(b, field) }, field})
 	}
 	tests = append(tests,
@@ -114,6 +115,8 @@ func TestCreateBucketRejectsInvalidFields(t *testing.T) {
 		test{"empty bucket", func(b map[string]any) { b["bucket"] = "" }, "bucket"},
 		test{"secret over 16384 characters", func(b map[string]any) { b["secret"] = strings.Repeat("s", 16385) }, "secret"},
 		test{"endpoint is an object", func(b map[string]any) { b["endpoint"] = map[string]any{} }, "endpoint"},
+		test{"region is a number", func(b map[string]any) { b["region"] = 1 }, "region"},
+		test{"region over 64 characters", func(b map[string]any) { b["region"] = strings.Repeat("r", 65) }, "region"},
 	)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

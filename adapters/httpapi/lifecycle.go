@@ -42,8 +42,7 @@ func (s *Server) ListAvailableBuckets(ctx context.Context, req api.ListAvailable
 	}
 	out := make(api.ListAvailableBuckets200JSONResponse, len(page.Buckets))
 	for i, b := range page.Buckets {
-		out[i] = api.AvailableBucket{Id: b.ID, Name: b.Name, StorageType: api.CanonicalStorageType(b.StorageType),
-			Bucket: b.Bucket, Status: api.BucketStatus(b.Status), WorkspaceId: b.WorkspaceID, CreatedAt: b.CreatedAt}
+		out[i] = availableBucketOf(b)
 	}
 	return out, nil
 }
@@ -114,8 +113,8 @@ func (s *Server) RevalidateBucket(ctx context.Context, req api.RevalidateBucketR
 		return nil, err
 	}
 	v := validationResult(res.ValidationOutcome)
-	return api.RevalidateBucket200JSONResponse{Success: v.Success, Message: v.Message, Code: v.Code, Checks: v.Checks,
-		Region: v.Region, AddressingStyle: v.AddressingStyle, LatencyMs: v.LatencyMs, Status: api.BucketStatus(res.Status)}, nil
+	v.Status = api.BucketStatus(res.Status)
+	return api.RevalidateBucket200JSONResponse(v), nil
 }
 
 // GetQuota answers the organization's bucket usage in Flashback's shape (GET /user/quota).

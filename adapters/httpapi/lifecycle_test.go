@@ -168,7 +168,9 @@ func TestListBucketsRefusesALimitOutsideTheSpec(t *testing.T) {
 func TestListAvailableBucketsAnswersFlashbacksBareArray(t *testing.T) {
 	h := newHarness(t)
 	second := storedBucket()
+	// Registered as BLOB, without a region or an endpoint: both are left out of its entry.
 	second.ID, second.Name, second.StorageType = "0192f7a5-0e1f-7a2b-8c3d-4e5f60718294", "Blobs", domain.StorageAzure
+	second.StorageTypeSpelling, second.Region, second.Endpoint = domain.BlobSpelling, "", ""
 	h.buckets.list = func(app.ListInput) (domain.BucketPage, error) {
 		return domain.BucketPage{Buckets: []domain.Bucket{storedBucket(), second}}, nil
 	}
@@ -186,17 +188,26 @@ func TestListAvailableBucketsAnswersFlashbacksBareArray(t *testing.T) {
 	if len(entries) != 2 {
 		t.Fatalf("got %d entries, want 2: %s", len(entries), res.body)
 	}
+	first := storedBucket()
+	wants := []struct {
+		fields []string
+		entry  api.AvailableBucket
+	}{
+		{[]string{"id", "name", "storageType", "bucket", "region", "endpoint", "status", "workspaceId", "createdAt"},
+			api.AvailableBucket{Id: first.ID, Name: first.Name, StorageType: api.CanonicalStorageTypeS3, Bucket: first.Bucket,
+				Region: &first.Region, Endpoint: &first.Endpoint, Status: api.ONLINE, WorkspaceId: first.WorkspaceID, CreatedAt: first.CreatedAt}},
+		{[]string{"id", "name", "storageType", "bucket", "status", "workspaceId", "createdAt"},
+			api.AvailableBucket{Id: second.ID, Name: second.Name, StorageType: api.CanonicalStorageTypeBLOB, Bucket: second.Bucket,
+				Status: api.ONLINE, WorkspaceId: second.WorkspaceID, CreatedAt: second.CreatedAt}},
+	}
 	for i, raw := range entries {
-		wantFields(t, "entry", fieldsOf(t, raw), "id", "name", "storageType", "bucket", "status", "workspaceId", "createdAt")
+		wantFields(t, "entry", fieldsOf(t, raw), wants[i].fields...)
 		var got api.AvailableBucket
 		if err := json.Unmarshal(raw, &got); err != nil {
 			t.Fatal(err)
 		}
-		b := []domain.Bucket{storedBucket(), second}[i]
-		want := api.AvailableBucket{Id: b.ID, Name: b.Name, StorageType: api.CanonicalStorageType(b.StorageType),
-			Bucket: b.Bucket, Status: api.ONLINE, WorkspaceId: b.WorkspaceID, CreatedAt: b.CreatedAt}
-		if got != want {
-			t.Errorf("entry %d = %+v, want %+v", i, got, want)
+		if !reflect.DeepEqual(got, wants[i].entry) {
+			t.Errorf("entry %d = %+v, want %+v", i, got, wants[i].entry)
 		}
 	}
 	wantNoCredential(t, res.body)
@@ -216,6 +227,31 @@ func TestGetBucketAnswersTheBucket(t *testing.T) {
 		t.Errorf("success = %s, want true", fields["success"])
 	}
 	wantRenderedBucket(t, fields["bucket"])
+}
+
+// A bucket answers its storage type as it was registered: BLOB and AZURE are one provider, and
+// a bucket stored before spellings were recorded answers the canonical name.
+func TestGetBucketAnswersTheStorageTypeAsRegistered(t *testing.T) {
+	for spelling, want := range map[string]api.CanonicalStorageType{"BLOB": api.CanonicalStorageTypeBLOB,
+		"AZURE": api.CanonicalStorageTypeAZURE, "": api.CanonicalStorageTypeAZURE} {
+		t.Run("spelled "+spelling, func(t *testing.T) {
+			h := newHarness(t)
+			h.buckets.get = func(string) (domain.Bucket, error) {
+				b := storedBucket()
+				b.StorageType, b.StorageTypeSpelling = domain.StorageAzure, spelling
+				return b, nil
+			}
+			res := h.serve(t, apiRequest(http.MethodGet, "/bucket/"+newBucketID, ""))
+			wantStatus(t, res, http.StatusOK)
+			var got api.BucketResponse
+			if err := json.Unmarshal(res.body, &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Bucket.StorageType != want {
+				t.Errorf("storageType = %s, want %s", got.Bucket.StorageType, want)
+			}
+		})
+	}
 }
 
 // bucketRoutes are the operations on one bucket, with a valid body where one is needed.
@@ -512,7 +548,7 @@ func TestGetQuotaAnswersFlashbacksShape(t *testing.T) {
 				},
 				"quotaUsage": []any{map[string]any{
 					"capability": map[string]any{
-						"id": "BUCKETS", "code": "BUCKETS", "description": "Registered buckets", "type": "COUNT", "periodType": "NONE",
+						"id": "BUCKETS", "code": "BUCKETS", "description": "Registered buckets", "type": "COUNT", "periodType": "ALL_TIME",
 					},
 					"usage": map[string]any{
 						"current":    json.Number(strconv.Itoa(tc.quota.Used)),

@@ -58,9 +58,10 @@ func TestValidateBucketReportsEveryCheck(t *testing.T) {
 		wantSuccess bool
 		wantCode    string
 		wantMessage string
+		wantStatus  api.BucketStatus
 	}{
-		"failing": {domain.Errorf(domain.KindAccessDenied, "list: access denied"), false, "ACCESS_DENIED", "list: access denied"},
-		"passing": {nil, true, "", "all checks passed"},
+		"failing": {domain.Errorf(domain.KindAccessDenied, "list: access denied"), false, "ACCESS_DENIED", "list: access denied", api.OFFLINE},
+		"passing": {nil, true, "", "all checks passed", api.ONLINE},
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
@@ -75,7 +76,7 @@ func TestValidateBucketReportsEveryCheck(t *testing.T) {
 			if err := json.Unmarshal(res.body, &got); err != nil {
 				t.Fatal(err)
 			}
-			if got.Success != tc.wantSuccess || got.Message != tc.wantMessage || got.LatencyMs != 1500 {
+			if got.Success != tc.wantSuccess || got.Status != tc.wantStatus || got.Message != tc.wantMessage || got.LatencyMs != 1500 {
 				t.Errorf("result = %+v", got)
 			}
 			if (got.Code == nil) != (tc.wantCode == "") || (got.Code != nil && *got.Code != tc.wantCode) {
@@ -84,6 +85,38 @@ func TestValidateBucketReportsEveryCheck(t *testing.T) {
 			if len(got.Checks) != 4 || got.Checks[2].Status != api.Fail || *got.Checks[2].ProviderCode != "AccessDenied" ||
 				got.Checks[0].ProviderCode != nil || *got.AddressingStyle != "path" || *got.Region != "us-east-1" {
 				t.Errorf("checks or details lost: %s", res.body)
+			}
+			if got.RegionDetection != nil {
+				t.Errorf("regionDetection = %v for a validation given a region, want it absent", *got.RegionDetection)
+			}
+		})
+	}
+}
+
+// A validation without a given region answers whether it detected one.
+func TestValidateBucketSaysWhetherItDetectedTheRegion(t *testing.T) {
+	for _, detection := range []domain.RegionDetection{domain.RegionDetected, domain.RegionUndetected} {
+		t.Run(string(detection), func(t *testing.T) {
+			h := newHarness(t)
+			h.buckets.validate = func(app.BucketInput) (app.ValidationOutcome, error) {
+				return app.ValidationOutcome{Report: domain.ValidationReport{
+					Checks:          []domain.Check{{Name: "connect", Status: domain.CheckPass, Message: "reached"}},
+					RegionDetection: detection,
+				}}, nil
+			}
+			body := validRequest()
+			delete(body, "region")
+			res := h.serve(t, validateRequest(t, body))
+			wantStatus(t, res, http.StatusOK)
+			var got api.ValidationResult
+			if err := json.Unmarshal(res.body, &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.RegionDetection == nil || string(*got.RegionDetection) != string(detection) {
+				t.Errorf("answer %s, want regionDetection %s", res.body, detection)
+			}
+			if calls := h.buckets.received(); len(calls) != 1 || calls[0].cmd.Region != "" {
+				t.Errorf("service got %+v, want one call without a region", calls)
 			}
 		})
 	}

@@ -34,12 +34,12 @@ func (p *probe) describe(check string, a answer) string {
 	case domain.KindRegionMismatch:
 		switch {
 		case a.region != "":
-			return fmt.Sprintf("region: bucket %s is in %s, not %s; set region to %s", bucket, a.region, p.target.Region, a.region)
+			return fmt.Sprintf("region: bucket %s is in %s, not %s; set region to %s", bucket, a.region, p.signedFor(), a.region)
 		case regionCodes[a.code]:
-			return fmt.Sprintf("region: %s refused region %q (%s); set region to the bucket's region", p.where, p.target.Region, a.reason())
+			return fmt.Sprintf("region: %s refused region %q (%s); set region to the bucket's region", p.where, p.signedFor(), a.reason())
 		}
 		return fmt.Sprintf("region: %s redirected bucket %s away from region %s; set region to the bucket's region",
-			p.where, bucket, p.target.Region)
+			p.where, bucket, p.signedFor())
 	case domain.KindInvalidInput:
 		if a.code == "InvalidBucketName" {
 			return fmt.Sprintf("%s: %s refused the bucket name %q (%s); check bucket against the provider's naming rules",

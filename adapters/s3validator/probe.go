@@ -25,9 +25,11 @@ type probe struct {
 	target  domain.ValidationTarget
 	keyHint string
 	// where names the provider in messages: the endpoint URL, or "AWS S3".
-	where   string
-	custom  bool
-	timeout time.Duration
+	where string
+	// endpoint is the custom endpoint as checked; empty for AWS.
+	endpoint string
+	custom   bool
+	timeout  time.Duration
 	// log receives the panics recovered on the probe's goroutines.
 	log *slog.Logger
 }
@@ -39,6 +41,12 @@ type probe struct {
 func (p *probe) run(ctx context.Context) *report {
 	r := newReport(p.target.Mode)
 	rd := p.read(ctx)
+	if region := rd.redirectedTo(); region != "" && p.target.Region == "" {
+		// No region was given and the one guessed for signing was refused with the bucket's
+		// own: sign for that one instead, once.
+		p.signFor(region)
+		rd = p.read(ctx)
+	}
 	head, list := rd.head, rd.list
 	if !rd.answered() {
 		r.fail(checkConnect, head, p.describe(checkConnect, head))
@@ -50,7 +58,7 @@ func (p *probe) run(ctx context.Context) *report {
 	for _, a := range []answer{head, list} {
 		if !a.ok() && a.kind == domain.KindRegionMismatch {
 			r.region = a.region
-			reason := fmt.Sprintf("skipped: requests signed for region %s were refused", p.target.Region)
+			reason := fmt.Sprintf("skipped: requests signed for region %s were refused", p.signedFor())
 			r.Skip(checkAuth, reason)
 			r.Skip(checkBucket, reason)
 			r.Skip(checkList, reason)

@@ -8,11 +8,37 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/domain"
 )
 
 // maxRegionLength bounds a region name; real ones are far shorter.
 const maxRegionLength = 64
+
+// unknownRegion is the region requests are signed for when the target names none: AWS's
+// first region, where S3 clients start when they know no better. A provider that keeps the
+// bucket elsewhere says so, and the probe signs for that region instead (run).
+const unknownRegion = "us-east-1"
+
+// signFor makes the probe sign its requests for region, and address them as that region's
+// endpoints want.
+func (p *probe) signFor(region string) {
+	p.options.Region = region
+	p.styles = stylesFor(p.target.Bucket, region, p.endpoint)
+}
+
+// signedFor is the region the probe's requests are signed for.
+func (p *probe) signedFor() string { return p.options.Region }
+
+// redirectedTo is the region a refusal of the round's requests named as the bucket's, if any.
+func (rd readRound) redirectedTo() string {
+	for _, a := range []answer{rd.head, rd.list} {
+		if !a.ok() && a.kind == domain.KindRegionMismatch && a.region != "" {
+			return a.region
+		}
+	}
+	return ""
+}
 
 // checkRegionName refuses a region that cannot go into a SigV4 credential scope or an AWS host.
 func checkRegionName(region string) error {
@@ -27,22 +53,26 @@ func checkRegionName(region string) error {
 // x-amz-bucket-region, or else GetBucketLocation. On AWS a difference fails the check. On a
 // custom endpoint the requests were already signed for the stated region and accepted, so a
 // different report is noted, not failed, and a provider that reports nothing skips the check.
+// Without a stated region, the reported one is the detected region, and a provider that
+// reports none leaves it undetected.
 func (p *probe) checkRegion(ctx context.Context, r *report, head, list answer) {
 	reported := head.region
 	if reported == "" && (head.ok() || list.ok()) {
 		var reason string
 		reported, reason = p.bucketLocation(ctx)
 		if reported == "" {
-			r.Skip(checkRegion, "skipped: "+reason)
+			r.Skip(checkRegion, p.regionSkipped(reason))
 			return
 		}
 	}
 	if reported == "" {
-		r.Skip(checkRegion, "skipped: the bucket could not be read")
+		r.Skip(checkRegion, p.regionSkipped("the bucket could not be read"))
 		return
 	}
 	r.region = reported
 	switch {
+	case p.target.Region == "":
+		r.Pass(checkRegion, providercheck.RegionDetected(p.target.Bucket, reported))
 	case strings.EqualFold(reported, p.target.Region):
 		r.Pass(checkRegion, fmt.Sprintf("bucket %s is in %s", p.target.Bucket, reported))
 	case p.custom:
@@ -52,6 +82,14 @@ func (p *probe) checkRegion(ctx context.Context, r *report, head, list answer) {
 		a := answer{kind: domain.KindRegionMismatch, region: reported}
 		r.fail(checkRegion, a, p.describe(checkRegion, a))
 	}
+}
+
+// regionSkipped is the region check's message when no region could be compared or detected.
+func (p *probe) regionSkipped(reason string) string {
+	if p.target.Region == "" {
+		return providercheck.RegionUndetected(reason)
+	}
+	return "skipped: " + reason
 }
 
 // bucketLocation asks GetBucketLocation. It returns the region, or "" and why there is none.

@@ -3,10 +3,14 @@ package s3validator
 import (
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"testing"
 
+	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/testsupport/providerchecktest"
+	"github.com/bucketd/bucketd/testsupport/versitygw"
 )
 
 // awsKey and awsSecret are AWS's documentation example credentials.
@@ -145,6 +149,112 @@ func TestValidateCustomEndpointRegion(t *testing.T) {
 			}
 			if report.Region != c.wantRegion {
 				t.Errorf("report region = %q, want %q", report.Region, c.wantRegion)
+			}
+		})
+	}
+}
+
+// Without a given region the validator signs for us-east-1, learns the bucket's region from
+// the provider's answer and reports it: from HeadBucket's header in one round of requests, or,
+// when the provider refused those requests naming the bucket's region, from a second round
+// signed for that region. The region check says the region was detected.
+func TestValidateDetectsAWSRegion(t *testing.T) {
+	cases := []struct {
+		name         string
+		bucketRegion string
+		// rounds are the regions the HeadBucket requests were signed for, in order.
+		rounds []string
+	}{
+		{"bucket in us-east-1", "us-east-1", []string{"us-east-1"}},
+		{"bucket elsewhere", "eu-west-1", []string{"us-east-1", "eu-west-1"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			stub := &s3Stub{bucket: "aws-bucket", region: c.bucketRegion}
+			h := awsHarness(t, stub, awsDNS)
+			target := s3Target("", "aws-bucket", awsKey, awsSecret)
+			target.Region = ""
+			report, err := h.validate(t, target)
+			if err != nil {
+				t.Fatalf("Validate error = %v, want success; checks %+v", err, report.Checks)
+			}
+			if report.Region != c.bucketRegion {
+				t.Errorf("report region = %q, want %q", report.Region, c.bucketRegion)
+			}
+			want := providercheck.RegionDetected("aws-bucket", c.bucketRegion)
+			if got := providerchecktest.Check(t, report, checkRegion); got.Status != domain.CheckPass || got.Message != want {
+				t.Errorf("region check = %+v, want pass saying %q", got, want)
+			}
+			var heads []string
+			for _, r := range stub.requests() {
+				if r.op == opHead {
+					heads = append(heads, r.region)
+				}
+			}
+			if !slices.Equal(heads, c.rounds) {
+				t.Errorf("HeadBucket requests signed for %q, want %q", heads, c.rounds)
+			}
+		})
+	}
+}
+
+// A given region that differs from the bucket's stays a mismatch: the validator never signs
+// for another region than the one given.
+func TestValidateGivenRegionIsNotReplaced(t *testing.T) {
+	stub := &s3Stub{bucket: "aws-bucket", region: "eu-west-1"}
+	h := awsHarness(t, stub, awsDNS)
+	report, err := h.validate(t, s3Target("", "aws-bucket", awsKey, awsSecret))
+	providerchecktest.WantKind(t, err, domain.KindRegionMismatch, "is in eu-west-1, not us-east-1")
+	if got := providerchecktest.Check(t, report, checkRegion); got.Status != domain.CheckFail {
+		t.Errorf("region check = %+v, want fail", got)
+	}
+	for _, r := range stub.requests() {
+		if r.region != versitygw.Region {
+			t.Errorf("%s signed for %s; want every request signed for the given %s", r.op, r.region, versitygw.Region)
+		}
+	}
+}
+
+// A custom endpoint that reports no region leaves it undetected, and the check says so.
+func TestValidateCustomEndpointWithoutRegion(t *testing.T) {
+	h, endpoint := stubHarness(t, &s3Stub{bucket: "stub-bucket",
+		location: stubAnswer{status: http.StatusNotImplemented, body: xmlError("NotImplemented", "not implemented")}})
+	target := s3Target(endpoint, "stub-bucket", awsKey, awsSecret)
+	target.Region = ""
+	report, err := h.validate(t, target)
+	if err != nil {
+		t.Fatalf("Validate error = %v, want success; checks %+v", err, report.Checks)
+	}
+	if report.Region != "" {
+		t.Errorf("report region = %q, want none", report.Region)
+	}
+	if got := providerchecktest.Check(t, report, checkRegion); got.Status != domain.CheckSkip ||
+		!strings.Contains(got.Message, "could not be detected") || !strings.Contains(got.Message, "NotImplemented") {
+		t.Errorf("region check = %+v, want skip saying it could not be detected and why", got)
+	}
+}
+
+// versitygw reports its region in HeadBucket's x-amz-bucket-region; without a given region,
+// that is the region detected. A gateway in eu-central-1 refuses requests signed for
+// us-east-1 and names its region, so the second round is signed for it.
+func TestValidateDetectsGatewayRegion(t *testing.T) {
+	for _, region := range []string{versitygw.Region, "eu-central-1"} {
+		t.Run(region, func(t *testing.T) {
+			gw := versitygw.StartInRegion(t, region)
+			gw.CreateBucket(t, "regional-bucket")
+			h := newHarness(t, 0, nil)
+			target := s3Target(gw.Endpoint, "regional-bucket", gw.RootKey, gw.RootSecret)
+			target.Region = ""
+			report, err := h.validate(t, target)
+			if err != nil {
+				t.Fatalf("Validate error = %v, want success; checks %+v", err, report.Checks)
+			}
+			if report.Region != region {
+				t.Errorf("report region = %q, want the gateway's %q", report.Region, region)
+			}
+			if got := providerchecktest.Check(t, report, checkRegion); got.Status != domain.CheckPass ||
+				got.Message != providercheck.RegionDetected("regional-bucket", region) {
+				t.Errorf("region check = %+v, want pass saying it detected %s", got, region)
 			}
 		})
 	}

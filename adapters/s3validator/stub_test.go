@@ -42,6 +42,8 @@ const (
 // stubRequest is what the stub recorded about one request.
 type stubRequest struct {
 	op, style, key, ifNoneMatch string
+	// region is the region the request was signed for.
+	region string
 }
 
 // s3Stub answers like S3 (XML errors, x-amz-bucket-region) from a script per operation, and
@@ -56,6 +58,9 @@ type s3Stub struct {
 	style      string
 	wrongStyle stubAnswer
 	absent     bool
+	// region, when set, is where the bucket lives, as on AWS: a request signed for another
+	// region gets a 301 naming it, and every other answer carries it in x-amz-bucket-region.
+	region string
 
 	// The answers per operation; the zero value is S3's success answer.
 	head, list, location, put, del stubAnswer
@@ -94,12 +99,16 @@ func xmlListing(bucket string) string {
 
 func (s *s3Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	style, key := s.addressing(r)
-	req := stubRequest{op: operation(r), style: style, key: key, ifNoneMatch: r.Header.Get("If-None-Match")}
+	req := stubRequest{op: operation(r), style: style, key: key, ifNoneMatch: r.Header.Get("If-None-Match"),
+		region: signingRegion(r)}
 	s.mu.Lock()
 	s.seen = append(s.seen, req)
 	s.mu.Unlock()
 
 	a := s.answer(req.op)
+	if s.region != "" {
+		a = s.inRegion(a, req.region)
+	}
 	switch {
 	case style == "":
 		a = noSuchBucket
@@ -122,6 +131,26 @@ func (s *s3Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(a.status)
 	_, _ = io.WriteString(w, a.body)
+}
+
+// inRegion is a, answered to a request signed for region, from a bucket in s.region.
+func (s *s3Stub) inRegion(a stubAnswer, region string) stubAnswer {
+	if region != s.region {
+		return stubAnswer{status: http.StatusMovedPermanently, region: s.region, body: xmlPermanentRedirect}
+	}
+	a.region = cmp.Or(a.region, s.region)
+	return a
+}
+
+// signingRegion is the region of a SigV4 request's credential scope
+// (Credential=KEY/DATE/REGION/s3/aws4_request).
+func signingRegion(r *http.Request) string {
+	_, scope, _ := strings.Cut(r.Header.Get("Authorization"), "Credential=")
+	parts := strings.Split(scope, "/")
+	if len(parts) < 3 {
+		return ""
+	}
+	return parts[2]
 }
 
 // addressing tells the request's style and object key; the style is empty when the request

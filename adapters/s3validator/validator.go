@@ -82,11 +82,14 @@ func (v *Validator) Validate(ctx context.Context, target domain.ValidationTarget
 // refused it names the check the refusal belongs to. The clients built from them are cheap:
 // they share the HTTP client and so the connection pool; only the credentials and endpoint differ.
 func (v *Validator) newProbe(t domain.ValidationTarget) (*probe, string, error) {
-	if err := checkRegionName(t.Region); err != nil {
+	region := t.Region
+	if region == "" {
+		region = unknownRegion
+	} else if err := checkRegionName(region); err != nil {
 		return nil, checkRegion, err
 	}
 	opts := s3.Options{
-		Region:      t.Region,
+		Region:      region,
 		Credentials: credentials.NewStaticCredentialsProvider(t.Credentials.Key.Reveal(), t.Credentials.Secret.Reveal(), ""),
 		HTTPClient:  v.httpClient,
 		// A wrong key must fail fast, and every failure is reported to a person who can retry.
@@ -106,7 +109,8 @@ func (v *Validator) newProbe(t domain.ValidationTarget) (*probe, string, error) 
 		opts.BaseEndpoint = aws.String(endpoint)
 		p.custom, p.where = true, endpoint
 	}
-	p.options, p.styles = opts, stylesFor(t.Bucket, t.Region, endpoint)
+	p.options, p.endpoint = opts, endpoint
+	p.signFor(region)
 	return p, "", nil
 }
 

@@ -44,8 +44,6 @@ func TestValidateRefusesTarget(t *testing.T) {
 			domain.KindEndpointNotAllowed, checkConnect, "query", "query-secret"},
 		{"a fragment in the endpoint", endpoint("https://s3.example.com#fragment-secret"),
 			domain.KindEndpointNotAllowed, checkConnect, "fragment", "fragment-secret"},
-		{"empty region", func(tg *domain.ValidationTarget) { tg.Region = "" },
-			domain.KindInvalidInput, checkRegion, "region", ""},
 		{"region with a slash", func(tg *domain.ValidationTarget) { tg.Region = "us/east" },
 			domain.KindInvalidInput, checkRegion, "not a region name", ""},
 	}

@@ -100,9 +100,9 @@ func bootstrapOrgs(ctx context.Context, bd *bucketd, n int) ([]org, error) {
 
 // createRequest is POST /bucket of a bucket named name in o's workspace, validated at the stub.
 func (fx *fixture) createRequest(ctx context.Context, baseURL string, o org, name string) (*http.Request, error) {
-	endpoint := fx.stubURL
+	endpoint, region := fx.stubURL, api.Region(stubRegion)
 	body, err := json.Marshal(api.CreateBucketRequest{Name: name, Bucket: stubBucket, StorageType: api.StorageTypeS3,
-		Key: benchKey, Secret: benchSecret, Region: stubRegion, Endpoint: &endpoint, WorkspaceId: o.WorkspaceID})
+		Key: benchKey, Secret: benchSecret, Region: &region, Endpoint: &endpoint, WorkspaceId: o.WorkspaceID})
 	if err != nil {
 		return nil, err
 	}

@@ -37,7 +37,7 @@ func testGCSCreate(t *testing.T, b *backend) {
 			code: "BUCKET_NOT_FOUND", says: []string{"bucket: ", missingBucket}},
 		{name: "account that may not list objects", change: func(r *api.CreateBucketRequest) { r.Key, r.Secret = p.noList.email, p.noList.privateKey },
 			code: "ACCESS_DENIED", says: []string{"permissions: ", "storage.objects.list"}},
-		{name: "bucket in another location", change: func(r *api.CreateBucketRequest) { r.Region = "europe-west1" },
+		{name: "bucket in another location", change: func(r *api.CreateBucketRequest) { r.Region = ptr[api.Region]("europe-west1") },
 			code: "REGION_MISMATCH", says: []string{"region: ", "set region to " + gcsLocation}},
 	})
 }

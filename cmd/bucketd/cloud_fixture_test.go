@@ -114,7 +114,7 @@ func (p *cloudPeers) gcsRequest(o org, name string) api.CreateBucketRequest {
 		StorageType: api.StorageTypeGCS,
 		Key:         p.reader.email,
 		Secret:      p.reader.privateKey,
-		Region:      strings.ToLower(gcsLocation),
+		Region:      ptr(api.Region(strings.ToLower(gcsLocation))),
 		Endpoint:    &endpoint,
 		WorkspaceId: o.WorkspaceID,
 	}
@@ -130,7 +130,7 @@ func (p *cloudPeers) azureRequest(o org, name string) api.CreateBucketRequest {
 		StorageType: api.StorageTypeAZURE,
 		Key:         p.azure.Account,
 		Secret:      p.azureKey,
-		Region:      "eastus",
+		Region:      ptr[api.Region]("eastus"),
 		Endpoint:    &endpoint,
 		WorkspaceId: o.WorkspaceID,
 	}

@@ -45,6 +45,8 @@ var commonScenarios = []scenario{
 	{"GCS create", testGCSCreate},
 	{"Azure create", testAzureCreate},
 	{"validate GCS and Azure without storing", testCloudValidate},
+	{"region detected when none is given", testRegionDetection},
+	{"storage type answered as registered", testStorageTypeSpelling},
 	{"admin organization plan and limit", testAdminOrganizations},
 	{"admin workspaces, members and roles", testAdminMembers},
 	{"admin token list, revoke and expiry", testAdminTokens},
@@ -162,7 +164,8 @@ func testMalformedJSON(t *testing.T, b *backend) {
 func testMissingFields(t *testing.T, b *backend) {
 	o := b.bootstrap(t, -1)
 	c := b.client(t, o)
-	for _, field := range []string{"name", "bucket", "storageType", "key", "secret", "region", "workspaceId"} {
+	// region may be left out: testRegionDetection.
+	for _, field := range []string{"name", "bucket", "storageType", "key", "secret", "workspaceId"} {
 		t.Run(field, func(t *testing.T) {
 			var body map[string]any
 			raw, err := json.Marshal(b.request(o, "Missing "+field))

@@ -27,7 +27,7 @@ func TestServeDev(t *testing.T) {
 	request := func(name string) api.CreateBucketRequest {
 		endpoint := gw.Endpoint
 		return api.CreateBucketRequest{Name: name, Bucket: "dev-bucket", StorageType: api.StorageTypeS3, Key: gw.RootKey,
-			Secret: gw.RootSecret, Region: versitygw.Region, Endpoint: &endpoint}
+			Secret: gw.RootSecret, Region: ptr[api.Region](versitygw.Region), Endpoint: &endpoint}
 	}
 
 	first := startServer(t, checker, dir, "--dev", "--addr", "127.0.0.1:0")

@@ -151,7 +151,7 @@ func (b *backend) request(o org, name string) api.CreateBucketRequest {
 		StorageType: api.StorageTypeS3,
 		Key:         b.gw.RootKey,
 		Secret:      b.gw.RootSecret,
-		Region:      versitygw.Region,
+		Region:      ptr[api.Region](versitygw.Region),
 		Endpoint:    &endpoint,
 		WorkspaceId: o.WorkspaceID,
 	}

@@ -142,11 +142,11 @@ func TestPeakRSSWhileValidationsStreamEndlessBodies(t *testing.T) {
 	endpoint := peer.URL
 	dryRuns := map[string]api.ValidateBucketRequest{
 		"S3": {Bucket: "hostile-bucket", StorageType: api.StorageTypeS3, Key: "AKIAHOSTILEEXAMPLE01",
-			Secret: "hostile-secret-" + randomHex(12), Region: "us-east-1", Endpoint: &endpoint},
-		"GCS": {Bucket: "hostile-bucket", StorageType: api.StorageTypeGCS, Key: gcsEmail, Secret: keyFile, Region: "us-east1",
+			Secret: "hostile-secret-" + randomHex(12), Region: ptr[api.Region]("us-east-1"), Endpoint: &endpoint},
+		"GCS": {Bucket: "hostile-bucket", StorageType: api.StorageTypeGCS, Key: gcsEmail, Secret: keyFile, Region: ptr[api.Region]("us-east1"),
 			Endpoint: &endpoint},
 		"AZURE": {Bucket: "hostile-container", StorageType: api.StorageTypeAZURE, Key: "hostileaccount",
-			Secret: randomBase64(64), Region: "eastus", Endpoint: &endpoint},
+			Secret: randomBase64(64), Region: ptr[api.Region]("eastus"), Endpoint: &endpoint},
 	}
 	for _, phase := range []struct {
 		name      string

@@ -76,7 +76,7 @@ func (l *lifecycle) createThenGet(t *testing.T) {
 	got := read.Bucket
 	want := api.Bucket{
 		Id: id, Name: "Lifecycle 1", Bucket: l.user.bucket, StorageType: api.CanonicalStorageTypeS3,
-		Region: req.Region, Endpoint: req.Endpoint, WorkspaceId: l.o.WorkspaceID, Status: api.ONLINE,
+		Region: string(*req.Region), Endpoint: req.Endpoint, WorkspaceId: l.o.WorkspaceID, Status: api.ONLINE,
 		KeyHint: hintOf(req.Key), LastStatusAt: got.LastStatusAt, CreatedAt: got.CreatedAt, UpdatedAt: got.UpdatedAt,
 	}
 	if diff := bucketDiff(got, want); diff != "" {
@@ -147,8 +147,9 @@ func (l *lifecycle) available(t *testing.T) {
 	for i, e := range entries {
 		f := full[i]
 		want := api.AvailableBucket{Id: f.Id, Name: f.Name, StorageType: f.StorageType, Bucket: f.Bucket,
-			Status: f.Status, WorkspaceId: f.WorkspaceId, CreatedAt: f.CreatedAt}
+			Region: ptr(f.Region), Endpoint: f.Endpoint, Status: f.Status, WorkspaceId: f.WorkspaceId, CreatedAt: f.CreatedAt}
 		if e.Id != want.Id || e.Name != want.Name || e.StorageType != want.StorageType || e.Bucket != want.Bucket ||
+			deref(e.Region) != deref(want.Region) || endpointOf(e.Endpoint) != endpointOf(want.Endpoint) ||
 			e.Status != want.Status || e.WorkspaceId != want.WorkspaceId || !e.CreatedAt.Equal(want.CreatedAt) {
 			t.Errorf("available entry %d = %+v, want %+v", i, e, want)
 		}

@@ -29,7 +29,7 @@ func TestRateLimitAndMetrics(t *testing.T) {
 
 	endpoint := gw.Endpoint
 	req := api.CreateBucketRequest{Name: "Metrics", Bucket: "metrics-bucket", StorageType: api.StorageTypeS3, Key: gw.RootKey,
-		Secret: gw.RootSecret, Region: versitygw.Region, Endpoint: &endpoint, WorkspaceId: workspaceID}
+		Secret: gw.RootSecret, Region: ptr[api.Region](versitygw.Region), Endpoint: &endpoint, WorkspaceId: workspaceID}
 	wantCreated(t, create(t, c, req))
 	refused := req
 	refused.Name, refused.Secret = "Refused", "e2e-wrong-secret-metrics"

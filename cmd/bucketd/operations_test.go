@@ -176,8 +176,9 @@ func wantUsage(t testing.TB, c *client.ClientWithResponses, current, max int) {
 		t.Fatalf("GET /user/quota: %v", err)
 	}
 	q := wantOK(t, "GET /user/quota", res, res.JSON200)
-	if !q.Success || len(q.QuotaUsage) != 1 || q.QuotaUsage[0].Capability.Code != "BUCKETS" {
-		t.Fatalf("GET /user/quota answered %s, want success and one BUCKETS entry", res.Body)
+	if !q.Success || len(q.QuotaUsage) != 1 || q.QuotaUsage[0].Capability.Code != "BUCKETS" ||
+		q.QuotaUsage[0].Capability.PeriodType != api.ALLTIME {
+		t.Fatalf("GET /user/quota answered %s, want success and one BUCKETS entry counted ALL_TIME", res.Body)
 	}
 	u := q.QuotaUsage[0].Usage
 	if want := float32(math.Round(10000*float64(current)/float64(max)) / 100); u.Current != current || u.Max != max || u.Percentage != want {

@@ -44,10 +44,10 @@ func TestProviderMaxBody(t *testing.T) {
 
 	endpoint := provider.URL
 	for _, req := range []api.ValidateBucketRequest{
-		{Bucket: "capped", StorageType: api.StorageTypeS3, Key: "AKIAEXAMPLE", Secret: "example-secret", Region: "us-east-1"},
+		{Bucket: "capped", StorageType: api.StorageTypeS3, Key: "AKIAEXAMPLE", Secret: "example-secret", Region: ptr[api.Region]("us-east-1")},
 		{Bucket: "capped", StorageType: api.StorageTypeGCS, Key: "capped@example.iam.gserviceaccount.com",
-			Secret: serviceAccountKeyFile(t, "capped@example.iam.gserviceaccount.com"), Region: "us-east1"},
-		{Bucket: "capped", StorageType: api.StorageTypeAZURE, Key: "cappedaccount", Secret: randomBase64(64), Region: "eastus"},
+			Secret: serviceAccountKeyFile(t, "capped@example.iam.gserviceaccount.com"), Region: ptr[api.Region]("us-east1")},
+		{Bucket: "capped", StorageType: api.StorageTypeAZURE, Key: "cappedaccount", Secret: randomBase64(64), Region: ptr[api.Region]("eastus")},
 	} {
 		t.Run(string(req.StorageType), func(t *testing.T) {
 			req.Endpoint = &endpoint

@@ -37,8 +37,9 @@ func testRevalidateStatus(t *testing.T, b *backend) {
 	}
 	for _, tc := range overrides {
 		t.Run("override: "+tc.name, func(t *testing.T) {
+			// The dry run answers its own verdict; the stored status stays as it was.
 			res := mustRevalidate(t, c, id, tc.body)
-			wantFailedRevalidation(t, res, tc.code, api.ONLINE)
+			wantFailedRevalidation(t, res, tc.code, api.OFFLINE)
 			if got := mustGetBucket(t, c, id); got.Status != api.ONLINE || !sameTime(got.LastStatusAt, created.LastStatusAt) {
 				t.Errorf("after a dry run the bucket has status %s at %v, want it unchanged: ONLINE at %v",
 					got.Status, got.LastStatusAt, created.LastStatusAt)
@@ -58,8 +59,8 @@ func testRevalidateStatus(t *testing.T, b *backend) {
 	wantStatusMoved(t, c, id, api.ONLINE, offline.LastStatusAt)
 }
 
-// wantFailedRevalidation checks a report whose checks failed with code, answered with the
-// bucket's status afterwards.
+// wantFailedRevalidation checks a report whose checks failed with code, answered with status:
+// the bucket's after a validation of its stored values, the verdict of a dry run.
 func wantFailedRevalidation(t testing.TB, res api.RevalidationResult, code string, status api.BucketStatus) {
 	t.Helper()
 	failed := 0

@@ -41,7 +41,7 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 	go func() {
 		res, err := c.ValidateBucketWithResponse(context.WithoutCancel(t.Context()), api.ValidateBucketRequest{
 			Bucket: "shutdown-bucket", StorageType: api.StorageTypeS3, Key: gw.RootKey, Secret: gw.RootSecret,
-			Region: versitygw.Region, Endpoint: &proxy.URL, WorkspaceId: &workspaceID,
+			Region: ptr[api.Region](versitygw.Region), Endpoint: &proxy.URL, WorkspaceId: &workspaceID,
 		})
 		answered <- answer{res: res, err: err, at: time.Now()}
 	}()

@@ -20,7 +20,7 @@ func testValidate(t *testing.T, b *backend) {
 	endpoint := b.gw.Endpoint
 	dryRun := func(key, secret string) api.ValidateBucketRequest {
 		return api.ValidateBucketRequest{Bucket: providerBucket, StorageType: api.StorageTypeS3, Key: key, Secret: secret,
-			Region: versitygw.Region, Endpoint: &endpoint}
+			Region: ptr[api.Region](versitygw.Region), Endpoint: &endpoint}
 	}
 	pass := validate(t, c, dryRun(b.gw.RootKey, b.gw.RootSecret))
 	if !pass.Success || pass.Code != nil || pass.Message != "all checks passed" || len(pass.Checks) < 4 {

@@ -47,6 +47,7 @@ func (e BucketStatus) Valid() bool {
 // Defines values for CanonicalStorageType.
 const (
 	CanonicalStorageTypeAZURE CanonicalStorageType = "AZURE"
+	CanonicalStorageTypeBLOB  CanonicalStorageType = "BLOB"
 	CanonicalStorageTypeGCS   CanonicalStorageType = "GCS"
 	CanonicalStorageTypeS3    CanonicalStorageType = "S3"
 )
@@ -56,9 +57,38 @@ func (e CanonicalStorageType) Valid() bool {
 	switch e {
 	case CanonicalStorageTypeAZURE:
 		return true
+	case CanonicalStorageTypeBLOB:
+		return true
 	case CanonicalStorageTypeGCS:
 		return true
 	case CanonicalStorageTypeS3:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QuotaUsageCapabilityPeriodType.
+const (
+	ALLTIME QuotaUsageCapabilityPeriodType = "ALL_TIME"
+	DAILY   QuotaUsageCapabilityPeriodType = "DAILY"
+	MONTHLY QuotaUsageCapabilityPeriodType = "MONTHLY"
+	WEEKLY  QuotaUsageCapabilityPeriodType = "WEEKLY"
+	YEARLY  QuotaUsageCapabilityPeriodType = "YEARLY"
+)
+
+// Valid indicates whether the value is a known member of the QuotaUsageCapabilityPeriodType enum.
+func (e QuotaUsageCapabilityPeriodType) Valid() bool {
+	switch e {
+	case ALLTIME:
+		return true
+	case DAILY:
+		return true
+	case MONTHLY:
+		return true
+	case WEEKLY:
+		return true
+	case YEARLY:
 		return true
 	default:
 		return false
@@ -167,6 +197,24 @@ func (e ValidationMode) Valid() bool {
 	}
 }
 
+// Defines values for ValidationResultRegionDetection.
+const (
+	Detected   ValidationResultRegionDetection = "detected"
+	Undetected ValidationResultRegionDetection = "undetected"
+)
+
+// Valid indicates whether the value is a known member of the ValidationResultRegionDetection enum.
+func (e ValidationResultRegionDetection) Valid() bool {
+	switch e {
+	case Detected:
+		return true
+	case Undetected:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WorkspaceRole.
 const (
 	ADMIN WorkspaceRole = "ADMIN"
@@ -211,6 +259,11 @@ type AvailableBucket struct {
 	// CreatedAt Example: 2026-11-26T22:10:24Z
 	CreatedAt time.Time `json:"createdAt"`
 
+	// Endpoint The custom endpoint; absent when the bucket has none.
+	//
+	// Example: https://s3.example.com
+	Endpoint *string `json:"endpoint,omitempty"`
+
 	// Id A UUID.
 	//
 	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
@@ -218,6 +271,11 @@ type AvailableBucket struct {
 
 	// Name Example: My S3 Bucket
 	Name string `json:"name"`
+
+	// Region The bucket's region; absent when it has none.
+	//
+	// Example: us-east-1
+	Region *string `json:"region,omitempty"`
 
 	// Status The last known reachability with the stored credentials: `ONLINE` after a passing
 	// validation, `OFFLINE` after a failing one, `UNKNOWN` before any. Clients must tolerate
@@ -227,7 +285,10 @@ type AvailableBucket struct {
 	// Example: ONLINE
 	Status BucketStatus `json:"status"`
 
-	// StorageType The provider family as responses spell it. Clients must tolerate new values.
+	// StorageType The provider family as a bucket answers it: in the spelling the bucket was registered
+	// or last updated with, so `BLOB` and `AZURE` both mean Azure Blob Storage. Clients must
+	// tolerate new values.
+	//
 	//
 	// Example: S3
 	StorageType CanonicalStorageType `json:"storageType"`
@@ -277,7 +338,11 @@ type Bucket struct {
 	// Name Example: My S3 Bucket
 	Name string `json:"name"`
 
-	// Region Example: us-east-1
+	// Region The region given, or the one the provider reported when none was given; empty when
+	// neither said (always for Azure registered without one).
+	//
+	//
+	// Example: us-east-1
 	Region string `json:"region"`
 
 	// SecretFingerprint Identifies the secret without revealing it, so tools such as Terraform can detect
@@ -307,7 +372,10 @@ type Bucket struct {
 	// Example: ONLINE
 	Status BucketStatus `json:"status"`
 
-	// StorageType The provider family as responses spell it. Clients must tolerate new values.
+	// StorageType The provider family as a bucket answers it: in the spelling the bucket was registered
+	// or last updated with, so `BLOB` and `AZURE` both mean Azure Blob Storage. Clients must
+	// tolerate new values.
+	//
 	//
 	// Example: S3
 	StorageType CanonicalStorageType `json:"storageType"`
@@ -367,7 +435,9 @@ type BucketResponse struct {
 // Example: ONLINE
 type BucketStatus string
 
-// CanonicalStorageType The provider family as responses spell it. Clients must tolerate new values.
+// CanonicalStorageType The provider family as a bucket answers it: in the spelling the bucket was registered
+// or last updated with, so `BLOB` and `AZURE` both mean Azure Blob Storage. Clients must
+// tolerate new values.
 //
 // Example: S3
 type CanonicalStorageType string
@@ -416,11 +486,14 @@ type CreateBucketRequest struct {
 	Name BucketName `json:"name"`
 
 	// Region The bucket's region (for AWS S3 it must match the bucket's real region; a mismatch
-	// is reported with the real region) or location (GCS, compared with the bucket's).
+	// is reported with the real region) or location (GCS, compared with the bucket's). Absent
+	// or empty: the validation asks the provider (S3: the region it reports for the bucket;
+	// GCS: the bucket's location; Azure: none) and the bucket keeps what it reports, or no
+	// region when it reports none.
 	//
 	//
 	// Example: us-east-1
-	Region Region `json:"region"`
+	Region *Region `json:"region,omitempty"`
 
 	// Secret The credential's secret part: the secret access key (S3), the PEM private key or the
 	// whole service-account JSON (GCS), or the account key (Azure). Stored encrypted and
@@ -430,8 +503,9 @@ type CreateBucketRequest struct {
 	// Example: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
 	Secret CredentialSecret `json:"secret"`
 
-	// StorageType The provider family. `BLOB` is accepted as an alias of `AZURE` (Flashback's client sends
-	// it); responses always carry the canonical value.
+	// StorageType The provider family. `BLOB` and `AZURE` both mean Azure Blob Storage (`BLOB` is what
+	// Flashback's client sends); a bucket answers its storage type in the spelling it was
+	// registered or last updated with.
 	//
 	//
 	// Example: S3
@@ -633,8 +707,12 @@ type QuotaUsage struct {
 		// Id Example: BUCKETS
 		Id string `json:"id"`
 
-		// PeriodType Example: NONE
-		PeriodType string `json:"periodType"`
+		// PeriodType The period the usage counts over. The bucket count is no rate: `ALL_TIME`.
+		// Clients must tolerate new values.
+		//
+		//
+		// Example: ALL_TIME
+		PeriodType QuotaUsageCapabilityPeriodType `json:"periodType"`
 
 		// Type Example: COUNT
 		Type string `json:"type"`
@@ -652,6 +730,12 @@ type QuotaUsage struct {
 		Percentage float32 `json:"percentage"`
 	} `json:"usage"`
 }
+
+// QuotaUsageCapabilityPeriodType The period the usage counts over. The bucket count is no rate: `ALL_TIME`.
+// Clients must tolerate new values.
+//
+// Example: ALL_TIME
+type QuotaUsageCapabilityPeriodType string
 
 // RefreshTokenBody What Flashback's `userRefresh` and `userLogout` send.
 type RefreshTokenBody struct {
@@ -674,7 +758,10 @@ type RefreshTokenResponse struct {
 }
 
 // Region The bucket's region (for AWS S3 it must match the bucket's real region; a mismatch
-// is reported with the real region) or location (GCS, compared with the bucket's).
+// is reported with the real region) or location (GCS, compared with the bucket's). Absent
+// or empty: the validation asks the provider (S3: the region it reports for the bucket;
+// GCS: the bucket's location; Azure: none) and the bucket keeps what it reports, or no
+// region when it reports none.
 //
 // Example: us-east-1
 type Region = string
@@ -724,45 +811,10 @@ type RevalidateBucketRequest struct {
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
-// RevalidationResult A validation report plus the bucket's status after it.
-type RevalidationResult struct {
-	// AddressingStyle The S3 addressing style that worked, `path` or `virtual`.
-	//
-	// Example: path
-	AddressingStyle *string `json:"addressingStyle,omitempty"`
-
-	// Checks Every check, in a fixed order per provider.
-	Checks []ValidationCheck `json:"checks"`
-
-	// Code The error code a create would have answered, when a check failed.
-	//
-	// Example: ACCESS_DENIED
-	Code *string `json:"code,omitempty"`
-
-	// LatencyMs Wall time of the validation in milliseconds.
-	//
-	// Example: 212
-	LatencyMs int `json:"latency_ms"`
-
-	// Message Example: list: access denied for key AKIA…MPLE on bucket my-bucket-name; grant s3:ListBucket
-	Message string `json:"message"`
-
-	// Region The bucket's region or location, as the provider reported it.
-	//
-	// Example: us-east-1
-	Region *string `json:"region,omitempty"`
-
-	// Status The last known reachability with the stored credentials: `ONLINE` after a passing
-	// validation, `OFFLINE` after a failing one, `UNKNOWN` before any. Clients must tolerate
-	// new values.
-	//
-	//
-	// Example: ONLINE
-	Status BucketStatus `json:"status"`
-
-	// Success Example: false
-	Success bool `json:"success"`
-}
+// RevalidationResult A validation report whose `status` is also the bucket's status after it, when the
+// stored values were validated; for values tried instead of the stored ones it is only
+// the verdict, and the bucket's stored status is unchanged.
+type RevalidationResult = ValidationResult
 
 // SignedInUser defines model for SignedInUser.
 type SignedInUser struct {
@@ -795,8 +847,9 @@ type SignedInUser struct {
 // Example: 254
 type SignedInUserOrgRole int
 
-// StorageType The provider family. `BLOB` is accepted as an alias of `AZURE` (Flashback's client sends
-// it); responses always carry the canonical value.
+// StorageType The provider family. `BLOB` and `AZURE` both mean Azure Blob Storage (`BLOB` is what
+// Flashback's client sends); a bucket answers its storage type in the spelling it was
+// registered or last updated with.
 //
 // Example: S3
 type StorageType string
@@ -876,7 +929,10 @@ type UpdateBucketRequest struct {
 	Name *BucketName `json:"name,omitempty"`
 
 	// Region The bucket's region (for AWS S3 it must match the bucket's real region; a mismatch
-	// is reported with the real region) or location (GCS, compared with the bucket's).
+	// is reported with the real region) or location (GCS, compared with the bucket's). Absent
+	// or empty: the validation asks the provider (S3: the region it reports for the bucket;
+	// GCS: the bucket's location; Azure: none) and the bucket keeps what it reports, or no
+	// region when it reports none.
 	//
 	//
 	// Example: us-east-1
@@ -890,8 +946,9 @@ type UpdateBucketRequest struct {
 	// Example: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
 	Secret *CredentialSecret `json:"secret,omitempty"`
 
-	// StorageType The provider family. `BLOB` is accepted as an alias of `AZURE` (Flashback's client sends
-	// it); responses always carry the canonical value.
+	// StorageType The provider family. `BLOB` and `AZURE` both mean Azure Blob Storage (`BLOB` is what
+	// Flashback's client sends); a bucket answers its storage type in the spelling it was
+	// registered or last updated with.
 	//
 	//
 	// Example: S3
@@ -1012,11 +1069,14 @@ type ValidateBucketRequest struct {
 	Name *BucketName `json:"name,omitempty"`
 
 	// Region The bucket's region (for AWS S3 it must match the bucket's real region; a mismatch
-	// is reported with the real region) or location (GCS, compared with the bucket's).
+	// is reported with the real region) or location (GCS, compared with the bucket's). Absent
+	// or empty: the validation asks the provider (S3: the region it reports for the bucket;
+	// GCS: the bucket's location; Azure: none) and the bucket keeps what it reports, or no
+	// region when it reports none.
 	//
 	//
 	// Example: us-east-1
-	Region Region `json:"region"`
+	Region *Region `json:"region,omitempty"`
 
 	// Secret The credential's secret part: the secret access key (S3), the PEM private key or the
 	// whole service-account JSON (GCS), or the account key (Azure). Stored encrypted and
@@ -1026,8 +1086,9 @@ type ValidateBucketRequest struct {
 	// Example: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
 	Secret CredentialSecret `json:"secret"`
 
-	// StorageType The provider family. `BLOB` is accepted as an alias of `AZURE` (Flashback's client sends
-	// it); responses always carry the canonical value.
+	// StorageType The provider family. `BLOB` and `AZURE` both mean Azure Blob Storage (`BLOB` is what
+	// Flashback's client sends); a bucket answers its storage type in the spelling it was
+	// registered or last updated with.
 	//
 	//
 	// Example: S3
@@ -1113,9 +1174,35 @@ type ValidationResult struct {
 	// Example: us-east-1
 	Region *string `json:"region,omitempty"`
 
+	// RegionDetection Present when no region was given. `detected`: the provider reported the bucket's
+	// region, `region` holds it and a create or update stores it. `undetected`: the
+	// provider reports none (Azure never does, some S3-compatible services do not), and
+	// the bucket's region stays empty; nothing is guessed. The `region` check (S3, GCS)
+	// says the same in words.
+	//
+	//
+	// Example: detected
+	RegionDetection *ValidationResultRegionDetection `json:"regionDetection,omitempty"`
+
+	// Status The validation's own verdict on the values it checked: `ONLINE` when no check
+	// failed, `OFFLINE` otherwise (never `UNKNOWN`).
+	//
+	//
+	// Example: OFFLINE
+	Status BucketStatus `json:"status"`
+
 	// Success Example: false
 	Success bool `json:"success"`
 }
+
+// ValidationResultRegionDetection Present when no region was given. `detected`: the provider reported the bucket's
+// region, `region` holds it and a create or update stores it. `undetected`: the
+// provider reports none (Azure never does, some S3-compatible services do not), and
+// the bucket's region stays empty; nothing is guessed. The `region` check (S3, GCS)
+// says the same in words.
+//
+// Example: detected
+type ValidationResultRegionDetection string
 
 // Workspace defines model for Workspace.
 type Workspace struct {
@@ -1564,9 +1651,11 @@ func (a CreateBucketRequest) MarshalJSON() ([]byte, error) {
 		return nil, fmt.Errorf("error marshaling 'name': %w", err)
 	}
 
-	object["region"], err = json.Marshal(a.Region)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'region': %w", err)
+	if a.Region != nil {
+		object["region"], err = json.Marshal(a.Region)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'region': %w", err)
+		}
 	}
 
 	object["secret"], err = json.Marshal(a.Secret)
@@ -2256,9 +2345,11 @@ func (a ValidateBucketRequest) MarshalJSON() ([]byte, error) {
 		}
 	}
 
-	object["region"], err = json.Marshal(a.Region)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'region': %w", err)
+	if a.Region != nil {
+		object["region"], err = json.Marshal(a.Region)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'region': %w", err)
+		}
 	}
 
 	object["secret"], err = json.Marshal(a.Secret)
@@ -7067,250 +7158,259 @@ func (sh *strictHandler) UpdateWorkspaceUserRole(ctx echo.Context, workspaceId s
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3dchs5lif+KgjORFiaf5KiPuyypeiIoSXaZltfTVLl+mD9lWAmSKKUBNgAUjLb4Yh5jb3au7nbN9i9",
-	"2jeZF5hX2MABkIlMZlKUZHdVdXsuespiJhI4AM73+Z1PjYjPF5wRpmTj8FNjRnBMBPxnnyix7EwUEfpf",
-	"MZGRoAtFOWscNgYk4iyWSHF0h6lCYzLhgiChX6Fs2moEDRnNyBzrV+eU0Xk6bxy2g4ZaLkjjsEGZIlMi",
-	"Gp8/fw4aCyzwnCj72ddpdENUL1796HBG0Bh+fSYRjQOEJQovLwZDtGP+HCLM5B0RJEZU6TmQj3i+SPQH",
-	"27uv9ibf4efNNtmdNL/De+Pmy2g/bh6Q55MX7e92X+692m8EDaq/s8Bq1ggaDM/1m2M3n6AhyF9TKkjc",
-	"OFQiJYUl4o+nhE3VrHH44iBbpVSCsmlDr7EXk/mCK8Ki5XuyXF1bB6WM/jUl6IYs0RZGV1e9E0QlwmjK",
-	"eYyiGacR2UZqhhWa4xuifwFqI4knpIU0bSZUSGVJoHcGj5gejUp0QxYKTbhAewdoxlMhA7QgAnExxYz+",
-	"Des5HGYD3lE1Q2pGkMRzMx/M4vwPYx4vR2xKlDSzsd/DU0xZgOZY3JA4H0MQueBMEmQOFgozQqhmnywS",
-	"vCTxIdLkDIMR06/xVCEcKcqmSN3RiBzpcUYsmwwMjRlXMyJgMnYGEh3s7aGwd9I9u7wYds+Pf7x+3/3x",
-	"ut+9GnRPwqN8eTOaEDOmIZjeVSIVkoomCRIpk/mI7VfFEXvn15f9i7f97mAQtlAHJjQmCWdTuAswaiqJ",
-	"QHczjiRhClFl9qWFBmkUESn11rEYCTJJJU4k4hNLKDMLqiRJJgjDbbL0GTGsryGa0I+aLHdAdjcC0uc0",
-	"DvTX4sJIhlCIkTs9zRbq2EWZM0QwG7FRw9AkwYqIUQNtHbRfBehg7xVM8fnHj9swEcYVHKEASb7mmBjS",
-	"6XPQGrHC7Xs+aUf7pE2ae+PvouZB/JI0X+GD3eaLSXu8G+3F++Rg4m6fOSj5/fNuTlNfnZprt/f8eaA5",
-	"jfv3btUt/ICThKhOHAsiZRVXYwqNl+hNguVsjKObZxJFCSVMHSEcRWShSAyUoVPGBYlbbs5/TYlY5lO+",
-	"K3ymdsIvVqf4WTMZc2MMM8Rx32yn/lfEmb44+j/xYpHQCG7uzq9Sz/5TTm/9ZAy0O/++c9o7uT7ud0+6",
-	"58Ne53TQCBpzIiWe6t9xqmaEKT0QOYTNXAh+S/VFFeRXEun16p3tvO91/us//vPs8rSLtgZ0yrBKBTnh",
-	"RJ5zdYZVNNs+QtGMRDfmRJBIEKUXbo5843CCE0k++5T4V0EmjcPGv+zk8mfH/Cp3ukJwKxtWJUB2USSa",
-	"42TCxZzEiAuE0YSSJEZjQfANsMc0IWgrdDTod/9y1R0Mw0BfGOAuwDJJEm8HI6b/ccfFjVzgiOix9Zmn",
-	"DB6K9HaKZ7LAL9FW+OGi/35w2TnuXp9fDK/fXFydn4TbgZ4L8IGMlIYwE0wTEgMX1lcIS+6PjiLM9P32",
-	"JuxtmuaNYef4uDsYXJ90z3vdkzBA4eur4/fdoffxAIX97tvexfn1WW9w1hkev9N/6p6fXF70zs2DndPT",
-	"iw/69RHLf7g673c7x+86r0+74TbwW2TPCDAXaUhl5m8Woy8BsCHFUTTDbEr0lf8cNI45myQ0etxxPe+c",
-	"da87p/1u5+THa822C4dVTwWNGmdLNNhHRksYNUBGJoLgeIlSSWJ9fTPhAM8YBkuLu6dPK+eSZM/Czf3y",
-	"B7aDEnpLCjMhxWPkTd7QGZa5Fa7QQh8tPGIF7p6x37DEJUNNl0ygMX3ct2oF2ZEeFVSJGRcqWWZn2M3b",
-	"7HCciU4qUbqIsSJIYH0Rji/O35z2jofhkT7YWvkyYmDEjKRTYrltz8cbLsY0jgl71AF5c9F/3Ts56Z4X",
-	"DsaSp5mYwmhO5mOt20y8+2y1v4Pm8/GLqPkdyJ9Je7e5t3/w/MV3L1/hcRR/JXZlr/ccL838IoXg4mPl",
-	"zW8rzFYWbrcaK/pin+iz/TgRUKkPFehXOjtolMnrUQPdYWkulmFcMZ1MiNBy0h7EI/1rrmZ8JSqunm89",
-	"L6O/rZtd6dR7CqElM1NEMJw8UroOu/3zzmmBmNSOiIhezxH6a8qVJ7RidDDZjV6SNnmOvxsfjNuRljIY",
-	"yXSx4CKb99dgRQyljHxcGKmuuXkqjHw0qwi3jRXhOD+VaEoYETQ6skJd3BKBEj5FMyyNiIuJwjSRKGVa",
-	"zhXU2Niov1qL0isMf2haRabZi0PLDM65esNT9riDnYm9AvktxxptZPCNGnAnJ3oORtiXxMRX2IZzXhAJ",
-	"lo1joNg9+oanZRyilN0wfscCvQkJcYqpEWb+e/IZorHMrLSE3pCc+j1N0zlhijx+D3paKzzrng9LXOVt",
-	"d4hGDWuZ70iFlbTiOtevkeCpIoinStLY0SR+JtGvfHzo/okEmVKptOli/mIMKK1eGZFJBYoEibUiixN5",
-	"pMXPDSELrcNpG4pLqrigRAaI8ZhIEG4CTyY0QnpaVCoaya8i/DdaqN1Zj471ShgMY/fvEi8TjuMh56dY",
-	"TMmjNvCy8+PpRefkenhxcX3a6b/tFrbQv9BgaVOJEv0tfdcxQy8O0Hv6+ivr+e7DXHMf80W0Fa5M3DL0",
-	"S6t0m6EfRZL+xfe9k27/utvvX/QL9EioVCUzKXM4PW/vowERtzQi6IrhW0wTPE7IEfIs7K9EKam40Mdk",
-	"dVLWBWBZN0gkTbvCCvVh8+ZYoOKQzglP1dPoOOyddS+uhpsanjGNjaZkOJZeAmVoty1/E1KWZqM5NAX9",
-	"vLy8KjIO+Q1hX0HIaYV3hm+1xos6lz2k9Hdyi4DGGym8R0iz6B3zsj7aEi15KuTXVYS17lA1bSMBC0Lu",
-	"KLPOUgnykMaZZ84IMkNkfobZ0moX8lFk/svVxbBz3f3huNs96VYqFFqNw4h8jAiJSXyIdtvawthtZyIJ",
-	"tFDO0CLBDL3pd7vXw36vc3qEjHhGODMCBRKYSrJiCj6TKKFz+rX8JgVlQoth8DW6WcGX0VZYpEQYFOTQ",
-	"lGqJCyvFLB4xeCm3FvM9BdVvbiICZluMwNAfFNpuxEnC7yS8KemUNSmToMKDVknmmCb6p4ngcxgZG1ea",
-	"80EozhGfKKKVon5n2L0+7Z31huDlNVfQuEthsBDCGE2IY4RImrjFdgt1cTSzs9W2GXhPMZIKjHGWWhsy",
-	"s7clOMzN64E5s2Ato3Eq9K94zG8JoipAiiOix3bay0JwvZfGJVoOrzSz+ErVvtqnd7xIDGzuFfP55+M4",
-	"y9V552r4rns+7B13yqobmP4ECwgjaApRiSi7xQmNA0Q+LqgwLjdBbvkN+VqWc3kGcyolZdMgU30rpnKE",
-	"uAjgSFE2RZSZ8+sOlHHzLbCUd1zEesw7wdn0yB1gQSaCyFn+yfKXAiQX+mhz8C9ghgiLSTxikkhpdPQS",
-	"WUPn9/BUgsdu1/ed3mnn9WlRRYuxwmMsCUpXdQ7rzvkK25Prr9n3gVpCn3w9BUMJN+NcNpqLWXknW1/w",
-	"elhrmsRnJKZ4CE72RxF9cHV5edEfdk+uz7onvc718MfLIv2zqIuJREn058HFueEPx+ZzTf35Q7Tyxb+P",
-	"1qx1l7D87RC2p2ptoEVnM4GN6MTxlSRiyD84d5UXkcBxTPWwOLkUfEGEokS66GhxclfmKhmPuwR/nRdF",
-	"WXhvf2oIbrZhHRXy2eiHPwcNrSOYqPFK1Peg2W63283v9P+81P/Tzv/vud7O+6K3eeD3Z/edwMzyl+xx",
-	"Pv6VRErPpOMuonFSVwV7rdSlrBBrMhJFq2JIzvCCrFJmnI2YL3K+bJo/N60TuzT/oBEJouVEp/TiXnvv",
-	"RXN3t7n3Yri3d7jbPtw7+KkRNCZczLEyvIU0tbpbNSaN79uh3ol+zoTE/M/6DvyqkbVNnsr7RjfvD8yz",
-	"8BZo7u6ur3v1GDPOaISTgffO56CR+WN7G62tdC5o7AKAxckEbtOylRW/5G9P1WmqP0TOL0Jie55aqKek",
-	"7wsxbnFyC/E8lQqmVdfwhizfUaZCfd7uJCKMp9OZDU6YlAHFkSARnzKtp1JldJff60n01nsFUQk7fJFc",
-	"H2bEeNf0+qy8N3FKlGCZxThaqDMG7VVro0639wltEl2oQndYau0w4iLWikHKFE1WvVGIkY/KC5EFX2rV",
-	"hMULTpmqTpOJUqn4HLmHAnTnlm85jzbDOCPFJJmZUgt5uLMj91v2j62Iz59y++1Rq56ky1eJzQ5MeCo0",
-	"pQSOwNlno2U3ZAl2Qvhf//GfofXzG0Z5Q5bF+Xth6qpJ668YhrH2gJhbCgEGmBeRCo8TKmc2uohAEQZp",
-	"2vpy+/lwPqlPZUlzaaSySbBUzd1KxgrH/Q1lUyIWonJbenBuJ9S6G+0FcWk5gtwSnIBmbXJBFOeJRDKN",
-	"Zlr1GRIhsF4tBLNjokikRiwWdKIO0buzznFz8K6z9/yF21k7ugseUGkdVc8kmuSTNAdAiZSBsYMUH7Hd",
-	"F2i8VDaThjCtrsV6Bilb4Fj/t1ZJXxykIkFbe3veodKG319TnNhvS+NGIfpPI+Z9VF8OfT+c62wLR4JL",
-	"6VnM5tsFT3sAf7JPzrHmGIadCq7ME9vgnI4w02rZmABBhdTsA7JKlA1gSTQm6o6AIa0/L41CmUW3ClPV",
-	"9JEZ28ruuZ24dbeUnkcRZxM6TYX79EQbR/XsrkAZ8lH/Ghc4nt1KavkdZC5FJC5zvP2/7jW/u/th+VMb",
-	"v45OyJvpO/rnm1MtW7BSROgT+P//3Gn+hJt/azdfXTd/+bS39/lf68/y90RIewdKmTwKCwU+jl1Y31Ro",
-	"STdewp6CeQ5uPMyyQLaZ8cqx94OKI6Y5JhoQFrv8ES3oSexegKC3Zfages8om5ZosOsxBMrUi4NGkCdI",
-	"7q4mSP6G+lDqS9MvxOa+nI7laVW+smW5YlnHylQvJ5HKR8jXTfyl16tkp9TYQFV6EfwnVWS+4b7pUe1n",
-	"sBB4CRKBfFTHqZC8Iv/2UpD8uoOjzV3eCU8SfncEXg5IxJAojGCU0HnYzB1d4GlJ/Hd+ep+8jNWL6Mdl",
-	"96c9cT25evfDT9PK2+csV+9cGKPPPjrmPCGYrWygezHI6FRP33MrEctqb0zlIsFLiIoFLm3WhglW02vm",
-	"nE39iKtsoXMIp2FBRkxvCNY32DgmrhjVsgSdv3l/jJg+0Ek2EItRhCXRBI7BDQXmq3Ez3VJJx4keL1df",
-	"IEVKcxDN4yE5Uss9OJESGe3L/AskaXi2tBMMAxSe/YiQye4KTQ4NJGClSXJHYzVD4X//7//13//nf6As",
-	"61kQGM5QBBu1Pxwogf/v/yQhzCQcDPudwaAbtkbslGBgYDCwwBQkupuYIEgJOp+T+AjtakNgd++lJ0Bb",
-	"qE8m4AHWaxsxl6zWO7+8GvqZddkrVrRJBIFYyDSOOFOCJ96wATLso0DBrb8RwZtmyW56LEa/csrglTGN",
-	"qSCR8T9A5rEMIEwoaGyeHTEqeYIVkcYRqJUGpBV2AY+bP0o+UWi2XMwIC5DCU7kdoIQyYqLMWOCpwIvZ",
-	"iEmi/6E4ZE8LeqvZXCpJYRWMM/+fcJhAA9e6CZaSThmJEWUj5o7a7vNWO8iPEJrQJIHFv8Nsmibu33qs",
-	"+ZiCWxPmQ+bEUiIYsav/b+9lu41e9zu909MuuuwMh93+OXp92jl/v23VEnSLBTVnWZKERAqYAVaWY4Ca",
-	"kBAthoMRi+lUq3iLlEUqNS9pgoG/fjkf86Qs2UvKqudR2d17eU9irrvwfZv5WsdUN2elX4w/rWFPg0ws",
-	"r1o2YDcYf5d1idKEKj9n2ugNnqF4iMKL89PeeTe0vAgDC6dsOmK5wRGg8OLNm+JjE3uDOSMBCq/O359f",
-	"fDgPneqG2bKFjiGJWaJ5KhVSPCECKzJijNxpYyYlNjpBmFZCfm6YiTSChv1WI2jYYTU98k3PnlvZ0EqV",
-	"opJUWaR1guc0ARdqlgGN5IIkCaKqZgXIW4A3/cF+I2i8PR40gkbnp6t+tzhp+HV1wiD83Tl8hH8z8+mB",
-	"78Qo0Pl++x4BuHRwLGBlb4xDVFsEiVGsZ0QQtGWtqhELC+nkIdjCeEHfk+VVSuMwsIlWVWnrJn2/MnV9",
-	"rUtn3S1zuQGekC65I9Y6r91zxjlwr2qa0e09Wfpm8v18wM0sN5PXvdM3T2WWxeYTG5jnH6ZylzTt/ILf",
-	"9+L32ZNnPP4CXsv1yrRN6HTp/JW6dRWHLN6m9Vy9t6EryePppZuX3OGlRCEUEWm73T5ZUG4fxf3Xru7v",
-	"Fw7Z5MxnszHHvmqXN1pK3V5tLlG907HxpNfsRD5Yzfw9/lDtCs0eeSbRIh0nNNJanU3kwvAd8InQGG0N",
-	"9gNTS/L2eAAuK/cAjZFUWCiQx8DWw7cXF2/D7SDzttAIhuMpU5b92sDz1tvjwXbmc7YZRu5JvTUjttX5",
-	"WyrIdgsNjGJAWCSWmmcf+dJwxu8QZ1pIohllKnO8hZ7jMyxrZvq33sXgzcXJ+fl33R861jvqa2jtvYN7",
-	"VbQVhnc/sa1XJCe2c5PkNN8a7FsKXnbPnFbtuehH7G7Gk4y+TUc1iLICXbPsE/cTDFtHTmMUFCMiZYLd",
-	"/Rkn4ocrxd50z3o77787O+mev90ZX37sT+jxj5aC77s/+j4Pl1NQIuyL/Zf3U7a71pN/1T+1uQaD/SaY",
-	"qwrsBEsRe1wZZ82YTHCaKDi6XCAgQRYBaKEzrTmNyYiF4OYPj9AiwZQh+GdoU2oN/blACecLSFy1qTfW",
-	"NBTW+EtZorfQVGY6p637lsnuaUIcM0tdnbfQxZyaekg9uw8DNNgvk742AOHXzbUPXlZR0SV8ViSS8Hip",
-	"aWgMcZMFafLIVnmtifyvOh0gBkCMQafnvxB8KvBcttB74OP6B3mISsVmAaqoEQtyq9kr8QpQob4rQOXq",
-	"rgCVaruCEasq7QpQVV1XgEqZKQHKSk4C5M/trDt8d3FSHHGlGClAruYnQDVlRXqZlaUXAVpJ3tWzq0pH",
-	"CEbsXbdz0u0P/Ge7P1x2j4edoSbGm07vVA9ZzFsLkJ8WFqBixqv3b5u8CdRx2SrBiJXysQPkiiTqDBHY",
-	"/rIOXz7dpcNRZYZkiSWr0SmssoQluKxaGCgONYPaVDeBsQURkrMWOgcOF3GmMGUSUoA16y36+2xKVzFn",
-	"BCs0An1h1DhE9m4ssz95eVj3+AWrdTTIdAkL04A/PUA1cyQKzF2t0gq6kK21PspnhZBJ9TLpXTJAlKE5",
-	"TRJqc5KQpCwymZpXjH5EZMGjGdr6M77FAxj0mUThCVakxfjd1naIZIQTsl1Y3+53r168eP5qD7JNKpz/",
-	"qw7/t0T95hrZB6pmV5II+WjVzF+F/MLL2Ny9XrWgsqv9/gVWu6nfEZyo2Zql1XiIQn5jfPEJvSWMSBmg",
-	"EIpAzV8FuGfLBkyD33wlT7ydZtUKeydVsvDqqndSia5xX32lH+VrN1/h5qTTfPPLp5efm/4/Dx7yz92a",
-	"+OApn1L2mscVRoHvJgmz58JVXSAmWsPqsQl/mG3nf8CMgbwH6qEEVsgP5kMJNmB/r32vRplpo8VXN9Dz",
-	"S4fETMAbsOqQAAn9W3Afud2zYeAHSEz1Ps7Tc21iuEv5X90fw8KhyKIGywFso1TNuMhQTl5DVnF4ZMw5",
-	"G1kPxzf4uiiWGvpPP81f3f44f7P8cf7mRfTD9wfRD9/vkrfnt9E8Tn7a//Ms/vCx/dPem2X09uPzyiQd",
-	"XxCtdYtlD8IOQBpyzcLecm7KXTkjDv4mlUTs2NdWlyZWlyau1y3FX/bTmI5Jy7zXGwZhkR7T/HkNo/L3",
-	"u0Qln9T2m1VHtcJ3udYp/SyrjzBV+eDKNUqVxQwwxgxYm4HBRjBZQqowyojZyJhIk8zZXp829yBYk6Dx",
-	"l5QrXC+GoHTlyqmVG0nNv+SvVASmZTr2CPZphWsWfsyXebWAcGJWMlOfV1axIQlmASKtacurrQnQsNs5",
-	"0/bOsNu/7PcG3eIxz5/cLOHqjSAQ/MRJ4z7G6Cci+LOtOnRfQkT7FA/8Ha364F8KG16yb/HCBqMqfqu0",
-	"fU3tlnvryKvKXXDNZSwMySCss42ghKukzNh3qval9vz0y+mua07QRl9aEEF57Nz1+SvnF9VBLbXy5PHF",
-	"1flws8MCxC2uzr5XmEjVfqY1W5kKYcsZshntB2vR1oC1FF7Ybd/3xoKIiDBVaZXaKaAdNMcftfFkHw6Q",
-	"4CmLIVsPqTuOYhLROU6Kp2A//54puFqhnFuimXdhLquEKr+bn3RHwiri9j0xUq0vguld0GK0fLHv2ewK",
-	"/ZdTPuWpCqGUrKKmwTx/rZxUL0NBPUQvKw5237I21M2qXgmPUAgfCfV9J1jfd08Mh/cqZV9JJXqSSqJq",
-	"Rqllv8rqGBsqINX7Ma1MVCxgGpr4GtrKHaSIKsNN51hFMy+BG57GiX3lCGE0pxIeGjEqLXMuAvFlT28b",
-	"B29kcSXeHg8gu8QkQmUvuO9sl9UVP8e4VDlzj6LSJzbQ+ZRA+8XCJvyYwD9wGLFElEHtZpZbbBz/nBF5",
-	"hJhWlQEQCUwttBp8G7HfOC5uKheeGh1/fOz68RHoz5WnPR+vT2SamD1OkotJ4/DnTce3b34O6h0rm2fE",
-	"li93ndPjl9XEjnwt9l6hRZLK4mW0RQMmJ4cqqEwvmDUr4jsz7vObhWP871+o8IJV2jZOd8vgUSA8c2SS",
-	"76lZkmYMCQTt3F2CmVrsx6sepJRLPieQ3ayvn5zxu6J6t8FCuJhuGvnnYtq3FYFrxNeFeUqGh2jv+QHa",
-	"CjsnZ73z3mDY7wwv+oNw27jIGYK/B6iNtsKrQbfvfkBn3bPX3b6XSNQO9p4f+LlDe88PKhBsK5Q95zex",
-	"FoJZa76QKgHx0ESpFgpfn168BqC33KEk9QJxQjGUz4SQ/hSirdXMINBS5IhRte2HmLHx00dYiKXFIrKJ",
-	"XIbdFvPEVhKtgoae0yb5VhYM9Uv4hWvEdhWRQVY7h94KPFaGX+CgJmI0o1pmLI9sEZ2miIkYcAE5rTGd",
-	"Eqkqwoh+nduGBV2+YvRlazATLNWVfNh0bEH9Q17RPNAYSPZ8dI6Hve/1qej+cNnrA8hAv/v9xfvuibc7",
-	"a40mLyXfjF67q9XZ+A9WCzePLORnafOAgv1E1SKMAvAEvWjo4ExlDsp5VPCtUom4U55cUrkxzkEg2FKe",
-	"LCE09LK8QltBOKW3hAVGJR2TogjUGpUHaegKEmIOcdE5vyUj5uqa8sjKdpU6hv4htLFvuYpPz1W85558",
-	"mdTCBAOw5PW8Ilj3ASeJKRaz2lAmhz21sBQ2PkJtc13A8LjDEjGADSrGhW1q0BrXyyMrv75U8nuxcMoj",
-	"Uj3/qs9l6kCydqku+QgwVOYLtURGDCBB5gDrRxXagvwjg6rue+RtntN2C3WgXASgabPcI01pCTXu1jVj",
-	"7kjowBUBLtdmPBxW5OEbaxCy7EDkuzIrAdxuie4IpEE5V+QXzGAyFNTGglYSf48gG2UvVJ0ua1bye0+Q",
-	"vX/af7Bk2O+f7lwZ+l0ewJxARgdzCUaxKWU7RKEmur1ivqIAaFpjghIyUYinCm1pTljSJgBc1qgSBcDT",
-	"LClH338qXUDtd6kjfNMOfl+VDA8qYVhzfShnx/rYrV57LzkvZ/gGE9Qe3JgwasGoy20TOHOh5GK49whN",
-	"Bdb2+P6hNmHq4R5YbbQabglUVTISqQD54HCB/WoAiYmB9QBD+xfI4wPYgjtBVakWWD9dGTOzd+a4Nlbo",
-	"SWp9YU26bcRjYk0IqoxMXUEf6QANT4CE63GBSulU8oYuQuhoIm3pKYluUMTTxGB3ipShMYlwKk2ZLFUo",
-	"JgvCYkB5MJiCkEcdc5vEiReLZOmXlC0w8N+JcevoDxadHPaH9SZtBg5kNSp3ntYfxrOM0qD2NA4bguC4",
-	"Uebc7/gdmmBRVFENJTRHnvKWSTILTRaDU6JMPYH+QR4WD47DgzB4D9IcIKCfmSXaynQ3+6AmEpHb7pDZ",
-	"D8LhChFOJB8x+IeWKgvBx9lIBgEkbFn3ZBN+3AnRFkyOThAGcIttkDYGT1NmTQaOtLYGSe9Q7X6TAUla",
-	"yeW95J96FzAIMnQTPbccr8FuvKV1tpDitttfV47q9xXe74qgog8lY1DIWyi00h5kpBbRzpIotBEBfGiG",
-	"Qn2v9JMjZkjUQhfaoL+jkqDQni8rpM2jUN894zIzZwwIj9/cI0DkI44U1GKOmFMA0B3cJ8BLyfCFIa+/",
-	"Qv7aogHKpgO1TGoYxWAf5c8hqR/M+yLoGxkusJqZesdbKlSKk1Iek23UtYoIpZdRwSm64AyxiwTY/Qn9",
-	"CPiR+vwtiMhuDnT22cQLVBYaFeky9WkVOW9E68hsGScunIAS7/RrB6qxjx5g4tZbtoWv7u3u3Ztu8JuK",
-	"TPGAoKsXEgUIhVIzJBtOLbeVW4+3VGEmPCHb3Rzqew3xD77BUbyWT8Dsw+KGqJqs/41DOWuSqMwYa9dT",
-	"n65nT4kFBoEzYjLtjCA/ciAhBgykEnf51mv/VMpV8tfuWfHP9elfoUXRYq7wgpj2NPrc8YQYJuQ5TQsR",
-	"LaMQaT023G6hfrdzYmG6TVcdHNsCrOz9Z0VwKi33Y7Fsav0HWk7FTRCo+fU+Qh/6vWEXhLNlQDJwAEbB",
-	"iAnSdBF7WRC+mvEfmUiaeXmOGZ5a+CR/Pma5JXwBvZRG0IBvN4IGDFMUrO6nevpWB1UfjRy6UXz2V8zI",
-	"lwrQJljWIdyYGByoVnm6XTFkWzyhm5sLf68AsKZUDat4SCg3MKHcYiQ3C+QWgH7yqO7VoNuviOm6ubWD",
-	"BksTi8Rc8NqsDelaPpVtWx7kXRfVzUFpH8gbiyiza1KaKwpcNk618FxOKzkWqRvqYWU2JoX7noCYGbsi",
-	"9+Kz8VqkgqrlQA9t3TmQs99JNdtdF7cNLA+LXeq7Pe04nlOGxpwrqQReGJWy+KOJ6prXwyDDCi9UifEJ",
-	"wllVwpafep/wKWXhtoXiqK06QKO03d6PYDT4T2KrtYGMoBDAc/nNmSm1MFDPtDJqvdoiBwyfhKdxVmme",
-	"i4TqznP8jkm0ZfPNoD66stJYBugt59OEoGMY3jp+Alto/DrhY/e3baT4lEDnBpdONmIFCBRuAVBMYXBP",
-	"ed18Cs54LUqMmSdVUSXLgFhHDJz4en1L4EiB5W4O4jEr/g4QYRMuHMpfSQcoNHrQsg5C/tAaLxV+DeWI",
-	"jdjQtjugEt1RQXxyZQl0efOfRYLVhIt5/pXOZe+wkFOqpbwpKRwxm6EBiGOpSJDZ8BIxqDabHWitnlI/",
-	"r+Kktlpb893IFMsfepZ7oBl/BvwVY4XhL3FqUMKh/l4GRk0Ysavhm+ZLeGAVtsv2m4LeDgqPDZYrZcQ1",
-	"4aQM2h0Z/i8DhBWac6nQi4MRS8gtSbT+Txb+D+g9fX2U7SUiicGWP2i30UorTx9vTOt7QAdj5BnbKTAm",
-	"lp5IlKSA00tlBR56C3XNc2B3QZhohhdkxMJPI6eMjxqHyGjvaOTUcv23UaPVao0a+q/akjN/Ggw7r0+7",
-	"18cXJ91R43No2jll1rqrJgcljWAA9PRqyo1TPDffpVYH7tYXAJtaMmmGMxXqhC+AJOsqlg1+ajrPkiln",
-	"ZOki9jeM36GlPfClTlayrpVVRb+toKLbFsrRjaAJjd8lLAxQ4Y+fXDTy845xnekH/Lbf5SckdDc1/7nT",
-	"arXCIEt3EPqG8Enh6rnbue2a/Dxv76KVllzeWRsxoAG0+sBsyRk5gro1BSDajHs334FaZf2kD5DX4cYw",
-	"/4RGxIaZbP/gzgJHM9Lca7W15BeJF1e8u7trYfi5xcV0x74rd057x93zQRfe0eKXqoR48qFz2WsEjVsH",
-	"l9pot3bNg3xBGF7QxmFjv9Vu7ZsizRlI3Z08ijKtwvs4paavixe/8XEWA8STWJMbPEyHkJgGolYSIm1e",
-	"Sm75OPRxnykHXjdPbbcUbAt7Vk3zbaR4C32wfrwQ2tKEsCVTgmY8ieWIpbb6qJ3VHx156JkGAy9AYQ66",
-	"aS4qyW4WeDfjAp6m4tAIvYSpWYqHGRepdUkmVBGBExSmLCYTykjsHNcA0psoItCWvurejSvl7OUQv1hM",
-	"0zn0GM+K8rePUBkurJAfCJCIftxMq3xAbK2lNnJ3imwU+/L/XN79C70jTrVwLXazhbdQ1y17damlvX9U",
-	"KXFl2+0i4uvGzfmrVdt89TvFtuH6hVUfBIgvRw9qwKMXoB/tZgdvy0G06H+VUALa7epFZS2h/OVYtGAA",
-	"FFgHHlw91cIhz7JayC3lqXwILGzVdM3VqCM/YEGW6f9Lqef5Xrv9sG4tGeTuz3nkd7Wo0kvJrIMwru4k",
-	"UPe0tvQ3ajPqoQ6XMeqLkPR1X7K0LWFsOu9mwQlZgfFej7pdAtHezWNsObRjIRRsknnT+2lTCOVudqf1",
-	"OfAhj+vPXeZX1db7xm1zPNDmit45F/a66vvggIK1fDwwh7Fq4OzQ7nhd+uGV3ftfKbfwgvf2738v75+t",
-	"39h7df8b5f54n4PG800WlbVGhhf2N1pS1uIKDPl0PsdiacWKX7OJpzKP2MvGL5+DxoLLChWjn5m1Wfu8",
-	"FYRnbb62MjeZCWcZX7nfkLiYaDJieaZJQasIqizD3CR0/dmfSetSZkRKG4vTlmjuLC0bspU27FZVpL4Q",
-	"b3Wx1O0jm5MGwp/kcSwbdDWhawita+1iNftN/wPsZC9nF/o9j9jq8sB4dMXsBtTeWnKutAo0YYGZxJHR",
-	"1CSYh7Ze0+uaF2Fmc+dN70QYwXwRoE4sUKpDr0bqjkbGjjv2qLcgAoUeJwoPR6yJwsF+eGgXa32XBTi/",
-	"IF9+JfpcgEKX7GOeMFhrI4Zq4dbQFi+CmG23YCZvjwflqZQgAXMtznpT88REJcvod2ZQV71h6jlMucd2",
-	"+SsVcIKldXvAeIFeW+hgwwtoBkDzAXRBZBXt1hVHc3xDoI0bJRJJPCGHWpU3J9rpSlVKpQ8GuqpV3qN6",
-	"FfvgN4yyAGfLFetupieYvL19k73n+FJH73LWl5Pp/WxAClNK/CyyVV0C8r3qkBUfLK0fhjlYIZAfI201",
-	"g94/zg54iTAeUequQiWltL2SLmTDT6PLbFetqfJSWqyhJPwC1mHT5GtZGr42w+lpnFHWu7iXjt5A5m9N",
-	"M8cvR7aN9Y0qROnPRU+41V++hPbbe4Ay+jj9qRLTt651p21v5/eSOQJGV3DuEpHlGlg0JC2+SPwH0Lza",
-	"G2hex5xNEmrCNAe7G3yi3NEd3nu+yZIqGl6Cfri3gZ5X4LB9kkpLlL+fcrnBLIt93R+lkup3Djb/kut9",
-	"XlRlnUaaKaSV+uznwHnPdgptXyv9aLm30DFZQK04rHetmcTssdbSAAgXomzQXWTGhRrpFRn/qyv3SuBX",
-	"KEbJcw18xwwX1k9V6aHRSs45uTOZSnIGGUqpJAU3LVSI0WgGVpSscy6VWmN+8zLVe5me6BZ5qi/kId6N",
-	"ao1nI1/CIx0FOdk3Ck+XO7IaIJyeedW40UoB6xWxZsJK3i30rqftIE6KLu8A5T7nb76Er+FLKOZLQchu",
-	"+z5+DFGh+3lxbq5BSjHUf3ktQZ9VxLQcA3SuCJdNPmI3hCxa6IRECUCsSG7yXEMTrHJtmgXBseXsVn0C",
-	"ncnV5LsY0vP27oithKe8YFSAEnpDLP8zAdpS9G5liqZbYBXTfktUXl94L7sukI/P57hpmyZlmF2IxvLI",
-	"r+SqYrF++WEVfz1ov3pxvx/5+SZ355yrnmaYc8Lg6ngJKI3Dn3/xT56/OMcCVgObWxk543vPotN9Ifms",
-	"2gGW2poGKMoq5vVLvz7L5gQaSDZIrTCO/Xme3279NiOWBdddizL9K/gI4I+epwocNeAmcrFRKtFeG6pb",
-	"beTfOorkiEHHOS4gP/nQy2O34WsazUwcFmZnnFdeZFu5BPgL0+BgjpMJF3MSZ84ktHXQbm8HoPnENiVn",
-	"66C9u20g8HPNpsSY9YZobUW/vnPQ3t+GkBgbMcgNqDr0xUK6xiNdDk9wIXw9Z8HG5l51MeHXMGBXigUa",
-	"Nts/T3rWnCbvuQ+pQyS2EFle7MkUQPmqB9TtaN0rf9slOrmYaCnrPB/OF6r3jFmZpm4duWW2ds9QXys5",
-	"PgsnQl1XsYyrXHqVzQ/KmjZZKoWYp39a7feylkGlNf/i6iJWShf8SgVTYfDVaVN93ZyXBJJ+HnpvPPiq",
-	"aheJDyqF2dEqvzQMdsXV/0dwjvw2vo4/hv7q+GrRE+ZENL7VInjLVlnfq0DkiU9GdUiIqsitHvCJanqZ",
-	"+/ZyHJqG0xIvFgQLiSaCz12zUiiMo0qaoEyEGRoTBJ1fTDjIJJIo6BnJ2RR6TaRMyTrtwfj1yjgL6IYs",
-	"VFauh9OYqhGDxMQW6iBTcuRK97wUqiqRfQJPeTf6KRLpcQ7SMqTVvb5Rs7I/hLfzYCNN+o3W4P5Il/HE",
-	"nq11vryg2lK8YNlW2hSazFXnh4/1Qc4fw8zYY8U87PxkByPmai/BhsMMpRb4gMbmJpWvULGX1RFEB99B",
-	"RFPO+J1EhPF0OhsxO0ktKiH7OuJTRiVBVK01+xpfJjyxXhf+lprzO0/NeVrOzWYc8Rsb/M3Y4Fui7uOB",
-	"D4vav3YOHK3nL9IK9nlsagwRZkvHP7OKXIPxUotdp1mqKXzQnAyyIYIRcykPflIH9NXRN1H/l8t64KVU",
-	"Ej20yRryQpG5FjNizlYK0JyIqQ+RbNGjTO584FwwictOniOHX7CasHM4YthV3XumgC29RFpOUDbVS2Xk",
-	"zs9TWZl+CfAqp0QV4lWQAWFUI1+hWuCrESsjX7m5GSAgqC6QCi9dsW1FN/7WQzNMqkSTDwD326aTCOKK",
-	"LP34oJVpWW6ElRDndDrTct1lSIAjhSusSN5P0xsGfvHSlvwRM0fQq48vP3x3++LquToY7Iu9v+wu2hfs",
-	"LHn/a2/2dtKNj8edVy+/e/H84CFpC1U4lL+PtAXfMQDgeRUS8VFSqhJS8F7t3YraI4Nr510jH1y9mOLw",
-	"jyjiviVC/HMmQphLs3EahFeiVYh6PEGtWB8wWYmVgN+iLLoL4g/Ed8RFbOtDUxXxOYEqtYJ+EtoyNLRl",
-	"GE9dUm6ALt68gQe4A+XZtiLaNy7CFupIVBV5TBJ+JwOr4qAqDcerZA5HzELvAbKek78A5Gd7JBjj05b6",
-	"1SgznBGJtqyhOmL+p6AGq1DYu5povH1k4YXsV8BE5cqNDhgSfMT0n5wOB9/WpNgs0ATEHTEbaKrSEMpt",
-	"Jp4QwNlYhtS1tvhsZee3AMmXCpCUnf360Cd5UgBa8S4UIx8Pn+VjYhu+rvLqhR/DwEniH2QS17oLvpB2",
-	"U9GL458wJPFgveZbDKPeX9DPYYEyBeBZIbe3Vh2IeVSffdNBgrAYkOUEmRBBmKsMphJ1LnuBTawwoQqQ",
-	"bpRhsURbjKPjk3MoqVxxZJ7oT97LgxX5qHZmag6QP/nNKieZrFycDkPvhmenWd3kjODYIqccm9GbA5tQ",
-	"0rzkCY2WNbCZeEoML+M4dva/WShmSzTjUlmPiPmFOqhrYE8JNWiaaya+LrWlc9nzKL4wgGNuAzOCuj2c",
-	"Qd/jv9Vvo3VoG/lNE+IUMojbUolEyhh4N3pZqZZbMEkkWd3Fd/aLTw7sOJ4KzZQfx09LXZ9reKm3WpzQ",
-	"W9Jam1p0ahtBG1jMdbSfEyXomis01FfFfhzgt+BxpwxeCoBtIqlE+rwj8hHQGgz8pJhjhdqtduvAgT3n",
-	"j4+YjAReEHGI3g2Hlyir7xovbUqZIvNFAmVs+hVu0/mB3iO25dB2rmdKLa7d29eKK5yE20aZxMhKTdN1",
-	"ZSrwfHV4i5mhv1A37HWcGppdW9BCrZTmvMkTcxLhYkWeXo/Bk9G3UV8h+J61BAIUXrwPXSm/B97ooDQ9",
-	"EE1/ct4H3YqPvKJCgRVpQpm3voOpxEmBYvDgtSC/ksgfIvNoxtd6gGsYgMT5BwDlFSs8xpKMmFX99E4v",
-	"OE/QVjjl1/KvyfW/6Wdd8d9bru8mQEG6P7mDDC/8m/6s/Yt+E4rGzrlmy5SYYPEKzlCAUklEVt2oaZbt",
-	"RWByIUkZvp/xEYMEryOEUUwWCV8C0IGBB8VMQa2jK5gbJ9xVewIIB6STwS34uGyhLo5mbhWaDhCmNo5Z",
-	"ZSCK3XE8ROaQWw2HMqkwi+rSIs/sTdxMsiwSTNkRsggcf4JrdgRIOpKoP6Vq0nxZxJr7F/Sue3qJas8Q",
-	"Oq490TirCsxd1+MlqjvWh+jifbDZqW6N2L+g4Y+X3TXzAgpr07H2kU/2w38aNRyiz3G/e9I9H/Y6p4NR",
-	"I3DT/tOoMdgfNT6jvc1Gu3hf9fLuQY6xtZlMBzwHs70BVE1I2BXNoUDOPlzlWsP7PZ48z45ULf+3eC2t",
-	"JTaaSo0QIOhiQZgW6zGPUnt3TOmett2xROOUJgr0C0gdnhJmcYEsWhAXaCz4XZU0fkuUHX2wINHDhLKb",
-	"98puZF1cK3fDrWa/1c5XRBn6sXN2ul60Dq3u+EyukGQdnQEabVMVh7AsozrCzFA54yqB4VpUOvhzmbFl",
-	"F/o/Qs/b+yOWeYks1CJogmOcaCYk9PUFUDMW2+JryDyGAnYq1zKrvlnLF1OegDZfWX9aJZE+v26VOZlb",
-	"jzdnag6MphbdTBnLGsnW3sI8J+TOwylcwUaisfTbzQU2qwMXms2NmO02Z9xkHjIhlEY5YEJJLMC5c70l",
-	"VEKcArufkIERomo2YiUUQ56qsEbeDU3vskedos1ORt7HreZQZNTMKdl6kh/hD2Jv16z9nvIXeyD8s7rz",
-	"Cf7fPfmCfWj9Jw1iYDm3qXCOD02OoDYlXJJ+ns2020Id50bW5+uZw9GE3op5zhOqS3nijLQQTAbqEpBt",
-	"SWhGGTFgP1pbBNd+jSOY3xDXoHlt5crQdXaE3o+AAG6qG233awO8bOC/oWTFYs9bV6Ala6McJn1AgeAv",
-	"X/FmbZiaaLdHOko/7XJt4nKDvfkjpsyYo1V5RR55QXMg2fpyoGMby0L2PgGUCEiOBZbyjovM7BZK5gz/",
-	"UP/njAvVTOgtiQuyIxix9aC1YXYvPZxd/RV9IaEDuj03CmDrfIEiXI988tEltky4gIA5Z0Rq/pBddouK",
-	"YpaWJUTjbGEjZr5p8C+z5Tr4PUhyOWjvFpJetCHbQh3oyWzNGKwUmS8MGi580o3rYm4m1gLCc0aSGPI1",
-	"AueguMPUGqExT8cJkbbEE6MILw7Rwd4rJ1b7RIllEz4dtlAYk1sakR6b8BVAPrQGj+9KEnEKR+IJNUgW",
-	"yLyiKbOjIoSGhCCRQjMuJEFjTSahTUa8MBHjzfgMzBVm+MVSRh7w4XXszfTiRpT93WMV3wIJm2reeo+Q",
-	"C9JXsLbHcFNukg/r4MWMomNMY6MbG8wwn68ZiFHNLo26Y7mnSRfwHrStI8GH58coCuoRZ9B5xniYnNFo",
-	"vVMtdMqnU63raNYH6eJaVSexZtFmdvfrPJZl6HU/lGdsGk+ENYPk/i2u+oa6jKMYlYjfEvFPce1/2+vb",
-	"tR5jR3mAyy9epQffYHB+r7WwS1h9iwSzDB17brOL9a3NoFOEKWQKMk1BTwNg3/zJGfe8c0sb9HTClFga",
-	"7hThBTYwLcZXGr6+On7fHQ7qjOe/wDqe6oGBSV2ZRIKfPzXySZhhoJzSTmSlP1w/S9z1kBihTiJ/Y0EE",
-	"5bGtJzi/OPc6sBxfXJ0PTUcL28/JYv01DvcBTKNxuNuGESLCFDyy3wajRqZjbx7lLbyyEBnlSb3pd7vX",
-	"w36vc5obWW8EIUgJas7u47xPsBH3Bu/cIcoPDoJ1/1N4G4BEZr33XFhzO73ram97vcQdmLaLq0IWlHDr",
-	"FMBgIRRab2TolEaWem+2RgwiPMXhqERTzmPEWUQOUQod5vQVxq6qEGJcwsp/vc13M55kvGvEtoyErpP1",
-	"SC8LZLOT81g5D9x2YTEH7V3jzs36OkCmvAH8MCPmwJmJZS96qm51lRLeCuF/UBHvf3/dXT0nd0U34Dfx",
-	"/hXFu7XhV4S6M+kf4fMoNMeuFfFFzP97MJcAXQQukb7Vtv3YYRkNLKuHLFRirukrVdV7QKsSeYeCiXl9",
-	"xGzPqUJGbzglKuuRJLe2Q+h8jxcLpLDjQMW2AcBWZkSQOii1fLgvW+/sVQgaRymNNwdMs5La9arNegPm",
-	"77fb7XbzO/0/L/X/tPP/27NtrsxXTSc32xsu79HmnBkxuf13aFQ245DWSTf8yK7fwws6p2VTvvV6eR3u",
-	"PT/w2ndtNvLnXz7/srEi8tY/EPcpJJlv0e9R+E+gigDY151/0B0f8f5YDx/eibWl7CMD8fpK7aOKe28T",
-	"RbYO2vteDn/L9H+C5GDTOMSHVahsQ2laiNzThnLESn0oA4MIqXV28MHaD5g0m62D9isUnnfOuted0363",
-	"c/Lj9dWgewJJOTUYzHm/tye4E13Fc9YV84EIsnn7xa9YXVbH0VwX1E34mZc77rcAfRBH+/x44qznCPmZ",
-	"ptJ1vfsGm/vPlYZ9bJHf8sNQxyALutbOJ0/RWBsIPrGYMVmj93K/pmpOuqJ+zehCHhV7O/n8tYU6BfQ2",
-	"rEzTphLmbWZQvULh8cX5m9Pe8TAcMVfARC0GjQlOSW7ADaua/WJfqOiPWyAWXz30O3Y5T4CrBpkIQuod",
-	"sIZoRVb7uwWjKbCRIh7NP1DJ6R8Njebe+7wGk+aRV7R4B3OomtKt9a9FPVLNUdZ5F93NuMM39U0lqqBz",
-	"mh5ov8Zl+pVu0COVgS9p3Pzy+VFWwsZ3ufUNFuULwqJscBnvzSzyO6IXsouyH4oZRo8DKi+mJBVxyp+S",
-	"llQJ4GKALorm1TqOU29eZZ0bR8xiibhioCgDiYmLDhiD4KpZkenISBWish4s5KvYPah71XggxMQf2vTR",
-	"6/1q1s8KfTZVW8zmM36nD8A3eI1vBtP6pD3T3exJBtNO1hn/gWz/d8jYK71mZ+CRtol4a5VIX6Mr8meb",
-	"Lyd4QmoMvxWe/kyWbUI3gSrUxKKFVpE5fJSlEs541upeiw03Z9+e3HKhjRHTUzbTv7waVvrSOnGcMaor",
-	"Cd36Hy1UrJe73+2cNB7mbn6+ufDpxLGe55D//eXPl7ZXYUe9XfzG8r+x/LUsvxPH+ZWHTN2n8/6dT+ai",
-	"rvWddVnsJWrnjrAVXlmtGNezR9MI1BQB2dELGYY5JLOBgZHFcTLGWmGZF5hqdUHFnN+SVe73u+cXOVFK",
-	"nOObkfxknUofifyOGcSKr2A1/87Up+om8ECDZ9Keu7o5r5PqlXO2isFXMOMzHNZ87qAB2eTIJ3OpemZz",
-	"H6J7ySSErCetLT1d2/rQ7w27D7Xd3ff/sKqTpfoM2/Q7npBvuE3/ZAFDl8BVuOu1elAxGexTYwz1YJ1U",
-	"85iff4HcXsATqOPfrrwhq9o2WZL6HWmq1l0lvsvPAvgOqD9MsKK3kLABObhYQnfuYMQmXCB7ZdBMqcXh",
-	"zk6WB3T4sv2yjVIWE4FCAyacMpuSnYqkcdjYAXQ2u9y6bvMGYwYzPM37a9soZKsMVmcg5DZPS7dpxNko",
-	"JoV2dYxLwvUKpV8SkxfDHdmAZ7Ea1xvWpdlVDCz42NbhcaHVQyWw4sLw8gLigAxyEAzD6DMkBf1db1jv",
-	"w16N/OdfPv+/AAAA//8=",
+	"7L3dchs5lj/4KgjOP8LSbJKiPuyyyeiIoSXaZltfTVLlclV6lSATJFFKAiwAKZntcMS8xl7t3dztG+xe",
+	"7ZvMC8wr/AMHQCYymaQo2e6q6vZc9JTFTCRwAJzv8zufamM+X3BGmJK11qfajOCYCPjPPlFi2ZkoIvS/",
+	"YiLHgi4U5azWqg3ImLNYIsXRHaYKjciEC4KEfoWyaaMW1OR4RuZYvzqnjM7Tea3VDGpquSC1Vo0yRaZE",
+	"1D5//hzUFljgOVH2sy/T8Q1RvXj1o8MZQSP49YlENA4Qlii6vBgM0Z75c4Qwk3dEkBhRpedAPuL5ItEf",
+	"bO6/OJj8gJ/Wm2R/Uv8BH4zqz8eHcf2IPJ08a/6w//zgxWEtqFH9nQVWs1pQY3iu3xy5+QQ1QX5LqSBx",
+	"raVESgpLxB9PCZuqWa317ChbpVSCsmlNr7EXk/mCK8LGy7dkubq2DkoZ/S0l6IYs0Q5GV1e9E0QlwmjK",
+	"eYzGM07HZBepGVZojm+I/gWojSSekAbStJlQIZUlgd4ZHDI9GpXohiwUmnCBDo7QjKdCBmhBBOJiihn9",
+	"O9ZzaGUD3lE1Q2pGkMRzMx/M4vwPIx4vQzYlSprZ2O/hKaYsQHMsbkicjyGIXHAmCTIHC0UZIVS9TxYJ",
+	"XpK4hTQ5oyBk+jWeKoTHirIpUnd0TNp6nJBlk4GhMeNqRgRMxs5AoqODAxT1TrpnlxfD7vnx++u33ffX",
+	"/e7VoHsStfPlzWhCzJiGYHpXiVRIKpokSKRM5iM2XxRH7J1fX/YvXve7g0HUQB2Y0IgknE3hLsCoqSQC",
+	"3c04koQpRJXZlwYapOMxkVJvHYuRIJNU4kQiPrGEMrOgSpJkgjDcJkufkGF9DdGEftRkuQOyuxGQPqdx",
+	"oL8WF0YyhEKM3OlpNlDHLsqcIYJZyMKaoUmCFRFhDe0cNV8E6OjgBUzx6cePuzARxhUcoQBJvuGYGNLp",
+	"c9AIWeH2PZ00x4ekSeoHox/G9aP4Oam/wEf79WeT5mh/fBAfkqOJu33moOT3z7s5dX111ly7g6dPA81p",
+	"3L/3q27hO5wkRHXiWBApq7gaU2i0RK8SLGcjPL55ItE4oYSpNsLjMVkoEgNl6JRxQeKGm/NvKRHLfMp3",
+	"hc+snfCz1Sl+1kzG3BjDDHHcN9up/zXmTF8c/Z94sUjoGG7u3q9Sz/5TTm/9ZAy0O/+xc9o7uT7ud0+6",
+	"58Ne53RQC2pzIiWe6t9xqmaEKT0QacFmLgS/pfqiCvIrGev16p3tvO11/vs//+vs8rSLdgZ0yrBKBTnh",
+	"RJ5zdYbVeLbbRuMZGd+YE0HGgii9cHPka60JTiT57FPifwkyqbVq/7aXy58986vc6wrBrWxYlQDZRZFo",
+	"jpMJF3MSIy4QRhNKkhiNBME3wB7ThKCdyNGg3/3bVXcwjAJ9YYC7AMskSbwbhEz/446LG7nAY6LH1mee",
+	"MnhorLdTPJEFfol2oncX/beDy85x9/r8Ynj96uLq/CTaDfRcgA9kpDSEmWCakBi4sL5CWHJ/dDTGTN9v",
+	"b8LepmneGHWOj7uDwfVJ97zXPYkCFL28On7bHXofD1DU777uXZxfn/UGZ53h8Rv9p+75yeVF79w82Dk9",
+	"vXinXw9Z/sPVeb/bOX7TeXnajXaB3yJ7RoC5SEMqM3+zGH0JgA0pjsYzzKZEX/nPQe2Ys0lCx487rued",
+	"s+5157Tf7Zy8v9Zsu3BY9VRQWDtbosEhMlpCWAMZmQiC4yVKJYn19c2EAzxjGCwt7p4+rZxLkj0LN/fr",
+	"H9gOSugtKcyEFI+RN3lDZ1jmTrRCC320cMgK3D1jv1GJS0aaLplAY/q476wVZG09KqgSMy5UsszOsJu3",
+	"2eE4E51UonQRY0WQwPoiHF+cvzrtHQ+jtj7YWvkyYiBkRtIpsdy15+MVFyMax4Q96oC8uui/7J2cdM8L",
+	"B2PJ00xMYTQn85HWbSbefbba31H96ejZuP4DyJ9Jc79+cHj09NkPz1/g0Tj+RuzKXu85Xpr5jRWCi4+V",
+	"N7+dKFtZtNuoreiLfaLP9uNEQKU+VKBf6eygMJPXYQ3dYWkulmFcMZ1MiNBy0h7Etv41VzO+ERVXz7ee",
+	"l9HfNs2udOo9hdCSmSkiGE4eKV2H3f5557RATGpHRESvp41+S7nyhFaMjib74+ekSZ7iH0ZHo+ZYSxmM",
+	"ZLpYcJHN+1uwIoZSRj4ujFTX3DwVRj6aVUS7xopwnJ9KNCWMCDpuW6EubolACZ+iGZZGxMVEYZpIlDIt",
+	"5wpqbGzUX61F6RVGP9WtIlPvxZFlBudcveIpe9zBzsRegfyWY4VbGXxhDe7kRM/BCPuSmPgG23DOCyLB",
+	"snEMFLtH3/C0jBZK2Q3jdyzQm5AQp5gaYea/J58gGsvMSkvoDcmp39M0nROmyOP3oKe1wrPu+bDEVV53",
+	"hyisWct8TyqspBXXuX6NBE8VQTxVksaOJvETiX7lo5b7JxJkSqXSpov5izGgtHplRCYVaCxIrBVZnMi2",
+	"Fj83hCy0DqdtKC6p4oISGSDGYyJBuAk8mdAx0tOiUtGx/CbCf6uF2p316LheCYNh7P5d4mXCcTzk/BSL",
+	"KXnUBl523p9edE6uhxcX16ed/utuYQv9Cw2WNpUo0d/Sdx0z9OwIvaUvv7Ge7z7MNfcxX0Q70crELUO/",
+	"tEq3GfpRJOlf/Ng76favu/3+Rb9Aj4RKVTKTMofT0+YhGhBxS8cEXTF8i2mCRwlpI8/C/kaUkooLfUxW",
+	"J2VdAJZ1g0TStCusUB82b44FKg7pnPBUfRkdh72z7sXVcFvDM6ax0ZQMx9JLoAztN+XvQsrSbDSHpqCf",
+	"l5dXRcYhvyHsGwg5rfDO8K3WeFHnsoeU/k5uEdB4K4W3jTSL3jMv66Mt0ZKnQn5bRVjrDlXTNhKwIOTa",
+	"mXWWSpCHNM48c0aQGSLzM8yWVruQjyLz364uhp3r7k/H3e5Jt1Kh0GocRuTjmJCYxC2039QWxn4zE0mg",
+	"hXKGFglm6FW/270e9nud0zYy4hnhzAgUSGAqyYop+ESihM7pt/KbFJQJLYbB1+hmBV9GO1GRElFQkENT",
+	"qiUurBSzOGTwUm4t5nsKqt/cRATMthiBoT8otN2Ik4TfSXhT0imrUyZBhQetkswxTfRPE8HnMDI2rjTn",
+	"g1CcIz5RRCtF/c6we33aO+sNwctrrqBxl8JgEYQx6hDHiJA0cYvdBuri8czOVttm4D3FSCowxllqbcjM",
+	"3pbgMDevB+bMgrWMRqnQv+IRvyWIqgApjoge22kvC8H1XhqXaDm8Us/iK1X7ap/e8yIxsLlXzOefj+Ms",
+	"V+edq+Gb7vmwd9wpq25g+hMsIIygKUQlouwWJzQOEPm4oMK43AS55TfkW1nO5RnMqZSUTYNM9a2YShtx",
+	"EcCRomyKKDPn1x0o4+ZbYCnvuIj1mHeCs2nbHWBBJoLIWf7J8pcCJBf6aHPwL2CGCItJHDJJpDQ6eoms",
+	"kfN7eCrBY7frx07vtPPytKiixVjhEZYEpas6h3XnfIPtyfXX7PtALaFPvp6CoYSbcS4bzcWsvJONr3g9",
+	"rDVN4jMSUzwEJ/ujiD64ury86A+7J9dn3ZNe53r4/rJI/yzqYiJREv11cHFu+MOx+Vxdf76FVr74j9Ga",
+	"te4Slb8dwfZUrQ206GwmsBGdOL6SRAz5O+eu8iISOI6pHhYnl4IviFCUSBcdLU7uylwl43GX4K/zoigL",
+	"7+1PNcHNNmyiQj4b/fDnoKZ1BBM1Xon6HtWbzWaz/oP+n+f6f5r5/z3V23lf9DYP/P7ivhOYWX7IHuej",
+	"X8lY6Zl03EU0TuqqYK+VupQVYk1GomhVDMkZXpBVyoyyEfNFzpd18+e6dWKX5h/UxoJoOdEpvXjQPHhW",
+	"39+vHzwbHhy09putg6Ofa0FtwsUcK8NbSF2ru1VjEhYvOGWqOkw/TqXic+QeaiM8Ap3gbkaY71k22iAj",
+	"xWD9TKmFbO3tycOG/WNjzOdVs6Dxfeekd6KfM4E5f/F+GKFqZEGm1PCFDUkI5qHi6ui6VaWyTrBU9f2q",
+	"z0mFVSrvW4yZ7sA8C2+BueIY3KZXjzHjjI5xMvDe+RzUMid0bytSli4DjV3UsziZwJ3UbGXFL/lnsuoK",
+	"rb85zhlEYrsNDdRT0ncAmVgAuYUgpkoF0/p6dEOWbyhTkb5kdxIRxtPpzEZkTJ6E4kiQMZ8yrZxTZRS2",
+	"P+r189Z7BaEYO3yRXO/cddPrs0qOCc6iBMsssNNAHXOAtQruDBqf0Ca7hyp0h6VWicdcxFobSpmiyaoL",
+	"DjHyUXlxweB3YTpBJbf5BzAbe9SqJ+mSdGKzAxOeCk0pgcfg4bQhwhuyBOMo+u///K/IBjeMdLghy+L8",
+	"vdh81aT1VwzD2HhAzC2FqArMi0iFRwmVMxtSRaD9gwrR+Hr7+XXZsvkNrFSWGaWckXJig1ENzenQbBpW",
+	"DW+1EZkv1BJ+ChkjFLwPEtMY7eDkDi+Nldr5eyqIf0Fc3hJnZLd84DezfbiMryibErEQlYemB7dqQq0H",
+	"2F5f90VBbglOwNgx6TmK80QimY5nWhsdEiGw3gvIL4iJImMVsljQiWqhN2ed4/rgTefg6TN37uzoLp5D",
+	"pfUdPpFokk/SHE8lUgb2J1I8ZPvP0GipbHITYVqDjvUMUrbAsf5vbSU8O0pFgnYODrwjr23x31Kc2G9L",
+	"49ki+k8h8z6qry7spvVm7uCx4FJ6Tgzz7ULwI4A/2SfnWG+XYfaCK/PELsQLxphpTXlEgKBCauYGiT7K",
+	"xhQlGhF1R8C3oT8vjY6fBRwLU9X0kRlTzbiQnbj1gJWeR2POJnSaCvfpibZX1zPjAmXIR/1rXODHdiup",
+	"5caQTDYmcfl4Hv52UP/h7qflz038cnxCXk3f0L/enGrJh5UiQp/A//OXTv1nXP97s/7iuv7h08HB5/+1",
+	"/iz/SISsvKEDhYUCt9M+rG8qtBweLWFPwWMCnlXMstwCM+OVY+/HeUNQs9CAsNil9Gg1hMTuBchDsKII",
+	"rKEZZdMSDfY9dkWZenZUC/Kc1f3VnNXfUVtLfVn/lZjw19MAPZ3PVwUtzy5rgJli6ORl+Qj5mpO/9PUK",
+	"4yk1ZmmV1gb/SRWZb7lvelT7GSwEXoK8Ih/VcSokr0iJvhQkv+7g+3SXd8KThN+1wfEEuTESRWMYJXJO",
+	"T3NHF3haUk46P79Nnsfq2fj9svvzgbieXL356edp5e1zzgTvXBg73D464jwhmK1soHsxyOi0nr7nVl6X",
+	"lfKYykWClxCoDFwms43crGY8zTmb+kFw2UDnEOHEgoRMbwjWN9j4iq4Y1bIEnb96e4yYPtBJNhCL0RhL",
+	"ogkcg2cQPArG83dLJR0lerxcuYKsNc1BNI+HfFUt9+BESmR0Q/MvkKTR2dJOMApQdPYeIZNwF5m0JsiJ",
+	"S5PkjsZqhqL/+X//n//5//4vlCWiC6N6GIpgY5REAyXw//9/kwhmEg2G/c5g0I0aITslGBgYDCwwBYnu",
+	"JiYIUoLO5yRuo31tpuwfPPcEaAP1yQSc8nptIXP5g73zy6uhn+yYvWJFm0QQG4fk7zFnSvDEGzZAhn0U",
+	"KLjzdyJ43SzZTY/F6FdOGbwyojEVZGxcQpAMLgOI3Aoam2dDRiVPsCLS+Ga10oC0OSHgcfNHyScKzZaL",
+	"mVbkFJ7K3QAllBET+McCTwVezEImif6H4pDQLuitZnOpJIVVMM78f8JhAvtA6yZYSjplJEaUhcwdtf2n",
+	"jWaQHyE0oUkCi3+D2TRN3L/1WPMRBU8zzIfMiaVEELKr/+PgebOJXvY7vdPTLrrsDIfd/jl6edo5f7tr",
+	"1RJ0iwU1Z1mShIwVMAOsLMcANSEhWgwHIYvpVKt4i5SNVWpe0gSDEMpyPuJJWbKXVGnPybV/8PyeXGl3",
+	"4fs2GXkdU92elX41/rSBPQ0ysbxqHIBVY1yQ1ktNE6r8NHajN3hmbAtFF+envfNuZHkRBhZO2TRkuTkU",
+	"oOji1aviYxN7gzkjAYquzt+eX7w7j5zqhtmygY4hr1yieSoVUjwhAiuibY47bWqlxAaMCNNKyC81M5Fa",
+	"ULPfqgU1O6ymR77p2XMrG1qpUlSSKjOVJnhOE/BqZ9FLF3+lquXSleSCJInjMS6tCfs6a8i4MBtghThQ",
+	"3TDZl6cXLy0/7Px81e9GaMTVDOoTrJ31MuEjZCddpFvIHOHQOroNDmtB7fXxoBbUYPhaUNNfLBINHlol",
+	"GCgf7h48wuWduXnBs2SIkZ83318Clx6OJaKqgV4ZH7m2SBKj2M+IIGjHWnUhiwoVBhF4CvCCviXLq5TG",
+	"UWBz76oqGUxFR2U1w0aH16Zb7tJFPCWh5KzZGM9wzxnXyb2qcUa3t2TpOxHu50NuZrkTYdM7ffNUZtls",
+	"P7GBef5hKn9J088ZzH0v/pg9ecbjr+DT3azM2xxfV+Hhf6qKMRcv0WZh0tvSv+aJktKFMy6aCMrJkJaq",
+	"5smCTv0oobNxdf+4wNg2Rz2bjTntVZu71VLW7dX2gtw7HVtPesNO5IOtmb/HFqr9w9kjTyRapKOEjrUy",
+	"aVP6MHwHXDE0RjuDw8BUFb0+HoCnzD1AYyQVFgrUAODm0euLi9fRbpA5eegYhuMpU5br2hSEndfHg93M",
+	"EW9zzdyTemtCtgNCb7cBEo+AK00sNatuZ7WUECi8Q5xp2YxmlKnM3xd53uCorBDq33oXg1cXJ+fnP3R/",
+	"6liXsa8YNg+O7tUMV/jc/cS2zpic2M47k9N8Z3BoKXjZPXPKvBe3CNndjCcZfeuOahBvB7pmLl/3Ewy7",
+	"jpzGFimGicoEu/srTsRPV4q96p719t7+cHbSPX+9N7r82J/Q4/eWgm+7731Xi8suKRH22eHz+ynb3Rje",
+	"uOqf2qyTwWEdrGQF5omliD2ujLN6TCY4TRQc3cxd7cRxA51plXNEQhZB7CNqo0WCKUPwz8gmVxv6a72N",
+	"8wWkMNskLGuRCmtzpizRW2hqdJ2v2H3L5HnVIaKdJTHPG+hiTk1lrJ7duwEaHJZJvzYq41dQNo+eV1HR",
+	"pf5WBG55vNQ0NPa/yYc1Gu0qrzU5IKu+DgiMEGNH6vkvBJ8KPJcN9Bb4uP5BtlCp7DBAFdWCQW6se8V+",
+	"ASpU+gWoXOcXoFKVXxCyqiK/AFVV+AWolKMUoKz4KED+3M66wzcXJ8URV8rSAuSqvwK0psBML7OyCCdA",
+	"K2ncenZViSlByN50Oyfd/sB/tvvTZfd42BlqYrzq9E71kMUMxgD5CYIBKuY+e/+2abxAHZe3FISslJkf",
+	"IFcus8aCM9tfVt3Lp7t0OKqsjyzFaDVkh1WWugaXVQsDxaF6lKrARgsXREjOGugcONyYM4Upk5AMrllv",
+	"0c1ok/uK2UNYoRD0hbDWQvZuLLM/eRl597gjq3U0yHmKCtOAPz1ANXMkCsxdrdIKupC3tzn0aYWQSfoz",
+	"iX4y0MbtnCYJtdlpSFI2NpHEK0Y/IrLg4xna+Su+xQMY9IlE0QlWpMH43c5uhOQYJ2S3sL79H148e/b0",
+	"xQHkHVXEHFbjDK+J+t01sndUza4kEfLRqpm/CvmVl7G9V79qQWUP//0LrPaOvyE4UbMNS1vjmIr4jQkB",
+	"JPSWMCJlgCIoBzZ/FeAVLhswNX7zjQIAdppVK+ydVMnCq6veSSXOyn2Vtn5wsVl/geuTTv3Vh0/PP9f9",
+	"fx495J/7a8KSp3xK2UseVxgFvnckyp6LVnWBmGgNq8cm/GG2nf8BMwbyHlgPKrFCfjAfSgAShwfNezXK",
+	"TBstvrqFnl86JGYC3oBVhwRI6N+C+8jtno0CPy5jcBxwnqhtSwSc83F1fwwLh3KbNageYBulasZFhnfz",
+	"EvLLo7Yx52xAPxrd4OuiWKrpP/08f3H7fv5q+X7+6tn4px+Pxj/9uE9en9+O53Hy8+FfZ/G7j82fD14t",
+	"x68/Pq3MXPIF0UZvWPYg7AAkpK9Z2GvOTeEzZ8QBIaWSiD372urSxOrSxPWmpfjL/jKmYxJ073WCQTSm",
+	"xzR/3sCo/P0uUckntf1m1VGtcFlu9IU/ySplDD4DeHCNUmXRI/LMoN3AoGSY1ClVGCVkNiAn0iTzVa/P",
+	"JXwQwE1Q+1vKFV4vhqCI6cqplVtJzb/lr1TEw2U68gj2aYVrFn7Ml3m1gChmVjy1PtmuYkMSzAJEGtOG",
+	"V2UVoGG3c6btnWG3f9nvDbrFY54/uV0W2itBIOaKk9p9jNHPf/BnW3XovoaI9ike+Dta9cG/FTa8ZN/i",
+	"hY2BVfxWafuaKj73Vturz15wzWUsIM0gWmcbQTFfSZmx71Tty9rz0y/nAG84QVt9aUEE5fGGiBj8Dlc5",
+	"hUo4cDCZmmSDmuCQUsDxRE3pOdS2Rp3TUzAuo0bIqsmyLnbl3qwFtZNO7/R9Lai963bfwn+cXZwP38B/",
+	"ve92+qfviwEt782VtSq7yvzp44ur8+F2Bx0ORnFn7HsFIladxXTNMUyFsEU52YwOg42YgcAWCy/sN+97",
+	"Y0HEmDBVaVHbKaA9NMcfteFnHw6Q4CmLIcERqTuOYjKmc5wUT/Bh/j1TNrhCObdEM+/CXFYJVX43v6WO",
+	"hFXE7XsisFrXBbdBQQPTstG+ZwOw+i+nfMpTFUFBZEVljnn+WjmNpAxo9hCdsjjYfcvaUq+seiVqowg+",
+	"EmleRbDmVZ4KEd2rUH4jde6L1Cm1ZpS1okNZ/WhL5al6P7YuikE7uXMXUWVY3hyr8czLE4CncZLX0aA5",
+	"lfBQyKj0UrVzOMns6V3jnB5bdJTXxwNIyDG5Y9kL7ju7Lh0XchEgy9tEIvI4K8LyRhZzxXcGhy37XVgT",
+	"VZmwmxQgstohe308aBWX5ibXNmphC5LNdzM0TSsyDFQJgKnlw4Mzn/GQ2Q+7yiL3dUh73ZBovrmiTW+k",
+	"XfeX5DdcLGyelxFewCXFElEGVdRZSrkJvHBGZNuk2wM0GZi6aDX4GbLfOR3BlNN8aVLC41MGHh/4/1x5",
+	"Y/Px+kSmidnjJLmY1Fq/bDu+ffPzh9UUF+/+mMOJ7mZcEhQZZ1JkAPokL14NW25i8qWoV6oTMnte7Jm6",
+	"IyK7oyRuw7Vzx01QSNxbd9r0faESwqSm8PuWiJiOVVC6gU9kljNuZgWlzK40ypRvF+zSFR0m887klxHH",
+	"+D++cu1iZQl2jnQE8bW2Kdqgho9pBpRA1NWRB2ZqYVyvelCKIPmcQFa8vr9yxu+K+vkWC+Fium3qBhfT",
+	"vi3u3SDDL8xTMmqhg6dHaCfqnJz1znuDYb8zvOgPol0T42AI/h6gJtqJrgbdvvsBnXXPXnb7jVyXbgYH",
+	"T498Ffng6VEFGHWFxuscX9bEM2vNF1IlJR+aYNd4aBYc2rEvUCM4Qraa5wUKnNxtV6XuySz3QM99JY8v",
+	"r/PLzKyq/L2vlmhngZG/RmRgjfJTtUug8TiX7gpUXoZl4mBnYjSjmmrLtq0t1SQzMSMugKYxnRKpKgLJ",
+	"fvnnlnWOvnq53SvbchO9jVfyYdOx4BoPeUWzUmNmOmP2eNj7UZ+K7k+XvT4AjvS7P1687Z54u7PR9PRq",
+	"Qczoa3e1ugzkwcr19rGl/CxtH1Kyn6hahFFBvkAzGzpoY5kD9LYL3nUtGJ365sShcc+ARLE1ZJlXIvLy",
+	"/CIrrW2d5dxkkxQFqtbpPHhTVwkTc4iMz/ktCZkrqMtja7tVCiH6p9AHvyepfnmS6j335OsklyYYQGav",
+	"5xXh2nc4SUyVolWnMkHuacGlxIE2apYqjRlAiBUzA2xy2AYH1iNLDr9W1UWxYs8j0nr+tT6brQMuz1WM",
+	"EGbLr40YQILMAeKTKrQDGWimw4Ifk7GZbtq6D53KnmefaUpLgH6wupW5I1Gm8eB5hpjTqigAMfYo5FmC",
+	"yHf1fQK43dIYJ7mW9BVz2AwFtbWhtcw/IuBO2Ze3Thk2K/mjp0jfP+0/WTr0j1/u3hn6HV9MEZDRwVyK",
+	"WWxqKFso0kS3V8xXFABZb0RQQiYK8VShHQOsUHyISqdKFMCPs7Qsa8fbkOofUkf4rh38sUpYtqld2XBr",
+	"KGfH+rSt3nYvKzPn8wYW2J7XmDBq8ejLnVM4c6Z4Mc7fRlOBtcV+2NKWy3rwE7Y2TQEuB1TxMgIeLg8f",
+	"MrBfDSAjNbC+bOgABQmcAJNxJ6gq1Z7rpyuDpfaqHK8NEnsCWt9Tk2c95jEJMkc2iNIVLJ4O0PAESLgZ",
+	"JauURydv6CICd4m0pc5kfIPGPE0MfK9IGRqRMU6lKcumCsVkQVgMqCIGVhR87jG32bt4sUiWngcJMp9q",
+	"QW1i3EH6g0Xfhv1hsyWbQWVZRcqdp82H8SyjNGg7tVZNEBzXygz7Db9DEyyKmqmhhGbEU94w2YWRSV9x",
+	"upMpJNE/yFbx4Dj8EYMvIs0BAvqZWaKdTGWzD2oiEbnrDpn9IByuCNzAIYN/aGGyEHyUjWQQZ6KGdWvW",
+	"4ce9CO3A5OjEQqyZ6ImB1JVZn5G2VtKg2gHQFW7y6IwRWN5L/ql3vuMgQ9PRc8vxQezGW1pnCyluu/11",
+	"5aj+WOF2r4jI+sBKphFBA0VWyINo1JLZGRCFTkIAEc9QpO+VfjJkhkQNdKHt+DsqCYrs+bKy2TwKeALg",
+	"o7dWjIGk8vv7BIh8xGMFtb8hc3If3cF9AnyeDGIcCjoqxK6tFqFsOlDLZA2jGByi/Dkk9YN5axR9I6MF",
+	"VjNT33pLhUpxUkpgs736VvHR9DIqOEUXfCB2kdB5Y0I/goNTn78FEdnNgeZe2zh/ykKjIk9qfT5NzhvR",
+	"JjJbxokLJ6DEO/2ikWoksAdYtusN2sJXD/YP7s3V+F1F5gNgHP14MkB2VMOGlTtLbsT3MiOfAO5W5TwK",
+	"qDGMu6lkiGQNFBnULhJHrTUz8j1vLmIMieT6PyI041pLpspiTthDxoXDWQK7V0LheaTZsP81r4uZH3q2",
+	"ZXXWE65lZgBxpOrKNOf3M7AXJhZXpr1UeCmNLGk7mCawDFIiJYlNklW2JHMLoEbz9fFgN2RSv52Z9BSc",
+	"inEpncqtrBbU8mUWmbn3yAbdY7voadEV86HKusovmdWUbIQS2dZwNtBJlTN+PESKgkgImVNhciwKnkmB",
+	"HbNNGQ7FCkSdw5RY4zB6aF3OinaTseN7PUfvfAu5KFC+AOoVixui1hQqbR283JD3acbYuJ71GcaWv1kI",
+	"JeBuJjnYqKBtB6dkYJMqmwbcer0LS+mV/to9t9NTzbdXaFF08VS47UxvNX1reUKM+PS8/IUYrlHlteEV",
+	"7TZQv9s5sT0mTEs4HNua0ez9J0UYP62xxmJZ15o79EuM66AK5nemjd71e8OuyS4wXE0GDuot0Iyw7hIH",
+	"ZEFt1CpL28SOzctzzPDUAs358zHLLbERvZRaUINv14IaDFPkIu6n9fStTiN4NOz1VhkJv2JGvlZKQoLl",
+	"OiwwU95nGXl1kkLxhG5v6P6jUh40pdawiockLwQmeaGYu5ClLhQg0fI8hqtBt1+RxeDm1gxqLE1sG4GC",
+	"m3FjEoPlU9m25WkNm/IYckT1B/LGIkT6hiqMipq8reWr5yMNysc/dUM9rDLQVJ3cE8E1Y6+u5sNn42ZL",
+	"BVXLgR7a+h+hzKiTara7KdEgsDwsdtU69rTjeE4ZGnGupBJ4YYyh4o8mDcG8HgVZo4tCYSufIJwVUu34",
+	"1UIJn1IW7VrQoLWFUihMm83DMYwG/0kswASQETQDeC6/OTOlFqZPAa1Ms1jt7wYme8LTOEtQyUVCddtU",
+	"fsck2rFppqBdVqugAXrN+TQh6BiGt57KoCK5ZhcpPiUA/OuySENWAGviFqrJYBn0lNeKrhA90qLEOCik",
+	"KqruGaC2TXfT61sCRwosd3NguBleRYAIm3Dh8FBLOkChS5GWdaDyQV/XVPhl3yEL2dD26qES3VFBfHJl",
+	"ebN557pFgtWEi3n+lc5lr1VIJddS3lRBh8xmHwE2YyoSZDa8RAyqChl2IevnhefUAkxovjs2+B4tz+cU",
+	"aMafQSTGWGH4S5yaFhcAGSIDoyaE7Gr4qv4cHlgFOLTNEqExkcIjg8lNGXEdpCmDXn2G/8sAYYXmXCr0",
+	"7ChkCbklibZcycL/Ab2lL9vZXiKSmMYoR80mWulD7SMzan0P6GDcE8bqD4xzQE9knKSAt05lRTOPBuqa",
+	"58BjAEbQDC9IyKJPodPKw1oLGTUehU4t138La41GI6zpv455bP80GHZennavjy9OumHtc2R6EWZ+JgeA",
+	"AUoawQB97MFgmChO7ngCy+xuM2aBKX+VZjgDqkH4AkiyCWTBIE2n8ywhdEaWLsXkhvE7tLQHvtSGUa7r",
+	"w1jRLDKoaBWJchw26KDmt7iMAlT44ycXPv+8ZxNiA1eqWf2EhNbc5j/3Go1GlKerCn1D+KRw9dzt3HUd",
+	"6p4299FKP0nvrIUMaAB9qjBbckbaUGqroBkC497Nd/B/Nm/wqHmEvPZshvkndExsXNQ2v+8s8HhG6geN",
+	"ppb8IvEC4Xd3dw0MPze4mO7Zd+Xeae+4ez7owjta/FKVEE8+dC57taB264Cla83GvnmQLwjDC1pr1Q4b",
+	"zcahqSufgdTdy8N+0yqIolNqmpJ5AUcfkTZAPIk1ucE32tLix4haSYi0iVS55eO6SPhMOfBaUWu7pWBb",
+	"2LM6IgnYdLyB3lkPdAQ91SLYkikxvpuQpbZgspmVTLY9nGGDFhqgKIcnNheVZDcL/PJxAXlY8ZBNiSqh",
+	"D5cCuMa5b53pCVVE4MR4iSaUkdiFXADOPFFEoJ3N+ag5GDoW03ROTLGcxRHZbaMysCGVhRr5UnGAVvmA",
+	"2FpLreWOQAknQeA5UaAH/lLe/Qu9I061cP3hs4U3UNcte3Wppb1/FPoB1XP4LSVi6XTzVhkbO+sEdV9v",
+	"omrVNl/93jufoqArr/ogQHw5elADs78A/Wg/O3g7DlVK/6sEbNJsVi8q62foL8fiqgMGyiaY9eqpFg55",
+	"loZFbilP5UMAtKuma67GOvIDam6Z/h+0cWBh2fTzB83mw1qNZeDkv+SpCqt14F4O8Tqw9+qOMOue1pb+",
+	"Vj2yPXz2cq+RYmuRdV+ytC2hETu/fMF9XtENY31/glK7gf3cQ5uD4BZyF0z2eXo/bQq5B9vdaX0OfHD4",
+	"9ecuc7Bq633rnm8evH1F47cLe131fXCQ6lo+HpnDWDVwdmj3XuLYpQfBK/v3v1LuPwnvHd7/3isuRjSO",
+	"CWSkHB28uP+NcnPXz0Ht6TaLyvr6wwuHWy0p688Ihnw6n2OxtGLFLzPHU5mnmMjah89BbcFlhYrRz8za",
+	"rARjBQtfm6+NzE1mArHGV+530y9mRoUsT40qaBVBlWWYm4Qg6PGcPJHWpcyIlDaKrC3R3FlaNmQrbdid",
+	"qhyTQqaAywLYbdskShD+JI/A2nQBk3QBSSFau1hN19T/ADvZC3VBRChkq8sD49Hhb5j2H9aSc/VhoAkL",
+	"zCQeG01Ngnloy7S9lq9jzGyIyzT+hRHMFwGdyUI6O5x/pO7o2Nhxxx71FkSgyONEUStkdRQNDqOWXaz1",
+	"XRYQSIN8+ZWAmQGKXHaaecLAQ4YMrUWIRDu8iLu424CZvD4elKdSQjHNtTjrTc0zaZUsA3aaQW0Z0w5O",
+	"qNY6oV5pt/yVCgTU0ro9LM9Ary1yDRYKACxA8yw6WMo69KtyzWk3LhavrrcirirRjiSmfzCMugvfGECb",
+	"YIaiXkzmCw6xrPpbvSTF0RzfEOhzSolEEk9IS5sLZnCnj1Uprj5G8qrmeo96500Ekgk/GG8lkcrhAGyn",
+	"i5hk1kOT0up4X0efpKxxNdNnpgZ5fSnxUytX9RVIglwHOPtgjeBhUKwVQv8xEl0LgcPj7BKVCOMRZd11",
+	"q6SUtonShaz5uaWZfay1YV7KFTeUhF/AAq2bJEZLw5dmOD2NM8p6F/fS0RvI/K1u5vj1yLa1TlOFr/+5",
+	"6G23OtLX0LB7D1B4H6ejVUKdr+ttbfu/+l0S2sBMCw7kQvGzEYMEQ+bPH167a26h3R1zNkmoCQUd7W/x",
+	"iUu8TDiOh5yfYmEgqY72n26zpIqO0KCDHmyhSxY4bJ+k0hLlH6fAbjFLl8Buu0M/Ru3V7xxt/6UhnROe",
+	"qpK67LTeTOmt1Jk/B85Dt1foi17pq8s9ko7JAiBOa737zrYs0Zog4INDJA96Pc24UKFekfHxuhrIBH6F",
+	"Cq08n8F3/jjQkGovkFYOzsmdyeOTM8jfSyUpuIKhbJKOZ2CpyXUOrFLv6O+erPWerC90vXypv+UhHpSH",
+	"aDzbODEe6aHI92KruHi5j7kB3uqZV43/rhQpX5F1Jp7lXU3vzoKeLgkp+toDlDu7vzsxvoUTo5ioBbHC",
+	"3fuYNISj7mfQuZ0IWfhQKen1lH5SEUxzXNH5QFwBRsi0ldZAJ2ScAKQTQMhgZYBlTGgAKjsIjgsdqigo",
+	"Usi263XBq6fN/ZCtxMW8KFiAEnpDLFM0keFS2HBliqahaxUnf01Unv55Lw8vkI/P57hu+9pl+IaIxrLt",
+	"1zxW8V2/ULeK6R41Xzy734H9dJu7c85VT3PROWFwdbzMl1rrlw/+yfMX51jAakR1JyNnfO9ZdAoxZL1V",
+	"e95S5mUDF0thpF/JaJMRjb0POR0mojDPS0KswyhkWVTfdZHUv4JzAv7oucjAQ2Qylm1Qlkp00IQ6cJty",
+	"YD1UMmTQFJQLSOlveaUfNm5OxzMTAIbZGa+ZF1JXrmbkwjSDmeNkwsWcxJkXC+0cNZu7AahDsc0F2jlq",
+	"7u+adiG5ulNizHpDtAqjX987ah7uQiyOhQySEqoOfbHktPZIP8QX+BW+nQdhaxuwuuz2W1i1K/U1NVsg",
+	"k2dba06TVV/UIGeJxBaSzwt6mZpBX/WAUjetkOVvuwwrF4wtFWrkw/lC9Z4xKys7rAe5zNbuGepb1ZNk",
+	"cUwohSxWPparFbP5QSXgNkulEGz1T6v9XtYxubTmD66UaKXaxy/uMUU535w296ivWZ/KzJsCCUgPvUoe",
+	"+ly1K8UHoMOsvcpCDc9dCTv8GZwov49P5M+h0jpWW/SYOamNb7VU3rEQBffqFHkSltEmEqIq8rwHfKLq",
+	"XhWBvS8tKCemEi8WBAuJJoLPXYtpKC+lSpoA0RgzNCIIGmeZ0JRJalHQ6ZezKbTqAWjpNQqF8f+VQUrQ",
+	"DVmorOgVpzFVIYMkyQbqIFO45wpgvXSuKil+Ak95l/xLhNTjHKllPLh7fahmZX8Kr+jRVsr1K63U/Zku",
+	"44k9W5t8fkG18XjBsq206TyZS88PZeuDnD+GmTHRijnh+ckOQuYqmMGswwylFjWE2mLC8hUqtgJsQ6Ty",
+	"DURX5YzfSUQYT6ezkNlJaukJmeBjPmVUEkTVRkuw9nXCGJvV4+9pQn/wNKEvy//ZjiN+Z4O/Gxt8TdR9",
+	"PPBh0f2XzqejVf9FWsE+j029I8Js6fhnVlttAJLWAj9qlmqKMDQng8yMIGQu/cJPMMmryYM8A4OX0lr0",
+	"0CaDyQtZ5lpMXkoeoDkRUx+lvYD5HDivTOIypefIoYCsJg+1QoYddoVnCtgyUFdKrpfKyJ2fM7My/RJa",
+	"XE6JKri4IIOTqYaNQ2tR40JWho1zczMoWlDpIBVeusJf+/WCMHxoJkqVaPLRE3/ftBNBXMGnH0e0Mi3L",
+	"obAS4pxOZ1quu0wK8K1whRXJ2xF7w8AvXgqVP2LmG3rx8fm7H26fXT1VR4NDcfC3/UXzgp0lb3/tzV5P",
+	"uvHxqPPi+Q/Pnh49JL2hCsT1j5He4PsKAHmyQiI+SkpV4nHeq71bUds2oJDeNfL7OxRTIf4ZRdz3hIl/",
+	"zYQJc2m2TpfwysUKgZAvUCs2x1BWwifgtyiL7oL4A/E95iK2taqpGvM5gYq5gn6S9YjYMYxnXYJwgKw3",
+	"MQc12bUi2jcuogbqSFQVjEwSficDq+KgKg3Hq6qOQmYzSAGBx8lfQMG0LU6M8WnLDtcoM9CCYscaqiHz",
+	"PwX1YIUi49Wk5922BemyXwETlSs3OuBZ8JDpPzkdLv+2oWteOWgsY5/iNgO3CDgzRzgxjWW2iV0hP3RV",
+	"pWCUm8x8QUhoaxG0rrHNZyt6v4dcvlbIpRw+0HcmydMM0IpzohhLefgsHxMt8VWdF8/8qAhOEv8ck/gB",
+	"CTmPUo4qOvH8C0Y0HqwWfQ+BrHc39HOEo0x/eFJIIV6rTcR8vD6fp4MEYTHAOwoyIYIwV+RMJepc9gKb",
+	"qmEiHSAcKcNiiXYYR8cn51AduuIHPdGfvJcHK/JR7c3UHNCL8ptVTltZuTgdht4Mz06zEtAZwbEFgTk2",
+	"o9cHNkWlfskTOl6uwa7FU2J4GcdxhkQHC8VsiWZcKutQsRh1DmYe2FNCDaTtholvSpbpXPY8ii8Mdprb",
+	"wIygbg9n0HX+7+u30frDjfimCXH6HESCqUQiZQycI72s6swtmCSSrO7iG/vFL44LOZ4Krewfx09LPffX",
+	"8FJvtTiht6SxMVnp1LbhN9i0m2g/J0rQDVdoqK+K/TggicHjTpe8FIBARVKJ9HlH5CMATxgMWDHHCjUb",
+	"zcaRA1rPHw+ZHAu8IKKF3gyHlygrVRstbZKaIvNFAhV5+hVuqwaA3iHbccBB1zOlFtfu7WvFFU6iXaOL",
+	"YmSlpul4NBV4vjq8hf/QX1g37HWcGppdW+RQrdPmvMkTcxLhYnGhXo+BxsmaVOnvWUMiQNHF28ihEngI",
+	"qg7P1kOy9SfnfdCtuO3VRwqsSB0q1vUdTCVOChSDB68F+dVAebohModofK0HuIYBSJx/AKCWscIjLEnI",
+	"rOqnd3rBeYJ2oim/lr8l1/+un3X6+muu7ybgsbo/uYMML/y7/qz9i34TatPOuWbLlJhY8wpkUoBSSURW",
+	"qKlplu1FgGyDvlLrDMZDBiljbYRRTBYJXwJmg8HoxUxB2aar/Rsl3BWuAp4IJKjBLfi4bKAuHs/cKjQd",
+	"TANl8Osqg37pjmMLmUNuNRzKpMJsvC7R8szexO0kyyLBlLWRBRP5C1yzNoACSaL+kqpJ/XkRNu/f0Jvu",
+	"6SVae4bQ8doTjbMCx9zzPVqidce6hS7eBtud6kbI/g0N3192N8wLKKwtz7WPfLIf/ktYc+BEx/3uSfd8",
+	"2OucDsJa4Kb9l7A2OAxrn9HBdqNdvK16ef8ohwvbTqYDNIXZ3gCKMyTsiuZQIGcfrnJt4P0eT55nR2ot",
+	"/7fQM40lNprKGiFA0MWCMC3WYz5O7d0xFYLa9McSjVKaKNAvIBl5SpiFOLLAR1ygkeB3VdL4NVF29MGC",
+	"jB8mlN28V3Yj60NduRtuNYeNZr4iytD7ztnpZtE6tLrjE7lCkk10BpS3bVUcwrIc7TFmhsoZVwkM16LS",
+	"9SCQGVt2mQNt9LR5GLLMyWRRI0ETHOFEMyGhry/gs7HY1pFDLjPU4lO5kVn1zVq+mvIEtPnG+tMqifT5",
+	"davMydx4vDmz5sBoatHtlLGsFfbaW5inlNx5kIsrME80ln6rx8AmheBCo8eQ2U6PJsPbA1mECiyHsSiJ",
+	"7TLgPHcJlRDmwO4nZBCRqJqFrATIyFMVrZF3Q9M38FGnaLuTkfdQXHMoMmrmlGx8kR/hT2Jvr1n7PQU1",
+	"9kD4Z3XvE/y/e9IN+9B2Uxrww3JqVOEct0yKoTYlXNp/ngy130Ad54XW5+uJgwSFvqZ5yhRalzHFGWkg",
+	"mAxUOiDbDtSMEjJgP1pbhMjAGkcwvyGuxfzGWpih66oKfVcBht8UUdr+/QZD2mDwQxGMbQBhXYGWrLVy",
+	"lPUBdYgfvuHN2jKz0W6PdJT+ssu1jcsN9ubPmHFjjlblFXnkBc0xcdcXGB3bUBiy9wlQUUByLLCUd1xk",
+	"ZrdQMmf4Lf2fMy5UPaG3JC7IjiBkm/F3o+xeepDBpqWDIBNB5MyeGwUIfL5Asb9HiHx0eTETLiDezhmR",
+	"mj9kl90CvJilZfnUOFtYyMw3DZRntlyHJAg5MkfN/ULOjDZkG6gDzd6tGYOVIvOFAfaFT7pxXcjOxFpA",
+	"eM5IEkO6R+AcFHeYWiM05ukoIdIWjWI0xosWOjp44cRqnyixrMOnI+ilcUvHpMcmfAVbEG2AFrySRJzC",
+	"kfiCqiaLyV7RUd1REUJDQpCxQjMuJEEjTSahTUa8MAHn7fgMzBVm+NUyTh7w4U3szTTSR5T9w2MV3wMJ",
+	"22reeo+Qi/FXsLbHcFNuchfXIaUZRceYxkY3NuhMPl8zaKmaXRp1x3JPk23gPWjbtoIPz49RFNQjzqD9",
+	"k/EwOaPReqca6JRPp1rX0awPss21qk5izaLN7O7XeSzL0Ot+KM/YNp4IawbJ/Xtc9S11GUcxKhG/JeJf",
+	"4tr/vte3az3GjvKA/F+8Sg++weD83mhhl2AHFwlmGdD33CYn61ubIbQIUwcVZJqCngYg2PmTM+5555Y2",
+	"QPCEKbE03GmMF9igwRhfafTy6vhtdzhYZzz/DdbxpR4YmNSVSST45VMtn4QZBgo07URWmjT2s7xfD1QS",
+	"yizyNxZEUB7bcoTO6en1sHfmNZQ5vrg6H5oGHbaxmoUurLUOAaKj1tpvwihjwhQ8ctgEw0amI28u5W28",
+	"ssAb5Ym96ne718N+r3OaG1qvBCFICWrO7+M8ULAZ9wbw3EHKDw+Cdf9LeByARGa991xac0O9K2tv/Hqp",
+	"OzD9T1cFLSji1jGAwUoodBLJwDaNPPXebIQMojzF4ahEU85jxNmYtFAKrR71NcauMBHiXMLqAHqb72Y8",
+	"yfhXyHaMlF4n75FeFshnJ+uxcl643cJijpr7xqWbtamAZHsDI2JGzHFAE8ti9FTd6iqlvBXE/6Ri3v/+",
+	"prt6Tu6KrsDvIv4binhrx68IdmfWP8LvUWhOv1bMF1sY3IPkBJglcIn0rbbd1Fpl4LGspLJQzLmhTVZV",
+	"KwWtTuQNFybm9ZDZFlqFpOBoSlTW8knu7EZtaO+wWCCFHQcqdkEAtjIjgqxDbcuH+7ol016RoXGW0nh7",
+	"bDYrqV3T6KzVYf5+s9ls1n/Q//Nc/08z/78D27XLfNU0prOt7vKWc86hEZPb/4C+azMOqZ10y4/s+y3J",
+	"oBFcNuVbrzVZ6+DpkdeNbLuRP3/4/GFrReS1fyDuU0gy/6LfcvFfQBUBCLE7/6A7PuL9cT0aeifW1rKP",
+	"N8TXF3u3K+69TRbZOWoeemUANlcdEoRNHxQfmaGyq6bpiHJPV82QldpqBgZ8Uuvt4Ie1HzCpNjtHzRco",
+	"Ou+cda87p/1u5+T99dWge+I6rVbBPeft677ApeiKprMmnw8Eq827SX7DArV1HM01dd2Gn3n5435H0wdx",
+	"tM+PJ85mjpCfaSpdE7/vCL3/WqnYxxZPLj8M6xhkQdfa++QpGhuDwScWdgbiJQu12n6qmpOuqF8zupDt",
+	"Yqsqn782UKeACYeV7R9ehNfNDKoXKDq+OH912jseRiFzNVDUwtiYAJXkBjKxqncx9oWK/rjFcvHVQ78B",
+	"mfMEuIqQiSBkvRPWEK3Iav+weDYFNlKEtPknqlr9swHa3HufN8DaPPKKFu9gjnZTurX+tVgPdtPOGgmj",
+	"uxl3qKm+qUQVNILTAx2ucZt+oxv0SGXgaxo3Hz4/ykrY+i43viOrfEVklS0u473ZRX6D90KGUfZDMcvo",
+	"cZjoxbSkIiT6l6QmVWLAGKyMonm1ieOsN6+yRpQhs3AkriBonOHMxEUHjMGF1azINJikClG5Hm/km9g9",
+	"qHtVeyBKxZ/a9NHr/WbWzwp9tlVbzOYzfqcPwHeEju8G0+bEPdOs7YsMpr2s0f8D2f4fkLFXes3OwCNt",
+	"k/E2KpG+RlfkzzZnTvCErDH8Vnj6E1m2Cd0EqoAXixZaRfZwO0snnPGsc78WG27Ovj2540IbIdNTNtO/",
+	"vBpW+tI6cZwxqitJxJcIFevl7nc7J7WHuZufbi98OnGs5znk/3j587XtVdhRbxe/s/zvLH8jy+/EcX7l",
+	"IVv3y3n/3idzUTf6zros9pK1c0fYCq+sVozXs0fT19QUAtnRC1mGOaqzgYKRxXEyxlphmReYanVRxZzf",
+	"klXu94fnFzlRSpzju5H8xTqVPhL5HTOoFd/Aav6DqU/VPe2BBk+kPXfr5rxJqlfO2SoG38CMz6Bc87mD",
+	"BmQTJL+YS61nNveBwpdMQsh60trSl2tb7/q9Yfehtrv7/p9WdbJUn2GbfscT8h276V8sYOgSuAp3fa0e",
+	"VEwG+1QbQU1YJ9U85pcPkNsLmALr+Lcrccgqt02WpH5Hmsp1V43v8rMAwgNqEBOs6C0kbEAOLpbQbDwI",
+	"2YQLZK8Mmim1aO3tZXlArefN502UspgIFBk84pTZtOxUJLVWbQ8Q2uxy1zXPNzgzmOFp3i7cRiEbZcA6",
+	"AyO3fWq6TSPORjEptKtjXBKuVyj9spi8IK5tA57FilxvWJdmVzGw4CNbi8eFVg+VwIoLw8sLqAMyyIEw",
+	"DKPP0BT0d71hvQ97dfKfP3z+3wEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

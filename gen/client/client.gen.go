@@ -121,6 +121,9 @@ type ClientInterface interface {
 	// - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
 	//   `bucket` the container.
 	//
+	// `region` may be left out: the bucket then keeps the region the provider reports (see
+	// `Region`).
+	//
 	// Send an `Idempotency-Key` to make retries safe: see the parameter.
 	//
 	// Takes any type of body and a specified content type.
@@ -143,6 +146,9 @@ type ClientInterface interface {
 	// - `GCS`: `key` is the service account's client email, `secret` its PEM private key.
 	// - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
 	//   `bucket` the container.
+	//
+	// `region` may be left out: the bucket then keeps the region the provider reports (see
+	// `Region`).
 	//
 	// Send an `Idempotency-Key` to make retries safe: see the parameter.
 	//
@@ -250,8 +256,8 @@ type ClientInterface interface {
 	// `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
 	// may be given in the body to try other values merged with the stored ones (another
 	// `endpoint` only together with `key` and `secret`); those values are not stored and do
-	// not change the status. The answer is 200 whether the checks pass
-	// or fail.
+	// not change the stored status, and the answer's `status` is the verdict on them alone.
+	// The answer is 200 whether the checks pass or fail.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -265,8 +271,8 @@ type ClientInterface interface {
 	// `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
 	// may be given in the body to try other values merged with the stored ones (another
 	// `endpoint` only together with `key` and `secret`); those values are not stored and do
-	// not change the status. The answer is 200 whether the checks pass
-	// or fail.
+	// not change the stored status, and the answer's `status` is the verdict on them alone.
+	// The answer is 200 whether the checks pass or fail.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -582,6 +588,9 @@ func (c *Client) ListBuckets(ctx context.Context, params *ListBucketsParams, req
 //   - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
 //     `bucket` the container.
 //
+// `region` may be left out: the bucket then keeps the region the provider reports (see
+// `Region`).
+//
 // Send an `Idempotency-Key` to make retries safe: see the parameter.
 //
 // Takes any type of body and a specified content type.
@@ -614,6 +623,9 @@ func (c *Client) CreateBucketWithBody(ctx context.Context, params *CreateBucketP
 //   - `GCS`: `key` is the service account's client email, `secret` its PEM private key.
 //   - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
 //     `bucket` the container.
+//
+// `region` may be left out: the bucket then keeps the region the provider reports (see
+// `Region`).
 //
 // Send an `Idempotency-Key` to make retries safe: see the parameter.
 //
@@ -811,8 +823,8 @@ func (c *Client) UpdateBucket(ctx context.Context, bucketId BucketId, params *Up
 // `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
 // may be given in the body to try other values merged with the stored ones (another
 // `endpoint` only together with `key` and `secret`); those values are not stored and do
-// not change the status. The answer is 200 whether the checks pass
-// or fail.
+// not change the stored status, and the answer's `status` is the verdict on them alone.
+// The answer is 200 whether the checks pass or fail.
 //
 // Takes any type of body and a specified content type.
 //
@@ -836,8 +848,8 @@ func (c *Client) RevalidateBucketWithBody(ctx context.Context, bucketId BucketId
 // `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
 // may be given in the body to try other values merged with the stored ones (another
 // `endpoint` only together with `key` and `secret`); those values are not stored and do
-// not change the status. The answer is 200 whether the checks pass
-// or fail.
+// not change the stored status, and the answer's `status` is the verdict on them alone.
+// The answer is 200 whether the checks pass or fail.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2607,6 +2619,9 @@ type ClientWithResponsesInterface interface {
 	// - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
 	//   `bucket` the container.
 	//
+	// `region` may be left out: the bucket then keeps the region the provider reports (see
+	// `Region`).
+	//
 	// Send an `Idempotency-Key` to make retries safe: see the parameter.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -2629,6 +2644,9 @@ type ClientWithResponsesInterface interface {
 	// - `GCS`: `key` is the service account's client email, `secret` its PEM private key.
 	// - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
 	//   `bucket` the container.
+	//
+	// `region` may be left out: the bucket then keeps the region the provider reports (see
+	// `Region`).
 	//
 	// Send an `Idempotency-Key` to make retries safe: see the parameter.
 	//
@@ -2744,8 +2762,8 @@ type ClientWithResponsesInterface interface {
 	// `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
 	// may be given in the body to try other values merged with the stored ones (another
 	// `endpoint` only together with `key` and `secret`); those values are not stored and do
-	// not change the status. The answer is 200 whether the checks pass
-	// or fail.
+	// not change the stored status, and the answer's `status` is the verdict on them alone.
+	// The answer is 200 whether the checks pass or fail.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2759,8 +2777,8 @@ type ClientWithResponsesInterface interface {
 	// `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
 	// may be given in the body to try other values merged with the stored ones (another
 	// `endpoint` only together with `key` and `secret`); those values are not stored and do
-	// not change the status. The answer is 200 whether the checks pass
-	// or fail.
+	// not change the stored status, and the answer's `status` is the verdict on them alone.
+	// The answer is 200 whether the checks pass or fail.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5681,6 +5699,9 @@ func (c *ClientWithResponses) ListBucketsWithResponse(ctx context.Context, param
 //   - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
 //     `bucket` the container.
 //
+// `region` may be left out: the bucket then keeps the region the provider reports (see
+// `Region`).
+//
 // Send an `Idempotency-Key` to make retries safe: see the parameter.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -5709,6 +5730,9 @@ func (c *ClientWithResponses) CreateBucketWithBodyWithResponse(ctx context.Conte
 //   - `GCS`: `key` is the service account's client email, `secret` its PEM private key.
 //   - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
 //     `bucket` the container.
+//
+// `region` may be left out: the bucket then keeps the region the provider reports (see
+// `Region`).
 //
 // Send an `Idempotency-Key` to make retries safe: see the parameter.
 //
@@ -5878,8 +5902,8 @@ func (c *ClientWithResponses) UpdateBucketWithResponse(ctx context.Context, buck
 // `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
 // may be given in the body to try other values merged with the stored ones (another
 // `endpoint` only together with `key` and `secret`); those values are not stored and do
-// not change the status. The answer is 200 whether the checks pass
-// or fail.
+// not change the stored status, and the answer's `status` is the verdict on them alone.
+// The answer is 200 whether the checks pass or fail.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5899,8 +5923,8 @@ func (c *ClientWithResponses) RevalidateBucketWithBodyWithResponse(ctx context.C
 // `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
 // may be given in the body to try other values merged with the stored ones (another
 // `endpoint` only together with `key` and `secret`); those values are not stored and do
-// not change the status. The answer is 200 whether the checks pass
-// or fail.
+// not change the stored status, and the answer's `status` is the verdict on them alone.
+// The answer is 200 whether the checks pass or fail.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -38,6 +38,9 @@ export interface paths {
          *     - `AZURE` (alias `BLOB`): `key` is the storage account name, `secret` the account key,
          *       `bucket` the container.
          *
+         *     `region` may be left out: the bucket then keeps the region the provider reports (see
+         *     `Region`).
+         *
          *     Send an `Idempotency-Key` to make retries safe: see the parameter.
          */
         post: operations["createBucket"];
@@ -135,8 +138,8 @@ export interface paths {
          *     `lastStatusAt`. As Flashback's client allows, `key`, `secret`, `endpoint` or `bucket`
          *     may be given in the body to try other values merged with the stored ones (another
          *     `endpoint` only together with `key` and `secret`); those values are not stored and do
-         *     not change the status. The answer is 200 whether the checks pass
-         *     or fail.
+         *     not change the stored status, and the answer's `status` is the verdict on them alone.
+         *     The answer is 200 whether the checks pass or fail.
          */
         post: operations["revalidateBucket"];
         delete?: never;
@@ -578,8 +581,9 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * @description The provider family. `BLOB` is accepted as an alias of `AZURE` (Flashback's client sends
-         *     it); responses always carry the canonical value.
+         * @description The provider family. `BLOB` and `AZURE` both mean Azure Blob Storage (`BLOB` is what
+         *     Flashback's client sends); a bucket answers its storage type in the spelling it was
+         *     registered or last updated with.
          * @example S3
          * @enum {string}
          */
@@ -594,7 +598,7 @@ export interface components {
             storageType: components["schemas"]["StorageType"];
             key: components["schemas"]["CredentialKey"];
             secret: components["schemas"]["CredentialSecret"];
-            region: components["schemas"]["Region"];
+            region?: components["schemas"]["Region"];
             endpoint?: components["schemas"]["Endpoint"];
             workspaceId: components["schemas"]["ID"];
             validation?: components["schemas"]["ValidationMode"];
@@ -611,7 +615,7 @@ export interface components {
             storageType: components["schemas"]["StorageType"];
             key: components["schemas"]["CredentialKey"];
             secret: components["schemas"]["CredentialSecret"];
-            region: components["schemas"]["Region"];
+            region?: components["schemas"]["Region"];
             endpoint?: components["schemas"]["Endpoint"];
             workspaceId?: components["schemas"]["ID"];
             validation?: components["schemas"]["ValidationMode"];
@@ -657,7 +661,10 @@ export interface components {
         CredentialSecret: string;
         /**
          * @description The bucket's region (for AWS S3 it must match the bucket's real region; a mismatch
-         *     is reported with the real region) or location (GCS, compared with the bucket's).
+         *     is reported with the real region) or location (GCS, compared with the bucket's). Absent
+         *     or empty: the validation asks the provider (S3: the region it reports for the bucket;
+         *     GCS: the bucket's location; Azure: none) and the bucket keeps what it reports, or no
+         *     region when it reports none.
          * @example us-east-1
          */
         Region: string;
@@ -679,7 +686,11 @@ export interface components {
             /** @example my-bucket-name */
             bucket: string;
             storageType: components["schemas"]["CanonicalStorageType"];
-            /** @example us-east-1 */
+            /**
+             * @description The region given, or the one the provider reported when none was given; empty when
+             *     neither said (always for Azure registered without one).
+             * @example us-east-1
+             */
             region: string;
             /**
              * @description The custom endpoint, when the bucket has one.
@@ -736,11 +747,13 @@ export interface components {
             updatedAt: string;
         };
         /**
-         * @description The provider family as responses spell it. Clients must tolerate new values.
+         * @description The provider family as a bucket answers it: in the spelling the bucket was registered
+         *     or last updated with, so `BLOB` and `AZURE` both mean Azure Blob Storage. Clients must
+         *     tolerate new values.
          * @example S3
          * @enum {string}
          */
-        CanonicalStorageType: "S3" | "GCS" | "AZURE";
+        CanonicalStorageType: "S3" | "GCS" | "AZURE" | "BLOB";
         /**
          * @description The last known reachability with the stored credentials: `ONLINE` after a passing
          *     validation, `OFFLINE` after a failing one, `UNKNOWN` before any. Clients must tolerate
@@ -772,6 +785,16 @@ export interface components {
             storageType: components["schemas"]["CanonicalStorageType"];
             /** @example my-bucket-name */
             bucket: string;
+            /**
+             * @description The bucket's region; absent when it has none.
+             * @example us-east-1
+             */
+            region?: string;
+            /**
+             * @description The custom endpoint; absent when the bucket has none.
+             * @example https://s3.example.com
+             */
+            endpoint?: string;
             status: components["schemas"]["BucketStatus"];
             workspaceId: components["schemas"]["ID"];
             /**
@@ -829,10 +852,12 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** @description A validation report plus the bucket's status after it. */
-        RevalidationResult: components["schemas"]["ValidationResult"] & {
-            status: components["schemas"]["BucketStatus"];
-        };
+        /**
+         * @description A validation report whose `status` is also the bucket's status after it, when the
+         *     stored values were validated; for values tried instead of the stored ones it is only
+         *     the verdict, and the bucket's stored status is unchanged.
+         */
+        RevalidationResult: components["schemas"]["ValidationResult"];
         SuccessResponse: {
             /** @example true */
             success: boolean;
@@ -866,8 +891,13 @@ export interface components {
                 description: string;
                 /** @example COUNT */
                 type: string;
-                /** @example NONE */
-                periodType: string;
+                /**
+                 * @description The period the usage counts over. The bucket count is no rate: `ALL_TIME`.
+                 *     Clients must tolerate new values.
+                 * @example ALL_TIME
+                 * @enum {string}
+                 */
+                periodType: "ALL_TIME" | "DAILY" | "WEEKLY" | "MONTHLY" | "YEARLY";
             };
             usage: {
                 /** @example 3 */
@@ -899,6 +929,12 @@ export interface components {
         ValidationResult: {
             /** @example false */
             success: boolean;
+            /**
+             * @description The validation's own verdict on the values it checked: `ONLINE` when no check
+             *     failed, `OFFLINE` otherwise (never `UNKNOWN`).
+             * @example OFFLINE
+             */
+            status: components["schemas"]["BucketStatus"];
             /** @example list: access denied for key AKIA…MPLE on bucket my-bucket-name; grant s3:ListBucket */
             message: string;
             /**
@@ -913,6 +949,16 @@ export interface components {
              * @example us-east-1
              */
             region?: string;
+            /**
+             * @description Present when no region was given. `detected`: the provider reported the bucket's
+             *     region, `region` holds it and a create or update stores it. `undetected`: the
+             *     provider reports none (Azure never does, some S3-compatible services do not), and
+             *     the bucket's region stays empty; nothing is guessed. The `region` check (S3, GCS)
+             *     says the same in words.
+             * @example detected
+             * @enum {string}
+             */
+            regionDetection?: "detected" | "undetected";
             /**
              * @description The S3 addressing style that worked, `path` or `virtual`.
              * @example path
@@ -1616,6 +1662,7 @@ export interface operations {
                      *         "name": "My S3 Bucket",
                      *         "storageType": "S3",
                      *         "bucket": "my-bucket-name",
+                     *         "region": "us-east-1",
                      *         "status": "ONLINE",
                      *         "workspaceId": "0192f7a4-5b6c-7d8e-9f01-23456789abcd",
                      *         "createdAt": "2026-11-26T22:10:24Z"
@@ -1912,7 +1959,7 @@ export interface operations {
                      *             "code": "BUCKETS",
                      *             "description": "Registered buckets",
                      *             "type": "COUNT",
-                     *             "periodType": "NONE"
+                     *             "periodType": "ALL_TIME"
                      *           },
                      *           "usage": {
                      *             "current": 3,
@@ -2112,6 +2159,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "success": false,
+                     *       "status": "OFFLINE",
                      *       "message": "list: access denied for key AKIA…MPLE on bucket my-bucket-name; grant s3:ListBucket",
                      *       "code": "ACCESS_DENIED",
                      *       "checks": [

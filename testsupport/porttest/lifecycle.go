@@ -199,8 +199,9 @@ func testLifeUpdate(t *testing.T, f RepositoryFixture) {
 	changed := original
 	changed.Name = "Pictures"
 	changed.Bucket = "pictures-bucket"
-	changed.StorageType = domain.StorageGCS
-	changed.Region = "europe-west1"
+	// Azure Blob spelled as Flashback's client spells it, in a region the provider did not report.
+	changed.StorageType, changed.StorageTypeSpelling = domain.StorageAzure, domain.BlobSpelling
+	changed.Region = ""
 	changed.Endpoint = "https://storage.example.test"
 	changed.KeyHint = "svc@…test"
 	changed.SealedKey = repoRandomBytes(40)

@@ -450,6 +450,7 @@ func repoBucket(org SeededOrg, name string) domain.Bucket {
 		Name:                 name,
 		Bucket:               "contract-bucket",
 		StorageType:          domain.StorageS3,
+		StorageTypeSpelling:  "S3",
 		Region:               "us-east-1",
 		KeyHint:              "AKIA…MPLE",
 		Status:               domain.StatusOnline,

@@ -18,7 +18,7 @@ const opTimeout = 10 * time.Second
 // rootClient is an S3 client of the root account, path-style as the gateway expects.
 func (s *Server) rootClient() *s3.Client {
 	return s3.New(s3.Options{
-		Region:       Region,
+		Region:       s.Region,
 		BaseEndpoint: aws.String(s.Endpoint),
 		UsePathStyle: true,
 		Credentials:  credentials.NewStaticCredentialsProvider(s.RootKey, s.RootSecret, ""),

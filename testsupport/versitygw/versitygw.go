@@ -39,14 +39,22 @@ type Server struct {
 	Endpoint string
 	// RootKey and RootSecret are the root account's credentials (the package constants).
 	RootKey, RootSecret string
+	// Region is the region the gateway reports and signs for.
+	Region string
 
 	bin    string
 	client *http.Client
 }
 
-// Start runs a gateway for the duration of t and stops it in t.Cleanup. The gateway's own
-// output is kept in a file that Start prints when the gateway fails to come up.
+// Start runs a gateway in Region for the duration of t and stops it in t.Cleanup. The
+// gateway's own output is kept in a file that Start prints when the gateway fails to come up.
 func Start(t testing.TB) *Server {
+	t.Helper()
+	return StartInRegion(t, Region)
+}
+
+// StartInRegion is Start with the gateway in region.
+func StartInRegion(t testing.TB, region string) *Server {
 	t.Helper()
 	bin := Binary(t)
 	dataDir, iamDir := t.TempDir(), t.TempDir()
@@ -54,7 +62,7 @@ func Start(t testing.TB) *Server {
 		Name: "the gateway",
 		Command: func(host, port string) *exec.Cmd {
 			return exec.Command(bin,
-				"--access", RootKey, "--secret", RootSecret, "--region", Region,
+				"--access", RootKey, "--secret", RootSecret, "--region", region,
 				"--iam-dir", iamDir, "--port", net.JoinHostPort(host, port), "--quiet",
 				"posix", dataDir)
 		},
@@ -70,6 +78,7 @@ func Start(t testing.TB) *Server {
 		Endpoint:   proc.URL,
 		RootKey:    RootKey,
 		RootSecret: RootSecret,
+		Region:     region,
 		bin:        bin,
 		client:     &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 10 * time.Second},
 	}

@@ -84,13 +84,19 @@ async function bucketUsage() {
   for (const field of ["id", "code", "description", "type", "periodType"]) {
     assert.equal(typeof capability[/** @type {keyof typeof capability} */ (field)], "string", `capability.${field}`);
   }
+  assert.equal(capability.periodType, "ALL_TIME", "a bucket count is no rate: Flashback's PeriodType.ALL_TIME");
   assert.ok(Number.isInteger(u.current) && Number.isInteger(u.max), `usage = ${JSON.stringify(u)}`);
   assert.equal(u.percentage, Math.round((u.current / u.max) * 10000) / 100, `usage = ${JSON.stringify(u)}: percentage is current / max in percent, to two decimals`);
   return u;
 }
 
-/** The short entry of a bucket in GET /bucket/available (openapi.yaml AvailableBucket). */
+/**
+ * The short entry of a bucket in GET /bucket/available (openapi.yaml AvailableBucket): these
+ * fields always, region and endpoint when the bucket has them (optional in Flashback's
+ * StorageBucket).
+ */
 const availableFields = ["bucket", "createdAt", "id", "name", "status", "storageType", "workspaceId"];
+const availableOptional = ["endpoint", "region"];
 
 test("Flashback's client's bucket calls, replayed verbatim", async (t) => {
   const s3Name = uniqueName("Flashback S3");
@@ -137,7 +143,8 @@ test("Flashback's client's bucket calls, replayed verbatim", async (t) => {
     assert.ok(s3Bucket && blobBucket, `the list ${JSON.stringify(buckets.map((b) => b.id))} misses ${s3ID} or ${blob}`);
     assertBucketShape(s3Bucket, s3);
     assertBucketShape(blobBucket, { key: azure.account, secret: azure.key });
-    assert.equal(blobBucket.storageType, "AZURE", "BLOB is answered as the canonical AZURE");
+    assert.equal(blobBucket.storageType, "BLOB", "a bucket registered as BLOB answers BLOB, as Flashback's StorageType knows it");
+    assert.equal(s3Bucket.storageType, "S3");
     assert.equal(blobBucket.bucket, azure.container);
     assert.equal(blobBucket.name, blobName);
   });
@@ -158,10 +165,20 @@ test("Flashback's client's bucket calls, replayed verbatim", async (t) => {
       const body = ok(await getAvailableStorageBuckets(workspaceId));
       assert.ok(Array.isArray(body), `GET bucket/available answered ${JSON.stringify(body)}, want a bare array`);
       for (const entry of body) {
-        assert.deepEqual(Object.keys(entry).sort(), availableFields, `entry ${JSON.stringify(entry)}`);
+        const keys = Object.keys(entry);
+        assert.deepEqual(keys.filter((k) => !availableOptional.includes(k)).sort(), availableFields, `entry ${JSON.stringify(entry)}`);
+        for (const field of availableOptional.filter((f) => keys.includes(f))) {
+          assert.ok(typeof entry[field] === "string" && entry[field] !== "", `entry ${JSON.stringify(entry)}: ${field} is present but empty`);
+        }
       }
       const listed = body.map((/** @type {Schemas["AvailableBucket"]} */ b) => b.id);
       assert.ok(listed.includes(s3ID) && listed.includes(blob), `workspaceId ${workspaceId}: ${JSON.stringify(listed)} misses ${s3ID} or ${blob}`);
+      const s3Entry = body.find((/** @type {Schemas["AvailableBucket"]} */ b) => b.id === s3ID);
+      assert.equal(s3Entry.region, s3.region);
+      assert.equal(s3Entry.endpoint, s3.endpoint);
+      const blobEntry = body.find((/** @type {Schemas["AvailableBucket"]} */ b) => b.id === blob);
+      assert.equal(blobEntry.storageType, "BLOB");
+      assert.equal(blobEntry.region, "eastus");
     }
   });
 
@@ -185,6 +202,23 @@ test("Flashback's client's bucket calls, replayed verbatim", async (t) => {
     assert.ok(Number.isInteger(body.latency_ms) && body.latency_ms >= 0, `latency_ms = ${body.latency_ms}`);
     assert.equal(body.status, "ONLINE");
     assert.ok(Array.isArray(body.checks) && body.checks.length > 0, "no checks in the report");
+  });
+
+  await t.test("validateStorageBucket with a wrong secret answers its own verdict OFFLINE and leaves the stored status", async () => {
+    const { s3: id } = both();
+    const body = ok(await flashback(`bucket/${id}/validate`, "POST", { bucket: s3.bucket, key: s3.key, secret: "wrong-secret" }));
+    assert.equal(body.success, false, `the validation passed: ${JSON.stringify(body)}`);
+    assert.equal(body.status, "OFFLINE", "a failed dry run answers its own verdict, not the stored ONLINE");
+    const stored = ok(await flashback(`bucket/${id}`, "GET", null)).bucket;
+    assert.equal(stored.status, "ONLINE", "a dry run changed the stored status");
+  });
+
+  await t.test("createStorageBucket without region stores the region the provider reports", async () => {
+    const { region: _, ...request } = s3Request(uniqueName("Flashback no region"));
+    const created = ok(await flashback("bucket", "POST", { ...request, walletAddress }));
+    const stored = ok(await flashback(`bucket/${created.bucketId}`, "GET", null)).bucket;
+    assert.equal(stored.region, s3.region, "the region is the gateway's");
+    assert.deepEqual(ok(await flashback(`bucket/${created.bucketId}`, "DELETE", null)), { success: true });
   });
 
   await t.test("getUserQuota counts the live buckets; deleteStorageBucket frees one; a second delete is 404", async () => {
