@@ -5,7 +5,6 @@ import (
 
 	"github.com/bucketd/bucketd/adapters/gormstore"
 	"github.com/bucketd/bucketd/domain"
-	"github.com/bucketd/bucketd/testsupport/porttest"
 	"github.com/bucketd/bucketd/testsupport/storetest"
 )
 
@@ -25,7 +24,7 @@ func TestMigrateKeepsStoredStorageTypesAnswering(t *testing.T) {
 		if err := gormstore.MigrateThrough(t.Context(), legacyStore, beforeSpellings); err != nil {
 			t.Fatalf("migrate through version %d: %v", beforeSpellings, err)
 		}
-		org := storetest.Seed(t, legacyStore, porttest.OrgSpec{})
+		org := seedLegacyOrg(t, legacyStore)
 		legacy := newBucket(org, "Legacy Azure")
 		legacy.StorageType, legacy.Region = domain.StorageAzure, "eastus"
 		if err := gormstore.InsertWithoutNameKey(t.Context(), legacyStore, legacy); err != nil {

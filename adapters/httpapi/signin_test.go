@@ -99,7 +99,7 @@ func TestLoginAnswersFlashbacksShape(t *testing.T) {
 		t.Fatalf("POST /user/login = %d %s", res.status, res.body)
 	}
 	if !body.Success || body.AccessToken != tokens.Access.Reveal() || body.RefreshToken != tokens.Refresh.Reveal() ||
-		body.ExpiresAt != tokens.AccessExpiresAt.UnixMilli() || body.User.OrgRole != 254 || body.User.Name != "ada@example.test" {
+		body.ExpiresAt != tokens.AccessExpiresAt.UnixMilli() || body.User.OrgRole != 254 || body.User.Name != "ada" {
 		t.Errorf("POST /user/login = %s", res.body)
 	}
 	if strings.Contains(h.logs.String(), signInPassword) || strings.Contains(h.logs.String(), tokens.Refresh.Reveal()) {

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { call, flashback, refusal, sourceDeclarationDrift } from "./flashbacktypes.mjs";
-import { assertNoCredential, assertRefused, client, s3, s3Request, server, uniqueName } from "./bucketd.mjs";
+import { assertNoCredential, assertRefused, azure, client, s3, s3Request, server, uniqueName } from "./bucketd.mjs";
 
 test("a bucket's life through Flashback's client", async (t) => {
   const api = client();
@@ -34,6 +34,56 @@ test("a bucket's life through Flashback's client", async (t) => {
     assert.ok(id, "the create failed");
     assert.equal((await call(api, "deleteStorageBucket", id)).success, true);
     assertRefused(await refusal(api, 404, "deleteStorageBucket", id), "NOT_FOUND");
+  });
+});
+
+test("an Azure container and a bucket without a region, listed and counted through Flashback's client", async (t) => {
+  const api = client();
+  const { region: _, ...noRegion } = s3Request(uniqueName("No region"));
+  const ids = {
+    blob: (await call(api, "createStorageBucket", {
+      name: uniqueName("Flashback BLOB"), bucket: azure.container, storageType: "BLOB", key: azure.account, secret: azure.key,
+      endpoint: azure.endpoint, workspaceId: server.workspaceId,
+    })).bucketId,
+    s3: (await call(api, "createStorageBucket", noRegion)).bucketId,
+  };
+
+  await t.test("getStorageBuckets, with and without a workspace", async () => {
+    for (const workspaceId of [undefined, server.workspaceId]) {
+      const { buckets } = await call(api, "getStorageBuckets", workspaceId);
+      const blob = buckets.find((/** @type {any} */ b) => b.id === ids.blob);
+      const s3Bucket = buckets.find((/** @type {any} */ b) => b.id === ids.s3);
+      assert.equal(blob?.storageType, "BLOB", "a container registered as BLOB is answered as BLOB");
+      assert.equal(s3Bucket?.region, s3.region, "the region bucketd detected");
+      // The account is the key, and an Azure endpoint names it; the secret must appear nowhere.
+      assert.ok(!JSON.stringify(buckets).includes(azure.key), "a listed bucket holds the account key");
+    }
+  });
+
+  await t.test("getAvailableStorageBuckets, with and without a workspace", async () => {
+    for (const workspaceId of [undefined, server.workspaceId]) {
+      const entries = await call(api, "getAvailableStorageBuckets", workspaceId);
+      const s3Entry = entries.find((/** @type {any} */ b) => b.id === ids.s3);
+      assert.equal(s3Entry?.region, s3.region);
+      assert.equal(s3Entry?.endpoint, s3.endpoint);
+      assert.ok(entries.some((/** @type {any} */ b) => b.id === ids.blob && b.storageType === "BLOB"));
+    }
+  });
+
+  await t.test("getUserQuota counts them", async () => {
+    const before = await call(api, "getUserQuota");
+    const buckets = before.quotaUsage.find((/** @type {any} */ q) => q.capability.code === "BUCKETS");
+    assert.equal(buckets?.capability.periodType, "ALL_TIME");
+    await call(api, "deleteStorageBucket", ids.blob);
+    const after = (await call(api, "getUserQuota")).quotaUsage.find((/** @type {any} */ q) => q.capability.code === "BUCKETS");
+    assert.equal(after.usage.current, buckets.usage.current - 1);
+  });
+
+  await t.test("a failed dry run of validateStorageBucket is OFFLINE, its own verdict", async () => {
+    const report = await call(api, "validateStorageBucket", ids.s3, { bucket: s3.bucket, key: s3.key, secret: "not the secret" });
+    assert.equal(report.success, false);
+    assert.equal(report.status, "OFFLINE");
+    await call(api, "deleteStorageBucket", ids.s3);
   });
 });
 
