@@ -29,7 +29,7 @@ func (s *Server) UserLogin(ctx context.Context, req api.UserLoginRequestObject) 
 	return api.UserLogin200JSONResponse{Success: true, AccessToken: in.Tokens.Access.Reveal(),
 		RefreshToken: in.Tokens.Refresh.Reveal(), ExpiresAt: in.Tokens.AccessExpiresAt.UnixMilli(),
 		User: api.SignedInUser{Id: u.ID, Email: u.Email, Name: displayName(u.Email), OrgId: u.OrgID,
-		OrgRole: api.SignedInUserOrgRole(flashbackOrgRole(u.Role))}}, nil
+			OrgRole: api.SignedInUserOrgRole(flashbackOrgRole(u.Role))}}, nil
 }
 
 // UserRefresh exchanges a refresh token for new tokens (POST /user/refresh).
