@@ -40,6 +40,7 @@ var commonScenarios = []scenario{
 	{"another organization's bucket", testCrossOrganization},
 	{"member outside its workspaces", testMemberWorkspaces},
 	{"workspaces through the API", testWorkspacesAPI},
+	{"workspace admins and the command line", testWorkspaceAdminsAndTheCommandLine},
 	{"idempotent create", testIdempotentCreate},
 	{"idempotent update", testIdempotentUpdate},
 	{"GCS create", testGCSCreate},

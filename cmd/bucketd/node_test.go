@@ -48,6 +48,7 @@ func TestNode(t *testing.T) {
 		az := b.cloud.azure
 		o := b.bootstrap(t, -1)
 		member := b.addMember(t, o, o.WorkspaceID)
+		spare := b.createToken(t, o.Email) // for the Node tests to revoke
 		password := "node " + randomHex(16)
 		b.secrets.Add("the admin's password", password)
 		setPassword(t, dbURL, o.Email, password+"\n")
@@ -60,6 +61,7 @@ func TestNode(t *testing.T) {
 			"BUCKETD_PASSWORD=" + password,
 			"BUCKETD_MEMBER_ID=" + member.UserID,
 			"BUCKETD_MEMBER_TOKEN=" + member.Token,
+			"BUCKETD_SPARE_TOKEN_ID=" + spare.ID,
 			"BUCKETD_S3_ENDPOINT=" + b.gw.Endpoint,
 			"BUCKETD_S3_REGION=" + versitygw.Region,
 			"BUCKETD_S3_BUCKET=" + providerBucket,

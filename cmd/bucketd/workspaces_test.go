@@ -197,3 +197,68 @@ func testWorkspacesAPI(t *testing.T, b *backend) {
 		t.Errorf("the audit trail is not JSON lines: %v", err)
 	}
 }
+
+// testWorkspaceAdminsAndTheCommandLine drives what an operator does at the command line
+// (workspace create, rename and delete, member add and role) and what a workspace ADMIN who is
+// only a MEMBER of the organization may do through the API: manage that workspace's members,
+// and nothing else.
+func testWorkspaceAdminsAndTheCommandLine(t *testing.T, b *backend) {
+	owner := b.bootstrap(t, -1)
+	lead := b.addMember(t, owner, owner.WorkspaceID)
+	colleague := b.addMember(t, owner, owner.WorkspaceID)
+	type workspaceOut struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	type membershipOut struct {
+		Role, PreviousRole string
+		Changed            bool
+	}
+
+	ops := adminJSON[workspaceOut](t, b, "workspace", "create", "--org", owner.OrgID, "--name", "Ops")
+	added := adminJSON[membershipOut](t, b, "member", "add", "--workspace", ops.ID, "--email", lead.Email, "--role", "READ")
+	promoted := adminJSON[membershipOut](t, b, "member", "role", "--workspace", ops.ID, "--email", lead.Email, "--role", "ADMIN")
+	if added.Role != "READ" || promoted.Role != "ADMIN" || promoted.PreviousRole != "READ" || !promoted.Changed {
+		t.Fatalf("member add then role printed %+v and %+v; want READ, then ADMIN changed from READ", added, promoted)
+	}
+	renamed := adminJSON[workspaceOut](t, b, "workspace", "rename", "--org", owner.OrgID, "--workspace", ops.ID, "--name", "Operations")
+	if renamed.ID != ops.ID || renamed.Name != "Operations" {
+		t.Errorf("workspace rename printed %+v", renamed)
+	}
+
+	// The workspace ADMIN manages the workspace's members, from its next request on.
+	lc := b.client(t, lead)
+	decoded[api.SuccessResponse](t, "a workspace ADMIN's POST /workspace/{id}/users", sent(t, "POST /workspace/{id}/users")(
+		lc.AddWorkspaceUserWithResponse(t.Context(), ops.ID, api.AddUserToWorkspaceRequest{UserId: colleague.UserID, Role: api.READ})))
+	decoded[api.SuccessResponse](t, "a workspace ADMIN's PUT /workspace/{id}/users/{userId}", sent(t, "PUT /workspace/{id}/users/{userId}")(
+		lc.UpdateWorkspaceUserRoleWithResponse(t.Context(), ops.ID, colleague.UserID, api.UpdateUserRoleRequest{Role: api.WRITE})))
+	got := decoded[api.GetWorkspaceResponse](t, "GET /workspace/{id}", sent(t, "GET /workspace/{id}")(lc.GetWorkspaceWithResponse(t.Context(), ops.ID)))
+	if got.Workspace.Name != "Operations" || !slices.ContainsFunc(got.Workspace.Users, func(u api.WorkspaceUser) bool {
+		return u.UserId == colleague.UserID && u.Role == api.WRITE
+	}) {
+		t.Errorf("GET /workspace/{id} after the ADMIN's changes = %+v", got.Workspace)
+	}
+	// ... but not the workspace itself, nor another workspace's members.
+	wantAPIError(t, "a workspace ADMIN's PUT /workspace/{id}", sent(t, "PUT /workspace/{id}")(
+		lc.UpdateWorkspaceWithResponse(t.Context(), ops.ID, api.UpdateWorkspaceRequest{Name: ptr("Mine")})), http.StatusForbidden, "FORBIDDEN")
+	wantAPIError(t, "a workspace ADMIN's DELETE /workspace/{id}", sent(t, "DELETE /workspace/{id}")(
+		lc.DeleteWorkspaceWithResponse(t.Context(), ops.ID)), http.StatusForbidden, "FORBIDDEN")
+	wantAPIError(t, "a WRITE member's POST /workspace/{id}/users in its other workspace", sent(t, "POST /workspace/{id}/users")(
+		lc.AddWorkspaceUserWithResponse(t.Context(), owner.WorkspaceID, api.AddUserToWorkspaceRequest{UserId: owner.UserID, Role: api.READ})),
+		http.StatusForbidden, "FORBIDDEN")
+
+	// The operator's delete follows the API's rules: refused while a bucket lives there.
+	inOps := owner
+	inOps.WorkspaceID = ops.ID
+	id := wantCreated(t, create(t, b.client(t, owner), b.request(inOps, "Ops bucket")))
+	if res := b.admin(t, "workspace", "delete", "--org", owner.OrgID, "--workspace", ops.ID); res.err == nil ||
+		!strings.Contains(res.stderr, "holds 1 live bucket(s)") {
+		t.Errorf("workspace delete of a workspace with a bucket: %v, stderr %q; want a refusal giving the count", res.err, res.stderr)
+	}
+	decoded[api.SuccessResponse](t, "DELETE /bucket", deleteBucket(t, b.client(t, owner), id))
+	if out := adminText(t, b, "workspace", "delete", "--org", owner.OrgID, "--workspace", ops.ID); !strings.Contains(out, "deleted") {
+		t.Errorf("workspace delete printed %q", out)
+	}
+	wantAPIError(t, "GET of the deleted workspace", sent(t, "GET /workspace/{id}")(lc.GetWorkspaceWithResponse(t.Context(), ops.ID)),
+		http.StatusNotFound, "NOT_FOUND")
+}

@@ -32,6 +32,8 @@ export const server = {
 export const person = {
   email: required("BUCKETD_EMAIL"),
   password: required("BUCKETD_PASSWORD"),
+  /** The id of an API token of theirs that no test uses, for a test to revoke. */
+  spareTokenId: required("BUCKETD_SPARE_TOKEN_ID"),
 };
 
 /** A MEMBER of the same organization and workspace, with an API token. */

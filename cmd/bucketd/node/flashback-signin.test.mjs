@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { assertIsA, call, flashback, refusal } from "./flashbacktypes.mjs";
-import { assertRefused, client, person, server } from "./bucketd.mjs";
+import { assertRefused, client, member, person, server } from "./bucketd.mjs";
 
 test("a person signs in, refreshes and signs out through Flashback's client", async (t) => {
   const api = new flashback.ApiClient(server.url);
@@ -29,6 +29,13 @@ test("a person signs in, refreshes and signs out through Flashback's client", as
     await refusal(api, 401, "userRefresh", rotated.refreshToken);
   });
 
+  await t.test("refreshToken with the LOCAL provider is userRefresh", async () => {
+    const fresh = await call(api, "userLogin", { email: person.email, password: person.password });
+    const rotated = await call(api, "refreshToken", fresh.refreshToken, flashback.ApiInterfaces.ProviderType.LOCAL);
+    assertIsA("platform/auth", "RefreshTokenResponse", rotated);
+    await call(client(rotated.accessToken), "getStorageBuckets", server.workspaceId);
+  });
+
   await t.test("userLogout ends the session", async () => {
     const fresh = await call(api, "userLogin", { email: person.email, password: person.password });
     assert.equal((await call(api, "userLogout", fresh.refreshToken)).success, true);
@@ -45,8 +52,11 @@ test("a person signs in, refreshes and signs out through Flashback's client", as
 
 test("getTokens and revokeToken through Flashback's client see the caller's own API tokens", async () => {
   const api = client();
-  const { tokens } = await call(api, "getTokens");
-  assert.ok(tokens.length >= 1, JSON.stringify(tokens));
-  assert.ok(!JSON.stringify(tokens).includes(server.token), "getTokens answers a token");
+  const state = async () => (await call(api, "getTokens")).tokens.find((/** @type {any} */ t) => t.id === person.spareTokenId)?.state;
+  assert.equal(await state(), "ACTIVE");
+  assert.ok(!JSON.stringify(await call(api, "getTokens")).includes(server.token), "getTokens answers a token");
+  assert.equal((await call(api, "revokeToken", person.spareTokenId)).success, true);
+  assert.equal(await state(), "REVOKED");
   assertRefused(await refusal(api, 404, "revokeToken", "0192f7a5-0e1f-7a2b-8c3d-4e5f60718293"), "NOT_FOUND");
+  assertRefused(await refusal(client(member.token), 404, "revokeToken", person.spareTokenId), "NOT_FOUND");
 });
