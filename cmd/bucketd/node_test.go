@@ -90,8 +90,9 @@ func TestNode(t *testing.T) {
 
 // flashbackClientVariable names the folder of Flashback's TypeScript client (the one that
 // holds dist/api), which the Node tests import and read the types of. Unset, the client is
-// looked for beside the repository, as ../shared/flashback-client, and beside the repository
-// this one was cloned from, so that a clean clone of a checkout finds it too.
+// looked for as shared/flashback-client beside the repository (../shared/flashback-client) or
+// beside any folder above it, and likewise above the repository this one was cloned from, so
+// that a clean clone of a checkout finds it too.
 const flashbackClientVariable = "BUCKETD_FLASHBACK_CLIENT"
 
 // flashbackClientEnv returns flashbackClientVariable=<folder> for the Node tests, failing t
@@ -102,8 +103,18 @@ func flashbackClientEnv(t *testing.T) string {
 	if candidates[0] == "" {
 		candidates = candidates[:0]
 		for _, repo := range []string{"../..", cloneOrigin(t)} {
-			if repo != "" {
-				candidates = append(candidates, filepath.Join(repo, "..", "shared", "flashback-client"))
+			if repo == "" {
+				continue
+			}
+			abs, err := filepath.Abs(repo)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for dir := filepath.Dir(abs); ; dir = filepath.Dir(dir) {
+				candidates = append(candidates, filepath.Join(dir, "shared", "flashback-client"))
+				if dir == filepath.Dir(dir) {
+					break
+				}
 			}
 		}
 	}
