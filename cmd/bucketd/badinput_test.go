@@ -314,6 +314,40 @@ func badInputCatalogue(t *testing.T, b *backend, o org) []badRequest {
 			status: http.StatusMethodNotAllowed, code: "METHOD_NOT_ALLOWED"})
 	}
 
+	// Signing in, and workspaces: every field wrong in each way a client can get it wrong.
+	at := func(method, path, body string, status int, code string) badRequest {
+		return badRequest{name: method + " " + path + " " + body, method: method, path: path, body: []byte(body), status: status, code: code}
+	}
+	anonymous := func(c badRequest) badRequest { c.anonymous, c.name = true, "anonymous "+c.name; return c }
+	add(
+		anonymous(at(http.MethodPost, "/user/login", `{}`, http.StatusBadRequest, "INVALID_REQUEST")),
+		anonymous(at(http.MethodPost, "/user/login", `{"email":"a@b.test"}`, http.StatusBadRequest, "INVALID_REQUEST")),
+		anonymous(at(http.MethodPost, "/user/login", `{"email":1,"password":"x"}`, http.StatusBadRequest, "INVALID_REQUEST")),
+		anonymous(at(http.MethodPost, "/user/login", `{"email":"a@b.test","password":["x"]}`, http.StatusBadRequest, "INVALID_REQUEST")),
+		anonymous(at(http.MethodPost, "/user/login", `{"email":"a@b.test","password":"`+strings.Repeat("p", 2000)+`"}`, http.StatusBadRequest, "INVALID_REQUEST")),
+		anonymous(at(http.MethodPost, "/user/login", `{"email":"`+strings.Repeat("e", 2000)+`@b.test","password":"x"}`, http.StatusBadRequest, "INVALID_REQUEST")),
+		anonymous(at(http.MethodPost, "/user/refresh", `{}`, http.StatusBadRequest, "INVALID_REQUEST")),
+		anonymous(at(http.MethodPost, "/user/refresh", `{"refreshToken":"bkr_x"}`, http.StatusBadRequest, "INVALID_REQUEST")),
+		anonymous(at(http.MethodPost, "/user/refresh", `{"refresh_token":"`+sqlOr+`"}`, http.StatusUnauthorized, "UNAUTHENTICATED")),
+		anonymous(at(http.MethodPost, "/user/refresh", `{"refresh_token":"bkr_`+strings.Repeat("r", 43)+`"}`, http.StatusUnauthorized, "UNAUTHENTICATED")),
+		anonymous(at(http.MethodPost, "/user/logout", `{"refresh_token":5}`, http.StatusBadRequest, "INVALID_REQUEST")),
+		at(http.MethodPost, "/workspace", `{}`, http.StatusBadRequest, "INVALID_REQUEST"),
+		at(http.MethodPost, "/workspace", `{"name":""}`, http.StatusBadRequest, "INVALID_REQUEST"),
+		at(http.MethodPost, "/workspace", `{"name":"   "}`, http.StatusBadRequest, "INVALID_REQUEST"),
+		at(http.MethodPost, "/workspace", `{"name":"`+strings.Repeat("w", 129)+`"}`, http.StatusBadRequest, "INVALID_REQUEST"),
+		at(http.MethodPost, "/workspace", `{"name":"tab\u0007bell"}`, http.StatusBadRequest, "INVALID_REQUEST"),
+		at(http.MethodPost, "/workspace", `{"name":{"x":1}}`, http.StatusBadRequest, "INVALID_REQUEST"),
+		at(http.MethodPut, "/workspace/"+o.WorkspaceID, `{"name":""}`, http.StatusBadRequest, "INVALID_REQUEST"),
+		at(http.MethodPost, "/workspace/"+o.WorkspaceID+"/users", `{"userId":"`+o.UserID+`","role":"OWNER"}`, http.StatusBadRequest, "INVALID_REQUEST"),
+		at(http.MethodPost, "/workspace/"+o.WorkspaceID+"/users", `{"userId":"`+sqlDrop+`","role":"READ"}`, http.StatusBadRequest, "INVALID_REQUEST"),
+		at(http.MethodPost, "/workspace/"+o.WorkspaceID+"/users", `{"role":"READ"}`, http.StatusBadRequest, "INVALID_REQUEST"),
+		at(http.MethodPut, "/workspace/"+o.WorkspaceID+"/users/"+o.UserID, `{"role":"read"}`, http.StatusBadRequest, "INVALID_REQUEST"),
+		at(http.MethodGet, "/workspace/"+url.PathEscape(sqlOr), ``, http.StatusNotFound, "NOT_FOUND"),
+		at(http.MethodDelete, "/workspace/"+missing, ``, http.StatusNotFound, "NOT_FOUND"),
+		at(http.MethodDelete, "/token/"+url.PathEscape(sqlOr), ``, http.StatusNotFound, "NOT_FOUND"),
+		at(http.MethodDelete, "/token/"+missing, ``, http.StatusNotFound, "NOT_FOUND"),
+	)
+
 	// An anonymous caller learns nothing about the body rules.
 	for name, body := range map[string]string{
 		"trailing data": validJSON + "}", "duplicate members": `{"name":"a",` + members + `}`, "invalid UTF-8": "{\"name\":\"\xff\"}",
