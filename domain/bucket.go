@@ -64,8 +64,24 @@ func (b Bucket) StorageTypeAnswer() string {
 	return string(b.StorageType)
 }
 
-// Credentials are the plaintext key and secret a provider needs. Both fields redact themselves.
+// Credentials are what a provider needs to let bucketd in, in plaintext: a kind and the values
+// that kind uses. Every value that could let someone in redacts itself.
 type Credentials struct {
-	Key    Secret
+	// Kind says what the values are; the zero value is CredentialKeySecret.
+	Kind CredentialKind
+	// Key is the public half: an access key id, a service account's email or an HMAC id, a
+	// storage account name, a role ARN, an application (client) id, or the service account to
+	// impersonate, by Kind.
+	Key Secret
+	// Secret is the private half: a secret access key, a key file, an account key, a client
+	// secret or a SAS token, by Kind; empty for the kinds that have none (CredentialAWSRole,
+	// CredentialGCSImpersonation).
 	Secret Secret
+	// SessionToken is the session token of CredentialAWSSession.
+	SessionToken Secret
+	// TenantID is the Entra tenant of CredentialAzureServicePrincipal.
+	TenantID string
+	// ExternalID is the ExternalId bucketd presents when it assumes a role
+	// (CredentialAWSRole): the organization's, never the caller's.
+	ExternalID string
 }
