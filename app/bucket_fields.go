@@ -69,12 +69,11 @@ func (s *Buckets) checkFields(in BucketInput, rule nameRule) (bucketFields, erro
 	if err := domain.ValidateBucketName(storageType, bucket, endpoint != ""); err != nil {
 		return bucketFields{}, err
 	}
-	hint := providerHints[storageType]
-	if in.Key.IsZero() {
-		return bucketFields{}, domain.Errorf(domain.KindInvalidInput, "key must not be empty; for %s it is %s", storageType, hint.key)
-	}
-	if in.Secret.IsZero() {
-		return bucketFields{}, domain.Errorf(domain.KindInvalidInput, "secret must not be empty; for %s it is %s", storageType, hint.secret)
+	credentials := domain.Credentials{Key: in.Key, Secret: in.Secret}
+	if in.resolved != nil {
+		credentials = *in.resolved
+	} else if err := requireKeyAndSecret(storageType, in.Key, in.Secret); err != nil {
+		return bucketFields{}, err
 	}
 	region, err := checkRegion(storageType, in.Region)
 	if err != nil {
@@ -95,10 +94,23 @@ func (s *Buckets) checkFields(in BucketInput, rule nameRule) (bucketFields, erro
 		storageTypeSpelling: in.StorageType,
 		region:              region,
 		endpoint:            endpoint,
-		credentials:         domain.Credentials{Key: in.Key, Secret: in.Secret},
+		credentials:         credentials,
 		mode:                mode,
 		validator:           validator,
 	}, nil
+}
+
+// requireKeyAndSecret refuses a bucket's own credentials with a missing half, naming what the
+// half is at the provider.
+func requireKeyAndSecret(t domain.StorageType, key, secret domain.Secret) error {
+	hint := providerHints[t]
+	if key.IsZero() {
+		return domain.Errorf(domain.KindInvalidInput, "key must not be empty (or give apiKeyUuid); for %s it is %s", t, hint.key)
+	}
+	if secret.IsZero() {
+		return domain.Errorf(domain.KindInvalidInput, "secret must not be empty (or give apiKeyUuid); for %s it is %s", t, hint.secret)
+	}
+	return nil
 }
 
 // target is what the provider check needs of the fields.

@@ -26,6 +26,11 @@ type BucketsDeps struct {
 	Validators map[domain.StorageType]ports.CredentialValidator
 	// Fingerprinter names each stored secret for drift detection; nil stores no fingerprint.
 	Fingerprinter ports.Fingerprinter
+	// Credentials keeps the stored credentials (API keys) buckets may use by reference;
+	// Authenticators prove a credential alone, by canonical storage type. Without a store the
+	// server keeps no API keys and refuses apiKeyUuid.
+	Credentials    ports.CredentialStore
+	Authenticators map[domain.StorageType]ports.CredentialAuthenticator
 	// Logger receives one line per use-case outcome; nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock for timestamps and durations; nil means the wall clock in UTC.
@@ -40,6 +45,9 @@ type Buckets struct {
 	validators map[domain.StorageType]ports.CredentialValidator
 	// fingerprinter is nil when the server has no fingerprint key.
 	fingerprinter ports.Fingerprinter
+	// credentialStore is nil on a server that keeps no API keys.
+	credentialStore ports.CredentialStore
+	authenticators  map[domain.StorageType]ports.CredentialAuthenticator
 	// supported lists the configured storage types for error messages, sorted.
 	supported string
 	log       *slog.Logger
@@ -81,6 +89,8 @@ func NewBuckets(deps BucketsDeps) (*Buckets, error) {
 		audit:         deps.Audit,
 		validators:    validators,
 		fingerprinter: deps.Fingerprinter,
+		credentialStore: deps.Credentials,
+		authenticators:  deps.Authenticators,
 		supported:     strings.Join(types, ", "),
 		log:           logger,
 		now:           now,

@@ -25,8 +25,13 @@ type BucketInput struct {
 	// Endpoint is a custom provider URL; its safety is the validator's SSRF guard's business.
 	Endpoint    string
 	WorkspaceID string
+	// APIKeyID names a stored credential to use instead of Key and Secret.
+	APIKeyID string
 	// Mode is how far the provider check may go; empty means read-only.
 	Mode domain.ValidationMode
+	// resolved, when set, are the credentials to check in place of Key and Secret: a stored
+	// credential's, opened by the use case.
+	resolved *domain.Credentials
 }
 
 // CreateResult describes a stored bucket.
@@ -60,6 +65,10 @@ func (s *Buckets) create(ctx context.Context, p domain.Principal, in BucketInput
 	if err := requireWorkspaceID(workspaceID); err != nil {
 		return CreateResult{}, err
 	}
+	used, err := s.resolveInput(ctx, p, &in, workspaceID)
+	if err != nil {
+		return CreateResult{}, err
+	}
 	f, err := s.checkFields(in, nameRequired)
 	if err != nil {
 		return CreateResult{}, err
@@ -72,13 +81,14 @@ func (s *Buckets) create(ctx context.Context, p domain.Principal, in BucketInput
 		return CreateResult{}, err // already classified by the validator
 	}
 	id := domain.NewID()
-	sealedKey, err := s.seal(ctx, f.credentials.Key, ports.SecretScope{OrgID: p.OrgID, BucketID: id, Field: ports.FieldKey})
-	if err != nil {
-		return CreateResult{}, err
-	}
-	sealedSecret, err := s.seal(ctx, f.credentials.Secret, ports.SecretScope{OrgID: p.OrgID, BucketID: id, Field: ports.FieldSecret})
-	if err != nil {
-		return CreateResult{}, err
+	var sealedKey, sealedSecret []byte
+	if used == nil {
+		if sealedKey, err = s.seal(ctx, f.credentials.Key, ports.SecretScope{OrgID: p.OrgID, BucketID: id, Field: ports.FieldKey}); err != nil {
+			return CreateResult{}, err
+		}
+		if sealedSecret, err = s.seal(ctx, f.credentials.Secret, ports.SecretScope{OrgID: p.OrgID, BucketID: id, Field: ports.FieldSecret}); err != nil {
+			return CreateResult{}, err
+		}
 	}
 	now := s.now()
 	b := domain.Bucket{
@@ -102,11 +112,33 @@ func (s *Buckets) create(ctx context.Context, p domain.Principal, in BucketInput
 		SealedKey:            sealedKey,
 		SealedSecret:         sealedSecret,
 	}
+	if used != nil {
+		used.attach(&b)
+	}
 	created := domain.NewAuditEvent(ctx, now, domain.AuditCreate, p.OrgID, p.UserID, id, nil)
 	if err := s.store.InsertWithinQuota(ctx, b, created); err != nil {
 		return CreateResult{}, fmt.Errorf("store bucket %s: %w", id, err)
 	}
 	return CreateResult{BucketID: id, Status: b.Status, Validation: report}, nil
+}
+
+// resolveInput opens the stored credential in.APIKeyID names, if any, for a bucket of
+// workspaceID ("" for any the caller may use), so that in's checks use it and reach the
+// provider at its endpoint; it returns nil when the input carries its own key and secret.
+func (s *Buckets) resolveInput(ctx context.Context, p domain.Principal, in *BucketInput, workspaceID string) (*usedCredential, error) {
+	in.APIKeyID = strings.TrimSpace(in.APIKeyID)
+	if in.APIKeyID == "" {
+		return nil, nil
+	}
+	if err := refuseKeyWithAPIKey(in.APIKeyID, !in.Key.IsZero(), !in.Secret.IsZero()); err != nil {
+		return nil, err
+	}
+	used, err := s.useCredential(ctx, p, in.APIKeyID, workspaceID, in.StorageType, in.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	in.resolved, in.Endpoint = &used.creds, used.stored.Endpoint
+	return &used, nil
 }
 
 // precheckCreate is the check of a create before any provider traffic, one round trip that

@@ -239,10 +239,5 @@ func (s *Buckets) validateStored(ctx context.Context, b domain.Bucket) (Validati
 	if err != nil {
 		return ValidationOutcome{}, err
 	}
-	f, err := s.checkFields(BucketInput{Bucket: b.Bucket, StorageType: string(b.StorageType), Key: creds.Key,
-		Secret: creds.Secret, Region: b.Region, Endpoint: b.Endpoint}, nameOptional)
-	if err != nil {
-		return ValidationOutcome{}, err
-	}
-	return verdict(f.validate(ctx))
+	return s.validateWith(ctx, b, creds)
 }

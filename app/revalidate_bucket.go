@@ -15,6 +15,8 @@ type RevalidateInput struct {
 	Secret   *domain.Secret
 	Endpoint *string
 	Bucket   *string
+	// APIKeyID tries a stored credential instead of the bucket's credentials.
+	APIKeyID *string
 	Mode     domain.ValidationMode
 }
 
@@ -41,28 +43,40 @@ func (s *Buckets) revalidate(ctx context.Context, p domain.Principal, bucketID s
 	if err != nil {
 		return RevalidateResult{}, err
 	}
-	if err := keepCredentialsWhereRegistered(cur, in.Endpoint, nil, in.Key, in.Secret); err != nil {
+	tried := BucketInput{Bucket: or(in.Bucket, cur.Bucket), StorageType: string(cur.StorageType), Region: cur.Region,
+		Endpoint: or(in.Endpoint, cur.Endpoint), Mode: in.Mode, APIKeyID: deref(in.APIKeyID)}
+	if in.Key != nil {
+		tried.Key = *in.Key
+	}
+	if in.Secret != nil {
+		tried.Secret = *in.Secret
+	}
+	used, err := s.resolveInput(ctx, p, &tried, cur.WorkspaceID)
+	if err != nil {
 		return RevalidateResult{}, err
+	}
+	if used == nil {
+		if err := keepCredentialsWhereRegistered(cur, in.Endpoint, nil, in.Key, in.Secret); err != nil {
+			return RevalidateResult{}, err
+		}
 	}
 	stored, err := s.credentials(ctx, cur, nil, nil)
 	if err != nil {
 		return RevalidateResult{}, err
 	}
-	f, err := s.checkFields(BucketInput{
-		Bucket:      or(in.Bucket, cur.Bucket),
-		StorageType: string(cur.StorageType),
-		Key:         orSecret(in.Key, stored.Key),
-		Secret:      orSecret(in.Secret, stored.Secret),
-		Region:      cur.Region,
-		Endpoint:    or(in.Endpoint, cur.Endpoint),
-		Mode:        in.Mode,
-	}, nameOptional)
+	if used == nil {
+		tried.Key, tried.Secret = orSecret(in.Key, stored.Key), orSecret(in.Secret, stored.Secret)
+		if cur.CredentialID != "" && in.Key == nil && in.Secret == nil {
+			tried.resolved = &stored
+		}
+	}
+	f, err := s.checkFields(tried, nameOptional)
 	if err != nil {
 		return RevalidateResult{}, err
 	}
 	// Compared after the field rules trimmed them, so " my-bucket " is no change.
-	dryRun := !f.credentials.Key.Equal(stored.Key) || !f.credentials.Secret.Equal(stored.Secret) ||
-		f.bucket != cur.Bucket || f.endpoint != cur.Endpoint
+	dryRun := (used != nil && used.stored.ID != cur.CredentialID) || !f.credentials.Key.Equal(stored.Key) ||
+		!f.credentials.Secret.Equal(stored.Secret) || f.bucket != cur.Bucket || f.endpoint != cur.Endpoint
 	out, err := verdict(f.validate(ctx))
 	if err != nil {
 		return RevalidateResult{}, err
@@ -112,6 +126,10 @@ func (s *Buckets) recordStatus(ctx context.Context, b domain.Bucket, status doma
 func (s *Buckets) sameProviderValues(ctx context.Context, a, b domain.Bucket) (bool, error) {
 	if a.Bucket != b.Bucket || a.StorageType != b.StorageType || a.Region != b.Region || a.Endpoint != b.Endpoint {
 		return false, nil
+	}
+	if a.CredentialID != "" || b.CredentialID != "" {
+		// A stored credential's rotation moves the secret version of every bucket that uses it.
+		return a.CredentialID == b.CredentialID && a.CredentialVersion == b.CredentialVersion, nil
 	}
 	ca, err := s.credentials(ctx, a, nil, nil)
 	if err != nil {

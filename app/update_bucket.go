@@ -25,14 +25,17 @@ type UpdateInput struct {
 	Endpoint *string
 	// WorkspaceID, when given, must be the bucket's own: buckets do not move.
 	WorkspaceID *string
-	Mode        domain.ValidationMode
+	// APIKeyID, when given, makes the bucket use that stored credential instead of Key and
+	// Secret (its own sealed values are dropped).
+	APIKeyID *string
+	Mode     domain.ValidationMode
 }
 
 // touchesProvider reports whether the change concerns where or how the provider is reached, so
 // that it must be proved before it replaces what works today.
 func (in UpdateInput) touchesProvider() bool {
 	return in.Bucket != nil || in.StorageType != nil || in.Key != nil || in.Secret != nil ||
-		in.Region != nil || in.Endpoint != nil
+		in.Region != nil || in.Endpoint != nil || in.APIKeyID != nil
 }
 
 // UpdateResult describes an updated bucket. Latency is that of the provider validation, zero
@@ -73,12 +76,24 @@ func (s *Buckets) update(ctx context.Context, p domain.Principal, bucketID strin
 		return UpdateResult{BucketID: cur.ID, Status: cur.Status}, s.store.Update(ctx, next)
 	}
 
-	if err := keepCredentialsWhereRegistered(cur, in.Endpoint, in.StorageType, in.Key, in.Secret); err != nil {
-		return UpdateResult{}, err
-	}
-	creds, err := s.credentials(ctx, cur, in.Key, in.Secret)
+	used, err := s.updatedCredential(ctx, p, cur, in)
 	if err != nil {
 		return UpdateResult{}, err
+	}
+	var creds domain.Credentials
+	if used != nil {
+		creds = used.creds
+	} else {
+		if err := keepCredentialsWhereRegistered(cur, in.Endpoint, in.StorageType, in.Key, in.Secret); err != nil {
+			return UpdateResult{}, err
+		}
+		if creds, err = s.credentials(ctx, cur, in.Key, in.Secret); err != nil {
+			return UpdateResult{}, err
+		}
+	}
+	endpoint := or(in.Endpoint, cur.Endpoint)
+	if used != nil {
+		endpoint = used.stored.Endpoint
 	}
 	// Only a new name is checked: one stored before the name rules it would break (an invisible
 	// character, say) stays usable until it is replaced.
@@ -93,8 +108,9 @@ func (s *Buckets) update(ctx context.Context, p domain.Principal, bucketID strin
 		Key:         creds.Key,
 		Secret:      creds.Secret,
 		Region:      or(in.Region, cur.Region),
-		Endpoint:    or(in.Endpoint, cur.Endpoint),
+		Endpoint:    endpoint,
 		Mode:        in.Mode,
+		resolved:    resolvedOf(used),
 	}, rule)
 	if err != nil {
 		return UpdateResult{}, err
@@ -128,7 +144,12 @@ func (s *Buckets) update(ctx context.Context, p domain.Principal, bucketID strin
 		}
 	}
 	validatedAt := next.UpdatedAt
-	s.replaceCredentials(&next, cur, in.Key, in.Secret, validatedAt)
+	if used != nil {
+		s.followCredential(&next, cur, *used, validatedAt)
+	} else {
+		s.replaceCredentials(&next, cur, in.Key, in.Secret, validatedAt)
+		next.CredentialID, next.CredentialVersion = "", 0
+	}
 	next.Status, next.LastStatusAt = domain.StatusOnline, &validatedAt
 	if err := s.store.Update(ctx, next); err != nil {
 		return UpdateResult{}, fmt.Errorf("store bucket %s: %w", cur.ID, err)
@@ -157,8 +178,20 @@ func keepCredentialsWhereRegistered(cur domain.Bucket, endpoint, storageType *st
 }
 
 // credentials returns the bucket's credentials with the given replacements; only what is not
-// replaced is opened from the vault.
+// replaced is opened from the vault. A bucket that uses a stored credential has only that
+// credential's, or else its own key and secret, both given.
 func (s *Buckets) credentials(ctx context.Context, b domain.Bucket, key, secret *domain.Secret) (domain.Credentials, error) {
+	if b.CredentialID != "" {
+		if key != nil && secret != nil {
+			return domain.Credentials{Key: *key, Secret: *secret}, nil
+		}
+		if key != nil || secret != nil {
+			return domain.Credentials{}, domain.Errorf(domain.KindInvalidInput,
+				"bucket %s uses API key %s: give key and secret together to give it its own, or apiKeyUuid for another API key", b.ID, b.CredentialID)
+		}
+		used, err := s.bucketCredential(ctx, b)
+		return used.creds, err
+	}
 	var creds domain.Credentials
 	var err error
 	if key != nil {
@@ -193,4 +226,43 @@ func deref(p *string) string {
 		return ""
 	}
 	return *p
+}
+
+// updatedCredential is the stored credential an update makes the bucket use: the one
+// in.APIKeyID names, or the one it uses already when the update brings no key or secret of its
+// own; nil when the bucket has (or gets) its own.
+func (s *Buckets) updatedCredential(ctx context.Context, p domain.Principal, cur domain.Bucket, in UpdateInput) (*usedCredential, error) {
+	apiKeyID := strings.TrimSpace(deref(in.APIKeyID))
+	if err := refuseKeyWithAPIKey(apiKeyID, in.Key != nil, in.Secret != nil); err != nil {
+		return nil, err
+	}
+	storageType := or(in.StorageType, string(cur.StorageType))
+	switch {
+	case apiKeyID != "":
+		used, err := s.useCredential(ctx, p, apiKeyID, cur.WorkspaceID, storageType, deref(in.Endpoint))
+		return &used, err
+	case cur.CredentialID == "" || in.Key != nil || in.Secret != nil:
+		return nil, nil
+	}
+	// The bucket keeps its credential, which is only ever sent where it was registered.
+	used, err := s.useCredential(ctx, p, cur.CredentialID, cur.WorkspaceID, storageType, or(in.Endpoint, cur.Endpoint))
+	return &used, err
+}
+
+// resolvedOf is the credentials a stored credential gives a bucket's checks, nil for none.
+func resolvedOf(used *usedCredential) *domain.Credentials {
+	if used == nil {
+		return nil
+	}
+	return &used.creds
+}
+
+// followCredential records on next that it uses the stored credential, proved at at: the secret
+// version moves on when the credential or its secret is another than before.
+func (s *Buckets) followCredential(next *domain.Bucket, cur domain.Bucket, used usedCredential, at time.Time) {
+	used.attach(next)
+	if cur.CredentialID != used.stored.ID || cur.CredentialVersion != used.stored.SecretVersion {
+		next.SecretVersion = max(cur.SecretVersion, firstSecretVersion) + 1
+		next.CredentialsUpdatedAt = &at
+	}
 }

@@ -49,6 +49,9 @@ func (s *Buckets) validate(ctx context.Context, p domain.Principal, in BucketInp
 			return ValidationOutcome{}, err
 		}
 	}
+	if _, err := s.resolveInput(ctx, p, &in, strings.TrimSpace(in.WorkspaceID)); err != nil {
+		return ValidationOutcome{}, err
+	}
 	f, err := s.checkFields(in, nameOptional)
 	if err != nil {
 		return ValidationOutcome{}, err

@@ -50,7 +50,13 @@ type Bucket struct {
 	// CredentialsUpdatedAt is when the key or the secret last changed; nil for buckets stored
 	// before it was recorded.
 	CredentialsUpdatedAt *time.Time
-	// SealedKey and SealedSecret are vault ciphertexts bound to OrgID, ID and the field name.
+	// CredentialID is the stored credential the bucket uses, "" when it has its own key and
+	// secret. CredentialVersion is that credential's SecretVersion the bucket was last
+	// validated with: the store refuses a write whose version is no longer the credential's.
+	CredentialID      string
+	CredentialVersion int64
+	// SealedKey and SealedSecret are vault ciphertexts bound to OrgID, ID and the field name;
+	// both are empty when the bucket uses a stored credential.
 	SealedKey    []byte
 	SealedSecret []byte
 }

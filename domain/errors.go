@@ -41,6 +41,11 @@ const (
 	KindRateLimited
 	// KindNotImplemented: the route is one of Flashback's that lies outside bucketd's job.
 	KindNotImplemented
+	// KindCredentialInUse: a stored credential that live buckets use cannot be deleted.
+	KindCredentialInUse
+	// KindRotationRefused: a new secret for a stored credential failed against a bucket that
+	// uses it, so nothing changed.
+	KindRotationRefused
 )
 
 var kindNames = [...]string{ //nolint:gosec // G101: the names of error kinds, not credentials
@@ -66,6 +71,8 @@ var kindNames = [...]string{ //nolint:gosec // G101: the names of error kinds, n
 	KindConflict:              "conflict",
 	KindRateLimited:           "rate limited",
 	KindNotImplemented:        "not implemented",
+	KindCredentialInUse:       "credential in use",
+	KindRotationRefused:       "rotation refused",
 }
 
 func (k Kind) String() string {

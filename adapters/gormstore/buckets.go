@@ -76,6 +76,8 @@ func (s *Store) InsertWithinQuota(ctx context.Context, b domain.Bucket, created 
 	case violatesUnique(err, indexBucketName):
 		// A bucket of the name committed while this insert waited for the organization's lock.
 		return nameTakenError(row.Name)
+	case violatesCurrentCredential(err):
+		return credentialChangedError(b.CredentialID)
 	case violatesForeignKey(err) || violatesLiveWorkspace(err):
 		// The organization was locked, so the missing parent is the workspace: unknown, or
 		// deleted (migration 0011's trigger).

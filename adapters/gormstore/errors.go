@@ -148,6 +148,25 @@ func violatesLiveWorkspace(err error) bool {
 		strings.Contains(liteErr.Error(), "workspace is deleted")
 }
 
+// violatesCurrentCredential reports whether err is migration 0013's trigger refusing a live
+// bucket that uses a credential not live in its workspace at the version it names.
+func violatesCurrentCredential(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "BD001"
+	}
+	var liteErr *gosqlite.Error
+	return errors.As(err, &liteErr) && liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_TRIGGER &&
+		strings.Contains(liteErr.Error(), "credential changed")
+}
+
+// credentialChangedError is the answer to a bucket write that lost a race with a rotation or
+// deletion of the credential it uses.
+func credentialChangedError(credentialID string) error {
+	return domain.Errorf(domain.KindConflict,
+		"credential %s was rotated or deleted while this request ran; retry, and the bucket is validated with what it holds now", credentialID)
+}
+
 func violatesForeignKey(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {

@@ -22,6 +22,7 @@ const (
 	tableWorkspaceMembers = "workspace_members"
 	tableAPITokens        = "api_tokens"
 	tableBuckets          = "buckets"
+	tableCredentials      = "credentials"
 	tableIdempotencyKeys  = "idempotency_keys"
 
 	indexBucketName = "buckets_org_name_key_live"
@@ -128,6 +129,9 @@ type bucketRow struct {
 	SecretFingerprint    *string    `gorm:"column:secret_fingerprint"`
 	SecretVersion        int64      `gorm:"column:secret_version"`
 	CredentialsUpdatedAt *time.Time `gorm:"column:credentials_updated_at"`
+	// CredentialID and CredentialVersion are NULL for a bucket with its own sealed values.
+	CredentialID      *string `gorm:"column:credential_id"`
+	CredentialVersion *int64  `gorm:"column:credential_version"`
 	// NameKey is domain.NameKey(Name), what the unique index compares. Reads have no use for
 	// it, so it is written (insertColumns) but not in bucketColumns.
 	NameKey string `gorm:"column:name_key"`
@@ -170,6 +174,8 @@ func newBucketRow(b domain.Bucket, now time.Time) bucketRow {
 		SecretFingerprint:    nullIfEmpty(b.SecretFingerprint),
 		SecretVersion:        b.SecretVersion,
 		CredentialsUpdatedAt: utcPtr(b.CredentialsUpdatedAt),
+		CredentialID:         nullIfEmpty(canonicalID(b.CredentialID)),
+		CredentialVersion:    credentialVersionOf(b),
 		NameKey:              domain.NameKey(b.Name),
 	}
 }
@@ -195,9 +201,29 @@ func (r bucketRow) toDomain() domain.Bucket {
 		SecretFingerprint:    derefOrEmpty(r.SecretFingerprint),
 		SecretVersion:        r.SecretVersion,
 		CredentialsUpdatedAt: utcPtr(r.CredentialsUpdatedAt),
+		CredentialID:         derefOrEmpty(r.CredentialID),
+		CredentialVersion:    derefOrZero(r.CredentialVersion),
 		SealedKey:            r.SealedKey,
 		SealedSecret:         r.SealedSecret,
 	}
+}
+
+// credentialVersionOf is the credential version a bucket row stores: NULL for a bucket with
+// its own sealed values.
+func credentialVersionOf(b domain.Bucket) *int64 {
+	if b.CredentialID == "" {
+		return nil
+	}
+	v := b.CredentialVersion
+	return &v
+}
+
+// derefOrZero reads an optional integer column; NULL becomes 0.
+func derefOrZero(v *int64) int64 {
+	if v == nil {
+		return 0
+	}
+	return *v
 }
 
 // idempotencyKeyRow is one Idempotency-Key of an organization: a running claim, or the answer
@@ -243,13 +269,13 @@ func derefOrEmpty(s *string) string {
 // bucketColumns are bucketRow's columns, in the order of its scanTargets.
 const bucketColumns = "id, org_id, workspace_id, name, bucket, storage_type, region, endpoint, key_hint, " +
 	"sealed_key, sealed_secret, status, last_status_at, created_at, updated_at, deleted_at, version, " +
-	"secret_fingerprint, secret_version, credentials_updated_at, storage_type_spelling"
+	"secret_fingerprint, secret_version, credentials_updated_at, storage_type_spelling, credential_id, credential_version"
 
 // scanTargets are pointers to r's fields, in the order of bucketColumns.
 func (r *bucketRow) scanTargets() []any {
 	return []any{&r.ID, &r.OrgID, &r.WorkspaceID, &r.Name, &r.Bucket, &r.StorageType, &r.Region, &r.Endpoint, &r.KeyHint,
 		&r.SealedKey, &r.SealedSecret, &r.Status, &r.LastStatusAt, &r.CreatedAt, &r.UpdatedAt, &r.DeletedAt, &r.Version,
-		&r.SecretFingerprint, &r.SecretVersion, &r.CredentialsUpdatedAt, &r.StorageTypeSpelling}
+		&r.SecretFingerprint, &r.SecretVersion, &r.CredentialsUpdatedAt, &r.StorageTypeSpelling, &r.CredentialID, &r.CredentialVersion}
 }
 
 // columnValues are r's fields, in the order of bucketColumns: scanTargets' pointers,

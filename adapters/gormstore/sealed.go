@@ -31,9 +31,11 @@ func (r sealedRow) toRecord() ports.SealedRecord {
 
 // anyBucket selects the sealed columns of buckets of every organization, deleted ones included:
 // rotation must reach every ciphertext the table holds, and every missing fingerprint, and
-// nothing else.
+// nothing else. A bucket that uses a stored credential has no ciphertext of its own, so the
+// walk passes it by.
 func (s *Store) anyBucket(ctx context.Context) *gorm.DB {
-	return s.db.WithContext(ctx).Table(tableBuckets).Select("id, org_id, version, sealed_key, sealed_secret, secret_fingerprint")
+	return s.db.WithContext(ctx).Table(tableBuckets).Select("id, org_id, version, sealed_key, sealed_secret, secret_fingerprint").
+		Where("credential_id IS NULL")
 }
 
 // SealedBatch returns up to limit buckets of any organization, live or deleted, with an id

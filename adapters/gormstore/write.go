@@ -54,9 +54,14 @@ func (s *Store) Update(ctx context.Context, b domain.Bucket) error {
 		"secret_fingerprint":     nullIfEmpty(b.SecretFingerprint),
 		"secret_version":         b.SecretVersion,
 		"credentials_updated_at": utcPtr(b.CredentialsUpdatedAt),
+		"credential_id":          nullIfEmpty(canonicalID(b.CredentialID)),
+		"credential_version":     credentialVersionOf(b),
 	})
-	if violatesUnique(err, indexBucketName) {
+	switch {
+	case violatesUnique(err, indexBucketName):
 		return nameTakenError(b.Name)
+	case violatesCurrentCredential(err):
+		return credentialChangedError(b.CredentialID)
 	}
 	return err
 }
@@ -68,7 +73,7 @@ func (s *Store) Update(ctx context.Context, b domain.Bucket) error {
 func (s *Store) updateVersion(ctx context.Context, op, orgID, bucketID string, version int64, columns map[string]any) error {
 	matched, err := updateToNextVersion(s.liveBucket(ctx, orgID, bucketID).Where("version = ?", version), columns)
 	switch {
-	case violatesUnique(err, indexBucketName):
+	case violatesUnique(err, indexBucketName), violatesCurrentCredential(err):
 		return err
 	case err != nil:
 		return wrap(op, err)
