@@ -106,10 +106,16 @@ func newBuckets(store *gormstore.Store, ring *aesgcm.KeyRing, fingerprinter port
 	if err != nil {
 		return nil, err
 	}
+	// Every validator also proves a stored credential alone (POST /apikeys).
+	authenticators := make(map[domain.StorageType]ports.CredentialAuthenticator, len(validators))
 	for storageType, v := range validators {
+		if a, ok := v.(ports.CredentialAuthenticator); ok {
+			authenticators[storageType] = a
+		}
 		validators[storageType] = validations.Wrap(storageType, v)
 	}
-	return app.NewBuckets(app.BucketsDeps{Store: store, Vault: vault, Audit: store.Audit(), Validators: validators, Fingerprinter: fingerprinter, Logger: log})
+	return app.NewBuckets(app.BucketsDeps{Store: store, Vault: vault, Audit: store.Audit(), Validators: validators, Fingerprinter: fingerprinter,
+		Credentials: store, Authenticators: authenticators, Logger: log})
 }
 
 // newWorkspaces wires the API's workspace use cases on the operator's, which they share with

@@ -1,0 +1,41 @@
+package s3validator
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/bucketd/bucketd/adapters/providercheck"
+	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/ports"
+)
+
+var _ ports.CredentialAuthenticator = (*Validator)(nil)
+
+// Authenticate proves S3 credentials without a bucket: one ListBuckets (GET /) at the endpoint,
+// or at AWS, through the guarded client and within the configured deadline. Any answer but a
+// refused key proves the key: an AccessDenied only says it may not list every bucket.
+func (v *Validator) Authenticate(ctx context.Context, t domain.CredentialTarget) (err error) {
+	defer providercheck.RecoverValidation(ctx, v.log, "the S3 authentication", &err)
+	if kind := t.Credentials.Kind.OrDefault(); kind != domain.CredentialKeySecret {
+		return domain.Errorf(domain.KindInvalidInput, "credential kind %s cannot be proved by this server's S3 check yet", kind)
+	}
+	ctx, cancel := context.WithTimeout(ctx, v.timeout)
+	defer cancel()
+	p, _, err := v.newProbe(domain.ValidationTarget{StorageType: domain.StorageS3, Endpoint: t.Endpoint, Region: t.Region,
+		Credentials: t.Credentials})
+	if err != nil {
+		return err
+	}
+	opts := p.options
+	opts.UsePathStyle = p.custom
+	_, lerr := s3.New(opts).ListBuckets(ctx, &s3.ListBucketsInput{})
+	a := classify(lerr)
+	switch {
+	case a.authenticated():
+		return nil
+	case !a.answered():
+		return domain.Wrap(a.kind, providercheck.Bounded(a.err), p.describe(checkConnect, a))
+	}
+	return domain.Wrap(a.kind, providercheck.Bounded(a.err), p.describe(checkAuth, a))
+}
