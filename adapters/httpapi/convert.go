@@ -97,6 +97,7 @@ func bucketOf(b domain.Bucket) api.Bucket {
 		CredentialsUpdatedAt: b.CredentialsUpdatedAt,
 		CreatedAt:            b.CreatedAt,
 		UpdatedAt:            b.UpdatedAt,
+		ApiKeyId:             nonEmpty(b.CredentialID),
 	}
 }
 

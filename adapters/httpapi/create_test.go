@@ -32,9 +32,9 @@ func TestCreateBucketPassesTheRequestToTheService(t *testing.T) {
 	}{
 		{"every field", func(map[string]any) {}, func(*app.BucketInput) {}},
 		{
-			"unknown fields of Flashback's client are ignored",
+			"unknown fields of Flashback's client are ignored, apiKeyUuid reaches the service",
 			func(b map[string]any) { b["walletAddress"] = "0xabc"; b["apiKeyUuid"] = "k-1" },
-			func(*app.BucketInput) {},
+			func(c *app.BucketInput) { c.APIKeyID = "k-1" },
 		},
 		{
 			"BLOB passes through for the service to alias",

@@ -41,6 +41,8 @@ var contractClasses = map[domain.Kind]struct {
 	domain.KindConflict:              {409, "CONFLICT"},
 	domain.KindRateLimited:           {429, "RATE_LIMITED"},
 	domain.KindNotImplemented:        {501, "NOT_IMPLEMENTED"},
+	domain.KindCredentialInUse:       {409, "CREDENTIAL_IN_USE"},
+	domain.KindRotationRefused:       {409, "ROTATION_REFUSED"},
 }
 
 // undocumentedOnCreate lists kinds whose status openapi.yaml does not list for POST /bucket,
@@ -228,7 +230,6 @@ func TestFlashbackRoutesOutsideTheJobAreNotImplemented(t *testing.T) {
 		{http.MethodGet, "/stats/daily?repoId=x"},
 		{http.MethodGet, "/v2/stats/storage"},
 		{http.MethodGet, "/unit/stats"},
-		{http.MethodGet, "/apikeys?workspaceId=" + workspaceID},
 		{http.MethodPost, "/user/register"},
 		{http.MethodGet, "/user/profile"},
 		{http.MethodPut, "/user/" + newBucketID + "/role"},

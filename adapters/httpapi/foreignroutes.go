@@ -17,7 +17,7 @@ import (
 // for something outside bucketd's job, which deserves a refusal that says so rather than a bare
 // "not found".
 var flashbackFamilies = map[string]bool{
-	"adhoc-logs": true, "ai": true, "api": true, "apikeys": true, "auth": true, "budget": true,
+	"adhoc-logs": true, "ai": true, "api": true, "auth": true, "budget": true,
 	"chat": true, "conversation": true, "credits": true, "demo": true, "devices": true,
 	"email": true, "links": true, "mfa": true, "node": true, "organization": true, "plan": true,
 	"plans": true, "policy": true, "providers": true, "receipts": true, "register": true,

@@ -248,6 +248,7 @@ type harness struct {
 	contract *contracttest.Checker
 	// workspaces answers the workspace routes.
 	workspaces *fakeWorkspaces
+	apiKeys    *fakeCredentials
 }
 
 // newHarness builds the server on fakes; configure, when given, changes its Config first.
@@ -263,12 +264,14 @@ func newHarness(t testing.TB, configure ...func(*httpapi.Config)) *harness {
 		logs:       &syncBuffer{},
 		contract:   contracttest.New(t),
 		workspaces: &fakeWorkspaces{},
+		apiKeys:    &fakeCredentials{},
 	}
 	logger := slog.New(httpapi.RequestIDHandler(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	cfg := httpapi.Config{
 		Buckets:       h.buckets,
 		SignIn:        h.signIn,
 		Workspaces:    h.workspaces,
+		Credentials:   h.apiKeys,
 		Authenticator: fakeAuthenticator{},
 		Idempotency:   h.idem,
 		RequestMAC:    newRequestMAC(t, "k1:"+testMasterKey),

@@ -54,7 +54,7 @@ func TestReadyzFailsWhileTheDatabaseDoesNotAnswer(t *testing.T) {
 }
 
 func TestNewServerRefusesMissingDependencies(t *testing.T) {
-	full := httpapi.Config{Buckets: &fakeBuckets{}, SignIn: &fakeSignIn{}, Workspaces: &fakeWorkspaces{}, Authenticator: fakeAuthenticator{}, Idempotency: newFakeIdempotency(),
+	full := httpapi.Config{Buckets: &fakeBuckets{}, SignIn: &fakeSignIn{}, Workspaces: &fakeWorkspaces{}, Credentials: &fakeCredentials{}, Authenticator: fakeAuthenticator{}, Idempotency: newFakeIdempotency(),
 		RequestMAC: newRequestMAC(t, "k1:"+testMasterKey), Readiness: &fakePinger{}, Audit: &fakeAudit{}}
 	tests := []struct {
 		name string
@@ -63,6 +63,7 @@ func TestNewServerRefusesMissingDependencies(t *testing.T) {
 		{"Buckets", func(c *httpapi.Config) { c.Buckets = nil }},
 		{"SignIn", func(c *httpapi.Config) { c.SignIn = nil }},
 		{"Workspaces", func(c *httpapi.Config) { c.Workspaces = nil }},
+		{"Credentials", func(c *httpapi.Config) { c.Credentials = nil }},
 		{"Authenticator", func(c *httpapi.Config) { c.Authenticator = nil }},
 		{"Idempotency", func(c *httpapi.Config) { c.Idempotency = nil }},
 		{"RequestMAC", func(c *httpapi.Config) { c.RequestMAC = nil }},

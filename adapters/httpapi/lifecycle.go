@@ -76,6 +76,7 @@ func (s *Server) UpdateBucket(ctx context.Context, req api.UpdateBucketRequestOb
 		Region:      b.Region,
 		Endpoint:    b.Endpoint,
 		WorkspaceID: b.WorkspaceId,
+		APIKeyID:    b.ApiKeyUuid,
 		Mode:        domain.ValidationMode(deref(b.Validation)),
 	})
 	if err != nil {
@@ -106,7 +107,7 @@ func (s *Server) RevalidateBucket(ctx context.Context, req api.RevalidateBucketR
 	var in app.RevalidateInput
 	if b := req.Body; b != nil {
 		in = app.RevalidateInput{Key: secretOf(b.Key), Secret: secretOf(b.Secret), Endpoint: b.Endpoint, Bucket: b.Bucket,
-			Mode: domain.ValidationMode(deref(b.Validation))}
+			APIKeyID: b.ApiKeyUuid, Mode: domain.ValidationMode(deref(b.Validation))}
 	}
 	res, err := s.buckets.Revalidate(ctx, p, req.BucketId, in)
 	if err != nil {

@@ -51,6 +51,8 @@ type Server struct {
 	now        func() time.Time
 	metrics    *Metrics
 	workspaces WorkspaceService
+	// credentials serves /apikeys.
+	credentials CredentialService
 	// limiter is nil when rate limiting is off.
 	limiter *rateLimiter[limiterKey]
 	// failures limits the refused tokens of each client address; nil when that limit is off.
@@ -66,6 +68,7 @@ type Config struct {
 	Buckets       BucketService
 	SignIn        SignInService
 	Workspaces    WorkspaceService
+	Credentials   CredentialService
 	Authenticator ports.Authenticator
 	// Idempotency keeps the answers to requests sent with an Idempotency-Key; RequestMAC keys
 	// the fingerprints that tell apart the requests sent with one key.
@@ -108,6 +111,8 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, errors.New("httpapi.NewServer: SignIn is nil")
 	case cfg.Workspaces == nil:
 		return nil, errors.New("httpapi.NewServer: Workspaces is nil")
+	case cfg.Credentials == nil:
+		return nil, errors.New("httpapi.NewServer: Credentials is nil")
 	case cfg.Authenticator == nil:
 		return nil, errors.New("httpapi.NewServer: Authenticator is nil")
 	case cfg.Idempotency == nil:
@@ -140,7 +145,7 @@ func NewServer(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	s := &Server{buckets: cfg.Buckets, signIn: cfg.SignIn, workspaces: cfg.Workspaces, auth: cfg.Authenticator, idem: cfg.Idempotency, mac: cfg.RequestMAC, audit: cfg.Audit, db: cfg.Readiness, log: log, now: now,
+	s := &Server{buckets: cfg.Buckets, signIn: cfg.SignIn, workspaces: cfg.Workspaces, credentials: cfg.Credentials, auth: cfg.Authenticator, idem: cfg.Idempotency, mac: cfg.RequestMAC, audit: cfg.Audit, db: cfg.Readiness, log: log, now: now,
 		metrics: metrics, refusals: newRefusalTally(maxTalliedAddresses), proxies: cfg.TrustedProxies, corsOrigins: cfg.CORSOrigins}
 	if cfg.RateLimit > 0 {
 		s.limiter = newRateLimiter[limiterKey](cfg.RateLimit, cfg.RateBurst, metrics.rateLimiters)
@@ -179,6 +184,7 @@ func (s *Server) CreateBucket(ctx context.Context, req api.CreateBucketRequestOb
 		Region:      string(deref(b.Region)),
 		Endpoint:    deref(b.Endpoint),
 		WorkspaceID: b.WorkspaceId,
+		APIKeyID:    deref(b.ApiKeyUuid),
 		Mode:        domain.ValidationMode(deref(b.Validation)),
 	})
 	if err != nil {
@@ -203,6 +209,7 @@ func (s *Server) ValidateBucket(ctx context.Context, req api.ValidateBucketReque
 		Region:      string(deref(b.Region)),
 		Endpoint:    deref(b.Endpoint),
 		WorkspaceID: deref(b.WorkspaceId),
+		APIKeyID:    deref(b.ApiKeyUuid),
 		Mode:        domain.ValidationMode(deref(b.Validation)),
 	})
 	if err != nil {

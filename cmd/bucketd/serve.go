@@ -91,7 +91,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	if err != nil {
 		return err
 	}
-	api, err := httpapi.NewServer(httpapi.Config{Buckets: buckets, SignIn: signIn, Workspaces: workspaces, Authenticator: store, Idempotency: store, RequestMAC: requestMAC, Readiness: store, Audit: store.Audit(),
+	api, err := httpapi.NewServer(httpapi.Config{Buckets: buckets, SignIn: signIn, Workspaces: workspaces, Credentials: buckets, Authenticator: store, Idempotency: store, RequestMAC: requestMAC, Readiness: store, Audit: store.Audit(),
 		Logger: log, Metrics: metrics, RateLimit: cfg.limits.rateLimit, RateBurst: cfg.limits.rateBurst,
 		AuthFailureLimit: cfg.clients.authFailureRate, AuthFailureBurst: cfg.clients.authFailureBurst, TrustedProxies: cfg.clients.trustedProxies,
 		CORSOrigins: cfg.clients.corsOrigins})

@@ -68,6 +68,36 @@ func (e CanonicalStorageType) Valid() bool {
 	}
 }
 
+// Defines values for CredentialKind.
+const (
+	AWSROLE               CredentialKind = "AWS_ROLE"
+	AWSSESSION            CredentialKind = "AWS_SESSION"
+	AZURESAS              CredentialKind = "AZURE_SAS"
+	AZURESERVICEPRINCIPAL CredentialKind = "AZURE_SERVICE_PRINCIPAL"
+	GCSIMPERSONATION      CredentialKind = "GCS_IMPERSONATION"
+	KEYSECRET             CredentialKind = "KEY_SECRET"
+)
+
+// Valid indicates whether the value is a known member of the CredentialKind enum.
+func (e CredentialKind) Valid() bool {
+	switch e {
+	case AWSROLE:
+		return true
+	case AWSSESSION:
+		return true
+	case AZURESAS:
+		return true
+	case AZURESERVICEPRINCIPAL:
+		return true
+	case GCSIMPERSONATION:
+		return true
+	case KEYSECRET:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for QuotaUsageCapabilityPeriodType.
 const (
 	ALLTIME QuotaUsageCapabilityPeriodType = "ALL_TIME"
@@ -251,6 +281,101 @@ type AddUserToWorkspaceRequest struct {
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
+// ApiKey A stored credential in Flashback's `ProviderApiKeyDTO` shape. Its secret is never returned.
+type ApiKey struct {
+	// BucketCount The live buckets that use the API key.
+	//
+	// Example: 2
+	BucketCount int `json:"bucket_count"`
+
+	// CreatedAt Example: 2026-11-26T22:10:24Z
+	CreatedAt time.Time `json:"createdAt"`
+
+	// Description Example: Backups account
+	Description *string `json:"description,omitempty"`
+
+	// Endpoint Example: https://s3.example.com
+	Endpoint *string `json:"endpoint,omitempty"`
+
+	// Id A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	Id ID `json:"id"`
+
+	// Key The key's hint, as `keyHint`; the key itself is never returned.
+	//
+	// Example: AKIA…MPLE
+	Key string `json:"key"`
+
+	// KeyHint Example: AKIA…MPLE
+	KeyHint string `json:"keyHint"`
+
+	// Kind What the credential is (a bucketd extension; default `KEY_SECRET`, a long-lived key and
+	// secret). The others are for their own provider: `AWS_SESSION` (key, secret and
+	// `sessionToken`), `AWS_ROLE` (key: the role ARN; no secret), `AZURE_SERVICE_PRINCIPAL`
+	// (key: client id, secret: client secret, `tenantId`), `AZURE_SAS` (key: the account,
+	// secret: the SAS token), `GCS_IMPERSONATION` (key: the service account; no secret).
+	//
+	//
+	// Example: KEY_SECRET
+	Kind CredentialKind `json:"kind"`
+
+	// Provider Example: AWS
+	Provider string `json:"provider"`
+
+	// Region Example: us-east-1
+	Region *string `json:"region,omitempty"`
+
+	// SecretFingerprint Identifies the secret without revealing it, as a bucket's `secretFingerprint`.
+	//
+	// Example: 3q2-7wXyZ0aBcDeFgHiJkL
+	SecretFingerprint *string `json:"secretFingerprint,omitempty"`
+
+	// SecretVersion Starts at 1 and grows by one with each rotation.
+	//
+	// Example: 1
+	SecretVersion int64   `json:"secretVersion"`
+	TenantId      *string `json:"tenantId,omitempty"`
+
+	// UpdatedAt Example: 2026-11-26T22:10:24Z
+	UpdatedAt time.Time `json:"updatedAt"`
+
+	// WorkspaceId A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	WorkspaceId ID `json:"workspaceId"`
+}
+
+// ApiKeyActionResponse defines model for ApiKeyActionResponse.
+type ApiKeyActionResponse struct {
+	Message *string `json:"message,omitempty"`
+
+	// Success Example: true
+	Success bool `json:"success"`
+}
+
+// ApiKeyId A stored credential (`/apikeys`) of the bucket's workspace to use instead of `key` and
+// `secret`; giving both is 400. Its provider must be the bucket's, and the bucket is reached
+// at its endpoint. An unknown id and another organization's or workspace's API key are
+// refused alike.
+//
+// Example: 0192f7a6-1a2b-7c3d-8e4f-506172839405
+type ApiKeyId = string
+
+// ApiKeyList defines model for ApiKeyList.
+type ApiKeyList struct {
+	ApiKeys []ApiKey `json:"apiKeys"`
+
+	// Success Example: true
+	Success bool `json:"success"`
+}
+
+// ApiKeyProvider The provider, as Flashback names it (`AWS`, `GCP`, `AZURE`) or as a storage type (`S3`,
+// `GCS`, `BLOB`); answers repeat the spelling given.
+//
+// Example: AWS
+type ApiKeyProvider = string
+
 // AvailableBucket A bucket in Flashback's short list shape.
 type AvailableBucket struct {
 	// Bucket Example: my-bucket-name
@@ -302,6 +427,11 @@ type AvailableBucket struct {
 // Bucket A registered bucket. Its credentials are never returned: `keyHint` shows enough of the
 // key to recognise it.
 type Bucket struct {
+	// ApiKeyId The stored credential (`/apikeys`) the bucket uses; absent when it has its own key and secret.
+	//
+	// Example: 0192f7a6-1a2b-7c3d-8e4f-506172839405
+	ApiKeyId *string `json:"apiKeyId,omitempty"`
+
 	// Bucket Example: my-bucket-name
 	Bucket string `json:"bucket"`
 
@@ -442,9 +572,104 @@ type BucketStatus string
 // Example: S3
 type CanonicalStorageType string
 
-// CreateBucketRequest A bucket to register with the credentials that reach it. Fields not listed here (such as
-// `walletAddress` or `apiKeyUuid`, sent by Flashback's client) are accepted and ignored.
+// CreateApiKeyRequest Flashback's `CreateProviderApiKeyRequest`; `kind` and `sessionToken` are bucketd
+// extensions. `secret` is required except for the kinds that have none. Unknown fields
+// (such as `subscriptionId`) are ignored.
+type CreateApiKeyRequest struct {
+	Description *string `json:"description,omitempty"`
+
+	// Endpoint The URL of an S3-compatible service, or a non-default GCS or Azure endpoint. Must be
+	// `https`; plain `http` and private or loopback addresses are refused unless the
+	// server's endpoint allow-list names them. Omit it for AWS S3.
+	//
+	//
+	// Example: https://s3.example.com
+	Endpoint *Endpoint `json:"endpoint,omitempty"`
+
+	// Key The credential's public part: the access key id (S3, or a GCS HMAC access id starting
+	// with `GOOG`), the service account client email (GCS) or the storage account name
+	// (Azure). Stored encrypted; responses show only a hint such as `AKIA…MPLE`.
+	//
+	//
+	// Example: AKIAIOSFODNN7EXAMPLE
+	Key CredentialKey `json:"key"`
+
+	// Kind What the credential is (a bucketd extension; default `KEY_SECRET`, a long-lived key and
+	// secret). The others are for their own provider: `AWS_SESSION` (key, secret and
+	// `sessionToken`), `AWS_ROLE` (key: the role ARN; no secret), `AZURE_SERVICE_PRINCIPAL`
+	// (key: client id, secret: client secret, `tenantId`), `AZURE_SAS` (key: the account,
+	// secret: the SAS token), `GCS_IMPERSONATION` (key: the service account; no secret).
+	//
+	//
+	// Example: KEY_SECRET
+	Kind *CredentialKind `json:"kind,omitempty"`
+
+	// Provider The provider, as Flashback names it (`AWS`, `GCP`, `AZURE`) or as a storage type (`S3`,
+	// `GCS`, `BLOB`); answers repeat the spelling given.
+	//
+	//
+	// Example: AWS
+	Provider ApiKeyProvider `json:"provider"`
+
+	// Region The bucket's region (for AWS S3 it must match the bucket's real region; a mismatch
+	// is reported with the real region) or location (GCS, compared with the bucket's). Absent
+	// or empty: the validation asks the provider (S3: the region it reports for the bucket;
+	// GCS: the bucket's location; Azure: none) and the bucket keeps what it reports, or no
+	// region when it reports none.
+	//
+	//
+	// Example: us-east-1
+	Region *Region `json:"region,omitempty"`
+
+	// Secret The credential's secret part: the secret access key (S3), the PEM private key or the
+	// whole service-account JSON (GCS), or the account key (Azure). Stored encrypted and
+	// never returned.
+	//
+	//
+	// Example: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+	Secret *CredentialSecret `json:"secret,omitempty"`
+
+	// SessionToken The credential's secret part: the secret access key (S3), the PEM private key or the
+	// whole service-account JSON (GCS), or the account key (Azure). Stored encrypted and
+	// never returned.
+	//
+	//
+	// Example: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+	SessionToken *CredentialSecret `json:"sessionToken,omitempty"`
+	TenantId     *string           `json:"tenantId,omitempty"`
+
+	// WorkspaceId A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	WorkspaceId          ID                     `json:"workspaceId"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// CreateApiKeyResponse defines model for CreateApiKeyResponse.
+type CreateApiKeyResponse struct {
+	// ApiKeyId A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	ApiKeyId ID      `json:"apiKeyId"`
+	Message  *string `json:"message,omitempty"`
+
+	// Success Example: true
+	Success bool `json:"success"`
+}
+
+// CreateBucketRequest A bucket to register with the credentials that reach it: `key` and `secret`, or
+// `apiKeyUuid`. Fields not listed here (such as `walletAddress`, sent by Flashback's client)
+// are accepted and ignored.
 type CreateBucketRequest struct {
+	// ApiKeyUuid A stored credential (`/apikeys`) of the bucket's workspace to use instead of `key` and
+	// `secret`; giving both is 400. Its provider must be the bucket's, and the bucket is reached
+	// at its endpoint. An unknown id and another organization's or workspace's API key are
+	// refused alike.
+	//
+	//
+	// Example: 0192f7a6-1a2b-7c3d-8e4f-506172839405
+	ApiKeyUuid *ApiKeyId `json:"apiKeyUuid,omitempty"`
+
 	// Bucket The provider's bucket name (the container name for Azure), checked by the provider's
 	// naming rules.
 	//
@@ -466,7 +691,7 @@ type CreateBucketRequest struct {
 	//
 	//
 	// Example: AKIAIOSFODNN7EXAMPLE
-	Key CredentialKey `json:"key"`
+	Key CredentialKey `json:"key,omitempty"`
 
 	// Name A display name, unique within the organization among live buckets. Names are
 	// compared after Unicode NFKC normalization and case folding, ignoring invisible
@@ -501,7 +726,7 @@ type CreateBucketRequest struct {
 	//
 	//
 	// Example: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
-	Secret CredentialSecret `json:"secret"`
+	Secret CredentialSecret `json:"secret,omitempty"`
 
 	// StorageType The provider family. `BLOB` and `AZURE` both mean Azure Blob Storage (`BLOB` is what
 	// Flashback's client sends); a bucket answers its storage type in the spelling it was
@@ -525,7 +750,14 @@ type CreateBucketRequest struct {
 	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
 	WorkspaceId          ID                     `json:"workspaceId"`
 	AdditionalProperties map[string]interface{} `json:"-"`
+	union                json.RawMessage
 }
+
+// CreateBucketRequest0 defines model for CreateBucketRequest.0.
+type CreateBucketRequest0 = interface{}
+
+// CreateBucketRequest1 defines model for CreateBucketRequest.1.
+type CreateBucketRequest1 = interface{}
 
 // CreateBucketResponse defines model for CreateBucketResponse.
 type CreateBucketResponse struct {
@@ -563,6 +795,15 @@ type CreateWorkspaceResponse struct {
 // Example: AKIAIOSFODNN7EXAMPLE
 type CredentialKey = string
 
+// CredentialKind What the credential is (a bucketd extension; default `KEY_SECRET`, a long-lived key and
+// secret). The others are for their own provider: `AWS_SESSION` (key, secret and
+// `sessionToken`), `AWS_ROLE` (key: the role ARN; no secret), `AZURE_SERVICE_PRINCIPAL`
+// (key: client id, secret: client secret, `tenantId`), `AZURE_SAS` (key: the account,
+// secret: the SAS token), `GCS_IMPERSONATION` (key: the service account; no secret).
+//
+// Example: KEY_SECRET
+type CredentialKind string
+
 // CredentialSecret The credential's secret part: the secret access key (S3), the PEM private key or the
 // whole service-account JSON (GCS), or the account key (Azure). Stored encrypted and
 // never returned.
@@ -585,7 +826,7 @@ type Error struct {
 	// METHOD_NOT_ALLOWED, NAME_ALREADY_USED, CONFLICT, IDEMPOTENCY_IN_PROGRESS,
 	// IDEMPOTENCY_KEY_REUSED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
 	// HEADERS_TOO_LARGE, EXPECTATION_FAILED, QUOTA_EXCEEDED, RATE_LIMITED, PROVIDER_ERROR, PROVIDER_TIMEOUT, UNAVAILABLE,
-	// NOT_IMPLEMENTED, INTERNAL. Clients must tolerate codes not listed here.
+	// NOT_IMPLEMENTED, CREDENTIAL_IN_USE, ROTATION_REFUSED, INTERNAL. Clients must tolerate codes not listed here.
 	//
 	//
 	// Example: INVALID_REQUEST
@@ -769,6 +1010,15 @@ type Region = string
 // RevalidateBucketRequest Optional values to try instead of the stored ones; none is stored. Unknown fields are
 // ignored.
 type RevalidateBucketRequest struct {
+	// ApiKeyUuid A stored credential (`/apikeys`) of the bucket's workspace to use instead of `key` and
+	// `secret`; giving both is 400. Its provider must be the bucket's, and the bucket is reached
+	// at its endpoint. An unknown id and another organization's or workspace's API key are
+	// refused alike.
+	//
+	//
+	// Example: 0192f7a6-1a2b-7c3d-8e4f-506172839405
+	ApiKeyUuid *ApiKeyId `json:"apiKeyUuid,omitempty"`
+
 	// Bucket The provider's bucket name (the container name for Azure), checked by the provider's
 	// naming rules.
 	//
@@ -815,6 +1065,32 @@ type RevalidateBucketRequest struct {
 // stored values were validated; for values tried instead of the stored ones it is only
 // the verdict, and the bucket's stored status is unchanged.
 type RevalidationResult = ValidationResult
+
+// RotationFailure A bucket the new values of an API key failed for.
+type RotationFailure struct {
+	// BucketId A UUID.
+	//
+	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
+	BucketId ID `json:"bucketId"`
+
+	// Code The error code a validation of the bucket answers, such as INVALID_CREDENTIALS.
+	//
+	// Example: INVALID_CREDENTIALS
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Name    string `json:"name"`
+}
+
+// RotationRefused An error answer; for `ROTATION_REFUSED` it lists each bucket the new values failed for.
+type RotationRefused struct {
+	// Code Example: ROTATION_REFUSED
+	Code          string             `json:"code"`
+	FailedBuckets *[]RotationFailure `json:"failedBuckets,omitempty"`
+	Message       string             `json:"message"`
+
+	// Success Example: false
+	Success bool `json:"success"`
+}
 
 // SignedInUser defines model for SignedInUser.
 type SignedInUser struct {
@@ -884,10 +1160,76 @@ type TokenList struct {
 	Tokens  []TokenInfo `json:"tokens"`
 }
 
+// UpdateApiKeyRequest Flashback's `UpdateProviderApiKeyRequest`; every field is optional. `provider` and
+// `endpoint` may only repeat the stored values. Unknown fields are ignored.
+type UpdateApiKeyRequest struct {
+	Description *string `json:"description,omitempty"`
+
+	// Endpoint A new custom endpoint; an empty string removes it (back to the provider's default). A
+	// changed endpoint needs `key` and `secret` in the same request: stored credentials are
+	// only ever sent where they were registered.
+	//
+	//
+	// Example: https://s3.example.com
+	Endpoint *UpdateEndpoint `json:"endpoint,omitempty"`
+
+	// Key The credential's public part: the access key id (S3, or a GCS HMAC access id starting
+	// with `GOOG`), the service account client email (GCS) or the storage account name
+	// (Azure). Stored encrypted; responses show only a hint such as `AKIA…MPLE`.
+	//
+	//
+	// Example: AKIAIOSFODNN7EXAMPLE
+	Key *CredentialKey `json:"key,omitempty"`
+
+	// Provider The provider, as Flashback names it (`AWS`, `GCP`, `AZURE`) or as a storage type (`S3`,
+	// `GCS`, `BLOB`); answers repeat the spelling given.
+	//
+	//
+	// Example: AWS
+	Provider *ApiKeyProvider `json:"provider,omitempty"`
+
+	// Region The bucket's region (for AWS S3 it must match the bucket's real region; a mismatch
+	// is reported with the real region) or location (GCS, compared with the bucket's). Absent
+	// or empty: the validation asks the provider (S3: the region it reports for the bucket;
+	// GCS: the bucket's location; Azure: none) and the bucket keeps what it reports, or no
+	// region when it reports none.
+	//
+	//
+	// Example: us-east-1
+	Region *Region `json:"region,omitempty"`
+
+	// Secret The credential's secret part: the secret access key (S3), the PEM private key or the
+	// whole service-account JSON (GCS), or the account key (Azure). Stored encrypted and
+	// never returned.
+	//
+	//
+	// Example: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+	Secret *CredentialSecret `json:"secret,omitempty"`
+
+	// SessionToken The credential's secret part: the secret access key (S3), the PEM private key or the
+	// whole service-account JSON (GCS), or the account key (Azure). Stored encrypted and
+	// never returned.
+	//
+	//
+	// Example: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+	SessionToken         *CredentialSecret      `json:"sessionToken,omitempty"`
+	TenantId             *string                `json:"tenantId,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
 // UpdateBucketRequest The fields to change; every field is optional and the others keep their values.
 // `workspaceId`, when given, must be the bucket's own workspace (buckets do not move
 // between workspaces). Unknown fields are ignored.
 type UpdateBucketRequest struct {
+	// ApiKeyUuid A stored credential (`/apikeys`) of the bucket's workspace to use instead of `key` and
+	// `secret`; giving both is 400. Its provider must be the bucket's, and the bucket is reached
+	// at its endpoint. An unknown id and another organization's or workspace's API key are
+	// refused alike.
+	//
+	//
+	// Example: 0192f7a6-1a2b-7c3d-8e4f-506172839405
+	ApiKeyUuid *ApiKeyId `json:"apiKeyUuid,omitempty"`
+
 	// Bucket The provider's bucket name (the container name for Azure), checked by the provider's
 	// naming rules.
 	//
@@ -1026,8 +1368,18 @@ type UpdateWorkspaceRequest struct {
 type UpdateWorkspaceResponse = CreateWorkspaceResponse
 
 // ValidateBucketRequest The same body as a create, for a dry run: `name` and `workspaceId` may be left out (when
-// `workspaceId` is given, the caller's access to it is checked). Unknown fields are ignored.
+// `workspaceId` is given, the caller's access to it is checked, and an `apiKeyUuid` must be
+// of that workspace). Unknown fields are ignored.
 type ValidateBucketRequest struct {
+	// ApiKeyUuid A stored credential (`/apikeys`) of the bucket's workspace to use instead of `key` and
+	// `secret`; giving both is 400. Its provider must be the bucket's, and the bucket is reached
+	// at its endpoint. An unknown id and another organization's or workspace's API key are
+	// refused alike.
+	//
+	//
+	// Example: 0192f7a6-1a2b-7c3d-8e4f-506172839405
+	ApiKeyUuid *ApiKeyId `json:"apiKeyUuid,omitempty"`
+
 	// Bucket The provider's bucket name (the container name for Azure), checked by the provider's
 	// naming rules.
 	//
@@ -1049,7 +1401,7 @@ type ValidateBucketRequest struct {
 	//
 	//
 	// Example: AKIAIOSFODNN7EXAMPLE
-	Key CredentialKey `json:"key"`
+	Key CredentialKey `json:"key,omitempty"`
 
 	// Name A display name, unique within the organization among live buckets. Names are
 	// compared after Unicode NFKC normalization and case folding, ignoring invisible
@@ -1084,7 +1436,7 @@ type ValidateBucketRequest struct {
 	//
 	//
 	// Example: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
-	Secret CredentialSecret `json:"secret"`
+	Secret CredentialSecret `json:"secret,omitempty"`
 
 	// StorageType The provider family. `BLOB` and `AZURE` both mean Azure Blob Storage (`BLOB` is what
 	// Flashback's client sends); a bucket answers its storage type in the spelling it was
@@ -1108,7 +1460,14 @@ type ValidateBucketRequest struct {
 	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
 	WorkspaceId          *ID                    `json:"workspaceId,omitempty"`
 	AdditionalProperties map[string]interface{} `json:"-"`
+	union                json.RawMessage
 }
+
+// ValidateBucketRequest0 defines model for ValidateBucketRequest.0.
+type ValidateBucketRequest0 = interface{}
+
+// ValidateBucketRequest1 defines model for ValidateBucketRequest.1.
+type ValidateBucketRequest1 = interface{}
 
 // ValidationCheck defines model for ValidationCheck.
 type ValidationCheck struct {
@@ -1343,6 +1702,19 @@ type Unavailable = Error
 // UnsupportedMediaType The body of every error answer.
 type UnsupportedMediaType = Error
 
+// ListApiKeysParams defines parameters for ListApiKeys.
+type ListApiKeysParams struct {
+	// WorkspaceId Only this workspace's API keys; empty or `undefined` means every workspace the caller may see.
+	WorkspaceId *string `form:"workspaceId,omitempty" json:"workspaceId,omitempty"`
+
+	// Provider Only API keys of this provider (`AWS`, `GCP`, `AZURE`, or `S3`, `GCS`, `BLOB`).
+	Provider *string `form:"provider,omitempty" json:"provider,omitempty"`
+
+	// Capability Flashback's capability bitmask; every API key bucketd keeps is a storage credential, so
+	// the list is the same for any value that includes Storage (1) and empty otherwise.
+	Capability *int `form:"capability,omitempty" json:"capability,omitempty"`
+}
+
 // ListBucketsParams defines parameters for ListBuckets.
 type ListBucketsParams struct {
 	// WorkspaceId Only buckets of this workspace. Empty or `undefined` means every workspace.
@@ -1400,6 +1772,12 @@ type UpdateBucketParams struct {
 	// "retry later" (409, 429 and 5xx) are not kept, so a retry with the same key runs again.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
+
+// CreateApiKeyJSONRequestBody defines body for CreateApiKey for application/json ContentType.
+type CreateApiKeyJSONRequestBody = CreateApiKeyRequest
+
+// UpdateApiKeyJSONRequestBody defines body for UpdateApiKey for application/json ContentType.
+type UpdateApiKeyJSONRequestBody = UpdateApiKeyRequest
 
 // CreateBucketJSONRequestBody defines body for CreateBucket for application/json ContentType.
 type CreateBucketJSONRequestBody = CreateBucketRequest
@@ -1513,37 +1891,37 @@ func (a AddUserToWorkspaceRequest) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
-// Getter for additional properties for CreateBucketRequest. Returns the specified
+// Getter for additional properties for CreateApiKeyRequest. Returns the specified
 // element and whether it was found
-func (a CreateBucketRequest) Get(fieldName string) (value interface{}, found bool) {
+func (a CreateApiKeyRequest) Get(fieldName string) (value interface{}, found bool) {
 	if a.AdditionalProperties != nil {
 		value, found = a.AdditionalProperties[fieldName]
 	}
 	return
 }
 
-// Setter for additional properties for CreateBucketRequest
-func (a *CreateBucketRequest) Set(fieldName string, value interface{}) {
+// Setter for additional properties for CreateApiKeyRequest
+func (a *CreateApiKeyRequest) Set(fieldName string, value interface{}) {
 	if a.AdditionalProperties == nil {
 		a.AdditionalProperties = make(map[string]interface{})
 	}
 	a.AdditionalProperties[fieldName] = value
 }
 
-// Override default JSON handling for CreateBucketRequest to handle AdditionalProperties
-func (a *CreateBucketRequest) UnmarshalJSON(b []byte) error {
+// Override default JSON handling for CreateApiKeyRequest to handle AdditionalProperties
+func (a *CreateApiKeyRequest) UnmarshalJSON(b []byte) error {
 	object := make(map[string]json.RawMessage)
 	err := json.Unmarshal(b, &object)
 	if err != nil {
 		return err
 	}
 
-	if raw, found := object["bucket"]; found {
-		err = json.Unmarshal(raw, &a.Bucket)
+	if raw, found := object["description"]; found {
+		err = json.Unmarshal(raw, &a.Description)
 		if err != nil {
-			return fmt.Errorf("error reading 'bucket': %w", err)
+			return fmt.Errorf("error reading 'description': %w", err)
 		}
-		delete(object, "bucket")
+		delete(object, "description")
 	}
 
 	if raw, found := object["endpoint"]; found {
@@ -1562,12 +1940,20 @@ func (a *CreateBucketRequest) UnmarshalJSON(b []byte) error {
 		delete(object, "key")
 	}
 
-	if raw, found := object["name"]; found {
-		err = json.Unmarshal(raw, &a.Name)
+	if raw, found := object["kind"]; found {
+		err = json.Unmarshal(raw, &a.Kind)
 		if err != nil {
-			return fmt.Errorf("error reading 'name': %w", err)
+			return fmt.Errorf("error reading 'kind': %w", err)
 		}
-		delete(object, "name")
+		delete(object, "kind")
+	}
+
+	if raw, found := object["provider"]; found {
+		err = json.Unmarshal(raw, &a.Provider)
+		if err != nil {
+			return fmt.Errorf("error reading 'provider': %w", err)
+		}
+		delete(object, "provider")
 	}
 
 	if raw, found := object["region"]; found {
@@ -1586,20 +1972,20 @@ func (a *CreateBucketRequest) UnmarshalJSON(b []byte) error {
 		delete(object, "secret")
 	}
 
-	if raw, found := object["storageType"]; found {
-		err = json.Unmarshal(raw, &a.StorageType)
+	if raw, found := object["sessionToken"]; found {
+		err = json.Unmarshal(raw, &a.SessionToken)
 		if err != nil {
-			return fmt.Errorf("error reading 'storageType': %w", err)
+			return fmt.Errorf("error reading 'sessionToken': %w", err)
 		}
-		delete(object, "storageType")
+		delete(object, "sessionToken")
 	}
 
-	if raw, found := object["validation"]; found {
-		err = json.Unmarshal(raw, &a.Validation)
+	if raw, found := object["tenantId"]; found {
+		err = json.Unmarshal(raw, &a.TenantId)
 		if err != nil {
-			return fmt.Errorf("error reading 'validation': %w", err)
+			return fmt.Errorf("error reading 'tenantId': %w", err)
 		}
-		delete(object, "validation")
+		delete(object, "tenantId")
 	}
 
 	if raw, found := object["workspaceId"]; found {
@@ -1624,14 +2010,16 @@ func (a *CreateBucketRequest) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Override default JSON handling for CreateBucketRequest to handle AdditionalProperties
-func (a CreateBucketRequest) MarshalJSON() ([]byte, error) {
+// Override default JSON handling for CreateApiKeyRequest to handle AdditionalProperties
+func (a CreateApiKeyRequest) MarshalJSON() ([]byte, error) {
 	var err error
 	object := make(map[string]json.RawMessage)
 
-	object["bucket"], err = json.Marshal(a.Bucket)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'bucket': %w", err)
+	if a.Description != nil {
+		object["description"], err = json.Marshal(a.Description)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'description': %w", err)
+		}
 	}
 
 	if a.Endpoint != nil {
@@ -1646,9 +2034,16 @@ func (a CreateBucketRequest) MarshalJSON() ([]byte, error) {
 		return nil, fmt.Errorf("error marshaling 'key': %w", err)
 	}
 
-	object["name"], err = json.Marshal(a.Name)
+	if a.Kind != nil {
+		object["kind"], err = json.Marshal(a.Kind)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'kind': %w", err)
+		}
+	}
+
+	object["provider"], err = json.Marshal(a.Provider)
 	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'name': %w", err)
+		return nil, fmt.Errorf("error marshaling 'provider': %w", err)
 	}
 
 	if a.Region != nil {
@@ -1658,20 +2053,24 @@ func (a CreateBucketRequest) MarshalJSON() ([]byte, error) {
 		}
 	}
 
-	object["secret"], err = json.Marshal(a.Secret)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'secret': %w", err)
-	}
-
-	object["storageType"], err = json.Marshal(a.StorageType)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'storageType': %w", err)
-	}
-
-	if a.Validation != nil {
-		object["validation"], err = json.Marshal(a.Validation)
+	if a.Secret != nil {
+		object["secret"], err = json.Marshal(a.Secret)
 		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'validation': %w", err)
+			return nil, fmt.Errorf("error marshaling 'secret': %w", err)
+		}
+	}
+
+	if a.SessionToken != nil {
+		object["sessionToken"], err = json.Marshal(a.SessionToken)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'sessionToken': %w", err)
+		}
+	}
+
+	if a.TenantId != nil {
+		object["tenantId"], err = json.Marshal(a.TenantId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'tenantId': %w", err)
 		}
 	}
 
@@ -1687,6 +2086,23 @@ func (a CreateBucketRequest) MarshalJSON() ([]byte, error) {
 		}
 	}
 	return json.Marshal(object)
+}
+
+// Getter for additional properties for CreateBucketRequest. Returns the specified
+// element and whether it was found
+func (a CreateBucketRequest) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for CreateBucketRequest
+func (a *CreateBucketRequest) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
 }
 
 // Getter for additional properties for CreateWorkspaceRequest. Returns the specified
@@ -1780,6 +2196,14 @@ func (a *RevalidateBucketRequest) UnmarshalJSON(b []byte) error {
 		return err
 	}
 
+	if raw, found := object["apiKeyUuid"]; found {
+		err = json.Unmarshal(raw, &a.ApiKeyUuid)
+		if err != nil {
+			return fmt.Errorf("error reading 'apiKeyUuid': %w", err)
+		}
+		delete(object, "apiKeyUuid")
+	}
+
 	if raw, found := object["bucket"]; found {
 		err = json.Unmarshal(raw, &a.Bucket)
 		if err != nil {
@@ -1839,6 +2263,13 @@ func (a RevalidateBucketRequest) MarshalJSON() ([]byte, error) {
 	var err error
 	object := make(map[string]json.RawMessage)
 
+	if a.ApiKeyUuid != nil {
+		object["apiKeyUuid"], err = json.Marshal(a.ApiKeyUuid)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'apiKeyUuid': %w", err)
+		}
+	}
+
 	if a.Bucket != nil {
 		object["bucket"], err = json.Marshal(a.Bucket)
 		if err != nil {
@@ -1883,6 +2314,179 @@ func (a RevalidateBucketRequest) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
+// Getter for additional properties for UpdateApiKeyRequest. Returns the specified
+// element and whether it was found
+func (a UpdateApiKeyRequest) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for UpdateApiKeyRequest
+func (a *UpdateApiKeyRequest) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for UpdateApiKeyRequest to handle AdditionalProperties
+func (a *UpdateApiKeyRequest) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["description"]; found {
+		err = json.Unmarshal(raw, &a.Description)
+		if err != nil {
+			return fmt.Errorf("error reading 'description': %w", err)
+		}
+		delete(object, "description")
+	}
+
+	if raw, found := object["endpoint"]; found {
+		err = json.Unmarshal(raw, &a.Endpoint)
+		if err != nil {
+			return fmt.Errorf("error reading 'endpoint': %w", err)
+		}
+		delete(object, "endpoint")
+	}
+
+	if raw, found := object["key"]; found {
+		err = json.Unmarshal(raw, &a.Key)
+		if err != nil {
+			return fmt.Errorf("error reading 'key': %w", err)
+		}
+		delete(object, "key")
+	}
+
+	if raw, found := object["provider"]; found {
+		err = json.Unmarshal(raw, &a.Provider)
+		if err != nil {
+			return fmt.Errorf("error reading 'provider': %w", err)
+		}
+		delete(object, "provider")
+	}
+
+	if raw, found := object["region"]; found {
+		err = json.Unmarshal(raw, &a.Region)
+		if err != nil {
+			return fmt.Errorf("error reading 'region': %w", err)
+		}
+		delete(object, "region")
+	}
+
+	if raw, found := object["secret"]; found {
+		err = json.Unmarshal(raw, &a.Secret)
+		if err != nil {
+			return fmt.Errorf("error reading 'secret': %w", err)
+		}
+		delete(object, "secret")
+	}
+
+	if raw, found := object["sessionToken"]; found {
+		err = json.Unmarshal(raw, &a.SessionToken)
+		if err != nil {
+			return fmt.Errorf("error reading 'sessionToken': %w", err)
+		}
+		delete(object, "sessionToken")
+	}
+
+	if raw, found := object["tenantId"]; found {
+		err = json.Unmarshal(raw, &a.TenantId)
+		if err != nil {
+			return fmt.Errorf("error reading 'tenantId': %w", err)
+		}
+		delete(object, "tenantId")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for UpdateApiKeyRequest to handle AdditionalProperties
+func (a UpdateApiKeyRequest) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.Description != nil {
+		object["description"], err = json.Marshal(a.Description)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'description': %w", err)
+		}
+	}
+
+	if a.Endpoint != nil {
+		object["endpoint"], err = json.Marshal(a.Endpoint)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'endpoint': %w", err)
+		}
+	}
+
+	if a.Key != nil {
+		object["key"], err = json.Marshal(a.Key)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'key': %w", err)
+		}
+	}
+
+	if a.Provider != nil {
+		object["provider"], err = json.Marshal(a.Provider)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'provider': %w", err)
+		}
+	}
+
+	if a.Region != nil {
+		object["region"], err = json.Marshal(a.Region)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'region': %w", err)
+		}
+	}
+
+	if a.Secret != nil {
+		object["secret"], err = json.Marshal(a.Secret)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'secret': %w", err)
+		}
+	}
+
+	if a.SessionToken != nil {
+		object["sessionToken"], err = json.Marshal(a.SessionToken)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'sessionToken': %w", err)
+		}
+	}
+
+	if a.TenantId != nil {
+		object["tenantId"], err = json.Marshal(a.TenantId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'tenantId': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
 // Getter for additional properties for UpdateBucketRequest. Returns the specified
 // element and whether it was found
 func (a UpdateBucketRequest) Get(fieldName string) (value interface{}, found bool) {
@@ -1906,6 +2510,14 @@ func (a *UpdateBucketRequest) UnmarshalJSON(b []byte) error {
 	err := json.Unmarshal(b, &object)
 	if err != nil {
 		return err
+	}
+
+	if raw, found := object["apiKeyUuid"]; found {
+		err = json.Unmarshal(raw, &a.ApiKeyUuid)
+		if err != nil {
+			return fmt.Errorf("error reading 'apiKeyUuid': %w", err)
+		}
+		delete(object, "apiKeyUuid")
 	}
 
 	if raw, found := object["bucket"]; found {
@@ -1998,6 +2610,13 @@ func (a *UpdateBucketRequest) UnmarshalJSON(b []byte) error {
 func (a UpdateBucketRequest) MarshalJSON() ([]byte, error) {
 	var err error
 	object := make(map[string]json.RawMessage)
+
+	if a.ApiKeyUuid != nil {
+		object["apiKeyUuid"], err = json.Marshal(a.ApiKeyUuid)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'apiKeyUuid': %w", err)
+		}
+	}
 
 	if a.Bucket != nil {
 		object["bucket"], err = json.Marshal(a.Bucket)
@@ -2222,12 +2841,128 @@ func (a *ValidateBucketRequest) Set(fieldName string, value interface{}) {
 	a.AdditionalProperties[fieldName] = value
 }
 
-// Override default JSON handling for ValidateBucketRequest to handle AdditionalProperties
-func (a *ValidateBucketRequest) UnmarshalJSON(b []byte) error {
-	object := make(map[string]json.RawMessage)
-	err := json.Unmarshal(b, &object)
+// AsCreateBucketRequest0 returns the union data inside the CreateBucketRequest as a CreateBucketRequest0
+func (t CreateBucketRequest) AsCreateBucketRequest0() (CreateBucketRequest0, error) {
+	var body CreateBucketRequest0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateBucketRequest0 overwrites any union data inside the CreateBucketRequest as the provided CreateBucketRequest0
+func (t *CreateBucketRequest) FromCreateBucketRequest0(v CreateBucketRequest0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateBucketRequest0 performs a merge with any union data inside the CreateBucketRequest, using the provided CreateBucketRequest0
+func (t *CreateBucketRequest) MergeCreateBucketRequest0(v CreateBucketRequest0) error {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCreateBucketRequest1 returns the union data inside the CreateBucketRequest as a CreateBucketRequest1
+func (t CreateBucketRequest) AsCreateBucketRequest1() (CreateBucketRequest1, error) {
+	var body CreateBucketRequest1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateBucketRequest1 overwrites any union data inside the CreateBucketRequest as the provided CreateBucketRequest1
+func (t *CreateBucketRequest) FromCreateBucketRequest1(v CreateBucketRequest1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeCreateBucketRequest1 performs a merge with any union data inside the CreateBucketRequest, using the provided CreateBucketRequest1
+func (t *CreateBucketRequest) MergeCreateBucketRequest1(v CreateBucketRequest1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsValidateBucketRequest0 returns the union data inside the ValidateBucketRequest as a ValidateBucketRequest0
+func (t ValidateBucketRequest) AsValidateBucketRequest0() (ValidateBucketRequest0, error) {
+	var body ValidateBucketRequest0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromValidateBucketRequest0 overwrites any union data inside the ValidateBucketRequest as the provided ValidateBucketRequest0
+func (t *ValidateBucketRequest) FromValidateBucketRequest0(v ValidateBucketRequest0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeValidateBucketRequest0 performs a merge with any union data inside the ValidateBucketRequest, using the provided ValidateBucketRequest0
+func (t *ValidateBucketRequest) MergeValidateBucketRequest0(v ValidateBucketRequest0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsValidateBucketRequest1 returns the union data inside the ValidateBucketRequest as a ValidateBucketRequest1
+func (t ValidateBucketRequest) AsValidateBucketRequest1() (ValidateBucketRequest1, error) {
+	var body ValidateBucketRequest1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromValidateBucketRequest1 overwrites any union data inside the ValidateBucketRequest as the provided ValidateBucketRequest1
+func (t *ValidateBucketRequest) FromValidateBucketRequest1(v ValidateBucketRequest1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeValidateBucketRequest1 performs a merge with any union data inside the ValidateBucketRequest, using the provided ValidateBucketRequest1
+func (t *ValidateBucketRequest) MergeValidateBucketRequest1(v ValidateBucketRequest1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// Override default JSON handling for CreateBucketRequest to handle AdditionalProperties and union
+func (a *CreateBucketRequest) UnmarshalJSON(b []byte) error {
+	err := a.union.UnmarshalJSON(b)
+	if err != nil {
+		return err
+	}
+	object := make(map[string]json.RawMessage)
+	err = json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["apiKeyUuid"]; found {
+		err = json.Unmarshal(raw, &a.ApiKeyUuid)
+		if err != nil {
+			return fmt.Errorf("error reading 'apiKeyUuid': %w", err)
+		}
+		delete(object, "apiKeyUuid")
 	}
 
 	if raw, found := object["bucket"]; found {
@@ -2316,10 +3051,215 @@ func (a *ValidateBucketRequest) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Override default JSON handling for ValidateBucketRequest to handle AdditionalProperties
+// Override default JSON handling for CreateBucketRequest to handle AdditionalProperties and union
+func (a CreateBucketRequest) MarshalJSON() ([]byte, error) {
+	var err error
+	b, err := a.union.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	object := make(map[string]json.RawMessage)
+	if a.union != nil {
+		err = json.Unmarshal(b, &object)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	if a.ApiKeyUuid != nil {
+		object["apiKeyUuid"], err = json.Marshal(a.ApiKeyUuid)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'apiKeyUuid': %w", err)
+		}
+	}
+
+	object["bucket"], err = json.Marshal(a.Bucket)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'bucket': %w", err)
+	}
+
+	if a.Endpoint != nil {
+		object["endpoint"], err = json.Marshal(a.Endpoint)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'endpoint': %w", err)
+		}
+	}
+
+	object["key"], err = json.Marshal(a.Key)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'key': %w", err)
+	}
+
+	object["name"], err = json.Marshal(a.Name)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'name': %w", err)
+	}
+
+	if a.Region != nil {
+		object["region"], err = json.Marshal(a.Region)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'region': %w", err)
+		}
+	}
+
+	object["secret"], err = json.Marshal(a.Secret)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'secret': %w", err)
+	}
+
+	object["storageType"], err = json.Marshal(a.StorageType)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'storageType': %w", err)
+	}
+
+	if a.Validation != nil {
+		object["validation"], err = json.Marshal(a.Validation)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'validation': %w", err)
+		}
+	}
+
+	object["workspaceId"], err = json.Marshal(a.WorkspaceId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'workspaceId': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Override default JSON handling for ValidateBucketRequest to handle AdditionalProperties and union
+func (a *ValidateBucketRequest) UnmarshalJSON(b []byte) error {
+	err := a.union.UnmarshalJSON(b)
+	if err != nil {
+		return err
+	}
+	object := make(map[string]json.RawMessage)
+	err = json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["apiKeyUuid"]; found {
+		err = json.Unmarshal(raw, &a.ApiKeyUuid)
+		if err != nil {
+			return fmt.Errorf("error reading 'apiKeyUuid': %w", err)
+		}
+		delete(object, "apiKeyUuid")
+	}
+
+	if raw, found := object["bucket"]; found {
+		err = json.Unmarshal(raw, &a.Bucket)
+		if err != nil {
+			return fmt.Errorf("error reading 'bucket': %w", err)
+		}
+		delete(object, "bucket")
+	}
+
+	if raw, found := object["endpoint"]; found {
+		err = json.Unmarshal(raw, &a.Endpoint)
+		if err != nil {
+			return fmt.Errorf("error reading 'endpoint': %w", err)
+		}
+		delete(object, "endpoint")
+	}
+
+	if raw, found := object["key"]; found {
+		err = json.Unmarshal(raw, &a.Key)
+		if err != nil {
+			return fmt.Errorf("error reading 'key': %w", err)
+		}
+		delete(object, "key")
+	}
+
+	if raw, found := object["name"]; found {
+		err = json.Unmarshal(raw, &a.Name)
+		if err != nil {
+			return fmt.Errorf("error reading 'name': %w", err)
+		}
+		delete(object, "name")
+	}
+
+	if raw, found := object["region"]; found {
+		err = json.Unmarshal(raw, &a.Region)
+		if err != nil {
+			return fmt.Errorf("error reading 'region': %w", err)
+		}
+		delete(object, "region")
+	}
+
+	if raw, found := object["secret"]; found {
+		err = json.Unmarshal(raw, &a.Secret)
+		if err != nil {
+			return fmt.Errorf("error reading 'secret': %w", err)
+		}
+		delete(object, "secret")
+	}
+
+	if raw, found := object["storageType"]; found {
+		err = json.Unmarshal(raw, &a.StorageType)
+		if err != nil {
+			return fmt.Errorf("error reading 'storageType': %w", err)
+		}
+		delete(object, "storageType")
+	}
+
+	if raw, found := object["validation"]; found {
+		err = json.Unmarshal(raw, &a.Validation)
+		if err != nil {
+			return fmt.Errorf("error reading 'validation': %w", err)
+		}
+		delete(object, "validation")
+	}
+
+	if raw, found := object["workspaceId"]; found {
+		err = json.Unmarshal(raw, &a.WorkspaceId)
+		if err != nil {
+			return fmt.Errorf("error reading 'workspaceId': %w", err)
+		}
+		delete(object, "workspaceId")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for ValidateBucketRequest to handle AdditionalProperties and union
 func (a ValidateBucketRequest) MarshalJSON() ([]byte, error) {
 	var err error
+	b, err := a.union.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
 	object := make(map[string]json.RawMessage)
+	if a.union != nil {
+		err = json.Unmarshal(b, &object)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	if a.ApiKeyUuid != nil {
+		object["apiKeyUuid"], err = json.Marshal(a.ApiKeyUuid)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'apiKeyUuid': %w", err)
+		}
+	}
 
 	object["bucket"], err = json.Marshal(a.Bucket)
 	if err != nil {
@@ -2387,6 +3327,18 @@ func (a ValidateBucketRequest) MarshalJSON() ([]byte, error) {
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListApiKeys List stored credentials (API keys)
+	// (GET /apikeys)
+	ListApiKeys(ctx echo.Context, params ListApiKeysParams) error
+	// CreateApiKey Register a stored credential (API key)
+	// (POST /apikeys)
+	CreateApiKey(ctx echo.Context) error
+	// DeleteApiKey Delete a stored credential
+	// (DELETE /apikeys/{apiKeyId})
+	DeleteApiKey(ctx echo.Context, apiKeyId string) error
+	// UpdateApiKey Change or rotate a stored credential
+	// (PUT /apikeys/{apiKeyId})
+	UpdateApiKey(ctx echo.Context, apiKeyId string) error
 	// ListBuckets List buckets
 	// (GET /bucket)
 	ListBuckets(ctx echo.Context, params ListBucketsParams) error
@@ -2476,6 +3428,79 @@ type ServerInterface interface {
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// ListApiKeys converts echo context to params.
+func (w *ServerInterfaceWrapper) ListApiKeys(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListApiKeysParams
+	// ------------- Optional query parameter "workspaceId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "workspaceId", ctx.QueryParams(), &params.WorkspaceId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter workspaceId: %s", err))
+	}
+
+	// ------------- Optional query parameter "provider" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "provider", ctx.QueryParams(), &params.Provider, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter provider: %s", err))
+	}
+
+	// ------------- Optional query parameter "capability" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "capability", ctx.QueryParams(), &params.Capability, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter capability: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListApiKeys(ctx, params)
+	return err
+}
+
+// CreateApiKey converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateApiKey(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateApiKey(ctx)
+	return err
+}
+
+// DeleteApiKey converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteApiKey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "apiKeyId" -------------
+	var apiKeyId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "apiKeyId", ctx.Param("apiKeyId"), &apiKeyId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter apiKeyId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteApiKey(ctx, apiKeyId)
+	return err
+}
+
+// UpdateApiKey converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateApiKey(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "apiKeyId" -------------
+	var apiKeyId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "apiKeyId", ctx.Param("apiKeyId"), &apiKeyId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter apiKeyId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateApiKey(ctx, apiKeyId)
+	return err
 }
 
 // ListBuckets converts echo context to params.
@@ -2973,6 +3998,10 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/bucket/:bucketId", wrapper.UpdateBucket, options.OperationMiddlewares["updateBucket"]...)
 	router.POST(options.BaseURL+"/bucket/:bucketId/validate", wrapper.RevalidateBucket, options.OperationMiddlewares["revalidateBucket"]...)
 	router.GET(options.BaseURL+"/bucket/stats", wrapper.GetBucketStats, options.OperationMiddlewares["getBucketStats"]...)
+	router.GET(options.BaseURL+"/apikeys", wrapper.ListApiKeys, options.OperationMiddlewares["listApiKeys"]...)
+	router.POST(options.BaseURL+"/apikeys", wrapper.CreateApiKey, options.OperationMiddlewares["createApiKey"]...)
+	router.DELETE(options.BaseURL+"/apikeys/:apiKeyId", wrapper.DeleteApiKey, options.OperationMiddlewares["deleteApiKey"]...)
+	router.PUT(options.BaseURL+"/apikeys/:apiKeyId", wrapper.UpdateApiKey, options.OperationMiddlewares["updateApiKey"]...)
 	router.GET(options.BaseURL+"/user/quota", wrapper.GetQuota, options.OperationMiddlewares["getQuota"]...)
 	router.POST(options.BaseURL+"/user/login", wrapper.UserLogin, options.OperationMiddlewares["userLogin"]...)
 	router.POST(options.BaseURL+"/user/refresh", wrapper.UserRefresh, options.OperationMiddlewares["userRefresh"]...)
@@ -3039,6 +4068,627 @@ type UnavailableJSONResponse struct {
 }
 
 type UnsupportedMediaTypeJSONResponse Error
+
+type ListApiKeysRequestObject struct {
+	Params ListApiKeysParams
+}
+
+type ListApiKeysResponseObject interface {
+	VisitListApiKeysResponse(w http.ResponseWriter) error
+}
+
+type ListApiKeys200JSONResponse ApiKeyList
+
+func (response ListApiKeys200JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListApiKeys400JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response ListApiKeys401JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListApiKeys403JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ListApiKeys429JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys500JSONResponse struct{ InternalJSONResponse }
+
+func (response ListApiKeys500JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiKeys503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListApiKeys503JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKeyRequestObject struct {
+	Body *CreateApiKeyJSONRequestBody
+}
+
+type CreateApiKeyResponseObject interface {
+	VisitCreateApiKeyResponse(w http.ResponseWriter) error
+}
+
+type CreateApiKey200JSONResponse CreateApiKeyResponse
+
+func (response CreateApiKey200JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateApiKey400JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response CreateApiKey401JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateApiKey403JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response CreateApiKey413JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response CreateApiKey415JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response CreateApiKey429JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey500JSONResponse struct{ InternalJSONResponse }
+
+func (response CreateApiKey500JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey502JSONResponse struct{ ProviderErrorJSONResponse }
+
+func (response CreateApiKey502JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateApiKey503JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiKey504JSONResponse struct{ ProviderTimeoutJSONResponse }
+
+func (response CreateApiKey504JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApiKeyRequestObject struct {
+	ApiKeyId string `json:"apiKeyId"`
+}
+
+type DeleteApiKeyResponseObject interface {
+	VisitDeleteApiKeyResponse(w http.ResponseWriter) error
+}
+
+type DeleteApiKey200JSONResponse ApiKeyActionResponse
+
+func (response DeleteApiKey200JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApiKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response DeleteApiKey400JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApiKey401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response DeleteApiKey401JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApiKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteApiKey403JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApiKey404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeleteApiKey404JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApiKey409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeleteApiKey409JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApiKey429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response DeleteApiKey429JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApiKey500JSONResponse struct{ InternalJSONResponse }
+
+func (response DeleteApiKey500JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteApiKey503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response DeleteApiKey503JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKeyRequestObject struct {
+	ApiKeyId string `json:"apiKeyId"`
+	Body     *UpdateApiKeyJSONRequestBody
+}
+
+type UpdateApiKeyResponseObject interface {
+	VisitUpdateApiKeyResponse(w http.ResponseWriter) error
+}
+
+type UpdateApiKey200JSONResponse ApiKeyActionResponse
+
+func (response UpdateApiKey200JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response UpdateApiKey400JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response UpdateApiKey401JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateApiKey403JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response UpdateApiKey404JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey409JSONResponse RotationRefused
+
+func (response UpdateApiKey409JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey413JSONResponse struct{ PayloadTooLargeJSONResponse }
+
+func (response UpdateApiKey413JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response UpdateApiKey415JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response UpdateApiKey429JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey500JSONResponse struct{ InternalJSONResponse }
+
+func (response UpdateApiKey500JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey502JSONResponse struct{ ProviderErrorJSONResponse }
+
+func (response UpdateApiKey502JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UpdateApiKey503JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiKey504JSONResponse struct{ ProviderTimeoutJSONResponse }
+
+func (response UpdateApiKey504JSONResponse) VisitUpdateApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type ListBucketsRequestObject struct {
 	Params ListBucketsParams
@@ -6122,6 +7772,18 @@ func (response UpdateWorkspaceUserRole503JSONResponse) VisitUpdateWorkspaceUserR
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListApiKeys List stored credentials (API keys)
+	// (GET /apikeys)
+	ListApiKeys(ctx context.Context, request ListApiKeysRequestObject) (ListApiKeysResponseObject, error)
+	// CreateApiKey Register a stored credential (API key)
+	// (POST /apikeys)
+	CreateApiKey(ctx context.Context, request CreateApiKeyRequestObject) (CreateApiKeyResponseObject, error)
+	// DeleteApiKey Delete a stored credential
+	// (DELETE /apikeys/{apiKeyId})
+	DeleteApiKey(ctx context.Context, request DeleteApiKeyRequestObject) (DeleteApiKeyResponseObject, error)
+	// UpdateApiKey Change or rotate a stored credential
+	// (PUT /apikeys/{apiKeyId})
+	UpdateApiKey(ctx context.Context, request UpdateApiKeyRequestObject) (UpdateApiKeyResponseObject, error)
 	// ListBuckets List buckets
 	// (GET /bucket)
 	ListBuckets(ctx context.Context, request ListBucketsRequestObject) (ListBucketsResponseObject, error)
@@ -6218,6 +7880,150 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// ListApiKeys operation middleware
+func (sh *strictHandler) ListApiKeys(ctx echo.Context, params ListApiKeysParams) error {
+	var request ListApiKeysRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListApiKeys(ctx.Request().Context(), request.(ListApiKeysRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListApiKeys")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListApiKeysResponseObject); ok {
+		return validResponse.VisitListApiKeysResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateApiKey operation middleware
+func (sh *strictHandler) CreateApiKey(ctx echo.Context) error {
+	var request CreateApiKeyRequestObject
+
+	var body CreateApiKeyJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateApiKey(ctx.Request().Context(), request.(CreateApiKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateApiKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateApiKeyResponseObject); ok {
+		return validResponse.VisitCreateApiKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteApiKey operation middleware
+func (sh *strictHandler) DeleteApiKey(ctx echo.Context, apiKeyId string) error {
+	var request DeleteApiKeyRequestObject
+
+	request.ApiKeyId = apiKeyId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteApiKey(ctx.Request().Context(), request.(DeleteApiKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteApiKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteApiKeyResponseObject); ok {
+		return validResponse.VisitDeleteApiKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateApiKey operation middleware
+func (sh *strictHandler) UpdateApiKey(ctx echo.Context, apiKeyId string) error {
+	var request UpdateApiKeyRequestObject
+
+	request.ApiKeyId = apiKeyId
+
+	var body UpdateApiKeyJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateApiKey(ctx.Request().Context(), request.(UpdateApiKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateApiKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateApiKeyResponseObject); ok {
+		return validResponse.VisitUpdateApiKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // ListBuckets operation middleware
@@ -7158,259 +8964,296 @@ func (sh *strictHandler) UpdateWorkspaceUserRole(ctx echo.Context, workspaceId s
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3dchs5lj/4KgjOP8LSbJKiPuyyyeiIoSXaZltfTVLlclV6lSATJFFKAiwAKZntcMS8xl7t3dztG+xe",
-	"7ZvMC8wr/AMHQCYymaQo2e6q6vZc9JTFTCRwAJzv8zufamM+X3BGmJK11qfajOCYCPjPPlFi2ZkoIvS/",
-	"YiLHgi4U5azWqg3ImLNYIsXRHaYKjciEC4KEfoWyaaMW1OR4RuZYvzqnjM7Tea3VDGpquSC1Vo0yRaZE",
-	"1D5//hzUFljgOVH2sy/T8Q1RvXj1o8MZQSP49YlENA4Qlii6vBgM0Z75c4Qwk3dEkBhRpedAPuL5ItEf",
-	"bO6/OJj8gJ/Wm2R/Uv8BH4zqz8eHcf2IPJ08a/6w//zgxWEtqFH9nQVWs1pQY3iu3xy5+QQ1QX5LqSBx",
-	"raVESgpLxB9PCZuqWa317ChbpVSCsmlNr7EXk/mCK8LGy7dkubq2DkoZ/S0l6IYs0Q5GV1e9E0QlwmjK",
-	"eYzGM07HZBepGVZojm+I/gWojSSekAbStJlQIZUlgd4ZHDI9GpXohiwUmnCBDo7QjKdCBmhBBOJiihn9",
-	"O9ZzaGUD3lE1Q2pGkMRzMx/M4vwPIx4vQzYlSprZ2O/hKaYsQHMsbkicjyGIXHAmCTIHC0UZIVS9TxYJ",
-	"XpK4hTQ5oyBk+jWeKoTHirIpUnd0TNp6nJBlk4GhMeNqRgRMxs5AoqODAxT1TrpnlxfD7vnx++u33ffX",
-	"/e7VoHsStfPlzWhCzJiGYHpXiVRIKpokSKRM5iM2XxRH7J1fX/YvXve7g0HUQB2Y0IgknE3hLsCoqSQC",
-	"3c04koQpRJXZlwYapOMxkVJvHYuRIJNU4kQiPrGEMrOgSpJkgjDcJkufkGF9DdGEftRkuQOyuxGQPqdx",
-	"oL8WF0YyhEKM3OlpNlDHLsqcIYJZyMKaoUmCFRFhDe0cNV8E6OjgBUzx6cePuzARxhUcoQBJvuGYGNLp",
-	"c9AIWeH2PZ00x4ekSeoHox/G9aP4Oam/wEf79WeT5mh/fBAfkqOJu33moOT3z7s5dX111ly7g6dPA81p",
-	"3L/3q27hO5wkRHXiWBApq7gaU2i0RK8SLGcjPL55ItE4oYSpNsLjMVkoEgNl6JRxQeKGm/NvKRHLfMp3",
-	"hc+snfCz1Sl+1kzG3BjDDHHcN9up/zXmTF8c/Z94sUjoGG7u3q9Sz/5TTm/9ZAy0O/+xc9o7uT7ud0+6",
-	"58Ne53RQC2pzIiWe6t9xqmaEKT0QacFmLgS/pfqiCvIrGev16p3tvO11/vs//+vs8rSLdgZ0yrBKBTnh",
-	"RJ5zdYbVeLbbRuMZGd+YE0HGgii9cHPka60JTiT57FPifwkyqbVq/7aXy58986vc6wrBrWxYlQDZRZFo",
-	"jpMJF3MSIy4QRhNKkhiNBME3wB7ThKCdyNGg3/3bVXcwjAJ9YYC7AMskSbwbhEz/446LG7nAY6LH1mee",
-	"MnhorLdTPJEFfol2oncX/beDy85x9/r8Ynj96uLq/CTaDfRcgA9kpDSEmWCakBi4sL5CWHJ/dDTGTN9v",
-	"b8LepmneGHWOj7uDwfVJ97zXPYkCFL28On7bHXofD1DU777uXZxfn/UGZ53h8Rv9p+75yeVF79w82Dk9",
-	"vXinXw9Z/sPVeb/bOX7TeXnajXaB3yJ7RoC5SEMqM3+zGH0JgA0pjsYzzKZEX/nPQe2Ys0lCx487rued",
-	"s+5157Tf7Zy8v9Zsu3BY9VRQWDtbosEhMlpCWAMZmQiC4yVKJYn19c2EAzxjGCwt7p4+rZxLkj0LN/fr",
-	"H9gOSugtKcyEFI+RN3lDZ1jmTrRCC320cMgK3D1jv1GJS0aaLplAY/q476wVZG09KqgSMy5UsszOsJu3",
-	"2eE4E51UonQRY0WQwPoiHF+cvzrtHQ+jtj7YWvkyYiBkRtIpsdy15+MVFyMax4Q96oC8uui/7J2cdM8L",
-	"B2PJ00xMYTQn85HWbSbefbba31H96ejZuP4DyJ9Jc79+cHj09NkPz1/g0Tj+RuzKXu85Xpr5jRWCi4+V",
-	"N7+dKFtZtNuoreiLfaLP9uNEQKU+VKBf6eygMJPXYQ3dYWkulmFcMZ1MiNBy0h7Etv41VzO+ERVXz7ee",
-	"l9HfNs2udOo9hdCSmSkiGE4eKV2H3f5557RATGpHRESvp41+S7nyhFaMjib74+ekSZ7iH0ZHo+ZYSxmM",
-	"ZLpYcJHN+1uwIoZSRj4ujFTX3DwVRj6aVUS7xopwnJ9KNCWMCDpuW6EubolACZ+iGZZGxMVEYZpIlDIt",
-	"5wpqbGzUX61F6RVGP9WtIlPvxZFlBudcveIpe9zBzsRegfyWY4VbGXxhDe7kRM/BCPuSmPgG23DOCyLB",
-	"snEMFLtH3/C0jBZK2Q3jdyzQm5AQp5gaYea/J58gGsvMSkvoDcmp39M0nROmyOP3oKe1wrPu+bDEVV53",
-	"hyisWct8TyqspBXXuX6NBE8VQTxVksaOJvETiX7lo5b7JxJkSqXSpov5izGgtHplRCYVaCxIrBVZnMi2",
-	"Fj83hCy0DqdtKC6p4oISGSDGYyJBuAk8mdAx0tOiUtGx/CbCf6uF2p316LheCYNh7P5d4mXCcTzk/BSL",
-	"KXnUBl523p9edE6uhxcX16ed/utuYQv9Cw2WNpUo0d/Sdx0z9OwIvaUvv7Ge7z7MNfcxX0Q70crELUO/",
-	"tEq3GfpRJOlf/Ng76favu/3+Rb9Aj4RKVTKTMofT0+YhGhBxS8cEXTF8i2mCRwlpI8/C/kaUkooLfUxW",
-	"J2VdAJZ1g0TStCusUB82b44FKg7pnPBUfRkdh72z7sXVcFvDM6ax0ZQMx9JLoAztN+XvQsrSbDSHpqCf",
-	"l5dXRcYhvyHsGwg5rfDO8K3WeFHnsoeU/k5uEdB4K4W3jTSL3jMv66Mt0ZKnQn5bRVjrDlXTNhKwIOTa",
-	"mXWWSpCHNM48c0aQGSLzM8yWVruQjyLz364uhp3r7k/H3e5Jt1Kh0GocRuTjmJCYxC2039QWxn4zE0mg",
-	"hXKGFglm6FW/270e9nud0zYy4hnhzAgUSGAqyYop+ESihM7pt/KbFJQJLYbB1+hmBV9GO1GRElFQkENT",
-	"qiUurBSzOGTwUm4t5nsKqt/cRATMthiBoT8otN2Ik4TfSXhT0imrUyZBhQetkswxTfRPE8HnMDI2rjTn",
-	"g1CcIz5RRCtF/c6we33aO+sNwctrrqBxl8JgEYQx6hDHiJA0cYvdBuri8czOVttm4D3FSCowxllqbcjM",
-	"3pbgMDevB+bMgrWMRqnQv+IRvyWIqgApjoge22kvC8H1XhqXaDm8Us/iK1X7ap/e8yIxsLlXzOefj+Ms",
-	"V+edq+Gb7vmwd9wpq25g+hMsIIygKUQlouwWJzQOEPm4oMK43AS55TfkW1nO5RnMqZSUTYNM9a2YShtx",
-	"EcCRomyKKDPn1x0o4+ZbYCnvuIj1mHeCs2nbHWBBJoLIWf7J8pcCJBf6aHPwL2CGCItJHDJJpDQ6eoms",
-	"kfN7eCrBY7frx07vtPPytKiixVjhEZYEpas6h3XnfIPtyfXX7PtALaFPvp6CoYSbcS4bzcWsvJONr3g9",
-	"rDVN4jMSUzwEJ/ujiD64ury86A+7J9dn3ZNe53r4/rJI/yzqYiJREv11cHFu+MOx+Vxdf76FVr74j9Ga",
-	"te4Slb8dwfZUrQ206GwmsBGdOL6SRAz5O+eu8iISOI6pHhYnl4IviFCUSBcdLU7uylwl43GX4K/zoigL",
-	"7+1PNcHNNmyiQj4b/fDnoKZ1BBM1Xon6HtWbzWaz/oP+n+f6f5r5/z3V23lf9DYP/P7ivhOYWX7IHuej",
-	"X8lY6Zl03EU0TuqqYK+VupQVYk1GomhVDMkZXpBVyoyyEfNFzpd18+e6dWKX5h/UxoJoOdEpvXjQPHhW",
-	"39+vHzwbHhy09putg6Ofa0FtwsUcK8NbSF2ru1VjEhYvOGWqOkw/TqXic+QeaiM8Ap3gbkaY71k22iAj",
-	"xWD9TKmFbO3tycOG/WNjzOdVs6Dxfeekd6KfM4E5f/F+GKFqZEGm1PCFDUkI5qHi6ui6VaWyTrBU9f2q",
-	"z0mFVSrvW4yZ7sA8C2+BueIY3KZXjzHjjI5xMvDe+RzUMid0bytSli4DjV3UsziZwJ3UbGXFL/lnsuoK",
-	"rb85zhlEYrsNDdRT0ncAmVgAuYUgpkoF0/p6dEOWbyhTkb5kdxIRxtPpzEZkTJ6E4kiQMZ8yrZxTZRS2",
-	"P+r189Z7BaEYO3yRXO/cddPrs0qOCc6iBMsssNNAHXOAtQruDBqf0Ca7hyp0h6VWicdcxFobSpmiyaoL",
-	"DjHyUXlxweB3YTpBJbf5BzAbe9SqJ+mSdGKzAxOeCk0pgcfg4bQhwhuyBOMo+u///K/IBjeMdLghy+L8",
-	"vdh81aT1VwzD2HhAzC2FqArMi0iFRwmVMxtSRaD9gwrR+Hr7+XXZsvkNrFSWGaWckXJig1ENzenQbBpW",
-	"DW+1EZkv1BJ+ChkjFLwPEtMY7eDkDi+Nldr5eyqIf0Fc3hJnZLd84DezfbiMryibErEQlYemB7dqQq0H",
-	"2F5f90VBbglOwNgx6TmK80QimY5nWhsdEiGw3gvIL4iJImMVsljQiWqhN2ed4/rgTefg6TN37uzoLp5D",
-	"pfUdPpFokk/SHE8lUgb2J1I8ZPvP0GipbHITYVqDjvUMUrbAsf5vbSU8O0pFgnYODrwjr23x31Kc2G9L",
-	"49ki+k8h8z6qry7spvVm7uCx4FJ6Tgzz7ULwI4A/2SfnWG+XYfaCK/PELsQLxphpTXlEgKBCauYGiT7K",
-	"xhQlGhF1R8C3oT8vjY6fBRwLU9X0kRlTzbiQnbj1gJWeR2POJnSaCvfpibZX1zPjAmXIR/1rXODHdiup",
-	"5caQTDYmcfl4Hv52UP/h7qflz038cnxCXk3f0L/enGrJh5UiQp/A//OXTv1nXP97s/7iuv7h08HB5/+1",
-	"/iz/SISsvKEDhYUCt9M+rG8qtBweLWFPwWMCnlXMstwCM+OVY+/HeUNQs9CAsNil9Gg1hMTuBchDsKII",
-	"rKEZZdMSDfY9dkWZenZUC/Kc1f3VnNXfUVtLfVn/lZjw19MAPZ3PVwUtzy5rgJli6ORl+Qj5mpO/9PUK",
-	"4yk1ZmmV1gb/SRWZb7lvelT7GSwEXoK8Ih/VcSokr0iJvhQkv+7g+3SXd8KThN+1wfEEuTESRWMYJXJO",
-	"T3NHF3haUk46P79Nnsfq2fj9svvzgbieXL356edp5e1zzgTvXBg73D464jwhmK1soHsxyOi0nr7nVl6X",
-	"lfKYykWClxCoDFwms43crGY8zTmb+kFw2UDnEOHEgoRMbwjWN9j4iq4Y1bIEnb96e4yYPtBJNhCL0RhL",
-	"ogkcg2cQPArG83dLJR0lerxcuYKsNc1BNI+HfFUt9+BESmR0Q/MvkKTR2dJOMApQdPYeIZNwF5m0JsiJ",
-	"S5PkjsZqhqL/+X//n//5//4vlCWiC6N6GIpgY5REAyXw//9/kwhmEg2G/c5g0I0aITslGBgYDCwwBYnu",
-	"JiYIUoLO5yRuo31tpuwfPPcEaAP1yQSc8nptIXP5g73zy6uhn+yYvWJFm0QQG4fk7zFnSvDEGzZAhn0U",
-	"KLjzdyJ43SzZTY/F6FdOGbwyojEVZGxcQpAMLgOI3Aoam2dDRiVPsCLS+Ga10oC0OSHgcfNHyScKzZaL",
-	"mVbkFJ7K3QAllBET+McCTwVezEImif6H4pDQLuitZnOpJIVVMM78f8JhAvtA6yZYSjplJEaUhcwdtf2n",
-	"jWaQHyE0oUkCi3+D2TRN3L/1WPMRBU8zzIfMiaVEELKr/+PgebOJXvY7vdPTLrrsDIfd/jl6edo5f7tr",
-	"1RJ0iwU1Z1mShIwVMAOsLMcANSEhWgwHIYvpVKt4i5SNVWpe0gSDEMpyPuJJWbKXVGnPybV/8PyeXGl3",
-	"4fs2GXkdU92elX41/rSBPQ0ysbxqHIBVY1yQ1ktNE6r8NHajN3hmbAtFF+envfNuZHkRBhZO2TRkuTkU",
-	"oOji1aviYxN7gzkjAYquzt+eX7w7j5zqhtmygY4hr1yieSoVUjwhAiuibY47bWqlxAaMCNNKyC81M5Fa",
-	"ULPfqgU1O6ymR77p2XMrG1qpUlSSKjOVJnhOE/BqZ9FLF3+lquXSleSCJInjMS6tCfs6a8i4MBtghThQ",
-	"3TDZl6cXLy0/7Px81e9GaMTVDOoTrJ31MuEjZCddpFvIHOHQOroNDmtB7fXxoBbUYPhaUNNfLBINHlol",
-	"GCgf7h48wuWduXnBs2SIkZ83318Clx6OJaKqgV4ZH7m2SBKj2M+IIGjHWnUhiwoVBhF4CvCCviXLq5TG",
-	"UWBz76oqGUxFR2U1w0aH16Zb7tJFPCWh5KzZGM9wzxnXyb2qcUa3t2TpOxHu50NuZrkTYdM7ffNUZtls",
-	"P7GBef5hKn9J088ZzH0v/pg9ecbjr+DT3azM2xxfV+Hhf6qKMRcv0WZh0tvSv+aJktKFMy6aCMrJkJaq",
-	"5smCTv0oobNxdf+4wNg2Rz2bjTntVZu71VLW7dX2gtw7HVtPesNO5IOtmb/HFqr9w9kjTyRapKOEjrUy",
-	"aVP6MHwHXDE0RjuDw8BUFb0+HoCnzD1AYyQVFgrUAODm0euLi9fRbpA5eegYhuMpU5br2hSEndfHg93M",
-	"EW9zzdyTemtCtgNCb7cBEo+AK00sNatuZ7WUECi8Q5xp2YxmlKnM3xd53uCorBDq33oXg1cXJ+fnP3R/",
-	"6liXsa8YNg+O7tUMV/jc/cS2zpic2M47k9N8Z3BoKXjZPXPKvBe3CNndjCcZfeuOahBvB7pmLl/3Ewy7",
-	"jpzGFimGicoEu/srTsRPV4q96p719t7+cHbSPX+9N7r82J/Q4/eWgm+7731Xi8suKRH22eHz+ynb3Rje",
-	"uOqf2qyTwWEdrGQF5omliD2ujLN6TCY4TRQc3cxd7cRxA51plXNEQhZB7CNqo0WCKUPwz8gmVxv6a72N",
-	"8wWkMNskLGuRCmtzpizRW2hqdJ2v2H3L5HnVIaKdJTHPG+hiTk1lrJ7duwEaHJZJvzYq41dQNo+eV1HR",
-	"pf5WBG55vNQ0NPa/yYc1Gu0qrzU5IKu+DgiMEGNH6vkvBJ8KPJcN9Bb4uP5BtlCp7DBAFdWCQW6se8V+",
-	"ASpU+gWoXOcXoFKVXxCyqiK/AFVV+AWolKMUoKz4KED+3M66wzcXJ8URV8rSAuSqvwK0psBML7OyCCdA",
-	"K2ncenZViSlByN50Oyfd/sB/tvvTZfd42BlqYrzq9E71kMUMxgD5CYIBKuY+e/+2abxAHZe3FISslJkf",
-	"IFcus8aCM9tfVt3Lp7t0OKqsjyzFaDVkh1WWugaXVQsDxaF6lKrARgsXREjOGugcONyYM4Upk5AMrllv",
-	"0c1ok/uK2UNYoRD0hbDWQvZuLLM/eRl597gjq3U0yHmKCtOAPz1ANXMkCsxdrdIKupC3tzn0aYWQSfoz",
-	"iX4y0MbtnCYJtdlpSFI2NpHEK0Y/IrLg4xna+Su+xQMY9IlE0QlWpMH43c5uhOQYJ2S3sL79H148e/b0",
-	"xQHkHVXEHFbjDK+J+t01sndUza4kEfLRqpm/CvmVl7G9V79qQWUP//0LrPaOvyE4UbMNS1vjmIr4jQkB",
-	"JPSWMCJlgCIoBzZ/FeAVLhswNX7zjQIAdppVK+ydVMnCq6veSSXOyn2Vtn5wsVl/geuTTv3Vh0/PP9f9",
-	"fx495J/7a8KSp3xK2UseVxgFvnckyp6LVnWBmGgNq8cm/GG2nf8BMwbyHlgPKrFCfjAfSgAShwfNezXK",
-	"TBstvrqFnl86JGYC3oBVhwRI6N+C+8jtno0CPy5jcBxwnqhtSwSc83F1fwwLh3KbNageYBulasZFhnfz",
-	"EvLLo7Yx52xAPxrd4OuiWKrpP/08f3H7fv5q+X7+6tn4px+Pxj/9uE9en9+O53Hy8+FfZ/G7j82fD14t",
-	"x68/Pq3MXPIF0UZvWPYg7AAkpK9Z2GvOTeEzZ8QBIaWSiD372urSxOrSxPWmpfjL/jKmYxJ073WCQTSm",
-	"xzR/3sCo/P0uUckntf1m1VGtcFlu9IU/ySplDD4DeHCNUmXRI/LMoN3AoGSY1ClVGCVkNiAn0iTzVa/P",
-	"JXwQwE1Q+1vKFV4vhqCI6cqplVtJzb/lr1TEw2U68gj2aYVrFn7Ml3m1gChmVjy1PtmuYkMSzAJEGtOG",
-	"V2UVoGG3c6btnWG3f9nvDbrFY54/uV0W2itBIOaKk9p9jNHPf/BnW3XovoaI9ike+Dta9cG/FTa8ZN/i",
-	"hY2BVfxWafuaKj73Vturz15wzWUsIM0gWmcbQTFfSZmx71Tty9rz0y/nAG84QVt9aUEE5fGGiBj8Dlc5",
-	"hUo4cDCZmmSDmuCQUsDxRE3pOdS2Rp3TUzAuo0bIqsmyLnbl3qwFtZNO7/R9Lai963bfwn+cXZwP38B/",
-	"ve92+qfviwEt782VtSq7yvzp44ur8+F2Bx0ORnFn7HsFIladxXTNMUyFsEU52YwOg42YgcAWCy/sN+97",
-	"Y0HEmDBVaVHbKaA9NMcfteFnHw6Q4CmLIcERqTuOYjKmc5wUT/Bh/j1TNrhCObdEM+/CXFYJVX43v6WO",
-	"hFXE7XsisFrXBbdBQQPTstG+ZwOw+i+nfMpTFUFBZEVljnn+WjmNpAxo9hCdsjjYfcvaUq+seiVqowg+",
-	"EmleRbDmVZ4KEd2rUH4jde6L1Cm1ZpS1okNZ/WhL5al6P7YuikE7uXMXUWVY3hyr8czLE4CncZLX0aA5",
-	"lfBQyKj0UrVzOMns6V3jnB5bdJTXxwNIyDG5Y9kL7ju7Lh0XchEgy9tEIvI4K8LyRhZzxXcGhy37XVgT",
-	"VZmwmxQgstohe308aBWX5ibXNmphC5LNdzM0TSsyDFQJgKnlw4Mzn/GQ2Q+7yiL3dUh73ZBovrmiTW+k",
-	"XfeX5DdcLGyelxFewCXFElEGVdRZSrkJvHBGZNuk2wM0GZi6aDX4GbLfOR3BlNN8aVLC41MGHh/4/1x5",
-	"Y/Px+kSmidnjJLmY1Fq/bDu+ffPzh9UUF+/+mMOJ7mZcEhQZZ1JkAPokL14NW25i8qWoV6oTMnte7Jm6",
-	"IyK7oyRuw7Vzx01QSNxbd9r0faESwqSm8PuWiJiOVVC6gU9kljNuZgWlzK40ypRvF+zSFR0m887klxHH",
-	"+D++cu1iZQl2jnQE8bW2Kdqgho9pBpRA1NWRB2ZqYVyvelCKIPmcQFa8vr9yxu+K+vkWC+Fium3qBhfT",
-	"vi3u3SDDL8xTMmqhg6dHaCfqnJz1znuDYb8zvOgPol0T42AI/h6gJtqJrgbdvvsBnXXPXnb7jVyXbgYH",
-	"T498Ffng6VEFGHWFxuscX9bEM2vNF1IlJR+aYNd4aBYc2rEvUCM4Qraa5wUKnNxtV6XuySz3QM99JY8v",
-	"r/PLzKyq/L2vlmhngZG/RmRgjfJTtUug8TiX7gpUXoZl4mBnYjSjmmrLtq0t1SQzMSMugKYxnRKpKgLJ",
-	"fvnnlnWOvnq53SvbchO9jVfyYdOx4BoPeUWzUmNmOmP2eNj7UZ+K7k+XvT4AjvS7P1687Z54u7PR9PRq",
-	"Qczoa3e1ugzkwcr19rGl/CxtH1Kyn6hahFFBvkAzGzpoY5kD9LYL3nUtGJ365sShcc+ARLE1ZJlXIvLy",
-	"/CIrrW2d5dxkkxQFqtbpPHhTVwkTc4iMz/ktCZkrqMtja7tVCiH6p9AHvyepfnmS6j335OsklyYYQGav",
-	"5xXh2nc4SUyVolWnMkHuacGlxIE2apYqjRlAiBUzA2xy2AYH1iNLDr9W1UWxYs8j0nr+tT6brQMuz1WM",
-	"EGbLr40YQILMAeKTKrQDGWimw4Ifk7GZbtq6D53KnmefaUpLgH6wupW5I1Gm8eB5hpjTqigAMfYo5FmC",
-	"yHf1fQK43dIYJ7mW9BVz2AwFtbWhtcw/IuBO2Ze3Thk2K/mjp0jfP+0/WTr0j1/u3hn6HV9MEZDRwVyK",
-	"WWxqKFso0kS3V8xXFABZb0RQQiYK8VShHQOsUHyISqdKFMCPs7Qsa8fbkOofUkf4rh38sUpYtqld2XBr",
-	"KGfH+rSt3nYvKzPn8wYW2J7XmDBq8ejLnVM4c6Z4Mc7fRlOBtcV+2NKWy3rwE7Y2TQEuB1TxMgIeLg8f",
-	"MrBfDSAjNbC+bOgABQmcAJNxJ6gq1Z7rpyuDpfaqHK8NEnsCWt9Tk2c95jEJMkc2iNIVLJ4O0PAESLgZ",
-	"JauURydv6CICd4m0pc5kfIPGPE0MfK9IGRqRMU6lKcumCsVkQVgMqCIGVhR87jG32bt4sUiWngcJMp9q",
-	"QW1i3EH6g0Xfhv1hsyWbQWVZRcqdp82H8SyjNGg7tVZNEBzXygz7Db9DEyyKmqmhhGbEU94w2YWRSV9x",
-	"upMpJNE/yFbx4Dj8EYMvIs0BAvqZWaKdTGWzD2oiEbnrDpn9IByuCNzAIYN/aGGyEHyUjWQQZ6KGdWvW",
-	"4ce9CO3A5OjEQqyZ6ImB1JVZn5G2VtKg2gHQFW7y6IwRWN5L/ql3vuMgQ9PRc8vxQezGW1pnCyluu/11",
-	"5aj+WOF2r4jI+sBKphFBA0VWyINo1JLZGRCFTkIAEc9QpO+VfjJkhkQNdKHt+DsqCYrs+bKy2TwKeALg",
-	"o7dWjIGk8vv7BIh8xGMFtb8hc3If3cF9AnyeDGIcCjoqxK6tFqFsOlDLZA2jGByi/Dkk9YN5axR9I6MF",
-	"VjNT33pLhUpxUkpgs736VvHR9DIqOEUXfCB2kdB5Y0I/goNTn78FEdnNgeZe2zh/ykKjIk9qfT5NzhvR",
-	"JjJbxokLJ6DEO/2ikWoksAdYtusN2sJXD/YP7s3V+F1F5gNgHP14MkB2VMOGlTtLbsT3MiOfAO5W5TwK",
-	"qDGMu6lkiGQNFBnULhJHrTUz8j1vLmIMieT6PyI041pLpspiTthDxoXDWQK7V0LheaTZsP81r4uZH3q2",
-	"ZXXWE65lZgBxpOrKNOf3M7AXJhZXpr1UeCmNLGk7mCawDFIiJYlNklW2JHMLoEbz9fFgN2RSv52Z9BSc",
-	"inEpncqtrBbU8mUWmbn3yAbdY7voadEV86HKusovmdWUbIQS2dZwNtBJlTN+PESKgkgImVNhciwKnkmB",
-	"HbNNGQ7FCkSdw5RY4zB6aF3OinaTseN7PUfvfAu5KFC+AOoVixui1hQqbR283JD3acbYuJ71GcaWv1kI",
-	"JeBuJjnYqKBtB6dkYJMqmwbcer0LS+mV/to9t9NTzbdXaFF08VS47UxvNX1reUKM+PS8/IUYrlHlteEV",
-	"7TZQv9s5sT0mTEs4HNua0ez9J0UYP62xxmJZ15o79EuM66AK5nemjd71e8OuyS4wXE0GDuot0Iyw7hIH",
-	"ZEFt1CpL28SOzctzzPDUAs358zHLLbERvZRaUINv14IaDFPkIu6n9fStTiN4NOz1VhkJv2JGvlZKQoLl",
-	"OiwwU95nGXl1kkLxhG5v6P6jUh40pdawiockLwQmeaGYu5ClLhQg0fI8hqtBt1+RxeDm1gxqLE1sG4GC",
-	"m3FjEoPlU9m25WkNm/IYckT1B/LGIkT6hiqMipq8reWr5yMNysc/dUM9rDLQVJ3cE8E1Y6+u5sNn42ZL",
-	"BVXLgR7a+h+hzKiTara7KdEgsDwsdtU69rTjeE4ZGnGupBJ4YYyh4o8mDcG8HgVZo4tCYSufIJwVUu34",
-	"1UIJn1IW7VrQoLWFUihMm83DMYwG/0kswASQETQDeC6/OTOlFqZPAa1Ms1jt7wYme8LTOEtQyUVCddtU",
-	"fsck2rFppqBdVqugAXrN+TQh6BiGt57KoCK5ZhcpPiUA/OuySENWAGviFqrJYBn0lNeKrhA90qLEOCik",
-	"KqruGaC2TXfT61sCRwosd3NguBleRYAIm3Dh8FBLOkChS5GWdaDyQV/XVPhl3yEL2dD26qES3VFBfHJl",
-	"ebN557pFgtWEi3n+lc5lr1VIJddS3lRBh8xmHwE2YyoSZDa8RAyqChl2IevnhefUAkxovjs2+B4tz+cU",
-	"aMafQSTGWGH4S5yaFhcAGSIDoyaE7Gr4qv4cHlgFOLTNEqExkcIjg8lNGXEdpCmDXn2G/8sAYYXmXCr0",
-	"7ChkCbklibZcycL/Ab2lL9vZXiKSmMYoR80mWulD7SMzan0P6GDcE8bqD4xzQE9knKSAt05lRTOPBuqa",
-	"58BjAEbQDC9IyKJPodPKw1oLGTUehU4t138La41GI6zpv455bP80GHZennavjy9OumHtc2R6EWZ+JgeA",
-	"AUoawQB97MFgmChO7ngCy+xuM2aBKX+VZjgDqkH4AkiyCWTBIE2n8ywhdEaWLsXkhvE7tLQHvtSGUa7r",
-	"w1jRLDKoaBWJchw26KDmt7iMAlT44ycXPv+8ZxNiA1eqWf2EhNbc5j/3Go1GlKerCn1D+KRw9dzt3HUd",
-	"6p4299FKP0nvrIUMaAB9qjBbckbaUGqroBkC497Nd/B/Nm/wqHmEvPZshvkndExsXNQ2v+8s8HhG6geN",
-	"ppb8IvEC4Xd3dw0MPze4mO7Zd+Xeae+4ez7owjta/FKVEE8+dC57taB264Cla83GvnmQLwjDC1pr1Q4b",
-	"zcahqSufgdTdy8N+0yqIolNqmpJ5AUcfkTZAPIk1ucE32tLix4haSYi0iVS55eO6SPhMOfBaUWu7pWBb",
-	"2LM6IgnYdLyB3lkPdAQ91SLYkikxvpuQpbZgspmVTLY9nGGDFhqgKIcnNheVZDcL/PJxAXlY8ZBNiSqh",
-	"D5cCuMa5b53pCVVE4MR4iSaUkdiFXADOPFFEoJ3N+ag5GDoW03ROTLGcxRHZbaMysCGVhRr5UnGAVvmA",
-	"2FpLreWOQAknQeA5UaAH/lLe/Qu9I061cP3hs4U3UNcte3Wppb1/FPoB1XP4LSVi6XTzVhkbO+sEdV9v",
-	"omrVNl/93jufoqArr/ogQHw5elADs78A/Wg/O3g7DlVK/6sEbNJsVi8q62foL8fiqgMGyiaY9eqpFg55",
-	"loZFbilP5UMAtKuma67GOvIDam6Z/h+0cWBh2fTzB83mw1qNZeDkv+SpCqt14F4O8Tqw9+qOMOue1pb+",
-	"Vj2yPXz2cq+RYmuRdV+ytC2hETu/fMF9XtENY31/glK7gf3cQ5uD4BZyF0z2eXo/bQq5B9vdaX0OfHD4",
-	"9ecuc7Bq633rnm8evH1F47cLe131fXCQ6lo+HpnDWDVwdmj3XuLYpQfBK/v3v1LuPwnvHd7/3isuRjSO",
-	"CWSkHB28uP+NcnPXz0Ht6TaLyvr6wwuHWy0p688Ihnw6n2OxtGLFLzPHU5mnmMjah89BbcFlhYrRz8za",
-	"rARjBQtfm6+NzE1mArHGV+530y9mRoUsT40qaBVBlWWYm4Qg6PGcPJHWpcyIlDaKrC3R3FlaNmQrbdid",
-	"qhyTQqaAywLYbdskShD+JI/A2nQBk3QBSSFau1hN19T/ADvZC3VBRChkq8sD49Hhb5j2H9aSc/VhoAkL",
-	"zCQeG01Ngnloy7S9lq9jzGyIyzT+hRHMFwGdyUI6O5x/pO7o2Nhxxx71FkSgyONEUStkdRQNDqOWXaz1",
-	"XRYQSIN8+ZWAmQGKXHaaecLAQ4YMrUWIRDu8iLu424CZvD4elKdSQjHNtTjrTc0zaZUsA3aaQW0Z0w5O",
-	"qNY6oV5pt/yVCgTU0ro9LM9Ary1yDRYKACxA8yw6WMo69KtyzWk3LhavrrcirirRjiSmfzCMugvfGECb",
-	"YIaiXkzmCw6xrPpbvSTF0RzfEOhzSolEEk9IS5sLZnCnj1Uprj5G8qrmeo96500Ekgk/GG8lkcrhAGyn",
-	"i5hk1kOT0up4X0efpKxxNdNnpgZ5fSnxUytX9RVIglwHOPtgjeBhUKwVQv8xEl0LgcPj7BKVCOMRZd11",
-	"q6SUtonShaz5uaWZfay1YV7KFTeUhF/AAq2bJEZLw5dmOD2NM8p6F/fS0RvI/K1u5vj1yLa1TlOFr/+5",
-	"6G23OtLX0LB7D1B4H6ejVUKdr+ttbfu/+l0S2sBMCw7kQvGzEYMEQ+bPH167a26h3R1zNkmoCQUd7W/x",
-	"iUu8TDiOh5yfYmEgqY72n26zpIqO0KCDHmyhSxY4bJ+k0hLlH6fAbjFLl8Buu0M/Ru3V7xxt/6UhnROe",
-	"qpK67LTeTOmt1Jk/B85Dt1foi17pq8s9ko7JAiBOa737zrYs0Zog4INDJA96Pc24UKFekfHxuhrIBH6F",
-	"Cq08n8F3/jjQkGovkFYOzsmdyeOTM8jfSyUpuIKhbJKOZ2CpyXUOrFLv6O+erPWerC90vXypv+UhHpSH",
-	"aDzbODEe6aHI92KruHi5j7kB3uqZV43/rhQpX5F1Jp7lXU3vzoKeLgkp+toDlDu7vzsxvoUTo5ioBbHC",
-	"3fuYNISj7mfQuZ0IWfhQKen1lH5SEUxzXNH5QFwBRsi0ldZAJ2ScAKQTQMhgZYBlTGgAKjsIjgsdqigo",
-	"Usi263XBq6fN/ZCtxMW8KFiAEnpDLFM0keFS2HBliqahaxUnf01Unv55Lw8vkI/P57hu+9pl+IaIxrLt",
-	"1zxW8V2/ULeK6R41Xzy734H9dJu7c85VT3PROWFwdbzMl1rrlw/+yfMX51jAakR1JyNnfO9ZdAoxZL1V",
-	"e95S5mUDF0thpF/JaJMRjb0POR0mojDPS0KswyhkWVTfdZHUv4JzAv7oucjAQ2Qylm1Qlkp00IQ6cJty",
-	"YD1UMmTQFJQLSOlveaUfNm5OxzMTAIbZGa+ZF1JXrmbkwjSDmeNkwsWcxJkXC+0cNZu7AahDsc0F2jlq",
-	"7u+adiG5ulNizHpDtAqjX987ah7uQiyOhQySEqoOfbHktPZIP8QX+BW+nQdhaxuwuuz2W1i1K/U1NVsg",
-	"k2dba06TVV/UIGeJxBaSzwt6mZpBX/WAUjetkOVvuwwrF4wtFWrkw/lC9Z4xKys7rAe5zNbuGepb1ZNk",
-	"cUwohSxWPparFbP5QSXgNkulEGz1T6v9XtYxubTmD66UaKXaxy/uMUU535w296ivWZ/KzJsCCUgPvUoe",
-	"+ly1K8UHoMOsvcpCDc9dCTv8GZwov49P5M+h0jpWW/SYOamNb7VU3rEQBffqFHkSltEmEqIq8rwHfKLq",
-	"XhWBvS8tKCemEi8WBAuJJoLPXYtpKC+lSpoA0RgzNCIIGmeZ0JRJalHQ6ZezKbTqAWjpNQqF8f+VQUrQ",
-	"DVmorOgVpzFVIYMkyQbqIFO45wpgvXSuKil+Ak95l/xLhNTjHKllPLh7fahmZX8Kr+jRVsr1K63U/Zku",
-	"44k9W5t8fkG18XjBsq206TyZS88PZeuDnD+GmTHRijnh+ckOQuYqmMGswwylFjWE2mLC8hUqtgJsQ6Ty",
-	"DURX5YzfSUQYT6ezkNlJaukJmeBjPmVUEkTVRkuw9nXCGJvV4+9pQn/wNKEvy//ZjiN+Z4O/Gxt8TdR9",
-	"PPBh0f2XzqejVf9FWsE+j029I8Js6fhnVlttAJLWAj9qlmqKMDQng8yMIGQu/cJPMMmryYM8A4OX0lr0",
-	"0CaDyQtZ5lpMXkoeoDkRUx+lvYD5HDivTOIypefIoYCsJg+1QoYddoVnCtgyUFdKrpfKyJ2fM7My/RJa",
-	"XE6JKri4IIOTqYaNQ2tR40JWho1zczMoWlDpIBVeusJf+/WCMHxoJkqVaPLRE3/ftBNBXMGnH0e0Mi3L",
-	"obAS4pxOZ1quu0wK8K1whRXJ2xF7w8AvXgqVP2LmG3rx8fm7H26fXT1VR4NDcfC3/UXzgp0lb3/tzV5P",
-	"uvHxqPPi+Q/Pnh49JL2hCsT1j5He4PsKAHmyQiI+SkpV4nHeq71bUds2oJDeNfL7OxRTIf4ZRdz3hIl/",
-	"zYQJc2m2TpfwysUKgZAvUCs2x1BWwifgtyiL7oL4A/E95iK2taqpGvM5gYq5gn6S9YjYMYxnXYJwgKw3",
-	"MQc12bUi2jcuogbqSFQVjEwSficDq+KgKg3Hq6qOQmYzSAGBx8lfQMG0LU6M8WnLDtcoM9CCYscaqiHz",
-	"PwX1YIUi49Wk5922BemyXwETlSs3OuBZ8JDpPzkdLv+2oWteOWgsY5/iNgO3CDgzRzgxjWW2iV0hP3RV",
-	"pWCUm8x8QUhoaxG0rrHNZyt6v4dcvlbIpRw+0HcmydMM0IpzohhLefgsHxMt8VWdF8/8qAhOEv8ck/gB",
-	"CTmPUo4qOvH8C0Y0HqwWfQ+BrHc39HOEo0x/eFJIIV6rTcR8vD6fp4MEYTHAOwoyIYIwV+RMJepc9gKb",
-	"qmEiHSAcKcNiiXYYR8cn51AduuIHPdGfvJcHK/JR7c3UHNCL8ptVTltZuTgdht4Mz06zEtAZwbEFgTk2",
-	"o9cHNkWlfskTOl6uwa7FU2J4GcdxhkQHC8VsiWZcKutQsRh1DmYe2FNCDaTtholvSpbpXPY8ii8Mdprb",
-	"wIygbg9n0HX+7+u30frDjfimCXH6HESCqUQiZQycI72s6swtmCSSrO7iG/vFL44LOZ4Krewfx09LPffX",
-	"8FJvtTiht6SxMVnp1LbhN9i0m2g/J0rQDVdoqK+K/TggicHjTpe8FIBARVKJ9HlH5CMATxgMWDHHCjUb",
-	"zcaRA1rPHw+ZHAu8IKKF3gyHlygrVRstbZKaIvNFAhV5+hVuqwaA3iHbccBB1zOlFtfu7WvFFU6iXaOL",
-	"YmSlpul4NBV4vjq8hf/QX1g37HWcGppdW+RQrdPmvMkTcxLhYnGhXo+BxsmaVOnvWUMiQNHF28ihEngI",
-	"qg7P1kOy9SfnfdCtuO3VRwqsSB0q1vUdTCVOChSDB68F+dVAebohModofK0HuIYBSJx/AKCWscIjLEnI",
-	"rOqnd3rBeYJ2oim/lr8l1/+un3X6+muu7ybgsbo/uYMML/y7/qz9i34TatPOuWbLlJhY8wpkUoBSSURW",
-	"qKlplu1FgGyDvlLrDMZDBiljbYRRTBYJXwJmg8HoxUxB2aar/Rsl3BWuAp4IJKjBLfi4bKAuHs/cKjQd",
-	"TANl8Osqg37pjmMLmUNuNRzKpMJsvC7R8szexO0kyyLBlLWRBRP5C1yzNoACSaL+kqpJ/XkRNu/f0Jvu",
-	"6SVae4bQ8doTjbMCx9zzPVqidce6hS7eBtud6kbI/g0N3192N8wLKKwtz7WPfLIf/ktYc+BEx/3uSfd8",
-	"2OucDsJa4Kb9l7A2OAxrn9HBdqNdvK16ef8ohwvbTqYDNIXZ3gCKMyTsiuZQIGcfrnJt4P0eT55nR2ot",
-	"/7fQM40lNprKGiFA0MWCMC3WYz5O7d0xFYLa9McSjVKaKNAvIBl5SpiFOLLAR1ygkeB3VdL4NVF29MGC",
-	"jB8mlN28V3Yj60NduRtuNYeNZr4iytD7ztnpZtE6tLrjE7lCkk10BpS3bVUcwrIc7TFmhsoZVwkM16LS",
-	"9SCQGVt2mQNt9LR5GLLMyWRRI0ETHOFEMyGhry/gs7HY1pFDLjPU4lO5kVn1zVq+mvIEtPnG+tMqifT5",
-	"davMydx4vDmz5sBoatHtlLGsFfbaW5inlNx5kIsrME80ln6rx8AmheBCo8eQ2U6PJsPbA1mECiyHsSiJ",
-	"7TLgPHcJlRDmwO4nZBCRqJqFrATIyFMVrZF3Q9M38FGnaLuTkfdQXHMoMmrmlGx8kR/hT2Jvr1n7PQU1",
-	"9kD4Z3XvE/y/e9IN+9B2Uxrww3JqVOEct0yKoTYlXNp/ngy130Ad54XW5+uJgwSFvqZ5yhRalzHFGWkg",
-	"mAxUOiDbDtSMEjJgP1pbhMjAGkcwvyGuxfzGWpih66oKfVcBht8UUdr+/QZD2mDwQxGMbQBhXYGWrLVy",
-	"lPUBdYgfvuHN2jKz0W6PdJT+ssu1jcsN9ubPmHFjjlblFXnkBc0xcdcXGB3bUBiy9wlQUUByLLCUd1xk",
-	"ZrdQMmf4Lf2fMy5UPaG3JC7IjiBkm/F3o+xeepDBpqWDIBNB5MyeGwUIfL5Asb9HiHx0eTETLiDezhmR",
-	"mj9kl90CvJilZfnUOFtYyMw3DZRntlyHJAg5MkfN/ULOjDZkG6gDzd6tGYOVIvOFAfaFT7pxXcjOxFpA",
-	"eM5IEkO6R+AcFHeYWiM05ukoIdIWjWI0xosWOjp44cRqnyixrMOnI+ilcUvHpMcmfAVbEG2AFrySRJzC",
-	"kfiCqiaLyV7RUd1REUJDQpCxQjMuJEEjTSahTUa8MAHn7fgMzBVm+NUyTh7w4U3szTTSR5T9w2MV3wMJ",
-	"22reeo+Qi/FXsLbHcFNuchfXIaUZRceYxkY3NuhMPl8zaKmaXRp1x3JPk23gPWjbtoIPz49RFNQjzqD9",
-	"k/EwOaPReqca6JRPp1rX0awPss21qk5izaLN7O7XeSzL0Ot+KM/YNp4IawbJ/Xtc9S11GUcxKhG/JeJf",
-	"4tr/vte3az3GjvKA/F+8Sg++weD83mhhl2AHFwlmGdD33CYn61ubIbQIUwcVZJqCngYg2PmTM+5555Y2",
-	"QPCEKbE03GmMF9igwRhfafTy6vhtdzhYZzz/DdbxpR4YmNSVSST45VMtn4QZBgo07URWmjT2s7xfD1QS",
-	"yizyNxZEUB7bcoTO6en1sHfmNZQ5vrg6H5oGHbaxmoUurLUOAaKj1tpvwihjwhQ8ctgEw0amI28u5W28",
-	"ssAb5Ym96ne718N+r3OaG1qvBCFICWrO7+M8ULAZ9wbw3EHKDw+Cdf9LeByARGa991xac0O9K2tv/Hqp",
-	"OzD9T1cFLSji1jGAwUoodBLJwDaNPPXebIQMojzF4ahEU85jxNmYtFAKrR71NcauMBHiXMLqAHqb72Y8",
-	"yfhXyHaMlF4n75FeFshnJ+uxcl643cJijpr7xqWbtamAZHsDI2JGzHFAE8ti9FTd6iqlvBXE/6Ri3v/+",
-	"prt6Tu6KrsDvIv4binhrx68IdmfWP8LvUWhOv1bMF1sY3IPkBJglcIn0rbbd1Fpl4LGspLJQzLmhTVZV",
-	"KwWtTuQNFybm9ZDZFlqFpOBoSlTW8knu7EZtaO+wWCCFHQcqdkEAtjIjgqxDbcuH+7ol016RoXGW0nh7",
-	"bDYrqV3T6KzVYf5+s9ls1n/Q//Nc/08z/78D27XLfNU0prOt7vKWc86hEZPb/4C+azMOqZ10y4/s+y3J",
-	"oBFcNuVbrzVZ6+DpkdeNbLuRP3/4/GFrReS1fyDuU0gy/6LfcvFfQBUBCLE7/6A7PuL9cT0aeifW1rKP",
-	"N8TXF3u3K+69TRbZOWoeemUANlcdEoRNHxQfmaGyq6bpiHJPV82QldpqBgZ8Uuvt4Ie1HzCpNjtHzRco",
-	"Ou+cda87p/1u5+T99dWge+I6rVbBPeft677ApeiKprMmnw8Eq827SX7DArV1HM01dd2Gn3n5435H0wdx",
-	"tM+PJ85mjpCfaSpdE7/vCL3/WqnYxxZPLj8M6xhkQdfa++QpGhuDwScWdgbiJQu12n6qmpOuqF8zupDt",
-	"Yqsqn782UKeACYeV7R9ehNfNDKoXKDq+OH912jseRiFzNVDUwtiYAJXkBjKxqncx9oWK/rjFcvHVQ78B",
-	"mfMEuIqQiSBkvRPWEK3Iav+weDYFNlKEtPknqlr9swHa3HufN8DaPPKKFu9gjnZTurX+tVgPdtPOGgmj",
-	"uxl3qKm+qUQVNILTAx2ucZt+oxv0SGXgaxo3Hz4/ykrY+i43viOrfEVklS0u473ZRX6D90KGUfZDMcvo",
-	"cZjoxbSkIiT6l6QmVWLAGKyMonm1ieOsN6+yRpQhs3AkriBonOHMxEUHjMGF1azINJikClG5Hm/km9g9",
-	"qHtVeyBKxZ/a9NHr/WbWzwp9tlVbzOYzfqcPwHeEju8G0+bEPdOs7YsMpr2s0f8D2f4fkLFXes3OwCNt",
-	"k/E2KpG+RlfkzzZnTvCErDH8Vnj6E1m2Cd0EqoAXixZaRfZwO0snnPGsc78WG27Ovj2540IbIdNTNtO/",
-	"vBpW+tI6cZwxqitJxJcIFevl7nc7J7WHuZufbi98OnGs5znk/3j587XtVdhRbxe/s/zvLH8jy+/EcX7l",
-	"IVv3y3n/3idzUTf6zros9pK1c0fYCq+sVozXs0fT19QUAtnRC1mGOaqzgYKRxXEyxlphmReYanVRxZzf",
-	"klXu94fnFzlRSpzju5H8xTqVPhL5HTOoFd/Aav6DqU/VPe2BBk+kPXfr5rxJqlfO2SoG38CMz6Bc87mD",
-	"BmQTJL+YS61nNveBwpdMQsh60trSl2tb7/q9Yfehtrv7/p9WdbJUn2GbfscT8h276V8sYOgSuAp3fa0e",
-	"VEwG+1QbQU1YJ9U85pcPkNsLmALr+Lcrccgqt02WpH5Hmsp1V43v8rMAwgNqEBOs6C0kbEAOLpbQbDwI",
-	"2YQLZK8Mmim1aO3tZXlArefN502UspgIFBk84pTZtOxUJLVWbQ8Q2uxy1zXPNzgzmOFp3i7cRiEbZcA6",
-	"AyO3fWq6TSPORjEptKtjXBKuVyj9spi8IK5tA57FilxvWJdmVzGw4CNbi8eFVg+VwIoLw8sLqAMyyIEw",
-	"DKPP0BT0d71hvQ97dfKfP3z+3wEAAP//",
+	"7L3bchs71ib4Kgj+HWGpJ0lRB5+k+COalmibZZ2KpLa3d9GjBJkgia0kwJ0AJbMcjujXmKu567t5g5mr",
+	"eZN+gX6FDqwFZCKTyYNkaR+qXBe7LGYmzljn9a2vlYGcTKVgQqvK4dfKmNGIJfDPNtPJvDHULDF/RUwN",
+	"Ej7VXIrKYaXDBlJEimhJ7ijXpM+GMmEkMZ9wMapVgooajNmEmk8nXPDJbFI5rAcVPZ+yymGFC81GLKl8",
+	"+/YtqExpQidM227fzAY3TLeixU67Y0b68PSZIjwKCFUkvLzodMkO/hwSKtQdS1hEuDZjYF/oZBqbDuu7",
+	"r/eGL+nzap3tDqsv6V6/+mqwH1UP2PPhi/rL3Vd7r/crQYWbfqZUjytBRdCJ+bLvxhNUEvbbjCcsqhzq",
+	"ZMZyU6RfTpkY6XHl8MVBOkulEy5GFTPHVsQmU6mZGMw/sPni3BpkJvhvM0Zu2JxsUXJ11TohXBFKRlJG",
+	"ZDCWfMC2iR5TTSb0hpknsNpE0SGrEbM2Q54obZfA7AztCdMaV+SGTTUZyoTsHZCxnCUqIFOWEJmMqOD/",
+	"pGYMh2mDd1yPiR4zougEx0NFlP3Ql9G8J0ZMKxyN7Y+OKBcBmdDkhkVZGwlTUykUI3iwSJguhK622TSm",
+	"cxYdErOcYdAT5jM504QONBcjou/4gB2ZdnoiHQw0TYXUY5bAYOwIFDnY2yNh66R5dnnRbZ4ff7r+0Px0",
+	"3W5edZon4VE2vTGPGbaJC2Z2lSlNlOZxTJKZUFmL9df5Flvn15fti3ftZqcT1kgDBtRnsRQjuAvQ6kyx",
+	"hNyNJVFMaMI17kuNdGaDAVPKbJ2ISMKGM0VjReTQLhSOgmvF4iGhcJvs+vQENdeQDPkXsyx3sOyuBWLO",
+	"aRSY3qJcS7hQRLA7M8waadhJ4RliVPREr4JrElPNkl6FbB3UXwfkYO81DPH5ly/bMBAhNRyhgCi54pjg",
+	"0plzUOuJ3O17PqwP9lmdVff6LwfVg+gVq76mB7vVF8N6f3ewF+2zg6G7fXhQsvvn3ZyquTpLrt3e8+eB",
+	"oTTu792yW/iRxjHTjShKmFJlVE1o0p+TtzFV4z4d3DxTZBBzJvQRoYMBm2oWwcrwkZAJi2puzL/NWDLP",
+	"hnyX62bpgF8sDvGbITJ4Y5AY0qiN22n+GkhhLo75J51OYz6Am7vzqzKj/5qtt3kzgrU7/6lx2jq5Pm43",
+	"T5rn3VbjtFMJKhOmFB2Z53Smx0xo0xA7hM2cJvKWm4uasF/ZwMzX7GzjQ6vxP//7/zi7PG2SrQ4fCapn",
+	"CTuRTJ1LfUb1YLx9RAZjNrjBE8EGCdNm4njkK4dDGiv2zV+J/5KwYeWw8h87Gf/Zwadqp5kk0vKGRQ6Q",
+	"XhRFJjQeymTCIiITQsmQszgi/YTRGyCPs5iRrdCtQbv596tmpxsG5sIAdQGSyeJoO+gJ88edTG7UlA6Y",
+	"aduceS7gpYHZzuSZytFLshV+vGh/6Fw2jpvX5xfd67cXV+cn4XZgxgJ0IF1KXJgh5TGLgAqbK0SV9Fsn",
+	"AyrM/fYG7G2aoY1h4/i42elcnzTPW82TMCDhm6vjD82u13lAwnbzXevi/Pqs1TlrdI/fm5+a5yeXF61z",
+	"fLFxenrx0XzeE9mDq/N2s3H8vvHmtBluA70l9owAcVG4VDh+nIy5BECGtCSDMRUjZq78t6ByLMUw5oOH",
+	"HdfzxlnzunHabjZOPl0bsp07rGYopFc5m5POPkEpoVcBHhknjEZzMlMsMtc3ZQ7wDhJYnt89c1qlVCx9",
+	"F27u4x/YBon5LcuNhOWPkTd4XGeY5la4sBbmaNGeyFH3lPyGBSoZmnVJGZowx31rKSM7Mq2CKDGWiY7n",
+	"6Rl248YdjlLWyRWZTSOqGUmouQjHF+dvT1vH3fDIHGwjfCEb6AnkdDqZb9vz8VYmfR5FTDzogLy9aL9p",
+	"nZw0z3MHYy5nKZuiZMImfSPbDL37bKW/g+rz/otB9SXwn2F9t7q3f/D8xctXr2l/ED0RubLXe0LnOL6B",
+	"JnDxqfbGtxWmMwu3a5UFebHNzNl+GAsolYdy61c4O6SX8utehdxRhRcLCVfEh0OWGD5pD+KReZqJGU+0",
+	"iovn24wL5bdVoyucek8gtMssNEsEjR/IXbvN9nnjNLeY3LZImJnPEfltJrXHtCJyMNwdvGJ19py+7B/0",
+	"6wPDZShRs+lUJum4n4IUCTIT7MsUubqh5rME+SPOItxGLcJRfq7IiAmW8MGRZerJLUtILEdkTBWyuIhp",
+	"ymNFZsLwuZwYG6H4a6QoM8Pw56oVZKqtKLTE4Fzqt3ImHnawU7aXW35LsXobKXy9CtzJoRkDMvsCm3iC",
+	"bTiXOZZgyTiFFVsjb3hSxiGZiRsh70RgNiFmTjBFZuZ/p54RHqlUS4v5DctWv2XWdMKEZg/fg5aRCs+a",
+	"590CVXnX7JJexWrmO0pTrSy7zuRrksiZZkTOtOKRW5PomSK/yv6h+5MkbMSVNqoL/oIKlBGvkGXyhAwS",
+	"FhlBlsbqyLCfG8amRoYzOpRUXMuEMxUQISOmgLkldDjkA2KGxZXmA/UkzH+jidqd9dZxuRAGzdj9u6Tz",
+	"WNKoK+UpTUbsQRt42fh0etE4ue5eXFyfNtrvmrkt9C80aNpckdj0Ze46FeTFAfnA3zyxnO86lob6YI9k",
+	"K1wYuCXol1boxqYftCTti59aJ832dbPdvmjn1iPmShfUpNTg9Ly+TzosueUDRq4EvaU8pv2YHRFPw36i",
+	"lVJaJuaYLA7KmgAs6QaOZNYuN0Nz2Lwx5laxyydMzvT3rWO3dda8uOpuqnhGPEJJCSmWmQIXZLeu/pCl",
+	"LIzGUGgO8nlxemXL2JU3TDwBkzMC75jeGomXNC5bRJt+Mo2ARxsJvEfEkOgd/NgcbUXmcpaopxWEjexQ",
+	"NmzkgDkmd5RqZzMF/JBHqWUOGRkusjyjYm6lC/WgZf771UW3cd38+bjZPGmWChRGjKOEfRkwFrHokOzW",
+	"jYaxW09ZEkihUpBpTAV52242r7vtVuP0iCB7JjRVAhOSUK7Ygir4TJGYT/hT2U1ywoRhw2BrdKOCnslW",
+	"mF+JMMjxoRE3HBdmSkXUE/BRpi1mewqi3wQ9ArgtyDBMh4nRG2kcyzsFXyo+ElUuFIjwIFWyCeWxeTRM",
+	"5ARapmhKczYILSWRQ82MUNRudJvXp62zVhesvHgF0VwKjYXgxqiCHyMkCv0W2zXSpIOxHa3RzcB6SonS",
+	"oIyLmdUhU31bgcEcPw/wzIK2TPqzxDylfXnLCNcB0ZIw07aTXqaJNHuJJtGie6Wa+lfK9tW+veN5YmBz",
+	"r4RPPx9GWa7OG1fd983zbuu4URTdQPVnNAE3glkhrggXtzTmUUDYlylP0OSWsFt5w55Kcy6OYMKV4mIU",
+	"pKJvyVCOiEwCOFJcjAgXeH7dgUIz35QqdSeTyLR5l0gxOnIHOGHDhKlx1mWxp4CoqTnaEuwLVBAmIhb1",
+	"hGJKoYxeWNbQ2T08keCh2/VTo3XaeHOaF9EiqmmfKkZmizKHNec8wfZk8mvaP6xWYk6+GQKuhBtxxhvx",
+	"YpbeydojXg+rTbPojEWcdsHI/qBF71xdXl60u82T67PmSatx3f10mV//1OuCnihF/ta5OEf6cIzdVU33",
+	"h2Shx99HajayS1jsO4TtKZsbSNHpSGAjGlF0pVjSlR+ducrzSNAo4qZZGl8mcsoSzZly3tH84K7wKqHF",
+	"XYG9zvOiTL2vv1YSiduwahWy0ZiXvwUVIyOg13jB63tQrdfr9epL859X5j/17H/PzXau895mjt9/uH4C",
+	"HOXn9HXZ/5UNtBlJY8qX+HiNeMkiT1s1AqXvbQqd5I1tnHQvQqLGdMpqpKWVdazAvrJbcNLoWSLKlhBv",
+	"6PVAzvDAL54UzwphfYIzK5QYPn7D5jkH+l6w0o0fVAYJM7yoofM7sFffe1Hd3a3uveju7R3u1g/3Dn6p",
+	"BJWhTCZUI/1iVSNSVxbWvXCC/Fbf0MHNbKoIHeAES75lIppKLgrDGWs9VYc7O2q/Zn+sDeSk7HserTuB",
+	"rRPz3k3ZTpv1vWHzZ4qMudAYqHDD5u+50CGq9uCYR1dv6W5mQ/Z8b2XjtM3mp7nuGy7Wzu44PaMfzNvf",
+	"4IDB0Sx09bFT1kXCRgu7NlNVRpWu7pZ9gEf7LRcjlkwTXnZqWzCgIbe2EHsZXMxAwm4ZjYHt44rTLFgk",
+	"XGg9zC/y/m971Zd3P89/qdM3gxP2dvSe/+3mdPk4f2KJsvMruJA1TTQI17tgpRol8k6R/pxIwZAtgHCY",
+	"SA3kODeKXe9ecKFfHFS8S7dbduk0E1TYWJmFkaKL5nFvZOqyaG10PQqkkxuyiU4Cd2y9Y2XPZb4Tn7D4",
+	"UypuRJCneMvJcmNg1r1tnexmEnnCmbL2khVNGba3nsjr7Kt9KWNGxcLE3YfLh1UW71TGL7bCHTrlN2yu",
+	"wm3nT0yPeeZQ0hKoOReg0JgXDf0JUW2ztyE8MgqduTB9qceGDB3U68hnUvPHZGZkCZbrJkjjgazuyBUB",
+	"wc9IwlardNS3RsDtgKyfo43aKfUF3Vcm2fifKceEjKBglLAhap3OfF0S2vWiukv3+tWXg/2o+oodDKvP",
+	"6y92X+692n99sAGTd/twylGwyR8KCs/gn1yziVp39q0E8C3thiYJnT/KEQrSwSw/TJcepV5kTG5zgUhm",
+	"Fmo0MoMRoPGxEwYkfHd8af6v8ctVu2lOW4JU1dnITOdkK+zsQzDBu2P45s3pxRu03KCdJmFTRjXS6ymL",
+	"gT6P+C1bCBFCPuJt0v5e2SY5HQf9/2V3xh3KvGCFynrMlbby1BKJKU8rJ/Mq/ly18QELA3oKsccXXUrs",
+	"aDOl5SS9YUeE9sHccjdmwr+VaGgTLM/oHl8Awpgnf/J+hMZq2WBFfCe+lJ8dXzar1ZKFpnq29sricDv4",
+	"LnwFp9zpjitFJSqk4AMad7xvHodZurAUr2HH6SrpzJZzzDISsfzmOD8bi+w2IDPwfGsYZpETVg8zydZc",
+	"sjtD++VsNLbMCUNQtSQJG8iR4IYpabz7ZSR2WdjvGkboHfuZYqr01Bi2ZLiQC2hFJlh7CCtZOGJ/Htrh",
+	"bdaVL//ll/SjoxVmMazxy4rTMVVpwE+NNHAdhzJJVUX/lGDUN9fkjirDpQcyiVgUkJnQPF50zRLBvmgv",
+	"Xiz4QyhmUEoqfwdK6alqi4N0wdsR7sBQzhKzUgkdgOfbino3bA5G8/B//vf/EdqgF2RtRYV9nQ5oekFq",
+	"t/KAIImBaBsYF1Oa9mOuxjbUjoBVeFGX+b79fFyegs9Q7EidFUYfKwS8oskQT4cAfY0q/OqIsMlUz+FR",
+	"TwjGQYBVlEdki8Z3dI7ei8Y/ZwnzL4jTTaVg28UD/3tqw0oSLWWsiJoNxkaK67IkoWYvIO40YpoNdE9E",
+	"CR/qQ/L+rHFc7bxv7D1/4c6dbd3F+XBlfcrPFBlmg8TjqZOZAL8E0bIndl+Q/lzboHcmBjIycrwiMzGl",
+	"kfl3nyr24mCWxGRrb8878ts10vxtRmPbt0KPJzM/9YTXqbm6sJvWy71FB4lUynNuYd+5oBjUYeybE2q2",
+	"CzmVU8zVNsSRDKgQEjQgs6CJMsQNAsC1jTVTpM/0HQOfl+leoZKfBqLlhmrWR6VENaVCduDWM1p4nwyk",
+	"GPLRLHFdD2XSE8uJcW5l2BfzNMrRY9+G+EVjksGARcXjudQiMqVas8ScwP/zH43qL7T6z3r19XX189e9",
+	"vW//5bEtJmAsAY87FWnMKY544dj78X89kBFJh4nIhXpbEcJ+APGplhWBlXzMxaiwBve3x/xhouaf1NZj",
+	"JR9PYPXlWEuzi+JrKtVmNqKirafcJrRc2i3X6u0l2lirt9ynRKs3N+l4lihZonJfJiy77uATd5d3KONY",
+	"3h2BQxJiphUJB9BK6JzheEendFQQThq/fIhfRfrF4NO8+ctecj28ev/zL6PS2/f9Bge3TsvX99zy66JG",
+	"EXE1jekcbAuBy3CzET2LkfATKUY5t0SNnINRAmxAZkOoucHoQ7wS3PAScv72wzER5kDHaUMiIgOqmFng",
+	"CDzG4GlCj/AtV7wfm/Yy4QqyGcA2e8sSyGMyfA9OpCIoG+JfwEnDs7kdYBiQ8OwTIZiIEWK4O+RKzOL4",
+	"jkd6TML/9f/+P//r//u/SJqgmKDogStCUaMKOzqh////zcA+R8JOt93odJphrSdOGQUCBg0nlANHdwNL",
+	"GNEJn0xYdER2jY61u/fKY6A10rZmMzO3nnB5Ja3zy6uunwSTfmJZmyIQMwlJgQMpdCJjr9mAIPnIreDW",
+	"P1kiqzhlNzwRkV8lF/BJn0c8YQN0FUKSoAogoi/hEb7bE1zJmGqm0GdvhAZi1IkEXscflRxqMp5Px0aQ",
+	"03SktgMSc8EwIJQmdJTQ6bgnFDN/aAmJjgm/NWRuplhuFkIK/084TKAfGNmEKsVHgkWEi55wR233ea0e",
+	"ZEeIDHkcw+TfUzGaxe5v09akzyECAcbDJsyuRNATV//H3qt6nbxpN1qnp01y2eh2m+1z8ua0cf5h24ol",
+	"5JYmHM+yYjEbaCAGVFuKAWJCzAwbDnoi4iMj4k1nYqBn+JFZMAitmU/6Mi5y9oIo7Zncdvdercmhcxd+",
+	"uf08U4U3I6WPRp9WkKdOypZL3KBGq0H7tI1e4DHXfnpj0fSgDkl4cX7aOm+GlhZRIOFcjHoiU4cCEl68",
+	"fZt/bWhvsBQsIOHV+Yfzi4/noRPdqJjXyDHkGyq0vGsZs4RqZnSOO6NqzZgNJGLCCCH/qOBAKkHF9lUJ",
+	"KrZZsx7ZpqfvLWxoqUix0nBMhnTC47nvY0vtvVwfujD21N7radpGo8pk1p6QCW6AZeKw6khkwZCM9BAN",
+	"0OilmDAqrJ71JpZ9YgedX7eecAtHlq1bZ78SVN4ddypBBZqvBBXTY37R4KXFBQPhAy3tDwqFyDn8sbW8",
+	"29+2Gh6R8IaLyC6DDTKCoFJkJDYMp2eEBCbMQ1Vzvs4Q3TJ4XyBw0aaAgxmBQ/K+ISk2jtRIy/kQjZ7Y",
+	"ctpiqGb9dAKtKNzOhW+UGPMKjnufxNT3DtYYcFbGvrj3Ms/7hk5sdMd8v+d7vdsn9b7kzBKrvmvjW6mu",
+	"tPkIO/g+fJmdjod877uS17nKvk8zQAew5/b1mysj4vkLt4zx+Abk9ba4J3XzBtlgls/HMdKNCAgV84th",
+	"5fAfX0tW0p6Zz9+C/FMcw9WMR5XP3z4HyxxlYJtHipwxPd9oC2QCeCNQ99SRnFKaAEIrw6y/sEbeYpiX",
+	"kOh0YxEZs4SRjKTkcuTDwGaLleXeb/eEITelCfhLHQkw7Y2uayvKW/BXfeGutqf1/F7EK6h8qY5k1Rym",
+	"qrrh06qc4mGpQpuGOJmj4hlP18tfbgK/E5XafAr3sIgUDCGZ/LXuw5/SN89k9Aj+utW2js1o3GbC9aY0",
+	"zqNjhbuPJusQYFeI0TLwzZyN4UFC+MrZ/X4BpJtcgXQ0eAvKdnOjqSzbq825iHc6Nh70ip3IGlsyfo+q",
+	"lPvL0leeKTKd9WM+MMq1TX2j0A8GMEZkq7MfIPrGu+MOeA7cCzwiStNEg1oEjCV8d3HxLtwOUqM3HzAX",
+	"wmlpvQ3V33p33NlOHZM23sS9abamJ7ZACdiugQbAwLWQzA1/OEoxhyDq445IYXQViMRM/R+h5x0LF0JR",
+	"PrQarYvO24uT8/OXzZ8b1oW2IMWu0ZQLcmSJj80GxvjhwIps0TR1JBXrj0jEhnQWaxJ+aH667jSP281u",
+	"GBBKYilG1ZjfWqAWMKQgebbp3BBrhdfFSv88AT+4E8AOSdj42LnuNDud1sV5SLbAiePM5DZezNM8tgP8",
+	"oH1x2sS3D21qasxIo31+RIS0n2+76KHrTrP9U+u4eX3Zbp0fty4bp2FP4Kd233nk+kx/wj8DEjrRNPTa",
+	"a3T8vu3RCNzc8ddOo4OpHNsQzNS5bp1dNtudi/NGN53pYdlh9KeQVxuz1TeKY7Zs9i+zJk6jXJxz9qTR",
+	"Qe0zP6K88pnrasXh6qTMeM1Ntlua3WS3x9mF3urs2+t52TxzljMvSKAn7sZmm+16Vd2VhKQHuLSpf9U9",
+	"gmaX3VU8X4Xo58JtvPsbjZOfr7R42zxr7Xx4eXbSPH+307/80h7y40/2en5ofvL9Gi7Fp3BrX+y/Wn9t",
+	"mytjCa7apzb1p7NfBZO0BlugXRFLC4UUVXdjDV1MfcNZXOQZRlb2RAiBBuERmcaUCwJ/hjbDHddfJiSW",
+	"cgpRejYTzpp/XVzkTMRmCxEozTlmXV+YbFeF2Lc0k3xSIxcTjvBkZnQfO6SzX1z6pSEQPoxV/eBV2Sq6",
+	"/OuSEC8Zzc0aorEdk5LRfLTIyDERpywwFrKMwCxrxj9N5CihE1UjH0BIMA/UISlgPwWkBLIpyCzjHuJS",
+	"QHJwSwEpgi0FpAC1FPREGdJSQMpglgJSSBQLSIoAExB/bGfN7vuLk3yLC9hAAXEQPAFZgvJjplmKhBKQ",
+	"hVx6M7qy7KCgJ943GyfNdsd/t/nzZfO4CxTs+m2jdWqazKeRBsTP0gxIPgHd+9vmUsPquOSxoCcK8AgB",
+	"yTbKTPGq0wxI+8IOod18i9NywCZLbKp4RooaavEKFE5QGSn2TAklDN4lGcKNNuKIloDzxXVg43emLFFS",
+	"1Mg5kMGBFJpyAYG2JRFqNg0zn+dFNemBxNqrHBJ7gebpT17u5BoHYbmWANlp+XwJ+OkeyoFbogAvdJlc",
+	"2oQMy9XBSJZTYXompmSqgHBBJjyOuc0jJIqLAcb2XAn+hbCpHIzJ1t/oLe1Ao88UCU+oZjUh77a2Q6IG",
+	"NGbb+UyMl69fvHj+eg8yxEqiABY9/++Y/sN1go9cj68US9SDlQN/FuqRp7G5n71sQkWf+/oJlvur3zMa",
+	"6/GKqS1xFYXyBp3yRtYWTKmAhADchr8m4KctqtAVefNELnk7zLIZtk7KGObVVeukNNZ1HSaaH+5Tr76m",
+	"1WGj+vbz11ffqv6fB/f5c3dJoNCpHHHxRkYlamnOZZK+F9ZKPA9GDGuJoXy4TwbbIN4Ly+E/F5YfFNiC",
+	"EX1/r75W7ExF1jJ/yTpcU/+Q4AC8BssOCSyhfwvWLbd7Nwz8SAlE3KRZSr0Fc3DuwMX9QRKeeilK8FdB",
+	"O5/psUxSZOI3gAQQHqFBwYbYhf0bel1I4zM//TJ5fftp8nb+afL2xeDnnw4GP/+0y96d3w4mUfzL/t/G",
+	"0ccv9V/23s4H776UxnIznxGtNOemL8IOAHTAkom9kxIh6qRgDrJ6pliyYz9bnFqyOLXketVU/Gl/H9HB",
+	"VOq1dleIj2gJQ59XOUK8/S6skr/Uts+yo1pic1/pnX6WYpogkiZYWFCosjifWazudoB4phjMrHOt9IQN",
+	"kUlmceo9Xh7dfy8o4qDy95nUdDkbAriZKydWbsQ1/559Upp31s+5ZFf6a7NpXk0hriiFuVke/l6yITEV",
+	"AWG1Uc3DwwlIt9k4M0pRt9m+bLc6zfwxz97cLC78bcIgCorGlXWE0Y9I9Edbdugeg0X7Kx74O1rW4d9z",
+	"G15QgunURqWUPCtVkBFvyX115CHpTaWhMhY6uBMu043QapjfGvvNvRL128WUohUnaKOepizhMloRowLP",
+	"4SrPALMIrFCIHocGUYdpC9YpjiCBgEIWNk5PQQMNaz1RvizLokncl5WgctJonX6qBJWPzeYH+MfZxXn3",
+	"PfzrU7PRPv2Ut/J5Xy7MVdtZZm8fX1yddzc76HAw8jtjv8stYtlZnC05hrMkYQWkgf11sBAT+iX3wW59",
+	"3RdTlgyY0KUatR0C2SET+sUofvblgCRyJiJIOSD6TpKIDfiExvkTvJ/1hwBPCyvnpojjzo1lcaGK32a3",
+	"1C1h2eK2PRZYLuuC2SAngRneaL+znnfzy6kcyZkOAbqqBEMF37/WTiIpQs/fR6bMN7ZuWhvKlWWfhEck",
+	"1BjghJnDioSeCBGuFSifSJz7LnFKL2llKevQVj7aUHgq34+Nc2zJVmYBJlwjyZtQPRjn0QUSRuMsLZdM",
+	"uIKXegICzVzyVFb4I317Gy3YA4tj++64AyGyGM2dfuD62XYJMhAdCHlX6K7IXPuEqhuVz97a6uxbNxTO",
+	"ieuU2Q1zYOZHPfHuuHOYn5ob3BGKhYcQELddxDlAUFmAvc+aB4u/kD1hO3Ypp653CK1bkfq1Ltaqzey8",
+	"7xcwlN/1CxtoYZkXUMlk7sNDeJGuUjB1hAlwACIPqi5ZdL/3xF8yCgfTYr83kPDhgXoPj1D5VnrPs/ba",
+	"TM1iPBlxbMPFNmvfflkWJebdOjzS5G4sFSMhmqBCLMCgZP5C2bRRjHvmXsptT9hTZk/iHUvSm82iI7is",
+	"7pAmHALwl51Rc8u4Avc+AvvdsiTiA13EJ3mm0twvHBVA1bkUZ4Tna9u0v7cIi74CVwKTcpwYaH2BDqwk",
+	"q/GxDF9i09id5XI9OszA8+Vn3+bBYJwBJkgjHkp8XLVST0e+Vswqb8dS9Ww1n/MKalltzMqqrulSfmY3",
+	"yKa0lGyQyLkS8SSFRa9QaA4NYt16IJ3FTV21jW5jPB2n0EfZqmGLb+6ZcFY8lSV6/X3jWJ/Ac5OzBC1o",
+	"Dak9NFswGtH/9sjgI6XwlBkKPLi9jzBxmaPkYFh+DMEQ7ubASG2Jq6sWpOMqOWGQGWo4phrLu/yV2WAi",
+	"MhlteuVlMmpb4MMVUvMFvqXCQ7L3/IBshY2Ts9Z5q9NtN7oX7U64jV5FQeD3gNTJVnjVabbdA3LWPHvT",
+	"bNcy7bUe7D0/8JXSvecHJYX6SnRMZ2q21xjnmk2k9LDcM8mkdt9MELJlP+AoqvXEYkQxqExq+6gsfUXl",
+	"8Y2KuSwZ1kVq2CjLYXm0ZBNbNO4xfHH3wCQDHcM5URbobIrz7CC5IzLmZtXmRxYcxiwZemllAmsa8RFT",
+	"uoSa+hAoG2J9+ArdZp9sSk3MNl6p+w3HAg/f5xMjhiAPceaj427rJ3Mqmj9fttrAQdrNny4+NE+83Vlp",
+	"7PHyobH1pbtangp9b3V2cyaWnaXNnbi2i7JJoPj+WNlX2Nqy7CvfyWUkTatF1UjoqJRD1HPKRwhg4hBx",
+	"6iOf+SJvmSr1h+RSPY4i9CM3qnA5l5zY79Deu65QocrK7S09nKnyYwN/jQxko35Ty3XoZSOEVjez6Dhl",
+	"gI8QLuwVK3P4BZGE6KmJvGU94WBQsviL7fue9H91m8GfNjHnL5Rxs+Z2PU7iTEyh0Nz1pCQQ6CONY0Sk",
+	"sWpDKrB6unghJO2I1AuoUgLKiORjzmxs8grXyAPhZR4rwz6PzuIt0nI+vTyYugEK9yKYpbBQW0hRScIm",
+	"UOaLa7IFAdBYZdn39ttA6+0aafScWScLfjYrrUqSFlPJnk5S1PzDkmR/tHQCRwfR1mG5JEAj52jAyrSB",
+	"RwyhxhU0WrXRpv6MoPtFL9EypQ9n8mdP/1o/7L9YqtdPD3EcPH6mcdevHI+gEaivuADoCDF3DkloNs5e",
+	"U19EAaG6z0jMhprImSZbCMSXf4krJ8TkiiimQcPWXmwDfizUiiB+3rITf3oCiLtfo/VfSJr5kYf8r5yH",
+	"XJqAvII8cCmOzZVYCYWfMTSsgWgvVcQEt8V3i2XipXC2tXyo3BEZJVRoovYPT7nSyxE9xdJIP7jBAE0l",
+	"GLh7vGJYge01ACt/YN3BAZmyBHIgAPvxLuG6AKhm3i6NN7I37XipP8aTRAxxyNwzQeoLBplhAWC2AWt4",
+	"Aku4Gre6EIpuzmwI9k9l8bvY4IYM5CzGWoXJTJA+G9CZQqwxrknEpkxEAJWJrghwW0fSJsDQ6TSeeyZh",
+	"CB6uoNvCnKQbPs0bK+2D1aapFLzaSoyr/DuFWwCTBrGuclhJGI0qRa7yXt6RIU3yIjiuhOEWI1nDAP0Q",
+	"I0CdkOhsMzRSh/mD40A1ETRT4QGC9cNRkq1UNrUvmkViatsdMtshHK4QfKI9AX8YjjdNZD9tCWFUw5r1",
+	"U1Th4U5ItmBwfGjhqzEAAesHqrSo+pGRRiGrECADb7IAB+Sq3kf+qXeO1CCFiDVjy0Av7cbbtU4nkt92",
+	"+3ThqP5U4oMuCWrK+Suh6nKNhFaaAf5tyK7TlOxm4nGFojmChOZemTd7ApeoRi70mCV3XDES2vNlBQh8",
+	"FUDywGFt1TXEWbYePugiIOwLHWgAtOoJJ5yQO7hPAI+U1lOFxMkyXo9ZmVyMOnoeLyEUnX2SvUeUeTGT",
+	"McyNDKdUj0OAd77liZ7RuBADbp6Xgn6baZRQiiaYiOwkocz4kH8Bj4U5f1OWpDfH9LORNbfINEpckhu6",
+	"rpcvsyWcNHcCCrTTT84sh7e+hwq/XHPP18DaXVsF649lmfcorOCHZAEOZTkWNtf3KLSALZ8AmHTpOHJQ",
+	"qEK6oaQw2zUSIhQ1i8LDJSPyDZMu6Apyscw/QjKWRjTn2gIp2kMmEwceDAq+eaFGQkOG/d56otAdRm/Z",
+	"9HXr2jI8MwDHcHkGuDOLIpYjBqYU115pOlfIS44c9jCoLzOmFIswTjmdEt4CANp4d9zZ7gllvk5tFxxs",
+	"rlEhItnNrBJUsmnmibn3ygrZY7NQorzNqVQFzC6ZlZRsuI459vYSzpDNWQ3Ng1nMsYSecCJMBrAoUy6w",
+	"hduUgisu4K47oMRHCpBYkG5ScrzWRPbRNwXkGcp3FF+hyQ3TS3J9N45GWJE6gW2snM/yJB1L3ywuMFA3",
+	"zK9BEfTIYQQjFnBpheRb5vkY8tTJn7tnX3u+W1ZKKG/LKrFPTtikD2I9IJsA+/ScIDk3IoryRtMKt2uk",
+	"3Wyc2CAjQ4VA2LToGV6BKx+b3kisUTKvGsmdwgdVEAWzO3NEPrZb3SaG2iFVU4HDLw8MIay6KDqVExuN",
+	"yHKEwSD48YQKOrLo6f54cLoFMmKmUgkq0HclqEAzeSriHi1f3/K4oAfX+NwoxOhXKthjxRjFVC0DuMYM",
+	"eUvIy6OO8id0c0X394phMiu1hFTcJxopwGikfDBSGouUw/nOApOuOs12SViSG1s9qIhZbGsm5+ypK6OS",
+	"LJ1Kty2LU1oVmJSVj70nbczXg12RyFiS1r4xf/WMwUHx+M9cU/dLrsfEzTUhGdj24mw+f0Pz2yzhet4x",
+	"TVs/G2TqNmaG7K6KHAosDYtcwqs97TSacEH6UmqlEzpFZSj/EOOK8HMLPbmADSGHhKa5yFt+wm0sRxww",
+	"rNTKXGPSm9Xr+wNoDf7JLEoYLCNIBvBednPGWk+xKDMvjZvKUvDQVWRNN7GcRWnEWcYSCsj4MUANGKlJ",
+	"kS2bqQHSZbkIGpB3Uo5iRo6heWuaDEqi5baJliMG1WxcIkZP5MA/pYX+RMyglgaR3LIP/0XDStBAoXRe",
+	"dE+rRNnYbzO/OVCkwFI3V+ElxYUKCBNDmbgiHwUZwAoRkFEJvA5EPsMD9SzxkVN6oie6tqAxV+SOJ8xf",
+	"rjT1JCuCOI2pHspkkvXSuGwd5rKxDJdHIJGesOGEUHBglsQEN7ywGFznws17op1ht3AL5GTo7gBxtA49",
+	"m1NgCH+K+x9RTeGXaIb1vAGaSwUoJvTEVfdt9RW8sIjajxIy0WMqiKZ9LDTFBSP9hNEbsA7xiFmvqwoI",
+	"1WQilSYvDnoiZrcsNporm/oPyAf+5ijdS8JirAJ/UK+TsACbE/rlBoy8B+uA5gnU+gM0DpiBDOIZFBHj",
+	"qqRyeY008T2wGIASNKZT1hPh156TynuVQ4JiPOk5sdz81qvUarVexfw6kJH9qdNtvDltXh9fnDR7lW+2",
+	"OnNqZ3JAUyCkMQr1fDy4KXQ1ZYYn0MzuVsP+IIKEwuYQvIrJKSzJKpwiLJ80m6TZEWM2dxE4N0Lekbk9",
+	"8NlhTuTMSIBypmFvs6L9v8o+2TIqruJaJpxBNYQIKi8kdDjkA8iU4ErzQVoyqifCd80u2cFWdswLCoqE",
+	"ej9+dXEC33Zsdkjg0A7K31BQOhT/uVOr1cIsdyMxN0QOc1fP3c5te2jI8/ouCQvoUP5Z6wlYg8CsPhVz",
+	"KdgRoFVoKE8opHfzHaa9DQQ+qB9gy4DDZYl/zAfMOoBRaKs0pnQwZtW9Wt1w/iT2PP53d3c1Co9rMhnt",
+	"2G/VzmnruHneacI3hv1yjfgOlj80LluVoHLrqiVV6rVdfFFOmaBTXjms7NfqtX2EZhkD13WVEM2/R8uw",
+	"AAtEtCTSIXObgkKiGAuIjCOzEWA1PbQxZ6nWgJeBCuTMeBlSrSkXNKaslIdPa6RpWAqWi+QasQcRplMR",
+	"2hMA1elqkViUQqDxQUazMYPXbGN5IXtXZdJIShRx6yuHlVOudMPWzzULmNAJ0yA+/aO4ZhdmPCBtl5Ql",
+	"Vq4inJFPZiJiQy5Y5JwyhWUqWViwt5pefpuxZO6E1sNiJSSQ2TaJOiwdvBsrKgfcK+tcXuIXKwt29vGB",
+	"V8532Wg9DPfSoZaU8F0cai48P82hJn2uJ1TduDhHl2GVV4u4X484O8pGAUKpEHw43LOW4YGdIxXF02I5",
+	"jsoyCHbR82J32JmW8DyVrUMu9Tu3EmgqdoAgSw3H3z4bsdui1ppP9+p1TDYS2qbcFzkhxJ2kXa0PL4C4",
+	"b5BPF0mDOyg1Q2cOsOuyFtMh7ryhkYsngU92139yJXx3W4Tf7a//7q1M+jyKGHj8D/Zer/+iK+UZFS6O",
+	"G2Lgnm8yqZbQLBE0xg/2N5qSq0cNmpOaTSY0mVs6U0Zit9xSbxvNgY6UDZ+pAvn+/C2oTKUqIeDtVGug",
+	"nrczww2WYsCCgo0Kw2v8Moi2Knx/DhXVWcLEgJEtPwBmu5beMHSUWWkfq5MNaZLG77ieaWzE1QEVEDaz",
+	"ZV70thnq+ulc0XGg4ELafg6NKpN5NaxE9e7YIvf2BPuCojNBTgO1KW1tJvTwo1LzjmnSsSi+WVATgtkK",
+	"ophZfK5r5JyxSCFtQIOaM+7lzGFlrMOvQlFBLZkp7SAc1tzU1KZR3Ng3dHAzmyoHl1uxETnLMKizaHtb",
+	"MN2FwNwHJjcXX7IZDty3YENiU1Yc51veqmBja56M3pWWC1lN+bBWThrD+ecng7sbfHFJ57GkUVfKU5og",
+	"KtTB7vNNRqhmU/S2nbGIUxfS9DvS3r0NZmdvAgINP4him28ONu+pyydMznSB0jvKbAWRQpFye76WUPtv",
+	"QSq673x1JWO+IZGImS4hFyfWqu/lnAvpS8C2/jmE/Qig9plG85qEC8C5oS0OmBeps/qLED2dp5ZlxBHH",
+	"5RHHJ5VlGgMbarLp3cbl/Ctc7E0O5LnUb+VM2C42uJTHUgxjjlbov4oEhSeq7FYtlZxWaXPegYCsVYh5",
+	"sLYJewXDLM4Hwx5A1LcxN1bST+s6FRnaPZS1z0FlOiuR8Y5tMeLQ+xkN4DYSAPQzKFC9YH89JBTyKSDP",
+	"IcgqMxWLN0BzaT0FYnVCFlkxbkFYA+nJGTJREzPEJo2Vc+o2jsfduC1nJDwgEPWl+YQFft1XKzxB8gaN",
+	"Yi6YC5fIF3fOQYW44DgcRi4GD0RfqOieUKEokAccG02HSrWmgzFDO97dmMfMVfdWMZ+ahnLRZC4sw5WI",
+	"dnYpa3niqieAoi4iTBixFAyiOYAJmgadQbXZ8XxlFqkdmRV9t5KMyZhddlxlc/rsZ81+j/Caipuvv7z6",
+	"+PL2xdVzfdDZT/b+vjutX4iz+MOvrfG7YTM67jdev3r54vnB5pJjWWLv7yw5PpC7WNv+UVrm0xWRzx/V",
+	"7K4giIC7eplJK0MX/JdlVI+yT0UwmCVbVEB0QduPJjGjNrB3NRFbvNqBK2SUg3MJs6In7luXhZaRmq3Q",
+	"VWgIj0jCdDLfttBDP2T5P40sf5xaGpDLbi59GEk+S90ptcGfQkBQLjXJt1wXTe3Oqk4UY4sWZQz36Anf",
+	"qB+k9nVklTmLhnUY9VkMgVWyRj7aMPAw5hOuQ/CLjBgGUPbEzAL/1lPo3yOvgj3WoQ5ImBW+R28ZS91b",
+	"wJijXE17LXtilKItubr2hVSv1KyO5lvNEhqXmNiFJEMeG3K7tRrlJUUeIzQZzSYMQV9tPYzto2IhSjAp",
+	"e1jvBZC7RW/CmxTWdr03wdnhnD0+szeR5sbehAeh+D+ur6HsjmWz3/nor2hl0eJvaDOIh249rPA2hSCF",
+	"3fTgbbkSSuavQoGOer18UnCYy63wu1DLIzXD75ZFE5UNNXfI06RvdsvlTOERzoem//IhfhXpF4NP8+Yv",
+	"e8n18Or9z7+MlnkOoNllyw/12EvUhwcIQJ4M54CYzSF1NGsRz9xD5qns1fdeVHd3q3svunt7h7v1w72D",
+	"X/AVZ9hG4W3l29wzNj6v1tnusPqS7vWrrwb7UfWAPR++qL/cfbX3eh9toO8hkbHixcfbmC4MMl7Vk13b",
+	"Qp17Fxyfi2FHefYtFyOWTBPscv+3verLu5/nv9Tpm8EJezt6z/92c5q+/JNzze5mYdJZefVcxiBiOs3W",
+	"r81DLLKfg0p2MFeduzTK2SU1biRj4bot8xpd2OvqG4t+OI8e03nkwaVbccP9spmXyEM2zMWSyTuhik4e",
+	"DFj3NfN8DnVPZEnUOakiKAvPyuKygNHTCXumbFy3YErZVC6ueyKLWC5Gk5UGkm2VJXrm0vVcKt72kYVs",
+	"AObPsjQoay/AzEfIzDTSxSI4hPkDRD8v3wTSMnpicXoQweXqSMDIXTiVM2JAOEpmmoAA3YEUFm68J+yq",
+	"K/CjYQID+zJgNt0Fe4QqQ9YMYLgl9Kzv+ACDqY691ZuyhIQeJQoPe6IKnn1Xvtu6xHO1XDOzUXl1yIB4",
+	"Bgqd1kLsCbK0HCLZkvkig0bpqWJ0QWEohRKcmRRnQ5oz3A6titUpsVELDrhFY26kTgxdKPZSUku2MG+v",
+	"cGVg5mbDT/FhWkgE1jxN0SngE/jo0njaMVzBw6cuSW5SZEsx1hMhJrhD5kpPdJiFKWhFbDKVkFBS/WCm",
+	"pCWZ0BsG2iRniig6ZIdGXcDGnTy23JeZssaC5LpGvPMGAsBGnx9oT0LojH0E0HC0r2FOkls6KQh6OUGL",
+	"z2SXMnllpdv03hLB/RyqJUz/IRzdMIH94/QSFRbGW5Rl1610pfroYa74+BBpkJqRhmUBmQZXEp6ABlpF",
+	"8A+7hs5hLQU546J1sXYdvYbwtyqO8fGW7Z7O6TwcyqOZGBck7NY9BN6HyWilReOXGMPs6ck5uo+AmOai",
+	"uHNw3MgGGY3/Gq6z+3rC/hjD2wb2sDyFbTM0cv6w2q31wKfYJ4syc2ah28kGsMxWl4UFOyIL0X2Hy813",
+	"GBfVN5IgFMOGdBqjHamxTHTPzAgDrR3WTAxPAQ8uSyr0jT+u+EW5FcgIB+fsDpPp1RiS6GeK5eKxAdqR",
+	"D8agqaml4bBuNX5YstZZsr7T9PK99pb7WFDuI/FsYsR4oIUi24uNktMKZ9EWkGrhp2i/K6SrLfC6Zuqk",
+	"9lXgVWHtAcmM3T+MGE9hxMhnS0PCzvY6Ig05IesJdKYnAhQO4DIaXdO2+awko8VRRWcDcShIPWG0tBo5",
+	"YYMYShNBUROqsdQJugYAXonRyJJ7K1OBIEUoZgO7eKvn9d2eWEhO8VJRAhLzG2aJIqZnFXJ3FoYIgn6p",
+	"g/8d0xkGw1oanls+OZnQqmLmA53W6SM8Ukc+wmIZ3fVhQcuI7kH99Yv1Buznm9ydc6lbhopOmICr46Wf",
+	"Vg7/8dk/ef7kHAlYTGvaSpczWnsWnUAMqefllreZ8JIM8nhUysc8tIgAqO9DhAh6FCYZLpM1GPVEmloH",
+	"ESP2KRgn4EfPRAYWIoQNSeNTyF4dUGdt3p+1UKmemFKlDH8eUh4fevhLNnmND8aYhQWjQ6uZl9emHXAT",
+	"yAGUTGg8lMmERakVi2wd1OvbAYhDkU3I3Tqo70IZMLo8LcZsiBFhzOc7B/X9bfDFiZ6AzMCyQ58HuPye",
+	"uJYH2hWezoKwsQ5YDvL5FFrtAshVxaJUZZAnhtKkEEgVSBxmkS0t5zm9ELjPFz0Ab84IZNnXLs3ZOWML",
+	"aEleTJ7HVNe0WQqvZC3IRbK2pqmnAnVK/ZiAR5iHHyxCBqbjAzi+TabKFYYFZ6fV9mdP8sKcPzs8rwXI",
+	"LR9hC5Gxnnxt1oivFtjHs6ZAFvB9r5JXD63clOKXRKPiaJGEIs1dcDv8SCz4w4ORvkukdaQ2bzFzXJve",
+	"Gq68ZcGM18oUWSb0qnj/jhzqqgflk2ZNcQBRotMpo4kiw0RO7HlLAOORa4UOIkzMMnzVuaYwqEVD3oAU",
+	"IyOlYInkJQIF2v+KkOjkhk11ijxJZxHXPQFIBTXSIIie51AovZzq5bkD3iX/Hib1MENqscrSWhvqv3BC",
+	"wV8tP2CFzS8oVx4vstBPG86TmvR8V7Y5yNlrVKCKlgdmyU520BMORhTUOirIzOKFc4voV7xC6OhF1BIW",
+	"HYGn8j14VzEzngk5G40tFjk4OhGOZSBHgi9NcU81wcrjuDFWi8c/woT+5GFC3xf/sxlF/EEG/zAy+I7p",
+	"dTTwft79N86mszZPiYp5vujsM2VLI6yonNZwOS1a2mQlSFHCbCUvwCTwsp7SCAxZCGsxTWMEk+eyzKSY",
+	"DM81IBOWjPxci1xqUeCsMmnq0aSQbeQHDx32BHW5PJ4q4BKFbOKQmSpkZGUxMwvDL9SmyVairDhNkGK6",
+	"lxepIUtr1PREsUiNGxvW2wC4IaXp3KFv2t5zzPC+kSjLs5D+DGEnCXOoi74f0fK0NIbCcohzPhobvu4i",
+	"KcC2AgkCnbQAhdcMpg5kIVR+iw/In/p2zwyqP2N4g28rgDpXJRzxQVyqtPrXWundstojLEHlXSMPFLsQ",
+	"CvEjdfhHwMS/SsAEXpqNwyU8zLacI+Q7xIrVPpQF9wnYLYqsO8f+gH0PZGKTYeVMD+SEAWxdTj4JLS4d",
+	"2ULCsyxAOCDWmpjBP21bFu0rF2GNNBQpc0bGsbxTwUI+dlEcsJJNT9gIUoDBd/wX6mVpSXTqH7TZjEuE",
+	"GSmYIltWUc2lE2M+WA7pczHoefvIVsqwvYCKKlMYIwCVlj0/L9nrG9c1KKRJ+ytuI3DzqO8TTDyvIU7n",
+	"Ot8V8V1XZQJGm90+lktoYxZU7NPjvD9cLo/qcim6D8ydibMwA7JgnMj7Uu4/yod4S3xR5/UL3ytC49g/",
+	"xyy6R0DOg4Sj9GT+W3s07i0W/XCBLDc3tLMyA6n88CwXQrxUmojkYHk8T4MkTESAvZIh07ngwsZlK7Ch",
+	"GujpAObIBU3mZEtIcnxyDtmhC3bQE9PlWhqs2Re9M9aTOA9AUAxbWbg4DUHed89O0xTQMaORRWI/xtar",
+	"HRuiUr2UMR/MlxSQoyOGtEzSKMUdgYlSMSdjqbQ1qNhCMa6oLZCnmGNduRUDXxUs07hseSs+xQImbgPT",
+	"BXV7OGY01uN/Lt9Gaw9H9s1j5uQ58ARzRZKZEGAcaaVZZ27CLFZscRff2x6/2y/kaKq8eTA9xbGsUzO9",
+	"2dKY37LaymClUyPwmdehBtyqtZ8wnfDBKoxfRPMxnUM5D3jdyZKXCZSBYDNFzHkn7AugP2MhtmRCNanX",
+	"6rUDV5I1e70n1CChU5Yckvfd7iVJU9X6cxukptlkGkNGnvlE2qwBWO+e2HLo/ddjrafX7utrLTWNw22U",
+	"RSmxXJOMudIArb3YvMXgNj0sa/Y6muGaXdvyXUam9eDYMja3gEupABXTpYeZKwT9WUUiIOHFh9ChEnhl",
+	"zFxROa+cnD84r0M34yMvPzKhmlUhY93cwZmicW7F4MXrhP2K9bRcE6lBNLo2DVxDAyzKOoB6h1TTPlWs",
+	"J6zoZ3Z6KmVMtsKRvFa/xdf/1bzr5PV30txNKIrmfnIHGT74r6Zb+4v5EnLTzqUhy5yhr3mhbkFAZool",
+	"aaKmTAoQvbiY+ULdQvYEhIwdEUoiNo3lHDAbsFAeFRrSNl3uXz+WLnEVQL0hQA1uwZe5BZm2YzbrAF5u",
+	"tOtqxKd2x/GQ4CG3Eg4XSlMxWBZoeWZv4macZRpTLo6IRfT+T7hmR4DMr5j+z5keVl/la9f8B3nfPL0k",
+	"S88QOV56ojMw5Mzy3Z+TZcf6kFx8CDY71bWe+A/S/XTZXDEuWGGjeS595avt+D97FVchIEMk7PQqgRv2",
+	"f/Yqnf1e5RvZ26y1iw9lH+8eZDU7NuPpAE2B2xtAcoaCXTEUCvjs/UWuFbTfo8mT9Egtpf8W/702pyip",
+	"LAV6v5gyYdh6JAcze3cwQ9Co/lSR/ozHGuQLCEYeMWHrDNjqAzIh/UTelXHjd0zb1jtTNrgfU3bjXtgN",
+	"V1OmfDfcbPZr9WxGXJBPjbPT1ay1a2XHZ2phSVatM5Ra2VTEYSKN0R5QgaucUpXA4osrVwhYpWTZRQ4c",
+	"kef1/Z5IjUy2dBNIgn0aGyKUmOsLRVJEZPPIIZYZcvG5Wkms2jiXRxOeYG2eWH5aXCJzft0ss2WuPVyd",
+	"WXJgzGrxzYQxYFErb2EWUnLn1T1agHniEVovQfBJ5oENCqGukBEAePdExEdMaRvh7VU6ggwsV+jIIj1m",
+	"lruYK3BzUPeIICISIL4WqiLJmQ6X8DuAjlRPCesKPaxCqE9XM1vJ2nfZEf4i+vaSua9JqLEHwj+rO1/h",
+	"/9aEG7bZrbwBqE22GBqVO8eHGGJoVAkX9p8FQ+3WSMNZoc35eubqcvEoFzJFlkVMScFqBAYDmQ4kgXFF",
+	"DhMeyI+RFsEzsMQQLG8YHKvKBsiw0K6HCwtJlBoRU7GQ41JEWLus3wkI+2Q3a8PIRrs9yq30912uTUxu",
+	"sDd/xYgbPFqlV+SBFzQrTLc8wejYusKIvU+AigKcY0qVupNJqnYnWmUE/9D8cywTXY05wPx6vCPoidVF",
+	"8ML0Xnp1+7CucsKGCVNje240IPD5DMU+D4kr34AFgAS7Ay+VoQ/pZbcALzi1NJ6aphPrCewT62ml03VI",
+	"ghAjc1DfzcXMGEW2RhqAx+pgd7VmkylW14MuXbvOZYe+FmCeYxZHEO4ROAPFHeVWCY3krB8zZZNGKRnQ",
+	"6SE52Hvt2Gqb6WReha5DKGh9ywesJYZyAVuQrIAWvFIsOYUj8R1ZTbYwaoVGtFAM1a0iuIaShA00GctE",
+	"MdI3y5QYlZFO0eG8GZ2BscIIf2fMXuh4FXnrYLEQLn53X8UPR8KmkrfZI+J8/CWk7SHUVGLs4jKkNBR0",
+	"UDVG2RjRmXy6hmiphlyiuGOpJ0YbeC8C0YCaOpBnkfoocuKRFIBS7kNCR846VSOncjQyso4hfRBtbkR1",
+	"FhkSjaNbL/NYkmHmfV+asak/EeYMnPuPuOobyjJuxbgi8pYl/xbX/o+9vk1rMXYrD+V381fp3jcYjN/3",
+	"KWg4jalIq21ObHCyX/3KMHZzP4NUUjDDAAQ7f3BonndmaazGyoRO5kidvBJ1YCsN31wdf2h2O8uU57/D",
+	"PL7XAgODusJAgn989QvOQTOQoGkHUgmWoEKmuf3KpVlkX0xZwmVk0xEap6fX3daZV9X9+OLqvItVsmEI",
+	"XysWurByuA8QHZXD3Tq0MmBCwyv7dVBs1KzvjaW4jVcWeKM4sLftZvO62241TjNF623CGNEJx/P7MAsU",
+	"bMZaB547SNnhITDvfwuLAywRznfNpcUb6l1Ze+OXc93OFOxPi4wWBHFrGMASF7ly3inYJvJT78taT4CX",
+	"J98cV2QkZQRV8Q7JTAFjFQwLQ0vTGIe4epQBzDbfjWWc0q+e2EIuvYzfEzMt4M+O11PtrHDbuckc1HfR",
+	"pJvWioZge4QRwRYzHNDYkhgoZGJnV8rlLSP+F2Xzfv+r7uo5u8ubAn+w+Cdk8a4MY5GxO7X+AXaPNJ1t",
+	"JZvPlzBYg+QEmCVwicytxmoIqqRusbXc5JI5bS3j3G+Nk7PWeVBaSsGIE1nBhSF+3hNnzbM3zXYtFxQc",
+	"jpj+mH6+tR0eQXmH6ZRo6ihQvgoCkJUxS9gy1LasucdNmfaSDNFYyqPNsdksp7aw/WbcySifqliv1+vV",
+	"l+Y/r8x/6tn/9ipGunAm2kQilr5ZfvvAN2hE7Pa/xXJA47GE0E6+YSe7Njn0HAfqD/kWh9uGjveeH3zD",
+	"Xlsbt/zt87fPGwsi7/wDsU4gSe2L2db8W4giACF25x90R0e8H5ejoTcioy37eENyebL3Ucm9t8EiWwf1",
+	"fS8NwMaqC6wmDXH+PtxzxNU0pnMMIE5msS0dxh0EOqETicXpCwpMTwBoXTa1AMEnE6h0e5N2gKE2W1B8",
+	"7Lxx1rxunLabjZNP11CiaHs53HN64L7HpOiSpmlywzS4L+4HVpsO4ikT1JZRNMAh3JCeefHj2WTvSdG+",
+	"PXxxVlOE7ExzZYHFfiD0/puFYh9bPLnsMCwjkDlZa+erJ2hsWmsWgWiL5afKKemC+DXmU3WUL1Xl09ca",
+	"aeQw4ajGGlQFeN1cFVtXSs3WY9Njxi2MDTqolETIxJLqFIb9+3C1DYfl4ouHnpM6tQS4jJBhwthyIywu",
+	"Wp7U/mnxbHJkJA9p86Pg7R8GaLP2Pq+AtXngFc3fwQztpnBr/WuxHOzmiFCCWhC5G0uHmuqrSlxDITjT",
+	"0P4Ss+kT3aAHCgOPqdx8/vYgLWHju1z7gazyiMgqG1zGtdFF6fvFCKP0QT7K6GGY6PmwpDwk+qPXqkas",
+	"jLx6tYriLFev0kKUPWHhSJZVXs5xq7RUN4WEAK6W4408id5Dmlf3LW38l1Z9zHyfTPtZWJ9NxRbcfCHv",
+	"zAH4gdDxQ2FaHbiHxdq+S2HasWz8633J/p+QsJdazc7AIm2D8VYKkb5El6fPNmYukTFbovgt0PRnqqgT",
+	"ugGUAS/mNbSS6OGjNJxwLAmNIW8B2IYbs69PbjnXRk+YIePwL6+6pba0RhSlhOpKseR7mIq1crebjZPK",
+	"/czNzzdnPo0oMuPsyt+f/zy2vgo76u3iD5L/g+SvJPmNKMquPETrfj/t3/mKF3Wl7awpIi9YOzOELdDK",
+	"csF4OXnEuqaYCGRbz0UZZqjOCAWj8u2khLVEM88R1fKkiom8ZYvU709PL7JFKVCOH0ryd8tU5khkdwxR",
+	"K55Aa/6TiU/lNe1hDZ4pe+6WjXkVVy8dsxUMnkCNT6Fcs7GDBGQDJL+bSi0nNutA4QsqIUQ9GWnp+6Wt",
+	"j+1Wt3lf3d31/5cVneyqj6kNv5Mx+4Hd9G/mMHQBXLm7vlQOygeDfa30ISesMTM05h+fIbYXMAWW0W+X",
+	"4pBmbmOUpPlGYea6y8Z38VkA4QE5iDHV/BYCNiAGlyooNh70xFAmxF4ZMtZ6erizk8YBHb6qv6qTmYhY",
+	"QkLEI54JG5Y9S+LKYWUHENrsdJcVz0ecGSroKCsXbr2QtSJgHcLIbR6absOI01YwhHaxjcsUAdMDuUxR",
+	"HgcMKrx7ZjBomkWkP8fI98Xx0imv3rB52YAvmTTLqfwcnCz77sh6V/Ppv17LLqavdBZ9m/gnEyOL6oRq",
+	"mSDjyEEcqCBD3UCukkI3mH69Zr2OvaT8b5+//e8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -170,6 +170,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/apikeys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List stored credentials (API keys)
+         * @description The organization's stored credentials the caller may see, oldest first: every workspace
+         *     for an admin, the member's own workspaces for a member. Each shows its key only as a
+         *     hint and its secret never, with the number of live buckets that use it.
+         */
+        get: operations["listApiKeys"];
+        put?: never;
+        /**
+         * Register a stored credential (API key)
+         * @description Registers a provider credential once, in a workspace, for its buckets to use by
+         *     reference (`apiKeyUuid`). bucketd first proves it as far as a credential alone can be
+         *     (it authenticates at the provider, with no bucket: S3 ListBuckets, the GCS token
+         *     exchange or an HMAC-signed list, Azure Get Service Properties), then seals it. Needs
+         *     the WRITE role in the workspace.
+         */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/apikeys/{apiKeyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The API key's id, as `POST /apikeys` answered it. */
+                apiKeyId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change or rotate a stored credential
+         * @description Changes `description` or `region`, or rotates the credential: a new `key`, `secret`,
+         *     `sessionToken` or `tenantId` is proved alone at the provider, then against every live
+         *     bucket that uses the API key (at most 4 at a time, within the request's deadline), and
+         *     replaces the stored values only if every bucket passes, in one transaction that a
+         *     bucket attached meanwhile cannot slip past. Otherwise nothing changes and the answer is
+         *     409 `ROTATION_REFUSED` listing each bucket that failed and why. `provider` and
+         *     `endpoint` cannot change (register a new API key). Needs the WRITE role.
+         */
+        put: operations["updateApiKey"];
+        post?: never;
+        /**
+         * Delete a stored credential
+         * @description Deletes an API key no live bucket uses; one in use answers 409 `CREDENTIAL_IN_USE` with
+         *     the number of buckets. Needs the WRITE role.
+         */
+        delete: operations["deleteApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/user/quota": {
         parameters: {
             query?: never;
@@ -589,39 +653,43 @@ export interface components {
          */
         StorageType: "S3" | "GCS" | "AZURE" | "BLOB";
         /**
-         * @description A bucket to register with the credentials that reach it. Fields not listed here (such as
-         *     `walletAddress` or `apiKeyUuid`, sent by Flashback's client) are accepted and ignored.
+         * @description A bucket to register with the credentials that reach it: `key` and `secret`, or
+         *     `apiKeyUuid`. Fields not listed here (such as `walletAddress`, sent by Flashback's client)
+         *     are accepted and ignored.
          */
-        CreateBucketRequest: {
+        CreateBucketRequest: ({
             name: components["schemas"]["BucketName"];
             bucket: components["schemas"]["ProviderBucketName"];
             storageType: components["schemas"]["StorageType"];
-            key: components["schemas"]["CredentialKey"];
-            secret: components["schemas"]["CredentialSecret"];
+            key?: components["schemas"]["CredentialKey"];
+            secret?: components["schemas"]["CredentialSecret"];
             region?: components["schemas"]["Region"];
             endpoint?: components["schemas"]["Endpoint"];
             workspaceId: components["schemas"]["ID"];
+            apiKeyUuid?: components["schemas"]["ApiKeyId"];
             validation?: components["schemas"]["ValidationMode"];
         } & {
             [key: string]: unknown;
-        };
+        }) | unknown | unknown;
         /**
          * @description The same body as a create, for a dry run: `name` and `workspaceId` may be left out (when
-         *     `workspaceId` is given, the caller's access to it is checked). Unknown fields are ignored.
+         *     `workspaceId` is given, the caller's access to it is checked, and an `apiKeyUuid` must be
+         *     of that workspace). Unknown fields are ignored.
          */
-        ValidateBucketRequest: {
+        ValidateBucketRequest: ({
             name?: components["schemas"]["BucketName"];
             bucket: components["schemas"]["ProviderBucketName"];
             storageType: components["schemas"]["StorageType"];
-            key: components["schemas"]["CredentialKey"];
-            secret: components["schemas"]["CredentialSecret"];
+            key?: components["schemas"]["CredentialKey"];
+            secret?: components["schemas"]["CredentialSecret"];
             region?: components["schemas"]["Region"];
             endpoint?: components["schemas"]["Endpoint"];
             workspaceId?: components["schemas"]["ID"];
+            apiKeyUuid?: components["schemas"]["ApiKeyId"];
             validation?: components["schemas"]["ValidationMode"];
         } & {
             [key: string]: unknown;
-        };
+        }) | unknown | unknown;
         /**
          * @description A display name, unique within the organization among live buckets. Names are
          *     compared after Unicode NFKC normalization and case folding, ignoring invisible
@@ -736,6 +804,11 @@ export interface components {
              */
             credentialsUpdatedAt?: string;
             /**
+             * @description The stored credential (`/apikeys`) the bucket uses; absent when it has its own key and secret.
+             * @example 0192f7a6-1a2b-7c3d-8e4f-506172839405
+             */
+            apiKeyId?: string;
+            /**
              * Format: date-time
              * @example 2026-11-26T22:10:24Z
              */
@@ -817,6 +890,7 @@ export interface components {
             region?: components["schemas"]["Region"];
             endpoint?: components["schemas"]["UpdateEndpoint"];
             workspaceId?: components["schemas"]["ID"];
+            apiKeyUuid?: components["schemas"]["ApiKeyId"];
             validation?: components["schemas"]["ValidationMode"];
         } & {
             [key: string]: unknown;
@@ -848,6 +922,7 @@ export interface components {
             secret?: components["schemas"]["CredentialSecret"];
             endpoint?: components["schemas"]["UpdateEndpoint"];
             bucket?: components["schemas"]["ProviderBucketName"];
+            apiKeyUuid?: components["schemas"]["ApiKeyId"];
             validation?: components["schemas"]["ValidationMode"];
         } & {
             [key: string]: unknown;
@@ -910,6 +985,149 @@ export interface components {
                  */
                 percentage: number;
             };
+        };
+        /**
+         * @description A stored credential (`/apikeys`) of the bucket's workspace to use instead of `key` and
+         *     `secret`; giving both is 400. Its provider must be the bucket's, and the bucket is reached
+         *     at its endpoint. An unknown id and another organization's or workspace's API key are
+         *     refused alike.
+         * @example 0192f7a6-1a2b-7c3d-8e4f-506172839405
+         */
+        ApiKeyId: string;
+        /**
+         * @description The provider, as Flashback names it (`AWS`, `GCP`, `AZURE`) or as a storage type (`S3`,
+         *     `GCS`, `BLOB`); answers repeat the spelling given.
+         * @example AWS
+         */
+        ApiKeyProvider: string;
+        /**
+         * @description What the credential is (a bucketd extension; default `KEY_SECRET`, a long-lived key and
+         *     secret). The others are for their own provider: `AWS_SESSION` (key, secret and
+         *     `sessionToken`), `AWS_ROLE` (key: the role ARN; no secret), `AZURE_SERVICE_PRINCIPAL`
+         *     (key: client id, secret: client secret, `tenantId`), `AZURE_SAS` (key: the account,
+         *     secret: the SAS token), `GCS_IMPERSONATION` (key: the service account; no secret).
+         * @example KEY_SECRET
+         * @enum {string}
+         */
+        CredentialKind: "KEY_SECRET" | "AWS_SESSION" | "AWS_ROLE" | "AZURE_SERVICE_PRINCIPAL" | "AZURE_SAS" | "GCS_IMPERSONATION";
+        /** @description A stored credential in Flashback's `ProviderApiKeyDTO` shape. Its secret is never returned. */
+        ApiKey: {
+            id: components["schemas"]["ID"];
+            /**
+             * @description The key's hint, as `keyHint`; the key itself is never returned.
+             * @example AKIA…MPLE
+             */
+            key: string;
+            /** @example AKIA…MPLE */
+            keyHint: string;
+            /**
+             * @description Identifies the secret without revealing it, as a bucket's `secretFingerprint`.
+             * @example 3q2-7wXyZ0aBcDeFgHiJkL
+             */
+            secretFingerprint?: string;
+            /**
+             * Format: int64
+             * @description Starts at 1 and grows by one with each rotation.
+             * @example 1
+             */
+            secretVersion: number;
+            /** @example AWS */
+            provider: string;
+            kind: components["schemas"]["CredentialKind"];
+            /** @example https://s3.example.com */
+            endpoint?: string;
+            /** @example us-east-1 */
+            region?: string;
+            tenantId?: string;
+            /** @example Backups account */
+            description?: string;
+            workspaceId: components["schemas"]["ID"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T22:10:24Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T22:10:24Z
+             */
+            updatedAt: string;
+            /**
+             * @description The live buckets that use the API key.
+             * @example 2
+             */
+            bucket_count: number;
+        };
+        ApiKeyList: {
+            /** @example true */
+            success: boolean;
+            apiKeys: components["schemas"]["ApiKey"][];
+        };
+        /**
+         * @description Flashback's `CreateProviderApiKeyRequest`; `kind` and `sessionToken` are bucketd
+         *     extensions. `secret` is required except for the kinds that have none. Unknown fields
+         *     (such as `subscriptionId`) are ignored.
+         */
+        CreateApiKeyRequest: {
+            key: components["schemas"]["CredentialKey"];
+            secret?: components["schemas"]["CredentialSecret"];
+            sessionToken?: components["schemas"]["CredentialSecret"];
+            kind?: components["schemas"]["CredentialKind"];
+            provider: components["schemas"]["ApiKeyProvider"];
+            endpoint?: components["schemas"]["Endpoint"];
+            region?: components["schemas"]["Region"];
+            tenantId?: string;
+            description?: string;
+            workspaceId: components["schemas"]["ID"];
+        } & {
+            [key: string]: unknown;
+        };
+        CreateApiKeyResponse: {
+            /** @example true */
+            success: boolean;
+            message?: string;
+            apiKeyId: components["schemas"]["ID"];
+        };
+        /**
+         * @description Flashback's `UpdateProviderApiKeyRequest`; every field is optional. `provider` and
+         *     `endpoint` may only repeat the stored values. Unknown fields are ignored.
+         */
+        UpdateApiKeyRequest: {
+            key?: components["schemas"]["CredentialKey"];
+            secret?: components["schemas"]["CredentialSecret"];
+            sessionToken?: components["schemas"]["CredentialSecret"];
+            provider?: components["schemas"]["ApiKeyProvider"];
+            endpoint?: components["schemas"]["UpdateEndpoint"];
+            region?: components["schemas"]["Region"];
+            tenantId?: string;
+            description?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        ApiKeyActionResponse: {
+            /** @example true */
+            success: boolean;
+            message?: string;
+        };
+        /** @description An error answer; for `ROTATION_REFUSED` it lists each bucket the new values failed for. */
+        RotationRefused: {
+            /** @example false */
+            success: boolean;
+            message: string;
+            /** @example ROTATION_REFUSED */
+            code: string;
+            failedBuckets?: components["schemas"]["RotationFailure"][];
+        };
+        /** @description A bucket the new values of an API key failed for. */
+        RotationFailure: {
+            bucketId: components["schemas"]["ID"];
+            name: string;
+            /**
+             * @description The error code a validation of the bucket answers, such as INVALID_CREDENTIALS.
+             * @example INVALID_CREDENTIALS
+             */
+            code: string;
+            message: string;
         };
         /**
          * @description How far the provider check may go. `read` (the default) only reads: authenticate,
@@ -1200,7 +1418,7 @@ export interface components {
              *     METHOD_NOT_ALLOWED, NAME_ALREADY_USED, CONFLICT, IDEMPOTENCY_IN_PROGRESS,
              *     IDEMPOTENCY_KEY_REUSED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
              *     HEADERS_TOO_LARGE, EXPECTATION_FAILED, QUOTA_EXCEEDED, RATE_LIMITED, PROVIDER_ERROR, PROVIDER_TIMEOUT, UNAVAILABLE,
-             *     NOT_IMPLEMENTED, INTERNAL. Clients must tolerate codes not listed here.
+             *     NOT_IMPLEMENTED, CREDENTIAL_IN_USE, ROTATION_REFUSED, INTERNAL. Clients must tolerate codes not listed here.
              * @example INVALID_REQUEST
              */
             code: string;
@@ -1927,6 +2145,171 @@ export interface operations {
         requestBody?: never;
         responses: {
             501: components["responses"]["NotImplemented"];
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: {
+                /** @description Only this workspace's API keys; empty or `undefined` means every workspace the caller may see. */
+                workspaceId?: string;
+                /** @description Only API keys of this provider (`AWS`, `GCP`, `AZURE`, or `S3`, `GCS`, `BLOB`). */
+                provider?: string;
+                /**
+                 * @description Flashback's capability bitmask; every API key bucketd keeps is a storage credential, so
+                 *     the list is the same for any value that includes Storage (1) and empty otherwise.
+                 */
+                capability?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The API keys. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "provider": "AWS",
+                 *       "key": "AKIAIOSFODNN7EXAMPLE",
+                 *       "secret": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                 *       "description": "Backups account",
+                 *       "workspaceId": "0192f7a4-5b6c-7d8e-9f01-23456789abcd"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateApiKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description The API key is registered. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateApiKeyResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            502: components["responses"]["ProviderError"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["ProviderTimeout"];
+        };
+    };
+    updateApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The API key's id, as `POST /apikeys` answered it. */
+                apiKeyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "secret": "9x8W7v6U5t4S3r2Q1p0OnMlKjIhGfEdCbA987654"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateApiKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description The API key is changed; after a rotation every bucket that uses it was proved with the new values. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyActionResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /**
+             * @description The new values fail for at least one bucket that uses the API key (`ROTATION_REFUSED`,
+             *     with `failedBuckets`), or the API key changed meanwhile (`CONFLICT`; retry).
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotationRefused"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            502: components["responses"]["ProviderError"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["ProviderTimeout"];
+        };
+    };
+    deleteApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The API key's id, as `POST /apikeys` answered it. */
+                apiKeyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The API key is deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyActionResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     getQuota: {
