@@ -105,10 +105,10 @@ func (s *Buckets) checkFields(in BucketInput, rule nameRule) (bucketFields, erro
 func requireKeyAndSecret(t domain.StorageType, key, secret domain.Secret) error {
 	hint := providerHints[t]
 	if key.IsZero() {
-		return domain.Errorf(domain.KindInvalidInput, "key must not be empty (or give apiKeyUuid); for %s it is %s", t, hint.key)
+		return domain.Errorf(domain.KindInvalidInput, "key must not be empty; for %s it is %s (or give apiKeyUuid, a stored credential)", t, hint.key)
 	}
 	if secret.IsZero() {
-		return domain.Errorf(domain.KindInvalidInput, "secret must not be empty (or give apiKeyUuid); for %s it is %s", t, hint.secret)
+		return domain.Errorf(domain.KindInvalidInput, "secret must not be empty; for %s it is %s (or give apiKeyUuid, a stored credential)", t, hint.secret)
 	}
 	return nil
 }

@@ -207,7 +207,8 @@ func (s *Store) UpdateCredential(ctx context.Context, ch ports.CredentialChange)
 		if !ch.Rotated {
 			return tx.Table(tableCredentials).Where("id = ?", canonicalID(c.ID)).Updates(columns).Error
 		}
-		if missed := slices.DeleteFunc(using, func(id string) bool { return slices.Contains(canonicalIDs(ch.Validated), id) }); len(missed) > 0 {
+		validated := canonicalIDs(ch.Validated)
+		if missed := slices.DeleteFunc(slices.Clone(using), func(id string) bool { return slices.Contains(validated, id) }); len(missed) > 0 {
 			return domain.Errorf(domain.KindConflict,
 				"bucket %s started using API key %s while its new values were checked; retry the rotation", missed[0], c.ID)
 		}
