@@ -53,6 +53,7 @@ var commonScenarios = []scenario{
 	{"admin token list, revoke and expiry", testAdminTokens},
 	{"admin refused input", testAdminRejects},
 	{"bad input", testBadInput},
+	{"API keys used by buckets, rotated and deleted", testAPIKeys},
 }
 
 // postgresScenarios need a database that several processes share.

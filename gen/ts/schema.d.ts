@@ -661,8 +661,8 @@ export interface components {
             name: components["schemas"]["BucketName"];
             bucket: components["schemas"]["ProviderBucketName"];
             storageType: components["schemas"]["StorageType"];
-            key?: components["schemas"]["CredentialKey"];
-            secret?: components["schemas"]["CredentialSecret"];
+            key?: components["schemas"]["OptionalCredentialKey"];
+            secret?: components["schemas"]["OptionalCredentialSecret"];
             region?: components["schemas"]["Region"];
             endpoint?: components["schemas"]["Endpoint"];
             workspaceId: components["schemas"]["ID"];
@@ -680,8 +680,8 @@ export interface components {
             name?: components["schemas"]["BucketName"];
             bucket: components["schemas"]["ProviderBucketName"];
             storageType: components["schemas"]["StorageType"];
-            key?: components["schemas"]["CredentialKey"];
-            secret?: components["schemas"]["CredentialSecret"];
+            key?: components["schemas"]["OptionalCredentialKey"];
+            secret?: components["schemas"]["OptionalCredentialSecret"];
             region?: components["schemas"]["Region"];
             endpoint?: components["schemas"]["Endpoint"];
             workspaceId?: components["schemas"]["ID"];
@@ -994,6 +994,20 @@ export interface components {
          * @example 0192f7a6-1a2b-7c3d-8e4f-506172839405
          */
         ApiKeyId: string;
+        /**
+         * @description `key` of a bucket's create or dry run: required, and not empty, unless `apiKeyUuid` is
+         *     given, when it may be left out or sent empty (as a client with a plain string field
+         *     does). See `CredentialKey`.
+         * @example AKIAIOSFODNN7EXAMPLE
+         */
+        OptionalCredentialKey: string;
+        /**
+         * Format: password
+         * @description `secret` of a bucket's create or dry run: required, and not empty, unless `apiKeyUuid`
+         *     is given, when it may be left out or sent empty. See `CredentialSecret`.
+         * @example wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+         */
+        OptionalCredentialSecret: string;
         /**
          * @description The provider, as Flashback names it (`AWS`, `GCP`, `AZURE`) or as a storage type (`S3`,
          *     `GCS`, `BLOB`); answers repeat the spelling given.
