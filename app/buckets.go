@@ -84,16 +84,16 @@ func NewBuckets(deps BucketsDeps) (*Buckets, error) {
 	slices.Sort(types)
 	logger, now := withDefaults(deps.Logger, deps.Now)
 	return &Buckets{
-		store:         deps.Store,
-		vault:         deps.Vault,
-		audit:         deps.Audit,
-		validators:    validators,
-		fingerprinter: deps.Fingerprinter,
+		store:           deps.Store,
+		vault:           deps.Vault,
+		audit:           deps.Audit,
+		validators:      validators,
+		fingerprinter:   deps.Fingerprinter,
 		credentialStore: deps.Credentials,
 		authenticators:  deps.Authenticators,
-		supported:     strings.Join(types, ", "),
-		log:           logger,
-		now:           now,
+		supported:       strings.Join(types, ", "),
+		log:             logger,
+		now:             now,
 	}, nil
 }
 
