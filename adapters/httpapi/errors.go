@@ -176,9 +176,6 @@ func requestProblem(re *openapi3filter.RequestError) problem {
 	}
 	var se *openapi3.SchemaError
 	if errors.As(re.Err, &se) {
-		if alternatives := requiredAlternatives(se); alternatives != "" {
-			return problem{bad, fmt.Sprintf("invalid %s: give %s", where, alternatives)}
-		}
 		if ptr := se.JSONPointer(); len(ptr) > 0 {
 			where += fmt.Sprintf(" at %q", strings.Join(ptr, "."))
 		}
@@ -192,26 +189,6 @@ func requestProblem(re *openapi3filter.RequestError) problem {
 		return problem{bad, fmt.Sprintf("the %s is not valid JSON: %s", where, parseReason(pe))}
 	}
 	return problem{bad, fmt.Sprintf("invalid %s", where)}
-}
-
-// requiredAlternatives names the sets of fields an anyOf of required lists accepts ("key and
-// secret, or apiKeyUuid"), "" when se is no such failure.
-func requiredAlternatives(se *openapi3.SchemaError) string {
-	if se.SchemaField != "anyOf" || se.Schema == nil {
-		return ""
-	}
-	sets := make([]string, 0, len(se.Schema.AnyOf))
-	for _, alt := range se.Schema.AnyOf {
-		if alt.Value == nil || len(alt.Value.Required) == 0 {
-			return ""
-		}
-		quoted := make([]string, len(alt.Value.Required))
-		for i, field := range alt.Value.Required {
-			quoted[i] = strconv.Quote(field)
-		}
-		sets = append(sets, strings.Join(quoted, " and "))
-	}
-	return strings.Join(sets, ", or ")
 }
 
 // parseReason reports why JSON failed to parse without quoting the input.

@@ -175,6 +175,9 @@ func (s *Server) CreateBucket(ctx context.Context, req api.CreateBucketRequestOb
 		return nil, err
 	}
 	b := req.Body
+	if err := requireCredentials(b.Key, b.Secret, b.ApiKeyUuid); err != nil {
+		return nil, err
+	}
 	res, err := s.buckets.Create(ctx, p, app.BucketInput{
 		Name:        b.Name,
 		Bucket:      b.Bucket,
@@ -200,6 +203,9 @@ func (s *Server) ValidateBucket(ctx context.Context, req api.ValidateBucketReque
 		return nil, err
 	}
 	b := req.Body
+	if err := requireCredentials(b.Key, b.Secret, b.ApiKeyUuid); err != nil {
+		return nil, err
+	}
 	out, err := s.buckets.Validate(ctx, p, app.BucketInput{
 		Name:        deref(b.Name),
 		Bucket:      b.Bucket,

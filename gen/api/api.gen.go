@@ -749,14 +749,7 @@ type CreateBucketRequest struct {
 	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
 	WorkspaceId          ID                     `json:"workspaceId"`
 	AdditionalProperties map[string]interface{} `json:"-"`
-	union                json.RawMessage
 }
-
-// CreateBucketRequest0 defines model for CreateBucketRequest.0.
-type CreateBucketRequest0 = interface{}
-
-// CreateBucketRequest1 defines model for CreateBucketRequest.1.
-type CreateBucketRequest1 = interface{}
 
 // CreateBucketResponse defines model for CreateBucketResponse.
 type CreateBucketResponse struct {
@@ -1471,14 +1464,7 @@ type ValidateBucketRequest struct {
 	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
 	WorkspaceId          *ID                    `json:"workspaceId,omitempty"`
 	AdditionalProperties map[string]interface{} `json:"-"`
-	union                json.RawMessage
 }
-
-// ValidateBucketRequest0 defines model for ValidateBucketRequest.0.
-type ValidateBucketRequest0 = interface{}
-
-// ValidateBucketRequest1 defines model for ValidateBucketRequest.1.
-type ValidateBucketRequest1 = interface{}
 
 // ValidationCheck defines model for ValidationCheck.
 type ValidationCheck struct {
@@ -2114,6 +2100,180 @@ func (a *CreateBucketRequest) Set(fieldName string, value interface{}) {
 		a.AdditionalProperties = make(map[string]interface{})
 	}
 	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for CreateBucketRequest to handle AdditionalProperties
+func (a *CreateBucketRequest) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["apiKeyUuid"]; found {
+		err = json.Unmarshal(raw, &a.ApiKeyUuid)
+		if err != nil {
+			return fmt.Errorf("error reading 'apiKeyUuid': %w", err)
+		}
+		delete(object, "apiKeyUuid")
+	}
+
+	if raw, found := object["bucket"]; found {
+		err = json.Unmarshal(raw, &a.Bucket)
+		if err != nil {
+			return fmt.Errorf("error reading 'bucket': %w", err)
+		}
+		delete(object, "bucket")
+	}
+
+	if raw, found := object["endpoint"]; found {
+		err = json.Unmarshal(raw, &a.Endpoint)
+		if err != nil {
+			return fmt.Errorf("error reading 'endpoint': %w", err)
+		}
+		delete(object, "endpoint")
+	}
+
+	if raw, found := object["key"]; found {
+		err = json.Unmarshal(raw, &a.Key)
+		if err != nil {
+			return fmt.Errorf("error reading 'key': %w", err)
+		}
+		delete(object, "key")
+	}
+
+	if raw, found := object["name"]; found {
+		err = json.Unmarshal(raw, &a.Name)
+		if err != nil {
+			return fmt.Errorf("error reading 'name': %w", err)
+		}
+		delete(object, "name")
+	}
+
+	if raw, found := object["region"]; found {
+		err = json.Unmarshal(raw, &a.Region)
+		if err != nil {
+			return fmt.Errorf("error reading 'region': %w", err)
+		}
+		delete(object, "region")
+	}
+
+	if raw, found := object["secret"]; found {
+		err = json.Unmarshal(raw, &a.Secret)
+		if err != nil {
+			return fmt.Errorf("error reading 'secret': %w", err)
+		}
+		delete(object, "secret")
+	}
+
+	if raw, found := object["storageType"]; found {
+		err = json.Unmarshal(raw, &a.StorageType)
+		if err != nil {
+			return fmt.Errorf("error reading 'storageType': %w", err)
+		}
+		delete(object, "storageType")
+	}
+
+	if raw, found := object["validation"]; found {
+		err = json.Unmarshal(raw, &a.Validation)
+		if err != nil {
+			return fmt.Errorf("error reading 'validation': %w", err)
+		}
+		delete(object, "validation")
+	}
+
+	if raw, found := object["workspaceId"]; found {
+		err = json.Unmarshal(raw, &a.WorkspaceId)
+		if err != nil {
+			return fmt.Errorf("error reading 'workspaceId': %w", err)
+		}
+		delete(object, "workspaceId")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for CreateBucketRequest to handle AdditionalProperties
+func (a CreateBucketRequest) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.ApiKeyUuid != nil {
+		object["apiKeyUuid"], err = json.Marshal(a.ApiKeyUuid)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'apiKeyUuid': %w", err)
+		}
+	}
+
+	object["bucket"], err = json.Marshal(a.Bucket)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'bucket': %w", err)
+	}
+
+	if a.Endpoint != nil {
+		object["endpoint"], err = json.Marshal(a.Endpoint)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'endpoint': %w", err)
+		}
+	}
+
+	object["key"], err = json.Marshal(a.Key)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'key': %w", err)
+	}
+
+	object["name"], err = json.Marshal(a.Name)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'name': %w", err)
+	}
+
+	if a.Region != nil {
+		object["region"], err = json.Marshal(a.Region)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'region': %w", err)
+		}
+	}
+
+	object["secret"], err = json.Marshal(a.Secret)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'secret': %w", err)
+	}
+
+	object["storageType"], err = json.Marshal(a.StorageType)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'storageType': %w", err)
+	}
+
+	if a.Validation != nil {
+		object["validation"], err = json.Marshal(a.Validation)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'validation': %w", err)
+		}
+	}
+
+	object["workspaceId"], err = json.Marshal(a.WorkspaceId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'workspaceId': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
 }
 
 // Getter for additional properties for CreateWorkspaceRequest. Returns the specified
@@ -2852,306 +3012,10 @@ func (a *ValidateBucketRequest) Set(fieldName string, value interface{}) {
 	a.AdditionalProperties[fieldName] = value
 }
 
-// AsCreateBucketRequest0 returns the union data inside the CreateBucketRequest as a CreateBucketRequest0
-func (t CreateBucketRequest) AsCreateBucketRequest0() (CreateBucketRequest0, error) {
-	var body CreateBucketRequest0
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromCreateBucketRequest0 overwrites any union data inside the CreateBucketRequest as the provided CreateBucketRequest0
-func (t *CreateBucketRequest) FromCreateBucketRequest0(v CreateBucketRequest0) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeCreateBucketRequest0 performs a merge with any union data inside the CreateBucketRequest, using the provided CreateBucketRequest0
-func (t *CreateBucketRequest) MergeCreateBucketRequest0(v CreateBucketRequest0) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsCreateBucketRequest1 returns the union data inside the CreateBucketRequest as a CreateBucketRequest1
-func (t CreateBucketRequest) AsCreateBucketRequest1() (CreateBucketRequest1, error) {
-	var body CreateBucketRequest1
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromCreateBucketRequest1 overwrites any union data inside the CreateBucketRequest as the provided CreateBucketRequest1
-func (t *CreateBucketRequest) FromCreateBucketRequest1(v CreateBucketRequest1) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeCreateBucketRequest1 performs a merge with any union data inside the CreateBucketRequest, using the provided CreateBucketRequest1
-func (t *CreateBucketRequest) MergeCreateBucketRequest1(v CreateBucketRequest1) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsValidateBucketRequest0 returns the union data inside the ValidateBucketRequest as a ValidateBucketRequest0
-func (t ValidateBucketRequest) AsValidateBucketRequest0() (ValidateBucketRequest0, error) {
-	var body ValidateBucketRequest0
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromValidateBucketRequest0 overwrites any union data inside the ValidateBucketRequest as the provided ValidateBucketRequest0
-func (t *ValidateBucketRequest) FromValidateBucketRequest0(v ValidateBucketRequest0) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeValidateBucketRequest0 performs a merge with any union data inside the ValidateBucketRequest, using the provided ValidateBucketRequest0
-func (t *ValidateBucketRequest) MergeValidateBucketRequest0(v ValidateBucketRequest0) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsValidateBucketRequest1 returns the union data inside the ValidateBucketRequest as a ValidateBucketRequest1
-func (t ValidateBucketRequest) AsValidateBucketRequest1() (ValidateBucketRequest1, error) {
-	var body ValidateBucketRequest1
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromValidateBucketRequest1 overwrites any union data inside the ValidateBucketRequest as the provided ValidateBucketRequest1
-func (t *ValidateBucketRequest) FromValidateBucketRequest1(v ValidateBucketRequest1) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeValidateBucketRequest1 performs a merge with any union data inside the ValidateBucketRequest, using the provided ValidateBucketRequest1
-func (t *ValidateBucketRequest) MergeValidateBucketRequest1(v ValidateBucketRequest1) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// Override default JSON handling for CreateBucketRequest to handle AdditionalProperties and union
-func (a *CreateBucketRequest) UnmarshalJSON(b []byte) error {
-	err := a.union.UnmarshalJSON(b)
-	if err != nil {
-		return err
-	}
-	object := make(map[string]json.RawMessage)
-	err = json.Unmarshal(b, &object)
-	if err != nil {
-		return err
-	}
-
-	if raw, found := object["apiKeyUuid"]; found {
-		err = json.Unmarshal(raw, &a.ApiKeyUuid)
-		if err != nil {
-			return fmt.Errorf("error reading 'apiKeyUuid': %w", err)
-		}
-		delete(object, "apiKeyUuid")
-	}
-
-	if raw, found := object["bucket"]; found {
-		err = json.Unmarshal(raw, &a.Bucket)
-		if err != nil {
-			return fmt.Errorf("error reading 'bucket': %w", err)
-		}
-		delete(object, "bucket")
-	}
-
-	if raw, found := object["endpoint"]; found {
-		err = json.Unmarshal(raw, &a.Endpoint)
-		if err != nil {
-			return fmt.Errorf("error reading 'endpoint': %w", err)
-		}
-		delete(object, "endpoint")
-	}
-
-	if raw, found := object["key"]; found {
-		err = json.Unmarshal(raw, &a.Key)
-		if err != nil {
-			return fmt.Errorf("error reading 'key': %w", err)
-		}
-		delete(object, "key")
-	}
-
-	if raw, found := object["name"]; found {
-		err = json.Unmarshal(raw, &a.Name)
-		if err != nil {
-			return fmt.Errorf("error reading 'name': %w", err)
-		}
-		delete(object, "name")
-	}
-
-	if raw, found := object["region"]; found {
-		err = json.Unmarshal(raw, &a.Region)
-		if err != nil {
-			return fmt.Errorf("error reading 'region': %w", err)
-		}
-		delete(object, "region")
-	}
-
-	if raw, found := object["secret"]; found {
-		err = json.Unmarshal(raw, &a.Secret)
-		if err != nil {
-			return fmt.Errorf("error reading 'secret': %w", err)
-		}
-		delete(object, "secret")
-	}
-
-	if raw, found := object["storageType"]; found {
-		err = json.Unmarshal(raw, &a.StorageType)
-		if err != nil {
-			return fmt.Errorf("error reading 'storageType': %w", err)
-		}
-		delete(object, "storageType")
-	}
-
-	if raw, found := object["validation"]; found {
-		err = json.Unmarshal(raw, &a.Validation)
-		if err != nil {
-			return fmt.Errorf("error reading 'validation': %w", err)
-		}
-		delete(object, "validation")
-	}
-
-	if raw, found := object["workspaceId"]; found {
-		err = json.Unmarshal(raw, &a.WorkspaceId)
-		if err != nil {
-			return fmt.Errorf("error reading 'workspaceId': %w", err)
-		}
-		delete(object, "workspaceId")
-	}
-
-	if len(object) != 0 {
-		a.AdditionalProperties = make(map[string]interface{})
-		for fieldName, fieldBuf := range object {
-			var fieldVal interface{}
-			err := json.Unmarshal(fieldBuf, &fieldVal)
-			if err != nil {
-				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
-			}
-			a.AdditionalProperties[fieldName] = fieldVal
-		}
-	}
-	return nil
-}
-
-// Override default JSON handling for CreateBucketRequest to handle AdditionalProperties and union
-func (a CreateBucketRequest) MarshalJSON() ([]byte, error) {
-	var err error
-	b, err := a.union.MarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	object := make(map[string]json.RawMessage)
-	if a.union != nil {
-		err = json.Unmarshal(b, &object)
-		if err != nil {
-			return nil, err
-		}
-	}
-
-	if a.ApiKeyUuid != nil {
-		object["apiKeyUuid"], err = json.Marshal(a.ApiKeyUuid)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'apiKeyUuid': %w", err)
-		}
-	}
-
-	object["bucket"], err = json.Marshal(a.Bucket)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'bucket': %w", err)
-	}
-
-	if a.Endpoint != nil {
-		object["endpoint"], err = json.Marshal(a.Endpoint)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'endpoint': %w", err)
-		}
-	}
-
-	object["key"], err = json.Marshal(a.Key)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'key': %w", err)
-	}
-
-	object["name"], err = json.Marshal(a.Name)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'name': %w", err)
-	}
-
-	if a.Region != nil {
-		object["region"], err = json.Marshal(a.Region)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'region': %w", err)
-		}
-	}
-
-	object["secret"], err = json.Marshal(a.Secret)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'secret': %w", err)
-	}
-
-	object["storageType"], err = json.Marshal(a.StorageType)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'storageType': %w", err)
-	}
-
-	if a.Validation != nil {
-		object["validation"], err = json.Marshal(a.Validation)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'validation': %w", err)
-		}
-	}
-
-	object["workspaceId"], err = json.Marshal(a.WorkspaceId)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'workspaceId': %w", err)
-	}
-
-	for fieldName, field := range a.AdditionalProperties {
-		object[fieldName], err = json.Marshal(field)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
-		}
-	}
-	return json.Marshal(object)
-}
-
-// Override default JSON handling for ValidateBucketRequest to handle AdditionalProperties and union
+// Override default JSON handling for ValidateBucketRequest to handle AdditionalProperties
 func (a *ValidateBucketRequest) UnmarshalJSON(b []byte) error {
-	err := a.union.UnmarshalJSON(b)
-	if err != nil {
-		return err
-	}
 	object := make(map[string]json.RawMessage)
-	err = json.Unmarshal(b, &object)
+	err := json.Unmarshal(b, &object)
 	if err != nil {
 		return err
 	}
@@ -3250,20 +3114,10 @@ func (a *ValidateBucketRequest) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Override default JSON handling for ValidateBucketRequest to handle AdditionalProperties and union
+// Override default JSON handling for ValidateBucketRequest to handle AdditionalProperties
 func (a ValidateBucketRequest) MarshalJSON() ([]byte, error) {
 	var err error
-	b, err := a.union.MarshalJSON()
-	if err != nil {
-		return nil, err
-	}
 	object := make(map[string]json.RawMessage)
-	if a.union != nil {
-		err = json.Unmarshal(b, &object)
-		if err != nil {
-			return nil, err
-		}
-	}
 
 	if a.ApiKeyUuid != nil {
 		object["apiKeyUuid"], err = json.Marshal(a.ApiKeyUuid)
@@ -9063,211 +8917,210 @@ var swaggerSpec = []string{
 	"ogMaoxQTRoW1s97Esk/spPN06wlHOLKMbp39SlB5d9ypBBUYvhJUzBfzRIOHFgkGygd62h+UCpEL+ONo",
 	"+bC/HTU8IuENF5Elg00ygqRSFCQ2DadnlAQmzI+q5mKdIYZl8L5A4qItAQc3AofifcNSbB6p0ZbzKRo9",
 	"seWsxVDN+ukCWlG4nUvfKHHmFQL3Poup7x2sceCszH1xz2WR9w2D2BiO+f7I9/qwTxp9ybklVr3XxqdS",
-	"W2nzGXbweXgzOx0Ped8PJa8LlX2fZYABYC/s6w9XxsTzF26Z4PEdyOt9cU8a5g2yySxfjxOkGzEQKuYX",
-	"w8rhP76WUNKemc/fgvyvOIerGY8qn799DpYFysA3jxw5E3q+0xbYBMhG4O5pIDnlNAGkVobZ98IaeYtp",
-	"XkJi0I1FZMwSRjKWkquRDwNbLVZWe7/dE4bdlBbgLw0kwLI3uq6tKO/BX/WGu9qe1fN0zOtiiqchz8SC",
-	"ypfqSFbNoaqqGz6tSvtYFcY2TMocGc+Jul4Pcwt5Gm61uI6OwwfYdCn38JAUHCOZPrbuxZ/SJ89k9Ajx",
-	"u9W+j8143mbK9qY8z+NrBV6ALuwQYFiIsTrwyZzP4UFK+crV/X4JpZtchXQ2eBvKdnOjpSzbq82linc6",
-	"Np70ip3IBlsyf4+7lMfP0keeKTKd9WM+MMa2LYWj8B1MaIzIVmc/QDSOd8cdiCS4B3hElKaJBjMJBE34",
-	"7uLiXbgdpE5wPmAupdPyfpu6v/XuuLOdBipt/ol70mxNT2yBUbBdA4uAQaghmRt5cZRiEEEWyB2Rwtgu",
-	"kJmZxkNCL1oWLqSmfGg1Whedtxcn5+cvmz83bEhtQatdYzkX9MqSmJtNlPHTgxXZomkpSarmH5GIDeks",
-	"1iT80Px03Wket5vdMCCUxFKMqjG/tcAt4FhBNm3LuyH3Cq+LtQZ4AnFxp5AdkrDxsXPdaXY6rYvzkGxB",
-	"UMe5zW3+mGeJbAf4QvvitIlPH9pS1ZiRRvv8iAhpX9922UTXnWb7p9Zx8/qy3To/bl02TsOewFftvvPI",
-	"fTP9E/4zIKFTVUNvvEbH/7Y9GoFbO/610+hgacc2JDd1rltnl8125+K80U1Xelh2GP0l5M3IjPrGkMzI",
-	"Zv9laOIszMU1Z780OmiN5meUN0Zzn1pxuDqpUF5zk+2WZjfZ7XF2obc6+/Z6XjbPnCfNSxroibux2WZL",
-	"r6q7klAEAZc2jbe6n2DYZXcVz1chG7pwG+/+RuPk5yst3jbPWjsfXp6dNM/f7fQvv7SH/PiTvZ4fmp/8",
-	"OIcr+Snc2hf7r9Zf2+bK3IKr9qktBersV8FFrcE3aClieaGQoupurOGLaaw4y5M8w0zLnggh8SA8ItOY",
-	"ckHgn6GteEf6y4TEUk4ha89Wxll3sMuTnInYbCECp7lArfsWFt9VIRcurSyf1MjFhCNcmZndxw7p7BdJ",
-	"vzQlwoe1qh+8KqOiq8cuSfmS0dzQEJ3vWKSM7qRFQY6FOWWJslB1BG5aM/9pIkcJnaga+QBKgvlBHZIC",
-	"FlRASiCcgsxT7iEwBSQHvxSQIvhSQArQS0FPlCEvBaQMdikghcKxgKSIMAHx53bW7L6/OMmPuIAVFBAH",
-	"yROQJag/ZpmlyCgBWaitN7MrqxYKeuJ9s3HSbHf8Z5s/XzaPu8DBrt82WqdmyHxZaUD8qs2A5AvSvX/b",
-	"2mqgjismC3qiAJcQkGyjzBKvOs2AtC/sFNrNt7gsB3SyxMeKZ6RosRavQOEElbFiz7VQIuBd0SHcaKOO",
-	"aAm4X1wHNp9nyhIlRY2cAxscSKEpF5B4W5KxZssy83VfVJMeaKy9yiGxF2ie/smrpVwTMCy3EqBaLV8/",
-	"AX+6h3HgSBTghS7TS5tQcbk6OclKKizXxBJNFRAuyITHMbd1hURxMcBcnyvBvxA2lYMx2fobvaUdGPSZ",
-	"IuEJ1awm5N3WdkjUgMZsO1+Z8fL1ixfPX+9BxVhJVsBiJsA7pv9wm+Aj1+MrxRL1YOPAX4V65GVsHncv",
-	"W1AxBr9+geXx6/eMxnq8YmlLQkehvMEgvdG1BVMqICEAueFfE4jbFk3oirx5ohC9nWbZClsnZQLz6qp1",
-	"Upr7ug4jzU//qVdf0+qwUX37+eurb1X/nwf3+efuksShUzni4o2MSszSXAglfS6slUQijBrWEkP58BgN",
-	"jkG8B5bDgS6QHwzYglN9f6++Vu1MVday+Mk6nFP/kOAEvAHLDgmQ0L8F68jtng0DP3MCEThpVmJvwR1c",
-	"eHBxf5CFp1GLEjxWsM5neiyTFKn4DSADhEfoULApd2H/hl4XyvrMn36ZvL79NHk7/zR5+2Lw808Hg59/",
-	"2mXvzm8Hkyj+Zf9v4+jjl/ove2/ng3dfSnO7mS+IVrp30wdhBwBKYMnC3kmJkHVSMAdhPVMs2bGvLS4t",
-	"WVxacr1qKf6yv4/pYGn1Wr8r5Eu0hOHPqwIj3n4XqOST2n6z7KiWu8UXGTSEKYxpltWUYNqYsZ8iTPM5",
-	"TCOkmHlhlD/I9A2cCeVHNQhXPWGziF1lwYTOSZ+RmA01gUzfBCMZmC+8BSFy67+wOYpo1uFG4IXpiUgy",
-	"ZcxhxiAgnK3rwb6ohf1e6oVfpJwLID8q8XqCK3If4i2QA+cbPrk/YIF0JVGflfkRz1JUHcRyBZ8eqvEW",
-	"aTbLFt8OEFEX0+l1bpSesElaySxO8xeW15fcCww7qPx9JjVdrvgA4NGVM2Q20tP+nr1SWvnYzyUFrMwY",
-	"yJZ5NYXMthRoaXkBRsmGxFQEhNVGNQ+RKSDdZuPMmOHdZvuy3eo084w1e3KzyoS3CYM8PBpX1oliPyfW",
-	"n20Zm3sMpdCneODvaNkH/57b8ILbhU5tXlTJb6UuGUT8cm8deViOU2nkmgWv7oTLrHH0U+e3xr5zL6iI",
-	"drGobcUJ2uhLU5ZwGa3IkoLf4SrPADUL/J6IX4gueIeqDP5QjjCVgIMXNk5PwedhmFw5WZblM7k3K0Hl",
-	"pNE6NdzuY7P5Af7j7OK8+x7+61Oz0T79lPcre28urFXbVWZPH19cnXc3O+hwMPI7Y9/LEbHsLM6WHMNZ",
-	"krAC1sX+OmCSCf2Se2G3vu6NKUsGTOhSH46dAtkhE/qFcEHswwFJ5ExEUPRC9J0kERvwCY3zJ3g/+x5C",
-	"jC1Qzi0R552byyKhiu9mt9SRsIy4bU/pKreuwFGV0/mNNmbfs7kf5i+nciRnOgTwtBIUH3z+WjsduNj8",
-	"4D5WTH6wdcva0JIpeyU8IqHGFDusXTdqTKa0hmtNmCcyIL5LgddLRlkqOrTVyDdU18v3Y+Mqb7KVxRxA",
-	"LzQsb0L1YJzHt0gYjbPCcDLhCh4C1TIr38taz6RPb2PMZGCRlN8ddyBJG+sJ0hfcd7ZdiRbkp4IyigGy",
-	"LJmEUHWj8vWDW519G/jENXGdCrthDk7/qCfeHXcO80tzkztCtfAQUjK3i0gbCGsMjRey4SHGJGRP2A87",
-	"7dp9HZI7VxQfrsv2azO77vulrOV33ZkfVngBl0zmPkCJl2stBVNHWIIJbQzAuUIWEz564i+ZB4aF2d+b",
-	"yvrwVNGH50R9K73n2XhtpmYxnow4tgmLm41v3yzLU/RuHR5pcjeWipEQnZ4htgBRMn+hbOEyZt5zr+i7",
-	"J+wpsyfxjiXpzWbREVxWd0gTDiUgy86ouWVcQUIJQkvesiTiA11EyHmm0upDnBWAJboiewSIbNvC07cI",
-	"zL8C2QTLwpwaaKPPDi4n6zKzDOFk02yx5Xo9hmgh1urXf+fhiJzLL0hzbEqiqrXS2Fq+W9Gq+NpS82y1",
-	"nPNaullrzOqqbuhSeWY3yBZVlWyQyAWv8SSFxThkaA4Noi17MLHFTV21jW5jPBun8I0yquGIb+5Z8lg8",
-	"lSV2/X0zqZ8gVpjzPS5YDakHPiMYjeh/e2T4m1KA1KwPASRaHGHpPEfNwYj8GNJv3M2Bmdoma1ctKAhX",
-	"csKgNtlITDWWd/krs8FCZDLa9MrLZNS20JsrtOYLfEqFh2Tv+QHZChsnZ63zVqfbbnQv2p1wG+PYgsDf",
-	"A1InW+FVp9l2P5Cz5tmbZruWWa/1YO/5gW+U7j0/KGkVWWJjuuCGvca41mwhpYflnmVOtfvWIpEt+wJH",
-	"Va0nFnPawWRS20dlBVQqj7BVrKbK0FZSx0ZZFdWjlTvZtoWPEf29Byoe2BgubLfAZ1OkcQcKH5ExN1Sb",
-	"H1l4IkMyzAuQCdA04iOmdAk39UF4NkSb8Q26zV7ZlJuYbbxS95uOhb6+zytGDUEZ4txHx93WT+ZUNH++",
-	"bLVBgrSbP118aJ54u7PS2eNV5OPoS3e1vBj/3ubs5kIsO0ubpw3YT5QtAtX3x6r/w9GW1f/5YVWjaVor",
-	"qkZCx6UcpqMzPkKIqkCOs4+956u8ZabUH1LN9ziG0I/qvMLlXHJiv8N677pWmSpr+Lj0cKbGj001NzqQ",
-	"zTNPPdehV/8SWtvMBgfLIEchQd1rl+cQNCIJUceJvGU94YB4soyf7fue9H91n8GfpSSs9Ir8RWq81tyu",
-	"xynViim0OryelKSefaRxjJhI1mxIFVbPFi8kQR6RegHXTEAjm3yWo82GXxEaeSDA0WNhPOTxgTwiLZfT",
-	"y9P3G2BwL8KpCpu8YVM0EjaBRnNcky1Iucc+336036b2b9dIo+fcOlm6vaG0KimbTTV7Okn7NhyWwE2g",
-	"pxMkOqi2Dk0oAR45RwdWZg08YtI+UtBY1caa+jO2fShGiZYZfbiSP3vB4fpp/8WKC396SODg8Wvdu+6W",
-	"uSYt1GYzuZT7NKMpNBtnr6mvoiykKm0hFGT+oSzDKdfGM01Tt/5im/BjwX5EPsds4uqAgLn7XYL/hbSZ",
-	"H5Xw/06V8KUl8CvYBZfi2FyRlc0ZMgGHXTntJYuY4LYd9A2bE6+sl0jhfG351LkjMkqo0ETtH55ypZdj",
-	"zIqlmX9wowEsTTAI/3jt2QL71QC8/oENDwdkyhKowgE00ruE6wLEn3m6NP/I3rzjpfEZTzMxzCIL12SZ",
-	"l6BDLEAeN4CGJ0DC1UjqxYzRGz4NwR+qLKIcG9yQgZzFmBaazATpswGdKUS/45pEbMpEBOCtGJqAMHYk",
-	"bQkWnU7juecihpTNCoYxzEm64dO889L+sNpVlcKpWw1yVbyncAtg0aDmVQ4rCaNRpShl3ss7MqRJXiVH",
-	"ShjpMZI1LBEJMSPUKY3OV0MjdZg/OA7mFWFcFR4goB/Okmyluqp90BCJqW13yOwH4XCFECPtCfiHkYDT",
-	"RPbTkRDYN6zZuEUVftwJyRZMjg8toDomJGBHS5W2+T8y2inUtQKI5U2W8GBzhrOX/FPvAqtBClps5pbB",
-	"sNqNt7ROF5LfdvvrwlH9qSQmXZLklItfQh/wGgmtdgPy3LBdZznZzcTjCm2cBAnNvcLMcCRRjVzoMUvu",
-	"uGIktOfLKhT4KMA2QgDbmm+I/G0jfvCJgLAvdKABYq0nnLJC7uA+AWBX2uEXSnfLZD/WBXMx6uh5vIRR",
-	"dPZJ9hxR5sFM5zA3MpxSPQ4BcPyWJ3pG40IVgvm9FIbeLKOEUzTBZWQXCY3vh/wLRDDM+ZuyJL055jsb",
-	"eXeLQqMkRLlhKHs5mS3jpLkTUOCdfnlwOeD6PUz65ZZ8vivb7tq+bH+syLxHqw8/RQuQUcvR2bm+R+sP",
-	"HPkE4M1L55ED5xXSTSUFfq+REMHRWRQeLpmR76h0SVhQDWj+IyRjaVR1ri20Z1ZGYeGsweA3D9RIaNiw",
-	"/7WeKHwOs7ksgIINdRmZGUCguByDwLlJEV0UE1WKtFeazhXKkiOHhg3mzIwpxSLMW06XhLcAoF7eHXe2",
-	"e0KZt1NfBgcfbFTIUHYrqwSVbJl5Zu49skL32Cy1KO+DKjUJs0tmNSWbvmOOvb2EMxRz1mLzgD9zIqEn",
-	"nAqTQX7KVAps4TalcJ8LnQAcdOcjJUwsaDcpO17rMvvouwbyAuU72gHR5IbpJdXmG2cnrCilwDFWrmd5",
-	"0Y7lbxapGrgb1tugCnrkUKsRnbq0Z/ct82IOee7kr93ztz3fLWtulfdtlfgrJ2zSB7UesHVAfHpBkVxY",
-	"EVV5Y2mF2zXSbjZObNKR4UKgbFr8Fq/lmt8twWisUTKvGs2dwgtVUAWzO3NEPrZb3Sam3iFXU4FD1A8M",
-	"I6y6rDqVUxuNynKEySH48oQKOrJ4/v58cLkFNmKWUgkq8O1KUIFh8lzE/bScvuV5Qg/uOrtRytGvVLDH",
-	"yjmKqVoGuY4YDZaRl2ch5U/o5obu75XTZCi1hFXcJzspwOykfHJSmpuUQ57PEpWuOs12SZqSm1s9qIhZ",
-	"bLt45/yrK7OULJ9Kty3LW1qVqJQ1NL4nb8x3KF5RSlsCrLCxfPWcw0Hx+M/cUPeDd8DS4TUpGjj24mo+",
-	"f0M33Czhet4xQ9u4G9SKN2aG7a7KJAosD4tcybU97TSacEH6UmqlEzpFYyj/I+YZ4esWDHUBnQRqaV01",
-	"/JZf8h3LEQcUNbWy2p30ZvX6/gBGg/9kthIWyAiaATyX3Zyx1lNsE85L86iykjwMHVnXTSxnUZqBlomE",
-	"Qq+GGMAujNakyJat3ADtslwFDcg7KUcxI8cwvHVNBiXZc9tEyxGD/kquMKMncnC00oLRImpVS4NKbsWH",
-	"/6ARJeigUDqvuqd9y2wuuFnfHDhSYLmb6zmUIpMFhImhTFzbmYIOYJUIqLDEWmij8hkZqGeJj93TEz3R",
-	"tS22uSJ3PGE+udJSlKwt5zSmeiiTSfaVxmXrMFedZaQ8Qtn0hE0vhBYYsyQmuOEFYnCdSz/viXaGHsQt",
-	"lJjhuwNEcjv0fE6BYfxpJ4qIagp/iWbYYR7A4VSAakJPXHXfVl/BA4t9JFBDJnpMBdG0j63PuGCknzB6",
-	"A94hHjEbhVUBoZpMpNLkxUFPxOyWxcZyZVP/B/KBvzlK95KwWDHb1paEBeCm0G+AYfQ9oAO6J9DqD9A5",
-	"YCYyiGfQ1o6rkl76NdLE58BjAEbQmE5ZT4Rfe04r71UOCarxpOfUcvO3XqVWq/Uq5q8DGdk/dbqNN6fN",
-	"6+OLk2av8s32C0/9TA7qDJQ0RqHDlAd4hqGnzPEEltndauApxDBROBzCpzE5BZKsQsrChl6zSVotMWZz",
-	"l5FzI+QdmdsDnx3mRM6MBihnGvbWcqBnivwq+2TLmLiKa5lwBv05IugFktDhkA+gcoIrzQdpE7OeCN81",
-	"u2QHR9kxDyhoW+v98avLG/i2Y6tFAoe3Uf6Egma2+J87tVotzGo5EnND5DB39dzt3LaHhjyv75KwgE/m",
-	"n7WeABoEhvpUzKVgR4CXoqFhppDezXddFmxi8EH9AEcGJDjL/GM+YDYgjEpbpTGlgzGr7tXqRvInsZcB",
-	"cHd3V6Pwc00mox37rto5bR03zztNeMeIX64RYcTKh8ZlqxJUbl3/rkq9tosPyikTdMorh5X9Wr22j+BA",
-	"Y5C6rjen+e/RMjTKAhMtyXzIwqhgkCjGAiLjyGwEeE0PbQ5aajXgZaACJTNehtRqyiWRKavl4a810jQi",
-	"BRuYco3olwgUqwjtCQCLdd1xLE4m8Pgg49lY0Wu20e9hhA7Vmdf31GhKFDspVA4rp1zphu3obAiY0AnT",
-	"oD79o0izCzMf0LZLGmUr16PQ6CczEbEhFyxyQZkCmUoIC/5W85XfZiyZO6X1sNibC3S2TbIQSyfv5orG",
-	"AfcajZc3ncZel519/MFrML1stl5XgdKpljSVXpxqLl0/rakmfa4nVN24vEdXcZU3i7jfITs7ysYAQq0Q",
-	"Yjjc85bhgZ0jF8XTYiWOyioKdjHyYnfYuZbwPJXRIVcKnqMEuoodQMhSx/G3z0bttrjJ5tW9eh2Lj4S2",
-	"JfhFSQh5KOmn1qcbQB446KeLrMEdlJrhMwf46bIR0ynuvKGRyy+BV3bXv3Il/HBbhO/tr3/vrUz6PIoY",
-	"RP4P9l6vf6Mr5RkVLq8bcuKeb7KoltAsETTGF/Y3WpLrkA6Wk5pNJjSZWz5TxmK3HKm3jeVAR8qm01SB",
-	"fX/+FlSmUpUw8HZqNVAv2pkhV0sxYEHBR4XpNn5jTi2BNfbn0OOfJUwMGNnyE2K2a+kNw0CZ1faxX96Q",
-	"Jmk+j/syjY26OqAC0mi2zIPeNkOnSZ1rgw8cXEj7nUNjymRRDatRvTu22NE9wb6g6kxQ0kC3VNstDCP8",
-	"aNS8Y5p0LI50luSEcMqCKGaIz3WNnDMWKeQN6FBzzr2cO6xMdPh9USpoJTOlHaTDmpua+jSKG/uGDm5m",
-	"U+UAmys2Q2cZ8lSWfW9b+LtUmPsAM+XySzZDIvwWbMhsyto1fct7FWxuzZPxu9IGNqs5H3ZvSnM6//xs",
-	"cHeDNy7pPJY06kp5ShNEiTrYfb7JDNVsitG2MxZx6lKafkfeu7fB6uxNQKjrB3Fs887B5l/q8gmTM13g",
-	"9I4zW0Wk0Dbfnq8l3P5bkKruO19dE6NvyCRipkvYxYn16ns16EL6GrDtyA9pPwK4fWbRvCbhAnRzaNtV",
-	"5lXqrCMoZFPnuWUZc8R5eczxSXWZxsCmmmx6t5Gcf4WLvcmBPJf6rZwJ+4kNLuWxFMOYoxf6r6JB4Ykq",
-	"u1VLNadV1px3IKCKFXIerG/CXsEwy/PBtAdQ9W3OjdX0005jRYF2D2Ptc1CZzkp0vGPbHjv0/owOcJsJ",
-	"APYZtExf8L8eEgr1FVD3EGS9wortQ2C4tKMHsTYhi6wat6CsgfbkHJloiRlmk+bKOXMb5+Nu3JZzEh4Q",
-	"yPrSfMICvxOxVZ6gmINGMRfMpUvk243noENcchxOI5eDB6qvWYBOqFAU2APOjaZTpVrTwZihH+9uzGPm",
-	"+s2rmE/NQLlsMpeW4ZqWO7+U9Txx1RPAURcRJ4xaCg7RHOAETZPOoP/xeL6yqtTOzKq+W0kmZMwuO6my",
-	"OX/2q2i/R3lN1c3XX159fHn74uq5PujsJ3t/353WL8RZ/OHX1vjdsBkd9xuvX7188fxgc82xrND3d9Yc",
-	"HyhdrG//KG08m1gcj/xRze4Kggq4q5e5tDK0wX9ZQfUo+1QEh1myRQWEF/T9aBIzahN7VzOxxasduFZa",
-	"OXiXMGu74951VWkZq9kKXY+Q8IgkTCfzbQtF9EOX/9Po8seppwGl7Obah9Hks1KeUh/8KSQE5UqVfM91",
-	"0dXuvOpEMbboUcZ0j57wnfpB6l9HUZnzaNiAUZ/FkFgla+SjTQMPYz7hOoS4yIhhAmVPzCwQcD2FAj7C",
-	"LLyJhF5mcSzvAhIK9kUfzxIlE4yWsTS8BYI5Ai1rYB/QsidGKfrSFw0frBVKv1K3OrpvNUtoXOJiF5IM",
-	"eWzY7dZq1JcUiYzQZDSbMASBtR1Zto+KrVHBpex1GyiA3i1GE96kMLfrownOD+f88Zm/iTQ3jiY8qI/E",
-	"48Yayu5Ytvqdjz5FK4sef8ObQT109LDK2xSSFHbTg7flmniZfxVaxNTr5YuCw1zuhd+FbjKpG363LJuo",
-	"bKq5Q54WgbNbLmcKj3A+Nf2XD/GrSL8YfJo3f9lLrodX73/+ZbQscgDDLiP/7t6rUvPhAQqQp8M5YGZz",
-	"SB3PWsQ395B6Knv1vRfV3d3q3ovu3t7hbv1w7+AXfMQ5tlF5W/k095yNz6t1tjusvqR7/eqrwX5UPWDP",
-	"hy/qL3df7b3eRx/oeyhsrHj58TanC5OMV33J0vZsTjr7JM2Wd8nxuRx21GffcjFiyTTBT+7/tld9effz",
-	"/Jc6fTM4YW9H7/nfbk7Th39yodndLE06a/ifqxhEjKfZeto8xCP7OahkB3PVuUuznF1R40Y6FtJtWdTo",
-	"wl5X31n0I3j0mMEjDz7dqhvuL5tFiTykw1wumbwTqhjkwYR13zLP11T3RFZUndMqgrL0rCwvCwQ9nbBn",
-	"yuZ1C6aULeXiuieyjOViNllpItlWWaFnrlzPleJtH1kIBxD+LCuDsv4CrHyEykyjXSyCRZh/gOrn1ZtA",
-	"WUZPLC4PMrhcXwmYuUunck4MSEfJXBOQoDuQwsKP94SluoI4GhYwsC8DZstd8IvQ58q6AYy0hC/rOz7A",
-	"ZKpjj3pTlpDQ40ThYU9UIbLvGsrbkHium3DmNirvTxoQz0Gh026cPUGWNuQkWzLf5tIYPVXMLihMpdAE",
-	"NtPibEpzhuOhVbE/Kg5qwQK3aMyN1ompC8WvlHQzLqzba50amLXZ9FP8MW0sAjRPS3QKeAU+2jSedkxX",
-	"8PCqS4qbFNlSjPVEiIXuULnSEx1mYQtaEZtMJRSUVD+YJWlJJvSGgTXJmSKKDtmhMRdwcKePLY9lpqKx",
-	"oLmuUe+8iQDQ0ecH+pMQSmMfATUc72uYk+RIJwXBKCdY8ZnuUqavrAyb3lsjuF9AtUToP0SiGyGwf5xe",
-	"ogJhPKIsu26llOpjhLni40WkSWpGG5YFpBqkJPwCFmgVwUAsDV3AWgpyxkXrYi0dvYHwb1Wc4+OR7Z7B",
-	"6Tw8yqO5GBc07NY9FN6H6Wj59az2V9rTkwt0HwEzzWVx5+C5UQwyGv81Qmf3jYT9MY63DfxheQ7bZujk",
-	"/OG1WxuBT7FPFnXmzEO3k01gma8uSwt2TBay+w6Xu+8wL6pvNEFoxw7lNMY6UmOZ6J5ZESZaO6yZGH4F",
-	"fLisqNB3/rhmGOVeIKMcnLM7LKZXYyiinymWy8cGqEc+GIOlppamwzpq/PBkrfNkfafr5Xv9LffxoNxH",
-	"49nEifFAD0W2FxsVpxXOom0o1cJX0X9XKFdbkHXNNEjtm8Cr0toDkjm7fzgxnsKJka+WhoKd7XVMGmpC",
-	"1jPozE4EKBzAaTS2ph3zWUlFi+OKzgfiUJB6wlhpNXLCBjG0KoImJ1Rj6xMMDQC8EqORZfdWpwJFilCs",
-	"Bnb5Vs/ruz2xUJzilaIEJOY3zDJFLM8q1O4sTBEU/dIA/zumMwyGtTw8Rz45mdCqYuYFnfbtIzxSRz7i",
-	"Yhnf9WFCy5juQf31i/UO7Oeb3J1zqVuGi06YgKvjlZ9WDv/x2T95/uIcC1gsa9pKyRmtPYtOIYbS83LP",
-	"20x4RQZ5PCrlYyBaRAC09yFDBCMKkwyXyTqMeiItrYOMEfsrOCfgj56LDDxECBuS5qeQvTqg0Nq6P+uh",
-	"Uj0xpUoZ+TykPD708Jds8RofjLEKC2aHXjOvrk074CbQAyiZ0HgokwmLUi8W2Tqo17cDUIciW5C7dVDf",
-	"hbZgdHlZjNkQo8KY13cO6vvbEIsTPQGVgWWHPg94+T15LQ/0KzydB2FjG7Ac9PMprNoFkKuKRanKIE8M",
-	"p0khkCpQOMwi22rOC3ohcJ+vegDenFHIsrddmbMLxhbQkrycPE+orhmzFF7JepCLbG3NUE8F6pTGMQGP",
-	"MA8/WIQMTOcHcHybLJUrTAvOTqv9nj3JC2v+7PC8FiC3fIQtRMZ6ctqsUV8tsI/nTYEq4PteJa8/Wrkr",
-	"xW+RRsXRIgtFnrsQdvhRWPCHJyN9l0rrWG3eY+akNr01UnnLghuv1SmySuhV+f4dOdRVD8onrZriAKJE",
-	"p1NGE0WGiZzY85YAxiPXCgNEWJhl5KoLTWFSi4a6ASlGRkvBlslLFAr0/xUh0skNm+oUeZLOIq57ApAK",
-	"aqRBED3PoVB6NdXLawe8S/49QuphjtRi16W1PtR/4YKCv1p9wAqfX1BuPF5kqZ82nSd16fmhbHOQs8eo",
-	"QBMtD8ySneygJxyMKJh1VJCZxQ/nFtGveIUw0IuoJSw6gkjle4iuYmU8E3I2Gltscgh0IhzLQI4EX1ri",
-	"nlqClccJY6xWj3+kCf3J04S+L/9nM474gw3+YWzwHdPreOD9ovtvnE9nbZ0SFfN8E9pnyrZKWNFJreFq",
-	"WrS0xUpQooTVSl6CSeBVPaUZGLKQ1mKGxgwmL2SZaTEZnmtAJiwZ+bUWudKiwHll0tKjSaHayE8eOuwJ",
-	"6mp5PFPAFQrZwiGzVKjIynJmFqZf6FWTUaKsWU2QYrqXN60hS3vW9ESxaY2bG/bfALghpencoW/ar+eE",
-	"4X0zUZZXIf0Z0k4S5lAX/TiilWlpDoWVEOd8NDZy3WVSgG8FCgQ6aSMKbxgsHchSqPwRH1A/9e2eFVR/",
-	"xvQG31cAfa9KJOKDpFRpN7C12rsVtUfYksq7Rh4odiEV4kfp8I+EiX+VhAm8NBunS3iYbblAyHeoFatj",
-	"KAvhE/BbFEV3TvyB+B7IxBbDypkeyAkD2LqcfhJaXDqyhYxnWYJwQKw3MYN/2rYi2jcuwhppKFIWjIxj",
-	"eaeChXrsojpgNZuesBmkAIPv5C/0z9KS6DQ+aKsZlygzUjBFtqyhmisnxnqwHNLnYtLz9pHtlGG/Aiaq",
-	"TGGMAFRa9vy6ZO/bSNegUCbtU9xm4OZR3ydYeF5DnM51sSvih67KFIw2u32skNDGIqj4TU/y/gi5PGrI",
-	"pRg+MHcmztIMyIJzIh9Luf8sHxIt8VWd1y/8qAiNY/8cs+geCTkPUo7Sk/lvHdG4t1r0IwSy3N3QztoM",
-	"pPrDs1wK8VJtIpKD5fk8DZIwEQH2SoZM55ILG5etwKZqYKQDhCMXNJmTLSHJ8ck5VIcu+EFPzCfX8mDN",
-	"vuidsZ7EeQCCYtrKwsVpCPK+e3aaloCOGY0sEvsxjl7t2BSV6qWM+WC+pIEcHTHkZZJGKe4ILJSKORlL",
-	"pa1DxTaKcU1ugT3FHPvKrZj4qmSZxmXLo/gUG5i4DUwJ6vZwzGisx/9cvo3WH47im8fM6XMQCeaKJDMh",
-	"wDnSSqvO3IJZrNjiLr63X/zuuJDjqfLmwfwU57LOzPRWS2N+y2ork5VOjcJnHocecKtoP2E64YNVGL+I",
-	"5mM+Du084HGnS14m0AaCzRQx552wL4D+jI3YkgnVpF6r1w5ci9bs8Z5Qg4ROWXJI3ne7lyQtVevPbZKa",
-	"ZpNpDBV55hVpqwaA3j2x5dD7r8daT6/d29daahqH26iLUmKlJhlzpQFae3F4i8FtvrBs2OtohjS7tu27",
-	"jE7rwbFlYm4Bl1IBKqYrDzNXCL5nDYmAhBcfQodK4LUxc03lvHZy/uS8D7oVH3n1kQnVrAoV6+YOzhSN",
-	"cxSDB68T9iv203JDpA7R6NoMcA0DsCj7APQ7pJr2qWI9YVU/s9NTKWOyFY7ktfotvv6v5lmnr7+T5m5C",
-	"UzT3J3eQ4YX/aj5r/2LehNq0c2nYMmcYa17oWxCQmWJJWqgpkwJELxIz37hbyJ6AlLEjQknEprGcA2YD",
-	"NsqjQkPZpqv968fSFa4CqDckqMEt+DK3INN2zoYOEOVGv65GfGp3HA8JHnKr4XChNBWDZYmWZ/YmbiZZ",
-	"pjHl4ohYRO//hGt2BMj8iun/nOlh9VW+d81/kPfN00uy9AyR46UnOgNDzjzf/TlZdqwPycWHYLNTXeuJ",
-	"/yDdT5fNFfMCChvLc+kjX+2H/7NXcR0CMkTCTq8SuGn/Z6/S2e9VvpG9zUa7+FD28u5B1rNjM5kO0BS4",
-	"vQEUZyjYFcOhQM7eX+Vawfs9njxJj9RS/m/x32tziprKUqD3iykTRqxHcjCzdwcrBI3pTxXpz3isQb+A",
-	"ZOQRE7bPgO0+IBPST+RdmTR+x7QdvTNlg/sJZTfvhd1wPWXKd8OtZr9Wz1bEBfnUODtdLVq7Vnd8phZI",
-	"sorO0GplUxWHiTRHe0AFUjnlKoHFF1euEbBK2bLLHDgiz+v7PZE6mWzrJtAE+zQ2TCgx1xeapIjI1pFD",
-	"LjPU4nO1klm1cS2PpjwBbZ5Yf1okkTm/bpUZmWsPN2eWHBhDLb6ZMgYiauUtzFJK7ry+RwswTzxC7yUo",
-	"Psk8sEkh1DUyAgDvnoj4iCltM7y9TkdQgeUaHVmkx8xzF3MFYQ7qfiKIiASIr4WuSHKmwyXyDqAj1VPC",
-	"usIXViHUp9TMKFn7Lj/CX8TeXrL2NQU19kD4Z3XnK/y/NemGbXYrbwBqky2mRuXO8SGmGBpTwqX9Z8lQ",
-	"uzXScF5oc76eub5cPMqlTJFlGVNSsBqByUClA0lgXpHDhAf2Y7RFiAwscQTLGwbHqrIBMiyM6+HCQhGl",
-	"RsRUbOS4FBHWkvU7AWGf7GZtmNlot0c5Sn/f5drE5QZ781fMuMGjVXpFHnhBs8Z0ywuMjm0ojNj7BKgo",
-	"IDmmVKk7maRmd6JVxvAPzX+OZaKrMQeYX092BD2xuglemN5Lr28f9lVO2DBhamzPjQYEPl+g2N9D4to3",
-	"YAMgwe4gSmX4Q3rZLcALLi3Np6bpwnoCv4n9tNLlOiRByJE5qO/mcmaMIVsjDcBjdbC7WrPJFLvrwSfd",
-	"uC5kh7EWEJ5jFkeQ7hE4B8Ud5dYIjeSsHzNli0YpGdDpITnYe+3EapvpZF6FT4fQ0PqWD1hLDOUCtiBZ",
-	"AS14pVhyCkfiO6qabGPUCo1ooRmqoyKEhpKEDTQZy0Qx0jdkSozJSKcYcN6Mz8BcYYa/M2YvfHgVe+tg",
-	"sxAufvdYxY9Awqaat9kj4mL8JaztIdxUYu7iMqQ0VHTQNEbdGNGZfL6GaKmGXaK6Y7knZht4DwLTgJ46",
-	"UGeRxihy6pEUgFLuQ0JHzjtVI6dyNDK6jmF9kG1uVHUWGRaNs1uv81iWYdZ9X56xaTwR1gyS+4+46hvq",
-	"Mo5iXBF5y5J/i2v/x17fpvUYO8pD+938Vbr3DQbn930aGk5jKtJumxObnOx3vzKC3dzPINUUzDQAwc6f",
-	"HLrnnVsau7EyoZM5cievRR34SsM3V8cfmt3OMuP577CO7/XAwKSuMJHgH1/9hnMwDBRo2olUgiWokGlt",
-	"v3JlFtkbU5ZwGdlyhMbp6XW3deZ1dT++uDrvYpdsmMLXioUurBzuA0RH5XC3DqMMmNDwyH4dDBs163tz",
-	"KW7jlQXeKE7sbbvZvO62W43TzNB6mzBGdMLx/D7MAwWbsTaA5w5SdngIrPvfwuMAJML1rrm0eEO9K2tv",
-	"/HKp25mC/2lR0IIibh0D2OIi1847BdtEeeq9WesJiPLkh+OKjKSMoCveIZkpEKyCYWNoaQbjkFePOoDZ",
-	"5ruxjFP+1RNbKKWXyXtilgXy2cl6qp0Xbju3mIP6Lrp0017RkGyPMCI4YoYDGlsWA41M7OpKpbwVxP+i",
-	"Yt7//qq7es7u8q7AHyL+CUW8a8NYFOzOrH+A3yMtZ1sp5vMtDNYgOQFmCVwic6uxG4Iq6VtsPTe5Yk7b",
-	"yzj3t8bJWes8KG2lYNSJrOHCEF/vibPm2Ztmu5ZLCg5HTH9MX9/aDo+gvcN0SjR1HCjfBQHYypglbBlq",
-	"Wzbc45ZMe0WG6Czl0ebYbFZSW9h+M+9klC9VrNfr9epL8z+vzP/Us//bqxjtwrloE4lY+ob89gffoRGx",
-	"2/8WywGNxxJSO/mGH9m1xaHnOFF/yrc43TZ8eO/5wTf8amvjkb99/vZ5Y0XknX8g1ikkqX8x25p/C1UE",
-	"IMTu/IPu+Ij3x+Vo6I3IWMs+3pBcXux9VHLvbbLI1kF93ysDsLnqArtJQ56/D/cccTWN6RwTiJNZbFuH",
-	"cQeBTuhEYnP6ggHTEwBaly0tQPDJBDrd3qQfwFSbLWg+dt44a143TtvNxsmna2hRtL0c7jk9cN/jUnRF",
-	"0zS5YRrCF/cDq00n8ZQFass4GuAQbsjPvPzxbLH35GjfHk6c1RwhO9NcWWCxHwi9/2ap2McWTy47DMsY",
-	"ZE7X2vnqKRqb9ppFINpi+6lyTrqgfo35VB3lW1X5/LVGGjlMOKqxB1UBXjfXxda1UrP92PSYcQtjgwEq",
-	"JREysaQ7hRH/Plxtw2G5+OqhF6ROPQGuImSYMLbcCYtEy7PaPy2eTY6N5CFtfjS8/cMAbdbe5xWwNg+8",
-	"ovk7mKHdFG6tfy2Wg90cEUrQCiJ3Y+lQU31TiWtoBGcG2l/iNn2iG/RAZeAxjZvP3x5kJWx8l2s/kFUe",
-	"EVllg8u4Nrsofb6YYZT+kM8yehgmej4tKQ+J/ui9qhErI29ereI4y82rtBFlT1g4kmWdl3PSKm3VTaEg",
-	"gKvleCNPYveQ5tV9Wxv/pU0fs94ns34W6LOp2oKbL+SdOQA/EDp+GEyrE/ewWdt3GUw7Vox/vS/b/xMy",
-	"9lKv2Rl4pG0y3kol0tfo8vzZ5swlMmZLDL8Fnv5MFW1CN4Ey4MW8hVaSPXyUphOOJaEx1C2A2HBz9u3J",
-	"LRfa6AkzZZz+5VW31JfWiKKUUV0plnyPULFe7nazcVK5n7v5+ebCpxFFZp5d+fvLn8e2V2FHvV38wfJ/",
-	"sPyVLL8RRdmVh2zd7+f9O1/xoq70nTVF5CVrZ46wBV5ZrhgvZ4/Y1xQLgezouSzDDNUZoWBUfpyUsZZY",
-	"5jmmWl5UMZG3bJH7/en5RUaUAuf4YSR/t05ljkR2xxC14gms5j+Z+lTe0x5o8EzZc7dszqukeumcrWLw",
-	"BGZ8CuWazR00IJsg+d1cajmzWQcKXzAJIevJaEvfr219bLe6zfva7u77f1nVyVJ9TG36nYzZD+ymf7OA",
-	"oUvgyt31pXpQPhnsa6UPNWGNmeEx//gMub2AKbCMf7sSh7RyG7MkzTsKK9ddNb7LzwIID6hBjKnmt5Cw",
-	"ATm4VEGz8aAnhjIh9sqQsdbTw52dNA/o8FX9VZ3MRMQSEiIe8UzYtOxZElcOKzuA0GaXu6x5PuLMUEFH",
-	"WbtwG4WsFQHrEEZu89R0m0acjoIptItjXKYImB7IZYryOGDQ4d1zg8HQLCL9OWa+L86XTnn1hs3LJnzJ",
-	"pCGn8mtwsuq7IxtdzZf/eiO7nL7SVfRt4Z9MjC6qE6plgoIjB3Ggggx1A6VKCt1gvusN633YK8r/9vnb",
-	"/w4AAP//",
+	"W2nzGXbweXgzOx0Ped8PJa8LlX2fZYABYC/s6w9XxsTzF26Z4PEdyOt9cU8a5g2yySxfjxOkD2AgaZAL",
+	"/OrITTOB5Ttc4YqDXAPOnAaBUy4RQFpkiPO9mvEorJG3mKIlJAbMWETGLGEkYwe5+vYwsJVeZXXz2z1h",
+	"WEVp8fzSIICZxmZXrRXlve+r3nDX0rNYno7xXExxJ/MMKKh8qY5k1RyIqrrh06q0j1VhbMNgzHZ7DtD1",
+	"OpRbyNNwmsV1dFxt/6ZLuYd3o+DUyHSpdS/+lD55JqNHiL2t9ltsxq82U5Q35VceTyrwAnQ/hwChQozF",
+	"gE/m/AUPUqhXru73Swbd5Cqks8HbULabGy1l2V5tLhG807HxpFfsRDbYkvl73KU89pU+8kyR6awf84Ex",
+	"lG0ZG4XvYDJiRLY6+wEiabw77kAUwD3AI6I0TTSYOCBowncXF+/C7SB1YPMBc+mYlvfbtPutd8ed7TTI",
+	"aHNH3JNma3piCxT67Rpo8wzCBMncyIujFD8IMjjuiBTG7oCsyjSWEXqRrnAhreRDq9G66Ly9ODk/f9n8",
+	"uWHDYQsa6Rqrt6ATlsTLbJKLn9qryBZNy0BSFf2IRGxIZ7Em4Yfmp+tO87jd7IYBoSSWYlSN+a0FXQGn",
+	"CLJpW5oNeVN4XawmzxOIaTtl6pCEjY+d606z02ldnIdkCwIyzuVtc788K2I7wBfaF6dNfPrQlpnGjDTa",
+	"50dESPv6tssEuu402z+1jpvXl+3W+XHrsnEa9gS+avedR+6b6Z/wnwEJnZoZeuM1Ov637dEI3Nrxr51G",
+	"B8sytiExqXPdOrtstjsX541uutLDssPoLyFvAmbUN0ZgRjb7L0MTZx0urjn7pdFBSzI/o7whmfvUisPV",
+	"SYXymptstzS7yW6Pswu91dm31/Oyeea8YF7AvyfuxmabLb2q7kpCAQNc2jRW6n6CYZfdVTxfhUzmwm28",
+	"+xuNk5+vtHjbPGvtfHh5dtI8f7fTv/zSHvLjT/Z6fmh+8mMUrlyncGtf7L9af22bK/MCrtqntoyns18F",
+	"97IGv56liOWFQoqqu7GGL6Zx3izH8QyzJHsihKSB8IhMY8oFgX+Gtlod6S8TEks5hYw7W9VmXbkux3Em",
+	"YrOFCHrmgqzuW1g4V4U8trQqfFIjFxOOUGNmdh87pLNfJP3SdAYfkqp+8KqMiq6WuiRdS0ZzQ0N0nGOB",
+	"MbqCFgU5FtWUJblCxRC4WM38p4kcJXSiauQDKAnmB3VICjhOASmBXwoyL7eHnhSQHHRSQIrASQEpwCYF",
+	"PVGGmhSQMsikgBSKvgKSorkExJ/bWbP7/uIkP+ICzk9AHJxOQJYg9phllqKaBGShLt7MrqzSJ+iJ983G",
+	"SbPd8Z9t/nzZPO4CB7t+22idmiHzJaEB8SsuA5IvJvf+beuigTquECzoiQLUQUCyjTJLvOo0A9K+sFNo",
+	"N9/ishxIyRL/KJ6RosVavAKFE1TGij23QImAdwWDcKONOqIlYHZxHdhcnClLlBQ1cg5scCCFplxA0mxJ",
+	"tpktqczXbFFNeqCx9iqHxF6gefonrw5yTbCv3EqASrN87QP86R7GgSNRgBe6TC9tQrXk6sQiK6mw1BLL",
+	"K1VAuCATHsfc1gQSxcUA83SuBP9C2FQOxmTrb/SWdmDQZ4qEJ1SzmpB3W9shUQMas+18VcXL1y9ePH+9",
+	"B9VeJRH9xSj+O6b/cJvgI9fjK8US9WDjwF+FeuRlbB4zL1tQMX6+foHlsef3jMZ6vGJpS8I+obzBALvR",
+	"tQVTKiAhgLDhXxOIuRZN6Iq8eaLwup1m2QpbJ2UC8+qqdVKat7oO38xP3alXX9PqsFF9+/nrq29V/58H",
+	"9/nn7pKkn1M54uKNjErM0lz4I30urJVEEYwa1hJD+fD4Co5BvAeWQ3kukB8M2IJDfH+vvlbtTFXWstjH",
+	"OoxS/5DgBLwByw4JkNC/BevI7Z4NAz/rAdEzaVYeb4EZXGhvcX+QhacRhxIsVbDOZ3oskxRl+A1U9YdH",
+	"6FCw6XJh/4ZeF0ryzJ9+mby+/TR5O/80efti8PNPB4Off9pl785vB5Mo/mX/b+Po45f6L3tv54N3X0rz",
+	"spkviFa6d9MHYQcABmDJwt5JiXBzUjAHPz1TLNmxry0uLVlcWnK9ain+sr+P6WBZ9Fq/K+Q6tIThz6uC",
+	"Gt5+F6jkk9p+s+yolrvFFxk0hCmMaZbVg2DKl7GfIkzROUyjm5g1YZQ/yNINnAnlRzUIVz1hM4BdVcCE",
+	"zkmfkZgNNYEs3QQjGZjruwXhbeu/sPmFaNbhRuCF6YlIMmXMYcYgmJut68G+qIX9XuqFX6ScC/4+KvF6",
+	"gityH+ItkAPnGz65P2CBdCVRn5W5Dc9SRBzEYQWfHqrxFiU2y/TeDhANF1PhdW6UnrAJVsksTnMPlteG",
+	"3AvIOqj8fSY1Xa74AFjRlTNkNtLT/p69Ulq12M8F9FdG+7NlXk0hKy0FSVpePFGyITEVAWG1Uc1DUwpI",
+	"t9k4M2Z4t9m+bLc6zTxjzZ7crKrgbcIgh47GlXWi2M9n9WdbxuYeQyn0KR74O1r2wb/nNrzgdqFTm9NU",
+	"8lupSwbRutxbRx4O41QauWaBpzvhMmsc/dT5rbHv3AvmoV0sSFtxgjb60pQlXEYrMpzgd7jKM0C8Ar8n",
+	"Yg+iC94hIoM/lCPEJGDYhY3TU/B5GCZXTpZluUjuzUpQOWm0Tg23+9hsfoD/OLs4776H//rUbLRPP+X9",
+	"yt6bC2vVdpXZ08cXV+fdzQ46HIz8ztj3ckQsO4uzJcdwliSsgFOxvw5UZEK/5F7Yra97Y8qSARO61Idj",
+	"p0B2yIR+IVwQ+3BAEjkTERSsEH0nScQGfELj/Anez76H8GALlHNLxHnn5rJIqOK72S11JCwjbttTusqt",
+	"K3BU5XR+o43Z92zuh/nLqRzJmQ4B+KwEgQefv9ZOBy42LriPFZMfbN2yNrRkyl4Jj0ioMT0O686NGpMp",
+	"reFaE+aJDIjvUuD1klGWig5tNfIN1fXy/di4QptsZTEH0AsNy5tQPRjnsSkSRuOsqJtMuIKHQLXMSu+y",
+	"tjHp09sYMxlYFOR3xx1IsMZagPQF951tV14FuaWgjGKALEsmIVTdqHzt31Zn3wY+cU1cp8JumIPCP+qJ",
+	"d8edw/zS3OSOUC08hHTK7SJKBkISQ9OEbHiIMQnZE/bDTrt2X4fEzBWFg+sy9drMrvt70s2c+WGFF3DJ",
+	"ZO6Di3h50lIwdYTlk9CCAJwrZDHhoyf+knlgWFT9vWmoD0/zfHhO1LfSe56N12ZqFuPJiOOLYeXwH5uO",
+	"b9/89nkxT9G7dXikyd1YKkZCdHqG2L5DyfyFskXHmDXPvYLtnrCnzJ7EO5akN5tFR3BZ3SFNOJRvLDuj",
+	"5pZxBQklCAt5y5KID3QR3eaZSisHcVYAdOgK5BHcsW2LRt8iqP4KVBIs6XJqoI0+O6ibrEPMMnSSTbPF",
+	"luv1GKKFWKtfu52HEnIuvyDNsSmJqtZKY2v5TkOr4mtLzbPVcs5rx2atMauruqFL5ZndIFsQVbJBIhe8",
+	"xpMUFuOQoTk0iJTsQbwWN3XVNrqN8WycwjfKqIYjvrlnuWLxVJbY9ffNgn6CWGHO97hgNaQe+IxgNKL/",
+	"7ZGha0rBTbMeApBocYRl7xw1ByPyY0i/cTcHZmobpF21oJhbyQmDumIjMdVY3uWvzAYLkclo0ysvk1Hb",
+	"wmau0Jov8CkVHpK95wdkK2ycnLXOW51uu9G9aHfCbYxjCwJ/D0idbIVXnWbb/UDOmmdvmu1aZr3Wg73n",
+	"B75Ruvf8oKTNY4mN6YIb9hrjWrOFlB6We5Yo1e5bR0S27AscVbWeWMxpB5NJbR+VFT+pPDpWsRIqQ0pJ",
+	"HRtlFVCPVqpkWw4+RvT3Hoh2YGO4sN0Cn01Rwh2ge0TG3FBtfmShhQzJMC9AJkDTiI+Y0iXc1AfQ2RAp",
+	"xjfoNntlU25itvFK3W86Frb6Pq8YNQRliHMfHXdbP5lT0fz5stUGCdJu/nTxoXni7c5KZ49XTY+jL93V",
+	"8kL6e5uzmwux7CxtnjZgP1G2CFTfH6t2D0dbVrvnh1WNpmmtqBoJHZdyeIzO+AghqgI5zj5unq/ylplS",
+	"f0gl3uMYQj8q6wqXc8mJ/Q7rvevaXKqsWePSw5kaPzbV3OhANs889VyHXv1LaG0zGxwsgwuFBHWv1Z1D",
+	"v4gkRB0n8pb1hAPRyTJ+tu970v/VfQZ/lpKw0ivyF6nxWnO7HqdUK6bQpvB6UpJ69pHGMeIZWbMhVVg9",
+	"W7yQBHlE6gVMMgFNaPJZjjYbfkVo5IHgRI+Fz5DH9vGItFxOL0/fb4DBvQiFKmzyhk3RSNgEmsRxTbYg",
+	"5R57dPvRfpvav10jjZ5z62Tp9obSqqRsNtXs6STtuXBYAhWBnk6Q6KDaOiSgBHjkHB1YmTXwiEn7SEFj",
+	"VRtr6s/YsqEYJVpm9OFK/uwFh+un/RcrLvzp+wMHXXdDXHMUajORXLp8mo0UGqLbK+arFwtpRlsIwZh/",
+	"KMtOyrXPTFPMra/XJutYkB2Rzw+buBoeYMx+d95/IU3kRxX7v1MVe2n5+oqrzqU4NldkZVOETDhhN0x7",
+	"ySImuG3DfMPmxCvJJVI4P1k+7e2IjBIqNFH7h6dc6eXYrmJp1h7caAApEwxCN15btMB+NQCPfWBDuwGZ",
+	"sgQqaAAF9C7hugCtZ54uzR2yN+94aWzF0yoMs8hCLVnWJMj/BajhBtDwBEi4GsG8mO15w6ch+DKVRXJj",
+	"gxsykLMYUzqTmSB9NqAzhahzXJOITZmIADQVwwoQgo6kLZ+i02k899y7kG5ZwRCEOUk3fJp3PNofVruZ",
+	"Uhhzq/2titUUbgEsGlS0ymElYTSqFKXMe3lHhjTJq9NICSM9RrKG5R0hZnM6hc/5WWikDvMHx8GrInyq",
+	"wgME9MNZkq1Uz7QPGiIxte0Omf0gHK4Q4ps9Af8wEnCayH46EgLqhjUbc6jCjzsh2YLJ8aEFMsdkAuwk",
+	"qdL2+kdGs4SaVACPvMmSFWy+b/aSf+pdUDRIwYLN3DL4U7vxltbpQvLbbn9dOKo/lcSTSxKUcrFH6L9d",
+	"I6HVTECeG7brrB67mXhcoX2SIKG5V5jVjSSqkQs9ZskdV4yE9nxZhQIfBbhECD5b0wsRt220Dj4REPaF",
+	"DjRAm/WEU1bIHdwnAMpKO+tC2W2Z7MeaXi5GHT2PlzCKzj7JniPKPJjpHOZGhlOqxyEAfd/yRM9oXKgg",
+	"ML+Xwr+bZZRwiia4e+wioeH8kH+B6IM5f1OWpDfHfGcjz2xRaJSEFzcMQy8ns2WcNHcCCrzTL+0tBzq/",
+	"hzm+3ArPd0PbXdsP7Y8VmfdoseGnVwEiaTkqOtf3aLmBI58ArHjpPHKguEK6qaSA6zUSIig5i8LDJTPy",
+	"nYwugQoq+cx/hGQsjarOtYXUzEogLIw0GOvmgRoJDRv2v9YThc9hJpYFP7BhKiMzAwjyluMHOBcnonpi",
+	"kkmR9krTuUJZcuRQqMGcmTGlWIQ5x+mS8BYATMu74852TyjzduqH4OA/jQrZxW5llaCSLTPPzL1HVuge",
+	"m6UF5f1Hn8tMwuySWU3Jpt6YY28v4QzFnLXYPMDNnEjoCafCZFCbMpUCW7hNKczmAgK/g8x8pGSHBe0m",
+	"Zcdr3V0ffbM+L1C+ow0PTW6YXlIpvnFmwYoyCBxj5XqWF9xY/mYRooG7Ya0MqqBHDi0aUaFLe2XfMi9e",
+	"kOdO/to9X9nz3bKmUnm/VImvccImfVDrARcHxKcX0MiFBFGVN5ZWuF0j7WbjxCYMGS4EyqbFXvFanfld",
+	"CozGGiXzqtHcKbxQBVUwuzNH5GO71W1i2hxyNRU4JPvAMMKqy4hTObXRqCxHmNiBL0+ooCOLo+/PB5db",
+	"YCNmKZWgAt+uBBUYJs9F3E/L6Vue4/Pgbq8bpQv9SgV7rHyhmKplUOeIr2AZeXkGUf6Ebm7o/l75SIZS",
+	"S1jFfTKLAswsyicWpXlFOcT3LMnoqtNsl6QYubnVg4qYxbZ7ds43ujLDyPKpdNuynKNVSUZZI+F78sZ8",
+	"Z+AVZbAloAgby1fPsRsUj//MDXU/aAYs+12TXoFjL67m8zd0w80SrucdM7SNmUGdd2Nm2O6qLKDA8rDI",
+	"lUvb006jCRekL6VWOqFTNIbyP2KOEL5ugUwXkEWgDtZVsm/55dqxHHFAQFMrK9VJb1av7w9gNPhPZqtY",
+	"gYygGcBz2c0Zaz3F9ty8NAcqK6fDsI913cRyFqXZY5lIKPRIiAGowmhNimzZqgvQLstV0IC8k3IUM3IM",
+	"w1vXZFCS+bZNtBwx6Gvkiip6IgclKy2QLCJOtTSo5FZ8+A8aUYIOCqXzqnvaL8zmcZv1zYEjBZa7uV4/",
+	"KapYQJgYysS1eynoAFaJgOpIrGM2Kp+RgXqW+Lg7PdETXdvamityxxPmkystI8naYU5jqocymWRfaVy2",
+	"DnOVVUbKIwxNT9jUQGg9MUtighteIAbXudTxnmhnyD/cwoAZvjtAFLZDz+cUGMafdoCIqKbwl2iGnd0B",
+	"2E0FqCb0xFX3bfUVPLDYvwE1ZKLHVBBN+9hyjAtG+gmjN+Ad4hGzEVQVEKrJRCpNXhz0RMxuWWwsVzb1",
+	"fyAf+JujdC8JixWz7WRJWABdCv3GE0bfAzqgewKt/gCdA2Yig3gG7eS4KulhXyNNfA48BmAEjemU9UT4",
+	"tee08l7lkKAaT3pOLTd/61VqtVqvYv46kJH9U6fbeHPavD6+OGn2Kt9sn+7Uz+RgykBJYxQ6O3lgZRh6",
+	"yhxPYJndrQaNQvwRhcMh9BmTUyDJKpQrbKQ1m6SVDmM2d9k0N0Lekbk98NlhTuTMaIBypmFvLQd6psiv",
+	"sk+2jImruJYJZ9AXI4IeHAkdDvkAqh640nyQNg/rifBds0t2cJQd84CCdrHeH7+6mP+3HVvpETisjPIn",
+	"FDSRxf/cqdVqYVaHkZgbIoe5q+du57Y9NOR5fZeEBWwx/6z1BNAgMNSnYi4FOwKsEw2NKoX0br7rbmCT",
+	"eg/qBzgyoLhZ5h/zAbPBXFTaKo0pHYxZda9WN5I/ib3o/d3dXY3CzzWZjHbsu2rntHXcPO804R0jfrlG",
+	"dBArHxqXrUpQuXV9syr12i4+KKdM0CmvHFb2a/XaPgL7jEHqup6Y5r9Hy5AkC0y0JGshC6OCQaIYC4iM",
+	"I7MR4DU9tPljqdWAl4EKlMx4GVKrKZcApqyWh7/WSNOIFGwcyjUiVyLIqyK0JwDo1XWlsRiXwOODjGdj",
+	"Na7ZRr93EDpUZ16/UaMpUexgUDmsnHKlG7aTsiFgQidMg/r0jyLNLsx8QNsuaVCtXG9Ao5/MRMSGXLDI",
+	"BWUKZCohLPhbzVd+m7Fk7pTWw2JPLNDZNskgLJ28mysaB9xr8F3e7Bl7THb28QevsfOy2Xpo/qVTLWnm",
+	"vDjVXKp9Wg9N+lxPqLpxOYuuWipvFnG/M3V2lI0BhFohxHC45y3DAztHLoqnxUoclVUD7GLkxe6wcy3h",
+	"eSqjQ66MO0cJdBU7cI+ljuNvn43abTGPzat79ToWDglty+eLkhBySNJPrU83gBxu0E8XWYM7KDXDZw7w",
+	"02UjplPceUMjlxsCr+yuf+VK+OG2CN/bX//eW5n0eRQxiPwf7L1e/0ZXyjMqXE425LM932RRLaFZImiM",
+	"L+xvtCTXmRwsJzWbTGgyt3ymjMVuOVJvG8uBjgzjqdAprwL7/vwtqEylKmHg7dRqoF60M0OdlmLAgoKP",
+	"CtNt/IaYWgJr7M+htz5LmBgwsuUnxGzX0huGgTKr7WOfuiFN0nwe92UaG3V1QAWk0WyZB71thg6POtd+",
+	"Hji4kPY7h8aUyaIaVqN6d2xxn3uCfUHVmaCkgS6ltksXRvjRqHnHNOlYDOgsQQmhkAVRzBCf6xo5ZyxS",
+	"yBvQoeacezl3WJno8PuRVNBKZko7OIY1NzX1aRQ39g0d3MymyoEtV2yGzjLUqCxz3rbOd6kw9wFVyuWX",
+	"bIYi+C3YkNmUtUn6lvcq2NyaJ+N3pY1jVnM+7JqU5mP++dng7gZvXNJ5LGnUlfKUJojwdLD7fJMZqtkU",
+	"o21nLOLUpTT9jrx3b4PV2ZuAMNUP4tjmnYPNv9TlEyZnusDpHWe2ikihXb09X0u4/bcgVd13vrrmQd+Q",
+	"ScRMl7CLE+vV9+rHhfQ1YNsJH9J+BHD7zKJ5TcIF2OXQtonMq9RZJ07IhM5zyzLmiPPymOOT6jKNgU01",
+	"2fRuIzn/Chd7kwN5LvVbORP2ExtcymMphjFHL/RfRYPCE1V2q5ZqTqusOe9AQAUq5DxY34S9gmGW54Np",
+	"D6Dq25wbq+mnHb6KAu0extrnoDKdleh4x7Ytdej9GR3gNhMA7DNoVb7gfz0kFGojoGYhyPp8FVt/wHBp",
+	"Nw5ibUIWWTVuQVkD7ck5MtESM8wmzZVz5jbOx924LeckPCCQ9aX5hAV+B2CrPEEhBo1iLphLl8i3+c7B",
+	"frjkOJxGLgcPVF/o7Z9QoSiwB5wbTadKtaaDMUM/3t2Yx8z1eVcxn5qBctlkLi3DNQt3finreeKqJ4Cj",
+	"LqJFGLUUHKI5sAiaJp1B3+HxfGVFqJ2ZVX23kkzImF12UmVz/uxXwH6P8pqqm6+/vPr48vbF1XN90NlP",
+	"9v6+O61fiLP4w6+t8bthMzruN16/evni+cHmmmNZke7vrDk+ULpY3/5R2vA1sRgc+aOa3RUEBHBXL3Np",
+	"ZUiB/7KC6lH2qQjssmSLCugs6PvRJGbUJvauZmKLVztwbbBy0Cxh1jLHvesqyjJWsxW6/h7hEUmYTubb",
+	"Fkbohy7/p9Hlj1NPA0rZzbUPo8lnpTylPvhTSAjKlSr5nuuiq9151YlibNGjjOkePeE79YPUv46iMufR",
+	"sAGjPoshsUrWyEebBh7GfMJ1CHGREcMEyp6YWRDfegrje4RZeBMJfcjiWN4FJBTsiz6eJUomGC1jaXgL",
+	"BHMEWtbAPqBlT4xS5KQvGj5YK5R+pW51dN9qltC4xMUuJBny2LDbrdWILSmKGKHJaDZhCOBqu6lsHxXb",
+	"moJL2esUUACsW4wmvEkhatdHE5wfzvnjM38TaW4cTXhQD4jHjTWU3bFs9TsffYpWFj3+hjeDeujoYZW3",
+	"KSQp7KYHb8s14DL/KrR3qdfLFwWHudwLvwudYFI3/G5ZNlHZVHOHPC3gZrdczhQe4Xxq+i8f4leRfjH4",
+	"NG/+spdcD6/e//zLaFnkAIZdRn7ozF9iPjxAAfJ0OAeqbA6p41mL2OQeyk5lr773orq7W9170d3bO9yt",
+	"H+4d/IKPOMc2Km8rn+aes/F5tc52h9WXdK9ffTXYj6oH7PnwRf3l7qu91/voA30PhY0VLz/e5nRhkvGq",
+	"L1nans1JZ5+k2fIuOT6Xw4767FsuRiyZJvjJ/d/2qi/vfp7/UqdvBifs7eg9/9vNafrwTy40u5ulSWeN",
+	"9nMVg4jPNFtPm4d4ZD8Hlexgrjp3aZazK2rcSMdCui2LGl3Y6+o7i34Ejx4zeORBn1t1w/1lsyiRh1KY",
+	"yyWTd0IVgzyYsO5b5vma6p7IiqpzWkVQlp6V5WWBoKcT9kzZvG7BlLKlXFz3RJaxXMwmK00k2yor9MyV",
+	"67lSvO0jC78Awp9lZVDWX4CVj1CZabSLRaAH8w9Q/bx6EyjL6InF5UEGl+sJATN36VTOiQHpKJlrAhJ0",
+	"B1JY6PCesFRXEEfDAgb2ZcBsuQt+EXpUWTeAkZbwZX3HB5hMdexRb8oSEnqcKDzsiSpE9l0zeBsSz3UC",
+	"ztxG5b1FA+I5KHTaSbMnyNJmmmRL5ltUGqOnitkFhakUGrhmWpxNac4wOLQq9jbFQS3Q3xaNudE6MXWh",
+	"+JWSTsSFdXttTwOzNpt+ij+mTUGA5mmJTgGvwEeKxtOO6Qoe1nRJcZMiW4qxngix0B0qV3qiwyxsQSti",
+	"k6mEgpLqB7MkLcmE3jCwJjlTRNEhOzTmAg7u9LHlscxUNBY01zXqnTcRACn6/EB/EsJg7CMYhuN9DXOS",
+	"HOmkIBjlBCs+013K9JWVYdN7awT3C6iWCP2HSHQjBPaP00tUIIxHlGXXrZRSfYwwV3y8iDRJzWjDsoAy",
+	"g5SEX8ACNTZuRkMXsJaCnHHRulhLR28g/FsV5/h4ZLtncDoPbfJoLsYFDbt1D4X3YTpafj2r/ZX29OQC",
+	"3UfATHNZ3DlobRSDjMZ/jdDZfSNhf4zjbQN/WJ7Dthk6OX947dZG4FPsk0WdOfPQ7WQTWOary9KCHZOF",
+	"7L7D5e47zIvqG00QWqlDOY2xjtRYJrpnVoSJ1g5rJoZfAdstKyr0nT+ukUW5F8goB+fsDovp1RiK6GeK",
+	"5fKxAaaRD8Zgqaml6bCOGj88Wes8Wd/pevlef8t9PCj30Xg2cWI80EOR7cVGxWmFs2ibQbXwVfTfFcrV",
+	"FmRdMw1S+ybwqrT2gGTO7h9OjKdwYuSrpaFgZ3sdk4aakPUMOrMTAQoHMBaNrWnHfFZS0eK4ovOBOBSk",
+	"njBWWo2csEEMbYagQQnV2LYEQwMAr8RoZNm91alAkSIUq4FdvtXz+m5PLBSneKUoAYn5DbNMEcuzCrU7",
+	"C1MERb80wP+O6QyDYS0Pz5FPTia0qph5Qac99wiP1JGPlljGd32IzzKme1B//WK9A/v5JnfnXOqW4aIT",
+	"JuDqeOWnlcN/fPZPnr84xwIWy5q2UnJGa8+iU4ih9Lzc8zYTXpFBHo9K+RiIFhEA7X3IEMGIwiTDZbIO",
+	"o55IS+sgY8T+Cs4J+KPnIgMPEcKGpPkpZK8OCLK27s96qFRPTKlSRj4PKY8PPfwlW7zGB2OswoLZodfM",
+	"q2vTDrgJ9ABKJjQeymTCotSLRbYO6vXtANShyBbkbh3Ud6GlF11eFmM2xKgw5vWdg/r+NsTiRE9AZWDZ",
+	"oc+DVX5PXssD/QpP50HY2AYsB+x8Cqt2AeSqYlGqMsgTw2lSCKQKFA6zyLaJ84JeCNznqx6AN2cUsuxt",
+	"V+bsgrEFtCQvJ88TqmvGLIVXsh7kIltbM9RTgTqlcUzAI8zDDxYhA9P5ARzfJkvlCtOCs9Nqv2dP8sKa",
+	"Pzs8rwXILR9hC5Gxnpw2a9RXC+zjeVOgCvi+V8nrbVbuSvHbm1FxtMhCkecuhB1+FBb84clI36XSOlab",
+	"95g5qU1vjVTesuDGa3WKrBJ6Vb5/Rw511YPySaumOIAo0emU0USRYSIn9rwlgPHItcIAERZmGbnqQlOY",
+	"1KKhbkCKkdFSsN3xEoUC/X9FeHNyw6Y6RZ6ks4jrngCkghppEETPcyiUXk318toB75J/j5B6mCO12DFp",
+	"rQ/1X7ig4K9WH7DC5xeUG48XWeqnTedJXXp+KNsc5OwxKtBEywOzZCc76AkHIwpmHRVkZvHDuUX0K14h",
+	"DPQiagmLjiBS+R6iq1gZz4ScjcYWmxwCnQjHMpAjwZeWuKeWYOVxwhir1eMfaUJ/8jSh78v/2Ywj/mCD",
+	"fxgbfMf0Oh54v+j+G+fTWVunRMU830D2mbKtElZ0QWu4mhYtbbESlChhtZKXYBJ4VU9pBoYspLWYoTGD",
+	"yQtZZlpMhucakAlLRn6tRa60KHBembT0aFKoNvKThw57grpaHs8UcIVCtnDILBUqsrKcmYXpF/rMZJQo",
+	"azQTpJju5Q1nyNJ+Mz1RbDjj5ob9NwBuSGk6d+ib9us5YXjfTJTlVUh/hrSThDnURT+OaGVamkNhJcQ5",
+	"H42NXHeZFOBbgQKBTtqIwhsGSweyFCp/xAfUT327ZwXVnzG9wfcVQM+qEon4IClV2slrrfZuRe0RtpPy",
+	"rpEHil1IhfhROvwjYeJfJWECL83G6RIeZlsuEPIdasXqGMpC+AT8FkXRnRN/IL4HMrHFsHKmB3LCALYu",
+	"p5+EFpeObCHjWZYgHBDrTczgn7atiPaNi7BGGoqUBSPjWN6pYKEeu6gOWM2mJ2wGKcDgO/kL/bO0JDqN",
+	"D9pqxiXKjBRMkS1rqObKibEeLIf0uZj0vH1kO2XYr4CJKlMYIwCVlj2/Ltn7NtI1KJRJ+xS3Gbh51PcJ",
+	"Fp7XEKdzXeyK+KGrMgWjzW4fKyS0sQgqftOTvD9CLo8acimGD8ydibM0A7LgnMjHUu4/y4dES3xV5/UL",
+	"PypC49g/xyy6R0LOg5Sj9GT+W0c07q0W/QiBLHc3tLM2A6n+8CyXQrxUm4jkYHk+T4MkTESAvZIh07nk",
+	"wsZlK7CpGhjpAOHIBU3mZEtIcnxyDtWhC37QE/PJtTxYsy96Z6wncR6AoJi2snBxGoK8756dpiWgY0Yj",
+	"i8R+jKNXOzZFpXopYz6YL2kgR0cMeZmkUYo7AgulYk7GUmnrULGNYlyDWmBPMce+cismvipZpnHZ8ig+",
+	"xQYmbgNTgro9HDMa6/E/l2+j9Yej+OYxc/ocRIK5IslMCHCOtNKqM7dgFiu2uIvv7Re/Oy7keKq8eTA/",
+	"xbmsMzO91dKY37LaymSlU6PwmcehB9wq2k+YTvhgFcYvovmYj0M7D3jc6ZKXCbSBYDNFzHkn7AugP2Mj",
+	"tmRCNanX6rUD16I1e7wn1CChU5Yckvfd7iVJS9X6c5ukptlkGkNFnnlF2qoBoHdPbDn0/uux1tNr9/a1",
+	"lprG4TbqopRYqUnGXGmA1l4c3mJwmy8sG/Y6miHNrm37LqPTenBsmZhbwKVUgIrpysPMFYLvWUMiIOHF",
+	"h9ChEnhtzFxTOa+dnD8574NuxUdefWRCNatCxbq5gzNF4xzF4MHrhP2K/bTcEKlDNLo2A1zDACzKPgD9",
+	"DqmmfapYT1jVz+z0VMqYbIUjea1+i6//q3nW6evvpLmb0BTN/ckdZHjhv5rP2r+YN6E27VwatswZxpoX",
+	"+hYEZKZYkhZqyqQA0YvEzDfdFrInIGXsiFASsWks54DZgI3yqNBQtulq//qxdIWrAOoNCWpwC77MLci0",
+	"nbOhA0S50a+rEZ/aHcdDgofcajhcKE3FYFmi5Zm9iZtJlmlMuTgiFtH7P+GaHQEyv2L6P2d6WH2V713z",
+	"H+R98/SSLD1D5Hjpic7AkDPPd39Olh3rQ3LxIdjsVNd64j9I99Nlc8W8gMLG8lz6yFf74f/sVVyHgAyR",
+	"sNOrBG7a/9mrdPZ7lW9kb7PRLj6Uvbx7kPXs2EymAzQFbm8AxRkKdsVwKJCz91e5VvB+jydP0iO1lP9b",
+	"/PfanKKmshTo/WLKhBHrkRzM7N3BCkFj+lNF+jMea9AvIBl5xITtM2C7D8iE9BN5VyaN3zFtR+9M2eB+",
+	"QtnNe2E3XE+Z8t1wq9mv1bMVcUE+Nc5OV4vWrtUdn6kFkqyiM7Ra2VTFYSLN0R5QgVROuUpg8cWVawSs",
+	"UrbsMgeOyPP6fk+kTibbugk0wT6NDRNKzPWFJikisnXkkMsMtfhcrWRWbVzLoylPQJsn1p8WSWTOr1tl",
+	"Rubaw82ZJQfGUItvpoyBiFp5C7OUkjuv79ECzBOP0HsJik8yD2xSCHWNjADAuyciPmJK2wxvr9MRVGC5",
+	"RkcW6THz3MVcQZiDup8IIiIB4muhK5Kc6XCJvAPoSPWUsK7whVUI9Sk1M0rWvsuP8Bext5esfU1BjT0Q",
+	"/lnd+Qr/b026YZvdyhuA2mSLqVG5c3yIKYbGlHBp/1ky1G6NNJwX2pyvZ64vF49yKVNkWcaUFKxGYDJQ",
+	"6UASmFfkMOGB/RhtESIDSxzB8obBsapsgAwL43q4sFBEqRExFRs5LkWEtWT9TkDYJ7tZG2Y22u1RjtLf",
+	"d7k2cbnB3vwVM27waJVekQde0Kwx3fICo2MbCiP2PgEqCkiOKVXqTiap2Z1olTH8Q/OfY5noaswB5teT",
+	"HUFPrG6CF6b30uvbh32VEzZMmBrbc6MBgc8XKPb3kLj2DdgASLA7iFIZ/pBedgvwgktL86lpurCewG9i",
+	"P610uQ5JEHJkDuq7uZwZY8jWSAPwWB3srtZsMsXuevBJN64L2WGsBYTnmMURpHsEzkFxR7k1QiM568dM",
+	"2aJRSgZ0ekgO9l47sdpmOplX4dMhNLS+5QPWEkO5gC1IVkALXimWnMKR+I6qJtsYtUIjWmiG6qgIoaEk",
+	"YQNNxjJRjPQNmRJjMtIpBpw34zMwV5jh74zZCx9exd462CyEi989VvEjkLCp5m32iLgYfwlrewg3lZi7",
+	"uAwpDRUdNI1RN0Z0Jp+vIVqqYZeo7ljuidkG3oPANKCnDtRZpDGKnHokBaCU+5DQkfNO1cipHI2MrmNY",
+	"H2SbG1WdRYZF4+zW6zyWZZh135dnbBpPhDWD5P4jrvqGuoyjGFdE3rLk3+La/7HXt2k9xo7y0H43f5Xu",
+	"fYPB+X2fhobTmIq02+bEJif73a+MYDf3M0g1BTMNQLDzJ4fueeeWxm6sTOhkjtzJa1EHvtLwzdXxh2a3",
+	"s8x4/jus43s9MDCpK0wk+MdXv+EcDAMFmnYilWAJKmRa269cmUX2xpQlXEa2HKFxenrdbZ15Xd2PL67O",
+	"u9glG6bwtWKhCyuH+wDRUTncrcMoAyY0PLJfB8NGzfreXIrbeGWBN4oTe9tuNq+77VbjNDO03iaMEZ1w",
+	"PL8P80DBZqwN4LmDlB0eAuv+t/A4AIlwvWsuLd5Q78raG79c6nam4H9aFLSgiFvHALa4yLXzTsE2UZ56",
+	"b9Z6AqI8+eG4IiMpI+iKd0hmCgSrYNgYWprBOOTVow5gtvluLOOUf/XEFkrpZfKemGWBfHaynmrnhdvO",
+	"Leagvosu3bRXNCTbI4wIjpjhgMaWxUAjE7u6UilvBfG/qJj3v7/qrp6zu7wr8IeIf0IR79owFgW7M+sf",
+	"4PdIy9lWivl8C4M1SE6AWQKXyNxq7IagSvoWW89NrpjT9jLO/a1xctY6D0pbKRh1Imu4MMTXe+Ksefam",
+	"2a7lkoLDEdMf09e3tsMjaO8wnRJNHQfKd0EAtjJmCVuG2pYN97gl016RITpLebQ5NpuV1Ba238w7GeVL",
+	"Fev1er360vzPK/M/9ez/9ipGu3Au2kQilr4hv/3Bd2hE7Pa/xXJA47GE1E6+4Ud2bXHoOU7Un/ItTrcN",
+	"H957fvANv9raeORvn7993lgReecfiHUKSepfzLbm30IVAQixO/+gOz7i/XE5GnojMtayjzcklxd7H5Xc",
+	"e5sssnVQ3/fKAGyuusBu0pDn78M9R1xNYzrHBOJkFtvWYdxBoBM6kdicvmDA9ASA1mVLCxB8MoFOtzfp",
+	"BzDVZguaj503zprXjdN2s3Hy6RpaFG0vh3tOD9z3uBRd0TRNbpiG8MX9wGrTSTxlgdoyjgY4hBvyMy9/",
+	"PFvsPTnat4cTZzVHyM40VxZY7AdC779ZKvaxxZPLDsMyBpnTtXa+eorGpr1mEYi22H6qnJMuqF9jPlVH",
+	"+VZVPn+tkUYOE45q7EFVgNfNdbF1rdRsPzY9ZtzC2GCASkmETCzpTmHEvw9X23BYLr566AWpU0+AqwgZ",
+	"Jowtd8Ii0fKs9k+LZ5NjI3lImx8Nb/8wQJu193kFrM0Dr2j+DmZoN4Vb61+L5WA3R4QStILI3Vg61FTf",
+	"VOIaGsGZgfaXuE2f6AY9UBl4TOPm87cHWQkb3+XaD2SVR0RW2eAyrs0uSp8vZhilP+SzjB6GiZ5PS8pD",
+	"oj96r2rEysibV6s4znLzKm1E2RMWjmRZ5+WctEpbdVMoCOBqOd7Ik9g9pHl139bGf2nTx6z3yayfBfps",
+	"qrbg5gt5Zw7AD4SOHwbT6sQ9bNb2XQbTjhXjX+/L9v+EjL3Ua3YGHmmbjLdSifQ1ujx/tjlziYzZEsNv",
+	"gac/U0Wb0E2gDHgxb6GVZA8fpemEY0loDHULIDbcnH17csuFNnrCTBmnf3nVLfWlNaIoZVRXiiXfI1Ss",
+	"l7vdbJxU7udufr658GlEkZlnV/7+8uex7VXYUW8Xf7D8Hyx/JctvRFF25SFb9/t5/85XvKgrfWdNEXnJ",
+	"2pkjbIFXlivGy9kj9jXFQiA7ei7LMEN1RigYlR8nZawllnmOqZYXVUzkLVvkfn96fpERpcA5fhjJ361T",
+	"mSOR3TFErXgCq/lPpj6V97QHGjxT9twtm/MqqV46Z6sYPIEZn0K5ZnMHDcgmSH43l1rObNaBwhdMQsh6",
+	"MtrS92tbH9utbvO+trv7/l9WdbJUH1Obfidj9gO76d8sYOgSuHJ3fakelE8G+1rpQ01YY2Z4zD8+Q24v",
+	"YAos49+uxCGt3MYsSfOOwsp1V43v8rMAwgNqEGOq+S0kbEAOLlXQbDzoiaFMiL0yZKz19HBnJ80DOnxV",
+	"f1UnMxGxhISIRzwTNi17lsSVw8oOILTZ5S5rno84M1TQUdYu3EYha0XAOoSR2zw13aYRp6NgCu3iGJcp",
+	"AqYHcpmiPA4YdHj33GAwNItIf46Z74vzpVNevWHzsglfMmnIqfwanKz67shGV/Plv97ILqevdBV9W/gn",
+	"E6OL6oRqmaDgyEEcqCBD3UCpkkI3mO96w3of9oryv33+9r8DAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -657,7 +657,7 @@ export interface components {
          *     `apiKeyUuid`. Fields not listed here (such as `walletAddress`, sent by Flashback's client)
          *     are accepted and ignored.
          */
-        CreateBucketRequest: ({
+        CreateBucketRequest: {
             name: components["schemas"]["BucketName"];
             bucket: components["schemas"]["ProviderBucketName"];
             storageType: components["schemas"]["StorageType"];
@@ -670,13 +670,13 @@ export interface components {
             validation?: components["schemas"]["ValidationMode"];
         } & {
             [key: string]: unknown;
-        }) | unknown | unknown;
+        };
         /**
          * @description The same body as a create, for a dry run: `name` and `workspaceId` may be left out (when
          *     `workspaceId` is given, the caller's access to it is checked, and an `apiKeyUuid` must be
          *     of that workspace). Unknown fields are ignored.
          */
-        ValidateBucketRequest: ({
+        ValidateBucketRequest: {
             name?: components["schemas"]["BucketName"];
             bucket: components["schemas"]["ProviderBucketName"];
             storageType: components["schemas"]["StorageType"];
@@ -689,7 +689,7 @@ export interface components {
             validation?: components["schemas"]["ValidationMode"];
         } & {
             [key: string]: unknown;
-        }) | unknown | unknown;
+        };
         /**
          * @description A display name, unique within the organization among live buckets. Names are
          *     compared after Unicode NFKC normalization and case folding, ignoring invisible
