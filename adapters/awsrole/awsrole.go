@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/domain"
 )
 
@@ -52,6 +53,9 @@ type Config struct {
 	MaxEntries int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Timeout bounds one STS request, and is what a message about a silent STS names; zero
+	// means providercheck.DefaultTimeout. Give it the validators' timeout.
+	Timeout time.Duration
 }
 
 // Role is one role to assume for one organization.
@@ -70,9 +74,10 @@ type Assumer struct {
 	client   *sts.Client
 	identity bool
 	// where names STS in messages: the configured endpoint, or "AWS STS".
-	where string
-	now   func() time.Time
-	cache *cache
+	where   string
+	timeout time.Duration
+	now     func() time.Time
+	cache   *cache
 
 	principalOnce sync.Mutex
 	principal     string
@@ -95,6 +100,12 @@ func New(cfg Config) (*Assumer, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Timeout < 0 {
+		return nil, errors.New("awsrole: Config.Timeout must not be negative")
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = providercheck.DefaultTimeout
+	}
 	opts := sts.Options{
 		Region:      cfg.Region,
 		Credentials: cfg.Identity,
@@ -105,18 +116,18 @@ func New(cfg Config) (*Assumer, error) {
 	if cfg.Endpoint != "" {
 		opts.BaseEndpoint, where = aws.String(cfg.Endpoint), cfg.Endpoint
 	}
-	return &Assumer{client: sts.New(opts), identity: cfg.Identity != nil, where: where, now: cfg.Now,
+	return &Assumer{client: sts.New(opts), identity: cfg.Identity != nil, where: where, timeout: cfg.Timeout, now: cfg.Now,
 		cache: newCache(cfg.MaxEntries)}, nil
 }
 
-// roleARN is the shape of an IAM role's ARN in any partition.
-var roleARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$`)
+// roleARNShape is the shape of an IAM role's ARN in any partition.
+var roleARNShape = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$`)
 
 // Assume returns credentials of role: cached ones while they have more than renewBefore left,
 // else fresh ones from STS. Concurrent callers for the same role share one AssumeRole request.
 // The error is a *domain.Error whose message starts with check.
 func (a *Assumer) Assume(ctx context.Context, check string, role Role) (aws.Credentials, error) {
-	if !roleARN.MatchString(role.ARN.Reveal()) {
+	if !roleARNShape.MatchString(role.ARN.Reveal()) {
 		return aws.Credentials{}, domain.Errorf(domain.KindInvalidInput,
 			"%s: key %s is not an IAM role ARN; give the role's ARN, arn:aws:iam::ACCOUNT:role/NAME", check, role.ARN.Hint())
 	}
@@ -136,6 +147,8 @@ func (a *Assumer) Assume(ctx context.Context, check string, role Role) (aws.Cred
 
 // assume asks STS for fresh credentials of role.
 func (a *Assumer) assume(ctx context.Context, check string, role Role) (aws.Credentials, error) {
+	ctx, cancel := context.WithTimeout(ctx, a.timeout)
+	defer cancel()
 	out, err := a.client.AssumeRole(ctx, &sts.AssumeRoleInput{
 		RoleArn:         aws.String(role.ARN.Reveal()),
 		RoleSessionName: aws.String(sessionName(role.OrgID)),
@@ -169,6 +182,8 @@ func sessionName(orgID string) string {
 // Principal is bucketd's own AWS identity as STS GetCallerIdentity names it, learned once;
 // "" when STS cannot be asked or answers nothing usable.
 func (a *Assumer) Principal(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, a.timeout)
+	defer cancel()
 	a.principalOnce.Lock()
 	defer a.principalOnce.Unlock()
 	if a.principal != "" || !a.identity {

@@ -124,4 +124,3 @@ func isDone(e *entry) bool {
 		return false
 	}
 }
-

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
@@ -39,16 +40,24 @@ func (a *Assumer) refusal(ctx context.Context, check string, role Role, err erro
 		} else if !ok {
 			kind = domain.KindProviderError
 		}
-		return domain.Wrap(kind, cause, providercheck.DescribeTransport(check, a.where, kind, err, 0))
+		return domain.Wrap(kind, cause, providercheck.DescribeTransport(check, a.where, kind, err, a.timeout))
 	}
 	status := re.HTTPStatusCode()
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
+		kind := providercheck.AnswerKind(err)
+		if kind == domain.KindProviderTimeout {
+			return domain.Wrap(kind, cause, providercheck.DescribeTransport(check, a.where, kind, err, a.timeout))
+		}
 		odd := providercheck.OddAnswer{Status: status, ContentType: re.Response.Header.Get("Content-Type"),
 			Want: "the XML STS sends", API: "an STS API", Err: err}
-		return domain.Wrap(providercheck.AnswerKind(err), cause, odd.Describe(check, a.where))
+		return domain.Wrap(kind, cause, odd.Describe(check, a.where))
 	}
-	code, detail := providercheck.Printable(ae.ErrorCode()), providercheck.Printable(ae.ErrorMessage())
+	// STS's own words may quote the role ARN, which, like every credential's key, is shown only
+	// as its hint; the SDK's error, which quotes them too, is left out for the same reason.
+	code := providercheck.Printable(ae.ErrorCode())
+	detail := strings.ReplaceAll(providercheck.Printable(ae.ErrorMessage()), role.ARN.Reveal(), role.ARN.Hint())
+	cause = fmt.Errorf("STS answered %d %s", status, code)
 	switch {
 	case status >= http.StatusInternalServerError:
 		return domain.Wrap(domain.KindProviderError, cause, providercheck.DescribeServerError(check, a.where, status, code))

@@ -204,8 +204,15 @@ func (p *Peer) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		p.stats.Largest = max(p.stats.Largest, wrote)
 		p.mu.Unlock()
 	}()
+	// Read the request first, as a server does: one whose body is left unread (a form POST's)
+	// ends its request context early, which would end the cases that wait for the client.
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxRequestBody))
 	b.serve(p, w, r)
 }
+
+// maxRequestBody bounds what the peer reads of a request: the requests validators send are
+// small (a form, a probe object).
+const maxRequestBody = 1 << 20
 
 // reachedCeiling records an answer that wrote Ceiling bytes with its client still reading.
 func (p *Peer) reachedCeiling() {
