@@ -26,6 +26,8 @@ type BucketsDeps struct {
 	Validators map[domain.StorageType]ports.CredentialValidator
 	// Fingerprinter names each stored secret for drift detection; nil stores no fingerprint.
 	Fingerprinter ports.Fingerprinter
+	// ExternalIDs reads the organizations' ExternalIds for AWS roles; nil refuses roles.
+	ExternalIDs ports.ExternalIDs
 	// Logger receives one line per use-case outcome; nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock for timestamps and durations; nil means the wall clock in UTC.
@@ -40,6 +42,8 @@ type Buckets struct {
 	validators map[domain.StorageType]ports.CredentialValidator
 	// fingerprinter is nil when the server has no fingerprint key.
 	fingerprinter ports.Fingerprinter
+	// externalIDs is nil when the server does not assume AWS roles.
+	externalIDs ports.ExternalIDs
 	// supported lists the configured storage types for error messages, sorted.
 	supported string
 	log       *slog.Logger
@@ -81,6 +85,7 @@ func NewBuckets(deps BucketsDeps) (*Buckets, error) {
 		audit:         deps.Audit,
 		validators:    validators,
 		fingerprinter: deps.Fingerprinter,
+		externalIDs:   deps.ExternalIDs,
 		supported:     strings.Join(types, ", "),
 		log:           logger,
 		now:           now,

@@ -71,8 +71,9 @@ type Role struct {
 
 // Assumer assumes roles and caches what it got. It is safe for concurrent use.
 type Assumer struct {
-	client   *sts.Client
-	identity bool
+	client *sts.Client
+	// identity is bucketd's own; nil when it has none.
+	identity aws.CredentialsProvider
 	// where names STS in messages: the configured endpoint, or "AWS STS".
 	where   string
 	timeout time.Duration
@@ -116,7 +117,7 @@ func New(cfg Config) (*Assumer, error) {
 	if cfg.Endpoint != "" {
 		opts.BaseEndpoint, where = aws.String(cfg.Endpoint), cfg.Endpoint
 	}
-	return &Assumer{client: sts.New(opts), identity: cfg.Identity != nil, where: where, timeout: cfg.Timeout, now: cfg.Now,
+	return &Assumer{client: sts.New(opts), identity: cfg.Identity, where: where, timeout: cfg.Timeout, now: cfg.Now,
 		cache: newCache(cfg.MaxEntries)}, nil
 }
 
@@ -134,7 +135,7 @@ func (a *Assumer) Assume(ctx context.Context, check string, role Role) (aws.Cred
 	if role.ExternalID == "" {
 		return aws.Credentials{}, domain.Errorf(domain.KindInternal, "%s: the organization's ExternalId was not filled in", check)
 	}
-	if !a.identity {
+	if !a.hasIdentity(ctx) {
 		return aws.Credentials{}, domain.Errorf(domain.KindProviderError,
 			"%s: this bucketd has no AWS identity of its own to assume role %s with; its operator must configure one "+
 				"(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or an instance role)", check, role.ARN.Hint())
@@ -170,6 +171,16 @@ func (a *Assumer) assume(ctx context.Context, check string, role Role) (aws.Cred
 	}, nil
 }
 
+// hasIdentity reports whether bucketd's own credentials can be had: the standard chain finds
+// none on a host that configured none, which is no reason to ask STS.
+func (a *Assumer) hasIdentity(ctx context.Context) bool {
+	if a.identity == nil {
+		return false
+	}
+	_, err := a.identity.Retrieve(ctx)
+	return err == nil
+}
+
 // sessionName is the RoleSessionName: bucketd and the organization, within STS's 64 characters.
 func sessionName(orgID string) string {
 	name := "bucketd"
@@ -186,7 +197,7 @@ func (a *Assumer) Principal(ctx context.Context) string {
 	defer cancel()
 	a.principalOnce.Lock()
 	defer a.principalOnce.Unlock()
-	if a.principal != "" || !a.identity {
+	if a.principal != "" || !a.hasIdentity(ctx) {
 		return a.principal
 	}
 	out, err := a.client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})

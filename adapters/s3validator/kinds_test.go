@@ -185,4 +185,3 @@ func TestSessionExpiryIsExplained(t *testing.T) {
 		t.Fatal("the message shows the session token")
 	}
 }
-

@@ -68,6 +68,36 @@ func (e CanonicalStorageType) Valid() bool {
 	}
 }
 
+// Defines values for CredentialKind.
+const (
+	AWSROLE               CredentialKind = "AWS_ROLE"
+	AWSSESSION            CredentialKind = "AWS_SESSION"
+	AZURESAS              CredentialKind = "AZURE_SAS"
+	AZURESERVICEPRINCIPAL CredentialKind = "AZURE_SERVICE_PRINCIPAL"
+	GCSIMPERSONATION      CredentialKind = "GCS_IMPERSONATION"
+	KEYSECRET             CredentialKind = "KEY_SECRET"
+)
+
+// Valid indicates whether the value is a known member of the CredentialKind enum.
+func (e CredentialKind) Valid() bool {
+	switch e {
+	case AWSROLE:
+		return true
+	case AWSSESSION:
+		return true
+	case AZURESAS:
+		return true
+	case AZURESERVICEPRINCIPAL:
+		return true
+	case GCSIMPERSONATION:
+		return true
+	case KEYSECRET:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for QuotaUsageCapabilityPeriodType.
 const (
 	ALLTIME QuotaUsageCapabilityPeriodType = "ALL_TIME"
@@ -297,6 +327,22 @@ type AvailableBucket struct {
 	//
 	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
 	WorkspaceId ID `json:"workspaceId"`
+}
+
+// AwsTrustResponse defines model for AwsTrustResponse.
+type AwsTrustResponse struct {
+	// ExternalId The organization's ExternalId, for the trust policy's `sts:ExternalId` condition.
+	//
+	// Example: bucketd-Vq3xT0m9kP2wYb7nR4sL8dFh1cJ6gZ5a
+	ExternalId string `json:"externalId"`
+
+	// PrincipalArn bucketd's own AWS identity, the trust policy's principal; absent when bucketd cannot learn it.
+	//
+	// Example: arn:aws:iam::111122223333:user/bucketd
+	PrincipalArn *string `json:"principalArn,omitempty"`
+
+	// Success Example: true
+	Success bool `json:"success"`
 }
 
 // Bucket A registered bucket. Its credentials are never returned: `keyHint` shows enough of the
@@ -563,6 +609,15 @@ type CreateWorkspaceResponse struct {
 // Example: AKIAIOSFODNN7EXAMPLE
 type CredentialKey = string
 
+// CredentialKind What the credentials are (POST /bucket/validate): `KEY_SECRET` (the default) a key and
+// its secret; `AWS_SESSION` temporary AWS credentials (key, secret and `sessionToken`);
+// `AWS_ROLE` an IAM role that bucketd assumes with its own AWS identity and the
+// organization's ExternalId (`key` is the role's ARN, no secret). A bucket stores only
+// `KEY_SECRET`; the other kinds are stored as credentials of their own.
+//
+// Example: AWS_ROLE
+type CredentialKind string
+
 // CredentialSecret The credential's secret part: the secret access key (S3), the PEM private key or the
 // whole service-account JSON (GCS), or the account key (Azure). Stored encrypted and
 // never returned.
@@ -816,6 +871,9 @@ type RevalidateBucketRequest struct {
 // the verdict, and the bucket's stored status is unchanged.
 type RevalidationResult = ValidationResult
 
+// SessionToken The session token of temporary AWS credentials (`AWS_SESSION`). Never returned.
+type SessionToken = string
+
 // SignedInUser defines model for SignedInUser.
 type SignedInUser struct {
 	// Email Example: ada@example.com
@@ -1027,6 +1085,7 @@ type UpdateWorkspaceResponse = CreateWorkspaceResponse
 
 // ValidateBucketRequest The same body as a create, for a dry run: `name` and `workspaceId` may be left out (when
 // `workspaceId` is given, the caller's access to it is checked). Unknown fields are ignored.
+// `kind` says what the credentials are; `secret` is required for every kind but `AWS_ROLE`.
 type ValidateBucketRequest struct {
 	// Bucket The provider's bucket name (the container name for Azure), checked by the provider's
 	// naming rules.
@@ -1050,6 +1109,16 @@ type ValidateBucketRequest struct {
 	//
 	// Example: AKIAIOSFODNN7EXAMPLE
 	Key CredentialKey `json:"key"`
+
+	// Kind What the credentials are (POST /bucket/validate): `KEY_SECRET` (the default) a key and
+	// its secret; `AWS_SESSION` temporary AWS credentials (key, secret and `sessionToken`);
+	// `AWS_ROLE` an IAM role that bucketd assumes with its own AWS identity and the
+	// organization's ExternalId (`key` is the role's ARN, no secret). A bucket stores only
+	// `KEY_SECRET`; the other kinds are stored as credentials of their own.
+	//
+	//
+	// Example: AWS_ROLE
+	Kind *CredentialKind `json:"kind,omitempty"`
 
 	// Name A display name, unique within the organization among live buckets. Names are
 	// compared after Unicode NFKC normalization and case folding, ignoring invisible
@@ -1084,7 +1153,10 @@ type ValidateBucketRequest struct {
 	//
 	//
 	// Example: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
-	Secret CredentialSecret `json:"secret"`
+	Secret CredentialSecret `json:"secret,omitempty"`
+
+	// SessionToken The session token of temporary AWS credentials (`AWS_SESSION`). Never returned.
+	SessionToken *SessionToken `json:"sessionToken,omitempty"`
 
 	// StorageType The provider family. `BLOB` and `AZURE` both mean Azure Blob Storage (`BLOB` is what
 	// Flashback's client sends); a bucket answers its storage type in the spelling it was
@@ -2254,6 +2326,14 @@ func (a *ValidateBucketRequest) UnmarshalJSON(b []byte) error {
 		delete(object, "key")
 	}
 
+	if raw, found := object["kind"]; found {
+		err = json.Unmarshal(raw, &a.Kind)
+		if err != nil {
+			return fmt.Errorf("error reading 'kind': %w", err)
+		}
+		delete(object, "kind")
+	}
+
 	if raw, found := object["name"]; found {
 		err = json.Unmarshal(raw, &a.Name)
 		if err != nil {
@@ -2276,6 +2356,14 @@ func (a *ValidateBucketRequest) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("error reading 'secret': %w", err)
 		}
 		delete(object, "secret")
+	}
+
+	if raw, found := object["sessionToken"]; found {
+		err = json.Unmarshal(raw, &a.SessionToken)
+		if err != nil {
+			return fmt.Errorf("error reading 'sessionToken': %w", err)
+		}
+		delete(object, "sessionToken")
 	}
 
 	if raw, found := object["storageType"]; found {
@@ -2338,6 +2426,13 @@ func (a ValidateBucketRequest) MarshalJSON() ([]byte, error) {
 		return nil, fmt.Errorf("error marshaling 'key': %w", err)
 	}
 
+	if a.Kind != nil {
+		object["kind"], err = json.Marshal(a.Kind)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'kind': %w", err)
+		}
+	}
+
 	if a.Name != nil {
 		object["name"], err = json.Marshal(a.Name)
 		if err != nil {
@@ -2355,6 +2450,13 @@ func (a ValidateBucketRequest) MarshalJSON() ([]byte, error) {
 	object["secret"], err = json.Marshal(a.Secret)
 	if err != nil {
 		return nil, fmt.Errorf("error marshaling 'secret': %w", err)
+	}
+
+	if a.SessionToken != nil {
+		object["sessionToken"], err = json.Marshal(a.SessionToken)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'sessionToken': %w", err)
+		}
 	}
 
 	object["storageType"], err = json.Marshal(a.StorageType)
@@ -2387,6 +2489,9 @@ func (a ValidateBucketRequest) MarshalJSON() ([]byte, error) {
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetAwsTrust What an AWS role's trust policy needs to let bucketd in
+	// (GET /apikeys/aws-trust)
+	GetAwsTrust(ctx echo.Context) error
 	// ListBuckets List buckets
 	// (GET /bucket)
 	ListBuckets(ctx echo.Context, params ListBucketsParams) error
@@ -2476,6 +2581,15 @@ type ServerInterface interface {
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// GetAwsTrust converts echo context to params.
+func (w *ServerInterfaceWrapper) GetAwsTrust(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetAwsTrust(ctx)
+	return err
 }
 
 // ListBuckets converts echo context to params.
@@ -2988,6 +3102,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/workspace/:workspaceId/users", wrapper.AddWorkspaceUser, options.OperationMiddlewares["addWorkspaceUser"]...)
 	router.DELETE(options.BaseURL+"/workspace/:workspaceId/users/:userId", wrapper.RemoveWorkspaceUser, options.OperationMiddlewares["removeWorkspaceUser"]...)
 	router.PUT(options.BaseURL+"/workspace/:workspaceId/users/:userId", wrapper.UpdateWorkspaceUserRole, options.OperationMiddlewares["updateWorkspaceUserRole"]...)
+	router.GET(options.BaseURL+"/apikeys/aws-trust", wrapper.GetAwsTrust, options.OperationMiddlewares["getAwsTrust"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPISpec, options.OperationMiddlewares["getOpenAPISpec"]...)
 	router.GET(options.BaseURL+"/docs", wrapper.GetDocs, options.OperationMiddlewares["getDocs"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.Healthz, options.OperationMiddlewares["healthz"]...)
@@ -3039,6 +3154,89 @@ type UnavailableJSONResponse struct {
 }
 
 type UnsupportedMediaTypeJSONResponse Error
+
+type GetAwsTrustRequestObject struct {
+}
+
+type GetAwsTrustResponseObject interface {
+	VisitGetAwsTrustResponse(w http.ResponseWriter) error
+}
+
+type GetAwsTrust200JSONResponse AwsTrustResponse
+
+func (response GetAwsTrust200JSONResponse) VisitGetAwsTrustResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAwsTrust401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response GetAwsTrust401JSONResponse) VisitGetAwsTrustResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAwsTrust429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetAwsTrust429JSONResponse) VisitGetAwsTrustResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAwsTrust500JSONResponse struct{ InternalJSONResponse }
+
+func (response GetAwsTrust500JSONResponse) VisitGetAwsTrustResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAwsTrust503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetAwsTrust503JSONResponse) VisitGetAwsTrustResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type ListBucketsRequestObject struct {
 	Params ListBucketsParams
@@ -6122,6 +6320,9 @@ func (response UpdateWorkspaceUserRole503JSONResponse) VisitUpdateWorkspaceUserR
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// GetAwsTrust What an AWS role's trust policy needs to let bucketd in
+	// (GET /apikeys/aws-trust)
+	GetAwsTrust(ctx context.Context, request GetAwsTrustRequestObject) (GetAwsTrustResponseObject, error)
 	// ListBuckets List buckets
 	// (GET /bucket)
 	ListBuckets(ctx context.Context, request ListBucketsRequestObject) (ListBucketsResponseObject, error)
@@ -6218,6 +6419,29 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// GetAwsTrust operation middleware
+func (sh *strictHandler) GetAwsTrust(ctx echo.Context) error {
+	var request GetAwsTrustRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAwsTrust(ctx.Request().Context(), request.(GetAwsTrustRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAwsTrust")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetAwsTrustResponseObject); ok {
+		return validResponse.VisitGetAwsTrustResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // ListBuckets operation middleware
@@ -7158,259 +7382,272 @@ func (sh *strictHandler) UpdateWorkspaceUserRole(ctx echo.Context, workspaceId s
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3dchs5lj/4KgjOP8LSbJKiPuyyyeiIoSXaZltfTVLlclV6lSATJFFKAiwAKZntcMS8xl7t3dztG+xe",
-	"7ZvMC8wr/AMHQCYymaQo2e6q6vZc9JTFTCRwAJzv8zufamM+X3BGmJK11qfajOCYCPjPPlFi2ZkoIvS/",
-	"YiLHgi4U5azWqg3ImLNYIsXRHaYKjciEC4KEfoWyaaMW1OR4RuZYvzqnjM7Tea3VDGpquSC1Vo0yRaZE",
-	"1D5//hzUFljgOVH2sy/T8Q1RvXj1o8MZQSP49YlENA4Qlii6vBgM0Z75c4Qwk3dEkBhRpedAPuL5ItEf",
-	"bO6/OJj8gJ/Wm2R/Uv8BH4zqz8eHcf2IPJ08a/6w//zgxWEtqFH9nQVWs1pQY3iu3xy5+QQ1QX5LqSBx",
-	"raVESgpLxB9PCZuqWa317ChbpVSCsmlNr7EXk/mCK8LGy7dkubq2DkoZ/S0l6IYs0Q5GV1e9E0QlwmjK",
-	"eYzGM07HZBepGVZojm+I/gWojSSekAbStJlQIZUlgd4ZHDI9GpXohiwUmnCBDo7QjKdCBmhBBOJiihn9",
-	"O9ZzaGUD3lE1Q2pGkMRzMx/M4vwPIx4vQzYlSprZ2O/hKaYsQHMsbkicjyGIXHAmCTIHC0UZIVS9TxYJ",
-	"XpK4hTQ5oyBk+jWeKoTHirIpUnd0TNp6nJBlk4GhMeNqRgRMxs5AoqODAxT1TrpnlxfD7vnx++u33ffX",
-	"/e7VoHsStfPlzWhCzJiGYHpXiVRIKpokSKRM5iM2XxRH7J1fX/YvXve7g0HUQB2Y0IgknE3hLsCoqSQC",
-	"3c04koQpRJXZlwYapOMxkVJvHYuRIJNU4kQiPrGEMrOgSpJkgjDcJkufkGF9DdGEftRkuQOyuxGQPqdx",
-	"oL8WF0YyhEKM3OlpNlDHLsqcIYJZyMKaoUmCFRFhDe0cNV8E6OjgBUzx6cePuzARxhUcoQBJvuGYGNLp",
-	"c9AIWeH2PZ00x4ekSeoHox/G9aP4Oam/wEf79WeT5mh/fBAfkqOJu33moOT3z7s5dX111ly7g6dPA81p",
-	"3L/3q27hO5wkRHXiWBApq7gaU2i0RK8SLGcjPL55ItE4oYSpNsLjMVkoEgNl6JRxQeKGm/NvKRHLfMp3",
-	"hc+snfCz1Sl+1kzG3BjDDHHcN9up/zXmTF8c/Z94sUjoGG7u3q9Sz/5TTm/9ZAy0O/+xc9o7uT7ud0+6",
-	"58Ne53RQC2pzIiWe6t9xqmaEKT0QacFmLgS/pfqiCvIrGev16p3tvO11/vs//+vs8rSLdgZ0yrBKBTnh",
-	"RJ5zdYbVeLbbRuMZGd+YE0HGgii9cHPka60JTiT57FPifwkyqbVq/7aXy58986vc6wrBrWxYlQDZRZFo",
-	"jpMJF3MSIy4QRhNKkhiNBME3wB7ThKCdyNGg3/3bVXcwjAJ9YYC7AMskSbwbhEz/446LG7nAY6LH1mee",
-	"MnhorLdTPJEFfol2oncX/beDy85x9/r8Ynj96uLq/CTaDfRcgA9kpDSEmWCakBi4sL5CWHJ/dDTGTN9v",
-	"b8LepmneGHWOj7uDwfVJ97zXPYkCFL28On7bHXofD1DU777uXZxfn/UGZ53h8Rv9p+75yeVF79w82Dk9",
-	"vXinXw9Z/sPVeb/bOX7TeXnajXaB3yJ7RoC5SEMqM3+zGH0JgA0pjsYzzKZEX/nPQe2Ys0lCx487rued",
-	"s+5157Tf7Zy8v9Zsu3BY9VRQWDtbosEhMlpCWAMZmQiC4yVKJYn19c2EAzxjGCwt7p4+rZxLkj0LN/fr",
-	"H9gOSugtKcyEFI+RN3lDZ1jmTrRCC320cMgK3D1jv1GJS0aaLplAY/q476wVZG09KqgSMy5UsszOsJu3",
-	"2eE4E51UonQRY0WQwPoiHF+cvzrtHQ+jtj7YWvkyYiBkRtIpsdy15+MVFyMax4Q96oC8uui/7J2cdM8L",
-	"B2PJ00xMYTQn85HWbSbefbba31H96ejZuP4DyJ9Jc79+cHj09NkPz1/g0Tj+RuzKXu85Xpr5jRWCi4+V",
-	"N7+dKFtZtNuoreiLfaLP9uNEQKU+VKBf6eygMJPXYQ3dYWkulmFcMZ1MiNBy0h7Etv41VzO+ERVXz7ee",
-	"l9HfNs2udOo9hdCSmSkiGE4eKV2H3f5557RATGpHRESvp41+S7nyhFaMjib74+ekSZ7iH0ZHo+ZYSxmM",
-	"ZLpYcJHN+1uwIoZSRj4ujFTX3DwVRj6aVUS7xopwnJ9KNCWMCDpuW6EubolACZ+iGZZGxMVEYZpIlDIt",
-	"5wpqbGzUX61F6RVGP9WtIlPvxZFlBudcveIpe9zBzsRegfyWY4VbGXxhDe7kRM/BCPuSmPgG23DOCyLB",
-	"snEMFLtH3/C0jBZK2Q3jdyzQm5AQp5gaYea/J58gGsvMSkvoDcmp39M0nROmyOP3oKe1wrPu+bDEVV53",
-	"hyisWct8TyqspBXXuX6NBE8VQTxVksaOJvETiX7lo5b7JxJkSqXSpov5izGgtHplRCYVaCxIrBVZnMi2",
-	"Fj83hCy0DqdtKC6p4oISGSDGYyJBuAk8mdAx0tOiUtGx/CbCf6uF2p316LheCYNh7P5d4mXCcTzk/BSL",
-	"KXnUBl523p9edE6uhxcX16ed/utuYQv9Cw2WNpUo0d/Sdx0z9OwIvaUvv7Ge7z7MNfcxX0Q70crELUO/",
-	"tEq3GfpRJOlf/Ng76favu/3+Rb9Aj4RKVTKTMofT0+YhGhBxS8cEXTF8i2mCRwlpI8/C/kaUkooLfUxW",
-	"J2VdAJZ1g0TStCusUB82b44FKg7pnPBUfRkdh72z7sXVcFvDM6ax0ZQMx9JLoAztN+XvQsrSbDSHpqCf",
-	"l5dXRcYhvyHsGwg5rfDO8K3WeFHnsoeU/k5uEdB4K4W3jTSL3jMv66Mt0ZKnQn5bRVjrDlXTNhKwIOTa",
-	"mXWWSpCHNM48c0aQGSLzM8yWVruQjyLz364uhp3r7k/H3e5Jt1Kh0GocRuTjmJCYxC2039QWxn4zE0mg",
-	"hXKGFglm6FW/270e9nud0zYy4hnhzAgUSGAqyYop+ESihM7pt/KbFJQJLYbB1+hmBV9GO1GRElFQkENT",
-	"qiUurBSzOGTwUm4t5nsKqt/cRATMthiBoT8otN2Ik4TfSXhT0imrUyZBhQetkswxTfRPE8HnMDI2rjTn",
-	"g1CcIz5RRCtF/c6we33aO+sNwctrrqBxl8JgEYQx6hDHiJA0cYvdBuri8czOVttm4D3FSCowxllqbcjM",
-	"3pbgMDevB+bMgrWMRqnQv+IRvyWIqgApjoge22kvC8H1XhqXaDm8Us/iK1X7ap/e8yIxsLlXzOefj+Ms",
-	"V+edq+Gb7vmwd9wpq25g+hMsIIygKUQlouwWJzQOEPm4oMK43AS55TfkW1nO5RnMqZSUTYNM9a2YShtx",
-	"EcCRomyKKDPn1x0o4+ZbYCnvuIj1mHeCs2nbHWBBJoLIWf7J8pcCJBf6aHPwL2CGCItJHDJJpDQ6eoms",
-	"kfN7eCrBY7frx07vtPPytKiixVjhEZYEpas6h3XnfIPtyfXX7PtALaFPvp6CoYSbcS4bzcWsvJONr3g9",
-	"rDVN4jMSUzwEJ/ujiD64ury86A+7J9dn3ZNe53r4/rJI/yzqYiJREv11cHFu+MOx+Vxdf76FVr74j9Ga",
-	"te4Slb8dwfZUrQ206GwmsBGdOL6SRAz5O+eu8iISOI6pHhYnl4IviFCUSBcdLU7uylwl43GX4K/zoigL",
-	"7+1PNcHNNmyiQj4b/fDnoKZ1BBM1Xon6HtWbzWaz/oP+n+f6f5r5/z3V23lf9DYP/P7ivhOYWX7IHuej",
-	"X8lY6Zl03EU0TuqqYK+VupQVYk1GomhVDMkZXpBVyoyyEfNFzpd18+e6dWKX5h/UxoJoOdEpvXjQPHhW",
-	"39+vHzwbHhy09putg6Ofa0FtwsUcK8NbSF2ru1VjEhYvOGWqOkw/TqXic+QeaiM8Ap3gbkaY71k22iAj",
-	"xWD9TKmFbO3tycOG/WNjzOdVs6Dxfeekd6KfM4E5f/F+GKFqZEGm1PCFDUkI5qHi6ui6VaWyTrBU9f2q",
-	"z0mFVSrvW4yZ7sA8C2+BueIY3KZXjzHjjI5xMvDe+RzUMid0bytSli4DjV3UsziZwJ3UbGXFL/lnsuoK",
-	"rb85zhlEYrsNDdRT0ncAmVgAuYUgpkoF0/p6dEOWbyhTkb5kdxIRxtPpzEZkTJ6E4kiQMZ8yrZxTZRS2",
-	"P+r189Z7BaEYO3yRXO/cddPrs0qOCc6iBMsssNNAHXOAtQruDBqf0Ca7hyp0h6VWicdcxFobSpmiyaoL",
-	"DjHyUXlxweB3YTpBJbf5BzAbe9SqJ+mSdGKzAxOeCk0pgcfg4bQhwhuyBOMo+u///K/IBjeMdLghy+L8",
-	"vdh81aT1VwzD2HhAzC2FqArMi0iFRwmVMxtSRaD9gwrR+Hr7+XXZsvkNrFSWGaWckXJig1ENzenQbBpW",
-	"DW+1EZkv1BJ+ChkjFLwPEtMY7eDkDi+Nldr5eyqIf0Fc3hJnZLd84DezfbiMryibErEQlYemB7dqQq0H",
-	"2F5f90VBbglOwNgx6TmK80QimY5nWhsdEiGw3gvIL4iJImMVsljQiWqhN2ed4/rgTefg6TN37uzoLp5D",
-	"pfUdPpFokk/SHE8lUgb2J1I8ZPvP0GipbHITYVqDjvUMUrbAsf5vbSU8O0pFgnYODrwjr23x31Kc2G9L",
-	"49ki+k8h8z6qry7spvVm7uCx4FJ6Tgzz7ULwI4A/2SfnWG+XYfaCK/PELsQLxphpTXlEgKBCauYGiT7K",
-	"xhQlGhF1R8C3oT8vjY6fBRwLU9X0kRlTzbiQnbj1gJWeR2POJnSaCvfpibZX1zPjAmXIR/1rXODHdiup",
-	"5caQTDYmcfl4Hv52UP/h7qflz038cnxCXk3f0L/enGrJh5UiQp/A//OXTv1nXP97s/7iuv7h08HB5/+1",
-	"/iz/SISsvKEDhYUCt9M+rG8qtBweLWFPwWMCnlXMstwCM+OVY+/HeUNQs9CAsNil9Gg1hMTuBchDsKII",
-	"rKEZZdMSDfY9dkWZenZUC/Kc1f3VnNXfUVtLfVn/lZjw19MAPZ3PVwUtzy5rgJli6ORl+Qj5mpO/9PUK",
-	"4yk1ZmmV1gb/SRWZb7lvelT7GSwEXoK8Ih/VcSokr0iJvhQkv+7g+3SXd8KThN+1wfEEuTESRWMYJXJO",
-	"T3NHF3haUk46P79Nnsfq2fj9svvzgbieXL356edp5e1zzgTvXBg73D464jwhmK1soHsxyOi0nr7nVl6X",
-	"lfKYykWClxCoDFwms43crGY8zTmb+kFw2UDnEOHEgoRMbwjWN9j4iq4Y1bIEnb96e4yYPtBJNhCL0RhL",
-	"ogkcg2cQPArG83dLJR0lerxcuYKsNc1BNI+HfFUt9+BESmR0Q/MvkKTR2dJOMApQdPYeIZNwF5m0JsiJ",
-	"S5PkjsZqhqL/+X//n//5//4vlCWiC6N6GIpgY5REAyXw//9/kwhmEg2G/c5g0I0aITslGBgYDCwwBYnu",
-	"JiYIUoLO5yRuo31tpuwfPPcEaAP1yQSc8nptIXP5g73zy6uhn+yYvWJFm0QQG4fk7zFnSvDEGzZAhn0U",
-	"KLjzdyJ43SzZTY/F6FdOGbwyojEVZGxcQpAMLgOI3Aoam2dDRiVPsCLS+Ga10oC0OSHgcfNHyScKzZaL",
-	"mVbkFJ7K3QAllBET+McCTwVezEImif6H4pDQLuitZnOpJIVVMM78f8JhAvtA6yZYSjplJEaUhcwdtf2n",
-	"jWaQHyE0oUkCi3+D2TRN3L/1WPMRBU8zzIfMiaVEELKr/+PgebOJXvY7vdPTLrrsDIfd/jl6edo5f7tr",
-	"1RJ0iwU1Z1mShIwVMAOsLMcANSEhWgwHIYvpVKt4i5SNVWpe0gSDEMpyPuJJWbKXVGnPybV/8PyeXGl3",
-	"4fs2GXkdU92elX41/rSBPQ0ysbxqHIBVY1yQ1ktNE6r8NHajN3hmbAtFF+envfNuZHkRBhZO2TRkuTkU",
-	"oOji1aviYxN7gzkjAYquzt+eX7w7j5zqhtmygY4hr1yieSoVUjwhAiuibY47bWqlxAaMCNNKyC81M5Fa",
-	"ULPfqgU1O6ymR77p2XMrG1qpUlSSKjOVJnhOE/BqZ9FLF3+lquXSleSCJInjMS6tCfs6a8i4MBtghThQ",
-	"3TDZl6cXLy0/7Px81e9GaMTVDOoTrJ31MuEjZCddpFvIHOHQOroNDmtB7fXxoBbUYPhaUNNfLBINHlol",
-	"GCgf7h48wuWduXnBs2SIkZ83318Clx6OJaKqgV4ZH7m2SBKj2M+IIGjHWnUhiwoVBhF4CvCCviXLq5TG",
-	"UWBz76oqGUxFR2U1w0aH16Zb7tJFPCWh5KzZGM9wzxnXyb2qcUa3t2TpOxHu50NuZrkTYdM7ffNUZtls",
-	"P7GBef5hKn9J088ZzH0v/pg9ecbjr+DT3azM2xxfV+Hhf6qKMRcv0WZh0tvSv+aJktKFMy6aCMrJkJaq",
-	"5smCTv0oobNxdf+4wNg2Rz2bjTntVZu71VLW7dX2gtw7HVtPesNO5IOtmb/HFqr9w9kjTyRapKOEjrUy",
-	"aVP6MHwHXDE0RjuDw8BUFb0+HoCnzD1AYyQVFgrUAODm0euLi9fRbpA5eegYhuMpU5br2hSEndfHg93M",
-	"EW9zzdyTemtCtgNCb7cBEo+AK00sNatuZ7WUECi8Q5xp2YxmlKnM3xd53uCorBDq33oXg1cXJ+fnP3R/",
-	"6liXsa8YNg+O7tUMV/jc/cS2zpic2M47k9N8Z3BoKXjZPXPKvBe3CNndjCcZfeuOahBvB7pmLl/3Ewy7",
-	"jpzGFimGicoEu/srTsRPV4q96p719t7+cHbSPX+9N7r82J/Q4/eWgm+7731Xi8suKRH22eHz+ynb3Rje",
-	"uOqf2qyTwWEdrGQF5omliD2ujLN6TCY4TRQc3cxd7cRxA51plXNEQhZB7CNqo0WCKUPwz8gmVxv6a72N",
-	"8wWkMNskLGuRCmtzpizRW2hqdJ2v2H3L5HnVIaKdJTHPG+hiTk1lrJ7duwEaHJZJvzYq41dQNo+eV1HR",
-	"pf5WBG55vNQ0NPa/yYc1Gu0qrzU5IKu+DgiMEGNH6vkvBJ8KPJcN9Bb4uP5BtlCp7DBAFdWCQW6se8V+",
-	"ASpU+gWoXOcXoFKVXxCyqiK/AFVV+AWolKMUoKz4KED+3M66wzcXJ8URV8rSAuSqvwK0psBML7OyCCdA",
-	"K2ncenZViSlByN50Oyfd/sB/tvvTZfd42BlqYrzq9E71kMUMxgD5CYIBKuY+e/+2abxAHZe3FISslJkf",
-	"IFcus8aCM9tfVt3Lp7t0OKqsjyzFaDVkh1WWugaXVQsDxaF6lKrARgsXREjOGugcONyYM4Upk5AMrllv",
-	"0c1ok/uK2UNYoRD0hbDWQvZuLLM/eRl597gjq3U0yHmKCtOAPz1ANXMkCsxdrdIKupC3tzn0aYWQSfoz",
-	"iX4y0MbtnCYJtdlpSFI2NpHEK0Y/IrLg4xna+Su+xQMY9IlE0QlWpMH43c5uhOQYJ2S3sL79H148e/b0",
-	"xQHkHVXEHFbjDK+J+t01sndUza4kEfLRqpm/CvmVl7G9V79qQWUP//0LrPaOvyE4UbMNS1vjmIr4jQkB",
-	"JPSWMCJlgCIoBzZ/FeAVLhswNX7zjQIAdppVK+ydVMnCq6veSSXOyn2Vtn5wsVl/geuTTv3Vh0/PP9f9",
-	"fx495J/7a8KSp3xK2UseVxgFvnckyp6LVnWBmGgNq8cm/GG2nf8BMwbyHlgPKrFCfjAfSgAShwfNezXK",
-	"TBstvrqFnl86JGYC3oBVhwRI6N+C+8jtno0CPy5jcBxwnqhtSwSc83F1fwwLh3KbNageYBulasZFhnfz",
-	"EvLLo7Yx52xAPxrd4OuiWKrpP/08f3H7fv5q+X7+6tn4px+Pxj/9uE9en9+O53Hy8+FfZ/G7j82fD14t",
-	"x68/Pq3MXPIF0UZvWPYg7AAkpK9Z2GvOTeEzZ8QBIaWSiD372urSxOrSxPWmpfjL/jKmYxJ073WCQTSm",
-	"xzR/3sCo/P0uUckntf1m1VGtcFlu9IU/ySplDD4DeHCNUmXRI/LMoN3AoGSY1ClVGCVkNiAn0iTzVa/P",
-	"JXwQwE1Q+1vKFV4vhqCI6cqplVtJzb/lr1TEw2U68gj2aYVrFn7Ml3m1gChmVjy1PtmuYkMSzAJEGtOG",
-	"V2UVoGG3c6btnWG3f9nvDbrFY54/uV0W2itBIOaKk9p9jNHPf/BnW3XovoaI9ike+Dta9cG/FTa8ZN/i",
-	"hY2BVfxWafuaKj73Vturz15wzWUsIM0gWmcbQTFfSZmx71Tty9rz0y/nAG84QVt9aUEE5fGGiBj8Dlc5",
-	"hUo4cDCZmmSDmuCQUsDxRE3pOdS2Rp3TUzAuo0bIqsmyLnbl3qwFtZNO7/R9Lai963bfwn+cXZwP38B/",
-	"ve92+qfviwEt782VtSq7yvzp44ur8+F2Bx0ORnFn7HsFIladxXTNMUyFsEU52YwOg42YgcAWCy/sN+97",
-	"Y0HEmDBVaVHbKaA9NMcfteFnHw6Q4CmLIcERqTuOYjKmc5wUT/Bh/j1TNrhCObdEM+/CXFYJVX43v6WO",
-	"hFXE7XsisFrXBbdBQQPTstG+ZwOw+i+nfMpTFUFBZEVljnn+WjmNpAxo9hCdsjjYfcvaUq+seiVqowg+",
-	"EmleRbDmVZ4KEd2rUH4jde6L1Cm1ZpS1okNZ/WhL5al6P7YuikE7uXMXUWVY3hyr8czLE4CncZLX0aA5",
-	"lfBQyKj0UrVzOMns6V3jnB5bdJTXxwNIyDG5Y9kL7ju7Lh0XchEgy9tEIvI4K8LyRhZzxXcGhy37XVgT",
-	"VZmwmxQgstohe308aBWX5ibXNmphC5LNdzM0TSsyDFQJgKnlw4Mzn/GQ2Q+7yiL3dUh73ZBovrmiTW+k",
-	"XfeX5DdcLGyelxFewCXFElEGVdRZSrkJvHBGZNuk2wM0GZi6aDX4GbLfOR3BlNN8aVLC41MGHh/4/1x5",
-	"Y/Px+kSmidnjJLmY1Fq/bDu+ffPzh9UUF+/+mMOJ7mZcEhQZZ1JkAPokL14NW25i8qWoV6oTMnte7Jm6",
-	"IyK7oyRuw7Vzx01QSNxbd9r0faESwqSm8PuWiJiOVVC6gU9kljNuZgWlzK40ypRvF+zSFR0m887klxHH",
-	"+D++cu1iZQl2jnQE8bW2Kdqgho9pBpRA1NWRB2ZqYVyvelCKIPmcQFa8vr9yxu+K+vkWC+Fium3qBhfT",
-	"vi3u3SDDL8xTMmqhg6dHaCfqnJz1znuDYb8zvOgPol0T42AI/h6gJtqJrgbdvvsBnXXPXnb7jVyXbgYH",
-	"T498Ffng6VEFGHWFxuscX9bEM2vNF1IlJR+aYNd4aBYc2rEvUCM4Qraa5wUKnNxtV6XuySz3QM99JY8v",
-	"r/PLzKyq/L2vlmhngZG/RmRgjfJTtUug8TiX7gpUXoZl4mBnYjSjmmrLtq0t1SQzMSMugKYxnRKpKgLJ",
-	"fvnnlnWOvnq53SvbchO9jVfyYdOx4BoPeUWzUmNmOmP2eNj7UZ+K7k+XvT4AjvS7P1687Z54u7PR9PRq",
-	"Qczoa3e1ugzkwcr19rGl/CxtH1Kyn6hahFFBvkAzGzpoY5kD9LYL3nUtGJ365sShcc+ARLE1ZJlXIvLy",
-	"/CIrrW2d5dxkkxQFqtbpPHhTVwkTc4iMz/ktCZkrqMtja7tVCiH6p9AHvyepfnmS6j335OsklyYYQGav",
-	"5xXh2nc4SUyVolWnMkHuacGlxIE2apYqjRlAiBUzA2xy2AYH1iNLDr9W1UWxYs8j0nr+tT6brQMuz1WM",
-	"EGbLr40YQILMAeKTKrQDGWimw4Ifk7GZbtq6D53KnmefaUpLgH6wupW5I1Gm8eB5hpjTqigAMfYo5FmC",
-	"yHf1fQK43dIYJ7mW9BVz2AwFtbWhtcw/IuBO2Ze3Thk2K/mjp0jfP+0/WTr0j1/u3hn6HV9MEZDRwVyK",
-	"WWxqKFso0kS3V8xXFABZb0RQQiYK8VShHQOsUHyISqdKFMCPs7Qsa8fbkOofUkf4rh38sUpYtqld2XBr",
-	"KGfH+rSt3nYvKzPn8wYW2J7XmDBq8ejLnVM4c6Z4Mc7fRlOBtcV+2NKWy3rwE7Y2TQEuB1TxMgIeLg8f",
-	"MrBfDSAjNbC+bOgABQmcAJNxJ6gq1Z7rpyuDpfaqHK8NEnsCWt9Tk2c95jEJMkc2iNIVLJ4O0PAESLgZ",
-	"JauURydv6CICd4m0pc5kfIPGPE0MfK9IGRqRMU6lKcumCsVkQVgMqCIGVhR87jG32bt4sUiWngcJMp9q",
-	"QW1i3EH6g0Xfhv1hsyWbQWVZRcqdp82H8SyjNGg7tVZNEBzXygz7Db9DEyyKmqmhhGbEU94w2YWRSV9x",
-	"upMpJNE/yFbx4Dj8EYMvIs0BAvqZWaKdTGWzD2oiEbnrDpn9IByuCNzAIYN/aGGyEHyUjWQQZ6KGdWvW",
-	"4ce9CO3A5OjEQqyZ6ImB1JVZn5G2VtKg2gHQFW7y6IwRWN5L/ql3vuMgQ9PRc8vxQezGW1pnCyluu/11",
-	"5aj+WOF2r4jI+sBKphFBA0VWyINo1JLZGRCFTkIAEc9QpO+VfjJkhkQNdKHt+DsqCYrs+bKy2TwKeALg",
-	"o7dWjIGk8vv7BIh8xGMFtb8hc3If3cF9AnyeDGIcCjoqxK6tFqFsOlDLZA2jGByi/Dkk9YN5axR9I6MF",
-	"VjNT33pLhUpxUkpgs736VvHR9DIqOEUXfCB2kdB5Y0I/goNTn78FEdnNgeZe2zh/ykKjIk9qfT5NzhvR",
-	"JjJbxokLJ6DEO/2ikWoksAdYtusN2sJXD/YP7s3V+F1F5gNgHP14MkB2VMOGlTtLbsT3MiOfAO5W5TwK",
-	"qDGMu6lkiGQNFBnULhJHrTUz8j1vLmIMieT6PyI041pLpspiTthDxoXDWQK7V0LheaTZsP81r4uZH3q2",
-	"ZXXWE65lZgBxpOrKNOf3M7AXJhZXpr1UeCmNLGk7mCawDFIiJYlNklW2JHMLoEbz9fFgN2RSv52Z9BSc",
-	"inEpncqtrBbU8mUWmbn3yAbdY7voadEV86HKusovmdWUbIQS2dZwNtBJlTN+PESKgkgImVNhciwKnkmB",
-	"HbNNGQ7FCkSdw5RY4zB6aF3OinaTseN7PUfvfAu5KFC+AOoVixui1hQqbR283JD3acbYuJ71GcaWv1kI",
-	"JeBuJjnYqKBtB6dkYJMqmwbcer0LS+mV/to9t9NTzbdXaFF08VS47UxvNX1reUKM+PS8/IUYrlHlteEV",
-	"7TZQv9s5sT0mTEs4HNua0ez9J0UYP62xxmJZ15o79EuM66AK5nemjd71e8OuyS4wXE0GDuot0Iyw7hIH",
-	"ZEFt1CpL28SOzctzzPDUAs358zHLLbERvZRaUINv14IaDFPkIu6n9fStTiN4NOz1VhkJv2JGvlZKQoLl",
-	"OiwwU95nGXl1kkLxhG5v6P6jUh40pdawiockLwQmeaGYu5ClLhQg0fI8hqtBt1+RxeDm1gxqLE1sG4GC",
-	"m3FjEoPlU9m25WkNm/IYckT1B/LGIkT6hiqMipq8reWr5yMNysc/dUM9rDLQVJ3cE8E1Y6+u5sNn42ZL",
-	"BVXLgR7a+h+hzKiTara7KdEgsDwsdtU69rTjeE4ZGnGupBJ4YYyh4o8mDcG8HgVZo4tCYSufIJwVUu34",
-	"1UIJn1IW7VrQoLWFUihMm83DMYwG/0kswASQETQDeC6/OTOlFqZPAa1Ms1jt7wYme8LTOEtQyUVCddtU",
-	"fsck2rFppqBdVqugAXrN+TQh6BiGt57KoCK5ZhcpPiUA/OuySENWAGviFqrJYBn0lNeKrhA90qLEOCik",
-	"KqruGaC2TXfT61sCRwosd3NguBleRYAIm3Dh8FBLOkChS5GWdaDyQV/XVPhl3yEL2dD26qES3VFBfHJl",
-	"ebN557pFgtWEi3n+lc5lr1VIJddS3lRBh8xmHwE2YyoSZDa8RAyqChl2IevnhefUAkxovjs2+B4tz+cU",
-	"aMafQSTGWGH4S5yaFhcAGSIDoyaE7Gr4qv4cHlgFOLTNEqExkcIjg8lNGXEdpCmDXn2G/8sAYYXmXCr0",
-	"7ChkCbklibZcycL/Ab2lL9vZXiKSmMYoR80mWulD7SMzan0P6GDcE8bqD4xzQE9knKSAt05lRTOPBuqa",
-	"58BjAEbQDC9IyKJPodPKw1oLGTUehU4t138La41GI6zpv455bP80GHZennavjy9OumHtc2R6EWZ+JgeA",
-	"AUoawQB97MFgmChO7ngCy+xuM2aBKX+VZjgDqkH4AkiyCWTBIE2n8ywhdEaWLsXkhvE7tLQHvtSGUa7r",
-	"w1jRLDKoaBWJchw26KDmt7iMAlT44ycXPv+8ZxNiA1eqWf2EhNbc5j/3Go1GlKerCn1D+KRw9dzt3HUd",
-	"6p4299FKP0nvrIUMaAB9qjBbckbaUGqroBkC497Nd/B/Nm/wqHmEvPZshvkndExsXNQ2v+8s8HhG6geN",
-	"ppb8IvEC4Xd3dw0MPze4mO7Zd+Xeae+4ez7owjta/FKVEE8+dC57taB264Cla83GvnmQLwjDC1pr1Q4b",
-	"zcahqSufgdTdy8N+0yqIolNqmpJ5AUcfkTZAPIk1ucE32tLix4haSYi0iVS55eO6SPhMOfBaUWu7pWBb",
-	"2LM6IgnYdLyB3lkPdAQ91SLYkikxvpuQpbZgspmVTLY9nGGDFhqgKIcnNheVZDcL/PJxAXlY8ZBNiSqh",
-	"D5cCuMa5b53pCVVE4MR4iSaUkdiFXADOPFFEoJ3N+ag5GDoW03ROTLGcxRHZbaMysCGVhRr5UnGAVvmA",
-	"2FpLreWOQAknQeA5UaAH/lLe/Qu9I061cP3hs4U3UNcte3Wppb1/FPoB1XP4LSVi6XTzVhkbO+sEdV9v",
-	"omrVNl/93jufoqArr/ogQHw5elADs78A/Wg/O3g7DlVK/6sEbNJsVi8q62foL8fiqgMGyiaY9eqpFg55",
-	"loZFbilP5UMAtKuma67GOvIDam6Z/h+0cWBh2fTzB83mw1qNZeDkv+SpCqt14F4O8Tqw9+qOMOue1pb+",
-	"Vj2yPXz2cq+RYmuRdV+ytC2hETu/fMF9XtENY31/glK7gf3cQ5uD4BZyF0z2eXo/bQq5B9vdaX0OfHD4",
-	"9ecuc7Bq633rnm8evH1F47cLe131fXCQ6lo+HpnDWDVwdmj3XuLYpQfBK/v3v1LuPwnvHd7/3isuRjSO",
-	"CWSkHB28uP+NcnPXz0Ht6TaLyvr6wwuHWy0p688Ihnw6n2OxtGLFLzPHU5mnmMjah89BbcFlhYrRz8za",
-	"rARjBQtfm6+NzE1mArHGV+530y9mRoUsT40qaBVBlWWYm4Qg6PGcPJHWpcyIlDaKrC3R3FlaNmQrbdid",
-	"qhyTQqaAywLYbdskShD+JI/A2nQBk3QBSSFau1hN19T/ADvZC3VBRChkq8sD49Hhb5j2H9aSc/VhoAkL",
-	"zCQeG01Ngnloy7S9lq9jzGyIyzT+hRHMFwGdyUI6O5x/pO7o2Nhxxx71FkSgyONEUStkdRQNDqOWXaz1",
-	"XRYQSIN8+ZWAmQGKXHaaecLAQ4YMrUWIRDu8iLu424CZvD4elKdSQjHNtTjrTc0zaZUsA3aaQW0Z0w5O",
-	"qNY6oV5pt/yVCgTU0ro9LM9Ary1yDRYKACxA8yw6WMo69KtyzWk3LhavrrcirirRjiSmfzCMugvfGECb",
-	"YIaiXkzmCw6xrPpbvSTF0RzfEOhzSolEEk9IS5sLZnCnj1Uprj5G8qrmeo96500Ekgk/GG8lkcrhAGyn",
-	"i5hk1kOT0up4X0efpKxxNdNnpgZ5fSnxUytX9RVIglwHOPtgjeBhUKwVQv8xEl0LgcPj7BKVCOMRZd11",
-	"q6SUtonShaz5uaWZfay1YV7KFTeUhF/AAq2bJEZLw5dmOD2NM8p6F/fS0RvI/K1u5vj1yLa1TlOFr/+5",
-	"6G23OtLX0LB7D1B4H6ejVUKdr+ttbfu/+l0S2sBMCw7kQvGzEYMEQ+bPH167a26h3R1zNkmoCQUd7W/x",
-	"iUu8TDiOh5yfYmEgqY72n26zpIqO0KCDHmyhSxY4bJ+k0hLlH6fAbjFLl8Buu0M/Ru3V7xxt/6UhnROe",
-	"qpK67LTeTOmt1Jk/B85Dt1foi17pq8s9ko7JAiBOa737zrYs0Zog4INDJA96Pc24UKFekfHxuhrIBH6F",
-	"Cq08n8F3/jjQkGovkFYOzsmdyeOTM8jfSyUpuIKhbJKOZ2CpyXUOrFLv6O+erPWerC90vXypv+UhHpSH",
-	"aDzbODEe6aHI92KruHi5j7kB3uqZV43/rhQpX5F1Jp7lXU3vzoKeLgkp+toDlDu7vzsxvoUTo5ioBbHC",
-	"3fuYNISj7mfQuZ0IWfhQKen1lH5SEUxzXNH5QFwBRsi0ldZAJ2ScAKQTQMhgZYBlTGgAKjsIjgsdqigo",
-	"Usi263XBq6fN/ZCtxMW8KFiAEnpDLFM0keFS2HBliqahaxUnf01Unv55Lw8vkI/P57hu+9pl+IaIxrLt",
-	"1zxW8V2/ULeK6R41Xzy734H9dJu7c85VT3PROWFwdbzMl1rrlw/+yfMX51jAakR1JyNnfO9ZdAoxZL1V",
-	"e95S5mUDF0thpF/JaJMRjb0POR0mojDPS0KswyhkWVTfdZHUv4JzAv7oucjAQ2Qylm1Qlkp00IQ6cJty",
-	"YD1UMmTQFJQLSOlveaUfNm5OxzMTAIbZGa+ZF1JXrmbkwjSDmeNkwsWcxJkXC+0cNZu7AahDsc0F2jlq",
-	"7u+adiG5ulNizHpDtAqjX987ah7uQiyOhQySEqoOfbHktPZIP8QX+BW+nQdhaxuwuuz2W1i1K/U1NVsg",
-	"k2dba06TVV/UIGeJxBaSzwt6mZpBX/WAUjetkOVvuwwrF4wtFWrkw/lC9Z4xKys7rAe5zNbuGepb1ZNk",
-	"cUwohSxWPparFbP5QSXgNkulEGz1T6v9XtYxubTmD66UaKXaxy/uMUU535w296ivWZ/KzJsCCUgPvUoe",
-	"+ly1K8UHoMOsvcpCDc9dCTv8GZwov49P5M+h0jpWW/SYOamNb7VU3rEQBffqFHkSltEmEqIq8rwHfKLq",
-	"XhWBvS8tKCemEi8WBAuJJoLPXYtpKC+lSpoA0RgzNCIIGmeZ0JRJalHQ6ZezKbTqAWjpNQqF8f+VQUrQ",
-	"DVmorOgVpzFVIYMkyQbqIFO45wpgvXSuKil+Ak95l/xLhNTjHKllPLh7fahmZX8Kr+jRVsr1K63U/Zku",
-	"44k9W5t8fkG18XjBsq206TyZS88PZeuDnD+GmTHRijnh+ckOQuYqmMGswwylFjWE2mLC8hUqtgJsQ6Ty",
-	"DURX5YzfSUQYT6ezkNlJaukJmeBjPmVUEkTVRkuw9nXCGJvV4+9pQn/wNKEvy//ZjiN+Z4O/Gxt8TdR9",
-	"PPBh0f2XzqejVf9FWsE+j029I8Js6fhnVlttAJLWAj9qlmqKMDQng8yMIGQu/cJPMMmryYM8A4OX0lr0",
-	"0CaDyQtZ5lpMXkoeoDkRUx+lvYD5HDivTOIypefIoYCsJg+1QoYddoVnCtgyUFdKrpfKyJ2fM7My/RJa",
-	"XE6JKri4IIOTqYaNQ2tR40JWho1zczMoWlDpIBVeusJf+/WCMHxoJkqVaPLRE3/ftBNBXMGnH0e0Mi3L",
-	"obAS4pxOZ1quu0wK8K1whRXJ2xF7w8AvXgqVP2LmG3rx8fm7H26fXT1VR4NDcfC3/UXzgp0lb3/tzV5P",
-	"uvHxqPPi+Q/Pnh49JL2hCsT1j5He4PsKAHmyQiI+SkpV4nHeq71bUds2oJDeNfL7OxRTIf4ZRdz3hIl/",
-	"zYQJc2m2TpfwysUKgZAvUCs2x1BWwifgtyiL7oL4A/E95iK2taqpGvM5gYq5gn6S9YjYMYxnXYJwgKw3",
-	"MQc12bUi2jcuogbqSFQVjEwSficDq+KgKg3Hq6qOQmYzSAGBx8lfQMG0LU6M8WnLDtcoM9CCYscaqiHz",
-	"PwX1YIUi49Wk5922BemyXwETlSs3OuBZ8JDpPzkdLv+2oWteOWgsY5/iNgO3CDgzRzgxjWW2iV0hP3RV",
-	"pWCUm8x8QUhoaxG0rrHNZyt6v4dcvlbIpRw+0HcmydMM0IpzohhLefgsHxMt8VWdF8/8qAhOEv8ck/gB",
-	"CTmPUo4qOvH8C0Y0HqwWfQ+BrHc39HOEo0x/eFJIIV6rTcR8vD6fp4MEYTHAOwoyIYIwV+RMJepc9gKb",
-	"qmEiHSAcKcNiiXYYR8cn51AduuIHPdGfvJcHK/JR7c3UHNCL8ptVTltZuTgdht4Mz06zEtAZwbEFgTk2",
-	"o9cHNkWlfskTOl6uwa7FU2J4GcdxhkQHC8VsiWZcKutQsRh1DmYe2FNCDaTtholvSpbpXPY8ii8Mdprb",
-	"wIygbg9n0HX+7+u30frDjfimCXH6HESCqUQiZQycI72s6swtmCSSrO7iG/vFL44LOZ4Krewfx09LPffX",
-	"8FJvtTiht6SxMVnp1LbhN9i0m2g/J0rQDVdoqK+K/TggicHjTpe8FIBARVKJ9HlH5CMATxgMWDHHCjUb",
-	"zcaRA1rPHw+ZHAu8IKKF3gyHlygrVRstbZKaIvNFAhV5+hVuqwaA3iHbccBB1zOlFtfu7WvFFU6iXaOL",
-	"YmSlpul4NBV4vjq8hf/QX1g37HWcGppdW+RQrdPmvMkTcxLhYnGhXo+BxsmaVOnvWUMiQNHF28ihEngI",
-	"qg7P1kOy9SfnfdCtuO3VRwqsSB0q1vUdTCVOChSDB68F+dVAebohModofK0HuIYBSJx/AKCWscIjLEnI",
-	"rOqnd3rBeYJ2oim/lr8l1/+un3X6+muu7ybgsbo/uYMML/y7/qz9i34TatPOuWbLlJhY8wpkUoBSSURW",
-	"qKlplu1FgGyDvlLrDMZDBiljbYRRTBYJXwJmg8HoxUxB2aar/Rsl3BWuAp4IJKjBLfi4bKAuHs/cKjQd",
-	"TANl8Osqg37pjmMLmUNuNRzKpMJsvC7R8szexO0kyyLBlLWRBRP5C1yzNoACSaL+kqpJ/XkRNu/f0Jvu",
-	"6SVae4bQ8doTjbMCx9zzPVqidce6hS7eBtud6kbI/g0N3192N8wLKKwtz7WPfLIf/ktYc+BEx/3uSfd8",
-	"2OucDsJa4Kb9l7A2OAxrn9HBdqNdvK16ef8ohwvbTqYDNIXZ3gCKMyTsiuZQIGcfrnJt4P0eT55nR2ot",
-	"/7fQM40lNprKGiFA0MWCMC3WYz5O7d0xFYLa9McSjVKaKNAvIBl5SpiFOLLAR1ygkeB3VdL4NVF29MGC",
-	"jB8mlN28V3Yj60NduRtuNYeNZr4iytD7ztnpZtE6tLrjE7lCkk10BpS3bVUcwrIc7TFmhsoZVwkM16LS",
-	"9SCQGVt2mQNt9LR5GLLMyWRRI0ETHOFEMyGhry/gs7HY1pFDLjPU4lO5kVn1zVq+mvIEtPnG+tMqifT5",
-	"davMydx4vDmz5sBoatHtlLGsFfbaW5inlNx5kIsrME80ln6rx8AmheBCo8eQ2U6PJsPbA1mECiyHsSiJ",
-	"7TLgPHcJlRDmwO4nZBCRqJqFrATIyFMVrZF3Q9M38FGnaLuTkfdQXHMoMmrmlGx8kR/hT2Jvr1n7PQU1",
-	"9kD4Z3XvE/y/e9IN+9B2Uxrww3JqVOEct0yKoTYlXNp/ngy130Ad54XW5+uJgwSFvqZ5yhRalzHFGWkg",
-	"mAxUOiDbDtSMEjJgP1pbhMjAGkcwvyGuxfzGWpih66oKfVcBht8UUdr+/QZD2mDwQxGMbQBhXYGWrLVy",
-	"lPUBdYgfvuHN2jKz0W6PdJT+ssu1jcsN9ubPmHFjjlblFXnkBc0xcdcXGB3bUBiy9wlQUUByLLCUd1xk",
-	"ZrdQMmf4Lf2fMy5UPaG3JC7IjiBkm/F3o+xeepDBpqWDIBNB5MyeGwUIfL5Asb9HiHx0eTETLiDezhmR",
-	"mj9kl90CvJilZfnUOFtYyMw3DZRntlyHJAg5MkfN/ULOjDZkG6gDzd6tGYOVIvOFAfaFT7pxXcjOxFpA",
-	"eM5IEkO6R+AcFHeYWiM05ukoIdIWjWI0xosWOjp44cRqnyixrMOnI+ilcUvHpMcmfAVbEG2AFrySRJzC",
-	"kfiCqiaLyV7RUd1REUJDQpCxQjMuJEEjTSahTUa8MAHn7fgMzBVm+NUyTh7w4U3szTTSR5T9w2MV3wMJ",
-	"22reeo+Qi/FXsLbHcFNuchfXIaUZRceYxkY3NuhMPl8zaKmaXRp1x3JPk23gPWjbtoIPz49RFNQjzqD9",
-	"k/EwOaPReqca6JRPp1rX0awPss21qk5izaLN7O7XeSzL0Ot+KM/YNp4IawbJ/Xtc9S11GUcxKhG/JeJf",
-	"4tr/vte3az3GjvKA/F+8Sg++weD83mhhl2AHFwlmGdD33CYn61ubIbQIUwcVZJqCngYg2PmTM+5555Y2",
-	"QPCEKbE03GmMF9igwRhfafTy6vhtdzhYZzz/DdbxpR4YmNSVSST45VMtn4QZBgo07URWmjT2s7xfD1QS",
-	"yizyNxZEUB7bcoTO6en1sHfmNZQ5vrg6H5oGHbaxmoUurLUOAaKj1tpvwihjwhQ8ctgEw0amI28u5W28",
-	"ssAb5Ym96ne718N+r3OaG1qvBCFICWrO7+M8ULAZ9wbw3EHKDw+Cdf9LeByARGa991xac0O9K2tv/Hqp",
-	"OzD9T1cFLSji1jGAwUoodBLJwDaNPPXebIQMojzF4ahEU85jxNmYtFAKrR71NcauMBHiXMLqAHqb72Y8",
-	"yfhXyHaMlF4n75FeFshnJ+uxcl643cJijpr7xqWbtamAZHsDI2JGzHFAE8ti9FTd6iqlvBXE/6Ri3v/+",
-	"prt6Tu6KrsDvIv4binhrx68IdmfWP8LvUWhOv1bMF1sY3IPkBJglcIn0rbbd1Fpl4LGspLJQzLmhTVZV",
-	"KwWtTuQNFybm9ZDZFlqFpOBoSlTW8knu7EZtaO+wWCCFHQcqdkEAtjIjgqxDbcuH+7ol016RoXGW0nh7",
-	"bDYrqV3T6KzVYf5+s9ls1n/Q//Nc/08z/78D27XLfNU0prOt7vKWc86hEZPb/4C+azMOqZ10y4/s+y3J",
-	"oBFcNuVbrzVZ6+DpkdeNbLuRP3/4/GFrReS1fyDuU0gy/6LfcvFfQBUBCLE7/6A7PuL9cT0aeifW1rKP",
-	"N8TXF3u3K+69TRbZOWoeemUANlcdEoRNHxQfmaGyq6bpiHJPV82QldpqBgZ8Uuvt4Ie1HzCpNjtHzRco",
-	"Ou+cda87p/1u5+T99dWge+I6rVbBPeft677ApeiKprMmnw8Eq827SX7DArV1HM01dd2Gn3n5435H0wdx",
-	"tM+PJ85mjpCfaSpdE7/vCL3/WqnYxxZPLj8M6xhkQdfa++QpGhuDwScWdgbiJQu12n6qmpOuqF8zupDt",
-	"Yqsqn782UKeACYeV7R9ehNfNDKoXKDq+OH912jseRiFzNVDUwtiYAJXkBjKxqncx9oWK/rjFcvHVQ78B",
-	"mfMEuIqQiSBkvRPWEK3Iav+weDYFNlKEtPknqlr9swHa3HufN8DaPPKKFu9gjnZTurX+tVgPdtPOGgmj",
-	"uxl3qKm+qUQVNILTAx2ucZt+oxv0SGXgaxo3Hz4/ykrY+i43viOrfEVklS0u473ZRX6D90KGUfZDMcvo",
-	"cZjoxbSkIiT6l6QmVWLAGKyMonm1ieOsN6+yRpQhs3AkriBonOHMxEUHjMGF1azINJikClG5Hm/km9g9",
-	"qHtVeyBKxZ/a9NHr/WbWzwp9tlVbzOYzfqcPwHeEju8G0+bEPdOs7YsMpr2s0f8D2f4fkLFXes3OwCNt",
-	"k/E2KpG+RlfkzzZnTvCErDH8Vnj6E1m2Cd0EqoAXixZaRfZwO0snnPGsc78WG27Ovj2540IbIdNTNtO/",
-	"vBpW+tI6cZwxqitJxJcIFevl7nc7J7WHuZufbi98OnGs5znk/3j587XtVdhRbxe/s/zvLH8jy+/EcX7l",
-	"IVv3y3n/3idzUTf6zros9pK1c0fYCq+sVozXs0fT19QUAtnRC1mGOaqzgYKRxXEyxlphmReYanVRxZzf",
-	"klXu94fnFzlRSpzju5H8xTqVPhL5HTOoFd/Aav6DqU/VPe2BBk+kPXfr5rxJqlfO2SoG38CMz6Bc87mD",
-	"BmQTJL+YS61nNveBwpdMQsh60trSl2tb7/q9Yfehtrv7/p9WdbJUn2GbfscT8h276V8sYOgSuAp3fa0e",
-	"VEwG+1QbQU1YJ9U85pcPkNsLmALr+Lcrccgqt02WpH5Hmsp1V43v8rMAwgNqEBOs6C0kbEAOLpbQbDwI",
-	"2YQLZK8Mmim1aO3tZXlArefN502UspgIFBk84pTZtOxUJLVWbQ8Q2uxy1zXPNzgzmOFp3i7cRiEbZcA6",
-	"AyO3fWq6TSPORjEptKtjXBKuVyj9spi8IK5tA57FilxvWJdmVzGw4CNbi8eFVg+VwIoLw8sLqAMyyIEw",
-	"DKPP0BT0d71hvQ97dfKfP3z+3wEAAP//",
+	"7L3dchs59if4Kgj+J8LSbJKivvxBxj9iaIm22dZXk1S5XJW1SpAJkmglARaAlMyucMS8xl7t3dztG+xe",
+	"7ZvMC8wrTOAAyEQmkxQl211VXe6LakvKRAIHwPk+v/NbbcznC84IU7LW+q02IzgmAv7ZJ0osOxNFhP4p",
+	"JnIs6EJRzmqt2oCMOYslUhzdY6rQiEy4IEjoVyibNmpBTY5nZI71q3PK6Dyd11rNoKaWC1Jr1ShTZEpE",
+	"7fPnz0FtgQWeE2U/+zod3xLVi1c/OpwRNIK/PpOIxgHCEkVXl4Mh2jO/jhBm8p4IEiOq9BzIJzxfJPqD",
+	"zf1XB5MX+LjeJPuT+gt8MKq/HB/G9SNyPHnefLH/8uDVYS2oUf2dBVazWlBjeK7fHLn5BDVBfk2pIHGt",
+	"pURKCkvEn84Im6pZrfX8KFulVIKyaU2vsReT+YIrwsbL92S5urYOShn9NSXolizRDkbX171TRCXCaMp5",
+	"jMYzTsdkF6kZVmiOb4n+C1AbSTwhDaRpM6FCKksCvTM4ZHo0KtEtWSg04QIdHKEZT4UM0IIIxMUUM/pP",
+	"rOfQyga8p2qG1IwgiedmPpjF+S9GPF6GbEqUNLOx38NTTFmA5ljckjgfQxC54EwSZA4WijJCqHqfLBK8",
+	"JHELaXJGQcj0azxVCI8VZVOk7umYtPU4IcsmA0NjxtWMCJiMnYFERwcHKOqdds+vLofdi5OPN++7H2/6",
+	"3etB9zRq58ub0YSYMQ3B9K4SqZBUNEmQSJnMR2y+Ko7Yu7i56l++7XcHg6iBOjChEUk4m8JdgFFTSQS6",
+	"n3EkCVOIKrMvDTRIx2Mipd46FiNBJqnEiUR8YgllZkGVJMkEYbhNlj4hw/oaogn9pMlyD2R3IyB9TuNA",
+	"fy0ujGQIhRi519NsoI5dlDlDBLOQhTVDkwQrIsIa2jlqvgrQ0cErmOLxp0+7MBHGFRyhAEm+4ZgY0ulz",
+	"0AhZ4fYdT5rjQ9Ik9YPRi3H9KH5J6q/w0X79+aQ52h8fxIfkaOJunzko+f3zbk5dX5011+7g+DjQnMb9",
+	"vF91Cz/gJCGqE8eCSFnF1ZhCoyV6k2A5G+Hx7TOJxgklTLURHo/JQpEYKEOnjAsSN9ycf02JWOZTvi98",
+	"Zu2En69O8bNmMubGGGaI477ZTv3TmDN9cfQ/8WKR0DHc3L1/SD3733J66ydjoN3FD52z3unNSb972r0Y",
+	"9jpng1pQmxMp8VT/HadqRpjSA5EWbOZC8DuqL6og/yBjvV69s533vc7//O//4/zqrIt2BnTKsEoFOeVE",
+	"XnB1jtV4tttG4xkZ35oTQcaCKL1wc+RrrQlOJPnsU+K/CDKptWr/sZfLnz3zV7nXFYJb2bAqAbKLItEc",
+	"JxMu5iRGXCCMJpQkMRoJgm+BPaYJQTuRo0G/+/fr7mAYBfrCAHcBlkmSeDcImf7hnotbucBjosfWZ54y",
+	"eGist1M8kwV+iXaiD5f994Orzkn35uJyePPm8vriNNoN9FyAD2SkNISZYJqQGLiwvkJYcn90NMZM329v",
+	"wt6mad4YdU5OuoPBzWn3otc9jQIUvb4+ed8deh8PUNTvvu1dXtyc9wbnneHJO/2r7sXp1WXvwjzYOTu7",
+	"/KBfD1n+h+uLfrdz8q7z+qwb7QK/RfaMAHORhlRm/mYx+hIAG1IcjWeYTYm+8p+D2glnk4SOn3ZcLzrn",
+	"3ZvOWb/bOf14o9l24bDqqaCwdr5Eg0NktISwBjIyEQTHS5RKEuvrmwkHeMYwWFrcPX1aOZckexZu7tc/",
+	"sB2U0DtSmAkpHiNv8obOsMydaIUW+mjhkBW4e8Z+oxKXjDRdMoHG9HHfWSvI2npUUCVmXKhkmZ1hN2+z",
+	"w3EmOqlE6SLGiiCB9UU4ubx4c9Y7GUZtfbC18mXEQMiMpFNiuWvPxxsuRjSOCXvSAXlz2X/dOz3tXhQO",
+	"xpKnmZjCaE7mI63bTLz7bLW/o/rx6Pm4/gLkz6S5Xz84PDp+/uLlKzwax9+IXdnrPcdLM7+xQnDxsfLm",
+	"txNlK4t2G7UVfbFP9Nl+mgio1IcK9CudHRRm8jqsoXsszcUyjCumkwkRWk7ag9jWf83VjG9ExdXzredl",
+	"9LdNsyudek8htGRmigiGkydK12G3f9E5KxCT2hER0etpo19TrjyhFaOjyf74JWmSY/xidDRqjrWUwUim",
+	"iwUX2by/BStiKGXk08JIdc3NU2Hko1lFtGusCMf5qURTwoig47YV6uKOCJTwKZphaURcTBSmiUQp03Ku",
+	"oMbGRv3VWpReYfRj3Soy9V4cWWZwwdUbnrKnHexM7BXIbzlWuJXBF9bgTk70HIywL4mJb7ANF7wgEiwb",
+	"x0CxB/QNT8tooZTdMn7PAr0JCXGKqRFm/nvyGaKxzKy0hN6SnPo9TdM5YYo8fQ96Wis8714MS1zlbXeI",
+	"wpq1zPekwkpacZ3r10jwVBHEUyVp7GgSP5PoH3zUcj8iQaZUKm26mN8YA0qrV0ZkUoHGgsRakcWJbGvx",
+	"c0vIQutw2obikiouKJEBYjwmEoSbwJMJHSM9LSoVHctvIvy3WqjdWY+O65UwGMbu3xVeJhzHQ87PsJiS",
+	"J23gVefj2WXn9GZ4eXlz1um/7Ra20L/QYGlTiRL9LX3XMUPPj9B7+vob6/nuw1xzH/NFtBOtTNwy9Cur",
+	"dJuhn0SS/uUPvdNu/6bb71/2C/RIqFQlMylzOB03D9GAiDs6Juia4TtMEzxKSBt5FvY3opRUXOhjsjop",
+	"6wKwrBskkqZdYYX6sHlzLFBxSOeEp+rL6DjsnXcvr4fbGp4xjY2mZDiWXgJlaL8pfxdSlmajOTQF/by8",
+	"vCoyDvktYd9AyGmFd4bvtMaLOlc9pPR3couAxlspvG2kWfSeeVkfbYmWPBXy2yrCWneomraRgAUh186s",
+	"s1SCPKRx5pkzgswQmZ9jtrTahXwSmf9+fTns3HR/POl2T7uVCoVW4zAin8aExCRuof2mtjD2m5lIAi2U",
+	"M7RIMENv+t3uzbDf65y1kRHPCGdGoEACU0lWTMFnEiV0Tr+V36SgTGgxDL5GNyv4MtqJipSIgoIcmlIt",
+	"cWGlmMUhg5dyazHfU1D95iYiYLbFCAz9QaHtRpwk/F7Cm5JOWZ0yCSo8aJVkjmmi/zQRfA4jY+NKcz4I",
+	"xTniE0W0UtTvDLs3Z73z3hC8vOYKGncpDBZBGKMOcYwISRO32G2gLh7P7Gy1bQbeU4ykAmOcpdaGzOxt",
+	"CQ5z83pgzixYy2iUCv1XPOJ3BFEVIMUR0WM77WUhuN5L4xIth1fqWXylal/t03teJAY295r5/PNpnOX6",
+	"onM9fNe9GPZOOmXVDUx/ggWEETSFqESU3eGExgEinxZUGJebIHf8lnwry7k8gzmVkrJpkKm+FVNpIy4C",
+	"OFKUTRFl5vy6A2XcfAss5T0XsR7zXnA2bbsDLMhEEDnLP1n+UoDkQh9tDv4FzBBhMYlDJomURkcvkTVy",
+	"fg9PJXjqdv3Q6Z11Xp8VVbQYKzzCkqB0Veew7pxvsD25/pp9H6gl9MnXUzCUcDPOZaO5mJV3svEVr4e1",
+	"pkl8TmKKh+BkfxLRB9dXV5f9Yff05rx72uvcDD9eFemfRV1MJEqivw0uLwx/ODGfq+vPt9DKF/81WrPW",
+	"XaLytyPYnqq1gRadzQQ2ohPH15KIIf/g3FVeRALHMdXD4uRK8AURihLpoqPFyV2bq2Q87hL8dV4UZeG9",
+	"/VtNcLMNm6iQz0Y//DmoaR3BRI1Xor5H9Waz2ay/0P95qf/TzP93rLfzoehtHvj92X0nMLP8JXucj/5B",
+	"xkrPpOMuonFSVwV7rdSlrBBrMhJFq2JIzvCCrFJmlI2YL3K+rJtf160TuzT/oDYWRMuJTunFg+bB8/r+",
+	"fv3g+fDgoLXfbB0c/VQLahMu5lgZ3kLqWt2tGpOweMEpU9Vh+nEqFZ8j91Ab4RHoBPczwnzPstEGGSkG",
+	"62dKLWRrb08eNuwvG2M+r5oFjR86J71T/ZwJzPmL98MIVSMLMqWGL2xIQjAPFVdH160qlXWCparvV31O",
+	"KqxS+dBizHQH5ll4C8wVx+A2vXqCGWd0jJOB987noJY5oXtbkbJ0GWjsop7FyQTupGYrK37JP5OVV+he",
+	"DkUqVd8GQ/XUijeBfDJ+1nWJIiXNups9HjhFEyn9BbTgCR0vn0kUSSVb+XMR0mIJuFtxH63wq//w6+Gn",
+	"YXP+6vbq4P7j6AXrH8mzl/Gb2f74b8+nPx3jqm1eCMrGdIGTjqg4W7lY1Zyy82GAKHi11DKomnA2WPEA",
+	"OsVzjJnm/gnBgq3kw2DBWvhetiiet1r7+/v7BwcHB4eHh4ctzd+s1y6uPKlOanm3yTB8++iI84RgtnJW",
+	"3IuBv3dVm7+ebTpPIIntKhuop6Tv/TOBIHIHEWyVCqaNteiWLN9RpiLNYe8lIoyn05kNx5kkGcWRIGM+",
+	"Zdoyo8po639U3uut9xricHb4Irk+OF6r12ePvInMowTLLKrXQB1zePS1cNasT2iT2kUVusdS20NjLmKt",
+	"CqdM0WTV/4oY+aS8oHDwu0icoFLU/AskjT1q1ZN0GVqx2YEJT4WmlMBjcG/b+PAtWYJlHP3P//4/IhvZ",
+	"MqrBLVkW5+8lZlRNWn/FSIuNB8SwaAipwbyIVHiUUDmz8XQEph9eZYVftJ9fVyabv4GLgmUeCc5IOavF",
+	"2AXmdGgZDauGt9qIzBdqCX8KGSMUXE8S0xjt4OQeL42LovPPVBD/grikNc7IbvnAb5b5cBnfUDYlQvPy",
+	"ii3qwa2aUOv+t9fXfVGQO4ITsHRNbpbiPJFIpuOZNkWGRAis9wKSS2KiyFiFLBZ0olro3XnnpD541zk4",
+	"fu7OnR3dBfOotI7jZxJN8kma46lEysD5gBQP2f5zNFoqm9lGmDafYj2DlC1wrP+tTcTnR6lI0M7BgXfk",
+	"dxuo+2uKE/ttadyaRP8qZN5H9dWF3bSu7B08FlxKz4Nlvl2IfAXwK/vkHOvtMsxecGWe2IVgkRWUIwIE",
+	"FVIzN8jyUjagLNGIqHsCji39eWkMvCzaXJiqpo/MmGrGhezErfuz9LxWNSZ0mgr36QkXIVvPjAuUIZ/0",
+	"X+MCP7ZbSS03hkzCMYnLx/Pw14P6i/sflz818evxKXkzfUf/dnumJR9WWkTXWrX/8+dO/Sdc/2ez/uqm",
+	"/stvBwef/8v6s/wDEbLyhg4UFgp8jvuwvqnQcni0hD0Fdxm41THLEkvMjFeOvR/kD0HHRgPCYpfPpXVQ",
+	"ErsXIAnFiiIwhWeUTUs02PfYFWXq+VEtyBOW91cTln9HVT31Zf1XYsJfT/33FH7fDrA8u6z+Z1aBk5fl",
+	"I+RrTv7S1yuMZ9T4JKq0NvgnVWS+5b7pUe1nsBB4CfKKfFInqZC8Ih/+SpD8uoPj213eCU8Sft8GryMk",
+	"RkkUjWGUKDNE4I4u8LSknHR+ep+8jNXz8cdl96cDcTO5fvfjT9NvpJM7Oq2n74WV12WlPKZykeAlRKkD",
+	"l8Zuw3ar6W5zzqZ+BoRsoAsIb2NBQqY3BOsbbByF14xqWYIu3rw/QUwf6CQbiGkLRxJN4BjcwuBOMm7f",
+	"OyrpKNHj5coVpCxqDqJ5PCQra7kHJ1Iioxuan0CSRudLO8EoQNH5R4RMtmVkctogITJNknsaqxmK/tf/",
+	"+//8r//v/0JZFYIwqoehCDZGSTRQAv///zeJYCbRYNjvDAbdqBGyM4KBgcHAAlOQ6G5iQpt9dD4ncRvt",
+	"azNl/+ClJ0AbqE8mEJHRawuZSx7tXVxdD/1M1+wVK9okgsQIyPwfc6YET7xhwUieY1Wg4M4/ieB1s2Q3",
+	"PRajf3DK4JURjakgY+MPhEoAGUDYXtDYPBsyKnmCFZHGoNVKA9LmhIDHzS8lnyg0Wy5mWpFTeCp3A5RQ",
+	"RkzWBxZ4KvBiFjJJ9A+KQzWDoHeazaWSFFbBOPN/hMME9oHWTbCUdMpIjCgLmTtq+8eNZpAfITShSQKL",
+	"f4fZNE3cz3qs+YhCmAHmQ+bEUiII2fX/cfCy2USv+53e2VkXXXWGw27/Ar0+61y837VqCbrDgpqzLElC",
+	"xgqYAVaWY4CakBAthoOQxXSqVbxFysYqNS9pgkH8bDkf8aQs2UuqtOfh3D94+UCivLvw650vuSm8HSv9",
+	"avxpA3saZGJ51TgAq8b4n22IgiZU+TUMRm/wzNgWii4vznoX3cjyIgwsnLJpyHJzKEDR5Zs3xccm9gZz",
+	"RgIUXV+8v7j8cBE51Q2zZQOdQFGBRPNUKqR4QgRWRNsc99rUSomNFhKmlZCfa2YitaBmv1ULanZYTY98",
+	"07PnVja0UqWoJFVmKk3wnCYQ0shC1y74TlXL5arJBUkSx2NcThv2ddaQcWE2wApxoLphsq/PLl9bftj5",
+	"6brfjdCIqxkUp1g763XCR8hOuki3kDnCoXV0GxzWgtrbk0EtqMHwtaCmv1gkGjy0SjBQPtw9eEK8I/Px",
+	"g2fJECM/b76/BC49HEtEVQO9MQEScN0ZxX5GBEE71qoLWVQoL4nAU4AX9D1ZXqc0jgKbeFlVxmLKeSpL",
+	"WTY6vDbdcpcr5CkJJWfNxmCWe864Th5UjTO6vSdL34nwMB9yM8udCJve6ZunMstm+4kNzPOPU/lLmn7O",
+	"YB568YfsyXMefwWH/mZl3iZ4u/Ie/1NVjLl4iTYLk96W/jVPlJQunHHRRFBLiLRUNU8WdOonCZ2Nq/vX",
+	"RUW3OerZbMxpr9rcrZaybq+2F+Te6dh60ht2Ih9szfw9tlDtH84eeSbRIh0ldKyVSZvPieE74IqhMdoZ",
+	"HAampOztyQA8Ze4BGiOpsFCgBgA3j95eXr6NdoPMyUPHMBxPmbJc1+af7Lw9GexmjnibaOie1FsTsh0Q",
+	"ersNkHgEXGliqVl1OyukhSjxPeJMy2Y0o0xl/r7I8wZHZYVQ/613OXhzeXpx8aL7Y8e6jH3FsHlw9KBm",
+	"6FGasrjKp4zVioTTx3rHL9TeswyO7LZQ9L778WbQPel3hxHa0a/GZILTRAsrV30cMm2wGL7TRlHnw+Bm",
+	"0B0MepcXEVJkvuACiyUEzPzP7oCn0vmCtJJh83QgLzPabYcMhupfnmn1jaFe5xwJDiVOWGVxNCxlqg1U",
+	"2G49j3JwztVHa01nTdAR7US3tirLpHEn5JlEnf6FNlHsFHcbKFMaQB+VsMsh8ylkEsNNVuQtZZZnWPUV",
+	"F0Nhxq1LhZ5wUTHKB9SqUU5N+5MmiNOZbgbd/g+9k+7NVb93cdK7gnIX+5fOwOhXN73zq25/cHnRGepB",
+	"CuqVN96GwzTIhOwDN9fuZn5z3fbmF3hncGiv41X33FmGXhAsZPczvcn2stbdFYTMHbikWfzA/QmGXXc3",
+	"zQEtxhzLt+/+bzgRP14r9qZ73tt7/+L8tHvxdm909ak/oScf7XV83/3o++1cnlrplj4/fPnwNe1ujJVd",
+	"989s/trgsA4uFwW2rqWI5X2Ms7q9isAHs9iH0+0a6FzbLyMSsggCaVEbLRJMGYIfI1umYeivjQDOF1AM",
+	"YdM5rXtDWAdGyhK9haba3wUe3LdMxmgdcmOycoh5A13Oqamx17P7MECDwzLp14b4/Frs5tHLKiq6IoKK",
+	"FBAeLzUNjTPJZNYb82hVcJtsslXHGUTZiHFK6PkvBJ8KPJcN9B6UAv0H2UKlAuYAVdQdB7nnxysbDlCh",
+	"ZjhA5YrhAJXqhYOQVZULB6iqVjhApWzHAGVljAHy53beHb67PC2OuFLgGiBXRxqgNaWqepmV5XwBWikI",
+	"0bOrSnELQvau2znt9gf+s90fr7onQ+BfN286vTM9ZDEXOkB+qnGAilUU3s+2IACo4zIgg5CVanwC5Arv",
+	"1rgDzPaX7cDy6S4djioumyUrVspqlwQLl1VrFopDHTpVgQ09L4iQnDXQBXC4MWcKUyahrESz3qLP2qYJ",
+	"F/MQsUIhKJ9hrYXs3Vhmv/Jyex/wbVcr/JA9GRWmAb96hJ7vSBSYu1qlYnYhA3hzHN0KIZM+bFKGZYAo",
+	"Q3OaJNTmuSJJ2diEpa8Z/YTIgo9naOdv+A4PYNBnEkWnWJEG4/c7uxGSY5yQ3cL69l+8ev78+NUBZDBW",
+	"BLBWg1Zvifrd1fsPVM2uJRHyyXq+vwr5lZexfYioakHlcNHDC6wOtbwjOFGzDUtb4+WM+K2JJyX0jjAi",
+	"ZYAiABYwvxUQYihbwzV++42iSXaaVSvsnVbJwuvr3mklYtNDNft+pLpZf4Xrk079zS+/vfxc9388esyP",
+	"+2ti3Gd8StlrHldYmL6rLcqei1Z1gZhoDavHJvxxjgL/A2YM5D2wHp5mhfxgi5agaA4Pmg9qlJk2Wnx1",
+	"C6OxdEjMBLwBqw4JkNC/BQ+R2z0bBX6QzyDC4LzkwxYbOU/26v4YFg4G4hp8IDC0UzXjIkPOeg2VKlHb",
+	"+AaspRiNbvFNVEodvcU3P81f3X2cv1l+nL95Pv7xh6Pxjz/sk7cXd+N5nPx0+LdZ/OFT86eDN8vx20/H",
+	"lWlwviDa6FrNHoQdgNKWNQt7y7mBUOCMOEg1yAO1r60uTawuTdxsWoq/7C9jOibV/0GPKoT2ekzz5w2M",
+	"yt/vEpV8UttvVh3VCv/3xsDKs6zmziC9gLPEKFUWhyZPM9sNDN6OycNThVFCZqO7Ik2ywMf6xNRHQWUF",
+	"tb+nXOH1YgjKIa+dWrmV1Px7/kpFcoVMRx7BflvhmoU/5su8XkBIPCvDXJ+5WbEhCWYBIo1pw6vXDNCw",
+	"2znX9s6w27/q9wbd4jHPn9wupfGNIBDAx0ntIcboJ9P4s606dF9DRPsUD/wdrfrg3wsbXrJv8cIGVCv+",
+	"Vmn7mnpg91bbQ3pYcM1lLLTVIFpnG4EDrKTM2Heq9mXt+emXE8o3nKCtvrQggvJ4Q3gV/g5XOYWaWnAw",
+	"GXQDg7/iMJfA8UQNiAVUyUedszMwLqNGyKrJsi4Q6t6sBbXTTu/sYy2ofeh238M/zi8vhu/gXx+7nf7Z",
+	"x5L7Ln9zZa3KrjJ/+uTy+mK43UGHg1HcGftegYhVZzFdcwxTIWx5Xzajw2Aj+iiwxcIL+82H3lgQMSZM",
+	"VVrUdgpoD83xJ2342YcDJHjKYsiWReqeo5iM6RwnxRN8mH/PFCCvUM4t0cy7MJdVQpXfzW+pI2EVcfue",
+	"CKzWdcFtUNDAtGy079lovv7NGZ/yVEVQWl1R42eev1FOIylDIz5GpywO9tCyttQrq16J2iiCj0SaVxGs",
+	"eZWnQkQPKpTfSJ37InVKrRllrehQVj/aUnmq3o+ty+vQTu7cRVQZljfHajzzkk7gaZzkFXloTiU8FDIq",
+	"vbz/HJg2e3rXOKfHFmfp7ckAsrtMImL2gvvOrsvthsQWKBkwkYg8aI+wvJXFwoOdwWHLfhfWRFUm7CYF",
+	"sL12yN6eDFrFpbnJtY1a2ILKhd0Ml9eKDAN6BLCM+fDgzGc8ZPbDrkbRfR1yqDdULWyujdUb6WJ5X5As",
+	"c7mwSYNGeAGXFEtEGeAxZPUJJvDCGZFtU7sBIIdg6qLVSHrIfufcFlOb9aUZLk/PP3l6Fsnnyhubj9cn",
+	"Mk3MHifJ5aTW+nnb8e2bn39ZzZfy7o85nOh+xiVBkXEmRQbqU/Li1bC1Syb5jnp1XyGz58WeqXsisjtK",
+	"4jZcO3fcBIUs0HWnTd8X6qKxcNWJiOlYBaUb+ExmBQhmVgCK4OrsDBDEwAtBV7M/ByZh3Mh6Nusj3IVQ",
+	"+K7z0WdRyIfDiS/3Xx08aAwWbOnVSlznUfKqS2P8375y5XZlpWyO8wYxwbapWrJBds00E4gUuy2FmVoQ",
+	"6+se1OJIPidQFqJ5jpzx+1KZ7MML4WK6be4SF9O+hTbYoHdcmqdk1EIHx0d6j0/Pexe9wbDfGV72B9Gu",
+	"icswBL8PUBPtRNeDbt/9AZ13z193+41c/28GB8dHvlp/cHxUAcVfoaU7Z501S81a84VUSfbHZpg2HpsG",
+	"inbsC9QIu5CtJjqC0il321W5qzJLvtFzX0lkzQtdM9OwKoH1q2WaWlj4rxHNWKOwVe0S8B/nhl4BCs2Q",
+	"nBzoVoxmVFNt2bbF1VCObhiUAJrGdEqkqgh++/XPWxb6+irxdq9sy030Nl7Lx03HQgs95hXN/o1p7Azw",
+	"k2HvB30quj9e9foAt9Tv/nD5vnvq7c5Gc9krhjKjr93V6jqoRxsE28fD8rO0fRjMfqJqEUZt+gJtcuiA",
+	"3WUOT94uRAS0MHcqpxPhxqUEEsWmTWWelMhLdI2shmELjecmA6aoBGg91AN3dqVgMYdo/pzfkZC5itI8",
+	"HrhbpcSifwsd9nuW9pdnaT9wT75OdnWCAWL7Zl4RYv6Ak8SU6Vp1KhPknuZeSnZoo2ap1J4BgGIxm8Em",
+	"tG1wuj2x5vZrlR0VS1Y9Iq3nX+sz8Drgpl1FSGIWf8CIASTIHACOqUI7kDVn+sv4cSSXKNtAndCZGXnG",
+	"nKa0RCbv1Ga/6jMfZRoPnmd4Ya2KCihjQ0OiMYh8V+AqgNstjUGVa0lfMe/OUFBbG1rL/CPCjZX9j+uU",
+	"YbOSP3qNwMPT/pPVA/zw5S6pod/vylTBGR3MpcXFpoi4hSJNdHvFfEUBcEVHBCVkohBPFdoxyCLFh6h0",
+	"qkQB+j1LJbO+BxsGfkhHiG4piyMk8dI6AitS8dseJ5DIkRdWZXQkPQYapQrl2fF/1vKwW1uksOVL+uk/",
+	"sroS1D7Vp7yuz3td3tJF3WmxdaASEeYswweKbqaNao3/7J+0bm1DwdoGBkE5O9EXa5WxeUmzuUgz+O/2",
+	"asaEUXttyi2yuANhQ8U0jDaaCswUkoctbaStBzpia7NIgA9AxT4j4ID0gIAD+9UAEoYDG2qAVn+QXwuQ",
+	"OPeCqhLOhH66GqzOXN2TtTF8TxfRLMmkwY95TIIszgBawwruVgdoeAok3AyHWEpz1Kc+As+QtLAGZHyL",
+	"xjxNDE67SBkakTFOpYFgoArFZEFYDAhCBj8aQiIxt8nVeLFIlp6zDByltaA2MZ4v/cGiG8f+YbPRnmEi",
+	"Wp3RnafNh/E8ozQodrVWTRAc18qy6R2/RxMsikq4oYSWOVPeMMmf5Xoq0OX0H2SreHAc1pDBEpLmAAH9",
+	"zCzRTqad2gc1kYjcdYfMfhAOVwRe+pDBD1puLgQfZSMZdKmo4VAU4Y97EdqBydGJhTI0wS2DnS6zhlJt",
+	"rY9CMQogqdzmwTMjm72X/FPvXPtBhpyl55ZjAdmNt7TOFlLcdvvXlaP6Q0VUpCJg7oOomY4zDRRZfcbU",
+	"hYmUOFup0DIOSr4YivS90k+GzJCogS7VjIh7KgmK7Pmyaoh5FLBDIIRiDTYDP+c3cgsQ+YTHCur8Q+ZU",
+	"HHQP9wmwuLJeElBvU6EG2GIeyqYDtUzWMIrBIcqfQ1I/mPfA0jcyWmA1M7Xsd1SoFCel/ELblHUVC1Ev",
+	"o4JTdEGVsYuEFksT+gl8ufr8LYjIbg50cdzGz1UWGhVpbOvTnXLeiDaR2TJOXDgBJd7p1/RUo/49wohf",
+	"b7sXvnqwf/BgKs3vKjIfgdfrh/sBnqcaIrAMmboRy8+MfAoYe5XzKCBEMe6mkqEPNlBkEPpIHLXWzMh3",
+	"MrqAPuT5639EaMa1QUCVxZexh4wLh6lmi0qpaqBIs2H/a167Sj8zwFY9Wqe/lpkBhMyqCwedi9NA3JhQ",
+	"aZn2UmnbBGRJ20GygRGUEilJbHLgsiWZWwD12G9PBrshA8sm815Q8J/GpWw3t7JaUMuXWWTm3iMbdI/t",
+	"gttFr9MvVYZkfsmspmQDyMj2ALVxaKqcneehzxREQsicCpPjzvBMCuyYbcowZ1bgKB1+zBrf2GPLpla0",
+	"m4wdP+gk++A7A4oC5QswvbG4JWpNHdnWcdoNablmjI3rWZ8AbvmbhUsD7mZyt40K2nbQaQYirbI7zJ3X",
+	"pLaU/eqv3fOwHWu+vUKLojerwkNpmmjqW8sTYsSnF9AohKuNKq/trWi3gfrdzqltJmR6f+LYlvRm7z8r",
+	"QnZqjTUWy7rW3KExblwHVTC/M230od8bdk3yh+FqMnCwjoFmhHWX1yELaqNWWdomTG5enmOGpxZU0p+P",
+	"WW6Jjeil1IIafLsW1GCYIhdxf1pP3+qMiSf3N9gq+eIfmJGvlX2RYLkO989UX1pGXp2PUTyh2xu6/6rs",
+	"Dk2pNaziMXkagcnTKKZpZFkaBfjDPGXjetDtVyRsuLk1gxpLE9svpuBR3ZivYflUtm15BsemlI28dcYj",
+	"eWOxF8aGIpmKksmt5avnDg7Kxz91Qz2ucNMUBT0QrDZjr67ml8/GgZcKqpYDPbT1h0IVWCfVbHdTTkVg",
+	"eVjsiqkczkg8pwyNOFdSCbwwxlDxjybjwrweBVlHo0LdMZ8gnNW57fjFXAmfUhbtWoCwtXVsKEybzcMx",
+	"jAb/JNb9C2QEzQCey2/OTKmFaUhDKzNKVht5gsme8DTOcnFykVDdH5vfM4l2bBYwaJfVKmiA3nI+TQg6",
+	"geGtgzKoyCPaRYpPCSCpuCTfkBWA2biFZTNQEz3l9RwtONW1KDEOCqmKqnsGnm+zEfX6lsCRAsvdHPB1",
+	"BicSIMImXDjs45IOUGhHp2UdqHzQwDsVflV+yEI2tE3ZqET3VBCfXFlac96idJFgNeFinn+lc9VrFTL9",
+	"tZQ3Reohs4lWgMOaigSZDS8Rg6pCAmTI+jkuACUOvEZoVfhvg8uLludzAmScDA41xgrDb+LU9DICRBcZ",
+	"GDUhZNfDN/WX8MAqmKmFy4EOdAqPDP4+ZQSNBMG34B2iMbFxVxkgrNCcS4WeH4UsIXck0ZYrWfh/QO/p",
+	"63a2l4gkpgPWUbOJohIkQ+SjsGp9D+hg3BPG6g+Mc0BPZJyk0FuByoquTQ3UNc+BxwCMoBlekJBFv4VO",
+	"Kw9rLWTUeBQ6tVz/Lqw1Go2wpn875rH91WDYeX3WvTm5PO2Gtc8WWyjzMzl8ElDSCAaYcw+lxASscsdT",
+	"HnNaDylhqpOlGc5gnhC+AJJswsAwqPLpPMvXnZGly6a5ZfweLe2BL/Xblesa7lZ0BQ4qegKjHHMRWmX6",
+	"vYyjABV++ZvLFPi8Z/OVA1dJW/2EjIKQReafe41GI8qziYW+IXxSuHrudu66VqTHzX200jjYO2shAxpA",
+	"Q0LMlpyRNlRCK2h8wrh38x3Up02RPGoeIa8Pp2H+CR0TGwI2Sluts8DjGakfNJpa8ovEi/nf3983MPy5",
+	"wcV0z74r9856J92LQRfe0eKXKr+jjuY3taB250Dka83GvnmQLwjDC1pr1Q4bzcahKfufgdTdwwuqOcEe",
+	"vpd1aJCjfztdCyZV1Vu71B/ofkYL/RvBcSPBEAf7GnzPBhMM2NXESOHSiA5MTKKdXFaY2GoeVzWekmCl",
+	"cU/WtSdk0ARzMByY+9bpX+jtW98pqIGuUmXyZ22ehwUb85sHhcwKJieRM/6kzb2dmI+lpmtjHv+HJEpb",
+	"lfV0UdcU1g/Ujb6x28hmDI3itfllKJETsw0c2XR+1csazziXxPV1NSdL63NANK2C1t4S5Zo/gS/eot7p",
+	"3TxoNh/Xxs/vEfWYtk3FLk3b90rKfCouCLtVP7+VXldrWvuVuj/Z7ER9PY6a++s+khFwr9w0VL938Orh",
+	"98r9dT8HtWOzEZvf6zFDfPPC4VYTzFpkgoqdzudYLLMAijnnFafZZjopwMvOziSFglI8lVD8mGtrNdDf",
+	"9/LshUpecUZN01qPY/ig9QHiSay5NIRUWnpyRkOXhEibRpE7TFyjKZ9DBAhbt4MJyxVcElbEjUgCriDe",
+	"QB9s4CqCnrsRcPIpMS7fkKW2DL6ZFcK3vVYEBlA8QFHewcDId5IJZAjnxYXmBIqHbEpUqUFBKcXFxARt",
+	"DC6higicGOfyhDISu0gtdDxJFBFoZ3PGft4vBYtpOiemBNqiQ+22URn7mMoC8kmp5KvIWfL4gQQBIvCc",
+	"KDAffy7v/qXeEWeRwO5Rme9OA3XdsleXWtr7J2HaUD2HX1Mils6kb5XbZ2Sc5aHeldW3Ll/93gefomBi",
+	"r7Ie0HodPajpxLMAs2o/O3g7DitQ/1SCq2o2qxeV9bv2l2NbrwCy1aZOLNVTLRzyLFGV3FGeysf02Kia",
+	"rrka68gPwPpl+v/ypTIs61/yc55xtYru4VVZrOsHU900bt3TNM6P63G9SfYn9Rf4YFR/OT6M60fkePK8",
+	"+WL/5cGrQ6+FS7kdWbH72LovWdqWGha4cF4h6lbRMGt9C6NSR6L9PLCT4+QXMp1MfU76MG0KmUrb3Wl9",
+	"Dvz+MevP3dN0CK8DToX2cGmva645Or1hCzn+GscugfJLVI1tNIA3XIxoHJsstD+LcqKJ7oOHWI0j66fz",
+	"OagtuKxQMfqZNywrUltpl8PvmczVbJO/YUJs1lCEdRdzR0OWJ48WtIqgyqGUe5JA0OO51q5MJIoRKW3y",
+	"iTZE8hjLSlJpletrpyo1rZBg5JKHdts2zRyEP8kTN2yWkcnVglwyrV2sJrTrH8C95kXIIZAcstXlgc/J",
+	"oSqZDmHWAeSqfsEYEphJPDaamgSvkgXfCJmlugSLxpiE5NOY2AC9+SJg7tmuD64VEFL3dGzcPyce9RZE",
+	"oMjjRFErZHUUDQ6jFiqgRhdAyoN8+ZUwyAGKXJKtecKA/oYMrcX9RTu8iKa724CZvD0ZlKdSAjrPtTgb",
+	"hMkzjJUswzCbQW2h5w5OqNY6oaJzt/yVCpD00ro9hOZAry1yPZgKsFpA8yypoJSX7WMtmNNuPLMeWkNF",
+	"OoZEO5KQkEUmqRdi7SEbEKYVURT1YjJfcAiB19/rJSmO5viWQB98SiSSeEJa2lwwgzt9rEpx9dsorGqu",
+	"D6h33kQgJ/oXE+QgUjl0l+10EZPuf2iS/h3v6+iT5EjHwUCrQRZwSvwM8VV9BXK512HSP1ojeBzAdoXQ",
+	"f4pE10Lg8CS7RCXCeERZd90qKaVtonQBTZKzFPnMraa1YV6qpjGUhL+ABVo3PTosDV+b4fQ0zinrXT5I",
+	"R28g87u6mePXI9vWOk1VC57PxSCd1ZG+hobde4TC+zQdrbIbyhpfjz091G+k1AZmWog7FSAtjBgkGBIG",
+	"//DaXXML7e6Es0lCTQT5aH+LT1zhZcJxPOT8DAsDNHi0f7zNkmS6MEl25ySm2NUzHB0cbKFLFjhsn6Ty",
+	"X+5d22KWrg7HYNo/Se3V7xxt/6UhnROeqpK67LTeTOmt1JlzD91ePoF1vro8kOGYLMCctda772xXM60J",
+	"QtcHSACAdpAzLlSoV2RCQ66+JoG/Qg1rngblO38cFFS1F0grBxfk3qT/yhmk/aaSFCJIkQs8aEtNrnNg",
+	"dRw1vnuyHvJkfaHr5Uv9LY/xoDxG49nGifFED0W+F1ul05TOooVT7JlXjf+ulGCzIutMGNy7mt6dBT1d",
+	"ElL0tQcod3Z/d2J8CydGMb8TUgx2H2LSEMV+mEHndiIU70AtubY17ZjPKmLw5XCsq9sKmbbSGuiUjBMA",
+	"6gNgMKwMXJgJDUBBGMFxoYklBUUK2Y7+LuZ93NwP2Uo43QueByiht8QyRZNQUso2WJmi6fm+JsiZZ40/",
+	"yMML5OPzOa7b1rcZai2isWz7VeFVfNeHMqhiukfNV88fdmAfb3N3LrjqaS46JwyujpcwV2v9/It/8vzF",
+	"ORawmoixk5EzfvAsOoUYkmWrPW8p84oIihV00q/1tjnMxt6HVDATUZjnlWTWYRSyLBnINZrWfwXnBPzS",
+	"c5GBh8gUOthcDirRQROQMmymkvVQyZBB33AuoBKo5VWM2XQbOp6ZvBGYnfGaeZk4ypWaXZp+cXOcTLiY",
+	"kzjzYqGdo2ZzNwB1KLYphDtHzf1d0wQqV3dKjFlviFZh9Ot7R83DXYjFsZBBLlPVoS8W5dee6If4Ar/C",
+	"t/MgbG0DVgMTfAurdqUsr2br6vIiDc1psqKtGqQ6ktgCrXpBL1Nq7KseUCGrFbL8bZeY6YKxpfqufDhf",
+	"qD4wZmVBmPUgl9naA0N9qzK0LI4J2SrFgulykXM2Pygg3mapFIKt/mm137MneWXNv7gKxJUiQb8m0NTy",
+	"fXPaPKC+Zq2sM28K5C0+9ip5mKLVrhQfVhSz9ioLNTx3JezwZ3Ci/D4+kT+HSutYbdFj5qQ2vtNSeceC",
+	"uDyoU+S5m0abSIiqKA8Z8Imqe8VH9r60AIWASrxYECwkgow+c94EVKVTJU2AaIwZGhEE7RBNaMo2P0WM",
+	"o4SzKTRgg4YBaxQK4/9b6b56SxYqq5XHaUxVyCC3uoE6yNT7urp5Lwu0SoqfwlPeJf8SIfU0R2oZMfNB",
+	"H6pZ2Z/CK3q0lXL9Rit1f6bLeGrP1iafX1BtPF6ybCttOk9lDq/XPBdamxoTrVhKkp/sIGQO+ADMOsxQ",
+	"anGVqK1BLl+hYoPXNkQq30F0Vc74vUSE8XQ6C5mdpJaeUEAy5lNGJUFUbbQEa18njLFZPf6eJvQHTxP6",
+	"svyf7Tjidzb4u7HBt0Q9xAMfF91/7Xw6WvVfpBXs88SUSSPMlo5/ZpAMBkJuLTSuZqmmdktzMsjMCELm",
+	"0i/8BJMchCLIMzB4Ka1FD20ymLyQZa7F5AgUAZoTMfV7bxSQ/APnlUlcpvQcOfCg1eShVsiwg7zxTAFb",
+	"Pe4QKPRSGbn3c2ZWpl/C08wpUQWoGWQoVNXAmmgtrmbIysCabm4GZxAKpKTCS4cXYL9eEIaPzUSpEk0+",
+	"vuzvm3YiiKsT9+OIVqZlORRWQlzQ6UzLdZdJAb4VrrAieZN5bxj4i5dC5Y+Y+YZefXr54cXd8+tjdTQ4",
+	"FAd/3180L9l58v4fvdnbSTc+GXVevXzx/PjoMekNVTDXf4z0Bt9XANi8FRLxSVKqErH4Qe3ditq2gc31",
+	"rpHftaeYCvHvKOK+J0z8NRMmzKXZOl3CqzItBEK+QK3YHENZCZ+A36IsugviD8T3mIvYlrinasznBApt",
+	"C/pJ1vlnxzCedQnCAbLexBwLadeKaN+4iBqoI1FVMDJJ+L0MrIqDqjQcD4whCpnNIAXgLid/ASfYNq4y",
+	"xqetVl6jzEBjoR1rqIbM/xTUgxWwCVaTnnfbFtvPfgVMVK7c6ACDw0Omf+V0uPzbhq55wbGxjH2K2wzc",
+	"Ik7VHOHEtAvbJnaF/NBVlYJRbh32BSGhrUXQunZln63o/R5y+Vohl3L4QN+ZJE8zQCvOiWIs5fGzfEq0",
+	"xFd1Xj33oyI4SfxzTOJHJOQ8STmq6K/2F4xoPFot+h4CWe9u6OfAaJn+8KyQQrxWm4j5eH0+TwcJwmJA",
+	"hRVkQgRhrsiZStS56gU2VcNEOkA4UobFEu0wjk5OL6A6dMUPeqo/+SAPVuST2pupOYCe5TernLaycnE6",
+	"DL0bnp9lJaAzgmOLHXViRq8PbIpK/QrKytdAXuMpMbyM4zgDsISFYrZEMy6VdahYaEvXiAPYU0INEvaG",
+	"iW9Klulc9TyKLwzkotvAjKBuD2cEJ2r2z/XbaP3hRnzThDh9DiLBVCKRMgbOkV5WdeYWTBJJVnfxnf3i",
+	"F8eFHE/lt0/mp2YuD5mZ3mpxQu9IY2Oy0plW+PTjgFq9ifZzogTdcIWG+qrYjwMAITzudMkrAcB1JJVI",
+	"n3dEPgFejYGOFnOsULPRbBy5VhT54yGTY4EXRLTQu+HwCmWlaqOlTVJTZL5IoCJPv8Jt1QDQO2Q7Dm/s",
+	"ZqbU4sa9faO4wkm0a3RRjKzUND3hpgLPV4e3qEH6C+uGvYlTQ7MbCzisdVoPKiUXcxLhYnGhXo9B1Mra",
+	"+OnvWUMiQNHl+8ihEnjAyw4G2wPA9ifnfdCtuO3VRwqsSB0q1vUdTCVOChSDB28E+YdBAHZDZA7R+EYP",
+	"cAMDkDj/ACC0Y4VHWJKQWdVP7/SC8wTtRFN+I39Nbv6rftbp62+5vpsA4+x+5Q4yvPBf9Wftb/SbUJt2",
+	"wTVbpsTEmleQ1gKUSiKyQk1Ns2wvAmTbrpaaCzEeMkgZayOMYrJI+BIwGwy0N2YKyjZd7d8o4a5wFWCI",
+	"IEENbsGnZQN18XjmVqHpYNrig19XGZgbdxxbyBxyq+FQJhVm43WJluf2Jm4nWRYJpqyNLAbRf8I1awOW",
+	"mCTqP1M1qb8som3+B3rXPbtCa88QOll7onFW4Jh7vkdLtO5Yt9Dl+2C7U90I2X+g4cer7oZ5AYW15bn2",
+	"kd/sh/8zrDlMs5N+97R7Mex1zgZhLXDT/s+wNjgMa5/RwXajXb6venn/KEcZ3E6mAzSF2d4AijMk7Irm",
+	"UCBnH69ybeD9Hk+eZ0dqLf+3iFWNJTaaylpAqssFYVqsx3yc2rtjKgS16Y8lGqU0UaBfQDKyQ1qyrguw",
+	"r0eC31dJ47dE2dEHCzJ+nFB2817ZDYeCWb0bbjWHjWa+IsrQx8752WbROrS64zO5QpJNdAZwyG1VnBLG",
+	"FlA54yqB4VpUutYlMmPLLnOgjY6bhyHLnEwWbBY0wRFONBMS+voCrCOLbR055DJDLT6VG5lV36zlqylP",
+	"QJtvrD+tkkifX7fKnMyNp5szaw6MphbdThlTrgvSFrBw9x5S6wrME42l3ww3sEkhuNAKN2S2F67J8Paw",
+	"WaECy0Gz2g5NuecuoRLCHDjrAG4QkaiahayE48pTFa2Rd0PTWfVJp2i7k5F3mV1zKDJq5pT8S+CUrVn7",
+	"AwU19kD4Z3XvN/i/B9IN+9CY2IEQllKjCue4ZVIMtSnh0v7zZKj9Buo4L7Q+X88ckjB0fs5TptC6jCnO",
+	"SAPBZKDSAdmGyWaUkAH70doiRAbWOIL5LTH9xx6ohRm6vtPQmRq6d5giSvhlZKHnTesOKIKxfWOsK9CS",
+	"tVaOsj6iDvGXb3iztsxstNsjHaW/7HJt43KDvfkzZtyYo1V5RZ54QXMo7fUFRic2FIbsfQJUFJAcCyzl",
+	"PReZ2S2UzBl+S/9zxoWqJ/SOxAXZEYRsM2x3lN1LD2ncdIIRZCKInNlzowCBzxco9u8RIp9cXsyEC4i3",
+	"c0ak5g/ZZbcAL2ZpWT41zhYWMvNNgwCcLdchCUKOzFFzv5Azow3ZBupMFBHOjMFKkfnC4IHDJ924LmRn",
+	"Yi0gPGckiSHdI3AOintMrREa83SUEGmLRjEa40ULHR28cmK1T5RY1uHTEbTguaNj0mMTvoItiDZAC15L",
+	"Is7gSHxBVZNt5VDDMS61b3BUhNCQEGSs0IwLSdBIk0lokxEvTMB5Oz4Dc4UZfrWMk0d8eBN7G9ApIzGi",
+	"7F8eq/geSNhW89Z7hFyMv4K1PYWbcpO7uA4pzSg6xjQ2urFBZ/L5mkFL1ezSqDuWe5psA+9B29gafHh+",
+	"jKKgHnEGXeOMhymHggbvVAOd8elU6zqa9UG2uVbVSaxZtJndwzqPZRl63Y/lGdvGE2HNILl/j6u+pS7j",
+	"KEYl4ndE/CWu/e97fbvWY+woDw1Dilfp0TcYnN8bLewS7OAiwSzrDzC3ycn61mYILcLUQQWZpqCnAQh2",
+	"/uSMe965pU3/CMKUWBruNMYLbNBgjK80en198r47HKwznv8O6/hSDwxM6tokEvz8Wy2fhBkGCjTtRFZ6",
+	"u/azvF8PVBLKLPI3FkRQHttyhM7Z2c2wd+71oTq5vL4Ymr4+th+jhS6stQ4BoqPW2m/CKGPCFDxy2ATD",
+	"RqYjby7lbby2wBvlib3pd7s3w36vc5YbWm8EIUgJas7v0zxQsBkPBvDcQcoPD4J1/yU8DkAis94HLq25",
+	"od6VtTd+vdQdmLbJq4IWFHHrGMBgJRQaEGVgm0aeem82QgZRnuJwVKIp5zHibExaKIUOsfoaY1eYCHEu",
+	"YXUACp0YeJLxr5DtGCm9Tt4jvSyQz07WY+W8cLuFxRw1941LN+tuA8n2BkbEjJjjgCaWxeiputVVSnkr",
+	"iP9Nxbz//U139YLcF12B30X8NxTx1o5fEezOrH+C3+Pe79i5VswXWxg8gOQEmCVwifSttk0YW2Xgsayk",
+	"slDMuaG7XlUrBa1O5A0XJub1kNnOe4Wk4GhKVNYpTu7sRm1o77BYIIUdByp2QQC2MiOCrENty4f7uiXT",
+	"XpGhcZbSeHtsNiupXa/5rENq/n6z2WzWX+j/vNT/aeb/O7DN/sxXTT9L2yEz71TpHBoxuftv0K5xxiG1",
+	"k275kX2/kyH0j8ymfOd1NGwdHB95TQy3G/nzL59/2VoReesfiIcUksy/6Hdq/QuoIgAhdu8fdMdHvF+u",
+	"R0PvxNpa9vGG+Ppi73bFvbfJIjtHzUOvDMDmqkOCsOmD4iMzVDbjNR1RHmjGG7JSN97AgE9qvR38sPYD",
+	"JtVm56j5CkUXnfPuTees3+2cfry5HnRPXYPmKrjnvOvlF7gUXdF01hv4kWC1eRPab1igto6juV7Q2/Az",
+	"L3/cb4T8KI72+enE2cwR8jNNpev9+R2h96+Vin1i8eTyw7COQRZ0rb3fPEVjYzD41MLOQLxkoVbbT1Vz",
+	"0hX1a0YXsl1sVeXz1wbqFDDhsDI9qErwuplB9QpFJ5cXb856J8MoZK4GiloYGxOgktxAJla1PMe+UNEf",
+	"t1guvnro9y10ngBXETIRhKx3whqiFVntHxbPpsBGipA2/0ZVq382QJsH7/MGWJsnXtHiHczRbkq31r8W",
+	"68Fu2ln/cXQ/4w411TeVqIJGcHqgwzVu0290g56oDHxN4+aXz0+yEra+y43vyCpfEVlli8v4YHZR9nw5",
+	"wyj7QzHL6GmY6MW0pCIk+pekJlViwBisjKJ5tYnjrDevskaUIbNwJK4gaJzhzMRFB4zBhdWsyDSYpApR",
+	"uR5v5JvYPah7XXskSsWf2vTR6/1m1s8KfbZVW8zmM36vD8B3hI7vBtPmxD3TrO2LDKY9K8Z/eyzb/wMy",
+	"9kqv2Tl4pG0y3kYl0tfoivzZ5swJnpA1ht8KT38myzahm0AV8GLRQqvIHm5n6YQzjnACdQsgNtycfXty",
+	"x4U2QgbdymH6V9fDSl9aJ44zRnUtifgSoWK93P1u57T2OHfz8fbCpxPHep5D/q+XP1/bXoUd9XbxO8v/",
+	"zvI3svxOHOdXHrJ1v5z37/1mLupG31mXxV6ydu4IW+GV1YrxevZo+pqaQiA7eiHLMEd1NlAwsjhOxlgr",
+	"LPMCU60uqpjzO7LK/f7w/CInSolzfDeSv1in0kciv2MGteIbWM1/MPWpuqc90OCZtOdu3Zw3SfXKOVvF",
+	"4BuY8RmUaz530IBsguQXc6n1zOYhUPiSSQhZT1pb+nJt60O/N+w+1nZ33//Tqk6W6jNs0+94Qr5jN/3F",
+	"AoYugatw19fqQcVksN9qI6gJ66Sax/z8C+T2AqbAOv7tShyyym2TJanfkaZy3VXju/wsgPCAGsQEK3oH",
+	"CRuQg4slNBsPQjbhAtkrg2ZKLVp7e1keUOtl82UTpSwmAkUGjzhlNi07FUmtVdsDhDa73HXN8w3ODGZ4",
+	"mrcLt1HIRhmwzsDIbZ+abtOIs1FMCu3qGFeE6xVKvywmL4hr24BnsSLXG9al2VUMLPjI1uJxodVDJbDi",
+	"wvDyAuqADHIgDMPoMzQF/V1vWO/DXp38518+/+8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
