@@ -135,9 +135,13 @@ func checkCredentials(in BucketInput, storageType domain.StorageType) (domain.Cr
 		return domain.Credentials{}, domain.Errorf(domain.KindInvalidInput,
 			"sessionToken must not be empty for kind %s; it is the session token STS issued with the key", kind)
 	}
-	c := domain.Credentials{Kind: kind, Key: in.Key, Secret: in.Secret}
-	if kind == domain.CredentialAWSSession {
-		c.SessionToken = in.SessionToken
+	c := domain.Credentials{Key: in.Key, Secret: in.Secret}
+	switch kind {
+	case domain.CredentialKeySecret: // the zero value
+	case domain.CredentialAWSSession:
+		c.Kind, c.SessionToken = kind, in.SessionToken
+	default:
+		c.Kind = kind
 	}
 	return c, nil
 }
