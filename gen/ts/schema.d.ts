@@ -639,7 +639,12 @@ export interface components {
             bucket: components["schemas"]["ProviderBucketName"];
             storageType: components["schemas"]["StorageType"];
             key: components["schemas"]["CredentialKey"];
-            secret?: components["schemas"]["CredentialSecret"];
+            /**
+             * Format: password
+             * @description As in a create (`CredentialSecret`); left out, or empty, for `AWS_ROLE`, which has
+             *     no secret.
+             */
+            secret?: string;
             region?: components["schemas"]["Region"];
             endpoint?: components["schemas"]["Endpoint"];
             workspaceId?: components["schemas"]["ID"];

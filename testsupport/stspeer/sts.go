@@ -73,13 +73,8 @@ func (p *Peer) assumeRole(w http.ResponseWriter, caller Caller, form url.Values)
 		return
 	}
 	denied := fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller.ARN, arn)
-	var role *Role
-	for i := range p.cfg.Roles {
-		if p.cfg.Roles[i].ARN == arn {
-			role = &p.cfg.Roles[i]
-		}
-	}
-	if role == nil || role.TrustedPrincipal != caller.ARN || role.ExternalID != form.Get("ExternalId") {
+	role, found := p.role(arn)
+	if !found || role.TrustedPrincipal != caller.ARN || role.ExternalID != form.Get("ExternalId") {
 		stsError(w, http.StatusForbidden, "Sender", "AccessDenied", denied)
 		return
 	}
@@ -95,6 +90,18 @@ func (p *Peer) assumeRole(w http.ResponseWriter, caller Caller, form url.Values)
 			Expiration: expires.Format(time.RFC3339)},
 		AssumedRoleUser: assumedRoleUser{Arn: arn + "/" + name, AssumedRoleID: "AROASTSPEER:" + name},
 	}})
+}
+
+// role finds a role by ARN.
+func (p *Peer) role(arn string) (Role, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, r := range p.cfg.Roles {
+		if r.ARN == arn {
+			return r, true
+		}
+	}
+	return Role{}, false
 }
 
 // accountOf is the account id of an ARN ("" when it names none).

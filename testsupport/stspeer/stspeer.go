@@ -101,6 +101,20 @@ func (p *Peer) Session(accessKey, secret string, ttl time.Duration) string {
 	return token
 }
 
+// AddRole adds a role to the peer's IAM, or replaces the role of the same ARN: a test learns
+// the ExternalId a trust requires only once bucketd has made the organization.
+func (p *Peer) AddRole(r Role) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := range p.cfg.Roles {
+		if p.cfg.Roles[i].ARN == r.ARN {
+			p.cfg.Roles[i] = r
+			return
+		}
+	}
+	p.cfg.Roles = append(p.cfg.Roles, r)
+}
+
 // AssumeRoleCalls counts the AssumeRole requests the peer granted.
 func (p *Peer) AssumeRoleCalls() int {
 	p.mu.Lock()

@@ -144,3 +144,14 @@ func TestS3FrontChecksSessionTokens(t *testing.T) {
 	p.ExpireSessions()
 	wantCode(t, list(gw.RootKey, gw.RootSecret, token), "ExpiredToken")
 }
+
+func TestAddRoleReplacesTheTrust(t *testing.T) {
+	p, gw := start(t)
+	p.AddRole(stspeer.Role{ARN: roleARN, TrustedPrincipal: callerARN, ExternalID: "bucketd-a-later-external-id",
+		AccessKey: gw.RootKey, Secret: gw.RootSecret})
+	_, err := assume(p, callerKey, callerSecret, roleARN, externalID)
+	wantCode(t, err, "AccessDenied")
+	if _, err := assume(p, callerKey, callerSecret, roleARN, "bucketd-a-later-external-id"); err != nil {
+		t.Fatalf("the new ExternalId: %v", err)
+	}
+}
