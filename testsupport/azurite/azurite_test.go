@@ -99,7 +99,7 @@ func TestOAuthEmulatorJudgesBearerTokens(t *testing.T) {
 		claims string
 		want   int
 	}{
-		"a storage token": {fmt.Sprintf(`{"aud":"https://storage.azure.com","iss":"https://sts.windows.net/t/","iat":%d,"nbf":%d,"exp":%d}`, now, now, now+600), http.StatusOK},
+		"a storage token":  {fmt.Sprintf(`{"aud":"https://storage.azure.com","iss":"https://sts.windows.net/t/","iat":%d,"nbf":%d,"exp":%d}`, now, now, now+600), http.StatusOK},
 		"another audience": {fmt.Sprintf(`{"aud":"https://management.azure.com","iss":"https://sts.windows.net/t/","iat":%d,"nbf":%d,"exp":%d}`, now, now, now+600), http.StatusForbidden},
 		"expired":          {fmt.Sprintf(`{"aud":"https://storage.azure.com","iss":"https://sts.windows.net/t/","iat":%d,"nbf":%d,"exp":%d}`, now-900, now-900, now-600), http.StatusForbidden},
 	} {
