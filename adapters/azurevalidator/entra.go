@@ -25,42 +25,46 @@ type recordingTransport struct {
 	next *http.Client
 	mu   sync.Mutex
 	err  error
+	// resp is the answer whose body could not be read, nil when none came.
+	resp *http.Response
 }
 
 func (t *recordingTransport) Do(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.Do(req)
 	if err != nil {
-		t.record(err)
+		t.record(err, nil)
 		return nil, err
 	}
-	resp.Body = &recordingBody{ReadCloser: resp.Body, t: t}
+	resp.Body = &recordingBody{ReadCloser: resp.Body, t: t, resp: resp}
 	return resp, nil
 }
 
-func (t *recordingTransport) record(err error) {
+func (t *recordingTransport) record(err error, resp *http.Response) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.err == nil {
-		t.err = err
+		t.err, t.resp = err, resp
 	}
 }
 
-func (t *recordingTransport) failure() error {
+// failure is the first failure recorded, nil when none was, and the answer whose body it broke.
+func (t *recordingTransport) failure() (error, *http.Response) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.err
+	return t.err, t.resp
 }
 
 // recordingBody records a failure to read an answer's body.
 type recordingBody struct {
 	io.ReadCloser
-	t *recordingTransport
+	t    *recordingTransport
+	resp *http.Response
 }
 
 func (b *recordingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err != nil && !errors.Is(err, io.EOF) {
-		b.t.record(err)
+		b.t.record(err, b.resp)
 	}
 	return n, err
 }
@@ -88,6 +92,12 @@ func (e entraError) code() int {
 	return 0
 }
 
+// What an authority sends, for the messages about answers whose body is not that.
+const (
+	entraBody = "the JSON an OAuth 2.0 token endpoint sends"
+	entraAPI  = "a Microsoft Entra ID authority"
+)
+
 // The AADSTS codes with a message of their own.
 const (
 	aadstsInvalidSecret   = 7000215
@@ -102,8 +112,18 @@ const (
 
 // tokenFailure classifies a failed token request: broken transport (recorded, when it was),
 // Entra's verdict, or an answer that is not an authority's.
-func (v *Validator) tokenFailure(err, transportErr error, id tokenID) error {
+func (v *Validator) tokenFailure(err, transportErr error, broken *http.Response, id tokenID) error {
 	cause := providercheck.Bounded(scrubSecret(err, id.secret))
+	if transportErr != nil && broken != nil {
+		kind := providercheck.AnswerKind(transportErr)
+		msg := providercheck.DescribeTransport(checkAuth, v.authorityWhere, kind, transportErr, v.timeout)
+		if kind != domain.KindProviderTimeout {
+			odd := providercheck.OddAnswer{Status: broken.StatusCode, ContentType: broken.Header.Get("Content-Type"),
+				Want: entraBody, API: entraAPI, Err: transportErr}
+			msg = odd.Describe(checkAuth, v.authorityWhere)
+		}
+		return domain.Wrap(kind, providercheck.Bounded(scrubSecret(transportErr, id.secret)), msg)
+	}
 	if transportErr != nil {
 		kind, ok := providercheck.TransportKind(transportErr)
 		if !ok {
@@ -126,7 +146,7 @@ func (v *Validator) tokenFailure(err, transportErr error, id tokenID) error {
 			return domain.Wrap(domain.KindProviderError, cause, providercheck.DescribeServerError(checkAuth, v.authorityWhere, resp.StatusCode, ""))
 		}
 		odd := providercheck.OddAnswer{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
-			Want: "the JSON an OAuth 2.0 token endpoint sends", API: "a Microsoft Entra ID authority", Err: readErr}
+			Want: entraBody, API: entraAPI, Err: readErr}
 		return domain.Wrap(providercheck.AnswerKind(readErr), cause, odd.Describe(checkAuth, v.authorityWhere))
 	}
 	kind, msg := v.describeEntra(answer, resp.StatusCode, id)

@@ -147,7 +147,8 @@ func (v *Validator) fetchToken(ctx context.Context, id tokenID) (azcore.AccessTo
 	}
 	token, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{storageScope}})
 	if err != nil {
-		return azcore.AccessToken{}, v.tokenFailure(err, transport.failure(), id)
+		transportErr, broken := transport.failure()
+		return azcore.AccessToken{}, v.tokenFailure(err, transportErr, broken, id)
 	}
 	return token, nil
 }
