@@ -61,7 +61,8 @@ func newValidators(cfg providerConfig, allow netguard.AllowList, log *slog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("s3 validator: %w", err)
 	}
-	azv, err := azurevalidator.New(azurevalidator.Config{HTTPClient: client, AllowList: allow, Timeout: cfg.timeout, Logger: log})
+	azv, err := azurevalidator.New(azurevalidator.Config{HTTPClient: client, AllowList: allow, Timeout: cfg.timeout,
+		AuthorityHost: cfg.azureAuthorityHost, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("azure validator: %w", err)
 	}
