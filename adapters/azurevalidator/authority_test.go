@@ -35,7 +35,7 @@ func TestTokenServiceURL(t *testing.T) {
 		"https://acct1.blob.core.windows.net":        {"https://acct1.blob.core.windows.net", "acct1"},
 		"https://acct1.blob.core.usgovcloudapi.net/": {"https://acct1.blob.core.usgovcloudapi.net", "acct1"},
 		"https://127.0.0.1:10000/devstoreaccount1":   {"https://127.0.0.1:10000/devstoreaccount1", "devstoreaccount1"},
-		"https://files.example-corp.com":             {"https://files.example-corp.com", "files.example-corp.com"},
+		"https://my-files.example.com":               {"https://my-files.example.com", "my-files.example.com"},
 	} {
 		service, account, err := tokenServiceURL(raw, allow)
 		if err != nil || service != want[0] || account != want[1] {
