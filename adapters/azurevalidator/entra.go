@@ -30,7 +30,7 @@ type recordingTransport struct {
 }
 
 func (t *recordingTransport) Do(req *http.Request) (*http.Response, error) {
-	resp, err := t.next.Do(req)
+	resp, err := t.next.Do(req) //nolint:gosec // G704: the URL is the configured authority's (or its metadata's token endpoint), and the client's dialer is the SSRF guard
 	if err != nil {
 		t.record(err, nil)
 		return nil, err
@@ -48,10 +48,10 @@ func (t *recordingTransport) record(err error, resp *http.Response) {
 }
 
 // failure is the first failure recorded, nil when none was, and the answer whose body it broke.
-func (t *recordingTransport) failure() (error, *http.Response) {
+func (t *recordingTransport) failure() (*http.Response, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.err, t.resp
+	return t.resp, t.err
 }
 
 // recordingBody records a failure to read an answer's body.

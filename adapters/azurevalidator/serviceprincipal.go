@@ -147,7 +147,7 @@ func (v *Validator) fetchToken(ctx context.Context, id tokenID) (azcore.AccessTo
 	}
 	token, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{storageScope}})
 	if err != nil {
-		transportErr, broken := transport.failure()
+		broken, transportErr := transport.failure()
 		return azcore.AccessToken{}, v.tokenFailure(err, transportErr, broken, id)
 	}
 	return token, nil

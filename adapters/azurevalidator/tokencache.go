@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"sync"
 	"time"
 
@@ -107,9 +108,7 @@ func (c *tokenCache) keyOf(id tokenID) [sha256.Size]byte {
 	mac := hmac.New(sha256.New, c.key)
 	for _, part := range []string{id.authority, id.tenant, id.clientID, id.secret} {
 		var n [8]byte
-		for i, l := 0, uint64(len(part)); i < 8; i++ {
-			n[i] = byte(l >> (8 * i))
-		}
+		binary.LittleEndian.PutUint64(n[:], uint64(len(part)))
 		mac.Write(n[:])
 		mac.Write([]byte(part))
 	}
