@@ -63,6 +63,7 @@ type Peer struct {
 
 	issuer Issuer
 	mu     sync.Mutex
+	now    func() time.Time
 	// allowed holds, for each target account, the callers holding TokenCreatorRole on it.
 	allowed map[string][]string
 	mints   []Mint
@@ -79,7 +80,7 @@ type Mint struct {
 // duration of t.
 func Start(t testing.TB, issuer Issuer) *Peer {
 	t.Helper()
-	p := &Peer{issuer: issuer, allowed: map[string][]string{}}
+	p := &Peer{issuer: issuer, allowed: map[string][]string{}, now: time.Now}
 	srv := httptest.NewServer(http.HandlerFunc(p.serve))
 	t.Cleanup(srv.Close)
 	p.URL = srv.URL
@@ -94,6 +95,14 @@ func (p *Peer) Allow(caller, target string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.allowed[target] = append(p.allowed[target], caller)
+}
+
+// SetClock makes the peer read the time, which a minted token's expireTime counts from, from
+// now: a test that moves its client's clock moves the peer's with it.
+func (p *Peer) SetClock(now func() time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.now = now
 }
 
 // Mints returns every token minted so far, in order.
@@ -157,11 +166,9 @@ func (p *Peer) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	p.mu.Lock()
 	p.mints = append(p.mints, Mint{Caller: caller, Target: target, Scopes: body.Scope, Lifetime: lifetime})
+	expiry := p.now().UTC().Add(lifetime)
 	p.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]string{
-		"accessToken": token,
-		"expireTime":  time.Now().UTC().Add(lifetime).Format(time.RFC3339),
-	})
+	writeJSON(w, http.StatusOK, map[string]string{"accessToken": token, "expireTime": expiry.Format(time.RFC3339)})
 }
 
 // readRequest reads and checks generateAccessToken's body; msg says what is wrong with it.
