@@ -43,6 +43,7 @@ type providerConfig struct {
 	gcsTokenURL string
 	gcsCertsURL string
 	gcsEndpoint string
+	gcs         gcsIdentityConfig
 	body        providerBody
 }
 
@@ -57,6 +58,7 @@ func (c *providerConfig) register(fs *flagSet) {
 			"a bare PEM key's id is looked up there so repeat validations need no token exchange (env BUCKETD_GCS_CERTS_URL)")
 	fs.StringVar(&c.gcsEndpoint, "gcs-endpoint", envOr("BUCKETD_GCS_ENDPOINT", gcsvalidator.DefaultAPIEndpoint),
 		"GCS API endpoint used when a bucket names none (env BUCKETD_GCS_ENDPOINT)")
+	c.gcs.register(fs)
 	c.body.register(fs)
 }
 
