@@ -42,12 +42,10 @@ func newWorld(t *testing.T) world {
 	return world{gcs: gcs, iam: iam, auth: auth}
 }
 
-// generate calls generateAccessToken for account with body, as bearer, and returns the status
-// and decoded answer.
-func (w world) generate(t *testing.T, bearer, account, body string) (int, map[string]any) {
+// send sends a request with bearer and returns its status and body.
+func send(t *testing.T, method, url, bearer, body string) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost,
-		w.iam.URL+"/v1/projects/-/serviceAccounts/"+account+":generateAccessToken", strings.NewReader(body))
+	req, err := http.NewRequestWithContext(context.Background(), method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,28 +55,30 @@ func (w world) generate(t *testing.T, bearer, account, body string) (int, map[st
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatalf("answer is not JSON: %v", err)
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return resp.StatusCode, out
+	return resp.StatusCode, raw
 }
 
-// apiStatus is the fake GCS API's status for method on bucket data's path with bearer.
+// generate calls generateAccessToken for account with body, as bearer, and returns the status
+// and decoded answer.
+func (w world) generate(t *testing.T, bearer, account, body string) (int, map[string]any) {
+	t.Helper()
+	status, raw := send(t, http.MethodPost, w.iam.URL+"/v1/projects/-/serviceAccounts/"+account+":generateAccessToken", bearer, body)
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("answer is not JSON: %v", err)
+	}
+	return status, out
+}
+
+// apiStatus is the fake GCS API's status for method on path with bearer.
 func (w world) apiStatus(t *testing.T, method, path, bearer string) int {
 	t.Helper()
-	req, err := http.NewRequestWithContext(context.Background(), method, w.gcs.URL+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+bearer)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	return resp.StatusCode
+	status, _ := send(t, method, w.gcs.URL+path, bearer, "")
+	return status
 }
 
 func TestMintedTokenActsAsTheTargetWithinItsScope(t *testing.T) {
