@@ -17,7 +17,7 @@ import (
 
 // DefaultIAMCredentialsURL is the origin of Google's IAM Service Account Credentials API, which
 // mints access tokens for the service accounts a caller may impersonate.
-const DefaultIAMCredentialsURL = "https://iamcredentials.googleapis.com"
+const DefaultIAMCredentialsURL = "https://iamcredentials.googleapis.com" //nolint:gosec // G101: Google's public API origin, not a credential
 
 // Impersonation. bucketd's own token is asked for with the cloud-platform scope, which the IAM
 // Credentials API requires; the token it mints for an impersonated account carries only the
@@ -27,7 +27,7 @@ const DefaultIAMCredentialsURL = "https://iamcredentials.googleapis.com"
 const (
 	scopeCloudPlatform = "https://www.googleapis.com/auth/cloud-platform"
 	mintedLifetime     = 15 * time.Minute
-	tokenCreatorRole   = "roles/iam.serviceAccountTokenCreator"
+	tokenCreatorRole   = "roles/iam.serviceAccountTokenCreator" //nolint:gosec // G101: an IAM role's name, not a credential
 	// maxIAMResponse bounds the IAM Credentials API's answer; real ones are a few hundred bytes.
 	maxIAMResponse = 64 << 10
 	// ownTokenKey is the one key of the cache of bucketd's own token.
