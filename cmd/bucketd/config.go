@@ -46,6 +46,7 @@ type providerConfig struct {
 	gcsEndpoint string
 	// azureAuthorityHost is where Azure service principals get their tokens.
 	azureAuthorityHost string
+	gcs                gcsIdentityConfig
 	body               providerBody
 }
 
@@ -63,6 +64,7 @@ func (c *providerConfig) register(fs *flagSet) {
 	fs.StringVar(&c.azureAuthorityHost, "azure-authority-host", envOr("BUCKETD_AZURE_AUTHORITY_HOST", azurevalidator.DefaultAuthorityHost),
 		"Microsoft Entra ID authority host (https origin) Azure service principals get their storage tokens from, "+
 			"e.g. https://login.microsoftonline.us/ for Azure Government (env BUCKETD_AZURE_AUTHORITY_HOST)")
+	c.gcs.register(fs)
 	c.body.register(fs)
 }
 

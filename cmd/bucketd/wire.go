@@ -66,8 +66,13 @@ func newValidators(cfg providerConfig, allow netguard.AllowList, log *slog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("azure validator: %w", err)
 	}
+	identity, err := cfg.gcs.identity()
+	if err != nil {
+		return nil, err
+	}
 	gcsv, err := gcsvalidator.New(gcsvalidator.Config{HTTPClient: client, AllowList: allow, Timeout: cfg.timeout,
-		TokenURL: cfg.gcsTokenURL, CertsURL: cfg.gcsCertsURL, APIEndpoint: cfg.gcsEndpoint, HMAC: s3v, Logger: log})
+		TokenURL: cfg.gcsTokenURL, CertsURL: cfg.gcsCertsURL, APIEndpoint: cfg.gcsEndpoint, HMAC: s3v, Logger: log,
+		Identity: identity, IAMCredentialsURL: cfg.gcs.iamEndpoint})
 	if err != nil {
 		return nil, fmt.Errorf("gcs validator: %w", err)
 	}
