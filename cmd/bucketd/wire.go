@@ -66,12 +66,18 @@ func newValidators(ctx context.Context, cfg providerConfig, allow netguard.Allow
 	if err != nil {
 		return nil, nil, fmt.Errorf("s3 validator: %w", err)
 	}
-	azv, err := azurevalidator.New(azurevalidator.Config{HTTPClient: client, AllowList: allow, Timeout: cfg.timeout, Logger: log})
+	azv, err := azurevalidator.New(azurevalidator.Config{HTTPClient: client, AllowList: allow, Timeout: cfg.timeout,
+		AuthorityHost: cfg.azureAuthorityHost, Logger: log})
 	if err != nil {
 		return nil, nil, fmt.Errorf("azure validator: %w", err)
 	}
+	identity, err := cfg.gcs.identity()
+	if err != nil {
+		return nil, nil, err
+	}
 	gcsv, err := gcsvalidator.New(gcsvalidator.Config{HTTPClient: client, AllowList: allow, Timeout: cfg.timeout,
-		TokenURL: cfg.gcsTokenURL, CertsURL: cfg.gcsCertsURL, APIEndpoint: cfg.gcsEndpoint, HMAC: s3v, Logger: log})
+		TokenURL: cfg.gcsTokenURL, CertsURL: cfg.gcsCertsURL, APIEndpoint: cfg.gcsEndpoint, HMAC: s3v, Logger: log,
+		Identity: identity, IAMCredentialsURL: cfg.gcs.iamEndpoint})
 	if err != nil {
 		return nil, nil, fmt.Errorf("gcs validator: %w", err)
 	}

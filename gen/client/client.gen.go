@@ -98,7 +98,7 @@ type ClientInterface interface {
 	// The caller's organization's ExternalId, which bucketd presents whenever it assumes one of
 	// the organization's IAM roles (credential kind `AWS_ROLE`), and, when bucketd can learn it
 	// from STS, the ARN of bucketd's own AWS identity. Put both in the role's trust policy
-	// before registering the role (docs/api.md#setting-up-aws-role-access). bucketd generates
+	// before registering the role (docs/credentials.md#setting-up-aws-role-access-aws_role). bucketd generates
 	// the ExternalId; no caller can choose another.
 	//
 	// Corresponds with GET /apikeys/aws-trust (the `GetAwsTrust` operationId).
@@ -566,7 +566,7 @@ type ClientInterface interface {
 // The caller's organization's ExternalId, which bucketd presents whenever it assumes one of
 // the organization's IAM roles (credential kind `AWS_ROLE`), and, when bucketd can learn it
 // from STS, the ARN of bucketd's own AWS identity. Put both in the role's trust policy
-// before registering the role (docs/api.md#setting-up-aws-role-access). bucketd generates
+// before registering the role (docs/credentials.md#setting-up-aws-role-access-aws_role). bucketd generates
 // the ExternalId; no caller can choose another.
 //
 // Corresponds with GET /apikeys/aws-trust (the `GetAwsTrust` operationId).
@@ -2653,7 +2653,7 @@ type ClientWithResponsesInterface interface {
 	// The caller's organization's ExternalId, which bucketd presents whenever it assumes one of
 	// the organization's IAM roles (credential kind `AWS_ROLE`), and, when bucketd can learn it
 	// from STS, the ARN of bucketd's own AWS identity. Put both in the role's trust policy
-	// before registering the role (docs/api.md#setting-up-aws-role-access). bucketd generates
+	// before registering the role (docs/credentials.md#setting-up-aws-role-access-aws_role). bucketd generates
 	// the ExternalId; no caller can choose another.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -5823,7 +5823,7 @@ func (r UpdateWorkspaceUserRoleClientResponse) ContentType() string {
 // The caller's organization's ExternalId, which bucketd presents whenever it assumes one of
 // the organization's IAM roles (credential kind `AWS_ROLE`), and, when bucketd can learn it
 // from STS, the ARN of bucketd's own AWS identity. Put both in the role's trust policy
-// before registering the role (docs/api.md#setting-up-aws-role-access). bucketd generates
+// before registering the role (docs/credentials.md#setting-up-aws-role-access-aws_role). bucketd generates
 // the ExternalId; no caller can choose another.
 //
 // Returns a wrapper object for the known response body format(s).

@@ -476,7 +476,7 @@ export interface paths {
          * @description The caller's organization's ExternalId, which bucketd presents whenever it assumes one of
          *     the organization's IAM roles (credential kind `AWS_ROLE`), and, when bucketd can learn it
          *     from STS, the ARN of bucketd's own AWS identity. Put both in the role's trust policy
-         *     before registering the role (docs/api.md#setting-up-aws-role-access). bucketd generates
+         *     before registering the role (docs/credentials.md#setting-up-aws-role-access-aws_role). bucketd generates
          *     the ExternalId; no caller can choose another.
          */
         get: operations["getAwsTrust"];
