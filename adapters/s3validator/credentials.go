@@ -6,7 +6,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/bucketd/bucketd/adapters/awsrole"
+	"github.com/bucketd/bucketd/adapters/s3validator/awsrole"
 	"github.com/bucketd/bucketd/domain"
 )
 

@@ -8,8 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/bucketd/bucketd/adapters/awsrole"
 	"github.com/bucketd/bucketd/adapters/netguard"
+	"github.com/bucketd/bucketd/adapters/s3validator/awsrole"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 	"github.com/bucketd/bucketd/testsupport/stspeer"

@@ -9,7 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 
-	"github.com/bucketd/bucketd/adapters/awsrole"
+	"github.com/bucketd/bucketd/adapters/s3validator/awsrole"
 )
 
 // awsConfig is how bucketd reaches AWS STS to assume the roles organizations grant it. Its own
