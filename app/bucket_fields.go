@@ -39,6 +39,8 @@ type bucketFields struct {
 	credentials domain.Credentials
 	mode        domain.ValidationMode
 	validator   ports.CredentialValidator
+	// orgID is the organization the credentials are checked for (bindOrganization).
+	orgID string
 }
 
 // nameRule says whether a display name must be given: a create stores one, a dry run and an
@@ -69,10 +71,10 @@ func (s *Buckets) checkFields(in BucketInput, rule nameRule) (bucketFields, erro
 	if err := domain.ValidateBucketName(storageType, bucket, endpoint != ""); err != nil {
 		return bucketFields{}, err
 	}
-	credentials := domain.Credentials{Key: in.Key, Secret: in.Secret}
+	var credentials domain.Credentials
 	if in.resolved != nil {
 		credentials = *in.resolved
-	} else if err := requireKeyAndSecret(storageType, in.Key, in.Secret); err != nil {
+	} else if credentials, err = checkCredentials(in, storageType); err != nil {
 		return bucketFields{}, err
 	}
 	region, err := checkRegion(storageType, in.Region)
@@ -100,19 +102,6 @@ func (s *Buckets) checkFields(in BucketInput, rule nameRule) (bucketFields, erro
 	}, nil
 }
 
-// requireKeyAndSecret refuses a bucket's own credentials with a missing half, naming what the
-// half is at the provider.
-func requireKeyAndSecret(t domain.StorageType, key, secret domain.Secret) error {
-	hint := providerHints[t]
-	if key.IsZero() {
-		return domain.Errorf(domain.KindInvalidInput, "key must not be empty; for %s it is %s (or give apiKeyUuid, a stored credential)", t, hint.key)
-	}
-	if secret.IsZero() {
-		return domain.Errorf(domain.KindInvalidInput, "secret must not be empty; for %s it is %s (or give apiKeyUuid, a stored credential)", t, hint.secret)
-	}
-	return nil
-}
-
 // target is what the provider check needs of the fields.
 func (f bucketFields) target() domain.ValidationTarget {
 	return domain.ValidationTarget{
@@ -122,7 +111,63 @@ func (f bucketFields) target() domain.ValidationTarget {
 		Endpoint:    f.endpoint,
 		Credentials: f.credentials,
 		Mode:        f.mode,
+		OrgID:       f.orgID,
 	}
+}
+
+// checkCredentials checks the credential fields for their kind: every kind has a key, and
+// those with a secret (domain.CredentialKind.HasSecret) a secret; temporary AWS credentials
+// also a session token.
+func checkCredentials(in BucketInput, storageType domain.StorageType) (domain.Credentials, error) {
+	kind, err := domain.ParseCredentialKind(in.Kind, storageType)
+	if err != nil {
+		return domain.Credentials{}, err
+	}
+	hint := providerHints[storageType]
+	if kind == domain.CredentialAWSRole {
+		hint.key = "the role's ARN"
+	}
+	if in.Key.IsZero() {
+		return domain.Credentials{}, domain.Errorf(domain.KindInvalidInput, "key must not be empty; for %s it is %s", storageType, hint.key)
+	}
+	if kind.HasSecret() && in.Secret.IsZero() {
+		return domain.Credentials{}, domain.Errorf(domain.KindInvalidInput, "secret must not be empty; for %s it is %s", storageType, hint.secret)
+	}
+	if kind == domain.CredentialAWSSession && in.SessionToken.IsZero() {
+		return domain.Credentials{}, domain.Errorf(domain.KindInvalidInput,
+			"sessionToken must not be empty for kind %s; it is the session token STS issued with the key", kind)
+	}
+	c := domain.Credentials{Key: in.Key, Secret: in.Secret}
+	switch kind {
+	case domain.CredentialKeySecret: // the zero value
+	case domain.CredentialAWSSession:
+		c.Kind, c.SessionToken = kind, in.SessionToken
+	default:
+		c.Kind = kind
+	}
+	return c, nil
+}
+
+// bindOrganization ties the fields to the organization they are checked for: its id, and what
+// the credentials take from it (BindOrganization).
+func (s *Buckets) bindOrganization(ctx context.Context, orgID string, f *bucketFields) error {
+	creds, err := BindOrganization(ctx, s.externalIDs, orgID, f.credentials)
+	if err != nil {
+		return err
+	}
+	f.credentials, f.orgID = creds, orgID
+	return nil
+}
+
+// requireStorableKind refuses credentials a bucket cannot store: a bucket keeps a key and a
+// secret, and the other kinds are registered as credentials of their own.
+func requireStorableKind(f bucketFields) error {
+	if kind := f.credentials.Kind.OrDefault(); kind != domain.CredentialKeySecret {
+		return domain.Errorf(domain.KindInvalidInput,
+			"a bucket stores a key and a secret; credentials of kind %s can be checked with POST /bucket/validate, "+
+				"and are stored as a credential of their own (POST /apikeys) that a bucket refers to by apiKeyUuid", kind)
+	}
+	return nil
 }
 
 // validate runs the provider checks on the fields. When no region was given, the report says

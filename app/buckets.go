@@ -31,6 +31,8 @@ type BucketsDeps struct {
 	// server keeps no API keys and refuses apiKeyUuid.
 	Credentials    ports.CredentialStore
 	Authenticators map[domain.StorageType]ports.CredentialAuthenticator
+	// ExternalIDs reads the organizations' ExternalIds for AWS roles; nil refuses roles.
+	ExternalIDs ports.ExternalIDs
 	// Logger receives one line per use-case outcome; nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock for timestamps and durations; nil means the wall clock in UTC.
@@ -48,6 +50,8 @@ type Buckets struct {
 	// credentialStore is nil on a server that keeps no API keys.
 	credentialStore ports.CredentialStore
 	authenticators  map[domain.StorageType]ports.CredentialAuthenticator
+	// externalIDs is nil when the server does not assume AWS roles.
+	externalIDs ports.ExternalIDs
 	// supported lists the configured storage types for error messages, sorted.
 	supported string
 	log       *slog.Logger
@@ -91,6 +95,7 @@ func NewBuckets(deps BucketsDeps) (*Buckets, error) {
 		fingerprinter:   deps.Fingerprinter,
 		credentialStore: deps.Credentials,
 		authenticators:  deps.Authenticators,
+		externalIDs:     deps.ExternalIDs,
 		supported:       strings.Join(types, ", "),
 		log:             logger,
 		now:             now,

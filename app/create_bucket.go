@@ -18,8 +18,13 @@ type BucketInput struct {
 	// StorageType is S3, GCS or AZURE; BLOB is accepted as AZURE, and answers spell the
 	// bucket's storage type as it was given here.
 	StorageType string
-	Key         domain.Secret
-	Secret      domain.Secret
+	// Kind is the credentials' kind (domain.CredentialKind); empty means a key and a secret.
+	// Only a dry run (Validate) takes another: a bucket stores a key and a secret.
+	Kind   string
+	Key    domain.Secret
+	Secret domain.Secret
+	// SessionToken is the session token of temporary AWS credentials (AWS_SESSION).
+	SessionToken domain.Secret
 	// Region may be empty: the validation then learns it from the provider, where it can.
 	Region string
 	// Endpoint is a custom provider URL; its safety is the validator's SSRF guard's business.
@@ -72,6 +77,12 @@ func (s *Buckets) create(ctx context.Context, p domain.Principal, in BucketInput
 	f, err := s.checkFields(in, nameRequired)
 	if err != nil {
 		return CreateResult{}, err
+	}
+	// A stored credential of any kind may be used; a bucket's own credentials are a key and a secret.
+	if used == nil {
+		if err := requireStorableKind(f); err != nil {
+			return CreateResult{}, err
+		}
 	}
 	if err := s.precheckCreate(ctx, p, workspaceID, f.name); err != nil {
 		return CreateResult{}, err

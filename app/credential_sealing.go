@@ -47,7 +47,8 @@ func (s *Buckets) sealOptional(ctx context.Context, v domain.Secret, scope ports
 	return sealed, nil
 }
 
-// openCredential opens a stored credential's values.
+// openCredential opens a stored credential's values, bound to its organization (an AWS role's
+// ExternalId: BindOrganization).
 func (s *Buckets) openCredential(ctx context.Context, c domain.StoredCredential) (domain.Credentials, error) {
 	creds := domain.Credentials{Kind: c.Kind, TenantID: c.TenantID}
 	var err error
@@ -60,7 +61,7 @@ func (s *Buckets) openCredential(ctx context.Context, c domain.StoredCredential)
 	if creds.SessionToken, err = s.openOptional(ctx, c.SealedSessionToken, credentialScope(c, ports.FieldCredentialSessionToken)); err != nil {
 		return domain.Credentials{}, err
 	}
-	return creds, nil
+	return BindOrganization(ctx, s.externalIDs, c.OrgID, creds)
 }
 
 func (s *Buckets) openOptional(ctx context.Context, sealed []byte, scope ports.SecretScope) (domain.Secret, error) {

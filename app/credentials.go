@@ -291,6 +291,10 @@ func (s *Buckets) authenticate(ctx context.Context, c domain.StoredCredential, c
 	if !ok {
 		return domain.Errorf(domain.KindInvalidInput, "provider %s is not supported by this server yet; use one of %s", c.StorageType, s.supported)
 	}
+	creds, err := BindOrganization(ctx, s.externalIDs, c.OrgID, creds)
+	if err != nil {
+		return err
+	}
 	return a.Authenticate(ctx, domain.CredentialTarget{StorageType: c.StorageType, Endpoint: c.Endpoint, Region: c.Region, Credentials: creds})
 }
 

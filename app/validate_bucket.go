@@ -56,6 +56,9 @@ func (s *Buckets) validate(ctx context.Context, p domain.Principal, in BucketInp
 	if err != nil {
 		return ValidationOutcome{}, err
 	}
+	if err := s.bindOrganization(ctx, p.OrgID, &f); err != nil {
+		return ValidationOutcome{}, err
+	}
 	return verdict(f.validate(ctx))
 }
 

@@ -24,7 +24,7 @@ const (
 	CredentialAzureSAS CredentialKind = "AZURE_SAS"
 	// CredentialGCSImpersonation is a service account (Key: its email) that bucketd's own
 	// Google identity may impersonate.
-	CredentialGCSImpersonation CredentialKind = "GCS_IMPERSONATION"
+	CredentialGCSImpersonation CredentialKind = "GCS_IMPERSONATION" //nolint:gosec // G101: a kind's name, not a credential
 )
 
 // credentialKinds lists, for each kind, the storage type it serves.

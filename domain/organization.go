@@ -12,6 +12,9 @@ type Organization struct {
 	Plan Plan
 	// BucketLimit overrides the plan's limit when set.
 	BucketLimit *int
+	// ExternalID is the ExternalId bucketd presents when it assumes the organization's IAM
+	// roles (NewExternalID); bucketd generates it, no caller chooses it.
+	ExternalID string
 }
 
 // Workspace groups buckets inside an organization; members are granted workspaces.

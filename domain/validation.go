@@ -20,6 +20,9 @@ type ValidationTarget struct {
 	Endpoint    string
 	Credentials Credentials
 	Mode        ValidationMode
+	// OrgID is the organization the credentials are checked for; it names the session of an
+	// assumed role (CredentialAWSRole) and keeps its cached credentials apart from others'.
+	OrgID string
 }
 
 // CheckStatus is the outcome of one validation check.

@@ -64,17 +64,9 @@ func serviceURL(raw, account string, allow netguard.AllowList) (string, error) {
 	if raw == "" {
 		return "https://" + account + publicSuffix, nil
 	}
-	// Judge everything but the path with the shared rules, which accept no path; a fragment is
-	// left in so that the rules refuse it even when it is empty.
-	checked, path := raw, ""
-	if u, err := url.Parse(strings.TrimSpace(raw)); err == nil && !strings.Contains(raw, "#") {
-		path = strings.Trim(u.Path, "/")
-		u.Path, u.RawPath = "", ""
-		checked = u.String()
-	}
-	origin, err := netguard.CheckEndpoint(checked, allow)
+	origin, path, err := checkEndpoint(raw, allow)
 	if err != nil {
-		return "", providercheck.InCheck(checkConnect, err)
+		return "", err
 	}
 	switch {
 	case path == account:
@@ -87,6 +79,23 @@ func serviceURL(raw, account string, allow netguard.AllowList) (string, error) {
 		return origin.String() + "/" + account, nil
 	}
 	return origin.String(), nil
+}
+
+// checkEndpoint judges everything of a custom endpoint but its path with the shared rules,
+// which accept no path, and returns the origin and the path without its slashes. A fragment is
+// left in so that the rules refuse it even when it is empty.
+func checkEndpoint(raw string, allow netguard.AllowList) (*url.URL, string, error) {
+	checked, path := raw, ""
+	if u, err := url.Parse(strings.TrimSpace(raw)); err == nil && !strings.Contains(raw, "#") {
+		path = strings.Trim(u.Path, "/")
+		u.Path, u.RawPath = "", ""
+		checked = u.String()
+	}
+	origin, err := netguard.CheckEndpoint(checked, allow)
+	if err != nil {
+		return nil, "", providercheck.InCheck(checkConnect, err)
+	}
+	return origin, path, nil
 }
 
 func isIPLiteral(host string) bool {

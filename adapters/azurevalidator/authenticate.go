@@ -25,7 +25,7 @@ func (v *Validator) Authenticate(ctx context.Context, t domain.CredentialTarget)
 	ctx, cancel := context.WithTimeout(ctx, v.timeout)
 	defer cancel()
 	// The probe checks the account name, the key and the endpoint as a validation does.
-	p, _, err := v.newProbe(domain.ValidationTarget{StorageType: domain.StorageAzure, Endpoint: t.Endpoint,
+	p, _, err := v.newProbe(ctx, domain.ValidationTarget{StorageType: domain.StorageAzure, Endpoint: t.Endpoint,
 		Credentials: t.Credentials, Bucket: "authenticate"})
 	if err != nil {
 		return err

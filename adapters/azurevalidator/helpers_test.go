@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
+	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/testsupport/azurite"
 	"github.com/bucketd/bucketd/testsupport/logcapture"
@@ -106,4 +107,9 @@ func proxy(t *testing.T, s *azurite.Server, handler func(w http.ResponseWriter, 
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler(w, r, next) }))
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// configOf is the Config of the settings every validator takes, with no authority of its own.
+func configOf(opts providercheck.Options) Config {
+	return Config{HTTPClient: opts.HTTPClient, AllowList: opts.AllowList, Timeout: opts.Timeout, Logger: opts.Logger}
 }

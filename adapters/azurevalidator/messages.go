@@ -33,12 +33,15 @@ func (p *probe) describe(check string, a answer) string {
 	case domain.KindInvalidCredentials:
 		return p.describeCredentials(check, a)
 	case domain.KindAccessDenied:
-		fix, ok := accessFixes[a.code]
-		if !ok {
+		fix := p.auth.denied(p, check, a)
+		if fix == "" {
+			fix = accessFixes[a.code]
+		}
+		if fix == "" {
 			fix = "grant it a role or access policy that allows this, or use the account key"
 		}
-		return fmt.Sprintf("%s: account %s may not %s container %s (%s); %s",
-			check, p.account, actions[check], p.target.Bucket, codeOrStatus(a), fix)
+		return fmt.Sprintf("%s: %s may not %s container %s in account %s (%s); %s",
+			check, p.auth.presented, actions[check], p.target.Bucket, p.account, codeOrStatus(a), fix)
 	case domain.KindBucketNotFound:
 		return fmt.Sprintf("%s: container %s does not exist in account %s at %s; check the container name (bucket), or create the container",
 			check, p.target.Bucket, p.account, p.where)
@@ -59,7 +62,7 @@ func (p *probe) describe(check string, a answer) string {
 	return providercheck.DescribeTransport(check, p.where, a.kind, a.err, p.timeout)
 }
 
-// describeCredentials explains why the account key, or the account itself, was not accepted.
+// describeCredentials explains why the credentials, or the account itself, were not accepted.
 func (p *probe) describeCredentials(check string, a answer) string {
 	switch {
 	case a.noAccount && a.status == 0:
@@ -68,7 +71,13 @@ func (p *probe) describeCredentials(check string, a answer) string {
 	case a.noAccount:
 		return fmt.Sprintf("%s: storage account %s was not found at %s (%s); check the account name in key and the endpoint",
 			check, p.account, p.where, a.code)
-	case a.code == codeAuthorizationFailure:
+	}
+	return p.auth.rejected(p, check, a)
+}
+
+// describeKeyRejected explains why the account key was not accepted.
+func (p *probe) describeKeyRejected(check string, a answer) string {
+	if a.code == codeAuthorizationFailure {
 		return fmt.Sprintf("%s: %s rejected the account key for account %s (%s); check the key, and if it is right, "+
 			"whether the account's firewall admits bucketd", check, p.where, p.account, a.code)
 	}

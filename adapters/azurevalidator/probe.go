@@ -54,7 +54,9 @@ type probe struct {
 	// where names the service in messages: its blob service URL.
 	where string
 	// public says where is Azure's public endpoint for the account.
-	public  bool
+	public bool
+	// auth is what differs with the kind of credentials.
+	auth    scheme
 	timeout time.Duration
 	// log receives the panics recovered on the probe's goroutines.
 	log *slog.Logger
@@ -67,11 +69,16 @@ func (p *probe) run(ctx context.Context) *providercheck.Report {
 	r := providercheck.NewReport(checkNames(p.target.Mode)...)
 	var props, list answer
 	var wg sync.WaitGroup
-	providercheck.Go(ctx, &wg, p.log, "GetProperties", func() { props = p.containerProperties(ctx) },
-		func(err error) { props = answer{err: err, kind: domain.KindInternal} })
+	if !p.auth.listOnly {
+		providercheck.Go(ctx, &wg, p.log, "GetProperties", func() { props = p.containerProperties(ctx) },
+			func(err error) { props = answer{err: err, kind: domain.KindInternal} })
+	}
 	providercheck.Go(ctx, &wg, p.log, "ListBlobs", func() { list = p.listBlobs(ctx) },
 		func(err error) { list = answer{err: err, kind: domain.KindInternal} })
 	wg.Wait()
+	if p.auth.listOnly {
+		props = list
+	}
 
 	if !props.answered() && !list.answered() {
 		p.fail(r, checkConnect, props)
@@ -85,11 +92,11 @@ func (p *probe) run(ctx context.Context) *providercheck.Report {
 		}
 	}
 	if props.authenticated() || list.authenticated() {
-		r.Pass(checkAuth, fmt.Sprintf("%s accepted the account key for account %s", p.where, p.account))
+		r.Pass(checkAuth, fmt.Sprintf("%s accepted %s for account %s", p.where, p.auth.presented, p.account))
 	} else {
-		r.Skip(checkAuth, fmt.Sprintf("skipped: %s answered no request with a verdict on the key", p.where))
+		r.Skip(checkAuth, fmt.Sprintf("skipped: %s answered no request with a verdict on %s", p.where, p.auth.presented))
 	}
-	p.decide(r, checkContainer, props, fmt.Sprintf("container %s exists in account %s", p.target.Bucket, p.account))
+	p.decideContainer(r, props)
 	p.decide(r, checkList, list, fmt.Sprintf("account %s may list container %s", p.account, p.target.Bucket))
 	if p.target.Mode == domain.ValidateReadWrite {
 		if props.ok() && list.ok() {
@@ -99,6 +106,18 @@ func (p *probe) run(ctx context.Context) *providercheck.Report {
 		}
 	}
 	return r
+}
+
+// decideContainer decides the container check on the container's properties, or, for
+// credentials that cannot read them, on the listing: a listing proves the container exists, and
+// one refused for lack of permission says nothing either way.
+func (p *probe) decideContainer(r *providercheck.Report, props answer) {
+	exists := fmt.Sprintf("container %s exists in account %s", p.target.Bucket, p.account)
+	if p.auth.listOnly && !props.ok() && props.kind != domain.KindBucketNotFound {
+		r.Skip(checkContainer, "skipped: a container SAS cannot read a container's properties, and the listing that would show the container was refused")
+		return
+	}
+	p.decide(r, checkContainer, props, exists)
 }
 
 // decide passes check when a succeeded and fails it with a's classification otherwise.
@@ -117,7 +136,12 @@ func (p *probe) fail(r *providercheck.Report, check string, a answer) {
 }
 
 // classify classifies an SDK error of this probe; resp is the response captured, if any.
-func (p *probe) classify(err error, resp *http.Response) answer { return classify(err, p.public, resp) }
+// The error is scrubbed of the credentials' secrets before anything keeps it.
+func (p *probe) classify(err error, resp *http.Response) answer {
+	a := classify(err, p.public, resp)
+	a.err = p.auth.scrub(a.err)
+	return a
+}
 
 // containerProperties proves the container exists and the key may read it.
 func (p *probe) containerProperties(ctx context.Context) answer {

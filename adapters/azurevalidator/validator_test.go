@@ -259,7 +259,7 @@ func TestValidateHonoursCancellation(t *testing.T) {
 
 // contractHarness builds the validator for the shared contracts.
 var contractHarness = providerchecktest.Harness{
-	New: func(opts providercheck.Options) (ports.CredentialValidator, error) { return New(Config(opts)) },
+	New: func(opts providercheck.Options) (ports.CredentialValidator, error) { return New(configOf(opts)) },
 	Target: func(endpoint string) domain.ValidationTarget {
 		return azureTarget(endpoint, "contract-container", "contractaccount", wrongKey)
 	},

@@ -31,6 +31,12 @@ type answer struct {
 	// read or decoded, or it is not what the API sends (attributes of another bucket, a token
 	// answer without a token).
 	odd *providercheck.OddAnswer
+	// where names the endpoint that answered when it is not the one the failed check names
+	// by default (the IAM Credentials API's answers decide authenticate); "" otherwise.
+	where string
+	// message is the caller-facing message, when the request worded its own failure (the
+	// impersonation's refusals); "" lets describe word it.
+	message string
 }
 
 // What the JSON API and the token endpoint send, for the messages about answers whose body is

@@ -25,13 +25,23 @@ func (p *probe) describe(check string, a answer) string {
 	if msg, ok := providercheck.DescribePanic(check, a.err); ok {
 		return msg
 	}
+	if a.message != "" {
+		return a.message
+	}
 	where := p.where
-	if check == checkAuth {
+	switch {
+	case a.where != "":
+		where = a.where
+	case check == checkAuth:
 		where = p.v.tokenWhere
 	}
 	bucket, who := p.target.Bucket, p.account.hint
 	switch a.kind {
 	case domain.KindInvalidCredentials:
+		if p.impersonated {
+			return fmt.Sprintf("%s: Google did not accept the token minted for service account %s (%s); check that the account is enabled",
+				check, who, a.reason())
+		}
 		return fmt.Sprintf("%s: Google rejected service account %s (%s); "+
 			"check that the private key belongs to this client email and that key and account are enabled", check, who, a.reason())
 	case domain.KindAccessDenied:

@@ -16,6 +16,7 @@ import (
 	"github.com/bucketd/bucketd/ports"
 	"github.com/bucketd/bucketd/testsupport/fakegcs"
 	"github.com/bucketd/bucketd/testsupport/hostile"
+	"github.com/bucketd/bucketd/testsupport/iampeer"
 	"github.com/bucketd/bucketd/testsupport/providerchecktest"
 )
 
@@ -190,13 +191,29 @@ type hostileRoute struct {
 }
 
 // hostileRoutes are the ways the validator reaches peer: as the API, which a key file needs
-// alone; as the token endpoint (and the key lists) that a bare PEM key needs first; and as the
-// key lists alone, which a validation does without. The rest is a fake GCS where the account
-// may read the bucket.
+// alone; as the token endpoint (and the key lists) that a bare PEM key needs first; as the IAM
+// Credentials API, and as the token endpoint of bucketd's own identity, that impersonation
+// needs; and as the key lists alone, which a validation does without. The rest is a fake GCS
+// where the accounts may read the bucket.
 func hostileRoutes(tb testing.TB, peer *hostile.Peer) map[string]hostileRoute {
 	p := fakegcs.Start(tb)
 	pemKey, keyFile := p.NewServiceAccount(tb, readerEmail, readerPermissions...)
 	p.CreateBucket(tb, "contract-bucket", bucketLocation)
+	_, ownFile := p.NewServiceAccount(tb, bucketdEmail)
+	p.NewKeylessServiceAccount(tb, impReaderEmail, readerPermissions...)
+	iam := iampeer.Start(tb, p)
+	iam.Allow(bucketdEmail, impReaderEmail)
+	impersonating := func(string) domain.ValidationTarget {
+		tg := gcsTarget(p.URL, "contract-bucket", impReaderEmail, "")
+		tg.Credentials.Kind = domain.CredentialGCSImpersonation
+		return tg
+	}
+	impersonator := func(tokenURL, iamURL string) func(providercheck.Options) (ports.CredentialValidator, error) {
+		return func(opts providercheck.Options) (ports.CredentialValidator, error) {
+			return New(Config{HTTPClient: opts.HTTPClient, AllowList: opts.AllowList, Timeout: opts.Timeout, Logger: opts.Logger,
+				TokenURL: tokenURL, IAMCredentialsURL: iamURL, Identity: domain.NewSecret(ownFile)})
+		}
+	}
 	validator := func(tokenURL, certsURL string) func(providercheck.Options) (ports.CredentialValidator, error) {
 		return func(opts providercheck.Options) (ports.CredentialValidator, error) {
 			return New(Config{HTTPClient: opts.HTTPClient, AllowList: opts.AllowList, Timeout: opts.Timeout, Logger: opts.Logger,
@@ -215,6 +232,12 @@ func hostileRoutes(tb testing.TB, peer *hostile.Peer) map[string]hostileRoute {
 			Target: func(endpoint string) domain.ValidationTarget {
 				return gcsTarget(endpoint, "contract-bucket", readerEmail, pemKey)
 			},
+		}},
+		"IAM Credentials, impersonating": {providerchecktest.Decides, providerchecktest.Harness{
+			New: impersonator(p.TokenURL, peer.URL), Target: impersonating,
+		}},
+		"token endpoint, for bucketd's own token": {providerchecktest.Decides, providerchecktest.Harness{
+			New: impersonator(peer.URL+"/token", iam.URL), Target: impersonating,
 		}},
 		"key list": {providerchecktest.Aside, providerchecktest.Harness{
 			New:    validator(p.TokenURL, peer.URL+"/jwk/"),

@@ -40,6 +40,11 @@ type probe struct {
 	ref *keyRef
 	// api is the JSON API origin, and where names it in messages.
 	api, where string
+	// impersonated is set when account is a service account bucketd impersonates (it has no
+	// key then); cachedBearer is the token the last attempt took from the cache of minted
+	// tokens, "" when it minted one.
+	impersonated bool
+	cachedBearer string
 }
 
 // run decides every check. A key whose id is known, from its key file or the cache, is tried
@@ -51,6 +56,9 @@ type probe struct {
 // word for word what it got before the cache. A cached id's JWT that fails in any other way
 // (unreachable, 403, 404) is reported as a key file's would be.
 func (p *probe) run(ctx context.Context) *report {
+	if p.impersonated {
+		return p.runImpersonated(ctx)
+	}
 	if kid := p.cachedKeyID(); kid != "" {
 		r, refused := p.attempt(ctx, p.account.withKeyID(kid))
 		if !refused {
@@ -125,10 +133,10 @@ func (p *probe) attempt(ctx context.Context, sa serviceAccount) (r *report, refu
 // for keys without an id. Meanwhile the key's id is looked up, for the next validation. A
 // failure is recorded under authenticate.
 func (p *probe) bearer(ctx context.Context, r *report, sa serviceAccount) (string, bool) {
-	scope := scopeReadOnly
-	if p.target.Mode == domain.ValidateReadWrite {
-		scope = scopeReadWrite
+	if p.impersonated {
+		return p.impersonatedBearer(ctx, r)
 	}
+	scope := p.scope()
 	if sa.keyID != "" {
 		jwt, err := selfSignedJWT(sa, scope, time.Now())
 		if err != nil {
@@ -151,7 +159,15 @@ func (p *probe) bearer(ctx context.Context, r *report, sa serviceAccount) (strin
 		return "", false
 	}
 	r.Pass(checkAuth, fmt.Sprintf("Google issued an access token to service account %s", p.account.hint))
-	return token, true
+	return token.AccessToken, true
+}
+
+// scope is the OAuth scope the validation's mode needs: read-only unless it is a readwrite one.
+func (p *probe) scope() string {
+	if p.target.Mode == domain.ValidateReadWrite {
+		return scopeReadWrite
+	}
+	return scopeReadOnly
 }
 
 // attrsAnswer classifies buckets.get's answer: its error, or attributes that must name the

@@ -106,6 +106,7 @@ func signJWT(sa serviceAccount, claims jwtClaims, now time.Time) (string, error)
 // tokenResponse is the token endpoint's answer: a token, or an RFC 6749 error.
 type tokenResponse struct {
 	AccessToken      string `json:"access_token"`
+	ExpiresIn        int64  `json:"expires_in"`
 	Error            string `json:"error"`
 	ErrorDescription string `json:"error_description"`
 }
@@ -115,40 +116,49 @@ type tokenResponse struct {
 // rather than through golang.org/x/oauth2/jwt, which flattens transport errors to text (so a
 // refused dial, a timeout or the SSRF guard's refusal could not be told apart) and does not
 // parse the OAuth error code.
-func (v *Validator) exchange(ctx context.Context, sa serviceAccount, scope string) (string, answer) {
+func (v *Validator) exchange(ctx context.Context, sa serviceAccount, scope string) (tokenResponse, answer) {
 	assertion, err := signAssertion(sa, scope, v.tokenURL, time.Now())
 	if err != nil {
-		return "", answer{err: err, kind: domain.KindInternal}
+		return tokenResponse{}, answer{err: err, kind: domain.KindInternal}
 	}
 	form := url.Values{"grant_type": {jwtBearerGrant}, "assertion": {assertion}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, v.tokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
-		return "", answer{err: fmt.Errorf("token request: %w", err), kind: domain.KindInternal}
+		return tokenResponse{}, answer{err: fmt.Errorf("token request: %w", err), kind: domain.KindInternal}
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := v.httpClient.Do(req)
-	if err != nil {
-		return "", transportAnswer(err)
-	}
-	defer resp.Body.Close()
-	contentType := resp.Header.Get("Content-Type")
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenResponse+1))
-	switch {
-	case err != nil:
-		return "", oddAnswer(resp.StatusCode, contentType, tokenBody, tokenName, err)
-	case len(raw) > maxTokenResponse:
-		want := "a token answer of at most " + netguard.FormatSize(maxTokenResponse)
-		return "", oddAnswer(resp.StatusCode, contentType, want, tokenName, errTokenTooLarge)
+	raw, resp, a := v.post(req, maxTokenResponse, tokenBody, tokenName)
+	if !a.ok() {
+		return tokenResponse{}, a
 	}
 	var body tokenResponse
 	jsonErr := json.Unmarshal(raw, &body)
 	switch {
 	case resp.StatusCode == http.StatusOK && body.AccessToken != "":
-		return body.AccessToken, answer{}
+		return body, answer{}
 	case resp.StatusCode == http.StatusOK:
-		return "", oddAnswer(resp.StatusCode, contentType, tokenBody, tokenName, jsonErr)
+		return tokenResponse{}, oddAnswer(resp.StatusCode, resp.Header.Get("Content-Type"), tokenBody, tokenName, jsonErr)
 	}
-	return "", tokenAnswer(resp, body) // a refusal that is not JSON is classified by its status alone
+	return tokenResponse{}, tokenAnswer(resp, body) // a refusal that is not JSON is classified by its status alone
 }
 
-var errTokenTooLarge = fmt.Errorf("the token endpoint's answer is larger than %d bytes", maxTokenResponse)
+// post sends req on the guarded client and reads at most limit bytes of the answer, a token
+// answer that should be want, from api (both name it in messages). The answer is not ok only when no whole answer
+// of at most limit bytes arrived; its status is the caller's to judge.
+func (v *Validator) post(req *http.Request, limit int64, want, api string) ([]byte, *http.Response, answer) {
+	resp, err := v.httpClient.Do(req)
+	if err != nil {
+		return nil, nil, transportAnswer(err)
+	}
+	defer resp.Body.Close()
+	contentType := resp.Header.Get("Content-Type")
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	switch {
+	case err != nil:
+		return nil, resp, oddAnswer(resp.StatusCode, contentType, want, api, err)
+	case int64(len(raw)) > limit:
+		return nil, resp, oddAnswer(resp.StatusCode, contentType, "a token answer of at most "+netguard.FormatSize(limit), api,
+			fmt.Errorf("the answer is larger than %d bytes", limit))
+	}
+	return raw, resp, answer{}
+}

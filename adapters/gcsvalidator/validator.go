@@ -81,6 +81,15 @@ type Config struct {
 	// XML API; it is the S3 validator. Optional: without it such keys are refused with a
 	// message saying what to use instead.
 	HMAC ports.CredentialValidator
+	// Identity is bucketd's own Google identity, a service-account JSON key file from the
+	// server's configuration, never from a caller. With it, GCS_IMPERSONATION credentials (a
+	// service account's email) are validated with a token bucketd's own account mints for
+	// that account through the IAM Credentials API; without it they are refused.
+	Identity domain.Secret
+	// IAMCredentialsURL is the IAM Service Account Credentials API origin (scheme, host,
+	// port) impersonation mints tokens at; empty means DefaultIAMCredentialsURL. Only tests
+	// and private deployments change it. bucketd's own token comes from TokenURL.
+	IAMCredentialsURL string
 	// Logger receives one debug line per validation (the application logs the outcome at
 	// info); nil discards them.
 	Logger *slog.Logger
@@ -103,6 +112,10 @@ type Validator struct {
 	// so tests can wait for them.
 	keyIDs  *keyIDCache
 	lookups sync.WaitGroup
+	// imp mints tokens for impersonated accounts; nil when the server has no identity of its
+	// own. now is the clock its caches read.
+	imp *impersonator
+	now func() time.Time
 }
 
 var _ ports.CredentialValidator = (*Validator)(nil)
@@ -130,6 +143,12 @@ func New(cfg Config) (*Validator, error) {
 		hmac:        cfg.HMAC,
 		log:         opts.Logger,
 		keyIDs:      newKeyIDCache(),
+		now:         time.Now,
+	}
+	if !cfg.Identity.IsZero() {
+		if v.imp, err = newImpersonator(cfg.Identity, cmp.Or(cfg.IAMCredentialsURL, DefaultIAMCredentialsURL), func() time.Time { return v.now() }); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkConfigURL("TokenURL", v.tokenURL, false); err != nil {
 		return nil, err
@@ -186,7 +205,8 @@ func (v *Validator) Validate(ctx context.Context, target domain.ValidationTarget
 		return domain.ValidationReport{}, domain.Errorf(domain.KindInternal,
 			"gcsvalidator cannot validate %s buckets", target.StorageType)
 	}
-	if isHMACAccessID(target.Credentials.Key.Reveal()) && v.hmac != nil {
+	kind := target.Credentials.Kind.OrDefault()
+	if kind == domain.CredentialKeySecret && isHMACAccessID(target.Credentials.Key.Reveal()) && v.hmac != nil {
 		return v.validateHMAC(ctx, target)
 	}
 	start := time.Now()
@@ -222,6 +242,12 @@ func (v *Validator) newProbe(t domain.ValidationTarget) (*probe, string, error) 
 			return nil, checkConnect, providercheck.InCheck(checkConnect, err)
 		}
 		p.api, p.where = u.String(), u.String()
+	}
+	if kind := t.Credentials.Kind.OrDefault(); kind != domain.CredentialKeySecret {
+		if err := p.impersonate(kind); err != nil {
+			return nil, checkAuth, err
+		}
+		return p, "", nil
 	}
 	sa, err := parseServiceAccount(t.Credentials)
 	if err != nil {

@@ -35,7 +35,12 @@ func (s *Store) CreateOrganization(ctx context.Context, org domain.Organization,
 	}
 	now := time.Now().UTC()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		row := organizationRow{ID: org.ID, Name: org.Name, Plan: string(org.Plan), BucketLimit: org.BucketLimit, CreatedAt: now}
+		externalID := org.ExternalID
+		if externalID == "" {
+			externalID = domain.NewExternalID()
+		}
+		row := organizationRow{ID: org.ID, Name: org.Name, Plan: string(org.Plan), BucketLimit: org.BucketLimit,
+			ExternalID: externalID, CreatedAt: now}
 		if err := tx.Create(&row).Error; err != nil {
 			return fmt.Errorf("insert organization: %w", err)
 		}

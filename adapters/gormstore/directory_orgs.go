@@ -18,22 +18,24 @@ type organizationRecordRow struct {
 	Name        string    `gorm:"column:name"`
 	Plan        string    `gorm:"column:plan"`
 	BucketLimit *int      `gorm:"column:bucket_limit"`
+	ExternalID  string    `gorm:"column:external_id"`
 	CreatedAt   time.Time `gorm:"column:created_at"`
 	Buckets     int       `gorm:"column:buckets"`
 }
 
 func (r organizationRecordRow) toRecord() ports.OrganizationRecord {
 	return ports.OrganizationRecord{
-		Organization: domain.Organization{ID: r.ID, Name: r.Name, Plan: domain.Plan(r.Plan), BucketLimit: r.BucketLimit},
-		CreatedAt:    r.CreatedAt.UTC(),
-		Buckets:      r.Buckets,
+		Organization: domain.Organization{ID: r.ID, Name: r.Name, Plan: domain.Plan(r.Plan), BucketLimit: r.BucketLimit,
+			ExternalID: r.ExternalID},
+		CreatedAt: r.CreatedAt.UTC(),
+		Buckets:   r.Buckets,
 	}
 }
 
 // organizationRecords selects organizations with their live bucket counts, oldest first.
 func organizationRecords(db *gorm.DB) *gorm.DB {
 	return db.Table(tableOrganizations + " AS o").
-		Select("o.id, o.name, o.plan, o.bucket_limit, o.created_at, " +
+		Select("o.id, o.name, o.plan, o.bucket_limit, o.external_id, o.created_at, " +
 			"(SELECT count(*) FROM buckets AS b WHERE b.org_id = o.id AND b.deleted_at IS NULL) AS buckets").
 		Order("o.created_at, o.id")
 }

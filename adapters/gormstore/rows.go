@@ -40,6 +40,7 @@ type organizationRow struct {
 	Name        string    `gorm:"column:name"`
 	Plan        string    `gorm:"column:plan"`
 	BucketLimit *int      `gorm:"column:bucket_limit"`
+	ExternalID  string    `gorm:"column:external_id"`
 	CreatedAt   time.Time `gorm:"column:created_at"`
 }
 

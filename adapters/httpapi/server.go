@@ -53,6 +53,8 @@ type Server struct {
 	workspaces WorkspaceService
 	// credentials serves /apikeys.
 	credentials CredentialService
+	// awsTrust is nil on a server built without it (GetAwsTrust answers 404).
+	awsTrust AWSTrustService
 	// limiter is nil when rate limiting is off.
 	limiter *rateLimiter[limiterKey]
 	// failures limits the refused tokens of each client address; nil when that limit is off.
@@ -65,10 +67,12 @@ type Server struct {
 
 // Config carries the Server's dependencies. Logger defaults to slog.Default().
 type Config struct {
-	Buckets       BucketService
-	SignIn        SignInService
-	Workspaces    WorkspaceService
-	Credentials   CredentialService
+	Buckets     BucketService
+	SignIn      SignInService
+	Workspaces  WorkspaceService
+	Credentials CredentialService
+	// AWSTrust answers GET /apikeys/aws-trust; nil leaves that route answering 404.
+	AWSTrust      AWSTrustService
 	Authenticator ports.Authenticator
 	// Idempotency keeps the answers to requests sent with an Idempotency-Key; RequestMAC keys
 	// the fingerprints that tell apart the requests sent with one key.
@@ -145,7 +149,7 @@ func NewServer(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	s := &Server{buckets: cfg.Buckets, signIn: cfg.SignIn, workspaces: cfg.Workspaces, credentials: cfg.Credentials, auth: cfg.Authenticator, idem: cfg.Idempotency, mac: cfg.RequestMAC, audit: cfg.Audit, db: cfg.Readiness, log: log, now: now,
+	s := &Server{buckets: cfg.Buckets, signIn: cfg.SignIn, workspaces: cfg.Workspaces, credentials: cfg.Credentials, awsTrust: cfg.AWSTrust, auth: cfg.Authenticator, idem: cfg.Idempotency, mac: cfg.RequestMAC, audit: cfg.Audit, db: cfg.Readiness, log: log, now: now,
 		metrics: metrics, refusals: newRefusalTally(maxTalliedAddresses), proxies: cfg.TrustedProxies, corsOrigins: cfg.CORSOrigins}
 	if cfg.RateLimit > 0 {
 		s.limiter = newRateLimiter[limiterKey](cfg.RateLimit, cfg.RateBurst, metrics.rateLimiters)
@@ -207,16 +211,18 @@ func (s *Server) ValidateBucket(ctx context.Context, req api.ValidateBucketReque
 		return nil, err
 	}
 	out, err := s.buckets.Validate(ctx, p, app.BucketInput{
-		Name:        deref(b.Name),
-		Bucket:      b.Bucket,
-		StorageType: string(b.StorageType),
-		Key:         domain.NewSecret(b.Key),
-		Secret:      domain.NewSecret(b.Secret),
-		Region:      string(deref(b.Region)),
-		Endpoint:    deref(b.Endpoint),
-		WorkspaceID: deref(b.WorkspaceId),
-		APIKeyID:    deref(b.ApiKeyUuid),
-		Mode:        domain.ValidationMode(deref(b.Validation)),
+		Name:         deref(b.Name),
+		Bucket:       b.Bucket,
+		StorageType:  string(b.StorageType),
+		Kind:         string(deref(b.Kind)),
+		Key:          domain.NewSecret(b.Key),
+		Secret:       domain.NewSecret(b.Secret),
+		SessionToken: domain.NewSecret(deref(b.SessionToken)),
+		Region:       string(deref(b.Region)),
+		Endpoint:     deref(b.Endpoint),
+		WorkspaceID:  deref(b.WorkspaceId),
+		APIKeyID:     deref(b.ApiKeyUuid),
+		Mode:         domain.ValidationMode(deref(b.Validation)),
 	})
 	if err != nil {
 		return nil, err

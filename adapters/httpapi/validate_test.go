@@ -126,7 +126,7 @@ func TestValidateBucketErrors(t *testing.T) {
 	t.Run("malformed request", func(t *testing.T) {
 		h := newHarness(t)
 		body := validRequest()
-		delete(body, "secret")
+		delete(body, "key")
 		wantError(t, h.serve(t, validateRequest(t, body)), http.StatusBadRequest, "INVALID_REQUEST")
 		h.wantNoCalls(t)
 	})

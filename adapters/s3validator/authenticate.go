@@ -12,17 +12,16 @@ import (
 
 var _ ports.CredentialAuthenticator = (*Validator)(nil)
 
-// Authenticate proves S3 credentials without a bucket: one ListBuckets (GET /) at the endpoint,
-// or at AWS, through the guarded client and within the configured deadline. Any answer but a
-// refused key proves the key: an AccessDenied only says it may not list every bucket.
+// Authenticate proves S3 credentials of any kind without a bucket: one ListBuckets (GET /) at
+// the endpoint, or at AWS, through the guarded client and within the configured deadline, with
+// the credentials the probe builds for the kind (a session's token, a role assumed with the
+// organization's ExternalId). Any answer but a refused key proves the key: an AccessDenied only
+// says it may not list every bucket.
 func (v *Validator) Authenticate(ctx context.Context, t domain.CredentialTarget) (err error) {
 	defer providercheck.RecoverValidation(ctx, v.log, "the S3 authentication", &err)
-	if kind := t.Credentials.Kind.OrDefault(); kind != domain.CredentialKeySecret {
-		return domain.Errorf(domain.KindInvalidInput, "credential kind %s cannot be proved by this server's S3 check yet", kind)
-	}
 	ctx, cancel := context.WithTimeout(ctx, v.timeout)
 	defer cancel()
-	p, _, err := v.newProbe(domain.ValidationTarget{StorageType: domain.StorageS3, Endpoint: t.Endpoint, Region: t.Region,
+	p, _, err := v.newProbe(ctx, domain.ValidationTarget{StorageType: domain.StorageS3, Endpoint: t.Endpoint, Region: t.Region,
 		Credentials: t.Credentials})
 	if err != nil {
 		return err

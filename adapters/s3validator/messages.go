@@ -68,9 +68,28 @@ func (p *probe) describeCredentials(check string, a answer) string {
 		return fmt.Sprintf("%s: key %s is not known at %s (InvalidAccessKeyId); check the access key id and the endpoint",
 			check, p.keyHint, p.where)
 	case "InvalidToken", "ExpiredToken", "TokenRefreshRequired":
-		return fmt.Sprintf("%s: key %s needs a session token (%s); use a long-lived access key", check, p.keyHint, a.code)
+		return p.describeToken(check, a)
 	}
 	return fmt.Sprintf("%s: %s rejected key %s (%s); check the access key id and the secret", check, p.where, p.keyHint, a.code)
+}
+
+// describeToken words a refused session token by the credentials' kind: temporary credentials
+// that expired must be replaced, an assumed role's are renewed by bucketd, and long-lived keys
+// carry no token at all.
+func (p *probe) describeToken(check string, a answer) string {
+	expired := a.code != "InvalidToken"
+	switch {
+	case p.kind == domain.CredentialAWSSession && expired:
+		return fmt.Sprintf("%s: the temporary credentials of key %s expired (%s); give new ones: access key, secret and session token",
+			check, p.keyHint, a.code)
+	case p.kind == domain.CredentialAWSSession:
+		return fmt.Sprintf("%s: %s does not accept the session token of key %s (%s); give the session token STS issued with this key",
+			check, p.where, p.keyHint, a.code)
+	case p.kind == domain.CredentialAWSRole:
+		return fmt.Sprintf("%s: %s refused the credentials assumed from role %s (%s); retry, or check that the role's session may reach %s",
+			check, p.where, p.keyHint, a.code, p.where)
+	}
+	return fmt.Sprintf("%s: key %s needs a session token (%s); use a long-lived access key", check, p.keyHint, a.code)
 }
 
 // reason is the provider's code with its message, when that says more, for messages.

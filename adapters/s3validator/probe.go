@@ -21,8 +21,10 @@ type probe struct {
 	// styles are the addressing styles to try, the preferred one first.
 	styles []string
 	// client is the client of the addressing style the read checks settled on.
-	client  *s3.Client
-	target  domain.ValidationTarget
+	client *s3.Client
+	target domain.ValidationTarget
+	// kind is the credentials' kind, so a refused key is explained in its own terms.
+	kind    domain.CredentialKind
 	keyHint string
 	// where names the provider in messages: the endpoint URL, or "AWS S3".
 	where string

@@ -15,11 +15,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
 	"github.com/bucketd/bucketd/adapters/providercheck"
+	"github.com/bucketd/bucketd/adapters/s3validator/awsrole"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/ports"
 )
@@ -34,17 +34,31 @@ type Validator struct {
 	allow      netguard.AllowList
 	timeout    time.Duration
 	log        *slog.Logger
+	// roles assumes AWS_ROLE credentials' roles; nil refuses them.
+	roles *awsrole.Assumer
+}
+
+// Option customizes a Validator built by New.
+type Option func(*Validator)
+
+// WithRoles lets the Validator accept AWS_ROLE credentials, assuming their roles through roles.
+func WithRoles(roles *awsrole.Assumer) Option {
+	return func(v *Validator) { v.roles = roles }
 }
 
 var _ ports.CredentialValidator = (*Validator)(nil)
 
 // New returns a Validator, or an error when the configuration is unusable.
-func New(cfg Config) (*Validator, error) {
+func New(cfg Config, options ...Option) (*Validator, error) {
 	opts, err := providercheck.Options(cfg).Normalize("s3validator")
 	if err != nil {
 		return nil, err
 	}
-	return &Validator{httpClient: opts.HTTPClient, allow: opts.AllowList, timeout: opts.Timeout, log: opts.Logger}, nil
+	v := &Validator{httpClient: opts.HTTPClient, allow: opts.AllowList, timeout: opts.Timeout, log: opts.Logger}
+	for _, o := range options {
+		o(v)
+	}
+	return v, nil
 }
 
 // Validate runs every check against the provider within the configured deadline (or ctx's, if
@@ -62,7 +76,7 @@ func (v *Validator) Validate(ctx context.Context, target domain.ValidationTarget
 	}
 	var r *report
 	endpoint := "(refused)"
-	p, refusedCheck, err := v.newProbe(target)
+	p, refusedCheck, err := v.newProbe(ctx, target)
 	if err == nil {
 		r, endpoint = p.run(ctx), aws.ToString(p.options.BaseEndpoint)
 	} else {
@@ -81,7 +95,7 @@ func (v *Validator) Validate(ctx context.Context, target domain.ValidationTarget
 // newProbe checks the target and prepares the S3 client options for it; when the target is
 // refused it names the check the refusal belongs to. The clients built from them are cheap:
 // they share the HTTP client and so the connection pool; only the credentials and endpoint differ.
-func (v *Validator) newProbe(t domain.ValidationTarget) (*probe, string, error) {
+func (v *Validator) newProbe(ctx context.Context, t domain.ValidationTarget) (*probe, string, error) {
 	region := t.Region
 	if region == "" {
 		region = unknownRegion
@@ -89,16 +103,16 @@ func (v *Validator) newProbe(t domain.ValidationTarget) (*probe, string, error) 
 		return nil, checkRegion, err
 	}
 	opts := s3.Options{
-		Region:      region,
-		Credentials: credentials.NewStaticCredentialsProvider(t.Credentials.Key.Reveal(), t.Credentials.Secret.Reveal(), ""),
-		HTTPClient:  v.httpClient,
+		Region:     region,
+		HTTPClient: v.httpClient,
 		// A wrong key must fail fast, and every failure is reported to a person who can retry.
 		Retryer: aws.NopRetryer{},
 		// Many S3-compatible services reject the optional CRC trailers newer SDKs send by default.
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
 	}
-	p := &probe{target: t, keyHint: t.Credentials.Key.Hint(), where: "AWS S3", timeout: v.timeout, log: v.log}
+	p := &probe{target: t, kind: t.Credentials.Kind.OrDefault(), keyHint: t.Credentials.Key.Hint(), where: "AWS S3",
+		timeout: v.timeout, log: v.log}
 	var endpoint string
 	if t.Endpoint != "" {
 		u, err := netguard.CheckEndpoint(t.Endpoint, v.allow)
@@ -109,6 +123,11 @@ func (v *Validator) newProbe(t domain.ValidationTarget) (*probe, string, error) 
 		opts.BaseEndpoint = aws.String(endpoint)
 		p.custom, p.where = true, endpoint
 	}
+	creds, err := v.credentials(ctx, t)
+	if err != nil {
+		return nil, checkAuth, err
+	}
+	opts.Credentials = creds
 	p.options, p.endpoint = opts, endpoint
 	p.signFor(region)
 	return p, "", nil
@@ -123,6 +142,7 @@ func (v *Validator) logOutcome(ctx context.Context, t domain.ValidationTarget, e
 		slog.String("endpoint", endpoint),
 		slog.String("region", t.Region),
 		slog.String("key_hint", t.Credentials.Key.Hint()),
+		slog.String("credential_kind", string(t.Credentials.Kind.OrDefault())),
 		slog.Duration("latency", r.Latency),
 	}
 	if err != nil {

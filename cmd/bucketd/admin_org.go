@@ -45,7 +45,8 @@ func adminBootstrap(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 // orgJSON is an organization in --json output. bucketLimit is the override (null: the plan's
-// limit applies); effectiveBucketLimit is the limit creates are checked against.
+// limit applies); effectiveBucketLimit is the limit creates are checked against; externalId is
+// what the organization's AWS roles' trust policies require (sts:ExternalId).
 type orgJSON struct {
 	ID                   string    `json:"id"`
 	Name                 string    `json:"name"`
@@ -53,12 +54,13 @@ type orgJSON struct {
 	BucketLimit          *int      `json:"bucketLimit"`
 	EffectiveBucketLimit int       `json:"effectiveBucketLimit"`
 	Buckets              int       `json:"buckets"`
+	ExternalID           string    `json:"externalId"`
 	CreatedAt            time.Time `json:"createdAt"`
 }
 
 func newOrgJSON(o ports.OrganizationRecord) orgJSON {
 	return orgJSON{ID: o.ID, Name: o.Name, Plan: string(o.Plan), BucketLimit: o.BucketLimit,
-		EffectiveBucketLimit: o.Quota().Limit, Buckets: o.Buckets, CreatedAt: o.CreatedAt}
+		EffectiveBucketLimit: o.Quota().Limit, Buckets: o.Buckets, ExternalID: o.ExternalID, CreatedAt: o.CreatedAt}
 }
 
 // printOrgs prints organizations as a JSON array or a table.
@@ -76,9 +78,9 @@ func printOrgs(w io.Writer, asJSON bool, orgs []ports.OrganizationRecord) error 
 		if o.BucketLimit != nil {
 			limit = strconv.Itoa(*o.BucketLimit) + " (set)"
 		}
-		rows[i] = []string{o.ID, o.Name, string(o.Plan), strconv.Itoa(o.Buckets), limit, timeText(&o.CreatedAt)}
+		rows[i] = []string{o.ID, o.Name, string(o.Plan), strconv.Itoa(o.Buckets), limit, o.ExternalID, timeText(&o.CreatedAt)}
 	}
-	return printTable(w, []string{"ID", "NAME", "PLAN", "BUCKETS", "LIMIT", "CREATED"}, rows)
+	return printTable(w, []string{"ID", "NAME", "PLAN", "BUCKETS", "LIMIT", "EXTERNAL ID", "CREATED"}, rows)
 }
 
 func adminOrgList(ctx context.Context, args []string, stdout, stderr io.Writer) error {

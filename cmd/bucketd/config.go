@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bucketd/bucketd/adapters/azurevalidator"
 	"github.com/bucketd/bucketd/adapters/gcsvalidator"
 	"github.com/bucketd/bucketd/adapters/httpapi"
 )
@@ -43,7 +44,11 @@ type providerConfig struct {
 	gcsTokenURL string
 	gcsCertsURL string
 	gcsEndpoint string
-	body        providerBody
+	// azureAuthorityHost is where Azure service principals get their tokens.
+	azureAuthorityHost string
+	gcs                gcsIdentityConfig
+	aws                awsConfig
+	body               providerBody
 }
 
 func (c *providerConfig) register(fs *flagSet) {
@@ -57,6 +62,11 @@ func (c *providerConfig) register(fs *flagSet) {
 			"a bare PEM key's id is looked up there so repeat validations need no token exchange (env BUCKETD_GCS_CERTS_URL)")
 	fs.StringVar(&c.gcsEndpoint, "gcs-endpoint", envOr("BUCKETD_GCS_ENDPOINT", gcsvalidator.DefaultAPIEndpoint),
 		"GCS API endpoint used when a bucket names none (env BUCKETD_GCS_ENDPOINT)")
+	fs.StringVar(&c.azureAuthorityHost, "azure-authority-host", envOr("BUCKETD_AZURE_AUTHORITY_HOST", azurevalidator.DefaultAuthorityHost),
+		"Microsoft Entra ID authority host (https origin) Azure service principals get their storage tokens from, "+
+			"e.g. https://login.microsoftonline.us/ for Azure Government (env BUCKETD_AZURE_AUTHORITY_HOST)")
+	c.gcs.register(fs)
+	c.aws.register(fs)
 	c.body.register(fs)
 }
 

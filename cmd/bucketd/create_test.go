@@ -33,6 +33,7 @@ var commonScenarios = []scenario{
 	{"bucket limit override", testBucketLimitOverride},
 	{"50 concurrent creates against a limit of 10", testConcurrentCreates},
 	{"validate without storing", testValidate},
+	{"AWS role and temporary credentials", testAWSCredentials},
 	{"audit trail", testAuditTrail},
 	{"lifecycle", testLifecycle},
 	{"secret fingerprint", testSecretFingerprint},

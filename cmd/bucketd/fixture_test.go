@@ -20,6 +20,7 @@ import (
 	"github.com/bucketd/bucketd/gen/api"
 	"github.com/bucketd/bucketd/gen/client"
 	"github.com/bucketd/bucketd/testsupport/contracttest"
+	"github.com/bucketd/bucketd/testsupport/stspeer"
 	"github.com/bucketd/bucketd/testsupport/versitygw"
 )
 
@@ -36,9 +37,11 @@ const (
 // backend is one database with the bucketd processes serving it, one gateway with a bucket the
 // gateway's root account owns, the GCS and Azure peers, and every secret the tests handed out.
 type backend struct {
-	dbURL   string
-	gw      *versitygw.Server
-	cloud   *cloudPeers
+	dbURL string
+	gw    *versitygw.Server
+	cloud *cloudPeers
+	// aws is the STS peer, whose S3 front stands before gw.
+	aws     *stspeer.Peer
 	checker *contracttest.Checker
 	// servers are bucketd processes on dbURL, all with the same master key.
 	servers []*server
@@ -66,15 +69,17 @@ func newBackend(t *testing.T, dbURL string, n int) *backend {
 	b.secrets.Add("the non-owner's access key", nonOwnerKey)
 	b.secrets.Add("the non-owner's secret", nonOwnerSecret)
 	b.cloud = startCloudPeers(t, b.secrets)
+	var awsArgs, awsEnv []string
+	b.aws, awsArgs, awsEnv = startSTS(t, b.gw, b.secrets)
 	for range n {
-		b.servers = append(b.servers, startServer(t, b.checker, "", append([]string{
+		b.servers = append(b.servers, startServerWithEnv(t, b.checker, "", awsEnv, append([]string{
 			"--addr", "127.0.0.1:0",
 			"--database-url", dbURL,
 			"--master-keys", masterKeyID + ":" + masterKey,
 			"--fingerprint-key", fingerprintKey,
 			"--endpoint-allowlist", "127.0.0.0/8",
 			// One token sends every scenario's requests; TestRateLimitAndMetrics covers the limit.
-			"--rate-limit", "0"}, b.cloud.serverArgs()...)...))
+			"--rate-limit", "0"}, append(b.cloud.serverArgs(), awsArgs...)...)...))
 	}
 	return b
 }

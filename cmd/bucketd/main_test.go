@@ -47,8 +47,9 @@ func buildAndRun(m *testing.M) int {
 	return m.Run()
 }
 
-// bucketdEnv is the test process's environment without any BUCKETD_ variable, so a developer's
-// own configuration cannot change what a test's command line asks for. Unless GORACE is set, a
+// bucketdEnv is the test process's environment without any BUCKETD_ or AWS_ variable, so a
+// developer's own configuration (bucketd's, or the AWS identity bucketd would assume roles
+// with) cannot change what a test's command line asks for. Unless GORACE is set, a
 // race-enabled bucketd exits without the race runtime's default one-second pause, which would
 // otherwise dominate the run time of the many short admin commands; a race found still makes
 // it exit non-zero.
@@ -57,7 +58,7 @@ func bucketdEnv() []string {
 	for _, kv := range os.Environ() {
 		if strings.HasPrefix(kv, "GORACE=") {
 			env[0] = kv
-		} else if !strings.HasPrefix(kv, "BUCKETD_") {
+		} else if !strings.HasPrefix(kv, "BUCKETD_") && !strings.HasPrefix(kv, "AWS_") {
 			env = append(env, kv)
 		}
 	}

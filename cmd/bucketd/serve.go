@@ -13,6 +13,7 @@ import (
 	"github.com/bucketd/bucketd/adapters/httpapi"
 	"github.com/bucketd/bucketd/adapters/netguard"
 	"github.com/bucketd/bucketd/adapters/requestmac"
+	"github.com/bucketd/bucketd/app"
 	"github.com/bucketd/bucketd/ports"
 )
 
@@ -75,7 +76,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	if err != nil {
 		return err
 	}
-	buckets, err := newBuckets(store, ring, fingerprinter, cfg.providers, allow, validations, log)
+	buckets, roles, err := newBuckets(ctx, store, ring, fingerprinter, cfg.providers, allow, validations, log)
+	if err != nil {
+		return err
+	}
+	awsTrust, err := app.NewAWSTrust(store, roles)
 	if err != nil {
 		return err
 	}
@@ -91,7 +96,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	if err != nil {
 		return err
 	}
-	api, err := httpapi.NewServer(httpapi.Config{Buckets: buckets, SignIn: signIn, Workspaces: workspaces, Credentials: buckets, Authenticator: store, Idempotency: store, RequestMAC: requestMAC, Readiness: store, Audit: store.Audit(),
+	api, err := httpapi.NewServer(httpapi.Config{Buckets: buckets, SignIn: signIn, Workspaces: workspaces, Credentials: buckets, AWSTrust: awsTrust, Authenticator: store, Idempotency: store, RequestMAC: requestMAC, Readiness: store, Audit: store.Audit(),
 		Logger: log, Metrics: metrics, RateLimit: cfg.limits.rateLimit, RateBurst: cfg.limits.rateBurst,
 		AuthFailureLimit: cfg.clients.authFailureRate, AuthFailureBurst: cfg.clients.authFailureBurst, TrustedProxies: cfg.clients.trustedProxies,
 		CORSOrigins: cfg.clients.corsOrigins})

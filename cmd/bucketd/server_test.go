@@ -53,9 +53,15 @@ type server struct {
 // unless it then shuts down gracefully with exit status 0.
 func startServer(t testing.TB, checker *contracttest.Checker, dir string, args ...string) *server {
 	t.Helper()
+	return startServerWithEnv(t, checker, dir, nil, args...)
+}
+
+// startServerWithEnv is startServer with env (KEY=value) added to bucketd's environment.
+func startServerWithEnv(t testing.TB, checker *contracttest.Checker, dir string, env []string, args ...string) *server {
+	t.Helper()
 	s := &server{Stdout: &lockedBuffer{}, Stderr: &lockedBuffer{}, exited: make(chan struct{})}
 	s.cmd = exec.Command(bucketdBin, append([]string{"serve"}, args...)...)
-	s.cmd.Dir, s.cmd.Env = dir, bucketdEnv()
+	s.cmd.Dir, s.cmd.Env = dir, append(bucketdEnv(), env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.Stdout, s.Stderr
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("start bucketd serve: %v", err)

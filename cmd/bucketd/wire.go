@@ -14,6 +14,7 @@ import (
 	"github.com/bucketd/bucketd/adapters/httpapi"
 	"github.com/bucketd/bucketd/adapters/netguard"
 	"github.com/bucketd/bucketd/adapters/s3validator"
+	"github.com/bucketd/bucketd/adapters/s3validator/awsrole"
 	"github.com/bucketd/bucketd/adapters/validationmetrics"
 	"github.com/bucketd/bucketd/app"
 	"github.com/bucketd/bucketd/domain"
@@ -55,26 +56,36 @@ var errNoMasterKeys = errors.New("no master keys: set BUCKETD_MASTER_KEYS or BUC
 // newValidators builds the provider checks on one shared HTTP client whose dialer enforces the
 // SSRF guard and whose transport caps every answer's body, so every provider connection and
 // answer, whatever the SDK, goes through them.
-func newValidators(cfg providerConfig, allow netguard.AllowList, log *slog.Logger) (map[domain.StorageType]ports.CredentialValidator, error) {
+func newValidators(ctx context.Context, cfg providerConfig, allow netguard.AllowList, log *slog.Logger) (map[domain.StorageType]ports.CredentialValidator, *awsrole.Assumer, error) {
 	client := netguard.NewClient(netguard.NewTransport(netguard.NewDialer(allow)), netguard.WithMaxBody(int64(cfg.body.maxBody)))
-	s3v, err := s3validator.New(s3validator.Config{HTTPClient: client, AllowList: allow, Timeout: cfg.timeout, Logger: log})
+	roles, err := cfg.aws.assumer(ctx, client, cfg.timeout)
 	if err != nil {
-		return nil, fmt.Errorf("s3 validator: %w", err)
+		return nil, nil, err
 	}
-	azv, err := azurevalidator.New(azurevalidator.Config{HTTPClient: client, AllowList: allow, Timeout: cfg.timeout, Logger: log})
+	s3v, err := s3validator.New(s3validator.Config{HTTPClient: client, AllowList: allow, Timeout: cfg.timeout, Logger: log}, s3validator.WithRoles(roles))
 	if err != nil {
-		return nil, fmt.Errorf("azure validator: %w", err)
+		return nil, nil, fmt.Errorf("s3 validator: %w", err)
+	}
+	azv, err := azurevalidator.New(azurevalidator.Config{HTTPClient: client, AllowList: allow, Timeout: cfg.timeout,
+		AuthorityHost: cfg.azureAuthorityHost, Logger: log})
+	if err != nil {
+		return nil, nil, fmt.Errorf("azure validator: %w", err)
+	}
+	identity, err := cfg.gcs.identity()
+	if err != nil {
+		return nil, nil, err
 	}
 	gcsv, err := gcsvalidator.New(gcsvalidator.Config{HTTPClient: client, AllowList: allow, Timeout: cfg.timeout,
-		TokenURL: cfg.gcsTokenURL, CertsURL: cfg.gcsCertsURL, APIEndpoint: cfg.gcsEndpoint, HMAC: s3v, Logger: log})
+		TokenURL: cfg.gcsTokenURL, CertsURL: cfg.gcsCertsURL, APIEndpoint: cfg.gcsEndpoint, HMAC: s3v, Logger: log,
+		Identity: identity, IAMCredentialsURL: cfg.gcs.iamEndpoint})
 	if err != nil {
-		return nil, fmt.Errorf("gcs validator: %w", err)
+		return nil, nil, fmt.Errorf("gcs validator: %w", err)
 	}
 	return map[domain.StorageType]ports.CredentialValidator{
 		domain.StorageS3:    s3v,
 		domain.StorageGCS:   gcsv,
 		domain.StorageAzure: azv,
-	}, nil
+	}, roles, nil
 }
 
 // newMetrics builds the series GET /metrics serves, on one registry of bucketd's own: the
@@ -96,15 +107,16 @@ func newMetrics(dbStats func() sql.DBStats) (*httpapi.Metrics, *validationmetric
 }
 
 // newBuckets wires the bucket use cases, with every provider validation counted: each
-// validator is wrapped by validations before app sees it.
-func newBuckets(store *gormstore.Store, ring *aesgcm.KeyRing, fingerprinter ports.Fingerprinter, providers providerConfig, allow netguard.AllowList, validations *validationmetrics.Counter, log *slog.Logger) (*app.Buckets, error) {
+// validator is wrapped by validations before app sees it. It returns the role assumer too,
+// whose identity GET /apikeys/aws-trust names.
+func newBuckets(ctx context.Context, store *gormstore.Store, ring *aesgcm.KeyRing, fingerprinter ports.Fingerprinter, providers providerConfig, allow netguard.AllowList, validations *validationmetrics.Counter, log *slog.Logger) (*app.Buckets, *awsrole.Assumer, error) {
 	vault, err := aesgcm.New(ring)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	validators, err := newValidators(providers, allow, log)
+	validators, roles, err := newValidators(ctx, providers, allow, log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Every validator also proves a stored credential alone (POST /apikeys).
 	authenticators := make(map[domain.StorageType]ports.CredentialAuthenticator, len(validators))
@@ -114,8 +126,9 @@ func newBuckets(store *gormstore.Store, ring *aesgcm.KeyRing, fingerprinter port
 		}
 		validators[storageType] = validations.Wrap(storageType, v)
 	}
-	return app.NewBuckets(app.BucketsDeps{Store: store, Vault: vault, Audit: store.Audit(), Validators: validators, Fingerprinter: fingerprinter,
-		Credentials: store, Authenticators: authenticators, Logger: log})
+	buckets, err := app.NewBuckets(app.BucketsDeps{Store: store, Vault: vault, Audit: store.Audit(), Validators: validators,
+		Fingerprinter: fingerprinter, ExternalIDs: store, Credentials: store, Authenticators: authenticators, Logger: log})
+	return buckets, roles, err
 }
 
 // newWorkspaces wires the API's workspace use cases on the operator's, which they share with

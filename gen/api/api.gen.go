@@ -310,14 +310,14 @@ type ApiKey struct {
 	// KeyHint Example: AKIA…MPLE
 	KeyHint string `json:"keyHint"`
 
-	// Kind What the credential is (a bucketd extension; default `KEY_SECRET`, a long-lived key and
-	// secret). The others are for their own provider: `AWS_SESSION` (key, secret and
-	// `sessionToken`), `AWS_ROLE` (key: the role ARN; no secret), `AZURE_SERVICE_PRINCIPAL`
-	// (key: client id, secret: client secret, `tenantId`), `AZURE_SAS` (key: the account,
-	// secret: the SAS token), `GCS_IMPERSONATION` (key: the service account; no secret).
+	// Kind What the credentials are (POST /bucket/validate): `KEY_SECRET` (the default) a key and
+	// its secret; `AWS_SESSION` temporary AWS credentials (key, secret and `sessionToken`);
+	// `AWS_ROLE` an IAM role that bucketd assumes with its own AWS identity and the
+	// organization's ExternalId (`key` is the role's ARN, no secret). A bucket stores only
+	// `KEY_SECRET`; the other kinds are stored as credentials of their own.
 	//
 	//
-	// Example: KEY_SECRET
+	// Example: AWS_ROLE
 	Kind CredentialKind `json:"kind"`
 
 	// Provider Example: AWS
@@ -422,6 +422,22 @@ type AvailableBucket struct {
 	//
 	// Example: 0192f7a4-5b6c-7d8e-9f01-23456789abcd
 	WorkspaceId ID `json:"workspaceId"`
+}
+
+// AwsTrustResponse defines model for AwsTrustResponse.
+type AwsTrustResponse struct {
+	// ExternalId The organization's ExternalId, for the trust policy's `sts:ExternalId` condition.
+	//
+	// Example: bucketd-Vq3xT0m9kP2wYb7nR4sL8dFh1cJ6gZ5a
+	ExternalId string `json:"externalId"`
+
+	// PrincipalArn bucketd's own AWS identity, the trust policy's principal; absent when bucketd cannot learn it.
+	//
+	// Example: arn:aws:iam::111122223333:user/bucketd
+	PrincipalArn *string `json:"principalArn,omitempty"`
+
+	// Success Example: true
+	Success bool `json:"success"`
 }
 
 // Bucket A registered bucket. Its credentials are never returned: `keyHint` shows enough of the
@@ -594,14 +610,14 @@ type CreateApiKeyRequest struct {
 	// Example: AKIAIOSFODNN7EXAMPLE
 	Key CredentialKey `json:"key"`
 
-	// Kind What the credential is (a bucketd extension; default `KEY_SECRET`, a long-lived key and
-	// secret). The others are for their own provider: `AWS_SESSION` (key, secret and
-	// `sessionToken`), `AWS_ROLE` (key: the role ARN; no secret), `AZURE_SERVICE_PRINCIPAL`
-	// (key: client id, secret: client secret, `tenantId`), `AZURE_SAS` (key: the account,
-	// secret: the SAS token), `GCS_IMPERSONATION` (key: the service account; no secret).
+	// Kind What the credentials are (POST /bucket/validate): `KEY_SECRET` (the default) a key and
+	// its secret; `AWS_SESSION` temporary AWS credentials (key, secret and `sessionToken`);
+	// `AWS_ROLE` an IAM role that bucketd assumes with its own AWS identity and the
+	// organization's ExternalId (`key` is the role's ARN, no secret). A bucket stores only
+	// `KEY_SECRET`; the other kinds are stored as credentials of their own.
 	//
 	//
-	// Example: KEY_SECRET
+	// Example: AWS_ROLE
 	Kind *CredentialKind `json:"kind,omitempty"`
 
 	// Provider The provider, as Flashback names it (`AWS`, `GCP`, `AZURE`) or as a storage type (`S3`,
@@ -629,14 +645,9 @@ type CreateApiKeyRequest struct {
 	// Example: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
 	Secret *CredentialSecret `json:"secret,omitempty"`
 
-	// SessionToken The credential's secret part: the secret access key (S3), the PEM private key or the
-	// whole service-account JSON (GCS), or the account key (Azure). Stored encrypted and
-	// never returned.
-	//
-	//
-	// Example: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
-	SessionToken *CredentialSecret `json:"sessionToken,omitempty"`
-	TenantId     *string           `json:"tenantId,omitempty"`
+	// SessionToken The session token of temporary AWS credentials (`AWS_SESSION`). Never returned.
+	SessionToken *SessionToken `json:"sessionToken,omitempty"`
+	TenantId     *string       `json:"tenantId,omitempty"`
 
 	// WorkspaceId A UUID.
 	//
@@ -787,13 +798,13 @@ type CreateWorkspaceResponse struct {
 // Example: AKIAIOSFODNN7EXAMPLE
 type CredentialKey = string
 
-// CredentialKind What the credential is (a bucketd extension; default `KEY_SECRET`, a long-lived key and
-// secret). The others are for their own provider: `AWS_SESSION` (key, secret and
-// `sessionToken`), `AWS_ROLE` (key: the role ARN; no secret), `AZURE_SERVICE_PRINCIPAL`
-// (key: client id, secret: client secret, `tenantId`), `AZURE_SAS` (key: the account,
-// secret: the SAS token), `GCS_IMPERSONATION` (key: the service account; no secret).
+// CredentialKind What the credentials are (POST /bucket/validate): `KEY_SECRET` (the default) a key and
+// its secret; `AWS_SESSION` temporary AWS credentials (key, secret and `sessionToken`);
+// `AWS_ROLE` an IAM role that bucketd assumes with its own AWS identity and the
+// organization's ExternalId (`key` is the role's ARN, no secret). A bucket stores only
+// `KEY_SECRET`; the other kinds are stored as credentials of their own.
 //
-// Example: KEY_SECRET
+// Example: AWS_ROLE
 type CredentialKind string
 
 // CredentialSecret The credential's secret part: the secret access key (S3), the PEM private key or the
@@ -1097,6 +1108,9 @@ type RotationRefused struct {
 	Success bool `json:"success"`
 }
 
+// SessionToken The session token of temporary AWS credentials (`AWS_SESSION`). Never returned.
+type SessionToken = string
+
 // SignedInUser defines model for SignedInUser.
 type SignedInUser struct {
 	// Email Example: ada@example.com
@@ -1211,13 +1225,8 @@ type UpdateApiKeyRequest struct {
 	// Example: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
 	Secret *CredentialSecret `json:"secret,omitempty"`
 
-	// SessionToken The credential's secret part: the secret access key (S3), the PEM private key or the
-	// whole service-account JSON (GCS), or the account key (Azure). Stored encrypted and
-	// never returned.
-	//
-	//
-	// Example: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
-	SessionToken         *CredentialSecret      `json:"sessionToken,omitempty"`
+	// SessionToken The session token of temporary AWS credentials (`AWS_SESSION`). Never returned.
+	SessionToken         *SessionToken          `json:"sessionToken,omitempty"`
 	TenantId             *string                `json:"tenantId,omitempty"`
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
@@ -1374,7 +1383,9 @@ type UpdateWorkspaceResponse = CreateWorkspaceResponse
 
 // ValidateBucketRequest The same body as a create, for a dry run: `name` and `workspaceId` may be left out (when
 // `workspaceId` is given, the caller's access to it is checked, and an `apiKeyUuid` must be
-// of that workspace). Unknown fields are ignored.
+// of that workspace). Unknown fields are ignored. `kind` says what the credentials are;
+// `secret` is required for every kind but `AWS_ROLE`. `key` is required unless `apiKeyUuid`
+// is given.
 type ValidateBucketRequest struct {
 	// ApiKeyUuid A stored credential (`/apikeys`) of the bucket's workspace to use instead of `key` and
 	// `secret`; giving both is 400. Its provider must be the bucket's, and the bucket is reached
@@ -1408,6 +1419,16 @@ type ValidateBucketRequest struct {
 	// Example: AKIAIOSFODNN7EXAMPLE
 	Key OptionalCredentialKey `json:"key,omitempty"`
 
+	// Kind What the credentials are (POST /bucket/validate): `KEY_SECRET` (the default) a key and
+	// its secret; `AWS_SESSION` temporary AWS credentials (key, secret and `sessionToken`);
+	// `AWS_ROLE` an IAM role that bucketd assumes with its own AWS identity and the
+	// organization's ExternalId (`key` is the role's ARN, no secret). A bucket stores only
+	// `KEY_SECRET`; the other kinds are stored as credentials of their own.
+	//
+	//
+	// Example: AWS_ROLE
+	Kind *CredentialKind `json:"kind,omitempty"`
+
 	// Name A display name, unique within the organization among live buckets. Names are
 	// compared after Unicode NFKC normalization and case folding, ignoring invisible
 	// characters and with every run of spaces as one space, so `My bucket`, `MY  BUCKET`
@@ -1435,12 +1456,12 @@ type ValidateBucketRequest struct {
 	// Example: us-east-1
 	Region *Region `json:"region,omitempty"`
 
-	// Secret `secret` of a bucket's create or dry run: required, and not empty, unless `apiKeyUuid`
-	// is given, when it may be left out or sent empty. See `CredentialSecret`.
-	//
-	//
-	// Example: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
-	Secret OptionalCredentialSecret `json:"secret,omitempty"`
+	// Secret As in a create (`CredentialSecret`); left out, or empty, for `AWS_ROLE`, which has
+	// no secret, and when `apiKeyUuid` is given.
+	Secret string `json:"secret,omitempty"`
+
+	// SessionToken The session token of temporary AWS credentials (`AWS_SESSION`). Never returned.
+	SessionToken *SessionToken `json:"sessionToken,omitempty"`
 
 	// StorageType The provider family. `BLOB` and `AZURE` both mean Azure Blob Storage (`BLOB` is what
 	// Flashback's client sends); a bucket answers its storage type in the spelling it was
@@ -3052,6 +3073,14 @@ func (a *ValidateBucketRequest) UnmarshalJSON(b []byte) error {
 		delete(object, "key")
 	}
 
+	if raw, found := object["kind"]; found {
+		err = json.Unmarshal(raw, &a.Kind)
+		if err != nil {
+			return fmt.Errorf("error reading 'kind': %w", err)
+		}
+		delete(object, "kind")
+	}
+
 	if raw, found := object["name"]; found {
 		err = json.Unmarshal(raw, &a.Name)
 		if err != nil {
@@ -3074,6 +3103,14 @@ func (a *ValidateBucketRequest) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("error reading 'secret': %w", err)
 		}
 		delete(object, "secret")
+	}
+
+	if raw, found := object["sessionToken"]; found {
+		err = json.Unmarshal(raw, &a.SessionToken)
+		if err != nil {
+			return fmt.Errorf("error reading 'sessionToken': %w", err)
+		}
+		delete(object, "sessionToken")
 	}
 
 	if raw, found := object["storageType"]; found {
@@ -3143,6 +3180,13 @@ func (a ValidateBucketRequest) MarshalJSON() ([]byte, error) {
 		return nil, fmt.Errorf("error marshaling 'key': %w", err)
 	}
 
+	if a.Kind != nil {
+		object["kind"], err = json.Marshal(a.Kind)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'kind': %w", err)
+		}
+	}
+
 	if a.Name != nil {
 		object["name"], err = json.Marshal(a.Name)
 		if err != nil {
@@ -3160,6 +3204,13 @@ func (a ValidateBucketRequest) MarshalJSON() ([]byte, error) {
 	object["secret"], err = json.Marshal(a.Secret)
 	if err != nil {
 		return nil, fmt.Errorf("error marshaling 'secret': %w", err)
+	}
+
+	if a.SessionToken != nil {
+		object["sessionToken"], err = json.Marshal(a.SessionToken)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'sessionToken': %w", err)
+		}
 	}
 
 	object["storageType"], err = json.Marshal(a.StorageType)
@@ -3198,6 +3249,9 @@ type ServerInterface interface {
 	// CreateApiKey Register a stored credential (API key)
 	// (POST /apikeys)
 	CreateApiKey(ctx echo.Context) error
+	// GetAwsTrust What an AWS role's trust policy needs to let bucketd in
+	// (GET /apikeys/aws-trust)
+	GetAwsTrust(ctx echo.Context) error
 	// DeleteApiKey Delete a stored credential
 	// (DELETE /apikeys/{apiKeyId})
 	DeleteApiKey(ctx echo.Context, apiKeyId string) error
@@ -3333,6 +3387,15 @@ func (w *ServerInterfaceWrapper) CreateApiKey(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.CreateApiKey(ctx)
+	return err
+}
+
+// GetAwsTrust converts echo context to params.
+func (w *ServerInterfaceWrapper) GetAwsTrust(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetAwsTrust(ctx)
 	return err
 }
 
@@ -3882,6 +3945,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/workspace/:workspaceId/users", wrapper.AddWorkspaceUser, options.OperationMiddlewares["addWorkspaceUser"]...)
 	router.DELETE(options.BaseURL+"/workspace/:workspaceId/users/:userId", wrapper.RemoveWorkspaceUser, options.OperationMiddlewares["removeWorkspaceUser"]...)
 	router.PUT(options.BaseURL+"/workspace/:workspaceId/users/:userId", wrapper.UpdateWorkspaceUserRole, options.OperationMiddlewares["updateWorkspaceUserRole"]...)
+	router.GET(options.BaseURL+"/apikeys/aws-trust", wrapper.GetAwsTrust, options.OperationMiddlewares["getAwsTrust"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPISpec, options.OperationMiddlewares["getOpenAPISpec"]...)
 	router.GET(options.BaseURL+"/docs", wrapper.GetDocs, options.OperationMiddlewares["getDocs"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.Healthz, options.OperationMiddlewares["healthz"]...)
@@ -4212,6 +4276,89 @@ func (response CreateApiKey504JSONResponse) VisitCreateApiKeyResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAwsTrustRequestObject struct {
+}
+
+type GetAwsTrustResponseObject interface {
+	VisitGetAwsTrustResponse(w http.ResponseWriter) error
+}
+
+type GetAwsTrust200JSONResponse AwsTrustResponse
+
+func (response GetAwsTrust200JSONResponse) VisitGetAwsTrustResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAwsTrust401JSONResponse struct{ UnauthenticatedJSONResponse }
+
+func (response GetAwsTrust401JSONResponse) VisitGetAwsTrustResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAwsTrust429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response GetAwsTrust429JSONResponse) VisitGetAwsTrustResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAwsTrust500JSONResponse struct{ InternalJSONResponse }
+
+func (response GetAwsTrust500JSONResponse) VisitGetAwsTrustResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAwsTrust503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetAwsTrust503JSONResponse) VisitGetAwsTrustResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7643,6 +7790,9 @@ type StrictServerInterface interface {
 	// CreateApiKey Register a stored credential (API key)
 	// (POST /apikeys)
 	CreateApiKey(ctx context.Context, request CreateApiKeyRequestObject) (CreateApiKeyResponseObject, error)
+	// GetAwsTrust What an AWS role's trust policy needs to let bucketd in
+	// (GET /apikeys/aws-trust)
+	GetAwsTrust(ctx context.Context, request GetAwsTrustRequestObject) (GetAwsTrustResponseObject, error)
 	// DeleteApiKey Delete a stored credential
 	// (DELETE /apikeys/{apiKeyId})
 	DeleteApiKey(ctx context.Context, request DeleteApiKeyRequestObject) (DeleteApiKeyResponseObject, error)
@@ -7812,6 +7962,29 @@ func (sh *strictHandler) CreateApiKey(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(CreateApiKeyResponseObject); ok {
 		return validResponse.VisitCreateApiKeyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetAwsTrust operation middleware
+func (sh *strictHandler) GetAwsTrust(ctx echo.Context) error {
+	var request GetAwsTrustRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAwsTrust(ctx.Request().Context(), request.(GetAwsTrustRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAwsTrust")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetAwsTrustResponseObject); ok {
+		return validResponse.VisitGetAwsTrustResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -8829,298 +9002,309 @@ func (sh *strictHandler) UpdateWorkspaceUserRole(ctx echo.Context, workspaceId s
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3bchs71ib4Kgj+HWGpJ0lRB5+k+COalmibZZ2KpLa3d9GjBJkgia0kwJ0AJbMcjujXmKu567t5g5mr",
-	"eZN+gX6FDqwFZCKTyYNkaR+q/F/Uvy1mIoEFYJ3Xt75WBnIylYIJrSqHXytjRiOWwH+2mU7mjaFmiflX",
-	"xNQg4VPNpagcVjpsIEWkiJbkjnJN+mwoE0YS8woXo1olqKjBmE2oeXXCBZ/MJpXDelDR8ymrHFa40GzE",
-	"ksq3b9+CypQmdMK0/eyb2eCG6Va0+NHumJE+/PpMER4FhCoSXl50umQH/xwSKtQdS1hEuDZzYF/oZBqb",
-	"D9Z3X+8NX9Ln1TrbHVZf0r1+9dVgP6oesOfDF/WXu6/2Xu9Xggo335lSPa4EFUEn5s2+m09QSdhvM56w",
-	"qHKokxnLLZF+OWVipMeVwxcH6SqVTrgYVcwaWxGbTKVmYjD/wOaLa2uQmeC/zRi5YXOyRcnVVeuEcEUo",
-	"GUkZkcFY8gHbJnpMNZnQG2Z+AWoTRYesRgxthjxR2pLA7AztCTMaV+SGTTUZyoTsHZCxnCUqIFOWEJmM",
-	"qOD/pGYOh+mAd1yPiR4zougE50NFlP2hL6N5T4yYVjgb+z06olwEZEKTGxZlYyRMTaVQjODBImFKCF1t",
-	"s2lM5yw6JIacYdAT5jU504QONBcjou/4gB2ZcXoinQwMTYXUY5bAZOwMFDnY2yNh66R5dnnRbZ4ff7r+",
-	"0Px03W5edZon4VG2vDGPGY6JBDO7ypQmSvM4JslMqGzE+uv8iK3z68v2xbt2s9MJa6QBE+qzWIoR3AUY",
-	"daZYQu7GkigmNOEa96VGOrPBgClltk5EJGHDmaKxInJoCYWz4FqxeEgo3CZLn56g5hqSIf9iyHIHZHcj",
-	"EHNOo8B8LcqNhIQigt2ZadZIwy4KzxCjoid6FaRJTDVLehWydVB/HZCDvdcwxedfvmzDRITUcIQCouSK",
-	"Y4KkM+eg1hO52/d8WB/sszqr7vVfDqoH0StWfU0PdqsvhvX+7mAv2mcHQ3f78KBk98+7OVVzdZZcu73n",
-	"zwPDady/d8tu4Ucax0w3oihhSpVxNaFJf07exlSN+3Rw80yRQcyZ0EeEDgZsqlkElOEjIRMW1dycf5ux",
-	"ZJ5N+S73maUTfrE4xW+GyeCNQWZIozZup/nXQApzccx/0uk05gO4uTu/KjP7rxm9zZMR0O78p8Zp6+T6",
-	"uN08aZ53W43TTiWoTJhSdGR+pzM9ZkKbgdghbOY0kbfcXNSE/coGZr1mZxsfWo3/+d//x9nlaZNsdfhI",
-	"UD1L2Ilk6lzqM6oH4+0jMhizwQ2eCDZImDYLxyNfORzSWLFvPiX+S8KGlcPKf+xk8mcHf1U7zSSRVjYs",
-	"SoD0oigyofFQJhMWEZkQSoacxRHpJ4zeAHucxYxshY4G7ebfr5qdbhiYCwPcBVgmi6PtoCfMP+5kcqOm",
-	"dMDM2ObMcwEPDcx2Js9Ujl+SrfDjRftD57Jx3Lw+v+hev724Oj8JtwMzF+ADKSmRMEPKYxYBFzZXiCrp",
-	"j04GVJj77U3Y2zTDG8PG8XGz07k+aZ63midhQMI3V8cfml3v4wEJ2813rYvz67NW56zRPX5v/tQ8P7m8",
-	"aJ3jg43T04uP5vWeyH64Om83G8fvG29Om+E28FtizwgwF4WkwvnjYswlADakJRmMqRgxc+W/BZVjKYYx",
-	"HzzsuJ43zprXjdN2s3Hy6dqw7dxhNVMhvcrZnHT2CWoJvQrIyDhhNJqTmWKRub6pcIBnkMHy/O6Z0yql",
-	"YumzcHMf/8A2SMxvWW4mLH+MvMkjnWGZW+ECLczRoj2R4+4p+w0LXDI0dEkFmjDHfWupIDsyo4IqMZaJ",
-	"jufpGXbzxh2OUtHJFZlNI6oZSai5CMcX529PW8fd8MgcbKN8oRjoCZR0Oplv2/PxViZ9HkVMPOiAvL1o",
-	"v2mdnDTPcwdjLmepmKJkwiZ9o9sMvftstb+D6vP+i0H1JcifYX23urd/8PzFy1evaX8QPRG7std7Quc4",
-	"v4EmcPGp9ua3FaYrC7drlQV9sc3M2X6YCCjVh3L0K5wd0kvlda9C7qjCi4WMK+LDIUuMnLQH8cj8mqkZ",
-	"T0TFxfNt5oX626rZFU69pxBaMgvNEkHjB0rXbrN93jjNEZPbEQkz6zkiv82k9oRWRA6Gu4NXrM6e05f9",
-	"g359YKQMJWo2ncoknfdTsCJBZoJ9maJUN9x8lqB8xFWE22hFOM7PFRkxwRI+OLJCPbllCYnliIypQhEX",
-	"MU15rMhMGDmXU2MjVH+NFmVWGP5ctYpMtRWFlhmcS/1WzsTDDnYq9nLktxyrt5HB16vAnRyaOaCwL4iJ",
-	"J9iGc5kTCZaNU6DYGn3D0zIOyUzcCHknArMJMXOKKQoz/z31jPBIpVZazG9YRv2WoemECc0evgctoxWe",
-	"Nc+7Ba7yrtklvYq1zHeUplpZcZ3p1ySRM82InGnFI0eT6Jkiv8r+ofsnSdiIK21MF/wLGlBGvUKRyRMy",
-	"SFhkFFkaqyMjfm4YmxodzthQUnEtE85UQISMmALhltDhkA+ImRZXmg/Ukwj/jRZqd9aj43IlDIax+3dJ",
-	"57GkUVfKU5qM2IM28LLx6fSicXLdvbi4Pm203zVzW+hfaLC0uSKx+Za561SQFwfkA3/zxHq++7A03Ae/",
-	"SLbChYlbhn5plW4c+kEkaV/81Dpptq+b7fZFO0ePmCtdMJNSh9Pz+j7psOSWDxi5EvSW8pj2Y3ZEPAv7",
-	"iSiltEzMMVmclHUBWNYNEsnQLrdCc9i8Oeao2OUTJmf6++jYbZ01L666mxqeEY9QU0KOZZbABdmtqz+E",
-	"lIXZGA7NQT8vLq+MjF15w8QTCDmj8I7prdF4SeOyRbT5TmYR8GgjhfeIGBa9gy+bo63IXM4S9bSKsNEd",
-	"yqaNEjAn5I5S62ymQB7yKPXMoSBDIsszKuZWu1APIvPfry66jevmz8fN5kmzVKEwahwl7MuAsYhFh2S3",
-	"biyM3XoqkkALlYJMYyrI23azed1ttxqnRwTFM6GpEZiQhHLFFkzBZ4rEfMKfym+SUyaMGAZfo5sVfJls",
-	"hXlKhEFODo24kbiwUiqinoCXMmsx21NQ/SYYEcBtQYFhPpgYu5HGsbxT8KbiI1HlQoEKD1olm1Aem5+G",
-	"iZzAyBRdac4HoaUkcqiZUYrajW7z+rR11uqClxevILpLYbAQwhhViGOERGHcYrtGmnQwtrM1thl4TylR",
-	"GoxxMbM2ZGpvK3CY4+sBnlmwlkl/lphfaV/eMsJ1QLQkzIzttJdpIs1eoku0GF6ppvGVsn21T+94kRjY",
-	"3Cvh88+HcZar88ZV933zvNs6bhRVNzD9GU0gjGAoxBXh4pbGPAoI+zLlCbrcEnYrb9hTWc7FGUy4UlyM",
-	"glT1LZnKEZFJAEeKixHhAs+vO1Do5ptSpe5kEpkx7xIpRkfuACdsmDA1zj5Z/FJA1NQcbQn+BSoIExGL",
-	"ekIxpVBHL5A1dH4PTyV46Hb91GidNt6c5lW0iGrap4qR2aLOYd05T7A9mf6afh+olZiTb6aAlHAzzmQj",
-	"XszSO1l7xOthrWkWnbGI0y442R9E9M7V5eVFu9s8uT5rnrQa191Pl3n6p1EXjEQp8rfOxTnyh2P8XNV8",
-	"/pAsfPH30ZqN7hIWvx3C9pStDbTodCawEY0oulIs6cqPzl3lRSRoFHEzLI0vEzllieZMuehofnJXeJXQ",
-	"467AX+dFUabe218ricRtWEWFbDbm4W9BxegIGDVeiPoeVOv1er360vzPK/M/9ez/npvtXBe9zQK//3Df",
-	"CXCWn9PHZf9XNtBmJo0pXxLjNeolizxr1SiUfrQpdJo3jnHSvQiJGtMpq5GWVjawAvvKbiFIo2eJKCMh",
-	"3tDrgZzhgV88KZ4XwsYEZ1YpMXL8hs1zAfS9YGUYP6gMEmZkUUPnd2Cvvveiurtb3XvR3ds73K0f7h38",
-	"UgkqQ5lMqEb+xapGpa4s0L1wgvxR39DBzWyqCB3gAkveZSKaSi4K0xlrPVWHOztqv2b/WBvISdn7PFp3",
-	"Alsn5rmbsp029L1h82eKjLnQmKhww+bvudAhmvYQmMdQb+luZlP2Ym9l87TD5pe57h0u1q7uOD2jH8zT",
-	"3+CAwdEsfOpjp+wTCRst7NpMVRlVurpb9gIe7bdcjFgyTXjZqW3BhIbc+kLsZXA5Awm7ZTQGsY8Up1my",
-	"SLgwepgn8v5ve9WXdz/Pf6nTN4MT9nb0nv/t5nT5PH9iibLrK4SQNU00KNe74KUaJfJOkf6cSMFQLIBy",
-	"mEgN7Dg3i13vXnChXxxUvEu3W3bpNBNU2FyZhZliiOZxb2QasmhtdD0KrJMbtolBAndsvWNlz2X+Iz5j",
-	"8ZdU3Iggz/GWs+XGwNC9bYPsZhF5xpmK9hKKpgLboyfKOvtoX8qYUbGwcPfi8mmV5TuVyYutcIdO+Q2b",
-	"q3DbxRPTY54FlLQEbs4FGDTmQcN/QjTb7G0Ij4xBZy5MX+qxYUMH9TrKmdT9MZkZXYLlPhOk+UDWduSK",
-	"gOJnNGFrVTruWyMQdkDRz9FH7Yz6gu0rk2z+z5QTQkZRMEbYEK1O574uSe16Ud2le/3qy8F+VH3FDobV",
-	"5/UXuy/3Xu2/PthAyLt9OOWo2OQPBYXf4D+5ZhO17uxbDeBb+hmaJHT+KEcoSCez/DBdepx6UTC5zQUm",
-	"mXmo0ckMToDGx04YkPDd8aX5f41frtpNc9oS5KrOR2Y+TrbCzj4kE7w7hnfenF68Qc8N+mkSNmVUI7+e",
-	"shj484jfsoUUIZQj3ibt75VtkrNxMP5fdmfcocwrVmisx1xpq08t0ZjyvHIyr+KfqzY/YGFCT6H2+KpL",
-	"iR9tprScpDfsiNA+uFvuxkz4txIdbYLlBd3jK0CY8+Qv3s/QWK0brMjvxIfyq+PLVrVas9BUz9ZeWZxu",
-	"B5+Ft+CUO9txpapEhRR8QOOO987jCEuXluIN7CRdJV3ZcolZxiKW3xwXZ2OR3QYUBl5sDdMscsrqYabZ",
-	"mkt2Z3i/nI3GVjhhCqqWJGEDORLcCCWNd7+MxS5L+10jCL1jP1NMlZ4aI5aMFHIJrSgEaw8RJQtH7M/D",
-	"O7zNuvL1vzxJPzpeYYhhnV9WnY6pShN+aqSBdBzKJDUV/VOCWd9ckzuqjJQeyCRiUUBmQvN4MTRLBPui",
-	"vXyx4A/hmEEpq/wdOKVnqi1O0iVvR7gDQzlLDKUSOoDIt1X1btgcnObh//zv/yO0SS8o2ooG+zob0HwF",
-	"ud3KA4IsBrJtYF5MadqPuRrbVDsCXuFFW+b79vNxZQr+hmpHGqww9lgh4RVdhng6BNhrVOFbR4RNpnoO",
-	"P/WEYBwUWEV5RLZofEfnGL1o/HOWMP+CONtUCrZdPPC/pzWsJNFSxoqo2WBstLguSxJq9gLyTiOm2UD3",
-	"RJTwoT4k788ax9XO+8be8xfu3NnRXZ4PVzam/EyRYTZJPJ46mQmISxAte2L3BenPtU16Z2IgI6PHKzIT",
-	"UxqZ/+5TxV4czJKYbO3teUd+u0aav81obL+tMOLJzJ96wvuoubqwmzbKvUUHiVTKC27ht3NJMWjD2Ccn",
-	"1GwXSipnmKttyCMZUCEkWECGoIkyzA0SwLXNNVOkz/Qdg5iX+bxCIz9NRMtN1dBHpUw15UJ24jYyWnie",
-	"DKQY8tEscZ8eyqQnljPjHGXYF/NrlOPHvg/xi8YigwGLisdzqUdkSrVmiTmB/+c/GtVfaPWf9err6+rn",
-	"r3t73/7LY3tMwFkCEXcq0pxTnPHCsffz/3qgI5IOE5FL9bYqhH0B8lOtKAIv+ZiLUYEG9/fH/GGq5p/U",
-	"12M1H09h9fVYy7OL6muq1WY+oqKvp9wntFzbLbfq7SXa2Kq30qfEqjc36XiWKFlicl8mLLvuEBN3l3co",
-	"41jeHUFAEnKmFQkHMEroguF4R6d0VFBOGr98iF9F+sXg07z5y15yPbx6//Mvo9Lb9/0OB0en5fQ9t/K6",
-	"aFFEXE1jOgffQuAq3GxGz2Im/ESKUS4sUSPn4JQAH5DZEGpuMMYQrwQ3soScv/1wTIQ50HE6kIjIgCpm",
-	"CBxBxBgiTRgRvuWK92MzXqZcQTUD+GZvWQJ1TEbuwYlUBHVD/BdI0vBsbicYBiQ8+0QIFmKEmO4OtRKz",
-	"OL7jkR6T8H/9v//P//r//i+SFigmqHogRShaVGFHJ/T//78Z+OdI2Om2G51OM6z1xCmjwMBg4IRykOhu",
-	"YgkjOuGTCYuOyK6xsXb3XnkCtEba1m1m1tYTrq6kdX551fWLYNJXrGhTBHImoShwIIVOZOwNGxBkHzkK",
-	"bv2TJbKKS3bTExH5VXIBr/R5xBM2wFAhFAmqADL6Eh7hsz3BlYypZgpj9kZpIMacSOBx/KOSQ03G8+nY",
-	"KHKajtR2QGIuGCaE0oSOEjod94Ri5h9aQqFjwm8Nm5splluFkML/JxwmsA+MbkKV4iPBIsJFT7ijtvu8",
-	"Vg+yI0SGPI5h8e+pGM1i928z1qTPIQMB5sMmzFIi6Imr/2PvVb1O3rQbrdPTJrlsdLvN9jl5c9o4/7Bt",
-	"1RJySxOOZ1mxmA00MAOqLccANSFmRgwHPRHxkVHxpjMx0DN8yRAMUmvmk76Mi5K9oEp7LrfdvVdraujc",
-	"hV/uP89M4c1Y6aPxpxXsqZOK5ZIwqLFq0D9tsxd4zLVf3lh0PahDEl6cn7bOm6HlRRRYOBejnsjMoYCE",
-	"F2/f5h8b2hssBQtIeHX+4fzi43noVDcq5jVyDPWGCj3vWsYsoZoZm+POmFozZhOJmDBKyD8qOJFKULHf",
-	"qgQVO6yhR7bp6XMLG1qqUqx0HJMhnfB47sfYUn8v14cujT3193qWtrGoMp21J2SCG2CFOFAdmSw4kpEf",
-	"ogMaoxQTRoW1s97Esk/spPN06wlHOLKMbp39SlB5d9ypBBUYvhJUzBfzRIOHFgkGygd62h+UCpEL+ONo",
-	"+bC/HTU8IuENF5Elg00ygqRSFCQ2DadnlAQmzI+q5mKdIYZl8L5A4qItAQc3AofifcNSbB6p0ZbzKRo9",
-	"seWsxVDN+ukCWlG4nUvfKHHmFQL3Poup7x2sceCszH1xz2WR9w2D2BiO+f7I9/qwTxp9ybklVr3XxqdS",
-	"W2nzGXbweXgzOx0Ped8PJa8LlX2fZYABYC/s6w9XxsTzF26Z4PEdyOt9cU8a5g2yySxfjxOkD2AgaZAL",
-	"/OrITTOB5Ttc4YqDXAPOnAaBUy4RQFpkiPO9mvEorJG3mKIlJAbMWETGLGEkYwe5+vYwsJVeZXXz2z1h",
-	"WEVp8fzSIICZxmZXrRXlve+r3nDX0rNYno7xXExxJ/MMKKh8qY5k1RyIqrrh06q0j1VhbMNgzHZ7DtD1",
-	"OpRbyNNwmsV1dFxt/6ZLuYd3o+DUyHSpdS/+lD55JqNHiL2t9ltsxq82U5Q35VceTyrwAnQ/hwChQozF",
-	"gE/m/AUPUqhXru73Swbd5Cqks8HbULabGy1l2V5tLhG807HxpFfsRDbYkvl73KU89pU+8kyR6awf84Ex",
-	"lG0ZG4XvYDJiRLY6+wEiabw77kAUwD3AI6I0TTSYOCBowncXF+/C7SB1YPMBc+mYlvfbtPutd8ed7TTI",
-	"aHNH3JNma3piCxT67Rpo8wzCBMncyIujFD8IMjjuiBTG7oCsyjSWEXqRrnAhreRDq9G66Ly9ODk/f9n8",
-	"uWHDYQsa6Rqrt6ATlsTLbJKLn9qryBZNy0BSFf2IRGxIZ7Em4Yfmp+tO87jd7IYBoSSWYlSN+a0FXQGn",
-	"CLJpW5oNeVN4XawmzxOIaTtl6pCEjY+d606z02ldnIdkCwIyzuVtc788K2I7wBfaF6dNfPrQlpnGjDTa",
-	"50dESPv6tssEuu402z+1jpvXl+3W+XHrsnEa9gS+avedR+6b6Z/wnwEJnZoZeuM1Ov637dEI3Nrxr51G",
-	"B8sytiExqXPdOrtstjsX541uutLDssPoLyFvAmbUN0ZgRjb7L0MTZx0urjn7pdFBSzI/o7whmfvUisPV",
-	"SYXymptstzS7yW6Pswu91dm31/Oyeea8YF7AvyfuxmabLb2q7kpCAQNc2jRW6n6CYZfdVTxfhUzmwm28",
-	"+xuNk5+vtHjbPGvtfHh5dtI8f7fTv/zSHvLjT/Z6fmh+8mMUrlyncGtf7L9af22bK/MCrtqntoyns18F",
-	"97IGv56liOWFQoqqu7GGL6Zx3izH8QyzJHsihKSB8IhMY8oFgX+Gtlod6S8TEks5hYw7W9VmXbkux3Em",
-	"YrOFCHrmgqzuW1g4V4U8trQqfFIjFxOOUGNmdh87pLNfJP3SdAYfkqp+8KqMiq6WuiRdS0ZzQ0N0nGOB",
-	"MbqCFgU5FtWUJblCxRC4WM38p4kcJXSiauQDKAnmB3VICjhOASmBXwoyL7eHnhSQHHRSQIrASQEpwCYF",
-	"PVGGmhSQMsikgBSKvgKSorkExJ/bWbP7/uIkP+ICzk9AHJxOQJYg9phllqKaBGShLt7MrqzSJ+iJ983G",
-	"SbPd8Z9t/nzZPO4CB7t+22idmiHzJaEB8SsuA5IvJvf+beuigTquECzoiQLUQUCyjTJLvOo0A9K+sFNo",
-	"N9/ishxIyRL/KJ6RosVavAKFE1TGij23QImAdwWDcKONOqIlYHZxHdhcnClLlBQ1cg5scCCFplxA0mxJ",
-	"tpktqczXbFFNeqCx9iqHxF6gefonrw5yTbCv3EqASrN87QP86R7GgSNRgBe6TC9tQrXk6sQiK6mw1BLL",
-	"K1VAuCATHsfc1gQSxcUA83SuBP9C2FQOxmTrb/SWdmDQZ4qEJ1SzmpB3W9shUQMas+18VcXL1y9ePH+9",
-	"B9VeJRH9xSj+O6b/cJvgI9fjK8US9WDjwF+FeuRlbB4zL1tQMX6+foHlsef3jMZ6vGJpS8I+obzBALvR",
-	"tQVTKiAhgLDhXxOIuRZN6Iq8eaLwup1m2QpbJ2UC8+qqdVKat7oO38xP3alXX9PqsFF9+/nrq29V/58H",
-	"9/nn7pKkn1M54uKNjErM0lz4I30urJVEEYwa1hJD+fD4Co5BvAeWQ3kukB8M2IJDfH+vvlbtTFXWstjH",
-	"OoxS/5DgBLwByw4JkNC/BevI7Z4NAz/rAdEzaVYeb4EZXGhvcX+QhacRhxIsVbDOZ3oskxRl+A1U9YdH",
-	"6FCw6XJh/4ZeF0ryzJ9+mby+/TR5O/80efti8PNPB4Off9pl785vB5Mo/mX/b+Po45f6L3tv54N3X0rz",
-	"spkviFa6d9MHYQcABmDJwt5JiXBzUjAHPz1TLNmxry0uLVlcWnK9ain+sr+P6WBZ9Fq/K+Q6tIThz6uC",
-	"Gt5+F6jkk9p+s+yolrvFFxk0hCmMaZbVg2DKl7GfIkzROUyjm5g1YZQ/yNINnAnlRzUIVz1hM4BdVcCE",
-	"zkmfkZgNNYEs3QQjGZjruwXhbeu/sPmFaNbhRuCF6YlIMmXMYcYgmJut68G+qIX9XuqFX6ScC/4+KvF6",
-	"gityH+ItkAPnGz65P2CBdCVRn5W5Dc9SRBzEYQWfHqrxFiU2y/TeDhANF1PhdW6UnrAJVsksTnMPlteG",
-	"3AvIOqj8fSY1Xa74AFjRlTNkNtLT/p69Ulq12M8F9FdG+7NlXk0hKy0FSVpePFGyITEVAWG1Uc1DUwpI",
-	"t9k4M2Z4t9m+bLc6zTxjzZ7crKrgbcIgh47GlXWi2M9n9WdbxuYeQyn0KR74O1r2wb/nNrzgdqFTm9NU",
-	"8lupSwbRutxbRx4O41QauWaBpzvhMmsc/dT5rbHv3AvmoV0sSFtxgjb60pQlXEYrMpzgd7jKM0C8Ar8n",
-	"Yg+iC94hIoM/lCPEJGDYhY3TU/B5GCZXTpZluUjuzUpQOWm0Tg23+9hsfoD/OLs4776H//rUbLRPP+X9",
-	"yt6bC2vVdpXZ08cXV+fdzQ46HIz8ztj3ckQsO4uzJcdwliSsgFOxvw5UZEK/5F7Yra97Y8qSARO61Idj",
-	"p0B2yIR+IVwQ+3BAEjkTERSsEH0nScQGfELj/Anez76H8GALlHNLxHnn5rJIqOK72S11JCwjbttTusqt",
-	"K3BU5XR+o43Z92zuh/nLqRzJmQ4B+KwEgQefv9ZOBy42LriPFZMfbN2yNrRkyl4Jj0ioMT0O686NGpMp",
-	"reFaE+aJDIjvUuD1klGWig5tNfIN1fXy/di4QptsZTEH0AsNy5tQPRjnsSkSRuOsqJtMuIKHQLXMSu+y",
-	"tjHp09sYMxlYFOR3xx1IsMZagPQF951tV14FuaWgjGKALEsmIVTdqHzt31Zn3wY+cU1cp8JumIPCP+qJ",
-	"d8edw/zS3OSOUC08hHTK7SJKBkISQ9OEbHiIMQnZE/bDTrt2X4fEzBWFg+sy9drMrvt70s2c+WGFF3DJ",
-	"ZO6Di3h50lIwdYTlk9CCAJwrZDHhoyf+knlgWFT9vWmoD0/zfHhO1LfSe56N12ZqFuPJiOOLYeXwH5uO",
-	"b9/89nkxT9G7dXikyd1YKkZCdHqG2L5DyfyFskXHmDXPvYLtnrCnzJ7EO5akN5tFR3BZ3SFNOJRvLDuj",
-	"5pZxBQklCAt5y5KID3QR3eaZSisHcVYAdOgK5BHcsW2LRt8iqP4KVBIs6XJqoI0+O6ibrEPMMnSSTbPF",
-	"luv1GKKFWKtfu52HEnIuvyDNsSmJqtZKY2v5TkOr4mtLzbPVcs5rx2atMauruqFL5ZndIFsQVbJBIhe8",
-	"xpMUFuOQoTk0iJTsQbwWN3XVNrqN8WycwjfKqIYjvrlnuWLxVJbY9ffNgn6CWGHO97hgNaQe+IxgNKL/",
-	"7ZGha0rBTbMeApBocYRl7xw1ByPyY0i/cTcHZmobpF21oJhbyQmDumIjMdVY3uWvzAYLkclo0ysvk1Hb",
-	"wmau0Jov8CkVHpK95wdkK2ycnLXOW51uu9G9aHfCbYxjCwJ/D0idbIVXnWbb/UDOmmdvmu1aZr3Wg73n",
-	"B75Ruvf8oKTNY4mN6YIb9hrjWrOFlB6We5Yo1e5bR0S27AscVbWeWMxpB5NJbR+VFT+pPDpWsRIqQ0pJ",
-	"HRtlFVCPVqpkWw4+RvT3Hoh2YGO4sN0Cn01Rwh2ge0TG3FBtfmShhQzJMC9AJkDTiI+Y0iXc1AfQ2RAp",
-	"xjfoNntlU25itvFK3W86Frb6Pq8YNQRliHMfHXdbP5lT0fz5stUGCdJu/nTxoXni7c5KZ49XTY+jL93V",
-	"8kL6e5uzmwux7CxtnjZgP1G2CFTfH6t2D0dbVrvnh1WNpmmtqBoJHZdyeIzO+AghqgI5zj5unq/ylplS",
-	"f0gl3uMYQj8q6wqXc8mJ/Q7rvevaXKqsWePSw5kaPzbV3OhANs889VyHXv1LaG0zGxwsgwuFBHWv1Z1D",
-	"v4gkRB0n8pb1hAPRyTJ+tu970v/VfQZ/lpKw0ivyF6nxWnO7HqdUK6bQpvB6UpJ69pHGMeIZWbMhVVg9",
-	"W7yQBHlE6gVMMgFNaPJZjjYbfkVo5IHgRI+Fz5DH9vGItFxOL0/fb4DBvQiFKmzyhk3RSNgEmsRxTbYg",
-	"5R57dPvRfpvav10jjZ5z62Tp9obSqqRsNtXs6STtuXBYAhWBnk6Q6KDaOiSgBHjkHB1YmTXwiEn7SEFj",
-	"VRtr6s/YsqEYJVpm9OFK/uwFh+un/RcrLvzp+wMHXXdDXHMUajORXLp8mo0UGqLbK+arFwtpRlsIwZh/",
-	"KMtOyrXPTFPMra/XJutYkB2Rzw+buBoeYMx+d95/IU3kRxX7v1MVe2n5+oqrzqU4NldkZVOETDhhN0x7",
-	"ySImuG3DfMPmxCvJJVI4P1k+7e2IjBIqNFH7h6dc6eXYrmJp1h7caAApEwxCN15btMB+NQCPfWBDuwGZ",
-	"sgQqaAAF9C7hugCtZ54uzR2yN+94aWzF0yoMs8hCLVnWJMj/BajhBtDwBEi4GsG8mO15w6ch+DKVRXJj",
-	"gxsykLMYUzqTmSB9NqAzhahzXJOITZmIADQVwwoQgo6kLZ+i02k899y7kG5ZwRCEOUk3fJp3PNofVruZ",
-	"Uhhzq/2titUUbgEsGlS0ymElYTSqFKXMe3lHhjTJq9NICSM9RrKG5R0hZnM6hc/5WWikDvMHx8GrInyq",
-	"wgME9MNZkq1Uz7QPGiIxte0Omf0gHK4Q4ps9Af8wEnCayH46EgLqhjUbc6jCjzsh2YLJ8aEFMsdkAuwk",
-	"qdL2+kdGs4SaVACPvMmSFWy+b/aSf+pdUDRIwYLN3DL4U7vxltbpQvLbbn9dOKo/lcSTSxKUcrFH6L9d",
-	"I6HVTECeG7brrB67mXhcoX2SIKG5V5jVjSSqkQs9ZskdV4yE9nxZhQIfBbhECD5b0wsRt220Dj4REPaF",
-	"DjRAm/WEU1bIHdwnAMpKO+tC2W2Z7MeaXi5GHT2PlzCKzj7JniPKPJjpHOZGhlOqxyEAfd/yRM9oXKgg",
-	"ML+Xwr+bZZRwiia4e+wioeH8kH+B6IM5f1OWpDfHfGcjz2xRaJSEFzcMQy8ns2WcNHcCCrzTL+0tBzq/",
-	"hzm+3ArPd0PbXdsP7Y8VmfdoseGnVwEiaTkqOtf3aLmBI58ArHjpPHKguEK6qaSA6zUSIig5i8LDJTPy",
-	"nYwugQoq+cx/hGQsjarOtYXUzEogLIw0GOvmgRoJDRv2v9YThc9hJpYFP7BhKiMzAwjyluMHOBcnonpi",
-	"kkmR9krTuUJZcuRQqMGcmTGlWIQ5x+mS8BYATMu74852TyjzduqH4OA/jQrZxW5llaCSLTPPzL1HVuge",
-	"m6UF5f1Hn8tMwuySWU3Jpt6YY28v4QzFnLXYPMDNnEjoCafCZFCbMpUCW7hNKczmAgK/g8x8pGSHBe0m",
-	"Zcdr3V0ffbM+L1C+ow0PTW6YXlIpvnFmwYoyCBxj5XqWF9xY/mYRooG7Ya0MqqBHDi0aUaFLe2XfMi9e",
-	"kOdO/to9X9nz3bKmUnm/VImvccImfVDrARcHxKcX0MiFBFGVN5ZWuF0j7WbjxCYMGS4EyqbFXvFanfld",
-	"CozGGiXzqtHcKbxQBVUwuzNH5GO71W1i2hxyNRU4JPvAMMKqy4hTObXRqCxHmNiBL0+ooCOLo+/PB5db",
-	"YCNmKZWgAt+uBBUYJs9F3E/L6Vue4/Pgbq8bpQv9SgV7rHyhmKplUOeIr2AZeXkGUf6Ebm7o/l75SIZS",
-	"S1jFfTKLAswsyicWpXlFOcT3LMnoqtNsl6QYubnVg4qYxbZ7ds43ujLDyPKpdNuynKNVSUZZI+F78sZ8",
-	"Z+AVZbAloAgby1fPsRsUj//MDXU/aAYs+12TXoFjL67m8zd0w80SrucdM7SNmUGdd2Nm2O6qLKDA8rDI",
-	"lUvb006jCRekL6VWOqFTNIbyP2KOEL5ugUwXkEWgDtZVsm/55dqxHHFAQFMrK9VJb1av7w9gNPhPZqtY",
-	"gYygGcBz2c0Zaz3F9ty8NAcqK6fDsI913cRyFqXZY5lIKPRIiAGowmhNimzZqgvQLstV0IC8k3IUM3IM",
-	"w1vXZFCS+bZNtBwx6Gvkiip6IgclKy2QLCJOtTSo5FZ8+A8aUYIOCqXzqnvaL8zmcZv1zYEjBZa7uV4/",
-	"KapYQJgYysS1eynoAFaJgOpIrGM2Kp+RgXqW+Lg7PdETXdvamityxxPmkystI8naYU5jqocymWRfaVy2",
-	"DnOVVUbKIwxNT9jUQGg9MUtighteIAbXudTxnmhnyD/cwoAZvjtAFLZDz+cUGMafdoCIqKbwl2iGnd0B",
-	"2E0FqCb0xFX3bfUVPLDYvwE1ZKLHVBBN+9hyjAtG+gmjN+Ad4hGzEVQVEKrJRCpNXhz0RMxuWWwsVzb1",
-	"fyAf+JujdC8JixWz7WRJWABdCv3GE0bfAzqgewKt/gCdA2Yig3gG7eS4KulhXyNNfA48BmAEjemU9UT4",
-	"tee08l7lkKAaT3pOLTd/61VqtVqvYv46kJH9U6fbeHPavD6+OGn2Kt9sn+7Uz+RgykBJYxQ6O3lgZRh6",
-	"yhxPYJndrQaNQvwRhcMh9BmTUyDJKpQrbKQ1m6SVDmM2d9k0N0Lekbk98NlhTuTMaIBypmFvLQd6psiv",
-	"sk+2jImruJYJZ9AXI4IeHAkdDvkAqh640nyQNg/rifBds0t2cJQd84CCdrHeH7+6mP+3HVvpETisjPIn",
-	"FDSRxf/cqdVqYVaHkZgbIoe5q+du57Y9NOR5fZeEBWwx/6z1BNAgMNSnYi4FOwKsEw2NKoX0br7rbmCT",
-	"eg/qBzgyoLhZ5h/zAbPBXFTaKo0pHYxZda9WN5I/ib3o/d3dXY3CzzWZjHbsu2rntHXcPO804R0jfrlG",
-	"dBArHxqXrUpQuXV9syr12i4+KKdM0CmvHFb2a/XaPgL7jEHqup6Y5r9Hy5AkC0y0JGshC6OCQaIYC4iM",
-	"I7MR4DU9tPljqdWAl4EKlMx4GVKrKZcApqyWh7/WSNOIFGwcyjUiVyLIqyK0JwDo1XWlsRiXwOODjGdj",
-	"Na7ZRr93EDpUZ16/UaMpUexgUDmsnHKlG7aTsiFgQidMg/r0jyLNLsx8QNsuaVCtXG9Ao5/MRMSGXLDI",
-	"BWUKZCohLPhbzVd+m7Fk7pTWw2JPLNDZNskgLJ28mysaB9xr8F3e7Bl7THb28QevsfOy2Xpo/qVTLWnm",
-	"vDjVXKp9Wg9N+lxPqLpxOYuuWipvFnG/M3V2lI0BhFohxHC45y3DAztHLoqnxUoclVUD7GLkxe6wcy3h",
-	"eSqjQ66MO0cJdBU7cI+ljuNvn43abTGPzat79ToWDglty+eLkhBySNJPrU83gBxu0E8XWYM7KDXDZw7w",
-	"02UjplPceUMjlxsCr+yuf+VK+OG2CN/bX//eW5n0eRQxiPwf7L1e/0ZXyjMqXE425LM932RRLaFZImiM",
-	"L+xvtCTXmRwsJzWbTGgyt3ymjMVuOVJvG8uBjgzjqdAprwL7/vwtqEylKmHg7dRqoF60M0OdlmLAgoKP",
-	"CtNt/IaYWgJr7M+htz5LmBgwsuUnxGzX0huGgTKr7WOfuiFN0nwe92UaG3V1QAWk0WyZB71thg6POtd+",
-	"Hji4kPY7h8aUyaIaVqN6d2xxn3uCfUHVmaCkgS6ltksXRvjRqHnHNOlYDOgsQQmhkAVRzBCf6xo5ZyxS",
-	"yBvQoeacezl3WJno8PuRVNBKZko7OIY1NzX1aRQ39g0d3MymyoEtV2yGzjLUqCxz3rbOd6kw9wFVyuWX",
-	"bIYi+C3YkNmUtUn6lvcq2NyaJ+N3pY1jVnM+7JqU5mP++dng7gZvXNJ5LGnUlfKUJojwdLD7fJMZqtkU",
-	"o21nLOLUpTT9jrx3b4PV2ZuAMNUP4tjmnYPNv9TlEyZnusDpHWe2ikihXb09X0u4/bcgVd13vrrmQd+Q",
-	"ScRMl7CLE+vV9+rHhfQ1YNsJH9J+BHD7zKJ5TcIF2OXQtonMq9RZJ07IhM5zyzLmiPPymOOT6jKNgU01",
-	"2fRuIzn/Chd7kwN5LvVbORP2ExtcymMphjFHL/RfRYPCE1V2q5ZqTqusOe9AQAUq5DxY34S9gmGW54Np",
-	"D6Dq25wbq+mnHb6KAu0extrnoDKdleh4x7Ytdej9GR3gNhMA7DNoVb7gfz0kFGojoGYhyPp8FVt/wHBp",
-	"Nw5ibUIWWTVuQVkD7ck5MtESM8wmzZVz5jbOx924LeckPCCQ9aX5hAV+B2CrPEEhBo1iLphLl8i3+c7B",
-	"frjkOJxGLgcPVF/o7Z9QoSiwB5wbTadKtaaDMUM/3t2Yx8z1eVcxn5qBctlkLi3DNQt3finreeKqJ4Cj",
-	"LqJFGLUUHKI5sAiaJp1B3+HxfGVFqJ2ZVX23kkzImF12UmVz/uxXwH6P8pqqm6+/vPr48vbF1XN90NlP",
-	"9v6+O61fiLP4w6+t8bthMzruN16/evni+cHmmmNZke7vrDk+ULpY3/5R2vA1sRgc+aOa3RUEBHBXL3Np",
-	"ZUiB/7KC6lH2qQjssmSLCugs6PvRJGbUJvauZmKLVztwbbBy0Cxh1jLHvesqyjJWsxW6/h7hEUmYTubb",
-	"Fkbohy7/p9Hlj1NPA0rZzbUPo8lnpTylPvhTSAjKlSr5nuuiq9151YlibNGjjOkePeE79YPUv46iMufR",
-	"sAGjPoshsUrWyEebBh7GfMJ1CHGREcMEyp6YWRDfegrje4RZeBMJfcjiWN4FJBTsiz6eJUomGC1jaXgL",
-	"BHMEWtbAPqBlT4xS5KQvGj5YK5R+pW51dN9qltC4xMUuJBny2LDbrdWILSmKGKHJaDZhCOBqu6lsHxXb",
-	"moJL2esUUACsW4wmvEkhatdHE5wfzvnjM38TaW4cTXhQD4jHjTWU3bFs9TsffYpWFj3+hjeDeujoYZW3",
-	"KSQp7KYHb8s14DL/KrR3qdfLFwWHudwLvwudYFI3/G5ZNlHZVHOHPC3gZrdczhQe4Xxq+i8f4leRfjH4",
-	"NG/+spdcD6/e//zLaFnkAIZdRn7ozF9iPjxAAfJ0OAeqbA6p41mL2OQeyk5lr773orq7W9170d3bO9yt",
-	"H+4d/IKPOMc2Km8rn+aes/F5tc52h9WXdK9ffTXYj6oH7PnwRf3l7qu91/voA30PhY0VLz/e5nRhkvGq",
-	"L1nans1JZ5+k2fIuOT6Xw4767FsuRiyZJvjJ/d/2qi/vfp7/UqdvBifs7eg9/9vNafrwTy40u5ulSWeN",
-	"9nMVg4jPNFtPm4d4ZD8Hlexgrjp3aZazK2rcSMdCui2LGl3Y6+o7i34Ejx4zeORBn1t1w/1lsyiRh1KY",
-	"yyWTd0IVgzyYsO5b5vma6p7IiqpzWkVQlp6V5WWBoKcT9kzZvG7BlLKlXFz3RJaxXMwmK00k2yor9MyV",
-	"67lSvO0jC78Awp9lZVDWX4CVj1CZabSLRaAH8w9Q/bx6EyjL6InF5UEGl+sJATN36VTOiQHpKJlrAhJ0",
-	"B1JY6PCesFRXEEfDAgb2ZcBsuQt+EXpUWTeAkZbwZX3HB5hMdexRb8oSEnqcKDzsiSpE9l0zeBsSz3UC",
-	"ztxG5b1FA+I5KHTaSbMnyNJmmmRL5ltUGqOnitkFhakUGrhmWpxNac4wOLQq9jbFQS3Q3xaNudE6MXWh",
-	"+JWSTsSFdXttTwOzNpt+ij+mTUGA5mmJTgGvwEeKxtOO6Qoe1nRJcZMiW4qxngix0B0qV3qiwyxsQSti",
-	"k6mEgpLqB7MkLcmE3jCwJjlTRNEhOzTmAg7u9LHlscxUNBY01zXqnTcRACn6/EB/EsJg7CMYhuN9DXOS",
-	"HOmkIBjlBCs+013K9JWVYdN7awT3C6iWCP2HSHQjBPaP00tUIIxHlGXXrZRSfYwwV3y8iDRJzWjDsoAy",
-	"g5SEX8ACNTZuRkMXsJaCnHHRulhLR28g/FsV5/h4ZLtncDoPbfJoLsYFDbt1D4X3YTpafj2r/ZX29OQC",
-	"3UfATHNZ3DlobRSDjMZ/jdDZfSNhf4zjbQN/WJ7Dthk6OX947dZG4FPsk0WdOfPQ7WQTWOary9KCHZOF",
-	"7L7D5e47zIvqG00QWqlDOY2xjtRYJrpnVoSJ1g5rJoZfAdstKyr0nT+ukUW5F8goB+fsDovp1RiK6GeK",
-	"5fKxAaaRD8Zgqaml6bCOGj88Wes8Wd/pevlef8t9PCj30Xg2cWI80EOR7cVGxWmFs2ibQbXwVfTfFcrV",
-	"FmRdMw1S+ybwqrT2gGTO7h9OjKdwYuSrpaFgZ3sdk4aakPUMOrMTAQoHMBaNrWnHfFZS0eK4ovOBOBSk",
-	"njBWWo2csEEMbYagQQnV2LYEQwMAr8RoZNm91alAkSIUq4FdvtXz+m5PLBSneKUoAYn5DbNMEcuzCrU7",
-	"C1MERb80wP+O6QyDYS0Pz5FPTia0qph5Qac99wiP1JGPlljGd32IzzKme1B//WK9A/v5JnfnXOqW4aIT",
-	"JuDqeOWnlcN/fPZPnr84xwIWy5q2UnJGa8+iU4ih9Lzc8zYTXpFBHo9K+RiIFhEA7X3IEMGIwiTDZbIO",
-	"o55IS+sgY8T+Cs4J+KPnIgMPEcKGpPkpZK8OCLK27s96qFRPTKlSRj4PKY8PPfwlW7zGB2OswoLZodfM",
-	"q2vTDrgJ9ABKJjQeymTCotSLRbYO6vXtANShyBbkbh3Ud6GlF11eFmM2xKgw5vWdg/r+NsTiRE9AZWDZ",
-	"oc+DVX5PXssD/QpP50HY2AYsB+x8Cqt2AeSqYlGqMsgTw2lSCKQKFA6zyLaJ84JeCNznqx6AN2cUsuxt",
-	"V+bsgrEFtCQvJ88TqmvGLIVXsh7kIltbM9RTgTqlcUzAI8zDDxYhA9P5ARzfJkvlCtOCs9Nqv2dP8sKa",
-	"Pzs8rwXILR9hC5Gxnpw2a9RXC+zjeVOgCvi+V8nrbVbuSvHbm1FxtMhCkecuhB1+FBb84clI36XSOlab",
-	"95g5qU1vjVTesuDGa3WKrBJ6Vb5/Rw511YPySaumOIAo0emU0USRYSIn9rwlgPHItcIAERZmGbnqQlOY",
-	"1KKhbkCKkdFSsN3xEoUC/X9FeHNyw6Y6RZ6ks4jrngCkghppEETPcyiUXk318toB75J/j5B6mCO12DFp",
-	"rQ/1X7ig4K9WH7DC5xeUG48XWeqnTedJXXp+KNsc5OwxKtBEywOzZCc76AkHIwpmHRVkZvHDuUX0K14h",
-	"DPQiagmLjiBS+R6iq1gZz4ScjcYWmxwCnQjHMpAjwZeWuKeWYOVxwhir1eMfaUJ/8jSh78v/2Ywj/mCD",
-	"fxgbfMf0Oh54v+j+G+fTWVunRMU830D2mbKtElZ0QWu4mhYtbbESlChhtZKXYBJ4VU9pBoYspLWYoTGD",
-	"yQtZZlpMhucakAlLRn6tRa60KHBembT0aFKoNvKThw57grpaHs8UcIVCtnDILBUqsrKcmYXpF/rMZJQo",
-	"azQTpJju5Q1nyNJ+Mz1RbDjj5ob9NwBuSGk6d+ib9us5YXjfTJTlVUh/hrSThDnURT+OaGVamkNhJcQ5",
-	"H42NXHeZFOBbgQKBTtqIwhsGSweyFCp/xAfUT327ZwXVnzG9wfcVQM+qEon4IClV2slrrfZuRe0RtpPy",
-	"rpEHil1IhfhROvwjYeJfJWECL83G6RIeZlsuEPIdasXqGMpC+AT8FkXRnRN/IL4HMrHFsHKmB3LCALYu",
-	"p5+EFpeObCHjWZYgHBDrTczgn7atiPaNi7BGGoqUBSPjWN6pYKEeu6gOWM2mJ2wGKcDgO/kL/bO0JDqN",
-	"D9pqxiXKjBRMkS1rqObKibEeLIf0uZj0vH1kO2XYr4CJKlMYIwCVlj2/Ltn7NtI1KJRJ+xS3Gbh51PcJ",
-	"Fp7XEKdzXeyK+KGrMgWjzW4fKyS0sQgqftOTvD9CLo8acimGD8ydibM0A7LgnMjHUu4/y4dES3xV5/UL",
-	"PypC49g/xyy6R0LOg5Sj9GT+W0c07q0W/QiBLHc3tLM2A6n+8CyXQrxUm4jkYHk+T4MkTESAvZIh07nk",
-	"wsZlK7CpGhjpAOHIBU3mZEtIcnxyDtWhC37QE/PJtTxYsy96Z6wncR6AoJi2snBxGoK8756dpiWgY0Yj",
-	"i8R+jKNXOzZFpXopYz6YL2kgR0cMeZmkUYo7AgulYk7GUmnrULGNYlyDWmBPMce+cismvipZpnHZ8ig+",
-	"xQYmbgNTgro9HDMa6/E/l2+j9Yej+OYxc/ocRIK5IslMCHCOtNKqM7dgFiu2uIvv7Re/Oy7keKq8eTA/",
-	"xbmsMzO91dKY37LaymSlU6PwmcehB9wq2k+YTvhgFcYvovmYj0M7D3jc6ZKXCbSBYDNFzHkn7AugP2Mj",
-	"tmRCNanX6rUD16I1e7wn1CChU5Yckvfd7iVJS9X6c5ukptlkGkNFnnlF2qoBoHdPbDn0/uux1tNr9/a1",
-	"lprG4TbqopRYqUnGXGmA1l4c3mJwmy8sG/Y6miHNrm37LqPTenBsmZhbwKVUgIrpysPMFYLvWUMiIOHF",
-	"h9ChEnhtzFxTOa+dnD8574NuxUdefWRCNatCxbq5gzNF4xzF4MHrhP2K/bTcEKlDNLo2A1zDACzKPgD9",
-	"DqmmfapYT1jVz+z0VMqYbIUjea1+i6//q3nW6evvpLmb0BTN/ckdZHjhv5rP2r+YN6E27VwatswZxpoX",
-	"+hYEZKZYkhZqyqQA0YvEzDfdFrInIGXsiFASsWks54DZgI3yqNBQtulq//qxdIWrAOoNCWpwC77MLci0",
-	"nbOhA0S50a+rEZ/aHcdDgofcajhcKE3FYFmi5Zm9iZtJlmlMuTgiFtH7P+GaHQEyv2L6P2d6WH2V713z",
-	"H+R98/SSLD1D5Hjpic7AkDPPd39Olh3rQ3LxIdjsVNd64j9I99Nlc8W8gMLG8lz6yFf74f/sVVyHgAyR",
-	"sNOrBG7a/9mrdPZ7lW9kb7PRLj6Uvbx7kPXs2EymAzQFbm8AxRkKdsVwKJCz91e5VvB+jydP0iO1lP9b",
-	"/PfanKKmshTo/WLKhBHrkRzM7N3BCkFj+lNF+jMea9AvIBl5xITtM2C7D8iE9BN5VyaN3zFtR+9M2eB+",
-	"QtnNe2E3XE+Z8t1wq9mv1bMVcUE+Nc5OV4vWrtUdn6kFkqyiM7Ra2VTFYSLN0R5QgVROuUpg8cWVawSs",
-	"UrbsMgeOyPP6fk+kTibbugk0wT6NDRNKzPWFJikisnXkkMsMtfhcrWRWbVzLoylPQJsn1p8WSWTOr1tl",
-	"Rubaw82ZJQfGUItvpoyBiFp5C7OUkjuv79ECzBOP0HsJik8yD2xSCHWNjADAuyciPmJK2wxvr9MRVGC5",
-	"RkcW6THz3MVcQZiDup8IIiIB4muhK5Kc6XCJvAPoSPWUsK7whVUI9Sk1M0rWvsuP8Bext5esfU1BjT0Q",
-	"/lnd+Qr/b026YZvdyhuA2mSLqVG5c3yIKYbGlHBp/1ky1G6NNJwX2pyvZ64vF49yKVNkWcaUFKxGYDJQ",
-	"6UASmFfkMOGB/RhtESIDSxzB8obBsapsgAwL43q4sFBEqRExFRs5LkWEtWT9TkDYJ7tZG2Y22u1RjtLf",
-	"d7k2cbnB3vwVM27waJVekQde0Kwx3fICo2MbCiP2PgEqCkiOKVXqTiap2Z1olTH8Q/OfY5noaswB5teT",
-	"HUFPrG6CF6b30uvbh32VEzZMmBrbc6MBgc8XKPb3kLj2DdgASLA7iFIZ/pBedgvwgktL86lpurCewG9i",
-	"P610uQ5JEHJkDuq7uZwZY8jWSAPwWB3srtZsMsXuevBJN64L2WGsBYTnmMURpHsEzkFxR7k1QiM568dM",
-	"2aJRSgZ0ekgO9l47sdpmOplX4dMhNLS+5QPWEkO5gC1IVkALXimWnMKR+I6qJtsYtUIjWmiG6qgIoaEk",
-	"YQNNxjJRjPQNmRJjMtIpBpw34zMwV5jh74zZCx9exd462CyEi989VvEjkLCp5m32iLgYfwlrewg3lZi7",
-	"uAwpDRUdNI1RN0Z0Jp+vIVqqYZeo7ljuidkG3oPANKCnDtRZpDGKnHokBaCU+5DQkfNO1cipHI2MrmNY",
-	"H2SbG1WdRYZF4+zW6zyWZZh135dnbBpPhDWD5P4jrvqGuoyjGFdE3rLk3+La/7HXt2k9xo7y0H43f5Xu",
-	"fYPB+X2fhobTmIq02+bEJif73a+MYDf3M0g1BTMNQLDzJ4fueeeWxm6sTOhkjtzJa1EHvtLwzdXxh2a3",
-	"s8x4/jus43s9MDCpK0wk+MdXv+EcDAMFmnYilWAJKmRa269cmUX2xpQlXEa2HKFxenrdbZ15Xd2PL67O",
-	"u9glG6bwtWKhCyuH+wDRUTncrcMoAyY0PLJfB8NGzfreXIrbeGWBN4oTe9tuNq+77VbjNDO03iaMEZ1w",
-	"PL8P80DBZqwN4LmDlB0eAuv+t/A4AIlwvWsuLd5Q78raG79c6nam4H9aFLSgiFvHALa4yLXzTsE2UZ56",
-	"b9Z6AqI8+eG4IiMpI+iKd0hmCgSrYNgYWprBOOTVow5gtvluLOOUf/XEFkrpZfKemGWBfHaynmrnhdvO",
-	"Leagvosu3bRXNCTbI4wIjpjhgMaWxUAjE7u6UilvBfG/qJj3v7/qrp6zu7wr8IeIf0IR79owFgW7M+sf",
-	"4PdIy9lWivl8C4M1SE6AWQKXyNxq7IagSvoWW89NrpjT9jLO/a1xctY6D0pbKRh1Imu4MMTXe+Ksefam",
-	"2a7lkoLDEdMf09e3tsMjaO8wnRJNHQfKd0EAtjJmCVuG2pYN97gl016RITpLebQ5NpuV1Ba238w7GeVL",
-	"Fev1er360vzPK/M/9ez/9ipGu3Au2kQilr4hv/3Bd2hE7Pa/xXJA47GE1E6+4Ud2bXHoOU7Un/ItTrcN",
-	"H957fvANv9raeORvn7993lgReecfiHUKSepfzLbm30IVAQixO/+gOz7i/XE5GnojMtayjzcklxd7H5Xc",
-	"e5sssnVQ3/fKAGyuusBu0pDn78M9R1xNYzrHBOJkFtvWYdxBoBM6kdicvmDA9ASA1mVLCxB8MoFOtzfp",
-	"BzDVZguaj503zprXjdN2s3Hy6RpaFG0vh3tOD9z3uBRd0TRNbpiG8MX9wGrTSTxlgdoyjgY4hBvyMy9/",
-	"PFvsPTnat4cTZzVHyM40VxZY7AdC779ZKvaxxZPLDsMyBpnTtXa+eorGpr1mEYi22H6qnJMuqF9jPlVH",
-	"+VZVPn+tkUYOE45q7EFVgNfNdbF1rdRsPzY9ZtzC2GCASkmETCzpTmHEvw9X23BYLr566AWpU0+AqwgZ",
-	"Jowtd8Ii0fKs9k+LZ5NjI3lImx8Nb/8wQJu193kFrM0Dr2j+DmZoN4Vb61+L5WA3R4QStILI3Vg61FTf",
-	"VOIaGsGZgfaXuE2f6AY9UBl4TOPm87cHWQkb3+XaD2SVR0RW2eAyrs0uSp8vZhilP+SzjB6GiZ5PS8pD",
-	"oj96r2rEysibV6s4znLzKm1E2RMWjmRZ5+WctEpbdVMoCOBqOd7Ik9g9pHl139bGf2nTx6z3yayfBfps",
-	"qrbg5gt5Zw7AD4SOHwbT6sQ9bNb2XQbTjhXjX+/L9v+EjL3Ua3YGHmmbjLdSifQ1ujx/tjlziYzZEsNv",
-	"gac/U0Wb0E2gDHgxb6GVZA8fpemEY0loDHULIDbcnH17csuFNnrCTBmnf3nVLfWlNaIoZVRXiiXfI1Ss",
-	"l7vdbJxU7udufr658GlEkZlnV/7+8uex7VXYUW8Xf7D8Hyx/JctvRFF25SFb9/t5/85XvKgrfWdNEXnJ",
-	"2pkjbIFXlivGy9kj9jXFQiA7ei7LMEN1RigYlR8nZawllnmOqZYXVUzkLVvkfn96fpERpcA5fhjJ361T",
-	"mSOR3TFErXgCq/lPpj6V97QHGjxT9twtm/MqqV46Z6sYPIEZn0K5ZnMHDcgmSH43l1rObNaBwhdMQsh6",
-	"MtrS92tbH9utbvO+trv7/l9WdbJUH1Obfidj9gO76d8sYOgSuHJ3fakelE8G+1rpQ01YY2Z4zD8+Q24v",
-	"YAos49+uxCGt3MYsSfOOwsp1V43v8rMAwgNqEGOq+S0kbEAOLlXQbDzoiaFMiL0yZKz19HBnJ80DOnxV",
-	"f1UnMxGxhISIRzwTNi17lsSVw8oOILTZ5S5rno84M1TQUdYu3EYha0XAOoSR2zw13aYRp6NgCu3iGJcp",
-	"AqYHcpmiPA4YdHj33GAwNItIf46Z74vzpVNevWHzsglfMmnIqfwanKz67shGV/Plv97ILqevdBV9W/gn",
-	"E6OL6oRqmaDgyEEcqCBD3UCpkkI3mO96w3of9oryv33+9r8DAAD//w==",
+	"7L3bchu51ib4Kgj+HWGpJ0lTB5+o+COalmibZZ02SZXLtVmjBJkgiVISYCVAyfwrHNGvMVdz13fzBjNX",
+	"8yb9Av0KHVgLyEQmkwfJUh3+7X1R25IykcACsM7rW79XhnI6k4IJrSqN3ysTRiOWwD87TCeL5kizxPwU",
+	"MTVM+ExzKSqNSpcNpYgU0ZLcUa7JgI1kwkhiXuFiXKsEFTWcsCk1r0654NP5tNKoBxW9mLFKo8KFZmOW",
+	"VL5+/RpUZjShU6btZ9/OhzdMt6Plj/YmjAzgr88U4VFAqCLh5UW3R57jr0NChbpjCYsI12YO7AudzmLz",
+	"wfrem/3RK/qiWmd7o+oruj+ovh4eRNVD9mL0sv5q7/X+m4NKUOHmOzOqJ5WgIujUvDlw8wkqCfttzhMW",
+	"VRo6mbPcEumXUybGelJpvDxMV6l0wsW4YtbYjth0JjUTw8VHtlheW5PMBf9tzsgNW5AdSq6u2ieEK0LJ",
+	"WMqIDCeSD9ku0ROqyZTeMPMXoDZRdMRqxNBmxBOlLQnMztC+MKNxRW7YTJORTMj+IZnIeaICMmMJkcmY",
+	"Cv4f1MyhkQ54x/WE6Akjik5xPlRE2S8GMlr0xZhphbOx36NjykVApjS5YVE2RsLUTArFCB4sEqaE0NUO",
+	"m8V0waIGMeQMg74wr8m5JnSouRgTfceH7MiM0xfpZGBoKqSesAQmY2egyOH+PgnbJ62zy4te6/z48/XH",
+	"1ufrTuuq2zoJj7LlTXjMcEwkmNlVpjRRmscxSeZCZSPW3+RHbJ9fX3Yu3nda3W5YI02Y0IDFUozhLsCo",
+	"c8UScjeRRDGhCde4LzXSnQ+HTCmzdSIiCRvNFY0VkSNLKJwF14rFI0LhNln69AU115CM+BdDljsguxuB",
+	"mHMaBeZrUW4kJBQR7M5Ms0aadlF4hhgVfdGvIE1iqlnSr5Cdw/qbgBzuv4EpvvjyZRcmIqSGIxQQJdcc",
+	"EySdOQe1vsjdvhej+vCA1Vl1f/BqWD2MXrPqG3q4V305qg/2hvvRATscuduHByW7f97NqZqrs+La7b94",
+	"ERhO437eK7uFn2gcM92MooQpVcbVhCaDBXkXUzUZ0OHNM0WGMWdCHxE6HLKZZhFQho+FTFhUc3P+bc6S",
+	"RTblu9xnVk745fIUvxomgzcGmSGNOrid5qehFObimH/S2SzmQ7i5z39VZva/Z/Q2T0ZAu/Mfm6ftk+vj",
+	"Tuukdd5rN0+7laAyZUrRsfk7nesJE9oMxBqwmbNE3nJzURP2Kxua9ZqdbX5sN//nf/8fZ5enLbLT5WNB",
+	"9TxhJ5Kpc6nPqB5Odo/IcMKGN3gi2DBh2iwcj3ylMaKxYl99SvyXhI0qjcq/Pc/kz3P8q3reShJpZcOy",
+	"BEgviiJTGo9kMmURkQmhZMRZHJFBwugNsMd5zMhO6GjQaf3jqtXthYG5MMBdgGWyONoN+sL8cCeTGzWj",
+	"Q2bGNmeeC3hoaLYzeaZy/JLshJ8uOh+7l83j1vX5Re/63cXV+Um4G5i5AB9ISYmEGVEeswi4sLlCVEl/",
+	"dDKkwtxvb8LephneGDaPj1vd7vVJ67zdOgkDEr69Ov7Y6nkfD0jYab1vX5xfn7W7Z83e8Qfzq9b5yeVF",
+	"+xwfbJ6eXnwyr/dF9oer806refyh+fa0Fe4CvyX2jABzUUgqnD8uxlwCYENakuGEijEzV/5rUDmWYhTz",
+	"4cOO63nzrHXdPO20miefrw3bzh1WMxXSr5wtSPeAoJbQr4CMjBNGowWZKxaZ65sKB3gGGSzP7545rVIq",
+	"lj4LN/fxD2yTxPyW5WbC8sfImzzSGZa5Ey7Rwhwt2hc57p6y37DAJUNDl1SgCXPcd1YKsiMzKqgSE5no",
+	"eJGeYTdv3OEoFZ1ckfksopqRhJqLcHxx/u60fdwLj8zBNsoXioG+QEmnk8WuPR/vZDLgUcTEgw7Iu4vO",
+	"2/bJSes8dzAWcp6KKUqmbDowus3Iu89W+zusvhi8HFZfgfwZ1feq+weHL16+ev2GDobRE7Ere72ndIHz",
+	"G2oCF59qb347YbqycLdWWdIXO8yc7YeJgFJ9KEe/wtkh/VRe9yvkjiq8WMi4Ij4ascTISXsQj8xfMzXj",
+	"iai4fL7NvFB/Wze7wqn3FEJLZqFZImj8QOnaa3XOm6c5YnI7ImFmPUfkt7nUntCKyOFob/ia1dkL+mpw",
+	"OKgPjZShRM1nM5mk834KViTIXLAvM5TqhpvPE5SPuIpwF60Ix/m5ImMmWMKHR1aoJ7csIbEckwlVKOIi",
+	"pimPFZkLI+dyamyE6q/RoswKw5+qVpGptqPQMoNzqd/JuXjYwU7FXo78lmP1tzL4+hW4kyMzBxT2BTHx",
+	"BNtwLnMiwbJxChTboG94WkaDzMWNkHciMJsQM6eYojDz31PPCI9UaqXF/IZl1G8bmk6Z0Ozhe9A2WuFZ",
+	"67xX4CrvWz3Sr1jL/LnSVCsrrjP9miRyrhmRc6145GgSPVPkVzlouB9JwsZcaWO64G/QgDLqFYpMnpBh",
+	"wiKjyNJYHRnxc8PYzOhwxoaSimuZcKYCImTEFAi3hI5GfEjMtLjSfKieRPhvtVC7sx4dVythMIzdv0u6",
+	"iCWNelKe0mTMHrSBl83PpxfNk+vexcX1abPzvpXbQv9Cg6XNFYnNt8xdp4K8PCQf+dsn1vPdh6XhPvhF",
+	"shMuTdwy9EurdOPQDyJJ5+LH9kmrc93qdC46OXrEXOmCmZQ6nF7UD0iXJbd8yMiVoLeUx3QQsyPiWdhP",
+	"RCmlZWKOyfKkrAvAsm6QSIZ2uRWaw+bNMUfFHp8yOdffRsde+6x1cdXb1vCMeISaEnIsswQuyF5d/Smk",
+	"LMzGcGgO+nlxeWVk7MkbJp5AyBmFd0JvjcZLmpdtos13MouAR1spvEfEsOjn+LI52oos5DxRT6sIG92h",
+	"bNooAXNC7ii1zuYK5CGPUs8cCjIksjyjYmG1C/UgMv/j6qLXvG79dNxqnbRKFQqjxlHCvgwZi1jUIHt1",
+	"Y2Hs1VORBFqoFGQWU0HedVqt616n3Tw9IiieCU2NwIQklCu2ZAo+UyTmU/5UfpOcMmHEMPga3azgy2Qn",
+	"zFMiDHJyaMyNxIWVUhH1BbyUWYvZnoLqN8WIAG4LCgzzwcTYjTSO5Z2CNxUfiyoXClR40CrZlPLY/GmU",
+	"yCmMTNGV5nwQWkoiR5oZpajT7LWuT9tn7R54efEKorsUBgshjFGFOEZIFMYtdmukRYcTO1tjm4H3lBKl",
+	"wRgXc2tDpva2Aoc5vh7gmQVrmQzmifkrHchbRrgOiJaEmbGd9jJLpNlLdIkWwyvVNL5Stq/26edeJAY2",
+	"90r4/PNhnOXqvHnV+9A677WPm0XVDUx/RhMIIxgKcUW4uKUxjwLCvsx4gi63hN3KG/ZUlnNxBlOuFBfj",
+	"IFV9S6ZyRGQSwJHiYky4wPPrDhS6+WZUqTuZRGbMu0SK8ZE7wAkbJUxNsk8WvxQQNTNHW4J/gQrCRMSi",
+	"vlBMKdTRC2QNnd/DUwkeul0/NtunzbeneRUtopoOqGJkvqxzWHfOE2xPpr+m3wdqJebkmykgJdyMM9mI",
+	"F7P0TtYe8XpYa5pFZyzitAdO9gcRvXt1eXnR6bVOrs9aJ+3mde/zZZ7+adQFI1GK/NC9OEf+cIyfq5rP",
+	"N8jSF/8YrdnoLmHx2yFsT9naQItOZwIb0YyiK8WSnvzk3FVeRIJGETfD0vgykTOWaM6Ui47mJ3eFVwk9",
+	"7gr8dV4UZea9/XslkbgN66iQzcY8/DWoGB0Bo8ZLUd/Dar1er1dfmf+8Nv+pZ/97YbZzU/Q2C/z+030n",
+	"wFn+kj4uB7+yoTYzac74ihivUS9Z5FmrRqH0o02h07xxjJPeRUjUhM5YjbS1soEV2Fd2C0EaPU9EGQnx",
+	"hl4P5RwP/PJJ8bwQNiY4t0qJkeM3bJELoO8Ha8P4QWWYMCOLmjq/A/v1/ZfVvb3q/sve/n5jr97YP/y5",
+	"ElRGMplSjfyLVY1KXVmie+EE+aO+pcOb+UwROsQFlrzLRDSTXBSmM9F6phrPn6uDmv1lbSinZe/zaNMJ",
+	"bJ+Y527KdtrQ94Ytniky4UJjosINW3zgQodo2kNgHkO9pbuZTdmLvZXN0w6bX+amd7jYuLrj9Ix+NE9/",
+	"hQMGR7PwqU/dsk8kbLy0a3NVZVTp6l7ZC3i033ExZsks4WWntg0TGnHrC7GXweUMJOyW0RjEPlKcZski",
+	"4dLoYZ7IB7/tV1/d/bT4uU7fDk/Yu/EH/sPN6ep5/sgSZddXCCFrmmhQrvfASzVO5J0igwWRgqFYAOUw",
+	"kRrYcW4We9694EK/PKx4l26v7NJpJqiwuTJLM8UQzePeyDRk0d7qehRYJzdsE4ME7th6x8qey/xHfMbi",
+	"L6m4EUGe461my82hoXvHBtnNIvKMMxXtJRRNBbZHT5R19tGBlDGjYmnh7sXV0yrLdyqTFzvhczrjN2yh",
+	"wl0XT0yPeRZQ0hK4ORdg0JgHDf8J0WyztyE8MgaduTADqSeGDR3W6yhnUvfHdG50CZb7TJDmA1nbkSsC",
+	"ip/RhK1V6bhvjUDYAUU/Rx+1M+oLtq9Msvk/U04IGUXBGGEjtDqd+7oktetldY/uD6qvhgdR9TU7HFVf",
+	"1F/uvdp/ffDmcAsh7/bhlKNikz8UFP4G/+SaTdWms281gK/pZ2iS0MWjHKEgnczqw3TpceplweQ2F5hk",
+	"5qFGJzM4AZqfumFAwvfHl+b/mj9fdVrmtCXIVZ2PzHyc7ITdA0gmeH8M77w9vXiLnhv00yRsxqhGfj1j",
+	"MfDnMb9lSylCKEe8TTrYL9skZ+Ng/L/szrhDmVes0FiPudJWn1qhMeV55XRRxV9XbX7A0oSeQu3xVZcS",
+	"P9pcaTlNb9gRoQNwt9xNmPBvJTraBMsLusdXgDDnyV+8n6GxXjdYk9+JD+VXx1etar1moameb7yyON0u",
+	"PgtvwSl3tuNaVYkKKfiQxl3vnccRli4txRvYSbpKurLVErOURdypXjJXerUIZF8whL0qB7fAuFvp44Hz",
+	"4RFtvkBmMubDBehfWjWy50JiLH6+pAA5v0L1x98OvvTq0zc3l/t3nwevROdQnb6O3k32hj+8HP/8gpZt",
+	"s1HrhnxG42ZScrYyj4WRRM1PXcJBpOpFUDbhdLD8AXQ+vSEVxrCOGU3EUqoxTUSD3qkGp9NGY29vb29/",
+	"f3//4ODgoGFMRxsQjUpP6rcLB2/vyjZ/Ndt0QVYW2VWiJuAFVjHHJmepNDKzxnDYOyP45Xw8sZoJ5h9r",
+	"SRI2lGPBjUaikfGXyddV522DFuTxvLliqpRlGJ3EbLzLZkYNqPYQPWJp1/46gsPbrCtf+c+T9JMTFIYY",
+	"9r5aWyqmKs32qpEm0tHcaecn8E8JpvxzTe6oMiraUCYRiwIyF5rHy3F5ItgX7SULBn+KuAxK5eQfICY9",
+	"O315ki5zP8IdGMl5YiiV0CGkPVg9/4YtIGIS/s///j9Cm/GEek3RW7PJAWC+gqJu7QFB+QKpVjAvpjQd",
+	"xFxNbJ4lgZDAsiH7bfv5uAoF/g11zjRSZYzxQrYz+ovxdAgw1qnCt44Im870Av7UF4JxsF4U5RHZofEd",
+	"XWDoqvkf84T5F8Q5JqRgu8UD/0e6QpQkWspYETUfTowK32NJQs1eQNJxxDQb6r6IEj7SDfLhrHlc7X5o",
+	"7r946c6dHd0leXFlEwqeKTLKJonHUydzAUEpomVf7L0kg4W2FQ9MDGVkjDhF5mJGI/PvAVXs5eE8icnO",
+	"/r535HdrpPXbnMb22wrD3cz8qi+8j5qrC7tpUxx26DCRSnmRTfx2LiMKDVj75JSa7UJJ5bwyaheSiKyU",
+	"HzAgaKIMc4Psf20TDRUZMH3HIOBpPq/Qw5NmIeamauijUqaaciE7cRsWLzxv9KQRH88T9+mRTPpiNTPO",
+	"UYZ9MX+NcvzYdyB/0VhhMmRR8XiudIfNqDb6RaVR+T//2az+TKv/Ua++ua7+8vv+/tf/8tjuMvCUQboF",
+	"FWnCMc546dj7yZ99MBBIl4nI5flbFcK+AMnJVhRBiGTCxbhAg/s74/40O+Mv6uizmo9nrfhGjOXZRdsl",
+	"NWkyB2HR0VfuEFyt7Za7dOwl2tqlY6VPiUvH3KTjeaJkib/lMmHZdYeECHd5RzKO5d0RRKMhYV6RcAij",
+	"hKkVBXd0RscF5aT588f4daRfDj8vWj/vJ9ejqw8//Tx+IoPC0Wk1fc+tvC5aFBFXs5guwLEUuPJGm861",
+	"XAYxlWKci0nVyDl4pMABaDaEmhuMAeQrwY0sIefvPh4TYQ50nA4kjHmmmCFwBOkCEGbEdIBbrvggNuNl",
+	"yhWUsoBj/pYlUMRm5B6cSEVQN8SfQJKGZws7wTAg4dlnQrAKJ8RaByiUmcfxHY/0hIT/6//9f/7X//d/",
+	"kbQ6NUHVAylC0aIKuzqh////zcA5S8Jur9PsdlthrS9OGQUGBgMnlINEdxNLjM3Kp1MWHZE9Y2Pt7b/2",
+	"BGiNdKzP1KytL1xRUfv88qrnV0Clr1jRpggkzEJF6FAKncjYGxYs/CnVOQru/AdLZBWX7KYnIvKr5AJe",
+	"GfCIJ2yIcWKoEFUBpHMmPMJn+4IrGVPNFFrjRmkgxpxI4HH8pZIjTSaL2cQocpqO1W5AYi4YZgPThI4T",
+	"Opv0hWLmBy2hyjXht4bNzRXLrUJI4f8IhwnsA6ObUKX4WLCIcNEX7qjtvajVg+wIkRGPY1j8ByrG89j9",
+	"bMaaDjikn8B82JRZSgR9cfV/7L+u18nbTrN9etoil81er9U5J29Pm+cfd61aQm5pwvEsKxazoQZmQLXl",
+	"GKAmxMyI4aAvIj42Kt5sLoZ6ji8ZgkFe1WI6kHFRshdUac/furf/ekMBpbvwqz1HmSm8HSt9NP60hj11",
+	"U7FcEgM3Vg0GJ2zqCo+59mtbi64H1SDhxflp+7wVWl5EgYVzMe6LzBwKSHjx7l3+sZG9wVKwgIRX5x/P",
+	"Lz6dh051o2JRI8dQbKow7KJlzBKqmbE57oypNWc2i4wJo4T8s4ITqQQV+61KULHDGnpkm54+t7ShpSrF",
+	"2qgBGdEpjxd+gDV19nPdcDUMqbPfs7SNRZXprH0hE9wAK8SB6shkIYqA/BCjDxiimjIqrJ31NpYDYied",
+	"p1tfOMKRVXTrHlSCyvvjbiWowPCVoGK+mCcaPLRMMFA+MMzyoDyYXLYHjpbP+bCjhkckvOEismSwGWaQ",
+	"UYyCxPoR+0ZJYML8UdVcoDvEmBzeF8hatfX/4EbggNxgWIpNIjbacj4/py92nLUYqvkgXUA7CndzuTsl",
+	"zrxC1obPYur7hxscOGsTn9xzWdrFlhkMGIv79rSHzTG/NPSWc0use6+DT6W20vYz7OLz8GZ2Oja93/Wf",
+	"LeQQbIqRfptVgJF/L97vD1fGwPOXbZXQ8Z3Hm/1wTxrfD7LJrF6PE6IPYB5pdBN86shJM2HlO1vheoNM",
+	"A66cRv9TDhFAPmyI872a8yiskXeYmwehDfQdTFjCSMYKcsAGYWBL/MoAE3b7wrCJUtSElQEAM43trlk7",
+	"ynve173hrqRnrTwd07mY4U7mmU9Q+VIdy6o5EFV1w2dVaR+rwtiGuZjt9pyfm/Unt5Cn4TLL6+g6UIdt",
+	"l3IPz0bBoZHpUZte/DF98kxGjxB0Xe+z2I5fbackb8uvPJ5U4AXoeg4BO4cYawGfzPkKHqRMr13dH5cF",
+	"vM1VSGeDt6FsN7dayqq92l4ieKdj60mv2YlssBXz97hLedwrfeSZIrP5IOZDYyTb+kUK38Es1IjsdA8C",
+	"hFB5f9yFCIB7gEdEaZpoMG9A0ITvLy7eh7tB6rzmQ+bycC3vt/UWO++Pu7tpgNEmDbknzdb0xQ4o87s1",
+	"0OQZhAiShZEXRylwFKTu3BEpjM0B6bRpHCP0olzhUj7Rx3azfdF9d3Fyfv6q9VPThsKWtNENFm9BHyyJ",
+	"ldnspmKgfMcHJntuORrbbZDwY+vzdbd13Gn1QrJjXo3YiM5jvUuoi0/3BU+zvY9I2PzUve62ut32xXlI",
+	"NJvOZEKTBWQx+J/dgQiM83EvWQ27R30BQ3UuTo1ZKki7eUYSCZAeVKfJDVSp+ZTZWIYLnPsZEy7/z1hw",
+	"KzJByA5qHNyVLceQ09c5D4iQdoq7NZLqM2BnK9jlvvAphNnSmDCIhoshrjXLaT4/AcNVPDETzht82YDG",
+	"5MuoaX8yBHG24HW31fmxfdy6vuy0z4/blwDvYP/S7KLdeN0+u2x1uhfnzZ4Z5JdCHpsbb81h6qZCeMPN",
+	"tbuZ3Vy3vdkF3uke2Ot42TpzHi8vuN8XdxOzyfayVt0VhEoVuKRpXNT9CYZddTfxgBZS1gu37+4HGic/",
+	"XWnxrnXWfv7x1dlJ6/z988Hll86IH3+21/Fj67Mfj3B1WYVb+vLg9eZr2lqbA3DVObX1Wt2DKriSNfjw",
+	"LEUs7xNSVO1VBD6YxnSzZNYzTIftixASBMIjMospFwR+DC0sAdJfJiSWcgaplbZ80bptXTLrXMRmCxHd",
+	"zgVU3bewQrIKCYtp+f+0Ri6mHDHlzOw+dUn3oEj6lakLPvZY/fB1GRVd0XxJXp6MFoaG6CTHSnJ0+ywL",
+	"bqyeKstmhtIwcKea+c8SOU7oVNXIR1AKzB9UgxQAuwJSgrMVZB5tDyYrIDmMrIAUEbICUsDHCvqiDB4r",
+	"IGXYWAEpVPcFJIXtCYg/t7NW78PFSX7EJUCngDjcpICsgGYyyyyFrwnIEgCCmV1ZSVfQFx9azZNWp+s/",
+	"2/rpsnXcA/51/a7ZPjVD5mt/A+KX1gYkjxrg/WwL4IE6ruIv6IsCpkVAso0yS7zqtgLSubBT6LTe4bIc",
+	"Gs0KXyiekaKFWrwChRNUxoo9N0CJQHeVoXCjjfqhJYCzcR3YvJsZS5QUNXIObHAohaZcQHZ0SWaZrZ3N",
+	"F+dRTfqgofYrDWIv0CL9lVfwuiGwV24VQElhvsgFfnUPY8CRKMALXaaHtqAsdn0SkZVUWFOLdbQqIFyQ",
+	"KY9jbos/ieJiiDk5V4J/IWwmhxOy8wO9pV0Y9Jki4QnVrCbk3c5uSNSQxmw3Xz7z6s3Lly/e7ENZX0n0",
+	"fjli/57pP90G+MT15EqxRD3YGPBXoR55GdvHx8sWVIyVb15geZz5A6OxnqxZ2ooQTyhvMJge81smmFIB",
+	"CQFtD3+bQHy1aDJX5M0ThdLtNMtW2D4pE5hXV+2T0hzVTUB2fppOvfqGVkfN6rtffn/9ter/eHifH/dW",
+	"JPicyjEXb2VUYobmQh3pc2GtJGJg1LC2GMmHx1JwDOI9sBqzdYn8YLAWHOAH+/WNameqspbFOTaB0fqH",
+	"BCfgDVh2SICE/i3YRG73bBj4GQ4Ik0ozHASLwOHCeMv7gyw8jS6UgOaCNT7XE5mkcNJvAb4hPEIHgjUn",
+	"w8ENvS7UXppf/Tx9c/t5+m7xefru5fCnHw+HP/24x96f3w6nUfzzwQ+T6NOX+s/77xbD919Kc7CZL4jW",
+	"unPTB2EHAO9hxcLeS4m4glIwhzMOGfz2teWlJctLS67XLcVf9rcxHax/3+hnhbyGtjD8eV0Qw9vvApV8",
+	"Uttvlh3Vcjf4MoMGJ4ExzbLCH0zvMvZThOk4jTSSiRkSRvmDjNzAmVB+FINw1Rc229dVAEzpggwYidlI",
+	"E8jITTBygXm9OxDKtq4rm0uIZh1uBF6YvogkU8YcZgwCt9m6Hux7WtrvlV73Zcq5QO+jEq8vuCL3Id4S",
+	"OXC+4ZP7A5ZIVxLlWZvH8CyFPkLAXfDhoRpv4YCzrO7dAGGPMe1d50bpC5tMlczjNM9gdR3IvRDLg8o/",
+	"5lLT1YoPoFJdOUNmKz3tH9krpeWpg1zwfm1kP1vm1Qwy0FI0rNWFEiUbElMREFYb1zzYrID0Ws0zY4b3",
+	"Wp3LTrvbyjPW7MntKgjeJQzy5Whc2SSK/dxVf7ZlbO4xlEKf4oG/o2Uf/EduwwtuFzqz+Uslfyt1ySAs",
+	"m3vryAPcnEkj1yzCeDdcZY2DX7agPtt37oXn0SkWn605QVt9acYSLqM12Uzwd7jKc4A2A78ngkwiDK6D",
+	"vgZ/KEcsUQArDJunp+DzMEyunCyr8o7cm5WgctJsnxpu96nV+gj/OLs4732Af31uNTunnwte5ezNpbVq",
+	"u8rs6eOLq/PedgcdDkZ+Z+x7OSKWncX5imM4TxJWACQ52IQeM6Vfci/s1Te9MWPJkAld6sOxUyDPyZR+",
+	"IVwQ+3BAEjkXERSnEH0nScSGfErj/Ak+yL6HOHBLlHNLxHnn5rJMqOK72S11JCwjbsdTusqtK3BU5XR+",
+	"o43Z92yuh/nNqRzLuQ4B4a4Eagmfv9ZOBy52qLiPFZMfbNOytrRkyl4Jj0ioMRUOAQaMGpMpreFGE+aJ",
+	"DIhvUuD1ilFWig5tNfIt1fXy/di6FJ/sZDEH0AsNy5tSPZzkQUgSRuOsep9MuYKHQLXMyuyy/kDp07sY",
+	"MxlauOv3x11Ipsa8//QF951dV0oFeaSgjGKALEseIVTdqHyd3073oGG/C2viOhV2o1zPg6O+eH/cbeSX",
+	"5iZ3hGphA1Ind4twKIg9Dd0xsuEhxiRkX9gPO+3afR2SMNcUCW7KzOswF2L+hvQyZ35Y4QVcMln4KDJe",
+	"TrQUTB1hqST0mgDnCllO8OiLv2XeFxZQf2vK6cNTOh+eA/W19J5n43WYmsd4MuL4YlRp/HPb8e2bX39Z",
+	"zkv0bh0eaXI3kYqREJ2eIfZpUTJ/oWyBMWbIc684uy/sKbMn8Y4l6c1m0RFcVndIEw6lGqvOqLll3KUW",
+	"AINgScSHughj9EylVYI4K0C0dMXwiOLZsQWi77B7whr4GSzfcmqgjT47TKOsFdAqGJpts8NW6/UYooVY",
+	"q1+nnceMci6/IM2pKYmq1kpja/mWUuviayvNs/Vyzuu7Z60xq6u6oUvlmd0gW/xUskEiF7zGkxQW45Ch",
+	"OTQIie1h+RY3dd02uo3xbJzCN8qohiO+vWdpYvFUltj19816foJYYbeQo16C82FRdDFUaA7q6lSnXE7U",
+	"rovD+giKG/xIr/fe7G90v+T8pcs4OS5q4GG/RPS/PTKuUimOTdbgApJDjrAs32ZbGTUlhpQhd9thprZ7",
+	"31Ubis2VnDKoezZSXk3kXQHEZvNCZDLelk3JZNyxmK5rNP0LfEqFDbL/4tDs8clZ+7zd7XWavYtON9zF",
+	"2Lsg8PuA1MlOeNVtddwfyFnr7G2rU8ss7nqw/+LQN6T3XxyW9CAtsYtdQMayHlxrtpDSA37PEqrafeuc",
+	"yI59gaN62RfLefdg5qndo7LiLJWHbitWamVILqkzpqxC69FKqWw/zMeIWN8DbhH4jws1LsmGFMLedRuI",
+	"yIQbqi2OLPQRgEUhg0qAphEfM6VLJIAP8LMlko1vhG73yrbcxGzjlbrfdCym+n1eMaoTyj3n8jrutX80",
+	"p6L102W7A1Kv0/rx4mPrxNudtQ4qr9ofR1+5q+WF/vc2wbcXvNlZ2j7VwX6ibBFocjxWbSGOtqq20A8F",
+	"G+3YWn41Ejou5cBCncEUQiQI8rB9UEdfTS8z//6USsHHMd6+V/55F3PFaf0Gb0PP9V9VWRfRlQczNdYw",
+	"5AD6j832Tj3toVefE1pb0gYzy3BsIa/d68HokDkiCVHSqbxlfeEAfrIMpd37nvL/7D6Ov0rJWun1+JvU",
+	"oG24XY9TShZT6J95PS1JlftE4xixlqzJkCqrnu+gkLR5ROoFvDQB3ZHyWZk2e39NKOeBwEmPhR2Rxx3y",
+	"iLRaRq8uN2iCg2AZo1fYZBObUpKwKXQv5JrsQIkANo/3sxNcVVCNNPvODZWVBxhKq5Ky3lSrp9O0GUij",
+	"BMYCPbMgzUGtdShFCfDIBTrcMkvgEYsMkILGojaW1F+xl0gxqrXK4MOV/NULIjdP+29W/Pjjtwc6eu6G",
+	"uK491GZOufT+NHsqNES3V8xXL5bSonYQHjL/UJZNlevrmqbEW9+0TS6yAEAin882dTVHwJj9ttHrNREH",
+	"H6LowkajSsoUj7JuADnIEEMF1MTMIGQw1yQrHayRtLgvfWFtMtn3iv81ZfIPQyX5I5WugoRT2LHaphru",
+	"LCf/7R6l1wLCnjbfEDzt6SEy+jkfTsiEqr5Ia0LxCoBSUUjq9E/SQ1IE74Fb8A0m1d8R86AU7GAN4+VS",
+	"HBuGtbZ3SqYqYNNcy/IiJrhlLzdsQbwCbiIdvDrJJ00ekXFChSbqoHHKlV6NAixW5nwCfwU4O8Eg8Od1",
+	"TwzsVwOI9wQ2MSAgM5ZA/RXgxd4lXBdAGM3T5TD0yHuOV0bmPB3PsO4sUJfl3II2tgRK3QQangAJ1zc6",
+	"KOYK3/BZCF5lZTH/2PCGDOU8xoTgZC7IgA3pXCE+IdckYjMmIoDXxaAU3ORI2uI7OpvFC8/RDjexggEs",
+	"c5Ju+CzvArZ/WO/wS7sdWF18XaSvcAtg0aAwVxqVhNGoUpT5H+QdGdEkb9wgJYwsH8saFgcVi/Ktx4tG",
+	"qpE/OA6IF4F2FR4goB/OkuykWr990BCJqV13yOwH4XCFEB3vC/jB6COzRA7SkRB6Oay5/gjwx+ch2YHJ",
+	"8ZGFvMdUFGw4i6CiY8rFkdHzoaIZYEZvslQXy8Kzl/xT70LqQQorbeaWAeXajbe0TheS33b716Wj+mNJ",
+	"NkJJelsucg1t+msktHoiggskc+ZsULuZeFwBN0CQ0NwrrAlAEtXIhZ6w5I4rRkJ7vqx6h48CsCakLlhD",
+	"GLHZbawXPhEQ9oUONYDg9UUqCe/gPgGkWtqAG4q2y7QfrAjnYtzVi3gFo+gekOw5osyDmQZobmQ4o3oS",
+	"AiT8LU/0nMaF+hPz99JGAWYZJZyiBSqfXSRI+RH/AnEgc/5mLElvjvnOVj7yotAoCU5vmcSwmsyWcdLc",
+	"CSjwTr8wvBwS/x7OkdU+kXzTxL2NbRP/XJF5j048fnIeYNeW4+cXm6GsBbrHkU8AgL50Hjn4ZCHdVFJo",
+	"/hoJEb6eRWFjxYx8l69Lv4M6UPOPkEykMZy4tuCrWQGNBRy3yCRc10ho2LD/tb4ofA7z+Cx0hg0YGpkZ",
+	"QLi9HH3COZwR/xVTlIq0V9oYcSBLjhxeOejEc6aUsfXMhqVLwlsAoD7vj7u7fQEmYOoV4uDNjgq56W5l",
+	"laCSLTPPzL1H1uge2yWV5b15v5QZ6Nkls5qSTdwyx95ewjmKOWs/e9CsOZHQF06FyUBZZSoFdnCbUkDW",
+	"pV4NDlz1kVJllrSblB1vdD5+8p0seYHyDd26aHLD9Aqcga1zPNYU0eAYa9ezulzL8jeLJQ7cDSutUAU9",
+	"crjiiB9e2lL/lnnRmzx38tfuGZAv9sp6z+W9hCWe3ymbDkCtB0wlEJ9eeCkXnEVV3lha4W6NdFrNE5tu",
+	"ZrgQKJsWucfriOj3szAaa5QsqkZzp/BCFVTB7M4ckU+ddq+FSZfI1VTgeh4EhhFWXT6lyqmNRmU5whQb",
+	"fHlKBR3bjgv+fHC5BTZillIJKvDtSlCBYfJcxP1pNX3Ls60e3BR6q8StX6lgj5W5FVO1ChQf0TksIy/P",
+	"5cqf0O0N3T8qM8xQagWruE+OV4A5XvkUrzTDK9cbIEv3uuq2OiXJXm5u9aAi5rFtsp/zVK/N9bJ8Kt22",
+	"LPtrXbpX1m/8nrwx30B8TRF1CaTG1vLVc7MHxeM/d0PdD9gDi8Y3JLrg2Mur+eUruhTnCdeLrhnaRjAB",
+	"JaA5N2x3XT5WYHlY5IrtHVhdNOWCDKTUSid0hsZQ/o+YrYWvW9jbJVwaqKJ2OAg7frF/LMdchLsW63Yl",
+	"zgHpz+v1gyGMBv9ktgYayAiaATyX3ZyJ1jPs4s9Ls9GyYkwMwlnXTSznUZrHl4mEQjeNGGBOjNakyI6t",
+	"2QHtslwFDch7KccxI8cwvHVNBiU5iLtEyzEDOD5XktMXOeBhaWGHEa+srUElt+LDf9CIEnRQKJ1X3dPO",
+	"crYKwKxvARwpsNzNdYVKMekCwsRIJq4xUEEHsEoE1NZiFbxR+YwM1PPER23qi77o2Q74XJE7njCfXGkR",
+	"UtY1dxZTPZLJNPtK87LdyNXlGSmPIEZ9YZM0oUnJPIkJbniBGFznCg/6opPhRnHmEBATowr/0L04b3g+",
+	"J4BXTHuFRFRT+E00n8XgtIImVAGqCX1x1XtXfQ0PLHf6sJiLekIF0XSAzem4YGSQMHoD3iEeMRvPVgGh",
+	"mkyl0uTlYV/E7JbFxnJlM/8P5CN/e5TuJWGxYrbrNAkLkF2h36LE6HtAB3RPoNUfoHPATGQYz6HxIIf4",
+	"E66US/H8VyVFWCMtfA48BmAETeiM9UX4e99p5f1Kg6AaT/pOLTe/61dqtVq/Yn47lJH9VbfXfHvauj6+",
+	"OGn1K18tQGXqZ3Igd6CkMQo9wDyoOwwEZo6nLDi3GnIM0WsUDofAeUzOgCTrMNKw5dp8mtbJTNjC5Tbd",
+	"CHlHFvbAZ4c5kXOjAcq5hr3Neqb+Kgdkx5i4imuZcAYdVCLo1pLQ0YgPoWaGK82HaZu5vgjftzIEVPOA",
+	"gq7S3i9/dxkYX5/bOqHAIa2UP6Gg1zT+83mtVguzKp7E3BA5yl09dzt37aEhL+p7JCwg0/lnrS+ABoGh",
+	"PhULKdgRIOVoaGkqpHfzXR8Mm159WD/EkQED0DL/mA+ZDa2j0lZpzuhwwqr7tbqR/Ens5VLc3d3VKPy5",
+	"JpPxc/uuen7aPm6dd1vwjhG/XPu9cg2/qQSVW9dhrVKv7eGDcsYEnfFKo3JQq9cOEBZqAlLXdU81/x6v",
+	"wiEtMNGSHJIsqA0GiWIsIDKOzEaA17RhY8ip1YCXgQqUzHgZUqspl46nrJaHf62RlhEp2GKWa8Q9RUhg",
+	"RWhfACyw619kEVKBxwcZz8ZabrONfpcpdKjOvc60RlOi2Oui0qiccqWbtuG6IWBCp0yD+vTPIs0uzHxA",
+	"2y7pY69cF0mjn8xFxEZcsMgFZQpkKiEs+FvNV36bs2ThlNZGsXsa6Gzb5HOWTt7NFY0Drry62dKe8NiN",
+	"tHuAf/D6v6+ardf7oXSqJT3fl6eaK3pIq+nJgOspVTcug9TV2uXNIu43sM+OsjGAUCuEGA73vGV4YBfI",
+	"RfG0WImjsrqMPYy82B12riU8T2V0yIEA5CiBrmIHDbPScfz1F6N2W4Rs8+p+vY5lZ0Jb8IWiJISMnvRT",
+	"mxMuIJse9NNl1uAOSs3wmUP8dNmI6RSfv6WRy9SBV/Y2v3Il/HBbhO8dbH7vnUwGPIowIH+4/2bzGz0p",
+	"z6hw2fGQXfhim0W1BeJd4wsHWy3plnI0UMEgmk+nNFlYPlPGYnccqXeN5UDHhvFU6IxXgX3/8jWozKQq",
+	"YeCd1GqgXrQz66AtxZAFBR8Vpmj4rVO1BNY4WBhdGZprDhnZ8TMzdmvpDcNAmdX2saPhiCZpdpX7Mo2N",
+	"ujqkApKadsyD3jZDL1DfGrAcXEj7nYYxZbKohtWo3h930ZLrC/YFVWeCkgb62dp+bhjhR6PmPdOka+Hr",
+	"s3QxBNIWRDFDfK5r5JyxSCFvQIeac+7l3GFlosPvXlNBK5kp7cA8NtzU1KdR3Ni3dHgznykH1V2xOUqr",
+	"MMeyGoZK81O3kqX13AeSK5dfsh0G5ddgS2ZT1lDra96rYPNynozflbYZWs/5MPctzY7967PBvS3euKSL",
+	"WNKoJ+UpTRAf7HDvxTYzVPMZRtvOWMSpS2n6A3nv/harszcBQc4fxLHNO4fbf6nHp0zOdYHTO85sFZEc",
+	"v0/Z/Qpu/zVIVffn9E5VdTJH5r9SiU9zTle2anCJeI6NzzDmqiCGBqEx4OXYEwI8DSNkh4URXTMJRXa8",
+	"BUH6aJb1h0FOG693XzSyIGY0EeDyGSVySrq9LjL2ZufcaKOZKVpsRlEjl3ONZbOWKdtmE0AbMpMxHy76",
+	"wvqU3J1NXQuGme9Ecqiee1K3No3+TTGtuRhX57OqobR5sIouQ/PztfnZk31jJsD2tpIio+4ReFdQlTfr",
+	"HE6kVIxQAVpimdh4z3TzTvVgZx/E9DzRwdJ5ZAZj9cffDr706tM3N5f7d58Hr0TnUJ2+jt5N9oY/vBz/",
+	"/IKC1OBiyGc0bgKIME1Eg96pBqfTRmNvb29vf39//+Dg4KABLlI7cMWLj7pUyu30TbvcTbzX39FnytV9",
+	"fRMj/Ztoh5gMhQe/5HjbahANjWHTM8mFx0S8013gI7+7lnVfkYPETJeoHSc2OuihmAjpW9JGUVRHmD4o",
+	"QGvMPCNvSLgE/h/axsR50zzr/YwrymldZbcF5+UpWU9qEzWHNmVtWx0Byfl3UBC2EWznUr+Tc2E/scXV",
+	"OZZiFHOMZv1d7hqeqDLpvNICW+cV8g4EYApA7pT1cdorGGb5gpg+BS4Dm7tnPQZpX8miYnwPp88vQWU2",
+	"L9ETjjEpgITerzGQZjOKwM+TSE31UhynQShUvEFFSJB1l4S6Er9lrRnOFRyDoxwMxciag0tGH1hhLiCC",
+	"Hh3DbNKcW+e2w/m4G7fjgg2HBLJHNZ+ywO85b40wKK+jUcwFc2lXCZvF1MWP8uBTLskWp5HL5QUT2ixA",
+	"J1QoCuwB50bTqVKt6XDCMB5wN+ExWL9CaqJiPjMD5bJSXXqXTdVI/dvWg81VXwBHXcYsMuYtBFZykEU0",
+	"TV7F0orF2hp/OzNrQu8kmbJqdtlpp9vzZx/T4FuM4NRsffPl9adXty+vXujD7kGy/4+9Wf1CnMUff21P",
+	"3o9a0fGg+eb1q5cvDre3QMtgF/5gC/SB0sXGCI/SFuOJRYLKH9XsriDEi7t6mWs8w6v9TyuoHmWfivBi",
+	"K7aogBGGPmRtbBxbILCeiS1f7cA1X8wBhIVZ4zb3rqsTzljNTui6TIVHJGE6WexaMLvvPoG/jE/gOPVY",
+	"opTdXvswmnxWFFnqBjiFxMJcAaofASuG7Fx0jijGliNTmDaW7/wYpHE6FJU5z6gNPA9YDAmaskY+2XKS",
+	"MOZTrkOIr44ZJmL3xdxCyddTMPkj9BZMjf0+knEs7wISCvZFH88TJROMurM0TA6CGXpDhkP7gJZ9MU7x",
+	"+75o+GCtUNCbhucwDKRZQuOSUJ2QZMRjw2531mNwpViWhCbj+ZQhjLjt6bV7VGymDaEpr19NATZ1OSr5",
+	"NgVK3xyVdP58F9fL/NaktXVU8kGdiB43Zll2x7LVP//kU7SyHDk0vBnUQ0cPq7zNINlpLz14O64NpPmp",
+	"0GSsXi9fFBzm8mjeHvQjS8N5e2VZiWVTzR3yFJaD3XI5V3iE8yUuP3+MX0f65fDzovXzfnI9uvrw08/j",
+	"VRFIGHYV+ff2X5eaD9/mjXLQ/uaQOp613CHDw02r7Nf3X1b39qr7L3v7+429emP/8Gd8xDkzUHlb+zT3",
+	"ghYvqnW2N6q+ovuD6uvhQVQ9ZC9GL+uv9l7vvznAWMoHKBGveHU2NjcUixXWfcnS9mxBugckrbpxRTa5",
+	"WhjUZ99xMWbJLMFPHvy2X31199Pi5zp9Ozxh78Yf+A83p+nDP7oUj72s3KKCBQ+F4l2LuDffTJuHRHZ+",
+	"CSrZwVx37h7mDUS6rYo+X9jr6juLvgehHzMI7TXgsOqG+8120WYPKzeXkyrvhCoGi7HwxbfM80gZfZFB",
+	"ZeS0iqAszTPL7wRBT6fsmbL1IYIpZUtCue6LrPJhCROjLCF1p6xgPFf260p6d48sqA4If5aVU1p/AVZQ",
+	"Q4W30S6W4XvMD6D6eXVrUN7VF8vLg0xQ15kIZu7SMp0TA+IcmWsCEv2HUtgGFn1hqa4gNoHRHvZlyGzZ",
+	"HH4ROiVaN4CRlvBlfceHmJR57FFvxhISepwobPRFFTKEGiTXEDzXfz5zG5V3uA6I56DQaT/nviArWzqT",
+	"HZlvlGyMnipmKRWmUuhhn2lxtjQiw0fRqthhGwe10K07NOZG68QUqOJXSvrfF9btNd8OzNpsGjv+MW1N",
+	"BTRPS/0KKDR+vwI87Zj25HU8KCmSVGRHMdYXIYJ/QAVcX3SZBaNpR2w6k1CYVv1olqQlmdIbBtYkZ4oo",
+	"OmINYy7g4E4fW50TkYrGgua6Qb3zJgLQc7880J+E4EYHCHHkeF/TnCRHOgmhlgqgcsw93aVMX1mbfnFv",
+	"jeB+iRklQv8hEt0IgYPj9BIVCOMRZdV1K6XUADNVKj7yTprsarRhWcAOQ0rCX8ACNTZuRkOX+CIFOeOi",
+	"fbGRjt5A+LsqzvHxyHbPJJc8YNWjuRiXNOz2PRTeh+lo+fWs91fa05NLmDkCZpqrBsk1eEAxyGj89wid",
+	"3TcS9uc43rbwh+U5bIehk/O7125jJk+KobSsM2ceuufZBFb56rLyAsdkIUu4sdp9h/mVA6MJ/tC9OCdQ",
+	"lmesIzWRie6bFWHBhsO7iuGvgNiZFSf7zh+H2FXuBTLKwTm7Q1AONQEwjrliubqOFNzLWGpqZVq9o8Z3",
+	"T9YmT9Y3ul6+1d9yHw/KfTSebZwYD/RQZHuxVZFr4SzaloRtfBX9d4Wy1yVZ10qD1L4JvK48JiCZs/u7",
+	"E+MpnBh51AUo/NvdxKShtmwzg87sRIDUAuRcY2vaMZ+VVMYVMy0dmlpfGCutRk7YMIZmd9Ami2psnoWh",
+	"AYBpYzSy7N7qVKBIEYqoAi7f6kV9ry+Wity8kraAxPyGWaaIZZ6FGsClKYKiz1akK2ZYLht5eI58cjql",
+	"VcXMCzrt/Ep4pI58DNwyvusDN5cx3cP6m5ebHdgvtrk751K3DRedMgFXxytjrzT++Yt/8vzFORawXB65",
+	"k5Iz2ngWnUIMEBblnre58IqV8rh2yke2tcgiaO9DhghGFKYZvpt1GPVFWqILGSP2r+CcgF96LjLwECH8",
+	"UJqfQvbrgAtu64eth0r1xYwqZeTziPK44eG42SJYPpxgNSfMDr1mXn2sdgBwoAdQMqXxSCZTFqVeLLJz",
+	"WK/vBqAORbawf+ewvgeNJenq8jqzIUaFMa8/P6wf7EIsTvQFVBiXHfo8BPG35LU80K/wdB6ErW3Achjm",
+	"p7Bql8DyKhbtLoNOMpwmhVKrAAABi2yzUi/ohQCgvuoBuJVGIcvednAJLhhbQF3zcvI8obphzFKYNutB",
+	"LrK1DUM9FThcGseEvPM8jGkRejSdH8B6brNUrjAtODut9nv2JC+t+ReHC7gE3ecj9SHC3pPTZoP6agHC",
+	"PG8KoAnc9yp5HTbLXSl+k00qjpZZKPLcpbDD9wKlPz0Z6ZtUWsdq8x4zJ7XprZHKOxayfqNOkSEqrMv3",
+	"78qRrnqQYGn1JQcwNjqbMZooAsU6eN4SwIrlWmGACAs8jVx1oSlMatFQNyDF2Ggp2HR/hUKB/r8iYj25",
+	"YTOdItjSecR1XwDiSY00CaJwOjRbD5thde2Ad8m/RUg9zJFa7IG30Yf6n7ig4O9WH7DG5xeUG48XWeqn",
+	"TecpLc8zBzl7zJaKFQCespMd9IWDIwazjgoyt10huEUGLV4hkWuWegSRyg8QXUWEDSbkfDyxHScg0Imw",
+	"TkM5FnwlVEZqCVYeJ4yxXj3+nib0F08T+rb8n+044nc2+KexwfdMb+KB94vuv3U+nY11SlQs8m3Mnynb",
+	"AGdNX8umq2nR0hYrZa1v/ASTwKt6SjMwZCGtxQyNGUxeyDLTYjJc6IBMWTL2ay1ypUWB88qkpUfTQrWR",
+	"nzzU6Avqank8U8AVCtnCIbNUqMjKcmaWpl/oHuY3AVpuHxakvSHK24iRlV3E+qLYRszNDbsqAWyZ0nTh",
+	"UHzt13PC8L6ZKKurkP4KaScJc+itfhzRyrQ0h8JKiHM+nhi57jIpwLcCBQLdtDmPNwyWDmQpVP6ID6if",
+	"+nrPCqq/YnqD7yuAToQlEvFBUqq0P+NG7d2K2iNsEuhdIw9cv5AK8b10+HvCxH+WhAm8NFunS3jYj7lA",
+	"yDeoFetjKEvhE/BbFEV3TvyB+B7KxBbDyrkeyikD+MucfhJafEuyg4xnVYJwQKw3MYOR27Ui2jcuwhpp",
+	"KlIWjIxjeaeCpXrsojpgNZu+sBmk0E7DyV/oiqgl0Wl80FYzrlBmpGCK7FhDNVdOjPVgOcTg5aTn3SPb",
+	"ccd+BUxUmcKhATi97Pt1yd63ka5BoUzap7jNwM13j5hi4XkN8X43xa6IH7oqUzA67PaxQkJbi6DiNz3J",
+	"+z3k8qghl2L4wNyZOEszIEvOiXws5f6zfEi0xFd13rz0oyI0jv1zzKJ7JOQ8SDlKT+a/dETj3mrR9xDI",
+	"andDJ2tXkuoPz3IpxCu1iUgOV+fzNEnCRATYKxnCpUsubF62A5uqgZEOEI5c0GRBdoQkxyfnUB265Ac9",
+	"MZ/cyIM1+6KfT/Q0zgMQFNNWli5OU5APvbPTtAR0wmhkOzoc4+jVrk1RqV4CQNSKRpR0zJCXSRqluCOw",
+	"UCoWZCKVtg4V23DKtR0H9hRz7E+5ZuLrkmWal22P4jNshOQ2MCWo28MJo7Ge/MfqbbT+cBTfPGZOn4NI",
+	"MFckmQsBzpF2WnXmFsxixZZ38YP94jfHhRxPlTcP5qc4l01mprdaGvNbVlubrHRqFD7zOPSSXEf7KdMJ",
+	"H67DCkc0H/NxaAsEjztd8jKBdjJsrog574R9ARR5bOiYTKkm9Vq9dugab2eP94UaJnTGkgb50OtdkrRU",
+	"bbCwSWqaTWcxVOSZV6StGgB698WO6wJyPdF6du3evtZS0zjcRV2UEis1yYQrDRD9y8NbLH/zhVXDXkdz",
+	"pNm1bQNodFoPBTETc0v4tgrQdV15mLlC8D1rSAQkvPgYOlQCrx2ia07ptaX0J+d90K34yKuPTKhmVahY",
+	"N3dwrmicoxg8eJ2wX7EvnxsidYhG12aAaxiARdkHoG8q1XRAFesLq/qZnZ5JGZOdcCyv1W/x9X81zzp9",
+	"/b00dxOaK7pfuYMML/xX81n7G/Mm1KadS8OWOcNY81L/k4DMFUvSQk2ZFKC+kZjWSLE8Tci+gJSxI0JJ",
+	"xGaxXABmAzbcpEJD2aar/RvE0hWuQnMASFCDW/BlYcHq7ZwNHSDKjX5djQiW7jg2CB5yq+FwoTQVw1WJ",
+	"lmf2Jm4nWWYx5eKI2M4A/w7X7Ag6fCim/32uR9XX+R5Y/0Y+tE4vycozRI5XnugMVD3zfA8WZNWxbpCL",
+	"j8F2p7rWF/9Gep8vW2vmBRQ2lufKR363H/73fsV1GskQCbv9SuCm/e/9SvegX/lK9rcb7eJj2ct7h1nv",
+	"n+1kOkBT4PYGUJyhYFcMhwI5e3+Vaw3v93jyND1SK/m/7SNRW1DUVFZizV7MmDBiPZLDub07WCFoTH+q",
+	"yGDOYw36BSQjO8xU67oA+3qQyLsyafyeaTt6d8aG9xPKbt5Lu+F6U5XvhlvNQa2erYgL8rl5drpetPas",
+	"7vhMLZFkHZ2hZdO2Kk4BPheonHKVwPYpUK6huErZssscOCIv6gd9kTqZbAs40AQHNDZMKDHXF5oticjW",
+	"kUMuM9Tic7WWWXVwLY+mPAFtnlh/WiaROb9ulRmZaw83Z1YcGEMtvp0yBiJqS8TnO69/2hLME4/QewmK",
+	"T7IIbFIIdQ3RoBFAX0R8zJS2Gd5exzSowHIN0yzSY+a5i7mCMAd1fyKIiASIr4XuanKuwxXyDqAj1VPC",
+	"usIX1nW6SKmZUfJfAnF4xdo3FNTYA+Gf1ee/w/9tSDfssFt5k+KLF1Kjcue4gSmGxpRwaf9ZMtRejTSd",
+	"F9qcr2euvx+PcilTZFXGlBSsRmAyUOlAEphX5HpLAPsx2iJEBlY4guUNg2NV2QIZFsb1cGGhiFIjYio2",
+	"hF2JCGvJ+o2AsE92s7bMbLTboxylv+1ybeNyg735O2bc4NEqvSIPvKBZg8vVBUbHNhRG7H0CVBSQHDOq",
+	"1J1MUrM70Spj+A3zz4lMdDXmAPPryY6gL9Y30wzTe+n1/8T+7AkbJUxN7LnRgMDnCxT795C4NjDYSEyw",
+	"O4hSGf6QXnYL8IJLS/OpabqwvsBvYl++dLkOSRByZA7re7mcGWPI1kgT8Fgd7K7WbDrDLp3wSTeuC9lh",
+	"rAWE54TFEaR7BM5BcUe5NUIjOR/ETNmiUUqGdNYgh/tvnFjtMJ0sqvDpEBrj3/Iha4uRXMIWJGugBa8U",
+	"S07hSHxDVZNtsFyhES00VXZUhNBQkrChJhOZKEYGhkyJMRnpDAPO2/EZmCvM8A/G7IUPr2NvXWw6xMUf",
+	"Hqv4HkjYVvM2e0RcjL+EtT2Em0rMXVyFlIaKDprGqBsjOpPP1xAt1bBLVHcs98RsA+9BYBrQmwvqLNIY",
+	"RU49kgJQyn1I6Mh5p2rkVI7HRtcxrA+yzY2qziLDonF2m3UeyzLMuu/LM7aNJ8KaQXL/GVd9S13GUYwr",
+	"Im9Z8i9x7f/c69uyHmNHeWjjnb9K977B4Py+T2PUWUxF2rV3apOT/S56RrCb+xmkmoKZBiDY+ZND97xz",
+	"S2NXZyZ0skDu5LW6BF9p+Pbq+GOr111lPP8D1vGtHhiY1BUmEvzzd79xJQwDBZp2IpVgBSpkWtuvXJlF",
+	"9saMJVxGthyheXp63WuftbIm6ccXV+c97LYPU/i9YqELK40DgOioNPbqMMqQCQ2PHNTBsFHzgTeX4jZe",
+	"WeCN4sTedVqt616n3TzNDK13CWNEJxzP78M8ULAZGwN47iBlh4fAuv8lPA5AIlzvhkuLN9S7svbGr5a6",
+	"3Rn4n5YFLSji1jGALS58QyUD20R56r1Z6wuI8uSH44qMpYygu2aDzBUIVsGwwbw0g3HIq0cdgEOTNRmn",
+	"/KsvdlBKr5L3xCwL5LOT9VQ7L9xubjGH9T106aY95yHZHmFEcMQMBzS2LAYamdjVlUp5K4j/k4p5//vr",
+	"7uo5u8u7Ar+L+CcU8a6da1GwO7P+AX6PtJxtrZjPtzDYgOQEmCVwicytxm4IqqT/ufXc5Io5bU/03O+a",
+	"J2ft86C0lYJRJ7KGCyN8vS/OWmdvW51aLik4HDP9KX19Zzc8gvYOsxnR1HGgfBcEYCsTlrBVqG3ZcI9b",
+	"Mu0VGaKzlEfbY7NZSW1h+828k3G+VLFer9err8x/Xpv/1LP/7VeMduFctIlELH1DfvsH36ERsdv/Fssh",
+	"jScSUjv5lh/Zs8Wh5zhRf8q3ON0OfHj/xeFX/Gp765G//vL1l60Vkff+gdikkKT+xWxr/iVUEYAQu/MP",
+	"uuMj3i9Xo6E3I2Mt+3hDcnWx91HJvbfJIjuH9QOvDMDmqgvsSg95/j7cc8TVLKYLTCBO5rFtHcYdBDqh",
+	"U2m7nuYNmL4A0LpsaQGCTybQMfsm/QCm2uxA87Hz5lnrunnaaTVPPl9Di6Ld1XDP6YH7FpeiK5qmyQ3T",
+	"EL64H1htOomnLFBbxdEAh3BLfublj2eLvSdH+/pw4qznCNmZ5soCi31H6P0XS8U+tnhy2WFYxSBzutbz",
+	"3z1FY9teswhEW2w/Vc5Jl9SvCZ+po3yrKp+/1kgzhwlHNfagKsDr5rrYulZqth+bnjBuYWwwQKUkQiaW",
+	"dKcw4t+Hq206LBdfPfSC1KknwFWEjBLGVjthkWh5VvuXxbPJsZE8pM33hrd/GqDNxvu8BtbmgVc0fwcz",
+	"tJvCrfWvxWqwmyNCCVpB5G4iHWqqbypxDY3gzEAHK9ymT3SDHqgMPKZx88vXB1kJW9/l2ndklUdEVtni",
+	"Mm7MLkqfL2YYpX/IZxk9DBM9n5aUh0R/9F7ViJWRN6/WcZzV5lXaiLIvLBzJqs7LOWmVtuqmUBDA1Wq8",
+	"kSexe0jr6r6tjf/Wpo9Z75NZP0v02VZtwc0X8s4cgO8IHd8NpvWJe9is7ZsMpudWjP9+X7b/F2TspV6z",
+	"M/BI22S8tUqkr9Hl+bPNmUtkzFYYfks8/Zkq2oRuAmXAi3kLrSR7+ChNJ5xIQmOoWwCx4ebs25M7LrTR",
+	"F2bKOP3Lq16pL60ZRSmjulIs+RahYr3cnVbzpHI/d/OL7YVPM4rMPHvyj5c/j22vwo56u/id5X9n+WtZ",
+	"fjOKsisP2brfzvuf/44Xda3vrCUiL1k7c4Qt8cpyxXg1e8S+plgIZEfPZRlmqM4IBaPy46SMtcQyzzHV",
+	"8qKKqbxly9zvL88vMqIUOMd3I/mbdSpzJLI7hqgVT2A1/8XUp/Ke9kCDZ8qeu1VzXifVS+dsFYMnMONT",
+	"KNds7qAB2QTJb+ZSq5nNJlD4gkkIWU9GW/p2betTp91r3dd2d9//26pOluoTatPvZMy+Yzf9iwUMXQJX",
+	"7q6v1IPyyWC/VwZQE9acGx7zz18gtxcwBVbxb1fikFZuY5akeUdh5bqrxnf5WQDhATWIMdX8FhI2IAeX",
+	"Kmg2HvTFSCbEXhky0XrWeP48zQNqvK6/rpO5iFhCQsQjngublj1P4kqj8hwQ2uxyVzXPR5wZKug4axdu",
+	"o5C1ImAdwshtn5pu04jTUTCFdnmMyxQB0wO5TFEehww6vHtuMBiaRWSwwMz35fnSGa/esEXZhC+ZNORU",
+	"fg1OVn13ZKOr+fJfb2SX01e6ioEt/JOJ0UV1QrVMUHDkIA5UkKFuoFRJoRvMd71hvQ97Rflff/n6vwMA",
+	"AP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -128,6 +128,17 @@ type ClientInterface interface {
 	// Corresponds with POST /apikeys (the `CreateApiKey` operationId).
 	CreateApiKey(ctx context.Context, body CreateApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetAwsTrust What an AWS role's trust policy needs to let bucketd in
+	//
+	// The caller's organization's ExternalId, which bucketd presents whenever it assumes one of
+	// the organization's IAM roles (credential kind `AWS_ROLE`), and, when bucketd can learn it
+	// from STS, the ARN of bucketd's own AWS identity. Put both in the role's trust policy
+	// before registering the role (docs/credentials.md#setting-up-aws-role-access-aws_role). bucketd generates
+	// the ExternalId; no caller can choose another.
+	//
+	// Corresponds with GET /apikeys/aws-trust (the `GetAwsTrust` operationId).
+	GetAwsTrust(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// DeleteApiKey Delete a stored credential
 	//
 	// Deletes an API key no live bucket uses; one in use answers 409 `CREDENTIAL_IN_USE` with
@@ -678,6 +689,27 @@ func (c *Client) CreateApiKeyWithBody(ctx context.Context, contentType string, b
 // Corresponds with POST /apikeys (the `CreateApiKey` operationId).
 func (c *Client) CreateApiKey(ctx context.Context, body CreateApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateApiKeyRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAwsTrust What an AWS role's trust policy needs to let bucketd in
+//
+// The caller's organization's ExternalId, which bucketd presents whenever it assumes one of
+// the organization's IAM roles (credential kind `AWS_ROLE`), and, when bucketd can learn it
+// from STS, the ARN of bucketd's own AWS identity. Put both in the role's trust policy
+// before registering the role (docs/credentials.md#setting-up-aws-role-access-aws_role). bucketd generates
+// the ExternalId; no caller can choose another.
+//
+// Corresponds with GET /apikeys/aws-trust (the `GetAwsTrust` operationId).
+func (c *Client) GetAwsTrust(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAwsTrustRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -1716,6 +1748,33 @@ func NewCreateApiKeyRequestWithBody(server string, contentType string, body io.R
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetAwsTrustRequest constructs an http.Request for the GetAwsTrust method
+func NewGetAwsTrustRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/apikeys/aws-trust")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -3031,6 +3090,19 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /apikeys (the `CreateApiKey` operationId).
 	CreateApiKeyWithResponse(ctx context.Context, body CreateApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateApiKeyClientResponse, error)
 
+	// GetAwsTrustWithResponse What an AWS role's trust policy needs to let bucketd in
+	//
+	// The caller's organization's ExternalId, which bucketd presents whenever it assumes one of
+	// the organization's IAM roles (credential kind `AWS_ROLE`), and, when bucketd can learn it
+	// from STS, the ARN of bucketd's own AWS identity. Put both in the role's trust policy
+	// before registering the role (docs/credentials.md#setting-up-aws-role-access-aws_role). bucketd generates
+	// the ExternalId; no caller can choose another.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /apikeys/aws-trust (the `GetAwsTrust` operationId).
+	GetAwsTrustWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAwsTrustClientResponse, error)
+
 	// DeleteApiKeyWithResponse Delete a stored credential
 	//
 	// Deletes an API key no live bucket uses; one in use answers 409 `CREDENTIAL_IN_USE` with
@@ -3778,6 +3850,89 @@ func (r CreateApiKeyClientResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateApiKeyClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAwsTrustClientResponse429Headers the declared response headers of an HTTP 429 response for GetAwsTrust
+type GetAwsTrustClientResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetAwsTrustClientResponse503Headers the declared response headers of an HTTP 503 response for GetAwsTrust
+type GetAwsTrustClientResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetAwsTrustClientResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AwsTrustResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAwsTrustClientResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetAwsTrustClientResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAwsTrustClientResponse) GetJSON200() *AwsTrustResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAwsTrustClientResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAwsTrustClientResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetAwsTrustClientResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetAwsTrustClientResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAwsTrustClientResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAwsTrustClientResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAwsTrustClientResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAwsTrustClientResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6672,6 +6827,25 @@ func (c *ClientWithResponses) CreateApiKeyWithResponse(ctx context.Context, body
 	return ParseCreateApiKeyClientResponse(rsp)
 }
 
+// GetAwsTrustWithResponse What an AWS role's trust policy needs to let bucketd in
+//
+// The caller's organization's ExternalId, which bucketd presents whenever it assumes one of
+// the organization's IAM roles (credential kind `AWS_ROLE`), and, when bucketd can learn it
+// from STS, the ARN of bucketd's own AWS identity. Put both in the role's trust policy
+// before registering the role (docs/credentials.md#setting-up-aws-role-access-aws_role). bucketd generates
+// the ExternalId; no caller can choose another.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /apikeys/aws-trust (the `GetAwsTrust` operationId).
+func (c *ClientWithResponses) GetAwsTrustWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAwsTrustClientResponse, error) {
+	rsp, err := c.GetAwsTrust(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAwsTrustClientResponse(rsp)
+}
+
 // DeleteApiKeyWithResponse Delete a stored credential
 //
 // Deletes an API key no live bucket uses; one in use answers 409 `CREDENTIAL_IN_USE` with
@@ -7651,6 +7825,83 @@ func ParseCreateApiKeyClientResponse(rsp *http.Response) (*CreateApiKeyClientRes
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateApiKeyClientResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAwsTrustClientResponse parses an HTTP response from a GetAwsTrustWithResponse call
+func ParseGetAwsTrustClientResponse(rsp *http.Response) (*GetAwsTrustClientResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAwsTrustClientResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AwsTrustResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAwsTrustClientResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetAwsTrustClientResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

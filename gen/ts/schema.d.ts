@@ -528,6 +528,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/apikeys/aws-trust": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What an AWS role's trust policy needs to let bucketd in
+         * @description The caller's organization's ExternalId, which bucketd presents whenever it assumes one of
+         *     the organization's IAM roles (credential kind `AWS_ROLE`), and, when bucketd can learn it
+         *     from STS, the ARN of bucketd's own AWS identity. Put both in the role's trust policy
+         *     before registering the role (docs/credentials.md#setting-up-aws-role-access-aws_role). bucketd generates
+         *     the ExternalId; no caller can choose another.
+         */
+        get: operations["getAwsTrust"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.yaml": {
         parameters: {
             query?: never;
@@ -674,19 +698,28 @@ export interface components {
         /**
          * @description The same body as a create, for a dry run: `name` and `workspaceId` may be left out (when
          *     `workspaceId` is given, the caller's access to it is checked, and an `apiKeyUuid` must be
-         *     of that workspace). Unknown fields are ignored.
+         *     of that workspace). Unknown fields are ignored. `kind` says what the credentials are;
+         *     `secret` is required for every kind but `AWS_ROLE`. `key` is required unless `apiKeyUuid`
+         *     is given.
          */
         ValidateBucketRequest: {
             name?: components["schemas"]["BucketName"];
             bucket: components["schemas"]["ProviderBucketName"];
             storageType: components["schemas"]["StorageType"];
             key?: components["schemas"]["OptionalCredentialKey"];
-            secret?: components["schemas"]["OptionalCredentialSecret"];
+            /**
+             * Format: password
+             * @description As in a create (`CredentialSecret`); left out, or empty, for `AWS_ROLE`, which has
+             *     no secret, and when `apiKeyUuid` is given.
+             */
+            secret?: string;
             region?: components["schemas"]["Region"];
             endpoint?: components["schemas"]["Endpoint"];
             workspaceId?: components["schemas"]["ID"];
             apiKeyUuid?: components["schemas"]["ApiKeyId"];
             validation?: components["schemas"]["ValidationMode"];
+            kind?: components["schemas"]["CredentialKind"];
+            sessionToken?: components["schemas"]["SessionToken"];
         } & {
             [key: string]: unknown;
         };
@@ -1014,16 +1047,6 @@ export interface components {
          * @example AWS
          */
         ApiKeyProvider: string;
-        /**
-         * @description What the credential is (a bucketd extension; default `KEY_SECRET`, a long-lived key and
-         *     secret). The others are for their own provider: `AWS_SESSION` (key, secret and
-         *     `sessionToken`), `AWS_ROLE` (key: the role ARN; no secret), `AZURE_SERVICE_PRINCIPAL`
-         *     (key: client id, secret: client secret, `tenantId`), `AZURE_SAS` (key: the account,
-         *     secret: the SAS token), `GCS_IMPERSONATION` (key: the service account; no secret).
-         * @example KEY_SECRET
-         * @enum {string}
-         */
-        CredentialKind: "KEY_SECRET" | "AWS_SESSION" | "AWS_ROLE" | "AZURE_SERVICE_PRINCIPAL" | "AZURE_SAS" | "GCS_IMPERSONATION";
         /** @description A stored credential in Flashback's `ProviderApiKeyDTO` shape. Its secret is never returned. */
         ApiKey: {
             id: components["schemas"]["ID"];
@@ -1085,7 +1108,7 @@ export interface components {
         CreateApiKeyRequest: {
             key: components["schemas"]["CredentialKey"];
             secret?: components["schemas"]["CredentialSecret"];
-            sessionToken?: components["schemas"]["CredentialSecret"];
+            sessionToken?: components["schemas"]["SessionToken"];
             kind?: components["schemas"]["CredentialKind"];
             provider: components["schemas"]["ApiKeyProvider"];
             endpoint?: components["schemas"]["Endpoint"];
@@ -1109,7 +1132,7 @@ export interface components {
         UpdateApiKeyRequest: {
             key?: components["schemas"]["CredentialKey"];
             secret?: components["schemas"]["CredentialSecret"];
-            sessionToken?: components["schemas"]["CredentialSecret"];
+            sessionToken?: components["schemas"]["SessionToken"];
             provider?: components["schemas"]["ApiKeyProvider"];
             endpoint?: components["schemas"]["UpdateEndpoint"];
             region?: components["schemas"]["Region"];
@@ -1221,6 +1244,35 @@ export interface components {
              * @example AccessDenied
              */
             providerCode?: string;
+        };
+        /**
+         * @description What the credentials are (POST /bucket/validate): `KEY_SECRET` (the default) a key and
+         *     its secret; `AWS_SESSION` temporary AWS credentials (key, secret and `sessionToken`);
+         *     `AWS_ROLE` an IAM role that bucketd assumes with its own AWS identity and the
+         *     organization's ExternalId (`key` is the role's ARN, no secret). A bucket stores only
+         *     `KEY_SECRET`; the other kinds are stored as credentials of their own.
+         * @example AWS_ROLE
+         * @enum {string}
+         */
+        CredentialKind: "KEY_SECRET" | "AWS_SESSION" | "AWS_ROLE" | "AZURE_SERVICE_PRINCIPAL" | "AZURE_SAS" | "GCS_IMPERSONATION";
+        /**
+         * Format: password
+         * @description The session token of temporary AWS credentials (`AWS_SESSION`). Never returned.
+         */
+        SessionToken: string;
+        AwsTrustResponse: {
+            /** @example true */
+            success: boolean;
+            /**
+             * @description The organization's ExternalId, for the trust policy's `sts:ExternalId` condition.
+             * @example bucketd-Vq3xT0m9kP2wYb7nR4sL8dFh1cJ6gZ5a
+             */
+            externalId: string;
+            /**
+             * @description bucketd's own AWS identity, the trust policy's principal; absent when bucketd cannot learn it.
+             * @example arn:aws:iam::111122223333:user/bucketd
+             */
+            principalArn?: string;
         };
         CreateBucketResponse: {
             /**
@@ -2980,6 +3032,37 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getAwsTrust: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The trust policy's values. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "externalId": "bucketd-Vq3xT0m9kP2wYb7nR4sL8dFh1cJ6gZ5a",
+                     *       "principalArn": "arn:aws:iam::111122223333:user/bucketd"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AwsTrustResponse"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];

@@ -6,6 +6,8 @@
 package azurite
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -38,7 +40,8 @@ const startTimeout = 30 * time.Second
 
 // Server is a running emulator holding its data in a temporary folder of its own.
 type Server struct {
-	// URL is the blob service root, http://127.0.0.1:PORT. Accounts live under it path-style.
+	// URL is the blob service root, http://127.0.0.1:PORT (https for RunOAuth). Accounts live
+	// under it path-style.
 	URL string
 	// Account and Key are the credentials of the built-in account (the package constants).
 	Account, Key string
@@ -107,10 +110,34 @@ func moduleRoot() (string, error) {
 
 // Run starts an emulator from the launcher at bin. The caller must Close it; Start and Shared
 // do.
-func Run(bin string) (*Server, error) {
+func Run(bin string) (*Server, error) { return run(bin, nil) }
+
+// OAuth makes an emulator speak HTTPS with a certificate of the test's own and accept OAuth
+// bearer tokens besides Shared Key and SAS: Azurite accepts tokens only over HTTPS, and only
+// with --oauth basic, which checks a token's audience (https://storage.azure.com), issuer
+// (https://sts.windows.net/<tenant>/) and lifetime (nbf, exp), not its signature, and knows no
+// role assignments.
+type OAuth struct {
+	// CertFile and KeyFile are the server certificate and its key, PEM, for 127.0.0.1.
+	CertFile, KeyFile string
+	// Roots verify the certificate; the package's own requests use them.
+	Roots *x509.CertPool
+}
+
+// RunOAuth starts an emulator that speaks HTTPS and accepts bearer tokens, from the launcher
+// at bin. The caller must Close it; Shared does when its OAuth is set.
+func RunOAuth(bin string, o OAuth) (*Server, error) { return run(bin, &o) }
+
+func run(bin string, oauth *OAuth) (*Server, error) {
 	dir, err := os.MkdirTemp("", "bucketd-azurite-")
 	if err != nil {
 		return nil, fmt.Errorf("create the data folder: %w", err)
+	}
+	var roots *x509.CertPool
+	transport := &http.Transport{Proxy: nil}
+	if oauth != nil {
+		roots = oauth.Roots
+		transport.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
 	}
 	proc, err := peerproc.Start(peerproc.Spec{
 		Name: "the emulator",
@@ -122,12 +149,16 @@ func Run(bin string) (*Server, error) {
 				"--disableTelemetry",    // otherwise Azurite reports to a Microsoft host
 				"--skipApiVersionCheck", // azblob speaks a newer API version than Azurite knows
 			)
+			if oauth != nil {
+				cmd.Args = append(cmd.Args, "--oauth", "basic", "--cert", oauth.CertFile, "--key", oauth.KeyFile)
+			}
 			cmd.Env = emulatorEnv()
 			return cmd
 		},
 		ReadyPath:    "/" + Account + "?comp=list",
 		StartTimeout: startTimeout,
 		LogPath:      filepath.Join(dir, "azurite.log"),
+		RootCAs:      roots,
 	})
 	if err != nil {
 		_ = os.RemoveAll(dir)
@@ -139,7 +170,7 @@ func Run(bin string) (*Server, error) {
 		Key:     Key,
 		dir:     dir,
 		proc:    proc,
-		client:  &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 10 * time.Second},
+		client:  &http.Client{Transport: transport, Timeout: 10 * time.Second},
 	}, nil
 }
 

@@ -1,16 +1,21 @@
 package azurite
 
 import (
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/bucketd/bucketd/testsupport/helpertest"
+	"github.com/bucketd/bucketd/testsupport/testca"
 )
 
 func TestServerStoresBlobs(t *testing.T) {
@@ -72,3 +77,48 @@ func TestMissingEmulatorFailsWithInstallCommand(t *testing.T) {
 		}
 	}
 }
+
+// The OAuth emulator speaks HTTPS, keeps Shared Key working for the helpers, and judges a
+// bearer token by its audience, issuer and lifetime.
+func TestOAuthEmulatorJudgesBearerTokens(t *testing.T) {
+	ca, err := testca.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := RunOAuth(Binary(t), OAuth{CertFile: ca.CertFile, KeyFile: ca.KeyFile, Roots: ca.Roots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !strings.HasPrefix(s.URL, "https://127.0.0.1:") {
+		t.Errorf("URL %q is not https on 127.0.0.1", s.URL)
+	}
+	s.CreateContainer(t, "oauth-container")
+	now := time.Now().Unix()
+	for name, c := range map[string]struct {
+		claims string
+		want   int
+	}{
+		"a storage token":  {fmt.Sprintf(`{"aud":"https://storage.azure.com","iss":"https://sts.windows.net/t/","iat":%d,"nbf":%d,"exp":%d}`, now, now, now+600), http.StatusOK},
+		"another audience": {fmt.Sprintf(`{"aud":"https://management.azure.com","iss":"https://sts.windows.net/t/","iat":%d,"nbf":%d,"exp":%d}`, now, now, now+600), http.StatusForbidden},
+		"expired":          {fmt.Sprintf(`{"aud":"https://storage.azure.com","iss":"https://sts.windows.net/t/","iat":%d,"nbf":%d,"exp":%d}`, now-900, now-900, now-600), http.StatusForbidden},
+	} {
+		token := b64(`{"alg":"RS256","typ":"JWT"}`) + "." + b64(c.claims) + "." + b64("not checked")
+		req, err := http.NewRequest(http.MethodGet, s.Endpoint(Account)+"/oauth-container?restype=container&comp=list", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("x-ms-version", "2021-12-02")
+		resp, err := s.client.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s: status %d, want %d", name, resp.StatusCode, c.want)
+		}
+	}
+}
+
+func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }

@@ -9,6 +9,9 @@ import (
 // TestMain stops it after m.Run. Azurite takes a second or two to start, too long to pay for
 // every test.
 type Shared struct {
+	// OAuth, when set before the first Server call, makes the emulator RunOAuth's.
+	OAuth *OAuth
+
 	once sync.Once
 	srv  *Server
 	err  error
@@ -24,7 +27,7 @@ func (sh *Shared) Server(t testing.TB) *Server {
 			sh.err = err
 			return
 		}
-		sh.srv, sh.err = Run(bin)
+		sh.srv, sh.err = run(bin, sh.OAuth)
 	})
 	if sh.err != nil {
 		t.Fatalf("azurite: %v", sh.err)

@@ -41,17 +41,26 @@ func (s *Server) NewServiceAccount(t testing.TB, email string, permissions ...st
 func (s *Server) NewServiceAccountWithKey(t testing.TB, email string, private *rsa.PrivateKey, permissions ...string) (privateKeyPEM, serviceAccountJSON string) {
 	t.Helper()
 	key := s.issueKey(t, email, private)
+	s.register(t, email, map[string]*accountKey{key.id: {public: key.public}}, permissions)
+	return key.privatePEM, key.file
+}
+
+// NewKeylessServiceAccount registers a service account without a key, as organizations that
+// forbid key creation have them, and grants it permissions on every bucket: only an access
+// token issued for it (IssueToken, as impersonation obtains one) lets a caller act as it.
+func (s *Server) NewKeylessServiceAccount(t testing.TB, email string, permissions ...string) {
+	t.Helper()
+	s.register(t, email, map[string]*accountKey{}, permissions)
+}
+
+func (s *Server) register(t testing.TB, email string, keys map[string]*accountKey, permissions []string) {
+	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, taken := s.accounts[email]; taken {
 		t.Fatalf("fakegcs: service account %s is already registered", email)
 	}
-	s.accounts[email] = &account{
-		email:       email,
-		keys:        map[string]*accountKey{key.id: {public: key.public}},
-		permissions: permissions,
-	}
-	return key.privatePEM, key.file
+	s.accounts[email] = &account{email: email, keys: keys, permissions: permissions}
 }
 
 // RotateKey gives service account email a fresh key and deletes its old ones, as creating a

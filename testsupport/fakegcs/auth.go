@@ -155,13 +155,58 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, code, description)
 		return
 	}
+	writeJSON(w, http.StatusOK, map[string]any{"access_token": s.newToken(g), "expires_in": 3599, "token_type": "Bearer"})
+}
+
+// newToken issues a fresh access token bound to g.
+func (s *Server) newToken(g grant) string {
 	raw := make([]byte, 32)
 	_, _ = rand.Read(raw)
 	token := "ya29.fake-" + hex.EncodeToString(raw)
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.tokens[token] = g
+	return token
+}
+
+// TokenInfo tells who an access token issued here belongs to and what its scopes are, as
+// Google's tokeninfo endpoint does; ok is false for a token this server did not issue (or
+// revoked). A peer that stands in for another Google API (iampeer's IAM Credentials)
+// authenticates its callers with it.
+func (s *Server) TokenInfo(token string) (email string, scopes []string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.tokens[token]
+	if !ok {
+		return "", nil, false
+	}
+	return g.acct.email, slices.Clone(g.scopes), true
+}
+
+// IssueToken issues an access token for the registered service account email with scopes, as
+// IAM Credentials' generateAccessToken does for an account a caller may impersonate: the API
+// accepts it as the account, within the scopes. ok is false when no such account is
+// registered.
+func (s *Server) IssueToken(email string, scopes []string) (token string, ok bool) {
+	s.mu.Lock()
+	acct := s.accounts[email]
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
+	if acct == nil {
+		return "", false
+	}
+	return s.newToken(grant{acct: acct, scopes: slices.Clone(scopes)}), true
+}
+
+// RevokeTokens revokes every access token issued to service account email, as disabling the
+// account does at Google: the API answers them 401 from then on.
+func (s *Server) RevokeTokens(email string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for token, g := range s.tokens {
+		if g.acct.email == email {
+			delete(s.tokens, token)
+		}
+	}
 }
 
 func writeOAuthError(w http.ResponseWriter, status int, code, description string) {

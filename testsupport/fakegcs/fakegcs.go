@@ -11,7 +11,9 @@
 // location, and answers buckets.get and testIamPermissions from the permissions the test
 // granted the caller's service account. Like Google, it lists each account's public keys, by
 // key id, without authentication (CertsURL). So the real client-email-plus-private-key paths
-// run end to end without reaching Google.
+// run end to end without reaching Google. Other Google APIs' stand-ins (iampeer's IAM
+// Credentials) authenticate their callers with TokenInfo and mint tokens for keyless accounts
+// (NewKeylessServiceAccount) with IssueToken, which the API then accepts.
 package fakegcs
 
 import (

@@ -34,6 +34,17 @@ var (
 		errorDoc:    xmlError,
 		errorHeader: "x-ms-error-code",
 	}
+	// stsXML is AWS STS's Query protocol's: a form POST answered in XML.
+	stsXML = flavour{
+		contentType: "text/xml",
+		head: `<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
+			`<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><SessionToken>`,
+		unit: `FwoGZXIvYXdzEaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa`,
+		errorDoc: func(code, message string) string {
+			return `<?xml version="1.0" encoding="UTF-8"?>` + "\n<ErrorResponse><Error><Type>Sender</Type><Code>" + code +
+				"</Code><Message>" + message + "</Message></Error></ErrorResponse>"
+		},
+	}
 	// gcsJSON is the GCS JSON API's and the key lists'.
 	gcsJSON = flavour{
 		contentType: "application/json; charset=UTF-8",
@@ -55,10 +66,13 @@ var (
 	}
 )
 
-// flavourOf tells which API r is for: a form POST is a token exchange, x-ms-version marks
+// flavourOf tells which API r is for: a request signed for STS is STS's, a form POST is a
+// token exchange, x-ms-version marks
 // Azure, JSON asked for or the JSON API's path mark GCS, and anything else is S3.
 func flavourOf(r *http.Request) flavour {
 	switch {
+	case strings.Contains(r.Header.Get("Authorization"), "/sts/aws4_request"):
+		return stsXML
 	case r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded"):
 		return oauthJSON
 	case r.Header.Get("x-ms-version") != "":
@@ -71,7 +85,7 @@ func flavourOf(r *http.Request) flavour {
 
 // other is the flavour of the other format: JSON for an XML API and XML for a JSON one.
 func (f flavour) other() flavour {
-	if strings.HasPrefix(f.contentType, "application/xml") {
+	if strings.HasPrefix(f.contentType, "application/xml") || f.contentType == stsXML.contentType {
 		return gcsJSON
 	}
 	return s3XML

@@ -17,6 +17,7 @@ package hostile
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log"
@@ -87,6 +88,17 @@ type Stats struct {
 // answer. The peer stops in t.Cleanup, cutting every connection.
 func Start(t testing.TB) *Peer {
 	t.Helper()
+	return start(t, nil)
+}
+
+// StartTLS is Start for a peer that speaks HTTPS with tlsConfig's certificate, for clients that
+// refuse anything else (an OAuth authority must be https); its URL is https.
+func StartTLS(t testing.TB, tlsConfig *tls.Config) *Peer {
+	t.Helper()
+	return start(t, tlsConfig)
+}
+
+func start(t testing.TB, tlsConfig *tls.Config) *Peer {
 	p := &Peer{done: make(chan struct{}), conns: map[*conn]struct{}{}, busy: map[*busyAnswer]struct{}{}}
 	p.behaviour.Store(&behaviour{name: "unset", serve: func(_ *Peer, w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "hostile: no case set", http.StatusInternalServerError)
@@ -96,9 +108,17 @@ func Start(t testing.TB) *Peer {
 	// Cut connections and refused writes are the point of the peer, not news.
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	srv.Config.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		if tc, ok := c.(*tls.Conn); ok {
+			c = tc.NetConn()
+		}
 		return context.WithValue(ctx, connKey{}, c)
 	}
-	srv.Start()
+	if tlsConfig != nil {
+		srv.TLS = tlsConfig
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
 	t.Cleanup(func() {
 		close(p.done)
 		p.mu.Lock()
@@ -204,8 +224,15 @@ func (p *Peer) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		p.stats.Largest = max(p.stats.Largest, wrote)
 		p.mu.Unlock()
 	}()
+	// Read the request first, as a server does: one whose body is left unread (a form POST's)
+	// ends its request context early, which would end the cases that wait for the client.
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxRequestBody))
 	b.serve(p, w, r)
 }
+
+// maxRequestBody bounds what the peer reads of a request: the requests validators send are
+// small (a form, a probe object).
+const maxRequestBody = 1 << 20
 
 // reachedCeiling records an answer that wrote Ceiling bytes with its client still reading.
 func (p *Peer) reachedCeiling() {

@@ -175,8 +175,13 @@ var caseChecks = map[Case]func(t *testing.T, p *Peer, c *http.Client){
 		}
 	},
 	SlowHeaders: func(t *testing.T, p *Peer, _ *http.Client) {
-		if got := rawAnswer(t, p, 350*time.Millisecond, 1<<10); got != "HTTP/1.1 200 OK\r\nX-Slow: aaa" {
-			t.Errorf("in 350 ms the peer sent %q, want a status line and three header bytes", got)
+		// In one second the pace allows at most 11 header bytes; a loaded machine sends fewer,
+		// never more, so only the upper bound proves the pace.
+		const head = "HTTP/1.1 200 OK\r\nX-Slow: "
+		got := rawAnswer(t, p, time.Second, 1<<10)
+		dribbled := strings.TrimPrefix(got, head)
+		if !strings.HasPrefix(got, head) || len(dribbled) == 0 || len(dribbled) > 11 || strings.Trim(dribbled, "a") != "" {
+			t.Errorf("in 1 s the peer sent %q, want a status line and 1 to 11 header bytes", got)
 		}
 		wantIdle(t, p)
 	},

@@ -7,6 +7,8 @@ package peerproc
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
@@ -42,11 +44,14 @@ type Spec struct {
 	StartTimeout time.Duration
 	// LogPath is the file the peer's stdout and stderr are appended to, every attempt's alike.
 	LogPath string
+	// RootCAs, when set, says the peer speaks HTTPS with a certificate these roots verify:
+	// its URL is https and the readiness probe checks the certificate. Nil means plain http.
+	RootCAs *x509.CertPool
 }
 
 // Process is a running peer.
 type Process struct {
-	// URL is the peer's base URL, http://127.0.0.1:PORT.
+	// URL is the peer's base URL, http://127.0.0.1:PORT (https with Spec.RootCAs).
 	URL string
 
 	cmd      *exec.Cmd
@@ -87,7 +92,11 @@ func start(spec Spec) (*Process, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("run %s: %w", cmd.Path, err)
 	}
-	p := &Process{URL: "http://" + net.JoinHostPort(host, portText), cmd: cmd, exited: make(chan struct{})}
+	scheme := "http://"
+	if spec.RootCAs != nil {
+		scheme = "https://"
+	}
+	p := &Process{URL: scheme + net.JoinHostPort(host, portText), cmd: cmd, exited: make(chan struct{})}
 	go func() {
 		p.waitErr = cmd.Wait()
 		close(p.exited)
@@ -102,7 +111,11 @@ func start(spec Spec) (*Process, error) {
 // waitReady polls the peer until it answers any HTTP status, it exits, or spec.StartTimeout
 // passes.
 func (p *Process) waitReady(spec Spec) error {
-	client := &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: time.Second}
+	transport := &http.Transport{Proxy: nil}
+	if spec.RootCAs != nil {
+		transport.TLSClientConfig = &tls.Config{RootCAs: spec.RootCAs, MinVersion: tls.VersionTLS12}
+	}
+	client := &http.Client{Transport: transport, Timeout: time.Second}
 	defer client.CloseIdleConnections()
 	deadline := time.Now().Add(spec.StartTimeout)
 	for time.Now().Before(deadline) {

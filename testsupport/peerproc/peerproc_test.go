@@ -13,18 +13,26 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bucketd/bucketd/testsupport/testca"
 )
 
 // The test binary doubles as the peer: roleEnv tells a child copy which part to play.
 const (
 	roleEnv = "PEERPROC_TEST_ROLE"
 	addrEnv = "PEERPROC_TEST_ADDR"
+	certEnv = "PEERPROC_TEST_CERT"
+	keyEnv  = "PEERPROC_TEST_KEY"
 )
 
 func TestMain(m *testing.M) {
 	switch os.Getenv(roleEnv) {
 	case "server":
 		serve(os.Getenv(addrEnv))
+	case "tls-server":
+		handler := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+		fmt.Println(http.ListenAndServeTLS(os.Getenv(addrEnv), os.Getenv(certEnv), os.Getenv(keyEnv), handler))
+		os.Exit(1)
 	case "sleeper", "silent":
 		time.Sleep(time.Hour)
 	case "crash":
@@ -153,4 +161,29 @@ func gone(pid int, timeout time.Duration) bool {
 		}
 	}
 	return false
+}
+
+// A peer that speaks HTTPS is ready once it answers over TLS with a certificate the roots
+// verify, and its URL says https.
+func TestStartWaitsForAnHTTPSPeer(t *testing.T) {
+	ca, err := testca.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := spec(t, "tls-server", 10*time.Second)
+	command := s.Command
+	s.Command = func(host, port string) *exec.Cmd {
+		cmd := command(host, port)
+		cmd.Env = append(cmd.Env, certEnv+"="+ca.CertFile, keyEnv+"="+ca.KeyFile)
+		return cmd
+	}
+	s.RootCAs = ca.Roots
+	p, err := Start(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	if !strings.HasPrefix(p.URL, "https://127.0.0.1:") {
+		t.Errorf("URL %q is not https on 127.0.0.1", p.URL)
+	}
 }
