@@ -147,13 +147,14 @@ func apiKeyOf(c domain.StoredCredential) api.ApiKey {
 // requireCredentials refuses a create or dry run that names neither a stored credential nor
 // its own key and secret, as the contract refuses a missing field: the schema cannot say
 // "required unless apiKeyUuid is given" without making the SDKs' request types unusable. An
-// empty value counts as missing, as a client with plain string fields sends one.
-func requireCredentials(key, secret string, apiKeyUUID *string) error {
+// empty value counts as missing, as a client with plain string fields sends one. kind is the
+// credentials' kind: one without a secret (an AWS role) needs none.
+func requireCredentials(key, secret string, kind domain.CredentialKind, apiKeyUUID *string) error {
 	if deref(apiKeyUUID) != "" {
 		return nil
 	}
 	for _, f := range []struct{ name, value string }{{"key", key}, {"secret", secret}} {
-		if f.value == "" {
+		if f.value == "" && (f.name == "key" || kind.HasSecret()) {
 			return domain.Errorf(domain.KindInvalidInput,
 				"invalid request body at %q: property %q is missing; give key and secret, or apiKeyUuid (a stored credential)", f.name, f.name)
 		}

@@ -179,7 +179,7 @@ func (s *Server) CreateBucket(ctx context.Context, req api.CreateBucketRequestOb
 		return nil, err
 	}
 	b := req.Body
-	if err := requireCredentials(b.Key, b.Secret, b.ApiKeyUuid); err != nil {
+	if err := requireCredentials(b.Key, b.Secret, domain.CredentialKeySecret, b.ApiKeyUuid); err != nil {
 		return nil, err
 	}
 	res, err := s.buckets.Create(ctx, p, app.BucketInput{
@@ -207,7 +207,7 @@ func (s *Server) ValidateBucket(ctx context.Context, req api.ValidateBucketReque
 		return nil, err
 	}
 	b := req.Body
-	if err := requireCredentials(b.Key, b.Secret, b.ApiKeyUuid); err != nil {
+	if err := requireCredentials(b.Key, b.Secret, domain.CredentialKind(deref(b.Kind)), b.ApiKeyUuid); err != nil {
 		return nil, err
 	}
 	out, err := s.buckets.Validate(ctx, p, app.BucketInput{
