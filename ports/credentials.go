@@ -12,9 +12,9 @@ import (
 // Sealed fields of a stored credential. They differ from a bucket's, so a bucket's ciphertext
 // never opens as a credential's, nor the other way round, even under one id.
 const (
-	FieldCredentialKey          = "credential.key"
-	FieldCredentialSecret       = "credential.secret"
-	FieldCredentialSessionToken = "credential.session_token"
+	FieldCredentialKey          = "credential.key"           //nolint:gosec // G101: a field name, not a credential
+	FieldCredentialSecret       = "credential.secret"        //nolint:gosec // G101: a field name, not a credential
+	FieldCredentialSessionToken = "credential.session_token" //nolint:gosec // G101: a field name, not a credential
 )
 
 // CredentialQuery selects an organization's live stored credentials.

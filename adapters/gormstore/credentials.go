@@ -72,7 +72,7 @@ func nonNil(b []byte) []byte {
 }
 
 // credentialBucketCount counts the live buckets that use the credential of the outer query.
-const credentialBucketCount = "(SELECT count(*) FROM buckets WHERE buckets.credential_id = credentials.id AND buckets.deleted_at IS NULL) AS bucket_count"
+const credentialBucketCount = "(SELECT count(*) FROM buckets WHERE buckets.credential_id = credentials.id AND buckets.deleted_at IS NULL) AS bucket_count" //nolint:gosec // G101: SQL, not a credential
 
 // InsertCredential stores a new credential; a workspace that is not a live one of the
 // organization is KindWorkspaceNotFound.
