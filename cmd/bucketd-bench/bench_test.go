@@ -56,6 +56,7 @@ func TestBenchMeasuresEveryCell(t *testing.T) {
 		}
 	}
 	var got []string
+	postgresCPU := 0.0
 	for _, r := range res.Rows {
 		got = append(got, fmt.Sprintf("%s@%d", r.Endpoint, r.Conns))
 		checkCell(t, r.Endpoint, r.Conns, r.Bucketd)
@@ -68,8 +69,13 @@ func TestBenchMeasuresEveryCell(t *testing.T) {
 				t.Errorf("%s at %d conns: machine CPU per request %.1f µs, want a positive figure", name, r.Conns, s.MachineCPUPerRequestUs)
 			}
 			// Every request of bucketd and pgbench queries the database, here on this machine.
-			if name != bareEchoBaseline && s.PostgresCPUPerRequestUs <= 0 {
-				t.Errorf("%s at %d conns: PostgreSQL CPU per request %.1f µs, want a positive figure", name, r.Conns, s.PostgresCPUPerRequestUs)
+			// The kernel counts CPU in 10 ms ticks, which a short cell on a loaded machine may
+			// not fill: one cell may read zero, the run as a whole may not.
+			if name != bareEchoBaseline {
+				if s.PostgresCPUPerRequestUs < 0 {
+					t.Errorf("%s at %d conns: PostgreSQL CPU per request %.1f µs, want no negative figure", name, r.Conns, s.PostgresCPUPerRequestUs)
+				}
+				postgresCPU += s.PostgresCPUPerRequestUs
 			}
 		}
 		// Every side of a row is measured in each round. (Not read from the seconds measured:
@@ -94,6 +100,9 @@ func TestBenchMeasuresEveryCell(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("rows %v, want %v", got, want)
+	}
+	if postgresCPU <= 0 {
+		t.Error("PostgreSQL's CPU per request is zero in every cell: its counter reads nothing")
 	}
 	for _, text := range []string{"ceiling of " + readEndpoint + ", a bare Echo handler answering its body: 1 conns ",
 		"(a bare Echo handler answering the same body reaches "} {
