@@ -126,13 +126,13 @@ func classify(err error, publicEndpoint bool, resp *http.Response) answer {
 	return a
 }
 
-// notAListing is the answer to a listing that succeeded without naming container as its
-// container, as every Blob service listing does: a server that is no Blob service may send
-// anything, and the SDK decodes HTML, or an empty body, as an empty listing. resp is the
-// listing's response.
-func notAListing(container string, resp *http.Response) answer {
+// notAListing is the answer to a listing that succeeded without naming what it lists (the
+// container, or the account's service endpoint), as every Blob service listing does: a server
+// that is no Blob service may send anything, and the SDK decodes HTML, or an empty body, as an
+// empty listing. want says what was asked for; resp is the listing's response.
+func notAListing(want string, resp *http.Response) answer {
 	a := answer{err: errNotAListing, kind: domain.KindProviderError, status: http.StatusOK}
-	odd := providercheck.OddAnswer{Want: "a listing of container " + container, API: blobAPI}
+	odd := providercheck.OddAnswer{Want: want, API: blobAPI}
 	if resp != nil {
 		a.status, odd.ContentType = resp.StatusCode, resp.Header.Get("Content-Type")
 	}
@@ -141,7 +141,7 @@ func notAListing(container string, resp *http.Response) answer {
 	return a
 }
 
-var errNotAListing = errors.New("the listing does not name the container")
+var errNotAListing = errors.New("the listing does not name what it lists")
 
 // transportKind classifies a failure that produced no HTTP answer; what the shared rules do
 // not know is the SDK failing before it sent anything.

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 
 	"github.com/bucketd/bucketd/domain"
 )
@@ -14,6 +15,9 @@ import (
 // what messages say about them.
 type access struct {
 	client *container.Client
+	// accountClient builds a client for the account itself, for the requests that need no
+	// container; nil when the credentials reach one container only (a container SAS).
+	accountClient func() (*service.Client, error)
 	// account names the storage account in messages; service is the blob service URL.
 	account, service string
 	scheme           scheme
@@ -87,6 +91,12 @@ func (v *Validator) authorize(ctx context.Context, t domain.ValidationTarget) (a
 	}
 }
 
+// serviceOptions are the account clients' options: the container clients' transport and retry
+// policy.
+func (v *Validator) serviceOptions() *service.ClientOptions {
+	return &service.ClientOptions{ClientOptions: v.clientOptions.ClientOptions}
+}
+
 // accountKeyAccess signs every request with the storage account's key (Shared Key).
 func (v *Validator) accountKeyAccess(t domain.ValidationTarget) (access, string, error) {
 	account := t.Credentials.Key.Reveal()
@@ -97,15 +107,18 @@ func (v *Validator) accountKeyAccess(t domain.ValidationTarget) (access, string,
 	if err != nil {
 		return access{}, checkAuth, err
 	}
-	service, err := serviceURL(t.Endpoint, account, v.allow)
+	where, err := serviceURL(t.Endpoint, account, v.allow)
 	if err != nil {
 		return access{}, checkConnect, err
 	}
-	client, err := container.NewClientWithSharedKeyCredential(service+"/"+url.PathEscape(t.Bucket), cred, &v.clientOptions)
+	client, err := container.NewClientWithSharedKeyCredential(where+"/"+url.PathEscape(t.Bucket), cred, &v.clientOptions)
 	if err != nil {
 		return access{}, checkConnect, domain.Wrap(domain.KindInternal, err, checkConnect+": the blob client could not be built")
 	}
-	return access{client: client, account: account, service: service, scheme: accountKeyScheme}, "", nil
+	accountClient := func() (*service.Client, error) {
+		return service.NewClientWithSharedKeyCredential(where+"/", cred, v.serviceOptions())
+	}
+	return access{client: client, accountClient: accountClient, account: account, service: where, scheme: accountKeyScheme}, "", nil
 }
 
 // accountKeyScheme words the account key's failures.

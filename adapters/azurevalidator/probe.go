@@ -10,6 +10,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 
 	"github.com/bucketd/bucketd/adapters/providercheck"
 	"github.com/bucketd/bucketd/domain"
@@ -48,9 +49,11 @@ func refusedReport(mode domain.ValidationMode, refusedCheck string, err error) *
 
 // probe is one validation in flight.
 type probe struct {
-	client  *container.Client
-	target  domain.ValidationTarget
-	account string
+	client *container.Client
+	// accountClient is access.accountClient: nil when the credentials reach one container only.
+	accountClient func() (*service.Client, error)
+	target        domain.ValidationTarget
+	account       string
 	// where names the service in messages: its blob service URL.
 	where string
 	// public says where is Azure's public endpoint for the account.
@@ -158,7 +161,7 @@ func (p *probe) listBlobs(ctx context.Context) answer {
 	page, err := p.client.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{MaxResults: &one}).
 		NextPage(policy.WithCaptureResponse(ctx, &resp))
 	if err == nil && (page.ContainerName == nil || *page.ContainerName != p.target.Bucket) {
-		return notAListing(p.target.Bucket, resp)
+		return notAListing("a listing of container "+p.target.Bucket, resp)
 	}
 	return p.classify(err, resp)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 
 	"github.com/bucketd/bucketd/domain"
 )
@@ -34,15 +35,23 @@ func (v *Validator) sasAccess(t domain.ValidationTarget) (access, string, error)
 	if err != nil {
 		return access{}, checkAuth, err
 	}
-	service, err := serviceURL(t.Endpoint, account, v.allow)
+	where, err := serviceURL(t.Endpoint, account, v.allow)
 	if err != nil {
 		return access{}, checkConnect, err
 	}
-	client, err := container.NewClientWithNoCredential(service+"/"+url.PathEscape(t.Bucket)+"?"+raw, &v.clientOptions)
+	auth := sasScheme(raw, params)
+	client, err := container.NewClientWithNoCredential(where+"/"+url.PathEscape(t.Bucket)+"?"+raw, &v.clientOptions)
 	if err != nil {
-		return access{}, checkConnect, domain.Wrap(domain.KindInternal, sasScheme(raw, params).scrub(err), checkConnect+": the blob client could not be built")
+		return access{}, checkConnect, domain.Wrap(domain.KindInternal, auth.scrub(err), checkConnect+": the blob client could not be built")
 	}
-	return access{client: client, account: account, service: service, scheme: sasScheme(raw, params)}, "", nil
+	a := access{client: client, account: account, service: where, scheme: auth}
+	if params.Resource() != "c" {
+		a.accountClient = func() (*service.Client, error) {
+			client, err := service.NewClientWithNoCredential(where+"/?"+raw, v.serviceOptions())
+			return client, auth.scrub(err)
+		}
+	}
+	return a, "", nil
 }
 
 // parseSAS reads a SAS token and returns it without surrounding white space or leading ?,
@@ -91,16 +100,12 @@ func sasScheme(raw string, params sas.QueryParameters) scheme {
 		presented: "the SAS",
 		listOnly:  params.Resource() == "c",
 		rejected: func(p *probe, check string, a answer) string {
-			now := time.Now()
-			switch expiry, start := params.ExpiryTime(), params.StartTime(); {
-			case !expiry.IsZero() && now.After(expiry):
-				return fmt.Sprintf("%s: the SAS expired at %s; make a new one for container %s", check, expiry.UTC().Format(time.RFC3339), p.target.Bucket)
-			case !start.IsZero() && now.Before(start):
-				return fmt.Sprintf("%s: the SAS is not valid before %s; make one whose start time has passed", check, start.UTC().Format(time.RFC3339))
+			if outside := outsideWindow(params, time.Now()); outside != "" {
+				return fmt.Sprintf("%s: %s; make a new SAS%s", check, outside, forContainer(p.target.Bucket))
 			}
 			return fmt.Sprintf("%s: %s did not accept the SAS for account %s (%s): it is signed for another account or container, "+
 				"with an account key since rotated, or through a stored access policy that no longer exists, or it was altered; "+
-				"make a new SAS for container %s", check, p.where, p.account, codeOrStatus(a), p.target.Bucket)
+				"make a new SAS%s", check, p.where, p.account, codeOrStatus(a), forContainer(p.target.Bucket))
 		},
 		denied: func(p *probe, _ string, a answer) string {
 			switch a.code {
@@ -121,4 +126,25 @@ func sasScheme(raw string, params sas.QueryParameters) scheme {
 		},
 		secrets: secrets,
 	}
+}
+
+// outsideWindow says how now falls outside the SAS's time window, or "" when it is inside (or
+// the SAS names no window: a stored access policy may hold it, and only the service knows).
+func outsideWindow(params sas.QueryParameters, now time.Time) string {
+	switch expiry, start := params.ExpiryTime(), params.StartTime(); {
+	case !expiry.IsZero() && now.After(expiry):
+		return "the SAS expired at " + expiry.UTC().Format(time.RFC3339)
+	case !start.IsZero() && now.Before(start):
+		return "the SAS is not valid before " + start.UTC().Format(time.RFC3339) + "; its start time has not come"
+	}
+	return ""
+}
+
+// forContainer is " for container <name>", or "" when the check has no container (a credential
+// proved alone).
+func forContainer(name string) string {
+	if name == "" {
+		return ""
+	}
+	return " for container " + name
 }

@@ -113,7 +113,7 @@ func TestSASRefusals(t *testing.T) {
 		checks map[string]domain.CheckStatus
 	}{
 		"expired": {token: containerSAS(t, fullContainer, readList, time.Now().Add(-time.Hour)), kind: domain.KindInvalidCredentials,
-			says: []string{"authenticate: the SAS expired at ", "make a new one for container " + fullContainer}},
+			says: []string{"authenticate: the SAS expired at ", "make a new SAS for container " + fullContainer}},
 		"without list permission": {token: containerSAS(t, fullContainer, sas.ContainerPermissions{Read: true}, soon), kind: domain.KindAccessDenied,
 			says:   []string{"list: the SAS may not list container " + fullContainer, "AuthorizationPermissionMismatch", "permissions rl (read, list)"},
 			checks: map[string]domain.CheckStatus{checkAuth: domain.CheckPass, checkContainer: domain.CheckSkip, checkList: domain.CheckFail}},

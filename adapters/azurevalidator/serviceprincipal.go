@@ -14,6 +14,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 
 	"github.com/bucketd/bucketd/adapters/netguard"
 	"github.com/bucketd/bucketd/domain"
@@ -72,7 +73,7 @@ func (v *Validator) servicePrincipalAccess(ctx context.Context, t domain.Validat
 		return access{}, checkAuth, domain.Errorf(domain.KindInvalidCredentials,
 			"%s: secret is empty; put the Value of one of the application's client secrets in it", checkAuth)
 	}
-	service, account, err := tokenServiceURL(t.Endpoint, v.allow)
+	where, account, err := tokenServiceURL(t.Endpoint, v.allow)
 	if err != nil {
 		return access{}, checkConnect, err
 	}
@@ -81,11 +82,15 @@ func (v *Validator) servicePrincipalAccess(ctx context.Context, t domain.Validat
 	if err != nil {
 		return access{}, checkAuth, err
 	}
-	client, err := container.NewClient(service+"/"+url.PathEscape(t.Bucket), staticToken(token), &v.clientOptions)
+	client, err := container.NewClient(where+"/"+url.PathEscape(t.Bucket), staticToken(token), &v.clientOptions)
 	if err != nil {
 		return access{}, checkConnect, domain.Wrap(domain.KindInternal, err, checkConnect+": the blob client could not be built")
 	}
-	return access{client: client, account: account, service: service, scheme: servicePrincipalScheme(tenant, clientID, secret)}, "", nil
+	accountClient := func() (*service.Client, error) {
+		return service.NewClient(where+"/", staticToken(token), v.serviceOptions())
+	}
+	return access{client: client, accountClient: accountClient, account: account, service: where,
+		scheme: servicePrincipalScheme(tenant, clientID, secret)}, "", nil
 }
 
 // tokenServiceURL reads the blob service URL and the storage account from a service

@@ -157,14 +157,15 @@ func (v *Validator) newProbe(ctx context.Context, t domain.ValidationTarget) (*p
 		return nil, refusedCheck, err
 	}
 	return &probe{
-		client:  a.client,
-		target:  t,
-		account: a.account,
-		where:   a.service,
-		public:  t.Endpoint == "",
-		auth:    a.scheme,
-		timeout: v.timeout,
-		log:     v.log,
+		client:        a.client,
+		accountClient: a.accountClient,
+		target:        t,
+		account:       a.account,
+		where:         a.service,
+		public:        t.Endpoint == "",
+		auth:          a.scheme,
+		timeout:       v.timeout,
+		log:           v.log,
 	}, "", nil
 }
 
