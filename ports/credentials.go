@@ -66,7 +66,8 @@ type CredentialStore interface {
 
 // CredentialAuthenticator proves a credential alone, without a bucket: that the provider
 // accepts it (S3: ListBuckets; GCS: the token exchange or an HMAC-signed list; Azure: the
-// account's service properties). The error is nil when the provider accepted it, otherwise a
+// account's listing of containers, or for a container SAS, which only its container can prove,
+// its form and time window). The error is nil when the provider accepted it, otherwise a
 // domain error that says what to change.
 type CredentialAuthenticator interface {
 	Authenticate(ctx context.Context, target domain.CredentialTarget) error
