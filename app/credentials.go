@@ -103,7 +103,7 @@ func (s *Buckets) createCredential(ctx context.Context, p domain.Principal, in C
 	if err != nil {
 		return domain.StoredCredential{}, err
 	}
-	kind, err := domain.ParseCredentialKind(in.Kind, t)
+	kind, err := domain.ParseCredentialKind(domain.ImpliedCredentialKind(in.Kind, t, in.TenantID), t)
 	if err != nil {
 		return domain.StoredCredential{}, err
 	}

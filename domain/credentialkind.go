@@ -1,5 +1,7 @@
 package domain
 
+import "strings"
+
 // CredentialKind says what a set of credentials is, and so how a provider check uses it. Every
 // kind but CredentialKeySecret is a way for an organization to let bucketd in without handing
 // it a long-lived key.
@@ -42,6 +44,16 @@ func (k CredentialKind) OrDefault() CredentialKind {
 		return CredentialKeySecret
 	}
 	return k
+}
+
+// ImpliedCredentialKind is the kind a request means: the kind given, or without one, for an
+// Azure credential with a tenant id, a service principal, as Flashback's client registers one
+// (provider AZURE and tenantId, with no kind to send); otherwise nothing, which is KEY_SECRET.
+func ImpliedCredentialKind(kind string, t StorageType, tenantID string) string {
+	if strings.TrimSpace(kind) == "" && t == StorageAzure && strings.TrimSpace(tenantID) != "" {
+		return string(CredentialAzureServicePrincipal)
+	}
+	return kind
 }
 
 // ParseCredentialKind accepts a kind for a storage type: KEY_SECRET (or nothing) for every

@@ -35,6 +35,27 @@ func TestParseCredentialKind(t *testing.T) {
 	}
 }
 
+// Flashback's client sends no kind: an Azure key with a tenant id is a service principal, and
+// a kind given, or another provider's tenant id, is left as it is.
+func TestImpliedCredentialKind(t *testing.T) {
+	for _, c := range []struct {
+		kind   string
+		t      domain.StorageType
+		tenant string
+		want   string
+	}{
+		{"", domain.StorageAzure, "contoso.onmicrosoft.com", "AZURE_SERVICE_PRINCIPAL"},
+		{"  ", domain.StorageAzure, "72f988bf-86f1-41af-91ab-2d7cd011db47", "AZURE_SERVICE_PRINCIPAL"},
+		{"", domain.StorageAzure, " ", ""},
+		{"AZURE_SAS", domain.StorageAzure, "contoso.onmicrosoft.com", "AZURE_SAS"},
+		{"", domain.StorageS3, "contoso.onmicrosoft.com", ""},
+	} {
+		if got := domain.ImpliedCredentialKind(c.kind, c.t, c.tenant); got != c.want {
+			t.Errorf("ImpliedCredentialKind(%q, %s, %q) = %q; want %q", c.kind, c.t, c.tenant, got, c.want)
+		}
+	}
+}
+
 func TestOnlyDelegatedKindsHaveNoSecret(t *testing.T) {
 	for k, want := range map[domain.CredentialKind]bool{
 		"": true, domain.CredentialKeySecret: true, domain.CredentialAWSSession: true, domain.CredentialAzureSAS: true,

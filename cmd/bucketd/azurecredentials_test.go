@@ -23,9 +23,9 @@ import (
 )
 
 // The Entra applications of the Azure credential scenarios: the bucket owner's, and one the
-// storage account gives no role on its containers.
+// storage account gives no role on its containers. Each backend registers them in a tenant of
+// its own, so backends that share the authority do not replace each other's secrets.
 const (
-	azTenant      = "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
 	azClientID    = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
 	azNoRoleAppID = "9f8e7d6c-5b4a-4398-8776-655443322110"
 )
@@ -139,17 +139,19 @@ func testAzureServicePrincipalKey(t *testing.T, b *backend, peers *azurePeers) {
 		"the no-role application's secret": noRoleSecret, "a wrong client secret": wrong} {
 		b.secrets.Add(label, s)
 	}
+	azTenant := randomGUID()
 	peers.authority.AddApp(azTenant, azClientID, secret)
 	peers.authority.AddApp(azTenant, azNoRoleAppID, noRoleSecret)
 	o := b.bootstrap(t, -1)
 	c := b.client(t, o)
-	kind := api.AZURESERVICEPRINCIPAL
-	created, err := c.CreateApiKeyWithResponse(t.Context(), api.CreateApiKeyRequest{Provider: "AZURE", Kind: &kind, TenantId: ptr(azTenant),
+	// Flashback's shape, which has no kind: provider AZURE with a tenantId is a service principal.
+	created, err := c.CreateApiKeyWithResponse(t.Context(), api.CreateApiKeyRequest{Provider: "AZURE", TenantId: ptr(azTenant),
 		Key: azClientID, Secret: &secret, Endpoint: &peers.endpoint, WorkspaceId: o.WorkspaceID})
 	if err != nil || created.JSON200 == nil {
 		t.Fatalf("POST /apikeys of a service principal = %v %s", err, bodyOf(created))
 	}
 	keyID := created.JSON200.ApiKeyId
+	kind := api.AZURESERVICEPRINCIPAL
 	if res, err := c.CreateApiKeyWithResponse(t.Context(), api.CreateApiKeyRequest{Provider: "AZURE", Kind: &kind, TenantId: ptr(azTenant),
 		Key: azClientID, Secret: &wrong, Endpoint: &peers.endpoint, WorkspaceId: o.WorkspaceID}); err != nil || res.JSON400 == nil ||
 		res.JSON400.Code != "INVALID_CREDENTIALS" || !strings.Contains(res.JSON400.Message, "AADSTS7000215") {
@@ -238,4 +240,10 @@ func testAzureSASKey(t *testing.T, b *backend, peers *azurePeers) {
 func azureByReference(o org, name, keyID string) api.CreateBucketRequest {
 	return api.CreateBucketRequest{Name: "Azure " + name, Bucket: name, StorageType: api.StorageTypeAZURE, ApiKeyUuid: &keyID,
 		WorkspaceId: o.WorkspaceID}
+}
+
+// randomGUID is a random GUID, as Entra writes directory ids.
+func randomGUID() string {
+	h := randomHex(16)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
