@@ -57,6 +57,12 @@ type backend struct {
 // newBackend starts a gateway, the GCS and Azure peers and n bucketd servers on dbURL.
 func newBackend(t *testing.T, dbURL string, n int) *backend {
 	t.Helper()
+	return newBackendWith(t, dbURL, n, nil, nil)
+}
+
+// newBackendWith is newBackend with env (KEY=value) and args added to every server's.
+func newBackendWith(t *testing.T, dbURL string, n int, env, args []string) *backend {
+	t.Helper()
 	b := &backend{dbURL: dbURL, gw: versitygw.Start(t), checker: contracttest.New(t), secrets: &secretSet{}}
 	b.gw.CreateBucket(t, providerBucket)
 	b.gw.CreateUser(t, nonOwnerKey, nonOwnerSecret)
@@ -72,14 +78,14 @@ func newBackend(t *testing.T, dbURL string, n int) *backend {
 	var awsArgs, awsEnv []string
 	b.aws, awsArgs, awsEnv = startSTS(t, b.gw, b.secrets)
 	for range n {
-		b.servers = append(b.servers, startServerWithEnv(t, b.checker, "", awsEnv, append([]string{
+		b.servers = append(b.servers, startServerWithEnv(t, b.checker, "", slices.Concat(awsEnv, env), append([]string{
 			"--addr", "127.0.0.1:0",
 			"--database-url", dbURL,
 			"--master-keys", masterKeyID + ":" + masterKey,
 			"--fingerprint-key", fingerprintKey,
 			"--endpoint-allowlist", "127.0.0.0/8",
 			// One token sends every scenario's requests; TestRateLimitAndMetrics covers the limit.
-			"--rate-limit", "0"}, append(b.cloud.serverArgs(), awsArgs...)...)...))
+			"--rate-limit", "0"}, slices.Concat(b.cloud.serverArgs(), awsArgs, args)...)...))
 	}
 	return b
 }

@@ -42,10 +42,15 @@ func TestNodeTypes(t *testing.T) {
 // requests verbatim. Afterwards the server's log must hold none of the credentials.
 func TestNode(t *testing.T) {
 	dir := nodeTestsDir(t)
+	sp := startAzurePeers(t)
 	storetest.ForEachBackend(t, func(t *testing.T, dbURL string) {
 		t.Parallel()
-		b := newBackend(t, dbURL, 1)
+		b := newBackendWith(t, dbURL, 1, []string{sp.ca.SSLCertFileEnv()}, []string{"--azure-authority-host", sp.authority.URL})
 		az := b.cloud.azure
+		spTenant, spSecret, spContainer := randomGUID(), "node-sp-secret-"+randomHex(12), "node-sp-"+randomHex(6)
+		b.secrets.Add("the service principal's client secret", spSecret)
+		sp.authority.AddApp(spTenant, azClientID, spSecret)
+		sp.storage.CreateContainer(t, spContainer)
 		o := b.bootstrap(t, -1)
 		member := b.addMember(t, o, o.WorkspaceID)
 		spare := b.createToken(t, o.Email) // for the Node tests to revoke
@@ -71,6 +76,11 @@ func TestNode(t *testing.T) {
 			"BUCKETD_AZURE_ACCOUNT=" + az.Account,
 			"BUCKETD_AZURE_KEY=" + az.Key,
 			"BUCKETD_AZURE_CONTAINER=" + azureContainer,
+			"BUCKETD_AZURE_SP_ENDPOINT=" + sp.storage.Endpoint(sp.storage.Account),
+			"BUCKETD_AZURE_SP_TENANT=" + spTenant,
+			"BUCKETD_AZURE_SP_CLIENT_ID=" + azClientID,
+			"BUCKETD_AZURE_SP_SECRET=" + spSecret,
+			"BUCKETD_AZURE_SP_CONTAINER=" + spContainer,
 		}
 		// One file at a time: both use the same organization, and the quota test counts its
 		// buckets.

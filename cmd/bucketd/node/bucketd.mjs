@@ -59,6 +59,15 @@ export const azure = {
   container: required("BUCKETD_AZURE_CONTAINER"),
 };
 
+/** An Entra application with a role on a container of the HTTPS emulator, whose tokens come from the server's authority. */
+export const azureServicePrincipal = {
+  endpoint: required("BUCKETD_AZURE_SP_ENDPOINT"),
+  tenantId: required("BUCKETD_AZURE_SP_TENANT"),
+  clientId: required("BUCKETD_AZURE_SP_CLIENT_ID"),
+  secret: required("BUCKETD_AZURE_SP_SECRET"),
+  container: required("BUCKETD_AZURE_SP_CONTAINER"),
+};
+
 /**
  * A bucket name no other test of the run uses.
  * @param {string} prefix

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { call, refusal } from "./flashbacktypes.mjs";
-import { assertRefused, azure, client, s3, s3Request, server, uniqueName } from "./bucketd.mjs";
+import { assertRefused, azure, azureServicePrincipal, client, s3, s3Request, server, uniqueName } from "./bucketd.mjs";
 
 test("an API key is registered once, used by a bucket, changed and deleted through Flashback's client", async (t) => {
   const admin = client();
@@ -77,4 +77,33 @@ test("an Azure account key is proved at Azurite when it is registered", async ()
     }),
     "INVALID_CREDENTIALS",
   );
+});
+
+test("an Azure service principal (provider AZURE with a tenantId) is proved through the server's Entra authority and used by a bucket", async () => {
+  const admin = client();
+  const sp = azureServicePrincipal;
+  const request = { provider: "AZURE", key: sp.clientId, secret: sp.secret, tenantId: sp.tenantId, endpoint: sp.endpoint, workspaceId: server.workspaceId };
+  assertRefused(await refusal(admin, 400, "createApiKey", { ...request, secret: "not-the-client-secret" }), "INVALID_CREDENTIALS");
+  const { apiKeyId } = await call(admin, "createApiKey", request);
+  const { apiKeys } = await call(admin, "getApiKeys", { workspaceId: server.workspaceId, provider: "AZURE" });
+  const mine = apiKeys.find((/** @type {any} */ k) => k.id === apiKeyId);
+  assert.equal(mine?.tenantId, sp.tenantId, `getApiKeys: ${JSON.stringify(mine)}`);
+  assert.ok(!JSON.stringify(apiKeys).includes(sp.secret), "getApiKeys shows the client secret");
+  // BLOB is Flashback's name for Azure storage; the bucket answers it as given.
+  const { bucketId } = await call(admin, "createStorageBucket", {
+    name: uniqueName("Service principal"),
+    bucket: sp.container,
+    storageType: "BLOB",
+    apiKeyUuid: apiKeyId,
+    workspaceId: server.workspaceId,
+  });
+  try {
+    const { buckets } = await call(admin, "getStorageBuckets", server.workspaceId);
+    const bucket = buckets.find((/** @type {any} */ b) => b.id === bucketId);
+    assert.equal(bucket?.apiKeyId, apiKeyId, `getStorageBuckets: ${JSON.stringify(bucket)}`);
+    assert.equal(bucket?.status, "ONLINE", `getStorageBuckets: ${JSON.stringify(bucket)}`);
+  } finally {
+    await call(admin, "deleteStorageBucket", bucketId);
+  }
+  assert.equal((await call(admin, "deleteApiKey", apiKeyId)).success, true);
 });
