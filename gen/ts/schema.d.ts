@@ -1102,8 +1102,10 @@ export interface components {
         };
         /**
          * @description Flashback's `CreateProviderApiKeyRequest`; `kind` and `sessionToken` are bucketd
-         *     extensions. `secret` is required except for the kinds that have none. Unknown fields
-         *     (such as `subscriptionId`) are ignored.
+         *     extensions. `secret` is required except for the kinds that have none. Without `kind`,
+         *     an Azure key with a `tenantId` is an `AZURE_SERVICE_PRINCIPAL`, as Flashback's client
+         *     registers one, and any other key a `KEY_SECRET`. Unknown fields (such as
+         *     `subscriptionId`) are ignored.
          */
         CreateApiKeyRequest: {
             key: components["schemas"]["CredentialKey"];
