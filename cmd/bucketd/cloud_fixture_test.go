@@ -52,10 +52,10 @@ type cloudPeers struct {
 	gcs                               *fakegcs.Server
 	reader, noList, stranger, revoked gcsAccount
 	// iam mints tokens of the accounts bucketd impersonates; identityFile is bucketd's own key.
-	iam          *iampeer.Peer
-	identityFile string
-	azure                             *azurite.Server
-	azureKey, wrongAzureKey           string
+	iam                     *iampeer.Peer
+	identityFile            string
+	azure                   *azurite.Server
+	azureKey, wrongAzureKey string
 }
 
 // startCloudPeers starts the peers with the buckets, containers and accounts the scenarios
