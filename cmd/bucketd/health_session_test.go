@@ -12,7 +12,7 @@ import (
 )
 
 // TestHealthJobMarksExpiredSessionCredentialsOffline registers temporary AWS credentials as an
-// API key, a bucket uses them, and the STS peer then expires their token: the background job,
+// API key (expired ones are refused, saying so), a bucket uses them, and the STS peer then expires their token: the background job,
 // not a request, turns the bucket OFFLINE and logs that the temporary credentials expired;
 // rotating the key to fresh session credentials brings the bucket back ONLINE. It has an STS
 // peer and a server of its own, since expiring tokens would break every other scenario's; it
@@ -32,15 +32,22 @@ func TestHealthJobMarksExpiredSessionCredentialsOffline(t *testing.T) {
 		"--endpoint-allowlist", "127.0.0.0/8", "--health-interval", healthInterval.String()}, awsArgs...)...))
 	o := b.bootstrap(t, -1)
 	c := b.client(t, o)
-	session := func() *string {
-		token := peer.Session(b.gw.RootKey, b.gw.RootSecret, time.Hour)
+	session := func(ttl time.Duration) *string {
+		token := peer.Session(b.gw.RootKey, b.gw.RootSecret, ttl)
 		b.secrets.Add("a session token", token)
 		return &token
 	}
 	endpoint := peer.S3URL
-	keyID := mustCreateAPIKey(t, c, api.CreateApiKeyRequest{Provider: "AWS", Kind: ptr(api.AWSSESSION), Key: b.gw.RootKey,
-		Secret: &b.gw.RootSecret, SessionToken: session(), Endpoint: &endpoint, Region: ptr[api.Region](versitygw.Region),
-		WorkspaceId: o.WorkspaceID})
+	register := api.CreateApiKeyRequest{Provider: "AWS", Kind: ptr(api.AWSSESSION), Key: b.gw.RootKey,
+		Secret: &b.gw.RootSecret, SessionToken: session(time.Hour), Endpoint: &endpoint, Region: ptr[api.Region](versitygw.Region),
+		WorkspaceId: o.WorkspaceID}
+	keyID := mustCreateAPIKey(t, c, register)
+	stale := register
+	stale.SessionToken = session(-time.Minute)
+	expired, err := c.CreateApiKeyWithResponse(t.Context(), stale)
+	if err != nil || expired.JSON400 == nil || expired.JSON400.Code != "INVALID_CREDENTIALS" || !strings.Contains(expired.JSON400.Message, "expired") {
+		t.Errorf("POST /apikeys with expired session credentials = %v %s; want 400 INVALID_CREDENTIALS saying they expired", err, bodyOf(expired))
+	}
 	req := b.request(o, "Temporary credentials")
 	req.Key, req.Secret, req.Endpoint, req.ApiKeyUuid = "", "", nil, &keyID
 	id := wantCreated(t, create(t, c, req))
@@ -58,7 +65,7 @@ func TestHealthJobMarksExpiredSessionCredentialsOffline(t *testing.T) {
 		t.Errorf("the server's log says of the bucket going OFFLINE %q; want that its temporary credentials expired", offline)
 	}
 
-	rotated, err := c.UpdateApiKeyWithResponse(t.Context(), keyID, api.UpdateApiKeyRequest{SessionToken: session()})
+	rotated, err := c.UpdateApiKeyWithResponse(t.Context(), keyID, api.UpdateApiKeyRequest{SessionToken: session(time.Hour)})
 	if err != nil || rotated.JSON200 == nil {
 		t.Fatalf("PUT /apikeys with fresh session credentials = %v %s", err, bodyOf(rotated))
 	}
