@@ -162,9 +162,7 @@ func testAzureServicePrincipalKey(t *testing.T, b *backend, peers *azurePeers) {
 	for _, name := range []string{"sp-first-" + randomHex(4), "sp-second-" + randomHex(4)} {
 		peers.storage.CreateContainer(t, name)
 		ids[name] = wantCreated(t, create(t, c, azureByReference(o, name, keyID)))
-		if got := mustGetBucket(t, c, ids[name]); got.Status != api.ONLINE || got.ApiKeyId == nil || *got.ApiKeyId != keyID {
-			t.Errorf("bucket %s answers %+v; want ONLINE through API key %s", name, got, keyID)
-		}
+		wantOnlineByReference(t, c, ids[name], keyID)
 	}
 
 	// A wrong client secret fails at the authority, before any bucket is tried: nothing changes.
@@ -191,11 +189,7 @@ func testAzureServicePrincipalKey(t *testing.T, b *backend, peers *azurePeers) {
 	}
 	wantAzureBuckets(t, c, ids, 2)
 
-	inUse, err := c.DeleteApiKeyWithResponse(t.Context(), keyID)
-	if err != nil || inUse.StatusCode() != http.StatusConflict || !strings.Contains(string(inUse.Body), "CREDENTIAL_IN_USE") ||
-		!strings.Contains(string(inUse.Body), "2 bucket") {
-		t.Errorf("DELETE /apikeys of a service principal in use = %v %s; want 409 CREDENTIAL_IN_USE with the count", err, bodyOf(inUse))
-	}
+	wantInUse(t, c, keyID, 2)
 }
 
 // wantAzureBuckets wants every bucket at secret version and ONLINE when revalidated.
@@ -223,16 +217,9 @@ func testAzureSASKey(t *testing.T, b *backend, peers *azurePeers) {
 	o := b.bootstrap(t, -1)
 	c := b.client(t, o)
 	kind := api.AZURESAS
-	created, err := c.CreateApiKeyWithResponse(t.Context(), api.CreateApiKeyRequest{Provider: "AZURE", Kind: &kind,
+	keyID := mustCreateAPIKey(t, c, api.CreateApiKeyRequest{Provider: "AZURE", Kind: &kind,
 		Key: peers.storage.Account, Secret: &token, Endpoint: &peers.endpoint, WorkspaceId: o.WorkspaceID})
-	if err != nil || created.JSON200 == nil {
-		t.Fatalf("POST /apikeys of a container SAS = %v %s", err, bodyOf(created))
-	}
-	keyID := created.JSON200.ApiKeyId
-	id := wantCreated(t, create(t, c, azureByReference(o, name, keyID)))
-	if got := mustGetBucket(t, c, id); got.Status != api.ONLINE || got.ApiKeyId == nil || *got.ApiKeyId != keyID {
-		t.Errorf("the SAS's bucket answers %+v; want ONLINE through API key %s", got, keyID)
-	}
+	wantOnlineByReference(t, c, wantCreated(t, create(t, c, azureByReference(o, name, keyID))), keyID)
 	wantError(t, create(t, c, azureByReference(o, other, keyID)), http.StatusBadRequest, "INVALID_CREDENTIALS")
 }
 
