@@ -112,18 +112,25 @@ func (s *Store) Reseal(ctx context.Context, rec ports.SealedRecord, next ports.R
 	case matched:
 		return nil
 	}
-	var exists int64
-	if err := bucket().Count(&exists).Error; err != nil {
-		return wrap("re-seal credentials: look for a newer version", err)
-	}
-	if exists == 0 {
-		return resealedBucketGone(rec.BucketID)
-	}
 	changed := "changed after its credentials were read for re-sealing"
 	if next.SecretFingerprint != "" {
 		changed += ", or has a secret fingerprint already"
 	}
-	return domain.Errorf(domain.KindConflict, "bucket %s %s; read them again and retry", rec.BucketID, changed)
+	return resealMissed(bucket(), resealedBucketGone(rec.BucketID),
+		domain.Errorf(domain.KindConflict, "bucket %s %s; read them again and retry", rec.BucketID, changed))
+}
+
+// resealMissed says why a re-seal matched no row: row, which selects the row whatever its
+// version, finds none (gone), or it was written meanwhile (changed).
+func resealMissed(row *gorm.DB, gone, changed error) error {
+	var exists int64
+	if err := row.Count(&exists).Error; err != nil {
+		return wrap("re-seal: look for a newer version", err)
+	}
+	if exists == 0 {
+		return gone
+	}
+	return changed
 }
 
 func resealedBucketGone(bucketID string) error {

@@ -202,7 +202,7 @@ func TestKeyRotationFillsMissingFingerprints(t *testing.T) {
 		noKey := mustRunBucketd(t, "", "keys", "rotate", "--database-url", dbURL, "--master-keys", ring)
 		_, _ = b.cliLogs.Write([]byte(noKey.stderr))
 		if !strings.Contains(noKey.stdout, "nothing to do") ||
-			!strings.Contains(noKey.stdout, fmt.Sprintf("%d buckets have no secret fingerprint and were not filled in, as no fingerprint key is configured", old)) {
+			!strings.Contains(noKey.stdout, fmt.Sprintf("%d buckets and API keys have no secret fingerprint and were not filled in, as no fingerprint key is configured", old)) {
 			t.Errorf("keys rotate without a fingerprint key printed %q; want nothing to do and the %d fingerprints not filled in", noKey.stdout, old)
 		}
 		wrongKey := runBucketd(t, "", "keys", "rotate", "--database-url", dbURL, "--master-keys", ring, "--fingerprint-key", otherKey)
@@ -216,7 +216,7 @@ func TestKeyRotationFillsMissingFingerprints(t *testing.T) {
 		fill := mustRunBucketd(t, "", "keys", "rotate", "--database-url", dbURL, "--master-keys", ring, "--fingerprint-key", fingerprintKey)
 		_, _ = b.cliLogs.Write([]byte(fill.stderr))
 		if !strings.Contains(fill.stdout, fmt.Sprintf("filling in the secret fingerprint of %d buckets", old)) ||
-			!strings.Contains(fill.stdout, fmt.Sprintf("done: the missing secret fingerprint of %d buckets filled in", old)) ||
+			!strings.Contains(fill.stdout, fmt.Sprintf("done: the missing secret fingerprint of %d buckets and API keys filled in", old)) ||
 			strings.Contains(fill.stdout, "re-seal") {
 			t.Errorf("keys rotate with the fingerprint key printed %q; want %d fingerprints filled in and nothing re-sealed", fill.stdout, old)
 		}
