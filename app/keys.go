@@ -36,7 +36,7 @@ type KeysDeps struct {
 	// open: a rotation that left them would keep the old key needed.
 	Credentials ports.SealedStoredCredentials
 	Vault       ports.Vault
-	Keys  ports.VaultKeys
+	Keys        ports.VaultKeys
 	// Audit records each rotation run, as an event of no organization.
 	Audit ports.AuditLog
 	// Fingerprinter lets a rotation fill in the secret fingerprints that buckets and credentials

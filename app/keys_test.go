@@ -32,10 +32,10 @@ type keysFixture struct {
 	store *mocks.MockSealedCredentials
 	// credentials holds the stored credentials, none unless a test adds them.
 	credentials *fakeSealedCredentials
-	vault *mocks.MockVault
-	logs  *bytes.Buffer
-	audit *auditSpy
-	svc   *app.Keys
+	vault       *mocks.MockVault
+	logs        *bytes.Buffer
+	audit       *auditSpy
+	svc         *app.Keys
 }
 
 const activeKey = "k2"
