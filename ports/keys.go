@@ -121,11 +121,12 @@ type SealedStoredCredentials interface {
 	ReadCredentialSealed(ctx context.Context, credentialID string) (SealedCredentialRecord, error)
 	// ResealCredential replaces the credential's sealed values with next's and, when
 	// next.SecretFingerprint is set, stores it where none is, in one statement, if the
-	// credential is still at rec.SecretVersion. The secret version and the update time stay as
-	// they are, since the values did not change: the buckets that use the credential stay
-	// attached at that version. A credential whose values were rotated since rec was read
-	// (through PUT /apikeys, which moves the secret version), or that has a fingerprint already
-	// while next brings one, is a KindConflict error, so a rotation's new values are never
-	// overwritten; a credential that no longer exists is KindNotFound.
+	// credential still holds what rec read: its secret version and its ciphertexts. The secret
+	// version and the update time stay as they are, since the values did not change: the
+	// buckets that use the credential stay attached at that version. A credential rotated since
+	// rec was read (through PUT /apikeys, which moves the secret version) or re-sealed since, or
+	// that has a fingerprint already while next brings one, is a KindConflict error, so a
+	// rotation's new values are never overwritten and of concurrent re-seals of one read one
+	// lands; a credential that no longer exists is KindNotFound.
 	ResealCredential(ctx context.Context, rec SealedCredentialRecord, next ResealedCredential) error
 }

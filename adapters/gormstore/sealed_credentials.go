@@ -82,14 +82,16 @@ func (s *Store) ReadCredentialSealed(ctx context.Context, credentialID string) (
 }
 
 // ResealCredential stores values the vault re-sealed under another master key, and the
-// fingerprint of a secret that had none, if the credential is still at rec.SecretVersion. The
-// secret version is the credential's row version for its values: PUT /apikeys writes new values
-// only by moving it, under the credential's row lock, and writes none otherwise. So a rotation
-// of the credential that landed after rec was read makes this write miss, and one that lands
-// after it replaces the re-sealed values with its own, sealed from their plaintext. The version
-// itself stays: buckets record the version they were validated with, and re-sealed values are
-// the same values. An empty key is refused, since every kind has one; an empty secret or
-// session token is stored empty, as the kind has none.
+// fingerprint of a secret that had none, if the credential is still at rec.SecretVersion and
+// still holds the very ciphertexts rec read. PUT /apikeys writes new values only by moving the
+// secret version, under the credential's row lock, and writes none otherwise; so a rotation of
+// the credential that landed after rec was read makes this write miss, and one that lands after
+// it replaces the re-sealed values with its own, sealed from their plaintext. The version itself
+// stays, since buckets record the version they were validated with and re-sealed values are the
+// same values; comparing the ciphertexts (a seal is never the same twice) is what makes a
+// second re-seal of the same read miss, as a bucket's version does. An empty key is refused,
+// since every kind has one; an empty secret or session token is stored empty, as the kind has
+// none.
 func (s *Store) ResealCredential(ctx context.Context, rec ports.SealedCredentialRecord, next ports.ResealedCredential) error {
 	if len(next.SealedKey) == 0 {
 		return errors.New("re-seal API key: refusing to store an empty sealed key")
@@ -103,7 +105,8 @@ func (s *Store) ResealCredential(ctx context.Context, rec ports.SealedCredential
 	}
 	columns := map[string]any{"sealed_key": next.SealedKey, "sealed_secret": nonNil(next.SealedSecret),
 		"sealed_session_token": nonNil(next.SealedSessionToken)}
-	current := credential().Where("secret_version = ?", rec.SecretVersion)
+	current := credential().Where("secret_version = ? AND sealed_key = ? AND sealed_secret = ? AND sealed_session_token = ?",
+		rec.SecretVersion, rec.SealedKey, nonNil(rec.SealedSecret), nonNil(rec.SealedSessionToken))
 	if next.SecretFingerprint != "" {
 		columns["secret_fingerprint"] = next.SecretFingerprint
 		current = current.Where("secret_fingerprint IS NULL")
@@ -115,7 +118,7 @@ func (s *Store) ResealCredential(ctx context.Context, rec ports.SealedCredential
 	case res.RowsAffected > 0:
 		return nil
 	}
-	changed := "was rotated after its values were read for re-sealing"
+	changed := "was rotated or re-sealed after its values were read for re-sealing"
 	if next.SecretFingerprint != "" {
 		changed += ", or has a secret fingerprint already"
 	}
