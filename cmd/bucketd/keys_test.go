@@ -107,7 +107,7 @@ func TestKeyRotation(t *testing.T) {
 		wantKeyValues(t, b.keyStatus(t, rotatingRing), "k2", rows, map[string]int{"k2": 2 * rows, "k1": 0})
 		table := mustRunBucketd(t, "", "keys", "status", "--database-url", dbURL, "--master-keys", rotatingRing)
 		_, _ = b.cliLogs.Write([]byte(table.stderr))
-		if !strings.Contains(table.stdout, "no value is sealed under k1") {
+		if !strings.Contains(table.stdout, "no bucket and no API key has a value sealed under k1") {
 			t.Errorf("keys status printed %q; want it to say that k1 seals nothing", table.stdout)
 		}
 		again := mustRunBucketd(t, "", "keys", "rotate", "--database-url", dbURL, "--master-keys", rotatingRing)
@@ -350,16 +350,20 @@ func (b *backend) startWithRing(t *testing.T, ring string) *server {
 
 // keyStatusOutput is what `bucketd keys status --json` prints.
 type keyStatusOutput struct {
-	ActiveKeyID               string `json:"activeKeyId"`
-	Buckets                   int    `json:"buckets"`
-	ValuesToMove              int    `json:"valuesToMove"`
-	BucketsWithoutFingerprint int    `json:"bucketsWithoutFingerprint"`
-	Keys                      []struct {
-		KeyID   string `json:"keyId"`
-		Active  bool   `json:"active"`
-		InRing  bool   `json:"inRing"`
-		Buckets int    `json:"buckets"`
-		Values  int    `json:"values"`
+	ActiveKeyID                   string   `json:"activeKeyId"`
+	Buckets                       int      `json:"buckets"`
+	Credentials                   int      `json:"credentials"`
+	ValuesToMove                  int      `json:"valuesToMove"`
+	BucketsWithoutFingerprint     int      `json:"bucketsWithoutFingerprint"`
+	CredentialsWithoutFingerprint int      `json:"credentialsWithoutFingerprint"`
+	RemovableKeyIDs               []string `json:"removableKeyIds"`
+	Keys                          []struct {
+		KeyID       string `json:"keyId"`
+		Active      bool   `json:"active"`
+		InRing      bool   `json:"inRing"`
+		Buckets     int    `json:"buckets"`
+		Credentials int    `json:"credentials"`
+		Values      int    `json:"values"`
 	} `json:"keys"`
 }
 
