@@ -42,43 +42,13 @@ func (s *Store) anyCredential(ctx context.Context) *gorm.DB {
 // with an id greater than afterID ("" for the first batch), in id order, which is the same on
 // both databases (see SealedBatch).
 func (s *Store) CredentialSealedBatch(ctx context.Context, afterID string, limit int) ([]ports.SealedCredentialRecord, error) {
-	if limit < 1 {
-		return nil, domain.Errorf(domain.KindInvalidInput, "batch size %d is out of range; use 1 or more", limit)
-	}
-	query := s.anyCredential(ctx)
-	if afterID != "" {
-		if !domain.IsID(afterID) {
-			return nil, domain.Errorf(domain.KindInvalidInput,
-				"%q is not an API key id; continue after the last id of the previous batch, or from none", afterID)
-		}
-		query = query.Where("id > ?", canonicalID(afterID))
-	}
-	var rows []sealedCredentialRow
-	if err := query.Order("id").Limit(limit).Find(&rows).Error; err != nil {
-		return nil, wrap("read a batch of sealed API keys", err)
-	}
-	records := make([]ports.SealedCredentialRecord, len(rows))
-	for i, row := range rows {
-		records[i] = row.toRecord()
-	}
-	return records, nil
+	return sealedPage(s.anyCredential(ctx), afterID, limit, "API key", sealedCredentialRow.toRecord)
 }
 
 // ReadCredentialSealed returns the sealed values of a credential of any organization, live or
 // deleted.
 func (s *Store) ReadCredentialSealed(ctx context.Context, credentialID string) (ports.SealedCredentialRecord, error) {
-	if !domain.IsID(credentialID) {
-		return ports.SealedCredentialRecord{}, resealedCredentialGone(credentialID)
-	}
-	var row sealedCredentialRow
-	err := s.anyCredential(ctx).Where("id = ?", canonicalID(credentialID)).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return ports.SealedCredentialRecord{}, resealedCredentialGone(credentialID)
-	}
-	if err != nil {
-		return ports.SealedCredentialRecord{}, wrap("read sealed API key", err)
-	}
-	return row.toRecord(), nil
+	return sealedOne(s.anyCredential(ctx), credentialID, resealedCredentialGone, sealedCredentialRow.toRecord)
 }
 
 // ResealCredential stores values the vault re-sealed under another master key, and the

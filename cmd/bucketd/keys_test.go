@@ -54,9 +54,7 @@ func TestKeyRotation(t *testing.T) {
 	storetest.ForEachBackend(t, func(t *testing.T, dbURL string) {
 		t.Parallel()
 		b := newKeysBackend(t, dbURL)
-		k1, k2 := "k1:"+randomBase64(32), "k2:"+randomBase64(32)
-		b.secrets.Add("master key k1", strings.TrimPrefix(k1, "k1:"))
-		b.secrets.Add("master key k2", strings.TrimPrefix(k2, "k2:"))
+		k1, k2 := b.twoMasterKeys()
 		oldRing, rotatingRing, newRing := k1, k2+","+k1, k2
 
 		b.servers = []*server{b.startWithRing(t, oldRing)}
@@ -131,15 +129,7 @@ func TestKeyRotation(t *testing.T) {
 		if err := b.servers[0].Stop(); err != nil {
 			t.Errorf("stop the server with the new ring: %v\nstderr:\n%s", err, b.servers[0].Stderr.String())
 		}
-		logs := b.cliLogs.String() + rotation.stdout + again.stdout
-		for _, s := range b.servers {
-			logs += s.Stderr.String()
-		}
-		for _, secret := range b.secrets.forms() {
-			if strings.Contains(logs, secret.value) {
-				t.Errorf("%s appears in a log or in the output of keys", secret.label)
-			}
-		}
+		b.wantNoSecretInKeysOutput(t, rotation.stdout, again.stdout)
 	})
 }
 
@@ -254,12 +244,7 @@ func TestKeyRotationFillsMissingFingerprints(t *testing.T) {
 		if !strings.Contains(again.stdout, "nothing to do") || strings.Contains(again.stdout, "fingerprint") {
 			t.Errorf("a second keys rotate printed %q; want nothing to do", again.stdout)
 		}
-		logs := b.cliLogs.String() + noKey.stdout + wrongKey.stdout + fill.stdout + again.stdout + b.servers[0].Stderr.String()
-		for _, secret := range b.secrets.forms() {
-			if strings.Contains(logs, secret.value) {
-				t.Errorf("%s appears in a log or in the output of keys", secret.label)
-			}
-		}
+		b.wantNoSecretInKeysOutput(t, noKey.stdout, wrongKey.stdout, fill.stdout, again.stdout)
 	})
 }
 
@@ -346,6 +331,30 @@ func (b *backend) startWithRing(t *testing.T, ring string) *server {
 	t.Helper()
 	return startServer(t, b.checker, "", "--addr", "127.0.0.1:0", "--database-url", b.dbURL,
 		"--master-keys", ring, "--endpoint-allowlist", "127.0.0.0/8", "--rate-limit", "0")
+}
+
+// twoMasterKeys returns two new master keys, k1 and k2, as entries of a ring, each recorded as
+// a secret that no log and no output may show.
+func (b *backend) twoMasterKeys() (k1, k2 string) {
+	k1, k2 = "k1:"+randomBase64(32), "k2:"+randomBase64(32)
+	b.secrets.Add("master key k1", strings.TrimPrefix(k1, "k1:"))
+	b.secrets.Add("master key k2", strings.TrimPrefix(k2, "k2:"))
+	return k1, k2
+}
+
+// wantNoSecretInKeysOutput checks that no secret of the test is in the keys commands' logs, the
+// servers' logs, or outputs.
+func (b *backend) wantNoSecretInKeysOutput(t *testing.T, outputs ...string) {
+	t.Helper()
+	logs := b.cliLogs.String() + strings.Join(outputs, "")
+	for _, s := range b.servers {
+		logs += s.Stderr.String()
+	}
+	for _, secret := range b.secrets.forms() {
+		if strings.Contains(logs, secret.value) {
+			t.Errorf("%s appears in a log or in the output of keys", secret.label)
+		}
+	}
 }
 
 // keyStatusOutput is what `bucketd keys status --json` prints.

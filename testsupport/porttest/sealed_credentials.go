@@ -275,37 +275,15 @@ func testSealedCredentialConcurrentReseals(t *testing.T, f SealedCredentialFixtu
 	sealedMustInsertCredential(t, f.Store, c)
 	rec := sealedCredentialRead(t, f.Store, c.ID)
 	stores := []ports.SealedStoredCredentials{f.Store, f.OpenAnother(t)}
-	var (
-		mu        sync.Mutex
-		won       []ports.ResealedCredential
-		conflicts int
-		wg        sync.WaitGroup
-		start     = make(chan struct{})
-	)
-	for i := range attempts {
-		wg.Go(func() {
-			next := resealedFrom(rec, "")
-			<-start
-			err := stores[i%len(stores)].ResealCredential(t.Context(), rec, next)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				won = append(won, next)
-			case domain.IsKind(err, domain.KindConflict):
-				conflicts++
-			default:
-				t.Errorf("concurrent ResealCredential %d: %v; want success or %s", i, err, domain.KindConflict)
-			}
-		})
+	nexts := make([]ports.ResealedCredential, attempts)
+	for i := range nexts {
+		nexts[i] = resealedFrom(rec, "")
 	}
-	close(start)
-	wg.Wait()
-	if len(won) != 1 || conflicts != attempts-1 {
-		t.Fatalf("%d concurrent re-seals of one read: %d landed and %d conflicted; want 1 and %d", attempts, len(won), conflicts, attempts-1)
-	}
+	won := nexts[sealedRaceOneWins(t, "ResealCredential", attempts, func(i int) error {
+		return stores[i%len(stores)].ResealCredential(t.Context(), rec, nexts[i])
+	})]
 	want := c
-	want.SealedKey, want.SealedSecret = won[0].SealedKey, won[0].SealedSecret
+	want.SealedKey, want.SealedSecret = won.SealedKey, won.SealedSecret
 	sealedWantCredential(t, "the credential after the concurrent re-seals", sealedCredentialRead(t, f.Store, c.ID), want)
 }
 
