@@ -200,6 +200,10 @@ func (j *HealthJob) check(ctx context.Context, b domain.Bucket, provider string)
 		var failure error
 		if out.Failure != nil {
 			failure = out.Failure
+			// The bucket answers only its status; the operator's log says why it changed, in
+			// the caller-facing words a validation answers (hints, never a secret).
+			j.log.LogAttrs(ctx, slog.LevelWarn, "bucket offline", slog.String("bucket_id", b.ID),
+				slog.String("kind", out.Failure.Kind.String()), slog.String("reason", out.Failure.Message))
 		}
 		recordAudit(ctx, j.buckets.audit, j.log, domain.NewAuditEvent(ctx, j.now(), domain.AuditHealthCheck, b.OrgID, "", b.ID, failure))
 	}

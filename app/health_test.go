@@ -1,9 +1,7 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,16 +22,17 @@ type healthFixture struct {
 	source *mocks.MockStatusSource
 	leases *mocks.MockLeases
 	job    *app.HealthJob
+	log    *logcapture.Buffer
 }
 
 func newHealthFixture(t *testing.T, concurrency int) *healthFixture {
 	t.Helper()
-	f := &healthFixture{bucketsFixture: newBucketsFixture(t)}
+	f := &healthFixture{bucketsFixture: newBucketsFixture(t), log: &logcapture.Buffer{}}
 	ctrl := gomock.NewController(t)
 	f.source, f.leases = mocks.NewMockStatusSource(ctrl), mocks.NewMockLeases(ctrl)
 	job, err := app.NewHealthJob(app.HealthJobConfig{Buckets: f.svc, Source: f.source, Leases: f.leases,
 		Interval: time.Hour, Concurrency: concurrency, Holder: "process-1",
-		Logger: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)), Now: func() time.Time { return clock }})
+		Logger: f.log.Logger(), Now: func() time.Time { return clock }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,6 +125,7 @@ func TestHealthRoundSurvivesAPanic(t *testing.T) {
 func TestHealthRoundMarksRevokedCredentialsOffline(t *testing.T) {
 	f := newHealthFixture(t, 1)
 	b := dueBucket("b-revoked")
+	b.Status = domain.StatusOnline
 	f.expectRound(1, b)
 	f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(domain.ValidationReport{},
 		domain.Errorf(domain.KindInvalidCredentials, "authenticate: key not known"))
@@ -133,6 +133,9 @@ func TestHealthRoundMarksRevokedCredentialsOffline(t *testing.T) {
 	round, err := f.job.RunOnce(context.Background())
 	if err != nil || round.Offline != 1 {
 		t.Errorf("round = %+v, %v; want one bucket OFFLINE", round, err)
+	}
+	if logged := f.log.String(); !strings.Contains(logged, `msg="bucket offline" bucket_id=b-revoked kind="invalid credentials" reason="authenticate: key not known"`) {
+		t.Errorf("the log does not say why the bucket went OFFLINE:\n%s", logged)
 	}
 }
 

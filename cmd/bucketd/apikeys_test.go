@@ -115,11 +115,7 @@ func testAPIKeys(t *testing.T, b *backend) {
 		}
 	}
 
-	inUse, err := c.DeleteApiKeyWithResponse(t.Context(), keyID)
-	if err != nil || inUse.StatusCode() != http.StatusConflict || !strings.Contains(string(inUse.Body), "CREDENTIAL_IN_USE") ||
-		!strings.Contains(string(inUse.Body), "2 bucket") {
-		t.Errorf("DELETE /apikeys of a key in use = %v %s; want 409 CREDENTIAL_IN_USE with the count", err, bodyOf(inUse))
-	}
+	wantInUse(t, c, keyID, 2)
 	for _, id := range ids {
 		if res, err := c.DeleteBucketWithResponse(t.Context(), id); err != nil || res.StatusCode() != http.StatusOK {
 			t.Fatalf("DELETE /bucket/%s = %v", id, err)

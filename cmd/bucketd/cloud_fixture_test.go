@@ -2,12 +2,15 @@ package main_test
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/bucketd/bucketd/gen/api"
 	"github.com/bucketd/bucketd/testsupport/azurite"
 	"github.com/bucketd/bucketd/testsupport/fakegcs"
+	"github.com/bucketd/bucketd/testsupport/iampeer"
 )
 
 // Provider-side names of the GCS and Azure scenarios.
@@ -22,6 +25,13 @@ const (
 	// gcsRevokedEmail may read the bucket, but its only key was deleted.
 	gcsRevokedEmail = "e2e-revoked@bucketd-e2e.iam.gserviceaccount.com"
 	gcsUnknownEmail = "e2e-ghost@bucketd-e2e.iam.gserviceaccount.com"
+	// gcsBucketdEmail is bucketd's own Google identity (--gcs-identity-file); it may impersonate
+	// gcsImpReaderEmail, a keyless reader, and not gcsImpStrangerEmail, another.
+	gcsBucketdEmail     = "bucketd@e2e-operator.iam.gserviceaccount.com"
+	gcsImpReaderEmail   = "e2e-imp-reader@bucketd-e2e.iam.gserviceaccount.com"
+	gcsImpStrangerEmail = "e2e-imp-stranger@bucketd-e2e.iam.gserviceaccount.com"
+	// gcsSecondBucket is a second bucket the impersonated reader may read.
+	gcsSecondBucket = "e2e-gcs-second-bucket"
 	azureContainer  = "e2e-container"
 	// azureProbeContainer is written to only by the readwrite dry run, so it can prove the
 	// probe blob is gone afterwards while other scenarios read azureContainer.
@@ -41,8 +51,11 @@ type gcsAccount struct {
 type cloudPeers struct {
 	gcs                               *fakegcs.Server
 	reader, noList, stranger, revoked gcsAccount
-	azure                             *azurite.Server
-	azureKey, wrongAzureKey           string
+	// iam mints tokens of the accounts bucketd impersonates; identityFile is bucketd's own key.
+	iam                     *iampeer.Peer
+	identityFile            string
+	azure                   *azurite.Server
+	azureKey, wrongAzureKey string
 }
 
 // startCloudPeers starts the peers with the buckets, containers and accounts the scenarios
@@ -57,6 +70,7 @@ func startCloudPeers(t *testing.T, secrets *secretSet) *cloudPeers {
 	p.stranger = p.newGCSAccount(t, secrets, gcsStrangerEmail, gcsReadPermissions...)
 	p.revoked = p.newGCSAccount(t, secrets, gcsRevokedEmail, gcsReadPermissions...)
 	p.gcs.DeleteKey(t, gcsRevokedEmail)
+	p.startImpersonation(t, secrets)
 	p.azure.CreateContainer(t, azureContainer)
 	p.azure.CreateContainer(t, azureProbeContainer)
 	p.azureKey, p.wrongAzureKey = p.azure.Key, randomBase64(64)
@@ -73,6 +87,22 @@ func (p *cloudPeers) newGCSAccount(t *testing.T, secrets *secretSet, email strin
 	addPrivateKey(t, secrets, "the private key of "+email, pemKey)
 	secrets.Add("the JSON key file of "+email, keyFile)
 	return gcsAccount{email: email, privateKey: pemKey, keyFile: keyFile}
+}
+
+// startImpersonation gives bucketd a Google identity of its own, in a key file only its user
+// may read, and an IAM Credentials peer that lets it impersonate the keyless reader.
+func (p *cloudPeers) startImpersonation(t *testing.T, secrets *secretSet) {
+	t.Helper()
+	p.gcs.CreateBucket(t, gcsSecondBucket, gcsLocation)
+	own := p.newGCSAccount(t, secrets, gcsBucketdEmail)
+	p.gcs.NewKeylessServiceAccount(t, gcsImpReaderEmail, gcsReadPermissions...)
+	p.gcs.NewKeylessServiceAccount(t, gcsImpStrangerEmail, gcsReadPermissions...)
+	p.iam = iampeer.Start(t, p.gcs)
+	p.iam.Allow(gcsBucketdEmail, gcsImpReaderEmail)
+	p.identityFile = filepath.Join(t.TempDir(), "bucketd-identity.json")
+	if err := os.WriteFile(p.identityFile, []byte(own.keyFile), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // addPrivateKey records a PEM private key whole, JSON-escaped (as a JSON log line would carry
@@ -99,9 +129,11 @@ func addPrivateKey(t *testing.T, secrets *secretSet, label, pemKey string) {
 
 // serverArgs point a bucketd server's GCS token exchange (which bare PEM keys need) and its
 // key id lookups (the service accounts' public key lists) at the fake, and its default GCS API
-// endpoint too, so a GCS request without an endpoint also stays on 127.0.0.1.
+// endpoint too, so a GCS request without an endpoint also stays on 127.0.0.1; and give it its
+// own Google identity, which mints impersonated tokens at the IAM peer.
 func (p *cloudPeers) serverArgs() []string {
-	return []string{"--gcs-token-url", p.gcs.TokenURL, "--gcs-certs-url", p.gcs.CertsURL, "--gcs-endpoint", p.gcs.URL}
+	return []string{"--gcs-token-url", p.gcs.TokenURL, "--gcs-certs-url", p.gcs.CertsURL, "--gcs-endpoint", p.gcs.URL,
+		"--gcs-identity-file", p.identityFile, "--gcs-iam-endpoint", p.iam.URL}
 }
 
 // gcsRequest is a create request that succeeds: the reader's client email and PEM private key

@@ -55,6 +55,8 @@ var commonScenarios = []scenario{
 	{"admin refused input", testAdminRejects},
 	{"bad input", testBadInput},
 	{"API keys used by buckets, rotated and deleted", testAPIKeys},
+	{"GCS impersonation as an API key", testGCSImpersonationAPIKey},
+	{"AWS role as an API key", testAWSRoleAPIKey},
 }
 
 // postgresScenarios need a database that several processes share.

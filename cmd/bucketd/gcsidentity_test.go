@@ -12,8 +12,7 @@ import (
 
 // bucketd's own Google identity is a key file the server reads at start: a usable one lets it
 // serve, anything else stops it with a message that names the file and never shows the key.
-// (No API call carries GCS_IMPERSONATION credentials yet, so the validation itself is tested in
-// adapters/gcsvalidator.)
+// (What it does with a usable one: testGCSImpersonationAPIKey.)
 func TestServeReadsItsGoogleIdentityAtStart(t *testing.T) {
 	_, keyFile := fakegcs.Start(t).NewServiceAccount(t, "bucketd@operator.iam.gserviceaccount.com")
 	privateKey := keyFile[strings.Index(keyFile, "MII"):][:64]
