@@ -14,31 +14,36 @@ import (
 	"github.com/bucketd/bucketd/ports"
 )
 
-// Bounds of the number of buckets one read of a key walk returns: a batch is held in memory,
-// and every batch is one query.
+// Bounds of the number of buckets or stored credentials one read of a key walk returns: a
+// batch is held in memory, and every batch is one query.
 const (
 	DefaultKeyBatch = 100
 	MaxKeyBatch     = 1000
 )
 
-// maxResealAttempts bounds how often one bucket is read again after a concurrent write moved
-// it on. Each conflict means a server wrote the bucket meanwhile; a bucket written this often
+// maxResealAttempts bounds how often one bucket or credential is read again after a concurrent
+// write moved it on. Each conflict means a server wrote it meanwhile; one written this often
 // during a rotation is left for the next run, which the error says.
 const maxResealAttempts = 10
 
-// KeysDeps are what master key reporting and rotation need. Store, Vault, Keys and Audit are
-// required; Keys is normally the same vault. Fingerprinter, Logger and Now are optional.
+// KeysDeps are what master key reporting and rotation need. Store, Credentials, Vault, Keys and
+// Audit are required; Store and Credentials are normally the same store, Keys the same vault.
+// Fingerprinter, Logger and Now are optional.
 type KeysDeps struct {
+	// Store holds the buckets' own sealed key and secret.
 	Store ports.SealedCredentials
-	Vault ports.Vault
-	Keys  ports.VaultKeys
+	// Credentials holds the stored credentials' sealed values, which buckets that use them
+	// open: a rotation that left them would keep the old key needed.
+	Credentials ports.SealedStoredCredentials
+	Vault       ports.Vault
+	Keys        ports.VaultKeys
 	// Audit records each rotation run, as an event of no organization.
 	Audit ports.AuditLog
-	// Fingerprinter lets a rotation fill in the secret fingerprints that buckets stored before
-	// fingerprints existed lack, since it opens their secrets anyway; nil leaves them missing. It
+	// Fingerprinter lets a rotation fill in the secret fingerprints that buckets and credentials
+	// stored without one lack, since it opens their secrets anyway; nil leaves them missing. It
 	// must hold the servers' fingerprint key: see Rotate.
 	Fingerprinter ports.Fingerprinter
-	// BatchSize is how many buckets one read returns, 1 to MaxKeyBatch; 0 means DefaultKeyBatch.
+	// BatchSize is how many buckets or credentials one read returns, 1 to MaxKeyBatch; 0 means DefaultKeyBatch.
 	BatchSize int
 	// Logger receives a line when a rotation starts and ends; nil means slog.Default().
 	Logger *slog.Logger
@@ -46,14 +51,15 @@ type KeysDeps struct {
 	Now func() time.Time
 }
 
-// Keys reports which master keys seal the stored credentials and re-seals them under the
-// active key, filling in missing secret fingerprints on the way. Both walk every bucket, deleted
-// ones included, in id order and in batches. A rotation runs online: the servers keep opening
+// Keys reports which master keys seal the stored secrets and re-seals them under the active
+// key, filling in missing secret fingerprints on the way. Both walk every bucket, then every
+// stored credential, deleted ones included, in id order and in batches. A rotation runs online: the servers keep opening
 // old and new ciphertexts with the same ring, and every write is checked against the version it
 // was read at. It keeps no state but the rows themselves, so an interrupted rotation is
 // finished by running it again.
 type Keys struct {
-	store         ports.SealedCredentials
+	// sources are the buckets, then the stored credentials.
+	sources       []sealedSource
 	vault         ports.Vault
 	keys          ports.VaultKeys
 	audit         ports.AuditLog
@@ -68,6 +74,8 @@ func NewKeys(deps KeysDeps) (*Keys, error) {
 	switch {
 	case deps.Store == nil:
 		return nil, errors.New("app.NewKeys: Store is nil")
+	case deps.Credentials == nil:
+		return nil, errors.New("app.NewKeys: Credentials is nil")
 	case deps.Vault == nil:
 		return nil, errors.New("app.NewKeys: Vault is nil")
 	case deps.Keys == nil:
@@ -80,7 +88,8 @@ func NewKeys(deps KeysDeps) (*Keys, error) {
 		return nil, domain.Errorf(domain.KindInvalidInput, "batch size %d is out of range; use 1 to %d", deps.BatchSize, MaxKeyBatch)
 	}
 	logger, now := withDefaults(deps.Logger, deps.Now)
-	return &Keys{store: deps.Store, vault: deps.Vault, keys: deps.Keys, audit: deps.Audit, fingerprinter: deps.Fingerprinter,
+	sources := []sealedSource{bucketSource(deps.Store), credentialSource(deps.Credentials)}
+	return &Keys{sources: sources, vault: deps.Vault, keys: deps.Keys, audit: deps.Audit, fingerprinter: deps.Fingerprinter,
 		batchSize: size, log: logger, now: now}, nil
 }
 
@@ -94,22 +103,38 @@ type KeyUsage struct {
 	Active bool
 	// InRing is true when the configured ring holds the key, so that its values can be opened.
 	InRing bool
-	// Buckets counts the buckets with at least one value under the key, Values the values
-	// (each bucket has two: its key and its secret).
-	Buckets, Values int
+	// Buckets and Credentials count the buckets and the stored credentials with at least one
+	// value under the key, Values the values (a bucket has two: its key and its secret; a
+	// credential one to three: its key, and its secret and session token when its kind has
+	// them). A key outside the active one that seals no value can be removed from the ring.
+	Buckets, Credentials, Values int
 }
 
-// KeyStatus is which master keys seal the stored credentials.
+// KeyStatus is which master keys seal the buckets' and the stored credentials' values.
 type KeyStatus struct {
 	ActiveKeyID string
-	// Buckets counts every bucket, deleted ones included: their rows keep their ciphertexts.
-	Buckets int
+	// Buckets counts every bucket with its own key and secret, Credentials every stored
+	// credential, deleted ones included: their rows keep their ciphertexts.
+	Buckets, Credentials int
 	// Keys lists the ring's keys in ring order, unused ones included, so that an operator sees
 	// which can be removed, then the keys outside the ring that stored values name, by id.
 	Keys []KeyUsage
-	// WithoutFingerprint counts the buckets, deleted ones included, that have no secret
-	// fingerprint: what a rotation with a fingerprint key fills in.
-	WithoutFingerprint int
+	// WithoutFingerprint counts the buckets, CredentialsWithoutFingerprint the credentials with
+	// a secret, deleted ones included, that have no secret fingerprint: what a rotation with a
+	// fingerprint key fills in.
+	WithoutFingerprint, CredentialsWithoutFingerprint int
+}
+
+// Removable returns the keys of the ring, the active one aside, that seal no value of any
+// bucket or credential: once every server runs with a ring without them, nothing needs them.
+func (s KeyStatus) Removable() []string {
+	var ids []string
+	for _, k := range s.Keys {
+		if k.InRing && !k.Active && k.Values == 0 {
+			ids = append(ids, k.KeyID)
+		}
+	}
+	return ids
 }
 
 // ToMove counts the values not sealed under the active key: what a rotation re-seals.
@@ -128,34 +153,41 @@ func (s KeyStatus) missing() []KeyUsage {
 	return slices.DeleteFunc(slices.Clone(s.Keys), func(k KeyUsage) bool { return k.InRing || k.Values == 0 })
 }
 
-// Status counts the stored values under each key and the buckets without a secret
-// fingerprint. It reads every bucket's headers and opens nothing.
+// Status counts the stored values under each key and the buckets and credentials without a
+// secret fingerprint. It reads every bucket's and credential's headers and opens nothing.
 func (k *Keys) Status(ctx context.Context) (KeyStatus, error) {
 	status, _, err := k.survey(ctx)
 	return status, err
 }
 
-// survey is Status, and also returns the id of the first bucket that has a secret fingerprint,
-// "" when none has, against which a rotation checks its fingerprint key.
-func (k *Keys) survey(ctx context.Context) (status KeyStatus, fingerprinted string, err error) {
+// fingerprintSample is a bucket or credential that has a secret fingerprint, against which a
+// rotation checks its fingerprint key.
+type fingerprintSample struct {
+	source sealedSource
+	id     string
+}
+
+// survey is Status, and also returns the first bucket or credential that has a secret
+// fingerprint, nil when none has.
+func (k *Keys) survey(ctx context.Context) (status KeyStatus, fingerprinted *fingerprintSample, err error) {
 	ring := k.keys.KeyIDs()
 	usage := make(map[string]*KeyUsage, len(ring))
 	for i, id := range ring {
 		usage[id] = &KeyUsage{KeyID: id, Active: i == 0, InRing: true}
 	}
 	status.ActiveKeyID = k.keys.ActiveKeyID()
-	err = k.walk(ctx, func(batch []ports.SealedRecord) error {
-		for _, rec := range batch {
-			status.Buckets++
-			switch {
-			case rec.SecretFingerprint == "":
-				status.WithoutFingerprint++
-			case fingerprinted == "":
-				fingerprinted = rec.BucketID
+	err = k.walk(ctx, func(src sealedSource, batch []sealedOwner) error {
+		for _, o := range batch {
+			status.count(o)
+			if fingerprinted == nil && o.fingerprint != "" {
+				fingerprinted = &fingerprintSample{source: src, id: o.id}
 			}
 			seen := map[string]bool{}
-			for _, v := range sealedValues(rec) {
-				id, err := k.sealedUnder(rec, v)
+			for _, v := range o.values {
+				if len(v.sealed) == 0 {
+					continue
+				}
+				id, err := k.sealedUnder(o, v)
 				if err != nil {
 					return err
 				}
@@ -167,14 +199,14 @@ func (k *Keys) survey(ctx context.Context) (status KeyStatus, fingerprinted stri
 				u.Values++
 				if !seen[id] {
 					seen[id] = true
-					u.Buckets++
+					u.countOwner(o)
 				}
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return KeyStatus{}, "", err
+		return KeyStatus{}, nil, err
 	}
 	for _, id := range ring {
 		status.Keys = append(status.Keys, *usage[id])
@@ -189,16 +221,42 @@ func (k *Keys) survey(ctx context.Context) (status KeyStatus, fingerprinted stri
 	return status, fingerprinted, nil
 }
 
+// count counts o and its missing fingerprint.
+func (s *KeyStatus) count(o sealedOwner) {
+	if o.kind == ownerCredential {
+		s.Credentials++
+		if o.lacksFingerprint() {
+			s.CredentialsWithoutFingerprint++
+		}
+		return
+	}
+	s.Buckets++
+	if o.lacksFingerprint() {
+		s.WithoutFingerprint++
+	}
+}
+
+// countOwner counts o as one of the key's buckets or credentials.
+func (u *KeyUsage) countOwner(o sealedOwner) {
+	if o.kind == ownerCredential {
+		u.Credentials++
+	} else {
+		u.Buckets++
+	}
+}
+
 // RotateResult is what a rotation did.
 type RotateResult struct {
 	ActiveKeyID string
-	// Values and Buckets count what was re-sealed; Conflicts the writes that found their bucket
-	// changed by a server since the rotation read it, and so read it again.
-	Values, Buckets, Conflicts int
-	// Fingerprinted counts the buckets whose missing secret fingerprint was filled in.
+	// Values, Buckets and Credentials count what was re-sealed; Conflicts the writes that found
+	// their bucket or credential changed by a server since the rotation read it, and so read it
+	// again.
+	Values, Buckets, Credentials, Conflicts int
+	// Fingerprinted counts the buckets and credentials whose missing secret fingerprint was
+	// filled in.
 	Fingerprinted int
-	// NotFingerprinted counts the buckets left without a secret fingerprint because no
-	// Fingerprinter is configured; with one it is 0.
+	// NotFingerprinted counts the buckets and credentials left without a secret fingerprint
+	// because no Fingerprinter is configured; with one it is 0.
 	NotFingerprinted int
 }
 
@@ -209,16 +267,19 @@ type RotateProgress struct {
 	Fingerprints, FingerprintsTotal int
 }
 
-// Rotate re-seals every stored value that is not under the active key: it opens the value with
-// whichever ring key sealed it and seals it again under the active key, bound to the same
-// organization, bucket and field. With a Fingerprinter it also fills in the secret fingerprint
-// of every bucket that has none, values under the active key included, from the secret it
-// opens; the secret version and the credentials time stay as they are, since the credentials
-// did not change. A bucket's changes are stored in one write that lands only if the bucket is
-// still at the version read, so a concurrent update is never overwritten and a fingerprint is
-// never that of an older secret. A bucket another write moved on is read again and retried; a
-// deleted bucket is changed too; a bucket that no longer exists is skipped. Buckets with nothing
-// to change are left alone, so an interrupted rotation resumes where it stopped when run again.
+// Rotate re-seals every stored value that is not under the active key, the buckets' own and
+// then the stored credentials': it opens the value with whichever ring key sealed it and seals
+// it again under the active key, bound to the same organization, bucket or credential, and
+// field. With a Fingerprinter it also fills in the secret fingerprint of every bucket and
+// credential with a secret that has none, values under the active key included, from the
+// secret it opens; the secret version and the credentials time stay as they are, since the
+// credentials did not change. One bucket's or credential's changes are stored in one write that
+// lands only if it is still at the version read (a credential's secret version, which every
+// rotation of its values through PUT /apikeys moves on), so a concurrent update is never
+// overwritten and a fingerprint is never that of an older secret. One that another write moved
+// on is read again and retried; a deleted one is changed too; one that no longer exists is
+// skipped. Those with nothing to change are left alone, so an interrupted rotation resumes
+// where it stopped when run again.
 //
 // Before it writes anything it counts what there is to do, and refuses when some values are
 // under a key the ring does not hold, which it could not open, or when it has fingerprints to
@@ -245,15 +306,15 @@ func (k *Keys) rotate(ctx context.Context, progress func(RotateProgress)) (Rotat
 	}
 	todo := RotateProgress{ValuesTotal: before.ToMove()}
 	if k.fingerprinter == nil {
-		res.NotFingerprinted = before.WithoutFingerprint
+		res.NotFingerprinted = before.WithoutFingerprint + before.CredentialsWithoutFingerprint
 	} else {
-		todo.FingerprintsTotal = before.WithoutFingerprint
+		todo.FingerprintsTotal = before.WithoutFingerprint + before.CredentialsWithoutFingerprint
 	}
 	if todo.ValuesTotal == 0 && todo.FingerprintsTotal == 0 {
 		return res, nil
 	}
-	if todo.FingerprintsTotal > 0 && fingerprinted != "" {
-		if err := k.checkFingerprintKey(ctx, fingerprinted); err != nil {
+	if todo.FingerprintsTotal > 0 && fingerprinted != nil {
+		if err := k.checkFingerprintKey(ctx, *fingerprinted); err != nil {
 			return res, err
 		}
 	}
@@ -267,10 +328,10 @@ func (k *Keys) rotate(ctx context.Context, progress func(RotateProgress)) (Rotat
 		}
 	}
 	report()
-	err = k.walk(ctx, func(batch []ports.SealedRecord) error {
+	err = k.walk(ctx, func(src sealedSource, batch []sealedOwner) error {
 		changed := false
-		for _, rec := range batch {
-			change, conflicts, err := k.resealBucket(ctx, rec)
+		for _, o := range batch {
+			change, conflicts, err := k.resealOwner(ctx, src, o)
 			res.Conflicts += conflicts
 			if err != nil {
 				return err
@@ -284,7 +345,7 @@ func (k *Keys) rotate(ctx context.Context, progress func(RotateProgress)) (Rotat
 		return nil
 	})
 	attrs := []any{slog.String("active_key_id", res.ActiveKeyID), slog.Int("values", res.Values),
-		slog.Int("buckets", res.Buckets), slog.Int("fingerprints_filled", res.Fingerprinted), slog.Int("conflicts", res.Conflicts)}
+		slog.Int("buckets", res.Buckets), slog.Int("credentials", res.Credentials), slog.Int("fingerprints_filled", res.Fingerprinted), slog.Int("conflicts", res.Conflicts)}
 	if err != nil {
 		k.log.WarnContext(ctx, "master key rotation stopped; run it again to finish", append(attrs, slog.String("error", err.Error()))...)
 		return res, err
@@ -293,21 +354,26 @@ func (k *Keys) rotate(ctx context.Context, progress func(RotateProgress)) (Rotat
 	return res, nil
 }
 
-// bucketChange is what a rotation wrote to one bucket.
-type bucketChange struct {
+// ownerChange is what a rotation wrote to one bucket or credential.
+type ownerChange struct {
+	kind string
 	// values counts the values re-sealed.
 	values int
-	// fingerprinted is true when the bucket's missing secret fingerprint was filled in.
+	// fingerprinted is true when the missing secret fingerprint was filled in.
 	fingerprinted bool
 }
 
-func (c bucketChange) any() bool { return c.values > 0 || c.fingerprinted }
+func (c ownerChange) any() bool { return c.values > 0 || c.fingerprinted }
 
-// add counts one bucket's change.
-func (r *RotateResult) add(c bucketChange) {
+// add counts one bucket's or credential's change.
+func (r *RotateResult) add(c ownerChange) {
 	if c.values > 0 {
 		r.Values += c.values
-		r.Buckets++
+		if c.kind == ownerCredential {
+			r.Credentials++
+		} else {
+			r.Buckets++
+		}
 	}
 	if c.fingerprinted {
 		r.Fingerprinted++
@@ -324,112 +390,129 @@ func missingKeysError(missing []KeyUsage, active string) error {
 			"add those keys to the ring after the active key %s and run the rotation again", strings.Join(parts, ", "), active)
 }
 
-// checkFingerprintKey reads the bucket again, so that its secret and its fingerprint are of one
+// checkFingerprintKey reads the sample again, so that its secret and its fingerprint are of one
 // moment, opens the secret and refuses when the configured fingerprint key does not reproduce
-// the stored fingerprint. A bucket that lost its fingerprint or its row meanwhile proves
-// nothing either way.
-func (k *Keys) checkFingerprintKey(ctx context.Context, bucketID string) error {
-	rec, err := k.store.ReadSealed(ctx, bucketID)
+// the stored fingerprint. One that lost its fingerprint or its row meanwhile proves nothing
+// either way.
+func (k *Keys) checkFingerprintKey(ctx context.Context, sample fingerprintSample) error {
+	o, err := sample.source.read(ctx, sample.id)
 	switch {
 	case domain.IsKind(err, domain.KindNotFound):
 		return nil
 	case err != nil:
-		return fmt.Errorf("read bucket %s to check the fingerprint key: %w", bucketID, err)
-	case rec.SecretFingerprint == "":
+		return fmt.Errorf("read %s %s to check the fingerprint key: %w", sample.source.kind, sample.id, err)
+	case o.fingerprint == "":
 		return nil
 	}
-	secret := sealedValue{ports.FieldSecret, rec.SealedSecret}
-	keyID, err := k.sealedUnder(rec, secret)
+	var secret sealedValue
+	for _, v := range o.values {
+		if v.field == o.secretField {
+			secret = v
+		}
+	}
+	keyID, err := k.sealedUnder(o, secret)
 	if err != nil {
 		return err
 	}
-	plaintext, err := k.open(ctx, rec, secret, keyID)
+	plaintext, err := k.open(ctx, o, secret, keyID)
 	if err != nil {
 		return err
 	}
-	if k.fingerprinter.Fingerprint(plaintext) != rec.SecretFingerprint {
+	if k.fingerprinter.Fingerprint(plaintext) != o.fingerprint {
 		return domain.Errorf(domain.KindInvalidInput,
-			"the configured fingerprint key is not the one the stored fingerprints were made with: bucket %s shows another "+
+			"the configured fingerprint key is not the one the stored fingerprints were made with: %s %s shows another "+
 				"fingerprint of its secret; nothing was changed. Run the rotation with the servers' fingerprint key, or with none "+
-				"to re-seal without filling in fingerprints", bucketID)
+				"to re-seal without filling in fingerprints", o.kind, o.id)
 	}
 	return nil
 }
 
-// walk reads every bucket in id order, batchSize at a time, and hands each batch to visit.
-func (k *Keys) walk(ctx context.Context, visit func([]ports.SealedRecord) error) error {
+// walk reads every bucket, then every credential, in id order, batchSize at a time, and hands
+// each batch to visit with its source.
+func (k *Keys) walk(ctx context.Context, visit func(sealedSource, []sealedOwner) error) error {
+	for _, src := range k.sources {
+		if err := k.walkSource(ctx, src, visit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (k *Keys) walkSource(ctx context.Context, src sealedSource, visit func(sealedSource, []sealedOwner) error) error {
 	after := ""
 	for {
-		batch, err := k.store.SealedBatch(ctx, after, k.batchSize)
+		batch, err := src.batch(ctx, after, k.batchSize)
 		if err != nil {
-			return fmt.Errorf("read the buckets after %q: %w", after, err)
+			return fmt.Errorf("read the %ss after %q: %w", src.kind, after, err)
 		}
 		if len(batch) == 0 {
 			return nil
 		}
-		if err := visit(batch); err != nil {
+		if err := visit(src, batch); err != nil {
 			return err
 		}
 		if len(batch) < k.batchSize {
 			return nil
 		}
-		after = batch[len(batch)-1].BucketID
+		after = batch[len(batch)-1].id
 	}
 }
 
-// resealBucket re-seals one bucket's values that are not under the active key and fills in its
-// missing fingerprint, reading the bucket again after each conflict, and returns what it
-// changed and how many writes conflicted.
-func (k *Keys) resealBucket(ctx context.Context, rec ports.SealedRecord) (change bucketChange, conflicts int, err error) {
-	id := rec.BucketID
+// resealOwner re-seals one bucket's or credential's values that are not under the active key
+// and fills in its missing fingerprint, reading it again after each conflict, and returns what
+// it changed and how many writes conflicted.
+func (k *Keys) resealOwner(ctx context.Context, src sealedSource, o sealedOwner) (change ownerChange, conflicts int, err error) {
+	id := o.id
 	for {
-		change, err = k.resealRecord(ctx, rec)
+		change, err = k.resealRecord(ctx, src, o)
 		if !domain.IsKind(err, domain.KindConflict) {
 			return change, conflicts, err
 		}
 		if conflicts++; conflicts == maxResealAttempts {
-			return bucketChange{}, conflicts, fmt.Errorf("bucket %s changed %d times while it was being re-sealed; run the rotation again: %w", id, conflicts, err)
+			return ownerChange{}, conflicts, fmt.Errorf("%s %s changed %d times while it was being re-sealed; run the rotation again: %w", src.kind, id, conflicts, err)
 		}
-		rec, err = k.store.ReadSealed(ctx, id)
+		o, err = src.read(ctx, id)
 		switch {
 		case domain.IsKind(err, domain.KindNotFound):
-			return bucketChange{}, conflicts, nil
+			return ownerChange{}, conflicts, nil
 		case err != nil:
-			return bucketChange{}, conflicts, fmt.Errorf("read bucket %s again: %w", id, err)
+			return ownerChange{}, conflicts, fmt.Errorf("read %s %s again: %w", src.kind, id, err)
 		}
 	}
 }
 
-// resealRecord writes rec's values that are not under the active key re-sealed, and the
+// resealRecord writes o's values that are not under the active key re-sealed, and the
 // fingerprint of its secret when it has none and a Fingerprinter is configured, in one write,
-// and returns what it changed. Each value is opened at most once, and only when it must be. A
-// bucket that no longer exists has nothing left to change.
-func (k *Keys) resealRecord(ctx context.Context, rec ports.SealedRecord) (bucketChange, error) {
-	values := sealedValues(rec)
-	var (
-		change bucketChange
-		next   ports.Resealed
-	)
+// and returns what it changed. Each value is opened at most once, and only when it must be;
+// an empty value (one its kind has not) stays empty. One that no longer exists has nothing
+// left to change.
+func (k *Keys) resealRecord(ctx context.Context, src sealedSource, o sealedOwner) (ownerChange, error) {
+	values := slices.Clone(o.values)
+	var fingerprint string
+	change := ownerChange{kind: o.kind}
 	for i, v := range values {
-		keyID, err := k.sealedUnder(rec, v)
+		if len(v.sealed) == 0 {
+			continue
+		}
+		keyID, err := k.sealedUnder(o, v)
 		if err != nil {
-			return bucketChange{}, err
+			return ownerChange{}, err
 		}
 		move := keyID != k.keys.ActiveKeyID()
-		fill := v.field == ports.FieldSecret && rec.SecretFingerprint == "" && k.fingerprinter != nil
+		fill := v.field == o.secretField && o.fingerprint == "" && k.fingerprinter != nil
 		if !move && !fill {
 			continue
 		}
-		plaintext, err := k.open(ctx, rec, v, keyID)
+		plaintext, err := k.open(ctx, o, v, keyID)
 		if err != nil {
-			return bucketChange{}, err
+			return ownerChange{}, err
 		}
 		if fill {
-			next.SecretFingerprint, change.fingerprinted = k.fingerprinter.Fingerprint(plaintext), true
+			fingerprint, change.fingerprinted = k.fingerprinter.Fingerprint(plaintext), true
 		}
 		if move {
-			if values[i].sealed, err = k.seal(ctx, rec, v, plaintext); err != nil {
-				return bucketChange{}, err
+			if values[i].sealed, err = k.seal(ctx, o, v, plaintext); err != nil {
+				return ownerChange{}, err
 			}
 			change.values++
 		}
@@ -437,56 +520,39 @@ func (k *Keys) resealRecord(ctx context.Context, rec ports.SealedRecord) (bucket
 	if !change.any() {
 		return change, nil
 	}
-	next.SealedKey, next.SealedSecret = values[0].sealed, values[1].sealed
-	err := k.store.Reseal(ctx, rec, next)
+	err := src.reseal(ctx, o, values, fingerprint)
 	if domain.IsKind(err, domain.KindNotFound) {
-		return bucketChange{}, nil
+		return ownerChange{}, nil
 	}
 	if err != nil {
-		return bucketChange{}, fmt.Errorf("store the re-sealed credentials of bucket %s: %w", rec.BucketID, err)
+		return ownerChange{}, fmt.Errorf("store the re-sealed values of %s %s: %w", o.kind, o.id, err)
 	}
 	return change, nil
 }
 
 // sealedUnder returns the id of the key that sealed v, without opening it.
-func (k *Keys) sealedUnder(rec ports.SealedRecord, v sealedValue) (string, error) {
+func (k *Keys) sealedUnder(o sealedOwner, v sealedValue) (string, error) {
 	id, err := k.keys.KeyID(v.sealed)
 	if err != nil {
-		return "", fmt.Errorf("read the key id of the %s of bucket %s: %w", v.field, rec.BucketID, err)
+		return "", fmt.Errorf("read the key id of the %s of %s %s: %w", v.field, o.kind, o.id, err)
 	}
 	return id, nil
 }
 
 // open opens v, which keyID sealed, in its own scope.
-func (k *Keys) open(ctx context.Context, rec ports.SealedRecord, v sealedValue, keyID string) (domain.Secret, error) {
-	plaintext, err := k.vault.Open(ctx, v.sealed, scopeOfValue(rec, v))
+func (k *Keys) open(ctx context.Context, o sealedOwner, v sealedValue, keyID string) (domain.Secret, error) {
+	plaintext, err := k.vault.Open(ctx, v.sealed, scopeOfValue(o, v))
 	if err != nil {
-		return domain.Secret{}, fmt.Errorf("open the %s of bucket %s (organization %s), sealed under key %s: %w", v.field, rec.BucketID, rec.OrgID, keyID, err)
+		return domain.Secret{}, fmt.Errorf("open the %s of %s %s (organization %s), sealed under key %s: %w", v.field, o.kind, o.id, o.orgID, keyID, err)
 	}
 	return plaintext, nil
 }
 
 // seal seals v's plaintext again under the active key, in v's own scope.
-func (k *Keys) seal(ctx context.Context, rec ports.SealedRecord, v sealedValue, plaintext domain.Secret) ([]byte, error) {
-	resealed, err := k.vault.Seal(ctx, plaintext, scopeOfValue(rec, v))
+func (k *Keys) seal(ctx context.Context, o sealedOwner, v sealedValue, plaintext domain.Secret) ([]byte, error) {
+	resealed, err := k.vault.Seal(ctx, plaintext, scopeOfValue(o, v))
 	if err != nil {
-		return nil, fmt.Errorf("seal the %s of bucket %s again: %w", v.field, rec.BucketID, err)
+		return nil, fmt.Errorf("seal the %s of %s %s again: %w", v.field, o.kind, o.id, err)
 	}
 	return resealed, nil
-}
-
-// sealedValue is one sealed field of a bucket.
-type sealedValue struct {
-	field  string
-	sealed []byte
-}
-
-// sealedValues returns a bucket's key and secret, in that order.
-func sealedValues(rec ports.SealedRecord) []sealedValue {
-	return []sealedValue{{ports.FieldKey, rec.SealedKey}, {ports.FieldSecret, rec.SealedSecret}}
-}
-
-// scopeOfValue is what v's ciphertext is bound to: its organization, bucket and field.
-func scopeOfValue(rec ports.SealedRecord, v sealedValue) ports.SecretScope {
-	return ports.SecretScope{OrgID: rec.OrgID, BucketID: rec.BucketID, Field: v.field}
 }

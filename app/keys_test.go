@@ -30,10 +30,12 @@ const (
 // made by newFingerprintingKeysFixture.
 type keysFixture struct {
 	store *mocks.MockSealedCredentials
-	vault *mocks.MockVault
-	logs  *bytes.Buffer
-	audit *auditSpy
-	svc   *app.Keys
+	// credentials holds the stored credentials, none unless a test adds them.
+	credentials *fakeSealedCredentials
+	vault       *mocks.MockVault
+	logs        *bytes.Buffer
+	audit       *auditSpy
+	svc         *app.Keys
 }
 
 const activeKey = "k2"
@@ -57,9 +59,9 @@ func newKeysFixtureWith(t *testing.T, fingerprinter ports.Fingerprinter, batchSi
 	keys.EXPECT().ActiveKeyID().Return(activeKey).AnyTimes()
 	keys.EXPECT().KeyIDs().DoAndReturn(func() []string { return append([]string{activeKey}, olderKeys...) }).AnyTimes()
 	keys.EXPECT().KeyID(gomock.Any()).DoAndReturn(fakeKeyID).AnyTimes()
-	f := &keysFixture{store: mocks.NewMockSealedCredentials(ctrl), vault: mocks.NewMockVault(ctrl), logs: &bytes.Buffer{},
-		audit: &auditSpy{}}
-	svc, err := app.NewKeys(app.KeysDeps{Store: f.store, Vault: f.vault, Keys: keys, Audit: f.audit, Fingerprinter: fingerprinter,
+	f := &keysFixture{store: mocks.NewMockSealedCredentials(ctrl), credentials: &fakeSealedCredentials{}, vault: mocks.NewMockVault(ctrl),
+		logs: &bytes.Buffer{}, audit: &auditSpy{}}
+	svc, err := app.NewKeys(app.KeysDeps{Store: f.store, Credentials: f.credentials, Vault: f.vault, Keys: keys, Audit: f.audit, Fingerprinter: fingerprinter,
 		BatchSize: batchSize, Logger: slog.New(slog.NewJSONHandler(f.logs, nil))})
 	if err != nil {
 		t.Fatalf("NewKeys: %v", err)
@@ -143,11 +145,12 @@ func (f *keysFixture) expectOpen(sealed []byte, bucketID, field string) *gomock.
 func TestNewKeysRejectsBadDependencies(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	valid := func() app.KeysDeps {
-		return app.KeysDeps{Store: mocks.NewMockSealedCredentials(ctrl), Vault: mocks.NewMockVault(ctrl), Keys: mocks.NewMockVaultKeys(ctrl),
+		return app.KeysDeps{Store: mocks.NewMockSealedCredentials(ctrl), Credentials: &fakeSealedCredentials{}, Vault: mocks.NewMockVault(ctrl), Keys: mocks.NewMockVaultKeys(ctrl),
 			Audit: &auditSpy{}}
 	}
 	cases := map[string]func(*app.KeysDeps){
 		"no store":            func(d *app.KeysDeps) { d.Store = nil },
+		"no credentials":      func(d *app.KeysDeps) { d.Credentials = nil },
 		"no vault":            func(d *app.KeysDeps) { d.Vault = nil },
 		"no keys":             func(d *app.KeysDeps) { d.Keys = nil },
 		"no audit":            func(d *app.KeysDeps) { d.Audit = nil },

@@ -85,3 +85,48 @@ type SealedCredentials interface {
 	// no longer exists is KindNotFound.
 	Reseal(ctx context.Context, rec SealedRecord, next Resealed) error
 }
+
+// SealedCredentialRecord is the sealed values of one stored credential, live or deleted, as
+// they were at SecretVersion. SealedSecret and SealedSessionToken are empty for the kinds that
+// have none.
+type SealedCredentialRecord struct {
+	OrgID              string
+	CredentialID       string
+	SecretVersion      int64
+	SealedKey          []byte
+	SealedSecret       []byte
+	SealedSessionToken []byte
+	// SecretFingerprint is "" when the credential has none: it has no secret, or it was stored
+	// by a server without a fingerprint key.
+	SecretFingerprint string
+}
+
+// ResealedCredential is what a rotation writes back to one stored credential: its three sealed
+// values, each re-sealed or as read (empty stays empty), and the fingerprint of its secret when
+// it had none, "" to leave it alone.
+type ResealedCredential struct {
+	SealedKey, SealedSecret, SealedSessionToken []byte
+	SecretFingerprint                           string
+}
+
+// SealedStoredCredentials walks and rewrites the sealed values of every stored credential of
+// every organization, deleted ones included, for master key rotation: buckets that use a
+// credential open its values, so they too must not outlive the key that sealed them.
+type SealedStoredCredentials interface {
+	// CredentialSealedBatch returns up to limit credentials with an id greater than afterID
+	// ("" for the first batch) in id order. A limit below 1, or an afterID that is not a
+	// credential id, is a KindInvalidInput error.
+	CredentialSealedBatch(ctx context.Context, afterID string, limit int) ([]SealedCredentialRecord, error)
+	// ReadCredentialSealed returns one credential's record as it is now, or a KindNotFound error.
+	ReadCredentialSealed(ctx context.Context, credentialID string) (SealedCredentialRecord, error)
+	// ResealCredential replaces the credential's sealed values with next's and, when
+	// next.SecretFingerprint is set, stores it where none is, in one statement, if the
+	// credential still holds what rec read: its secret version and its ciphertexts. The secret
+	// version and the update time stay as they are, since the values did not change: the
+	// buckets that use the credential stay attached at that version. A credential rotated since
+	// rec was read (through PUT /apikeys, which moves the secret version) or re-sealed since, or
+	// that has a fingerprint already while next brings one, is a KindConflict error, so a
+	// rotation's new values are never overwritten and of concurrent re-seals of one read one
+	// lands; a credential that no longer exists is KindNotFound.
+	ResealCredential(ctx context.Context, rec SealedCredentialRecord, next ResealedCredential) error
+}

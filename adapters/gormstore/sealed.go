@@ -42,42 +42,55 @@ func (s *Store) anyBucket(ctx context.Context) *gorm.DB {
 // greater than afterID ("" for the first batch), in id order. PostgreSQL orders uuids as SQLite
 // orders their lowercase text, so both walk the same way.
 func (s *Store) SealedBatch(ctx context.Context, afterID string, limit int) ([]ports.SealedRecord, error) {
-	if limit < 1 {
-		return nil, domain.Errorf(domain.KindInvalidInput, "batch size %d is out of range; use 1 or more", limit)
-	}
-	query := s.anyBucket(ctx)
-	if afterID != "" {
-		if !domain.IsID(afterID) {
-			return nil, domain.Errorf(domain.KindInvalidInput,
-				"%q is not a bucket id; continue after the last bucket id of the previous batch, or from none", afterID)
-		}
-		query = query.Where("id > ?", canonicalID(afterID))
-	}
-	var rows []sealedRow
-	if err := query.Order("id").Limit(limit).Find(&rows).Error; err != nil {
-		return nil, wrap("read a batch of sealed credentials", err)
-	}
-	records := make([]ports.SealedRecord, len(rows))
-	for i, row := range rows {
-		records[i] = row.toRecord()
-	}
-	return records, nil
+	return sealedPage(s.anyBucket(ctx), afterID, limit, "bucket", sealedRow.toRecord)
 }
 
 // ReadSealed returns the sealed credentials of a bucket of any organization, live or deleted.
 func (s *Store) ReadSealed(ctx context.Context, bucketID string) (ports.SealedRecord, error) {
-	if !domain.IsID(bucketID) {
-		return ports.SealedRecord{}, resealedBucketGone(bucketID)
+	return sealedOne(s.anyBucket(ctx), bucketID, resealedBucketGone, sealedRow.toRecord)
+}
+
+// sealedPage reads up to limit rows of query, typed Row, with an id greater than afterID ("" for
+// the first page), in id order, and makes a record of each; noun names what an id is of.
+func sealedPage[Row, Record any](query *gorm.DB, afterID string, limit int, noun string, record func(Row) Record) ([]Record, error) {
+	if limit < 1 {
+		return nil, domain.Errorf(domain.KindInvalidInput, "batch size %d is out of range; use 1 or more", limit)
 	}
-	var row sealedRow
-	err := s.anyBucket(ctx).Where("id = ?", canonicalID(bucketID)).Take(&row).Error
+	if afterID != "" {
+		if !domain.IsID(afterID) {
+			return nil, domain.Errorf(domain.KindInvalidInput,
+				"%q is not the id of any %s; continue after the last id of the previous batch, or from none", afterID, noun)
+		}
+		query = query.Where("id > ?", canonicalID(afterID))
+	}
+	var rows []Row
+	if err := query.Order("id").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, wrap("read a batch of sealed "+noun+"s", err)
+	}
+	records := make([]Record, len(rows))
+	for i, row := range rows {
+		records[i] = record(row)
+	}
+	return records, nil
+}
+
+// sealedOne reads the row of query with the given id, typed Row, as a record, or gone's error.
+func sealedOne[Row, Record any](query *gorm.DB, id string, gone func(string) error, record func(Row) Record) (Record, error) {
+	var (
+		row  Row
+		zero Record
+	)
+	if !domain.IsID(id) {
+		return zero, gone(id)
+	}
+	err := query.Where("id = ?", canonicalID(id)).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return ports.SealedRecord{}, resealedBucketGone(bucketID)
+		return zero, gone(id)
 	}
 	if err != nil {
-		return ports.SealedRecord{}, wrap("read sealed credentials", err)
+		return zero, wrap("read sealed values", err)
 	}
-	return row.toRecord(), nil
+	return record(row), nil
 }
 
 // Reseal stores ciphertexts that the vault re-sealed under another master key, and the
@@ -112,18 +125,25 @@ func (s *Store) Reseal(ctx context.Context, rec ports.SealedRecord, next ports.R
 	case matched:
 		return nil
 	}
-	var exists int64
-	if err := bucket().Count(&exists).Error; err != nil {
-		return wrap("re-seal credentials: look for a newer version", err)
-	}
-	if exists == 0 {
-		return resealedBucketGone(rec.BucketID)
-	}
 	changed := "changed after its credentials were read for re-sealing"
 	if next.SecretFingerprint != "" {
 		changed += ", or has a secret fingerprint already"
 	}
-	return domain.Errorf(domain.KindConflict, "bucket %s %s; read them again and retry", rec.BucketID, changed)
+	return resealMissed(bucket(), resealedBucketGone(rec.BucketID),
+		domain.Errorf(domain.KindConflict, "bucket %s %s; read them again and retry", rec.BucketID, changed))
+}
+
+// resealMissed says why a re-seal matched no row: row, which selects the row whatever its
+// version, finds none (gone), or it was written meanwhile (changed).
+func resealMissed(row *gorm.DB, gone, changed error) error {
+	var exists int64
+	if err := row.Count(&exists).Error; err != nil {
+		return wrap("re-seal: look for a newer version", err)
+	}
+	if exists == 0 {
+		return gone
+	}
+	return changed
 }
 
 func resealedBucketGone(bucketID string) error {

@@ -17,3 +17,14 @@ func TestSealedCredentialsContract(t *testing.T) {
 		})
 	})
 }
+
+func TestSealedStoredCredentialsContract(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, url string) {
+		porttest.RunSealedStoredCredentialsContract(t, func(t *testing.T) porttest.SealedCredentialFixture {
+			return porttest.SealedCredentialFixture{
+				Store:       storetest.Open(t, url),
+				OpenAnother: func(t *testing.T) porttest.SealedCredentialStore { return storetest.Open(t, url) },
+			}
+		})
+	})
+}

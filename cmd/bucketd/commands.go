@@ -69,8 +69,8 @@ func commands() command {
 				summary: "print the audit trail as JSON lines", run: adminAudit},
 		}},
 		{name: "keys", summary: "inspect and rotate the master keys that seal stored secrets", details: keysDetails, sub: []command{
-			{name: "status", summary: "count the stored values sealed under each master key, and the buckets without a fingerprint", run: keysStatus},
-			{name: "rotate", synopsis: "[--batch N]", summary: "re-seal every stored value under the active master key", run: keysRotate},
+			{name: "status", summary: "count the buckets' and API keys' values sealed under each master key, and those without a fingerprint", run: keysStatus},
+			{name: "rotate", synopsis: "[--batch N]", summary: "re-seal every bucket's and API key's value under the active master key", run: keysRotate},
 		}},
 	}}
 }
@@ -80,11 +80,11 @@ const keysDetails = `
 Both read the master key ring as serve does: --master-keys (BUCKETD_MASTER_KEYS) or
 --master-key-file (BUCKETD_MASTER_KEY_FILE); the first key is the active one. To rotate, restart
 every server with the new key first and the old ones after it, run "keys rotate" with that ring
-while they serve, check "keys status", then remove the old keys, but no sooner than 24 hours
-after the restart: Idempotency-Keys recorded under an old key are checked with it for 24 hours,
+while they serve, check "keys status", then remove the old keys under which no bucket and no
+API key has a value left (keys status names them), but no sooner than 24 hours after the restart: Idempotency-Keys recorded under an old key are checked with it for 24 hours,
 and a retry of one answers 503 while its key is missing.
 
-Buckets without a secret fingerprint get one when their secret is replaced, or when "keys rotate"
+Buckets and API keys without a secret fingerprint get one when their secret is replaced, or when "keys rotate"
 is given the servers' fingerprint key, --fingerprint-key (BUCKETD_FINGERPRINT_KEY), even when
 every value is under the active key already; it refuses a key that does not reproduce the
 fingerprints already stored.

@@ -60,7 +60,7 @@ func withKeys(ctx context.Context, cfg keysConfig, batchSize int, stderr io.Writ
 	}
 	// A failed close (a connection lost, a WAL not checkpointed) is the command's failure too.
 	defer func() { err = errors.Join(err, store.Close()) }()
-	k, err := app.NewKeys(app.KeysDeps{Store: store, Vault: vault, Keys: vault, Audit: store.Audit(), Fingerprinter: fingerprinter,
+	k, err := app.NewKeys(app.KeysDeps{Store: store, Credentials: store, Vault: vault, Keys: vault, Audit: store.Audit(), Fingerprinter: fingerprinter,
 		BatchSize: batchSize, Logger: log})
 	if err != nil {
 		return err
@@ -101,26 +101,32 @@ func keysStatus(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	})
 }
 
-// keyStatusJSON is the output of `bucketd keys status --json`.
+// keyStatusJSON is the output of `bucketd keys status --json`. removableKeyIds lists the ring's
+// keys, the active one aside, under which no bucket and no stored credential has a value.
 type keyStatusJSON struct {
-	ActiveKeyID               string         `json:"activeKeyId"`
-	Buckets                   int            `json:"buckets"`
-	ValuesToMove              int            `json:"valuesToMove"`
-	BucketsWithoutFingerprint int            `json:"bucketsWithoutFingerprint"`
-	Keys                      []keyUsageJSON `json:"keys"`
+	ActiveKeyID                   string         `json:"activeKeyId"`
+	Buckets                       int            `json:"buckets"`
+	Credentials                   int            `json:"credentials"`
+	ValuesToMove                  int            `json:"valuesToMove"`
+	BucketsWithoutFingerprint     int            `json:"bucketsWithoutFingerprint"`
+	CredentialsWithoutFingerprint int            `json:"credentialsWithoutFingerprint"`
+	RemovableKeyIDs               []string       `json:"removableKeyIds"`
+	Keys                          []keyUsageJSON `json:"keys"`
 }
 
 type keyUsageJSON struct {
-	KeyID   string `json:"keyId"`
-	Active  bool   `json:"active"`
-	InRing  bool   `json:"inRing"`
-	Buckets int    `json:"buckets"`
-	Values  int    `json:"values"`
+	KeyID       string `json:"keyId"`
+	Active      bool   `json:"active"`
+	InRing      bool   `json:"inRing"`
+	Buckets     int    `json:"buckets"`
+	Credentials int    `json:"credentials"`
+	Values      int    `json:"values"`
 }
 
 func statusJSON(s app.KeyStatus) keyStatusJSON {
-	out := keyStatusJSON{ActiveKeyID: s.ActiveKeyID, Buckets: s.Buckets, ValuesToMove: s.ToMove(),
-		BucketsWithoutFingerprint: s.WithoutFingerprint, Keys: []keyUsageJSON{}}
+	out := keyStatusJSON{ActiveKeyID: s.ActiveKeyID, Buckets: s.Buckets, Credentials: s.Credentials, ValuesToMove: s.ToMove(),
+		BucketsWithoutFingerprint: s.WithoutFingerprint, CredentialsWithoutFingerprint: s.CredentialsWithoutFingerprint,
+		RemovableKeyIDs: append([]string{}, s.Removable()...), Keys: []keyUsageJSON{}}
 	for _, k := range s.Keys {
 		out.Keys = append(out.Keys, keyUsageJSON(k))
 	}
@@ -130,8 +136,8 @@ func statusJSON(s app.KeyStatus) keyStatusJSON {
 // printKeyStatus prints a table of the keys and what the operator can do next.
 func printKeyStatus(w io.Writer, s app.KeyStatus) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "KEY ID\tSTATE\tBUCKETS\tVALUES\n")
-	var removable, missing []string
+	fmt.Fprintf(tw, "KEY ID\tSTATE\tBUCKETS\tAPI KEYS\tVALUES\n")
+	var missing []string
 	for _, k := range s.Keys {
 		state := "in ring"
 		switch {
@@ -140,26 +146,30 @@ func printKeyStatus(w io.Writer, s app.KeyStatus) error {
 		case !k.InRing:
 			state = "NOT IN RING"
 			missing = append(missing, k.KeyID)
-		case k.Values == 0:
-			removable = append(removable, k.KeyID)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", k.KeyID, state, k.Buckets, k.Values)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\n", k.KeyID, state, k.Buckets, k.Credentials, k.Values)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%d buckets (deleted ones included), %d values not under the active key %s\n", s.Buckets, s.ToMove(), s.ActiveKeyID)
+	fmt.Fprintf(w, "%d buckets and %d API keys (deleted ones included), %d values not under the active key %s\n",
+		s.Buckets, s.Credentials, s.ToMove(), s.ActiveKeyID)
 	switch {
 	case len(missing) > 0:
 		fmt.Fprintf(w, "values under %s cannot be opened with this ring: add those keys to it, after the active key\n", strings.Join(missing, ", "))
 	case s.ToMove() > 0:
 		fmt.Fprintf(w, "run %q with the same key ring to re-seal them under the active key\n", self()+" keys rotate")
-	case len(removable) > 0:
-		fmt.Fprintf(w, "no value is sealed under %s: once every server runs with this ring, the key may be removed from it\n", strings.Join(removable, ", "))
+	case len(s.Removable()) > 0:
+		fmt.Fprintf(w, "no bucket and no API key has a value sealed under %s: once every server runs with this ring, the key may be removed from it\n",
+			strings.Join(s.Removable(), ", "))
 	}
 	if s.WithoutFingerprint > 0 {
 		fmt.Fprintf(w, "%d buckets have no secret fingerprint (stored before fingerprints existed, or by a server without a fingerprint key): "+
 			"run %q with the same key ring %s to fill them in\n", s.WithoutFingerprint, self()+" keys rotate", withFingerprintKey)
+	}
+	if s.CredentialsWithoutFingerprint > 0 {
+		fmt.Fprintf(w, "%d API keys have no secret fingerprint (stored by a server without a fingerprint key): "+
+			"run %q with the same key ring %s to fill them in\n", s.CredentialsWithoutFingerprint, self()+" keys rotate", withFingerprintKey)
 	}
 	return nil
 }
@@ -175,7 +185,7 @@ func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlagSet("keys rotate")
 	cfg.register(fs)
 	cfg.fingerprint.register(fs)
-	fs.IntVar(&batch, "batch", app.DefaultKeyBatch, fmt.Sprintf("buckets read and re-sealed per batch, 1 to %d", app.MaxKeyBatch))
+	fs.IntVar(&batch, "batch", app.DefaultKeyBatch, fmt.Sprintf("buckets or API keys read and re-sealed per batch, 1 to %d", app.MaxKeyBatch))
 	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
@@ -204,7 +214,7 @@ func printRotateProgress(w io.Writer, active string, p app.RotateProgress) {
 			fmt.Fprintf(w, "active key %s: re-sealing %d values sealed under older keys\n", active, p.ValuesTotal)
 		}
 		if p.FingerprintsTotal > 0 {
-			fmt.Fprintf(w, "filling in the secret fingerprint of %d buckets that have none\n", p.FingerprintsTotal)
+			fmt.Fprintf(w, "filling in the secret fingerprint of %d buckets and API keys that have none\n", p.FingerprintsTotal)
 		}
 		return
 	}
@@ -223,10 +233,10 @@ func printRotateProgress(w io.Writer, active string, p app.RotateProgress) {
 func printRotateResult(w io.Writer, res app.RotateResult) {
 	var done []string
 	if res.Values > 0 {
-		done = append(done, fmt.Sprintf("%d values of %d buckets re-sealed under %s", res.Values, res.Buckets, res.ActiveKeyID))
+		done = append(done, fmt.Sprintf("%d values of %d buckets and %d API keys re-sealed under %s", res.Values, res.Buckets, res.Credentials, res.ActiveKeyID))
 	}
 	if res.Fingerprinted > 0 {
-		done = append(done, fmt.Sprintf("the missing secret fingerprint of %d buckets filled in", res.Fingerprinted))
+		done = append(done, fmt.Sprintf("the missing secret fingerprint of %d buckets and API keys filled in", res.Fingerprinted))
 	}
 	if len(done) == 0 {
 		fmt.Fprintf(w, "every value is already sealed under the active key %s; nothing to do\n", res.ActiveKeyID)
@@ -237,7 +247,7 @@ func printRotateResult(w io.Writer, res app.RotateResult) {
 		fmt.Fprintf(w, "check with %q and the same key ring; once no value is under an older key, remove it from the ring of every server\n", self()+" keys status")
 	}
 	if res.NotFingerprinted > 0 {
-		fmt.Fprintf(w, "%d buckets have no secret fingerprint and were not filled in, as no fingerprint key is configured: "+
+		fmt.Fprintf(w, "%d buckets and API keys have no secret fingerprint and were not filled in, as no fingerprint key is configured: "+
 			"run %q again with the same key ring %s to fill them in\n", res.NotFingerprinted, self()+" keys rotate", withFingerprintKey)
 	}
 }

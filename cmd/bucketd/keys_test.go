@@ -54,9 +54,7 @@ func TestKeyRotation(t *testing.T) {
 	storetest.ForEachBackend(t, func(t *testing.T, dbURL string) {
 		t.Parallel()
 		b := newKeysBackend(t, dbURL)
-		k1, k2 := "k1:"+randomBase64(32), "k2:"+randomBase64(32)
-		b.secrets.Add("master key k1", strings.TrimPrefix(k1, "k1:"))
-		b.secrets.Add("master key k2", strings.TrimPrefix(k2, "k2:"))
+		k1, k2 := b.twoMasterKeys()
 		oldRing, rotatingRing, newRing := k1, k2+","+k1, k2
 
 		b.servers = []*server{b.startWithRing(t, oldRing)}
@@ -107,7 +105,7 @@ func TestKeyRotation(t *testing.T) {
 		wantKeyValues(t, b.keyStatus(t, rotatingRing), "k2", rows, map[string]int{"k2": 2 * rows, "k1": 0})
 		table := mustRunBucketd(t, "", "keys", "status", "--database-url", dbURL, "--master-keys", rotatingRing)
 		_, _ = b.cliLogs.Write([]byte(table.stderr))
-		if !strings.Contains(table.stdout, "no value is sealed under k1") {
+		if !strings.Contains(table.stdout, "no bucket and no API key has a value sealed under k1") {
 			t.Errorf("keys status printed %q; want it to say that k1 seals nothing", table.stdout)
 		}
 		again := mustRunBucketd(t, "", "keys", "rotate", "--database-url", dbURL, "--master-keys", rotatingRing)
@@ -131,15 +129,7 @@ func TestKeyRotation(t *testing.T) {
 		if err := b.servers[0].Stop(); err != nil {
 			t.Errorf("stop the server with the new ring: %v\nstderr:\n%s", err, b.servers[0].Stderr.String())
 		}
-		logs := b.cliLogs.String() + rotation.stdout + again.stdout
-		for _, s := range b.servers {
-			logs += s.Stderr.String()
-		}
-		for _, secret := range b.secrets.forms() {
-			if strings.Contains(logs, secret.value) {
-				t.Errorf("%s appears in a log or in the output of keys", secret.label)
-			}
-		}
+		b.wantNoSecretInKeysOutput(t, rotation.stdout, again.stdout)
 	})
 }
 
@@ -202,7 +192,7 @@ func TestKeyRotationFillsMissingFingerprints(t *testing.T) {
 		noKey := mustRunBucketd(t, "", "keys", "rotate", "--database-url", dbURL, "--master-keys", ring)
 		_, _ = b.cliLogs.Write([]byte(noKey.stderr))
 		if !strings.Contains(noKey.stdout, "nothing to do") ||
-			!strings.Contains(noKey.stdout, fmt.Sprintf("%d buckets have no secret fingerprint and were not filled in, as no fingerprint key is configured", old)) {
+			!strings.Contains(noKey.stdout, fmt.Sprintf("%d buckets and API keys have no secret fingerprint and were not filled in, as no fingerprint key is configured", old)) {
 			t.Errorf("keys rotate without a fingerprint key printed %q; want nothing to do and the %d fingerprints not filled in", noKey.stdout, old)
 		}
 		wrongKey := runBucketd(t, "", "keys", "rotate", "--database-url", dbURL, "--master-keys", ring, "--fingerprint-key", otherKey)
@@ -216,7 +206,7 @@ func TestKeyRotationFillsMissingFingerprints(t *testing.T) {
 		fill := mustRunBucketd(t, "", "keys", "rotate", "--database-url", dbURL, "--master-keys", ring, "--fingerprint-key", fingerprintKey)
 		_, _ = b.cliLogs.Write([]byte(fill.stderr))
 		if !strings.Contains(fill.stdout, fmt.Sprintf("filling in the secret fingerprint of %d buckets", old)) ||
-			!strings.Contains(fill.stdout, fmt.Sprintf("done: the missing secret fingerprint of %d buckets filled in", old)) ||
+			!strings.Contains(fill.stdout, fmt.Sprintf("done: the missing secret fingerprint of %d buckets and API keys filled in", old)) ||
 			strings.Contains(fill.stdout, "re-seal") {
 			t.Errorf("keys rotate with the fingerprint key printed %q; want %d fingerprints filled in and nothing re-sealed", fill.stdout, old)
 		}
@@ -254,12 +244,7 @@ func TestKeyRotationFillsMissingFingerprints(t *testing.T) {
 		if !strings.Contains(again.stdout, "nothing to do") || strings.Contains(again.stdout, "fingerprint") {
 			t.Errorf("a second keys rotate printed %q; want nothing to do", again.stdout)
 		}
-		logs := b.cliLogs.String() + noKey.stdout + wrongKey.stdout + fill.stdout + again.stdout + b.servers[0].Stderr.String()
-		for _, secret := range b.secrets.forms() {
-			if strings.Contains(logs, secret.value) {
-				t.Errorf("%s appears in a log or in the output of keys", secret.label)
-			}
-		}
+		b.wantNoSecretInKeysOutput(t, noKey.stdout, wrongKey.stdout, fill.stdout, again.stdout)
 	})
 }
 
@@ -348,18 +333,46 @@ func (b *backend) startWithRing(t *testing.T, ring string) *server {
 		"--master-keys", ring, "--endpoint-allowlist", "127.0.0.0/8", "--rate-limit", "0")
 }
 
+// twoMasterKeys returns two new master keys, k1 and k2, as entries of a ring, each recorded as
+// a secret that no log and no output may show.
+func (b *backend) twoMasterKeys() (k1, k2 string) {
+	k1, k2 = "k1:"+randomBase64(32), "k2:"+randomBase64(32)
+	b.secrets.Add("master key k1", strings.TrimPrefix(k1, "k1:"))
+	b.secrets.Add("master key k2", strings.TrimPrefix(k2, "k2:"))
+	return k1, k2
+}
+
+// wantNoSecretInKeysOutput checks that no secret of the test is in the keys commands' logs, the
+// servers' logs, or outputs.
+func (b *backend) wantNoSecretInKeysOutput(t *testing.T, outputs ...string) {
+	t.Helper()
+	logs := b.cliLogs.String() + strings.Join(outputs, "")
+	for _, s := range b.servers {
+		logs += s.Stderr.String()
+	}
+	for _, secret := range b.secrets.forms() {
+		if strings.Contains(logs, secret.value) {
+			t.Errorf("%s appears in a log or in the output of keys", secret.label)
+		}
+	}
+}
+
 // keyStatusOutput is what `bucketd keys status --json` prints.
 type keyStatusOutput struct {
-	ActiveKeyID               string `json:"activeKeyId"`
-	Buckets                   int    `json:"buckets"`
-	ValuesToMove              int    `json:"valuesToMove"`
-	BucketsWithoutFingerprint int    `json:"bucketsWithoutFingerprint"`
-	Keys                      []struct {
-		KeyID   string `json:"keyId"`
-		Active  bool   `json:"active"`
-		InRing  bool   `json:"inRing"`
-		Buckets int    `json:"buckets"`
-		Values  int    `json:"values"`
+	ActiveKeyID                   string   `json:"activeKeyId"`
+	Buckets                       int      `json:"buckets"`
+	Credentials                   int      `json:"credentials"`
+	ValuesToMove                  int      `json:"valuesToMove"`
+	BucketsWithoutFingerprint     int      `json:"bucketsWithoutFingerprint"`
+	CredentialsWithoutFingerprint int      `json:"credentialsWithoutFingerprint"`
+	RemovableKeyIDs               []string `json:"removableKeyIds"`
+	Keys                          []struct {
+		KeyID       string `json:"keyId"`
+		Active      bool   `json:"active"`
+		InRing      bool   `json:"inRing"`
+		Buckets     int    `json:"buckets"`
+		Credentials int    `json:"credentials"`
+		Values      int    `json:"values"`
 	} `json:"keys"`
 }
 

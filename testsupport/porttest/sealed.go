@@ -291,42 +291,19 @@ func testSealedConcurrentReseals(t *testing.T, f SealedFixture) {
 	repoMustInsert(t, f.Store, b)
 	read := sealedRead(t, f.Store, b.ID)
 	stores := []ports.SealedCredentials{f.Store, f.OpenAnother(t)}
-
-	var (
-		mu        sync.Mutex
-		won       []ports.Resealed
-		conflicts int
-		wg        sync.WaitGroup
-		start     = make(chan struct{})
-	)
-	for i := range attempts {
-		wg.Go(func() {
-			key := repoRandomBytes(48)
-			next := ports.Resealed{SealedKey: key, SealedSecret: key}
-			if i%2 == 0 {
-				next.SecretFingerprint = sealedNewFingerprint()
-			}
-			<-start
-			err := stores[i%len(stores)].Reseal(t.Context(), read, next)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				won = append(won, next)
-			case domain.IsKind(err, domain.KindConflict):
-				conflicts++
-			default:
-				t.Errorf("concurrent Reseal %d: %v (kind %s); want success or %s", i, err, domain.KindOf(err), domain.KindConflict)
-			}
-		})
+	nexts := make([]ports.Resealed, attempts)
+	for i := range nexts {
+		key := repoRandomBytes(48)
+		nexts[i] = ports.Resealed{SealedKey: key, SealedSecret: key}
+		if i%2 == 0 {
+			nexts[i].SecretFingerprint = sealedNewFingerprint()
+		}
 	}
-	close(start)
-	wg.Wait()
-	if len(won) != 1 || conflicts != attempts-1 {
-		t.Fatalf("%d concurrent Reseals of one read: %d landed and %d conflicted; want 1 and %d", attempts, len(won), conflicts, attempts-1)
-	}
+	won := nexts[sealedRaceOneWins(t, "Reseal", attempts, func(i int) error {
+		return stores[i%len(stores)].Reseal(t.Context(), read, nexts[i])
+	})]
 	want := b
-	want.SealedKey, want.SealedSecret, want.SecretFingerprint, want.Version = won[0].SealedKey, won[0].SealedSecret, won[0].SecretFingerprint, 2
+	want.SealedKey, want.SealedSecret, want.SecretFingerprint, want.Version = won.SealedKey, won.SealedSecret, won.SecretFingerprint, 2
 	lifeWantBucket(t, "Get after the concurrent Reseals", lifeGet(t, f.Store, org.OrgID, b.ID), want)
 }
 
@@ -444,4 +421,40 @@ func sealedWantConflict(t *testing.T, what string, err error, bucketID string) {
 	if err != nil && (!strings.Contains(err.Error(), bucketID) || !strings.Contains(err.Error(), "read them again")) {
 		t.Errorf("%s: message %q does not name bucket %s and say to read it again", what, err, bucketID)
 	}
+}
+
+// sealedRaceOneWins runs write(0) to write(attempts-1) at once, as rotations in several
+// processes would, and returns the index of the one that landed: exactly one must, and every
+// other must be KindConflict.
+func sealedRaceOneWins(t *testing.T, what string, attempts int, write func(i int) error) int {
+	t.Helper()
+	var (
+		mu        sync.Mutex
+		won       []int
+		conflicts int
+		wg        sync.WaitGroup
+		start     = make(chan struct{})
+	)
+	for i := range attempts {
+		wg.Go(func() {
+			<-start
+			err := write(i)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				won = append(won, i)
+			case domain.IsKind(err, domain.KindConflict):
+				conflicts++
+			default:
+				t.Errorf("concurrent %s %d: %v (kind %s); want success or %s", what, i, err, domain.KindOf(err), domain.KindConflict)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if len(won) != 1 || conflicts != attempts-1 {
+		t.Fatalf("%d concurrent %ss of one read: %d landed and %d conflicted; want 1 and %d", attempts, what, len(won), conflicts, attempts-1)
+	}
+	return won[0]
 }
