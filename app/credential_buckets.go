@@ -53,7 +53,7 @@ func (s *Buckets) useCredential(ctx context.Context, p domain.Principal, apiKeyI
 	}
 	if t != c.StorageType {
 		return usedCredential{}, domain.Errorf(domain.KindInvalidInput,
-			"apiKeyUuid %s is a %s API key and cannot reach a %s bucket; use an API key of the bucket's provider", c.ID, c.StorageType, t)
+			"apiKeyUuid %s is an API key for %s and cannot reach a bucket of storage type %s; use an API key of the bucket's provider", c.ID, c.StorageType, t)
 	}
 	if e := strings.TrimSpace(endpoint); e != "" && e != c.Endpoint {
 		return usedCredential{}, domain.Errorf(domain.KindInvalidInput,

@@ -174,7 +174,7 @@ func TestBucketRefusesForeignCredentials(t *testing.T) {
 	}{
 		"unknown":             {nil, false, "is not an API key of this workspace"},
 		"another workspace's": {&elsewhere, false, "is not an API key of this workspace"},
-		"another provider's":  {&gcs, false, "is a GCS API key and cannot reach a S3 bucket"},
+		"another provider's":  {&gcs, false, "is an API key for GCS and cannot reach a bucket of storage type S3"},
 		"with a key as well":  {&gcs, true, "give either apiKeyUuid or key and secret, not both"},
 	} {
 		t.Run(name, func(t *testing.T) {
