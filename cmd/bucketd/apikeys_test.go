@@ -56,7 +56,7 @@ func testAPIKeys(t *testing.T, b *backend) {
 		wantError(t, create(t, c, both), http.StatusBadRequest, "INVALID_REQUEST")
 		azure := b.request(o, "azure by an S3 key")
 		azure.StorageType, azure.Key, azure.Secret, azure.Endpoint, azure.ApiKeyUuid = api.StorageTypeAZURE, "", "", nil, &keyID
-		if e := wantError(t, create(t, c, azure), http.StatusBadRequest, "INVALID_REQUEST"); !strings.Contains(e.Message, "S3 API key") {
+		if e := wantError(t, create(t, c, azure), http.StatusBadRequest, "INVALID_REQUEST"); !strings.Contains(e.Message, "an API key for S3 and cannot reach a bucket of storage type AZURE") {
 			t.Errorf("a provider mismatch says %q", e.Message)
 		}
 		unknown := b.request(o, "unknown key")
