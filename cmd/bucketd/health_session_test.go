@@ -55,15 +55,7 @@ func TestHealthJobMarksExpiredSessionCredentialsOffline(t *testing.T) {
 
 	peer.ExpireSessions()
 	waitForStatus(t, c, id, api.OFFLINE)
-	offline := ""
-	for line := range strings.Lines(b.servers[0].Stderr.String()) {
-		if strings.Contains(line, `"msg":"bucket offline"`) && strings.Contains(line, id) {
-			offline = line
-		}
-	}
-	if !strings.Contains(offline, "temporary credentials") || !strings.Contains(offline, "expired") {
-		t.Errorf("the server's log says of the bucket going OFFLINE %q; want that its temporary credentials expired", offline)
-	}
+	wantOfflineLogged(t, b.servers[0], id, "temporary credentials", "expired")
 
 	rotated, err := c.UpdateApiKeyWithResponse(t.Context(), keyID, api.UpdateApiKeyRequest{SessionToken: session(time.Hour)})
 	if err != nil || rotated.JSON200 == nil {

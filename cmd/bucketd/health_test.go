@@ -70,3 +70,24 @@ func waitForStatus(t *testing.T, c *client.ClientWithResponses, id string, statu
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// wantOfflineLogged wants the server's last "bucket offline" log line of bucket id to give a
+// reason with every one of words, which name the cause.
+func wantOfflineLogged(t *testing.T, s *server, id string, words ...string) {
+	t.Helper()
+	offline := ""
+	for line := range strings.Lines(s.Stderr.String()) {
+		if strings.Contains(line, `"msg":"bucket offline"`) && strings.Contains(line, id) {
+			offline = line
+		}
+	}
+	if offline == "" {
+		t.Errorf("the server logged no \"bucket offline\" line of bucket %s", id)
+		return
+	}
+	for _, w := range words {
+		if !strings.Contains(offline, w) {
+			t.Errorf("the server's log says of bucket %s going OFFLINE %q; want a reason that says %q", id, offline, w)
+		}
+	}
+}
