@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -23,8 +22,7 @@ import (
 // side is TestHealthJobMarksRevokedCredentialsOffline's on both databases.
 func TestHealthJobMarksBrokenDelegatedCredentialsOffline(t *testing.T) {
 	t.Parallel()
-	dbURL := storetest.SQLiteURL(t)
-	b := &backend{dbURL: dbURL, checker: contracttest.New(t), secrets: &secretSet{}}
+	b := &backend{dbURL: storetest.SQLiteURL(t), checker: contracttest.New(t), secrets: &secretSet{}}
 	azure := startAzurePeers(t)
 	// Tokens that live less than the validator's cache margin are asked for anew by every
 	// validation, so a secret the authority no longer accepts fails the next round, not in an hour.
@@ -32,12 +30,7 @@ func TestHealthJobMarksBrokenDelegatedCredentialsOffline(t *testing.T) {
 	google := &cloudPeers{gcs: fakegcs.Start(t)}
 	google.gcs.CreateBucket(t, gcsBucket, gcsLocation)
 	google.startImpersonation(t, b.secrets)
-	masterKey := randomBase64(32)
-	b.secrets.Add("the master key", masterKey)
-	b.servers = []*server{startServerWithEnv(t, b.checker, "", []string{azure.ca.SSLCertFileEnv()}, append([]string{
-		"--addr", "127.0.0.1:0", "--database-url", dbURL, "--master-keys", masterKeyID + ":" + masterKey,
-		"--endpoint-allowlist", "127.0.0.0/8", "--rate-limit", "0", "--health-interval", healthInterval.String(),
-		"--azure-authority-host", azure.authority.URL}, google.serverArgs()...)...)}
+	b.startHealthChecked(t, []string{azure.ca.SSLCertFileEnv()}, append(google.serverArgs(), "--azure-authority-host", azure.authority.URL)...)
 	o := b.bootstrap(t, -1)
 	c := b.client(t, o)
 
@@ -90,11 +83,7 @@ func TestHealthJobMarksBrokenDelegatedCredentialsOffline(t *testing.T) {
 	if err := b.servers[0].Stop(); err != nil {
 		t.Errorf("server: %v", err)
 	}
-	for _, f := range b.secrets.forms() {
-		if strings.Contains(b.servers[0].Stderr.String(), f.value) || strings.Contains(b.servers[0].Responses.String(), f.value) {
-			t.Errorf("the server's log or an answer holds %s", f.label)
-		}
-	}
+	b.wantNoSecretLoggedOrAnswered(t)
 }
 
 // wantHealthFollows wants bucket id, registered through credential keyID, ONLINE; after
