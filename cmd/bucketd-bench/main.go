@@ -150,11 +150,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return err
 	}
-	echo, err := startEcho(work, fx.listBody, fx.oneBody)
+	echo, err := startEcho(work, db.url, fx.list.OrgID, fx.listBody, fx.oneBody)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, echo.stop()) }()
+	if err := checkSameAnswers(ctx, fx, echo.pgxURL); err != nil {
+		return err
+	}
 
 	res, err := measure(ctx, cfg, bd, fx, echo, work, progress)
 	if err != nil {

@@ -38,34 +38,34 @@ type results struct {
 	LogProblems map[string]int `json:"logProblems"`
 }
 
-// row is one line of the table: a bucketd cell and its baseline at the same connection count.
+// row is one group of lines of the table: bucketd's cell of an endpoint at a connection count,
+// and the baselines measured in turns with it.
 type row struct {
-	Endpoint      string `json:"endpoint"`
-	Conns         int    `json:"conns"`
-	Bucketd       stats  `json:"bucketd"`
-	Baseline      string `json:"baseline"`
-	BaselineStats stats  `json:"baselineStats"`
-	// Ceiling, where measured, is a bare Echo handler answering the endpoint's own body: as
-	// fast as any Echo server could answer the endpoint on this machine.
-	Ceiling *stats `json:"ceiling,omitempty"`
+	Endpoint  string     `json:"endpoint"`
+	Conns     int        `json:"conns"`
+	Bucketd   stats      `json:"bucketd"`
+	Baselines []baseline `json:"baselines"`
 }
 
-// ratio is bucketd's throughput as a fraction of the baseline's.
-func (r row) ratio() float64 { return ratio(r.Bucketd, r.BaselineStats) }
+// baseline is a baseline's cell in a row.
+type baseline struct {
+	Name  string `json:"name"`
+	Stats stats  `json:"stats"`
+}
 
-// ceilingRatio is the ceiling's throughput as a fraction of the baseline's; 0 when unmeasured.
-func (r row) ceilingRatio() float64 { return ratio(r.ceiling(), r.BaselineStats) }
-
-// ceiling is the ceiling's figures, zero when unmeasured.
-func (r row) ceiling() stats {
-	if r.Ceiling == nil {
-		return stats{}
+// ratio is bucketd's throughput as a fraction of the named baseline's; found is false when the
+// row has no such baseline.
+func (r row) ratio(name string) (ratio float64, found bool) {
+	for _, b := range r.Baselines {
+		if b.Name == name {
+			return throughputRatio(r.Bucketd, b.Stats), true
+		}
 	}
-	return *r.Ceiling
+	return 0, false
 }
 
-// ratio is a's throughput as a fraction of b's, 0 when b has none.
-func ratio(a, b stats) float64 {
+// throughputRatio is a's throughput as a fraction of b's, 0 when b has none.
+func throughputRatio(a, b stats) float64 {
 	if b.PerSecond == 0 {
 		return 0
 	}
@@ -81,21 +81,28 @@ type levelRSS struct {
 	AnonBytes int64 `json:"anonBytes"`
 }
 
-// endpoint is one bucketd endpoint under load, the baseline it is compared with and, when the
-// baseline is not an HTTP server, the ceiling an HTTP server reaches on it. Each start function
-// warms its side up and returns it.
+// endpoint is one bucketd endpoint under load and the baselines it is compared with.
 type endpoint struct {
-	label, slug   string
-	next          requestFunc
-	baseline      string
-	startBaseline startFunc
-	startCeiling  startFunc
+	label, slug string
+	next        requestFunc
+	baselines   []baselineSide
+}
+
+// baselineSide names a baseline and starts its side; each start function warms its side up and
+// returns it.
+type baselineSide struct {
+	name  string
+	start startFunc
 }
 
 type startFunc func(ctx context.Context, conns int) (side, error)
 
 // measure measures every row, connection level by connection level; within a row the sides
 // take turns (see side), so that they see the machine, and the database at its size, alike.
+// Each row starts on a vacuumed and analyzed database: PostgreSQL's autovacuum may be off (it
+// is a server-wide setting, which neither a database nor a table can turn on), and then the dead
+// versions of the organizations' rows, which every create updates (their live bucket count),
+// pile up from row to row and slow the later rows' creates.
 func measure(ctx context.Context, cfg config, bd *bucketd, fx *fixture, echo *echoServer, work string,
 	progress func(string, ...any)) (results, error) {
 	res := results{DurationSeconds: cfg.duration.Seconds(), WarmupSeconds: cfg.warmup.Seconds(), Rounds: cfg.rounds,
@@ -121,12 +128,16 @@ func measure(ctx context.Context, cfg config, bd *bucketd, fx *fixture, echo *ec
 					return bd.startProfile(ctx, cfg.pprofDir, fmt.Sprintf("%s-%d", e.slug, conns), d, &res.Profiles)
 				}
 			}
+			began := time.Now()
+			if err := execSQL(ctx, bd.dbURL, "VACUUM (ANALYZE)"); err != nil {
+				return results{}, err
+			}
+			progress("vacuumed and analyzed the database in %.1fs", time.Since(began).Seconds())
 			r, err := measureRow(ctx, cfg, bd, pids, e, conns, profile)
 			if err != nil {
 				return results{}, fmt.Errorf("%s at %d connections: %w", e.label, conns, err)
 			}
-			progress("%-18s %3d conns: %8.1f req/s, p99 %7.2f ms, %d errors | %-14s %8.1f/s | ratio %.2f",
-				r.Endpoint, conns, r.Bucketd.PerSecond, r.Bucketd.P99Ms, r.Bucketd.Errors, r.Baseline, r.BaselineStats.PerSecond, r.ratio())
+			progress("%s", progressLine(r))
 			res.Rows = append(res.Rows, r)
 		}
 		m, err := readMemory(bd.pid())
@@ -145,9 +156,9 @@ func measureRow(ctx context.Context, cfg config, bd *bucketd, pids cpuPIDs, e en
 	profile func(time.Duration) (wait func() error)) (row, error) {
 	starts := []startFunc{func(ctx context.Context, conns int) (side, error) {
 		return startHTTP(ctx, conns, e.next, cfg.warmup), nil
-	}, e.startBaseline}
-	if e.startCeiling != nil {
-		starts = append(starts, e.startCeiling)
+	}}
+	for _, b := range e.baselines {
+		starts = append(starts, b.start)
 	}
 	var sides []side
 	defer func() {
@@ -199,10 +210,9 @@ func measureRow(ctx context.Context, cfg config, bd *bucketd, pids cpuPIDs, e en
 		}
 		return s
 	}
-	r := row{Endpoint: e.label, Conns: conns, Bucketd: result(0), Baseline: e.baseline, BaselineStats: result(1)}
-	if len(sides) > 2 {
-		c := result(2)
-		r.Ceiling = &c
+	r := row{Endpoint: e.label, Conns: conns, Bucketd: result(0)}
+	for i, b := range e.baselines {
+		r.Baselines = append(r.Baselines, baseline{Name: b.name, Stats: result(i + 1)})
 	}
 	return r, nil
 }
@@ -248,7 +258,7 @@ func endpoints(cfg config, bd *bucketd, fx *fixture, echo *echoServer, work stri
 			return pg.start(ctx, name, script, vars, conns, cfg.warmup)
 		}
 	}
-	bareEcho := func(next requestFunc) startFunc {
+	overHTTP := func(next requestFunc) startFunc {
 		return func(ctx context.Context, conns int) (side, error) {
 			return startHTTP(ctx, conns, next, cfg.warmup), nil
 		}
@@ -268,14 +278,20 @@ func endpoints(cfg config, bd *bucketd, fx *fixture, echo *echoServer, work stri
 		next: func(ctx context.Context, w int, _ *rand.Rand) (*http.Request, error) {
 			return fx.createRequest(ctx, bd.url, fx.orgs[w], fmt.Sprintf("bench-%d", seq.Add(1)))
 		},
-		baseline: createBaseline, startBaseline: script("create", createScript(fx.orgs), createVars(fx.template)),
+		baselines: []baselineSide{{createBaseline, script("create", createScript(fx.orgs), createVars(fx.template))}},
 	}, {
 		label: readEndpoint, slug: "get", next: getOne(bd.url),
-		baseline: readBaseline, startBaseline: script("select", selectScript(fx.list, fx.ids), nil),
-		startCeiling: bareEcho(getOne(echo.url)),
+		baselines: []baselineSide{
+			{pgxEchoBaseline, overHTTP(getOne(echo.pgxURL))},
+			{readBaseline, script("select", selectScript(fx.list, fx.ids), nil)},
+			{fixedEchoBaseline, overHTTP(getOne(echo.url))},
+		},
 	}, {
-		label: fmt.Sprintf("GET /bucket (%d)", fx.pageSize), slug: "list", next: list(bd.url),
-		baseline: bareEchoBaseline, startBaseline: bareEcho(list(echo.url)),
+		label: listEndpoint(fx.pageSize), slug: "list", next: list(bd.url),
+		baselines: []baselineSide{
+			{pgxEchoBaseline, overHTTP(list(echo.pgxURL))},
+			{fixedEchoBaseline, overHTTP(list(echo.url))},
+		},
 	}}
 }
 
