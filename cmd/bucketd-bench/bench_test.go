@@ -487,3 +487,29 @@ func rusageCPU(t *testing.T) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// A window's CPU time is read from the samples around each of its ends, as if spent evenly
+// between them; ends outside the samples count as the first or the last.
+func TestCPUSamplerReadsAWindowBetweenSamples(t *testing.T) {
+	start := time.Unix(1795741514, 0)
+	at := func(ms int) time.Time { return start.Add(time.Duration(ms) * time.Millisecond) }
+	split := func(ms int) cpuSplit {
+		d := time.Duration(ms) * time.Millisecond
+		return cpuSplit{machine: 2 * d, bench: d / 10, bucketd: d / 2, postgres: d}
+	}
+	s := &cpuSampler{samples: []cpuSample{{at(0), split(0)}, {at(100), split(100)}, {at(200), split(300)}}}
+	for _, c := range []struct {
+		name string
+		w    window
+		want cpuSplit
+	}{
+		{"the whole sampled time", window{at(0), at(200)}, split(300)},
+		{"from a quarter of the first interval to half the second", window{at(25), at(150)}, split(200 - 25)},
+		{"beyond both ends", window{at(-50), at(400)}, split(300)},
+		{"an empty window", window{at(150), at(150)}, split(0)},
+	} {
+		if got := s.between(c.w); got != c.want {
+			t.Errorf("%s: %+v, want %+v", c.name, got, c.want)
+		}
+	}
+}

@@ -181,18 +181,15 @@ func measureRow(ctx context.Context, cfg config, bd *bucketd, pids cpuPIDs, e en
 			if profile != nil && round == 0 && i == 0 {
 				wait = profile(slice)
 			}
-			before, err := readCPUSplit(pids)
+			sampler, err := startCPUSampler(pids)
 			if err != nil {
 				return row{}, err
 			}
-			if err := errors.Join(s.slice(ctx, slice), wait()); err != nil {
+			measured, err := s.slice(ctx, slice)
+			if err := errors.Join(err, wait(), sampler.finish()); err != nil {
 				return row{}, err
 			}
-			after, err := readCPUSplit(pids)
-			if err != nil {
-				return row{}, err
-			}
-			spent[i].add(after, before)
+			spent[i].add(sampler.between(measured))
 		}
 		if err := bd.running(); err != nil {
 			return row{}, fmt.Errorf("%w\n%s", err, bd.logTail())
@@ -215,37 +212,6 @@ func measureRow(ctx context.Context, cfg config, bd *bucketd, pids cpuPIDs, e en
 		r.Baselines = append(r.Baselines, baseline{Name: b.name, Stats: result(i + 1)})
 	}
 	return r, nil
-}
-
-// cpuSplit is CPU time spent by the whole machine and, of it, by the bench's own process (the
-// load generator and the S3 stub), by bucketd and by the PostgreSQL server.
-type cpuSplit struct{ machine, bench, bucketd, postgres time.Duration }
-
-// cpuPIDs are the processes a cpuSplit follows; postmaster is 0 when PostgreSQL runs elsewhere.
-type cpuPIDs struct{ bench, bucketd, postmaster int }
-
-func readCPUSplit(pids cpuPIDs) (c cpuSplit, err error) {
-	if c.machine, err = machineBusy(); err != nil {
-		return cpuSplit{}, err
-	}
-	if c.bench, err = cpuTime(pids.bench); err != nil {
-		return cpuSplit{}, err
-	}
-	if c.bucketd, err = cpuTime(pids.bucketd); err != nil {
-		return cpuSplit{}, err
-	}
-	if pids.postmaster != 0 {
-		c.postgres, err = postgresCPU(pids.postmaster)
-	}
-	return c, err
-}
-
-// add adds the time spent from before to after.
-func (c *cpuSplit) add(after, before cpuSplit) {
-	c.machine += after.machine - before.machine
-	c.bench += after.bench - before.bench
-	c.bucketd += after.bucketd - before.bucketd
-	c.postgres += after.postgres - before.postgres
 }
 
 // endpoints are the measured endpoints: a create with a name unique in the whole run, in the

@@ -186,7 +186,9 @@ func printFacts(w io.Writer, res results) {
 	fmt.Fprintf(w, "GET /bucket answered %d of the organization's %d buckets in its default page\n", res.ListPageSize, listSize)
 	fmt.Fprintf(w, "bucket row size (avg pg_column_size): bucketd %.0f B, pgbench create %.0f B\n",
 		res.RowBytes.Bucketd, res.RowBytes.Pgbench)
-	fmt.Fprintln(w, "pgbench: -M prepared, -j min(conns,2), whole seconds; its req/s is pgbench's tps without connection time")
+	fmt.Fprintf(w, "pgbench: -M prepared, -j min(conns,2); a run per slice, counted from when each of its connections has finished %d transactions (its warm window)\n",
+		warmTransactions)
+	fmt.Fprintln(w, "Echo+pgx: pgxpool's default pool; bucketd's answer, checked equal before the run; no authentication, validation or logging")
 	if len(res.LogProblems) == 0 {
 		fmt.Fprintln(w, "bucketd log: no WARN or ERROR line")
 	} else {

@@ -17,8 +17,9 @@ import (
 // neighbour on a shared host, reaches every side alike and their ratio holds steadier than
 // their throughputs.
 type side interface {
-	// slice measures d more of the side's load and adds it to what the side has measured.
-	slice(ctx context.Context, d time.Duration) error
+	// slice measures d more of the side's load and adds it to what the side has measured; it
+	// returns when the measured part was, which may be less than the whole slice.
+	slice(ctx context.Context, d time.Duration) (window, error)
 	// result summarizes every slice.
 	result() stats
 	close()
@@ -40,9 +41,15 @@ func startHTTP(ctx context.Context, conns int, next requestFunc, warmup time.Dur
 	return s
 }
 
-func (s *httpSide) slice(ctx context.Context, d time.Duration) error {
-	s.seen.add(s.g.run(ctx, d))
-	return ctx.Err()
+// window is when a slice measured, from the start of the first request it counts to the end of
+// the last.
+type window struct{ from, to time.Time }
+
+func (s *httpSide) slice(ctx context.Context, d time.Duration) (window, error) {
+	began := time.Now()
+	o := s.g.run(ctx, d)
+	s.seen.add(o)
+	return window{began, began.Add(o.elapsed)}, ctx.Err()
 }
 
 func (s *httpSide) result() stats { return s.seen.stats() }
@@ -85,7 +92,7 @@ func (p pgbench) start(ctx context.Context, name, script string, vars map[string
 	s := &pgbenchSide{p: p, args: args, prefix: filepath.Join(p.dir, fmt.Sprintf("%s-%d", name, conns)),
 		seen: outcome{failures: map[string]int{}}}
 	for run := max(warmup, time.Second); ; run *= 2 {
-		_, err := s.run(ctx, run)
+		_, _, err := s.run(ctx, run)
 		switch {
 		case err == nil:
 			return s, nil
@@ -95,30 +102,31 @@ func (p pgbench) start(ctx context.Context, name, script string, vars map[string
 	}
 }
 
-func (s *pgbenchSide) slice(ctx context.Context, d time.Duration) error {
-	o, err := s.run(ctx, s.lead+d)
+func (s *pgbenchSide) slice(ctx context.Context, d time.Duration) (window, error) {
+	o, warmAt, err := s.run(ctx, s.lead+d)
 	if err != nil {
-		return err
+		return window{}, err
 	}
 	s.seen.add(o)
-	return nil
+	return window{warmAt, warmAt.Add(o.elapsed)}, nil
 }
 
-// run runs pgbench for d and returns its warm window's outcome; it learns the run's lead.
-func (s *pgbenchSide) run(ctx context.Context, d time.Duration) (outcome, error) {
+// run runs pgbench for d and returns its warm window's outcome and start; it learns the run's
+// lead.
+func (s *pgbenchSide) run(ctx context.Context, d time.Duration) (outcome, time.Time, error) {
 	s.runs++
 	prefix := fmt.Sprintf("%s-%d", s.prefix, s.runs)
 	began := time.Now()
 	stdout, err := s.p.exec(ctx, slices.Concat(s.args, []string{"-T", wholeSeconds(d), "-l", "--log-prefix", prefix})...)
 	if err != nil {
-		return outcome{}, err
+		return outcome{}, time.Time{}, err
 	}
 	o, warmAt, err := s.p.collect(stdout, prefix)
 	if err != nil {
-		return outcome{}, err
+		return outcome{}, time.Time{}, err
 	}
 	s.lead = warmAt.Sub(began)
-	return o, nil
+	return o, warmAt, nil
 }
 
 func (s *pgbenchSide) result() stats { return s.seen.stats() }
