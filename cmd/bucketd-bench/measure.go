@@ -100,9 +100,11 @@ type startFunc func(ctx context.Context, conns int) (side, error)
 // measure measures every row, connection level by connection level; within a row the sides
 // take turns (see side), so that they see the machine, and the database at its size, alike.
 // Each row starts on a vacuumed and analyzed database: PostgreSQL's autovacuum may be off (it
-// is a server-wide setting, which neither a database nor a table can turn on), and then the dead
-// versions of the organizations' rows, which every create updates (their live bucket count),
-// pile up from row to row and slow the later rows' creates.
+// is a server-wide setting, which neither a database nor a table can turn on), and then the
+// bench's tables are never analyzed, and the planner plans pgbench's create without statistics
+// of tables that grow by thousands of rows a second; on this machine that halved its rate over
+// a few rows (see docs/performance.md). The vacuum keeps the dead row versions of the earlier
+// rows out of the later ones.
 func measure(ctx context.Context, cfg config, bd *bucketd, fx *fixture, echo *echoServer, work string,
 	progress func(string, ...any)) (results, error) {
 	res := results{DurationSeconds: cfg.duration.Seconds(), WarmupSeconds: cfg.warmup.Seconds(), Rounds: cfg.rounds,
