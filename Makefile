@@ -96,9 +96,9 @@ fuzz:
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 BENCH_FLAGS ?=
 
-## bench: the whole server under load against the machine's own baselines (pgbench, a bare Echo
-## handler; cmd/bucketd-bench), then the micro-benchmarks and the validation round trips per
-## provider. About 4 minutes on 2 cores.
+## bench: the whole server under load against the machine's own baselines (pgbench, Echo+pgx
+## handlers, bare Echo handlers; cmd/bucketd-bench), then the micro-benchmarks and the validation
+## round trips per provider. About 7 minutes on 2 cores.
 bench: build test-peers
 	$(GO) run ./cmd/bucketd-bench --bucketd bin/bucketd --database-url '$(BENCH_DATABASE_URL)' $(BENCH_FLAGS)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 500ms ./domain/ ./adapters/aesgcm/ ./adapters/httpapi/

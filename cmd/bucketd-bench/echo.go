@@ -19,13 +19,17 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// The bench runs the Echo baseline as a child process of its own binary, chosen by the
+// The bench runs the Echo baselines as a child process of its own binary, chosen by the
 // environment rather than the arguments so that a test binary can play the child too.
 const (
 	childRoleEnv = "BUCKETD_BENCH_CHILD"
 	echoRole     = "echo"
-	// echoBodiesEnv names the directory holding the bodies the Echo baseline answers.
+	// echoBodiesEnv names the directory holding the bodies the fixed-body handlers answer.
 	echoBodiesEnv = "BUCKETD_BENCH_ECHO_BODIES"
+	// echoDatabaseEnv and echoOrgEnv name the database and the organization whose buckets the
+	// Echo+pgx handlers read.
+	echoDatabaseEnv = "BUCKETD_BENCH_ECHO_DATABASE_URL"
+	echoOrgEnv      = "BUCKETD_BENCH_ECHO_ORG"
 )
 
 // The files of the bodies' directory: GET /bucket's answer and GET /bucket/{id}'s.
@@ -39,12 +43,13 @@ func runChild() (bool, error) {
 	if os.Getenv(childRoleEnv) != echoRole {
 		return false, nil
 	}
-	return true, serveEcho(os.Getenv(echoBodiesEnv), os.Stdout)
+	return true, serveEcho(os.Getenv(echoBodiesEnv), os.Getenv(echoDatabaseEnv), os.Getenv(echoOrgEnv), os.Stdout)
 }
 
-// serveEcho serves GET /bucket and GET /bucket/:id with bare Echo handlers answering the
-// constant JSON bodies in dir, on a loopback port it prints on stdout, until SIGTERM.
-func serveEcho(dir string, stdout io.Writer) error {
+// serveEcho serves, on a loopback port it prints on stdout, until SIGTERM: GET /bucket and GET
+// /bucket/:id with bare Echo handlers answering the constant JSON bodies in dir, and the same
+// under /pgx with the Echo+pgx handlers reading orgID's buckets from dbURL (see routePgx).
+func serveEcho(dir, dbURL, orgID string, stdout io.Writer) error {
 	list, err := os.ReadFile(filepath.Join(dir, listBodyFile))
 	if err != nil {
 		return err
@@ -57,12 +62,17 @@ func serveEcho(dir string, stdout io.Writer) error {
 	e.HideBanner, e.HidePort = true, true
 	e.GET("/bucket", func(c echo.Context) error { return c.JSONBlob(http.StatusOK, list) })
 	e.GET("/bucket/:id", func(c echo.Context) error { return c.JSONBlob(http.StatusOK, one) })
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	pool, err := routePgx(ctx, e, dbURL, orgID)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
@@ -77,15 +87,17 @@ func serveEcho(dir string, stdout io.Writer) error {
 	return nil
 }
 
-// echoServer is the running Echo baseline.
+// echoServer is the running Echo baselines: the fixed-body handlers at url, the Echo+pgx ones at
+// pgxURL.
 type echoServer struct {
 	*child
-	url string
+	url, pgxURL string
 }
 
-// startEcho starts the Echo baseline answering list for GET /bucket and one for GET
-// /bucket/{id}, and waits for its address.
-func startEcho(work string, list, one []byte) (*echoServer, error) {
+// startEcho starts the Echo baselines: fixed-body handlers answering list for GET /bucket and
+// one for GET /bucket/{id}, and Echo+pgx handlers reading orgID's buckets from dbURL. It waits
+// for their address.
+func startEcho(work, dbURL, orgID string, list, one []byte) (*echoServer, error) {
 	dir := filepath.Join(work, "echo")
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return nil, err
@@ -100,13 +112,13 @@ func startEcho(work string, list, one []byte) (*echoServer, error) {
 		return nil, err
 	}
 	cmd := exec.Command(self)
-	cmd.Env = childEnv(childRoleEnv+"="+echoRole, echoBodiesEnv+"="+dir)
+	cmd.Env = childEnv(childRoleEnv+"="+echoRole, echoBodiesEnv+"="+dir, echoDatabaseEnv+"="+dbURL, echoOrgEnv+"="+orgID)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
 	}
-	c, err := startChild("the Echo baseline", cmd)
+	c, err := startChild("the Echo baselines", cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -119,11 +131,11 @@ func startEcho(work string, list, one []byte) (*echoServer, error) {
 	case a := <-addr:
 		if a == "" {
 			_ = c.stop()
-			return nil, errors.New("the Echo baseline printed no address")
+			return nil, errors.New("the Echo baselines printed no address")
 		}
-		return &echoServer{child: c, url: "http://" + a}, nil
+		return &echoServer{child: c, url: "http://" + a, pgxURL: "http://" + a + pgxPrefix}, nil
 	case <-time.After(startTimeout):
 		_ = c.stop()
-		return nil, fmt.Errorf("the Echo baseline printed no address within %s", startTimeout)
+		return nil, fmt.Errorf("the Echo baselines printed no address within %s", startTimeout)
 	}
 }

@@ -48,8 +48,9 @@ type outcome struct {
 	failures  map[string]int
 	// example is the first failure in full, to show what went wrong.
 	example string
-	// slices counts the measured slices added together.
-	slices int
+	// slices counts the measured slices added together; perSecond is each one's throughput.
+	slices    int
+	perSecond []float64
 }
 
 // run sends requests for d; a request started before d ended is waited for and counted.
@@ -109,10 +110,10 @@ func (g *loadGen) worker(ctx context.Context, w int, deadline time.Time) outcome
 	return out
 }
 
-// add appends other, measured after o, to o.
 // add merges the outcome of one more measured slice.
 func (o *outcome) add(other outcome) {
 	o.slices++
+	o.perSecond = append(o.perSecond, perSecond(len(other.latencies), other.elapsed))
 	o.latencies = append(o.latencies, other.latencies...)
 	o.elapsed += other.elapsed
 	for kind, n := range other.failures {
@@ -135,12 +136,14 @@ type stats struct {
 	// Requests is the number of successful requests (or pgbench transactions).
 	Requests int     `json:"requests"`
 	Seconds  float64 `json:"seconds"`
-	// Slices is how many measured slices the figures add up.
-	Slices    int     `json:"slices"`
-	PerSecond float64 `json:"perSecond"`
-	P50Ms     float64 `json:"p50Ms"`
-	P99Ms     float64 `json:"p99Ms"`
-	MaxMs     float64 `json:"maxMs"`
+	// Slices is how many measured slices the figures add up; SlicePerSecond is each one's
+	// throughput, in the order measured.
+	Slices         int       `json:"slices"`
+	SlicePerSecond []float64 `json:"slicePerSecond"`
+	PerSecond      float64   `json:"perSecond"`
+	P50Ms          float64   `json:"p50Ms"`
+	P99Ms          float64   `json:"p99Ms"`
+	MaxMs          float64   `json:"maxMs"`
 	// CPUPerRequestUs is the CPU time the server process used per request, in µs, when the
 	// cell measured it (bucketd's cells); a steadier figure than throughput on a shared machine.
 	CPUPerRequestUs float64 `json:"cpuPerRequestUs,omitempty"`
@@ -162,10 +165,8 @@ type stats struct {
 // summarize computes throughput and exact percentiles (nearest rank) of the sorted latencies.
 func summarize(latencies []time.Duration, elapsed time.Duration, failures map[string]int, example string) stats {
 	slices.Sort(latencies)
-	s := stats{Requests: len(latencies), Seconds: elapsed.Seconds(), ErrorExample: example}
-	if elapsed > 0 {
-		s.PerSecond = float64(len(latencies)) / elapsed.Seconds()
-	}
+	s := stats{Requests: len(latencies), Seconds: elapsed.Seconds(), PerSecond: perSecond(len(latencies), elapsed),
+		ErrorExample: example}
 	s.P50Ms = ms(percentile(latencies, 50))
 	s.P99Ms = ms(percentile(latencies, 99))
 	s.MaxMs = ms(percentile(latencies, 100))
@@ -183,8 +184,31 @@ func summarize(latencies []time.Duration, elapsed time.Duration, failures map[st
 
 func (o outcome) stats() stats {
 	s := summarize(o.latencies, o.elapsed, o.failures, o.example)
-	s.Slices = o.slices
+	s.Slices, s.SlicePerSecond = o.slices, o.perSecond
 	return s
+}
+
+// perSecond is n requests' throughput over elapsed, 0 when no time elapsed.
+func perSecond(n int, elapsed time.Duration) float64 {
+	if elapsed <= 0 {
+		return 0
+	}
+	return float64(n) / elapsed.Seconds()
+}
+
+// spread is the lowest, the median and the highest of the slices' throughputs; how far apart
+// they are tells how much the machine moved during the row. All are 0 without slices.
+func (s stats) spread() (low, median, high float64) {
+	if len(s.SlicePerSecond) == 0 {
+		return 0, 0, 0
+	}
+	sorted := slices.Sorted(slices.Values(s.SlicePerSecond))
+	n := len(sorted)
+	median = sorted[n/2]
+	if n%2 == 0 {
+		median = (sorted[n/2-1] + sorted[n/2]) / 2
+	}
+	return sorted[0], median, sorted[n-1]
 }
 
 // percentile is the nearest-rank p-th percentile of sorted: the smallest value that at least p

@@ -1,8 +1,10 @@
 // Command bucketd-bench measures the real bucketd binary on PostgreSQL and, in the same run on
 // the same machine, the baselines it is judged against: pgbench running the SQL of a create and
-// of a read, and a bare Echo handler. It prints one table with bucketd's throughput and
-// latencies, the baselines' and the ratios, plus bucketd's peak RSS and CPU time per request. The
-// figures are for reading, not assertions: the program fails only when it cannot measure.
+// of a read, Echo+pgx handlers that answer the reads from the database with nothing else, and
+// bare Echo handlers answering fixed bodies. It prints one table with a line per side of each
+// row (throughput, its spread across slices, latencies, bucketd's ratio to each baseline), plus
+// bucketd's peak RSS and CPU time per request. The figures are for reading, not assertions: the
+// program fails only when it cannot measure.
 //
 // S3 validation goes to an in-process stub that answers at once, so a create costs what bucketd
 // itself costs, not an emulator's time. The program creates a database of its own on the server
@@ -64,8 +66,8 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.databaseURL, "database-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
 		"PostgreSQL server to measure on; its database is only connected to, to create and drop the bench's own")
-	// 21 cells (9 of bucketd, 9 baselines, 3 ceilings) of 7 s and the set-up keep make bench
-	// (build included) under 5 minutes.
+	// 27 cells (9 of bucketd, 18 baselines) of 7 s, pgbench's warm-ups, a vacuum per row and the
+	// set-up keep make bench (build included) near 6 minutes.
 	fs.DurationVar(&cfg.duration, "duration", 6*time.Second, "measured time of each cell")
 	fs.DurationVar(&cfg.warmup, "warmup", time.Second, "unmeasured load before each cell")
 	fs.IntVar(&cfg.rounds, "rounds", 3, "slices each cell's duration is split into, taking turns with the row's baseline")
@@ -150,11 +152,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return err
 	}
-	echo, err := startEcho(work, fx.listBody, fx.oneBody)
+	echo, err := startEcho(work, db.url, fx.list.OrgID, fx.listBody, fx.oneBody)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, echo.stop()) }()
+	if err := checkSameAnswers(ctx, fx, echo.pgxURL); err != nil {
+		return err
+	}
 
 	res, err := measure(ctx, cfg, bd, fx, echo, work, progress)
 	if err != nil {

@@ -38,34 +38,34 @@ type results struct {
 	LogProblems map[string]int `json:"logProblems"`
 }
 
-// row is one line of the table: a bucketd cell and its baseline at the same connection count.
+// row is one group of lines of the table: bucketd's cell of an endpoint at a connection count,
+// and the baselines measured in turns with it.
 type row struct {
-	Endpoint      string `json:"endpoint"`
-	Conns         int    `json:"conns"`
-	Bucketd       stats  `json:"bucketd"`
-	Baseline      string `json:"baseline"`
-	BaselineStats stats  `json:"baselineStats"`
-	// Ceiling, where measured, is a bare Echo handler answering the endpoint's own body: as
-	// fast as any Echo server could answer the endpoint on this machine.
-	Ceiling *stats `json:"ceiling,omitempty"`
+	Endpoint  string     `json:"endpoint"`
+	Conns     int        `json:"conns"`
+	Bucketd   stats      `json:"bucketd"`
+	Baselines []baseline `json:"baselines"`
 }
 
-// ratio is bucketd's throughput as a fraction of the baseline's.
-func (r row) ratio() float64 { return ratio(r.Bucketd, r.BaselineStats) }
+// baseline is a baseline's cell in a row.
+type baseline struct {
+	Name  string `json:"name"`
+	Stats stats  `json:"stats"`
+}
 
-// ceilingRatio is the ceiling's throughput as a fraction of the baseline's; 0 when unmeasured.
-func (r row) ceilingRatio() float64 { return ratio(r.ceiling(), r.BaselineStats) }
-
-// ceiling is the ceiling's figures, zero when unmeasured.
-func (r row) ceiling() stats {
-	if r.Ceiling == nil {
-		return stats{}
+// ratio is bucketd's throughput as a fraction of the named baseline's; found is false when the
+// row has no such baseline.
+func (r row) ratio(name string) (ratio float64, found bool) {
+	for _, b := range r.Baselines {
+		if b.Name == name {
+			return throughputRatio(r.Bucketd, b.Stats), true
+		}
 	}
-	return *r.Ceiling
+	return 0, false
 }
 
-// ratio is a's throughput as a fraction of b's, 0 when b has none.
-func ratio(a, b stats) float64 {
+// throughputRatio is a's throughput as a fraction of b's, 0 when b has none.
+func throughputRatio(a, b stats) float64 {
 	if b.PerSecond == 0 {
 		return 0
 	}
@@ -81,21 +81,30 @@ type levelRSS struct {
 	AnonBytes int64 `json:"anonBytes"`
 }
 
-// endpoint is one bucketd endpoint under load, the baseline it is compared with and, when the
-// baseline is not an HTTP server, the ceiling an HTTP server reaches on it. Each start function
-// warms its side up and returns it.
+// endpoint is one bucketd endpoint under load and the baselines it is compared with.
 type endpoint struct {
-	label, slug   string
-	next          requestFunc
-	baseline      string
-	startBaseline startFunc
-	startCeiling  startFunc
+	label, slug string
+	next        requestFunc
+	baselines   []baselineSide
+}
+
+// baselineSide names a baseline and starts its side; each start function warms its side up and
+// returns it.
+type baselineSide struct {
+	name  string
+	start startFunc
 }
 
 type startFunc func(ctx context.Context, conns int) (side, error)
 
 // measure measures every row, connection level by connection level; within a row the sides
 // take turns (see side), so that they see the machine, and the database at its size, alike.
+// Each row starts on a vacuumed and analyzed database: PostgreSQL's autovacuum may be off (it
+// is a server-wide setting, which neither a database nor a table can turn on), and then the
+// bench's tables are never analyzed, and the planner plans pgbench's create without statistics
+// of tables that grow by thousands of rows a second; on this machine that halved its rate over
+// a few rows (see docs/performance.md). The vacuum keeps the dead row versions of the earlier
+// rows out of the later ones.
 func measure(ctx context.Context, cfg config, bd *bucketd, fx *fixture, echo *echoServer, work string,
 	progress func(string, ...any)) (results, error) {
 	res := results{DurationSeconds: cfg.duration.Seconds(), WarmupSeconds: cfg.warmup.Seconds(), Rounds: cfg.rounds,
@@ -121,12 +130,16 @@ func measure(ctx context.Context, cfg config, bd *bucketd, fx *fixture, echo *ec
 					return bd.startProfile(ctx, cfg.pprofDir, fmt.Sprintf("%s-%d", e.slug, conns), d, &res.Profiles)
 				}
 			}
+			began := time.Now()
+			if err := execSQL(ctx, bd.dbURL, "VACUUM (ANALYZE)"); err != nil {
+				return results{}, err
+			}
+			progress("vacuumed and analyzed the database in %.1fs", time.Since(began).Seconds())
 			r, err := measureRow(ctx, cfg, bd, pids, e, conns, profile)
 			if err != nil {
 				return results{}, fmt.Errorf("%s at %d connections: %w", e.label, conns, err)
 			}
-			progress("%-18s %3d conns: %8.1f req/s, p99 %7.2f ms, %d errors | %-14s %8.1f/s | ratio %.2f",
-				r.Endpoint, conns, r.Bucketd.PerSecond, r.Bucketd.P99Ms, r.Bucketd.Errors, r.Baseline, r.BaselineStats.PerSecond, r.ratio())
+			progress("%s", progressLine(r))
 			res.Rows = append(res.Rows, r)
 		}
 		m, err := readMemory(bd.pid())
@@ -145,9 +158,9 @@ func measureRow(ctx context.Context, cfg config, bd *bucketd, pids cpuPIDs, e en
 	profile func(time.Duration) (wait func() error)) (row, error) {
 	starts := []startFunc{func(ctx context.Context, conns int) (side, error) {
 		return startHTTP(ctx, conns, e.next, cfg.warmup), nil
-	}, e.startBaseline}
-	if e.startCeiling != nil {
-		starts = append(starts, e.startCeiling)
+	}}
+	for _, b := range e.baselines {
+		starts = append(starts, b.start)
 	}
 	var sides []side
 	defer func() {
@@ -170,18 +183,15 @@ func measureRow(ctx context.Context, cfg config, bd *bucketd, pids cpuPIDs, e en
 			if profile != nil && round == 0 && i == 0 {
 				wait = profile(slice)
 			}
-			before, err := readCPUSplit(pids)
+			sampler, err := startCPUSampler(pids)
 			if err != nil {
 				return row{}, err
 			}
-			if err := errors.Join(s.slice(ctx, slice), wait()); err != nil {
+			measured, err := s.slice(ctx, slice)
+			if err := errors.Join(err, wait(), sampler.finish()); err != nil {
 				return row{}, err
 			}
-			after, err := readCPUSplit(pids)
-			if err != nil {
-				return row{}, err
-			}
-			spent[i].add(after, before)
+			spent[i].add(sampler.between(measured))
 		}
 		if err := bd.running(); err != nil {
 			return row{}, fmt.Errorf("%w\n%s", err, bd.logTail())
@@ -199,43 +209,11 @@ func measureRow(ctx context.Context, cfg config, bd *bucketd, pids cpuPIDs, e en
 		}
 		return s
 	}
-	r := row{Endpoint: e.label, Conns: conns, Bucketd: result(0), Baseline: e.baseline, BaselineStats: result(1)}
-	if len(sides) > 2 {
-		c := result(2)
-		r.Ceiling = &c
+	r := row{Endpoint: e.label, Conns: conns, Bucketd: result(0)}
+	for i, b := range e.baselines {
+		r.Baselines = append(r.Baselines, baseline{Name: b.name, Stats: result(i + 1)})
 	}
 	return r, nil
-}
-
-// cpuSplit is CPU time spent by the whole machine and, of it, by the bench's own process (the
-// load generator and the S3 stub), by bucketd and by the PostgreSQL server.
-type cpuSplit struct{ machine, bench, bucketd, postgres time.Duration }
-
-// cpuPIDs are the processes a cpuSplit follows; postmaster is 0 when PostgreSQL runs elsewhere.
-type cpuPIDs struct{ bench, bucketd, postmaster int }
-
-func readCPUSplit(pids cpuPIDs) (c cpuSplit, err error) {
-	if c.machine, err = machineBusy(); err != nil {
-		return cpuSplit{}, err
-	}
-	if c.bench, err = cpuTime(pids.bench); err != nil {
-		return cpuSplit{}, err
-	}
-	if c.bucketd, err = cpuTime(pids.bucketd); err != nil {
-		return cpuSplit{}, err
-	}
-	if pids.postmaster != 0 {
-		c.postgres, err = postgresCPU(pids.postmaster)
-	}
-	return c, err
-}
-
-// add adds the time spent from before to after.
-func (c *cpuSplit) add(after, before cpuSplit) {
-	c.machine += after.machine - before.machine
-	c.bench += after.bench - before.bench
-	c.bucketd += after.bucketd - before.bucketd
-	c.postgres += after.postgres - before.postgres
 }
 
 // endpoints are the measured endpoints: a create with a name unique in the whole run, in the
@@ -248,7 +226,7 @@ func endpoints(cfg config, bd *bucketd, fx *fixture, echo *echoServer, work stri
 			return pg.start(ctx, name, script, vars, conns, cfg.warmup)
 		}
 	}
-	bareEcho := func(next requestFunc) startFunc {
+	overHTTP := func(next requestFunc) startFunc {
 		return func(ctx context.Context, conns int) (side, error) {
 			return startHTTP(ctx, conns, next, cfg.warmup), nil
 		}
@@ -268,14 +246,20 @@ func endpoints(cfg config, bd *bucketd, fx *fixture, echo *echoServer, work stri
 		next: func(ctx context.Context, w int, _ *rand.Rand) (*http.Request, error) {
 			return fx.createRequest(ctx, bd.url, fx.orgs[w], fmt.Sprintf("bench-%d", seq.Add(1)))
 		},
-		baseline: createBaseline, startBaseline: script("create", createScript(fx.orgs), createVars(fx.template)),
+		baselines: []baselineSide{{createBaseline, script("create", createScript(fx.orgs), createVars(fx.template))}},
 	}, {
 		label: readEndpoint, slug: "get", next: getOne(bd.url),
-		baseline: readBaseline, startBaseline: script("select", selectScript(fx.list, fx.ids), nil),
-		startCeiling: bareEcho(getOne(echo.url)),
+		baselines: []baselineSide{
+			{pgxEchoBaseline, overHTTP(getOne(echo.pgxURL))},
+			{readBaseline, script("select", selectScript(fx.list, fx.ids), nil)},
+			{fixedEchoBaseline, overHTTP(getOne(echo.url))},
+		},
 	}, {
-		label: fmt.Sprintf("GET /bucket (%d)", fx.pageSize), slug: "list", next: list(bd.url),
-		baseline: bareEchoBaseline, startBaseline: bareEcho(list(echo.url)),
+		label: listEndpoint(fx.pageSize), slug: "list", next: list(bd.url),
+		baselines: []baselineSide{
+			{pgxEchoBaseline, overHTTP(list(echo.pgxURL))},
+			{fixedEchoBaseline, overHTTP(list(echo.url))},
+		},
 	}}
 }
 

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -100,71 +102,116 @@ func (p pgbench) exec(ctx context.Context, args ...string) ([]byte, error) {
 
 func wholeSeconds(d time.Duration) string { return strconv.Itoa(max(1, int(math.Ceil(d.Seconds())))) }
 
-// collect reads a measured run's summary and every thread's log file, then removes the logs.
-func (p pgbench) collect(stdout []byte, prefix string) (outcome, error) {
-	tps, failed, err := parsePgbenchSummary(stdout)
-	if err != nil {
-		return outcome{}, err
-	}
+// warmTransactions is how many transactions each connection of a pgbench run finishes before
+// the run's warm window opens: PostgreSQL plans a prepared statement afresh for each of its first
+// five executions before it settles on a plan.
+const warmTransactions = 5
+
+// errNotWarm says a pgbench run ended before every connection had finished warmTransactions.
+var errNotWarm = errors.New("pgbench's connections were not all warm before the run ended")
+
+// collect reads a run's summary and every thread's log file, then removes the logs. It returns
+// the outcome of the run's warm window and when that opened. The window opens once every
+// connection has finished warmTransactions transactions and closes at the run's last; the
+// outcome holds the transactions finished within it, so its throughput is that of warm
+// connections, as the load generator's keep-alive connections are warm before it measures.
+func (p pgbench) collect(stdout []byte, prefix string) (outcome, time.Time, error) {
 	files, err := filepath.Glob(prefix + ".*")
 	if err != nil || len(files) == 0 {
-		return outcome{}, fmt.Errorf("pgbench wrote no log %s.*", prefix)
+		return outcome{}, time.Time{}, fmt.Errorf("pgbench wrote no log %s.*", prefix)
 	}
-	var latencies []time.Duration
+	var all []transaction
 	logged := 0
 	for _, f := range files {
-		l, n, err := readPgbenchLog(f)
+		t, n, err := readPgbenchLog(f)
 		if err != nil {
-			return outcome{}, err
+			return outcome{}, time.Time{}, err
 		}
-		latencies, logged = append(latencies, l...), logged+n
+		all, logged = append(all, t...), logged+n
 		_ = os.Remove(f)
 	}
-	failed = max(failed, logged)
-	// pgbench's own time excludes opening the connections, as the load generator's keep-alive
-	// connections are open before it measures.
-	elapsed := time.Duration(float64(len(latencies)) / tps * float64(time.Second))
-	return outcome{latencies: latencies, elapsed: elapsed, failures: map[string]int{"failed transactions": failed}}, nil
+	o, warmAt, err := warmWindow(all)
+	if err != nil {
+		return outcome{}, time.Time{}, err
+	}
+	failed, err := parsePgbenchSummary(stdout)
+	o.failures = map[string]int{"failed transactions": max(failed, logged)}
+	return o, warmAt, err
+}
+
+// transaction is a line of pgbench's per-transaction log.
+type transaction struct {
+	client  int
+	latency time.Duration
+	// done is when it finished.
+	done time.Time
+}
+
+// warmWindow is the outcome of the transactions that finished after every client had finished
+// warmTransactions, and when that was; errNotWarm when a client never got so far.
+func warmWindow(all []transaction) (outcome, time.Time, error) {
+	slices.SortFunc(all, func(a, b transaction) int { return a.done.Compare(b.done) })
+	finished := map[int]int{}
+	var warmAt time.Time
+	for _, t := range all {
+		finished[t.client]++
+		if finished[t.client] == warmTransactions {
+			warmAt = t.done
+		}
+	}
+	if len(finished) == 0 {
+		return outcome{}, time.Time{}, errNotWarm
+	}
+	for _, n := range finished {
+		if n < warmTransactions {
+			return outcome{}, time.Time{}, errNotWarm
+		}
+	}
+	o := outcome{elapsed: all[len(all)-1].done.Sub(warmAt)}
+	for _, t := range all {
+		if t.done.After(warmAt) {
+			o.latencies = append(o.latencies, t.latency)
+		}
+	}
+	return o, warmAt, nil
 }
 
 var (
-	tpsLine    = regexp.MustCompile(`(?m)^tps = ([0-9.]+)`)
+	tpsLine    = regexp.MustCompile(`(?m)^tps = [0-9.]+`)
 	failedLine = regexp.MustCompile(`(?m)^number of failed transactions: ([0-9]+)`)
 )
 
-// parsePgbenchSummary reads the tps and the number of failed transactions from pgbench's
-// summary; releases before 15 print no failures line, and count none.
-func parsePgbenchSummary(stdout []byte) (tps float64, failed int, err error) {
-	m := tpsLine.FindSubmatch(stdout)
-	if m == nil {
-		return 0, 0, fmt.Errorf("pgbench printed no tps line:\n%s", stdout)
-	}
-	if tps, err = strconv.ParseFloat(string(m[1]), 64); err != nil || tps <= 0 {
-		return 0, 0, fmt.Errorf("pgbench printed tps %q, want a positive number", m[1])
+// parsePgbenchSummary reads the number of failed transactions from pgbench's summary, which
+// must be a finished run's (with its tps line); releases before 15 print no failures line, and
+// count none.
+func parsePgbenchSummary(stdout []byte) (failed int, err error) {
+	if !tpsLine.Match(stdout) {
+		return 0, fmt.Errorf("pgbench printed no tps line:\n%s", stdout)
 	}
 	if m := failedLine.FindSubmatch(stdout); m != nil {
 		failed, _ = strconv.Atoi(string(m[1])) // the pattern admits digits only
 	}
-	return tps, failed, nil
+	return failed, nil
 }
 
-func readPgbenchLog(path string) ([]time.Duration, int, error) {
+func readPgbenchLog(path string) ([]transaction, int, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer func() { _ = f.Close() }() // read only
-	l, failed, err := parsePgbenchLog(f)
+	t, failed, err := parsePgbenchLog(f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: %w", path, err)
 	}
-	return l, failed, nil
+	return t, failed, nil
 }
 
 // parsePgbenchLog reads a per-transaction log (pgbench -l): one line per transaction,
 // "client_id transaction_no time script_no time_epoch time_us [schedule_lag] [retries]", where
-// time is the latency in microseconds, or "failed" or "skipped".
-func parsePgbenchLog(r io.Reader) (latencies []time.Duration, failed int, err error) {
+// time is the latency in microseconds, or "failed" or "skipped", and time_epoch and time_us
+// when it finished (Unix seconds and microseconds).
+func parsePgbenchLog(r io.Reader) (done []transaction, failed int, err error) {
 	sc := bufio.NewScanner(r)
 	for line := 1; sc.Scan(); line++ {
 		fields := strings.Fields(sc.Text())
@@ -176,11 +223,14 @@ func parsePgbenchLog(r io.Reader) (latencies []time.Duration, failed int, err er
 			failed++
 			continue
 		}
-		us, err := strconv.ParseInt(fields[2], 10, 64)
-		if err != nil || us < 0 {
-			return nil, 0, fmt.Errorf("line %d: latency %q is not a number of microseconds", line, fields[2])
+		var n [4]int64
+		for i, field := range []string{fields[0], fields[2], fields[4], fields[5]} {
+			if n[i], err = strconv.ParseInt(field, 10, 64); err != nil || n[i] < 0 {
+				return nil, 0, fmt.Errorf("line %d: %q is not a count", line, field)
+			}
 		}
-		latencies = append(latencies, time.Duration(us)*time.Microsecond)
+		done = append(done, transaction{client: int(n[0]), latency: time.Duration(n[1]) * time.Microsecond,
+			done: time.Unix(n[2], n[3]*int64(time.Microsecond))})
 	}
-	return latencies, failed, sc.Err()
+	return done, failed, sc.Err()
 }

@@ -71,26 +71,50 @@ func describeMachine(ctx context.Context, db *benchDB, bucketdBin, pgbenchBin, l
 
 const mib = 1 << 20
 
-// Goals of issue 6, at goalConns connections except RSS, which is at rssGoalConns.
+// The endpoints and their baselines, as the table names them.
 const (
-	goalConns      = 16
-	rssGoalConns   = 64
-	goalRatio      = 0.5
-	goalP99Ms      = 50.0
-	goalRSSMiB     = 80.0
 	createEndpoint = "POST /bucket"
 	createBaseline = "pgbench create"
 	readEndpoint   = "GET /bucket/{id}"
 	readBaseline   = "pgbench select"
-	// bareEchoBaseline answers an endpoint's constant body from a bare Echo handler.
-	bareEchoBaseline = "bare Echo"
+	// pgxEchoBaseline is the ceiling of a read: an Echo handler that selects what the endpoint
+	// answers through a pgx pool and writes it as JSON, with nothing else (see routePgx).
+	pgxEchoBaseline = "Echo+pgx"
+	// fixedEchoBaseline answers an endpoint's constant body from a bare Echo handler: what
+	// HTTP and Echo alone cost on this machine.
+	fixedEchoBaseline = "Echo, fixed body"
 )
 
-// The table's columns: the row's names, then a cell's figures (twice), then the ratio.
+// listEndpoint is GET /bucket's label, with the number of buckets its page holds.
+func listEndpoint(pageSize int) string { return fmt.Sprintf("GET /bucket (%d)", pageSize) }
+
+// The goals of issue 18 at goalConns connections, RSS at rssGoalConns: bucketd's throughput as a
+// fraction of a baseline's, p99 latencies, peak RSS.
 const (
-	namesFormat = "%-18s %6s"
-	cellFormat  = "%8s %8s %8s %8s %6s"
-	rowFormat   = namesFormat + " | " + cellFormat + " | %-14s " + cellFormat + " | %5s\n"
+	goalConns    = 16
+	rssGoalConns = 64
+	goalP99Ms    = 50.0
+	goalRSSMiB   = 80.0
+)
+
+// ratioGoal is a goal on bucketd's throughput as a fraction of one of the row's baselines.
+type ratioGoal struct {
+	endpoint func(res results) string
+	baseline string
+	ratio    float64
+}
+
+var ratioGoals = []ratioGoal{
+	{func(results) string { return createEndpoint }, createBaseline, 0.6},
+	{func(results) string { return readEndpoint }, pgxEchoBaseline, 0.8},
+	{func(res results) string { return listEndpoint(res.ListPageSize) }, pgxEchoBaseline, 0.5},
+}
+
+// The table's columns: a line's names, its cell's figures, bucketd's ratio to it.
+const (
+	namesFormat = "%-18s %5s  %-16s"
+	cellFormat  = "%9s %9s %9s %9s %8s %8s %8s %6s"
+	lineFormat  = namesFormat + " " + cellFormat + " %6s\n"
 )
 
 // printTable writes the run's table, then the figures that are not per cell, then the goals.
@@ -98,15 +122,17 @@ func printTable(w io.Writer, cfg config, res results) {
 	m := res.Machine
 	fmt.Fprintf(w, "bucketd-bench: %s per cell after a %s warm-up, in %d slices of %s taking turns with the row's other cells; all on this machine\n",
 		cfg.duration, cfg.warmup, cfg.rounds, cfg.duration/time.Duration(cfg.rounds))
-	fmt.Fprintf(w, "machine: %s, %d cores, %s, load average %s at the start; bucketd built with %s; PostgreSQL %s; %s\n\n",
+	fmt.Fprintf(w, "machine: %s, %d cores, %s, load average %s at the start; bucketd built with %s; PostgreSQL %s; %s\n",
 		m.CPU, m.Cores, m.Kernel, m.LoadAverage, m.Go, m.PostgreSQL, m.Pgbench)
-	figures := []any{"req/s", "p50 ms", "p99 ms", "max ms", "errors"}
-	header := append(append([]any{"endpoint", "conns"}, figures...), "baseline")
-	fmt.Fprintf(w, rowFormat, append(append(header, figures...), "ratio")...)
+	fmt.Fprintln(w, "req/s: over all slices; min, median, max: of each slice's req/s; ratio: bucketd's req/s over the line's")
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, lineFormat, "endpoint", "conns", "side", "req/s", "min", "median", "max", "p50 ms", "p99 ms", "max ms", "errors", "ratio")
 	for _, r := range res.Rows {
-		fields := append([]any{r.Endpoint, strconv.Itoa(r.Conns)}, cell(r.Bucketd)...)
-		fields = append(append(fields, r.Baseline), cell(r.BaselineStats)...)
-		fmt.Fprintf(w, rowFormat, append(fields, fmt.Sprintf("%.2f", r.ratio()))...)
+		fmt.Fprintf(w, lineFormat, append(append([]any{r.Endpoint, strconv.Itoa(r.Conns), "bucketd"}, cell(r.Bucketd)...), "")...)
+		for _, b := range r.Baselines {
+			fmt.Fprintf(w, lineFormat, append(append([]any{"", "", b.Name}, cell(b.Stats)...),
+				fmt.Sprintf("%.2f", throughputRatio(r.Bucketd, b.Stats)))...)
+		}
 	}
 	fmt.Fprintln(w)
 	printFacts(w, res)
@@ -120,8 +146,9 @@ func printTable(w io.Writer, cfg config, res results) {
 
 // cell is a cell's figures as the table's columns show them.
 func cell(s stats) []any {
-	return []any{fmt.Sprintf("%.1f", s.PerSecond), fmt.Sprintf("%.2f", s.P50Ms), fmt.Sprintf("%.2f", s.P99Ms),
-		fmt.Sprintf("%.2f", s.MaxMs), strconv.Itoa(s.Errors)}
+	low, median, high := s.spread()
+	return []any{fmt.Sprintf("%.1f", s.PerSecond), fmt.Sprintf("%.1f", low), fmt.Sprintf("%.1f", median), fmt.Sprintf("%.1f", high),
+		fmt.Sprintf("%.2f", s.P50Ms), fmt.Sprintf("%.2f", s.P99Ms), fmt.Sprintf("%.2f", s.MaxMs), strconv.Itoa(s.Errors)}
 }
 
 // printFacts writes what is measured once per run rather than per cell.
@@ -147,7 +174,6 @@ func printFacts(w io.Writer, res results) {
 	}
 	fmt.Fprintf(w, "bucketd CPU per request (µs, user + system, every thread): %s\n", strings.Join(cpu, ", "))
 	printMachineCPU(w, res)
-	printCeilings(w, res)
 
 	var perOp []string
 	total := 0.0
@@ -160,7 +186,9 @@ func printFacts(w io.Writer, res results) {
 	fmt.Fprintf(w, "GET /bucket answered %d of the organization's %d buckets in its default page\n", res.ListPageSize, listSize)
 	fmt.Fprintf(w, "bucket row size (avg pg_column_size): bucketd %.0f B, pgbench create %.0f B\n",
 		res.RowBytes.Bucketd, res.RowBytes.Pgbench)
-	fmt.Fprintln(w, "pgbench: -M prepared, -j min(conns,2), whole seconds; its req/s is pgbench's tps without connection time")
+	fmt.Fprintf(w, "pgbench: -M prepared, -j min(conns,2); a run per slice, counted from when each of its connections has finished %d transactions (its warm window)\n",
+		warmTransactions)
+	fmt.Fprintln(w, "Echo+pgx: pgxpool's default pool; bucketd's answer, checked equal before the run; no authentication, validation or logging")
 	if len(res.LogProblems) == 0 {
 		fmt.Fprintln(w, "bucketd log: no WARN or ERROR line")
 	} else {
@@ -175,13 +203,13 @@ func printFacts(w io.Writer, res results) {
 // printMachineCPU writes what a request of each cell cost the whole machine (the busy time of
 // every core, whoever for, per request) and how that splits between bucketd, the bench's own
 // process (load generator and S3 stub), PostgreSQL when it runs on this machine, and the rest
-// (pgbench or the Echo baseline, the kernel). A cell of bucketd can reach a ratio of its
+// (pgbench or the Echo baselines, the kernel). A cell of bucketd can reach a ratio of its
 // baseline only as large as the baseline's cost over its own.
 func printMachineCPU(w io.Writer, res results) {
-	parts, rest := "bucketd + bench process (load generator, S3 stub)", "the rest (PostgreSQL, pgbench or the Echo baseline, the kernel)"
+	parts, rest := "bucketd + bench process (load generator, S3 stub)", "the rest (PostgreSQL, pgbench or the Echo baselines, the kernel)"
 	if res.PostgresMeasured {
 		parts += " + PostgreSQL"
-		rest = "the rest (pgbench or the Echo baseline, the kernel)"
+		rest = "the rest (pgbench or the Echo baselines, the kernel)"
 	}
 	fmt.Fprintf(w, "machine CPU per request (µs, every core's time not idle) = %s + %s:\n", parts, rest)
 	split := func(s stats) string {
@@ -193,32 +221,11 @@ func printMachineCPU(w io.Writer, res results) {
 		return out + fmt.Sprintf(" + %.0f", rest)
 	}
 	for _, r := range res.Rows {
-		line := fmt.Sprintf("  %-18s %3d conns: %s | %s %s", r.Endpoint, r.Conns, split(r.Bucketd), r.Baseline, split(r.BaselineStats))
-		if r.Ceiling != nil {
-			line += " | ceiling " + split(*r.Ceiling)
+		line := fmt.Sprintf("  %-18s %3d conns: bucketd %s", r.Endpoint, r.Conns, split(r.Bucketd))
+		for _, b := range r.Baselines {
+			line += fmt.Sprintf(" | %s %s", b.Name, split(b.Stats))
 		}
 		fmt.Fprintln(w, line)
-	}
-}
-
-// printCeilings writes, for each endpoint whose baseline is not an HTTP server, how fast a bare
-// Echo handler answers its body: the most any Echo server could reach on this machine, as a
-// fraction of the baseline, and bucketd's throughput as a fraction of it.
-func printCeilings(w io.Writer, res results) {
-	var order []string
-	levels := map[string][]string{}
-	for _, r := range res.Rows {
-		if r.Ceiling == nil {
-			continue
-		}
-		if _, seen := levels[r.Endpoint]; !seen {
-			order = append(order, r.Endpoint)
-		}
-		levels[r.Endpoint] = append(levels[r.Endpoint], fmt.Sprintf("%d conns %.1f req/s = %.2f of %s (bucketd: %.2f of it)",
-			r.Conns, r.Ceiling.PerSecond, r.ceilingRatio(), r.Baseline, ratio(r.Bucketd, *r.Ceiling)))
-	}
-	for _, endpoint := range order {
-		fmt.Fprintf(w, "ceiling of %s, a %s handler answering its body: %s\n", endpoint, bareEchoBaseline, strings.Join(levels[endpoint], "; "))
 	}
 }
 
@@ -234,16 +241,13 @@ func overallRSS(res results) int64 {
 func printErrors(w io.Writer, res results) {
 	var lines []string
 	for _, r := range res.Rows {
-		for _, c := range []struct {
-			name string
-			s    stats
-		}{{r.Endpoint, r.Bucketd}, {r.Baseline, r.BaselineStats}, {bareEchoBaseline + " ceiling", r.ceiling()}} {
-			if c.s.Errors == 0 {
+		for _, c := range append([]baseline{{Name: r.Endpoint, Stats: r.Bucketd}}, r.Baselines...) {
+			if c.Stats.Errors == 0 {
 				continue
 			}
-			line := fmt.Sprintf("  %s at %d conns: %d failed (%v)", c.name, r.Conns, c.s.Errors, c.s.Failures)
-			if c.s.ErrorExample != "" {
-				line += "; first: " + truncate(c.s.ErrorExample, 300)
+			line := fmt.Sprintf("  %s at %d conns: %d failed (%v)", c.Name, r.Conns, c.Stats.Errors, c.Stats.Failures)
+			if c.Stats.ErrorExample != "" {
+				line += "; first: " + truncate(c.Stats.ErrorExample, 300)
 			}
 			lines = append(lines, line)
 		}
@@ -262,7 +266,7 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// printGoals marks each goal of issue 6 met or missed; they are figures, not assertions.
+// printGoals marks each goal of issue 18 met or missed; they are figures, not assertions.
 func printGoals(w io.Writer, res results) {
 	fmt.Fprintln(w, "goals (figures, not assertions):")
 	goal := func(text string, figure float64, unit string, ok, measured bool) {
@@ -275,13 +279,12 @@ func printGoals(w io.Writer, res results) {
 		}
 		fmt.Fprintf(w, "  %-60s %s\n", text, verdict)
 	}
-	for _, g := range []struct{ endpoint, baseline string }{{createEndpoint, createBaseline}, {readEndpoint, readBaseline}} {
-		r, found := findRow(res, g.endpoint, goalConns)
-		goal(fmt.Sprintf("%s req/s at %d conns >= %.0f%% of %s", g.endpoint, goalConns, goalRatio*100, g.baseline),
-			r.ratio(), "", r.ratio() >= goalRatio, found)
-		if r.Ceiling != nil {
-			fmt.Fprintf(w, "    (a %s handler answering the same body reaches %.2f of %s)\n", bareEchoBaseline, r.ceilingRatio(), g.baseline)
-		}
+	for _, g := range ratioGoals {
+		endpoint := g.endpoint(res)
+		r, _ := findRow(res, endpoint, goalConns)
+		ratio, found := r.ratio(g.baseline)
+		goal(fmt.Sprintf("%s req/s at %d conns >= %.0f%% of %s", endpoint, goalConns, g.ratio*100, g.baseline),
+			ratio, "", ratio >= g.ratio, found)
 	}
 	for _, r := range res.Rows {
 		if r.Conns == goalConns {
@@ -323,4 +326,15 @@ func writeJSON(path string, w io.Writer, res results) error {
 		return err
 	}
 	return os.WriteFile(path, b, 0o644)
+}
+
+// progressLine is a row's summary as the run goes: bucketd's throughput and p99, then its ratio
+// to each baseline.
+func progressLine(r row) string {
+	line := fmt.Sprintf("%-18s %3d conns: %8.1f req/s, p99 %7.2f ms, %d errors", r.Endpoint, r.Conns,
+		r.Bucketd.PerSecond, r.Bucketd.P99Ms, r.Bucketd.Errors)
+	for _, b := range r.Baselines {
+		line += fmt.Sprintf(" | %s %.1f/s, ratio %.2f", b.Name, b.Stats.PerSecond, throughputRatio(r.Bucketd, b.Stats))
+	}
+	return line
 }

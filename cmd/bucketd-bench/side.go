@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,8 +17,9 @@ import (
 // neighbour on a shared host, reaches every side alike and their ratio holds steadier than
 // their throughputs.
 type side interface {
-	// slice measures d more of the side's load and adds it to what the side has measured.
-	slice(ctx context.Context, d time.Duration) error
+	// slice measures d more of the side's load and adds it to what the side has measured; it
+	// returns when the measured part was, which may be less than the whole slice.
+	slice(ctx context.Context, d time.Duration) (window, error)
 	// result summarizes every slice.
 	result() stats
 	close()
@@ -39,9 +41,15 @@ func startHTTP(ctx context.Context, conns int, next requestFunc, warmup time.Dur
 	return s
 }
 
-func (s *httpSide) slice(ctx context.Context, d time.Duration) error {
-	s.seen.add(s.g.run(ctx, d))
-	return ctx.Err()
+// window is when a slice measured, from the start of the first request it counts to the end of
+// the last.
+type window struct{ from, to time.Time }
+
+func (s *httpSide) slice(ctx context.Context, d time.Duration) (window, error) {
+	began := time.Now()
+	o := s.g.run(ctx, d)
+	s.seen.add(o)
+	return window{began, began.Add(o.elapsed)}, ctx.Err()
 }
 
 func (s *httpSide) result() stats { return s.seen.stats() }
@@ -49,17 +57,29 @@ func (s *httpSide) result() stats { return s.seen.stats() }
 func (s *httpSide) close() { s.g.close() }
 
 // pgbenchSide runs a pgbench script, one pgbench run per slice; each run's per-transaction log
-// gives the latencies. pgbench counts time in whole seconds, so a slice lasts at least one.
+// gives the latencies. A run opens its connections anew, and a new PostgreSQL backend is slow
+// at first (connecting, loading its catalog caches, compiling the trigger function, planning
+// each prepared statement afresh for its first executions): on this machine 64 connections took
+// 2.4 s to open and their first transactions most of a second, which made a run of 2 s at 64
+// connections a measure of that. So a run measures only its warm window (see warmWindow), and
+// lasts that window's lead, learnt from the run before, plus the slice. pgbench counts time in
+// whole seconds, so a run lasts at least one.
 type pgbenchSide struct {
 	p      pgbench
 	args   []string
 	prefix string
-	slices int
-	seen   outcome
+	runs   int
+	// lead is how long the last run took to warm up, from its start to its warm window.
+	lead time.Duration
+	seen outcome
 }
 
-// start writes the script, runs it for warmup (rounded up to a whole second) unmeasured, and
-// returns the side.
+// maxPgbenchLead bounds how long pgbench may take to warm up its connections before the bench
+// gives up.
+const maxPgbenchLead = time.Minute
+
+// start writes the script and runs it, unmeasured, for warmup and then as long as its
+// connections take to warm up, which sets the lead of the first measured slice.
 func (p pgbench) start(ctx context.Context, name, script string, vars map[string]string, conns int, warmup time.Duration) (*pgbenchSide, error) {
 	file := filepath.Join(p.dir, name+".sql")
 	if err := os.WriteFile(file, []byte(script), 0o600); err != nil {
@@ -69,28 +89,44 @@ func (p pgbench) start(ctx context.Context, name, script string, vars map[string
 	for k, v := range vars {
 		args = append(args, "-D", k+"="+v)
 	}
-	if warmup > 0 {
-		if _, err := p.exec(ctx, slices.Concat(args, []string{"-T", wholeSeconds(warmup)})...); err != nil {
+	s := &pgbenchSide{p: p, args: args, prefix: filepath.Join(p.dir, fmt.Sprintf("%s-%d", name, conns)),
+		seen: outcome{failures: map[string]int{}}}
+	for run := max(warmup, time.Second); ; run *= 2 {
+		_, _, err := s.run(ctx, run)
+		switch {
+		case err == nil:
+			return s, nil
+		case !errors.Is(err, errNotWarm) || run > maxPgbenchLead:
 			return nil, err
 		}
 	}
-	return &pgbenchSide{p: p, args: args, prefix: filepath.Join(p.dir, fmt.Sprintf("%s-%d", name, conns)),
-		seen: outcome{failures: map[string]int{}}}, nil
 }
 
-func (s *pgbenchSide) slice(ctx context.Context, d time.Duration) error {
-	s.slices++
-	prefix := fmt.Sprintf("%s-%d", s.prefix, s.slices)
-	stdout, err := s.p.exec(ctx, slices.Concat(s.args, []string{"-T", wholeSeconds(d), "-l", "--log-prefix", prefix})...)
+func (s *pgbenchSide) slice(ctx context.Context, d time.Duration) (window, error) {
+	o, warmAt, err := s.run(ctx, s.lead+d)
 	if err != nil {
-		return err
-	}
-	o, err := s.p.collect(stdout, prefix)
-	if err != nil {
-		return err
+		return window{}, err
 	}
 	s.seen.add(o)
-	return nil
+	return window{warmAt, warmAt.Add(o.elapsed)}, nil
+}
+
+// run runs pgbench for d and returns its warm window's outcome and start; it learns the run's
+// lead.
+func (s *pgbenchSide) run(ctx context.Context, d time.Duration) (outcome, time.Time, error) {
+	s.runs++
+	prefix := fmt.Sprintf("%s-%d", s.prefix, s.runs)
+	began := time.Now()
+	stdout, err := s.p.exec(ctx, slices.Concat(s.args, []string{"-T", wholeSeconds(d), "-l", "--log-prefix", prefix})...)
+	if err != nil {
+		return outcome{}, time.Time{}, err
+	}
+	o, warmAt, err := s.p.collect(stdout, prefix)
+	if err != nil {
+		return outcome{}, time.Time{}, err
+	}
+	s.lead = warmAt.Sub(began)
+	return o, warmAt, nil
 }
 
 func (s *pgbenchSide) result() stats { return s.seen.stats() }
