@@ -127,6 +127,9 @@ type SealedStoredCredentials interface {
 	// rec was read (through PUT /apikeys, which moves the secret version) or re-sealed since, or
 	// that has a fingerprint already while next brings one, is a KindConflict error, so a
 	// rotation's new values are never overwritten and of concurrent re-seals of one read one
-	// lands; a credential that no longer exists is KindNotFound.
+	// lands; a credential that no longer exists is KindNotFound. A fingerprint it fills in
+	// reaches, in the same transaction, the live buckets that use the credential at that secret
+	// version and have none: they answer with copies of the credential's key hint and secret
+	// fingerprint.
 	ResealCredential(ctx context.Context, rec SealedCredentialRecord, next ResealedCredential) error
 }

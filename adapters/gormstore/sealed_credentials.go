@@ -61,7 +61,8 @@ func (s *Store) ReadCredentialSealed(ctx context.Context, credentialID string) (
 // same values; comparing the ciphertexts (a seal is never the same twice) is what makes a
 // second re-seal of the same read miss, as a bucket's version does. An empty key is refused,
 // since every kind has one; an empty secret or session token is stored empty, as the kind has
-// none.
+// none. A filled-in fingerprint reaches the credential's buckets in the same transaction (see
+// fillBucketFingerprints).
 func (s *Store) ResealCredential(ctx context.Context, rec ports.SealedCredentialRecord, next ports.ResealedCredential) error {
 	if len(next.SealedKey) == 0 {
 		return errors.New("re-seal API key: refusing to store an empty sealed key")
@@ -69,31 +70,50 @@ func (s *Store) ResealCredential(ctx context.Context, rec ports.SealedCredential
 	if !domain.IsID(rec.CredentialID) || !domain.IsID(rec.OrgID) {
 		return resealedCredentialGone(rec.CredentialID)
 	}
-	credential := func() *gorm.DB {
-		return s.db.WithContext(ctx).Table(tableCredentials).
-			Where("id = ? AND org_id = ?", canonicalID(rec.CredentialID), canonicalID(rec.OrgID))
+	credential := func(db *gorm.DB) *gorm.DB {
+		return db.Table(tableCredentials).Where("id = ? AND org_id = ?", canonicalID(rec.CredentialID), canonicalID(rec.OrgID))
 	}
 	columns := map[string]any{"sealed_key": next.SealedKey, "sealed_secret": nonNil(next.SealedSecret),
 		"sealed_session_token": nonNil(next.SealedSessionToken)}
-	current := credential().Where("secret_version = ? AND sealed_key = ? AND sealed_secret = ? AND sealed_session_token = ?",
-		rec.SecretVersion, rec.SealedKey, nonNil(rec.SealedSecret), nonNil(rec.SealedSessionToken))
-	if next.SecretFingerprint != "" {
-		columns["secret_fingerprint"] = next.SecretFingerprint
-		current = current.Where("secret_fingerprint IS NULL")
-	}
-	res := current.Updates(columns)
+	landed := false
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		current := credential(tx).Where("secret_version = ? AND sealed_key = ? AND sealed_secret = ? AND sealed_session_token = ?",
+			rec.SecretVersion, rec.SealedKey, nonNil(rec.SealedSecret), nonNil(rec.SealedSessionToken))
+		if next.SecretFingerprint != "" {
+			columns["secret_fingerprint"] = next.SecretFingerprint
+			current = current.Where("secret_fingerprint IS NULL")
+		}
+		res := current.Updates(columns)
+		landed = res.RowsAffected > 0
+		if res.Error != nil || !landed || next.SecretFingerprint == "" {
+			return res.Error
+		}
+		return fillBucketFingerprints(tx, rec, next.SecretFingerprint)
+	})
 	switch {
-	case res.Error != nil:
-		return wrap("re-seal API key", res.Error)
-	case res.RowsAffected > 0:
+	case err != nil:
+		return wrap("re-seal API key", err)
+	case landed:
 		return nil
 	}
 	changed := "was rotated or re-sealed after its values were read for re-sealing"
 	if next.SecretFingerprint != "" {
 		changed += ", or has a secret fingerprint already"
 	}
-	return resealMissed(credential(), resealedCredentialGone(rec.CredentialID),
+	return resealMissed(credential(s.db.WithContext(ctx)), resealedCredentialGone(rec.CredentialID),
 		domain.Errorf(domain.KindConflict, "API key %s %s; read it again and retry", rec.CredentialID, changed))
+}
+
+// fillBucketFingerprints gives the live buckets that use the credential at rec's secret version,
+// and carry copies of its key hint and secret fingerprint for their answers, the fingerprint
+// just filled in, where they have none. Each moves to its next version, as when a rotation
+// writes them, so an update that read a bucket before the fill cannot write the missing
+// fingerprint back.
+func fillBucketFingerprints(tx *gorm.DB, rec ports.SealedCredentialRecord, fingerprint string) error {
+	_, err := updateToNextVersion(tx.Table(tableBuckets).Where(
+		"credential_id = ? AND credential_version = ? AND deleted_at IS NULL AND secret_fingerprint IS NULL",
+		canonicalID(rec.CredentialID), rec.SecretVersion), map[string]any{"secret_fingerprint": fingerprint})
+	return err
 }
 
 func resealedCredentialGone(credentialID string) error {

@@ -89,13 +89,26 @@ func (p *azurePeers) roleFront(t *testing.T) string {
 // containerSAS signs a read-and-list SAS for one container with the emulator's account key.
 func (p *azurePeers) containerSAS(t *testing.T, name string) string {
 	t.Helper()
+	perms := sas.ContainerPermissions{Read: true, List: true}
+	return p.signSAS(t, sas.BlobSignatureValues{Version: "2021-12-02", Protocol: sas.ProtocolHTTPS, ExpiryTime: time.Now().Add(time.Hour),
+		Permissions: perms.String(), ContainerName: name})
+}
+
+// policySAS signs a SAS for one container through its stored access policy id, which holds the
+// SAS's window and permissions: removing the policy revokes it.
+func (p *azurePeers) policySAS(t *testing.T, name, id string) string {
+	t.Helper()
+	return p.signSAS(t, sas.BlobSignatureValues{Version: "2021-12-02", Protocol: sas.ProtocolHTTPS, ContainerName: name, Identifier: id})
+}
+
+// signSAS signs values with the emulator's account key and returns the SAS token.
+func (p *azurePeers) signSAS(t *testing.T, values sas.BlobSignatureValues) string {
+	t.Helper()
 	cred, err := container.NewSharedKeyCredential(p.storage.Account, p.storage.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	perms := sas.ContainerPermissions{Read: true, List: true}
-	q, err := sas.BlobSignatureValues{Version: "2021-12-02", Protocol: sas.ProtocolHTTPS, ExpiryTime: time.Now().Add(time.Hour),
-		Permissions: perms.String(), ContainerName: name}.SignWithSharedKey(cred)
+	q, err := values.SignWithSharedKey(cred)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,13 +136,7 @@ func TestAzureCredentials(t *testing.T) {
 			t.Errorf("server: %v\nstderr:\n%s", err, b.servers[0].Stderr.String())
 		}
 		t.Run("no plaintext secret in the database", func(t *testing.T) { testNoSecretInDatabase(t, b) })
-		t.Run("no secret in the log or an answer", func(t *testing.T) {
-			for _, f := range b.secrets.forms() {
-				if strings.Contains(b.servers[0].Stderr.String(), f.value) || strings.Contains(b.servers[0].Responses.String(), f.value) {
-					t.Errorf("the server's log or an answer holds %s", f.label)
-				}
-			}
-		})
+		t.Run("no secret in the log or an answer", b.wantNoSecretLoggedOrAnswered)
 	})
 }
 

@@ -246,6 +246,19 @@ func (s *secretSet) forms() []labelled {
 	return out
 }
 
+// wantNoSecretLoggedOrAnswered wants no form of a recorded secret in the log, or an answer, of
+// any of the backend's servers: read it once they stopped.
+func (b *backend) wantNoSecretLoggedOrAnswered(t *testing.T) {
+	t.Helper()
+	for _, s := range b.servers {
+		for _, f := range b.secrets.forms() {
+			if strings.Contains(s.Stderr.String(), f.value) || strings.Contains(s.Responses.String(), f.value) {
+				t.Errorf("the server's log or an answer holds %s", f.label)
+			}
+		}
+	}
+}
+
 // randomBase64 returns n random bytes in standard base64.
 func randomBase64(n int) string {
 	b := make([]byte, n)

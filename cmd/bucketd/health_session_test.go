@@ -23,13 +23,9 @@ func TestHealthJobMarksExpiredSessionCredentialsOffline(t *testing.T) {
 	dbURL := storetest.SQLiteURL(t)
 	b := &backend{dbURL: dbURL, gw: versitygw.Start(t), checker: contracttest.New(t), secrets: &secretSet{}}
 	b.gw.CreateBucket(t, providerBucket)
-	masterKey := randomBase64(32)
-	b.secrets.Add("the master key", masterKey)
 	b.secrets.Add("the gateway root's secret", b.gw.RootSecret)
 	peer, awsArgs, awsEnv := startSTS(t, b.gw, b.secrets)
-	b.servers = append(b.servers, startServerWithEnv(t, b.checker, "", awsEnv, append([]string{
-		"--addr", "127.0.0.1:0", "--database-url", dbURL, "--master-keys", masterKeyID + ":" + masterKey,
-		"--endpoint-allowlist", "127.0.0.0/8", "--health-interval", healthInterval.String()}, awsArgs...)...))
+	b.startHealthChecked(t, awsEnv, awsArgs...)
 	o := b.bootstrap(t, -1)
 	c := b.client(t, o)
 	session := func(ttl time.Duration) *string {
@@ -55,15 +51,7 @@ func TestHealthJobMarksExpiredSessionCredentialsOffline(t *testing.T) {
 
 	peer.ExpireSessions()
 	waitForStatus(t, c, id, api.OFFLINE)
-	offline := ""
-	for line := range strings.Lines(b.servers[0].Stderr.String()) {
-		if strings.Contains(line, `"msg":"bucket offline"`) && strings.Contains(line, id) {
-			offline = line
-		}
-	}
-	if !strings.Contains(offline, "temporary credentials") || !strings.Contains(offline, "expired") {
-		t.Errorf("the server's log says of the bucket going OFFLINE %q; want that its temporary credentials expired", offline)
-	}
+	wantOfflineLogged(t, b.servers[0], id, "temporary credentials", "expired")
 
 	rotated, err := c.UpdateApiKeyWithResponse(t.Context(), keyID, api.UpdateApiKeyRequest{SessionToken: session(time.Hour)})
 	if err != nil || rotated.JSON200 == nil {
@@ -74,10 +62,5 @@ func TestHealthJobMarksExpiredSessionCredentialsOffline(t *testing.T) {
 	if err := b.servers[0].Stop(); err != nil {
 		t.Errorf("server: %v", err)
 	}
-	log := b.servers[0].Stderr.String()
-	for _, f := range b.secrets.forms() {
-		if strings.Contains(log, f.value) {
-			t.Errorf("the server's log holds %s", f.label)
-		}
-	}
+	b.wantNoSecretLoggedOrAnswered(t)
 }

@@ -22,11 +22,7 @@ func TestHealthJobMarksRevokedCredentialsOffline(t *testing.T) {
 	storetest.ForEachBackend(t, func(t *testing.T, dbURL string) {
 		t.Parallel()
 		b := &backend{dbURL: dbURL, gw: versitygw.Start(t), checker: contracttest.New(t), secrets: &secretSet{}}
-		masterKey := randomBase64(32)
-		b.secrets.Add("the master key", masterKey)
-		b.servers = append(b.servers, startServer(t, b.checker, "",
-			"--addr", "127.0.0.1:0", "--database-url", dbURL, "--master-keys", masterKeyID+":"+masterKey,
-			"--endpoint-allowlist", "127.0.0.0/8", "--health-interval", healthInterval.String()))
+		b.startHealthChecked(t, nil)
 		o := b.bootstrap(t, -1)
 		c := b.client(t, o)
 		user := b.newGatewayUser(t, "the health-checked user")
@@ -42,16 +38,22 @@ func TestHealthJobMarksRevokedCredentialsOffline(t *testing.T) {
 		if err := b.servers[0].Stop(); err != nil {
 			t.Errorf("server: %v", err)
 		}
-		log := b.servers[0].Stderr.String()
-		if !strings.Contains(log, `"msg":"health round"`) {
+		if !strings.Contains(b.servers[0].Stderr.String(), `"msg":"health round"`) {
 			t.Error("the server logged no health round")
 		}
-		for _, f := range b.secrets.forms() {
-			if strings.Contains(log, f.value) {
-				t.Errorf("the server's log holds %s", f.label)
-			}
-		}
+		b.wantNoSecretLoggedOrAnswered(t)
 	})
+}
+
+// startHealthChecked starts a server on the backend's database with a new master key and a
+// health job every healthInterval, with env added to its environment and args to its flags.
+func (b *backend) startHealthChecked(t *testing.T, env []string, args ...string) {
+	t.Helper()
+	masterKey := randomBase64(32)
+	b.secrets.Add("the master key", masterKey)
+	b.servers = append(b.servers, startServerWithEnv(t, b.checker, "", env, append([]string{
+		"--addr", "127.0.0.1:0", "--database-url", b.dbURL, "--master-keys", masterKeyID + ":" + masterKey,
+		"--endpoint-allowlist", "127.0.0.0/8", "--health-interval", healthInterval.String()}, args...)...))
 }
 
 // waitForStatus polls the bucket until it has status, for at most one interval, plus the
@@ -68,5 +70,26 @@ func waitForStatus(t *testing.T, c *client.ClientWithResponses, id string, statu
 			t.Fatalf("bucket status is still %s, want %s from the health job within one interval", got.Status, status)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// wantOfflineLogged wants the server's last "bucket offline" log line of bucket id to give a
+// reason with every one of words, which name the cause.
+func wantOfflineLogged(t *testing.T, s *server, id string, words ...string) {
+	t.Helper()
+	offline := ""
+	for line := range strings.Lines(s.Stderr.String()) {
+		if strings.Contains(line, `"msg":"bucket offline"`) && strings.Contains(line, id) {
+			offline = line
+		}
+	}
+	if offline == "" {
+		t.Errorf("the server logged no \"bucket offline\" line of bucket %s", id)
+		return
+	}
+	for _, w := range words {
+		if !strings.Contains(offline, w) {
+			t.Errorf("the server's log says of bucket %s going OFFLINE %q; want a reason that says %q", id, offline, w)
+		}
 	}
 }

@@ -67,3 +67,21 @@ func (s *Server) Blobs(t testing.TB, container string) []string {
 	}
 	return names
 }
+
+// SetAccessPolicies replaces the stored access policies of container name (its ACL, as Set Container
+// ACL does) with one per id, each allowing read and list for an hour from now. A SAS signed
+// through a policy (its si parameter) takes its window and permissions from it, and is refused
+// once its policy is gone: calling it with no id revokes every such SAS of the container.
+func (s *Server) SetAccessPolicies(t testing.TB, name string, ids ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	start, expiry, permissions := time.Now().Add(-time.Minute).UTC(), time.Now().Add(time.Hour).UTC(), "rl"
+	acl := []*container.SignedIdentifier{}
+	for _, id := range ids {
+		acl = append(acl, &container.SignedIdentifier{ID: &id, AccessPolicy: &container.AccessPolicy{Start: &start, Expiry: &expiry, Permission: &permissions}})
+	}
+	if _, err := s.containerClient(t, name).SetAccessPolicy(ctx, &container.SetAccessPolicyOptions{ContainerACL: acl}); err != nil {
+		t.Fatalf("azurite: set the access policies of %s: %v", name, err)
+	}
+}

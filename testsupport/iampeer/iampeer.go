@@ -10,7 +10,7 @@
 //     ACCESS_TOKEN_SCOPE_INSUFFICIENT;
 //   - the caller needs roles/iam.serviceAccountTokenCreator on the target account (Allow):
 //     otherwise 403 PERMISSION_DENIED on iam.serviceAccounts.getAccessToken, "(or it may not
-//     exist)", whether the target exists or not, as at Google;
+//     exist)", whether the target exists or not, as at Google (Revoke takes a grant back);
 //   - a caller allowed on an account that does not exist gets 404 NOT_FOUND, a malformed
 //     account name or request 400 INVALID_ARGUMENT;
 //   - otherwise the Issuer mints a token for the target with the requested scopes, which the
@@ -95,6 +95,15 @@ func (p *Peer) Allow(caller, target string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.allowed[target] = append(p.allowed[target], caller)
+}
+
+// Revoke takes TokenCreatorRole on target away from caller, as `gcloud iam service-accounts
+// remove-iam-policy-binding` does: the caller's next mint is refused. As at Google, the tokens
+// minted before stay valid until they expire; the Issuer revokes those.
+func (p *Peer) Revoke(caller, target string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.allowed[target] = slices.DeleteFunc(p.allowed[target], func(c string) bool { return c == caller })
 }
 
 // SetClock makes the peer read the time, which a minted token's expireTime counts from, from

@@ -163,6 +163,24 @@ func TestRevokedTokensNoLongerReachTheAPI(t *testing.T) {
 	}
 }
 
+func TestRevokedGrantRefusesTheNextMintOnly(t *testing.T) {
+	w := newWorld(t)
+	body := `{"scope":["` + readOnly + `"]}`
+	_, out := w.generate(t, w.auth, targetEmail, body)
+	before, _ := out["accessToken"].(string)
+	w.iam.Revoke(callerEmail, targetEmail)
+	if status, out := w.generate(t, w.auth, targetEmail, body); status != http.StatusForbidden || !strings.Contains(mustJSON(t, out), "IAM_PERMISSION_DENIED") {
+		t.Errorf("a mint after the grant was revoked: %d %v, want 403 IAM_PERMISSION_DENIED", status, out)
+	}
+	if got := w.apiStatus(t, http.MethodGet, "/storage/v1/b/data", before); got != http.StatusOK {
+		t.Errorf("buckets.get with a token minted before the revocation: %d, want 200 until it expires", got)
+	}
+	w.iam.Allow(callerEmail, targetEmail)
+	if status, out := w.generate(t, w.auth, targetEmail, body); status != http.StatusOK {
+		t.Errorf("a mint after the grant was given back: %d %v, want 200", status, out)
+	}
+}
+
 func mustJSON(t *testing.T, v any) string {
 	t.Helper()
 	raw, err := json.Marshal(v)

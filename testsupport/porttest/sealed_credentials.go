@@ -195,10 +195,12 @@ func testSealedCredentialReseal(t *testing.T, f SealedCredentialFixture) {
 	}
 }
 
-// sealedBucketUsing is a bucket that uses c at its current secret version.
+// sealedBucketUsing is a bucket that uses c at its current secret version, with the copies of
+// c's key hint and secret fingerprint that answer for it.
 func sealedBucketUsing(org SeededOrg, name string, c domain.StoredCredential) domain.Bucket {
 	b := repoBucket(org, name)
 	b.CredentialID, b.CredentialVersion, b.SealedKey, b.SealedSecret = c.ID, c.SecretVersion, []byte{}, []byte{}
+	b.KeyHint, b.SecretFingerprint = c.KeyHint, c.SecretFingerprint
 	return b
 }
 
@@ -288,11 +290,20 @@ func testSealedCredentialConcurrentReseals(t *testing.T, f SealedCredentialFixtu
 }
 
 // testSealedCredentialFill fills in a missing fingerprint with the values as read, then refuses
-// to replace it.
+// to replace it. The two live buckets that use the credential, which answer with copies of its
+// fingerprint, get the filled one too and move to their next version; a bucket of another
+// credential without a fingerprint keeps none.
 func testSealedCredentialFill(t *testing.T, f SealedCredentialFixture) {
 	org := SeedOrganization(t, f.Store, OrgSpec{})
 	c := sealedCredential(org, domain.CredentialKeySecret, "")
 	sealedMustInsertCredential(t, f.Store, c)
+	other := sealedCredential(org, domain.CredentialKeySecret, "")
+	sealedMustInsertCredential(t, f.Store, other)
+	using := []domain.Bucket{sealedBucketUsing(org, "Fill one", c), sealedBucketUsing(org, "Fill two", c)}
+	bystander := sealedBucketUsing(org, "Another credential's", other)
+	for _, b := range append(using, bystander) {
+		repoMustInsert(t, f.Store, b)
+	}
 	rec := sealedCredentialRead(t, f.Store, c.ID)
 	fill := ports.ResealedCredential{SealedKey: rec.SealedKey, SealedSecret: rec.SealedSecret, SealedSessionToken: rec.SealedSessionToken,
 		SecretFingerprint: "fp-filled"}
@@ -304,10 +315,23 @@ func testSealedCredentialFill(t *testing.T, f SealedCredentialFixture) {
 	want := c
 	want.SecretFingerprint = "fp-filled"
 	sealedWantCredential(t, "the credential after the fill", sealedCredentialRead(t, f.Store, c.ID), want)
+	sealedWantBucketFingerprints(t, "after the fill", f.Store, org, using, "fp-filled", 2)
+	sealedWantBucketFingerprints(t, "of another credential after the fill", f.Store, org, []domain.Bucket{bystander}, "", 1)
 	fill.SecretFingerprint = "fp-another"
 	err := f.Store.ResealCredential(t.Context(), rec, fill)
 	repoWantKind(t, "ResealCredential replacing a fingerprint", err, domain.KindConflict)
 	sealedWantCredential(t, "the credential after the refused fill", sealedCredentialRead(t, f.Store, c.ID), want)
+	sealedWantBucketFingerprints(t, "after the refused fill", f.Store, org, using, "fp-filled", 2)
+}
+
+// sealedWantBucketFingerprints wants each bucket to hold fingerprint at version.
+func sealedWantBucketFingerprints(t *testing.T, when string, s ports.BucketReader, org SeededOrg, buckets []domain.Bucket, fingerprint string, version int64) {
+	t.Helper()
+	for _, b := range buckets {
+		if got := lifeGet(t, s, org.OrgID, b.ID); got.SecretFingerprint != fingerprint || got.Version != version {
+			t.Errorf("bucket %q %s has secret fingerprint %q at version %d; want %q at %d", b.Name, when, got.SecretFingerprint, got.Version, fingerprint, version)
+		}
+	}
 }
 
 func testSealedCredentialUnknown(t *testing.T, f SealedCredentialFixture) {
