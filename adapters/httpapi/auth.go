@@ -82,7 +82,7 @@ func (s *Server) lookUp(c echo.Context, in *openapi3filter.AuthenticationInput, 
 	if err != nil {
 		return domain.Principal{}, err
 	}
-	c.Set(heldReadContextKey, heldRead{bucketID: bucketID, read: read})
+	c.Set(heldReadContextKey, &heldRead{bucketID: bucketID, read: read})
 	return read.Principal, nil
 }
 
@@ -100,7 +100,7 @@ func pathParam(c echo.Context, name string) string {
 }
 
 // heldRead is a read that authentication made for the handler (lookUp), with the bucket id it
-// was made for.
+// was made for. It travels by pointer: the bucket is copied once, not at each context.
 type heldRead struct {
 	bucketID string
 	read     ports.HolderRead
@@ -114,7 +114,7 @@ type heldReadKey struct{}
 // heldReadFrom returns the read authentication made for the bucket the handler was asked for.
 // Its absence, or a read of another id, means the handler and lookUp disagree: a server bug.
 func heldReadFrom(ctx context.Context, bucketID string) (ports.HolderRead, error) {
-	held, ok := ctx.Value(heldReadKey{}).(heldRead)
+	held, ok := ctx.Value(heldReadKey{}).(*heldRead)
 	if !ok || held.bucketID != bucketID {
 		return ports.HolderRead{}, domain.Errorf(domain.KindInternal, "no read of bucket %q made with the request's authentication", bucketID)
 	}
@@ -141,7 +141,7 @@ func authenticatedToRequest(next echo.HandlerFunc) echo.HandlerFunc {
 		if p, ok := c.Get(principalContextKey).(domain.Principal); ok {
 			ctx = context.WithValue(ctx, principalKey{}, p)
 		}
-		if held, ok := c.Get(heldReadContextKey).(heldRead); ok {
+		if held, ok := c.Get(heldReadContextKey).(*heldRead); ok {
 			ctx = context.WithValue(ctx, heldReadKey{}, held)
 		}
 		if ctx != c.Request().Context() {
