@@ -10,6 +10,7 @@ import (
 
 	"github.com/bucketd/bucketd/app"
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/ports"
 )
 
 var errNotFound = domain.Errorf(domain.KindNotFound, "bucket not found; check the bucket id")
@@ -202,5 +203,57 @@ func TestQuotaPassesTheStoresUsageThrough(t *testing.T) {
 	f.store.EXPECT().QuotaUsage(gomock.Any(), orgID).Return(domain.Quota{}, down)
 	if _, err := f.svc.Quota(t.Context(), admin); !errors.Is(err, down) {
 		t.Fatalf("error = %v, want the store failure", err)
+	}
+}
+
+// holderToken is the bearer token of TestGetAsHolder's reads; the mocked store decides whose.
+var holderToken = domain.NewSecret("bkd_tok_holder")
+
+// TestGetAsHolder checks the read as a token's holder: the store's read passes through to a
+// caller who may read the bucket's workspace (an admin, a READ member), a member of another
+// workspace is refused as Get refuses them, and the store's refusals, of the token or of the
+// bucket, pass through unchanged, the principal kept beside a refused bucket.
+func TestGetAsHolder(t *testing.T) {
+	refusedToken := domain.Errorf(domain.KindUnauthenticated, "the bearer token is invalid, expired or revoked")
+	tests := []struct {
+		name     string
+		stored   ports.HolderRead
+		storeErr error
+		// wantRead is the kind of the read's refusal and the text it contains; nil when the
+		// bucket is answered.
+		wantRead *domain.Kind
+		wantText string
+	}{
+		{name: "admin", stored: ports.HolderRead{Principal: admin, Bucket: storedBucket()}},
+		{name: "READ member of the bucket's workspace", stored: ports.HolderRead{Principal: reader, Bucket: storedBucket()}},
+		{name: "member of another workspace", stored: ports.HolderRead{Principal: member, Bucket: storedBucket()},
+			wantRead: new(domain.KindForbidden), wantText: "workspace " + wsID},
+		{name: "bucket not found", stored: ports.HolderRead{Principal: admin, Err: errNotFound}, wantRead: new(domain.KindNotFound)},
+		{name: "token refused", storeErr: refusedToken},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newBucketsFixture(t)
+			f.store.EXPECT().GetAsHolder(gomock.Any(), holderToken, bucketID).Return(tt.stored, tt.storeErr)
+
+			got, err := f.svc.GetAsHolder(t.Context(), holderToken, bucketID)
+
+			if !errors.Is(err, tt.storeErr) || (err == nil) != (tt.storeErr == nil) {
+				t.Fatalf("error = %v, want the store's %v", err, tt.storeErr)
+			}
+			if !reflect.DeepEqual(got.Principal, tt.stored.Principal) {
+				t.Errorf("principal %+v, want the store's %+v", got.Principal, tt.stored.Principal)
+			}
+			switch {
+			case tt.storeErr != nil:
+			case tt.wantRead != nil:
+				wantKind(t, got.Err, *tt.wantRead, tt.wantText)
+				if got.Bucket.ID != "" {
+					t.Errorf("bucket %+v beside the refusal, want none", got.Bucket)
+				}
+			case got.Err != nil || !reflect.DeepEqual(got.Bucket, tt.stored.Bucket):
+				t.Errorf("read = %+v, %v; want the stored bucket", got.Bucket, got.Err)
+			}
+		})
 	}
 }

@@ -63,8 +63,29 @@ type BucketReader interface {
 	// Get returns a live bucket of the organization. An unknown id, a deleted bucket and another
 	// organization's bucket are all the same KindNotFound error, so ids cannot be probed.
 	Get(ctx context.Context, orgID, bucketID string) (domain.Bucket, error)
+	// GetAsHolder authenticates a bearer token exactly as Authenticator does and reads, for its
+	// holder, a live bucket of the holder's organization as Get does, both in one round trip to
+	// the store: the hot read pays for one, and the token is still checked against the store
+	// on every call, so a revoked or expired token, or an access token of a revoked session, is
+	// refused from the very next call. The error is the token's refusal (KindUnauthenticated,
+	// one message for every unusable token) or the store's failure; the read's own outcome is
+	// in the HolderRead.
+	GetAsHolder(ctx context.Context, token domain.Secret, bucketID string) (HolderRead, error)
 	// List returns one page of the organization's live buckets, oldest first.
 	List(ctx context.Context, orgID string, q domain.BucketQuery) (domain.BucketPage, error)
+}
+
+// HolderRead is a bucket read as the holder of a bearer token: who the holder is, and what
+// the read gave them, kept apart so that the caller can apply its own checks of the holder (a
+// rate limit, say) before it answers with the read.
+type HolderRead struct {
+	// Principal is the authenticated holder of the token.
+	Principal domain.Principal
+	// Bucket is the bucket read; the zero value when Err is set.
+	Bucket domain.Bucket
+	// Err refuses the holder the bucket: KindNotFound, alike for an unknown, malformed or
+	// deleted id and another organization's bucket.
+	Err error
 }
 
 // BucketWriter changes stored buckets. Each method changes one live bucket of the

@@ -2,6 +2,7 @@ package gormstore
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/bucketd/bucketd/domain"
@@ -32,17 +33,22 @@ type tokenOwner struct {
 	WorkspaceRole    *string
 }
 
-// authenticateQuery finds a token by its digest with its user, its session if it is an access
-// token, and the user's memberships with their roles, one row per membership (a deleted
-// workspace has none). Every API request starts with it, so it is one fixed statement, and its
-// rows are scanned without GORM's reflection. Reading the session here is what makes revoking
-// one strict: its access tokens are refused from the very next request, in every process, at no
-// extra round trip.
-var authenticateQuery = fixed("SELECT t.id, t.expires_at, t.revoked_at, s.revoked_at, t.last_used_at, u.id, u.org_id, u.role, m.workspace_id, m.role " +
-	"FROM " + tableAPITokens + " AS t JOIN users AS u ON u.id = t.user_id " +
-	"LEFT JOIN " + tableSessions + " AS s ON s.id = t.session_id " +
-	"LEFT JOIN " + tableWorkspaceMembers + " AS m ON m.user_id = u.id " +
-	"WHERE t.digest = ? ORDER BY m.workspace_id")
+// ownerColumns and ownerJoins are the columns and joins of tokenOwner: a token with
+// its user, its session if it is an access token, and the user's memberships with their roles,
+// one row per membership (a deleted workspace has none). Reading the session with the token is
+// what makes revoking one strict: its access tokens are refused from the very next request, in
+// every process, at no extra round trip.
+const (
+	ownerColumns = "t.id, t.expires_at, t.revoked_at, s.revoked_at, t.last_used_at, u.id, u.org_id, u.role, m.workspace_id, m.role"
+	ownerJoins   = tableAPITokens + " AS t JOIN users AS u ON u.id = t.user_id " +
+		"LEFT JOIN " + tableSessions + " AS s ON s.id = t.session_id " +
+		"LEFT JOIN " + tableWorkspaceMembers + " AS m ON m.user_id = u.id"
+)
+
+// authenticateQuery finds a token by its digest with its owner (ownerJoins). Every API
+// request but the reads GetAsHolder serves starts with it, so it is one fixed statement, and
+// its rows are scanned without GORM's reflection.
+var authenticateQuery = fixed("SELECT " + ownerColumns + " FROM " + ownerJoins + " WHERE t.digest = ? ORDER BY m.workspace_id")
 
 // Authenticate finds the user behind a bearer token (an API token, or a session's access
 // token) by the token's SHA-256 digest. An unknown, expired or revoked token, or an access
@@ -51,10 +57,45 @@ func (s *Store) Authenticate(ctx context.Context, token domain.Secret) (domain.P
 	if token.IsZero() {
 		return domain.Principal{}, domain.Errorf(domain.KindUnauthenticated, unauthenticatedMessage)
 	}
-	rows, err := s.tokenOwners(ctx, domain.TokenDigest(token))
+	rows, err := s.queryFixed(ctx, authenticateQuery, domain.TokenDigest(token))
 	if err != nil {
 		return domain.Principal{}, wrap("authenticate token", err)
 	}
+	var owners []tokenOwner
+	err = scanRows(rows, func() error {
+		var o tokenOwner
+		if err := rows.Scan(o.scanTargets()...); err != nil {
+			return err
+		}
+		owners = append(owners, o)
+		return nil
+	})
+	if err != nil {
+		return domain.Principal{}, wrap("authenticate token", err)
+	}
+	return s.principalOf(ctx, owners)
+}
+
+// scanTargets are pointers to o's fields, in the order of ownerColumns.
+func (o *tokenOwner) scanTargets() []any {
+	return []any{&o.TokenID, &o.ExpiresAt, &o.RevokedAt, &o.SessionRevokedAt, &o.LastUsedAt, &o.UserID, &o.OrgID, &o.Role, &o.WorkspaceID, &o.WorkspaceRole}
+}
+
+// scanRows calls scan for each of rows and closes them.
+func scanRows(rows *sql.Rows, scan func() error) error {
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// principalOf is the principal behind a token, from its tokenOwner rows (none for an unknown
+// token), or the one KindUnauthenticated error for every unusable token. It records the token's
+// use.
+func (s *Store) principalOf(ctx context.Context, rows []tokenOwner) (domain.Principal, error) {
 	if len(rows) == 0 {
 		return domain.Principal{}, domain.Errorf(domain.KindUnauthenticated, unauthenticatedMessage)
 	}
@@ -71,24 +112,6 @@ func (s *Store) Authenticate(ctx context.Context, token domain.Secret) (domain.P
 	}
 	s.recordTokenUse(ctx, owner, now)
 	return domain.Principal{UserID: owner.UserID, OrgID: owner.OrgID, Role: domain.Role(owner.Role), Workspaces: workspaces}, nil
-}
-
-// tokenOwners runs authenticateQuery for a token digest.
-func (s *Store) tokenOwners(ctx context.Context, digest []byte) ([]tokenOwner, error) {
-	rows, err := s.queryFixed(ctx, authenticateQuery, digest)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var owners []tokenOwner
-	for rows.Next() {
-		var o tokenOwner
-		if err := rows.Scan(&o.TokenID, &o.ExpiresAt, &o.RevokedAt, &o.SessionRevokedAt, &o.LastUsedAt, &o.UserID, &o.OrgID, &o.Role, &o.WorkspaceID, &o.WorkspaceRole); err != nil {
-			return nil, err
-		}
-		owners = append(owners, o)
-	}
-	return owners, rows.Err()
 }
 
 // recordTokenUse updates last_used_at when it is older than lastUseResolution. A failure is

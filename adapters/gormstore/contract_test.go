@@ -42,3 +42,11 @@ func TestIdempotencyStoreContract(t *testing.T) {
 		})
 	})
 }
+
+func TestHolderReadContract(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, url string) {
+		porttest.RunHolderReadContract(t, func(t *testing.T) porttest.HolderReadStore {
+			return storetest.Open(t, url)
+		})
+	})
+}

@@ -2,12 +2,16 @@ package gormstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"slices"
+	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/ports"
 )
 
 // liveBucket scopes a statement to one live bucket of the organization: every read and write of
@@ -125,4 +129,100 @@ func decodeCursor(cursor string) (string, error) {
 func bucketNotFound(bucketID string) error {
 	return domain.Errorf(domain.KindNotFound,
 		"bucket %q not found in this organization; list the organization's buckets for their ids", bucketID)
+}
+
+// getAsHolderQuery is authenticateQuery and getBucketQuery in one statement (bucket id, then
+// token digest): the token's owner, each row with the bucket, if the owner's organization has
+// it live. The bucket is joined on the owner's organization, so the statement cannot reach
+// another organization's bucket whatever the id. A member of several workspaces gets the
+// bucket's columns once per membership: a few rows, against a second round trip.
+var getAsHolderQuery = fixed("SELECT " + ownerColumns + ", " + qualifiedColumns("b", bucketColumns) +
+	" FROM " + ownerJoins +
+	" LEFT JOIN " + tableBuckets + " AS b ON b.id = ? AND b.org_id = u.org_id AND b.deleted_at IS NULL" +
+	" WHERE t.digest = ?")
+
+// GetAsHolder authenticates token as Authenticate does and reads, for its holder, a live bucket
+// of the holder's organization as Get does, in one statement (getAsHolderQuery).
+func (s *Store) GetAsHolder(ctx context.Context, token domain.Secret, bucketID string) (ports.HolderRead, error) {
+	if token.IsZero() {
+		return ports.HolderRead{}, domain.Errorf(domain.KindUnauthenticated, unauthenticatedMessage)
+	}
+	// A malformed id matches no bucket, and PostgreSQL would refuse it as a uuid: NULL matches
+	// nothing, and the token is still checked.
+	var id any
+	if domain.IsID(bucketID) {
+		id = canonicalID(bucketID)
+	}
+	rows, err := s.queryFixed(ctx, getAsHolderQuery, id, domain.TokenDigest(token))
+	if err != nil {
+		return ports.HolderRead{}, wrap("read bucket as token holder", err)
+	}
+	var (
+		owners []tokenOwner
+		found  bucketRow
+	)
+	// Every row carries the same bucket columns, NULL when the organization has no such bucket.
+	bucketTargets := nullTolerant(found.scanTargets())
+	err = scanRows(rows, func() error {
+		var o tokenOwner
+		if err := rows.Scan(append(o.scanTargets(), bucketTargets...)...); err != nil {
+			return err
+		}
+		owners = append(owners, o)
+		return nil
+	})
+	if err != nil {
+		return ports.HolderRead{}, wrap("read bucket as token holder", err)
+	}
+	p, err := s.principalOf(ctx, owners)
+	if err != nil {
+		return ports.HolderRead{}, err
+	}
+	if found.ID == "" {
+		return ports.HolderRead{Principal: p, Err: bucketNotFound(bucketID)}, nil
+	}
+	return ports.HolderRead{Principal: p, Bucket: found.toDomain()}, nil
+}
+
+// qualifiedColumns prefixes each of a comma-separated column list with a table alias.
+func qualifiedColumns(alias, columns string) string {
+	names := strings.Split(columns, ", ")
+	for i, name := range names {
+		names[i] = alias + "." + name
+	}
+	return strings.Join(names, ", ")
+}
+
+// nullTolerant wraps the scan targets of columns that are NOT NULL in their table but come
+// NULL out of an outer join that found no row: such a column leaves its target as it was. The
+// targets of nullable columns, pointers to pointers, take NULL as nil already.
+func nullTolerant(targets []any) []any {
+	for i, target := range targets {
+		switch d := target.(type) {
+		case *string:
+			targets[i] = orNull[string]{d}
+		case *[]byte:
+			targets[i] = orNull[[]byte]{d}
+		case *int64:
+			targets[i] = orNull[int64]{d}
+		case *time.Time:
+			targets[i] = orNull[time.Time]{d}
+		}
+	}
+	return targets
+}
+
+// orNull scans a value into dest as database/sql would, and NULL into nothing.
+type orNull[T any] struct{ dest *T }
+
+func (o orNull[T]) Scan(src any) error {
+	if src == nil {
+		return nil
+	}
+	var v sql.Null[T]
+	if err := v.Scan(src); err != nil {
+		return err
+	}
+	*o.dest = v.V
+	return nil
 }

@@ -2,9 +2,12 @@ package httpapi
 
 import (
 	"context"
+	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/bucketd/bucketd/domain"
+	"github.com/bucketd/bucketd/ports"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/labstack/echo/v4"
 	echomiddleware "github.com/oapi-codegen/echo-middleware"
@@ -39,7 +42,7 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 	}
 	refused := false
 	defer func() { release(refused, s.now()) }() // deferred, so a panic cannot keep the hold
-	p, err := s.auth.Authenticate(ctx, token)
+	p, err := s.lookUp(c, in, token)
 	refused = domain.IsKind(err, domain.KindUnauthenticated)
 	if refused {
 		// The token is unknown, revoked or expired, so nothing of it is recorded: not even its
@@ -59,6 +62,65 @@ func (s *Server) authenticate(ctx context.Context, in *openapi3filter.Authentica
 
 const principalContextKey = "bucketd.principal"
 
+// getBucketPath is the path of GET /bucket/{bucketId} in openapi.yaml.
+const getBucketPath = "/bucket/{bucketId}"
+
+// lookUp authenticates token for the request. GET /bucket/{bucketId}, the hottest request, has
+// the store check the token and read the bucket in one round trip (app.Buckets.GetAsHolder):
+// the read waits in the Echo context (heldReadContextKey) for the handler, which answers with it
+// only once everything that follows authentication (the rate limit, the request's validation)
+// has let the request through, so the answers and their order are those of any other request.
+// Every other request authenticates alone (ports.Authenticator), and its handler reads what it
+// needs afterwards.
+func (s *Server) lookUp(c echo.Context, in *openapi3filter.AuthenticationInput, token domain.Secret) (domain.Principal, error) {
+	ctx := c.Request().Context()
+	if route := in.RequestValidationInput.Route; route.Method != http.MethodGet || route.Path != getBucketPath {
+		return s.auth.Authenticate(ctx, token)
+	}
+	bucketID := pathParam(c, "bucketId")
+	read, err := s.buckets.GetAsHolder(ctx, token, bucketID)
+	if err != nil {
+		return domain.Principal{}, err
+	}
+	c.Set(heldReadContextKey, &heldRead{bucketID: bucketID, read: read})
+	return read.Principal, nil
+}
+
+// pathParam is a path parameter as the generated handler binds it: Echo's value, unescaped
+// unless the router matched the path already unescaped. A value that does not unescape stays as
+// it is (net/http refuses such a path before any handler, and the generated handler would too).
+func pathParam(c echo.Context, name string) string {
+	value := c.Param(name)
+	if c.Request().URL.RawPath != "" {
+		if unescaped, err := url.PathUnescape(value); err == nil {
+			value = unescaped
+		}
+	}
+	return value
+}
+
+// heldRead is a read that authentication made for the handler (lookUp), with the bucket id it
+// was made for. It travels by pointer: the bucket is copied once, not at each context.
+type heldRead struct {
+	bucketID string
+	read     ports.HolderRead
+}
+
+const heldReadContextKey = "bucketd.heldRead"
+
+// heldReadKey stores a heldRead in the request context.
+type heldReadKey struct{}
+
+// heldReadFrom returns the read authentication made for the bucket the handler was asked for.
+// Its absence, or a read of another id, means the handler and lookUp disagree: a server bug.
+func heldReadFrom(ctx context.Context, bucketID string) (ports.HolderRead, error) {
+	held, ok := ctx.Value(heldReadKey{}).(*heldRead)
+	if !ok || held.bucketID != bucketID {
+		return ports.HolderRead{}, domain.Errorf(domain.KindInternal, "no read of bucket %q made with the request's authentication", bucketID)
+	}
+	return held.read, nil
+}
+
 // bearerToken extracts the token of an "Authorization: Bearer <token>" header.
 func bearerToken(header string) (domain.Secret, error) {
 	scheme, token, ok := strings.Cut(header, " ")
@@ -70,14 +132,20 @@ func bearerToken(header string) (domain.Secret, error) {
 	return domain.NewSecret(token), nil
 }
 
-// principalToRequest moves the principal the validator authenticated into the request context,
-// where the strict handlers look for it. It runs after the validator, which has by then
-// restored the request body it read.
-func principalToRequest(next echo.HandlerFunc) echo.HandlerFunc {
+// authenticatedToRequest moves the principal the validator authenticated, and the read made
+// with the authentication (lookUp), into the request context, where the strict handlers look
+// for them. It runs after the validator, which has by then restored the request body it read.
+func authenticatedToRequest(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		ctx := c.Request().Context()
 		if p, ok := c.Get(principalContextKey).(domain.Principal); ok {
-			r := c.Request()
-			c.SetRequest(r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+			ctx = context.WithValue(ctx, principalKey{}, p)
+		}
+		if held, ok := c.Get(heldReadContextKey).(*heldRead); ok {
+			ctx = context.WithValue(ctx, heldReadKey{}, held)
+		}
+		if ctx != c.Request().Context() {
+			c.SetRequest(c.Request().WithContext(ctx))
 		}
 		return next(c)
 	}

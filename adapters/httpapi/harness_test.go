@@ -17,6 +17,7 @@ import (
 	"github.com/bucketd/bucketd/app"
 	"github.com/bucketd/bucketd/domain"
 	"github.com/bucketd/bucketd/gen/api"
+	"github.com/bucketd/bucketd/ports"
 	"github.com/bucketd/bucketd/testsupport/contracttest"
 	"github.com/bucketd/bucketd/testsupport/logcapture"
 )
@@ -97,6 +98,8 @@ type fakeBuckets struct {
 	delete     func(bucketID string) error
 	revalidate func(bucketID string, in app.RevalidateInput) (app.RevalidateResult, error)
 	quota      func() (domain.Quota, error)
+	// auth authenticates GetAsHolder's tokens; nil means fakeAuthenticator.
+	auth ports.Authenticator
 
 	mu    sync.Mutex
 	calls []serviceCall
@@ -127,14 +130,25 @@ func (f *fakeBuckets) Validate(_ context.Context, p domain.Principal, cmd app.Bu
 	return app.ValidationOutcome{Report: passingReport}, nil
 }
 
-func (f *fakeBuckets) Get(_ context.Context, p domain.Principal, bucketID string) (domain.Bucket, error) {
+// GetAsHolder authenticates the token as the server's authenticator does (fakeAuthenticator
+// unless auth is set), then records a "Get" call and answers it like the others.
+func (f *fakeBuckets) GetAsHolder(ctx context.Context, token domain.Secret, bucketID string) (ports.HolderRead, error) {
+	var auth ports.Authenticator = fakeAuthenticator{}
+	if f.auth != nil {
+		auth = f.auth
+	}
+	p, err := auth.Authenticate(ctx, token)
+	if err != nil {
+		return ports.HolderRead{}, err
+	}
 	f.record(serviceCall{method: "Get", principal: p, bucketID: bucketID})
 	if f.get != nil {
-		return f.get(bucketID)
+		b, err := f.get(bucketID)
+		return ports.HolderRead{Principal: p, Bucket: b, Err: err}, nil
 	}
 	b := storedBucket()
 	b.ID = bucketID
-	return b, nil
+	return ports.HolderRead{Principal: p, Bucket: b}, nil
 }
 
 func (f *fakeBuckets) List(_ context.Context, p domain.Principal, in app.ListInput) (domain.BucketPage, error) {
@@ -283,6 +297,7 @@ func newHarness(t testing.TB, configure ...func(*httpapi.Config)) *harness {
 	for _, c := range configure {
 		c(&cfg)
 	}
+	h.buckets.auth = cfg.Authenticator
 	srv, err := httpapi.NewServer(cfg)
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)

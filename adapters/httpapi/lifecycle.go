@@ -48,16 +48,16 @@ func (s *Server) ListAvailableBuckets(ctx context.Context, req api.ListAvailable
 }
 
 // GetBucket answers one bucket (GET /bucket/{bucketId}).
+// Authentication read the bucket already, in the same round trip as the token (lookUp).
 func (s *Server) GetBucket(ctx context.Context, req api.GetBucketRequestObject) (api.GetBucketResponseObject, error) {
-	p, err := principalFrom(ctx)
+	read, err := heldReadFrom(ctx, req.BucketId)
 	if err != nil {
 		return nil, err
 	}
-	b, err := s.buckets.Get(ctx, p, req.BucketId)
-	if err != nil {
-		return nil, err
+	if read.Err != nil {
+		return nil, read.Err
 	}
-	return api.GetBucket200JSONResponse{Success: true, Bucket: bucketOf(b)}, nil
+	return api.GetBucket200JSONResponse{Success: true, Bucket: bucketOf(read.Bucket)}, nil
 }
 
 // UpdateBucket changes a bucket, validating new credentials first (PUT /bucket/{bucketId}).

@@ -43,7 +43,7 @@ func (s *Server) Handler() (http.Handler, error) {
 		echomiddleware.OapiRequestValidatorWithOptions(spec, &echomiddleware.Options{
 			Options: openapi3filter.Options{AuthenticationFunc: s.authenticate},
 		}),
-		principalToRequest,
+		authenticatedToRequest,
 		s.idempotency,
 	)
 	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))

@@ -22,7 +22,9 @@ var _ api.StrictServerInterface = (*Server)(nil)
 type BucketService interface {
 	Create(ctx context.Context, p domain.Principal, in app.BucketInput) (app.CreateResult, error)
 	Validate(ctx context.Context, p domain.Principal, in app.BucketInput) (app.ValidationOutcome, error)
-	Get(ctx context.Context, p domain.Principal, bucketID string) (domain.Bucket, error)
+	// GetAsHolder authenticates a bearer token and reads a bucket for its holder in one round
+	// trip; the HTTP adapter calls it as it authenticates GET /bucket/{bucketId} (lookUp).
+	GetAsHolder(ctx context.Context, token domain.Secret, bucketID string) (ports.HolderRead, error)
 	List(ctx context.Context, p domain.Principal, in app.ListInput) (domain.BucketPage, error)
 	Update(ctx context.Context, p domain.Principal, bucketID string, in app.UpdateInput) (app.UpdateResult, error)
 	Delete(ctx context.Context, p domain.Principal, bucketID string) error

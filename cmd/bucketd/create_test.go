@@ -36,6 +36,7 @@ var commonScenarios = []scenario{
 	{"AWS role and temporary credentials", testAWSCredentials},
 	{"audit trail", testAuditTrail},
 	{"lifecycle", testLifecycle},
+	{"GET /bucket/{id} checks the token on every read", testGetBucketChecksEveryRead},
 	{"secret fingerprint", testSecretFingerprint},
 	{"revalidate", testRevalidateStatus},
 	{"another organization's bucket", testCrossOrganization},

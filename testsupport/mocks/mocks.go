@@ -72,6 +72,21 @@ func (mr *MockBucketStoreMockRecorder) Get(ctx, orgID, bucketID any) *gomock.Cal
 	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Get", reflect.TypeOf((*MockBucketStore)(nil).Get), ctx, orgID, bucketID)
 }
 
+// GetAsHolder mocks base method.
+func (m *MockBucketStore) GetAsHolder(ctx context.Context, token domain.Secret, bucketID string) (ports.HolderRead, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "GetAsHolder", ctx, token, bucketID)
+	ret0, _ := ret[0].(ports.HolderRead)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// GetAsHolder indicates an expected call of GetAsHolder.
+func (mr *MockBucketStoreMockRecorder) GetAsHolder(ctx, token, bucketID any) *gomock.Call {
+	mr.mock.ctrl.T.Helper()
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "GetAsHolder", reflect.TypeOf((*MockBucketStore)(nil).GetAsHolder), ctx, token, bucketID)
+}
+
 // InsertWithinQuota mocks base method.
 func (m *MockBucketStore) InsertWithinQuota(ctx context.Context, b domain.Bucket, created domain.AuditEvent) error {
 	m.ctrl.T.Helper()
