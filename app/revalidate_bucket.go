@@ -28,9 +28,9 @@ type RevalidateResult struct {
 }
 
 // Revalidate runs the provider checks again. With the stored values, the verdict becomes the
-// bucket's status (ONLINE, or OFFLINE with the failed check's message, and the time); with values that differ from the stored
-// ones the validation is a dry run that leaves the stored status alone, because it proved
-// something about other values, and answers its own verdict. (Flashback's client always sends `bucket`; the stored name is no change.)
+// bucket's status (ONLINE, or OFFLINE with the failed check's message, and the time); with
+// values that differ from the stored ones the validation is a dry run that leaves the stored
+// status alone, because it proved something about other values, and answers its own verdict. (Flashback's client always sends `bucket`; the stored name is no change.)
 func (s *Buckets) Revalidate(ctx context.Context, p domain.Principal, bucketID string, in RevalidateInput) (RevalidateResult, error) {
 	res, err := s.revalidate(ctx, p, bucketID, in)
 	s.logOutcome(ctx, "revalidate bucket", p, bucketID, outcomeOf(res.ValidationOutcome, err),
