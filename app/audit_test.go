@@ -98,14 +98,14 @@ func TestALostAuditEventDoesNotFailTheRequest(t *testing.T) {
 
 func TestHealthRoundAuditsOnlyAStatusChange(t *testing.T) {
 	for name, tc := range map[string]struct {
-		verdict error
-		status  domain.Status
-		want    []domain.AuditEvent
+		verdict  error
+		recorded domain.StatusRecord
+		want     []domain.AuditEvent
 	}{
-		"turns OFFLINE": {domain.Errorf(domain.KindInvalidCredentials, "key not known"), domain.StatusOffline,
+		"turns OFFLINE": {domain.Errorf(domain.KindInvalidCredentials, "key not known"), recordedAt(domain.StatusOffline, "key not known"),
 			[]domain.AuditEvent{{At: clock, OrgID: orgID, Action: domain.AuditHealthCheck, BucketID: "b-1",
 				Outcome: "invalid credentials", Count: 1}}},
-		"stays ONLINE": {nil, domain.StatusOnline, nil},
+		"stays ONLINE": {nil, recordedAt(domain.StatusOnline, ""), nil},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newHealthFixture(t, 1)
@@ -113,7 +113,7 @@ func TestHealthRoundAuditsOnlyAStatusChange(t *testing.T) {
 			b.Status = domain.StatusOnline
 			f.expectRound(1, b)
 			f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(domain.ValidationReport{}, tc.verdict)
-			f.store.EXPECT().RecordStatus(gomock.Any(), orgID, "b-1", b.Version, tc.status, clock).Return(nil)
+			f.store.EXPECT().RecordStatus(gomock.Any(), orgID, "b-1", b.Version, tc.recorded).Return(nil)
 
 			if _, err := f.job.RunOnce(t.Context()); err != nil {
 				t.Fatal(err)

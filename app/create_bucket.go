@@ -116,13 +116,12 @@ func (s *Buckets) create(ctx context.Context, p domain.Principal, in BucketInput
 		SecretFingerprint:    s.fingerprint(f.credentials.Secret),
 		SecretVersion:        firstSecretVersion,
 		CredentialsUpdatedAt: &now,
-		Status:               domain.StatusOnline,
-		LastStatusAt:         &now,
 		CreatedAt:            now,
 		UpdatedAt:            now,
 		SealedKey:            sealedKey,
 		SealedSecret:         sealedSecret,
 	}
+	b.SetStatus(domain.NewStatusRecord(domain.StatusOnline, "", now))
 	if used != nil {
 		used.attach(&b)
 	}

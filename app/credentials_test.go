@@ -276,7 +276,7 @@ func TestRevalidateGoesThroughTheCredential(t *testing.T) {
 		}
 		return domain.ValidationReport{}, nil
 	})
-	f.store.EXPECT().RecordStatus(gomock.Any(), orgID, b.ID, b.Version, domain.StatusOnline, clock).Return(nil)
+	f.store.EXPECT().RecordStatus(gomock.Any(), orgID, b.ID, b.Version, recordedAt(domain.StatusOnline, "")).Return(nil)
 
 	res, err := f.svc.Revalidate(t.Context(), admin, b.ID, app.RevalidateInput{})
 

@@ -173,8 +173,9 @@ func (j *HealthJob) checkSafely(ctx context.Context, b domain.Bucket, provider s
 	return j.check(ctx, b, provider)
 }
 
-// check validates one bucket's stored credentials and records the status it proves. A
-// transient failure records nothing and backs the provider off; the result is then "".
+// check validates one bucket's stored credentials and records the status it proves, with the
+// failed check's message when there is one. A transient failure records nothing and backs the
+// provider off; the result is then "".
 func (j *HealthJob) check(ctx context.Context, b domain.Bucket, provider string) domain.Status {
 	out, err := j.buckets.validateStored(ctx, b)
 	if err == nil && out.Failure != nil && transient(out.Failure.Kind) {
@@ -187,7 +188,7 @@ func (j *HealthJob) check(ctx context.Context, b domain.Bucket, provider string)
 	}
 	j.recovered(provider)
 	status := out.Status()
-	if err := j.buckets.recordStatus(ctx, b, status); err != nil {
+	if err := j.buckets.recordStatus(ctx, b, out.StatusRecord(j.now())); err != nil {
 		// A conflict means the bucket changed since it was read: its new values are checked later.
 		if !domain.IsKind(err, domain.KindConflict) {
 			j.log.LogAttrs(ctx, slog.LevelWarn, "health check failed", slog.String("bucket_id", b.ID), slog.String("error", err.Error()))
@@ -200,8 +201,8 @@ func (j *HealthJob) check(ctx context.Context, b domain.Bucket, provider string)
 		var failure error
 		if out.Failure != nil {
 			failure = out.Failure
-			// The bucket answers only its status; the operator's log says why it changed, in
-			// the caller-facing words a validation answers (hints, never a secret).
+			// The bucket answers why in its status message; the operator's log says it too, in
+			// the same caller-facing words a validation answers (hints, never a secret).
 			j.log.LogAttrs(ctx, slog.LevelWarn, "bucket offline", slog.String("bucket_id", b.ID),
 				slog.String("kind", out.Failure.Kind.String()), slog.String("reason", out.Failure.Message))
 		}

@@ -76,7 +76,7 @@ func TestHealthRoundBacksOffAFailingProvider(t *testing.T) {
 		return passed, nil
 	}).Times(2)
 	// Only the passing bucket is recorded: a provider's 503 says nothing about the credentials.
-	f.store.EXPECT().RecordStatus(gomock.Any(), orgID, "b-ok", ok.Version, domain.StatusOnline, clock).Return(nil)
+	f.store.EXPECT().RecordStatus(gomock.Any(), orgID, "b-ok", ok.Version, recordedAt(domain.StatusOnline, "")).Return(nil)
 	round, err := f.job.RunOnce(context.Background())
 	if err != nil || round.Checked != 2 || round.Online != 1 || round.Transient != 1 {
 		t.Fatalf("round = %+v, %v; want 2 checked, 1 online, 1 transient", round, err)
@@ -110,7 +110,7 @@ func TestHealthRoundSurvivesAPanic(t *testing.T) {
 		}
 		return passed, nil
 	}).Times(2)
-	f.store.EXPECT().RecordStatus(gomock.Any(), orgID, "b-ok", ok.Version, domain.StatusOnline, clock).Return(nil)
+	f.store.EXPECT().RecordStatus(gomock.Any(), orgID, "b-ok", ok.Version, recordedAt(domain.StatusOnline, "")).Return(nil)
 	round, err := job.RunOnce(context.Background())
 	if err != nil || round.Checked != 2 || round.Online != 1 || round.Transient != 1 {
 		t.Fatalf("round = %+v, %v; want 2 checked, 1 online, 1 transient", round, err)
@@ -129,7 +129,8 @@ func TestHealthRoundMarksRevokedCredentialsOffline(t *testing.T) {
 	f.expectRound(1, b)
 	f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(domain.ValidationReport{},
 		domain.Errorf(domain.KindInvalidCredentials, "authenticate: key not known"))
-	f.store.EXPECT().RecordStatus(gomock.Any(), orgID, "b-revoked", b.Version, domain.StatusOffline, clock).Return(nil)
+	f.store.EXPECT().RecordStatus(gomock.Any(), orgID, "b-revoked", b.Version,
+		recordedAt(domain.StatusOffline, "authenticate: key not known")).Return(nil)
 	round, err := f.job.RunOnce(context.Background())
 	if err != nil || round.Offline != 1 {
 		t.Errorf("round = %+v, %v; want one bucket OFFLINE", round, err)
@@ -139,12 +140,27 @@ func TestHealthRoundMarksRevokedCredentialsOffline(t *testing.T) {
 	}
 }
 
+// TestHealthRoundClearsTheMessageOfABucketBackOnline: a bucket OFFLINE with the message of its
+// failed check passes again; ONLINE is recorded without a message.
+func TestHealthRoundClearsTheMessageOfABucketBackOnline(t *testing.T) {
+	f := newHealthFixture(t, 1)
+	b := dueBucket("b-back")
+	b.Status, b.StatusMessage = domain.StatusOffline, "authenticate: key not known"
+	f.expectRound(1, b)
+	f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil)
+	f.store.EXPECT().RecordStatus(gomock.Any(), orgID, "b-back", b.Version, recordedAt(domain.StatusOnline, "")).Return(nil)
+	round, err := f.job.RunOnce(context.Background())
+	if err != nil || round.Online != 1 {
+		t.Errorf("round = %+v, %v; want one bucket ONLINE", round, err)
+	}
+}
+
 func TestHealthRoundSkipsBucketsChangedMeanwhile(t *testing.T) {
 	f := newHealthFixture(t, 1)
 	b := dueBucket("b-changed")
 	f.expectRound(1, b)
 	f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil)
-	f.store.EXPECT().RecordStatus(gomock.Any(), orgID, "b-changed", b.Version, domain.StatusOnline, clock).
+	f.store.EXPECT().RecordStatus(gomock.Any(), orgID, "b-changed", b.Version, recordedAt(domain.StatusOnline, "")).
 		Return(domain.Errorf(domain.KindConflict, "changed"))
 	moved := b
 	moved.Endpoint, moved.Version = "https://elsewhere.example.test", b.Version+1
@@ -176,7 +192,7 @@ func TestHealthRoundBoundsConcurrency(t *testing.T) {
 		inFlight.Add(-1)
 		return passed, nil
 	}).Times(len(due))
-	f.store.EXPECT().RecordStatus(gomock.Any(), orgID, gomock.Any(), gomock.Any(), domain.StatusOnline, clock).Return(nil).Times(len(due))
+	f.store.EXPECT().RecordStatus(gomock.Any(), orgID, gomock.Any(), gomock.Any(), recordedAt(domain.StatusOnline, "")).Return(nil).Times(len(due))
 	if _, err := f.job.RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}

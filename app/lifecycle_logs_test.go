@@ -45,7 +45,7 @@ func TestUpdateAndRevalidateNeverLogCredentials(t *testing.T) {
 			f.expectOpen(ports.FieldKey)
 			f.expectOpen(ports.FieldSecret)
 			f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(failedAuth, denied)
-			f.store.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, domain.StatusOffline, clock)
+			f.store.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, recordedAt(domain.StatusOffline, denied.Message))
 			_, err := f.svc.Revalidate(t.Context(), admin, bucketID, app.RevalidateInput{})
 			return err
 		}, "invalid credentials"},

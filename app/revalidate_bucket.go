@@ -28,9 +28,9 @@ type RevalidateResult struct {
 }
 
 // Revalidate runs the provider checks again. With the stored values, the verdict becomes the
-// bucket's status (ONLINE or OFFLINE, with the time); with values that differ from the stored
-// ones the validation is a dry run that leaves the stored status alone, because it proved
-// something about other values, and answers its own verdict. (Flashback's client always sends `bucket`; the stored name is no change.)
+// bucket's status (ONLINE, or OFFLINE with the failed check's message, and the time); with
+// values that differ from the stored ones the validation is a dry run that leaves the stored
+// status alone, because it proved something about other values, and answers its own verdict. (Flashback's client always sends `bucket`; the stored name is no change.)
 func (s *Buckets) Revalidate(ctx context.Context, p domain.Principal, bucketID string, in RevalidateInput) (RevalidateResult, error) {
 	res, err := s.revalidate(ctx, p, bucketID, in)
 	s.logOutcome(ctx, "revalidate bucket", p, bucketID, outcomeOf(res.ValidationOutcome, err),
@@ -85,20 +85,20 @@ func (s *Buckets) revalidate(ctx context.Context, p domain.Principal, bucketID s
 	if dryRun {
 		return RevalidateResult{ValidationOutcome: out, Status: status}, nil
 	}
-	if err := s.recordStatus(ctx, cur, status); err != nil {
+	if err := s.recordStatus(ctx, cur, out.StatusRecord(s.now())); err != nil {
 		return RevalidateResult{}, err
 	}
 	return RevalidateResult{ValidationOutcome: out, Status: status}, nil
 }
 
-// recordStatus stores the status a validation of b, as it was read, established. When the row
-// changed meanwhile only in how its credentials are sealed (a master-key rotation re-seals
-// every row online), the verdict still holds for the values now stored, so it is recorded on
-// the fresh row; any other change makes the verdict stale and is a KindConflict.
-func (s *Buckets) recordStatus(ctx context.Context, b domain.Bucket, status domain.Status) error {
+// recordStatus stores the status a validation of b, as it was read, established, with its
+// message. When the row changed meanwhile only in how its credentials are sealed (a master-key
+// rotation re-seals every row online), the verdict still holds for the values now stored, so it
+// is recorded on the fresh row; any other change makes the verdict stale and is a KindConflict.
+func (s *Buckets) recordStatus(ctx context.Context, b domain.Bucket, r domain.StatusRecord) error {
 	const attempts = 3
 	for range attempts {
-		err := s.store.RecordStatus(ctx, b.OrgID, b.ID, b.Version, status, s.now())
+		err := s.store.RecordStatus(ctx, b.OrgID, b.ID, b.Version, r)
 		if !domain.IsKind(err, domain.KindConflict) {
 			if err != nil {
 				return fmt.Errorf("record status of bucket %s: %w", b.ID, err)

@@ -3,6 +3,7 @@ package app_test
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"go.uber.org/mock/gomock"
@@ -15,16 +16,25 @@ import (
 // failedAuth is a report whose authentication check failed.
 var failedAuth = domain.ValidationReport{Checks: []domain.Check{{Name: "authenticate", Status: domain.CheckFail, ProviderCode: "InvalidAccessKeyId"}}}
 
+// The stored bucket is OFFLINE with a message: a passing validation records ONLINE without
+// one, a failing one records OFFLINE with the failed check's message, which replaces the stored
+// one.
 func TestRevalidateStoredCredentialsRecordsTheVerdict(t *testing.T) {
 	tests := []struct {
-		name   string
-		report domain.ValidationReport
-		err    *domain.Error
-		status domain.Status
+		name    string
+		report  domain.ValidationReport
+		err     *domain.Error
+		status  domain.Status
+		message string
 	}{
-		{"pass", passed, nil, domain.StatusOnline},
-		{"invalid credentials", failedAuth, domain.Errorf(domain.KindInvalidCredentials, "authenticate: the access key id was not accepted"), domain.StatusOffline},
-		{"provider timeout", domain.ValidationReport{}, domain.Errorf(domain.KindProviderTimeout, "the provider did not answer in 10s"), domain.StatusOffline},
+		{"pass", passed, nil, domain.StatusOnline, ""},
+		{"invalid credentials", failedAuth, domain.Errorf(domain.KindInvalidCredentials, "authenticate: the access key id was not accepted"),
+			domain.StatusOffline, "authenticate: the access key id was not accepted"},
+		{"provider timeout", domain.ValidationReport{}, domain.Errorf(domain.KindProviderTimeout, "the provider did not answer in 10s"),
+			domain.StatusOffline, "the provider did not answer in 10s"},
+		// A message over the bound is recorded clipped, on one line.
+		{"long message", failedAuth, domain.Errorf(domain.KindInvalidCredentials, "%s", "authenticate:\n"+strings.Repeat("é", domain.MaxStatusMessageBytes)),
+			domain.StatusOffline, "authenticate: " + strings.Repeat("é", (domain.MaxStatusMessageBytes-len("authenticate: ")-len("…"))/2) + "…"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,7 +50,7 @@ func TestRevalidateStoredCredentialsRecordsTheVerdict(t *testing.T) {
 				f.expectOpen(ports.FieldKey),
 				f.expectOpen(ports.FieldSecret),
 				f.s3.EXPECT().Validate(gomock.Any(), target).Return(tt.report, verr),
-				f.store.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, tt.status, clock).Return(nil),
+				f.store.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, recordedAt(tt.status, tt.message)).Return(nil),
 			)
 
 			res, err := f.svc.Revalidate(t.Context(), wsMember, bucketID, app.RevalidateInput{Mode: domain.ValidateReadWrite})
@@ -161,7 +171,7 @@ func TestRevalidateWithTheStoredValuesRecordsTheVerdict(t *testing.T) {
 				f.expectOpen(ports.FieldKey),
 				f.expectOpen(ports.FieldSecret),
 				f.s3.EXPECT().Validate(gomock.Any(), storedTarget()).Return(passed, nil),
-				f.store.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, domain.StatusOnline, clock).Return(nil),
+				f.store.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, recordedAt(domain.StatusOnline, "")).Return(nil),
 			)
 
 			res, err := f.svc.Revalidate(t.Context(), admin, bucketID, in)
@@ -219,7 +229,7 @@ func TestRevalidateWrapsARecordStatusFailure(t *testing.T) {
 		f.expectOpen(ports.FieldKey),
 		f.expectOpen(ports.FieldSecret),
 		f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil),
-		f.store.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, domain.StatusOnline, clock).Return(failure),
+		f.store.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, recordedAt(domain.StatusOnline, "")).Return(failure),
 	)
 	_, err := f.svc.Revalidate(t.Context(), admin, bucketID, app.RevalidateInput{})
 	wantWrapped(t, err, failure, "record status of bucket "+bucketID)
@@ -237,7 +247,7 @@ func TestRevalidateConflictsWithAChangedBucket(t *testing.T) {
 		f.expectOpen(ports.FieldKey),
 		f.expectOpen(ports.FieldSecret),
 		f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil),
-		f.store.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, domain.StatusOnline, clock).Return(conflict),
+		f.store.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, recordedAt(domain.StatusOnline, "")).Return(conflict),
 		f.store.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(moved, nil),
 	)
 	_, err := f.svc.Revalidate(t.Context(), admin, bucketID, app.RevalidateInput{})
@@ -256,13 +266,13 @@ func TestRevalidateRecordsOnARowOnlyReSealed(t *testing.T) {
 		f.expectOpen(ports.FieldKey),
 		f.expectOpen(ports.FieldSecret),
 		f.s3.EXPECT().Validate(gomock.Any(), gomock.Any()).Return(passed, nil),
-		f.store.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, domain.StatusOnline, clock).Return(conflict),
+		f.store.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, storedBucket().Version, recordedAt(domain.StatusOnline, "")).Return(conflict),
 		f.store.EXPECT().Get(gomock.Any(), orgID, bucketID).Return(resealed, nil),
 		f.expectOpen(ports.FieldKey),
 		f.expectOpen(ports.FieldSecret),
 		f.vault.EXPECT().Open(gomock.Any(), resealed.SealedKey, storedScope(ports.FieldKey)).Return(domain.NewSecret(plainOld[ports.FieldKey]), nil),
 		f.vault.EXPECT().Open(gomock.Any(), resealed.SealedSecret, storedScope(ports.FieldSecret)).Return(domain.NewSecret(plainOld[ports.FieldSecret]), nil),
-		f.store.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, resealed.Version, domain.StatusOnline, clock).Return(nil),
+		f.store.EXPECT().RecordStatus(gomock.Any(), orgID, bucketID, resealed.Version, recordedAt(domain.StatusOnline, "")).Return(nil),
 	)
 	res, err := f.svc.Revalidate(t.Context(), admin, bucketID, app.RevalidateInput{})
 	if err != nil || res.Status != domain.StatusOnline {

@@ -31,8 +31,11 @@ var (
 	plainOld = map[string]string{ports.FieldKey: oldKey, ports.FieldSecret: oldSecret}
 )
 
-// storedBucket is the bucket the store returns: OFFLINE since its last check, with a custom
-// endpoint, so a test sees every field an update must carry over or replace.
+// storedOfflineMessage is why the stored bucket is OFFLINE.
+const storedOfflineMessage = "authenticate: the secret does not match key AKIA…E001 (SignatureDoesNotMatch); check the secret access key"
+
+// storedBucket is the bucket the store returns: OFFLINE since its last check, saying why, with
+// a custom endpoint, so a test sees every field an update must carry over or replace.
 func storedBucket() domain.Bucket {
 	checked := lastChecked
 	return domain.Bucket{
@@ -46,6 +49,7 @@ func storedBucket() domain.Bucket {
 		Endpoint:             storedEndpoint,
 		KeyHint:              "AKIA…E001",
 		Status:               domain.StatusOffline,
+		StatusMessage:        storedOfflineMessage,
 		LastStatusAt:         &checked,
 		CreatedAt:            created,
 		UpdatedAt:            created,
@@ -97,14 +101,19 @@ func (f *bucketsFixture) expectOpen(field string) *gomock.Call {
 	return f.vault.EXPECT().Open(gomock.Any(), sealedOld[field], storedScope(field)).Return(domain.NewSecret(plainOld[field]), nil)
 }
 
-// refreshed is the stored bucket as a successful provider-checked update writes it: ONLINE,
-// checked and updated at the clock's time, with change applied.
+// refreshed is the stored bucket as a successful provider-checked update writes it: ONLINE
+// with no status message, checked and updated at the clock's time, with change applied.
 func refreshed(change func(*domain.Bucket)) domain.Bucket {
 	b := storedBucket()
 	at := clock
-	b.Status, b.LastStatusAt, b.UpdatedAt = domain.StatusOnline, &at, clock
+	b.Status, b.StatusMessage, b.LastStatusAt, b.UpdatedAt = domain.StatusOnline, "", &at, clock
 	change(&b)
 	return b
+}
+
+// recordedAt is the status record a validation at the clock's time stores.
+func recordedAt(status domain.Status, message string) domain.StatusRecord {
+	return domain.StatusRecord{Status: status, Message: message, At: clock}
 }
 
 // ptr returns a pointer to v, for the optional fields of update and revalidate inputs.

@@ -150,7 +150,7 @@ func (s *Buckets) update(ctx context.Context, p domain.Principal, bucketID strin
 		s.replaceCredentials(&next, cur, in.Key, in.Secret, validatedAt)
 		next.CredentialID, next.CredentialVersion = "", 0
 	}
-	next.Status, next.LastStatusAt = domain.StatusOnline, &validatedAt
+	next.SetStatus(domain.NewStatusRecord(domain.StatusOnline, "", validatedAt))
 	if err := s.store.Update(ctx, next); err != nil {
 		return UpdateResult{}, fmt.Errorf("store bucket %s: %w", cur.ID, err)
 	}

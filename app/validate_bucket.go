@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/bucketd/bucketd/domain"
 )
@@ -22,6 +23,16 @@ func (out ValidationOutcome) Status() domain.Status {
 		return domain.StatusOffline
 	}
 	return domain.StatusOnline
+}
+
+// StatusRecord is the record of the status this outcome proves, established at `at`: when a
+// check failed, its caller-facing message says why.
+func (out ValidationOutcome) StatusRecord(at time.Time) domain.StatusRecord {
+	var message string
+	if out.Failure != nil {
+		message = out.Failure.Message
+	}
+	return domain.NewStatusRecord(out.Status(), message, at)
 }
 
 // Validate runs the provider checks on a bucket's credentials without storing anything (a dry

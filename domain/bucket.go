@@ -1,6 +1,11 @@
 package domain
 
-import "time"
+import (
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
 
 // Status is the last known reachability of a bucket with its stored credentials.
 type Status string
@@ -29,13 +34,17 @@ type Bucket struct {
 	StorageTypeSpelling string
 	// Region is the bucket's region as given, or as the provider reported it when none was
 	// given; empty when neither said.
-	Region       string
-	Endpoint     string
-	KeyHint      string
-	Status       Status
-	LastStatusAt *time.Time
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	Region   string
+	Endpoint string
+	KeyHint  string
+	Status   Status
+	// StatusMessage says why the bucket has its status: the message of the check that failed
+	// when the last validation found it OFFLINE (see StatusRecord); empty when it is ONLINE or
+	// UNKNOWN, and for buckets found OFFLINE before messages were stored.
+	StatusMessage string
+	LastStatusAt  *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 	// Version counts the writes to the row. An update names the version it read and fails
 	// with KindConflict when another write came first, so concurrent changes never silently
 	// undo each other.
@@ -59,6 +68,58 @@ type Bucket struct {
 	// both are empty when the bucket uses a stored credential.
 	SealedKey    []byte
 	SealedSecret []byte
+}
+
+// SetStatus gives b the status, message and time of r, together, so no write keeps the
+// message of a status the bucket no longer has.
+func (b *Bucket) SetStatus(r StatusRecord) {
+	at := r.At
+	b.Status, b.StatusMessage, b.LastStatusAt = r.Status, r.Message, &at
+}
+
+// MaxStatusMessageBytes bounds a bucket's status message. A failed check's message names the
+// endpoint and bucket the caller chose and quotes what the provider answered, so its length is
+// theirs; the start of it, which names the check and what went wrong, is what is kept.
+const MaxStatusMessageBytes = 1024
+
+// StatusRecord is what one validation established of a bucket: its status, why when it is not
+// ONLINE (the failed check's caller-facing message, which names keys only by their hints), and
+// when. Make one with NewStatusRecord, which applies the message rules.
+type StatusRecord struct {
+	Status  Status
+	Message string
+	At      time.Time
+}
+
+// NewStatusRecord is the record of a validation at `at` that found status, for the reason
+// message: a bucket found ONLINE has nothing wrong to tell, so its message is empty whatever
+// was given; any other message is made fit to store by StatusMessage.
+func NewStatusRecord(status Status, message string, at time.Time) StatusRecord {
+	if status == StatusOnline {
+		message = ""
+	}
+	return StatusRecord{Status: status, Message: StatusMessage(message), At: at}
+}
+
+// StatusMessage makes message fit to store and answer as a bucket's status message: one line
+// of printable characters (anything else, invalid UTF-8 too, becomes a space), trimmed, and cut
+// to at most MaxStatusMessageBytes bytes, on a character boundary, ending in "…" when cut.
+func StatusMessage(message string) string {
+	message = strings.TrimSpace(strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			return ' '
+		}
+		return r
+	}, message))
+	if len(message) <= MaxStatusMessageBytes {
+		return message
+	}
+	const ellipsis = "…"
+	cut := MaxStatusMessageBytes - len(ellipsis)
+	for !utf8.RuneStart(message[cut]) {
+		cut--
+	}
+	return strings.TrimRightFunc(message[:cut], unicode.IsSpace) + ellipsis
 }
 
 // StorageTypeAnswer is the storage type as answers spell it: as the bucket was registered or

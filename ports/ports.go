@@ -92,19 +92,20 @@ type HolderRead struct {
 // organization, or returns KindNotFound.
 type BucketWriter interface {
 	// Update replaces a live bucket's mutable fields (name, bucket, storage type, region,
-	// endpoint, key hint, sealed credentials, status and their times) in one statement, if the
-	// row is still at b.Version, and moves it to the next version. A row another write changed
-	// since it was read is a KindConflict error; a name another live bucket of the
-	// organization uses, compared by domain.NameKey, is a KindNameTaken error.
+	// endpoint, key hint, sealed credentials, status with its message, and their times) in
+	// one statement, if the row is still at b.Version, and moves it to the next version. A row
+	// another write changed since it was read is a KindConflict error; a name another live
+	// bucket of the organization uses, compared by domain.NameKey, is a KindNameTaken error.
 	Update(ctx context.Context, b domain.Bucket) error
 	// Delete soft-deletes a live bucket at the given time, which frees its name and its slot in
 	// the quota at once.
 	Delete(ctx context.Context, orgID, bucketID string, at time.Time) error
-	// RecordStatus stores the outcome of a re-validation of the bucket as it was at version and
-	// moves the row to its next version. If another write came first (new credentials, say),
-	// the outcome is about values that are gone: KindConflict, nothing written. An update that
-	// read the old status conflicts in turn and cannot write it back.
-	RecordStatus(ctx context.Context, orgID, bucketID string, version int64, status domain.Status, at time.Time) error
+	// RecordStatus stores the outcome of a re-validation of the bucket as it was at version
+	// (status, message and time, all three replacing the stored ones) and moves the row to its
+	// next version. If another write came first (new credentials, say), the outcome is about
+	// values that are gone: KindConflict, nothing written. An update that read the old status
+	// conflicts in turn and cannot write it back.
+	RecordStatus(ctx context.Context, orgID, bucketID string, version int64, r domain.StatusRecord) error
 }
 
 // CredentialValidator proves credentials work against one provider family.

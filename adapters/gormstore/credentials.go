@@ -228,7 +228,7 @@ func (s *Store) UpdateCredential(ctx context.Context, ch ports.CredentialChange)
 		_, err = updateToNextVersion(tx.Table(tableBuckets).Where("id IN ? AND deleted_at IS NULL", using), map[string]any{
 			"credential_version": next, "key_hint": c.KeyHint, "secret_fingerprint": nullIfEmpty(c.SecretFingerprint),
 			"secret_version": gorm.Expr("secret_version + 1"), "credentials_updated_at": at,
-			"status": string(domain.StatusOnline), "last_status_at": at,
+			"status": string(domain.StatusOnline), "status_message": nil, "last_status_at": at,
 		})
 		return err
 	})

@@ -81,6 +81,8 @@ func TestRotationSerializesWithAttach(t *testing.T) {
 		c := newCredential(org)
 		insertCredential(t, store, c)
 		first := bucketUsing(org, "first", c)
+		// OFFLINE with the words of its failed check: the rotation proved it again.
+		first.Status, first.StatusMessage = domain.StatusOffline, "authenticate: the temporary credentials of key ASIA…MPLE expired (ExpiredToken)"
 		if err := porttest.Insert(t.Context(), store, first); err != nil {
 			t.Fatal(err)
 		}
@@ -109,8 +111,9 @@ func TestRotationSerializesWithAttach(t *testing.T) {
 			t.Fatalf("after a rotation the credential is %+v", got)
 		}
 		b, _ := store.Get(t.Context(), org.OrgID, first.ID)
-		if b.CredentialVersion != 2 || b.SecretFingerprint != "fp" || b.Version != 2 || b.SecretVersion != first.SecretVersion+1 {
-			t.Errorf("a bucket after the rotation = %+v; want it at the credential's version 2, its own next version", b)
+		if b.CredentialVersion != 2 || b.SecretFingerprint != "fp" || b.Version != 2 || b.SecretVersion != first.SecretVersion+1 ||
+			b.Status != domain.StatusOnline || b.StatusMessage != "" {
+			t.Errorf("a bucket after the rotation = %+v; want it at the credential's version 2, its own next version, ONLINE without a message", b)
 		}
 		// Validated with the old values: refused, whoever writes it.
 		stale := bucketUsing(org, "stale", c)

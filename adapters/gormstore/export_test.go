@@ -55,8 +55,9 @@ func MigrateThrough(ctx context.Context, s *Store, version int) error {
 }
 
 // legacyColumns are the bucket columns a release before migration 0009 wrote: bucketColumns
-// without the storage type's spelling (migration 0010) and the stored credential (0013), which come last.
-var legacyColumns = strings.TrimSuffix(bucketColumns, ", storage_type_spelling, credential_id, credential_version")
+// without the storage type's spelling (migration 0010), the stored credential (0013) and the
+// status message (0015), which come last.
+var legacyColumns = strings.TrimSuffix(bucketColumns, ", storage_type_spelling, credential_id, credential_version, status_message")
 
 // InsertWithoutNameKey inserts buckets, in one transaction, as a release before migration 0009
 // did: every column but the name key's and the storage type's spelling. It works before those

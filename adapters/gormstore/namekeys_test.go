@@ -163,7 +163,7 @@ func TestMigrateKeysExistingNamesAndReportsCollisions(t *testing.T) {
 			if err := store.Update(t.Context(), got); err != nil {
 				t.Errorf("Update of %+q keeping its name: %v", b.Name, err)
 			}
-			if err := store.RecordStatus(t.Context(), b.OrgID, b.ID, got.Version+1, domain.StatusOffline, time.Now()); err != nil {
+			if err := store.RecordStatus(t.Context(), b.OrgID, b.ID, got.Version+1, domain.NewStatusRecord(domain.StatusOffline, "", time.Now())); err != nil {
 				t.Errorf("RecordStatus of %+q: %v", b.Name, err)
 			}
 		}

@@ -133,6 +133,8 @@ type bucketRow struct {
 	// CredentialID and CredentialVersion are NULL for a bucket with its own sealed values.
 	CredentialID      *string `gorm:"column:credential_id"`
 	CredentialVersion *int64  `gorm:"column:credential_version"`
+	// StatusMessage is NULL when the bucket has none (see domain.Bucket.StatusMessage).
+	StatusMessage *string `gorm:"column:status_message"`
 	// NameKey is domain.NameKey(Name), what the unique index compares. Reads have no use for
 	// it, so it is written (insertColumns) but not in bucketColumns.
 	NameKey string `gorm:"column:name_key"`
@@ -168,6 +170,7 @@ func newBucketRow(b domain.Bucket, now time.Time) bucketRow {
 		SealedKey:            b.SealedKey,
 		SealedSecret:         b.SealedSecret,
 		Status:               string(b.Status),
+		StatusMessage:        nullIfEmpty(b.StatusMessage),
 		LastStatusAt:         utcPtr(b.LastStatusAt),
 		CreatedAt:            created.UTC(),
 		UpdatedAt:            updated.UTC(),
@@ -195,6 +198,7 @@ func (r bucketRow) toDomain() domain.Bucket {
 		Endpoint:             r.Endpoint,
 		KeyHint:              r.KeyHint,
 		Status:               domain.Status(r.Status),
+		StatusMessage:        derefOrEmpty(r.StatusMessage),
 		LastStatusAt:         utcPtr(r.LastStatusAt),
 		CreatedAt:            r.CreatedAt.UTC(),
 		UpdatedAt:            r.UpdatedAt.UTC(),
@@ -270,13 +274,15 @@ func derefOrEmpty(s *string) string {
 // bucketColumns are bucketRow's columns, in the order of its scanTargets.
 const bucketColumns = "id, org_id, workspace_id, name, bucket, storage_type, region, endpoint, key_hint, " +
 	"sealed_key, sealed_secret, status, last_status_at, created_at, updated_at, deleted_at, version, " +
-	"secret_fingerprint, secret_version, credentials_updated_at, storage_type_spelling, credential_id, credential_version"
+	"secret_fingerprint, secret_version, credentials_updated_at, storage_type_spelling, credential_id, credential_version, " +
+	"status_message"
 
 // scanTargets are pointers to r's fields, in the order of bucketColumns.
 func (r *bucketRow) scanTargets() []any {
 	return []any{&r.ID, &r.OrgID, &r.WorkspaceID, &r.Name, &r.Bucket, &r.StorageType, &r.Region, &r.Endpoint, &r.KeyHint,
 		&r.SealedKey, &r.SealedSecret, &r.Status, &r.LastStatusAt, &r.CreatedAt, &r.UpdatedAt, &r.DeletedAt, &r.Version,
-		&r.SecretFingerprint, &r.SecretVersion, &r.CredentialsUpdatedAt, &r.StorageTypeSpelling, &r.CredentialID, &r.CredentialVersion}
+		&r.SecretFingerprint, &r.SecretVersion, &r.CredentialsUpdatedAt, &r.StorageTypeSpelling, &r.CredentialID, &r.CredentialVersion,
+		&r.StatusMessage}
 }
 
 // columnValues are r's fields, in the order of bucketColumns: scanTargets' pointers,

@@ -11,8 +11,9 @@ import (
 
 // Update replaces the mutable fields of the live bucket b.ID of organization b.OrgID (name,
 // provider bucket, storage type, region, endpoint, key hint, sealed credentials, secret
-// fingerprint and version, credentials time, status and last status time) in one UPDATE, and sets updated_at to b.UpdatedAt, or to now when that is
-// zero. The workspace and the creation time never change.
+// fingerprint and version, credentials time, status, its message and last status time) in one
+// UPDATE, and sets updated_at to b.UpdatedAt, or to now when that is zero. The workspace and
+// the creation time never change.
 //
 // The UPDATE matches only while the row is still at b.Version, and moves it to the next
 // version, so of two updates made from one read exactly one lands: the database decides, across
@@ -49,6 +50,7 @@ func (s *Store) Update(ctx context.Context, b domain.Bucket) error {
 		"sealed_key":             b.SealedKey,
 		"sealed_secret":          b.SealedSecret,
 		"status":                 string(b.Status),
+		"status_message":         nullIfEmpty(b.StatusMessage),
 		"last_status_at":         utcPtr(b.LastStatusAt),
 		"updated_at":             updated.UTC(),
 		"secret_fingerprint":     nullIfEmpty(b.SecretFingerprint),
@@ -103,16 +105,17 @@ func (s *Store) Delete(ctx context.Context, orgID, bucketID string, at time.Time
 }
 
 // RecordStatus stores the outcome of a re-validation of the bucket as it was at version: the
-// status and when it was observed; a bucket written since is KindConflict, nothing stored.
-// updated_at stays as it is, because it records changes a caller made, not observations. The
-// row still moves to its next version, so an update that read the previous status fails with
-// KindConflict instead of writing that status back.
-func (s *Store) RecordStatus(ctx context.Context, orgID, bucketID string, version int64, status domain.Status, at time.Time) error {
+// status, its message (NULL when empty) and when it was observed; a bucket written since is
+// KindConflict, nothing stored. updated_at stays as it is, because it records changes a caller
+// made, not observations. The row still moves to its next version, so an update that read the
+// previous status fails with KindConflict instead of writing that status back.
+func (s *Store) RecordStatus(ctx context.Context, orgID, bucketID string, version int64, r domain.StatusRecord) error {
 	if !domain.IsID(orgID) || !domain.IsID(bucketID) {
 		return bucketNotFound(bucketID)
 	}
-	return s.updateVersion(ctx, "record bucket status", orgID, bucketID, version,
-		map[string]any{"status": string(status), "last_status_at": at.UTC()})
+	return s.updateVersion(ctx, "record bucket status", orgID, bucketID, version, map[string]any{
+		"status": string(r.Status), "status_message": nullIfEmpty(r.Message), "last_status_at": r.At.UTC(),
+	})
 }
 
 // updateToNextVersion sets columns of the rows scope selects and moves each to its next

@@ -61,18 +61,19 @@ func nonEmpty(s string) *string {
 }
 
 // availableBucketOf renders a bucket as an entry of Flashback's short list: its region and
-// endpoint only when it has them, as Flashback's optional fields.
+// endpoint only when it has them, as Flashback's optional fields, and so its status message.
 func availableBucketOf(b domain.Bucket) api.AvailableBucket {
 	return api.AvailableBucket{
-		Id:          b.ID,
-		Name:        b.Name,
-		StorageType: api.CanonicalStorageType(b.StorageTypeAnswer()),
-		Bucket:      b.Bucket,
-		Region:      nonEmpty(b.Region),
-		Endpoint:    nonEmpty(b.Endpoint),
-		Status:      api.BucketStatus(b.Status),
-		WorkspaceId: b.WorkspaceID,
-		CreatedAt:   b.CreatedAt,
+		Id:            b.ID,
+		Name:          b.Name,
+		StorageType:   api.CanonicalStorageType(b.StorageTypeAnswer()),
+		Bucket:        b.Bucket,
+		Region:        nonEmpty(b.Region),
+		Endpoint:      nonEmpty(b.Endpoint),
+		Status:        api.BucketStatus(b.Status),
+		StatusMessage: nonEmpty(b.StatusMessage),
+		WorkspaceId:   b.WorkspaceID,
+		CreatedAt:     b.CreatedAt,
 	}
 }
 
@@ -98,6 +99,7 @@ func bucketOf(b domain.Bucket) api.Bucket {
 		CreatedAt:            b.CreatedAt,
 		UpdatedAt:            b.UpdatedAt,
 		ApiKeyId:             nonEmpty(b.CredentialID),
+		StatusMessage:        nonEmpty(b.StatusMessage),
 	}
 }
 

@@ -229,6 +229,34 @@ func TestGetBucketAnswersTheBucket(t *testing.T) {
 	wantRenderedBucket(t, fields["bucket"])
 }
 
+// An OFFLINE bucket says why in statusMessage, and so does its entry in Flashback's short list.
+func TestGetBucketSaysWhyItIsOffline(t *testing.T) {
+	const why = "authenticate: the temporary credentials of key ASIA…MPLE expired (ExpiredToken); give new ones"
+	h := newHarness(t)
+	offline := storedBucket()
+	offline.Status, offline.StatusMessage = domain.StatusOffline, why
+	h.buckets.get = func(string) (domain.Bucket, error) { return offline, nil }
+	h.buckets.list = func(app.ListInput) (domain.BucketPage, error) {
+		return domain.BucketPage{Buckets: []domain.Bucket{offline}}, nil
+	}
+	res := h.serve(t, apiRequest(http.MethodGet, "/bucket/"+newBucketID, ""))
+	wantStatus(t, res, http.StatusOK)
+	var got api.BucketResponse
+	if err := json.Unmarshal(res.body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Bucket.Status != api.OFFLINE || got.Bucket.StatusMessage == nil || *got.Bucket.StatusMessage != why {
+		t.Errorf("GET /bucket/{id} of an OFFLINE bucket = %s; want OFFLINE with statusMessage %q", res.body, why)
+	}
+	res = h.serve(t, apiRequest(http.MethodGet, "/bucket/available", ""))
+	wantStatus(t, res, http.StatusOK)
+	var entries []api.AvailableBucket
+	if err := json.Unmarshal(res.body, &entries); err != nil || len(entries) != 1 ||
+		entries[0].StatusMessage == nil || *entries[0].StatusMessage != why {
+		t.Errorf("GET /bucket/available = %s (%v); want the entry with statusMessage %q", res.body, err, why)
+	}
+}
+
 // A bucket answers its storage type as it was registered: BLOB and AZURE are one provider, and
 // a bucket stored before spellings were recorded answers the canonical name.
 func TestGetBucketAnswersTheStorageTypeAsRegistered(t *testing.T) {

@@ -17,7 +17,8 @@ import (
 const healthInterval = time.Second
 
 // TestHealthJobMarksRevokedCredentialsOffline revokes a key at the S3 peer and waits for the
-// background job, not a request, to turn the bucket OFFLINE; restoring the key brings it back.
+// background job, not a request, to turn the bucket OFFLINE, saying why in its statusMessage;
+// restoring the key brings it back ONLINE, without a message.
 func TestHealthJobMarksRevokedCredentialsOffline(t *testing.T) {
 	storetest.ForEachBackend(t, func(t *testing.T, dbURL string) {
 		t.Parallel()
@@ -31,9 +32,14 @@ func TestHealthJobMarksRevokedCredentialsOffline(t *testing.T) {
 		id := wantCreated(t, create(t, c, req))
 
 		user.revoke(t, b.gw)
-		waitForStatus(t, c, id, api.OFFLINE)
+		offline := waitForStatus(t, c, id, api.OFFLINE)
+		if m := offline.StatusMessage; m == nil || !strings.Contains(*m, "InvalidAccessKeyId") || !strings.Contains(*m, offline.KeyHint) {
+			t.Errorf("the revoked bucket's statusMessage = %v; want the provider's InvalidAccessKeyId for key %s", m, offline.KeyHint)
+		}
 		user.restore(t, b.gw)
-		waitForStatus(t, c, id, api.ONLINE)
+		if online := waitForStatus(t, c, id, api.ONLINE); online.StatusMessage != nil {
+			t.Errorf("the bucket ONLINE again still has statusMessage %q", *online.StatusMessage)
+		}
 
 		if err := b.servers[0].Stop(); err != nil {
 			t.Errorf("server: %v", err)
@@ -57,14 +63,14 @@ func (b *backend) startHealthChecked(t *testing.T, env []string, args ...string)
 }
 
 // waitForStatus polls the bucket until it has status, for at most one interval, plus the
-// round period and the validation itself.
-func waitForStatus(t *testing.T, c *client.ClientWithResponses, id string, status api.BucketStatus) {
+// round period and the validation itself, and returns it as it then is.
+func waitForStatus(t *testing.T, c *client.ClientWithResponses, id string, status api.BucketStatus) api.Bucket {
 	t.Helper()
 	deadline := time.Now().Add(healthInterval + healthInterval/6*2 + 3*time.Second)
 	for {
 		got := mustGetBucket(t, c, id)
 		if got.Status == status {
-			return
+			return got
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("bucket status is still %s, want %s from the health job within one interval", got.Status, status)

@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -10,8 +11,9 @@ import (
 
 // testRevalidateStatus proves what POST /bucket/{id}/validate records: values given in the
 // body are a dry run that leaves the stored status alone, while the stored credentials' verdict
-// becomes the status, OFFLINE once the provider revoked the key and ONLINE again once it is
-// back, each time with a later lastStatusAt.
+// becomes the status, OFFLINE once the provider revoked the key, with the failed check's
+// message as the bucket's statusMessage, and ONLINE again, without one, once it is back, each
+// time with a later lastStatusAt.
 func testRevalidateStatus(t *testing.T, b *backend) {
 	o := b.bootstrap(t, -1)
 	c := b.client(t, o)
@@ -20,8 +22,9 @@ func testRevalidateStatus(t *testing.T, b *backend) {
 	req.Bucket, req.Key, req.Secret = user.bucket, user.key, user.secret
 	id := wantCreated(t, create(t, c, req))
 	created := mustGetBucket(t, c, id)
-	if created.Status != api.ONLINE || created.LastStatusAt == nil {
-		t.Fatalf("a created bucket has status %s and lastStatusAt %v, want ONLINE and a time", created.Status, created.LastStatusAt)
+	if created.Status != api.ONLINE || created.LastStatusAt == nil || created.StatusMessage != nil {
+		t.Fatalf("a created bucket has status %s, lastStatusAt %v and statusMessage %v, want ONLINE, a time and no message",
+			created.Status, created.LastStatusAt, created.StatusMessage)
 	}
 
 	wrongSecret := "e2e-revalidate-wrong-" + randomHex(12)
@@ -40,23 +43,31 @@ func testRevalidateStatus(t *testing.T, b *backend) {
 			// The dry run answers its own verdict; the stored status stays as it was.
 			res := mustRevalidate(t, c, id, tc.body)
 			wantFailedRevalidation(t, res, tc.code, api.OFFLINE)
-			if got := mustGetBucket(t, c, id); got.Status != api.ONLINE || !sameTime(got.LastStatusAt, created.LastStatusAt) {
-				t.Errorf("after a dry run the bucket has status %s at %v, want it unchanged: ONLINE at %v",
-					got.Status, got.LastStatusAt, created.LastStatusAt)
+			if got := mustGetBucket(t, c, id); got.Status != api.ONLINE || !sameTime(got.LastStatusAt, created.LastStatusAt) ||
+				got.StatusMessage != nil {
+				t.Errorf("after a dry run the bucket has status %s at %v (statusMessage %v), want it unchanged: ONLINE at %v, no message",
+					got.Status, got.LastStatusAt, got.StatusMessage, created.LastStatusAt)
 			}
 		})
 	}
 
 	user.revoke(t, b.gw)
-	wantFailedRevalidation(t, mustRevalidate(t, c, id, api.RevalidateBucketRequest{}), "INVALID_CREDENTIALS", api.OFFLINE)
+	revoked := mustRevalidate(t, c, id, api.RevalidateBucketRequest{})
+	wantFailedRevalidation(t, revoked, "INVALID_CREDENTIALS", api.OFFLINE)
 	offline := wantStatusMoved(t, c, id, api.OFFLINE, created.LastStatusAt)
+	if offline.StatusMessage == nil || *offline.StatusMessage != revoked.Message || !strings.Contains(revoked.Message, offline.KeyHint) {
+		t.Errorf("the OFFLINE bucket's statusMessage = %v; want the failed check's message %q, naming key %s",
+			offline.StatusMessage, revoked.Message, offline.KeyHint)
+	}
 
 	user.restore(t, b.gw)
 	res := mustRevalidate(t, c, id, api.RevalidateBucketRequest{})
 	if !res.Success || res.Code != nil || res.Status != api.ONLINE {
 		t.Errorf("revalidation after the key was restored = %+v, want success and status ONLINE", res)
 	}
-	wantStatusMoved(t, c, id, api.ONLINE, offline.LastStatusAt)
+	if online := wantStatusMoved(t, c, id, api.ONLINE, offline.LastStatusAt); online.StatusMessage != nil {
+		t.Errorf("the bucket ONLINE again still has statusMessage %q", *online.StatusMessage)
+	}
 }
 
 // wantFailedRevalidation checks a report whose checks failed with code, answered with status:

@@ -800,6 +800,7 @@ export interface components {
             endpoint?: string;
             workspaceId: components["schemas"]["ID"];
             status: components["schemas"]["BucketStatus"];
+            statusMessage?: components["schemas"]["StatusMessage"];
             /**
              * Format: date-time
              * @description When the status was last established by a validation.
@@ -868,6 +869,17 @@ export interface components {
          * @enum {string}
          */
         BucketStatus: "ONLINE" | "OFFLINE" | "UNKNOWN";
+        /**
+         * @description Why the bucket is OFFLINE: the message of the check that failed when a validation last
+         *     found it so (a re-validation, or the server's background health job), in the words a
+         *     validation answers, such as `authenticate: the temporary credentials of key ASIA…MPLE
+         *     expired (ExpiredToken); give new ones: access key, secret and session token`. Keys
+         *     appear only as their hints, never a secret. One line of at most 1024 bytes, cut with
+         *     `…` when the check said more. Absent when the bucket is ONLINE or UNKNOWN, and for a
+         *     bucket found OFFLINE before the server stored messages, until its next validation.
+         * @example authenticate: the temporary credentials of key ASIA…MPLE expired (ExpiredToken); give new ones: access key, secret and session token
+         */
+        StatusMessage: string;
         BucketList: {
             /** @example true */
             success: boolean;
@@ -902,6 +914,7 @@ export interface components {
              */
             endpoint?: string;
             status: components["schemas"]["BucketStatus"];
+            statusMessage?: components["schemas"]["StatusMessage"];
             workspaceId: components["schemas"]["ID"];
             /**
              * Format: date-time

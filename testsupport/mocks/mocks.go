@@ -162,17 +162,17 @@ func (mr *MockBucketStoreMockRecorder) QuotaUsage(ctx, orgID any) *gomock.Call {
 }
 
 // RecordStatus mocks base method.
-func (m *MockBucketStore) RecordStatus(ctx context.Context, orgID, bucketID string, version int64, status domain.Status, at time.Time) error {
+func (m *MockBucketStore) RecordStatus(ctx context.Context, orgID, bucketID string, version int64, r domain.StatusRecord) error {
 	m.ctrl.T.Helper()
-	ret := m.ctrl.Call(m, "RecordStatus", ctx, orgID, bucketID, version, status, at)
+	ret := m.ctrl.Call(m, "RecordStatus", ctx, orgID, bucketID, version, r)
 	ret0, _ := ret[0].(error)
 	return ret0
 }
 
 // RecordStatus indicates an expected call of RecordStatus.
-func (mr *MockBucketStoreMockRecorder) RecordStatus(ctx, orgID, bucketID, version, status, at any) *gomock.Call {
+func (mr *MockBucketStoreMockRecorder) RecordStatus(ctx, orgID, bucketID, version, r any) *gomock.Call {
 	mr.mock.ctrl.T.Helper()
-	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "RecordStatus", reflect.TypeOf((*MockBucketStore)(nil).RecordStatus), ctx, orgID, bucketID, version, status, at)
+	return mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "RecordStatus", reflect.TypeOf((*MockBucketStore)(nil).RecordStatus), ctx, orgID, bucketID, version, r)
 }
 
 // Update mocks base method.

@@ -41,7 +41,7 @@ func testLifeGet(t *testing.T, f RepositoryFixture) {
 	org := SeedOrganization(t, f.Store, OrgSpec{})
 	b := repoBucket(org, "Photos")
 	b.Endpoint = "https://s3.example.test"
-	b.Status = domain.StatusOffline
+	b.Status, b.StatusMessage = domain.StatusOffline, lifeLongStatusMessage(t)
 	b.CreatedAt = b.CreatedAt.Add(-time.Hour)
 	credentialsAt := b.CreatedAt.Add(time.Minute)
 	b.SecretFingerprint, b.SecretVersion, b.CredentialsUpdatedAt = "GBDo00G55h6IiV-6CxqivQ", 3, &credentialsAt
@@ -206,7 +206,7 @@ func testLifeUpdate(t *testing.T, f RepositoryFixture) {
 	changed.KeyHint = "svc@…test"
 	changed.SealedKey = repoRandomBytes(40)
 	changed.SealedSecret = repoRandomBytes(90)
-	changed.Status = domain.StatusOffline
+	changed.Status, changed.StatusMessage = domain.StatusOffline, "authenticate: key svc@…test is disabled"
 	changed.LastStatusAt = &checked
 	changed.UpdatedAt = original.UpdatedAt.Add(2 * time.Minute)
 	changed.SecretFingerprint, changed.SecretVersion, changed.CredentialsUpdatedAt = "3q2-7wXyZ0aBcDeFgHiJkL", 2, &changed.UpdatedAt
@@ -223,7 +223,7 @@ func testLifeUpdate(t *testing.T, f RepositoryFixture) {
 	moved := changed
 	moved.WorkspaceID = domain.NewID()
 	moved.CreatedAt = changed.CreatedAt.Add(time.Hour)
-	moved.LastStatusAt = nil
+	moved.LastStatusAt, moved.StatusMessage = nil, ""
 	if err := f.Store.Update(t.Context(), moved); err != nil {
 		t.Fatalf("Update with another workspace and creation time: %v", err)
 	}
@@ -338,24 +338,47 @@ func testLifeRecordStatus(t *testing.T, f RepositoryFixture) {
 	b := repoBucket(org, "Photos")
 	repoMustInsert(t, f.Store, b)
 	at := b.CreatedAt.Add(5 * time.Minute)
-	if err := f.Store.RecordStatus(t.Context(), org.OrgID, b.ID, 1, domain.StatusOffline, at); err != nil {
+	offline := domain.StatusRecord{Status: domain.StatusOffline, Message: lifeLongStatusMessage(t), At: at}
+	if err := f.Store.RecordStatus(t.Context(), org.OrgID, b.ID, 1, offline); err != nil {
 		t.Fatalf("RecordStatus: %v", err)
 	}
 	want := b
-	want.Status, want.LastStatusAt, want.Version = domain.StatusOffline, &at, 2
+	want.Status, want.StatusMessage, want.LastStatusAt, want.Version = domain.StatusOffline, offline.Message, &at, 2
 	lifeWantBucket(t, "Get after RecordStatus", lifeGet(t, f.Store, org.OrgID, b.ID), want)
 
-	// A validation of version 1 finishing after the bucket moved on describes values that are gone.
-	err := f.Store.RecordStatus(t.Context(), org.OrgID, b.ID, 1, domain.StatusOnline, at.Add(time.Minute))
+	// A validation of version 1 finishing after the bucket moved on describes values that are
+	// gone: neither its status nor its message (none, for ONLINE) is stored.
+	online := domain.StatusRecord{Status: domain.StatusOnline, At: at.Add(time.Minute)}
+	err := f.Store.RecordStatus(t.Context(), org.OrgID, b.ID, 1, online)
 	lifeWantConflict(t, "RecordStatus of a stale version", err, b.ID)
 	lifeWantBucket(t, "Get after the stale RecordStatus", lifeGet(t, f.Store, org.OrgID, b.ID), want)
 
-	err = f.Store.RecordStatus(t.Context(), other.OrgID, b.ID, 2, domain.StatusOnline, at)
+	err = f.Store.RecordStatus(t.Context(), other.OrgID, b.ID, 2, online)
 	repoWantKind(t, "RecordStatus by another organization", err, domain.KindNotFound)
 	lifeWantBucket(t, "Get after another organization's RecordStatus", lifeGet(t, f.Store, org.OrgID, b.ID), want)
+
+	// A record without a message clears the one stored.
+	if err := f.Store.RecordStatus(t.Context(), org.OrgID, b.ID, 2, online); err != nil {
+		t.Fatalf("RecordStatus of ONLINE: %v", err)
+	}
+	want.Status, want.StatusMessage, want.LastStatusAt, want.Version = domain.StatusOnline, "", &online.At, 3
+	lifeWantBucket(t, "Get after RecordStatus of ONLINE", lifeGet(t, f.Store, org.OrgID, b.ID), want)
+
 	lifeMustDelete(t, f.Store, org.OrgID, b.ID)
-	err = f.Store.RecordStatus(t.Context(), org.OrgID, b.ID, 3, domain.StatusOnline, at)
+	err = f.Store.RecordStatus(t.Context(), org.OrgID, b.ID, 4, offline)
 	repoWantKind(t, "RecordStatus of a deleted bucket", err, domain.KindNotFound)
+}
+
+// lifeLongStatusMessage is a status message as long as the domain lets one be, with
+// characters of several bytes, which the store must keep exactly.
+func lifeLongStatusMessage(t *testing.T) string {
+	t.Helper()
+	m := "authenticate: the temporary credentials of key ASIA…MPLE expired (ExpiredToken); bucket 写真-é "
+	m += strings.Repeat("x", domain.MaxStatusMessageBytes-len(m))
+	if domain.StatusMessage(m) != m {
+		t.Fatalf("the contract's long status message %q breaks the domain's message rules", m)
+	}
+	return m
 }
 
 // testLifeStaleUpdate updates a bucket from one read twice: the first update lands and moves
@@ -401,11 +424,12 @@ func testLifeStatusOvertakes(t *testing.T, f RepositoryFixture) {
 	repoMustInsert(t, f.Store, read)
 
 	at := read.CreatedAt.Add(time.Minute)
-	if err := f.Store.RecordStatus(t.Context(), org.OrgID, read.ID, read.Version, domain.StatusOffline, at); err != nil {
+	offline := domain.NewStatusRecord(domain.StatusOffline, "list: key AKIA…MPLE may not list bucket contract-bucket", at)
+	if err := f.Store.RecordStatus(t.Context(), org.OrgID, read.ID, read.Version, offline); err != nil {
 		t.Fatalf("RecordStatus: %v", err)
 	}
 	recorded := read
-	recorded.Status, recorded.LastStatusAt, recorded.Version = domain.StatusOffline, &at, 2
+	recorded.Status, recorded.StatusMessage, recorded.LastStatusAt, recorded.Version = domain.StatusOffline, offline.Message, &at, 2
 	lifeWantBucket(t, "Get after RecordStatus", lifeGet(t, f.Store, org.OrgID, read.ID), recorded)
 
 	renamed := read
@@ -430,7 +454,8 @@ func testLifeUpdateOvertakesStatus(t *testing.T, f RepositoryFixture) {
 	}
 	updated.Version = 2
 
-	err := f.Store.RecordStatus(t.Context(), org.OrgID, read.ID, read.Version, domain.StatusOffline, updated.UpdatedAt.Add(time.Second))
+	err := f.Store.RecordStatus(t.Context(), org.OrgID, read.ID, read.Version,
+		domain.NewStatusRecord(domain.StatusOffline, "authenticate: the secret does not match key AKIA…MPLE", updated.UpdatedAt.Add(time.Second)))
 	lifeWantConflict(t, "RecordStatus of the version before the Update", err, read.ID)
 	lifeWantBucket(t, "Get after the overtaken RecordStatus", lifeGet(t, f.Store, org.OrgID, read.ID), updated)
 }

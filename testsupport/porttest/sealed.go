@@ -196,7 +196,7 @@ func testSealedResealStale(t *testing.T, f SealedFixture) {
 	repoMustInsert(t, f.Store, b)
 
 	read := sealedRead(t, f.Store, b.ID)
-	if err := f.Store.RecordStatus(t.Context(), org.OrgID, b.ID, b.Version, domain.StatusOffline, b.CreatedAt); err != nil {
+	if err := f.Store.RecordStatus(t.Context(), org.OrgID, b.ID, b.Version, domain.NewStatusRecord(domain.StatusOffline, "", b.CreatedAt)); err != nil {
 		t.Fatalf("RecordStatus: %v", err)
 	}
 	err := f.Store.Reseal(t.Context(), read, ports.Resealed{SealedKey: repoRandomBytes(48), SealedSecret: repoRandomBytes(64)})

@@ -108,7 +108,7 @@ export function assertID(value, what) {
 // The fields of a Bucket in answers (openapi.yaml components.schemas.Bucket): never `key`,
 // never `secret`.
 const bucketRequired = ["id", "name", "bucket", "storageType", "region", "workspaceId", "status", "keyHint", "secretVersion", "createdAt", "updatedAt"];
-const bucketOptional = ["endpoint", "lastStatusAt", "secretFingerprint", "credentialsUpdatedAt"];
+const bucketOptional = ["endpoint", "statusMessage", "lastStatusAt", "secretFingerprint", "credentialsUpdatedAt"];
 
 /**
  * Asserts b has exactly the fields of a Bucket, with a key hint that is not the key, and that
