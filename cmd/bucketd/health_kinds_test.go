@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -88,13 +89,21 @@ func TestHealthJobMarksBrokenDelegatedCredentialsOffline(t *testing.T) {
 
 // wantHealthFollows wants bucket id, registered through credential keyID, ONLINE; after
 // breaking its credential at the provider, OFFLINE by the health job's hand with a logged
-// reason that says every one of why; after restoring it, ONLINE again.
+// reason and a statusMessage that each say every one of why; after restoring it, ONLINE again
+// with no message.
 func wantHealthFollows(t *testing.T, s *server, c *client.ClientWithResponses, id, keyID string, breaking, restoring func(), why ...string) {
 	t.Helper()
 	wantOnlineByReference(t, c, id, keyID)
 	breaking()
-	waitForStatus(t, c, id, api.OFFLINE)
+	offline := waitForStatus(t, c, id, api.OFFLINE)
 	wantOfflineLogged(t, s, id, why...)
+	for _, w := range why {
+		if offline.StatusMessage == nil || !strings.Contains(*offline.StatusMessage, w) {
+			t.Errorf("the OFFLINE bucket's statusMessage is %v; want it to say %q", offline.StatusMessage, w)
+		}
+	}
 	restoring()
-	waitForStatus(t, c, id, api.ONLINE)
+	if online := waitForStatus(t, c, id, api.ONLINE); online.StatusMessage != nil {
+		t.Errorf("the bucket back ONLINE still has statusMessage %q", *online.StatusMessage)
+	}
 }
