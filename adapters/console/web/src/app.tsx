@@ -7,9 +7,9 @@ import { SignIn } from "./signin";
 const routes = { signIn: "/console/sign-in", buckets: "/console/buckets" } as const;
 
 /**
- * The console: the sign-in page until someone is signed in, then the bucket list. The live
- * region says what changed for screen readers; after every page change focus moves to the
- * page's heading.
+ * The console: the sign-in page until someone is signed in, then the bucket list. After every
+ * page change focus moves to the page's heading, which a screen reader reads out; the live
+ * region says what changed within a page (what the list shows, that the person signed out).
  */
 export function App() {
   const [session, setSession] = useState<Session>();
@@ -59,10 +59,7 @@ export function App() {
         <Buckets announce={setAnnouncement} />
       ) : (
         <SignIn
-          onSignedIn={(s) => {
-            setSession(s);
-            setAnnouncement(`Signed in as ${s.who}.`);
-          }}
+          onSignedIn={setSession}
           onEnded={() => signedOut("The session ended: sign in again.")}
         />
       )}
