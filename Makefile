@@ -70,8 +70,8 @@ build:
 run: build
 	bin/bucketd serve --dev
 
-## test: every test, with the race detector, against real SQLite, versitygw and (when
-## BUCKETD_TEST_POSTGRES_DSN is set) PostgreSQL.
+## test: every test, with the race detector, against real SQLite, versitygw, Azurite, Chromium
+## (the console's browser tests) and (when BUCKETD_TEST_POSTGRES_DSN is set) PostgreSQL.
 test: test-peers
 	@[ -n "$$BUCKETD_TEST_POSTGRES_DSN" ] || echo "NOTE: PostgreSQL tests NOT run: set BUCKETD_TEST_POSTGRES_DSN=postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 	$(GO) test -race -count=1 -timeout 15m ./...
