@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -43,14 +42,9 @@ func TestConsole(t *testing.T) {
 		"BUCKETD_S3_KEY=" + b.gw.RootKey,
 		"BUCKETD_S3_SECRET=" + b.gw.RootSecret,
 	}
-	// One test at a time: the wrong password counts against the sign-in back-off of the same
-	// person and address the first test signs in as.
-	out, err := runNode(t, dir, env, "--test", "--test-concurrency=1",
-		fmt.Sprintf("--test-timeout=%d", nodeTestTimeout.Milliseconds()), "--test-reporter=spec", "console.browser.mjs")
-	if err != nil {
-		t.Fatalf("node --test console.browser.mjs in %s: %v\n%s", dir, err, out)
-	}
-	t.Logf("node --test console.browser.mjs:\n%s", out)
+	// The file's tests run in order; the wrong password comes last, as it counts against the
+	// sign-in back-off of the person the first test signs in as.
+	runNodeTests(t, dir, env, "console.browser.mjs")
 	for _, f := range b.secrets.forms() {
 		if strings.Contains(b.servers[0].Stderr.String(), f.value) {
 			t.Errorf("the server's log holds %s", f.label)
