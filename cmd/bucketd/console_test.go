@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bucketd/bucketd/testsupport/storetest"
 	"github.com/bucketd/bucketd/testsupport/versitygw"
@@ -15,16 +16,19 @@ import (
 const (
 	chromiumVariable = "BUCKETD_CHROMIUM"
 	defaultChromium  = "/usr/bin/chromium"
+	consoleAccessTTL = 2 * time.Second
 )
 
 // TestConsole runs the console's browser tests (node/console.browser.mjs): playwright-core
 // drives Chromium through /console on the real binary, signing in with a password and with an
-// API token, reading a bucket registered through the API, and scanning each page with axe-core.
+// API token, reading a bucket registered through the API, renewing an expired session, and
+// scanning each page with axe-core.
 // Afterwards the server's log must hold none of the credentials.
 func TestConsole(t *testing.T) {
 	dir := nodeTestsDir(t)
 	chromium := chromiumBinary(t)
-	b := newBackend(t, storetest.SQLiteURL(t), 1)
+	// Access tokens that expire within the tests, so that the console must renew them.
+	b := newBackendWith(t, storetest.SQLiteURL(t), 1, nil, []string{"--access-token-ttl", consoleAccessTTL.String()})
 	o := b.bootstrap(t, -1)
 	password := "console " + randomHex(16)
 	b.secrets.Add("the admin's password", password)

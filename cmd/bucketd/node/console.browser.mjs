@@ -142,6 +142,37 @@ function liveRegion(page) {
   return page.locator('[role="status"][aria-live="polite"]');
 }
 
+/**
+ * The latest tokens of the page's session, as the server hands them to it (sign-in, renewals),
+ * and how many renewals the page asked for.
+ * @param {Page} page
+ */
+function sessionTokens(page) {
+  const tokens = { access: "", refresh: "", renewals: 0 };
+  page.on("request", (r) => {
+    if (r.url() === `${url}/user/refresh`) tokens.renewals++;
+  });
+  page.on("response", async (r) => {
+    if (r.request().method() !== "POST" || r.status() !== 200) return;
+    if (r.url() !== `${url}/user/login` && r.url() !== `${url}/user/refresh`) return;
+    const body = await r.json();
+    tokens.access = body.accessToken;
+    tokens.refresh = body.refreshToken;
+  });
+  return tokens;
+}
+
+/**
+ * Signs in on the sign-in page with the person's email and password.
+ * @param {Page} page
+ */
+async function signIn(page) {
+  await page.getByLabel("Email", { exact: true }).fill(person.email);
+  await page.getByLabel("Password", { exact: true }).fill(person.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { level: 1, name: "Buckets" }).waitFor();
+}
+
 test("a person signs in, sees a bucket registered through the API with its status, and signs out", async (t) => {
   const name = `Console bucket ${Date.now().toString(36)}`;
   const created = await api.POST("/bucket", {
@@ -163,13 +194,8 @@ test("a person signs in, sees a bucket registered through the API with its statu
   await checkFits(page, "the sign-in page");
   await page.setViewportSize(wide);
 
-  await page.getByLabel("Email", { exact: true }).fill(person.email);
-  await page.getByLabel("Password", { exact: true }).fill(person.password);
-  const login = page.waitForResponse((r) => r.url() === `${url}/user/login`);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  /** @type {{ accessToken: string }} */
-  const session = await (await login).json();
-  await page.getByRole("heading", { level: 1, name: "Buckets" }).waitFor();
+  const tokens = sessionTokens(page);
+  await signIn(page);
   await page.waitForURL(`${url}/console/buckets`);
   assert.equal(await page.getByText(`Signed in as ${person.email}`, { exact: true }).count(), 1);
   assert.equal(await page.evaluate(() => document.activeElement?.id), "page-title", "focus did not move to the new page's heading");
@@ -208,10 +234,18 @@ test("a person signs in, sees a bucket registered through the API with its statu
   await page.getByRole("heading", { level: 1, name: "Sign in to bucketd" }).waitFor();
   await page.waitForURL(`${url}/console/sign-in`);
   assert.equal(await liveRegion(page).textContent(), "Signed out.");
-  // Signing out ended the session on the server, not only in the tab.
-  const afterSignOut = await fetch(`${url}/workspace`, { headers: { Authorization: `Bearer ${session.accessToken}` } });
-  assert.equal(afterSignOut.status, 401, "the session's access token still works after signing out");
-  await checkPolicy(page, messages);
+  // Signing out ended the session on the server, not only in the tab: its last refresh token,
+  // good for 30 days, is refused.
+  assert.ok(tokens.refresh, "the console never signed in");
+  const afterSignOut = await fetch(`${url}/user/refresh`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ refresh_token: tokens.refresh }),
+  });
+  assert.equal(afterSignOut.status, 401, "the session's refresh token still works after signing out");
+  // Access tokens expire during the test (TestConsole shortens them), and each refusal before
+  // a renewal is logged.
+  await checkPolicy(page, messages, [401]);
 });
 
 test("an API token pasted in signs in; a refused one shows the API's message and code", async (t) => {
@@ -235,6 +269,36 @@ test("an API token pasted in signs in; a refused one shows the API's message and
   assert.equal(await page.getByText("Signed in as an API token").count(), 1);
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByRole("heading", { level: 1, name: "Sign in to bucketd" }).waitFor();
+  await checkPolicy(page, messages, [401]);
+});
+
+test("an expired access token is renewed with the refresh token, and the page goes on", async (t) => {
+  const { page, messages } = await open(t);
+  await visit(page, "/console/sign-in");
+  const tokens = sessionTokens(page);
+  await signIn(page);
+  // The server was started with short-lived access tokens: wait until the page's is refused.
+  const expired = tokens.access;
+  for (;;) {
+    const r = await fetch(`${url}/workspace`, { headers: { Authorization: `Bearer ${expired}` } });
+    if (r.status === 401) break;
+    assert.equal(r.status, 200);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const renewals = tokens.renewals;
+  const renewed = page.waitForResponse((r) => r.url() === `${url}/user/refresh`);
+  const listed = page.waitForResponse((r) => r.url().startsWith(`${url}/bucket?`) && r.status() === 200);
+  await page.getByRole("button", { name: "Refresh" }).click();
+  const renewal = await renewed;
+  assert.equal(renewal.status(), 200, "the renewal was refused");
+  assert.notEqual((await renewal.json()).accessToken, expired);
+  await listed;
+  assert.equal(tokens.renewals, renewals + 1, "the console did not renew the session exactly once");
+  assert.equal(await page.getByRole("alert").count(), 0, "the renewal showed an error");
+  assert.equal(await page.getByRole("heading", { level: 1, name: "Buckets" }).count(), 1);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("heading", { level: 1, name: "Sign in to bucketd" }).waitFor();
+  // The expired token's 401 is the one error the page logs.
   await checkPolicy(page, messages, [401]);
 });
 
