@@ -16,8 +16,11 @@ import (
 const (
 	chromiumVariable = "BUCKETD_CHROMIUM"
 	defaultChromium  = "/usr/bin/chromium"
-	consoleAccessTTL = 2 * time.Second
 )
+
+// consoleAccessTTL is how long the access tokens of the browser tests' server last: short, so
+// that the console must renew a session within a test.
+const consoleAccessTTL = 2 * time.Second
 
 // TestConsole runs the console's browser tests (node/console.browser.mjs): playwright-core
 // drives Chromium through /console on the real binary, signing in with a password and with an
@@ -27,7 +30,6 @@ const (
 func TestConsole(t *testing.T) {
 	dir := nodeTestsDir(t)
 	chromium := chromiumBinary(t)
-	// Access tokens that expire within the tests, so that the console must renew them.
 	b := newBackendWith(t, storetest.SQLiteURL(t), 1, nil, []string{"--access-token-ttl", consoleAccessTTL.String()})
 	o := b.bootstrap(t, -1)
 	password := "console " + randomHex(16)

@@ -173,6 +173,15 @@ async function signIn(page) {
   await page.getByRole("heading", { level: 1, name: "Buckets" }).waitFor();
 }
 
+/**
+ * Signs out and waits for the sign-in page.
+ * @param {Page} page
+ */
+async function signOut(page) {
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("heading", { level: 1, name: "Sign in to bucketd" }).waitFor();
+}
+
 test("a person signs in, sees a bucket registered through the API with its status, and signs out", async (t) => {
   const name = `Console bucket ${Date.now().toString(36)}`;
   const created = await api.POST("/bucket", {
@@ -230,8 +239,7 @@ test("a person signs in, sees a bucket registered through the API with its statu
   const stored = await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length, cookie: document.cookie }));
   assert.deepEqual(stored, { local: 0, session: 0, cookie: "" }, "the console stored something in the browser");
 
-  await page.getByRole("button", { name: "Sign out" }).click();
-  await page.getByRole("heading", { level: 1, name: "Sign in to bucketd" }).waitFor();
+  await signOut(page);
   await page.waitForURL(`${url}/console/sign-in`);
   assert.equal(await liveRegion(page).textContent(), "Signed out.");
   // Signing out ended the session on the server, not only in the tab: its last refresh token,
@@ -267,8 +275,7 @@ test("an API token pasted in signs in; a refused one shows the API's message and
   await page.getByRole("button", { name: "Use token" }).click();
   await page.getByRole("heading", { level: 1, name: "Buckets" }).waitFor();
   assert.equal(await page.getByText("Signed in as an API token").count(), 1);
-  await page.getByRole("button", { name: "Sign out" }).click();
-  await page.getByRole("heading", { level: 1, name: "Sign in to bucketd" }).waitFor();
+  await signOut(page);
   await checkPolicy(page, messages, [401]);
 });
 
@@ -296,8 +303,7 @@ test("an expired access token is renewed with the refresh token, and the page go
   assert.equal(tokens.renewals, renewals + 1, "the console did not renew the session exactly once");
   assert.equal(await page.getByRole("alert").count(), 0, "the renewal showed an error");
   assert.equal(await page.getByRole("heading", { level: 1, name: "Buckets" }).count(), 1);
-  await page.getByRole("button", { name: "Sign out" }).click();
-  await page.getByRole("heading", { level: 1, name: "Sign in to bucketd" }).waitFor();
+  await signOut(page);
   // The expired token's 401 is the one error the page logs.
   await checkPolicy(page, messages, [401]);
 });
