@@ -17,6 +17,10 @@ GEN_TS_DIR := gen/ts
 GEN_TS_STAMP := $(GEN_TS_DIR)/node_modules/.package-lock.json
 REDOCLY := $(GEN_TS_DIR)/node_modules/.bin/redocly
 OPENAPI_TS := $(GEN_TS_DIR)/node_modules/.bin/openapi-typescript
+# The console's sources and build tools (Preact, Vite, TypeScript), pinned by its lock file; make
+# generate builds it into adapters/console/dist, which the binary embeds.
+CONSOLE_DIR := adapters/console/web
+CONSOLE_STAMP := $(CONSOLE_DIR)/node_modules/.package-lock.json
 NODE_TESTS_DIR := cmd/bucketd/node
 NODE_TESTS_STAMP := $(NODE_TESTS_DIR)/node_modules/.package-lock.json
 # Redocly's CLI checks npm for a newer version of itself on every run; the answer changes nothing.
@@ -32,15 +36,20 @@ export GOFLAGS := $(strip $(GOFLAGS) -tags=disable_grpc_modules)
 .PHONY: generate check-generate build run test test-peers lint fmt fuzz bench
 
 ## generate: regenerate gen/ (Go server and client, TypeScript SDK, docs page) and testsupport/mocks
-## from openapi.yaml and ports/.
-generate: $(GEN_TS_STAMP)
+## from openapi.yaml and ports/, then build the console (type-checked against the SDK) into
+## adapters/console/dist.
+generate: $(GEN_TS_STAMP) $(CONSOLE_STAMP)
 	$(GO) generate ./gen/... ./ports/...
 	$(OPENAPI_TS) openapi.yaml --redocly .redocly.yaml --output $(GEN_TS_DIR)/schema.d.ts
+	npm run --prefix $(CONSOLE_DIR) --silent build
+
+# What make generate writes, all of it committed.
+GENERATED := gen testsupport/mocks adapters/console/dist
 
 ## check-generate: fail when the committed generated code differs from what generate produces.
 check-generate: generate
-	@git diff --exit-code -- gen testsupport/mocks || { echo "generated code is stale: run make generate and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- gen testsupport/mocks)" || { git status --short -- gen testsupport/mocks; echo "untracked generated files: commit them"; exit 1; }
+	@git diff --exit-code -- $(GENERATED) || { echo "generated code is stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- $(GENERATED))" || { git status --short -- $(GENERATED); echo "untracked generated files: commit them"; exit 1; }
 
 # What `bin/bucketd --version` prints; without git (a source archive) the binary says unknown.
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null)
@@ -61,8 +70,8 @@ build:
 run: build
 	bin/bucketd serve --dev
 
-## test: every test, with the race detector, against real SQLite, versitygw and (when
-## BUCKETD_TEST_POSTGRES_DSN is set) PostgreSQL.
+## test: every test, with the race detector, against real SQLite, versitygw, Azurite, Chromium
+## (the console's browser tests) and (when BUCKETD_TEST_POSTGRES_DSN is set) PostgreSQL.
 test: test-peers
 	@[ -n "$$BUCKETD_TEST_POSTGRES_DSN" ] || echo "NOTE: PostgreSQL tests NOT run: set BUCKETD_TEST_POSTGRES_DSN=postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 	$(GO) test -race -count=1 -timeout 15m ./...
@@ -115,6 +124,9 @@ $(AZURITE_STAMP): $(AZURITE_DIR)/package-lock.json
 
 $(GEN_TS_STAMP): $(GEN_TS_DIR)/package-lock.json
 	npm ci --prefix $(GEN_TS_DIR) --no-audit --no-fund
+
+$(CONSOLE_STAMP): $(CONSOLE_DIR)/package-lock.json
+	npm ci --prefix $(CONSOLE_DIR) --no-audit --no-fund
 
 $(NODE_TESTS_STAMP): $(NODE_TESTS_DIR)/package-lock.json
 	npm ci --prefix $(NODE_TESTS_DIR) --no-audit --no-fund

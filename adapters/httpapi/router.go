@@ -31,6 +31,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	e.HTTPErrorHandler = s.writeError
 	// Echo's default would believe X-Forwarded-For and X-Real-IP from anyone.
 	e.IPExtractor = s.proxies.clientAddr
+	pages := mountPages(e, s.pages)
 	e.Use(
 		s.identifyRequest,
 		s.observeRequests,
@@ -42,6 +43,8 @@ func (s *Server) Handler() (http.Handler, error) {
 		refuseForeignRoutes,
 		echomiddleware.OapiRequestValidatorWithOptions(spec, &echomiddleware.Options{
 			Options: openapi3filter.Options{AuthenticationFunc: s.authenticate},
+			// The pages are no part of the API: no operation of the spec describes them.
+			Skipper: func(c echo.Context) bool { return pages[c.Path()] },
 		}),
 		authenticatedToRequest,
 		s.idempotency,

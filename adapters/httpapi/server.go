@@ -65,6 +65,7 @@ type Server struct {
 	proxies  TrustedProxies
 	// corsOrigins are the web origins whose pages may read answers; empty means none.
 	corsOrigins CORSOrigins
+	pages       []Pages
 }
 
 // Config carries the Server's dependencies. Logger defaults to slog.Default().
@@ -106,6 +107,8 @@ type Config struct {
 	TrustedProxies TrustedProxies
 	// CORSOrigins are the web origins whose pages may call the API from a browser.
 	CORSOrigins CORSOrigins
+	// Pages are served beside the API, outside its authentication (the console).
+	Pages []Pages
 }
 
 // NewServer checks the dependencies and returns a Server.
@@ -130,6 +133,9 @@ func NewServer(cfg Config) (*Server, error) {
 	case cfg.Audit == nil:
 		return nil, errors.New("httpapi.NewServer: Audit is nil")
 	}
+	if err := checkPages(cfg.Pages); err != nil {
+		return nil, err
+	}
 	if err := checkRate("RateLimit", cfg.RateLimit, "RateBurst", cfg.RateBurst); err != nil {
 		return nil, err
 	}
@@ -152,7 +158,7 @@ func NewServer(cfg Config) (*Server, error) {
 		}
 	}
 	s := &Server{buckets: cfg.Buckets, signIn: cfg.SignIn, workspaces: cfg.Workspaces, credentials: cfg.Credentials, awsTrust: cfg.AWSTrust, auth: cfg.Authenticator, idem: cfg.Idempotency, mac: cfg.RequestMAC, audit: cfg.Audit, db: cfg.Readiness, log: log, now: now,
-		metrics: metrics, refusals: newRefusalTally(maxTalliedAddresses), proxies: cfg.TrustedProxies, corsOrigins: cfg.CORSOrigins}
+		metrics: metrics, refusals: newRefusalTally(maxTalliedAddresses), proxies: cfg.TrustedProxies, corsOrigins: cfg.CORSOrigins, pages: cfg.Pages}
 	if cfg.RateLimit > 0 {
 		s.limiter = newRateLimiter[limiterKey](cfg.RateLimit, cfg.RateBurst, metrics.rateLimiters)
 	}

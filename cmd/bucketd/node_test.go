@@ -82,20 +82,27 @@ func TestNode(t *testing.T) {
 			"BUCKETD_AZURE_SP_SECRET=" + spSecret,
 			"BUCKETD_AZURE_SP_CONTAINER=" + spContainer,
 		}
-		// One file at a time: both use the same organization, and the quota test counts its
-		// buckets.
-		out, err := runNode(t, dir, env, "--test", "--test-concurrency=1",
-			fmt.Sprintf("--test-timeout=%d", nodeTestTimeout.Milliseconds()), "--test-reporter=spec")
-		if err != nil {
-			t.Fatalf("node --test in %s: %v\n%s", dir, err, out)
-		}
-		t.Logf("node --test:\n%s", out)
+		// Every test file: they use the same organization, and the quota test counts its buckets.
+		runNodeTests(t, dir, env)
 		for _, f := range b.secrets.forms() {
 			if strings.Contains(b.servers[0].Stderr.String(), f.value) {
 				t.Errorf("the server's log holds %s", f.label)
 			}
 		}
 	})
+}
+
+// runNodeTests runs `node --test` in dir on files, or on every test file when none is named,
+// one file at a time, and fails t with what node printed unless every test passed.
+func runNodeTests(t *testing.T, dir string, env []string, files ...string) {
+	t.Helper()
+	args := append([]string{"--test", "--test-concurrency=1",
+		fmt.Sprintf("--test-timeout=%d", nodeTestTimeout.Milliseconds()), "--test-reporter=spec"}, files...)
+	out, err := runNode(t, dir, env, args...)
+	if err != nil {
+		t.Fatalf("node %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
+	}
+	t.Logf("node %s:\n%s", strings.Join(args, " "), out)
 }
 
 // flashbackClientVariable names the folder of Flashback's TypeScript client (the one that

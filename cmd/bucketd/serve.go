@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/bucketd/bucketd/adapters/console"
 	"github.com/bucketd/bucketd/adapters/httpapi"
 	"github.com/bucketd/bucketd/adapters/netguard"
 	"github.com/bucketd/bucketd/adapters/requestmac"
@@ -96,10 +97,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) (err er
 	if err != nil {
 		return err
 	}
+	pages, err := console.New()
+	if err != nil {
+		return err
+	}
 	api, err := httpapi.NewServer(httpapi.Config{Buckets: buckets, SignIn: signIn, Workspaces: workspaces, Credentials: buckets, AWSTrust: awsTrust, Authenticator: store, Idempotency: store, RequestMAC: requestMAC, Readiness: store, Audit: store.Audit(),
 		Logger: log, Metrics: metrics, RateLimit: cfg.limits.rateLimit, RateBurst: cfg.limits.rateBurst,
 		AuthFailureLimit: cfg.clients.authFailureRate, AuthFailureBurst: cfg.clients.authFailureBurst, TrustedProxies: cfg.clients.trustedProxies,
-		CORSOrigins: cfg.clients.corsOrigins})
+		CORSOrigins: cfg.clients.corsOrigins, Pages: []httpapi.Pages{{Prefix: console.Path, Handler: pages}}})
 	if err != nil {
 		return err
 	}

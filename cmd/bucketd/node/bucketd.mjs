@@ -3,23 +3,10 @@
 // answer must have.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { required } from "./env.mjs";
 import { assertIsA, flashback } from "./flashbacktypes.mjs";
 
 /** @typedef {import("../../../gen/ts/schema.js").components["schemas"]} Schemas */
-
-/**
- * The value of an environment variable the Go test sets; a missing one fails the import, and
- * so every test of the file, with the way to run them.
- * @param {string} name
- * @returns {string}
- */
-function required(name) {
-  const value = process.env[name];
-  if (!value) {
-    throw new Error(`${name} is not set: run the Node tests with go test ./cmd/bucketd -run TestNode, which starts bucketd and the storage peers`);
-  }
-  return value;
-}
 
 /** The server under test and the organization the Go test bootstrapped for these tests. */
 export const server = {
