@@ -118,3 +118,15 @@ export async function call<T>(request: () => Promise<Answer<T>>): Promise<{ data
     return { problem: unreachable(err) };
   }
 }
+
+export type ApiKey = components["schemas"]["ApiKey"];
+export type Report = components["schemas"]["ValidationResult"];
+export type CreateBucket = components["schemas"]["CreateBucketRequest"];
+
+/**
+ * A new Idempotency-Key: 128 random bits in hex. crypto.getRandomValues, unlike
+ * crypto.randomUUID, works on a page served over plain http from another host too.
+ */
+export function idempotencyKey(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}

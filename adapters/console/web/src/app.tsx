@@ -1,39 +1,62 @@
+import type { FunctionComponent } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, endSession, type Session } from "./api";
+import { BucketPage } from "./bucket";
 import { Buckets } from "./buckets";
+import { RegisterBucket } from "./register";
+import { base, Link, match, navigate, type PageProps, usePath } from "./router";
 import { SignIn } from "./signin";
 
-/** The console's routes under /console/; bucketd answers index.html for each of them. */
-const routes = { signIn: "/console/sign-in", buckets: "/console/buckets" } as const;
+const signInPath = `${base}/sign-in`;
+const home = `${base}/buckets`;
+
+/** The pages of a signed-in person, one route per line; the first that matches is shown. */
+const pages: [string, FunctionComponent<PageProps>][] = [
+  [`${base}/buckets`, Buckets],
+  [`${base}/buckets/new`, RegisterBucket],
+  [`${base}/buckets/:id`, BucketPage],
+];
+
+/** The page for path and its parameters, or undefined when no page has that address. */
+function pageOf(path: string): [FunctionComponent<PageProps>, Record<string, string>] | undefined {
+  for (const [pattern, render] of pages) {
+    const params = match(pattern, path);
+    if (params) return [render, params];
+  }
+  return undefined;
+}
 
 /**
- * The console: the sign-in page until someone is signed in, then the bucket list. After every
- * page change focus moves to the page's heading, which a screen reader reads out; the live
- * region says what changed within a page (what the list shows, that the person signed out).
+ * The console: the sign-in page until someone is signed in, then the page the address names
+ * (the bucket list by default). After every page change focus moves to the page's heading,
+ * which a screen reader reads out; the live region says what changed within a page.
  */
 export function App() {
   const [session, setSession] = useState<Session>();
   const [announcement, setAnnouncement] = useState("");
+  const path = usePath();
+  // The page asked for before signing in, shown once signed in.
+  const wanted = useRef(pageOf(location.pathname) ? location.pathname : home);
   const first = useRef(true);
-
-  function go(path: string) {
-    if (location.pathname !== path) history.replaceState(null, "", path);
-  }
 
   function signedOut(message: string) {
     setSession(undefined);
-    go(routes.signIn);
+    wanted.current = home;
     setAnnouncement(message);
   }
 
   useEffect(() => {
-    go(session ? routes.buckets : routes.signIn);
+    if (!session) navigate(signInPath, true);
+    else if (!pageOf(path)) navigate(path === signInPath ? wanted.current : home, true);
+  }, [session, path]);
+
+  useEffect(() => {
     if (first.current) {
       first.current = false;
       return;
     }
     document.getElementById("page-title")?.focus();
-  }, [session]);
+  }, [session, path]);
 
   async function signOut() {
     const s = endSession();
@@ -42,6 +65,8 @@ export function App() {
     signedOut("Signed out.");
   }
 
+  const page = session ? pageOf(path) : undefined;
+  const Page = page?.[0];
   return (
     <>
       <a class="skip" href="#main">Skip to content</a>
@@ -49,15 +74,16 @@ export function App() {
         <span class="brand">bucketd console</span>
         {session ? (
           <nav aria-label="Account">
+            <Link href={home}>Buckets</Link>
             <span class="who">Signed in as {session.who}</span>
             <button type="button" onClick={() => void signOut()}>Sign out</button>
           </nav>
         ) : null}
       </header>
       <p class="visually-hidden" role="status" aria-live="polite">{announcement}</p>
-      {session ? (
-        <Buckets announce={setAnnouncement} />
-      ) : (
+      {Page && page ? (
+        <Page key={path} announce={setAnnouncement} params={page[1]} />
+      ) : session ? null : (
         <SignIn
           onSignedIn={setSession}
           onEnded={() => signedOut("The session ended: sign in again.")}

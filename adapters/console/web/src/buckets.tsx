@@ -1,9 +1,8 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, type Bucket, call, type Problem, type Workspace } from "./api";
 import { ProblemView } from "./problem";
+import { base, Link, type PageProps } from "./router";
 
-/** A bucket as the list shows it; statusMessage is read when the server sends it. */
-type Listed = Bucket & { statusMessage?: string };
 
 const allWorkspaces = "";
 
@@ -11,10 +10,10 @@ const allWorkspaces = "";
  * The bucket list of the chosen workspace (GET /bucket), with the workspace switcher
  * (GET /workspace). announce tells the live region what changed.
  */
-export function Buckets({ announce }: { announce: (message: string) => void }) {
+export function Buckets({ announce }: PageProps) {
   const [workspaces, setWorkspaces] = useState<Workspace[]>([]);
   const [workspaceId, setWorkspaceId] = useState(allWorkspaces);
-  const [buckets, setBuckets] = useState<Listed[]>();
+  const [buckets, setBuckets] = useState<Bucket[]>();
   const [next, setNext] = useState<string>();
   const [problem, setProblem] = useState<Problem>();
   const [loading, setLoading] = useState(false);
@@ -59,6 +58,7 @@ export function Buckets({ announce }: { announce: (message: string) => void }) {
           ))}
         </select>
         <button type="button" onClick={() => void load()} disabled={loading}>Refresh</button>
+        <Link href={`${base}/buckets/new`} class="button-link">Register a bucket</Link>
       </div>
       <ProblemView problem={problem} title="The request failed" />
       {buckets === undefined ? (
@@ -78,7 +78,7 @@ export function Buckets({ announce }: { announce: (message: string) => void }) {
 const columns = ["Name", "Provider", "Bucket", "Region", "Status", "Key hint", "Secret fingerprint"];
 
 /** The buckets as a table; on a narrow screen each row becomes a card (styles.css). */
-function BucketTable({ buckets }: { buckets: Listed[] }) {
+function BucketTable({ buckets }: { buckets: Bucket[] }) {
   return (
     <table class="buckets">
       <caption class="visually-hidden">Registered buckets</caption>
@@ -92,7 +92,7 @@ function BucketTable({ buckets }: { buckets: Listed[] }) {
       <tbody>
         {buckets.map((b) => (
           <tr key={b.id}>
-            <th scope="row" data-label="Name">{b.name}</th>
+            <th scope="row" data-label="Name"><Link href={`${base}/buckets/${b.id}`}>{b.name}</Link></th>
             <td data-label="Provider">{b.storageType}</td>
             <td data-label="Bucket"><code>{b.bucket}</code></td>
             <td data-label="Region">{b.region || <span class="none">none</span>}</td>
@@ -106,10 +106,10 @@ function BucketTable({ buckets }: { buckets: Listed[] }) {
   );
 }
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+export const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
 
 /** The status badge, when it was last checked, and what the check said when the server tells. */
-function Status({ bucket }: { bucket: Listed }) {
+export function Status({ bucket }: { bucket: Bucket }) {
   const status = bucket.status as string;
   return (
     <div class="status">
