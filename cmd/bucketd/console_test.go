@@ -24,8 +24,9 @@ const consoleAccessTTL = 2 * time.Second
 
 // TestConsole runs the console's browser tests (node/console.browser.mjs): playwright-core
 // drives Chromium through /console on the real binary, signing in with a password and with an
-// API token, reading a bucket registered through the API, renewing an expired session, and
-// scanning each page with axe-core.
+// API token, reading a bucket registered through the API, renewing an expired session,
+// registering an S3 bucket on versitygw after its dry run, editing it, having a wrong secret
+// refused, re-validating and deleting it, and scanning each page with axe-core.
 // Afterwards the server's log must hold none of the credentials.
 func TestConsole(t *testing.T) {
 	dir := nodeTestsDir(t)

@@ -308,6 +308,193 @@ test("an expired access token is renewed with the refresh token, and the page go
   await checkPolicy(page, messages, [401]);
 });
 
+/**
+ * Scans the page with axe-core at both widths and checks it fits the narrow one.
+ * @param {Page} page
+ * @param {string} what
+ */
+async function checkBothWidths(page, what) {
+  await checkAccessible(page, `${what} at 1280 px`);
+  await page.setViewportSize(narrow);
+  await checkAccessible(page, `${what} at 390 px`);
+  await checkFits(page, what);
+  await page.setViewportSize(wide);
+}
+
+/**
+ * The page's next answer to method on path, skipping the 401s of an expired access token,
+ * which the page renews and asks again.
+ * @param {Page} page
+ * @param {string} method
+ * @param {string} path
+ */
+function answer(page, method, path) {
+  return page.waitForResponse((r) => r.url() === url + path && r.request().method() === method && r.status() !== 401);
+}
+
+/**
+ * Fails unless the page's heading is the one named and holds the focus, as after each move
+ * from page to page.
+ * @param {Page} page
+ * @param {string} name
+ */
+async function checkArrived(page, name) {
+  await page.getByRole("heading", { level: 1, name, exact: true }).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "page-title", `focus did not move to the heading of ${name}`);
+}
+
+/**
+ * The report the page shows under title, as check name and verdict pairs.
+ * @param {Page} page
+ * @param {string} title
+ */
+async function shownChecks(page, title) {
+  const report = page.locator('[aria-live="polite"] .report').filter({ has: page.getByRole("heading", { name: title, exact: true }) });
+  await report.waitFor();
+  return report.locator("li.check").evaluateAll((items) => items.map((li) => [li.getAttribute("data-check"), li.querySelector(".check-verdict")?.textContent]));
+}
+
+test("a person registers an S3 bucket after its dry run, edits it, has a wrong secret refused, re-validates it and deletes it", async (t) => {
+  const { page, messages } = await open(t);
+  await visit(page, "/console/sign-in");
+  await signIn(page);
+
+  await page.getByRole("link", { name: "Register a bucket" }).click();
+  await page.waitForURL(`${url}/console/buckets/new`);
+  await checkArrived(page, "Register a bucket");
+  // Back and Forward move between the pages without a reload.
+  await page.goBack();
+  await checkArrived(page, "Buckets");
+  await page.goForward();
+  await checkArrived(page, "Register a bucket");
+  await checkBothWidths(page, "the register page");
+
+  const name = `Registered ${Date.now().toString(36)}`;
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  await page.getByLabel("Workspace", { exact: true }).selectOption(workspaceId);
+  await page.getByRole("radio", { name: "Amazon S3 or S3-compatible" }).check();
+  await page.getByLabel("Provider bucket", { exact: true }).fill(s3.bucket);
+  await page.getByLabel("Region (optional)", { exact: true }).fill(s3.region);
+  await page.getByLabel("Endpoint (optional)", { exact: true }).fill(s3.endpoint);
+  await page.getByLabel("Access key id", { exact: true }).fill(s3.key);
+  await page.getByLabel("Secret access key", { exact: true }).fill(s3.secret);
+  const register = page.getByRole("button", { name: "Register", exact: true });
+  assert.ok(await register.isDisabled(), "Register is offered before a dry run");
+
+  // The dry run is held until the page has shown it running for a second.
+  /** @type {() => void} */
+  let release = () => {};
+  const held = new Promise((resolve) => { release = () => resolve(undefined); });
+  await page.route(`${url}/bucket/validate`, async (route) => {
+    await held;
+    await route.continue();
+  });
+  const dryRun = answer(page, "POST", "/bucket/validate");
+  await page.getByRole("button", { name: "Check", exact: true }).click();
+  await page.getByRole("timer").filter({ hasText: /^[1-9]\d* s$/ }).waitFor();
+  assert.equal(await liveRegion(page).textContent(), "Checking the credentials with the provider.");
+  release();
+  const validated = await dryRun;
+  assert.equal(validated.status(), 200);
+  /** @type {import("../../../gen/ts/schema.js").components["schemas"]["ValidationResult"]} */
+  const report = await validated.json();
+  assert.equal(report.success, true, `the dry run failed: ${report.message}`);
+  await page.unroute(`${url}/bucket/validate`);
+  assert.deepEqual(await shownChecks(page, "Dry-run report"), report.checks.map((c) => [c.name, "passed"]));
+  assert.equal(await page.locator(".report .addressing-style").textContent(), report.addressingStyle);
+  assert.equal(await page.getByRole("timer").count(), 0, "the dry run still shows as running");
+  await checkBothWidths(page, "the register page with its dry-run report");
+
+  const saving = page.waitForRequest((r) => r.url() === `${url}/bucket` && r.method() === "POST");
+  const saved = answer(page, "POST", "/bucket");
+  await register.click();
+  assert.match((await saving).headers()["idempotency-key"] ?? "", /^[0-9a-f]{32}$/, "the save has no Idempotency-Key");
+  const created = await saved;
+  assert.equal(created.status(), 200);
+  const { bucketId } = await created.json();
+  await page.waitForURL(`${url}/console/buckets/${bucketId}`);
+  await checkArrived(page, name);
+  await liveRegion(page).filter({ hasText: `Bucket ${name} registered. Status: ONLINE.` }).waitFor();
+
+  /** @param {string} label */
+  const detail = (label) => page.locator(`.details .fact[data-label="${label}"] dd`);
+  const stored = (await api.GET("/bucket/{bucketId}", { params: { path: { bucketId } } })).data?.bucket;
+  assert.ok(stored?.secretFingerprint, "the registered bucket has no fingerprint");
+  assert.equal(await detail("Status").locator(".badge").textContent(), "ONLINE");
+  assert.equal(await detail("Status").locator("time").getAttribute("datetime"), stored.lastStatusAt);
+  assert.equal(await detail("Key hint").textContent(), stored.keyHint);
+  assert.equal(await detail("Secret fingerprint").textContent(), stored.secretFingerprint);
+  assert.equal(await detail("Endpoint").textContent(), s3.endpoint);
+  await checkBothWidths(page, "the bucket's page");
+
+  // Edit: a new name.
+  const renamed = `${name} renamed`;
+  const editForm = page.locator("form").filter({ has: page.getByRole("heading", { name: "Edit" }) });
+  await editForm.getByLabel("Name", { exact: true }).fill(renamed);
+  const put = answer(page, "PUT", `/bucket/${bucketId}`);
+  await editForm.getByRole("button", { name: "Save changes" }).click();
+  assert.equal((await put).status(), 200);
+  await page.getByRole("heading", { level: 1, name: renamed, exact: true }).waitFor();
+
+  // A wrong secret is refused: the API's message and code, and the report of the tried values.
+  const wrong = `${s3.secret}-wrong`;
+  const rotateForm = page.locator("form").filter({ has: page.getByRole("heading", { name: "Rotate the secret" }) });
+  await rotateForm.getByLabel("Secret access key", { exact: true }).fill(wrong);
+  const refusal = answer(page, "PUT", `/bucket/${bucketId}`);
+  await rotateForm.getByRole("button", { name: "Rotate" }).click();
+  const refused = await refusal;
+  assert.equal(refused.status(), 400);
+  /** @type {{ message: string, code: string }} */
+  const body = await refused.json();
+  const alert = page.getByRole("alert");
+  await alert.waitFor();
+  assert.equal(await alert.locator(".problem-message").textContent(), body.message);
+  assert.equal(await alert.locator(".problem-code code").textContent(), body.code);
+  const refusedChecks = await shownChecks(page, "Report of the refused secret (tried, not stored)");
+  assert.ok(refusedChecks.some(([, verdict]) => verdict === "failed"), `the refused secret's report has no failed check: ${JSON.stringify(refusedChecks)}`);
+  assert.equal(await page.locator(".report .report-code").textContent(), body.code, "the report names another cause than the refusal");
+  assert.equal(await rotateForm.getByLabel("Secret access key", { exact: true }).inputValue(), "", "the secret field was not emptied");
+  assert.equal(await detail("Secret fingerprint").textContent(), stored.secretFingerprint, "a refused rotation changed the secret");
+  assert.equal(await detail("Status").locator(".badge").textContent(), "ONLINE");
+  await checkBothWidths(page, "the bucket's page with a refused rotation");
+
+  const revalidation = answer(page, "POST", `/bucket/${bucketId}/validate`);
+  await page.getByRole("button", { name: "Re-validate" }).click();
+  /** @type {import("../../../gen/ts/schema.js").components["schemas"]["ValidationResult"]} */
+  const revalidated = await (await revalidation).json();
+  assert.equal(revalidated.success, true, revalidated.message);
+  assert.deepEqual(await shownChecks(page, "Re-validation report"), revalidated.checks.map((c) => [c.name, "passed"]));
+  assert.equal(await page.getByRole("alert").count(), 0, "the refusal is still shown after a re-validation");
+
+  // Delete: the confirmation holds the focus; Escape cancels and gives the focus back.
+  const opener = page.getByRole("button", { name: "Delete bucket" });
+  await opener.click();
+  const dialog = page.getByRole("dialog", { name: `Delete ${renamed}?` });
+  await dialog.waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Cancel", "the dialog did not take the focus");
+  await checkBothWidths(page, "the delete confirmation");
+  for (const key of ["Tab", "Tab", "Tab", "Shift+Tab", "Shift+Tab", "Shift+Tab"]) {
+    await page.keyboard.press(key);
+    assert.ok(await dialog.evaluate((d) => d.contains(document.activeElement)), `${key} left the dialog`);
+  }
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "hidden" });
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Delete bucket", "the focus did not return to the delete button");
+  await opener.click();
+  await dialog.getByRole("button", { name: "Delete", exact: true }).click();
+  await page.waitForURL(`${url}/console/buckets`);
+  await checkArrived(page, "Buckets");
+  await liveRegion(page).filter({ hasText: new RegExp(`^Bucket ${renamed} deleted\\. \\d+ buckets? shown\\.$`) }).waitFor();
+  assert.equal((await api.GET("/bucket/{bucketId}", { params: { path: { bucketId } } })).response.status, 404, "the bucket is still there");
+
+  const shown = await page.evaluate(() => document.body.innerText);
+  assert.ok(!shown.includes(s3.secret) && !shown.includes(wrong), "the page shows a secret");
+  const kept = await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length, cookie: document.cookie }));
+  assert.deepEqual(kept, { local: 0, session: 0, cookie: "" }, "the console stored something in the browser");
+  // The refused rotation is the 400; access tokens expire during the test (401, then renewed).
+  await checkPolicy(page, messages, [400, 401]);
+});
+
 test("a wrong password shows the API's message and code", async (t) => {
   const { page, messages } = await open(t);
   await visit(page, "/console/sign-in");

@@ -38,11 +38,25 @@ export function App() {
   // The page asked for before signing in, shown once signed in.
   const wanted = useRef(pageOf(location.pathname) ? location.pathname : home);
   const first = useRef(true);
+  // What leave announced, for the first announcement of the page it moved to.
+  const arrival = useRef<{ path: string; message: string } | undefined>(undefined);
+
+  function announce(message: string) {
+    const a = arrival.current;
+    arrival.current = undefined;
+    setAnnouncement(a?.path === location.pathname ? `${a.message} ${message}` : message);
+  }
+
+  function leave(to: string, message: string) {
+    arrival.current = { path: to, message };
+    setAnnouncement(message);
+    navigate(to);
+  }
 
   function signedOut(message: string) {
     setSession(undefined);
     wanted.current = home;
-    setAnnouncement(message);
+    announce(message);
   }
 
   useEffect(() => {
@@ -82,7 +96,7 @@ export function App() {
       </header>
       <p class="visually-hidden" role="status" aria-live="polite">{announcement}</p>
       {Page && page ? (
-        <Page key={path} announce={setAnnouncement} params={page[1]} />
+        <Page key={path} announce={announce} leave={leave} params={page[1]} />
       ) : session ? null : (
         <SignIn
           onSignedIn={setSession}

@@ -4,7 +4,7 @@ import { dateTime, Status } from "./buckets";
 import { ConfirmDialog } from "./dialog";
 import { ProblemView } from "./problem";
 import { ReportRegion, Running, useRunning } from "./report";
-import { base, Link, navigate, type PageProps } from "./router";
+import { base, Link, type PageProps } from "./router";
 import { noSecret, type Provider, type Secret, SecretFields } from "./secret";
 
 /** The console's provider of a bucket: BLOB and AZURE are both Azure. */
@@ -19,7 +19,7 @@ function providerOf(b: Bucket): Provider {
  * confirmation (DELETE /bucket/{id}). A refused rotation shows the API's message and code and
  * the report of the refused values, tried without storing them.
  */
-export function BucketPage({ announce, params }: PageProps) {
+export function BucketPage({ announce, leave, params }: PageProps) {
   const id = params.id;
   const [bucket, setBucket] = useState<Bucket>();
   const [problem, setProblem] = useState<Problem>();
@@ -27,14 +27,18 @@ export function BucketPage({ announce, params }: PageProps) {
   const { since, running, run } = useRunning();
   const [doing, setDoing] = useState("");
 
-  async function load() {
+  async function load(): Promise<Bucket | undefined> {
     const answer = await call(() => api.GET("/bucket/{bucketId}", { params: { path: { bucketId: id } } }));
-    if ("problem" in answer) return setProblem(answer.problem);
+    if ("problem" in answer) {
+      setProblem(answer.problem);
+      return undefined;
+    }
     setBucket(answer.data.bucket);
+    return answer.data.bucket;
   }
 
   useEffect(() => {
-    void load();
+    void load().then((b) => announce(b ? `Status: ${b.status}.` : "The bucket could not be loaded."));
   }, [id]);
 
   /** Runs a provider round trip, announcing it and showing for how long it runs. */
@@ -104,7 +108,7 @@ export function BucketPage({ announce, params }: PageProps) {
         <EditForm bucket={bucket} disabled={running} onSave={(body) => update("Saving the changes", body)} />
         <RotateForm bucket={bucket} disabled={running} onRotate={rotate} />
       </div>
-      <DeleteBucket bucket={bucket} announce={announce} />
+      <DeleteBucket bucket={bucket} leave={leave} />
     </main>
   );
 }
@@ -201,7 +205,7 @@ function RotateForm({ bucket, disabled, onRotate }: { bucket: Bucket; disabled: 
 }
 
 /** The delete button and its confirmation dialog; after a delete the bucket list is shown. */
-function DeleteBucket({ bucket, announce }: { bucket: Bucket; announce: (message: string) => void }) {
+function DeleteBucket({ bucket, leave }: { bucket: Bucket; leave: PageProps["leave"] }) {
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<Problem>();
@@ -213,8 +217,7 @@ function DeleteBucket({ bucket, announce }: { bucket: Bucket; announce: (message
     const answer = await call(() => api.DELETE("/bucket/{bucketId}", { params: { path: { bucketId: bucket.id } } }));
     setBusy(false);
     if ("problem" in answer) return setProblem(answer.problem);
-    announce(`Bucket ${bucket.name} deleted.`);
-    navigate(`${base}/buckets`);
+    leave(`${base}/buckets`, `Bucket ${bucket.name} deleted.`);
   }
 
   return (

@@ -2,7 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, type ApiKey, call, type CreateBucket, idempotencyKey, type Problem, type Report, type Workspace } from "./api";
 import { ProblemView } from "./problem";
 import { ReportRegion, Running, useRunning } from "./report";
-import { base, Link, navigate, type PageProps } from "./router";
+import { base, Link, type PageProps } from "./router";
 import { noSecret, type Provider, type Secret, SecretFields } from "./secret";
 
 /** The register form's values but the credential's secret parts, which live apart. */
@@ -27,7 +27,7 @@ const providers: [Provider, string][] = [["S3", "Amazon S3 or S3-compatible"], [
  * Idempotency-Key so that a retry cannot register it twice). Changing any field discards the
  * report: only values that passed a dry run can be saved.
  */
-export function RegisterBucket({ announce }: PageProps) {
+export function RegisterBucket({ announce, leave }: PageProps) {
   const [workspaces, setWorkspaces] = useState<Workspace[]>([]);
   const [fields, setFields] = useState<Fields>({ name: "", workspaceId: "", provider: "S3", bucket: "", region: "", endpoint: "", source: "secret", apiKeyId: "", validation: "read" });
   const [secret, setSecret] = useState<Secret>(noSecret);
@@ -102,8 +102,7 @@ export function RegisterBucket({ announce }: PageProps) {
       return;
     }
     setSecret(noSecret);
-    announce(`Bucket ${fields.name} registered.`);
-    navigate(`${base}/buckets/${answer.data.bucketId}`);
+    leave(`${base}/buckets/${answer.data.bucketId}`, `Bucket ${fields.name} registered.`);
   }
 
   const f = fields;

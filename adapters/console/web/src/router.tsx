@@ -7,6 +7,11 @@ import { useEffect, useState } from "preact/hooks";
 /** What every page is given: announce tells the live region what changed within the page. */
 export interface PageProps {
   announce: (message: string) => void;
+  /**
+   * Moves to path and announces message there, ahead of what that page announces first (such
+   * as "Bucket deleted." before the list's "3 buckets shown."), so that neither hides the other.
+   */
+  leave: (path: string, message: string) => void;
   /** The route's :parameters, such as a bucket's id. */
   params: Record<string, string>;
 }
