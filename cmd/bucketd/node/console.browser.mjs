@@ -143,6 +143,24 @@ function liveRegion(page) {
 }
 
 /**
+ * Fails unless response has status and the page shows its error as an alert with the API's
+ * exact message and code; returns the error.
+ * @param {Page} page
+ * @param {import("playwright-core").Response} response
+ * @param {number} status
+ * @returns {Promise<{ message: string, code: string }>}
+ */
+async function checkShownError(page, response, status) {
+  assert.equal(response.status(), status);
+  const body = await response.json();
+  const alert = page.getByRole("alert");
+  await alert.waitFor();
+  assert.equal(await alert.locator(".problem-message").textContent(), body.message);
+  assert.equal(await alert.locator(".problem-code code").textContent(), body.code);
+  return body;
+}
+
+/**
  * The latest tokens of the page's session, as the server hands them to it (sign-in, renewals),
  * and how many renewals the page asked for.
  * @param {Page} page
@@ -262,12 +280,7 @@ test("an API token pasted in signs in; a refused one shows the API's message and
   await page.getByLabel("API token", { exact: true }).fill("bkd_not-a-token");
   const refused = page.waitForResponse((r) => r.url() === `${url}/workspace`);
   await page.getByRole("button", { name: "Use token" }).click();
-  /** @type {{ message: string, code: string }} */
-  const body = await (await refused).json();
-  const alert = page.getByRole("alert");
-  await alert.waitFor();
-  assert.equal(await alert.locator(".problem-message").textContent(), body.message);
-  assert.equal(await alert.locator(".problem-code code").textContent(), body.code);
+  const body = await checkShownError(page, await refused, 401);
   assert.equal(body.code, "UNAUTHENTICATED");
   await checkAccessible(page, "the sign-in page with an error");
 
@@ -369,6 +382,24 @@ test("a person registers an S3 bucket after its dry run, edits it, has a wrong s
   await checkArrived(page, "Register a bucket");
   await checkBothWidths(page, "the register page");
 
+  // The other providers' fields, and a stored credential instead of a key and secret.
+  const credential = await api.POST("/apikeys", {
+    body: { provider: "S3", key: s3.key, secret: s3.secret, endpoint: s3.endpoint, region: s3.region, description: "Console credential", workspaceId },
+  });
+  assert.equal(credential.response.status, 200, `POST /apikeys answered ${JSON.stringify(credential.error)}`);
+  await page.getByRole("radio", { name: "Google Cloud Storage" }).check();
+  await page.getByLabel("Service account key file (JSON)", { exact: true }).waitFor();
+  await page.getByRole("radio", { name: "Azure Blob Storage" }).check();
+  await page.getByLabel("Storage account name", { exact: true }).waitFor();
+  await checkBothWidths(page, "the register page for Azure");
+  await page.getByRole("radio", { name: "Amazon S3 or S3-compatible" }).check();
+  await page.getByRole("radio", { name: "A stored credential" }).check();
+  const stored = page.getByLabel("Stored credential", { exact: true });
+  await stored.locator(`option[value="${credential.data?.apiKeyId}"]`).waitFor({ state: "attached" });
+  assert.match(await stored.locator(`option[value="${credential.data?.apiKeyId}"]`).textContent() ?? "", /^Console credential: /);
+  await checkBothWidths(page, "the register page with a stored credential");
+  await page.getByRole("radio", { name: "This bucket's own" }).check();
+
   const name = `Registered ${Date.now().toString(36)}`;
   await page.getByLabel("Name", { exact: true }).fill(name);
   await page.getByLabel("Workspace", { exact: true }).selectOption(workspaceId);
@@ -418,12 +449,12 @@ test("a person registers an S3 bucket after its dry run, edits it, has a wrong s
 
   /** @param {string} label */
   const detail = (label) => page.locator(`.details .fact[data-label="${label}"] dd`);
-  const stored = (await api.GET("/bucket/{bucketId}", { params: { path: { bucketId } } })).data?.bucket;
-  assert.ok(stored?.secretFingerprint, "the registered bucket has no fingerprint");
+  const registered = (await api.GET("/bucket/{bucketId}", { params: { path: { bucketId } } })).data?.bucket;
+  assert.ok(registered?.secretFingerprint, "the registered bucket has no fingerprint");
   assert.equal(await detail("Status").locator(".badge").textContent(), "ONLINE");
-  assert.equal(await detail("Status").locator("time").getAttribute("datetime"), stored.lastStatusAt);
-  assert.equal(await detail("Key hint").textContent(), stored.keyHint);
-  assert.equal(await detail("Secret fingerprint").textContent(), stored.secretFingerprint);
+  assert.equal(await detail("Status").locator("time").getAttribute("datetime"), registered.lastStatusAt);
+  assert.equal(await detail("Key hint").textContent(), registered.keyHint);
+  assert.equal(await detail("Secret fingerprint").textContent(), registered.secretFingerprint);
   assert.equal(await detail("Endpoint").textContent(), s3.endpoint);
   await checkBothWidths(page, "the bucket's page");
 
@@ -442,19 +473,12 @@ test("a person registers an S3 bucket after its dry run, edits it, has a wrong s
   await rotateForm.getByLabel("Secret access key", { exact: true }).fill(wrong);
   const refusal = answer(page, "PUT", `/bucket/${bucketId}`);
   await rotateForm.getByRole("button", { name: "Rotate" }).click();
-  const refused = await refusal;
-  assert.equal(refused.status(), 400);
-  /** @type {{ message: string, code: string }} */
-  const body = await refused.json();
-  const alert = page.getByRole("alert");
-  await alert.waitFor();
-  assert.equal(await alert.locator(".problem-message").textContent(), body.message);
-  assert.equal(await alert.locator(".problem-code code").textContent(), body.code);
+  const body = await checkShownError(page, await refusal, 400);
   const refusedChecks = await shownChecks(page, "Report of the refused secret (tried, not stored)");
   assert.ok(refusedChecks.some(([, verdict]) => verdict === "failed"), `the refused secret's report has no failed check: ${JSON.stringify(refusedChecks)}`);
   assert.equal(await page.locator(".report .report-code").textContent(), body.code, "the report names another cause than the refusal");
   assert.equal(await rotateForm.getByLabel("Secret access key", { exact: true }).inputValue(), "", "the secret field was not emptied");
-  assert.equal(await detail("Secret fingerprint").textContent(), stored.secretFingerprint, "a refused rotation changed the secret");
+  assert.equal(await detail("Secret fingerprint").textContent(), registered.secretFingerprint, "a refused rotation changed the secret");
   assert.equal(await detail("Status").locator(".badge").textContent(), "ONLINE");
   await checkBothWidths(page, "the bucket's page with a refused rotation");
 
@@ -502,14 +526,8 @@ test("a wrong password shows the API's message and code", async (t) => {
   await page.getByLabel("Password", { exact: true }).fill(`${person.password} but wrong`);
   const login = page.waitForResponse((r) => r.url() === `${url}/user/login`);
   await page.getByRole("button", { name: "Sign in" }).click();
-  const response = await login;
-  assert.equal(response.status(), 401);
-  /** @type {{ message: string, code: string }} */
-  const body = await response.json();
-  const alert = page.getByRole("alert");
-  await alert.waitFor();
-  assert.equal(await alert.locator(".problem-message").textContent(), body.message);
-  assert.equal(await alert.locator(".problem-code code").textContent(), "UNAUTHENTICATED");
+  const body = await checkShownError(page, await login, 401);
+  assert.equal(body.code, "UNAUTHENTICATED");
   assert.equal(await page.getByRole("heading", { level: 1, name: "Sign in to bucketd" }).count(), 1, "a wrong password left the sign-in page");
   await checkPolicy(page, messages, [401]);
 });
