@@ -1,3 +1,4 @@
+import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type Bucket, call, idempotencyKey, type Problem, type Report } from "./api";
 import { dateTime, Status } from "./buckets";
@@ -115,7 +116,7 @@ export function BucketPage({ announce, leave, params }: PageProps) {
 
 /** Everything the API tells about the bucket; never a key or a secret, which it does not answer. */
 function Details({ bucket: b }: { bucket: Bucket }) {
-  const row = (label: string, value: preact.ComponentChildren) => (
+  const row = (label: string, value: ComponentChildren) => (
     <div class="fact" data-label={label}>
       <dt>{label}</dt>
       <dd>{value ?? <span class="none">none</span>}</dd>
