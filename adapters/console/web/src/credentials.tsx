@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { components } from "../../../../gen/ts/schema";
 import { api, call, type Problem, type Workspace } from "./api";
+import { useAnswer } from "./answer";
 import { ProblemView } from "./problem";
 
 type ApiKey = components["schemas"]["ApiKey"];
@@ -50,8 +51,9 @@ function fieldsOf(provider: string, kind: Kind) {
  */
 export function Credentials({ announce }: { announce: (message: string) => void }) {
   const [keys, setKeys] = useState<ApiKey[]>();
-  const [workspaces, setWorkspaces] = useState<Workspace[]>([]);
   const [problem, setProblem] = useState<Problem>();
+  const listed = useAnswer(() => api.GET("/workspace"));
+  const workspaces = listed.data?.workspaces ?? [];
 
   async function load() {
     const answer = await call(() => api.GET("/apikeys"));
@@ -65,10 +67,6 @@ export function Credentials({ announce }: { announce: (message: string) => void 
 
   useEffect(() => {
     void load();
-    void call(() => api.GET("/workspace")).then((answer) => {
-      if ("problem" in answer) setProblem(answer.problem);
-      else setWorkspaces(answer.data.workspaces);
-    });
   }, []);
 
   function changed(message: string) {
@@ -86,6 +84,7 @@ export function Credentials({ announce }: { announce: (message: string) => void 
         the provider before storing it, and never shows its secret again.
       </p>
       <ProblemView problem={problem} title="The credentials could not be loaded" />
+      <ProblemView problem={listed.problem} title="The workspaces could not be loaded" />
       {keys === undefined ? (
         <p aria-busy="true">Loading credentials…</p>
       ) : keys.length === 0 ? (
@@ -254,14 +253,7 @@ function SecretField({ id, label, value, set, file = false }: { id: string; labe
 
 /** The organization's ExternalId for AWS_ROLE trust policies (GET /apikeys/aws-trust). */
 function AwsTrust() {
-  const [trust, setTrust] = useState<components["schemas"]["AwsTrustResponse"]>();
-  const [problem, setProblem] = useState<Problem>();
-  useEffect(() => {
-    void call(() => api.GET("/apikeys/aws-trust")).then((answer) => {
-      if ("problem" in answer) setProblem(answer.problem);
-      else setTrust(answer.data);
-    });
-  }, []);
+  const { data: trust, problem } = useAnswer(() => api.GET("/apikeys/aws-trust"));
   return (
     <div class="trust">
       <ProblemView problem={problem} title="The ExternalId could not be loaded" />

@@ -1,9 +1,6 @@
-import { useEffect, useState } from "preact/hooks";
-import type { components } from "../../../../gen/ts/schema";
-import { api, call, type Problem } from "./api";
+import { api } from "./api";
+import { useAnswer } from "./answer";
 import { ProblemView } from "./problem";
-
-type Quota = components["schemas"]["QuotaResponse"];
 
 /**
  * The quota page (GET /user/quota): the organization's plan and, per capability, a meter of
@@ -11,15 +8,7 @@ type Quota = components["schemas"]["QuotaResponse"];
  * are written beside it, so they need no colour or screen reader to read.
  */
 export function QuotaPage() {
-  const [quota, setQuota] = useState<Quota>();
-  const [problem, setProblem] = useState<Problem>();
-
-  useEffect(() => {
-    void call(() => api.GET("/user/quota")).then((answer) => {
-      if ("problem" in answer) setProblem(answer.problem);
-      else setQuota(answer.data);
-    });
-  }, []);
+  const { data: quota, problem } = useAnswer(() => api.GET("/user/quota"));
 
   return (
     <main id="main" aria-labelledby="page-title">
