@@ -26,7 +26,7 @@ const consoleAccessTTL = 2 * time.Second
 // node/console-admin.browser.mjs): playwright-core drives Chromium through /console on the real
 // binary, signing in with a password and with an API token, reading a bucket registered through
 // the API, renewing an expired session, adding, rotating and deleting an Azure credential at
-// Azurite, reading the quota, revoking an API token, and scanning each page with axe-core.
+// Azurite, a rotation of an S3 credential refused for its bucket, reading the quota, revoking an API token, and scanning each page with axe-core.
 // Afterwards the server's log must hold none of the credentials.
 func TestConsole(t *testing.T) {
 	dir := nodeTestsDir(t)
@@ -49,6 +49,8 @@ func TestConsole(t *testing.T) {
 		"BUCKETD_S3_BUCKET=" + providerBucket,
 		"BUCKETD_S3_KEY=" + b.gw.RootKey,
 		"BUCKETD_S3_SECRET=" + b.gw.RootSecret,
+		"BUCKETD_S3_OTHER_KEY=" + nonOwnerKey,
+		"BUCKETD_S3_OTHER_SECRET=" + nonOwnerSecret,
 		"BUCKETD_AZURE_ENDPOINT=" + b.cloud.azure.URL,
 		"BUCKETD_AZURE_ACCOUNT=" + b.cloud.azure.Account,
 		"BUCKETD_AZURE_KEY=" + b.cloud.azureKey,

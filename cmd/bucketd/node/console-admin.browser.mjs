@@ -14,6 +14,16 @@ const azure = {
   key: required("BUCKETD_AZURE_KEY"),
   wrongKey: required("BUCKETD_AZURE_WRONG_KEY"),
 };
+const s3 = {
+  endpoint: required("BUCKETD_S3_ENDPOINT"),
+  region: required("BUCKETD_S3_REGION"),
+  bucket: required("BUCKETD_S3_BUCKET"),
+  key: required("BUCKETD_S3_KEY"),
+  secret: required("BUCKETD_S3_SECRET"),
+  // A user of the gateway whose keys are good but who may not read the bucket.
+  otherKey: required("BUCKETD_S3_OTHER_KEY"),
+  otherSecret: required("BUCKETD_S3_OTHER_SECRET"),
+};
 const spare = { token: required("BUCKETD_SPARE_TOKEN"), id: required("BUCKETD_SPARE_TOKEN_ID") };
 
 /**
@@ -162,6 +172,50 @@ test("a credential that a bucket uses cannot be deleted, and the page says how m
   const body = await refusal.json();
   assert.equal(body.code, "CREDENTIAL_IN_USE");
   await checkAlert(page, body);
+  await checkPolicy(page, messages, [409]);
+});
+
+test("a rotation that fails for a bucket using the credential lists that bucket and why", async (t) => {
+  const description = `Console S3 ${Date.now().toString(36)}`;
+  const key = await api.POST("/apikeys", {
+    body: { provider: "AWS", key: s3.key, secret: s3.secret, endpoint: s3.endpoint, region: s3.region, workspaceId, description },
+  });
+  assert.equal(key.response.status, 200, JSON.stringify(key.error));
+  const apiKeyId = key.data?.apiKeyId ?? "";
+  const name = `Console S3 bucket ${Date.now().toString(36)}`;
+  const bucket = await api.POST("/bucket", {
+    body: { name, bucket: s3.bucket, storageType: "S3", apiKeyUuid: apiKeyId, region: s3.region, workspaceId },
+  });
+  assert.equal(bucket.response.status, 200, JSON.stringify(bucket.error));
+  const bucketId = bucket.data?.bucketId ?? "";
+  t.after(async () => {
+    await api.DELETE("/bucket/{bucketId}", { params: { path: { bucketId } } });
+    await api.DELETE("/apikeys/{apiKeyId}", { params: { path: { apiKeyId } } });
+  });
+
+  const { page, messages } = await open(t);
+  await signInTo(page, "Credentials");
+  const item = page.getByRole("listitem", { name: description });
+  await item.getByRole("button", { name: "Rotate" }).click();
+  await item.getByLabel("New access key id (empty to keep it)", { exact: true }).fill(s3.otherKey);
+  await item.getByLabel("New secret access key", { exact: true }).fill(s3.otherSecret);
+  const rotated = answerOf(page, "PUT", `/apikeys/${apiKeyId}`);
+  await item.getByRole("button", { name: "Rotate", exact: true }).last().click();
+  const rotation = await rotated;
+  assert.equal(rotation.status(), 409);
+  /** @type {{ message: string, code: string, failedBuckets: { bucketId: string, name: string, code: string, message: string }[] }} */
+  const body = await rotation.json();
+  assert.equal(body.code, "ROTATION_REFUSED");
+  await checkAlert(page, body);
+  const report = item.getByRole("table", { name: "Buckets the new secret failed for" });
+  const row = report.getByRole("row").filter({ has: page.getByRole("rowheader", { name }) });
+  const failure = body.failedBuckets.find((f) => f.bucketId === bucketId);
+  assert.ok(failure, `failedBuckets ${JSON.stringify(body.failedBuckets)} does not name the bucket`);
+  assert.equal(await row.locator("td").nth(0).textContent(), failure.code);
+  assert.equal(await row.locator("td").nth(1).textContent(), failure.message);
+  assert.equal(await item.getByLabel("New secret access key", { exact: true }).inputValue(), "", "the new secret stayed in its field");
+  assert.ok(!((await page.locator("main").textContent()) ?? "").includes(s3.otherSecret), "the page shows the new secret");
+  await checkBothWidths(page, "the credentials page with a rotation report");
   await checkPolicy(page, messages, [409]);
 });
 

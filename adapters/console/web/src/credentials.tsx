@@ -145,12 +145,15 @@ function CredentialItem({ apiKey, workspace, changed }: { apiKey: ApiKey; worksp
  */
 function Rotate({ apiKey, name, rotated }: { apiKey: ApiKey; name: string; rotated: (message: string) => void }) {
   const names = fieldsOf(apiKey.provider, apiKey.kind);
+  const [key, setKey] = useState("");
   const [secret, setSecret] = useState("");
   const [sessionToken, setSessionToken] = useState("");
   const [problem, setProblem] = useState<Problem>();
   const [failed, setFailed] = useState<RotationFailure[]>([]);
   const [running, setRunning] = useState(false);
   const id = `rotate-${apiKey.id}`;
+  // A GCS key file names its service account, so a new one brings its own key.
+  const file = names === fields.GCP.KEY_SECRET;
 
   async function submit(e: Event) {
     e.preventDefault();
@@ -158,7 +161,7 @@ function Rotate({ apiKey, name, rotated }: { apiKey: ApiKey; name: string; rotat
     setProblem(undefined);
     setFailed([]);
     let refused: RotationFailure[] = [];
-    const body = { secret, ...(apiKey.kind === "AWS_SESSION" ? { sessionToken } : {}) };
+    const body = { secret, ...(key ? { key } : {}), ...(apiKey.kind === "AWS_SESSION" ? { sessionToken } : {}) };
     const answer = await call(async () => {
       const a = await api.PUT("/apikeys/{apiKeyId}", { params: { path: { apiKeyId: apiKey.id } }, body });
       refused = (a.error as { failedBuckets?: RotationFailure[] } | undefined)?.failedBuckets ?? [];
@@ -173,13 +176,20 @@ function Rotate({ apiKey, name, rotated }: { apiKey: ApiKey; name: string; rotat
       setFailed(refused);
       return;
     }
+    setKey("");
     rotated(`The credential ${name} was rotated.`);
   }
 
   return (
     <form class="inline-form" onSubmit={(e) => void submit(e)} aria-labelledby={`${id}-title`}>
       <h3 id={`${id}-title`}>Rotate {name}</h3>
-      <SecretField id={`${id}-secret`} label={`New ${names?.secret?.toLowerCase() ?? "secret"}`} file={names === fields.GCP.KEY_SECRET} value={secret} set={setSecret} />
+      {names?.key && !file ? (
+        <>
+          <label for={`${id}-key`}>New {names.key.toLowerCase()} (empty to keep it)</label>
+          <input id={`${id}-key`} autoComplete="off" spellcheck={false} value={key} onInput={(e) => setKey((e.currentTarget as HTMLInputElement).value)} />
+        </>
+      ) : null}
+      <SecretField id={`${id}-secret`} label={`New ${names?.secret?.toLowerCase() ?? "secret"}`} file={file} value={secret} set={setSecret} />
       {apiKey.kind === "AWS_SESSION" ? <SecretField id={`${id}-session`} label="New session token" value={sessionToken} set={setSessionToken} /> : null}
       <button type="submit" disabled={running || secret === ""}>{running ? "Proving the new secret…" : "Rotate"}</button>
       <ProblemView problem={problem} title="The rotation was refused" />
