@@ -1,6 +1,6 @@
 // The console's credentials, quota and API token pages in a real browser, against the real
 // binary and Azurite that cmd/bucketd/console_test.go starts. The person signs in with an API
-// token: console.browser.mjs ends with a wrong password, which holds the password sign-in back.
+// token: console.browser.mjs tries a wrong password, which counts against the password sign-in.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { required } from "./env.mjs";
