@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { required } from "./env.mjs";
-import { api, checkAccessible, checkFits, checkPolicy, liveRegion, narrow, open, token, url, visit, wide, workspaceId } from "./console.mjs";
+import { api, checkAccessible, checkFits, checkPolicy, liveRegion, narrow, open, s3, token, url, visit, wide, workspaceId } from "./console.mjs";
 
 /** @typedef {import("playwright-core").Page} Page */
 
@@ -14,16 +14,8 @@ const azure = {
   key: required("BUCKETD_AZURE_KEY"),
   wrongKey: required("BUCKETD_AZURE_WRONG_KEY"),
 };
-const s3 = {
-  endpoint: required("BUCKETD_S3_ENDPOINT"),
-  region: required("BUCKETD_S3_REGION"),
-  bucket: required("BUCKETD_S3_BUCKET"),
-  key: required("BUCKETD_S3_KEY"),
-  secret: required("BUCKETD_S3_SECRET"),
-  // A user of the gateway whose keys are good but who may not read the bucket.
-  otherKey: required("BUCKETD_S3_OTHER_KEY"),
-  otherSecret: required("BUCKETD_S3_OTHER_SECRET"),
-};
+/** A user of the gateway whose keys are good but who may not read the bucket. */
+const other = { key: required("BUCKETD_S3_OTHER_KEY"), secret: required("BUCKETD_S3_OTHER_SECRET") };
 const spare = { token: required("BUCKETD_SPARE_TOKEN"), id: required("BUCKETD_SPARE_TOKEN_ID") };
 
 /**
@@ -197,8 +189,8 @@ test("a rotation that fails for a bucket using the credential lists that bucket 
   await signInTo(page, "Credentials");
   const item = page.getByRole("listitem", { name: description });
   await item.getByRole("button", { name: "Rotate" }).click();
-  await item.getByLabel("New access key id (empty to keep it)", { exact: true }).fill(s3.otherKey);
-  await item.getByLabel("New secret access key", { exact: true }).fill(s3.otherSecret);
+  await item.getByLabel("New access key id (empty to keep it)", { exact: true }).fill(other.key);
+  await item.getByLabel("New secret access key", { exact: true }).fill(other.secret);
   const rotated = answerOf(page, "PUT", `/apikeys/${apiKeyId}`);
   await item.getByRole("button", { name: "Rotate", exact: true }).last().click();
   const rotation = await rotated;
@@ -214,7 +206,7 @@ test("a rotation that fails for a bucket using the credential lists that bucket 
   assert.equal(await row.locator("td").nth(0).textContent(), failure.code);
   assert.equal(await row.locator("td").nth(1).textContent(), failure.message);
   assert.equal(await item.getByLabel("New secret access key", { exact: true }).inputValue(), "", "the new secret stayed in its field");
-  assert.ok(!((await page.locator("main").textContent()) ?? "").includes(s3.otherSecret), "the page shows the new secret");
+  assert.ok(!((await page.locator("main").textContent()) ?? "").includes(other.secret), "the page shows the new secret");
   await checkBothWidths(page, "the credentials page with a rotation report");
   await checkPolicy(page, messages, [409]);
 });

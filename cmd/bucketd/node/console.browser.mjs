@@ -4,18 +4,9 @@
 // page may trip its Content-Security-Policy.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { required } from "./env.mjs";
-import { api, checkAccessible, checkFits, checkPolicy, liveRegion, narrow, open, person, signIn, signOut, token, url, visit, wide, workspaceId } from "./console.mjs";
+import { api, checkAccessible, checkFits, checkPolicy, liveRegion, narrow, open, person, s3, signIn, signOut, token, url, visit, wide, workspaceId } from "./console.mjs";
 
 /** @typedef {import("playwright-core").Page} Page */
-
-const s3 = {
-  endpoint: required("BUCKETD_S3_ENDPOINT"),
-  region: required("BUCKETD_S3_REGION"),
-  bucket: required("BUCKETD_S3_BUCKET"),
-  key: required("BUCKETD_S3_KEY"),
-  secret: required("BUCKETD_S3_SECRET"),
-};
 
 /**
  * The latest tokens of the page's session, as the server hands them to it (sign-in, renewals),

@@ -17,6 +17,14 @@ export const url = required("BUCKETD_URL");
 export const person = { email: required("BUCKETD_EMAIL"), password: required("BUCKETD_PASSWORD") };
 export const token = required("BUCKETD_TOKEN");
 export const workspaceId = required("BUCKETD_WORKSPACE_ID");
+/** The gateway's bucket and its owner's keys. */
+export const s3 = {
+  endpoint: required("BUCKETD_S3_ENDPOINT"),
+  region: required("BUCKETD_S3_REGION"),
+  bucket: required("BUCKETD_S3_BUCKET"),
+  key: required("BUCKETD_S3_KEY"),
+  secret: required("BUCKETD_S3_SECRET"),
+};
 
 export const api = /** @type {import("openapi-fetch").Client<paths>} */ (
   createClient({ baseUrl: url, headers: { Authorization: `Bearer ${token}` } })
