@@ -96,7 +96,7 @@ export function unreachable(err: unknown): Problem {
   return { message: `bucketd did not answer: ${err instanceof Error ? err.message : String(err)}`, code: "NETWORK_ERROR" };
 }
 
-type Answer<T> = { data?: T; error?: unknown; response: Response };
+export type Answer<T> = { data?: T; error?: unknown; response: Response };
 
 /**
  * Runs one API call and returns its data, or the Problem to show. A session's expired access

@@ -3,9 +3,12 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, endSession, type Session } from "./api";
 import { BucketPage } from "./bucket";
 import { Buckets } from "./buckets";
+import { Credentials } from "./credentials";
+import { QuotaPage } from "./quota";
 import { RegisterBucket } from "./register";
 import { base, Link, match, navigate, type PageProps, usePath } from "./router";
 import { SignIn } from "./signin";
+import { Tokens } from "./tokens";
 
 const signInPath = `${base}/sign-in`;
 const home = `${base}/buckets`;
@@ -15,6 +18,17 @@ const pages: [string, FunctionComponent<PageProps>][] = [
   [`${base}/buckets`, Buckets],
   [`${base}/buckets/new`, RegisterBucket],
   [`${base}/buckets/:id`, BucketPage],
+  [`${base}/apikeys`, Credentials],
+  [`${base}/quota`, QuotaPage],
+  [`${base}/tokens`, Tokens],
+];
+
+/** The navigation between the signed-in pages, in its order. */
+const sections: [string, string][] = [
+  [`${base}/buckets`, "Buckets"],
+  [`${base}/apikeys`, "Credentials"],
+  [`${base}/quota`, "Quota"],
+  [`${base}/tokens`, "API tokens"],
 ];
 
 /** The page for path and its parameters, or undefined when no page has that address. */
@@ -87,8 +101,14 @@ export function App() {
       <header class="top">
         <span class="brand">bucketd console</span>
         {session ? (
+          <nav aria-label="Pages">
+            {sections.map(([href, label]) => (
+              <Link key={href} href={href} current={path === href || path.startsWith(`${href}/`)}>{label}</Link>
+            ))}
+          </nav>
+        ) : null}
+        {session ? (
           <nav aria-label="Account">
-            <Link href={home}>Buckets</Link>
             <span class="who">Signed in as {session.who}</span>
             <button type="button" onClick={() => void signOut()}>Sign out</button>
           </nav>

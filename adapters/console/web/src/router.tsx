@@ -69,11 +69,11 @@ export function match(pattern: string, path: string): Record<string, string> | u
  * A link to another page of the console: a real <a href>, so that it can be opened in a new
  * tab or copied, whose plain click moves within the page instead of reloading it.
  */
-export function Link({ href, children, class: className }: { href: string; children: ComponentChildren; class?: string }) {
+export function Link({ href, children, class: className, current }: { href: string; children: ComponentChildren; class?: string; current?: boolean }) {
   function follow(event: MouseEvent) {
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     event.preventDefault();
     navigate(href);
   }
-  return <a href={href} class={className} onClick={follow}>{children}</a>;
+  return <a href={href} class={className} aria-current={current ? "page" : undefined} onClick={follow}>{children}</a>;
 }
