@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { required } from "./env.mjs";
-import { api, checkAccessible, checkFits, checkPolicy, liveRegion, narrow, open, s3, token, url, visit, wide, workspaceId } from "./console.mjs";
+import { answer, api, checkAccessible, checkBothWidths, checkPolicy, liveRegion, open, s3, token, url, visit, workspaceId } from "./console.mjs";
 
 /** @typedef {import("playwright-core").Page} Page */
 
@@ -34,29 +34,6 @@ async function signInTo(page, name) {
 }
 
 /**
- * Scans the page at both widths and checks that it fits the phone's.
- * @param {Page} page
- * @param {string} what
- */
-async function checkBothWidths(page, what) {
-  await checkAccessible(page, `${what} at 1280 px`);
-  await page.setViewportSize(narrow);
-  await checkAccessible(page, `${what} at 390 px`);
-  await checkFits(page, what);
-  await page.setViewportSize(wide);
-}
-
-/**
- * The error the API answered the next call to path with method, as the test reads it.
- * @param {Page} page
- * @param {string} method
- * @param {string} path
- */
-function answerOf(page, method, path) {
-  return page.waitForResponse((r) => r.request().method() === method && r.url() === url + path);
-}
-
-/**
  * Fails unless the page's alert shows the API's message and code.
  * @param {Page} page
  * @param {{ message: string, code: string }} body
@@ -81,7 +58,7 @@ test("a person adds an Azure account-key credential, sees it listed, a wrong sec
   await page.getByLabel("Endpoint (optional)", { exact: true }).fill(azure.endpoint);
   await page.getByLabel("Description (optional)", { exact: true }).fill(description);
   await checkBothWidths(page, "the credentials page with the add form filled in");
-  const created = answerOf(page, "POST", "/apikeys");
+  const created = answer(page, "POST", "/apikeys");
   await page.getByRole("button", { name: "Add credential" }).click();
   const creation = await created;
   assert.equal(creation.status(), 200, `POST /apikeys answered ${creation.status()} ${await creation.text()}`);
@@ -109,7 +86,7 @@ test("a person adds an Azure account-key credential, sees it listed, a wrong sec
   await item.getByRole("button", { name: "Rotate" }).click();
   await item.getByLabel("New account key", { exact: true }).fill(azure.wrongKey);
   await checkBothWidths(page, "the credentials page with a rotation form");
-  const rotated = answerOf(page, "PUT", `/apikeys/${apiKeyId}`);
+  const rotated = answer(page, "PUT", `/apikeys/${apiKeyId}`);
   await item.getByRole("button", { name: "Rotate", exact: true }).last().click();
   const rotation = await rotated;
   assert.ok(rotation.status() >= 400, `a wrong secret's rotation answered ${rotation.status()}`);
@@ -120,7 +97,7 @@ test("a person adds an Azure account-key credential, sees it listed, a wrong sec
   await checkAccessible(page, "the credentials page with a refused rotation");
 
   await item.getByRole("button", { name: "Delete", exact: true }).click();
-  const deleted = answerOf(page, "DELETE", `/apikeys/${apiKeyId}`);
+  const deleted = answer(page, "DELETE", `/apikeys/${apiKeyId}`);
   await item.getByRole("button", { name: "Delete for good" }).click();
   assert.equal((await deleted).status(), 200);
   await page.getByRole("listitem", { name: description }).waitFor({ state: "detached" });
@@ -156,7 +133,7 @@ test("a credential that a bucket uses cannot be deleted, and the page says how m
   assert.equal(await named.locator('dt:text-is("Buckets") + dd').textContent(), "1");
   await named.getByRole("button", { name: "Delete", exact: true }).click();
   assert.match((await named.getByRole("group").textContent()) ?? "", /1 bucket uses it\./);
-  const refused = answerOf(page, "DELETE", `/apikeys/${apiKeyId}`);
+  const refused = answer(page, "DELETE", `/apikeys/${apiKeyId}`);
   await named.getByRole("button", { name: "Delete for good" }).click();
   const refusal = await refused;
   assert.equal(refusal.status(), 409);
@@ -191,7 +168,7 @@ test("a rotation that fails for a bucket using the credential lists that bucket 
   await item.getByRole("button", { name: "Rotate" }).click();
   await item.getByLabel("New access key id (empty to keep it)", { exact: true }).fill(other.key);
   await item.getByLabel("New secret access key", { exact: true }).fill(other.secret);
-  const rotated = answerOf(page, "PUT", `/apikeys/${apiKeyId}`);
+  const rotated = answer(page, "PUT", `/apikeys/${apiKeyId}`);
   await item.getByRole("button", { name: "Rotate", exact: true }).last().click();
   const rotation = await rotated;
   assert.equal(rotation.status(), 409);

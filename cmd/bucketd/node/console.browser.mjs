@@ -4,7 +4,7 @@
 // page may trip its Content-Security-Policy.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { api, checkAccessible, checkFits, checkPolicy, liveRegion, narrow, open, person, s3, signIn, signOut, token, url, visit, wide, workspaceId } from "./console.mjs";
+import { answer, api, checkAccessible, checkBothWidths, checkFits, checkPolicy, liveRegion, narrow, open, person, s3, signIn, signOut, token, url, visit, wide, workspaceId } from "./console.mjs";
 
 /** @typedef {import("playwright-core").Page} Page */
 
@@ -166,30 +166,6 @@ test("an expired access token is renewed with the refresh token, and the page go
   // The expired token's 401 is the one error the page logs.
   await checkPolicy(page, messages, [401]);
 });
-
-/**
- * Scans the page with axe-core at both widths and checks it fits the narrow one.
- * @param {Page} page
- * @param {string} what
- */
-async function checkBothWidths(page, what) {
-  await checkAccessible(page, `${what} at 1280 px`);
-  await page.setViewportSize(narrow);
-  await checkAccessible(page, `${what} at 390 px`);
-  await checkFits(page, what);
-  await page.setViewportSize(wide);
-}
-
-/**
- * The page's next answer to method on path, skipping the 401s of an expired access token,
- * which the page renews and asks again.
- * @param {Page} page
- * @param {string} method
- * @param {string} path
- */
-function answer(page, method, path) {
-  return page.waitForResponse((r) => r.url() === url + path && r.request().method() === method && r.status() !== 401);
-}
 
 /**
  * Fails unless the page's heading is the one named and holds the focus, as after each move

@@ -162,3 +162,27 @@ export async function signOut(page) {
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByRole("heading", { level: 1, name: "Sign in to bucketd" }).waitFor();
 }
+
+/**
+ * Scans the page with axe-core at both widths and checks it fits the narrow one.
+ * @param {Page} page
+ * @param {string} what
+ */
+export async function checkBothWidths(page, what) {
+  await checkAccessible(page, `${what} at 1280 px`);
+  await page.setViewportSize(narrow);
+  await checkAccessible(page, `${what} at 390 px`);
+  await checkFits(page, what);
+  await page.setViewportSize(wide);
+}
+
+/**
+ * The page's next answer to method on path, skipping the 401s of an expired access token,
+ * which the page renews and asks again.
+ * @param {Page} page
+ * @param {string} method
+ * @param {string} path
+ */
+export function answer(page, method, path) {
+  return page.waitForResponse((r) => r.url() === url + path && r.request().method() === method && r.status() !== 401);
+}
