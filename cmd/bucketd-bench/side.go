@@ -91,24 +91,31 @@ func (p pgbench) start(ctx context.Context, name, script string, vars map[string
 	}
 	s := &pgbenchSide{p: p, args: args, prefix: filepath.Join(p.dir, fmt.Sprintf("%s-%d", name, conns)),
 		seen: outcome{failures: map[string]int{}}}
-	for run := max(warmup, time.Second); ; run *= 2 {
-		_, _, err := s.run(ctx, run)
-		switch {
-		case err == nil:
-			return s, nil
-		case !errors.Is(err, errNotWarm) || run > maxPgbenchLead:
-			return nil, err
-		}
+	if _, _, err := s.runWarm(ctx, max(warmup, time.Second)); err != nil {
+		return nil, err
 	}
+	return s, nil
 }
 
 func (s *pgbenchSide) slice(ctx context.Context, d time.Duration) (window, error) {
-	o, warmAt, err := s.run(ctx, s.lead+d)
+	o, warmAt, err := s.runWarm(ctx, s.lead+d)
 	if err != nil {
 		return window{}, err
 	}
 	s.seen.add(o)
 	return window{warmAt, warmAt.Add(o.elapsed)}, nil
+}
+
+// runWarm runs pgbench for d, and again for twice as long each time its connections did not
+// all warm up before the run ended (a machine busy enough to slow their first transactions),
+// until a run's lead passes maxPgbenchLead.
+func (s *pgbenchSide) runWarm(ctx context.Context, d time.Duration) (outcome, time.Time, error) {
+	for run := d; ; run *= 2 {
+		o, warmAt, err := s.run(ctx, run)
+		if err == nil || !errors.Is(err, errNotWarm) || run > maxPgbenchLead {
+			return o, warmAt, err
+		}
+	}
 }
 
 // run runs pgbench for d and returns its warm window's outcome and start; it learns the run's

@@ -102,8 +102,10 @@ var caseChecks = map[Case]func(t *testing.T, p *Peer, c *http.Client){
 		}
 		res.Body.Close()
 		wantIdle(t, p)
-		if s := p.Stats(); s.Largest < 1<<20 || s.Largest > 2<<20 || s.AtCeiling != 0 {
-			t.Errorf("stats after reading 1 MiB: %+v, want about 1 MiB written", s)
+		// Loopback socket buffers, which grow to several MiB on a busy machine, hold what was
+		// written and not yet read; far below the ceiling is what shows the answer stopped.
+		if s := p.Stats(); s.Largest < 1<<20 || s.Largest > 8<<20 || s.AtCeiling != 0 {
+			t.Errorf("stats after reading 1 MiB: %+v, want 1 to 8 MiB written, far below the %d-byte ceiling", s, Ceiling)
 		}
 		res = mustGet(t, c, p)
 		n, err := io.Copy(io.Discard, res.Body)
